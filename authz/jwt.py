@@ -1,0 +1,151 @@
+"""Access tokens: short-lived ES256 JWTs with issuer, audience, expiry and key id.
+
+The algorithm is pinned to ES256 on both sides: a token claiming `none`, an HMAC algorithm (the
+HS/RS confusion attack that signs with the public key as a secret) or any other algorithm is
+refused before its signature is looked at. Keys live as PEM files named `<kid>.pem` in the key
+folder; the newest signs and every one present verifies, so rotating (adding a key) logs nobody
+out, and retiring a key (deleting its file after one access-token lifetime) is safe.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from core.clock import clock
+
+ALGORITHM = "ES256"
+LEEWAY_SECONDS = 10
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, forged or signed by a key we do not hold."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject_type: str  # "player" | "staff"
+    subject_id: uuid.UUID
+    session_id: uuid.UUID
+    brand_id: uuid.UUID | None
+    expires_at: datetime
+
+
+class KeyRing:
+    def __init__(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
+        if not keys:
+            raise ValueError("the JWT key ring is empty")
+        self._private = keys
+        self._public = {kid: key.public_key() for kid, key in keys.items()}
+        self.active_kid = max(keys)  # kids are UTC timestamps: the newest signs
+
+    @classmethod
+    def load(cls, folder: Path, *, create_if_empty: bool) -> KeyRing:
+        keys = {
+            path.stem: _load_private_key(path)
+            for path in sorted(folder.glob("*.pem"))
+        } if folder.is_dir() else {}
+        if not keys:
+            if not create_if_empty:
+                raise RuntimeError(f"no JWT signing keys in {folder}: run `croupier keys rotate`")
+            kid = generate_key(folder)
+            keys = {kid: _load_private_key(folder / f"{kid}.pem")}
+        return cls(keys)
+
+    def issue(self, claims: dict[str, Any], *, issuer: str, audience: str, ttl: timedelta) -> str:
+        now = clock.now()
+        payload = {
+            **claims,
+            "iss": issuer,
+            "aud": audience,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(payload, self._private[self.active_kid], algorithm=ALGORITHM,
+                          headers={"kid": self.active_kid})
+
+    def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("malformed token") from exc
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("algorithm not accepted")
+        key = self._public.get(str(header.get("kid")))
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iat": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        # PyJWT checks expiry against the wall clock; the platform clock may be ahead (tests).
+        if claims["exp"] + LEEWAY_SECONDS < clock.now().timestamp():
+            raise InvalidToken("token expired")
+        return claims
+
+    def public_jwks(self) -> dict[str, Any]:
+        """The verifying keys as a JWK set, for other services that check our tokens."""
+        from jwt.algorithms import ECAlgorithm
+
+        keys = []
+        for kid, public in sorted(self._public.items()):
+            jwk: dict[str, Any] = ECAlgorithm.to_jwk(public, as_dict=True)
+            keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": keys}
+
+
+def generate_key(folder: Path) -> str:
+    """Write a new signing key to the folder and return its kid (it becomes the active one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kid = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path = folder / f"{kid}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return kid
+
+
+def _load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise RuntimeError(f"{path} is not an EC private key")
+    return key
+
+
+def parse_access_claims(claims: dict[str, Any]) -> AccessClaims:
+    try:
+        subject_type, _, subject_id = str(claims["sub"]).partition(":")
+        if subject_type not in ("player", "staff") or claims.get("typ") != "access":
+            raise InvalidToken("not an access token")
+        brand = claims.get("brand")
+        return AccessClaims(
+            subject_type=subject_type,
+            subject_id=uuid.UUID(subject_id),
+            session_id=uuid.UUID(str(claims["sid"])),
+            brand_id=uuid.UUID(brand) if brand else None,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidToken("malformed claims") from exc

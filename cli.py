@@ -1,0 +1,204 @@
+"""`croupier`: serve, migrate, seed demo data, manage staff, verify the audit chain, rotate keys."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from core.settings import get_settings
+
+app = typer.Typer(help="Croupier iGaming platform", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
+keys_app = typer.Typer(help="JWT signing keys", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+T = TypeVar("T")
+
+
+def _with_runtime(work: Callable[..., Awaitable[T]]) -> T:
+    """Run `work(rt)` against the configured (or embedded) database and Redis."""
+    from core import embedded
+    from core.logging import configure_logging
+    from core.redis import create_redis
+    from services.runtime import Runtime
+
+    settings = get_settings()
+    configure_logging("WARNING")
+
+    async def main() -> T:
+        rt = Runtime.build(settings, embedded.resolve_database_url(settings),
+                           create_redis(embedded.resolve_redis_url(settings)))
+        try:
+            return await work(rt)
+        finally:
+            await rt.close()
+
+    return asyncio.run(main())
+
+
+def _migrate() -> str:
+    from core import embedded, migrations
+
+    url = embedded.resolve_database_url(get_settings())
+    migrations.upgrade(url)
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    _migrate()
+    typer.echo("database is at the latest revision")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (needs DATABASE_URL and REDIS_URL)")] = 1,
+) -> None:
+    """Serve the API (GraphQL at /graphql, GraphiQL in development)."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and not (settings.database_url and settings.redis_url):
+        typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
+        raise typer.Exit(2)
+    uvicorn.run("server:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=settings.trust_forwarded_for, log_config=None, ws="websockets")
+
+
+def _print_demo_credentials(host: str, port: int) -> None:
+    from services import demo
+
+    accounts = _with_runtime(demo.seed)
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo(f"Croupier demo   GraphiQL: {base}/graphql   health: {base}/readyz")
+    typer.echo(f"Every demo password: {demo.DEMO_PASSWORD}")
+    typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in demo.PLAYERS))
+    typer.echo("Staff (email, role, brand, TOTP secret; `croupier totp EMAIL` prints the current code):")
+    for account in accounts:
+        typer.echo(f"  {account.email:28} {account.role:13} {account.brand or 'all brands':11} "
+                   f"{account.totp_secret}")
+    typer.echo("")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create demo brands, staff (one per role) and players; print their credentials."""
+    _migrate()
+    _print_demo_credentials("127.0.0.1", 8000)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Migrate, seed the demo data, print the credentials and serve."""
+    _migrate()
+    _print_demo_credentials(host, port)
+    serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def totp(email: str) -> None:
+    """Print a staff member's current TOTP code (development and test only)."""
+    from sqlalchemy import select
+
+    from models.staff import StaffUser
+    from services.demo import current_code
+
+    if get_settings().is_production:
+        typer.echo("not available in production", err=True)
+        raise typer.Exit(2)
+
+    async def work(rt: object) -> str | None:
+        async with rt.database.session() as db:  # type: ignore[attr-defined]
+            secret: str | None = await db.scalar(select(StaffUser.totp_secret).where(StaffUser.email == email.lower()))
+        return secret
+
+    secret = _with_runtime(work)
+    if secret is None:
+        typer.echo(f"no staff member {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(current_code(secret))
+
+
+@app.command("create-staff")
+def create_staff(
+    email: str,
+    display_name: Annotated[str, typer.Option("--name")],
+    role: Annotated[list[str], typer.Option("--role", help="ROLE or ROLE@BRAND; repeatable")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create a staff user and print the TOTP enrolment URI (shown once)."""
+    from authz.subjects import SYSTEM
+    from core.errors import DomainError
+    from services import staff
+
+    pairs = [(r.partition("@")[0], r.partition("@")[2] or None) for r in role]
+
+    async def work(rt: object) -> str:
+        async with rt.database.session() as db:  # type: ignore[attr-defined]
+            grants = await staff.resolve_grants(db, pairs)
+        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=display_name,  # type: ignore[arg-type]
+                                           password=password, grants=grants)
+        return created.totp_uri
+
+    try:
+        uri = _with_runtime(work)
+    except DomainError as exc:
+        typer.echo(f"refused: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {email}; enrol this in an authenticator app (shown once):\n{uri}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 if any record was edited, removed or reordered."""
+    from services import audit
+
+    async def work(rt: object) -> audit.AuditVerification:
+        async with rt.database.session() as db:  # type: ignore[attr-defined]
+            return await audit.verify(db)
+
+    result = _with_runtime(work)
+    for problem in result.problems:
+        typer.echo(f"record {problem.seq}: {problem.problem}")
+    typer.echo(f"checked {result.checked} records: {'OK' if result.ok else f'{len(result.problems)} problem(s)'}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key; it signs from now on, and older keys keep verifying."""
+    from authz.jwt import generate_key
+
+    folder: Path = get_settings().key_dir
+    kid = generate_key(folder)
+    typer.echo(f"new signing key {kid} in {folder}; delete older keys after one access-token lifetime")
+
+
+@app.command("export-schema")
+def export_schema(path: Annotated[Path, typer.Argument()] = Path("schema.graphql")) -> None:
+    """Write the GraphQL SDL (checked in; a test fails when it drifts)."""
+    from schema.root import build_schema
+
+    sdl = build_schema(get_settings()).as_str() + "\n"
+    if str(path) == "-":
+        sys.stdout.write(sdl)
+    else:
+        path.write_text(sdl)
+        typer.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()

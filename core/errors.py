@@ -1,0 +1,83 @@
+"""Domain errors with stable codes.
+
+Services raise `DomainError` subclasses; each edge maps them once: GraphQL mutations into the
+payload's `errors`, REST routes into their protocol's statuses. `ApiError` is for the request level
+(authentication, authorisation, malformed input, rate limits) and becomes a GraphQL error with
+`extensions.code`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Codes of business refusals, shown in mutation payloads as `UserError.code`."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOTP = "INVALID_TOTP"
+    ACCOUNT_BLOCKED = "ACCOUNT_BLOCKED"
+    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
+    UNDERAGE = "UNDERAGE"
+    COUNTRY_NOT_ALLOWED = "COUNTRY_NOT_ALLOWED"
+    CURRENCY_NOT_ALLOWED = "CURRENCY_NOT_ALLOWED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_REUSED = "TOKEN_REUSED"
+    NOT_ALLOWED = "NOT_ALLOWED"
+
+
+class DomainError(Exception):
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class ApiErrorCode(StrEnum):
+    """Request-level codes, shown as `extensions.code` on GraphQL errors."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+
+
+class ApiError(Exception):
+    """An error that is safe to show the client as it is (never masked)."""
+
+    def __init__(self, code: ApiErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, Any] = {"code": code.value, **extra}
+
+
+def unauthenticated(message: str = "Authentication required.") -> ApiError:
+    return ApiError(ApiErrorCode.UNAUTHENTICATED, message)
+
+
+def forbidden(message: str = "Not allowed.") -> ApiError:
+    return ApiError(ApiErrorCode.FORBIDDEN, message)
+
+
+def bad_input(message: str, **extra: Any) -> ApiError:
+    return ApiError(ApiErrorCode.BAD_USER_INPUT, message, **extra)
+
+
+def rate_limited(retry_after: int) -> ApiError:
+    return ApiError(
+        ApiErrorCode.RATE_LIMITED, f"Too many attempts; retry in {retry_after} s.", retryAfter=retry_after
+    )

@@ -1,0 +1,73 @@
+"""Fixed-window rate limits in Redis, shared by every replica.
+
+If Redis cannot be reached the limiter falls back to a per-process window instead of opening the
+gate: limits stay in force (per replica) while Redis is away.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from core.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    retry_after: int
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, prefix: str = "rl") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._local: dict[str, tuple[float, int]] = {}
+
+    async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
+        """Count `cost` against `key` and tell whether the count is still within `limit`."""
+        full_key = f"{self.prefix}:{key}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(full_key, 0, ex=window, nx=True)
+                pipe.incrby(full_key, cost)
+                pipe.ttl(full_key)
+                _, count, ttl = await pipe.execute()
+        except (RedisError, OSError):
+            log.warning("rate_limit_redis_unavailable", key=key)
+            count, ttl = self._hit_locally(full_key, window, cost)
+        return Decision(allowed=count <= limit, count=count, retry_after=max(int(ttl), 1))
+
+    async def peek(self, key: str) -> int:
+        full_key = f"{self.prefix}:{key}"
+        try:
+            value = await self.redis.get(full_key)
+        except (RedisError, OSError):
+            started, count = self._local.get(full_key, (0.0, 0))
+            return count
+        return int(value or 0)
+
+    async def reset(self, key: str) -> None:
+        full_key = f"{self.prefix}:{key}"
+        self._local.pop(full_key, None)
+        try:
+            await self.redis.delete(full_key)
+        except (RedisError, OSError):
+            pass
+
+    def _hit_locally(self, key: str, window: int, cost: int) -> tuple[int, int]:
+        now = time.monotonic()
+        started, count = self._local.get(key, (now, 0))
+        if now - started >= window:
+            started, count = now, 0
+        count += cost
+        self._local[key] = (started, count)
+        if len(self._local) > 100_000:  # bounded memory while Redis is away
+            self._local.clear()
+        return count, int(window - (now - started))

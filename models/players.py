@@ -1,0 +1,47 @@
+"""Players (the PAM's account table)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, UniqueConstraint, func
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, id_field
+
+
+class PlayerStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    CLOSED = "closed"
+
+
+class Player(SQLModel, table=True):
+    __tablename__ = "players"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "email", name="uq_players_brand_email"),
+        CheckConstraint("status IN ('active', 'blocked', 'closed')", name="ck_players_status"),
+        CheckConstraint("email = lower(email)", name="ck_players_email_lower"),
+        Index("ix_players_brand_created", "brand_id", "created_at", "id"),
+    )
+
+    id: uuid.UUID = id_field()
+    brand_id: uuid.UUID = Field(foreign_key="brands.id", index=True)
+    email: str = Field(max_length=254)
+    password_hash: str
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    date_of_birth: date = Field(sa_column=Column(Date, nullable=False))
+    country: str = Field(max_length=2)
+    currency: str = Field(max_length=8)
+    marketing_consent: bool = False
+    status: str = Field(default=PlayerStatus.ACTIVE.value, max_length=16)
+    status_reason: str | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()),
+    )

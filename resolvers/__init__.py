@@ -1,0 +1,1 @@
+"""Thin resolvers: authenticate, call a service, map the result."""

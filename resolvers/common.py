@@ -1,0 +1,60 @@
+"""What every mutation resolver shares: domain errors into payloads, auth cookies."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from core.errors import DomainError, rate_limited, unauthenticated
+from schema.base import UserError
+from schema.context import Info
+from services.auth import IssuedTokens, RateLimited
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ACCESS_COOKIE = "croupier_access"
+REFRESH_COOKIE = "croupier_refresh"
+
+
+def payload_errors(payload: type[R]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Map a service's DomainError to `payload(errors=[...])`; rate limits stay request errors."""
+
+    def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(resolver)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await resolver(*args, **kwargs)
+            except RateLimited as exc:
+                raise rate_limited(exc.retry_after) from exc
+            except DomainError as exc:
+                return payload(errors=[UserError.from_domain(exc)])  # type: ignore[call-arg]
+
+        return wrapper
+
+    return decorate
+
+
+def require_subject(info: Info) -> None:
+    if info.context.viewer.id is None:
+        raise unauthenticated()
+
+
+def set_auth_cookies(info: Info, tokens: IssuedTokens) -> None:
+    """Browser clients (the back office) may keep tokens in HttpOnly cookies instead of memory."""
+    response: Any = info.context.response
+    if response is None:
+        return
+    settings = info.context.rt.settings
+    response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_seconds,
+                        httponly=True, secure=settings.secure_cookies, samesite="lax", path="/")
+    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, max_age=settings.refresh_token_ttl_seconds,
+                        httponly=True, secure=settings.secure_cookies, samesite="strict", path="/graphql")
+
+
+def clear_auth_cookies(info: Info) -> None:
+    response: Any = info.context.response
+    if response is not None:
+        response.delete_cookie(ACCESS_COOKIE, path="/")
+        response.delete_cookie(REFRESH_COOKIE, path="/graphql")

@@ -1,0 +1,30 @@
+"""Per-request DataLoaders: relations load in one query per batch, each with its own session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from models.brands import Brand
+from services import brands, staff
+from services.runtime import Runtime
+from services.staff import RoleGrant
+
+
+class Loaders:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.brand: DataLoader[uuid.UUID, Brand | None] = DataLoader(self._brands)
+        self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
+
+    async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
+        async with self.rt.database.session() as db:
+            found = await brands.get_many(db, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _staff_roles(self, ids: Sequence[uuid.UUID]) -> list[list[RoleGrant]]:
+        async with self.rt.database.session() as db:
+            found = await staff.roles_of(db, list(ids))
+        return [found.get(i, []) for i in ids]

@@ -1,0 +1,67 @@
+"""`node(id:)`: any object by global id, through the same ownership filters as its own query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from core.errors import bad_input
+from core.ids import parse_uuid
+from models import audit as audit_models
+from models import brands as brand_models
+from models import players as player_models
+from models import staff as staff_models
+from schema.brands import Brand
+from schema.context import Info
+from schema.players import Player, Session
+from schema.staff import AuditRecord, StaffUser
+from services import audit, players, staff
+
+
+async def node(info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002
+    try:
+        gid = relay.GlobalID.from_id(id)
+    except (ValueError, TypeError) as exc:
+        raise bad_input("Malformed global id.", field="id") from exc
+    viewer = info.context.viewer
+    allowed = info.context.allowed
+    rt = info.context.rt
+    found: Any = None
+    async with rt.database.session() as db:
+        if gid.type_name == "AuditRecord":
+            if not gid.node_id.isdigit() or "Query.auditLog" not in allowed:
+                return None
+            record = await db.scalar(audit.readable_records(viewer, audit.AuditFilter())
+                                     .where(audit_models.AuditRecord.seq == int(gid.node_id)))
+            return AuditRecord.from_model(record) if record else None
+        node_id = parse_uuid(gid.node_id)
+        if node_id is None:
+            raise bad_input("Malformed global id.", field="id")
+        if gid.type_name == "Player":
+            found = await db.scalar(players.readable_players(viewer).where(player_models.Player.id == node_id))
+            return Player.from_model(found) if found else None
+        if gid.type_name == "Session":
+            if viewer.id is None:
+                return None
+            from models.auth import AuthSession
+
+            session = await db.get(AuthSession, node_id)
+            if session is None or session.subject_type != "player":
+                return None
+            visible = await db.scalar(players.readable_sessions(viewer, session.subject_id)
+                                      .where(AuthSession.id == node_id))
+            return Session.from_model(visible, viewer.session_id) if visible else None
+        if gid.type_name == "StaffUser":
+            if not viewer.is_staff:
+                return None
+            if viewer.id != node_id and "Query.staffUsers" not in allowed:
+                return None
+            found = await db.scalar(staff.readable_staff(viewer).where(staff_models.StaffUser.id == node_id))  # type: ignore[attr-defined]
+            return StaffUser.from_model(found) if found else None
+        if gid.type_name == "Brand":
+            found = await db.scalar(select(brand_models.Brand).where(brand_models.Brand.id == node_id))
+            return Brand.from_model(found) if found else None
+    raise bad_input(f"{gid.type_name} is not a node type.", field="id")

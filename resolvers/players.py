@@ -1,0 +1,120 @@
+"""Player resolvers."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from core.errors import bad_input, forbidden
+from core.pagination import paginate
+from models import players as m
+from models.auth import AuthSession
+from schema.base import Connection, node_uuid
+from schema.context import Info
+from schema.players import (
+    LoginInput,
+    LoginPayload,
+    Player,
+    PlayerFilter,
+    RegisterPlayerInput,
+    RegisterPlayerPayload,
+    Session,
+    SetPlayerStatusInput,
+    SetPlayerStatusPayload,
+    UpdateProfileInput,
+    UpdateProfilePayload,
+)
+from schema.auth import AuthTokens
+from resolvers.common import payload_errors, require_subject, set_auth_cookies
+from services import players
+
+
+async def me(info: Info) -> Player | None:
+    viewer = info.context.viewer
+    if not viewer.is_player:
+        return None
+    async with info.context.rt.database.session() as db:
+        player = await db.scalar(players.readable_players(viewer))
+    return Player.from_model(player) if player else None
+
+
+async def player(info: Info, id: strawberry.ID) -> Player | None:  # noqa: A002
+    player_id = node_uuid(id, "Player")
+    async with info.context.rt.database.session() as db:
+        found = await db.scalar(players.readable_players(info.context.viewer).where(m.Player.id == player_id))
+    return Player.from_model(found) if found else None
+
+
+async def list_players(info: Info, filter: PlayerFilter | None = None,  # noqa: A002
+                       first: int | None = None, after: str | None = None, last: int | None = None,
+                       before: str | None = None) -> Connection[Player]:
+    stmt = players.readable_players(info.context.viewer)
+    if filter is not None:
+        if filter.email:
+            email = filter.email.strip().lower()
+            if email.endswith("*"):
+                prefix = email[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                if len(prefix) < 2:
+                    raise bad_input("An email prefix needs at least two characters.", field="filter.email")
+                stmt = stmt.where(m.Player.email.like(prefix + "%"))  # type: ignore[attr-defined]
+            else:
+                stmt = stmt.where(m.Player.email == email)
+        if filter.status is not None:
+            stmt = stmt.where(m.Player.status == filter.status.value)
+        if filter.country:
+            stmt = stmt.where(m.Player.country == filter.country.upper())
+    async with info.context.rt.database.session() as db:
+        page = await paginate(db, stmt, (m.Player.created_at, m.Player.id), first=first, after=after,  # type: ignore[arg-type]
+                              last=last, before=before)
+    return Connection.of(page, Player.from_model)  # type: ignore[return-value]
+
+
+async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
+                          last: int | None, before: str | None) -> Connection[Session]:
+    viewer = info.context.viewer
+    async with info.context.rt.database.session() as db:
+        page = await paginate(db, players.readable_sessions(viewer, player_id),
+                              (AuthSession.created_at, AuthSession.id), first=first, after=after,  # type: ignore[arg-type]
+                              last=last, before=before)
+    return Connection.of(page, lambda s: Session.from_model(s, viewer.session_id))  # type: ignore[return-value]
+
+
+@payload_errors(RegisterPlayerPayload)
+async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPlayerPayload:  # noqa: A002
+    form = players.Registration(
+        brand=input.brand, email=input.email, password=input.password, date_of_birth=input.date_of_birth,
+        country=input.country, currency=input.currency, marketing_consent=input.marketing_consent,
+        first_name=input.first_name, last_name=input.last_name, phone=input.phone,
+    )
+    created, tokens = await players.register(info.context.rt, form, info.context.viewer.meta)
+    set_auth_cookies(info, tokens)
+    return RegisterPlayerPayload(player=Player.from_model(created), tokens=AuthTokens.from_issued(tokens))
+
+
+@payload_errors(LoginPayload)
+async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
+    found, tokens = await players.login(info.context.rt, brand_code=input.brand, email=input.email,
+                                        password=input.password, meta=info.context.viewer.meta)
+    set_auth_cookies(info, tokens)
+    return LoginPayload(player=Player.from_model(found), tokens=AuthTokens.from_issued(tokens))
+
+
+@payload_errors(UpdateProfilePayload)
+async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:  # noqa: A002
+    viewer = info.context.viewer
+    if not viewer.is_player:
+        raise forbidden("Only players have a profile.")
+    change = players.ProfileChange(first_name=input.first_name, last_name=input.last_name, phone=input.phone,
+                                   marketing_consent=input.marketing_consent)
+    updated = await players.update_profile(info.context.rt, viewer, change)
+    return UpdateProfilePayload(player=Player.from_model(updated))
+
+
+@payload_errors(SetPlayerStatusPayload)
+async def set_player_status(info: Info, input: SetPlayerStatusInput) -> SetPlayerStatusPayload:  # noqa: A002
+    require_subject(info)
+    player_id = node_uuid(input.player_id, "Player")
+    updated = await players.set_status(info.context.rt, info.context.viewer, player_id,
+                                       m.PlayerStatus(input.status.value), input.reason)
+    return SetPlayerStatusPayload(player=Player.from_model(updated))

@@ -1,0 +1,91 @@
+"""Shared GraphQL pieces: user errors, JSON, Relay ids and connections."""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any, Generic, NewType, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from core.errors import DomainError, ErrorCode, bad_input
+from core.pagination import Page
+
+JSON = strawberry.scalar(
+    NewType("JSON", object),
+    description="Arbitrary JSON (audit snapshots).",
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
+
+UserErrorCode = strawberry.enum(Enum("UserErrorCode", {code.name: code.value for code in ErrorCode}),
+                                description="Why a mutation refused its input.")
+
+
+@strawberry.type(description="A business refusal: the request was understood but not carried out.")
+class UserError:
+    code: UserErrorCode  # type: ignore[valid-type]
+    field: str | None
+    message: str
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(code=UserErrorCode(error.code.value), field=error.field, message=error.message)
+
+
+def node_uuid(global_id: relay.GlobalID | str, expected: str) -> uuid.UUID:
+    """Decode a global id, checking it names the expected type (an alias of another type is refused)."""
+    try:
+        gid = global_id if isinstance(global_id, relay.GlobalID) else relay.GlobalID.from_id(global_id)
+        if gid.type_name != expected:
+            raise ValueError
+        return uuid.UUID(gid.node_id)
+    except (ValueError, TypeError) as exc:
+        raise bad_input(f"Expected the id of a {expected}.") from exc
+
+
+def to_global_id(type_name: str, node_id: uuid.UUID | str | int) -> relay.GlobalID:
+    return relay.GlobalID(type_name, str(node_id))
+
+
+N = TypeVar("N")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def page_info(page: Page[Any]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
+        start_cursor=page.cursors[0] if page.cursors else None,
+        end_cursor=page.cursors[-1] if page.cursors else None,
+    )
+
+
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[Any], convert: Any) -> Connection[Any]:
+        return cls(
+            edges=[Edge(cursor=cursor, node=convert(item)) for item, cursor in zip(page.items, page.cursors,
+                                                                                    strict=True)],
+            page_info=page_info(page),
+        )

@@ -1,0 +1,43 @@
+"""The per-request GraphQL context: who is asking, the runtime, and the request's DataLoaders."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from authz.policy import Authorizer
+from authz.subjects import ANONYMOUS, Viewer
+from services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
+
+
+class Context(BaseContext):
+    def __init__(self, rt: Runtime, authorizer: Authorizer, viewer: Viewer = ANONYMOUS, *,
+                 request_id: str | None = None, auth_error: str | None = None,
+                 csrf_error: str | None = None) -> None:
+        super().__init__()
+        self.rt = rt
+        self.authorizer = authorizer
+        self.viewer = viewer
+        self.request_id = request_id
+        self.auth_error = auth_error
+        self.csrf_error = csrf_error
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """The schema coordinates this viewer may use (cached per roles and brand)."""
+        return self.authorizer.allowed(self.viewer.roles, self.viewer.brand_code)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        from resolvers.loaders import Loaders
+
+        return Loaders(self.rt)
+
+
+Info = StrawberryInfo[Context, Any]

@@ -1,0 +1,184 @@
+"""Schema extensions: the request gate, field permissions, query cost, error masking.
+
+They are passed to the schema as classes or factories, so every request gets fresh instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from core.errors import ApiError, ApiErrorCode
+from core.logging import get_logger
+from schema.context import Context
+
+log = get_logger(__name__)
+
+CONNECTION_ARGS = ("first", "last")
+DEFAULT_LIST_SIZE = 20
+
+
+def api_error(code: ApiErrorCode, message: str, **extra: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code.value, **extra})
+
+
+def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
+    """Skip execution and answer with this error (strawberry runs nothing when a result is set)."""
+    extension.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
+
+
+class RequestGate(SchemaExtension):
+    """Before anything runs: bad credentials, CSRF, and the per-subject / per-IP rate limits."""
+
+    async def on_execute(self) -> Any:  # type: ignore[override]
+        context: Context = self.execution_context.context
+        if context.auth_error:
+            _refuse(self, api_error(ApiErrorCode.UNAUTHENTICATED, "Invalid or expired credentials.",
+                                    reason=context.auth_error))
+        elif context.csrf_error:
+            _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
+        else:
+            await self._rate_limit(context)
+        yield
+
+    async def _rate_limit(self, context: Context) -> None:
+        settings = context.rt.settings
+        viewer = context.viewer
+        if viewer.id is not None:
+            key, limit = f"req:{viewer.kind}:{viewer.id}", settings.requests_per_minute_per_subject
+        elif viewer.meta.ip:
+            key, limit = f"req:ip:{viewer.meta.ip}", settings.requests_per_minute_per_ip
+        else:
+            return
+        decision = await context.rt.rate_limiter.hit(key, limit=limit, window=60)
+        if not decision.allowed:
+            _refuse(self, api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.",
+                                    retryAfter=decision.retry_after))
+
+
+class FieldPermissions(SchemaExtension):
+    """Casbin on every field, decided from the parent type and field name (never `info.path`,
+    which carries the client's aliases). Denied: the field is null with a FORBIDDEN error."""
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        type_name = info.parent_type.name
+        if type_name.startswith("__") or info.field_name.startswith("__"):
+            return _next(root, info, *args, **kwargs)
+        coordinate = f"{type_name}.{info.field_name}"
+        if coordinate not in info.context.allowed:
+            raise ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
+        return _next(root, info, *args, **kwargs)
+
+
+def _verb(type_name: str) -> str:
+    return "call" if type_name == "Mutation" else "read"
+
+
+class QueryCost(SchemaExtension):
+    """A static cost per operation: one per field, times the page size under connections.
+
+    Computed after validation with the request's variables (a cached document still has its cost
+    computed, since `first: $n` differs per request), refused above the limit, and reported in the
+    response's `extensions.cost` either way.
+    """
+
+    def __init__(self, *, maximum: int) -> None:
+        self.maximum = maximum
+        self.cost: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is not None and ctx.result is None:
+            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            operation = next((op for op in operations if ctx.operation_name in (None, op.name and op.name.value)),
+                             None)
+            if operation is not None:
+                self.cost = _selection_cost(operation.selection_set, fragments, ctx.variables or {}, 1, set())
+                if self.cost > self.maximum:
+                    _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT,
+                                            f"Query cost {self.cost} exceeds the limit of {self.maximum}.",
+                                            cost=self.cost, maximumCost=self.maximum))
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": {"requested": self.cost, "maximum": self.maximum}} if self.cost is not None else {}
+
+
+def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
+    for argument in field.arguments or ():
+        if argument.name.value in CONNECTION_ARGS:
+            value = argument.value
+            if isinstance(value, VariableNode):
+                raw = variables.get(value.name.value)
+            else:
+                raw = getattr(value, "value", None)
+            try:
+                return max(int(raw), 1) if raw is not None else None
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
+                    variables: dict[str, Any], multiplier: int, seen: set[str]) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue
+            total += multiplier
+            size = _page_size(selection, variables)
+            if selection.name.value in ("edges", "nodes") or size is None:
+                inner = multiplier
+            else:
+                inner = multiplier * size
+            total += _selection_cost(selection.selection_set, fragments, variables, inner, seen)
+        elif isinstance(selection, InlineFragmentNode):
+            total += _selection_cost(selection.selection_set, fragments, variables, multiplier, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                total += _selection_cost(fragments[name].selection_set, fragments, variables, multiplier,
+                                         seen | {name})
+    return total
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, (ApiError, GraphQLError)) or (
+        type(original).__name__ in ("InvalidGlobalIDError", "StrawberryInputCoercionError")
+    )
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected exceptions become `INTERNAL` with the request id; the original is logged."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not _is_expected(error),
+                         error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        log.error("graphql_unexpected_error", path=error.path, error=repr(error.original_error),
+                  exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": ApiErrorCode.INTERNAL.value, "requestId": request_id}
+        return masked

@@ -1,0 +1,159 @@
+"""Player types, inputs and payloads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from models import auth as auth_models
+from models import players as m
+from schema.auth import AuthTokens
+from schema.base import Connection, UserError
+from schema.brands import Brand
+from schema.context import Info
+
+
+@strawberry.enum
+class PlayerStatus(Enum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    CLOSED = "closed"
+
+
+@strawberry.type(description="A login on one device.")
+class Session(relay.Node):
+    id: relay.NodeID[str]
+    created_at: datetime
+    last_seen_at: datetime | None
+    expires_at: datetime
+    revoked_at: datetime | None
+    ip: str | None
+    country: str | None
+    user_agent: str | None
+    device: str | None
+    current: bool
+
+    @classmethod
+    def from_model(cls, session: auth_models.AuthSession, current_session: uuid.UUID | None) -> Session:
+        return cls(id=str(session.id), created_at=session.created_at, last_seen_at=session.last_seen_at,
+                   expires_at=session.expires_at, revoked_at=session.revoked_at, ip=session.ip,
+                   country=session.country, user_agent=session.user_agent, device=session.device,
+                   current=session.id == current_session)
+
+
+@strawberry.type(description="A player account. Fields a role may not read resolve to null with FORBIDDEN.")
+class Player(relay.Node):
+    id: relay.NodeID[str]
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+    date_of_birth: date | None
+    country: str | None
+    currency: str | None
+    marketing_consent: bool | None
+    status: PlayerStatus | None
+    status_reason: str | None
+    created_at: datetime | None
+    brand_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, player: m.Player) -> Player:
+        return cls(id=str(player.id), email=player.email, first_name=player.first_name,
+                   last_name=player.last_name, phone=player.phone, date_of_birth=player.date_of_birth,
+                   country=player.country, currency=player.currency, marketing_consent=player.marketing_consent,
+                   status=PlayerStatus(player.status), status_reason=player.status_reason,
+                   created_at=player.created_at, brand_id=player.brand_id)
+
+    @strawberry.field
+    async def brand(self, info: Info) -> Brand | None:
+        brand = await info.context.loaders.brand.load(self.brand_id)
+        return Brand.from_model(brand) if brand else None
+
+    @strawberry.field(description="Login sessions, newest first.")
+    async def sessions(self, info: Info, first: int | None = None, after: str | None = None,
+                       last: int | None = None, before: str | None = None) -> Connection[Session] | None:
+        from resolvers.players import player_sessions
+
+        return await player_sessions(info, uuid.UUID(self.id), first=first, after=after, last=last,
+                                     before=before)
+
+
+@strawberry.input
+class PlayerFilter:
+    email: str | None = strawberry.field(default=None, description="Exact email, or a prefix ending in *")
+    status: PlayerStatus | None = None
+    country: str | None = None
+
+
+@strawberry.input
+class RegisterPlayerInput:
+    brand: str = strawberry.field(description="Brand code")
+    email: str
+    password: str
+    date_of_birth: date
+    country: str
+    currency: str
+    marketing_consent: bool = False
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+@strawberry.type
+class RegisterPlayerPayload:
+    player: Player | None = None
+    tokens: AuthTokens | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class LoginInput:
+    brand: str
+    email: str
+    password: str
+
+
+@strawberry.type
+class LoginPayload:
+    player: Player | None = None
+    tokens: AuthTokens | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateProfileInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    marketing_consent: bool | None = None
+
+
+@strawberry.type
+class UpdateProfilePayload:
+    player: Player | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetPlayerStatusInput:
+    player_id: strawberry.ID
+    status: PlayerStatus
+    reason: str
+
+
+@strawberry.type
+class SetPlayerStatusPayload:
+    player: Player | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="Something happened to the viewer's account.")
+class AccountEvent:
+    kind: str
+    status: PlayerStatus | None
+    at: datetime

@@ -1,0 +1,132 @@
+"""The one schema: Query, Mutation and Subscription composed from the domains, with its limits.
+
+Extensions are given as classes or factories (never shared instances), so every request gets its
+own: the request gate (credentials, CSRF, rate limits), field permissions (Casbin), query depth,
+aliases, tokens and cost limits, parser and validation caches, and masking of unexpected errors.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import (
+    DisableValidation,  # noqa: F401  (kept importable for benchmarks)
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from core.settings import Settings
+from resolvers import brands as brand_resolvers
+from resolvers import nodes as node_resolvers
+from resolvers import players as player_resolvers
+from resolvers import sessions as session_resolvers
+from resolvers import staff as staff_resolvers
+from resolvers import subscriptions as subscription_resolvers
+from schema.base import Connection
+from schema.brands import Brand
+from schema.extensions import FieldPermissions, MaskUnexpectedErrors, QueryCost, RequestGate
+from schema.players import (
+    AccountEvent,
+    LoginPayload,
+    Player,
+    RegisterPlayerPayload,
+    SetPlayerStatusPayload,
+    UpdateProfilePayload,
+)
+from schema.session_ops import ChangePasswordPayload, LogoutPayload, RefreshTokenPayload, RevokeSessionPayload
+from schema.staff import (
+    AuditRecord,
+    CreateStaffUserPayload,
+    SetStaffRolesPayload,
+    SetStaffStatusPayload,
+    StaffLoginPayload,
+    StaffUser,
+)
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = strawberry.field(resolver=node_resolvers.node, description="Any object by its global id.")
+    me: Player | None = strawberry.field(resolver=player_resolvers.me, description="The logged-in player.")
+    current_staff: StaffUser | None = strawberry.field(resolver=staff_resolvers.current_staff,
+                                                       description="The logged-in staff member.")
+    brands: list[Brand] | None = strawberry.field(resolver=brand_resolvers.list_brands)
+    brand: Brand | None = strawberry.field(resolver=brand_resolvers.brand)
+    players: Connection[Player] | None = strawberry.field(resolver=player_resolvers.list_players,
+                                                   description="Players in the viewer's brand, newest first.")
+    player: Player | None = strawberry.field(resolver=player_resolvers.player)
+    staff_users: Connection[StaffUser] | None = strawberry.field(resolver=staff_resolvers.list_staff)
+    audit_log: Connection[AuditRecord] | None = strawberry.field(resolver=staff_resolvers.audit_log,
+                                                          description="Audit records, newest first.")
+
+
+@strawberry.type
+class Mutation:
+    register_player: RegisterPlayerPayload = strawberry.mutation(resolver=player_resolvers.register_player)
+    login: LoginPayload = strawberry.mutation(resolver=player_resolvers.login)
+    refresh_token: RefreshTokenPayload = strawberry.mutation(resolver=session_resolvers.refresh_token)
+    logout: LogoutPayload = strawberry.mutation(resolver=session_resolvers.logout)
+    change_password: ChangePasswordPayload = strawberry.mutation(resolver=session_resolvers.change_password)
+    revoke_session: RevokeSessionPayload = strawberry.mutation(resolver=session_resolvers.revoke_session)
+    update_profile: UpdateProfilePayload = strawberry.mutation(resolver=player_resolvers.update_profile)
+    set_player_status: SetPlayerStatusPayload = strawberry.mutation(resolver=player_resolvers.set_player_status)
+    staff_login: StaffLoginPayload = strawberry.mutation(resolver=staff_resolvers.staff_login)
+    create_staff_user: CreateStaffUserPayload = strawberry.mutation(resolver=staff_resolvers.create_staff_user)
+    set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)
+    set_staff_status: SetStaffStatusPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_status)
+
+
+@strawberry.type
+class Subscription:
+    account_events: AccountEvent = strawberry.subscription(resolver=subscription_resolvers.account_events)
+
+
+class CroupierSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log only what nobody expected; refusals (FORBIDDEN, BAD_USER_INPUT, …) are normal traffic.
+        The masking extension logs unexpected errors with their request id."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[object] = [
+        RequestGate,
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(ParserCache, maxsize=settings.graphql_cache_size),
+        partial(ValidationCache, maxsize=settings.graphql_cache_size),
+        partial(QueryCost, maximum=settings.graphql_max_cost),
+        FieldPermissions,
+        MaskUnexpectedErrors,
+    ]
+    if settings.is_production:
+        extensions.append(DisableIntrospection)
+    return CroupierSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,  # type: ignore[arg-type]
+        types=[Brand, Player, StaffUser, AuditRecord],
+        config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
+    )
+
+
+def schema_coordinates(schema: strawberry.Schema) -> list[str]:
+    """Every `Type.field` of the schema's object types (what the policy decides on)."""
+    from graphql import GraphQLObjectType
+
+    coordinates = []
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        coordinates.extend(f"{name}.{field}" for field in graphql_type.fields)
+    return sorted(coordinates)

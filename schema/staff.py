@@ -1,0 +1,156 @@
+"""Staff and audit types, inputs and payloads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+
+from models import audit as audit_models
+from models import staff as m
+from schema.auth import AuthTokens
+from schema.base import JSON, UserError
+from schema.brands import Brand
+from schema.context import Info
+
+StaffRoleName = strawberry.enum(Enum("StaffRoleName", {role.upper(): role for role in m.STAFF_ROLES}))
+
+
+@strawberry.enum
+class StaffStatus(Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+@strawberry.type
+class StaffRoleAssignment:
+    role: StaffRoleName  # type: ignore[valid-type]
+    brand_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field(description="Null: the role holds in every brand.")
+    async def brand(self, info: Info) -> Brand | None:
+        if self.brand_id is None:
+            return None
+        brand = await info.context.loaders.brand.load(self.brand_id)
+        return Brand.from_model(brand) if brand else None
+
+
+@strawberry.type
+class StaffUser(relay.Node):
+    id: relay.NodeID[str]
+    email: str | None
+    display_name: str | None
+    status: StaffStatus | None
+    created_at: datetime | None
+
+    @classmethod
+    def from_model(cls, staff: m.StaffUser) -> StaffUser:
+        return cls(id=str(staff.id), email=staff.email, display_name=staff.display_name,
+                   status=StaffStatus(staff.status), created_at=staff.created_at)
+
+    @strawberry.field
+    async def roles(self, info: Info) -> list[StaffRoleAssignment] | None:
+        grants = await info.context.loaders.staff_roles.load(uuid.UUID(self.id))
+        return [StaffRoleAssignment(role=StaffRoleName(g.role), brand_id=g.brand_id) for g in grants]
+
+
+@strawberry.input
+class RoleGrantInput:
+    role: StaffRoleName  # type: ignore[valid-type]
+    brand: str | None = strawberry.field(default=None, description="Brand code; null for every brand")
+
+
+@strawberry.input
+class StaffLoginInput:
+    email: str
+    password: str
+    totp_code: str
+
+
+@strawberry.type
+class StaffLoginPayload:
+    staff: StaffUser | None = None
+    tokens: AuthTokens | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateStaffUserInput:
+    email: str
+    display_name: str
+    password: str
+    roles: list[RoleGrantInput]
+
+
+@strawberry.type
+class CreateStaffUserPayload:
+    staff: StaffUser | None = None
+    totp_provisioning_uri: str | None = strawberry.field(
+        default=None, description="Shown once: hand it to the new staff member to enrol their authenticator.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetStaffRolesInput:
+    staff_id: strawberry.ID
+    roles: list[RoleGrantInput]
+    reason: str
+
+
+@strawberry.type
+class SetStaffRolesPayload:
+    staff: StaffUser | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetStaffStatusInput:
+    staff_id: strawberry.ID
+    status: StaffStatus
+    reason: str
+
+
+@strawberry.type
+class SetStaffStatusPayload:
+    staff: StaffUser | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="One append-only audit record; `hash` chains it to the record before.")
+class AuditRecord(relay.Node):
+    id: relay.NodeID[str]
+    seq: int
+    at: datetime
+    actor_type: str
+    actor_id: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    reason: str | None
+    ip: str | None
+    request_id: str | None
+    before: JSON | None  # type: ignore[valid-type]
+    after: JSON | None  # type: ignore[valid-type]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_model(cls, record: audit_models.AuditRecord) -> AuditRecord:
+        return cls(id=str(record.seq), seq=record.seq, at=record.at, actor_type=record.actor_type,
+                   actor_id=str(record.actor_id) if record.actor_id else None, action=record.action,
+                   target_type=record.target_type, target_id=record.target_id, reason=record.reason,
+                   ip=record.ip, request_id=record.request_id, before=record.before, after=record.after,
+                   prev_hash=record.prev_hash, hash=record.hash)
+
+
+@strawberry.input
+class AuditFilter:
+    actor_id: strawberry.ID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

@@ -1,0 +1,211 @@
+"""The ASGI app: FastAPI with GraphQL (HTTP + graphql-transport-ws), health, metrics, the admin client.
+
+Start-up resolves the database and Redis (embedded ones when no URL is configured), builds the
+runtime, and checks migrations: development applies pending ones, production refuses to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+
+from authz.policy import Authorizer
+from authz.subjects import ANONYMOUS, RequestMeta
+from core import embedded, migrations
+from core.errors import ApiErrorCode
+from core.logging import configure_logging, get_logger, request_id_var
+from core.redis import create_redis
+from core.settings import Settings, get_settings
+from resolvers.common import ACCESS_COOKIE, REFRESH_COOKIE
+from schema.root import build_schema, schema_coordinates
+from schema.context import Context
+from services.runtime import Runtime
+from services.viewer import ViewerRejected, viewer_for
+
+log = get_logger(__name__)
+ADMIN_DIR = Path(__file__).resolve().parent / "admin"
+
+REQUESTS = Counter("croupier_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("croupier_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def client_meta(connection: HTTPConnection, settings: Settings, request_id: str | None) -> RequestMeta:
+    ip = connection.client.host if connection.client else None
+    if settings.trust_forwarded_for:
+        forwarded = connection.headers.get("x-forwarded-for")
+        if forwarded:
+            ip = forwarded.split(",")[0].strip()
+    country = None
+    if settings.country_header:
+        raw = (connection.headers.get(settings.country_header) or "").strip().upper()
+        country = raw if len(raw) == 2 and raw.isalpha() else None
+    return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"),
+                       request_id=request_id)
+
+
+def bearer_token(connection: HTTPConnection) -> tuple[str | None, bool]:
+    """The access token and whether it came from a cookie (which then needs the CSRF header)."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip(), False
+    cookie = connection.cookies.get(ACCESS_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
+        """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = str(params.get("authorization") or params.get("Authorization") or params.get("token") or "")
+        token = raw.partition(" ")[2] if raw.lower().startswith("bearer ") else raw or None
+        try:
+            context.viewer = await viewer_for(context.rt, token, brand_code=params.get("brand"),  # type: ignore[arg-type]
+                                              meta=context.viewer.meta)
+        except ViewerRejected as exc:
+            raise ConnectionRejectionError({"code": ApiErrorCode.UNAUTHENTICATED.value}) from exc
+        return None
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        for error in response.get("errors") or []:
+            extensions = error.setdefault("extensions", {})
+            extensions.setdefault("code", ApiErrorCode.BAD_USER_INPUT.value)
+        return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    schema = build_schema(settings)
+    authorizer = Authorizer(schema_coordinates(schema))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database_url = await asyncio.to_thread(embedded.resolve_database_url, settings)
+        redis_url = await asyncio.to_thread(embedded.resolve_redis_url, settings)
+        rt = Runtime.build(settings, database_url, create_redis(redis_url))
+        pending = await migrations.pending_revisions(rt.database.engine, database_url)
+        if pending:
+            if settings.is_production:
+                await rt.close()
+                raise RuntimeError(f"pending migrations {pending}: run `croupier migrate` before serving")
+            log.info("applying_migrations", revisions=pending)
+            await asyncio.to_thread(migrations.upgrade, database_url)
+        app.state.rt = rt
+        log.info("croupier_started", env=settings.env)
+        yield
+        await rt.close()
+
+    app = FastAPI(title="Croupier", version="0.1.0", lifespan=lifespan,
+                  docs_url=None if settings.is_production else "/docs", redoc_url=None)
+    app.state.authorizer = authorizer
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        rt: Runtime = connection.app.state.rt
+        request_id = request_id_var.get()
+        meta = client_meta(connection, settings, request_id)
+        token, from_cookie = bearer_token(connection)
+        context = Context(rt, authorizer, ANONYMOUS.with_meta(meta), request_id=request_id)
+        if connection.scope["type"] == "websocket":
+            return context  # authenticated in connection_init
+        uses_cookies = from_cookie or REFRESH_COOKIE in connection.cookies
+        if uses_cookies and not connection.headers.get(settings.csrf_header):
+            context.csrf_error = f"Cookie-authenticated requests must send the {settings.csrf_header} header."
+            return context
+        try:
+            context.viewer = await viewer_for(rt, token, brand_code=connection.headers.get("x-croupier-brand"),
+                                              meta=meta)
+        except ViewerRejected as exc:
+            context.auth_error = str(exc)
+        return context
+
+    graphql = CroupierGraphQLRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide=None if settings.is_production else "graphiql",
+        allow_queries_via_get=True,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+    )
+    app.include_router(graphql, prefix="/graphql")
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Any) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        route = request.scope.get("route")
+        started = time.perf_counter()
+        status = 500
+        try:
+            response: Response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        except Exception:
+            log.exception("unhandled_error", path=request.url.path)
+            return JSONResponse({"error": "internal", "requestId": request_id}, status_code=500,
+                                headers={"X-Request-ID": request_id})
+        finally:
+            route = request.scope.get("route") or route
+            path = getattr(route, "path", None) or "unmatched"
+            LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+            REQUESTS.labels(request.method, path, str(status)).inc()
+            request_id_var.reset(token)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.rt
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(rt.database.ping(), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001  (any failure means not ready)
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(rt.redis.ping(), timeout=2)
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", **checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/.well-known/jwks.json", include_in_schema=False)
+    async def jwks(request: Request) -> dict[str, Any]:
+        rt: Runtime = request.app.state.rt
+        return rt.keyring.public_jwks()
+
+    if ADMIN_DIR.is_dir() and (ADMIN_DIR / "index.html").exists():
+        app.mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True), name="admin")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/graphql")
+
+    return app

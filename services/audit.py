@@ -1,0 +1,165 @@
+"""The audit log: append-only, hash-chained, gapless.
+
+Invariants (checked by `verify`): records are numbered 1, 2, 3, … with no gap; each record's
+`prev_hash` is the previous record's `hash` (the first one's is 64 zeros); each `hash` is the
+SHA-256 of the record's canonical content and its `prev_hash`. Appends take a transaction-level
+advisory lock, so concurrent writers queue for the chain's tail instead of forking it; the lock is
+held only until the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.subjects import Viewer
+from core.clock import clock
+from models.audit import AuditRecord
+
+GENESIS_HASH = "0" * 64
+_LOCK_KEY = 0x0A0D17  # pg_advisory_xact_lock key of the audit chain
+
+
+def _json_safe(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    safe: dict[str, Any] = json.loads(json.dumps(value, default=str))
+    return safe
+
+
+def record_hash(record: AuditRecord) -> str:
+    content = {
+        "seq": record.seq,
+        "at": record.at.astimezone(UTC).isoformat(),
+        "actor_type": record.actor_type,
+        "actor_id": str(record.actor_id) if record.actor_id else None,
+        "action": record.action,
+        "brand_id": str(record.brand_id) if record.brand_id else None,
+        "target_type": record.target_type,
+        "target_id": record.target_id,
+        "reason": record.reason,
+        "ip": record.ip,
+        "request_id": record.request_id,
+        "before": record.before,
+        "after": record.after,
+        "prev_hash": record.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def append(
+    db: AsyncSession,
+    *,
+    actor: Viewer,
+    action: str,
+    target_type: str | None = None,
+    target_id: uuid.UUID | str | None = None,
+    brand_id: uuid.UUID | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    actor_type: str | None = None,
+    actor_id: uuid.UUID | None = None,
+) -> AuditRecord:
+    """Append one record in the caller's transaction (it commits or rolls back with the change)."""
+    await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    tail = (await db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1))).first()
+    seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
+    record = AuditRecord(
+        seq=seq,
+        at=clock.now(),
+        actor_type=actor_type or actor.actor_type,
+        actor_id=actor_id if actor_id is not None else actor.id,
+        action=action,
+        brand_id=brand_id,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        reason=reason,
+        ip=actor.meta.ip,
+        request_id=actor.meta.request_id,
+        before=_json_safe(before),
+        after=_json_safe(after),
+        prev_hash=prev_hash,
+        hash="",
+    )
+    record.hash = record_hash(record)
+    db.add(record)
+    await db.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    checked: int
+    problems: Sequence[AuditProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def verify(db: AsyncSession, *, batch: int = 5000) -> AuditVerification:
+    """Walk the whole chain and report every record that is missing, edited or out of place."""
+    problems: list[AuditProblem] = []
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    result = await db.stream_scalars(
+        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
+    )
+    async for record in result:
+        checked += 1
+        if record.seq != expected_seq:
+            problems.append(AuditProblem(record.seq, f"records {expected_seq}..{record.seq - 1} are missing"))
+        if record.prev_hash != prev_hash:
+            problems.append(AuditProblem(record.seq, "prev_hash does not match the previous record"))
+        if record_hash(record) != record.hash:
+            problems.append(AuditProblem(record.seq, "content does not match its hash (edited)"))
+        expected_seq, prev_hash = record.seq + 1, record.hash
+    return AuditVerification(checked=checked, problems=problems)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor_id: uuid.UUID | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    brand_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def readable_records(viewer: Viewer, where: AuditFilter) -> Any:
+    """The audit records this viewer may read: staff of one brand see that brand's records."""
+    stmt = select(AuditRecord)
+    if viewer.brand_id is not None:
+        stmt = stmt.where(AuditRecord.brand_id == viewer.brand_id)
+    if where.actor_id:
+        stmt = stmt.where(AuditRecord.actor_id == where.actor_id)
+    if where.action:
+        stmt = stmt.where(AuditRecord.action == where.action)
+    if where.target_type:
+        stmt = stmt.where(AuditRecord.target_type == where.target_type)
+    if where.target_id:
+        stmt = stmt.where(AuditRecord.target_id == where.target_id)
+    if where.brand_id:
+        stmt = stmt.where(AuditRecord.brand_id == where.brand_id)
+    if where.since:
+        stmt = stmt.where(AuditRecord.at >= where.since)
+    if where.until:
+        stmt = stmt.where(AuditRecord.at < where.until)
+    return stmt

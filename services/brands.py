@@ -1,0 +1,39 @@
+"""Brands an operator runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from models.brands import Brand
+
+
+async def list_brands(db: AsyncSession) -> Sequence[Brand]:
+    return (await db.scalars(select(Brand).order_by(Brand.code))).all()
+
+
+async def get_by_code(db: AsyncSession, code: str) -> Brand:
+    brand = await db.scalar(select(Brand).where(Brand.code == code.strip().lower()))
+    if brand is None:
+        raise NotFound(f"No brand with code {code!r}.", field="brand")
+    return brand
+
+
+async def get_many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Brand]:
+    rows = (await db.scalars(select(Brand).where(Brand.id.in_(ids)))).all()  # type: ignore[attr-defined]
+    return {brand.id: brand for brand in rows}
+
+
+async def create_brand(
+    db: AsyncSession, *, code: str, name: str, default_currency: str, currencies: list[str], countries: list[str],
+    minimum_age: int = 18,
+) -> Brand:
+    brand = Brand(code=code.lower(), name=name, default_currency=default_currency, currencies=currencies,
+                  countries=countries, minimum_age=minimum_age)
+    db.add(brand)
+    await db.flush()
+    return brand

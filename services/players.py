@@ -1,0 +1,243 @@
+"""Players: registration, login, profile, password, status.
+
+Invariants: an email is unique within a brand (the database enforces it, lower-cased); a player
+is at least the brand's minimum age on the day of registration; only an active player can log in
+or refresh a session; a status change away from active revokes every session at once. What a
+viewer may read is decided in SQL by `readable_players`, never by filtering results afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, false, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.passwords import hash_password, password_problem, verify_password
+from authz.subjects import RequestMeta, Viewer
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from models.auth import AuthSession
+from models.brands import Brand
+from models.players import Player, PlayerStatus
+from services import audit, auth, brands
+from services.auth import IssuedTokens, RateLimited
+from services.runtime import Runtime
+
+ISO_COUNTRY_LENGTH = 2
+
+
+def normalise_email(email: str, *, field: str = "email") -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise DomainError("Enter a valid email address.", field=field) from exc
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def readable_players(viewer: Viewer) -> Select[tuple[Player]]:
+    """Players this viewer may read, as SQL: a player sees only themselves, staff their brand."""
+    stmt = select(Player)
+    if viewer.is_player:
+        return stmt.where(Player.id == viewer.id)
+    if viewer.is_staff:
+        return stmt if viewer.brand_id is None else stmt.where(Player.brand_id == viewer.brand_id)
+    return stmt.where(false())
+
+
+async def get_readable(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> Player:
+    player = await db.scalar(readable_players(viewer).where(Player.id == player_id))
+    if player is None:
+        raise NotFound("No such player.", field="playerId")
+    return player
+
+
+@dataclass(frozen=True)
+class Registration:
+    brand: str
+    email: str
+    password: str
+    date_of_birth: date
+    country: str
+    currency: str
+    marketing_consent: bool = False
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+
+
+def _check_registration(brand: Brand, form: Registration) -> None:
+    if age_on(form.date_of_birth, clock.now().date()) < brand.minimum_age:
+        raise DomainError(f"Players must be at least {brand.minimum_age}.", field="dateOfBirth",
+                          code=ErrorCode.UNDERAGE)
+    country = form.country.upper()
+    if len(country) != ISO_COUNTRY_LENGTH or not country.isalpha():
+        raise DomainError("Use a two-letter ISO country code.", field="country")
+    if brand.countries and country not in brand.countries:
+        raise DomainError(f"{brand.name} does not accept players from {country}.", field="country",
+                          code=ErrorCode.COUNTRY_NOT_ALLOWED)
+    if form.currency.upper() not in brand.currencies:
+        raise DomainError(f"{brand.name} does not offer {form.currency.upper()}.", field="currency",
+                          code=ErrorCode.CURRENCY_NOT_ALLOWED)
+    problem = password_problem(form.password)
+    if problem:
+        raise DomainError(problem, field="password", code=ErrorCode.WEAK_PASSWORD)
+
+
+async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[Player, IssuedTokens]:
+    """Create the account and log it in (one transaction: nothing is half-created)."""
+    email = normalise_email(form.email)
+    async with rt.database.session() as db:
+        brand = await brands.get_by_code(db, form.brand)
+    _check_registration(brand, form)
+    password_hash = await hash_password(form.password)
+    try:
+        async with rt.database.transaction() as db:
+            player = Player(
+                brand_id=brand.id, email=email, password_hash=password_hash,
+                first_name=_clean(form.first_name), last_name=_clean(form.last_name), phone=_clean(form.phone),
+                date_of_birth=form.date_of_birth, country=form.country.upper(), currency=form.currency.upper(),
+                marketing_consent=form.marketing_consent,
+            )
+            db.add(player)
+            await db.flush()
+            actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
+            await audit.append(db, actor=actor, action="player.registered", target_type="player",
+                               target_id=player.id, brand_id=brand.id,
+                               after={"email": email, "country": player.country, "currency": player.currency})
+            tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
+                                              brand_id=brand.id, meta=meta)
+    except IntegrityError as exc:
+        raise DomainError("An account with this email already exists.", field="email",
+                          code=ErrorCode.ALREADY_EXISTS) from exc
+    return player, tokens
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> None:
+    settings = rt.settings
+    if ip:
+        by_ip = await rt.rate_limiter.hit(f"login:ip:{ip}", limit=settings.login_attempts_per_ip,
+                                          window=settings.login_ip_window_seconds)
+        if not by_ip.allowed:
+            raise RateLimited(by_ip.retry_after)
+    failures = await rt.rate_limiter.peek(f"login:fail:{account_key}")
+    if failures >= settings.login_failures_per_account:
+        raise RateLimited(settings.login_account_window_seconds)
+
+
+async def record_login_failure(rt: Runtime, account_key: str) -> None:
+    await rt.rate_limiter.hit(f"login:fail:{account_key}", limit=rt.settings.login_failures_per_account,
+                              window=rt.settings.login_account_window_seconds)
+
+
+async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
+                meta: RequestMeta) -> tuple[Player, IssuedTokens]:
+    email = email.strip().lower()
+    account_key = f"player:{brand_code.lower()}:{email}"
+    await _check_login_rate(rt, meta.ip, account_key)
+    async with rt.database.session() as db:
+        brand = await brands.get_by_code(db, brand_code)
+        player = await db.scalar(select(Player).where(Player.brand_id == brand.id, Player.email == email))
+    valid = await verify_password(player.password_hash if player else None, password)
+    anonymous = Viewer(meta=meta)
+    if player is None or not valid:
+        await record_login_failure(rt, account_key)
+        async with rt.database.transaction() as db:
+            await audit.append(db, actor=anonymous, action="player.login_failed", brand_id=brand.id,
+                               actor_id=player.id if player else None, target_type="player",
+                               target_id=player.id if player else None, after={"email": email})
+        raise DomainError("Wrong email or password.", code=ErrorCode.INVALID_CREDENTIALS)
+    if player.status != PlayerStatus.ACTIVE:
+        code = ErrorCode.ACCOUNT_CLOSED if player.status == PlayerStatus.CLOSED else ErrorCode.ACCOUNT_BLOCKED
+        raise DomainError(f"This account is {player.status}.", code=code)
+    await rt.rate_limiter.reset(f"login:fail:{account_key}")
+    async with rt.database.transaction() as db:
+        actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
+        tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
+                                          brand_id=brand.id, meta=meta)
+        await audit.append(db, actor=actor, action="player.login", target_type="session",
+                           target_id=tokens.session_id, brand_id=brand.id)
+    return player, tokens
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    marketing_consent: bool | None = None
+
+
+async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
+    async with rt.database.transaction() as db:
+        player = await db.scalar(readable_players(viewer).where(Player.id == viewer.id).with_for_update())
+        if player is None:
+            raise NotFound("No such player.")
+        before = _profile(player)
+        for name in ("first_name", "last_name", "phone"):
+            value = getattr(change, name)
+            if value is not None:
+                setattr(player, name, _clean(value))
+        if change.phone and not _clean(change.phone):
+            raise DomainError("Enter a phone number.", field="phone")
+        if change.marketing_consent is not None:
+            player.marketing_consent = change.marketing_consent
+        await db.flush()
+        await audit.append(db, actor=viewer, action="player.profile_updated", target_type="player",
+                           target_id=player.id, brand_id=player.brand_id, before=before, after=_profile(player))
+    return player
+
+
+def _profile(player: Player) -> dict[str, Any]:
+    return {"first_name": player.first_name, "last_name": player.last_name, "phone": player.phone,
+            "marketing_consent": player.marketing_consent}
+
+
+async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: PlayerStatus,
+                     reason: str) -> Player:
+    """Staff change a player's status; leaving `active` ends every session immediately."""
+    if not reason.strip():
+        raise DomainError("Give a reason.", field="reason")
+    async with rt.database.transaction() as db:
+        player = await db.scalar(readable_players(viewer).where(Player.id == player_id).with_for_update())
+        if player is None:
+            raise NotFound("No such player.", field="playerId")
+        before = {"status": player.status, "status_reason": player.status_reason}
+        if player.status == PlayerStatus.CLOSED and status != PlayerStatus.CLOSED:
+            raise DomainError("A closed account cannot be reopened.", field="status", code=ErrorCode.NOT_ALLOWED)
+        player.status = status.value
+        player.status_reason = reason.strip()
+        revoked: list[uuid.UUID] = []
+        if status != PlayerStatus.ACTIVE:
+            revoked = await auth.revoke_sessions(db, subject_type="player", subject_id=player.id,
+                                                 reason=f"account_{status.value}")
+        await db.flush()
+        await audit.append(db, actor=viewer, action="player.status_changed", target_type="player",
+                           target_id=player.id, brand_id=player.brand_id, before=before,
+                           after={"status": player.status, "status_reason": player.status_reason},
+                           reason=reason.strip())
+    await auth.after_commit_revoked(rt, revoked)
+    from services import events
+
+    await events.publish_account_event(rt, player.id, kind="status_changed", status=player.status)
+    return player
+
+
+def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> Select[tuple[AuthSession]]:
+    """A player's sessions, if the viewer may read the player (SQL ownership filter)."""
+    readable = readable_players(viewer).where(Player.id == player_id).with_only_columns(Player.id)
+    return select(AuthSession).where(AuthSession.subject_type == "player",
+                                     AuthSession.subject_id.in_(readable.scalar_subquery()))  # type: ignore[attr-defined]

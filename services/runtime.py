@@ -1,0 +1,34 @@
+"""The process-wide things services need besides a database session.
+
+Built once at start-up by the server (or the CLI) and handed to the entry points; services take
+what they need from it explicitly, so tests can build one against their own database and Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from authz.jwt import KeyRing
+from core.db import Database
+from core.ratelimit import RateLimiter
+from core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    redis: Redis
+    keyring: KeyRing
+    rate_limiter: RateLimiter
+
+    @classmethod
+    def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:
+        keyring = KeyRing.load(settings.key_dir, create_if_empty=not settings.is_production)
+        return cls(settings, Database(database_url), redis, keyring, RateLimiter(redis))
+
+    async def close(self) -> None:
+        await self.database.dispose()
+        await self.redis.aclose()
