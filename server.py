@@ -32,7 +32,7 @@ from core.errors import ApiErrorCode
 from core.logging import configure_logging, get_logger, request_id_var
 from core.redis import create_redis
 from core.settings import Settings, get_settings
-from resolvers.common import ACCESS_COOKIE, REFRESH_COOKIE
+from resolvers.common import ACCESS_COOKIE
 from schema.root import build_schema, schema_coordinates
 from schema.context import Context
 from services.runtime import Runtime
@@ -125,8 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context = Context(rt, authorizer, ANONYMOUS.with_meta(meta), request_id=request_id)
         if connection.scope["type"] == "websocket":
             return context  # authenticated in connection_init
-        uses_cookies = from_cookie or REFRESH_COOKIE in connection.cookies
-        if uses_cookies and not connection.headers.get(settings.csrf_header):
+        if from_cookie and not connection.headers.get(settings.csrf_header):
             context.csrf_error = f"Cookie-authenticated requests must send the {settings.csrf_header} header."
             return context
         try:

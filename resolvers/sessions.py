@@ -19,7 +19,7 @@ from schema.session_ops import (
     RevokeSessionInput,
     RevokeSessionPayload,
 )
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, forbidden
 from services import auth
 
 
@@ -29,6 +29,8 @@ async def refresh_token(info: Info, input: RefreshTokenInput | None = None) -> R
     if not token:
         request: Any = info.context.request
         token = request.cookies.get(REFRESH_COOKIE) if request is not None else None
+        if token and not request.headers.get(info.context.rt.settings.csrf_header):
+            raise forbidden(f"Refreshing from the cookie needs the {info.context.rt.settings.csrf_header} header.")
     if not token:
         raise DomainError("Send a refresh token.", field="refreshToken", code=ErrorCode.TOKEN_INVALID)
     tokens, _ = await auth.refresh(info.context.rt, token, info.context.viewer.meta)

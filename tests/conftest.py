@@ -1,0 +1,269 @@
+"""Test fixtures: a real PostgreSQL and Redis, a clean state per test, GraphQL helpers and factories."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import select, text
+
+from tests import infra
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = infra.scratch_dir()
+ADMIN_URL, DATABASE_URL = infra.database_urls(SCRATCH)
+REDIS_URL = infra.redis_url(SCRATCH)
+TEST_ENV = {
+    "ENV": "test",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "DATA_DIR": str(SCRATCH / "data"),
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(TEST_ENV)
+
+from core import migrations  # noqa: E402  (after the environment is set)
+from core.clock import clock  # noqa: E402
+from core.settings import Settings, get_settings  # noqa: E402
+
+migrations.upgrade(DATABASE_URL)
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from server import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def rt(app: Any) -> Any:
+    return app.state.rt
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test starts from empty tables (schema kept) and an empty Redis database."""
+    uses_platform = "rt" in request.fixturenames or "app" in request.fixturenames
+    rt = request.getfixturevalue("rt") if uses_platform else None
+    yield
+    if rt is None:
+        return
+    clock.reset()
+    async with rt.database.transaction() as db:
+        await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
+        tables = (await db.execute(text(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))).scalar_one()
+        await db.execute(text(f"TRUNCATE {tables} CASCADE"))
+    await rt.redis.flushdb()
+    rt.rate_limiter._local.clear()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://croupier.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    """Posts GraphQL to the app; `token` sends a bearer token, `brand` the staff brand header."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
+                       brand: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        if brand:
+            sent["X-Croupier-Brand"] = brand
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
+                                        headers=sent)
+        assert response.status_code in (200, 400), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+# ---- factories -------------------------------------------------------------------------------
+
+
+@dataclass
+class PlayerAccount:
+    id: str  # global id
+    uuid: uuid.UUID
+    email: str
+    brand: str
+    token: str
+    refresh_token: str
+
+
+@dataclass
+class StaffAccount:
+    id: uuid.UUID
+    email: str
+    totp_secret: str
+    token: str
+
+
+REGISTER = """
+mutation Register($input: RegisterPlayerInput!) {
+  registerPlayer(input: $input) {
+    player { id email }
+    tokens { accessToken refreshToken }
+    errors { code field message }
+  }
+}"""
+
+
+@pytest.fixture
+async def brand(rt: Any) -> Any:
+    from services import brands
+
+    async with rt.database.transaction() as db:
+        return await brands.create_brand(db, code="royal", name="Royal Casino", default_currency="EUR",
+                                         currencies=["EUR", "SEK", "GBP"], countries=["MT", "SE", "GB"],
+                                         minimum_age=18)
+
+
+@pytest.fixture
+async def other_brand(rt: Any) -> Any:
+    from services import brands
+
+    async with rt.database.transaction() as db:
+        return await brands.create_brand(db, code="northstar", name="Northstar", default_currency="SEK",
+                                         currencies=["SEK"], countries=["SE"], minimum_age=20)
+
+
+@pytest.fixture
+def make_player(gql: GraphQLClient, brand: Any) -> Any:
+    counter = iter(range(1, 10_000))
+
+    async def make(*, brand_code: str = "royal", email: str | None = None, country: str = "MT",
+                   currency: str = "EUR", born: date = date(1990, 1, 1), **extra: Any) -> PlayerAccount:
+        email = email or f"player{next(counter)}@example.com"
+        body = await gql(REGISTER, {"input": {"brand": brand_code, "email": email, "password": PASSWORD,
+                                              "dateOfBirth": born.isoformat(), "country": country,
+                                              "currency": currency, **extra}})
+        payload = body["data"]["registerPlayer"]
+        assert payload["errors"] == [], payload
+        from strawberry import relay
+
+        gid = payload["player"]["id"]
+        return PlayerAccount(gid, uuid.UUID(relay.GlobalID.from_id(gid).node_id), email, brand_code,
+                             payload["tokens"]["accessToken"], payload["tokens"]["refreshToken"])
+
+    return make
+
+
+STAFF_LOGIN = """
+mutation StaffLogin($input: StaffLoginInput!) {
+  staffLogin(input: $input) {
+    staff { id email }
+    tokens { accessToken refreshToken }
+    errors { code field message }
+  }
+}"""
+
+
+def next_totp(secret: str, step_offset: int = 0) -> str:
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(clock.now()) + step_offset)
+
+
+@pytest.fixture
+def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
+    """Create a staff member with roles (`"support"` or `("support", "royal")`) and log them in."""
+    counter = iter(range(1, 10_000))
+
+    async def make(*roles: str | tuple[str, str | None], email: str | None = None, login: bool = True) -> StaffAccount:
+        from authz.subjects import SYSTEM
+        from models.staff import StaffUser
+        from services import staff
+
+        pairs = [(r, "royal") if isinstance(r, str) else r for r in roles]
+        email = email or f"staff{next(counter)}@croupier.dev"
+        async with rt.database.session() as db:
+            grants = await staff.resolve_grants(db, pairs)
+        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=email.split("@")[0],
+                                           password=PASSWORD, grants=grants)
+        async with rt.database.session() as db:
+            secret = await db.scalar(select(StaffUser.totp_secret).where(StaffUser.id == created.staff.id))
+        token = ""
+        if login:
+            body = await gql(STAFF_LOGIN, {"input": {"email": email, "password": PASSWORD,
+                                                     "totpCode": next_totp(secret)}})
+            payload = body["data"]["staffLogin"]
+            assert payload["errors"] == [], payload
+            token = payload["tokens"]["accessToken"]
+        return StaffAccount(created.staff.id, email, secret, token)
+
+    return make
+
+
+# ---- a live server, for WebSocket clients and external conformance suites ------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any) -> Iterator[str]:
+    """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, **TEST_ENV}
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        output = process.stdout.read().decode() if process.stdout else ""
+        raise RuntimeError(f"live server did not start:\n{output}")
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
