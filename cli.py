@@ -70,7 +70,7 @@ def serve(
         typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
         raise typer.Exit(2)
     uvicorn.run("server:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=settings.trust_forwarded_for, log_config=None, ws="websockets")
+                proxy_headers=False, log_config=None, ws="websockets-sansio")
 
 
 def _print_demo_credentials(host: str, port: int) -> None:
@@ -173,6 +173,8 @@ def audit_verify() -> None:
     for problem in result.problems:
         typer.echo(f"record {problem.seq}: {problem.problem}")
     typer.echo(f"checked {result.checked} records: {'OK' if result.ok else f'{len(result.problems)} problem(s)'}")
+    typer.echo(f"head: record {result.head_seq} hash {result.head_hash} (keep it outside the database: "
+               "an earlier head that is no longer in the chain means records were removed)")
     if not result.ok:
         raise typer.Exit(1)
 

@@ -7,13 +7,16 @@ runtime, and checks migrations: development applies pending ones, production ref
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -33,12 +36,13 @@ from core.logging import configure_logging, get_logger, request_id_var
 from core.redis import create_redis
 from core.settings import Settings, get_settings
 from resolvers.common import ACCESS_COOKIE
-from schema.root import build_schema, schema_coordinates
 from schema.context import Context
+from schema.root import build_schema, schema_coordinates
 from services.runtime import Runtime
 from services.viewer import ViewerRejected, viewer_for
 
 log = get_logger(__name__)
+access_log = get_logger("croupier.access")
 ADMIN_DIR = Path(__file__).resolve().parent / "admin"
 
 REQUESTS = Counter("croupier_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -47,16 +51,28 @@ LATENCY = Histogram("croupier_http_request_seconds", "HTTP request latency", ["m
 
 def client_meta(connection: HTTPConnection, settings: Settings, request_id: str | None) -> RequestMeta:
     ip = connection.client.host if connection.client else None
-    if settings.trust_forwarded_for:
-        forwarded = connection.headers.get("x-forwarded-for")
-        if forwarded:
-            ip = forwarded.split(",")[0].strip()
+    if settings.trusted_proxy_hops:
+        hops = [part.strip() for part in connection.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+        if len(hops) >= settings.trusted_proxy_hops:
+            ip = hops[-settings.trusted_proxy_hops]
     country = None
     if settings.country_header:
         raw = (connection.headers.get(settings.country_header) or "").strip().upper()
         country = raw if len(raw) == 2 and raw.isalpha() else None
     return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"),
                        request_id=request_id)
+
+
+def route_label(request: Request) -> str:
+    """A bounded label for metrics: the route's template, never an unmatched raw path.
+
+    Routes of an included router (GraphQL) carry a path relative to their prefix, so a matched one
+    is labelled with the request path, which is then one of that router's few fixed paths.
+    """
+    route = request.scope.get("route")
+    if route is None:
+        return "unmatched"
+    return str(getattr(route, "path", "") or request.url.path)
 
 
 def bearer_token(connection: HTTPConnection) -> tuple[str | None, bool]:
@@ -67,6 +83,28 @@ def bearer_token(connection: HTTPConnection) -> tuple[str | None, bool]:
         return token.strip(), False
     cookie = connection.cookies.get(ACCESS_COOKIE)
     return (cookie, True) if cookie else (None, False)
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+STATUS_FOR_CODE = {
+    ApiErrorCode.UNAUTHENTICATED.value: 401,
+    ApiErrorCode.FORBIDDEN.value: 403,
+    ApiErrorCode.RATE_LIMITED.value: 429,
+}
+# (media type, status) of the GraphQL response being written; set and read within one request.
+_response_format: ContextVar[tuple[str, int]] = ContextVar("graphql_response_format",
+                                                         default=("application/json", 200))
+
+
+def preferred_media_type(accept: str | None) -> str:
+    """GraphQL over HTTP: `application/graphql-response+json` when the client asks for it first."""
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if media in ("application/json", "*/*", "application/*"):
+            return "application/json"
+    return "application/json"
 
 
 class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
@@ -82,11 +120,37 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
             raise ConnectionRejectionError({"code": ApiErrorCode.UNAUTHENTICATED.value}) from exc
         return None
 
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        except HTTPException as exc:
+            if exc.status_code == 400 and "not allowed when using GET" in exc.reason:
+                raise HTTPException(405, exc.reason) from exc  # GraphQL over HTTP: 405 for GET mutations
+            raise
+
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
-        for error in response.get("errors") or []:
-            extensions = error.setdefault("extensions", {})
-            extensions.setdefault("code", ApiErrorCode.BAD_USER_INPUT.value)
+        errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            error.setdefault("extensions", {}).setdefault("code", ApiErrorCode.BAD_USER_INPUT.value)
+        media = preferred_media_type(request.headers.get("accept"))
+        status = 200
+        # A request that never reached execution (malformed, invalid, refused) has no `data`; with
+        # the GraphQL response media type that is a 4xx (application/json stays 200, as the spec says).
+        if media == GRAPHQL_RESPONSE_JSON and response.get("data") is None and errors and not any(
+            "path" in error for error in errors
+        ):
+            response.pop("data", None)
+            status = STATUS_FOR_CODE.get(errors[0]["extensions"]["code"], 400)
+        _response_format.set((media, status))
+        return response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media, status = _response_format.get()
+        response.headers["content-type"] = f"{media}; charset=utf-8"
+        if response.status_code == 200:
+            response.status_code = status
         return response
 
 
@@ -95,6 +159,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     schema = build_schema(settings)
     authorizer = Authorizer(schema_coordinates(schema))
+
+    def _reload_policy() -> None:
+        authorizer.reload()
+        log.info("authz_policy_reloaded")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("applying_migrations", revisions=pending)
             await asyncio.to_thread(migrations.upgrade, database_url)
         app.state.rt = rt
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
         await rt.close()
@@ -132,7 +202,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.viewer = await viewer_for(rt, token, brand_code=connection.headers.get("x-croupier-brand"),
                                               meta=meta)
         except ViewerRejected as exc:
-            context.auth_error = str(exc)
+            if exc.bad_input:
+                context.brand_error = exc.message
+            else:
+                context.auth_error = exc.message
         return context
 
     graphql = CroupierGraphQLRouter(
@@ -150,7 +223,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incoming = request.headers.get("x-request-id", "")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        route = request.scope.get("route")
         started = time.perf_counter()
         status = 500
         try:
@@ -163,10 +235,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"error": "internal", "requestId": request_id}, status_code=500,
                                 headers={"X-Request-ID": request_id})
         finally:
-            route = request.scope.get("route") or route
-            path = getattr(route, "path", None) or "unmatched"
-            LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+            path = route_label(request)
+            elapsed = time.perf_counter() - started
+            LATENCY.labels(request.method, path).observe(elapsed)
             REQUESTS.labels(request.method, path, str(status)).inc()
+            access_log.info("request", method=request.method, path=request.url.path, status=status,
+                            ms=round(elapsed * 1000, 2))
             request_id_var.reset(token)
 
     @app.get("/healthz", include_in_schema=False)
@@ -192,7 +266,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.metrics_token and request.headers.get("authorization") != f"Bearer {settings.metrics_token}":
+            return Response(status_code=401)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

@@ -3,13 +3,16 @@
 The algorithm is pinned to ES256 on both sides: a token claiming `none`, an HMAC algorithm (the
 HS/RS confusion attack that signs with the public key as a secret) or any other algorithm is
 refused before its signature is looked at. Keys live as PEM files named `<kid>.pem` in the key
-folder; the newest signs and every one present verifies, so rotating (adding a key) logs nobody
-out, and retiring a key (deleting its file after one access-token lifetime) is safe.
+folder (kids are UTC timestamps); the newest signs and every one present verifies, so rotating
+(adding a key) logs nobody out, and retiring a key (deleting its file after one access-token
+lifetime) is safe. A token with a kid this process has not loaded makes it re-read the folder, so
+replicas sharing the folder pick up a rotation without a restart.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,26 +42,40 @@ class AccessClaims:
     expires_at: datetime
 
 
+RELOAD_INTERVAL_SECONDS = 10.0
+
+
 class KeyRing:
-    def __init__(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
+    def __init__(self, keys: dict[str, ec.EllipticCurvePrivateKey], folder: Path | None = None) -> None:
         if not keys:
             raise ValueError("the JWT key ring is empty")
+        self._folder = folder
+        self._last_reload = time.monotonic()
+        self._use(keys)
+
+    def _use(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
         self._private = keys
         self._public = {kid: key.public_key() for kid, key in keys.items()}
         self.active_kid = max(keys)  # kids are UTC timestamps: the newest signs
 
+    def _reload_for_unknown_kid(self) -> None:
+        """Another replica rotated the shared key folder: pick up the new key (at most every 10 s)."""
+        if self._folder is None or time.monotonic() - self._last_reload < RELOAD_INTERVAL_SECONDS:
+            return
+        self._last_reload = time.monotonic()
+        keys = _read_keys(self._folder)
+        if keys:
+            self._use(keys)
+
     @classmethod
     def load(cls, folder: Path, *, create_if_empty: bool) -> KeyRing:
-        keys = {
-            path.stem: _load_private_key(path)
-            for path in sorted(folder.glob("*.pem"))
-        } if folder.is_dir() else {}
+        keys = _read_keys(folder)
         if not keys:
             if not create_if_empty:
                 raise RuntimeError(f"no JWT signing keys in {folder}: run `croupier keys rotate`")
             kid = generate_key(folder)
             keys = {kid: _load_private_key(folder / f"{kid}.pem")}
-        return cls(keys)
+        return cls(keys, folder)
 
     def issue(self, claims: dict[str, Any], *, issuer: str, audience: str, ttl: timedelta) -> str:
         now = clock.now()
@@ -81,7 +98,10 @@ class KeyRing:
             raise InvalidToken("malformed token") from exc
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("algorithm not accepted")
-        key = self._public.get(str(header.get("kid")))
+        kid = str(header.get("kid"))
+        if kid not in self._public:
+            self._reload_for_unknown_kid()
+        key = self._public.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
         try:
@@ -92,13 +112,21 @@ class KeyRing:
                 audience=audience,
                 issuer=issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iat": False},
+                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iat": False,
+                         "verify_exp": False, "verify_nbf": False},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        # PyJWT checks expiry against the wall clock; the platform clock may be ahead (tests).
-        if claims["exp"] + LEEWAY_SECONDS < clock.now().timestamp():
+        # PyJWT would check `exp` and `nbf` against the wall clock; the platform clock may be ahead (tests, demo).
+        now = clock.now().timestamp()
+        try:
+            expires, not_before = float(claims["exp"]), float(claims.get("nbf", 0))
+        except (TypeError, ValueError) as exc:
+            raise InvalidToken("malformed time claims") from exc
+        if expires + LEEWAY_SECONDS < now:
             raise InvalidToken("token expired")
+        if not_before - LEEWAY_SECONDS > now:
+            raise InvalidToken("token not yet valid")
         return claims
 
     def public_jwks(self) -> dict[str, Any]:
@@ -125,6 +153,12 @@ def generate_key(folder: Path) -> str:
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     return kid
+
+
+def _read_keys(folder: Path) -> dict[str, ec.EllipticCurvePrivateKey]:
+    if not folder.is_dir():
+        return {}
+    return {path.stem: _load_private_key(path) for path in sorted(folder.glob("*.pem"))}
 
 
 def _load_private_key(path: Path) -> ec.EllipticCurvePrivateKey:

@@ -6,6 +6,7 @@ gate: limits stay in force (per replica) while Redis is away.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -44,22 +45,24 @@ class RateLimiter:
             count, ttl = self._hit_locally(full_key, window, cost)
         return Decision(allowed=count <= limit, count=count, retry_after=max(int(ttl), 1))
 
-    async def peek(self, key: str) -> int:
+    async def peek(self, key: str) -> Decision:
+        """The count so far and the seconds left in its window, without counting anything."""
         full_key = f"{self.prefix}:{key}"
         try:
-            value = await self.redis.get(full_key)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.get(full_key)
+                pipe.ttl(full_key)
+                value, ttl = await pipe.execute()
         except (RedisError, OSError):
-            started, count = self._local.get(full_key, (0.0, 0))
-            return count
-        return int(value or 0)
+            _started, count = self._local.get(full_key, (time.monotonic(), 0))
+            return Decision(allowed=True, count=count, retry_after=1)
+        return Decision(allowed=True, count=int(value or 0), retry_after=max(int(ttl), 1))
 
     async def reset(self, key: str) -> None:
         full_key = f"{self.prefix}:{key}"
         self._local.pop(full_key, None)
-        try:
+        with contextlib.suppress(RedisError, OSError):
             await self.redis.delete(full_key)
-        except (RedisError, OSError):
-            pass
 
     def _hit_locally(self, key: str, window: int, cost: int) -> tuple[int, int]:
         now = time.monotonic()

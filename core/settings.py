@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     csrf_header: str = "X-Croupier-CSRF"
 
-    # Client address: only trust proxy headers when a trusted proxy sets them.
-    trust_forwarded_for: bool = False
+    # Client address. With N trusted proxies in front, the client is the N-th address from the right
+    # of X-Forwarded-For (each proxy appends the address it saw; entries further left are the
+    # client's own claims and can be forged). 0: ignore the header.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
     country_header: str | None = Field(default=None, description="e.g. CF-IPCountry, set by a trusted proxy")
 
     # Rate limits (per window).
@@ -66,6 +68,9 @@ class Settings(BaseSettings):
 
     # Staff.
     staff_totp_issuer: str = "Croupier"
+
+    # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`.
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod

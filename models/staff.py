@@ -11,15 +11,18 @@ from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
 
-STAFF_ROLES = (
-    "support",
-    "kyc_officer",
-    "risk_analyst",
-    "finance",
-    "marketing",
-    "brand_admin",
-    "superadmin",
-)
+
+class Role(StrEnum):
+    SUPPORT = "support"
+    KYC_OFFICER = "kyc_officer"
+    RISK_ANALYST = "risk_analyst"
+    FINANCE = "finance"
+    MARKETING = "marketing"
+    BRAND_ADMIN = "brand_admin"
+    SUPERADMIN = "superadmin"
+
+
+STAFF_ROLES = tuple(role.value for role in Role)
 
 
 class StaffStatus(StrEnum):

@@ -21,7 +21,7 @@ from schema.staff import AuditRecord, StaffUser
 from services import audit, players, staff
 
 
-async def node(info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002
+async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
     try:
         gid = relay.GlobalID.from_id(id)
     except (ValueError, TypeError) as exc:
@@ -41,10 +41,12 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A00
         if node_id is None:
             raise bad_input("Malformed global id.", field="id")
         if gid.type_name == "Player":
+            if viewer.is_staff and "Query.player" not in allowed:
+                return None
             found = await db.scalar(players.readable_players(viewer).where(player_models.Player.id == node_id))
             return Player.from_model(found) if found else None
         if gid.type_name == "Session":
-            if viewer.id is None:
+            if viewer.id is None or (viewer.is_staff and "Player.sessions" not in allowed):
                 return None
             from models.auth import AuthSession
 

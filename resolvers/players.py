@@ -10,6 +10,8 @@ from core.errors import bad_input, forbidden
 from core.pagination import paginate
 from models import players as m
 from models.auth import AuthSession
+from resolvers.common import payload_errors, require_subject, set_auth_cookies
+from schema.auth import AuthTokens
 from schema.base import Connection, node_uuid
 from schema.context import Info
 from schema.players import (
@@ -25,8 +27,6 @@ from schema.players import (
     UpdateProfileInput,
     UpdateProfilePayload,
 )
-from schema.auth import AuthTokens
-from resolvers.common import payload_errors, require_subject, set_auth_cookies
 from services import players
 
 
@@ -39,14 +39,14 @@ async def me(info: Info) -> Player | None:
     return Player.from_model(player) if player else None
 
 
-async def player(info: Info, id: strawberry.ID) -> Player | None:  # noqa: A002
+async def player(info: Info, id: strawberry.ID) -> Player | None:
     player_id = node_uuid(id, "Player")
     async with info.context.rt.database.session() as db:
         found = await db.scalar(players.readable_players(info.context.viewer).where(m.Player.id == player_id))
     return Player.from_model(found) if found else None
 
 
-async def list_players(info: Info, filter: PlayerFilter | None = None,  # noqa: A002
+async def list_players(info: Info, filter: PlayerFilter | None = None,
                        first: int | None = None, after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[Player]:
     stmt = players.readable_players(info.context.viewer)
@@ -81,7 +81,7 @@ async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None
 
 
 @payload_errors(RegisterPlayerPayload)
-async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPlayerPayload:  # noqa: A002
+async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPlayerPayload:
     form = players.Registration(
         brand=input.brand, email=input.email, password=input.password, date_of_birth=input.date_of_birth,
         country=input.country, currency=input.currency, marketing_consent=input.marketing_consent,
@@ -93,7 +93,7 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
 
 
 @payload_errors(LoginPayload)
-async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
+async def login(info: Info, input: LoginInput) -> LoginPayload:
     found, tokens = await players.login(info.context.rt, brand_code=input.brand, email=input.email,
                                         password=input.password, meta=info.context.viewer.meta)
     set_auth_cookies(info, tokens)
@@ -101,7 +101,7 @@ async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
 
 
 @payload_errors(UpdateProfilePayload)
-async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:  # noqa: A002
+async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:
     viewer = info.context.viewer
     if not viewer.is_player:
         raise forbidden("Only players have a profile.")
@@ -112,7 +112,7 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
 
 
 @payload_errors(SetPlayerStatusPayload)
-async def set_player_status(info: Info, input: SetPlayerStatusInput) -> SetPlayerStatusPayload:  # noqa: A002
+async def set_player_status(info: Info, input: SetPlayerStatusInput) -> SetPlayerStatusPayload:
     require_subject(info)
     player_id = node_uuid(input.player_id, "Player")
     updated = await players.set_status(info.context.rt, info.context.viewer, player_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import DomainError, ErrorCode, forbidden
 from resolvers.common import REFRESH_COOKIE, clear_auth_cookies, payload_errors, require_subject, set_auth_cookies
 from schema.auth import AuthTokens
 from schema.base import node_uuid
@@ -19,12 +20,11 @@ from schema.session_ops import (
     RevokeSessionInput,
     RevokeSessionPayload,
 )
-from core.errors import DomainError, ErrorCode, forbidden
 from services import auth
 
 
 @payload_errors(RefreshTokenPayload)
-async def refresh_token(info: Info, input: RefreshTokenInput | None = None) -> RefreshTokenPayload:  # noqa: A002
+async def refresh_token(info: Info, input: RefreshTokenInput | None = None) -> RefreshTokenPayload:
     token = input.refresh_token if input is not None else None
     if not token:
         request: Any = info.context.request
@@ -39,7 +39,7 @@ async def refresh_token(info: Info, input: RefreshTokenInput | None = None) -> R
 
 
 @payload_errors(LogoutPayload)
-async def logout(info: Info, input: LogoutInput | None = None) -> LogoutPayload:  # noqa: A002
+async def logout(info: Info, input: LogoutInput | None = None) -> LogoutPayload:
     require_subject(info)
     revoked = await auth.logout(info.context.rt, info.context.viewer,
                                 all_sessions=bool(input and input.all_sessions))
@@ -48,7 +48,7 @@ async def logout(info: Info, input: LogoutInput | None = None) -> LogoutPayload:
 
 
 @payload_errors(ChangePasswordPayload)
-async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:  # noqa: A002
+async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
     require_subject(info)
     await auth.change_password(info.context.rt, info.context.viewer, current=input.current_password,
                                new=input.new_password)
@@ -56,7 +56,7 @@ async def change_password(info: Info, input: ChangePasswordInput) -> ChangePassw
 
 
 @payload_errors(RevokeSessionPayload)
-async def revoke_session(info: Info, input: RevokeSessionInput) -> RevokeSessionPayload:  # noqa: A002
+async def revoke_session(info: Info, input: RevokeSessionInput) -> RevokeSessionPayload:
     require_subject(info)
     session = await auth.revoke_own_session(info.context.rt, info.context.viewer,
                                             node_uuid(input.session_id, "Session"))

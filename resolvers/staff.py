@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
+from strawberry import relay
+
 from core.errors import bad_input
+from core.ids import parse_uuid
 from core.pagination import paginate
 from models import audit as audit_models
 from models import staff as m
@@ -46,18 +51,26 @@ async def list_staff(info: Info, first: int | None = None, after: str | None = N
     return Connection.of(page, StaffUser.from_model)  # type: ignore[return-value]
 
 
-async def audit_log(info: Info, filter: AuditFilter | None = None,  # noqa: A002
+def _actor_uuid(value: str) -> uuid.UUID:
+    """Actors are staff or players: accept their global id, or the raw UUID the records show."""
+    raw = parse_uuid(value)
+    if raw is not None:
+        return raw
+    try:
+        gid = relay.GlobalID.from_id(value)
+    except (ValueError, TypeError):
+        gid = None
+    if gid is None or gid.type_name not in ("StaffUser", "Player") or parse_uuid(gid.node_id) is None:
+        raise bad_input("`actorId` must be a staff or player id.", field="filter.actorId")
+    return uuid.UUID(gid.node_id)
+
+
+async def audit_log(info: Info, filter: AuditFilter | None = None,
                     first: int | None = None, after: str | None = None, last: int | None = None,
                     before: str | None = None) -> Connection[AuditRecord]:
     where = audit.AuditFilter()
     if filter is not None:
-        actor_id = None
-        if filter.actor_id:
-            from core.ids import parse_uuid
-
-            actor_id = parse_uuid(str(filter.actor_id))
-            if actor_id is None:
-                raise bad_input("`actorId` must be a UUID.", field="filter.actorId")
+        actor_id = _actor_uuid(str(filter.actor_id)) if filter.actor_id else None
         where = audit.AuditFilter(actor_id=actor_id, action=filter.action, target_type=filter.target_type,
                                   target_id=filter.target_id, since=filter.since, until=filter.until)
     async with info.context.rt.database.session() as db:
@@ -68,7 +81,7 @@ async def audit_log(info: Info, filter: AuditFilter | None = None,  # noqa: A002
 
 
 @payload_errors(StaffLoginPayload)
-async def staff_login(info: Info, input: StaffLoginInput) -> StaffLoginPayload:  # noqa: A002
+async def staff_login(info: Info, input: StaffLoginInput) -> StaffLoginPayload:
     found, tokens = await staff.login(info.context.rt, email=input.email, password=input.password,
                                       totp_code=input.totp_code, meta=info.context.viewer.meta)
     set_auth_cookies(info, tokens)
@@ -81,7 +94,7 @@ async def _grants(info: Info, roles: list[RoleGrantInput]) -> list[RoleGrant]:
 
 
 @payload_errors(CreateStaffUserPayload)
-async def create_staff_user(info: Info, input: CreateStaffUserInput) -> CreateStaffUserPayload:  # noqa: A002
+async def create_staff_user(info: Info, input: CreateStaffUserInput) -> CreateStaffUserPayload:
     require_subject(info)
     created = await staff.create_staff(info.context.rt, info.context.viewer, email=input.email,
                                        display_name=input.display_name, password=input.password,
@@ -90,7 +103,7 @@ async def create_staff_user(info: Info, input: CreateStaffUserInput) -> CreateSt
 
 
 @payload_errors(SetStaffRolesPayload)
-async def set_staff_roles(info: Info, input: SetStaffRolesInput) -> SetStaffRolesPayload:  # noqa: A002
+async def set_staff_roles(info: Info, input: SetStaffRolesInput) -> SetStaffRolesPayload:
     require_subject(info)
     updated = await staff.set_roles(info.context.rt, info.context.viewer, node_uuid(input.staff_id, "StaffUser"),
                                     await _grants(info, input.roles), input.reason)
@@ -98,7 +111,7 @@ async def set_staff_roles(info: Info, input: SetStaffRolesInput) -> SetStaffRole
 
 
 @payload_errors(SetStaffStatusPayload)
-async def set_staff_status(info: Info, input: SetStaffStatusInput) -> SetStaffStatusPayload:  # noqa: A002
+async def set_staff_status(info: Info, input: SetStaffStatusInput) -> SetStaffStatusPayload:
     require_subject(info)
     updated = await staff.set_status(info.context.rt, info.context.viewer, node_uuid(input.staff_id, "StaffUser"),
                                      m.StaffStatus(input.status.value), input.reason)

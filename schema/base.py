@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from enum import Enum
-from typing import Any, Generic, NewType, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -12,26 +11,18 @@ from strawberry import relay
 from core.errors import DomainError, ErrorCode, bad_input
 from core.pagination import Page
 
-JSON = strawberry.scalar(
-    NewType("JSON", object),
-    description="Arbitrary JSON (audit snapshots).",
-    serialize=lambda value: value,
-    parse_value=lambda value: value,
-)
-
-UserErrorCode = strawberry.enum(Enum("UserErrorCode", {code.name: code.value for code in ErrorCode}),
-                                description="Why a mutation refused its input.")
+strawberry.enum(ErrorCode, name="UserErrorCode", description="Why a mutation refused its input.")
 
 
 @strawberry.type(description="A business refusal: the request was understood but not carried out.")
 class UserError:
-    code: UserErrorCode  # type: ignore[valid-type]
+    code: ErrorCode
     field: str | None
     message: str
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
-        return cls(code=UserErrorCode(error.code.value), field=error.field, message=error.message)
+        return cls(code=error.code, field=error.field, message=error.message)
 
 
 def node_uuid(global_id: relay.GlobalID | str, expected: str) -> uuid.UUID:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Context(BaseContext):
     def __init__(self, rt: Runtime, authorizer: Authorizer, viewer: Viewer = ANONYMOUS, *,
                  request_id: str | None = None, auth_error: str | None = None,
-                 csrf_error: str | None = None) -> None:
+                 csrf_error: str | None = None, brand_error: str | None = None) -> None:
         super().__init__()
         self.rt = rt
         self.authorizer = authorizer
@@ -27,6 +27,7 @@ class Context(BaseContext):
         self.request_id = request_id
         self.auth_error = auth_error
         self.csrf_error = csrf_error
+        self.brand_error = brand_error
 
     @property
     def allowed(self) -> frozenset[str]:

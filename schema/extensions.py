@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -18,7 +19,6 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
-from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from core.errors import ApiError, ApiErrorCode
@@ -28,7 +28,7 @@ from schema.context import Context
 log = get_logger(__name__)
 
 CONNECTION_ARGS = ("first", "last")
-DEFAULT_LIST_SIZE = 20
+DEFAULT_LIST_SIZE = 20  # core.pagination.DEFAULT_PAGE: what a connection returns without first/last
 
 
 def api_error(code: ApiErrorCode, message: str, **extra: Any) -> GraphQLError:
@@ -48,6 +48,8 @@ class RequestGate(SchemaExtension):
         if context.auth_error:
             _refuse(self, api_error(ApiErrorCode.UNAUTHENTICATED, "Invalid or expired credentials.",
                                     reason=context.auth_error))
+        elif context.brand_error:
+            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
         else:
@@ -71,7 +73,8 @@ class RequestGate(SchemaExtension):
 
 class FieldPermissions(SchemaExtension):
     """Casbin on every field, decided from the parent type and field name (never `info.path`,
-    which carries the client's aliases). Denied: the field is null with a FORBIDDEN error."""
+    which carries the client's aliases). Denied: the field is null with a FORBIDDEN error
+    (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up)."""
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         type_name = info.parent_type.name
@@ -79,6 +82,8 @@ class FieldPermissions(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         coordinate = f"{type_name}.{info.field_name}"
         if coordinate not in info.context.allowed:
+            if info.context.viewer.kind == "anonymous":
+                raise ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
             raise ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
         return _next(root, info, *args, **kwargs)
 
@@ -123,15 +128,17 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
     for argument in field.arguments or ():
         if argument.name.value in CONNECTION_ARGS:
             value = argument.value
-            if isinstance(value, VariableNode):
-                raw = variables.get(value.name.value)
-            else:
-                raw = getattr(value, "value", None)
+            raw = variables.get(value.name.value) if isinstance(value, VariableNode) else getattr(value, "value", None)
             try:
                 return max(int(raw), 1) if raw is not None else None
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def _is_connection(field: FieldNode) -> bool:
+    children = field.selection_set.selections if field.selection_set else ()
+    return any(isinstance(child, FieldNode) and child.name.value in ("edges", "pageInfo") for child in children)
 
 
 def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
@@ -145,10 +152,9 @@ def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str,
                 continue
             total += multiplier
             size = _page_size(selection, variables)
-            if selection.name.value in ("edges", "nodes") or size is None:
-                inner = multiplier
-            else:
-                inner = multiplier * size
+            if size is None and _is_connection(selection):
+                size = DEFAULT_LIST_SIZE
+            inner = multiplier if size is None else multiplier * size
             total += _selection_cost(selection.selection_set, fragments, variables, inner, seen)
         elif isinstance(selection, InlineFragmentNode):
             total += _selection_cost(selection.selection_set, fragments, variables, multiplier, seen)

@@ -74,7 +74,7 @@ class Player(relay.Node):
         brand = await info.context.loaders.brand.load(self.brand_id)
         return Brand.from_model(brand) if brand else None
 
-    @strawberry.field(description="Login sessions, newest first.")
+    @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
     async def sessions(self, info: Info, first: int | None = None, after: str | None = None,
                        last: int | None = None, before: str | None = None) -> Connection[Session] | None:
         from resolvers.players import player_sessions

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     DisableValidation,  # noqa: F401  (kept importable for benchmarks)
@@ -20,7 +21,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
-from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -87,7 +87,8 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    account_events: AccountEvent = strawberry.subscription(resolver=subscription_resolvers.account_events)
+    account_events: AccountEvent = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.account_events)
 
 
 class CroupierSchema(strawberry.Schema):
@@ -124,7 +125,7 @@ def schema_coordinates(schema: strawberry.Schema) -> list[str]:
     """Every `Type.field` of the schema's object types (what the policy decides on)."""
     from graphql import GraphQLObjectType
 
-    coordinates = []
+    coordinates: list[str] = []
     for name, graphql_type in schema._schema.type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
             continue

@@ -8,15 +8,16 @@ from enum import Enum
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from models import audit as audit_models
 from models import staff as m
 from schema.auth import AuthTokens
-from schema.base import JSON, UserError
+from schema.base import UserError
 from schema.brands import Brand
 from schema.context import Info
 
-StaffRoleName = strawberry.enum(Enum("StaffRoleName", {role.upper(): role for role in m.STAFF_ROLES}))
+strawberry.enum(m.Role, name="StaffRoleName")
 
 
 @strawberry.enum
@@ -27,10 +28,10 @@ class StaffStatus(Enum):
 
 @strawberry.type
 class StaffRoleAssignment:
-    role: StaffRoleName  # type: ignore[valid-type]
+    role: m.Role
     brand_id: strawberry.Private[uuid.UUID | None]
 
-    @strawberry.field(description="Null: the role holds in every brand.")
+    @strawberry.field(description="Null: the role holds in every brand.")  # type: ignore[untyped-decorator]
     async def brand(self, info: Info) -> Brand | None:
         if self.brand_id is None:
             return None
@@ -54,12 +55,12 @@ class StaffUser(relay.Node):
     @strawberry.field
     async def roles(self, info: Info) -> list[StaffRoleAssignment] | None:
         grants = await info.context.loaders.staff_roles.load(uuid.UUID(self.id))
-        return [StaffRoleAssignment(role=StaffRoleName(g.role), brand_id=g.brand_id) for g in grants]
+        return [StaffRoleAssignment(role=m.Role(g.role), brand_id=g.brand_id) for g in grants]
 
 
 @strawberry.input
 class RoleGrantInput:
-    role: StaffRoleName  # type: ignore[valid-type]
+    role: m.Role
     brand: str | None = strawberry.field(default=None, description="Brand code; null for every brand")
 
 
@@ -132,8 +133,8 @@ class AuditRecord(relay.Node):
     reason: str | None
     ip: str | None
     request_id: str | None
-    before: JSON | None  # type: ignore[valid-type]
-    after: JSON | None  # type: ignore[valid-type]
+    before: JSON | None
+    after: JSON | None
     prev_hash: str
     hash: str
 
@@ -142,7 +143,7 @@ class AuditRecord(relay.Node):
         return cls(id=str(record.seq), seq=record.seq, at=record.at, actor_type=record.actor_type,
                    actor_id=str(record.actor_id) if record.actor_id else None, action=record.action,
                    target_type=record.target_type, target_id=record.target_id, reason=record.reason,
-                   ip=record.ip, request_id=record.request_id, before=record.before, after=record.after,
+                   ip=record.ip, request_id=record.request_id, before=JSON(record.before), after=JSON(record.after),
                    prev_hash=record.prev_hash, hash=record.hash)
 
 

@@ -72,7 +72,8 @@ async def append(
 ) -> AuditRecord:
     """Append one record in the caller's transaction (it commits or rolls back with the change)."""
     await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    tail = (await db.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1))).first()
+    last = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)  # type: ignore[attr-defined]
+    tail = (await db.execute(last)).first()
     seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
     record = AuditRecord(
         seq=seq,
@@ -107,6 +108,8 @@ class AuditProblem:
 class AuditVerification:
     checked: int
     problems: Sequence[AuditProblem]
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH  # anchor it outside the database to detect a cut-off tail
 
     @property
     def ok(self) -> bool:
@@ -129,7 +132,7 @@ async def verify(db: AsyncSession, *, batch: int = 5000) -> AuditVerification:
         if record_hash(record) != record.hash:
             problems.append(AuditProblem(record.seq, "content does not match its hash (edited)"))
         expected_seq, prev_hash = record.seq + 1, record.hash
-    return AuditVerification(checked=checked, problems=problems)
+    return AuditVerification(checked=checked, problems=problems, head_seq=expected_seq - 1, head_hash=prev_hash)
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ async def revoke_own_session(rt: Runtime, viewer: Viewer, session_id: uuid.UUID)
     """A player or staff member ends one of their own sessions (e.g. a lost phone)."""
     assert viewer.id is not None
     async with rt.database.transaction() as db:
-        session = await db.scalar(select(AuthSession).where(
+        session: AuthSession | None = await db.scalar(select(AuthSession).where(
             AuthSession.id == session_id, AuthSession.subject_type == viewer.kind,
             AuthSession.subject_id == viewer.id))
         if session is None:
@@ -247,7 +247,7 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
 
     model: type[Player] | type[StaffUser] = Player if viewer.kind == "player" else StaffUser
     async with rt.database.session() as db:
-        account = await db.get(model, viewer.id)
+        account: Player | StaffUser | None = await db.get(model, viewer.id)
     if account is None:
         raise DomainError("No such account.", code=ErrorCode.NOT_FOUND)
     if not await verify_password(account.password_hash, current):

@@ -17,7 +17,7 @@ async def list_brands(db: AsyncSession) -> Sequence[Brand]:
 
 
 async def get_by_code(db: AsyncSession, code: str) -> Brand:
-    brand = await db.scalar(select(Brand).where(Brand.code == code.strip().lower()))
+    brand: Brand | None = await db.scalar(select(Brand).where(Brand.code == code.strip().lower()))
     if brand is None:
         raise NotFound(f"No brand with code {code!r}.", field="brand")
     return brand

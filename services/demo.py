@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,10 +79,8 @@ async def seed(rt: Runtime) -> list[DemoStaff]:
             form = players.Registration(brand=brand_code, email=email, password=DEMO_PASSWORD, date_of_birth=born,
                                         country=country, currency=currency, marketing_consent=True,
                                         first_name=first, last_name=last)
-            try:
+            with contextlib.suppress(DomainError):
                 await players.register(rt, form, meta)
-            except DomainError:
-                pass
 
     async with rt.database.session() as db:
         secrets = {s.email: s.totp_secret for s in (await db.scalars(select(StaffUser))).all()}

@@ -42,4 +42,4 @@ async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
                 yield json.loads(message["data"])
     finally:
         await pubsub.unsubscribe(channel)
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]

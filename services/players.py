@@ -43,18 +43,18 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def readable_players(viewer: Viewer) -> Select[tuple[Player]]:
+def readable_players(viewer: Viewer) -> Select[Player]:
     """Players this viewer may read, as SQL: a player sees only themselves, staff their brand."""
     stmt = select(Player)
     if viewer.is_player:
         return stmt.where(Player.id == viewer.id)
-    if viewer.is_staff:
+    if viewer.is_staff or viewer.kind == "system":
         return stmt if viewer.brand_id is None else stmt.where(Player.brand_id == viewer.brand_id)
     return stmt.where(false())
 
 
 async def get_readable(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> Player:
-    player = await db.scalar(readable_players(viewer).where(Player.id == player_id))
+    player: Player | None = await db.scalar(readable_players(viewer).where(Player.id == player_id))
     if player is None:
         raise NotFound("No such player.", field="playerId")
     return player
@@ -134,8 +134,8 @@ async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> No
         if not by_ip.allowed:
             raise RateLimited(by_ip.retry_after)
     failures = await rt.rate_limiter.peek(f"login:fail:{account_key}")
-    if failures >= settings.login_failures_per_account:
-        raise RateLimited(settings.login_account_window_seconds)
+    if failures.count >= settings.login_failures_per_account:
+        raise RateLimited(failures.retry_after)
 
 
 async def record_login_failure(rt: Runtime, account_key: str) -> None:
@@ -183,7 +183,8 @@ class ProfileChange:
 
 async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
     async with rt.database.transaction() as db:
-        player = await db.scalar(readable_players(viewer).where(Player.id == viewer.id).with_for_update())
+        player: Player | None = await db.scalar(
+            readable_players(viewer).where(Player.id == viewer.id).with_for_update())
         if player is None:
             raise NotFound("No such player.")
         before = _profile(player)
@@ -212,7 +213,8 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
     if not reason.strip():
         raise DomainError("Give a reason.", field="reason")
     async with rt.database.transaction() as db:
-        player = await db.scalar(readable_players(viewer).where(Player.id == player_id).with_for_update())
+        player: Player | None = await db.scalar(
+            readable_players(viewer).where(Player.id == player_id).with_for_update())
         if player is None:
             raise NotFound("No such player.", field="playerId")
         before = {"status": player.status, "status_reason": player.status_reason}
@@ -236,7 +238,7 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
     return player
 
 
-def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> Select[tuple[AuthSession]]:
+def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> Select[AuthSession]:
     """A player's sessions, if the viewer may read the player (SQL ownership filter)."""
     readable = readable_players(viewer).where(Player.id == player_id).with_only_columns(Player.id)
     return select(AuthSession).where(AuthSession.subject_type == "player",

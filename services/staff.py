@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +50,7 @@ async def roles_of(db: AsyncSession, staff_ids: Sequence[uuid.UUID]) -> dict[uui
     return grants
 
 
-def readable_staff(viewer: Viewer) -> object:
+def readable_staff(viewer: Viewer) -> Select[StaffUser]:
     """Staff a viewer may list: all for global admins, else those holding a role in the brand."""
     stmt = select(StaffUser)
     if viewer.brand_id is not None:
@@ -87,6 +87,8 @@ async def create_staff(rt: Runtime, actor: Viewer, *, email: str, display_name: 
     problem = password_problem(password)
     if problem:
         raise DomainError(problem, field="password", code=ErrorCode.WEAK_PASSWORD)
+    if not grants:
+        raise DomainError("Give the staff member at least one role.", field="roles")
     _check_grants(actor, grants)
     secret = pyotp.random_base32()
     password_hash = await hash_password(password)
@@ -179,7 +181,8 @@ async def set_roles(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Seq
     if actor.id == staff_id:
         raise DomainError("Nobody changes their own roles.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
-        staff = await db.scalar(readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())  # type: ignore[attr-defined]
+        staff: StaffUser | None = await db.scalar(
+            readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         before = (await roles_of(db, [staff_id]))[staff_id]
@@ -203,7 +206,8 @@ async def set_status(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, status: St
     if actor.id == staff_id:
         raise DomainError("Nobody disables themselves.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
-        staff = await db.scalar(readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())  # type: ignore[attr-defined]
+        staff: StaffUser | None = await db.scalar(
+            readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         before = staff.status

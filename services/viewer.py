@@ -10,7 +10,13 @@ from services.runtime import Runtime
 
 
 class ViewerRejected(Exception):
-    """The credentials were presented but are not good (expired, forged, revoked, wrong brand)."""
+    """The credentials were presented but are not good (expired, forged, revoked), or the request's
+    brand cannot be chosen (`bad_input`: the token is fine, the header is missing or unknown)."""
+
+    def __init__(self, message: str, *, bad_input: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.bad_input = bad_input
 
 
 async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str | None,
@@ -28,7 +34,7 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
         try:
             scope = await staff.scope_for_request(db, claims.subject_id, brand_code)
         except DomainError as exc:
-            raise ViewerRejected(exc.message) from exc
+            raise ViewerRejected(exc.message, bad_input=True) from exc
     if scope is None:
         raise ViewerRejected("staff account disabled")
     return Viewer(kind="staff", id=claims.subject_id, session_id=claims.session_id, brand_id=scope.brand_id,

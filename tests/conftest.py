@@ -103,6 +103,8 @@ class GraphQLClient:
             sent["X-Croupier-Brand"] = brand
         response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
                                         headers=sent)
+        # Login mutations set auth cookies; keep requests bearer-only unless a test sends cookies itself.
+        self.http.cookies.clear()
         assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = response.json()
         return body

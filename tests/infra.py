@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 from pathlib import Path
 
-TEST_DB = "croupier_test"
-TEST_REDIS_DB = 15
+# Overridable, so two test runs on one machine (two checkouts, CI beside a developer) do not collide.
+TEST_DB = os.environ.get("CROUPIER_TEST_DB", "croupier_test")
+TEST_REDIS_DB = int(os.environ.get("CROUPIER_TEST_REDIS_DB", "15"))
 
 
 def _answers(host: str, port: int) -> bool:

@@ -1,0 +1,422 @@
+"""Authorisation through the public API: the field matrix, policy coverage, ids, brands, role management."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from graphql import GraphQLEnumType, GraphQLScalarType, get_named_type
+from sqlalchemy import func, select
+from strawberry import relay
+
+from authz.policy import Authorizer, action_for
+from schema.root import build_schema, schema_coordinates
+from tests.conftest import PASSWORD, error_codes
+
+ROLES = ["anonymous", "player", "support", "kyc_officer", "risk_analyst", "finance", "marketing", "brand_admin",
+         "superadmin"]
+STAFF_ROLES = ROLES[2:]
+# Every role named in the policy, including the ones only inherited from.
+POLICY_ROLES = [*ROLES, "staff", "player_desk"]
+
+
+def player_leaf_fields(settings: Any) -> list[str]:
+    """The scalar and enum fields of `Player`, as the built schema has them."""
+    player_type = build_schema(settings)._schema.type_map["Player"]
+    return [name for name, field in player_type.fields.items()
+            if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)]
+
+
+def role_set(role: str) -> tuple[frozenset[str], str]:
+    """The roles and brand code a viewer holding `role` is authorised with (staff also hold "staff")."""
+    if role in ("anonymous", "player"):
+        return frozenset({role}), "*"
+    return frozenset({role, "staff"}), "*" if role == "superadmin" else "royal"
+
+
+def errors_at(body: dict[str, Any], path: list[str | int]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or [] if e.get("path") == path]
+
+
+async def set_status(gql: Any, token: str, player_id: str, status: str, reason: str = "checked") -> dict[str, Any]:
+    return await gql("""
+        mutation($input: SetPlayerStatusInput!) {
+          setPlayerStatus(input: $input) { player { id status statusReason } errors { code field message } }
+        }""", {"input": {"playerId": player_id, "status": status, "reason": reason}}, token=token)
+
+
+async def audit_count(rt: Any) -> int:
+    from models.audit import AuditRecord
+
+    async with rt.database.session() as db:
+        return int(await db.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+async def player_status(rt: Any, player_uuid: Any) -> tuple[str, str | None]:
+    from models.players import Player
+
+    async with rt.database.session() as db:
+        row = (await db.execute(select(Player.status, Player.status_reason).where(Player.id == player_uuid))).one()
+    return str(row[0]), row[1]
+
+
+# ---- 1. the role x field matrix ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_player_field_matrix_follows_policy(role: str, settings: Any, gql: Any, make_player: Any,
+                                                  make_staff: Any) -> None:
+    fields = player_leaf_fields(settings)
+    assert {"id", "email", "dateOfBirth", "status"} <= set(fields)
+    assert "brand" not in fields
+    assert "sessions" not in fields
+
+    target = await make_player(email="matrix@example.com", firstName="Ada", lastName="Lovelace", phone="+35699123456",
+                               marketingConsent=True, born=date(1985, 12, 10))
+    admin = await make_staff(("superadmin", None))
+    # Give every field a value, so "allowed" always shows as data (statusReason is set by a status change).
+    changed = await set_status(gql, admin.token, target.id, "ACTIVE", reason="verified")
+    assert changed["data"]["setPlayerStatus"]["errors"] == []
+
+    selection = " ".join(fields)
+    if role == "anonymous":
+        body = await gql("mutation($input: LoginInput!) { login(input: $input) { player { " + selection
+                         + " } errors { code } } }",
+                         {"input": {"brand": "royal", "email": target.email, "password": PASSWORD}})
+        prefix: list[str | int] = ["login", "player"]
+        assert body["data"]["login"]["errors"] == []
+        data = body["data"]["login"]["player"]
+    elif role == "player":
+        body = await gql("{ me { " + selection + " } }", token=target.token)
+        prefix = ["me"]
+        data = body["data"]["me"]
+    else:
+        viewer = admin if role == "superadmin" else await make_staff(role)
+        body = await gql("query($id: ID!) { player(id: $id) { " + selection + " } }", {"id": target.id},
+                         token=viewer.token)
+        prefix = ["player"]
+        data = body["data"]["player"]
+    assert data is not None, body
+
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    unexpected = [e for e in body.get("errors") or [] if e.get("path", [])[:len(prefix)] != prefix
+                  or len(e["path"]) != len(prefix) + 1]
+    assert unexpected == [], unexpected
+    for field in fields:
+        allowed = any(authorizer.enforce(r, brand_code, f"Player.{field}") for r in roles)
+        codes = errors_at(body, [*prefix, field])
+        if allowed:
+            assert codes == [], (role, field, body)
+            assert data[field] is not None, (role, field, body)
+        else:
+            assert codes == ["FORBIDDEN"], (role, field, body)
+            assert data[field] is None, (role, field, body)
+    # The readable values are the player's own.
+    expected = {"id": target.id, "email": "matrix@example.com", "firstName": "Ada", "lastName": "Lovelace",
+                "dateOfBirth": "1985-12-10", "country": "MT", "currency": "EUR", "marketingConsent": True,
+                "status": "ACTIVE", "statusReason": "verified"}
+    for field, value in expected.items():
+        if data.get(field) is not None:
+            assert data[field] == value, (role, field)
+
+
+def test_matrix_is_not_trivial(settings: Any) -> None:
+    """The policy really differs between roles on Player fields (else the matrix would test nothing)."""
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    fields = player_leaf_fields(settings)
+
+    def readable(role: str) -> set[str]:
+        roles, brand_code = role_set(role)
+        return {f for f in fields if any(authorizer.enforce(r, brand_code, f"Player.{f}") for r in roles)}
+
+    assert readable("superadmin") == set(fields) == readable("player") == readable("kyc_officer")
+    assert readable("support") == set(fields) - {"dateOfBirth"}
+    assert "email" not in readable("marketing")
+    assert "dateOfBirth" not in readable("finance")
+    assert readable("staff") == set()
+
+
+# ---- 2. policy coverage ------------------------------------------------------------------------
+
+
+def test_every_coordinate_is_allowed_to_some_role(settings: Any, app: Any) -> None:
+    coordinates = schema_coordinates(build_schema(settings))
+    authorizer = app.state.authorizer
+    assert authorizer.coordinates == frozenset(coordinates)
+    dead = [c for c in coordinates if not any(authorizer.enforce(r, "*", c) for r in POLICY_ROLES)]
+    assert dead == []
+    # And not only through superadmin's wildcard: every field has a real audience below it.
+    superadmin_only = [c for c in coordinates
+                       if not any(authorizer.enforce(r, "*", c) for r in POLICY_ROLES if r != "superadmin")]
+    assert superadmin_only == []
+
+
+def test_cached_decisions_equal_the_enforcer(settings: Any, app: Any) -> None:
+    coordinates = schema_coordinates(build_schema(settings))
+    authorizer = app.state.authorizer
+    enforcer = authorizer.enforcer
+    role_sets = [role_set(r) for r in ROLES] + [(frozenset({r}), b) for r in POLICY_ROLES for b in ("*", "royal")]
+    for roles, brand_code in role_sets:
+        expected = frozenset(c for c in coordinates
+                             if any(enforcer.enforce(r, brand_code, c, action_for(c.partition(".")[0]))
+                                    for r in roles))
+        decided = authorizer.allowed(roles, brand_code)
+        assert decided == expected, (roles, brand_code, decided ^ expected)
+        assert authorizer.allowed(roles, brand_code) is decided  # served from the cache
+
+
+# ---- 3. aliases --------------------------------------------------------------------------------
+
+
+async def test_alias_cannot_read_a_denied_field(gql: Any, make_player: Any, make_staff: Any) -> None:
+    target = await make_player()
+    support = await make_staff("support")
+    body = await gql("query($id: ID!) { player(id: $id) { dob: dateOfBirth, x: email, dateOfBirth: email } }",
+                     {"id": target.id}, token=support.token)
+    assert body["data"]["player"] == {"dob": None, "x": target.email, "dateOfBirth": target.email}
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["player", "dob"], "FORBIDDEN")]
+
+
+# ---- 4. global ids -----------------------------------------------------------------------------
+
+
+async def test_player_cannot_read_another_player_by_global_id(gql: Any, make_player: Any) -> None:
+    alice = await make_player(email="alice@example.com")
+    bob = await make_player(email="bob@example.com", firstName="Bob")
+
+    body = await gql("query($id: ID!) { node(id: $id) { id ... on Player { email firstName } } }", {"id": bob.id},
+                     token=alice.token)
+    assert body["data"] == {"node": None}
+    assert "errors" not in body or body["errors"] is None
+
+    body = await gql("query($id: ID!) { player(id: $id) { id email firstName } }", {"id": bob.id},
+                     token=alice.token)
+    assert body["data"] == {"player": None}
+    assert error_codes(body) == ["FORBIDDEN"]
+    for leaked in (bob.email, "Bob", str(bob.uuid)):
+        assert leaked not in json.dumps(body)
+
+    # Their own id works.
+    body = await gql("query($id: ID!) { node(id: $id) { id ... on Player { email } } }", {"id": alice.id},
+                     token=alice.token)
+    assert body["data"]["node"] == {"id": alice.id, "email": alice.email}
+
+
+async def test_player_lookup_rejects_ids_of_other_types_and_garbage(gql: Any, make_player: Any, make_staff: Any,
+                                                                  brand: Any) -> None:
+    player = await make_player()
+    support = await make_staff("support")
+    brand_gid = str(relay.GlobalID("Brand", str(brand.id)))
+    staff_gid = str(relay.GlobalID("StaffUser", str(support.id)))
+    query = "query($id: ID!) { player(id: $id) { id email } }"
+    for wrong in (brand_gid, staff_gid, str(relay.GlobalID("Session", str(player.uuid)))):
+        body = await gql(query, {"id": wrong}, token=support.token)
+        assert body["data"] == {"player": None}
+        assert error_codes(body) == ["BAD_USER_INPUT"], wrong
+    for garbage in ("not-a-global-id", "", str(player.uuid), str(relay.GlobalID("Player", "nope"))):
+        body = await gql(query, {"id": garbage}, token=support.token)
+        assert body["data"] == {"player": None}
+        assert error_codes(body) == ["BAD_USER_INPUT"], garbage
+    body = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": "%%%"}, token=player.token)
+    assert body["data"] == {"node": None}
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+# ---- 5. denied mutations -----------------------------------------------------------------------
+
+
+async def test_denied_set_player_status_changes_nothing(rt: Any, gql: Any, make_player: Any,
+                                                        make_staff: Any) -> None:
+    player = await make_player()
+    marketing = await make_staff("marketing")
+    before_status = await player_status(rt, player.uuid)
+    assert before_status == ("active", None)
+    records = await audit_count(rt)
+
+    body = await set_status(gql, player.token, player.id, "CLOSED", reason="me")
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["setPlayerStatus"], "FORBIDDEN")]
+    me = await gql("{ me { status statusReason } }", token=player.token)
+    assert me["data"]["me"] == {"status": "ACTIVE", "statusReason": None}
+
+    body = await set_status(gql, marketing.token, player.id, "BLOCKED", reason="spam")
+    assert body["data"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["setPlayerStatus"], "FORBIDDEN")]
+
+    assert await player_status(rt, player.uuid) == before_status
+    assert await audit_count(rt) == records
+    # The player's session still works (a block would have revoked it).
+    assert (await gql("{ me { id } }", token=player.token))["data"]["me"] == {"id": player.id}
+
+    # Control: an allowed role does change it, and that is audited.
+    support = await make_staff("support")
+    records = await audit_count(rt)
+    body = await set_status(gql, support.token, player.id, "BLOCKED", reason="chargeback")
+    assert body["data"]["setPlayerStatus"]["errors"] == []
+    assert await player_status(rt, player.uuid) == ("blocked", "chargeback")
+    assert await audit_count(rt) == records + 1
+
+
+# ---- 6. brand scoping --------------------------------------------------------------------------
+
+PLAYERS = "{ players(first: 50) { edges { node { id brand { code } } } } }"
+
+
+def listed(body: dict[str, Any]) -> dict[str, str]:
+    assert "errors" not in body or not body["errors"], body
+    return {e["node"]["id"]: e["node"]["brand"]["code"] for e in body["data"]["players"]["edges"]}
+
+
+async def test_brand_scoping_of_player_lists(gql: Any, make_player: Any, make_staff: Any, other_brand: Any) -> None:
+    royal = {(await make_player()).id for _ in range(2)}
+    north = {(await make_player(brand_code="northstar", country="SE", currency="SEK", born=date(1980, 5, 5))).id
+             for _ in range(2)}
+
+    support = await make_staff("support")
+    assert listed(await gql(PLAYERS, token=support.token)) == dict.fromkeys(royal, "royal")
+    # Asking for a brand where they hold no role gives them no player access there.
+    body = await gql(PLAYERS, token=support.token, brand="northstar")
+    assert body["data"] == {"players": None}
+    assert error_codes(body) == ["FORBIDDEN"]
+
+    both = await make_staff("support", ("support", "northstar"))
+    body = await gql(PLAYERS, token=both.token)
+    assert body["data"] is None
+    assert len(body["errors"]) == 1
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == "Choose a brand with the X-Croupier-Brand header."
+    assert listed(await gql(PLAYERS, token=both.token, brand="northstar")) == dict.fromkeys(north, "northstar")
+    assert listed(await gql(PLAYERS, token=both.token, brand="royal")) == dict.fromkeys(royal, "royal")
+    # A single player lookup across brands is empty, not a leak.
+    other = next(iter(north))
+    body = await gql("query($id: ID!) { player(id: $id) { id email } }", {"id": other}, token=support.token)
+    assert body["data"] == {"player": None}
+    assert "errors" not in body
+
+    admin = await make_staff(("superadmin", None))
+    everyone = listed(await gql(PLAYERS, token=admin.token))
+    assert everyone == {**dict.fromkeys(royal, "royal"), **dict.fromkeys(north, "northstar")}
+
+
+# ---- 7. role management ------------------------------------------------------------------------
+
+CREATE_STAFF = """
+mutation($input: CreateStaffUserInput!) {
+  createStaffUser(input: $input) {
+    staff { id email roles { role brand { code } } }
+    totpProvisioningUri
+    errors { code field message }
+  }
+}"""
+
+SET_ROLES = """
+mutation($input: SetStaffRolesInput!) {
+  setStaffRoles(input: $input) {
+    staff { id roles { role brand { code } } }
+    errors { code field message }
+  }
+}"""
+
+
+async def staff_count(rt: Any) -> int:
+    from models.staff import StaffUser
+
+    async with rt.database.session() as db:
+        return int(await db.scalar(select(func.count()).select_from(StaffUser)) or 0)
+
+
+async def test_brand_admin_manages_staff_in_their_brand_only(rt: Any, gql: Any, make_staff: Any, brand: Any,
+                                                             other_brand: Any) -> None:
+    admin = await make_staff("brand_admin")
+
+    def new_staff(email: str, *roles: dict[str, Any]) -> dict[str, Any]:
+        return {"input": {"email": email, "displayName": "New Person", "password": PASSWORD, "roles": list(roles)}}
+
+    body = await gql(CREATE_STAFF, new_staff("agent@croupier.dev", {"role": "SUPPORT", "brand": "royal"}),
+                     token=admin.token)
+    created = body["data"]["createStaffUser"]
+    assert created["errors"] == []
+    assert created["totpProvisioningUri"].startswith("otpauth://totp/")
+    assert created["staff"]["email"] == "agent@croupier.dev"
+    assert created["staff"]["roles"] == [{"role": "SUPPORT", "brand": {"code": "royal"}}]
+    agent_gid = created["staff"]["id"]
+
+    count = await staff_count(rt)
+    refused = [
+        ("boss@croupier.dev", {"role": "SUPERADMIN", "brand": None}),
+        ("boss2@croupier.dev", {"role": "SUPERADMIN", "brand": "royal"}),
+        ("north@croupier.dev", {"role": "SUPPORT", "brand": "northstar"}),
+        ("global@croupier.dev", {"role": "SUPPORT", "brand": None}),
+    ]
+    for email, grant in refused:
+        body = await gql(CREATE_STAFF, new_staff(email, grant), token=admin.token)
+        payload = body["data"]["createStaffUser"]
+        assert [e["code"] for e in payload["errors"]] == ["NOT_ALLOWED"], (grant, payload)
+        assert payload["staff"] is None
+        assert payload["totpProvisioningUri"] is None
+    assert await staff_count(rt) == count
+
+    # The same refusals when changing roles.
+    for _, grant in refused:
+        body = await gql(SET_ROLES, {"input": {"staffId": agent_gid, "roles": [grant], "reason": "promotion"}},
+                         token=admin.token)
+        assert [e["code"] for e in body["data"]["setStaffRoles"]["errors"]] == ["NOT_ALLOWED"], grant
+
+    body = await gql(SET_ROLES, {"input": {"staffId": agent_gid, "reason": "moved to KYC",
+                                           "roles": [{"role": "KYC_OFFICER", "brand": "royal"},
+                                                     {"role": "FINANCE", "brand": "royal"}]}}, token=admin.token)
+    payload = body["data"]["setStaffRoles"]
+    assert payload["errors"] == []
+    assert sorted(r["role"] for r in payload["staff"]["roles"]) == ["FINANCE", "KYC_OFFICER"]
+
+    agent_uuid = relay.GlobalID.from_id(agent_gid).node_id
+    body = await gql("""query($filter: AuditFilter) { auditLog(filter: $filter) { edges { node {
+                          action actorId targetType targetId reason before after } } } }""",
+                     {"filter": {"action": "staff.roles_changed"}}, token=admin.token)
+    assert "errors" not in body, body
+    royal_id = str(brand.id)
+    assert [e["node"] for e in body["data"]["auditLog"]["edges"]] == [{
+        "action": "staff.roles_changed", "actorId": str(admin.id), "targetType": "staff", "targetId": agent_uuid,
+        "reason": "moved to KYC",
+        "before": {"roles": [{"role": "support", "brand_id": royal_id}]},
+        "after": {"roles": [{"role": "finance", "brand_id": royal_id}, {"role": "kyc_officer", "brand_id": royal_id}]},
+    }]
+
+
+async def test_nobody_changes_their_own_roles(rt: Any, gql: Any, make_staff: Any) -> None:
+    from models.audit import AuditRecord
+
+    for roles in (("brand_admin",), (("superadmin", None),)):
+        actor = await make_staff(*roles)
+        own_gid = str(relay.GlobalID("StaffUser", str(actor.id)))
+        before = (await gql("{ currentStaff { roles { role brand { code } } } }", token=actor.token))["data"]
+        body = await gql(SET_ROLES, {"input": {"staffId": own_gid, "reason": "self-service",
+                                               "roles": [{"role": "BRAND_ADMIN", "brand": "royal"},
+                                                         {"role": "SUPPORT", "brand": "royal"}]}},
+                         token=actor.token)
+        payload = body["data"]["setStaffRoles"]
+        assert payload["staff"] is None
+        assert [e["code"] for e in payload["errors"]] == ["NOT_ALLOWED"]
+        after = (await gql("{ currentStaff { roles { role brand { code } } } }", token=actor.token))["data"]
+        assert after == before
+    async with rt.database.session() as db:
+        changed = await db.scalar(select(func.count()).select_from(AuditRecord)
+                                  .where(AuditRecord.action == "staff.roles_changed"))
+    assert changed == 0
+
+
+async def test_roles_are_granted_only_to_those_allowed(gql: Any, make_staff: Any) -> None:
+    """Roles without the mutation in the policy are refused before anything runs."""
+    target = await make_staff("support", login=False)
+    target_gid = str(relay.GlobalID("StaffUser", str(target.id)))
+    for role in ("support", "risk_analyst", "marketing"):
+        actor = await make_staff(role)
+        body = await gql(SET_ROLES, {"input": {"staffId": target_gid, "reason": "x",
+                                               "roles": [{"role": "FINANCE", "brand": "royal"}]}},
+                         token=actor.token)
+        assert body["data"] is None
+        assert error_codes(body) == ["FORBIDDEN"]
