@@ -46,8 +46,13 @@ class RequestGate(SchemaExtension):
     async def on_execute(self) -> Any:  # type: ignore[override]
         context: Context = self.execution_context.context
         if context.auth_error:
-            _refuse(self, api_error(ApiErrorCode.UNAUTHENTICATED, "Invalid or expired credentials.",
-                                    reason=context.auth_error))
+            # Tell the client whether refreshing can help, nothing more: the exact reason (bad kid,
+            # bad signature, revoked session) would help someone probing forged tokens.
+            expired = context.auth_error == "token expired"
+            log.info("access_token_refused", reason=context.auth_error)
+            _refuse(self, api_error(ApiErrorCode.UNAUTHENTICATED,
+                                    "The access token has expired." if expired else "Invalid credentials.",
+                                    reason="expired" if expired else "invalid"))
         elif context.brand_error:
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:

@@ -246,11 +246,18 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
     from authz.passwords import hash_password, password_problem, verify_password
 
     model: type[Player] | type[StaffUser] = Player if viewer.kind == "player" else StaffUser
+    # Someone holding a stolen access token must not be able to guess the password through here.
+    failures_key = f"password:fail:{viewer.kind}:{viewer.id}"
+    failures = await rt.rate_limiter.peek(failures_key)
+    if failures.count >= rt.settings.login_failures_per_account:
+        raise RateLimited(failures.retry_after)
     async with rt.database.session() as db:
         account: Player | StaffUser | None = await db.get(model, viewer.id)
     if account is None:
         raise DomainError("No such account.", code=ErrorCode.NOT_FOUND)
     if not await verify_password(account.password_hash, current):
+        await rt.rate_limiter.hit(failures_key, limit=rt.settings.login_failures_per_account,
+                                  window=rt.settings.login_account_window_seconds)
         raise DomainError("The current password is wrong.", field="currentPassword",
                           code=ErrorCode.INVALID_CREDENTIALS)
     problem = password_problem(new)
