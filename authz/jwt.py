@@ -5,8 +5,9 @@ HS/RS confusion attack that signs with the public key as a secret) or any other 
 refused before its signature is looked at. Keys live as PEM files named `<kid>.pem` in the key
 folder (kids are UTC timestamps); the newest signs and every one present verifies, so rotating
 (adding a key) logs nobody out, and retiring a key (deleting its file after one access-token
-lifetime) is safe. A token with a kid this process has not loaded makes it re-read the folder, so
-replicas sharing the folder pick up a rotation without a restart.
+lifetime) is safe. Every process re-reads the folder once a minute, and at once (at most every 10 s)
+when a token names a kid it has not loaded, so replicas sharing the folder follow a rotation or a
+retirement without a restart.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class AccessClaims:
     expires_at: datetime
 
 
-RELOAD_INTERVAL_SECONDS = 10.0
+MISS_RELOAD_SECONDS = 10.0  # an unknown kid re-reads the folder at most this often
+REFRESH_SECONDS = 60.0  # and the folder is re-read this often anyway (new signer, retired keys)
 
 
 class KeyRing:
@@ -58,13 +60,13 @@ class KeyRing:
         self._public = {kid: key.public_key() for kid, key in keys.items()}
         self.active_kid = max(keys)  # kids are UTC timestamps: the newest signs
 
-    def _reload_for_unknown_kid(self) -> None:
-        """Another replica rotated the shared key folder: pick up the new key (at most every 10 s)."""
-        if self._folder is None or time.monotonic() - self._last_reload < RELOAD_INTERVAL_SECONDS:
+    def _reload(self, *, older_than: float) -> None:
+        """Re-read the shared key folder if the last read is older than `older_than` seconds."""
+        if self._folder is None or time.monotonic() - self._last_reload < older_than:
             return
         self._last_reload = time.monotonic()
         keys = _read_keys(self._folder)
-        if keys:
+        if keys:  # an emptied folder (operator error) keeps the keys we have rather than lock everyone out
             self._use(keys)
 
     @classmethod
@@ -78,6 +80,7 @@ class KeyRing:
         return cls(keys, folder)
 
     def issue(self, claims: dict[str, Any], *, issuer: str, audience: str, ttl: timedelta) -> str:
+        self._reload(older_than=REFRESH_SECONDS)
         now = clock.now()
         payload = {
             **claims,
@@ -99,8 +102,7 @@ class KeyRing:
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("algorithm not accepted")
         kid = str(header.get("kid"))
-        if kid not in self._public:
-            self._reload_for_unknown_kid()
+        self._reload(older_than=MISS_RELOAD_SECONDS if kid not in self._public else REFRESH_SECONDS)
         key = self._public.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")

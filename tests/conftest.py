@@ -140,6 +140,15 @@ class StaffAccount:
     token: str
 
 
+ME = "{ me { id } }"
+LOGIN = """
+mutation Login($input: LoginInput!) {
+  login(input: $input) {
+    player { id }
+    tokens { accessToken refreshToken }
+    errors { code field message }
+  }
+}"""
 REGISTER = """
 mutation Register($input: RegisterPlayerInput!) {
   registerPlayer(input: $input) {

@@ -11,17 +11,8 @@ from sqlalchemy import func, select
 from strawberry import relay
 
 from core.clock import clock
-from tests.conftest import PASSWORD, REGISTER, STAFF_LOGIN, error_codes, next_totp
+from tests.conftest import LOGIN, ME, PASSWORD, REGISTER, STAFF_LOGIN, error_codes, next_totp
 
-ME = "{ me { id } }"
-LOGIN = """
-mutation Login($input: LoginInput!) {
-  login(input: $input) {
-    player { id }
-    tokens { accessToken refreshToken }
-    errors { code field message }
-  }
-}"""
 REFRESH = """
 mutation Refresh($input: RefreshTokenInput) {
   refreshToken(input: $input) { tokens { accessToken } errors { code field } }

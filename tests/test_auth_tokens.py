@@ -18,17 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from core.clock import clock
-from tests.conftest import PASSWORD, error_codes
+from tests.conftest import LOGIN, ME, PASSWORD, error_codes
 
-ME = "{ me { id } }"
-LOGIN = """
-mutation Login($input: LoginInput!) {
-  login(input: $input) {
-    player { id }
-    tokens { accessToken refreshToken }
-    errors { code field message }
-  }
-}"""
 REFRESH = """
 mutation Refresh($input: RefreshTokenInput) {
   refreshToken(input: $input) {
@@ -295,6 +286,35 @@ async def test_retired_key_no_longer_verifies(gql, make_player, rt) -> None:
         rt.keyring = original
         if new_kid is not None:
             (rt.settings.key_dir / f"{new_kid}.pem").unlink(missing_ok=True)
+
+
+def test_replicas_sharing_the_key_folder_follow_a_rotation_without_a_restart(tmp_path) -> None:
+    """Two key rings on one folder, as two replicas: one rotates, the other verifies its tokens at once
+    (unknown kid) and signs with the new key after its periodic re-read; a retired key stops verifying."""
+    from authz import jwt as jwt_keys
+
+    folder = tmp_path / "keys"
+    old_kid = jwt_keys.generate_key(folder)
+    replica_a = jwt_keys.KeyRing.load(folder, create_if_empty=False)
+    replica_b = jwt_keys.KeyRing.load(folder, create_if_empty=False)
+    claims = {"sub": "player:x", "typ": "access"}
+    ttl = timedelta(minutes=5)
+
+    clock.advance(timedelta(seconds=1))
+    new_kid = jwt_keys.generate_key(folder)
+    replica_a._last_reload -= jwt_keys.REFRESH_SECONDS  # A's periodic re-read is due
+    token = replica_a.issue(claims, issuer="i", audience="a", ttl=ttl)
+    assert jwt.get_unverified_header(token)["kid"] == new_kid
+    replica_b._last_reload -= jwt_keys.MISS_RELOAD_SECONDS  # B re-reads on the unknown kid
+    assert replica_b.verify(token, issuer="i", audience="a")["sub"] == "player:x"
+    assert replica_b.active_kid == new_kid  # and signs with it from now on
+
+    (folder / f"{old_kid}.pem").unlink()  # retire the old key
+    replica_b._last_reload -= jwt_keys.REFRESH_SECONDS
+    old_token = jwt.encode({**claims, "iss": "i", "aud": "a", "iat": 0, "exp": 2**40},
+                           replica_a._private[old_kid], algorithm="ES256", headers={"kid": old_kid})
+    with pytest.raises(jwt_keys.InvalidToken):
+        replica_b.verify(old_token, issuer="i", audience="a")
 
 
 # ---- refresh tokens ----------------------------------------------------------------------------
