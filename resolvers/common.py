@@ -42,11 +42,18 @@ def require_subject(info: Info) -> None:
 
 
 def set_auth_cookies(info: Info, tokens: IssuedTokens) -> None:
-    """Browser clients (the back office) may keep tokens in HttpOnly cookies instead of memory."""
+    """Browser clients (the back office) may keep tokens in HttpOnly cookies instead of memory.
+
+    Cookie mode is opt-in: a client that wants it sends the CSRF header on every request, login
+    included (it must send it on every cookie-authenticated request anyway). Everyone else (API
+    clients, GraphiQL) gets the tokens in the payload only, so no cookie silently turns their next
+    request into a cookie-authenticated one.
+    """
     response: Any = info.context.response
-    if response is None:
-        return
+    request: Any = info.context.request
     settings = info.context.rt.settings
+    if response is None or request is None or not request.headers.get(settings.csrf_header):
+        return
     response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_seconds,
                         httponly=True, secure=settings.secure_cookies, samesite="lax", path="/")
     response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, max_age=settings.refresh_token_ttl_seconds,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.settings import Settings
-from tests.conftest import ROOT, TEST_ENV, error_codes
+from tests.conftest import PASSWORD, ROOT, TEST_ENV, error_codes
 
 PLAYERS_QUERY = "{ players(first: 101) { edges { node { id } } } }"
 
@@ -317,3 +317,31 @@ async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
     echoed = await client.get("/healthz", headers={"X-Request-ID": "my-trace-1"})
     assert echoed.headers["X-Request-ID"] == "my-trace-1"
+
+
+async def test_login_sets_auth_cookies_only_for_clients_that_opt_into_cookie_mode(
+        client: httpx.AsyncClient, make_player) -> None:
+    """GraphiQL and API clients get tokens in the payload only; a browser client that sends the CSRF
+    header gets HttpOnly cookies and can then work from them alone."""
+    player = await make_player()
+    login = {"query": """mutation($i: LoginInput!) { login(input: $i) { errors { code } } }""",
+             "variables": {"i": {"brand": "royal", "email": player.email, "password": PASSWORD}}}
+    client.cookies.clear()
+    plain = await client.post("/graphql", json=login)
+    assert "set-cookie" not in plain.headers
+    anonymous = await client.post("/graphql", json={"query": "{ brands { code } }"})
+    assert anonymous.json()["data"] == {"brands": [{"code": "royal"}]}  # no cookie got in the way
+
+    cookie_mode = await client.post("/graphql", json=login, headers={"X-Croupier-CSRF": "1"})
+    set_cookies = cookie_mode.headers.get_list("set-cookie")
+    assert any(c.startswith("croupier_access=") and "HttpOnly" in c for c in set_cookies)
+    assert any(c.startswith("croupier_refresh=") and "HttpOnly" in c for c in set_cookies)
+    me = await client.post("/graphql", json={"query": "{ me { email } }"}, headers={"X-Croupier-CSRF": "1"})
+    assert me.json()["data"] == {"me": {"email": player.email}}
+
+    refresh = {"query": "mutation { refreshToken { tokens { accessToken } errors { code } } }"}
+    refused = await client.post("/graphql", json=refresh)  # the refresh cookie, but no CSRF header
+    assert error_codes(refused.json()) == ["FORBIDDEN"]
+    refreshed = await client.post("/graphql", json=refresh, headers={"X-Croupier-CSRF": "1"})
+    assert refreshed.json()["data"]["refreshToken"]["errors"] == []
+    assert any(c.startswith("croupier_refresh=") for c in refreshed.headers.get_list("set-cookie"))
