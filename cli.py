@@ -6,11 +6,14 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from services.runtime import Runtime
 
 app = typer.Typer(help="Croupier iGaming platform", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
@@ -20,7 +23,7 @@ app.add_typer(keys_app, name="keys")
 T = TypeVar("T")
 
 
-def _with_runtime(work: Callable[..., Awaitable[T]]) -> T:
+def _with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run `work(rt)` against the configured (or embedded) database and Redis."""
     from core import embedded
     from core.logging import configure_logging
@@ -110,7 +113,7 @@ def demo(
 @app.command()
 def totp(email: str) -> None:
     """Print a staff member's current TOTP code (development and test only)."""
-    from sqlalchemy import select
+    from sqlmodel import col, select
 
     from models.staff import StaffUser
     from services.demo import current_code
@@ -119,9 +122,10 @@ def totp(email: str) -> None:
         typer.echo("not available in production", err=True)
         raise typer.Exit(2)
 
-    async def work(rt: object) -> str | None:
-        async with rt.database.session() as db:  # type: ignore[attr-defined]
-            secret: str | None = await db.scalar(select(StaffUser.totp_secret).where(StaffUser.email == email.lower()))
+    async def work(rt: Runtime) -> str | None:
+        async with rt.database.session() as db:
+            secret: str | None = await db.scalar(
+                select(col(StaffUser.totp_secret)).where(col(StaffUser.email) == email.lower()))
         return secret
 
     secret = _with_runtime(work)
@@ -145,10 +149,10 @@ def create_staff(
 
     pairs = [(r.partition("@")[0], r.partition("@")[2] or None) for r in role]
 
-    async def work(rt: object) -> str:
-        async with rt.database.session() as db:  # type: ignore[attr-defined]
+    async def work(rt: Runtime) -> str:
+        async with rt.database.session() as db:
             grants = await staff.resolve_grants(db, pairs)
-        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=display_name,  # type: ignore[arg-type]
+        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=display_name,
                                            password=password, grants=grants)
         return created.totp_uri
 
@@ -165,8 +169,8 @@ def audit_verify() -> None:
     """Recompute the audit hash chain; exit 1 if any record was edited, removed or reordered."""
     from services import audit
 
-    async def work(rt: object) -> audit.AuditVerification:
-        async with rt.database.session() as db:  # type: ignore[attr-defined]
+    async def work(rt: Runtime) -> audit.AuditVerification:
+        async with rt.database.session() as db:
             return await audit.verify(db)
 
     result = _with_runtime(work)

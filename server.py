@@ -108,19 +108,19 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
-    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:  # type: ignore[override]
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = str(params.get("authorization") or params.get("Authorization") or params.get("token") or "")
         token = raw.partition(" ")[2] if raw.lower().startswith("bearer ") else raw or None
         try:
-            context.viewer = await viewer_for(context.rt, token, brand_code=params.get("brand"),  # type: ignore[arg-type]
+            context.viewer = await viewer_for(context.rt, token, brand_code=params.get("brand"),
                                               meta=context.viewer.meta)
         except ViewerRejected as exc:
             raise ConnectionRejectionError({"code": ApiErrorCode.UNAUTHENTICATED.value}) from exc
         return None
 
-    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().execute_operation(*args, **kwargs)
         except HTTPException as exc:

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Mapped
 
 from core.errors import bad_input
 
@@ -60,6 +60,16 @@ def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> list[Any
         raise bad_input("Invalid pagination cursor.") from exc
 
 
+def _attributes(keys: Sequence[Mapped[Any]]) -> list[InstrumentedAttribute[Any]]:
+    """The keys as mapped class attributes (`col(Model.field)` is typed `Mapped` but is one at runtime)."""
+    attributes: list[InstrumentedAttribute[Any]] = []
+    for key in keys:
+        if not isinstance(key, InstrumentedAttribute):
+            raise TypeError(f"A pagination key must be a mapped column attribute, not {key!r}.")
+        attributes.append(key)
+    return attributes
+
+
 def check_page_args(first: int | None, last: int | None) -> None:
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= MAX_PAGE:
@@ -71,30 +81,34 @@ def check_page_args(first: int | None, last: int | None) -> None:
 async def paginate(
     db: AsyncSession,
     stmt: Select[Any],
-    keys: Sequence[InstrumentedAttribute[Any]],
+    keys: Sequence[Mapped[Any]],
     *,
     first: int | None = None,
     after: str | None = None,
     last: int | None = None,
     before: str | None = None,
 ) -> Page[Any]:
-    """Run `stmt` (which selects one entity) one page at a time, newest first by `keys`."""
+    """Run `stmt` (which selects one entity) one page at a time, newest first by `keys`.
+
+    `keys` are the model's column attributes, e.g. `(col(Player.created_at), col(Player.id))`.
+    """
     check_page_args(first, last)
-    key = tuple_(*keys)
+    attributes = _attributes(keys)
+    key = tuple_(*attributes)
     if after:
-        stmt = stmt.where(key < tuple_(*_decode(after, keys)))
+        stmt = stmt.where(key < tuple_(*_decode(after, attributes)))
     if before:
-        stmt = stmt.where(key > tuple_(*_decode(before, keys)))
+        stmt = stmt.where(key > tuple_(*_decode(before, attributes)))
     backwards = last is not None and first is None
     size = last if backwards else (first if first is not None else DEFAULT_PAGE)
     assert size is not None
-    order = [k.asc() for k in keys] if backwards else [k.desc() for k in keys]
+    order = [k.asc() for k in attributes] if backwards else [k.desc() for k in attributes]
     rows = list((await db.scalars(stmt.order_by(*order).limit(size + 1))).all())
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    cursors = [_encode([getattr(row, k.key) for k in keys]) for row in rows]
+    cursors = [_encode([getattr(row, k.key) for k in attributes]) for row in rows]
     return Page(
         items=rows,
         cursors=cursors,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlmodel import col, select
 from strawberry import relay
 
 from core.errors import bad_input
@@ -35,7 +35,7 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             if not gid.node_id.isdigit() or "Query.auditLog" not in allowed:
                 return None
             record = await db.scalar(audit.readable_records(viewer, audit.AuditFilter())
-                                     .where(audit_models.AuditRecord.seq == int(gid.node_id)))
+                                     .where(col(audit_models.AuditRecord.seq) == int(gid.node_id)))
             return AuditRecord.from_model(record) if record else None
         node_id = parse_uuid(gid.node_id)
         if node_id is None:
@@ -43,7 +43,7 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
         if gid.type_name == "Player":
             if viewer.is_staff and "Query.player" not in allowed:
                 return None
-            found = await db.scalar(players.readable_players(viewer).where(player_models.Player.id == node_id))
+            found = await db.scalar(players.readable_players(viewer).where(col(player_models.Player.id) == node_id))
             return Player.from_model(found) if found else None
         if gid.type_name == "Session":
             if viewer.id is None or (viewer.is_staff and "Player.sessions" not in allowed):
@@ -54,16 +54,16 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             if session is None or session.subject_type != "player":
                 return None
             visible = await db.scalar(players.readable_sessions(viewer, session.subject_id)
-                                      .where(AuthSession.id == node_id))
+                                      .where(col(AuthSession.id) == node_id))
             return Session.from_model(visible, viewer.session_id) if visible else None
         if gid.type_name == "StaffUser":
             if not viewer.is_staff:
                 return None
             if viewer.id != node_id and "Query.staffUsers" not in allowed:
                 return None
-            found = await db.scalar(staff.readable_staff(viewer).where(staff_models.StaffUser.id == node_id))  # type: ignore[attr-defined]
+            found = await db.scalar(staff.readable_staff(viewer).where(col(staff_models.StaffUser.id) == node_id))
             return StaffUser.from_model(found) if found else None
         if gid.type_name == "Brand":
-            found = await db.scalar(select(brand_models.Brand).where(brand_models.Brand.id == node_id))
+            found = await db.scalar(select(brand_models.Brand).where(col(brand_models.Brand.id) == node_id))
             return Brand.from_model(found) if found else None
     raise bad_input(f"{gid.type_name} is not a node type.", field="id")

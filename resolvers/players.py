@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import strawberry
+from sqlmodel import col
 
 from core.errors import bad_input, forbidden
 from core.pagination import paginate
@@ -42,7 +43,7 @@ async def me(info: Info) -> Player | None:
 async def player(info: Info, id: strawberry.ID) -> Player | None:
     player_id = node_uuid(id, "Player")
     async with info.context.rt.database.session() as db:
-        found = await db.scalar(players.readable_players(info.context.viewer).where(m.Player.id == player_id))
+        found = await db.scalar(players.readable_players(info.context.viewer).where(col(m.Player.id) == player_id))
     return Player.from_model(found) if found else None
 
 
@@ -57,17 +58,17 @@ async def list_players(info: Info, filter: PlayerFilter | None = None,
                 prefix = email[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 if len(prefix) < 2:
                     raise bad_input("An email prefix needs at least two characters.", field="filter.email")
-                stmt = stmt.where(m.Player.email.like(prefix + "%"))  # type: ignore[attr-defined]
+                stmt = stmt.where(col(m.Player.email).like(prefix + "%"))
             else:
-                stmt = stmt.where(m.Player.email == email)
+                stmt = stmt.where(col(m.Player.email) == email)
         if filter.status is not None:
-            stmt = stmt.where(m.Player.status == filter.status.value)
+            stmt = stmt.where(col(m.Player.status) == filter.status.value)
         if filter.country:
-            stmt = stmt.where(m.Player.country == filter.country.upper())
+            stmt = stmt.where(col(m.Player.country) == filter.country.upper())
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, stmt, (m.Player.created_at, m.Player.id), first=first, after=after,  # type: ignore[arg-type]
+        page = await paginate(db, stmt, (col(m.Player.created_at), col(m.Player.id)), first=first, after=after,
                               last=last, before=before)
-    return Connection.of(page, Player.from_model)  # type: ignore[return-value]
+    return Connection.of(page, Player.from_model)
 
 
 async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
@@ -75,9 +76,9 @@ async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None
     viewer = info.context.viewer
     async with info.context.rt.database.session() as db:
         page = await paginate(db, players.readable_sessions(viewer, player_id),
-                              (AuthSession.created_at, AuthSession.id), first=first, after=after,  # type: ignore[arg-type]
+                              (col(AuthSession.created_at), col(AuthSession.id)), first=first, after=after,
                               last=last, before=before)
-    return Connection.of(page, lambda s: Session.from_model(s, viewer.session_id))  # type: ignore[return-value]
+    return Connection.of(page, lambda s: Session.from_model(s, viewer.session_id))
 
 
 @payload_errors(RegisterPlayerPayload)

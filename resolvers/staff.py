@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlmodel import col
 from strawberry import relay
 
 from core.errors import bad_input
@@ -45,10 +46,10 @@ async def current_staff(info: Info) -> StaffUser | None:
 async def list_staff(info: Info, first: int | None = None, after: str | None = None, last: int | None = None,
                      before: str | None = None) -> Connection[StaffUser]:
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, staff.readable_staff(info.context.viewer),  # type: ignore[arg-type]
-                              (m.StaffUser.created_at, m.StaffUser.id), first=first, after=after,  # type: ignore[arg-type]
+        page = await paginate(db, staff.readable_staff(info.context.viewer),
+                              (col(m.StaffUser.created_at), col(m.StaffUser.id)), first=first, after=after,
                               last=last, before=before)
-    return Connection.of(page, StaffUser.from_model)  # type: ignore[return-value]
+    return Connection.of(page, StaffUser.from_model)
 
 
 def _actor_uuid(value: str) -> uuid.UUID:
@@ -75,9 +76,9 @@ async def audit_log(info: Info, filter: AuditFilter | None = None,
                                   target_id=filter.target_id, since=filter.since, until=filter.until)
     async with info.context.rt.database.session() as db:
         page = await paginate(db, audit.readable_records(info.context.viewer, where),
-                              (audit_models.AuditRecord.seq,), first=first, after=after, last=last,  # type: ignore[arg-type]
+                              (col(audit_models.AuditRecord.seq),), first=first, after=after, last=last,
                               before=before)
-    return Connection.of(page, AuditRecord.from_model)  # type: ignore[return-value]
+    return Connection.of(page, AuditRecord.from_model)
 
 
 @payload_errors(StaffLoginPayload)

@@ -43,7 +43,7 @@ def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
 class RequestGate(SchemaExtension):
     """Before anything runs: bad credentials, CSRF, and the per-subject / per-IP rate limits."""
 
-    async def on_execute(self) -> Any:  # type: ignore[override]
+    async def on_execute(self) -> Any:
         context: Context = self.execution_context.context
         if context.auth_error:
             # Tell the client whether refreshing can help, nothing more: the exact reason (bad kid,

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from core.clock import clock
@@ -70,9 +72,12 @@ async def append(
     actor_type: str | None = None,
     actor_id: uuid.UUID | None = None,
 ) -> AuditRecord:
-    """Append one record in the caller's transaction (it commits or rolls back with the change)."""
+    """Append one record in the caller's transaction (it commits or rolls back with the change).
+
+    Call it last in the transaction: the chain's lock is held from here until the commit.
+    """
     await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    last = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)  # type: ignore[attr-defined]
+    last = select(col(AuditRecord.seq), col(AuditRecord.hash)).order_by(col(AuditRecord.seq).desc()).limit(1)
     tail = (await db.execute(last)).first()
     seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
     record = AuditRecord(
@@ -121,7 +126,7 @@ async def verify(db: AsyncSession, *, batch: int = 5000) -> AuditVerification:
     problems: list[AuditProblem] = []
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     result = await db.stream_scalars(
-        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch)
+        select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=batch)
     )
     async for record in result:
         checked += 1
@@ -146,23 +151,23 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def readable_records(viewer: Viewer, where: AuditFilter) -> Any:
+def readable_records(viewer: Viewer, where: AuditFilter) -> SelectOfScalar[AuditRecord]:
     """The audit records this viewer may read: staff of one brand see that brand's records."""
     stmt = select(AuditRecord)
     if viewer.brand_id is not None:
-        stmt = stmt.where(AuditRecord.brand_id == viewer.brand_id)
+        stmt = stmt.where(col(AuditRecord.brand_id) == viewer.brand_id)
     if where.actor_id:
-        stmt = stmt.where(AuditRecord.actor_id == where.actor_id)
+        stmt = stmt.where(col(AuditRecord.actor_id) == where.actor_id)
     if where.action:
-        stmt = stmt.where(AuditRecord.action == where.action)
+        stmt = stmt.where(col(AuditRecord.action) == where.action)
     if where.target_type:
-        stmt = stmt.where(AuditRecord.target_type == where.target_type)
+        stmt = stmt.where(col(AuditRecord.target_type) == where.target_type)
     if where.target_id:
-        stmt = stmt.where(AuditRecord.target_id == where.target_id)
+        stmt = stmt.where(col(AuditRecord.target_id) == where.target_id)
     if where.brand_id:
-        stmt = stmt.where(AuditRecord.brand_id == where.brand_id)
+        stmt = stmt.where(col(AuditRecord.brand_id) == where.brand_id)
     if where.since:
-        stmt = stmt.where(AuditRecord.at >= where.since)
+        stmt = stmt.where(col(AuditRecord.at) >= where.since)
     if where.until:
-        stmt = stmt.where(AuditRecord.at < where.until)
+        stmt = stmt.where(col(AuditRecord.at) < where.until)
     return stmt

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from authz.jwt import AccessClaims, InvalidToken, parse_access_claims
 from authz.subjects import RequestMeta, Viewer
@@ -126,15 +127,15 @@ async def revoke_sessions(
     """
     stmt = (
         update(AuthSession)
-        .where(AuthSession.subject_type == subject_type, AuthSession.subject_id == subject_id,
-               AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(AuthSession.subject_type) == subject_type, col(AuthSession.subject_id) == subject_id,
+               col(AuthSession.revoked_at).is_(None))
         .values(revoked_at=clock.now(), revoke_reason=reason)
-        .returning(AuthSession.id)
+        .returning(col(AuthSession.id))
     )
     if only is not None:
-        stmt = stmt.where(AuthSession.id == only)
+        stmt = stmt.where(col(AuthSession.id) == only)
     if keep is not None:
-        stmt = stmt.where(AuthSession.id != keep)
+        stmt = stmt.where(col(AuthSession.id) != keep)
     return list((await db.scalars(stmt)).all())
 
 
@@ -148,8 +149,8 @@ async def refresh(rt: Runtime, refresh_token: str, meta: RequestMeta) -> tuple[I
     async with rt.database.transaction() as db:
         row = (await db.execute(
             select(RefreshToken, AuthSession)
-            .join(AuthSession, AuthSession.id == RefreshToken.session_id)  # type: ignore[arg-type]
-            .where(RefreshToken.token_hash == _hash_token(refresh_token))
+            .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
+            .where(col(RefreshToken.token_hash) == _hash_token(refresh_token))
             .with_for_update()
         )).first()
         if row is None:
@@ -185,9 +186,9 @@ async def refresh(rt: Runtime, refresh_token: str, meta: RequestMeta) -> tuple[I
 
 async def _subject_is_active(db: AsyncSession, session: AuthSession) -> bool:
     if session.subject_type == "player":
-        status = await db.scalar(select(Player.status).where(Player.id == session.subject_id))
+        status = await db.scalar(select(col(Player.status)).where(col(Player.id) == session.subject_id))
         return status == PlayerStatus.ACTIVE
-    status = await db.scalar(select(StaffUser.status).where(StaffUser.id == session.subject_id))
+    status = await db.scalar(select(col(StaffUser.status)).where(col(StaffUser.id) == session.subject_id))
     return status == StaffStatus.ACTIVE
 
 
@@ -196,7 +197,7 @@ async def is_session_revoked(rt: Runtime, session_id: uuid.UUID) -> bool:
         return bool(await rt.redis.exists(REVOKED_KEY.format(session_id)))
     except (RedisError, OSError):
         async with rt.database.session() as db:
-            revoked_at = await db.scalar(select(AuthSession.revoked_at).where(AuthSession.id == session_id))
+            revoked_at = await db.scalar(select(col(AuthSession.revoked_at)).where(col(AuthSession.id) == session_id))
         return revoked_at is not None
 
 
@@ -228,8 +229,8 @@ async def revoke_own_session(rt: Runtime, viewer: Viewer, session_id: uuid.UUID)
     assert viewer.id is not None
     async with rt.database.transaction() as db:
         session: AuthSession | None = await db.scalar(select(AuthSession).where(
-            AuthSession.id == session_id, AuthSession.subject_type == viewer.kind,
-            AuthSession.subject_id == viewer.id))
+            col(AuthSession.id) == session_id, col(AuthSession.subject_type) == viewer.kind,
+            col(AuthSession.subject_id) == viewer.id))
         if session is None:
             raise DomainError("No such session.", field="sessionId", code=ErrorCode.NOT_FOUND)
         revoked = await revoke_sessions(db, subject_type=viewer.kind, subject_id=viewer.id, reason="revoked",
@@ -265,7 +266,7 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
         raise DomainError(problem, field="newPassword", code=ErrorCode.WEAK_PASSWORD)
     new_hash = await hash_password(new)
     async with rt.database.transaction() as db:
-        await db.execute(update(model).where(model.id == viewer.id).values(password_hash=new_hash))  # type: ignore[arg-type]
+        await db.execute(update(model).where(col(model.id) == viewer.id).values(password_hash=new_hash))
         assert viewer.id is not None
         revoked = await revoke_sessions(db, subject_type=viewer.kind, subject_id=viewer.id,
                                         reason="password_changed", keep=viewer.session_id)

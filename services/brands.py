@@ -5,26 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from core.errors import NotFound
 from models.brands import Brand
 
 
 async def list_brands(db: AsyncSession) -> Sequence[Brand]:
-    return (await db.scalars(select(Brand).order_by(Brand.code))).all()
+    return (await db.scalars(select(Brand).order_by(col(Brand.code)))).all()
 
 
 async def get_by_code(db: AsyncSession, code: str) -> Brand:
-    brand: Brand | None = await db.scalar(select(Brand).where(Brand.code == code.strip().lower()))
+    brand: Brand | None = await db.scalar(select(Brand).where(col(Brand.code) == code.strip().lower()))
     if brand is None:
         raise NotFound(f"No brand with code {code!r}.", field="brand")
     return brand
 
 
 async def get_many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Brand]:
-    rows = (await db.scalars(select(Brand).where(Brand.id.in_(ids)))).all()  # type: ignore[attr-defined]
+    rows = (await db.scalars(select(Brand).where(col(Brand.id).in_(ids)))).all()
     return {brand.id: brand for brand in rows}
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import pyotp
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from authz.subjects import SYSTEM, RequestMeta
 from core.errors import DomainError
@@ -20,11 +21,22 @@ from services.staff import RoleGrant
 
 DEMO_PASSWORD = "croupier-demo-1"
 
-BRANDS = [
-    dict(code="royal", name="Royal Casino", default_currency="EUR", currencies=["EUR", "USD", "GBP", "SEK", "CAD"],
-         countries=["MT", "GB", "SE", "DE", "FI", "IE", "CA", "DK", "NL"], minimum_age=18),
-    dict(code="northstar", name="Northstar Bet", default_currency="SEK", currencies=["SEK", "EUR"],
-         countries=["SE", "FI", "DK"], minimum_age=20),
+
+class BrandSpec(TypedDict):
+    code: str
+    name: str
+    default_currency: str
+    currencies: list[str]
+    countries: list[str]
+    minimum_age: int
+
+
+BRANDS: list[BrandSpec] = [
+    BrandSpec(code="royal", name="Royal Casino", default_currency="EUR",
+              currencies=["EUR", "USD", "GBP", "SEK", "CAD"],
+              countries=["MT", "GB", "SE", "DE", "FI", "IE", "CA", "DK", "NL"], minimum_age=18),
+    BrandSpec(code="northstar", name="Northstar Bet", default_currency="SEK", currencies=["SEK", "EUR"],
+              countries=["SE", "FI", "DK"], minimum_age=20),
 ]
 
 # (email, display name, role, brand code or None for every brand)
@@ -58,14 +70,14 @@ class DemoStaff:
 async def seed(rt: Runtime) -> list[DemoStaff]:
     async with rt.database.transaction() as db:
         for spec in BRANDS:
-            if await db.scalar(select(Brand).where(Brand.code == spec["code"])) is None:
-                await brands.create_brand(db, **spec)  # type: ignore[arg-type]
+            if await db.scalar(select(Brand).where(col(Brand.code) == spec["code"])) is None:
+                await brands.create_brand(db, **spec)
         brand_ids = {b.code: b.id for b in await brands.list_brands(db)}
 
     meta = RequestMeta(ip="127.0.0.1", user_agent="croupier seed-demo")
     for email, display_name, role, brand_code in STAFF:
         async with rt.database.session() as db:
-            exists = await db.scalar(select(StaffUser.id).where(StaffUser.email == email))
+            exists = await db.scalar(select(col(StaffUser.id)).where(col(StaffUser.email) == email))
         if exists is None:
             grant = RoleGrant(role, brand_ids[brand_code] if brand_code else None)
             await staff.create_staff(rt, SYSTEM, email=email, display_name=display_name, password=DEMO_PASSWORD,
@@ -73,8 +85,8 @@ async def seed(rt: Runtime) -> list[DemoStaff]:
 
     for brand_code, email, first, last, country, currency, born in PLAYERS:
         async with rt.database.session() as db:
-            exists = await db.scalar(select(Player.id).where(Player.email == email,
-                                                             Player.brand_id == brand_ids[brand_code]))
+            exists = await db.scalar(select(col(Player.id)).where(col(Player.email) == email,
+                                                                  col(Player.brand_id) == brand_ids[brand_code]))
         if exists is None:
             form = players.Registration(brand=brand_code, email=email, password=DEMO_PASSWORD, date_of_birth=born,
                                         country=country, currency=currency, marketing_consent=True,

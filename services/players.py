@@ -14,9 +14,11 @@ from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, false, select
+from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.passwords import hash_password, password_problem, verify_password
 from authz.subjects import RequestMeta, Viewer
@@ -43,18 +45,18 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def readable_players(viewer: Viewer) -> Select[Player]:
+def readable_players(viewer: Viewer) -> SelectOfScalar[Player]:
     """Players this viewer may read, as SQL: a player sees only themselves, staff their brand."""
     stmt = select(Player)
     if viewer.is_player:
-        return stmt.where(Player.id == viewer.id)
+        return stmt.where(col(Player.id) == viewer.id)
     if viewer.is_staff or viewer.kind == "system":
-        return stmt if viewer.brand_id is None else stmt.where(Player.brand_id == viewer.brand_id)
+        return stmt if viewer.brand_id is None else stmt.where(col(Player.brand_id) == viewer.brand_id)
     return stmt.where(false())
 
 
 async def get_readable(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> Player:
-    player: Player | None = await db.scalar(readable_players(viewer).where(Player.id == player_id))
+    player: Player | None = await db.scalar(readable_players(viewer).where(col(Player.id) == player_id))
     if player is None:
         raise NotFound("No such player.", field="playerId")
     return player
@@ -109,12 +111,13 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             )
             db.add(player)
             await db.flush()
+            tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
+                                              brand_id=brand.id, meta=meta)
+            # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
             await audit.append(db, actor=actor, action="player.registered", target_type="player",
                                target_id=player.id, brand_id=brand.id,
                                after={"email": email, "country": player.country, "currency": player.currency})
-            tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
-                                              brand_id=brand.id, meta=meta)
     except IntegrityError as exc:
         raise DomainError("An account with this email already exists.", field="email",
                           code=ErrorCode.ALREADY_EXISTS) from exc
@@ -150,7 +153,7 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
     await _check_login_rate(rt, meta.ip, account_key)
     async with rt.database.session() as db:
         brand = await brands.get_by_code(db, brand_code)
-        player = await db.scalar(select(Player).where(Player.brand_id == brand.id, Player.email == email))
+        player = await db.scalar(select(Player).where(col(Player.brand_id) == brand.id, col(Player.email) == email))
     valid = await verify_password(player.password_hash if player else None, password)
     anonymous = Viewer(meta=meta)
     if player is None or not valid:
@@ -184,7 +187,7 @@ class ProfileChange:
 async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
     async with rt.database.transaction() as db:
         player: Player | None = await db.scalar(
-            readable_players(viewer).where(Player.id == viewer.id).with_for_update())
+            readable_players(viewer).where(col(Player.id) == viewer.id).with_for_update())
         if player is None:
             raise NotFound("No such player.")
         before = _profile(player)
@@ -214,7 +217,7 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
         raise DomainError("Give a reason.", field="reason")
     async with rt.database.transaction() as db:
         player: Player | None = await db.scalar(
-            readable_players(viewer).where(Player.id == player_id).with_for_update())
+            readable_players(viewer).where(col(Player.id) == player_id).with_for_update())
         if player is None:
             raise NotFound("No such player.", field="playerId")
         before = {"status": player.status, "status_reason": player.status_reason}
@@ -238,8 +241,8 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
     return player
 
 
-def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> Select[AuthSession]:
+def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> SelectOfScalar[AuthSession]:
     """A player's sessions, if the viewer may read the player (SQL ownership filter)."""
-    readable = readable_players(viewer).where(Player.id == player_id).with_only_columns(Player.id)
-    return select(AuthSession).where(AuthSession.subject_type == "player",
-                                     AuthSession.subject_id.in_(readable.scalar_subquery()))  # type: ignore[attr-defined]
+    readable = readable_players(viewer).where(col(Player.id) == player_id).with_only_columns(col(Player.id))
+    return select(AuthSession).where(col(AuthSession.subject_type) == "player",
+                                     col(AuthSession.subject_id).in_(readable.scalar_subquery()))

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import Select, delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.passwords import hash_password, password_problem, verify_password
 from authz.subjects import RequestMeta, Viewer
@@ -43,19 +45,19 @@ class CreatedStaff:
 
 
 async def roles_of(db: AsyncSession, staff_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RoleGrant]]:
-    rows = (await db.scalars(select(StaffRole).where(StaffRole.staff_id.in_(staff_ids)))).all()  # type: ignore[attr-defined]
+    rows = (await db.scalars(select(StaffRole).where(col(StaffRole.staff_id).in_(staff_ids)))).all()
     grants: dict[uuid.UUID, list[RoleGrant]] = {sid: [] for sid in staff_ids}
     for row in rows:
         grants[row.staff_id].append(RoleGrant(row.role, row.brand_id))
     return grants
 
 
-def readable_staff(viewer: Viewer) -> Select[StaffUser]:
+def readable_staff(viewer: Viewer) -> SelectOfScalar[StaffUser]:
     """Staff a viewer may list: all for global admins, else those holding a role in the brand."""
     stmt = select(StaffUser)
     if viewer.brand_id is not None:
-        in_brand = select(StaffRole.staff_id).where(StaffRole.brand_id == viewer.brand_id)
-        stmt = stmt.where(StaffUser.id.in_(in_brand))  # type: ignore[attr-defined]
+        in_brand = select(col(StaffRole.staff_id)).where(col(StaffRole.brand_id) == viewer.brand_id)
+        stmt = stmt.where(col(StaffUser.id).in_(in_brand))
     return stmt
 
 
@@ -132,7 +134,7 @@ async def login(rt: Runtime, *, email: str, password: str, totp_code: str,
 
     await _check_login_rate(rt, meta.ip, account_key)
     async with rt.database.session() as db:
-        staff = await db.scalar(select(StaffUser).where(StaffUser.email == email))
+        staff = await db.scalar(select(StaffUser).where(col(StaffUser.email) == email))
     valid = await verify_password(staff.password_hash if staff else None, password)
     failure: ErrorCode | None = None
     if staff is None or not valid:
@@ -182,13 +184,13 @@ async def set_roles(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Seq
         raise DomainError("Nobody changes their own roles.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
         staff: StaffUser | None = await db.scalar(
-            readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())
+            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update())
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         before = (await roles_of(db, [staff_id]))[staff_id]
-        scope = delete(StaffRole).where(StaffRole.staff_id == staff_id)
+        scope = delete(StaffRole).where(col(StaffRole.staff_id) == staff_id)
         if actor.brand_id is not None or "superadmin" not in actor.roles:
-            scope = scope.where(StaffRole.brand_id == actor.brand_id)
+            scope = scope.where(col(StaffRole.brand_id) == actor.brand_id)
         await db.execute(scope)
         for grant in grants:
             db.add(StaffRole(staff_id=staff_id, brand_id=grant.brand_id, role=grant.role))
@@ -207,7 +209,7 @@ async def set_status(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, status: St
         raise DomainError("Nobody disables themselves.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
         staff: StaffUser | None = await db.scalar(
-            readable_staff(viewer=actor).where(StaffUser.id == staff_id).with_for_update())
+            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update())
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         before = staff.status
@@ -245,7 +247,7 @@ async def scope_for_request(db: AsyncSession, staff_id: uuid.UUID, brand_code: s
     Global roles count in every brand. Without a requested brand: staff with global roles see all
     brands; staff whose roles sit in exactly one brand are scoped to it.
     """
-    status = await db.scalar(select(StaffUser.status).where(StaffUser.id == staff_id))
+    status = await db.scalar(select(col(StaffUser.status)).where(col(StaffUser.id) == staff_id))
     if status != StaffStatus.ACTIVE:
         return None
     grants = (await roles_of(db, [staff_id]))[staff_id]
