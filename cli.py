@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -17,9 +19,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Croupier iGaming platform", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
+ledger_app = typer.Typer(help="The money ledger", no_args_is_help=True)
 keys_app = typer.Typer(help="JWT signing keys", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
+payments_app = typer.Typer(help="Payments (the cashier)", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
 T = TypeVar("T")
 
 
@@ -76,10 +82,42 @@ def serve(
                 proxy_headers=False, log_config=None, ws="websockets-sansio")
 
 
+@contextlib.contextmanager
+def _demo_psp(platform_base: str) -> Iterator[None]:
+    """Run the demo PSP as a subprocess on a free port and point the platform at it (unless a PSP is set)."""
+    import os
+
+    from core.processes import free_port, start_and_wait, stop
+
+    if get_settings().psp_base_url:
+        yield
+        return
+    port = free_port()
+    secrets = json.dumps(get_settings().psp_secrets)
+    base = f"http://127.0.0.1:{port}"
+    process = start_and_wait(
+        [sys.executable, "-m", "integrations.demo_psp", "--port", str(port), "--webhook-base",
+         f"{platform_base}/webhooks/psp"],
+        health_url=f"{base}/control/health", cwd=Path(__file__).resolve().parent,
+        env={**os.environ, "DEMO_PSP_SECRETS": secrets}, timeout=20, capture_output=False)
+    os.environ["PSP_BASE_URL"] = base
+    os.environ.setdefault("PUBLIC_BASE_URL", platform_base)
+    get_settings.cache_clear()
+    typer.echo(f"demo PSP at {base} (card form: {base}/vault/form)")
+    try:
+        yield
+    finally:
+        stop(process)
+        os.environ.pop("PSP_BASE_URL", None)
+        get_settings.cache_clear()
+
+
 def _print_demo_credentials(host: str, port: int) -> None:
     from services import demo
 
     accounts = _with_runtime(demo.seed)
+    for line in _with_runtime(demo.seed_payments):
+        typer.echo(f"  payment: {line}")
     base = f"http://{host}:{port}"
     typer.echo("")
     typer.echo(f"Croupier demo   GraphiQL: {base}/graphql   health: {base}/readyz")
@@ -96,7 +134,8 @@ def _print_demo_credentials(host: str, port: int) -> None:
 def seed_demo() -> None:
     """Create demo brands, staff (one per role) and players; print their credentials."""
     _migrate()
-    _print_demo_credentials("127.0.0.1", 8000)
+    with _demo_psp("http://127.0.0.1:8000"):
+        _print_demo_credentials("127.0.0.1", 8000)
 
 
 @app.command()
@@ -106,8 +145,28 @@ def demo(
 ) -> None:
     """Migrate, seed the demo data, print the credentials and serve."""
     _migrate()
-    _print_demo_credentials(host, port)
-    serve(host=host, port=port, workers=1)
+    with _demo_psp(f"http://{host}:{port}"):
+        _print_demo_credentials(host, port)
+        serve(host=host, port=port, workers=1)
+
+
+@payments_app.command("reconcile")
+def payments_reconcile(
+    older_than: Annotated[int | None, typer.Option(help="Only payments untouched for this many seconds")] = None,
+) -> None:
+    """Poll the PSPs about payments left open (a crash, a lost webhook) and apply their answers."""
+    from services import cashier
+
+    async def work(rt: Runtime) -> cashier.ReconcileReport:
+        return await cashier.reconcile(rt, older_than_seconds=older_than)
+
+    report = _with_runtime(work)
+    typer.echo(f"checked {report.checked} open attempts: {report.repaired} repaired, "
+               f"{report.failed_unsent} never sent (failed), {report.payouts_started} payouts started")
+    for error in report.errors:
+        typer.echo(f"  unreachable: {error}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -179,6 +238,24 @@ def audit_verify() -> None:
     typer.echo(f"checked {result.checked} records: {'OK' if result.ok else f'{len(result.problems)} problem(s)'}")
     typer.echo(f"head: record {result.head_seq} hash {result.head_hash} (keep it outside the database: "
                "an earlier head that is no longer in the chain means records were removed)")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Recompute every ledger invariant over the whole ledger; exit 1 on any discrepancy."""
+    from services import ledger
+
+    async def work(rt: Runtime) -> ledger.Verification:
+        async with rt.database.session() as db:
+            return await ledger.verify(db)
+
+    result = _with_runtime(work)
+    for found in result.discrepancies:
+        typer.echo(f"{found.check}: {found.subject} ({found.detail})")
+    summary = "OK" if result.ok else f"{len(result.discrepancies)} discrepancies"
+    typer.echo(f"checked {result.transactions} transactions, {result.postings} postings: {summary}")
     if not result.ok:
         raise typer.Exit(1)
 

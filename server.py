@@ -38,6 +38,7 @@ from core.settings import Settings, get_settings
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
+from services.outbox import Relay
 from services.runtime import Runtime
 from services.viewer import ViewerRejected, viewer_for
 
@@ -177,10 +178,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("applying_migrations", revisions=pending)
             await asyncio.to_thread(migrations.upgrade, database_url)
         app.state.rt = rt
+        relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
+        relay_task.cancel()
+        with suppress(asyncio.CancelledError):
+            await relay_task
         await rt.close()
 
     app = FastAPI(title="Croupier", version="0.1.0", lifespan=lifespan,
@@ -217,6 +222,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
     )
     app.include_router(graphql, prefix="/graphql")
+    from integrations import webhooks
+
+    app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Any) -> Response:

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from models.brands import Brand
-from services import brands, staff
+from models.payments import PaymentAttempt
+from services import brands, cashier, staff, wallet
 from services.runtime import Runtime
 from services.staff import RoleGrant
+from services.wallet import Balance
 
 
 class Loaders:
@@ -18,11 +20,23 @@ class Loaders:
         self.rt = rt
         self.brand: DataLoader[uuid.UUID, Brand | None] = DataLoader(self._brands)
         self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
+        self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
+        self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:
             found = await brands.get_many(db, list(ids))
         return [found.get(i) for i in ids]
+
+    async def _wallets(self, ids: Sequence[uuid.UUID]) -> list[list[Balance]]:
+        async with self.rt.database.session() as db:
+            found = await wallet.balances_of(db, list(ids))
+        return [found.get(i, []) for i in ids]
+
+    async def _payment_attempts(self, ids: Sequence[uuid.UUID]) -> list[list[PaymentAttempt]]:
+        async with self.rt.database.session() as db:
+            found = await cashier.attempts_of(db, list(ids))
+        return [found.get(i, []) for i in ids]
 
     async def _staff_roles(self, ids: Sequence[uuid.UUID]) -> list[list[RoleGrant]]:
         async with self.rt.database.session() as db:

@@ -63,6 +63,31 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
                 return None
             found = await db.scalar(staff.readable_staff(viewer).where(col(staff_models.StaffUser.id) == node_id))
             return StaffUser.from_model(found) if found else None
+        if gid.type_name == "LedgerTransaction":
+            if "Query.ledgerTransaction" not in allowed and not viewer.is_player:
+                return None
+            from resolvers.wallet import ledger_transaction
+
+            return await ledger_transaction(info, id)
+        if gid.type_name == "Adjustment":
+            if "Query.adjustments" not in allowed:
+                return None
+            from models.adjustments import Adjustment as AdjustmentRow
+            from schema.wallet import Adjustment
+
+            readable = players.readable_players(viewer).with_only_columns(col(player_models.Player.id))
+            row = await db.scalar(select(AdjustmentRow).where(col(AdjustmentRow.id) == node_id,
+                                                              col(AdjustmentRow.player_id).in_(readable)))
+            return Adjustment.from_model(row) if row else None
+        if gid.type_name == "Payment":
+            if viewer.is_staff and "Query.payment" not in allowed:
+                return None
+            from models.payments import Payment as PaymentRow
+            from schema.cashier import Payment
+            from services import cashier
+
+            row = await db.scalar(cashier.readable_payments(viewer).where(col(PaymentRow.id) == node_id))
+            return Payment.from_model(row) if row else None
         if gid.type_name == "Brand":
             found = await db.scalar(select(brand_models.Brand).where(col(brand_models.Brand.id) == node_id))
             return Brand.from_model(found) if found else None

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from core.errors import DomainError, ErrorCode, bad_input
+from core.money import format_amount
 from core.pagination import Page
 
 strawberry.enum(ErrorCode, name="UserErrorCode", description="Why a mutation refused its input.")
@@ -80,3 +81,13 @@ class Connection(Generic[N]):
                                                                                     strict=True)],
             page_info=page_info(page),
         )
+
+
+@strawberry.type(description="An amount of money: an exact decimal string in the currency's units, never a float.")
+class Money:
+    amount: str
+    currency: str
+
+    @classmethod
+    def of(cls, minor: int, currency: str) -> Money:
+        return cls(amount=format_amount(minor, currency), currency=currency)

@@ -14,7 +14,9 @@ from models import players as m
 from schema.auth import AuthTokens
 from schema.base import Connection, UserError
 from schema.brands import Brand
+from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
+from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
 
 
 @strawberry.enum
@@ -73,6 +75,30 @@ class Player(relay.Node):
     async def brand(self, info: Info) -> Brand | None:
         brand = await info.context.loaders.brand.load(self.brand_id)
         return Brand.from_model(brand) if brand else None
+
+    @strawberry.field(description="Balances per currency.")  # type: ignore[untyped-decorator]
+    async def wallet(self, info: Info) -> list[WalletBalance] | None:
+        from resolvers.wallet import wallet_balance
+
+        return [wallet_balance(b) for b in await info.context.loaders.wallet.load(uuid.UUID(self.id))]
+
+    @strawberry.field(description="Money movements, newest first, with the balance after each.")  # type: ignore[untyped-decorator]
+    async def transactions(self, info: Info, filter: TransactionFilter | None = None,
+                           first: int | None = None, after: str | None = None, last: int | None = None,
+                           before: str | None = None) -> Connection[LedgerTransaction] | None:
+        from resolvers.wallet import player_transactions
+
+        return await player_transactions(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
+                                         before=before)
+
+    @strawberry.field(description="Deposits and withdrawals, newest first.")  # type: ignore[untyped-decorator]
+    async def payments(self, info: Info, filter: PaymentFilter | None = None, first: int | None = None,
+                       after: str | None = None, last: int | None = None,
+                       before: str | None = None) -> Connection[Payment] | None:
+        from resolvers.cashier import player_payments
+
+        return await player_payments(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
+                                     before=before)
 
     @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
     async def sessions(self, info: Info, first: int | None = None, after: str | None = None,

@@ -26,13 +26,22 @@ from strawberry.types import ExecutionContext
 
 from core.settings import Settings
 from resolvers import brands as brand_resolvers
+from resolvers import cashier as cashier_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import players as player_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
+from resolvers import wallet as wallet_resolvers
 from schema.base import Connection
 from schema.brands import Brand
+from schema.cashier import (
+    ApproveWithdrawalPayload,
+    DepositPayload,
+    Payment,
+    RejectWithdrawalPayload,
+    RequestWithdrawalPayload,
+)
 from schema.extensions import FieldPermissions, MaskUnexpectedErrors, QueryCost, RequestGate
 from schema.players import (
     AccountEvent,
@@ -51,6 +60,7 @@ from schema.staff import (
     StaffLoginPayload,
     StaffUser,
 )
+from schema.wallet import Adjustment, DecideAdjustmentPayload, LedgerTransaction, RequestAdjustmentPayload
 
 
 @strawberry.type
@@ -67,6 +77,13 @@ class Query:
     staff_users: Connection[StaffUser] | None = strawberry.field(resolver=staff_resolvers.list_staff)
     audit_log: Connection[AuditRecord] | None = strawberry.field(resolver=staff_resolvers.audit_log,
                                                           description="Audit records, newest first.")
+    payments: Connection[Payment] | None = strawberry.field(
+        resolver=cashier_resolvers.list_payments,
+        description="Payments, newest first; the withdrawal queue is {kind: WITHDRAWAL, status: REQUESTED}.")
+    payment: Payment | None = strawberry.field(resolver=cashier_resolvers.payment)
+    ledger_transaction: LedgerTransaction | None = strawberry.field(resolver=wallet_resolvers.ledger_transaction)
+    adjustments: Connection[Adjustment] | None = strawberry.field(resolver=wallet_resolvers.list_adjustments,
+                                                                  description="Manual adjustments, newest first.")
 
 
 @strawberry.type
@@ -83,6 +100,12 @@ class Mutation:
     create_staff_user: CreateStaffUserPayload = strawberry.mutation(resolver=staff_resolvers.create_staff_user)
     set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)
     set_staff_status: SetStaffStatusPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_status)
+    deposit: DepositPayload = strawberry.mutation(resolver=cashier_resolvers.deposit)
+    request_withdrawal: RequestWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.request_withdrawal)
+    approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)
+    reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
+    request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
+    decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)
 
 
 @strawberry.type
@@ -116,7 +139,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
-        types=[Brand, Player, StaffUser, AuditRecord],
+        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment],
         config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
     )
 

@@ -10,8 +10,9 @@ from typing import TypedDict
 import pyotp
 from sqlmodel import col, select
 
-from authz.subjects import SYSTEM, RequestMeta
+from authz.subjects import SYSTEM, RequestMeta, Viewer
 from core.errors import DomainError
+from core.money import format_amount
 from models.brands import Brand
 from models.players import Player
 from models.staff import StaffUser
@@ -101,3 +102,96 @@ async def seed(rt: Runtime) -> list[DemoStaff]:
 
 def current_code(secret: str) -> str:
     return pyotp.TOTP(secret).now()
+
+
+# ---- money history through the demo PSP (deposits, a cascade, withdrawals) ------------------------
+
+DEMO_CARD = "4242 4242 4242 4242"
+
+
+async def seed_payments(rt: Runtime) -> list[str]:
+    """Give the demo players a money history through the demo PSP; safe to run twice (idempotency keys).
+
+    Needs the demo PSP (`settings.psp_base_url`); returns one line per payment for the console.
+    """
+    import httpx
+
+    from models.payments import Payment
+    from services import cashier
+
+    base = rt.settings.psp_base_url
+    if base is None:
+        return ["(no PSP configured: payments not seeded)"]
+    async with rt.database.session() as db:
+        royal = await db.scalar(select(Brand).where(col(Brand.code) == "royal"))
+        assert royal is not None
+        people = {p.email: p for p in (await db.scalars(select(Player).where(col(Player.brand_id) == royal.id))).all()}
+        finance = await db.scalar(select(StaffUser).where(col(StaffUser.email) == "finance@croupier.dev"))
+
+    def as_player(email: str) -> Viewer:
+        player = people[email]
+        return Viewer(kind="player", id=player.id, brand_id=royal.id, brand_code=royal.code,
+                      roles=frozenset({"player"}), meta=RequestMeta(ip="127.0.0.1", user_agent="croupier seed-demo"))
+
+    lines: list[str] = []
+
+    def note(who: str, payment: Payment) -> None:
+        attempts = f" via {payment.psp}" if payment.psp else ""
+        lines.append(f"{who:20} {payment.kind:10} {format_amount(payment.amount, payment.currency):>9} "
+                     f"{payment.currency} {payment.status}{attempts}")
+
+    async with httpx.AsyncClient(base_url=base, timeout=10) as psp:
+        try:
+            (await psp.get("/control/health")).raise_for_status()
+        except httpx.HTTPError:
+            return [f"(the demo PSP at {base} does not answer: payments not seeded)"]
+
+        async def card_token() -> str:
+            response = await psp.post("/vault/tokens", json={"number": DEMO_CARD, "expiry": "12/30", "cvc": "123"})
+            response.raise_for_status()
+            return str(response.json()["token"])
+
+        # Alice (SE): her first choice for Nordic cards, swiftpay, is down; the cascade moves to cardpay.
+        await psp.post("/control/swiftpay", json={"deposit": "error"})
+        try:
+            paid_in = await cashier.deposit(rt, as_player("alice@example.com"), amount="2000.00", currency="SEK",
+                                            method="card", psp_token=await card_token(),
+                                            idempotency_key="demo-alice-deposit-1")
+        finally:
+            await psp.post("/control/swiftpay", json={"deposit": "succeed"})
+        note("alice@example.com", paid_in)
+        # ... and a small withdrawal, approved automatically and paid out by bankwire.
+        note("alice@example.com", await cashier.request_withdrawal(
+            rt, as_player("alice@example.com"), amount="500.00", currency="SEK", method="bank_transfer",
+            idempotency_key="demo-alice-withdrawal-1"))
+
+        # Bob (GB): a card deposit, then a withdrawal finance approved.
+        note("bob@example.com", await cashier.deposit(
+            rt, as_player("bob@example.com"), amount="400.00", currency="GBP", method="card",
+            psp_token=await card_token(), idempotency_key="demo-bob-deposit-1"))
+        bob_out = await cashier.request_withdrawal(rt, as_player("bob@example.com"), amount="250.00", currency="GBP",
+                                                   method="bank_transfer", idempotency_key="demo-bob-withdrawal-1")
+        if bob_out.status == "requested" and finance is not None:
+            staff_viewer = Viewer(kind="staff", id=finance.id, brand_id=royal.id, brand_code=royal.code,
+                                  roles=frozenset({"finance", "staff"}),
+                                  meta=RequestMeta(ip="127.0.0.1", user_agent="croupier seed-demo"))
+            bob_out = (await cashier.approve_withdrawal(rt, staff_viewer, payment_id=bob_out.id,
+                                                        reason="demo: documents verified")).payment
+        note("bob@example.com", bob_out)
+
+        # Carla (MT): a card deposit, a bank transfer confirmed on the bank's page, and a withdrawal
+        # waiting in the finance queue.
+        note("carla@example.com", await cashier.deposit(
+            rt, as_player("carla@example.com"), amount="150.00", currency="EUR", method="card",
+            psp_token=await card_token(), idempotency_key="demo-carla-deposit-1"))
+        wire = await cashier.deposit(rt, as_player("carla@example.com"), amount="1000.00", currency="EUR",
+                                     method="bank_transfer", idempotency_key="demo-carla-deposit-2")
+        if wire.status == "pending" and wire.redirect_url:
+            async with httpx.AsyncClient(timeout=10) as browser:
+                await browser.post(wire.redirect_url, data={"result": "approve"}, follow_redirects=False)
+            wire = await cashier.refresh(rt, wire.id)
+        note("carla@example.com", wire)
+        note("carla@example.com", await cashier.request_withdrawal(
+            rt, as_player("carla@example.com"), amount="300.00", currency="EUR", method="bank_transfer",
+            idempotency_key="demo-carla-withdrawal-1"))
+    return lines

@@ -27,7 +27,7 @@ from core.errors import DomainError, ErrorCode, NotFound
 from models.auth import AuthSession
 from models.brands import Brand
 from models.players import Player, PlayerStatus
-from services import audit, auth, brands
+from services import audit, auth, brands, outbox, wallet
 from services.auth import IssuedTokens, RateLimited
 from services.runtime import Runtime
 
@@ -111,6 +111,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             )
             db.add(player)
             await db.flush()
+            await wallet.player_accounts(db, player.id, brand.id, player.currency)
             tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
                                               brand_id=brand.id, meta=meta)
             # Last in the transaction: the audit append holds the chain's lock until commit.
@@ -230,14 +231,13 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
             revoked = await auth.revoke_sessions(db, subject_type="player", subject_id=player.id,
                                                  reason=f"account_{status.value}")
         await db.flush()
+        await outbox.emit(db, "player.status_changed", f"player:{player.id}",
+                          {"player_id": str(player.id), "status": player.status})
         await audit.append(db, actor=viewer, action="player.status_changed", target_type="player",
                            target_id=player.id, brand_id=player.brand_id, before=before,
                            after={"status": player.status, "status_reason": player.status_reason},
                            reason=reason.strip())
     await auth.after_commit_revoked(rt, revoked)
-    from services import events
-
-    await events.publish_account_event(rt, player.id, kind="status_changed", status=player.status)
     return player
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,14 +16,19 @@ import httpx
 import pyotp
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
+from core import processes
 from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = infra.scratch_dir()
 ADMIN_URL, DATABASE_URL = infra.database_urls(SCRATCH)
 REDIS_URL = infra.redis_url(SCRATCH)
+DEMO_PSP_PORT = processes.free_port()
 TEST_ENV = {
+    "PSP_BASE_URL": f"http://127.0.0.1:{DEMO_PSP_PORT}",  # the demo PSP (fixture `demo_psp`)
+    "PSP_TIMEOUT_SECONDS": "2",
     "ENV": "test",
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
@@ -64,21 +67,31 @@ def rt(app: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Every test starts from empty tables (schema kept) and an empty Redis database."""
+    """Every test starts from empty tables (schema and reference data kept) and an empty Redis database."""
     uses_platform = "rt" in request.fixturenames or "app" in request.fixturenames
     rt = request.getfixturevalue("rt") if uses_platform else None
     yield
     if rt is None:
         return
     clock.reset()
-    async with rt.database.transaction() as db:
-        await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
-        tables = (await db.execute(text(
-            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
-            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))).scalar_one()
-        await db.execute(text(f"TRUNCATE {tables} CASCADE"))
+    for attempt in range(5):  # background work (the outbox relay) may hold locks: a deadlock is retried
+        try:
+            async with rt.database.transaction() as db:
+                await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
+                tables = (await db.execute(text(
+                    "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename NOT IN ('alembic_version', 'currencies')"))).scalar_one()
+                await db.execute(text(f"TRUNCATE {tables} CASCADE"))
+            break
+        except DBAPIError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.1)
     await rt.redis.flushdb()
     rt.rate_limiter._local.clear()
+    from services import wallet
+
+    wallet.forget_cached_accounts()
 
 
 @pytest.fixture
@@ -244,37 +257,29 @@ def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
     return make
 
 
+# ---- the demo PSP, a separate process the platform talks to over HTTP --------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_psp() -> Iterator[str]:
+    """`python -m integrations.demo_psp` on DEMO_PSP_PORT; yields its base URL (control at /control)."""
+    base = f"http://127.0.0.1:{DEMO_PSP_PORT}"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "integrations.demo_psp", "--port", str(DEMO_PSP_PORT)],
+        health_url=f"{base}/control/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
+    yield base
+    processes.stop(process)
+
+
 # ---- a live server, for WebSocket clients and external conformance suites ------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def live_server(app: Any) -> Iterator[str]:
     """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, **TEST_ENV}
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        output = process.stdout.read().decode() if process.stdout else ""
-        raise RuntimeError(f"live server did not start:\n{output}")
+    process = processes.start_and_wait([sys.executable, "-m", "cli", "serve", "--port", str(port)],
+                                       health_url=f"{base}/readyz", cwd=ROOT, env={**os.environ, **TEST_ENV})
     yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes.stop(process)

@@ -52,7 +52,7 @@ async def test_blocked_player_is_told_at_once(live_server: str, rt, gql, client:
                                       "payload": {"authorization": f"Bearer {player.token}"}}))
         assert (await receive(socket))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
-        await wait_for_listener(rt, events.account_channel(player.uuid))
+        await wait_for_listener(rt, events.player_channel(player.uuid))
 
         body = await gql(SET_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud check"}},
                          token=staff.token)

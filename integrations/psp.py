@@ -1,0 +1,134 @@
+"""The PSP adapter interface: what the cashier asks of a payment service provider.
+
+An adapter turns the cashier's requests into one PSP's HTTP dialect and its answers back into
+`PspAnswer`. Two kinds of failure, kept apart because the cashier reacts differently:
+- `PspTechnicalFailure` (timeout, 5xx, unreachable, unreadable answer): we do not know what
+  happened; the cascade may try the next PSP after checking the status of this attempt.
+- `PspDeclined` (card refused, account closed): a hard answer; the cascade stops.
+Adapters never see card data: deposits carry a PSP vault token, payouts a destination token.
+Our attempt id is the merchant reference, so a PSP that is asked twice charges once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AnswerStatus = Literal["succeeded", "pending", "requires_action", "declined", "refunded"]
+
+
+class PspTechnicalFailure(Exception):
+    """The PSP did not answer usably; the outcome at the PSP is unknown."""
+
+
+class PspDeclined(Exception):
+    def __init__(self, reason: str, answer: PspAnswer) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.answer = answer
+
+
+class InvalidSignature(Exception):
+    """A webhook whose HMAC does not verify (or is too old): refused with 401."""
+
+
+@dataclass(frozen=True)
+class DepositRequest:
+    reference: str  # our attempt id: the PSP's idempotency key for this charge
+    amount: int  # minor units
+    currency: str
+    method: str
+    token: str | None  # the PSP vault token (never a card number)
+    return_url: str
+
+
+@dataclass(frozen=True)
+class PayoutRequest:
+    reference: str
+    amount: int
+    currency: str
+    method: str
+    destination_token: str | None
+
+
+@dataclass(frozen=True)
+class PspAnswer:
+    status: AnswerStatus
+    psp_reference: str | None = None
+    redirect_url: str | None = None
+    decline_reason: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the PSP's answer, kept on the attempt
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str
+    event_type: str
+    reference: str  # our attempt id
+    status: AnswerStatus
+    psp_reference: str | None
+    sequence: int
+    decline_reason: str | None
+    payload: Mapping[str, Any]
+
+
+class PspAdapter(ABC):
+    """One PSP. `name` is its code in routing rules, ledger clearing accounts and webhook URLs."""
+
+    name: str
+    deposit_methods: frozenset[str]
+    payout_methods: frozenset[str]
+
+    @abstractmethod
+    async def create_deposit(self, request: DepositRequest) -> PspAnswer:
+        """Charge; raises PspDeclined or PspTechnicalFailure."""
+
+    @abstractmethod
+    async def create_payout(self, request: PayoutRequest) -> PspAnswer:
+        """Pay out; raises PspDeclined or PspTechnicalFailure."""
+
+    @abstractmethod
+    async def get_status(self, reference: str) -> PspAnswer | None:
+        """The PSP's view of our reference; None if it never heard of it; raises PspTechnicalFailure."""
+
+    @abstractmethod
+    async def refund(self, reference: str) -> PspAnswer:
+        """Give a charge back (a late success the cascade had already replaced)."""
+
+    @abstractmethod
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        """Check the signature and parse the event; raises InvalidSignature."""
+
+
+def verify_hmac(secret: str, body: bytes, header: str | None, *, tolerance_seconds: int,
+                now: float | None = None) -> None:
+    """`X-PSP-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, within the tolerance."""
+    if not header:
+        raise InvalidSignature("missing signature")
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        stamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError) as exc:
+        raise InvalidSignature("malformed signature header") from exc
+    if abs((now if now is not None else time.time()) - stamp) > tolerance_seconds:
+        raise InvalidSignature("signature timestamp outside the tolerance")
+    expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, given):
+        raise InvalidSignature("signature does not match")
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidSignature("body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidSignature("body is not a JSON object")
+    return data

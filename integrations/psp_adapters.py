@@ -1,0 +1,206 @@
+"""The three demo PSP adapters, each speaking its PSP's own dialect over HTTP (httpx, with timeouts).
+
+- cardpay: flat JSON in minor units; statuses captured / requires_action / declined / pending.
+- swiftpay: nested JSON with decimal strings; states COMPLETED / AUTH_REQUIRED / REJECTED / PROCESSING.
+- bankwire: camelCase JSON, bank transfers in and out; results ok / redirect / refused / waiting.
+All three sign webhooks the same way (HMAC-SHA256, `X-PSP-Signature`), each with its own secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from core.money import format_amount
+from integrations.psp import (
+    AnswerStatus,
+    DepositRequest,
+    InvalidSignature,
+    PayoutRequest,
+    PspAdapter,
+    PspAnswer,
+    PspDeclined,
+    PspTechnicalFailure,
+    WebhookEvent,
+    parse_json,
+    verify_hmac,
+)
+
+WEBHOOK_STATUSES: dict[str, AnswerStatus] = {
+    "succeeded": "succeeded", "declined": "declined", "pending": "pending", "requires_action": "requires_action",
+    "refunded": "refunded",
+}
+
+
+class DemoHttpAdapter(PspAdapter):
+    """What the three share: the HTTP call, its failure mapping, status polls, refunds, webhooks."""
+
+    deposit_path: str
+    payout_path: str
+
+    def __init__(self, base_url: str, secret: str, *, timeout_seconds: float, webhook_tolerance_seconds: int) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.secret = secret
+        self.timeout = httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0))
+        self.webhook_tolerance_seconds = webhook_tolerance_seconds
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        try:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as client:
+                response = await client.request(method, path, json=body,
+                                                 headers={"authorization": f"Bearer {self.secret}"})
+        except httpx.TimeoutException as exc:
+            raise PspTechnicalFailure(f"{self.name}: timeout") from exc
+        except httpx.HTTPError as exc:
+            raise PspTechnicalFailure(f"{self.name}: unreachable ({type(exc).__name__})") from exc
+        if response.status_code >= 500:
+            raise PspTechnicalFailure(f"{self.name}: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise PspTechnicalFailure(f"{self.name}: unreadable answer (HTTP {response.status_code})") from exc
+        if not isinstance(data, dict):
+            raise PspTechnicalFailure(f"{self.name}: unexpected answer")
+        return response.status_code, data
+
+    def _answer(self, status_code: int, data: dict[str, Any]) -> PspAnswer:
+        if status_code >= 400:  # our request was refused as such (bad token, bad credentials)
+            detail = str(data.get("detail") or data.get("error") or f"HTTP {status_code}")
+            answer = PspAnswer("declined", decline_reason=detail[:200], raw=data)
+            raise PspDeclined(answer.decline_reason or "refused", answer)
+        answer = self.parse(data)
+        if answer.status == "declined":
+            raise PspDeclined(answer.decline_reason or "declined", answer)
+        return answer
+
+    def parse(self, data: dict[str, Any]) -> PspAnswer:
+        raise NotImplementedError
+
+    def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def create_deposit(self, request: DepositRequest) -> PspAnswer:
+        return self._answer(*await self._call("POST", self.deposit_path, self.deposit_body(request)))
+
+    async def create_payout(self, request: PayoutRequest) -> PspAnswer:
+        return self._answer(*await self._call("POST", self.payout_path, self.payout_body(request)))
+
+    async def get_status(self, reference: str) -> PspAnswer | None:
+        status_code, data = await self._call("GET", f"/psp/{self.name}/status/{reference}")
+        if status_code == 404:
+            return None
+        if status_code >= 400:
+            raise PspTechnicalFailure(f"{self.name}: status poll refused (HTTP {status_code})")
+        return self.parse(data)
+
+    async def refund(self, reference: str) -> PspAnswer:
+        status_code, data = await self._call("POST", f"/psp/{self.name}/refunds/{reference}")
+        if status_code >= 400:
+            raise PspTechnicalFailure(f"{self.name}: refund refused (HTTP {status_code})")
+        return self.parse(data)
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        verify_hmac(self.secret, body, headers.get("x-psp-signature"),
+                    tolerance_seconds=self.webhook_tolerance_seconds)
+        data = parse_json(body)
+        try:
+            event = data["data"]
+            status = WEBHOOK_STATUSES[str(event["status"])]
+            return WebhookEvent(event_id=str(data["event_id"])[:100], event_type=str(data["type"])[:64],
+                                reference=str(event["reference"]), status=status,
+                                psp_reference=str(event.get("id") or "")[:100] or None,
+                                sequence=int(data.get("sequence") or 0),
+                                decline_reason=event.get("decline_reason"), payload=data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidSignature(f"signed, but not a {self.name} event") from exc
+
+
+class CardPay(DemoHttpAdapter):
+    name = "cardpay"
+    deposit_methods = frozenset({"card"})
+    payout_methods = frozenset({"card"})
+    deposit_path = "/psp/cardpay/v1/charges"
+    payout_path = "/psp/cardpay/v1/payouts"
+    STATUSES: dict[str, AnswerStatus] = {"captured": "succeeded", "requires_action": "requires_action",
+                                         "declined": "declined", "pending": "pending", "refunded": "refunded"}
+
+    def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
+        return {"reference": request.reference, "amount": request.amount, "currency": request.currency,
+                "card_token": request.token, "return_url": request.return_url}
+
+    def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
+        return {"reference": request.reference, "amount": request.amount, "currency": request.currency,
+                "card_token": request.destination_token}
+
+    def parse(self, data: dict[str, Any]) -> PspAnswer:
+        try:
+            status = self.STATUSES[str(data["status"])]
+        except KeyError as exc:
+            raise PspTechnicalFailure("cardpay: unknown status") from exc
+        action = data.get("action") or {}
+        return PspAnswer(status, psp_reference=data.get("id"), redirect_url=action.get("redirect_url"),
+                         decline_reason=data.get("decline_reason"), raw=data)
+
+
+class SwiftPay(DemoHttpAdapter):
+    name = "swiftpay"
+    deposit_methods = frozenset({"card", "ewallet"})
+    payout_methods = frozenset({"card", "ewallet"})
+    deposit_path = "/psp/swiftpay/api/payments"
+    payout_path = "/psp/swiftpay/api/payouts"
+    STATES: dict[str, AnswerStatus] = {"COMPLETED": "succeeded", "AUTH_REQUIRED": "requires_action",
+                                       "REJECTED": "declined", "PROCESSING": "pending", "REFUNDED": "refunded"}
+
+    def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
+        return {"order_id": request.reference,
+                "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
+                "source": {"type": "token", "token": request.token},
+                "redirect": {"return_url": request.return_url}}
+
+    def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
+        return {"order_id": request.reference,
+                "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
+                "destination": {"token": request.destination_token}}
+
+    def parse(self, data: dict[str, Any]) -> PspAnswer:
+        payment = data.get("payment") or {}
+        try:
+            status = self.STATES[str(payment["state"])]
+        except KeyError as exc:
+            raise PspTechnicalFailure("swiftpay: unknown state") from exc
+        return PspAnswer(status, psp_reference=payment.get("id"), redirect_url=(data.get("links") or {}).get("auth"),
+                         decline_reason=payment.get("reason"), raw=data)
+
+
+class BankWire(DemoHttpAdapter):
+    name = "bankwire"
+    deposit_methods = frozenset({"bank_transfer"})
+    payout_methods = frozenset({"bank_transfer"})
+    deposit_path = "/psp/bankwire/transfers/in"
+    payout_path = "/psp/bankwire/transfers/out"
+    RESULTS: dict[str, AnswerStatus] = {"ok": "succeeded", "redirect": "requires_action", "refused": "declined",
+                                        "waiting": "pending", "returned": "refunded"}
+
+    def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
+        return {"merchantRef": request.reference, "amountMinor": request.amount, "ccy": request.currency,
+                "accountToken": request.token, "returnUrl": request.return_url}
+
+    def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
+        return {"merchantRef": request.reference, "amountMinor": request.amount, "ccy": request.currency,
+                "accountToken": request.destination_token}
+
+    def parse(self, data: dict[str, Any]) -> PspAnswer:
+        try:
+            status = self.RESULTS[str(data["result"])]
+        except KeyError as exc:
+            raise PspTechnicalFailure("bankwire: unknown result") from exc
+        return PspAnswer(status, psp_reference=data.get("transferId"), redirect_url=data.get("bankUrl"),
+                         decline_reason=data.get("refusal"), raw=data)
+
+
+ADAPTERS: dict[str, type[DemoHttpAdapter]] = {cls.name: cls for cls in (CardPay, SwiftPay, BankWire)}

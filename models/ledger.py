@@ -1,0 +1,147 @@
+"""The double-entry ledger: currencies, accounts, transactions, postings, holds.
+
+Invariants the database enforces: every posting is non-zero; for each transaction and currency
+the postings sum to zero (a deferred constraint trigger, checked at commit); a tracked account's
+balance never goes below zero unless the account allows it (CHECK); an idempotency key is used
+once (UNIQUE); transactions and postings are never updated or deleted (triggers).
+
+Only player accounts keep a stored `balance` (each is written only by its own player's money).
+House, PSP-clearing and pool accounts have `balance` NULL: their balance is the sum of their
+postings, so no single row is written by every bet or deposit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, SmallInteger, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, id_field, timestamp_field
+
+
+class AccountPurpose(StrEnum):
+    # A player's wallet, one of each per currency.
+    CASH = "cash"
+    BONUS = "bonus"
+    WITHDRAWAL_PENDING = "withdrawal_pending"
+    # The operator's side (derived balances).
+    PSP_CLEARING = "psp_clearing"  # what a PSP owes us (deposits) or we owe it (withdrawals paid out)
+    ADJUSTMENTS = "adjustments"  # the other side of manual corrections
+    HOUSE_REVENUE = "house_revenue"  # stakes in, wins out
+    JACKPOT_POOL = "jackpot_pool"
+    TOURNAMENT_POOL = "tournament_pool"
+
+
+PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)
+
+
+class Currency(SQLModel, table=True):
+    __tablename__ = "currencies"
+    __table_args__ = (
+        CheckConstraint("exponent BETWEEN 0 AND 8", name="ck_currencies_exponent"),
+        CheckConstraint("kind IN ('fiat', 'crypto')", name="ck_currencies_kind"),
+    )
+
+    code: str = Field(primary_key=True, max_length=8)
+    exponent: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    kind: str = Field(max_length=8)
+    name: str = Field(max_length=64)
+
+
+class LedgerAccount(SQLModel, table=True):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("brand_id", "owner_type", "owner_id", "purpose", "currency", name="uq_ledger_accounts_owner",
+                         postgresql_nulls_not_distinct=True),
+        CheckConstraint("balance IS NULL OR allow_negative OR balance >= 0", name="ck_ledger_accounts_not_negative"),
+        CheckConstraint("owner_type IN ('player', 'brand', 'psp', 'system')", name="ck_ledger_accounts_owner_type"),
+    )
+
+    id: uuid.UUID = id_field()
+    brand_id: uuid.UUID | None = Field(default=None, foreign_key="brands.id")
+    owner_type: str = Field(max_length=16)
+    owner_id: str = Field(max_length=64)  # player uuid, brand uuid, PSP code
+    purpose: str = Field(max_length=32)
+    currency: str = Field(foreign_key="currencies.code", max_length=8)
+    # Tracked (player) accounts only; NULL means derived from postings.
+    balance: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    allow_negative: bool = False
+    created_at: datetime = created_at_field()
+
+
+class TransactionStatus(StrEnum):
+    COMMITTED = "committed"
+    REFUSED = "refused"  # remembered, so a retry with the same key is refused the same way
+
+
+class LedgerTransaction(SQLModel, table=True):
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        CheckConstraint("status IN ('committed', 'refused')", name="ck_ledger_transactions_status"),
+        Index("ix_ledger_transactions_player", "player_id", "created_at", "id"),
+        Index("ix_ledger_transactions_reference", "reference_type", "reference_id"),
+    )
+
+    id: uuid.UUID = id_field()
+    idempotency_key: str = Field(max_length=200, unique=True)
+    request_hash: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    refusal_code: str | None = Field(default=None, max_length=32)
+    brand_id: uuid.UUID | None = Field(default=None, foreign_key="brands.id")
+    player_id: uuid.UUID | None = None
+    reference_type: str | None = Field(default=None, max_length=32)
+    reference_id: str | None = Field(default=None, max_length=64)
+    actor_type: str = Field(max_length=16)
+    actor_id: uuid.UUID | None = None
+    details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    created_at: datetime = created_at_field()
+
+
+class LedgerPosting(SQLModel, table=True):
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="ck_ledger_postings_non_zero"),
+        Index("ix_ledger_postings_account", "account_id", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    transaction_id: uuid.UUID = Field(sa_column=Column(ForeignKey("ledger_transactions.id"), nullable=False,
+                                                       index=True))
+    account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id")
+    currency: str = Field(max_length=8)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    balance_after: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = created_at_field()
+
+
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+class LedgerHold(SQLModel, table=True):
+    """A two-phase transfer: reserved (cash → pending), then posted onward or voided back, once."""
+
+    __tablename__ = "ledger_holds"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'posted', 'voided')", name="ck_ledger_holds_status"),
+        CheckConstraint("amount > 0", name="ck_ledger_holds_amount"),
+    )
+
+    id: uuid.UUID = id_field()
+    source_account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id")
+    pending_account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id")
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(max_length=8)
+    status: str = Field(default=HoldStatus.PENDING.value, max_length=16)
+    reserve_transaction_id: uuid.UUID = Field(foreign_key="ledger_transactions.id")
+    resolve_transaction_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_transactions.id")
+    created_at: datetime = created_at_field()
+    resolved_at: datetime | None = timestamp_field()

@@ -1,0 +1,179 @@
+"""Cashier types: payments (deposits and withdrawals), their PSP attempts, inputs and payloads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from models import payments as m
+from schema.base import Money, UserError, to_global_id
+from schema.context import Info
+
+
+@strawberry.enum
+class PaymentKind(Enum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+
+
+@strawberry.enum(description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → "
+                             "APPROVED → PROCESSING → PAID | REJECTED | FAILED.")
+class PaymentStatus(Enum):
+    CREATED = "created"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PROCESSING = "processing"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+@strawberry.enum
+class PaymentMethod(Enum):
+    CARD = "card"
+    EWALLET = "ewallet"
+    BANK_TRANSFER = "bank_transfer"
+
+
+@strawberry.enum
+class AttemptOutcome(Enum):
+    SENDING = "sending"
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    TECHNICAL_FAILURE = "technical_failure"
+    REFUNDED = "refunded"
+
+
+@strawberry.type(description="One try at one PSP, with what we sent (no card data) and what it answered.")
+class PaymentAttempt:
+    seq: int
+    psp: str
+    operation: str
+    outcome: AttemptOutcome
+    psp_reference: str | None
+    request: JSON | None
+    response: JSON | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, attempt: m.PaymentAttempt) -> PaymentAttempt:
+        return cls(seq=attempt.seq, psp=attempt.psp, operation=attempt.operation,
+                   outcome=AttemptOutcome(attempt.outcome), psp_reference=attempt.psp_reference,
+                   request=JSON(attempt.request_summary), response=JSON(attempt.response_summary),
+                   error=attempt.error, created_at=attempt.created_at, updated_at=attempt.updated_at)
+
+
+@strawberry.type(description="A deposit or a withdrawal. For a 3-D Secure deposit, send the player to `redirectUrl`.")
+class Payment(relay.Node):
+    id: relay.NodeID[str]
+    kind: PaymentKind
+    status: PaymentStatus
+    amount: Money
+    method: PaymentMethod
+    psp: str | None
+    redirect_url: str | None
+    failure_code: str | None
+    failure_message: str | None
+    decision_reason: str | None
+    awaiting_second_approval: bool
+    player_id: strawberry.ID
+    first_approved_by: strawberry.ID | None
+    approved_by: strawberry.ID | None
+    rejected_by: strawberry.ID | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_model(cls, payment: m.Payment) -> Payment:
+        def staff_id(value: uuid.UUID | None) -> strawberry.ID | None:
+            return strawberry.ID(str(to_global_id("StaffUser", value))) if value else None
+
+        return cls(id=str(payment.id), kind=PaymentKind(payment.kind), status=PaymentStatus(payment.status),
+                   amount=Money.of(payment.amount, payment.currency), method=PaymentMethod(payment.method),
+                   psp=payment.psp, redirect_url=payment.redirect_url, failure_code=payment.failure_code,
+                   failure_message=payment.failure_message, decision_reason=payment.decision_reason,
+                   awaiting_second_approval=payment.status == m.PaymentStatus.REQUESTED
+                   and payment.first_approved_by is not None,
+                   player_id=strawberry.ID(str(to_global_id("Player", payment.player_id))),
+                   first_approved_by=staff_id(payment.first_approved_by), approved_by=staff_id(payment.approved_by),
+                   rejected_by=staff_id(payment.rejected_by), created_at=payment.created_at,
+                   updated_at=payment.updated_at, completed_at=payment.completed_at)
+
+    @strawberry.field(description="Every attempt at a PSP, in order, with its answer.")  # type: ignore[untyped-decorator]
+    async def attempts(self, info: Info) -> list[PaymentAttempt] | None:
+        rows = await info.context.loaders.payment_attempts.load(uuid.UUID(self.id))
+        return [PaymentAttempt.from_model(a) for a in rows]
+
+
+@strawberry.input
+class PaymentFilter:
+    status: PaymentStatus | None = None
+    kind: PaymentKind | None = None
+    player_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="A deposit. Card data never comes here: `pspToken` is the PSP payment form's token.")
+class DepositInput:
+    amount: str = strawberry.field(description="Decimal string in the currency's units, e.g. \"25.00\"")
+    currency: str
+    method: PaymentMethod
+    psp_token: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description="Retries with the same key "
+                                                   "return the same payment")
+
+
+@strawberry.type
+class DepositPayload:
+    payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RequestWithdrawalInput:
+    amount: str
+    currency: str
+    method: PaymentMethod
+    psp_token: str | None = strawberry.field(default=None, description="The PSP's token of the destination")
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class RequestWithdrawalPayload:
+    payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ApproveWithdrawalInput:
+    payment_id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.type
+class ApproveWithdrawalPayload:
+    payment: Payment | None = None
+    awaiting_second_approval: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RejectWithdrawalInput:
+    payment_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class RejectWithdrawalPayload:
+    payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,393 @@
+"""The ledger: the only writer of transactions, postings and tracked balances.
+
+Guarantees (TigerBeetle's, stated first):
+- Every transaction is balanced: per currency its postings sum to zero (checked here, and by a
+  deferred constraint trigger at commit).
+- A tracked (player) account never goes below zero unless it allows it: the command is refused
+  with INSUFFICIENT_FUNDS and nothing moves (checked here under row locks; a CHECK backs it up).
+- An idempotency key is used once. The same key with the same request returns the first result
+  and writes nothing, also when retries race (the second waits on the first's row locks and
+  unique key, then reads its result). The same key with a different request is refused
+  (IDEMPOTENCY_CONFLICT). A refusal is recorded under its key, so a retry stays refused
+  (TigerBeetle's `id_already_failed`).
+- Player rows are locked in one fixed order (by id), so concurrent transactions cannot deadlock.
+  Derived accounts (house, PSP clearing, pools) are never locked or updated: only postings are
+  inserted for them, so no single row is written by every transaction.
+- Everything happens in the caller's database transaction, with the outbox event describing it.
+
+Round trips for one transaction: lock the player rows, insert the transaction, insert the
+postings, update the balances, insert the outbox event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy import select as sa_select  # sqlmodel's select has no overload for six columns
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode
+from core.ids import new_id
+from core.money import format_amount
+from models.ledger import (
+    HoldStatus,
+    LedgerAccount,
+    LedgerHold,
+    LedgerPosting,
+    LedgerTransaction,
+    TransactionStatus,
+)
+from services import outbox
+
+
+class IdempotencyConflict(DomainError):
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+
+class InsufficientFunds(DomainError):
+    code = ErrorCode.INSUFFICIENT_FUNDS
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: uuid.UUID
+    amount: int  # signed minor units: positive credits the account, negative debits it
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger command."""
+
+    idempotency_key: str
+    kind: str
+    legs: Sequence[Leg]
+    actor_type: str
+    actor_id: uuid.UUID | None = None
+    brand_id: uuid.UUID | None = None
+    player_id: uuid.UUID | None = None
+    reference_type: str | None = None
+    reference_id: str | None = None
+    details: dict[str, Any] | None = None  # context for people; not part of the request's identity
+
+
+@dataclass(frozen=True)
+class Posting:
+    account_id: uuid.UUID
+    currency: str
+    amount: int
+    balance_after: int | None
+
+
+@dataclass(frozen=True)
+class Result:
+    transaction_id: uuid.UUID
+    status: TransactionStatus
+    refusal_code: str | None
+    replayed: bool
+    created_at: datetime
+    postings: tuple[Posting, ...] = field(default=())
+
+    @property
+    def committed(self) -> bool:
+        return self.status == TransactionStatus.COMMITTED
+
+    def raise_if_refused(self) -> Result:
+        """Call after the database transaction committed (the refusal itself is recorded)."""
+        if self.status == TransactionStatus.REFUSED:
+            raise InsufficientFunds("Not enough funds.", code=ErrorCode(self.refusal_code or "INSUFFICIENT_FUNDS"))
+        return self
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: uuid.UUID
+    currency: str
+    tracked: bool
+    allow_negative: bool
+    owner_type: str
+    owner_id: str
+
+
+# Account identity (currency, tracked, owner) never changes: cache it, so derived accounts are
+# never read on the hot path, let alone locked.
+_ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
+
+
+def fingerprint(entry: Entry) -> str:
+    """What makes two requests "the same request" for the idempotency check."""
+    legs: dict[str, int] = defaultdict(int)
+    for leg in entry.legs:
+        legs[str(leg.account_id)] += leg.amount
+    identity = {
+        "kind": entry.kind,
+        "legs": sorted(legs.items()),
+        "brand": str(entry.brand_id) if entry.brand_id else None,
+        "player": str(entry.player_id) if entry.player_id else None,
+        "reference": [entry.reference_type, entry.reference_id],
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _check_shape(entry: Entry) -> None:
+    if not entry.idempotency_key or len(entry.idempotency_key) > 200:
+        raise DomainError("An idempotency key of 1 to 200 characters is required.", field="idempotencyKey")
+    if len(entry.legs) < 2:
+        raise DomainError("A ledger transaction needs at least two postings.")
+    for leg in entry.legs:
+        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount == 0:
+            raise DomainError("Postings are non-zero integers of minor units.", code=ErrorCode.INVALID_AMOUNT)
+
+
+async def _accounts(db: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _Account]:
+    wanted = set(ids)
+    missing = [i for i in wanted if i not in _ACCOUNT_CACHE]
+    if missing:
+        rows = (await db.execute(
+            sa_select(col(LedgerAccount.id), col(LedgerAccount.currency), col(LedgerAccount.balance),
+                   col(LedgerAccount.allow_negative), col(LedgerAccount.owner_type), col(LedgerAccount.owner_id))
+            .where(col(LedgerAccount.id).in_(missing))
+        )).all()
+        for row in rows:
+            _ACCOUNT_CACHE[row.id] = _Account(row.id, row.currency, row.balance is not None, row.allow_negative,
+                                              row.owner_type, row.owner_id)
+    unknown = wanted - _ACCOUNT_CACHE.keys()
+    if unknown:
+        raise DomainError(f"Unknown ledger account(s): {sorted(map(str, unknown))}.")
+    return {i: _ACCOUNT_CACHE[i] for i in wanted}
+
+
+async def _existing(db: AsyncSession, entry: Entry, request_hash: str) -> Result:
+    tx = (await db.execute(
+        select(LedgerTransaction).where(LedgerTransaction.idempotency_key == entry.idempotency_key)
+    )).scalar_one()
+    if tx.request_hash != request_hash:
+        raise IdempotencyConflict(
+            f"Idempotency key {entry.idempotency_key!r} was already used for a different request.",
+            field="idempotencyKey")
+    postings = (await db.execute(
+        select(LedgerPosting).where(LedgerPosting.transaction_id == tx.id).order_by(col(LedgerPosting.id))
+    )).scalars().all()
+    return Result(tx.id, TransactionStatus(tx.status), tx.refusal_code, True, tx.created_at,
+                  tuple(Posting(p.account_id, p.currency, p.amount, p.balance_after) for p in postings))
+
+
+async def record(db: AsyncSession, entry: Entry) -> Result:
+    """Write one balanced transaction (or its refusal) in the caller's database transaction."""
+    _check_shape(entry)
+    request_hash = fingerprint(entry)
+    accounts = await _accounts(db, (leg.account_id for leg in entry.legs))
+
+    per_currency: dict[str, int] = defaultdict(int)
+    per_account: dict[uuid.UUID, int] = defaultdict(int)
+    for leg in entry.legs:
+        per_currency[accounts[leg.account_id].currency] += leg.amount
+        per_account[leg.account_id] += leg.amount
+    if any(per_currency.values()):
+        raise DomainError(f"Unbalanced ledger transaction: {dict(per_currency)}.")
+
+    tracked = sorted(i for i in per_account if accounts[i].tracked)
+    balances: dict[uuid.UUID, int] = {}
+    if tracked:
+        rows = (await db.execute(
+            select(LedgerAccount.id, LedgerAccount.balance)
+            .where(col(LedgerAccount.id).in_(tracked)).order_by(col(LedgerAccount.id)).with_for_update()
+        )).all()
+        balances = {row.id: int(row.balance) for row in rows}
+    new_balances = {i: balances[i] + per_account[i] for i in tracked}
+    overdrawn = any(value < 0 and not accounts[i].allow_negative for i, value in new_balances.items())
+    status = TransactionStatus.REFUSED if overdrawn else TransactionStatus.COMMITTED
+
+    now = clock.now()
+    tx_id = new_id()
+    inserted = (await db.execute(
+        insert(LedgerTransaction).values(
+            id=tx_id, idempotency_key=entry.idempotency_key, request_hash=request_hash, kind=entry.kind,
+            status=status.value, refusal_code=ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None,
+            brand_id=entry.brand_id, player_id=entry.player_id, reference_type=entry.reference_type,
+            reference_id=entry.reference_id, actor_type=entry.actor_type, actor_id=entry.actor_id,
+            details=entry.details, created_at=now,
+        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(LedgerTransaction.id))
+    )).scalar_one_or_none()
+    if inserted is None:  # the key was used before (or by a racing retry that committed first)
+        return await _existing(db, entry, request_hash)
+    if overdrawn:
+        return Result(tx_id, status, ErrorCode.INSUFFICIENT_FUNDS.value, False, now)
+
+    running = dict(balances)
+    postings: list[Posting] = []
+    for leg in entry.legs:
+        account = accounts[leg.account_id]
+        after = None
+        if account.tracked:
+            running[leg.account_id] += leg.amount
+            after = running[leg.account_id]
+        postings.append(Posting(leg.account_id, account.currency, leg.amount, after))
+    await db.execute(insert(LedgerPosting), [
+        {"transaction_id": tx_id, "account_id": p.account_id, "currency": p.currency, "amount": p.amount,
+         "balance_after": p.balance_after, "created_at": now} for p in postings
+    ])
+    if tracked:
+        accounts_table = SQLModel.metadata.tables["ledger_accounts"]  # Core executemany: one statement
+        await db.execute(
+            update(accounts_table).where(accounts_table.c.id == bindparam("account_id"))
+            .values(balance=bindparam("new_balance")),
+            [{"account_id": i, "new_balance": new_balances[i]} for i in tracked],
+        )
+    await _announce(db, entry, tx_id, postings, accounts)
+    return Result(tx_id, status, None, False, now, tuple(postings))
+
+
+async def _announce(db: AsyncSession, entry: Entry, tx_id: uuid.UUID, postings: Sequence[Posting],
+                    accounts: dict[uuid.UUID, _Account]) -> None:
+    """One outbox event per player whose balance moved (live balances, analytics)."""
+    moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for posting in postings:
+        account = accounts[posting.account_id]
+        if account.owner_type == "player" and posting.balance_after is not None:
+            moved[account.owner_id].append({
+                "account_id": str(posting.account_id), "currency": posting.currency,
+                "amount": format_amount(posting.amount, posting.currency),
+                "balance": format_amount(posting.balance_after, posting.currency),
+            })
+    for player_id, changes in moved.items():
+        await outbox.emit(db, "wallet.balance_changed", f"player:{player_id}", {
+            "player_id": player_id, "transaction_id": str(tx_id), "kind": entry.kind, "changes": changes,
+        })
+
+
+# ---- two-phase holds ---------------------------------------------------------------------------
+
+
+async def reserve(db: AsyncSession, entry: Entry, *, source: uuid.UUID, pending: uuid.UUID,
+                  amount: int) -> tuple[Result, LedgerHold | None]:
+    """Phase one: move `amount` from `source` to its `pending` account and open a hold on it."""
+    if amount <= 0:
+        raise DomainError("A hold is for a positive amount.", code=ErrorCode.INVALID_AMOUNT)
+    result = await record(db, replace(entry, legs=(Leg(source, -amount), Leg(pending, amount))))
+    if not result.committed:
+        return result, None
+    hold = await db.scalar(select(LedgerHold).where(LedgerHold.reserve_transaction_id == result.transaction_id))
+    if hold is None:
+        currency = (await _accounts(db, [source]))[source].currency
+        hold = LedgerHold(source_account_id=source, pending_account_id=pending, amount=amount, currency=currency,
+                          reserve_transaction_id=result.transaction_id)
+        db.add(hold)
+        await db.flush()
+    return result, hold
+
+
+async def _resolve(db: AsyncSession, hold_id: uuid.UUID, entry: Entry, *, destination: uuid.UUID | None,
+                   status: HoldStatus) -> Result:
+    # Lock and re-read: an earlier unlocked read of this hold in the session must not leave a stale
+    # status behind the lock (populate_existing), or two resolutions could both see it pending.
+    hold = await db.scalar(select(LedgerHold).where(col(LedgerHold.id) == hold_id).with_for_update()
+                           .execution_options(populate_existing=True))
+    if hold is None:
+        raise DomainError("No such hold.", code=ErrorCode.NOT_FOUND)
+    if hold.status != HoldStatus.PENDING:
+        if hold.resolve_transaction_id is not None and hold.status == status:
+            replay = await db.get(LedgerTransaction, hold.resolve_transaction_id)
+            if replay is not None and replay.idempotency_key == entry.idempotency_key:
+                return await _existing(db, entry, replay.request_hash)
+        raise DomainError(f"The hold is already {hold.status}.", code=ErrorCode.INVALID_STATE)
+    target = destination if status == HoldStatus.POSTED else hold.source_account_id
+    assert target is not None
+    legs = (Leg(hold.pending_account_id, -hold.amount), Leg(target, hold.amount))
+    result = await record(db, replace(entry, legs=legs))
+    if result.committed:
+        hold.status = status.value
+        hold.resolve_transaction_id = result.transaction_id
+        hold.resolved_at = clock.now()
+        await db.flush()
+    return result
+
+
+async def post_hold(db: AsyncSession, hold_id: uuid.UUID, entry: Entry, *, destination: uuid.UUID) -> Result:
+    """Phase two, success: the held amount leaves for `destination` (e.g. the PSP paid it out)."""
+    return await _resolve(db, hold_id, entry, destination=destination, status=HoldStatus.POSTED)
+
+
+async def void_hold(db: AsyncSession, hold_id: uuid.UUID, entry: Entry) -> Result:
+    """Phase two, cancelled: the held amount returns to where it came from."""
+    return await _resolve(db, hold_id, entry, destination=None, status=HoldStatus.VOIDED)
+
+
+# ---- verification ------------------------------------------------------------------------------
+
+VERIFY_QUERIES: dict[str, str] = {
+    "transaction does not balance": """
+        SELECT transaction_id::text, currency || ' off by ' || sum(amount)
+        FROM ledger_postings GROUP BY transaction_id, currency HAVING sum(amount) <> 0""",
+    "account balance differs from the sum of its postings": """
+        SELECT a.id::text, 'balance ' || a.balance || ', postings ' || coalesce(p.total, 0)
+        FROM ledger_accounts a
+        LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_postings GROUP BY account_id) p
+               ON p.account_id = a.id
+        WHERE a.balance IS NOT NULL AND a.balance <> coalesce(p.total, 0)""",
+    "account is below zero": """
+        SELECT id::text, 'balance ' || balance FROM ledger_accounts
+        WHERE balance < 0 AND NOT allow_negative""",
+    "posting's balance_after breaks the running balance": """
+        SELECT id::text, 'balance_after ' || balance_after || ', running ' || running FROM (
+            SELECT p.id, p.balance_after,
+                   sum(p.amount) OVER (PARTITION BY p.account_id ORDER BY p.id) AS running
+            FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+            WHERE a.balance IS NOT NULL) AS chain
+        WHERE balance_after IS DISTINCT FROM running""",
+    "posting's currency differs from its account's": """
+        SELECT p.id::text, p.currency || ' on a ' || a.currency || ' account'
+        FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE p.currency <> a.currency""",
+    "refused transaction has postings": """
+        SELECT t.id::text, count(*) || ' postings' FROM ledger_transactions t
+        JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.status = 'refused' GROUP BY t.id""",
+    "committed transaction has fewer than two postings": """
+        SELECT t.id::text, count(p.id) || ' postings' FROM ledger_transactions t
+        LEFT JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.status = 'committed'
+        GROUP BY t.id HAVING count(p.id) < 2""",
+    "pending account differs from its open holds": """
+        SELECT a.id::text, 'balance ' || a.balance || ', open holds ' || coalesce(h.total, 0)
+        FROM ledger_accounts a
+        LEFT JOIN (SELECT pending_account_id, sum(amount) AS total FROM ledger_holds
+                   WHERE status = 'pending' GROUP BY pending_account_id) h ON h.pending_account_id = a.id
+        WHERE a.purpose = 'withdrawal_pending' AND a.balance <> coalesce(h.total, 0)""",
+}
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    check: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    transactions: int
+    postings: int
+    discrepancies: list[Discrepancy]
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+
+async def verify(db: AsyncSession, *, limit_per_check: int = 100) -> Verification:
+    """Recompute every invariant over the whole ledger; report what is off (at most N per check)."""
+    found: list[Discrepancy] = []
+    for check, sql in VERIFY_QUERIES.items():
+        rows = (await db.execute(text(f"{sql} LIMIT {int(limit_per_check)}"))).all()
+        found.extend(Discrepancy(check, str(subject), str(detail)) for subject, detail in rows)
+    transactions = int((await db.execute(text("SELECT count(*) FROM ledger_transactions"))).scalar_one())
+    postings = int((await db.execute(text("SELECT count(*) FROM ledger_postings"))).scalar_one())
+    return Verification(transactions, postings, found)

@@ -1,0 +1,117 @@
+"""The transactional outbox and its relay.
+
+`emit` writes an event in the caller's database transaction: it exists if and only if the change
+it describes committed. The relay publishes committed events to Redis, in order, after commit:
+- into the stream `croupier:events` (durable, for consumers and analytics), exactly once: a
+  dedupe key is set in the same Lua call as the XADD, so an event re-published after a crash
+  between publishing and marking it published is skipped;
+- onto the pub/sub channel `events:<key>` (live subscriptions on any replica).
+
+One relay publishes at a time across all replicas (a PostgreSQL advisory lock elects it); the
+others wait to take over. It wakes on NOTIFY from the insert trigger and polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import clock
+from core.logging import get_logger
+from models.outbox import OutboxEvent
+
+log = get_logger(__name__)
+
+STREAM = "croupier:events"
+STREAM_MAXLEN = 1_000_000
+DEDUPE_TTL_SECONDS = 7 * 24 * 3600
+RELAY_LOCK = 0x0C20_0002
+BATCH = 200
+
+_PUBLISH = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[6]) then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'topic', ARGV[2], 'key', ARGV[3],
+             'payload', ARGV[4])
+  redis.call('PUBLISH', ARGV[5], ARGV[4])
+  return 1
+end
+return 0
+"""
+
+
+def channel_for(key: str) -> str:
+    return f"events:{key}"
+
+
+async def emit(db: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> None:
+    """Record an event in the current database transaction."""
+    await db.execute(insert(OutboxEvent).values(topic=topic, key=key, payload=payload, created_at=clock.now()))
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class Relay:
+    def __init__(self, database_url: str, redis: Redis, *, poll_seconds: float = 1.0) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.redis = redis
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._publish = redis.register_script(_PUBLISH)
+        self.published = 0
+
+    async def run(self) -> None:
+        """Forever: become the leader, then publish; on any failure, back off and start over."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001  (a database or Redis outage: retry)
+                log.warning("outbox_relay_restarting", error=repr(exc))
+                await asyncio.sleep(min(self.poll_seconds * 2, 5))
+
+    async def _lead(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):  # noqa: ASYNC110
+                await asyncio.sleep(self.poll_seconds)  # another replica relays; stand by until it stops
+            await conn.add_listener("croupier_outbox", lambda *_: self._wake.set())
+            while True:
+                while await self.publish_batch(conn):
+                    pass
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def publish_batch(self, conn: asyncpg.Connection) -> int:
+        """Publish the oldest unpublished events; returns how many were handled."""
+        rows = await conn.fetch(
+            "SELECT id, topic, key, payload FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            BATCH)
+        for row in rows:
+            payload = row["payload"] if isinstance(row["payload"], str) else json.dumps(row["payload"])
+            message = json.dumps({"id": row["id"], "topic": row["topic"], "key": row["key"],
+                                  "data": json.loads(payload)})
+            try:
+                await self._publish(keys=[f"outbox:published:{row['id']}", STREAM],
+                                    args=[row["id"], row["topic"], row["key"], message, channel_for(row["key"]),
+                                          DEDUPE_TTL_SECONDS, STREAM_MAXLEN])
+            except (RedisError, OSError):
+                log.warning("outbox_publish_paused", event_id=row["id"])
+                raise
+            await conn.execute("UPDATE outbox_events SET published_at = now() WHERE id = $1", row["id"])
+            self.published += 1
+        return len(rows)
