@@ -1,4 +1,4 @@
-"""Cashier resolvers: thin; services/cashier.py decides everything."""
+"""Cashier resolvers: thin; services/cashier/ decides everything."""
 
 from __future__ import annotations
 

@@ -194,4 +194,21 @@ async def seed_payments(rt: Runtime) -> list[str]:
         note("carla@example.com", await cashier.request_withdrawal(
             rt, as_player("carla@example.com"), amount="300.00", currency="EUR", method="bank_transfer",
             idempotency_key="demo-carla-withdrawal-1"))
+
+    # Dag (northstar): a goodwill credit by finance, below the second-approval threshold.
+    if finance is not None:
+        from services import adjustments
+
+        async with rt.database.session() as db:
+            northstar = await db.scalar(select(Brand).where(col(Brand.code) == "northstar"))
+            dag = await db.scalar(select(Player).where(col(Player.email) == "dag@example.com"))
+        if northstar is not None and dag is not None:
+            finance_everywhere = Viewer(kind="staff", id=finance.id, brand_id=None, brand_code="*",
+                                        roles=frozenset({"finance", "staff"}),
+                                        meta=RequestMeta(ip="127.0.0.1", user_agent="croupier seed-demo"))
+            credit = await adjustments.request(rt, finance_everywhere, adjustments.AdjustmentRequest(
+                player_id=dag.id, amount="50.00", currency="SEK", credit=True,
+                reason="demo: goodwill after a support case", idempotency_key="demo-dag-adjustment-1"))
+            lines.append(f"{'dag@example.com':20} {'adjustment':10} {format_amount(credit.amount, credit.currency):>9} "
+                         f"{credit.currency} {credit.status}")
     return lines

@@ -73,6 +73,8 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if rt is None:
         return
+    if request.node.get_closest_marker("tampers") is None:
+        await assert_books_are_clean(rt)
     clock.reset()
     for attempt in range(5):  # background work (the outbox relay) may hold locks: a deadlock is retried
         try:
@@ -92,6 +94,18 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     from services import wallet
 
     wallet.forget_cached_accounts()
+
+
+async def assert_books_are_clean(rt: Any) -> None:
+    """Every test ends with the ledger and audit invariants recomputed (STYLE.md: money tests end with
+    the ledger audit); a test that breaks them on purpose is marked `tampers`."""
+    from services import audit, ledger
+
+    async with rt.database.session() as db:
+        books = await ledger.verify(db)
+        chain = await audit.verify(db)
+    assert books.ok, f"ledger verify found: {books.discrepancies}"
+    assert chain.ok, f"audit verify found: {chain.problems}"
 
 
 @pytest.fixture

@@ -129,6 +129,7 @@ async def test_cli_verify_passes_on_a_clean_chain(rt: Any, gql: Any, make_player
     assert f"checked {count} records: OK" in output
 
 
+@pytest.mark.tampers
 async def test_cli_verify_names_an_edited_record(rt: Any, gql: Any, make_player: Any, make_staff: Any) -> None:
     await some_activity(gql, make_player, make_staff)
     await tamper(rt, "UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3")
@@ -139,6 +140,7 @@ async def test_cli_verify_names_an_edited_record(rt: Any, gql: Any, make_player:
     assert [p.seq for p in (await verify(rt)).problems] == [3]
 
 
+@pytest.mark.tampers
 async def test_cli_verify_names_a_deleted_record(rt: Any, gql: Any, make_player: Any, make_staff: Any) -> None:
     await some_activity(gql, make_player, make_staff)
     count = len(await all_records(rt))
@@ -151,6 +153,7 @@ async def test_cli_verify_names_a_deleted_record(rt: Any, gql: Any, make_player:
     assert f"checked {count - 1} records" in output
 
 
+@pytest.mark.tampers
 async def test_cli_verify_notices_a_rehashed_edit(rt: Any, make_player: Any) -> None:
     """A record whose hash was recomputed after an edit still breaks the link to the next one."""
     from services.audit import record_hash

@@ -158,7 +158,7 @@ async def test_refused_tokens_do_not_say_what_was_wrong_with_them(gql, make_play
     """A forger learns nothing from the refusal: only "expired" or "invalid" is ever said."""
     player = await make_player()
     forged = resign(rt, player.token, sub=f"player:{uuid.uuid4()}")[:-4] + "AAAA"
-    for token in (forged, "not-a-jwt", jwt.encode({"sub": "x"}, "k", algorithm="HS256")):
+    for token in (forged, "not-a-jwt", jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")):
         body = await gql("{ me { id } }", token=token)
         error = body["errors"][0]
         assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "invalid"}

@@ -169,3 +169,36 @@ def test_keys_rotate_adds_a_newer_signing_key(tmp_path: Path) -> None:
     assert len(kids) == 2
     assert ring.active_kid == kids[-1]
     assert {key["kid"] for key in ring.public_jwks()["keys"]} == set(kids)
+
+
+async def test_seed_gives_the_demo_players_a_money_history_once(rt: Any, demo_psp: str) -> None:
+    """Deposits (one through a cascade), a paid withdrawal, one waiting for finance, an adjustment;
+    running the seed again adds nothing."""
+    from sqlalchemy import func, select
+
+    from models.adjustments import Adjustment
+    from models.ledger import LedgerTransaction
+    from models.payments import Payment
+    from services import demo, ledger
+
+    await demo.seed(rt)
+    first = await demo.seed_payments(rt)
+    async with rt.database.session() as db:
+        transactions = await db.scalar(select(func.count()).select_from(LedgerTransaction))
+        payments = {(p.kind, p.status) for p in (await db.scalars(select(Payment))).all()}
+        cascaded = await db.scalar(select(Payment).where(Payment.idempotency_key == "demo-alice-deposit-1"))
+        adjustment = await db.scalar(select(Adjustment))
+    assert ("deposit", "succeeded") in payments
+    assert ("withdrawal", "paid") in payments
+    assert ("withdrawal", "requested") in payments
+    assert cascaded is not None
+    assert cascaded.psp == "cardpay"  # swiftpay was down: the cascade moved on
+    assert adjustment is not None
+    assert adjustment.status == "applied"
+    assert any("adjustment" in line for line in first)
+
+    await demo.seed_payments(rt)
+    async with rt.database.session() as db:
+        assert await db.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
+        verification = await ledger.verify(db)
+    assert verification.ok, verification.discrepancies

@@ -242,7 +242,7 @@ async def _crash_after_psp_success(monkeypatch: pytest.MonkeyPatch) -> None:
             raise RuntimeError("process killed between the PSP's success and our commit")
         await original(*args, **kwargs)
 
-    monkeypatch.setattr(cashier, "record_answer", crash)
+    monkeypatch.setattr("services.cashier.cascade.record_answer", crash)  # where the cascade finds it
 
 
 async def test_crash_between_psp_success_and_commit_is_repaired_by_the_webhook(
@@ -431,7 +431,7 @@ async def test_reconcile_fails_a_deposit_abandoned_before_any_psp_was_tried(
 
     player = await make_player()
     token = await psp.tokenise()
-    monkeypatch.setattr(cashier, "_cascade", die)
+    monkeypatch.setattr("services.cashier.deposits._cascade", die)
     with pytest.raises(RuntimeError):
         await deposit(rt, player, brand, token, idempotency_key="abandoned")
     monkeypatch.undo()

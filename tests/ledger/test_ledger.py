@@ -232,6 +232,7 @@ def run_ledger_verify() -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **TEST_ENV}, capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.tampers
 async def test_ledger_verify_finds_a_tampered_balance_and_a_forged_posting(rt, make_player) -> None:
     player = await make_player()
     await deposit(rt, player.uuid, 10_00)

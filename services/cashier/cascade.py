@@ -1,0 +1,139 @@
+"""Talking to the PSPs, outside any transaction: the cascade of attempts and what follows an answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode
+from core.money import format_amount
+from integrations.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
+from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from services import wallet
+from services.cashier.answers import _apply, _FollowUp, _summarise
+from services.cashier.payments import PaymentUnavailable, _event, _locked_payment, _set_status, log
+from services.cashier.routing import adapter_for, route, routing_rules
+from services.runtime import Runtime
+from services.wallet import Actor
+
+
+def _mask(token: str | None) -> str | None:
+    return None if token is None else f"{token[:4]}…{token[-4:]}"
+
+
+async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> None:
+    """Try each PSP in turn; see the package docstring for why this never charges twice."""
+    for psp in psps:
+        async with rt.database.transaction() as db:
+            payment = await _locked_payment(db, payment_id)
+            open_status = (PaymentStatus.CREATED,) if payment.kind == PaymentKind.DEPOSIT else (
+                PaymentStatus.APPROVED, PaymentStatus.PROCESSING)
+            if payment.status not in open_status:
+                return  # settled meanwhile (a webhook, a poll, a concurrent run)
+            seq = int(await db.scalar(select(PaymentAttempt.seq).where(col(PaymentAttempt.payment_id) == payment_id)
+                                      .order_by(col(PaymentAttempt.seq).desc()).limit(1)) or 0) + 1
+            attempt = PaymentAttempt(payment_id=payment_id, seq=seq, psp=psp,
+                                     operation="deposit" if payment.kind == PaymentKind.DEPOSIT else "payout",
+                                     outcome=AttemptOutcome.SENDING.value,
+                                     request_summary={"amount": format_amount(payment.amount, payment.currency),
+                                                      "currency": payment.currency, "method": payment.method,
+                                                      "token": _mask(payment.instrument_token)})
+            db.add(attempt)
+            payment.psp = psp
+            if payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.APPROVED:
+                _set_status(payment, PaymentStatus.PROCESSING)
+                await _event(db, payment, "payment.processing")
+            else:
+                payment.updated_at = clock.now()
+            await db.flush()
+            attempt_id = attempt.id
+            request = (DepositRequest(str(attempt_id), payment.amount, payment.currency, payment.method,
+                                      payment.instrument_token,
+                                      f"{rt.settings.public_base_url.rstrip('/')}/cashier/return/{payment_id}")
+                       if payment.kind == PaymentKind.DEPOSIT else
+                       PayoutRequest(str(attempt_id), payment.amount, payment.currency, payment.method,
+                                     payment.instrument_token))
+        answer: PspAnswer | None = None
+        error: str | None = None
+        try:
+            adapter = adapter_for(rt.settings, psp)
+            if isinstance(request, DepositRequest):
+                answer = await adapter.create_deposit(request)
+            else:
+                answer = await adapter.create_payout(request)
+        except PspDeclined as exc:
+            answer = exc.answer
+        except (PspTechnicalFailure, PaymentUnavailable) as exc:
+            error = str(exc.message if isinstance(exc, DomainError) else exc)
+            answer = await _probe(rt, psp, attempt_id)  # did the PSP take it before failing us?
+        if answer is not None:
+            await record_answer(rt, payment_id, attempt_id, answer, source="cashier")
+            return
+        async with rt.database.transaction() as db:
+            attempt_row = await db.get(PaymentAttempt, attempt_id, with_for_update=True)
+            assert attempt_row is not None
+            if attempt_row.outcome == AttemptOutcome.SENDING:
+                attempt_row.outcome = AttemptOutcome.TECHNICAL_FAILURE.value
+                attempt_row.error = (error or "technical failure")[:500]
+                attempt_row.response_summary = _summarise(None, error)
+                attempt_row.updated_at = clock.now()
+            else:
+                return  # a webhook already answered for this attempt
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        if payment.status in (PaymentStatus.CREATED, PaymentStatus.PROCESSING, PaymentStatus.APPROVED):
+            if payment.kind == PaymentKind.WITHDRAWAL and payment.hold_id is not None:
+                await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
+                                             actor=Actor("system"), reason="no PSP could pay it out")
+            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
+                        message="No payment provider is available right now; nothing was charged.")
+            await _event(db, payment, "payment.failed")
+
+
+async def _probe(rt: Runtime, psp: str, attempt_id: uuid.UUID) -> PspAnswer | None:
+    """After a technical failure: the PSP's own view of the attempt (None: it never took it)."""
+    try:
+        return await adapter_for(rt.settings, psp).get_status(str(attempt_id))
+    except (PspTechnicalFailure, DomainError):
+        return None
+
+
+async def record_answer(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID, answer: PspAnswer, *,
+                        source: str) -> None:
+    """Apply a PSP's answer in one transaction, then do what must follow the commit."""
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        assert attempt is not None
+        follow = await _apply(db, payment, attempt, answer, source=source)
+    await _run_follow_up(rt, follow, payment_id)
+
+
+async def _run_follow_up(rt: Runtime, follow: _FollowUp, payment_id: uuid.UUID) -> None:
+    for psp, attempt_id in follow.refunds:
+        try:
+            answer = await adapter_for(rt.settings, psp).refund(str(attempt_id))
+        except (PspTechnicalFailure, DomainError) as exc:
+            log.warning("psp_refund_failed", psp=psp, attempt_id=str(attempt_id), error=str(exc))
+            continue
+        async with rt.database.transaction() as db:
+            payment = await _locked_payment(db, payment_id)
+            attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True)
+            if attempt is not None:
+                await _apply(db, payment, attempt, answer, source="refund")
+    if follow.process_withdrawal:
+        await process_withdrawal(rt, payment_id)
+
+
+async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
+    """Send an approved withdrawal to its PSPs (cascading on technical failures, like deposits)."""
+    async with rt.database.session() as db:
+        payment = await db.get(Payment, payment_id)
+        if payment is None or payment.status != PaymentStatus.APPROVED:
+            return
+        psps = route(routing_rules(rt.settings), kind=PaymentKind.WITHDRAWAL, method=payment.method,
+                     country=payment.country, currency=payment.currency, amount=payment.amount)
+    await _cascade(rt, payment_id, psps)

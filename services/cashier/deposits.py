@@ -1,0 +1,48 @@
+"""Deposits: a player pays in through the cascade."""
+
+from __future__ import annotations
+
+from authz.subjects import Viewer
+from core.errors import ErrorCode
+from core.money import currency as currency_info
+from core.money import parse_amount
+from models.payments import Payment, PaymentKind, PaymentStatus
+from services.cashier.cascade import _cascade
+from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
+from services.cashier.payments import _event, _set_status
+from services.cashier.queries import get_readable
+from services.cashier.routing import route, routing_rules
+from services.runtime import Runtime
+
+
+async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
+                  psp_token: str | None = None, idempotency_key: str | None = None) -> Payment:
+    """A player pays in: route, then try the PSPs in order until one takes it (or declines it).
+
+    Returns the payment: succeeded, pending (follow `redirect_url` for 3-D Secure) or failed
+    (`failure_code` PAYMENT_DECLINED or PAYMENT_UNAVAILABLE). Retrying with the same key returns
+    the same payment and never starts a second cascade.
+    """
+    code = currency_info(currency).code
+    minor = parse_amount(amount, code)
+    method = _check_method(method, DEPOSIT_METHODS)
+    token = _check_token(psp_token, required=method in ("card", "ewallet"))
+    key = _check_key(idempotency_key)
+    async with rt.database.transaction() as db:
+        player, _ = await _payer(db, viewer, code)
+        payment, created = await _create_payment(db, kind=PaymentKind.DEPOSIT, player=player, currency=code,
+                                                 amount=minor, method=method, token=token, key=key,
+                                                 status=PaymentStatus.CREATED)
+        if not created:
+            return payment
+        psps = route(routing_rules(rt.settings), kind=PaymentKind.DEPOSIT, method=method, country=player.country,
+                     currency=code, amount=minor)
+        await _event(db, payment, "payment.created")
+        if not psps:
+            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
+                        message="No payment provider takes this payment.")
+            await _event(db, payment, "payment.failed")
+            return payment
+    await _cascade(rt, payment.id, psps)
+    async with rt.database.session() as db:
+        return await get_readable(db, viewer, payment.id)

@@ -1,0 +1,61 @@
+"""What every cashier step shares: its errors, the payment's row lock, its status changes and events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from core.logging import get_logger
+from core.money import format_amount
+from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentStatus
+from services import outbox
+
+# One logger for the whole cashier, under the name it had as a single module.
+log = get_logger("services.cashier")
+
+
+class PaymentDeclined(DomainError):
+    code = ErrorCode.PAYMENT_DECLINED
+
+
+class PaymentUnavailable(DomainError):
+    code = ErrorCode.PAYMENT_UNAVAILABLE
+
+
+async def _locked_payment(db: AsyncSession, payment_id: uuid.UUID) -> Payment:
+    payment = await db.get(Payment, payment_id, with_for_update=True, populate_existing=True)
+    if payment is None:
+        raise NotFound("No such payment.", field="id")
+    return payment
+
+
+async def _event(db: AsyncSession, payment: Payment, topic: str, **extra: Any) -> None:
+    await outbox.emit(db, topic, f"player:{payment.player_id}", {
+        "payment_id": str(payment.id), "kind": payment.kind, "status": payment.status,
+        "player_id": str(payment.player_id), "brand_id": str(payment.brand_id), "currency": payment.currency,
+        "amount": format_amount(payment.amount, payment.currency), "psp": payment.psp, **extra,
+    })
+
+
+def _set_status(payment: Payment, status: PaymentStatus, *, code: ErrorCode | None = None,
+                message: str | None = None) -> None:
+    payment.status = status.value
+    payment.updated_at = clock.now()
+    if code is not None:
+        payment.failure_code = code.value
+        payment.failure_message = (message or "")[:500] or None
+    if status in TERMINAL_STATUSES:
+        payment.completed_at = clock.now()
+        payment.redirect_url = None
+
+
+async def _latest_attempt(db: AsyncSession, payment: Payment) -> uuid.UUID | None:
+    found: uuid.UUID | None = await db.scalar(
+        select(col(PaymentAttempt.id)).where(col(PaymentAttempt.payment_id) == payment.id)
+        .order_by(col(PaymentAttempt.seq).desc()).limit(1))
+    return found

@@ -1,0 +1,123 @@
+"""Asking PSPs for answers we are missing: about one payment (refresh), or every stuck one (reconcile)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from integrations.psp import PspTechnicalFailure
+from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from services.cashier.cascade import process_withdrawal, record_answer
+from services.cashier.payments import _event, _latest_attempt, _locked_payment, _set_status, log
+from services.cashier.routing import adapter_for
+from services.runtime import Runtime
+
+
+async def refresh(rt: Runtime, payment_id: uuid.UUID) -> Payment:
+    """Ask the PSP about the payment's open attempts and apply the answers (the browser's return, polls)."""
+    async with rt.database.session() as db:
+        attempts = (await db.scalars(select(PaymentAttempt).where(
+            col(PaymentAttempt.payment_id) == payment_id,
+            col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value,
+                                             AttemptOutcome.TECHNICAL_FAILURE.value])))).all()
+    for attempt in attempts:
+        try:
+            answer = await adapter_for(rt.settings, attempt.psp).get_status(str(attempt.id))
+        except (PspTechnicalFailure, DomainError) as exc:
+            log.info("psp_status_poll_failed", psp=attempt.psp, attempt_id=str(attempt.id), error=str(exc))
+            continue
+        if answer is not None:
+            await record_answer(rt, payment_id, attempt.id, answer, source="poll")
+    async with rt.database.session() as db:
+        found = await db.get(Payment, payment_id)
+        if found is None:
+            raise NotFound("No such payment.", field="id")
+        return found
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    repaired: int = 0
+    failed_unsent: int = 0
+    payouts_started: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> ReconcileReport:
+    """Repair payments left open by a crash or a lost answer: poll their PSPs and apply the answers.
+
+    - attempts `sending`/`pending` (and a technical failure not followed by another attempt) are
+      asked about; what the PSP says is applied exactly as a webhook would be;
+    - an attempt the PSP never heard of, on a deposit that nothing else is moving, fails the payment
+      (nothing was charged);
+    - withdrawals approved but never sent to a PSP are sent.
+    """
+    age = rt.settings.payment_reconcile_after_seconds if older_than_seconds is None else older_than_seconds
+    cutoff = clock.now() - timedelta(seconds=age)
+    report = ReconcileReport()
+    async with rt.database.session() as db:
+        stuck = (await db.execute(
+            select(PaymentAttempt.id, PaymentAttempt.payment_id, PaymentAttempt.psp, PaymentAttempt.outcome)
+            .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
+            .where(col(Payment.status).in_([PaymentStatus.CREATED.value, PaymentStatus.PENDING.value,
+                                            PaymentStatus.PROCESSING.value]),
+                   col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value]),
+                   col(PaymentAttempt.updated_at) <= cutoff)
+            .order_by(col(PaymentAttempt.created_at)))).all()
+        approved = (await db.scalars(select(col(Payment.id)).where(
+            col(Payment.status) == PaymentStatus.APPROVED.value, col(Payment.updated_at) <= cutoff))).all()
+        never_tried = (await db.scalars(select(col(Payment.id)).where(
+            col(Payment.kind) == PaymentKind.DEPOSIT.value, col(Payment.status) == PaymentStatus.CREATED.value,
+            col(Payment.updated_at) <= cutoff,
+            ~select(PaymentAttempt.id).where(col(PaymentAttempt.payment_id) == col(Payment.id)).exists()))).all()
+    for attempt_id, payment_id, psp, outcome in stuck:
+        report.checked += 1
+        try:
+            answer = await adapter_for(rt.settings, psp).get_status(str(attempt_id))
+        except (PspTechnicalFailure, DomainError) as exc:
+            report.errors.append(f"{attempt_id}: {exc}")
+            continue
+        if answer is not None:
+            await record_answer(rt, payment_id, attempt_id, answer, source="poll")
+            report.repaired += 1
+        elif outcome == AttemptOutcome.SENDING and await _fail_unsent(rt, payment_id, attempt_id):
+            report.failed_unsent += 1
+    for payment_id in approved:
+        await process_withdrawal(rt, payment_id)
+        report.payouts_started += 1
+    for payment_id in never_tried:  # created, then the process died before the first PSP was chosen
+        async with rt.database.transaction() as db:
+            payment = await _locked_payment(db, payment_id)
+            if payment.status == PaymentStatus.CREATED and await _latest_attempt(db, payment) is None:
+                _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
+                            message="The payment never reached a provider; nothing was charged.")
+                await _event(db, payment, "payment.failed")
+                report.failed_unsent += 1
+    return report
+
+
+async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID) -> bool:
+    """The PSP never received this attempt (we crashed before or while sending): close it."""
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        if attempt is None or attempt.outcome != AttemptOutcome.SENDING:
+            return False
+        attempt.outcome = AttemptOutcome.TECHNICAL_FAILURE.value
+        attempt.error = "never reached the PSP (found by reconciliation)"
+        attempt.updated_at = clock.now()
+        if await _latest_attempt(db, payment) != attempt.id:
+            return True
+        if payment.kind == PaymentKind.DEPOSIT and payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
+            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
+                        message="The payment never reached a provider; nothing was charged.")
+            await _event(db, payment, "payment.failed")
+        elif payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.PROCESSING:
+            _set_status(payment, PaymentStatus.APPROVED)  # send it again
+    return True

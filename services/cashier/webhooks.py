@@ -1,0 +1,70 @@
+"""PSP webhooks: verify, record once per event id, apply to the attempt they speak about."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
+
+from core.clock import clock
+from integrations.psp import InvalidSignature, PspAnswer, WebhookEvent
+from integrations.psp_adapters import ADAPTERS
+from models.payments import PaymentAttempt, PspWebhookReceipt
+from services.cashier.answers import _apply
+from services.cashier.cascade import _run_follow_up
+from services.cashier.payments import PaymentUnavailable, _locked_payment, log
+from services.cashier.routing import adapter_for
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    duplicate: bool
+    result: str  # applied | duplicate | unknown_reference
+
+
+async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
+    """A PSP's signed notification: verify, record once per event id, apply to its attempt.
+
+    Raises InvalidSignature (the edge answers 401). The receipt and the state change commit together,
+    so a webhook that failed half-way is retried by the PSP and applied then.
+    """
+    if psp not in ADAPTERS:
+        raise InvalidSignature("unknown PSP")
+    try:
+        adapter = adapter_for(rt.settings, psp)
+    except PaymentUnavailable as exc:
+        raise InvalidSignature("PSP not configured") from exc
+    event: WebhookEvent = adapter.verify_webhook(body, headers)
+    attempt_id: uuid.UUID | None
+    try:
+        attempt_id = uuid.UUID(event.reference)
+    except ValueError:
+        attempt_id = None
+    answer = PspAnswer(event.status, psp_reference=event.psp_reference, decline_reason=event.decline_reason,
+                       raw={"event_id": event.event_id, "type": event.event_type, "sequence": event.sequence})
+    async with rt.database.transaction() as db:
+        attempt = await db.get(PaymentAttempt, attempt_id) if attempt_id else None
+        if attempt is not None and attempt.psp != psp:
+            attempt = None  # a PSP only speaks about its own attempts
+        receipt_id = (await db.execute(insert(PspWebhookReceipt).values(
+            id=uuid.uuid4(), psp=psp, event_id=event.event_id, event_type=event.event_type,
+            attempt_id=attempt.id if attempt else None, result="applied" if attempt else "unknown_reference",
+            payload=dict(event.payload), received_at=clock.now(),
+        ).on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event").returning(col(PspWebhookReceipt.id)))
+        ).scalar_one_or_none()
+        if receipt_id is None:
+            return WebhookOutcome(True, "duplicate")
+        if attempt is None:
+            log.warning("psp_webhook_unknown_reference", psp=psp, event_id=event.event_id)
+            return WebhookOutcome(False, "unknown_reference")
+        payment = await _locked_payment(db, attempt.payment_id)
+        attempt = await db.get(PaymentAttempt, attempt.id, with_for_update=True, populate_existing=True)
+        assert attempt is not None
+        follow = await _apply(db, payment, attempt, answer, source="webhook")
+        payment_id = payment.id
+    await _run_follow_up(rt, follow, payment_id)
+    return WebhookOutcome(False, "applied")

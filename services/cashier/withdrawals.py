@@ -1,0 +1,153 @@
+"""Withdrawals: a player's request (funds held), finance's approval (four eyes) or rejection."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from authz.subjects import Viewer
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from core.money import currency as currency_info
+from core.money import format_amount, parse_amount
+from models.payments import Payment, PaymentKind, PaymentStatus
+from services import audit, wallet
+from services.cashier.cascade import process_withdrawal
+from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
+from services.cashier.payments import _event, _locked_payment, _set_status
+from services.cashier.queries import get_readable
+from services.runtime import Runtime
+from services.wallet import Actor
+
+
+def _threshold(table: Mapping[str, str], currency: str) -> int | None:
+    raw = table.get(currency)
+    return None if raw is None else parse_amount(raw, currency, allow_zero=True)
+
+
+async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
+                             psp_token: str | None = None, idempotency_key: str | None = None) -> Payment:
+    """A player asks to be paid out: the funds are held at once; small amounts are approved at once."""
+    code = currency_info(currency).code
+    minor = parse_amount(amount, code)
+    method = _check_method(method, WITHDRAWAL_METHODS)
+    token = _check_token(psp_token, required=False)
+    key = _check_key(idempotency_key)
+    async with rt.database.transaction() as db:
+        player, _ = await _payer(db, viewer, code)
+        payment, created = await _create_payment(db, kind=PaymentKind.WITHDRAWAL, player=player, currency=code,
+                                                 amount=minor, method=method, token=token, key=key,
+                                                 status=PaymentStatus.REQUESTED)
+        if created:
+            result, hold = await wallet.hold_withdrawal(db, player_id=player.id, currency=code, amount=minor,
+                                                        payment_id=payment.id, actor=Actor("player", player.id))
+            if hold is None:  # refused (and the refusal is recorded): the request stays refused
+                _set_status(payment, PaymentStatus.REJECTED, code=ErrorCode(result.refusal_code or
+                                                                            "INSUFFICIENT_FUNDS"),
+                            message="Not enough funds.")
+                await _event(db, payment, "payment.rejected")
+            else:
+                payment.hold_id = hold.id
+                await _event(db, payment, "payment.requested")
+                auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, code)
+                if auto_below is not None and minor < auto_below:
+                    payment.decision_reason = "approved automatically (below the threshold)"
+                    _set_status(payment, PaymentStatus.APPROVED)
+                    await _event(db, payment, "payment.approved", automatic=True)
+        snapshot = (payment.id, payment.status, payment.failure_code)
+    payment_id, status, failure = snapshot
+    if status == PaymentStatus.REJECTED and failure == ErrorCode.INSUFFICIENT_FUNDS:
+        raise DomainError("Not enough funds to withdraw that amount.", field="amount",
+                          code=ErrorCode.INSUFFICIENT_FUNDS)
+    if status == PaymentStatus.APPROVED and created:
+        await process_withdrawal(rt, payment_id)
+    async with rt.database.session() as db:
+        return await get_readable(db, viewer, payment_id)
+
+
+def _check_brand(viewer: Viewer, payment: Payment) -> None:
+    if viewer.brand_id is not None and viewer.brand_id != payment.brand_id:
+        raise NotFound("No such payment.", field="paymentId")
+
+
+def _staff_id(viewer: Viewer) -> uuid.UUID:
+    if not viewer.is_staff or viewer.id is None:
+        raise DomainError("Only staff decide on withdrawals.", code=ErrorCode.NOT_ALLOWED)
+    return viewer.id
+
+
+@dataclass(frozen=True)
+class Decision:
+    payment: Payment
+    awaiting_second_approval: bool
+
+
+async def approve_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
+                             reason: str | None = None) -> Decision:
+    """Finance approves; above the four-eyes threshold a second, different approver completes it."""
+    approver = _staff_id(viewer)
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        _check_brand(viewer, payment)
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status != PaymentStatus.REQUESTED:
+            raise DomainError(f"Only a requested withdrawal can be approved (this one is {payment.status}).",
+                              code=ErrorCode.INVALID_STATE, field="paymentId")
+        before = {"status": payment.status, "first_approved_by": payment.first_approved_by}
+        four_eyes = _threshold(rt.settings.withdrawal_four_eyes_above, payment.currency)
+        needs_two = four_eyes is None or payment.amount > four_eyes
+        waiting = False
+        if needs_two and payment.first_approved_by is None:
+            payment.first_approved_by = approver
+            payment.updated_at = clock.now()
+            waiting = True
+            action = "withdrawal.first_approval"
+            await _event(db, payment, "payment.first_approval", approver=str(approver))
+        else:
+            if needs_two and payment.first_approved_by == approver:
+                raise DomainError("Four eyes: a second, different finance approver must approve this withdrawal.",
+                                  code=ErrorCode.APPROVAL_REQUIRED, field="paymentId")
+            payment.approved_by = approver
+            payment.decision_reason = (reason or "")[:500] or None
+            _set_status(payment, PaymentStatus.APPROVED)
+            action = "withdrawal.approve"
+            await _event(db, payment, "payment.approved", approver=str(approver))
+        await audit.append(db, actor=viewer, action=action, target_type="payment", target_id=payment.id,
+                           brand_id=payment.brand_id, before=before,
+                           after={"status": payment.status, "first_approved_by": payment.first_approved_by,
+                                  "approved_by": payment.approved_by,
+                                  "amount": format_amount(payment.amount, payment.currency),
+                                  "currency": payment.currency}, reason=reason)
+    if not waiting:
+        await process_withdrawal(rt, payment_id)
+    async with rt.database.session() as db:
+        found = await db.get(Payment, payment_id)
+        assert found is not None
+        return Decision(found, waiting)
+
+
+async def reject_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID, reason: str) -> Payment:
+    """Finance refuses: the hold is voided, the money is back in the player's cash."""
+    rejecter = _staff_id(viewer)
+    if not reason or not reason.strip():
+        raise DomainError("A reason is required.", field="reason")
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        _check_brand(viewer, payment)
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (PaymentStatus.REQUESTED,
+                                                                            PaymentStatus.APPROVED):
+            raise DomainError(f"Only a withdrawal not yet sent can be rejected (this one is {payment.status}).",
+                              code=ErrorCode.INVALID_STATE, field="paymentId")
+        assert payment.hold_id is not None
+        before = {"status": payment.status}
+        await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
+                                     actor=Actor("staff", rejecter), reason=reason.strip())
+        payment.rejected_by = rejecter
+        payment.decision_reason = reason.strip()[:500]
+        _set_status(payment, PaymentStatus.REJECTED)
+        await _event(db, payment, "payment.rejected", rejected_by=str(rejecter))
+        await audit.append(db, actor=viewer, action="withdrawal.reject", target_type="payment",
+                           target_id=payment.id, brand_id=payment.brand_id, before=before,
+                           after={"status": payment.status, "amount": format_amount(payment.amount, payment.currency),
+                                  "currency": payment.currency}, reason=reason.strip())
+        return payment
