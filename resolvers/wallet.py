@@ -120,6 +120,20 @@ async def ledger_transaction(info: Info, id: strawberry.ID) -> TransactionType |
     return _transaction(tx, changes.get(tx.id, []))
 
 
+async def referenced_transactions(info: Info, reference_type: str, reference_id: uuid.UUID) -> list[TransactionType]:
+    """The transactions recorded for a payment or adjustment (readable ones only), oldest first."""
+    async with info.context.rt.database.session() as db:
+        rows = (await db.scalars(
+            readable_transactions(info).where(LedgerTransaction.reference_type == reference_type,
+                                              LedgerTransaction.reference_id == str(reference_id))
+            .order_by(col(LedgerTransaction.created_at), col(LedgerTransaction.id)))).all()
+        changes: dict[uuid.UUID, list[BalanceChange]] = {}
+        for player_id in {tx.player_id for tx in rows if tx.player_id}:
+            changes.update(await _player_changes(db, player_id, [tx.id for tx in rows if tx.player_id == player_id],
+                                                 None))
+    return [_transaction(tx, changes.get(tx.id, [])) for tx in rows]
+
+
 async def transaction_postings(info: Info, tx_id: uuid.UUID) -> list[PostingType]:
     async with info.context.rt.database.session() as db:
         visible = await db.scalar(readable_transactions(info).where(col(LedgerTransaction.id) == tx_id))

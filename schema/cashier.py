@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from models import payments as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
+from schema.wallet import LedgerTransaction
 
 
 @strawberry.enum
@@ -114,6 +115,12 @@ class Payment(relay.Node):
     async def attempts(self, info: Info) -> list[PaymentAttempt] | None:
         rows = await info.context.loaders.payment_attempts.load(uuid.UUID(self.id))
         return [PaymentAttempt.from_model(a) for a in rows]
+
+    @strawberry.field(description="The ledger transactions that moved this payment's money, oldest first.")  # type: ignore[untyped-decorator]
+    async def ledger_transactions(self, info: Info) -> list[LedgerTransaction] | None:
+        from resolvers.wallet import referenced_transactions
+
+        return await referenced_transactions(info, "payment", uuid.UUID(self.id))
 
 
 @strawberry.input

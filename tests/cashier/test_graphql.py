@@ -205,3 +205,28 @@ async def test_payment_list_with_attempts_needs_the_same_queries_for_any_page_si
     for _ in range(4):
         await gql_deposit(gql, player, amount="1.00", pspToken=await psp.tokenise())
     assert await queries_for_list() == one == 2  # the page, then one batch of attempts
+
+
+async def test_every_cent_of_a_payment_is_traceable_to_its_postings(gql: Any, rt: Any, psp: DemoPsp,
+                                                                    make_player: Any, make_staff: Any) -> None:
+    """From a payment to the ledger transactions that moved its money, posting by posting; the player
+    sees their own side only."""
+    player = await make_player()
+    done = await gql_deposit(gql, player, amount="80.00", pspToken=await psp.tokenise())
+    finance = await make_staff("finance")
+    trace = """query($id: ID!) { payment(id: $id) { ledgerTransactions { kind
+        changes { account amount { amount } balanceAfter { amount } }
+        postings { account { ownerType purpose } amount { amount currency } balanceAfter { amount } } } } }"""
+    body = await gql(trace, {"id": done["payment"]["id"]}, token=finance.token)
+    [transaction] = body["data"]["payment"]["ledgerTransactions"]
+    assert transaction["kind"] == "deposit"
+    assert transaction["changes"] == [{"account": "cash", "amount": {"amount": "80.00"},
+                                       "balanceAfter": {"amount": "80.00"}}]
+    postings = transaction["postings"]
+    assert sorted((p["account"]["ownerType"], p["account"]["purpose"], p["amount"]["amount"]) for p in postings) == [
+        ("player", "cash", "80.00"), ("psp", "psp_clearing", "-80.00")]
+    own = await gql("""{ me { payments { edges { node { ledgerTransactions { kind postings { amount { amount } } }
+        } } } } }""", token=player.token)
+    [edge] = own["data"]["me"]["payments"]["edges"]
+    assert edge["node"]["ledgerTransactions"] == [{"kind": "deposit", "postings": None}]
+    assert set(error_codes(own)) == {"FORBIDDEN"}
