@@ -4,6 +4,17 @@ from models.adjustments import Adjustment
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.brands import Brand
+from models.games import (
+    BrandGame,
+    Game,
+    GameRound,
+    GameSession,
+    LobbyCategory,
+    LobbyCategoryGame,
+    Provider,
+    ProviderCall,
+    ProviderTransaction,
+)
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import OutboxEvent
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
@@ -15,16 +26,25 @@ __all__ = [
     "AuditRecord",
     "AuthSession",
     "Brand",
+    "BrandGame",
     "Currency",
+    "Game",
+    "GameRound",
+    "GameSession",
     "LedgerAccount",
     "LedgerHold",
     "LedgerPosting",
     "LedgerTransaction",
+    "LobbyCategory",
+    "LobbyCategoryGame",
     "OutboxEvent",
     "Payment",
     "PaymentAttempt",
     "Player",
     "PlayerStatus",
+    "Provider",
+    "ProviderCall",
+    "ProviderTransaction",
     "PspWebhookReceipt",
     "RefreshToken",
     "StaffRole",
