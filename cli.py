@@ -112,10 +112,57 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
         get_settings.cache_clear()
 
 
+@contextlib.contextmanager
+def _demo_provider(platform_base: str) -> Iterator[str]:
+    """Run the demo game provider as a subprocess on a free port (unless DEMO_PROVIDER_URL is set) and
+    point the platform at its game client; yields the public key its wallet calls verify with."""
+    import os
+
+    from core.processes import free_port, start_and_wait, stop
+    from integrations.demo_provider import ensure_demo_provider_keys
+
+    private_key, public_pem = ensure_demo_provider_keys(get_settings().data_dir)
+    if get_settings().demo_provider_url:
+        yield public_pem
+        return
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_and_wait(
+        [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", platform_base,
+         "--private-key", str(private_key)],
+        health_url=f"{base}/health", cwd=Path(__file__).resolve().parent, env=dict(os.environ), timeout=20,
+        capture_output=False)
+    os.environ["DEMO_PROVIDER_URL"] = f"{base}/play"
+    get_settings.cache_clear()
+    typer.echo(f"demo game provider at {base} (game client: {base}/play?game=demo-slot&mode=demo)")
+    try:
+        yield public_pem
+    finally:
+        stop(process)
+        os.environ.pop("DEMO_PROVIDER_URL", None)
+        get_settings.cache_clear()
+
+
+def _register_demo_provider(public_pem: str) -> None:
+    """After the games seed: the `demo` provider row gets the key and the game client's current address."""
+    from integrations.demo_provider.platform import register_demo_provider
+
+    async def work(rt: Runtime) -> bool:
+        async with rt.database.transaction() as db:
+            return await register_demo_provider(db, public_pem, rt.settings.demo_provider_url)
+
+    if _with_runtime(work):
+        typer.echo("  games: the demo provider's public key is on its row")
+    else:
+        typer.echo("  games: no `demo` provider row to store the demo provider's key on", err=True)
+
+
 def _print_demo_credentials(host: str, port: int) -> None:
     from services import demo
 
     accounts = _with_runtime(demo.seed)
+    for line in _with_runtime(demo.seed_games):
+        typer.echo(f"  games: {line}")
     for line in _with_runtime(demo.seed_payments):
         typer.echo(f"  payment: {line}")
     base = f"http://{host}:{port}"
@@ -144,9 +191,15 @@ def demo(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Migrate, seed the demo data, print the credentials and serve."""
+    import signal
+
     _migrate()
-    with _demo_psp(f"http://{host}:{port}"):
+    # uvicorn re-raises SIGTERM once it has shut down: exit normally then, so the helpers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    platform_base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    with _demo_psp(f"http://{host}:{port}"), _demo_provider(platform_base) as provider_key:
         _print_demo_credentials(host, port)
+        _register_demo_provider(provider_key)
         serve(host=host, port=port, workers=1)
 
 

@@ -225,6 +225,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import webhooks
 
     app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP
+    from integrations import hub88, softswiss
+
+    app.include_router(hub88.router)  # the provider wallet, Hub88 protocol
+    app.include_router(softswiss.router)  # the provider wallet, SoftSwiss-style protocol
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Any) -> Response:

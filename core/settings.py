@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         "JPY": "300000"})
     payment_reconcile_after_seconds: int = 60
 
+    # Game providers speaking an HMAC-signed protocol (SoftSwiss-style): shared secret per provider code.
+    # RSA protocols (Hub88) keep the provider's public key on its row instead.
+    provider_secrets: dict[str, str] = Field(default_factory=dict)
+
+    # Games. A launched game's session token expires after this long (checked on bets only). The demo
+    # provider's game client lives at `demo_provider_url` (default: `{public_base_url}/demo-games`).
+    game_session_ttl_seconds: int = Field(default=4 * 3600, gt=0)
+    demo_provider_url: str | None = None
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str | None) -> str | None:

@@ -85,6 +85,7 @@ class LedgerTransaction(SQLModel, table=True):
         CheckConstraint("status IN ('committed', 'refused')", name="ck_ledger_transactions_status"),
         Index("ix_ledger_transactions_player", "player_id", "created_at", "id"),
         Index("ix_ledger_transactions_reference", "reference_type", "reference_id"),
+        Index("ix_ledger_transactions_created", "created_at", "brand_id"),  # live figures (services/dashboard.py)
     )
 
     id: uuid.UUID = id_field()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
@@ -14,6 +16,9 @@ from services.runtime import Runtime
 from services.staff import RoleGrant
 from services.wallet import Balance
 
+if TYPE_CHECKING:
+    from resolvers.game_loaders import GameLoaders
+
 
 class Loaders:
     def __init__(self, rt: Runtime) -> None:
@@ -22,6 +27,12 @@ class Loaders:
         self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
         self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
+
+    @cached_property
+    def games(self) -> GameLoaders:
+        from resolvers.game_loaders import GameLoaders
+
+        return GameLoaders(self.rt)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:

@@ -88,6 +88,16 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
 
             row = await db.scalar(cashier.readable_payments(viewer).where(col(PaymentRow.id) == node_id))
             return Payment.from_model(row) if row else None
+        if gid.type_name == "Game":
+            from resolvers.games import game
+
+            return await game(info, id)
+        if gid.type_name == "GameRound":
+            if viewer.is_staff and "Player.rounds" not in allowed:
+                return None
+            from resolvers.games import game_round
+
+            return await game_round(info, node_id)
         if gid.type_name == "Brand":
             found = await db.scalar(select(brand_models.Brand).where(col(brand_models.Brand.id) == node_id))
             return Brand.from_model(found) if found else None

@@ -1,14 +1,26 @@
-"""Subscriptions."""
+"""Subscriptions. Each listens on a Redis pub/sub channel the outbox relay publishes committed
+events on, so any replica can serve any subscriber; what is yielded is read from the database."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
 
 from core.clock import clock
-from core.errors import forbidden
+from core.errors import NotFound, bad_input, forbidden
+from resolvers.wallet import wallet_balance
+from schema.base import Money, node_uuid, to_global_id
 from schema.context import Info
+from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
-from services import events
+from services import dashboard, events, players, wallet
+from services.runtime import Runtime
+
+BALANCE_TOPIC = "wallet.balance_changed"
 
 
 async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
@@ -22,3 +34,98 @@ async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
         status = event["data"].get("status")
         yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None,
                            at=clock.now())
+
+
+def _require(info: Info, coordinate: str) -> None:
+    """The policy decides on the root field too (the same decision the field extension makes)."""
+    if coordinate not in info.context.allowed:
+        raise forbidden(f"Not allowed to read {coordinate}.")
+
+
+async def _balances(rt: Runtime, player_id: uuid.UUID) -> list[Any]:
+    async with rt.database.session() as db:
+        return [wallet_balance(balance) for balance in await wallet.balances(db, player_id)]
+
+
+async def balance_changed(info: Info, player_id: strawberry.ID | None = None) -> AsyncGenerator[BalanceUpdate, None]:
+    """A player's balances, now and after every money movement: players their own (no argument),
+    staff any player they may read.
+
+    Balances are re-read from the database on each event rather than taken from the event: the event
+    names only the accounts that moved, while the update shows every currency with cash, bonus and
+    pending; and pub/sub may drop a message, so a re-read never leaves a client on a stale figure.
+    """
+    viewer = info.context.viewer
+    _require(info, "Subscription.balanceChanged")
+    rt = info.context.rt
+    if viewer.is_player and viewer.id is not None:
+        target = viewer.id
+        if player_id is not None and node_uuid(player_id, "Player") != viewer.id:
+            raise forbidden("Players see only their own balance.")
+    elif viewer.is_staff:
+        if player_id is None:
+            raise bad_input("Staff name the player: balanceChanged(playerId: …).", field="playerId")
+        target = node_uuid(player_id, "Player")
+        async with rt.database.session() as db:
+            try:
+                await players.get_readable(db, viewer, target)
+            except NotFound:
+                raise forbidden("Not allowed to watch this player's balance.") from None
+    else:
+        raise forbidden("Only players and staff have balances to watch.")
+    async with events.subscribed(rt, events.player_channel(target)) as listener:
+        yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
+        while True:
+            event = await listener.next(within=60)
+            if event is None or event.get("topic") != BALANCE_TOPIC:
+                continue
+            data = event.get("data") or {}
+            yield BalanceUpdate(
+                transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", data.get("transaction_id", "")))),
+                kind=str(data.get("kind", "")), balances=await _balances(rt, target))
+
+
+async def _figures(rt: Runtime, brand_id: uuid.UUID | None, trigger: str) -> OperationsFigures:
+    async with rt.database.session() as db:
+        figures = await dashboard.figures(db, brand_id, clock.now())
+    return OperationsFigures(
+        at=figures.at, trigger=trigger, bets_per_minute=figures.bets_per_minute,
+        wins_per_minute=figures.wins_per_minute, active_players=figures.active_players,
+        ggr_today=[Money.of(amount, currency) for currency, amount in figures.ggr_today.items()],
+        deposits_today=[Money.of(amount, currency) for currency, amount in figures.deposits_today.items()])
+
+
+async def _concerns(rt: Runtime, event: dict[str, Any], brand_id: uuid.UUID | None) -> bool:
+    if event.get("topic") != BALANCE_TOPIC:
+        return False
+    if brand_id is None:
+        return True
+    try:
+        player = uuid.UUID(str((event.get("data") or {}).get("player_id")))
+    except ValueError:
+        return False
+    async with rt.database.session() as db:
+        return await dashboard.brand_of_player(db, player) == brand_id
+
+
+async def operations_feed(info: Info) -> AsyncGenerator[OperationsFigures, None]:
+    """Live figures for the staff's brand scope: now, after money moves (at most once a second), and
+    at least every few seconds (per-minute rates change as time passes)."""
+    viewer = info.context.viewer
+    _require(info, "Subscription.operationsFeed")
+    if not viewer.is_staff:
+        raise forbidden("The operations feed is for staff.")
+    rt = info.context.rt
+    loop = asyncio.get_running_loop()
+    async with events.subscribed(rt, events.all_channel()) as listener:
+        yield await _figures(rt, viewer.brand_id, "initial")
+        last, dirty = loop.time(), False
+        while True:
+            due = last + (dashboard.UPDATE_INTERVAL_SECONDS if dirty else dashboard.HEARTBEAT_SECONDS)
+            event = await listener.next(within=due - loop.time())
+            if event is not None:
+                dirty = dirty or await _concerns(rt, event, viewer.brand_id)
+                if loop.time() < last + (dashboard.UPDATE_INTERVAL_SECONDS if dirty else dashboard.HEARTBEAT_SECONDS):
+                    continue
+            yield await _figures(rt, viewer.brand_id, "activity" if dirty else "heartbeat")
+            last, dirty = loop.time(), False

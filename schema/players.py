@@ -16,6 +16,7 @@ from schema.base import Connection, UserError
 from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
+from schema.games import GameRound, RoundFilter
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
 
 
@@ -99,6 +100,15 @@ class Player(relay.Node):
 
         return await player_payments(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
                                      before=before)
+
+    @strawberry.field(description="Game rounds, newest first, with their provider transactions.")  # type: ignore[untyped-decorator]
+    async def rounds(self, info: Info, filter: RoundFilter | None = None, first: int | None = None,
+                     after: str | None = None, last: int | None = None,
+                     before: str | None = None) -> Connection[GameRound] | None:
+        from resolvers.games import player_rounds
+
+        return await player_rounds(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
+                                   before=before)
 
     @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
     async def sessions(self, info: Info, first: int | None = None, after: str | None = None,

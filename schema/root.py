@@ -27,6 +27,7 @@ from strawberry.types import ExecutionContext
 from core.settings import Settings
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import games as game_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import players as player_resolvers
 from resolvers import sessions as session_resolvers
@@ -43,6 +44,8 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.extensions import FieldPermissions, MaskUnexpectedErrors, QueryCost, RequestGate
+from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
+from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
     AccountEvent,
     LoginPayload,
@@ -84,6 +87,13 @@ class Query:
     ledger_transaction: LedgerTransaction | None = strawberry.field(resolver=wallet_resolvers.ledger_transaction)
     adjustments: Connection[Adjustment] | None = strawberry.field(resolver=wallet_resolvers.list_adjustments,
                                                                   description="Manual adjustments, newest first.")
+    games: Connection[Game] | None = strawberry.field(
+        resolver=game_resolvers.list_games,
+        description="The game catalog, newest first (anonymous visitors name the brand).")
+    game: Game | None = strawberry.field(resolver=game_resolvers.game)
+    lobby: list[LobbyCategory] | None = strawberry.field(
+        resolver=game_resolvers.lobby,
+        description="The lobby's categories with their first `first` games the viewer may play.")
 
 
 @strawberry.type
@@ -106,12 +116,21 @@ class Mutation:
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
     request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
     decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)
+    set_game_availability: SetGameAvailabilityPayload = strawberry.mutation(
+        resolver=game_resolvers.set_game_availability)
+    launch_game: LaunchGamePayload = strawberry.mutation(resolver=game_resolvers.launch_game)
 
 
 @strawberry.type
 class Subscription:
     account_events: AccountEvent = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.account_events)
+    balance_changed: BalanceUpdate = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.balance_changed,
+        description="Balances now and after every money movement: players their own, staff a player they may read.")
+    operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.operations_feed,
+        description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).")
 
 
 class CroupierSchema(strawberry.Schema):
@@ -139,7 +158,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
-        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment],
+        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment, Game, GameRound],
         config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
     )
 

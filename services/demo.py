@@ -11,7 +11,9 @@ import pyotp
 from sqlmodel import col, select
 
 from authz.subjects import SYSTEM, RequestMeta, Viewer
+from core.clock import clock
 from core.errors import DomainError
+from core.ids import new_id
 from core.money import format_amount
 from models.brands import Brand
 from models.players import Player
@@ -212,3 +214,87 @@ async def seed_payments(rt: Runtime) -> list[str]:
             lines.append(f"{'dag@example.com':20} {'adjustment':10} {format_amount(credit.amount, credit.currency):>9} "
                          f"{credit.currency} {credit.status}")
     return lines
+
+
+# ---- the game catalog: providers, games, lobby categories, brand switches ----------------------------
+
+# (code, name, protocol, launch URL or None for the built-in demo provider)
+DEMO_PROVIDERS = [
+    ("demo", "Croupier Demo Games", "hub88", None),
+    ("pinefox", "Pinefox Studios", "hub88", "https://games.pinefox.example/launch"),
+    ("livewire", "Livewire Live", "softswiss", "https://play.livewire.example/start"),
+]
+_ALL_CURRENCIES = ["EUR", "USD", "GBP", "SEK", "CAD"]
+_LIMITS = {"EUR": ("0.10", "100.00"), "USD": ("0.10", "100.00"), "GBP": ("0.10", "100.00"),
+           "SEK": ("1.00", "1000.00"), "CAD": ("0.10", "150.00")}
+# (provider, code, title, type, rtp basis points, volatility, tags, categories, countries)
+DEMO_GAMES: list[tuple[str, str, str, str, int, str, list[str], list[str], list[str]]] = [
+    ("demo", "demo-slot", "Demo Slot", "slot", 9600, "medium", ["classic", "fruit"], ["popular", "slots"], []),
+    ("demo", "demo-dice", "Demo Dice", "crash", 9900, "high", ["provably-fair"], ["popular", "new"], []),
+    ("pinefox", "northern-lights", "Northern Lights", "slot", 9612, "high", ["megaways"],
+     ["popular", "slots"], []),
+    ("pinefox", "gold-rush-reels", "Gold Rush Reels", "slot", 9550, "medium", ["jackpot"], ["slots"], []),
+    ("pinefox", "fruit-frenzy", "Fruit Frenzy", "slot", 9480, "low", ["classic", "fruit"], ["slots", "new"], []),
+    ("pinefox", "viking-voyage", "Viking Voyage", "slot", 9620, "high", ["megaways"], ["slots", "new"],
+     ["SE", "FI", "DK", "MT"]),
+    ("pinefox", "blackjack-classic", "Blackjack Classic", "table", 9950, "low", ["cards"], ["table"], []),
+    ("pinefox", "european-roulette", "European Roulette", "table", 9730, "low", ["roulette"], ["table"], []),
+    ("pinefox", "rocket-crash", "Rocket Crash", "crash", 9700, "high", ["multiplier"], ["new", "popular"], []),
+    ("livewire", "live-roulette", "Live Roulette", "live", 9730, "low", ["roulette"], ["live", "popular"], []),
+    ("livewire", "live-blackjack", "Live Blackjack", "live", 9950, "low", ["cards"], ["live"], []),
+    ("livewire", "lightning-baccarat", "Lightning Baccarat", "live", 9876, "medium", ["cards"], ["live", "new"],
+     ["GB", "MT", "IE", "CA"]),
+]
+DEMO_CATEGORIES = [("popular", "Popular", 1), ("new", "New", 2), ("slots", "Slots", 3), ("live", "Live casino", 4),
+                   ("table", "Table games", 5)]
+
+
+async def seed_games(rt: Runtime) -> list[str]:
+    """The demo catalog: three providers (incl. the built-in "demo" one), a dozen games, the lobby's
+    shared categories and brand switches. Additive and safe to run twice (existing rows are kept)."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from models.games import BrandGame, Game, LobbyCategory, LobbyCategoryGame, Provider
+
+    demo_url = rt.settings.demo_provider_url or f"{rt.settings.public_base_url.rstrip('/')}/demo-games"
+    async with rt.database.transaction() as db:
+        for code, name, protocol, url in DEMO_PROVIDERS:
+            await db.execute(insert(Provider).values(id=new_id(), code=code, name=name, protocol=protocol,
+                                                     enabled=True, launch_url=url or demo_url)
+                             .on_conflict_do_nothing(index_elements=["code"]))
+        provider_ids = {p.code: p.id for p in (await db.scalars(select(Provider))).all()}
+        for code, title, position in DEMO_CATEGORIES:
+            if await db.scalar(select(col(LobbyCategory.id)).where(col(LobbyCategory.code) == code,
+                                                                    col(LobbyCategory.brand_id).is_(None))) is None:
+                db.add(LobbyCategory(code=code, title=title, position=position))
+        await db.flush()
+        category_ids = {c.code: c.id for c in (await db.scalars(
+            select(LobbyCategory).where(col(LobbyCategory.brand_id).is_(None)))).all()}
+        for position, (provider, code, title, kind, rtp, volatility, tags, categories, countries) in enumerate(
+                DEMO_GAMES):
+            await db.execute(insert(Game).values(
+                id=new_id(), provider_id=provider_ids[provider], code=code, title=title, type=kind,
+                rtp_basis_points=rtp, volatility=volatility, min_bet={c: lo for c, (lo, _) in _LIMITS.items()},
+                max_bet={c: hi for c, (_, hi) in _LIMITS.items()},
+                contribution_category="slots" if kind == "slot" else "other" if kind == "crash" else kind,
+                countries=countries, currencies=_ALL_CURRENCIES, demo_available=kind != "live",
+                image_url=f"/static/games/{code}.svg", tags=tags, enabled=True, created_at=clock.now())
+                .on_conflict_do_nothing(index_elements=["provider_id", "code"]))
+            game_id = await db.scalar(select(col(Game.id)).where(col(Game.provider_id) == provider_ids[provider],
+                                                                  col(Game.code) == code))
+            for category in categories:
+                await db.execute(insert(LobbyCategoryGame).values(
+                    category_id=category_ids[category], game_id=game_id, position=position)
+                    .on_conflict_do_nothing())
+        # Brand switches: Northstar (a Nordic brand) keeps live casino off, and Royal keeps
+        # Lightning Baccarat off in Great Britain.
+        brand_ids = {b.code: b.id for b in await brands.list_brands(db)}
+        game_ids = {g.code: g.id for g in (await db.scalars(select(Game))).all()}
+        switches = [("northstar", "live-roulette", False, []), ("northstar", "live-blackjack", False, []),
+                    ("northstar", "lightning-baccarat", False, []), ("royal", "lightning-baccarat", True, ["GB"])]
+        for brand_code, game_code, enabled, off_in in switches:
+            if brand_code in brand_ids and game_code in game_ids:
+                await db.execute(insert(BrandGame).values(
+                    brand_id=brand_ids[brand_code], game_id=game_ids[game_code], enabled=enabled,
+                    disabled_countries=off_in, updated_at=clock.now()).on_conflict_do_nothing())
+    return [f"{len(DEMO_GAMES)} games from {len(DEMO_PROVIDERS)} providers; demo games at {demo_url}"]

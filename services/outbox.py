@@ -5,7 +5,8 @@ it describes committed. The relay publishes committed events to Redis, in order,
 - into the stream `croupier:events` (durable, for consumers and analytics), exactly once: a
   dedupe key is set in the same Lua call as the XADD, so an event re-published after a crash
   between publishing and marking it published is skipped;
-- onto the pub/sub channel `events:<key>` (live subscriptions on any replica).
+- onto the pub/sub channel `events:<key>` (live subscriptions on any replica), and onto `events:all`
+  (subscribers that watch everything in a scope, such as the staff dashboards, filter it themselves).
 
 One relay publishes at a time across all replicas (a PostgreSQL advisory lock elects it); the
 others wait to take over. It wakes on NOTIFY from the insert trigger and polls as a fallback.
@@ -35,12 +36,14 @@ STREAM_MAXLEN = 1_000_000
 DEDUPE_TTL_SECONDS = 7 * 24 * 3600
 RELAY_LOCK = 0x0C20_0002
 BATCH = 200
+ALL_CHANNEL = "events:all"
 
 _PUBLISH = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[6]) then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'topic', ARGV[2], 'key', ARGV[3],
              'payload', ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[4])
+  redis.call('PUBLISH', ARGV[8], ARGV[4])
   return 1
 end
 return 0
@@ -108,7 +111,7 @@ class Relay:
             try:
                 await self._publish(keys=[f"outbox:published:{row['id']}", STREAM],
                                     args=[row["id"], row["topic"], row["key"], message, channel_for(row["key"]),
-                                          DEDUPE_TTL_SECONDS, STREAM_MAXLEN])
+                                          DEDUPE_TTL_SECONDS, STREAM_MAXLEN, ALL_CHANNEL])
             except (RedisError, OSError):
                 log.warning("outbox_publish_paused", event_id=row["id"])
                 raise

@@ -297,3 +297,28 @@ def live_server(app: Any) -> Iterator[str]:
                                        health_url=f"{base}/readyz", cwd=ROOT, env={**os.environ, **TEST_ENV})
     yield base
     processes.stop(process)
+
+
+# ---- the demo game provider, a separate process calling the live server's wallet API --------------
+
+
+@dataclass
+class DemoProvider:
+    base: str  # its game client and API (`/play`, `/api/spin`, `/control/calls`)
+    public_key_pem: str  # what the platform's `demo` provider row must carry
+
+
+@pytest.fixture(scope="session")
+def demo_provider(live_server: str) -> Iterator[DemoProvider]:
+    """`python -m integrations.demo_provider` wired to `live_server`; the provider row is each test's to seed."""
+    from integrations.demo_provider import ensure_demo_provider_keys
+
+    private_key, public_pem = ensure_demo_provider_keys(SCRATCH / "data")
+    port = processes.free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", live_server,
+         "--private-key", str(private_key), "--timeout", "5"],
+        health_url=f"{base}/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
+    yield DemoProvider(base, public_pem)
+    processes.stop(process)

@@ -1,0 +1,27 @@
+"""`python -m integrations.demo_provider --port N --platform-url URL --private-key PATH`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from integrations.demo_provider.app import create_demo_provider
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Croupier demo game provider")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8200)
+    parser.add_argument("--platform-url", required=True, help="the platform's base URL (wallet calls go there)")
+    parser.add_argument("--private-key", required=True, type=Path, help="PEM file that signs the wallet calls")
+    parser.add_argument("--timeout", type=float, default=2.0, help="seconds before a wallet call is resent")
+    args = parser.parse_args()
+    app = create_demo_provider(platform_url=args.platform_url, private_key_path=args.private_key,
+                               timeout=args.timeout)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

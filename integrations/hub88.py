@@ -1,0 +1,305 @@
+"""The Hub88 operator wallet API, served for every provider whose protocol is `hub88`.
+
+`POST /providers/{provider_code}/user/info|user/balance|transaction/bet|transaction/win|transaction/rollback`,
+as /work/shared/providers/hub88-wallet.md fixes it: the `X-Hub88-Signature` header is a base64
+RSA-SHA256 signature over the raw body bytes, checked with the provider's public key before anything
+is parsed; bodies are parsed strictly (RS_ERROR_WRONG_SYNTAX for a malformed body or a missing field,
+RS_ERROR_WRONG_TYPES for a field of the wrong type or an amount that cannot be represented); amounts
+are integers of 1/100000 of the currency unit, converted exactly to ledger minor units; every answer is
+HTTP 200 with `{user, status, request_uuid, currency, balance}`. Demo play (`currency: "XXX"` with no
+user or token) touches no wallet and no database. Everything else is services/provider_wallet.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from core.logging import get_logger
+from core.money import CURRENCIES, MAX_MINOR_UNITS
+from services import provider_wallet
+from services.provider_wallet import Answer, ProviderRef, Status, WalletCommand, WalletResult
+from services.runtime import Runtime
+
+log = get_logger(__name__)
+router = APIRouter(include_in_schema=False)
+
+PROTOCOL = "hub88"
+SIGNATURE_HEADER = "X-Hub88-Signature"
+UNITS_EXPONENT = 5  # Hub88 amounts are 1/100000 of the currency unit
+DEMO_CURRENCY = "XXX"
+DEMO_BALANCE = 1_000 * 10**UNITS_EXPONENT  # what demo play shows; no wallet behind it
+MAX_BODY_BYTES = 64 * 1024
+
+STATUS_CODES: dict[Status, str] = {
+    Status.OK: "RS_OK",
+    Status.INVALID_TOKEN: "RS_ERROR_INVALID_TOKEN",
+    Status.TOKEN_EXPIRED: "RS_ERROR_TOKEN_EXPIRED",
+    Status.INVALID_GAME: "RS_ERROR_INVALID_GAME",
+    Status.WRONG_CURRENCY: "RS_ERROR_WRONG_CURRENCY",
+    Status.NOT_ENOUGH_MONEY: "RS_ERROR_NOT_ENOUGH_MONEY",
+    Status.USER_DISABLED: "RS_ERROR_USER_DISABLED",
+    Status.DUPLICATE_TRANSACTION: "RS_ERROR_DUPLICATE_TRANSACTION",
+    Status.TRANSACTION_DOES_NOT_EXIST: "RS_ERROR_TRANSACTION_DOES_NOT_EXIST",
+    Status.LIMIT_REACHED: "RS_ERROR_LIMIT_REACHED",
+    Status.UNKNOWN: "RS_ERROR_UNKNOWN",
+}
+# Request-level refusals, decided here before the wallet service is asked.
+INVALID_PARTNER = "RS_ERROR_INVALID_PARTNER"
+INVALID_SIGNATURE = "RS_ERROR_INVALID_SIGNATURE"
+WRONG_SYNTAX = "RS_ERROR_WRONG_SYNTAX"
+WRONG_TYPES = "RS_ERROR_WRONG_TYPES"
+
+
+class Refused(Exception):
+    """A request refused before the wallet: answered with this status and no balance."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# ---- amounts -------------------------------------------------------------------------------------
+
+
+def to_minor(units: int, currency: str) -> int:
+    """Hub88 units (10^-5) → ledger minor units, exactly; Refused(WRONG_TYPES) if not representable."""
+    exponent = CURRENCIES[currency].exponent
+    if exponent <= UNITS_EXPONENT:
+        minor, remainder = divmod(units, int(10 ** (UNITS_EXPONENT - exponent)))
+        if remainder:
+            raise Refused(WRONG_TYPES)
+    else:
+        minor = units * int(10 ** (exponent - UNITS_EXPONENT))
+    if minor > MAX_MINOR_UNITS:
+        raise Refused(WRONG_TYPES)
+    return minor
+
+
+def to_units(minor: int, currency: str) -> int:
+    """Ledger minor units → Hub88 units; finer currencies (BTC, USDT) round down, never showing more."""
+    exponent = CURRENCIES[currency].exponent
+    if exponent <= UNITS_EXPONENT:
+        return minor * int(10 ** (UNITS_EXPONENT - exponent))
+    return minor // int(10 ** (exponent - UNITS_EXPONENT))
+
+
+# ---- the dialect ---------------------------------------------------------------------------------
+
+
+class Hub88Dialect:
+    def status_code(self, status: Status) -> str:
+        return STATUS_CODES[status]
+
+    def render(self, command: WalletCommand, result: WalletResult) -> dict[str, Any]:
+        currency = result.currency or command.currency
+        balance = 0
+        if result.balance is not None and currency in CURRENCIES:
+            balance = to_units(result.balance, currency)
+        body: dict[str, Any] = {"user": command.user, "status": STATUS_CODES[result.status],
+                                "request_uuid": command.request_uuid, "currency": currency, "balance": balance}
+        if result.info is not None:
+            info = result.info
+            body.update({"country": info.country, "jurisdiction": info.country, "sub_partner_id": info.brand_code,
+                         "birth_date": info.birth_date.isoformat(),
+                         "registration_date": info.registration_date.date().isoformat(), "tags": [],
+                         "sex": None, "affiliate_id": None})
+        return body
+
+
+DIALECT = Hub88Dialect()
+
+
+# ---- parsing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Field:
+    kind: type
+    required: bool
+
+
+def _str(required: bool = True) -> _Field:
+    return _Field(str, required)
+
+
+FIELDS: dict[str, dict[str, _Field]] = {
+    "user/info": {"user": _str(), "request_uuid": _str(), "currency": _str(False)},
+    "user/balance": {"user": _str(), "token": _str(), "request_uuid": _str(), "game_code": _str(False),
+                     "supplier_user": _str(False), "currency": _str(False)},
+}
+_BET: dict[str, _Field] = {
+    "user": _str(), "transaction_uuid": _str(), "supplier_transaction_id": _str(False), "token": _str(),
+    "supplier_user": _str(False), "round": _str(), "round_closed": _Field(bool, True), "reward_uuid": _str(False),
+    "request_uuid": _str(), "is_free": _Field(bool, False), "is_supplier_promo": _Field(bool, False),
+    "is_aggregated": _Field(bool, False), "game_code": _str(), "currency": _str(), "bet": _str(False),
+    "amount": _Field(int, True), "meta": _Field(dict, False),
+}
+FIELDS["transaction/bet"] = _BET
+FIELDS["transaction/win"] = {**_BET, "token": _str(False), "reference_transaction_uuid": _str()}
+FIELDS["transaction/rollback"] = {
+    **{name: _Field(spec.kind, False) for name, spec in _BET.items()},
+    "user": _str(), "transaction_uuid": _str(), "request_uuid": _str(), "reference_transaction_uuid": _str(),
+}
+DEMO_OPTIONAL = {"user", "token"}
+
+
+def _reject_constant(value: str) -> Any:
+    raise ValueError(f"not JSON: {value}")
+
+
+def parse(endpoint: str, raw: bytes) -> dict[str, Any]:
+    """The body as a dict of known fields, strictly typed (Refused with WRONG_SYNTAX / WRONG_TYPES)."""
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(WRONG_SYNTAX) from exc
+    if not isinstance(body, dict):
+        raise Refused(WRONG_SYNTAX)
+    spec = FIELDS[endpoint]
+    demo = body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token")
+    missing = [name for name, f in spec.items() if f.required and body.get(name) is None
+               and not (demo and name in DEMO_OPTIONAL)]
+    if missing:
+        raise Refused(WRONG_SYNTAX)
+    for name, f in spec.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        if f.kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise Refused(WRONG_TYPES)
+        elif not isinstance(value, f.kind):
+            raise Refused(WRONG_TYPES)
+        elif isinstance(value, str) and (not value or len(value) > 128):
+            raise Refused(WRONG_TYPES if value else WRONG_SYNTAX)
+    return {name: body.get(name) for name in spec}
+
+
+# ---- signatures and providers --------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _public_key(pem: str) -> rsa.RSAPublicKey:
+    key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("the provider's key is not an RSA public key")
+    return key
+
+
+def verify_signature(pem: str, raw: bytes, header: str | None) -> bool:
+    if not header:
+        return False
+    try:
+        signature = base64.b64decode(header.strip(), validate=True)
+        _public_key(pem).verify(signature, raw, padding.PKCS1v15(), hashes.SHA256())
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+_PROVIDER = text("SELECT id, code, protocol, enabled, public_key_pem FROM game_providers WHERE code = :code")
+
+
+async def _provider(rt: Runtime, code: str) -> tuple[ProviderRef, str]:
+    async with rt.database.session() as db:
+        row = (await db.execute(_PROVIDER, {"code": code})).one_or_none()
+    if row is None or not row.enabled or row.protocol != PROTOCOL or not row.public_key_pem:
+        raise Refused(INVALID_PARTNER)
+    return ProviderRef(row.id, row.code), str(row.public_key_pem)
+
+
+# ---- routes ------------------------------------------------------------------------------------
+
+Handler = Callable[..., Any]
+HANDLERS: dict[str, Handler] = {
+    "user/info": provider_wallet.user_info,
+    "user/balance": provider_wallet.balance,
+    "transaction/bet": provider_wallet.bet,
+    "transaction/win": provider_wallet.win,
+    "transaction/rollback": provider_wallet.rollback,
+}
+
+
+def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, Any]) -> WalletCommand:
+    currency = body.get("currency")
+    amount = body.get("amount") or 0
+    minor = 0
+    if isinstance(currency, str) and currency in CURRENCIES:
+        minor = to_minor(amount, currency)
+    return WalletCommand(
+        provider=provider, endpoint=f"/{endpoint}", raw_request=raw, request_uuid=body["request_uuid"],
+        user=body.get("user"), token=body.get("token"), transaction_uuid=body.get("transaction_uuid"),
+        reference_uuid=body.get("reference_transaction_uuid"), round_ref=body.get("round"),
+        round_closed=bool(body.get("round_closed")), game_code=body.get("game_code"), currency=currency,
+        amount=minor)
+
+
+def _refusal(status: str, body: dict[str, Any] | None = None) -> JSONResponse:
+    body = body or {}
+    return JSONResponse({"user": body.get("user"), "status": status, "request_uuid": body.get("request_uuid"),
+                         "currency": body.get("currency"), "balance": 0})
+
+
+def _loose(raw: bytes) -> dict[str, Any]:
+    """Echo fields for a refusal of a body we could not accept (best effort)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {k: body.get(k) for k in ("user", "request_uuid", "currency") if isinstance(body.get(k), str)}
+
+
+async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONResponse:
+    rt: Runtime = request.app.state.rt
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return _refusal(WRONG_SYNTAX)
+    try:
+        provider, pem = await _provider(rt, provider_code)
+        if not verify_signature(pem, raw, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("hub88_bad_signature", provider=provider_code, endpoint=endpoint)
+            raise Refused(INVALID_SIGNATURE)
+        body = parse(endpoint, raw)
+    except Refused as refused:
+        return _refusal(refused.status, _loose(raw))
+    if body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token"):
+        return JSONResponse({"user": body.get("user"), "status": STATUS_CODES[Status.OK],
+                             "request_uuid": body["request_uuid"], "currency": DEMO_CURRENCY,
+                             "balance": DEMO_BALANCE})
+    try:
+        command = _command(provider, endpoint, raw, body)
+    except Refused as refused:
+        return _refusal(refused.status, body)
+    try:
+        answer: Answer = await HANDLERS[endpoint](rt.database, command, DIALECT)
+    except Exception:
+        log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
+        return _refusal(STATUS_CODES[Status.UNKNOWN], body)
+    return JSONResponse(dict(answer.body))
+
+
+def _route(endpoint: str) -> None:
+    async def handler(provider_code: str, request: Request) -> JSONResponse:
+        return await _serve(endpoint, provider_code, request)
+
+    handler.__name__ = "hub88_" + endpoint.replace("/", "_")
+    router.add_api_route(f"/providers/{{provider_code}}/{endpoint}", handler, methods=["POST"])
+
+
+for _endpoint in HANDLERS:
+    _route(_endpoint)

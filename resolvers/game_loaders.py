@@ -1,0 +1,73 @@
+"""Per-request DataLoaders of the games domain (hung on `Loaders.games`): one statement per batch,
+each batch in its own session, so a lobby or a page of rounds costs the same whatever its size."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from authz.subjects import Viewer
+from models.games import Game, Provider, ProviderCall, ProviderTransaction
+from services import games
+from services.games import Audience
+from services.runtime import Runtime
+
+CallKey = tuple[uuid.UUID, str]  # (provider id, transaction uuid)
+
+
+class GameLoaders:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._audiences: dict[tuple[str, str | None], Audience] = {}
+        self.game: DataLoader[uuid.UUID, Game | None] = DataLoader(self._games)
+        self.provider: DataLoader[uuid.UUID, Provider | None] = DataLoader(self._providers)
+        self.available: DataLoader[tuple[Audience, uuid.UUID], bool] = DataLoader(self._available)
+        self.round_transactions: DataLoader[uuid.UUID, list[ProviderTransaction]] = DataLoader(
+            self._round_transactions)
+        self.transaction_calls: DataLoader[CallKey, list[ProviderCall]] = DataLoader(self._calls)
+
+    async def audience(self, viewer: Viewer, brand_code: str | None) -> Audience:
+        """The request's audience, resolved once per brand argument."""
+        key = (f"{viewer.kind}:{viewer.id}:{viewer.brand_id}", (brand_code or "").strip().lower() or None)
+        found = self._audiences.get(key)
+        if found is None:
+            async with self.rt.database.session() as db:
+                found = await games.audience_for(db, viewer, brand_code)
+            self._audiences[key] = found
+        return found
+
+    async def _games(self, ids: Sequence[uuid.UUID]) -> list[Game | None]:
+        async with self.rt.database.session() as db:
+            found = await games.games_by_id(db, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _providers(self, ids: Sequence[uuid.UUID]) -> list[Provider | None]:
+        async with self.rt.database.session() as db:
+            found = await games.providers_by_id(db, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _available(self, keys: Sequence[tuple[Audience, uuid.UUID]]) -> list[bool]:
+        by_audience: dict[Audience, list[uuid.UUID]] = defaultdict(list)
+        for audience, game_id in keys:
+            by_audience[audience].append(game_id)
+        yes: set[tuple[Audience, uuid.UUID]] = set()
+        async with self.rt.database.session() as db:
+            for audience, ids in by_audience.items():
+                yes.update((audience, i) for i in await games.availability_of(db, audience, ids))
+        return [key in yes for key in keys]
+
+    async def _round_transactions(self, ids: Sequence[uuid.UUID]) -> list[list[ProviderTransaction]]:
+        async with self.rt.database.session() as db:
+            found = await games.transactions_of_rounds(db, list(ids))
+        return [found.get(i, []) for i in ids]
+
+    async def _calls(self, keys: Sequence[CallKey]) -> list[list[ProviderCall]]:
+        async with self.rt.database.session() as db:
+            found = await games.calls_of_transactions(db, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
+

@@ -1,0 +1,599 @@
+"""The seamless wallet game providers call: balance, user info, bet, win and rollback.
+
+One protocol-agnostic service; each provider protocol (integrations/hub88.py, integrations/softswiss.py)
+parses and verifies its requests into a `WalletCommand`, calls one function here and renders the
+`WalletResult` in its own dialect (a `Dialect` turns the neutral `Status` into its codes and body).
+
+Guarantees:
+- Money moves only through services/ledger.py: a bet is player cash -X / brand house revenue +X, a
+  win the reverse, a rollback the reverse of the transaction it names. One database transaction per
+  command, with the provider transaction, its round and the call log written in it.
+- A provider's `transaction_uuid` is processed once, forever (provider_transactions, no TTL): a retry
+  with the same content gets the original answer and moves nothing; with different content it is
+  DUPLICATE_TRANSACTION. The ledger key `provider:{code}:{transaction_uuid}` backs this up, so even
+  racing retries move money once.
+- A rollback of a transaction we never saw answers OK, moves nothing and is remembered: the late
+  bet (or win) with that uuid is refused (TRANSACTION_DOES_NOT_EXIST) and moves nothing.
+- A win needs a processed, not rolled-back bet of the same player (else TRANSACTION_DOES_NOT_EXIST).
+- The token's expiry is checked on bets only, never on wins or rollbacks (they come late).
+- Commands on one player serialise on the player's cash row (locked first, in the ledger's order);
+  a transaction and the rollback naming it also serialise on a transaction-scoped advisory lock keyed
+  by the transaction's uuid, so "rollback before bet" cannot race the bet even across players.
+- A repeated call (`request_uuid` per endpoint) gets the stored answer as it was.
+
+Round trips for a new bet: context (session, player, game, cash account) · locks (+ balance) · state
+(call, transaction, reference, rollback marker) · the ledger's five · round · transaction · call log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import clock
+from core.db import Database
+from core.ids import new_id, parse_uuid
+from core.logging import get_logger
+from core.money import CURRENCIES
+from models.ledger import AccountPurpose, TransactionStatus
+from models.players import PlayerStatus
+from services import ledger, wallet
+from services.ledger import Entry, IdempotencyConflict, Leg
+
+log = get_logger(__name__)
+
+
+class Status(StrEnum):
+    OK = "OK"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    INVALID_GAME = "INVALID_GAME"
+    WRONG_CURRENCY = "WRONG_CURRENCY"
+    NOT_ENOUGH_MONEY = "NOT_ENOUGH_MONEY"
+    USER_DISABLED = "USER_DISABLED"
+    DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
+    TRANSACTION_DOES_NOT_EXIST = "TRANSACTION_DOES_NOT_EXIST"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    UNKNOWN = "UNKNOWN"
+
+
+class Kind(StrEnum):
+    BET = "bet"
+    WIN = "win"
+    ROLLBACK = "rollback"
+
+
+@dataclass(frozen=True)
+class ProviderRef:
+    id: uuid.UUID
+    code: str
+
+
+@dataclass(frozen=True)
+class WalletCommand:
+    """One parsed provider request; amounts are ledger minor units of `currency`."""
+
+    provider: ProviderRef
+    endpoint: str  # for the call log: the protocol's path, e.g. "/transaction/bet"
+    raw_request: bytes
+    request_uuid: str | None = None  # a repeated one per endpoint gets the stored answer
+    user: str | None = None  # our player id as the provider knows it
+    token: str | None = None
+    transaction_uuid: str | None = None
+    reference_uuid: str | None = None  # win: the bet (None: any bet of the round); rollback: what to undo
+    round_ref: str | None = None
+    round_closed: bool = False
+    game_code: str | None = None
+    currency: str | None = None
+    amount: int = 0
+
+
+@dataclass(frozen=True)
+class PlayerInfo:
+    country: str
+    brand_code: str
+    birth_date: date
+    registration_date: datetime
+
+
+@dataclass(frozen=True)
+class WalletResult:
+    status: Status
+    user: str | None = None
+    currency: str | None = None
+    balance: int | None = None  # the player's cash in ledger minor units, when known
+    replayed: bool = False
+    info: PlayerInfo | None = None
+
+
+class Dialect(Protocol):
+    """How one protocol writes an answer: its status codes and its response body."""
+
+    def status_code(self, status: Status) -> str: ...
+
+    def render(self, command: WalletCommand, result: WalletResult) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    result: WalletResult
+    body: Mapping[str, Any] = field(default_factory=dict)  # exactly what to send back
+
+
+class _Duplicate(Exception):
+    """A known transaction uuid with different content surfaced inside the transaction."""
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+_CONTEXT = text("""
+SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
+       b.code AS brand_code,
+       s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
+       s.id AS session_id,
+       g.id AS game_id, g.enabled AS game_enabled, g.max_bet,
+       a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency
+FROM (SELECT 1) AS one
+LEFT JOIN players p ON p.id = CAST(:player AS uuid)
+LEFT JOIN brands b ON b.id = p.brand_id
+LEFT JOIN game_sessions s ON s.token = :token
+LEFT JOIN games g ON g.provider_id = :provider AND g.code = :game
+LEFT JOIN ledger_accounts a ON a.owner_type = 'player' AND a.owner_id = p.id::text AND a.brand_id = p.brand_id
+     AND a.purpose = 'cash' AND a.currency = coalesce(CAST(:currency AS varchar), s.currency, p.currency)
+""")
+
+_LOCK_PLAYER = text("""
+SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0)) AS locked, balance
+FROM ledger_accounts WHERE id = :cash FOR UPDATE
+""")
+_LOCK_CASH = text("SELECT balance FROM ledger_accounts WHERE id = :cash FOR UPDATE")
+_LOCK_ONLY = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
+
+_STATE = text("""
+SELECT c.response AS call_response,
+       o.kind AS own_kind, o.request_hash AS own_hash, o.status AS own_status, o.balance_after AS own_balance,
+       o.currency AS own_currency,
+       r.id AS ref_id, r.kind AS ref_kind, r.status AS ref_status, r.player_id AS ref_player,
+       r.amount AS ref_amount, r.currency AS ref_currency, r.rolled_back AS ref_rolled_back,
+       r.round_id AS ref_round, r.game_code AS ref_game, r.ledger_transaction_id AS ref_ledger,
+       (SELECT m.transaction_uuid FROM provider_transactions m WHERE m.provider_id = :provider
+         AND m.kind = 'rollback' AND m.reference_transaction_uuid = :marked LIMIT 1) AS rolled_back_by,
+       (SELECT gr.id FROM game_rounds gr WHERE gr.provider_id = :provider AND gr.round_ref = :round
+         AND gr.player_id = CAST(:player AS uuid) AND gr.currency = :currency) AS round_id
+FROM (SELECT 1) AS one
+LEFT JOIN provider_calls c ON c.provider_id = :provider AND c.endpoint = :endpoint AND c.request_uuid = :request
+LEFT JOIN provider_transactions o ON o.provider_id = :provider AND o.transaction_uuid = :tx
+LEFT JOIN provider_transactions r ON r.provider_id = :provider AND r.transaction_uuid = :ref
+""")
+
+_ROUND = text("""
+INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
+                         total_bet, total_win, opened_at, closed_at)
+VALUES (:id, :provider, :round, :player, :game, :session, :currency, :status, :bet, :win, :now, :closed_at)
+ON CONFLICT (provider_id, round_ref) DO UPDATE SET
+    total_bet = game_rounds.total_bet + EXCLUDED.total_bet,
+    total_win = game_rounds.total_win + EXCLUDED.total_win,
+    status = CASE WHEN EXCLUDED.status = 'closed' THEN 'closed' ELSE game_rounds.status END,
+    closed_at = coalesce(game_rounds.closed_at, EXCLUDED.closed_at)
+RETURNING id
+""")
+
+_ROUND_UNDO = text("""
+UPDATE game_rounds SET total_bet = total_bet - :bet, total_win = total_win - :win WHERE id = :round
+""")
+
+_RECORD = text("""
+INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, reference_transaction_uuid,
+    request_hash, status, player_id, round_id, game_code, currency, amount, ledger_transaction_id,
+    rolled_back, balance_after, raw_request, response, created_at)
+VALUES (:id, :provider, :tx, :kind, :ref, :hash, :status, :player, :round, :game, :currency, :amount, :ledger,
+        false, :balance, :raw, CAST(:response AS jsonb), :now)
+ON CONFLICT (provider_id, transaction_uuid) DO NOTHING
+RETURNING id
+""")
+
+_MARK_ROLLED_BACK = text("UPDATE provider_transactions SET rolled_back = true WHERE id = :id")
+
+_CALL = text("""
+INSERT INTO provider_calls (id, provider_id, endpoint, request_uuid, transaction_uuid, raw_request, response,
+                            http_status, created_at)
+VALUES (:id, :provider, :endpoint, :request, :tx, :raw, CAST(:response AS jsonb), 200, :now)
+ON CONFLICT (provider_id, endpoint, request_uuid) DO NOTHING
+""")
+
+
+def _raw(command: WalletCommand) -> str:
+    return command.raw_request.decode("utf-8", errors="replace")
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        decoded: dict[str, Any] = json.loads(value)
+        return decoded
+    return dict(value)
+
+
+def request_hash(command: WalletCommand, kind: Kind) -> str:
+    """What makes a retried transaction "the same": amount, currency, round, user, game, reference."""
+    identity = [kind.value, command.user, command.amount, command.currency, command.round_ref,
+                command.game_code, command.reference_uuid]
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+
+
+def ledger_key(command: WalletCommand) -> str:
+    return f"provider:{command.provider.code}:{command.transaction_uuid}"
+
+
+@dataclass
+class _Context:
+    player_id: uuid.UUID | None
+    player_status: str | None
+    brand_id: uuid.UUID | None
+    brand_code: str | None
+    country: str | None
+    birth_date: date | None
+    registered: datetime | None
+    session_player: uuid.UUID | None
+    session_currency: str | None
+    expires_at: datetime | None
+    ended_at: datetime | None
+    mode: str | None
+    session_id: uuid.UUID | None
+    game_id: uuid.UUID | None
+    game_enabled: bool | None
+    max_bet: dict[str, str] | None
+    cash_id: uuid.UUID | None
+    cash_balance: int | None
+    cash_currency: str | None
+
+
+async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
+    player = parse_uuid(command.user or "")
+    currency = command.currency if command.currency in CURRENCIES else None
+    row = (await db.execute(_CONTEXT, {
+        "player": str(player) if player else None, "token": command.token, "provider": command.provider.id,
+        "game": command.game_code, "currency": currency,
+    })).one()
+    return _Context(row.player_id, row.player_status, row.brand_id, row.brand_code, row.country,
+                    row.date_of_birth, row.created_at, row.session_player, row.session_currency, row.expires_at,
+                    row.ended_at, row.mode, row.session_id, row.game_id, row.game_enabled,
+                    _json(row.max_bet) if row.max_bet is not None else None, row.cash_id, row.cash_balance,
+                    row.cash_currency)
+
+
+async def _log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
+    if not command.request_uuid:
+        return
+    await db.execute(_CALL, {
+        "id": new_id(), "provider": command.provider.id, "endpoint": command.endpoint,
+        "request": command.request_uuid, "tx": command.transaction_uuid, "raw": _raw(command),
+        "response": json.dumps(dict(body)), "now": clock.now(),
+    })
+
+
+async def _stored_call(db: AsyncSession, command: WalletCommand) -> dict[str, Any] | None:
+    if not command.request_uuid:
+        return None
+    stored = (await db.execute(text(
+        "SELECT response FROM provider_calls WHERE provider_id = :provider AND endpoint = :endpoint "
+        "AND request_uuid = :request"), {"provider": command.provider.id, "endpoint": command.endpoint,
+                                         "request": command.request_uuid})).scalar_one_or_none()
+    return _json(stored) if stored is not None else None
+
+
+# ---- queries: balance and user info --------------------------------------------------------------
+
+
+async def balance(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+    """The player's cash. The token must be known and the player's; its expiry is not checked."""
+    async with database.transaction() as db:
+        stored = await _stored_call(db, command)
+        if stored is not None:
+            return Answer(WalletResult(Status.OK, command.user, command.currency, replayed=True), stored)
+        ctx = await _context(db, command)
+        result = await _balance_result(db, command, ctx)
+        body = dialect.render(command, result)
+        await _log_call(db, command, body)
+    return Answer(result, body)
+
+
+async def _balance_result(db: AsyncSession, command: WalletCommand, ctx: _Context) -> WalletResult:
+    if ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id:
+        return WalletResult(Status.INVALID_TOKEN, command.user, command.currency)
+    currency = ctx.session_currency
+    if command.currency is not None and command.currency != currency:
+        return WalletResult(Status.WRONG_CURRENCY, command.user, command.currency)
+    # No account yet in the session's currency: nothing was ever paid in, so the balance is zero.
+    return WalletResult(Status.OK, command.user, currency, int(ctx.cash_balance or 0))
+
+
+async def user_info(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+    async with database.transaction() as db:
+        stored = await _stored_call(db, command)
+        if stored is not None:
+            return Answer(WalletResult(Status.OK, command.user, replayed=True), stored)
+        ctx = await _context(db, command)
+        if ctx.player_id is None:
+            result = WalletResult(Status.INVALID_TOKEN, command.user)
+        else:
+            assert ctx.country is not None
+            assert ctx.brand_code is not None
+            assert ctx.birth_date is not None
+            assert ctx.registered is not None
+            result = WalletResult(Status.OK, command.user, ctx.cash_currency, int(ctx.cash_balance or 0),
+                                  info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered))
+        body = dialect.render(command, result)
+        await _log_call(db, command, body)
+    return Answer(result, body)
+
+
+# ---- commands: bet, win, rollback -----------------------------------------------------------------
+
+
+async def bet(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(database, command, dialect, Kind.BET)
+
+
+async def win(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(database, command, dialect, Kind.WIN)
+
+
+async def rollback(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(database, command, dialect, Kind.ROLLBACK)
+
+
+async def _transaction(database: Database, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+    try:
+        async with database.transaction() as db:
+            return await _run(db, command, dialect, kind)
+    except (_Duplicate, IdempotencyConflict):
+        # The transaction rolled back; the refusal moved nothing. Log the call on its own.
+        result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
+        body = dialect.render(command, result)
+        async with database.transaction() as db:
+            await _log_call(db, command, body)
+        return Answer(result, body)
+
+
+async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+    ctx = await _context(db, command)
+    # A transaction and a rollback naming it lock the same key (its uuid), so "rollback before the
+    # original" cannot race the original, whoever the rollback claims the player is. Everything that
+    # moves a player's money also holds that player's cash row.
+    subject = command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid
+    lock_key = f"{command.provider.id}:{subject}"
+    current: int | None = None
+    if ctx.cash_id is not None:
+        current = int((await db.execute(_LOCK_PLAYER, {"lock_key": lock_key, "cash": ctx.cash_id})).one().balance)
+    else:
+        await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
+    state = (await db.execute(_STATE, {
+        "provider": command.provider.id, "endpoint": command.endpoint, "request": command.request_uuid or "",
+        "tx": command.transaction_uuid, "ref": command.reference_uuid or "",
+        "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
+        "round": command.round_ref or "", "player": str(ctx.player_id) if ctx.player_id else None,
+        "currency": command.currency,
+    })).one()
+    if state.call_response is not None:  # the same call again: the same answer, as sent
+        return Answer(WalletResult(Status(_neutral(dialect, state.call_response)), command.user, command.currency,
+                                   replayed=True), _json(state.call_response))
+    if state.own_kind is not None:  # a retried transaction
+        if state.own_kind != kind.value or state.own_hash != request_hash(command, kind):
+            raise _Duplicate
+        status = Status(_from_code(dialect, state.own_status))
+        balance_after = state.own_balance if state.own_balance is not None else current
+        result = WalletResult(status, command.user, state.own_currency or command.currency, balance_after,
+                              replayed=True)
+        body = dialect.render(command, result)
+        await _log_call(db, command, body)
+        return Answer(result, body)
+
+    if kind == Kind.BET:
+        result, record = await _bet(db, command, ctx, state, current)
+    elif kind == Kind.WIN:
+        result, record = await _win(db, command, dialect, ctx, state, current)
+    else:
+        result, record = await _rollback(db, command, dialect, ctx, state, current)
+    body = dialect.render(command, result)
+    if record is not None:
+        inserted = (await db.execute(_RECORD, {
+            "id": new_id(), "provider": command.provider.id, "tx": command.transaction_uuid, "kind": kind.value,
+            "ref": command.reference_uuid, "hash": request_hash(command, kind),
+            "status": dialect.status_code(result.status), "player": record.player_id, "round": record.round_id,
+            "game": command.game_code, "currency": record.currency, "amount": record.amount,
+            "ledger": record.ledger_transaction_id, "balance": result.balance, "raw": _raw(command),
+            "response": json.dumps(body), "now": clock.now(),
+        })).scalar_one_or_none()
+        if inserted is None:
+            raise _Duplicate  # another player's transaction with this uuid committed first
+    await _log_call(db, command, body)
+    return Answer(result, body)
+
+
+def _from_code(dialect: Dialect, code: str) -> str:
+    for status in Status:
+        if dialect.status_code(status) == code:
+            return status.value
+    return Status.UNKNOWN.value
+
+
+def _ok(dialect: Dialect, code: str | None) -> bool:
+    return code is not None and code == dialect.status_code(Status.OK)
+
+
+def _neutral(dialect: Dialect, response: Any) -> str:
+    body = _json(response)
+    code = body.get("status") or body.get("code")
+    return _from_code(dialect, str(code)) if code is not None else Status.UNKNOWN.value
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What to store for a transaction that reached the money decision."""
+
+    player_id: uuid.UUID | None
+    currency: str | None
+    amount: int
+    round_id: uuid.UUID | None = None
+    ledger_transaction_id: uuid.UUID | None = None
+
+
+def _refuse(command: WalletCommand, status: Status, balance: int | None = None) -> tuple[WalletResult, None]:
+    return WalletResult(status, command.user, command.currency, balance), None
+
+
+async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any,
+               current: int | None) -> tuple[WalletResult, _Record | None]:
+    if state.rolled_back_by is not None:
+        # Rolled back before it arrived: remembered as refused, so no retry ever moves money.
+        result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
+        return result, _Record(ctx.player_id, command.currency, command.amount)
+    if (ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id
+            or ctx.mode != "real"):
+        return _refuse(command, Status.INVALID_TOKEN)
+    now = clock.now()
+    if ctx.ended_at is not None or (ctx.expires_at is not None and ctx.expires_at <= now):
+        return _refuse(command, Status.TOKEN_EXPIRED, current)
+    if ctx.player_status != PlayerStatus.ACTIVE:
+        return _refuse(command, Status.USER_DISABLED, current)
+    if command.currency != ctx.session_currency:
+        return _refuse(command, Status.WRONG_CURRENCY, current)
+    if ctx.game_id is None or not ctx.game_enabled:
+        return _refuse(command, Status.INVALID_GAME, current)
+    if _above_max_bet(ctx.max_bet, command):
+        return _refuse(command, Status.LIMIT_REACHED, current)
+    assert ctx.brand_id is not None
+    assert command.currency is not None
+    if ctx.cash_id is None:  # first play in this currency: open the accounts, then lock as usual
+        cash = (await wallet.player_accounts(db, ctx.player_id, ctx.brand_id, command.currency)).cash
+        current = int((await db.execute(_LOCK_CASH, {"cash": cash})).scalar_one())
+        ctx.cash_id = cash
+    assert current is not None
+    ledger_id: uuid.UUID | None = None
+    balance_after = current
+    if command.amount > 0:
+        house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, command.currency)
+        outcome = await ledger.record(db, _entry(command, ctx, "game_bet", ctx.cash_id, -command.amount, house))
+        if outcome.status == TransactionStatus.REFUSED:
+            result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, command.currency, current)
+            return result, _Record(ctx.player_id, command.currency, command.amount,
+                                   ledger_transaction_id=outcome.transaction_id)
+        ledger_id = outcome.transaction_id
+        balance_after = _cash_after(outcome, ctx.cash_id, current)
+    round_id = await _round(db, command, ctx, bet=command.amount, win=0)
+    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
+            _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
+
+
+async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
+               current: int | None) -> tuple[WalletResult, _Record | None]:
+    if ctx.player_id is None or ctx.cash_id is None or ctx.brand_id is None:
+        return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST)
+    if state.rolled_back_by is not None:  # this win was rolled back before it arrived
+        result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
+        return result, _Record(ctx.player_id, command.currency, command.amount)
+    if command.reference_uuid is not None:
+        if not (_ok(dialect, state.ref_status) and state.ref_kind == Kind.BET.value
+                and state.ref_player == ctx.player_id and not state.ref_rolled_back):
+            return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST, current)
+        if command.currency != state.ref_currency:
+            return _refuse(command, Status.WRONG_CURRENCY, current)
+    elif state.round_id is None:  # protocols that name the round, not the bet
+        return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST, current)
+    if command.currency is None or command.currency not in CURRENCIES:
+        return _refuse(command, Status.WRONG_CURRENCY, current)
+    assert current is not None
+    ledger_id: uuid.UUID | None = None
+    balance_after = current
+    if command.amount > 0:
+        house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, command.currency)
+        outcome = await ledger.record(db, _entry(command, ctx, "game_win", ctx.cash_id, command.amount, house))
+        ledger_id = outcome.transaction_id
+        balance_after = _cash_after(outcome, ctx.cash_id, current)
+    round_id = await _round(db, command, ctx, bet=0, win=command.amount)
+    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
+            _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
+
+
+async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
+                    current: int | None) -> tuple[WalletResult, _Record | None]:
+    currency = state.ref_currency or command.currency or ctx.cash_currency
+    unchanged = WalletResult(Status.OK, command.user, currency, current)
+    if state.ref_kind is None or state.ref_kind == Kind.ROLLBACK.value:
+        # Unknown (or a rollback of a rollback): nothing to undo. Remembered, so the original is refused.
+        return unchanged, _Record(ctx.player_id, currency, 0)
+    if (state.ref_rolled_back or state.rolled_back_by is not None or not _ok(dialect, state.ref_status)
+            or state.ref_ledger is None or state.ref_player != ctx.player_id):
+        # Already undone, refused or free (nothing moved), or not this player's: nothing moves.
+        return unchanged, _Record(ctx.player_id, currency, 0)
+    assert ctx.player_id is not None
+    assert ctx.brand_id is not None
+    assert ctx.cash_id is not None
+    assert current is not None
+    assert currency is not None
+    amount = int(state.ref_amount)
+    was_bet = state.ref_kind == Kind.BET.value
+    house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, currency)
+    to_cash = amount if was_bet else -amount
+    outcome = await ledger.record(db, _entry(command, ctx, "game_bet_rollback" if was_bet else "game_win_rollback",
+                                             ctx.cash_id, to_cash, house))
+    if outcome.status == TransactionStatus.REFUSED:  # a win already spent: cannot be taken back
+        result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, currency, current)
+        return result, _Record(ctx.player_id, currency, amount, ledger_transaction_id=outcome.transaction_id)
+    await db.execute(_MARK_ROLLED_BACK, {"id": state.ref_id})
+    if state.ref_round is not None:
+        await db.execute(_ROUND_UNDO, {"round": state.ref_round, "bet": amount if was_bet else 0,
+                                       "win": 0 if was_bet else amount})
+    return (WalletResult(Status.OK, command.user, currency, _cash_after(outcome, ctx.cash_id, current)),
+            _Record(ctx.player_id, currency, amount, state.ref_round, outcome.transaction_id))
+
+
+def _above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
+    from core.money import parse_amount
+
+    if not max_bet or command.currency not in max_bet:
+        return False
+    try:
+        return command.amount > parse_amount(max_bet[command.currency], command.currency, allow_zero=True)
+    except Exception:  # noqa: BLE001  (a malformed catalogue limit must not block play)
+        log.warning("bad_max_bet", currency=command.currency)
+        return False
+
+
+def _entry(command: WalletCommand, ctx: _Context, kind: str, cash: uuid.UUID, to_cash: int,
+           house: uuid.UUID) -> Entry:
+    return Entry(
+        idempotency_key=ledger_key(command), kind=kind, legs=(Leg(cash, to_cash), Leg(house, -to_cash)),
+        actor_type="provider", actor_id=command.provider.id, brand_id=ctx.brand_id, player_id=ctx.player_id,
+        reference_type="provider_transaction", reference_id=f"{command.provider.code}:{command.transaction_uuid}",
+        details={"provider": command.provider.code, "round": command.round_ref, "game": command.game_code,
+                 "reference": command.reference_uuid})
+
+
+def _cash_after(outcome: ledger.Result, cash: uuid.UUID, fallback: int) -> int:
+    for posting in outcome.postings:
+        if posting.account_id == cash and posting.balance_after is not None:
+            return posting.balance_after
+    return fallback
+
+
+async def _round(db: AsyncSession, command: WalletCommand, ctx: _Context, *, bet: int, win: int) -> uuid.UUID | None:
+    if not command.round_ref:
+        return None
+    now = clock.now()
+    round_id: uuid.UUID = (await db.execute(_ROUND, {
+        "id": new_id(), "provider": command.provider.id, "round": command.round_ref, "player": ctx.player_id,
+        "game": ctx.game_id, "session": ctx.session_id if ctx.session_player == ctx.player_id else None,
+        "currency": command.currency, "status": "closed" if command.round_closed else "open", "bet": bet,
+        "win": win, "now": now, "closed_at": now if command.round_closed else None,
+    })).scalar_one()
+    return round_id

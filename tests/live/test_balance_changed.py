@@ -1,0 +1,72 @@
+"""`balanceChanged` over graphql-transport-ws: a money movement committed by one process reaches a
+subscriber served by another (one database, one Redis, the outbox relay in between)."""
+
+from __future__ import annotations
+
+from strawberry import relay
+
+from tests.live.conftest import deposit, next_data, refusal_codes, subscription
+
+BALANCE = """
+subscription Balance($playerId: ID) {
+  balanceChanged(playerId: $playerId) {
+    transactionId kind
+    balances { currency cash { amount currency } bonus { amount } withdrawalPending { amount } }
+  }
+}"""
+
+
+async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_another(live_server, rt,
+                                                                                     make_player) -> None:
+    player = await make_player()
+    async with subscription(live_server, player.token, BALANCE) as socket:
+        first = (await next_data(socket))["balanceChanged"]
+        assert (first["transactionId"], first["kind"]) == (None, "snapshot")  # subscribed: now listening
+        assert first["balances"][0]["cash"] == {"amount": "0.00", "currency": "EUR"}
+
+        result = await deposit(rt, player.uuid, 25_00)
+
+        update = (await next_data(socket))["balanceChanged"]
+        assert update["kind"] == "deposit"
+        assert relay.GlobalID.from_id(update["transactionId"]).node_id == str(result.transaction_id)
+        assert update["balances"] == [{"currency": "EUR", "cash": {"amount": "25.00", "currency": "EUR"},
+                                       "bonus": {"amount": "0.00"}, "withdrawalPending": {"amount": "0.00"}}]
+
+        await deposit(rt, player.uuid, 5_00)
+        assert (await next_data(socket))["balanceChanged"]["balances"][0]["cash"]["amount"] == "30.00"
+
+
+async def test_staff_watch_a_player_of_their_brand(live_server, rt, client, make_player, make_staff) -> None:
+    player = await make_player()
+    await deposit(rt, player.uuid, 10_00)
+    client.cookies.clear()
+    staff = await make_staff("support")
+    async with subscription(live_server, staff.token, BALANCE, {"playerId": player.id}, brand="royal") as socket:
+        snapshot = (await next_data(socket))["balanceChanged"]
+        assert snapshot["balances"][0]["cash"]["amount"] == "10.00"
+        await deposit(rt, player.uuid, 1_50)
+        assert (await next_data(socket))["balanceChanged"]["balances"][0]["cash"]["amount"] == "11.50"
+
+
+async def test_a_player_cannot_watch_another_players_balance(live_server, make_player) -> None:
+    me, other = await make_player(), await make_player()
+    async with subscription(live_server, me.token, BALANCE, {"playerId": other.id}) as socket:
+        assert await refusal_codes(socket) == ["FORBIDDEN"]
+
+
+async def test_staff_cannot_watch_a_player_of_another_brand(live_server, gql, client, make_player, make_staff,
+                                                            other_brand) -> None:
+    outsider = await make_player(brand_code="northstar", country="SE", currency="SEK")
+    client.cookies.clear()
+    staff = await make_staff("support")
+    async with subscription(live_server, staff.token, BALANCE, {"playerId": outsider.id}, brand="royal") as socket:
+        assert await refusal_codes(socket) == ["FORBIDDEN"]
+
+
+async def test_roles_without_money_access_cannot_watch_balances(live_server, client, make_player,
+                                                               make_staff) -> None:
+    player = await make_player()
+    client.cookies.clear()
+    staff = await make_staff("marketing")
+    async with subscription(live_server, staff.token, BALANCE, {"playerId": player.id}, brand="royal") as socket:
+        assert await refusal_codes(socket) == ["FORBIDDEN"]
