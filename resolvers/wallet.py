@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import false
 from sqlmodel import col, select
 
 from core.errors import bad_input
@@ -37,7 +36,7 @@ from schema.wallet import (
 from schema.wallet import (
     LedgerTransaction as TransactionType,
 )
-from services import adjustments, players
+from services import adjustments, players, wallet
 from services.wallet import Balance
 
 
@@ -48,14 +47,7 @@ def wallet_balance(balance: Balance) -> WalletBalance:
 
 
 def readable_transactions(info: Info) -> Any:
-    """Transactions the viewer may read: a player their own, staff their brand's (SQL filters)."""
-    viewer = info.context.viewer
-    stmt = select(LedgerTransaction)
-    if viewer.is_player:
-        return stmt.where(col(LedgerTransaction.player_id) == viewer.id)
-    if viewer.is_staff:
-        return stmt if viewer.brand_id is None else stmt.where(col(LedgerTransaction.brand_id) == viewer.brand_id)
-    return stmt.where(false())
+    return wallet.readable_transactions(info.context.viewer)
 
 
 async def player_transactions(info: Info, player_id: uuid.UUID, where: TransactionFilter | None, *,

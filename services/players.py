@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -30,6 +29,7 @@ from models.players import Player, PlayerStatus
 from services import audit, auth, brands, outbox, wallet
 from services.auth import IssuedTokens, RateLimited
 from services.runtime import Runtime
+from services.scoping import scoped
 
 ISO_COUNTRY_LENGTH = 2
 
@@ -47,12 +47,7 @@ def age_on(born: date, today: date) -> int:
 
 def readable_players(viewer: Viewer) -> SelectOfScalar[Player]:
     """Players this viewer may read, as SQL: a player sees only themselves, staff their brand."""
-    stmt = select(Player)
-    if viewer.is_player:
-        return stmt.where(col(Player.id) == viewer.id)
-    if viewer.is_staff or viewer.kind == "system":
-        return stmt if viewer.brand_id is None else stmt.where(col(Player.brand_id) == viewer.brand_id)
-    return stmt.where(false())
+    return scoped(select(Player), viewer, player_column=col(Player.id), brand_column=col(Player.brand_id))
 
 
 async def get_readable(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> Player:

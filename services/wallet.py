@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from authz.subjects import Viewer
 from core.errors import DomainError, ErrorCode
 from core.money import currency as currency_info
-from models.ledger import PLAYER_PURPOSES, AccountPurpose, LedgerAccount, LedgerHold
+from models.ledger import PLAYER_PURPOSES, AccountPurpose, LedgerAccount, LedgerHold, LedgerTransaction
 from models.players import Player
 from services import ledger
 from services.ledger import Entry, Leg, Result
+from services.scoping import scoped
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,12 @@ async def operator_account(db: AsyncSession, brand_id: uuid.UUID, purpose: Accou
         LedgerAccount.currency == currency))).scalar_one()
     _OPERATOR_ACCOUNTS[key] = account_id  # ON CONFLICT skipped a committed row: safe to remember
     return account_id
+
+
+def readable_transactions(viewer: Viewer) -> SelectOfScalar[LedgerTransaction]:
+    """Ledger transactions this viewer may read, as SQL: a player their own, staff their brand's."""
+    return scoped(select(LedgerTransaction), viewer, player_column=col(LedgerTransaction.player_id),
+                  brand_column=col(LedgerTransaction.brand_id))
 
 
 def forget_cached_accounts() -> None:

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import false
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -14,16 +13,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 from authz.subjects import Viewer
 from core.errors import NotFound
 from models.payments import Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from services.scoping import scoped
 
 
 def readable_payments(viewer: Viewer) -> SelectOfScalar[Payment]:
     """Payments this viewer may read, as SQL: a player their own, staff their brand's."""
-    stmt = select(Payment)
-    if viewer.is_player:
-        return stmt.where(col(Payment.player_id) == viewer.id)
-    if viewer.is_staff or viewer.kind == "system":
-        return stmt if viewer.brand_id is None else stmt.where(col(Payment.brand_id) == viewer.brand_id)
-    return stmt.where(false())
+    return scoped(select(Payment), viewer, player_column=col(Payment.player_id), brand_column=col(Payment.brand_id))
 
 
 async def get_readable(db: AsyncSession, viewer: Viewer, payment_id: uuid.UUID) -> Payment:
