@@ -129,7 +129,7 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
         [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", platform_base,
-         "--private-key", str(private_key)],
+         "--private-key", str(private_key), "--control"],
         health_url=f"{base}/health", cwd=Path(__file__).resolve().parent, env=dict(os.environ), timeout=20,
         capture_output=False)
     os.environ["DEMO_PROVIDER_URL"] = f"{base}/play"

@@ -114,9 +114,11 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = str(params.get("authorization") or params.get("Authorization") or params.get("token") or "")
         token = raw.partition(" ")[2] if raw.lower().startswith("bearer ") else raw or None
+        brand = params.get("brand")
+        if brand is not None and not isinstance(brand, str):
+            raise ConnectionRejectionError({"code": ApiErrorCode.BAD_USER_INPUT.value})
         try:
-            context.viewer = await viewer_for(context.rt, token, brand_code=params.get("brand"),
-                                              meta=context.viewer.meta)
+            context.viewer = await viewer_for(context.rt, token, brand_code=brand, meta=context.viewer.meta)
         except ViewerRejected as exc:
             raise ConnectionRejectionError({"code": ApiErrorCode.UNAUTHENTICATED.value}) from exc
         return None
@@ -177,6 +179,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise RuntimeError(f"pending migrations {pending}: run `croupier migrate` before serving")
             log.info("applying_migrations", revisions=pending)
             await asyncio.to_thread(migrations.upgrade, database_url)
+        try:
+            settings.check_production_secrets()  # the demo PSP secrets would let anyone sign a webhook
+        except RuntimeError:
+            await rt.close()
+            raise
         app.state.rt = rt
         relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread

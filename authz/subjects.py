@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 SubjectKind = Literal["anonymous", "player", "staff", "system"]
@@ -28,6 +29,7 @@ class Viewer:
     brand_code: str = "*"
     roles: frozenset[str] = field(default_factory=lambda: frozenset({"anonymous"}))
     meta: RequestMeta = field(default_factory=RequestMeta)
+    expires_at: datetime | None = None  # the access token's expiry (long-lived subscriptions check it)
 
     @property
     def is_player(self) -> bool:
@@ -42,7 +44,8 @@ class Viewer:
         return self.kind
 
     def with_meta(self, meta: RequestMeta) -> Viewer:
-        return Viewer(self.kind, self.id, self.session_id, self.brand_id, self.brand_code, self.roles, meta)
+        return Viewer(self.kind, self.id, self.session_id, self.brand_id, self.brand_code, self.roles, meta,
+                      self.expires_at)
 
 
 ANONYMOUS = Viewer()

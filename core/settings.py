@@ -23,6 +23,11 @@ def normalise_database_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql:// or postgresql+asyncpg://)")
 
 
+def is_demo_psp_secret(secret: str) -> bool:
+    """The shipped defaults (`demo-<psp>-secret`) and anything shaped like them."""
+    return secret.startswith("demo-") and secret.endswith("-secret")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -109,6 +114,15 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise_database_url(cls, value: str | None) -> str | None:
         return normalise_database_url(value) if value else None
+
+    def check_production_secrets(self) -> None:
+        """Refuse to serve production with the demo PSP secrets (anyone could forge PSP webhooks)."""
+        if not self.is_production:
+            return
+        demo = sorted(psp for psp, secret in self.psp_secrets.items() if is_demo_psp_secret(secret))
+        if demo:
+            raise RuntimeError(f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
+                               "set the real shared secrets before running in production")
 
     @property
     def is_production(self) -> bool:

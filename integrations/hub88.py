@@ -129,28 +129,35 @@ DIALECT = Hub88Dialect()
 class _Field:
     kind: type
     required: bool
+    max_length: int = 128  # the widest column a string is stored in (transaction, round, request uuids)
 
 
-def _str(required: bool = True) -> _Field:
-    return _Field(str, required)
+# Strings stored in narrower columns (provider_transactions.game_code varchar(64), currency varchar(8))
+# are capped at their width, so an over-long one is WRONG_TYPES, never a database error.
+MAX_LENGTHS = {"game_code": 64, "currency": 8}
+
+
+def _str(required: bool = True, name: str = "") -> _Field:
+    return _Field(str, required, MAX_LENGTHS.get(name, 128))
 
 
 FIELDS: dict[str, dict[str, _Field]] = {
-    "user/info": {"user": _str(), "request_uuid": _str(), "currency": _str(False)},
-    "user/balance": {"user": _str(), "token": _str(), "request_uuid": _str(), "game_code": _str(False),
-                     "supplier_user": _str(False), "currency": _str(False)},
+    "user/info": {"user": _str(), "request_uuid": _str(), "currency": _str(False, "currency")},
+    "user/balance": {"user": _str(), "token": _str(), "request_uuid": _str(), "game_code": _str(False, "game_code"),
+                     "supplier_user": _str(False), "currency": _str(False, "currency")},
 }
 _BET: dict[str, _Field] = {
     "user": _str(), "transaction_uuid": _str(), "supplier_transaction_id": _str(False), "token": _str(),
     "supplier_user": _str(False), "round": _str(), "round_closed": _Field(bool, True), "reward_uuid": _str(False),
     "request_uuid": _str(), "is_free": _Field(bool, False), "is_supplier_promo": _Field(bool, False),
-    "is_aggregated": _Field(bool, False), "game_code": _str(), "currency": _str(), "bet": _str(False),
+    "is_aggregated": _Field(bool, False), "game_code": _str(name="game_code"), "currency": _str(name="currency"),
+    "bet": _str(False),
     "amount": _Field(int, True), "meta": _Field(dict, False),
 }
 FIELDS["transaction/bet"] = _BET
 FIELDS["transaction/win"] = {**_BET, "token": _str(False), "reference_transaction_uuid": _str()}
 FIELDS["transaction/rollback"] = {
-    **{name: _Field(spec.kind, False) for name, spec in _BET.items()},
+    **{name: _Field(spec.kind, False, spec.max_length) for name, spec in _BET.items()},
     "user": _str(), "transaction_uuid": _str(), "request_uuid": _str(), "reference_transaction_uuid": _str(),
 }
 DEMO_OPTIONAL = {"user", "token"}
@@ -183,7 +190,7 @@ def parse(endpoint: str, raw: bytes) -> dict[str, Any]:
                 raise Refused(WRONG_TYPES)
         elif not isinstance(value, f.kind):
             raise Refused(WRONG_TYPES)
-        elif isinstance(value, str) and (not value or len(value) > 128):
+        elif isinstance(value, str) and (not value or len(value) > f.max_length):
             raise Refused(WRONG_TYPES if value else WRONG_SYNTAX)
     return {name: body.get(name) for name in spec}
 

@@ -114,12 +114,13 @@ def verify_hmac(secret: str, body: bytes, header: str | None, *, tolerance_secon
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     try:
         stamp = int(parts["t"])
-        given = parts["v1"]
-    except (KeyError, ValueError) as exc:
+        given = parts["v1"].encode("utf-8")
+        skew = abs(int(now if now is not None else time.time()) - stamp)
+    except (KeyError, ValueError, UnicodeError, OverflowError) as exc:  # any unreadable header is a bad signature
         raise InvalidSignature("malformed signature header") from exc
-    if abs((now if now is not None else time.time()) - stamp) > tolerance_seconds:
+    if skew > tolerance_seconds:
         raise InvalidSignature("signature timestamp outside the tolerance")
-    expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest().encode()
     if not hmac.compare_digest(expected, given):
         raise InvalidSignature("signature does not match")
 

@@ -33,6 +33,19 @@ WEBHOOK_STATUSES: dict[str, AnswerStatus] = {
     "refunded": "refunded",
 }
 
+# 4xx answers that say nothing about the payment itself (our credentials, a conflict, rate limits, a
+# request timeout): the outcome is unknown, so they are technical failures, never declines.
+TECHNICAL_4XX = frozenset({401, 403, 408, 409, 429})
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    """A nested object of a PSP's answer: absent is empty, anything but an object is unreadable."""
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PspTechnicalFailure(f"{what}: unexpected answer")
+    return value
+
 
 class DemoHttpAdapter(PspAdapter):
     """What the three share: the HTTP call, its failure mapping, status polls, refunds, webhooks."""
@@ -66,17 +79,26 @@ class DemoHttpAdapter(PspAdapter):
         return response.status_code, data
 
     def _answer(self, status_code: int, data: dict[str, Any]) -> PspAnswer:
+        if status_code in TECHNICAL_4XX:
+            raise PspTechnicalFailure(f"{self.name}: HTTP {status_code}")
         if status_code >= 400:  # our request was refused as such (bad token, bad credentials)
             detail = str(data.get("detail") or data.get("error") or f"HTTP {status_code}")
             answer = PspAnswer("declined", decline_reason=detail[:200], raw=data)
             raise PspDeclined(answer.decline_reason or "refused", answer)
-        answer = self.parse(data)
+        answer = self._parsed(data)
         if answer.status == "declined":
             raise PspDeclined(answer.decline_reason or "declined", answer)
         return answer
 
     def parse(self, data: dict[str, Any]) -> PspAnswer:
         raise NotImplementedError
+
+    def _parsed(self, data: dict[str, Any]) -> PspAnswer:
+        """`parse`, with any malformed answer a technical failure (never an unexpected exception)."""
+        try:
+            return self.parse(data)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise PspTechnicalFailure(f"{self.name}: unexpected answer") from exc
 
     def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
         raise NotImplementedError
@@ -96,13 +118,13 @@ class DemoHttpAdapter(PspAdapter):
             return None
         if status_code >= 400:
             raise PspTechnicalFailure(f"{self.name}: status poll refused (HTTP {status_code})")
-        return self.parse(data)
+        return self._parsed(data)
 
     async def refund(self, reference: str) -> PspAnswer:
         status_code, data = await self._call("POST", f"/psp/{self.name}/refunds/{reference}")
         if status_code >= 400:
             raise PspTechnicalFailure(f"{self.name}: refund refused (HTTP {status_code})")
-        return self.parse(data)
+        return self._parsed(data)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         verify_hmac(self.secret, body, headers.get("x-psp-signature"),
@@ -142,7 +164,7 @@ class CardPay(DemoHttpAdapter):
             status = self.STATUSES[str(data["status"])]
         except KeyError as exc:
             raise PspTechnicalFailure("cardpay: unknown status") from exc
-        action = data.get("action") or {}
+        action = _mapping(data.get("action"), "cardpay")
         return PspAnswer(status, psp_reference=data.get("id"), redirect_url=action.get("redirect_url"),
                          decline_reason=data.get("decline_reason"), raw=data)
 
@@ -168,12 +190,13 @@ class SwiftPay(DemoHttpAdapter):
                 "destination": {"token": request.destination_token}}
 
     def parse(self, data: dict[str, Any]) -> PspAnswer:
-        payment = data.get("payment") or {}
+        payment = _mapping(data.get("payment"), "swiftpay")
         try:
             status = self.STATES[str(payment["state"])]
         except KeyError as exc:
             raise PspTechnicalFailure("swiftpay: unknown state") from exc
-        return PspAnswer(status, psp_reference=payment.get("id"), redirect_url=(data.get("links") or {}).get("auth"),
+        links = _mapping(data.get("links"), "swiftpay")
+        return PspAnswer(status, psp_reference=payment.get("id"), redirect_url=links.get("auth"),
                          decline_reason=payment.get("reason"), raw=data)
 
 

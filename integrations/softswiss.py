@@ -87,7 +87,9 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | No
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value or len(value) > 128:
+    # capped at the column the value lands in (game_code varchar(64), currency varchar(8)), else 128
+    limit = {"game": 64, "currency": 8}.get(name, 128)
+    if not isinstance(value, str) or not value or len(value) > limit:
         raise BadRequest(name)
     return value
 

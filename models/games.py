@@ -150,7 +150,7 @@ class RoundStatus(StrEnum):
 class GameRound(SQLModel, table=True):
     __tablename__ = "game_rounds"
     __table_args__ = (
-        UniqueConstraint("provider_id", "round_ref", name="uq_game_rounds_provider_round"),
+        UniqueConstraint("provider_id", "round_ref", "player_id", name="uq_game_rounds_provider_round_player"),
         CheckConstraint("status IN ('open', 'closed')", name="ck_game_rounds_status"),
         Index("ix_game_rounds_player", "player_id", "opened_at"),
     )

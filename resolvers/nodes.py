@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import strawberry
@@ -32,7 +33,7 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
     found: Any = None
     async with rt.database.session() as db:
         if gid.type_name == "AuditRecord":
-            if not gid.node_id.isdigit() or "Query.auditLog" not in allowed:
+            if not re.fullmatch(r"[0-9]{1,18}", gid.node_id) or "Query.auditLog" not in allowed:
                 return None
             record = await db.scalar(audit.readable_records(viewer, audit.AuditFilter())
                                      .where(col(audit_models.AuditRecord.seq) == int(gid.node_id)))

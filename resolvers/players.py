@@ -52,6 +52,9 @@ async def list_players(info: Info, filter: PlayerFilter | None = None,
                        before: str | None = None) -> Connection[Player]:
     stmt = players.readable_players(info.context.viewer)
     if filter is not None:
+        if filter.email and "Player.email" not in info.context.allowed:
+            # A filter on a field the role may not read would leak it one character at a time.
+            raise forbidden("Filtering by email needs permission to read Player.email.")
         if filter.email:
             email = filter.email.strip().lower()
             if email.endswith("*"):

@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 
 from core.clock import clock
-from core.errors import NotFound, bad_input, forbidden
+from core.errors import NotFound, bad_input, forbidden, unauthenticated
 from resolvers.wallet import wallet_balance
 from schema.base import Money, node_uuid, to_global_id
 from schema.context import Info
@@ -19,6 +19,7 @@ from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
 from services import dashboard, events, players, wallet
 from services.runtime import Runtime
+from services.viewer import still_valid
 
 BALANCE_TOPIC = "wallet.balance_changed"
 
@@ -34,12 +35,23 @@ async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
         status = event["data"].get("status")
         yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None,
                            at=clock.now())
+        await _recheck(info, "Subscription.accountEvents")  # after: a blocked player is told, then cut off
 
 
 def _require(info: Info, coordinate: str) -> None:
     """The policy decides on the root field too (the same decision the field extension makes)."""
     if coordinate not in info.context.allowed:
         raise forbidden(f"Not allowed to read {coordinate}.")
+
+
+async def _recheck(info: Info, coordinate: str) -> None:
+    """Before every update: the subscriber must still hold what let them subscribe. A logout, a block,
+    a password change, a disabled staff account, lost roles or an expired token end the subscription."""
+    current = await still_valid(info.context.rt, info.context.viewer)
+    if current is None:
+        raise unauthenticated("The session has ended: log in and subscribe again.")
+    info.context.viewer = current
+    _require(info, coordinate)
 
 
 async def _balances(rt: Runtime, player_id: uuid.UUID) -> list[Any]:
@@ -77,8 +89,15 @@ async def balance_changed(info: Info, player_id: strawberry.ID | None = None) ->
         yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
         while True:
             event = await listener.next(within=60)
+            await _recheck(info, "Subscription.balanceChanged")
             if event is None or event.get("topic") != BALANCE_TOPIC:
                 continue
+            if info.context.viewer.is_staff:  # still allowed to see this player (roles or brand may change)
+                async with rt.database.session() as db:
+                    try:
+                        await players.get_readable(db, info.context.viewer, target)
+                    except NotFound:
+                        raise forbidden("Not allowed to watch this player's balance.") from None
             data = event.get("data") or {}
             yield BalanceUpdate(
                 transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", data.get("transaction_id", "")))),
@@ -127,5 +146,6 @@ async def operations_feed(info: Info) -> AsyncGenerator[OperationsFigures, None]
                 dirty = dirty or await _concerns(rt, event, viewer.brand_id)
                 if loop.time() < last + (dashboard.UPDATE_INTERVAL_SECONDS if dirty else dashboard.HEARTBEAT_SECONDS):
                     continue
+            await _recheck(info, "Subscription.operationsFeed")
             yield await _figures(rt, viewer.brand_id, "activity" if dirty else "heartbeat")
             last, dirty = loop.time(), False

@@ -249,16 +249,15 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
     model: type[Player] | type[StaffUser] = Player if viewer.kind == "player" else StaffUser
     # Someone holding a stolen access token must not be able to guess the password through here.
     failures_key = f"password:fail:{viewer.kind}:{viewer.id}"
-    failures = await rt.rate_limiter.peek(failures_key)
-    if failures.count >= rt.settings.login_failures_per_account:
-        raise RateLimited(failures.retry_after)
+    attempt = await rt.rate_limiter.hit(failures_key, limit=rt.settings.login_failures_per_account,
+                                        window=rt.settings.login_account_window_seconds)
+    if not attempt.allowed:  # counted before the slow check, so parallel guesses cannot all slip through
+        raise RateLimited(attempt.retry_after)
     async with rt.database.session() as db:
         account: Player | StaffUser | None = await db.get(model, viewer.id)
     if account is None:
         raise DomainError("No such account.", code=ErrorCode.NOT_FOUND)
     if not await verify_password(account.password_hash, current):
-        await rt.rate_limiter.hit(failures_key, limit=rt.settings.login_failures_per_account,
-                                  window=rt.settings.login_account_window_seconds)
         raise DomainError("The current password is wrong.", field="currentPassword",
                           code=ErrorCode.INVALID_CREDENTIALS)
     problem = password_problem(new)
@@ -274,3 +273,4 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
                            target_id=viewer.id, brand_id=viewer.brand_id,
                            after={"revoked_sessions": len(revoked)})
     await after_commit_revoked(rt, revoked)
+    await rt.rate_limiter.reset(failures_key)

@@ -126,29 +126,33 @@ def _clean(value: str | None) -> str | None:
 
 
 async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> None:
+    """Count this attempt before the (slow) password check, atomically: parallel guesses cannot all
+    slip past a check-then-count. A success clears the account's count again."""
     settings = rt.settings
     if ip:
         by_ip = await rt.rate_limiter.hit(f"login:ip:{ip}", limit=settings.login_attempts_per_ip,
                                           window=settings.login_ip_window_seconds)
         if not by_ip.allowed:
             raise RateLimited(by_ip.retry_after)
-    failures = await rt.rate_limiter.peek(f"login:fail:{account_key}")
-    if failures.count >= settings.login_failures_per_account:
-        raise RateLimited(failures.retry_after)
+    attempts = await rt.rate_limiter.hit(f"login:fail:{account_key}", limit=settings.login_failures_per_account,
+                                         window=settings.login_account_window_seconds)
+    if not attempts.allowed:
+        raise RateLimited(attempts.retry_after)
 
 
 async def record_login_failure(rt: Runtime, account_key: str) -> None:
-    await rt.rate_limiter.hit(f"login:fail:{account_key}", limit=rt.settings.login_failures_per_account,
-                              window=rt.settings.login_account_window_seconds)
+    """Failures are already counted by `_check_login_rate`; kept as the one place to say so."""
 
 
 async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
                 meta: RequestMeta) -> tuple[Player, IssuedTokens]:
     email = email.strip().lower()
-    account_key = f"player:{brand_code.lower()}:{email}"
-    await _check_login_rate(rt, meta.ip, account_key)
     async with rt.database.session() as db:
         brand = await brands.get_by_code(db, brand_code)
+    # Keyed on the resolved brand: "royal" and " royal " are one account, so one lockout.
+    account_key = f"player:{brand.id}:{email}"
+    await _check_login_rate(rt, meta.ip, account_key)
+    async with rt.database.session() as db:
         player = await db.scalar(select(Player).where(col(Player.brand_id) == brand.id, col(Player.email) == email))
     valid = await verify_password(player.password_hash if player else None, password)
     anonymous = Viewer(meta=meta)

@@ -14,6 +14,10 @@ Guarantees:
   racing retries move money once.
 - A rollback of a transaction we never saw answers OK, moves nothing and is remembered: the late
   bet (or win) with that uuid is refused (TRANSACTION_DOES_NOT_EXIST) and moves nothing.
+- A rollback of a known transaction books on that player's cash account in that transaction's
+  currency (another currency named in the request: WRONG_CURRENCY), and only the transaction's own
+  `rolled_back` flag says it was undone: a refused rollback, or one sent as another player, does not.
+- Rounds are per player: (provider, round_ref, player) — one player's round ref never merges with another's.
 - A win needs a processed, not rolled-back bet of the same player (else TRANSACTION_DOES_NOT_EXIST).
 - The token's expiry is checked on bets only, never on wins or rollbacks (they come late).
 - Commands on one player serialise on the player's cash row (locked first, in the ledger's order);
@@ -31,7 +35,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -157,6 +161,9 @@ FROM ledger_accounts WHERE id = :cash FOR UPDATE
 """)
 _LOCK_CASH = text("SELECT balance FROM ledger_accounts WHERE id = :cash FOR UPDATE")
 _LOCK_ONLY = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
+_REFERENCE = text("""
+SELECT player_id, currency FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :ref
+""")
 
 _STATE = text("""
 SELECT c.response AS call_response,
@@ -179,7 +186,7 @@ _ROUND = text("""
 INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
                          total_bet, total_win, opened_at, closed_at)
 VALUES (:id, :provider, :round, :player, :game, :session, :currency, :status, :bet, :win, :now, :closed_at)
-ON CONFLICT (provider_id, round_ref) DO UPDATE SET
+ON CONFLICT (provider_id, round_ref, player_id) DO UPDATE SET
     total_bet = game_rounds.total_bet + EXCLUDED.total_bet,
     total_win = game_rounds.total_win + EXCLUDED.total_win,
     status = CASE WHEN EXCLUDED.status = 'closed' THEN 'closed' ELSE game_rounds.status END,
@@ -372,7 +379,19 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
     subject = command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid
     lock_key = f"{command.provider.id}:{subject}"
     current: int | None = None
-    if ctx.cash_id is not None:
+    if kind == Kind.ROLLBACK:
+        # A rollback moves money in the currency of what it undoes, on that transaction's player's
+        # account, whatever the request's currency, session or player default say. Lock the subject
+        # first (as the original does), then read it and lock that account.
+        await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
+        ref = (await db.execute(_REFERENCE, {"provider": command.provider.id,
+                                             "ref": command.reference_uuid or ""})).one_or_none()
+        if (ref is not None and ctx.player_id is not None and ref.player_id == ctx.player_id
+                and ref.currency in CURRENCIES and ref.currency != ctx.cash_currency):
+            ctx = await _context(db, replace(command, currency=ref.currency))
+        if ctx.cash_id is not None:
+            current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+    elif ctx.cash_id is not None:
         current = int((await db.execute(_LOCK_PLAYER, {"lock_key": lock_key, "cash": ctx.cash_id})).one().balance)
     else:
         await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
@@ -409,7 +428,8 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
             "id": new_id(), "provider": command.provider.id, "tx": command.transaction_uuid, "kind": kind.value,
             "ref": command.reference_uuid, "hash": request_hash(command, kind),
             "status": dialect.status_code(result.status), "player": record.player_id, "round": record.round_id,
-            "game": command.game_code, "currency": record.currency, "amount": record.amount,
+            "game": command.game_code, "currency": record.currency if record.currency in CURRENCIES else None,
+            "amount": record.amount,
             "ledger": record.ledger_transaction_id, "balance": result.balance, "raw": _raw(command),
             "response": json.dumps(body), "now": clock.now(),
         })).scalar_one_or_none()
@@ -526,13 +546,20 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
 
 async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
                     current: int | None) -> tuple[WalletResult, _Record | None]:
-    currency = state.ref_currency or command.currency or ctx.cash_currency
-    unchanged = WalletResult(Status.OK, command.user, currency, current)
     if state.ref_kind is None or state.ref_kind == Kind.ROLLBACK.value:
         # Unknown (or a rollback of a rollback): nothing to undo. Remembered, so the original is refused.
-        return unchanged, _Record(ctx.player_id, currency, 0)
-    if (state.ref_rolled_back or state.rolled_back_by is not None or not _ok(dialect, state.ref_status)
-            or state.ref_ledger is None or state.ref_player != ctx.player_id):
+        currency = command.currency if command.currency in CURRENCIES else None
+        if command.currency is None:
+            currency = ctx.cash_currency  # the balance is shown in the account we read
+        return WalletResult(Status.OK, command.user, currency, current), _Record(ctx.player_id, currency, 0)
+    # Known: only what actually happened to it counts (its rolled_back flag, set by a rollback that
+    # moved money), never another rollback row naming it (refused, or sent as another player).
+    currency = state.ref_currency
+    if command.currency is not None and command.currency != currency:
+        return _refuse(command, Status.WRONG_CURRENCY)
+    unchanged = WalletResult(Status.OK, command.user, currency, current)
+    if (state.ref_rolled_back or not _ok(dialect, state.ref_status) or state.ref_ledger is None
+            or state.ref_player != ctx.player_id or ctx.cash_id is None):
         # Already undone, refused or free (nothing moved), or not this player's: nothing moves.
         return unchanged, _Record(ctx.player_id, currency, 0)
     assert ctx.player_id is not None

@@ -212,6 +212,12 @@ async def set_status(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, status: St
             readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update())
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
+        if "superadmin" not in actor.roles:
+            # The account is global: only someone who governs every grant it holds may switch it off.
+            grants = (await roles_of(db, [staff_id]))[staff_id]
+            if any(g.brand_id is None or g.brand_id != actor.brand_id or g.role == "superadmin" for g in grants):
+                raise DomainError("This staff member also works outside your brand; ask a superadmin.",
+                                  field="staffId", code=ErrorCode.NOT_ALLOWED)
         before = staff.status
         staff.status = status.value
         revoked: list[uuid.UUID] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authz.jwt import InvalidToken
 from authz.subjects import ANONYMOUS, RequestMeta, Viewer
+from core.clock import clock
 from core.errors import DomainError
 from services import auth, staff
 from services.runtime import Runtime
@@ -29,7 +30,7 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
         raise ViewerRejected(str(exc)) from exc
     if claims.subject_type == "player":
         return Viewer(kind="player", id=claims.subject_id, session_id=claims.session_id,
-                      brand_id=claims.brand_id, roles=frozenset({"player"}), meta=meta)
+                      brand_id=claims.brand_id, roles=frozenset({"player"}), meta=meta, expires_at=claims.expires_at)
     async with rt.database.session() as db:
         try:
             scope = await staff.scope_for_request(db, claims.subject_id, brand_code)
@@ -38,4 +39,27 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
     if scope is None:
         raise ViewerRejected("staff account disabled")
     return Viewer(kind="staff", id=claims.subject_id, session_id=claims.session_id, brand_id=scope.brand_id,
-                  brand_code=scope.brand_code, roles=scope.roles, meta=meta)
+                  brand_code=scope.brand_code, roles=scope.roles, meta=meta, expires_at=claims.expires_at)
+
+
+async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:
+    """For long-lived connections: the viewer as they are now, or None when their token expired, their
+    session was revoked (logout, block, password change) or their staff account was disabled."""
+    if viewer.id is None:
+        return viewer
+    if viewer.expires_at is not None and viewer.expires_at <= clock.now():
+        return None
+    if viewer.session_id is not None and await auth.is_session_revoked(rt, viewer.session_id):
+        return None
+    if not viewer.is_staff:
+        return viewer
+    async with rt.database.session() as db:
+        try:
+            brand = None if viewer.brand_code == "*" else viewer.brand_code
+            scope = await staff.scope_for_request(db, viewer.id, brand)
+        except DomainError:
+            return None
+    if scope is None:
+        return None
+    return Viewer(kind="staff", id=viewer.id, session_id=viewer.session_id, brand_id=scope.brand_id,
+                  brand_code=scope.brand_code, roles=scope.roles, meta=viewer.meta, expires_at=viewer.expires_at)

@@ -318,7 +318,7 @@ def demo_provider(live_server: str) -> Iterator[DemoProvider]:
     base = f"http://127.0.0.1:{port}"
     process = processes.start_and_wait(
         [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", live_server,
-         "--private-key", str(private_key), "--timeout", "5"],
+         "--private-key", str(private_key), "--timeout", "5", "--control"],
         health_url=f"{base}/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
     yield DemoProvider(base, public_pem)
     processes.stop(process)

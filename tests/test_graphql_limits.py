@@ -226,7 +226,9 @@ def production_settings(key_dir: Path) -> Settings:
 
     generate_key(key_dir)
     return Settings(env="production", database_url=TEST_ENV["DATABASE_URL"], redis_url=TEST_ENV["REDIS_URL"],
-                    data_dir=Path(TEST_ENV["DATA_DIR"]), jwt_key_dir=key_dir, log_level="WARNING")
+                    data_dir=Path(TEST_ENV["DATA_DIR"]), jwt_key_dir=key_dir, log_level="WARNING",
+                    psp_secrets={psp: f"production-secret-of-{psp}-0123456789"
+                                 for psp in ("cardpay", "swiftpay", "bankwire")})
 
 
 async def test_production_disables_introspection_and_suggestions(rt, brand, tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ def to_units(amount: str, currency: str) -> int:
         value = Decimal(amount) * UNITS
     except InvalidOperation as exc:
         raise HTTPException(422, "bet must be a decimal string") from exc
+    if not value.is_finite():  # "NaN", "Infinity": not an amount (and would crash the checks below)
+        raise HTTPException(422, "bet must be a finite decimal string")
     if value <= 0 or value != value.to_integral_value() or int(value) % step_of(currency):
         raise HTTPException(422, f"bet {amount} is not a positive amount of {currency}")
     return int(value)
@@ -152,7 +154,21 @@ class VerifyRequest(BaseModel):
     server_seed_hash: str | None = None
 
 
-def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: float = 2.0) -> FastAPI:
+# Answers after which a win is final either way; anything else (RS_ERROR_UNKNOWN, an HTTP error, a
+# status we do not know) leaves the win undecided, so it is resent with the same transaction_uuid.
+FINAL_WIN_STATUSES = frozenset({
+    "RS_OK", "RS_ERROR_DUPLICATE_TRANSACTION", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST", "RS_ERROR_INVALID_TOKEN",
+    "RS_ERROR_TOKEN_EXPIRED", "RS_ERROR_INVALID_GAME", "RS_ERROR_WRONG_CURRENCY", "RS_ERROR_USER_DISABLED",
+    "RS_ERROR_INVALID_PARTNER", "RS_ERROR_INVALID_SIGNATURE", "RS_ERROR_WRONG_SYNTAX", "RS_ERROR_WRONG_TYPES",
+    "RS_ERROR_LIMIT_REACHED", "RS_ERROR_NOT_ENOUGH_MONEY",
+})
+CONTROL_ENV = "DEMO_PROVIDER_CONTROL"  # "1": serve /control/* (tests and `croupier demo` only)
+
+
+def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: float = 2.0,
+                         control: bool = False, resend_delay: float = 1.0) -> FastAPI:
+    """`control` serves /control/calls: the signed bodies sent, live session tokens included, so it is
+    off unless asked for (tests and `croupier demo` turn it on)."""
     wallet = Hub88Client(platform_url, load_private_key(private_key_path), timeout=timeout)
     sessions: dict[str, PlayerSession] = {}
     background: set[asyncio.Task[None]] = set()
@@ -166,15 +182,18 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         task.add_done_callback(background.discard)
 
     async def keep_sending(path: str, body: dict[str, Any], tries: int) -> None:
-        """A win or rollback the wallet has not acknowledged yet: resend (same uuids) with backoff."""
-        delay = 1.0
+        """A win or rollback the wallet has not acknowledged yet: resend (same uuids) with backoff until
+        a final answer comes (a non-final one, e.g. RS_ERROR_UNKNOWN, is resent like no answer)."""
+        delay = resend_delay
         for _ in range(tries):
             await asyncio.sleep(delay)
             try:
-                await wallet.call(path, {**body, "request_uuid": str(uuid.uuid4())}, attempts=1)
-                return
+                answer = await wallet.call(path, {**body, "request_uuid": str(uuid.uuid4())}, attempts=1)
+                if str(answer.get("status")) in FINAL_WIN_STATUSES:
+                    return
             except WalletUnavailable:
-                delay = min(delay * 2, 60)
+                pass
+            delay = min(delay * 2, 60)
 
     def open_session(token: str, *, mode: str, currency: str, user: str | None) -> PlayerSession:
         session = sessions.get(token)
@@ -290,6 +309,9 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                     status = str(answer.get("status"))
                     if status == "RS_OK":
                         session.balance = int(answer["balance"])
+                    elif status not in FINAL_WIN_STATUSES:  # undecided: the player won it, keep sending
+                        spawn(keep_sending("/transaction/win", win_body, tries=20))
+                        pending = "the win is being delivered"
                 except WalletUnavailable:
                     spawn(keep_sending("/transaction/win", win_body, tries=20))
                     pending = "the win is being delivered"
@@ -318,11 +340,12 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
 
-    @app.get("/control/calls")
-    async def calls() -> list[dict[str, Any]]:
-        """The wallet calls sent, newest last, with their exact bodies and signatures (tests, support)."""
-        return [{"path": c.path, "body": c.body.decode(), "signature": c.signature, "status": c.status}
-                for c in wallet.sent]
+    if control:
+        @app.get("/control/calls")
+        async def calls() -> list[dict[str, Any]]:
+            """The wallet calls sent, newest last, with their exact bodies and signatures (tests, support)."""
+            return [{"path": c.path, "body": c.body.decode(), "signature": c.signature, "status": c.status}
+                    for c in wallet.sent]
 
     return app
 

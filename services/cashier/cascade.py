@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.clock import clock
@@ -14,7 +15,7 @@ from integrations.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclin
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.answers import _apply, _FollowUp, _summarise
-from services.cashier.payments import PaymentUnavailable, _event, _locked_payment, _set_status, log
+from services.cashier.payments import PaymentUnavailable, _event, _latest_attempt, _locked_payment, _set_status, log
 from services.cashier.routing import adapter_for, route, routing_rules
 from services.runtime import Runtime
 from services.wallet import Actor
@@ -26,13 +27,12 @@ def _mask(token: str | None) -> str | None:
 
 async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> None:
     """Try each PSP in turn; see the package docstring for why this never charges twice."""
+    previous: uuid.UUID | None = None  # this run's last attempt
     for psp in psps:
         async with rt.database.transaction() as db:
             payment = await _locked_payment(db, payment_id)
-            open_status = (PaymentStatus.CREATED,) if payment.kind == PaymentKind.DEPOSIT else (
-                PaymentStatus.APPROVED, PaymentStatus.PROCESSING)
-            if payment.status not in open_status:
-                return  # settled meanwhile (a webhook, a poll, a concurrent run)
+            if not await _still_ours(db, payment, previous):
+                return  # settled or taken meanwhile (a webhook, a poll, a concurrent run)
             seq = int(await db.scalar(select(PaymentAttempt.seq).where(col(PaymentAttempt.payment_id) == payment_id)
                                       .order_by(col(PaymentAttempt.seq).desc()).limit(1)) or 0) + 1
             attempt = PaymentAttempt(payment_id=payment_id, seq=seq, psp=psp,
@@ -49,7 +49,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
             else:
                 payment.updated_at = clock.now()
             await db.flush()
-            attempt_id = attempt.id
+            attempt_id = previous = attempt.id
             request = (DepositRequest(str(attempt_id), payment.amount, payment.currency, payment.method,
                                       payment.instrument_token,
                                       f"{rt.settings.public_base_url.rstrip('/')}/cashier/return/{payment_id}")
@@ -84,13 +84,32 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
                 return  # a webhook already answered for this attempt
     async with rt.database.transaction() as db:
         payment = await _locked_payment(db, payment_id)
-        if payment.status in (PaymentStatus.CREATED, PaymentStatus.PROCESSING, PaymentStatus.APPROVED):
+        if await _still_ours(db, payment, previous):
             if payment.kind == PaymentKind.WITHDRAWAL and payment.hold_id is not None:
                 await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
                                              actor=Actor("system"), reason="no PSP could pay it out")
             _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
                         message="No payment provider is available right now; nothing was charged.")
             await _event(db, payment, "payment.failed")
+
+
+async def _still_ours(db: AsyncSession, payment: Payment, previous: uuid.UUID | None) -> bool:
+    """Under the payment's row lock: may this cascade run take its next step?
+
+    Its first step needs the payment untouched (a deposit still `created` with no attempt, a
+    withdrawal still `approved`); a later step needs this run's previous attempt to be the latest
+    one and a technical failure. A concurrent run, a webhook or a poll that moved it on wins.
+    """
+    deposit = payment.kind == PaymentKind.DEPOSIT
+    latest = await _latest_attempt(db, payment)
+    if previous is None:
+        if deposit:
+            return payment.status == PaymentStatus.CREATED and latest is None
+        return payment.status == PaymentStatus.APPROVED
+    if payment.status != (PaymentStatus.CREATED if deposit else PaymentStatus.PROCESSING) or latest != previous:
+        return False
+    attempt = await db.get(PaymentAttempt, previous, populate_existing=True)
+    return attempt is not None and attempt.outcome == AttemptOutcome.TECHNICAL_FAILURE
 
 
 async def _probe(rt: Runtime, psp: str, attempt_id: uuid.UUID) -> PspAnswer | None:

@@ -6,16 +6,20 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from integrations.psp import PspTechnicalFailure
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from services import wallet
 from services.cashier.cascade import process_withdrawal, record_answer
 from services.cashier.payments import _event, _latest_attempt, _locked_payment, _set_status, log
 from services.cashier.routing import adapter_for
 from services.runtime import Runtime
+from services.wallet import Actor
 
 
 async def refresh(rt: Runtime, payment_id: uuid.UUID) -> Payment:
@@ -61,13 +65,17 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
     age = rt.settings.payment_reconcile_after_seconds if older_than_seconds is None else older_than_seconds
     cutoff = clock.now() - timedelta(seconds=age)
     report = ReconcileReport()
+    later = aliased(PaymentAttempt)
     async with rt.database.session() as db:
         stuck = (await db.execute(
             select(PaymentAttempt.id, PaymentAttempt.payment_id, PaymentAttempt.psp, PaymentAttempt.outcome)
             .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
             .where(col(Payment.status).in_([PaymentStatus.CREATED.value, PaymentStatus.PENDING.value,
                                             PaymentStatus.PROCESSING.value]),
-                   col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value]),
+                   or_(col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value]),
+                       (col(PaymentAttempt.outcome) == AttemptOutcome.TECHNICAL_FAILURE.value)
+                       & ~select(later.id).where(col(later.payment_id) == col(PaymentAttempt.payment_id),
+                                                 col(later.seq) > col(PaymentAttempt.seq)).exists()),
                    col(PaymentAttempt.updated_at) <= cutoff)
             .order_by(col(PaymentAttempt.created_at)))).all()
         approved = (await db.scalars(select(col(Payment.id)).where(
@@ -86,8 +94,10 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
         if answer is not None:
             await record_answer(rt, payment_id, attempt_id, answer, source="poll")
             report.repaired += 1
-        elif outcome == AttemptOutcome.SENDING and await _fail_unsent(rt, payment_id, attempt_id):
-            report.failed_unsent += 1
+        elif outcome in (AttemptOutcome.SENDING, AttemptOutcome.TECHNICAL_FAILURE):
+            close = _fail_unsent if outcome == AttemptOutcome.SENDING else _fail_abandoned
+            if await close(rt, payment_id, attempt_id):
+                report.failed_unsent += 1
     for payment_id in approved:
         await process_withdrawal(rt, payment_id)
         report.payouts_started += 1
@@ -120,4 +130,31 @@ async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID
             await _event(db, payment, "payment.failed")
         elif payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.PROCESSING:
             _set_status(payment, PaymentStatus.APPROVED)  # send it again
+    return True
+
+
+async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID) -> bool:
+    """A cascade died after its last attempt's technical failure (which the PSP never took): finish it.
+
+    As the cascade's own end does: a withdrawal's hold is voided and the payment fails (nothing was
+    charged or paid). Only while that attempt is still the payment's latest and a technical failure.
+    """
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        if (attempt is None or attempt.outcome != AttemptOutcome.TECHNICAL_FAILURE
+                or await _latest_attempt(db, payment) != attempt.id):
+            return False
+        deposit = payment.kind == PaymentKind.DEPOSIT
+        if deposit and payment.status not in (PaymentStatus.CREATED, PaymentStatus.PENDING):
+            return False
+        if not deposit:
+            if payment.status != PaymentStatus.PROCESSING:
+                return False
+            if payment.hold_id is not None:
+                await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
+                                             actor=Actor("system"), reason="no PSP could pay it out")
+        _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
+                    message="No payment provider is available right now; nothing was charged.")
+        await _event(db, payment, "payment.failed", attempt_id=str(attempt.id))
     return True

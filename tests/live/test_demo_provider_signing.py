@@ -29,6 +29,7 @@ class Operator:
     stall_bets: int = 0  # how many bet calls (attempts) are answered too late
     stall_seconds: float = 1.0
     balance: int = 50_000_000  # 500.00 in Hub88 units
+    unknown_wins: int = 0  # how many win calls are answered RS_ERROR_UNKNOWN (nothing booked)
 
 
 @pytest.fixture
@@ -44,11 +45,15 @@ def operator() -> Iterator[Operator]:
                 time.sleep(state.stall_seconds)
                 return  # the caller gave up: no answer, no money moved
             body = json.loads(raw)
-            if self.path.endswith("/bet"):
+            status = "RS_OK"
+            if self.path.endswith("/win") and state.unknown_wins > 0:
+                state.unknown_wins -= 1
+                status = "RS_ERROR_UNKNOWN"
+            elif self.path.endswith("/bet"):
                 state.balance -= body["amount"]
             elif self.path.endswith("/win"):
                 state.balance += body["amount"]
-            answer = json.dumps({"user": body.get("user"), "status": "RS_OK", "request_uuid": body["request_uuid"],
+            answer = json.dumps({"user": body.get("user"), "status": status, "request_uuid": body["request_uuid"],
                                  "currency": body.get("currency"), "balance": state.balance}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
@@ -68,9 +73,10 @@ def operator() -> Iterator[Operator]:
     server.server_close()
 
 
-def provider_client(tmp_path: Path, operator: Operator, timeout: float = 2.0) -> tuple[httpx.AsyncClient, str]:
+def provider_client(tmp_path: Path, operator: Operator, timeout: float = 2.0,
+                    **options: Any) -> tuple[httpx.AsyncClient, str]:
     private_key, public_pem = ensure_demo_provider_keys(tmp_path)
-    app = create_demo_provider(platform_url=operator.url, private_key_path=private_key, timeout=timeout)
+    app = create_demo_provider(platform_url=operator.url, private_key_path=private_key, timeout=timeout, **options)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://provider.test"), public_pem
 
 
@@ -146,3 +152,53 @@ async def test_demo_mode_plays_with_play_money_and_calls_no_wallet(tmp_path: Pat
             assert check["hash_matches"] is True
             assert check["outcome"]["roll"] == played["outcome"]["roll"]
     assert operator.calls == []
+
+
+async def test_control_calls_are_served_only_when_asked_for(tmp_path: Path, operator: Operator) -> None:
+    """/control/calls shows signed bodies with live session tokens: off by default."""
+    client, _ = provider_client(tmp_path, operator)
+    async with client:
+        await client.get("/play", params={"token": "tok-secret", "game": fair.DICE, "currency": "EUR", "user": "p-1"})
+        assert (await client.get("/control/calls")).status_code == 404
+    client, _ = provider_client(tmp_path, operator, control=True)
+    async with client:
+        await client.get("/play", params={"token": "tok-secret", "game": fair.DICE, "currency": "EUR", "user": "p-1"})
+        assert (await client.get("/control/calls")).status_code == 200
+
+
+@pytest.mark.parametrize("bet", ["NaN", "Infinity", "-Infinity", "sNaN"])
+async def test_a_non_finite_bet_is_refused_not_a_crash(tmp_path: Path, operator: Operator, bet: str) -> None:
+    client, _ = provider_client(tmp_path, operator)
+    async with client:
+        await client.get("/play", params={"token": "tok-n", "game": fair.DICE, "currency": "EUR", "user": "p-n"})
+        answer = await client.post("/api/spin", json={"token": "tok-n", "game": fair.DICE, "bet": bet, "target": 5000})
+    assert answer.status_code == 422, answer.text
+    assert not [path for path, _, _ in operator.calls if path.endswith("/bet")]
+
+
+async def test_a_win_answered_unknown_is_resent_with_the_same_transaction(tmp_path: Path,
+                                                                          operator: Operator) -> None:
+    """RS_ERROR_UNKNOWN is not final: the player won, so the win goes again (same transaction_uuid)."""
+    import asyncio
+
+    operator.unknown_wins = 2
+    client, _ = provider_client(tmp_path, operator, resend_delay=0.05)
+    async with client:
+        await client.get("/play", params={"token": "tok-w", "game": fair.DICE, "currency": "EUR", "user": "p-w"})
+        for _ in range(20):  # target 9800: a win is all but certain within a few rounds
+            answer = (await client.post("/api/spin", json={"token": "tok-w", "game": fair.DICE, "bet": "1.00",
+                                                           "target": 9800})).json()
+            if any(path.endswith("/win") for path, _, _ in operator.calls):
+                break
+        assert answer["status"] == "RS_ERROR_UNKNOWN"
+        assert answer["pending"]
+        for _ in range(100):
+            wins = [json.loads(raw) for path, raw, _ in operator.calls if path.endswith("/win")]
+            if len(wins) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # room for a (wrong) fourth resend
+        wins = [json.loads(raw) for path, raw, _ in operator.calls if path.endswith("/win")]
+    assert len(wins) == 3  # two undecided answers, then RS_OK: no more
+    assert len({w["transaction_uuid"] for w in wins}) == 1
+    assert len({w["request_uuid"] for w in wins}) == 3

@@ -92,3 +92,13 @@ async def test_signatures_players_and_malformed_calls(softswiss: SoftswissProvid
     changed = await softswiss.play(play(player, {**duplicate_action, "amount": 200}))
     assert (changed.status_code, changed.json()["code"]) == (409, 409)
     assert await cash(rt, player.player_id) == 900
+
+
+async def test_strings_wider_than_their_columns_are_bad_requests(softswiss: SoftswissProvider,
+                                                                 softswiss_provider: Any, make_player: Any,
+                                                                 rt: Any) -> None:
+    """game (stored as game_code, varchar(64)) and currency (varchar(8)) are capped at their columns."""
+    player = await swiss_seat(rt, make_player, softswiss_provider, 1_000)
+    assert (await softswiss.play(play(player, bet(100), game="g" * 65))).status_code == 400
+    assert (await softswiss.play(play(player, bet(100), currency="C" * 9))).status_code == 400
+    assert await cash(rt, player.player_id) == 1_000
