@@ -55,7 +55,10 @@ class StaffUser(relay.Node):
     @strawberry.field
     async def roles(self, info: Info) -> list[StaffRoleAssignment] | None:
         grants = await info.context.loaders.staff_roles.load(uuid.UUID(self.id))
-        return [StaffRoleAssignment(role=m.Role(g.role), brand_id=g.brand_id) for g in grants]
+        scope = info.context.viewer.brand_id
+        # A brand-scoped viewer sees a colleague's grants in that brand (and global ones), not elsewhere.
+        visible = [g for g in grants if scope is None or g.brand_id in (None, scope)]
+        return [StaffRoleAssignment(role=m.Role(g.role), brand_id=g.brand_id) for g in visible]
 
 
 @strawberry.input

@@ -295,16 +295,17 @@ async def _resolve(db: AsyncSession, hold_id: uuid.UUID, entry: Entry, *, destin
                            .execution_options(populate_existing=True))
     if hold is None:
         raise DomainError("No such hold.", code=ErrorCode.NOT_FOUND)
+    target = destination if status == HoldStatus.POSTED else hold.source_account_id
+    assert target is not None
+    resolution = replace(entry, legs=(Leg(hold.pending_account_id, -hold.amount), Leg(target, hold.amount)))
     if hold.status != HoldStatus.PENDING:
         if hold.resolve_transaction_id is not None and hold.status == status:
             replay = await db.get(LedgerTransaction, hold.resolve_transaction_id)
             if replay is not None and replay.idempotency_key == entry.idempotency_key:
-                return await _existing(db, entry, replay.request_hash)
+                # This request's own fingerprint: the same key asking for another destination is refused.
+                return await _existing(db, entry, fingerprint(resolution))
         raise DomainError(f"The hold is already {hold.status}.", code=ErrorCode.INVALID_STATE)
-    target = destination if status == HoldStatus.POSTED else hold.source_account_id
-    assert target is not None
-    legs = (Leg(hold.pending_account_id, -hold.amount), Leg(target, hold.amount))
-    result = await record(db, replace(entry, legs=legs))
+    result = await record(db, resolution)
     if result.committed:
         hold.status = status.value
         hold.resolve_transaction_id = result.transaction_id

@@ -73,3 +73,12 @@ async def test_password_changes_do_not_lock_out_the_honest_user(gql: Any, make_p
         body = await gql(change, {"input": {"currentPassword": password, "newPassword": new}}, token=player.token)
         assert body["data"]["changePassword"]["changed"] is True, body
         password = new
+
+
+async def test_a_brand_admin_sees_only_their_brands_grants_of_a_colleague(gql: Any, make_staff: Any,
+                                                                          other_brand: Any) -> None:
+    admin = await make_staff("brand_admin")
+    colleague = await make_staff("marketing", ("brand_admin", "northstar"))
+    body = await gql("query($id: ID!) { node(id: $id) { ... on StaffUser { roles { role brand { code } } } } }",
+                     {"id": str(relay.GlobalID("StaffUser", str(colleague.id)))}, token=admin.token)
+    assert body["data"]["node"]["roles"] == [{"role": "MARKETING", "brand": {"code": "royal"}}]

@@ -307,3 +307,18 @@ async def test_balances_and_transactions_through_graphql(gql, rt, make_player) -
     # The house side of a transaction is not the player's business.
     assert all(n["postings"] is None for n in nodes)
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+
+
+async def test_replaying_a_hold_resolution_with_another_destination_is_refused(rt, make_player) -> None:
+    player = await make_player()
+    await deposit(rt, player.uuid, 10_00)
+    async with rt.database.transaction() as db:
+        _, hold = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_00,
+                                               payment_id=uuid.uuid4(), actor=SYSTEM)
+    assert hold is not None
+    payment = uuid.uuid4()
+    async with rt.database.transaction() as db:
+        await wallet.pay_withdrawal(db, hold_id=hold.id, psp="demo", payment_id=payment, actor=SYSTEM)
+    with pytest.raises(ledger.IdempotencyConflict):  # same key, another PSP's clearing account
+        async with rt.database.transaction() as db:
+            await wallet.pay_withdrawal(db, hold_id=hold.id, psp="other", payment_id=payment, actor=SYSTEM)
