@@ -140,10 +140,6 @@ async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> No
         raise RateLimited(attempts.retry_after)
 
 
-async def record_login_failure(rt: Runtime, account_key: str) -> None:
-    """Failures are already counted by `_check_login_rate`; kept as the one place to say so."""
-
-
 async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
                 meta: RequestMeta) -> tuple[Player, IssuedTokens]:
     email = email.strip().lower()
@@ -157,7 +153,6 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
     valid = await verify_password(player.password_hash if player else None, password)
     anonymous = Viewer(meta=meta)
     if player is None or not valid:
-        await record_login_failure(rt, account_key)
         async with rt.database.transaction() as db:
             await audit.append(db, actor=anonymous, action="player.login_failed", brand_id=brand.id,
                                actor_id=player.id if player else None, target_type="player",

@@ -26,7 +26,7 @@ from core.errors import DomainError, ErrorCode, NotFound
 from models.staff import STAFF_ROLES, StaffRole, StaffStatus, StaffUser
 from services import audit, auth, brands
 from services.auth import IssuedTokens
-from services.players import normalise_email, record_login_failure
+from services.players import normalise_email
 from services.runtime import Runtime
 
 TOTP_WINDOW = 1  # accept the previous and next 30 s step too (clock drift)
@@ -161,7 +161,6 @@ async def login(rt: Runtime, *, email: str, password: str, totp_code: str,
                                target_id=staff.id if staff else None,
                                after={"email": email, "reason": failure.value})
     if failure is not None:
-        await record_login_failure(rt, account_key)
         messages = {
             ErrorCode.INVALID_CREDENTIALS: "Wrong email or password.",
             ErrorCode.ACCOUNT_BLOCKED: "This staff account is disabled.",
