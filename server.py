@@ -39,6 +39,7 @@ from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
 from services.outbox import Relay
+from services.rg import worker as rg_worker
 from services.runtime import Runtime
 from services.viewer import ViewerRejected, viewer_for
 
@@ -186,13 +187,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         app.state.rt = rt
         relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
+        rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        relay_task.cancel()
-        with suppress(asyncio.CancelledError):
-            await relay_task
+        for task in (relay_task, rg_task):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         await rt.close()
 
     app = FastAPI(title="Croupier", version="0.1.0", lifespan=lifespan,

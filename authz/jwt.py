@@ -41,6 +41,7 @@ class AccessClaims:
     session_id: uuid.UUID
     brand_id: uuid.UUID | None
     expires_at: datetime
+    scope: str = "full"  # "withdrawal": a self-excluded player's session that can only take money out
 
 
 MISS_RELOAD_SECONDS = 10.0  # an unknown kid re-reads the folder at most this often
@@ -182,6 +183,7 @@ def parse_access_claims(claims: dict[str, Any]) -> AccessClaims:
             session_id=uuid.UUID(str(claims["sid"])),
             brand_id=uuid.UUID(brand) if brand else None,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=clock.now().tzinfo),
+            scope=str(claims.get("scope") or "full"),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise InvalidToken("malformed claims") from exc

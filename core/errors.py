@@ -8,6 +8,8 @@ payload's `errors`, REST routes into their protocol's statuses. `ApiError` is fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -38,15 +40,35 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     GAME_NOT_AVAILABLE = "GAME_NOT_AVAILABLE"
+    # Responsible gambling: the refusal's `limit` says which rule and when it resets.
+    LIMIT_REACHED = "LIMIT_REACHED"
+    LIMIT_REQUIRED = "LIMIT_REQUIRED"
+    SELF_EXCLUDED = "SELF_EXCLUDED"
+    TIMED_OUT = "TIMED_OUT"
+    REALITY_CHECK_DUE = "REALITY_CHECK_DUE"
+    REGISTER_UNAVAILABLE = "REGISTER_UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class LimitDetails:
+    """Which responsible-gambling rule refused, for a frontend to explain it."""
+
+    kind: str  # deposit | loss | wager | session_time | time_out | self_exclusion | register | reality_check
+    period: str | None = None
+    amount: int | None = None  # minor units (money limits) or seconds (session time)
+    currency: str | None = None
+    resets_at: datetime | None = None  # None: permanent, or until the player acts
 
 
 class DomainError(Exception):
     code: ErrorCode = ErrorCode.INVALID_INPUT
 
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None,
+                 limit: LimitDetails | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.limit = limit
         if code is not None:
             self.code = code
 

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     game_session_ttl_seconds: int = Field(default=4 * 3600, gt=0)
     demo_provider_url: str | None = None
 
+    # Responsible gambling. The demo self-exclusion register answers for these emails
+    # (`email:Y` excluded, `email:P` previously excluded); every register connector uses it until a
+    # real one is configured (services/rg/registers.py). The RG worker pushes due reality checks,
+    # ends sessions whose time limit is spent and scans for risk patterns.
+    rg_demo_register: str = "excluded@example.com:Y,returning@example.com:P"
+    rg_worker_interval_seconds: float = Field(default=10.0, gt=0)
+    rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str | None) -> str | None:

@@ -293,7 +293,7 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
     except Refused as refused:
         return _refusal(refused.status, body)
     try:
-        answer: Answer = await HANDLERS[endpoint](rt.database, command, DIALECT)
+        answer: Answer = await HANDLERS[endpoint](rt, command, DIALECT)
     except Exception:
         log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
         return _refusal(STATUS_CODES[Status.UNKNOWN], body)

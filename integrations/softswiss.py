@@ -181,7 +181,7 @@ async def _play(rt: Runtime, provider: ProviderRef, raw: bytes, body: dict[str, 
     if currency not in CURRENCIES:
         return _error(ERROR_CODES[Status.WRONG_CURRENCY])
     if not actions:
-        answer = await provider_wallet.balance(rt.database, WalletCommand(
+        answer = await provider_wallet.balance(rt, WalletCommand(
             endpoint="/play/balance", request_uuid=str(new_id()), **common), DIALECT)
         return _answer(body, answer.result, [])
     done: list[dict[str, Any]] = []
@@ -196,7 +196,7 @@ async def _play(rt: Runtime, provider: ProviderRef, raw: bytes, body: dict[str, 
             reference_uuid=action.get("original_action_id"), amount=action.get("amount", 0),
             round_closed=bool(body.get("finished")) and last, **common)
         handler = {"bet": provider_wallet.bet, "win": provider_wallet.win, "rollback": provider_wallet.rollback}[kind]
-        answer = await handler(rt.database, command, DIALECT)
+        answer = await handler(rt, command, DIALECT)
         status = _status(answer.body)
         if status != Status.OK:
             balance = answer.body.get("balance")

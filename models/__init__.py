@@ -19,6 +19,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import OutboxEvent
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerStatus
+from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
@@ -47,6 +48,12 @@ __all__ = [
     "ProviderTransaction",
     "PspWebhookReceipt",
     "RefreshToken",
+    "RgActivityDay",
+    "RgEvent",
+    "RgExclusion",
+    "RgFlag",
+    "RgLimit",
+    "RgRealityCheck",
     "StaffRole",
     "StaffStatus",
     "StaffUser",

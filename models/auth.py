@@ -36,6 +36,8 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = timestamp_field(nullable=False)
     revoked_at: datetime | None = timestamp_field()
     revoke_reason: str | None = Field(default=None, max_length=64)
+    # "full", or "withdrawal": a self-excluded player may still sign in to take their money out.
+    scope: str = Field(default="full", max_length=16, sa_column_kwargs={"server_default": "full"})
 
 
 class RefreshToken(SQLModel, table=True):

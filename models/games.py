@@ -137,6 +137,7 @@ class GameSession(SQLModel, table=True):
     currency: str = Field(max_length=8)
     country: str | None = Field(default=None, max_length=2)
     ip: str | None = Field(default=None, max_length=64)
+    auth_session_id: uuid.UUID | None = None  # the player's login session (reality checks follow it)
     created_at: datetime = created_at_field()
     expires_at: datetime = timestamp_field(nullable=False)
     ended_at: datetime | None = timestamp_field()

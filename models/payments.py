@@ -39,10 +39,11 @@ class PaymentStatus(StrEnum):
     PROCESSING = "processing"
     PAID = "paid"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"  # withdrawn by the player before it was sent (the hold is voided)
 
 
 TERMINAL_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.PAID,
-                               PaymentStatus.REJECTED})
+                               PaymentStatus.REJECTED, PaymentStatus.CANCELLED})
 
 
 class AttemptOutcome(StrEnum):
@@ -62,7 +63,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("kind IN ('deposit', 'withdrawal')", name="ck_payments_kind"),
         CheckConstraint(
             "status IN ('created', 'pending', 'succeeded', 'failed', 'requested', 'approved', 'processing', "
-            "'paid', 'rejected')", name="ck_payments_status"),
+            "'paid', 'rejected', 'cancelled')", name="ck_payments_status"),
         CheckConstraint("approved_by IS NULL OR first_approved_by IS NULL OR approved_by <> first_approved_by",
                         name="ck_payments_four_eyes"),
         Index("ix_payments_brand_status", "brand_id", "status", "created_at", "id"),

@@ -38,6 +38,9 @@ class Player(SQLModel, table=True):
     country: str = Field(max_length=2)
     currency: str = Field(max_length=8)
     marketing_consent: bool = False
+    # The responsible-gambling rules that apply (services/rg/jurisdictions.toml), fixed at registration.
+    jurisdiction: str = Field(default="DEFAULT", max_length=16, sa_column_kwargs={"server_default": "DEFAULT"})
+    reality_check_minutes: int | None = None  # the player's choice; null: the jurisdiction's default
     status: str = Field(default=PlayerStatus.ACTIVE.value, max_length=16)
     status_reason: str | None = None
     created_at: datetime = created_at_field()

@@ -15,6 +15,8 @@ from schema.base import Connection, UserError, node_uuid
 from schema.cashier import (
     ApproveWithdrawalInput,
     ApproveWithdrawalPayload,
+    CancelWithdrawalInput,
+    CancelWithdrawalPayload,
     DepositInput,
     DepositPayload,
     Payment,
@@ -101,6 +103,14 @@ async def approve_withdrawal(info: Info, input: ApproveWithdrawalInput) -> Appro
                                                 reason=input.reason)
     return ApproveWithdrawalPayload(payment=Payment.from_model(decision.payment),
                                     awaiting_second_approval=decision.awaiting_second_approval)
+
+
+@payload_errors(CancelWithdrawalPayload)
+async def cancel_withdrawal(info: Info, input: CancelWithdrawalInput) -> CancelWithdrawalPayload:
+    require_subject(info)
+    found = await cashier.cancel_withdrawal(info.context.rt, info.context.viewer,
+                                            payment_id=node_uuid(input.payment_id, "Payment"))
+    return CancelWithdrawalPayload(payment=Payment.from_model(found))
 
 
 @payload_errors(RejectWithdrawalPayload)

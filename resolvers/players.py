@@ -99,7 +99,8 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
 @payload_errors(LoginPayload)
 async def login(info: Info, input: LoginInput) -> LoginPayload:
     found, tokens = await players.login(info.context.rt, brand_code=input.brand, email=input.email,
-                                        password=input.password, meta=info.context.viewer.meta)
+                                        password=input.password, meta=info.context.viewer.meta,
+                                        purpose=input.purpose)
     set_auth_cookies(info, tokens)
     return LoginPayload(player=Player.from_model(found), tokens=AuthTokens.from_issued(tokens))
 

@@ -3,16 +3,46 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
 
-from core.errors import DomainError, ErrorCode, bad_input
+from core.errors import DomainError, ErrorCode, LimitDetails, bad_input
 from core.money import format_amount
 from core.pagination import Page
 
 strawberry.enum(ErrorCode, name="UserErrorCode", description="Why a mutation refused its input.")
+
+
+@strawberry.type(description="An amount of money: an exact decimal string in the currency's units, never a float.")
+class Money:
+    amount: str
+    currency: str
+
+    @classmethod
+    def of(cls, minor: int, currency: str) -> Money:
+        return cls(amount=format_amount(minor, currency), currency=currency)
+
+
+@strawberry.type(description="The responsible-gambling rule behind a refusal, for the frontend to explain it.")
+class LimitRefusal:
+    kind: str = strawberry.field(description="deposit, loss, wager, session_time, time_out, self_exclusion, "
+                                             "register, reality_check")
+    period: str | None = strawberry.field(description="day, week or month, for limits")
+    limit: Money | None = strawberry.field(description="The money limit that refused")
+    minutes: int | None = strawberry.field(description="The time limit that refused, in minutes")
+    resets_at: datetime | None = strawberry.field(description="When play or deposits can resume (null: permanent, "
+                                                             "or when the player acts)")
+
+    @classmethod
+    def of(cls, details: LimitDetails) -> LimitRefusal:
+        money = details.amount is not None and details.currency is not None
+        return cls(kind=details.kind, period=details.period,
+                   limit=Money.of(details.amount, details.currency) if money else None,  # type: ignore[arg-type]
+                   minutes=details.amount // 60 if details.amount is not None and not money else None,
+                   resets_at=details.resets_at)
 
 
 @strawberry.type(description="A business refusal: the request was understood but not carried out.")
@@ -20,10 +50,12 @@ class UserError:
     code: ErrorCode
     field: str | None
     message: str
+    limit: LimitRefusal | None = None
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
-        return cls(code=error.code, field=error.field, message=error.message)
+        return cls(code=error.code, field=error.field, message=error.message,
+                   limit=LimitRefusal.of(error.limit) if error.limit is not None else None)
 
 
 def node_uuid(global_id: relay.GlobalID | str, expected: str) -> uuid.UUID:
@@ -83,11 +115,3 @@ class Connection(Generic[N]):
         )
 
 
-@strawberry.type(description="An amount of money: an exact decimal string in the currency's units, never a float.")
-class Money:
-    amount: str
-    currency: str
-
-    @classmethod
-    def of(cls, minor: int, currency: str) -> Money:
-        return cls(amount=format_amount(minor, currency), currency=currency)

@@ -23,7 +23,8 @@ class PaymentKind(Enum):
 
 
 @strawberry.enum(description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → "
-                             "APPROVED → PROCESSING → PAID | REJECTED | FAILED.")
+                             "APPROVED → PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player "
+                             "before it is sent.")
 class PaymentStatus(Enum):
     CREATED = "created"
     PENDING = "pending"
@@ -34,6 +35,7 @@ class PaymentStatus(Enum):
     PROCESSING = "processing"
     PAID = "paid"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 @strawberry.enum
@@ -182,5 +184,16 @@ class RejectWithdrawalInput:
 
 @strawberry.type
 class RejectWithdrawalPayload:
+    payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CancelWithdrawalInput:
+    payment_id: strawberry.ID
+
+
+@strawberry.type
+class CancelWithdrawalPayload:
     payment: Payment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

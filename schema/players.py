@@ -17,7 +17,9 @@ from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.games import GameRound, RoundFilter
+from schema.rg import ResponsibleGambling
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
+from services.rg.gates import LoginPurpose
 
 
 @strawberry.enum
@@ -62,6 +64,7 @@ class Player(relay.Node):
     status: PlayerStatus | None
     status_reason: str | None
     created_at: datetime | None
+    jurisdiction: str | None = strawberry.field(description="The responsible-gambling profile the player plays under")
     brand_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -70,7 +73,7 @@ class Player(relay.Node):
                    last_name=player.last_name, phone=player.phone, date_of_birth=player.date_of_birth,
                    country=player.country, currency=player.currency, marketing_consent=player.marketing_consent,
                    status=PlayerStatus(player.status), status_reason=player.status_reason,
-                   created_at=player.created_at, brand_id=player.brand_id)
+                   created_at=player.created_at, jurisdiction=player.jurisdiction, brand_id=player.brand_id)
 
     @strawberry.field
     async def brand(self, info: Info) -> Brand | None:
@@ -109,6 +112,12 @@ class Player(relay.Node):
 
         return await player_rounds(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
                                    before=before)
+
+    @strawberry.field(description="Limits, exclusions, reality checks, activity and RG history.")  # type: ignore[untyped-decorator]
+    async def responsible_gambling(self, info: Info) -> ResponsibleGambling | None:
+        from resolvers.rg import responsible_gambling
+
+        return await responsible_gambling(info, uuid.UUID(self.id))
 
     @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
     async def sessions(self, info: Info, first: int | None = None, after: str | None = None,
@@ -152,6 +161,7 @@ class LoginInput:
     brand: str
     email: str
     password: str
+    purpose: LoginPurpose = LoginPurpose.PLAY
 
 
 @strawberry.type

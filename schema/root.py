@@ -30,6 +30,7 @@ from resolvers import cashier as cashier_resolvers
 from resolvers import games as game_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import players as player_resolvers
+from resolvers import rg as rg_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
@@ -38,6 +39,7 @@ from schema.base import Connection
 from schema.brands import Brand
 from schema.cashier import (
     ApproveWithdrawalPayload,
+    CancelWithdrawalPayload,
     DepositPayload,
     Payment,
     RejectWithdrawalPayload,
@@ -53,6 +55,15 @@ from schema.players import (
     RegisterPlayerPayload,
     SetPlayerStatusPayload,
     UpdateProfilePayload,
+)
+from schema.rg import (
+    ExclusionPayload,
+    LimitPayload,
+    RealityCheckNotice,
+    RealityCheckPayload,
+    RecordRgInterventionPayload,
+    ResolveRgFlagPayload,
+    RgFlag,
 )
 from schema.session_ops import ChangePasswordPayload, LogoutPayload, RefreshTokenPayload, RevokeSessionPayload
 from schema.staff import (
@@ -94,6 +105,8 @@ class Query:
     lobby: list[LobbyCategory] | None = strawberry.field(
         resolver=game_resolvers.lobby,
         description="The lobby's categories with their first `first` games the viewer may play.")
+    rg_flags: Connection[RgFlag] | None = strawberry.field(
+        resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open).")
 
 
 @strawberry.type
@@ -114,11 +127,25 @@ class Mutation:
     request_withdrawal: RequestWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.request_withdrawal)
     approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
+    cancel_withdrawal: CancelWithdrawalPayload = strawberry.mutation(
+        resolver=cashier_resolvers.cancel_withdrawal, description="The player takes back a withdrawal not yet sent.")
     request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
     decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)
     set_game_availability: SetGameAvailabilityPayload = strawberry.mutation(
         resolver=game_resolvers.set_game_availability)
     launch_game: LaunchGamePayload = strawberry.mutation(resolver=game_resolvers.launch_game)
+    set_limit: LimitPayload = strawberry.mutation(
+        resolver=rg_resolvers.set_limit,
+        description="Set or remove a limit: lower applies at once, higher or removed after cooling-off + confirmation.")
+    confirm_limit_change: LimitPayload = strawberry.mutation(resolver=rg_resolvers.confirm_limit_change)
+    cancel_limit_change: LimitPayload = strawberry.mutation(resolver=rg_resolvers.cancel_limit_change)
+    take_time_out: ExclusionPayload = strawberry.mutation(resolver=rg_resolvers.take_time_out)
+    self_exclude: ExclusionPayload = strawberry.mutation(resolver=rg_resolvers.self_exclude)
+    set_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.set_reality_check)
+    answer_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.answer_reality_check)
+    record_rg_intervention: RecordRgInterventionPayload = strawberry.mutation(
+        resolver=rg_resolvers.record_rg_intervention)
+    resolve_rg_flag: ResolveRgFlagPayload = strawberry.mutation(resolver=rg_resolvers.resolve_rg_flag)
 
 
 @strawberry.type
@@ -131,6 +158,9 @@ class Subscription:
     operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.operations_feed,
         description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).")
+    reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
+        resolver=rg_resolvers.reality_checks,
+        description="The player's session: a reality check is due, or the session was ended by a limit.")
 
 
 class CroupierSchema(strawberry.Schema):

@@ -74,6 +74,8 @@ def issue_access_token(rt: Runtime, session: AuthSession) -> tuple[str, datetime
         "typ": "access",
         "brand": str(session.brand_id) if session.brand_id and session.subject_type == "player" else None,
     }
+    if session.scope != "full":
+        claims["scope"] = session.scope
     token = rt.keyring.issue(claims, issuer=rt.settings.jwt_issuer, audience=rt.settings.jwt_audience, ttl=ttl)
     return token, clock.now() + ttl
 
@@ -87,11 +89,11 @@ async def _new_refresh_token(db: AsyncSession, session_id: uuid.UUID) -> str:
 
 async def start_session(
     db: AsyncSession, rt: Runtime, *, subject_type: str, subject_id: uuid.UUID, brand_id: uuid.UUID | None,
-    meta: RequestMeta,
+    meta: RequestMeta, scope: str = "full",
 ) -> IssuedTokens:
     now = clock.now()
     session = AuthSession(
-        subject_type=subject_type, subject_id=subject_id, brand_id=brand_id,
+        subject_type=subject_type, subject_id=subject_id, brand_id=brand_id, scope=scope,
         ip=meta.ip, country=meta.country, user_agent=(meta.user_agent or "")[:512] or None,
         device=_device_from(meta.user_agent), last_seen_at=now,
         expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),

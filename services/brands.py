@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from models.brands import Brand
+from services.rg.profiles import DEFAULT, unknown_codes
 
 
 async def list_brands(db: AsyncSession) -> Sequence[Brand]:
@@ -30,10 +31,13 @@ async def get_many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
 
 async def create_brand(
     db: AsyncSession, *, code: str, name: str, default_currency: str, currencies: list[str], countries: list[str],
-    minimum_age: int = 18,
+    minimum_age: int = 18, jurisdictions: Sequence[str] = (DEFAULT,),
 ) -> Brand:
+    unknown = unknown_codes(jurisdictions)
+    if unknown:
+        raise DomainError(f"Unknown jurisdiction profiles: {', '.join(unknown)}.", field="jurisdictions")
     brand = Brand(code=code.lower(), name=name, default_currency=default_currency, currencies=currencies,
-                  countries=countries, minimum_age=minimum_age)
+                  countries=countries, minimum_age=minimum_age, jurisdictions=list(jurisdictions))
     db.add(brand)
     await db.flush()
     return brand

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
@@ -14,11 +15,13 @@ from authz.subjects import SYSTEM, RequestMeta, Viewer
 from core.clock import clock
 from core.errors import DomainError
 from core.ids import new_id
-from core.money import format_amount
+from core.money import format_amount, parse_amount
 from models.brands import Brand
 from models.players import Player
+from models.rg import LimitKind, LimitPeriod
 from models.staff import StaffUser
 from services import brands, players, staff
+from services.rg import limits as rg_limits
 from services.runtime import Runtime
 from services.staff import RoleGrant
 
@@ -32,14 +35,16 @@ class BrandSpec(TypedDict):
     currencies: list[str]
     countries: list[str]
     minimum_age: int
+    jurisdictions: list[str]
 
 
 BRANDS: list[BrandSpec] = [
     BrandSpec(code="royal", name="Royal Casino", default_currency="EUR",
               currencies=["EUR", "USD", "GBP", "SEK", "CAD"],
-              countries=["MT", "GB", "SE", "DE", "FI", "IE", "CA", "DK", "NL"], minimum_age=18),
+              countries=["MT", "GB", "SE", "DE", "FI", "IE", "CA", "DK", "NL"], minimum_age=18,
+              jurisdictions=["MT", "UK", "SE", "ON", "DK", "DEFAULT"]),
     BrandSpec(code="northstar", name="Northstar Bet", default_currency="SEK", currencies=["SEK", "EUR"],
-              countries=["SE", "FI", "DK"], minimum_age=20),
+              countries=["SE", "FI", "DK"], minimum_age=20, jurisdictions=["SE", "DK", "DEFAULT"]),
 ]
 
 # (email, display name, role, brand code or None for every brand)
@@ -97,9 +102,29 @@ async def seed(rt: Runtime) -> list[DemoStaff]:
             with contextlib.suppress(DomainError):
                 await players.register(rt, form, meta)
 
+    await _seed_limits(rt, brand_ids)
+
     async with rt.database.session() as db:
         secrets = {s.email: s.totp_secret for s in (await db.scalars(select(StaffUser))).all()}
     return [DemoStaff(email, role, brand, secrets[email]) for email, _, role, brand in STAFF]
+
+
+# Swedish players must set a deposit limit before they play (services/rg/jurisdictions.toml).
+DEMO_LIMITS = [
+    ("royal", "alice@example.com", LimitKind.DEPOSIT, LimitPeriod.MONTH, "10000.00"),
+    ("royal", "bob@example.com", LimitKind.LOSS, LimitPeriod.DAY, "200.00"),
+    ("northstar", "dag@example.com", LimitKind.DEPOSIT, LimitPeriod.WEEK, "5000.00"),
+]
+
+
+async def _seed_limits(rt: Runtime, brand_ids: dict[str, uuid.UUID]) -> None:
+    for brand_code, email, kind, period, amount in DEMO_LIMITS:
+        async with rt.database.session() as db:
+            player = await db.scalar(select(Player).where(col(Player.email) == email,
+                                                          col(Player.brand_id) == brand_ids[brand_code]))
+            if player is None or await rg_limits.limits_of(db, player.id):
+                continue
+        await rg_limits.set_limit(rt, SYSTEM, player, kind, period, parse_amount(amount, player.currency))
 
 
 def current_code(secret: str) -> str:

@@ -47,6 +47,7 @@ from models.games import (
 )
 from models.players import Player, PlayerStatus
 from services import audit, brands, players
+from services.rg import gates as rg_gates
 from services.runtime import Runtime
 
 DEMO_CURRENCY = "XXX"  # ISO 4217 "no currency": demo sessions move no money
@@ -356,6 +357,8 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
                 code = ErrorCode.ACCOUNT_CLOSED if player.status == PlayerStatus.CLOSED else ErrorCode.ACCOUNT_BLOCKED
                 raise DomainError(f"This account is {player.status}.", code=code)
             brand_id, country = player.brand_id, player.country
+            if mode == GameMode.REAL:
+                await rg_gates.check_launch(db, rt, player, viewer.session_id)
         else:
             audience = await audience_for(db, viewer, brand_code)
             if audience.brand_id is None:
@@ -378,7 +381,8 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
             token=secrets.token_urlsafe(32), mode=mode.value,
             player_id=player.id if mode == GameMode.REAL and player is not None else None,
             brand_id=brand_id, game_id=game.id, currency=currency or DEMO_CURRENCY, country=country,
-            ip=viewer.meta.ip, expires_at=clock.now() + timedelta(seconds=rt.settings.game_session_ttl_seconds))
+            ip=viewer.meta.ip, auth_session_id=viewer.session_id if player is not None else None,
+            expires_at=clock.now() + timedelta(seconds=rt.settings.game_session_ttl_seconds))
         db.add(session)
         await db.flush()
     url = launch_url(provider.launch_url, token=session.token, game_code=game.code, mode=mode.value,

@@ -28,6 +28,11 @@ from models.brands import Brand
 from models.players import Player, PlayerStatus
 from services import audit, auth, brands, outbox, wallet
 from services.auth import IssuedTokens, RateLimited
+from services.rg import exclusions as rg_exclusions
+from services.rg import gates as rg_gates
+from services.rg.gates import LoginPurpose
+from services.rg.profiles import Profile
+from services.rg.registers import Person
 from services.runtime import Runtime
 from services.scoping import scoped
 
@@ -71,22 +76,26 @@ class Registration:
     phone: str | None = None
 
 
-def _check_registration(brand: Brand, form: Registration) -> None:
-    if age_on(form.date_of_birth, clock.now().date()) < brand.minimum_age:
-        raise DomainError(f"Players must be at least {brand.minimum_age}.", field="dateOfBirth",
-                          code=ErrorCode.UNDERAGE)
+def _check_registration(brand: Brand, form: Registration) -> Profile:
+    """The form against the brand and the player's jurisdiction; returns the jurisdiction's profile."""
     country = form.country.upper()
     if len(country) != ISO_COUNTRY_LENGTH or not country.isalpha():
         raise DomainError("Use a two-letter ISO country code.", field="country")
     if brand.countries and country not in brand.countries:
         raise DomainError(f"{brand.name} does not accept players from {country}.", field="country",
                           code=ErrorCode.COUNTRY_NOT_ALLOWED)
+    rules = rg_gates.jurisdiction_for(brand, country)
+    minimum_age = max(brand.minimum_age, rules.minimum_age)
+    if age_on(form.date_of_birth, clock.now().date()) < minimum_age:
+        raise DomainError(f"Players must be at least {minimum_age}.", field="dateOfBirth",
+                          code=ErrorCode.UNDERAGE)
     if form.currency.upper() not in brand.currencies:
         raise DomainError(f"{brand.name} does not offer {form.currency.upper()}.", field="currency",
                           code=ErrorCode.CURRENCY_NOT_ALLOWED)
     problem = password_problem(form.password)
     if problem:
         raise DomainError(problem, field="password", code=ErrorCode.WEAK_PASSWORD)
+    return rules
 
 
 async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[Player, IssuedTokens]:
@@ -94,7 +103,9 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
     email = normalise_email(form.email)
     async with rt.database.session() as db:
         brand = await brands.get_by_code(db, form.brand)
-    _check_registration(brand, form)
+    rules = _check_registration(brand, form)
+    register_answer = await rg_gates.check_registers(rt, rules, Person(
+        email, form.date_of_birth, _clean(form.first_name), _clean(form.last_name), form.country.upper()))
     password_hash = await hash_password(form.password)
     try:
         async with rt.database.transaction() as db:
@@ -102,13 +113,14 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 brand_id=brand.id, email=email, password_hash=password_hash,
                 first_name=_clean(form.first_name), last_name=_clean(form.last_name), phone=_clean(form.phone),
                 date_of_birth=form.date_of_birth, country=form.country.upper(), currency=form.currency.upper(),
-                marketing_consent=form.marketing_consent,
+                marketing_consent=form.marketing_consent, jurisdiction=rules.code,
             )
             db.add(player)
             await db.flush()
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
             tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
                                               brand_id=brand.id, meta=meta)
+            await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
             await audit.append(db, actor=actor, action="player.registered", target_type="player",
@@ -140,8 +152,9 @@ async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> No
         raise RateLimited(attempts.retry_after)
 
 
-async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
-                meta: RequestMeta) -> tuple[Player, IssuedTokens]:
+async def login(rt: Runtime, *, brand_code: str, email: str, password: str, meta: RequestMeta,
+                purpose: LoginPurpose = LoginPurpose.PLAY) -> tuple[Player, IssuedTokens]:
+    """A session to play, or (`WITHDRAWAL`, also while self-excluded) one that can only withdraw."""
     email = email.strip().lower()
     async with rt.database.session() as db:
         brand = await brands.get_by_code(db, brand_code)
@@ -162,12 +175,14 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str,
         code = ErrorCode.ACCOUNT_CLOSED if player.status == PlayerStatus.CLOSED else ErrorCode.ACCOUNT_BLOCKED
         raise DomainError(f"This account is {player.status}.", code=code)
     await rt.rate_limiter.reset(f"login:fail:{account_key}")
+    register_answer = await rg_gates.check_login(rt, player, purpose)
     async with rt.database.transaction() as db:
         actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
         tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
-                                          brand_id=brand.id, meta=meta)
+                                          brand_id=brand.id, meta=meta, scope=purpose.value)
+        await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await audit.append(db, actor=actor, action="player.login", target_type="session",
-                           target_id=tokens.session_id, brand_id=brand.id)
+                           target_id=tokens.session_id, brand_id=brand.id, after={"purpose": purpose.value})
     return player, tokens
 
 
@@ -193,6 +208,9 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
         if change.phone and not _clean(change.phone):
             raise DomainError("Enter a phone number.", field="phone")
         if change.marketing_consent is not None:
+            if change.marketing_consent and await rg_exclusions.active(db, player.id) is not None:
+                raise DomainError("Marketing stays off while a time-out or self-exclusion lasts.",
+                                  field="marketingConsent", code=ErrorCode.NOT_ALLOWED)
             player.marketing_consent = change.marketing_consent
         await db.flush()
         await audit.append(db, actor=viewer, action="player.profile_updated", target_type="player",

@@ -36,7 +36,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -44,7 +44,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
-from core.db import Database
 from core.ids import new_id, parse_uuid
 from core.logging import get_logger
 from core.money import CURRENCIES
@@ -52,6 +51,9 @@ from models.ledger import AccountPurpose, TransactionStatus
 from models.players import PlayerStatus
 from services import ledger, wallet
 from services.ledger import Entry, IdempotencyConflict, Leg
+from services.rg import gates as rg_gates
+from services.rg.profiles import DEFAULT
+from services.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -141,9 +143,9 @@ class _Duplicate(Exception):
 
 _CONTEXT = text("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
-       b.code AS brand_code,
+       p.jurisdiction, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
-       s.id AS session_id,
+       s.id AS session_id, s.auth_session_id,
        g.id AS game_id, g.enabled AS game_enabled, g.max_bet,
        a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency
 FROM (SELECT 1) AS one
@@ -172,6 +174,7 @@ SELECT c.response AS call_response,
        r.id AS ref_id, r.kind AS ref_kind, r.status AS ref_status, r.player_id AS ref_player,
        r.amount AS ref_amount, r.currency AS ref_currency, r.rolled_back AS ref_rolled_back,
        r.round_id AS ref_round, r.game_code AS ref_game, r.ledger_transaction_id AS ref_ledger,
+       r.created_at AS ref_created_at,
        (SELECT m.transaction_uuid FROM provider_transactions m WHERE m.provider_id = :provider
          AND m.kind = 'rollback' AND m.reference_transaction_uuid = :marked LIMIT 1) AS rolled_back_by,
        (SELECT gr.id FROM game_rounds gr WHERE gr.provider_id = :provider AND gr.round_ref = :round
@@ -261,6 +264,12 @@ class _Context:
     cash_id: uuid.UUID | None
     cash_balance: int | None
     cash_currency: str | None
+    jurisdiction: str | None = None
+    auth_session_id: uuid.UUID | None = None
+
+    def bettor(self, currency: str) -> rg_gates.Bettor:
+        assert self.player_id is not None
+        return rg_gates.Bettor(self.player_id, self.jurisdiction or DEFAULT, currency, self.auth_session_id)
 
 
 async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
@@ -274,7 +283,7 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
                     row.date_of_birth, row.created_at, row.session_player, row.session_currency, row.expires_at,
                     row.ended_at, row.mode, row.session_id, row.game_id, row.game_enabled,
                     _json(row.max_bet) if row.max_bet is not None else None, row.cash_id, row.cash_balance,
-                    row.cash_currency)
+                    row.cash_currency, row.jurisdiction, row.auth_session_id)
 
 
 async def _log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
@@ -300,9 +309,9 @@ async def _stored_call(db: AsyncSession, command: WalletCommand) -> dict[str, An
 # ---- queries: balance and user info --------------------------------------------------------------
 
 
-async def balance(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
+async def balance(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
     """The player's cash. The token must be known and the player's; its expiry is not checked."""
-    async with database.transaction() as db:
+    async with rt.database.transaction() as db:
         stored = await _stored_call(db, command)
         if stored is not None:
             return Answer(WalletResult(Status.OK, command.user, command.currency, replayed=True), stored)
@@ -323,8 +332,8 @@ async def _balance_result(db: AsyncSession, command: WalletCommand, ctx: _Contex
     return WalletResult(Status.OK, command.user, currency, int(ctx.cash_balance or 0))
 
 
-async def user_info(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
-    async with database.transaction() as db:
+async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    async with rt.database.transaction() as db:
         stored = await _stored_call(db, command)
         if stored is not None:
             return Answer(WalletResult(Status.OK, command.user, replayed=True), stored)
@@ -346,22 +355,23 @@ async def user_info(database: Database, command: WalletCommand, dialect: Dialect
 # ---- commands: bet, win, rollback -----------------------------------------------------------------
 
 
-async def bet(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
-    return await _transaction(database, command, dialect, Kind.BET)
+async def bet(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(rt, command, dialect, Kind.BET)
 
 
-async def win(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
-    return await _transaction(database, command, dialect, Kind.WIN)
+async def win(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(rt, command, dialect, Kind.WIN)
 
 
-async def rollback(database: Database, command: WalletCommand, dialect: Dialect) -> Answer:
-    return await _transaction(database, command, dialect, Kind.ROLLBACK)
+async def rollback(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    return await _transaction(rt, command, dialect, Kind.ROLLBACK)
 
 
-async def _transaction(database: Database, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+    database = rt.database
     try:
         async with database.transaction() as db:
-            return await _run(db, command, dialect, kind)
+            return await _run(db, command, dialect, kind, timedelta(seconds=rt.settings.access_token_ttl_seconds))
     except (_Duplicate, IdempotencyConflict):
         # The transaction rolled back; the refusal moved nothing. Log the call on its own.
         result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
@@ -371,7 +381,8 @@ async def _transaction(database: Database, command: WalletCommand, dialect: Dial
         return Answer(result, body)
 
 
-async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind,
+               access_ttl: timedelta) -> Answer:
     ctx = await _context(db, command)
     # A transaction and a rollback naming it lock the same key (its uuid), so "rollback before the
     # original" cannot race the original, whoever the rollback claims the player is. Everything that
@@ -417,7 +428,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         return Answer(result, body)
 
     if kind == Kind.BET:
-        result, record = await _bet(db, command, ctx, state, current)
+        result, record = await _bet(db, command, ctx, state, current, access_ttl)
     elif kind == Kind.WIN:
         result, record = await _win(db, command, dialect, ctx, state, current)
     else:
@@ -472,7 +483,7 @@ def _refuse(command: WalletCommand, status: Status, balance: int | None = None) 
 
 
 async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any,
-               current: int | None) -> tuple[WalletResult, _Record | None]:
+               current: int | None, access_ttl: timedelta) -> tuple[WalletResult, _Record | None]:
     if state.rolled_back_by is not None:
         # Rolled back before it arrived: remembered as refused, so no retry ever moves money.
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
@@ -498,6 +509,11 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         current = int((await db.execute(_LOCK_CASH, {"cash": cash})).scalar_one())
         ctx.cash_id = cash
     assert current is not None
+    # Under the cash row's lock: concurrent bets of this player meet the limits one at a time.
+    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), command.amount, access_ttl)
+    if refusal is not None:
+        status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
+        return _refuse(command, status, current)
     ledger_id: uuid.UUID | None = None
     balance_after = current
     if command.amount > 0:
@@ -509,6 +525,8 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
                                    ledger_transaction_id=outcome.transaction_id)
         ledger_id = outcome.transaction_id
         balance_after = _cash_after(outcome, ctx.cash_id, current)
+        await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
+                                  wagered=command.amount)
     round_id = await _round(db, command, ctx, bet=command.amount, win=0)
     return (WalletResult(Status.OK, command.user, command.currency, balance_after),
             _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
@@ -539,6 +557,8 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         outcome = await ledger.record(db, _entry(command, ctx, "game_win", ctx.cash_id, command.amount, house))
         ledger_id = outcome.transaction_id
         balance_after = _cash_after(outcome, ctx.cash_id, current)
+        await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
+                                  won=command.amount)
     round_id = await _round(db, command, ctx, bet=0, win=command.amount)
     return (WalletResult(Status.OK, command.user, command.currency, balance_after),
             _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
@@ -577,6 +597,9 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, currency, current)
         return result, _Record(ctx.player_id, currency, amount, ledger_transaction_id=outcome.transaction_id)
     await db.execute(_MARK_ROLLED_BACK, {"id": state.ref_id})
+    # Undone on the day it was counted, so a rollback never makes room in a later period.
+    await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
+                              wagered=-amount if was_bet else 0, won=0 if was_bet else -amount)
     if state.ref_round is not None:
         await db.execute(_ROUND_UNDO, {"round": state.ref_round, "bet": amount if was_bet else 0,
                                        "win": 0 if was_bet else amount})

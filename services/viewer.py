@@ -20,6 +20,11 @@ class ViewerRejected(Exception):
         self.bad_input = bad_input
 
 
+# A full session plays; any other scope (a self-excluded player's "withdrawal" login) can only
+# read the account and withdraw (authz/policy.csv, role player_withdrawal).
+PLAYER_ROLES = {"full": "player"}
+
+
 async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str | None,
                      meta: RequestMeta) -> Viewer:
     if not access_token:
@@ -30,7 +35,8 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
         raise ViewerRejected(str(exc)) from exc
     if claims.subject_type == "player":
         return Viewer(kind="player", id=claims.subject_id, session_id=claims.session_id,
-                      brand_id=claims.brand_id, roles=frozenset({"player"}), meta=meta, expires_at=claims.expires_at)
+                      brand_id=claims.brand_id, roles=frozenset({PLAYER_ROLES.get(claims.scope, "player_withdrawal")}),
+                      meta=meta, expires_at=claims.expires_at)
     async with rt.database.session() as db:
         try:
             scope = await staff.scope_for_request(db, claims.subject_id, brand_code)

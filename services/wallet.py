@@ -24,6 +24,8 @@ from models.ledger import PLAYER_PURPOSES, AccountPurpose, LedgerAccount, Ledger
 from models.players import Player
 from services import ledger
 from services.ledger import Entry, Leg, Result
+from services.rg import activity as rg_activity
+from services.rg import profiles as rg_profiles
 from services.scoping import scoped
 
 
@@ -141,11 +143,15 @@ async def credit_deposit(db: AsyncSession, *, player_id: uuid.UUID, currency: st
     accounts = await player_accounts(db, player.id, player.brand_id, currency)
     clearing = await operator_account(db, player.brand_id, AccountPurpose.PSP_CLEARING, accounts.currency,
                                       owner_type="psp", owner_id=psp)
-    return await ledger.record(db, Entry(
+    result = await ledger.record(db, Entry(
         idempotency_key=f"deposit:{payment_id}", kind="deposit",
         legs=(Leg(accounts.cash, amount), Leg(clearing, -amount)), actor_type=actor.type, actor_id=actor.id,
         brand_id=player.brand_id, player_id=player.id, reference_type="payment", reference_id=str(payment_id),
         details={"psp": psp}))
+    if result.committed and not result.replayed:  # counted for deposit limits, with the credit
+        day = rg_profiles.profile(player.jurisdiction).local_day(result.created_at)
+        await rg_activity.count(db, player_id=player.id, currency=accounts.currency, day=day, deposited=amount)
+    return result
 
 
 async def hold_withdrawal(db: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int,

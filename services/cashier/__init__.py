@@ -48,7 +48,13 @@ from services.cashier.queries import (
 from services.cashier.repair import ReconcileReport, reconcile, refresh
 from services.cashier.routing import DEFAULT_RULES, RoutingRule, adapter_for, route, routing_rules
 from services.cashier.webhooks import WebhookOutcome, handle_webhook
-from services.cashier.withdrawals import Decision, approve_withdrawal, reject_withdrawal, request_withdrawal
+from services.cashier.withdrawals import (
+    Decision,
+    approve_withdrawal,
+    cancel_withdrawal,
+    reject_withdrawal,
+    request_withdrawal,
+)
 
 __all__ = [
     "DEFAULT_RULES",
@@ -67,6 +73,7 @@ __all__ = [
     "approve_withdrawal",
     "attempts_of",
     "awaiting_decision",
+    "cancel_withdrawal",
     "deposit",
     "filtered",
     "get_readable",

@@ -12,6 +12,7 @@ from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, 
 from services.cashier.payments import _event, _set_status
 from services.cashier.queries import get_readable
 from services.cashier.routing import route, routing_rules
+from services.rg import gates as rg_gates
 from services.runtime import Runtime
 
 
@@ -35,6 +36,8 @@ async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, me
                                                  status=PaymentStatus.CREATED)
         if not created:
             return payment
+        # After the insert: this payment is in flight, so the limit sees it and every other one.
+        await rg_gates.check_deposit(db, rt, player, code)
         psps = route(routing_rules(rt.settings), kind=PaymentKind.DEPOSIT, method=method, country=player.country,
                      currency=code, amount=minor)
         await _event(db, payment, "payment.created")

@@ -151,3 +151,27 @@ async def reject_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
                            after={"status": payment.status, "amount": format_amount(payment.amount, payment.currency),
                                   "currency": payment.currency}, reason=reason.strip())
         return payment
+
+
+async def cancel_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID) -> Payment:
+    """The player takes back a withdrawal not yet sent: the hold is voided, the money is back in cash."""
+    if not viewer.is_player or viewer.id is None:
+        raise DomainError("Only the player can cancel their withdrawal.", code=ErrorCode.NOT_ALLOWED)
+    async with rt.database.transaction() as db:
+        payment = await _locked_payment(db, payment_id)
+        if payment.player_id != viewer.id:
+            raise NotFound("No such payment.", field="paymentId")
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (PaymentStatus.REQUESTED,
+                                                                            PaymentStatus.APPROVED):
+            raise DomainError(f"Only a withdrawal not yet sent can be cancelled (this one is {payment.status}).",
+                              code=ErrorCode.INVALID_STATE, field="paymentId")
+        assert payment.hold_id is not None
+        before = {"status": payment.status}
+        await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
+                                     actor=Actor("player", viewer.id), reason="cancelled by the player")
+        _set_status(payment, PaymentStatus.CANCELLED)
+        await _event(db, payment, "payment.cancelled")
+        await audit.append(db, actor=viewer, action="withdrawal.cancel", target_type="payment",
+                           target_id=payment.id, brand_id=payment.brand_id, before=before,
+                           after={"status": payment.status})
+        return payment

@@ -1,0 +1,231 @@
+"""Where responsible gambling is enforced: registration, login, deposit, game launch and provider bet.
+
+Each gate raises a `DomainError` whose `limit` names the rule and when it resets (the provider bet
+gate returns a refusal instead: the wallet answers in the provider's dialect). Deposit and bet gates
+run under the player's lock, in the transaction that records the movement, so two concurrent
+deposits or bets cannot together pass a limit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, LimitDetails
+from core.logging import get_logger
+from models.brands import Brand
+from models.players import Player
+from models.rg import LimitKind, RgLimit
+from services.rg import activity, exclusions, flags, limits, reality
+from services.rg.profiles import Profile, profile, resolve
+from services.rg.registers import Person, RegisterAnswer, RegisterUnavailable, connectors
+from services.runtime import Runtime
+
+log = get_logger(__name__)
+
+
+class LoginPurpose(StrEnum):
+    PLAY = "play"
+    WITHDRAWAL = "withdrawal"  # a session that can only read the account and withdraw
+
+
+# ---- registration and login -------------------------------------------------------------------
+
+def jurisdiction_for(brand: Brand, country: str) -> Profile:
+    rules = resolve(brand.jurisdictions, country)
+    if rules is None:
+        raise DomainError(f"{brand.name} is not licensed for players from {country}.", field="country",
+                          code=ErrorCode.COUNTRY_NOT_ALLOWED)
+    return rules
+
+
+async def check_registers(rt: Runtime, rules: Profile, person: Person) -> RegisterAnswer:
+    """Ask each national register of the jurisdiction; Y refuses, P is allowed (and flagged by the caller)."""
+    answer = RegisterAnswer.NOT_REGISTERED
+    for register in connectors(rt.settings.rg_demo_register, rules.registers):
+        try:
+            result = await register.check(person)
+        except RegisterUnavailable as exc:
+            log.warning("rg_register_unavailable", register=register.name)
+            raise DomainError("The national self-exclusion register did not answer; try again shortly.",
+                              code=ErrorCode.REGISTER_UNAVAILABLE) from exc
+        if result == RegisterAnswer.EXCLUDED:
+            raise DomainError(f"This person is registered with the national self-exclusion register ({register.name}).",
+                              code=ErrorCode.SELF_EXCLUDED, limit=LimitDetails(kind="register"))
+        if result == RegisterAnswer.PREVIOUSLY_EXCLUDED:
+            answer = result
+    return answer
+
+
+def person_of(player: Player) -> Person:
+    return Person(player.email, player.date_of_birth, player.first_name, player.last_name, player.country)
+
+
+async def check_login(rt: Runtime, player: Player, purpose: LoginPurpose) -> RegisterAnswer:
+    """Before a session starts: the register (every login), exclusions and the time limit."""
+    if purpose == LoginPurpose.WITHDRAWAL:  # taking one's money out is never refused
+        return RegisterAnswer.NOT_REGISTERED
+    answer = await check_registers(rt, profile(player.jurisdiction), person_of(player))
+    async with rt.database.session() as db:
+        excluded = await exclusions.active(db, player.id)
+        if excluded is not None:
+            raise exclusions.refusal(excluded)
+        refusal = await _time_refusal(db, rt, player, clock.now())
+    if refusal is not None:
+        raise refusal
+    return answer
+
+
+async def after_login(db: AsyncSession, player: Player, session_id: uuid.UUID, purpose: LoginPurpose,
+                      answer: RegisterAnswer) -> None:
+    """In the login transaction: the session's reality check, and a flag for a previously excluded player."""
+    if purpose == LoginPurpose.PLAY:
+        await reality.start(db, player, session_id, clock.now())
+    if answer == RegisterAnswer.PREVIOUSLY_EXCLUDED:
+        await flags.raise_flag(db, player, "previously_self_excluded", {"source": "register"})
+
+
+# ---- money and play ---------------------------------------------------------------------------
+
+def _limit_refusal(usage: limits.Usage, verb: str) -> DomainError:
+    limit = usage.limit
+    assert limit.amount is not None
+    what = limits.describe(limit.kind, limit.period, limit.amount, limit.currency)
+    return DomainError(f"This {verb} would pass {what}; it resets at {usage.resets_at.isoformat()}.",
+                       code=ErrorCode.LIMIT_REACHED, field="amount",
+                       limit=LimitDetails(kind=limit.kind, period=limit.period, amount=limit.amount,
+                                          currency=limit.currency, resets_at=usage.resets_at))
+
+
+async def _in_force(db: AsyncSession, player_id: uuid.UUID) -> list[RgLimit]:
+    return list((await db.scalars(select(RgLimit).where(col(RgLimit.player_id) == player_id,
+                                                        col(RgLimit.amount).is_not(None)))).all())
+
+
+def _missing_required(rules: Profile, in_force: list[RgLimit]) -> DomainError | None:
+    have = {limit.kind for limit in in_force}
+    for kind in rules.required_limits:
+        if kind.value not in have:
+            return DomainError(f"{rules.name} requires a {kind.value} limit before you deposit or play: set one first.",
+                               code=ErrorCode.LIMIT_REQUIRED, limit=LimitDetails(kind=kind.value))
+    return None
+
+
+async def _time_refusal(db: AsyncSession, rt: Runtime, player: Player, now: datetime,
+                        in_force: list[RgLimit] | None = None) -> DomainError | None:
+    in_force = await _in_force(db, player.id) if in_force is None else in_force
+    for limit in in_force:
+        if limit.kind == LimitKind.SESSION_TIME:
+            usage = await limits.usage(db, player, limit, now, access_ttl(rt))
+            if usage.remaining <= 0:
+                return _limit_refusal(usage, "session")
+    return None
+
+
+async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, currency: str) -> None:
+    """Call in the transaction that inserted the deposit (so it counts as in flight). Under the player's
+    row lock: two deposits racing one limit are decided one after the other."""
+    await db.execute(select(col(Player.id)).where(col(Player.id) == player.id).with_for_update(key_share=True))
+    excluded = await exclusions.active(db, player.id)
+    if excluded is not None:
+        raise exclusions.refusal(excluded)
+    in_force = await _in_force(db, player.id)
+    missing = _missing_required(profile(player.jurisdiction), in_force)
+    if missing is not None:
+        raise missing
+    now = clock.now()
+    for limit in in_force:  # the lowest applies: any limit the deposits in this period would pass refuses
+        if limit.kind == LimitKind.DEPOSIT and limit.currency == currency and limit.amount is not None:
+            usage = await limits.usage(db, player, limit, now, access_ttl(rt))
+            if usage.used > limit.amount:
+                raise _limit_refusal(usage, "deposit")
+
+
+async def check_launch(db: AsyncSession, rt: Runtime, player: Player, session_id: uuid.UUID | None) -> None:
+    excluded = await exclusions.active(db, player.id)
+    if excluded is not None:
+        raise exclusions.refusal(excluded)
+    in_force = await _in_force(db, player.id)
+    missing = _missing_required(profile(player.jurisdiction), in_force)
+    if missing is not None:
+        raise missing
+    now = clock.now()
+    refusal = await _time_refusal(db, rt, player, now, in_force)
+    if refusal is not None:
+        raise refusal
+    if session_id is not None:
+        check = await reality.state(db, session_id, now)
+        if check is not None and check.due:
+            raise DomainError("Your reality check is waiting for an answer.", code=ErrorCode.REALITY_CHECK_DUE,
+                              limit=LimitDetails(kind="reality_check", resets_at=check.next_due_at))
+
+
+# ---- the provider bet path (hot: one query when the player has no limits) -----------------------
+
+_BET_STATE = text("""
+SELECT
+  (SELECT kind FROM rg_exclusions WHERE player_id = :player AND starts_at <= :now
+     AND (ends_at IS NULL OR ends_at > :now) LIMIT 1) AS excluded,
+  (SELECT next_due_at <= :now FROM rg_reality_checks WHERE session_id = :session) AS check_due,
+  (SELECT json_agg(json_build_array(kind, period, amount, currency)) FROM rg_limits
+     WHERE player_id = :player AND amount IS NOT NULL) AS limits
+""")
+
+
+class BetRefusal(StrEnum):
+    EXCLUDED = "excluded"  # the provider hears "user disabled"
+    LIMIT = "limit"  # a limit, a missing required limit, or an unanswered reality check
+
+
+@dataclass(frozen=True)
+class Bettor:
+    id: uuid.UUID
+    jurisdiction: str
+    currency: str
+    auth_session_id: uuid.UUID | None
+
+
+async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, access_ttl: timedelta) -> BetRefusal | None:
+    """Call after the player's cash row is locked, before the ledger records the stake."""
+    player, now = bettor, clock.now()
+    row = (await db.execute(_BET_STATE, {"player": player.id, "now": now,
+                                         "session": bettor.auth_session_id})).one()
+    if row.excluded is not None:
+        return BetRefusal.EXCLUDED
+    if row.check_due:
+        return BetRefusal.LIMIT
+    raw = row.limits if not isinstance(row.limits, str) else json.loads(row.limits)
+    in_force = [RgLimit(player_id=player.id, kind=k, period=p, amount=a, currency=c) for k, p, a, c in raw or []]
+    if _missing_required(profile(player.jurisdiction), in_force) is not None:
+        return BetRefusal.LIMIT
+    for limit in in_force:
+        if limit.kind == LimitKind.DEPOSIT or (limit.currency not in (None, bettor.currency)):
+            continue
+        usage = await limits.usage(db, player, limit, now, access_ttl)
+        assert limit.amount is not None
+        if limit.kind == LimitKind.SESSION_TIME:
+            if usage.remaining <= 0:
+                return BetRefusal.LIMIT
+        elif usage.used + amount > limit.amount:  # wager: stakes; loss: stakes - wins, if this one loses
+            return BetRefusal.LIMIT
+    return None
+
+
+async def count_play(db: AsyncSession, player: limits.Subject, currency: str, at: datetime, *, wagered: int = 0,
+                     won: int = 0) -> None:
+    """Count a stake, a win, or (negative, at the undone transaction's time) a rollback."""
+    day = profile(player.jurisdiction).local_day(at)
+    await activity.count(db, player_id=player.id, currency=currency, day=day, wagered=wagered, won=won)
+
+
+def access_ttl(rt: Runtime) -> timedelta:
+    return timedelta(seconds=rt.settings.access_token_ttl_seconds)
+

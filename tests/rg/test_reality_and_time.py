@@ -1,0 +1,122 @@
+"""Reality checks (due, pushed, answered) and session-time limits that end the session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.clock import clock
+from models.outbox import OutboxEvent
+from services.rg import reality, worker
+from tests.conftest import error_codes
+from tests.rg.conftest import SOME_GAME, login, my_rg, refresh, seat_for, set_limit, u
+
+ANSWER = """
+mutation($input: AnswerRealityCheckInput!) { answerRealityCheck(input: $input) {
+  realityCheck { due nextDueAt minutesPlayed netResult { amount currency } } errors { code } } }"""
+LAUNCH = (f'mutation {{ launchGame(input: {{gameId: "{SOME_GAME}", mode: REAL}}) '
+          '{ errors { code limit { kind } } } }')
+REFRESH = """
+mutation($input: RefreshTokenInput) { refreshToken(input: $input) { tokens { accessToken refreshToken }
+  errors { code } } }"""
+
+
+def _session_of(token: str) -> uuid.UUID:
+    import jwt
+
+    return uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sid"])
+
+
+async def _events(rt: Any, topic: str) -> list[dict[str, Any]]:
+    async with rt.database.session() as db:
+        return [e.payload for e in (await db.scalars(select(OutboxEvent).where(OutboxEvent.topic == topic))).all()]
+
+
+async def test_reality_check_pauses_play_until_the_player_answers(gql: Any, rt: Any, make_player: Any, nordic: Any,
+                                                                  aggregator: Any, hub88_provider: Any) -> None:
+    player = await make_player(brand_code="nordic", country="MT", currency="EUR")  # Malta: every 60 minutes
+    session = _session_of(player.token)
+    seat = await seat_for(rt, hub88_provider, player, auth_session_id=session)
+    bet = seat.bet(u(200))
+    assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+    assert (await aggregator.call("transaction/win", seat.win(u(50), bet["transaction_uuid"])))["status"] == "RS_OK"
+    rg = await my_rg(gql, player)
+    assert rg["realityCheckMinutes"] == 60
+    assert rg["realityCheck"]["due"] is False
+
+    clock.advance(timedelta(minutes=61))
+    await refresh(gql, player)
+    assert await reality.push_due(rt) == 1
+    assert await reality.push_due(rt) == 0  # pushed once per due time
+    pushed = await _events(rt, "rg.reality_check_due")
+    assert pushed[0]["session_id"] == str(session)
+    check = (await my_rg(gql, player))["realityCheck"]
+    assert check["due"] is True
+    assert check["minutesPlayed"] == 61
+    assert check["netResult"] == [{"amount": "-1.50", "currency": "EUR"}]
+    # Paused: the provider's bet is refused, a launch too.
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-2")))["status"] == \
+        "RS_ERROR_LIMIT_REACHED"
+    launch = await gql(LAUNCH, token=player.token)
+    assert launch["data"]["launchGame"]["errors"][0]["code"] == "REALITY_CHECK_DUE"
+
+    go_on = (await gql(ANSWER, {"input": {"continuePlaying": True}}, token=player.token))["data"]["answerRealityCheck"]
+    assert go_on["errors"] == []
+    assert go_on["realityCheck"]["due"] is False
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-3")))["status"] == "RS_OK"
+    again = (await gql(ANSWER, {"input": {"continuePlaying": True}}, token=player.token))["data"]["answerRealityCheck"]
+    assert again["errors"][0]["code"] == "INVALID_STATE"  # nothing waiting
+
+    clock.advance(timedelta(minutes=61))
+    await refresh(gql, player)
+    stop = (await gql(ANSWER, {"input": {"continuePlaying": False}}, token=player.token))["data"]["answerRealityCheck"]
+    assert stop["errors"] == []
+    assert stop["realityCheck"] is None
+    assert "UNAUTHENTICATED" in error_codes(await gql("{ me { id } }", token=player.token))
+    # The game session ended with it: the provider's next bet is told the token expired.
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-4")))["status"] == \
+        "RS_ERROR_TOKEN_EXPIRED"
+    assert [e["reason"] for e in await _events(rt, "rg.session_ended")] == ["reality_check_stop"]
+
+
+async def test_the_player_chooses_the_interval(gql: Any, make_player: Any) -> None:
+    player = await make_player()  # the default profile has no checks unless the player asks
+    assert (await my_rg(gql, player))["realityCheck"] is None
+    body = await gql("mutation { setRealityCheck(input: {minutes: 30}) { realityCheck { nextDueAt } "
+                     "errors { code field } } }", token=player.token)
+    assert body["data"]["setRealityCheck"]["errors"] == []
+    assert body["data"]["setRealityCheck"]["realityCheck"]["nextDueAt"]
+    bad = await gql("mutation { setRealityCheck(input: {minutes: 2}) { errors { code field } } }",
+                    token=player.token)
+    assert bad["data"]["setRealityCheck"]["errors"][0]["field"] == "minutes"
+
+
+async def test_a_session_time_limit_ends_the_session_and_refuses_play(gql: Any, rt: Any, make_player: Any,
+                                                                      aggregator: Any, hub88_provider: Any) -> None:
+    player = await make_player()
+    await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=30)
+    seat = await seat_for(rt, hub88_provider, player, auth_session_id=_session_of(player.token))
+    refresh = player.refresh_token
+    for _ in range(3):  # the frontend keeps the session alive
+        clock.advance(timedelta(minutes=10, seconds=20))
+        tokens = (await gql(REFRESH, {"input": {"refreshToken": refresh}}))["data"]["refreshToken"]["tokens"]
+        refresh, player.token = tokens["refreshToken"], tokens["accessToken"]
+    rg = await my_rg(gql, player)
+    assert rg["limits"][0]["minutes"] == 30
+    assert rg["limits"][0]["used"] is None
+    assert rg["activity"][0]["minutesPlayed"] >= 30
+    launch = await gql(LAUNCH, token=player.token)
+    assert launch["data"]["launchGame"]["errors"][0]["code"] == "LIMIT_REACHED"
+    assert launch["data"]["launchGame"]["errors"][0]["limit"]["kind"] == "session_time"
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100))))["status"] == "RS_ERROR_LIMIT_REACHED"
+
+    assert await worker.end_spent_sessions(rt) == 1
+    assert "UNAUTHENTICATED" in error_codes(await gql("{ me { id } }", token=player.token))
+    refused = await login(gql, player)
+    assert refused["errors"][0]["code"] == "LIMIT_REACHED"
+    assert refused["errors"][0]["limit"]["resetsAt"]
+    clock.advance(timedelta(days=1))
+    assert (await login(gql, player))["errors"] == []
