@@ -26,6 +26,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(keys_app, name="keys")
 payments_app = typer.Typer(help="Payments (the cashier)", no_args_is_help=True)
 app.add_typer(payments_app, name="payments")
+rg_app = typer.Typer(help="Responsible gambling", no_args_is_help=True)
+app.add_typer(rg_app, name="rg")
 T = TypeVar("T")
 
 
@@ -220,6 +222,14 @@ def payments_reconcile(
         typer.echo(f"  unreachable: {error}")
     if report.errors:
         raise typer.Exit(1)
+
+
+@rg_app.command("scan")
+def rg_scan() -> None:
+    """Scan once for risk patterns (long sessions, rising deposits, night play, cancelled withdrawals)."""
+    from services.rg import flags
+
+    typer.echo(f"{_with_runtime(flags.scan)} new flags in the RG queue")
 
 
 @app.command()

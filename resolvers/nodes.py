@@ -70,6 +70,15 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             from resolvers.wallet import ledger_transaction
 
             return await ledger_transaction(info, id)
+        if gid.type_name == "RgFlag":
+            if "Query.rgFlags" not in allowed:
+                return None
+            from models.rg import RgFlag as FlagRow
+            from schema.rg import RgFlag
+            from services.rg.flags import readable_flags
+
+            flag = await db.scalar(readable_flags(viewer).where(col(FlagRow.id) == node_id))
+            return RgFlag.from_model(flag) if flag else None
         if gid.type_name == "Adjustment":
             if "Query.adjustments" not in allowed:
                 return None

@@ -120,3 +120,32 @@ async def test_a_session_time_limit_ends_the_session_and_refuses_play(gql: Any, 
     assert refused["errors"][0]["limit"]["resetsAt"]
     clock.advance(timedelta(days=1))
     assert (await login(gql, player))["errors"] == []
+
+
+async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt: Any, gql: Any,
+                                                           make_player: Any) -> None:
+    import json
+
+    from sqlalchemy import update
+    from websockets.asyncio.client import connect
+
+    from models.rg import RgRealityCheck
+    from services import events
+    from tests.test_subscriptions import receive, wait_for_listener, ws_url
+
+    player = await make_player()
+    await gql("mutation { setRealityCheck(input: {minutes: 30}) { errors { code } } }", token=player.token)
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init",
+                                      "payload": {"authorization": f"Bearer {player.token}"}}))
+        assert (await receive(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { realityCheck { kind realityCheck { due intervalMinutes } } }"}}))
+        await wait_for_listener(rt, events.player_channel(player.uuid))
+        async with rt.database.transaction() as db:  # half an hour later
+            await db.execute(update(RgRealityCheck).where(RgRealityCheck.player_id == player.uuid)
+                             .values(next_due_at=clock.now() - timedelta(seconds=1)))
+        await reality.push_due(rt)
+        message = await receive(socket, 15)
+        assert message["payload"]["data"] == {"realityCheck": {"kind": "due",
+                                                               "realityCheck": {"due": True, "intervalMinutes": 30}}}

@@ -93,3 +93,27 @@ async def test_cancelled_withdrawals_raise_a_flag_the_team_resolves(gql: Any, rt
     assert resolved["data"]["resolveRgFlag"]["flag"]["status"] == "RESOLVED"
     again = await gql(RESOLVE, {"input": {"flagId": flag["id"], "resolution": "twice"}}, token=risk.token)
     assert again["data"]["resolveRgFlag"]["errors"][0]["code"] == "INVALID_STATE"
+
+
+async def test_cli_scan_flags_a_long_session(rt: Any, make_player: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from core.clock import clock
+    from models.auth import AuthSession
+    from models.rg import RgFlag
+    from tests.test_startup_and_cli import run_cli
+
+    player = await make_player()
+    async with rt.database.transaction() as db:  # logged in four hours ago, still active
+        await db.execute(update(AuthSession).where(AuthSession.subject_id == player.uuid)
+                         .values(created_at=clock.now() - timedelta(hours=4), last_seen_at=clock.now()))
+    result = run_cli("rg", "scan")
+    assert result.returncode == 0, result.stderr
+    assert "1 new flags" in result.stdout
+    async with rt.database.session() as db:
+        flag = await db.scalar(select(RgFlag).where(RgFlag.player_id == player.uuid))
+    assert flag is not None
+    assert flag.kind == "long_session"
+    assert flag.details["hours"] >= 4
