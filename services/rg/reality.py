@@ -42,6 +42,14 @@ GROUP BY p.currency ORDER BY p.currency
 """)
 
 
+_RESCHEDULE = text("""
+UPDATE rg_reality_checks SET interval_seconds = :seconds,
+    next_due_at = CASE WHEN next_due_at <= CAST(:now AS timestamptz) THEN next_due_at
+                       ELSE CAST(:now AS timestamptz) + :interval END
+WHERE player_id = :player
+""")
+
+
 def interval_minutes(player: Player) -> int:
     """The player's choice, else the jurisdiction's default; a required check cannot be turned off."""
     rules = profile(player.jurisdiction)
@@ -75,9 +83,13 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
         assert locked is not None
         before = locked.reality_check_minutes
         locked.reality_check_minutes = minutes
-        await db.execute(delete(RgRealityCheck).where(col(RgRealityCheck.player_id) == player.id))
-        if minutes > 0 and viewer.session_id is not None:
-            await start(db, locked, viewer.session_id, now)
+        if minutes == 0:
+            await db.execute(delete(RgRealityCheck).where(col(RgRealityCheck.player_id) == player.id))
+        else:  # every open session follows; a check already due stays due (changing it is not an answer)
+            await db.execute(_RESCHEDULE, {"player": player.id, "seconds": minutes * 60, "now": now,
+                                           "interval": timedelta(minutes=minutes)})
+            if viewer.session_id is not None and await db.get(RgRealityCheck, viewer.session_id) is None:
+                await start(db, locked, viewer.session_id, now)
         await history.add(db, player.id, "rg.reality_check_interval_set", viewer,
                           {"before": before, "after": minutes})
     return locked

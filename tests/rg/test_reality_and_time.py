@@ -149,3 +149,21 @@ async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt:
         message = await receive(socket, 15)
         assert message["payload"]["data"] == {"realityCheck": {"kind": "due",
                                                                "realityCheck": {"due": True, "intervalMinutes": 30}}}
+
+
+async def test_a_new_interval_reaches_every_open_session_but_does_not_dismiss_a_due_check(
+        gql: Any, rt: Any, make_player: Any) -> None:
+    player = await make_player()
+    await gql("mutation { setRealityCheck(input: {minutes: 30}) { errors { code } } }", token=player.token)
+    other = await login(gql, player)  # a second device
+    clock.advance(timedelta(minutes=31))
+    await refresh(gql, player)
+    await gql("mutation { setRealityCheck(input: {minutes: 60}) { errors { code } } }", token=player.token)
+    async with rt.database.session() as db:
+        from models.rg import RgRealityCheck
+
+        checks = (await db.scalars(select(RgRealityCheck).where(RgRealityCheck.player_id == player.uuid))).all()
+    assert len(checks) == 2
+    assert {c.interval_seconds for c in checks} == {3600}
+    assert (await my_rg(gql, player))["realityCheck"]["due"] is True  # still waiting for an answer
+    assert other["tokens"]["accessToken"]
