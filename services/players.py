@@ -179,7 +179,7 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str, meta
     async with rt.database.transaction() as db:
         actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
         tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
-                                          brand_id=brand.id, meta=meta, scope=purpose.value)
+                                          brand_id=brand.id, meta=meta, scope=rg_gates.session_scope(purpose))
         await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await audit.append(db, actor=actor, action="player.login", target_type="session",
                            target_id=tokens.session_id, brand_id=brand.id, after={"purpose": purpose.value})

@@ -26,7 +26,8 @@ Guarantees:
 - A repeated call (`request_uuid` per endpoint) gets the stored answer as it was.
 
 Round trips for a new bet: context (session, player, game, cash account) · locks (+ balance) · state
-(call, transaction, reference, rollback marker) · the ledger's five · round · transaction · call log.
+(call, transaction, reference, rollback marker, the RG gate's inputs) · the ledger's five · the RG
+activity counter · round · transaction · call log.
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ _REFERENCE = text("""
 SELECT player_id, currency FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :ref
 """)
 
-_STATE = text("""
-SELECT c.response AS call_response,
+_STATE = text(f"""
+SELECT c.response AS call_response, {rg_gates.BET_STATE_COLUMNS},
        o.kind AS own_kind, o.request_hash AS own_hash, o.status AS own_status, o.balance_after AS own_balance,
        o.currency AS own_currency,
        r.id AS ref_id, r.kind AS ref_kind, r.status AS ref_status, r.player_id AS ref_player,
@@ -183,7 +184,7 @@ FROM (SELECT 1) AS one
 LEFT JOIN provider_calls c ON c.provider_id = :provider AND c.endpoint = :endpoint AND c.request_uuid = :request
 LEFT JOIN provider_transactions o ON o.provider_id = :provider AND o.transaction_uuid = :tx
 LEFT JOIN provider_transactions r ON r.provider_id = :provider AND r.transaction_uuid = :ref
-""")
+""")  # noqa: S608  (a constant fragment from services/rg/gates.py, no input)
 
 _ROUND = text("""
 INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
@@ -411,7 +412,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         "tx": command.transaction_uuid, "ref": command.reference_uuid or "",
         "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
         "round": command.round_ref or "", "player": str(ctx.player_id) if ctx.player_id else None,
-        "currency": command.currency,
+        "currency": command.currency, "now": clock.now(), "auth_session": ctx.auth_session_id,
     })).one()
     if state.call_response is not None:  # the same call again: the same answer, as sent
         return Answer(WalletResult(Status(_neutral(dialect, state.call_response)), command.user, command.currency,
@@ -510,7 +511,8 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         ctx.cash_id = cash
     assert current is not None
     # Under the cash row's lock: concurrent bets of this player meet the limits one at a time.
-    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), command.amount, access_ttl)
+    rg_state = rg_gates.BetState(state.rg_excluded, state.rg_check_due, state.rg_limits)
+    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), command.amount, rg_state, access_ttl)
     if refusal is not None:
         status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
         return _refuse(command, status, current)

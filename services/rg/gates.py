@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -35,6 +35,11 @@ log = get_logger(__name__)
 class LoginPurpose(StrEnum):
     PLAY = "play"
     WITHDRAWAL = "withdrawal"  # a session that can only read the account and withdraw
+
+
+def session_scope(purpose: LoginPurpose) -> str:
+    """The auth session's scope (services/viewer.py turns it into the player's role)."""
+    return "full" if purpose == LoginPurpose.PLAY else "withdrawal"
 
 
 # ---- registration and login -------------------------------------------------------------------
@@ -168,16 +173,17 @@ async def check_launch(db: AsyncSession, rt: Runtime, player: Player, session_id
                               limit=LimitDetails(kind="reality_check", resets_at=check.next_due_at))
 
 
-# ---- the provider bet path (hot: one query when the player has no limits) -----------------------
+# ---- the provider bet path (hot: no extra statement when the player has no limits) ----------------
 
-_BET_STATE = text("""
-SELECT
-  (SELECT kind FROM rg_exclusions WHERE player_id = :player AND starts_at <= :now
-     AND (ends_at IS NULL OR ends_at > :now) LIMIT 1) AS excluded,
-  (SELECT next_due_at <= :now FROM rg_reality_checks WHERE session_id = :session) AS check_due,
-  (SELECT json_agg(json_build_array(kind, period, amount, currency)) FROM rg_limits
-     WHERE player_id = :player AND amount IS NOT NULL) AS limits
-""")
+# Read by the provider wallet in the statement it already runs after taking the player's lock
+# (services/provider_wallet.py `_STATE`), so the gate costs no round trip of its own.
+BET_STATE_COLUMNS = """
+  (SELECT x.kind FROM rg_exclusions x WHERE x.player_id = CAST(:player AS uuid) AND x.starts_at <= :now
+     AND (x.ends_at IS NULL OR x.ends_at > :now) LIMIT 1) AS rg_excluded,
+  (SELECT rc.next_due_at <= :now FROM rg_reality_checks rc WHERE rc.session_id = :auth_session) AS rg_check_due,
+  (SELECT json_agg(json_build_array(l.kind, l.period, l.amount, l.currency)) FROM rg_limits l
+     WHERE l.player_id = CAST(:player AS uuid) AND l.amount IS NOT NULL) AS rg_limits
+"""
 
 
 class BetRefusal(StrEnum):
@@ -193,23 +199,31 @@ class Bettor:
     auth_session_id: uuid.UUID | None
 
 
-async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, access_ttl: timedelta) -> BetRefusal | None:
+@dataclass(frozen=True)
+class BetState:
+    """The BET_STATE_COLUMNS of one bet."""
+
+    excluded: str | None
+    check_due: bool | None
+    limits: list[list[Any]] | str | None
+
+
+async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetState,
+                      access_ttl: timedelta) -> BetRefusal | None:
     """Call after the player's cash row is locked, before the ledger records the stake."""
-    player, now = bettor, clock.now()
-    row = (await db.execute(_BET_STATE, {"player": player.id, "now": now,
-                                         "session": bettor.auth_session_id})).one()
-    if row.excluded is not None:
+    if state.excluded is not None:
         return BetRefusal.EXCLUDED
-    if row.check_due:
+    if state.check_due:
         return BetRefusal.LIMIT
-    raw = row.limits if not isinstance(row.limits, str) else json.loads(row.limits)
-    in_force = [RgLimit(player_id=player.id, kind=k, period=p, amount=a, currency=c) for k, p, a, c in raw or []]
-    if _missing_required(profile(player.jurisdiction), in_force) is not None:
+    raw: list[list[Any]] = (json.loads(state.limits) if isinstance(state.limits, str) else state.limits) or []
+    in_force = [RgLimit(player_id=bettor.id, kind=k, period=p, amount=a, currency=c) for k, p, a, c in raw]
+    if _missing_required(profile(bettor.jurisdiction), in_force) is not None:
         return BetRefusal.LIMIT
+    now = clock.now()
     for limit in in_force:
         if limit.kind == LimitKind.DEPOSIT or (limit.currency not in (None, bettor.currency)):
             continue
-        usage = await limits.usage(db, player, limit, now, access_ttl)
+        usage = await limits.usage(db, bettor, limit, now, access_ttl)
         assert limit.amount is not None
         if limit.kind == LimitKind.SESSION_TIME:
             if usage.remaining <= 0:

@@ -342,9 +342,9 @@ async def test_a_bet_stays_a_lean_path(aggregator: Aggregator, seat: Any, rt: An
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert answer["status"] == "RS_OK"
-    # provider · context · locks · state · ledger (lock, transaction, postings: two rows, one executemany,
-    # balance, outbox) · round · record · call log
-    assert len(statements) <= 13, "\n".join(statements)
+    # provider · context · locks · state (with the RG gate's inputs) · ledger (lock, transaction, postings:
+    # two rows, one executemany, balance, outbox) · RG activity counter · round · record · call log
+    assert len(statements) <= 14, "\n".join(statements)
     assert not any(s.startswith("SELECT game_providers") for s in statements)  # Core statements, no ORM loads
 
 

@@ -10,7 +10,7 @@ import pytest
 from core.clock import clock
 from tests.cashier.conftest import assert_ledger_ok
 from tests.conftest import error_codes
-from tests.rg.conftest import SOME_GAME, deposit, login, my_rg, seat_for, u
+from tests.rg.conftest import SOME_GAME, deposit, login, my_rg, seat_for, set_limit, u
 
 SELF_EXCLUDE = """
 mutation($input: SelfExcludeInput!) { selfExclude(input: $input) { exclusion { kind endsAt active }
@@ -133,6 +133,10 @@ async def test_time_out_ends_when_it_says_and_not_before(gql: Any, make_player: 
     assert back["tokens"]["accessToken"]
     # Marketing consent was withdrawn with the time-out and stays off until the player opts in again.
     player.token = back["tokens"]["accessToken"]
+    # A play login is a full session: the player's own mutations and sessions are open to it.
+    assert (await set_limit(gql, player, "WAGER", "DAY", amount="50.00"))["errors"] == []
+    sessions = await gql("{ me { sessions { edges { node { current } } } } }", token=player.token)
+    assert "errors" not in sessions, sessions
     me = await gql("{ me { marketingConsent } }", token=player.token)
     assert me["data"]["me"]["marketingConsent"] is False
 

@@ -162,15 +162,32 @@ async def test_removal_waits_out_the_cooling_off(gql: Any, make_player: Any) -> 
     assert (await my_rg(gql, player))["limits"] == []
 
 
+def _travel_to(moment: datetime) -> None:
+    clock.advance(moment - clock.now())
+
+
 async def test_sweden_waits_72_hours_and_for_the_period_to_end(gql: Any, make_player: Any, nordic: Any) -> None:
+    stockholm = ZoneInfo("Europe/Stockholm")
+    # Mid-month the period's end is later than 72 hours: the increase waits for it.
+    today = clock.now().astimezone(stockholm)
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    _travel_to(datetime.combine(next_month.replace(day=10), time(12, 0), stockholm))
     player = await make_player(brand_code="nordic", country="SE", currency="SEK")
     await set_limit(gql, player, "DEPOSIT", "MONTH", amount="1000.00")
     raised = await set_limit(gql, player, "DEPOSIT", "MONTH", amount="2000.00")
     effective = datetime.fromisoformat(raised["limit"]["pending"]["effectiveAt"])
-    rg = await my_rg(gql, player)
-    month_end = datetime.fromisoformat(rg["limits"][0]["resetsAt"])
-    assert effective == max(month_end, clock.now() + timedelta(hours=72))
-    assert month_end.astimezone(ZoneInfo("Europe/Stockholm")).time() == time(0, 0)
+    month_end = datetime.fromisoformat((await my_rg(gql, player))["limits"][0]["resetsAt"])
+    assert month_end.astimezone(stockholm) == datetime.combine(
+        (next_month + timedelta(days=32)).replace(day=1), time(0, 0), stockholm)
+    assert effective == month_end
+    # A day before the month ends, 72 hours are the later: the increase waits for them.
+    _travel_to(month_end - timedelta(days=1))
+    player = await make_player(brand_code="nordic", country="SE", currency="SEK")
+    await set_limit(gql, player, "DEPOSIT", "MONTH", amount="1000.00")
+    before = clock.now()
+    raised = await set_limit(gql, player, "DEPOSIT", "MONTH", amount="3000.00")
+    effective = datetime.fromisoformat(raised["limit"]["pending"]["effectiveAt"])
+    assert before + timedelta(hours=72) <= effective <= clock.now() + timedelta(hours=72)
     # A required limit is not removed while it is the only deposit limit.
     removal = await set_limit(gql, player, "DEPOSIT", "MONTH")
     assert removal["errors"][0]["code"] == "LIMIT_REQUIRED"
