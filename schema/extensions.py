@@ -20,6 +20,7 @@ from graphql import (
     VariableNode,
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from core.errors import ApiError, ApiErrorCode
 from core.logging import get_logger
@@ -36,7 +37,11 @@ def api_error(code: ApiErrorCode, message: str, **extra: Any) -> GraphQLError:
 
 
 def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
-    """Skip execution and answer with this error (strawberry runs nothing when a result is set)."""
+    """Skip execution and answer with this error. Queries and mutations: strawberry runs nothing when a
+    result is set. Subscriptions: strawberry ignores a set result, but answers an error raised from
+    `on_execute` with that error (and never starts the source stream)."""
+    if extension.execution_context.operation_type == OperationType.SUBSCRIPTION:
+        raise error
     extension.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
@@ -141,9 +146,20 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
     return None
 
 
-def _is_connection(field: FieldNode) -> bool:
-    children = field.selection_set.selections if field.selection_set else ()
-    return any(isinstance(child, FieldNode) and child.name.value in ("edges", "pageInfo") for child in children)
+def _is_connection(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
+                   seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a field's selection reads `edges` or `pageInfo`, also through fragments (a fragment must
+    not hide a default-sized page from the cost)."""
+    for child in selection_set.selections if selection_set else ():
+        if isinstance(child, FieldNode) and child.name.value in ("edges", "pageInfo"):
+            return True
+        if isinstance(child, InlineFragmentNode) and _is_connection(child.selection_set, fragments, seen):
+            return True
+        if isinstance(child, FragmentSpreadNode) and child.name.value in fragments and child.name.value not in seen:
+            name = child.name.value
+            if _is_connection(fragments[name].selection_set, fragments, seen | {name}):
+                return True
+    return False
 
 
 def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
@@ -157,7 +173,7 @@ def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str,
                 continue
             total += multiplier
             size = _page_size(selection, variables)
-            if size is None and _is_connection(selection):
+            if size is None and _is_connection(selection.selection_set, fragments):
                 size = DEFAULT_LIST_SIZE
             inner = multiplier if size is None else multiplier * size
             total += _selection_cost(selection.selection_set, fragments, variables, inner, seen)

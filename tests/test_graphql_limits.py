@@ -106,6 +106,19 @@ async def test_query_over_the_maximum_cost_is_refused(gql, make_staff) -> None:
     assert body["extensions"]["cost"]["requested"] <= 5000
 
 
+async def test_fragments_do_not_hide_a_connection_from_the_cost(gql, make_staff) -> None:
+    staff = await make_staff("support")
+    inline = "{ players { edges { node { sessions { edges { node { id } } } } } } }"
+    spread = ("{ players { ...Page } } fragment Page on PlayerConnection { edges { node { sessions { ...Ids } } } }"
+              " fragment Ids on SessionConnection { ... on SessionConnection { edges { node { id } } } }")
+    costs = []
+    for query in (inline, spread):
+        body = await gql(query, token=staff.token)
+        assert "errors" not in body, body
+        costs.append(body["extensions"]["cost"]["requested"])
+    assert costs[0] == costs[1] == 1 + 20 * 3 + 400 * 3  # default pages of 20, nested
+
+
 async def test_page_size_over_one_hundred_is_refused(gql, client: httpx.AsyncClient, make_staff,
                                                      make_player) -> None:
     await make_player()

@@ -102,3 +102,23 @@ async def test_legacy_graphql_ws_protocol_is_refused(live_server: str) -> None:
         return  # refused during the handshake
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4406
+
+
+async def test_a_rate_limited_subject_cannot_open_subscriptions(live_server: str, rt, make_player) -> None:
+    player = await make_player()
+    limit = rt.settings.requests_per_minute_per_subject
+    await rt.rate_limiter.hit(f"req:player:{player.uuid}", limit=limit, window=60, cost=limit)  # the minute is spent
+
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init",
+                                      "payload": {"authorization": f"Bearer {player.token}"}}))
+        assert (await receive(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+        message = await receive(socket)
+    assert message["type"] in ("next", "error"), message
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert [e["extensions"]["code"] for e in errors] == ["RATE_LIMITED"], message
+    assert errors[0]["extensions"]["retryAfter"] > 0
+    channel = events.player_channel(player.uuid)
+    listeners = dict(await rt.redis.pubsub_numsub(channel))
+    assert not listeners.get(channel.encode(), listeners.get(channel, 0))  # the source stream never started
