@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core.clock import clock
 from models.bonuses import BonusCampaign, BonusEvent, CampaignKind, CampaignStatus, PlayerBonus
 from models.players import Player
 from services import players
@@ -39,14 +41,26 @@ async def bonuses_of(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> 
         .order_by(col(PlayerBonus.issued_at).desc(), col(PlayerBonus.id).desc()))).all())
 
 
-async def events_of(db: AsyncSession, bonus_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[BonusEvent]]:
-    """The history of several bonuses, oldest first, in one statement (for a DataLoader)."""
-    found: dict[uuid.UUID, list[BonusEvent]] = {bonus_id: [] for bonus_id in bonus_ids}
-    rows = (await db.scalars(select(BonusEvent).where(col(BonusEvent.bonus_id).in_(bonus_ids))
+async def events_of(db: AsyncSession,
+                    bonus_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[BonusEvent, str]]]:
+    """The history of several bonuses (with their currency), oldest first, in one statement (DataLoaders)."""
+    found: dict[uuid.UUID, list[tuple[BonusEvent, str]]] = {bonus_id: [] for bonus_id in bonus_ids}
+    rows = (await db.execute(select(BonusEvent, PlayerBonus.currency)
+                             .join(PlayerBonus, col(PlayerBonus.id) == col(BonusEvent.bonus_id))
+                             .where(col(BonusEvent.bonus_id).in_(bonus_ids))
                              .order_by(col(BonusEvent.at), col(BonusEvent.id)))).all()
-    for event in rows:
-        found[event.bonus_id].append(event)
+    for event, currency in rows:
+        found[event.bonus_id].append((event, currency))
     return found
+
+
+async def in_play(db: AsyncSession, player_id: uuid.UUID) -> list[PlayerBonus]:
+    """A player's bonuses in play, and those that ended in the last day (so a conversion is seen)."""
+    since = clock.now() - timedelta(days=1)
+    return list((await db.scalars(select(PlayerBonus).where(
+        col(PlayerBonus.player_id) == player_id,
+        col(PlayerBonus.status).in_(["issued", "active"]) | (col(PlayerBonus.ended_at) >= since))
+        .order_by(col(PlayerBonus.issued_at).desc()))).all())
 
 
 async def offers(db: AsyncSession, viewer: Viewer) -> list[BonusCampaign]:
