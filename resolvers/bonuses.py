@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from sqlmodel import col
+from strawberry.scalars import JSON
 
 from core.errors import DomainError, NotFound, forbidden
 from core.money import parse_amount
@@ -161,7 +162,8 @@ async def bonus_events(info: Info, bonus_id: uuid.UUID) -> list[BonusEvent]:
                        actor_type=e.actor_type,
                        ledger_transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction",
                                                                             e.ledger_transaction_id)))
-                       if e.ledger_transaction_id else None, details=e.details) for e, currency in found]
+                       if e.ledger_transaction_id else None, details=JSON(e.details) if e.details is not None else None)
+            for e, currency in found]
 
 
 # ---- the subscription -----------------------------------------------------------------------------

@@ -429,7 +429,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         "currency": command.currency, "now": clock.now(), "auth_session": ctx.auth_session_id,
         **bonus_play.state_params(provider_code=command.provider.code, reference=command.reference_uuid,
                                   reward=command.reward_uuid if command.is_free else None,
-                                  bonus_account=ctx.bonus_account),
+                                  bonus_account=ctx.bonus_account, currency=ctx.cash_currency),
     })).one()
     bonus = bonus_play.state_of(state)
     purse = _Purse(bonus.balance)

@@ -151,8 +151,8 @@ async def expire_due(rt: Runtime, *, now: datetime | None = None, limit: int = 5
             continue
         async with rt.database.transaction() as db:
             bonus, _ = await locked(db, bonus_id)
-            met = bonus.spins_left == 0 and bonus.wagering_done >= bonus.wagering_required
-            if bonus.status == BonusStatus.ACTIVE and met:
+            wagered = bonus.spins_left == 0 and bonus.wagering_done >= bonus.wagering_required
+            if bonus.status == BonusStatus.ACTIVE and wagered:
                 await complete(db, bonus_id, SYSTEM)
                 changed += 1
     return changed

@@ -38,7 +38,7 @@ BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
           'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left,
           'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
-     FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :currency
+     FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
           'contributed', w.contributed, 'status', wb.status, 'room', wb.max_conversion - wb.converted,
@@ -58,9 +58,10 @@ BET_STATE_COLUMNS = """
 
 
 def state_params(*, provider_code: str, reference: str | None, reward: str | None,
-                 bonus_account: uuid.UUID | None) -> dict[str, Any]:
+                 bonus_account: uuid.UUID | None, currency: str | None) -> dict[str, Any]:
+    """`currency`: the account's (a rollback may not name one)."""
     return {"wager_ref": f"{provider_code}:{reference}" if reference else "", "reward": reward or "",
-            "bonus_account": str(bonus_account) if bonus_account else None}
+            "bonus_account": str(bonus_account) if bonus_account else None, "bonus_currency": currency}
 
 
 def _json(value: Any) -> dict[str, Any] | None:
