@@ -101,7 +101,8 @@ async def test_conversion_pays_cash_up_to_the_cap_and_returns_the_rest(
     assert await bonus_balance(rt, seat.player_id) == (500, 0)
     mine = (await gql(MY_BONUSES, token=token))["data"]["me"]["bonuses"][0]
     assert (mine["status"], mine["converted"]["amount"]) == ("COMPLETED", "5.00")
-    assert mine["events"][-1]["kind"] == "converted" and mine["events"][-1]["ledgerTransactionId"]
+    assert mine["events"][-1]["kind"] == "converted"
+    assert mine["events"][-1]["ledgerTransactionId"]
 
 
 async def test_a_bonus_expires_with_the_clock_and_its_money_returns(
@@ -155,7 +156,8 @@ async def test_free_rounds_play_through_the_provider_and_win_bonus_money(
                                   "wagering_multiplier": 1}, code="SPINS")
     seat, token = await _seat(rt, make_player, hub88_provider)
     claimed = await _claim(gql, token, code="SPINS")
-    assert claimed["errors"] == [] and claimed["bonus"]["freeSpinsLeft"] == 2
+    assert claimed["errors"] == []
+    assert claimed["bonus"]["freeSpinsLeft"] == 2
     reward = claimed["bonus"]["rewardUuid"]
     free = seat.bet(EUR, is_free=True, reward_uuid=reward)
     assert (await aggregator.call("transaction/bet", free))["status"] == "RS_OK"
@@ -252,14 +254,16 @@ async def test_a_campaign_is_claimed_on_deposit_and_wagered_through_play_to_conv
     deposited = (await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD",
                                                "pspToken": await psp.tokenise(CARD), "bonusCode": "welcome"}},
                            token=player.token))["data"]["deposit"]
-    assert deposited["errors"] == [] and deposited["payment"]["status"] == "SUCCEEDED", deposited
+    assert deposited["errors"] == [], deposited
+    assert deposited["payment"]["status"] == "SUCCEEDED", deposited
     assert await bonus_balance(rt, player.uuid) == (2_000, 2_000)
     seat = Seat(str(player.uuid), player.uuid, await open_session(rt, hub88_provider, player.uuid))
     for i in range(5):  # 5 x 4 EUR = 20 EUR of wagering: cash first, then bonus money
         answer = await aggregator.call("transaction/bet", seat.bet(4 * EUR, round_ref=f"r-{i}", closed=True))
         assert answer["status"] == "RS_OK", answer
     mine = (await gql(MY_BONUSES, token=player.token))["data"]["me"]["bonuses"][0]
-    assert mine["status"] == "COMPLETED" and mine["wagering"]["percent"] == 100
+    assert mine["status"] == "COMPLETED"
+    assert mine["wagering"]["percent"] == 100
     assert await bonus_balance(rt, player.uuid) == (2_000, 0)  # the 20 EUR bonus left converted
     support = await make_staff("support")
     seen = (await gql(STAFF_VIEW, {"id": player.id}, token=support.token))["data"]["player"]["bonuses"][0]
