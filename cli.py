@@ -169,6 +169,8 @@ def _print_demo_credentials(host: str, port: int) -> None:
         typer.echo(f"  games: {line}")
     for line in _with_runtime(demo.seed_payments):
         typer.echo(f"  payment: {line}")
+    for line in _with_runtime(demo.seed_bonuses):
+        typer.echo(f"  bonus: {line}")
     base = f"http://{host}:{port}"
     typer.echo("")
     typer.echo(f"Croupier demo   GraphiQL: {base}/graphql   health: {base}/readyz")
