@@ -278,3 +278,22 @@ async def test_a_campaign_is_claimed_on_deposit_and_wagered_through_play_to_conv
     report = (await gql(LIABILITY, token=finance.token))["data"]["bonusLiability"]
     assert report == [{"currency": "EUR", "bonusesInPlay": 0, "outstanding": {"amount": "0.00"},
                        "grantedToDate": {"amount": "20.00"}}]
+
+
+PROGRESS = "subscription { bonusProgress { trigger bonuses { status wagering { done { amount } percent } } } }"
+
+
+async def test_bonus_progress_is_pushed_to_the_player_after_each_bet(
+        live_server: str, rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any,
+        aggregator: Aggregator) -> None:
+    from tests.live.conftest import next_data, subscription
+
+    seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign)
+    async with subscription(live_server, token, PROGRESS) as socket:
+        first = (await next_data(socket))["bonusProgress"]
+        assert first == {"trigger": "snapshot", "bonuses": [{"status": "ACTIVE", "wagering": {
+            "done": {"amount": "0.00"}, "percent": 0}}]}
+        assert (await aggregator.call("transaction/bet", seat.bet(5 * EUR)))["status"] == "RS_OK"
+        update = (await next_data(socket))["bonusProgress"]
+        assert update == {"trigger": "game_bet", "bonuses": [{"status": "ACTIVE", "wagering": {
+            "done": {"amount": "5.00"}, "percent": 25}}]}
