@@ -660,6 +660,10 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         if progress.met:
             purse.bonus = 0
             balance_after = await bonus_lifecycle.complete(db, wager.bonus_id, _provider_actor(command))
+    elif wager is not None and command.round_closed and wager.status == "active":  # a round closed with no win
+        converted = await bonus_lifecycle.complete_if_met(db, wager.bonus_id, _provider_actor(command))
+        if converted is not None:
+            purse.bonus, balance_after = 0, converted
     return (WalletResult(Status.OK, command.user, command.currency, balance_after),
             _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
 

@@ -77,6 +77,14 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     return held.cash + paid
 
 
+async def complete_if_met(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int | None:
+    """A round closed with no win: convert if its wagering is met. The cash balance after, or None."""
+    bonus, _ = await locked(db, bonus_id)
+    if bonus.status != BonusStatus.ACTIVE or bonus.spins_left or bonus.wagering_done < bonus.wagering_required:
+        return None
+    return await complete(db, bonus_id, actor)
+
+
 async def end(db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor: Actor,
               reason: str | None = None) -> PlayerBonus:
     """Forfeit, expire or cancel: whatever bonus money is left returns to the operator."""

@@ -297,3 +297,16 @@ async def test_bonus_progress_is_pushed_to_the_player_after_each_bet(
         update = (await next_data(socket))["bonusProgress"]
         assert update == {"trigger": "game_bet", "bonuses": [{"status": "ACTIVE", "wagering": {
             "done": {"amount": "5.00"}, "percent": 25}}]}
+
+
+async def test_wagering_met_on_an_open_round_converts_when_the_round_closes(
+        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1,
+                            max_bet={})
+    bet = seat.bet(10 * EUR, closed=False)
+    assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+    assert (await bonus_row(rt, seat.player_id)).status == "active"  # a win may still come for this round
+    answer = await aggregator.call("transaction/win", seat.win(0, bet["transaction_uuid"], closed=True))
+    assert (answer["status"], answer["balance"]) == ("RS_OK", 10 * EUR)
+    assert (await bonus_row(rt, seat.player_id)).status == "completed"
+    assert await bonus_balance(rt, seat.player_id) == (1_000, 0)
