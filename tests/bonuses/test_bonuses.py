@@ -75,9 +75,13 @@ async def test_cash_is_spent_first_and_a_win_follows_the_stake_split(
     bet = seat.bet(5 * EUR)
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
     assert await bonus_balance(rt, seat.player_id) == (0, 800)  # 3 EUR cash, then 2 EUR bonus
-    answer = await aggregator.call("transaction/win", seat.win(10 * EUR, bet["transaction_uuid"]))
+    win = seat.win(10 * EUR, bet["transaction_uuid"])
+    answer = await aggregator.call("transaction/win", win)
     assert (answer["status"], answer["balance"]) == ("RS_OK", 18 * EUR)
     assert await bonus_balance(rt, seat.player_id) == (600, 1_200)  # 10 x 3/5 to cash, the rest bonus
+    undone = await aggregator.call("transaction/rollback", seat.rollback(win["transaction_uuid"]))
+    assert (undone["status"], undone["balance"]) == ("RS_OK", 8 * EUR)
+    assert await bonus_balance(rt, seat.player_id) == (0, 800)  # exactly the win's split taken back
 
 
 
