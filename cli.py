@@ -28,6 +28,8 @@ payments_app = typer.Typer(help="Payments (the cashier)", no_args_is_help=True)
 app.add_typer(payments_app, name="payments")
 rg_app = typer.Typer(help="Responsible gambling", no_args_is_help=True)
 app.add_typer(rg_app, name="rg")
+bonuses_app = typer.Typer(help="Bonuses", no_args_is_help=True)
+app.add_typer(bonuses_app, name="bonuses")
 T = TypeVar("T")
 
 
@@ -167,6 +169,8 @@ def _print_demo_credentials(host: str, port: int) -> None:
         typer.echo(f"  games: {line}")
     for line in _with_runtime(demo.seed_payments):
         typer.echo(f"  payment: {line}")
+    for line in _with_runtime(demo.seed_bonuses):
+        typer.echo(f"  bonus: {line}")
     base = f"http://{host}:{port}"
     typer.echo("")
     typer.echo(f"Croupier demo   GraphiQL: {base}/graphql   health: {base}/readyz")
@@ -255,6 +259,16 @@ def totp(email: str) -> None:
         typer.echo(f"no staff member {email}", err=True)
         raise typer.Exit(1)
     typer.echo(current_code(secret))
+
+
+@bonuses_app.command("expire")
+def bonuses_expire() -> None:
+    """Expire bonuses past their date and convert those whose wagering is met (the server's worker does
+    this every minute; run it from cron where no server runs)."""
+    from services.bonuses.lifecycle import expire_due
+
+    changed = _with_runtime(expire_due)
+    typer.echo(f"{changed} bonus(es) expired or converted")
 
 
 @app.command("create-staff")

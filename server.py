@@ -38,6 +38,7 @@ from core.settings import Settings, get_settings
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
+from services.bonuses import worker as bonus_worker
 from services.outbox import Relay
 from services.rg import worker as rg_worker
 from services.runtime import Runtime
@@ -188,11 +189,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rt = rt
         relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
+        bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        for task in (relay_task, rg_task):
+        for task in (relay_task, rg_task, bonus_task):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

@@ -47,6 +47,12 @@ class ErrorCode(StrEnum):
     TIMED_OUT = "TIMED_OUT"
     REALITY_CHECK_DUE = "REALITY_CHECK_DUE"
     REGISTER_UNAVAILABLE = "REGISTER_UNAVAILABLE"
+    # Bonuses.
+    BONUS_NOT_ALLOWED = "BONUS_NOT_ALLOWED"  # a jurisdiction's bonus rules refuse it
+    BONUS_NOT_ELIGIBLE = "BONUS_NOT_ELIGIBLE"
+    BONUS_CODE_INVALID = "BONUS_CODE_INVALID"
+    BONUS_ALREADY_CLAIMED = "BONUS_ALREADY_CLAIMED"
+    BONUS_ACTIVE = "BONUS_ACTIVE"  # another bonus is in play, or a withdrawal must forfeit it first
 
 
 @dataclass(frozen=True)

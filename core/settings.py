@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     # ends sessions whose time limit is spent and scans for risk patterns.
     rg_demo_register: str = "excluded@example.com:Y,returning@example.com:P"
     rg_worker_interval_seconds: float = Field(default=10.0, gt=0)
+    bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("database_url")

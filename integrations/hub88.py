@@ -251,7 +251,8 @@ def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, A
         user=body.get("user"), token=body.get("token"), transaction_uuid=body.get("transaction_uuid"),
         reference_uuid=body.get("reference_transaction_uuid"), round_ref=body.get("round"),
         round_closed=bool(body.get("round_closed")), game_code=body.get("game_code"), currency=currency,
-        amount=minor)
+        amount=minor, is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
+        reward_uuid=body.get("reward_uuid"))
 
 
 def _refusal(status: str, body: dict[str, Any] | None = None) -> JSONResponse:

@@ -3,6 +3,7 @@
 from models.adjustments import Adjustment
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
+from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.games import (
     BrandGame,
@@ -26,6 +27,9 @@ __all__ = [
     "Adjustment",
     "AuditRecord",
     "AuthSession",
+    "BonusCampaign",
+    "BonusEvent",
+    "BonusWager",
     "Brand",
     "BrandGame",
     "Currency",
@@ -42,6 +46,7 @@ __all__ = [
     "Payment",
     "PaymentAttempt",
     "Player",
+    "PlayerBonus",
     "PlayerStatus",
     "Provider",
     "ProviderCall",

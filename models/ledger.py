@@ -33,6 +33,7 @@ class AccountPurpose(StrEnum):
     PSP_CLEARING = "psp_clearing"  # what a PSP owes us (deposits) or we owe it (withdrawals paid out)
     ADJUSTMENTS = "adjustments"  # the other side of manual corrections
     HOUSE_REVENUE = "house_revenue"  # stakes in, wins out
+    BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
     TOURNAMENT_POOL = "tournament_pool"
 

@@ -80,7 +80,7 @@ async def deposit(info: Info, input: DepositInput) -> DepositPayload:
         raise forbidden("Only players deposit.")
     found = await cashier.deposit(info.context.rt, viewer, amount=input.amount, currency=input.currency,
                                   method=input.method.value, psp_token=input.psp_token,
-                                  idempotency_key=input.idempotency_key)
+                                  idempotency_key=input.idempotency_key, bonus_code=input.bonus_code)
     return DepositPayload(payment=Payment.from_model(found), errors=_refusal(found))
 
 
@@ -91,7 +91,8 @@ async def request_withdrawal(info: Info, input: RequestWithdrawalInput) -> Reque
         raise forbidden("Only players withdraw.")
     found = await cashier.request_withdrawal(info.context.rt, viewer, amount=input.amount, currency=input.currency,
                                              method=input.method.value, psp_token=input.psp_token,
-                                             idempotency_key=input.idempotency_key)
+                                             idempotency_key=input.idempotency_key,
+                                             forfeit_bonuses=input.forfeit_bonuses)
     return RequestWithdrawalPayload(payment=Payment.from_model(found), errors=_refusal(found))
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from models.bonuses import BonusEvent
 from models.brands import Brand
 from models.payments import PaymentAttempt
 from services import brands, cashier, staff, wallet
@@ -27,6 +28,7 @@ class Loaders:
         self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
         self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
+        self.bonus_events: DataLoader[uuid.UUID, list[tuple[BonusEvent, str]]] = DataLoader(self._bonus_events)
 
     @cached_property
     def games(self) -> GameLoaders:
@@ -47,6 +49,13 @@ class Loaders:
     async def _payment_attempts(self, ids: Sequence[uuid.UUID]) -> list[list[PaymentAttempt]]:
         async with self.rt.database.session() as db:
             found = await cashier.attempts_of(db, list(ids))
+        return [found.get(i, []) for i in ids]
+
+    async def _bonus_events(self, ids: Sequence[uuid.UUID]) -> list[list[tuple[BonusEvent, str]]]:
+        from services.bonuses import queries as bonus_queries
+
+        async with self.rt.database.session() as db:
+            found = await bonus_queries.events_of(db, list(ids))
         return [found.get(i, []) for i in ids]
 
     async def _staff_roles(self, ids: Sequence[uuid.UUID]) -> list[list[RoleGrant]]:

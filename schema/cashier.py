@@ -140,6 +140,8 @@ class DepositInput:
     psp_token: str | None = None
     idempotency_key: str | None = strawberry.field(default=None, description="Retries with the same key "
                                                    "return the same payment")
+    bonus_code: str | None = strawberry.field(default=None, description="Claim a deposit offer with this deposit "
+                                              "(activated when the deposit succeeds)")
 
 
 @strawberry.type
@@ -155,6 +157,8 @@ class RequestWithdrawalInput:
     method: PaymentMethod
     psp_token: str | None = strawberry.field(default=None, description="The PSP's token of the destination")
     idempotency_key: str | None = None
+    forfeit_bonuses: bool = strawberry.field(default=False, description="With an active bonus the request is "
+                                             "refused (BONUS_ACTIVE) unless this confirms forfeiting it")
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from models import auth as auth_models
 from models import players as m
 from schema.auth import AuthTokens
 from schema.base import Connection, UserError
+from schema.bonuses import PlayerBonus
 from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
@@ -118,6 +119,12 @@ class Player(relay.Node):
         from resolvers.rg import responsible_gambling
 
         return await responsible_gambling(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="Bonuses, newest first, with wagering progress and history.")  # type: ignore[untyped-decorator]
+    async def bonuses(self, info: Info) -> list[PlayerBonus] | None:
+        from resolvers.bonuses import player_bonuses
+
+        return await player_bonuses(info, uuid.UUID(self.id))
 
     @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
     async def sessions(self, info: Info, first: int | None = None, after: str | None = None,

@@ -25,6 +25,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import games as game_resolvers
@@ -36,6 +37,15 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.base import Connection
+from schema.bonuses import (
+    BonusCampaign,
+    BonusCampaignPayload,
+    BonusEligibility,
+    BonusLiability,
+    BonusProgress,
+    PlayerBonus,
+    PlayerBonusPayload,
+)
 from schema.brands import Brand
 from schema.cashier import (
     ApproveWithdrawalPayload,
@@ -107,6 +117,15 @@ class Query:
         description="The lobby's categories with their first `first` games the viewer may play.")
     rg_flags: Connection[RgFlag] | None = strawberry.field(
         resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open).")
+    bonus_campaigns: list[BonusCampaign] | None = strawberry.field(
+        resolver=bonus_resolvers.bonus_campaigns, description="Bonus campaigns of the staff's brands, newest first.")
+    bonus_eligibility: BonusEligibility | None = strawberry.field(
+        resolver=bonus_resolvers.bonus_eligibility, description="Would this player qualify for this campaign now?")
+    bonus_liability: list[BonusLiability] | None = strawberry.field(
+        resolver=bonus_resolvers.bonus_liability, description="Outstanding bonus money and its expected cost.")
+    bonus_offers: list[BonusCampaign] | None = strawberry.field(
+        resolver=bonus_resolvers.bonus_offers, description="Offers the player may claim now (coded offers are "
+                                                             "claimed with their code).")
 
 
 @strawberry.type
@@ -146,6 +165,16 @@ class Mutation:
     record_rg_intervention: RecordRgInterventionPayload = strawberry.mutation(
         resolver=rg_resolvers.record_rg_intervention)
     resolve_rg_flag: ResolveRgFlagPayload = strawberry.mutation(resolver=rg_resolvers.resolve_rg_flag)
+    create_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
+        resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims.")
+    set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
+        resolver=bonus_resolvers.set_bonus_campaign_status)
+    claim_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.claim_bonus)
+    forfeit_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.forfeit_bonus)
+    grant_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.grant_bonus,
+                                                          description="Support grants a bonus by hand (audited).")
+    cancel_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.cancel_bonus,
+                                                           description="Support takes a bonus back (audited).")
 
 
 @strawberry.type
@@ -161,6 +190,9 @@ class Subscription:
     reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
         resolver=rg_resolvers.reality_checks,
         description="The player's session: a reality check is due, or the session was ended by a limit.")
+    bonus_progress: BonusProgress = strawberry.subscription(  # type: ignore[assignment]
+        resolver=bonus_resolvers.bonus_progress,
+        description="The player's bonuses in play (and just ended), now and after every bet or bonus change.")
 
 
 class CroupierSchema(strawberry.Schema):
@@ -188,7 +220,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
-        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment, Game, GameRound],
+        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment, Game, GameRound,
+               BonusCampaign, PlayerBonus],
         config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
     )
 

@@ -323,3 +323,35 @@ async def seed_games(rt: Runtime) -> list[str]:
                     brand_id=brand_ids[brand_code], game_id=game_ids[game_code], enabled=enabled,
                     disabled_countries=off_in, updated_at=clock.now()).on_conflict_do_nothing())
     return [f"{len(DEMO_GAMES)} games from {len(DEMO_PROVIDERS)} providers; demo games at {demo_url}"]
+
+
+# Royal serves the UK (wagering at most 10x) and Sweden (first occasion only, 60 days to wager): the
+# demo offers meet both, so they pass the jurisdiction checks at creation and at every claim.
+DEMO_CAMPAIGNS = [
+    ("Welcome: 100% up to 100 EUR", "deposit_match", "WELCOME100", {
+        "match_percent": 100, "max_bonus": {"EUR": "100.00", "GBP": "100.00", "SEK": "1000.00"},
+        "min_deposit": {"EUR": "10.00", "GBP": "10.00", "SEK": "100.00"}, "wagering_multiplier": 10,
+        "max_bet": {"EUR": "5.00", "GBP": "5.00", "SEK": "50.00"}, "days_to_wager": 60,
+        "eligibility": {"first_deposit_only": True}}),
+    ("10 free spins on Demo Slot", "free_spins", "SPINS10", {
+        "free_spins": 10, "spin_bet": {"EUR": "0.20", "GBP": "0.20", "SEK": "2.00"}, "games": ["demo-slot"],
+        "wagering_multiplier": 10, "days_to_wager": 60}),
+]
+
+
+async def seed_bonuses(rt: Runtime) -> list[str]:
+    """Two running offers at Royal: a first-deposit match (claim with the code on the deposit) and free spins
+    on the demo slot. Safe to run twice (an existing code is kept)."""
+    from models.bonuses import BonusCampaign, CampaignKind, CampaignStatus
+    from services.bonuses import campaigns
+
+    lines = []
+    for name, kind, code, rules in DEMO_CAMPAIGNS:
+        async with rt.database.session() as db:
+            exists = await db.scalar(select(col(BonusCampaign.id)).where(col(BonusCampaign.promo_code) == code))
+        if exists is None:
+            created = await campaigns.create_campaign(rt, SYSTEM, campaigns.CampaignForm(
+                name=name, kind=CampaignKind(kind), rules=rules, promo_code=code, brand_code="royal"))
+            await campaigns.set_campaign_status(rt, SYSTEM, created.id, CampaignStatus.ACTIVE)
+        lines.append(f"{code} at royal: {name}")
+    return lines

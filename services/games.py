@@ -47,6 +47,8 @@ from models.games import (
 )
 from models.players import Player, PlayerStatus
 from services import audit, brands, players
+from services.bonuses.play import FreeRounds
+from services.bonuses.play import free_rounds_for as bonus_free_rounds
 from services.rg import gates as rg_gates
 from services.runtime import Runtime
 
@@ -330,12 +332,17 @@ def _refuse_for(game: Game, provider: Provider | None, switch: BrandGame | None,
 
 
 def launch_url(base: str, *, token: str, game_code: str, mode: str, currency: str, lang: str,
-               user: str | None = None) -> str:
+               user: str | None = None, free_rounds: FreeRounds | None = None) -> str:
     """The provider's game client URL. Real money carries `user` (our player id): the provider sends
-    it back as the wallet calls' `user`, which the wallet checks against the session's player."""
+    it back as the wallet calls' `user`, which the wallet checks against the session's player. A free-
+    spins grant for this game rides along (`reward_uuid`, `free_rounds`, `free_round_bet` in minor
+    units): the provider plays those rounds as `is_free` bets naming the grant."""
     params = {"token": token, "game": game_code, "mode": mode, "currency": currency, "lang": lang}
     if user is not None:
         params["user"] = user
+    if free_rounds is not None:
+        params.update({"reward_uuid": free_rounds.reward_uuid, "free_rounds": str(free_rounds.rounds),
+                       "free_round_bet": str(free_rounds.bet)})
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
 
@@ -345,6 +352,7 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
     anyone (anonymous visitors name the brand) when the game has a demo. The provider's client gets
     a random token; its wallet calls carry it back and are checked against this session."""
     lang = (lang or "en").strip().lower()[:8] or "en"
+    free_rounds: FreeRounds | None = None
     async with rt.database.transaction() as db:
         player: Player | None = None
         country: str | None
@@ -359,6 +367,7 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
             brand_id, country = player.brand_id, player.country
             if mode == GameMode.REAL:
                 await rg_gates.check_launch(db, rt, player, viewer.session_id)
+                free_rounds = await bonus_free_rounds(db, player.id, game_id)
         else:
             audience = await audience_for(db, viewer, brand_code)
             if audience.brand_id is None:
@@ -387,7 +396,7 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
         await db.flush()
     url = launch_url(provider.launch_url, token=session.token, game_code=game.code, mode=mode.value,
                      currency=session.currency, lang=lang,
-                     user=str(session.player_id) if session.player_id is not None else None)
+                     user=str(session.player_id) if session.player_id is not None else None, free_rounds=free_rounds)
     return Launch(url=url, session=session)
 
 

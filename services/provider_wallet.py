@@ -51,6 +51,8 @@ from core.money import CURRENCIES
 from models.ledger import AccountPurpose, TransactionStatus
 from models.players import PlayerStatus
 from services import ledger, wallet
+from services.bonuses import lifecycle as bonus_lifecycle
+from services.bonuses import play as bonus_play
 from services.ledger import Entry, IdempotencyConflict, Leg
 from services.rg import gates as rg_gates
 from services.rg.profiles import DEFAULT
@@ -102,6 +104,8 @@ class WalletCommand:
     game_code: str | None = None
     currency: str | None = None
     amount: int = 0
+    is_free: bool = False  # a free round of a bonus grant: debits nothing
+    reward_uuid: str | None = None  # the grant (services/bonuses) a free round plays
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class WalletResult:
     status: Status
     user: str | None = None
     currency: str | None = None
-    balance: int | None = None  # the player's cash in ledger minor units, when known
+    balance: int | None = None  # the player's cash + bonus money in ledger minor units, when known
     replayed: bool = False
     info: PlayerInfo | None = None
 
@@ -147,8 +151,9 @@ SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.da
        p.jurisdiction, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
        s.id AS session_id, s.auth_session_id,
-       g.id AS game_id, g.enabled AS game_enabled, g.max_bet,
-       a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency
+       g.id AS game_id, g.enabled AS game_enabled, g.max_bet, g.contribution_category,
+       a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency,
+       ba.id AS bonus_account, ba.balance AS bonus_balance
 FROM (SELECT 1) AS one
 LEFT JOIN players p ON p.id = CAST(:player AS uuid)
 LEFT JOIN brands b ON b.id = p.brand_id
@@ -156,6 +161,8 @@ LEFT JOIN game_sessions s ON s.token = :token
 LEFT JOIN games g ON g.provider_id = :provider AND g.code = :game
 LEFT JOIN ledger_accounts a ON a.owner_type = 'player' AND a.owner_id = p.id::text AND a.brand_id = p.brand_id
      AND a.purpose = 'cash' AND a.currency = coalesce(CAST(:currency AS varchar), s.currency, p.currency)
+LEFT JOIN ledger_accounts ba ON ba.owner_type = 'player' AND ba.owner_id = a.owner_id AND ba.brand_id = a.brand_id
+     AND ba.purpose = 'bonus' AND ba.currency = a.currency
 """)
 
 _LOCK_PLAYER = text("""
@@ -169,7 +176,7 @@ SELECT player_id, currency FROM provider_transactions WHERE provider_id = :provi
 """)
 
 _STATE = text(f"""
-SELECT c.response AS call_response, {rg_gates.BET_STATE_COLUMNS},
+SELECT c.response AS call_response, {rg_gates.BET_STATE_COLUMNS}, {bonus_play.BET_STATE_COLUMNS},
        o.kind AS own_kind, o.request_hash AS own_hash, o.status AS own_status, o.balance_after AS own_balance,
        o.currency AS own_currency,
        r.id AS ref_id, r.kind AS ref_kind, r.status AS ref_status, r.player_id AS ref_player,
@@ -184,7 +191,7 @@ FROM (SELECT 1) AS one
 LEFT JOIN provider_calls c ON c.provider_id = :provider AND c.endpoint = :endpoint AND c.request_uuid = :request
 LEFT JOIN provider_transactions o ON o.provider_id = :provider AND o.transaction_uuid = :tx
 LEFT JOIN provider_transactions r ON r.provider_id = :provider AND r.transaction_uuid = :ref
-""")  # noqa: S608  (a constant fragment from services/rg/gates.py, no input)
+""")  # noqa: S608  (constant fragments from services/rg/gates.py and services/bonuses/play.py, no input)
 
 _ROUND = text("""
 INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
@@ -235,8 +242,10 @@ def _json(value: Any) -> dict[str, Any]:
 
 def request_hash(command: WalletCommand, kind: Kind) -> str:
     """What makes a retried transaction "the same": amount, currency, round, user, game, reference."""
-    identity = [kind.value, command.user, command.amount, command.currency, command.round_ref,
-                command.game_code, command.reference_uuid]
+    identity: list[Any] = [kind.value, command.user, command.amount, command.currency, command.round_ref,
+                           command.game_code, command.reference_uuid]
+    if command.is_free:  # a free round and a paid one with the same uuid are different requests
+        identity += ["free", command.reward_uuid]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
@@ -267,6 +276,9 @@ class _Context:
     cash_currency: str | None
     jurisdiction: str | None = None
     auth_session_id: uuid.UUID | None = None
+    game_category: str | None = None
+    bonus_account: uuid.UUID | None = None
+    bonus_balance: int | None = None
 
     def bettor(self, currency: str) -> rg_gates.Bettor:
         assert self.player_id is not None
@@ -284,7 +296,8 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
                     row.date_of_birth, row.created_at, row.session_player, row.session_currency, row.expires_at,
                     row.ended_at, row.mode, row.session_id, row.game_id, row.game_enabled,
                     _json(row.max_bet) if row.max_bet is not None else None, row.cash_id, row.cash_balance,
-                    row.cash_currency, row.jurisdiction, row.auth_session_id)
+                    row.cash_currency, row.jurisdiction, row.auth_session_id, row.contribution_category,
+                    row.bonus_account, row.bonus_balance)
 
 
 async def _log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
@@ -330,7 +343,7 @@ async def _balance_result(db: AsyncSession, command: WalletCommand, ctx: _Contex
     if command.currency is not None and command.currency != currency:
         return WalletResult(Status.WRONG_CURRENCY, command.user, command.currency)
     # No account yet in the session's currency: nothing was ever paid in, so the balance is zero.
-    return WalletResult(Status.OK, command.user, currency, int(ctx.cash_balance or 0))
+    return WalletResult(Status.OK, command.user, currency, int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0))
 
 
 async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
@@ -346,7 +359,8 @@ async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> An
             assert ctx.brand_code is not None
             assert ctx.birth_date is not None
             assert ctx.registered is not None
-            result = WalletResult(Status.OK, command.user, ctx.cash_currency, int(ctx.cash_balance or 0),
+            result = WalletResult(Status.OK, command.user, ctx.cash_currency,
+                                  int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0),
                                   info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered))
         body = dialect.render(command, result)
         await _log_call(db, command, body)
@@ -413,7 +427,12 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
         "round": command.round_ref or "", "player": str(ctx.player_id) if ctx.player_id else None,
         "currency": command.currency, "now": clock.now(), "auth_session": ctx.auth_session_id,
+        **bonus_play.state_params(provider_code=command.provider.code, reference=command.reference_uuid,
+                                  reward=command.reward_uuid if command.is_free else None,
+                                  bonus_account=ctx.bonus_account, currency=ctx.cash_currency),
     })).one()
+    bonus = bonus_play.state_of(state)
+    purse = _Purse(bonus.balance)
     if state.call_response is not None:  # the same call again: the same answer, as sent
         return Answer(WalletResult(Status(_neutral(dialect, state.call_response)), command.user, command.currency,
                                    replayed=True), _json(state.call_response))
@@ -421,7 +440,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         if state.own_kind != kind.value or state.own_hash != request_hash(command, kind):
             raise _Duplicate
         status = Status(_from_code(dialect, state.own_status))
-        balance_after = state.own_balance if state.own_balance is not None else current
+        balance_after = state.own_balance if state.own_balance is not None else _total(current, purse)
         result = WalletResult(status, command.user, state.own_currency or command.currency, balance_after,
                               replayed=True)
         body = dialect.render(command, result)
@@ -429,11 +448,13 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         return Answer(result, body)
 
     if kind == Kind.BET:
-        result, record = await _bet(db, command, ctx, state, current, access_ttl)
+        result, record = await _bet(db, command, ctx, state, bonus, purse, current, access_ttl)
     elif kind == Kind.WIN:
-        result, record = await _win(db, command, dialect, ctx, state, current)
+        result, record = await _win(db, command, dialect, ctx, state, bonus, purse, current)
     else:
-        result, record = await _rollback(db, command, dialect, ctx, state, current)
+        result, record = await _rollback(db, command, dialect, ctx, state, bonus, purse, current)
+    if result.balance is not None:  # the provider sees one balance: cash and bonus money together
+        result = replace(result, balance=result.balance + purse.bonus)
     body = dialect.render(command, result)
     if record is not None:
         inserted = (await db.execute(_RECORD, {
@@ -483,8 +504,19 @@ def _refuse(command: WalletCommand, status: Status, balance: int | None = None) 
     return WalletResult(status, command.user, command.currency, balance), None
 
 
-async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any,
-               current: int | None, access_ttl: timedelta) -> tuple[WalletResult, _Record | None]:
+@dataclass
+class _Purse:
+    """The player's bonus money as this command leaves it (added to the cash balance the provider sees)."""
+
+    bonus: int
+
+
+def _total(cash: int | None, purse: _Purse) -> int | None:
+    return None if cash is None else cash + purse.bonus
+
+
+async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any, bonus: bonus_play.State,
+               purse: _Purse, current: int | None, access_ttl: timedelta) -> tuple[WalletResult, _Record | None]:
     if state.rolled_back_by is not None:
         # Rolled back before it arrived: remembered as refused, so no retry ever moves money.
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
@@ -516,26 +548,71 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
     if refusal is not None:
         status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
         return _refuse(command, status, current)
+    if command.is_free:
+        return await _free_bet(db, command, ctx, bonus.grant, current)
+    active = bonus.active
+    if active is not None and active.max_bet is not None and command.amount > active.max_bet:
+        # Refused before anything moves, never confiscated afterwards.
+        await bonus_lifecycle.max_bet_refused(db, active.id, command.amount, active.max_bet, command.provider.code)
+        return _refuse(command, Status.LIMIT_REACHED, current)
     ledger_id: uuid.UUID | None = None
     balance_after = current
+    from_cash, from_bonus = command.amount, 0
     if command.amount > 0:
         house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, command.currency)
-        outcome = await ledger.record(db, _entry(command, ctx, "game_bet", ctx.cash_id, -command.amount, house))
+        legs = _pair(ctx.cash_id, -command.amount, house)
+        if active is not None:
+            assert ctx.bonus_account is not None
+            from_cash, from_bonus = bonus_play.split_stake(active, current, command.amount)
+            legs = bonus_play.stake_legs(ctx.cash_id, ctx.bonus_account, house, from_cash, from_bonus)
+        outcome = await ledger.record(db, _entry(command, ctx, "game_bet", legs))
         if outcome.status == TransactionStatus.REFUSED:
             result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, command.currency, current)
             return result, _Record(ctx.player_id, command.currency, command.amount,
                                    ledger_transaction_id=outcome.transaction_id)
         ledger_id = outcome.transaction_id
         balance_after = _cash_after(outcome, ctx.cash_id, current)
+        purse.bonus -= from_bonus
         await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
-                                  wagered=command.amount)
+                                  wagered=from_cash)  # responsible-gambling limits count the player's own money
     round_id = await _round(db, command, ctx, bet=command.amount, win=0)
+    if active is not None and command.amount > 0:
+        progress = await bonus_play.record(
+            db, reference=_reference(command), ledger_id=ledger_id, bonus_id=active.id, kind="bet", round_id=round_id,
+            cash=from_cash, bonus=from_bonus,
+            progress=active.contribution(command.amount, command.game_code, ctx.game_category),
+            contributed=active.contribution(command.amount, command.game_code, ctx.game_category))
+        if progress.met and command.round_closed:  # no win to come: convert now (else when the win lands)
+            purse.bonus = 0
+            balance_after = await bonus_lifecycle.complete(db, active.id, _provider_actor(command))
     return (WalletResult(Status.OK, command.user, command.currency, balance_after),
             _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
 
 
+async def _free_bet(db: AsyncSession, command: WalletCommand, ctx: _Context, grant: bonus_play.Grant | None,
+                    current: int) -> tuple[WalletResult, _Record | None]:
+    """A free round of a grant: debits nothing, uses one spin. An unknown grant (or another player's)
+    does not exist; a spent or ended one is a limit; a game it does not cover is an invalid game."""
+    if grant is None or grant.player_id != ctx.player_id:
+        return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST, current)
+    if grant.currency != command.currency:
+        return _refuse(command, Status.WRONG_CURRENCY, current)
+    if command.game_code not in grant.games:
+        return _refuse(command, Status.INVALID_GAME, current)
+    if grant.status != "active" or grant.spins_left <= 0 or command.amount not in (0, grant.spin_bet):
+        return _refuse(command, Status.LIMIT_REACHED, current)
+    round_id = await _round(db, command, ctx, bet=0, win=0)
+    progress = await bonus_play.record(db, reference=_reference(command), ledger_id=None, bonus_id=grant.id,
+                                       kind="free_bet", round_id=round_id, cash=0, bonus=0, spins=-1)
+    balance_after = current
+    if progress.met and command.round_closed:  # the last spin lost and nothing is left to wager
+        balance_after = await bonus_lifecycle.complete(db, grant.id, _provider_actor(command))
+    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
+            _Record(ctx.player_id, command.currency, command.amount, round_id, None))
+
+
 async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
-               current: int | None) -> tuple[WalletResult, _Record | None]:
+               bonus: bonus_play.State, purse: _Purse, current: int | None) -> tuple[WalletResult, _Record | None]:
     if ctx.player_id is None or ctx.cash_id is None or ctx.brand_id is None:
         return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST)
     if state.rolled_back_by is not None:  # this win was rolled back before it arrived
@@ -554,19 +631,45 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
     assert current is not None
     ledger_id: uuid.UUID | None = None
     balance_after = current
+    wager = bonus.ref if command.reference_uuid is not None else bonus.round
+    paid = bonus_play.WinSplit(command.amount, 0, 0, free=False)
     if command.amount > 0:
         house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, command.currency)
-        outcome = await ledger.record(db, _entry(command, ctx, "game_win", ctx.cash_id, command.amount, house))
-        ledger_id = outcome.transaction_id
-        balance_after = _cash_after(outcome, ctx.cash_id, current)
-        await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
-                                  won=command.amount)
+        legs = _pair(ctx.cash_id, command.amount, house)
+        if wager is not None:  # a bonus holder's bet: the win follows its split
+            paid = bonus_play.split_win(wager, command.amount)
+            cost = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, command.currency) \
+                if paid.free else house
+            assert ctx.bonus_account is not None
+            legs = bonus_play.win_legs(ctx.cash_id, ctx.bonus_account, house, cost, paid)
+        if legs:
+            outcome = await ledger.record(db, _entry(command, ctx, "game_win", legs))
+            ledger_id = outcome.transaction_id
+            balance_after = _cash_after(outcome, ctx.cash_id, current)
+            await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
+                                      won=paid.cash if wager is not None else command.amount)
     round_id = await _round(db, command, ctx, bet=0, win=command.amount)
+    if wager is not None and command.amount > 0:
+        purse.bonus += paid.bonus
+        progress = await bonus_play.record(
+            db, reference=_reference(command), ledger_id=ledger_id, bonus_id=wager.bonus_id,
+            kind="free_win" if paid.free else "win",
+            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted,
+            granted=paid.bonus if paid.free else 0,
+            required=bonus_play.wagering_for(wager.terms, paid.bonus) if paid.free else 0)
+        if progress.met:
+            purse.bonus = 0
+            balance_after = await bonus_lifecycle.complete(db, wager.bonus_id, _provider_actor(command))
+    elif wager is not None and command.round_closed and wager.status == "active":  # a round closed with no win
+        converted = await bonus_lifecycle.complete_if_met(db, wager.bonus_id, _provider_actor(command))
+        if converted is not None:
+            purse.bonus, balance_after = 0, converted
     return (WalletResult(Status.OK, command.user, command.currency, balance_after),
             _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
 
 
 async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
+                    bonus: bonus_play.State, purse: _Purse,
                     current: int | None) -> tuple[WalletResult, _Record | None]:
     if state.ref_kind is None or state.ref_kind == Kind.ROLLBACK.value:
         # Unknown (or a rollback of a rollback): nothing to undo. Remembered, so the original is refused.
@@ -580,6 +683,13 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     if command.currency is not None and command.currency != currency:
         return _refuse(command, Status.WRONG_CURRENCY)
     unchanged = WalletResult(Status.OK, command.user, currency, current)
+    wager = bonus.ref
+    if (wager is not None and wager.kind == "free_bet" and not state.ref_rolled_back and _ok(dialect, state.ref_status)
+            and state.ref_player == ctx.player_id):
+        # A voided free round gives its spin back.
+        await bonus_play.undo(db, wager, spins=1)
+        await db.execute(_MARK_ROLLED_BACK, {"id": state.ref_id})
+        return unchanged, _Record(ctx.player_id, currency, 0, state.ref_round)
     if (state.ref_rolled_back or not _ok(dialect, state.ref_status) or state.ref_ledger is None
             or state.ref_player != ctx.player_id or ctx.cash_id is None):
         # Already undone, refused or free (nothing moved), or not this player's: nothing moves.
@@ -593,20 +703,38 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     was_bet = state.ref_kind == Kind.BET.value
     house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, currency)
     to_cash = amount if was_bet else -amount
-    outcome = await ledger.record(db, _entry(command, ctx, "game_bet_rollback" if was_bet else "game_win_rollback",
-                                             ctx.cash_id, to_cash, house))
-    if outcome.status == TransactionStatus.REFUSED:  # a win already spent: cannot be taken back
-        result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, currency, current)
-        return result, _Record(ctx.player_id, currency, amount, ledger_transaction_id=outcome.transaction_id)
+    legs = _pair(ctx.cash_id, to_cash, house)
+    reversal: bonus_play.Reversal | None = None
+    if wager is not None:  # exactly the recorded split, wherever its bonus now stands
+        cost = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, currency)
+        assert ctx.bonus_account is not None
+        reversal = bonus_play.reverse(wager, was_bet)
+        legs = bonus_play.reversal_legs(ctx.cash_id, ctx.bonus_account, house, cost, reversal)
+    ledger_id: uuid.UUID | None = None
+    balance_after = current
+    if legs:  # (nothing to move when all of it was bonus money of a bonus since forfeited)
+        outcome = await ledger.record(db, _entry(command, ctx, "game_bet_rollback" if was_bet else "game_win_rollback",
+                                                 legs))
+        if outcome.status == TransactionStatus.REFUSED:  # a win already spent: cannot be taken back
+            result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, currency, current)
+            return result, _Record(ctx.player_id, currency, amount, ledger_transaction_id=outcome.transaction_id)
+        ledger_id = outcome.transaction_id
+        balance_after = _cash_after(outcome, ctx.cash_id, current)
     await db.execute(_MARK_ROLLED_BACK, {"id": state.ref_id})
+    own_cash = amount
+    if wager is not None and reversal is not None:
+        purse.bonus += reversal.bonus
+        own_cash = wager.cash
+        await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
+                               converted=reversal.converted, granted=reversal.granted)
     # Undone on the day it was counted, so a rollback never makes room in a later period.
     await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
-                              wagered=-amount if was_bet else 0, won=0 if was_bet else -amount)
+                              wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)
     if state.ref_round is not None:
         await db.execute(_ROUND_UNDO, {"round": state.ref_round, "bet": amount if was_bet else 0,
                                        "win": 0 if was_bet else amount})
-    return (WalletResult(Status.OK, command.user, currency, _cash_after(outcome, ctx.cash_id, current)),
-            _Record(ctx.player_id, currency, amount, state.ref_round, outcome.transaction_id))
+    return (WalletResult(Status.OK, command.user, currency, balance_after),
+            _Record(ctx.player_id, currency, amount, state.ref_round, ledger_id))
 
 
 def _above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
@@ -621,12 +749,24 @@ def _above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bo
         return False
 
 
-def _entry(command: WalletCommand, ctx: _Context, kind: str, cash: uuid.UUID, to_cash: int,
-           house: uuid.UUID) -> Entry:
+def _pair(cash: uuid.UUID, to_cash: int, house: uuid.UUID) -> tuple[Leg, ...]:
+    return Leg(cash, to_cash), Leg(house, -to_cash)
+
+
+def _reference(command: WalletCommand) -> str:
+    """The provider transaction as the ledger (and a bonus's split) names it."""
+    return f"{command.provider.code}:{command.transaction_uuid}"
+
+
+def _provider_actor(command: WalletCommand) -> wallet.Actor:
+    return wallet.Actor("provider", command.provider.id)
+
+
+def _entry(command: WalletCommand, ctx: _Context, kind: str, legs: tuple[Leg, ...]) -> Entry:
     return Entry(
-        idempotency_key=ledger_key(command), kind=kind, legs=(Leg(cash, to_cash), Leg(house, -to_cash)),
+        idempotency_key=ledger_key(command), kind=kind, legs=legs,
         actor_type="provider", actor_id=command.provider.id, brand_id=ctx.brand_id, player_id=ctx.player_id,
-        reference_type="provider_transaction", reference_id=f"{command.provider.code}:{command.transaction_uuid}",
+        reference_type="provider_transaction", reference_id=_reference(command),
         details={"provider": command.provider.code, "round": command.round_ref, "game": command.game_code,
                  "reference": command.reference_uuid})
 

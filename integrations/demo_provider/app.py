@@ -76,6 +76,10 @@ class PlayerSession:
     balance: int | None = None  # last known (real) or the play money (demo), in Hub88 units
     revealed: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A bonus grant's free rounds, passed at launch: played first, as `is_free` bets naming the grant.
+    reward_uuid: str | None = None
+    free_rounds: int = 0
+    free_round_bet: int = 0  # Hub88 units
 
     def fairness(self) -> dict[str, Any]:
         return {"server_seed_hash": fair.seed_hash(self.server_seed), "client_seed": self.client_seed,
@@ -207,10 +211,10 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
             session.user = user
         return session
 
-    def base_body(session: PlayerSession, game: str, round_id: str) -> dict[str, Any]:
+    def base_body(session: PlayerSession, game: str, round_id: str, *, free: bool = False) -> dict[str, Any]:
         return {"user": session.user, "token": session.token, "supplier_user": session.user, "round": round_id,
-                "reward_uuid": None, "is_free": False, "is_supplier_promo": False, "is_aggregated": False,
-                "game_code": game, "currency": session.currency}
+                "reward_uuid": session.reward_uuid if free else None, "is_free": free, "is_supplier_promo": False,
+                "is_aggregated": False, "game_code": game, "currency": session.currency}
 
     @app.get("/health")
     async def health() -> dict[str, bool]:
@@ -218,13 +222,20 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
 
     @app.get("/play", response_class=HTMLResponse)
     async def play_page(token: str | None = None, game: str = fair.SLOT, mode: str = "real",
-                        currency: str = "EUR", user: str | None = None, lang: str = "en") -> HTMLResponse:
+                        currency: str = "EUR", user: str | None = None, lang: str = "en",
+                        reward_uuid: str | None = None, free_rounds: int = Query(default=0, ge=0, le=1000),
+                        free_round_bet: int = Query(default=0, ge=0)) -> HTMLResponse:
         """The game client: a page with a spin button (plain JavaScript, no framework)."""
         if game not in fair.GAMES:
             raise HTTPException(404, f"unknown game {game}")
         if mode != "demo" and not token:
             raise HTTPException(400, "a real-money launch needs a token")
         session = open_session(token or f"demo-{uuid.uuid4().hex}", mode=mode, currency=currency, user=user)
+        if session.mode == "real" and reward_uuid and free_rounds and session.reward_uuid is None:
+            # The platform passes the grant's bet in its minor units; Hub88 amounts are 1/100000.
+            session.reward_uuid = reward_uuid[:64]
+            session.free_rounds = free_rounds
+            session.free_round_bet = free_round_bet * step_of(session.currency)
         if session.mode == "real" and session.user and session.balance is None:
             try:
                 answer = await wallet.call("/user/balance", {"user": session.user, "token": session.token,
@@ -236,6 +247,7 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         return HTMLResponse(_PAGE.replace("__CONFIG__", html.escape(json.dumps({
             "token": session.token, "game": game, "currency": session.currency, "mode": session.mode,
             "balance": None if session.balance is None else from_units(session.balance), **session.fairness(),
+            "free_rounds": session.free_rounds,
         }), quote=True)))
 
     @app.get("/api/session")
@@ -244,6 +256,7 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         if session is None:
             raise HTTPException(404, "unknown session")
         return {"mode": session.mode, "currency": session.currency, "revealed": session.revealed,
+                "free_rounds": session.free_rounds,
                 "balance": None if session.balance is None else from_units(session.balance), **session.fairness()}
 
     @app.post("/api/spin")
@@ -257,8 +270,10 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                 fair.check_dice_target(request.target)
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from exc
-        bet = to_units(request.bet, session.currency)
         async with session.lock:  # one round at a time per session: the nonce is the round's identity
+            # Granted free rounds come first, at the grant's bet (the wallet debits nothing for them).
+            free = session.mode == "real" and session.free_rounds > 0 and session.reward_uuid is not None
+            bet = session.free_round_bet if free else to_units(request.bet, session.currency)
             if request.client_seed:
                 session.client_seed = request.client_seed
             nonce = session.nonce
@@ -274,7 +289,7 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                 raise HTTPException(400, "the launch did not name the player (`user`)")
             round_id = str(uuid.uuid4())
             bet_uuid = str(uuid.uuid4())
-            bet_body = {**base_body(session, request.game, round_id), "transaction_uuid": bet_uuid,
+            bet_body = {**base_body(session, request.game, round_id, free=free), "transaction_uuid": bet_uuid,
                         "supplier_transaction_id": f"demo-{bet_uuid}", "request_uuid": str(uuid.uuid4()),
                         "round_closed": outcome.win == 0, "bet": _bet_label(request.game, outcome), "amount": bet,
                         "meta": {"nonce": nonce, "server_seed_hash": fair.seed_hash(session.server_seed)}}
@@ -295,11 +310,13 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                         "balance": None if session.balance is None else from_units(session.balance),
                         "fairness": session.fairness()}
             session.nonce += 1  # the round is played: its outcome is final
+            if free:
+                session.free_rounds -= 1
             session.balance = int(answer["balance"])
             status, pending = "RS_OK", None
             if outcome.win > 0:
                 win_uuid = str(uuid.uuid4())
-                win_body = {**base_body(session, request.game, round_id), "transaction_uuid": win_uuid,
+                win_body = {**base_body(session, request.game, round_id, free=free), "transaction_uuid": win_uuid,
                             "supplier_transaction_id": f"demo-{win_uuid}", "request_uuid": str(uuid.uuid4()),
                             "reference_transaction_uuid": bet_uuid, "round_closed": True,
                             "bet": _bet_label(request.game, outcome), "amount": outcome.win,
@@ -315,7 +332,8 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                 except WalletUnavailable:
                     spawn(keep_sending("/transaction/win", win_body, tries=20))
                     pending = "the win is being delivered"
-            return _round(session, request.game, bet, outcome, nonce, status, pending, round_id)
+            played = _round(session, request.game, bet, outcome, nonce, status, pending, round_id)
+            return {**played, "free": free}
 
     @app.post("/api/seed")
     async def rotate(request: RotateRequest) -> dict[str, Any]:
@@ -359,7 +377,7 @@ def _round(session: PlayerSession, game: str, bet: int, outcome: fair.Outcome, n
     return {"status": status, "round": round_id, "game": game, "bet": from_units(bet), "win": from_units(outcome.win),
             "outcome": outcome.details, "nonce": nonce, "currency": session.currency, "pending": pending,
             "balance": None if session.balance is None else from_units(session.balance),
-            "fairness": session.fairness()}
+            "fairness": session.fairness(), "free_rounds_left": session.free_rounds}
 
 
 _PAGE = """<!doctype html>

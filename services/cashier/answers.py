@@ -13,6 +13,7 @@ from core.errors import ErrorCode
 from integrations.psp import PspAnswer
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
+from services.bonuses import issue as bonus_issue
 from services.cashier.payments import _event, _latest_attempt, _set_status
 from services.wallet import Actor
 
@@ -74,6 +75,8 @@ async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, an
             payment.psp = attempt.psp
             payment.failure_code = payment.failure_message = None
             _set_status(payment, PaymentStatus.SUCCEEDED)
+            await db.flush()
+            await bonus_issue.on_deposit(db, payment)  # a deposit match waiting for this deposit
             await _event(db, payment, "payment.succeeded", attempt_id=str(attempt.id))
         else:
             if status == PaymentStatus.PAID:  # a second payout: the player is not debited twice; finance recovers it

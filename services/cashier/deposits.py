@@ -7,6 +7,7 @@ from core.errors import ErrorCode
 from core.money import currency as currency_info
 from core.money import parse_amount
 from models.payments import Payment, PaymentKind, PaymentStatus
+from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
 from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _set_status
@@ -17,7 +18,8 @@ from services.runtime import Runtime
 
 
 async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
-                  psp_token: str | None = None, idempotency_key: str | None = None) -> Payment:
+                  psp_token: str | None = None, idempotency_key: str | None = None,
+                  bonus_code: str | None = None) -> Payment:
     """A player pays in: route, then try the PSPs in order until one takes it (or declines it).
 
     Returns the payment: succeeded, pending (follow `redirect_url` for 3-D Secure) or failed
@@ -38,6 +40,8 @@ async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, me
             return payment
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await rg_gates.check_deposit(db, rt, player, code)
+        if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
+            await bonus_issue.claim_with_deposit(db, player, payment, bonus_code)
         psps = route(routing_rules(rt.settings), kind=PaymentKind.DEPOSIT, method=method, country=player.country,
                      currency=code, amount=minor)
         await _event(db, payment, "payment.created")

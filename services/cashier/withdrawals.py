@@ -13,6 +13,7 @@ from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
 from models.payments import Payment, PaymentKind, PaymentStatus
 from services import audit, wallet
+from services.bonuses import lifecycle as bonus_lifecycle
 from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _locked_payment, _set_status
@@ -27,7 +28,8 @@ def _threshold(table: Mapping[str, str], currency: str) -> int | None:
 
 
 async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
-                             psp_token: str | None = None, idempotency_key: str | None = None) -> Payment:
+                             psp_token: str | None = None, idempotency_key: str | None = None,
+                             forfeit_bonuses: bool = False) -> Payment:
     """A player asks to be paid out: the funds are held at once; small amounts are approved at once."""
     code = currency_info(currency).code
     minor = parse_amount(amount, code)
@@ -39,7 +41,9 @@ async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, curren
         payment, created = await _create_payment(db, kind=PaymentKind.WITHDRAWAL, player=player, currency=code,
                                                  amount=minor, method=method, token=token, key=key,
                                                  status=PaymentStatus.REQUESTED)
-        if created:
+        if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it here, in this transaction
+            await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses,
+                                                    actor=Actor("player", player.id))
             result, hold = await wallet.hold_withdrawal(db, player_id=player.id, currency=code, amount=minor,
                                                         payment_id=payment.id, actor=Actor("player", player.id))
             if hold is None:  # refused (and the refusal is recorded): the request stays refused

@@ -1,0 +1,198 @@
+"""Bonus resolvers: thin, each one service call (services/bonuses)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from sqlmodel import col
+from strawberry.scalars import JSON
+
+from core.errors import DomainError, NotFound, forbidden
+from core.money import parse_amount
+from models import bonuses as m
+from models.players import Player as PlayerModel
+from resolvers.common import payload_errors, require_subject
+from schema.base import Money, UserError, node_uuid, to_global_id
+from schema.bonuses import (
+    BonusCampaign,
+    BonusCampaignPayload,
+    BonusEligibility,
+    BonusEvent,
+    BonusLiability,
+    BonusProgress,
+    ClaimBonusInput,
+    CreateBonusCampaignInput,
+    EndBonusInput,
+    GrantBonusInput,
+    PlayerBonus,
+    PlayerBonusPayload,
+    SetBonusCampaignStatusInput,
+)
+from schema.context import Info
+from services import events, players
+from services.bonuses import campaigns, issue, queries
+from services.bonuses.books import BONUS_TOPIC
+from services.runtime import Runtime
+
+BALANCE_TOPIC = "wallet.balance_changed"
+
+
+# ---- staff: campaigns, grants, reports -----------------------------------------------------------
+
+
+async def bonus_campaigns(info: Info) -> list[BonusCampaign]:
+    async with info.context.rt.database.session() as db:
+        rows = (await db.scalars(queries.readable_campaigns(info.context.viewer)
+                                 .order_by(col(m.BonusCampaign.created_at).desc()).limit(100))).all()
+    return [BonusCampaign.from_model(row) for row in rows]
+
+
+@payload_errors(BonusCampaignPayload)
+async def create_bonus_campaign(info: Info, input: CreateBonusCampaignInput) -> BonusCampaignPayload:
+    require_subject(info)
+    if not isinstance(input.rules, dict):
+        raise DomainError("The rules are a JSON object.", field="rules")
+    form = campaigns.CampaignForm(name=input.name, kind=m.CampaignKind(input.kind.value), rules=dict(input.rules),
+                                  promo_code=input.promo_code, starts_at=input.starts_at, ends_at=input.ends_at,
+                                  brand_code=input.brand)
+    row = await campaigns.create_campaign(info.context.rt, info.context.viewer, form)
+    return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
+
+
+@payload_errors(BonusCampaignPayload)
+async def set_bonus_campaign_status(info: Info, input: SetBonusCampaignStatusInput) -> BonusCampaignPayload:
+    require_subject(info)
+    row = await campaigns.set_campaign_status(info.context.rt, info.context.viewer,
+                                              node_uuid(input.campaign_id, "BonusCampaign"),
+                                              m.CampaignStatus(input.status.value))
+    return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
+
+
+async def bonus_eligibility(info: Info, campaign_id: strawberry.ID, player_id: strawberry.ID) -> BonusEligibility:
+    """Preview: would this player qualify for this campaign now (and why not)?"""
+    viewer = info.context.viewer
+    async with info.context.rt.database.session() as db:
+        try:
+            campaign = await campaigns.readable_campaign(db, viewer, node_uuid(campaign_id, "BonusCampaign"))
+            player = await players.get_readable(db, viewer, node_uuid(player_id, "Player"))
+        except NotFound as exc:
+            return BonusEligibility(eligible=False, reasons=[UserError.from_domain(exc)])
+        found = await campaigns.reasons_not_eligible(db, campaign, player, code=campaign.promo_code)
+    return BonusEligibility(eligible=not found, reasons=[UserError(code=code, field=None, message=message)
+                                                         for code, message in found])
+
+
+async def bonus_liability(info: Info) -> list[BonusLiability]:
+    async with info.context.rt.database.session() as db:
+        rows = await queries.liability(db, info.context.viewer)
+    return [BonusLiability(currency=r.currency, bonuses_in_play=r.bonuses_in_play,
+                           outstanding=Money.of(r.outstanding, r.currency),
+                           wagering_left=Money.of(r.wagering_left, r.currency),
+                           expected_cost=Money.of(r.expected_cost, r.currency),
+                           granted_to_date=Money.of(r.granted_to_date, r.currency),
+                           converted_to_date=Money.of(r.converted_to_date, r.currency)) for r in rows]
+
+
+@payload_errors(PlayerBonusPayload)
+async def grant_bonus(info: Info, input: GrantBonusInput) -> PlayerBonusPayload:
+    require_subject(info)
+    player_id = node_uuid(input.player_id, "Player")
+    amount: int | None = None
+    if input.amount is not None:
+        async with info.context.rt.database.session() as db:
+            player = await db.get(PlayerModel, player_id)
+            if player is None:
+                raise NotFound("No such player.", field="playerId")
+            amount = parse_amount(input.amount, player.currency)
+    row = await issue.grant(info.context.rt, info.context.viewer, player_id=player_id,
+                            campaign_id=node_uuid(input.campaign_id, "BonusCampaign"), amount=amount,
+                            reason=input.reason)
+    return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+@payload_errors(PlayerBonusPayload)
+async def cancel_bonus(info: Info, input: EndBonusInput) -> PlayerBonusPayload:
+    require_subject(info)
+    if len(input.reason.strip()) < 3:
+        raise DomainError("Say why (at least 3 characters).", field="reason")
+    row = await issue.cancel(info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"),
+                             input.reason.strip())
+    return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+# ---- players ------------------------------------------------------------------------------------
+
+
+async def bonus_offers(info: Info) -> list[BonusCampaign]:
+    viewer = info.context.viewer
+    if not viewer.is_player:
+        raise forbidden("Offers are for players.")
+    async with info.context.rt.database.session() as db:
+        rows = await queries.offers(db, viewer)
+    return [BonusCampaign.from_model(row) for row in rows]
+
+
+@payload_errors(PlayerBonusPayload)
+async def claim_bonus(info: Info, input: ClaimBonusInput) -> PlayerBonusPayload:
+    require_subject(info)
+    campaign_id = node_uuid(input.campaign_id, "BonusCampaign") if input.campaign_id else None
+    row = await issue.claim(info.context.rt, info.context.viewer, code=input.code, campaign_id=campaign_id)
+    return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+@payload_errors(PlayerBonusPayload)
+async def forfeit_bonus(info: Info, input: EndBonusInput) -> PlayerBonusPayload:
+    require_subject(info)
+    row = await issue.forfeit(info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"))
+    return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+async def player_bonuses(info: Info, player_id: uuid.UUID) -> list[PlayerBonus]:
+    async with info.context.rt.database.session() as db:
+        rows = await queries.bonuses_of(db, info.context.viewer, player_id)
+    return [PlayerBonus.from_model(row) for row in rows]
+
+
+async def bonus_events(info: Info, bonus_id: uuid.UUID) -> list[BonusEvent]:
+    found = await info.context.loaders.bonus_events.load(bonus_id)
+    return [BonusEvent(kind=e.kind, amount=Money.of(e.amount, currency) if e.amount is not None else None, at=e.at,
+                       actor_type=e.actor_type,
+                       ledger_transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction",
+                                                                            e.ledger_transaction_id)))
+                       if e.ledger_transaction_id else None, details=JSON(e.details) if e.details is not None else None)
+            for e, currency in found]
+
+
+# ---- the subscription -----------------------------------------------------------------------------
+
+
+async def _in_play(rt: Runtime, player_id: uuid.UUID) -> list[PlayerBonus]:
+    async with rt.database.session() as db:
+        rows = await queries.in_play(db, player_id)
+    return [PlayerBonus.from_model(row) for row in rows]
+
+
+async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
+    """The player's bonuses in play, now and after each money movement or bonus change (re-read from the
+    database, as balanceChanged does: the event only says that something moved)."""
+    from resolvers.subscriptions import _recheck, _require
+
+    viewer = info.context.viewer
+    _require(info, "Subscription.bonusProgress")
+    if not viewer.is_player or viewer.id is None:
+        raise forbidden("Only players follow their bonus progress.")
+    rt = info.context.rt
+    player_id = viewer.id
+    async with events.subscribed(rt, events.player_channel(player_id)) as listener:
+        yield BonusProgress(trigger="snapshot", bonuses=await _in_play(rt, player_id))
+        while True:
+            event: dict[str, Any] | None = await listener.next(within=60)
+            await _recheck(info, "Subscription.bonusProgress")
+            if event is None or event.get("topic") not in (BALANCE_TOPIC, BONUS_TOPIC):
+                continue
+            data = event.get("data") or {}
+            yield BonusProgress(trigger=str(data.get("kind") or data.get("status") or event.get("topic")),
+                                bonuses=await _in_play(rt, player_id))

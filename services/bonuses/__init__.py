@@ -1,0 +1,21 @@
+"""The bonus engine: campaigns as data, player bonuses, wagering in the bet path, free rounds, cashback.
+
+Guarantees:
+- Every cent of bonus money is in the ledger: each player has a `bonus` account per currency beside
+  `cash`; the operator has a `bonus_cost` account. Grants, conversions, forfeits, expiries and the
+  bonus part of bets and wins are balanced ledger transactions with idempotency keys (books.py).
+- A player has at most one bonus in play (issued or active) per currency (a unique index).
+- Wagering progress moves in the transaction of the bet, under the player's cash-row lock, and a
+  rollback reverses exactly the split and progress its bet recorded (play.py).
+- A bet above the bonus's max bet is refused before anything moves (LIMIT_REACHED).
+- A withdrawal while a bonus is active is refused with BONUS_ACTIVE unless the player confirms the
+  forfeit, which then happens in the withdrawal's own transaction (lifecycle.py).
+- Campaign rules are validated (rules.py) and held to the jurisdictions' bonus rules
+  (services/rg/bonus_rules.toml) when a campaign is created or activated and when a bonus is issued.
+- Self-excluded or timed-out players see no offers and cannot claim (campaigns.py).
+
+Modules, one job each: rules.py (what a campaign may say), books.py (ledger movements and the
+player lock), campaigns.py (marketing's commands, eligibility), issue.py (claims, grants, deposits,
+cashback), lifecycle.py (activation, conversion, forfeit, expiry), play.py (the bet path),
+queries.py (offers, history, liability), worker.py (the expiry job).
+"""

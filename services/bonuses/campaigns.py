@@ -1,0 +1,211 @@
+"""Campaigns: marketing builds them (rules as data), previews who qualifies, activates and pauses them;
+and the one eligibility check every claim, grant and deposit goes through.
+
+A campaign is checked against the bonus rules of every jurisdiction its countries reach at the
+brand (services/rg/bonus_rules.toml) when it is created and again when it is activated; a bonus is
+checked against the player's own jurisdiction when it is issued. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from authz.subjects import Viewer
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
+from models.brands import Brand
+from models.payments import Payment, PaymentKind, PaymentStatus
+from models.players import Player, PlayerStatus
+from services import audit
+from services.bonuses.rules import CampaignRules, cap_violations, caps, parse_rules, refuse_violations
+from services.rg import exclusions
+from services.rg.profiles import profiles
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class CampaignForm:
+    name: str
+    kind: CampaignKind
+    rules: dict[str, Any]
+    promo_code: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    brand_code: str | None = None  # staff scoped to one brand use theirs
+
+
+def rules_of(campaign: BonusCampaign) -> CampaignRules:
+    return parse_rules(CampaignKind(campaign.kind), campaign.rules)
+
+
+def jurisdictions_reached(brand: Brand, rules: CampaignRules) -> list[str]:
+    """The brand's jurisdictions whose players the campaign's countries can reach."""
+    wanted = set(rules.eligibility.countries)
+    reached = []
+    for code in brand.jurisdictions:
+        profile = profiles().get(code)
+        if profile is None:
+            continue
+        if not wanted or not profile.countries or wanted & set(profile.countries):
+            reached.append(code)
+    return reached
+
+
+def check_caps(brand: Brand, rules: CampaignRules) -> None:
+    found: list[str] = []
+    for code in jurisdictions_reached(brand, rules):
+        found += cap_violations(rules, code)
+    refuse_violations(found)
+
+
+async def _brand(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
+    if viewer.brand_id is not None:
+        brand = await db.get(Brand, viewer.brand_id)
+    elif code:
+        brand = (await db.scalars(select(Brand).where(col(Brand.code) == code))).first()
+    else:
+        raise DomainError("Name the brand the campaign is for.", field="brand")
+    if brand is None or (code and brand.code != code):
+        raise NotFound("No such brand.", field="brand")
+    return brand
+
+
+def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise DomainError("A campaign ends after it starts.", field="endsAt")
+
+
+async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> BonusCampaign:
+    name = form.name.strip()
+    if not 1 <= len(name) <= 120:
+        raise DomainError("A campaign needs a name of 1 to 120 characters.", field="name")
+    rules = parse_rules(form.kind, form.rules)
+    _check_window(form.starts_at, form.ends_at)
+    code = form.promo_code.strip().upper() if form.promo_code and form.promo_code.strip() else None
+    if code is not None and not (3 <= len(code) <= 40 and code.replace("-", "").replace("_", "").isalnum()):
+        raise DomainError("A promo code is 3 to 40 letters, digits, - or _.", field="promoCode")
+    async with rt.database.transaction() as db:
+        brand = await _brand(db, viewer, form.brand_code)
+        check_caps(brand, rules)
+        campaign = BonusCampaign(brand_id=brand.id, name=name, kind=form.kind.value, promo_code=code,
+                                 rules=rules.model_dump(mode="json"), starts_at=form.starts_at, ends_at=form.ends_at,
+                                 created_by=viewer.id if viewer.is_staff else None)
+        db.add(campaign)
+        try:
+            await db.flush()
+        except IntegrityError as exc:
+            raise DomainError(f"The promo code {code} is already used at {brand.name}.", field="promoCode",
+                              code=ErrorCode.ALREADY_EXISTS) from exc
+        await audit.append(db, actor=viewer, action="bonus_campaign.create", target_type="bonus_campaign",
+                           target_id=campaign.id, brand_id=brand.id,
+                           after={"name": name, "kind": form.kind.value, "promo_code": code, "rules": campaign.rules})
+    return campaign
+
+
+async def set_campaign_status(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
+                              status: CampaignStatus) -> BonusCampaign:
+    """Activate (re-checking the jurisdictions' rules) or pause a campaign; paused offers take no claims."""
+    async with rt.database.transaction() as db:
+        campaign = await db.get(BonusCampaign, campaign_id, with_for_update=True)
+        if campaign is None or (viewer.brand_id is not None and campaign.brand_id != viewer.brand_id):
+            raise NotFound("No such campaign.", field="campaignId")
+        before = campaign.status
+        if status == CampaignStatus.ACTIVE:
+            brand = await db.get(Brand, campaign.brand_id)
+            assert brand is not None
+            check_caps(brand, rules_of(campaign))
+        campaign.status = status.value
+        campaign.updated_at = clock.now()
+        await db.flush()
+        await audit.append(db, actor=viewer, action=f"bonus_campaign.{status.value}", target_type="bonus_campaign",
+                           target_id=campaign.id, brand_id=campaign.brand_id, before={"status": before},
+                           after={"status": status.value})
+    return campaign
+
+
+async def readable_campaign(db: AsyncSession, viewer: Viewer, campaign_id: uuid.UUID) -> BonusCampaign:
+    campaign = await db.get(BonusCampaign, campaign_id)
+    if campaign is None or (viewer.brand_id is not None and campaign.brand_id != viewer.brand_id):
+        raise NotFound("No such campaign.", field="campaignId")
+    return campaign
+
+
+# ---- eligibility ----------------------------------------------------------------------------------
+
+
+async def successful_deposits(db: AsyncSession, player_id: uuid.UUID) -> int:
+    return int(await db.scalar(select(func.count()).select_from(Payment).where(
+        col(Payment.player_id) == player_id, col(Payment.kind) == PaymentKind.DEPOSIT.value,
+        col(Payment.status) == PaymentStatus.SUCCEEDED.value)) or 0)
+
+
+async def claims_of(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UUID) -> int:
+    return int(await db.scalar(select(func.count()).select_from(PlayerBonus).where(
+        col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id)) or 0)
+
+
+async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player: Player, *,
+                               manual: bool = False, code: str | None = None) -> list[tuple[ErrorCode, str]]:
+    """Why this player may not have this campaign's bonus now (empty: they may). A manual grant skips
+    the marketing conditions (window, code, segments, countries) but never RG, the jurisdiction's
+    rules, or one bonus in play at a time."""
+    found: list[tuple[ErrorCode, str]] = []
+    rules = rules_of(campaign)
+    now = clock.now()
+    if player.brand_id != campaign.brand_id:
+        return [(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for another brand.")]
+    if player.status != PlayerStatus.ACTIVE:
+        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The account is not active."))
+    if await exclusions.active(db, player.id, now) is not None:  # no marketing to an excluded player
+        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "No offers during a time-out or self-exclusion."))
+    eligibility = rules.eligibility
+    if not manual:
+        if campaign.status != CampaignStatus.ACTIVE:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not running."))
+        if (campaign.starts_at and now < campaign.starts_at) or (campaign.ends_at and now >= campaign.ends_at):
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is outside its dates."))
+        if campaign.promo_code and (code or "").strip().upper() != campaign.promo_code:
+            found.append((ErrorCode.BONUS_CODE_INVALID, "The offer needs its promo code."))
+        if eligibility.countries and player.country not in eligibility.countries:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
+        deposits = await successful_deposits(db, player.id)
+        segments = set(eligibility.segments)
+        if "new" in segments and deposits > 0:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have not deposited yet."))
+        if "depositor" in segments and deposits == 0:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have deposited."))
+        if "marketing_consent" in segments and not player.marketing_consent:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who accept marketing."))
+        if eligibility.first_deposit_only and deposits > 0:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for a first deposit."))
+        if eligibility.deposit_number is not None and deposits + 1 != eligibility.deposit_number:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE,
+                          f"The offer is for deposit number {eligibility.deposit_number}."))
+        if await claims_of(db, campaign.id, player.id) >= eligibility.max_claims_per_player:
+            found.append((ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer."))
+    currency = player.currency
+    if eligibility.currencies and currency not in eligibility.currencies:
+        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
+    for message in cap_violations(rules, player.jurisdiction):
+        found.append((ErrorCode.BONUS_NOT_ALLOWED, message))
+    earlier = (await db.scalars(select(PlayerBonus.status).where(col(PlayerBonus.player_id) == player.id))).all()
+    if caps(player.jurisdiction).first_occasion_only and earlier:
+        found.append((ErrorCode.BONUS_NOT_ALLOWED, "Your jurisdiction allows a bonus only on the first occasion."))
+    if any(BonusStatus(status).in_play for status in earlier):
+        found.append((ErrorCode.BONUS_ACTIVE, "You already have a bonus in play: finish or forfeit it first."))
+    return found
+
+
+def refuse(found: list[tuple[ErrorCode, str]], field: str | None = None) -> None:
+    if found:
+        code, message = found[0]
+        raise DomainError(message, code=code, field=field)

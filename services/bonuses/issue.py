@@ -1,0 +1,284 @@
+"""Issuing bonuses: a player's claim (with a promo code), a claim made with a deposit, support's manual
+grant, the deposit that activates a waiting deposit match, and cashback.
+
+Claims serialise on the player's cash row (the same lock as their bets), then count: two concurrent
+claims of a once-per-player offer are decided one after the other, and the unique
+(campaign, player, claim number) key refuses the second even if that lock were ever skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from authz.subjects import Viewer
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
+from models.payments import Payment
+from models.players import Player
+from services import audit, wallet
+from services.bonuses import books, lifecycle
+from services.bonuses.campaigns import claims_of, reasons_not_eligible, refuse, rules_of, successful_deposits
+from services.bonuses.rules import CampaignRules
+from services.runtime import Runtime
+from services.wallet import Actor
+
+CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DEPOSIT, CampaignKind.FREE_SPINS)
+
+
+async def _lock(db: AsyncSession, player: Player) -> None:
+    accounts = await wallet.player_accounts(db, player.id, player.brand_id, player.currency)
+    await db.execute(text("SELECT 1 FROM ledger_accounts WHERE id = :cash FOR UPDATE"), {"cash": accounts.cash})
+
+
+async def _campaign_by_code(db: AsyncSession, player: Player, code: str) -> BonusCampaign:
+    campaign = (await db.scalars(select(BonusCampaign).where(
+        col(BonusCampaign.brand_id) == player.brand_id, col(BonusCampaign.promo_code) == code.strip().upper()))).first()
+    if campaign is None or campaign.status != CampaignStatus.ACTIVE:
+        raise DomainError("That bonus code is not valid.", field="code", code=ErrorCode.BONUS_CODE_INVALID)
+    return campaign
+
+
+def _amount_or_refuse(rules: CampaignRules, table: dict[str, str], currency: str) -> int:
+    amount = rules.amount(table, currency)
+    if amount is None:
+        raise DomainError(f"The offer is not available in {currency}.", code=ErrorCode.BONUS_NOT_ELIGIBLE)
+    return amount
+
+
+async def _issue(db: AsyncSession, campaign: BonusCampaign, player: Player, actor: Actor, *,
+                 payment_id: uuid.UUID | None = None, amount: int | None = None,
+                 issued_by: uuid.UUID | None = None, period_key: str | None = None) -> PlayerBonus:
+    """Insert the bonus (claim numbered) and, unless it waits for a deposit, activate it."""
+    rules = rules_of(campaign)
+    kind = CampaignKind(campaign.kind)
+    currency = player.currency
+    bonus = PlayerBonus(
+        campaign_id=campaign.id, player_id=player.id, brand_id=player.brand_id, currency=currency, kind=kind.value,
+        status=BonusStatus.ISSUED.value, claim_number=await claims_of(db, campaign.id, player.id) + 1,
+        period_key=period_key, payment_id=payment_id,
+        max_bet=rules.amount(rules.max_bet, currency), max_conversion=rules.amount(rules.max_conversion, currency),
+        terms={"spend_order": rules.spend_order.value, "contributions": rules.contributions.model_dump(mode="json"),
+               "wagering_multiplier": rules.wagering_multiplier, "games": rules.games},
+        issued_by=issued_by, issued_at=clock.now(), expires_at=lifecycle.claim_expiry(kind, rules))
+    if kind == CampaignKind.FREE_SPINS:
+        bonus.reward_uuid = str(uuid.uuid4())  # what the provider's free rounds name (Hub88 `reward_uuid`)
+        bonus.spins_total = bonus.spins_left = rules.free_spins
+        bonus.spin_bet = _amount_or_refuse(rules, rules.spin_bet, currency)
+    db.add(bonus)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:  # a racing claim won (the lock makes this the backstop only)
+        raise DomainError("You have already had this offer, or have a bonus in play.",
+                          code=ErrorCode.BONUS_ALREADY_CLAIMED) from exc
+    await books.note(db, bonus, "issued", actor, details={"campaign": campaign.name, "payment": str(payment_id)
+                                                          if payment_id else None})
+    if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) and amount is None:
+        await db.flush()
+        await books.announce(db, player.id, bonus.id, bonus.status)
+        return bonus  # waits for its deposit
+    held = await books.lock_player(db, bonus)
+    if kind == CampaignKind.NO_DEPOSIT and amount is None:
+        amount = _amount_or_refuse(rules, rules.fixed_amount, currency)
+    await lifecycle.activate(db, bonus, held, amount or 0, rules, actor)
+    return bonus
+
+
+async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
+                campaign_id: uuid.UUID | None = None) -> PlayerBonus:
+    """The player claims an offer, by its promo code or (offers without one) by id."""
+    if not viewer.is_player or viewer.id is None:
+        raise DomainError("Only players claim bonuses.", code=ErrorCode.NOT_ALLOWED)
+    async with rt.database.transaction() as db:
+        player = await db.get(Player, viewer.id)
+        assert player is not None
+        await _lock(db, player)
+        if code:
+            campaign = await _campaign_by_code(db, player, code)
+        elif campaign_id is not None:
+            found = await db.get(BonusCampaign, campaign_id)
+            if found is None or found.brand_id != player.brand_id:
+                raise NotFound("No such offer.", field="campaignId")
+            campaign = found
+        else:
+            raise DomainError("Give the bonus code or the offer.", field="code")
+        if CampaignKind(campaign.kind) not in CLAIMABLE:
+            raise DomainError("Cashback is paid automatically; it is not claimed.", field="campaignId",
+                              code=ErrorCode.BONUS_NOT_ELIGIBLE)
+        refuse(await reasons_not_eligible(db, campaign, player, code=code), "code" if code else "campaignId")
+        return await _issue(db, campaign, player, Actor("player", player.id))
+
+
+async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment, code: str) -> PlayerBonus:
+    """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction)."""
+    await _lock(db, player)
+    campaign = await _campaign_by_code(db, player, code)
+    if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
+        raise DomainError("That code is not a deposit offer.", field="bonusCode", code=ErrorCode.BONUS_CODE_INVALID)
+    refuse(await reasons_not_eligible(db, campaign, player, code=code), "bonusCode")
+    rules = rules_of(campaign)
+    minimum = rules.amount(rules.min_deposit, payment.currency)
+    if minimum is not None and payment.amount < minimum:
+        raise DomainError("The deposit is below the offer's minimum.", field="amount",
+                          code=ErrorCode.BONUS_NOT_ELIGIBLE)
+    return await _issue(db, campaign, player, Actor("player", player.id), payment_id=payment.id)
+
+
+async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
+    """In the transaction that credits a deposit: a deposit match waiting for it (claimed with this
+    payment, or claimed before with no payment named) is activated — if the deposit qualifies."""
+    waiting = (await db.scalars(select(PlayerBonus).where(
+        col(PlayerBonus.player_id) == payment.player_id, col(PlayerBonus.currency) == payment.currency,
+        col(PlayerBonus.status) == BonusStatus.ISSUED.value,
+        (col(PlayerBonus.payment_id) == payment.id) | col(PlayerBonus.payment_id).is_(None)))).first()
+    if waiting is None:
+        return None
+    bonus, held = await lifecycle.locked(db, waiting.id)
+    campaign = await db.get(BonusCampaign, bonus.campaign_id)
+    assert campaign is not None
+    rules = rules_of(campaign)
+    actor = Actor("system")
+    minimum = rules.amount(rules.min_deposit, payment.currency) or 0
+    deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)
+    number = rules.eligibility.deposit_number or (1 if rules.eligibility.first_deposit_only else None)
+    if payment.amount < minimum or (number is not None and deposits != number):
+        await books.note(db, bonus, "deposit_did_not_qualify", actor, amount=payment.amount,
+                         details={"payment": str(payment.id), "deposit_number": deposits})
+        if number is not None and deposits >= number:  # it can never qualify now
+            await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "the qualifying deposit has passed")
+        return None
+    cap = rules.amount(rules.max_bonus, payment.currency) or 0
+    amount = min(payment.amount * rules.match_percent // 100, cap)
+    bonus.payment_id = payment.id
+    await lifecycle.activate(db, bonus, held, amount, rules, actor, deposit=payment.amount)
+    return bonus
+
+
+async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID,
+                amount: int | None, reason: str) -> PlayerBonus:
+    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules
+    and one bonus in play still apply; marketing conditions do not."""
+    if not viewer.is_staff:
+        raise DomainError("Only staff grant bonuses.", code=ErrorCode.NOT_ALLOWED)
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise DomainError("Say why (at least 3 characters).", field="reason")
+    async with rt.database.transaction() as db:
+        player = await db.get(Player, player_id)
+        if player is None or (viewer.brand_id is not None and player.brand_id != viewer.brand_id):
+            raise NotFound("No such player.", field="playerId")
+        campaign = await db.get(BonusCampaign, campaign_id)
+        if campaign is None or campaign.brand_id != player.brand_id:
+            raise NotFound("No such campaign.", field="campaignId")
+        await _lock(db, player)
+        refuse(await reasons_not_eligible(db, campaign, player, manual=True), "playerId")
+        kind = CampaignKind(campaign.kind)
+        if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK) and not amount:
+            raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
+        bonus = await _issue(db, campaign, player, Actor("staff", viewer.id), amount=amount, issued_by=viewer.id)
+        await audit.append(db, actor=viewer, action="bonus.grant", target_type="player_bonus", target_id=bonus.id,
+                           brand_id=player.brand_id, reason=reason,
+                           after={"player": str(player.id), "campaign": str(campaign.id), "amount": bonus.amount,
+                                  "status": bonus.status})
+    return bonus
+
+
+async def cancel(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID, reason: str) -> PlayerBonus:
+    """Support takes a bonus back (audited): its remaining bonus money returns to the operator."""
+    async with rt.database.transaction() as db:
+        found = await db.get(PlayerBonus, bonus_id)
+        if found is None or (viewer.brand_id is not None and found.brand_id != viewer.brand_id):
+            raise NotFound("No such bonus.", field="bonusId")
+        bonus = await lifecycle.end(db, bonus_id, BonusStatus.CANCELLED, Actor("staff", viewer.id), reason)
+        await audit.append(db, actor=viewer, action="bonus.cancel", target_type="player_bonus", target_id=bonus.id,
+                           brand_id=bonus.brand_id, reason=reason, after={"status": bonus.status})
+    return bonus
+
+
+async def forfeit(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID) -> PlayerBonus:
+    """The player gives their bonus up (and the bonus money left on it)."""
+    async with rt.database.transaction() as db:
+        found = await db.get(PlayerBonus, bonus_id)
+        if found is None or found.player_id != viewer.id:
+            raise NotFound("No such bonus.", field="bonusId")
+        return await lifecycle.end(db, bonus_id, BonusStatus.FORFEITED, Actor("player", viewer.id), "player")
+
+
+# ---- cashback --------------------------------------------------------------------------------------
+
+_NET_LOSSES = text("""
+SELECT a.player_id, sum(a.wagered - a.won) AS lost FROM rg_activity_days a
+JOIN players p ON p.id = a.player_id AND p.currency = a.currency
+WHERE p.brand_id = :brand AND a.currency = :currency AND a.day >= :first AND a.day < :after
+GROUP BY a.player_id HAVING sum(a.wagered - a.won) > 0
+""")
+
+
+@dataclass(frozen=True)
+class CashbackRun:
+    paid: int
+    skipped: int
+
+
+async def pay_cashback(rt: Runtime, campaign_id: uuid.UUID, *, period_end: datetime | None = None) -> CashbackRun:
+    """Pay a cashback campaign for the period ending at `period_end` (default: today, UTC): a percentage
+    of each player's net cash losses, between the minimum and the maximum. Once per player and period.
+    Without wagering it is paid as cash; with wagering, as a bonus (skipped for players with one in play)."""
+    end_day = (period_end or clock.now()).date()
+    paid = skipped = 0
+    async with rt.database.session() as db:
+        campaign = await db.get(BonusCampaign, campaign_id)
+        if campaign is None or campaign.kind != CampaignKind.CASHBACK:
+            raise NotFound("No such cashback campaign.", field="campaignId")
+        rules = rules_of(campaign)
+        first = end_day - timedelta(days=rules.cashback_period_days)
+        losers = []
+        for currency in rules.cashback_max:
+            rows = (await db.execute(_NET_LOSSES, {"brand": campaign.brand_id, "currency": currency,
+                                                   "first": first, "after": end_day})).all()
+            losers += [(row.player_id, currency, int(row.lost)) for row in rows]
+    key = f"{first.isoformat()}..{end_day.isoformat()}"
+    for player_id, currency, lost in losers:
+        amount = min(lost * rules.cashback_percent // 100, rules.amount(rules.cashback_max, currency) or 0)
+        if amount < (rules.amount(rules.cashback_min, currency) or 1):
+            skipped += 1
+            continue
+        try:
+            async with rt.database.transaction() as db:
+                player = await db.get(Player, player_id)
+                assert player is not None
+                await _lock(db, player)
+                if await reasons_not_eligible(db, campaign, player, manual=True) and rules.wagering_multiplier:
+                    skipped += 1
+                    continue
+                if rules.wagering_multiplier:
+                    await _issue(db, campaign, player, Actor("system"), amount=amount, period_key=key)
+                else:
+                    await _cash_back(db, campaign, player, amount, key)
+                paid += 1
+        except (IntegrityError, DomainError):  # paid already for this period, or refused
+            skipped += 1
+    return CashbackRun(paid, skipped)
+
+
+async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, amount: int, key: str) -> None:
+    """Cashback without wagering: recorded as a bonus completed at once, paid straight into cash."""
+    now = clock.now()
+    bonus = PlayerBonus(campaign_id=campaign.id, player_id=player.id, brand_id=player.brand_id,
+                        currency=player.currency, kind=campaign.kind, status=BonusStatus.COMPLETED.value,
+                        claim_number=await claims_of(db, campaign.id, player.id) + 1, period_key=key,
+                        amount=amount, converted=amount, terms={}, issued_at=now, activated_at=now, ended_at=now)
+    db.add(bonus)
+    await db.flush()
+    held = await books.lock_player(db, bonus)
+    result = await books.pay_cash(db, bonus, held, amount, "cashback", Actor("system"))
+    await books.note(db, bonus, "cashback_paid", Actor("system"), amount=amount, transaction=result.transaction_id,
+                     details={"period": key})

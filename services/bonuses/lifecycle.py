@@ -1,0 +1,172 @@
+"""A player bonus's life: issued → active → completed (converted) | forfeited | expired | cancelled.
+
+Every step runs under the player's cash-row lock (services/bonuses/books.py), re-reads the bonus
+after taking it, moves money only through the ledger (keyed by bonus and step, so a retry moves
+nothing twice), writes a line of history, and announces the change to `bonusProgress` subscribers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from core.clock import clock
+from core.errors import DomainError, ErrorCode
+from core.logging import get_logger
+from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
+from services.bonuses import books
+from services.bonuses.rules import CampaignRules, WageringBase, days
+from services.runtime import Runtime
+from services.wallet import Actor
+
+log = get_logger(__name__)
+SYSTEM = Actor("system")
+
+
+async def locked(db: AsyncSession, bonus_id: uuid.UUID) -> tuple[PlayerBonus, books.Held]:
+    """The bonus, re-read after its player's cash row is locked (so no bet is halfway through it)."""
+    bonus = await db.get(PlayerBonus, bonus_id)
+    if bonus is None:
+        raise DomainError("No such bonus.", field="bonusId", code=ErrorCode.NOT_FOUND)
+    held = await books.lock_player(db, bonus)
+    bonus = (await db.scalars(select(PlayerBonus).where(col(PlayerBonus.id) == bonus_id)
+                              .execution_options(populate_existing=True))).one()
+    return bonus, held
+
+
+async def activate(db: AsyncSession, bonus: PlayerBonus, held: books.Held, amount: int, rules: CampaignRules,
+                   actor: Actor, *, deposit: int = 0) -> None:
+    """Credit the bonus money and start the wagering clock."""
+    now = clock.now()
+    result = await books.grant(db, bonus, held, amount, "grant", actor) if amount > 0 else None
+    base = amount + deposit if rules.wagering_base == WageringBase.BONUS_AND_DEPOSIT else amount
+    bonus.amount = amount
+    bonus.deposit_amount = deposit
+    bonus.wagering_required = rules.wagering_multiplier * base
+    if rules.max_conversion_multiple is not None:
+        bonus.max_conversion = rules.max_conversion_multiple * max(amount, 1)
+    bonus.status = BonusStatus.ACTIVE.value
+    bonus.activated_at = now
+    bonus.expires_at = now + days(rules.days_to_wager)
+    await books.note(db, bonus, "activated", actor, amount=amount,
+                     transaction=result.transaction_id if result else None,
+                     details={"wagering_required": bonus.wagering_required, "deposit": deposit})
+    await db.flush()
+    if result is None:
+        await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+
+
+async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
+    """Wagering met: convert (up to the cap). Returns the player's cash balance after."""
+    bonus, held = await locked(db, bonus_id)
+    if bonus.status != BonusStatus.ACTIVE:
+        return held.cash
+    paid, result = await books.convert(db, bonus, held, actor)
+    bonus.status = BonusStatus.COMPLETED.value
+    bonus.converted += paid
+    bonus.ended_at = clock.now()
+    await books.note(db, bonus, "converted", actor, amount=paid,
+                     transaction=result.transaction_id if result else None,
+                     details={"bonus_balance": held.bonus, "capped": held.bonus - paid})
+    await db.flush()
+    if result is None:
+        await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+    return held.cash + paid
+
+
+async def complete_if_met(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int | None:
+    """A round closed with no win: convert if its wagering is met. The cash balance after, or None."""
+    bonus, _ = await locked(db, bonus_id)
+    if bonus.status != BonusStatus.ACTIVE or bonus.spins_left or bonus.wagering_done < bonus.wagering_required:
+        return None
+    return await complete(db, bonus_id, actor)
+
+
+async def end(db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor: Actor,
+              reason: str | None = None) -> PlayerBonus:
+    """Forfeit, expire or cancel: whatever bonus money is left returns to the operator."""
+    bonus, held = await locked(db, bonus_id)
+    if not BonusStatus(bonus.status).in_play:
+        raise DomainError(f"This bonus is already {bonus.status}.", field="bonusId", code=ErrorCode.INVALID_STATE)
+    result = await books.take_back(db, bonus, held, status.value, actor) if bonus.status == BonusStatus.ACTIVE else None
+    bonus.status = status.value
+    bonus.ended_at = clock.now()
+    await books.note(db, bonus, status.value, actor, amount=held.bonus if result else 0,
+                     transaction=result.transaction_id if result else None, details={"reason": reason})
+    await db.flush()
+    await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+    return bonus
+
+
+async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, max_bet: int, provider: str) -> None:
+    """History for support: the bet was refused (nothing moved), not confiscated afterwards."""
+    db.add(BonusEvent(bonus_id=bonus_id, kind="bet_refused_max_bet", amount=amount, actor_type="provider",
+                      details={"max_bet": max_bet, "provider": provider}, at=clock.now()))
+    await db.flush()
+
+
+# ---- withdrawals ----------------------------------------------------------------------------------
+
+
+async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool,
+                            actor: Actor) -> list[uuid.UUID]:
+    """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it ends the bonus
+    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited."""
+    active = (await db.scalars(select(PlayerBonus.id).where(
+        col(PlayerBonus.player_id) == player_id, col(PlayerBonus.currency) == currency,
+        col(PlayerBonus.status) == BonusStatus.ACTIVE.value))).all()
+    if not active:
+        return []
+    if not forfeit:
+        raise DomainError("You have an active bonus: withdrawing forfeits it and its winnings. Confirm with "
+                          "forfeitBonuses: true to withdraw anyway.", field="forfeitBonuses",
+                          code=ErrorCode.BONUS_ACTIVE)
+    for bonus_id in active:
+        await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal")
+    return list(active)
+
+
+# ---- expiry -----------------------------------------------------------------------------------------
+
+
+async def expire_due(rt: Runtime, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Bonuses past their expiry end as expired; bonuses whose wagering is met (a round that never
+    closed) are converted. One transaction per bonus, so one failure stops nothing else."""
+    now = now or clock.now()
+    async with rt.database.session() as db:
+        due = (await db.scalars(select(PlayerBonus.id).where(
+            col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]),
+            col(PlayerBonus.expires_at) <= now).order_by(col(PlayerBonus.expires_at)).limit(limit))).all()
+        met = (await db.scalars(select(PlayerBonus.id).where(
+            col(PlayerBonus.status) == BonusStatus.ACTIVE.value, col(PlayerBonus.spins_left) == 0,
+            col(PlayerBonus.wagering_done) >= col(PlayerBonus.wagering_required),
+            col(PlayerBonus.activated_at) <= now).limit(limit))).all()
+    changed = 0
+    for bonus_id in due:
+        try:
+            async with rt.database.transaction() as db:
+                bonus, _ = await locked(db, bonus_id)
+                if BonusStatus(bonus.status).in_play and bonus.expires_at is not None and bonus.expires_at <= now:
+                    await end(db, bonus_id, BonusStatus.EXPIRED, SYSTEM, "expiry")
+                    changed += 1
+        except Exception:
+            log.exception("bonus_expiry_failed", bonus_id=str(bonus_id))
+    for bonus_id in met:
+        if bonus_id in due:
+            continue
+        async with rt.database.transaction() as db:
+            bonus, _ = await locked(db, bonus_id)
+            wagered = bonus.spins_left == 0 and bonus.wagering_done >= bonus.wagering_required
+            if bonus.status == BonusStatus.ACTIVE and wagered:
+                await complete(db, bonus_id, SYSTEM)
+                changed += 1
+    return changed
+
+
+def claim_expiry(kind: CampaignKind, rules: CampaignRules) -> datetime:
+    """When a bonus still waiting (for its deposit) expires."""
+    return clock.now() + days(rules.days_to_claim if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD)
+                              else rules.days_to_wager)

@@ -1,0 +1,335 @@
+"""Bonuses in the provider bet path: how a stake, a win and a rollback split between cash and bonus
+money, wagering progress, the max-bet rule, free rounds and conversion when wagering is met.
+
+Called by services/provider_wallet.py under the player's cash-row lock, in the transaction that
+records the bet, so wagering progress moves atomically with the money. What it needs is read by
+`BET_STATE_COLUMNS`, folded into the wallet's existing state statement: a player with no bonus
+costs no statement here.
+
+Rules (docs/bonuses.md):
+- Stake: by the bonus's spend order (cash first by default), cash part then bonus part; the whole
+  stake counts towards wagering at the game's contribution (per game, else its category, else `other`).
+- Max bet: while a bonus is active, a stake above its max bet is refused (LIMIT_REACHED) and moves nothing.
+- Win: split in proportion to its bet's split, the bonus side rounded up (cash gets
+  floor(win x cash stake / stake)). A free round's win is all bonus money, paid from the bonus cost.
+- Bonus money of a bonus that has ended follows it: converted → cash (within the conversion cap,
+  the rest is not paid); forfeited, expired or cancelled → not paid.
+- Rollback: reverses exactly the recorded split (`bonus_wagers`) and, while the bonus is active,
+  exactly the wagering progress the bet added.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import clock
+from models.bonuses import BonusStatus
+from services.bonuses.rules import Contributions
+from services.ledger import Leg
+
+# Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
+BET_STATE_COLUMNS = """
+  (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
+          'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left,
+          'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
+     FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
+      AND pb.status = 'active') AS bonus_active,
+  (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
+          'contributed', w.contributed, 'status', wb.status, 'room', wb.max_conversion - wb.converted,
+          'terms', wb.terms)
+     FROM bonus_wagers w JOIN player_bonuses wb ON wb.id = w.bonus_id WHERE w.reference = :wager_ref) AS bonus_ref,
+  (SELECT json_build_object('id', rb.id, 'kind', min(w.kind), 'cash', sum(w.cash_amount),
+          'bonus', sum(w.bonus_amount), 'contributed', 0, 'status', rb.status,
+          'room', rb.max_conversion - rb.converted, 'terms', rb.terms)
+     FROM bonus_wagers w JOIN player_bonuses rb ON rb.id = w.bonus_id
+    WHERE w.kind IN ('bet', 'free_bet') AND w.round_id = (SELECT gr.id FROM game_rounds gr
+          WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
+          AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
+  (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
+          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms)
+     FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
+"""
+
+
+def state_params(*, provider_code: str, reference: str | None, reward: str | None,
+                 bonus_account: uuid.UUID | None, currency: str | None) -> dict[str, Any]:
+    """`currency`: the account's (a rollback may not name one)."""
+    return {"wager_ref": f"{provider_code}:{reference}" if reference else "", "reward": reward or "",
+            "bonus_account": str(bonus_account) if bonus_account else None, "bonus_currency": currency}
+
+
+def _json(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    decoded: dict[str, Any] = json.loads(value) if isinstance(value, str) else dict(value)
+    return decoded
+
+
+@dataclass(frozen=True)
+class Active:
+    id: uuid.UUID
+    required: int
+    done: int
+    max_bet: int | None
+    terms: dict[str, Any]
+    spins_left: int
+    balance: int
+
+    def contribution(self, stake: int, game_code: str | None, category: str | None) -> int:
+        rules = Contributions.model_validate(self.terms.get("contributions") or {})
+        return stake * rules.percent(game_code, category) // 100
+
+
+@dataclass(frozen=True)
+class Wager:
+    """A recorded split (of one bet or win, or the bets of a round) and where its bonus now stands."""
+
+    bonus_id: uuid.UUID
+    kind: str
+    cash: int
+    bonus: int
+    contributed: int
+    status: str
+    room: int | None  # conversion cap room (None: no cap)
+    terms: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: uuid.UUID
+    player_id: uuid.UUID
+    status: str
+    spins_left: int
+    spin_bet: int
+    currency: str
+    games: list[str]
+
+
+@dataclass(frozen=True)
+class State:
+    active: Active | None
+    ref: Wager | None  # the referenced transaction's split
+    round: Wager | None  # the round's bets' split (protocols that name the round, not the bet)
+    grant: Grant | None
+
+    @property
+    def balance(self) -> int:
+        return self.active.balance if self.active is not None else 0
+
+
+def _wager(raw: dict[str, Any] | None) -> Wager | None:
+    if raw is None:
+        return None
+    return Wager(uuid.UUID(str(raw["id"])), str(raw["kind"]), int(raw["cash"]), int(raw["bonus"]),
+                 int(raw["contributed"]), str(raw["status"]), None if raw["room"] is None else int(raw["room"]),
+                 dict(raw.get("terms") or {}))
+
+
+def state_of(row: Any) -> State:
+    active = _json(row.bonus_active)
+    grant = _json(row.bonus_grant)
+    return State(
+        Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
+               None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
+               int(active["spins_left"]), int(active["balance"] or 0)) if active else None,
+        _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
+        Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
+              int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
+              list((grant.get("terms") or {}).get("games") or [])) if grant else None)
+
+
+# ---- stakes ---------------------------------------------------------------------------------------
+
+
+def split_stake(active: Active, cash: int, stake: int) -> tuple[int, int]:
+    """(cash part, bonus part) by the spend order; the ledger refuses it if the two cannot cover it."""
+    if active.terms.get("spend_order") == "bonus_first":
+        bonus = min(active.balance, stake)
+        return stake - bonus, bonus
+    from_cash = min(cash, stake)
+    return from_cash, stake - from_cash
+
+
+def stake_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cash: int, bonus: int) -> tuple[Leg, ...]:
+    legs = [Leg(cash_id, -cash)] if cash else []
+    if bonus:
+        legs.append(Leg(bonus_id, -bonus))
+    return (*legs, Leg(house, cash + bonus))
+
+
+# ---- wins and rollbacks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Where the bonus side of a win (or refunded stake) goes, given where its bonus stands now."""
+
+    to_cash: int
+    to_bonus: int
+    unpaid: int
+
+
+def route(wager: Wager, bonus_side: int) -> Routed:
+    if wager.status == BonusStatus.ACTIVE:
+        return Routed(0, bonus_side, 0)
+    if wager.status == BonusStatus.COMPLETED:
+        paid = bonus_side if wager.room is None else max(0, min(bonus_side, wager.room))
+        return Routed(paid, 0, bonus_side - paid)
+    return Routed(0, 0, bonus_side)
+
+
+_RECORD_WAGER = text("""
+WITH wager AS (
+  INSERT INTO bonus_wagers (reference, ledger_transaction_id, bonus_id, kind, round_id, cash_amount, bonus_amount,
+                            contributed, created_at)
+  VALUES (:reference, :ledger, :bonus, :kind, :round, :cash, :bonus_amount, :contributed, :now)
+  ON CONFLICT (reference) DO NOTHING RETURNING bonus_id
+)
+UPDATE player_bonuses SET wagering_done = GREATEST(0, wagering_done + :progress),
+       spins_left = spins_left + :spins, amount = amount + :granted,
+       wagering_required = wagering_required + :required, converted = converted + :converted
+WHERE id = :bonus
+RETURNING status, wagering_done, wagering_required, spins_left
+""")
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    done: int
+    required: int
+    spins_left: int
+
+    @property
+    def met(self) -> bool:
+        return self.status == BonusStatus.ACTIVE and self.spins_left == 0 and self.done >= self.required
+
+
+async def record(db: AsyncSession, *, reference: str, ledger_id: uuid.UUID | None, bonus_id: uuid.UUID, kind: str,
+                 round_id: uuid.UUID | None, cash: int, bonus: int, contributed: int = 0, progress: int = 0,
+                 spins: int = 0, granted: int = 0, required: int = 0, converted: int = 0) -> Progress:
+    """One statement: the split of this transaction, and what it changes on its bonus."""
+    row = (await db.execute(_RECORD_WAGER, {
+        "reference": reference, "ledger": ledger_id, "bonus": bonus_id, "kind": kind, "round": round_id,
+        "cash": cash, "bonus_amount": bonus, "contributed": contributed, "now": clock.now(), "progress": progress,
+        "spins": spins, "granted": granted, "required": required, "converted": converted,
+    })).one()
+    return Progress(row.status, int(row.wagering_done), int(row.wagering_required), int(row.spins_left))
+
+
+def wagering_for(terms: dict[str, Any], amount: int) -> int:
+    """The wagering a free round's win adds: the campaign's multiplier times the win."""
+    return int(terms.get("wagering_multiplier", 0)) * amount
+
+
+@dataclass(frozen=True)
+class WinSplit:
+    """What a win pays: to cash (its cash side, plus bonus money of a converted bonus within the cap),
+    to the bonus account, the converted part of `cash`, and whether it is a free round's win (paid
+    from the bonus cost rather than the house)."""
+
+    cash: int
+    bonus: int
+    converted: int
+    free: bool
+
+
+def split_win(wager: Wager, amount: int) -> WinSplit:
+    stake = wager.cash + wager.bonus
+    free = wager.kind == "free_bet"
+    cash_side = 0 if free or stake <= 0 else amount * wager.cash // stake
+    routed = route(wager, amount - cash_side)
+    return WinSplit(cash_side + routed.to_cash, routed.to_bonus, routed.to_cash, free)
+
+
+def _against(legs: list[Leg], other: uuid.UUID) -> tuple[Leg, ...]:
+    """The player's legs balanced by the operator's side; nothing when nothing moves."""
+    moving = [leg for leg in legs if leg.amount]
+    total = sum(leg.amount for leg in moving)
+    if not moving or not total:
+        return ()
+    return (*moving, Leg(other, -total))
+
+
+def win_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID,
+             paid: WinSplit) -> tuple[Leg, ...]:
+    return _against([Leg(cash_id, paid.cash), Leg(bonus_id, paid.bonus)], cost if paid.free else house)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """A rollback's movement on the player's accounts (signed), and what it changes on the bonus."""
+
+    cash: int
+    bonus: int
+    converted: int
+    granted: int
+    free: bool
+
+
+def reverse(wager: Wager, was_bet: bool) -> Reversal:
+    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands);
+    a win is taken back from where it was paid (bonus money a conversion has since moved, from cash)."""
+    if was_bet:
+        routed = route(wager, wager.bonus)
+        return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False)
+    free = wager.kind == "free_win"
+    if wager.status == BonusStatus.ACTIVE:
+        return Reversal(-wager.cash, -wager.bonus, 0, -wager.bonus if free else 0, free)
+    if wager.status == BonusStatus.COMPLETED:
+        return Reversal(-(wager.cash + wager.bonus), 0, 0, 0, free)
+    return Reversal(-wager.cash, 0, 0, 0, free)
+
+
+def reversal_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID,
+                  reversal: Reversal) -> tuple[Leg, ...]:
+    return _against([Leg(cash_id, reversal.cash), Leg(bonus_id, reversal.bonus)], cost if reversal.free else house)
+
+
+_UNDO = text("""
+UPDATE player_bonuses SET
+    wagering_done = CASE WHEN status = 'active' THEN GREATEST(0, wagering_done + :progress) ELSE wagering_done END,
+    spins_left = CASE WHEN status = 'active' THEN spins_left + :spins ELSE spins_left END,
+    converted = converted + :converted, amount = amount + :granted,
+    wagering_required = GREATEST(0, wagering_required + :required)
+WHERE id = :bonus
+""")
+
+
+async def undo(db: AsyncSession, wager: Wager, *, progress: int = 0, spins: int = 0, converted: int = 0,
+               granted: int = 0) -> None:
+    """A rollback's effect on the bonus: wagering progress (only while it is active), a free spin back."""
+    required = wagering_for(wager.terms, granted) if granted else 0
+    await db.execute(_UNDO, {"bonus": wager.bonus_id, "progress": progress, "spins": spins, "converted": converted,
+                             "granted": granted, "required": required})
+
+
+# ---- free rounds at launch ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreeRounds:
+    """What a game launch passes to the provider: the grant, its rounds left and their bet (minor units)."""
+
+    reward_uuid: str
+    rounds: int
+    bet: int
+
+
+_FREE_ROUNDS = text("""
+SELECT pb.reward_uuid, pb.spins_left, pb.spin_bet FROM player_bonuses pb JOIN games g ON g.id = :game
+WHERE pb.player_id = :player AND pb.status = 'active' AND pb.spins_left > 0 AND pb.reward_uuid IS NOT NULL
+  AND pb.currency = (SELECT currency FROM players WHERE id = :player)
+  AND (pb.terms -> 'games') ? g.code
+""")
+
+
+async def free_rounds_for(db: AsyncSession, player_id: uuid.UUID, game_id: uuid.UUID) -> FreeRounds | None:
+    row = (await db.execute(_FREE_ROUNDS, {"player": player_id, "game": game_id})).first()
+    return FreeRounds(str(row.reward_uuid), int(row.spins_left), int(row.spin_bet)) if row else None
