@@ -11,8 +11,9 @@ from strawberry.dataloader import DataLoader
 
 from models.brands import Brand
 from models.payments import PaymentAttempt
+from models.players import Player
 from models.staff import StaffUser
-from services import brands, cashier, staff, wallet
+from services import brands, cashier, players, staff, wallet
 from services.runtime import Runtime
 from services.staff import RoleGrant
 from services.wallet import Balance
@@ -28,6 +29,7 @@ class Loaders:
         self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
         self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
+        self.player: DataLoader[uuid.UUID, Player | None] = DataLoader(self._players)
         self.staff_user: DataLoader[uuid.UUID, StaffUser | None] = DataLoader(self._staff_users)
 
     @cached_property
@@ -50,6 +52,11 @@ class Loaders:
         async with self.rt.database.session() as db:
             found = await cashier.attempts_of(db, list(ids))
         return [found.get(i, []) for i in ids]
+
+    async def _players(self, ids: Sequence[uuid.UUID]) -> list[Player | None]:
+        async with self.rt.database.session() as db:
+            found = await players.get_many(db, list(ids))
+        return [found.get(i) for i in ids]
 
     async def _staff_users(self, ids: Sequence[uuid.UUID]) -> list[StaffUser | None]:
         async with self.rt.database.session() as db:

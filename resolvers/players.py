@@ -74,6 +74,12 @@ def _search(info: Info, text: str) -> SelectOfScalar[m.Player]:
         raise bad_input(exc.message, field=exc.field) from exc
 
 
+async def player_by_id(info: Info, id: strawberry.ID) -> Player | None:
+    """The player behind a row the viewer already reads (a payment, an adjustment), batched."""
+    found = await info.context.loaders.player.load(node_uuid(id, "Player"))
+    return Player.from_model(found) if found else None
+
+
 async def list_players(info: Info, filter: PlayerFilter | None = None,
                        first: int | None = None, after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[Player]:
