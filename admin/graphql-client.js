@@ -53,9 +53,9 @@ export class Result {
     return this.errors.filter((e) => Array.isArray(e.path) && path.every((part, i) => e.path[i] === part));
   }
 
-  /** True when the field at `path` (or something under it) was refused to this viewer: hide it. */
+  /** True when the field at exactly `path` was refused to this viewer: hide it. */
   forbidden(...path) {
-    return this.errorsAt(...path).some((e) => codeOf(e) === "FORBIDDEN");
+    return this.errorsAt(...path).some((e) => codeOf(e) === "FORBIDDEN" && e.path.length === path.length);
   }
 
   /** The errors a screen must report: everything but FORBIDDEN fields (those are hidden, not errors). */
@@ -84,7 +84,14 @@ export function codeOf(error) {
 /** What to tell a staff member about a GraphQL error, a payload `UserError` or a network failure. */
 export function describeError(error) {
   if (!error) return "";
-  if (error instanceof TypeError) return WORDS.NETWORK; // fetch() failed: offline, DNS, refused
+  if (error instanceof GraphQLRequestError) return error.message;
+  if (error instanceof TypeError && /fetch|network|load failed/i.test(error.message)) {
+    return WORDS.NETWORK; // fetch() failed: offline, DNS, connection refused
+  }
+  if (error instanceof Error && !error.extensions) {
+    console.error(error); // a bug in the page, not an answer of the server
+    return WORDS.INTERNAL;
+  }
   const code = codeOf(error);
   if (code === "RATE_LIMITED" && error.extensions?.retryAfter) {
     return `Too many requests. Try again in ${error.extensions.retryAfter} seconds.`;

@@ -9,7 +9,7 @@ class Games extends QueryElement {
   static properties = { ...QueryElement.properties, message: { state: true }, problem: { state: true },
                         filter: { state: true } };
   query = `query Games { games(first: 100) { edges { node { id code title type rtp provider { name }
-    brandSwitch { enabled disabledCountries updatedAt } } } } }`;
+    brandSwitch { enabled disabledCountries updatedAt brand { code name } } } } } }`;
   emptyText = "The catalog is empty.";
 
   constructor() {
@@ -21,13 +21,18 @@ class Games extends QueryElement {
     return ["games"];
   }
 
+  /** The server scoped this request to one brand (the header's, or the viewer's only one). */
+  get scoped() {
+    return !this.result || Boolean(this.result.data?.games?.edges?.some((e) => e.node.brandSwitch));
+  }
+
   isEmpty(data) {
     return !data?.games?.edges?.length;
   }
 
   frame(body) {
     return html`<h2>Games</h2>
-      ${client.brand ? nothing : html`<p class="state">Choose a brand in the header to switch its games on or off.</p>`}
+      ${this.scoped ? nothing : html`<p class="state">Choose a brand in the header to switch its games on or off.</p>`}
       <div class="row" style="margin-bottom:.75rem">
         <label>Filter <input type="search" placeholder="Title or provider" .value=${this.filter}
           @input=${(e) => { this.filter = e.target.value.toLowerCase(); }}></label>
@@ -39,7 +44,7 @@ class Games extends QueryElement {
   }
 
   renderData(data) {
-    const canSwitch = viewer.can("Mutation.setGameAvailability") && client.brand;
+    const canSwitch = viewer.can("Mutation.setGameAvailability") && this.scoped;
     const games = data.games.edges.map((e) => e.node).filter((g) => !this.filter
       || g.title.toLowerCase().includes(this.filter) || (g.provider?.name ?? "").toLowerCase().includes(this.filter));
     return html`<table>
@@ -68,7 +73,7 @@ class Games extends QueryElement {
       availability { enabled } errors { code field message } } }`,
     { input: { gameId: game.id, enabled, disabledCountries: game.brandSwitch.disabledCountries, reason } });
     this.problem = mutationProblem(result, "setGameAvailability");
-    this.message = this.problem ? "" : `${game.title} is now ${enabled ? "on" : "off"} in ${client.brand}.`;
+    this.message = this.problem ? "" : `${game.title} is now ${enabled ? "on" : "off"} at ${game.brandSwitch.brand?.name}.`;
     await this.reload();
   }
 }

@@ -352,7 +352,8 @@ class AdjustForm extends LitElement {
 
   async submit(event) {
     event.preventDefault();
-    const form = new FormData(event.target);
+    const element = event.target; // kept: a shadow-DOM event's target is cleared once dispatch ends
+    const form = new FormData(element);
     this.busy = true;
     try {
       const result = await client.mutate(`mutation($input: RequestAdjustmentInput!) {
@@ -365,7 +366,7 @@ class AdjustForm extends LitElement {
         ? `Sent for a second approval (${money(adjustment.amount)}).`
         : `Adjustment ${words(adjustment.status)}: ${money(adjustment.amount)}.`;
       if (!this.problem) {
-        event.target.reset();
+        element.reset();
         this.dispatchEvent(new CustomEvent("adjusted", { bubbles: true, composed: true }));
       }
     } catch (error) {
