@@ -278,8 +278,16 @@ class PlayerRg extends PlayerSection {
       <h4 style="margin:1rem 0 .25rem">History</h4>
       ${rg.history.edges.length ? html`<table><tbody>${rg.history.edges.map(({ node }) => html`<tr>
         <td>${when(node.at)}</td><td>${words(node.kind)}</td><td>${node.actorType}</td>
-        <td><code>${JSON.stringify(node.details)}</code></td></tr>`)}</tbody></table>` : html`<p class="state">No history yet.</p>`}`;
+        <td>${details(node.details)}</td></tr>`)}</tbody></table>` : html`<p class="state">No history yet.</p>`}`;
   }
+}
+
+/** An RG event's details in a line: what it is now (`after`, or the details themselves), without nulls. */
+function details(value) {
+  const shown = value?.after ?? value ?? {};
+  const parts = Object.entries(shown).filter(([, v]) => v !== null && v !== false && v !== "")
+    .map(([k, v]) => `${words(k)}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+  return html`<span style="word-break:break-word">${parts.join(" · ") || "—"}</span>`;
 }
 
 // ---- audit trail ---------------------------------------------------------------------------------
