@@ -34,7 +34,8 @@ def graphql(http: httpx.Client, query: str, variables: dict[str, Any], token: st
     body: dict[str, Any] = http.post("/graphql", json={"query": query, "variables": variables}, headers=headers).json()
     if body.get("errors"):
         raise SystemExit(f"GraphQL refused: {body['errors']}")
-    return body["data"]
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 def launch_demo_dice(http: httpx.Client, brand: str, email: str) -> str:
