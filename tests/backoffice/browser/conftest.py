@@ -47,12 +47,12 @@ async def page(browser: Any, live_server: str) -> AsyncIterator[Any]:
     assert problems == [], problems  # no uncaught script error on any screen
 
 
-async def sign_in(page: Any, staff: Any) -> None:
+async def sign_in(page: Any, staff: Any, *, step_offset: int = 0) -> None:
     """The login screen, as a staff member does it: email, password and the authenticator's code."""
     await page.goto("/admin/")
     await page.get_by_label("Email").fill(staff.email)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_label("Authenticator code").fill(next_totp(staff.totp_secret))
+    await page.get_by_label("Authenticator code").fill(next_totp(staff.totp_secret, step_offset))
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("navigation", name="Screens").wait_for(timeout=FIRST_SIGN_IN_MS)
 

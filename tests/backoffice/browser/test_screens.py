@@ -45,7 +45,24 @@ async def test_staff_sign_in_with_their_authenticator_code(page: Any, make_staff
     await expect(page.get_by_text(staff.email.split("@")[0], exact=True)).to_be_visible()
     await expect(page.get_by_role("combobox", name="Find a player")).to_be_focused()
 
-    await page.reload()  # the session survives a reload (tokens in sessionStorage), and ends on sign-out
+    # The GraphQL client module refreshes the tokens (refresh tokens work once: a new pair comes back),
+    # and the session survives a reload with them.
+    before = await page.evaluate("JSON.parse(sessionStorage.getItem('croupier.tokens')).refreshToken")
+    await page.evaluate("import('/admin/app/ui.js').then(({ client }) => client.refresh())")
+    after = await page.evaluate("JSON.parse(sessionStorage.getItem('croupier.tokens')).refreshToken")
+    assert after != before
+    await page.reload()
+    await expect(page.get_by_role("combobox", name="Find a player")).to_be_visible()
+
+    # A token the server no longer accepts ends the session in the page: back to the sign-in screen.
+    await page.evaluate("""() => {
+        const tokens = JSON.parse(sessionStorage.getItem('croupier.tokens'));
+        sessionStorage.setItem('croupier.tokens', JSON.stringify({...tokens, accessToken: 'not-a-token'}));
+    }""")
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in to the back office")).to_be_visible()
+
+    await sign_in(page, staff, step_offset=1)  # each code works once: the next one
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in to the back office")).to_be_visible()
 
