@@ -188,13 +188,15 @@ export class CroupierClient extends EventTarget {
 
   // ---- requests -----------------------------------------------------------------------------
 
-  async _post(query, variables, authenticated = true) {
+  _send(query, variables, accessToken) {
     const headers = { "content-type": "application/json", accept: "application/graphql-response+json" };
-    if (authenticated && this._tokens?.accessToken) headers.authorization = `Bearer ${this._tokens.accessToken}`;
+    if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     if (this.brand) headers["x-croupier-brand"] = this.brand;
-    const response = await this.fetch(this.url, {
-      method: "POST", headers, body: JSON.stringify({ query, variables: variables ?? {} }),
-    });
+    return this.fetch(this.url, { method: "POST", headers, body: JSON.stringify({ query, variables: variables ?? {} }) });
+  }
+
+  async _post(query, variables, authenticated = true) {
+    const response = await this._send(query, variables, authenticated ? this._tokens?.accessToken : null);
     let body;
     try {
       body = await response.json();
@@ -298,12 +300,12 @@ export class CroupierClient extends EventTarget {
     return payload;
   }
 
+  /** Forget the tokens at once (the page is signed out even if the server is slow), then end the session. */
   async logout() {
-    try {
-      if (this.signedIn) await this._post(LOGOUT, {});
-    } finally {
-      this.setTokens(null);
-    }
+    const token = this._tokens?.accessToken;
+    this.setTokens(null);
+    if (!token) return;
+    await this._send(LOGOUT, {}, token).catch(() => {}); // offline: the access token still expires on its own
   }
 
   /** Which of these schema coordinates the viewer may use (the server's own decisions), as a Set. */

@@ -3,8 +3,7 @@
  * shows who did what, why, from where, and what changed (before → after).
  */
 import { html, nothing } from "lit";
-import { QueryElement } from "./ui.js";
-import { when } from "./ui.js";
+import { QueryElement, when } from "./ui.js";
 
 const PAGE = 25;
 

@@ -421,7 +421,7 @@ class Player360 extends LitElement {
 
   async loadTitle() {
     const result = await client.query(`query($id: ID!) { player(id: $id) { id email firstName lastName currency
-      wallet { currency } brand { currencies } } }`, { id: this.playerId });
+      wallet { currency } } }`, { id: this.playerId });
     const player = result.data?.player;
     this.name = player ? playerName(player) : "";
     const held = (player?.wallet ?? []).map((w) => w.currency);
@@ -450,6 +450,7 @@ class Player360 extends LitElement {
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-notes .playerId=${id}></cr-player-notes>
+        <!-- Bonuses: a <cr-player-bonuses> section joins here with the bonus engine (its own query). -->
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>
       </div>`;
   }

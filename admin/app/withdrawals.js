@@ -4,7 +4,7 @@
  * the server refuses the same person twice and says so. Buttons show only for roles that may act.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, money, mutationProblem, playerName, viewer, when } from "./ui.js";
+import { QueryElement, badge, client, money, mutationProblem, playerName, viewer, when, words } from "./ui.js";
 
 const QUEUE = `query Queue { payments(filter: {kind: WITHDRAWAL, status: REQUESTED}, first: 50) {
   edges { node { id amount { amount currency } method createdAt awaitingSecondApproval firstApprovedBy
@@ -40,7 +40,7 @@ class Withdrawals extends QueryElement {
       <tbody>${data.payments.edges.map(({ node }) => html`<tr data-payment=${node.id}>
         <td>${when(node.createdAt)}</td>
         <td><a href="#/players/${encodeURIComponent(node.player?.id ?? "")}">${playerName(node.player)}</a></td>
-        <td class="num">${money(node.amount)}</td><td>${node.method.toLowerCase().replace("_", " ")}</td>
+        <td class="num">${money(node.amount)}</td><td>${words(node.method)}</td>
         <td>${node.awaitingSecondApproval ? badge("waiting for a second approver") : badge("requested")}</td>
         ${approve || reject ? html`<td><div class="row">
           ${approve ? html`<button class="primary" ?disabled=${this.busy}

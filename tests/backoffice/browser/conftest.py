@@ -4,6 +4,7 @@ browser) driving the back office of the `live_server` process; a fresh browser c
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,14 +36,29 @@ async def browser() -> AsyncIterator[Any]:
         await chromium.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-async def page(browser: Any, live_server: str) -> AsyncIterator[Any]:
+async def page(browser: Any, live_server: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)  # a waiting limit, not a speed check: CI machines are shared
     tab = await context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(str(error)))
     yield tab
+    if request.node.stash.get(FAILED, False):  # what the browser showed, for whoever reads the failure
+        shot = Path(tempfile.gettempdir()) / f"croupier-{request.node.name}.png"
+        await tab.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failure: {shot}")
     await context.close()
     assert problems == [], problems  # no uncaught script error on any screen
 
