@@ -23,7 +23,7 @@ const REFRESH = `mutation Refresh($input: RefreshTokenInput) {
 }`;
 const STAFF_LOGIN = `mutation StaffLogin($input: StaffLoginInput!) {
   staffLogin(input: $input) {
-    staff { id email displayName }
+    staff { id email displayName roles { role brand { code name } } }
     tokens { accessToken refreshToken accessTokenExpiresAt }
     errors { code field message }
   }

@@ -51,6 +51,9 @@ class CroupierApp extends LitElement {
       this.route = this._parse();
     });
     client.addEventListener("signedout", () => {
+      sessionStorage.removeItem("croupier.brand"); // the next one to sign in may work elsewhere
+      sessionStorage.removeItem("croupier.brands");
+      client.brand = null;
       viewer.clear();
       this.requestUpdate();
     });
@@ -73,8 +76,9 @@ class CroupierApp extends LitElement {
     const staff = await viewer.load();
     if (!staff) throw new Error("not staff");
     const brands = new Map();
-    for (const grant of staff.roles ?? []) {
-      if (grant.brand) brands.set(grant.brand.code, grant.brand.name);
+    const granted = JSON.parse(sessionStorage.getItem("croupier.brands") ?? "[]");
+    for (const brand of [...granted, ...(staff.roles ?? []).map((grant) => grant.brand)]) {
+      if (brand) brands.set(brand.code, brand.name);
     }
     const global = (staff.roles ?? []).some((grant) => grant.brand === null);
     if (global) {
@@ -83,9 +87,6 @@ class CroupierApp extends LitElement {
     }
     this.brands = [...brands.entries()].map(([code, name]) => ({ code, name }));
     this.global = global;
-    if (!global && brands.size > 1 && !client.brand) {
-      await this._pickBrand(this.brands[0].code);
-    }
   }
 
   async _pickBrand(code) {
@@ -102,7 +103,17 @@ class CroupierApp extends LitElement {
     return { screen, id: rest.join("/") ? decodeURIComponent(rest.join("/")) : null };
   }
 
-  async _signedIn() {
+  async _signedIn(staff) {
+    // Staff whose roles sit in several brands must name one on every request (X-Croupier-Brand):
+    // start in the first, from the grants the login answered with.
+    const grants = staff?.roles ?? [];
+    const codes = [...new Set(grants.filter((g) => g.brand).map((g) => g.brand.code))];
+    // The login's answer lists every grant; later requests, scoped to one brand, show only its own.
+    sessionStorage.setItem("croupier.brands", JSON.stringify(grants.filter((g) => g.brand).map((g) => g.brand)));
+    if (!grants.some((g) => g.brand === null) && codes.length > 1) {
+      client.setBrand(codes.includes(client.brand) ? client.brand : codes[0]);
+      sessionStorage.setItem("croupier.brand", client.brand);
+    }
     await this._loadViewer();
     this.requestUpdate();
     if (!this.route.screen) location.hash = "#/players";
@@ -111,7 +122,7 @@ class CroupierApp extends LitElement {
   render() {
     if (!this.ready) return html`<main><p class="state">Loading…</p></main>`;
     if (!client.signedIn || !viewer.staff) {
-      return html`<main><cr-login @signed-in=${() => this._signedIn()}></cr-login></main>`;
+      return html`<main><cr-login @signed-in=${(e) => this._signedIn(e.detail)}></cr-login></main>`;
     }
     const screens = SCREENS.filter((screen) => viewer.can(screen.needs));
     const current = screens.find((s) => s.path === this.route.screen) ?? screens[0];

@@ -32,7 +32,7 @@ class Login extends LitElement {
         this.renderRoot.querySelector(payload.errors[0].field === "totpCode" ? "#totp" : "#email")?.focus();
         return;
       }
-      this.dispatchEvent(new CustomEvent("signed-in", { bubbles: true, composed: true }));
+      this.dispatchEvent(new CustomEvent("signed-in", { bubbles: true, composed: true, detail: payload.staff }));
     } catch (error) {
       this.problem = describeError(error);
     } finally {

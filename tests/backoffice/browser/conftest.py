@@ -28,7 +28,9 @@ async def browser() -> AsyncIterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"the browser tests need {MISSING}: scripts/test.sh installs it")
         pytest.skip(f"the browser tests need {MISSING}: run scripts/test.sh")
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=30_000)  # waiting limits, not speed checks: CI machines are shared
 
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

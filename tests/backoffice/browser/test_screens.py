@@ -201,6 +201,26 @@ async def test_support_sees_and_is_offered_only_what_its_role_allows(page: Any, 
         await expect(page.locator(hidden).locator("section")).to_have_count(0)
 
 
+async def test_staff_of_two_brands_pick_the_brand_they_work_in(page: Any, make_player: Any, make_staff: Any,
+                                                               other_brand: Any) -> None:
+    await make_player(email="alva@example.com", firstName="Alva")
+    await make_player(brand_code="northstar", email="alvar@example.se", firstName="Alvar", country="SE",
+                      currency="SEK")
+    both = await make_staff("support", ("support", "northstar"), login=False)
+    await sign_in(page, both)
+    brand = page.get_by_label("Brand")
+    await expect(brand).to_have_value("royal")  # the first of their brands
+    box = page.get_by_role("combobox", name="Find a player")
+    await box.fill("alva")
+    await expect(page.get_by_role("listbox", name="Players found").get_by_role("option")).to_have_text(
+        [re.compile("alva@example.com")])
+    await brand.select_option("northstar")
+    await expect(box).to_have_value("")  # the screen starts over in the other brand
+    await box.fill("alva")
+    await expect(page.get_by_role("listbox", name="Players found").get_by_role("option")).to_have_text(
+        [re.compile("alvar@example.se")])
+
+
 async def test_finance_makes_a_manual_adjustment_with_a_reason(page: Any, rt: Any, make_player: Any,
                                                                make_staff: Any) -> None:
     player = await make_player(email="emil@example.com", firstName="Emil", lastName="Borg")
