@@ -106,14 +106,16 @@ FROM generate_series(1, 20000) AS n
 """
 
 
-@pytest.mark.parametrize(("search", "index"), [
+INDEXED = [
     ("bulk1234@", "ix_players_email_prefix"),
     ("first123", "ix_players_first_name_prefix"),
     ("last123", "ix_players_last_name_prefix"),
     ("+46 70 0001234", "ix_players_phone_digits"),
     ("070 0001234", "ix_players_phone_digits_reversed"),
-])
-async def test_each_criterion_uses_its_index(rt: Any, brand: Any, search: str, index: str) -> None:
+]
+
+
+async def test_each_criterion_is_an_index_lookup(rt: Any, brand: Any) -> None:
     from authz.subjects import Viewer
     from services import player_search
 
@@ -121,9 +123,10 @@ async def test_each_criterion_uses_its_index(rt: Any, brand: Any, search: str, i
         await db.execute(text(BULK_PLAYERS), {"brand": brand.id})
         await db.execute(text("ANALYZE players"))
     support = Viewer(kind="staff", brand_id=brand.id, brand_code="royal", roles=frozenset({"support", "staff"}))
-    statement = player_search.search(support, search, list(player_search.SearchField)).limit(21)
-    sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    async with rt.database.session() as db:
-        plan = json.dumps((await db.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one())
-    assert index in plan, plan
-    assert '"Node Type": "Seq Scan"' not in plan, plan
+    for search, index in INDEXED:
+        statement = player_search.search(support, search, list(player_search.SearchField)).limit(21)
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        async with rt.database.session() as db:
+            plan = json.dumps((await db.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one())
+        assert index in plan, (search, plan)
+        assert '"Node Type": "Seq Scan"' not in plan, (search, plan)
