@@ -70,8 +70,8 @@ class AuditLog extends QueryElement {
     return html`<table>
       <thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>Target</th><th>Why</th><th>IP</th><th></th></tr></thead>
       <tbody>${data.auditLog.edges.map(({ node: r }) => html`
-        <tr><td>${r.seq}</td><td>${when(r.at)}</td><td>${r.actorType}${r.actorId ? html`<br><code class="muted">${r.actorId}</code>` : ""}</td>
-          <td>${r.action}</td><td>${r.targetType ?? ""}${r.targetId ? html`<br><code class="muted">${r.targetId}</code>` : ""}</td>
+        <tr><td>${r.seq}</td><td>${when(r.at)}</td><td>${r.actorType}${r.actorId ? html`<br>${idOf(r.actorType, r.actorId)}` : ""}</td>
+          <td>${r.action}</td><td>${r.targetType ?? ""}${r.targetId ? html`<br>${idOf(r.targetType, r.targetId)}` : ""}</td>
           <td>${r.reason ?? ""}</td><td>${r.ip ?? ""}</td>
           <td><button aria-expanded=${this.open === r.seq ? "true" : "false"}
             @click=${() => { this.open = this.open === r.seq ? null : r.seq; }}>Changes</button></td></tr>
@@ -85,6 +85,12 @@ class AuditLog extends QueryElement {
         <button ?disabled=${!info.hasNextPage} @click=${() => this.page(1)}>Older</button>
       </div>`;
   }
+}
+
+/** A record's id, linked to the player 360 when it names a player (records keep bare UUIDs). */
+function idOf(type, id) {
+  const code = html`<code class="muted">${id}</code>`;
+  return type === "player" ? html`<a href="#/players/${encodeURIComponent(btoa(`Player:${id}`))}">${code}</a>` : code;
 }
 
 customElements.define("cr-audit-log", AuditLog);

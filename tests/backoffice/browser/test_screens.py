@@ -240,8 +240,23 @@ async def test_finance_makes_a_manual_adjustment_with_a_reason(page: Any, rt: An
     await form.get_by_label("Reason").fill("typo")
     await form.get_by_role("button", name="Adjust").click()
     await expect(form.get_by_role("alert")).to_be_visible()
+    # Above the threshold (500 EUR) a second staff member decides, on the Adjustments screen.
+    await form.get_by_label("Amount").fill("600.00")
+    await form.get_by_label("Reason").fill("Jackpot paid by hand (provider ticket 99)")
+    await form.get_by_role("button", name="Adjust").click()
+    await expect(form.get_by_role("status")).to_have_text("Sent for a second approval (600.00 EUR).")
     await page.get_by_role("link", name="Adjustments").click()
     await expect(cell(page, "Goodwill: game froze")).to_contain_text("applied")
+    await cell(page, "Jackpot paid by hand").get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("alert")).to_contain_text("second")  # not the one who asked
+
+    colleague = await make_staff("finance", login=False)
+    await page.get_by_role("button", name="Sign out").click()
+    await sign_in(page, colleague)
+    await page.get_by_role("link", name="Adjustments").click()
+    await cell(page, "Jackpot paid by hand").get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("status")).to_have_text("Adjustment of 600.00 EUR approved.")
+    await expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
 
 
 async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(page: Any, rt: Any,
