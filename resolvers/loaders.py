@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from authz.subjects import Viewer
 from models.brands import Brand
 from models.payments import PaymentAttempt
 from models.players import Player
@@ -29,7 +30,7 @@ class Loaders:
         self.staff_roles: DataLoader[uuid.UUID, list[RoleGrant]] = DataLoader(self._staff_roles)
         self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
-        self.player: DataLoader[uuid.UUID, Player | None] = DataLoader(self._players)
+        self._readable_players: dict[Viewer, DataLoader[uuid.UUID, Player | None]] = {}
         self.staff_user: DataLoader[uuid.UUID, StaffUser | None] = DataLoader(self._staff_users)
 
     @cached_property
@@ -53,10 +54,17 @@ class Loaders:
             found = await cashier.attempts_of(db, list(ids))
         return [found.get(i, []) for i in ids]
 
-    async def _players(self, ids: Sequence[uuid.UUID]) -> list[Player | None]:
-        async with self.rt.database.session() as db:
-            found = await players.get_many(db, list(ids))
-        return [found.get(i) for i in ids]
+    def readable_player(self, viewer: Viewer) -> DataLoader[uuid.UUID, Player | None]:
+        """Players by id through the viewer's ownership filter (`readable_players`), batched."""
+        loader = self._readable_players.get(viewer)
+        if loader is None:
+            async def load(ids: Sequence[uuid.UUID]) -> list[Player | None]:
+                async with self.rt.database.session() as db:
+                    found = await players.readable_many(db, viewer, list(ids))
+                return [found.get(i) for i in ids]
+
+            loader = self._readable_players[viewer] = DataLoader(load)
+        return loader
 
     async def _staff_users(self, ids: Sequence[uuid.UUID]) -> list[StaffUser | None]:
         async with self.rt.database.session() as db:

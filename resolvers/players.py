@@ -76,7 +76,7 @@ def _search(info: Info, text: str) -> SelectOfScalar[m.Player]:
 
 async def player_by_id(info: Info, id: strawberry.ID) -> Player | None:
     """The player behind a row the viewer already reads (a payment, an adjustment), batched."""
-    found = await info.context.loaders.player.load(node_uuid(id, "Player"))
+    found = await info.context.loaders.readable_player(info.context.viewer).load(node_uuid(id, "Player"))
     return Player.from_model(found) if found else None
 
 

@@ -55,9 +55,9 @@ def readable_players(viewer: Viewer) -> SelectOfScalar[Player]:
     return scoped(select(Player), viewer, player_column=col(Player.id), brand_column=col(Player.brand_id))
 
 
-async def get_many(db: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
-    """Players by id, for rows the viewer already reads through their own ownership filter."""
-    rows = (await db.scalars(select(Player).where(col(Player.id).in_(ids)))).all()
+async def readable_many(db: AsyncSession, viewer: Viewer, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
+    """The players among `ids` this viewer may read (for DataLoaders)."""
+    rows = (await db.scalars(readable_players(viewer).where(col(Player.id).in_(ids)))).all()
     return {row.id: row for row in rows}
 
 
