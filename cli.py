@@ -173,7 +173,7 @@ def _print_demo_credentials(host: str, port: int) -> None:
         typer.echo(f"  bonus: {line}")
     base = f"http://{host}:{port}"
     typer.echo("")
-    typer.echo(f"Croupier demo   GraphiQL: {base}/graphql   health: {base}/readyz")
+    typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")
     typer.echo(f"Every demo password: {demo.DEMO_PASSWORD}")
     typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in demo.PLAYERS))
     typer.echo("Staff (email, role, brand, TOTP secret; `croupier totp EMAIL` prints the current code):")

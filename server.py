@@ -301,6 +301,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return rt.keyring.public_jwks()
 
     if ADMIN_DIR.is_dir() and (ADMIN_DIR / "index.html").exists():
+        if not (ADMIN_DIR / "node_modules" / "lit").is_dir():
+            log.warning("admin_modules_missing", hint="run scripts/install.sh (npm) for the back office at /admin")
         app.mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True), name="admin")
 
     @app.get("/", include_in_schema=False)

@@ -19,7 +19,7 @@ from models.games import (
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import OutboxEvent
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
-from models.players import Player, PlayerStatus
+from models.players import Player, PlayerNote, PlayerStatus
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
 
@@ -47,6 +47,7 @@ __all__ = [
     "PaymentAttempt",
     "Player",
     "PlayerBonus",
+    "PlayerNote",
     "PlayerStatus",
     "Provider",
     "ProviderCall",

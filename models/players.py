@@ -48,3 +48,19 @@ class Player(SQLModel, table=True):
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()),
     )
+
+
+class PlayerNote(SQLModel, table=True):
+    """A staff member's note on a player: append-only (a correction is a new note), audited."""
+
+    __tablename__ = "player_notes"
+    __table_args__ = (
+        CheckConstraint("length(body) BETWEEN 1 AND 2000", name="ck_player_notes_body"),
+        Index("ix_player_notes_player", "player_id", "created_at", "id"),
+    )
+
+    id: uuid.UUID = id_field()
+    player_id: uuid.UUID = Field(foreign_key="players.id")
+    author_id: uuid.UUID = Field(foreign_key="staff_users.id")
+    body: str
+    created_at: datetime = created_at_field()

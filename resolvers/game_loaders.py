@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from authz.subjects import Viewer
-from models.games import Game, Provider, ProviderCall, ProviderTransaction
+from models.games import BrandGame, Game, Provider, ProviderCall, ProviderTransaction
 from services import games
 from services.games import Audience
 from services.runtime import Runtime
@@ -28,6 +28,8 @@ class GameLoaders:
         self.round_transactions: DataLoader[uuid.UUID, list[ProviderTransaction]] = DataLoader(
             self._round_transactions)
         self.transaction_calls: DataLoader[CallKey, list[ProviderCall]] = DataLoader(self._calls)
+        self.brand_switch: DataLoader[tuple[uuid.UUID, uuid.UUID], BrandGame | None] = DataLoader(
+            self._brand_switches)
 
     async def audience(self, viewer: Viewer, brand_code: str | None) -> Audience:
         """The request's audience, resolved once per brand argument."""
@@ -58,6 +60,16 @@ class GameLoaders:
             for audience, ids in by_audience.items():
                 yes.update((audience, i) for i in await games.availability_of(db, audience, ids))
         return [key in yes for key in keys]
+
+    async def _brand_switches(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[BrandGame | None]:
+        by_brand: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for brand_id, game_id in keys:
+            by_brand[brand_id].append(game_id)
+        found: dict[tuple[uuid.UUID, uuid.UUID], BrandGame] = {}
+        async with self.rt.database.session() as db:
+            for brand_id, ids in by_brand.items():
+                found.update(((brand_id, g), row) for g, row in (await games.brand_switches(db, brand_id, ids)).items())
+        return [found.get(key) for key in keys]
 
     async def _round_transactions(self, ids: Sequence[uuid.UUID]) -> list[list[ProviderTransaction]]:
         async with self.rt.database.session() as db:

@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from authz.subjects import Viewer
 from models.bonuses import BonusEvent
 from models.brands import Brand
 from models.payments import PaymentAttempt
-from services import brands, cashier, staff, wallet
+from models.players import Player
+from models.staff import StaffUser
+from services import brands, cashier, players, staff, wallet
 from services.runtime import Runtime
 from services.staff import RoleGrant
 from services.wallet import Balance
@@ -29,6 +32,8 @@ class Loaders:
         self.wallet: DataLoader[uuid.UUID, list[Balance]] = DataLoader(self._wallets)
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
         self.bonus_events: DataLoader[uuid.UUID, list[tuple[BonusEvent, str]]] = DataLoader(self._bonus_events)
+        self._readable_players: dict[Viewer, DataLoader[uuid.UUID, Player | None]] = {}
+        self.staff_user: DataLoader[uuid.UUID, StaffUser | None] = DataLoader(self._staff_users)
 
     @cached_property
     def games(self) -> GameLoaders:
@@ -57,6 +62,22 @@ class Loaders:
         async with self.rt.database.session() as db:
             found = await bonus_queries.events_of(db, list(ids))
         return [found.get(i, []) for i in ids]
+    def readable_player(self, viewer: Viewer) -> DataLoader[uuid.UUID, Player | None]:
+        """Players by id through the viewer's ownership filter (`readable_players`), batched."""
+        loader = self._readable_players.get(viewer)
+        if loader is None:
+            async def load(ids: Sequence[uuid.UUID]) -> list[Player | None]:
+                async with self.rt.database.session() as db:
+                    found = await players.readable_many(db, viewer, list(ids))
+                return [found.get(i) for i in ids]
+
+            loader = self._readable_players[viewer] = DataLoader(load)
+        return loader
+
+    async def _staff_users(self, ids: Sequence[uuid.UUID]) -> list[StaffUser | None]:
+        async with self.rt.database.session() as db:
+            found = await staff.get_many(db, list(ids))
+        return [found.get(i) for i in ids]
 
     async def _staff_roles(self, ids: Sequence[uuid.UUID]) -> list[list[RoleGrant]]:
         async with self.rt.database.session() as db:

@@ -6,20 +6,25 @@ import uuid
 
 import strawberry
 from sqlmodel import col
+from sqlmodel.sql.expression import SelectOfScalar
 
-from core.errors import bad_input, forbidden
+from core.errors import DomainError, bad_input, forbidden
 from core.pagination import paginate
 from models import players as m
+from models.audit import AuditRecord as AuditRow
 from models.auth import AuthSession
 from resolvers.common import payload_errors, require_subject, set_auth_cookies
 from schema.auth import AuthTokens
 from schema.base import Connection, node_uuid
 from schema.context import Info
 from schema.players import (
+    AddPlayerNoteInput,
+    AddPlayerNotePayload,
     LoginInput,
     LoginPayload,
     Player,
     PlayerFilter,
+    PlayerNote,
     RegisterPlayerInput,
     RegisterPlayerPayload,
     Session,
@@ -28,7 +33,9 @@ from schema.players import (
     UpdateProfileInput,
     UpdateProfilePayload,
 )
-from services import players
+from schema.staff import AuditRecord
+from services import audit, player_search, players
+from services import player_notes as player_notes_service
 
 
 async def me(info: Info) -> Player | None:
@@ -47,10 +54,39 @@ async def player(info: Info, id: strawberry.ID) -> Player | None:
     return Player.from_model(found) if found else None
 
 
+# What a search may match on, and the fields a viewer must be allowed to read for it.
+SEARCH_NEEDS = {
+    player_search.SearchField.ID: ("Player.id",),
+    player_search.SearchField.EMAIL: ("Player.email",),
+    player_search.SearchField.NAME: ("Player.firstName", "Player.lastName"),
+    player_search.SearchField.PHONE: ("Player.phone",),
+}
+
+
+def _search(info: Info, text: str) -> SelectOfScalar[m.Player]:
+    allowed = info.context.allowed
+    readable = [field for field, needs in SEARCH_NEEDS.items() if all(c in allowed for c in needs)]
+    try:
+        return player_search.search(info.context.viewer, text, readable)
+    except player_search.SearchForbidden as exc:
+        raise forbidden(exc.message) from exc
+    except DomainError as exc:
+        raise bad_input(exc.message, field=exc.field) from exc
+
+
+async def player_by_id(info: Info, id: strawberry.ID) -> Player | None:
+    """The player behind a row the viewer already reads (a payment, an adjustment), batched."""
+    found = await info.context.loaders.readable_player(info.context.viewer).load(node_uuid(id, "Player"))
+    return Player.from_model(found) if found else None
+
+
 async def list_players(info: Info, filter: PlayerFilter | None = None,
                        first: int | None = None, after: str | None = None, last: int | None = None,
                        before: str | None = None) -> Connection[Player]:
-    stmt = players.readable_players(info.context.viewer)
+    if filter is not None and filter.search and filter.search.strip():
+        stmt = _search(info, filter.search)
+    else:
+        stmt = players.readable_players(info.context.viewer)
     if filter is not None:
         if filter.email and "Player.email" not in info.context.allowed:
             # A filter on a field the role may not read would leak it one character at a time.
@@ -82,6 +118,31 @@ async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None
                               (col(AuthSession.created_at), col(AuthSession.id)), first=first, after=after,
                               last=last, before=before)
     return Connection.of(page, lambda s: Session.from_model(s, viewer.session_id))
+
+
+async def player_notes(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
+                       last: int | None, before: str | None) -> Connection[PlayerNote]:
+    async with info.context.rt.database.session() as db:
+        page = await paginate(db, player_notes_service.readable_notes(info.context.viewer, player_id),
+                              (col(m.PlayerNote.created_at), col(m.PlayerNote.id)), first=first, after=after,
+                              last=last, before=before)
+    return Connection.of(page, PlayerNote.from_model)
+
+
+async def player_audit_trail(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
+                             last: int | None, before: str | None) -> Connection[AuditRecord]:
+    async with info.context.rt.database.session() as db:
+        page = await paginate(db, audit.player_trail(info.context.viewer, player_id), (col(AuditRow.seq),),
+                              first=first, after=after, last=last, before=before)
+    return Connection.of(page, AuditRecord.from_model)
+
+
+@payload_errors(AddPlayerNotePayload)
+async def add_player_note(info: Info, input: AddPlayerNoteInput) -> AddPlayerNotePayload:
+    require_subject(info)
+    note = await player_notes_service.add_note(info.context.rt, info.context.viewer,
+                                               node_uuid(input.player_id, "Player"), input.body)
+    return AddPlayerNotePayload(note=PlayerNote.from_model(note))
 
 
 @payload_errors(RegisterPlayerPayload)

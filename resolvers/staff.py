@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 from sqlmodel import col
-from strawberry import relay
 
 from core.errors import bad_input
-from core.ids import parse_uuid
+from core.ids import uuid_of
 from core.pagination import paginate
 from models import audit as audit_models
 from models import staff as m
@@ -54,16 +53,10 @@ async def list_staff(info: Info, first: int | None = None, after: str | None = N
 
 def _actor_uuid(value: str) -> uuid.UUID:
     """Actors are staff or players: accept their global id, or the raw UUID the records show."""
-    raw = parse_uuid(value)
-    if raw is not None:
-        return raw
-    try:
-        gid = relay.GlobalID.from_id(value)
-    except (ValueError, TypeError):
-        gid = None
-    if gid is None or gid.type_name not in ("StaffUser", "Player") or parse_uuid(gid.node_id) is None:
+    found = uuid_of(value, ("StaffUser", "Player"))
+    if found is None:
         raise bad_input("`actorId` must be a staff or player id.", field="filter.actorId")
-    return uuid.UUID(gid.node_id)
+    return found
 
 
 async def audit_log(info: Info, filter: AuditFilter | None = None,

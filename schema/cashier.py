@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -14,6 +15,9 @@ from models import payments as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
 from schema.wallet import LedgerTransaction
+
+if TYPE_CHECKING:
+    from schema.players import Player
 
 
 @strawberry.enum
@@ -117,6 +121,12 @@ class Payment(relay.Node):
     async def attempts(self, info: Info) -> list[PaymentAttempt] | None:
         rows = await info.context.loaders.payment_attempts.load(uuid.UUID(self.id))
         return [PaymentAttempt.from_model(a) for a in rows]
+
+    @strawberry.field(description="The player, with the fields the viewer may read.")  # type: ignore[untyped-decorator]
+    async def player(self, info: Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
+        from resolvers.players import player_by_id
+
+        return await player_by_id(info, self.player_id)
 
     @strawberry.field(description="The ledger transactions that moved this payment's money, oldest first.")  # type: ignore[untyped-decorator]
     async def ledger_transactions(self, info: Info) -> list[LedgerTransaction] | None:

@@ -96,6 +96,19 @@ class Game(relay.Node):
     def max_bet(self) -> Money | None:
         return _limit(self.max_bets, self.audience.currency)
 
+    @strawberry.field(description="Staff: the switch of the brand the request is scoped to (a game without one "
+                                  "is on there); null when the request spans every brand.")  # type: ignore[untyped-decorator]
+    async def brand_switch(self, info: Info) -> GameAvailability | None:
+        brand_id = self.audience.brand_id
+        if not self.audience.staff or brand_id is None:
+            return None
+        row = await info.context.loaders.games.brand_switch.load((brand_id, uuid.UUID(self.id)))
+        if row is None:
+            return GameAvailability(game=self, enabled=True, disabled_countries=[], updated_at=None,
+                                    brand_id=brand_id)
+        return GameAvailability(game=self, enabled=row.enabled, disabled_countries=list(row.disabled_countries),
+                                updated_at=row.updated_at, brand_id=brand_id)
+
     @strawberry.field(description="Whether the viewer may play it: brand, country and currency allow it.")  # type: ignore[untyped-decorator]
     async def enabled_for_me(self, info: Info) -> bool:
         if self.available is not None:
@@ -129,7 +142,7 @@ class GameAvailability:
     game: Game | None
     enabled: bool
     disabled_countries: list[str]
-    updated_at: datetime
+    updated_at: datetime | None = strawberry.field(description="Null: never switched (on by default).")
     brand_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field

@@ -19,6 +19,7 @@ from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.games import GameRound, RoundFilter
 from schema.rg import ResponsibleGambling
+from schema.staff import AuditRecord, StaffUser
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
 from services.rg.gates import LoginPurpose
 
@@ -49,6 +50,23 @@ class Session(relay.Node):
                    expires_at=session.expires_at, revoked_at=session.revoked_at, ip=session.ip,
                    country=session.country, user_agent=session.user_agent, device=session.device,
                    current=session.id == current_session)
+
+
+@strawberry.type(description="A staff member's note on a player (append-only).")
+class PlayerNote(relay.Node):
+    id: relay.NodeID[str]
+    body: str
+    created_at: datetime
+    author_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, note: m.PlayerNote) -> PlayerNote:
+        return cls(id=str(note.id), body=note.body, created_at=note.created_at, author_id=note.author_id)
+
+    @strawberry.field(description="The staff member who wrote it.")  # type: ignore[untyped-decorator]
+    async def author(self, info: Info) -> StaffUser | None:
+        found = await info.context.loaders.staff_user.load(self.author_id)
+        return StaffUser.from_model(found) if found else None
 
 
 @strawberry.type(description="A player account. Fields a role may not read resolve to null with FORBIDDEN.")
@@ -134,10 +152,28 @@ class Player(relay.Node):
         return await player_sessions(info, uuid.UUID(self.id), first=first, after=after, last=last,
                                      before=before)
 
+    @strawberry.field(description="Staff notes on the player, newest first.")  # type: ignore[untyped-decorator]
+    async def notes(self, info: Info, first: int | None = None, after: str | None = None,
+                    last: int | None = None, before: str | None = None) -> Connection[PlayerNote] | None:
+        from resolvers.players import player_notes
+
+        return await player_notes(info, uuid.UUID(self.id), first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="What the player did and what staff did to the account, newest first.")  # type: ignore[untyped-decorator]
+    async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None,
+                          last: int | None = None, before: str | None = None) -> Connection[AuditRecord] | None:
+        from resolvers.players import player_audit_trail
+
+        return await player_audit_trail(info, uuid.UUID(self.id), first=first, after=after, last=last,
+                                        before=before)
+
 
 @strawberry.input
 class PlayerFilter:
     email: str | None = strawberry.field(default=None, description="Exact email, or a prefix ending in *")
+    search: str | None = strawberry.field(
+        default=None, description="Find as you type: an email or name prefix, a phone number or a player id. "
+                                  "Matches only the fields the viewer may read.")
     status: PlayerStatus | None = None
     country: str | None = None
 
@@ -202,6 +238,18 @@ class SetPlayerStatusInput:
 @strawberry.type
 class SetPlayerStatusPayload:
     player: Player | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AddPlayerNoteInput:
+    player_id: strawberry.ID
+    body: str = strawberry.field(description="1 to 2,000 characters")
+
+
+@strawberry.type
+class AddPlayerNotePayload:
+    note: PlayerNote | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

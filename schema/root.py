@@ -30,6 +30,7 @@ from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import games as game_resolvers
 from resolvers import nodes as node_resolvers
+from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
 from resolvers import rg as rg_resolvers
 from resolvers import sessions as session_resolvers
@@ -60,6 +61,7 @@ from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetG
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
     AccountEvent,
+    AddPlayerNotePayload,
     LoginPayload,
     Player,
     RegisterPlayerPayload,
@@ -126,6 +128,10 @@ class Query:
     bonus_offers: list[BonusCampaign] | None = strawberry.field(
         resolver=bonus_resolvers.bonus_offers, description="Offers the player may claim now (coded offers are "
                                                              "claimed with their code).")
+    permissions: list[str] | None = strawberry.field(
+        resolver=permission_resolvers.permissions,
+        description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
+                    "the request's brand: the decisions every field is checked with (all of them when omitted).")
 
 
 @strawberry.type
@@ -138,6 +144,8 @@ class Mutation:
     revoke_session: RevokeSessionPayload = strawberry.mutation(resolver=session_resolvers.revoke_session)
     update_profile: UpdateProfilePayload = strawberry.mutation(resolver=player_resolvers.update_profile)
     set_player_status: SetPlayerStatusPayload = strawberry.mutation(resolver=player_resolvers.set_player_status)
+    add_player_note: AddPlayerNotePayload = strawberry.mutation(
+        resolver=player_resolvers.add_player_note, description="A staff note on a player (append-only, audited).")
     staff_login: StaffLoginPayload = strawberry.mutation(resolver=staff_resolvers.staff_login)
     create_staff_user: CreateStaffUserPayload = strawberry.mutation(resolver=staff_resolvers.create_staff_user)
     set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -12,6 +13,9 @@ from strawberry import relay
 from models import adjustments as adjustment_models
 from schema.base import Money, UserError
 from schema.context import Info
+
+if TYPE_CHECKING:
+    from schema.players import Player
 
 
 @strawberry.type(description="A player's balances in one currency.")
@@ -123,6 +127,12 @@ class Adjustment(relay.Node):
                    transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", row.transaction_id)))
                    if row.transaction_id else None,
                    created_at=row.created_at, decided_at=row.decided_at)
+
+    @strawberry.field(description="The player, with the fields the viewer may read.")  # type: ignore[untyped-decorator]
+    async def player(self, info: Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
+        from resolvers.players import player_by_id
+
+        return await player_by_id(info, self.player_id)
 
 
 @strawberry.input

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -171,3 +171,11 @@ def readable_records(viewer: Viewer, where: AuditFilter) -> SelectOfScalar[Audit
     if where.until:
         stmt = stmt.where(col(AuditRecord.at) < where.until)
     return stmt
+
+
+def player_trail(viewer: Viewer, player_id: uuid.UUID) -> SelectOfScalar[AuditRecord]:
+    """What a player did and what staff did to the player's account (both indexed: actor, target),
+    in the viewer's brand scope (paginate it on `seq`)."""
+    about = or_(and_(col(AuditRecord.actor_type) == "player", col(AuditRecord.actor_id) == player_id),
+                and_(col(AuditRecord.target_type) == "player", col(AuditRecord.target_id) == str(player_id)))
+    return readable_records(viewer, AuditFilter()).where(about)

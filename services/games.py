@@ -189,6 +189,14 @@ async def availability_of(db: AsyncSession, audience: Audience, game_ids: Sequen
     return set(rows.all())
 
 
+async def brand_switches(db: AsyncSession, brand_id: uuid.UUID,
+                         game_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BrandGame]:
+    """A brand's switches for these games (a game without one is on)."""
+    rows = (await db.scalars(select(BrandGame).where(col(BrandGame.brand_id) == brand_id,
+                                                     col(BrandGame.game_id).in_(game_ids)))).all()
+    return {row.game_id: row for row in rows}
+
+
 async def games_by_id(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Game]:
     rows = (await db.scalars(select(Game).where(col(Game.id).in_(ids)))).all()
     return {g.id: g for g in rows}

@@ -55,6 +55,12 @@ def readable_players(viewer: Viewer) -> SelectOfScalar[Player]:
     return scoped(select(Player), viewer, player_column=col(Player.id), brand_column=col(Player.brand_id))
 
 
+async def readable_many(db: AsyncSession, viewer: Viewer, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
+    """The players among `ids` this viewer may read (for DataLoaders)."""
+    rows = (await db.scalars(readable_players(viewer).where(col(Player.id).in_(ids)))).all()
+    return {row.id: row for row in rows}
+
+
 async def get_readable(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> Player:
     player: Player | None = await db.scalar(readable_players(viewer).where(col(Player.id) == player_id))
     if player is None:

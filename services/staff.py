@@ -52,6 +52,11 @@ async def roles_of(db: AsyncSession, staff_ids: Sequence[uuid.UUID]) -> dict[uui
     return grants
 
 
+async def get_many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, StaffUser]:
+    rows = (await db.scalars(select(StaffUser).where(col(StaffUser.id).in_(ids)))).all()
+    return {row.id: row for row in rows}
+
+
 def readable_staff(viewer: Viewer) -> SelectOfScalar[StaffUser]:
     """Staff a viewer may list: all for global admins, else those holding a role in the brand."""
     stmt = select(StaffUser)

@@ -1,0 +1,168 @@
+/**
+ * The back office's shell: sign-in with TOTP, the navigation the viewer's permissions allow, the
+ * brand picker for staff who work in several brands, and the hash router (#/players/ID, …).
+ */
+import { LitElement, css, html } from "lit";
+import { keyed } from "lit/directives/keyed.js";
+import { OFFERED, client, shared, viewer } from "./ui.js";
+import "./login.js";
+import "./search.js";
+import "./player.js";
+import "./withdrawals.js";
+import "./adjustments.js";
+import "./games.js";
+import "./audit.js";
+import "./dashboard.js";
+
+const SCREENS = [
+  { path: "players", label: "Players", needs: "Query.players" },
+  { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
+  { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
+  { path: "audit", label: "Audit log", needs: "Query.auditLog" },
+  { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
+];
+
+class CroupierApp extends LitElement {
+  static properties = { ready: { state: true }, route: { state: true }, brands: { state: true } };
+  static styles = [shared, css`
+    :host { display: grid; grid-template-rows: auto 1fr; min-height: 100vh; }
+    header { display: flex; align-items: center; gap: 1.25rem; padding: .6rem 1.25rem; background: var(--bar);
+      color: white; flex-wrap: wrap; }
+    header .brand { font-weight: 700; letter-spacing: .02em; }
+    nav { display: flex; gap: .25rem; flex-wrap: wrap; }
+    nav a { color: #dfe6ff; text-decoration: none; padding: .35rem .7rem; border-radius: 6px; }
+    nav a[aria-current="page"] { background: rgba(255, 255, 255, .16); color: white; }
+    nav a:focus-visible, header button:focus-visible, header select:focus-visible { outline-color: #ffd24a; }
+    .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; font-size: .9rem; }
+    .who select { background: #24305e; color: white; border-color: #4a5a99; }
+    .who button { background: transparent; color: white; border-color: #6b79b3; }
+    main { padding: 1.25rem; max-width: 1400px; width: 100%; box-sizing: border-box; margin: 0 auto; }
+    .skip { position: absolute; left: -999px; }
+    .skip:focus { left: 1rem; top: .5rem; background: white; color: var(--ink); padding: .4rem; z-index: 10; }
+  `];
+
+  constructor() {
+    super();
+    this.ready = false;
+    this.route = this._parse();
+    this.brands = [];
+    window.addEventListener("hashchange", () => {
+      this.route = this._parse();
+    });
+    client.addEventListener("signedout", () => {
+      sessionStorage.removeItem("croupier.brand"); // the next one to sign in may work elsewhere
+      sessionStorage.removeItem("croupier.brands");
+      client.brand = null;
+      viewer.clear();
+      this.requestUpdate();
+    });
+    this._start();
+  }
+
+  async _start() {
+    client.setBrand(sessionStorage.getItem("croupier.brand"));
+    if (client.signedIn) {
+      try {
+        await this._loadViewer();
+      } catch {
+        await client.logout();
+      }
+    }
+    this.ready = true;
+  }
+
+  async _loadViewer() {
+    const staff = await viewer.load();
+    if (!staff) throw new Error("not staff");
+    const brands = new Map();
+    const granted = JSON.parse(sessionStorage.getItem("croupier.brands") ?? "[]");
+    for (const brand of [...granted, ...(staff.roles ?? []).map((grant) => grant.brand)]) {
+      if (brand) brands.set(brand.code, brand.name);
+    }
+    const global = (staff.roles ?? []).some((grant) => grant.brand === null);
+    if (global) {
+      const all = await client.query("{ brands { code name } }");
+      for (const brand of all.data?.brands ?? []) brands.set(brand.code, brand.name);
+    }
+    this.brands = [...brands.entries()].map(([code, name]) => ({ code, name }));
+    this.global = global;
+  }
+
+  async _pickBrand(code) {
+    client.setBrand(code);
+    if (code) sessionStorage.setItem("croupier.brand", code);
+    else sessionStorage.removeItem("croupier.brand");
+    viewer.granted = await client.permissions(OFFERED);
+    this.routeKey = (this.routeKey ?? 0) + 1; // screens reload for the new brand
+    this.requestUpdate();
+  }
+
+  _parse() {
+    const [screen = "", ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+    return { screen, id: rest.join("/") ? decodeURIComponent(rest.join("/")) : null };
+  }
+
+  async _signedIn(staff) {
+    // Staff whose roles sit in several brands must name one on every request (X-Croupier-Brand):
+    // start in the first, from the grants the login answered with.
+    const grants = staff?.roles ?? [];
+    const codes = [...new Set(grants.filter((g) => g.brand).map((g) => g.brand.code))];
+    // The login's answer lists every grant; later requests, scoped to one brand, show only its own.
+    sessionStorage.setItem("croupier.brands", JSON.stringify(grants.filter((g) => g.brand).map((g) => g.brand)));
+    if (!grants.some((g) => g.brand === null) && codes.length > 1) {
+      client.setBrand(codes.includes(client.brand) ? client.brand : codes[0]);
+      sessionStorage.setItem("croupier.brand", client.brand);
+    }
+    await this._loadViewer();
+    this.requestUpdate();
+    if (!this.route.screen) location.hash = "#/players";
+  }
+
+  render() {
+    if (!this.ready) return html`<main><p class="state">Loading…</p></main>`;
+    if (!client.signedIn || !viewer.staff) {
+      return html`<main><cr-login @signed-in=${(e) => this._signedIn(e.detail)}></cr-login></main>`;
+    }
+    const screens = SCREENS.filter((screen) => viewer.can(screen.needs));
+    const current = screens.find((s) => s.path === this.route.screen) ?? screens[0];
+    return html`
+      <a class="skip" href="#main" @click=${(e) => { e.preventDefault(); this.renderRoot.querySelector("main")?.focus(); }}>Skip to content</a>
+      <header>
+        <span class="brand">Croupier back office</span>
+        <nav aria-label="Screens">
+          ${screens.map((screen) => html`<a href="#/${screen.path}"
+              aria-current=${current?.path === screen.path ? "page" : "false"}>${screen.label}</a>`)}
+        </nav>
+        <div class="who">
+          ${this.brands.length > 1 || this.global ? html`
+            <label class="visually-hidden" for="brand" style="color:#dfe6ff">Brand</label>
+            <select id="brand" @change=${(e) => this._pickBrand(e.target.value)}>
+              ${this.global ? html`<option value="" ?selected=${!client.brand}>All brands</option>` : ""}
+              ${this.brands.map((b) => html`<option value=${b.code} ?selected=${client.brand === b.code}>${b.name}</option>`)}
+            </select>` : ""}
+          <span>${viewer.staff.displayName}</span>
+          <button @click=${() => client.logout()}>Sign out</button>
+        </div>
+      </header>
+      <main id="main" tabindex="-1">${current ? keyed(`${this.routeKey ?? 0}:${current.path}:${this.route.id}`,
+        this._screen(current.path)) : html`
+        <p class="state">Your role has no back-office screens. Ask an administrator for access.</p>`}</main>`;
+  }
+
+  _screen(path) {
+    const id = this.route.screen === path ? this.route.id : null;
+    switch (path) {
+      case "players":
+        return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
+      case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
+      case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
+      case "games": return html`<cr-games></cr-games>`;
+      case "audit": return html`<cr-audit-log></cr-audit-log>`;
+      case "dashboard": return html`<cr-dashboard></cr-dashboard>`;
+      default: return "";
+    }
+  }
+}
+
+customElements.define("cr-app", CroupierApp);

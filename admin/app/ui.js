@@ -1,0 +1,203 @@
+/**
+ * What every screen shares: the client and the viewer's permissions, formatting, styles, and
+ * `QueryElement`, a component that loads its own query and shows loading, empty, error and
+ * "not for your role" states the same way everywhere.
+ */
+import { LitElement, css, html, nothing } from "lit";
+import { CroupierClient, describeError } from "../graphql-client.js";
+
+export const client = new CroupierClient();
+
+/** The mutations and queries the back office may offer; the server says which the viewer holds. */
+export const OFFERED = [
+  "Query.players", "Query.auditLog", "Query.payments", "Query.adjustments", "Query.games",
+  "Subscription.operationsFeed", "Mutation.approveWithdrawal", "Mutation.rejectWithdrawal",
+  "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
+  "Mutation.setPlayerStatus", "Mutation.addPlayerNote",
+];
+
+/** The viewer: who is signed in and what the server lets them do (`can`). */
+export const viewer = {
+  staff: null,
+  granted: new Set(),
+  can(coordinate) {
+    return this.granted.has(coordinate);
+  },
+  async load() {
+    const result = await client.query(`{ currentStaff { id email displayName roles { role brand { code name } } } }`);
+    this.staff = result.data?.currentStaff ?? null;
+    this.granted = await client.permissions(OFFERED);
+    return this.staff;
+  },
+  clear() {
+    this.staff = null;
+    this.granted = new Set();
+  },
+};
+
+// ---- formatting ---------------------------------------------------------------------------------
+
+const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium" });
+
+export function when(value) {
+  return value ? dateTime.format(new Date(value)) : "—";
+}
+
+export function money(value) {
+  if (!value) return "—";
+  return `${value.amount} ${value.currency}`;
+}
+
+export function words(value) {
+  return String(value ?? "").toLowerCase().replaceAll("_", " ");
+}
+
+export function playerName(player) {
+  if (!player) return "—";
+  const name = [player.firstName, player.lastName].filter(Boolean).join(" ");
+  return name || player.email || shortId(player.id);
+}
+
+export function shortId(id) {
+  return id ? `${String(id).slice(0, 10)}…` : "—";
+}
+
+export function newKey() {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}
+
+export function go(path) {
+  location.hash = `#/${path}`;
+}
+
+// ---- styles -------------------------------------------------------------------------------------
+
+export const shared = css`
+  :host { display: block; color: var(--ink); font: inherit; }
+  h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
+  h3 { font-size: 1rem; margin: 0 0 .5rem; }
+  table { width: 100%; border-collapse: collapse; font-size: .9rem; }
+  th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { color: var(--muted); font-weight: 600; font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  tr.clickable { cursor: pointer; }
+  tr.clickable:hover, tr[aria-selected="true"] { background: var(--hover); }
+  button, input, select, textarea { font: inherit; color: inherit; }
+  input, select, textarea { border: 1px solid var(--line-strong); border-radius: 6px; padding: .45rem .6rem;
+    background: var(--field); }
+  button { border: 1px solid var(--line-strong); background: var(--field); border-radius: 6px; padding: .4rem .8rem;
+    cursor: pointer; }
+  button.primary { background: var(--accent); border-color: var(--accent); color: white; }
+  button.danger { background: var(--danger); border-color: var(--danger); color: white; }
+  button:disabled { opacity: .55; cursor: not-allowed; }
+  :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+  a { color: var(--accent); }
+  label { display: grid; gap: .25rem; font-size: .85rem; color: var(--muted); }
+  .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 1rem; }
+  .row { display: flex; gap: .75rem; align-items: end; flex-wrap: wrap; }
+  .muted { color: var(--muted); }
+  .state { color: var(--muted); padding: .5rem 0; }
+  .error { color: var(--danger); padding: .5rem 0; }
+  .ok { color: var(--good); padding: .5rem 0; }
+  .badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .78rem;
+    background: var(--hover); border: 1px solid var(--line); }
+  .badge.good { background: #e7f6ec; border-color: #b7e1c4; color: #1d6b36; }
+  .badge.warn { background: #fff4e0; border-color: #f3d39b; color: #8a5a00; }
+  .badge.bad { background: #fde8e8; border-color: #f3b7b7; color: #9b1c1c; }
+  pre { background: var(--hover); padding: .5rem; border-radius: 6px; overflow: auto; font-size: .8rem; margin: .25rem 0;
+    max-height: 16rem; white-space: pre-wrap; word-break: break-all; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
+  dt { color: var(--muted); }
+  dd { margin: 0; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+`;
+
+export function badge(status) {
+  const value = words(status);
+  const tone = ["active", "succeeded", "paid", "applied", "approved", "closed round", "committed", "on"].includes(value)
+    ? "good" : ["blocked", "failed", "rejected", "refused", "declined", "off", "technical failure"].includes(value)
+      ? "bad" : "warn";
+  return html`<span class="badge ${tone}">${value}</span>`;
+}
+
+// ---- a component that loads its own query -------------------------------------------------------
+
+/**
+ * Subclasses define `query` (and `variables()`), and `renderData(data)`. The element loads when it
+ * is connected (and on `reload()`), then shows: a loading line, the data, an empty state
+ * (`isEmpty(data)`), an error in words, or nothing at all when the query's root field (`rootPath`)
+ * came back FORBIDDEN: what a role may not read is not shown.
+ */
+export class QueryElement extends LitElement {
+  static properties = { result: { state: true }, loading: { state: true }, failure: { state: true } };
+  static styles = shared;
+
+  constructor() {
+    super();
+    this.result = null;
+    this.loading = false;
+    this.failure = null;
+  }
+
+  /** The path of the field whose refusal hides the whole element, e.g. ["player", "notes"]. */
+  get rootPath() {
+    return [];
+  }
+
+  variables() {
+    return {};
+  }
+
+  isEmpty() {
+    return false;
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    this.reload();
+  }
+
+  async reload() {
+    this.loading = true;
+    try {
+      const result = await client.query(this.query, this.variables());
+      this.result = result;
+      const failure = result.refused ?? result.failures[0] ?? null;
+      this.failure = failure && !(this.rootPath.length && result.forbidden(...this.rootPath)) ? failure : null;
+    } catch (error) {
+      this.failure = error;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  get hidden() {
+    return Boolean(this.result && this.rootPath.length && this.result.forbidden(...this.rootPath));
+  }
+
+  render() {
+    if (this.hidden) return nothing;
+    return this.frame(this.body());
+  }
+
+  /** Wraps the body (sections put a heading and a card around it). */
+  frame(body) {
+    return body;
+  }
+
+  body() {
+    if (this.failure) return html`<p class="error" role="alert">${describeError(this.failure)}</p>`;
+    if (!this.result) return html`<p class="state" aria-live="polite">Loading…</p>`;
+    if (this.isEmpty(this.result.data)) return html`<p class="state">${this.emptyText ?? "Nothing here yet."}</p>`;
+    return this.renderData(this.result.data);
+  }
+}
+
+/** The payload `errors` of a mutation, or its request-level refusal, as one message (or ""). */
+export function mutationProblem(result, field) {
+  if (result.refused) return describeError(result.refused);
+  const failure = result.failures[0];
+  if (failure) return describeError(failure);
+  const errors = result.data?.[field]?.errors ?? [];
+  return errors.map((e) => e.message).join(" ");
+}
