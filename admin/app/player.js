@@ -1,7 +1,7 @@
 /**
  * Player 360: one page of sections, each its own component loading its own query, so a section the
  * viewer's role may not read (its root field comes back FORBIDDEN) simply does not appear, and a
- * later domain adds a section without touching the others (bonuses come with the bonus engine).
+ * later domain adds a section without touching the others.
  */
 import { LitElement, css, html, nothing } from "lit";
 import { describeError } from "../graphql-client.js";
@@ -290,6 +290,103 @@ function details(value) {
   return html`<span style="word-break:break-word">${parts.join(" · ") || "—"}</span>`;
 }
 
+// ---- bonuses -------------------------------------------------------------------------------------
+
+const IN_PLAY = new Set(["ISSUED", "ACTIVE"]);
+
+class PlayerBonuses extends PlayerSection {
+  static properties = { ...PlayerSection.properties, problem: { state: true }, campaigns: { state: true } };
+  heading = "Bonuses";
+  field = "bonuses";
+  emptyText = "No bonuses.";
+  query = `query Bonuses($id: ID!) { player(id: $id) { bonuses {
+    id kind status currency amount { amount currency } deposit { amount currency } converted { amount currency }
+    wagering { required { amount currency } done { amount currency } percent }
+    maxBet { amount currency } freeSpinsTotal freeSpinsLeft issuedAt expiresAt endedAt
+    events { kind amount { amount currency } at actorType ledgerTransactionId details } } } }`;
+
+  body() {
+    return html`${viewer.can("Mutation.grantBonus") ? this.grantForm() : nothing}${super.body()}`;
+  }
+
+  async loadCampaigns() {
+    const result = await client.query(`{ bonusCampaigns { id name kind status } }`);
+    this.campaigns = (result.data?.bonusCampaigns ?? []).filter((c) => c.status === "ACTIVE");
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    if (viewer.can("Mutation.grantBonus")) this.loadCampaigns();
+  }
+
+  grantForm() {
+    const campaigns = this.campaigns ?? [];
+    return html`<form class="row" @submit=${this.grant} aria-label="Grant a bonus" style="margin-bottom:.75rem">
+      <label>Campaign <select name="campaignId" required>${campaigns.map((c) =>
+        html`<option value=${c.id}>${c.name} (${words(c.kind)})</option>`)}</select></label>
+      <label>Amount <input name="amount" inputmode="decimal" pattern="[0-9]+([.][0-9]+)?" placeholder="campaign's" size="8"></label>
+      <label style="flex:1">Reason <input name="reason" required placeholder="Why (audited)"></label>
+      <button type="submit" ?disabled=${!campaigns.length}>Grant bonus</button>
+      ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}</form>`;
+  }
+
+  async grant(event) {
+    event.preventDefault();
+    const form = event.target;
+    const data = new FormData(form);
+    const amount = String(data.get("amount") ?? "").trim();
+    const result = await client.mutate(`mutation($input: GrantBonusInput!) {
+      grantBonus(input: $input) { bonus { id } errors { code field message } } }`,
+    { input: { playerId: this.playerId, campaignId: data.get("campaignId"), reason: data.get("reason"),
+      amount: amount || null } });
+    this.problem = mutationProblem(result, "grantBonus");
+    if (!this.problem) {
+      form.reset();
+      this.moved();
+    }
+  }
+
+  /** Bonus money moved: this section and the 360's money sections reload. */
+  moved() {
+    this.dispatchEvent(new CustomEvent("adjusted", { bubbles: true, composed: true }));
+  }
+
+  async cancel(bonus) {
+    const reason = window.prompt("Why is this bonus cancelled? (audited; its bonus money returns to the operator)");
+    if (!reason) return;
+    const result = await client.mutate(`mutation($input: EndBonusInput!) {
+      cancelBonus(input: $input) { bonus { status } errors { code field message } } }`,
+    { input: { bonusId: bonus.id, reason } });
+    this.problem = mutationProblem(result, "cancelBonus");
+    if (!this.problem) this.moved();
+  }
+
+  renderData(data) {
+    const mayCancel = viewer.can("Mutation.cancelBonus");
+    return html`<table>
+      <thead><tr><th>Issued</th><th>Kind</th><th>Status</th><th class="num">Bonus</th><th>Wagering</th>
+        <th>Free spins</th><th>Ends</th><th></th></tr></thead>
+      <tbody>${data.player.bonuses.map((b) => html`<tr>
+        <td>${when(b.issuedAt)}</td><td>${words(b.kind)}</td><td>${badge(b.status)}</td>
+        <td class="num">${money(b.amount)}${Number(b.converted.amount) ? html`<br><span class="muted">converted ${money(b.converted)}</span>` : nothing}</td>
+        <td><progress max="100" value=${b.wagering.percent} aria-label="wagering progress"></progress>
+          ${money(b.wagering.done)} of ${money(b.wagering.required)}${b.maxBet ? html`<br><span class="muted">max bet ${money(b.maxBet)}</span>` : nothing}</td>
+        <td>${b.freeSpinsTotal ? `${b.freeSpinsLeft} of ${b.freeSpinsTotal} left` : "—"}</td>
+        <td>${when(b.endedAt ?? b.expiresAt)}</td>
+        <td>${this.expander(b.id, "history")}
+          ${mayCancel && IN_PLAY.has(b.status) ? html`<button @click=${() => this.cancel(b)}>Cancel</button>` : nothing}</td>
+      </tr>${this.open.has(b.id) ? html`<tr><td colspan="8"><table><tbody>${b.events.map((e) => html`<tr>
+        <td>${when(e.at)}</td><td>${words(e.kind)}</td><td class="num">${e.amount ? money(e.amount) : ""}</td>
+        <td>${e.actorType}</td><td>${e.ledgerTransactionId ? shortLedger(e.ledgerTransactionId) : ""}</td>
+        <td>${details(e.details)}</td></tr>`)}</tbody></table></td></tr>` : nothing}`)}</tbody></table>`;
+  }
+}
+
+/** A ledger transaction id, short, with the whole id on hover (the transactions section shows its postings). */
+function shortLedger(id) {
+  return html`<code title=${id}>${id.slice(-8)}</code>`;
+}
+
 // ---- audit trail ---------------------------------------------------------------------------------
 
 class PlayerAuditTrail extends PlayerSection {
@@ -436,12 +533,12 @@ class Player360 extends LitElement {
     const id = this.playerId;
     return html`
       <header><a href="#/players">← Search</a><h2>${this.name || "Player"}</h2></header>
-      <div class="grid">
+      <div class="grid" @adjusted=${this.refresh}>
         <cr-player-profile .playerId=${id}></cr-player-profile>
         <div style="display:grid;gap:1rem">
           <cr-player-balances class="refreshes" .playerId=${id}></cr-player-balances>
           ${viewer.can("Mutation.requestAdjustment") && this.currencies.length
-            ? html`<cr-adjust-form .playerId=${id} .currencies=${this.currencies} @adjusted=${this.refresh}></cr-adjust-form>`
+            ? html`<cr-adjust-form .playerId=${id} .currencies=${this.currencies}></cr-adjust-form>`
             : nothing}
         </div>
         <cr-player-transactions class="wide refreshes" .playerId=${id}></cr-player-transactions>
@@ -450,7 +547,7 @@ class Player360 extends LitElement {
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-notes .playerId=${id}></cr-player-notes>
-        <!-- Bonuses: a <cr-player-bonuses> section joins here with the bonus engine (its own query). -->
+        <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>
       </div>`;
   }
@@ -465,5 +562,6 @@ customElements.define("cr-player-payments", PlayerPayments);
 customElements.define("cr-player-rg", PlayerRg);
 customElements.define("cr-player-audit-trail", PlayerAuditTrail);
 customElements.define("cr-player-notes", PlayerNotes);
+customElements.define("cr-player-bonuses", PlayerBonuses);
 customElements.define("cr-adjust-form", AdjustForm);
 customElements.define("cr-player-360", Player360);

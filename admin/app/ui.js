@@ -13,7 +13,7 @@ export const OFFERED = [
   "Query.players", "Query.auditLog", "Query.payments", "Query.adjustments", "Query.games",
   "Subscription.operationsFeed", "Mutation.approveWithdrawal", "Mutation.rejectWithdrawal",
   "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
-  "Mutation.setPlayerStatus", "Mutation.addPlayerNote",
+  "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.bonuses.conftest import campaign  # noqa: F401  (fixture: campaigns built by marketing)
 from tests.conftest import PASSWORD, next_totp
 
 CHROMIUM = Path("/usr/bin/chromium")

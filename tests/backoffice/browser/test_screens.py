@@ -197,7 +197,8 @@ async def test_support_sees_and_is_offered_only_what_its_role_allows(page: Any, 
     await page.goto(f"/admin/#/players/{player.id}")
     await expect(page.locator("cr-player-profile")).to_contain_text("MT")
     await expect(page.locator("cr-player-profile").get_by_text("dora@example.com")).to_have_count(0)
-    for hidden in ("cr-player-transactions", "cr-player-sessions", "cr-player-notes", "cr-player-audit-trail"):
+    for hidden in ("cr-player-transactions", "cr-player-sessions", "cr-player-notes", "cr-player-audit-trail",
+                   "cr-player-bonuses"):
         await expect(page.locator(hidden).locator("section")).to_have_count(0)
 
 
@@ -283,3 +284,28 @@ async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(pag
     await expect(record).to_contain_text("Provider incident INC-88")
     await record.get_by_role("button", name="Changes").click()
     await expect(page.locator("pre").last).to_contain_text('"enabled": false')
+
+
+async def test_support_grants_a_bonus_follows_its_wagering_and_cancels_it(page: Any, make_player: Any,
+                                                                         make_staff: Any, campaign: Any) -> None:
+    await campaign("NO_DEPOSIT", {"fixed_amount": {"EUR": "10.00"}, "wagering_multiplier": 5})
+    player = await make_player(email="erik@example.com", firstName="Erik", lastName="Borg")
+    support = await make_staff("support", login=False)
+    await sign_in(page, support)
+    await page.goto(f"/admin/#/players/{player.id}")
+
+    bonuses = page.locator("cr-player-bonuses")
+    await expect(bonuses).to_contain_text("No bonuses.")
+    await bonuses.get_by_label("Reason").fill("Apology for the outage on Monday")
+    await bonuses.get_by_role("button", name="Grant bonus").click()
+    row = bonuses.get_by_role("row").filter(has_text="no deposit")
+    await expect(row).to_contain_text("10.00 EUR")
+    await expect(row).to_contain_text("0.00 EUR of 50.00 EUR")  # wagering 5x the bonus
+    await expect(page.locator("cr-player-balances")).to_contain_text("10.00 EUR")
+    await row.get_by_role("button", name="Show history").click()
+    await expect(bonuses).to_contain_text("activated")
+
+    page.once("dialog", lambda dialog: dialog.accept("Granted to the wrong player"))
+    await row.get_by_role("button", name="Cancel").click()
+    await expect(bonuses.get_by_role("row").filter(has_text="no deposit")).to_contain_text("cancelled")
+    await expect(bonuses.get_by_role("button", name="Cancel")).to_have_count(0)
