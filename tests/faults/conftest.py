@@ -4,6 +4,7 @@ cloned per test), a private Redis per test, API servers as processes, and a seed
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ async def platform(private_postgres: PrivatePostgres, private_redis: PrivateRedi
         for server in platform.servers:
             server.stop()
         await rt.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
         from services import wallet
 
         wallet.forget_cached_accounts()  # account ids of this database mean nothing in the next one
