@@ -83,7 +83,8 @@ def runtime(database_url: str, redis_url: str = REDIS_URL, data_dir: Path | None
     from core.settings import Settings, normalise_database_url
     from services.runtime import Runtime
 
-    settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test")
+    settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test",
+                        log_level="WARNING")
     return Runtime.build(settings, normalise_database_url(database_url), create_redis(redis_url))
 
 

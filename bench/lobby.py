@@ -39,7 +39,9 @@ query Profile($id: ID!, $first: Int!) {
     id email firstName lastName phone dateOfBirth country currency status createdAt jurisdiction
     brand { name }
     wallet { currency cash { amount currency } bonus { amount } withdrawalPending { amount } }
-    transactions(first: $first) { edges { node { id kind status createdAt changes { currency } } } }
+    transactions(first: $first) {
+      edges { node { id kind status createdAt
+                     changes { account amount { amount currency } balanceAfter { amount } } } } }
     payments(first: 10) { edges { node { id kind status amount { amount currency } createdAt } } }
     rounds(first: 10) { edges { node { id roundRef status totalBet { amount } totalWin { amount } } } }
     sessions(first: 5) { edges { node { id device createdAt } } }

@@ -216,6 +216,8 @@ def main() -> None:
                     query, variables = make(n)
                     return ("POST", "/graphql", {"query": query, "variables": variables}, headers)
 
+                # Warm-up: the first request touching new fields evaluates the policy for them (slow on main).
+                await common.load(served.base, request, clients=1, seconds=1)
                 run = await common.load(served.base, request, clients=4, seconds=seconds)
                 print(f"{label:<40}{run.line(floor.rate)}")
 

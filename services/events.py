@@ -1,11 +1,13 @@
 """Live events for subscribers: the outbox relay publishes each committed event on the pub/sub
 channel of its key (`events:player:<id>`, …) and on `events:all`, so any replica can serve any
-subscriber. A subscription outlives an outage of Redis: it pauses, and resumes when Redis is back."""
+subscriber. Each process reads every subscription's events over one Redis connection (`Hub`), and a
+subscription outlives an outage of Redis: it pauses, and resumes when Redis is back."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -28,8 +30,10 @@ def all_channel() -> str:
     return ALL_CHANNEL
 
 
-RESUMED = "subscription.resumed"  # the topic `Listener.next` hands over after an outage of Redis
+RESUMED = "subscription.resumed"  # the topic a listener hands over after an outage of Redis
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+_CONFIRM_SECONDS = 5.0  # how long a new subscription waits for Redis to confirm it is live
+_QUEUE = 256  # messages a subscriber may fall behind by; beyond, it misses some and re-reads on the next
 
 
 async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
@@ -42,78 +46,145 @@ async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
                 yield event
 
 
-class Listener:
-    """A pub/sub subscription that is already live when `subscribed` hands it over: a snapshot read
-    after that cannot miss an event published in between (it arrives here instead).
+class Hub:
+    """Every live subscription of this process over one Redis pub/sub connection.
 
-    Redis may go away (a restart, a failover). The subscription then waits, re-subscribes when Redis
-    answers again and hands over one message with the topic `RESUMED`: events published meanwhile
-    may be lost, so the subscriber re-reads what it shows instead of trusting it is still current.
+    One connection per subscription would cost a Redis connection and a file descriptor each (the
+    client's pool stops at 100 connections, and the process at its descriptor limit: bench/README.md,
+    live balances). Here one pump task reads the connection and hands each message to the queues of
+    the subscribers of its channel; a channel is subscribed in Redis while someone listens to it.
+
+    Redis may go away (a restart, a failover). The pump then waits, subscribes every channel again
+    once Redis answers, and hands every subscriber one message with the topic `RESUMED`: events
+    published meanwhile may be lost, so subscribers re-read what they show.
     """
 
-    def __init__(self, rt: Runtime, channels: tuple[str, ...]) -> None:
-        self._rt = rt
-        self._channels = channels
-        self._pubsub: Any = None
-        self._failures = 0
-        self._retry_at = 0.0  # loop time of the next attempt to subscribe again
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._pubsub: Any = None  # None while Redis is away (or before the first subscriber)
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._unconfirmed: dict[str, int] = {}  # SUBSCRIBEs sent and not yet confirmed, per channel
+        self._live: dict[str, asyncio.Event] = {}  # set once Redis confirmed the channel
+        self._lock = asyncio.Lock()  # one change of the subscription set at a time
+        self._pump: asyncio.Task[None] | None = None
+        self._reconnecting = False  # the pump waits for Redis: it subscribes every channel when back
 
-    async def open(self) -> None:
-        pubsub = self._rt.redis.pubsub()
+    async def join(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Register `queue` for `channels`; return once Redis delivers them (or is away: then the
+        subscriber gets `RESUMED` when it is back)."""
+        async with self._lock:
+            new = [c for c in channels if c not in self._queues]
+            for channel in channels:
+                self._queues.setdefault(channel, set()).add(queue)
+            if new and self._pubsub is None and (self._pump is None or not self._reconnecting):
+                self._pubsub = self._redis.pubsub()
+            if new and self._pubsub is not None:
+                for channel in new:
+                    self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
+                    self._live[channel] = asyncio.Event()
+                try:
+                    await self._pubsub.subscribe(*new)
+                except (RedisError, OSError):
+                    log.warning("subscription_redis_lost", channels=len(self._queues))
+            if self._pump is None or self._pump.done():
+                self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
+            waits = [self._live[c] for c in channels if c in self._live]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in waits)), _CONFIRM_SECONDS)
+
+    async def leave(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
+        async with self._lock:
+            gone = []
+            for channel in channels:
+                listeners = self._queues.get(channel, set())
+                listeners.discard(queue)
+                if not listeners:
+                    self._queues.pop(channel, None)
+                    self._live.pop(channel, None)
+                    gone.append(channel)
+            if gone and self._pubsub is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(*gone)
+
+    async def _run(self) -> None:
+        """Read the shared connection forever; on a failure of Redis, reconnect and resubscribe."""
+        while True:
+            pubsub = self._pubsub
+            if pubsub is None and not self._queues:  # nobody listens: nothing to reconnect for yet
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                if pubsub is None:
+                    raise ConnectionError("no pub/sub connection")
+                message = await pubsub.get_message(timeout=1.0)
+            except (RedisError, OSError, RuntimeError):
+                await self._reconnect()
+                continue
+            if message is not None:
+                self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        channel = message.get("channel")
+        if not isinstance(channel, str):
+            return
+        if message.get("type") == "subscribe":
+            left = self._unconfirmed.get(channel, 1) - 1
+            self._unconfirmed[channel] = max(left, 0)
+            if left <= 0 and channel in self._live:  # every SUBSCRIBE sent for it is in force
+                self._live[channel].set()
+        elif message.get("type") == "message":
+            event = json.loads(message["data"])
+            for queue in self._queues.get(channel, ()):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(event)
+
+    async def _reconnect(self) -> None:
+        self._reconnecting = True
         try:
-            await pubsub.subscribe(*self._channels)
-        except BaseException:
-            await _close(pubsub)
-            raise
-        self._pubsub = pubsub
+            await self._resubscribe()
+        finally:
+            self._reconnecting = False
 
-    async def close(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.unsubscribe(*self._channels)
-            await _close(pubsub)
+    async def _resubscribe(self) -> None:
+        old, self._pubsub = self._pubsub, None
+        if old is not None:
+            log.warning("subscription_redis_lost", channels=len(self._queues))
+            await _close(old)
+        for attempt in itertools.count():
+            await asyncio.sleep(_RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)])
+            async with self._lock:
+                channels = list(self._queues)
+                if not channels:
+                    return  # nobody listens any more; the next subscriber connects again
+                pubsub = self._redis.pubsub()
+                try:
+                    await pubsub.subscribe(*channels)
+                except (RedisError, OSError):
+                    await _close(pubsub)
+                    continue
+                self._pubsub = pubsub
+                self._unconfirmed = dict.fromkeys(channels, 1)
+                listeners = {queue for channel in channels for queue in self._queues[channel]}
+            log.info("subscription_redis_resumed", channels=len(channels))
+            for queue in listeners:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait({"topic": RESUMED})
+            return
+
+
+class Listener:
+    """A subscription that is already live when `subscribed` hands it over: a snapshot read after that
+    cannot miss an event published in between (it arrives here instead)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE)
 
     async def next(self, within: float) -> dict[str, Any] | None:
         """The next message, or None when `within` seconds pass without one."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(within, 0)
-        while True:
-            remaining = deadline - loop.time()
-            if self._pubsub is None:
-                if await self._reopen(remaining):
-                    return {"topic": RESUMED}
-                return None
-            try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=max(remaining, 0))
-            except (RedisError, OSError):
-                log.warning("subscription_redis_lost", channels=len(self._channels))
-                await self.close()
-                self._retry_at = loop.time() + _RETRY_SECONDS[0]
-                continue
-            if message is not None and message.get("type") == "message":
-                event: dict[str, Any] = json.loads(message["data"])
-                return event
-            if remaining <= 0:
-                return None
-
-    async def _reopen(self, within: float) -> bool:
-        """Wait (at most `within` seconds) for the next attempt and subscribe again; True once subscribed."""
-        loop = asyncio.get_running_loop()
-        wait = self._retry_at - loop.time()
-        if wait > 0:
-            await asyncio.sleep(min(wait, max(within, 0)))
-            if wait > within:
-                return False
         try:
-            await self.open()
-        except (RedisError, OSError):
-            self._retry_at = loop.time() + _RETRY_SECONDS[min(self._failures, len(_RETRY_SECONDS) - 1)]
-            self._failures += 1
-            return False
-        self._failures = 0
-        log.info("subscription_redis_resumed", channels=len(self._channels))
-        return True
+            return await asyncio.wait_for(self.queue.get(), max(within, 0))
+        except TimeoutError:
+            return None
 
 
 async def _close(pubsub: Any) -> None:
@@ -121,11 +192,18 @@ async def _close(pubsub: Any) -> None:
         await pubsub.aclose()
 
 
+def hub_of(rt: Runtime) -> Hub:
+    if rt.live_events is None:
+        rt.live_events = Hub(rt.redis)
+    hub: Hub = rt.live_events
+    return hub
+
+
 @contextlib.asynccontextmanager
 async def subscribed(rt: Runtime, *channels: str) -> AsyncIterator[Listener]:
-    listener = Listener(rt, channels)
-    await listener.open()
+    hub, listener = hub_of(rt), Listener()
+    await hub.join(channels, listener.queue)
     try:
         yield listener
     finally:
-        await listener.close()
+        await hub.leave(channels, listener.queue)
