@@ -186,6 +186,12 @@ def main() -> None:
             print(f"{'lobby page':<34}{run.line(graphql.rate)}")
             run = await common.load(served.base, staff_profile, clients=CLIENTS, seconds=seconds)
             print(f"{'back-office player profile':<34}{run.line(graphql.rate)}")
+            # One client: the time a page takes when nothing queues in front of it.
+            alone = await common.load(served.base, typename, clients=1, seconds=seconds / 2)
+            print(f"{'{ __typename }, 1 client':<34}{alone.line()}")
+            for label, request in (("lobby page, 1 client", player_page), ("player profile, 1 client", staff_profile)):
+                run = await common.load(served.base, request, clients=1, seconds=seconds / 2)
+                print(f"{label:<34}{run.line(alone.rate)}")
             if args.profile:
                 print("\nprofile of the server serving the lobby page (py-spy):")
                 print("\n".join(profile.summary(profiled)))

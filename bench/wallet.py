@@ -153,7 +153,7 @@ async def seed(database_url: str, players: int) -> world.World:
 
 
 def main() -> None:
-    args = common.arguments(__doc__ or "", players=2000, pgbench_scale=64, profile=False).parse_args()
+    args = common.arguments(__doc__ or "", players=2000, pgbench_scale=64, workers=1, profile=False).parse_args()
     players = 500 if args.quick else args.players
     seconds = 8 if args.quick else 20
     print("\n".join(common.machine()))
@@ -166,10 +166,11 @@ def main() -> None:
     with ProcessPoolExecutor(2, initializer=_load_key, initargs=(pem,)) as pool:
         warm = scripts(Level("warm-up", 8, 400), place.seats, pool)
         signed = {level.name: scripts(level, place.seats, pool) for level in plan}
-    print(f"{players} players, one brand, one house account; pgbench scale {args.pgbench_scale}, {seconds} s a level")
+    print(f"{players} players, one brand, one house account; pgbench scale {args.pgbench_scale}, {seconds} s a "
+          f"level; {args.workers} server process(es)")
     # The baseline first, while the bench server holds no connections (the shared server allows 100).
     baseline = {level.clients: pgbench(level.clients, seconds) for level in plan}
-    with common.server(database_url) as served:
+    with common.server(database_url, workers=args.workers) as served:
         asyncio.run(drive(served.base, warm))
         print(f"\n{'level':<32} {'pgbench TPS':>11} {'wallet calls/s':>14} {'bets/s':>7} {'ratio':>6}   latency")
         for level in plan:
@@ -179,7 +180,9 @@ def main() -> None:
                     run = asyncio.run(drive(served.base, signed[level.name]))
             else:
                 run = asyncio.run(drive(served.base, signed[level.name]))
-            server_ms = 1000 * (common.process_cpu_seconds(served.pid) - cpu) / run.calls
+            # With several workers the serving processes are children: their CPU is not the parent's.
+            server_ms = 1000 * (common.process_cpu_seconds(served.pid) - cpu) / run.calls if args.workers == 1 \
+                else float("nan")
             tps, pg_latency = baseline[level.clients] or (float("nan"), float("nan"))
             bad = {status: n for status, n in run.statuses.items() if status != "RS_OK"}
             print(f"{level.name:<32} {tps:>11.0f} {run.rate:>14.0f} {run.rate / 2:>7.0f} {run.rate / tps:>6.2f}   "
