@@ -49,10 +49,11 @@ async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
 class Hub:
     """Every live subscription of this process over one Redis pub/sub connection.
 
-    One connection per subscription would cost a Redis connection and a file descriptor each (the
-    client's pool stops at 100 connections, and the process at its descriptor limit: bench/README.md,
-    live balances). Here one pump task reads the connection and hands each message to the queues of
-    the subscribers of its channel; a channel is subscribed in Redis while someone listens to it.
+    One connection per subscription would cost a Redis connection and a file descriptor each: the
+    client's pool holds 200 (it held 100, and the 101st subscriber failed) and the process has a
+    descriptor limit (bench/README.md, live balances). Here one pump task reads the connection and
+    hands each message to the queues of the subscribers of its channel; a channel is subscribed in
+    Redis while someone listens to it.
 
     Redis may go away (a restart, a failover). The pump then waits, subscribes every channel again
     once Redis answers, and hands every subscriber one message with the topic `RESUMED`: events
