@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -18,11 +19,17 @@ def free_port() -> int:
 
 
 def start_and_wait(args: Sequence[str], *, health_url: str, cwd: Path, env: Mapping[str, str],
-                   timeout: float = 30, capture_output: bool = True) -> subprocess.Popen[bytes]:
-    """Start `args` and return once `health_url` answers 200; on time-out, kill it and raise with its output."""
-    output = subprocess.PIPE if capture_output else None
+                   timeout: float = 30, capture_output: bool = True,
+                   log_file: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `args` and return once `health_url` answers 200; on time-out, kill it and raise with its output.
+    `log_file` (appended to) takes the process's output instead of a pipe."""
+    output: int | IO[bytes] | None = subprocess.PIPE if capture_output else None
+    if log_file is not None:
+        output = log_file.open("ab")
     process = subprocess.Popen(list(args), cwd=cwd, env=dict(env), stdout=output,  # noqa: S603  (our own modules)
-                               stderr=subprocess.STDOUT if capture_output else None)
+                               stderr=subprocess.STDOUT if output is not None else None)
+    if not isinstance(output, int) and output is not None:
+        output.close()  # the child has its own copy
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -35,6 +42,8 @@ def start_and_wait(args: Sequence[str], *, health_url: str, cwd: Path, env: Mapp
         time.sleep(0.1)
     process.kill()
     printed = process.stdout.read().decode() if process.stdout else ""
+    if log_file is not None:
+        printed = log_file.read_text(errors="replace")[-5000:]
     raise RuntimeError(f"{' '.join(args)} did not become healthy at {health_url}:\n{printed}")
 
 

@@ -285,6 +285,9 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
         body = parse(endpoint, raw)
     except Refused as refused:
         return _refusal(refused.status, _loose(raw))
+    except Exception:  # the database is away: still an answer in protocol, which the aggregator retries
+        log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
+        return _refusal(STATUS_CODES[Status.UNKNOWN], _loose(raw))
     if body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token"):
         return JSONResponse({"user": body.get("user"), "status": STATUS_CODES[Status.OK],
                              "request_uuid": body["request_uuid"], "currency": DEMO_CURRENCY,

@@ -158,7 +158,11 @@ async def play(provider_code: str, request: Request) -> JSONResponse:
     if not verify_signature(secret, raw, request.headers.get(SIGNATURE_HEADER)):
         log.warning("softswiss_bad_signature", provider=provider_code)
         return _error(FORBIDDEN)
-    provider = await _provider(rt, provider_code)
+    try:
+        provider = await _provider(rt, provider_code)
+    except Exception:  # the database is away: still an answer in protocol, which the provider retries
+        log.exception("softswiss_wallet_failed", provider=provider_code)
+        return _error(ERROR_CODES[Status.UNKNOWN])
     if provider is None:
         return _error(FORBIDDEN)
     try:

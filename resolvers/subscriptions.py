@@ -90,6 +90,9 @@ async def balance_changed(info: Info, player_id: strawberry.ID | None = None) ->
         while True:
             event = await listener.next(within=60)
             await _recheck(info, "Subscription.balanceChanged")
+            if event is not None and event.get("topic") == events.RESUMED:  # events may have been lost
+                yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
+                continue
             if event is None or event.get("topic") != BALANCE_TOPIC:
                 continue
             if info.context.viewer.is_staff:  # still allowed to see this player (roles or brand may change)
@@ -115,6 +118,8 @@ async def _figures(rt: Runtime, brand_id: uuid.UUID | None, trigger: str) -> Ope
 
 
 async def _concerns(rt: Runtime, event: dict[str, Any], brand_id: uuid.UUID | None) -> bool:
+    if event.get("topic") == events.RESUMED:  # after an outage of Redis: figures may have moved unseen
+        return True
     if event.get("topic") != BALANCE_TOPIC:
         return False
     if brand_id is None:

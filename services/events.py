@@ -1,18 +1,25 @@
 """Live events for subscribers: the outbox relay publishes each committed event on the pub/sub
 channel of its key (`events:player:<id>`, …) and on `events:all`, so any replica can serve any
-subscriber."""
+subscriber. Each process reads every subscription's events over one Redis connection (`Hub`), and a
+subscription outlives an outage of Redis: it pauses, and resumes when Redis is back."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from redis.exceptions import RedisError
+
+from core.logging import get_logger
 from services.outbox import ALL_CHANNEL, channel_for
 from services.runtime import Runtime
+
+log = get_logger(__name__)
 
 
 def player_channel(player_id: uuid.UUID) -> str:
@@ -23,46 +30,181 @@ def all_channel() -> str:
     return ALL_CHANNEL
 
 
+RESUMED = "subscription.resumed"  # the topic a listener hands over after an outage of Redis
+_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+_CONFIRM_SECONDS = 5.0  # how long a new subscription waits for Redis to confirm it is live
+_QUEUE = 256  # messages a subscriber may fall behind by; beyond, it misses some and re-reads on the next
+
+
 async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
-    """Messages `{"id", "topic", "key", "data"}` published on a channel, until the subscriber leaves."""
-    pubsub = rt.redis.pubsub()
-    await pubsub.subscribe(channel)
-    try:
-        async for message in pubsub.listen():
-            if message.get("type") == "message":
-                yield json.loads(message["data"])
-    finally:
-        await pubsub.unsubscribe(channel)
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    """Messages `{"id", "topic", "key", "data"}` published on a channel, until the subscriber leaves;
+    across an outage of Redis, with a `RESUMED` message once it is back."""
+    async with subscribed(rt, channel) as listener:
+        while True:
+            event = await listener.next(within=60)
+            if event is not None:
+                yield event
+
+
+class Hub:
+    """Every live subscription of this process over one Redis pub/sub connection.
+
+    One connection per subscription would cost a Redis connection and a file descriptor each: the
+    client's pool holds 200 (it held 100, and the 101st subscriber failed) and the process has a
+    descriptor limit (bench/README.md, live balances). Here one pump task reads the connection and
+    hands each message to the queues of the subscribers of its channel; a channel is subscribed in
+    Redis while someone listens to it.
+
+    Redis may go away (a restart, a failover). The pump then waits, subscribes every channel again
+    once Redis answers, and hands every subscriber one message with the topic `RESUMED`: events
+    published meanwhile may be lost, so subscribers re-read what they show.
+    """
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._pubsub: Any = None  # None while Redis is away (or before the first subscriber)
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._unconfirmed: dict[str, int] = {}  # SUBSCRIBEs sent and not yet confirmed, per channel
+        self._live: dict[str, asyncio.Event] = {}  # set once Redis confirmed the channel
+        self._lock = asyncio.Lock()  # one change of the subscription set at a time
+        self._pump: asyncio.Task[None] | None = None
+        self._reconnecting = False  # the pump waits for Redis: it subscribes every channel when back
+
+    async def join(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Register `queue` for `channels`; return once Redis delivers them (or is away: then the
+        subscriber gets `RESUMED` when it is back)."""
+        async with self._lock:
+            new = [c for c in channels if c not in self._queues]
+            for channel in channels:
+                self._queues.setdefault(channel, set()).add(queue)
+            if new and self._pubsub is None and (self._pump is None or not self._reconnecting):
+                self._pubsub = self._redis.pubsub()
+            if new and self._pubsub is not None:
+                for channel in new:
+                    self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
+                    self._live[channel] = asyncio.Event()
+                try:
+                    await self._pubsub.subscribe(*new)
+                except (RedisError, OSError):
+                    log.warning("subscription_redis_lost", channels=len(self._queues))
+            if self._pump is None or self._pump.done():
+                self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
+            waits = [self._live[c] for c in channels if c in self._live]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in waits)), _CONFIRM_SECONDS)
+
+    async def leave(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
+        async with self._lock:
+            gone = []
+            for channel in channels:
+                listeners = self._queues.get(channel, set())
+                listeners.discard(queue)
+                if not listeners:
+                    self._queues.pop(channel, None)
+                    self._live.pop(channel, None)
+                    gone.append(channel)
+            if gone and self._pubsub is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.unsubscribe(*gone)
+
+    async def _run(self) -> None:
+        """Read the shared connection forever; on a failure of Redis, reconnect and resubscribe."""
+        while True:
+            pubsub = self._pubsub
+            if pubsub is None and not self._queues:  # nobody listens: nothing to reconnect for yet
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                if pubsub is None:
+                    raise ConnectionError("no pub/sub connection")
+                message = await pubsub.get_message(timeout=1.0)
+            except (RedisError, OSError, RuntimeError):
+                await self._reconnect()
+                continue
+            if message is not None:
+                self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        channel = message.get("channel")
+        if not isinstance(channel, str):
+            return
+        if message.get("type") == "subscribe":
+            left = self._unconfirmed.get(channel, 1) - 1
+            self._unconfirmed[channel] = max(left, 0)
+            if left <= 0 and channel in self._live:  # every SUBSCRIBE sent for it is in force
+                self._live[channel].set()
+        elif message.get("type") == "message":
+            event = json.loads(message["data"])
+            for queue in self._queues.get(channel, ()):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(event)
+
+    async def _reconnect(self) -> None:
+        self._reconnecting = True
+        try:
+            await self._resubscribe()
+        finally:
+            self._reconnecting = False
+
+    async def _resubscribe(self) -> None:
+        old, self._pubsub = self._pubsub, None
+        if old is not None:
+            log.warning("subscription_redis_lost", channels=len(self._queues))
+            await _close(old)
+        for attempt in itertools.count():
+            await asyncio.sleep(_RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)])
+            async with self._lock:
+                channels = list(self._queues)
+                if not channels:
+                    return  # nobody listens any more; the next subscriber connects again
+                pubsub = self._redis.pubsub()
+                try:
+                    await pubsub.subscribe(*channels)
+                except (RedisError, OSError):
+                    await _close(pubsub)
+                    continue
+                self._pubsub = pubsub
+                self._unconfirmed = dict.fromkeys(channels, 1)
+                listeners = {queue for channel in channels for queue in self._queues[channel]}
+            log.info("subscription_redis_resumed", channels=len(channels))
+            for queue in listeners:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait({"topic": RESUMED})
+            return
 
 
 class Listener:
-    """A pub/sub subscription that is already live when `subscribed` hands it over: a snapshot read
-    after that cannot miss an event published in between (it arrives here instead)."""
+    """A subscription that is already live when `subscribed` hands it over: a snapshot read after that
+    cannot miss an event published in between (it arrives here instead)."""
 
-    def __init__(self, pubsub: Any) -> None:
-        self._pubsub = pubsub
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE)
 
     async def next(self, within: float) -> dict[str, Any] | None:
         """The next message, or None when `within` seconds pass without one."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(within, 0)
-        while True:
-            remaining = deadline - loop.time()
-            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=max(remaining, 0))
-            if message is not None and message.get("type") == "message":
-                event: dict[str, Any] = json.loads(message["data"])
-                return event
-            if remaining <= 0:
-                return None
+        try:
+            return await asyncio.wait_for(self.queue.get(), max(within, 0))
+        except TimeoutError:
+            return None
+
+
+async def _close(pubsub: Any) -> None:
+    with contextlib.suppress(RedisError, OSError):
+        await pubsub.aclose()
+
+
+def hub_of(rt: Runtime) -> Hub:
+    if rt.live_events is None:
+        rt.live_events = Hub(rt.redis)
+    hub: Hub = rt.live_events
+    return hub
 
 
 @contextlib.asynccontextmanager
 async def subscribed(rt: Runtime, *channels: str) -> AsyncIterator[Listener]:
-    pubsub = rt.redis.pubsub()
-    await pubsub.subscribe(*channels)
+    hub, listener = hub_of(rt), Listener()
+    await hub.join(channels, listener.queue)
     try:
-        yield Listener(pubsub)
+        yield listener
     finally:
-        await pubsub.unsubscribe(*channels)
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await hub.leave(channels, listener.queue)

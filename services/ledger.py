@@ -30,11 +30,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as sa_select  # sqlmodel's select has no overload for six columns
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
@@ -124,6 +123,31 @@ class _Account:
 _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 
 
+# The hot path's statements, written once as SQL: building SQLAlchemy insert constructs and running them
+# through the ORM's bulk machinery cost more CPU per transaction than the database spent on them
+# (bench/README.md, "where the time goes"). Postings go in one statement, in leg order (their ids, and
+# so the running balances, follow that order).
+_LOCK_TRACKED = text(
+    "SELECT id, balance FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
+_INSERT_TRANSACTION = text("""
+INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
+                                 reference_type, reference_id, actor_type, actor_id, details, created_at)
+VALUES (:id, :key, :hash, :kind, :status, :refusal, :brand, :player, :reference_type, :reference_id, :actor_type,
+        :actor_id, CAST(:details AS jsonb), :now)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id""")
+_INSERT_POSTINGS = text("""
+INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, created_at)
+SELECT :tx, leg.account_id, leg.currency, leg.amount, leg.balance_after, :now
+FROM unnest(CAST(:accounts AS uuid[]), CAST(:currencies AS varchar[]), CAST(:amounts AS bigint[]),
+            CAST(:balances AS bigint[])) WITH ORDINALITY AS leg(account_id, currency, amount, balance_after, n)
+ORDER BY leg.n""")
+_SET_BALANCES = text("""
+UPDATE ledger_accounts SET balance = new.balance
+FROM unnest(CAST(:ids AS uuid[]), CAST(:balances AS bigint[])) AS new(id, balance)
+WHERE ledger_accounts.id = new.id""")
+
+
 def fingerprint(entry: Entry) -> str:
     """What makes two requests "the same request" for the idempotency check."""
     legs: dict[str, int] = defaultdict(int)
@@ -199,10 +223,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     balances: dict[uuid.UUID, int] = {}
     if tracked:
-        rows = (await db.execute(
-            select(LedgerAccount.id, LedgerAccount.balance)
-            .where(col(LedgerAccount.id).in_(tracked)).order_by(col(LedgerAccount.id)).with_for_update()
-        )).all()
+        rows = (await db.execute(_LOCK_TRACKED, {"ids": tracked})).all()
         balances = {row.id: int(row.balance) for row in rows}
     new_balances = {i: balances[i] + per_account[i] for i in tracked}
     overdrawn = any(value < 0 and not accounts[i].allow_negative for i, value in new_balances.items())
@@ -210,15 +231,13 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
 
     now = clock.now()
     tx_id = new_id()
-    inserted = (await db.execute(
-        insert(LedgerTransaction).values(
-            id=tx_id, idempotency_key=entry.idempotency_key, request_hash=request_hash, kind=entry.kind,
-            status=status.value, refusal_code=ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None,
-            brand_id=entry.brand_id, player_id=entry.player_id, reference_type=entry.reference_type,
-            reference_id=entry.reference_id, actor_type=entry.actor_type, actor_id=entry.actor_id,
-            details=entry.details, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(col(LedgerTransaction.id))
-    )).scalar_one_or_none()
+    inserted = (await db.execute(_INSERT_TRANSACTION, {
+        "id": tx_id, "key": entry.idempotency_key, "hash": request_hash, "kind": entry.kind, "status": status.value,
+        "refusal": ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None, "brand": entry.brand_id,
+        "player": entry.player_id, "reference_type": entry.reference_type, "reference_id": entry.reference_id,
+        "actor_type": entry.actor_type, "actor_id": entry.actor_id,
+        "details": json.dumps(entry.details) if entry.details is not None else None, "now": now,
+    })).scalar_one_or_none()
     if inserted is None:  # the key was used before (or by a racing retry that committed first)
         return await _existing(db, entry, request_hash)
     if overdrawn:
@@ -233,17 +252,12 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
             running[leg.account_id] += leg.amount
             after = running[leg.account_id]
         postings.append(Posting(leg.account_id, account.currency, leg.amount, after))
-    await db.execute(insert(LedgerPosting), [
-        {"transaction_id": tx_id, "account_id": p.account_id, "currency": p.currency, "amount": p.amount,
-         "balance_after": p.balance_after, "created_at": now} for p in postings
-    ])
+    await db.execute(_INSERT_POSTINGS, {
+        "tx": tx_id, "now": now, "accounts": [p.account_id for p in postings],
+        "currencies": [p.currency for p in postings], "amounts": [p.amount for p in postings],
+        "balances": [p.balance_after for p in postings]})
     if tracked:
-        accounts_table = SQLModel.metadata.tables["ledger_accounts"]  # Core executemany: one statement
-        await db.execute(
-            update(accounts_table).where(accounts_table.c.id == bindparam("account_id"))
-            .values(balance=bindparam("new_balance")),
-            [{"account_id": i, "new_balance": new_balances[i]} for i in tracked],
-        )
+        await db.execute(_SET_BALANCES, {"ids": tracked, "balances": [new_balances[i] for i in tracked]})
     await _announce(db, entry, tx_id, postings, accounts)
     return Result(tx_id, status, None, False, now, tuple(postings))
 

@@ -22,12 +22,11 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
 from core.logging import get_logger
-from models.outbox import OutboxEvent
 
 log = get_logger(__name__)
 
@@ -54,9 +53,13 @@ def channel_for(key: str) -> str:
     return f"events:{key}"
 
 
+_EMIT = text("INSERT INTO outbox_events (topic, key, payload, created_at) "
+             "VALUES (:topic, :key, CAST(:payload AS jsonb), :now)")
+
+
 async def emit(db: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> None:
-    """Record an event in the current database transaction."""
-    await db.execute(insert(OutboxEvent).values(topic=topic, key=key, payload=payload, created_at=clock.now()))
+    """Record an event in the current database transaction (one prebuilt statement: it is on every bet's path)."""
+    await db.execute(_EMIT, {"topic": topic, "key": key, "payload": json.dumps(payload), "now": clock.now()})
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

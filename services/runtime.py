@@ -6,7 +6,8 @@ what they need from it explicitly, so tests can build one against their own data
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -23,6 +24,7 @@ class Runtime:
     redis: Redis
     keyring: KeyRing
     rate_limiter: RateLimiter
+    live_events: Any = field(default=None)  # services.events.Hub, made on the first subscription
 
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:

@@ -12,7 +12,7 @@ TEST_DB = os.environ.get("CROUPIER_TEST_DB", "croupier_test")
 TEST_REDIS_DB = int(os.environ.get("CROUPIER_TEST_REDIS_DB", "15"))
 
 
-def _answers(host: str, port: int) -> bool:
+def answers(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -26,7 +26,7 @@ def database_urls(scratch: Path) -> tuple[str, str]:
 
     import asyncpg
 
-    if _answers("127.0.0.1", 5432):
+    if answers("127.0.0.1", 5432):
         admin = "postgresql://postgres@127.0.0.1:5432/postgres"
     else:
         from core.embedded import start_embedded_postgres
@@ -49,7 +49,7 @@ def database_urls(scratch: Path) -> tuple[str, str]:
 
 
 def redis_url(scratch: Path) -> str:
-    if _answers("127.0.0.1", 6379):
+    if answers("127.0.0.1", 6379):
         return f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
     from core.embedded import start_embedded_redis
 

@@ -70,3 +70,44 @@ async def test_roles_without_money_access_cannot_watch_balances(live_server, cli
     staff = await make_staff("marketing")
     async with subscription(live_server, staff.token, BALANCE, {"playerId": player.id}, brand="royal") as socket:
         assert await refusal_codes(socket) == ["FORBIDDEN"]
+
+
+async def test_a_process_serves_more_subscriptions_than_redis_connections(live_server, rt, make_player) -> None:
+    """Subscriptions share one Redis connection per process: the 101st is served like the first (each
+    used to hold its own connection, and the client's pool stops at 100: it failed with INTERNAL)."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from tests.live.conftest import receive, ws_url
+
+    player = await make_player()
+    sockets = []
+    try:
+        for _ in range(11):  # 11 connections, 10 subscriptions each (the cap per connection)
+            socket = await connect(ws_url(live_server), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            sockets.append(socket)
+            await socket.send(json.dumps({"type": "connection_init",
+                                          "payload": {"authorization": f"Bearer {player.token}"}}))
+            assert (await receive(socket))["type"] == "connection_ack"
+            for n in range(10):
+                await socket.send(json.dumps({"id": str(n), "type": "subscribe", "payload": {"query": BALANCE}}))
+
+        async def kinds(socket, count: int) -> list[str]:
+            found = []
+            for _ in range(count):
+                message = await receive(socket, 20)
+                assert message["type"] == "next", message
+                assert "errors" not in message["payload"], message
+                found.append(message["payload"]["data"]["balanceChanged"]["kind"])
+            return found
+
+        snapshots = await asyncio.gather(*(kinds(s, 10) for s in sockets))
+        assert [k for ks in snapshots for k in ks] == ["snapshot"] * 110
+        await deposit(rt, player.uuid, 3_00)
+        updates = await asyncio.gather(*(kinds(s, 10) for s in sockets))
+        assert [k for ks in updates for k in ks] == ["deposit"] * 110
+    finally:
+        for socket in sockets:
+            await socket.close()

@@ -93,3 +93,24 @@ async def test_a_bet_racing_its_rollback_nets_to_nothing(aggregator: Aggregator,
     assert all(a["status"] in ("RS_OK", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST") for a in answers)
     assert all(a["status"] == "RS_OK" for a in answers[1::2])  # rollbacks always succeed
     assert await cash(rt, player.player_id) == 5_000
+
+
+async def test_two_replicas_serve_the_same_players_at_once(rt: Any, client: Any, live_server: str) -> None:
+    """This process and `live_server` share the database and Redis; the aggregator's calls (and the
+    racing retries of one call) alternate between them. Every acknowledged call is in the books once."""
+    import httpx
+
+    from bench import world
+    from tests.conftest import DATABASE_URL, REDIS_URL
+    from tests.faults import books
+    from tests.faults.load import Aggregator
+
+    place = await world.build(rt, players=6, balance=30_00)
+    aggregator = Aggregator(place.key, [client, httpx.AsyncClient(base_url=live_server, timeout=10)])
+    try:
+        log = await aggregator.play(place.seats, rounds=8, balance=30_00)
+    finally:
+        await aggregator.replicas[1].aclose()
+    assert dict(log.failures) == {}
+    books.ledger_verify(DATABASE_URL, REDIS_URL)
+    assert await books.problems(DATABASE_URL, log) == []

@@ -1,0 +1,265 @@
+"""What every benchmark shares: its own database on the local PostgreSQL, a live `croupier serve` process,
+the machine it ran on, percentiles and the printed report.
+
+Benchmarks never touch the test databases: they use `croupier_bench` (recreated on every run),
+`croupier_pgbench` (pgbench's tables, kept) and `croupier_scale` (the generated million players, kept),
+and Redis database 10 (or a private `redis-server`, for the live benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from core import processes
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_HOST = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/10")
+
+
+def arguments(description: str, **defaults: Any) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="a short run (minutes), for re-checking after a merge")
+    for name, value in defaults.items():
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true", default=value)
+        else:
+            parser.add_argument(flag, type=type(value), default=value)
+    return parser
+
+
+def url(database: str) -> str:
+    return f"{PG_HOST}/{database}"
+
+
+async def _admin(*statements: str) -> None:
+    conn = await asyncpg.connect(url("postgres"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def database_exists(name: str) -> bool:
+    conn = await asyncpg.connect(url("postgres"))
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+def fresh_database(name: str) -> str:
+    """Drop and recreate `name`, migrated to head; returns its URL."""
+    from core import migrations
+
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"))
+    migrations.upgrade(url(name))
+    return url(name)
+
+
+def drop_database(name: str) -> None:
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def runtime(database_url: str, redis_url: str = REDIS_URL, data_dir: Path | None = None) -> Any:
+    """A Runtime in this process, to seed data with the platform's own services."""
+    from core.redis import create_redis
+    from core.settings import Settings, normalise_database_url
+    from services.runtime import Runtime
+
+    settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test",
+                        log_level="WARNING")
+    return Runtime.build(settings, normalise_database_url(database_url), create_redis(redis_url))
+
+
+DATA_DIR = Path(tempfile.gettempdir()) / "croupier-bench"  # JWT keys shared by the seeding process and the server
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    pid: int  # with one worker, the process that serves (to profile and to measure)
+
+
+@contextmanager
+def server(database_url: str, redis_url: str = REDIS_URL, *, workers: int = 1, **env: str) -> Iterator[Served]:
+    """`croupier serve` on a free port against the bench database."""
+    port = processes.free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "ENV": "test",
+                   "LOG_LEVEL": "WARNING", "DATA_DIR": str(DATA_DIR), "REQUESTS_PER_MINUTE_PER_SUBJECT": "100000000",
+                   "REQUESTS_PER_MINUTE_PER_IP": "100000000", "RG_WORKER_INTERVAL_SECONDS": "3600", **env}
+    DATA_DIR.mkdir(exist_ok=True)
+    log_file = DATA_DIR / f"server-{port}.log"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers)],
+        health_url=f"{base}/readyz", cwd=ROOT, env=environment, timeout=90, log_file=log_file)
+    try:
+        yield Served(base, process.pid)
+    finally:
+        processes.stop(process)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# ---- figures -------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+@dataclass
+class Latencies:
+    """Milliseconds."""
+
+    samples: list[float]
+
+    def summary(self) -> str:
+        return (f"p50 {percentile(self.samples, 50):6.1f}  p95 {percentile(self.samples, 95):6.1f}  "
+                f"p99 {percentile(self.samples, 99):6.1f} ms")
+
+
+def machine(shared_note: str | None = None) -> list[str]:
+    """What the figures were measured on (printed at the top of every benchmark)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+
+    async def versions() -> tuple[str, str]:
+        conn = await asyncpg.connect(url("postgres"))
+        try:
+            return str(await conn.fetchval("SHOW server_version")), str(await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
+        finally:
+            await conn.close()
+
+    pg_version, connections = asyncio.run(versions())
+    load = os.getloadavg()
+    lines = [f"machine: {os.cpu_count()} cores, {cpu}; PostgreSQL {pg_version}; Python {platform.python_version()}",
+             f"load average before the run: {load[0]:.2f} (1 min); other client connections to PostgreSQL: "
+             f"{connections}" + (" — the machine is shared, figures are noisy" if load[0] > 0.5 else "")]
+    if shared_note:
+        lines.append(shared_note)
+    return lines
+
+
+def cpu_seconds() -> float:
+    """CPU time this process (the load client) used so far: the load tool's own cost, printed beside it."""
+    usage = os.times()
+    return usage.user + usage.system
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+
+
+def need(tool: str, how: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        sys.exit(f"{tool} is not installed: {how}")
+    return found
+
+
+def elapsed(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of another process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process on the machine so far (all databases: noisy when shared)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += process_cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+# ---- a time-bounded HTTP load --------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What a load client saw: how many requests, in how long, how fast each, and what it cost itself."""
+
+    calls: int
+    seconds: float
+    latencies: Latencies
+    statuses: dict[str, int]
+    client_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.calls / self.seconds
+
+    def line(self, baseline: float | None = None) -> str:
+        ratio = f"  ({self.rate / baseline:.2f}× the baseline)" if baseline else ""
+        bad = {status: n for status, n in self.statuses.items() if status != "ok"}
+        return (f"{self.rate:7.0f} req/s  {self.latencies.summary()}{ratio}  client CPU "
+                f"{100 * self.client_cpu / self.seconds:.0f}% of a core" + (f"  NOT OK: {bad}" if bad else ""))
+
+
+Request = tuple[str, str, Any, dict[str, str]]  # method, path, JSON body (or None), headers
+
+
+async def load(base: str, request: Any, *, clients: int, seconds: float) -> Run:
+    """`clients` concurrent loops sending `request(n)` (a Request) for `seconds`; a GraphQL answer with
+    `errors` counts as not ok."""
+    import aiohttp
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    connector = aiohttp.TCPConnector(limit=clients + 1)
+    async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
+        stop_at = time.perf_counter() + seconds
+
+        async def client(number: int) -> None:
+            n = number
+            while time.perf_counter() < stop_at:
+                method, path, body, headers = request(n)
+                n += clients
+                started = time.perf_counter()
+                async with http.request(method, path, json=body, headers=headers) as response:
+                    answer = await response.json()
+                latencies.append((time.perf_counter() - started) * 1000)
+                status = "ok" if response.status == 200 and not (isinstance(answer, dict) and answer.get("errors")) \
+                    else str(answer.get("errors", [{}])[0].get("message", response.status))[:80]
+                statuses[status] = statuses.get(status, 0) + 1
+
+        cpu, started = cpu_seconds(), time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return Run(len(latencies), wall, Latencies(latencies), statuses, cpu)

