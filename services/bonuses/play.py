@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -36,7 +37,7 @@ from services.ledger import Leg
 # Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
-          'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left,
+          'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left, 'expires', pb.expires_at,
           'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
      FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
@@ -52,7 +53,7 @@ BET_STATE_COLUMNS = """
           WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
           AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
   (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
-          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms)
+          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms, 'expires', fs.expires_at)
      FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
 """
 
@@ -80,6 +81,11 @@ class Active:
     terms: dict[str, Any]
     spins_left: int
     balance: int
+    expires_at: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        """Past its expiry but not yet expired (the worker runs every minute): the bet path settles it first."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def contribution(self, stake: int, game_code: str | None, category: str | None) -> int:
         rules = Contributions.model_validate(self.terms.get("contributions") or {})
@@ -109,6 +115,7 @@ class Grant:
     spin_bet: int
     currency: str
     games: list[str]
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -137,11 +144,16 @@ def state_of(row: Any) -> State:
     return State(
         Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
                None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
-               int(active["spins_left"]), int(active["balance"] or 0)) if active else None,
+               int(active["spins_left"]), int(active["balance"] or 0),
+               _moment(active.get("expires"))) if active else None,
         _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
         Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
               int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
-              list((grant.get("terms") or {}).get("games") or [])) if grant else None)
+              list((grant.get("terms") or {}).get("games") or []), _moment(grant.get("expires"))) if grant else None)
+
+
+def _moment(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
 
 
 # ---- stakes ---------------------------------------------------------------------------------------
