@@ -30,6 +30,7 @@ from schema.bonuses import (
     PlayerBonus,
     PlayerBonusPayload,
     SetBonusCampaignStatusInput,
+    UpdateBonusCampaignInput,
 )
 from schema.context import Info
 from services import events, players
@@ -59,6 +60,26 @@ async def create_bonus_campaign(info: Info, input: CreateBonusCampaignInput) -> 
                                   promo_code=input.promo_code, starts_at=input.starts_at, ends_at=input.ends_at,
                                   brand_code=input.brand)
     row = await campaigns.create_campaign(info.context.rt, info.context.viewer, form)
+    return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
+
+
+@payload_errors(BonusCampaignPayload)
+async def update_bonus_campaign(info: Info, input: UpdateBonusCampaignInput) -> BonusCampaignPayload:
+    require_subject(info)
+    if input.name is None or input.rules is None:
+        raise DomainError("A campaign keeps a name and rules: leave the field out to keep it.",
+                          field="name" if input.name is None else "rules")
+    if input.rules is not strawberry.UNSET and not isinstance(input.rules, dict):
+        raise DomainError("The rules are a JSON object.", field="rules")
+
+    def given(value: Any) -> Any:
+        return campaigns.KEEP if value is strawberry.UNSET else value
+
+    changes = campaigns.CampaignChanges(
+        name=given(input.name), rules=given(input.rules), promo_code=given(input.promo_code),
+        starts_at=given(input.starts_at), ends_at=given(input.ends_at))
+    row = await campaigns.update_campaign(info.context.rt, info.context.viewer,
+                                          node_uuid(input.campaign_id, "BonusCampaign"), changes)
     return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
 
 

@@ -164,6 +164,17 @@ class BonusCampaignPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input(description="Change a DRAFT or PAUSED campaign; a field left out stays as it is.")
+class UpdateBonusCampaignInput:
+    campaign_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    rules: JSON | None = strawberry.field(default=strawberry.UNSET, description="The whole rules object, "
+                                          "validated as at creation (jurisdictions' caps included)")
+    promo_code: str | None = strawberry.field(default=strawberry.UNSET, description="null removes the code")
+    starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: from activation")
+    ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: no end")
+
+
 @strawberry.input
 class SetBonusCampaignStatusInput:
     campaign_id: strawberry.ID

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import func
@@ -84,30 +85,101 @@ def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise DomainError("A campaign ends after it starts.", field="endsAt")
 
 
-async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> BonusCampaign:
-    name = form.name.strip()
+def _valid_name(raw: str) -> str:
+    name = raw.strip()
     if not 1 <= len(name) <= 120:
         raise DomainError("A campaign needs a name of 1 to 120 characters.", field="name")
-    rules = parse_rules(form.kind, form.rules)
-    _check_window(form.starts_at, form.ends_at)
-    code = form.promo_code.strip().upper() if form.promo_code and form.promo_code.strip() else None
+    return name
+
+
+def _valid_code(raw: str | None) -> str | None:
+    code = raw.strip().upper() if raw and raw.strip() else None
     if code is not None and not (3 <= len(code) <= 40 and code.replace("-", "").replace("_", "").isalnum()):
         raise DomainError("A promo code is 3 to 40 letters, digits, - or _.", field="promoCode")
+    return code
+
+
+async def _save(db: AsyncSession, campaign: BonusCampaign, brand: Brand) -> None:
+    """Write the campaign; a promo code already used at the brand is refused (ALREADY_EXISTS)."""
+    db.add(campaign)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:
+        raise DomainError(f"The promo code {campaign.promo_code} is already used at {brand.name}.",
+                          field="promoCode", code=ErrorCode.ALREADY_EXISTS) from exc
+
+
+def _terms(campaign: BonusCampaign) -> dict[str, Any]:
+    """What the audit records of a campaign's terms."""
+    return {"name": campaign.name, "kind": campaign.kind, "status": campaign.status, "promo_code": campaign.promo_code,
+            "rules": campaign.rules, "starts_at": campaign.starts_at.isoformat() if campaign.starts_at else None,
+            "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None}
+
+
+async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> BonusCampaign:
+    name = _valid_name(form.name)
+    rules = parse_rules(form.kind, form.rules)
+    _check_window(form.starts_at, form.ends_at)
+    code = _valid_code(form.promo_code)
     async with rt.database.transaction() as db:
         brand = await _brand(db, viewer, form.brand_code)
         check_caps(brand, rules)
         campaign = BonusCampaign(brand_id=brand.id, name=name, kind=form.kind.value, promo_code=code,
                                  rules=rules.model_dump(mode="json"), starts_at=form.starts_at, ends_at=form.ends_at,
                                  created_by=viewer.id if viewer.is_staff else None)
-        db.add(campaign)
-        try:
-            await db.flush()
-        except IntegrityError as exc:
-            raise DomainError(f"The promo code {code} is already used at {brand.name}.", field="promoCode",
-                              code=ErrorCode.ALREADY_EXISTS) from exc
+        await _save(db, campaign, brand)
         await audit.append(db, actor=viewer, action="bonus_campaign.create", target_type="bonus_campaign",
-                           target_id=campaign.id, brand_id=brand.id,
-                           after={"name": name, "kind": form.kind.value, "promo_code": code, "rules": campaign.rules})
+                           target_id=campaign.id, brand_id=brand.id, after=_terms(campaign))
+    return campaign
+
+
+class Keep(Enum):
+    """A change that leaves the field as it is (None clears an optional field)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class CampaignChanges:
+    name: str | Keep = KEEP
+    rules: dict[str, Any] | Keep = KEEP
+    promo_code: str | Keep | None = KEEP
+    starts_at: datetime | Keep | None = KEEP
+    ends_at: datetime | Keep | None = KEEP
+
+
+async def update_campaign(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
+                          changes: CampaignChanges) -> BonusCampaign:
+    """Change a draft or paused campaign (an active one is paused first), validated as at creation,
+    jurisdictions' caps included; audited with before and after. Bonuses already issued keep the terms
+    they were issued under (their `terms`, max bet and cap, and a waiting deposit offer its rules)."""
+    async with rt.database.transaction() as db:
+        campaign = await db.get(BonusCampaign, campaign_id, with_for_update=True)
+        if campaign is None or (viewer.brand_id is not None and campaign.brand_id != viewer.brand_id):
+            raise NotFound("No such campaign.", field="campaignId")
+        if campaign.status == CampaignStatus.ACTIVE:
+            raise DomainError("Pause the campaign before changing it.", field="campaignId",
+                              code=ErrorCode.INVALID_STATE)
+        before = _terms(campaign)
+        name = campaign.name if isinstance(changes.name, Keep) else _valid_name(changes.name)
+        rules = rules_of(campaign) if isinstance(changes.rules, Keep) else \
+            parse_rules(CampaignKind(campaign.kind), changes.rules)
+        starts_at = campaign.starts_at if isinstance(changes.starts_at, Keep) else changes.starts_at
+        ends_at = campaign.ends_at if isinstance(changes.ends_at, Keep) else changes.ends_at
+        _check_window(starts_at, ends_at)
+        code = campaign.promo_code if isinstance(changes.promo_code, Keep) else _valid_code(changes.promo_code)
+        brand = await db.get(Brand, campaign.brand_id)
+        assert brand is not None
+        check_caps(brand, rules)
+        campaign.name, campaign.rules, campaign.promo_code = name, rules.model_dump(mode="json"), code
+        campaign.starts_at, campaign.ends_at, campaign.updated_at = starts_at, ends_at, clock.now()
+        await _save(db, campaign, brand)
+        await audit.append(db, actor=viewer, action="bonus_campaign.update", target_type="bonus_campaign",
+                           target_id=campaign.id, brand_id=campaign.brand_id, before=before, after=_terms(campaign))
     return campaign
 
 

@@ -82,6 +82,8 @@ async def _issue(db: AsyncSession, campaign: BonusCampaign, player: Player, acto
     await books.note(db, bonus, "issued", actor, details={"campaign": campaign.name, "payment": str(payment_id)
                                                           if payment_id else None})
     if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) and amount is None:
+        # Waits for its deposit under the rules of now, whatever marketing changes meanwhile.
+        bonus.terms = {**bonus.terms, "rules": rules.model_dump(mode="json")}
         await db.flush()
         await books.announce(db, player.id, bonus.id, bonus.status)
         return bonus  # waits for its deposit
@@ -132,6 +134,16 @@ async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment,
     return await _issue(db, campaign, player, Actor("player", player.id), payment_id=payment.id)
 
 
+async def issued_rules(db: AsyncSession, bonus: PlayerBonus) -> CampaignRules:
+    """The rules a waiting bonus was issued under (its snapshot; bonuses issued before snapshots were
+    kept follow their campaign)."""
+    if "rules" in bonus.terms:
+        return CampaignRules.model_validate(bonus.terms["rules"])
+    campaign = await db.get(BonusCampaign, bonus.campaign_id)
+    assert campaign is not None
+    return rules_of(campaign)
+
+
 async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     """In the transaction that credits a deposit: a deposit match waiting for it (claimed with this
     payment, or claimed before with no payment named) is activated — if the deposit qualifies."""
@@ -142,9 +154,7 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     if waiting is None:
         return None
     bonus, held = await lifecycle.locked(db, waiting.id)
-    campaign = await db.get(BonusCampaign, bonus.campaign_id)
-    assert campaign is not None
-    rules = rules_of(campaign)
+    rules = await issued_rules(db, bonus)
     actor = Actor("system")
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0
     deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)

@@ -37,23 +37,23 @@ from services.ledger import Leg
 # Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
-          'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left, 'expires', pb.expires_at,
+          'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,
           'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
      FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
           'contributed', w.contributed, 'status', wb.status, 'room', wb.max_conversion - wb.converted,
-          'terms', wb.terms)
+          'terms', wb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses wb ON wb.id = w.bonus_id WHERE w.reference = :wager_ref) AS bonus_ref,
   (SELECT json_build_object('id', rb.id, 'kind', min(w.kind), 'cash', sum(w.cash_amount),
           'bonus', sum(w.bonus_amount), 'contributed', 0, 'status', rb.status,
-          'room', rb.max_conversion - rb.converted, 'terms', rb.terms)
+          'room', rb.max_conversion - rb.converted, 'terms', rb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses rb ON rb.id = w.bonus_id
     WHERE w.kind IN ('bet', 'free_bet') AND w.round_id = (SELECT gr.id FROM game_rounds gr
           WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
           AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
   (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
-          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms, 'expires', fs.expires_at)
+          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms - 'rules', 'expires', fs.expires_at)
      FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
 """
 
