@@ -19,6 +19,7 @@ from schema.base import Money, UserError, node_uuid, to_global_id
 from schema.bonuses import (
     BonusCampaign,
     BonusCampaignPayload,
+    BonusCampaignReach,
     BonusEligibility,
     BonusEvent,
     BonusLiability,
@@ -104,6 +105,17 @@ async def bonus_eligibility(info: Info, campaign_id: strawberry.ID, player_id: s
         found = await campaigns.reasons_not_eligible(db, campaign, player, code=campaign.promo_code)
     return BonusEligibility(eligible=not found, reasons=[UserError(code=code, field=None, message=message)
                                                          for code, message in found])
+
+
+async def campaign_reach(info: Info, campaign_id: uuid.UUID) -> BonusCampaignReach | None:
+    async with info.context.rt.database.session() as db:
+        campaign = await db.scalar(queries.readable_campaigns(info.context.viewer)
+                                   .where(col(m.BonusCampaign.id) == campaign_id))
+        if campaign is None:
+            return None
+        found = await campaigns.reach(db, campaign)
+    return BonusCampaignReach(count=found.players, with_marketing_consent=found.with_marketing_consent,
+                              exact=found.exact, checked_at_claim=found.checked_at_claim)
 
 
 async def bonus_liability(info: Info) -> list[BonusLiability]:

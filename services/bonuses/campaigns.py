@@ -26,6 +26,7 @@ from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignSta
 from models.brands import Brand
 from models.payments import Payment, PaymentKind, PaymentStatus
 from models.players import Player, PlayerStatus
+from models.rg import RgExclusion
 from services import audit
 from services.bonuses.rules import CampaignRules, cap_violations, caps, parse_rules, refuse_violations
 from services.rg import exclusions
@@ -214,6 +215,12 @@ async def readable_campaign(db: AsyncSession, viewer: Viewer, campaign_id: uuid.
 # ---- eligibility ----------------------------------------------------------------------------------
 
 
+# Where a campaign's amount per currency is: a player whose currency has none cannot have the bonus.
+AMOUNT_TABLE = {CampaignKind.DEPOSIT_MATCH: "max_bonus", CampaignKind.RELOAD: "max_bonus",
+                CampaignKind.NO_DEPOSIT: "fixed_amount", CampaignKind.FREE_SPINS: "spin_bet",
+                CampaignKind.CASHBACK: "cashback_max"}
+
+
 async def successful_deposits(db: AsyncSession, player_id: uuid.UUID) -> int:
     return int(await db.scalar(select(func.count()).select_from(Payment).where(
         col(Payment.player_id) == player_id, col(Payment.kind) == PaymentKind.DEPOSIT.value,
@@ -265,7 +272,10 @@ async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player
         if await claims_of(db, campaign.id, player.id) >= eligibility.max_claims_per_player:
             found.append((ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer."))
     currency = player.currency
-    if eligibility.currencies and currency not in eligibility.currencies:
+    kind = CampaignKind(campaign.kind)
+    amount_given = manual and kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK)
+    if (eligibility.currencies and currency not in eligibility.currencies) or \
+            (not amount_given and currency not in getattr(rules, AMOUNT_TABLE[kind])):
         found.append((ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
     for message in cap_violations(rules, player.jurisdiction):
         found.append((ErrorCode.BONUS_NOT_ALLOWED, message))
@@ -281,3 +291,74 @@ def refuse(found: list[tuple[ErrorCode, str]], field: str | None = None) -> None
     if found:
         code, message = found[0]
         raise DomainError(message, code=code, field=field)
+
+
+# ---- reach: how many players a campaign would reach -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Players of the brand who meet, now, every rule of the campaign that SQL can evaluate; `exact`
+    is false when some rule is checked only at claim time (`checked_at_claim` names them)."""
+
+    players: int
+    with_marketing_consent: int
+    exact: bool
+    checked_at_claim: list[str]
+
+
+async def reach(db: AsyncSession, campaign: BonusCampaign) -> Reach:
+    """One counting statement over the brand's players, from the rules SQL can evaluate: account active,
+    countries, currencies (and an amount in the player's currency), segments and deposit count
+    (new, depositor, first deposit, N-th deposit), marketing consent, no time-out or self-exclusion, no
+    bonus in play, claims left, and the jurisdictions' bonus rules. The campaign's status and window are
+    taken as running."""
+    rules = rules_of(campaign)
+    kind = CampaignKind(campaign.kind)
+    eligibility = rules.eligibility
+    brand = await db.get(Brand, campaign.brand_id)
+    assert brand is not None
+    now = clock.now()
+    player_id = col(Player.id)
+    deposits = (select(func.count()).select_from(Payment)
+                .where(col(Payment.player_id) == player_id, col(Payment.kind) == PaymentKind.DEPOSIT.value,
+                       col(Payment.status) == PaymentStatus.SUCCEEDED.value).scalar_subquery())
+    bonuses = select(PlayerBonus.id).where(col(PlayerBonus.player_id) == player_id)
+    in_play = bonuses.where(col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]))
+    claims = (select(func.count()).select_from(PlayerBonus)
+              .where(col(PlayerBonus.player_id) == player_id, col(PlayerBonus.campaign_id) == campaign.id)
+              .scalar_subquery())
+    excluded = select(RgExclusion.id).where(col(RgExclusion.player_id) == player_id,
+                                            col(RgExclusion.starts_at) <= now,
+                                            (col(RgExclusion.ends_at).is_(None)) | (col(RgExclusion.ends_at) > now))
+    where = [col(Player.brand_id) == campaign.brand_id, col(Player.status) == PlayerStatus.ACTIVE.value,
+             ~excluded.exists(), ~in_play.exists(), claims < eligibility.max_claims_per_player]
+    if eligibility.countries:
+        where.append(col(Player.country).in_(eligibility.countries))
+    currencies = set(getattr(rules, AMOUNT_TABLE[kind]))
+    if eligibility.currencies:
+        currencies &= set(eligibility.currencies)
+    where.append(col(Player.currency).in_(sorted(currencies)))
+    segments = set(eligibility.segments)
+    if "new" in segments or eligibility.first_deposit_only:
+        where.append(deposits == 0)
+    if "depositor" in segments:
+        where.append(deposits > 0)
+    if eligibility.deposit_number is not None:
+        where.append(deposits == eligibility.deposit_number - 1)
+    if "marketing_consent" in segments:
+        where.append(col(Player.marketing_consent).is_(True))
+    refused = [code for code in brand.jurisdictions if cap_violations(rules, code)]
+    if refused:
+        where.append(col(Player.jurisdiction).not_in(refused))
+    first_only = [code for code in brand.jurisdictions if caps(code).first_occasion_only]
+    if first_only:
+        where.append(col(Player.jurisdiction).not_in(first_only) | ~bonuses.exists())
+    row = (await db.execute(select(func.count(), func.count().filter(col(Player.marketing_consent).is_(True)))
+                            .select_from(Player).where(*where))).one()
+    at_claim = []
+    if campaign.promo_code:
+        at_claim.append("promo code: only players who quote it")
+    if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
+        at_claim.append("the qualifying deposit (minimum, and that it succeeds)")
+    return Reach(int(row[0]), int(row[1]), not at_claim, at_claim)

@@ -55,7 +55,8 @@ async def test_a_paused_campaign_changes_validated_and_audited_while_issued_bonu
     before, after = record["before"], record["after"]
     assert (before["status"], before["promo_code"], after["promo_code"]) == ("paused", "WELCOME", "WELCOME50")
     assert (before["rules"]["match_percent"], after["rules"]["match_percent"]) == (100, 50)
-    assert before["name"].startswith("Offer") and after["name"] == "Welcome, halved"
+    assert before["name"].startswith("Offer")
+    assert after["name"] == "Welcome, halved"
     activated = await gql(SET_STATUS, {"input": {"campaignId": offer, "status": "ACTIVE"}}, token=marketing.token)
     assert activated["data"]["setBonusCampaignStatus"]["errors"] == []
 
