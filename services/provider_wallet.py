@@ -667,7 +667,7 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         progress = await bonus_play.record(
             db, reference=_reference(command), ledger_id=ledger_id, bonus_id=wager.bonus_id,
             kind="free_win" if paid.free else "win",
-            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted,
+            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted, withheld=paid.withheld,
             granted=paid.bonus if paid.free else 0,
             required=bonus_play.wagering_for(wager.terms, paid.bonus) if paid.free else 0)
         if progress.met:
@@ -739,7 +739,7 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         purse.bonus += reversal.bonus
         own_cash = wager.cash
         await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
-                               converted=reversal.converted, granted=reversal.granted)
+                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped)
     # Undone on the day it was counted, so a rollback never makes room in a later period.
     await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
                               wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)

@@ -68,6 +68,7 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     paid, result = await books.convert(db, bonus, held, actor)
     bonus.status = BonusStatus.COMPLETED.value
     bonus.converted += paid
+    bonus.capped += max(0, held.bonus - paid)  # what the cap withheld went back to the bonus cost
     bonus.ended_at = clock.now()
     await books.note(db, bonus, "converted", actor, amount=paid,
                      transaction=result.transaction_id if result else None,
