@@ -24,10 +24,13 @@ from schema.bonuses import (
     BonusEvent,
     BonusLiability,
     BonusProgress,
+    CashbackRun,
     ClaimBonusInput,
     CreateBonusCampaignInput,
     EndBonusInput,
     GrantBonusInput,
+    PayCashbackInput,
+    PayCashbackPayload,
     PlayerBonus,
     PlayerBonusPayload,
     SetBonusCampaignStatusInput,
@@ -35,7 +38,7 @@ from schema.bonuses import (
 )
 from schema.context import Info
 from services import events, players
-from services.bonuses import campaigns, issue, queries
+from services.bonuses import campaigns, cashback, issue, queries
 from services.bonuses.books import BONUS_TOPIC
 from services.runtime import Runtime
 
@@ -154,6 +157,17 @@ async def cancel_bonus(info: Info, input: EndBonusInput) -> PlayerBonusPayload:
     row = await issue.cancel(info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"),
                              input.reason.strip())
     return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+@payload_errors(PayCashbackPayload)
+async def pay_cashback(info: Info, input: PayCashbackInput) -> PayCashbackPayload:
+    require_subject(info)
+    run = await cashback.pay_cashback(info.context.rt, node_uuid(input.campaign_id, "BonusCampaign"),
+                                      period_end=input.period_end, actor=info.context.viewer)
+    return PayCashbackPayload(run=CashbackRun(
+        period_start=run.period.first, period_end=run.period.after, players_paid=run.players_paid,
+        paid=[Money.of(amount, currency) for currency, amount in sorted(run.paid.items())], as_bonus=run.as_bonus,
+        already_paid=run.already_paid, below_minimum=run.below_minimum, not_eligible=run.not_eligible))
 
 
 # ---- players ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -225,4 +225,30 @@ class EndBonusInput:
 @strawberry.type
 class PlayerBonusPayload:
     bonus: PlayerBonus | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PayCashbackInput:
+    campaign_id: strawberry.ID
+    period_end: date | None = strawberry.field(default=None, description="Pay the campaign's last period that had "
+                                               "closed by the start of this day (UTC; default: today)")
+
+
+@strawberry.type(description="One run of a cashback period: each player is paid once per period, whoever runs it.")
+class CashbackRun:
+    period_start: date = strawberry.field(description="The period's first day")
+    period_end: date = strawberry.field(description="The day after the period's last")
+    players_paid: int = strawberry.field(description="Paid by this run")
+    paid: list[Money] = strawberry.field(description="How much this run paid, per currency")
+    as_bonus: int = strawberry.field(description="Of those paid, how many as a bonus with wagering (the rest as cash)")
+    already_paid: int = strawberry.field(description="Paid for this period before (another run)")
+    below_minimum: int = strawberry.field(description="Net losers whose cashback is under the campaign's minimum")
+    not_eligible: int = strawberry.field(description="Not eligible now: account, exclusion, countries, segments, "
+                                                     "jurisdiction, or a bonus in play for a bonus payout")
+
+
+@strawberry.type
+class PayCashbackPayload:
+    run: CashbackRun | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -43,6 +43,7 @@ from schema.bonuses import (
     BonusEligibility,
     BonusLiability,
     BonusProgress,
+    PayCashbackPayload,
     PlayerBonus,
     PlayerBonusPayload,
 )
@@ -172,6 +173,9 @@ class Mutation:
         description="Change a draft or paused campaign (audited); bonuses already issued keep their terms.")
     set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.set_bonus_campaign_status)
+    pay_cashback: PayCashbackPayload = strawberry.mutation(
+        resolver=bonus_resolvers.pay_cashback,
+        description="Pay a cashback campaign's last closed period (audited); each player once per period.")
     claim_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.claim_bonus)
     forfeit_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.forfeit_bonus)
     grant_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.grant_bonus,

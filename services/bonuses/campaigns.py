@@ -233,10 +233,13 @@ async def claims_of(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UU
 
 
 async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player: Player, *,
-                               manual: bool = False, code: str | None = None) -> list[tuple[ErrorCode, str]]:
+                               manual: bool = False, code: str | None = None,
+                               cashback: Cashback | None = None) -> list[tuple[ErrorCode, str]]:
     """Why this player may not have this campaign's bonus now (empty: they may). A manual grant skips
     the marketing conditions (window, code, segments, countries) but never RG, the jurisdiction's
-    rules, or one bonus in play at a time."""
+    rules, or one bonus in play at a time. A cashback payout (the period's run checked the campaign's
+    status and window, and its period key is its claim) keeps countries, currencies and segments, and
+    minds a bonus in play only when it pays a bonus rather than cash."""
     found: list[tuple[ErrorCode, str]] = []
     rules = rules_of(campaign)
     now = clock.now()
@@ -247,7 +250,11 @@ async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player
     if await exclusions.active(db, player.id, now) is not None:  # no marketing to an excluded player
         found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "No offers during a time-out or self-exclusion."))
     eligibility = rules.eligibility
-    if not manual:
+    if cashback is not None:
+        if eligibility.countries and player.country not in eligibility.countries:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
+        found += await _segment_reasons(db, player, eligibility.segments)
+    elif not manual:
         if campaign.status != CampaignStatus.ACTIVE:
             found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not running."))
         if (campaign.starts_at and now < campaign.starts_at) or (campaign.ends_at and now >= campaign.ends_at):
@@ -257,13 +264,7 @@ async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player
         if eligibility.countries and player.country not in eligibility.countries:
             found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
         deposits = await successful_deposits(db, player.id)
-        segments = set(eligibility.segments)
-        if "new" in segments and deposits > 0:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have not deposited yet."))
-        if "depositor" in segments and deposits == 0:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have deposited."))
-        if "marketing_consent" in segments and not player.marketing_consent:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who accept marketing."))
+        found += await _segment_reasons(db, player, eligibility.segments, deposits)
         if eligibility.first_deposit_only and deposits > 0:
             found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for a first deposit."))
         if eligibility.deposit_number is not None and deposits + 1 != eligibility.deposit_number:
@@ -282,8 +283,29 @@ async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player
     earlier = (await db.scalars(select(PlayerBonus.status).where(col(PlayerBonus.player_id) == player.id))).all()
     if caps(player.jurisdiction).first_occasion_only and earlier:
         found.append((ErrorCode.BONUS_NOT_ALLOWED, "Your jurisdiction allows a bonus only on the first occasion."))
-    if any(BonusStatus(status).in_play for status in earlier):
+    if any(BonusStatus(status).in_play for status in earlier) and cashback != Cashback.CASH:
         found.append((ErrorCode.BONUS_ACTIVE, "You already have a bonus in play: finish or forfeit it first."))
+    return found
+
+
+class Cashback(Enum):
+    """How a cashback payout reaches the player: a bonus with wagering, or cash."""
+
+    BONUS = "bonus"
+    CASH = "cash"
+
+
+async def _segment_reasons(db: AsyncSession, player: Player, segments: list[str],
+                           deposits: int | None = None) -> list[tuple[ErrorCode, str]]:
+    found: list[tuple[ErrorCode, str]] = []
+    if {"new", "depositor"} & set(segments):
+        deposits = await successful_deposits(db, player.id) if deposits is None else deposits
+        if "new" in segments and deposits > 0:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have not deposited yet."))
+        if "depositor" in segments and deposits == 0:
+            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have deposited."))
+    if "marketing_consent" in segments and not player.marketing_consent:
+        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who accept marketing."))
     return found
 
 
