@@ -341,8 +341,9 @@ def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
     without = max(0, reached - side)
     converted_without = without if wager.cap is None else min(without, wager.cap)
     share = max(0, wager.total_converted - converted_without)
-    withheld = max(0, wager.total_capped - (without - converted_without))
-    return Reversal(-(cash_side + side - withheld), 0, -share, -side if free else 0, free, capped=-withheld,
+    withheld = min(side - min(share, side), max(0, wager.total_capped - (without - converted_without)))
+    granted = -side if free and not routed_win else 0  # a free round's win credited while active added to `amount`
+    return Reversal(-(cash_side + side - withheld), 0, -share, granted, free, capped=-withheld,
                     from_cost=0 if routed_win else withheld)
 
 

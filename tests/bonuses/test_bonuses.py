@@ -130,9 +130,9 @@ async def test_concurrent_bets_during_conversion_convert_once(
                                                                                  closed=True)) for i in range(6)])
     # Cash first: five bets spend the 10 EUR of cash and meet 10 EUR of wagering, whichever order they
     # landed in; the bonus converts once, and the sixth bet is paid from the converted cash.
-    assert [a["status"] for a in answers] == ["RS_OK"] * 6
+    assert [a["status"] for a in answers] == ["RS_OK"] * 6, answers
     bonus = await bonus_row(rt, seat.player_id)
-    assert (bonus.status, bonus.converted) == ("completed", 1_000)
+    assert (bonus.status, bonus.converted) == ("completed", 1_000), bonus
     assert await bonus_balance(rt, seat.player_id) == (800, 0)
     async with rt.database.session() as db:
         conversions = await db.scalar(select(func.count()).select_from(LedgerTransaction).where(
