@@ -271,6 +271,51 @@ def bonuses_expire() -> None:
     typer.echo(f"{changed} bonus(es) expired or converted")
 
 
+@bonuses_app.command("cashback")
+def bonuses_cashback(
+    campaign: Annotated[str, typer.Argument(help="The cashback campaign: its id (uuid) or GraphQL global id")],
+    period_end: Annotated[str | None, typer.Option(help="Pay the last period closed by the start of this day "
+                                                        "(YYYY-MM-DD, UTC; default: today)")] = None,
+) -> None:
+    """Pay a cashback campaign's last closed period (for cron; each player is paid once per period, so a
+    second run, or one racing the server's worker, pays nobody twice)."""
+    import base64
+    import binascii
+    from datetime import date
+
+    from core.errors import DomainError
+    from core.ids import parse_uuid
+    from core.money import format_amount
+    from services.bonuses import cashback
+
+    campaign_id = parse_uuid(campaign)
+    if campaign_id is None:
+        with contextlib.suppress(binascii.Error, UnicodeDecodeError, ValueError):
+            kind, _, raw = base64.b64decode(campaign, validate=True).decode().partition(":")
+            campaign_id = parse_uuid(raw) if kind == "BonusCampaign" else None
+    if campaign_id is None:
+        typer.echo(f"not a campaign id: {campaign}", err=True)
+        raise typer.Exit(2)
+    try:
+        end = date.fromisoformat(period_end) if period_end else None
+    except ValueError as exc:
+        typer.echo("--period-end is a day, YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work(rt: Runtime) -> cashback.CashbackRun:
+        return await cashback.pay_cashback(rt, campaign_id, period_end=end)
+
+    try:
+        run = _with_runtime(work)
+    except DomainError as exc:
+        typer.echo(f"refused: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    paid = ", ".join(f"{format_amount(amount, currency)} {currency}" for currency, amount in sorted(run.paid.items()))
+    typer.echo(f"period {run.period.key}: {run.players_paid} player(s) paid ({paid or 'nothing'}; "
+               f"{run.as_bonus} as a bonus), {run.already_paid} already paid, {run.below_minimum} below the minimum, "
+               f"{run.not_eligible} not eligible")
+
+
 @app.command("create-staff")
 def create_staff(
     email: str,

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     rg_demo_register: str = "excluded@example.com:Y,returning@example.com:P"
     rg_worker_interval_seconds: float = Field(default=10.0, gt=0)
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
+    # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
+    # round still open are older than this (a round the provider never closed).
+    bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("database_url")

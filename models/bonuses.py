@@ -13,7 +13,7 @@ say which campaign it belongs to and how much must still be wagered.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +72,7 @@ class BonusCampaign(SQLModel, table=True):
     rules: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     starts_at: datetime | None = timestamp_field()
     ends_at: datetime | None = timestamp_field()
+    cashback_paid_until: date | None = None  # cashback: the end (exclusive) of the last period paid in full
     created_by: uuid.UUID | None = Field(default=None, foreign_key="staff_users.id")
     created_at: datetime = created_at_field()
     updated_at: datetime | None = timestamp_field()
@@ -87,6 +88,7 @@ class PlayerBonus(SQLModel, table=True):
                         name="ck_player_bonuses_status"),
         CheckConstraint("wagering_done >= 0 AND wagering_required >= 0", name="ck_player_bonuses_wagering"),
         CheckConstraint("spins_left >= 0", name="ck_player_bonuses_spins"),
+        CheckConstraint("converted >= 0 AND capped >= 0", name="ck_player_bonuses_converted"),
         UniqueConstraint("campaign_id", "player_id", "claim_number", name="uq_player_bonuses_claim"),
         Index("uq_player_bonuses_in_play", "player_id", "currency", unique=True,
               postgresql_where="status IN ('issued', 'active')"),
@@ -114,6 +116,9 @@ class PlayerBonus(SQLModel, table=True):
     max_bet: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     max_conversion: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     converted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))  # paid into cash
+    # Bonus money the conversion cap withheld (at conversion and from wins after it): converted + capped
+    # is all the bonus money that reached the conversion, so a reversal can take back exactly its share.
+    capped: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     # Snapshot of the rules that matter in the bet path: spend order, contributions, wagering multiplier.
     terms: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     reward_uuid: str | None = Field(default=None, max_length=64)  # free spins: the grant the provider names
@@ -164,4 +169,8 @@ class BonusWager(SQLModel, table=True):
     cash_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     bonus_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     contributed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # A win after its bonus converted: its bonus side paid into cash within the cap (part of cash_amount),
+    # and the part the cap withheld.
+    converted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    withheld: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     created_at: datetime = created_at_field()

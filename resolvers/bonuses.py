@@ -19,21 +19,26 @@ from schema.base import Money, UserError, node_uuid, to_global_id
 from schema.bonuses import (
     BonusCampaign,
     BonusCampaignPayload,
+    BonusCampaignReach,
     BonusEligibility,
     BonusEvent,
     BonusLiability,
     BonusProgress,
+    CashbackRun,
     ClaimBonusInput,
     CreateBonusCampaignInput,
     EndBonusInput,
     GrantBonusInput,
+    PayCashbackInput,
+    PayCashbackPayload,
     PlayerBonus,
     PlayerBonusPayload,
     SetBonusCampaignStatusInput,
+    UpdateBonusCampaignInput,
 )
 from schema.context import Info
 from services import events, players
-from services.bonuses import campaigns, issue, queries
+from services.bonuses import campaigns, cashback, issue, queries
 from services.bonuses.books import BONUS_TOPIC
 from services.runtime import Runtime
 
@@ -63,6 +68,26 @@ async def create_bonus_campaign(info: Info, input: CreateBonusCampaignInput) -> 
 
 
 @payload_errors(BonusCampaignPayload)
+async def update_bonus_campaign(info: Info, input: UpdateBonusCampaignInput) -> BonusCampaignPayload:
+    require_subject(info)
+    if input.name is None or input.rules is None:
+        raise DomainError("A campaign keeps a name and rules: leave the field out to keep it.",
+                          field="name" if input.name is None else "rules")
+    if input.rules is not strawberry.UNSET and not isinstance(input.rules, dict):
+        raise DomainError("The rules are a JSON object.", field="rules")
+
+    def given(value: Any) -> Any:
+        return campaigns.KEEP if value is strawberry.UNSET else value
+
+    changes = campaigns.CampaignChanges(
+        name=given(input.name), rules=given(input.rules), promo_code=given(input.promo_code),
+        starts_at=given(input.starts_at), ends_at=given(input.ends_at))
+    row = await campaigns.update_campaign(info.context.rt, info.context.viewer,
+                                          node_uuid(input.campaign_id, "BonusCampaign"), changes)
+    return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
+
+
+@payload_errors(BonusCampaignPayload)
 async def set_bonus_campaign_status(info: Info, input: SetBonusCampaignStatusInput) -> BonusCampaignPayload:
     require_subject(info)
     row = await campaigns.set_campaign_status(info.context.rt, info.context.viewer,
@@ -83,6 +108,17 @@ async def bonus_eligibility(info: Info, campaign_id: strawberry.ID, player_id: s
         found = await campaigns.reasons_not_eligible(db, campaign, player, code=campaign.promo_code)
     return BonusEligibility(eligible=not found, reasons=[UserError(code=code, field=None, message=message)
                                                          for code, message in found])
+
+
+async def campaign_reach(info: Info, campaign_id: uuid.UUID) -> BonusCampaignReach | None:
+    async with info.context.rt.database.session() as db:
+        campaign = await db.scalar(queries.readable_campaigns(info.context.viewer)
+                                   .where(col(m.BonusCampaign.id) == campaign_id))
+        if campaign is None:
+            return None
+        found = await campaigns.reach(db, campaign)
+    return BonusCampaignReach(count=found.players, with_marketing_consent=found.with_marketing_consent,
+                              exact=found.exact, checked_at_claim=found.checked_at_claim)
 
 
 async def bonus_liability(info: Info) -> list[BonusLiability]:
@@ -121,6 +157,17 @@ async def cancel_bonus(info: Info, input: EndBonusInput) -> PlayerBonusPayload:
     row = await issue.cancel(info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"),
                              input.reason.strip())
     return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
+
+
+@payload_errors(PayCashbackPayload)
+async def pay_cashback(info: Info, input: PayCashbackInput) -> PayCashbackPayload:
+    require_subject(info)
+    run = await cashback.pay_cashback(info.context.rt, node_uuid(input.campaign_id, "BonusCampaign"),
+                                      period_end=input.period_end, actor=info.context.viewer)
+    return PayCashbackPayload(run=CashbackRun(
+        period_start=run.period.first, period_end=run.period.after, players_paid=run.players_paid,
+        paid=[Money.of(amount, currency) for currency, amount in sorted(run.paid.items())], as_bonus=run.as_bonus,
+        already_paid=run.already_paid, below_minimum=run.below_minimum, not_eligible=run.not_eligible))
 
 
 # ---- players ------------------------------------------------------------------------------------

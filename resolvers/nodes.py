@@ -108,6 +108,24 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             from resolvers.games import game_round
 
             return await game_round(info, node_id)
+        if gid.type_name == "BonusCampaign":
+            if ("Query.bonusCampaigns" if viewer.is_staff else "Query.bonusOffers") not in allowed:
+                return None
+            from models.bonuses import BonusCampaign as CampaignRow
+            from schema.bonuses import BonusCampaign
+            from services.bonuses.queries import readable_campaigns
+
+            campaign = await db.scalar(readable_campaigns(viewer).where(col(CampaignRow.id) == node_id))
+            return BonusCampaign.from_model(campaign) if campaign else None
+        if gid.type_name == "PlayerBonus":
+            if "Player.bonuses" not in allowed:
+                return None
+            from models.bonuses import PlayerBonus as BonusRow
+            from schema.bonuses import PlayerBonus
+            from services.bonuses.queries import readable_bonuses
+
+            bonus = await db.scalar(readable_bonuses(viewer).where(col(BonusRow.id) == node_id))
+            return PlayerBonus.from_model(bonus) if bonus else None
         if gid.type_name == "Brand":
             found = await db.scalar(select(brand_models.Brand).where(col(brand_models.Brand.id) == node_id))
             return Brand.from_model(found) if found else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -53,11 +53,31 @@ class BonusCampaign(relay.Node):
     ends_at: datetime | None
     created_at: datetime
 
+    @strawberry.field(description="How many players the campaign would reach now (staff; one counting query per "
+                                  "campaign, so ask it of one campaign or a few).")  # type: ignore[untyped-decorator]
+    async def eligible_players(self, info: Info) -> BonusCampaignReach | None:
+        from resolvers.bonuses import campaign_reach
+
+        return await campaign_reach(info, uuid.UUID(self.id))
+
     @classmethod
     def from_model(cls, row: m.BonusCampaign) -> BonusCampaign:
         return cls(id=str(row.id), name=row.name, kind=BonusCampaignKind(row.kind),
                    status=BonusCampaignStatus(row.status), promo_code=row.promo_code, rules=JSON(row.rules),
                    starts_at=row.starts_at, ends_at=row.ends_at, created_at=row.created_at)
+
+
+@strawberry.type(description="Players of the brand who meet, now, every rule of a campaign that can be counted in SQL: "
+                              "account active, countries, currencies, segments and deposit count, marketing "
+                              "consent, no time-out or self-exclusion, no bonus in play, claims left, the "
+                              "jurisdictions' bonus rules (the campaign's status and window taken as running). An "
+                              "estimate when some rules apply only at claim time.")
+class BonusCampaignReach:
+    count: int
+    with_marketing_consent: int = strawberry.field(description="Of those, how many accept marketing messages")
+    exact: bool = strawberry.field(description="False when rules checked only at claim time narrow it further")
+    checked_at_claim: list[str] = strawberry.field(description="The rules not counted (a promo code, a qualifying "
+                                                               "deposit)")
 
 
 @strawberry.type(description="Wagering: what must be staked (at the games' contributions) before the bonus converts.")
@@ -164,6 +184,17 @@ class BonusCampaignPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input(description="Change a DRAFT or PAUSED campaign; a field left out stays as it is.")
+class UpdateBonusCampaignInput:
+    campaign_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    rules: JSON | None = strawberry.field(default=strawberry.UNSET, description="The whole rules object, "
+                                          "validated as at creation (jurisdictions' caps included)")
+    promo_code: str | None = strawberry.field(default=strawberry.UNSET, description="null removes the code")
+    starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: from activation")
+    ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: no end")
+
+
 @strawberry.input
 class SetBonusCampaignStatusInput:
     campaign_id: strawberry.ID
@@ -194,4 +225,30 @@ class EndBonusInput:
 @strawberry.type
 class PlayerBonusPayload:
     bonus: PlayerBonus | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PayCashbackInput:
+    campaign_id: strawberry.ID
+    period_end: date | None = strawberry.field(default=None, description="Pay the campaign's last period that had "
+                                               "closed by the start of this day (UTC; default: today)")
+
+
+@strawberry.type(description="One run of a cashback period: each player is paid once per period, whoever runs it.")
+class CashbackRun:
+    period_start: date = strawberry.field(description="The period's first day")
+    period_end: date = strawberry.field(description="The day after the period's last")
+    players_paid: int = strawberry.field(description="Paid by this run")
+    paid: list[Money] = strawberry.field(description="How much this run paid, per currency")
+    as_bonus: int = strawberry.field(description="Of those paid, how many as a bonus with wagering (the rest as cash)")
+    already_paid: int = strawberry.field(description="Paid for this period before (another run)")
+    below_minimum: int = strawberry.field(description="Net losers whose cashback is under the campaign's minimum")
+    not_eligible: int = strawberry.field(description="Not eligible now: account, exclusion, countries, segments, "
+                                                     "jurisdiction, or a bonus in play for a bonus payout")
+
+
+@strawberry.type
+class PayCashbackPayload:
+    run: CashbackRun | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -44,6 +44,7 @@ from schema.bonuses import (
     BonusEligibility,
     BonusLiability,
     BonusProgress,
+    PayCashbackPayload,
     PlayerBonus,
     PlayerBonusPayload,
 )
@@ -175,8 +176,14 @@ class Mutation:
     resolve_rg_flag: ResolveRgFlagPayload = strawberry.mutation(resolver=rg_resolvers.resolve_rg_flag)
     create_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims.")
+    update_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
+        resolver=bonus_resolvers.update_bonus_campaign,
+        description="Change a draft or paused campaign (audited); bonuses already issued keep their terms.")
     set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.set_bonus_campaign_status)
+    pay_cashback: PayCashbackPayload = strawberry.mutation(
+        resolver=bonus_resolvers.pay_cashback,
+        description="Pay a cashback campaign's last closed period (audited); each player once per period.")
     claim_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.claim_bonus)
     forfeit_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.forfeit_bonus)
     grant_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.grant_bonus,

@@ -542,28 +542,37 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         current = int((await db.execute(_LOCK_CASH, {"cash": cash})).scalar_one())
         ctx.cash_id = cash
     assert current is not None
+    active = bonus.active
+    if active is not None and active.overdue(now):  # past its expiry, the worker not there yet: settle it first
+        await bonus_lifecycle.settle(db, active.id, _provider_actor(command), now=now)
+        current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+        purse.bonus, active = 0, None
+    # The stake's split by the bonus's spend order: responsible-gambling limits check and count the
+    # player's own money, the cash part (a free round stakes none of it).
+    from_cash, from_bonus = command.amount, 0
+    if command.is_free:
+        from_cash = 0
+    elif active is not None:
+        from_cash, from_bonus = bonus_play.split_stake(active, current, command.amount)
     # Under the cash row's lock: concurrent bets of this player meet the limits one at a time.
     rg_state = rg_gates.BetState(state.rg_excluded, state.rg_check_due, state.rg_limits)
-    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), command.amount, rg_state, access_ttl)
+    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), from_cash, rg_state, access_ttl)
     if refusal is not None:
         status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
         return _refuse(command, status, current)
     if command.is_free:
-        return await _free_bet(db, command, ctx, bonus.grant, current)
-    active = bonus.active
+        return await _free_bet(db, command, ctx, bonus.grant, current, now)
     if active is not None and active.max_bet is not None and command.amount > active.max_bet:
         # Refused before anything moves, never confiscated afterwards.
         await bonus_lifecycle.max_bet_refused(db, active.id, command.amount, active.max_bet, command.provider.code)
         return _refuse(command, Status.LIMIT_REACHED, current)
     ledger_id: uuid.UUID | None = None
     balance_after = current
-    from_cash, from_bonus = command.amount, 0
     if command.amount > 0:
         house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, command.currency)
         legs = _pair(ctx.cash_id, -command.amount, house)
         if active is not None:
             assert ctx.bonus_account is not None
-            from_cash, from_bonus = bonus_play.split_stake(active, current, command.amount)
             legs = bonus_play.stake_legs(ctx.cash_id, ctx.bonus_account, house, from_cash, from_bonus)
         outcome = await ledger.record(db, _entry(command, ctx, "game_bet", legs))
         if outcome.status == TransactionStatus.REFUSED:
@@ -574,7 +583,7 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         balance_after = _cash_after(outcome, ctx.cash_id, current)
         purse.bonus -= from_bonus
         await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
-                                  wagered=from_cash)  # responsible-gambling limits count the player's own money
+                                  wagered=from_cash)  # the same cash part the limits were checked with
     round_id = await _round(db, command, ctx, bet=command.amount, win=0)
     if active is not None and command.amount > 0:
         progress = await bonus_play.record(
@@ -590,7 +599,7 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
 
 
 async def _free_bet(db: AsyncSession, command: WalletCommand, ctx: _Context, grant: bonus_play.Grant | None,
-                    current: int) -> tuple[WalletResult, _Record | None]:
+                    current: int, now: datetime) -> tuple[WalletResult, _Record | None]:
     """A free round of a grant: debits nothing, uses one spin. An unknown grant (or another player's)
     does not exist; a spent or ended one is a limit; a game it does not cover is an invalid game."""
     if grant is None or grant.player_id != ctx.player_id:
@@ -599,6 +608,10 @@ async def _free_bet(db: AsyncSession, command: WalletCommand, ctx: _Context, gra
         return _refuse(command, Status.WRONG_CURRENCY, current)
     if command.game_code not in grant.games:
         return _refuse(command, Status.INVALID_GAME, current)
+    if grant.status == "active" and grant.expires_at is not None and grant.expires_at <= now:
+        await bonus_lifecycle.settle(db, grant.id, _provider_actor(command), now=now)  # ended: refused below
+        current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+        return _refuse(command, Status.LIMIT_REACHED, current)
     if grant.status != "active" or grant.spins_left <= 0 or command.amount not in (0, grant.spin_bet):
         return _refuse(command, Status.LIMIT_REACHED, current)
     round_id = await _round(db, command, ctx, bet=0, win=0)
@@ -654,7 +667,7 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         progress = await bonus_play.record(
             db, reference=_reference(command), ledger_id=ledger_id, bonus_id=wager.bonus_id,
             kind="free_win" if paid.free else "win",
-            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted,
+            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted, withheld=paid.withheld,
             granted=paid.bonus if paid.free else 0,
             required=bonus_play.wagering_for(wager.terms, paid.bonus) if paid.free else 0)
         if progress.met:
@@ -726,7 +739,7 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         purse.bonus += reversal.bonus
         own_cash = wager.cash
         await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
-                               converted=reversal.converted, granted=reversal.granted)
+                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped)
     # Undone on the day it was counted, so a rollback never makes room in a later period.
     await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
                               wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)

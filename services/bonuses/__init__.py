@@ -12,10 +12,14 @@ Guarantees:
   forfeit, which then happens in the withdrawal's own transaction (lifecycle.py).
 - Campaign rules are validated (rules.py) and held to the jurisdictions' bonus rules
   (services/rg/bonus_rules.toml) when a campaign is created or activated and when a bonus is issued.
-- Self-excluded or timed-out players see no offers and cannot claim (campaigns.py).
+- Self-excluded or timed-out players see no offers and cannot claim, and get no cashback (campaigns.py).
+- Cashback pays each player once per campaign period, however many runs and even concurrent ones
+  (cashback.py); a bonus settles (converts or expires) under its player's lock, never while a round of
+  it is open unless that round went stale, and never after its expiry (lifecycle.py).
 
 Modules, one job each: rules.py (what a campaign may say), books.py (ledger movements and the
-player lock), campaigns.py (marketing's commands, eligibility), issue.py (claims, grants, deposits,
-cashback), lifecycle.py (activation, conversion, forfeit, expiry), play.py (the bet path),
-queries.py (offers, history, liability), worker.py (the expiry job).
+player lock), campaigns.py (marketing's commands, eligibility, reach), issue.py (claims, grants,
+deposits), cashback.py (cashback periods and their payouts), lifecycle.py (activation, conversion,
+forfeit, expiry), play.py (the bet path), queries.py (offers, history, liability), worker.py (the
+background job: expiry, conversion, cashback).
 """

@@ -1,5 +1,5 @@
 """Issuing bonuses: a player's claim (with a promo code), a claim made with a deposit, support's manual
-grant, the deposit that activates a waiting deposit match, and cashback.
+grant, the deposit that activates a waiting deposit match (cashback: services/bonuses/cashback.py).
 
 Claims serialise on the player's cash row (the same lock as their bets), then count: two concurrent
 claims of a once-per-player offer are decided one after the other, and the unique
@@ -9,8 +9,6 @@ claims of a once-per-player offer are decided one after the other, and the uniqu
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +31,8 @@ from services.wallet import Actor
 CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DEPOSIT, CampaignKind.FREE_SPINS)
 
 
-async def _lock(db: AsyncSession, player: Player) -> None:
+async def lock_cash(db: AsyncSession, player: Player) -> None:
+    """The player's cash row: every command on a player's money and bonuses serialises on it."""
     accounts = await wallet.player_accounts(db, player.id, player.brand_id, player.currency)
     await db.execute(text("SELECT 1 FROM ledger_accounts WHERE id = :cash FOR UPDATE"), {"cash": accounts.cash})
 
@@ -53,7 +52,7 @@ def _amount_or_refuse(rules: CampaignRules, table: dict[str, str], currency: str
     return amount
 
 
-async def _issue(db: AsyncSession, campaign: BonusCampaign, player: Player, actor: Actor, *,
+async def issue_bonus(db: AsyncSession, campaign: BonusCampaign, player: Player, actor: Actor, *,
                  payment_id: uuid.UUID | None = None, amount: int | None = None,
                  issued_by: uuid.UUID | None = None, period_key: str | None = None) -> PlayerBonus:
     """Insert the bonus (claim numbered) and, unless it waits for a deposit, activate it."""
@@ -82,6 +81,8 @@ async def _issue(db: AsyncSession, campaign: BonusCampaign, player: Player, acto
     await books.note(db, bonus, "issued", actor, details={"campaign": campaign.name, "payment": str(payment_id)
                                                           if payment_id else None})
     if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) and amount is None:
+        # Waits for its deposit under the rules of now, whatever marketing changes meanwhile.
+        bonus.terms = {**bonus.terms, "rules": rules.model_dump(mode="json")}
         await db.flush()
         await books.announce(db, player.id, bonus.id, bonus.status)
         return bonus  # waits for its deposit
@@ -100,7 +101,7 @@ async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
     async with rt.database.transaction() as db:
         player = await db.get(Player, viewer.id)
         assert player is not None
-        await _lock(db, player)
+        await lock_cash(db, player)
         if code:
             campaign = await _campaign_by_code(db, player, code)
         elif campaign_id is not None:
@@ -114,12 +115,12 @@ async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
             raise DomainError("Cashback is paid automatically; it is not claimed.", field="campaignId",
                               code=ErrorCode.BONUS_NOT_ELIGIBLE)
         refuse(await reasons_not_eligible(db, campaign, player, code=code), "code" if code else "campaignId")
-        return await _issue(db, campaign, player, Actor("player", player.id))
+        return await issue_bonus(db, campaign, player, Actor("player", player.id))
 
 
 async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment, code: str) -> PlayerBonus:
     """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction)."""
-    await _lock(db, player)
+    await lock_cash(db, player)
     campaign = await _campaign_by_code(db, player, code)
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
         raise DomainError("That code is not a deposit offer.", field="bonusCode", code=ErrorCode.BONUS_CODE_INVALID)
@@ -129,7 +130,17 @@ async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment,
     if minimum is not None and payment.amount < minimum:
         raise DomainError("The deposit is below the offer's minimum.", field="amount",
                           code=ErrorCode.BONUS_NOT_ELIGIBLE)
-    return await _issue(db, campaign, player, Actor("player", player.id), payment_id=payment.id)
+    return await issue_bonus(db, campaign, player, Actor("player", player.id), payment_id=payment.id)
+
+
+async def issued_rules(db: AsyncSession, bonus: PlayerBonus) -> CampaignRules:
+    """The rules a waiting bonus was issued under (its snapshot; bonuses issued before snapshots were
+    kept follow their campaign)."""
+    if "rules" in bonus.terms:
+        return CampaignRules.model_validate(bonus.terms["rules"])
+    campaign = await db.get(BonusCampaign, bonus.campaign_id)
+    assert campaign is not None
+    return rules_of(campaign)
 
 
 async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
@@ -142,9 +153,7 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     if waiting is None:
         return None
     bonus, held = await lifecycle.locked(db, waiting.id)
-    campaign = await db.get(BonusCampaign, bonus.campaign_id)
-    assert campaign is not None
-    rules = rules_of(campaign)
+    rules = await issued_rules(db, bonus)
     actor = Actor("system")
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0
     deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)
@@ -178,12 +187,12 @@ async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_i
         campaign = await db.get(BonusCampaign, campaign_id)
         if campaign is None or campaign.brand_id != player.brand_id:
             raise NotFound("No such campaign.", field="campaignId")
-        await _lock(db, player)
+        await lock_cash(db, player)
         refuse(await reasons_not_eligible(db, campaign, player, manual=True), "playerId")
         kind = CampaignKind(campaign.kind)
         if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK) and not amount:
             raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
-        bonus = await _issue(db, campaign, player, Actor("staff", viewer.id), amount=amount, issued_by=viewer.id)
+        bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=amount, issued_by=viewer.id)
         await audit.append(db, actor=viewer, action="bonus.grant", target_type="player_bonus", target_id=bonus.id,
                            brand_id=player.brand_id, reason=reason,
                            after={"player": str(player.id), "campaign": str(campaign.id), "amount": bonus.amount,
@@ -210,75 +219,3 @@ async def forfeit(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID) -> PlayerBon
         if found is None or found.player_id != viewer.id:
             raise NotFound("No such bonus.", field="bonusId")
         return await lifecycle.end(db, bonus_id, BonusStatus.FORFEITED, Actor("player", viewer.id), "player")
-
-
-# ---- cashback --------------------------------------------------------------------------------------
-
-_NET_LOSSES = text("""
-SELECT a.player_id, sum(a.wagered - a.won) AS lost FROM rg_activity_days a
-JOIN players p ON p.id = a.player_id AND p.currency = a.currency
-WHERE p.brand_id = :brand AND a.currency = :currency AND a.day >= :first AND a.day < :after
-GROUP BY a.player_id HAVING sum(a.wagered - a.won) > 0
-""")
-
-
-@dataclass(frozen=True)
-class CashbackRun:
-    paid: int
-    skipped: int
-
-
-async def pay_cashback(rt: Runtime, campaign_id: uuid.UUID, *, period_end: datetime | None = None) -> CashbackRun:
-    """Pay a cashback campaign for the period ending at `period_end` (default: today, UTC): a percentage
-    of each player's net cash losses, between the minimum and the maximum. Once per player and period.
-    Without wagering it is paid as cash; with wagering, as a bonus (skipped for players with one in play)."""
-    end_day = (period_end or clock.now()).date()
-    paid = skipped = 0
-    async with rt.database.session() as db:
-        campaign = await db.get(BonusCampaign, campaign_id)
-        if campaign is None or campaign.kind != CampaignKind.CASHBACK:
-            raise NotFound("No such cashback campaign.", field="campaignId")
-        rules = rules_of(campaign)
-        first = end_day - timedelta(days=rules.cashback_period_days)
-        losers = []
-        for currency in rules.cashback_max:
-            rows = (await db.execute(_NET_LOSSES, {"brand": campaign.brand_id, "currency": currency,
-                                                   "first": first, "after": end_day})).all()
-            losers += [(row.player_id, currency, int(row.lost)) for row in rows]
-    key = f"{first.isoformat()}..{end_day.isoformat()}"
-    for player_id, currency, lost in losers:
-        amount = min(lost * rules.cashback_percent // 100, rules.amount(rules.cashback_max, currency) or 0)
-        if amount < (rules.amount(rules.cashback_min, currency) or 1):
-            skipped += 1
-            continue
-        try:
-            async with rt.database.transaction() as db:
-                player = await db.get(Player, player_id)
-                assert player is not None
-                await _lock(db, player)
-                if await reasons_not_eligible(db, campaign, player, manual=True) and rules.wagering_multiplier:
-                    skipped += 1
-                    continue
-                if rules.wagering_multiplier:
-                    await _issue(db, campaign, player, Actor("system"), amount=amount, period_key=key)
-                else:
-                    await _cash_back(db, campaign, player, amount, key)
-                paid += 1
-        except (IntegrityError, DomainError):  # paid already for this period, or refused
-            skipped += 1
-    return CashbackRun(paid, skipped)
-
-
-async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, amount: int, key: str) -> None:
-    """Cashback without wagering: recorded as a bonus completed at once, paid straight into cash."""
-    now = clock.now()
-    bonus = PlayerBonus(campaign_id=campaign.id, player_id=player.id, brand_id=player.brand_id,
-                        currency=player.currency, kind=campaign.kind, status=BonusStatus.COMPLETED.value,
-                        claim_number=await claims_of(db, campaign.id, player.id) + 1, period_key=key,
-                        amount=amount, converted=amount, terms={}, issued_at=now, activated_at=now, ended_at=now)
-    db.add(bonus)
-    await db.flush()
-    held = await books.lock_player(db, bonus)
-    result = await books.pay_cash(db, bonus, held, amount, "cashback", Actor("system"))
-    await books.note(db, bonus, "cashback_paid", Actor("system"), amount=amount, transaction=result.transaction_id,
-                     details={"period": key})

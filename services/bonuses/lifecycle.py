@@ -8,8 +8,9 @@ nothing twice), writes a line of history, and announces the change to `bonusProg
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -67,6 +68,7 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     paid, result = await books.convert(db, bonus, held, actor)
     bonus.status = BonusStatus.COMPLETED.value
     bonus.converted += paid
+    bonus.capped += max(0, held.bonus - paid)  # what the cap withheld went back to the bonus cost
     bonus.ended_at = clock.now()
     await books.note(db, bonus, "converted", actor, amount=paid,
                      transaction=result.transaction_id if result else None,
@@ -80,7 +82,7 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
 async def complete_if_met(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int | None:
     """A round closed with no win: convert if its wagering is met. The cash balance after, or None."""
     bonus, _ = await locked(db, bonus_id)
-    if bonus.status != BonusStatus.ACTIVE or bonus.spins_left or bonus.wagering_done < bonus.wagering_required:
+    if not met(bonus):
         return None
     return await complete(db, bonus_id, actor)
 
@@ -129,40 +131,73 @@ async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: st
     return list(active)
 
 
-# ---- expiry -----------------------------------------------------------------------------------------
+# ---- expiry and conversion outside the bet path ------------------------------------------------------
+
+# Active bonuses whose wagering is met and that no round still waits on: none of the bonus's bets is in a
+# round that is open, unless the bet is older than the grace (a round the provider never closed). A win
+# may still come for an open round, and conversion waits for it (docs/bonuses.md).
+_CONVERTIBLE = text("""
+SELECT pb.id FROM player_bonuses pb
+WHERE pb.status = 'active' AND pb.spins_left = 0 AND pb.wagering_done >= pb.wagering_required
+  AND pb.activated_at <= :now AND (CAST(:bonus AS uuid) IS NULL OR pb.id = CAST(:bonus AS uuid))
+  AND NOT EXISTS (SELECT 1 FROM bonus_wagers w JOIN game_rounds gr ON gr.id = w.round_id
+                  WHERE w.bonus_id = pb.id AND gr.status = 'open' AND w.created_at > :stale)
+ORDER BY pb.activated_at LIMIT :limit
+""")
+
+
+def met(bonus: PlayerBonus) -> bool:
+    """Active, its free rounds played and its wagering done: ready to convert."""
+    return (bonus.status == BonusStatus.ACTIVE and not bonus.spins_left
+            and bonus.wagering_done >= bonus.wagering_required)
+
+
+async def settle(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor, *, now: datetime,
+                 stale: datetime | None = None) -> BonusStatus | None:
+    """Under the player's lock, what is due of a bonus now: past its expiry it converts if its wagering was
+    met (the bet path adds no progress after the expiry, so it was met in time) and expires otherwise;
+    before it, it converts once its wagering is met and no round of it is still open (`stale`: the
+    bets older than this do not hold it). Returns the status it moved to, if it moved."""
+    bonus, _ = await locked(db, bonus_id)
+    if not BonusStatus(bonus.status).in_play:
+        return None
+    overdue = bonus.expires_at is not None and bonus.expires_at <= now
+    if met(bonus) and (overdue or (stale is not None and await _nothing_open(db, bonus_id, now, stale))):
+        await complete(db, bonus_id, actor)
+        return BonusStatus.COMPLETED
+    if overdue:
+        await end(db, bonus_id, BonusStatus.EXPIRED, actor, "expiry")
+        return BonusStatus.EXPIRED
+    return None
+
+
+async def _nothing_open(db: AsyncSession, bonus_id: uuid.UUID, now: datetime, stale: datetime) -> bool:
+    found = await db.execute(_CONVERTIBLE, {"now": now, "bonus": bonus_id, "stale": stale, "limit": 1})
+    return found.first() is not None
 
 
 async def expire_due(rt: Runtime, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Bonuses past their expiry end as expired; bonuses whose wagering is met (a round that never
-    closed) are converted. One transaction per bonus, so one failure stops nothing else."""
+    """The worker's job (and `croupier bonuses expire`): bonuses past their expiry end as expired (or
+    convert, if their wagering was met in time); bonuses whose wagering is met and whose rounds have all
+    closed (or gone stale) convert. Each bonus is re-read under its player's lock and decided by `settle`,
+    so a bet racing the worker is either before it or after it; one transaction per bonus, so one failure
+    stops nothing else."""
     now = now or clock.now()
+    stale = now - timedelta(seconds=rt.settings.bonus_open_round_grace_seconds)
     async with rt.database.session() as db:
         due = (await db.scalars(select(PlayerBonus.id).where(
             col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]),
             col(PlayerBonus.expires_at) <= now).order_by(col(PlayerBonus.expires_at)).limit(limit))).all()
-        met = (await db.scalars(select(PlayerBonus.id).where(
-            col(PlayerBonus.status) == BonusStatus.ACTIVE.value, col(PlayerBonus.spins_left) == 0,
-            col(PlayerBonus.wagering_done) >= col(PlayerBonus.wagering_required),
-            col(PlayerBonus.activated_at) <= now).limit(limit))).all()
+        convertible = (await db.execute(_CONVERTIBLE, {"now": now, "bonus": None, "stale": stale,
+                                                       "limit": limit})).scalars().all()
     changed = 0
-    for bonus_id in due:
+    for bonus_id in dict.fromkeys([*due, *convertible]):
         try:
             async with rt.database.transaction() as db:
-                bonus, _ = await locked(db, bonus_id)
-                if BonusStatus(bonus.status).in_play and bonus.expires_at is not None and bonus.expires_at <= now:
-                    await end(db, bonus_id, BonusStatus.EXPIRED, SYSTEM, "expiry")
+                if await settle(db, bonus_id, SYSTEM, now=now, stale=stale) is not None:
                     changed += 1
         except Exception:
-            log.exception("bonus_expiry_failed", bonus_id=str(bonus_id))
-    for bonus_id in met:
-        if bonus_id in due:
-            continue
-        async with rt.database.transaction() as db:
-            bonus, _ = await locked(db, bonus_id)
-            wagered = bonus.spins_left == 0 and bonus.wagering_done >= bonus.wagering_required
-            if bonus.status == BonusStatus.ACTIVE and wagered:
-                await complete(db, bonus_id, SYSTEM)
-                changed += 1
+            log.exception("bonus_settle_failed", bonus_id=str(bonus_id))
     return changed
 
 

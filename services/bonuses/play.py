@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -36,23 +37,25 @@ from services.ledger import Leg
 # Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
-          'max_bet', pb.max_bet, 'terms', pb.terms, 'spins_left', pb.spins_left,
+          'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,
           'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
      FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
-          'contributed', w.contributed, 'status', wb.status, 'room', wb.max_conversion - wb.converted,
-          'terms', wb.terms)
+          'contributed', w.contributed, 'converted', w.converted, 'withheld', w.withheld, 'status', wb.status,
+          'cap', wb.max_conversion, 'total_converted', wb.converted, 'total_capped', wb.capped,
+          'terms', wb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses wb ON wb.id = w.bonus_id WHERE w.reference = :wager_ref) AS bonus_ref,
   (SELECT json_build_object('id', rb.id, 'kind', min(w.kind), 'cash', sum(w.cash_amount),
-          'bonus', sum(w.bonus_amount), 'contributed', 0, 'status', rb.status,
-          'room', rb.max_conversion - rb.converted, 'terms', rb.terms)
+          'bonus', sum(w.bonus_amount), 'contributed', 0, 'converted', 0, 'withheld', 0, 'status', rb.status,
+          'cap', rb.max_conversion, 'total_converted', rb.converted, 'total_capped', rb.capped,
+          'terms', rb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses rb ON rb.id = w.bonus_id
     WHERE w.kind IN ('bet', 'free_bet') AND w.round_id = (SELECT gr.id FROM game_rounds gr
           WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
           AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
   (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
-          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms)
+          'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms - 'rules', 'expires', fs.expires_at)
      FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
 """
 
@@ -80,6 +83,11 @@ class Active:
     terms: dict[str, Any]
     spins_left: int
     balance: int
+    expires_at: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        """Past its expiry but not yet expired (the worker runs every minute): the bet path settles it first."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def contribution(self, stake: int, game_code: str | None, category: str | None) -> int:
         rules = Contributions.model_validate(self.terms.get("contributions") or {})
@@ -92,12 +100,21 @@ class Wager:
 
     bonus_id: uuid.UUID
     kind: str
-    cash: int
-    bonus: int
+    cash: int  # what moved on cash (a win after its bonus converted: its cash side plus `converted`)
+    bonus: int  # what moved on the bonus account
     contributed: int
     status: str
-    room: int | None  # conversion cap room (None: no cap)
+    cap: int | None  # the bonus's conversion cap (None: none)
     terms: dict[str, Any]
+    converted: int = 0  # a win after its bonus converted: its bonus side paid into cash within the cap
+    withheld: int = 0  # ... and the part of it the cap withheld
+    total_converted: int = 0  # the bonus's totals: paid into cash, withheld by the cap
+    total_capped: int = 0
+
+    @property
+    def room(self) -> int | None:
+        """What the conversion cap still lets into cash (None: no cap)."""
+        return None if self.cap is None else max(0, self.cap - self.total_converted)
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class Grant:
     spin_bet: int
     currency: str
     games: list[str]
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -127,8 +145,9 @@ def _wager(raw: dict[str, Any] | None) -> Wager | None:
     if raw is None:
         return None
     return Wager(uuid.UUID(str(raw["id"])), str(raw["kind"]), int(raw["cash"]), int(raw["bonus"]),
-                 int(raw["contributed"]), str(raw["status"]), None if raw["room"] is None else int(raw["room"]),
-                 dict(raw.get("terms") or {}))
+                 int(raw["contributed"]), str(raw["status"]), None if raw["cap"] is None else int(raw["cap"]),
+                 dict(raw.get("terms") or {}), int(raw["converted"]), int(raw["withheld"]),
+                 int(raw["total_converted"]), int(raw["total_capped"]))
 
 
 def state_of(row: Any) -> State:
@@ -137,11 +156,16 @@ def state_of(row: Any) -> State:
     return State(
         Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
                None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
-               int(active["spins_left"]), int(active["balance"] or 0)) if active else None,
+               int(active["spins_left"]), int(active["balance"] or 0),
+               _moment(active.get("expires"))) if active else None,
         _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
         Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
               int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
-              list((grant.get("terms") or {}).get("games") or [])) if grant else None)
+              list((grant.get("terms") or {}).get("games") or []), _moment(grant.get("expires"))) if grant else None)
+
+
+def _moment(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
 
 
 # ---- stakes ---------------------------------------------------------------------------------------
@@ -174,12 +198,16 @@ class Routed:
     to_bonus: int
     unpaid: int
 
+    def withheld(self, wager: Wager) -> int:
+        """The part the conversion cap withheld (counted in the bonus's `capped`; an ended bonus's is not)."""
+        return self.unpaid if wager.status == BonusStatus.COMPLETED else 0
+
 
 def route(wager: Wager, bonus_side: int) -> Routed:
     if wager.status == BonusStatus.ACTIVE:
         return Routed(0, bonus_side, 0)
     if wager.status == BonusStatus.COMPLETED:
-        paid = bonus_side if wager.room is None else max(0, min(bonus_side, wager.room))
+        paid = bonus_side if wager.room is None else min(bonus_side, wager.room)
         return Routed(paid, 0, bonus_side - paid)
     return Routed(0, 0, bonus_side)
 
@@ -187,13 +215,14 @@ def route(wager: Wager, bonus_side: int) -> Routed:
 _RECORD_WAGER = text("""
 WITH wager AS (
   INSERT INTO bonus_wagers (reference, ledger_transaction_id, bonus_id, kind, round_id, cash_amount, bonus_amount,
-                            contributed, created_at)
-  VALUES (:reference, :ledger, :bonus, :kind, :round, :cash, :bonus_amount, :contributed, :now)
+                            contributed, converted, withheld, created_at)
+  VALUES (:reference, :ledger, :bonus, :kind, :round, :cash, :bonus_amount, :contributed, :converted, :withheld, :now)
   ON CONFLICT (reference) DO NOTHING RETURNING bonus_id
 )
 UPDATE player_bonuses SET wagering_done = GREATEST(0, wagering_done + :progress),
        spins_left = spins_left + :spins, amount = amount + :granted,
-       wagering_required = wagering_required + :required, converted = converted + :converted
+       wagering_required = wagering_required + :required, converted = converted + :converted,
+       capped = capped + :withheld
 WHERE id = :bonus
 RETURNING status, wagering_done, wagering_required, spins_left
 """)
@@ -213,12 +242,13 @@ class Progress:
 
 async def record(db: AsyncSession, *, reference: str, ledger_id: uuid.UUID | None, bonus_id: uuid.UUID, kind: str,
                  round_id: uuid.UUID | None, cash: int, bonus: int, contributed: int = 0, progress: int = 0,
-                 spins: int = 0, granted: int = 0, required: int = 0, converted: int = 0) -> Progress:
+                 spins: int = 0, granted: int = 0, required: int = 0, converted: int = 0,
+                 withheld: int = 0) -> Progress:
     """One statement: the split of this transaction, and what it changes on its bonus."""
     row = (await db.execute(_RECORD_WAGER, {
         "reference": reference, "ledger": ledger_id, "bonus": bonus_id, "kind": kind, "round": round_id,
         "cash": cash, "bonus_amount": bonus, "contributed": contributed, "now": clock.now(), "progress": progress,
-        "spins": spins, "granted": granted, "required": required, "converted": converted,
+        "spins": spins, "granted": granted, "required": required, "converted": converted, "withheld": withheld,
     })).one()
     return Progress(row.status, int(row.wagering_done), int(row.wagering_required), int(row.spins_left))
 
@@ -231,13 +261,14 @@ def wagering_for(terms: dict[str, Any], amount: int) -> int:
 @dataclass(frozen=True)
 class WinSplit:
     """What a win pays: to cash (its cash side, plus bonus money of a converted bonus within the cap),
-    to the bonus account, the converted part of `cash`, and whether it is a free round's win (paid
-    from the bonus cost rather than the house)."""
+    to the bonus account, the converted part of `cash`, what the cap withheld, and whether it is a free
+    round's win (paid from the bonus cost rather than the house)."""
 
     cash: int
     bonus: int
     converted: int
     free: bool
+    withheld: int = 0
 
 
 def split_win(wager: Wager, amount: int) -> WinSplit:
@@ -245,7 +276,7 @@ def split_win(wager: Wager, amount: int) -> WinSplit:
     free = wager.kind == "free_bet"
     cash_side = 0 if free or stake <= 0 else amount * wager.cash // stake
     routed = route(wager, amount - cash_side)
-    return WinSplit(cash_side + routed.to_cash, routed.to_bonus, routed.to_cash, free)
+    return WinSplit(cash_side + routed.to_cash, routed.to_bonus, routed.to_cash, free, routed.withheld(wager))
 
 
 def _against(legs: list[Leg], other: uuid.UUID) -> tuple[Leg, ...]:
@@ -264,50 +295,86 @@ def win_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uu
 
 @dataclass(frozen=True)
 class Reversal:
-    """A rollback's movement on the player's accounts (signed), and what it changes on the bonus."""
+    """A rollback's movement on the player's accounts (signed) and the bonus cost's part of the operator
+    side (`from_cost`, what it gives back; the house — a free round: the cost — balances the rest), and
+    what it changes on the bonus: its converted and capped totals, the bonus money it granted."""
 
     cash: int
     bonus: int
     converted: int
     granted: int
     free: bool
+    capped: int = 0
+    from_cost: int = 0
 
 
 def reverse(wager: Wager, was_bet: bool) -> Reversal:
-    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands);
-    a win is taken back from where it was paid (bonus money a conversion has since moved, from cash)."""
+    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands); a
+    win is taken back from where its money is now (`_reverse_converted_win` once its bonus converted)."""
     if was_bet:
         routed = route(wager, wager.bonus)
-        return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False)
+        return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False,
+                        capped=routed.withheld(wager))
     free = wager.kind == "free_win"
     if wager.status == BonusStatus.ACTIVE:
         return Reversal(-wager.cash, -wager.bonus, 0, -wager.bonus if free else 0, free)
     if wager.status == BonusStatus.COMPLETED:
-        return Reversal(-(wager.cash + wager.bonus), 0, 0, 0, free)
-    return Reversal(-wager.cash, 0, 0, 0, free)
+        return _reverse_converted_win(wager, free)
+    return Reversal(-wager.cash, 0, 0, 0, free)  # its bonus side went back to the operator with the bonus
+
+
+def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
+    """A win whose bonus converted after it (its bonus side b was credited to the bonus account), or that
+    came after the conversion (b routed: into cash within the cap, the rest withheld), undone as if it had
+    never come. All the bonus money that reached the conversion is R = converted + capped, of which the
+    cash got min(R, cap); without b it would have been R' = max(0, R - b), and min(R', cap) in cash. So:
+    - the bonus's converted total drops by its share, converted - min(R', cap);
+    - what the cap withheld of b, capped - (R' - min(R', cap)), leaves the capped total; a conversion put
+      it in the bonus cost, which gives it back (a routed win's was never paid out);
+    - the cash gives back the win's cash side and the rest of b: its share of the conversion, and what of
+      b was staked before the conversion (without the win those stakes would have been cash).
+    If the cash is not there the ledger refuses, and the rollback with it (NOT_ENOUGH_MONEY, nothing moves)."""
+    routed_win = wager.bonus == 0 and (wager.converted + wager.withheld) > 0
+    side = wager.converted + wager.withheld if routed_win else wager.bonus
+    cash_side = wager.cash - wager.converted if routed_win else wager.cash
+    reached = wager.total_converted + wager.total_capped
+    without = max(0, reached - side)
+    converted_without = without if wager.cap is None else min(without, wager.cap)
+    share = max(0, wager.total_converted - converted_without)
+    withheld = min(side - min(share, side), max(0, wager.total_capped - (without - converted_without)))
+    granted = -side if free and not routed_win else 0  # a free round's win credited while active added to `amount`
+    return Reversal(-(cash_side + side - withheld), 0, -share, granted, free, capped=-withheld,
+                    from_cost=0 if routed_win else withheld)
 
 
 def reversal_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID,
                   reversal: Reversal) -> tuple[Leg, ...]:
-    return _against([Leg(cash_id, reversal.cash), Leg(bonus_id, reversal.bonus)], cost if reversal.free else house)
+    """The player's legs, the bonus cost's part, and the house (a free round: the cost) balancing the rest."""
+    player = [Leg(cash_id, reversal.cash), Leg(bonus_id, reversal.bonus)]
+    operator: dict[uuid.UUID, int] = {cost: -reversal.from_cost}
+    source = cost if reversal.free else house
+    operator[source] = operator.get(source, 0) - reversal.cash - reversal.bonus + reversal.from_cost
+    legs = tuple(leg for leg in (*player, *(Leg(a, amount) for a, amount in operator.items())) if leg.amount)
+    return legs if len(legs) >= 2 else ()
 
 
 _UNDO = text("""
 UPDATE player_bonuses SET
     wagering_done = CASE WHEN status = 'active' THEN GREATEST(0, wagering_done + :progress) ELSE wagering_done END,
     spins_left = CASE WHEN status = 'active' THEN spins_left + :spins ELSE spins_left END,
-    converted = converted + :converted, amount = amount + :granted,
+    converted = converted + :converted, capped = capped + :capped, amount = amount + :granted,
     wagering_required = GREATEST(0, wagering_required + :required)
 WHERE id = :bonus
 """)
 
 
 async def undo(db: AsyncSession, wager: Wager, *, progress: int = 0, spins: int = 0, converted: int = 0,
-               granted: int = 0) -> None:
-    """A rollback's effect on the bonus: wagering progress (only while it is active), a free spin back."""
+               granted: int = 0, capped: int = 0) -> None:
+    """A rollback's effect on the bonus: wagering progress (only while it is active), a free spin back,
+    its converted and capped totals."""
     required = wagering_for(wager.terms, granted) if granted else 0
     await db.execute(_UNDO, {"bonus": wager.bonus_id, "progress": progress, "spins": spins, "converted": converted,
-                             "granted": granted, "required": required})
+                             "granted": granted, "required": required, "capped": capped})
 
 
 # ---- free rounds at launch ------------------------------------------------------------------------

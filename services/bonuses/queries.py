@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import and_, false, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -29,8 +29,19 @@ def readable_bonuses(viewer: Viewer) -> SelectOfScalar[PlayerBonus]:
 
 
 def readable_campaigns(viewer: Viewer) -> SelectOfScalar[BonusCampaign]:
+    """Campaigns this viewer may read, as SQL: staff their brand's (every brand for global roles); a player
+    the running offers of their brand that need no code, and the campaigns of their own bonuses (a
+    draft, or an offer whose code they never quoted, stays hidden)."""
     stmt = select(BonusCampaign)
-    return stmt if viewer.brand_id is None else stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id)
+    if viewer.is_player:
+        own = select(PlayerBonus.campaign_id).where(col(PlayerBonus.player_id) == viewer.id)
+        listed = and_(col(BonusCampaign.status) == CampaignStatus.ACTIVE.value, col(BonusCampaign.promo_code).is_(None),
+                      col(BonusCampaign.kind) != CampaignKind.CASHBACK.value)
+        return stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id,
+                          or_(col(BonusCampaign.id).in_(own), listed))
+    if viewer.is_staff or viewer.kind == "system":
+        return stmt if viewer.brand_id is None else stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id)
+    return stmt.where(false())
 
 
 async def bonuses_of(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> list[PlayerBonus]:

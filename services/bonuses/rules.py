@@ -95,6 +95,7 @@ class CampaignRules(_Strict):
     cashback_period_days: int = Field(default=7, ge=1, le=31)
     cashback_min: dict[str, str] = Field(default_factory=dict)
     cashback_max: dict[str, str] = Field(default_factory=dict)
+    cashback_auto_pay: bool = True  # the bonus worker pays each period when it closes (else: staff or cron)
     wagering_multiplier: int = Field(default=30, ge=0, le=100)
     wagering_base: WageringBase = WageringBase.BONUS
     contributions: Contributions = Field(default_factory=Contributions)

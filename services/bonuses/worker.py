@@ -1,11 +1,13 @@
 """The bonus worker, one per API process (safe on several replicas: each step locks the player and
-re-reads the bonus): expires bonuses past their date and converts those whose wagering is met."""
+re-reads the bonus, each cashback payout finds an earlier one of its period): expires bonuses past
+their date, converts those whose wagering is met, and pays cashback campaigns' periods as they close."""
 
 from __future__ import annotations
 
 import asyncio
 
 from core.logging import get_logger
+from services.bonuses import cashback
 from services.bonuses.lifecycle import expire_due
 from services.runtime import Runtime
 
@@ -16,6 +18,7 @@ async def run(rt: Runtime) -> None:
     while True:
         try:
             await expire_due(rt)
+            await cashback.pay_due(rt)
         except asyncio.CancelledError:
             raise
         except Exception:

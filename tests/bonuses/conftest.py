@@ -46,12 +46,12 @@ def campaign(gql: Any, make_staff: Any) -> Any:
     staff: dict[str, Any] = {}
 
     async def make(kind: str = "DEPOSIT_MATCH", campaign_rules: dict[str, Any] | None = None, *,
-                   code: str | None = None, activate: bool = True) -> str:
+                   code: str | None = None, activate: bool = True, starts_at: str | None = None) -> str:
         if "token" not in staff:
             staff["token"] = (await make_staff("marketing")).token
         body = await gql(CREATE, {"input": {"name": f"Offer {uuid.uuid4().hex[:6]}", "kind": kind,
                                             "rules": campaign_rules if campaign_rules is not None else rules(),
-                                            "promoCode": code}}, token=staff["token"])
+                                            "promoCode": code, "startsAt": starts_at}}, token=staff["token"])
         payload = body["data"]["createBonusCampaign"]
         assert payload["errors"] == [], payload
         campaign_id = str(payload["campaign"]["id"])

@@ -130,9 +130,9 @@ async def test_concurrent_bets_during_conversion_convert_once(
                                                                                  closed=True)) for i in range(6)])
     # Cash first: five bets spend the 10 EUR of cash and meet 10 EUR of wagering, whichever order they
     # landed in; the bonus converts once, and the sixth bet is paid from the converted cash.
-    assert [a["status"] for a in answers] == ["RS_OK"] * 6
+    assert [a["status"] for a in answers] == ["RS_OK"] * 6, answers
     bonus = await bonus_row(rt, seat.player_id)
-    assert (bonus.status, bonus.converted) == ("completed", 1_000)
+    assert (bonus.status, bonus.converted) == ("completed", 1_000), bonus
     assert await bonus_balance(rt, seat.player_id) == (800, 0)
     async with rt.database.session() as db:
         conversions = await db.scalar(select(func.count()).select_from(LedgerTransaction).where(
@@ -200,6 +200,9 @@ async def test_a_withdrawal_asks_to_forfeit_an_active_bonus_then_forfeits_it(
     assert (await bonus_balance(rt, seat.player_id))[1] == 0
 
 
+WORKERS = {"bonus-worker", "rg-worker", "outbox-relay"}  # server.py's background tasks
+
+
 async def test_a_bet_of_a_bonus_holder_stays_lean(
         rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=50)
@@ -208,7 +211,9 @@ async def test_a_bet_of_a_bonus_holder_stays_lean(
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(" ".join(statement.split())[:60])
+        task = asyncio.current_task()
+        if task is None or task.get_name() not in WORKERS:  # the server's workers share the engine
+            statements.append(" ".join(statement.split())[:60])
 
     engine = rt.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
@@ -219,7 +224,7 @@ async def test_a_bet_of_a_bonus_holder_stays_lean(
     assert answer["status"] == "RS_OK"
     # the no-bonus path's 14 (tests/providers) + the bonus account's posting row + the split and progress
     # (one statement)
-    assert len(statements) <= 16, "\n".join(statements)
+    assert 10 <= len(statements) <= 16, "\n".join(statements)
 
 
 async def test_jurisdiction_caps_refuse_a_uk_campaign_above_10x(gql: Any, make_staff: Any, rt: Any,

@@ -1,0 +1,32 @@
+"""Responsible gambling for bonus holders: money limits check and count the player's own money, the
+cash part of a stake (docs/responsible-gambling.md), never the bonus money beside it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from tests.bonuses.conftest import bonus_balance
+from tests.bonuses.test_bonuses import EUR, _holder
+from tests.providers.conftest import Aggregator, fund
+from tests.rg.conftest import my_rg, set_limit
+
+
+async def test_a_bonus_holder_reaches_a_wager_limit_exactly_with_their_own_money(
+        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=500, max_bet={},
+                                wagering_multiplier=10)
+    player = SimpleNamespace(token=token)
+    assert (await set_limit(gql, player, "WAGER", "DAY", amount="5.00"))["errors"] == []
+    # 8 EUR: 5 EUR of cash (exactly the limit), 3 EUR of bonus money (not the player's own)
+    answer = await aggregator.call("transaction/bet", seat.bet(8 * EUR, round_ref="r-1"))
+    assert (answer["status"], answer["balance"]) == ("RS_OK", 7 * EUR)
+    answer = await aggregator.call("transaction/bet", seat.bet(2 * EUR, round_ref="r-2"))  # all bonus money
+    assert (answer["status"], answer["balance"]) == ("RS_OK", 5 * EUR)
+    rg = await my_rg(gql, player)
+    assert (rg["limits"][0]["used"], rg["limits"][0]["remaining"]) == ({"amount": "5.00"}, {"amount": "0.00"})
+    assert rg["activity"][0]["wagered"] == {"amount": "5.00"}
+    await fund(rt, seat.player_id, 1)  # one cent of cash: a stake with it would pass the limit
+    refused = await aggregator.call("transaction/bet", seat.bet(EUR, round_ref="r-3"))
+    assert (refused["status"], refused["balance"]) == ("RS_ERROR_LIMIT_REACHED", 5 * EUR + 1_000)
+    assert await bonus_balance(rt, seat.player_id) == (1, 500)
