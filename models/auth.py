@@ -2,7 +2,8 @@
 
 A session is one login on one device; its refresh tokens form a family. Each refresh spends the
 presented token and issues the next; presenting a spent token again is reuse (a stolen copy), and
-revokes the whole session.
+revokes the whole session. A session's spans say when it was in use: one row per unbroken run of
+access tokens (responsible gambling counts time played from them).
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ class AuthSession(SQLModel, table=True):
     revoke_reason: str | None = Field(default=None, max_length=64)
     # "full", or "withdrawal": a self-excluded player may still sign in to take their money out.
     scope: str = Field(default="full", max_length=16, sa_column_kwargs={"server_default": "full"})
+
+
+class SessionSpan(SQLModel, table=True):
+    """An unbroken run of a session's access tokens: from the token that began it to the expiry of the
+    last one. A refresh before the current token expires extends the run; one after a gap (the player
+    left and came back on the refresh token) starts a new run, so the gap is not counted as time in use."""
+
+    __tablename__ = "session_spans"
+    __table_args__ = (Index("ix_session_spans_session", "session_id", "ends_at"),)
+
+    id: uuid.UUID = id_field()
+    session_id: uuid.UUID = Field(foreign_key="auth_sessions.id", ondelete="CASCADE")
+    started_at: datetime = timestamp_field(nullable=False)
+    ends_at: datetime = timestamp_field(nullable=False)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -24,6 +24,7 @@ from authz.jwt import AccessClaims, InvalidToken, parse_access_claims
 from authz.subjects import RequestMeta, Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
+from core.ids import new_id
 from core.logging import get_logger
 from models.auth import AuthSession, RefreshToken
 from models.players import Player, PlayerStatus
@@ -102,7 +103,23 @@ async def start_session(
     await db.flush()
     refresh_token = await _new_refresh_token(db, session.id)
     access_token, expires_at = issue_access_token(rt, session)
+    await _in_use_until(db, session.id, now, expires_at)
     return IssuedTokens(access_token, refresh_token, expires_at, session.id)
+
+
+_IN_USE_UNTIL = text("""
+WITH extended AS (
+  UPDATE session_spans SET ends_at = :ends WHERE session_id = :session AND ends_at >= :now RETURNING 1
+)
+INSERT INTO session_spans (id, session_id, started_at, ends_at)
+SELECT :id, :session, :now, :ends WHERE NOT EXISTS (SELECT 1 FROM extended)
+""")
+
+
+async def _in_use_until(db: AsyncSession, session_id: uuid.UUID, now: datetime, ends: datetime) -> None:
+    """A new access token: the session's current span runs until it expires, or, after a gap (the
+    last token had expired), a new span begins now. Only the newest span can still be running."""
+    await db.execute(_IN_USE_UNTIL, {"id": new_id(), "session": session_id, "now": now, "ends": ends})
 
 
 async def _mark_revoked(rt: Runtime, session_ids: list[uuid.UUID]) -> None:
@@ -178,6 +195,7 @@ async def refresh(rt: Runtime, refresh_token: str, meta: RequestMeta) -> tuple[I
                 session.ip = meta.ip
             next_refresh = await _new_refresh_token(db, session.id)
             access_token, expires_at = issue_access_token(rt, session)
+            await _in_use_until(db, session.id, now, expires_at)
             issued = IssuedTokens(access_token, next_refresh, expires_at, session.id)
     if reused is not None:
         await _mark_revoked(rt, revoked)

@@ -37,7 +37,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -386,7 +386,7 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
     database = rt.database
     try:
         async with database.transaction() as db:
-            return await _run(db, command, dialect, kind, timedelta(seconds=rt.settings.access_token_ttl_seconds))
+            return await _run(db, command, dialect, kind)
     except (_Duplicate, IdempotencyConflict):
         # The transaction rolled back; the refusal moved nothing. Log the call on its own.
         result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
@@ -396,8 +396,7 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
         return Answer(result, body)
 
 
-async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind,
-               access_ttl: timedelta) -> Answer:
+async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
     ctx = await _context(db, command)
     # A transaction and a rollback naming it lock the same key (its uuid), so "rollback before the
     # original" cannot race the original, whoever the rollback claims the player is. Everything that
@@ -448,7 +447,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         return Answer(result, body)
 
     if kind == Kind.BET:
-        result, record = await _bet(db, command, ctx, state, bonus, purse, current, access_ttl)
+        result, record = await _bet(db, command, ctx, state, bonus, purse, current)
     elif kind == Kind.WIN:
         result, record = await _win(db, command, dialect, ctx, state, bonus, purse, current)
     else:
@@ -516,7 +515,7 @@ def _total(cash: int | None, purse: _Purse) -> int | None:
 
 
 async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any, bonus: bonus_play.State,
-               purse: _Purse, current: int | None, access_ttl: timedelta) -> tuple[WalletResult, _Record | None]:
+               purse: _Purse, current: int | None) -> tuple[WalletResult, _Record | None]:
     if state.rolled_back_by is not None:
         # Rolled back before it arrived: remembered as refused, so no retry ever moves money.
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
@@ -556,7 +555,7 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         from_cash, from_bonus = bonus_play.split_stake(active, current, command.amount)
     # Under the cash row's lock: concurrent bets of this player meet the limits one at a time.
     rg_state = rg_gates.BetState(state.rg_excluded, state.rg_check_due, state.rg_limits)
-    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), from_cash, rg_state, access_ttl)
+    refusal = await rg_gates.bet_refusal(db, ctx.bettor(command.currency), from_cash, rg_state)
     if refusal is not None:
         status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
         return _refuse(command, status, current)

@@ -34,6 +34,11 @@ TEST_ENV = {
     "REDIS_URL": REDIS_URL,
     "DATA_DIR": str(SCRATCH / "data"),
     "LOG_LEVEL": "WARNING",
+    # Tests run each step of the RG and bonus workers themselves, at the moment they choose: the server's
+    # own loops would act on the shared, movable test clock at random moments (ending a session whose
+    # limit a test has just spent, expiring a bonus it is about to play).
+    "RG_WORKER_INTERVAL_SECONDS": "3600",
+    "BONUS_WORKER_INTERVAL_SECONDS": "3600",
 }
 os.environ.update(TEST_ENV)
 

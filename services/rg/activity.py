@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,14 +41,17 @@ SELECT (SELECT coalesce(sum(deposited), 0) FROM rg_activity_days
 
 # Time logged in: each session from its start to its revocation, or to the expiry of the last access
 # token it was given (it is refreshed while the frontend is open), or now.
+# Time in play sessions: their spans (unbroken runs of access tokens, models/auth.py SessionSpan), cut at
+# a revocation, now and the period's bounds. A player who left and came back on the refresh token has
+# two spans, and the time between them is not counted.
 _TIME_PLAYED = text("""
 SELECT coalesce(sum(extract(epoch FROM
-    least(coalesce(revoked_at, :now), last_seen_at + :access_ttl, :now, :until) - greatest(created_at, :since)
+    least(coalesce(s.revoked_at, :now), sp.ends_at, :now, :until) - greatest(sp.started_at, :since)
 )), 0)
-FROM auth_sessions
-WHERE subject_type = 'player' AND subject_id = :player AND scope = 'full'
-  AND created_at < least(:now, :until)
-  AND least(coalesce(revoked_at, :now), last_seen_at + :access_ttl) > :since
+FROM auth_sessions s JOIN session_spans sp ON sp.session_id = s.id
+WHERE s.subject_type = 'player' AND s.subject_id = :player AND s.scope = 'full'
+  AND sp.started_at < least(:now, :until)
+  AND least(coalesce(s.revoked_at, :now), sp.ends_at) > :since
 """)
 
 
@@ -82,7 +85,7 @@ async def deposits_with_in_flight(db: AsyncSession, player_id: uuid.UUID, curren
 
 
 async def seconds_logged_in(db: AsyncSession, player_id: uuid.UUID, *, since: datetime, until: datetime,
-                            now: datetime, access_ttl: timedelta) -> int:
-    value = (await db.execute(_TIME_PLAYED, {"player": player_id, "since": since, "until": until, "now": now,
-                                             "access_ttl": access_ttl})).scalar_one()
+                            now: datetime) -> int:
+    value = (await db.execute(_TIME_PLAYED, {"player": player_id, "since": since, "until": until,
+                                             "now": now})).scalar_one()
     return max(0, int(value))

@@ -56,11 +56,12 @@ async def raise_flag(db: AsyncSession, player: Player, kind: str, details: dict[
     return inserted is not None
 
 
+# A play session in use without a break (one span) since before `opened_before`.
 _LONG_SESSIONS = text("""
-SELECT s.subject_id AS player_id, max(extract(epoch FROM CAST(:now AS timestamptz) - s.created_at)) AS seconds
-FROM auth_sessions s
+SELECT s.subject_id AS player_id, max(extract(epoch FROM CAST(:now AS timestamptz) - sp.started_at)) AS seconds
+FROM auth_sessions s JOIN session_spans sp ON sp.session_id = s.id
 WHERE s.subject_type = 'player' AND s.scope = 'full' AND s.revoked_at IS NULL
-  AND s.last_seen_at + :access_ttl > :now AND s.created_at < :opened_before
+  AND sp.ends_at > :now AND sp.started_at < :opened_before
 GROUP BY s.subject_id
 """)
 
@@ -98,9 +99,7 @@ async def scan(rt: Runtime) -> int:
     now = clock.now()
     found: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
     async with rt.database.session() as db:
-        ttl = timedelta(seconds=rt.settings.access_token_ttl_seconds)
-        for row in await db.execute(_LONG_SESSIONS, {"now": now, "access_ttl": ttl,
-                                                     "opened_before": now - LONG_SESSION}):
+        for row in await db.execute(_LONG_SESSIONS, {"now": now, "opened_before": now - LONG_SESSION}):
             found.append((row.player_id, "long_session", {"hours": round(float(row.seconds) / 3600, 1)}))
         today = now.date()
         for row in await db.execute(_RISING_DEPOSITS, {"recent": today - timedelta(days=6),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -129,7 +129,7 @@ async def _time_refusal(db: AsyncSession, rt: Runtime, player: Player, now: date
     in_force = await _in_force(db, player.id) if in_force is None else in_force
     for limit in in_force:
         if limit.kind == LimitKind.SESSION_TIME:
-            usage = await limits.usage(db, player, limit, now, access_ttl(rt))
+            usage = await limits.usage(db, player, limit, now)
             if usage.remaining <= 0:
                 return _limit_refusal(usage, "session")
     return None
@@ -149,7 +149,7 @@ async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, currency:
     now = clock.now()
     for limit in in_force:  # the lowest applies: any limit the deposits in this period would pass refuses
         if limit.kind == LimitKind.DEPOSIT and limit.currency == currency and limit.amount is not None:
-            usage = await limits.usage(db, player, limit, now, access_ttl(rt))
+            usage = await limits.usage(db, player, limit, now)
             if usage.used > limit.amount:
                 raise _limit_refusal(usage, "deposit")
 
@@ -208,8 +208,7 @@ class BetState:
     limits: list[list[Any]] | str | None
 
 
-async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetState,
-                      access_ttl: timedelta) -> BetRefusal | None:
+async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetState) -> BetRefusal | None:
     """Call after the player's cash row is locked, before the ledger records the stake."""
     if state.excluded is not None:
         return BetRefusal.EXCLUDED
@@ -223,7 +222,7 @@ async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetS
     for limit in in_force:
         if limit.kind == LimitKind.DEPOSIT or (limit.currency not in (None, bettor.currency)):
             continue
-        usage = await limits.usage(db, bettor, limit, now, access_ttl)
+        usage = await limits.usage(db, bettor, limit, now)
         assert limit.amount is not None
         if limit.kind == LimitKind.SESSION_TIME:
             if usage.remaining <= 0:
@@ -238,8 +237,4 @@ async def count_play(db: AsyncSession, player: limits.Subject, currency: str, at
     """Count a stake, a win, or (negative, at the undone transaction's time) a rollback."""
     day = profile(player.jurisdiction).local_day(at)
     await activity.count(db, player_id=player.id, currency=currency, day=day, wagered=wagered, won=won)
-
-
-def access_ttl(rt: Runtime) -> timedelta:
-    return timedelta(seconds=rt.settings.access_token_ttl_seconds)
 

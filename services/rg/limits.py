@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.dialects.postgresql import insert
@@ -192,13 +192,12 @@ class Subject(Protocol):
     def jurisdiction(self) -> str: ...
 
 
-async def usage(db: AsyncSession, player: Subject, limit: RgLimit, now: datetime, access_ttl: timedelta) -> Usage:
+async def usage(db: AsyncSession, player: Subject, limit: RgLimit, now: datetime) -> Usage:
     """How much of a limit the current period has used (deposits include those still in flight)."""
     rules = profile(player.jurisdiction)
     starts, resets = rules.period(LimitPeriod(limit.period), now)
     if limit.kind == LimitKind.SESSION_TIME:
-        used = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now,
-                                                access_ttl=access_ttl)
+        used = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now)
     else:
         assert limit.currency is not None
         first, after = rules.local_day(starts), rules.local_day(resets)

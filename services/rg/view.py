@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -43,8 +43,7 @@ class Overview:
 async def overview(db: AsyncSession, rt: Runtime, player: Player, session_id: uuid.UUID | None) -> Overview:
     now = clock.now()
     rules = profile(player.jurisdiction)
-    ttl = timedelta(seconds=rt.settings.access_token_ttl_seconds)
-    usages = [await limits.usage(db, player, limit, now, ttl) for limit in await limits.limits_of(db, player.id)]
+    usages = [await limits.usage(db, player, limit, now) for limit in await limits.limits_of(db, player.id)]
     exclusions = list((await db.scalars(select(RgExclusion).where(col(RgExclusion.player_id) == player.id)
                                         .order_by(col(RgExclusion.starts_at).desc()))).all())
     in_force = next((e for e in exclusions if e.starts_at <= now and (e.ends_at is None or e.ends_at > now)), None)
@@ -52,7 +51,7 @@ async def overview(db: AsyncSession, rt: Runtime, player: Player, session_id: uu
     for period in LimitPeriod:
         starts, resets = rules.period(period, now)
         totals = await activity.totals(db, player.id, player.currency, rules.local_day(starts), rules.local_day(resets))
-        played = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now, access_ttl=ttl)
+        played = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now)
         periods.append(PeriodActivity(period, starts, resets, player.currency, totals, played))
     check = await reality.state(db, session_id, now) if session_id is not None else None
     return Overview(player, rules, usages, exclusions, in_force, reality.interval_minutes(player), check, periods, now)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -20,19 +19,21 @@ from services.runtime import Runtime
 
 log = get_logger(__name__)
 
+# Players with a time limit and a play session in use now (a running span).
 _TIMED_PLAYERS = text("""
 SELECT DISTINCT s.subject_id FROM auth_sessions s
+JOIN session_spans sp ON sp.session_id = s.id AND sp.ends_at > :now
 JOIN rg_limits l ON l.player_id = s.subject_id AND l.kind = 'session_time' AND l.amount IS NOT NULL
-WHERE s.subject_type = 'player' AND s.scope = 'full' AND s.revoked_at IS NULL AND s.last_seen_at + :ttl > :now
+WHERE s.subject_type = 'player' AND s.scope = 'full' AND s.revoked_at IS NULL
 """)
 
 
 async def end_spent_sessions(rt: Runtime) -> int:
     """Players logged in past a session-time limit: their sessions end (and they are told)."""
-    now, ttl = clock.now(), timedelta(seconds=rt.settings.access_token_ttl_seconds)
+    now = clock.now()
     ended = 0
     async with rt.database.session() as db:
-        player_ids = list((await db.execute(_TIMED_PLAYERS, {"ttl": ttl, "now": now})).scalars())
+        player_ids = list((await db.execute(_TIMED_PLAYERS, {"now": now})).scalars())
     for player_id in player_ids:
         revoked: list[uuid.UUID] = []
         async with rt.database.transaction() as db:
@@ -43,7 +44,7 @@ async def end_spent_sessions(rt: Runtime) -> int:
             if player is None:
                 continue
             for limit in rows:
-                if (await limits.usage(db, player, limit, now, ttl)).remaining <= 0:
+                if (await limits.usage(db, player, limit, now)).remaining <= 0:
                     sessions = (await db.execute(text(
                         "SELECT id FROM auth_sessions WHERE subject_type = 'player' AND subject_id = :p "
                         "AND scope = 'full' AND revoked_at IS NULL"), {"p": player_id})).scalars().all()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -120,6 +121,30 @@ async def test_a_session_time_limit_ends_the_session_and_refuses_play(gql: Any, 
     assert refused["errors"][0]["limit"]["resetsAt"]
     clock.advance(timedelta(days=1))
     assert (await login(gql, player))["errors"] == []
+
+
+async def test_time_away_between_visits_is_not_time_played(gql: Any, make_player: Any) -> None:
+    malta = ZoneInfo("Europe/Malta")
+    tomorrow = (clock.now().astimezone(malta) + timedelta(days=1)).date()
+    clock.advance(datetime.combine(tomorrow, time(8, 0), malta) - clock.now())  # 08:00 local
+    player = await make_player()
+    await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=60)
+    clock.advance(timedelta(minutes=10))
+    await refresh(gql, player)  # in use: the session's span runs until this token expires (08:25)
+    clock.advance(timedelta(hours=10))  # the player left; back in the evening on the refresh token
+    await refresh(gql, player)
+    rg = await my_rg(gql, player)
+    assert rg["activity"][0]["period"] == "DAY"
+    assert rg["activity"][0]["minutesPlayed"] == 25  # 08:00-08:25, not the ten hours away
+    launch = await gql(LAUNCH, token=player.token)
+    assert "LIMIT_REACHED" not in [e["code"] for e in launch["data"]["launchGame"]["errors"]]
+    # The evening visit counts as it goes: 40 more minutes spend the hour.
+    for _ in range(4):
+        clock.advance(timedelta(minutes=10))
+        await refresh(gql, player)
+    assert (await my_rg(gql, player))["activity"][0]["minutesPlayed"] == 65
+    launch = await gql(LAUNCH, token=player.token)
+    assert launch["data"]["launchGame"]["errors"][0]["code"] == "LIMIT_REACHED"
 
 
 async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt: Any, gql: Any,

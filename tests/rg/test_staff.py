@@ -101,14 +101,15 @@ async def test_cli_scan_flags_a_long_session(rt: Any, make_player: Any) -> None:
     from sqlalchemy import select, update
 
     from core.clock import clock
-    from models.auth import AuthSession
+    from models.auth import AuthSession, SessionSpan
     from models.rg import RgFlag
     from tests.test_startup_and_cli import run_cli
 
     player = await make_player()
-    async with rt.database.transaction() as db:  # logged in four hours ago, still active
-        await db.execute(update(AuthSession).where(AuthSession.subject_id == player.uuid)
-                         .values(created_at=clock.now() - timedelta(hours=4), last_seen_at=clock.now()))
+    async with rt.database.transaction() as db:  # logged in four hours ago, in use ever since
+        session_id = (await db.scalars(select(AuthSession.id).where(AuthSession.subject_id == player.uuid))).one()
+        await db.execute(update(SessionSpan).where(SessionSpan.session_id == session_id)
+                         .values(started_at=clock.now() - timedelta(hours=4)))
     result = run_cli("rg", "scan")
     assert result.returncode == 0, result.stderr
     assert "1 new flags" in result.stdout
