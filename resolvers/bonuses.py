@@ -225,7 +225,7 @@ async def _in_play(rt: Runtime, player_id: uuid.UUID) -> list[PlayerBonus]:
 async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
     """The player's bonuses in play, now and after each money movement or bonus change (re-read from the
     database, as balanceChanged does: the event only says that something moved)."""
-    from resolvers.subscriptions import _recheck, _require
+    from resolvers.subscriptions import _recheck, _require, idle_recheck_seconds
 
     viewer = info.context.viewer
     _require(info, "Subscription.bonusProgress")
@@ -236,7 +236,7 @@ async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
     async with events.subscribed(rt, events.player_channel(player_id)) as listener:
         yield BonusProgress(trigger="snapshot", bonuses=await _in_play(rt, player_id))
         while True:
-            event: dict[str, Any] | None = await listener.next(within=60)
+            event: dict[str, Any] | None = await listener.next(within=idle_recheck_seconds())
             await _recheck(info, "Subscription.bonusProgress")
             if event is None or event.get("topic") not in (BALANCE_TOPIC, BONUS_TOPIC):
                 continue

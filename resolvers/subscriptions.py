@@ -4,6 +4,7 @@ events on, so any replica can serve any subscriber; what is yielded is read from
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -36,6 +37,12 @@ async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
         yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None,
                            at=clock.now())
         await _recheck(info, "Subscription.accountEvents")  # after: a blocked player is told, then cut off
+
+
+def idle_recheck_seconds() -> float:
+    """How long a quiet subscription waits before it re-checks its session anyway: about a minute,
+    spread, so thousands opened together (a reconnect storm) do not all wake in the same second."""
+    return random.uniform(45.0, 75.0)
 
 
 def _require(info: Info, coordinate: str) -> None:
@@ -88,7 +95,7 @@ async def balance_changed(info: Info, player_id: strawberry.ID | None = None) ->
     async with events.subscribed(rt, events.player_channel(target)) as listener:
         yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
         while True:
-            event = await listener.next(within=60)
+            event = await listener.next(within=idle_recheck_seconds())
             await _recheck(info, "Subscription.balanceChanged")
             if event is not None and event.get("topic") == events.RESUMED:  # events may have been lost
                 yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
