@@ -5,7 +5,7 @@ Run it against the demo (`bash scripts/demo.sh` in another terminal):
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8000
 
 It signs in as the demo superadmin (TOTP code from `croupier totp`, so run it with the demo's
-environment), has a demo player play real-money rounds of the demo dice game through the public
+environment), has a demo player claim the demo free spins and play real-money rounds of the demo dice game through the public
 API and the demo provider while the dashboard is open, then opens that player's 360 view. Headless
 Debian Chromium (`/usr/bin/chromium`), never a downloaded browser. PNGs go to docs/img/.
 """
@@ -46,6 +46,10 @@ def launch_demo_dice(http: httpx.Client, brand: str, email: str) -> str:
     if login["errors"]:
         raise SystemExit(f"player login refused: {login['errors']}")
     token = login["tokens"]["accessToken"]
+    claimed = graphql(http, """mutation { claimBonus(input: {code: "SPINS10"}) { errors { code } } }""", {},
+                      token)["claimBonus"]  # the 360 shows a bonus in play (already claimed: kept)
+    if claimed["errors"] and claimed["errors"][0]["code"] not in ("BONUS_ALREADY_CLAIMED", "BONUS_ACTIVE"):
+        raise SystemExit(f"claim refused: {claimed['errors']}")
     games = graphql(http, '{ games(filter: {search: "demo-dice"}) { edges { node { id } } } }', {}, token)
     game_id = games["games"]["edges"][0]["node"]["id"]
     launched = graphql(http, """mutation($input: LaunchGameInput!) { launchGame(input: $input) {

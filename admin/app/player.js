@@ -369,8 +369,10 @@ class PlayerBonuses extends PlayerSection {
       <tbody>${data.player.bonuses.map((b) => html`<tr>
         <td>${when(b.issuedAt)}</td><td>${words(b.kind)}</td><td>${badge(b.status)}</td>
         <td class="num">${money(b.amount)}${Number(b.converted.amount) ? html`<br><span class="muted">converted ${money(b.converted)}</span>` : nothing}</td>
-        <td><progress max="100" value=${b.wagering.percent} aria-label="wagering progress"></progress>
-          ${money(b.wagering.done)} of ${money(b.wagering.required)}${b.maxBet ? html`<br><span class="muted">max bet ${money(b.maxBet)}</span>` : nothing}</td>
+        <td>${Number(b.wagering.required.amount) > 0
+          ? html`<progress max="100" value=${b.wagering.percent} aria-label="wagering progress"></progress>
+            ${money(b.wagering.done)} of ${money(b.wagering.required)}`
+          : html`<span class="muted">none yet</span>`}${b.maxBet ? html`<br><span class="muted">max bet ${money(b.maxBet)}</span>` : nothing}</td>
         <td>${b.freeSpinsTotal ? `${b.freeSpinsLeft} of ${b.freeSpinsTotal} left` : "—"}</td>
         <td>${when(b.endedAt ?? b.expiresAt)}</td>
         <td>${this.expander(b.id, "history")}
