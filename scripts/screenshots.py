@@ -5,9 +5,10 @@ Run it against the demo (`bash scripts/demo.sh` in another terminal):
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8000
 
 It signs in as the demo superadmin (TOTP code from `croupier totp`, so run it with the demo's
-environment), has a demo player claim the demo free spins and play real-money rounds of the demo dice game through the public
-API and the demo provider while the dashboard is open, then opens that player's 360 view. Headless
-Debian Chromium (`/usr/bin/chromium`), never a downloaded browser. PNGs go to docs/img/.
+environment), has a demo player claim the demo free spins and play real-money rounds of the demo
+dice game through the public API and the demo provider while the dashboard is open, then opens that
+player's 360 view. Headless Debian Chromium (`/usr/bin/chromium`), never a downloaded browser. PNGs
+go to docs/img/.
 """
 
 from __future__ import annotations
