@@ -562,8 +562,8 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         return _refuse(command, status, current)
     if command.is_free:
         return await _free_bet(db, command, ctx, bonus.grant, current, now)
-    if active is not None and active.max_bet is not None and command.amount > active.max_bet:
-        # Refused before anything moves, never confiscated afterwards.
+    if active is not None and active.max_bet is not None and command.amount + active.round_staked > active.max_bet:
+        # Per round (its earlier stakes count); refused before anything moves, never confiscated afterwards.
         await bonus_lifecycle.max_bet_refused(db, active.id, command.amount, active.max_bet, command.provider.code)
         return _refuse(command, Status.LIMIT_REACHED, current)
     ledger_id: uuid.UUID | None = None

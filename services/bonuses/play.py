@@ -9,7 +9,9 @@ costs no statement here.
 Rules (docs/bonuses.md):
 - Stake: by the bonus's spend order (cash first by default), cash part then bonus part; the whole
   stake counts towards wagering at the game's contribution (per game, else its category, else `other`).
-- Max bet: while a bonus is active, a stake above its max bet is refused (LIMIT_REACHED) and moves nothing.
+- Max bet: while a bonus is active, a stake that takes its round's stakes above the max bet is refused
+  (LIMIT_REACHED) and moves nothing: several bets in one round (a SoftSwiss call's actions, a table
+  game's bets) count together, as the max bet is per round.
 - Win: split in proportion to its bet's split, the bonus side rounded up (cash gets
   floor(win x cash stake / stake)). A free round's win is all bonus money, paid from the bonus cost.
 - Bonus money of a bonus that has ended follows it: converted → cash (within the conversion cap,
@@ -38,7 +40,9 @@ from services.ledger import Leg
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
           'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,
-          'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
+          'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)),
+          'round_staked', (SELECT gr.total_bet FROM game_rounds gr WHERE gr.provider_id = :provider
+             AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid) AND gr.currency = :currency))
      FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
@@ -84,6 +88,7 @@ class Active:
     spins_left: int
     balance: int
     expires_at: datetime | None
+    round_staked: int = 0  # what the bet's round has staked so far (rolled-back stakes excluded)
 
     def overdue(self, now: datetime) -> bool:
         """Past its expiry but not yet expired (the worker runs every minute): the bet path settles it first."""
@@ -157,7 +162,7 @@ def state_of(row: Any) -> State:
         Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
                None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
                int(active["spins_left"]), int(active["balance"] or 0),
-               _moment(active.get("expires"))) if active else None,
+               _moment(active.get("expires")), int(active.get("round_staked") or 0)) if active else None,
         _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
         Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
               int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
