@@ -721,7 +721,7 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     if wager is not None:  # exactly the recorded split, wherever its bonus now stands
         cost = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, currency)
         assert ctx.bonus_account is not None
-        reversal = bonus_play.reverse(wager, was_bet)
+        reversal = bonus_play.reverse(wager, was_bet, current)
         legs = bonus_play.reversal_legs(ctx.cash_id, ctx.bonus_account, house, cost, reversal)
     ledger_id: uuid.UUID | None = None
     balance_after = current
@@ -739,7 +739,8 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         purse.bonus += reversal.bonus
         own_cash = wager.cash
         await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
-                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped)
+                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped,
+                               reopen=reversal.reopen, ledger_id=ledger_id)
     # Undone on the day it was counted, so a rollback never makes room in a later period.
     await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
                               wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)

@@ -1,4 +1,5 @@
-"""A player bonus's life: issued → active → completed (converted) | forfeited | expired | cancelled.
+"""A player bonus's life: issued → active → completed (converted) | forfeited | expired | cancelled (a
+completed bonus is active again only when the stake that earned its conversion is rolled back: play.py).
 
 Every step runs under the player's cash-row lock (services/bonuses/books.py), re-reads the bonus
 after taking it, moves money only through the ledger (keyed by bonus and step, so a retry moves
@@ -10,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -65,7 +66,9 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     bonus, held = await locked(db, bonus_id)
     if bonus.status != BonusStatus.ACTIVE:
         return held.cash
-    paid, result = await books.convert(db, bonus, held, actor)
+    reopened = int(await db.scalar(select(func.count()).select_from(BonusEvent).where(
+        col(BonusEvent.bonus_id) == bonus_id, col(BonusEvent.kind) == "reopened")) or 0)
+    paid, result = await books.convert(db, bonus, held, actor, f"convert:{reopened}" if reopened else "convert")
     bonus.status = BonusStatus.COMPLETED.value
     bonus.converted += paid
     bonus.capped += max(0, held.bonus - paid)  # what the cap withheld went back to the bonus cost

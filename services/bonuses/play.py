@@ -17,7 +17,8 @@ Rules (docs/bonuses.md):
 - Bonus money of a bonus that has ended follows it: converted → cash (within the conversion cap,
   the rest is not paid); forfeited, expired or cancelled → not paid.
 - Rollback: reverses exactly the recorded split (`bonus_wagers`) and, while the bonus is active,
-  exactly the wagering progress the bet added.
+  exactly the wagering progress the bet added; a stake whose bonus converted only thanks to it takes the
+  conversion back with it (the bonus is reopened), so a rolled-back bet never earns a conversion.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
-from models.bonuses import BonusStatus
+from models.bonuses import BonusEvent, BonusStatus
 from services.bonuses.rules import Contributions
 from services.ledger import Leg
 
@@ -48,7 +49,9 @@ BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
           'contributed', w.contributed, 'converted', w.converted, 'withheld', w.withheld, 'status', wb.status,
           'cap', wb.max_conversion, 'total_converted', wb.converted, 'total_capped', wb.capped,
-          'terms', wb.terms - 'rules')
+          'terms', wb.terms - 'rules', 'done', wb.wagering_done, 'required', wb.wagering_required,
+          'others_in_play', EXISTS (SELECT 1 FROM player_bonuses o WHERE o.player_id = wb.player_id
+             AND o.currency = wb.currency AND o.status IN ('issued', 'active') AND o.id <> wb.id))
      FROM bonus_wagers w JOIN player_bonuses wb ON wb.id = w.bonus_id WHERE w.reference = :wager_ref) AS bonus_ref,
   (SELECT json_build_object('id', rb.id, 'kind', min(w.kind), 'cash', sum(w.cash_amount),
           'bonus', sum(w.bonus_amount), 'contributed', 0, 'converted', 0, 'withheld', 0, 'status', rb.status,
@@ -115,6 +118,9 @@ class Wager:
     withheld: int = 0  # ... and the part of it the cap withheld
     total_converted: int = 0  # the bonus's totals: paid into cash, withheld by the cap
     total_capped: int = 0
+    done: int = 0  # the bonus's wagering, done and required (a referenced transaction's bonus only)
+    required: int = 0
+    others_in_play: bool = False  # the player holds another bonus in play in this currency
 
     @property
     def room(self) -> int | None:
@@ -152,7 +158,8 @@ def _wager(raw: dict[str, Any] | None) -> Wager | None:
     return Wager(uuid.UUID(str(raw["id"])), str(raw["kind"]), int(raw["cash"]), int(raw["bonus"]),
                  int(raw["contributed"]), str(raw["status"]), None if raw["cap"] is None else int(raw["cap"]),
                  dict(raw.get("terms") or {}), int(raw["converted"]), int(raw["withheld"]),
-                 int(raw["total_converted"]), int(raw["total_capped"]))
+                 int(raw["total_converted"]), int(raw["total_capped"]), int(raw.get("done") or 0),
+                 int(raw.get("required") or 0), bool(raw.get("others_in_play")))
 
 
 def state_of(row: Any) -> State:
@@ -311,12 +318,16 @@ class Reversal:
     free: bool
     capped: int = 0
     from_cost: int = 0
+    reopen: bool = False  # the conversion rested on the stake undone: the bonus is active again
 
 
-def reverse(wager: Wager, was_bet: bool) -> Reversal:
-    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands); a
-    win is taken back from where its money is now (`_reverse_converted_win` once its bonus converted)."""
+def reverse(wager: Wager, was_bet: bool, cash: int) -> Reversal:
+    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands, or,
+    when its bonus converted only thanks to it, with the conversion undone); a win is taken back from where
+    its money is now (`_reverse_converted_win` once its bonus converted). `cash`: the player's cash now."""
     if was_bet:
+        if _conversion_rested_on(wager, cash):
+            return _reopening(wager)
         routed = route(wager, wager.bonus)
         return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False,
                         capped=routed.withheld(wager))
@@ -326,6 +337,25 @@ def reverse(wager: Wager, was_bet: bool) -> Reversal:
     if wager.status == BonusStatus.COMPLETED:
         return _reverse_converted_win(wager, free)
     return Reversal(-wager.cash, 0, 0, 0, free)  # its bonus side went back to the operator with the bonus
+
+
+def _conversion_rested_on(wager: Wager, cash: int) -> bool:
+    """A stake rolled back after its bonus converted, when without it the wagering was not met: the
+    conversion was earned with a stake that never happened (an aggregator rolls back a bet whose answer it
+    missed, long after the bet converted). It is undone when it can be exactly: no other bonus has been
+    taken since in this currency, and the cash can give back what the conversion paid."""
+    return (wager.status == BonusStatus.COMPLETED and wager.done - wager.contributed < wager.required
+            and not wager.others_in_play and cash + wager.cash >= wager.total_converted)
+
+
+def _reopening(wager: Wager) -> Reversal:
+    """The stake's rollback with the conversion undone, as if the stake had never come: the bonus is active
+    again, holding what reached the conversion (what the cash got, `converted`, and what the cap withheld
+    into the bonus cost, `capped`) and the stake's bonus part; the cash gets the stake's cash part and gives
+    back what the conversion paid; the house gives the stake back."""
+    reached = wager.total_converted + wager.total_capped
+    return Reversal(wager.cash - wager.total_converted, wager.bonus + reached, -wager.total_converted, 0, False,
+                    capped=-wager.total_capped, from_cost=wager.total_capped, reopen=True)
 
 
 def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
@@ -365,21 +395,30 @@ def reversal_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cos
 
 _UNDO = text("""
 UPDATE player_bonuses SET
-    wagering_done = CASE WHEN status = 'active' THEN GREATEST(0, wagering_done + :progress) ELSE wagering_done END,
+    wagering_done = CASE WHEN status = 'active' OR :reopen THEN GREATEST(0, wagering_done + :progress)
+                         ELSE wagering_done END,
     spins_left = CASE WHEN status = 'active' THEN spins_left + :spins ELSE spins_left END,
     converted = converted + :converted, capped = capped + :capped, amount = amount + :granted,
-    wagering_required = GREATEST(0, wagering_required + :required)
+    wagering_required = GREATEST(0, wagering_required + :required),
+    status = CASE WHEN :reopen THEN 'active' ELSE status END,
+    ended_at = CASE WHEN :reopen THEN NULL ELSE ended_at END
 WHERE id = :bonus
 """)
 
 
 async def undo(db: AsyncSession, wager: Wager, *, progress: int = 0, spins: int = 0, converted: int = 0,
-               granted: int = 0, capped: int = 0) -> None:
-    """A rollback's effect on the bonus: wagering progress (only while it is active), a free spin back,
-    its converted and capped totals."""
+               granted: int = 0, capped: int = 0, reopen: bool = False, ledger_id: uuid.UUID | None = None) -> None:
+    """A rollback's effect on the bonus: wagering progress (only while it is active, or as it is reopened),
+    a free spin back, its converted and capped totals; `reopen`: its conversion undone (history: `reopened`)."""
     required = wagering_for(wager.terms, granted) if granted else 0
     await db.execute(_UNDO, {"bonus": wager.bonus_id, "progress": progress, "spins": spins, "converted": converted,
-                             "granted": granted, "required": required, "capped": capped})
+                             "granted": granted, "required": required, "capped": capped, "reopen": reopen})
+    if reopen:
+        db.add(BonusEvent(bonus_id=wager.bonus_id, kind="reopened", amount=-converted - capped,
+                          ledger_transaction_id=ledger_id, actor_type="provider",
+                          details={"reason": "the stake that met the wagering was rolled back",
+                                   "converted": -converted, "capped": -capped}, at=clock.now()))
+        await db.flush()
 
 
 # ---- free rounds at launch ------------------------------------------------------------------------
