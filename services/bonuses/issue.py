@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.money import format_amount, parse_amount
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.payments import Payment
 from models.players import Player
@@ -171,10 +172,37 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     return bonus
 
 
+# A manual grant chooses the amount only of the campaigns whose amount depends on the player (a deposit
+# offer's match, a cashback), and at most the campaign's own maximum in the player's currency; a campaign
+# that sets its amount (no-deposit, free spins) gives that amount, by hand as by claim.
+HAND_AMOUNT_CAP = {CampaignKind.DEPOSIT_MATCH: "max_bonus", CampaignKind.RELOAD: "max_bonus",
+                   CampaignKind.CASHBACK: "cashback_max"}
+
+
+def _hand_amount(campaign: BonusCampaign, raw: str | None, currency: str) -> int | None:
+    """The amount a manual grant gives (None: the campaign's own), held to the campaign's terms."""
+    kind = CampaignKind(campaign.kind)
+    table = HAND_AMOUNT_CAP.get(kind)
+    if table is None:
+        if raw is not None:
+            raise DomainError(f"A {kind.value} campaign gives its own amount: leave the amount out.", field="amount")
+        return None
+    if raw is None or not raw.strip():
+        raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
+    amount = parse_amount(raw, currency)
+    rules = rules_of(campaign)
+    cap = _amount_or_refuse(rules, getattr(rules, table), currency)
+    if amount > cap:
+        raise DomainError(f"The campaign gives at most {format_amount(cap, currency)} {currency} ({table}).",
+                          field="amount", code=ErrorCode.INVALID_AMOUNT)
+    return amount
+
+
 async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID,
-                amount: int | None, reason: str) -> PlayerBonus:
-    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules
-    and one bonus in play still apply; marketing conditions do not."""
+                amount: str | None, reason: str) -> PlayerBonus:
+    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules,
+    one bonus in play and the campaign's amounts still apply (`amount`, a decimal string in the player's
+    currency: only for deposit offers and cashback, at most their maximum); marketing conditions do not."""
     if not viewer.is_staff:
         raise DomainError("Only staff grant bonuses.", code=ErrorCode.NOT_ALLOWED)
     reason = reason.strip()
@@ -187,12 +215,10 @@ async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_i
         campaign = await db.get(BonusCampaign, campaign_id)
         if campaign is None or campaign.brand_id != player.brand_id:
             raise NotFound("No such campaign.", field="campaignId")
+        given = _hand_amount(campaign, amount, player.currency)
         await lock_cash(db, player)
         refuse(await reasons_not_eligible(db, campaign, player, manual=True), "playerId")
-        kind = CampaignKind(campaign.kind)
-        if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK) and not amount:
-            raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
-        bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=amount, issued_by=viewer.id)
+        bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=given, issued_by=viewer.id)
         await audit.append(db, actor=viewer, action="bonus.grant", target_type="player_bonus", target_id=bonus.id,
                            brand_id=player.brand_id, reason=reason,
                            after={"player": str(player.id), "campaign": str(campaign.id), "amount": bonus.amount,
