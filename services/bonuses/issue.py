@@ -26,6 +26,7 @@ from services import audit, wallet
 from services.bonuses import books, lifecycle
 from services.bonuses.campaigns import claims_of, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
+from services.rg import exclusions
 from services.runtime import Runtime
 from services.wallet import Actor
 
@@ -146,7 +147,9 @@ async def issued_rules(db: AsyncSession, bonus: PlayerBonus) -> CampaignRules:
 
 async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     """In the transaction that credits a deposit: a deposit match waiting for it (claimed with this
-    payment, or claimed before with no payment named) is activated — if the deposit qualifies."""
+    payment, or claimed before with no payment named) is activated — if the deposit qualifies, and never
+    during a time-out or self-exclusion (taken while the deposit was in flight): the offer is cancelled,
+    the deposit credited as any other."""
     waiting = (await db.scalars(select(PlayerBonus).where(
         col(PlayerBonus.player_id) == payment.player_id, col(PlayerBonus.currency) == payment.currency,
         col(PlayerBonus.status) == BonusStatus.ISSUED.value,
@@ -154,8 +157,11 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     if waiting is None:
         return None
     bonus, held = await lifecycle.locked(db, waiting.id)
-    rules = await issued_rules(db, bonus)
     actor = Actor("system")
+    if await exclusions.active(db, payment.player_id) is not None:  # no marketing money to an excluded player
+        await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "time-out or self-exclusion")
+        return None
+    rules = await issued_rules(db, bonus)
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0
     deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)
     number = rules.eligibility.deposit_number or (1 if rules.eligibility.first_deposit_only else None)
