@@ -19,6 +19,8 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
+from models.players import Player
+from services import wallet
 from services.bonuses import books
 from services.bonuses.rules import CampaignRules, WageringBase, days
 from services.runtime import Runtime
@@ -115,11 +117,21 @@ async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, ma
 
 # ---- withdrawals ----------------------------------------------------------------------------------
 
+# The rows the withdrawal's hold moves money between, locked in the ledger's order (by id), as the hold
+# itself and a void lock them: taking the cash row alone first could deadlock with a void.
+_LOCK_FOR_HOLD = text("SELECT 1 FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
+
 
 async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool,
                             actor: Actor) -> list[uuid.UUID]:
     """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it ends the bonus
-    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited."""
+    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited.
+    Decided under the player's cash-row lock, so a deposit activating a match (or a bet converting a
+    bonus) is wholly before the withdrawal or wholly after its hold."""
+    player = await db.get(Player, player_id)
+    assert player is not None
+    accounts = await wallet.player_accounts(db, player_id, player.brand_id, currency)
+    await db.execute(_LOCK_FOR_HOLD, {"ids": [accounts.cash, accounts.withdrawal_pending]})
     active = (await db.scalars(select(PlayerBonus.id).where(
         col(PlayerBonus.player_id) == player_id, col(PlayerBonus.currency) == currency,
         col(PlayerBonus.status) == BonusStatus.ACTIVE.value))).all()

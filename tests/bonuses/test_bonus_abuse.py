@@ -1,12 +1,19 @@
-"""Abuse of a bonus through the provider wallet, each closed by a rule: the max bet holds per round,
-however the round's stakes are split. Every test ends with the ledger verified (the autouse fixture)."""
+"""Abuse of a bonus, each closed by a rule: the max bet holds per round, however the round's stakes are
+split; a withdrawal never escapes the forfeit of a bonus activated as it arrives. Every test ends with
+the ledger verified (the autouse fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import httpx
+from sqlalchemy import text
+from strawberry import relay
 
 from tests.bonuses.conftest import CLAIM, MY_BONUSES, bonus_balance, bonus_row, rules
 from tests.bonuses.test_bonuses import EUR, _holder
+from tests.cashier.conftest import THREE_DS_CARD, DemoPsp
 from tests.providers.conftest import Aggregator, Seat, SoftswissProvider, open_session
 from tests.providers.test_softswiss_wallet import bet, play
 
@@ -42,3 +49,51 @@ async def test_the_max_bet_holds_for_the_bets_of_one_softswiss_call(
     assert response.status_code == 412
     assert response.json() == {"code": 105, "message": "Player reached a bet limit.", "balance": 600}
     assert await bonus_balance(rt, seat.player_id) == (0, 600)  # the first action stays done, the second moved nothing
+
+
+WITHDRAW = """
+mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) {
+  payment { status } errors { code field message } } }"""
+DEPOSIT = """
+mutation($input: DepositInput!) { deposit(input: $input) { payment { id status redirectUrl } errors { code } } }"""
+
+
+async def _waiting_on_locks(rt: Any, count: int) -> None:
+    """Until `count` of the platform's transactions wait on a row lock."""
+    for _ in range(200):
+        async with rt.database.session() as db:
+            waiting = await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND wait_event_type = 'Lock'"))
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never {count} transaction(s) waiting")
+
+
+async def test_a_withdrawal_racing_the_deposit_that_activates_a_match_still_asks_to_forfeit_it(
+        rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp, client: Any) -> None:
+    """The withdrawal arrives while the deposit's transaction (crediting it, activating its match) is under
+    way, and is decided after it. To make that interleaving certain, the test holds the player's cash row
+    (as a slow transaction would) while both requests queue behind it, the deposit first."""
+    await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "20.00"}), code="WELCOME")
+    player = await make_player()
+    started = (await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD", "bonusCode":
+                                             "WELCOME", "pspToken": await psp.tokenise(THREE_DS_CARD)}},
+                         token=player.token))["data"]["deposit"]
+    assert started["payment"]["status"] == "PENDING", started
+    async with httpx.AsyncClient() as browser:
+        await browser.post(started["payment"]["redirectUrl"], data={"result": "approve"}, follow_redirects=False)
+    payment_id = relay.GlobalID.from_id(started["payment"]["id"]).node_id
+    async with rt.database.transaction() as db:
+        await db.execute(text("SELECT 1 FROM ledger_accounts WHERE owner_id = :p AND purpose = 'cash' FOR UPDATE"),
+                         {"p": str(player.uuid)})
+        deposit = asyncio.create_task(client.get(f"/cashier/return/{payment_id}"))  # credits, activates the match
+        await _waiting_on_locks(rt, 1)
+        ask = {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": "w-1"}
+        withdrawal = asyncio.create_task(gql(WITHDRAW, {"input": ask}, token=player.token))
+        await _waiting_on_locks(rt, 2)
+    assert (await deposit).json()["status"] == "succeeded"
+    refused = (await withdrawal)["data"]["requestWithdrawal"]
+    assert [e["code"] for e in refused["errors"]] == ["BONUS_ACTIVE"], refused
+    assert await bonus_balance(rt, player.uuid) == (2_000, 2_000)  # the deposit stays, its match with it
+    assert (await bonus_row(rt, player.uuid)).status == "active"
