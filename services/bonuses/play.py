@@ -13,7 +13,8 @@ Rules (docs/bonuses.md):
   (LIMIT_REACHED) and moves nothing: several bets in one round (a SoftSwiss call's actions, a table
   game's bets) count together, as the max bet is per round.
 - Win: split in proportion to its bet's split, the bonus side rounded up (cash gets
-  floor(win x cash stake / stake)). A free round's win is all bonus money, paid from the bonus cost.
+  floor(win x cash stake / stake)); a win naming its round, its bets still standing (a rolled-back stake
+  no longer counts). A free round's win is all bonus money, paid from the bonus cost.
 - Bonus money of a bonus that has ended follows it: converted → cash (within the conversion cap,
   the rest is not paid); forfeited, expired or cancelled → not paid.
 - Rollback: reverses exactly the recorded split (`bonus_wagers`) and, while the bonus is active,
@@ -58,9 +59,12 @@ BET_STATE_COLUMNS = """
           'cap', rb.max_conversion, 'total_converted', rb.converted, 'total_capped', rb.capped,
           'terms', rb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses rb ON rb.id = w.bonus_id
+     LEFT JOIN provider_transactions undone ON undone.provider_id = :provider
+          AND undone.transaction_uuid = substr(w.reference, :wager_prefix + 1) AND undone.rolled_back
     WHERE w.kind IN ('bet', 'free_bet') AND w.round_id = (SELECT gr.id FROM game_rounds gr
           WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
-          AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
+          AND gr.currency = :currency)
+    GROUP BY rb.id, undone.id IS NOT NULL ORDER BY undone.id IS NOT NULL LIMIT 1) AS bonus_round,
   (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
           'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms - 'rules', 'expires', fs.expires_at)
      FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
@@ -71,6 +75,7 @@ def state_params(*, provider_code: str, reference: str | None, reward: str | Non
                  bonus_account: uuid.UUID | None, currency: str | None) -> dict[str, Any]:
     """`currency`: the account's (a rollback may not name one)."""
     return {"wager_ref": f"{provider_code}:{reference}" if reference else "", "reward": reward or "",
+            "wager_prefix": len(provider_code) + 1,
             "bonus_account": str(bonus_account) if bonus_account else None, "bonus_currency": currency}
 
 
@@ -144,7 +149,7 @@ class Grant:
 class State:
     active: Active | None
     ref: Wager | None  # the referenced transaction's split
-    round: Wager | None  # the round's bets' split (protocols that name the round, not the bet)
+    round: Wager | None  # the split of the round's bets still standing (protocols that name the round, not the bet)
     grant: Grant | None
 
     @property

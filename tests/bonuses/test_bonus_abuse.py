@@ -1,10 +1,12 @@
 """Abuse of a bonus, each closed by a rule: the max bet holds per round, however the round's stakes are
-split; a withdrawal never escapes the forfeit of a bonus activated as it arrives. Every test ends with
+split; a round's win follows the bets still standing in it; a withdrawal never escapes the forfeit of a
+bonus activated as it arrives. Every test ends with
 the ledger verified (the autouse fixture)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -14,8 +16,8 @@ from strawberry import relay
 from tests.bonuses.conftest import CLAIM, MY_BONUSES, bonus_balance, bonus_row, rules
 from tests.bonuses.test_bonuses import EUR, _holder
 from tests.cashier.conftest import THREE_DS_CARD, DemoPsp
-from tests.providers.conftest import Aggregator, Seat, SoftswissProvider, open_session
-from tests.providers.test_softswiss_wallet import bet, play
+from tests.providers.conftest import Aggregator, Seat, SoftswissProvider, fund, open_session
+from tests.providers.test_softswiss_wallet import bet, play, win
 
 
 async def test_the_max_bet_holds_for_a_round_split_into_several_bets(
@@ -49,6 +51,28 @@ async def test_the_max_bet_holds_for_the_bets_of_one_softswiss_call(
     assert response.status_code == 412
     assert response.json() == {"code": 105, "message": "Player reached a bet limit.", "balance": 600}
     assert await bonus_balance(rt, seat.player_id) == (0, 600)  # the first action stays done, the second moved nothing
+
+
+
+async def test_a_round_win_follows_the_bets_still_standing_not_a_rolled_back_one(
+        rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider,
+        softswiss_provider: Any) -> None:
+    await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}, max_bet={}), code="FREE10")
+    player = await make_player()
+    await fund(rt, player.uuid, 400)
+    seat = Seat(str(player.uuid), player.uuid, await open_session(rt, softswiss_provider, player.uuid))
+    claimed = (await gql(CLAIM, {"input": {"code": "FREE10"}}, token=player.token))["data"]["claimBonus"]
+    assert claimed["errors"] == [], claimed
+    cash_bet = bet(400)
+    assert (await softswiss.play(play(seat, cash_bet, bet(400), finished=False))).status_code == 200
+    assert await bonus_balance(rt, seat.player_id) == (0, 600)  # 4 EUR of cash (cash first), then 4 of bonus
+    rollback = {"action": "rollback", "action_id": str(uuid.uuid4()), "original_action_id": cash_bet["action_id"]}
+    assert (await softswiss.play(play(seat, rollback, finished=False))).status_code == 200
+    assert await bonus_balance(rt, seat.player_id) == (400, 600)
+    # The round's win names the round: only the bonus money still staked in it won, so all of it is bonus money.
+    won = await softswiss.play(play(seat, win(800)))
+    assert (won.status_code, won.json()["balance"]) == (200, 1_800)
+    assert await bonus_balance(rt, seat.player_id) == (400, 1_400)
 
 
 WITHDRAW = """
