@@ -121,7 +121,12 @@ async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
 
 
 async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment, code: str) -> PlayerBonus:
-    """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction)."""
+    """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction). Only a
+    deposit in the player's currency, the bonus's, can activate it (a deposit in another would use the claim
+    up on a bonus it can never activate): the code is refused with any other, and the deposit with it."""
+    if payment.currency != player.currency:
+        raise DomainError(f"Bonus offers are for deposits in your account currency, {player.currency}.",
+                          field="bonusCode", code=ErrorCode.BONUS_NOT_ELIGIBLE)
     await lock_cash(db, player)
     campaign = await _campaign_by_code(db, player, code)
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
