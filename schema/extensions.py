@@ -70,12 +70,13 @@ class _NulInDocument(Visitor):
         return None
 
 
-def carries_nul(document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
+def carries_nul(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
     """Does the request hold text with a NUL character (in a variable or a literal, \\u0000)? PostgreSQL
-    stores no such text, so it would fail wherever it reached the database."""
+    stores no such text, so it would fail wherever it reached the database. A literal holds one only
+    through a unicode escape, so a document without one is not walked."""
     if _carries_nul(variables or {}):
         return True
-    if document is None:
+    if document is None or (query is not None and "\\u" not in query):
         return False
     visitor = _NulInDocument()
     visit(document, visitor)
@@ -100,7 +101,8 @@ class RequestGate(SchemaExtension):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
-        elif carries_nul(self.execution_context.graphql_document, self.execution_context.variables):
+        elif carries_nul(self.execution_context.query, self.execution_context.graphql_document,
+                         self.execution_context.variables):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, "Text may not contain the NUL character (\\u0000)."))
         else:
             await self._rate_limit(context)
