@@ -83,11 +83,12 @@ mutation($input: DepositInput!) { deposit(input: $input) { payment { id status r
 
 
 async def _waiting_on_locks(rt: Any, count: int) -> None:
-    """Until `count` of the platform's transactions wait on a row lock."""
+    """Until `count` of the platform's transactions wait on a row lock (the holder's transaction, or the
+    row's place in the queue behind the first waiter)."""
     for _ in range(200):
         async with rt.database.session() as db:
             waiting = await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                           "AND wait_event_type = 'Lock'"))
+                                           "AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"))
         if waiting >= count:
             return
         await asyncio.sleep(0.05)
