@@ -11,9 +11,7 @@ from sqlmodel import col
 from strawberry.scalars import JSON
 
 from core.errors import DomainError, NotFound, forbidden
-from core.money import parse_amount
 from models import bonuses as m
-from models.players import Player as PlayerModel
 from resolvers.common import payload_errors, require_subject
 from schema.base import Money, UserError, node_uuid, to_global_id
 from schema.bonuses import (
@@ -135,16 +133,8 @@ async def bonus_liability(info: Info) -> list[BonusLiability]:
 @payload_errors(PlayerBonusPayload)
 async def grant_bonus(info: Info, input: GrantBonusInput) -> PlayerBonusPayload:
     require_subject(info)
-    player_id = node_uuid(input.player_id, "Player")
-    amount: int | None = None
-    if input.amount is not None:
-        async with info.context.rt.database.session() as db:
-            player = await db.get(PlayerModel, player_id)
-            if player is None:
-                raise NotFound("No such player.", field="playerId")
-            amount = parse_amount(input.amount, player.currency)
-    row = await issue.grant(info.context.rt, info.context.viewer, player_id=player_id,
-                            campaign_id=node_uuid(input.campaign_id, "BonusCampaign"), amount=amount,
+    row = await issue.grant(info.context.rt, info.context.viewer, player_id=node_uuid(input.player_id, "Player"),
+                            campaign_id=node_uuid(input.campaign_id, "BonusCampaign"), amount=input.amount,
                             reason=input.reason)
     return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
 

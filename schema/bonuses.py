@@ -212,7 +212,8 @@ class GrantBonusInput:
     player_id: strawberry.ID
     campaign_id: strawberry.ID
     amount: str | None = strawberry.field(default=None, description="Bonus amount in the player's currency "
-                                          "(deposit offers and cashback; others use the campaign's)")
+                                          "(deposit offers and cashback, at most the campaign's maximum; "
+                                          "others give the campaign's own)")
     reason: str
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    BREAK,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -17,8 +18,12 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
+    visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -45,8 +50,42 @@ def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
     extension.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
+def _carries_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_carries_nul(key) or _carries_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_carries_nul(item) for item in value)
+    return False
+
+
+class _NulInDocument(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def carries_nul(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
+    """Does the request hold text with a NUL character (in a variable or a literal, \\u0000)? PostgreSQL
+    stores no such text, so it would fail wherever it reached the database. A literal holds one only
+    through a unicode escape, so a document without one is not walked."""
+    if _carries_nul(variables or {}):
+        return True
+    if document is None or (query is not None and "\\u" not in query):
+        return False
+    visitor = _NulInDocument()
+    visit(document, visitor)
+    return visitor.found
+
+
 class RequestGate(SchemaExtension):
-    """Before anything runs: bad credentials, CSRF, and the per-subject / per-IP rate limits."""
+    """Before anything runs: bad credentials, CSRF, the per-subject / per-IP rate limits, and text that
+    cannot be stored (a NUL character)."""
 
     async def on_execute(self) -> Any:
         context: Context = self.execution_context.context
@@ -62,6 +101,9 @@ class RequestGate(SchemaExtension):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
+        elif carries_nul(self.execution_context.query, self.execution_context.graphql_document,
+                         self.execution_context.variables):
+            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, "Text may not contain the NUL character (\\u0000)."))
         else:
             await self._rate_limit(context)
         yield

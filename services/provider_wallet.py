@@ -561,8 +561,8 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         return _refuse(command, status, current)
     if command.is_free:
         return await _free_bet(db, command, ctx, bonus.grant, current, now)
-    if active is not None and active.max_bet is not None and command.amount > active.max_bet:
-        # Refused before anything moves, never confiscated afterwards.
+    if active is not None and active.max_bet is not None and command.amount + active.round_staked > active.max_bet:
+        # Per round (its earlier stakes count); refused before anything moves, never confiscated afterwards.
         await bonus_lifecycle.max_bet_refused(db, active.id, command.amount, active.max_bet, command.provider.code)
         return _refuse(command, Status.LIMIT_REACHED, current)
     ledger_id: uuid.UUID | None = None
@@ -720,7 +720,7 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     if wager is not None:  # exactly the recorded split, wherever its bonus now stands
         cost = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, currency)
         assert ctx.bonus_account is not None
-        reversal = bonus_play.reverse(wager, was_bet)
+        reversal = bonus_play.reverse(wager, was_bet, current)
         legs = bonus_play.reversal_legs(ctx.cash_id, ctx.bonus_account, house, cost, reversal)
     ledger_id: uuid.UUID | None = None
     balance_after = current
@@ -738,7 +738,8 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         purse.bonus += reversal.bonus
         own_cash = wager.cash
         await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
-                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped)
+                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped,
+                               reopen=reversal.reopen, ledger_id=ledger_id)
     # Undone on the day it was counted, so a rollback never makes room in a later period.
     await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
                               wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)

@@ -211,6 +211,16 @@ async def test_unexpected_exception_is_masked_with_the_request_id(client: httpx.
     assert response.json()["errors"][0]["extensions"]["requestId"] == "trace-abc-123"
 
 
+async def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(gql, make_player) -> None:
+    player = await make_player()
+    login = """mutation($input: LoginInput!) { login(input: $input) { errors { code } } }"""
+    body = await gql(login, {"input": {"brand": "royal", "email": "a\u0000@example.com", "password": PASSWORD}})
+    assert (body["data"], error_codes(body)) == (None, ["BAD_USER_INPUT"])
+    profile = 'mutation { updateProfile(input: {firstName: "A\\u0000B"}) { errors { code } } }'  # a literal
+    body = await gql(profile, token=player.token)
+    assert (body["data"], error_codes(body)) == (None, ["BAD_USER_INPUT"])
+
+
 # ---- cookies and CSRF ----------------------------------------------------------------------------
 
 

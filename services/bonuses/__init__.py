@@ -7,7 +7,7 @@ Guarantees:
 - A player has at most one bonus in play (issued or active) per currency (a unique index).
 - Wagering progress moves in the transaction of the bet, under the player's cash-row lock, and a
   rollback reverses exactly the split and progress its bet recorded (play.py).
-- A bet above the bonus's max bet is refused before anything moves (LIMIT_REACHED).
+- A bet that takes its round above the bonus's max bet is refused before anything moves (LIMIT_REACHED).
 - A withdrawal while a bonus is active is refused with BONUS_ACTIVE unless the player confirms the
   forfeit, which then happens in the withdrawal's own transaction (lifecycle.py).
 - Campaign rules are validated (rules.py) and held to the jurisdictions' bonus rules

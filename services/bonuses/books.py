@@ -1,7 +1,8 @@
 """The money side of bonuses: every movement of bonus money as one balanced ledger transaction.
 
 - grant:      operator bonus-cost -X, player bonus +X
-- convert:    player bonus -B, player cash +min(B, cap room), bonus-cost +(the rest)
+- convert:    player bonus -B, player cash +min(B, cap room), bonus-cost +(the rest) (`convert:{n}` after
+              the n-th reopening: a rollback of the stake that met the wagering undoes a conversion)
 - forfeit / expire / cancel: player bonus -B, bonus-cost +B
 - cashback without wagering: bonus-cost -X, player cash +X
 
@@ -77,9 +78,10 @@ async def pay_cash(db: AsyncSession, bonus: PlayerBonus, held: Held, amount: int
                                           (Leg(held.accounts.cash, amount), Leg(cost, -amount)), actor))
 
 
-async def convert(db: AsyncSession, bonus: PlayerBonus, held: Held,
-                  actor: wallet.Actor) -> tuple[int, ledger.Result | None]:
-    """Wagering met: the bonus balance becomes cash up to the cap; what is above it returns to the operator."""
+async def convert(db: AsyncSession, bonus: PlayerBonus, held: Held, actor: wallet.Actor,
+                  step: str = "convert") -> tuple[int, ledger.Result | None]:
+    """Wagering met: the bonus balance becomes cash up to the cap; what is above it returns to the operator.
+    `step`: a bonus reopened (its conversion undone by a rollback) converts again under a new key."""
     balance = held.bonus
     if balance <= 0:
         return 0, None
@@ -90,7 +92,7 @@ async def convert(db: AsyncSession, bonus: PlayerBonus, held: Held,
         legs.append(Leg(held.accounts.cash, room))
     if balance - room:
         legs.append(Leg(cost, balance - room))
-    result = await ledger.record(db, _entry(bonus, "convert", "bonus_conversion", tuple(legs), actor,
+    result = await ledger.record(db, _entry(bonus, step, "bonus_conversion", tuple(legs), actor,
                                             {"capped": balance - room}))
     return room, result
 

@@ -81,6 +81,13 @@ async def _brand(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
     return brand
 
 
+def _moment(value: datetime | None, field: str) -> datetime | None:
+    """A window's bound, which must say its time zone (a campaign starts at one instant everywhere)."""
+    if value is not None and value.utcoffset() is None:
+        raise DomainError("Give the date with its time zone (for example 2030-01-01T00:00:00Z).", field=field)
+    return value
+
+
 def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
     if starts_at and ends_at and ends_at <= starts_at:
         raise DomainError("A campaign ends after it starts.", field="endsAt")
@@ -121,7 +128,7 @@ def _terms(campaign: BonusCampaign) -> dict[str, Any]:
 async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> BonusCampaign:
     name = _valid_name(form.name)
     rules = parse_rules(form.kind, form.rules)
-    _check_window(form.starts_at, form.ends_at)
+    _check_window(_moment(form.starts_at, "startsAt"), _moment(form.ends_at, "endsAt"))
     code = _valid_code(form.promo_code)
     async with rt.database.transaction() as db:
         brand = await _brand(db, viewer, form.brand_code)
@@ -169,8 +176,9 @@ async def update_campaign(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
         name = campaign.name if isinstance(changes.name, Keep) else _valid_name(changes.name)
         rules = rules_of(campaign) if isinstance(changes.rules, Keep) else \
             parse_rules(CampaignKind(campaign.kind), changes.rules)
-        starts_at = campaign.starts_at if isinstance(changes.starts_at, Keep) else changes.starts_at
-        ends_at = campaign.ends_at if isinstance(changes.ends_at, Keep) else changes.ends_at
+        starts_at = campaign.starts_at if isinstance(changes.starts_at, Keep) else _moment(changes.starts_at,
+                                                                                              "startsAt")
+        ends_at = campaign.ends_at if isinstance(changes.ends_at, Keep) else _moment(changes.ends_at, "endsAt")
         _check_window(starts_at, ends_at)
         code = campaign.promo_code if isinstance(changes.promo_code, Keep) else _valid_code(changes.promo_code)
         brand = await db.get(Brand, campaign.brand_id)

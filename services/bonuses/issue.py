@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.money import format_amount, parse_amount
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.payments import Payment
 from models.players import Player
@@ -25,6 +26,7 @@ from services import audit, wallet
 from services.bonuses import books, lifecycle
 from services.bonuses.campaigns import claims_of, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
+from services.rg import exclusions
 from services.runtime import Runtime
 from services.wallet import Actor
 
@@ -119,7 +121,12 @@ async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
 
 
 async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment, code: str) -> PlayerBonus:
-    """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction)."""
+    """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction). Only a
+    deposit in the player's currency, the bonus's, can activate it (a deposit in another would use the claim
+    up on a bonus it can never activate): the code is refused with any other, and the deposit with it."""
+    if payment.currency != player.currency:
+        raise DomainError(f"Bonus offers are for deposits in your account currency, {player.currency}.",
+                          field="bonusCode", code=ErrorCode.BONUS_NOT_ELIGIBLE)
     await lock_cash(db, player)
     campaign = await _campaign_by_code(db, player, code)
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
@@ -145,7 +152,9 @@ async def issued_rules(db: AsyncSession, bonus: PlayerBonus) -> CampaignRules:
 
 async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     """In the transaction that credits a deposit: a deposit match waiting for it (claimed with this
-    payment, or claimed before with no payment named) is activated — if the deposit qualifies."""
+    payment, or claimed before with no payment named) is activated — if the deposit qualifies, and never
+    during a time-out or self-exclusion (taken while the deposit was in flight): the offer is cancelled,
+    the deposit credited as any other."""
     waiting = (await db.scalars(select(PlayerBonus).where(
         col(PlayerBonus.player_id) == payment.player_id, col(PlayerBonus.currency) == payment.currency,
         col(PlayerBonus.status) == BonusStatus.ISSUED.value,
@@ -153,8 +162,11 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     if waiting is None:
         return None
     bonus, held = await lifecycle.locked(db, waiting.id)
-    rules = await issued_rules(db, bonus)
     actor = Actor("system")
+    if await exclusions.active(db, payment.player_id) is not None:  # no marketing money to an excluded player
+        await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "time-out or self-exclusion")
+        return None
+    rules = await issued_rules(db, bonus)
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0
     deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)
     number = rules.eligibility.deposit_number or (1 if rules.eligibility.first_deposit_only else None)
@@ -171,10 +183,37 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     return bonus
 
 
+# A manual grant chooses the amount only of the campaigns whose amount depends on the player (a deposit
+# offer's match, a cashback), and at most the campaign's own maximum in the player's currency; a campaign
+# that sets its amount (no-deposit, free spins) gives that amount, by hand as by claim.
+HAND_AMOUNT_CAP = {CampaignKind.DEPOSIT_MATCH: "max_bonus", CampaignKind.RELOAD: "max_bonus",
+                   CampaignKind.CASHBACK: "cashback_max"}
+
+
+def _hand_amount(campaign: BonusCampaign, raw: str | None, currency: str) -> int | None:
+    """The amount a manual grant gives (None: the campaign's own), held to the campaign's terms."""
+    kind = CampaignKind(campaign.kind)
+    table = HAND_AMOUNT_CAP.get(kind)
+    if table is None:
+        if raw is not None:
+            raise DomainError(f"A {kind.value} campaign gives its own amount: leave the amount out.", field="amount")
+        return None
+    if raw is None or not raw.strip():
+        raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
+    amount = parse_amount(raw, currency)
+    rules = rules_of(campaign)
+    cap = _amount_or_refuse(rules, getattr(rules, table), currency)
+    if amount > cap:
+        raise DomainError(f"The campaign gives at most {format_amount(cap, currency)} {currency} ({table}).",
+                          field="amount", code=ErrorCode.INVALID_AMOUNT)
+    return amount
+
+
 async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID,
-                amount: int | None, reason: str) -> PlayerBonus:
-    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules
-    and one bonus in play still apply; marketing conditions do not."""
+                amount: str | None, reason: str) -> PlayerBonus:
+    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules,
+    one bonus in play and the campaign's amounts still apply (`amount`, a decimal string in the player's
+    currency: only for deposit offers and cashback, at most their maximum); marketing conditions do not."""
     if not viewer.is_staff:
         raise DomainError("Only staff grant bonuses.", code=ErrorCode.NOT_ALLOWED)
     reason = reason.strip()
@@ -187,12 +226,10 @@ async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_i
         campaign = await db.get(BonusCampaign, campaign_id)
         if campaign is None or campaign.brand_id != player.brand_id:
             raise NotFound("No such campaign.", field="campaignId")
+        given = _hand_amount(campaign, amount, player.currency)
         await lock_cash(db, player)
         refuse(await reasons_not_eligible(db, campaign, player, manual=True), "playerId")
-        kind = CampaignKind(campaign.kind)
-        if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK) and not amount:
-            raise DomainError("Give the bonus amount for this kind of campaign.", field="amount")
-        bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=amount, issued_by=viewer.id)
+        bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=given, issued_by=viewer.id)
         await audit.append(db, actor=viewer, action="bonus.grant", target_type="player_bonus", target_id=bonus.id,
                            brand_id=player.brand_id, reason=reason,
                            after={"player": str(player.id), "campaign": str(campaign.id), "amount": bonus.amount,

@@ -1,4 +1,5 @@
-"""A player bonus's life: issued → active → completed (converted) | forfeited | expired | cancelled.
+"""A player bonus's life: issued → active → completed (converted) | forfeited | expired | cancelled (a
+completed bonus is active again only when the stake that earned its conversion is rolled back: play.py).
 
 Every step runs under the player's cash-row lock (services/bonuses/books.py), re-reads the bonus
 after taking it, moves money only through the ledger (keyed by bonus and step, so a retry moves
@@ -10,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -18,6 +19,8 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
+from models.players import Player
+from services import wallet
 from services.bonuses import books
 from services.bonuses.rules import CampaignRules, WageringBase, days
 from services.runtime import Runtime
@@ -65,7 +68,9 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     bonus, held = await locked(db, bonus_id)
     if bonus.status != BonusStatus.ACTIVE:
         return held.cash
-    paid, result = await books.convert(db, bonus, held, actor)
+    reopened = int(await db.scalar(select(func.count()).select_from(BonusEvent).where(
+        col(BonusEvent.bonus_id) == bonus_id, col(BonusEvent.kind) == "reopened")) or 0)
+    paid, result = await books.convert(db, bonus, held, actor, f"convert:{reopened}" if reopened else "convert")
     bonus.status = BonusStatus.COMPLETED.value
     bonus.converted += paid
     bonus.capped += max(0, held.bonus - paid)  # what the cap withheld went back to the bonus cost
@@ -112,11 +117,21 @@ async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, ma
 
 # ---- withdrawals ----------------------------------------------------------------------------------
 
+# The rows the withdrawal's hold moves money between, locked in the ledger's order (by id), as the hold
+# itself and a void lock them: taking the cash row alone first could deadlock with a void.
+_LOCK_FOR_HOLD = text("SELECT 1 FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
+
 
 async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool,
                             actor: Actor) -> list[uuid.UUID]:
     """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it ends the bonus
-    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited."""
+    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited.
+    Decided under the player's cash-row lock, so a deposit activating a match (or a bet converting a
+    bonus) is wholly before the withdrawal or wholly after its hold."""
+    player = await db.get(Player, player_id)
+    assert player is not None
+    accounts = await wallet.player_accounts(db, player_id, player.brand_id, currency)
+    await db.execute(_LOCK_FOR_HOLD, {"ids": [accounts.cash, accounts.withdrawal_pending]})
     active = (await db.scalars(select(PlayerBonus.id).where(
         col(PlayerBonus.player_id) == player_id, col(PlayerBonus.currency) == currency,
         col(PlayerBonus.status) == BonusStatus.ACTIVE.value))).all()

@@ -9,13 +9,17 @@ costs no statement here.
 Rules (docs/bonuses.md):
 - Stake: by the bonus's spend order (cash first by default), cash part then bonus part; the whole
   stake counts towards wagering at the game's contribution (per game, else its category, else `other`).
-- Max bet: while a bonus is active, a stake above its max bet is refused (LIMIT_REACHED) and moves nothing.
+- Max bet: while a bonus is active, a stake that takes its round's stakes above the max bet is refused
+  (LIMIT_REACHED) and moves nothing: several bets in one round (a SoftSwiss call's actions, a table
+  game's bets) count together, as the max bet is per round.
 - Win: split in proportion to its bet's split, the bonus side rounded up (cash gets
-  floor(win x cash stake / stake)). A free round's win is all bonus money, paid from the bonus cost.
+  floor(win x cash stake / stake)); a win naming its round, its bets still standing (a rolled-back stake
+  no longer counts). A free round's win is all bonus money, paid from the bonus cost.
 - Bonus money of a bonus that has ended follows it: converted → cash (within the conversion cap,
   the rest is not paid); forfeited, expired or cancelled → not paid.
 - Rollback: reverses exactly the recorded split (`bonus_wagers`) and, while the bonus is active,
-  exactly the wagering progress the bet added.
+  exactly the wagering progress the bet added; a stake whose bonus converted only thanks to it takes the
+  conversion back with it (the bonus is reopened), so a rolled-back bet never earns a conversion.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
-from models.bonuses import BonusStatus
+from models.bonuses import BonusEvent, BonusStatus
 from services.bonuses.rules import Contributions
 from services.ledger import Leg
 
@@ -38,22 +42,29 @@ from services.ledger import Leg
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
           'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,
-          'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)))
+          'balance', (SELECT ba.balance FROM ledger_accounts ba WHERE ba.id = CAST(:bonus_account AS uuid)),
+          'round_staked', (SELECT gr.total_bet FROM game_rounds gr WHERE gr.provider_id = :provider
+             AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid) AND gr.currency = :currency))
      FROM player_bonuses pb WHERE pb.player_id = CAST(:player AS uuid) AND pb.currency = :bonus_currency
       AND pb.status = 'active') AS bonus_active,
   (SELECT json_build_object('id', w.bonus_id, 'kind', w.kind, 'cash', w.cash_amount, 'bonus', w.bonus_amount,
           'contributed', w.contributed, 'converted', w.converted, 'withheld', w.withheld, 'status', wb.status,
           'cap', wb.max_conversion, 'total_converted', wb.converted, 'total_capped', wb.capped,
-          'terms', wb.terms - 'rules')
+          'terms', wb.terms - 'rules', 'done', wb.wagering_done, 'required', wb.wagering_required,
+          'others_in_play', EXISTS (SELECT 1 FROM player_bonuses o WHERE o.player_id = wb.player_id
+             AND o.currency = wb.currency AND o.status IN ('issued', 'active') AND o.id <> wb.id))
      FROM bonus_wagers w JOIN player_bonuses wb ON wb.id = w.bonus_id WHERE w.reference = :wager_ref) AS bonus_ref,
   (SELECT json_build_object('id', rb.id, 'kind', min(w.kind), 'cash', sum(w.cash_amount),
           'bonus', sum(w.bonus_amount), 'contributed', 0, 'converted', 0, 'withheld', 0, 'status', rb.status,
           'cap', rb.max_conversion, 'total_converted', rb.converted, 'total_capped', rb.capped,
           'terms', rb.terms - 'rules')
      FROM bonus_wagers w JOIN player_bonuses rb ON rb.id = w.bonus_id
+     LEFT JOIN provider_transactions undone ON undone.provider_id = :provider
+          AND undone.transaction_uuid = substr(w.reference, :wager_prefix + 1) AND undone.rolled_back
     WHERE w.kind IN ('bet', 'free_bet') AND w.round_id = (SELECT gr.id FROM game_rounds gr
           WHERE gr.provider_id = :provider AND gr.round_ref = :round AND gr.player_id = CAST(:player AS uuid)
-          AND gr.currency = :currency) GROUP BY rb.id LIMIT 1) AS bonus_round,
+          AND gr.currency = :currency)
+    GROUP BY rb.id, undone.id IS NOT NULL ORDER BY undone.id IS NOT NULL LIMIT 1) AS bonus_round,
   (SELECT json_build_object('id', fs.id, 'player', fs.player_id, 'status', fs.status, 'spins_left', fs.spins_left,
           'spin_bet', fs.spin_bet, 'currency', fs.currency, 'terms', fs.terms - 'rules', 'expires', fs.expires_at)
      FROM player_bonuses fs WHERE fs.reward_uuid = :reward) AS bonus_grant
@@ -64,6 +75,7 @@ def state_params(*, provider_code: str, reference: str | None, reward: str | Non
                  bonus_account: uuid.UUID | None, currency: str | None) -> dict[str, Any]:
     """`currency`: the account's (a rollback may not name one)."""
     return {"wager_ref": f"{provider_code}:{reference}" if reference else "", "reward": reward or "",
+            "wager_prefix": len(provider_code) + 1,
             "bonus_account": str(bonus_account) if bonus_account else None, "bonus_currency": currency}
 
 
@@ -84,6 +96,7 @@ class Active:
     spins_left: int
     balance: int
     expires_at: datetime | None
+    round_staked: int = 0  # what the bet's round has staked so far (rolled-back stakes excluded)
 
     def overdue(self, now: datetime) -> bool:
         """Past its expiry but not yet expired (the worker runs every minute): the bet path settles it first."""
@@ -110,6 +123,9 @@ class Wager:
     withheld: int = 0  # ... and the part of it the cap withheld
     total_converted: int = 0  # the bonus's totals: paid into cash, withheld by the cap
     total_capped: int = 0
+    done: int = 0  # the bonus's wagering, done and required (a referenced transaction's bonus only)
+    required: int = 0
+    others_in_play: bool = False  # the player holds another bonus in play in this currency
 
     @property
     def room(self) -> int | None:
@@ -133,7 +149,7 @@ class Grant:
 class State:
     active: Active | None
     ref: Wager | None  # the referenced transaction's split
-    round: Wager | None  # the round's bets' split (protocols that name the round, not the bet)
+    round: Wager | None  # the split of the round's bets still standing (protocols that name the round, not the bet)
     grant: Grant | None
 
     @property
@@ -147,7 +163,8 @@ def _wager(raw: dict[str, Any] | None) -> Wager | None:
     return Wager(uuid.UUID(str(raw["id"])), str(raw["kind"]), int(raw["cash"]), int(raw["bonus"]),
                  int(raw["contributed"]), str(raw["status"]), None if raw["cap"] is None else int(raw["cap"]),
                  dict(raw.get("terms") or {}), int(raw["converted"]), int(raw["withheld"]),
-                 int(raw["total_converted"]), int(raw["total_capped"]))
+                 int(raw["total_converted"]), int(raw["total_capped"]), int(raw.get("done") or 0),
+                 int(raw.get("required") or 0), bool(raw.get("others_in_play")))
 
 
 def state_of(row: Any) -> State:
@@ -157,7 +174,7 @@ def state_of(row: Any) -> State:
         Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
                None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
                int(active["spins_left"]), int(active["balance"] or 0),
-               _moment(active.get("expires"))) if active else None,
+               _moment(active.get("expires")), int(active.get("round_staked") or 0)) if active else None,
         _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
         Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
               int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
@@ -306,12 +323,16 @@ class Reversal:
     free: bool
     capped: int = 0
     from_cost: int = 0
+    reopen: bool = False  # the conversion rested on the stake undone: the bonus is active again
 
 
-def reverse(wager: Wager, was_bet: bool) -> Reversal:
-    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands); a
-    win is taken back from where its money is now (`_reverse_converted_win` once its bonus converted)."""
+def reverse(wager: Wager, was_bet: bool, cash: int) -> Reversal:
+    """Undo exactly what was recorded: a stake goes back (its bonus part wherever its bonus now stands, or,
+    when its bonus converted only thanks to it, with the conversion undone); a win is taken back from where
+    its money is now (`_reverse_converted_win` once its bonus converted). `cash`: the player's cash now."""
     if was_bet:
+        if _conversion_rested_on(wager, cash):
+            return _reopening(wager)
         routed = route(wager, wager.bonus)
         return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False,
                         capped=routed.withheld(wager))
@@ -321,6 +342,25 @@ def reverse(wager: Wager, was_bet: bool) -> Reversal:
     if wager.status == BonusStatus.COMPLETED:
         return _reverse_converted_win(wager, free)
     return Reversal(-wager.cash, 0, 0, 0, free)  # its bonus side went back to the operator with the bonus
+
+
+def _conversion_rested_on(wager: Wager, cash: int) -> bool:
+    """A stake rolled back after its bonus converted, when without it the wagering was not met: the
+    conversion was earned with a stake that never happened (an aggregator rolls back a bet whose answer it
+    missed, long after the bet converted). It is undone when it can be exactly: no other bonus has been
+    taken since in this currency, and the cash can give back what the conversion paid."""
+    return (wager.status == BonusStatus.COMPLETED and wager.done - wager.contributed < wager.required
+            and not wager.others_in_play and cash + wager.cash >= wager.total_converted)
+
+
+def _reopening(wager: Wager) -> Reversal:
+    """The stake's rollback with the conversion undone, as if the stake had never come: the bonus is active
+    again, holding what reached the conversion (what the cash got, `converted`, and what the cap withheld
+    into the bonus cost, `capped`) and the stake's bonus part; the cash gets the stake's cash part and gives
+    back what the conversion paid; the house gives the stake back."""
+    reached = wager.total_converted + wager.total_capped
+    return Reversal(wager.cash - wager.total_converted, wager.bonus + reached, -wager.total_converted, 0, False,
+                    capped=-wager.total_capped, from_cost=wager.total_capped, reopen=True)
 
 
 def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
@@ -360,21 +400,30 @@ def reversal_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cos
 
 _UNDO = text("""
 UPDATE player_bonuses SET
-    wagering_done = CASE WHEN status = 'active' THEN GREATEST(0, wagering_done + :progress) ELSE wagering_done END,
+    wagering_done = CASE WHEN status = 'active' OR :reopen THEN GREATEST(0, wagering_done + :progress)
+                         ELSE wagering_done END,
     spins_left = CASE WHEN status = 'active' THEN spins_left + :spins ELSE spins_left END,
     converted = converted + :converted, capped = capped + :capped, amount = amount + :granted,
-    wagering_required = GREATEST(0, wagering_required + :required)
+    wagering_required = GREATEST(0, wagering_required + :required),
+    status = CASE WHEN :reopen THEN 'active' ELSE status END,
+    ended_at = CASE WHEN :reopen THEN NULL ELSE ended_at END
 WHERE id = :bonus
 """)
 
 
 async def undo(db: AsyncSession, wager: Wager, *, progress: int = 0, spins: int = 0, converted: int = 0,
-               granted: int = 0, capped: int = 0) -> None:
-    """A rollback's effect on the bonus: wagering progress (only while it is active), a free spin back,
-    its converted and capped totals."""
+               granted: int = 0, capped: int = 0, reopen: bool = False, ledger_id: uuid.UUID | None = None) -> None:
+    """A rollback's effect on the bonus: wagering progress (only while it is active, or as it is reopened),
+    a free spin back, its converted and capped totals; `reopen`: its conversion undone (history: `reopened`)."""
     required = wagering_for(wager.terms, granted) if granted else 0
     await db.execute(_UNDO, {"bonus": wager.bonus_id, "progress": progress, "spins": spins, "converted": converted,
-                             "granted": granted, "required": required, "capped": capped})
+                             "granted": granted, "required": required, "capped": capped, "reopen": reopen})
+    if reopen:
+        db.add(BonusEvent(bonus_id=wager.bonus_id, kind="reopened", amount=-converted - capped,
+                          ledger_transaction_id=ledger_id, actor_type="provider",
+                          details={"reason": "the stake that met the wagering was rolled back",
+                                   "converted": -converted, "capped": -capped}, at=clock.now()))
+        await db.flush()
 
 
 # ---- free rounds at launch ------------------------------------------------------------------------

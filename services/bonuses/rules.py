@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from core.errors import DomainError, ErrorCode
 from core.money import CURRENCIES, parse_amount
@@ -50,6 +50,10 @@ def _amounts(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _is_country(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()
+
+
 class Contributions(_Strict):
     """How much of a stake counts towards wagering, in percent: by game (code) first, then by the
     game's contribution category, else `other`."""
@@ -71,8 +75,19 @@ class Eligibility(_Strict):
     currencies: list[str] = Field(default_factory=list)  # empty: any
     segments: list[str] = Field(default_factory=list)  # any of: new (no deposit yet), depositor, marketing_consent
     first_deposit_only: bool = False
-    deposit_number: int | None = Field(default=None, ge=1)  # the N-th successful deposit qualifies
-    max_claims_per_player: int = Field(default=1, ge=1)
+    # Bounded like every other count in the rules (the reach query compares them in SQL, as BIGINT).
+    deposit_number: int | None = Field(default=None, ge=1, le=1000)  # the N-th successful deposit qualifies
+    max_claims_per_player: int = Field(default=1, ge=1, le=1000)
+
+    @field_validator("countries", "currencies")
+    @classmethod
+    def _codes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Codes a player can have: ISO countries (two capital letters), currencies of the registry."""
+        valid = _is_country if info.field_name == "countries" else CURRENCIES.__contains__
+        wrong = [code for code in value if not valid(code)]
+        if wrong:
+            raise ValueError(f"not {info.field_name} codes: {wrong}")
+        return value
 
     @field_validator("segments")
     @classmethod

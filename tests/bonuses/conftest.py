@@ -1,5 +1,5 @@
-"""Bonus fixtures: the Hub88 aggregator and seats of tests/providers, the demo PSP of tests/cashier, and
-campaigns built through GraphQL by a marketing member."""
+"""Bonus fixtures: the Hub88 aggregator, seats and SoftSwiss-style provider of tests/providers, the demo PSP
+of tests/cashier, and campaigns built through GraphQL by a marketing member."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from tests.providers.conftest import (  # noqa: F401  (fixtures)
     aggregator_key,
     hub88_provider,
     seat,
+    softswiss,
+    softswiss_provider,
 )
 
 CREATE = """

@@ -74,3 +74,33 @@ async def test_marketing_previews_eligibility_and_an_excluded_player_gets_no_off
     preview = (await gql(ELIGIBILITY, {"c": offer, "p": player.id}, token=marketing.token))["data"]
     assert preview["bonusEligibility"]["eligible"] is False
     assert "No offers during a time-out" in preview["bonusEligibility"]["reasons"][0]["message"]
+
+
+async def test_a_manual_grant_gives_at_most_what_the_campaign_gives(
+        rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any, other_brand: Any) -> None:
+    no_deposit = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}))
+    spins = await campaign("FREE_SPINS", {"free_spins": 5, "spin_bet": {"EUR": "0.20"}, "games": ["slot-fortune"]})
+    match = await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "50.00"}))
+    player = await make_player()
+    support = await make_staff(("support", "royal"))
+
+    async def grant(offer: str, amount: str | None, who: Any = player) -> dict[str, Any]:
+        ask = {"playerId": who.id, "campaignId": offer, "reason": "goodwill", "amount": amount}
+        payload: dict[str, Any] = (await gql(GRANT, {"input": ask}, token=support.token))["data"]["grantBonus"]
+        return payload
+
+    def refusal(payload: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(e["code"], e["field"]) for e in payload["errors"]]
+
+    assert refusal(await grant(no_deposit, "9999999999.00")) == [("INVALID_INPUT", "amount")]  # its own 10.00
+    assert refusal(await grant(spins, "500.00")) == [("INVALID_INPUT", "amount")]  # spins, not money
+    assert refusal(await grant(match, "50.01")) == [("INVALID_AMOUNT", "amount")]  # above its maximum
+    assert await bonus_balance(rt, player.uuid) == (0, 0)  # nothing moved
+    granted = await grant(match, "50.00")
+    assert (granted["errors"], granted["bonus"]["amount"]["amount"]) == ([], "50.00")
+    other = await make_player()
+    granted = await grant(no_deposit, None, other)
+    assert (granted["errors"], granted["bonus"]["amount"]["amount"]) == ([], "10.00")
+    # Another brand's player does not exist for this desk, whatever the amount says.
+    stranger = await make_player(brand_code="northstar", country="SE", currency="SEK")
+    assert refusal(await grant(match, "1.001", stranger)) == [("NOT_FOUND", "playerId")]

@@ -319,3 +319,22 @@ async def test_wagering_met_on_an_open_round_converts_when_the_round_closes(
     assert (answer["status"], answer["balance"]) == ("RS_OK", 10 * EUR)
     assert (await bonus_row(rt, seat.player_id)).status == "completed"
     assert await bonus_balance(rt, seat.player_id) == (1_000, 0)
+
+
+async def test_a_bonus_code_with_a_deposit_in_another_currency_is_refused_and_the_offer_kept(
+        rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp) -> None:
+    await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "20.00"}, min_deposit={"EUR": "10.00"}), code="WELCOME")
+    player = await make_player()  # plays in EUR
+
+    async def deposit(amount: str, currency: str) -> dict[str, Any]:
+        ask = {"amount": amount, "currency": currency, "method": "CARD", "pspToken": await psp.tokenise(CARD),
+               "bonusCode": "WELCOME"}
+        payload: dict[str, Any] = (await gql(DEPOSIT, {"input": ask}, token=player.token))["data"]["deposit"]
+        return payload
+
+    refused = await deposit("1.00", "SEK")  # would have used the once-only offer up on a bonus never activated
+    assert ([e["code"] for e in refused["errors"]], refused["payment"]) == (["BONUS_NOT_ELIGIBLE"], None)
+    assert await bonus_row(rt, player.uuid) is None
+    matched = await deposit("20.00", "EUR")
+    assert (matched["errors"], matched["payment"]["status"]) == ([], "SUCCEEDED")
+    assert await bonus_balance(rt, player.uuid) == (2_000, 2_000)
