@@ -67,7 +67,8 @@ async def issue_bonus(db: AsyncSession, campaign: BonusCampaign, player: Player,
         period_key=period_key, payment_id=payment_id,
         max_bet=rules.amount(rules.max_bet, currency), max_conversion=rules.amount(rules.max_conversion, currency),
         terms={"spend_order": rules.spend_order.value, "contributions": rules.contributions.model_dump(mode="json"),
-               "wagering_multiplier": rules.wagering_multiplier, "games": rules.games},
+               "wagering_multiplier": rules.wagering_multiplier, "games": rules.games,
+               "max_conversion_multiple": rules.max_conversion_multiple},
         issued_by=issued_by, issued_at=clock.now(), expires_at=lifecycle.claim_expiry(kind, rules))
     if kind == CampaignKind.FREE_SPINS:
         bonus.reward_uuid = str(uuid.uuid4())  # what the provider's free rounds name (Hub88 `reward_uuid`)

@@ -238,6 +238,8 @@ WITH wager AS (
 )
 UPDATE player_bonuses SET wagering_done = GREATEST(0, wagering_done + :progress),
        spins_left = spins_left + :spins, amount = amount + :granted,
+       max_conversion = CASE WHEN (terms->>'max_conversion_multiple') IS NOT NULL
+         THEN (terms->>'max_conversion_multiple')::bigint * GREATEST(amount + :granted, 1) ELSE max_conversion END,
        wagering_required = wagering_required + :required, converted = converted + :converted,
        capped = capped + :withheld
 WHERE id = :bonus
@@ -404,6 +406,8 @@ UPDATE player_bonuses SET
                          ELSE wagering_done END,
     spins_left = CASE WHEN status = 'active' THEN spins_left + :spins ELSE spins_left END,
     converted = converted + :converted, capped = capped + :capped, amount = amount + :granted,
+    max_conversion = CASE WHEN (terms->>'max_conversion_multiple') IS NOT NULL
+         THEN (terms->>'max_conversion_multiple')::bigint * GREATEST(amount + :granted, 1) ELSE max_conversion END,
     wagering_required = GREATEST(0, wagering_required + :required),
     status = CASE WHEN :reopen THEN 'active' ELSE status END,
     ended_at = CASE WHEN :reopen THEN NULL ELSE ended_at END

@@ -181,6 +181,26 @@ async def test_free_rounds_play_through_the_provider_and_win_bonus_money(
     assert foreign["status"] == "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"
 
 
+async def test_a_free_spins_cash_out_cap_grows_with_their_winnings(
+        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    await campaign("FREE_SPINS", {"free_spins": 1, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"],
+                                  "wagering_multiplier": 1, "max_conversion_multiple": 2}, code="CAPPED")
+    seat, token = await _seat(rt, make_player, hub88_provider)
+    reward = (await _claim(gql, token, code="CAPPED"))["bonus"]["rewardUuid"]
+    free = seat.bet(EUR, is_free=True, reward_uuid=reward)
+    assert (await aggregator.call("transaction/bet", free))["status"] == "RS_OK"
+    assert (await aggregator.call("transaction/win", seat.win(3 * EUR, free["transaction_uuid"])))["status"] == "RS_OK"
+    assert (await bonus_row(rt, seat.player_id)).max_conversion == 600  # 2 x the 3.00 won, not 2 x nothing
+    # Wagered with a 3.00 stake of bonus money that wins 7.00: 7.00 of bonus money, 6.00 of it converts.
+    bet = seat.bet(3 * EUR, round_ref="r-2")
+    assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+    won = await aggregator.call("transaction/win", seat.win(7 * EUR, bet["transaction_uuid"], round_ref="r-2"))
+    assert won["status"] == "RS_OK"
+    bonus = await bonus_row(rt, seat.player_id)
+    assert (bonus.status, bonus.converted) == ("completed", 600)
+    assert await bonus_balance(rt, seat.player_id) == (600, 0)
+
+
 WITHDRAW = """
 mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) {
   payment { status } errors { code field message } } }"""
