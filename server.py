@@ -21,7 +21,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -76,6 +78,54 @@ def route_label(request: Request) -> str:
     if route is None:
         return "unmatched"
     return str(getattr(route, "path", "") or request.url.path)
+
+
+class RequestContext:
+    """Request id, metrics and the access log for every HTTP request, and a JSON 500 for an unhandled error.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs each request
+    in an extra task with a re-streamed body, a cost every wallet call paid (bench/README.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        answered = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                answered, status = True, message["status"]
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_error", path=scope["path"])
+            if answered:  # too late for a clean answer; the server closes the connection
+                raise
+            status = 500
+            await JSONResponse({"error": "internal", "requestId": request_id}, status_code=500,
+                               headers={"X-Request-ID": request_id})(scope, receive, send)
+        finally:
+            path = route_label(Request(scope))
+            elapsed = time.perf_counter() - started
+            LATENCY.labels(scope["method"], path).observe(elapsed)
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            access_log.info("request", method=scope["method"], path=scope["path"], status=status,
+                            ms=round(elapsed * 1000, 2))
+            request_id_var.reset(token)
 
 
 def bearer_token(connection: HTTPConnection) -> tuple[str | None, bool]:
@@ -242,30 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(hub88.router)  # the provider wallet, Hub88 protocol
     app.include_router(softswiss.router)  # the provider wallet, SoftSwiss-style protocol
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response: Response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
-        except Exception:
-            log.exception("unhandled_error", path=request.url.path)
-            return JSONResponse({"error": "internal", "requestId": request_id}, status_code=500,
-                                headers={"X-Request-ID": request_id})
-        finally:
-            path = route_label(request)
-            elapsed = time.perf_counter() - started
-            LATENCY.labels(request.method, path).observe(elapsed)
-            REQUESTS.labels(request.method, path, str(status)).inc()
-            access_log.info("request", method=request.method, path=request.url.path, status=status,
-                            ms=round(elapsed * 1000, 2))
-            request_id_var.reset(token)
+    app.add_middleware(RequestContext)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -370,3 +370,20 @@ async def test_login_sets_auth_cookies_only_for_clients_that_opt_into_cookie_mod
     refreshed = await client.post("/graphql", json=refresh, headers={"X-Croupier-CSRF": "1"})
     assert refreshed.json()["data"]["refreshToken"]["errors"] == []
     assert any(c.startswith("croupier_refresh=") for c in refreshed.headers.get_list("set-cookie"))
+
+
+async def test_an_unhandled_error_is_a_json_500_with_the_request_id(settings: Any) -> None:
+    from server import create_app
+
+    app = create_app(settings)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://croupier.test") as http:
+        response = await http.get("/boom", headers={"X-Request-ID": "trace-500"})
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal", "requestId": "trace-500"}
+    assert response.headers["X-Request-ID"] == "trace-500"
