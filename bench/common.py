@@ -189,20 +189,35 @@ def elapsed(started: float) -> float:
     return time.perf_counter() - started
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of another process so far (/proc/<pid>/stat)."""
+def process_cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU seconds of another process so far (/proc/<pid>/stat), with those of its exited
+    children when asked."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its descendants (a server with several workers)."""
+    total = process_cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += tree_cpu_seconds(int(child))
+            except OSError:  # the child exited meanwhile
+                continue
+    return total
 
 
 def postgres_cpu_seconds() -> float:
-    """CPU seconds of every PostgreSQL process on the machine so far (all databases: noisy when shared)."""
+    """CPU seconds of PostgreSQL on the machine so far (all databases: noisy when shared): its live processes
+    plus, through the postmaster's children times, the backends that have exited (pgbench's, at its end)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += process_cpu_seconds(int(entry.name))
+                    total += process_cpu_seconds(int(entry.name), children=True)
             except OSError:
                 continue
     return total

@@ -128,9 +128,10 @@ def pgbench_ready(scale: int) -> None:
                        capture_output=True)
 
 
-def pgbench(clients: int, seconds: int) -> tuple[float, float] | None:
-    """(TPS, average latency ms) of `pgbench -b tpcb-like` at `clients`; None when it could not run (the
-    shared server's max_connections reached by other users)."""
+def pgbench(clients: int, seconds: int) -> tuple[float, float, float] | None:
+    """(TPS, average latency ms, PostgreSQL CPU ms a transaction) of `pgbench -b tpcb-like` at `clients`;
+    None when it could not run (the shared server's max_connections reached by other users)."""
+    pg_cpu = common.postgres_cpu_seconds()
     done = subprocess.run(["pgbench", "-b", "tpcb-like", "-n", "-c", str(clients), "-j", str(min(clients, 2)),
                            "-T", str(seconds), common.url(PGBENCH_DB)], capture_output=True, text=True)
     tps = re.search(r"tps = ([\d.]+)", done.stdout)
@@ -138,7 +139,8 @@ def pgbench(clients: int, seconds: int) -> tuple[float, float] | None:
     if done.returncode != 0 or tps is None or latency is None:
         print(f"pgbench at {clients} clients failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
         return None
-    return float(tps.group(1)), float(latency.group(1))
+    transactions = float(tps.group(1)) * seconds
+    return float(tps.group(1)), float(latency.group(1)), 1000 * (common.postgres_cpu_seconds() - pg_cpu) / transactions
 
 
 # ---- main ------------------------------------------------------------------------------------------
@@ -174,20 +176,20 @@ def main() -> None:
         asyncio.run(drive(served.base, warm))
         print(f"\n{'level':<32} {'pgbench TPS':>11} {'wallet calls/s':>14} {'bets/s':>7} {'ratio':>6}   latency")
         for level in plan:
-            cpu = common.process_cpu_seconds(served.pid)
+            cpu, pg_cpu = common.tree_cpu_seconds(served.pid), common.postgres_cpu_seconds()
             if args.profile and level.clients == 16 and level.hot_players is None:
                 with profile.recording(served.pid, "wallet-16", seconds=max(5, seconds // 2)) as profiled:
                     run = asyncio.run(drive(served.base, signed[level.name]))
             else:
                 run = asyncio.run(drive(served.base, signed[level.name]))
-            # With several workers the serving processes are children: their CPU is not the parent's.
-            server_ms = 1000 * (common.process_cpu_seconds(served.pid) - cpu) / run.calls if args.workers == 1 \
-                else float("nan")
-            tps, pg_latency = baseline[level.clients] or (float("nan"), float("nan"))
+            server_ms = 1000 * (common.tree_cpu_seconds(served.pid) - cpu) / run.calls
+            pg_ms = 1000 * (common.postgres_cpu_seconds() - pg_cpu) / run.calls
+            tps, pg_latency, pgbench_pg_ms = baseline[level.clients] or (float("nan"),) * 3
             bad = {status: n for status, n in run.statuses.items() if status != "RS_OK"}
             print(f"{level.name:<32} {tps:>11.0f} {run.rate:>14.0f} {run.rate / 2:>7.0f} {run.rate / tps:>6.2f}   "
-                  f"{run.latencies.summary()}  (pgbench avg {pg_latency:.1f} ms; server CPU {server_ms:.1f} ms "
-                  f"a call; client CPU {100 * run.client_cpu / run.seconds:.0f}% of a core)"
+                  f"{run.latencies.summary()}  (pgbench avg {pg_latency:.1f} ms, PostgreSQL CPU {pgbench_pg_ms:.2f} ms "
+                  f"a transaction; CPU a wallet call: server {server_ms:.1f} ms, PostgreSQL {pg_ms:.2f} ms; "
+                  f"client CPU {100 * run.client_cpu / run.seconds:.0f}% of a core)"
                   + (f"  NOT OK: {bad}" if bad else ""), flush=True)
     print("\ngoals: ratio ≥ 0.50 at 16 clients; p99 < 25 ms")
     if args.profile:

@@ -29,7 +29,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:
         keyring = KeyRing.load(settings.key_dir, create_if_empty=not settings.is_production)
-        return cls(settings, Database(database_url), redis, keyring, RateLimiter(redis))
+        database = Database(database_url, pool_size=settings.database_pool_size,
+                            max_overflow=settings.database_max_overflow)
+        return cls(settings, database, redis, keyring, RateLimiter(redis))
 
     async def close(self) -> None:
         await self.database.dispose()
