@@ -73,6 +73,20 @@ def fresh_database(name: str) -> str:
     return url(name)
 
 
+def analyze(database_url: str) -> None:
+    """ANALYZE, as autovacuum would have by now. Without fresh statistics the plans of the server's
+    prepared statements, chosen while the tables were empty, stay as the tables grow (this machine's
+    PostgreSQL runs with autovacuum off: a CI configuration)."""
+    async def run() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("ANALYZE")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
 def drop_database(name: str) -> None:
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
@@ -150,17 +164,19 @@ def machine(shared_note: str | None = None) -> list[str]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
 
-    async def versions() -> tuple[str, str]:
+    async def versions() -> tuple[str, str, str]:
         conn = await asyncpg.connect(url("postgres"))
         try:
-            return str(await conn.fetchval("SHOW server_version")), str(await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
+            return (str(await conn.fetchval("SHOW server_version")), str(await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")),
+                str(await conn.fetchval("SHOW autovacuum")))
         finally:
             await conn.close()
 
-    pg_version, connections = asyncio.run(versions())
+    pg_version, connections, autovacuum = asyncio.run(versions())
     load = os.getloadavg()
-    lines = [f"machine: {os.cpu_count()} cores, {cpu}; PostgreSQL {pg_version}; Python {platform.python_version()}",
+    lines = [f"machine: {os.cpu_count()} cores, {cpu}; PostgreSQL {pg_version} (autovacuum {autovacuum}); "
+             f"Python {platform.python_version()}",
              f"load average before the run: {load[0]:.2f} (1 min); other client connections to PostgreSQL: "
              f"{connections}" + (" — the machine is shared, figures are noisy" if load[0] > 0.5 else "")]
     if shared_note:

@@ -66,7 +66,7 @@ def summary(path: Path, *, top: int = 15) -> list[str]:
         seen: set[str] = set()
         for frame in frames:
             if any(f"({folder}/" in frame for folder in ("services", "integrations", "core", "resolvers",
-                                                         "schema", "authz")) or "/server.py" in frame:
+                                                         "schema", "authz")) or "(server.py:" in frame:
                 name = frame.split(" (")[0] + " (" + frame.split("(")[-1].split(":")[0].rsplit("/", 2)[-2:][-1] + ")"
                 if name not in seen:
                     ours[name] += count

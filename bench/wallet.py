@@ -176,6 +176,7 @@ def main() -> None:
         asyncio.run(drive(served.base, warm))
         print(f"\n{'level':<32} {'pgbench TPS':>11} {'wallet calls/s':>14} {'bets/s':>7} {'ratio':>6}   latency")
         for level in plan:
+            common.analyze(database_url)
             cpu, pg_cpu = common.tree_cpu_seconds(served.pid), common.postgres_cpu_seconds()
             if args.profile and level.clients == 16 and level.hot_players is None:
                 with profile.recording(served.pid, "wallet-16", seconds=max(5, seconds // 2)) as profiled:
