@@ -103,21 +103,31 @@ class Relay:
                 await conn.close()
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
-        """Publish the oldest unpublished events; returns how many were handled."""
+        """Publish the oldest unpublished events; returns how many were handled.
+
+        One Redis round trip (a pipeline of the Lua calls, in order) and one UPDATE per batch. A crash
+        or an outage between the two leaves the batch unmarked: the next attempt publishes it again
+        and each event's dedupe key turns the repeat into a no-op.
+        """
         rows = await conn.fetch(
             "SELECT id, topic, key, payload FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1",
             BATCH)
+        if not rows:
+            return 0
+        pipe = self.redis.pipeline(transaction=False)
         for row in rows:
             payload = row["payload"] if isinstance(row["payload"], str) else json.dumps(row["payload"])
             message = json.dumps({"id": row["id"], "topic": row["topic"], "key": row["key"],
                                   "data": json.loads(payload)})
-            try:
-                await self._publish(keys=[f"outbox:published:{row['id']}", STREAM],
-                                    args=[row["id"], row["topic"], row["key"], message, channel_for(row["key"]),
-                                          DEDUPE_TTL_SECONDS, STREAM_MAXLEN, ALL_CHANNEL])
-            except (RedisError, OSError):
-                log.warning("outbox_publish_paused", event_id=row["id"])
-                raise
-            await conn.execute("UPDATE outbox_events SET published_at = now() WHERE id = $1", row["id"])
-            self.published += 1
+            await self._publish(keys=[f"outbox:published:{row['id']}", STREAM],
+                                args=[row["id"], row["topic"], row["key"], message, channel_for(row["key"]),
+                                      DEDUPE_TTL_SECONDS, STREAM_MAXLEN, ALL_CHANNEL], client=pipe)
+        try:
+            await pipe.execute()
+        except (RedisError, OSError):
+            log.warning("outbox_publish_paused", event_id=rows[0]["id"], events=len(rows))
+            raise
+        await conn.execute("UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])",
+                           [row["id"] for row in rows])
+        self.published += len(rows)
         return len(rows)

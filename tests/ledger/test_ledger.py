@@ -273,7 +273,8 @@ async def test_the_relay_publishes_each_event_once_even_after_a_crash(rt, make_p
     from services.outbox import STREAM, Relay, asyncpg_dsn
 
     player = await make_player()
-    await deposit(rt, player.uuid, 3_00)
+    for amount in (3_00, 4_00, 5_00):
+        await deposit(rt, player.uuid, amount)
     relay = Relay(rt.database.url, rt.redis)
     conn = await asyncpg.connect(asyncpg_dsn(rt.database.url))
     try:
@@ -289,6 +290,7 @@ async def test_the_relay_publishes_each_event_once_even_after_a_crash(rt, make_p
     entries = await rt.redis.xrange(STREAM)
     published_ids = [int(fields["id"]) for _, fields in entries]
     assert sorted(published_ids) == sorted(event_ids)  # every event, none twice
+    assert published_ids == sorted(published_ids)  # in commit order, a batch at a time
 
 
 async def test_balances_and_transactions_through_graphql(gql, rt, make_player) -> None:
