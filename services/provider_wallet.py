@@ -146,12 +146,17 @@ class _Duplicate(Exception):
 
 # ---- reads -------------------------------------------------------------------------------------
 
+# `game_enabled` is launch's rule (services/games._refuse_for: the game, the brand's switch, the player's
+# country), so a game switched off for a brand or a country stops bets in sessions already open.
 _CONTEXT = text("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
        p.jurisdiction, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
        s.id AS session_id, s.auth_session_id,
-       g.id AS game_id, g.enabled AS game_enabled, g.max_bet, g.contribution_category,
+       g.id AS game_id, g.max_bet, g.contribution_category,
+       (g.enabled AND coalesce(bg.enabled, true)
+        AND NOT coalesce(p.country = ANY(bg.disabled_countries), false)
+        AND (cardinality(g.countries) = 0 OR coalesce(p.country = ANY(g.countries), false))) AS game_enabled,
        a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency,
        ba.id AS bonus_account, ba.balance AS bonus_balance
 FROM (SELECT 1) AS one
@@ -159,6 +164,7 @@ LEFT JOIN players p ON p.id = CAST(:player AS uuid)
 LEFT JOIN brands b ON b.id = p.brand_id
 LEFT JOIN game_sessions s ON s.token = :token
 LEFT JOIN games g ON g.provider_id = :provider AND g.code = :game
+LEFT JOIN brand_games bg ON bg.brand_id = p.brand_id AND bg.game_id = g.id
 LEFT JOIN ledger_accounts a ON a.owner_type = 'player' AND a.owner_id = p.id::text AND a.brand_id = p.brand_id
      AND a.purpose = 'cash' AND a.currency = coalesce(CAST(:currency AS varchar), s.currency, p.currency)
 LEFT JOIN ledger_accounts ba ON ba.owner_type = 'player' AND ba.owner_id = a.owner_id AND ba.brand_id = a.brand_id

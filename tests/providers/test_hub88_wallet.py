@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from core.clock import clock
 from integrations.hub88 import to_minor, to_units
 from models.games import GameRound, ProviderCall, ProviderTransaction
-from tests.providers.conftest import Aggregator, cash, sign
+from tests.providers.conftest import GAME, Aggregator, cash, sign
 
 EUR = 100_000  # one euro in Hub88 units
 
@@ -361,3 +361,44 @@ async def test_the_live_server_serves_the_contract_over_real_http(live_server: s
         answer = await remote.call("transaction/win", player.win(5 * EUR, bet["transaction_uuid"]))
         assert (answer["status"], answer["balance"]) == ("RS_OK", 1_300 * 1000)
     assert await cash(rt, player.player_id) == 1_300
+
+
+SET_AVAILABILITY = """
+mutation($input: SetGameAvailabilityInput!) {
+  setGameAvailability(input: $input) { errors { code } }
+}"""
+
+
+async def test_a_game_switched_off_stops_bets_in_open_sessions_but_pays_their_wins(
+        aggregator: Aggregator, seat: Any, rt: Any, gql: Any, make_staff: Any) -> None:
+    from strawberry import relay
+
+    from models.games import Game
+
+    player = await seat(balance=1_000)
+    async with rt.database.session() as db:
+        game = (await db.execute(select(Game).where(Game.code == GAME))).scalar_one()
+        country = (await db.execute(text("SELECT country FROM players WHERE id = :id"),
+                                    {"id": player.player_id})).scalar_one()
+    admin = await make_staff("brand_admin")
+
+    async def switch(enabled: bool, countries: list[str]) -> None:
+        body = await gql(SET_AVAILABILITY, {"input": {"gameId": str(relay.GlobalID("Game", str(game.id))),
+                                                      "enabled": enabled, "disabledCountries": countries,
+                                                      "reason": "RTP under review"}}, token=admin.token)
+        assert body["data"]["setGameAvailability"]["errors"] == [], body
+
+    bet = player.bet(1 * EUR, round_ref="r-open")
+    assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+    await switch(False, [])
+    refused = await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-next"))
+    assert refused["status"] == "RS_ERROR_INVALID_GAME"
+    assert refused["balance"] == 9 * EUR  # refused with the balance, nothing moved
+    win = await aggregator.call("transaction/win", player.win(2 * EUR, bet["transaction_uuid"], round_ref="r-open"))
+    assert win["status"] == "RS_OK"  # the open round still settles
+    await switch(True, [country])
+    assert (await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-2")))["status"] == \
+        "RS_ERROR_INVALID_GAME"
+    await switch(True, ["ZZ"] if country != "ZZ" else ["YY"])
+    assert (await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-3")))["status"] == "RS_OK"
+    assert await cash(rt, player.player_id) == 1_000 - 1_00 + 2_00 - 1_00
