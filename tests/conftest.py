@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -149,6 +150,30 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay"})  # server.py's background tasks
+
+
+@contextmanager
+def recorded_statements(rt: Any) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, whitespace collapsed; the server's background workers
+    share the engine, so theirs are left out."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or task.get_name() not in SERVER_WORKERS:
+            statements.append(" ".join(statement.split()))
+
+    engine = rt.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 # ---- factories -------------------------------------------------------------------------------

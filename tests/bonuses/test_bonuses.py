@@ -7,11 +7,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from core.clock import clock
 from tests.bonuses.conftest import CLAIM, MY_BONUSES, bonus_balance, bonus_row, rules
 from tests.cashier.conftest import CARD, DemoPsp
+from tests.conftest import recorded_statements
 from tests.providers.conftest import Aggregator, Seat, fund, open_session
 
 EUR = 100_000  # one euro in Hub88 units
@@ -220,27 +221,13 @@ async def test_a_withdrawal_asks_to_forfeit_an_active_bonus_then_forfeits_it(
     assert (await bonus_balance(rt, seat.player_id))[1] == 0
 
 
-WORKERS = {"bonus-worker", "rg-worker", "outbox-relay"}  # server.py's background tasks
-
-
 async def test_a_bet_of_a_bonus_holder_stays_lean(
         rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=50)
     for _ in range(2):  # warms the account caches
         await aggregator.call("transaction/bet", seat.bet(EUR))
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        task = asyncio.current_task()
-        if task is None or task.get_name() not in WORKERS:  # the server's workers share the engine
-            statements.append(" ".join(statement.split())[:60])
-
-    engine = rt.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(rt) as statements:
         answer = await aggregator.call("transaction/bet", seat.bet(EUR))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert answer["status"] == "RS_OK"
     # the no-bonus path's 14 (tests/providers) + the bonus account's posting row + the split and progress
     # (one statement)

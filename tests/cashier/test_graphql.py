@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.cashier.conftest import DECLINED_CARD, THREE_DS_CARD, DemoPsp, assert_ledger_ok
-from tests.conftest import error_codes
+from tests.conftest import error_codes, recorded_statements
 
 DEPOSIT = """
 mutation($input: DepositInput!) {
@@ -180,23 +180,13 @@ async def test_players_cannot_see_each_others_payments(gql: Any, psp: DemoPsp, m
 
 async def test_payment_list_with_attempts_needs_the_same_queries_for_any_page_size(
         gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any) -> None:
-    from sqlalchemy import event
-
     player = await make_player()
     finance = await make_staff("finance")
     query = "{ payments(first: 20) { edges { node { id status attempts { psp outcome } } } } }"
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
 
     async def queries_for_list() -> int:
-        statements.clear()
-        event.listen(rt.database.engine.sync_engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(rt) as statements:
             body = await gql(query, token=finance.token)
-        finally:
-            event.remove(rt.database.engine.sync_engine, "before_cursor_execute", count)
         assert "errors" not in body, body
         return len([s for s in statements if "payment" in s.lower()])
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
-from tests.conftest import error_codes
+from tests.conftest import error_codes, recorded_statements
 from tests.games.conftest import gid
 
 GAMES = """
@@ -170,21 +168,11 @@ async def test_lobby_runs_a_constant_number_of_statements(
     for n in range(30):
         await make_game(categories=categories, provider_id=second.id if n % 2 else provider.id)
     player = await make_player()
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = rt.database.engine.sync_engine
 
     async def run(size: int) -> int:
         await gql(LOBBY, {"first": 1}, token=player.token)  # warm up: nothing cached across requests
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(rt) as statements:
             body = await gql(LOBBY, {"first": size}, token=player.token)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert "errors" not in body, body
         assert all(len(c["games"]) == size for c in body["data"]["lobby"])
         assert {g["provider"]["code"] for c in body["data"]["lobby"] for g in c["games"]} == {"pinefox", "livewire"}

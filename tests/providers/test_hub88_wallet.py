@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from core.clock import clock
 from integrations.hub88 import to_minor, to_units
 from models.games import GameRound, ProviderCall, ProviderTransaction
+from tests.conftest import recorded_statements
 from tests.providers.conftest import GAME, Aggregator, cash, sign
 
 EUR = 100_000  # one euro in Hub88 units
@@ -325,22 +326,11 @@ def test_amounts_convert_exactly_between_hub88_units_and_minor_units() -> None:
 
 async def test_a_bet_stays_a_lean_path(aggregator: Aggregator, seat: Any, rt: Any) -> None:
     """DESIGN §7: the provider wallet is a few Core statements in one transaction, no ORM unit of work."""
-    from sqlalchemy import event
-
     player = await seat(balance=1_000)
     await aggregator.call("transaction/bet", player.bet(EUR))  # warms the account caches
     await aggregator.call("transaction/bet", player.bet(EUR))
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(" ".join(statement.split())[:60])
-
-    engine = rt.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(rt) as statements:
         answer = await aggregator.call("transaction/bet", player.bet(EUR))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert answer["status"] == "RS_OK"
     # provider · context · locks · state (with the RG gate's inputs) · ledger (lock, transaction, postings:
     # two rows, one executemany, balance, outbox) · RG activity counter · round · record · call log
