@@ -15,7 +15,7 @@ import typer
 from core.settings import get_settings
 
 if TYPE_CHECKING:
-    from services.runtime import Runtime
+    from core.runtime import Runtime
 
 app = typer.Typer(help="Croupier iGaming platform", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
@@ -38,7 +38,7 @@ def _with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     from core import embedded
     from core.logging import configure_logging
     from core.redis import create_redis
-    from services.runtime import Runtime
+    from core.runtime import Runtime
 
     settings = get_settings()
     configure_logging("WARNING")
@@ -100,7 +100,7 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
     secrets = json.dumps(get_settings().psp_secrets)
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
-        [sys.executable, "-m", "integrations.demo_psp", "--port", str(port), "--webhook-base",
+        [sys.executable, "-m", "integrations.demo.psp", "--port", str(port), "--webhook-base",
          f"{platform_base}/webhooks/psp"],
         health_url=f"{base}/control/health", cwd=Path(__file__).resolve().parent,
         env={**os.environ, "DEMO_PSP_SECRETS": secrets}, timeout=20, capture_output=False)
@@ -123,7 +123,7 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
     import os
 
     from core.processes import free_port, start_and_wait, stop
-    from integrations.demo_provider import ensure_demo_provider_keys
+    from integrations.demo.provider import ensure_demo_provider_keys
 
     private_key, public_pem = ensure_demo_provider_keys(get_settings().data_dir)
     if get_settings().demo_provider_url:
@@ -132,7 +132,7 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
-        [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", platform_base,
+        [sys.executable, "-m", "integrations.demo.provider", "--port", str(port), "--platform-url", platform_base,
          "--private-key", str(private_key), "--control"],
         health_url=f"{base}/health", cwd=Path(__file__).resolve().parent, env=dict(os.environ), timeout=20,
         capture_output=False)
@@ -149,7 +149,7 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
 
 def _register_demo_provider(public_pem: str) -> None:
     """After the games seed: the `demo` provider row gets the key and the game client's current address."""
-    from integrations.demo_provider.platform import register_demo_provider
+    from integrations.demo.provider.platform import register_demo_provider
 
     async def work(rt: Runtime) -> bool:
         async with rt.database.transaction() as db:
@@ -162,20 +162,20 @@ def _register_demo_provider(public_pem: str) -> None:
 
 
 def _print_demo_credentials(host: str, port: int) -> None:
-    from services import demo
+    from integrations.demo import seed
 
-    accounts = _with_runtime(demo.seed)
-    for line in _with_runtime(demo.seed_games):
+    accounts = _with_runtime(seed.seed_accounts)
+    for line in _with_runtime(seed.seed_games):
         typer.echo(f"  games: {line}")
-    for line in _with_runtime(demo.seed_payments):
+    for line in _with_runtime(seed.seed_payments):
         typer.echo(f"  payment: {line}")
-    for line in _with_runtime(demo.seed_bonuses):
+    for line in _with_runtime(seed.seed_bonuses):
         typer.echo(f"  bonus: {line}")
     base = f"http://{host}:{port}"
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")
-    typer.echo(f"Every demo password: {demo.DEMO_PASSWORD}")
-    typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in demo.PLAYERS))
+    typer.echo(f"Every demo password: {seed.DEMO_PASSWORD}")
+    typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in seed.PLAYERS))
     typer.echo("Staff (email, role, brand, TOTP secret; `croupier totp EMAIL` prints the current code):")
     for account in accounts:
         typer.echo(f"  {account.email:28} {account.role:13} {account.brand or 'all brands':11} "
@@ -241,8 +241,8 @@ def totp(email: str) -> None:
     """Print a staff member's current TOTP code (development and test only)."""
     from sqlmodel import col, select
 
+    from integrations.demo.seed import current_code
     from models.staff import StaffUser
-    from services.demo import current_code
 
     if get_settings().is_production:
         typer.echo("not available in production", err=True)

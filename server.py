@@ -32,19 +32,19 @@ from strawberry.types import ExecutionResult
 
 from authz.policy import Authorizer
 from authz.subjects import ANONYMOUS, RequestMeta
+from authz.viewer import ViewerRejected, viewer_for
 from core import embedded, migrations
 from core.errors import ApiErrorCode
 from core.logging import configure_logging, get_logger, request_id_var
+from core.outbox import Relay
 from core.redis import create_redis
+from core.runtime import Runtime
 from core.settings import Settings, get_settings
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
 from services.bonuses import worker as bonus_worker
-from services.outbox import Relay
 from services.rg import worker as rg_worker
-from services.runtime import Runtime
-from services.viewer import ViewerRejected, viewer_for
 
 log = get_logger(__name__)
 access_log = get_logger("croupier.access")

@@ -94,8 +94,8 @@ def drop_database(name: str) -> None:
 def runtime(database_url: str, redis_url: str = REDIS_URL, data_dir: Path | None = None) -> Any:
     """A Runtime in this process, to seed data with the platform's own services."""
     from core.redis import create_redis
+    from core.runtime import Runtime
     from core.settings import Settings, normalise_database_url
-    from services.runtime import Runtime
 
     settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test",
                         log_level="WARNING")

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
-from integrations.demo_provider.keys import SIGNATURE_HEADER, public_pem, sign
+from integrations.demo.provider.keys import SIGNATURE_HEADER, public_pem, sign
 
 PROVIDER = "hub88"
 GAME = "bench-slot"

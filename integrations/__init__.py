@@ -1,5 +1,7 @@
-"""REST routes and adapters facing game providers and PSPs (signed, never GraphQL).
+"""Inbound routes facing game providers and PSPs (signed REST, never GraphQL), and the demo world.
 
-Empty until the games issue (Hub88 wallet API, demo provider) and the money issue (PSP adapters,
-demo PSPs) land: each provider protocol will be one adapter module over one wallet service.
+Each provider protocol is one module of routes over one wallet service (`hub88.py`, `softswiss.py`);
+`webhooks.py` receives PSP notifications. Outbound PSP adapters live with the cashier
+(`services/cashier/psp/`): nothing in `services/` imports this package. `demo/` holds the demo PSP,
+the demo game provider and the demo seed.
 """

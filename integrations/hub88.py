@@ -29,9 +29,9 @@ from sqlalchemy import text
 
 from core.logging import get_logger
 from core.money import CURRENCIES, MAX_MINOR_UNITS
+from core.runtime import Runtime
 from services import provider_wallet
 from services.provider_wallet import Answer, ProviderRef, Status, WalletCommand, WalletResult
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 
 from core.errors import DomainError
 from core.logging import get_logger
-from integrations.psp import InvalidSignature
+from core.runtime import Runtime
 from services import cashier
-from services.runtime import Runtime
+from services.cashier.psp import InvalidSignature
 
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -75,6 +75,26 @@ class LedgerAccount(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
+class TransactionKind(StrEnum):
+    """Every kind of ledger transaction; `ledger.record` refuses any other."""
+
+    DEPOSIT = "deposit"
+    WITHDRAWAL_HOLD = "withdrawal_hold"
+    WITHDRAWAL_PAID = "withdrawal_paid"
+    WITHDRAWAL_VOID = "withdrawal_void"
+    ADJUSTMENT = "adjustment"
+    GAME_BET = "game_bet"
+    GAME_WIN = "game_win"
+    GAME_BET_ROLLBACK = "game_bet_rollback"
+    GAME_WIN_ROLLBACK = "game_win_rollback"
+    BONUS_GRANT = "bonus_grant"
+    BONUS_CASH = "bonus_cash"
+    BONUS_CONVERSION = "bonus_conversion"
+    BONUS_FORFEIT = "bonus_forfeit"
+    BONUS_EXPIRY = "bonus_expiry"
+    BONUS_CANCEL = "bonus_cancel"
+
+
 class TransactionStatus(StrEnum):
     COMMITTED = "committed"
     REFUSED = "refused"  # remembered, so a retry with the same key is refused the same way

@@ -46,6 +46,12 @@ TERMINAL_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, Pa
                                PaymentStatus.REJECTED, PaymentStatus.CANCELLED})
 
 
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    EWALLET = "ewallet"
+    BANK_TRANSFER = "bank_transfer"
+
+
 class AttemptOutcome(StrEnum):
     SENDING = "sending"  # written before the PSP is called: a crash leaves a trace to reconcile
     PENDING = "pending"  # the PSP accepted it and will answer later (3-D Secure, async payout)

@@ -32,6 +32,11 @@ class ExclusionKind(StrEnum):
     SELF_EXCLUSION = "self_exclusion"
 
 
+class RgFlagStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 class RgLimit(SQLModel, table=True):
     """One limit of a player: the amount in force, and a pending increase or removal waiting out its
     cooling-off (then the player confirms it). Money limits are in the player's currency."""

@@ -10,7 +10,9 @@ import strawberry
 from sqlmodel import col
 from strawberry.scalars import JSON
 
+from core import events
 from core.errors import DomainError, NotFound, forbidden
+from core.runtime import Runtime
 from models import bonuses as m
 from resolvers.common import payload_errors, require_subject
 from schema.base import Money, UserError, node_uuid, to_global_id
@@ -35,10 +37,9 @@ from schema.bonuses import (
     UpdateBonusCampaignInput,
 )
 from schema.context import Info
-from services import events, players
+from services import players
 from services.bonuses import campaigns, cashback, issue, queries
 from services.bonuses.books import BONUS_TOPIC
-from services.runtime import Runtime
 
 BALANCE_TOPIC = "wallet.balance_changed"
 

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from authz.subjects import Viewer
+from core.runtime import Runtime
 from models.games import BrandGame, Game, Provider, ProviderCall, ProviderTransaction
 from services import games
 from services.games import Audience
-from services.runtime import Runtime
 
 CallKey = tuple[uuid.UUID, str]  # (provider id, transaction uuid)
 

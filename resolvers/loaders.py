@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from authz.subjects import Viewer
+from core.runtime import Runtime
 from models.bonuses import BonusEvent
 from models.brands import Brand
 from models.payments import PaymentAttempt
 from models.players import Player
 from models.staff import StaffUser
 from services import brands, cashier, players, staff, wallet
-from services.runtime import Runtime
 from services.staff import RoleGrant
 from services.wallet import Balance
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import strawberry
 from sqlmodel import col
 
+from core import events
 from core.clock import clock
 from core.errors import DomainError, NotFound, forbidden, unauthenticated
 from core.pagination import paginate
+from core.runtime import Runtime
 from models import rg as m
 from models.players import Player as PlayerModel
 from resolvers.common import payload_errors, require_subject
@@ -44,9 +46,8 @@ from schema.rg import (
     SetRealityCheckInput,
     TakeTimeOutInput,
 )
-from services import events, players
+from services import players
 from services.rg import exclusions, flags, history, limits, reality, view
-from services.runtime import Runtime
 
 if TYPE_CHECKING:
     from schema.players import Player

@@ -11,16 +11,17 @@ from typing import Any
 
 import strawberry
 
+from authz.viewer import still_valid
+from core import events
 from core.clock import clock
 from core.errors import NotFound, bad_input, forbidden, unauthenticated
+from core.runtime import Runtime
 from resolvers.wallet import wallet_balance
 from schema.base import Money, node_uuid, to_global_id
 from schema.context import Info
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
-from services import dashboard, events, players, wallet
-from services.runtime import Runtime
-from services.viewer import still_valid
+from services import dashboard, players, wallet
 
 BALANCE_TOPIC = "wallet.balance_changed"
 

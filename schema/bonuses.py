@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -14,31 +13,17 @@ from models import bonuses as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
 
-
-@strawberry.enum(description="What a campaign gives.")
-class BonusCampaignKind(Enum):
-    DEPOSIT_MATCH = "deposit_match"
-    RELOAD = "reload"
-    NO_DEPOSIT = "no_deposit"
-    FREE_SPINS = "free_spins"
-    CASHBACK = "cashback"
+BonusCampaignKind = m.CampaignKind
+strawberry.enum(m.CampaignKind, name="BonusCampaignKind", description="What a campaign gives.")
 
 
-@strawberry.enum
-class BonusCampaignStatus(Enum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    PAUSED = "paused"
+BonusCampaignStatus = m.CampaignStatus
+strawberry.enum(m.CampaignStatus, name="BonusCampaignStatus")
 
 
-@strawberry.enum(description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled")
-class BonusStatus(Enum):
-    ISSUED = "issued"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    FORFEITED = "forfeited"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
+BonusStatus = m.BonusStatus
+strawberry.enum(m.BonusStatus, name="BonusStatus",
+                description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled")
 
 
 @strawberry.type(description="A bonus campaign: its rules are data (docs/bonuses.md lists every rule).")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -20,43 +19,22 @@ if TYPE_CHECKING:
     from schema.players import Player
 
 
-@strawberry.enum
-class PaymentKind(Enum):
-    DEPOSIT = "deposit"
-    WITHDRAWAL = "withdrawal"
+PaymentKind = m.PaymentKind
+strawberry.enum(m.PaymentKind, name="PaymentKind")
 
 
-@strawberry.enum(description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → "
-                             "APPROVED → PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player "
-                             "before it is sent.")
-class PaymentStatus(Enum):
-    CREATED = "created"
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    PROCESSING = "processing"
-    PAID = "paid"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
+PaymentStatus = m.PaymentStatus
+strawberry.enum(m.PaymentStatus, name="PaymentStatus",
+                description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → APPROVED → "
+                "PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player before it is sent.")
 
 
-@strawberry.enum
-class PaymentMethod(Enum):
-    CARD = "card"
-    EWALLET = "ewallet"
-    BANK_TRANSFER = "bank_transfer"
+PaymentMethod = m.PaymentMethod
+strawberry.enum(m.PaymentMethod, name="PaymentMethod")
 
 
-@strawberry.enum
-class AttemptOutcome(Enum):
-    SENDING = "sending"
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    DECLINED = "declined"
-    TECHNICAL_FAILURE = "technical_failure"
-    REFUNDED = "refunded"
+AttemptOutcome = m.AttemptOutcome
+strawberry.enum(m.AttemptOutcome, name="AttemptOutcome")
 
 
 @strawberry.type(description="One try at one PSP, with what we sent (no card data) and what it answered.")

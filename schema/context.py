@@ -10,7 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from authz.policy import Authorizer
 from authz.subjects import ANONYMOUS, Viewer
-from services.runtime import Runtime
+from core.runtime import Runtime
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders

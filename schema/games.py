@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -18,33 +17,20 @@ from schema.context import Info
 from services import games as service
 from services.games import Audience
 
-
-@strawberry.enum
-class GameType(Enum):
-    SLOT = "slot"
-    LIVE = "live"
-    CRASH = "crash"
-    TABLE = "table"
-    LOTTERY = "lottery"
+GameType = m.GameType
+strawberry.enum(m.GameType, name="GameType")
 
 
-@strawberry.enum
-class Volatility(Enum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
+Volatility = m.Volatility
+strawberry.enum(m.Volatility, name="Volatility")
 
 
-@strawberry.enum
-class GameMode(Enum):
-    REAL = "real"
-    DEMO = "demo"
+GameMode = m.GameMode
+strawberry.enum(m.GameMode, name="GameMode")
 
 
-@strawberry.enum
-class RoundStatus(Enum):
-    OPEN = "open"
-    CLOSED = "closed"
+RoundStatus = m.RoundStatus
+strawberry.enum(m.RoundStatus, name="RoundStatus")
 
 
 @strawberry.type(description="A game provider or aggregator.")

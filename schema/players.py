@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -23,12 +22,8 @@ from schema.staff import AuditRecord, StaffUser
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
 from services.rg.gates import LoginPurpose
 
-
-@strawberry.enum
-class PlayerStatus(Enum):
-    ACTIVE = "active"
-    BLOCKED = "blocked"
-    CLOSED = "closed"
+PlayerStatus = m.PlayerStatus
+strawberry.enum(m.PlayerStatus, name="PlayerStatus")
 
 
 @strawberry.type(description="A login on one device.")

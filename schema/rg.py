@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -33,10 +32,8 @@ strawberry.enum(LoginPurpose, name="LoginPurpose",
                             "(open to self-excluded players)")
 
 
-@strawberry.enum
-class RgFlagStatus(Enum):
-    OPEN = "open"
-    RESOLVED = "resolved"
+RgFlagStatus = m.RgFlagStatus
+strawberry.enum(m.RgFlagStatus, name="RgFlagStatus")
 
 
 @strawberry.type(description="The rules of a jurisdiction the player plays under.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -20,10 +19,8 @@ from schema.context import Info
 strawberry.enum(m.Role, name="StaffRoleName")
 
 
-@strawberry.enum
-class StaffStatus(Enum):
-    ACTIVE = "active"
-    DISABLED = "disabled"
+StaffStatus = m.StaffStatus
+strawberry.enum(m.StaffStatus, name="StaffStatus")
 
 
 @strawberry.type

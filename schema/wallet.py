@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from models import adjustments as adjustment_models
+from models import ledger as ledger_models
 from schema.base import Money, UserError
 from schema.context import Info
 
@@ -68,13 +69,8 @@ class LedgerTransaction(relay.Node):
         return await transaction_postings(info, uuid.UUID(self.id))
 
 
-@strawberry.enum
-class TransactionKind(Enum):
-    DEPOSIT = "deposit"
-    WITHDRAWAL_HOLD = "withdrawal_hold"
-    WITHDRAWAL_PAID = "withdrawal_paid"
-    WITHDRAWAL_VOID = "withdrawal_void"
-    ADJUSTMENT = "adjustment"
+TransactionKind = ledger_models.TransactionKind
+strawberry.enum(ledger_models.TransactionKind, name="TransactionKind")
 
 
 @strawberry.input
@@ -85,12 +81,8 @@ class TransactionFilter:
     until: datetime | None = None
 
 
-@strawberry.enum
-class AdjustmentStatus(Enum):
-    PENDING_APPROVAL = "pending_approval"
-    APPLIED = "applied"
-    REJECTED = "rejected"
-    REFUSED = "refused"
+AdjustmentStatus = adjustment_models.AdjustmentStatus
+strawberry.enum(adjustment_models.AdjustmentStatus, name="AdjustmentStatus")
 
 
 @strawberry.enum

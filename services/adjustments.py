@@ -19,10 +19,10 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
+from core.runtime import Runtime
 from models.adjustments import Adjustment, AdjustmentStatus
 from models.players import Player
 from services import audit, players, wallet
-from services.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
 from core.logging import get_logger
+from core.runtime import Runtime
 from models.auth import AuthSession, RefreshToken
 from models.players import Player, PlayerStatus
 from models.staff import StaffStatus, StaffUser
 from services import audit
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 REVOKED_KEY = "auth:revoked:{}"

@@ -33,6 +33,7 @@ from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, parse_amount
+from core.runtime import Runtime
 from models.games import (
     BrandGame,
     Game,
@@ -50,7 +51,6 @@ from services import audit, brands, players
 from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
 from services.rg import gates as rg_gates
-from services.runtime import Runtime
 
 DEMO_CURRENCY = "XXX"  # ISO 4217 "no currency": demo sessions move no money
 ISO_COUNTRY_LENGTH = 2

@@ -35,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
@@ -45,9 +46,9 @@ from models.ledger import (
     LedgerHold,
     LedgerPosting,
     LedgerTransaction,
+    TransactionKind,
     TransactionStatus,
 )
-from services import outbox
 
 
 class IdempotencyConflict(DomainError):
@@ -163,7 +164,12 @@ def fingerprint(entry: Entry) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
+_KINDS = frozenset(TransactionKind)
+
+
 def _check_shape(entry: Entry) -> None:
+    if entry.kind not in _KINDS:  # a programming error: the catalogue of kinds is models.ledger.TransactionKind
+        raise ValueError(f"Unknown ledger transaction kind {entry.kind!r}.")
     if not entry.idempotency_key or len(entry.idempotency_key) > 200:
         raise DomainError("An idempotency key of 1 to 200 characters is required.", field="idempotencyKey")
     if len(entry.legs) < 2:

@@ -14,9 +14,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from core.errors import DomainError, ErrorCode
+from core.runtime import Runtime
 from models.players import Player, PlayerNote
 from services import audit, players
-from services.runtime import Runtime
 
 MAX_NOTE = 2000
 

@@ -21,19 +21,20 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.passwords import hash_password, password_problem, verify_password
 from authz.subjects import RequestMeta, Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.runtime import Runtime
 from models.auth import AuthSession
 from models.brands import Brand
 from models.players import Player, PlayerStatus
-from services import audit, auth, brands, outbox, wallet
+from services import audit, auth, brands, wallet
 from services.auth import IssuedTokens, RateLimited
 from services.rg import exclusions as rg_exclusions
 from services.rg import gates as rg_gates
 from services.rg.gates import LoginPurpose
 from services.rg.profiles import Profile
 from services.rg.registers import Person
-from services.runtime import Runtime
 from services.scoping import scoped
 
 ISO_COUNTRY_LENGTH = 2

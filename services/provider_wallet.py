@@ -48,6 +48,7 @@ from core.clock import clock
 from core.ids import new_id, parse_uuid
 from core.logging import get_logger
 from core.money import CURRENCIES
+from core.runtime import Runtime
 from models.ledger import AccountPurpose, TransactionStatus
 from models.players import PlayerStatus
 from services import ledger, wallet
@@ -56,7 +57,6 @@ from services.bonuses import play as bonus_play
 from services.ledger import Entry, IdempotencyConflict, Leg
 from services.rg import gates as rg_gates
 from services.rg.profiles import DEFAULT
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 

@@ -23,11 +23,11 @@ from authz.passwords import hash_password, password_problem, verify_password
 from authz.subjects import RequestMeta, Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.runtime import Runtime
 from models.staff import STAFF_ROLES, StaffRole, StaffStatus, StaffUser
 from services import audit, auth, brands
 from services.auth import IssuedTokens
 from services.players import normalise_email
-from services.runtime import Runtime
 
 TOTP_WINDOW = 1  # accept the previous and next 30 s step too (clock drift)
 

@@ -212,6 +212,3 @@ async def adjust(db: AsyncSession, *, player_id: uuid.UUID, currency: str, amoun
         brand_id=player.brand_id, player_id=player.id, reference_type="adjustment",
         reference_id=str(adjustment_id), details={"reason": reason}))
 
-
-def transaction_kinds() -> Sequence[str]:
-    return ("deposit", "withdrawal_hold", "withdrawal_paid", "withdrawal_void", "adjustment")

@@ -306,10 +306,10 @@ def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def demo_psp() -> Iterator[str]:
-    """`python -m integrations.demo_psp` on DEMO_PSP_PORT; yields its base URL (control at /control)."""
+    """`python -m integrations.demo.psp` on DEMO_PSP_PORT; yields its base URL (control at /control)."""
     base = f"http://127.0.0.1:{DEMO_PSP_PORT}"
     process = processes.start_and_wait(
-        [sys.executable, "-m", "integrations.demo_psp", "--port", str(DEMO_PSP_PORT)],
+        [sys.executable, "-m", "integrations.demo.psp", "--port", str(DEMO_PSP_PORT)],
         health_url=f"{base}/control/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
     yield base
     processes.stop(process)
@@ -340,14 +340,14 @@ class DemoProvider:
 
 @pytest.fixture(scope="session")
 def demo_provider(live_server: str) -> Iterator[DemoProvider]:
-    """`python -m integrations.demo_provider` wired to `live_server`; the provider row is each test's to seed."""
-    from integrations.demo_provider import ensure_demo_provider_keys
+    """`python -m integrations.demo.provider` wired to `live_server`; the provider row is each test's to seed."""
+    from integrations.demo.provider import ensure_demo_provider_keys
 
     private_key, public_pem = ensure_demo_provider_keys(SCRATCH / "data")
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     process = processes.start_and_wait(
-        [sys.executable, "-m", "integrations.demo_provider", "--port", str(port), "--platform-url", live_server,
+        [sys.executable, "-m", "integrations.demo.provider", "--port", str(port), "--platform-url", live_server,
          "--private-key", str(private_key), "--timeout", "5", "--control"],
         health_url=f"{base}/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
     yield DemoProvider(base, public_pem)

@@ -112,20 +112,20 @@ def test_embedded_postgres_and_redis_when_no_urls_are_set(tmp_path: Path) -> Non
 
 
 async def test_seed_demo_is_repeatable_and_its_credentials_work(gql: Any, rt: Any) -> None:
-    from services import demo
+    from integrations.demo import seed
 
-    first = await demo.seed(rt)
-    second = await demo.seed(rt)
+    first = await seed.seed_accounts(rt)
+    second = await seed.seed_accounts(rt)
     assert [s.email for s in first] == [s.email for s in second]
     admin = next(s for s in second if s.role == "superadmin")
     body = await gql("""mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
         tokens { accessToken } errors { code } } }""",
-                     {"input": {"email": admin.email, "password": demo.DEMO_PASSWORD,
+                     {"input": {"email": admin.email, "password": seed.DEMO_PASSWORD,
                                 "totpCode": next_totp(admin.totp_secret)}})
     token = body["data"]["staffLogin"]["tokens"]["accessToken"]
     players = await gql("{ players(first: 50) { edges { node { email brand { code } } } } }", token=token)
     emails = {edge["node"]["email"] for edge in players["data"]["players"]["edges"]}
-    assert emails == {email for _, email, *_ in demo.PLAYERS}
+    assert emails == {email for _, email, *_ in seed.PLAYERS}
     login = await gql("""mutation { login(input: {brand: "royal", email: "alice@example.com",
         password: "croupier-demo-1"}) { player { email } errors { code } } }""")
     assert login["data"]["login"] == {"player": {"email": "alice@example.com"}, "errors": []}
@@ -176,13 +176,14 @@ async def test_seed_gives_the_demo_players_a_money_history_once(rt: Any, demo_ps
     running the seed again adds nothing."""
     from sqlalchemy import func, select
 
+    from integrations.demo import seed
     from models.adjustments import Adjustment
     from models.ledger import LedgerTransaction
     from models.payments import Payment
-    from services import demo, ledger
+    from services import ledger
 
-    await demo.seed(rt)
-    first = await demo.seed_payments(rt)
+    await seed.seed_accounts(rt)
+    first = await seed.seed_payments(rt)
     async with rt.database.session() as db:
         transactions = await db.scalar(select(func.count()).select_from(LedgerTransaction))
         payments = {(p.kind, p.status) for p in (await db.scalars(select(Payment))).all()}
@@ -197,7 +198,7 @@ async def test_seed_gives_the_demo_players_a_money_history_once(rt: Any, demo_ps
     assert adjustment.status == "applied"
     assert any("adjustment" in line for line in first)
 
-    await demo.seed_payments(rt)
+    await seed.seed_payments(rt)
     async with rt.database.session() as db:
         assert await db.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
         verification = await ledger.verify(db)

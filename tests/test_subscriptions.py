@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, NegotiationError
 
-from services import events
+from core import events
 
 SUBSCRIBE = "subscription { accountEvents { kind status } }"
 SET_STATUS = """

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import outbox
 from core.clock import clock
 from models.bonuses import BonusEvent, PlayerBonus
 from models.ledger import AccountPurpose
-from services import ledger, outbox, wallet
+from services import ledger, wallet
 from services.ledger import Entry, Leg
 
 BONUS_TOPIC = "bonus.changed"

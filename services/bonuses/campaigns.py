@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.runtime import Runtime
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.brands import Brand
 from models.payments import Payment, PaymentKind, PaymentStatus
@@ -31,7 +32,6 @@ from services import audit
 from services.bonuses.rules import CampaignRules, cap_violations, caps, parse_rules, refuse_violations
 from services.rg import exclusions
 from services.rg.profiles import profiles
-from services.runtime import Runtime
 
 
 @dataclass(frozen=True)

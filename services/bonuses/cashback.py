@@ -35,6 +35,7 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.logging import get_logger
 from core.money import format_amount
+from core.runtime import Runtime
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.players import Player
 from services import audit
@@ -42,7 +43,6 @@ from services.bonuses import books
 from services.bonuses.campaigns import Cashback, claims_of, reasons_not_eligible, rules_of
 from services.bonuses.issue import issue_bonus, lock_cash
 from services.bonuses.rules import CampaignRules
-from services.runtime import Runtime
 from services.wallet import Actor
 
 log = get_logger(__name__)

@@ -19,6 +19,7 @@ from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import format_amount, parse_amount
+from core.runtime import Runtime
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.payments import Payment
 from models.players import Player
@@ -27,7 +28,6 @@ from services.bonuses import books, lifecycle
 from services.bonuses.campaigns import claims_of, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
 from services.rg import exclusions
-from services.runtime import Runtime
 from services.wallet import Actor
 
 CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DEPOSIT, CampaignKind.FREE_SPINS)

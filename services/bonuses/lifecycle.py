@@ -18,12 +18,12 @@ from sqlmodel import col, select
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
+from core.runtime import Runtime
 from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
 from models.players import Player
 from services import wallet
 from services.bonuses import books
 from services.bonuses.rules import CampaignRules, WageringBase, days
-from services.runtime import Runtime
 from services.wallet import Actor
 
 log = get_logger(__name__)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from core.logging import get_logger
+from core.runtime import Runtime
 from services.bonuses import cashback
 from services.bonuses.lifecycle import expire_due
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 

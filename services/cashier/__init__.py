@@ -23,6 +23,7 @@ Guarantees:
 Nothing here holds a database transaction open across a PSP call.
 
 The package, one job a module (each imports only those above it):
+- psp/: the PSP port (requests, answers, failures, webhook signatures) and its HTTP adapters;
 - payments.py: what every step shares (errors, the row lock, status changes, outbox events);
 - routing.py: which PSPs to try, in order, and the adapter for each;
 - queries.py: what a viewer may read, attempts, the back office's filters and withdrawal queue;

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
 from core.errors import ErrorCode
-from integrations.psp import PspAnswer
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.bonuses import issue as bonus_issue
 from services.cashier.payments import _event, _latest_attempt, _set_status
+from services.cashier.psp import PspAnswer
 from services.wallet import Actor
 
 

@@ -11,13 +11,13 @@ from sqlmodel import col, select
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.money import format_amount
-from integrations.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
+from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.answers import _apply, _FollowUp, _summarise
 from services.cashier.payments import PaymentUnavailable, _event, _latest_attempt, _locked_payment, _set_status, log
+from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
 from services.cashier.routing import adapter_for, route, routing_rules
-from services.runtime import Runtime
 from services.wallet import Actor
 
 

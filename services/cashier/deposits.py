@@ -6,6 +6,7 @@ from authz.subjects import Viewer
 from core.errors import ErrorCode
 from core.money import currency as currency_info
 from core.money import parse_amount
+from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
@@ -14,7 +15,6 @@ from services.cashier.payments import _event, _set_status
 from services.cashier.queries import get_readable
 from services.cashier.routing import route, routing_rules
 from services.rg import gates as rg_gates
-from services.runtime import Runtime
 
 
 async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,

@@ -14,12 +14,12 @@ from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from models.brands import Brand
-from models.payments import Payment, PaymentKind, PaymentStatus
+from models.payments import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from models.players import Player, PlayerStatus
 from services.cashier.payments import _locked_payment
 
-DEPOSIT_METHODS = ("card", "ewallet", "bank_transfer")
-WITHDRAWAL_METHODS = ("card", "ewallet", "bank_transfer")
+DEPOSIT_METHODS = tuple(PaymentMethod)
+WITHDRAWAL_METHODS = tuple(PaymentMethod)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{6,128}$")
 LOOKS_LIKE_CARD = re.compile(r"^[\d\s\-]{12,23}$")
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.logging import get_logger
 from core.money import format_amount
 from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentStatus
-from services import outbox
 
 # One logger for the whole cashier, under the name it had as a single module.
 log = get_logger("services.cashier")

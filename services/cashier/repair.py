@@ -12,13 +12,13 @@ from sqlmodel import col, select
 
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
-from integrations.psp import PspTechnicalFailure
+from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.cascade import process_withdrawal, record_answer
 from services.cashier.payments import _event, _latest_attempt, _locked_payment, _set_status, log
+from services.cashier.psp import PspTechnicalFailure
 from services.cashier.routing import adapter_for
-from services.runtime import Runtime
 from services.wallet import Actor
 
 

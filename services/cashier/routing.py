@@ -9,10 +9,10 @@ from typing import Any
 
 from core.money import format_amount
 from core.settings import Settings
-from integrations.psp import PspAdapter
-from integrations.psp_adapters import ADAPTERS
 from models.payments import PaymentKind
 from services.cashier.payments import PaymentUnavailable
+from services.cashier.psp import PspAdapter
+from services.cashier.psp.adapters import ADAPTERS
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
 from core.clock import clock
-from integrations.psp import InvalidSignature, PspAnswer, WebhookEvent
-from integrations.psp_adapters import ADAPTERS
+from core.runtime import Runtime
 from models.payments import PaymentAttempt, PspWebhookReceipt
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
 from services.cashier.payments import PaymentUnavailable, _locked_payment, log
+from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
+from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import adapter_for
-from services.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
+from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
 from services import audit, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
@@ -18,7 +19,6 @@ from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _locked_payment, _set_status
 from services.cashier.queries import get_readable
-from services.runtime import Runtime
 from services.wallet import Actor
 
 

@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
+from core.runtime import Runtime
 from models.players import Player
 from models.rg import ExclusionKind, RgExclusion
-from services import audit, auth, outbox
+from services import audit, auth
 from services.rg import history
-from services.runtime import Runtime
 
 
 class TimeOut(StrEnum):

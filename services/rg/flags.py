@@ -25,12 +25,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
+from core.runtime import Runtime
 from models.players import Player
 from models.rg import RgFlag
 from services import audit
 from services.rg import history
 from services.rg.profiles import profiles
-from services.runtime import Runtime
 from services.scoping import scoped
 
 LONG_SESSION = timedelta(hours=3)

@@ -21,13 +21,13 @@ from sqlmodel import col, select
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
 from core.logging import get_logger
+from core.runtime import Runtime
 from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, RgLimit
 from services.rg import activity, exclusions, flags, limits, reality
 from services.rg.profiles import Profile, profile, resolve
 from services.rg.registers import Person, RegisterAnswer, RegisterUnavailable, connectors
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 
@@ -38,7 +38,7 @@ class LoginPurpose(StrEnum):
 
 
 def session_scope(purpose: LoginPurpose) -> str:
-    """The auth session's scope (services/viewer.py turns it into the player's role)."""
+    """The auth session's scope (authz/viewer.py turns it into the player's role)."""
     return "full" if purpose == LoginPurpose.PLAY else "withdrawal"
 
 

@@ -21,12 +21,12 @@ from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
 from core.money import format_amount, parse_amount
+from core.runtime import Runtime
 from models.players import Player
 from models.rg import LimitKind, LimitPeriod, RgLimit
 from services import audit
 from services.rg import activity, history
 from services.rg.profiles import Profile, profile
-from services.runtime import Runtime
 
 MAX_SESSION_SECONDS = {LimitPeriod.DAY: 24 * 3600, LimitPeriod.WEEK: 7 * 24 * 3600,
                        LimitPeriod.MONTH: 31 * 24 * 3600}

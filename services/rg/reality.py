@@ -18,16 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
+from core.runtime import Runtime
 from models.auth import AuthSession
 from models.games import GameSession
 from models.players import Player
 from models.rg import RgRealityCheck
-from services import auth, outbox
+from services import auth
 from services.rg import history
 from services.rg.profiles import profile
-from services.runtime import Runtime
 
 MIN_MINUTES, MAX_MINUTES = 5, 240
 

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.clock import clock
+from core.runtime import Runtime
 from models.players import Player
 from models.rg import LimitPeriod, RgExclusion
 from services.rg import activity, limits, reality
 from services.rg.profiles import Profile, profile
-from services.runtime import Runtime
 
 
 @dataclass(frozen=True)

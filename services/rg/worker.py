@@ -11,11 +11,11 @@ from sqlmodel import col, select
 
 from core.clock import clock
 from core.logging import get_logger
+from core.runtime import Runtime
 from models.players import Player
 from models.rg import LimitKind, RgLimit
 from services import auth
 from services.rg import flags, limits, reality
-from services.runtime import Runtime
 
 log = get_logger(__name__)
 

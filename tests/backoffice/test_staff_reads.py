@@ -115,9 +115,9 @@ SWITCHES = """
 
 
 async def test_staff_see_their_brands_game_switches(rt: Any, gql: Any, make_staff: Any) -> None:
-    from services import demo
+    from integrations.demo import seed
 
-    await demo.seed_games(rt)
+    await seed.seed_games(rt)
     admin = await make_staff("brand_admin")
     switches = {e["node"]["code"]: e["node"]["brandSwitch"] for e in
                 (await gql(SWITCHES, token=admin.token))["data"]["games"]["edges"]}

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from integrations.demo import seed
 from models.bonuses import BonusCampaign
-from services import demo
 from tests.bonuses.conftest import MY_BONUSES, bonus_balance, rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +24,9 @@ query($c: ID!, $p: ID!) { bonusEligibility(campaignId: $c, playerId: $p) { eligi
 
 
 async def test_the_demo_offers_are_seeded_once_and_running(rt: Any) -> None:
-    await demo.seed(rt)
-    first = await demo.seed_bonuses(rt)
-    assert await demo.seed_bonuses(rt) == first
+    await seed.seed_accounts(rt)
+    first = await seed.seed_bonuses(rt)
+    assert await seed.seed_bonuses(rt) == first
     async with rt.database.session() as db:
         rows = (await db.scalars(select(BonusCampaign).order_by(col(BonusCampaign.promo_code)))).all()
     assert [(c.promo_code, c.status) for c in rows] == [("SPINS10", "active"), ("WELCOME100", "active")]

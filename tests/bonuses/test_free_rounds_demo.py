@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from sqlmodel import col, select
 
-from integrations.demo_provider import fair
-from integrations.demo_provider.platform import register_demo_provider
+from integrations.demo import seed
+from integrations.demo.provider import fair
+from integrations.demo.provider.platform import register_demo_provider
 from models.games import Game, Provider
-from services import demo
 from tests.bonuses.conftest import CLAIM, bonus_balance, bonus_row
 
 LAUNCH = """
@@ -24,7 +24,7 @@ async def test_granted_free_rounds_are_played_by_the_provider_and_win_bonus_mone
         rt: Any, gql: Any, demo_provider: Any, make_player: Any, campaign: Any) -> None:
     from strawberry import relay
 
-    await demo.seed_games(rt)
+    await seed.seed_games(rt)
     async with rt.database.transaction() as db:
         assert await register_demo_provider(db, demo_provider.public_key_pem, f"{demo_provider.base}/play")
         game_id = await db.scalar(select(col(Game.id)).join(Provider, col(Provider.id) == col(Game.provider_id))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import DomainError
-from integrations.demo_psp.app import DEMO_SECRETS, sign
+from integrations.demo.psp.app import DEMO_SECRETS, sign
 from services import cashier
 from tests.cashier.conftest import (
     DECLINED_CARD,
@@ -299,7 +299,7 @@ async def test_reconcile_fails_a_deposit_that_never_reached_the_psp(rt: Any, psp
 
     player = await make_player()
     token = await psp.tokenise()
-    from integrations.psp_adapters import CardPay
+    from services.cashier.psp.adapters import CardPay
 
     monkeypatch.setattr(CardPay, "create_deposit", die)
     with pytest.raises(RuntimeError):

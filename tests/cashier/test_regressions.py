@@ -123,7 +123,7 @@ def test_verify_hmac_turns_every_parse_problem_into_invalid_signature() -> None:
 
     import pytest
 
-    from integrations.psp import InvalidSignature, verify_hmac
+    from services.cashier.psp import InvalidSignature, verify_hmac
 
     body = b'{"x": 1}'
     good = hmac.new(b"s", b"1000." + body, hashlib.sha256).hexdigest()
@@ -151,7 +151,7 @@ async def test_webhook_with_a_non_ascii_signature_is_401(client: Any) -> None:
 
 
 def _adapter(name: str) -> Any:
-    from integrations.psp_adapters import ADAPTERS
+    from services.cashier.psp.adapters import ADAPTERS
 
     return ADAPTERS[name]("http://psp.invalid", "secret", timeout_seconds=1, webhook_tolerance_seconds=300)
 
@@ -159,7 +159,7 @@ def _adapter(name: str) -> Any:
 def test_psp_4xx_that_say_nothing_about_the_payment_are_technical_failures() -> None:
     import pytest
 
-    from integrations.psp import PspDeclined, PspTechnicalFailure
+    from services.cashier.psp import PspDeclined, PspTechnicalFailure
 
     adapter = _adapter("cardpay")
     for code in (401, 403, 408, 409, 429):
@@ -173,7 +173,7 @@ def test_psp_4xx_that_say_nothing_about_the_payment_are_technical_failures() -> 
 async def test_malformed_psp_answers_are_technical_failures(monkeypatch: Any) -> None:
     import pytest
 
-    from integrations.psp import PayoutRequest, PspTechnicalFailure
+    from services.cashier.psp import PayoutRequest, PspTechnicalFailure
 
     cases = [("cardpay", {"status": "requires_action", "action": "https://x"}),
              ("cardpay", {"status": "requires_action", "action": ["https://x"]}),

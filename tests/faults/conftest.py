@@ -92,7 +92,7 @@ class Platform:
 @pytest.fixture
 async def platform(private_postgres: PrivatePostgres, private_redis: PrivateRedis) -> AsyncIterator[Platform]:
     from core.redis import create_redis
-    from services.runtime import Runtime
+    from core.runtime import Runtime
 
     name = f"faults_{next(_databases)}"
     conn = await asyncpg.connect(private_postgres.url())

@@ -16,7 +16,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from bench import world
-from services.outbox import STREAM
+from core.outbox import STREAM
 from tests.faults.conftest import Platform, aggregator
 from tests.faults.load import Ack, Log
 

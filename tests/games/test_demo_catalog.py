@@ -10,17 +10,17 @@ from models.games import Game, Provider
 
 
 async def test_seed_games_builds_a_lobby_and_is_idempotent(rt: Any, gql: Any) -> None:
-    from services import demo
+    from integrations.demo import seed
 
     async with rt.database.transaction() as db:
         from services import brands
 
-        for spec in demo.BRANDS:
+        for spec in seed.BRANDS:
             await brands.create_brand(db, **spec)
-    await demo.seed_games(rt)
-    await demo.seed_games(rt)
+    await seed.seed_games(rt)
+    await seed.seed_games(rt)
     async with rt.database.session() as db:
-        assert await db.scalar(select(func.count()).select_from(Game)) == len(demo.DEMO_GAMES)
+        assert await db.scalar(select(func.count()).select_from(Game)) == len(seed.DEMO_GAMES)
         demo_provider = await db.scalar(select(Provider).where(Provider.code == "demo"))
         slot = await db.scalar(select(Game).where(Game.code == "demo-slot"))
     assert demo_provider is not None

@@ -270,7 +270,7 @@ async def test_the_relay_publishes_each_event_once_even_after_a_crash(rt, make_p
     """Killed between publishing and marking: the next relay skips what Redis already has."""
     import asyncpg
 
-    from services.outbox import STREAM, Relay, asyncpg_dsn
+    from core.outbox import STREAM, Relay, asyncpg_dsn
 
     player = await make_player()
     for amount in (3_00, 4_00, 5_00):

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.demo_provider import ensure_demo_provider_keys, fair
-from integrations.demo_provider.app import create_demo_provider
-from integrations.demo_provider.keys import signature_valid
+from integrations.demo.provider import ensure_demo_provider_keys, fair
+from integrations.demo.provider.app import create_demo_provider
+from integrations.demo.provider.keys import signature_valid
 
 
 @dataclass

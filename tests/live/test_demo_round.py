@@ -12,17 +12,18 @@ import httpx
 from sqlmodel import col, select
 
 from core.clock import clock
-from integrations.demo_provider import fair
-from integrations.demo_provider.keys import signature_valid
-from integrations.demo_provider.platform import register_demo_provider
+from integrations.demo import seed
+from integrations.demo.provider import fair
+from integrations.demo.provider.keys import signature_valid
+from integrations.demo.provider.platform import register_demo_provider
 from models.games import Game, GameSession, Provider
-from services import demo, ledger, wallet
+from services import ledger, wallet
 from tests.live.conftest import deposit, next_data, subscription
 
 
 async def launch(rt: Any, demo_provider: Any, player: Any, brand: Any, game_code: str) -> str:
     """The catalog seed, the provider's key on its row, and a game session (the launch token)."""
-    await demo.seed_games(rt)
+    await seed.seed_games(rt)
     async with rt.database.transaction() as db:
         assert await register_demo_provider(db, demo_provider.public_key_pem, f"{demo_provider.base}/play")
         game_id = await db.scalar(select(col(Game.id)).join(Provider, col(Provider.id) == col(Game.provider_id))

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from integrations.demo_provider import fair
+from integrations.demo.provider import fair
 
 
 def test_slot_rtp_computed_over_every_reel_combination_is_about_96_percent() -> None:

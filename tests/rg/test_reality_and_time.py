@@ -154,8 +154,8 @@ async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt:
     from sqlalchemy import update
     from websockets.asyncio.client import connect
 
+    from core import events
     from models.rg import RgRealityCheck
-    from services import events
     from tests.test_subscriptions import receive, wait_for_listener, ws_url
 
     player = await make_player()

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.async_api import expect
 
-from integrations.demo_provider import fair
+from integrations.demo.provider import fair
 from tests.backoffice.browser.conftest import FIRST_SIGN_IN_MS, cell, new_key, sign_in
 from tests.conftest import PASSWORD, next_totp
 from tests.live.conftest import deposit
@@ -262,9 +262,9 @@ async def test_finance_makes_a_manual_adjustment_with_a_reason(page: Any, rt: An
 
 async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(page: Any, rt: Any,
                                                                               make_staff: Any) -> None:
-    from services import demo
+    from integrations.demo import seed
 
-    await demo.seed_games(rt)
+    await seed.seed_games(rt)
     admin = await make_staff("brand_admin", login=False)
     await sign_in(page, admin)
     await page.get_by_role("link", name="Games").click()

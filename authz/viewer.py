@@ -6,8 +6,8 @@ from authz.jwt import InvalidToken
 from authz.subjects import ANONYMOUS, RequestMeta, Viewer
 from core.clock import clock
 from core.errors import DomainError
+from core.runtime import Runtime
 from services import auth, staff
-from services.runtime import Runtime
 
 
 class ViewerRejected(Exception):

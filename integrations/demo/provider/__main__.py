@@ -1,4 +1,4 @@
-"""`python -m integrations.demo_provider --port N --platform-url URL --private-key PATH`."""
+"""`python -m integrations.demo.provider --port N --platform-url URL --private-key PATH`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from integrations.demo_provider.app import CONTROL_ENV, create_demo_provider
+from integrations.demo.provider.app import CONTROL_ENV, create_demo_provider
 
 
 def main() -> None:

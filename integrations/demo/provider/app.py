@@ -11,7 +11,7 @@ a win that never got one is retried in the background, since the player already 
 
 Demo mode (`mode=demo`, currency `XXX`) touches no wallet: the play-money balance lives here.
 State is in memory, one instance per process. Run it with
-`python -m integrations.demo_provider --port N --platform-url URL --private-key PATH`.
+`python -m integrations.demo.provider --port N --platform-url URL --private-key PATH`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from integrations.demo_provider import fair
-from integrations.demo_provider.keys import SIGNATURE_HEADER, load_private_key, sign
+from integrations.demo.provider import fair
+from integrations.demo.provider.keys import SIGNATURE_HEADER, load_private_key, sign
 
 PROVIDER_CODE = "demo"
 UNITS = 100_000  # Hub88 amounts: 1/100000 of the currency

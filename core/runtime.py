@@ -24,7 +24,7 @@ class Runtime:
     redis: Redis
     keyring: KeyRing
     rate_limiter: RateLimiter
-    live_events: Any = field(default=None)  # services.events.Hub, made on the first subscription
+    live_events: Any = field(default=None)  # core.events.Hub, made on the first subscription
 
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:

@@ -16,13 +16,13 @@ from core.clock import clock
 from core.errors import DomainError
 from core.ids import new_id
 from core.money import format_amount, parse_amount
+from core.runtime import Runtime
 from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, LimitPeriod
 from models.staff import StaffUser
 from services import brands, players, staff
 from services.rg import limits as rg_limits
-from services.runtime import Runtime
 from services.staff import RoleGrant
 
 DEMO_PASSWORD = "croupier-demo-1"
@@ -75,7 +75,7 @@ class DemoStaff:
     totp_secret: str
 
 
-async def seed(rt: Runtime) -> list[DemoStaff]:
+async def seed_accounts(rt: Runtime) -> list[DemoStaff]:
     async with rt.database.transaction() as db:
         for spec in BRANDS:
             if await db.scalar(select(Brand).where(col(Brand.code) == spec["code"])) is None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from core.money import format_amount
-from integrations.psp import (
+from services.cashier.psp import (
     AnswerStatus,
     DepositRequest,
     InvalidSignature,

@@ -1,6 +1,6 @@
 """The platform's side of the demo provider: its `game_providers` row (code `demo`) must carry the
 provider's public key, or every signed wallet call is refused. The row itself comes from the games
-seed (services/demo.py); this only fills in the key and, when given, where the game client lives."""
+seed (integrations/demo/seed.py); this only fills in the key and, when given, where the game client lives."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from integrations.demo_provider.app import PROVIDER_CODE
+from integrations.demo.provider.app import PROVIDER_CODE
 from models.games import Provider
 
 

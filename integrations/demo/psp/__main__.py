@@ -1,4 +1,4 @@
-"""`python -m integrations.demo_psp --port N [--secrets JSON] [--webhook-base URL]`."""
+"""`python -m integrations.demo.psp --port N [--secrets JSON] [--webhook-base URL]`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 
 import uvicorn
 
-from integrations.demo_psp.app import create_demo_psp
+from integrations.demo.psp.app import create_demo_psp
 
 
 def main() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from core.logging import get_logger
-from services.outbox import ALL_CHANNEL, channel_for
-from services.runtime import Runtime
+from core.outbox import ALL_CHANNEL, channel_for
+from core.runtime import Runtime
 
 log = get_logger(__name__)
 
