@@ -44,8 +44,9 @@ def _with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     configure_logging("WARNING")
 
     async def main() -> T:
-        rt = Runtime.build(settings, embedded.resolve_database_url(settings),
-                           create_redis(embedded.resolve_redis_url(settings)))
+        rt = Runtime.build(
+            settings, embedded.resolve_database_url(settings), create_redis(embedded.resolve_redis_url(settings))
+        )
         try:
             return await work(rt)
         finally:
@@ -82,8 +83,16 @@ def serve(
     if workers > 1 and not (settings.database_url and settings.redis_url):
         typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
         raise typer.Exit(2)
-    uvicorn.run("server:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_config=None, ws="websockets-sansio")
+    uvicorn.run(
+        "server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_config=None,
+        ws="websockets-sansio",
+    )
 
 
 @contextlib.contextmanager
@@ -100,10 +109,21 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
     secrets = json.dumps(get_settings().psp_secrets)
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
-        [sys.executable, "-m", "integrations.demo.psp", "--port", str(port), "--webhook-base",
-         f"{platform_base}/webhooks/psp"],
-        health_url=f"{base}/control/health", cwd=Path(__file__).resolve().parent,
-        env={**os.environ, "DEMO_PSP_SECRETS": secrets}, timeout=20, capture_output=False)
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.psp",
+            "--port",
+            str(port),
+            "--webhook-base",
+            f"{platform_base}/webhooks/psp",
+        ],
+        health_url=f"{base}/control/health",
+        cwd=Path(__file__).resolve().parent,
+        env={**os.environ, "DEMO_PSP_SECRETS": secrets},
+        timeout=20,
+        capture_output=False,
+    )
     os.environ["PSP_BASE_URL"] = base
     os.environ.setdefault("PUBLIC_BASE_URL", platform_base)
     get_settings.cache_clear()
@@ -132,10 +152,24 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
-        [sys.executable, "-m", "integrations.demo.provider", "--port", str(port), "--platform-url", platform_base,
-         "--private-key", str(private_key), "--control"],
-        health_url=f"{base}/health", cwd=Path(__file__).resolve().parent, env=dict(os.environ), timeout=20,
-        capture_output=False)
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.provider",
+            "--port",
+            str(port),
+            "--platform-url",
+            platform_base,
+            "--private-key",
+            str(private_key),
+            "--control",
+        ],
+        health_url=f"{base}/health",
+        cwd=Path(__file__).resolve().parent,
+        env=dict(os.environ),
+        timeout=20,
+        capture_output=False,
+    )
     os.environ["DEMO_PROVIDER_URL"] = f"{base}/play"
     get_settings.cache_clear()
     typer.echo(f"demo game provider at {base} (game client: {base}/play?game=demo-slot&mode=demo)")
@@ -178,8 +212,7 @@ def _print_demo_credentials(host: str, port: int) -> None:
     typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in seed.PLAYERS))
     typer.echo("Staff (email, role, brand, TOTP secret; `croupier totp EMAIL` prints the current code):")
     for account in accounts:
-        typer.echo(f"  {account.email:28} {account.role:13} {account.brand or 'all brands':11} "
-                   f"{account.totp_secret}")
+        typer.echo(f"  {account.email:28} {account.role:13} {account.brand or 'all brands':11} {account.totp_secret}")
     typer.echo("")
 
 
@@ -220,8 +253,10 @@ def payments_reconcile(
         return await cashier.reconcile(rt, older_than_seconds=older_than)
 
     report = _with_runtime(work)
-    typer.echo(f"checked {report.checked} open attempts: {report.repaired} repaired, "
-               f"{report.failed_unsent} never sent (failed), {report.payouts_started} payouts started")
+    typer.echo(
+        f"checked {report.checked} open attempts: {report.repaired} repaired, "
+        f"{report.failed_unsent} never sent (failed), {report.payouts_started} payouts started"
+    )
     for error in report.errors:
         typer.echo(f"  unreachable: {error}")
     if report.errors:
@@ -251,7 +286,8 @@ def totp(email: str) -> None:
     async def work(rt: Runtime) -> str | None:
         async with rt.database.session() as db:
             secret: str | None = await db.scalar(
-                select(col(StaffUser.totp_secret)).where(col(StaffUser.email) == email.lower()))
+                select(col(StaffUser.totp_secret)).where(col(StaffUser.email) == email.lower())
+            )
         return secret
 
     secret = _with_runtime(work)
@@ -274,8 +310,10 @@ def bonuses_expire() -> None:
 @bonuses_app.command("cashback")
 def bonuses_cashback(
     campaign: Annotated[str, typer.Argument(help="The cashback campaign: its id (uuid) or GraphQL global id")],
-    period_end: Annotated[str | None, typer.Option(help="Pay the last period closed by the start of this day "
-                                                        "(YYYY-MM-DD, UTC; default: today)")] = None,
+    period_end: Annotated[
+        str | None,
+        typer.Option(help="Pay the last period closed by the start of this day (YYYY-MM-DD, UTC; default: today)"),
+    ] = None,
 ) -> None:
     """Pay a cashback campaign's last closed period (for cron; each player is paid once per period, so a
     second run, or one racing the server's worker, pays nobody twice)."""
@@ -311,9 +349,11 @@ def bonuses_cashback(
         typer.echo(f"refused: {exc.message}", err=True)
         raise typer.Exit(1) from exc
     paid = ", ".join(f"{format_amount(amount, currency)} {currency}" for currency, amount in sorted(run.paid.items()))
-    typer.echo(f"period {run.period.key}: {run.players_paid} player(s) paid ({paid or 'nothing'}; "
-               f"{run.as_bonus} as a bonus), {run.already_paid} already paid, {run.below_minimum} below the minimum, "
-               f"{run.not_eligible} not eligible")
+    typer.echo(
+        f"period {run.period.key}: {run.players_paid} player(s) paid ({paid or 'nothing'}; "
+        f"{run.as_bonus} as a bonus), {run.already_paid} already paid, {run.below_minimum} below the minimum, "
+        f"{run.not_eligible} not eligible"
+    )
 
 
 @app.command("create-staff")
@@ -333,8 +373,9 @@ def create_staff(
     async def work(rt: Runtime) -> str:
         async with rt.database.session() as db:
             grants = await staff.resolve_grants(db, pairs)
-        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=display_name,
-                                           password=password, grants=grants)
+        created = await staff.create_staff(
+            rt, SYSTEM, email=email, display_name=display_name, password=password, grants=grants
+        )
         return created.totp_uri
 
     try:
@@ -358,8 +399,10 @@ def audit_verify() -> None:
     for problem in result.problems:
         typer.echo(f"record {problem.seq}: {problem.problem}")
     typer.echo(f"checked {result.checked} records: {'OK' if result.ok else f'{len(result.problems)} problem(s)'}")
-    typer.echo(f"head: record {result.head_seq} hash {result.head_hash} (keep it outside the database: "
-               "an earlier head that is no longer in the chain means records were removed)")
+    typer.echo(
+        f"head: record {result.head_seq} hash {result.head_hash} (keep it outside the database: "
+        "an earlier head that is no longer in the chain means records were removed)"
+    )
     if not result.ok:
         raise typer.Exit(1)
 

@@ -64,8 +64,7 @@ def client_meta(connection: HTTPConnection, settings: Settings, request_id: str 
     if settings.country_header:
         raw = (connection.headers.get(settings.country_header) or "").strip().upper()
         country = raw if len(raw) == 2 and raw.isalpha() else None
-    return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"),
-                       request_id=request_id)
+    return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"), request_id=request_id)
 
 
 def route_label(request: Request) -> str:
@@ -116,15 +115,17 @@ class RequestContext:
             if answered:  # too late for a clean answer; the server closes the connection
                 raise
             status = 500
-            await JSONResponse({"error": "internal", "requestId": request_id}, status_code=500,
-                               headers={"X-Request-ID": request_id})(scope, receive, send)
+            await JSONResponse(
+                {"error": "internal", "requestId": request_id}, status_code=500, headers={"X-Request-ID": request_id}
+            )(scope, receive, send)
         finally:
             path = route_label(Request(scope))
             elapsed = time.perf_counter() - started
             LATENCY.labels(scope["method"], path).observe(elapsed)
             REQUESTS.labels(scope["method"], path, str(status)).inc()
-            access_log.info("request", method=scope["method"], path=scope["path"], status=status,
-                            ms=round(elapsed * 1000, 2))
+            access_log.info(
+                "request", method=scope["method"], path=scope["path"], status=status, ms=round(elapsed * 1000, 2)
+            )
             request_id_var.reset(token)
 
 
@@ -145,8 +146,7 @@ STATUS_FOR_CODE = {
     ApiErrorCode.RATE_LIMITED.value: 429,
 }
 # (media type, status) of the GraphQL response being written; set and read within one request.
-_response_format: ContextVar[tuple[str, int]] = ContextVar("graphql_response_format",
-                                                         default=("application/json", 200))
+_response_format: ContextVar[tuple[str, int]] = ContextVar("graphql_response_format", default=("application/json", 200))
 
 
 def preferred_media_type(accept: str | None) -> str:
@@ -192,8 +192,11 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         status = 200
         # A request that never reached execution (malformed, invalid, refused) has no `data`; with
         # the GraphQL response media type that is a 4xx (application/json stays 200, as the spec says).
-        if media == GRAPHQL_RESPONSE_JSON and response.get("data") is None and errors and not any(
-            "path" in error for error in errors
+        if (
+            media == GRAPHQL_RESPONSE_JSON
+            and response.get("data") is None
+            and errors
+            and not any("path" in error for error in errors)
         ):
             response.pop("data", None)
             status = STATUS_FOR_CODE.get(errors[0]["extensions"]["code"], 400)
@@ -250,8 +253,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await task
         await rt.close()
 
-    app = FastAPI(title="Croupier", version="0.1.0", lifespan=lifespan,
-                  docs_url=None if settings.is_production else "/docs", redoc_url=None)
+    app = FastAPI(
+        title="Croupier",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+    )
     app.state.authorizer = authorizer
 
     async def get_context(connection: HTTPConnection) -> Context:
@@ -266,8 +274,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             context.csrf_error = f"Cookie-authenticated requests must send the {settings.csrf_header} header."
             return context
         try:
-            context.viewer = await viewer_for(rt, token, brand_code=connection.headers.get("x-croupier-brand"),
-                                              meta=meta)
+            context.viewer = await viewer_for(
+                rt, token, brand_code=connection.headers.get("x-croupier-brand"), meta=meta
+            )
         except ViewerRejected as exc:
             if exc.bad_input:
                 context.brand_error = exc.message
@@ -313,8 +322,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", **checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse({"status": "ready" if ready else "not ready", **checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:

@@ -92,8 +92,9 @@ class KeyRing:
             "exp": int((now + ttl).timestamp()),
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(payload, self._private[self.active_kid], algorithm=ALGORITHM,
-                          headers={"kid": self.active_kid})
+        return jwt.encode(
+            payload, self._private[self.active_kid], algorithm=ALGORITHM, headers={"kid": self.active_kid}
+        )
 
     def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
         try:
@@ -115,8 +116,12 @@ class KeyRing:
                 audience=audience,
                 issuer=issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iat": False,
-                         "verify_exp": False, "verify_nbf": False},
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub"],
+                    "verify_iat": False,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
@@ -148,9 +153,7 @@ def generate_key(folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     kid = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path = folder / f"{kid}.pem"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

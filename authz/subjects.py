@@ -44,8 +44,9 @@ class Viewer:
         return self.kind
 
     def with_meta(self, meta: RequestMeta) -> Viewer:
-        return Viewer(self.kind, self.id, self.session_id, self.brand_id, self.brand_code, self.roles, meta,
-                      self.expires_at)
+        return Viewer(
+            self.kind, self.id, self.session_id, self.brand_id, self.brand_code, self.roles, meta, self.expires_at
+        )
 
 
 ANONYMOUS = Viewer()

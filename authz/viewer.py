@@ -25,8 +25,7 @@ class ViewerRejected(Exception):
 PLAYER_ROLES = {"full": "player"}
 
 
-async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str | None,
-                     meta: RequestMeta) -> Viewer:
+async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str | None, meta: RequestMeta) -> Viewer:
     if not access_token:
         return ANONYMOUS.with_meta(meta)
     try:
@@ -34,9 +33,15 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
     except InvalidToken as exc:
         raise ViewerRejected(str(exc)) from exc
     if claims.subject_type == "player":
-        return Viewer(kind="player", id=claims.subject_id, session_id=claims.session_id,
-                      brand_id=claims.brand_id, roles=frozenset({PLAYER_ROLES.get(claims.scope, "player_withdrawal")}),
-                      meta=meta, expires_at=claims.expires_at)
+        return Viewer(
+            kind="player",
+            id=claims.subject_id,
+            session_id=claims.session_id,
+            brand_id=claims.brand_id,
+            roles=frozenset({PLAYER_ROLES.get(claims.scope, "player_withdrawal")}),
+            meta=meta,
+            expires_at=claims.expires_at,
+        )
     async with rt.database.session() as db:
         try:
             scope = await staff.scope_for_request(db, claims.subject_id, brand_code)
@@ -44,8 +49,16 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
             raise ViewerRejected(exc.message, bad_input=True) from exc
     if scope is None:
         raise ViewerRejected("staff account disabled")
-    return Viewer(kind="staff", id=claims.subject_id, session_id=claims.session_id, brand_id=scope.brand_id,
-                  brand_code=scope.brand_code, roles=scope.roles, meta=meta, expires_at=claims.expires_at)
+    return Viewer(
+        kind="staff",
+        id=claims.subject_id,
+        session_id=claims.session_id,
+        brand_id=scope.brand_id,
+        brand_code=scope.brand_code,
+        roles=scope.roles,
+        meta=meta,
+        expires_at=claims.expires_at,
+    )
 
 
 async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:
@@ -67,5 +80,13 @@ async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:
             return None
     if scope is None:
         return None
-    return Viewer(kind="staff", id=viewer.id, session_id=viewer.session_id, brand_id=scope.brand_id,
-                  brand_code=scope.brand_code, roles=scope.roles, meta=viewer.meta, expires_at=viewer.expires_at)
+    return Viewer(
+        kind="staff",
+        id=viewer.id,
+        session_id=viewer.session_id,
+        brand_id=scope.brand_id,
+        brand_code=scope.brand_code,
+        roles=scope.roles,
+        meta=viewer.meta,
+        expires_at=viewer.expires_at,
+    )

@@ -77,6 +77,7 @@ def analyze(database_url: str) -> None:
     """ANALYZE, as autovacuum would have by now. Without fresh statistics the plans of the server's
     prepared statements, chosen while the tables were empty, stay as the tables grow (this machine's
     PostgreSQL runs with autovacuum off: a CI configuration)."""
+
     async def run() -> None:
         conn = await asyncpg.connect(database_url)
         try:
@@ -97,8 +98,9 @@ def runtime(database_url: str, redis_url: str = REDIS_URL, data_dir: Path | None
     from core.runtime import Runtime
     from core.settings import Settings, normalise_database_url
 
-    settings = Settings(database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test",
-                        log_level="WARNING")
+    settings = Settings(
+        database_url=database_url, redis_url=redis_url, data_dir=data_dir or DATA_DIR, env="test", log_level="WARNING"
+    )
     return Runtime.build(settings, normalise_database_url(database_url), create_redis(redis_url))
 
 
@@ -116,14 +118,28 @@ def server(database_url: str, redis_url: str = REDIS_URL, *, workers: int = 1, *
     """`croupier serve` on a free port against the bench database."""
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "ENV": "test",
-                   "LOG_LEVEL": "WARNING", "DATA_DIR": str(DATA_DIR), "REQUESTS_PER_MINUTE_PER_SUBJECT": "100000000",
-                   "REQUESTS_PER_MINUTE_PER_IP": "100000000", "RG_WORKER_INTERVAL_SECONDS": "3600", **env}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ENV": "test",
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(DATA_DIR),
+        "REQUESTS_PER_MINUTE_PER_SUBJECT": "100000000",
+        "REQUESTS_PER_MINUTE_PER_IP": "100000000",
+        "RG_WORKER_INTERVAL_SECONDS": "3600",
+        **env,
+    }
     DATA_DIR.mkdir(exist_ok=True)
     log_file = DATA_DIR / f"server-{port}.log"
     process = processes.start_and_wait(
         [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers)],
-        health_url=f"{base}/readyz", cwd=ROOT, env=environment, timeout=90, log_file=log_file)
+        health_url=f"{base}/readyz",
+        cwd=ROOT,
+        env=environment,
+        timeout=90,
+        log_file=log_file,
+    )
     try:
         yield Served(base, process.pid)
     finally:
@@ -155,30 +171,42 @@ class Latencies:
     samples: list[float]
 
     def summary(self) -> str:
-        return (f"p50 {percentile(self.samples, 50):6.1f}  p95 {percentile(self.samples, 95):6.1f}  "
-                f"p99 {percentile(self.samples, 99):6.1f} ms")
+        return (
+            f"p50 {percentile(self.samples, 50):6.1f}  p95 {percentile(self.samples, 95):6.1f}  "
+            f"p99 {percentile(self.samples, 99):6.1f} ms"
+        )
 
 
 def machine(shared_note: str | None = None) -> list[str]:
     """What the figures were measured on (printed at the top of every benchmark)."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
 
     async def versions() -> tuple[str, str, str]:
         conn = await asyncpg.connect(url("postgres"))
         try:
-            return (str(await conn.fetchval("SHOW server_version")), str(await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")),
-                str(await conn.fetchval("SHOW autovacuum")))
+            return (
+                str(await conn.fetchval("SHOW server_version")),
+                str(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")),
+                str(await conn.fetchval("SHOW autovacuum")),
+            )
         finally:
             await conn.close()
 
     pg_version, connections, autovacuum = asyncio.run(versions())
     load = os.getloadavg()
-    lines = [f"machine: {os.cpu_count()} cores, {cpu}; PostgreSQL {pg_version} (autovacuum {autovacuum}); "
-             f"Python {platform.python_version()}",
-             f"load average before the run: {load[0]:.2f} (1 min); other client connections to PostgreSQL: "
-             f"{connections}" + (" — the machine is shared, figures are noisy" if load[0] > 0.5 else "")]
+    lines = [
+        f"machine: {os.cpu_count()} cores, {cpu}; PostgreSQL {pg_version} (autovacuum {autovacuum}); "
+        f"Python {platform.python_version()}",
+        f"load average before the run: {load[0]:.2f} (1 min); other client connections to PostgreSQL: "
+        f"{connections}" + (" — the machine is shared, figures are noisy" if load[0] > 0.5 else ""),
+    ]
     if shared_note:
         lines.append(shared_note)
     return lines
@@ -259,8 +287,10 @@ class Run:
     def line(self, baseline: float | None = None) -> str:
         ratio = f"  ({self.rate / baseline:.2f}× the baseline)" if baseline else ""
         bad = {status: n for status, n in self.statuses.items() if status != "ok"}
-        return (f"{self.rate:7.0f} req/s  {self.latencies.summary()}{ratio}  client CPU "
-                f"{100 * self.client_cpu / self.seconds:.0f}% of a core" + (f"  NOT OK: {bad}" if bad else ""))
+        return (
+            f"{self.rate:7.0f} req/s  {self.latencies.summary()}{ratio}  client CPU "
+            f"{100 * self.client_cpu / self.seconds:.0f}% of a core" + (f"  NOT OK: {bad}" if bad else "")
+        )
 
 
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, JSON body (or None), headers
@@ -286,8 +316,11 @@ async def load(base: str, request: Any, *, clients: int, seconds: float) -> Run:
                 async with http.request(method, path, json=body, headers=headers) as response:
                     answer = await response.json()
                 latencies.append((time.perf_counter() - started) * 1000)
-                status = "ok" if response.status == 200 and not (isinstance(answer, dict) and answer.get("errors")) \
+                status = (
+                    "ok"
+                    if response.status == 200 and not (isinstance(answer, dict) and answer.get("errors"))
                     else str(answer.get("errors", [{}])[0].get("message", response.status))[:80]
+                )
                 statuses[status] = statuses.get(status, 0) + 1
 
         cpu, started = cpu_seconds(), time.perf_counter()

@@ -45,15 +45,27 @@ async def seed(database_url: str, redis_url: str, players: int) -> tuple[world.W
         place = await world.build(rt, players=players, balance=1_000_00)
         ids = [uuid.uuid4() for _ in place.seats]
         async with rt.database.transaction() as db:
-            await db.execute(text("""
+            await db.execute(
+                text("""
                 INSERT INTO auth_sessions (id, subject_type, subject_id, brand_id, created_at, expires_at, scope)
                 SELECT s.id, 'player', s.player, :brand, now(), now() + interval '1 day', 'full'
                 FROM unnest(CAST(:ids AS uuid[]), CAST(:players AS uuid[])) AS s(id, player)"""),
-                {"brand": place.brand_id, "ids": ids, "players": [uuid.UUID(s.user) for s in place.seats]})
-        tokens = [auth.issue_access_token(rt, AuthSession(id=sid, subject_type="player", subject_id=uuid.UUID(s.user),
-                                                          brand_id=place.brand_id, scope="full",
-                                                          expires_at=common_now() + timedelta(days=1)))[0]
-                  for sid, s in zip(ids, place.seats, strict=True)]
+                {"brand": place.brand_id, "ids": ids, "players": [uuid.UUID(s.user) for s in place.seats]},
+            )
+        tokens = [
+            auth.issue_access_token(
+                rt,
+                AuthSession(
+                    id=sid,
+                    subject_type="player",
+                    subject_id=uuid.UUID(s.user),
+                    brand_id=place.brand_id,
+                    scope="full",
+                    expires_at=common_now() + timedelta(days=1),
+                ),
+            )[0]
+            for sid, s in zip(ids, place.seats, strict=True)
+        ]
         return place, tokens
     finally:
         await rt.close()
@@ -86,8 +98,13 @@ class Subscriber:
 
 
 async def subscribe(base: str, token: str) -> Subscriber:
-    socket = await connect(base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                           open_timeout=60, ping_interval=None, max_queue=64)
+    socket = await connect(
+        base.replace("http://", "ws://") + "/graphql",
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=60,
+        ping_interval=None,
+        max_queue=64,
+    )
     await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": WATCH}}))
@@ -97,7 +114,7 @@ async def subscribe(base: str, token: str) -> Subscriber:
 async def open_all(base: str, tokens: list[str], batch: int = 100) -> list[Subscriber]:
     subscribers: list[Subscriber] = []
     for start in range(0, len(tokens), batch):
-        subscribers += await asyncio.gather(*(subscribe(base, t) for t in tokens[start:start + batch]))
+        subscribers += await asyncio.gather(*(subscribe(base, t) for t in tokens[start : start + batch]))
     for subscriber in subscribers:
         asyncio.get_running_loop().create_task(subscriber.read())
     for subscriber in subscribers:  # every snapshot in: every subscription is live
@@ -108,8 +125,9 @@ async def open_all(base: str, tokens: list[str], batch: int = 100) -> list[Subsc
     return subscribers
 
 
-async def sample(base: str, place: world.World, subscribers: list[Subscriber],
-                 bets: int) -> tuple[list[float], list[float], int]:
+async def sample(
+    base: str, place: world.World, subscribers: list[Subscriber], bets: int
+) -> tuple[list[float], list[float], int]:
     """Bets one at a time on spread-out players: (answer times, answer-to-update delays in ms, updates
     not seen within LATE seconds)."""
     import aiohttp
@@ -120,8 +138,9 @@ async def sample(base: str, place: world.World, subscribers: list[Subscriber],
         for n in range(bets):
             index = (n * step) % len(subscribers)
             seat, subscriber = place.seats[index], subscribers[index]
-            call = world.signed(place.key, "transaction/bet",
-                                world.bet(seat, 1_00, tx=str(uuid.uuid4()), round_ref=uuid.uuid4().hex))
+            call = world.signed(
+                place.key, "transaction/bet", world.bet(seat, 1_00, tx=str(uuid.uuid4()), round_ref=uuid.uuid4().hex)
+            )
             subscriber.updated.clear()
             seen = len(subscriber.arrivals)
             sent = time.perf_counter()
@@ -148,11 +167,15 @@ async def measure(served: common.Served, place: world.World, tokens: list[str], 
     await asyncio.sleep(2)
     after = common.rss_kib(served.pid)
     answers, delays, late = await sample(served.base, place, subscribers, bets)
-    print(f"\n{size} subscriptions open (in {opened:.0f} s); server RSS {before // 1024} → "
-          f"{after // 1024} MiB: {(after - before) / size:.0f} KiB per subscription")
+    print(
+        f"\n{size} subscriptions open (in {opened:.0f} s); server RSS {before // 1024} → "
+        f"{after // 1024} MiB: {(after - before) / size:.0f} KiB per subscription"
+    )
     print(f"  wallet answer (baseline)        {common.Latencies(answers).summary()}")
-    print(f"  answer → balanceChanged          {common.Latencies(delays).summary()}"
-          + (f"; {late} of {bets} updates not seen within {LATE} s" if late else ""))
+    print(
+        f"  answer → balanceChanged          {common.Latencies(delays).summary()}"
+        + (f"; {late} of {bets} updates not seen within {LATE} s" if late else "")
+    )
     for subscriber in subscribers:
         await subscriber.socket.close()
 
@@ -166,8 +189,7 @@ def main() -> None:
     sizes = [1000] if args.quick else [int(n) for n in args.sizes.split(",")]
     print("\n".join(common.machine()))
     if max(sizes) > fits:
-        print(f"this process may open {hard} descriptors, one a subscription: measuring {fits} instead of "
-              f"{max(sizes)}")
+        print(f"this process may open {hard} descriptors, one a subscription: measuring {fits} instead of {max(sizes)}")
         sizes = [min(size, fits) for size in sizes]
     redis = PrivateRedis()
     redis.start()

@@ -60,33 +60,58 @@ async def seed(database_url: str, players: int) -> tuple[list[str], str, list[st
         place = await world.build(rt, players=players, balance=100_00, games=120)
         async with rt.database.transaction() as db:
             for position, (code, title) in enumerate(CATEGORIES):
-                category = (await db.execute(text(
-                    "INSERT INTO lobby_categories (id, code, title, position) VALUES (gen_random_uuid(), :c, :t, :p) "
-                    "RETURNING id"), {"c": code, "t": title, "p": position})).scalar_one()
-                await db.execute(text("""
+                category = (
+                    await db.execute(
+                        text(
+                            "INSERT INTO lobby_categories (id, code, title, position) "
+                            "VALUES (gen_random_uuid(), :c, :t, :p) "
+                            "RETURNING id"
+                        ),
+                        {"c": code, "t": title, "p": position},
+                    )
+                ).scalar_one()
+                await db.execute(
+                    text("""
                     INSERT INTO lobby_category_games (category_id, game_id, position)
                     SELECT :category, id, row_number() OVER (ORDER BY code) FROM games
                     WHERE code LIKE 'bench-slot%' ORDER BY code OFFSET :skip LIMIT 40"""),
-                    {"category": category, "skip": position * 40})
+                    {"category": category, "skip": position * 40},
+                )
         meta = RequestMeta(ip="127.0.0.1", user_agent="bench")
         tokens = []
         async with rt.database.transaction() as db:
             for seat in place.seats[:200]:
-                issued = await auth.start_session(db, rt, subject_type="player", subject_id=uuid.UUID(seat.user),
-                                                  brand_id=place.brand_id, meta=meta)
+                issued = await auth.start_session(
+                    db, rt, subject_type="player", subject_id=uuid.UUID(seat.user), brand_id=place.brand_id, meta=meta
+                )
                 tokens.append(issued.access_token)
-        created = await staff.create_staff(rt, SYSTEM, email=f"bench-{uuid.uuid4().hex[:6]}@croupier.dev",
-                                           display_name="Bench Admin", password="bench-password-42",
-                                           grants=[RoleGrant("superadmin", None)])
+        created = await staff.create_staff(
+            rt,
+            SYSTEM,
+            email=f"bench-{uuid.uuid4().hex[:6]}@croupier.dev",
+            display_name="Bench Admin",
+            password="bench-password-42",
+            grants=[RoleGrant("superadmin", None)],
+        )
         async with rt.database.transaction() as db:
-            staff_token = (await auth.start_session(db, rt, subject_type="staff", subject_id=created.staff.id,
-                                                    brand_id=None, meta=meta)).access_token
+            staff_token = (
+                await auth.start_session(
+                    db, rt, subject_type="staff", subject_id=created.staff.id, brand_id=None, meta=meta
+                )
+            ).access_token
         profiled = place.seats[:50]
         for seat in profiled:  # a history of money movements to page through
             async with rt.database.transaction() as db:
                 for _ in range(30):
-                    await wallet.adjust(db, player_id=uuid.UUID(seat.user), currency=world.CURRENCY, amount=1_00,
-                                        adjustment_id=uuid.uuid4(), actor=wallet.Actor("system"), reason="bench")
+                    await wallet.adjust(
+                        db,
+                        player_id=uuid.UUID(seat.user),
+                        currency=world.CURRENCY,
+                        amount=1_00,
+                        adjustment_id=uuid.uuid4(),
+                        actor=wallet.Actor("system"),
+                        reason="bench",
+                    )
         from strawberry import relay
 
         ids = [str(relay.GlobalID("Player", seat.user)) for seat in profiled]
@@ -97,8 +122,13 @@ async def seed(database_url: str, players: int) -> tuple[list[str], str, list[st
 
 async def has_bonuses(base: str, token: str) -> bool:
     async with httpx.AsyncClient(base_url=base) as http:
-        answer = (await http.post("/graphql", json={"query": '{ __type(name: "Player") { fields { name } } }'},
-                                  headers={"Authorization": f"Bearer {token}"})).json()
+        answer = (
+            await http.post(
+                "/graphql",
+                json={"query": '{ __type(name: "Player") { fields { name } } }'},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
     return any(f["name"] == "bonuses" for f in (answer.get("data", {}).get("__type") or {}).get("fields", []))
 
 
@@ -106,8 +136,9 @@ def page_query(bonuses: bool) -> str:
     return PAGE % {"bonuses": "bonuses { __typename }" if bonuses else ""}
 
 
-async def statements_per_request(database_url: str, player: str, staff: str, profile_id: str,
-                                 bonuses: bool) -> dict[str, list[int]]:
+async def statements_per_request(
+    database_url: str, player: str, staff: str, profile_id: str, bonuses: bool
+) -> dict[str, list[int]]:
     """SQL statements per request, counted in-process, for small, typical and large pages."""
     from server import create_app
 
@@ -125,19 +156,23 @@ async def statements_per_request(database_url: str, player: str, staff: str, pro
         event.listen(engine, "before_cursor_execute", count)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+
             async def statements(query: str, variables: dict[str, Any], token: str, brand: str | None) -> int:
                 headers = {"Authorization": f"Bearer {token}", **({"X-Croupier-Brand": brand} if brand else {})}
                 await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
                 counted["n"] = 0
-                answer = (await http.post("/graphql", json={"query": query, "variables": variables},
-                                          headers=headers)).json()
+                answer = (
+                    await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+                ).json()
                 assert not answer.get("errors"), answer["errors"]
                 return counted["n"]
 
             results["page (lobby of 6 / 24 / 96 games)"] = [
-                await statements(page_query(bonuses), {"first": n}, player, None) for n in (2, 8, 32)]
+                await statements(page_query(bonuses), {"first": n}, player, None) for n in (2, 8, 32)
+            ]
             results["profile (5 / 20 / 100 movements)"] = [
-                await statements(PROFILE, {"id": profile_id, "first": n}, staff, world.BRAND) for n in (5, 20, 100)]
+                await statements(PROFILE, {"id": profile_id, "first": n}, staff, world.BRAND) for n in (5, 20, 100)
+            ]
         event.remove(engine, "before_cursor_execute", count)
     return results
 
@@ -151,18 +186,27 @@ def main() -> None:
     with common.server(database_url) as served:
         bonuses = asyncio.run(has_bonuses(served.base, tokens[0]))
         page = page_query(bonuses)
-        print(f"page: viewer, balances, 3 lobby categories × 8 games"
-              f"{', active bonuses' if bonuses else ' (no bonuses in the schema yet)'}; {CLIENTS} clients, "
-              f"{seconds} s each")
+        print(
+            f"page: viewer, balances, 3 lobby categories × 8 games"
+            f"{', active bonuses' if bonuses else ' (no bonuses in the schema yet)'}; {CLIENTS} clients, "
+            f"{seconds} s each"
+        )
 
         def player_page(n: int) -> common.Request:
-            return ("POST", "/graphql", {"query": page, "variables": {"first": 8}},
-                    {"Authorization": f"Bearer {tokens[n % len(tokens)]}"})
+            return (
+                "POST",
+                "/graphql",
+                {"query": page, "variables": {"first": 8}},
+                {"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
+            )
 
         def staff_profile(n: int) -> common.Request:
-            return ("POST", "/graphql", {"query": PROFILE, "variables": {"id": profile_ids[n % len(profile_ids)],
-                                                                         "first": 20}},
-                    {"Authorization": f"Bearer {staff_token}", "X-Croupier-Brand": world.BRAND})
+            return (
+                "POST",
+                "/graphql",
+                {"query": PROFILE, "variables": {"id": profile_ids[n % len(profile_ids)], "first": 20}},
+                {"Authorization": f"Bearer {staff_token}", "X-Croupier-Brand": world.BRAND},
+            )
 
         def health(_: int) -> common.Request:
             return ("GET", "/healthz", None, {})

@@ -35,9 +35,25 @@ def recording(pid: int, name: str, *, seconds: int, rate: int = 250) -> Iterator
     out = ROOT / "bench" / "profiles" / f"{name}.txt"
     out.parent.mkdir(exist_ok=True)
     spy = str(Path(sys.executable).parent / "py-spy")
-    process = subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(seconds),
-                                "--rate", str(rate), "--format", "raw", "--nonblocking", "-o", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield out
     finally:
@@ -65,8 +81,13 @@ def summary(path: Path, *, top: int = 15) -> list[str]:
         areas[area] += count
         seen: set[str] = set()
         for frame in frames:
-            if any(f"({folder}/" in frame for folder in ("services", "integrations", "core", "resolvers",
-                                                         "schema", "authz")) or "(server.py:" in frame:
+            if (
+                any(
+                    f"({folder}/" in frame
+                    for folder in ("services", "integrations", "core", "resolvers", "schema", "authz")
+                )
+                or "(server.py:" in frame
+            ):
                 name = frame.split(" (")[0] + " (" + frame.split("(")[-1].split(":")[0].rsplit("/", 2)[-2:][-1] + ")"
                 if name not in seen:
                     ours[name] += count

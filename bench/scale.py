@@ -34,11 +34,50 @@ from bench import common
 
 DATABASE = "croupier_scale"
 BRAND = "scale"
-FIRST = ["Maria", "Jose", "Anna", "Lars", "Sofia", "Ahmed", "Elena", "Marco", "Julia", "Pieter", "Aino", "Oskar",
-         "Chiara", "Mateo", "Ingrid", "Nikos", "Eva", "Tomas", "Lea", "Hugo"]
-LAST = ["Garcia", "Borg", "Nielsen", "Rossi", "Virtanen", "Schmidt", "Camilleri", "Jansen", "Novak", "Silva",
-        "Andersson", "Murphy", "Dubois", "Kowalski", "Papadopoulos", "Horvat", "Fischer", "Ozturk", "Costa",
-        "Lindqvist"]
+FIRST = [
+    "Maria",
+    "Jose",
+    "Anna",
+    "Lars",
+    "Sofia",
+    "Ahmed",
+    "Elena",
+    "Marco",
+    "Julia",
+    "Pieter",
+    "Aino",
+    "Oskar",
+    "Chiara",
+    "Mateo",
+    "Ingrid",
+    "Nikos",
+    "Eva",
+    "Tomas",
+    "Lea",
+    "Hugo",
+]
+LAST = [
+    "Garcia",
+    "Borg",
+    "Nielsen",
+    "Rossi",
+    "Virtanen",
+    "Schmidt",
+    "Camilleri",
+    "Jansen",
+    "Novak",
+    "Silva",
+    "Andersson",
+    "Murphy",
+    "Dubois",
+    "Kowalski",
+    "Papadopoulos",
+    "Horvat",
+    "Fischer",
+    "Ozturk",
+    "Costa",
+    "Lindqvist",
+]
 DEPOSIT = 100_00  # each player's first transaction; every later one is a bet of 1.00
 BET = 1_00
 
@@ -88,8 +127,11 @@ async def size_of(database: str) -> tuple[int, int] | None:
         return None
     conn = await asyncpg.connect(common.url(database))
     try:
-        row = await conn.fetchrow("SELECT players, postings FROM bench_scale") if await conn.fetchval(
-            "SELECT to_regclass('bench_scale') IS NOT NULL") else None
+        row = (
+            await conn.fetchrow("SELECT players, postings FROM bench_scale")
+            if await conn.fetchval("SELECT to_regclass('bench_scale') IS NOT NULL")
+            else None
+        )
         return (row["players"], row["postings"]) if row else None
     finally:
         await conn.close()
@@ -97,10 +139,19 @@ async def size_of(database: str) -> tuple[int, int] | None:
 
 async def generate(players: int, postings: int) -> float:
     per = postings // players // 2  # transactions per player, two postings each
-    sql = GENERATE.format(brand=uuid.uuid5(uuid.NAMESPACE_DNS, "scale.croupier"), code=BRAND, players=players,
-                          postings=players * per * 2, per=per, deposit=DEPOSIT, bet=BET,
-                          first=", ".join(f"'{n}'" for n in FIRST), last=", ".join(f"'{n}'" for n in LAST),
-                          nf=len(FIRST), nl=len(LAST))
+    sql = GENERATE.format(
+        brand=uuid.uuid5(uuid.NAMESPACE_DNS, "scale.croupier"),
+        code=BRAND,
+        players=players,
+        postings=players * per * 2,
+        per=per,
+        deposit=DEPOSIT,
+        bet=BET,
+        first=", ".join(f"'{n}'" for n in FIRST),
+        last=", ".join(f"'{n}'" for n in LAST),
+        nf=len(FIRST),
+        nl=len(LAST),
+    )
     conn = await asyncpg.connect(common.url(DATABASE))
     started = time.perf_counter()
     try:
@@ -123,12 +174,25 @@ async def staff_token(database_url: str) -> str:
 
     rt = common.runtime(database_url)
     try:
-        created = await staff.create_staff(rt, SYSTEM, email=f"scale-{uuid.uuid4().hex[:6]}@croupier.dev",
-                                           display_name="Scale Admin", password="bench-password-42",
-                                           grants=[RoleGrant("superadmin", None)])
+        created = await staff.create_staff(
+            rt,
+            SYSTEM,
+            email=f"scale-{uuid.uuid4().hex[:6]}@croupier.dev",
+            display_name="Scale Admin",
+            password="bench-password-42",
+            grants=[RoleGrant("superadmin", None)],
+        )
         async with rt.database.transaction() as db:
-            return (await auth.start_session(db, rt, subject_type="staff", subject_id=created.staff.id, brand_id=None,
-                                             meta=RequestMeta(ip="127.0.0.1"))).access_token
+            return (
+                await auth.start_session(
+                    db,
+                    rt,
+                    subject_type="staff",
+                    subject_id=created.staff.id,
+                    brand_id=None,
+                    meta=RequestMeta(ip="127.0.0.1"),
+                )
+            ).access_token
     finally:
         await rt.close()
 
@@ -140,8 +204,11 @@ BY_ID = "query One($id: ID!) { player(id: $id) { id email } }"
 
 async def has_search(base: str, headers: dict[str, str]) -> bool:
     async with httpx.AsyncClient(base_url=base) as http:
-        answer = (await http.post("/graphql", headers=headers, json={
-            "query": '{ __type(name: "PlayerFilter") { inputFields { name } } }'})).json()
+        answer = (
+            await http.post(
+                "/graphql", headers=headers, json={"query": '{ __type(name: "PlayerFilter") { inputFields { name } } }'}
+            )
+        ).json()
     return any(f["name"] == "search" for f in (answer.get("data", {}).get("__type") or {}).get("inputFields", []))
 
 
@@ -165,8 +232,10 @@ def searches(players: int, search: bool) -> dict[str, Any]:
     return {
         "email (exact), `email` filter": lambda n: (BY_EMAIL, {"q": email_of(pick(n))}),
         "email prefix, `email` filter": lambda n: (BY_EMAIL, {"q": email_of(pick(n)).split("@")[0][:-1] + "*"}),
-        "id, `player(id:)`": lambda n: (BY_ID, {"id": str(relay.GlobalID("Player", str(uuid.UUID(
-            bytes=_md5(f"player{pick(n)}")))))}),
+        "id, `player(id:)`": lambda n: (
+            BY_ID,
+            {"id": str(relay.GlobalID("Player", str(uuid.UUID(bytes=_md5(f"player{pick(n)}")))))},
+        ),
     }
 
 
@@ -178,9 +247,13 @@ def _md5(value: str) -> bytes:
 
 def verify_wall_time(database_url: str) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cli", "ledger", "verify"], cwd=common.ROOT,
-                          env={**__import__("os").environ, "DATABASE_URL": database_url, "REDIS_URL": common.REDIS_URL},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "ledger", "verify"],
+        cwd=common.ROOT,
+        env={**__import__("os").environ, "DATABASE_URL": database_url, "REDIS_URL": common.REDIS_URL},
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - started, (done.stdout + done.stderr).strip().splitlines()[-1]
 
 
@@ -201,8 +274,10 @@ def main() -> None:
     with common.server(database_url) as served:
         search = asyncio.run(has_search(served.base, headers))
         if not search:
-            print("the schema has no `players(filter: {search:})` yet (issue 7): measuring the `email` filter and "
-                  "`player(id:)` instead; name prefix and phone cannot be searched yet")
+            print(
+                "the schema has no `players(filter: {search:})` yet (issue 7): measuring the `email` filter and "
+                "`player(id:)` instead; name prefix and phone cannot be searched yet"
+            )
 
         async def measure() -> None:
             def typename(_: int) -> common.Request:
@@ -212,6 +287,7 @@ def main() -> None:
             floor = await common.load(served.base, typename, clients=4, seconds=seconds)
             print(f"{'baseline { __typename }':<40}{floor.line()}")
             for label, make in searches(players, search).items():
+
                 def request(n: int, make: Any = make) -> common.Request:
                     query, variables = make(n)
                     return ("POST", "/graphql", {"query": query, "variables": variables}, headers)

@@ -48,10 +48,13 @@ class Level:
 
 def levels(quick: bool) -> list[Level]:
     scale = 1 if quick else 4
-    return [Level("1 client", 1, 300 * scale), Level("16 clients", 16, 1600 * scale),
-            Level("64 clients", 64, 1600 * scale),
-            Level("hot: 16 clients on 4 players", 16, 800 * scale, hot_players=4),
-            Level("hot: 16 clients on 1 player", 16, 800 * scale, hot_players=1)]
+    return [
+        Level("1 client", 1, 300 * scale),
+        Level("16 clients", 16, 1600 * scale),
+        Level("64 clients", 64, 1600 * scale),
+        Level("hot: 16 clients on 4 players", 16, 800 * scale, hot_players=4),
+        Level("hot: 16 clients on 1 player", 16, 800 * scale, hot_players=1),
+    ]
 
 
 # ---- signing, in two processes ----------------------------------------------------------------------
@@ -73,14 +76,20 @@ def scripts(level: Level, players: list[world.Seat], pool: ProcessPoolExecutor) 
     per_client = level.calls // level.clients
     jobs: list[list[tuple[str, dict[str, Any]]]] = []
     for client in range(level.clients):
-        mine = [players[client % level.hot_players]] if level.hot_players else players[client::level.clients]
+        mine = [players[client % level.hot_players]] if level.hot_players else players[client :: level.clients]
         calls: list[tuple[str, dict[str, Any]]] = []
         for n in range(per_client // 2):
             seat = mine[n % len(mine)]
             bet_tx, round_ref = str(uuid.uuid4()), uuid.uuid4().hex
             calls.append(("transaction/bet", world.bet(seat, 100, tx=bet_tx, round_ref=round_ref)))
-            calls.append(("transaction/win", world.win(seat, 200 if n % 3 == 0 else 0, tx=str(uuid.uuid4()),
-                                                       reference=bet_tx, round_ref=round_ref)))
+            calls.append(
+                (
+                    "transaction/win",
+                    world.win(
+                        seat, 200 if n % 3 == 0 else 0, tx=str(uuid.uuid4()), reference=bet_tx, round_ref=round_ref
+                    ),
+                )
+            )
         jobs.append(calls)
     flat = [job for calls in jobs for job in calls]
     signed = iter(pool.map(_sign, flat, chunksize=200))
@@ -118,22 +127,41 @@ def pgbench_ready(scale: int) -> None:
     common.need("pgbench", "apt-get install postgresql-contrib (Debian: the postgresql-client package has it)")
     ready = asyncio.run(common.database_exists(PGBENCH_DB))
     if ready:
-        found = subprocess.run(["psql", common.url(PGBENCH_DB), "-tAc",
-                                "SELECT count(*) FROM pgbench_branches"], capture_output=True, text=True)
+        found = subprocess.run(
+            ["psql", common.url(PGBENCH_DB), "-tAc", "SELECT count(*) FROM pgbench_branches"],
+            capture_output=True,
+            text=True,
+        )
         ready = found.stdout.strip() == str(scale)
     if not ready:
         common.drop_database(PGBENCH_DB)
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PGBENCH_DB], check=True)
-        subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), common.url(PGBENCH_DB)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["pgbench", "-i", "-q", "-s", str(scale), common.url(PGBENCH_DB)], check=True, capture_output=True
+        )
 
 
 def pgbench(clients: int, seconds: int) -> tuple[float, float, float] | None:
     """(TPS, average latency ms, PostgreSQL CPU ms a transaction) of `pgbench -b tpcb-like` at `clients`;
     None when it could not run (the shared server's max_connections reached by other users)."""
     pg_cpu = common.postgres_cpu_seconds()
-    done = subprocess.run(["pgbench", "-b", "tpcb-like", "-n", "-c", str(clients), "-j", str(min(clients, 2)),
-                           "-T", str(seconds), common.url(PGBENCH_DB)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "pgbench",
+            "-b",
+            "tpcb-like",
+            "-n",
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(seconds),
+            common.url(PGBENCH_DB),
+        ],
+        capture_output=True,
+        text=True,
+    )
     tps = re.search(r"tps = ([\d.]+)", done.stdout)
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     if done.returncode != 0 or tps is None or latency is None:
@@ -162,14 +190,17 @@ def main() -> None:
     pgbench_ready(args.pgbench_scale)
     database_url = common.fresh_database("croupier_bench")
     place = asyncio.run(seed(database_url, players))
-    pem = place.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption())
+    pem = place.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     plan = levels(args.quick)
     with ProcessPoolExecutor(2, initializer=_load_key, initargs=(pem,)) as pool:
         warm = scripts(Level("warm-up", 8, 400), place.seats, pool)
         signed = {level.name: scripts(level, place.seats, pool) for level in plan}
-    print(f"{players} players, one brand, one house account; pgbench scale {args.pgbench_scale}, {seconds} s a "
-          f"level; {args.workers} server process(es)")
+    print(
+        f"{players} players, one brand, one house account; pgbench scale {args.pgbench_scale}, {seconds} s a "
+        f"level; {args.workers} server process(es)"
+    )
     # The baseline first, while the bench server holds no connections (the shared server allows 100).
     baseline = {level.clients: pgbench(level.clients, seconds) for level in plan}
     with common.server(database_url, workers=args.workers) as served:
@@ -187,11 +218,14 @@ def main() -> None:
             pg_ms = 1000 * (common.postgres_cpu_seconds() - pg_cpu) / run.calls
             tps, pg_latency, pgbench_pg_ms = baseline[level.clients] or (float("nan"),) * 3
             bad = {status: n for status, n in run.statuses.items() if status != "RS_OK"}
-            print(f"{level.name:<32} {tps:>11.0f} {run.rate:>14.0f} {run.rate / 2:>7.0f} {run.rate / tps:>6.2f}   "
-                  f"{run.latencies.summary()}  (pgbench avg {pg_latency:.1f} ms, PostgreSQL CPU {pgbench_pg_ms:.2f} ms "
-                  f"a transaction; CPU a wallet call: server {server_ms:.1f} ms, PostgreSQL {pg_ms:.2f} ms; "
-                  f"client CPU {100 * run.client_cpu / run.seconds:.0f}% of a core)"
-                  + (f"  NOT OK: {bad}" if bad else ""), flush=True)
+            print(
+                f"{level.name:<32} {tps:>11.0f} {run.rate:>14.0f} {run.rate / 2:>7.0f} {run.rate / tps:>6.2f}   "
+                f"{run.latencies.summary()}  (pgbench avg {pg_latency:.1f} ms, PostgreSQL CPU {pgbench_pg_ms:.2f} ms "
+                f"a transaction; CPU a wallet call: server {server_ms:.1f} ms, PostgreSQL {pg_ms:.2f} ms; "
+                f"client CPU {100 * run.client_cpu / run.seconds:.0f}% of a core)"
+                + (f"  NOT OK: {bad}" if bad else ""),
+                flush=True,
+            )
     print("\ngoals: ratio ≥ 0.50 at 16 clients; p99 < 25 ms")
     if args.profile:
         print("\nprofile of the server at 16 clients (py-spy):")

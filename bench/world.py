@@ -49,8 +49,15 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-async def build(rt: Any, *, players: int, balance: int, key: rsa.RSAPrivateKey | None = None,
-                games: int = 1, email_prefix: str = "bench") -> World:
+async def build(
+    rt: Any,
+    *,
+    players: int,
+    balance: int,
+    key: rsa.RSAPrivateKey | None = None,
+    games: int = 1,
+    email_prefix: str = "bench",
+) -> World:
     """Brand, provider and games (created once), then `players` new players with `balance` minor units."""
     key = key or new_key()
     brand_id, provider_id = await _catalogue(rt, key, games)
@@ -65,16 +72,28 @@ async def _catalogue(rt: Any, key: rsa.RSAPrivateKey, games: int) -> tuple[uuid.
     async with rt.database.transaction() as db:
         brand_id = (await db.execute(text("SELECT id FROM brands WHERE code = :c"), {"c": BRAND})).scalar()
         if brand_id is None:
-            brand_id = (await brands.create_brand(db, code=BRAND, name="Bench Casino", default_currency=CURRENCY,
-                                                  currencies=[CURRENCY], countries=["MT"])).id
-        await db.execute(text("""
+            brand_id = (
+                await brands.create_brand(
+                    db,
+                    code=BRAND,
+                    name="Bench Casino",
+                    default_currency=CURRENCY,
+                    currencies=[CURRENCY],
+                    countries=["MT"],
+                )
+            ).id
+        await db.execute(
+            text("""
             INSERT INTO game_providers (id, code, name, protocol, enabled, public_key_pem, launch_url, created_at)
             VALUES (gen_random_uuid(), :code, 'Bench aggregator', 'hub88', true, :pem, 'http://games.test', now())
             ON CONFLICT (code) DO UPDATE SET public_key_pem = EXCLUDED.public_key_pem"""),
-            {"code": PROVIDER, "pem": public_pem(key)})
-        provider_id = (await db.execute(text("SELECT id FROM game_providers WHERE code = :c"),
-                                        {"c": PROVIDER})).scalar_one()
-        await db.execute(text("""
+            {"code": PROVIDER, "pem": public_pem(key)},
+        )
+        provider_id = (
+            await db.execute(text("SELECT id FROM game_providers WHERE code = :c"), {"c": PROVIDER})
+        ).scalar_one()
+        await db.execute(
+            text("""
             INSERT INTO games (id, provider_id, code, title, type, rtp_basis_points, volatility, min_bet, max_bet,
                                contribution_category, countries, currencies, demo_available, image_url, tags,
                                enabled, created_at)
@@ -84,7 +103,8 @@ async def _catalogue(rt: Any, key: rsa.RSAPrivateKey, games: int) -> tuple[uuid.
                    now() - n * interval '1 second'
             FROM generate_series(1, :games) AS n
             ON CONFLICT (provider_id, code) DO NOTHING"""),
-            {"provider": provider_id, "game": GAME, "currency": CURRENCY, "games": games})
+            {"provider": provider_id, "game": GAME, "currency": CURRENCY, "games": games},
+        )
     return brand_id, provider_id
 
 
@@ -94,30 +114,63 @@ async def add_players(rt: Any, world: World, count: int, balance: int, *, email_
 
     tag = uuid.uuid4().hex[:8]
     async with rt.database.transaction() as db:
-        rows = (await db.execute(text("""
+        rows = (
+            (
+                await db.execute(
+                    text("""
             INSERT INTO players (id, brand_id, email, password_hash, first_name, last_name, phone, date_of_birth,
                                  country, currency, marketing_consent, status, jurisdiction, created_at, updated_at)
             SELECT gen_random_uuid(), :brand, :prefix || '-' || :tag || '-' || n || '@example.com', :hash,
                    'Bench', 'Player ' || n, '+3567' || lpad(n::text, 7, '0'), date '1990-01-01', 'MT', :currency,
                    false, 'active', 'DEFAULT', now(), now()
             FROM generate_series(1, :count) AS n
-            RETURNING id"""), {"brand": world.brand_id, "prefix": email_prefix, "tag": tag, "hash": PASSWORD_HASH,
-                               "currency": CURRENCY, "count": count})).scalars().all()
-        game_id = (await db.execute(text("SELECT id FROM games WHERE provider_id = :p AND code = :g"),
-                                    {"p": world.provider_id, "g": GAME})).scalar_one()
+            RETURNING id"""),
+                    {
+                        "brand": world.brand_id,
+                        "prefix": email_prefix,
+                        "tag": tag,
+                        "hash": PASSWORD_HASH,
+                        "currency": CURRENCY,
+                        "count": count,
+                    },
+                )
+            )
+            .scalars()
+            .all()
+        )
+        game_id = (
+            await db.execute(
+                text("SELECT id FROM games WHERE provider_id = :p AND code = :g"), {"p": world.provider_id, "g": GAME}
+            )
+        ).scalar_one()
         tokens = {player: uuid.uuid4().hex for player in rows}
-        await db.execute(text("""
+        await db.execute(
+            text("""
             INSERT INTO game_sessions (id, token, mode, player_id, brand_id, game_id, currency, created_at, expires_at)
             SELECT gen_random_uuid(), t.token, 'real', t.player, :brand, :game, :currency, now(), now() + :ttl
             FROM unnest(CAST(:players AS uuid[]), CAST(:tokens AS text[])) AS t(player, token)"""),
-            {"brand": world.brand_id, "game": game_id, "currency": CURRENCY, "ttl": timedelta(hours=4),
-             "players": list(tokens), "tokens": list(tokens.values())})
+            {
+                "brand": world.brand_id,
+                "game": game_id,
+                "currency": CURRENCY,
+                "ttl": timedelta(hours=4),
+                "players": list(tokens),
+                "tokens": list(tokens.values()),
+            },
+        )
     players = list(tokens)
     for start in range(0, len(players), 200):  # funded through the wallet: the ledger stays the platform's own
         async with rt.database.transaction() as db:
-            for player in players[start:start + 200]:
-                await wallet.adjust(db, player_id=player, currency=CURRENCY, amount=balance,
-                                    adjustment_id=uuid.uuid4(), actor=wallet.Actor("system"), reason="bench funding")
+            for player in players[start : start + 200]:
+                await wallet.adjust(
+                    db,
+                    player_id=player,
+                    currency=CURRENCY,
+                    amount=balance,
+                    adjustment_id=uuid.uuid4(),
+                    actor=wallet.Actor("system"),
+                    reason="bench funding",
+                )
     return [Seat(str(player), token) for player, token in tokens.items()]
 
 
@@ -126,11 +179,25 @@ async def add_players(rt: Any, world: World, count: int, balance: int, *, email_
 
 def bet(seat: Seat, amount: int, *, tx: str, round_ref: str, closed: bool = False) -> dict[str, Any]:
     """A Hub88 bet of `amount` minor units."""
-    return {"user": seat.user, "transaction_uuid": tx, "supplier_transaction_id": tx, "token": seat.token,
-            "supplier_user": None, "round": round_ref, "round_closed": closed, "reward_uuid": None,
-            "request_uuid": str(uuid.uuid4()), "is_free": False, "is_supplier_promo": False,
-            "is_aggregated": False, "game_code": GAME, "currency": CURRENCY, "bet": None,
-            "amount": amount * UNITS_PER_MINOR, "meta": None}
+    return {
+        "user": seat.user,
+        "transaction_uuid": tx,
+        "supplier_transaction_id": tx,
+        "token": seat.token,
+        "supplier_user": None,
+        "round": round_ref,
+        "round_closed": closed,
+        "reward_uuid": None,
+        "request_uuid": str(uuid.uuid4()),
+        "is_free": False,
+        "is_supplier_promo": False,
+        "is_aggregated": False,
+        "game_code": GAME,
+        "currency": CURRENCY,
+        "bet": None,
+        "amount": amount * UNITS_PER_MINOR,
+        "meta": None,
+    }
 
 
 def win(seat: Seat, amount: int, *, tx: str, reference: str, round_ref: str) -> dict[str, Any]:
@@ -138,9 +205,17 @@ def win(seat: Seat, amount: int, *, tx: str, reference: str, round_ref: str) -> 
 
 
 def rollback(seat: Seat, *, tx: str, reference: str, round_ref: str) -> dict[str, Any]:
-    return {"user": seat.user, "transaction_uuid": tx, "reference_transaction_uuid": reference,
-            "request_uuid": str(uuid.uuid4()), "token": seat.token, "round": round_ref, "round_closed": True,
-            "game_code": GAME, "currency": CURRENCY}
+    return {
+        "user": seat.user,
+        "transaction_uuid": tx,
+        "reference_transaction_uuid": reference,
+        "request_uuid": str(uuid.uuid4()),
+        "token": seat.token,
+        "round": round_ref,
+        "round_closed": True,
+        "game_code": GAME,
+        "currency": CURRENCY,
+    }
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,14 @@ class LimitDetails:
 class DomainError(Exception):
     code: ErrorCode = ErrorCode.INVALID_INPUT
 
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None,
-                 limit: LimitDetails | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: ErrorCode | None = None,
+        limit: LimitDetails | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -115,6 +121,4 @@ def bad_input(message: str, **extra: Any) -> ApiError:
 
 
 def rate_limited(retry_after: int) -> ApiError:
-    return ApiError(
-        ApiErrorCode.RATE_LIMITED, f"Too many attempts; retry in {retry_after} s.", retryAfter=retry_after
-    )
+    return ApiError(ApiErrorCode.RATE_LIMITED, f"Too many attempts; retry in {retry_after} s.", retryAfter=retry_after)

@@ -53,8 +53,9 @@ def channel_for(key: str) -> str:
     return f"events:{key}"
 
 
-_EMIT = text("INSERT INTO outbox_events (topic, key, payload, created_at) "
-             "VALUES (:topic, :key, CAST(:payload AS jsonb), :now)")
+_EMIT = text(
+    "INSERT INTO outbox_events (topic, key, payload, created_at) VALUES (:topic, :key, CAST(:payload AS jsonb), :now)"
+)
 
 
 async def emit(db: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> None:
@@ -110,24 +111,37 @@ class Relay:
         and each event's dedupe key turns the repeat into a no-op.
         """
         rows = await conn.fetch(
-            "SELECT id, topic, key, payload FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1",
-            BATCH)
+            "SELECT id, topic, key, payload FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1", BATCH
+        )
         if not rows:
             return 0
         pipe = self.redis.pipeline(transaction=False)
         for row in rows:
             payload = row["payload"] if isinstance(row["payload"], str) else json.dumps(row["payload"])
-            message = json.dumps({"id": row["id"], "topic": row["topic"], "key": row["key"],
-                                  "data": json.loads(payload)})
-            await self._publish(keys=[f"outbox:published:{row['id']}", STREAM],
-                                args=[row["id"], row["topic"], row["key"], message, channel_for(row["key"]),
-                                      DEDUPE_TTL_SECONDS, STREAM_MAXLEN, ALL_CHANNEL], client=pipe)
+            message = json.dumps(
+                {"id": row["id"], "topic": row["topic"], "key": row["key"], "data": json.loads(payload)}
+            )
+            await self._publish(
+                keys=[f"outbox:published:{row['id']}", STREAM],
+                args=[
+                    row["id"],
+                    row["topic"],
+                    row["key"],
+                    message,
+                    channel_for(row["key"]),
+                    DEDUPE_TTL_SECONDS,
+                    STREAM_MAXLEN,
+                    ALL_CHANNEL,
+                ],
+                client=pipe,
+            )
         try:
             await pipe.execute()
         except (RedisError, OSError):
             log.warning("outbox_publish_paused", event_id=rows[0]["id"], events=len(rows))
             raise
-        await conn.execute("UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])",
-                           [row["id"] for row in rows])
+        await conn.execute(
+            "UPDATE outbox_events SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+        )
         self.published += len(rows)
         return len(rows)

@@ -35,8 +35,9 @@ class Page(Generic[T]):
 
 
 def _encode(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v
-                      for v in values])
+    raw = json.dumps(
+        [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 

@@ -18,16 +18,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_and_wait(args: Sequence[str], *, health_url: str, cwd: Path, env: Mapping[str, str],
-                   timeout: float = 30, capture_output: bool = True,
-                   log_file: Path | None = None) -> subprocess.Popen[bytes]:
+def start_and_wait(
+    args: Sequence[str],
+    *,
+    health_url: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float = 30,
+    capture_output: bool = True,
+    log_file: Path | None = None,
+) -> subprocess.Popen[bytes]:
     """Start `args` and return once `health_url` answers 200; on time-out, kill it and raise with its output.
     `log_file` (appended to) takes the process's output instead of a pipe."""
     output: int | IO[bytes] | None = subprocess.PIPE if capture_output else None
     if log_file is not None:
         output = log_file.open("ab")
-    process = subprocess.Popen(list(args), cwd=cwd, env=dict(env), stdout=output,  # noqa: S603  (our own modules)
-                               stderr=subprocess.STDOUT if output is not None else None)
+    process = subprocess.Popen(  # noqa: S603  (our own modules)
+        list(args),
+        cwd=cwd,
+        env=dict(env),
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
+    )
     if not isinstance(output, int) and output is not None:
         output.close()  # the child has its own copy
     deadline = time.monotonic() + timeout

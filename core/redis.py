@@ -13,6 +13,13 @@ MAX_CONNECTIONS = 200
 
 
 def create_redis(url: str) -> Redis:
-    pool = BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=2, decode_responses=True,
-                                           socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2,
+        decode_responses=True,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+    )
     return Redis.from_pool(pool)

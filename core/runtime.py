@@ -29,8 +29,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:
         keyring = KeyRing.load(settings.key_dir, create_if_empty=not settings.is_production)
-        database = Database(database_url, pool_size=settings.database_pool_size,
-                            max_overflow=settings.database_max_overflow)
+        database = Database(
+            database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
         return cls(settings, database, redis, keyring, RateLimiter(redis))
 
     async def close(self) -> None:

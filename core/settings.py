@@ -81,9 +81,19 @@ class Settings(BaseSettings):
     staff_totp_issuer: str = "Croupier"
 
     # Money. Manual adjustments above these amounts (per currency, decimal strings) need a second approver.
-    adjustment_second_approval_above: dict[str, str] = Field(default_factory=lambda: {
-        "EUR": "500", "USD": "500", "GBP": "500", "CAD": "500", "SEK": "5000", "JPY": "75000",
-        "BTC": "0.01", "ETH": "0.2", "USDT": "500"})
+    adjustment_second_approval_above: dict[str, str] = Field(
+        default_factory=lambda: {
+            "EUR": "500",
+            "USD": "500",
+            "GBP": "500",
+            "CAD": "500",
+            "SEK": "5000",
+            "JPY": "75000",
+            "BTC": "0.01",
+            "ETH": "0.2",
+            "USDT": "500",
+        }
+    )
 
     # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`.
     metrics_token: str | None = None
@@ -92,19 +102,39 @@ class Settings(BaseSettings):
     # signs its webhooks with its secret (the defaults are the demo PSP's: replace them in production).
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="where browsers return after 3DS")
     psp_base_url: str | None = None
-    psp_secrets: dict[str, str] = Field(default_factory=lambda: {
-        "cardpay": "demo-cardpay-secret", "swiftpay": "demo-swiftpay-secret", "bankwire": "demo-bankwire-secret"})
+    psp_secrets: dict[str, str] = Field(
+        default_factory=lambda: {
+            "cardpay": "demo-cardpay-secret",
+            "swiftpay": "demo-swiftpay-secret",
+            "bankwire": "demo-bankwire-secret",
+        }
+    )
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
     # Routing rules as JSON (see services/cashier.RoutingRule); empty: the built-in defaults.
     psp_routing: list[dict[str, object]] = Field(default_factory=list)
     # Withdrawals: decimal strings per currency. Below the first, approved automatically; above the
     # second, two different finance approvers (four eyes). A currency not listed is never auto-approved.
-    withdrawal_auto_approve_below: dict[str, str] = Field(default_factory=lambda: {
-        "EUR": "100.00", "USD": "100.00", "GBP": "100.00", "CAD": "150.00", "SEK": "1000.00", "JPY": "15000"})
-    withdrawal_four_eyes_above: dict[str, str] = Field(default_factory=lambda: {
-        "EUR": "2000.00", "USD": "2000.00", "GBP": "2000.00", "CAD": "3000.00", "SEK": "20000.00",
-        "JPY": "300000"})
+    withdrawal_auto_approve_below: dict[str, str] = Field(
+        default_factory=lambda: {
+            "EUR": "100.00",
+            "USD": "100.00",
+            "GBP": "100.00",
+            "CAD": "150.00",
+            "SEK": "1000.00",
+            "JPY": "15000",
+        }
+    )
+    withdrawal_four_eyes_above: dict[str, str] = Field(
+        default_factory=lambda: {
+            "EUR": "2000.00",
+            "USD": "2000.00",
+            "GBP": "2000.00",
+            "CAD": "3000.00",
+            "SEK": "20000.00",
+            "JPY": "300000",
+        }
+    )
     payment_reconcile_after_seconds: int = 60
 
     # Game providers speaking an HMAC-signed protocol (SoftSwiss-style): shared secret per provider code.
@@ -139,8 +169,10 @@ class Settings(BaseSettings):
             return
         demo = sorted(psp for psp, secret in self.psp_secrets.items() if is_demo_psp_secret(secret))
         if demo:
-            raise RuntimeError(f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
-                               "set the real shared secrets before running in production")
+            raise RuntimeError(
+                f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
+                "set the real shared secrets before running in production"
+            )
 
     @property
     def is_production(self) -> bool:

@@ -108,14 +108,27 @@ class Hub88Dialect:
         balance = 0
         if result.balance is not None and currency in CURRENCIES:
             balance = to_units(result.balance, currency)
-        body: dict[str, Any] = {"user": command.user, "status": STATUS_CODES[result.status],
-                                "request_uuid": command.request_uuid, "currency": currency, "balance": balance}
+        body: dict[str, Any] = {
+            "user": command.user,
+            "status": STATUS_CODES[result.status],
+            "request_uuid": command.request_uuid,
+            "currency": currency,
+            "balance": balance,
+        }
         if result.info is not None:
             info = result.info
-            body.update({"country": info.country, "jurisdiction": info.country, "sub_partner_id": info.brand_code,
-                         "birth_date": info.birth_date.isoformat(),
-                         "registration_date": info.registration_date.date().isoformat(), "tags": [],
-                         "sex": None, "affiliate_id": None})
+            body.update(
+                {
+                    "country": info.country,
+                    "jurisdiction": info.country,
+                    "sub_partner_id": info.brand_code,
+                    "birth_date": info.birth_date.isoformat(),
+                    "registration_date": info.registration_date.date().isoformat(),
+                    "tags": [],
+                    "sex": None,
+                    "affiliate_id": None,
+                }
+            )
         return body
 
 
@@ -143,22 +156,42 @@ def _str(required: bool = True, name: str = "") -> _Field:
 
 FIELDS: dict[str, dict[str, _Field]] = {
     "user/info": {"user": _str(), "request_uuid": _str(), "currency": _str(False, "currency")},
-    "user/balance": {"user": _str(), "token": _str(), "request_uuid": _str(), "game_code": _str(False, "game_code"),
-                     "supplier_user": _str(False), "currency": _str(False, "currency")},
+    "user/balance": {
+        "user": _str(),
+        "token": _str(),
+        "request_uuid": _str(),
+        "game_code": _str(False, "game_code"),
+        "supplier_user": _str(False),
+        "currency": _str(False, "currency"),
+    },
 }
 _BET: dict[str, _Field] = {
-    "user": _str(), "transaction_uuid": _str(), "supplier_transaction_id": _str(False), "token": _str(),
-    "supplier_user": _str(False), "round": _str(), "round_closed": _Field(bool, True), "reward_uuid": _str(False),
-    "request_uuid": _str(), "is_free": _Field(bool, False), "is_supplier_promo": _Field(bool, False),
-    "is_aggregated": _Field(bool, False), "game_code": _str(name="game_code"), "currency": _str(name="currency"),
+    "user": _str(),
+    "transaction_uuid": _str(),
+    "supplier_transaction_id": _str(False),
+    "token": _str(),
+    "supplier_user": _str(False),
+    "round": _str(),
+    "round_closed": _Field(bool, True),
+    "reward_uuid": _str(False),
+    "request_uuid": _str(),
+    "is_free": _Field(bool, False),
+    "is_supplier_promo": _Field(bool, False),
+    "is_aggregated": _Field(bool, False),
+    "game_code": _str(name="game_code"),
+    "currency": _str(name="currency"),
     "bet": _str(False),
-    "amount": _Field(int, True), "meta": _Field(dict, False),
+    "amount": _Field(int, True),
+    "meta": _Field(dict, False),
 }
 FIELDS["transaction/bet"] = _BET
 FIELDS["transaction/win"] = {**_BET, "token": _str(False), "reference_transaction_uuid": _str()}
 FIELDS["transaction/rollback"] = {
     **{name: _Field(spec.kind, False, spec.max_length) for name, spec in _BET.items()},
-    "user": _str(), "transaction_uuid": _str(), "request_uuid": _str(), "reference_transaction_uuid": _str(),
+    "user": _str(),
+    "transaction_uuid": _str(),
+    "request_uuid": _str(),
+    "reference_transaction_uuid": _str(),
 }
 DEMO_OPTIONAL = {"user", "token"}
 
@@ -177,8 +210,11 @@ def parse(endpoint: str, raw: bytes) -> dict[str, Any]:
         raise Refused(WRONG_SYNTAX)
     spec = FIELDS[endpoint]
     demo = body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token")
-    missing = [name for name, f in spec.items() if f.required and body.get(name) is None
-               and not (demo and name in DEMO_OPTIONAL)]
+    missing = [
+        name
+        for name, f in spec.items()
+        if f.required and body.get(name) is None and not (demo and name in DEMO_OPTIONAL)
+    ]
     if missing:
         raise Refused(WRONG_SYNTAX)
     for name, f in spec.items():
@@ -247,18 +283,35 @@ def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, A
     if isinstance(currency, str) and currency in CURRENCIES:
         minor = to_minor(amount, currency)
     return WalletCommand(
-        provider=provider, endpoint=f"/{endpoint}", raw_request=raw, request_uuid=body["request_uuid"],
-        user=body.get("user"), token=body.get("token"), transaction_uuid=body.get("transaction_uuid"),
-        reference_uuid=body.get("reference_transaction_uuid"), round_ref=body.get("round"),
-        round_closed=bool(body.get("round_closed")), game_code=body.get("game_code"), currency=currency,
-        amount=minor, is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
-        reward_uuid=body.get("reward_uuid"))
+        provider=provider,
+        endpoint=f"/{endpoint}",
+        raw_request=raw,
+        request_uuid=body["request_uuid"],
+        user=body.get("user"),
+        token=body.get("token"),
+        transaction_uuid=body.get("transaction_uuid"),
+        reference_uuid=body.get("reference_transaction_uuid"),
+        round_ref=body.get("round"),
+        round_closed=bool(body.get("round_closed")),
+        game_code=body.get("game_code"),
+        currency=currency,
+        amount=minor,
+        is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
+        reward_uuid=body.get("reward_uuid"),
+    )
 
 
 def _refusal(status: str, body: dict[str, Any] | None = None) -> JSONResponse:
     body = body or {}
-    return JSONResponse({"user": body.get("user"), "status": status, "request_uuid": body.get("request_uuid"),
-                         "currency": body.get("currency"), "balance": 0})
+    return JSONResponse(
+        {
+            "user": body.get("user"),
+            "status": status,
+            "request_uuid": body.get("request_uuid"),
+            "currency": body.get("currency"),
+            "balance": 0,
+        }
+    )
 
 
 def _loose(raw: bytes) -> dict[str, Any]:
@@ -289,9 +342,15 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
         log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
         return _refusal(STATUS_CODES[Status.UNKNOWN], _loose(raw))
     if body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token"):
-        return JSONResponse({"user": body.get("user"), "status": STATUS_CODES[Status.OK],
-                             "request_uuid": body["request_uuid"], "currency": DEMO_CURRENCY,
-                             "balance": DEMO_BALANCE})
+        return JSONResponse(
+            {
+                "user": body.get("user"),
+                "status": STATUS_CODES[Status.OK],
+                "request_uuid": body["request_uuid"],
+                "currency": DEMO_CURRENCY,
+                "balance": DEMO_BALANCE,
+            }
+        )
     try:
         command = _command(provider, endpoint, raw, body)
     except Refused as refused:

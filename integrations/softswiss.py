@@ -62,10 +62,13 @@ class SoftswissDialect:
         return "OK" if status == Status.OK else str(ERROR_CODES[status][0])
 
     def render(self, command: WalletCommand, result: WalletResult) -> dict[str, Any]:
-        return {"action_id": command.transaction_uuid,
-                "tx_id": str(uuid.uuid5(TX_NAMESPACE, f"{command.provider.code}:{command.transaction_uuid}")),
-                "status": self.status_code(result.status), "balance": result.balance,
-                "currency": result.currency or command.currency}
+        return {
+            "action_id": command.transaction_uuid,
+            "tx_id": str(uuid.uuid5(TX_NAMESPACE, f"{command.provider.code}:{command.transaction_uuid}")),
+            "status": self.status_code(result.status),
+            "balance": result.balance,
+            "currency": result.currency or command.currency,
+        }
 
 
 DIALECT = SoftswissDialect()
@@ -179,14 +182,22 @@ async def play(provider_code: str, request: Request) -> JSONResponse:
 
 async def _play(rt: Runtime, provider: ProviderRef, raw: bytes, body: dict[str, Any]) -> JSONResponse:
     currency: str = body["currency"]
-    common = {"provider": provider, "raw_request": raw, "user": body["user_id"], "token": body.get("session_id"),
-              "round_ref": body.get("game_id"), "game_code": body["game"], "currency": currency}
+    common = {
+        "provider": provider,
+        "raw_request": raw,
+        "user": body["user_id"],
+        "token": body.get("session_id"),
+        "round_ref": body.get("game_id"),
+        "game_code": body["game"],
+        "currency": currency,
+    }
     actions: list[dict[str, Any]] = body.get("actions", [])
     if currency not in CURRENCIES:
         return _error(ERROR_CODES[Status.WRONG_CURRENCY])
     if not actions:
-        answer = await provider_wallet.balance(rt, WalletCommand(
-            endpoint="/play/balance", request_uuid=str(new_id()), **common), DIALECT)
+        answer = await provider_wallet.balance(
+            rt, WalletCommand(endpoint="/play/balance", request_uuid=str(new_id()), **common), DIALECT
+        )
         return _answer(body, answer.result, [])
     done: list[dict[str, Any]] = []
     result: WalletResult | None = None
@@ -196,9 +207,14 @@ async def _play(rt: Runtime, provider: ProviderRef, raw: bytes, body: dict[str, 
         command = WalletCommand(
             # Each call is logged under its own id; the action id is the idempotency key (a changed
             # action under a known id must reach the duplicate check, not a stored answer).
-            endpoint=f"/play/{kind}", request_uuid=str(new_id()), transaction_uuid=action["action_id"],
-            reference_uuid=action.get("original_action_id"), amount=action.get("amount", 0),
-            round_closed=bool(body.get("finished")) and last, **common)
+            endpoint=f"/play/{kind}",
+            request_uuid=str(new_id()),
+            transaction_uuid=action["action_id"],
+            reference_uuid=action.get("original_action_id"),
+            amount=action.get("amount", 0),
+            round_closed=bool(body.get("finished")) and last,
+            **common,
+        )
         handler = {"bet": provider_wallet.bet, "win": provider_wallet.win, "rollback": provider_wallet.rollback}[kind]
         answer = await handler(rt, command, DIALECT)
         status = _status(answer.body)
@@ -224,5 +240,11 @@ def _answer(body: dict[str, Any], result: WalletResult, done: list[dict[str, Any
     if result.status != Status.OK:
         return _error(ERROR_CODES[result.status], result.balance)
     balance = done[-1]["balance"] if done else result.balance
-    return JSONResponse({"balance": balance, "currency": body["currency"], "game_id": body.get("game_id"),
-                         "transactions": [{k: t[k] for k in ("action_id", "tx_id")} for t in done]})
+    return JSONResponse(
+        {
+            "balance": balance,
+            "currency": body["currency"],
+            "game_id": body.get("game_id"),
+            "transactions": [{k: t[k] for k in ("action_id", "tx_id")} for t in done],
+        }
+    )

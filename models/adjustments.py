@@ -23,8 +23,9 @@ class Adjustment(SQLModel, table=True):
     __tablename__ = "adjustments"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="ck_adjustments_amount"),
-        CheckConstraint("status IN ('pending_approval', 'applied', 'rejected', 'refused')",
-                        name="ck_adjustments_status"),
+        CheckConstraint(
+            "status IN ('pending_approval', 'applied', 'rejected', 'refused')", name="ck_adjustments_status"
+        ),
         CheckConstraint("approved_by IS NULL OR approved_by <> requested_by", name="ck_adjustments_four_eyes"),
         Index("ix_adjustments_brand_status", "brand_id", "status", "created_at"),
     )

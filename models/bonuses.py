@@ -54,11 +54,18 @@ class BonusStatus(StrEnum):
 class BonusCampaign(SQLModel, table=True):
     __tablename__ = "bonus_campaigns"
     __table_args__ = (
-        CheckConstraint("kind IN ('deposit_match', 'reload', 'no_deposit', 'free_spins', 'cashback')",
-                        name="ck_bonus_campaigns_kind"),
+        CheckConstraint(
+            "kind IN ('deposit_match', 'reload', 'no_deposit', 'free_spins', 'cashback')",
+            name="ck_bonus_campaigns_kind",
+        ),
         CheckConstraint("status IN ('draft', 'active', 'paused')", name="ck_bonus_campaigns_status"),
-        Index("uq_bonus_campaigns_promo_code", "brand_id", "promo_code", unique=True,
-              postgresql_where="promo_code IS NOT NULL"),
+        Index(
+            "uq_bonus_campaigns_promo_code",
+            "brand_id",
+            "promo_code",
+            unique=True,
+            postgresql_where="promo_code IS NOT NULL",
+        ),
         Index("ix_bonus_campaigns_brand_status", "brand_id", "status", "created_at"),
     )
 
@@ -84,19 +91,32 @@ class PlayerBonus(SQLModel, table=True):
 
     __tablename__ = "player_bonuses"
     __table_args__ = (
-        CheckConstraint("status IN ('issued', 'active', 'completed', 'forfeited', 'expired', 'cancelled')",
-                        name="ck_player_bonuses_status"),
+        CheckConstraint(
+            "status IN ('issued', 'active', 'completed', 'forfeited', 'expired', 'cancelled')",
+            name="ck_player_bonuses_status",
+        ),
         CheckConstraint("wagering_done >= 0 AND wagering_required >= 0", name="ck_player_bonuses_wagering"),
         CheckConstraint("spins_left >= 0", name="ck_player_bonuses_spins"),
         CheckConstraint("converted >= 0 AND capped >= 0", name="ck_player_bonuses_converted"),
         UniqueConstraint("campaign_id", "player_id", "claim_number", name="uq_player_bonuses_claim"),
-        Index("uq_player_bonuses_in_play", "player_id", "currency", unique=True,
-              postgresql_where="status IN ('issued', 'active')"),
+        Index(
+            "uq_player_bonuses_in_play",
+            "player_id",
+            "currency",
+            unique=True,
+            postgresql_where="status IN ('issued', 'active')",
+        ),
         Index("ix_player_bonuses_player", "player_id", "issued_at"),
         Index("ix_player_bonuses_expiry", "expires_at", postgresql_where="status IN ('issued', 'active')"),
         Index("uq_player_bonuses_reward", "reward_uuid", unique=True, postgresql_where="reward_uuid IS NOT NULL"),
-        Index("uq_player_bonuses_cashback", "campaign_id", "player_id", "period_key", unique=True,
-              postgresql_where="period_key IS NOT NULL"),
+        Index(
+            "uq_player_bonuses_cashback",
+            "campaign_id",
+            "player_id",
+            "period_key",
+            unique=True,
+            postgresql_where="period_key IS NOT NULL",
+        ),
     )
 
     id: uuid.UUID = id_field()

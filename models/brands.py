@@ -24,6 +24,8 @@ class Brand(SQLModel, table=True):
     countries: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(2)), nullable=False))
     currencies: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(8)), nullable=False))
     # Jurisdiction profiles the brand is licensed for (services/rg/jurisdictions.toml).
-    jurisdictions: list[str] = Field(default_factory=lambda: ["DEFAULT"], sa_column=Column(
-        ARRAY(String(16)), nullable=False, server_default="{DEFAULT}"))
+    jurisdictions: list[str] = Field(
+        default_factory=lambda: ["DEFAULT"],
+        sa_column=Column(ARRAY(String(16)), nullable=False, server_default="{DEFAULT}"),
+    )
     created_at: datetime = created_at_field()

@@ -96,8 +96,9 @@ class BrandGame(SQLModel, table=True):
 
 class LobbyCategory(SQLModel, table=True):
     __tablename__ = "lobby_categories"
-    __table_args__ = (UniqueConstraint("brand_id", "code", name="uq_lobby_categories_code",
-                                       postgresql_nulls_not_distinct=True),)
+    __table_args__ = (
+        UniqueConstraint("brand_id", "code", name="uq_lobby_categories_code", postgresql_nulls_not_distinct=True),
+    )
 
     id: uuid.UUID = id_field()
     brand_id: uuid.UUID | None = Field(default=None, foreign_key="brands.id")  # null: every brand

@@ -57,8 +57,15 @@ class Currency(SQLModel, table=True):
 class LedgerAccount(SQLModel, table=True):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        UniqueConstraint("brand_id", "owner_type", "owner_id", "purpose", "currency", name="uq_ledger_accounts_owner",
-                         postgresql_nulls_not_distinct=True),
+        UniqueConstraint(
+            "brand_id",
+            "owner_type",
+            "owner_id",
+            "purpose",
+            "currency",
+            name="uq_ledger_accounts_owner",
+            postgresql_nulls_not_distinct=True,
+        ),
         CheckConstraint("balance IS NULL OR allow_negative OR balance >= 0", name="ck_ledger_accounts_not_negative"),
         CheckConstraint("owner_type IN ('player', 'brand', 'psp', 'system')", name="ck_ledger_accounts_owner_type"),
     )
@@ -133,8 +140,9 @@ class LedgerPosting(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
-    transaction_id: uuid.UUID = Field(sa_column=Column(ForeignKey("ledger_transactions.id"), nullable=False,
-                                                       index=True))
+    transaction_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("ledger_transactions.id"), nullable=False, index=True)
+    )
     account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id")
     currency: str = Field(max_length=8)
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -14,9 +14,7 @@ from models.base import created_at_field, timestamp_field
 
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_events"
-    __table_args__ = (
-        Index("ix_outbox_unpublished", "id", postgresql_where="published_at IS NULL"),
-    )
+    __table_args__ = (Index("ix_outbox_unpublished", "id", postgresql_where="published_at IS NULL"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     topic: str = Field(max_length=64)  # e.g. "wallet.balance_changed"

@@ -42,8 +42,9 @@ class PaymentStatus(StrEnum):
     CANCELLED = "cancelled"  # withdrawn by the player before it was sent (the hold is voided)
 
 
-TERMINAL_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.PAID,
-                               PaymentStatus.REJECTED, PaymentStatus.CANCELLED})
+TERMINAL_STATUSES = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.PAID, PaymentStatus.REJECTED, PaymentStatus.CANCELLED}
+)
 
 
 class PaymentMethod(StrEnum):
@@ -69,13 +70,21 @@ class Payment(SQLModel, table=True):
         CheckConstraint("kind IN ('deposit', 'withdrawal')", name="ck_payments_kind"),
         CheckConstraint(
             "status IN ('created', 'pending', 'succeeded', 'failed', 'requested', 'approved', 'processing', "
-            "'paid', 'rejected', 'cancelled')", name="ck_payments_status"),
-        CheckConstraint("approved_by IS NULL OR first_approved_by IS NULL OR approved_by <> first_approved_by",
-                        name="ck_payments_four_eyes"),
+            "'paid', 'rejected', 'cancelled')",
+            name="ck_payments_status",
+        ),
+        CheckConstraint(
+            "approved_by IS NULL OR first_approved_by IS NULL OR approved_by <> first_approved_by",
+            name="ck_payments_four_eyes",
+        ),
         Index("ix_payments_brand_status", "brand_id", "status", "created_at", "id"),
         Index("ix_payments_player_created", "player_id", "created_at", "id"),
-        Index("ix_payments_open", "status", "updated_at",
-              postgresql_where="status IN ('created', 'pending', 'approved', 'processing')"),
+        Index(
+            "ix_payments_open",
+            "status",
+            "updated_at",
+            postgresql_where="status IN ('created', 'pending', 'approved', 'processing')",
+        ),
     )
 
     id: uuid.UUID = id_field()
@@ -111,7 +120,8 @@ class PaymentAttempt(SQLModel, table=True):
         UniqueConstraint("payment_id", "seq", name="uq_payment_attempts_seq"),
         CheckConstraint(
             "outcome IN ('sending', 'pending', 'succeeded', 'declined', 'technical_failure', 'refunded')",
-            name="ck_payment_attempts_outcome"),
+            name="ck_payment_attempts_outcome",
+        ),
         Index("ix_payment_attempts_reference", "psp", "psp_reference"),
     )
 

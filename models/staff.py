@@ -54,9 +54,7 @@ class StaffRole(SQLModel, table=True):
     __tablename__ = "staff_roles"
     __table_args__ = (
         UniqueConstraint("staff_id", "role", "brand_id", name="uq_staff_roles", postgresql_nulls_not_distinct=True),
-        CheckConstraint(
-            "role IN (" + ", ".join(f"'{r}'" for r in STAFF_ROLES) + ")", name="ck_staff_roles_role"
-        ),
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in STAFF_ROLES) + ")", name="ck_staff_roles_role"),
     )
 
     id: uuid.UUID = id_field()

@@ -49,8 +49,13 @@ BALANCE_TOPIC = "wallet.balance_changed"
 
 async def bonus_campaigns(info: Info) -> list[BonusCampaign]:
     async with info.context.rt.database.session() as db:
-        rows = (await db.scalars(queries.readable_campaigns(info.context.viewer)
-                                 .order_by(col(m.BonusCampaign.created_at).desc()).limit(100))).all()
+        rows = (
+            await db.scalars(
+                queries.readable_campaigns(info.context.viewer)
+                .order_by(col(m.BonusCampaign.created_at).desc())
+                .limit(100)
+            )
+        ).all()
     return [BonusCampaign.from_model(row) for row in rows]
 
 
@@ -59,9 +64,15 @@ async def create_bonus_campaign(info: Info, input: CreateBonusCampaignInput) -> 
     require_subject(info)
     if not isinstance(input.rules, dict):
         raise DomainError("The rules are a JSON object.", field="rules")
-    form = campaigns.CampaignForm(name=input.name, kind=m.CampaignKind(input.kind.value), rules=dict(input.rules),
-                                  promo_code=input.promo_code, starts_at=input.starts_at, ends_at=input.ends_at,
-                                  brand_code=input.brand)
+    form = campaigns.CampaignForm(
+        name=input.name,
+        kind=m.CampaignKind(input.kind.value),
+        rules=dict(input.rules),
+        promo_code=input.promo_code,
+        starts_at=input.starts_at,
+        ends_at=input.ends_at,
+        brand_code=input.brand,
+    )
     row = await campaigns.create_campaign(info.context.rt, info.context.viewer, form)
     return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
 
@@ -70,8 +81,10 @@ async def create_bonus_campaign(info: Info, input: CreateBonusCampaignInput) -> 
 async def update_bonus_campaign(info: Info, input: UpdateBonusCampaignInput) -> BonusCampaignPayload:
     require_subject(info)
     if input.name is None or input.rules is None:
-        raise DomainError("A campaign keeps a name and rules: leave the field out to keep it.",
-                          field="name" if input.name is None else "rules")
+        raise DomainError(
+            "A campaign keeps a name and rules: leave the field out to keep it.",
+            field="name" if input.name is None else "rules",
+        )
     if input.rules is not strawberry.UNSET and not isinstance(input.rules, dict):
         raise DomainError("The rules are a JSON object.", field="rules")
 
@@ -79,19 +92,27 @@ async def update_bonus_campaign(info: Info, input: UpdateBonusCampaignInput) -> 
         return campaigns.KEEP if value is strawberry.UNSET else value
 
     changes = campaigns.CampaignChanges(
-        name=given(input.name), rules=given(input.rules), promo_code=given(input.promo_code),
-        starts_at=given(input.starts_at), ends_at=given(input.ends_at))
-    row = await campaigns.update_campaign(info.context.rt, info.context.viewer,
-                                          node_uuid(input.campaign_id, "BonusCampaign"), changes)
+        name=given(input.name),
+        rules=given(input.rules),
+        promo_code=given(input.promo_code),
+        starts_at=given(input.starts_at),
+        ends_at=given(input.ends_at),
+    )
+    row = await campaigns.update_campaign(
+        info.context.rt, info.context.viewer, node_uuid(input.campaign_id, "BonusCampaign"), changes
+    )
     return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
 
 
 @payload_errors(BonusCampaignPayload)
 async def set_bonus_campaign_status(info: Info, input: SetBonusCampaignStatusInput) -> BonusCampaignPayload:
     require_subject(info)
-    row = await campaigns.set_campaign_status(info.context.rt, info.context.viewer,
-                                              node_uuid(input.campaign_id, "BonusCampaign"),
-                                              m.CampaignStatus(input.status.value))
+    row = await campaigns.set_campaign_status(
+        info.context.rt,
+        info.context.viewer,
+        node_uuid(input.campaign_id, "BonusCampaign"),
+        m.CampaignStatus(input.status.value),
+    )
     return BonusCampaignPayload(campaign=BonusCampaign.from_model(row))
 
 
@@ -105,38 +126,55 @@ async def bonus_eligibility(info: Info, campaign_id: strawberry.ID, player_id: s
         except NotFound as exc:
             return BonusEligibility(eligible=False, reasons=[UserError.from_domain(exc)])
         found = await campaigns.reasons_not_eligible(db, campaign, player, code=campaign.promo_code)
-    return BonusEligibility(eligible=not found, reasons=[UserError(code=code, field=None, message=message)
-                                                         for code, message in found])
+    return BonusEligibility(
+        eligible=not found, reasons=[UserError(code=code, field=None, message=message) for code, message in found]
+    )
 
 
 async def campaign_reach(info: Info, campaign_id: uuid.UUID) -> BonusCampaignReach | None:
     async with info.context.rt.database.session() as db:
-        campaign = await db.scalar(queries.readable_campaigns(info.context.viewer)
-                                   .where(col(m.BonusCampaign.id) == campaign_id))
+        campaign = await db.scalar(
+            queries.readable_campaigns(info.context.viewer).where(col(m.BonusCampaign.id) == campaign_id)
+        )
         if campaign is None:
             return None
         found = await campaigns.reach(db, campaign)
-    return BonusCampaignReach(count=found.players, with_marketing_consent=found.with_marketing_consent,
-                              exact=found.exact, checked_at_claim=found.checked_at_claim)
+    return BonusCampaignReach(
+        count=found.players,
+        with_marketing_consent=found.with_marketing_consent,
+        exact=found.exact,
+        checked_at_claim=found.checked_at_claim,
+    )
 
 
 async def bonus_liability(info: Info) -> list[BonusLiability]:
     async with info.context.rt.database.session() as db:
         rows = await queries.liability(db, info.context.viewer)
-    return [BonusLiability(currency=r.currency, bonuses_in_play=r.bonuses_in_play,
-                           outstanding=Money.of(r.outstanding, r.currency),
-                           wagering_left=Money.of(r.wagering_left, r.currency),
-                           expected_cost=Money.of(r.expected_cost, r.currency),
-                           granted_to_date=Money.of(r.granted_to_date, r.currency),
-                           converted_to_date=Money.of(r.converted_to_date, r.currency)) for r in rows]
+    return [
+        BonusLiability(
+            currency=r.currency,
+            bonuses_in_play=r.bonuses_in_play,
+            outstanding=Money.of(r.outstanding, r.currency),
+            wagering_left=Money.of(r.wagering_left, r.currency),
+            expected_cost=Money.of(r.expected_cost, r.currency),
+            granted_to_date=Money.of(r.granted_to_date, r.currency),
+            converted_to_date=Money.of(r.converted_to_date, r.currency),
+        )
+        for r in rows
+    ]
 
 
 @payload_errors(PlayerBonusPayload)
 async def grant_bonus(info: Info, input: GrantBonusInput) -> PlayerBonusPayload:
     require_subject(info)
-    row = await issue.grant(info.context.rt, info.context.viewer, player_id=node_uuid(input.player_id, "Player"),
-                            campaign_id=node_uuid(input.campaign_id, "BonusCampaign"), amount=input.amount,
-                            reason=input.reason)
+    row = await issue.grant(
+        info.context.rt,
+        info.context.viewer,
+        player_id=node_uuid(input.player_id, "Player"),
+        campaign_id=node_uuid(input.campaign_id, "BonusCampaign"),
+        amount=input.amount,
+        reason=input.reason,
+    )
     return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
 
 
@@ -145,20 +183,33 @@ async def cancel_bonus(info: Info, input: EndBonusInput) -> PlayerBonusPayload:
     require_subject(info)
     if len(input.reason.strip()) < 3:
         raise DomainError("Say why (at least 3 characters).", field="reason")
-    row = await issue.cancel(info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"),
-                             input.reason.strip())
+    row = await issue.cancel(
+        info.context.rt, info.context.viewer, node_uuid(input.bonus_id, "PlayerBonus"), input.reason.strip()
+    )
     return PlayerBonusPayload(bonus=PlayerBonus.from_model(row))
 
 
 @payload_errors(PayCashbackPayload)
 async def pay_cashback(info: Info, input: PayCashbackInput) -> PayCashbackPayload:
     require_subject(info)
-    run = await cashback.pay_cashback(info.context.rt, node_uuid(input.campaign_id, "BonusCampaign"),
-                                      period_end=input.period_end, actor=info.context.viewer)
-    return PayCashbackPayload(run=CashbackRun(
-        period_start=run.period.first, period_end=run.period.after, players_paid=run.players_paid,
-        paid=[Money.of(amount, currency) for currency, amount in sorted(run.paid.items())], as_bonus=run.as_bonus,
-        already_paid=run.already_paid, below_minimum=run.below_minimum, not_eligible=run.not_eligible))
+    run = await cashback.pay_cashback(
+        info.context.rt,
+        node_uuid(input.campaign_id, "BonusCampaign"),
+        period_end=input.period_end,
+        actor=info.context.viewer,
+    )
+    return PayCashbackPayload(
+        run=CashbackRun(
+            period_start=run.period.first,
+            period_end=run.period.after,
+            players_paid=run.players_paid,
+            paid=[Money.of(amount, currency) for currency, amount in sorted(run.paid.items())],
+            as_bonus=run.as_bonus,
+            already_paid=run.already_paid,
+            below_minimum=run.below_minimum,
+            not_eligible=run.not_eligible,
+        )
+    )
 
 
 # ---- players ------------------------------------------------------------------------------------
@@ -196,12 +247,19 @@ async def player_bonuses(info: Info, player_id: uuid.UUID) -> list[PlayerBonus]:
 
 async def bonus_events(info: Info, bonus_id: uuid.UUID) -> list[BonusEvent]:
     found = await info.context.loaders.bonus_events.load(bonus_id)
-    return [BonusEvent(kind=e.kind, amount=Money.of(e.amount, currency) if e.amount is not None else None, at=e.at,
-                       actor_type=e.actor_type,
-                       ledger_transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction",
-                                                                            e.ledger_transaction_id)))
-                       if e.ledger_transaction_id else None, details=JSON(e.details) if e.details is not None else None)
-            for e, currency in found]
+    return [
+        BonusEvent(
+            kind=e.kind,
+            amount=Money.of(e.amount, currency) if e.amount is not None else None,
+            at=e.at,
+            actor_type=e.actor_type,
+            ledger_transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", e.ledger_transaction_id)))
+            if e.ledger_transaction_id
+            else None,
+            details=JSON(e.details) if e.details is not None else None,
+        )
+        for e, currency in found
+    ]
 
 
 # ---- the subscription -----------------------------------------------------------------------------
@@ -232,5 +290,7 @@ async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
             if event is None or event.get("topic") not in (BALANCE_TOPIC, BONUS_TOPIC):
                 continue
             data = event.get("data") or {}
-            yield BonusProgress(trigger=str(data.get("kind") or data.get("status") or event.get("topic")),
-                                bonuses=await _in_play(rt, player_id))
+            yield BonusProgress(
+                trigger=str(data.get("kind") or data.get("status") or event.get("topic")),
+                bonuses=await _in_play(rt, player_id),
+            )

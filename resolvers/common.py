@@ -54,10 +54,24 @@ def set_auth_cookies(info: Info, tokens: IssuedTokens) -> None:
     settings = info.context.rt.settings
     if response is None or request is None or not request.headers.get(settings.csrf_header):
         return
-    response.set_cookie(ACCESS_COOKIE, tokens.access_token, max_age=settings.access_token_ttl_seconds,
-                        httponly=True, secure=settings.secure_cookies, samesite="lax", path="/")
-    response.set_cookie(REFRESH_COOKIE, tokens.refresh_token, max_age=settings.refresh_token_ttl_seconds,
-                        httponly=True, secure=settings.secure_cookies, samesite="strict", path="/graphql")
+    response.set_cookie(
+        ACCESS_COOKIE,
+        tokens.access_token,
+        max_age=settings.access_token_ttl_seconds,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh_token,
+        max_age=settings.refresh_token_ttl_seconds,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/graphql",
+    )
 
 
 def clear_auth_cookies(info: Info) -> None:

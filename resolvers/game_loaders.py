@@ -25,11 +25,9 @@ class GameLoaders:
         self.game: DataLoader[uuid.UUID, Game | None] = DataLoader(self._games)
         self.provider: DataLoader[uuid.UUID, Provider | None] = DataLoader(self._providers)
         self.available: DataLoader[tuple[Audience, uuid.UUID], bool] = DataLoader(self._available)
-        self.round_transactions: DataLoader[uuid.UUID, list[ProviderTransaction]] = DataLoader(
-            self._round_transactions)
+        self.round_transactions: DataLoader[uuid.UUID, list[ProviderTransaction]] = DataLoader(self._round_transactions)
         self.transaction_calls: DataLoader[CallKey, list[ProviderCall]] = DataLoader(self._calls)
-        self.brand_switch: DataLoader[tuple[uuid.UUID, uuid.UUID], BrandGame | None] = DataLoader(
-            self._brand_switches)
+        self.brand_switch: DataLoader[tuple[uuid.UUID, uuid.UUID], BrandGame | None] = DataLoader(self._brand_switches)
 
     async def audience(self, viewer: Viewer, brand_code: str | None) -> Audience:
         """The request's audience, resolved once per brand argument."""
@@ -80,6 +78,3 @@ class GameLoaders:
         async with self.rt.database.session() as db:
             found = await games.calls_of_transactions(db, list(keys))
         return [found.get(k, []) for k in keys]
-
-
-

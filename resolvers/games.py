@@ -38,16 +38,37 @@ async def _audience(info: Info, brand: str | None) -> Audience:
         raise bad_input(exc.message, field=exc.field or "brand") from exc
 
 
-async def list_games(info: Info, filter: GameFilter | None = None, brand: str | None = None,
-                     first: int | None = None, after: str | None = None, last: int | None = None,
-                     before: str | None = None) -> Connection[Game]:
+async def list_games(
+    info: Info,
+    filter: GameFilter | None = None,
+    brand: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Game]:
     audience = await _audience(info, brand)
-    where = games.CatalogFilter(
-        search=filter.search, type=filter.type.value if filter.type else None, provider_code=filter.provider_code,
-        tags=tuple(filter.tags or ()), category=filter.category) if filter else games.CatalogFilter()
+    where = (
+        games.CatalogFilter(
+            search=filter.search,
+            type=filter.type.value if filter.type else None,
+            provider_code=filter.provider_code,
+            tags=tuple(filter.tags or ()),
+            category=filter.category,
+        )
+        if filter
+        else games.CatalogFilter()
+    )
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, games.catalog(audience, where), (col(m.Game.created_at), col(m.Game.id)),
-                              first=first, after=after, last=last, before=before)
+        page = await paginate(
+            db,
+            games.catalog(audience, where),
+            (col(m.Game.created_at), col(m.Game.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
     return Connection.of(page, lambda g: Game.from_model(g, audience))
 
 
@@ -66,19 +87,42 @@ async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[L
             sections = await games.lobby(db, audience, per_category=first)
     except DomainError as exc:
         raise bad_input(exc.message, field=exc.field) from exc
-    return [LobbyCategory(code=s.category.code, title=s.category.title,
-                          games=[Game.from_model(g, audience, available=True) for g in s.games]) for s in sections]
+    return [
+        LobbyCategory(
+            code=s.category.code,
+            title=s.category.title,
+            games=[Game.from_model(g, audience, available=True) for g in s.games],
+        )
+        for s in sections
+    ]
 
 
-async def player_rounds(info: Info, player_id: uuid.UUID, where: RoundFilter | None, *, first: int | None,
-                        after: str | None, last: int | None, before: str | None) -> Connection[GameRound]:
+async def player_rounds(
+    info: Info,
+    player_id: uuid.UUID,
+    where: RoundFilter | None,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[GameRound]:
     viewer = info.context.viewer
-    filters = games.RoundFilter(status=where.status.value if where and where.status else None,
-                                since=where.since if where else None, until=where.until if where else None)
+    filters = games.RoundFilter(
+        status=where.status.value if where and where.status else None,
+        since=where.since if where else None,
+        until=where.until if where else None,
+    )
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, games.readable_rounds(viewer, player_id, filters),
-                              (col(m.GameRound.opened_at), col(m.GameRound.id)), first=first, after=after,
-                              last=last, before=before)
+        page = await paginate(
+            db,
+            games.readable_rounds(viewer, player_id, filters),
+            (col(m.GameRound.opened_at), col(m.GameRound.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
     if not page.items:
         return Connection.of(page, lambda r: r)
     audience = await _audience(info, None)
@@ -89,14 +133,26 @@ async def player_rounds(info: Info, player_id: uuid.UUID, where: RoundFilter | N
 async def set_game_availability(info: Info, input: SetGameAvailabilityInput) -> SetGameAvailabilityPayload:
     require_subject(info)
     game_id = node_uuid(input.game_id, "Game")
-    switch = await games.set_availability(info.context.rt, info.context.viewer, game_id, brand_code=input.brand,
-                                          enabled=input.enabled, disabled_countries=input.disabled_countries,
-                                          reason=input.reason)
+    switch = await games.set_availability(
+        info.context.rt,
+        info.context.viewer,
+        game_id,
+        brand_code=input.brand,
+        enabled=input.enabled,
+        disabled_countries=input.disabled_countries,
+        reason=input.reason,
+    )
     staff_view = Audience(brand_id=switch.brand_id, country=None, currency=None, staff=True)
     found = await info.context.loaders.games.game.load(game_id)
-    return SetGameAvailabilityPayload(availability=GameAvailability(
-        game=Game.from_model(found, staff_view) if found else None, enabled=switch.enabled,
-        disabled_countries=list(switch.disabled_countries), updated_at=switch.updated_at, brand_id=switch.brand_id))
+    return SetGameAvailabilityPayload(
+        availability=GameAvailability(
+            game=Game.from_model(found, staff_view) if found else None,
+            enabled=switch.enabled,
+            disabled_countries=list(switch.disabled_countries),
+            updated_at=switch.updated_at,
+            brand_id=switch.brand_id,
+        )
+    )
 
 
 @payload_errors(LaunchGamePayload)
@@ -104,8 +160,14 @@ async def launch_game(info: Info, input: LaunchGameInput) -> LaunchGamePayload:
     if input.mode == GameMode.REAL and info.context.viewer.id is None:
         raise unauthenticated("Log in to play for real money.")
     game_id = node_uuid(input.game_id, "Game")
-    launched = await games.launch(info.context.rt, info.context.viewer, game_id, m.GameMode(input.mode.value),
-                                  brand_code=input.brand, lang=input.lang)
+    launched = await games.launch(
+        info.context.rt,
+        info.context.viewer,
+        game_id,
+        m.GameMode(input.mode.value),
+        brand_code=input.brand,
+        lang=input.lang,
+    )
     return LaunchGamePayload(launch_url=launched.url, session=GameSession.from_model(launched.session))
 
 

@@ -62,10 +62,12 @@ class Loaders:
         async with self.rt.database.session() as db:
             found = await bonus_queries.events_of(db, list(ids))
         return [found.get(i, []) for i in ids]
+
     def readable_player(self, viewer: Viewer) -> DataLoader[uuid.UUID, Player | None]:
         """Players by id through the viewer's ownership filter (`readable_players`), batched."""
         loader = self._readable_players.get(viewer)
         if loader is None:
+
             async def load(ids: Sequence[uuid.UUID]) -> list[Player | None]:
                 async with self.rt.database.session() as db:
                     found = await players.readable_many(db, viewer, list(ids))

@@ -35,8 +35,11 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
         if gid.type_name == "AuditRecord":
             if not re.fullmatch(r"[0-9]{1,18}", gid.node_id) or "Query.auditLog" not in allowed:
                 return None
-            record = await db.scalar(audit.readable_records(viewer, audit.AuditFilter())
-                                     .where(col(audit_models.AuditRecord.seq) == int(gid.node_id)))
+            record = await db.scalar(
+                audit.readable_records(viewer, audit.AuditFilter()).where(
+                    col(audit_models.AuditRecord.seq) == int(gid.node_id)
+                )
+            )
             return AuditRecord.from_model(record) if record else None
         node_id = parse_uuid(gid.node_id)
         if node_id is None:
@@ -54,8 +57,9 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             session = await db.get(AuthSession, node_id)
             if session is None or session.subject_type != "player":
                 return None
-            visible = await db.scalar(players.readable_sessions(viewer, session.subject_id)
-                                      .where(col(AuthSession.id) == node_id))
+            visible = await db.scalar(
+                players.readable_sessions(viewer, session.subject_id).where(col(AuthSession.id) == node_id)
+            )
             return Session.from_model(visible, viewer.session_id) if visible else None
         if gid.type_name == "StaffUser":
             if not viewer.is_staff:
@@ -86,8 +90,11 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             from schema.wallet import Adjustment
 
             readable = players.readable_players(viewer).with_only_columns(col(player_models.Player.id))
-            row = await db.scalar(select(AdjustmentRow).where(col(AdjustmentRow.id) == node_id,
-                                                              col(AdjustmentRow.player_id).in_(readable)))
+            row = await db.scalar(
+                select(AdjustmentRow).where(
+                    col(AdjustmentRow.id) == node_id, col(AdjustmentRow.player_id).in_(readable)
+                )
+            )
             return Adjustment.from_model(row) if row else None
         if gid.type_name == "Payment":
             if viewer.is_staff and "Query.payment" not in allowed:

@@ -80,9 +80,14 @@ async def player_by_id(info: Info, id: strawberry.ID) -> Player | None:
     return Player.from_model(found) if found else None
 
 
-async def list_players(info: Info, filter: PlayerFilter | None = None,
-                       first: int | None = None, after: str | None = None, last: int | None = None,
-                       before: str | None = None) -> Connection[Player]:
+async def list_players(
+    info: Info,
+    filter: PlayerFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Player]:
     if filter is not None and filter.search and filter.search.strip():
         stmt = _search(info, filter.search)
     else:
@@ -105,52 +110,83 @@ async def list_players(info: Info, filter: PlayerFilter | None = None,
         if filter.country:
             stmt = stmt.where(col(m.Player.country) == filter.country.upper())
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, stmt, (col(m.Player.created_at), col(m.Player.id)), first=first, after=after,
-                              last=last, before=before)
+        page = await paginate(
+            db, stmt, (col(m.Player.created_at), col(m.Player.id)), first=first, after=after, last=last, before=before
+        )
     return Connection.of(page, Player.from_model)
 
 
-async def player_sessions(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
-                          last: int | None, before: str | None) -> Connection[Session]:
+async def player_sessions(
+    info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[Session]:
     viewer = info.context.viewer
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, players.readable_sessions(viewer, player_id),
-                              (col(AuthSession.created_at), col(AuthSession.id)), first=first, after=after,
-                              last=last, before=before)
+        page = await paginate(
+            db,
+            players.readable_sessions(viewer, player_id),
+            (col(AuthSession.created_at), col(AuthSession.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
     return Connection.of(page, lambda s: Session.from_model(s, viewer.session_id))
 
 
-async def player_notes(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
-                       last: int | None, before: str | None) -> Connection[PlayerNote]:
+async def player_notes(
+    info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[PlayerNote]:
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, player_notes_service.readable_notes(info.context.viewer, player_id),
-                              (col(m.PlayerNote.created_at), col(m.PlayerNote.id)), first=first, after=after,
-                              last=last, before=before)
+        page = await paginate(
+            db,
+            player_notes_service.readable_notes(info.context.viewer, player_id),
+            (col(m.PlayerNote.created_at), col(m.PlayerNote.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
     return Connection.of(page, PlayerNote.from_model)
 
 
-async def player_audit_trail(info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None,
-                             last: int | None, before: str | None) -> Connection[AuditRecord]:
+async def player_audit_trail(
+    info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[AuditRecord]:
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, audit.player_trail(info.context.viewer, player_id), (col(AuditRow.seq),),
-                              first=first, after=after, last=last, before=before)
+        page = await paginate(
+            db,
+            audit.player_trail(info.context.viewer, player_id),
+            (col(AuditRow.seq),),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
     return Connection.of(page, AuditRecord.from_model)
 
 
 @payload_errors(AddPlayerNotePayload)
 async def add_player_note(info: Info, input: AddPlayerNoteInput) -> AddPlayerNotePayload:
     require_subject(info)
-    note = await player_notes_service.add_note(info.context.rt, info.context.viewer,
-                                               node_uuid(input.player_id, "Player"), input.body)
+    note = await player_notes_service.add_note(
+        info.context.rt, info.context.viewer, node_uuid(input.player_id, "Player"), input.body
+    )
     return AddPlayerNotePayload(note=PlayerNote.from_model(note))
 
 
 @payload_errors(RegisterPlayerPayload)
 async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPlayerPayload:
     form = players.Registration(
-        brand=input.brand, email=input.email, password=input.password, date_of_birth=input.date_of_birth,
-        country=input.country, currency=input.currency, marketing_consent=input.marketing_consent,
-        first_name=input.first_name, last_name=input.last_name, phone=input.phone,
+        brand=input.brand,
+        email=input.email,
+        password=input.password,
+        date_of_birth=input.date_of_birth,
+        country=input.country,
+        currency=input.currency,
+        marketing_consent=input.marketing_consent,
+        first_name=input.first_name,
+        last_name=input.last_name,
+        phone=input.phone,
     )
     created, tokens = await players.register(info.context.rt, form, info.context.viewer.meta)
     set_auth_cookies(info, tokens)
@@ -159,9 +195,14 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
 
 @payload_errors(LoginPayload)
 async def login(info: Info, input: LoginInput) -> LoginPayload:
-    found, tokens = await players.login(info.context.rt, brand_code=input.brand, email=input.email,
-                                        password=input.password, meta=info.context.viewer.meta,
-                                        purpose=input.purpose)
+    found, tokens = await players.login(
+        info.context.rt,
+        brand_code=input.brand,
+        email=input.email,
+        password=input.password,
+        meta=info.context.viewer.meta,
+        purpose=input.purpose,
+    )
     set_auth_cookies(info, tokens)
     return LoginPayload(player=Player.from_model(found), tokens=AuthTokens.from_issued(tokens))
 
@@ -171,8 +212,12 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
     viewer = info.context.viewer
     if not viewer.is_player:
         raise forbidden("Only players have a profile.")
-    change = players.ProfileChange(first_name=input.first_name, last_name=input.last_name, phone=input.phone,
-                                   marketing_consent=input.marketing_consent)
+    change = players.ProfileChange(
+        first_name=input.first_name,
+        last_name=input.last_name,
+        phone=input.phone,
+        marketing_consent=input.marketing_consent,
+    )
     updated = await players.update_profile(info.context.rt, viewer, change)
     return UpdateProfilePayload(player=Player.from_model(updated))
 
@@ -181,6 +226,7 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
 async def set_player_status(info: Info, input: SetPlayerStatusInput) -> SetPlayerStatusPayload:
     require_subject(info)
     player_id = node_uuid(input.player_id, "Player")
-    updated = await players.set_status(info.context.rt, info.context.viewer, player_id,
-                                       m.PlayerStatus(input.status.value), input.reason)
+    updated = await players.set_status(
+        info.context.rt, info.context.viewer, player_id, m.PlayerStatus(input.status.value), input.reason
+    )
     return SetPlayerStatusPayload(player=Player.from_model(updated))

@@ -69,39 +69,76 @@ def _limit(usage: limits.Usage, now: datetime) -> RgLimit:
     pending = None
     if limit.pending_effective_at is not None and limit.pending_requested_at is not None:
         p_amount, p_minutes = _amount(limit.pending_amount, limit.currency)
-        pending = PendingLimitChange(removal=limit.pending_removal, amount=p_amount, minutes=p_minutes,
-                                     requested_at=limit.pending_requested_at, effective_at=limit.pending_effective_at,
-                                     confirmable=limit.pending_effective_at <= now)
-    return RgLimit(kind=m.LimitKind(limit.kind), period=m.LimitPeriod(limit.period), amount=amount, minutes=minutes,
-                   used=used, used_minutes=used_minutes, remaining=remaining, remaining_minutes=remaining_minutes,
-                   period_started_at=usage.starts_at, resets_at=usage.resets_at, pending=pending)
+        pending = PendingLimitChange(
+            removal=limit.pending_removal,
+            amount=p_amount,
+            minutes=p_minutes,
+            requested_at=limit.pending_requested_at,
+            effective_at=limit.pending_effective_at,
+            confirmable=limit.pending_effective_at <= now,
+        )
+    return RgLimit(
+        kind=m.LimitKind(limit.kind),
+        period=m.LimitPeriod(limit.period),
+        amount=amount,
+        minutes=minutes,
+        used=used,
+        used_minutes=used_minutes,
+        remaining=remaining,
+        remaining_minutes=remaining_minutes,
+        period_started_at=usage.starts_at,
+        resets_at=usage.resets_at,
+        pending=pending,
+    )
 
 
 def _exclusion(row: m.RgExclusion, now: datetime) -> Exclusion:
-    return Exclusion(kind=m.ExclusionKind(row.kind), starts_at=row.starts_at, ends_at=row.ends_at, source=row.source,
-                     active=row.starts_at <= now and (row.ends_at is None or row.ends_at > now))
+    return Exclusion(
+        kind=m.ExclusionKind(row.kind),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        source=row.source,
+        active=row.starts_at <= now and (row.ends_at is None or row.ends_at > now),
+    )
 
 
 def _check(state: reality.CheckState | None) -> RealityCheck | None:
     if state is None:
         return None
-    return RealityCheck(interval_minutes=state.interval_seconds // 60, next_due_at=state.next_due_at, due=state.due,
-                        session_started_at=state.session_started_at, minutes_played=state.seconds_played // 60,
-                        net_result=[Money.of(net, currency) for currency, net in state.net_result])
+    return RealityCheck(
+        interval_minutes=state.interval_seconds // 60,
+        next_due_at=state.next_due_at,
+        due=state.due,
+        session_started_at=state.session_started_at,
+        minutes_played=state.seconds_played // 60,
+        net_result=[Money.of(net, currency) for currency, net in state.net_result],
+    )
 
 
 def _overview(data: view.Overview) -> ResponsibleGambling:
     return ResponsibleGambling(
-        jurisdiction=JurisdictionProfile.of(data.rules), limits=[_limit(u, data.now) for u in data.limits],
+        jurisdiction=JurisdictionProfile.of(data.rules),
+        limits=[_limit(u, data.now) for u in data.limits],
         exclusion=_exclusion(data.active_exclusion, data.now) if data.active_exclusion else None,
         exclusions=[_exclusion(e, data.now) for e in data.exclusions],
-        reality_check_minutes=data.reality_check_minutes, reality_check=_check(data.reality_check),
-        activity=[RgActivity(period=a.period, started_at=a.starts_at, resets_at=a.resets_at, currency=a.currency,
-                             deposited=Money.of(a.totals.deposited, a.currency),
-                             wagered=Money.of(a.totals.wagered, a.currency), won=Money.of(a.totals.won, a.currency),
-                             net_loss=Money.of(a.totals.lost, a.currency), minutes_played=a.seconds_played // 60)
-                  for a in data.activity],
-        player_uuid=str(data.player.id))
+        reality_check_minutes=data.reality_check_minutes,
+        reality_check=_check(data.reality_check),
+        activity=[
+            RgActivity(
+                period=a.period,
+                started_at=a.starts_at,
+                resets_at=a.resets_at,
+                currency=a.currency,
+                deposited=Money.of(a.totals.deposited, a.currency),
+                wagered=Money.of(a.totals.wagered, a.currency),
+                won=Money.of(a.totals.won, a.currency),
+                net_loss=Money.of(a.totals.lost, a.currency),
+                minutes_played=a.seconds_played // 60,
+            )
+            for a in data.activity
+        ],
+        player_uuid=str(data.player.id),
+    )
 
 
 async def overview_of(rt: Runtime, player: PlayerModel, session_id: uuid.UUID | None) -> ResponsibleGambling:
@@ -124,6 +161,7 @@ async def _readable(info: Info, player_id: uuid.UUID) -> PlayerModel:
 
 # ---- queries ----------------------------------------------------------------------------------
 
+
 async def responsible_gambling(info: Info, player_id: uuid.UUID) -> ResponsibleGambling | None:
     viewer = info.context.viewer
     try:
@@ -134,23 +172,41 @@ async def responsible_gambling(info: Info, player_id: uuid.UUID) -> ResponsibleG
     return await overview_of(info.context.rt, player, own_session)
 
 
-async def rg_history(info: Info, player_id: str, *, first: int | None, after: str | None, last: int | None,
-                     before: str | None) -> Connection[RgEvent]:
+async def rg_history(
+    info: Info, player_id: str, *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Connection[RgEvent]:
     await _readable(info, uuid.UUID(player_id))
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, history.of_player(uuid.UUID(player_id)),
-                              (col(m.RgEvent.created_at), col(m.RgEvent.id)), first=first, after=after, last=last,
-                              before=before)
-    return Connection.of(page, lambda e: RgEvent(kind=e.kind, actor_type=e.actor_type,
-                                                 actor_id=str(e.actor_id) if e.actor_id else None,
-                                                 details=strawberry.scalars.JSON(e.details), at=e.created_at))
+        page = await paginate(
+            db,
+            history.of_player(uuid.UUID(player_id)),
+            (col(m.RgEvent.created_at), col(m.RgEvent.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+    return Connection.of(
+        page,
+        lambda e: RgEvent(
+            kind=e.kind,
+            actor_type=e.actor_type,
+            actor_id=str(e.actor_id) if e.actor_id else None,
+            details=strawberry.scalars.JSON(e.details),
+            at=e.created_at,
+        ),
+    )
 
 
 async def player_flags(info: Info, player_id: str) -> list[RgFlag]:
     async with info.context.rt.database.session() as db:
-        rows = (await db.scalars(flags.readable_flags(info.context.viewer)
-                                 .where(col(m.RgFlag.player_id) == uuid.UUID(player_id))
-                                 .order_by(col(m.RgFlag.created_at).desc()))).all()
+        rows = (
+            await db.scalars(
+                flags.readable_flags(info.context.viewer)
+                .where(col(m.RgFlag.player_id) == uuid.UUID(player_id))
+                .order_by(col(m.RgFlag.created_at).desc())
+            )
+        ).all()
     return [RgFlag.from_model(row) for row in rows]
 
 
@@ -163,19 +219,26 @@ async def flag_player(info: Info, player_id: str) -> Player | None:
         return None
 
 
-async def rg_flags(info: Info, status: RgFlagStatus | None = RgFlagStatus.OPEN, first: int | None = None,
-                   after: str | None = None, last: int | None = None,
-                   before: str | None = None) -> Connection[RgFlag]:
+async def rg_flags(
+    info: Info,
+    status: RgFlagStatus | None = RgFlagStatus.OPEN,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[RgFlag]:
     stmt = flags.readable_flags(info.context.viewer)
     if status is not None:
         stmt = stmt.where(col(m.RgFlag.status) == status.value)
     async with info.context.rt.database.session() as db:
-        page = await paginate(db, stmt, (col(m.RgFlag.created_at), col(m.RgFlag.id)), first=first, after=after,
-                              last=last, before=before)
+        page = await paginate(
+            db, stmt, (col(m.RgFlag.created_at), col(m.RgFlag.id)), first=first, after=after, last=last, before=before
+        )
     return Connection.of(page, RgFlag.from_model)
 
 
 # ---- player mutations -------------------------------------------------------------------------
+
 
 @payload_errors(LimitPayload)
 async def set_limit(info: Info, input: SetLimitInput) -> LimitPayload:
@@ -238,6 +301,7 @@ async def answer_reality_check(info: Info, input: AnswerRealityCheckInput) -> Re
 
 # ---- staff mutations --------------------------------------------------------------------------
 
+
 @payload_errors(RecordRgInterventionPayload)
 async def record_rg_intervention(info: Info, input: RecordRgInterventionInput) -> RecordRgInterventionPayload:
     require_subject(info)
@@ -249,8 +313,9 @@ async def record_rg_intervention(info: Info, input: RecordRgInterventionInput) -
 @payload_errors(ResolveRgFlagPayload)
 async def resolve_rg_flag(info: Info, input: ResolveRgFlagInput) -> ResolveRgFlagPayload:
     require_subject(info)
-    flag = await flags.resolve(info.context.rt, info.context.viewer, node_uuid(input.flag_id, "RgFlag"),
-                               input.resolution)
+    flag = await flags.resolve(
+        info.context.rt, info.context.viewer, node_uuid(input.flag_id, "RgFlag"), input.resolution
+    )
     return ResolveRgFlagPayload(flag=RgFlag.from_model(flag))
 
 
@@ -275,4 +340,3 @@ async def reality_checks(info: Info) -> AsyncGenerator[RealityCheckNotice, None]
         async with rt.database.session() as db:
             state = await reality.state(db, session_id, clock.now())
         yield RealityCheckNotice(kind="due", reason=None, reality_check=_check(state))
-

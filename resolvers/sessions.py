@@ -41,8 +41,7 @@ async def refresh_token(info: Info, input: RefreshTokenInput | None = None) -> R
 @payload_errors(LogoutPayload)
 async def logout(info: Info, input: LogoutInput | None = None) -> LogoutPayload:
     require_subject(info)
-    revoked = await auth.logout(info.context.rt, info.context.viewer,
-                                all_sessions=bool(input and input.all_sessions))
+    revoked = await auth.logout(info.context.rt, info.context.viewer, all_sessions=bool(input and input.all_sessions))
     clear_auth_cookies(info)
     return LogoutPayload(revoked_sessions=len(revoked))
 
@@ -50,14 +49,16 @@ async def logout(info: Info, input: LogoutInput | None = None) -> LogoutPayload:
 @payload_errors(ChangePasswordPayload)
 async def change_password(info: Info, input: ChangePasswordInput) -> ChangePasswordPayload:
     require_subject(info)
-    await auth.change_password(info.context.rt, info.context.viewer, current=input.current_password,
-                               new=input.new_password)
+    await auth.change_password(
+        info.context.rt, info.context.viewer, current=input.current_password, new=input.new_password
+    )
     return ChangePasswordPayload(changed=True)
 
 
 @payload_errors(RevokeSessionPayload)
 async def revoke_session(info: Info, input: RevokeSessionInput) -> RevokeSessionPayload:
     require_subject(info)
-    session = await auth.revoke_own_session(info.context.rt, info.context.viewer,
-                                            node_uuid(input.session_id, "Session"))
+    session = await auth.revoke_own_session(
+        info.context.rt, info.context.viewer, node_uuid(input.session_id, "Session")
+    )
     return RevokeSessionPayload(session=Session.from_model(session, info.context.viewer.session_id))

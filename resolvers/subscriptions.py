@@ -35,8 +35,7 @@ async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
         if event.get("topic") != "player.status_changed":
             continue
         status = event["data"].get("status")
-        yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None,
-                           at=clock.now())
+        yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None, at=clock.now())
         await _recheck(info, "Subscription.accountEvents")  # after: a blocked player is told, then cut off
 
 
@@ -112,17 +111,23 @@ async def balance_changed(info: Info, player_id: strawberry.ID | None = None) ->
             data = event.get("data") or {}
             yield BalanceUpdate(
                 transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", data.get("transaction_id", "")))),
-                kind=str(data.get("kind", "")), balances=await _balances(rt, target))
+                kind=str(data.get("kind", "")),
+                balances=await _balances(rt, target),
+            )
 
 
 async def _figures(rt: Runtime, brand_id: uuid.UUID | None, trigger: str) -> OperationsFigures:
     async with rt.database.session() as db:
         figures = await dashboard.figures(db, brand_id, clock.now())
     return OperationsFigures(
-        at=figures.at, trigger=trigger, bets_per_minute=figures.bets_per_minute,
-        wins_per_minute=figures.wins_per_minute, active_players=figures.active_players,
+        at=figures.at,
+        trigger=trigger,
+        bets_per_minute=figures.bets_per_minute,
+        wins_per_minute=figures.wins_per_minute,
+        active_players=figures.active_players,
         ggr_today=[Money.of(amount, currency) for currency, amount in figures.ggr_today.items()],
-        deposits_today=[Money.of(amount, currency) for currency, amount in figures.deposits_today.items()])
+        deposits_today=[Money.of(amount, currency) for currency, amount in figures.deposits_today.items()],
+    )
 
 
 async def _concerns(rt: Runtime, event: dict[str, Any], brand_id: uuid.UUID | None) -> bool:

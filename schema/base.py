@@ -28,21 +28,26 @@ class Money:
 
 @strawberry.type(description="The responsible-gambling rule behind a refusal, for the frontend to explain it.")
 class LimitRefusal:
-    kind: str = strawberry.field(description="deposit, loss, wager, session_time, time_out, self_exclusion, "
-                                             "register, reality_check")
+    kind: str = strawberry.field(
+        description="deposit, loss, wager, session_time, time_out, self_exclusion, register, reality_check"
+    )
     period: str | None = strawberry.field(description="day, week or month, for limits")
     limit: Money | None = strawberry.field(description="The money limit that refused")
     minutes: int | None = strawberry.field(description="The time limit that refused, in minutes")
-    resets_at: datetime | None = strawberry.field(description="When play or deposits can resume (null: permanent, "
-                                                             "or when the player acts)")
+    resets_at: datetime | None = strawberry.field(
+        description="When play or deposits can resume (null: permanent, or when the player acts)"
+    )
 
     @classmethod
     def of(cls, details: LimitDetails) -> LimitRefusal:
         money = details.amount is not None and details.currency is not None
-        return cls(kind=details.kind, period=details.period,
-                   limit=Money.of(details.amount, details.currency) if money else None,  # type: ignore[arg-type]
-                   minutes=details.amount // 60 if details.amount is not None and not money else None,
-                   resets_at=details.resets_at)
+        return cls(
+            kind=details.kind,
+            period=details.period,
+            limit=Money.of(details.amount, details.currency) if money else None,  # type: ignore[arg-type]
+            minutes=details.amount // 60 if details.amount is not None and not money else None,
+            resets_at=details.resets_at,
+        )
 
 
 @strawberry.type(description="A business refusal: the request was understood but not carried out.")
@@ -54,8 +59,12 @@ class UserError:
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
-        return cls(code=error.code, field=error.field, message=error.message,
-                   limit=LimitRefusal.of(error.limit) if error.limit is not None else None)
+        return cls(
+            code=error.code,
+            field=error.field,
+            message=error.message,
+            limit=LimitRefusal.of(error.limit) if error.limit is not None else None,
+        )
 
 
 def node_uuid(global_id: relay.GlobalID | str, expected: str) -> uuid.UUID:
@@ -93,8 +102,6 @@ def page_info(page: Page[Any]) -> PageInfo:
     )
 
 
-
-
 @strawberry.type
 class Edge(Generic[N]):
     cursor: str
@@ -109,9 +116,8 @@ class Connection(Generic[N]):
     @classmethod
     def of(cls, page: Page[Any], convert: Any) -> Connection[Any]:
         return cls(
-            edges=[Edge(cursor=cursor, node=convert(item)) for item, cursor in zip(page.items, page.cursors,
-                                                                                    strict=True)],
+            edges=[
+                Edge(cursor=cursor, node=convert(item)) for item, cursor in zip(page.items, page.cursors, strict=True)
+            ],
             page_info=page_info(page),
         )
-
-

@@ -22,8 +22,11 @@ strawberry.enum(m.CampaignStatus, name="BonusCampaignStatus")
 
 
 BonusStatus = m.BonusStatus
-strawberry.enum(m.BonusStatus, name="BonusStatus",
-                description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled")
+strawberry.enum(
+    m.BonusStatus,
+    name="BonusStatus",
+    description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled",
+)
 
 
 @strawberry.type(description="A bonus campaign: its rules are data (docs/bonuses.md lists every rule).")
@@ -38,8 +41,10 @@ class BonusCampaign(relay.Node):
     ends_at: datetime | None
     created_at: datetime
 
-    @strawberry.field(description="How many players the campaign would reach now (staff; one counting query per "
-                                  "campaign, so ask it of one campaign or a few).")  # type: ignore[untyped-decorator]
+    @strawberry.field(
+        description="How many players the campaign would reach now (staff; one counting query per "
+        "campaign, so ask it of one campaign or a few)."
+    )  # type: ignore[untyped-decorator]
     async def eligible_players(self, info: Info) -> BonusCampaignReach | None:
         from resolvers.bonuses import campaign_reach
 
@@ -47,22 +52,33 @@ class BonusCampaign(relay.Node):
 
     @classmethod
     def from_model(cls, row: m.BonusCampaign) -> BonusCampaign:
-        return cls(id=str(row.id), name=row.name, kind=BonusCampaignKind(row.kind),
-                   status=BonusCampaignStatus(row.status), promo_code=row.promo_code, rules=JSON(row.rules),
-                   starts_at=row.starts_at, ends_at=row.ends_at, created_at=row.created_at)
+        return cls(
+            id=str(row.id),
+            name=row.name,
+            kind=BonusCampaignKind(row.kind),
+            status=BonusCampaignStatus(row.status),
+            promo_code=row.promo_code,
+            rules=JSON(row.rules),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            created_at=row.created_at,
+        )
 
 
-@strawberry.type(description="Players of the brand who meet, now, every rule of a campaign that can be counted in SQL: "
-                              "account active, countries, currencies, segments and deposit count, marketing "
-                              "consent, no time-out or self-exclusion, no bonus in play, claims left, the "
-                              "jurisdictions' bonus rules (the campaign's status and window taken as running). An "
-                              "estimate when some rules apply only at claim time.")
+@strawberry.type(
+    description="Players of the brand who meet, now, every rule of a campaign that can be counted in SQL: "
+    "account active, countries, currencies, segments and deposit count, marketing "
+    "consent, no time-out or self-exclusion, no bonus in play, claims left, the "
+    "jurisdictions' bonus rules (the campaign's status and window taken as running). An "
+    "estimate when some rules apply only at claim time."
+)
 class BonusCampaignReach:
     count: int
     with_marketing_consent: int = strawberry.field(description="Of those, how many accept marketing messages")
     exact: bool = strawberry.field(description="False when rules checked only at claim time narrow it further")
-    checked_at_claim: list[str] = strawberry.field(description="The rules not counted (a promo code, a qualifying "
-                                                               "deposit)")
+    checked_at_claim: list[str] = strawberry.field(
+        description="The rules not counted (a promo code, a qualifying deposit)"
+    )
 
 
 @strawberry.type(description="Wagering: what must be staked (at the games' contributions) before the bonus converts.")
@@ -115,17 +131,31 @@ class PlayerBonus(relay.Node):
         currency = row.currency
         remaining = max(0, row.wagering_required - row.wagering_done)
         percent = 100 if row.wagering_required == 0 else min(100, row.wagering_done * 100 // row.wagering_required)
-        return cls(id=str(row.id), campaign_id=strawberry.ID(str(to_global_id("BonusCampaign", row.campaign_id))),
-                   kind=BonusCampaignKind(row.kind), status=BonusStatus(row.status), currency=currency,
-                   amount=Money.of(row.amount, currency), deposit=Money.of(row.deposit_amount, currency),
-                   wagering=WageringProgress(required=Money.of(row.wagering_required, currency),
-                                             done=Money.of(row.wagering_done, currency),
-                                             remaining=Money.of(remaining, currency), percent=percent),
-                   max_bet=Money.of(row.max_bet, currency) if row.max_bet is not None else None,
-                   max_conversion=Money.of(row.max_conversion, currency) if row.max_conversion is not None else None,
-                   converted=Money.of(row.converted, currency), free_spins_total=row.spins_total,
-                   free_spins_left=row.spins_left, reward_uuid=row.reward_uuid, issued_at=row.issued_at,
-                   activated_at=row.activated_at, expires_at=row.expires_at, ended_at=row.ended_at)
+        return cls(
+            id=str(row.id),
+            campaign_id=strawberry.ID(str(to_global_id("BonusCampaign", row.campaign_id))),
+            kind=BonusCampaignKind(row.kind),
+            status=BonusStatus(row.status),
+            currency=currency,
+            amount=Money.of(row.amount, currency),
+            deposit=Money.of(row.deposit_amount, currency),
+            wagering=WageringProgress(
+                required=Money.of(row.wagering_required, currency),
+                done=Money.of(row.wagering_done, currency),
+                remaining=Money.of(remaining, currency),
+                percent=percent,
+            ),
+            max_bet=Money.of(row.max_bet, currency) if row.max_bet is not None else None,
+            max_conversion=Money.of(row.max_conversion, currency) if row.max_conversion is not None else None,
+            converted=Money.of(row.converted, currency),
+            free_spins_total=row.spins_total,
+            free_spins_left=row.spins_left,
+            reward_uuid=row.reward_uuid,
+            issued_at=row.issued_at,
+            activated_at=row.activated_at,
+            expires_at=row.expires_at,
+            ended_at=row.ended_at,
+        )
 
 
 @strawberry.type(description="A player's bonuses in play, now and after every change (bets move wagering).")
@@ -155,8 +185,9 @@ class BonusEligibility:
 class CreateBonusCampaignInput:
     name: str
     kind: BonusCampaignKind
-    rules: JSON = strawberry.field(description="The campaign's rules (docs/bonuses.md); amounts are decimal strings "
-                                               "per currency")
+    rules: JSON = strawberry.field(
+        description="The campaign's rules (docs/bonuses.md); amounts are decimal strings per currency"
+    )
     promo_code: str | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -173,8 +204,10 @@ class BonusCampaignPayload:
 class UpdateBonusCampaignInput:
     campaign_id: strawberry.ID
     name: str | None = strawberry.UNSET
-    rules: JSON | None = strawberry.field(default=strawberry.UNSET, description="The whole rules object, "
-                                          "validated as at creation (jurisdictions' caps included)")
+    rules: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole rules object, validated as at creation (jurisdictions' caps included)",
+    )
     promo_code: str | None = strawberry.field(default=strawberry.UNSET, description="null removes the code")
     starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: from activation")
     ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: no end")
@@ -196,9 +229,12 @@ class ClaimBonusInput:
 class GrantBonusInput:
     player_id: strawberry.ID
     campaign_id: strawberry.ID
-    amount: str | None = strawberry.field(default=None, description="Bonus amount in the player's currency "
-                                          "(deposit offers and cashback, at most the campaign's maximum; "
-                                          "others give the campaign's own)")
+    amount: str | None = strawberry.field(
+        default=None,
+        description="Bonus amount in the player's currency "
+        "(deposit offers and cashback, at most the campaign's maximum; "
+        "others give the campaign's own)",
+    )
     reason: str
 
 
@@ -217,8 +253,10 @@ class PlayerBonusPayload:
 @strawberry.input
 class PayCashbackInput:
     campaign_id: strawberry.ID
-    period_end: date | None = strawberry.field(default=None, description="Pay the campaign's last period that had "
-                                               "closed by the start of this day (UTC; default: today)")
+    period_end: date | None = strawberry.field(
+        default=None,
+        description="Pay the campaign's last period that had closed by the start of this day (UTC; default: today)",
+    )
 
 
 @strawberry.type(description="One run of a cashback period: each player is paid once per period, whoever runs it.")
@@ -230,8 +268,10 @@ class CashbackRun:
     as_bonus: int = strawberry.field(description="Of those paid, how many as a bonus with wagering (the rest as cash)")
     already_paid: int = strawberry.field(description="Paid for this period before (another run)")
     below_minimum: int = strawberry.field(description="Net losers whose cashback is under the campaign's minimum")
-    not_eligible: int = strawberry.field(description="Not eligible now: account, exclusion, countries, segments, "
-                                                     "jurisdiction, or a bonus in play for a bonus payout")
+    not_eligible: int = strawberry.field(
+        description="Not eligible now: account, exclusion, countries, segments, "
+        "jurisdiction, or a bonus in play for a bonus payout"
+    )
 
 
 @strawberry.type

@@ -20,6 +20,12 @@ class Brand(relay.Node):
 
     @classmethod
     def from_model(cls, brand: m.Brand) -> Brand:
-        return cls(id=str(brand.id), code=brand.code, name=brand.name, minimum_age=brand.minimum_age,
-                   default_currency=brand.default_currency, countries=list(brand.countries),
-                   currencies=list(brand.currencies))
+        return cls(
+            id=str(brand.id),
+            code=brand.code,
+            name=brand.name,
+            minimum_age=brand.minimum_age,
+            default_currency=brand.default_currency,
+            countries=list(brand.countries),
+            currencies=list(brand.currencies),
+        )

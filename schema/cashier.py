@@ -24,9 +24,12 @@ strawberry.enum(m.PaymentKind, name="PaymentKind")
 
 
 PaymentStatus = m.PaymentStatus
-strawberry.enum(m.PaymentStatus, name="PaymentStatus",
-                description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → APPROVED → "
-                "PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player before it is sent.")
+strawberry.enum(
+    m.PaymentStatus,
+    name="PaymentStatus",
+    description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → APPROVED → "
+    "PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player before it is sent.",
+)
 
 
 PaymentMethod = m.PaymentMethod
@@ -52,10 +55,18 @@ class PaymentAttempt:
 
     @classmethod
     def from_model(cls, attempt: m.PaymentAttempt) -> PaymentAttempt:
-        return cls(seq=attempt.seq, psp=attempt.psp, operation=attempt.operation,
-                   outcome=AttemptOutcome(attempt.outcome), psp_reference=attempt.psp_reference,
-                   request=JSON(attempt.request_summary), response=JSON(attempt.response_summary),
-                   error=attempt.error, created_at=attempt.created_at, updated_at=attempt.updated_at)
+        return cls(
+            seq=attempt.seq,
+            psp=attempt.psp,
+            operation=attempt.operation,
+            outcome=AttemptOutcome(attempt.outcome),
+            psp_reference=attempt.psp_reference,
+            request=JSON(attempt.request_summary),
+            response=JSON(attempt.response_summary),
+            error=attempt.error,
+            created_at=attempt.created_at,
+            updated_at=attempt.updated_at,
+        )
 
 
 @strawberry.type(description="A deposit or a withdrawal. For a 3-D Secure deposit, send the player to `redirectUrl`.")
@@ -84,16 +95,27 @@ class Payment(relay.Node):
         def staff_id(value: uuid.UUID | None) -> strawberry.ID | None:
             return strawberry.ID(str(to_global_id("StaffUser", value))) if value else None
 
-        return cls(id=str(payment.id), kind=PaymentKind(payment.kind), status=PaymentStatus(payment.status),
-                   amount=Money.of(payment.amount, payment.currency), method=PaymentMethod(payment.method),
-                   psp=payment.psp, redirect_url=payment.redirect_url, failure_code=payment.failure_code,
-                   failure_message=payment.failure_message, decision_reason=payment.decision_reason,
-                   awaiting_second_approval=payment.status == m.PaymentStatus.REQUESTED
-                   and payment.first_approved_by is not None,
-                   player_id=strawberry.ID(str(to_global_id("Player", payment.player_id))),
-                   first_approved_by=staff_id(payment.first_approved_by), approved_by=staff_id(payment.approved_by),
-                   rejected_by=staff_id(payment.rejected_by), created_at=payment.created_at,
-                   updated_at=payment.updated_at, completed_at=payment.completed_at)
+        return cls(
+            id=str(payment.id),
+            kind=PaymentKind(payment.kind),
+            status=PaymentStatus(payment.status),
+            amount=Money.of(payment.amount, payment.currency),
+            method=PaymentMethod(payment.method),
+            psp=payment.psp,
+            redirect_url=payment.redirect_url,
+            failure_code=payment.failure_code,
+            failure_message=payment.failure_message,
+            decision_reason=payment.decision_reason,
+            awaiting_second_approval=payment.status == m.PaymentStatus.REQUESTED
+            and payment.first_approved_by is not None,
+            player_id=strawberry.ID(str(to_global_id("Player", payment.player_id))),
+            first_approved_by=staff_id(payment.first_approved_by),
+            approved_by=staff_id(payment.approved_by),
+            rejected_by=staff_id(payment.rejected_by),
+            created_at=payment.created_at,
+            updated_at=payment.updated_at,
+            completed_at=payment.completed_at,
+        )
 
     @strawberry.field(description="Every attempt at a PSP, in order, with its answer.")  # type: ignore[untyped-decorator]
     async def attempts(self, info: Info) -> list[PaymentAttempt] | None:
@@ -122,14 +144,16 @@ class PaymentFilter:
 
 @strawberry.input(description="A deposit. Card data never comes here: `pspToken` is the PSP payment form's token.")
 class DepositInput:
-    amount: str = strawberry.field(description="Decimal string in the currency's units, e.g. \"25.00\"")
+    amount: str = strawberry.field(description='Decimal string in the currency\'s units, e.g. "25.00"')
     currency: str
     method: PaymentMethod
     psp_token: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description="Retries with the same key "
-                                                   "return the same payment")
-    bonus_code: str | None = strawberry.field(default=None, description="Claim a deposit offer with this deposit "
-                                              "(activated when the deposit succeeds)")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Retries with the same key return the same payment"
+    )
+    bonus_code: str | None = strawberry.field(
+        default=None, description="Claim a deposit offer with this deposit (activated when the deposit succeeds)"
+    )
 
 
 @strawberry.type
@@ -145,8 +169,10 @@ class RequestWithdrawalInput:
     method: PaymentMethod
     psp_token: str | None = strawberry.field(default=None, description="The PSP's token of the destination")
     idempotency_key: str | None = None
-    forfeit_bonuses: bool = strawberry.field(default=False, description="With an active bonus the request is "
-                                             "refused (BONUS_ACTIVE) unless this confirms forfeiting it")
+    forfeit_bonuses: bool = strawberry.field(
+        default=False,
+        description="With an active bonus the request is refused (BONUS_ACTIVE) unless this confirms forfeiting it",
+    )
 
 
 @strawberry.type

@@ -17,9 +17,17 @@ if TYPE_CHECKING:
 
 
 class Context(BaseContext):
-    def __init__(self, rt: Runtime, authorizer: Authorizer, viewer: Viewer = ANONYMOUS, *,
-                 request_id: str | None = None, auth_error: str | None = None,
-                 csrf_error: str | None = None, brand_error: str | None = None) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        authorizer: Authorizer,
+        viewer: Viewer = ANONYMOUS,
+        *,
+        request_id: str | None = None,
+        auth_error: str | None = None,
+        csrf_error: str | None = None,
+        brand_error: str | None = None,
+    ) -> None:
         super().__init__()
         self.rt = rt
         self.authorizer = authorizer

@@ -94,15 +94,21 @@ class RequestGate(SchemaExtension):
             # bad signature, revoked session) would help someone probing forged tokens.
             expired = context.auth_error == "token expired"
             log.info("access_token_refused", reason=context.auth_error)
-            _refuse(self, api_error(ApiErrorCode.UNAUTHENTICATED,
-                                    "The access token has expired." if expired else "Invalid credentials.",
-                                    reason="expired" if expired else "invalid"))
+            _refuse(
+                self,
+                api_error(
+                    ApiErrorCode.UNAUTHENTICATED,
+                    "The access token has expired." if expired else "Invalid credentials.",
+                    reason="expired" if expired else "invalid",
+                ),
+            )
         elif context.brand_error:
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
-        elif carries_nul(self.execution_context.query, self.execution_context.graphql_document,
-                         self.execution_context.variables):
+        elif carries_nul(
+            self.execution_context.query, self.execution_context.graphql_document, self.execution_context.variables
+        ):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, "Text may not contain the NUL character (\\u0000)."))
         else:
             await self._rate_limit(context)
@@ -119,8 +125,7 @@ class RequestGate(SchemaExtension):
             return
         decision = await context.rt.rate_limiter.hit(key, limit=limit, window=60)
         if not decision.allowed:
-            _refuse(self, api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.",
-                                    retryAfter=decision.retry_after))
+            _refuse(self, api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.", retryAfter=decision.retry_after))
 
 
 class FieldPermissions(SchemaExtension):
@@ -162,14 +167,19 @@ class QueryCost(SchemaExtension):
         if document is not None and ctx.result is None:
             fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            operation = next((op for op in operations if ctx.operation_name in (None, op.name and op.name.value)),
-                             None)
+            operation = next((op for op in operations if ctx.operation_name in (None, op.name and op.name.value)), None)
             if operation is not None:
                 self.cost = _selection_cost(operation.selection_set, fragments, ctx.variables or {}, 1, set())
                 if self.cost > self.maximum:
-                    _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT,
-                                            f"Query cost {self.cost} exceeds the limit of {self.maximum}.",
-                                            cost=self.cost, maximumCost=self.maximum))
+                    _refuse(
+                        self,
+                        api_error(
+                            ApiErrorCode.BAD_USER_INPUT,
+                            f"Query cost {self.cost} exceeds the limit of {self.maximum}.",
+                            cost=self.cost,
+                            maximumCost=self.maximum,
+                        ),
+                    )
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -188,8 +198,11 @@ def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
     return None
 
 
-def _is_connection(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
-                   seen: frozenset[str] = frozenset()) -> bool:
+def _is_connection(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
     """Whether a field's selection reads `edges` or `pageInfo`, also through fragments (a fragment must
     not hide a default-sized page from the cost)."""
     for child in selection_set.selections if selection_set else ():
@@ -204,8 +217,13 @@ def _is_connection(selection_set: SelectionSetNode | None, fragments: dict[str, 
     return False
 
 
-def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
-                    variables: dict[str, Any], multiplier: int, seen: set[str]) -> int:
+def _selection_cost(
+    selection_set: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    multiplier: int,
+    seen: set[str],
+) -> int:
     if selection_set is None:
         return 0
     total = 0
@@ -224,15 +242,16 @@ def _selection_cost(selection_set: SelectionSetNode | None, fragments: dict[str,
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             if name in fragments and name not in seen:
-                total += _selection_cost(fragments[name].selection_set, fragments, variables, multiplier,
-                                         seen | {name})
+                total += _selection_cost(fragments[name].selection_set, fragments, variables, multiplier, seen | {name})
     return total
 
 
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is None or isinstance(original, (ApiError, GraphQLError)) or (
-        type(original).__name__ in ("InvalidGlobalIDError", "StrawberryInputCoercionError")
+    return (
+        original is None
+        or isinstance(original, (ApiError, GraphQLError))
+        or (type(original).__name__ in ("InvalidGlobalIDError", "StrawberryInputCoercionError"))
     )
 
 
@@ -240,14 +259,14 @@ class MaskUnexpectedErrors(MaskErrors):
     """Unexpected exceptions become `INTERNAL` with the request id; the original is logged."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: not _is_expected(error),
-                         error_message="Internal error.")
+        super().__init__(should_mask_error=lambda error: not _is_expected(error), error_message="Internal error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
-        log.error("graphql_unexpected_error", path=error.path, error=repr(error.original_error),
-                  exc_info=error.original_error)
+        log.error(
+            "graphql_unexpected_error", path=error.path, error=repr(error.original_error), exc_info=error.original_error
+        )
         masked = super().anonymise_error(error)
         masked.extensions = {"code": ApiErrorCode.INTERNAL.value, "requestId": request_id}
         return masked

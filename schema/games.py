@@ -49,7 +49,7 @@ class Game(relay.Node):
     code: str
     title: str
     type: GameType
-    rtp: str = strawberry.field(description="Return to player in percent, a decimal string (\"96.12\").")
+    rtp: str = strawberry.field(description='Return to player in percent, a decimal string ("96.12").')
     volatility: Volatility
     contribution_category: str = strawberry.field(description="How bets count towards bonus wagering.")
     demo_available: bool
@@ -63,11 +63,23 @@ class Game(relay.Node):
 
     @classmethod
     def from_model(cls, game: m.Game, audience: Audience, *, available: bool | None = None) -> Game:
-        return cls(id=str(game.id), code=game.code, title=game.title, type=GameType(game.type),
-                   rtp=rtp_text(game.rtp_basis_points), volatility=Volatility(game.volatility),
-                   contribution_category=game.contribution_category, demo_available=game.demo_available,
-                   image_url=game.image_url, tags=list(game.tags), provider_id=game.provider_id,
-                   min_bets=dict(game.min_bet), max_bets=dict(game.max_bet), audience=audience, available=available)
+        return cls(
+            id=str(game.id),
+            code=game.code,
+            title=game.title,
+            type=GameType(game.type),
+            rtp=rtp_text(game.rtp_basis_points),
+            volatility=Volatility(game.volatility),
+            contribution_category=game.contribution_category,
+            demo_available=game.demo_available,
+            image_url=game.image_url,
+            tags=list(game.tags),
+            provider_id=game.provider_id,
+            min_bets=dict(game.min_bet),
+            max_bets=dict(game.max_bet),
+            audience=audience,
+            available=available,
+        )
 
     @strawberry.field
     async def provider(self, info: Info) -> GameProvider | None:
@@ -82,18 +94,24 @@ class Game(relay.Node):
     def max_bet(self) -> Money | None:
         return _limit(self.max_bets, self.audience.currency)
 
-    @strawberry.field(description="Staff: the switch of the brand the request is scoped to (a game without one "
-                                  "is on there); null when the request spans every brand.")  # type: ignore[untyped-decorator]
+    @strawberry.field(
+        description="Staff: the switch of the brand the request is scoped to (a game without one "
+        "is on there); null when the request spans every brand."
+    )  # type: ignore[untyped-decorator]
     async def brand_switch(self, info: Info) -> GameAvailability | None:
         brand_id = self.audience.brand_id
         if not self.audience.staff or brand_id is None:
             return None
         row = await info.context.loaders.games.brand_switch.load((brand_id, uuid.UUID(self.id)))
         if row is None:
-            return GameAvailability(game=self, enabled=True, disabled_countries=[], updated_at=None,
-                                    brand_id=brand_id)
-        return GameAvailability(game=self, enabled=row.enabled, disabled_countries=list(row.disabled_countries),
-                                updated_at=row.updated_at, brand_id=brand_id)
+            return GameAvailability(game=self, enabled=True, disabled_countries=[], updated_at=None, brand_id=brand_id)
+        return GameAvailability(
+            game=self,
+            enabled=row.enabled,
+            disabled_countries=list(row.disabled_countries),
+            updated_at=row.updated_at,
+            brand_id=brand_id,
+        )
 
     @strawberry.field(description="Whether the viewer may play it: brand, country and currency allow it.")  # type: ignore[untyped-decorator]
     async def enabled_for_me(self, info: Info) -> bool:
@@ -189,8 +207,14 @@ class ProviderCall:
 
     @classmethod
     def from_model(cls, call: m.ProviderCall) -> ProviderCall:
-        return cls(endpoint=call.endpoint, request_uuid=call.request_uuid, raw_request=call.raw_request,
-                   response=JSON(call.response), http_status=call.http_status, created_at=call.created_at)
+        return cls(
+            endpoint=call.endpoint,
+            request_uuid=call.request_uuid,
+            raw_request=call.raw_request,
+            response=JSON(call.response),
+            http_status=call.http_status,
+            created_at=call.created_at,
+        )
 
 
 @strawberry.type(description="A bet, win or rollback as the provider sent it, with our answer.")
@@ -206,10 +230,16 @@ class ProviderTransaction:
 
     @classmethod
     def from_model(cls, tx: m.ProviderTransaction) -> ProviderTransaction:
-        return cls(kind=tx.kind, transaction_uuid=tx.transaction_uuid,
-                   reference_transaction_uuid=tx.reference_transaction_uuid, status=tx.status,
-                   amount=Money.of(tx.amount, tx.currency) if tx.currency and tx.currency in CURRENCIES
-                   else None, rolled_back=tx.rolled_back, created_at=tx.created_at, provider_id=tx.provider_id)
+        return cls(
+            kind=tx.kind,
+            transaction_uuid=tx.transaction_uuid,
+            reference_transaction_uuid=tx.reference_transaction_uuid,
+            status=tx.status,
+            amount=Money.of(tx.amount, tx.currency) if tx.currency and tx.currency in CURRENCIES else None,
+            rolled_back=tx.rolled_back,
+            created_at=tx.created_at,
+            provider_id=tx.provider_id,
+        )
 
     @strawberry.field(description="The provider's calls behind this transaction, retries included (staff).")  # type: ignore[untyped-decorator]
     async def calls(self, info: Info) -> list[ProviderCall]:
@@ -231,9 +261,17 @@ class GameRound(relay.Node):
 
     @classmethod
     def from_model(cls, row: m.GameRound, audience: Audience) -> GameRound:
-        return cls(id=str(row.id), round_ref=row.round_ref, status=RoundStatus(row.status),
-                   total_bet=Money.of(row.total_bet, row.currency), total_win=Money.of(row.total_win, row.currency),
-                   opened_at=row.opened_at, closed_at=row.closed_at, game_id=row.game_id, audience=audience)
+        return cls(
+            id=str(row.id),
+            round_ref=row.round_ref,
+            status=RoundStatus(row.status),
+            total_bet=Money.of(row.total_bet, row.currency),
+            total_win=Money.of(row.total_win, row.currency),
+            opened_at=row.opened_at,
+            closed_at=row.closed_at,
+            game_id=row.game_id,
+            audience=audience,
+        )
 
     @strawberry.field
     async def game(self, info: Info) -> Game | None:

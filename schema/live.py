@@ -13,10 +13,14 @@ from schema.wallet import WalletBalance
 @strawberry.type(description="A player's balances after a money movement (the first one is the current state).")
 class BalanceUpdate:
     transaction_id: strawberry.ID | None = strawberry.field(
-        description="The ledger transaction that moved the balance; null on a snapshot.")
-    kind: str = strawberry.field(description=(
-        "The transaction's kind (deposit, bet, win, …), or `snapshot`: the balances now, on subscribing "
-        "and again when the live feed resumes after an outage."))
+        description="The ledger transaction that moved the balance; null on a snapshot."
+    )
+    kind: str = strawberry.field(
+        description=(
+            "The transaction's kind (deposit, bet, win, …), or `snapshot`: the balances now, on subscribing "
+            "and again when the live feed resumes after an outage."
+        )
+    )
     balances: list[WalletBalance]
 
 

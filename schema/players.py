@@ -41,10 +41,18 @@ class Session(relay.Node):
 
     @classmethod
     def from_model(cls, session: auth_models.AuthSession, current_session: uuid.UUID | None) -> Session:
-        return cls(id=str(session.id), created_at=session.created_at, last_seen_at=session.last_seen_at,
-                   expires_at=session.expires_at, revoked_at=session.revoked_at, ip=session.ip,
-                   country=session.country, user_agent=session.user_agent, device=session.device,
-                   current=session.id == current_session)
+        return cls(
+            id=str(session.id),
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            revoked_at=session.revoked_at,
+            ip=session.ip,
+            country=session.country,
+            user_agent=session.user_agent,
+            device=session.device,
+            current=session.id == current_session,
+        )
 
 
 @strawberry.type(description="A staff member's note on a player (append-only).")
@@ -83,11 +91,22 @@ class Player(relay.Node):
 
     @classmethod
     def from_model(cls, player: m.Player) -> Player:
-        return cls(id=str(player.id), email=player.email, first_name=player.first_name,
-                   last_name=player.last_name, phone=player.phone, date_of_birth=player.date_of_birth,
-                   country=player.country, currency=player.currency, marketing_consent=player.marketing_consent,
-                   status=PlayerStatus(player.status), status_reason=player.status_reason,
-                   created_at=player.created_at, jurisdiction=player.jurisdiction, brand_id=player.brand_id)
+        return cls(
+            id=str(player.id),
+            email=player.email,
+            first_name=player.first_name,
+            last_name=player.last_name,
+            phone=player.phone,
+            date_of_birth=player.date_of_birth,
+            country=player.country,
+            currency=player.currency,
+            marketing_consent=player.marketing_consent,
+            status=PlayerStatus(player.status),
+            status_reason=player.status_reason,
+            created_at=player.created_at,
+            jurisdiction=player.jurisdiction,
+            brand_id=player.brand_id,
+        )
 
     @strawberry.field
     async def brand(self, info: Info) -> Brand | None:
@@ -101,31 +120,50 @@ class Player(relay.Node):
         return [wallet_balance(b) for b in await info.context.loaders.wallet.load(uuid.UUID(self.id))]
 
     @strawberry.field(description="Money movements, newest first, with the balance after each.")  # type: ignore[untyped-decorator]
-    async def transactions(self, info: Info, filter: TransactionFilter | None = None,
-                           first: int | None = None, after: str | None = None, last: int | None = None,
-                           before: str | None = None) -> Connection[LedgerTransaction] | None:
+    async def transactions(
+        self,
+        info: Info,
+        filter: TransactionFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LedgerTransaction] | None:
         from resolvers.wallet import player_transactions
 
-        return await player_transactions(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
-                                         before=before)
+        return await player_transactions(
+            info, uuid.UUID(self.id), filter, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="Deposits and withdrawals, newest first.")  # type: ignore[untyped-decorator]
-    async def payments(self, info: Info, filter: PaymentFilter | None = None, first: int | None = None,
-                       after: str | None = None, last: int | None = None,
-                       before: str | None = None) -> Connection[Payment] | None:
+    async def payments(
+        self,
+        info: Info,
+        filter: PaymentFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Payment] | None:
         from resolvers.cashier import player_payments
 
-        return await player_payments(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
-                                     before=before)
+        return await player_payments(
+            info, uuid.UUID(self.id), filter, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="Game rounds, newest first, with their provider transactions.")  # type: ignore[untyped-decorator]
-    async def rounds(self, info: Info, filter: RoundFilter | None = None, first: int | None = None,
-                     after: str | None = None, last: int | None = None,
-                     before: str | None = None) -> Connection[GameRound] | None:
+    async def rounds(
+        self,
+        info: Info,
+        filter: RoundFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[GameRound] | None:
         from resolvers.games import player_rounds
 
-        return await player_rounds(info, uuid.UUID(self.id), filter, first=first, after=after, last=last,
-                                   before=before)
+        return await player_rounds(info, uuid.UUID(self.id), filter, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Limits, exclusions, reality checks, activity and RG history.")  # type: ignore[untyped-decorator]
     async def responsible_gambling(self, info: Info) -> ResponsibleGambling | None:
@@ -140,35 +178,53 @@ class Player(relay.Node):
         return await player_bonuses(info, uuid.UUID(self.id))
 
     @strawberry.field(description="Login sessions, newest first.")  # type: ignore[untyped-decorator]
-    async def sessions(self, info: Info, first: int | None = None, after: str | None = None,
-                       last: int | None = None, before: str | None = None) -> Connection[Session] | None:
+    async def sessions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Session] | None:
         from resolvers.players import player_sessions
 
-        return await player_sessions(info, uuid.UUID(self.id), first=first, after=after, last=last,
-                                     before=before)
+        return await player_sessions(info, uuid.UUID(self.id), first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Staff notes on the player, newest first.")  # type: ignore[untyped-decorator]
-    async def notes(self, info: Info, first: int | None = None, after: str | None = None,
-                    last: int | None = None, before: str | None = None) -> Connection[PlayerNote] | None:
+    async def notes(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PlayerNote] | None:
         from resolvers.players import player_notes
 
         return await player_notes(info, uuid.UUID(self.id), first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="What the player did and what staff did to the account, newest first.")  # type: ignore[untyped-decorator]
-    async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None,
-                          last: int | None = None, before: str | None = None) -> Connection[AuditRecord] | None:
+    async def audit_trail(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AuditRecord] | None:
         from resolvers.players import player_audit_trail
 
-        return await player_audit_trail(info, uuid.UUID(self.id), first=first, after=after, last=last,
-                                        before=before)
+        return await player_audit_trail(info, uuid.UUID(self.id), first=first, after=after, last=last, before=before)
 
 
 @strawberry.input
 class PlayerFilter:
     email: str | None = strawberry.field(default=None, description="Exact email, or a prefix ending in *")
     search: str | None = strawberry.field(
-        default=None, description="Find as you type: an email or name prefix, a phone number or a player id. "
-                                  "Matches only the fields the viewer may read.")
+        default=None,
+        description="Find as you type: an email or name prefix, a phone number or a player id. "
+        "Matches only the fields the viewer may read.",
+    )
     status: PlayerStatus | None = None
     country: str | None = None
 

@@ -19,17 +19,26 @@ from services.rg.profiles import Profile
 if TYPE_CHECKING:
     from schema.players import Player
 
-strawberry.enum(m.LimitKind, name="LimitKind", description="deposit, loss (stakes minus wins), wager (stakes), "
-                                                           "session time (logged in)")
-strawberry.enum(m.LimitPeriod, name="LimitPeriod", description="Calendar periods in the jurisdiction's time zone "
-                                                               "(weeks start on Monday)")
+strawberry.enum(
+    m.LimitKind,
+    name="LimitKind",
+    description="deposit, loss (stakes minus wins), wager (stakes), session time (logged in)",
+)
+strawberry.enum(
+    m.LimitPeriod,
+    name="LimitPeriod",
+    description="Calendar periods in the jurisdiction's time zone (weeks start on Monday)",
+)
 strawberry.enum(m.ExclusionKind, name="ExclusionKind")
 strawberry.enum(TimeOut, name="TimeOutLength", description="24 hours, 7 days, 30 days or 6 weeks")
 strawberry.enum(SelfExclusion, name="SelfExclusionLength", description="At least 6 months, or permanent")
 strawberry.enum(Intervention, name="RgInterventionAction")
-strawberry.enum(LoginPurpose, name="LoginPurpose",
-                description="PLAY, or WITHDRAWAL: a session that can only read the account and withdraw "
-                            "(open to self-excluded players)")
+strawberry.enum(
+    LoginPurpose,
+    name="LoginPurpose",
+    description="PLAY, or WITHDRAWAL: a session that can only read the account and withdraw "
+    "(open to self-excluded players)",
+)
 
 
 RgFlagStatus = m.RgFlagStatus
@@ -51,11 +60,18 @@ class JurisdictionProfile:
 
     @classmethod
     def of(cls, rules: Profile) -> JurisdictionProfile:
-        return cls(code=rules.code, name=rules.name, timezone=rules.timezone.key, minimum_age=rules.minimum_age,
-                   increase_cooling_off_hours=int(rules.increase_cooling_off.total_seconds() // 3600),
-                   increase_waits_for_period_end=rules.increase_after_period_end,
-                   required_limits=list(rules.required_limits), reality_check_minutes=rules.reality_check_minutes,
-                   reality_check_required=rules.reality_check_required, registers=list(rules.registers))
+        return cls(
+            code=rules.code,
+            name=rules.name,
+            timezone=rules.timezone.key,
+            minimum_age=rules.minimum_age,
+            increase_cooling_off_hours=int(rules.increase_cooling_off.total_seconds() // 3600),
+            increase_waits_for_period_end=rules.increase_after_period_end,
+            required_limits=list(rules.required_limits),
+            reality_check_minutes=rules.reality_check_minutes,
+            reality_check_required=rules.reality_check_required,
+            registers=list(rules.registers),
+        )
 
 
 @strawberry.type(description="An increase or removal waiting out its cooling-off; then the player confirms it.")
@@ -150,9 +166,16 @@ class RgFlag(relay.Node):
 
     @classmethod
     def from_model(cls, flag: m.RgFlag) -> RgFlag:
-        return cls(id=str(flag.id), kind=flag.kind, details=JSON(flag.details), status=RgFlagStatus(flag.status),
-                   created_at=flag.created_at, resolved_at=flag.resolved_at, resolution=flag.resolution,
-                   player_id=str(flag.player_id))
+        return cls(
+            id=str(flag.id),
+            kind=flag.kind,
+            details=JSON(flag.details),
+            status=RgFlagStatus(flag.status),
+            created_at=flag.created_at,
+            resolved_at=flag.resolved_at,
+            resolution=flag.resolution,
+            player_id=str(flag.player_id),
+        )
 
 
 @strawberry.type(description="A player's responsible-gambling state: limits, exclusions, checks, activity, history.")
@@ -167,8 +190,14 @@ class ResponsibleGambling:
     player_uuid: strawberry.Private[str]
 
     @strawberry.field(description="Limit changes, exclusions, checks and interventions, newest first.")  # type: ignore[untyped-decorator]
-    async def history(self, info: strawberry.Info, first: int | None = None, after: str | None = None,
-                      last: int | None = None, before: str | None = None) -> Connection[RgEvent]:
+    async def history(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[RgEvent]:
         from resolvers.rg import rg_history
 
         return await rg_history(info, self.player_uuid, first=first, after=after, last=last, before=before)
@@ -182,12 +211,12 @@ class ResponsibleGambling:
 
 # ---- inputs and payloads ------------------------------------------------------------------------
 
+
 @strawberry.input(description="Set a limit; omit `amount`/`minutes` to remove it (after cooling-off).")
 class SetLimitInput:
     kind: m.LimitKind
     period: m.LimitPeriod
-    amount: str | None = strawberry.field(default=None, description="Money limits: a decimal in the player's "
-                                                                    "currency")
+    amount: str | None = strawberry.field(default=None, description="Money limits: a decimal in the player's currency")
     minutes: int | None = strawberry.field(default=None, description="Session-time limits")
 
 

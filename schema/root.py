@@ -94,45 +94,58 @@ from schema.wallet import Adjustment, DecideAdjustmentPayload, LedgerTransaction
 class Query:
     node: relay.Node | None = strawberry.field(resolver=node_resolvers.node, description="Any object by its global id.")
     me: Player | None = strawberry.field(resolver=player_resolvers.me, description="The logged-in player.")
-    current_staff: StaffUser | None = strawberry.field(resolver=staff_resolvers.current_staff,
-                                                       description="The logged-in staff member.")
+    current_staff: StaffUser | None = strawberry.field(
+        resolver=staff_resolvers.current_staff, description="The logged-in staff member."
+    )
     brands: list[Brand] | None = strawberry.field(resolver=brand_resolvers.list_brands)
     brand: Brand | None = strawberry.field(resolver=brand_resolvers.brand)
-    players: Connection[Player] | None = strawberry.field(resolver=player_resolvers.list_players,
-                                                   description="Players in the viewer's brand, newest first.")
+    players: Connection[Player] | None = strawberry.field(
+        resolver=player_resolvers.list_players, description="Players in the viewer's brand, newest first."
+    )
     player: Player | None = strawberry.field(resolver=player_resolvers.player)
     staff_users: Connection[StaffUser] | None = strawberry.field(resolver=staff_resolvers.list_staff)
-    audit_log: Connection[AuditRecord] | None = strawberry.field(resolver=staff_resolvers.audit_log,
-                                                          description="Audit records, newest first.")
+    audit_log: Connection[AuditRecord] | None = strawberry.field(
+        resolver=staff_resolvers.audit_log, description="Audit records, newest first."
+    )
     payments: Connection[Payment] | None = strawberry.field(
         resolver=cashier_resolvers.list_payments,
-        description="Payments, newest first; the withdrawal queue is {kind: WITHDRAWAL, status: REQUESTED}.")
+        description="Payments, newest first; the withdrawal queue is {kind: WITHDRAWAL, status: REQUESTED}.",
+    )
     payment: Payment | None = strawberry.field(resolver=cashier_resolvers.payment)
     ledger_transaction: LedgerTransaction | None = strawberry.field(resolver=wallet_resolvers.ledger_transaction)
-    adjustments: Connection[Adjustment] | None = strawberry.field(resolver=wallet_resolvers.list_adjustments,
-                                                                  description="Manual adjustments, newest first.")
+    adjustments: Connection[Adjustment] | None = strawberry.field(
+        resolver=wallet_resolvers.list_adjustments, description="Manual adjustments, newest first."
+    )
     games: Connection[Game] | None = strawberry.field(
         resolver=game_resolvers.list_games,
-        description="The game catalog, newest first (anonymous visitors name the brand).")
+        description="The game catalog, newest first (anonymous visitors name the brand).",
+    )
     game: Game | None = strawberry.field(resolver=game_resolvers.game)
     lobby: list[LobbyCategory] | None = strawberry.field(
         resolver=game_resolvers.lobby,
-        description="The lobby's categories with their first `first` games the viewer may play.")
+        description="The lobby's categories with their first `first` games the viewer may play.",
+    )
     rg_flags: Connection[RgFlag] | None = strawberry.field(
-        resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open).")
+        resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open)."
+    )
     bonus_campaigns: list[BonusCampaign] | None = strawberry.field(
-        resolver=bonus_resolvers.bonus_campaigns, description="Bonus campaigns of the staff's brands, newest first.")
+        resolver=bonus_resolvers.bonus_campaigns, description="Bonus campaigns of the staff's brands, newest first."
+    )
     bonus_eligibility: BonusEligibility | None = strawberry.field(
-        resolver=bonus_resolvers.bonus_eligibility, description="Would this player qualify for this campaign now?")
+        resolver=bonus_resolvers.bonus_eligibility, description="Would this player qualify for this campaign now?"
+    )
     bonus_liability: list[BonusLiability] | None = strawberry.field(
-        resolver=bonus_resolvers.bonus_liability, description="Outstanding bonus money and its expected cost.")
+        resolver=bonus_resolvers.bonus_liability, description="Outstanding bonus money and its expected cost."
+    )
     bonus_offers: list[BonusCampaign] | None = strawberry.field(
-        resolver=bonus_resolvers.bonus_offers, description="Offers the player may claim now (coded offers are "
-                                                             "claimed with their code).")
+        resolver=bonus_resolvers.bonus_offers,
+        description="Offers the player may claim now (coded offers are claimed with their code).",
+    )
     permissions: list[str] | None = strawberry.field(
         resolver=permission_resolvers.permissions,
         description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
-                    "the request's brand: the decisions every field is checked with (all of them when omitted).")
+        "the request's brand: the decisions every field is checked with (all of them when omitted).",
+    )
 
 
 @strawberry.type
@@ -146,7 +159,8 @@ class Mutation:
     update_profile: UpdateProfilePayload = strawberry.mutation(resolver=player_resolvers.update_profile)
     set_player_status: SetPlayerStatusPayload = strawberry.mutation(resolver=player_resolvers.set_player_status)
     add_player_note: AddPlayerNotePayload = strawberry.mutation(
-        resolver=player_resolvers.add_player_note, description="A staff note on a player (append-only, audited).")
+        resolver=player_resolvers.add_player_note, description="A staff note on a player (append-only, audited)."
+    )
     staff_login: StaffLoginPayload = strawberry.mutation(resolver=staff_resolvers.staff_login)
     create_staff_user: CreateStaffUserPayload = strawberry.mutation(resolver=staff_resolvers.create_staff_user)
     set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)
@@ -156,15 +170,18 @@ class Mutation:
     approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
     cancel_withdrawal: CancelWithdrawalPayload = strawberry.mutation(
-        resolver=cashier_resolvers.cancel_withdrawal, description="The player takes back a withdrawal not yet sent.")
+        resolver=cashier_resolvers.cancel_withdrawal, description="The player takes back a withdrawal not yet sent."
+    )
     request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
     decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)
     set_game_availability: SetGameAvailabilityPayload = strawberry.mutation(
-        resolver=game_resolvers.set_game_availability)
+        resolver=game_resolvers.set_game_availability
+    )
     launch_game: LaunchGamePayload = strawberry.mutation(resolver=game_resolvers.launch_game)
     set_limit: LimitPayload = strawberry.mutation(
         resolver=rg_resolvers.set_limit,
-        description="Set or remove a limit: lower applies at once, higher or removed after cooling-off + confirmation.")
+        description="Set or remove a limit: lower applies at once, higher or removed after cooling-off + confirmation.",
+    )
     confirm_limit_change: LimitPayload = strawberry.mutation(resolver=rg_resolvers.confirm_limit_change)
     cancel_limit_change: LimitPayload = strawberry.mutation(resolver=rg_resolvers.cancel_limit_change)
     take_time_out: ExclusionPayload = strawberry.mutation(resolver=rg_resolvers.take_time_out)
@@ -172,42 +189,54 @@ class Mutation:
     set_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.set_reality_check)
     answer_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.answer_reality_check)
     record_rg_intervention: RecordRgInterventionPayload = strawberry.mutation(
-        resolver=rg_resolvers.record_rg_intervention)
+        resolver=rg_resolvers.record_rg_intervention
+    )
     resolve_rg_flag: ResolveRgFlagPayload = strawberry.mutation(resolver=rg_resolvers.resolve_rg_flag)
     create_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
-        resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims.")
+        resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims."
+    )
     update_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.update_bonus_campaign,
-        description="Change a draft or paused campaign (audited); bonuses already issued keep their terms.")
+        description="Change a draft or paused campaign (audited); bonuses already issued keep their terms.",
+    )
     set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
-        resolver=bonus_resolvers.set_bonus_campaign_status)
+        resolver=bonus_resolvers.set_bonus_campaign_status
+    )
     pay_cashback: PayCashbackPayload = strawberry.mutation(
         resolver=bonus_resolvers.pay_cashback,
-        description="Pay a cashback campaign's last closed period (audited); each player once per period.")
+        description="Pay a cashback campaign's last closed period (audited); each player once per period.",
+    )
     claim_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.claim_bonus)
     forfeit_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.forfeit_bonus)
-    grant_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.grant_bonus,
-                                                          description="Support grants a bonus by hand (audited).")
-    cancel_bonus: PlayerBonusPayload = strawberry.mutation(resolver=bonus_resolvers.cancel_bonus,
-                                                           description="Support takes a bonus back (audited).")
+    grant_bonus: PlayerBonusPayload = strawberry.mutation(
+        resolver=bonus_resolvers.grant_bonus, description="Support grants a bonus by hand (audited)."
+    )
+    cancel_bonus: PlayerBonusPayload = strawberry.mutation(
+        resolver=bonus_resolvers.cancel_bonus, description="Support takes a bonus back (audited)."
+    )
 
 
 @strawberry.type
 class Subscription:
     account_events: AccountEvent = strawberry.subscription(  # type: ignore[assignment]
-        resolver=subscription_resolvers.account_events)
+        resolver=subscription_resolvers.account_events
+    )
     balance_changed: BalanceUpdate = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.balance_changed,
-        description="Balances now and after every money movement: players their own, staff a player they may read.")
+        description="Balances now and after every money movement: players their own, staff a player they may read.",
+    )
     operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.operations_feed,
-        description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).")
+        description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).",
+    )
     reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
         resolver=rg_resolvers.reality_checks,
-        description="The player's session: a reality check is due, or the session was ended by a limit.")
+        description="The player's session: a reality check is due, or the session was ended by a limit.",
+    )
     bonus_progress: BonusProgress = strawberry.subscription(  # type: ignore[assignment]
         resolver=bonus_resolvers.bonus_progress,
-        description="The player's bonuses in play (and just ended), now and after every bet or bonus change.")
+        description="The player's bonuses in play (and just ended), now and after every bet or bonus change.",
+    )
 
 
 class CroupierSchema(strawberry.Schema):
@@ -235,8 +264,19 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
-        types=[Brand, Player, StaffUser, AuditRecord, LedgerTransaction, Adjustment, Payment, Game, GameRound,
-               BonusCampaign, PlayerBonus],
+        types=[
+            Brand,
+            Player,
+            StaffUser,
+            AuditRecord,
+            LedgerTransaction,
+            Adjustment,
+            Payment,
+            Game,
+            GameRound,
+            BonusCampaign,
+            PlayerBonus,
+        ],
         config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
     )
 

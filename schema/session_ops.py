@@ -12,7 +12,8 @@ from schema.players import Session
 @strawberry.input
 class RefreshTokenInput:
     refresh_token: str | None = strawberry.field(
-        default=None, description="Omit to use the refresh cookie set at login (then send the CSRF header).")
+        default=None, description="Omit to use the refresh cookie set at login (then send the CSRF header)."
+    )
 
 
 @strawberry.type

@@ -46,8 +46,13 @@ class StaffUser(relay.Node):
 
     @classmethod
     def from_model(cls, staff: m.StaffUser) -> StaffUser:
-        return cls(id=str(staff.id), email=staff.email, display_name=staff.display_name,
-                   status=StaffStatus(staff.status), created_at=staff.created_at)
+        return cls(
+            id=str(staff.id),
+            email=staff.email,
+            display_name=staff.display_name,
+            status=StaffStatus(staff.status),
+            created_at=staff.created_at,
+        )
 
     @strawberry.field
     async def roles(self, info: Info) -> list[StaffRoleAssignment] | None:
@@ -90,7 +95,8 @@ class CreateStaffUserInput:
 class CreateStaffUserPayload:
     staff: StaffUser | None = None
     totp_provisioning_uri: str | None = strawberry.field(
-        default=None, description="Shown once: hand it to the new staff member to enrol their authenticator.")
+        default=None, description="Shown once: hand it to the new staff member to enrol their authenticator."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -140,11 +146,23 @@ class AuditRecord(relay.Node):
 
     @classmethod
     def from_model(cls, record: audit_models.AuditRecord) -> AuditRecord:
-        return cls(id=str(record.seq), seq=record.seq, at=record.at, actor_type=record.actor_type,
-                   actor_id=str(record.actor_id) if record.actor_id else None, action=record.action,
-                   target_type=record.target_type, target_id=record.target_id, reason=record.reason,
-                   ip=record.ip, request_id=record.request_id, before=JSON(record.before), after=JSON(record.after),
-                   prev_hash=record.prev_hash, hash=record.hash)
+        return cls(
+            id=str(record.seq),
+            seq=record.seq,
+            at=record.at,
+            actor_type=record.actor_type,
+            actor_id=str(record.actor_id) if record.actor_id else None,
+            action=record.action,
+            target_type=record.target_type,
+            target_id=record.target_id,
+            reason=record.reason,
+            ip=record.ip,
+            request_id=record.request_id,
+            before=JSON(record.before),
+            after=JSON(record.after),
+            prev_hash=record.prev_hash,
+            hash=record.hash,
+        )
 
 
 @strawberry.input

@@ -109,16 +109,21 @@ class Adjustment(relay.Node):
     def from_model(cls, row: adjustment_models.Adjustment) -> Adjustment:
         from schema.base import to_global_id
 
-        return cls(id=str(row.id), player_id=strawberry.ID(str(to_global_id("Player", row.player_id))),
-                   amount=Money.of(row.amount, row.currency), reason=row.reason,
-                   status=AdjustmentStatus(row.status),
-                   requested_by=strawberry.ID(str(to_global_id("StaffUser", row.requested_by))),
-                   approved_by=strawberry.ID(str(to_global_id("StaffUser", row.approved_by)))
-                   if row.approved_by else None,
-                   decision_reason=row.decision_reason,
-                   transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", row.transaction_id)))
-                   if row.transaction_id else None,
-                   created_at=row.created_at, decided_at=row.decided_at)
+        return cls(
+            id=str(row.id),
+            player_id=strawberry.ID(str(to_global_id("Player", row.player_id))),
+            amount=Money.of(row.amount, row.currency),
+            reason=row.reason,
+            status=AdjustmentStatus(row.status),
+            requested_by=strawberry.ID(str(to_global_id("StaffUser", row.requested_by))),
+            approved_by=strawberry.ID(str(to_global_id("StaffUser", row.approved_by))) if row.approved_by else None,
+            decision_reason=row.decision_reason,
+            transaction_id=strawberry.ID(str(to_global_id("LedgerTransaction", row.transaction_id)))
+            if row.transaction_id
+            else None,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+        )
 
     @strawberry.field(description="The player, with the fields the viewer may read.")  # type: ignore[untyped-decorator]
     async def player(self, info: Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
@@ -130,7 +135,7 @@ class Adjustment(relay.Node):
 @strawberry.input
 class RequestAdjustmentInput:
     player_id: strawberry.ID
-    amount: str = strawberry.field(description="Positive decimal string, e.g. \"25.00\"")
+    amount: str = strawberry.field(description='Positive decimal string, e.g. "25.00"')
     currency: str
     direction: AdjustmentDirection
     reason: str

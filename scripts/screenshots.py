@@ -25,8 +25,14 @@ import httpx
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DEMO_PASSWORD = "croupier-demo-1"
 
 
@@ -41,20 +47,29 @@ def graphql(http: httpx.Client, query: str, variables: dict[str, Any], token: st
 
 def launch_demo_dice(http: httpx.Client, brand: str, email: str) -> str:
     """Log the player in and launch the demo dice game for real money; returns the game client URL."""
-    login = graphql(http, """mutation($input: LoginInput!) { login(input: $input) {
+    login = graphql(
+        http,
+        """mutation($input: LoginInput!) { login(input: $input) {
         tokens { accessToken } errors { message } } }""",
-                    {"input": {"brand": brand, "email": email, "password": DEMO_PASSWORD}})["login"]
+        {"input": {"brand": brand, "email": email, "password": DEMO_PASSWORD}},
+    )["login"]
     if login["errors"]:
         raise SystemExit(f"player login refused: {login['errors']}")
     token = login["tokens"]["accessToken"]
-    claimed = graphql(http, """mutation { claimBonus(input: {code: "SPINS10"}) { errors { code } } }""", {},
-                      token)["claimBonus"]  # the 360 shows a bonus in play (already claimed: kept)
+    claimed = graphql(http, """mutation { claimBonus(input: {code: "SPINS10"}) { errors { code } } }""", {}, token)[
+        "claimBonus"
+    ]  # the 360 shows a bonus in play (already claimed: kept)
     if claimed["errors"] and claimed["errors"][0]["code"] not in ("BONUS_ALREADY_CLAIMED", "BONUS_ACTIVE"):
         raise SystemExit(f"claim refused: {claimed['errors']}")
     games = graphql(http, '{ games(filter: {search: "demo-dice"}) { edges { node { id } } } }', {}, token)
     game_id = games["games"]["edges"][0]["node"]["id"]
-    launched = graphql(http, """mutation($input: LaunchGameInput!) { launchGame(input: $input) {
-        launchUrl errors { message } } }""", {"input": {"gameId": game_id, "mode": "REAL"}}, token)["launchGame"]
+    launched = graphql(
+        http,
+        """mutation($input: LaunchGameInput!) { launchGame(input: $input) {
+        launchUrl errors { message } } }""",
+        {"input": {"gameId": game_id, "mode": "REAL"}},
+        token,
+    )["launchGame"]
     if launched["errors"]:
         raise SystemExit(f"launch refused: {launched['errors']}")
     return str(launched["launchUrl"])
@@ -67,14 +82,20 @@ def play(launch_url: str, rounds: int, bet: str) -> None:
     with httpx.Client(timeout=30) as provider:
         provider.get(launch_url).raise_for_status()
         for _ in range(rounds):
-            provider.post(f"{base}/api/spin", json={"token": token, "game": "demo-dice", "bet": bet,
-                                                    "target": 5000}).raise_for_status()
+            provider.post(
+                f"{base}/api/spin", json={"token": token, "game": "demo-dice", "bet": bet, "target": 5000}
+            ).raise_for_status()
             time.sleep(1.2)
 
 
 def totp_code(email: str) -> str:
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "croupier"), "totp", email], capture_output=True, text=True,  # noqa: S603
-                          check=True, cwd=ROOT)
+    done = subprocess.run(  # noqa: S603
+        [str(ROOT / ".venv" / "bin" / "croupier"), "totp", email],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return done.stdout.strip()
 
 

@@ -14,5 +14,6 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -
     >/tmp/croupier-chromium-install.log 2>&1 || { cat /tmp/croupier-chromium-install.log >&2; exit 1; }
 fi
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy .
 exec .venv/bin/pytest "$@"

@@ -43,8 +43,12 @@ def approval_threshold(rt: Runtime, currency: str) -> int:
 
 
 def _snapshot(adjustment: Adjustment) -> dict[str, object]:
-    return {"player_id": str(adjustment.player_id), "amount": format_amount(adjustment.amount, adjustment.currency),
-            "currency": adjustment.currency, "status": adjustment.status}
+    return {
+        "player_id": str(adjustment.player_id),
+        "amount": format_amount(adjustment.amount, adjustment.currency),
+        "currency": adjustment.currency,
+        "status": adjustment.status,
+    }
 
 
 async def request(rt: Runtime, viewer: Viewer, form: AdjustmentRequest) -> Adjustment:
@@ -66,24 +70,42 @@ async def request(rt: Runtime, viewer: Viewer, form: AdjustmentRequest) -> Adjus
             if player is None:
                 raise NotFound("No such player.", field="playerId")
             adjustment = Adjustment(
-                idempotency_key=form.idempotency_key, brand_id=player.brand_id, player_id=player.id, currency=code,
-                amount=signed, reason=reason, requested_by=viewer.id,
+                idempotency_key=form.idempotency_key,
+                brand_id=player.brand_id,
+                player_id=player.id,
+                currency=code,
+                amount=signed,
+                reason=reason,
+                requested_by=viewer.id,
                 status=(AdjustmentStatus.PENDING_APPROVAL if needs_approval else AdjustmentStatus.APPLIED).value,
             )
             db.add(adjustment)
             await db.flush()
             result = None
             if not needs_approval:
-                result = await wallet.adjust(db, player_id=player.id, currency=code, amount=signed,
-                                             adjustment_id=adjustment.id, actor=wallet.Actor("staff", viewer.id),
-                                             reason=reason)
+                result = await wallet.adjust(
+                    db,
+                    player_id=player.id,
+                    currency=code,
+                    amount=signed,
+                    adjustment_id=adjustment.id,
+                    actor=wallet.Actor("staff", viewer.id),
+                    reason=reason,
+                )
                 adjustment.transaction_id = result.transaction_id
                 if not result.committed:
                     adjustment.status = AdjustmentStatus.REFUSED.value
                 adjustment.decided_at = clock.now()
-            await audit.append(db, actor=viewer, action="adjustment.requested", target_type="player",
-                               target_id=player.id, brand_id=player.brand_id, after=_snapshot(adjustment),
-                               reason=reason)
+            await audit.append(
+                db,
+                actor=viewer,
+                action="adjustment.requested",
+                target_type="player",
+                target_id=player.id,
+                brand_id=player.brand_id,
+                after=_snapshot(adjustment),
+                reason=reason,
+            )
     except IntegrityError:  # a concurrent retry with the same key committed first: its result is ours
         raced = await _same_request(rt, form.idempotency_key, (form.player_id, signed, code, viewer.id))
         if raced is None:
@@ -101,8 +123,11 @@ async def _same_request(rt: Runtime, key: str, identity: tuple[object, ...]) -> 
     if existing is None:
         return None
     if (existing.player_id, existing.amount, existing.currency, existing.requested_by) != identity:
-        raise DomainError("This idempotency key was used for a different adjustment.", field="idempotencyKey",
-                          code=ErrorCode.IDEMPOTENCY_CONFLICT)
+        raise DomainError(
+            "This idempotency key was used for a different adjustment.",
+            field="idempotencyKey",
+            code=ErrorCode.IDEMPOTENCY_CONFLICT,
+        )
     return existing
 
 
@@ -113,31 +138,46 @@ async def decide(rt: Runtime, viewer: Viewer, adjustment_id: uuid.UUID, *, appro
     async with rt.database.transaction() as db:
         readable = players.readable_players(viewer).with_only_columns(col(Player.id))
         adjustment = await db.scalar(
-            select(Adjustment).where(Adjustment.id == adjustment_id, col(Adjustment.player_id).in_(readable))
-            .with_for_update())
+            select(Adjustment)
+            .where(Adjustment.id == adjustment_id, col(Adjustment.player_id).in_(readable))
+            .with_for_update()
+        )
         if adjustment is None:
             raise NotFound("No such adjustment.", field="adjustmentId")
         if adjustment.status != AdjustmentStatus.PENDING_APPROVAL:
             raise DomainError(f"The adjustment is already {adjustment.status}.", code=ErrorCode.INVALID_STATE)
         if adjustment.requested_by == viewer.id:
-            raise DomainError("A second staff member must decide on your own request.",
-                              code=ErrorCode.NOT_ALLOWED)
+            raise DomainError("A second staff member must decide on your own request.", code=ErrorCode.NOT_ALLOWED)
         before = _snapshot(adjustment)
         result = None
         adjustment.approved_by = viewer.id
         adjustment.decision_reason = reason.strip() or None
         adjustment.decided_at = clock.now()
         if approve:
-            result = await wallet.adjust(db, player_id=adjustment.player_id, currency=adjustment.currency,
-                                         amount=adjustment.amount, adjustment_id=adjustment.id,
-                                         actor=wallet.Actor("staff", viewer.id), reason=adjustment.reason)
+            result = await wallet.adjust(
+                db,
+                player_id=adjustment.player_id,
+                currency=adjustment.currency,
+                amount=adjustment.amount,
+                adjustment_id=adjustment.id,
+                actor=wallet.Actor("staff", viewer.id),
+                reason=adjustment.reason,
+            )
             adjustment.transaction_id = result.transaction_id
             adjustment.status = (AdjustmentStatus.APPLIED if result.committed else AdjustmentStatus.REFUSED).value
         else:
             adjustment.status = AdjustmentStatus.REJECTED.value
-        await audit.append(db, actor=viewer, action="adjustment.approved" if approve else "adjustment.rejected",
-                           target_type="player", target_id=adjustment.player_id, brand_id=adjustment.brand_id,
-                           before=before, after=_snapshot(adjustment), reason=reason.strip() or None)
+        await audit.append(
+            db,
+            actor=viewer,
+            action="adjustment.approved" if approve else "adjustment.rejected",
+            target_type="player",
+            target_id=adjustment.player_id,
+            brand_id=adjustment.brand_id,
+            before=before,
+            after=_snapshot(adjustment),
+            reason=reason.strip() or None,
+        )
     if result is not None:
         result.raise_if_refused()
     return adjustment

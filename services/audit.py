@@ -176,6 +176,8 @@ def readable_records(viewer: Viewer, where: AuditFilter) -> SelectOfScalar[Audit
 def player_trail(viewer: Viewer, player_id: uuid.UUID) -> SelectOfScalar[AuditRecord]:
     """What a player did and what staff did to the player's account (both indexed: actor, target),
     in the viewer's brand scope (paginate it on `seq`)."""
-    about = or_(and_(col(AuditRecord.actor_type) == "player", col(AuditRecord.actor_id) == player_id),
-                and_(col(AuditRecord.target_type) == "player", col(AuditRecord.target_id) == str(player_id)))
+    about = or_(
+        and_(col(AuditRecord.actor_type) == "player", col(AuditRecord.actor_id) == player_id),
+        and_(col(AuditRecord.target_type) == "player", col(AuditRecord.target_id) == str(player_id)),
+    )
     return readable_records(viewer, AuditFilter()).where(about)

@@ -60,10 +60,36 @@ def _device_from(user_agent: str | None) -> str | None:
     if not user_agent:
         return None
     ua = user_agent.lower()
-    platform = next((name for key, name in (("iphone", "iPhone"), ("ipad", "iPad"), ("android", "Android"),
-                     ("windows", "Windows"), ("mac os", "macOS"), ("linux", "Linux")) if key in ua), "Other")
-    browser = next((name for key, name in (("edg/", "Edge"), ("firefox", "Firefox"), ("chrome", "Chrome"),
-                    ("safari", "Safari"), ("curl", "curl"), ("python", "Python")) if key in ua), "Other")
+    platform = next(
+        (
+            name
+            for key, name in (
+                ("iphone", "iPhone"),
+                ("ipad", "iPad"),
+                ("android", "Android"),
+                ("windows", "Windows"),
+                ("mac os", "macOS"),
+                ("linux", "Linux"),
+            )
+            if key in ua
+        ),
+        "Other",
+    )
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("edg/", "Edge"),
+                ("firefox", "Firefox"),
+                ("chrome", "Chrome"),
+                ("safari", "Safari"),
+                ("curl", "curl"),
+                ("python", "Python"),
+            )
+            if key in ua
+        ),
+        "Other",
+    )
     return f"{browser} on {platform}"
 
 
@@ -89,14 +115,26 @@ async def _new_refresh_token(db: AsyncSession, session_id: uuid.UUID) -> str:
 
 
 async def start_session(
-    db: AsyncSession, rt: Runtime, *, subject_type: str, subject_id: uuid.UUID, brand_id: uuid.UUID | None,
-    meta: RequestMeta, scope: str = "full",
+    db: AsyncSession,
+    rt: Runtime,
+    *,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    brand_id: uuid.UUID | None,
+    meta: RequestMeta,
+    scope: str = "full",
 ) -> IssuedTokens:
     now = clock.now()
     session = AuthSession(
-        subject_type=subject_type, subject_id=subject_id, brand_id=brand_id, scope=scope,
-        ip=meta.ip, country=meta.country, user_agent=(meta.user_agent or "")[:512] or None,
-        device=_device_from(meta.user_agent), last_seen_at=now,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        brand_id=brand_id,
+        scope=scope,
+        ip=meta.ip,
+        country=meta.country,
+        user_agent=(meta.user_agent or "")[:512] or None,
+        device=_device_from(meta.user_agent),
+        last_seen_at=now,
         expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
     )
     db.add(session)
@@ -137,8 +175,13 @@ async def _mark_revoked(rt: Runtime, session_ids: list[uuid.UUID]) -> None:
 
 
 async def revoke_sessions(
-    db: AsyncSession, *, subject_type: str, subject_id: uuid.UUID, reason: str,
-    only: uuid.UUID | None = None, keep: uuid.UUID | None = None,
+    db: AsyncSession,
+    *,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    reason: str,
+    only: uuid.UUID | None = None,
+    keep: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
     """Revoke a subject's live sessions (one, all, or all but one); returns the revoked ids.
 
@@ -146,8 +189,11 @@ async def revoke_sessions(
     """
     stmt = (
         update(AuthSession)
-        .where(col(AuthSession.subject_type) == subject_type, col(AuthSession.subject_id) == subject_id,
-               col(AuthSession.revoked_at).is_(None))
+        .where(
+            col(AuthSession.subject_type) == subject_type,
+            col(AuthSession.subject_id) == subject_id,
+            col(AuthSession.revoked_at).is_(None),
+        )
         .values(revoked_at=clock.now(), revoke_reason=reason)
         .returning(col(AuthSession.id))
     )
@@ -166,25 +212,40 @@ async def refresh(rt: Runtime, refresh_token: str, meta: RequestMeta) -> tuple[I
     """Spend a refresh token and issue the next pair; a reused token revokes its whole session."""
     reused: AuthSession | None = None
     async with rt.database.transaction() as db:
-        row = (await db.execute(
-            select(RefreshToken, AuthSession)
-            .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
-            .where(col(RefreshToken.token_hash) == _hash_token(refresh_token))
-            .with_for_update()
-        )).first()
+        row = (
+            await db.execute(
+                select(RefreshToken, AuthSession)
+                .join(AuthSession, col(AuthSession.id) == col(RefreshToken.session_id))
+                .where(col(RefreshToken.token_hash) == _hash_token(refresh_token))
+                .with_for_update()
+            )
+        ).first()
         if row is None:
             raise DomainError("The refresh token is not valid.", code=ErrorCode.TOKEN_INVALID, field="refreshToken")
         token, session = row
         now = clock.now()
         if session.revoked_at is not None or session.expires_at <= now:
-            raise DomainError("The session has ended; log in again.", code=ErrorCode.TOKEN_INVALID,
-                              field="refreshToken")
+            raise DomainError(
+                "The session has ended; log in again.", code=ErrorCode.TOKEN_INVALID, field="refreshToken"
+            )
         if token.used_at is not None:
-            revoked = await revoke_sessions(db, subject_type=session.subject_type, subject_id=session.subject_id,
-                                            reason="refresh_token_reuse", only=session.id)
-            await audit.append(db, actor=Viewer().with_meta(meta), action="auth.refresh_token_reused",
-                               actor_type=session.subject_type, actor_id=session.subject_id,
-                               target_type="session", target_id=session.id, brand_id=session.brand_id)
+            revoked = await revoke_sessions(
+                db,
+                subject_type=session.subject_type,
+                subject_id=session.subject_id,
+                reason="refresh_token_reuse",
+                only=session.id,
+            )
+            await audit.append(
+                db,
+                actor=Viewer().with_meta(meta),
+                action="auth.refresh_token_reused",
+                actor_type=session.subject_type,
+                actor_id=session.subject_id,
+                target_type="session",
+                target_id=session.id,
+                brand_id=session.brand_id,
+            )
             reused = session
         else:
             if not await _subject_is_active(db, session):
@@ -199,8 +260,11 @@ async def refresh(rt: Runtime, refresh_token: str, meta: RequestMeta) -> tuple[I
             issued = IssuedTokens(access_token, next_refresh, expires_at, session.id)
     if reused is not None:
         await _mark_revoked(rt, revoked)
-        raise DomainError("This refresh token was already used; the session has been revoked.",
-                          code=ErrorCode.TOKEN_REUSED, field="refreshToken")
+        raise DomainError(
+            "This refresh token was already used; the session has been revoked.",
+            code=ErrorCode.TOKEN_REUSED,
+            field="refreshToken",
+        )
     return issued, session
 
 
@@ -235,11 +299,22 @@ async def logout(rt: Runtime, viewer: Viewer, *, all_sessions: bool) -> list[uui
     if viewer.id is None or viewer.session_id is None:
         return []
     async with rt.database.transaction() as db:
-        revoked = await revoke_sessions(db, subject_type=viewer.kind, subject_id=viewer.id, reason="logout",
-                                        only=None if all_sessions else viewer.session_id)
-        await audit.append(db, actor=viewer, action=f"{viewer.kind}.logout", target_type="session",
-                           target_id=viewer.session_id, brand_id=viewer.brand_id,
-                           after={"revoked_sessions": len(revoked)})
+        revoked = await revoke_sessions(
+            db,
+            subject_type=viewer.kind,
+            subject_id=viewer.id,
+            reason="logout",
+            only=None if all_sessions else viewer.session_id,
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action=f"{viewer.kind}.logout",
+            target_type="session",
+            target_id=viewer.session_id,
+            brand_id=viewer.brand_id,
+            after={"revoked_sessions": len(revoked)},
+        )
     await after_commit_revoked(rt, revoked)
     return revoked
 
@@ -248,15 +323,26 @@ async def revoke_own_session(rt: Runtime, viewer: Viewer, session_id: uuid.UUID)
     """A player or staff member ends one of their own sessions (e.g. a lost phone)."""
     assert viewer.id is not None
     async with rt.database.transaction() as db:
-        session: AuthSession | None = await db.scalar(select(AuthSession).where(
-            col(AuthSession.id) == session_id, col(AuthSession.subject_type) == viewer.kind,
-            col(AuthSession.subject_id) == viewer.id))
+        session: AuthSession | None = await db.scalar(
+            select(AuthSession).where(
+                col(AuthSession.id) == session_id,
+                col(AuthSession.subject_type) == viewer.kind,
+                col(AuthSession.subject_id) == viewer.id,
+            )
+        )
         if session is None:
             raise DomainError("No such session.", field="sessionId", code=ErrorCode.NOT_FOUND)
-        revoked = await revoke_sessions(db, subject_type=viewer.kind, subject_id=viewer.id, reason="revoked",
-                                        only=session_id)
-        await audit.append(db, actor=viewer, action=f"{viewer.kind}.session_revoked", target_type="session",
-                           target_id=session_id, brand_id=viewer.brand_id)
+        revoked = await revoke_sessions(
+            db, subject_type=viewer.kind, subject_id=viewer.id, reason="revoked", only=session_id
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action=f"{viewer.kind}.session_revoked",
+            target_type="session",
+            target_id=session_id,
+            brand_id=viewer.brand_id,
+        )
         await db.refresh(session)
     await after_commit_revoked(rt, revoked)
     return session
@@ -269,8 +355,9 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
     model: type[Player] | type[StaffUser] = Player if viewer.kind == "player" else StaffUser
     # Someone holding a stolen access token must not be able to guess the password through here.
     failures_key = f"password:fail:{viewer.kind}:{viewer.id}"
-    attempt = await rt.rate_limiter.hit(failures_key, limit=rt.settings.login_failures_per_account,
-                                        window=rt.settings.login_account_window_seconds)
+    attempt = await rt.rate_limiter.hit(
+        failures_key, limit=rt.settings.login_failures_per_account, window=rt.settings.login_account_window_seconds
+    )
     if not attempt.allowed:  # counted before the slow check, so parallel guesses cannot all slip through
         raise RateLimited(attempt.retry_after)
     async with rt.database.session() as db:
@@ -278,8 +365,7 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
     if account is None:
         raise DomainError("No such account.", code=ErrorCode.NOT_FOUND)
     if not await verify_password(account.password_hash, current):
-        raise DomainError("The current password is wrong.", field="currentPassword",
-                          code=ErrorCode.INVALID_CREDENTIALS)
+        raise DomainError("The current password is wrong.", field="currentPassword", code=ErrorCode.INVALID_CREDENTIALS)
     problem = password_problem(new)
     if problem:
         raise DomainError(problem, field="newPassword", code=ErrorCode.WEAK_PASSWORD)
@@ -287,10 +373,17 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
     async with rt.database.transaction() as db:
         await db.execute(update(model).where(col(model.id) == viewer.id).values(password_hash=new_hash))
         assert viewer.id is not None
-        revoked = await revoke_sessions(db, subject_type=viewer.kind, subject_id=viewer.id,
-                                        reason="password_changed", keep=viewer.session_id)
-        await audit.append(db, actor=viewer, action=f"{viewer.kind}.password_changed", target_type=viewer.kind,
-                           target_id=viewer.id, brand_id=viewer.brand_id,
-                           after={"revoked_sessions": len(revoked)})
+        revoked = await revoke_sessions(
+            db, subject_type=viewer.kind, subject_id=viewer.id, reason="password_changed", keep=viewer.session_id
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action=f"{viewer.kind}.password_changed",
+            target_type=viewer.kind,
+            target_id=viewer.id,
+            brand_id=viewer.brand_id,
+            after={"revoked_sessions": len(revoked)},
+        )
     await after_commit_revoked(rt, revoked)
     await rt.rate_limiter.reset(failures_key)

@@ -30,14 +30,28 @@ async def get_many(db: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
 
 
 async def create_brand(
-    db: AsyncSession, *, code: str, name: str, default_currency: str, currencies: list[str], countries: list[str],
-    minimum_age: int = 18, jurisdictions: Sequence[str] = (DEFAULT,),
+    db: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    default_currency: str,
+    currencies: list[str],
+    countries: list[str],
+    minimum_age: int = 18,
+    jurisdictions: Sequence[str] = (DEFAULT,),
 ) -> Brand:
     unknown = unknown_codes(jurisdictions)
     if unknown:
         raise DomainError(f"Unknown jurisdiction profiles: {', '.join(unknown)}.", field="jurisdictions")
-    brand = Brand(code=code.lower(), name=name, default_currency=default_currency, currencies=currencies,
-                  countries=countries, minimum_age=minimum_age, jurisdictions=list(jurisdictions))
+    brand = Brand(
+        code=code.lower(),
+        name=name,
+        default_currency=default_currency,
+        currencies=currencies,
+        countries=countries,
+        minimum_age=minimum_age,
+        jurisdictions=list(jurisdictions),
+    )
     db.add(brand)
     await db.flush()
     return brand

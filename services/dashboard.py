@@ -54,29 +54,44 @@ async def figures(db: AsyncSession, brand_id: uuid.UUID | None, now: datetime) -
         scope.append(col(tx.brand_id) == brand_id)
 
     recent = col(tx.created_at) >= now - RATE_WINDOW
-    counts = (await db.execute(
-        select(func.count().filter(and_(recent, col(tx.kind).in_(BET_KINDS))),
-               func.count().filter(and_(recent, col(tx.kind).in_(WIN_KINDS))),
-               func.count(distinct(col(tx.player_id))))
-        .where(*scope, col(tx.created_at) >= now - ACTIVE_WINDOW)
-    )).one()
+    counts = (
+        await db.execute(
+            select(
+                func.count().filter(and_(recent, col(tx.kind).in_(BET_KINDS))),
+                func.count().filter(and_(recent, col(tx.kind).in_(WIN_KINDS))),
+                func.count(distinct(col(tx.player_id))),
+            ).where(*scope, col(tx.created_at) >= now - ACTIVE_WINDOW)
+        )
+    ).one()
 
     posting = LedgerPosting
     ggr = func.sum(case((col(tx.kind).in_(GAME_KINDS), -col(posting.amount)), else_=0))
     deposits = func.sum(case((col(tx.kind).in_(DEPOSIT_KINDS), col(posting.amount)), else_=0))
-    money = (await db.execute(
-        select(col(posting.currency), ggr, deposits, func.count().filter(col(tx.kind).in_(GAME_KINDS)),
-               func.count().filter(col(tx.kind).in_(DEPOSIT_KINDS)))
-        .select_from(tx)
-        .join(posting, col(posting.transaction_id) == col(tx.id))
-        .join(LedgerAccount, and_(col(LedgerAccount.id) == col(posting.account_id),
-                                  col(LedgerAccount.owner_type) == "player"))
-        .where(*scope, col(tx.created_at) >= start_of_day(now), col(tx.kind).in_(GAME_KINDS + DEPOSIT_KINDS))
-        .group_by(col(posting.currency))
-        .order_by(col(posting.currency))
-    )).all()
+    money = (
+        await db.execute(
+            select(
+                col(posting.currency),
+                ggr,
+                deposits,
+                func.count().filter(col(tx.kind).in_(GAME_KINDS)),
+                func.count().filter(col(tx.kind).in_(DEPOSIT_KINDS)),
+            )
+            .select_from(tx)
+            .join(posting, col(posting.transaction_id) == col(tx.id))
+            .join(
+                LedgerAccount,
+                and_(col(LedgerAccount.id) == col(posting.account_id), col(LedgerAccount.owner_type) == "player"),
+            )
+            .where(*scope, col(tx.created_at) >= start_of_day(now), col(tx.kind).in_(GAME_KINDS + DEPOSIT_KINDS))
+            .group_by(col(posting.currency))
+            .order_by(col(posting.currency))
+        )
+    ).all()
     return Figures(
-        at=now, bets_per_minute=int(counts[0]), wins_per_minute=int(counts[1]), active_players=int(counts[2]),
+        at=now,
+        bets_per_minute=int(counts[0]),
+        wins_per_minute=int(counts[1]),
+        active_players=int(counts[2]),
         ggr_today={currency: int(total or 0) for currency, total, _, games, _ in money if games},
         deposits_today={currency: int(total or 0) for currency, _, total, _, paid in money if paid},
     )

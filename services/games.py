@@ -75,8 +75,13 @@ async def audience_for(db: AsyncSession, viewer: Viewer, brand_code: str | None)
     brand from the `brand` argument (its default currency, the country a trusted proxy reported);
     staff their scoped brand or the one they name."""
     if viewer.is_player:
-        row = (await db.execute(select(col(Player.brand_id), col(Player.country), col(Player.currency))
-                                .where(col(Player.id) == viewer.id))).first()
+        row = (
+            await db.execute(
+                select(col(Player.brand_id), col(Player.country), col(Player.currency)).where(
+                    col(Player.id) == viewer.id
+                )
+            )
+        ).first()
         if row is None:
             raise NotFound("No such player.")
         return Audience(brand_id=row[0], country=row[1], currency=row[2])
@@ -105,8 +110,7 @@ def _brand_switch_off(audience: Audience, *, countries: bool) -> ColumnElement[b
     refused: ColumnElement[bool] = not_(col(BrandGame.enabled))
     if countries and audience.country:
         refused = or_(refused, literal(audience.country) == any_(col(BrandGame.disabled_countries)))
-    return exists().where(col(BrandGame.game_id) == col(Game.id), col(BrandGame.brand_id) == audience.brand_id,
-                          refused)
+    return exists().where(col(BrandGame.game_id) == col(Game.id), col(BrandGame.brand_id) == audience.brand_id, refused)
 
 
 def _provider_enabled() -> ColumnElement[bool]:
@@ -115,11 +119,15 @@ def _provider_enabled() -> ColumnElement[bool]:
 
 def available_to(audience: Audience) -> ColumnElement[bool]:
     """The module docstring's rule, for `Game` rows in a statement."""
-    conditions: list[ColumnElement[bool]] = [col(Game.enabled) == true(), _provider_enabled(),
-                                             not_(_brand_switch_off(audience, countries=True))]
+    conditions: list[ColumnElement[bool]] = [
+        col(Game.enabled) == true(),
+        _provider_enabled(),
+        not_(_brand_switch_off(audience, countries=True)),
+    ]
     if audience.country:
-        conditions.append(or_(func.cardinality(col(Game.countries)) == 0,
-                              literal(audience.country) == any_(col(Game.countries))))
+        conditions.append(
+            or_(func.cardinality(col(Game.countries)) == 0, literal(audience.country) == any_(col(Game.countries)))
+        )
     elif not audience.staff:
         conditions.append(func.cardinality(col(Game.countries)) == 0)
     if audience.currency:
@@ -159,19 +167,25 @@ def catalog(audience: Audience, where: CatalogFilter) -> SelectOfScalar[Game]:
     stmt = select(Game).where(listed_for(audience))
     if where.search and where.search.strip():
         needle = where.search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(or_(func.lower(col(Game.title)).like(f"%{needle}%"),
-                              func.lower(col(Game.code)).like(f"%{needle}%")))
+        stmt = stmt.where(
+            or_(func.lower(col(Game.title)).like(f"%{needle}%"), func.lower(col(Game.code)).like(f"%{needle}%"))
+        )
     if where.type:
         stmt = stmt.where(col(Game.type) == where.type)
     if where.provider_code:
-        stmt = stmt.where(col(Game.provider_id).in_(
-            select(col(Provider.id)).where(col(Provider.code) == where.provider_code.strip().lower())))
+        stmt = stmt.where(
+            col(Game.provider_id).in_(
+                select(col(Provider.id)).where(col(Provider.code) == where.provider_code.strip().lower())
+            )
+        )
     if where.tags:
         stmt = stmt.where(col(Game.tags).contains([t.strip().lower() for t in where.tags]))
     if where.category:
-        in_category = (select(col(LobbyCategoryGame.game_id))
-                       .join(LobbyCategory, col(LobbyCategory.id) == col(LobbyCategoryGame.category_id))
-                       .where(col(LobbyCategory.code) == where.category.strip().lower(), _categories_for(audience)))
+        in_category = (
+            select(col(LobbyCategoryGame.game_id))
+            .join(LobbyCategory, col(LobbyCategory.id) == col(LobbyCategoryGame.category_id))
+            .where(col(LobbyCategory.code) == where.category.strip().lower(), _categories_for(audience))
+        )
         stmt = stmt.where(col(Game.id).in_(in_category))
     return stmt
 
@@ -189,11 +203,15 @@ async def availability_of(db: AsyncSession, audience: Audience, game_ids: Sequen
     return set(rows.all())
 
 
-async def brand_switches(db: AsyncSession, brand_id: uuid.UUID,
-                         game_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, BrandGame]:
+async def brand_switches(
+    db: AsyncSession, brand_id: uuid.UUID, game_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, BrandGame]:
     """A brand's switches for these games (a game without one is on)."""
-    rows = (await db.scalars(select(BrandGame).where(col(BrandGame.brand_id) == brand_id,
-                                                     col(BrandGame.game_id).in_(game_ids)))).all()
+    rows = (
+        await db.scalars(
+            select(BrandGame).where(col(BrandGame.brand_id) == brand_id, col(BrandGame.game_id).in_(game_ids))
+        )
+    ).all()
     return {row.game_id: row for row in rows}
 
 
@@ -234,8 +252,13 @@ async def lobby(db: AsyncSession, audience: Audience, *, per_category: int) -> l
     """
     if not 0 <= per_category <= MAX_LOBBY_PAGE:
         raise DomainError(f"`first` must be between 0 and {MAX_LOBBY_PAGE}.", field="first")
-    rows = (await db.scalars(select(LobbyCategory).where(_categories_for(audience))
-                             .order_by(col(LobbyCategory.position), col(LobbyCategory.code)))).all()
+    rows = (
+        await db.scalars(
+            select(LobbyCategory)
+            .where(_categories_for(audience))
+            .order_by(col(LobbyCategory.position), col(LobbyCategory.code))
+        )
+    ).all()
     chosen: dict[str, LobbyCategory] = {}
     for category in rows:  # a brand's own category replaces the shared one with its code
         if category.code not in chosen or category.brand_id is not None:
@@ -243,17 +266,24 @@ async def lobby(db: AsyncSession, audience: Audience, *, per_category: int) -> l
     categories = sorted(chosen.values(), key=lambda c: (c.position, c.code))
     if not categories or per_category == 0:
         return [LobbySection(c, []) for c in categories]
-    rank = func.row_number().over(partition_by=col(LobbyCategoryGame.category_id),
-                                  order_by=(col(LobbyCategoryGame.position), col(Game.title), col(Game.id)))
-    ranked = (select(col(LobbyCategoryGame.category_id).label("category_id"), col(Game.id).label("game_id"),
-                     rank.label("rank"))
-              .join(Game, col(Game.id) == col(LobbyCategoryGame.game_id))
-              .where(col(LobbyCategoryGame.category_id).in_([c.id for c in categories]), available_to(audience))
-              .subquery())
-    stmt = (select(Game, ranked.c.category_id)
-            .join(ranked, ranked.c.game_id == col(Game.id))
-            .where(ranked.c.rank <= per_category)
-            .order_by(ranked.c.category_id, ranked.c.rank))
+    rank = func.row_number().over(
+        partition_by=col(LobbyCategoryGame.category_id),
+        order_by=(col(LobbyCategoryGame.position), col(Game.title), col(Game.id)),
+    )
+    ranked = (
+        select(
+            col(LobbyCategoryGame.category_id).label("category_id"), col(Game.id).label("game_id"), rank.label("rank")
+        )
+        .join(Game, col(Game.id) == col(LobbyCategoryGame.game_id))
+        .where(col(LobbyCategoryGame.category_id).in_([c.id for c in categories]), available_to(audience))
+        .subquery()
+    )
+    stmt = (
+        select(Game, ranked.c.category_id)
+        .join(ranked, ranked.c.game_id == col(Game.id))
+        .where(ranked.c.rank <= per_category)
+        .order_by(ranked.c.category_id, ranked.c.rank)
+    )
     found: dict[uuid.UUID, list[Game]] = defaultdict(list)
     for game, category_id in (await db.execute(stmt)).all():
         found[category_id].append(game)
@@ -274,8 +304,16 @@ def _countries(codes: Sequence[str]) -> list[str]:
     return sorted(cleaned)
 
 
-async def set_availability(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, *, brand_code: str | None,
-                           enabled: bool, disabled_countries: Sequence[str], reason: str) -> BrandGame:
+async def set_availability(
+    rt: Runtime,
+    viewer: Viewer,
+    game_id: uuid.UUID,
+    *,
+    brand_code: str | None,
+    enabled: bool,
+    disabled_countries: Sequence[str],
+    reason: str,
+) -> BrandGame:
     """Switch a game on or off for a brand, or off in some of its countries (audited, before/after)."""
     if not reason.strip():
         raise DomainError("Give a reason.", field="reason")
@@ -293,21 +331,38 @@ async def set_availability(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, *, b
         if await db.get(Game, game_id) is None:
             raise NotFound("No such game.", field="gameId")
         current: BrandGame | None = await db.scalar(
-            select(BrandGame).where(col(BrandGame.brand_id) == brand_id, col(BrandGame.game_id) == game_id)
-            .with_for_update())
-        before = ({"enabled": current.enabled, "disabled_countries": list(current.disabled_countries)}
-                  if current else {"enabled": True, "disabled_countries": []})
+            select(BrandGame)
+            .where(col(BrandGame.brand_id) == brand_id, col(BrandGame.game_id) == game_id)
+            .with_for_update()
+        )
+        before = (
+            {"enabled": current.enabled, "disabled_countries": list(current.disabled_countries)}
+            if current
+            else {"enabled": True, "disabled_countries": []}
+        )
         now = clock.now()
-        await db.execute(insert(BrandGame).values(brand_id=brand_id, game_id=game_id, enabled=enabled,
-                                                  disabled_countries=countries, updated_at=now)
-                         .on_conflict_do_update(index_elements=["brand_id", "game_id"],
-                                                set_={"enabled": enabled, "disabled_countries": countries,
-                                                      "updated_at": now}))
-        switch = BrandGame(brand_id=brand_id, game_id=game_id, enabled=enabled, disabled_countries=countries,
-                           updated_at=now)
-        await audit.append(db, actor=viewer, action="game.availability_changed", target_type="game",
-                           target_id=game_id, brand_id=brand_id, before=before,
-                           after={"enabled": enabled, "disabled_countries": countries}, reason=reason.strip())
+        await db.execute(
+            insert(BrandGame)
+            .values(brand_id=brand_id, game_id=game_id, enabled=enabled, disabled_countries=countries, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["brand_id", "game_id"],
+                set_={"enabled": enabled, "disabled_countries": countries, "updated_at": now},
+            )
+        )
+        switch = BrandGame(
+            brand_id=brand_id, game_id=game_id, enabled=enabled, disabled_countries=countries, updated_at=now
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action="game.availability_changed",
+            target_type="game",
+            target_id=game_id,
+            brand_id=brand_id,
+            before=before,
+            after={"enabled": enabled, "disabled_countries": countries},
+            reason=reason.strip(),
+        )
     return switch
 
 
@@ -320,27 +375,42 @@ class Launch:
     session: GameSession
 
 
-def _refuse_for(game: Game, provider: Provider | None, switch: BrandGame | None, *, country: str | None,
-                currency: str | None) -> DomainError | None:
+def _refuse_for(
+    game: Game, provider: Provider | None, switch: BrandGame | None, *, country: str | None, currency: str | None
+) -> DomainError | None:
     """Why this audience may not play the game (the same rule as `available_to`, with its reason)."""
     if not game.enabled or provider is None or not provider.enabled or not provider.launch_url:
         return DomainError("This game is not available.", field="gameId", code=ErrorCode.GAME_NOT_AVAILABLE)
     if switch is not None and not switch.enabled:
         return DomainError("This game is not available.", field="gameId", code=ErrorCode.GAME_NOT_AVAILABLE)
     if country and switch is not None and country in switch.disabled_countries:
-        return DomainError(f"This game is not available in {country}.", field="gameId",
-                           code=ErrorCode.COUNTRY_NOT_ALLOWED)
+        return DomainError(
+            f"This game is not available in {country}.", field="gameId", code=ErrorCode.COUNTRY_NOT_ALLOWED
+        )
     if game.countries and (country is None or country not in game.countries):
-        return DomainError(f"This game is not available in {country or 'your country'}.", field="gameId",
-                           code=ErrorCode.COUNTRY_NOT_ALLOWED)
+        return DomainError(
+            f"This game is not available in {country or 'your country'}.",
+            field="gameId",
+            code=ErrorCode.COUNTRY_NOT_ALLOWED,
+        )
     if currency is not None and currency not in game.currencies:
-        return DomainError(f"This game does not accept {currency}.", field="gameId",
-                           code=ErrorCode.CURRENCY_NOT_ALLOWED)
+        return DomainError(
+            f"This game does not accept {currency}.", field="gameId", code=ErrorCode.CURRENCY_NOT_ALLOWED
+        )
     return None
 
 
-def launch_url(base: str, *, token: str, game_code: str, mode: str, currency: str, lang: str,
-               user: str | None = None, free_rounds: FreeRounds | None = None) -> str:
+def launch_url(
+    base: str,
+    *,
+    token: str,
+    game_code: str,
+    mode: str,
+    currency: str,
+    lang: str,
+    user: str | None = None,
+    free_rounds: FreeRounds | None = None,
+) -> str:
     """The provider's game client URL. Real money carries `user` (our player id): the provider sends
     it back as the wallet calls' `user`, which the wallet checks against the session's player. A free-
     spins grant for this game rides along (`reward_uuid`, `free_rounds`, `free_round_bet` in minor
@@ -349,13 +419,19 @@ def launch_url(base: str, *, token: str, game_code: str, mode: str, currency: st
     if user is not None:
         params["user"] = user
     if free_rounds is not None:
-        params.update({"reward_uuid": free_rounds.reward_uuid, "free_rounds": str(free_rounds.rounds),
-                       "free_round_bet": str(free_rounds.bet)})
+        params.update(
+            {
+                "reward_uuid": free_rounds.reward_uuid,
+                "free_rounds": str(free_rounds.rounds),
+                "free_round_bet": str(free_rounds.bet),
+            }
+        )
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
 
 
-async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode, *, brand_code: str | None = None,
-                 lang: str = "en") -> Launch:
+async def launch(
+    rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode, *, brand_code: str | None = None, lang: str = "en"
+) -> Launch:
     """Start a game session: real money for an active player in a currency the game takes, demo for
     anyone (anonymous visitors name the brand) when the game has a demo. The provider's client gets
     a random token; its wallet calls carry it back and are checked against this session."""
@@ -395,16 +471,29 @@ async def launch(rt: Runtime, viewer: Viewer, game_id: uuid.UUID, mode: GameMode
         assert provider is not None
         assert provider.launch_url
         session = GameSession(
-            token=secrets.token_urlsafe(32), mode=mode.value,
+            token=secrets.token_urlsafe(32),
+            mode=mode.value,
             player_id=player.id if mode == GameMode.REAL and player is not None else None,
-            brand_id=brand_id, game_id=game.id, currency=currency or DEMO_CURRENCY, country=country,
-            ip=viewer.meta.ip, auth_session_id=viewer.session_id if player is not None else None,
-            expires_at=clock.now() + timedelta(seconds=rt.settings.game_session_ttl_seconds))
+            brand_id=brand_id,
+            game_id=game.id,
+            currency=currency or DEMO_CURRENCY,
+            country=country,
+            ip=viewer.meta.ip,
+            auth_session_id=viewer.session_id if player is not None else None,
+            expires_at=clock.now() + timedelta(seconds=rt.settings.game_session_ttl_seconds),
+        )
         db.add(session)
         await db.flush()
-    url = launch_url(provider.launch_url, token=session.token, game_code=game.code, mode=mode.value,
-                     currency=session.currency, lang=lang,
-                     user=str(session.player_id) if session.player_id is not None else None, free_rounds=free_rounds)
+    url = launch_url(
+        provider.launch_url,
+        token=session.token,
+        game_code=game.code,
+        mode=mode.value,
+        currency=session.currency,
+        lang=lang,
+        user=str(session.player_id) if session.player_id is not None else None,
+        free_rounds=free_rounds,
+    )
     return Launch(url=url, session=session)
 
 
@@ -421,8 +510,9 @@ class RoundFilter:
 def readable_rounds(viewer: Viewer, player_id: uuid.UUID, where: RoundFilter) -> SelectOfScalar[GameRound]:
     """A player's rounds, if the viewer may read the player (SQL ownership filter)."""
     readable = players.readable_players(viewer).where(col(Player.id) == player_id).with_only_columns(col(Player.id))
-    stmt = select(GameRound).where(col(GameRound.player_id) == player_id,
-                                   col(GameRound.player_id).in_(readable.scalar_subquery()))
+    stmt = select(GameRound).where(
+        col(GameRound.player_id) == player_id, col(GameRound.player_id).in_(readable.scalar_subquery())
+    )
     if where.status:
         stmt = stmt.where(col(GameRound.status) == where.status)
     if where.since:
@@ -432,11 +522,17 @@ def readable_rounds(viewer: Viewer, player_id: uuid.UUID, where: RoundFilter) ->
     return stmt
 
 
-async def transactions_of_rounds(db: AsyncSession,
-                                 round_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ProviderTransaction]]:
+async def transactions_of_rounds(
+    db: AsyncSession, round_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ProviderTransaction]]:
     """The provider transactions of these rounds, oldest first (one statement)."""
-    rows = (await db.scalars(select(ProviderTransaction).where(col(ProviderTransaction.round_id).in_(round_ids))
-                             .order_by(col(ProviderTransaction.created_at), col(ProviderTransaction.id)))).all()
+    rows = (
+        await db.scalars(
+            select(ProviderTransaction)
+            .where(col(ProviderTransaction.round_id).in_(round_ids))
+            .order_by(col(ProviderTransaction.created_at), col(ProviderTransaction.id))
+        )
+    ).all()
     found: dict[uuid.UUID, list[ProviderTransaction]] = defaultdict(list)
     for row in rows:
         if row.round_id is not None:
@@ -444,15 +540,19 @@ async def transactions_of_rounds(db: AsyncSession,
     return found
 
 
-async def calls_of_transactions(db: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]
-                                ) -> dict[tuple[uuid.UUID, str], list[ProviderCall]]:
+async def calls_of_transactions(
+    db: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], list[ProviderCall]]:
     """The provider calls behind these (provider, transaction uuid) pairs, oldest first (one statement)."""
     if not keys:
         return {}
-    rows = (await db.scalars(select(ProviderCall)
-                             .where(tuple_(col(ProviderCall.provider_id), col(ProviderCall.transaction_uuid))
-                                    .in_(list(keys)))
-                             .order_by(col(ProviderCall.created_at), col(ProviderCall.id)))).all()
+    rows = (
+        await db.scalars(
+            select(ProviderCall)
+            .where(tuple_(col(ProviderCall.provider_id), col(ProviderCall.transaction_uuid)).in_(list(keys)))
+            .order_by(col(ProviderCall.created_at), col(ProviderCall.id))
+        )
+    ).all()
     found: dict[tuple[uuid.UUID, str], list[ProviderCall]] = defaultdict(list)
     for row in rows:
         if row.transaction_uuid is not None:
@@ -460,11 +560,11 @@ async def calls_of_transactions(db: AsyncSession, keys: Sequence[tuple[uuid.UUID
     return found
 
 
-
 async def readable_round(db: AsyncSession, viewer: Viewer, round_id: uuid.UUID) -> GameRound | None:
     owner = await db.scalar(select(col(GameRound.player_id)).where(col(GameRound.id) == round_id))
     if owner is None:
         return None
-    found: GameRound | None = await db.scalar(readable_rounds(viewer, owner, RoundFilter())
-                                              .where(col(GameRound.id) == round_id))
+    found: GameRound | None = await db.scalar(
+        readable_rounds(viewer, owner, RoundFilter()).where(col(GameRound.id) == round_id)
+    )
     return found

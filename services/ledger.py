@@ -129,7 +129,8 @@ _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 # (bench/README.md, "where the time goes"). Postings go in one statement, in leg order (their ids, and
 # so the running balances, follow that order).
 _LOCK_TRACKED = text(
-    "SELECT id, balance FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
+    "SELECT id, balance FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
+)
 _INSERT_TRANSACTION = text("""
 INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
                                  reference_type, reference_id, actor_type, actor_id, details, created_at)
@@ -183,14 +184,22 @@ async def _accounts(db: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
     wanted = set(ids)
     missing = [i for i in wanted if i not in _ACCOUNT_CACHE]
     if missing:
-        rows = (await db.execute(
-            sa_select(col(LedgerAccount.id), col(LedgerAccount.currency), col(LedgerAccount.balance),
-                   col(LedgerAccount.allow_negative), col(LedgerAccount.owner_type), col(LedgerAccount.owner_id))
-            .where(col(LedgerAccount.id).in_(missing))
-        )).all()
+        rows = (
+            await db.execute(
+                sa_select(
+                    col(LedgerAccount.id),
+                    col(LedgerAccount.currency),
+                    col(LedgerAccount.balance),
+                    col(LedgerAccount.allow_negative),
+                    col(LedgerAccount.owner_type),
+                    col(LedgerAccount.owner_id),
+                ).where(col(LedgerAccount.id).in_(missing))
+            )
+        ).all()
         for row in rows:
-            _ACCOUNT_CACHE[row.id] = _Account(row.id, row.currency, row.balance is not None, row.allow_negative,
-                                              row.owner_type, row.owner_id)
+            _ACCOUNT_CACHE[row.id] = _Account(
+                row.id, row.currency, row.balance is not None, row.allow_negative, row.owner_type, row.owner_id
+            )
     unknown = wanted - _ACCOUNT_CACHE.keys()
     if unknown:
         raise DomainError(f"Unknown ledger account(s): {sorted(map(str, unknown))}.")
@@ -198,18 +207,31 @@ async def _accounts(db: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
 
 
 async def _existing(db: AsyncSession, entry: Entry, request_hash: str) -> Result:
-    tx = (await db.execute(
-        select(LedgerTransaction).where(LedgerTransaction.idempotency_key == entry.idempotency_key)
-    )).scalar_one()
+    tx = (
+        await db.execute(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == entry.idempotency_key))
+    ).scalar_one()
     if tx.request_hash != request_hash:
         raise IdempotencyConflict(
             f"Idempotency key {entry.idempotency_key!r} was already used for a different request.",
-            field="idempotencyKey")
-    postings = (await db.execute(
-        select(LedgerPosting).where(LedgerPosting.transaction_id == tx.id).order_by(col(LedgerPosting.id))
-    )).scalars().all()
-    return Result(tx.id, TransactionStatus(tx.status), tx.refusal_code, True, tx.created_at,
-                  tuple(Posting(p.account_id, p.currency, p.amount, p.balance_after) for p in postings))
+            field="idempotencyKey",
+        )
+    postings = (
+        (
+            await db.execute(
+                select(LedgerPosting).where(LedgerPosting.transaction_id == tx.id).order_by(col(LedgerPosting.id))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Result(
+        tx.id,
+        TransactionStatus(tx.status),
+        tx.refusal_code,
+        True,
+        tx.created_at,
+        tuple(Posting(p.account_id, p.currency, p.amount, p.balance_after) for p in postings),
+    )
 
 
 async def record(db: AsyncSession, entry: Entry) -> Result:
@@ -237,13 +259,27 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
 
     now = clock.now()
     tx_id = new_id()
-    inserted = (await db.execute(_INSERT_TRANSACTION, {
-        "id": tx_id, "key": entry.idempotency_key, "hash": request_hash, "kind": entry.kind, "status": status.value,
-        "refusal": ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None, "brand": entry.brand_id,
-        "player": entry.player_id, "reference_type": entry.reference_type, "reference_id": entry.reference_id,
-        "actor_type": entry.actor_type, "actor_id": entry.actor_id,
-        "details": json.dumps(entry.details) if entry.details is not None else None, "now": now,
-    })).scalar_one_or_none()
+    inserted = (
+        await db.execute(
+            _INSERT_TRANSACTION,
+            {
+                "id": tx_id,
+                "key": entry.idempotency_key,
+                "hash": request_hash,
+                "kind": entry.kind,
+                "status": status.value,
+                "refusal": ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None,
+                "brand": entry.brand_id,
+                "player": entry.player_id,
+                "reference_type": entry.reference_type,
+                "reference_id": entry.reference_id,
+                "actor_type": entry.actor_type,
+                "actor_id": entry.actor_id,
+                "details": json.dumps(entry.details) if entry.details is not None else None,
+                "now": now,
+            },
+        )
+    ).scalar_one_or_none()
     if inserted is None:  # the key was used before (or by a racing retry that committed first)
         return await _existing(db, entry, request_hash)
     if overdrawn:
@@ -258,39 +294,59 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
             running[leg.account_id] += leg.amount
             after = running[leg.account_id]
         postings.append(Posting(leg.account_id, account.currency, leg.amount, after))
-    await db.execute(_INSERT_POSTINGS, {
-        "tx": tx_id, "now": now, "accounts": [p.account_id for p in postings],
-        "currencies": [p.currency for p in postings], "amounts": [p.amount for p in postings],
-        "balances": [p.balance_after for p in postings]})
+    await db.execute(
+        _INSERT_POSTINGS,
+        {
+            "tx": tx_id,
+            "now": now,
+            "accounts": [p.account_id for p in postings],
+            "currencies": [p.currency for p in postings],
+            "amounts": [p.amount for p in postings],
+            "balances": [p.balance_after for p in postings],
+        },
+    )
     if tracked:
         await db.execute(_SET_BALANCES, {"ids": tracked, "balances": [new_balances[i] for i in tracked]})
     await _announce(db, entry, tx_id, postings, accounts)
     return Result(tx_id, status, None, False, now, tuple(postings))
 
 
-async def _announce(db: AsyncSession, entry: Entry, tx_id: uuid.UUID, postings: Sequence[Posting],
-                    accounts: dict[uuid.UUID, _Account]) -> None:
+async def _announce(
+    db: AsyncSession, entry: Entry, tx_id: uuid.UUID, postings: Sequence[Posting], accounts: dict[uuid.UUID, _Account]
+) -> None:
     """One outbox event per player whose balance moved (live balances, analytics)."""
     moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for posting in postings:
         account = accounts[posting.account_id]
         if account.owner_type == "player" and posting.balance_after is not None:
-            moved[account.owner_id].append({
-                "account_id": str(posting.account_id), "currency": posting.currency,
-                "amount": format_amount(posting.amount, posting.currency),
-                "balance": format_amount(posting.balance_after, posting.currency),
-            })
+            moved[account.owner_id].append(
+                {
+                    "account_id": str(posting.account_id),
+                    "currency": posting.currency,
+                    "amount": format_amount(posting.amount, posting.currency),
+                    "balance": format_amount(posting.balance_after, posting.currency),
+                }
+            )
     for player_id, changes in moved.items():
-        await outbox.emit(db, "wallet.balance_changed", f"player:{player_id}", {
-            "player_id": player_id, "transaction_id": str(tx_id), "kind": entry.kind, "changes": changes,
-        })
+        await outbox.emit(
+            db,
+            "wallet.balance_changed",
+            f"player:{player_id}",
+            {
+                "player_id": player_id,
+                "transaction_id": str(tx_id),
+                "kind": entry.kind,
+                "changes": changes,
+            },
+        )
 
 
 # ---- two-phase holds ---------------------------------------------------------------------------
 
 
-async def reserve(db: AsyncSession, entry: Entry, *, source: uuid.UUID, pending: uuid.UUID,
-                  amount: int) -> tuple[Result, LedgerHold | None]:
+async def reserve(
+    db: AsyncSession, entry: Entry, *, source: uuid.UUID, pending: uuid.UUID, amount: int
+) -> tuple[Result, LedgerHold | None]:
     """Phase one: move `amount` from `source` to its `pending` account and open a hold on it."""
     if amount <= 0:
         raise DomainError("A hold is for a positive amount.", code=ErrorCode.INVALID_AMOUNT)
@@ -300,19 +356,29 @@ async def reserve(db: AsyncSession, entry: Entry, *, source: uuid.UUID, pending:
     hold = await db.scalar(select(LedgerHold).where(LedgerHold.reserve_transaction_id == result.transaction_id))
     if hold is None:
         currency = (await _accounts(db, [source]))[source].currency
-        hold = LedgerHold(source_account_id=source, pending_account_id=pending, amount=amount, currency=currency,
-                          reserve_transaction_id=result.transaction_id)
+        hold = LedgerHold(
+            source_account_id=source,
+            pending_account_id=pending,
+            amount=amount,
+            currency=currency,
+            reserve_transaction_id=result.transaction_id,
+        )
         db.add(hold)
         await db.flush()
     return result, hold
 
 
-async def _resolve(db: AsyncSession, hold_id: uuid.UUID, entry: Entry, *, destination: uuid.UUID | None,
-                   status: HoldStatus) -> Result:
+async def _resolve(
+    db: AsyncSession, hold_id: uuid.UUID, entry: Entry, *, destination: uuid.UUID | None, status: HoldStatus
+) -> Result:
     # Lock and re-read: an earlier unlocked read of this hold in the session must not leave a stale
     # status behind the lock (populate_existing), or two resolutions could both see it pending.
-    hold = await db.scalar(select(LedgerHold).where(col(LedgerHold.id) == hold_id).with_for_update()
-                           .execution_options(populate_existing=True))
+    hold = await db.scalar(
+        select(LedgerHold)
+        .where(col(LedgerHold.id) == hold_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if hold is None:
         raise DomainError("No such hold.", code=ErrorCode.NOT_FOUND)
     target = destination if status == HoldStatus.POSTED else hold.source_account_id

@@ -35,8 +35,15 @@ async def add_note(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, body: str)
         note = PlayerNote(player_id=player.id, author_id=viewer.id, body=text)
         db.add(note)
         await db.flush()
-        await audit.append(db, actor=viewer, action="player.note_added", target_type="player", target_id=player.id,
-                           brand_id=player.brand_id, after={"note_id": str(note.id), "body": text})
+        await audit.append(
+            db,
+            actor=viewer,
+            action="player.note_added",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            after={"note_id": str(note.id), "body": text},
+        )
     return note
 
 

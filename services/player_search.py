@@ -129,7 +129,14 @@ def search(viewer: Viewer, text: str, readable: Collection[SearchField]) -> Sele
     criteria = read_text(text)
     conditions = _conditions(criteria, readable)
     if not conditions:
-        wanted = ("the player's id" if criteria.player_id else "email" if criteria.email_prefix and
-                  not criteria.name_prefixes else "phone" if criteria.phone_digits else "name or email")
+        wanted = (
+            "the player's id"
+            if criteria.player_id
+            else "email"
+            if criteria.email_prefix and not criteria.name_prefixes
+            else "phone"
+            if criteria.phone_digits
+            else "name or email"
+        )
         raise SearchForbidden(f"Your role may not search players by {wanted}.", field="filter.search")
     return readable_players(viewer).where(or_(*conditions))

@@ -89,16 +89,19 @@ def _check_registration(brand: Brand, form: Registration) -> Profile:
     if len(country) != ISO_COUNTRY_LENGTH or not country.isalpha():
         raise DomainError("Use a two-letter ISO country code.", field="country")
     if brand.countries and country not in brand.countries:
-        raise DomainError(f"{brand.name} does not accept players from {country}.", field="country",
-                          code=ErrorCode.COUNTRY_NOT_ALLOWED)
+        raise DomainError(
+            f"{brand.name} does not accept players from {country}.", field="country", code=ErrorCode.COUNTRY_NOT_ALLOWED
+        )
     rules = rg_gates.jurisdiction_for(brand, country)
     minimum_age = max(brand.minimum_age, rules.minimum_age)
     if age_on(form.date_of_birth, clock.now().date()) < minimum_age:
-        raise DomainError(f"Players must be at least {minimum_age}.", field="dateOfBirth",
-                          code=ErrorCode.UNDERAGE)
+        raise DomainError(f"Players must be at least {minimum_age}.", field="dateOfBirth", code=ErrorCode.UNDERAGE)
     if form.currency.upper() not in brand.currencies:
-        raise DomainError(f"{brand.name} does not offer {form.currency.upper()}.", field="currency",
-                          code=ErrorCode.CURRENCY_NOT_ALLOWED)
+        raise DomainError(
+            f"{brand.name} does not offer {form.currency.upper()}.",
+            field="currency",
+            code=ErrorCode.CURRENCY_NOT_ALLOWED,
+        )
     problem = password_problem(form.password)
     if problem:
         raise DomainError(problem, field="password", code=ErrorCode.WEAK_PASSWORD)
@@ -111,31 +114,49 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
     async with rt.database.session() as db:
         brand = await brands.get_by_code(db, form.brand)
     rules = _check_registration(brand, form)
-    register_answer = await rg_gates.check_registers(rt, rules, Person(
-        email, form.date_of_birth, _clean(form.first_name), _clean(form.last_name), form.country.upper()))
+    register_answer = await rg_gates.check_registers(
+        rt,
+        rules,
+        Person(email, form.date_of_birth, _clean(form.first_name), _clean(form.last_name), form.country.upper()),
+    )
     password_hash = await hash_password(form.password)
     try:
         async with rt.database.transaction() as db:
             player = Player(
-                brand_id=brand.id, email=email, password_hash=password_hash,
-                first_name=_clean(form.first_name), last_name=_clean(form.last_name), phone=_clean(form.phone),
-                date_of_birth=form.date_of_birth, country=form.country.upper(), currency=form.currency.upper(),
-                marketing_consent=form.marketing_consent, jurisdiction=rules.code,
+                brand_id=brand.id,
+                email=email,
+                password_hash=password_hash,
+                first_name=_clean(form.first_name),
+                last_name=_clean(form.last_name),
+                phone=_clean(form.phone),
+                date_of_birth=form.date_of_birth,
+                country=form.country.upper(),
+                currency=form.currency.upper(),
+                marketing_consent=form.marketing_consent,
+                jurisdiction=rules.code,
             )
             db.add(player)
             await db.flush()
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
-            tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
-                                              brand_id=brand.id, meta=meta)
+            tokens = await auth.start_session(
+                db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
+            )
             await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
-            await audit.append(db, actor=actor, action="player.registered", target_type="player",
-                               target_id=player.id, brand_id=brand.id,
-                               after={"email": email, "country": player.country, "currency": player.currency})
+            await audit.append(
+                db,
+                actor=actor,
+                action="player.registered",
+                target_type="player",
+                target_id=player.id,
+                brand_id=brand.id,
+                after={"email": email, "country": player.country, "currency": player.currency},
+            )
     except IntegrityError as exc:
-        raise DomainError("An account with this email already exists.", field="email",
-                          code=ErrorCode.ALREADY_EXISTS) from exc
+        raise DomainError(
+            "An account with this email already exists.", field="email", code=ErrorCode.ALREADY_EXISTS
+        ) from exc
     return player, tokens
 
 
@@ -149,18 +170,29 @@ async def _check_login_rate(rt: Runtime, ip: str | None, account_key: str) -> No
     slip past a check-then-count. A success clears the account's count again."""
     settings = rt.settings
     if ip:
-        by_ip = await rt.rate_limiter.hit(f"login:ip:{ip}", limit=settings.login_attempts_per_ip,
-                                          window=settings.login_ip_window_seconds)
+        by_ip = await rt.rate_limiter.hit(
+            f"login:ip:{ip}", limit=settings.login_attempts_per_ip, window=settings.login_ip_window_seconds
+        )
         if not by_ip.allowed:
             raise RateLimited(by_ip.retry_after)
-    attempts = await rt.rate_limiter.hit(f"login:fail:{account_key}", limit=settings.login_failures_per_account,
-                                         window=settings.login_account_window_seconds)
+    attempts = await rt.rate_limiter.hit(
+        f"login:fail:{account_key}",
+        limit=settings.login_failures_per_account,
+        window=settings.login_account_window_seconds,
+    )
     if not attempts.allowed:
         raise RateLimited(attempts.retry_after)
 
 
-async def login(rt: Runtime, *, brand_code: str, email: str, password: str, meta: RequestMeta,
-                purpose: LoginPurpose = LoginPurpose.PLAY) -> tuple[Player, IssuedTokens]:
+async def login(
+    rt: Runtime,
+    *,
+    brand_code: str,
+    email: str,
+    password: str,
+    meta: RequestMeta,
+    purpose: LoginPurpose = LoginPurpose.PLAY,
+) -> tuple[Player, IssuedTokens]:
     """A session to play, or (`WITHDRAWAL`, also while self-excluded) one that can only withdraw."""
     email = email.strip().lower()
     async with rt.database.session() as db:
@@ -174,9 +206,16 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str, meta
     anonymous = Viewer(meta=meta)
     if player is None or not valid:
         async with rt.database.transaction() as db:
-            await audit.append(db, actor=anonymous, action="player.login_failed", brand_id=brand.id,
-                               actor_id=player.id if player else None, target_type="player",
-                               target_id=player.id if player else None, after={"email": email})
+            await audit.append(
+                db,
+                actor=anonymous,
+                action="player.login_failed",
+                brand_id=brand.id,
+                actor_id=player.id if player else None,
+                target_type="player",
+                target_id=player.id if player else None,
+                after={"email": email},
+            )
         raise DomainError("Wrong email or password.", code=ErrorCode.INVALID_CREDENTIALS)
     if player.status != PlayerStatus.ACTIVE:
         code = ErrorCode.ACCOUNT_CLOSED if player.status == PlayerStatus.CLOSED else ErrorCode.ACCOUNT_BLOCKED
@@ -185,11 +224,25 @@ async def login(rt: Runtime, *, brand_code: str, email: str, password: str, meta
     register_answer = await rg_gates.check_login(rt, player, purpose)
     async with rt.database.transaction() as db:
         actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
-        tokens = await auth.start_session(db, rt, subject_type="player", subject_id=player.id,
-                                          brand_id=brand.id, meta=meta, scope=rg_gates.session_scope(purpose))
+        tokens = await auth.start_session(
+            db,
+            rt,
+            subject_type="player",
+            subject_id=player.id,
+            brand_id=brand.id,
+            meta=meta,
+            scope=rg_gates.session_scope(purpose),
+        )
         await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
-        await audit.append(db, actor=actor, action="player.login", target_type="session",
-                           target_id=tokens.session_id, brand_id=brand.id, after={"purpose": purpose.value})
+        await audit.append(
+            db,
+            actor=actor,
+            action="player.login",
+            target_type="session",
+            target_id=tokens.session_id,
+            brand_id=brand.id,
+            after={"purpose": purpose.value},
+        )
     return player, tokens
 
 
@@ -204,7 +257,8 @@ class ProfileChange:
 async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
     async with rt.database.transaction() as db:
         player: Player | None = await db.scalar(
-            readable_players(viewer).where(col(Player.id) == viewer.id).with_for_update())
+            readable_players(viewer).where(col(Player.id) == viewer.id).with_for_update()
+        )
         if player is None:
             raise NotFound("No such player.")
         before = _profile(player)
@@ -216,28 +270,43 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
             raise DomainError("Enter a phone number.", field="phone")
         if change.marketing_consent is not None:
             if change.marketing_consent and await rg_exclusions.active(db, player.id) is not None:
-                raise DomainError("Marketing stays off while a time-out or self-exclusion lasts.",
-                                  field="marketingConsent", code=ErrorCode.NOT_ALLOWED)
+                raise DomainError(
+                    "Marketing stays off while a time-out or self-exclusion lasts.",
+                    field="marketingConsent",
+                    code=ErrorCode.NOT_ALLOWED,
+                )
             player.marketing_consent = change.marketing_consent
         await db.flush()
-        await audit.append(db, actor=viewer, action="player.profile_updated", target_type="player",
-                           target_id=player.id, brand_id=player.brand_id, before=before, after=_profile(player))
+        await audit.append(
+            db,
+            actor=viewer,
+            action="player.profile_updated",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            before=before,
+            after=_profile(player),
+        )
     return player
 
 
 def _profile(player: Player) -> dict[str, Any]:
-    return {"first_name": player.first_name, "last_name": player.last_name, "phone": player.phone,
-            "marketing_consent": player.marketing_consent}
+    return {
+        "first_name": player.first_name,
+        "last_name": player.last_name,
+        "phone": player.phone,
+        "marketing_consent": player.marketing_consent,
+    }
 
 
-async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: PlayerStatus,
-                     reason: str) -> Player:
+async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: PlayerStatus, reason: str) -> Player:
     """Staff change a player's status; leaving `active` ends every session immediately."""
     if not reason.strip():
         raise DomainError("Give a reason.", field="reason")
     async with rt.database.transaction() as db:
         player: Player | None = await db.scalar(
-            readable_players(viewer).where(col(Player.id) == player_id).with_for_update())
+            readable_players(viewer).where(col(Player.id) == player_id).with_for_update()
+        )
         if player is None:
             raise NotFound("No such player.", field="playerId")
         before = {"status": player.status, "status_reason": player.status_reason}
@@ -247,15 +316,24 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
         player.status_reason = reason.strip()
         revoked: list[uuid.UUID] = []
         if status != PlayerStatus.ACTIVE:
-            revoked = await auth.revoke_sessions(db, subject_type="player", subject_id=player.id,
-                                                 reason=f"account_{status.value}")
+            revoked = await auth.revoke_sessions(
+                db, subject_type="player", subject_id=player.id, reason=f"account_{status.value}"
+            )
         await db.flush()
-        await outbox.emit(db, "player.status_changed", f"player:{player.id}",
-                          {"player_id": str(player.id), "status": player.status})
-        await audit.append(db, actor=viewer, action="player.status_changed", target_type="player",
-                           target_id=player.id, brand_id=player.brand_id, before=before,
-                           after={"status": player.status, "status_reason": player.status_reason},
-                           reason=reason.strip())
+        await outbox.emit(
+            db, "player.status_changed", f"player:{player.id}", {"player_id": str(player.id), "status": player.status}
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action="player.status_changed",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            before=before,
+            after={"status": player.status, "status_reason": player.status_reason},
+            reason=reason.strip(),
+        )
     await auth.after_commit_revoked(rt, revoked)
     return player
 
@@ -263,5 +341,6 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
 def readable_sessions(viewer: Viewer, player_id: uuid.UUID) -> SelectOfScalar[AuthSession]:
     """A player's sessions, if the viewer may read the player (SQL ownership filter)."""
     readable = readable_players(viewer).where(col(Player.id) == player_id).with_only_columns(col(Player.id))
-    return select(AuthSession).where(col(AuthSession.subject_type) == "player",
-                                     col(AuthSession.subject_id).in_(readable.scalar_subquery()))
+    return select(AuthSession).where(
+        col(AuthSession.subject_type) == "player", col(AuthSession.subject_id).in_(readable.scalar_subquery())
+    )

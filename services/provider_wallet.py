@@ -248,8 +248,15 @@ def _json(value: Any) -> dict[str, Any]:
 
 def request_hash(command: WalletCommand, kind: Kind) -> str:
     """What makes a retried transaction "the same": amount, currency, round, user, game, reference."""
-    identity: list[Any] = [kind.value, command.user, command.amount, command.currency, command.round_ref,
-                           command.game_code, command.reference_uuid]
+    identity: list[Any] = [
+        kind.value,
+        command.user,
+        command.amount,
+        command.currency,
+        command.round_ref,
+        command.game_code,
+        command.reference_uuid,
+    ]
     if command.is_free:  # a free round and a paid one with the same uuid are different requests
         identity += ["free", command.reward_uuid]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
@@ -294,35 +301,76 @@ class _Context:
 async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
     player = parse_uuid(command.user or "")
     currency = command.currency if command.currency in CURRENCIES else None
-    row = (await db.execute(_CONTEXT, {
-        "player": str(player) if player else None, "token": command.token, "provider": command.provider.id,
-        "game": command.game_code, "currency": currency,
-    })).one()
-    return _Context(row.player_id, row.player_status, row.brand_id, row.brand_code, row.country,
-                    row.date_of_birth, row.created_at, row.session_player, row.session_currency, row.expires_at,
-                    row.ended_at, row.mode, row.session_id, row.game_id, row.game_enabled,
-                    _json(row.max_bet) if row.max_bet is not None else None, row.cash_id, row.cash_balance,
-                    row.cash_currency, row.jurisdiction, row.auth_session_id, row.contribution_category,
-                    row.bonus_account, row.bonus_balance)
+    row = (
+        await db.execute(
+            _CONTEXT,
+            {
+                "player": str(player) if player else None,
+                "token": command.token,
+                "provider": command.provider.id,
+                "game": command.game_code,
+                "currency": currency,
+            },
+        )
+    ).one()
+    return _Context(
+        row.player_id,
+        row.player_status,
+        row.brand_id,
+        row.brand_code,
+        row.country,
+        row.date_of_birth,
+        row.created_at,
+        row.session_player,
+        row.session_currency,
+        row.expires_at,
+        row.ended_at,
+        row.mode,
+        row.session_id,
+        row.game_id,
+        row.game_enabled,
+        _json(row.max_bet) if row.max_bet is not None else None,
+        row.cash_id,
+        row.cash_balance,
+        row.cash_currency,
+        row.jurisdiction,
+        row.auth_session_id,
+        row.contribution_category,
+        row.bonus_account,
+        row.bonus_balance,
+    )
 
 
 async def _log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
     if not command.request_uuid:
         return
-    await db.execute(_CALL, {
-        "id": new_id(), "provider": command.provider.id, "endpoint": command.endpoint,
-        "request": command.request_uuid, "tx": command.transaction_uuid, "raw": _raw(command),
-        "response": json.dumps(dict(body)), "now": clock.now(),
-    })
+    await db.execute(
+        _CALL,
+        {
+            "id": new_id(),
+            "provider": command.provider.id,
+            "endpoint": command.endpoint,
+            "request": command.request_uuid,
+            "tx": command.transaction_uuid,
+            "raw": _raw(command),
+            "response": json.dumps(dict(body)),
+            "now": clock.now(),
+        },
+    )
 
 
 async def _stored_call(db: AsyncSession, command: WalletCommand) -> dict[str, Any] | None:
     if not command.request_uuid:
         return None
-    stored = (await db.execute(text(
-        "SELECT response FROM provider_calls WHERE provider_id = :provider AND endpoint = :endpoint "
-        "AND request_uuid = :request"), {"provider": command.provider.id, "endpoint": command.endpoint,
-                                         "request": command.request_uuid})).scalar_one_or_none()
+    stored = (
+        await db.execute(
+            text(
+                "SELECT response FROM provider_calls WHERE provider_id = :provider AND endpoint = :endpoint "
+                "AND request_uuid = :request"
+            ),
+            {"provider": command.provider.id, "endpoint": command.endpoint, "request": command.request_uuid},
+        )
+    ).scalar_one_or_none()
     return _json(stored) if stored is not None else None
 
 
@@ -365,9 +413,13 @@ async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> An
             assert ctx.brand_code is not None
             assert ctx.birth_date is not None
             assert ctx.registered is not None
-            result = WalletResult(Status.OK, command.user, ctx.cash_currency,
-                                  int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0),
-                                  info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered))
+            result = WalletResult(
+                Status.OK,
+                command.user,
+                ctx.cash_currency,
+                int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0),
+                info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered),
+            )
         body = dialect.render(command, result)
         await _log_call(db, command, body)
     return Answer(result, body)
@@ -415,10 +467,16 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         # account, whatever the request's currency, session or player default say. Lock the subject
         # first (as the original does), then read it and lock that account.
         await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
-        ref = (await db.execute(_REFERENCE, {"provider": command.provider.id,
-                                             "ref": command.reference_uuid or ""})).one_or_none()
-        if (ref is not None and ctx.player_id is not None and ref.player_id == ctx.player_id
-                and ref.currency in CURRENCIES and ref.currency != ctx.cash_currency):
+        ref = (
+            await db.execute(_REFERENCE, {"provider": command.provider.id, "ref": command.reference_uuid or ""})
+        ).one_or_none()
+        if (
+            ref is not None
+            and ctx.player_id is not None
+            and ref.player_id == ctx.player_id
+            and ref.currency in CURRENCIES
+            and ref.currency != ctx.cash_currency
+        ):
             ctx = await _context(db, replace(command, currency=ref.currency))
         if ctx.cash_id is not None:
             current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
@@ -426,28 +484,46 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         current = int((await db.execute(_LOCK_PLAYER, {"lock_key": lock_key, "cash": ctx.cash_id})).one().balance)
     else:
         await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
-    state = (await db.execute(_STATE, {
-        "provider": command.provider.id, "endpoint": command.endpoint, "request": command.request_uuid or "",
-        "tx": command.transaction_uuid, "ref": command.reference_uuid or "",
-        "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
-        "round": command.round_ref or "", "player": str(ctx.player_id) if ctx.player_id else None,
-        "currency": command.currency, "now": clock.now(), "auth_session": ctx.auth_session_id,
-        **bonus_play.state_params(provider_code=command.provider.code, reference=command.reference_uuid,
-                                  reward=command.reward_uuid if command.is_free else None,
-                                  bonus_account=ctx.bonus_account, currency=ctx.cash_currency),
-    })).one()
+    state = (
+        await db.execute(
+            _STATE,
+            {
+                "provider": command.provider.id,
+                "endpoint": command.endpoint,
+                "request": command.request_uuid or "",
+                "tx": command.transaction_uuid,
+                "ref": command.reference_uuid or "",
+                "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
+                "round": command.round_ref or "",
+                "player": str(ctx.player_id) if ctx.player_id else None,
+                "currency": command.currency,
+                "now": clock.now(),
+                "auth_session": ctx.auth_session_id,
+                **bonus_play.state_params(
+                    provider_code=command.provider.code,
+                    reference=command.reference_uuid,
+                    reward=command.reward_uuid if command.is_free else None,
+                    bonus_account=ctx.bonus_account,
+                    currency=ctx.cash_currency,
+                ),
+            },
+        )
+    ).one()
     bonus = bonus_play.state_of(state)
     purse = _Purse(bonus.balance)
     if state.call_response is not None:  # the same call again: the same answer, as sent
-        return Answer(WalletResult(Status(_neutral(dialect, state.call_response)), command.user, command.currency,
-                                   replayed=True), _json(state.call_response))
+        return Answer(
+            WalletResult(Status(_neutral(dialect, state.call_response)), command.user, command.currency, replayed=True),
+            _json(state.call_response),
+        )
     if state.own_kind is not None:  # a retried transaction
         if state.own_kind != kind.value or state.own_hash != request_hash(command, kind):
             raise _Duplicate
         status = Status(_from_code(dialect, state.own_status))
         balance_after = state.own_balance if state.own_balance is not None else _total(current, purse)
-        result = WalletResult(status, command.user, state.own_currency or command.currency, balance_after,
-                              replayed=True)
+        result = WalletResult(
+            status, command.user, state.own_currency or command.currency, balance_after, replayed=True
+        )
         body = dialect.render(command, result)
         await _log_call(db, command, body)
         return Answer(result, body)
@@ -462,15 +538,30 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         result = replace(result, balance=result.balance + purse.bonus)
     body = dialect.render(command, result)
     if record is not None:
-        inserted = (await db.execute(_RECORD, {
-            "id": new_id(), "provider": command.provider.id, "tx": command.transaction_uuid, "kind": kind.value,
-            "ref": command.reference_uuid, "hash": request_hash(command, kind),
-            "status": dialect.status_code(result.status), "player": record.player_id, "round": record.round_id,
-            "game": command.game_code, "currency": record.currency if record.currency in CURRENCIES else None,
-            "amount": record.amount,
-            "ledger": record.ledger_transaction_id, "balance": result.balance, "raw": _raw(command),
-            "response": json.dumps(body), "now": clock.now(),
-        })).scalar_one_or_none()
+        inserted = (
+            await db.execute(
+                _RECORD,
+                {
+                    "id": new_id(),
+                    "provider": command.provider.id,
+                    "tx": command.transaction_uuid,
+                    "kind": kind.value,
+                    "ref": command.reference_uuid,
+                    "hash": request_hash(command, kind),
+                    "status": dialect.status_code(result.status),
+                    "player": record.player_id,
+                    "round": record.round_id,
+                    "game": command.game_code,
+                    "currency": record.currency if record.currency in CURRENCIES else None,
+                    "amount": record.amount,
+                    "ledger": record.ledger_transaction_id,
+                    "balance": result.balance,
+                    "raw": _raw(command),
+                    "response": json.dumps(body),
+                    "now": clock.now(),
+                },
+            )
+        ).scalar_one_or_none()
         if inserted is None:
             raise _Duplicate  # another player's transaction with this uuid committed first
     await _log_call(db, command, body)
@@ -520,14 +611,20 @@ def _total(cash: int | None, purse: _Purse) -> int | None:
     return None if cash is None else cash + purse.bonus
 
 
-async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: Any, bonus: bonus_play.State,
-               purse: _Purse, current: int | None) -> tuple[WalletResult, _Record | None]:
+async def _bet(
+    db: AsyncSession,
+    command: WalletCommand,
+    ctx: _Context,
+    state: Any,
+    bonus: bonus_play.State,
+    purse: _Purse,
+    current: int | None,
+) -> tuple[WalletResult, _Record | None]:
     if state.rolled_back_by is not None:
         # Rolled back before it arrived: remembered as refused, so no retry ever moves money.
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
         return result, _Record(ctx.player_id, command.currency, command.amount)
-    if (ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id
-            or ctx.mode != "real"):
+    if ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id or ctx.mode != "real":
         return _refuse(command, Status.INVALID_TOKEN)
     now = clock.now()
     if ctx.ended_at is not None or (ctx.expires_at is not None and ctx.expires_at <= now):
@@ -582,29 +679,41 @@ async def _bet(db: AsyncSession, command: WalletCommand, ctx: _Context, state: A
         outcome = await ledger.record(db, _entry(command, ctx, "game_bet", legs))
         if outcome.status == TransactionStatus.REFUSED:
             result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, command.currency, current)
-            return result, _Record(ctx.player_id, command.currency, command.amount,
-                                   ledger_transaction_id=outcome.transaction_id)
+            return result, _Record(
+                ctx.player_id, command.currency, command.amount, ledger_transaction_id=outcome.transaction_id
+            )
         ledger_id = outcome.transaction_id
         balance_after = _cash_after(outcome, ctx.cash_id, current)
         purse.bonus -= from_bonus
-        await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
-                                  wagered=from_cash)  # the same cash part the limits were checked with
+        await rg_gates.count_play(
+            db, ctx.bettor(command.currency), command.currency, outcome.created_at, wagered=from_cash
+        )  # the same cash part the limits were checked with
     round_id = await _round(db, command, ctx, bet=command.amount, win=0)
     if active is not None and command.amount > 0:
         progress = await bonus_play.record(
-            db, reference=_reference(command), ledger_id=ledger_id, bonus_id=active.id, kind="bet", round_id=round_id,
-            cash=from_cash, bonus=from_bonus,
+            db,
+            reference=_reference(command),
+            ledger_id=ledger_id,
+            bonus_id=active.id,
+            kind="bet",
+            round_id=round_id,
+            cash=from_cash,
+            bonus=from_bonus,
             progress=active.contribution(command.amount, command.game_code, ctx.game_category),
-            contributed=active.contribution(command.amount, command.game_code, ctx.game_category))
+            contributed=active.contribution(command.amount, command.game_code, ctx.game_category),
+        )
         if progress.met and command.round_closed:  # no win to come: convert now (else when the win lands)
             purse.bonus = 0
             balance_after = await bonus_lifecycle.complete(db, active.id, _provider_actor(command))
-    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
-            _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
+    return (
+        WalletResult(Status.OK, command.user, command.currency, balance_after),
+        _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id),
+    )
 
 
-async def _free_bet(db: AsyncSession, command: WalletCommand, ctx: _Context, grant: bonus_play.Grant | None,
-                    current: int, now: datetime) -> tuple[WalletResult, _Record | None]:
+async def _free_bet(
+    db: AsyncSession, command: WalletCommand, ctx: _Context, grant: bonus_play.Grant | None, current: int, now: datetime
+) -> tuple[WalletResult, _Record | None]:
     """A free round of a grant: debits nothing, uses one spin. An unknown grant (or another player's)
     does not exist; a spent or ended one is a limit; a game it does not cover is an invalid game."""
     if grant is None or grant.player_id != ctx.player_id:
@@ -620,25 +729,48 @@ async def _free_bet(db: AsyncSession, command: WalletCommand, ctx: _Context, gra
     if grant.status != "active" or grant.spins_left <= 0 or command.amount not in (0, grant.spin_bet):
         return _refuse(command, Status.LIMIT_REACHED, current)
     round_id = await _round(db, command, ctx, bet=0, win=0)
-    progress = await bonus_play.record(db, reference=_reference(command), ledger_id=None, bonus_id=grant.id,
-                                       kind="free_bet", round_id=round_id, cash=0, bonus=0, spins=-1)
+    progress = await bonus_play.record(
+        db,
+        reference=_reference(command),
+        ledger_id=None,
+        bonus_id=grant.id,
+        kind="free_bet",
+        round_id=round_id,
+        cash=0,
+        bonus=0,
+        spins=-1,
+    )
     balance_after = current
     if progress.met and command.round_closed:  # the last spin lost and nothing is left to wager
         balance_after = await bonus_lifecycle.complete(db, grant.id, _provider_actor(command))
-    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
-            _Record(ctx.player_id, command.currency, command.amount, round_id, None))
+    return (
+        WalletResult(Status.OK, command.user, command.currency, balance_after),
+        _Record(ctx.player_id, command.currency, command.amount, round_id, None),
+    )
 
 
-async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
-               bonus: bonus_play.State, purse: _Purse, current: int | None) -> tuple[WalletResult, _Record | None]:
+async def _win(
+    db: AsyncSession,
+    command: WalletCommand,
+    dialect: Dialect,
+    ctx: _Context,
+    state: Any,
+    bonus: bonus_play.State,
+    purse: _Purse,
+    current: int | None,
+) -> tuple[WalletResult, _Record | None]:
     if ctx.player_id is None or ctx.cash_id is None or ctx.brand_id is None:
         return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST)
     if state.rolled_back_by is not None:  # this win was rolled back before it arrived
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
         return result, _Record(ctx.player_id, command.currency, command.amount)
     if command.reference_uuid is not None:
-        if not (_ok(dialect, state.ref_status) and state.ref_kind == Kind.BET.value
-                and state.ref_player == ctx.player_id and not state.ref_rolled_back):
+        if not (
+            _ok(dialect, state.ref_status)
+            and state.ref_kind == Kind.BET.value
+            and state.ref_player == ctx.player_id
+            and not state.ref_rolled_back
+        ):
             return _refuse(command, Status.TRANSACTION_DOES_NOT_EXIST, current)
         if command.currency != state.ref_currency:
             return _refuse(command, Status.WRONG_CURRENCY, current)
@@ -656,25 +788,41 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         legs = _pair(ctx.cash_id, command.amount, house)
         if wager is not None:  # a bonus holder's bet: the win follows its split
             paid = bonus_play.split_win(wager, command.amount)
-            cost = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, command.currency) \
-                if paid.free else house
+            cost = (
+                await wallet.operator_account(db, ctx.brand_id, AccountPurpose.BONUS_COST, command.currency)
+                if paid.free
+                else house
+            )
             assert ctx.bonus_account is not None
             legs = bonus_play.win_legs(ctx.cash_id, ctx.bonus_account, house, cost, paid)
         if legs:
             outcome = await ledger.record(db, _entry(command, ctx, "game_win", legs))
             ledger_id = outcome.transaction_id
             balance_after = _cash_after(outcome, ctx.cash_id, current)
-            await rg_gates.count_play(db, ctx.bettor(command.currency), command.currency, outcome.created_at,
-                                      won=paid.cash if wager is not None else command.amount)
+            await rg_gates.count_play(
+                db,
+                ctx.bettor(command.currency),
+                command.currency,
+                outcome.created_at,
+                won=paid.cash if wager is not None else command.amount,
+            )
     round_id = await _round(db, command, ctx, bet=0, win=command.amount)
     if wager is not None and command.amount > 0:
         purse.bonus += paid.bonus
         progress = await bonus_play.record(
-            db, reference=_reference(command), ledger_id=ledger_id, bonus_id=wager.bonus_id,
+            db,
+            reference=_reference(command),
+            ledger_id=ledger_id,
+            bonus_id=wager.bonus_id,
             kind="free_win" if paid.free else "win",
-            round_id=round_id, cash=paid.cash, bonus=paid.bonus, converted=paid.converted, withheld=paid.withheld,
+            round_id=round_id,
+            cash=paid.cash,
+            bonus=paid.bonus,
+            converted=paid.converted,
+            withheld=paid.withheld,
             granted=paid.bonus if paid.free else 0,
-            required=bonus_play.wagering_for(wager.terms, paid.bonus) if paid.free else 0)
+            required=bonus_play.wagering_for(wager.terms, paid.bonus) if paid.free else 0,
+        )
         if progress.met:
             purse.bonus = 0
             balance_after = await bonus_lifecycle.complete(db, wager.bonus_id, _provider_actor(command))
@@ -682,13 +830,22 @@ async def _win(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: 
         converted = await bonus_lifecycle.complete_if_met(db, wager.bonus_id, _provider_actor(command))
         if converted is not None:
             purse.bonus, balance_after = 0, converted
-    return (WalletResult(Status.OK, command.user, command.currency, balance_after),
-            _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id))
+    return (
+        WalletResult(Status.OK, command.user, command.currency, balance_after),
+        _Record(ctx.player_id, command.currency, command.amount, round_id, ledger_id),
+    )
 
 
-async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, ctx: _Context, state: Any,
-                    bonus: bonus_play.State, purse: _Purse,
-                    current: int | None) -> tuple[WalletResult, _Record | None]:
+async def _rollback(
+    db: AsyncSession,
+    command: WalletCommand,
+    dialect: Dialect,
+    ctx: _Context,
+    state: Any,
+    bonus: bonus_play.State,
+    purse: _Purse,
+    current: int | None,
+) -> tuple[WalletResult, _Record | None]:
     if state.ref_kind is None or state.ref_kind == Kind.ROLLBACK.value:
         # Unknown (or a rollback of a rollback): nothing to undo. Remembered, so the original is refused.
         currency = command.currency if command.currency in CURRENCIES else None
@@ -702,14 +859,24 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
         return _refuse(command, Status.WRONG_CURRENCY)
     unchanged = WalletResult(Status.OK, command.user, currency, current)
     wager = bonus.ref
-    if (wager is not None and wager.kind == "free_bet" and not state.ref_rolled_back and _ok(dialect, state.ref_status)
-            and state.ref_player == ctx.player_id):
+    if (
+        wager is not None
+        and wager.kind == "free_bet"
+        and not state.ref_rolled_back
+        and _ok(dialect, state.ref_status)
+        and state.ref_player == ctx.player_id
+    ):
         # A voided free round gives its spin back.
         await bonus_play.undo(db, wager, spins=1)
         await db.execute(_MARK_ROLLED_BACK, {"id": state.ref_id})
         return unchanged, _Record(ctx.player_id, currency, 0, state.ref_round)
-    if (state.ref_rolled_back or not _ok(dialect, state.ref_status) or state.ref_ledger is None
-            or state.ref_player != ctx.player_id or ctx.cash_id is None):
+    if (
+        state.ref_rolled_back
+        or not _ok(dialect, state.ref_status)
+        or state.ref_ledger is None
+        or state.ref_player != ctx.player_id
+        or ctx.cash_id is None
+    ):
         # Already undone, refused or free (nothing moved), or not this player's: nothing moves.
         return unchanged, _Record(ctx.player_id, currency, 0)
     assert ctx.player_id is not None
@@ -731,8 +898,9 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     ledger_id: uuid.UUID | None = None
     balance_after = current
     if legs:  # (nothing to move when all of it was bonus money of a bonus since forfeited)
-        outcome = await ledger.record(db, _entry(command, ctx, "game_bet_rollback" if was_bet else "game_win_rollback",
-                                                 legs))
+        outcome = await ledger.record(
+            db, _entry(command, ctx, "game_bet_rollback" if was_bet else "game_win_rollback", legs)
+        )
         if outcome.status == TransactionStatus.REFUSED:  # a win already spent: cannot be taken back
             result = WalletResult(Status.NOT_ENOUGH_MONEY, command.user, currency, current)
             return result, _Record(ctx.player_id, currency, amount, ledger_transaction_id=outcome.transaction_id)
@@ -743,17 +911,33 @@ async def _rollback(db: AsyncSession, command: WalletCommand, dialect: Dialect, 
     if wager is not None and reversal is not None:
         purse.bonus += reversal.bonus
         own_cash = wager.cash
-        await bonus_play.undo(db, wager, progress=-wager.contributed if was_bet else 0,
-                               converted=reversal.converted, granted=reversal.granted, capped=reversal.capped,
-                               reopen=reversal.reopen, ledger_id=ledger_id)
+        await bonus_play.undo(
+            db,
+            wager,
+            progress=-wager.contributed if was_bet else 0,
+            converted=reversal.converted,
+            granted=reversal.granted,
+            capped=reversal.capped,
+            reopen=reversal.reopen,
+            ledger_id=ledger_id,
+        )
     # Undone on the day it was counted, so a rollback never makes room in a later period.
-    await rg_gates.count_play(db, ctx.bettor(currency), currency, state.ref_created_at,
-                              wagered=-own_cash if was_bet else 0, won=0 if was_bet else -own_cash)
+    await rg_gates.count_play(
+        db,
+        ctx.bettor(currency),
+        currency,
+        state.ref_created_at,
+        wagered=-own_cash if was_bet else 0,
+        won=0 if was_bet else -own_cash,
+    )
     if state.ref_round is not None:
-        await db.execute(_ROUND_UNDO, {"round": state.ref_round, "bet": amount if was_bet else 0,
-                                       "win": 0 if was_bet else amount})
-    return (WalletResult(Status.OK, command.user, currency, balance_after),
-            _Record(ctx.player_id, currency, amount, state.ref_round, ledger_id))
+        await db.execute(
+            _ROUND_UNDO, {"round": state.ref_round, "bet": amount if was_bet else 0, "win": 0 if was_bet else amount}
+        )
+    return (
+        WalletResult(Status.OK, command.user, currency, balance_after),
+        _Record(ctx.player_id, currency, amount, state.ref_round, ledger_id),
+    )
 
 
 def _above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
@@ -783,11 +967,22 @@ def _provider_actor(command: WalletCommand) -> wallet.Actor:
 
 def _entry(command: WalletCommand, ctx: _Context, kind: str, legs: tuple[Leg, ...]) -> Entry:
     return Entry(
-        idempotency_key=ledger_key(command), kind=kind, legs=legs,
-        actor_type="provider", actor_id=command.provider.id, brand_id=ctx.brand_id, player_id=ctx.player_id,
-        reference_type="provider_transaction", reference_id=_reference(command),
-        details={"provider": command.provider.code, "round": command.round_ref, "game": command.game_code,
-                 "reference": command.reference_uuid})
+        idempotency_key=ledger_key(command),
+        kind=kind,
+        legs=legs,
+        actor_type="provider",
+        actor_id=command.provider.id,
+        brand_id=ctx.brand_id,
+        player_id=ctx.player_id,
+        reference_type="provider_transaction",
+        reference_id=_reference(command),
+        details={
+            "provider": command.provider.code,
+            "round": command.round_ref,
+            "game": command.game_code,
+            "reference": command.reference_uuid,
+        },
+    )
 
 
 def _cash_after(outcome: ledger.Result, cash: uuid.UUID, fallback: int) -> int:
@@ -801,10 +996,23 @@ async def _round(db: AsyncSession, command: WalletCommand, ctx: _Context, *, bet
     if not command.round_ref:
         return None
     now = clock.now()
-    round_id: uuid.UUID = (await db.execute(_ROUND, {
-        "id": new_id(), "provider": command.provider.id, "round": command.round_ref, "player": ctx.player_id,
-        "game": ctx.game_id, "session": ctx.session_id if ctx.session_player == ctx.player_id else None,
-        "currency": command.currency, "status": "closed" if command.round_closed else "open", "bet": bet,
-        "win": win, "now": now, "closed_at": now if command.round_closed else None,
-    })).scalar_one()
+    round_id: uuid.UUID = (
+        await db.execute(
+            _ROUND,
+            {
+                "id": new_id(),
+                "provider": command.provider.id,
+                "round": command.round_ref,
+                "player": ctx.player_id,
+                "game": ctx.game_id,
+                "session": ctx.session_id if ctx.session_player == ctx.player_id else None,
+                "currency": command.currency,
+                "status": "closed" if command.round_closed else "open",
+                "bet": bet,
+                "win": win,
+                "now": now,
+                "closed_at": now if command.round_closed else None,
+            },
+        )
+    ).scalar_one()
     return round_id

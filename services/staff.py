@@ -74,20 +74,25 @@ def _check_grants(actor: Viewer, grants: Sequence[RoleGrant]) -> None:
         if actor.kind == "system" or "superadmin" in actor.roles:
             continue
         if grant.role == "superadmin" or grant.brand_id is None:
-            raise DomainError("Only a superadmin grants roles in every brand.", field="roles",
-                              code=ErrorCode.NOT_ALLOWED)
+            raise DomainError(
+                "Only a superadmin grants roles in every brand.", field="roles", code=ErrorCode.NOT_ALLOWED
+            )
         if grant.brand_id != actor.brand_id:
-            raise DomainError("You can grant roles only in the brand you manage.", field="roles",
-                              code=ErrorCode.NOT_ALLOWED)
+            raise DomainError(
+                "You can grant roles only in the brand you manage.", field="roles", code=ErrorCode.NOT_ALLOWED
+            )
 
 
 def _grants_json(grants: Sequence[RoleGrant]) -> list[dict[str, str | None]]:
-    return sorted(({"role": g.role, "brand_id": str(g.brand_id) if g.brand_id else None} for g in grants),
-                  key=lambda g: (g["role"] or "", g["brand_id"] or ""))
+    return sorted(
+        ({"role": g.role, "brand_id": str(g.brand_id) if g.brand_id else None} for g in grants),
+        key=lambda g: (g["role"] or "", g["brand_id"] or ""),
+    )
 
 
-async def create_staff(rt: Runtime, actor: Viewer, *, email: str, display_name: str, password: str,
-                       grants: Sequence[RoleGrant]) -> CreatedStaff:
+async def create_staff(
+    rt: Runtime, actor: Viewer, *, email: str, display_name: str, password: str, grants: Sequence[RoleGrant]
+) -> CreatedStaff:
     email = normalise_email(email)
     if not display_name.strip():
         raise DomainError("Give a display name.", field="displayName")
@@ -101,19 +106,27 @@ async def create_staff(rt: Runtime, actor: Viewer, *, email: str, display_name: 
     password_hash = await hash_password(password)
     try:
         async with rt.database.transaction() as db:
-            staff = StaffUser(email=email, display_name=display_name.strip(), password_hash=password_hash,
-                              totp_secret=secret)
+            staff = StaffUser(
+                email=email, display_name=display_name.strip(), password_hash=password_hash, totp_secret=secret
+            )
             db.add(staff)
             await db.flush()
             for grant in grants:
                 db.add(StaffRole(staff_id=staff.id, brand_id=grant.brand_id, role=grant.role))
             await db.flush()
-            await audit.append(db, actor=actor, action="staff.created", target_type="staff", target_id=staff.id,
-                               brand_id=actor.brand_id,
-                               after={"email": email, "roles": _grants_json(grants)})
+            await audit.append(
+                db,
+                actor=actor,
+                action="staff.created",
+                target_type="staff",
+                target_id=staff.id,
+                brand_id=actor.brand_id,
+                after={"email": email, "roles": _grants_json(grants)},
+            )
     except IntegrityError as exc:
-        raise DomainError("A staff member with this email already exists.", field="email",
-                          code=ErrorCode.ALREADY_EXISTS) from exc
+        raise DomainError(
+            "A staff member with this email already exists.", field="email", code=ErrorCode.ALREADY_EXISTS
+        ) from exc
     uri = pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=rt.settings.staff_totp_issuer)
     return CreatedStaff(staff, uri)
 
@@ -131,8 +144,9 @@ def _totp_step(secret: str, code: str) -> int | None:
     return None
 
 
-async def login(rt: Runtime, *, email: str, password: str, totp_code: str,
-                meta: RequestMeta) -> tuple[StaffUser, IssuedTokens]:
+async def login(
+    rt: Runtime, *, email: str, password: str, totp_code: str, meta: RequestMeta
+) -> tuple[StaffUser, IssuedTokens]:
     email = email.strip().lower()
     account_key = f"staff:{email}"
     from services.players import _check_login_rate
@@ -156,30 +170,43 @@ async def login(rt: Runtime, *, email: str, password: str, totp_code: str,
                 failure = ErrorCode.INVALID_TOTP
             else:
                 locked.totp_last_step = step
-                tokens = await auth.start_session(db, rt, subject_type="staff", subject_id=locked.id,
-                                                  brand_id=None, meta=meta)
-                await audit.append(db, actor=Viewer(kind="staff", id=locked.id, meta=meta), action="staff.login",
-                                   target_type="session", target_id=tokens.session_id)
+                tokens = await auth.start_session(
+                    db, rt, subject_type="staff", subject_id=locked.id, brand_id=None, meta=meta
+                )
+                await audit.append(
+                    db,
+                    actor=Viewer(kind="staff", id=locked.id, meta=meta),
+                    action="staff.login",
+                    target_type="session",
+                    target_id=tokens.session_id,
+                )
         if failure is not None:
-            await audit.append(db, actor=Viewer(meta=meta), action="staff.login_failed",
-                               actor_id=staff.id if staff else None, target_type="staff",
-                               target_id=staff.id if staff else None,
-                               after={"email": email, "reason": failure.value})
+            await audit.append(
+                db,
+                actor=Viewer(meta=meta),
+                action="staff.login_failed",
+                actor_id=staff.id if staff else None,
+                target_type="staff",
+                target_id=staff.id if staff else None,
+                after={"email": email, "reason": failure.value},
+            )
     if failure is not None:
         messages = {
             ErrorCode.INVALID_CREDENTIALS: "Wrong email or password.",
             ErrorCode.ACCOUNT_BLOCKED: "This staff account is disabled.",
             ErrorCode.INVALID_TOTP: "The two-factor code is wrong or was already used.",
         }
-        raise DomainError(messages[failure], code=failure,
-                          field="totpCode" if failure == ErrorCode.INVALID_TOTP else None)
+        raise DomainError(
+            messages[failure], code=failure, field="totpCode" if failure == ErrorCode.INVALID_TOTP else None
+        )
     await rt.rate_limiter.reset(f"login:fail:{account_key}")
     assert staff is not None
     return staff, tokens
 
 
-async def set_roles(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Sequence[RoleGrant],
-                    reason: str) -> StaffUser:
+async def set_roles(
+    rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Sequence[RoleGrant], reason: str
+) -> StaffUser:
     """Replace the staff member's roles in the actor's scope (one brand, or all for superadmins)."""
     if not reason.strip():
         raise DomainError("Give a reason.", field="reason")
@@ -188,7 +215,8 @@ async def set_roles(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Seq
         raise DomainError("Nobody changes their own roles.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
         staff: StaffUser | None = await db.scalar(
-            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update())
+            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update()
+        )
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         before = (await roles_of(db, [staff_id]))[staff_id]
@@ -200,9 +228,17 @@ async def set_roles(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, grants: Seq
             db.add(StaffRole(staff_id=staff_id, brand_id=grant.brand_id, role=grant.role))
         await db.flush()
         after = (await roles_of(db, [staff_id]))[staff_id]
-        await audit.append(db, actor=actor, action="staff.roles_changed", target_type="staff", target_id=staff_id,
-                           brand_id=actor.brand_id, before={"roles": _grants_json(before)},
-                           after={"roles": _grants_json(after)}, reason=reason.strip())
+        await audit.append(
+            db,
+            actor=actor,
+            action="staff.roles_changed",
+            target_type="staff",
+            target_id=staff_id,
+            brand_id=actor.brand_id,
+            before={"roles": _grants_json(before)},
+            after={"roles": _grants_json(after)},
+            reason=reason.strip(),
+        )
     return staff
 
 
@@ -213,24 +249,35 @@ async def set_status(rt: Runtime, actor: Viewer, staff_id: uuid.UUID, status: St
         raise DomainError("Nobody disables themselves.", field="staffId", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
         staff: StaffUser | None = await db.scalar(
-            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update())
+            readable_staff(viewer=actor).where(col(StaffUser.id) == staff_id).with_for_update()
+        )
         if staff is None:
             raise NotFound("No such staff member.", field="staffId")
         if "superadmin" not in actor.roles:
             # The account is global: only someone who governs every grant it holds may switch it off.
             grants = (await roles_of(db, [staff_id]))[staff_id]
             if any(g.brand_id is None or g.brand_id != actor.brand_id or g.role == "superadmin" for g in grants):
-                raise DomainError("This staff member also works outside your brand; ask a superadmin.",
-                                  field="staffId", code=ErrorCode.NOT_ALLOWED)
+                raise DomainError(
+                    "This staff member also works outside your brand; ask a superadmin.",
+                    field="staffId",
+                    code=ErrorCode.NOT_ALLOWED,
+                )
         before = staff.status
         staff.status = status.value
         revoked: list[uuid.UUID] = []
         if status != StaffStatus.ACTIVE:
-            revoked = await auth.revoke_sessions(db, subject_type="staff", subject_id=staff_id,
-                                                 reason="staff_disabled")
-        await audit.append(db, actor=actor, action="staff.status_changed", target_type="staff", target_id=staff_id,
-                           brand_id=actor.brand_id, before={"status": before}, after={"status": status.value},
-                           reason=reason.strip())
+            revoked = await auth.revoke_sessions(db, subject_type="staff", subject_id=staff_id, reason="staff_disabled")
+        await audit.append(
+            db,
+            actor=actor,
+            action="staff.status_changed",
+            target_type="staff",
+            target_id=staff_id,
+            brand_id=actor.brand_id,
+            before={"status": before},
+            after={"status": status.value},
+            reason=reason.strip(),
+        )
     await auth.after_commit_revoked(rt, revoked)
     return staff
 

@@ -86,9 +86,15 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         try:
             async with rt.database.transaction() as db:
                 await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
-                tables = (await db.execute(text(
-                    "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename NOT IN ('alembic_version', 'currencies')"))).scalar_one()
+                tables = (
+                    await db.execute(
+                        text(
+                            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+                            "WHERE schemaname = 'public' "
+                            "AND tablename NOT IN ('alembic_version', 'currencies')"
+                        )
+                    )
+                ).scalar_one()
                 await db.execute(text(f"TRUNCATE {tables} CASCADE"))
             break
         except DBAPIError:
@@ -127,15 +133,21 @@ class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
-                       brand: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        brand: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
         if brand:
             sent["X-Croupier-Brand"] = brand
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                        headers=sent)
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
         # Login mutations set auth cookies; keep requests bearer-only unless a test sends cookies itself.
         self.http.cookies.clear()
         assert response.status_code in (200, 400), response.text
@@ -221,9 +233,15 @@ async def brand(rt: Any) -> Any:
     from services import brands
 
     async with rt.database.transaction() as db:
-        return await brands.create_brand(db, code="royal", name="Royal Casino", default_currency="EUR",
-                                         currencies=["EUR", "SEK", "GBP"], countries=["MT", "SE", "GB"],
-                                         minimum_age=18)
+        return await brands.create_brand(
+            db,
+            code="royal",
+            name="Royal Casino",
+            default_currency="EUR",
+            currencies=["EUR", "SEK", "GBP"],
+            countries=["MT", "SE", "GB"],
+            minimum_age=18,
+        )
 
 
 @pytest.fixture
@@ -231,27 +249,58 @@ async def other_brand(rt: Any) -> Any:
     from services import brands
 
     async with rt.database.transaction() as db:
-        return await brands.create_brand(db, code="northstar", name="Northstar", default_currency="SEK",
-                                         currencies=["SEK"], countries=["SE"], minimum_age=20)
+        return await brands.create_brand(
+            db,
+            code="northstar",
+            name="Northstar",
+            default_currency="SEK",
+            currencies=["SEK"],
+            countries=["SE"],
+            minimum_age=20,
+        )
 
 
 @pytest.fixture
 def make_player(gql: GraphQLClient, brand: Any) -> Any:
     counter = iter(range(1, 10_000))
 
-    async def make(*, brand_code: str = "royal", email: str | None = None, country: str = "MT",
-                   currency: str = "EUR", born: date = date(1990, 1, 1), **extra: Any) -> PlayerAccount:
+    async def make(
+        *,
+        brand_code: str = "royal",
+        email: str | None = None,
+        country: str = "MT",
+        currency: str = "EUR",
+        born: date = date(1990, 1, 1),
+        **extra: Any,
+    ) -> PlayerAccount:
         email = email or f"player{next(counter)}@example.com"
-        body = await gql(REGISTER, {"input": {"brand": brand_code, "email": email, "password": PASSWORD,
-                                              "dateOfBirth": born.isoformat(), "country": country,
-                                              "currency": currency, **extra}})
+        body = await gql(
+            REGISTER,
+            {
+                "input": {
+                    "brand": brand_code,
+                    "email": email,
+                    "password": PASSWORD,
+                    "dateOfBirth": born.isoformat(),
+                    "country": country,
+                    "currency": currency,
+                    **extra,
+                }
+            },
+        )
         payload = body["data"]["registerPlayer"]
         assert payload["errors"] == [], payload
         from strawberry import relay
 
         gid = payload["player"]["id"]
-        return PlayerAccount(gid, uuid.UUID(relay.GlobalID.from_id(gid).node_id), email, brand_code,
-                             payload["tokens"]["accessToken"], payload["tokens"]["refreshToken"])
+        return PlayerAccount(
+            gid,
+            uuid.UUID(relay.GlobalID.from_id(gid).node_id),
+            email,
+            brand_code,
+            payload["tokens"]["accessToken"],
+            payload["tokens"]["refreshToken"],
+        )
 
     return make
 
@@ -285,14 +334,16 @@ def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
         email = email or f"staff{next(counter)}@croupier.dev"
         async with rt.database.session() as db:
             grants = await staff.resolve_grants(db, pairs)
-        created = await staff.create_staff(rt, SYSTEM, email=email, display_name=email.split("@")[0],
-                                           password=PASSWORD, grants=grants)
+        created = await staff.create_staff(
+            rt, SYSTEM, email=email, display_name=email.split("@")[0], password=PASSWORD, grants=grants
+        )
         async with rt.database.session() as db:
             secret = await db.scalar(select(StaffUser.totp_secret).where(StaffUser.id == created.staff.id))
         token = ""
         if login:
-            body = await gql(STAFF_LOGIN, {"input": {"email": email, "password": PASSWORD,
-                                                     "totpCode": next_totp(secret)}})
+            body = await gql(
+                STAFF_LOGIN, {"input": {"email": email, "password": PASSWORD, "totpCode": next_totp(secret)}}
+            )
             payload = body["data"]["staffLogin"]
             assert payload["errors"] == [], payload
             token = payload["tokens"]["accessToken"]
@@ -310,7 +361,11 @@ def demo_psp() -> Iterator[str]:
     base = f"http://127.0.0.1:{DEMO_PSP_PORT}"
     process = processes.start_and_wait(
         [sys.executable, "-m", "integrations.demo.psp", "--port", str(DEMO_PSP_PORT)],
-        health_url=f"{base}/control/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
+        health_url=f"{base}/control/health",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        timeout=20,
+    )
     yield base
     processes.stop(process)
 
@@ -323,8 +378,12 @@ def live_server(app: Any) -> Iterator[str]:
     """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
-    process = processes.start_and_wait([sys.executable, "-m", "cli", "serve", "--port", str(port)],
-                                       health_url=f"{base}/readyz", cwd=ROOT, env={**os.environ, **TEST_ENV})
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        health_url=f"{base}/readyz",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+    )
     yield base
     processes.stop(process)
 
@@ -347,8 +406,24 @@ def demo_provider(live_server: str) -> Iterator[DemoProvider]:
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     process = processes.start_and_wait(
-        [sys.executable, "-m", "integrations.demo.provider", "--port", str(port), "--platform-url", live_server,
-         "--private-key", str(private_key), "--timeout", "5", "--control"],
-        health_url=f"{base}/health", cwd=ROOT, env={**os.environ, **TEST_ENV}, timeout=20)
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.provider",
+            "--port",
+            str(port),
+            "--platform-url",
+            live_server,
+            "--private-key",
+            str(private_key),
+            "--timeout",
+            "5",
+            "--control",
+        ],
+        health_url=f"{base}/health",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        timeout=20,
+    )
     yield DemoProvider(base, public_pem)
     processes.stop(process)

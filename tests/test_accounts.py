@@ -35,10 +35,13 @@ SET_STAFF_STATUS = """
 mutation SetStaffStatus($input: SetStaffStatusInput!) {
   setStaffStatus(input: $input) { staff { id status } errors { code field message } }
 }"""
-CHROME_ON_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                     "Chrome/120.0.0.0 Safari/537.36")
-SAFARI_ON_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                    "Version/17.1 Mobile/15E148 Safari/604.1")
+CHROME_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.1 Mobile/15E148 Safari/604.1"
+)
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -59,16 +62,18 @@ async def assert_authenticated_as(gql: Any, token: str, player_id: str) -> None:
     assert body["data"]["me"] == {"id": player_id}
 
 
-async def login(gql: Any, email: str, password: str = PASSWORD, *,
-                headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def login(
+    gql: Any, email: str, password: str = PASSWORD, *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     body = await gql(LOGIN, {"input": {"brand": "royal", "email": email, "password": password}}, headers=headers)
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["login"]
     return payload
 
 
-async def login_tokens(gql: Any, email: str, password: str = PASSWORD, *,
-                       headers: dict[str, str] | None = None) -> dict[str, str]:
+async def login_tokens(
+    gql: Any, email: str, password: str = PASSWORD, *, headers: dict[str, str] | None = None
+) -> dict[str, str]:
     payload = await login(gql, email, password, headers=headers)
     assert payload["errors"] == [], payload
     tokens: dict[str, str] = payload["tokens"]
@@ -76,8 +81,15 @@ async def login_tokens(gql: Any, email: str, password: str = PASSWORD, *,
 
 
 def registration(**changes: Any) -> dict[str, Any]:
-    return {"brand": "royal", "email": "new@example.com", "password": PASSWORD, "dateOfBirth": "1990-01-01",
-            "country": "MT", "currency": "EUR", **changes}
+    return {
+        "brand": "royal",
+        "email": "new@example.com",
+        "password": PASSWORD,
+        "dateOfBirth": "1990-01-01",
+        "country": "MT",
+        "currency": "EUR",
+        **changes,
+    }
 
 
 async def player_count(rt: Any) -> int:
@@ -98,8 +110,7 @@ def years_before(today: date, years: int) -> date:
 
 
 async def test_registration_creates_a_logged_in_player(gql, brand, rt) -> None:
-    body = await gql(REGISTER, {"input": registration(email=" New.Player@Example.COM ", country="se",
-                                                      currency="sek")})
+    body = await gql(REGISTER, {"input": registration(email=" New.Player@Example.COM ", country="se", currency="sek")})
     payload = body["data"]["registerPlayer"]
     assert payload["errors"] == []
     assert payload["player"]["email"] == "new.player@example.com"
@@ -126,26 +137,34 @@ async def test_underage_registration_is_refused(gql, brand, rt) -> None:
 
 async def test_brand_minimum_age_applies_per_brand(gql, other_brand, rt) -> None:
     born = years_before(clock.now().date(), 19)  # old enough for royal (18), not for northstar (20)
-    payload = (await gql(REGISTER, {"input": registration(brand="northstar", country="SE", currency="SEK",
-                                                          dateOfBirth=born.isoformat())}))["data"]["registerPlayer"]
+    payload = (
+        await gql(
+            REGISTER,
+            {"input": registration(brand="northstar", country="SE", currency="SEK", dateOfBirth=born.isoformat())},
+        )
+    )["data"]["registerPlayer"]
     assert codes(payload) == ["UNDERAGE"]
     assert await player_count(rt) == 0
 
 
-@pytest.mark.parametrize(("changes", "code", "field"), [
-    ({"country": "US"}, "COUNTRY_NOT_ALLOWED", "country"),
-    ({"country": "Malta"}, "INVALID_INPUT", "country"),
-    ({"country": "1T"}, "INVALID_INPUT", "country"),
-    ({"currency": "USD"}, "CURRENCY_NOT_ALLOWED", "currency"),
-    ({"password": "short-1"}, "WEAK_PASSWORD", "password"),
-    ({"password": "onlyletterspassword"}, "WEAK_PASSWORD", "password"),
-    ({"password": "12345678901234"}, "WEAK_PASSWORD", "password"),
-    ({"email": "not-an-email"}, "INVALID_INPUT", "email"),
-    ({"email": "two@@example.com"}, "INVALID_INPUT", "email"),
-    ({"email": ""}, "INVALID_INPUT", "email"),
-])
-async def test_registration_refusals_create_nothing(gql, brand, rt, changes: dict[str, str], code: str,
-                                                    field: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"country": "US"}, "COUNTRY_NOT_ALLOWED", "country"),
+        ({"country": "Malta"}, "INVALID_INPUT", "country"),
+        ({"country": "1T"}, "INVALID_INPUT", "country"),
+        ({"currency": "USD"}, "CURRENCY_NOT_ALLOWED", "currency"),
+        ({"password": "short-1"}, "WEAK_PASSWORD", "password"),
+        ({"password": "onlyletterspassword"}, "WEAK_PASSWORD", "password"),
+        ({"password": "12345678901234"}, "WEAK_PASSWORD", "password"),
+        ({"email": "not-an-email"}, "INVALID_INPUT", "email"),
+        ({"email": "two@@example.com"}, "INVALID_INPUT", "email"),
+        ({"email": ""}, "INVALID_INPUT", "email"),
+    ],
+)
+async def test_registration_refusals_create_nothing(
+    gql, brand, rt, changes: dict[str, str], code: str, field: str
+) -> None:
     payload = (await gql(REGISTER, {"input": registration(**changes)}))["data"]["registerPlayer"]
     assert payload["player"] is None
     assert payload["tokens"] is None
@@ -170,8 +189,11 @@ async def test_duplicate_email_is_refused_whatever_its_case(gql, make_player, rt
 
 async def test_same_email_may_register_in_another_brand(gql, make_player, other_brand, rt) -> None:
     await make_player(email="both@example.com")
-    payload = (await gql(REGISTER, {"input": registration(brand="northstar", email="both@example.com",
-                                                          country="SE", currency="SEK")}))["data"]["registerPlayer"]
+    payload = (
+        await gql(
+            REGISTER, {"input": registration(brand="northstar", email="both@example.com", country="SE", currency="SEK")}
+        )
+    )["data"]["registerPlayer"]
     assert payload["errors"] == []
     assert await player_count(rt) == 2
 
@@ -189,8 +211,11 @@ async def test_malformed_date_of_birth_is_a_request_error(gql, brand, rt, born: 
 
 async def test_password_change_with_wrong_current_password_is_refused(gql, make_player) -> None:
     player = await make_player()
-    body = await gql(CHANGE_PASSWORD, {"input": {"currentPassword": "wrong-password-1",
-                                                 "newPassword": "another-horse-7"}}, token=player.token)
+    body = await gql(
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": "wrong-password-1", "newPassword": "another-horse-7"}},
+        token=player.token,
+    )
     payload = body["data"]["changePassword"]
     assert payload["changed"] is False
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("INVALID_CREDENTIALS", "currentPassword")]
@@ -202,11 +227,15 @@ async def test_guessing_the_current_password_is_rate_limited(gql, make_player, r
     """A stolen access token must not become an unlimited password oracle."""
     player = await make_player()
     for _ in range(rt.settings.login_failures_per_account):
-        body = await gql(CHANGE_PASSWORD, {"input": {"currentPassword": "guess-number-1",
-                                                     "newPassword": "another-horse-7"}}, token=player.token)
+        body = await gql(
+            CHANGE_PASSWORD,
+            {"input": {"currentPassword": "guess-number-1", "newPassword": "another-horse-7"}},
+            token=player.token,
+        )
         assert body["data"]["changePassword"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
-    body = await gql(CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "another-horse-7"}},
-                     token=player.token)
+    body = await gql(
+        CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "another-horse-7"}}, token=player.token
+    )
     assert error_codes(body) == ["RATE_LIMITED"]
     assert body["errors"][0]["extensions"]["retryAfter"] > 0
     await login_tokens(gql, player.email)  # the password did not change
@@ -214,10 +243,12 @@ async def test_guessing_the_current_password_is_rate_limited(gql, make_player, r
 
 async def test_password_change_to_a_weak_password_is_refused(gql, make_player) -> None:
     player = await make_player()
-    body = await gql(CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "short"}},
-                     token=player.token)
+    body = await gql(
+        CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "short"}}, token=player.token
+    )
     assert [(e["code"], e["field"]) for e in body["data"]["changePassword"]["errors"]] == [
-        ("WEAK_PASSWORD", "newPassword")]
+        ("WEAK_PASSWORD", "newPassword")
+    ]
     await login_tokens(gql, player.email)
 
 
@@ -227,8 +258,11 @@ async def test_password_change_ends_other_sessions_but_keeps_this_one(gql, make_
     player = await make_player()
     other = await login_tokens(gql, player.email)
     current = await login_tokens(gql, player.email)
-    body = await gql(CHANGE_PASSWORD, {"input": {"currentPassword": PASSWORD, "newPassword": "another-horse-7"}},
-                     token=current["accessToken"])
+    body = await gql(
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": PASSWORD, "newPassword": "another-horse-7"}},
+        token=current["accessToken"],
+    )
     assert body["data"]["changePassword"] == {"changed": True, "errors": []}
 
     await assert_authenticated_as(gql, current["accessToken"], player.id)
@@ -302,8 +336,9 @@ async def test_revoking_a_session_kills_its_token(gql, make_player) -> None:
     player = await make_player()
     lost_phone = await login_tokens(gql, player.email, headers={"User-Agent": SAFARI_ON_IPHONE})
     body = await gql(SESSIONS, token=player.token)
-    target = next(e["node"]["id"] for e in body["data"]["me"]["sessions"]["edges"]
-                  if e["node"]["device"] == "Safari on iPhone")
+    target = next(
+        e["node"]["id"] for e in body["data"]["me"]["sessions"]["edges"] if e["node"]["device"] == "Safari on iPhone"
+    )
 
     body = await gql(REVOKE_SESSION, {"input": {"sessionId": target}}, token=player.token)
     payload = body["data"]["revokeSession"]
@@ -348,8 +383,11 @@ async def test_blocking_a_player_ends_their_sessions_and_logins(gql, make_player
     player = await make_player()
     other = await login_tokens(gql, player.email)
     support = await make_staff("support")
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED",
-                                                   "reason": "  chargeback investigation  "}}, token=support.token)
+    body = await gql(
+        SET_PLAYER_STATUS,
+        {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "  chargeback investigation  "}},
+        token=support.token,
+    )
     payload = body["data"]["setPlayerStatus"]
     assert payload["errors"] == []
     assert payload["player"] == {"id": player.id, "status": "BLOCKED", "statusReason": "chargeback investigation"}
@@ -375,8 +413,11 @@ async def test_unblocked_player_can_log_in_again(gql, make_player, make_staff) -
     player = await make_player()
     support = await make_staff("support")
     for status in ("BLOCKED", "ACTIVE"):
-        body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": status, "reason": "review"}},
-                         token=support.token)
+        body = await gql(
+            SET_PLAYER_STATUS,
+            {"input": {"playerId": player.id, "status": status, "reason": "review"}},
+            token=support.token,
+        )
         assert body["data"]["setPlayerStatus"]["errors"] == []
     tokens = await login_tokens(gql, player.email)
     await assert_authenticated_as(gql, tokens["accessToken"], player.id)
@@ -385,12 +426,16 @@ async def test_unblocked_player_can_log_in_again(gql, make_player, make_staff) -
 async def test_closed_account_cannot_be_reopened(gql, make_player, make_staff) -> None:
     player = await make_player()
     support = await make_staff("support")
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "CLOSED", "reason": "asked"}},
-                     token=support.token)
+    body = await gql(
+        SET_PLAYER_STATUS,
+        {"input": {"playerId": player.id, "status": "CLOSED", "reason": "asked"}},
+        token=support.token,
+    )
     assert body["data"]["setPlayerStatus"]["errors"] == []
     assert codes(await login(gql, player.email)) == ["ACCOUNT_CLOSED"]
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "ACTIVE", "reason": "oops"}},
-                     token=support.token)
+    body = await gql(
+        SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "ACTIVE", "reason": "oops"}}, token=support.token
+    )
     assert codes(body["data"]["setPlayerStatus"]) == ["NOT_ALLOWED"]
 
 
@@ -398,8 +443,11 @@ async def test_closed_account_cannot_be_reopened(gql, make_player, make_staff) -
 async def test_status_change_needs_a_reason(gql, make_player, make_staff, reason: str) -> None:
     player = await make_player()
     support = await make_staff("support")
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": reason}},
-                     token=support.token)
+    body = await gql(
+        SET_PLAYER_STATUS,
+        {"input": {"playerId": player.id, "status": "BLOCKED", "reason": reason}},
+        token=support.token,
+    )
     payload = body["data"]["setPlayerStatus"]
     assert payload["player"] is None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("INVALID_INPUT", "reason")]
@@ -409,8 +457,11 @@ async def test_status_change_needs_a_reason(gql, make_player, make_staff, reason
 async def test_staff_of_another_brand_cannot_find_the_player(gql, make_player, make_staff, other_brand) -> None:
     player = await make_player()
     outsider = await make_staff(("support", "northstar"))
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud"}},
-                     token=outsider.token)
+    body = await gql(
+        SET_PLAYER_STATUS,
+        {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud"}},
+        token=outsider.token,
+    )
     payload = body["data"]["setPlayerStatus"]
     assert payload["player"] is None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [("NOT_FOUND", "playerId")]
@@ -420,8 +471,9 @@ async def test_staff_of_another_brand_cannot_find_the_player(gql, make_player, m
 
 async def test_a_player_cannot_change_account_status(gql, make_player) -> None:
     player = await make_player()
-    body = await gql(SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "me"}},
-                     token=player.token)
+    body = await gql(
+        SET_PLAYER_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "me"}}, token=player.token
+    )
     assert error_codes(body) == ["FORBIDDEN"]
 
 
@@ -492,8 +544,11 @@ async def test_disabled_staff_cannot_log_in(gql, make_staff) -> None:
     admin = await make_staff("brand_admin")
     agent = await make_staff("support")
     staff_gid = str(relay.GlobalID("StaffUser", str(agent.id)))
-    body = await gql(SET_STAFF_STATUS, {"input": {"staffId": staff_gid, "status": "DISABLED",
-                                                  "reason": "left the company"}}, token=admin.token)
+    body = await gql(
+        SET_STAFF_STATUS,
+        {"input": {"staffId": staff_gid, "status": "DISABLED", "reason": "left the company"}},
+        token=admin.token,
+    )
     payload = body["data"]["setStaffStatus"]
     assert payload["errors"] == [], payload
     assert payload["staff"]["status"] == "DISABLED"

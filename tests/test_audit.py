@@ -51,16 +51,25 @@ async def some_activity(gql: Any, make_player: Any, make_staff: Any) -> None:
     await gql(LOGIN, {"input": {"brand": "royal", "email": "alice@example.com", "password": PASSWORD}})
     await gql(LOGIN, {"input": {"brand": "royal", "email": "alice@example.com", "password": "wrong-password-1"}})
     support = await make_staff("support")
-    body = await gql("mutation($input: SetPlayerStatusInput!) { setPlayerStatus(input: $input) { errors { code } } }",
-                     {"input": {"playerId": alice.id, "status": "BLOCKED", "reason": "fraud check"}},
-                     token=support.token)
+    body = await gql(
+        "mutation($input: SetPlayerStatusInput!) { setPlayerStatus(input: $input) { errors { code } } }",
+        {"input": {"playerId": alice.id, "status": "BLOCKED", "reason": "fraud check"}},
+        token=support.token,
+    )
     assert body["data"]["setPlayerStatus"]["errors"] == []
 
 
 async def run_cli(*args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli", *args, cwd=ROOT, env={**os.environ, **TEST_ENV},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "cli",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode is not None
     return process.returncode, output.decode()
@@ -83,8 +92,14 @@ async def test_records_form_a_gapless_hash_chain(rt: Any, gql: Any, make_player:
     await some_activity(gql, make_player, make_staff)
     records = await all_records(rt)
     actions = [r.action for r in records]
-    for expected in ("player.registered", "player.login", "player.login_failed", "staff.created", "staff.login",
-                     "player.status_changed"):
+    for expected in (
+        "player.registered",
+        "player.login",
+        "player.login_failed",
+        "staff.created",
+        "staff.login",
+        "player.status_changed",
+    ):
         assert expected in actions
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     assert records[0].prev_hash == GENESIS_HASH
@@ -101,13 +116,16 @@ async def test_records_form_a_gapless_hash_chain(rt: Any, gql: Any, make_player:
 # ---- 2. append-only ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_log SET reason = 'nothing happened' WHERE seq = 1",
-    "DELETE FROM audit_log WHERE seq = 1",
-    "TRUNCATE audit_log",
-    "UPDATE audit_log SET reason = NULL",
-    "DELETE FROM audit_log",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET reason = 'nothing happened' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "TRUNCATE audit_log",
+        "UPDATE audit_log SET reason = NULL",
+        "DELETE FROM audit_log",
+    ],
+)
 async def test_the_database_refuses_to_change_records(rt: Any, make_player: Any, statement: str) -> None:
     await make_player()
     before = [(r.seq, r.reason, r.hash) for r in await all_records(rt)]
@@ -164,8 +182,9 @@ async def test_cli_verify_notices_a_rehashed_edit(rt: Any, make_player: Any) -> 
     victim = records[1]
     victim.reason = "rewritten"
     forged = record_hash(victim)
-    await tamper(rt, "UPDATE audit_log SET reason = 'rewritten', hash = :hash WHERE seq = :seq", hash=forged,
-                 seq=victim.seq)
+    await tamper(
+        rt, "UPDATE audit_log SET reason = 'rewritten', hash = :hash WHERE seq = :seq", hash=forged, seq=victim.seq
+    )
     code, output = await run_cli("audit", "verify")
     assert code == 1, output
     assert f"record {victim.seq + 1}: prev_hash does not match the previous record" in output
@@ -174,8 +193,9 @@ async def test_cli_verify_notices_a_rehashed_edit(rt: Any, make_player: Any) -> 
 # ---- 4. querying the log -----------------------------------------------------------------------
 
 
-async def fetch_all(gql: Any, token: str, filter: dict[str, Any] | None = None, *, page: int = 100,
-                    brand: str | None = None) -> list[dict[str, Any]]:
+async def fetch_all(
+    gql: Any, token: str, filter: dict[str, Any] | None = None, *, page: int = 100, brand: str | None = None
+) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     after = None
     for _ in range(100):
@@ -196,8 +216,9 @@ async def test_admin_filters_and_pages_the_audit_log(rt: Any, gql: Any, make_pla
     everything = await fetch_all(gql, admin.token)
     assert [n["seq"] for n in everything] == [r.seq for r in reversed(records)]  # newest first
     assert everything[0]["id"] == str(relay.GlobalID("AuditRecord", str(records[-1].seq)))
-    assert all(n["hash"] == r.hash and n["prevHash"] == r.prev_hash for n, r in zip(everything, reversed(records),
-                                                                                  strict=True))
+    assert all(
+        n["hash"] == r.hash and n["prevHash"] == r.prev_hash for n, r in zip(everything, reversed(records), strict=True)
+    )
 
     # Pages of two walk the same records, with no repeats or gaps.
     paged = await fetch_all(gql, admin.token, page=2)
@@ -209,22 +230,28 @@ async def test_admin_filters_and_pages_the_audit_log(rt: Any, gql: Any, make_pla
     def seqs(nodes: list[dict[str, Any]]) -> list[int]:
         return [n["seq"] for n in nodes]
 
-    assert seqs(await fetch_all(gql, admin.token, {"action": "player.registered"}, page=1)) == \
-        expect(lambda r: r.action == "player.registered")
+    assert seqs(await fetch_all(gql, admin.token, {"action": "player.registered"}, page=1)) == expect(
+        lambda r: r.action == "player.registered"
+    )
     assert len(expect(lambda r: r.action == "player.registered")) == 2
 
     support_id = next(r.actor_id for r in records if r.action == "player.status_changed")
-    assert seqs(await fetch_all(gql, admin.token, {"actorId": str(support_id)})) == \
-        expect(lambda r: r.actor_id == support_id)
-    assert seqs(await fetch_all(gql, admin.token, {"actorId": str(admin.id)})) == \
-        expect(lambda r: r.actor_id == admin.id) != []
+    assert seqs(await fetch_all(gql, admin.token, {"actorId": str(support_id)})) == expect(
+        lambda r: r.actor_id == support_id
+    )
+    assert (
+        seqs(await fetch_all(gql, admin.token, {"actorId": str(admin.id)}))
+        == expect(lambda r: r.actor_id == admin.id)
+        != []
+    )
 
     alice = next(r.target_id for r in records if r.action == "player.status_changed")
     by_target = await fetch_all(gql, admin.token, {"targetType": "player", "targetId": alice})
     assert seqs(by_target) == expect(lambda r: r.target_type == "player" and r.target_id == alice)
     assert {n["action"] for n in by_target} >= {"player.registered", "player.status_changed"}
-    assert seqs(await fetch_all(gql, admin.token, {"targetType": "staff"})) == \
-        expect(lambda r: r.target_type == "staff")
+    assert seqs(await fetch_all(gql, admin.token, {"targetType": "staff"})) == expect(
+        lambda r: r.target_type == "staff"
+    )
 
     middle = records[len(records) // 2]
     late = records[-2]
@@ -242,9 +269,9 @@ async def test_admin_filters_and_pages_the_audit_log(rt: Any, gql: Any, make_pla
     assert error_codes(body) == ["BAD_USER_INPUT"]
 
 
-async def test_brand_admin_reads_only_their_brand_and_support_none(rt: Any, gql: Any, make_player: Any,
-                                                                   make_staff: Any, brand: Any,
-                                                                   other_brand: Any) -> None:
+async def test_brand_admin_reads_only_their_brand_and_support_none(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, brand: Any, other_brand: Any
+) -> None:
     await make_player()
     await make_player(brand_code="northstar", country="SE", currency="SEK", born=date(1980, 1, 1))
     admin = await make_staff("brand_admin")
@@ -258,8 +285,11 @@ async def test_brand_admin_reads_only_their_brand_and_support_none(rt: Any, gql:
         seen = await fetch_all(gql, viewer.token)
         assert [n["seq"] for n in seen] == royal
     north = next(r for r in records if r.brand_id == other_brand.id)
-    body = await gql("query($id: ID!) { node(id: $id) { id } }",
-                     {"id": str(relay.GlobalID("AuditRecord", str(north.seq)))}, token=admin.token)
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": str(relay.GlobalID("AuditRecord", str(north.seq)))},
+        token=admin.token,
+    )
     assert body["data"] == {"node": None}
 
     body = await gql(AUDIT_LOG, {}, token=support.token)
@@ -268,8 +298,11 @@ async def test_brand_admin_reads_only_their_brand_and_support_none(rt: Any, gql:
     player = await make_player()
     body = await gql(AUDIT_LOG, {}, token=player.token)
     assert error_codes(body) == ["FORBIDDEN"]
-    body = await gql("query($id: ID!) { node(id: $id) { id } }",
-                     {"id": str(relay.GlobalID("AuditRecord", str(records[0].seq)))}, token=support.token)
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": str(relay.GlobalID("AuditRecord", str(records[0].seq)))},
+        token=support.token,
+    )
     assert body["data"] == {"node": None}
 
 

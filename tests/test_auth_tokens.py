@@ -57,8 +57,9 @@ def signing_key(rt: Any, kid: str) -> ec.EllipticCurvePrivateKey:
 def resign(rt: Any, token: str, **changes: Any) -> str:
     """The same claims with `changes`, correctly signed with the platform's own active key."""
     header, claims = unverified(token)
-    return jwt.encode({**claims, **changes}, signing_key(rt, header["kid"]), algorithm="ES256",
-                      headers={"kid": header["kid"]})
+    return jwt.encode(
+        {**claims, **changes}, signing_key(rt, header["kid"]), algorithm="ES256", headers={"kid": header["kid"]}
+    )
 
 
 async def assert_unauthenticated(gql: Any, token: str) -> None:
@@ -73,8 +74,9 @@ async def assert_authenticated_as(gql: Any, token: str, player_id: str) -> None:
     assert body["data"]["me"] == {"id": player_id}
 
 
-async def login(gql: Any, email: str, password: str = PASSWORD, *, brand: str = "royal",
-                headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def login(
+    gql: Any, email: str, password: str = PASSWORD, *, brand: str = "royal", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return await gql(LOGIN, {"input": {"brand": brand, "email": email, "password": password}}, headers=headers)
 
 
@@ -115,8 +117,11 @@ async def test_hs256_token_signed_with_public_key_is_rejected(gql, make_player, 
     """The algorithm-confusion attack: an HMAC signed with the (public) verifying key as the secret."""
     player = await make_player()
     header, claims = unverified(player.token)
-    public_pem = signing_key(rt, header["kid"]).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        signing_key(rt, header["kid"])
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     for secret in (public_pem, public_pem.strip()):
         signing_input = f"{b64url_json({'alg': 'HS256', 'typ': 'JWT', 'kid': header['kid']})}.{b64url_json(claims)}"
         signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
@@ -178,16 +183,18 @@ async def test_token_not_valid_before_a_future_time_is_rejected(gql, make_player
     _, claims = unverified(player.token)
     await assert_unauthenticated(gql, resign(rt, player.token, nbf=claims["nbf"] + 3600))
     clock.advance(timedelta(hours=1))
-    await assert_authenticated_as(gql, resign(rt, player.token, nbf=claims["nbf"] + 3600, exp=claims["exp"] + 3600),
-                                  player.id)
+    await assert_authenticated_as(
+        gql, resign(rt, player.token, nbf=claims["nbf"] + 3600, exp=claims["exp"] + 3600), player.id
+    )
 
 
 async def test_token_signed_with_an_unknown_key_is_rejected(gql, make_player) -> None:
     player = await make_player()
     _, claims = unverified(player.token)
     stranger = ec.generate_private_key(ec.SECP256R1())
-    await assert_unauthenticated(gql, jwt.encode(claims, stranger, algorithm="ES256",
-                                                 headers={"kid": "19990101T000000000000Z"}))
+    await assert_unauthenticated(
+        gql, jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": "19990101T000000000000Z"})
+    )
     await assert_unauthenticated(gql, jwt.encode(claims, stranger, algorithm="ES256"))  # no kid at all
 
 
@@ -195,8 +202,7 @@ async def test_token_signed_by_a_stranger_under_our_kid_is_rejected(gql, make_pl
     player = await make_player()
     header, claims = unverified(player.token)
     stranger = ec.generate_private_key(ec.SECP256R1())
-    await assert_unauthenticated(gql, jwt.encode(claims, stranger, algorithm="ES256",
-                                                 headers={"kid": header["kid"]}))
+    await assert_unauthenticated(gql, jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": header["kid"]}))
 
 
 async def test_tampered_subject_is_rejected(gql, make_player) -> None:
@@ -239,8 +245,9 @@ async def test_rejected_token_does_not_fall_back_to_anonymous(gql, make_player) 
 # ---- key rotation ------------------------------------------------------------------------------
 
 
-async def test_key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(gql, make_player, rt,
-                                                                                       client) -> None:
+async def test_key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key(
+    gql, make_player, rt, client
+) -> None:
     from authz.jwt import KeyRing, generate_key
 
     player = await make_player()
@@ -311,8 +318,12 @@ def test_replicas_sharing_the_key_folder_follow_a_rotation_without_a_restart(tmp
 
     (folder / f"{old_kid}.pem").unlink()  # retire the old key
     replica_b._last_reload -= jwt_keys.REFRESH_SECONDS
-    old_token = jwt.encode({**claims, "iss": "i", "aud": "a", "iat": 0, "exp": 2**40},
-                           replica_a._private[old_kid], algorithm="ES256", headers={"kid": old_kid})
+    old_token = jwt.encode(
+        {**claims, "iss": "i", "aud": "a", "iat": 0, "exp": 2**40},
+        replica_a._private[old_kid],
+        algorithm="ES256",
+        headers={"kid": old_kid},
+    )
     with pytest.raises(jwt_keys.InvalidToken):
         replica_b.verify(old_token, issuer="i", audience="a")
 
@@ -357,8 +368,9 @@ async def test_reused_refresh_token_revokes_the_whole_session(gql, make_player, 
     # Only the stolen family ends: the player's other session carries on.
     await assert_authenticated_as(gql, other_session["accessToken"], player.id)
     async with rt.database.session() as db:
-        actions = (await db.scalars(select(AuditRecord.action).where(
-            AuditRecord.action == "auth.refresh_token_reused"))).all()
+        actions = (
+            await db.scalars(select(AuditRecord.action).where(AuditRecord.action == "auth.refresh_token_reused"))
+        ).all()
     assert actions == ["auth.refresh_token_reused"]
 
 
@@ -437,7 +449,8 @@ async def test_wrong_password_and_unknown_email_look_the_same(gql, make_player) 
     assert wrong["tokens"] is None
     assert unknown["tokens"] is None
     assert [(e["code"], e["message"]) for e in wrong["errors"]] == [
-        (e["code"], e["message"]) for e in unknown["errors"]]
+        (e["code"], e["message"]) for e in unknown["errors"]
+    ]
     assert [e["code"] for e in wrong["errors"]] == ["INVALID_CREDENTIALS"]
 
 
@@ -465,8 +478,11 @@ async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(gql,
     await login_tokens(gql, bystander.email)
 
     async with rt.database.session() as db:
-        records = (await db.scalars(select(AuditRecord).where(AuditRecord.action == "player.login_failed")
-                                    .order_by(AuditRecord.seq))).all()
+        records = (
+            await db.scalars(
+                select(AuditRecord).where(AuditRecord.action == "player.login_failed").order_by(AuditRecord.seq)
+            )
+        ).all()
     assert len(records) == 5
     assert {r.target_id for r in records} == {str(player.uuid)}
     assert {r.ip for r in records} == {"203.0.113.7"}

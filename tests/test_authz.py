@@ -18,8 +18,17 @@ from authz.policy import MODEL_PATH, POLICY_PATH, Authorizer, action_for
 from schema.root import build_schema, schema_coordinates
 from tests.conftest import PASSWORD, error_codes
 
-ROLES = ["anonymous", "player", "support", "kyc_officer", "risk_analyst", "finance", "marketing", "brand_admin",
-         "superadmin"]
+ROLES = [
+    "anonymous",
+    "player",
+    "support",
+    "kyc_officer",
+    "risk_analyst",
+    "finance",
+    "marketing",
+    "brand_admin",
+    "superadmin",
+]
 STAFF_ROLES = ROLES[2:]
 # Every role named in the policy, including the ones only inherited from.
 POLICY_ROLES = [*ROLES, "staff", "player_desk"]
@@ -28,8 +37,11 @@ POLICY_ROLES = [*ROLES, "staff", "player_desk"]
 def player_leaf_fields(settings: Any) -> list[str]:
     """The scalar and enum fields of `Player`, as the built schema has them."""
     player_type = build_schema(settings)._schema.type_map["Player"]
-    return [name for name, field in player_type.fields.items()
-            if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)]
+    return [
+        name
+        for name, field in player_type.fields.items()
+        if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)
+    ]
 
 
 def role_set(role: str) -> tuple[frozenset[str], str]:
@@ -44,10 +56,14 @@ def errors_at(body: dict[str, Any], path: list[str | int]) -> list[str]:
 
 
 async def set_status(gql: Any, token: str, player_id: str, status: str, reason: str = "checked") -> dict[str, Any]:
-    return await gql("""
+    return await gql(
+        """
         mutation($input: SetPlayerStatusInput!) {
           setPlayerStatus(input: $input) { player { id status statusReason } errors { code field message } }
-        }""", {"input": {"playerId": player_id, "status": status, "reason": reason}}, token=token)
+        }""",
+        {"input": {"playerId": player_id, "status": status, "reason": reason}},
+        token=token,
+    )
 
 
 async def audit_count(rt: Any) -> int:
@@ -69,15 +85,22 @@ async def player_status(rt: Any, player_uuid: Any) -> tuple[str, str | None]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-async def test_player_field_matrix_follows_policy(role: str, settings: Any, gql: Any, make_player: Any,
-                                                  make_staff: Any) -> None:
+async def test_player_field_matrix_follows_policy(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
     fields = player_leaf_fields(settings)
     assert {"id", "email", "dateOfBirth", "status"} <= set(fields)
     assert "brand" not in fields
     assert "sessions" not in fields
 
-    target = await make_player(email="matrix@example.com", firstName="Ada", lastName="Lovelace", phone="+35699123456",
-                               marketingConsent=True, born=date(1985, 12, 10))
+    target = await make_player(
+        email="matrix@example.com",
+        firstName="Ada",
+        lastName="Lovelace",
+        phone="+35699123456",
+        marketingConsent=True,
+        born=date(1985, 12, 10),
+    )
     admin = await make_staff(("superadmin", None))
     # Give every field a value, so "allowed" always shows as data (statusReason is set by a status change).
     changed = await set_status(gql, admin.token, target.id, "ACTIVE", reason="verified")
@@ -85,9 +108,10 @@ async def test_player_field_matrix_follows_policy(role: str, settings: Any, gql:
 
     selection = " ".join(fields)
     if role == "anonymous":
-        body = await gql("mutation($input: LoginInput!) { login(input: $input) { player { " + selection
-                         + " } errors { code } } }",
-                         {"input": {"brand": "royal", "email": target.email, "password": PASSWORD}})
+        body = await gql(
+            "mutation($input: LoginInput!) { login(input: $input) { player { " + selection + " } errors { code } } }",
+            {"input": {"brand": "royal", "email": target.email, "password": PASSWORD}},
+        )
         prefix: list[str | int] = ["login", "player"]
         assert body["data"]["login"]["errors"] == []
         data = body["data"]["login"]["player"]
@@ -97,16 +121,20 @@ async def test_player_field_matrix_follows_policy(role: str, settings: Any, gql:
         data = body["data"]["me"]
     else:
         viewer = admin if role == "superadmin" else await make_staff(role)
-        body = await gql("query($id: ID!) { player(id: $id) { " + selection + " } }", {"id": target.id},
-                         token=viewer.token)
+        body = await gql(
+            "query($id: ID!) { player(id: $id) { " + selection + " } }", {"id": target.id}, token=viewer.token
+        )
         prefix = ["player"]
         data = body["data"]["player"]
     assert data is not None, body
 
     authorizer = Authorizer(schema_coordinates(build_schema(settings)))
     roles, brand_code = role_set(role)
-    unexpected = [e for e in body.get("errors") or [] if e.get("path", [])[:len(prefix)] != prefix
-                  or len(e["path"]) != len(prefix) + 1]
+    unexpected = [
+        e
+        for e in body.get("errors") or []
+        if e.get("path", [])[: len(prefix)] != prefix or len(e["path"]) != len(prefix) + 1
+    ]
     assert unexpected == [], unexpected
     for field in fields:
         allowed = any(authorizer.enforce(r, brand_code, f"Player.{field}") for r in roles)
@@ -118,9 +146,18 @@ async def test_player_field_matrix_follows_policy(role: str, settings: Any, gql:
             assert codes == ["FORBIDDEN"], (role, field, body)
             assert data[field] is None, (role, field, body)
     # The readable values are the player's own.
-    expected = {"id": target.id, "email": "matrix@example.com", "firstName": "Ada", "lastName": "Lovelace",
-                "dateOfBirth": "1985-12-10", "country": "MT", "currency": "EUR", "marketingConsent": True,
-                "status": "ACTIVE", "statusReason": "verified"}
+    expected = {
+        "id": target.id,
+        "email": "matrix@example.com",
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "dateOfBirth": "1985-12-10",
+        "country": "MT",
+        "currency": "EUR",
+        "marketingConsent": True,
+        "status": "ACTIVE",
+        "statusReason": "verified",
+    }
     for field, value in expected.items():
         if data.get(field) is not None:
             assert data[field] == value, (role, field)
@@ -166,8 +203,10 @@ def test_cached_decisions_equal_the_enforcer(settings: Any, app: Any) -> None:
     enforcer = casbin.Enforcer(str(MODEL_PATH), str(POLICY_PATH))
     enforcer.add_function("globMatch", functools.lru_cache(maxsize=None)(glob_match_func))
     role_sets = [role_set(r) for r in ROLES] + [(frozenset({r}), b) for r in POLICY_ROLES for b in ("*", "royal")]
-    single = {(r, b): frozenset(c for c in coordinates if enforcer.enforce(r, b, c, action_for(c.partition(".")[0])))
-              for r, b in {(r, b) for roles, b in role_sets for r in roles}}
+    single = {
+        (r, b): frozenset(c for c in coordinates if enforcer.enforce(r, b, c, action_for(c.partition(".")[0])))
+        for r, b in {(r, b) for roles, b in role_sets for r in roles}
+    }
     for roles, brand_code in role_sets:
         expected = frozenset().union(*(single[(r, brand_code)] for r in roles))
         decided = authorizer.allowed(roles, brand_code)
@@ -181,8 +220,11 @@ def test_cached_decisions_equal_the_enforcer(settings: Any, app: Any) -> None:
 async def test_alias_cannot_read_a_denied_field(gql: Any, make_player: Any, make_staff: Any) -> None:
     target = await make_player()
     support = await make_staff("support")
-    body = await gql("query($id: ID!) { player(id: $id) { dob: dateOfBirth, x: email, dateOfBirth: email } }",
-                     {"id": target.id}, token=support.token)
+    body = await gql(
+        "query($id: ID!) { player(id: $id) { dob: dateOfBirth, x: email, dateOfBirth: email } }",
+        {"id": target.id},
+        token=support.token,
+    )
     assert body["data"]["player"] == {"dob": None, "x": target.email, "dateOfBirth": target.email}
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["player", "dob"], "FORBIDDEN")]
 
@@ -194,26 +236,28 @@ async def test_player_cannot_read_another_player_by_global_id(gql: Any, make_pla
     alice = await make_player(email="alice@example.com")
     bob = await make_player(email="bob@example.com", firstName="Bob")
 
-    body = await gql("query($id: ID!) { node(id: $id) { id ... on Player { email firstName } } }", {"id": bob.id},
-                     token=alice.token)
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { id ... on Player { email firstName } } }", {"id": bob.id}, token=alice.token
+    )
     assert body["data"] == {"node": None}
     assert "errors" not in body or body["errors"] is None
 
-    body = await gql("query($id: ID!) { player(id: $id) { id email firstName } }", {"id": bob.id},
-                     token=alice.token)
+    body = await gql("query($id: ID!) { player(id: $id) { id email firstName } }", {"id": bob.id}, token=alice.token)
     assert body["data"] == {"player": None}
     assert error_codes(body) == ["FORBIDDEN"]
     for leaked in (bob.email, "Bob", str(bob.uuid)):
         assert leaked not in json.dumps(body)
 
     # Their own id works.
-    body = await gql("query($id: ID!) { node(id: $id) { id ... on Player { email } } }", {"id": alice.id},
-                     token=alice.token)
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { id ... on Player { email } } }", {"id": alice.id}, token=alice.token
+    )
     assert body["data"]["node"] == {"id": alice.id, "email": alice.email}
 
 
-async def test_player_lookup_rejects_ids_of_other_types_and_garbage(gql: Any, make_player: Any, make_staff: Any,
-                                                                  brand: Any) -> None:
+async def test_player_lookup_rejects_ids_of_other_types_and_garbage(
+    gql: Any, make_player: Any, make_staff: Any, brand: Any
+) -> None:
     player = await make_player()
     support = await make_staff("support")
     brand_gid = str(relay.GlobalID("Brand", str(brand.id)))
@@ -235,8 +279,7 @@ async def test_player_lookup_rejects_ids_of_other_types_and_garbage(gql: Any, ma
 # ---- 5. denied mutations -----------------------------------------------------------------------
 
 
-async def test_denied_set_player_status_changes_nothing(rt: Any, gql: Any, make_player: Any,
-                                                        make_staff: Any) -> None:
+async def test_denied_set_player_status_changes_nothing(rt: Any, gql: Any, make_player: Any, make_staff: Any) -> None:
     player = await make_player()
     marketing = await make_staff("marketing")
     before_status = await player_status(rt, player.uuid)
@@ -279,8 +322,10 @@ def listed(body: dict[str, Any]) -> dict[str, str]:
 
 async def test_brand_scoping_of_player_lists(gql: Any, make_player: Any, make_staff: Any, other_brand: Any) -> None:
     royal = {(await make_player()).id for _ in range(2)}
-    north = {(await make_player(brand_code="northstar", country="SE", currency="SEK", born=date(1980, 5, 5))).id
-             for _ in range(2)}
+    north = {
+        (await make_player(brand_code="northstar", country="SE", currency="SEK", born=date(1980, 5, 5))).id
+        for _ in range(2)
+    }
 
     support = await make_staff("support")
     assert listed(await gql(PLAYERS, token=support.token)) == dict.fromkeys(royal, "royal")
@@ -336,15 +381,17 @@ async def staff_count(rt: Any) -> int:
         return int(await db.scalar(select(func.count()).select_from(StaffUser)) or 0)
 
 
-async def test_brand_admin_manages_staff_in_their_brand_only(rt: Any, gql: Any, make_staff: Any, brand: Any,
-                                                             other_brand: Any) -> None:
+async def test_brand_admin_manages_staff_in_their_brand_only(
+    rt: Any, gql: Any, make_staff: Any, brand: Any, other_brand: Any
+) -> None:
     admin = await make_staff("brand_admin")
 
     def new_staff(email: str, *roles: dict[str, Any]) -> dict[str, Any]:
         return {"input": {"email": email, "displayName": "New Person", "password": PASSWORD, "roles": list(roles)}}
 
-    body = await gql(CREATE_STAFF, new_staff("agent@croupier.dev", {"role": "SUPPORT", "brand": "royal"}),
-                     token=admin.token)
+    body = await gql(
+        CREATE_STAFF, new_staff("agent@croupier.dev", {"role": "SUPPORT", "brand": "royal"}), token=admin.token
+    )
     created = body["data"]["createStaffUser"]
     assert created["errors"] == []
     assert created["totpProvisioningUri"].startswith("otpauth://totp/")
@@ -369,29 +416,48 @@ async def test_brand_admin_manages_staff_in_their_brand_only(rt: Any, gql: Any, 
 
     # The same refusals when changing roles.
     for _, grant in refused:
-        body = await gql(SET_ROLES, {"input": {"staffId": agent_gid, "roles": [grant], "reason": "promotion"}},
-                         token=admin.token)
+        body = await gql(
+            SET_ROLES, {"input": {"staffId": agent_gid, "roles": [grant], "reason": "promotion"}}, token=admin.token
+        )
         assert [e["code"] for e in body["data"]["setStaffRoles"]["errors"]] == ["NOT_ALLOWED"], grant
 
-    body = await gql(SET_ROLES, {"input": {"staffId": agent_gid, "reason": "moved to KYC",
-                                           "roles": [{"role": "KYC_OFFICER", "brand": "royal"},
-                                                     {"role": "FINANCE", "brand": "royal"}]}}, token=admin.token)
+    body = await gql(
+        SET_ROLES,
+        {
+            "input": {
+                "staffId": agent_gid,
+                "reason": "moved to KYC",
+                "roles": [{"role": "KYC_OFFICER", "brand": "royal"}, {"role": "FINANCE", "brand": "royal"}],
+            }
+        },
+        token=admin.token,
+    )
     payload = body["data"]["setStaffRoles"]
     assert payload["errors"] == []
     assert sorted(r["role"] for r in payload["staff"]["roles"]) == ["FINANCE", "KYC_OFFICER"]
 
     agent_uuid = relay.GlobalID.from_id(agent_gid).node_id
-    body = await gql("""query($filter: AuditFilter) { auditLog(filter: $filter) { edges { node {
+    body = await gql(
+        """query($filter: AuditFilter) { auditLog(filter: $filter) { edges { node {
                           action actorId targetType targetId reason before after } } } }""",
-                     {"filter": {"action": "staff.roles_changed"}}, token=admin.token)
+        {"filter": {"action": "staff.roles_changed"}},
+        token=admin.token,
+    )
     assert "errors" not in body, body
     royal_id = str(brand.id)
-    assert [e["node"] for e in body["data"]["auditLog"]["edges"]] == [{
-        "action": "staff.roles_changed", "actorId": str(admin.id), "targetType": "staff", "targetId": agent_uuid,
-        "reason": "moved to KYC",
-        "before": {"roles": [{"role": "support", "brand_id": royal_id}]},
-        "after": {"roles": [{"role": "finance", "brand_id": royal_id}, {"role": "kyc_officer", "brand_id": royal_id}]},
-    }]
+    assert [e["node"] for e in body["data"]["auditLog"]["edges"]] == [
+        {
+            "action": "staff.roles_changed",
+            "actorId": str(admin.id),
+            "targetType": "staff",
+            "targetId": agent_uuid,
+            "reason": "moved to KYC",
+            "before": {"roles": [{"role": "support", "brand_id": royal_id}]},
+            "after": {
+                "roles": [{"role": "finance", "brand_id": royal_id}, {"role": "kyc_officer", "brand_id": royal_id}]
+            },
+        }
+    ]
 
 
 async def test_nobody_changes_their_own_roles(rt: Any, gql: Any, make_staff: Any) -> None:
@@ -401,18 +467,26 @@ async def test_nobody_changes_their_own_roles(rt: Any, gql: Any, make_staff: Any
         actor = await make_staff(*roles)
         own_gid = str(relay.GlobalID("StaffUser", str(actor.id)))
         before = (await gql("{ currentStaff { roles { role brand { code } } } }", token=actor.token))["data"]
-        body = await gql(SET_ROLES, {"input": {"staffId": own_gid, "reason": "self-service",
-                                               "roles": [{"role": "BRAND_ADMIN", "brand": "royal"},
-                                                         {"role": "SUPPORT", "brand": "royal"}]}},
-                         token=actor.token)
+        body = await gql(
+            SET_ROLES,
+            {
+                "input": {
+                    "staffId": own_gid,
+                    "reason": "self-service",
+                    "roles": [{"role": "BRAND_ADMIN", "brand": "royal"}, {"role": "SUPPORT", "brand": "royal"}],
+                }
+            },
+            token=actor.token,
+        )
         payload = body["data"]["setStaffRoles"]
         assert payload["staff"] is None
         assert [e["code"] for e in payload["errors"]] == ["NOT_ALLOWED"]
         after = (await gql("{ currentStaff { roles { role brand { code } } } }", token=actor.token))["data"]
         assert after == before
     async with rt.database.session() as db:
-        changed = await db.scalar(select(func.count()).select_from(AuditRecord)
-                                  .where(AuditRecord.action == "staff.roles_changed"))
+        changed = await db.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "staff.roles_changed")
+        )
     assert changed == 0
 
 
@@ -422,8 +496,10 @@ async def test_roles_are_granted_only_to_those_allowed(gql: Any, make_staff: Any
     target_gid = str(relay.GlobalID("StaffUser", str(target.id)))
     for role in ("support", "risk_analyst", "marketing"):
         actor = await make_staff(role)
-        body = await gql(SET_ROLES, {"input": {"staffId": target_gid, "reason": "x",
-                                               "roles": [{"role": "FINANCE", "brand": "royal"}]}},
-                         token=actor.token)
+        body = await gql(
+            SET_ROLES,
+            {"input": {"staffId": target_gid, "reason": "x", "roles": [{"role": "FINANCE", "brand": "royal"}]}},
+            token=actor.token,
+        )
         assert body["data"] is None
         assert error_codes(body) == ["FORBIDDEN"]

@@ -14,10 +14,16 @@ def test_graphql_http_audits_pass(live_server: str) -> None:
     node = shutil.which("node")
     assert node, "node is not installed: the GraphQL-over-HTTP audit needs Node.js (see scripts/install.sh)"
     assert (AUDIT_DIR / "node_modules" / "graphql-http").is_dir(), (
-        "tests/audit/node_modules/graphql-http is missing: run scripts/test.sh "
-        "(it runs `npm install` in tests/audit)")
-    completed = subprocess.run([node, str(AUDIT_DIR / "run-audits.mjs"), f"{live_server}/graphql"],
-                               cwd=AUDIT_DIR, capture_output=True, text=True, timeout=120, check=False)
+        "tests/audit/node_modules/graphql-http is missing: run scripts/test.sh (it runs `npm install` in tests/audit)"
+    )
+    completed = subprocess.run(
+        [node, str(AUDIT_DIR / "run-audits.mjs"), f"{live_server}/graphql"],
+        cwd=AUDIT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
     results = json.loads(completed.stdout)
     assert len(results) > 20, results  # the suite ran (graphql-http has dozens of server audits)

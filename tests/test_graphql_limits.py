@@ -59,8 +59,10 @@ async def test_more_than_fifteen_aliases_are_refused(gql, brand) -> None:
 def create_staff_with_roles(count: int) -> str:
     """A mutation of 26 + 5 * count tokens (each `{role: SUPPORT}` is five)."""
     roles = " ".join("{role: SUPPORT}" for _ in range(count))
-    return ('mutation { createStaffUser(input: {email: "x@example.com", displayName: "x", password: "p", '
-            f'roles: [{roles}]}}) {{ errors {{ code }} }} }}')
+    return (
+        'mutation { createStaffUser(input: {email: "x@example.com", displayName: "x", password: "p", '
+        f"roles: [{roles}]}}) {{ errors {{ code }} }} }}"
+    )
 
 
 async def test_more_than_two_thousand_tokens_are_refused(gql) -> None:
@@ -97,8 +99,9 @@ async def test_query_over_the_maximum_cost_is_refused(gql, make_staff) -> None:
     assert body["extensions"]["cost"]["requested"] > 5000
 
     # The page size from a variable counts the same.
-    by_variable = ("query($n: Int) { players(first: $n) { edges { node { "
-                   "sessions(first: $n) { edges { node { id } } } } } } }")
+    by_variable = (
+        "query($n: Int) { players(first: $n) { edges { node { sessions(first: $n) { edges { node { id } } } } } } }"
+    )
     body = await gql(by_variable, {"n": 100}, token=staff.token)
     assert error_codes(body) == ["BAD_USER_INPUT"]
     body = await gql(by_variable, {"n": 5}, token=staff.token)
@@ -109,8 +112,10 @@ async def test_query_over_the_maximum_cost_is_refused(gql, make_staff) -> None:
 async def test_fragments_do_not_hide_a_connection_from_the_cost(gql, make_staff) -> None:
     staff = await make_staff("support")
     inline = "{ players { edges { node { sessions { edges { node { id } } } } } } }"
-    spread = ("{ players { ...Page } } fragment Page on PlayerConnection { edges { node { sessions { ...Ids } } } }"
-              " fragment Ids on SessionConnection { ... on SessionConnection { edges { node { id } } } }")
+    spread = (
+        "{ players { ...Page } } fragment Page on PlayerConnection { edges { node { sessions { ...Ids } } } }"
+        " fragment Ids on SessionConnection { ... on SessionConnection { edges { node { id } } } }"
+    )
     costs = []
     for query in (inline, spread):
         body = await gql(query, token=staff.token)
@@ -119,8 +124,7 @@ async def test_fragments_do_not_hide_a_connection_from_the_cost(gql, make_staff)
     assert costs[0] == costs[1] == 1 + 20 * 3 + 400 * 3  # default pages of 20, nested
 
 
-async def test_page_size_over_one_hundred_is_refused(gql, client: httpx.AsyncClient, make_staff,
-                                                     make_player) -> None:
+async def test_page_size_over_one_hundred_is_refused(gql, client: httpx.AsyncClient, make_staff, make_player) -> None:
     await make_player()
     client.cookies.clear()  # registerPlayer's auth cookies would make the staff login cookie-authenticated
     staff = await make_staff("support")
@@ -149,9 +153,11 @@ async def test_get_runs_queries_but_never_mutations(client: httpx.AsyncClient, r
     assert response.status_code == 200, response.text
     assert response.json()["data"] == {"brands": [{"code": "royal"}]}
 
-    mutation = ('mutation { registerPlayer(input: {brand: "royal", email: "get@example.com", '
-                'password: "correct-horse-9", dateOfBirth: "1990-01-01", country: "MT", currency: "EUR"}) '
-                "{ player { id } errors { code } } }")
+    mutation = (
+        'mutation { registerPlayer(input: {brand: "royal", email: "get@example.com", '
+        'password: "correct-horse-9", dateOfBirth: "1990-01-01", country: "MT", currency: "EUR"}) '
+        "{ player { id } errors { code } } }"
+    )
     response = await client.get("/graphql", params={"query": mutation})
     if response.status_code == 200:
         body = response.json()
@@ -167,17 +173,21 @@ async def test_get_runs_queries_but_never_mutations(client: httpx.AsyncClient, r
 # ---- error codes and masking ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "variables", "code"), [
-    ("{ brands { code ", None, "BAD_USER_INPUT"),  # syntax
-    ("{ brandz { code } }", None, "BAD_USER_INPUT"),  # validation
-    ("query($c: String!) { brand(code: $c) { code } }", {"c": 5}, "BAD_USER_INPUT"),  # variable coercion
-    ("query($c: String!) { brand(code: $c) { code } }", {}, "BAD_USER_INPUT"),  # missing variable
-    ("{ players { edges { node { id } } } }", None, None),  # not allowed for anonymous
-    ("{ node(id: \"not-a-global-id\") { id } }", None, None),  # bad global id: any code, but a code
-    ("{ brands { code } }", None, "UNAUTHENTICATED"),  # a garbage token
-])
-async def test_every_error_carries_a_code(gql, brand, query: str, variables: dict[str, Any] | None,
-                                          code: str | None) -> None:
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ brands { code ", None, "BAD_USER_INPUT"),  # syntax
+        ("{ brandz { code } }", None, "BAD_USER_INPUT"),  # validation
+        ("query($c: String!) { brand(code: $c) { code } }", {"c": 5}, "BAD_USER_INPUT"),  # variable coercion
+        ("query($c: String!) { brand(code: $c) { code } }", {}, "BAD_USER_INPUT"),  # missing variable
+        ("{ players { edges { node { id } } } }", None, None),  # not allowed for anonymous
+        ('{ node(id: "not-a-global-id") { id } }', None, None),  # bad global id: any code, but a code
+        ("{ brands { code } }", None, "UNAUTHENTICATED"),  # a garbage token
+    ],
+)
+async def test_every_error_carries_a_code(
+    gql, brand, query: str, variables: dict[str, Any] | None, code: str | None
+) -> None:
     token = "garbage.token.here" if code == "UNAUTHENTICATED" else None
     body = await gql(query, variables, token=token)
     assert_every_error_has_a_code(body)
@@ -185,8 +195,9 @@ async def test_every_error_carries_a_code(gql, brand, query: str, variables: dic
         assert code in error_codes(body), body
 
 
-async def test_unexpected_exception_is_masked_with_the_request_id(client: httpx.AsyncClient, brand,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unexpected_exception_is_masked_with_the_request_id(
+    client: httpx.AsyncClient, brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from services import brands
 
     async def explode(*args: Any, **kwargs: Any) -> Any:
@@ -205,8 +216,9 @@ async def test_unexpected_exception_is_masked_with_the_request_id(client: httpx.
     assert "secret" not in response.text
 
     # A request id chosen by the caller is the one reported.
-    response = await client.post("/graphql", json={"query": "{ brands { code } }"},
-                                 headers={"X-Request-ID": "trace-abc-123"})
+    response = await client.post(
+        "/graphql", json={"query": "{ brands { code } }"}, headers={"X-Request-ID": "trace-abc-123"}
+    )
     assert response.headers["X-Request-ID"] == "trace-abc-123"
     assert response.json()["errors"][0]["extensions"]["requestId"] == "trace-abc-123"
 
@@ -248,10 +260,15 @@ def production_settings(key_dir: Path) -> Settings:
     from authz.jwt import generate_key
 
     generate_key(key_dir)
-    return Settings(env="production", database_url=TEST_ENV["DATABASE_URL"], redis_url=TEST_ENV["REDIS_URL"],
-                    data_dir=Path(TEST_ENV["DATA_DIR"]), jwt_key_dir=key_dir, log_level="WARNING",
-                    psp_secrets={psp: f"production-secret-of-{psp}-0123456789"
-                                 for psp in ("cardpay", "swiftpay", "bankwire")})
+    return Settings(
+        env="production",
+        database_url=TEST_ENV["DATABASE_URL"],
+        redis_url=TEST_ENV["REDIS_URL"],
+        data_dir=Path(TEST_ENV["DATA_DIR"]),
+        jwt_key_dir=key_dir,
+        log_level="WARNING",
+        psp_secrets={psp: f"production-secret-of-{psp}-0123456789" for psp in ("cardpay", "swiftpay", "bankwire")},
+    )
 
 
 async def test_production_disables_introspection_and_suggestions(rt, brand, tmp_path: Path) -> None:
@@ -267,7 +284,7 @@ async def test_production_disables_introspection_and_suggestions(rt, brand, tmp_
             assert_every_error_has_a_code(body)
             assert any("introspection" in e["message"].lower() for e in body["errors"]), body
 
-            response = await http.post("/graphql", json={"query": "{ __type(name: \"Player\") { name } }"})
+            response = await http.post("/graphql", json={"query": '{ __type(name: "Player") { name } }'})
             assert response.json().get("data") is None, response.text
 
             response = await http.post("/graphql", json={"query": "{ brandz { code } }"})
@@ -284,7 +301,7 @@ async def test_production_disables_introspection_and_suggestions(rt, brand, tmp_
 
 
 async def test_development_keeps_introspection_and_suggestions(gql) -> None:
-    body = await gql("{ __type(name: \"Player\") { name } }")
+    body = await gql('{ __type(name: "Player") { name } }')
     assert body["data"] == {"__type": {"name": "Player"}}
     body = await gql("{ brandz { code } }")
     assert "Did you mean" in body["errors"][0]["message"], body
@@ -314,7 +331,8 @@ def test_checked_in_schema_matches_the_code(settings: Settings) -> None:
 
     checked_in = (ROOT / "schema.graphql").read_text()
     assert build_schema(settings).as_str() + "\n" == checked_in, (
-        "schema.graphql is out of date: run `croupier export-schema` and commit it")
+        "schema.graphql is out of date: run `croupier export-schema` and commit it"
+    )
 
 
 async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
@@ -324,7 +342,8 @@ async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
     assert "croupier_http_requests_total" in response.text
     assert 'croupier_http_requests_total{method="POST",route=' in response.text
     assert 'croupier_http_requests_total{method="GET",route="/metrics",status="200"}' in (
-        (await client.get("/metrics")).text)
+        (await client.get("/metrics")).text
+    )
 
 
 async def test_metrics_label_graphql_requests_with_their_route(client: httpx.AsyncClient) -> None:
@@ -334,8 +353,11 @@ async def test_metrics_label_graphql_requests_with_their_route(client: httpx.Asy
 
 
 async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
-    for response in (await client.get("/healthz"), await client.post("/graphql", json={"query": "{ __typename }"}),
-                     await client.get("/no-such-page")):
+    for response in (
+        await client.get("/healthz"),
+        await client.post("/graphql", json={"query": "{ __typename }"}),
+        await client.get("/no-such-page"),
+    ):
         assert len(response.headers.get("X-Request-ID", "")) >= 16, response.headers
     first = await client.get("/healthz")
     second = await client.get("/healthz")
@@ -345,12 +367,15 @@ async def test_responses_carry_a_request_id(client: httpx.AsyncClient) -> None:
 
 
 async def test_login_sets_auth_cookies_only_for_clients_that_opt_into_cookie_mode(
-        client: httpx.AsyncClient, make_player) -> None:
+    client: httpx.AsyncClient, make_player
+) -> None:
     """GraphiQL and API clients get tokens in the payload only; a browser client that sends the CSRF
     header gets HttpOnly cookies and can then work from them alone."""
     player = await make_player()
-    login = {"query": """mutation($i: LoginInput!) { login(input: $i) { errors { code } } }""",
-             "variables": {"i": {"brand": "royal", "email": player.email, "password": PASSWORD}}}
+    login = {
+        "query": """mutation($i: LoginInput!) { login(input: $i) { errors { code } } }""",
+        "variables": {"i": {"brand": "royal", "email": player.email, "password": PASSWORD}},
+    }
     client.cookies.clear()
     plain = await client.post("/graphql", json=login)
     assert "set-cookie" not in plain.headers

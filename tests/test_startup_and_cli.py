@@ -18,15 +18,29 @@ from tests.conftest import ADMIN_URL, ROOT, TEST_ENV, next_totp
 CLI = [sys.executable, "-m", "cli"]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input_text: str | None = None,
-            timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], cwd=ROOT, env={**os.environ, **TEST_ENV, **(env or {})},
-                          capture_output=True, text=True, input=input_text, timeout=timeout, check=False)
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db", "postgres://u@h:5432/db",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u@h:5432/db",
+        "postgresql+asyncpg://u@h:5432/db",
+        "postgres://u@h:5432/db",
+    ],
+)
 def test_database_url_accepts_both_schemes(url: str) -> None:
     assert normalise_database_url(url) == "postgresql+asyncpg://u@h:5432/db"
     assert Settings(database_url=url).database_url == "postgresql+asyncpg://u@h:5432/db"
@@ -62,8 +76,13 @@ async def test_production_refuses_to_start_with_pending_migrations(empty_databas
     from server import create_app
 
     generate_key(tmp_path / "keys")
-    settings = Settings(env="production", database_url=empty_database, redis_url=TEST_ENV["REDIS_URL"],
-                        jwt_key_dir=tmp_path / "keys", data_dir=tmp_path)
+    settings = Settings(
+        env="production",
+        database_url=empty_database,
+        redis_url=TEST_ENV["REDIS_URL"],
+        jwt_key_dir=tmp_path / "keys",
+        data_dir=tmp_path,
+    )
     app = create_app(settings)
     with pytest.raises(RuntimeError, match="pending migrations"):
         async with app.router.lifespan_context(app):
@@ -78,8 +97,9 @@ async def test_production_refuses_to_start_with_pending_migrations(empty_databas
 async def test_development_applies_pending_migrations_on_start(empty_database: str, tmp_path: Path) -> None:
     from server import create_app
 
-    settings = Settings(env="development", database_url=empty_database, redis_url=TEST_ENV["REDIS_URL"],
-                        data_dir=tmp_path)
+    settings = Settings(
+        env="development", database_url=empty_database, redis_url=TEST_ENV["REDIS_URL"], data_dir=tmp_path
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -100,12 +120,14 @@ def test_embedded_postgres_and_redis_when_no_urls_are_set(tmp_path: Path) -> Non
     """A fresh machine with no DATABASE_URL / REDIS_URL: `croupier migrate` and `seed-demo` still work."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update({"ENV": "development", "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING"})
-    migrated = subprocess.run([*CLI, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=180, check=False)
+    migrated = subprocess.run(
+        [*CLI, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
     assert migrated.returncode == 0, migrated.stderr + migrated.stdout
     assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
-    seeded = subprocess.run([*CLI, "seed-demo"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=180, check=False)
+    seeded = subprocess.run(
+        [*CLI, "seed-demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
     assert seeded.returncode == 0, seeded.stderr + seeded.stdout
     assert "admin@croupier.dev" in seeded.stdout
     assert (tmp_path / "data" / "redis.db").exists() or any((tmp_path / "data").glob("redis*"))
@@ -118,10 +140,11 @@ async def test_seed_demo_is_repeatable_and_its_credentials_work(gql: Any, rt: An
     second = await seed.seed_accounts(rt)
     assert [s.email for s in first] == [s.email for s in second]
     admin = next(s for s in second if s.role == "superadmin")
-    body = await gql("""mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
+    body = await gql(
+        """mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
         tokens { accessToken } errors { code } } }""",
-                     {"input": {"email": admin.email, "password": seed.DEMO_PASSWORD,
-                                "totpCode": next_totp(admin.totp_secret)}})
+        {"input": {"email": admin.email, "password": seed.DEMO_PASSWORD, "totpCode": next_totp(admin.totp_secret)}},
+    )
     token = body["data"]["staffLogin"]["tokens"]["accessToken"]
     players = await gql("{ players(first: 50) { edges { node { email brand { code } } } } }", token=token)
     emails = {edge["node"]["email"] for edge in players["data"]["players"]["edges"]}
@@ -131,28 +154,42 @@ async def test_seed_demo_is_repeatable_and_its_credentials_work(gql: Any, rt: An
     assert login["data"]["login"] == {"player": {"email": "alice@example.com"}, "errors": []}
 
 
-async def test_create_staff_command_prints_an_enrolment_uri_and_the_staff_can_log_in(
-        gql: Any, brand: Any) -> None:
-    done = run_cli("create-staff", "ops@croupier.dev", "--name", "Ops", "--role", "support@royal",
-                   "--role", "finance@royal", "--password", "a-long-pass-1")
+async def test_create_staff_command_prints_an_enrolment_uri_and_the_staff_can_log_in(gql: Any, brand: Any) -> None:
+    done = run_cli(
+        "create-staff",
+        "ops@croupier.dev",
+        "--name",
+        "Ops",
+        "--role",
+        "support@royal",
+        "--role",
+        "finance@royal",
+        "--password",
+        "a-long-pass-1",
+    )
     assert done.returncode == 0, done.stderr
     uri = next(line for line in done.stdout.splitlines() if line.startswith("otpauth://"))
     import pyotp
 
     secret = pyotp.parse_uri(uri).secret
-    body = await gql("""mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
+    body = await gql(
+        """mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
         staff { email roles { role brand { code } } } errors { code } } }""",
-                     {"input": {"email": "ops@croupier.dev", "password": "a-long-pass-1",
-                                "totpCode": next_totp(secret)}})
+        {"input": {"email": "ops@croupier.dev", "password": "a-long-pass-1", "totpCode": next_totp(secret)}},
+    )
     staff = body["data"]["staffLogin"]["staff"]
     assert sorted((r["role"], r["brand"]["code"]) for r in staff["roles"]) == [
-        ("FINANCE", "royal"), ("SUPPORT", "royal")]
-    again = run_cli("create-staff", "ops@croupier.dev", "--name", "Ops", "--role", "support@royal",
-                    "--password", "a-long-pass-1")
+        ("FINANCE", "royal"),
+        ("SUPPORT", "royal"),
+    ]
+    again = run_cli(
+        "create-staff", "ops@croupier.dev", "--name", "Ops", "--role", "support@royal", "--password", "a-long-pass-1"
+    )
     assert again.returncode == 1
     assert "already exists" in again.stderr
-    unknown = run_cli("create-staff", "x@croupier.dev", "--name", "X", "--role", "support@nowhere",
-                      "--password", "a-long-pass-1")
+    unknown = run_cli(
+        "create-staff", "x@croupier.dev", "--name", "X", "--role", "support@nowhere", "--password", "a-long-pass-1"
+    )
     assert unknown.returncode == 1
     assert "nowhere" in unknown.stderr
 

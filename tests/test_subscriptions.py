@@ -40,22 +40,27 @@ async def wait_for_listener(rt: Any, channel: str, seconds: float = 10) -> None:
     raise AssertionError(f"the live server never listened on {channel}")
 
 
-async def test_blocked_player_is_told_at_once(live_server: str, rt, gql, client: httpx.AsyncClient, make_player,
-                                              make_staff) -> None:
+async def test_blocked_player_is_told_at_once(
+    live_server: str, rt, gql, client: httpx.AsyncClient, make_player, make_staff
+) -> None:
     player = await make_player()
     client.cookies.clear()  # registerPlayer's auth cookies would make the staff login cookie-authenticated
     staff = await make_staff("support")
 
     async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         assert socket.subprotocol == "graphql-transport-ws"
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {player.token}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {player.token}"}})
+        )
         assert (await receive(socket))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
         await wait_for_listener(rt, events.player_channel(player.uuid))
 
-        body = await gql(SET_STATUS, {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud check"}},
-                         token=staff.token)
+        body = await gql(
+            SET_STATUS,
+            {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud check"}},
+            token=staff.token,
+        )
         assert body["data"]["setPlayerStatus"] == {"player": {"status": "BLOCKED"}, "errors": []}, body
 
         message = await receive(socket)
@@ -66,8 +71,9 @@ async def test_blocked_player_is_told_at_once(live_server: str, rt, gql, client:
 
 async def test_invalid_token_in_connection_init_closes_with_4403(live_server: str) -> None:
     async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": "Bearer not-a-real-token"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer not-a-real-token"}})
+        )
         with pytest.raises(ConnectionClosed) as closed:
             await receive(socket)
     assert closed.value.rcvd is not None
@@ -110,8 +116,9 @@ async def test_a_rate_limited_subject_cannot_open_subscriptions(live_server: str
     await rt.rate_limiter.hit(f"req:player:{player.uuid}", limit=limit, window=60, cost=limit)  # the minute is spent
 
     async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {player.token}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {player.token}"}})
+        )
         assert (await receive(socket))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
         message = await receive(socket)

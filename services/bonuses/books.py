@@ -56,31 +56,51 @@ async def bonus_cost(db: AsyncSession, bonus: PlayerBonus) -> uuid.UUID:
     return await wallet.operator_account(db, bonus.brand_id, AccountPurpose.BONUS_COST, bonus.currency)
 
 
-def _entry(bonus: PlayerBonus, step: str, kind: str, legs: tuple[Leg, ...], actor: wallet.Actor,
-           details: dict[str, Any] | None = None) -> Entry:
-    return Entry(idempotency_key=f"bonus:{bonus.id}:{step}", kind=kind, legs=legs, actor_type=actor.type,
-                 actor_id=actor.id, brand_id=bonus.brand_id, player_id=bonus.player_id, reference_type="bonus",
-                 reference_id=str(bonus.id), details={"campaign": str(bonus.campaign_id), **(details or {})})
+def _entry(
+    bonus: PlayerBonus,
+    step: str,
+    kind: str,
+    legs: tuple[Leg, ...],
+    actor: wallet.Actor,
+    details: dict[str, Any] | None = None,
+) -> Entry:
+    return Entry(
+        idempotency_key=f"bonus:{bonus.id}:{step}",
+        kind=kind,
+        legs=legs,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        brand_id=bonus.brand_id,
+        player_id=bonus.player_id,
+        reference_type="bonus",
+        reference_id=str(bonus.id),
+        details={"campaign": str(bonus.campaign_id), **(details or {})},
+    )
 
 
-async def grant(db: AsyncSession, bonus: PlayerBonus, held: Held, amount: int, step: str,
-                actor: wallet.Actor) -> ledger.Result:
+async def grant(
+    db: AsyncSession, bonus: PlayerBonus, held: Held, amount: int, step: str, actor: wallet.Actor
+) -> ledger.Result:
     """Bonus money from the operator's bonus cost to the player's bonus account."""
     cost = await bonus_cost(db, bonus)
-    return await ledger.record(db, _entry(bonus, step, "bonus_grant",
-                                          (Leg(held.accounts.bonus, amount), Leg(cost, -amount)), actor))
+    return await ledger.record(
+        db, _entry(bonus, step, "bonus_grant", (Leg(held.accounts.bonus, amount), Leg(cost, -amount)), actor)
+    )
 
 
-async def pay_cash(db: AsyncSession, bonus: PlayerBonus, held: Held, amount: int, step: str,
-                   actor: wallet.Actor) -> ledger.Result:
+async def pay_cash(
+    db: AsyncSession, bonus: PlayerBonus, held: Held, amount: int, step: str, actor: wallet.Actor
+) -> ledger.Result:
     """Cashback without wagering: straight from the bonus cost into cash."""
     cost = await bonus_cost(db, bonus)
-    return await ledger.record(db, _entry(bonus, step, "bonus_cash",
-                                          (Leg(held.accounts.cash, amount), Leg(cost, -amount)), actor))
+    return await ledger.record(
+        db, _entry(bonus, step, "bonus_cash", (Leg(held.accounts.cash, amount), Leg(cost, -amount)), actor)
+    )
 
 
-async def convert(db: AsyncSession, bonus: PlayerBonus, held: Held, actor: wallet.Actor,
-                  step: str = "convert") -> tuple[int, ledger.Result | None]:
+async def convert(
+    db: AsyncSession, bonus: PlayerBonus, held: Held, actor: wallet.Actor, step: str = "convert"
+) -> tuple[int, ledger.Result | None]:
     """Wagering met: the bonus balance becomes cash up to the cap; what is above it returns to the operator.
     `step`: a bonus reopened (its conversion undone by a rollback) converts again under a new key."""
     balance = held.bonus
@@ -93,30 +113,55 @@ async def convert(db: AsyncSession, bonus: PlayerBonus, held: Held, actor: walle
         legs.append(Leg(held.accounts.cash, room))
     if balance - room:
         legs.append(Leg(cost, balance - room))
-    result = await ledger.record(db, _entry(bonus, step, "bonus_conversion", tuple(legs), actor,
-                                            {"capped": balance - room}))
+    result = await ledger.record(
+        db, _entry(bonus, step, "bonus_conversion", tuple(legs), actor, {"capped": balance - room})
+    )
     return room, result
 
 
-async def take_back(db: AsyncSession, bonus: PlayerBonus, held: Held, reason: str,
-                    actor: wallet.Actor) -> ledger.Result | None:
+async def take_back(
+    db: AsyncSession, bonus: PlayerBonus, held: Held, reason: str, actor: wallet.Actor
+) -> ledger.Result | None:
     """Forfeit, expiry or cancellation: the whole bonus balance returns to the operator."""
     if held.bonus <= 0:
         return None
     cost = await bonus_cost(db, bonus)
     kind = {"forfeited": "bonus_forfeit", "expired": "bonus_expiry", "cancelled": "bonus_cancel"}[reason]
-    return await ledger.record(db, _entry(bonus, reason, kind, (Leg(held.accounts.bonus, -held.bonus),
-                                                                Leg(cost, held.bonus)), actor))
+    return await ledger.record(
+        db, _entry(bonus, reason, kind, (Leg(held.accounts.bonus, -held.bonus), Leg(cost, held.bonus)), actor)
+    )
 
 
-async def note(db: AsyncSession, bonus: PlayerBonus, kind: str, actor: wallet.Actor, *, amount: int | None = None,
-               transaction: uuid.UUID | None = None, details: dict[str, Any] | None = None) -> None:
+async def note(
+    db: AsyncSession,
+    bonus: PlayerBonus,
+    kind: str,
+    actor: wallet.Actor,
+    *,
+    amount: int | None = None,
+    transaction: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
     """One line of the bonus's history."""
-    db.add(BonusEvent(bonus_id=bonus.id, kind=kind, amount=amount, ledger_transaction_id=transaction,
-                      actor_type=actor.type, actor_id=actor.id, details=details, at=clock.now()))
+    db.add(
+        BonusEvent(
+            bonus_id=bonus.id,
+            kind=kind,
+            amount=amount,
+            ledger_transaction_id=transaction,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            details=details,
+            at=clock.now(),
+        )
+    )
 
 
 async def announce(db: AsyncSession, player_id: uuid.UUID, bonus_id: uuid.UUID, status: str) -> None:
     """For `bonusProgress` subscribers: a change that moved no money (money movements already announce)."""
-    await outbox.emit(db, BONUS_TOPIC, f"player:{player_id}",
-                      {"player_id": str(player_id), "bonus_id": str(bonus_id), "status": status})
+    await outbox.emit(
+        db,
+        BONUS_TOPIC,
+        f"player:{player_id}",
+        {"player_id": str(player_id), "bonus_id": str(bonus_id), "status": status},
+    )

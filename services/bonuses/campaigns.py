@@ -114,15 +114,24 @@ async def _save(db: AsyncSession, campaign: BonusCampaign, brand: Brand) -> None
         async with db.begin_nested():
             await db.flush()
     except IntegrityError as exc:
-        raise DomainError(f"The promo code {campaign.promo_code} is already used at {brand.name}.",
-                          field="promoCode", code=ErrorCode.ALREADY_EXISTS) from exc
+        raise DomainError(
+            f"The promo code {campaign.promo_code} is already used at {brand.name}.",
+            field="promoCode",
+            code=ErrorCode.ALREADY_EXISTS,
+        ) from exc
 
 
 def _terms(campaign: BonusCampaign) -> dict[str, Any]:
     """What the audit records of a campaign's terms."""
-    return {"name": campaign.name, "kind": campaign.kind, "status": campaign.status, "promo_code": campaign.promo_code,
-            "rules": campaign.rules, "starts_at": campaign.starts_at.isoformat() if campaign.starts_at else None,
-            "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None}
+    return {
+        "name": campaign.name,
+        "kind": campaign.kind,
+        "status": campaign.status,
+        "promo_code": campaign.promo_code,
+        "rules": campaign.rules,
+        "starts_at": campaign.starts_at.isoformat() if campaign.starts_at else None,
+        "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None,
+    }
 
 
 async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> BonusCampaign:
@@ -133,12 +142,26 @@ async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> Bo
     async with rt.database.transaction() as db:
         brand = await _brand(db, viewer, form.brand_code)
         check_caps(brand, rules)
-        campaign = BonusCampaign(brand_id=brand.id, name=name, kind=form.kind.value, promo_code=code,
-                                 rules=rules.model_dump(mode="json"), starts_at=form.starts_at, ends_at=form.ends_at,
-                                 created_by=viewer.id if viewer.is_staff else None)
+        campaign = BonusCampaign(
+            brand_id=brand.id,
+            name=name,
+            kind=form.kind.value,
+            promo_code=code,
+            rules=rules.model_dump(mode="json"),
+            starts_at=form.starts_at,
+            ends_at=form.ends_at,
+            created_by=viewer.id if viewer.is_staff else None,
+        )
         await _save(db, campaign, brand)
-        await audit.append(db, actor=viewer, action="bonus_campaign.create", target_type="bonus_campaign",
-                           target_id=campaign.id, brand_id=brand.id, after=_terms(campaign))
+        await audit.append(
+            db,
+            actor=viewer,
+            action="bonus_campaign.create",
+            target_type="bonus_campaign",
+            target_id=campaign.id,
+            brand_id=brand.id,
+            after=_terms(campaign),
+        )
     return campaign
 
 
@@ -160,8 +183,9 @@ class CampaignChanges:
     ends_at: datetime | Keep | None = KEEP
 
 
-async def update_campaign(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
-                          changes: CampaignChanges) -> BonusCampaign:
+async def update_campaign(
+    rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID, changes: CampaignChanges
+) -> BonusCampaign:
     """Change a draft or paused campaign (an active one is paused first), validated as at creation,
     jurisdictions' caps included; audited with before and after. Bonuses already issued keep the terms
     they were issued under (their `terms`, max bet and cap, and a waiting deposit offer its rules)."""
@@ -170,14 +194,19 @@ async def update_campaign(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
         if campaign is None or (viewer.brand_id is not None and campaign.brand_id != viewer.brand_id):
             raise NotFound("No such campaign.", field="campaignId")
         if campaign.status == CampaignStatus.ACTIVE:
-            raise DomainError("Pause the campaign before changing it.", field="campaignId",
-                              code=ErrorCode.INVALID_STATE)
+            raise DomainError(
+                "Pause the campaign before changing it.", field="campaignId", code=ErrorCode.INVALID_STATE
+            )
         before = _terms(campaign)
         name = campaign.name if isinstance(changes.name, Keep) else _valid_name(changes.name)
-        rules = rules_of(campaign) if isinstance(changes.rules, Keep) else \
-            parse_rules(CampaignKind(campaign.kind), changes.rules)
-        starts_at = campaign.starts_at if isinstance(changes.starts_at, Keep) else _moment(changes.starts_at,
-                                                                                              "startsAt")
+        rules = (
+            rules_of(campaign)
+            if isinstance(changes.rules, Keep)
+            else parse_rules(CampaignKind(campaign.kind), changes.rules)
+        )
+        starts_at = (
+            campaign.starts_at if isinstance(changes.starts_at, Keep) else _moment(changes.starts_at, "startsAt")
+        )
         ends_at = campaign.ends_at if isinstance(changes.ends_at, Keep) else _moment(changes.ends_at, "endsAt")
         _check_window(starts_at, ends_at)
         code = campaign.promo_code if isinstance(changes.promo_code, Keep) else _valid_code(changes.promo_code)
@@ -187,13 +216,22 @@ async def update_campaign(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
         campaign.name, campaign.rules, campaign.promo_code = name, rules.model_dump(mode="json"), code
         campaign.starts_at, campaign.ends_at, campaign.updated_at = starts_at, ends_at, clock.now()
         await _save(db, campaign, brand)
-        await audit.append(db, actor=viewer, action="bonus_campaign.update", target_type="bonus_campaign",
-                           target_id=campaign.id, brand_id=campaign.brand_id, before=before, after=_terms(campaign))
+        await audit.append(
+            db,
+            actor=viewer,
+            action="bonus_campaign.update",
+            target_type="bonus_campaign",
+            target_id=campaign.id,
+            brand_id=campaign.brand_id,
+            before=before,
+            after=_terms(campaign),
+        )
     return campaign
 
 
-async def set_campaign_status(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID,
-                              status: CampaignStatus) -> BonusCampaign:
+async def set_campaign_status(
+    rt: Runtime, viewer: Viewer, campaign_id: uuid.UUID, status: CampaignStatus
+) -> BonusCampaign:
     """Activate (re-checking the jurisdictions' rules) or pause a campaign; paused offers take no claims."""
     async with rt.database.transaction() as db:
         campaign = await db.get(BonusCampaign, campaign_id, with_for_update=True)
@@ -207,9 +245,16 @@ async def set_campaign_status(rt: Runtime, viewer: Viewer, campaign_id: uuid.UUI
         campaign.status = status.value
         campaign.updated_at = clock.now()
         await db.flush()
-        await audit.append(db, actor=viewer, action=f"bonus_campaign.{status.value}", target_type="bonus_campaign",
-                           target_id=campaign.id, brand_id=campaign.brand_id, before={"status": before},
-                           after={"status": status.value})
+        await audit.append(
+            db,
+            actor=viewer,
+            action=f"bonus_campaign.{status.value}",
+            target_type="bonus_campaign",
+            target_id=campaign.id,
+            brand_id=campaign.brand_id,
+            before={"status": before},
+            after={"status": status.value},
+        )
     return campaign
 
 
@@ -224,25 +269,50 @@ async def readable_campaign(db: AsyncSession, viewer: Viewer, campaign_id: uuid.
 
 
 # Where a campaign's amount per currency is: a player whose currency has none cannot have the bonus.
-AMOUNT_TABLE = {CampaignKind.DEPOSIT_MATCH: "max_bonus", CampaignKind.RELOAD: "max_bonus",
-                CampaignKind.NO_DEPOSIT: "fixed_amount", CampaignKind.FREE_SPINS: "spin_bet",
-                CampaignKind.CASHBACK: "cashback_max"}
+AMOUNT_TABLE = {
+    CampaignKind.DEPOSIT_MATCH: "max_bonus",
+    CampaignKind.RELOAD: "max_bonus",
+    CampaignKind.NO_DEPOSIT: "fixed_amount",
+    CampaignKind.FREE_SPINS: "spin_bet",
+    CampaignKind.CASHBACK: "cashback_max",
+}
 
 
 async def successful_deposits(db: AsyncSession, player_id: uuid.UUID) -> int:
-    return int(await db.scalar(select(func.count()).select_from(Payment).where(
-        col(Payment.player_id) == player_id, col(Payment.kind) == PaymentKind.DEPOSIT.value,
-        col(Payment.status) == PaymentStatus.SUCCEEDED.value)) or 0)
+    return int(
+        await db.scalar(
+            select(func.count())
+            .select_from(Payment)
+            .where(
+                col(Payment.player_id) == player_id,
+                col(Payment.kind) == PaymentKind.DEPOSIT.value,
+                col(Payment.status) == PaymentStatus.SUCCEEDED.value,
+            )
+        )
+        or 0
+    )
 
 
 async def claims_of(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UUID) -> int:
-    return int(await db.scalar(select(func.count()).select_from(PlayerBonus).where(
-        col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id)) or 0)
+    return int(
+        await db.scalar(
+            select(func.count())
+            .select_from(PlayerBonus)
+            .where(col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id)
+        )
+        or 0
+    )
 
 
-async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player: Player, *,
-                               manual: bool = False, code: str | None = None,
-                               cashback: Cashback | None = None) -> list[tuple[ErrorCode, str]]:
+async def reasons_not_eligible(
+    db: AsyncSession,
+    campaign: BonusCampaign,
+    player: Player,
+    *,
+    manual: bool = False,
+    code: str | None = None,
+    cashback: Cashback | None = None,
+) -> list[tuple[ErrorCode, str]]:
     """Why this player may not have this campaign's bonus now (empty: they may). A manual grant skips
     the marketing conditions (window, code, segments, countries) but never RG, the jurisdiction's
     rules, or one bonus in play at a time. A cashback payout (the period's run checked the campaign's
@@ -276,15 +346,17 @@ async def reasons_not_eligible(db: AsyncSession, campaign: BonusCampaign, player
         if eligibility.first_deposit_only and deposits > 0:
             found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for a first deposit."))
         if eligibility.deposit_number is not None and deposits + 1 != eligibility.deposit_number:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE,
-                          f"The offer is for deposit number {eligibility.deposit_number}."))
+            found.append(
+                (ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is for deposit number {eligibility.deposit_number}.")
+            )
         if await claims_of(db, campaign.id, player.id) >= eligibility.max_claims_per_player:
             found.append((ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer."))
     currency = player.currency
     kind = CampaignKind(campaign.kind)
     amount_given = manual and kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK)
-    if (eligibility.currencies and currency not in eligibility.currencies) or \
-            (not amount_given and currency not in getattr(rules, AMOUNT_TABLE[kind])):
+    if (eligibility.currencies and currency not in eligibility.currencies) or (
+        not amount_given and currency not in getattr(rules, AMOUNT_TABLE[kind])
+    ):
         found.append((ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
     for message in cap_violations(rules, player.jurisdiction):
         found.append((ErrorCode.BONUS_NOT_ALLOWED, message))
@@ -303,8 +375,9 @@ class Cashback(Enum):
     CASH = "cash"
 
 
-async def _segment_reasons(db: AsyncSession, player: Player, segments: list[str],
-                           deposits: int | None = None) -> list[tuple[ErrorCode, str]]:
+async def _segment_reasons(
+    db: AsyncSession, player: Player, segments: list[str], deposits: int | None = None
+) -> list[tuple[ErrorCode, str]]:
     found: list[tuple[ErrorCode, str]] = []
     if {"new", "depositor"} & set(segments):
         deposits = await successful_deposits(db, player.id) if deposits is None else deposits
@@ -350,19 +423,36 @@ async def reach(db: AsyncSession, campaign: BonusCampaign) -> Reach:
     assert brand is not None
     now = clock.now()
     player_id = col(Player.id)
-    deposits = (select(func.count()).select_from(Payment)
-                .where(col(Payment.player_id) == player_id, col(Payment.kind) == PaymentKind.DEPOSIT.value,
-                       col(Payment.status) == PaymentStatus.SUCCEEDED.value).scalar_subquery())
+    deposits = (
+        select(func.count())
+        .select_from(Payment)
+        .where(
+            col(Payment.player_id) == player_id,
+            col(Payment.kind) == PaymentKind.DEPOSIT.value,
+            col(Payment.status) == PaymentStatus.SUCCEEDED.value,
+        )
+        .scalar_subquery()
+    )
     bonuses = select(PlayerBonus.id).where(col(PlayerBonus.player_id) == player_id)
     in_play = bonuses.where(col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]))
-    claims = (select(func.count()).select_from(PlayerBonus)
-              .where(col(PlayerBonus.player_id) == player_id, col(PlayerBonus.campaign_id) == campaign.id)
-              .scalar_subquery())
-    excluded = select(RgExclusion.id).where(col(RgExclusion.player_id) == player_id,
-                                            col(RgExclusion.starts_at) <= now,
-                                            (col(RgExclusion.ends_at).is_(None)) | (col(RgExclusion.ends_at) > now))
-    where = [col(Player.brand_id) == campaign.brand_id, col(Player.status) == PlayerStatus.ACTIVE.value,
-             ~excluded.exists(), ~in_play.exists(), claims < eligibility.max_claims_per_player]
+    claims = (
+        select(func.count())
+        .select_from(PlayerBonus)
+        .where(col(PlayerBonus.player_id) == player_id, col(PlayerBonus.campaign_id) == campaign.id)
+        .scalar_subquery()
+    )
+    excluded = select(RgExclusion.id).where(
+        col(RgExclusion.player_id) == player_id,
+        col(RgExclusion.starts_at) <= now,
+        (col(RgExclusion.ends_at).is_(None)) | (col(RgExclusion.ends_at) > now),
+    )
+    where = [
+        col(Player.brand_id) == campaign.brand_id,
+        col(Player.status) == PlayerStatus.ACTIVE.value,
+        ~excluded.exists(),
+        ~in_play.exists(),
+        claims < eligibility.max_claims_per_player,
+    ]
     if eligibility.countries:
         where.append(col(Player.country).in_(eligibility.countries))
     currencies = set(getattr(rules, AMOUNT_TABLE[kind]))
@@ -384,8 +474,13 @@ async def reach(db: AsyncSession, campaign: BonusCampaign) -> Reach:
     first_only = [code for code in brand.jurisdictions if caps(code).first_occasion_only]
     if first_only:
         where.append(col(Player.jurisdiction).not_in(first_only) | ~bonuses.exists())
-    row = (await db.execute(select(func.count(), func.count().filter(col(Player.marketing_consent).is_(True)))
-                            .select_from(Player).where(*where))).one()
+    row = (
+        await db.execute(
+            select(func.count(), func.count().filter(col(Player.marketing_consent).is_(True)))
+            .select_from(Player)
+            .where(*where)
+        )
+    ).one()
     at_claim = []
     if campaign.promo_code:
         at_claim.append("promo code: only players who quote it")

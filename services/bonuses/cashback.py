@@ -82,10 +82,15 @@ class CashbackRun:
     not_eligible: int = 0
 
     def summary(self) -> dict[str, object]:
-        return {"period": self.period.key, "players_paid": self.players_paid, "as_bonus": self.as_bonus,
-                "paid": {currency: format_amount(amount, currency) for currency, amount in sorted(self.paid.items())},
-                "already_paid": self.already_paid, "below_minimum": self.below_minimum,
-                "not_eligible": self.not_eligible}
+        return {
+            "period": self.period.key,
+            "players_paid": self.players_paid,
+            "as_bonus": self.as_bonus,
+            "paid": {currency: format_amount(amount, currency) for currency, amount in sorted(self.paid.items())},
+            "already_paid": self.already_paid,
+            "below_minimum": self.below_minimum,
+            "not_eligible": self.not_eligible,
+        }
 
 
 def _day(moment: datetime) -> date:
@@ -114,8 +119,9 @@ def closed_period(campaign: BonusCampaign, rules: CampaignRules, today: date) ->
     return Period(after - timedelta(days=length), after)
 
 
-async def pay_cashback(rt: Runtime, campaign_id: uuid.UUID, *, period_end: date | None = None,
-                       actor: Viewer = SYSTEM) -> CashbackRun:
+async def pay_cashback(
+    rt: Runtime, campaign_id: uuid.UUID, *, period_end: date | None = None, actor: Viewer = SYSTEM
+) -> CashbackRun:
     """Pay the campaign's last period closed by the start of `period_end` (default: today), then record
     the run in the audit log and on the campaign (`cashback_paid_until`)."""
     today = clock.now().date()
@@ -123,21 +129,32 @@ async def pay_cashback(rt: Runtime, campaign_id: uuid.UUID, *, period_end: date 
         raise DomainError("That period has not ended yet.", field="periodEnd")
     async with rt.database.session() as db:
         campaign = await db.get(BonusCampaign, campaign_id)
-        if (campaign is None or campaign.kind != CampaignKind.CASHBACK.value
-                or (actor.brand_id is not None and campaign.brand_id != actor.brand_id)):
+        if (
+            campaign is None
+            or campaign.kind != CampaignKind.CASHBACK.value
+            or (actor.brand_id is not None and campaign.brand_id != actor.brand_id)
+        ):
             raise NotFound("No such cashback campaign.", field="campaignId")
         if campaign.status != CampaignStatus.ACTIVE:
-            raise DomainError(f"The campaign is {campaign.status}: only an active campaign pays cashback.",
-                              field="campaignId", code=ErrorCode.INVALID_STATE)
+            raise DomainError(
+                f"The campaign is {campaign.status}: only an active campaign pays cashback.",
+                field="campaignId",
+                code=ErrorCode.INVALID_STATE,
+            )
         rules = rules_of(campaign)
         period = closed_period(campaign, rules, period_end or today)
         if period is None:
-            raise DomainError("No period of this campaign has closed yet.", field="periodEnd",
-                              code=ErrorCode.INVALID_STATE)
+            raise DomainError(
+                "No period of this campaign has closed yet.", field="periodEnd", code=ErrorCode.INVALID_STATE
+            )
         losers: list[tuple[uuid.UUID, str, int]] = []
         for currency in sorted(rules.cashback_max):
-            rows = (await db.execute(_NET_LOSSES, {"brand": campaign.brand_id, "currency": currency,
-                                                   "first": period.first, "after": period.after})).all()
+            rows = (
+                await db.execute(
+                    _NET_LOSSES,
+                    {"brand": campaign.brand_id, "currency": currency, "first": period.first, "after": period.after},
+                )
+            ).all()
             losers += [(row.player_id, currency, int(row.lost)) for row in rows]
     run = CashbackRun(campaign.id, period)
     for player_id, currency, lost in losers:
@@ -163,19 +180,31 @@ async def pay_cashback(rt: Runtime, campaign_id: uuid.UUID, *, period_end: date 
         assert row is not None
         if row.cashback_paid_until is None or row.cashback_paid_until < period.after:
             row.cashback_paid_until = period.after
-        await audit.append(db, actor=actor, action="bonus_campaign.pay_cashback", target_type="bonus_campaign",
-                           target_id=campaign.id, brand_id=campaign.brand_id, after=run.summary())
+        await audit.append(
+            db,
+            actor=actor,
+            action="bonus_campaign.pay_cashback",
+            target_type="bonus_campaign",
+            target_id=campaign.id,
+            brand_id=campaign.brand_id,
+            after=run.summary(),
+        )
     return run
 
 
-async def _pay_one(db: AsyncSession, campaign: BonusCampaign, rules: CampaignRules, player_id: uuid.UUID,
-                   amount: int, period: Period) -> str:
+async def _pay_one(
+    db: AsyncSession, campaign: BonusCampaign, rules: CampaignRules, player_id: uuid.UUID, amount: int, period: Period
+) -> str:
     player = await db.get(Player, player_id)
     assert player is not None
     await lock_cash(db, player)
-    paid_before = await db.scalar(select(PlayerBonus.id).where(
-        col(PlayerBonus.campaign_id) == campaign.id, col(PlayerBonus.player_id) == player_id,
-        col(PlayerBonus.period_key) == period.key))
+    paid_before = await db.scalar(
+        select(PlayerBonus.id).where(
+            col(PlayerBonus.campaign_id) == campaign.id,
+            col(PlayerBonus.player_id) == player_id,
+            col(PlayerBonus.period_key) == period.key,
+        )
+    )
     if paid_before is not None:
         return "already_paid"
     how = Cashback.BONUS if rules.wagering_multiplier else Cashback.CASH
@@ -191,16 +220,29 @@ async def _pay_one(db: AsyncSession, campaign: BonusCampaign, rules: CampaignRul
 async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, amount: int, key: str) -> None:
     """Cashback without wagering: recorded as a bonus completed at once, paid straight into cash."""
     now = clock.now()
-    bonus = PlayerBonus(campaign_id=campaign.id, player_id=player.id, brand_id=player.brand_id,
-                        currency=player.currency, kind=campaign.kind, status=BonusStatus.COMPLETED.value,
-                        claim_number=await claims_of(db, campaign.id, player.id) + 1, period_key=key,
-                        amount=amount, converted=amount, terms={}, issued_at=now, activated_at=now, ended_at=now)
+    bonus = PlayerBonus(
+        campaign_id=campaign.id,
+        player_id=player.id,
+        brand_id=player.brand_id,
+        currency=player.currency,
+        kind=campaign.kind,
+        status=BonusStatus.COMPLETED.value,
+        claim_number=await claims_of(db, campaign.id, player.id) + 1,
+        period_key=key,
+        amount=amount,
+        converted=amount,
+        terms={},
+        issued_at=now,
+        activated_at=now,
+        ended_at=now,
+    )
     db.add(bonus)
     await db.flush()
     held = await books.lock_player(db, bonus)
     result = await books.pay_cash(db, bonus, held, amount, "cashback", PAYER)
-    await books.note(db, bonus, "cashback_paid", PAYER, amount=amount, transaction=result.transaction_id,
-                     details={"period": key})
+    await books.note(
+        db, bonus, "cashback_paid", PAYER, amount=amount, transaction=result.transaction_id, details={"period": key}
+    )
 
 
 async def pay_due(rt: Runtime) -> int:
@@ -208,9 +250,14 @@ async def pay_due(rt: Runtime) -> int:
     if not paid yet. Returns how many periods were run."""
     today = clock.now().date()
     async with rt.database.session() as db:
-        running = (await db.scalars(select(BonusCampaign).where(
-            col(BonusCampaign.kind) == CampaignKind.CASHBACK.value,
-            col(BonusCampaign.status) == CampaignStatus.ACTIVE.value))).all()
+        running = (
+            await db.scalars(
+                select(BonusCampaign).where(
+                    col(BonusCampaign.kind) == CampaignKind.CASHBACK.value,
+                    col(BonusCampaign.status) == CampaignStatus.ACTIVE.value,
+                )
+            )
+        ).all()
     ran = 0
     for campaign in running:
         rules = rules_of(campaign)

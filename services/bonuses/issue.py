@@ -40,8 +40,13 @@ async def lock_cash(db: AsyncSession, player: Player) -> None:
 
 
 async def _campaign_by_code(db: AsyncSession, player: Player, code: str) -> BonusCampaign:
-    campaign = (await db.scalars(select(BonusCampaign).where(
-        col(BonusCampaign.brand_id) == player.brand_id, col(BonusCampaign.promo_code) == code.strip().upper()))).first()
+    campaign = (
+        await db.scalars(
+            select(BonusCampaign).where(
+                col(BonusCampaign.brand_id) == player.brand_id, col(BonusCampaign.promo_code) == code.strip().upper()
+            )
+        )
+    ).first()
     if campaign is None or campaign.status != CampaignStatus.ACTIVE:
         raise DomainError("That bonus code is not valid.", field="code", code=ErrorCode.BONUS_CODE_INVALID)
     return campaign
@@ -54,22 +59,44 @@ def _amount_or_refuse(rules: CampaignRules, table: dict[str, str], currency: str
     return amount
 
 
-async def issue_bonus(db: AsyncSession, campaign: BonusCampaign, player: Player, actor: Actor, *,
-                 payment_id: uuid.UUID | None = None, amount: int | None = None,
-                 issued_by: uuid.UUID | None = None, period_key: str | None = None) -> PlayerBonus:
+async def issue_bonus(
+    db: AsyncSession,
+    campaign: BonusCampaign,
+    player: Player,
+    actor: Actor,
+    *,
+    payment_id: uuid.UUID | None = None,
+    amount: int | None = None,
+    issued_by: uuid.UUID | None = None,
+    period_key: str | None = None,
+) -> PlayerBonus:
     """Insert the bonus (claim numbered) and, unless it waits for a deposit, activate it."""
     rules = rules_of(campaign)
     kind = CampaignKind(campaign.kind)
     currency = player.currency
     bonus = PlayerBonus(
-        campaign_id=campaign.id, player_id=player.id, brand_id=player.brand_id, currency=currency, kind=kind.value,
-        status=BonusStatus.ISSUED.value, claim_number=await claims_of(db, campaign.id, player.id) + 1,
-        period_key=period_key, payment_id=payment_id,
-        max_bet=rules.amount(rules.max_bet, currency), max_conversion=rules.amount(rules.max_conversion, currency),
-        terms={"spend_order": rules.spend_order.value, "contributions": rules.contributions.model_dump(mode="json"),
-               "wagering_multiplier": rules.wagering_multiplier, "games": rules.games,
-               "max_conversion_multiple": rules.max_conversion_multiple},
-        issued_by=issued_by, issued_at=clock.now(), expires_at=lifecycle.claim_expiry(kind, rules))
+        campaign_id=campaign.id,
+        player_id=player.id,
+        brand_id=player.brand_id,
+        currency=currency,
+        kind=kind.value,
+        status=BonusStatus.ISSUED.value,
+        claim_number=await claims_of(db, campaign.id, player.id) + 1,
+        period_key=period_key,
+        payment_id=payment_id,
+        max_bet=rules.amount(rules.max_bet, currency),
+        max_conversion=rules.amount(rules.max_conversion, currency),
+        terms={
+            "spend_order": rules.spend_order.value,
+            "contributions": rules.contributions.model_dump(mode="json"),
+            "wagering_multiplier": rules.wagering_multiplier,
+            "games": rules.games,
+            "max_conversion_multiple": rules.max_conversion_multiple,
+        },
+        issued_by=issued_by,
+        issued_at=clock.now(),
+        expires_at=lifecycle.claim_expiry(kind, rules),
+    )
     if kind == CampaignKind.FREE_SPINS:
         bonus.reward_uuid = str(uuid.uuid4())  # what the provider's free rounds name (Hub88 `reward_uuid`)
         bonus.spins_total = bonus.spins_left = rules.free_spins
@@ -79,10 +106,16 @@ async def issue_bonus(db: AsyncSession, campaign: BonusCampaign, player: Player,
         async with db.begin_nested():
             await db.flush()
     except IntegrityError as exc:  # a racing claim won (the lock makes this the backstop only)
-        raise DomainError("You have already had this offer, or have a bonus in play.",
-                          code=ErrorCode.BONUS_ALREADY_CLAIMED) from exc
-    await books.note(db, bonus, "issued", actor, details={"campaign": campaign.name, "payment": str(payment_id)
-                                                          if payment_id else None})
+        raise DomainError(
+            "You have already had this offer, or have a bonus in play.", code=ErrorCode.BONUS_ALREADY_CLAIMED
+        ) from exc
+    await books.note(
+        db,
+        bonus,
+        "issued",
+        actor,
+        details={"campaign": campaign.name, "payment": str(payment_id) if payment_id else None},
+    )
     if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) and amount is None:
         # Waits for its deposit under the rules of now, whatever marketing changes meanwhile.
         bonus.terms = {**bonus.terms, "rules": rules.model_dump(mode="json")}
@@ -96,8 +129,9 @@ async def issue_bonus(db: AsyncSession, campaign: BonusCampaign, player: Player,
     return bonus
 
 
-async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
-                campaign_id: uuid.UUID | None = None) -> PlayerBonus:
+async def claim(
+    rt: Runtime, viewer: Viewer, *, code: str | None = None, campaign_id: uuid.UUID | None = None
+) -> PlayerBonus:
     """The player claims an offer, by its promo code or (offers without one) by id."""
     if not viewer.is_player or viewer.id is None:
         raise DomainError("Only players claim bonuses.", code=ErrorCode.NOT_ALLOWED)
@@ -115,8 +149,11 @@ async def claim(rt: Runtime, viewer: Viewer, *, code: str | None = None,
         else:
             raise DomainError("Give the bonus code or the offer.", field="code")
         if CampaignKind(campaign.kind) not in CLAIMABLE:
-            raise DomainError("Cashback is paid automatically; it is not claimed.", field="campaignId",
-                              code=ErrorCode.BONUS_NOT_ELIGIBLE)
+            raise DomainError(
+                "Cashback is paid automatically; it is not claimed.",
+                field="campaignId",
+                code=ErrorCode.BONUS_NOT_ELIGIBLE,
+            )
         refuse(await reasons_not_eligible(db, campaign, player, code=code), "code" if code else "campaignId")
         return await issue_bonus(db, campaign, player, Actor("player", player.id))
 
@@ -126,8 +163,11 @@ async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment,
     deposit in the player's currency, the bonus's, can activate it (a deposit in another would use the claim
     up on a bonus it can never activate): the code is refused with any other, and the deposit with it."""
     if payment.currency != player.currency:
-        raise DomainError(f"Bonus offers are for deposits in your account currency, {player.currency}.",
-                          field="bonusCode", code=ErrorCode.BONUS_NOT_ELIGIBLE)
+        raise DomainError(
+            f"Bonus offers are for deposits in your account currency, {player.currency}.",
+            field="bonusCode",
+            code=ErrorCode.BONUS_NOT_ELIGIBLE,
+        )
     await lock_cash(db, player)
     campaign = await _campaign_by_code(db, player, code)
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
@@ -136,8 +176,9 @@ async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment,
     rules = rules_of(campaign)
     minimum = rules.amount(rules.min_deposit, payment.currency)
     if minimum is not None and payment.amount < minimum:
-        raise DomainError("The deposit is below the offer's minimum.", field="amount",
-                          code=ErrorCode.BONUS_NOT_ELIGIBLE)
+        raise DomainError(
+            "The deposit is below the offer's minimum.", field="amount", code=ErrorCode.BONUS_NOT_ELIGIBLE
+        )
     return await issue_bonus(db, campaign, player, Actor("player", player.id), payment_id=payment.id)
 
 
@@ -156,10 +197,16 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     payment, or claimed before with no payment named) is activated — if the deposit qualifies, and never
     during a time-out or self-exclusion (taken while the deposit was in flight): the offer is cancelled,
     the deposit credited as any other."""
-    waiting = (await db.scalars(select(PlayerBonus).where(
-        col(PlayerBonus.player_id) == payment.player_id, col(PlayerBonus.currency) == payment.currency,
-        col(PlayerBonus.status) == BonusStatus.ISSUED.value,
-        (col(PlayerBonus.payment_id) == payment.id) | col(PlayerBonus.payment_id).is_(None)))).first()
+    waiting = (
+        await db.scalars(
+            select(PlayerBonus).where(
+                col(PlayerBonus.player_id) == payment.player_id,
+                col(PlayerBonus.currency) == payment.currency,
+                col(PlayerBonus.status) == BonusStatus.ISSUED.value,
+                (col(PlayerBonus.payment_id) == payment.id) | col(PlayerBonus.payment_id).is_(None),
+            )
+        )
+    ).first()
     if waiting is None:
         return None
     bonus, held = await lifecycle.locked(db, waiting.id)
@@ -172,8 +219,14 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     deposits = await successful_deposits(db, payment.player_id)  # this one included (already succeeded)
     number = rules.eligibility.deposit_number or (1 if rules.eligibility.first_deposit_only else None)
     if payment.amount < minimum or (number is not None and deposits != number):
-        await books.note(db, bonus, "deposit_did_not_qualify", actor, amount=payment.amount,
-                         details={"payment": str(payment.id), "deposit_number": deposits})
+        await books.note(
+            db,
+            bonus,
+            "deposit_did_not_qualify",
+            actor,
+            amount=payment.amount,
+            details={"payment": str(payment.id), "deposit_number": deposits},
+        )
         if number is not None and deposits >= number:  # it can never qualify now
             await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "the qualifying deposit has passed")
         return None
@@ -187,8 +240,11 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
 # A manual grant chooses the amount only of the campaigns whose amount depends on the player (a deposit
 # offer's match, a cashback), and at most the campaign's own maximum in the player's currency; a campaign
 # that sets its amount (no-deposit, free spins) gives that amount, by hand as by claim.
-HAND_AMOUNT_CAP = {CampaignKind.DEPOSIT_MATCH: "max_bonus", CampaignKind.RELOAD: "max_bonus",
-                   CampaignKind.CASHBACK: "cashback_max"}
+HAND_AMOUNT_CAP = {
+    CampaignKind.DEPOSIT_MATCH: "max_bonus",
+    CampaignKind.RELOAD: "max_bonus",
+    CampaignKind.CASHBACK: "cashback_max",
+}
 
 
 def _hand_amount(campaign: BonusCampaign, raw: str | None, currency: str) -> int | None:
@@ -205,13 +261,17 @@ def _hand_amount(campaign: BonusCampaign, raw: str | None, currency: str) -> int
     rules = rules_of(campaign)
     cap = _amount_or_refuse(rules, getattr(rules, table), currency)
     if amount > cap:
-        raise DomainError(f"The campaign gives at most {format_amount(cap, currency)} {currency} ({table}).",
-                          field="amount", code=ErrorCode.INVALID_AMOUNT)
+        raise DomainError(
+            f"The campaign gives at most {format_amount(cap, currency)} {currency} ({table}).",
+            field="amount",
+            code=ErrorCode.INVALID_AMOUNT,
+        )
     return amount
 
 
-async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID,
-                amount: str | None, reason: str) -> PlayerBonus:
+async def grant(
+    rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID, amount: str | None, reason: str
+) -> PlayerBonus:
     """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules,
     one bonus in play and the campaign's amounts still apply (`amount`, a decimal string in the player's
     currency: only for deposit offers and cashback, at most their maximum); marketing conditions do not."""
@@ -231,10 +291,21 @@ async def grant(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_i
         await lock_cash(db, player)
         refuse(await reasons_not_eligible(db, campaign, player, manual=True), "playerId")
         bonus = await issue_bonus(db, campaign, player, Actor("staff", viewer.id), amount=given, issued_by=viewer.id)
-        await audit.append(db, actor=viewer, action="bonus.grant", target_type="player_bonus", target_id=bonus.id,
-                           brand_id=player.brand_id, reason=reason,
-                           after={"player": str(player.id), "campaign": str(campaign.id), "amount": bonus.amount,
-                                  "status": bonus.status})
+        await audit.append(
+            db,
+            actor=viewer,
+            action="bonus.grant",
+            target_type="player_bonus",
+            target_id=bonus.id,
+            brand_id=player.brand_id,
+            reason=reason,
+            after={
+                "player": str(player.id),
+                "campaign": str(campaign.id),
+                "amount": bonus.amount,
+                "status": bonus.status,
+            },
+        )
     return bonus
 
 
@@ -245,8 +316,16 @@ async def cancel(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID, reason: str) 
         if found is None or (viewer.brand_id is not None and found.brand_id != viewer.brand_id):
             raise NotFound("No such bonus.", field="bonusId")
         bonus = await lifecycle.end(db, bonus_id, BonusStatus.CANCELLED, Actor("staff", viewer.id), reason)
-        await audit.append(db, actor=viewer, action="bonus.cancel", target_type="player_bonus", target_id=bonus.id,
-                           brand_id=bonus.brand_id, reason=reason, after={"status": bonus.status})
+        await audit.append(
+            db,
+            actor=viewer,
+            action="bonus.cancel",
+            target_type="player_bonus",
+            target_id=bonus.id,
+            brand_id=bonus.brand_id,
+            reason=reason,
+            after={"status": bonus.status},
+        )
     return bonus
 
 

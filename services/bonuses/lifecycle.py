@@ -36,13 +36,24 @@ async def locked(db: AsyncSession, bonus_id: uuid.UUID) -> tuple[PlayerBonus, bo
     if bonus is None:
         raise DomainError("No such bonus.", field="bonusId", code=ErrorCode.NOT_FOUND)
     held = await books.lock_player(db, bonus)
-    bonus = (await db.scalars(select(PlayerBonus).where(col(PlayerBonus.id) == bonus_id)
-                              .execution_options(populate_existing=True))).one()
+    bonus = (
+        await db.scalars(
+            select(PlayerBonus).where(col(PlayerBonus.id) == bonus_id).execution_options(populate_existing=True)
+        )
+    ).one()
     return bonus, held
 
 
-async def activate(db: AsyncSession, bonus: PlayerBonus, held: books.Held, amount: int, rules: CampaignRules,
-                   actor: Actor, *, deposit: int = 0) -> None:
+async def activate(
+    db: AsyncSession,
+    bonus: PlayerBonus,
+    held: books.Held,
+    amount: int,
+    rules: CampaignRules,
+    actor: Actor,
+    *,
+    deposit: int = 0,
+) -> None:
     """Credit the bonus money and start the wagering clock."""
     now = clock.now()
     result = await books.grant(db, bonus, held, amount, "grant", actor) if amount > 0 else None
@@ -55,9 +66,15 @@ async def activate(db: AsyncSession, bonus: PlayerBonus, held: books.Held, amoun
     bonus.status = BonusStatus.ACTIVE.value
     bonus.activated_at = now
     bonus.expires_at = now + days(rules.days_to_wager)
-    await books.note(db, bonus, "activated", actor, amount=amount,
-                     transaction=result.transaction_id if result else None,
-                     details={"wagering_required": bonus.wagering_required, "deposit": deposit})
+    await books.note(
+        db,
+        bonus,
+        "activated",
+        actor,
+        amount=amount,
+        transaction=result.transaction_id if result else None,
+        details={"wagering_required": bonus.wagering_required, "deposit": deposit},
+    )
     await db.flush()
     if result is None:
         await books.announce(db, bonus.player_id, bonus.id, bonus.status)
@@ -68,16 +85,28 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
     bonus, held = await locked(db, bonus_id)
     if bonus.status != BonusStatus.ACTIVE:
         return held.cash
-    reopened = int(await db.scalar(select(func.count()).select_from(BonusEvent).where(
-        col(BonusEvent.bonus_id) == bonus_id, col(BonusEvent.kind) == "reopened")) or 0)
+    reopened = int(
+        await db.scalar(
+            select(func.count())
+            .select_from(BonusEvent)
+            .where(col(BonusEvent.bonus_id) == bonus_id, col(BonusEvent.kind) == "reopened")
+        )
+        or 0
+    )
     paid, result = await books.convert(db, bonus, held, actor, f"convert:{reopened}" if reopened else "convert")
     bonus.status = BonusStatus.COMPLETED.value
     bonus.converted += paid
     bonus.capped += max(0, held.bonus - paid)  # what the cap withheld went back to the bonus cost
     bonus.ended_at = clock.now()
-    await books.note(db, bonus, "converted", actor, amount=paid,
-                     transaction=result.transaction_id if result else None,
-                     details={"bonus_balance": held.bonus, "capped": held.bonus - paid})
+    await books.note(
+        db,
+        bonus,
+        "converted",
+        actor,
+        amount=paid,
+        transaction=result.transaction_id if result else None,
+        details={"bonus_balance": held.bonus, "capped": held.bonus - paid},
+    )
     await db.flush()
     if result is None:
         await books.announce(db, bonus.player_id, bonus.id, bonus.status)
@@ -92,8 +121,9 @@ async def complete_if_met(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -
     return await complete(db, bonus_id, actor)
 
 
-async def end(db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor: Actor,
-              reason: str | None = None) -> PlayerBonus:
+async def end(
+    db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor: Actor, reason: str | None = None
+) -> PlayerBonus:
     """Forfeit, expire or cancel: whatever bonus money is left returns to the operator."""
     bonus, held = await locked(db, bonus_id)
     if not BonusStatus(bonus.status).in_play:
@@ -101,8 +131,15 @@ async def end(db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor:
     result = await books.take_back(db, bonus, held, status.value, actor) if bonus.status == BonusStatus.ACTIVE else None
     bonus.status = status.value
     bonus.ended_at = clock.now()
-    await books.note(db, bonus, status.value, actor, amount=held.bonus if result else 0,
-                     transaction=result.transaction_id if result else None, details={"reason": reason})
+    await books.note(
+        db,
+        bonus,
+        status.value,
+        actor,
+        amount=held.bonus if result else 0,
+        transaction=result.transaction_id if result else None,
+        details={"reason": reason},
+    )
     await db.flush()
     await books.announce(db, bonus.player_id, bonus.id, bonus.status)
     return bonus
@@ -110,8 +147,16 @@ async def end(db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor:
 
 async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, max_bet: int, provider: str) -> None:
     """History for support: the bet was refused (nothing moved), not confiscated afterwards."""
-    db.add(BonusEvent(bonus_id=bonus_id, kind="bet_refused_max_bet", amount=amount, actor_type="provider",
-                      details={"max_bet": max_bet, "provider": provider}, at=clock.now()))
+    db.add(
+        BonusEvent(
+            bonus_id=bonus_id,
+            kind="bet_refused_max_bet",
+            amount=amount,
+            actor_type="provider",
+            details={"max_bet": max_bet, "provider": provider},
+            at=clock.now(),
+        )
+    )
     await db.flush()
 
 
@@ -122,8 +167,9 @@ async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, ma
 _LOCK_FOR_HOLD = text("SELECT 1 FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
 
 
-async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool,
-                            actor: Actor) -> list[uuid.UUID]:
+async def before_withdrawal(
+    db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool, actor: Actor
+) -> list[uuid.UUID]:
     """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it ends the bonus
     (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited.
     Decided under the player's cash-row lock, so a deposit activating a match (or a bet converting a
@@ -132,15 +178,24 @@ async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: st
     assert player is not None
     accounts = await wallet.player_accounts(db, player_id, player.brand_id, currency)
     await db.execute(_LOCK_FOR_HOLD, {"ids": [accounts.cash, accounts.withdrawal_pending]})
-    active = (await db.scalars(select(PlayerBonus.id).where(
-        col(PlayerBonus.player_id) == player_id, col(PlayerBonus.currency) == currency,
-        col(PlayerBonus.status) == BonusStatus.ACTIVE.value))).all()
+    active = (
+        await db.scalars(
+            select(PlayerBonus.id).where(
+                col(PlayerBonus.player_id) == player_id,
+                col(PlayerBonus.currency) == currency,
+                col(PlayerBonus.status) == BonusStatus.ACTIVE.value,
+            )
+        )
+    ).all()
     if not active:
         return []
     if not forfeit:
-        raise DomainError("You have an active bonus: withdrawing forfeits it and its winnings. Confirm with "
-                          "forfeitBonuses: true to withdraw anyway.", field="forfeitBonuses",
-                          code=ErrorCode.BONUS_ACTIVE)
+        raise DomainError(
+            "You have an active bonus: withdrawing forfeits it and its winnings. Confirm with "
+            "forfeitBonuses: true to withdraw anyway.",
+            field="forfeitBonuses",
+            code=ErrorCode.BONUS_ACTIVE,
+        )
     for bonus_id in active:
         await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal")
     return list(active)
@@ -163,12 +218,14 @@ ORDER BY pb.activated_at LIMIT :limit
 
 def met(bonus: PlayerBonus) -> bool:
     """Active, its free rounds played and its wagering done: ready to convert."""
-    return (bonus.status == BonusStatus.ACTIVE and not bonus.spins_left
-            and bonus.wagering_done >= bonus.wagering_required)
+    return (
+        bonus.status == BonusStatus.ACTIVE and not bonus.spins_left and bonus.wagering_done >= bonus.wagering_required
+    )
 
 
-async def settle(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor, *, now: datetime,
-                 stale: datetime | None = None) -> BonusStatus | None:
+async def settle(
+    db: AsyncSession, bonus_id: uuid.UUID, actor: Actor, *, now: datetime, stale: datetime | None = None
+) -> BonusStatus | None:
     """Under the player's lock, what is due of a bonus now: past its expiry it converts if its wagering was
     met (the bet path adds no progress after the expiry, so it was met in time) and expires otherwise;
     before it, it converts once its wagering is met and no round of it is still open (`stale`: the
@@ -200,11 +257,22 @@ async def expire_due(rt: Runtime, *, now: datetime | None = None, limit: int = 5
     now = now or clock.now()
     stale = now - timedelta(seconds=rt.settings.bonus_open_round_grace_seconds)
     async with rt.database.session() as db:
-        due = (await db.scalars(select(PlayerBonus.id).where(
-            col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]),
-            col(PlayerBonus.expires_at) <= now).order_by(col(PlayerBonus.expires_at)).limit(limit))).all()
-        convertible = (await db.execute(_CONVERTIBLE, {"now": now, "bonus": None, "stale": stale,
-                                                       "limit": limit})).scalars().all()
+        due = (
+            await db.scalars(
+                select(PlayerBonus.id)
+                .where(
+                    col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]),
+                    col(PlayerBonus.expires_at) <= now,
+                )
+                .order_by(col(PlayerBonus.expires_at))
+                .limit(limit)
+            )
+        ).all()
+        convertible = (
+            (await db.execute(_CONVERTIBLE, {"now": now, "bonus": None, "stale": stale, "limit": limit}))
+            .scalars()
+            .all()
+        )
     changed = 0
     for bonus_id in dict.fromkeys([*due, *convertible]):
         try:
@@ -218,5 +286,6 @@ async def expire_due(rt: Runtime, *, now: datetime | None = None, limit: int = 5
 
 def claim_expiry(kind: CampaignKind, rules: CampaignRules) -> datetime:
     """When a bonus still waiting (for its deposit) expires."""
-    return clock.now() + days(rules.days_to_claim if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD)
-                              else rules.days_to_wager)
+    return clock.now() + days(
+        rules.days_to_claim if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) else rules.days_to_wager
+    )

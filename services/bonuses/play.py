@@ -71,12 +71,22 @@ BET_STATE_COLUMNS = """
 """
 
 
-def state_params(*, provider_code: str, reference: str | None, reward: str | None,
-                 bonus_account: uuid.UUID | None, currency: str | None) -> dict[str, Any]:
+def state_params(
+    *,
+    provider_code: str,
+    reference: str | None,
+    reward: str | None,
+    bonus_account: uuid.UUID | None,
+    currency: str | None,
+) -> dict[str, Any]:
     """`currency`: the account's (a rollback may not name one)."""
-    return {"wager_ref": f"{provider_code}:{reference}" if reference else "", "reward": reward or "",
-            "wager_prefix": len(provider_code) + 1,
-            "bonus_account": str(bonus_account) if bonus_account else None, "bonus_currency": currency}
+    return {
+        "wager_ref": f"{provider_code}:{reference}" if reference else "",
+        "reward": reward or "",
+        "wager_prefix": len(provider_code) + 1,
+        "bonus_account": str(bonus_account) if bonus_account else None,
+        "bonus_currency": currency,
+    }
 
 
 def _json(value: Any) -> dict[str, Any] | None:
@@ -160,25 +170,57 @@ class State:
 def _wager(raw: dict[str, Any] | None) -> Wager | None:
     if raw is None:
         return None
-    return Wager(uuid.UUID(str(raw["id"])), str(raw["kind"]), int(raw["cash"]), int(raw["bonus"]),
-                 int(raw["contributed"]), str(raw["status"]), None if raw["cap"] is None else int(raw["cap"]),
-                 dict(raw.get("terms") or {}), int(raw["converted"]), int(raw["withheld"]),
-                 int(raw["total_converted"]), int(raw["total_capped"]), int(raw.get("done") or 0),
-                 int(raw.get("required") or 0), bool(raw.get("others_in_play")))
+    return Wager(
+        uuid.UUID(str(raw["id"])),
+        str(raw["kind"]),
+        int(raw["cash"]),
+        int(raw["bonus"]),
+        int(raw["contributed"]),
+        str(raw["status"]),
+        None if raw["cap"] is None else int(raw["cap"]),
+        dict(raw.get("terms") or {}),
+        int(raw["converted"]),
+        int(raw["withheld"]),
+        int(raw["total_converted"]),
+        int(raw["total_capped"]),
+        int(raw.get("done") or 0),
+        int(raw.get("required") or 0),
+        bool(raw.get("others_in_play")),
+    )
 
 
 def state_of(row: Any) -> State:
     active = _json(row.bonus_active)
     grant = _json(row.bonus_grant)
     return State(
-        Active(uuid.UUID(str(active["id"])), int(active["required"]), int(active["done"]),
-               None if active["max_bet"] is None else int(active["max_bet"]), dict(active["terms"]),
-               int(active["spins_left"]), int(active["balance"] or 0),
-               _moment(active.get("expires")), int(active.get("round_staked") or 0)) if active else None,
-        _wager(_json(row.bonus_ref)), _wager(_json(row.bonus_round)),
-        Grant(uuid.UUID(str(grant["id"])), uuid.UUID(str(grant["player"])), str(grant["status"]),
-              int(grant["spins_left"]), int(grant["spin_bet"]), str(grant["currency"]),
-              list((grant.get("terms") or {}).get("games") or []), _moment(grant.get("expires"))) if grant else None)
+        Active(
+            uuid.UUID(str(active["id"])),
+            int(active["required"]),
+            int(active["done"]),
+            None if active["max_bet"] is None else int(active["max_bet"]),
+            dict(active["terms"]),
+            int(active["spins_left"]),
+            int(active["balance"] or 0),
+            _moment(active.get("expires")),
+            int(active.get("round_staked") or 0),
+        )
+        if active
+        else None,
+        _wager(_json(row.bonus_ref)),
+        _wager(_json(row.bonus_round)),
+        Grant(
+            uuid.UUID(str(grant["id"])),
+            uuid.UUID(str(grant["player"])),
+            str(grant["status"]),
+            int(grant["spins_left"]),
+            int(grant["spin_bet"]),
+            str(grant["currency"]),
+            list((grant.get("terms") or {}).get("games") or []),
+            _moment(grant.get("expires")),
+        )
+        if grant
+        else None,
+    )
 
 
 def _moment(value: Any) -> datetime | None:
@@ -259,16 +301,47 @@ class Progress:
         return self.status == BonusStatus.ACTIVE and self.spins_left == 0 and self.done >= self.required
 
 
-async def record(db: AsyncSession, *, reference: str, ledger_id: uuid.UUID | None, bonus_id: uuid.UUID, kind: str,
-                 round_id: uuid.UUID | None, cash: int, bonus: int, contributed: int = 0, progress: int = 0,
-                 spins: int = 0, granted: int = 0, required: int = 0, converted: int = 0,
-                 withheld: int = 0) -> Progress:
+async def record(
+    db: AsyncSession,
+    *,
+    reference: str,
+    ledger_id: uuid.UUID | None,
+    bonus_id: uuid.UUID,
+    kind: str,
+    round_id: uuid.UUID | None,
+    cash: int,
+    bonus: int,
+    contributed: int = 0,
+    progress: int = 0,
+    spins: int = 0,
+    granted: int = 0,
+    required: int = 0,
+    converted: int = 0,
+    withheld: int = 0,
+) -> Progress:
     """One statement: the split of this transaction, and what it changes on its bonus."""
-    row = (await db.execute(_RECORD_WAGER, {
-        "reference": reference, "ledger": ledger_id, "bonus": bonus_id, "kind": kind, "round": round_id,
-        "cash": cash, "bonus_amount": bonus, "contributed": contributed, "now": clock.now(), "progress": progress,
-        "spins": spins, "granted": granted, "required": required, "converted": converted, "withheld": withheld,
-    })).one()
+    row = (
+        await db.execute(
+            _RECORD_WAGER,
+            {
+                "reference": reference,
+                "ledger": ledger_id,
+                "bonus": bonus_id,
+                "kind": kind,
+                "round": round_id,
+                "cash": cash,
+                "bonus_amount": bonus,
+                "contributed": contributed,
+                "now": clock.now(),
+                "progress": progress,
+                "spins": spins,
+                "granted": granted,
+                "required": required,
+                "converted": converted,
+                "withheld": withheld,
+            },
+        )
+    ).one()
     return Progress(row.status, int(row.wagering_done), int(row.wagering_required), int(row.spins_left))
 
 
@@ -307,8 +380,9 @@ def _against(legs: list[Leg], other: uuid.UUID) -> tuple[Leg, ...]:
     return (*moving, Leg(other, -total))
 
 
-def win_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID,
-             paid: WinSplit) -> tuple[Leg, ...]:
+def win_legs(
+    cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID, paid: WinSplit
+) -> tuple[Leg, ...]:
     return _against([Leg(cash_id, paid.cash), Leg(bonus_id, paid.bonus)], cost if paid.free else house)
 
 
@@ -336,8 +410,9 @@ def reverse(wager: Wager, was_bet: bool, cash: int) -> Reversal:
         if _conversion_rested_on(wager, cash):
             return _reopening(wager)
         routed = route(wager, wager.bonus)
-        return Reversal(wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False,
-                        capped=routed.withheld(wager))
+        return Reversal(
+            wager.cash + routed.to_cash, routed.to_bonus, routed.to_cash, 0, False, capped=routed.withheld(wager)
+        )
     free = wager.kind == "free_win"
     if wager.status == BonusStatus.ACTIVE:
         return Reversal(-wager.cash, -wager.bonus, 0, -wager.bonus if free else 0, free)
@@ -351,8 +426,12 @@ def _conversion_rested_on(wager: Wager, cash: int) -> bool:
     conversion was earned with a stake that never happened (an aggregator rolls back a bet whose answer it
     missed, long after the bet converted). It is undone when it can be exactly: no other bonus has been
     taken since in this currency, and the cash can give back what the conversion paid."""
-    return (wager.status == BonusStatus.COMPLETED and wager.done - wager.contributed < wager.required
-            and not wager.others_in_play and cash + wager.cash >= wager.total_converted)
+    return (
+        wager.status == BonusStatus.COMPLETED
+        and wager.done - wager.contributed < wager.required
+        and not wager.others_in_play
+        and cash + wager.cash >= wager.total_converted
+    )
 
 
 def _reopening(wager: Wager) -> Reversal:
@@ -361,8 +440,16 @@ def _reopening(wager: Wager) -> Reversal:
     into the bonus cost, `capped`) and the stake's bonus part; the cash gets the stake's cash part and gives
     back what the conversion paid; the house gives the stake back."""
     reached = wager.total_converted + wager.total_capped
-    return Reversal(wager.cash - wager.total_converted, wager.bonus + reached, -wager.total_converted, 0, False,
-                    capped=-wager.total_capped, from_cost=wager.total_capped, reopen=True)
+    return Reversal(
+        wager.cash - wager.total_converted,
+        wager.bonus + reached,
+        -wager.total_converted,
+        0,
+        False,
+        capped=-wager.total_capped,
+        from_cost=wager.total_capped,
+        reopen=True,
+    )
 
 
 def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
@@ -385,12 +472,20 @@ def _reverse_converted_win(wager: Wager, free: bool) -> Reversal:
     share = max(0, wager.total_converted - converted_without)
     withheld = min(side - min(share, side), max(0, wager.total_capped - (without - converted_without)))
     granted = -side if free and not routed_win else 0  # a free round's win credited while active added to `amount`
-    return Reversal(-(cash_side + side - withheld), 0, -share, granted, free, capped=-withheld,
-                    from_cost=0 if routed_win else withheld)
+    return Reversal(
+        -(cash_side + side - withheld),
+        0,
+        -share,
+        granted,
+        free,
+        capped=-withheld,
+        from_cost=0 if routed_win else withheld,
+    )
 
 
-def reversal_legs(cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID,
-                  reversal: Reversal) -> tuple[Leg, ...]:
+def reversal_legs(
+    cash_id: uuid.UUID, bonus_id: uuid.UUID, house: uuid.UUID, cost: uuid.UUID, reversal: Reversal
+) -> tuple[Leg, ...]:
     """The player's legs, the bonus cost's part, and the house (a free round: the cost) balancing the rest."""
     player = [Leg(cash_id, reversal.cash), Leg(bonus_id, reversal.bonus)]
     operator: dict[uuid.UUID, int] = {cost: -reversal.from_cost}
@@ -415,18 +510,50 @@ WHERE id = :bonus
 """)
 
 
-async def undo(db: AsyncSession, wager: Wager, *, progress: int = 0, spins: int = 0, converted: int = 0,
-               granted: int = 0, capped: int = 0, reopen: bool = False, ledger_id: uuid.UUID | None = None) -> None:
+async def undo(
+    db: AsyncSession,
+    wager: Wager,
+    *,
+    progress: int = 0,
+    spins: int = 0,
+    converted: int = 0,
+    granted: int = 0,
+    capped: int = 0,
+    reopen: bool = False,
+    ledger_id: uuid.UUID | None = None,
+) -> None:
     """A rollback's effect on the bonus: wagering progress (only while it is active, or as it is reopened),
     a free spin back, its converted and capped totals; `reopen`: its conversion undone (history: `reopened`)."""
     required = wagering_for(wager.terms, granted) if granted else 0
-    await db.execute(_UNDO, {"bonus": wager.bonus_id, "progress": progress, "spins": spins, "converted": converted,
-                             "granted": granted, "required": required, "capped": capped, "reopen": reopen})
+    await db.execute(
+        _UNDO,
+        {
+            "bonus": wager.bonus_id,
+            "progress": progress,
+            "spins": spins,
+            "converted": converted,
+            "granted": granted,
+            "required": required,
+            "capped": capped,
+            "reopen": reopen,
+        },
+    )
     if reopen:
-        db.add(BonusEvent(bonus_id=wager.bonus_id, kind="reopened", amount=-converted - capped,
-                          ledger_transaction_id=ledger_id, actor_type="provider",
-                          details={"reason": "the stake that met the wagering was rolled back",
-                                   "converted": -converted, "capped": -capped}, at=clock.now()))
+        db.add(
+            BonusEvent(
+                bonus_id=wager.bonus_id,
+                kind="reopened",
+                amount=-converted - capped,
+                ledger_transaction_id=ledger_id,
+                actor_type="provider",
+                details={
+                    "reason": "the stake that met the wagering was rolled back",
+                    "converted": -converted,
+                    "capped": -capped,
+                },
+                at=clock.now(),
+            )
+        )
         await db.flush()
 
 

@@ -24,8 +24,9 @@ from services.scoping import scoped
 
 def readable_bonuses(viewer: Viewer) -> SelectOfScalar[PlayerBonus]:
     """Bonuses this viewer may read, as SQL: a player their own, staff their brand's."""
-    return scoped(select(PlayerBonus), viewer, player_column=col(PlayerBonus.player_id),
-                  brand_column=col(PlayerBonus.brand_id))
+    return scoped(
+        select(PlayerBonus), viewer, player_column=col(PlayerBonus.player_id), brand_column=col(PlayerBonus.brand_id)
+    )
 
 
 def readable_campaigns(viewer: Viewer) -> SelectOfScalar[BonusCampaign]:
@@ -35,10 +36,12 @@ def readable_campaigns(viewer: Viewer) -> SelectOfScalar[BonusCampaign]:
     stmt = select(BonusCampaign)
     if viewer.is_player:
         own = select(PlayerBonus.campaign_id).where(col(PlayerBonus.player_id) == viewer.id)
-        listed = and_(col(BonusCampaign.status) == CampaignStatus.ACTIVE.value, col(BonusCampaign.promo_code).is_(None),
-                      col(BonusCampaign.kind) != CampaignKind.CASHBACK.value)
-        return stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id,
-                          or_(col(BonusCampaign.id).in_(own), listed))
+        listed = and_(
+            col(BonusCampaign.status) == CampaignStatus.ACTIVE.value,
+            col(BonusCampaign.promo_code).is_(None),
+            col(BonusCampaign.kind) != CampaignKind.CASHBACK.value,
+        )
+        return stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id, or_(col(BonusCampaign.id).in_(own), listed))
     if viewer.is_staff or viewer.kind == "system":
         return stmt if viewer.brand_id is None else stmt.where(col(BonusCampaign.brand_id) == viewer.brand_id)
     return stmt.where(false())
@@ -47,19 +50,30 @@ def readable_campaigns(viewer: Viewer) -> SelectOfScalar[BonusCampaign]:
 async def bonuses_of(db: AsyncSession, viewer: Viewer, player_id: uuid.UUID) -> list[PlayerBonus]:
     """A player's bonuses, newest first, if the viewer may read the player."""
     readable = players.readable_players(viewer).where(col(Player.id) == player_id).with_only_columns(col(Player.id))
-    return list((await db.scalars(readable_bonuses(viewer).where(
-        col(PlayerBonus.player_id) == player_id, col(PlayerBonus.player_id).in_(readable.scalar_subquery()))
-        .order_by(col(PlayerBonus.issued_at).desc(), col(PlayerBonus.id).desc()))).all())
+    return list(
+        (
+            await db.scalars(
+                readable_bonuses(viewer)
+                .where(
+                    col(PlayerBonus.player_id) == player_id, col(PlayerBonus.player_id).in_(readable.scalar_subquery())
+                )
+                .order_by(col(PlayerBonus.issued_at).desc(), col(PlayerBonus.id).desc())
+            )
+        ).all()
+    )
 
 
-async def events_of(db: AsyncSession,
-                    bonus_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[BonusEvent, str]]]:
+async def events_of(db: AsyncSession, bonus_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[tuple[BonusEvent, str]]]:
     """The history of several bonuses (with their currency), oldest first, in one statement (DataLoaders)."""
     found: dict[uuid.UUID, list[tuple[BonusEvent, str]]] = {bonus_id: [] for bonus_id in bonus_ids}
-    rows = (await db.execute(select(BonusEvent, PlayerBonus.currency)
-                             .join(PlayerBonus, col(PlayerBonus.id) == col(BonusEvent.bonus_id))
-                             .where(col(BonusEvent.bonus_id).in_(bonus_ids))
-                             .order_by(col(BonusEvent.at), col(BonusEvent.id)))).all()
+    rows = (
+        await db.execute(
+            select(BonusEvent, PlayerBonus.currency)
+            .join(PlayerBonus, col(PlayerBonus.id) == col(BonusEvent.bonus_id))
+            .where(col(BonusEvent.bonus_id).in_(bonus_ids))
+            .order_by(col(BonusEvent.at), col(BonusEvent.id))
+        )
+    ).all()
     for event, currency in rows:
         found[event.bonus_id].append((event, currency))
     return found
@@ -68,10 +82,18 @@ async def events_of(db: AsyncSession,
 async def in_play(db: AsyncSession, player_id: uuid.UUID) -> list[PlayerBonus]:
     """A player's bonuses in play, and those that ended in the last day (so a conversion is seen)."""
     since = clock.now() - timedelta(days=1)
-    return list((await db.scalars(select(PlayerBonus).where(
-        col(PlayerBonus.player_id) == player_id,
-        col(PlayerBonus.status).in_(["issued", "active"]) | (col(PlayerBonus.ended_at) >= since))
-        .order_by(col(PlayerBonus.issued_at).desc()))).all())
+    return list(
+        (
+            await db.scalars(
+                select(PlayerBonus)
+                .where(
+                    col(PlayerBonus.player_id) == player_id,
+                    col(PlayerBonus.status).in_(["issued", "active"]) | (col(PlayerBonus.ended_at) >= since),
+                )
+                .order_by(col(PlayerBonus.issued_at).desc())
+            )
+        ).all()
+    )
 
 
 async def offers(db: AsyncSession, viewer: Viewer) -> list[BonusCampaign]:
@@ -80,10 +102,18 @@ async def offers(db: AsyncSession, viewer: Viewer) -> list[BonusCampaign]:
     player = await db.get(Player, viewer.id)
     if player is None:
         return []
-    candidates = (await db.scalars(select(BonusCampaign).where(
-        col(BonusCampaign.brand_id) == player.brand_id, col(BonusCampaign.status) == CampaignStatus.ACTIVE.value,
-        col(BonusCampaign.promo_code).is_(None), col(BonusCampaign.kind) != CampaignKind.CASHBACK.value)
-        .order_by(col(BonusCampaign.created_at)))).all()
+    candidates = (
+        await db.scalars(
+            select(BonusCampaign)
+            .where(
+                col(BonusCampaign.brand_id) == player.brand_id,
+                col(BonusCampaign.status) == CampaignStatus.ACTIVE.value,
+                col(BonusCampaign.promo_code).is_(None),
+                col(BonusCampaign.kind) != CampaignKind.CASHBACK.value,
+            )
+            .order_by(col(BonusCampaign.created_at))
+        )
+    ).all()
     return [campaign for campaign in candidates if not await reasons_not_eligible(db, campaign, player)]
 
 
@@ -121,5 +151,15 @@ async def liability(db: AsyncSession, viewer: Viewer) -> list[Liability]:
     """Per currency, for the viewer's brand scope. The expected cost weighs each active bonus's
     convertible money by how far its wagering has got (a simple, documented estimate)."""
     rows = (await db.execute(_LIABILITY, {"brand": viewer.brand_id})).all()
-    return [Liability(row.currency, int(row.in_play), int(row.outstanding), int(row.left_), int(row.expected),
-                      int(row.granted), int(row.converted)) for row in rows]
+    return [
+        Liability(
+            row.currency,
+            int(row.in_play),
+            int(row.outstanding),
+            int(row.left_),
+            int(row.expected),
+            int(row.granted),
+            int(row.converted),
+        )
+        for row in rows
+    ]

@@ -123,8 +123,16 @@ class CampaignRules(_Strict):
     products: list[str] = Field(default_factory=lambda: ["casino"])  # casino, sports, poker …
     eligibility: Eligibility = Field(default_factory=Eligibility)
 
-    _check_amounts = field_validator("max_bonus", "min_deposit", "fixed_amount", "spin_bet", "cashback_min",
-                                     "cashback_max", "max_bet", "max_conversion")(_amounts)
+    _check_amounts = field_validator(
+        "max_bonus",
+        "min_deposit",
+        "fixed_amount",
+        "spin_bet",
+        "cashback_min",
+        "cashback_max",
+        "max_bet",
+        "max_conversion",
+    )(_amounts)
 
     def amount(self, table: dict[str, str], currency: str) -> int | None:
         raw = table.get(currency)
@@ -178,10 +186,16 @@ class Caps:
 @cache
 def caps_table() -> dict[str, Caps]:
     raw = tomllib.loads(CAPS_FILE.read_text())
-    return {code: Caps(code=code, max_wagering_multiplier=spec.get("max_wagering_multiplier"),
-                       mixed_products=bool(spec.get("mixed_products", True)),
-                       first_occasion_only=bool(spec.get("first_occasion_only", False)),
-                       min_days_to_wager=spec.get("min_days_to_wager")) for code, spec in raw.items()}
+    return {
+        code: Caps(
+            code=code,
+            max_wagering_multiplier=spec.get("max_wagering_multiplier"),
+            mixed_products=bool(spec.get("mixed_products", True)),
+            first_occasion_only=bool(spec.get("first_occasion_only", False)),
+            min_days_to_wager=spec.get("min_days_to_wager"),
+        )
+        for code, spec in raw.items()
+    }
 
 
 def caps(jurisdiction: str | None) -> Caps:
@@ -194,22 +208,29 @@ def cap_violations(rules: CampaignRules, jurisdiction: str) -> list[str]:
     limits = caps(jurisdiction)
     found: list[str] = []
     if limits.max_wagering_multiplier is not None and rules.wagering_multiplier > limits.max_wagering_multiplier:
-        found.append(f"{jurisdiction}: wagering at most {limits.max_wagering_multiplier}x "
-                     f"(this campaign asks {rules.wagering_multiplier}x)")
+        found.append(
+            f"{jurisdiction}: wagering at most {limits.max_wagering_multiplier}x "
+            f"(this campaign asks {rules.wagering_multiplier}x)"
+        )
     if not limits.mixed_products and len(set(rules.products)) > 1:
         found.append(f"{jurisdiction}: no offers mixing products ({', '.join(sorted(set(rules.products)))})")
     if limits.first_occasion_only and rules.eligibility.max_claims_per_player > 1:
         found.append(f"{jurisdiction}: a bonus only on the first occasion (once per player)")
     if limits.min_days_to_wager is not None and rules.days_to_wager < limits.min_days_to_wager:
-        found.append(f"{jurisdiction}: at least {limits.min_days_to_wager} days to meet the conditions "
-                     f"(this campaign gives {rules.days_to_wager})")
+        found.append(
+            f"{jurisdiction}: at least {limits.min_days_to_wager} days to meet the conditions "
+            f"(this campaign gives {rules.days_to_wager})"
+        )
     return found
 
 
 def refuse_violations(found: list[str]) -> None:
     if found:
-        raise DomainError("Not allowed by the jurisdiction's bonus rules: " + "; ".join(found) + ".",
-                          field="rules", code=ErrorCode.BONUS_NOT_ALLOWED)
+        raise DomainError(
+            "Not allowed by the jurisdiction's bonus rules: " + "; ".join(found) + ".",
+            field="rules",
+            code=ErrorCode.BONUS_NOT_ALLOWED,
+        )
 
 
 def days(n: int) -> timedelta:

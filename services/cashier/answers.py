@@ -29,12 +29,18 @@ class _FollowUp:
 def _summarise(answer: PspAnswer | None, error: str | None = None) -> dict[str, Any]:
     if answer is None:
         return {"error": error} if error else {}
-    return {"status": answer.status, "psp_reference": answer.psp_reference, "decline_reason": answer.decline_reason,
-            "redirect_url": answer.redirect_url, "answer": dict(answer.raw)}
+    return {
+        "status": answer.status,
+        "psp_reference": answer.psp_reference,
+        "decline_reason": answer.decline_reason,
+        "redirect_url": answer.redirect_url,
+        "answer": dict(answer.raw),
+    }
 
 
-async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, answer: PspAnswer, *,
-                 source: str) -> _FollowUp:
+async def _apply(
+    db: AsyncSession, payment: Payment, attempt: PaymentAttempt, answer: PspAnswer, *, source: str
+) -> _FollowUp:
     """Apply a PSP's answer about one attempt (from the call itself, a webhook or a poll).
 
     The caller holds the payment's row lock. Deterministic in any order: see the package docstring.
@@ -42,16 +48,21 @@ async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, an
     follow = _FollowUp()
     now = clock.now()
     outcome = AttemptOutcome(attempt.outcome)
-    new = {"succeeded": AttemptOutcome.SUCCEEDED, "declined": AttemptOutcome.DECLINED,
-           "pending": AttemptOutcome.PENDING, "requires_action": AttemptOutcome.PENDING,
-           "refunded": AttemptOutcome.REFUNDED}[answer.status]
+    new = {
+        "succeeded": AttemptOutcome.SUCCEEDED,
+        "declined": AttemptOutcome.DECLINED,
+        "pending": AttemptOutcome.PENDING,
+        "requires_action": AttemptOutcome.PENDING,
+        "refunded": AttemptOutcome.REFUNDED,
+    }[answer.status]
     if outcome in (AttemptOutcome.SUCCEEDED, AttemptOutcome.REFUNDED) and new != AttemptOutcome.REFUNDED:
         return follow  # a final success never moves back (a stale or replayed event)
     if outcome == AttemptOutcome.DECLINED and new != AttemptOutcome.SUCCEEDED:
         return follow
     history = list((attempt.response_summary or {}).get("history", []))
-    history.append({"at": now.isoformat(), "source": source, "status": answer.status,
-                    "decline_reason": answer.decline_reason})
+    history.append(
+        {"at": now.isoformat(), "source": source, "status": answer.status, "decline_reason": answer.decline_reason}
+    )
     attempt.outcome = new.value
     attempt.psp_reference = answer.psp_reference or attempt.psp_reference
     attempt.response_summary = {**_summarise(answer), "history": history[-20:]}
@@ -68,9 +79,15 @@ async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, an
                 follow.refunds.append((attempt.psp, attempt.id))
                 await _event(db, payment, "payment.duplicate_charge", attempt_id=str(attempt.id))
                 return follow
-            result = await wallet.credit_deposit(db, player_id=payment.player_id, currency=payment.currency,
-                                                 amount=payment.amount, psp=attempt.psp, payment_id=payment.id,
-                                                 actor=actor)
+            result = await wallet.credit_deposit(
+                db,
+                player_id=payment.player_id,
+                currency=payment.currency,
+                amount=payment.amount,
+                psp=attempt.psp,
+                payment_id=payment.id,
+                actor=actor,
+            )
             payment.transaction_id = result.transaction_id
             payment.psp = attempt.psp
             payment.failure_code = payment.failure_message = None
@@ -87,8 +104,9 @@ async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, an
                 await _event(db, payment, "payment.payout_after_failure", attempt_id=str(attempt.id))
                 return follow
             assert payment.hold_id is not None
-            result = await wallet.pay_withdrawal(db, hold_id=payment.hold_id, psp=attempt.psp, payment_id=payment.id,
-                                                 actor=actor)
+            result = await wallet.pay_withdrawal(
+                db, hold_id=payment.hold_id, psp=attempt.psp, payment_id=payment.id, actor=actor
+            )
             payment.transaction_id = result.transaction_id
             payment.psp = attempt.psp
             _set_status(payment, PaymentStatus.PAID)
@@ -110,15 +128,22 @@ async def _apply(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, an
             return follow  # an attempt the cascade already left; the current one decides
         reason = answer.decline_reason or "declined"
         if deposit and status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
-            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_DECLINED,
-                        message=f"{attempt.psp}: {reason}")
+            _set_status(
+                payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_DECLINED, message=f"{attempt.psp}: {reason}"
+            )
             await _event(db, payment, "payment.failed", attempt_id=str(attempt.id), reason=reason)
         elif not deposit and status == PaymentStatus.PROCESSING:
             assert payment.hold_id is not None
-            await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id, actor=actor,
-                                         reason=f"payout declined by {attempt.psp}: {reason}")
-            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_DECLINED,
-                        message=f"{attempt.psp}: {reason}")
+            await wallet.void_withdrawal(
+                db,
+                hold_id=payment.hold_id,
+                payment_id=payment.id,
+                actor=actor,
+                reason=f"payout declined by {attempt.psp}: {reason}",
+            )
+            _set_status(
+                payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_DECLINED, message=f"{attempt.psp}: {reason}"
+            )
             await _event(db, payment, "payment.failed", attempt_id=str(attempt.id), reason=reason)
         return follow
     return follow  # REFUNDED: recorded on the attempt only

@@ -33,14 +33,31 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
             payment = await _locked_payment(db, payment_id)
             if not await _still_ours(db, payment, previous):
                 return  # settled or taken meanwhile (a webhook, a poll, a concurrent run)
-            seq = int(await db.scalar(select(PaymentAttempt.seq).where(col(PaymentAttempt.payment_id) == payment_id)
-                                      .order_by(col(PaymentAttempt.seq).desc()).limit(1)) or 0) + 1
-            attempt = PaymentAttempt(payment_id=payment_id, seq=seq, psp=psp,
-                                     operation="deposit" if payment.kind == PaymentKind.DEPOSIT else "payout",
-                                     outcome=AttemptOutcome.SENDING.value,
-                                     request_summary={"amount": format_amount(payment.amount, payment.currency),
-                                                      "currency": payment.currency, "method": payment.method,
-                                                      "token": _mask(payment.instrument_token)})
+            seq = (
+                int(
+                    await db.scalar(
+                        select(PaymentAttempt.seq)
+                        .where(col(PaymentAttempt.payment_id) == payment_id)
+                        .order_by(col(PaymentAttempt.seq).desc())
+                        .limit(1)
+                    )
+                    or 0
+                )
+                + 1
+            )
+            attempt = PaymentAttempt(
+                payment_id=payment_id,
+                seq=seq,
+                psp=psp,
+                operation="deposit" if payment.kind == PaymentKind.DEPOSIT else "payout",
+                outcome=AttemptOutcome.SENDING.value,
+                request_summary={
+                    "amount": format_amount(payment.amount, payment.currency),
+                    "currency": payment.currency,
+                    "method": payment.method,
+                    "token": _mask(payment.instrument_token),
+                },
+            )
             db.add(attempt)
             payment.psp = psp
             if payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.APPROVED:
@@ -50,12 +67,20 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
                 payment.updated_at = clock.now()
             await db.flush()
             attempt_id = previous = attempt.id
-            request = (DepositRequest(str(attempt_id), payment.amount, payment.currency, payment.method,
-                                      payment.instrument_token,
-                                      f"{rt.settings.public_base_url.rstrip('/')}/cashier/return/{payment_id}")
-                       if payment.kind == PaymentKind.DEPOSIT else
-                       PayoutRequest(str(attempt_id), payment.amount, payment.currency, payment.method,
-                                     payment.instrument_token))
+            request = (
+                DepositRequest(
+                    str(attempt_id),
+                    payment.amount,
+                    payment.currency,
+                    payment.method,
+                    payment.instrument_token,
+                    f"{rt.settings.public_base_url.rstrip('/')}/cashier/return/{payment_id}",
+                )
+                if payment.kind == PaymentKind.DEPOSIT
+                else PayoutRequest(
+                    str(attempt_id), payment.amount, payment.currency, payment.method, payment.instrument_token
+                )
+            )
         answer: PspAnswer | None = None
         error: str | None = None
         try:
@@ -86,10 +111,19 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
         payment = await _locked_payment(db, payment_id)
         if await _still_ours(db, payment, previous):
             if payment.kind == PaymentKind.WITHDRAWAL and payment.hold_id is not None:
-                await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
-                                             actor=Actor("system"), reason="no PSP could pay it out")
-            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
-                        message="No payment provider is available right now; nothing was charged.")
+                await wallet.void_withdrawal(
+                    db,
+                    hold_id=payment.hold_id,
+                    payment_id=payment.id,
+                    actor=Actor("system"),
+                    reason="no PSP could pay it out",
+                )
+            _set_status(
+                payment,
+                PaymentStatus.FAILED,
+                code=ErrorCode.PAYMENT_UNAVAILABLE,
+                message="No payment provider is available right now; nothing was charged.",
+            )
             await _event(db, payment, "payment.failed")
 
 
@@ -120,8 +154,9 @@ async def _probe(rt: Runtime, psp: str, attempt_id: uuid.UUID) -> PspAnswer | No
         return None
 
 
-async def record_answer(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID, answer: PspAnswer, *,
-                        source: str) -> None:
+async def record_answer(
+    rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID, answer: PspAnswer, *, source: str
+) -> None:
     """Apply a PSP's answer in one transaction, then do what must follow the commit."""
     async with rt.database.transaction() as db:
         payment = await _locked_payment(db, payment_id)
@@ -153,6 +188,12 @@ async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
         payment = await db.get(Payment, payment_id)
         if payment is None or payment.status != PaymentStatus.APPROVED:
             return
-        psps = route(routing_rules(rt.settings), kind=PaymentKind.WITHDRAWAL, method=payment.method,
-                     country=payment.country, currency=payment.currency, amount=payment.amount)
+        psps = route(
+            routing_rules(rt.settings),
+            kind=PaymentKind.WITHDRAWAL,
+            method=payment.method,
+            country=payment.country,
+            currency=payment.currency,
+            amount=payment.amount,
+        )
     await _cascade(rt, payment_id, psps)

@@ -17,9 +17,17 @@ from services.cashier.routing import route, routing_rules
 from services.rg import gates as rg_gates
 
 
-async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
-                  psp_token: str | None = None, idempotency_key: str | None = None,
-                  bonus_code: str | None = None) -> Payment:
+async def deposit(
+    rt: Runtime,
+    viewer: Viewer,
+    *,
+    amount: str,
+    currency: str,
+    method: str,
+    psp_token: str | None = None,
+    idempotency_key: str | None = None,
+    bonus_code: str | None = None,
+) -> Payment:
     """A player pays in: route, then try the PSPs in order until one takes it (or declines it).
 
     Returns the payment: succeeded, pending (follow `redirect_url` for 3-D Secure) or failed
@@ -33,21 +41,39 @@ async def deposit(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, me
     key = _check_key(idempotency_key)
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
-        payment, created = await _create_payment(db, kind=PaymentKind.DEPOSIT, player=player, currency=code,
-                                                 amount=minor, method=method, token=token, key=key,
-                                                 status=PaymentStatus.CREATED)
+        payment, created = await _create_payment(
+            db,
+            kind=PaymentKind.DEPOSIT,
+            player=player,
+            currency=code,
+            amount=minor,
+            method=method,
+            token=token,
+            key=key,
+            status=PaymentStatus.CREATED,
+        )
         if not created:
             return payment
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await rg_gates.check_deposit(db, rt, player, code)
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code)
-        psps = route(routing_rules(rt.settings), kind=PaymentKind.DEPOSIT, method=method, country=player.country,
-                     currency=code, amount=minor)
+        psps = route(
+            routing_rules(rt.settings),
+            kind=PaymentKind.DEPOSIT,
+            method=method,
+            country=player.country,
+            currency=code,
+            amount=minor,
+        )
         await _event(db, payment, "payment.created")
         if not psps:
-            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
-                        message="No payment provider takes this payment.")
+            _set_status(
+                payment,
+                PaymentStatus.FAILED,
+                code=ErrorCode.PAYMENT_UNAVAILABLE,
+                message="No payment provider takes this payment.",
+            )
             await _event(db, payment, "payment.failed")
             return payment
     await _cascade(rt, payment.id, psps)

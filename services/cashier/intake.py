@@ -31,8 +31,9 @@ def _check_token(token: str | None, *, required: bool) -> str | None:
         return None
     token = token.strip()
     if LOOKS_LIKE_CARD.match(token):
-        raise DomainError("Card numbers are never accepted here: send the token from the PSP's payment form.",
-                          field="pspToken")
+        raise DomainError(
+            "Card numbers are never accepted here: send the token from the PSP's payment form.", field="pspToken"
+        )
     if not TOKEN_PATTERN.match(token):
         raise DomainError("That is not a PSP token.", field="pspToken")
     return token
@@ -64,27 +65,58 @@ async def _payer(db: AsyncSession, viewer: Viewer, currency: str) -> tuple[Playe
     brand = await db.get(Brand, player.brand_id)
     assert brand is not None
     if currency not in brand.currencies:
-        raise DomainError(f"{currency} is not accepted by this casino.", field="currency",
-                          code=ErrorCode.CURRENCY_NOT_ALLOWED)
+        raise DomainError(
+            f"{currency} is not accepted by this casino.", field="currency", code=ErrorCode.CURRENCY_NOT_ALLOWED
+        )
     return player, brand
 
 
-async def _create_payment(db: AsyncSession, *, kind: PaymentKind, player: Player, currency: str, amount: int,
-                          method: str, token: str | None, key: str, status: PaymentStatus) -> tuple[Payment, bool]:
+async def _create_payment(
+    db: AsyncSession,
+    *,
+    kind: PaymentKind,
+    player: Player,
+    currency: str,
+    amount: int,
+    method: str,
+    token: str | None,
+    key: str,
+    status: PaymentStatus,
+) -> tuple[Payment, bool]:
     """Insert the payment, or find the one this player already made with this key (same request only)."""
     now = clock.now()
-    payment_id = (await db.execute(insert(Payment).values(
-        id=uuid.uuid4(), kind=kind.value, brand_id=player.brand_id, player_id=player.id, currency=currency,
-        amount=amount, method=method, country=player.country, status=status.value, idempotency_key=key,
-        instrument_token=token, created_at=now, updated_at=now,
-    ).on_conflict_do_nothing(constraint="uq_payments_player_idempotency_key").returning(col(Payment.id)))
+    payment_id = (
+        await db.execute(
+            insert(Payment)
+            .values(
+                id=uuid.uuid4(),
+                kind=kind.value,
+                brand_id=player.brand_id,
+                player_id=player.id,
+                currency=currency,
+                amount=amount,
+                method=method,
+                country=player.country,
+                status=status.value,
+                idempotency_key=key,
+                instrument_token=token,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(constraint="uq_payments_player_idempotency_key")
+            .returning(col(Payment.id))
+        )
     ).scalar_one_or_none()
     if payment_id is not None:
         return await _locked_payment(db, payment_id), True
-    existing = await db.scalar(select(Payment).where(col(Payment.player_id) == player.id,
-                                                     col(Payment.idempotency_key) == key))
+    existing = await db.scalar(
+        select(Payment).where(col(Payment.player_id) == player.id, col(Payment.idempotency_key) == key)
+    )
     assert existing is not None
     if (existing.kind, existing.currency, existing.amount, existing.method) != (kind.value, currency, amount, method):
-        raise DomainError("This idempotency key was used for a different payment.", field="idempotencyKey",
-                          code=ErrorCode.IDEMPOTENCY_CONFLICT)
+        raise DomainError(
+            "This idempotency key was used for a different payment.",
+            field="idempotencyKey",
+            code=ErrorCode.IDEMPOTENCY_CONFLICT,
+        )
     return existing, False

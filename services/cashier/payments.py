@@ -35,15 +35,27 @@ async def _locked_payment(db: AsyncSession, payment_id: uuid.UUID) -> Payment:
 
 
 async def _event(db: AsyncSession, payment: Payment, topic: str, **extra: Any) -> None:
-    await outbox.emit(db, topic, f"player:{payment.player_id}", {
-        "payment_id": str(payment.id), "kind": payment.kind, "status": payment.status,
-        "player_id": str(payment.player_id), "brand_id": str(payment.brand_id), "currency": payment.currency,
-        "amount": format_amount(payment.amount, payment.currency), "psp": payment.psp, **extra,
-    })
+    await outbox.emit(
+        db,
+        topic,
+        f"player:{payment.player_id}",
+        {
+            "payment_id": str(payment.id),
+            "kind": payment.kind,
+            "status": payment.status,
+            "player_id": str(payment.player_id),
+            "brand_id": str(payment.brand_id),
+            "currency": payment.currency,
+            "amount": format_amount(payment.amount, payment.currency),
+            "psp": payment.psp,
+            **extra,
+        },
+    )
 
 
-def _set_status(payment: Payment, status: PaymentStatus, *, code: ErrorCode | None = None,
-                message: str | None = None) -> None:
+def _set_status(
+    payment: Payment, status: PaymentStatus, *, code: ErrorCode | None = None, message: str | None = None
+) -> None:
     payment.status = status.value
     payment.updated_at = clock.now()
     if code is not None:
@@ -56,6 +68,9 @@ def _set_status(payment: Payment, status: PaymentStatus, *, code: ErrorCode | No
 
 async def _latest_attempt(db: AsyncSession, payment: Payment) -> uuid.UUID | None:
     found: uuid.UUID | None = await db.scalar(
-        select(col(PaymentAttempt.id)).where(col(PaymentAttempt.payment_id) == payment.id)
-        .order_by(col(PaymentAttempt.seq).desc()).limit(1))
+        select(col(PaymentAttempt.id))
+        .where(col(PaymentAttempt.payment_id) == payment.id)
+        .order_by(col(PaymentAttempt.seq).desc())
+        .limit(1)
+    )
     return found

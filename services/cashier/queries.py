@@ -29,8 +29,13 @@ async def get_readable(db: AsyncSession, viewer: Viewer, payment_id: uuid.UUID) 
 
 
 async def attempts_of(db: AsyncSession, payment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[PaymentAttempt]]:
-    rows = (await db.scalars(select(PaymentAttempt).where(col(PaymentAttempt.payment_id).in_(payment_ids))
-                             .order_by(col(PaymentAttempt.payment_id), col(PaymentAttempt.seq)))).all()
+    rows = (
+        await db.scalars(
+            select(PaymentAttempt)
+            .where(col(PaymentAttempt.payment_id).in_(payment_ids))
+            .order_by(col(PaymentAttempt.payment_id), col(PaymentAttempt.seq))
+        )
+    ).all()
     found: dict[uuid.UUID, list[PaymentAttempt]] = {}
     for attempt in rows:
         found.setdefault(attempt.payment_id, []).append(attempt)
@@ -57,6 +62,10 @@ def filtered(viewer: Viewer, where: PaymentFilter) -> SelectOfScalar[Payment]:
 
 async def awaiting_decision(db: AsyncSession, viewer: Viewer) -> Sequence[Payment]:
     """The withdrawal queue: requested withdrawals of the viewer's brand, oldest first."""
-    return (await db.scalars(filtered(viewer, PaymentFilter(status=PaymentStatus.REQUESTED.value,
-                                                            kind=PaymentKind.WITHDRAWAL.value))
-                             .order_by(col(Payment.created_at)))).all()
+    return (
+        await db.scalars(
+            filtered(
+                viewer, PaymentFilter(status=PaymentStatus.REQUESTED.value, kind=PaymentKind.WITHDRAWAL.value)
+            ).order_by(col(Payment.created_at))
+        )
+    ).all()

@@ -25,10 +25,20 @@ from services.wallet import Actor
 async def refresh(rt: Runtime, payment_id: uuid.UUID) -> Payment:
     """Ask the PSP about the payment's open attempts and apply the answers (the browser's return, polls)."""
     async with rt.database.session() as db:
-        attempts = (await db.scalars(select(PaymentAttempt).where(
-            col(PaymentAttempt.payment_id) == payment_id,
-            col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value,
-                                             AttemptOutcome.TECHNICAL_FAILURE.value])))).all()
+        attempts = (
+            await db.scalars(
+                select(PaymentAttempt).where(
+                    col(PaymentAttempt.payment_id) == payment_id,
+                    col(PaymentAttempt.outcome).in_(
+                        [
+                            AttemptOutcome.SENDING.value,
+                            AttemptOutcome.PENDING.value,
+                            AttemptOutcome.TECHNICAL_FAILURE.value,
+                        ]
+                    ),
+                )
+            )
+        ).all()
     for attempt in attempts:
         try:
             answer = await adapter_for(rt.settings, attempt.psp).get_status(str(attempt.id))
@@ -67,23 +77,46 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
     report = ReconcileReport()
     later = aliased(PaymentAttempt)
     async with rt.database.session() as db:
-        stuck = (await db.execute(
-            select(PaymentAttempt.id, PaymentAttempt.payment_id, PaymentAttempt.psp, PaymentAttempt.outcome)
-            .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
-            .where(col(Payment.status).in_([PaymentStatus.CREATED.value, PaymentStatus.PENDING.value,
-                                            PaymentStatus.PROCESSING.value]),
-                   or_(col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value]),
-                       (col(PaymentAttempt.outcome) == AttemptOutcome.TECHNICAL_FAILURE.value)
-                       & ~select(later.id).where(col(later.payment_id) == col(PaymentAttempt.payment_id),
-                                                 col(later.seq) > col(PaymentAttempt.seq)).exists()),
-                   col(PaymentAttempt.updated_at) <= cutoff)
-            .order_by(col(PaymentAttempt.created_at)))).all()
-        approved = (await db.scalars(select(col(Payment.id)).where(
-            col(Payment.status) == PaymentStatus.APPROVED.value, col(Payment.updated_at) <= cutoff))).all()
-        never_tried = (await db.scalars(select(col(Payment.id)).where(
-            col(Payment.kind) == PaymentKind.DEPOSIT.value, col(Payment.status) == PaymentStatus.CREATED.value,
-            col(Payment.updated_at) <= cutoff,
-            ~select(PaymentAttempt.id).where(col(PaymentAttempt.payment_id) == col(Payment.id)).exists()))).all()
+        stuck = (
+            await db.execute(
+                select(PaymentAttempt.id, PaymentAttempt.payment_id, PaymentAttempt.psp, PaymentAttempt.outcome)
+                .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
+                .where(
+                    col(Payment.status).in_(
+                        [PaymentStatus.CREATED.value, PaymentStatus.PENDING.value, PaymentStatus.PROCESSING.value]
+                    ),
+                    or_(
+                        col(PaymentAttempt.outcome).in_([AttemptOutcome.SENDING.value, AttemptOutcome.PENDING.value]),
+                        (col(PaymentAttempt.outcome) == AttemptOutcome.TECHNICAL_FAILURE.value)
+                        & ~select(later.id)
+                        .where(
+                            col(later.payment_id) == col(PaymentAttempt.payment_id),
+                            col(later.seq) > col(PaymentAttempt.seq),
+                        )
+                        .exists(),
+                    ),
+                    col(PaymentAttempt.updated_at) <= cutoff,
+                )
+                .order_by(col(PaymentAttempt.created_at))
+            )
+        ).all()
+        approved = (
+            await db.scalars(
+                select(col(Payment.id)).where(
+                    col(Payment.status) == PaymentStatus.APPROVED.value, col(Payment.updated_at) <= cutoff
+                )
+            )
+        ).all()
+        never_tried = (
+            await db.scalars(
+                select(col(Payment.id)).where(
+                    col(Payment.kind) == PaymentKind.DEPOSIT.value,
+                    col(Payment.status) == PaymentStatus.CREATED.value,
+                    col(Payment.updated_at) <= cutoff,
+                    ~select(PaymentAttempt.id).where(col(PaymentAttempt.payment_id) == col(Payment.id)).exists(),
+                )
+            )
+        ).all()
     for attempt_id, payment_id, psp, outcome in stuck:
         report.checked += 1
         try:
@@ -105,8 +138,12 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
         async with rt.database.transaction() as db:
             payment = await _locked_payment(db, payment_id)
             if payment.status == PaymentStatus.CREATED and await _latest_attempt(db, payment) is None:
-                _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
-                            message="The payment never reached a provider; nothing was charged.")
+                _set_status(
+                    payment,
+                    PaymentStatus.FAILED,
+                    code=ErrorCode.PAYMENT_UNAVAILABLE,
+                    message="The payment never reached a provider; nothing was charged.",
+                )
                 await _event(db, payment, "payment.failed")
                 report.failed_unsent += 1
     return report
@@ -125,8 +162,12 @@ async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID
         if await _latest_attempt(db, payment) != attempt.id:
             return True
         if payment.kind == PaymentKind.DEPOSIT and payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
-            _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
-                        message="The payment never reached a provider; nothing was charged.")
+            _set_status(
+                payment,
+                PaymentStatus.FAILED,
+                code=ErrorCode.PAYMENT_UNAVAILABLE,
+                message="The payment never reached a provider; nothing was charged.",
+            )
             await _event(db, payment, "payment.failed")
         elif payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.PROCESSING:
             _set_status(payment, PaymentStatus.APPROVED)  # send it again
@@ -142,8 +183,11 @@ async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.U
     async with rt.database.transaction() as db:
         payment = await _locked_payment(db, payment_id)
         attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
-        if (attempt is None or attempt.outcome != AttemptOutcome.TECHNICAL_FAILURE
-                or await _latest_attempt(db, payment) != attempt.id):
+        if (
+            attempt is None
+            or attempt.outcome != AttemptOutcome.TECHNICAL_FAILURE
+            or await _latest_attempt(db, payment) != attempt.id
+        ):
             return False
         deposit = payment.kind == PaymentKind.DEPOSIT
         if deposit and payment.status not in (PaymentStatus.CREATED, PaymentStatus.PENDING):
@@ -152,9 +196,18 @@ async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.U
             if payment.status != PaymentStatus.PROCESSING:
                 return False
             if payment.hold_id is not None:
-                await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
-                                             actor=Actor("system"), reason="no PSP could pay it out")
-        _set_status(payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_UNAVAILABLE,
-                    message="No payment provider is available right now; nothing was charged.")
+                await wallet.void_withdrawal(
+                    db,
+                    hold_id=payment.hold_id,
+                    payment_id=payment.id,
+                    actor=Actor("system"),
+                    reason="no PSP could pay it out",
+                )
+        _set_status(
+            payment,
+            PaymentStatus.FAILED,
+            code=ErrorCode.PAYMENT_UNAVAILABLE,
+            message="No payment provider is available right now; nothing was charged.",
+        )
         await _event(db, payment, "payment.failed", attempt_id=str(attempt.id))
     return True

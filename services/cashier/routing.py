@@ -48,18 +48,30 @@ class RoutingRule:
             value = raw.get(name)
             return frozenset(str(v) for v in value) if value else None
 
-        return cls(psps=tuple(str(p) for p in raw["psps"]), priority=int(raw.get("priority", 100)),
-                   kinds=group("kinds"), methods=group("methods"), countries=group("countries"),
-                   currencies=group("currencies"), min_amount=raw.get("min_amount"), max_amount=raw.get("max_amount"))
+        return cls(
+            psps=tuple(str(p) for p in raw["psps"]),
+            priority=int(raw.get("priority", 100)),
+            kinds=group("kinds"),
+            methods=group("methods"),
+            countries=group("countries"),
+            currencies=group("currencies"),
+            min_amount=raw.get("min_amount"),
+            max_amount=raw.get("max_amount"),
+        )
 
 
 DEFAULT_RULES: tuple[RoutingRule, ...] = (
     # Nordic cards: swiftpay acquires locally (cheaper), cardpay as fallback.
-    RoutingRule(psps=("swiftpay", "cardpay"), priority=10, methods=frozenset({"card"}),
-                countries=frozenset({"SE", "FI", "DK", "NO"})),
+    RoutingRule(
+        psps=("swiftpay", "cardpay"),
+        priority=10,
+        methods=frozenset({"card"}),
+        countries=frozenset({"SE", "FI", "DK", "NO"}),
+    ),
     # Very large card deposits: only cardpay has the limits for them.
-    RoutingRule(psps=("cardpay",), priority=20, kinds=frozenset({"deposit"}), methods=frozenset({"card"}),
-                min_amount="10000"),
+    RoutingRule(
+        psps=("cardpay",), priority=20, kinds=frozenset({"deposit"}), methods=frozenset({"card"}), min_amount="10000"
+    ),
     RoutingRule(psps=("cardpay", "swiftpay"), priority=30, methods=frozenset({"card"})),
     RoutingRule(psps=("swiftpay",), priority=40, methods=frozenset({"ewallet"})),
     RoutingRule(psps=("bankwire",), priority=50, methods=frozenset({"bank_transfer"})),
@@ -71,8 +83,9 @@ def routing_rules(settings: Settings) -> list[RoutingRule]:
     return sorted(rules, key=lambda r: r.priority)
 
 
-def route(rules: Sequence[RoutingRule], *, kind: str, method: str, country: str, currency: str,
-          amount: int) -> list[str]:
+def route(
+    rules: Sequence[RoutingRule], *, kind: str, method: str, country: str, currency: str, amount: int
+) -> list[str]:
     """The cascade: the PSPs of the matching rules, by priority, each once, that support the method.
 
     The first matching rule decides alone; lower-priority rules only add PSPs when the first one
@@ -98,5 +111,9 @@ def adapter_for(settings: Settings, psp: str) -> PspAdapter:
     cls = ADAPTERS.get(psp)
     if cls is None or settings.psp_base_url is None or psp not in settings.psp_secrets:
         raise PaymentUnavailable(f"PSP {psp} is not configured.")
-    return cls(settings.psp_base_url, settings.psp_secrets[psp], timeout_seconds=settings.psp_timeout_seconds,
-               webhook_tolerance_seconds=settings.psp_webhook_tolerance_seconds)
+    return cls(
+        settings.psp_base_url,
+        settings.psp_secrets[psp],
+        timeout_seconds=settings.psp_timeout_seconds,
+        webhook_tolerance_seconds=settings.psp_webhook_tolerance_seconds,
+    )

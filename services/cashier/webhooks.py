@@ -44,17 +44,32 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
         attempt_id = uuid.UUID(event.reference)
     except ValueError:
         attempt_id = None
-    answer = PspAnswer(event.status, psp_reference=event.psp_reference, decline_reason=event.decline_reason,
-                       raw={"event_id": event.event_id, "type": event.event_type, "sequence": event.sequence})
+    answer = PspAnswer(
+        event.status,
+        psp_reference=event.psp_reference,
+        decline_reason=event.decline_reason,
+        raw={"event_id": event.event_id, "type": event.event_type, "sequence": event.sequence},
+    )
     async with rt.database.transaction() as db:
         attempt = await db.get(PaymentAttempt, attempt_id) if attempt_id else None
         if attempt is not None and attempt.psp != psp:
             attempt = None  # a PSP only speaks about its own attempts
-        receipt_id = (await db.execute(insert(PspWebhookReceipt).values(
-            id=uuid.uuid4(), psp=psp, event_id=event.event_id, event_type=event.event_type,
-            attempt_id=attempt.id if attempt else None, result="applied" if attempt else "unknown_reference",
-            payload=dict(event.payload), received_at=clock.now(),
-        ).on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event").returning(col(PspWebhookReceipt.id)))
+        receipt_id = (
+            await db.execute(
+                insert(PspWebhookReceipt)
+                .values(
+                    id=uuid.uuid4(),
+                    psp=psp,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    attempt_id=attempt.id if attempt else None,
+                    result="applied" if attempt else "unknown_reference",
+                    payload=dict(event.payload),
+                    received_at=clock.now(),
+                )
+                .on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event")
+                .returning(col(PspWebhookReceipt.id))
+            )
         ).scalar_one_or_none()
         if receipt_id is None:
             return WebhookOutcome(True, "duplicate")

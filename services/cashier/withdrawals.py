@@ -27,9 +27,17 @@ def _threshold(table: Mapping[str, str], currency: str) -> int | None:
     return None if raw is None else parse_amount(raw, currency, allow_zero=True)
 
 
-async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, currency: str, method: str,
-                             psp_token: str | None = None, idempotency_key: str | None = None,
-                             forfeit_bonuses: bool = False) -> Payment:
+async def request_withdrawal(
+    rt: Runtime,
+    viewer: Viewer,
+    *,
+    amount: str,
+    currency: str,
+    method: str,
+    psp_token: str | None = None,
+    idempotency_key: str | None = None,
+    forfeit_bonuses: bool = False,
+) -> Payment:
     """A player asks to be paid out: the funds are held at once; small amounts are approved at once."""
     code = currency_info(currency).code
     minor = parse_amount(amount, code)
@@ -38,18 +46,36 @@ async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, curren
     key = _check_key(idempotency_key)
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
-        payment, created = await _create_payment(db, kind=PaymentKind.WITHDRAWAL, player=player, currency=code,
-                                                 amount=minor, method=method, token=token, key=key,
-                                                 status=PaymentStatus.REQUESTED)
+        payment, created = await _create_payment(
+            db,
+            kind=PaymentKind.WITHDRAWAL,
+            player=player,
+            currency=code,
+            amount=minor,
+            method=method,
+            token=token,
+            key=key,
+            status=PaymentStatus.REQUESTED,
+        )
         if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it here, in this transaction
-            await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses,
-                                                    actor=Actor("player", player.id))
-            result, hold = await wallet.hold_withdrawal(db, player_id=player.id, currency=code, amount=minor,
-                                                        payment_id=payment.id, actor=Actor("player", player.id))
+            await bonus_lifecycle.before_withdrawal(
+                db, player.id, code, forfeit=forfeit_bonuses, actor=Actor("player", player.id)
+            )
+            result, hold = await wallet.hold_withdrawal(
+                db,
+                player_id=player.id,
+                currency=code,
+                amount=minor,
+                payment_id=payment.id,
+                actor=Actor("player", player.id),
+            )
             if hold is None:  # refused (and the refusal is recorded): the request stays refused
-                _set_status(payment, PaymentStatus.REJECTED, code=ErrorCode(result.refusal_code or
-                                                                            "INSUFFICIENT_FUNDS"),
-                            message="Not enough funds.")
+                _set_status(
+                    payment,
+                    PaymentStatus.REJECTED,
+                    code=ErrorCode(result.refusal_code or "INSUFFICIENT_FUNDS"),
+                    message="Not enough funds.",
+                )
                 await _event(db, payment, "payment.rejected")
             else:
                 payment.hold_id = hold.id
@@ -62,8 +88,9 @@ async def request_withdrawal(rt: Runtime, viewer: Viewer, *, amount: str, curren
         snapshot = (payment.id, payment.status, payment.failure_code)
     payment_id, status, failure = snapshot
     if status == PaymentStatus.REJECTED and failure == ErrorCode.INSUFFICIENT_FUNDS:
-        raise DomainError("Not enough funds to withdraw that amount.", field="amount",
-                          code=ErrorCode.INSUFFICIENT_FUNDS)
+        raise DomainError(
+            "Not enough funds to withdraw that amount.", field="amount", code=ErrorCode.INSUFFICIENT_FUNDS
+        )
     if status == PaymentStatus.APPROVED and created:
         await process_withdrawal(rt, payment_id)
     async with rt.database.session() as db:
@@ -87,16 +114,20 @@ class Decision:
     awaiting_second_approval: bool
 
 
-async def approve_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
-                             reason: str | None = None) -> Decision:
+async def approve_withdrawal(
+    rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID, reason: str | None = None
+) -> Decision:
     """Finance approves; above the four-eyes threshold a second, different approver completes it."""
     approver = _staff_id(viewer)
     async with rt.database.transaction() as db:
         payment = await _locked_payment(db, payment_id)
         _check_brand(viewer, payment)
         if payment.kind != PaymentKind.WITHDRAWAL or payment.status != PaymentStatus.REQUESTED:
-            raise DomainError(f"Only a requested withdrawal can be approved (this one is {payment.status}).",
-                              code=ErrorCode.INVALID_STATE, field="paymentId")
+            raise DomainError(
+                f"Only a requested withdrawal can be approved (this one is {payment.status}).",
+                code=ErrorCode.INVALID_STATE,
+                field="paymentId",
+            )
         before = {"status": payment.status, "first_approved_by": payment.first_approved_by}
         four_eyes = _threshold(rt.settings.withdrawal_four_eyes_above, payment.currency)
         needs_two = four_eyes is None or payment.amount > four_eyes
@@ -109,19 +140,33 @@ async def approve_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UU
             await _event(db, payment, "payment.first_approval", approver=str(approver))
         else:
             if needs_two and payment.first_approved_by == approver:
-                raise DomainError("Four eyes: a second, different finance approver must approve this withdrawal.",
-                                  code=ErrorCode.APPROVAL_REQUIRED, field="paymentId")
+                raise DomainError(
+                    "Four eyes: a second, different finance approver must approve this withdrawal.",
+                    code=ErrorCode.APPROVAL_REQUIRED,
+                    field="paymentId",
+                )
             payment.approved_by = approver
             payment.decision_reason = (reason or "")[:500] or None
             _set_status(payment, PaymentStatus.APPROVED)
             action = "withdrawal.approve"
             await _event(db, payment, "payment.approved", approver=str(approver))
-        await audit.append(db, actor=viewer, action=action, target_type="payment", target_id=payment.id,
-                           brand_id=payment.brand_id, before=before,
-                           after={"status": payment.status, "first_approved_by": payment.first_approved_by,
-                                  "approved_by": payment.approved_by,
-                                  "amount": format_amount(payment.amount, payment.currency),
-                                  "currency": payment.currency}, reason=reason)
+        await audit.append(
+            db,
+            actor=viewer,
+            action=action,
+            target_type="payment",
+            target_id=payment.id,
+            brand_id=payment.brand_id,
+            before=before,
+            after={
+                "status": payment.status,
+                "first_approved_by": payment.first_approved_by,
+                "approved_by": payment.approved_by,
+                "amount": format_amount(payment.amount, payment.currency),
+                "currency": payment.currency,
+            },
+            reason=reason,
+        )
     if not waiting:
         await process_withdrawal(rt, payment_id)
     async with rt.database.session() as db:
@@ -138,22 +183,39 @@ async def reject_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
     async with rt.database.transaction() as db:
         payment = await _locked_payment(db, payment_id)
         _check_brand(viewer, payment)
-        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (PaymentStatus.REQUESTED,
-                                                                            PaymentStatus.APPROVED):
-            raise DomainError(f"Only a withdrawal not yet sent can be rejected (this one is {payment.status}).",
-                              code=ErrorCode.INVALID_STATE, field="paymentId")
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (
+            PaymentStatus.REQUESTED,
+            PaymentStatus.APPROVED,
+        ):
+            raise DomainError(
+                f"Only a withdrawal not yet sent can be rejected (this one is {payment.status}).",
+                code=ErrorCode.INVALID_STATE,
+                field="paymentId",
+            )
         assert payment.hold_id is not None
         before = {"status": payment.status}
-        await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
-                                     actor=Actor("staff", rejecter), reason=reason.strip())
+        await wallet.void_withdrawal(
+            db, hold_id=payment.hold_id, payment_id=payment.id, actor=Actor("staff", rejecter), reason=reason.strip()
+        )
         payment.rejected_by = rejecter
         payment.decision_reason = reason.strip()[:500]
         _set_status(payment, PaymentStatus.REJECTED)
         await _event(db, payment, "payment.rejected", rejected_by=str(rejecter))
-        await audit.append(db, actor=viewer, action="withdrawal.reject", target_type="payment",
-                           target_id=payment.id, brand_id=payment.brand_id, before=before,
-                           after={"status": payment.status, "amount": format_amount(payment.amount, payment.currency),
-                                  "currency": payment.currency}, reason=reason.strip())
+        await audit.append(
+            db,
+            actor=viewer,
+            action="withdrawal.reject",
+            target_type="payment",
+            target_id=payment.id,
+            brand_id=payment.brand_id,
+            before=before,
+            after={
+                "status": payment.status,
+                "amount": format_amount(payment.amount, payment.currency),
+                "currency": payment.currency,
+            },
+            reason=reason.strip(),
+        )
         return payment
 
 
@@ -165,17 +227,34 @@ async def cancel_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
         payment = await _locked_payment(db, payment_id)
         if payment.player_id != viewer.id:
             raise NotFound("No such payment.", field="paymentId")
-        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (PaymentStatus.REQUESTED,
-                                                                            PaymentStatus.APPROVED):
-            raise DomainError(f"Only a withdrawal not yet sent can be cancelled (this one is {payment.status}).",
-                              code=ErrorCode.INVALID_STATE, field="paymentId")
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (
+            PaymentStatus.REQUESTED,
+            PaymentStatus.APPROVED,
+        ):
+            raise DomainError(
+                f"Only a withdrawal not yet sent can be cancelled (this one is {payment.status}).",
+                code=ErrorCode.INVALID_STATE,
+                field="paymentId",
+            )
         assert payment.hold_id is not None
         before = {"status": payment.status}
-        await wallet.void_withdrawal(db, hold_id=payment.hold_id, payment_id=payment.id,
-                                     actor=Actor("player", viewer.id), reason="cancelled by the player")
+        await wallet.void_withdrawal(
+            db,
+            hold_id=payment.hold_id,
+            payment_id=payment.id,
+            actor=Actor("player", viewer.id),
+            reason="cancelled by the player",
+        )
         _set_status(payment, PaymentStatus.CANCELLED)
         await _event(db, payment, "payment.cancelled")
-        await audit.append(db, actor=viewer, action="withdrawal.cancel", target_type="payment",
-                           target_id=payment.id, brand_id=payment.brand_id, before=before,
-                           after={"status": payment.status})
+        await audit.append(
+            db,
+            actor=viewer,
+            action="withdrawal.cancel",
+            target_type="payment",
+            target_id=payment.id,
+            brand_id=payment.brand_id,
+            before=before,
+            after={"status": payment.status},
+        )
         return payment

@@ -66,26 +66,43 @@ class Totals:
         return self.wagered - self.won
 
 
-async def count(db: AsyncSession, *, player_id: uuid.UUID, currency: str, day: date, deposited: int = 0,
-                wagered: int = 0, won: int = 0) -> None:
-    await db.execute(_COUNT, {"player": player_id, "currency": currency, "day": day, "deposited": deposited,
-                              "wagered": wagered, "won": won})
+async def count(
+    db: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    day: date,
+    deposited: int = 0,
+    wagered: int = 0,
+    won: int = 0,
+) -> None:
+    await db.execute(
+        _COUNT,
+        {"player": player_id, "currency": currency, "day": day, "deposited": deposited, "wagered": wagered, "won": won},
+    )
 
 
 async def totals(db: AsyncSession, player_id: uuid.UUID, currency: str, first: date, after: date) -> Totals:
-    row = (await db.execute(_TOTALS, {"player": player_id, "currency": currency, "first": first,
-                                      "after": after})).one()
+    row = (await db.execute(_TOTALS, {"player": player_id, "currency": currency, "first": first, "after": after})).one()
     return Totals(int(row.deposited), int(row.wagered), int(row.won))
 
 
-async def deposits_with_in_flight(db: AsyncSession, player_id: uuid.UUID, currency: str, first: date,
-                                  after: date) -> int:
-    return int((await db.execute(_DEPOSITED_AND_IN_FLIGHT, {"player": player_id, "currency": currency,
-                                                            "first": first, "after": after})).scalar_one())
+async def deposits_with_in_flight(
+    db: AsyncSession, player_id: uuid.UUID, currency: str, first: date, after: date
+) -> int:
+    return int(
+        (
+            await db.execute(
+                _DEPOSITED_AND_IN_FLIGHT, {"player": player_id, "currency": currency, "first": first, "after": after}
+            )
+        ).scalar_one()
+    )
 
 
-async def seconds_logged_in(db: AsyncSession, player_id: uuid.UUID, *, since: datetime, until: datetime,
-                            now: datetime) -> int:
-    value = (await db.execute(_TIME_PLAYED, {"player": player_id, "since": since, "until": until,
-                                             "now": now})).scalar_one()
+async def seconds_logged_in(
+    db: AsyncSession, player_id: uuid.UUID, *, since: datetime, until: datetime, now: datetime
+) -> int:
+    value = (
+        await db.execute(_TIME_PLAYED, {"player": player_id, "since": since, "until": until, "now": now})
+    ).scalar_one()
     return max(0, int(value))

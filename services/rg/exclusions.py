@@ -41,20 +41,33 @@ class SelfExclusion(StrEnum):
     PERMANENT = "permanent"
 
 
-TIME_OUTS = {TimeOut.DAY: timedelta(hours=24), TimeOut.WEEK: timedelta(days=7), TimeOut.MONTH: timedelta(days=30),
-             TimeOut.SIX_WEEKS: timedelta(weeks=6)}
+TIME_OUTS = {
+    TimeOut.DAY: timedelta(hours=24),
+    TimeOut.WEEK: timedelta(days=7),
+    TimeOut.MONTH: timedelta(days=30),
+    TimeOut.SIX_WEEKS: timedelta(weeks=6),
+}
 SELF_EXCLUSIONS: dict[SelfExclusion, timedelta | None] = {
-    SelfExclusion.SIX_MONTHS: timedelta(days=183), SelfExclusion.ONE_YEAR: timedelta(days=365),
-    SelfExclusion.FIVE_YEARS: timedelta(days=5 * 365), SelfExclusion.PERMANENT: None}
+    SelfExclusion.SIX_MONTHS: timedelta(days=183),
+    SelfExclusion.ONE_YEAR: timedelta(days=365),
+    SelfExclusion.FIVE_YEARS: timedelta(days=5 * 365),
+    SelfExclusion.PERMANENT: None,
+}
 
 
 async def active(db: AsyncSession, player_id: uuid.UUID, at: datetime | None = None) -> RgExclusion | None:
     """The exclusion in force, the longest first (a permanent one wins)."""
     at = at or clock.now()
-    found: RgExclusion | None = await db.scalar(select(RgExclusion).where(
-        col(RgExclusion.player_id) == player_id, col(RgExclusion.starts_at) <= at,
-        or_(col(RgExclusion.ends_at).is_(None), col(RgExclusion.ends_at) > at),
-    ).order_by(col(RgExclusion.ends_at).desc().nulls_first()).limit(1))
+    found: RgExclusion | None = await db.scalar(
+        select(RgExclusion)
+        .where(
+            col(RgExclusion.player_id) == player_id,
+            col(RgExclusion.starts_at) <= at,
+            or_(col(RgExclusion.ends_at).is_(None), col(RgExclusion.ends_at) > at),
+        )
+        .order_by(col(RgExclusion.ends_at).desc().nulls_first())
+        .limit(1)
+    )
     return found
 
 
@@ -62,33 +75,57 @@ def refusal(exclusion: RgExclusion) -> DomainError:
     until = exclusion.ends_at
     if exclusion.kind == ExclusionKind.TIME_OUT:
         assert until is not None
-        return DomainError(f"You are taking a break until {until.isoformat()}.", code=ErrorCode.TIMED_OUT,
-                           limit=LimitDetails(kind="time_out", resets_at=until))
+        return DomainError(
+            f"You are taking a break until {until.isoformat()}.",
+            code=ErrorCode.TIMED_OUT,
+            limit=LimitDetails(kind="time_out", resets_at=until),
+        )
     when = f"until {until.isoformat()}" if until else "permanently"
-    return DomainError(f"This account is self-excluded {when}. You can still sign in to withdraw your balance.",
-                       code=ErrorCode.SELF_EXCLUDED, limit=LimitDetails(kind="self_exclusion", resets_at=until))
+    return DomainError(
+        f"This account is self-excluded {when}. You can still sign in to withdraw your balance.",
+        code=ErrorCode.SELF_EXCLUDED,
+        limit=LimitDetails(kind="self_exclusion", resets_at=until),
+    )
 
 
-async def start(rt: Runtime, actor: Viewer, player: Player, kind: ExclusionKind, length: timedelta | None,
-                *, source: str) -> RgExclusion:
+async def start(
+    rt: Runtime, actor: Viewer, player: Player, kind: ExclusionKind, length: timedelta | None, *, source: str
+) -> RgExclusion:
     now = clock.now()
     async with rt.database.transaction() as db:
         locked = await db.scalar(select(Player).where(col(Player.id) == player.id).with_for_update())
         assert locked is not None
-        exclusion = RgExclusion(player_id=player.id, kind=kind.value, starts_at=now,
-                                ends_at=now + length if length is not None else None, source=source, created_at=now)
+        exclusion = RgExclusion(
+            player_id=player.id,
+            kind=kind.value,
+            starts_at=now,
+            ends_at=now + length if length is not None else None,
+            source=source,
+            created_at=now,
+        )
         db.add(exclusion)
         consent_before = locked.marketing_consent
         locked.marketing_consent = False  # no marketing to an excluded player; they may opt in again later
         # Logins end now; open game sessions stay, so the provider's next bet hears "user disabled".
         revoked = await auth.revoke_sessions(db, subject_type="player", subject_id=player.id, reason=kind.value)
         await db.flush()
-        details = {"kind": kind.value, "ends_at": exclusion.ends_at.isoformat() if exclusion.ends_at else None,
-                   "source": source, "marketing_consent_before": consent_before}
+        details = {
+            "kind": kind.value,
+            "ends_at": exclusion.ends_at.isoformat() if exclusion.ends_at else None,
+            "source": source,
+            "marketing_consent_before": consent_before,
+        }
         await history.add(db, player.id, f"rg.{kind.value}_started", actor, details)
         await outbox.emit(db, "player.excluded", f"player:{player.id}", {"player_id": str(player.id), **details})
-        await audit.append(db, actor=actor, action=f"rg.{kind.value}_started", target_type="player",
-                           target_id=player.id, brand_id=player.brand_id, after=details)
+        await audit.append(
+            db,
+            actor=actor,
+            action=f"rg.{kind.value}_started",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            after=details,
+        )
     await auth.after_commit_revoked(rt, revoked)
     return exclusion
 
@@ -98,5 +135,6 @@ async def take_time_out(rt: Runtime, actor: Viewer, player: Player, length: Time
 
 
 async def self_exclude(rt: Runtime, actor: Viewer, player: Player, length: SelfExclusion) -> RgExclusion:
-    return await start(rt, actor, player, ExclusionKind.SELF_EXCLUSION, SELF_EXCLUSIONS[length],
-                       source=actor.actor_type)
+    return await start(
+        rt, actor, player, ExclusionKind.SELF_EXCLUSION, SELF_EXCLUSIONS[length], source=actor.actor_type
+    )

@@ -48,11 +48,22 @@ class Intervention(StrEnum):
 
 async def raise_flag(db: AsyncSession, player: Player, kind: str, details: dict[str, Any]) -> bool:
     """Open a flag unless one of this kind is already open; True if a new one was opened."""
-    inserted = (await db.execute(insert(RgFlag).values(
-        id=uuid.uuid4(), player_id=player.id, brand_id=player.brand_id, kind=kind, details=details, status="open",
-        created_at=clock.now(),
-    ).on_conflict_do_nothing(index_elements=["player_id", "kind"], index_where=text("status = 'open'"))
-        .returning(col(RgFlag.id)))).scalar_one_or_none()
+    inserted = (
+        await db.execute(
+            insert(RgFlag)
+            .values(
+                id=uuid.uuid4(),
+                player_id=player.id,
+                brand_id=player.brand_id,
+                kind=kind,
+                details=details,
+                status="open",
+                created_at=clock.now(),
+            )
+            .on_conflict_do_nothing(index_elements=["player_id", "kind"], index_where=text("status = 'open'"))
+            .returning(col(RgFlag.id))
+        )
+    ).scalar_one_or_none()
     return inserted is not None
 
 
@@ -102,16 +113,32 @@ async def scan(rt: Runtime) -> int:
         for row in await db.execute(_LONG_SESSIONS, {"now": now, "opened_before": now - LONG_SESSION}):
             found.append((row.player_id, "long_session", {"hours": round(float(row.seconds) / 3600, 1)}))
         today = now.date()
-        for row in await db.execute(_RISING_DEPOSITS, {"recent": today - timedelta(days=6),
-                                                       "before": today - timedelta(days=13)}):
-            deposits = int((await db.execute(_DEPOSIT_COUNT, {"player": row.player_id,
-                                                              "since": now - timedelta(days=7)})).scalar_one())
+        for row in await db.execute(
+            _RISING_DEPOSITS, {"recent": today - timedelta(days=6), "before": today - timedelta(days=13)}
+        ):
+            deposits = int(
+                (
+                    await db.execute(_DEPOSIT_COUNT, {"player": row.player_id, "since": now - timedelta(days=7)})
+                ).scalar_one()
+            )
             if deposits >= 3:
-                found.append((row.player_id, "rising_deposits", {
-                    "currency": row.currency, "last_7_days": int(row.recent), "previous_7_days": int(row.before)}))
+                found.append(
+                    (
+                        row.player_id,
+                        "rising_deposits",
+                        {"currency": row.currency, "last_7_days": int(row.recent), "previous_7_days": int(row.before)},
+                    )
+                )
         for code, rules in profiles().items():
-            for row in await db.execute(_NIGHT_PLAY, {"since": now - timedelta(hours=24), "jurisdiction": code,
-                                                      "tz": rules.timezone.key, "threshold": NIGHT_STAKES}):
+            for row in await db.execute(
+                _NIGHT_PLAY,
+                {
+                    "since": now - timedelta(hours=24),
+                    "jurisdiction": code,
+                    "tz": rules.timezone.key,
+                    "threshold": NIGHT_STAKES,
+                },
+            ):
                 found.append((row.player_id, "night_play", {"stakes": int(row.stakes), "timezone": rules.timezone.key}))
         for row in await db.execute(_CANCELLED, {"since": now - timedelta(days=7), "threshold": CANCELLED_WITHDRAWALS}):
             found.append((row.player_id, "cancelled_withdrawals", {"cancelled": int(row.cancelled)}))
@@ -142,8 +169,15 @@ async def resolve(rt: Runtime, viewer: Viewer, flag_id: uuid.UUID, resolution: s
         await db.flush()
         details = {"flag": flag.kind, "resolution": flag.resolution}
         await history.add(db, flag.player_id, "rg.flag_resolved", viewer, details)
-        await audit.append(db, actor=viewer, action="rg.flag_resolved", target_type="player",
-                           target_id=flag.player_id, brand_id=flag.brand_id, after=details)
+        await audit.append(
+            db,
+            actor=viewer,
+            action="rg.flag_resolved",
+            target_type="player",
+            target_id=flag.player_id,
+            brand_id=flag.brand_id,
+            after=details,
+        )
     return flag
 
 
@@ -154,5 +188,13 @@ async def intervene(rt: Runtime, viewer: Viewer, player: Player, action: Interve
     details = {"action": action.value, "note": note.strip()[:2000]}
     async with rt.database.transaction() as db:
         await history.add(db, player.id, "rg.intervention", viewer, details)
-        await audit.append(db, actor=viewer, action="rg.intervention", target_type="player", target_id=player.id,
-                           brand_id=player.brand_id, after=details, reason=details["note"])
+        await audit.append(
+            db,
+            actor=viewer,
+            action="rg.intervention",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            after=details,
+            reason=details["note"],
+        )

@@ -44,11 +44,15 @@ def session_scope(purpose: LoginPurpose) -> str:
 
 # ---- registration and login -------------------------------------------------------------------
 
+
 def jurisdiction_for(brand: Brand, country: str) -> Profile:
     rules = resolve(brand.jurisdictions, country)
     if rules is None:
-        raise DomainError(f"{brand.name} is not licensed for players from {country}.", field="country",
-                          code=ErrorCode.COUNTRY_NOT_ALLOWED)
+        raise DomainError(
+            f"{brand.name} is not licensed for players from {country}.",
+            field="country",
+            code=ErrorCode.COUNTRY_NOT_ALLOWED,
+        )
     return rules
 
 
@@ -60,11 +64,16 @@ async def check_registers(rt: Runtime, rules: Profile, person: Person) -> Regist
             result = await register.check(person)
         except RegisterUnavailable as exc:
             log.warning("rg_register_unavailable", register=register.name)
-            raise DomainError("The national self-exclusion register did not answer; try again shortly.",
-                              code=ErrorCode.REGISTER_UNAVAILABLE) from exc
+            raise DomainError(
+                "The national self-exclusion register did not answer; try again shortly.",
+                code=ErrorCode.REGISTER_UNAVAILABLE,
+            ) from exc
         if result == RegisterAnswer.EXCLUDED:
-            raise DomainError(f"This person is registered with the national self-exclusion register ({register.name}).",
-                              code=ErrorCode.SELF_EXCLUDED, limit=LimitDetails(kind="register"))
+            raise DomainError(
+                f"This person is registered with the national self-exclusion register ({register.name}).",
+                code=ErrorCode.SELF_EXCLUDED,
+                limit=LimitDetails(kind="register"),
+            )
         if result == RegisterAnswer.PREVIOUSLY_EXCLUDED:
             answer = result
     return answer
@@ -89,8 +98,9 @@ async def check_login(rt: Runtime, player: Player, purpose: LoginPurpose) -> Reg
     return answer
 
 
-async def after_login(db: AsyncSession, player: Player, session_id: uuid.UUID, purpose: LoginPurpose,
-                      answer: RegisterAnswer) -> None:
+async def after_login(
+    db: AsyncSession, player: Player, session_id: uuid.UUID, purpose: LoginPurpose, answer: RegisterAnswer
+) -> None:
     """In the login transaction: the session's reality check, and a flag for a previously excluded player."""
     if purpose == LoginPurpose.PLAY:
         await reality.start(db, player, session_id, clock.now())
@@ -100,32 +110,50 @@ async def after_login(db: AsyncSession, player: Player, session_id: uuid.UUID, p
 
 # ---- money and play ---------------------------------------------------------------------------
 
+
 def _limit_refusal(usage: limits.Usage, verb: str) -> DomainError:
     limit = usage.limit
     assert limit.amount is not None
     what = limits.describe(limit.kind, limit.period, limit.amount, limit.currency)
-    return DomainError(f"This {verb} would pass {what}; it resets at {usage.resets_at.isoformat()}.",
-                       code=ErrorCode.LIMIT_REACHED, field="amount",
-                       limit=LimitDetails(kind=limit.kind, period=limit.period, amount=limit.amount,
-                                          currency=limit.currency, resets_at=usage.resets_at))
+    return DomainError(
+        f"This {verb} would pass {what}; it resets at {usage.resets_at.isoformat()}.",
+        code=ErrorCode.LIMIT_REACHED,
+        field="amount",
+        limit=LimitDetails(
+            kind=limit.kind,
+            period=limit.period,
+            amount=limit.amount,
+            currency=limit.currency,
+            resets_at=usage.resets_at,
+        ),
+    )
 
 
 async def _in_force(db: AsyncSession, player_id: uuid.UUID) -> list[RgLimit]:
-    return list((await db.scalars(select(RgLimit).where(col(RgLimit.player_id) == player_id,
-                                                        col(RgLimit.amount).is_not(None)))).all())
+    return list(
+        (
+            await db.scalars(
+                select(RgLimit).where(col(RgLimit.player_id) == player_id, col(RgLimit.amount).is_not(None))
+            )
+        ).all()
+    )
 
 
 def _missing_required(rules: Profile, in_force: list[RgLimit]) -> DomainError | None:
     have = {limit.kind for limit in in_force}
     for kind in rules.required_limits:
         if kind.value not in have:
-            return DomainError(f"{rules.name} requires a {kind.value} limit before you deposit or play: set one first.",
-                               code=ErrorCode.LIMIT_REQUIRED, limit=LimitDetails(kind=kind.value))
+            return DomainError(
+                f"{rules.name} requires a {kind.value} limit before you deposit or play: set one first.",
+                code=ErrorCode.LIMIT_REQUIRED,
+                limit=LimitDetails(kind=kind.value),
+            )
     return None
 
 
-async def _time_refusal(db: AsyncSession, rt: Runtime, player: Player, now: datetime,
-                        in_force: list[RgLimit] | None = None) -> DomainError | None:
+async def _time_refusal(
+    db: AsyncSession, rt: Runtime, player: Player, now: datetime, in_force: list[RgLimit] | None = None
+) -> DomainError | None:
     in_force = await _in_force(db, player.id) if in_force is None else in_force
     for limit in in_force:
         if limit.kind == LimitKind.SESSION_TIME:
@@ -169,8 +197,11 @@ async def check_launch(db: AsyncSession, rt: Runtime, player: Player, session_id
     if session_id is not None:
         check = await reality.state(db, session_id, now)
         if check is not None and check.due:
-            raise DomainError("Your reality check is waiting for an answer.", code=ErrorCode.REALITY_CHECK_DUE,
-                              limit=LimitDetails(kind="reality_check", resets_at=check.next_due_at))
+            raise DomainError(
+                "Your reality check is waiting for an answer.",
+                code=ErrorCode.REALITY_CHECK_DUE,
+                limit=LimitDetails(kind="reality_check", resets_at=check.next_due_at),
+            )
 
 
 # ---- the provider bet path (hot: no extra statement when the player has no limits) ----------------
@@ -232,9 +263,9 @@ async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetS
     return None
 
 
-async def count_play(db: AsyncSession, player: limits.Subject, currency: str, at: datetime, *, wagered: int = 0,
-                     won: int = 0) -> None:
+async def count_play(
+    db: AsyncSession, player: limits.Subject, currency: str, at: datetime, *, wagered: int = 0, won: int = 0
+) -> None:
     """Count a stake, a win, or (negative, at the undone transaction's time) a rollback."""
     day = profile(player.jurisdiction).local_day(at)
     await activity.count(db, player_id=player.id, currency=currency, day=day, wagered=wagered, won=won)
-

@@ -15,8 +15,16 @@ from models.rg import RgEvent
 
 
 async def add(db: AsyncSession, player_id: uuid.UUID, kind: str, actor: Viewer, details: dict[str, Any]) -> None:
-    db.add(RgEvent(player_id=player_id, kind=kind, actor_type=actor.actor_type, actor_id=actor.id,
-                   details=details, created_at=clock.now()))
+    db.add(
+        RgEvent(
+            player_id=player_id,
+            kind=kind,
+            actor_type=actor.actor_type,
+            actor_id=actor.id,
+            details=details,
+            created_at=clock.now(),
+        )
+    )
     await db.flush()
 
 

@@ -28,8 +28,7 @@ from services import audit
 from services.rg import activity, history
 from services.rg.profiles import Profile, profile
 
-MAX_SESSION_SECONDS = {LimitPeriod.DAY: 24 * 3600, LimitPeriod.WEEK: 7 * 24 * 3600,
-                       LimitPeriod.MONTH: 31 * 24 * 3600}
+MAX_SESSION_SECONDS = {LimitPeriod.DAY: 24 * 3600, LimitPeriod.WEEK: 7 * 24 * 3600, LimitPeriod.MONTH: 31 * 24 * 3600}
 
 
 @dataclass(frozen=True)
@@ -69,28 +68,56 @@ def parse_limit_amount(kind: LimitKind, amount: str | None, minutes: int | None,
 
 
 async def _locked_limit(db: AsyncSession, player: Player, kind: LimitKind, period: LimitPeriod) -> RgLimit:
-    await db.execute(insert(RgLimit).values(
-        id=uuid.uuid4(), player_id=player.id, kind=kind.value, period=period.value,
-        currency=None if kind == LimitKind.SESSION_TIME else player.currency, created_at=clock.now(),
-    ).on_conflict_do_nothing(constraint="uq_rg_limits_player_kind_period"))
-    limit = await db.scalar(select(RgLimit).where(
-        col(RgLimit.player_id) == player.id, col(RgLimit.kind) == kind.value, col(RgLimit.period) == period.value,
-    ).with_for_update().execution_options(populate_existing=True))
+    await db.execute(
+        insert(RgLimit)
+        .values(
+            id=uuid.uuid4(),
+            player_id=player.id,
+            kind=kind.value,
+            period=period.value,
+            currency=None if kind == LimitKind.SESSION_TIME else player.currency,
+            created_at=clock.now(),
+        )
+        .on_conflict_do_nothing(constraint="uq_rg_limits_player_kind_period")
+    )
+    limit = await db.scalar(
+        select(RgLimit)
+        .where(
+            col(RgLimit.player_id) == player.id,
+            col(RgLimit.kind) == kind.value,
+            col(RgLimit.period) == period.value,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     assert limit is not None
     return limit
 
 
 def _snapshot(limit: RgLimit) -> dict[str, object]:
-    return {"kind": limit.kind, "period": limit.period, "amount": limit.amount, "currency": limit.currency,
-            "pending_amount": limit.pending_amount, "pending_removal": limit.pending_removal,
-            "pending_effective_at": limit.pending_effective_at.isoformat() if limit.pending_effective_at else None}
+    return {
+        "kind": limit.kind,
+        "period": limit.period,
+        "amount": limit.amount,
+        "currency": limit.currency,
+        "pending_amount": limit.pending_amount,
+        "pending_removal": limit.pending_removal,
+        "pending_effective_at": limit.pending_effective_at.isoformat() if limit.pending_effective_at else None,
+    }
 
 
 async def _required_elsewhere(db: AsyncSession, limit: RgLimit) -> bool:
     """Is another limit of the same kind in force (so removing this one leaves the kind covered)?"""
-    other = await db.scalar(select(col(RgLimit.id)).where(
-        col(RgLimit.player_id) == limit.player_id, col(RgLimit.kind) == limit.kind, col(RgLimit.id) != limit.id,
-        col(RgLimit.amount).is_not(None)).limit(1))
+    other = await db.scalar(
+        select(col(RgLimit.id))
+        .where(
+            col(RgLimit.player_id) == limit.player_id,
+            col(RgLimit.kind) == limit.kind,
+            col(RgLimit.id) != limit.id,
+            col(RgLimit.amount).is_not(None),
+        )
+        .limit(1)
+    )
     return other is not None
 
 
@@ -101,8 +128,9 @@ def cooling_off_ends(rules: Profile, period: LimitPeriod, now: datetime) -> date
     return ends
 
 
-async def set_limit(rt: Runtime, actor: Viewer, player: Player, kind: LimitKind, period: LimitPeriod,
-                    amount: int | None) -> RgLimit:
+async def set_limit(
+    rt: Runtime, actor: Viewer, player: Player, kind: LimitKind, period: LimitPeriod, amount: int | None
+) -> RgLimit:
     """Set (amount) or remove (None) a limit. Lower: at once. Higher or removed: after cooling-off + confirmation."""
     if kind == LimitKind.SESSION_TIME and amount is not None and amount > MAX_SESSION_SECONDS[period]:
         raise DomainError("That is longer than the period.", field="minutes")
@@ -120,8 +148,11 @@ async def set_limit(rt: Runtime, actor: Viewer, player: Player, kind: LimitKind,
             if limit.amount is None:
                 raise DomainError("There is no such limit to remove.", field="amount", code=ErrorCode.INVALID_STATE)
             if amount is None and kind in rules.required_limits and not await _required_elsewhere(db, limit):
-                raise DomainError(f"{rules.name} requires a {kind.value} limit: set another before removing this one.",
-                                  code=ErrorCode.LIMIT_REQUIRED, limit=LimitDetails(kind=kind.value))
+                raise DomainError(
+                    f"{rules.name} requires a {kind.value} limit: set another before removing this one.",
+                    code=ErrorCode.LIMIT_REQUIRED,
+                    limit=LimitDetails(kind=kind.value),
+                )
             event = "limit_removal_requested" if amount is None else "limit_increase_requested"
             limit.pending_amount, limit.pending_removal = amount, amount is None
             limit.pending_requested_at = now
@@ -140,9 +171,12 @@ async def confirm_change(rt: Runtime, actor: Viewer, player: Player, kind: Limit
         if effective_at is None:
             raise DomainError("No change of this limit is waiting.", code=ErrorCode.INVALID_STATE, field="kind")
         if effective_at > clock.now():
-            raise DomainError(f"The change can be confirmed from {effective_at.isoformat()}.",
-                              code=ErrorCode.INVALID_STATE, field="kind",
-                              limit=LimitDetails(kind=kind.value, period=period.value, resets_at=effective_at))
+            raise DomainError(
+                f"The change can be confirmed from {effective_at.isoformat()}.",
+                code=ErrorCode.INVALID_STATE,
+                field="kind",
+                limit=LimitDetails(kind=kind.value, period=period.value, resets_at=effective_at),
+            )
         before = _snapshot(limit)
         limit.amount = None if limit.pending_removal else limit.pending_amount
         limit.pending_amount, limit.pending_removal = None, False
@@ -167,19 +201,30 @@ async def cancel_change(rt: Runtime, actor: Viewer, player: Player, kind: LimitK
     return limit
 
 
-async def _record(db: AsyncSession, actor: Viewer, player: Player, event: str, before: dict[str, object],
-                  after: dict[str, object]) -> None:
+async def _record(
+    db: AsyncSession, actor: Viewer, player: Player, event: str, before: dict[str, object], after: dict[str, object]
+) -> None:
     await history.add(db, player.id, f"rg.{event}", actor, {"before": before, "after": after})
-    await audit.append(db, actor=actor, action=f"rg.{event}", target_type="player", target_id=player.id,
-                       brand_id=player.brand_id, before=before, after=after)
+    await audit.append(
+        db,
+        actor=actor,
+        action=f"rg.{event}",
+        target_type="player",
+        target_id=player.id,
+        brand_id=player.brand_id,
+        before=before,
+        after=after,
+    )
 
 
 async def limits_of(db: AsyncSession, player_id: uuid.UUID) -> list[RgLimit]:
     """Every limit row of a player (in force or with a change pending), in a stable order."""
     rows = (await db.scalars(select(RgLimit).where(col(RgLimit.player_id) == player_id))).all()
     kinds, periods = list(LimitKind), list(LimitPeriod)
-    return sorted((r for r in rows if r.amount is not None or r.pending_effective_at is not None),
-                  key=lambda r: (kinds.index(LimitKind(r.kind)), periods.index(LimitPeriod(r.period))))
+    return sorted(
+        (r for r in rows if r.amount is not None or r.pending_effective_at is not None),
+        key=lambda r: (kinds.index(LimitKind(r.kind)), periods.index(LimitPeriod(r.period))),
+    )
 
 
 class Subject(Protocol):

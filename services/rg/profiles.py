@@ -53,15 +53,22 @@ class Profile:
 @cache
 def profiles() -> dict[str, Profile]:
     raw = tomllib.loads(PROFILES_FILE.read_text())
-    return {code: Profile(
-        code=code, name=spec["name"], countries=tuple(spec["countries"]), timezone=ZoneInfo(spec["timezone"]),
-        minimum_age=int(spec["minimum_age"]),
-        increase_cooling_off=timedelta(hours=int(spec["increase_cooling_off_hours"])),
-        increase_after_period_end=bool(spec["increase_after_period_end"]),
-        required_limits=tuple(LimitKind(kind) for kind in spec["required_limits"]),
-        reality_check_minutes=int(spec["reality_check_minutes"]),
-        reality_check_required=bool(spec["reality_check_required"]), registers=tuple(spec["registers"]),
-    ) for code, spec in raw.items()}
+    return {
+        code: Profile(
+            code=code,
+            name=spec["name"],
+            countries=tuple(spec["countries"]),
+            timezone=ZoneInfo(spec["timezone"]),
+            minimum_age=int(spec["minimum_age"]),
+            increase_cooling_off=timedelta(hours=int(spec["increase_cooling_off_hours"])),
+            increase_after_period_end=bool(spec["increase_after_period_end"]),
+            required_limits=tuple(LimitKind(kind) for kind in spec["required_limits"]),
+            reality_check_minutes=int(spec["reality_check_minutes"]),
+            reality_check_required=bool(spec["reality_check_required"]),
+            registers=tuple(spec["registers"]),
+        )
+        for code, spec in raw.items()
+    }
 
 
 def profile(code: str) -> Profile:

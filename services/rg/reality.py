@@ -64,8 +64,14 @@ async def start(db: AsyncSession, player: Player, session_id: uuid.UUID, now: da
     """At login: the session's first check, if the player has checks."""
     minutes = interval_minutes(player)
     if minutes > 0:
-        db.add(RgRealityCheck(session_id=session_id, player_id=player.id, interval_seconds=minutes * 60,
-                              next_due_at=now + timedelta(minutes=minutes)))
+        db.add(
+            RgRealityCheck(
+                session_id=session_id,
+                player_id=player.id,
+                interval_seconds=minutes * 60,
+                next_due_at=now + timedelta(minutes=minutes),
+            )
+        )
         await db.flush()
 
 
@@ -73,11 +79,13 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
     """The player's interval (0 turns checks off where the jurisdiction allows it); open sessions follow."""
     rules = profile(player.jurisdiction)
     if minutes == 0 and rules.reality_check_required:
-        raise DomainError(f"{rules.name} requires reality checks; choose an interval.", field="minutes",
-                          code=ErrorCode.LIMIT_REQUIRED)
+        raise DomainError(
+            f"{rules.name} requires reality checks; choose an interval.", field="minutes", code=ErrorCode.LIMIT_REQUIRED
+        )
     if minutes != 0 and not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        raise DomainError(f"Choose between {MIN_MINUTES} and {MAX_MINUTES} minutes (0 turns them off).",
-                          field="minutes")
+        raise DomainError(
+            f"Choose between {MIN_MINUTES} and {MAX_MINUTES} minutes (0 turns them off).", field="minutes"
+        )
     now = clock.now()
     async with rt.database.transaction() as db:
         locked = await db.scalar(select(Player).where(col(Player.id) == player.id).with_for_update())
@@ -87,12 +95,13 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
         if minutes == 0:
             await db.execute(delete(RgRealityCheck).where(col(RgRealityCheck.player_id) == player.id))
         else:  # every open session follows; a check already due stays due (changing it is not an answer)
-            await db.execute(_RESCHEDULE, {"player": player.id, "seconds": minutes * 60, "now": now,
-                                           "interval": timedelta(minutes=minutes)})
+            await db.execute(
+                _RESCHEDULE,
+                {"player": player.id, "seconds": minutes * 60, "now": now, "interval": timedelta(minutes=minutes)},
+            )
             if viewer.session_id is not None and await db.get(RgRealityCheck, viewer.session_id) is None:
                 await start(db, locked, viewer.session_id, now)
-        await history.add(db, player.id, "rg.reality_check_interval_set", viewer,
-                          {"before": before, "after": minutes})
+        await history.add(db, player.id, "rg.reality_check_interval_set", viewer, {"before": before, "after": minutes})
     return locked
 
 
@@ -107,15 +116,25 @@ class CheckState:
 
 
 async def state(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> CheckState | None:
-    row = (await db.execute(select(RgRealityCheck, AuthSession)
-                            .join(AuthSession, col(AuthSession.id) == col(RgRealityCheck.session_id))
-                            .where(col(RgRealityCheck.session_id) == session_id))).first()
+    row = (
+        await db.execute(
+            select(RgRealityCheck, AuthSession)
+            .join(AuthSession, col(AuthSession.id) == col(RgRealityCheck.session_id))
+            .where(col(RgRealityCheck.session_id) == session_id)
+        )
+    ).first()
     if row is None:
         return None
     check, session = row
     net = (await db.execute(_NET_RESULT, {"player": check.player_id, "since": session.created_at})).all()
-    return CheckState(session.created_at, check.interval_seconds, check.next_due_at, check.next_due_at <= now,
-                      int((now - session.created_at).total_seconds()), [(r.currency, int(r.net)) for r in net])
+    return CheckState(
+        session.created_at,
+        check.interval_seconds,
+        check.next_due_at,
+        check.next_due_at <= now,
+        int((now - session.created_at).total_seconds()),
+        [(r.currency, int(r.net)) for r in net],
+    )
 
 
 async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: bool) -> CheckState | None:
@@ -124,13 +143,17 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
     now = clock.now()
     revoked: list[uuid.UUID] = []
     async with rt.database.transaction() as db:
-        check = await db.scalar(select(RgRealityCheck).where(col(RgRealityCheck.session_id) == viewer.session_id)
-                                .with_for_update())
+        check = await db.scalar(
+            select(RgRealityCheck).where(col(RgRealityCheck.session_id) == viewer.session_id).with_for_update()
+        )
         if check is None or check.next_due_at > now:
             raise DomainError("No reality check is waiting for an answer.", code=ErrorCode.INVALID_STATE)
         current = await state(db, viewer.session_id, now)
-        details = {"continue": keep_playing, "due_at": check.next_due_at.isoformat(),
-                   "seconds_played": current.seconds_played if current else None}
+        details = {
+            "continue": keep_playing,
+            "due_at": check.next_due_at.isoformat(),
+            "seconds_played": current.seconds_played if current else None,
+        }
         if keep_playing:
             check.next_due_at = now + timedelta(seconds=check.interval_seconds)
         else:
@@ -145,12 +168,18 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
 
 async def end_session(db: AsyncSession, player_id: uuid.UUID, session_id: uuid.UUID, *, reason: str) -> list[uuid.UUID]:
     """End a login session and the games launched from it (call auth.after_commit_revoked after commit)."""
-    await db.execute(update(GameSession).where(col(GameSession.auth_session_id) == session_id,
-                                               col(GameSession.ended_at).is_(None)).values(ended_at=clock.now()))
-    await outbox.emit(db, "rg.session_ended", f"player:{player_id}",
-                      {"player_id": str(player_id), "session_id": str(session_id), "reason": reason})
-    return await auth.revoke_sessions(db, subject_type="player", subject_id=player_id, reason=reason,
-                                      only=session_id)
+    await db.execute(
+        update(GameSession)
+        .where(col(GameSession.auth_session_id) == session_id, col(GameSession.ended_at).is_(None))
+        .values(ended_at=clock.now())
+    )
+    await outbox.emit(
+        db,
+        "rg.session_ended",
+        f"player:{player_id}",
+        {"player_id": str(player_id), "session_id": str(session_id), "reason": reason},
+    )
+    return await auth.revoke_sessions(db, subject_type="player", subject_id=player_id, reason=reason, only=session_id)
 
 
 _DUE = text("""
@@ -168,7 +197,14 @@ async def push_due(rt: Runtime) -> int:
     async with rt.database.transaction() as db:
         due = (await db.execute(_DUE, {"now": now})).all()
         for row in due:
-            await outbox.emit(db, "rg.reality_check_due", f"player:{row.player_id}", {
-                "player_id": str(row.player_id), "session_id": str(row.session_id),
-                "due_at": row.next_due_at.isoformat()})
+            await outbox.emit(
+                db,
+                "rg.reality_check_due",
+                f"player:{row.player_id}",
+                {
+                    "player_id": str(row.player_id),
+                    "session_id": str(row.session_id),
+                    "due_at": row.next_due_at.isoformat(),
+                },
+            )
     return len(due)

@@ -44,8 +44,15 @@ async def overview(db: AsyncSession, rt: Runtime, player: Player, session_id: uu
     now = clock.now()
     rules = profile(player.jurisdiction)
     usages = [await limits.usage(db, player, limit, now) for limit in await limits.limits_of(db, player.id)]
-    exclusions = list((await db.scalars(select(RgExclusion).where(col(RgExclusion.player_id) == player.id)
-                                        .order_by(col(RgExclusion.starts_at).desc()))).all())
+    exclusions = list(
+        (
+            await db.scalars(
+                select(RgExclusion)
+                .where(col(RgExclusion.player_id) == player.id)
+                .order_by(col(RgExclusion.starts_at).desc())
+            )
+        ).all()
+    )
     in_force = next((e for e in exclusions if e.starts_at <= now and (e.ends_at is None or e.ends_at > now)), None)
     periods = []
     for period in LimitPeriod:

@@ -38,16 +38,32 @@ async def end_spent_sessions(rt: Runtime) -> int:
         revoked: list[uuid.UUID] = []
         async with rt.database.transaction() as db:
             player = await db.get(Player, player_id)
-            rows = (await db.scalars(select(RgLimit).where(col(RgLimit.player_id) == player_id,
-                                                           col(RgLimit.kind) == LimitKind.SESSION_TIME.value,
-                                                           col(RgLimit.amount).is_not(None)))).all()
+            rows = (
+                await db.scalars(
+                    select(RgLimit).where(
+                        col(RgLimit.player_id) == player_id,
+                        col(RgLimit.kind) == LimitKind.SESSION_TIME.value,
+                        col(RgLimit.amount).is_not(None),
+                    )
+                )
+            ).all()
             if player is None:
                 continue
             for limit in rows:
                 if (await limits.usage(db, player, limit, now)).remaining <= 0:
-                    sessions = (await db.execute(text(
-                        "SELECT id FROM auth_sessions WHERE subject_type = 'player' AND subject_id = :p "
-                        "AND scope = 'full' AND revoked_at IS NULL"), {"p": player_id})).scalars().all()
+                    sessions = (
+                        (
+                            await db.execute(
+                                text(
+                                    "SELECT id FROM auth_sessions WHERE subject_type = 'player' AND subject_id = :p "
+                                    "AND scope = 'full' AND revoked_at IS NULL"
+                                ),
+                                {"p": player_id},
+                            )
+                        )
+                        .scalars()
+                        .all()
+                    )
                     for session_id in sessions:
                         revoked += await reality.end_session(db, player_id, session_id, reason="session_time_limit")
                     break

@@ -27,15 +27,30 @@ async def found(gql: Any, token: str, search: str, brand: str | None = None) -> 
 @pytest.fixture
 async def people(make_player: Any, other_brand: Any) -> dict[str, Any]:
     return {
-        "alice": await make_player(email="alice.andersson@example.com", firstName="Alice", lastName="Andersson",
-                                   phone="+46 70 123 45 67", country="SE", currency="SEK"),
-        "alina": await make_player(email="alina@example.org", firstName="Alina", lastName="Borg",
-                                   phone="+356 9912 3456"),
-        "bob": await make_player(email="bob@example.com", firstName="Bob", lastName="Alderman",
-                                 phone="(020) 7946-0018"),
+        "alice": await make_player(
+            email="alice.andersson@example.com",
+            firstName="Alice",
+            lastName="Andersson",
+            phone="+46 70 123 45 67",
+            country="SE",
+            currency="SEK",
+        ),
+        "alina": await make_player(
+            email="alina@example.org", firstName="Alina", lastName="Borg", phone="+356 9912 3456"
+        ),
+        "bob": await make_player(
+            email="bob@example.com", firstName="Bob", lastName="Alderman", phone="(020) 7946-0018"
+        ),
         "percent": await make_player(email="a_b%c@example.com", firstName="Per", lastName="Cent"),
-        "nordic": await make_player(brand_code="northstar", email="alice@northstar.example", firstName="Alice",
-                                    lastName="Nord", phone="+46 70 123 45 67", country="SE", currency="SEK"),
+        "nordic": await make_player(
+            brand_code="northstar",
+            email="alice@northstar.example",
+            firstName="Alice",
+            lastName="Nord",
+            phone="+46 70 123 45 67",
+            country="SE",
+            currency="SEK",
+        ),
     }
 
 
@@ -71,8 +86,7 @@ def ids_of(people: dict[str, Any], name: str) -> str:
     return str(people[name].id)
 
 
-async def test_a_role_cannot_search_by_what_it_may_not_read(gql: Any, make_staff: Any,
-                                                            people: dict[str, Any]) -> None:
+async def test_a_role_cannot_search_by_what_it_may_not_read(gql: Any, make_staff: Any, people: dict[str, Any]) -> None:
     marketing = await make_staff("marketing")  # no email, names or phone
     for text_ in ("alice", "bob@example.com", "+46 70 123 45 67"):
         body = await gql(SEARCH, {"search": text_}, token=marketing.token)

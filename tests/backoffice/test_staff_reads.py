@@ -27,12 +27,14 @@ async def note_count(rt: Any) -> int:
         return int(await db.scalar(select(func.count()).select_from(PlayerNote)) or 0)
 
 
-async def test_staff_write_notes_that_colleagues_read_and_the_audit_log_keeps(rt: Any, gql: Any, make_player: Any,
-                                                                            make_staff: Any) -> None:
+async def test_staff_write_notes_that_colleagues_read_and_the_audit_log_keeps(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
     player = await make_player()
     support = await make_staff("support")
-    body = await gql(ADD_NOTE, {"input": {"playerId": player.id, "body": "  Called about a late withdrawal.  "}},
-                     token=support.token)
+    body = await gql(
+        ADD_NOTE, {"input": {"playerId": player.id, "body": "  Called about a late withdrawal.  "}}, token=support.token
+    )
     payload = body["data"]["addPlayerNote"]
     assert payload["errors"] == []
     assert payload["note"]["body"] == "Called about a late withdrawal."
@@ -41,24 +43,28 @@ async def test_staff_write_notes_that_colleagues_read_and_the_audit_log_keeps(rt
     finance = await make_staff("finance")
     notes = (await gql(NOTES, {"id": player.id}, token=finance.token))["data"]["player"]["notes"]["edges"]
     assert [(n["node"]["body"], n["node"]["author"]["email"]) for n in notes] == [
-        ("Called about a late withdrawal.", support.email)]
+        ("Called about a late withdrawal.", support.email)
+    ]
 
     trail = (await gql(TRAIL, {"id": player.id}, token=support.token))["data"]["player"]["auditTrail"]["edges"]
     actions = [edge["node"]["action"] for edge in trail]
     assert actions[0] == "player.note_added"  # newest first
     assert "player.registered" in actions
     assert {edge["node"]["targetId"] for edge in trail if edge["node"]["action"] == "player.note_added"} == {
-        str(player.uuid)}
+        str(player.uuid)
+    }
 
 
-async def test_notes_refuse_empty_text_other_brands_and_roles_without_them(rt: Any, gql: Any, make_player: Any,
-                                                                          make_staff: Any, other_brand: Any) -> None:
+async def test_notes_refuse_empty_text_other_brands_and_roles_without_them(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, other_brand: Any
+) -> None:
     player = await make_player()
     nordic = await make_player(brand_code="northstar", country="SE", currency="SEK")
     support = await make_staff("support")
     body = await gql(ADD_NOTE, {"input": {"playerId": player.id, "body": "   "}}, token=support.token)
-    assert body["data"]["addPlayerNote"]["errors"] == [{"code": "INVALID_INPUT", "field": "body",
-                                                        "message": "Write something."}]
+    assert body["data"]["addPlayerNote"]["errors"] == [
+        {"code": "INVALID_INPUT", "field": "body", "message": "Write something."}
+    ]
     body = await gql(ADD_NOTE, {"input": {"playerId": nordic.id, "body": "hello"}}, token=support.token)
     assert [e["code"] for e in body["data"]["addPlayerNote"]["errors"]] == ["NOT_FOUND"]
     marketing = await make_staff("marketing")
@@ -71,8 +77,9 @@ async def test_players_see_neither_notes_nor_their_audit_trail(gql: Any, make_pl
     player = await make_player()
     support = await make_staff("support")
     await gql(ADD_NOTE, {"input": {"playerId": player.id, "body": "Watch this one."}}, token=support.token)
-    body = await gql("{ me { id notes { edges { node { body } } } auditTrail { edges { node { action } } } } }",
-                     token=player.token)
+    body = await gql(
+        "{ me { id notes { edges { node { body } } } auditTrail { edges { node { action } } } } }", token=player.token
+    )
     assert body["data"]["me"] == {"id": player.id, "notes": None, "auditTrail": None}
     assert sorted(error_codes(body)) == ["FORBIDDEN", "FORBIDDEN"]
     finance = await make_staff("finance")  # reads notes, not the audit trail
@@ -83,8 +90,14 @@ async def test_players_see_neither_notes_nor_their_audit_trail(gql: Any, make_pl
 
 PERMISSIONS = """
 query($asked: [String!]) { permissions(coordinates: $asked) }"""
-ASKED = ["Mutation.approveWithdrawal", "Mutation.setPlayerStatus", "Query.auditLog", "Player.dateOfBirth",
-         "Mutation.addPlayerNote", "Mutation.setGameAvailability"]
+ASKED = [
+    "Mutation.approveWithdrawal",
+    "Mutation.setPlayerStatus",
+    "Query.auditLog",
+    "Player.dateOfBirth",
+    "Mutation.addPlayerNote",
+    "Mutation.setGameAvailability",
+]
 
 
 async def test_permissions_answer_with_the_policys_decisions(gql: Any, make_staff: Any, make_player: Any) -> None:
@@ -94,13 +107,18 @@ async def test_permissions_answer_with_the_policys_decisions(gql: Any, make_staf
         result: list[str] = body["data"]["permissions"]
         return result
 
-    assert await granted((await make_staff("support")).token) == ["Mutation.setPlayerStatus",
-                                                                   "Mutation.addPlayerNote"]
-    assert await granted((await make_staff("finance")).token) == ["Mutation.approveWithdrawal",
-                                                                   "Mutation.addPlayerNote"]
+    assert await granted((await make_staff("support")).token) == ["Mutation.setPlayerStatus", "Mutation.addPlayerNote"]
+    assert await granted((await make_staff("finance")).token) == [
+        "Mutation.approveWithdrawal",
+        "Mutation.addPlayerNote",
+    ]
     assert await granted((await make_staff("brand_admin")).token) == [
-        "Mutation.setPlayerStatus", "Query.auditLog", "Player.dateOfBirth", "Mutation.addPlayerNote",
-        "Mutation.setGameAvailability"]
+        "Mutation.setPlayerStatus",
+        "Query.auditLog",
+        "Player.dateOfBirth",
+        "Mutation.addPlayerNote",
+        "Mutation.setGameAvailability",
+    ]
     assert await granted((await make_player()).token) == ["Player.dateOfBirth"]
     assert await granted(None) == ["Player.dateOfBirth"]  # login payloads show the account that logged in
     everything = (await gql("{ permissions }", token=(await make_staff("support")).token))["data"]["permissions"]
@@ -119,8 +137,10 @@ async def test_staff_see_their_brands_game_switches(rt: Any, gql: Any, make_staf
 
     await seed.seed_games(rt)
     admin = await make_staff("brand_admin")
-    switches = {e["node"]["code"]: e["node"]["brandSwitch"] for e in
-                (await gql(SWITCHES, token=admin.token))["data"]["games"]["edges"]}
+    switches = {
+        e["node"]["code"]: e["node"]["brandSwitch"]
+        for e in (await gql(SWITCHES, token=admin.token))["data"]["games"]["edges"]
+    }
     assert switches["demo-slot"] == {"enabled": True, "disabledCountries": [], "updatedAt": None}
     async with rt.database.session() as db:
         from sqlmodel import col
@@ -128,13 +148,23 @@ async def test_staff_see_their_brands_game_switches(rt: Any, gql: Any, make_staf
         from models.games import Game
 
         game_id = await db.scalar(select(col(Game.id)).where(col(Game.code) == "demo-slot"))
-    body = await gql("""mutation($input: SetGameAvailabilityInput!) {
+    body = await gql(
+        """mutation($input: SetGameAvailabilityInput!) {
         setGameAvailability(input: $input) { availability { enabled } errors { code message } } }""",
-                     {"input": {"gameId": str(relay.GlobalID("Game", str(game_id))), "enabled": False,
-                                "reason": "provider incident"}}, token=admin.token)
+        {
+            "input": {
+                "gameId": str(relay.GlobalID("Game", str(game_id))),
+                "enabled": False,
+                "reason": "provider incident",
+            }
+        },
+        token=admin.token,
+    )
     assert body["data"]["setGameAvailability"]["errors"] == []
-    switches = {e["node"]["code"]: e["node"]["brandSwitch"] for e in
-                (await gql(SWITCHES, token=admin.token))["data"]["games"]["edges"]}
+    switches = {
+        e["node"]["code"]: e["node"]["brandSwitch"]
+        for e in (await gql(SWITCHES, token=admin.token))["data"]["games"]["edges"]
+    }
     assert switches["demo-slot"]["enabled"] is False
     assert switches["demo-slot"]["updatedAt"] is not None
     assert switches["lightning-baccarat"]["disabledCountries"] == ["GB"]  # the demo seed's switch in royal

@@ -47,19 +47,36 @@ def campaign(gql: Any, make_staff: Any) -> Any:
     """`await campaign(kind, rules, code=None)`: created and activated by marketing through GraphQL."""
     staff: dict[str, Any] = {}
 
-    async def make(kind: str = "DEPOSIT_MATCH", campaign_rules: dict[str, Any] | None = None, *,
-                   code: str | None = None, activate: bool = True, starts_at: str | None = None) -> str:
+    async def make(
+        kind: str = "DEPOSIT_MATCH",
+        campaign_rules: dict[str, Any] | None = None,
+        *,
+        code: str | None = None,
+        activate: bool = True,
+        starts_at: str | None = None,
+    ) -> str:
         if "token" not in staff:
             staff["token"] = (await make_staff("marketing")).token
-        body = await gql(CREATE, {"input": {"name": f"Offer {uuid.uuid4().hex[:6]}", "kind": kind,
-                                            "rules": campaign_rules if campaign_rules is not None else rules(),
-                                            "promoCode": code, "startsAt": starts_at}}, token=staff["token"])
+        body = await gql(
+            CREATE,
+            {
+                "input": {
+                    "name": f"Offer {uuid.uuid4().hex[:6]}",
+                    "kind": kind,
+                    "rules": campaign_rules if campaign_rules is not None else rules(),
+                    "promoCode": code,
+                    "startsAt": starts_at,
+                }
+            },
+            token=staff["token"],
+        )
         payload = body["data"]["createBonusCampaign"]
         assert payload["errors"] == [], payload
         campaign_id = str(payload["campaign"]["id"])
         if activate:
-            done = await gql(SET_STATUS, {"input": {"campaignId": campaign_id, "status": "ACTIVE"}},
-                             token=staff["token"])
+            done = await gql(
+                SET_STATUS, {"input": {"campaignId": campaign_id, "status": "ACTIVE"}}, token=staff["token"]
+            )
             assert done["data"]["setBonusCampaignStatus"]["errors"] == [], done
         return campaign_id
 
@@ -83,5 +100,8 @@ async def bonus_row(rt: Any, player_id: uuid.UUID) -> Any:
     from models.bonuses import PlayerBonus
 
     async with rt.database.session() as db:
-        return (await db.scalars(select(PlayerBonus).where(PlayerBonus.player_id == player_id)
-                                 .order_by(PlayerBonus.issued_at.desc()))).first()  # type: ignore[attr-defined]
+        return (
+            await db.scalars(
+                select(PlayerBonus).where(PlayerBonus.player_id == player_id).order_by(PlayerBonus.issued_at.desc())
+            )
+        ).first()  # type: ignore[attr-defined]

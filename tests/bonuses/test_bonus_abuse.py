@@ -21,7 +21,8 @@ from tests.providers.test_softswiss_wallet import bet, play, win
 
 
 async def test_the_max_bet_holds_for_a_round_split_into_several_bets(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign)  # 10 EUR bonus, max bet 5 EUR
     first = seat.bet(4 * EUR, round_ref="r-1")
     assert (await aggregator.call("transaction/bet", first))["status"] == "RS_OK"
@@ -31,7 +32,8 @@ async def test_the_max_bet_holds_for_a_round_split_into_several_bets(
     assert await bonus_balance(rt, seat.player_id) == (0, 500)
     # A stake rolled back leaves the round: its room comes back.
     assert (await aggregator.call("transaction/rollback", seat.rollback(first["transaction_uuid"])))[
-        "status"] == "RS_OK"
+        "status"
+    ] == "RS_OK"
     assert (await aggregator.call("transaction/bet", seat.bet(4 * EUR, round_ref="r-1")))["status"] == "RS_OK"
     assert (await aggregator.call("transaction/bet", seat.bet(5 * EUR, round_ref="r-2")))["status"] == "RS_OK"
     mine = (await gql(MY_BONUSES, token=token))["data"]["me"]["bonuses"][0]
@@ -40,8 +42,8 @@ async def test_the_max_bet_holds_for_a_round_split_into_several_bets(
 
 
 async def test_the_max_bet_holds_for_the_bets_of_one_softswiss_call(
-        rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider,
-        softswiss_provider: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider, softswiss_provider: Any
+) -> None:
     await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}), code="FREE10")  # max bet 5 EUR
     player = await make_player()
     seat = Seat(str(player.uuid), player.uuid, await open_session(rt, softswiss_provider, player.uuid))
@@ -53,10 +55,9 @@ async def test_the_max_bet_holds_for_the_bets_of_one_softswiss_call(
     assert await bonus_balance(rt, seat.player_id) == (0, 600)  # the first action stays done, the second moved nothing
 
 
-
 async def test_a_round_win_follows_the_bets_still_standing_not_a_rolled_back_one(
-        rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider,
-        softswiss_provider: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider, softswiss_provider: Any
+) -> None:
     await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}, max_bet={}), code="FREE10")
     player = await make_player()
     await fund(rt, player.uuid, 400)
@@ -87,8 +88,12 @@ async def _waiting_on_locks(rt: Any, count: int) -> None:
     row's place in the queue behind the first waiter)."""
     for _ in range(200):
         async with rt.database.session() as db:
-            waiting = await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                           "AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"))
+            waiting = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')"
+                )
+            )
         if waiting >= count:
             return
         await asyncio.sleep(0.05)
@@ -96,22 +101,37 @@ async def _waiting_on_locks(rt: Any, count: int) -> None:
 
 
 async def test_a_withdrawal_racing_the_deposit_that_activates_a_match_still_asks_to_forfeit_it(
-        rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp, client: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp, client: Any
+) -> None:
     """The withdrawal arrives while the deposit's transaction (crediting it, activating its match) is under
     way, and is decided after it. To make that interleaving certain, the test holds the player's cash row
     (as a slow transaction would) while both requests queue behind it, the deposit first."""
     await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "20.00"}), code="WELCOME")
     player = await make_player()
-    started = (await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD", "bonusCode":
-                                             "WELCOME", "pspToken": await psp.tokenise(THREE_DS_CARD)}},
-                         token=player.token))["data"]["deposit"]
+    started = (
+        await gql(
+            DEPOSIT,
+            {
+                "input": {
+                    "amount": "20.00",
+                    "currency": "EUR",
+                    "method": "CARD",
+                    "bonusCode": "WELCOME",
+                    "pspToken": await psp.tokenise(THREE_DS_CARD),
+                }
+            },
+            token=player.token,
+        )
+    )["data"]["deposit"]
     assert started["payment"]["status"] == "PENDING", started
     async with httpx.AsyncClient() as browser:
         await browser.post(started["payment"]["redirectUrl"], data={"result": "approve"}, follow_redirects=False)
     payment_id = relay.GlobalID.from_id(started["payment"]["id"]).node_id
     async with rt.database.transaction() as db:
-        await db.execute(text("SELECT 1 FROM ledger_accounts WHERE owner_id = :p AND purpose = 'cash' FOR UPDATE"),
-                         {"p": str(player.uuid)})
+        await db.execute(
+            text("SELECT 1 FROM ledger_accounts WHERE owner_id = :p AND purpose = 'cash' FOR UPDATE"),
+            {"p": str(player.uuid)},
+        )
         deposit = asyncio.create_task(client.get(f"/cashier/return/{payment_id}"))  # credits, activates the match
         await _waiting_on_locks(rt, 1)
         ask = {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": "w-1"}

@@ -30,7 +30,8 @@ REFUSED_RULES: list[tuple[str, dict[str, Any]]] = [
 
 
 async def test_bad_campaign_input_is_refused_by_field_and_writes_nothing(
-        rt: Any, gql: Any, make_staff: Any, campaign: Any) -> None:
+    rt: Any, gql: Any, make_staff: Any, campaign: Any
+) -> None:
     from models.audit import AuditRecord
     from models.bonuses import BonusCampaign
 
@@ -46,10 +47,10 @@ async def test_bad_campaign_input_is_refused_by_field_and_writes_nothing(
 
     for what, bad in REFUSED_RULES:
         assert await create(rules=rules(**bad)) == [("INVALID_INPUT", "rules")], what
-    assert await create(startsAt="2030-02-01T00:00:00Z", endsAt="2030-01-01T00:00:00Z") == [
-        ("INVALID_INPUT", "endsAt")]
+    assert await create(startsAt="2030-02-01T00:00:00Z", endsAt="2030-01-01T00:00:00Z") == [("INVALID_INPUT", "endsAt")]
     assert await create(startsAt="2030-01-01T00:00:00", endsAt="2030-02-01T00:00:00Z") == [
-        ("INVALID_INPUT", "startsAt")]  # no time zone: which midnight?
+        ("INVALID_INPUT", "startsAt")
+    ]  # no time zone: which midnight?
     async with rt.database.session() as db:
         assert await db.scalar(select(func.count()).select_from(BonusCampaign)) == 0
         assert await db.scalar(select(func.count()).select_from(AuditRecord)) == audited
@@ -57,12 +58,14 @@ async def test_bad_campaign_input_is_refused_by_field_and_writes_nothing(
     offer = await campaign("DEPOSIT_MATCH", rules(), activate=False, starts_at="2030-01-01T00:00:00Z")
     body = await gql(UPDATE, {"input": {"campaignId": offer, "endsAt": "2030-02-01T00:00:00"}}, token=marketing.token)
     assert [(e["code"], e["field"]) for e in body["data"]["updateBonusCampaign"]["errors"]] == [
-        ("INVALID_INPUT", "endsAt")]
+        ("INVALID_INPUT", "endsAt")
+    ]
     assert (await gql(REACH, token=marketing.token))["data"]["bonusCampaigns"][0]["eligiblePlayers"] == {"count": 0}
 
 
 async def test_text_with_a_nul_character_is_a_malformed_request_in_every_bonus_mutation(
-        gql: Any, make_player: Any, make_staff: Any, campaign: Any) -> None:
+    gql: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
     offer = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}), code="FREE10")
     player = await make_player()
     marketing, support = await make_staff("marketing"), await make_staff("support")
@@ -82,6 +85,7 @@ async def test_text_with_a_nul_character_is_a_malformed_request_in_every_bonus_m
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
     claimed = (await gql(CLAIM, {"input": {"code": "FREE10"}}, token=player.token))["data"]["claimBonus"]
     assert claimed["errors"] == []  # nothing was half-done by the refusals
-    body = await gql(CANCEL, {"input": {"bonusId": claimed["bonus"]["id"], "reason": "abuse\u0000"}},
-                     token=support.token)
+    body = await gql(
+        CANCEL, {"input": {"bonusId": claimed["bonus"]["id"], "reason": "abuse\u0000"}}, token=support.token
+    )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body

@@ -19,7 +19,8 @@ async def _node(gql: Any, gid: str, token: str, brand: str | None = None) -> Any
 
 
 async def test_node_resolves_bonuses_and_campaigns_only_for_those_who_may_read_them(
-        gql: Any, make_player: Any, make_staff: Any, campaign: Any, other_brand: Any) -> None:
+    gql: Any, make_player: Any, make_staff: Any, campaign: Any, other_brand: Any
+) -> None:
     coded = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}), code="MINE")
     listed = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "5.00"}))
     draft = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "5.00"}), activate=False)

@@ -33,14 +33,22 @@ async def test_the_demo_offers_are_seeded_once_and_running(rt: Any) -> None:
 
 
 def test_croupier_bonuses_expire_runs_from_the_command_line() -> None:
-    done = subprocess.run([sys.executable, "-m", "cli", "bonuses", "expire"], cwd=ROOT, env=dict(os.environ),
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "bonuses", "expire"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     assert "bonus(es) expired or converted" in done.stdout
 
 
 async def test_support_grants_a_bonus_by_hand_with_a_reason_and_it_is_audited(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
     offer = await campaign("DEPOSIT_MATCH", rules(), code="MATCH")
     player = await make_player()
     support = await make_staff("support")
@@ -61,7 +69,8 @@ async def test_support_grants_a_bonus_by_hand_with_a_reason_and_it_is_audited(
 
 
 async def test_marketing_previews_eligibility_and_an_excluded_player_gets_no_offer(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
     offer = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "5.00"}))
     player = await make_player()
     marketing = await make_staff("marketing")
@@ -77,7 +86,8 @@ async def test_marketing_previews_eligibility_and_an_excluded_player_gets_no_off
 
 
 async def test_a_manual_grant_gives_at_most_what_the_campaign_gives(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any, other_brand: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any, other_brand: Any
+) -> None:
     no_deposit = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}))
     spins = await campaign("FREE_SPINS", {"free_spins": 5, "spin_bet": {"EUR": "0.20"}, "games": ["slot-fortune"]})
     match = await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "50.00"}))

@@ -18,9 +18,11 @@ from tests.rg.conftest import my_rg, set_limit
 
 
 async def test_a_bonus_holder_reaches_a_wager_limit_exactly_with_their_own_money(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=500, max_bet={},
-                                wagering_multiplier=10)
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    seat, token = await _holder(
+        rt, gql, make_player, hub88_provider, campaign, cash=500, max_bet={}, wagering_multiplier=10
+    )
     player = SimpleNamespace(token=token)
     assert (await set_limit(gql, player, "WAGER", "DAY", amount="5.00"))["errors"] == []
     # 8 EUR: 5 EUR of cash (exactly the limit), 3 EUR of bonus money (not the player's own)
@@ -43,12 +45,25 @@ TIME_OUT = "mutation { takeTimeOut(input: {length: WEEK}) { errors { code } } }"
 
 
 async def test_a_deposit_completed_during_a_time_out_credits_the_deposit_but_not_its_bonus(
-        rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp, client: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp, client: Any
+) -> None:
     await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "20.00"}), code="WELCOME")
     player = await make_player()
-    started = (await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD", "bonusCode":
-                                             "WELCOME", "pspToken": await psp.tokenise(THREE_DS_CARD)}},
-                         token=player.token))["data"]["deposit"]
+    started = (
+        await gql(
+            DEPOSIT,
+            {
+                "input": {
+                    "amount": "20.00",
+                    "currency": "EUR",
+                    "method": "CARD",
+                    "bonusCode": "WELCOME",
+                    "pspToken": await psp.tokenise(THREE_DS_CARD),
+                }
+            },
+            token=player.token,
+        )
+    )["data"]["deposit"]
     assert started["payment"]["status"] == "PENDING", started  # at the card's 3-D Secure page; the offer waits
     assert (await gql(TIME_OUT, token=player.token))["data"]["takeTimeOut"]["errors"] == []
     async with httpx.AsyncClient() as browser:  # the challenge is passed after the time-out began

@@ -14,11 +14,13 @@ from tests.providers.conftest import Aggregator, Seat, open_session
 
 
 async def test_the_worker_waits_for_an_open_round_then_converts_a_stale_one(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     from services.bonuses.lifecycle import expire_due
 
-    seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1,
-                            max_bet={})
+    seat, _ = await _holder(
+        rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1, max_bet={}
+    )
     assert (await aggregator.call("transaction/bet", seat.bet(10 * EUR, closed=False)))["status"] == "RS_OK"
     assert await expire_due(rt) == 0  # the worker ran between the bet and its win: the round is open
     assert (await bonus_row(rt, seat.player_id)).status == "active"
@@ -29,7 +31,8 @@ async def test_the_worker_waits_for_an_open_round_then_converts_a_stale_one(
 
 
 async def test_a_bet_after_the_expiry_expires_the_bonus_first_and_stakes_only_cash(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     first, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=500, days_to_wager=3)
     clock.advance(timedelta(days=3, seconds=1))  # before the worker gets to it
     seat = Seat(first.user, first.player_id, await open_session(rt, hub88_provider, first.player_id))

@@ -32,8 +32,9 @@ async def _seat(rt: Any, make_player: Any, hub88_provider: Any, cash: int = 0) -
     return Seat(str(player.uuid), player.uuid, token), player.token
 
 
-async def _holder(rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, *, cash: int = 0,
-                  **campaign_rules: Any) -> tuple[Seat, str]:
+async def _holder(
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, *, cash: int = 0, **campaign_rules: Any
+) -> tuple[Seat, str]:
     """A seated player (cash in minor units) holding a 10 EUR no-deposit bonus with these rules."""
     await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}, **campaign_rules), code="FREE10")
     seat, token = await _seat(rt, make_player, hub88_provider, cash)
@@ -44,9 +45,11 @@ async def _holder(rt: Any, gql: Any, make_player: Any, hub88_provider: Any, camp
 
 
 async def test_wagering_counts_contributions_and_a_rollback_reverses_split_and_progress(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign,
-                            contributions={"games": {"slot-fortune": 50}})
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    seat, _ = await _holder(
+        rt, gql, make_player, hub88_provider, campaign, contributions={"games": {"slot-fortune": 50}}
+    )
     bet = seat.bet(4 * EUR)
     answer = await aggregator.call("transaction/bet", bet)
     assert (answer["status"], answer["balance"]) == ("RS_OK", 6 * EUR)  # one balance: cash + bonus
@@ -60,7 +63,8 @@ async def test_wagering_counts_contributions_and_a_rollback_reverses_split_and_p
 
 
 async def test_a_bet_above_the_max_bet_is_refused_and_moves_nothing(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=2_000)
     answer = await aggregator.call("transaction/bet", seat.bet(6 * EUR))
     assert (answer["status"], answer["balance"]) == ("RS_ERROR_LIMIT_REACHED", 30 * EUR)
@@ -71,7 +75,8 @@ async def test_a_bet_above_the_max_bet_is_refused_and_moves_nothing(
 
 
 async def test_cash_is_spent_first_and_a_win_follows_the_stake_split(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=300, wagering_multiplier=10)
     bet = seat.bet(5 * EUR)
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
@@ -85,20 +90,29 @@ async def test_cash_is_spent_first_and_a_win_follows_the_stake_split(
     assert await bonus_balance(rt, seat.player_id) == (0, 800)  # exactly the win's split taken back
 
 
-
-
 async def test_bonus_first_spends_bonus_money_before_cash(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=300, spend_order="bonus_first",
-                            max_bet={})
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    seat, _ = await _holder(
+        rt, gql, make_player, hub88_provider, campaign, cash=300, spend_order="bonus_first", max_bet={}
+    )
     assert (await aggregator.call("transaction/bet", seat.bet(12 * EUR)))["status"] == "RS_OK"
     assert await bonus_balance(rt, seat.player_id) == (100, 0)
 
 
 async def test_conversion_pays_cash_up_to_the_cap_and_returns_the_rest(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign, wagering_multiplier=1,
-                                max_conversion={"EUR": "5.00"}, max_bet={})
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    seat, token = await _holder(
+        rt,
+        gql,
+        make_player,
+        hub88_provider,
+        campaign,
+        wagering_multiplier=1,
+        max_conversion={"EUR": "5.00"},
+        max_bet={},
+    )
     bet = seat.bet(10 * EUR)
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
     answer = await aggregator.call("transaction/win", seat.win(30 * EUR, bet["transaction_uuid"]))
@@ -111,7 +125,8 @@ async def test_conversion_pays_cash_up_to_the_cap_and_returns_the_rest(
 
 
 async def test_a_bonus_expires_with_the_clock_and_its_money_returns(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any
+) -> None:
     from services.bonuses.lifecycle import expire_due
 
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, days_to_wager=3)
@@ -123,12 +138,14 @@ async def test_a_bonus_expires_with_the_clock_and_its_money_returns(
 
 
 async def test_concurrent_bets_during_conversion_convert_once(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     from models.ledger import LedgerTransaction
 
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1)
-    answers = await asyncio.gather(*[aggregator.call("transaction/bet", seat.bet(2 * EUR, round_ref=f"r-{i}",
-                                                                                 closed=True)) for i in range(6)])
+    answers = await asyncio.gather(
+        *[aggregator.call("transaction/bet", seat.bet(2 * EUR, round_ref=f"r-{i}", closed=True)) for i in range(6)]
+    )
     # Cash first: five bets spend the 10 EUR of cash and meet 10 EUR of wagering, whichever order they
     # landed in; the bonus converts once, and the sixth bet is paid from the converted cash.
     assert [a["status"] for a in answers] == ["RS_OK"] * 6, answers
@@ -136,13 +153,17 @@ async def test_concurrent_bets_during_conversion_convert_once(
     assert (bonus.status, bonus.converted) == ("completed", 1_000), bonus
     assert await bonus_balance(rt, seat.player_id) == (800, 0)
     async with rt.database.session() as db:
-        conversions = await db.scalar(select(func.count()).select_from(LedgerTransaction).where(
-            LedgerTransaction.kind == "bonus_conversion", LedgerTransaction.player_id == seat.player_id))
+        conversions = await db.scalar(
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(LedgerTransaction.kind == "bonus_conversion", LedgerTransaction.player_id == seat.player_id)
+        )
     assert conversions == 1
 
 
 async def test_racing_claims_of_a_once_per_player_offer_issue_one_bonus(
-        rt: Any, gql: Any, make_player: Any, campaign: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any
+) -> None:
     from models.bonuses import PlayerBonus
 
     await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}), code="ONCE")
@@ -156,9 +177,13 @@ async def test_racing_claims_of_a_once_per_player_offer_issue_one_bonus(
 
 
 async def test_free_rounds_play_through_the_provider_and_win_bonus_money(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    await campaign("FREE_SPINS", {"free_spins": 2, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"],
-                                  "wagering_multiplier": 1}, code="SPINS")
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    await campaign(
+        "FREE_SPINS",
+        {"free_spins": 2, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"], "wagering_multiplier": 1},
+        code="SPINS",
+    )
     seat, token = await _seat(rt, make_player, hub88_provider)
     claimed = await _claim(gql, token, code="SPINS")
     assert claimed["errors"] == []
@@ -173,8 +198,11 @@ async def test_free_rounds_play_through_the_provider_and_win_bonus_money(
     assert (bonus.amount, bonus.wagering_required, bonus.spins_left) == (300, 300, 1)
     unknown = await aggregator.call("transaction/bet", seat.bet(EUR, is_free=True, reward_uuid="nope"))
     assert unknown["status"] == "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"
-    assert (await aggregator.call("transaction/bet", seat.bet(EUR, is_free=True, reward_uuid=reward,
-                                                              round_ref="r-2", closed=True)))["status"] == "RS_OK"
+    assert (
+        await aggregator.call(
+            "transaction/bet", seat.bet(EUR, is_free=True, reward_uuid=reward, round_ref="r-2", closed=True)
+        )
+    )["status"] == "RS_OK"
     spent = await aggregator.call("transaction/bet", seat.bet(EUR, is_free=True, reward_uuid=reward, round_ref="r-3"))
     assert spent["status"] == "RS_ERROR_LIMIT_REACHED"
     other, _ = await _seat(rt, make_player, hub88_provider)
@@ -183,9 +211,19 @@ async def test_free_rounds_play_through_the_provider_and_win_bonus_money(
 
 
 async def test_a_free_spins_cash_out_cap_grows_with_their_winnings(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    await campaign("FREE_SPINS", {"free_spins": 1, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"],
-                                  "wagering_multiplier": 1, "max_conversion_multiple": 2}, code="CAPPED")
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    await campaign(
+        "FREE_SPINS",
+        {
+            "free_spins": 1,
+            "spin_bet": {"EUR": "1.00"},
+            "games": ["slot-fortune"],
+            "wagering_multiplier": 1,
+            "max_conversion_multiple": 2,
+        },
+        code="CAPPED",
+    )
     seat, token = await _seat(rt, make_player, hub88_provider)
     reward = (await _claim(gql, token, code="CAPPED"))["bonus"]["rewardUuid"]
     free = seat.bet(EUR, is_free=True, reward_uuid=reward)
@@ -208,21 +246,24 @@ mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) {
 
 
 async def test_a_withdrawal_asks_to_forfeit_an_active_bonus_then_forfeits_it(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, psp: DemoPsp) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, psp: DemoPsp
+) -> None:
     seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=5_000)
     ask = {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": "w-1"}
     refused = (await gql(WITHDRAW, {"input": ask}, token=token))["data"]["requestWithdrawal"]
     assert [e["code"] for e in refused["errors"]] == ["BONUS_ACTIVE"]
     assert await bonus_balance(rt, seat.player_id) == (5_000, 1_000)
-    done = (await gql(WITHDRAW, {"input": {**ask, "idempotencyKey": "w-2", "forfeitBonuses": True}},
-                      token=token))["data"]["requestWithdrawal"]
+    done = (await gql(WITHDRAW, {"input": {**ask, "idempotencyKey": "w-2", "forfeitBonuses": True}}, token=token))[
+        "data"
+    ]["requestWithdrawal"]
     assert done["errors"] == [], done
     assert (await bonus_row(rt, seat.player_id)).status == "forfeited"
     assert (await bonus_balance(rt, seat.player_id))[1] == 0
 
 
 async def test_a_bet_of_a_bonus_holder_stays_lean(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=50)
     for _ in range(2):  # warms the account caches
         await aggregator.call("transaction/bet", seat.bet(EUR))
@@ -234,8 +275,7 @@ async def test_a_bet_of_a_bonus_holder_stays_lean(
     assert 10 <= len(statements) <= 16, "\n".join(statements)
 
 
-async def test_jurisdiction_caps_refuse_a_uk_campaign_above_10x(gql: Any, make_staff: Any, rt: Any,
-                                                                 brand: Any) -> None:
+async def test_jurisdiction_caps_refuse_a_uk_campaign_above_10x(gql: Any, make_staff: Any, rt: Any, brand: Any) -> None:
     from models.brands import Brand
     from tests.bonuses.conftest import CREATE
 
@@ -260,16 +300,38 @@ query($id: ID!) { ledgerTransaction(id: $id) { kind postings { account { purpose
 
 
 async def test_a_campaign_is_claimed_on_deposit_and_wagered_through_play_to_conversion(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any,
-        aggregator: Aggregator, psp: DemoPsp) -> None:
+    rt: Any,
+    gql: Any,
+    make_player: Any,
+    make_staff: Any,
+    hub88_provider: Any,
+    campaign: Any,
+    aggregator: Aggregator,
+    psp: DemoPsp,
+) -> None:
     """Done when: marketing's campaign, a deposit with its code, Hub88 play to conversion, visible to the
     player and to staff, every step traceable posting by posting."""
-    await campaign("DEPOSIT_MATCH", rules(match_percent=100, max_bonus={"EUR": "20.00"}, min_deposit={"EUR": "10.00"},
-                                          wagering_multiplier=1), code="WELCOME")
+    await campaign(
+        "DEPOSIT_MATCH",
+        rules(match_percent=100, max_bonus={"EUR": "20.00"}, min_deposit={"EUR": "10.00"}, wagering_multiplier=1),
+        code="WELCOME",
+    )
     player = await make_player()
-    deposited = (await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD",
-                                               "pspToken": await psp.tokenise(CARD), "bonusCode": "welcome"}},
-                           token=player.token))["data"]["deposit"]
+    deposited = (
+        await gql(
+            DEPOSIT,
+            {
+                "input": {
+                    "amount": "20.00",
+                    "currency": "EUR",
+                    "method": "CARD",
+                    "pspToken": await psp.tokenise(CARD),
+                    "bonusCode": "welcome",
+                }
+            },
+            token=player.token,
+        )
+    )["data"]["deposit"]
     assert deposited["errors"] == [], deposited
     assert deposited["payment"]["status"] == "SUCCEEDED", deposited
     assert await bonus_balance(rt, player.uuid) == (2_000, 2_000)
@@ -292,33 +354,40 @@ async def test_a_campaign_is_claimed_on_deposit_and_wagered_through_play_to_conv
             assert {leg["account"]["purpose"] for leg in legs} & {"bonus", "bonus_cost"}
     finance = await make_staff("finance")
     report = (await gql(LIABILITY, token=finance.token))["data"]["bonusLiability"]
-    assert report == [{"currency": "EUR", "bonusesInPlay": 0, "outstanding": {"amount": "0.00"},
-                       "grantedToDate": {"amount": "20.00"}}]
+    assert report == [
+        {"currency": "EUR", "bonusesInPlay": 0, "outstanding": {"amount": "0.00"}, "grantedToDate": {"amount": "20.00"}}
+    ]
 
 
 PROGRESS = "subscription { bonusProgress { trigger bonuses { status wagering { done { amount } percent } } } }"
 
 
 async def test_bonus_progress_is_pushed_to_the_player_after_each_bet(
-        live_server: str, rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any,
-        aggregator: Aggregator) -> None:
+    live_server: str, rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     from tests.live.conftest import next_data, subscription
 
     seat, token = await _holder(rt, gql, make_player, hub88_provider, campaign)
     async with subscription(live_server, token, PROGRESS) as socket:
         first = (await next_data(socket))["bonusProgress"]
-        assert first == {"trigger": "snapshot", "bonuses": [{"status": "ACTIVE", "wagering": {
-            "done": {"amount": "0.00"}, "percent": 0}}]}
+        assert first == {
+            "trigger": "snapshot",
+            "bonuses": [{"status": "ACTIVE", "wagering": {"done": {"amount": "0.00"}, "percent": 0}}],
+        }
         assert (await aggregator.call("transaction/bet", seat.bet(5 * EUR)))["status"] == "RS_OK"
         update = (await next_data(socket))["bonusProgress"]
-        assert update == {"trigger": "game_bet", "bonuses": [{"status": "ACTIVE", "wagering": {
-            "done": {"amount": "5.00"}, "percent": 25}}]}
+        assert update == {
+            "trigger": "game_bet",
+            "bonuses": [{"status": "ACTIVE", "wagering": {"done": {"amount": "5.00"}, "percent": 25}}],
+        }
 
 
 async def test_wagering_met_on_an_open_round_converts_when_the_round_closes(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
-    seat, _ = await _holder(rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1,
-                            max_bet={})
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    seat, _ = await _holder(
+        rt, gql, make_player, hub88_provider, campaign, cash=1_000, wagering_multiplier=1, max_bet={}
+    )
     bet = seat.bet(10 * EUR, closed=False)
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
     assert (await bonus_row(rt, seat.player_id)).status == "active"  # a win may still come for this round
@@ -329,13 +398,19 @@ async def test_wagering_met_on_an_open_round_converts_when_the_round_closes(
 
 
 async def test_a_bonus_code_with_a_deposit_in_another_currency_is_refused_and_the_offer_kept(
-        rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp) -> None:
+    rt: Any, gql: Any, make_player: Any, campaign: Any, psp: DemoPsp
+) -> None:
     await campaign("DEPOSIT_MATCH", rules(max_bonus={"EUR": "20.00"}, min_deposit={"EUR": "10.00"}), code="WELCOME")
     player = await make_player()  # plays in EUR
 
     async def deposit(amount: str, currency: str) -> dict[str, Any]:
-        ask = {"amount": amount, "currency": currency, "method": "CARD", "pspToken": await psp.tokenise(CARD),
-               "bonusCode": "WELCOME"}
+        ask = {
+            "amount": amount,
+            "currency": currency,
+            "method": "CARD",
+            "pspToken": await psp.tokenise(CARD),
+            "bonusCode": "WELCOME",
+        }
         payload: dict[str, Any] = (await gql(DEPOSIT, {"input": ask}, token=player.token))["data"]["deposit"]
         return payload
 

@@ -17,7 +17,8 @@ AUDIT = "{ auditLog(first: 3) { edges { node { action before after } } } }"
 
 
 async def test_a_paused_campaign_changes_validated_and_audited_while_issued_bonuses_keep_their_terms(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any, brand: Any, psp: DemoPsp) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, campaign: Any, brand: Any, psp: DemoPsp
+) -> None:
     from models.brands import Brand
 
     async with rt.database.transaction() as db:
@@ -41,12 +42,17 @@ async def test_a_paused_campaign_changes_validated_and_audited_while_issued_bonu
     assert paused["data"]["setBonusCampaignStatus"]["errors"] == []
     assert refusal(await update(rules={"max_bonus": {}})) == [("INVALID_INPUT", "rules")]
     assert refusal(await update(startsAt="2030-02-01T00:00:00Z", endsAt="2030-01-01T00:00:00Z")) == [
-        ("INVALID_INPUT", "endsAt")]
+        ("INVALID_INPUT", "endsAt")
+    ]
     assert refusal(await update(rules=rules(max_bonus={"EUR": "20.00"}, wagering_multiplier=35))) == [
-        ("BONUS_NOT_ALLOWED", "rules")]  # UK: wagering at most 10x
+        ("BONUS_NOT_ALLOWED", "rules")
+    ]  # UK: wagering at most 10x
     assert refusal(await update(promoCode="no spaces")) == [("INVALID_INPUT", "promoCode")]
-    changed = await update(name="Welcome, halved", promoCode="welcome50",
-                           rules=rules(match_percent=50, max_bonus={"EUR": "10.00"}, wagering_multiplier=5))
+    changed = await update(
+        name="Welcome, halved",
+        promoCode="welcome50",
+        rules=rules(match_percent=50, max_bonus={"EUR": "10.00"}, wagering_multiplier=5),
+    )
     assert changed["errors"] == [], changed
     assert (changed["campaign"]["name"], changed["campaign"]["promoCode"]) == ("Welcome, halved", "WELCOME50")
     admin = await make_staff("risk_analyst")
@@ -63,12 +69,17 @@ async def test_a_paused_campaign_changes_validated_and_audited_while_issued_bonu
     late = await make_player()
     assert (await gql(CLAIM, {"input": {"code": "WELCOME50"}}, token=late.token))["data"]["claimBonus"]["errors"] == []
     for player in (early, late):
-        paid = await gql(DEPOSIT, {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD",
-                                             "pspToken": await psp.tokenise(CARD)}}, token=player.token)
+        paid = await gql(
+            DEPOSIT,
+            {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise(CARD)}},
+            token=player.token,
+        )
         assert paid["data"]["deposit"]["payment"]["status"] == "SUCCEEDED", paid
     terms = []
     for player in (early, late):
         mine = (await gql(MY_BONUSES, token=player.token))["data"]["me"]["bonuses"][0]
         terms.append((mine["status"], mine["amount"]["amount"], mine["wagering"]["required"]["amount"]))
-    assert terms == [("ACTIVE", "20.00", "20.00"),  # claimed before the change: 100 %, 1x
-                     ("ACTIVE", "10.00", "50.00")]  # after it: 50 % up to 10.00, 5x
+    assert terms == [
+        ("ACTIVE", "20.00", "20.00"),  # claimed before the change: 100 %, 1x
+        ("ACTIVE", "10.00", "50.00"),
+    ]  # after it: 50 % up to 10.00, 5x

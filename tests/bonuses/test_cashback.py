@@ -30,8 +30,15 @@ SELF_EXCLUDE = "mutation { selfExclude(input: {length: SIX_MONTHS, confirm: true
 
 
 def cashback_rules(**extra: Any) -> dict[str, Any]:
-    return {"cashback_percent": 10, "cashback_min": {"EUR": "1.00"}, "cashback_max": {"EUR": "5.00"},
-            "cashback_period_days": 7, "wagering_multiplier": 0, "cashback_auto_pay": False, **extra}
+    return {
+        "cashback_percent": 10,
+        "cashback_min": {"EUR": "1.00"},
+        "cashback_max": {"EUR": "5.00"},
+        "cashback_period_days": 7,
+        "wagering_multiplier": 0,
+        "cashback_auto_pay": False,
+        **extra,
+    }
 
 
 async def _play(aggregator: Aggregator, seat: Seat, *rounds: tuple[int, int]) -> None:
@@ -45,8 +52,8 @@ async def _play(aggregator: Aggregator, seat: Seat, *rounds: tuple[int, int]) ->
 
 
 async def test_finance_pays_a_period_once_whatever_the_runs(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any,
-        aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     offer = await campaign("CASHBACK", cashback_rules())
     seats = [await _seat(rt, make_player, hub88_provider, cash=100_000) for _ in range(5)]
     (loser, _), (big, _), (small, _), (winner, _), (excluded, excluded_token) = seats
@@ -54,7 +61,8 @@ async def test_finance_pays_a_period_once_whatever_the_runs(
     voided = loser.bet(20 * EUR, round_ref="voided")
     assert (await aggregator.call("transaction/bet", voided))["status"] == "RS_OK"
     assert (await aggregator.call("transaction/rollback", loser.rollback(voided["transaction_uuid"])))[
-        "status"] == "RS_OK"  # rolled back: not a loss
+        "status"
+    ] == "RS_OK"  # rolled back: not a loss
     await _play(aggregator, big, (50, 0), (30, 0))  # lost 80: 8.00, the maximum is 5.00
     await _play(aggregator, small, (5, 0))  # lost 5: 0.50, under the minimum
     await _play(aggregator, winner, (10, 30))  # won
@@ -64,8 +72,9 @@ async def test_finance_pays_a_period_once_whatever_the_runs(
     clock.advance(timedelta(days=7))  # the campaign's first week has closed
     finance = await make_staff("finance")
     future = (clock.now() + timedelta(days=1)).date().isoformat()
-    early = (await gql(PAY, {"input": {"campaignId": offer, "periodEnd": future}},
-                       token=finance.token))["data"]["payCashback"]
+    early = (await gql(PAY, {"input": {"campaignId": offer, "periodEnd": future}}, token=finance.token))["data"][
+        "payCashback"
+    ]
     assert [(e["code"], e["field"]) for e in early["errors"]] == [("INVALID_INPUT", "periodEnd")]
 
     async def pay() -> dict[str, Any]:
@@ -87,24 +96,38 @@ async def test_finance_pays_a_period_once_whatever_the_runs(
     assert cash == [100_000 - 3_000 + 300, 100_000 - 8_000 + 500, 100_000 - 500, 100_000 + 2_000, 100_000 - 5_000]
 
     admin = await make_staff("risk_analyst")
-    runs = [e["node"] for e in (await gql(AUDIT, token=admin.token))["data"]["auditLog"]["edges"]
-            if e["node"]["action"] == "bonus_campaign.pay_cashback"]
+    runs = [
+        e["node"]
+        for e in (await gql(AUDIT, token=admin.token))["data"]["auditLog"]["edges"]
+        if e["node"]["action"] == "bonus_campaign.pay_cashback"
+    ]
     assert len(runs) == 3
     assert sum(r["after"]["players_paid"] for r in runs) == 2
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli", "bonuses", "cashback", *args], cwd=ROOT,
-                          env=dict(os.environ), capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "bonuses", "cashback", *args],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_cron_pays_cashback_with_wagering_as_a_bonus_once(
-        rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, gql: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     from strawberry import relay
 
     starts = datetime.now(UTC) - timedelta(days=8)
-    offer = await campaign("CASHBACK", cashback_rules(cashback_percent=20, cashback_max={"EUR": "10.00"},
-                                                      wagering_multiplier=5), starts_at=starts.isoformat())
+    offer = await campaign(
+        "CASHBACK",
+        cashback_rules(cashback_percent=20, cashback_max={"EUR": "10.00"}, wagering_multiplier=5),
+        starts_at=starts.isoformat(),
+    )
     seat, token = await _seat(rt, make_player, hub88_provider, cash=5_000)
     clock.advance(-timedelta(days=8))  # played in the campaign's first week, which has closed since
     await _play(aggregator, seat, (20, 0))
@@ -123,7 +146,8 @@ async def test_cron_pays_cashback_with_wagering_as_a_bonus_once(
 
 
 async def test_the_worker_pays_a_period_as_it_closes(
-        rt: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator) -> None:
+    rt: Any, make_player: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
     from strawberry import relay
 
     from models.bonuses import BonusCampaign

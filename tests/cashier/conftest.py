@@ -50,19 +50,20 @@ async def psp(demo_psp: str) -> AsyncIterator[DemoPsp]:
 
 
 def player_viewer(player: Any, brand: Any) -> Viewer:
-    return Viewer(kind="player", id=player.uuid, brand_id=brand.id, brand_code=brand.code,
-                  roles=frozenset({"player"}))
+    return Viewer(kind="player", id=player.uuid, brand_id=brand.id, brand_code=brand.code, roles=frozenset({"player"}))
 
 
 def staff_viewer(staff: Any, brand: Any, role: str = "finance") -> Viewer:
-    return Viewer(kind="staff", id=staff.id, brand_id=brand.id, brand_code=brand.code,
-                  roles=frozenset({role, "staff"}))
+    return Viewer(kind="staff", id=staff.id, brand_id=brand.id, brand_code=brand.code, roles=frozenset({role, "staff"}))
 
 
 async def deliver(client: httpx.AsyncClient, delivery: dict[str, Any]) -> httpx.Response:
     """POST a webhook the demo PSP produced to the platform, exactly as the PSP would."""
-    return await client.post(f"/webhooks/psp/{delivery['psp']}", content=delivery["body"],
-                             headers={"content-type": "application/json", "x-psp-signature": delivery["signature"]})
+    return await client.post(
+        f"/webhooks/psp/{delivery['psp']}",
+        content=delivery["body"],
+        headers={"content-type": "application/json", "x-psp-signature": delivery["signature"]},
+    )
 
 
 async def balances(rt: Any, player_uuid: uuid.UUID, currency: str = "EUR") -> tuple[int, int]:
@@ -79,9 +80,18 @@ async def ledger_count(rt: Any, player_uuid: uuid.UUID, kind: str) -> int:
     from models.ledger import LedgerTransaction
 
     async with rt.database.session() as db:
-        return int(await db.scalar(select(func.count()).select_from(LedgerTransaction).where(
-            LedgerTransaction.player_id == player_uuid, LedgerTransaction.kind == kind,
-            LedgerTransaction.status == "committed")) or 0)
+        return int(
+            await db.scalar(
+                select(func.count())
+                .select_from(LedgerTransaction)
+                .where(
+                    LedgerTransaction.player_id == player_uuid,
+                    LedgerTransaction.kind == kind,
+                    LedgerTransaction.status == "committed",
+                )
+            )
+            or 0
+        )
 
 
 async def assert_ledger_ok(rt: Any) -> None:
@@ -107,8 +117,9 @@ def fund(rt: Any, psp: DemoPsp, brand: Any) -> Any:
         from services import cashier
 
         token = await psp.tokenise()
-        payment = await cashier.deposit(rt, player_viewer(player, brand), amount=amount, currency="EUR",
-                                        method="card", psp_token=token)
+        payment = await cashier.deposit(
+            rt, player_viewer(player, brand), amount=amount, currency="EUR", method="card", psp_token=token
+        )
         assert payment.status == "succeeded", payment
         return payment
 

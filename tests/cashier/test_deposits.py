@@ -27,12 +27,14 @@ from tests.cashier.conftest import (
 
 
 async def deposit(rt: Any, player: Any, brand: Any, token: str, amount: str = "25.00", **extra: Any) -> Any:
-    return await cashier.deposit(rt, player_viewer(player, brand), amount=amount, currency="EUR", method="card",
-                                 psp_token=token, **extra)
+    return await cashier.deposit(
+        rt, player_viewer(player, brand), amount=amount, currency="EUR", method="card", psp_token=token, **extra
+    )
 
 
-async def test_card_deposit_succeeds_and_credits_the_player_once(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                  brand: Any) -> None:
+async def test_card_deposit_succeeds_and_credits_the_player_once(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     player = await make_player()
     payment = await deposit(rt, player, brand, await psp.tokenise(), "25.50")
 
@@ -47,8 +49,9 @@ async def test_card_deposit_succeeds_and_credits_the_player_once(rt: Any, psp: D
     await assert_ledger_ok(rt)
 
 
-async def test_3ds_deposit_waits_for_the_challenge_then_succeeds(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                 brand: Any, client: Any, demo_psp: str) -> None:
+async def test_3ds_deposit_waits_for_the_challenge_then_succeeds(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any, demo_psp: str
+) -> None:
     import httpx
 
     player = await make_player()
@@ -78,8 +81,9 @@ async def test_3ds_deposit_waits_for_the_challenge_then_succeeds(rt: Any, psp: D
     await assert_ledger_ok(rt)
 
 
-async def test_failed_3ds_challenge_fails_the_deposit(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                      client: Any) -> None:
+async def test_failed_3ds_challenge_fails_the_deposit(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
+) -> None:
     import httpx
 
     player = await make_player()
@@ -96,8 +100,9 @@ async def test_failed_3ds_challenge_fails_the_deposit(rt: Any, psp: DemoPsp, mak
     await assert_ledger_ok(rt)
 
 
-async def test_cascade_first_psp_times_out_second_succeeds_charged_once(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                        brand: Any) -> None:
+async def test_cascade_first_psp_times_out_second_succeeds_charged_once(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     await psp.configure("cardpay", deposit="timeout", timeout_seconds=6)
     player = await make_player()
     payment = await deposit(rt, player, brand, await psp.tokenise(), "40.00")
@@ -105,7 +110,11 @@ async def test_cascade_first_psp_times_out_second_succeeds_charged_once(rt: Any,
     assert (payment.status, payment.psp) == ("succeeded", "swiftpay")
     first, second = await attempts(rt, payment.id)
     assert (first.psp, first.outcome, second.psp, second.outcome) == (
-        "cardpay", "technical_failure", "swiftpay", "succeeded")
+        "cardpay",
+        "technical_failure",
+        "swiftpay",
+        "succeeded",
+    )
     assert "timeout" in (first.error or "")
     # Charged once: the first PSP never took the money, the second took it once, the ledger credited once.
     assert await psp.transactions(str(first.id)) == []
@@ -125,7 +134,8 @@ async def test_cascade_moves_on_after_a_5xx(rt: Any, psp: DemoPsp, make_player: 
 
 
 async def test_lost_answer_after_a_charge_is_found_by_status_check_not_charged_again(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     await psp.configure("cardpay", deposit="charge_then_timeout", timeout_seconds=6)
     player = await make_player()
     payment = await deposit(rt, player, brand, await psp.tokenise())
@@ -150,8 +160,9 @@ async def test_hard_decline_stops_the_cascade(rt: Any, psp: DemoPsp, make_player
     await assert_ledger_ok(rt)
 
 
-async def test_every_psp_unavailable_fails_without_charging(rt: Any, psp: DemoPsp, make_player: Any,
-                                                             brand: Any) -> None:
+async def test_every_psp_unavailable_fails_without_charging(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     await psp.configure("cardpay", deposit="error")
     await psp.configure("swiftpay", deposit="error")
     player = await make_player()
@@ -162,8 +173,9 @@ async def test_every_psp_unavailable_fails_without_charging(rt: Any, psp: DemoPs
     assert await balances(rt, player.uuid) == (0, 0)
 
 
-async def test_retry_with_the_same_key_returns_the_first_payment(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                  brand: Any) -> None:
+async def test_retry_with_the_same_key_returns_the_first_payment(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     player = await make_player()
     token = await psp.tokenise()
     first = await deposit(rt, player, brand, token, idempotency_key="dep-1")
@@ -176,8 +188,7 @@ async def test_retry_with_the_same_key_returns_the_first_payment(rt: Any, psp: D
     assert len(await psp.transactions()) == 1
 
 
-async def test_concurrent_retries_with_one_key_charge_once(rt: Any, psp: DemoPsp, make_player: Any,
-                                                           brand: Any) -> None:
+async def test_concurrent_retries_with_one_key_charge_once(rt: Any, psp: DemoPsp, make_player: Any, brand: Any) -> None:
     player = await make_player()
     token = await psp.tokenise()
     results = await asyncio.gather(*(deposit(rt, player, brand, token, idempotency_key="same") for _ in range(5)))
@@ -187,8 +198,9 @@ async def test_concurrent_retries_with_one_key_charge_once(rt: Any, psp: DemoPsp
     await assert_ledger_ok(rt)
 
 
-async def test_webhooks_replayed_and_reordered_change_nothing(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                              client: Any) -> None:
+async def test_webhooks_replayed_and_reordered_change_nothing(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
+) -> None:
     from models.payments import PspWebhookReceipt
 
     await psp.configure("cardpay", webhook="out_of_order")  # a stale "pending" event, then the success
@@ -213,8 +225,9 @@ async def test_webhooks_replayed_and_reordered_change_nothing(rt: Any, psp: Demo
     await assert_ledger_ok(rt)
 
 
-async def test_webhook_before_the_psp_answer_is_processed_credits_once(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                       brand: Any, client: Any) -> None:
+async def test_webhook_before_the_psp_answer_is_processed_credits_once(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
+) -> None:
     """The webhook and the PSP's synchronous answer race: whichever lands second changes nothing."""
     await psp.configure("cardpay", deposit="pending", delay_seconds=0.2)
     player = await make_player()
@@ -246,7 +259,8 @@ async def _crash_after_psp_success(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_crash_between_psp_success_and_commit_is_repaired_by_the_webhook(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await _crash_after_psp_success(monkeypatch)
     player = await make_player()
     with pytest.raises(RuntimeError):
@@ -274,7 +288,8 @@ async def test_crash_between_psp_success_and_commit_is_repaired_by_the_webhook(
 
 
 async def test_crash_between_psp_success_and_commit_is_repaired_by_a_status_poll(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await psp.configure("cardpay", webhook="none")  # the webhook never comes
     await _crash_after_psp_success(monkeypatch)
     player = await make_player()
@@ -291,9 +306,9 @@ async def test_crash_between_psp_success_and_commit_is_repaired_by_a_status_poll
     await assert_ledger_ok(rt)
 
 
-async def test_reconcile_fails_a_deposit_that_never_reached_the_psp(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                    brand: Any,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_reconcile_fails_a_deposit_that_never_reached_the_psp(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def die(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("process killed before sending")
 
@@ -317,17 +332,25 @@ async def test_reconcile_fails_a_deposit_that_never_reached_the_psp(rt: Any, psp
 
 
 async def test_late_success_of_an_abandoned_attempt_is_never_credited_twice(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
+) -> None:
     await psp.configure("cardpay", deposit="error")
     player = await make_player()
     payment = await deposit(rt, player, brand, await psp.tokenise())
     first, _ = await attempts(rt, payment.id)
     assert payment.psp == "swiftpay"
     # cardpay claims, late, that the first attempt succeeded after all (a properly signed event).
-    body = json.dumps({"event_id": "evt_late", "type": "deposit.succeeded", "sequence": 9,
-                       "data": {"id": "ca_late", "reference": str(first.id), "status": "succeeded"}})
-    answer = await client.post("/webhooks/psp/cardpay", content=body,
-                               headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body)})
+    body = json.dumps(
+        {
+            "event_id": "evt_late",
+            "type": "deposit.succeeded",
+            "sequence": 9,
+            "data": {"id": "ca_late", "reference": str(first.id), "status": "succeeded"},
+        }
+    )
+    answer = await client.post(
+        "/webhooks/psp/cardpay", content=body, headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body)}
+    )
     assert answer.status_code == 200
     assert await balances(rt, player.uuid) == (2500, 0)
     assert await ledger_count(rt, player.uuid, "deposit") == 1
@@ -335,58 +358,102 @@ async def test_late_success_of_an_abandoned_attempt_is_never_credited_twice(
 
 
 async def test_bad_webhook_signatures_are_refused(client: Any, rt: Any, psp: DemoPsp) -> None:
-    body = json.dumps({"event_id": "evt_x", "type": "deposit.succeeded",
-                       "data": {"reference": str(uuid.uuid4()), "status": "succeeded"}})
-    forged = await client.post("/webhooks/psp/cardpay", content=body,
-                               headers={"x-psp-signature": sign("not-the-secret", body)})
-    other_psp = await client.post("/webhooks/psp/cardpay", content=body,
-                                  headers={"x-psp-signature": sign(DEMO_SECRETS["swiftpay"], body)})
+    body = json.dumps(
+        {
+            "event_id": "evt_x",
+            "type": "deposit.succeeded",
+            "data": {"reference": str(uuid.uuid4()), "status": "succeeded"},
+        }
+    )
+    forged = await client.post(
+        "/webhooks/psp/cardpay", content=body, headers={"x-psp-signature": sign("not-the-secret", body)}
+    )
+    other_psp = await client.post(
+        "/webhooks/psp/cardpay", content=body, headers={"x-psp-signature": sign(DEMO_SECRETS["swiftpay"], body)}
+    )
     unsigned = await client.post("/webhooks/psp/cardpay", content=body)
-    stale = await client.post("/webhooks/psp/cardpay", content=body,
-                              headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body, 1_000_000)})
+    stale = await client.post(
+        "/webhooks/psp/cardpay",
+        content=body,
+        headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body, 1_000_000)},
+    )
     unknown = await client.post("/webhooks/psp/nopay", content=body, headers={"x-psp-signature": "t=1,v1=00"})
     assert [r.status_code for r in (forged, other_psp, unsigned, stale, unknown)] == [401] * 5
-    unknown_ref = await client.post("/webhooks/psp/cardpay", content=body,
-                                    headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body)})
+    unknown_ref = await client.post(
+        "/webhooks/psp/cardpay", content=body, headers={"x-psp-signature": sign(DEMO_SECRETS["cardpay"], body)}
+    )
     assert (unknown_ref.status_code, unknown_ref.json()["result"]) == (200, "unknown_reference")
 
 
-@pytest.mark.parametrize(("token", "field"), [("4242424242424242", "pspToken"), ("4242 4242 4242 4242", "pspToken"),
-                                              ("<script>", "pspToken"), (None, "pspToken")])
-async def test_card_numbers_and_junk_tokens_are_refused(rt: Any, make_player: Any, brand: Any, token: str | None,
-                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("token", "field"),
+    [
+        ("4242424242424242", "pspToken"),
+        ("4242 4242 4242 4242", "pspToken"),
+        ("<script>", "pspToken"),
+        (None, "pspToken"),
+    ],
+)
+async def test_card_numbers_and_junk_tokens_are_refused(
+    rt: Any, make_player: Any, brand: Any, token: str | None, field: str
+) -> None:
     player = await make_player()
     with pytest.raises(DomainError) as refused:
-        await cashier.deposit(rt, player_viewer(player, brand), amount="10.00", currency="EUR", method="card",
-                              psp_token=token)
+        await cashier.deposit(
+            rt, player_viewer(player, brand), amount="10.00", currency="EUR", method="card", psp_token=token
+        )
     assert refused.value.field == field
 
 
 async def test_routing_rules_choose_psps_by_country_currency_method_and_amount() -> None:
     rules = list(cashier.DEFAULT_RULES)
-    assert cashier.route(rules, kind="deposit", method="card", country="MT", currency="EUR",
-                         amount=1000) == ["cardpay", "swiftpay"]
-    assert cashier.route(rules, kind="deposit", method="card", country="SE", currency="SEK",
-                         amount=1000) == ["swiftpay", "cardpay"]
-    assert cashier.route(rules, kind="deposit", method="card", country="MT", currency="EUR",
-                         amount=1_000_000) == ["cardpay"]
-    assert cashier.route(rules, kind="deposit", method="bank_transfer", country="MT", currency="EUR",
-                         amount=1000) == ["bankwire"]
-    assert cashier.route(rules, kind="withdrawal", method="ewallet", country="MT", currency="EUR",
-                         amount=1000) == ["swiftpay"]
-    custom = [cashier.RoutingRule.from_setting({"psps": ["bankwire"], "priority": 1, "currencies": ["GBP"],
-                                                "methods": ["bank_transfer"], "max_amount": "50"})]
-    assert cashier.route(custom, kind="deposit", method="bank_transfer", country="GB", currency="GBP",
-                         amount=5000) == ["bankwire"]
-    assert cashier.route(custom, kind="deposit", method="bank_transfer", country="GB", currency="GBP",
-                         amount=5001) == []
+    assert cashier.route(rules, kind="deposit", method="card", country="MT", currency="EUR", amount=1000) == [
+        "cardpay",
+        "swiftpay",
+    ]
+    assert cashier.route(rules, kind="deposit", method="card", country="SE", currency="SEK", amount=1000) == [
+        "swiftpay",
+        "cardpay",
+    ]
+    assert cashier.route(rules, kind="deposit", method="card", country="MT", currency="EUR", amount=1_000_000) == [
+        "cardpay"
+    ]
+    assert cashier.route(rules, kind="deposit", method="bank_transfer", country="MT", currency="EUR", amount=1000) == [
+        "bankwire"
+    ]
+    assert cashier.route(rules, kind="withdrawal", method="ewallet", country="MT", currency="EUR", amount=1000) == [
+        "swiftpay"
+    ]
+    custom = [
+        cashier.RoutingRule.from_setting(
+            {
+                "psps": ["bankwire"],
+                "priority": 1,
+                "currencies": ["GBP"],
+                "methods": ["bank_transfer"],
+                "max_amount": "50",
+            }
+        )
+    ]
+    assert cashier.route(custom, kind="deposit", method="bank_transfer", country="GB", currency="GBP", amount=5000) == [
+        "bankwire"
+    ]
+    assert (
+        cashier.route(custom, kind="deposit", method="bank_transfer", country="GB", currency="GBP", amount=5001) == []
+    )
 
 
-async def test_webhooks_delivered_late_and_twice_over_http_credit_once(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                       brand: Any, live_server: str) -> None:
+async def test_webhooks_delivered_late_and_twice_over_http_credit_once(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, live_server: str
+) -> None:
     """End to end: the demo PSP itself POSTs its signed webhooks to a running server, late and twice."""
-    await psp.configure("cardpay", deposit="pending", delay_seconds=0.2, webhook="twice",
-                        webhook_url=f"{live_server}/webhooks/psp/cardpay")
+    await psp.configure(
+        "cardpay",
+        deposit="pending",
+        delay_seconds=0.2,
+        webhook="twice",
+        webhook_url=f"{live_server}/webhooks/psp/cardpay",
+    )
     player = await make_player()
     payment = await deposit(rt, player, brand, await psp.tokenise())
     assert payment.status == "pending"
@@ -406,7 +473,8 @@ async def test_webhooks_delivered_late_and_twice_over_http_credit_once(rt: Any, 
 
 
 async def test_charge_the_cascade_could_not_see_is_refunded_when_its_webhook_arrives(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
+) -> None:
     """The worst case: cardpay charged, lost its answer and cannot be asked; swiftpay charged too."""
     await psp.configure("cardpay", deposit="charge_then_timeout", timeout_seconds=6, status="error")
     player = await make_player()
@@ -425,7 +493,8 @@ async def test_charge_the_cascade_could_not_see_is_refunded_when_its_webhook_arr
 
 
 async def test_reconcile_fails_a_deposit_abandoned_before_any_psp_was_tried(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def die(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("process killed after creating the payment")
 

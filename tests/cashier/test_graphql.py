@@ -74,18 +74,22 @@ async def test_declined_deposit_returns_the_payment_and_the_error(gql: Any, psp:
     assert [e["code"] for e in declined["errors"]] == ["PAYMENT_DECLINED"]
 
 
-@pytest.mark.parametrize(("input", "code", "field"), [
-    ({"amount": "10.001"}, "INVALID_AMOUNT", "amount"),
-    ({"amount": "-5"}, "INVALID_AMOUNT", "amount"),
-    ({"amount": "0"}, "INVALID_AMOUNT", "amount"),
-    ({"amount": "1e3"}, "INVALID_AMOUNT", "amount"),
-    ({"amount": "10.00", "currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
-    ({"amount": "1000", "currency": "JPY"}, "CURRENCY_NOT_ALLOWED", "currency"),
-    ({"amount": "10.00", "pspToken": "4111 1111 1111 1111"}, "INVALID_INPUT", "pspToken"),
-    ({"amount": "10.00", "pspToken": None}, "INVALID_INPUT", "pspToken"),
-])
-async def test_bad_deposit_input_gets_structured_errors(gql: Any, psp: DemoPsp, make_player: Any,
-                                                        input: dict[str, Any], code: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("input", "code", "field"),
+    [
+        ({"amount": "10.001"}, "INVALID_AMOUNT", "amount"),
+        ({"amount": "-5"}, "INVALID_AMOUNT", "amount"),
+        ({"amount": "0"}, "INVALID_AMOUNT", "amount"),
+        ({"amount": "1e3"}, "INVALID_AMOUNT", "amount"),
+        ({"amount": "10.00", "currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
+        ({"amount": "1000", "currency": "JPY"}, "CURRENCY_NOT_ALLOWED", "currency"),
+        ({"amount": "10.00", "pspToken": "4111 1111 1111 1111"}, "INVALID_INPUT", "pspToken"),
+        ({"amount": "10.00", "pspToken": None}, "INVALID_INPUT", "pspToken"),
+    ],
+)
+async def test_bad_deposit_input_gets_structured_errors(
+    gql: Any, psp: DemoPsp, make_player: Any, input: dict[str, Any], code: str, field: str
+) -> None:
     player = await make_player()
     sent = {"pspToken": await psp.tokenise(), **input}
     payload = await gql_deposit(gql, player, **sent)
@@ -103,15 +107,18 @@ async def test_anonymous_and_staff_cannot_deposit(gql: Any, make_staff: Any) -> 
     assert error_codes(staff) == ["FORBIDDEN"]
 
 
-async def test_finance_works_the_withdrawal_queue_with_four_eyes(gql: Any, rt: Any, psp: DemoPsp, make_player: Any,
-                                                                 make_staff: Any, fund: Any) -> None:
+async def test_finance_works_the_withdrawal_queue_with_four_eyes(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "3000.00")
-    small = await gql(WITHDRAW, {"input": {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER"}},
-                      token=player.token)
+    small = await gql(
+        WITHDRAW, {"input": {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
     assert small["data"]["requestWithdrawal"]["payment"]["status"] == "PAID"
-    big = await gql(WITHDRAW, {"input": {"amount": "2500.00", "currency": "EUR", "method": "BANK_TRANSFER"}},
-                    token=player.token)
+    big = await gql(
+        WITHDRAW, {"input": {"amount": "2500.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
     payment_id = big["data"]["requestWithdrawal"]["payment"]["id"]
     assert big["data"]["requestWithdrawal"]["payment"]["status"] == "REQUESTED"
 
@@ -128,8 +135,10 @@ async def test_finance_works_the_withdrawal_queue_with_four_eyes(gql: Any, rt: A
     assert [e["code"] for e in again["data"]["approveWithdrawal"]["errors"]] == ["APPROVAL_REQUIRED"]
     two = await gql(APPROVE, {"input": {"paymentId": payment_id}}, token=second.token)
     assert two["data"]["approveWithdrawal"]["payment"]["status"] == "PAID"
-    assert two["data"]["approveWithdrawal"]["payment"]["approvedBy"] != \
-        two["data"]["approveWithdrawal"]["payment"]["firstApprovedBy"]
+    assert (
+        two["data"]["approveWithdrawal"]["payment"]["approvedBy"]
+        != two["data"]["approveWithdrawal"]["payment"]["firstApprovedBy"]
+    )
 
     detail = await gql(DETAIL, {"id": payment_id}, token=support.token)  # support reads the detail
     [attempt] = detail["data"]["payment"]["attempts"]
@@ -138,12 +147,14 @@ async def test_finance_works_the_withdrawal_queue_with_four_eyes(gql: Any, rt: A
     await assert_ledger_ok(rt)
 
 
-async def test_reject_through_graphql_needs_a_reason_and_voids(gql: Any, rt: Any, psp: DemoPsp, make_player: Any,
-                                                               make_staff: Any, fund: Any) -> None:
+async def test_reject_through_graphql_needs_a_reason_and_voids(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "500.00")
-    body = await gql(WITHDRAW, {"input": {"amount": "400.00", "currency": "EUR", "method": "BANK_TRANSFER"}},
-                     token=player.token)
+    body = await gql(
+        WITHDRAW, {"input": {"amount": "400.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
     payment_id = body["data"]["requestWithdrawal"]["payment"]["id"]
     finance = await make_staff("finance")
     blank = await gql(REJECT, {"input": {"paymentId": payment_id, "reason": ""}}, token=finance.token)
@@ -155,12 +166,14 @@ async def test_reject_through_graphql_needs_a_reason_and_voids(gql: Any, rt: Any
     await assert_ledger_ok(rt)
 
 
-async def test_withdrawing_more_than_the_balance_is_refused(gql: Any, rt: Any, psp: DemoPsp, make_player: Any,
-                                                            fund: Any) -> None:
+async def test_withdrawing_more_than_the_balance_is_refused(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "10.00")
-    body = await gql(WITHDRAW, {"input": {"amount": "10.01", "currency": "EUR", "method": "BANK_TRANSFER"}},
-                     token=player.token)
+    body = await gql(
+        WITHDRAW, {"input": {"amount": "10.01", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
     assert [e["code"] for e in body["data"]["requestWithdrawal"]["errors"]] == ["INSUFFICIENT_FUNDS"]
     await assert_ledger_ok(rt)
 
@@ -173,13 +186,15 @@ async def test_players_cannot_see_each_others_payments(gql: Any, psp: DemoPsp, m
     assert by_id["data"]["payment"] is None or "FORBIDDEN" in error_codes(by_id)
     as_node = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": payment_id}, token=bob.token)
     assert as_node["data"]["node"] is None
-    own = await gql("query($id: ID!) { node(id: $id) { ... on Payment { status } } }", {"id": payment_id},
-                    token=alice.token)
+    own = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Payment { status } } }", {"id": payment_id}, token=alice.token
+    )
     assert own["data"]["node"] == {"status": "SUCCEEDED"}
 
 
 async def test_payment_list_with_attempts_needs_the_same_queries_for_any_page_size(
-        gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any) -> None:
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any
+) -> None:
     player = await make_player()
     finance = await make_staff("finance")
     query = "{ payments(first: 20) { edges { node { id status attempts { psp outcome } } } } }"
@@ -197,8 +212,9 @@ async def test_payment_list_with_attempts_needs_the_same_queries_for_any_page_si
     assert await queries_for_list() == one == 2  # the page, then one batch of attempts
 
 
-async def test_every_cent_of_a_payment_is_traceable_to_its_postings(gql: Any, rt: Any, psp: DemoPsp,
-                                                                    make_player: Any, make_staff: Any) -> None:
+async def test_every_cent_of_a_payment_is_traceable_to_its_postings(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any
+) -> None:
     """From a payment to the ledger transactions that moved its money, posting by posting; the player
     sees their own side only."""
     player = await make_player()
@@ -210,13 +226,19 @@ async def test_every_cent_of_a_payment_is_traceable_to_its_postings(gql: Any, rt
     body = await gql(trace, {"id": done["payment"]["id"]}, token=finance.token)
     [transaction] = body["data"]["payment"]["ledgerTransactions"]
     assert transaction["kind"] == "deposit"
-    assert transaction["changes"] == [{"account": "cash", "amount": {"amount": "80.00"},
-                                       "balanceAfter": {"amount": "80.00"}}]
+    assert transaction["changes"] == [
+        {"account": "cash", "amount": {"amount": "80.00"}, "balanceAfter": {"amount": "80.00"}}
+    ]
     postings = transaction["postings"]
     assert sorted((p["account"]["ownerType"], p["account"]["purpose"], p["amount"]["amount"]) for p in postings) == [
-        ("player", "cash", "80.00"), ("psp", "psp_clearing", "-80.00")]
-    own = await gql("""{ me { payments { edges { node { ledgerTransactions { kind postings { amount { amount } } }
-        } } } } }""", token=player.token)
+        ("player", "cash", "80.00"),
+        ("psp", "psp_clearing", "-80.00"),
+    ]
+    own = await gql(
+        """{ me { payments { edges { node { ledgerTransactions { kind postings { amount { amount } } }
+        } } } } }""",
+        token=player.token,
+    )
     [edge] = own["data"]["me"]["payments"]["edges"]
     assert edge["node"]["ledgerTransactions"] == [{"kind": "deposit", "postings": None}]
     assert set(error_codes(own)) == {"FORBIDDEN"}

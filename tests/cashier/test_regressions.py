@@ -13,12 +13,14 @@ from tests.cashier.conftest import DemoPsp, assert_ledger_ok, attempts, balances
 
 
 async def withdraw(rt: Any, player: Any, brand: Any, amount: str) -> Any:
-    return await cashier.request_withdrawal(rt, player_viewer(player, brand), amount=amount, currency="EUR",
-                                            method="bank_transfer")
+    return await cashier.request_withdrawal(
+        rt, player_viewer(player, brand), amount=amount, currency="EUR", method="bank_transfer"
+    )
 
 
-async def test_concurrent_process_withdrawal_pays_out_once(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                           fund: Any) -> None:
+async def test_concurrent_process_withdrawal_pays_out_once(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")
@@ -26,8 +28,11 @@ async def test_concurrent_process_withdrawal_pays_out_once(rt: Any, psp: DemoPsp
     # as if finance approved it and the approver's process died before sending (reconcile's case)
     async with rt.database.transaction() as db:
         await db.execute(update(Payment).where(Payment.id == payment.id).values(status="approved"))
-    await asyncio.gather(cashier.process_withdrawal(rt, payment.id), cashier.process_withdrawal(rt, payment.id),
-                         cashier.process_withdrawal(rt, payment.id))
+    await asyncio.gather(
+        cashier.process_withdrawal(rt, payment.id),
+        cashier.process_withdrawal(rt, payment.id),
+        cashier.process_withdrawal(rt, payment.id),
+    )
     await asyncio.sleep(0.3)
     assert len(await attempts(rt, payment.id)) == 1
     payouts = [t for t in await psp.transactions() if t.get("kind") == "payout"]
@@ -36,8 +41,9 @@ async def test_concurrent_process_withdrawal_pays_out_once(rt: Any, psp: DemoPsp
     await assert_ledger_ok(rt)
 
 
-async def test_process_withdrawal_stops_when_already_processing(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                brand: Any, fund: Any) -> None:
+async def test_process_withdrawal_stops_when_already_processing(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")
@@ -49,17 +55,25 @@ async def test_process_withdrawal_stops_when_already_processing(rt: Any, psp: De
 
 
 async def test_reconcile_fails_a_withdrawal_left_processing_after_a_technical_failure(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")
     assert await balances(rt, player.uuid) == (50000, 50000)
     # the cascade committed the technical failure, then its process died
     async with rt.database.transaction() as db:
-        await db.execute(update(Payment).where(Payment.id == payment.id).values(status="processing",
-                                                                                 psp="bankwire"))
-        db.add(PaymentAttempt(payment_id=payment.id, seq=1, psp="bankwire", operation="payout",
-                              outcome="technical_failure", error="timeout"))
+        await db.execute(update(Payment).where(Payment.id == payment.id).values(status="processing", psp="bankwire"))
+        db.add(
+            PaymentAttempt(
+                payment_id=payment.id,
+                seq=1,
+                psp="bankwire",
+                operation="payout",
+                outcome="technical_failure",
+                error="timeout",
+            )
+        )
     report = await cashier.reconcile(rt, older_than_seconds=0)
     assert report.failed_unsent >= 1
     async with rt.database.session() as db:
@@ -74,19 +88,24 @@ async def test_reconcile_fails_a_withdrawal_left_processing_after_a_technical_fa
 
 
 async def test_reconcile_fails_a_deposit_left_created_after_a_technical_failure(
-        rt: Any, psp: DemoPsp, make_player: Any, brand: Any) -> None:
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
     for name in ("cardpay", "swiftpay"):
         await psp.configure(name, deposit="error")
     player = await make_player()
     token = await psp.tokenise()
-    payment = await cashier.deposit(rt, player_viewer(player, brand), amount="20.00", currency="EUR",
-                                    method="card", psp_token=token)
+    payment = await cashier.deposit(
+        rt, player_viewer(player, brand), amount="20.00", currency="EUR", method="card", psp_token=token
+    )
     assert payment.status == "failed"
     assert {a.outcome for a in await attempts(rt, payment.id)} == {"technical_failure"}
     # as if the process died after the last technical failure, before failing the payment
     async with rt.database.transaction() as db:
-        await db.execute(update(Payment).where(Payment.id == payment.id).values(
-            status="created", failure_code=None, failure_message=None, completed_at=None))
+        await db.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(status="created", failure_code=None, failure_message=None, completed_at=None)
+        )
     for name in ("cardpay", "swiftpay"):
         await psp.configure(name, deposit="succeed")  # the PSPs answer polls again: they never saw it
     await cashier.reconcile(rt, older_than_seconds=0)
@@ -108,8 +127,9 @@ def test_production_refuses_the_demo_psp_secrets() -> None:
     with pytest.raises(RuntimeError, match="demo secret for bankwire, cardpay, swiftpay"):
         Settings(env="production").check_production_secrets()
     with pytest.raises(RuntimeError, match="swiftpay"):
-        Settings(env="production", psp_secrets={"cardpay": "real-1", "swiftpay": "demo-swiftpay-secret"}
-                 ).check_production_secrets()
+        Settings(
+            env="production", psp_secrets={"cardpay": "real-1", "swiftpay": "demo-swiftpay-secret"}
+        ).check_production_secrets()
     Settings(env="production", psp_secrets={"cardpay": "real-1", "swiftpay": "real-2"}).check_production_secrets()
     Settings(env="development").check_production_secrets()  # the demo keeps its defaults
 
@@ -128,8 +148,16 @@ def test_verify_hmac_turns_every_parse_problem_into_invalid_signature() -> None:
     body = b'{"x": 1}'
     good = hmac.new(b"s", b"1000." + body, hashlib.sha256).hexdigest()
     verify_hmac("s", body, f"t=1000,v1={good}", tolerance_seconds=300, now=1000)
-    for header in (f"t=1000,v1={'é' * 64}", "t=1000,v1=\udcff", "t=" + "9" * 400 + ",v1=" + good,
-                   "t=1e3,v1=" + good, "v1=" + good, "t=1000", "garbage", f"t=1000,v1={good[:-1]}x"):
+    for header in (
+        f"t=1000,v1={'é' * 64}",
+        "t=1000,v1=\udcff",
+        "t=" + "9" * 400 + ",v1=" + good,
+        "t=1e3,v1=" + good,
+        "v1=" + good,
+        "t=1000",
+        "garbage",
+        f"t=1000,v1={good[:-1]}x",
+    ):
         with pytest.raises(InvalidSignature):
             verify_hmac("s", body, header, tolerance_seconds=300, now=1000)
     with pytest.raises(InvalidSignature):  # a huge but valid-looking stamp compared with a float clock
@@ -137,13 +165,17 @@ def test_verify_hmac_turns_every_parse_problem_into_invalid_signature() -> None:
 
 
 async def test_webhook_with_a_non_ascii_signature_is_401(client: Any) -> None:
-    response = await client.post("/webhooks/psp/cardpay", content=b"{}",
-                                 headers={"content-type": "application/json",
-                                          "x-psp-signature": "t=1000,v1=" + "%C3%A9" * 32})
+    response = await client.post(
+        "/webhooks/psp/cardpay",
+        content=b"{}",
+        headers={"content-type": "application/json", "x-psp-signature": "t=1000,v1=" + "%C3%A9" * 32},
+    )
     assert response.status_code == 401
-    response = await client.post("/webhooks/psp/cardpay", content=b"{}",
-                                 headers={"content-type": "application/json",
-                                          "x-psp-signature": "t=" + "9" * 4000 + ",v1=ab"})
+    response = await client.post(
+        "/webhooks/psp/cardpay",
+        content=b"{}",
+        headers={"content-type": "application/json", "x-psp-signature": "t=" + "9" * 4000 + ",v1=ab"},
+    )
     assert response.status_code == 401
 
 
@@ -175,12 +207,14 @@ async def test_malformed_psp_answers_are_technical_failures(monkeypatch: Any) ->
 
     from services.cashier.psp import PayoutRequest, PspTechnicalFailure
 
-    cases = [("cardpay", {"status": "requires_action", "action": "https://x"}),
-             ("cardpay", {"status": "requires_action", "action": ["https://x"]}),
-             ("swiftpay", {"payment": "COMPLETED"}),
-             ("swiftpay", {"payment": ["x"]}),
-             ("swiftpay", {"payment": {"state": "AUTH_REQUIRED"}, "links": "https://x"}),
-             ("bankwire", {"result": ["ok"]})]
+    cases = [
+        ("cardpay", {"status": "requires_action", "action": "https://x"}),
+        ("cardpay", {"status": "requires_action", "action": ["https://x"]}),
+        ("swiftpay", {"payment": "COMPLETED"}),
+        ("swiftpay", {"payment": ["x"]}),
+        ("swiftpay", {"payment": {"state": "AUTH_REQUIRED"}, "links": "https://x"}),
+        ("bankwire", {"result": ["ok"]}),
+    ]
     for name, data in cases:
         adapter = _adapter(name)
 

@@ -14,21 +14,33 @@ from tests.cashier.conftest import DemoPsp, assert_ledger_ok, attempts, balances
 
 
 async def withdraw(rt: Any, player: Any, brand: Any, amount: str, **extra: Any) -> Any:
-    return await cashier.request_withdrawal(rt, player_viewer(player, brand), amount=amount, currency="EUR",
-                                            method=extra.pop("method", "bank_transfer"), **extra)
+    return await cashier.request_withdrawal(
+        rt,
+        player_viewer(player, brand),
+        amount=amount,
+        currency="EUR",
+        method=extra.pop("method", "bank_transfer"),
+        **extra,
+    )
 
 
 async def audit_actions(rt: Any, payment_id: Any) -> list[tuple[str, Any]]:
     from models.audit import AuditRecord
 
     async with rt.database.session() as db:
-        rows = (await db.execute(select(AuditRecord.action, AuditRecord.actor_id)
-                                 .where(AuditRecord.target_id == str(payment_id)).order_by(AuditRecord.seq))).all()
+        rows = (
+            await db.execute(
+                select(AuditRecord.action, AuditRecord.actor_id)
+                .where(AuditRecord.target_id == str(payment_id))
+                .order_by(AuditRecord.seq)
+            )
+        ).all()
     return [(r[0], r[1]) for r in rows]
 
 
-async def test_small_withdrawal_is_approved_automatically_and_paid(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                    brand: Any, fund: Any) -> None:
+async def test_small_withdrawal_is_approved_automatically_and_paid(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "200.00")
     payment = await withdraw(rt, player, brand, "50.00")
@@ -42,8 +54,9 @@ async def test_small_withdrawal_is_approved_automatically_and_paid(rt: Any, psp:
     await assert_ledger_ok(rt)
 
 
-async def test_finance_approves_a_withdrawal_above_the_auto_threshold(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                       make_staff: Any, brand: Any, fund: Any) -> None:
+async def test_finance_approves_a_withdrawal_above_the_auto_threshold(
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")
@@ -54,8 +67,9 @@ async def test_finance_approves_a_withdrawal_above_the_auto_threshold(rt: Any, p
     assert [p.id for p in queue] == [payment.id]
 
     finance = await make_staff("finance", login=False)
-    decision = await cashier.approve_withdrawal(rt, staff_viewer(finance, brand), payment_id=payment.id,
-                                                reason="KYC complete")
+    decision = await cashier.approve_withdrawal(
+        rt, staff_viewer(finance, brand), payment_id=payment.id, reason="KYC complete"
+    )
     assert not decision.awaiting_second_approval
     assert (decision.payment.status, decision.payment.approved_by) == ("paid", finance.id)
     assert await balances(rt, player.uuid) == (50000, 0)
@@ -63,8 +77,9 @@ async def test_finance_approves_a_withdrawal_above_the_auto_threshold(rt: Any, p
     await assert_ledger_ok(rt)
 
 
-async def test_four_eyes_above_the_second_threshold(rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any,
-                                                    brand: Any, fund: Any) -> None:
+async def test_four_eyes_above_the_second_threshold(
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "3000.00")
     payment = await withdraw(rt, player, brand, "2500.00")
@@ -80,15 +95,21 @@ async def test_four_eyes_above_the_second_threshold(rt: Any, psp: DemoPsp, make_
 
     done = await cashier.approve_withdrawal(rt, staff_viewer(second, brand), payment_id=payment.id)
     assert (done.payment.status, done.payment.first_approved_by, done.payment.approved_by) == (
-        "paid", first.id, second.id)
-    assert await audit_actions(rt, payment.id) == [("withdrawal.first_approval", first.id),
-                                                   ("withdrawal.approve", second.id)]
+        "paid",
+        first.id,
+        second.id,
+    )
+    assert await audit_actions(rt, payment.id) == [
+        ("withdrawal.first_approval", first.id),
+        ("withdrawal.approve", second.id),
+    ]
     assert await balances(rt, player.uuid) == (50000, 0)
     await assert_ledger_ok(rt)
 
 
-async def test_rejecting_a_withdrawal_voids_the_hold(rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any,
-                                                     brand: Any, fund: Any) -> None:
+async def test_rejecting_a_withdrawal_voids_the_hold(
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")
@@ -97,8 +118,9 @@ async def test_rejecting_a_withdrawal_voids_the_hold(rt: Any, psp: DemoPsp, make
         await cashier.reject_withdrawal(rt, staff_viewer(finance, brand), payment_id=payment.id, reason=" ")
     assert no_reason.value.field == "reason"
 
-    rejected = await cashier.reject_withdrawal(rt, staff_viewer(finance, brand), payment_id=payment.id,
-                                               reason="bonus abuse under review")
+    rejected = await cashier.reject_withdrawal(
+        rt, staff_viewer(finance, brand), payment_id=payment.id, reason="bonus abuse under review"
+    )
     assert (rejected.status, rejected.rejected_by) == ("rejected", finance.id)
     assert await balances(rt, player.uuid) == (100000, 0)
     assert await audit_actions(rt, payment.id) == [("withdrawal.reject", finance.id)]
@@ -110,8 +132,9 @@ async def test_rejecting_a_withdrawal_voids_the_hold(rt: Any, psp: DemoPsp, make
     await assert_ledger_ok(rt)
 
 
-async def test_declined_payout_fails_and_voids_the_hold(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                         fund: Any) -> None:
+async def test_declined_payout_fails_and_voids_the_hold(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     await psp.configure("bankwire", payout="decline")
     player = await make_player()
     await fund(player, "200.00")
@@ -121,8 +144,9 @@ async def test_declined_payout_fails_and_voids_the_hold(rt: Any, psp: DemoPsp, m
     await assert_ledger_ok(rt)
 
 
-async def test_unavailable_payout_psp_fails_and_voids_the_hold(rt: Any, psp: DemoPsp, make_player: Any,
-                                                                brand: Any, fund: Any) -> None:
+async def test_unavailable_payout_psp_fails_and_voids_the_hold(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     await psp.configure("bankwire", payout="error")
     player = await make_player()
     await fund(player, "200.00")
@@ -132,8 +156,9 @@ async def test_unavailable_payout_psp_fails_and_voids_the_hold(rt: Any, psp: Dem
     await assert_ledger_ok(rt)
 
 
-async def test_pending_payout_is_paid_when_the_webhook_arrives(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                               fund: Any, client: Any) -> None:
+async def test_pending_payout_is_paid_when_the_webhook_arrives(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any, client: Any
+) -> None:
     from tests.cashier.conftest import deliver
 
     await psp.configure("bankwire", payout="pending", delay_seconds=0.1)
@@ -150,8 +175,9 @@ async def test_pending_payout_is_paid_when_the_webhook_arrives(rt: Any, psp: Dem
     await assert_ledger_ok(rt)
 
 
-async def test_concurrent_withdrawal_requests_never_overdraw(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                              fund: Any) -> None:
+async def test_concurrent_withdrawal_requests_never_overdraw(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "300.00")
 
@@ -169,8 +195,9 @@ async def test_concurrent_withdrawal_requests_never_overdraw(rt: Any, psp: DemoP
     await assert_ledger_ok(rt)
 
 
-async def test_refused_withdrawal_stays_refused_when_retried(rt: Any, psp: DemoPsp, make_player: Any, brand: Any,
-                                                              fund: Any) -> None:
+async def test_refused_withdrawal_stays_refused_when_retried(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "20.00")
     for _ in range(2):
@@ -184,8 +211,9 @@ async def test_refused_withdrawal_stays_refused_when_retried(rt: Any, psp: DemoP
     await assert_ledger_ok(rt)
 
 
-async def test_staff_of_another_brand_cannot_decide(rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any,
-                                                    brand: Any, other_brand: Any, fund: Any) -> None:
+async def test_staff_of_another_brand_cannot_decide(
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, other_brand: Any, fund: Any
+) -> None:
     player = await make_player()
     await fund(player, "1000.00")
     payment = await withdraw(rt, player, brand, "500.00")

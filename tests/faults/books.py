@@ -24,9 +24,14 @@ from tests.faults.servers import ROOT
 
 def ledger_verify(database_url: str, redis_url: str) -> str:
     """Run the real command; return its output, raise if it is not clean."""
-    done = subprocess.run([sys.executable, "-m", "cli", "ledger", "verify"], cwd=ROOT,
-                          env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "ledger", "verify"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, f"croupier ledger verify failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -36,10 +41,16 @@ async def problems(database_url: str, log: Log) -> list[str]:
     found = list(log.mismatches)
     conn = await asyncpg.connect(database_url)
     try:
-        recorded = {row["transaction_uuid"]: row for row in await conn.fetch(
-            "SELECT transaction_uuid, kind, status, ledger_transaction_id, amount FROM provider_transactions")}
-        ledger = Counter(row["idempotency_key"] for row in await conn.fetch(
-            "SELECT idempotency_key FROM ledger_transactions WHERE status = 'committed'"))
+        recorded = {
+            row["transaction_uuid"]: row
+            for row in await conn.fetch(
+                "SELECT transaction_uuid, kind, status, ledger_transaction_id, amount FROM provider_transactions"
+            )
+        }
+        ledger = Counter(
+            row["idempotency_key"]
+            for row in await conn.fetch("SELECT idempotency_key FROM ledger_transactions WHERE status = 'committed'")
+        )
         for ack in log.acks:
             row = recorded.get(ack.tx)
             if row is None:
@@ -53,27 +64,42 @@ async def problems(database_url: str, log: Log) -> list[str]:
                 found.append(f"{ack.tx}: acknowledged, {booked} ledger transactions")
         unacknowledged = set(recorded) - {ack.tx for ack in log.acks}
         found += [f"{tx} is recorded but was never acknowledged" for tx in sorted(unacknowledged)]
-        found += [f"game ledger transaction {row['id']} has {row['n']} provider records" for row in await conn.fetch("""
+        found += [
+            f"game ledger transaction {row['id']} has {row['n']} provider records"
+            for row in await conn.fetch("""
             SELECT t.id, count(p.id) AS n FROM ledger_transactions t
             LEFT JOIN provider_transactions p ON p.ledger_transaction_id = t.id
-            WHERE t.kind LIKE 'game_%' GROUP BY t.id HAVING count(p.id) <> 1""")]
-        found += [f"ledger transaction {row['id']} has {row['n']} outbox events" for row in await conn.fetch("""
+            WHERE t.kind LIKE 'game_%' GROUP BY t.id HAVING count(p.id) <> 1""")
+        ]
+        found += [
+            f"ledger transaction {row['id']} has {row['n']} outbox events"
+            for row in await conn.fetch("""
             SELECT t.id, count(o.id) AS n FROM ledger_transactions t
             LEFT JOIN outbox_events o ON o.payload->>'transaction_id' = t.id::text
-            WHERE t.status = 'committed' AND t.player_id IS NOT NULL GROUP BY t.id HAVING count(o.id) <> 1""")]
-        found += [f"round {row['id']}: totals {row['total_bet']}/{row['total_win']}, calls {row['bets']}/{row['wins']}"
-                  for row in await conn.fetch("""
+            WHERE t.status = 'committed' AND t.player_id IS NOT NULL GROUP BY t.id HAVING count(o.id) <> 1""")
+        ]
+        found += [
+            f"round {row['id']}: totals {row['total_bet']}/{row['total_win']}, calls {row['bets']}/{row['wins']}"
+            for row in await conn.fetch("""
             SELECT r.id, r.total_bet, r.total_win,
                    coalesce(sum(p.amount) FILTER (WHERE p.kind = 'bet'), 0) AS bets,
                    coalesce(sum(p.amount) FILTER (WHERE p.kind = 'win'), 0) AS wins
             FROM game_rounds r LEFT JOIN provider_transactions p ON p.round_id = r.id AND p.status = 'RS_OK'
                  AND NOT p.rolled_back AND p.kind IN ('bet', 'win')
             GROUP BY r.id HAVING r.total_bet <> coalesce(sum(p.amount) FILTER (WHERE p.kind = 'bet'), 0)
-                              OR r.total_win <> coalesce(sum(p.amount) FILTER (WHERE p.kind = 'win'), 0)""")]
-        cash = {row["owner_id"]: row["balance"] for row in await conn.fetch(
-            "SELECT owner_id, balance FROM ledger_accounts WHERE owner_type = 'player' AND purpose = 'cash'")}
-        found += [f"player {user}: cash {cash.get(user)}, acknowledged calls add up to {expected}"
-                  for user, expected in log.model.items() if cash.get(user) != expected]
+                              OR r.total_win <> coalesce(sum(p.amount) FILTER (WHERE p.kind = 'win'), 0)""")
+        ]
+        cash = {
+            row["owner_id"]: row["balance"]
+            for row in await conn.fetch(
+                "SELECT owner_id, balance FROM ledger_accounts WHERE owner_type = 'player' AND purpose = 'cash'"
+            )
+        }
+        found += [
+            f"player {user}: cash {cash.get(user)}, acknowledged calls add up to {expected}"
+            for user, expected in log.model.items()
+            if cash.get(user) != expected
+        ]
     finally:
         await conn.close()
     return found

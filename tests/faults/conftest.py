@@ -71,8 +71,14 @@ class Platform:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis.url, "DATA_DIR": str(self.data_dir),
-                "ENV": "test", "LOG_LEVEL": "WARNING", "RG_WORKER_INTERVAL_SECONDS": "60"}
+        return {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis.url,
+            "DATA_DIR": str(self.data_dir),
+            "ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "RG_WORKER_INTERVAL_SECONDS": "60",
+        }
 
     def server(self, **env: str) -> ApiServer:
         """A new API process (not started) on this platform's database and Redis."""

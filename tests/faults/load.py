@@ -83,9 +83,16 @@ class Aggregator:
                     if answer.get("status") != UNKNOWN:
                         body = call.body
                         units = world.UNITS_PER_MINOR
-                        self.log.acks.append(Ack(call.endpoint, body["transaction_uuid"], body["user"],
-                                                 int(body.get("amount") or 0) // units, str(answer["status"]),
-                                                 int(answer["balance"]) // units))
+                        self.log.acks.append(
+                            Ack(
+                                call.endpoint,
+                                body["transaction_uuid"],
+                                body["user"],
+                                int(body.get("amount") or 0) // units,
+                                str(answer["status"]),
+                                int(answer["balance"]) // units,
+                            )
+                        )
                         if len(self.log.acks) >= self.wanted:
                             self.progress.set()
                         return answer
@@ -106,22 +113,26 @@ class Aggregator:
     def _expect(self, seat: Seat, what: str, answer: dict[str, Any], status: str) -> None:
         balance = int(answer["balance"]) // world.UNITS_PER_MINOR
         if answer["status"] != status or (status == OK and balance != self.log.model[seat.user]):
-            self.log.mismatches.append(f"{what} for {seat.user}: got {answer['status']} {balance}, "
-                                       f"expected {status} {self.log.model[seat.user]}")
+            self.log.mismatches.append(
+                f"{what} for {seat.user}: got {answer['status']} {balance}, "
+                f"expected {status} {self.log.model[seat.user]}"
+            )
 
     async def play(self, seats: list[Seat], *, rounds: int, balance: int, seed: int = 1) -> Log:
         """Every seat plays `rounds` rounds; all seats at once. `balance` is what each seat starts with."""
         for seat in seats:
             self.log.model[seat.user] = balance
-        await asyncio.gather(*(self._rounds(seat, rounds, random.Random(seed * 7919 + i))
-                               for i, seat in enumerate(seats)))
+        await asyncio.gather(
+            *(self._rounds(seat, rounds, random.Random(seed * 7919 + i)) for i, seat in enumerate(seats))
+        )
         return self.log
 
     async def _rounds(self, seat: Seat, rounds: int, rng: random.Random) -> None:
         for number in range(rounds):
             round_ref = f"{seat.user[:8]}-{number}-{uuid.uuid4().hex[:6]}"
-            kind = rng.choices(["win", "rollback", "alone", "rollback_first", "racing_retry"],
-                               weights=[5, 2, 2, 1, 1])[0]
+            kind = rng.choices(["win", "rollback", "alone", "rollback_first", "racing_retry"], weights=[5, 2, 2, 1, 1])[
+                0
+            ]
             stake = rng.randint(1, 5) * 100
             if rng.random() < 0.05:
                 stake = self.log.model[seat.user] + 100  # more than the player has
@@ -133,8 +144,9 @@ class Aggregator:
         bet = world.signed(self.key, "transaction/bet", world.bet(seat, stake, tx=bet_tx, round_ref=round_ref))
         if kind == "rollback_first":
             early = world.rollback(seat, tx=str(uuid.uuid4()), reference=bet_tx, round_ref=round_ref)
-            self._expect(seat, "early rollback", await self.send(world.signed(self.key, "transaction/rollback",
-                                                                             early)), OK)
+            self._expect(
+                seat, "early rollback", await self.send(world.signed(self.key, "transaction/rollback", early)), OK
+            )
             self._expect(seat, "late bet", await self.send(bet), "RS_ERROR_TRANSACTION_DOES_NOT_EXIST")
             return
         affordable = stake <= model[seat.user]

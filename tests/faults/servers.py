@@ -78,17 +78,21 @@ class PrivatePostgres:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "-N")
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([str(self.bin / tool), *args], user=self.user, cwd=self.folder,
-                              capture_output=True, check=check)
+        return subprocess.run(
+            [str(self.bin / tool), *args], user=self.user, cwd=self.folder, capture_output=True, check=check
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
-                   "-c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w", "-t", "30",
-                  "start")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
+            "-c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w", "-t", "30", "start"
+        )
 
     def crash(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -114,8 +118,22 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [_redis_bin(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--maxclients", "20000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                _redis_bin(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxclients",
+                "20000",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while not infra.answers("127.0.0.1", self.port):
             if time.monotonic() > deadline:
@@ -145,8 +163,13 @@ class ApiServer:
     def start(self) -> ApiServer:
         # /healthz, not /readyz: a server restarted while Redis is down must still come up.
         self.process = processes.start_and_wait(
-            [sys.executable, "-m", "cli", "serve", "--port", str(self.port)], health_url=f"{self.base}/healthz",
-            cwd=ROOT, env={**os.environ, **self.env}, timeout=60, log_file=self.log_file)
+            [sys.executable, "-m", "cli", "serve", "--port", str(self.port)],
+            health_url=f"{self.base}/healthz",
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            timeout=60,
+            log_file=self.log_file,
+        )
         return self
 
     def kill(self) -> None:

@@ -27,8 +27,10 @@ async def events_of(platform: Platform, ledger_tx: str) -> list[int]:
     """Outbox ids of the events about one ledger transaction."""
     conn = await asyncpg.connect(platform.database_url)
     try:
-        return [row["id"] for row in await conn.fetch(
-            "SELECT id FROM outbox_events WHERE payload->>'transaction_id' = $1", ledger_tx)]
+        return [
+            row["id"]
+            for row in await conn.fetch("SELECT id FROM outbox_events WHERE payload->>'transaction_id' = $1", ledger_tx)
+        ]
     finally:
         await conn.close()
 
@@ -73,12 +75,24 @@ async def bet_once(platform: Platform, place: world.World, base: str, log: Log) 
         await client.aclose()
     assert answer["status"] == "RS_OK"
     log.model[seat.user] = log.model.get(seat.user, BALANCE) - 3_00
-    log.acks.append(Ack("transaction/bet", body["transaction_uuid"], seat.user, 3_00, "RS_OK",
-                        answer["balance"] // world.UNITS_PER_MINOR))
+    log.acks.append(
+        Ack(
+            "transaction/bet",
+            body["transaction_uuid"],
+            seat.user,
+            3_00,
+            "RS_OK",
+            answer["balance"] // world.UNITS_PER_MINOR,
+        )
+    )
     conn = await asyncpg.connect(platform.database_url)
     try:
-        return str(await conn.fetchval("SELECT ledger_transaction_id FROM provider_transactions "
-                                       "WHERE transaction_uuid = $1", body["transaction_uuid"]))
+        return str(
+            await conn.fetchval(
+                "SELECT ledger_transaction_id FROM provider_transactions WHERE transaction_uuid = $1",
+                body["transaction_uuid"],
+            )
+        )
     finally:
         await conn.close()
 

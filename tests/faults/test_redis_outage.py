@@ -22,8 +22,14 @@ WATCH = """subscription { balanceChanged { kind balances { currency cash { amoun
 
 async def player_token(platform: Platform, seat: world.Seat) -> str:
     async with platform.rt.database.transaction() as db:
-        issued = await auth.start_session(db, platform.rt, subject_type="player", subject_id=uuid.UUID(seat.user),
-                                          brand_id=None, meta=RequestMeta(ip="127.0.0.1"))
+        issued = await auth.start_session(
+            db,
+            platform.rt,
+            subject_type="player",
+            subject_id=uuid.UUID(seat.user),
+            brand_id=None,
+            meta=RequestMeta(ip="127.0.0.1"),
+        )
     return issued.access_token
 
 
@@ -51,8 +57,9 @@ async def test_wallet_calls_live_updates_and_limits_survive_a_redis_outage(platf
             answer = await client.send(world.signed(place.key, "transaction/bet", bet))
             assert (answer["status"], answer["balance"]) == ("RS_OK", 43_00 * world.UNITS_PER_MINOR)
             async with httpx.AsyncClient(base_url=api.base) as http:  # 5 a minute per IP, counted in-process
-                answers = [(await http.post("/graphql", json={"query": "{ brands { code } }"})).json()
-                           for _ in range(7)]
+                answers = [
+                    (await http.post("/graphql", json={"query": "{ brands { code } }"})).json() for _ in range(7)
+                ]
             codes = [[e["extensions"]["code"] for e in a.get("errors", [])] for a in answers]
             assert codes == [[]] * 5 + [["RATE_LIMITED"]] * 2
             await asyncio.sleep(1)
@@ -76,5 +83,11 @@ async def test_wallet_calls_live_updates_and_limits_survive_a_redis_outage(platf
 def _ack(body: dict[str, Any], answer: dict[str, Any]) -> Any:
     from tests.faults.load import Ack
 
-    return Ack("transaction/bet", body["transaction_uuid"], body["user"], body["amount"] // world.UNITS_PER_MINOR,
-               answer["status"], answer["balance"] // world.UNITS_PER_MINOR)
+    return Ack(
+        "transaction/bet",
+        body["transaction_uuid"],
+        body["user"],
+        body["amount"] // world.UNITS_PER_MINOR,
+        answer["status"],
+        answer["balance"] // world.UNITS_PER_MINOR,
+    )

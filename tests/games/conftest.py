@@ -18,8 +18,9 @@ def gid(game: Game) -> str:
 @pytest.fixture
 async def provider(rt: Any) -> Provider:
     async with rt.database.transaction() as db:
-        row = Provider(code="pinefox", name="Pinefox Studios", protocol="hub88",
-                       launch_url="https://games.pinefox.example/launch")
+        row = Provider(
+            code="pinefox", name="Pinefox Studios", protocol="hub88", launch_url="https://games.pinefox.example/launch"
+        )
         db.add(row)
     return row
 
@@ -28,16 +29,36 @@ async def provider(rt: Any) -> Provider:
 def make_game(rt: Any, provider: Provider) -> Any:
     counter = iter(range(1, 10_000))
 
-    async def make(*, code: str | None = None, title: str | None = None, type: str = "slot", rtp: int = 9600,
-                   currencies: list[str] | None = None, countries: list[str] | None = None,
-                   tags: list[str] | None = None, enabled: bool = True, demo: bool = True,
-                   provider_id: uuid.UUID | None = None, categories: list[LobbyCategory] | None = None) -> Game:
+    async def make(
+        *,
+        code: str | None = None,
+        title: str | None = None,
+        type: str = "slot",
+        rtp: int = 9600,
+        currencies: list[str] | None = None,
+        countries: list[str] | None = None,
+        tags: list[str] | None = None,
+        enabled: bool = True,
+        demo: bool = True,
+        provider_id: uuid.UUID | None = None,
+        categories: list[LobbyCategory] | None = None,
+    ) -> Game:
         n = next(counter)
-        game = Game(provider_id=provider_id or provider.id, code=code or f"game-{n}", title=title or f"Game {n:03d}",
-                    type=type, rtp_basis_points=rtp, volatility="medium",
-                    min_bet={"EUR": "0.10", "SEK": "1"}, max_bet={"EUR": "100.00", "SEK": "1000.00"},
-                    countries=countries or [], currencies=["EUR", "SEK"] if currencies is None else currencies,
-                    tags=tags or [], enabled=enabled, demo_available=demo)
+        game = Game(
+            provider_id=provider_id or provider.id,
+            code=code or f"game-{n}",
+            title=title or f"Game {n:03d}",
+            type=type,
+            rtp_basis_points=rtp,
+            volatility="medium",
+            min_bet={"EUR": "0.10", "SEK": "1"},
+            max_bet={"EUR": "100.00", "SEK": "1000.00"},
+            countries=countries or [],
+            currencies=["EUR", "SEK"] if currencies is None else currencies,
+            tags=tags or [],
+            enabled=enabled,
+            demo_available=demo,
+        )
         async with rt.database.transaction() as db:
             db.add(game)
             await db.flush()
@@ -61,10 +82,14 @@ def make_category(rt: Any) -> Any:
 
 @pytest.fixture
 def switch(rt: Any) -> Any:
-    async def set_switch(brand_id: uuid.UUID, game: Game, *, enabled: bool = True,
-                         disabled_countries: list[str] | None = None) -> None:
+    async def set_switch(
+        brand_id: uuid.UUID, game: Game, *, enabled: bool = True, disabled_countries: list[str] | None = None
+    ) -> None:
         async with rt.database.transaction() as db:
-            db.add(BrandGame(brand_id=brand_id, game_id=game.id, enabled=enabled,
-                             disabled_countries=disabled_countries or []))
+            db.add(
+                BrandGame(
+                    brand_id=brand_id, game_id=game.id, enabled=enabled, disabled_countries=disabled_countries or []
+                )
+            )
 
     return set_switch

@@ -51,7 +51,8 @@ async def test_catalog_shows_game_fields_in_the_players_currency(gql: Any, make_
 
 
 async def test_catalog_filters_by_search_type_provider_tags_and_category(
-        rt: Any, gql: Any, make_player: Any, make_game: Any, make_category: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_game: Any, make_category: Any
+) -> None:
     from models.games import Provider
 
     async with rt.database.transaction() as db:
@@ -93,7 +94,8 @@ async def test_catalog_pages_with_cursors(gql: Any, make_player: Any, make_game:
 
 
 async def test_catalog_hides_disabled_games_from_players_but_not_staff(
-        gql: Any, make_player: Any, make_staff: Any, make_game: Any, switch: Any, brand: Any) -> None:
+    gql: Any, make_player: Any, make_staff: Any, make_game: Any, switch: Any, brand: Any
+) -> None:
     await make_game(code="on")
     await make_game(code="off", enabled=False)
     switched_off = await make_game(code="brand-off")
@@ -128,8 +130,8 @@ async def test_enabled_for_me_follows_country_and_currency(gql: Any, make_player
 
 
 async def test_lobby_applies_brand_country_and_currency_rules(
-        gql: Any, make_player: Any, make_game: Any, make_category: Any, switch: Any, brand: Any,
-        other_brand: Any) -> None:
+    gql: Any, make_player: Any, make_game: Any, make_category: Any, switch: Any, brand: Any, other_brand: Any
+) -> None:
     popular = await make_category("popular", position=1)
     slots = await make_category("slots", position=2)
     await make_game(code="everywhere", categories=[popular, slots])
@@ -144,13 +146,16 @@ async def test_lobby_applies_brand_country_and_currency_rules(
 
     swede = await make_player(country="SE", currency="SEK")
     maltese = await make_player(country="MT", currency="EUR")
-    assert lobby_codes(await gql(LOBBY, token=swede.token)) == {
-        "popular": ["everywhere"], "slots": ["everywhere"]}
+    assert lobby_codes(await gql(LOBBY, token=swede.token)) == {"popular": ["everywhere"], "slots": ["everywhere"]}
     assert lobby_codes(await gql(LOBBY, token=maltese.token)) == {
-        "popular": ["everywhere", "off-in-se", "malta-only"], "slots": ["everywhere", "eur-only"]}
+        "popular": ["everywhere", "off-in-se", "malta-only"],
+        "slots": ["everywhere", "eur-only"],
+    }
     # Anonymous visitors: the brand's default currency (EUR), country unknown (restricted games out).
     assert lobby_codes(await gql(LOBBY, {"brand": "royal"})) == {
-        "popular": ["everywhere", "off-in-se"], "slots": ["everywhere", "eur-only"]}
+        "popular": ["everywhere", "off-in-se"],
+        "slots": ["everywhere", "eur-only"],
+    }
     # Another brand: its own category, and the switch of "royal" does not apply.
     northstar = await gql(LOBBY, {"brand": "northstar", "first": 10})
     assert lobby_codes(northstar)["popular"] == ["everywhere", "brand-off", "off-in-se"]
@@ -158,7 +163,8 @@ async def test_lobby_applies_brand_country_and_currency_rules(
 
 
 async def test_lobby_runs_a_constant_number_of_statements(
-        rt: Any, gql: Any, make_player: Any, make_game: Any, make_category: Any, provider: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_game: Any, make_category: Any, provider: Any
+) -> None:
     from models.games import Provider
 
     async with rt.database.transaction() as db:
@@ -192,8 +198,11 @@ async def test_game_by_id_and_node(gql: Any, make_player: Any, make_game: Any) -
     game = await make_game(code="by-id")
     hidden = await make_game(code="hidden", enabled=False)
     player = await make_player()
-    body = await gql("query($id: ID!) { game(id: $id) { code } node(id: $id) { ... on Game { code } } }",
-                     {"id": gid(game)}, token=player.token)
+    body = await gql(
+        "query($id: ID!) { game(id: $id) { code } node(id: $id) { ... on Game { code } } }",
+        {"id": gid(game)},
+        token=player.token,
+    )
     assert body["data"] == {"game": {"code": "by-id"}, "node": {"code": "by-id"}}
     body = await gql("query($id: ID!) { game(id: $id) { code } }", {"id": gid(hidden)}, token=player.token)
     assert body["data"] == {"game": None}

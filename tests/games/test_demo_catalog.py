@@ -25,15 +25,19 @@ async def test_seed_games_builds_a_lobby_and_is_idempotent(rt: Any, gql: Any) ->
         slot = await db.scalar(select(Game).where(Game.code == "demo-slot"))
     assert demo_provider is not None
     assert demo_provider.protocol == "hub88"
-    assert demo_provider.launch_url == (rt.settings.demo_provider_url
-                                        or f"{rt.settings.public_base_url.rstrip('/')}/demo-games")
+    assert demo_provider.launch_url == (
+        rt.settings.demo_provider_url or f"{rt.settings.public_base_url.rstrip('/')}/demo-games"
+    )
     assert slot is not None
     assert slot.rtp_basis_points == 9600
-    body = await gql("{ lobby(brand: \"northstar\", first: 50) { code games { code } } }")
+    body = await gql('{ lobby(brand: "northstar", first: 50) { code games { code } } }')
     lobby = {c["code"]: [g["code"] for g in c["games"]] for c in body["data"]["lobby"]}
     assert list(lobby) == ["popular", "new", "slots", "live", "table"]
     assert "demo-slot" in lobby["popular"]
     assert lobby["live"] == []  # Northstar keeps live casino off
-    royal = await gql("{ lobby(brand: \"royal\", first: 50) { code games { code } } }")
-    assert {g["code"] for c in royal["data"]["lobby"] for g in c["games"]} >= {"demo-slot", "demo-dice",
-                                                                                "live-roulette"}
+    royal = await gql('{ lobby(brand: "royal", first: 50) { code games { code } } }')
+    assert {g["code"] for c in royal["data"]["lobby"] for g in c["games"]} >= {
+        "demo-slot",
+        "demo-dice",
+        "live-roulette",
+    }

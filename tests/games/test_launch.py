@@ -35,8 +35,9 @@ async def launch(gql: Any, game: Any, mode: str = "REAL", *, token: str | None =
     return body["data"]["launchGame"]
 
 
-async def test_real_launch_creates_a_session_and_a_provider_url(rt: Any, gql: Any, make_player: Any,
-                                                                make_game: Any, settings: Any) -> None:
+async def test_real_launch_creates_a_session_and_a_provider_url(
+    rt: Any, gql: Any, make_player: Any, make_game: Any, settings: Any
+) -> None:
     game = await make_game(code="northern-lights")
     player = await make_player(country="SE", currency="SEK")
     started = clock.now()
@@ -63,8 +64,9 @@ async def test_real_launch_creates_a_session_and_a_provider_url(rt: Any, gql: An
     assert started + ttl <= session.expires_at <= clock.now() + ttl
 
 
-async def test_launch_refusals_name_the_reason(rt: Any, gql: Any, make_player: Any, make_game: Any, switch: Any,
-                                               brand: Any) -> None:
+async def test_launch_refusals_name_the_reason(
+    rt: Any, gql: Any, make_player: Any, make_game: Any, switch: Any, brand: Any
+) -> None:
     swede = await make_player(country="SE", currency="SEK")
     off = await make_game(enabled=False)
     brand_off = await make_game()
@@ -73,8 +75,13 @@ async def test_launch_refusals_name_the_reason(rt: Any, gql: Any, make_player: A
     await switch(brand.id, off_in_se, disabled_countries=["SE"])
     malta_only = await make_game(countries=["MT"])
     eur_only = await make_game(currencies=["EUR"])
-    cases = [(off, "GAME_NOT_AVAILABLE"), (brand_off, "GAME_NOT_AVAILABLE"), (off_in_se, "COUNTRY_NOT_ALLOWED"),
-             (malta_only, "COUNTRY_NOT_ALLOWED"), (eur_only, "CURRENCY_NOT_ALLOWED")]
+    cases = [
+        (off, "GAME_NOT_AVAILABLE"),
+        (brand_off, "GAME_NOT_AVAILABLE"),
+        (off_in_se, "COUNTRY_NOT_ALLOWED"),
+        (malta_only, "COUNTRY_NOT_ALLOWED"),
+        (eur_only, "CURRENCY_NOT_ALLOWED"),
+    ]
     for game, code in cases:
         refused = await launch(gql, game, token=swede.token)
         assert [e["code"] for e in refused["errors"]] == [code], (game.code, refused)
@@ -85,18 +92,22 @@ async def test_launch_refusals_name_the_reason(rt: Any, gql: Any, make_player: A
         assert await db.scalar(select(func.count()).select_from(GameSession)) == 1
 
 
-async def test_blocked_players_cannot_launch(rt: Any, gql: Any, make_player: Any, make_staff: Any,
-                                             make_game: Any) -> None:
+async def test_blocked_players_cannot_launch(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any
+) -> None:
     game = await make_game()
     player = await make_player()
     support = await make_staff("support")
-    body = await gql("mutation($input: SetPlayerStatusInput!) { setPlayerStatus(input: $input) { errors { code } } }",
-                     {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud check"}},
-                     token=support.token)
+    body = await gql(
+        "mutation($input: SetPlayerStatusInput!) { setPlayerStatus(input: $input) { errors { code } } }",
+        {"input": {"playerId": player.id, "status": "BLOCKED", "reason": "fraud check"}},
+        token=support.token,
+    )
     assert body["data"]["setPlayerStatus"]["errors"] == []
     # The block revoked the player's sessions: their token no longer works at all.
-    assert error_codes(await gql(LAUNCH, {"input": {"gameId": gid(game), "mode": "REAL"}}, token=player.token)) \
-        == ["UNAUTHENTICATED"]
+    assert error_codes(await gql(LAUNCH, {"input": {"gameId": gid(game), "mode": "REAL"}}, token=player.token)) == [
+        "UNAUTHENTICATED"
+    ]
     # And the service refuses a blocked player even with a still-valid viewer (a token minted before the block).
     from authz.subjects import Viewer
     from core.errors import DomainError
@@ -122,8 +133,7 @@ async def test_anonymous_demo_play(rt: Any, gql: Any, make_game: Any, brand: Any
     assert session is not None
     assert session.player_id is None
     assert session.mode == "demo"
-    assert [e["code"] for e in (await launch(gql, no_demo, "DEMO", brand="royal"))["errors"]] \
-        == ["GAME_NOT_AVAILABLE"]
+    assert [e["code"] for e in (await launch(gql, no_demo, "DEMO", brand="royal"))["errors"]] == ["GAME_NOT_AVAILABLE"]
     assert [e["field"] for e in (await launch(gql, game, "DEMO"))["errors"]] == ["brand"]
     # Real money needs a player.
     real = await gql(LAUNCH, {"input": {"gameId": gid(game), "mode": "REAL", "brand": "royal"}})
@@ -139,40 +149,75 @@ async def test_launch_rejects_foreign_and_unknown_ids(gql: Any, make_player: Any
     assert [e["code"] for e in body["data"]["launchGame"]["errors"]] == ["GAME_NOT_AVAILABLE"]
 
 
-async def test_brand_admin_switches_a_game_off_audited(rt: Any, gql: Any, make_player: Any, make_staff: Any,
-                                                       make_game: Any, brand: Any) -> None:
+async def test_brand_admin_switches_a_game_off_audited(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, brand: Any
+) -> None:
     game = await make_game(code="northern-lights")
     admin = await make_staff("brand_admin")
-    body = await gql(SET_AVAILABILITY, {"input": {"gameId": gid(game), "enabled": True,
-                                                  "disabledCountries": ["se", "FI"], "reason": "licence pending"}},
-                     token=admin.token)
+    body = await gql(
+        SET_AVAILABILITY,
+        {
+            "input": {
+                "gameId": gid(game),
+                "enabled": True,
+                "disabledCountries": ["se", "FI"],
+                "reason": "licence pending",
+            }
+        },
+        token=admin.token,
+    )
     payload = body["data"]["setGameAvailability"]
     assert payload["errors"] == []
-    assert payload["availability"] == {"enabled": True, "disabledCountries": ["FI", "SE"],
-                                       "game": {"code": "northern-lights"}, "brand": {"code": "royal"}}
+    assert payload["availability"] == {
+        "enabled": True,
+        "disabledCountries": ["FI", "SE"],
+        "game": {"code": "northern-lights"},
+        "brand": {"code": "royal"},
+    }
     swede = await make_player(country="SE", currency="SEK")
     assert [e["code"] for e in (await launch(gql, game, token=swede.token))["errors"]] == ["COUNTRY_NOT_ALLOWED"]
 
-    body = await gql(SET_AVAILABILITY, {"input": {"gameId": gid(game), "brand": "royal", "enabled": False,
-                                                  "disabledCountries": [], "reason": "supplier dispute"}},
-                     token=admin.token)
+    body = await gql(
+        SET_AVAILABILITY,
+        {
+            "input": {
+                "gameId": gid(game),
+                "brand": "royal",
+                "enabled": False,
+                "disabledCountries": [],
+                "reason": "supplier dispute",
+            }
+        },
+        token=admin.token,
+    )
     assert body["data"]["setGameAvailability"]["errors"] == []
     async with rt.database.session() as db:
-        records = (await db.scalars(select(AuditRecord).where(AuditRecord.action == "game.availability_changed")
-                                    .order_by(AuditRecord.seq))).all()
+        records = (
+            await db.scalars(
+                select(AuditRecord).where(AuditRecord.action == "game.availability_changed").order_by(AuditRecord.seq)
+            )
+        ).all()
         row = await db.get(BrandGame, (brand.id, game.id))
     assert [(r.before, r.after, r.reason) for r in records] == [
-        ({"enabled": True, "disabled_countries": []}, {"enabled": True, "disabled_countries": ["FI", "SE"]},
-         "licence pending"),
-        ({"enabled": True, "disabled_countries": ["FI", "SE"]}, {"enabled": False, "disabled_countries": []},
-         "supplier dispute")]
+        (
+            {"enabled": True, "disabled_countries": []},
+            {"enabled": True, "disabled_countries": ["FI", "SE"]},
+            "licence pending",
+        ),
+        (
+            {"enabled": True, "disabled_countries": ["FI", "SE"]},
+            {"enabled": False, "disabled_countries": []},
+            "supplier dispute",
+        ),
+    ]
     assert records[0].actor_id == admin.id
     assert row is not None
     assert row.enabled is False
 
 
-async def test_set_game_availability_permissions_and_input(rt: Any, gql: Any, make_player: Any, make_staff: Any,
-                                                           make_game: Any, other_brand: Any) -> None:
+async def test_set_game_availability_permissions_and_input(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, other_brand: Any
+) -> None:
     game = await make_game()
     player = await make_player()
     support = await make_staff("support")
@@ -194,6 +239,10 @@ async def test_set_game_availability_permissions_and_input(rt: Any, gql: Any, ma
     assert await refused(superadmin.token, brand="atlantis") == [("NOT_FOUND", "brand")]
     async with rt.database.session() as db:
         assert await db.scalar(select(func.count()).select_from(BrandGame)) == 0
-        assert await db.scalar(select(func.count()).select_from(AuditRecord)
-                               .where(AuditRecord.action == "game.availability_changed")) == 0
+        assert (
+            await db.scalar(
+                select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "game.availability_changed")
+            )
+            == 0
+        )
     assert await refused(superadmin.token, brand="northstar") == []

@@ -31,9 +31,16 @@ MY_CALLS = "{ me { rounds { edges { node { transactions { kind calls { endpoint 
 async def play_round(rt: Any, player: Any, game: Any, ref: str, *, bet: int, win: int | None) -> GameRound:
     """What the provider wallet would have recorded: a round, its bet (and win), and the calls."""
     async with rt.database.transaction() as db:
-        row = GameRound(provider_id=game.provider_id, round_ref=ref, player_id=player.uuid, game_id=game.id,
-                        currency="EUR", status="closed" if win is not None else "open", total_bet=bet,
-                        total_win=win or 0)
+        row = GameRound(
+            provider_id=game.provider_id,
+            round_ref=ref,
+            player_id=player.uuid,
+            game_id=game.id,
+            currency="EUR",
+            status="closed" if win is not None else "open",
+            total_bet=bet,
+            total_win=win or 0,
+        )
         db.add(row)
         await db.flush()
         moves = [("bet", bet)] + ([("win", win)] if win is not None else [])
@@ -41,18 +48,38 @@ async def play_round(rt: Any, player: Any, game: Any, ref: str, *, bet: int, win
             uuid_ = f"{ref}-{kind}"
             raw = json.dumps({"transaction_uuid": uuid_, "amount": amount, "round": ref})
             answer = {"status": "RS_OK", "balance": 1000}
-            db.add(ProviderTransaction(provider_id=game.provider_id, transaction_uuid=uuid_, kind=kind,
-                                       request_hash=hashlib.sha256(raw.encode()).hexdigest(), status="RS_OK",
-                                       player_id=player.uuid, round_id=row.id, game_code=game.code, currency="EUR",
-                                       amount=amount, raw_request=raw, response=answer))
-            db.add(ProviderCall(provider_id=game.provider_id, endpoint=f"/transaction/{kind}",
-                                request_uuid=f"req-{uuid_}", transaction_uuid=uuid_, raw_request=raw,
-                                response=answer))
+            db.add(
+                ProviderTransaction(
+                    provider_id=game.provider_id,
+                    transaction_uuid=uuid_,
+                    kind=kind,
+                    request_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                    status="RS_OK",
+                    player_id=player.uuid,
+                    round_id=row.id,
+                    game_code=game.code,
+                    currency="EUR",
+                    amount=amount,
+                    raw_request=raw,
+                    response=answer,
+                )
+            )
+            db.add(
+                ProviderCall(
+                    provider_id=game.provider_id,
+                    endpoint=f"/transaction/{kind}",
+                    request_uuid=f"req-{uuid_}",
+                    transaction_uuid=uuid_,
+                    raw_request=raw,
+                    response=answer,
+                )
+            )
     return row
 
 
-async def test_players_see_their_own_rounds_without_the_call_log(rt: Any, gql: Any, make_player: Any,
-                                                                 make_game: Any) -> None:
+async def test_players_see_their_own_rounds_without_the_call_log(
+    rt: Any, gql: Any, make_player: Any, make_game: Any
+) -> None:
     game = await make_game(code="northern-lights")
     alice = await make_player()
     bob = await make_player()
@@ -66,16 +93,16 @@ async def test_players_see_their_own_rounds_without_the_call_log(rt: Any, gql: A
     assert [r["roundRef"] for r in rounds] == ["r-2", "r-1"]
     assert rounds[1]["status"] == "CLOSED"
     assert rounds[1]["totalBet"] == {"amount": "1.00", "currency": "EUR"}
-    assert [(t["kind"], t["amount"]["amount"]) for t in rounds[1]["transactions"]] == [("bet", "1.00"),
-                                                                                      ("win", "2.50")]
+    assert [(t["kind"], t["amount"]["amount"]) for t in rounds[1]["transactions"]] == [("bet", "1.00"), ("win", "2.50")]
     denied = await gql(MY_CALLS, token=alice.token)
     assert "FORBIDDEN" in error_codes(denied)
-    body = await gql('{ me { rounds(filter: {status: OPEN}) { edges { node { roundRef } } } } }', token=alice.token)
+    body = await gql("{ me { rounds(filter: {status: OPEN}) { edges { node { roundRef } } } } }", token=alice.token)
     assert [e["node"]["roundRef"] for e in body["data"]["me"]["rounds"]["edges"]] == ["r-2"]
 
 
 async def test_support_risk_and_finance_see_rounds_with_calls_in_their_brand(
-        rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, other_brand: Any) -> None:
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, other_brand: Any
+) -> None:
     game = await make_game(code="northern-lights")
     alice = await make_player()
     await play_round(rt, alice, game, "r-1", bet=100, win=250)

@@ -22,10 +22,19 @@ mutation($input: DecideAdjustmentInput!) { decideAdjustment(input: $input) {
 CASH = "query($id: ID!) { player(id: $id) { wallet { cash { amount } } } }"
 
 
-def request_input(player: Any, amount: str, *, direction: str = "CREDIT", reason: str = "goodwill",
-                  key: str | None = None) -> dict[str, Any]:
-    return {"input": {"playerId": player.id, "amount": amount, "currency": "EUR", "direction": direction,
-                      "reason": reason, "idempotencyKey": key or uuid.uuid4().hex}}
+def request_input(
+    player: Any, amount: str, *, direction: str = "CREDIT", reason: str = "goodwill", key: str | None = None
+) -> dict[str, Any]:
+    return {
+        "input": {
+            "playerId": player.id,
+            "amount": amount,
+            "currency": "EUR",
+            "direction": direction,
+            "reason": reason,
+            "idempotencyKey": key or uuid.uuid4().hex,
+        }
+    }
 
 
 async def cash(gql: Any, token: str, player: Any) -> str:
@@ -51,8 +60,7 @@ async def test_a_small_adjustment_applies_at_once_and_is_audited(gql, rt, make_p
     async with rt.database.session() as db:
         record = await db.scalar(select(AuditRecord).where(AuditRecord.action == "adjustment.requested"))
     assert record is not None
-    assert (record.actor_id, record.reason, record.after["amount"]) == (finance.id, "compensation for outage",
-                                                                       "25.00")
+    assert (record.actor_id, record.reason, record.after["amount"]) == (finance.id, "compensation for outage", "25.00")
     await assert_ledger_clean(rt)
 
 
@@ -68,8 +76,9 @@ async def test_a_large_adjustment_needs_a_second_approver(gql, rt, make_player, 
 
     own = await gql(DECIDE, {"input": {"adjustmentId": adjustment["id"], "approve": True}}, token=first.token)
     assert [e["code"] for e in own["data"]["decideAdjustment"]["errors"]] == ["NOT_ALLOWED"]
-    approved = await gql(DECIDE, {"input": {"adjustmentId": adjustment["id"], "approve": True, "reason": "ok"}},
-                         token=second.token)
+    approved = await gql(
+        DECIDE, {"input": {"adjustmentId": adjustment["id"], "approve": True, "reason": "ok"}}, token=second.token
+    )
     decided = approved["data"]["decideAdjustment"]["adjustment"]
     assert decided["status"] == "APPLIED"
     assert decided["transactionId"]
@@ -88,8 +97,9 @@ async def test_a_rejected_adjustment_moves_nothing(gql, rt, make_player, make_st
     adjustment_id = body["data"]["requestAdjustment"]["adjustment"]["id"]
     queue = await gql("{ adjustments(status: PENDING_APPROVAL) { edges { node { id } } } }", token=second.token)
     assert [e["node"]["id"] for e in queue["data"]["adjustments"]["edges"]] == [adjustment_id]
-    rejected = await gql(DECIDE, {"input": {"adjustmentId": adjustment_id, "approve": False, "reason": "no"}},
-                         token=second.token)
+    rejected = await gql(
+        DECIDE, {"input": {"adjustmentId": adjustment_id, "approve": False, "reason": "no"}}, token=second.token
+    )
     assert rejected["data"]["decideAdjustment"]["adjustment"]["status"] == "REJECTED"
     assert await cash(gql, first.token, player) == "0.00"
 
@@ -104,7 +114,9 @@ async def test_a_debit_beyond_the_balance_is_refused_and_recorded(gql, rt, make_
     assert await cash(gql, finance.token, player) == "10.00"
     queue = await gql("{ adjustments { edges { node { status amount { amount } } } } }", token=finance.token)
     assert next(e["node"] for e in queue["data"]["adjustments"]["edges"]) == {
-        "status": "REFUSED", "amount": {"amount": "-10.01"}}
+        "status": "REFUSED",
+        "amount": {"amount": "-10.01"},
+    }
     await assert_ledger_clean(rt)
 
 
@@ -124,12 +136,17 @@ async def test_a_retried_request_applies_once_even_when_retries_race(gql, rt, ma
 async def test_bad_input_is_refused_with_the_field(gql, make_player, make_staff) -> None:
     player = await make_player()
     finance = await make_staff("finance")
-    for amount, currency, reason, code, field in (("1.234", "EUR", "x", "INVALID_AMOUNT", "amount"),
-                                                  ("-5", "EUR", "x", "INVALID_AMOUNT", "amount"),
-                                                  ("5", "XYZ", "x", "UNKNOWN_CURRENCY", "currency"),
-                                                  ("5", "EUR", "  ", "INVALID_INPUT", "reason")):
-        body = await gql(REQUEST, {"input": {**request_input(player, amount, reason=reason)["input"],
-                                             "currency": currency}}, token=finance.token)
+    for amount, currency, reason, code, field in (
+        ("1.234", "EUR", "x", "INVALID_AMOUNT", "amount"),
+        ("-5", "EUR", "x", "INVALID_AMOUNT", "amount"),
+        ("5", "XYZ", "x", "UNKNOWN_CURRENCY", "currency"),
+        ("5", "EUR", "  ", "INVALID_INPUT", "reason"),
+    ):
+        body = await gql(
+            REQUEST,
+            {"input": {**request_input(player, amount, reason=reason)["input"], "currency": currency}},
+            token=finance.token,
+        )
         assert [(e["code"], e["field"]) for e in body["data"]["requestAdjustment"]["errors"]] == [(code, field)]
     assert await cash(gql, finance.token, player) == "0.00"
 

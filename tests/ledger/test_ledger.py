@@ -24,11 +24,19 @@ from tests.conftest import ROOT, TEST_ENV
 SYSTEM = Actor("system")
 
 
-async def deposit(rt: Any, player_id: uuid.UUID, amount: int, *, payment_id: uuid.UUID | None = None,
-                  currency: str = "EUR") -> ledger.Result:
+async def deposit(
+    rt: Any, player_id: uuid.UUID, amount: int, *, payment_id: uuid.UUID | None = None, currency: str = "EUR"
+) -> ledger.Result:
     async with rt.database.transaction() as db:
-        return await wallet.credit_deposit(db, player_id=player_id, currency=currency, amount=amount, psp="demo",
-                                           payment_id=payment_id or uuid.uuid4(), actor=SYSTEM)
+        return await wallet.credit_deposit(
+            db,
+            player_id=player_id,
+            currency=currency,
+            amount=amount,
+            psp="demo",
+            payment_id=payment_id or uuid.uuid4(),
+            actor=SYSTEM,
+        )
 
 
 async def cash(rt: Any, player_id: uuid.UUID, currency: str = "EUR") -> int:
@@ -59,18 +67,28 @@ async def test_a_deposit_is_one_balanced_transaction(rt, make_player) -> None:
 async def test_an_unbalanced_transaction_is_refused_before_and_by_the_database(rt, make_player) -> None:
     player = await make_player()
     async with rt.database.transaction() as db:
-        accounts = await wallet.player_accounts(db, player.uuid, (await db.get(__import__("models").Player,
-                                                                               player.uuid)).brand_id, "EUR")
+        accounts = await wallet.player_accounts(
+            db, player.uuid, (await db.get(__import__("models").Player, player.uuid)).brand_id, "EUR"
+        )
     with pytest.raises(DomainError, match="Unbalanced"):
         async with rt.database.transaction() as db:
-            await ledger.record(db, Entry("k-unbalanced", "test", (Leg(accounts.cash, 5), Leg(accounts.bonus, -4)),
-                                          actor_type="system"))
+            await ledger.record(
+                db, Entry("k-unbalanced", "test", (Leg(accounts.cash, 5), Leg(accounts.bonus, -4)), actor_type="system")
+            )
     # Around the service: the deferred trigger refuses the commit.
     with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):
         async with rt.database.transaction() as db:
             tx_id = uuid.uuid4()
-            db.add(LedgerTransaction(id=tx_id, idempotency_key="raw", request_hash="x", kind="raw",
-                                     status="committed", actor_type="system"))
+            db.add(
+                LedgerTransaction(
+                    id=tx_id,
+                    idempotency_key="raw",
+                    request_hash="x",
+                    kind="raw",
+                    status="committed",
+                    actor_type="system",
+                )
+            )
             await db.flush()
             db.add(LedgerPosting(transaction_id=tx_id, account_id=accounts.cash, currency="EUR", amount=100))
             await db.flush()
@@ -80,9 +98,11 @@ async def test_an_unbalanced_transaction_is_refused_before_and_by_the_database(r
 async def test_the_ledger_is_append_only(rt, make_player) -> None:
     player = await make_player()
     result = await deposit(rt, player.uuid, 100)
-    for statement in ("UPDATE ledger_postings SET amount = amount * 2",
-                      f"DELETE FROM ledger_transactions WHERE id = '{result.transaction_id}'",
-                      "TRUNCATE ledger_postings CASCADE"):
+    for statement in (
+        "UPDATE ledger_postings SET amount = amount * 2",
+        f"DELETE FROM ledger_transactions WHERE id = '{result.transaction_id}'",
+        "TRUNCATE ledger_postings CASCADE",
+    ):
         with pytest.raises(DBAPIError, match="append-only"):
             async with rt.database.transaction() as db:
                 await db.execute(text(statement))
@@ -95,8 +115,9 @@ async def test_insufficient_funds_is_refused_remembered_and_moves_nothing(rt, ma
     payment = uuid.uuid4()
     for attempt in range(2):
         async with rt.database.transaction() as db:
-            result, hold = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_01,
-                                                        payment_id=payment, actor=SYSTEM)
+            result, hold = await wallet.hold_withdrawal(
+                db, player_id=player.uuid, currency="EUR", amount=10_01, payment_id=payment, actor=SYSTEM
+            )
         assert not result.committed
         assert hold is None
         assert result.refusal_code == "INSUFFICIENT_FUNDS"
@@ -106,8 +127,9 @@ async def test_insufficient_funds_is_refused_remembered_and_moves_nothing(rt, ma
         assert refused.value.code == "INSUFFICIENT_FUNDS"
     await deposit(rt, player.uuid, 5_00)
     async with rt.database.transaction() as db:  # same key: still refused, although it would fit now
-        again, _ = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_01,
-                                                payment_id=payment, actor=SYSTEM)
+        again, _ = await wallet.hold_withdrawal(
+            db, player_id=player.uuid, currency="EUR", amount=10_01, payment_id=payment, actor=SYSTEM
+        )
     assert not again.committed
     assert await cash(rt, player.uuid) == 15_00
     await assert_ledger_clean(rt)
@@ -132,8 +154,9 @@ async def test_racing_retries_with_one_key_move_money_once(rt, make_player) -> N
     assert sum(not r.replayed for r in results) == 1
     assert await cash(rt, player.uuid) == 7_00
     async with rt.database.session() as db:
-        count = await db.scalar(text("SELECT count(*) FROM ledger_transactions WHERE reference_id = :p"),
-                                {"p": str(payment)})
+        count = await db.scalar(
+            text("SELECT count(*) FROM ledger_transactions WHERE reference_id = :p"), {"p": str(payment)}
+        )
     assert count == 1
     await assert_ledger_clean(rt)
 
@@ -147,14 +170,22 @@ async def test_concurrent_deposits_holds_and_adjustments_never_overdraw(rt, make
 
     async def hold(amount: int) -> int:
         async with rt.database.transaction() as db:
-            result, _ = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=amount,
-                                                     payment_id=uuid.uuid4(), actor=SYSTEM)
+            result, _ = await wallet.hold_withdrawal(
+                db, player_id=player.uuid, currency="EUR", amount=amount, payment_id=uuid.uuid4(), actor=SYSTEM
+            )
         return -amount if result.committed else 0
 
     async def debit(amount: int) -> int:
         async with rt.database.transaction() as db:
-            result = await wallet.adjust(db, player_id=player.uuid, currency="EUR", amount=-amount,
-                                         adjustment_id=uuid.uuid4(), actor=SYSTEM, reason="test")
+            result = await wallet.adjust(
+                db,
+                player_id=player.uuid,
+                currency="EUR",
+                amount=-amount,
+                adjustment_id=uuid.uuid4(),
+                actor=SYSTEM,
+                reason="test",
+            )
         return -amount if result.committed else 0
 
     async def credit(amount: int) -> int:
@@ -172,10 +203,12 @@ async def test_a_hold_is_posted_or_voided_exactly_once(rt, make_player) -> None:
     player = await make_player()
     await deposit(rt, player.uuid, 50_00)
     async with rt.database.transaction() as db:
-        _, first = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=20_00,
-                                                payment_id=uuid.uuid4(), actor=SYSTEM)
-        _, second = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_00,
-                                                 payment_id=uuid.uuid4(), actor=SYSTEM)
+        _, first = await wallet.hold_withdrawal(
+            db, player_id=player.uuid, currency="EUR", amount=20_00, payment_id=uuid.uuid4(), actor=SYSTEM
+        )
+        _, second = await wallet.hold_withdrawal(
+            db, player_id=player.uuid, currency="EUR", amount=10_00, payment_id=uuid.uuid4(), actor=SYSTEM
+        )
     assert first is not None
     assert second is not None
     async with rt.database.session() as db:
@@ -186,8 +219,7 @@ async def test_a_hold_is_posted_or_voided_exactly_once(rt, make_player) -> None:
     async with rt.database.transaction() as db:
         paid = await wallet.pay_withdrawal(db, hold_id=first.id, psp="demo", payment_id=paid_payment, actor=SYSTEM)
     async with rt.database.transaction() as db:  # the same request again: the first result
-        replay = await wallet.pay_withdrawal(db, hold_id=first.id, psp="demo", payment_id=paid_payment,
-                                             actor=SYSTEM)
+        replay = await wallet.pay_withdrawal(db, hold_id=first.id, psp="demo", payment_id=paid_payment, actor=SYSTEM)
     assert replay.transaction_id == paid.transaction_id
     assert replay.replayed
     with pytest.raises(DomainError, match="already posted"):
@@ -205,8 +237,9 @@ async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(rt, make_pla
     player = await make_player()
     await deposit(rt, player.uuid, 10_00)
     async with rt.database.transaction() as db:
-        _, hold = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_00,
-                                               payment_id=uuid.uuid4(), actor=SYSTEM)
+        _, hold = await wallet.hold_withdrawal(
+            db, player_id=player.uuid, currency="EUR", amount=10_00, payment_id=uuid.uuid4(), actor=SYSTEM
+        )
     assert hold is not None
 
     async def post() -> str:
@@ -228,8 +261,15 @@ async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(rt, make_pla
 
 
 def run_ledger_verify() -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli", "ledger", "verify"], cwd=ROOT,
-                          env={**os.environ, **TEST_ENV}, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", "ledger", "verify"],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.tampers
@@ -241,11 +281,18 @@ async def test_ledger_verify_finds_a_tampered_balance_and_a_forged_posting(rt, m
     assert "OK" in clean.stdout
     async with rt.database.transaction() as db:
         await db.execute(text("SET LOCAL session_replication_role = replica"))  # past the triggers, as an intruder
-        await db.execute(text("UPDATE ledger_accounts SET balance = balance + 1 WHERE owner_id = :p AND "
-                              "purpose = 'cash'"), {"p": str(player.uuid)})
+        await db.execute(
+            text("UPDATE ledger_accounts SET balance = balance + 1 WHERE owner_id = :p AND purpose = 'cash'"),
+            {"p": str(player.uuid)},
+        )
         tx = (await db.execute(text("SELECT transaction_id, account_id FROM ledger_postings LIMIT 1"))).one()
-        await db.execute(text("INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, created_at)"
-                              " VALUES (:t, :a, 'EUR', 5, now())"), {"t": tx[0], "a": tx[1]})
+        await db.execute(
+            text(
+                "INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, created_at)"
+                " VALUES (:t, :a, 'EUR', 5, now())"
+            ),
+            {"t": tx[0], "a": tx[1]},
+        )
     tampered = run_ledger_verify()
     assert tampered.returncode == 1
     assert "account balance differs from the sum of its postings" in tampered.stdout
@@ -257,12 +304,25 @@ async def test_outbox_events_exist_only_for_committed_changes(rt, make_player) -
     await deposit(rt, player.uuid, 1_00)
     with pytest.raises(RuntimeError):
         async with rt.database.transaction() as db:
-            await wallet.credit_deposit(db, player_id=player.uuid, currency="EUR", amount=2_00, psp="demo",
-                                        payment_id=uuid.uuid4(), actor=SYSTEM)
+            await wallet.credit_deposit(
+                db,
+                player_id=player.uuid,
+                currency="EUR",
+                amount=2_00,
+                psp="demo",
+                payment_id=uuid.uuid4(),
+                actor=SYSTEM,
+            )
             raise RuntimeError("crash before commit")
     async with rt.database.session() as db:
-        rows = (await db.execute(text("SELECT payload->>'kind', payload->'changes'->0->>'balance' FROM outbox_events "
-                                      "WHERE topic = 'wallet.balance_changed'"))).all()
+        rows = (
+            await db.execute(
+                text(
+                    "SELECT payload->>'kind', payload->'changes'->0->>'balance' FROM outbox_events "
+                    "WHERE topic = 'wallet.balance_changed'"
+                )
+            )
+        ).all()
     assert rows == [("deposit", "1.00")]
 
 
@@ -297,15 +357,20 @@ async def test_balances_and_transactions_through_graphql(gql, rt, make_player) -
     player = await make_player()
     await deposit(rt, player.uuid, 25_00)
     await deposit(rt, player.uuid, 5_50)
-    body = await gql("""{ me { wallet { currency cash { amount currency } withdrawalPending { amount } }
+    body = await gql(
+        """{ me { wallet { currency cash { amount currency } withdrawalPending { amount } }
         transactions(first: 10) { edges { node { kind changes { account amount { amount } balanceAfter { amount } }
-        postings { amount { amount } } } } } } }""", token=player.token)
+        postings { amount { amount } } } } } } }""",
+        token=player.token,
+    )
     me = body["data"]["me"]
-    assert me["wallet"] == [{"currency": "EUR", "cash": {"amount": "30.50", "currency": "EUR"},
-                             "withdrawalPending": {"amount": "0.00"}}]
+    assert me["wallet"] == [
+        {"currency": "EUR", "cash": {"amount": "30.50", "currency": "EUR"}, "withdrawalPending": {"amount": "0.00"}}
+    ]
     nodes = [edge["node"] for edge in me["transactions"]["edges"]]
-    assert [(n["kind"], n["changes"][0]["amount"]["amount"], n["changes"][0]["balanceAfter"]["amount"])
-            for n in nodes] == [("deposit", "5.50", "30.50"), ("deposit", "25.00", "25.00")]
+    assert [
+        (n["kind"], n["changes"][0]["amount"]["amount"], n["changes"][0]["balanceAfter"]["amount"]) for n in nodes
+    ] == [("deposit", "5.50", "30.50"), ("deposit", "25.00", "25.00")]
     # The house side of a transaction is not the player's business.
     assert all(n["postings"] is None for n in nodes)
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
@@ -315,8 +380,9 @@ async def test_replaying_a_hold_resolution_with_another_destination_is_refused(r
     player = await make_player()
     await deposit(rt, player.uuid, 10_00)
     async with rt.database.transaction() as db:
-        _, hold = await wallet.hold_withdrawal(db, player_id=player.uuid, currency="EUR", amount=10_00,
-                                               payment_id=uuid.uuid4(), actor=SYSTEM)
+        _, hold = await wallet.hold_withdrawal(
+            db, player_id=player.uuid, currency="EUR", amount=10_00, payment_id=uuid.uuid4(), actor=SYSTEM
+        )
     assert hold is not None
     payment = uuid.uuid4()
     async with rt.database.transaction() as db:

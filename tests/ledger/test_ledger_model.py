@@ -17,14 +17,18 @@ from tests.conftest import PASSWORD, REGISTER
 SYSTEM = Actor("system")
 
 amounts = st.integers(min_value=1, max_value=50_00)
-commands = st.lists(st.one_of(
-    st.tuples(st.just("deposit"), amounts),
-    st.tuples(st.just("hold"), amounts),
-    st.tuples(st.just("pay"), st.integers(min_value=0, max_value=20)),
-    st.tuples(st.just("void"), st.integers(min_value=0, max_value=20)),
-    st.tuples(st.just("adjust"), st.integers(min_value=-40_00, max_value=40_00).filter(bool)),
-    st.tuples(st.just("retry"), st.integers(min_value=0, max_value=20)),
-), min_size=1, max_size=25)
+commands = st.lists(
+    st.one_of(
+        st.tuples(st.just("deposit"), amounts),
+        st.tuples(st.just("hold"), amounts),
+        st.tuples(st.just("pay"), st.integers(min_value=0, max_value=20)),
+        st.tuples(st.just("void"), st.integers(min_value=0, max_value=20)),
+        st.tuples(st.just("adjust"), st.integers(min_value=-40_00, max_value=40_00).filter(bool)),
+        st.tuples(st.just("retry"), st.integers(min_value=0, max_value=20)),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @dataclass
@@ -40,13 +44,15 @@ async def apply(rt: Any, player_id: uuid.UUID, model: Model, command: tuple[str,
     async with rt.database.transaction() as db:
         if name == "deposit":
             key = uuid.uuid4()
-            await wallet.credit_deposit(db, player_id=player_id, currency="EUR", amount=value, psp="demo",
-                                        payment_id=key, actor=SYSTEM)
+            await wallet.credit_deposit(
+                db, player_id=player_id, currency="EUR", amount=value, psp="demo", payment_id=key, actor=SYSTEM
+            )
             model.cash += value
             model.done.append(("deposit", value, key))
         elif name == "hold":
-            result, hold = await wallet.hold_withdrawal(db, player_id=player_id, currency="EUR", amount=value,
-                                                        payment_id=uuid.uuid4(), actor=SYSTEM)
+            result, hold = await wallet.hold_withdrawal(
+                db, player_id=player_id, currency="EUR", amount=value, payment_id=uuid.uuid4(), actor=SYSTEM
+            )
             if value <= model.cash:
                 assert result.committed
                 assert hold is not None
@@ -63,15 +69,17 @@ async def apply(rt: Any, player_id: uuid.UUID, model: Model, command: tuple[str,
             if name == "pay":
                 await wallet.pay_withdrawal(db, hold_id=hold["id"], psp="demo", payment_id=uuid.uuid4(), actor=SYSTEM)
             else:
-                await wallet.void_withdrawal(db, hold_id=hold["id"], payment_id=uuid.uuid4(), actor=SYSTEM,
-                                             reason="model")
+                await wallet.void_withdrawal(
+                    db, hold_id=hold["id"], payment_id=uuid.uuid4(), actor=SYSTEM, reason="model"
+                )
                 model.cash += hold["amount"]
             model.pending -= hold["amount"]
             hold["state"] = name
         elif name == "adjust":
             key = uuid.uuid4()
-            result = await wallet.adjust(db, player_id=player_id, currency="EUR", amount=value, adjustment_id=key,
-                                         actor=SYSTEM, reason="model")
+            result = await wallet.adjust(
+                db, player_id=player_id, currency="EUR", amount=value, adjustment_id=key, actor=SYSTEM, reason="model"
+            )
             if model.cash + value >= 0:
                 assert result.committed
                 model.cash += value
@@ -81,20 +89,38 @@ async def apply(rt: Any, player_id: uuid.UUID, model: Model, command: tuple[str,
         elif name == "retry" and model.done:  # the same request again: nothing moves
             kind, amount, key = model.done[value % len(model.done)]
             if kind == "deposit":
-                result = await wallet.credit_deposit(db, player_id=player_id, currency="EUR", amount=amount,
-                                                     psp="demo", payment_id=key, actor=SYSTEM)
+                result = await wallet.credit_deposit(
+                    db, player_id=player_id, currency="EUR", amount=amount, psp="demo", payment_id=key, actor=SYSTEM
+                )
             else:
-                result = await wallet.adjust(db, player_id=player_id, currency="EUR", amount=amount,
-                                             adjustment_id=key, actor=SYSTEM, reason="model")
+                result = await wallet.adjust(
+                    db,
+                    player_id=player_id,
+                    currency="EUR",
+                    amount=amount,
+                    adjustment_id=key,
+                    actor=SYSTEM,
+                    reason="model",
+                )
             assert result.replayed
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=commands)
 async def test_random_command_sequences_match_the_model(rt, gql, brand, sequence) -> None:
-    body = await gql(REGISTER, {"input": {"brand": "royal", "email": f"{uuid.uuid4().hex}@example.com",
-                                          "password": PASSWORD, "dateOfBirth": "1990-01-01", "country": "MT",
-                                          "currency": "EUR"}})
+    body = await gql(
+        REGISTER,
+        {
+            "input": {
+                "brand": "royal",
+                "email": f"{uuid.uuid4().hex}@example.com",
+                "password": PASSWORD,
+                "dateOfBirth": "1990-01-01",
+                "country": "MT",
+                "currency": "EUR",
+            }
+        },
+    )
     from strawberry import relay
 
     player_id = uuid.UUID(relay.GlobalID.from_id(body["data"]["registerPlayer"]["player"]["id"]).node_id)

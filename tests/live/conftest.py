@@ -24,8 +24,9 @@ async def receive(socket: ClientConnection, seconds: float = 10) -> dict[str, An
 
 
 @asynccontextmanager
-async def subscription(base: str, token: str, query: str, variables: dict[str, Any] | None = None, *,
-                       brand: str | None = None) -> AsyncIterator[ClientConnection]:
+async def subscription(
+    base: str, token: str, query: str, variables: dict[str, Any] | None = None, *, brand: str | None = None
+) -> AsyncIterator[ClientConnection]:
     """A connection, authenticated in connection_init, with one subscription (id "1") started."""
     async with connect(ws_url(base), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         payload: dict[str, Any] = {"authorization": f"Bearer {token}"}
@@ -33,8 +34,9 @@ async def subscription(base: str, token: str, query: str, variables: dict[str, A
             payload["brand"] = brand
         await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
         assert (await receive(socket))["type"] == "connection_ack"
-        await socket.send(json.dumps({"id": "1", "type": "subscribe",
-                                      "payload": {"query": query, "variables": variables or {}}}))
+        await socket.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+        )
         yield socket
 
 
@@ -60,5 +62,12 @@ async def refusal_codes(socket: ClientConnection) -> list[str]:
 
 async def deposit(rt: Any, player_id: uuid.UUID, amount: int, currency: str = "EUR") -> Any:
     async with rt.database.transaction() as db:
-        return await wallet.credit_deposit(db, player_id=player_id, currency=currency, amount=amount, psp="cardpay",
-                                           payment_id=uuid.uuid4(), actor=wallet.Actor("system"))
+        return await wallet.credit_deposit(
+            db,
+            player_id=player_id,
+            currency=currency,
+            amount=amount,
+            psp="cardpay",
+            payment_id=uuid.uuid4(),
+            actor=wallet.Actor("system"),
+        )

@@ -16,8 +16,9 @@ subscription Balance($playerId: ID) {
 }"""
 
 
-async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_another(live_server, rt,
-                                                                                     make_player) -> None:
+async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_another(
+    live_server, rt, make_player
+) -> None:
     player = await make_player()
     async with subscription(live_server, player.token, BALANCE) as socket:
         first = (await next_data(socket))["balanceChanged"]
@@ -29,8 +30,14 @@ async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_anot
         update = (await next_data(socket))["balanceChanged"]
         assert update["kind"] == "deposit"
         assert relay.GlobalID.from_id(update["transactionId"]).node_id == str(result.transaction_id)
-        assert update["balances"] == [{"currency": "EUR", "cash": {"amount": "25.00", "currency": "EUR"},
-                                       "bonus": {"amount": "0.00"}, "withdrawalPending": {"amount": "0.00"}}]
+        assert update["balances"] == [
+            {
+                "currency": "EUR",
+                "cash": {"amount": "25.00", "currency": "EUR"},
+                "bonus": {"amount": "0.00"},
+                "withdrawalPending": {"amount": "0.00"},
+            }
+        ]
 
         await deposit(rt, player.uuid, 5_00)
         assert (await next_data(socket))["balanceChanged"]["balances"][0]["cash"]["amount"] == "30.00"
@@ -54,8 +61,9 @@ async def test_a_player_cannot_watch_another_players_balance(live_server, make_p
         assert await refusal_codes(socket) == ["FORBIDDEN"]
 
 
-async def test_staff_cannot_watch_a_player_of_another_brand(live_server, gql, client, make_player, make_staff,
-                                                            other_brand) -> None:
+async def test_staff_cannot_watch_a_player_of_another_brand(
+    live_server, gql, client, make_player, make_staff, other_brand
+) -> None:
     outsider = await make_player(brand_code="northstar", country="SE", currency="SEK")
     client.cookies.clear()
     staff = await make_staff("support")
@@ -63,8 +71,7 @@ async def test_staff_cannot_watch_a_player_of_another_brand(live_server, gql, cl
         assert await refusal_codes(socket) == ["FORBIDDEN"]
 
 
-async def test_roles_without_money_access_cannot_watch_balances(live_server, client, make_player,
-                                                               make_staff) -> None:
+async def test_roles_without_money_access_cannot_watch_balances(live_server, client, make_player, make_staff) -> None:
     player = await make_player()
     client.cookies.clear()
     staff = await make_staff("marketing")
@@ -88,8 +95,9 @@ async def test_a_process_serves_more_subscriptions_than_redis_connections(live_s
         for _ in range(11):  # 11 connections, 10 subscriptions each (the cap per connection)
             socket = await connect(ws_url(live_server), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
             sockets.append(socket)
-            await socket.send(json.dumps({"type": "connection_init",
-                                          "payload": {"authorization": f"Bearer {player.token}"}}))
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {player.token}"}})
+            )
             assert (await receive(socket))["type"] == "connection_ack"
             for n in range(10):
                 await socket.send(json.dumps({"id": str(n), "type": "subscribe", "payload": {"query": BALANCE}}))

@@ -53,8 +53,15 @@ def operator() -> Iterator[Operator]:
                 state.balance -= body["amount"]
             elif self.path.endswith("/win"):
                 state.balance += body["amount"]
-            answer = json.dumps({"user": body.get("user"), "status": status, "request_uuid": body["request_uuid"],
-                                 "currency": body.get("currency"), "balance": state.balance}).encode()
+            answer = json.dumps(
+                {
+                    "user": body.get("user"),
+                    "status": status,
+                    "request_uuid": body["request_uuid"],
+                    "currency": body.get("currency"),
+                    "balance": state.balance,
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(answer)))
@@ -73,8 +80,9 @@ def operator() -> Iterator[Operator]:
     server.server_close()
 
 
-def provider_client(tmp_path: Path, operator: Operator, timeout: float = 2.0,
-                    **options: Any) -> tuple[httpx.AsyncClient, str]:
+def provider_client(
+    tmp_path: Path, operator: Operator, timeout: float = 2.0, **options: Any
+) -> tuple[httpx.AsyncClient, str]:
     private_key, public_pem = ensure_demo_provider_keys(tmp_path)
     app = create_demo_provider(platform_url=operator.url, private_key_path=private_key, timeout=timeout, **options)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://provider.test"), public_pem
@@ -84,17 +92,24 @@ def winning_nonce_seed(server_seed: str, client_seed: str) -> int:
     return next(n for n in range(10_000) if fair.play(fair.SLOT, server_seed, client_seed, n, 1).win > 0)
 
 
-async def test_calls_are_signed_over_the_exact_bytes_and_verify_with_the_public_key(tmp_path: Path,
-                                                                                     operator: Operator) -> None:
+async def test_calls_are_signed_over_the_exact_bytes_and_verify_with_the_public_key(
+    tmp_path: Path, operator: Operator
+) -> None:
     client, public_pem = provider_client(tmp_path, operator)
     async with client:
-        page = await client.get("/play", params={"token": "tok-123", "game": fair.SLOT, "mode": "real",
-                                                 "currency": "EUR", "user": "player-1"})
+        page = await client.get(
+            "/play",
+            params={"token": "tok-123", "game": fair.SLOT, "mode": "real", "currency": "EUR", "user": "player-1"},
+        )
         assert page.status_code == 200
-        assert "<button id=\"spin\">" in page.text
+        assert '<button id="spin">' in page.text
         for _ in range(30):  # enough rounds to see a win call too (the hit rate is 6.5 %)
-            answer = (await client.post("/api/spin", json={"token": "tok-123", "game": fair.SLOT, "bet": "0.50",
-                                                           "client_seed": "chosen-by-me"})).json()
+            answer = (
+                await client.post(
+                    "/api/spin",
+                    json={"token": "tok-123", "game": fair.SLOT, "bet": "0.50", "client_seed": "chosen-by-me"},
+                )
+            ).json()
             assert answer["status"] == "RS_OK", answer
     assert operator.calls[0][0] == "/providers/demo/user/balance"
     bets = [json.loads(raw) for path, raw, _ in operator.calls if path.endswith("/bet")]
@@ -118,8 +133,9 @@ async def test_a_timed_out_call_is_resent_with_the_same_bytes(tmp_path: Path, op
     client, _ = provider_client(tmp_path, operator, timeout=0.5)
     async with client:
         await client.get("/play", params={"token": "tok-9", "game": fair.DICE, "currency": "EUR", "user": "p-9"})
-        answer = (await client.post("/api/spin", json={"token": "tok-9", "game": fair.DICE, "bet": "1.00",
-                                                       "target": 9800})).json()
+        answer = (
+            await client.post("/api/spin", json={"token": "tok-9", "game": fair.DICE, "bet": "1.00", "target": 9800})
+        ).json()
     assert answer["status"] == "RS_OK", answer
     bet_attempts = [raw for path, raw, _ in operator.calls if path.endswith("/bet")]
     assert len(bet_attempts) == 2
@@ -133,9 +149,15 @@ async def test_demo_mode_plays_with_play_money_and_calls_no_wallet(tmp_path: Pat
         state = (await client.get("/api/session", params={"token": "demo-1"})).json()
         assert (state["currency"], state["balance"], state["nonce"]) == ("XXX", "1000.00", 0)
         committed = state["server_seed_hash"]
-        rounds = [(await client.post("/api/spin", json={"token": "demo-1", "game": fair.DICE, "bet": "2.00",
-                                                        "target": 5000, "client_seed": "mine"})).json()
-                  for _ in range(5)]
+        rounds = [
+            (
+                await client.post(
+                    "/api/spin",
+                    json={"token": "demo-1", "game": fair.DICE, "bet": "2.00", "target": 5000, "client_seed": "mine"},
+                )
+            ).json()
+            for _ in range(5)
+        ]
         assert [r["nonce"] for r in rounds] == [0, 1, 2, 3, 4]
         total = sum(float(r["win"]) - 2 for r in rounds)
         assert float(rounds[-1]["balance"]) == pytest.approx(1000 + total)
@@ -146,9 +168,19 @@ async def test_demo_mode_plays_with_play_money_and_calls_no_wallet(tmp_path: Pat
         assert rotated["nonce"] == 0
         assert rotated["server_seed_hash"] != committed
         for played in rounds:  # every round recomputes from the revealed seed
-            check = (await client.post("/api/verify", json={
-                "game": fair.DICE, "server_seed": revealed["server_seed"], "client_seed": "mine",
-                "nonce": played["nonce"], "target": 5000, "server_seed_hash": committed})).json()
+            check = (
+                await client.post(
+                    "/api/verify",
+                    json={
+                        "game": fair.DICE,
+                        "server_seed": revealed["server_seed"],
+                        "client_seed": "mine",
+                        "nonce": played["nonce"],
+                        "target": 5000,
+                        "server_seed_hash": committed,
+                    },
+                )
+            ).json()
             assert check["hash_matches"] is True
             assert check["outcome"]["roll"] == played["outcome"]["roll"]
     assert operator.calls == []
@@ -176,8 +208,7 @@ async def test_a_non_finite_bet_is_refused_not_a_crash(tmp_path: Path, operator:
     assert not [path for path, _, _ in operator.calls if path.endswith("/bet")]
 
 
-async def test_a_win_answered_unknown_is_resent_with_the_same_transaction(tmp_path: Path,
-                                                                          operator: Operator) -> None:
+async def test_a_win_answered_unknown_is_resent_with_the_same_transaction(tmp_path: Path, operator: Operator) -> None:
     """RS_ERROR_UNKNOWN is not final: the player won, so the win goes again (same transaction_uuid)."""
     import asyncio
 
@@ -186,8 +217,11 @@ async def test_a_win_answered_unknown_is_resent_with_the_same_transaction(tmp_pa
     async with client:
         await client.get("/play", params={"token": "tok-w", "game": fair.DICE, "currency": "EUR", "user": "p-w"})
         for _ in range(20):  # target 9800: a win is all but certain within a few rounds
-            answer = (await client.post("/api/spin", json={"token": "tok-w", "game": fair.DICE, "bet": "1.00",
-                                                           "target": 9800})).json()
+            answer = (
+                await client.post(
+                    "/api/spin", json={"token": "tok-w", "game": fair.DICE, "bet": "1.00", "target": 9800}
+                )
+            ).json()
             if any(path.endswith("/win") for path, _, _ in operator.calls):
                 break
         assert answer["status"] == "RS_ERROR_UNKNOWN"

@@ -26,11 +26,23 @@ async def launch(rt: Any, demo_provider: Any, player: Any, brand: Any, game_code
     await seed.seed_games(rt)
     async with rt.database.transaction() as db:
         assert await register_demo_provider(db, demo_provider.public_key_pem, f"{demo_provider.base}/play")
-        game_id = await db.scalar(select(col(Game.id)).join(Provider, col(Provider.id) == col(Game.provider_id))
-                                  .where(col(Provider.code) == "demo", col(Game.code) == game_code))
+        game_id = await db.scalar(
+            select(col(Game.id))
+            .join(Provider, col(Provider.id) == col(Game.provider_id))
+            .where(col(Provider.code) == "demo", col(Game.code) == game_code)
+        )
         token = secrets.token_urlsafe(32)
-        db.add(GameSession(token=token, mode="real", player_id=player.uuid, brand_id=brand.id, game_id=game_id,
-                           currency="EUR", expires_at=clock.now() + timedelta(hours=1)))
+        db.add(
+            GameSession(
+                token=token,
+                mode="real",
+                player_id=player.uuid,
+                brand_id=brand.id,
+                game_id=game_id,
+                currency="EUR",
+                expires_at=clock.now() + timedelta(hours=1),
+            )
+        )
     return token
 
 
@@ -46,8 +58,10 @@ async def test_demo_slot_rounds_move_the_balance_by_wins_minus_bets(rt, demo_pro
     token = await launch(rt, demo_provider, player, brand, fair.SLOT)
 
     async with httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
-        page = await http.get("/play", params={"token": token, "game": fair.SLOT, "mode": "real", "currency": "EUR",
-                                               "user": str(player.uuid)})
+        page = await http.get(
+            "/play",
+            params={"token": token, "game": fair.SLOT, "mode": "real", "currency": "EUR", "user": str(player.uuid)},
+        )
         assert page.status_code == 200
         assert "100.00" in page.text
         rounds = []
@@ -75,26 +89,31 @@ async def test_a_bet_beyond_the_balance_is_refused_and_moves_nothing(rt, demo_pr
     async with httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
         await http.get("/play", params={"token": token, "game": fair.DICE, "currency": "EUR", "user": str(player.uuid)})
         before = (await http.get("/api/session", params={"token": token})).json()
-        answer = (await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "5.00",
-                                                     "target": 5000})).json()
+        answer = (
+            await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "5.00", "target": 5000})
+        ).json()
         after = (await http.get("/api/session", params={"token": token})).json()
     assert (answer["status"], answer["balance"]) == ("RS_ERROR_NOT_ENOUGH_MONEY", "1.00")
     assert after["nonce"] == before["nonce"]  # a refused bet plays no round
     assert await cash(rt, player) == Decimal("1.00")
 
 
-async def test_a_players_open_balance_subscription_sees_each_round(rt, live_server, demo_provider, make_player,
-                                                                  brand) -> None:
+async def test_a_players_open_balance_subscription_sees_each_round(
+    rt, live_server, demo_provider, make_player, brand
+) -> None:
     player = await make_player()
     await deposit(rt, player.uuid, 10_00)
     token = await launch(rt, demo_provider, player, brand, fair.DICE)
     query = "subscription { balanceChanged { kind balances { currency cash { amount } } } }"
-    async with subscription(live_server, player.token, query) as socket, \
-            httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
+    async with (
+        subscription(live_server, player.token, query) as socket,
+        httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http,
+    ):
         assert (await next_data(socket))["balanceChanged"]["kind"] == "snapshot"
         await http.get("/play", params={"token": token, "game": fair.DICE, "currency": "EUR", "user": str(player.uuid)})
-        played = (await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "1.00",
-                                                     "target": 9800})).json()
+        played = (
+            await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "1.00", "target": 9800})
+        ).json()
         bet = (await next_data(socket))["balanceChanged"]
         assert bet == {"kind": "game_bet", "balances": [{"currency": "EUR", "cash": {"amount": "9.00"}}]}
         if Decimal(played["win"]) > 0:

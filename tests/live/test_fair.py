@@ -31,7 +31,7 @@ def test_dice_rtp_is_99_percent_before_rounding(target: int) -> None:
 def test_outcome_is_the_hmac_of_client_seed_and_nonce_keyed_by_the_server_seed() -> None:
     server, client = "a" * 64, "lucky"
     digest = hmac.new(server.encode(), b"lucky:7", hashlib.sha256).digest()
-    expected = tuple(int.from_bytes(digest[4 * i:4 * i + 4], "big") % 32 for i in range(3))
+    expected = tuple(int.from_bytes(digest[4 * i : 4 * i + 4], "big") % 32 for i in range(3))
     assert fair.slot_stops(server, client, 7) == expected
     assert fair.dice_roll(server, client, 7) == int.from_bytes(digest[:4], "big") % 10_000  # first word accepted
     assert fair.seed_hash(server) == hashlib.sha256(server.encode()).hexdigest()

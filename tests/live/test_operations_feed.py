@@ -26,9 +26,19 @@ async def game_move(rt: Any, player_id: uuid.UUID, kind: str, to_cash: int, curr
         player = await wallet._player(db, player_id)
         accounts = await wallet.player_accounts(db, player.id, player.brand_id, currency)
         house = await wallet.operator_account(db, player.brand_id, AccountPurpose.HOUSE_REVENUE, currency)
-        (await ledger.record(db, Entry(idempotency_key=f"test:{uuid.uuid4()}", kind=kind,
-                                       legs=(Leg(accounts.cash, to_cash), Leg(house, -to_cash)), actor_type="system",
-                                       brand_id=player.brand_id, player_id=player.id))).raise_if_refused()
+        (
+            await ledger.record(
+                db,
+                Entry(
+                    idempotency_key=f"test:{uuid.uuid4()}",
+                    kind=kind,
+                    legs=(Leg(accounts.cash, to_cash), Leg(house, -to_cash)),
+                    actor_type="system",
+                    brand_id=player.brand_id,
+                    player_id=player.id,
+                ),
+            )
+        ).raise_if_refused()
 
 
 async def figures(rt: Any, brand_id: uuid.UUID | None, now: datetime) -> dashboard.Figures:
@@ -70,8 +80,9 @@ async def test_figures_count_the_last_minute_and_sum_today_per_brand(rt, make_pl
     assert later.ggr_today == royal.ggr_today
 
 
-async def test_staff_feed_starts_with_figures_and_updates_when_money_moves(live_server, rt, client, make_player,
-                                                                           make_staff) -> None:
+async def test_staff_feed_starts_with_figures_and_updates_when_money_moves(
+    live_server, rt, client, make_player, make_staff
+) -> None:
     player = await make_player()
     client.cookies.clear()
     staff = await make_staff("finance")
@@ -91,9 +102,9 @@ async def test_staff_feed_starts_with_figures_and_updates_when_money_moves(live_
         assert (update["betsPerMinute"], update["activePlayers"]) == (1, 1)
 
 
-async def test_feed_is_throttled_to_one_update_a_second_and_ignores_other_brands(live_server, rt, client,
-                                                                                 make_player, make_staff,
-                                                                                 other_brand) -> None:
+async def test_feed_is_throttled_to_one_update_a_second_and_ignores_other_brands(
+    live_server, rt, client, make_player, make_staff, other_brand
+) -> None:
     player = await make_player()
     nordic = await make_player(brand_code="northstar", country="SE", currency="SEK")
     client.cookies.clear()

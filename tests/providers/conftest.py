@@ -28,8 +28,11 @@ GAME = "slot-fortune"
 
 def _keypair() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return key, pem
 
 
@@ -56,14 +59,18 @@ class Aggregator:
     code: str = HUB88
 
     async def send(self, endpoint: str, raw: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        response = await self.http.post(f"/providers/{self.code}/{endpoint}", content=raw,
-                                        headers={"content-type": "application/json", **(headers or {})})
+        response = await self.http.post(
+            f"/providers/{self.code}/{endpoint}",
+            content=raw,
+            headers={"content-type": "application/json", **(headers or {})},
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def call(self, endpoint: str, body: dict[str, Any], *,
-                   key: rsa.RSAPrivateKey | None = None) -> dict[str, Any]:
+    async def call(
+        self, endpoint: str, body: dict[str, Any], *, key: rsa.RSAPrivateKey | None = None
+    ) -> dict[str, Any]:
         raw = json.dumps(body).encode()
         return await self.send(endpoint, raw, {"X-Hub88-Signature": sign(key or self.key, raw)})
 
@@ -82,37 +89,94 @@ class Seat:
     def base(self, **extra: Any) -> dict[str, Any]:
         return {"user": self.user, "request_uuid": str(uuid.uuid4()), **extra}
 
-    def bet(self, amount: int, *, tx: str | None = None, round_ref: str = "r-1", closed: bool = False,
-            **extra: Any) -> dict[str, Any]:
-        return {**self.base(), "transaction_uuid": tx or str(uuid.uuid4()), "supplier_transaction_id": "s-1",
-                "token": self.token, "supplier_user": None, "round": round_ref, "round_closed": closed,
-                "reward_uuid": None, "is_free": False, "is_supplier_promo": False, "is_aggregated": False,
-                "game_code": GAME, "currency": self.currency, "bet": None, "amount": amount, "meta": None, **extra}
+    def bet(
+        self, amount: int, *, tx: str | None = None, round_ref: str = "r-1", closed: bool = False, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            **self.base(),
+            "transaction_uuid": tx or str(uuid.uuid4()),
+            "supplier_transaction_id": "s-1",
+            "token": self.token,
+            "supplier_user": None,
+            "round": round_ref,
+            "round_closed": closed,
+            "reward_uuid": None,
+            "is_free": False,
+            "is_supplier_promo": False,
+            "is_aggregated": False,
+            "game_code": GAME,
+            "currency": self.currency,
+            "bet": None,
+            "amount": amount,
+            "meta": None,
+            **extra,
+        }
 
-    def win(self, amount: int, reference: str, *, tx: str | None = None, round_ref: str = "r-1",
-            closed: bool = True, **extra: Any) -> dict[str, Any]:
-        return {**self.bet(amount, tx=tx, round_ref=round_ref, closed=closed),
-                "reference_transaction_uuid": reference, **extra}
+    def win(
+        self,
+        amount: int,
+        reference: str,
+        *,
+        tx: str | None = None,
+        round_ref: str = "r-1",
+        closed: bool = True,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        return {
+            **self.bet(amount, tx=tx, round_ref=round_ref, closed=closed),
+            "reference_transaction_uuid": reference,
+            **extra,
+        }
 
-    def rollback(self, reference: str, *, tx: str | None = None, round_ref: str = "r-1",
-                 **extra: Any) -> dict[str, Any]:
-        return {**self.base(), "transaction_uuid": tx or str(uuid.uuid4()), "reference_transaction_uuid": reference,
-                "token": self.token, "round": round_ref, "round_closed": True, "game_code": GAME, **extra}
+    def rollback(
+        self, reference: str, *, tx: str | None = None, round_ref: str = "r-1", **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            **self.base(),
+            "transaction_uuid": tx or str(uuid.uuid4()),
+            "reference_transaction_uuid": reference,
+            "token": self.token,
+            "round": round_ref,
+            "round_closed": True,
+            "game_code": GAME,
+            **extra,
+        }
 
 
 async def _insert_provider(rt: Any, code: str, protocol: str, pem: str | None) -> Any:
     from models.games import Game, Provider
 
     async with rt.database.transaction() as db:
-        provider = Provider(code=code, name=code.title(), protocol=protocol, public_key_pem=pem,
-                            launch_url="http://games.test/play")
+        provider = Provider(
+            code=code, name=code.title(), protocol=protocol, public_key_pem=pem, launch_url="http://games.test/play"
+        )
         db.add(provider)
         await db.flush()
-        db.add(Game(provider_id=provider.id, code=GAME, title="Slot Fortune", type="slot", rtp_basis_points=9600,
-                    volatility="medium", min_bet={"EUR": "0.10"}, max_bet={"EUR": "500.00", "SEK": "5000"},
-                    currencies=["EUR", "SEK"]))
-        db.add(Game(provider_id=provider.id, code="retired", title="Retired", type="slot", rtp_basis_points=9600,
-                    volatility="low", currencies=["EUR"], enabled=False))
+        db.add(
+            Game(
+                provider_id=provider.id,
+                code=GAME,
+                title="Slot Fortune",
+                type="slot",
+                rtp_basis_points=9600,
+                volatility="medium",
+                min_bet={"EUR": "0.10"},
+                max_bet={"EUR": "500.00", "SEK": "5000"},
+                currencies=["EUR", "SEK"],
+            )
+        )
+        db.add(
+            Game(
+                provider_id=provider.id,
+                code="retired",
+                title="Retired",
+                type="slot",
+                rtp_basis_points=9600,
+                volatility="low",
+                currencies=["EUR"],
+                enabled=False,
+            )
+        )
     return provider
 
 
@@ -122,8 +186,9 @@ async def hub88_provider(rt: Any, aggregator_key: tuple[rsa.RSAPrivateKey, str])
 
 
 @pytest.fixture
-async def aggregator(client: httpx.AsyncClient, hub88_provider: Any,
-                     aggregator_key: tuple[rsa.RSAPrivateKey, str]) -> Aggregator:
+async def aggregator(
+    client: httpx.AsyncClient, hub88_provider: Any, aggregator_key: tuple[rsa.RSAPrivateKey, str]
+) -> Aggregator:
     return Aggregator(client, aggregator_key[0])
 
 
@@ -131,25 +196,52 @@ async def fund(rt: Any, player_id: uuid.UUID, amount: int, currency: str = "EUR"
     from services import wallet
 
     async with rt.database.transaction() as db:
-        await wallet.adjust(db, player_id=player_id, currency=currency, amount=amount, adjustment_id=uuid.uuid4(),
-                            actor=wallet.Actor("system"), reason="test funding")
+        await wallet.adjust(
+            db,
+            player_id=player_id,
+            currency=currency,
+            amount=amount,
+            adjustment_id=uuid.uuid4(),
+            actor=wallet.Actor("system"),
+            reason="test funding",
+        )
 
 
-async def open_session(rt: Any, provider: Any, player_id: uuid.UUID | None, *, currency: str = "EUR",
-                       ttl: timedelta = timedelta(hours=4), mode: str = "real") -> str:
+async def open_session(
+    rt: Any,
+    provider: Any,
+    player_id: uuid.UUID | None,
+    *,
+    currency: str = "EUR",
+    ttl: timedelta = timedelta(hours=4),
+    mode: str = "real",
+) -> str:
     from sqlalchemy import select
 
     from models.games import Game, GameSession
     from models.players import Player
 
     async with rt.database.transaction() as db:
-        game_id = (await db.execute(select(Game.id).where(Game.provider_id == provider.id, Game.code == GAME))
-                   ).scalar_one()
-        brand_id = (await db.execute(select(Player.brand_id).where(Player.id == player_id))).scalar_one() \
-            if player_id else (await db.execute(select(Player.brand_id))).scalars().first()
+        game_id = (
+            await db.execute(select(Game.id).where(Game.provider_id == provider.id, Game.code == GAME))
+        ).scalar_one()
+        brand_id = (
+            (await db.execute(select(Player.brand_id).where(Player.id == player_id))).scalar_one()
+            if player_id
+            else (await db.execute(select(Player.brand_id))).scalars().first()
+        )
         token = uuid.uuid4().hex
-        db.add(GameSession(token=token, mode=mode, player_id=player_id, brand_id=brand_id, game_id=game_id,
-                           currency=currency, expires_at=clock.now() + ttl))
+        db.add(
+            GameSession(
+                token=token,
+                mode=mode,
+                player_id=player_id,
+                brand_id=brand_id,
+                game_id=game_id,
+                currency=currency,
+                expires_at=clock.now() + ttl,
+            )
+        )
     return token
 
 
@@ -157,8 +249,9 @@ async def open_session(rt: Any, provider: Any, player_id: uuid.UUID | None, *, c
 def seat(rt: Any, make_player: Any, hub88_provider: Any) -> Any:
     """`await seat(balance=10_000)`: a player with that much cash (minor units) and a live session."""
 
-    async def make(*, balance: int = 10_000, currency: str = "EUR", provider: Any = None,
-                   ttl: timedelta = timedelta(hours=4)) -> Seat:
+    async def make(
+        *, balance: int = 10_000, currency: str = "EUR", provider: Any = None, ttl: timedelta = timedelta(hours=4)
+    ) -> Seat:
         player = await make_player(currency=currency)
         if balance:
             await fund(rt, player.uuid, balance, currency)
@@ -187,12 +280,16 @@ class SoftswissProvider:
     secret: str = SOFTSWISS_SECRET
     code: str = SOFTSWISS
 
-    async def play(self, body: dict[str, Any], *, secret: str | None = None,
-                   raw: bytes | None = None) -> httpx.Response:
+    async def play(
+        self, body: dict[str, Any], *, secret: str | None = None, raw: bytes | None = None
+    ) -> httpx.Response:
         raw = raw if raw is not None else json.dumps(body).encode()
         signature = hmac.new((secret or self.secret).encode(), raw, hashlib.sha256).hexdigest()
-        return await self.http.post(f"/providers/{self.code}/play", content=raw,
-                                    headers={"content-type": "application/json", "X-Request-Sign": signature})
+        return await self.http.post(
+            f"/providers/{self.code}/play",
+            content=raw,
+            headers={"content-type": "application/json", "X-Request-Sign": signature},
+        )
 
 
 @pytest.fixture

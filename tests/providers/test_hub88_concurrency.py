@@ -19,8 +19,9 @@ EUR = 100_000
 async def test_concurrent_identical_retries_move_money_once(aggregator: Aggregator, seat: Any, rt: Any) -> None:
     player = await seat(balance=1_000)
     bet = player.bet(3 * EUR)
-    answers = await asyncio.gather(*(
-        aggregator.call("transaction/bet", {**bet, "request_uuid": str(uuid.uuid4())}) for _ in range(12)))
+    answers = await asyncio.gather(
+        *(aggregator.call("transaction/bet", {**bet, "request_uuid": str(uuid.uuid4())}) for _ in range(12))
+    )
     assert {a["status"] for a in answers} == {"RS_OK"}
     assert {a["balance"] for a in answers} == {700 * 1000}
     win = player.win(5 * EUR, bet["transaction_uuid"])
@@ -29,8 +30,9 @@ async def test_concurrent_identical_retries_move_money_once(aggregator: Aggregat
     assert await cash(rt, player.player_id) == 1_200
 
 
-async def test_concurrent_bets_and_wins_on_one_player_match_the_model(aggregator: Aggregator, seat: Any,
-                                                                      rt: Any) -> None:
+async def test_concurrent_bets_and_wins_on_one_player_match_the_model(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=2_000)  # 20 EUR: not enough for every bet
     rng = random.Random(7)
     bets = [player.bet(rng.choice([1, 2, 3]) * EUR, round_ref=f"r-{i}") for i in range(40)]
@@ -46,10 +48,11 @@ async def test_concurrent_bets_and_wins_on_one_player_match_the_model(aggregator
     wins = [player.win(2 * EUR, b["transaction_uuid"], round_ref=b["round"]) for b in accepted]
     more_bets = [player.bet(EUR, round_ref=f"s-{i}") for i in range(20)]
     calls = [aggregator.call("transaction/win", w) for w in wins] + [
-        aggregator.call("transaction/bet", b) for b in more_bets]
+        aggregator.call("transaction/bet", b) for b in more_bets
+    ]
     answers = await asyncio.gather(*calls)
-    assert all(a["status"] == "RS_OK" for a in answers[:len(wins)])
-    later = [b for b, a in zip(more_bets, answers[len(wins):], strict=True) if a["status"] == "RS_OK"]
+    assert all(a["status"] == "RS_OK" for a in answers[: len(wins)])
+    later = [b for b, a in zip(more_bets, answers[len(wins) :], strict=True) if a["status"] == "RS_OK"]
     expected = 2_000 - staked + 200 * len(wins) - 100 * len(later)
     assert await cash(rt, player.player_id) == expected
     async with rt.database.session() as db:
@@ -72,8 +75,9 @@ async def test_a_rollback_storm_undoes_each_bet_exactly_once(aggregator: Aggrega
         rollbacks += [same] * 4  # the aggregator's retries of one rollback
         rollbacks += [player.rollback(bet["transaction_uuid"]) for _ in range(2)]  # other rollbacks of it
     random.Random(3).shuffle(rollbacks)
-    answers = await asyncio.gather(*(
-        aggregator.call("transaction/rollback", {**r, "request_uuid": str(uuid.uuid4())}) for r in rollbacks))
+    answers = await asyncio.gather(
+        *(aggregator.call("transaction/rollback", {**r, "request_uuid": str(uuid.uuid4())}) for r in rollbacks)
+    )
     assert {a["status"] for a in answers} == {"RS_OK"}
     for player in players:
         assert await cash(rt, player.player_id) == 1_000
@@ -87,8 +91,10 @@ async def test_a_bet_racing_its_rollback_nets_to_nothing(aggregator: Aggregator,
     pairs = [player.bet(EUR, round_ref=f"race-{i}") for i in range(15)]
     calls = []
     for bet in pairs:
-        calls += [aggregator.call("transaction/bet", bet),
-                  aggregator.call("transaction/rollback", player.rollback(bet["transaction_uuid"]))]
+        calls += [
+            aggregator.call("transaction/bet", bet),
+            aggregator.call("transaction/rollback", player.rollback(bet["transaction_uuid"])),
+        ]
     answers = await asyncio.gather(*calls)
     assert all(a["status"] in ("RS_OK", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST") for a in answers)
     assert all(a["status"] == "RS_OK" for a in answers[1::2])  # rollbacks always succeed

@@ -14,8 +14,9 @@ from tests.providers.conftest import Aggregator, Seat, cash, fund, open_session
 EUR = 100_000  # one euro in Hub88 units
 
 
-async def test_a_refused_rollback_of_a_win_does_not_stop_a_later_one(aggregator: Aggregator, seat: Any,
-                                                                     rt: Any) -> None:
+async def test_a_refused_rollback_of_a_win_does_not_stop_a_later_one(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=1_000)
     bet = player.bet(EUR)
     await aggregator.call("transaction/bet", bet)
@@ -34,8 +35,9 @@ async def test_a_refused_rollback_of_a_win_does_not_stop_a_later_one(aggregator:
     assert await cash(rt, player.player_id) == 600
 
 
-async def test_another_players_rollback_does_not_swallow_the_real_one(aggregator: Aggregator, seat: Any,
-                                                                      rt: Any) -> None:
+async def test_another_players_rollback_does_not_swallow_the_real_one(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     alice = await seat(balance=1_000)
     bob = await seat(balance=1_000)
     bet = alice.bet(3 * EUR)
@@ -48,12 +50,14 @@ async def test_another_players_rollback_does_not_swallow_the_real_one(aggregator
     assert (await cash(rt, alice.player_id), await cash(rt, bob.player_id)) == (1_000, 1_000)
 
 
-async def test_a_rollback_books_in_the_currency_of_what_it_undoes(aggregator: Aggregator, seat: Any,
-                                                                  hub88_provider: Any, rt: Any) -> None:
+async def test_a_rollback_books_in_the_currency_of_what_it_undoes(
+    aggregator: Aggregator, seat: Any, hub88_provider: Any, rt: Any
+) -> None:
     player = await seat(balance=1_000)  # a EUR player (default currency, first session)
     await fund(rt, player.player_id, 5_000, "SEK")
-    sek = Seat(player.user, player.player_id, await open_session(rt, hub88_provider, player.player_id,
-                                                                 currency="SEK"), "SEK")
+    sek = Seat(
+        player.user, player.player_id, await open_session(rt, hub88_provider, player.player_id, currency="SEK"), "SEK"
+    )
     bet = sek.bet(20 * EUR)  # 20 SEK
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
     assert await cash(rt, player.player_id, "SEK") == 3_000
@@ -69,29 +73,28 @@ async def test_a_rollback_books_in_the_currency_of_what_it_undoes(aggregator: Ag
     assert await cash(rt, player.player_id, "EUR") == 1_000
 
 
-async def test_strings_wider_than_their_columns_are_wrong_types(aggregator: Aggregator, seat: Any,
-                                                                rt: Any) -> None:
+async def test_strings_wider_than_their_columns_are_wrong_types(aggregator: Aggregator, seat: Any, rt: Any) -> None:
     player = await seat(balance=1_000)
     long_game = await aggregator.call("transaction/bet", player.bet(EUR, game_code="g" * 65))
     assert long_game["status"] == "RS_ERROR_WRONG_TYPES"
-    long_currency = await aggregator.call("transaction/rollback",
-                                          player.rollback(str(uuid.uuid4()), currency="C" * 9))
+    long_currency = await aggregator.call("transaction/rollback", player.rollback(str(uuid.uuid4()), currency="C" * 9))
     assert long_currency["status"] == "RS_ERROR_WRONG_TYPES"
     # a rollback of an unknown bet naming a currency we do not know (but that fits) is remembered
     bet = player.bet(EUR)
-    remembered = await aggregator.call("transaction/rollback",
-                                       player.rollback(bet["transaction_uuid"], currency="ZZZZZZZ"))
+    remembered = await aggregator.call(
+        "transaction/rollback", player.rollback(bet["transaction_uuid"], currency="ZZZZZZZ")
+    )
     assert remembered["status"] == "RS_OK"
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"
     async with rt.database.session() as db:
-        stored = (await db.execute(select(ProviderTransaction).where(ProviderTransaction.kind == "rollback"))
-                  ).scalar_one()
+        stored = (
+            await db.execute(select(ProviderTransaction).where(ProviderTransaction.kind == "rollback"))
+        ).scalar_one()
     assert stored.currency is None
     assert await cash(rt, player.player_id) == 1_000
 
 
-async def test_rounds_with_the_same_ref_are_kept_apart_per_player(aggregator: Aggregator, seat: Any,
-                                                                  rt: Any) -> None:
+async def test_rounds_with_the_same_ref_are_kept_apart_per_player(aggregator: Aggregator, seat: Any, rt: Any) -> None:
     alice = await seat(balance=1_000)
     bob = await seat(balance=1_000)
     assert (await aggregator.call("transaction/bet", alice.bet(EUR, round_ref="shared")))["status"] == "RS_OK"

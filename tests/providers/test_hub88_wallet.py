@@ -38,12 +38,18 @@ async def test_balance_and_user_info_answer_from_the_wallet(aggregator: Aggregat
 
 
 async def test_bet_then_win_moves_money_through_the_ledger_and_closes_the_round(
-        aggregator: Aggregator, seat: Any, rt: Any) -> None:
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=10_000)
     bet = player.bet(356_000, round_ref="round-7")  # 3.56 EUR
     answer = await aggregator.call("transaction/bet", bet)
-    assert answer == {"user": player.user, "status": "RS_OK", "request_uuid": bet["request_uuid"],
-                      "currency": "EUR", "balance": 10_000 * 1000 - 356_000}
+    assert answer == {
+        "user": player.user,
+        "status": "RS_OK",
+        "request_uuid": bet["request_uuid"],
+        "currency": "EUR",
+        "balance": 10_000 * 1000 - 356_000,
+    }
     win = player.win(1_000_000, bet["transaction_uuid"], round_ref="round-7", closed=True)
     answer = await aggregator.call("transaction/win", win)
     assert answer["status"] == "RS_OK"
@@ -53,22 +59,35 @@ async def test_bet_then_win_moves_money_through_the_ledger_and_closes_the_round(
     async with rt.database.session() as db:
         game_round = (await db.execute(select(GameRound))).scalar_one()
         assert (game_round.round_ref, game_round.total_bet, game_round.total_win, game_round.status) == (
-            "round-7", 356, 1_000, "closed")
-        stored = (await db.execute(select(ProviderTransaction).where(
-            ProviderTransaction.transaction_uuid == bet["transaction_uuid"]))).scalar_one()
+            "round-7",
+            356,
+            1_000,
+            "closed",
+        )
+        stored = (
+            await db.execute(
+                select(ProviderTransaction).where(ProviderTransaction.transaction_uuid == bet["transaction_uuid"])
+            )
+        ).scalar_one()
         assert json.loads(stored.raw_request) == bet  # the bytes as received
         assert stored.response["status"] == "RS_OK"
         assert stored.ledger_transaction_id is not None
-        house = (await db.execute(text(
-            "SELECT sum(p.amount) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id "
-            "WHERE a.purpose = 'house_revenue'"))).scalar_one()
+        house = (
+            await db.execute(
+                text(
+                    "SELECT sum(p.amount) FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id "
+                    "WHERE a.purpose = 'house_revenue'"
+                )
+            )
+        ).scalar_one()
         assert house == 356 - 1_000
         calls = (await db.execute(select(ProviderCall.endpoint).order_by(ProviderCall.created_at))).scalars().all()
         assert list(calls) == ["/transaction/bet", "/transaction/win"]  # the contract's paths
 
 
 async def test_a_retried_bet_gets_the_original_answer_and_moves_nothing(
-        aggregator: Aggregator, seat: Any, rt: Any) -> None:
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=10_000)
     bet = player.bet(EUR)
     first = await aggregator.call("transaction/bet", bet)
@@ -80,8 +99,9 @@ async def test_a_retried_bet_gets_the_original_answer_and_moves_nothing(
     assert await cash(rt, player.player_id) == 10_000 - 100
 
 
-async def test_a_known_transaction_with_changed_content_is_a_duplicate(aggregator: Aggregator, seat: Any,
-                                                                       rt: Any) -> None:
+async def test_a_known_transaction_with_changed_content_is_a_duplicate(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=10_000)
     bet = player.bet(EUR)
     assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
@@ -89,8 +109,9 @@ async def test_a_known_transaction_with_changed_content_is_a_duplicate(aggregato
         answer = await aggregator.call("transaction/bet", {**bet, **change, "request_uuid": str(uuid.uuid4())})
         assert answer["status"] == "RS_ERROR_DUPLICATE_TRANSACTION", change
     # a bet's uuid reused for a win is a duplicate too
-    answer = await aggregator.call("transaction/win", player.win(EUR, bet["transaction_uuid"],
-                                                                 tx=bet["transaction_uuid"]))
+    answer = await aggregator.call(
+        "transaction/win", player.win(EUR, bet["transaction_uuid"], tx=bet["transaction_uuid"])
+    )
     assert answer["status"] == "RS_ERROR_DUPLICATE_TRANSACTION"
     assert await cash(rt, player.player_id) == 10_000 - 100
 
@@ -122,7 +143,8 @@ async def test_rollback_before_bet_refuses_the_late_bet(aggregator: Aggregator, 
 
 
 async def test_rollback_restores_the_stake_once_and_a_later_win_does_not_exist(
-        aggregator: Aggregator, seat: Any, rt: Any) -> None:
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=1_000)
     bet = player.bet(3 * EUR, round_ref="r-9")
     await aggregator.call("transaction/bet", bet)
@@ -131,10 +153,12 @@ async def test_rollback_restores_the_stake_once_and_a_later_win_does_not_exist(
     answer = await aggregator.call("transaction/rollback", rollback)
     assert (answer["status"], answer["balance"]) == ("RS_OK", 1_000 * 1000)
     # retried (same uuid) and a second rollback (new uuid) of the same bet: nothing more moves
-    assert (await aggregator.call("transaction/rollback", {**rollback, "request_uuid": str(uuid.uuid4())})
-            )["status"] == "RS_OK"
-    assert (await aggregator.call("transaction/rollback", player.rollback(bet["transaction_uuid"]))
-            )["status"] == "RS_OK"
+    assert (await aggregator.call("transaction/rollback", {**rollback, "request_uuid": str(uuid.uuid4())}))[
+        "status"
+    ] == "RS_OK"
+    assert (await aggregator.call("transaction/rollback", player.rollback(bet["transaction_uuid"])))[
+        "status"
+    ] == "RS_OK"
     win = await aggregator.call("transaction/win", player.win(5 * EUR, bet["transaction_uuid"], round_ref="r-9"))
     assert win["status"] == "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"
     assert await cash(rt, player.player_id) == 1_000
@@ -143,8 +167,7 @@ async def test_rollback_restores_the_stake_once_and_a_later_win_does_not_exist(
     assert game_round.total_bet == 0
 
 
-async def test_a_win_rolled_back_before_it_arrives_moves_nothing(aggregator: Aggregator, seat: Any,
-                                                                 rt: Any) -> None:
+async def test_a_win_rolled_back_before_it_arrives_moves_nothing(aggregator: Aggregator, seat: Any, rt: Any) -> None:
     player = await seat(balance=1_000)
     bet = player.bet(EUR)
     await aggregator.call("transaction/bet", bet)
@@ -166,8 +189,9 @@ async def test_a_win_can_be_rolled_back(aggregator: Aggregator, seat: Any, rt: A
     assert (answer["status"], answer["balance"]) == ("RS_OK", 900 * 1000)
 
 
-async def test_token_expiry_refuses_bets_but_never_wins_or_rollbacks(aggregator: Aggregator, seat: Any,
-                                                                     rt: Any) -> None:
+async def test_token_expiry_refuses_bets_but_never_wins_or_rollbacks(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=1_000, ttl=timedelta(minutes=5))
     bet = player.bet(EUR)
     other = player.bet(EUR)
@@ -186,8 +210,9 @@ async def test_token_expiry_refuses_bets_but_never_wins_or_rollbacks(aggregator:
     assert await cash(rt, player.player_id) == 1_000 - 100 + 200
 
 
-async def test_not_enough_money_carries_the_balance_and_stays_refused(aggregator: Aggregator, seat: Any,
-                                                                      rt: Any) -> None:
+async def test_not_enough_money_carries_the_balance_and_stays_refused(
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     from tests.providers.conftest import fund
 
     player = await seat(balance=250)
@@ -205,8 +230,9 @@ async def test_not_enough_money_carries_the_balance_and_stays_refused(aggregator
     assert await cash(rt, player.player_id) == 1_250
 
 
-async def test_signatures_are_checked_over_the_raw_bytes(aggregator: Aggregator, seat: Any, rt: Any,
-                                                         stranger_key: Any) -> None:
+async def test_signatures_are_checked_over_the_raw_bytes(
+    aggregator: Aggregator, seat: Any, rt: Any, stranger_key: Any
+) -> None:
     player = await seat(balance=1_000)
     bet = player.bet(EUR)
     raw = json.dumps(bet).encode()
@@ -223,8 +249,9 @@ async def test_signatures_are_checked_over_the_raw_bytes(aggregator: Aggregator,
     assert garbage["status"] == "RS_ERROR_INVALID_SIGNATURE"
     # the same bytes re-serialised differently (spacing) are another message: the signature must match them
     compact = json.dumps(bet, separators=(",", ":")).encode()
-    assert (await aggregator.send("transaction/bet", compact, {"X-Hub88-Signature": sign(aggregator.key, raw)})
-            )["status"] == "RS_ERROR_INVALID_SIGNATURE"
+    assert (await aggregator.send("transaction/bet", compact, {"X-Hub88-Signature": sign(aggregator.key, raw)}))[
+        "status"
+    ] == "RS_ERROR_INVALID_SIGNATURE"
     unknown = Aggregator(aggregator.http, aggregator.key, code="nobody")
     assert (await unknown.call("transaction/bet", bet))["status"] == "RS_ERROR_INVALID_PARTNER"
     assert await cash(rt, player.player_id) == 1_000
@@ -245,32 +272,46 @@ async def test_malformed_bodies_and_wrong_types_are_refused(aggregator: Aggregat
     bet = player.bet(EUR)
     missing = {k: v for k, v in bet.items() if k != "transaction_uuid"}
     assert await status_of(json.dumps(missing).encode()) == "RS_ERROR_WRONG_SYNTAX"
-    for wrong in ({"amount": "100000"}, {"amount": 1000.5}, {"amount": 100000.0}, {"amount": True},
-                  {"amount": -100000}, {"round_closed": "yes"}, {"user": 42}, {"meta": "x"},
-                  {"amount": 100001}):  # 1.00001 EUR is not a whole cent: not representable
+    for wrong in (
+        {"amount": "100000"},
+        {"amount": 1000.5},
+        {"amount": 100000.0},
+        {"amount": True},
+        {"amount": -100000},
+        {"round_closed": "yes"},
+        {"user": 42},
+        {"meta": "x"},
+        {"amount": 100001},
+    ):  # 1.00001 EUR is not a whole cent: not representable
         assert await status_of(json.dumps({**bet, **wrong}).encode()) == "RS_ERROR_WRONG_TYPES", wrong
     assert await status_of(json.dumps(bet).encode().replace(b"100000", b"NaN", 1)) == "RS_ERROR_WRONG_SYNTAX"
     assert await cash(rt, player.player_id) == 1_000
 
 
 async def test_bet_refusals_wrong_currency_unknown_game_invalid_token_disabled_user(
-        aggregator: Aggregator, seat: Any, rt: Any) -> None:
+    aggregator: Aggregator, seat: Any, rt: Any
+) -> None:
     player = await seat(balance=1_000)
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, currency="SEK")))["status"] == \
-        "RS_ERROR_WRONG_CURRENCY"
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, currency="ZZZ")))["status"] == \
-        "RS_ERROR_WRONG_CURRENCY"
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, game_code="nope")))["status"] == \
-        "RS_ERROR_INVALID_GAME"
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, game_code="retired")))["status"] == \
-        "RS_ERROR_INVALID_GAME"
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, token="unknown")))["status"] == \
-        "RS_ERROR_INVALID_TOKEN"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, currency="SEK")))[
+        "status"
+    ] == "RS_ERROR_WRONG_CURRENCY"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, currency="ZZZ")))[
+        "status"
+    ] == "RS_ERROR_WRONG_CURRENCY"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, game_code="nope")))[
+        "status"
+    ] == "RS_ERROR_INVALID_GAME"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, game_code="retired")))[
+        "status"
+    ] == "RS_ERROR_INVALID_GAME"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, token="unknown")))[
+        "status"
+    ] == "RS_ERROR_INVALID_TOKEN"
     other = await seat(balance=1_000)
-    assert (await aggregator.call("transaction/bet", player.bet(EUR, token=other.token)))["status"] == \
-        "RS_ERROR_INVALID_TOKEN"
-    assert (await aggregator.call("user/balance", player.base(token="unknown")))["status"] == \
-        "RS_ERROR_INVALID_TOKEN"
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, token=other.token)))[
+        "status"
+    ] == "RS_ERROR_INVALID_TOKEN"
+    assert (await aggregator.call("user/balance", player.base(token="unknown")))["status"] == "RS_ERROR_INVALID_TOKEN"
     assert (await aggregator.call("transaction/bet", player.bet(600 * EUR)))["status"] == "RS_ERROR_LIMIT_REACHED"
     async with rt.database.transaction() as db:
         await db.execute(text("UPDATE players SET status = 'blocked' WHERE id = :id"), {"id": player.player_id})
@@ -293,18 +334,32 @@ async def test_a_repeated_request_uuid_gets_the_same_answer(aggregator: Aggregat
 
 
 async def test_demo_play_touches_no_wallet(aggregator: Aggregator, rt: Any) -> None:
-    body = {"user": None, "token": None, "request_uuid": str(uuid.uuid4()), "transaction_uuid": str(uuid.uuid4()),
-            "round": "demo-1", "round_closed": True, "game_code": "slot-fortune", "currency": "XXX",
-            "amount": 5 * EUR}
+    body = {
+        "user": None,
+        "token": None,
+        "request_uuid": str(uuid.uuid4()),
+        "transaction_uuid": str(uuid.uuid4()),
+        "round": "demo-1",
+        "round_closed": True,
+        "game_code": "slot-fortune",
+        "currency": "XXX",
+        "amount": 5 * EUR,
+    }
     answer = await aggregator.call("transaction/bet", body)
     assert answer["status"] == "RS_OK"
     assert answer["currency"] == "XXX"
-    assert (await aggregator.call("user/balance", {"request_uuid": str(uuid.uuid4()), "currency": "XXX"})
-            )["status"] == "RS_OK"
+    assert (await aggregator.call("user/balance", {"request_uuid": str(uuid.uuid4()), "currency": "XXX"}))[
+        "status"
+    ] == "RS_OK"
     async with rt.database.session() as db:
-        rows = (await db.execute(text(
-            "SELECT (SELECT count(*) FROM provider_transactions) + (SELECT count(*) FROM provider_calls) "
-            "+ (SELECT count(*) FROM ledger_transactions)"))).scalar_one()
+        rows = (
+            await db.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM provider_transactions) + (SELECT count(*) FROM provider_calls) "
+                    "+ (SELECT count(*) FROM ledger_transactions)"
+                )
+            )
+        ).scalar_one()
     assert rows == 0
 
 
@@ -338,8 +393,9 @@ async def test_a_bet_stays_a_lean_path(aggregator: Aggregator, seat: Any, rt: An
     assert not any(s.startswith("SELECT game_providers") for s in statements)  # Core statements, no ORM loads
 
 
-async def test_the_live_server_serves_the_contract_over_real_http(live_server: str, hub88_provider: Any,
-                                                                  seat: Any, aggregator_key: Any, rt: Any) -> None:
+async def test_the_live_server_serves_the_contract_over_real_http(
+    live_server: str, hub88_provider: Any, seat: Any, aggregator_key: Any, rt: Any
+) -> None:
     """What a real aggregator (and the demo provider) sees: a separate `croupier serve` process."""
     import httpx
 
@@ -360,7 +416,8 @@ mutation($input: SetGameAvailabilityInput!) {
 
 
 async def test_a_game_switched_off_stops_bets_in_open_sessions_but_pays_their_wins(
-        aggregator: Aggregator, seat: Any, rt: Any, gql: Any, make_staff: Any) -> None:
+    aggregator: Aggregator, seat: Any, rt: Any, gql: Any, make_staff: Any
+) -> None:
     from strawberry import relay
 
     from models.games import Game
@@ -368,14 +425,24 @@ async def test_a_game_switched_off_stops_bets_in_open_sessions_but_pays_their_wi
     player = await seat(balance=1_000)
     async with rt.database.session() as db:
         game = (await db.execute(select(Game).where(Game.code == GAME))).scalar_one()
-        country = (await db.execute(text("SELECT country FROM players WHERE id = :id"),
-                                    {"id": player.player_id})).scalar_one()
+        country = (
+            await db.execute(text("SELECT country FROM players WHERE id = :id"), {"id": player.player_id})
+        ).scalar_one()
     admin = await make_staff("brand_admin")
 
     async def switch(enabled: bool, countries: list[str]) -> None:
-        body = await gql(SET_AVAILABILITY, {"input": {"gameId": str(relay.GlobalID("Game", str(game.id))),
-                                                      "enabled": enabled, "disabledCountries": countries,
-                                                      "reason": "RTP under review"}}, token=admin.token)
+        body = await gql(
+            SET_AVAILABILITY,
+            {
+                "input": {
+                    "gameId": str(relay.GlobalID("Game", str(game.id))),
+                    "enabled": enabled,
+                    "disabledCountries": countries,
+                    "reason": "RTP under review",
+                }
+            },
+            token=admin.token,
+        )
         assert body["data"]["setGameAvailability"]["errors"] == [], body
 
     bet = player.bet(1 * EUR, round_ref="r-open")
@@ -387,8 +454,9 @@ async def test_a_game_switched_off_stops_bets_in_open_sessions_but_pays_their_wi
     win = await aggregator.call("transaction/win", player.win(2 * EUR, bet["transaction_uuid"], round_ref="r-open"))
     assert win["status"] == "RS_OK"  # the open round still settles
     await switch(True, [country])
-    assert (await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-2")))["status"] == \
-        "RS_ERROR_INVALID_GAME"
+    assert (await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-2")))[
+        "status"
+    ] == "RS_ERROR_INVALID_GAME"
     await switch(True, ["ZZ"] if country != "ZZ" else ["YY"])
     assert (await aggregator.call("transaction/bet", player.bet(1 * EUR, round_ref="r-3")))["status"] == "RS_OK"
     assert await cash(rt, player.player_id) == 1_000 - 1_00 + 2_00 - 1_00

@@ -10,10 +10,19 @@ from typing import Any
 from tests.providers.conftest import SoftswissProvider, cash, open_session
 
 
-def play(seat: Any, *actions: dict[str, Any], round_ref: str | None = "g-1", finished: bool = True,
-         **extra: Any) -> dict[str, Any]:
-    return {"user_id": seat.user, "session_id": seat.token, "currency": "EUR", "game": "slot-fortune",
-            "game_id": round_ref, "finished": finished, "actions": list(actions), **extra}
+def play(
+    seat: Any, *actions: dict[str, Any], round_ref: str | None = "g-1", finished: bool = True, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "user_id": seat.user,
+        "session_id": seat.token,
+        "currency": "EUR",
+        "game": "slot-fortune",
+        "game_id": round_ref,
+        "finished": finished,
+        "actions": list(actions),
+        **extra,
+    }
 
 
 def bet(amount: int, action_id: str | None = None) -> dict[str, Any]:
@@ -33,8 +42,9 @@ async def swiss_seat(rt: Any, make_player: Any, provider: Any, balance: int) -> 
     return Seat(str(player.uuid), player.uuid, token)
 
 
-async def test_bet_and_win_in_one_call_and_replays(softswiss: SoftswissProvider, softswiss_provider: Any,
-                                                   make_player: Any, rt: Any) -> None:
+async def test_bet_and_win_in_one_call_and_replays(
+    softswiss: SoftswissProvider, softswiss_provider: Any, make_player: Any, rt: Any
+) -> None:
     player = await swiss_seat(rt, make_player, softswiss_provider, 1_000)
     body = play(player, bet(250), win(600))
     response = await softswiss.play(body)
@@ -49,8 +59,9 @@ async def test_bet_and_win_in_one_call_and_replays(softswiss: SoftswissProvider,
     assert balance.json()["balance"] == 1_350
 
 
-async def test_not_enough_funds_is_code_100_with_the_balance(softswiss: SoftswissProvider, softswiss_provider: Any,
-                                                             make_player: Any, rt: Any) -> None:
+async def test_not_enough_funds_is_code_100_with_the_balance(
+    softswiss: SoftswissProvider, softswiss_provider: Any, make_player: Any, rt: Any
+) -> None:
     player = await swiss_seat(rt, make_player, softswiss_provider, 100)
     response = await softswiss.play(play(player, bet(500), win(900)))
     assert response.status_code == 412
@@ -58,8 +69,9 @@ async def test_not_enough_funds_is_code_100_with_the_balance(softswiss: Softswis
     assert await cash(rt, player.player_id) == 100
 
 
-async def test_a_win_without_a_round_and_a_rollback(softswiss: SoftswissProvider, softswiss_provider: Any,
-                                                    make_player: Any, rt: Any) -> None:
+async def test_a_win_without_a_round_and_a_rollback(
+    softswiss: SoftswissProvider, softswiss_provider: Any, make_player: Any, rt: Any
+) -> None:
     player = await swiss_seat(rt, make_player, softswiss_provider, 1_000)
     orphan = await softswiss.play(play(player, win(500), round_ref="never-bet"))
     assert orphan.status_code == 412
@@ -73,15 +85,18 @@ async def test_a_win_without_a_round_and_a_rollback(softswiss: SoftswissProvider
     assert await cash(rt, player.player_id) == 1_000
 
 
-async def test_signatures_players_and_malformed_calls(softswiss: SoftswissProvider, softswiss_provider: Any,
-                                                      make_player: Any, rt: Any) -> None:
+async def test_signatures_players_and_malformed_calls(
+    softswiss: SoftswissProvider, softswiss_provider: Any, make_player: Any, rt: Any
+) -> None:
     player = await swiss_seat(rt, make_player, softswiss_provider, 1_000)
     body = play(player, bet(100))
     assert (await softswiss.play(body, secret="wrong")).status_code == 403
     raw = json.dumps(body).encode()
     signed_other = await softswiss.http.post(
-        f"/providers/{softswiss.code}/play", content=raw.replace(b"100", b"900"),
-        headers={"X-Request-Sign": __import__("hmac").new(softswiss.secret.encode(), raw, "sha256").hexdigest()})
+        f"/providers/{softswiss.code}/play",
+        content=raw.replace(b"100", b"900"),
+        headers={"X-Request-Sign": __import__("hmac").new(softswiss.secret.encode(), raw, "sha256").hexdigest()},
+    )
     assert signed_other.status_code == 403
     assert (await softswiss.play({}, raw=b"{broken")).status_code == 400
     assert (await softswiss.play(play(player, {"action": "bet", "action_id": "x", "amount": "1"}))).status_code == 400
@@ -94,9 +109,9 @@ async def test_signatures_players_and_malformed_calls(softswiss: SoftswissProvid
     assert await cash(rt, player.player_id) == 900
 
 
-async def test_strings_wider_than_their_columns_are_bad_requests(softswiss: SoftswissProvider,
-                                                                 softswiss_provider: Any, make_player: Any,
-                                                                 rt: Any) -> None:
+async def test_strings_wider_than_their_columns_are_bad_requests(
+    softswiss: SoftswissProvider, softswiss_provider: Any, make_player: Any, rt: Any
+) -> None:
     """game (stored as game_code, varchar(64)) and currency (varchar(8)) are capped at their columns."""
     player = await swiss_seat(rt, make_player, softswiss_provider, 1_000)
     assert (await softswiss.play(play(player, bet(100), game="g" * 65))).status_code == 400

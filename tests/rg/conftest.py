@@ -29,10 +29,13 @@ fragment RG on ResponsibleGambling {
   realityCheck { due nextDueAt minutesPlayed netResult { amount currency } }
   activity { period deposited { amount } wagered { amount } won { amount } netLoss { amount } minutesPlayed }
 }"""
-SET_LIMIT = RG + """
+SET_LIMIT = (
+    RG
+    + """
 mutation($input: SetLimitInput!) {
   setLimit(input: $input) { limit { kind period amount { amount } pending { effectiveAt confirmable } }
     responsibleGambling { ...RG } errors { code field message limit { kind period resetsAt } } } }"""
+)
 CONFIRM = """
 mutation($input: LimitChangeInput!) {
   confirmLimitChange(input: $input) { limit { amount { amount } pending { effectiveAt } }
@@ -57,8 +60,9 @@ def u(cents: int) -> int:
     return cents * 1000
 
 
-async def set_limit(gql: Any, player: Any, kind: str, period: str, amount: str | None = None,
-                    minutes: int | None = None) -> dict[str, Any]:
+async def set_limit(
+    gql: Any, player: Any, kind: str, period: str, amount: str | None = None, minutes: int | None = None
+) -> dict[str, Any]:
     variables: dict[str, Any] = {"kind": kind, "period": period}
     if amount is not None:
         variables["amount"] = amount
@@ -71,17 +75,28 @@ async def set_limit(gql: Any, player: Any, kind: str, period: str, amount: str |
 
 
 async def deposit(gql: Any, player: Any, demo_psp: Any, amount: str, currency: str = "EUR") -> dict[str, Any]:
-    body = await gql(DEPOSIT, {"input": {"amount": amount, "currency": currency, "method": "CARD",
-                                         "pspToken": await demo_psp.tokenise(), "idempotencyKey": str(uuid.uuid4())}},
-                     token=player.token)
+    body = await gql(
+        DEPOSIT,
+        {
+            "input": {
+                "amount": amount,
+                "currency": currency,
+                "method": "CARD",
+                "pspToken": await demo_psp.tokenise(),
+                "idempotencyKey": str(uuid.uuid4()),
+            }
+        },
+        token=player.token,
+    )
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["deposit"]
     return payload
 
 
 async def login(gql: Any, player: Any, purpose: str = "PLAY") -> dict[str, Any]:
-    body = await gql(LOGIN, {"input": {"brand": player.brand, "email": player.email, "password": PASSWORD,
-                                       "purpose": purpose}})
+    body = await gql(
+        LOGIN, {"input": {"brand": player.brand, "email": player.email, "password": PASSWORD, "purpose": purpose}}
+    )
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["login"]
     return payload
@@ -105,14 +120,21 @@ async def my_rg(gql: Any, player: Any) -> dict[str, Any]:
     return rg
 
 
-async def licensed_brand(rt: Any, code: str, jurisdictions: list[str], countries: list[str],
-                         currencies: list[str] | None = None) -> Any:
+async def licensed_brand(
+    rt: Any, code: str, jurisdictions: list[str], countries: list[str], currencies: list[str] | None = None
+) -> Any:
     from services import brands
 
     async with rt.database.transaction() as db:
-        return await brands.create_brand(db, code=code, name=code.title(), default_currency=(currencies or ["EUR"])[0],
-                                         currencies=currencies or ["EUR", "SEK", "GBP", "CAD"], countries=countries,
-                                         jurisdictions=jurisdictions)
+        return await brands.create_brand(
+            db,
+            code=code,
+            name=code.title(),
+            default_currency=(currencies or ["EUR"])[0],
+            currencies=currencies or ["EUR", "SEK", "GBP", "CAD"],
+            countries=countries,
+            jurisdictions=jurisdictions,
+        )
 
 
 @pytest.fixture
@@ -121,8 +143,9 @@ async def nordic(rt: Any) -> Any:
     return await licensed_brand(rt, "nordic", ["UK", "SE", "ON", "MT", "DK"], ["GB", "SE", "CA", "MT", "DK"])
 
 
-async def game_session(rt: Any, provider: Any, player_id: uuid.UUID, *, currency: str = "EUR",
-                       auth_session_id: uuid.UUID | None = None) -> str:
+async def game_session(
+    rt: Any, provider: Any, player_id: uuid.UUID, *, currency: str = "EUR", auth_session_id: uuid.UUID | None = None
+) -> str:
     """A real-money game session, as launchGame makes it (optionally tied to a login session)."""
     from datetime import timedelta
 
@@ -133,18 +156,35 @@ async def game_session(rt: Any, provider: Any, player_id: uuid.UUID, *, currency
     from models.players import Player
 
     async with rt.database.transaction() as db:
-        game_id = (await db.execute(select(Game.id).where(Game.provider_id == provider.id, Game.code == GAME))
-                   ).scalar_one()
+        game_id = (
+            await db.execute(select(Game.id).where(Game.provider_id == provider.id, Game.code == GAME))
+        ).scalar_one()
         brand_id = (await db.execute(select(Player.brand_id).where(Player.id == player_id))).scalar_one()
         token = uuid.uuid4().hex
-        db.add(GameSession(token=token, mode="real", player_id=player_id, brand_id=brand_id, game_id=game_id,
-                           currency=currency, auth_session_id=auth_session_id,
-                           expires_at=clock.now() + timedelta(hours=4)))
+        db.add(
+            GameSession(
+                token=token,
+                mode="real",
+                player_id=player_id,
+                brand_id=brand_id,
+                game_id=game_id,
+                currency=currency,
+                auth_session_id=auth_session_id,
+                expires_at=clock.now() + timedelta(hours=4),
+            )
+        )
     return token
 
 
-async def seat_for(rt: Any, provider: Any, player: Any, *, balance: int = 10_000, currency: str = "EUR",
-                   auth_session_id: uuid.UUID | None = None) -> Seat:
+async def seat_for(
+    rt: Any,
+    provider: Any,
+    player: Any,
+    *,
+    balance: int = 10_000,
+    currency: str = "EUR",
+    auth_session_id: uuid.UUID | None = None,
+) -> Seat:
     if balance:
         await fund(rt, player.uuid, balance, currency)
     token = await game_session(rt, provider, player.uuid, currency=currency, auth_session_id=auth_session_id)

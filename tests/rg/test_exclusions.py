@@ -33,7 +33,8 @@ async def _self_exclude(gql: Any, player: Any, length: str = "SIX_MONTHS") -> di
 
 
 async def test_self_excluded_player_is_refused_everywhere_but_can_withdraw(
-        gql: Any, rt: Any, psp: Any, make_player: Any, aggregator: Any, hub88_provider: Any) -> None:
+    gql: Any, rt: Any, psp: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player()
     seat = await seat_for(rt, hub88_provider, player, balance=5_000)
     assert (await deposit(gql, player, psp, "20.00"))["payment"]["status"] == "SUCCEEDED"
@@ -64,8 +65,9 @@ async def test_self_excluded_player_is_refused_everywhere_but_can_withdraw(
     me = await gql("{ me { marketingConsent wallet { cash { amount } } } }", token=player.token)
     assert me["data"]["me"]["marketingConsent"] is False
     assert me["data"]["me"]["wallet"][0]["cash"] == {"amount": "70.00"}
-    out = await gql(WITHDRAW, {"input": {"amount": "70.00", "currency": "EUR", "method": "BANK_TRANSFER"}},
-                    token=player.token)
+    out = await gql(
+        WITHDRAW, {"input": {"amount": "70.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
     assert out["data"]["requestWithdrawal"]["errors"] == []
     assert "FORBIDDEN" in error_codes(await deposit_raw(gql, player, psp))
     # Demo play is open to anyone; real money is refused by the gate.
@@ -81,8 +83,7 @@ async def test_self_excluded_player_is_refused_everywhere_but_can_withdraw(
 
     viewer = Viewer(kind="player", id=player.uuid, brand_id=None, roles=frozenset({"player"}))
     with pytest.raises(DomainError) as refused_deposit:
-        await cashier.deposit(rt, viewer, amount="5.00", currency="EUR", method="card",
-                              psp_token=await psp.tokenise())
+        await cashier.deposit(rt, viewer, amount="5.00", currency="EUR", method="card", psp_token=await psp.tokenise())
     assert refused_deposit.value.code == "SELF_EXCLUDED"
     # Neither the player nor support can end it early: a later time-out does not shorten it.
     clock.advance(timedelta(days=60))
@@ -94,7 +95,8 @@ async def deposit_raw(gql: Any, player: Any, psp: Any) -> dict[str, Any]:
     body: dict[str, Any] = await gql(
         "mutation($input: DepositInput!) { deposit(input: $input) { errors { code } } }",
         {"input": {"amount": "5.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}},
-        token=player.token)
+        token=player.token,
+    )
     return body
 
 
@@ -108,6 +110,7 @@ async def test_self_exclusion_refuses_a_launch(gql: Any, rt: Any, make_player: A
     player = await make_player()
     async with rt.database.session() as db:
         from models.players import Player
+
         model = await db.get(Player, player.uuid)
     viewer = Viewer(kind="player", id=player.uuid, brand_id=model.brand_id, roles=frozenset({"player"}))
     await exclusions.self_exclude(rt, viewer, model, exclusions.SelfExclusion.PERMANENT)
@@ -145,6 +148,7 @@ async def test_marketing_cannot_be_turned_back_on_during_a_time_out(gql: Any, ma
     player = await make_player()
     await gql(TIME_OUT, {"input": {"length": "DAY"}}, token=player.token)
     player.token = (await login(gql, player, purpose="WITHDRAWAL"))["tokens"]["accessToken"]
-    body = await gql("mutation { updateProfile(input: {marketingConsent: true}) { errors { code } } }",
-                     token=player.token)
+    body = await gql(
+        "mutation { updateProfile(input: {marketingConsent: true}) { errors { code } } }", token=player.token
+    )
     assert "FORBIDDEN" in error_codes(body)  # the withdrawal session may not; the service refuses anyway

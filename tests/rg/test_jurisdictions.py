@@ -16,10 +16,22 @@ mutation($input: RegisterPlayerInput!) { registerPlayer(input: $input) { player 
   errors { code field message limit { kind } } } }"""
 
 
-async def _register(gql: Any, brand: str, email: str, country: str, currency: str,
-                    born: date = date(1990, 1, 1)) -> dict[str, Any]:
-    body = await gql(REGISTER, {"input": {"brand": brand, "email": email, "password": PASSWORD,
-                                          "dateOfBirth": born.isoformat(), "country": country, "currency": currency}})
+async def _register(
+    gql: Any, brand: str, email: str, country: str, currency: str, born: date = date(1990, 1, 1)
+) -> dict[str, Any]:
+    body = await gql(
+        REGISTER,
+        {
+            "input": {
+                "brand": brand,
+                "email": email,
+                "password": PASSWORD,
+                "dateOfBirth": born.isoformat(),
+                "country": country,
+                "currency": currency,
+            }
+        },
+    )
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["registerPlayer"]
     return payload
@@ -37,8 +49,13 @@ def test_every_profile_is_complete() -> None:
 
 
 async def test_players_get_their_countrys_profile(gql: Any, make_player: Any, nordic: Any) -> None:
-    for country, currency, code in (("GB", "GBP", "UK"), ("SE", "SEK", "SE"), ("CA", "CAD", "ON"),
-                                    ("MT", "EUR", "MT"), ("DK", "EUR", "DK")):
+    for country, currency, code in (
+        ("GB", "GBP", "UK"),
+        ("SE", "SEK", "SE"),
+        ("CA", "CAD", "ON"),
+        ("MT", "EUR", "MT"),
+        ("DK", "EUR", "DK"),
+    ):
         player = await make_player(brand_code="nordic", country=country, currency=currency)
         me = await gql("{ me { jurisdiction } }", token=player.token)
         assert me["data"]["me"]["jurisdiction"] == code
@@ -62,24 +79,26 @@ async def test_ontario_players_must_be_19(gql: Any, nordic: Any) -> None:
 
 
 @pytest.mark.parametrize(("country", "currency"), [("SE", "SEK"), ("DK", "EUR")])
-async def test_a_required_deposit_limit_comes_before_deposits_and_play(gql: Any, psp: Any, make_player: Any,
-                                                                       nordic: Any, country: str,
-                                                                       currency: str) -> None:
+async def test_a_required_deposit_limit_comes_before_deposits_and_play(
+    gql: Any, psp: Any, make_player: Any, nordic: Any, country: str, currency: str
+) -> None:
     player = await make_player(brand_code="nordic", country=country, currency=currency)
     rg = await my_rg(gql, player)
     assert rg["jurisdiction"]["requiredLimits"] == ["DEPOSIT"]
     refused = await deposit(gql, player, psp, "10.00", currency)
     assert refused["errors"][0]["code"] == "LIMIT_REQUIRED"
-    launch = await gql(f'mutation {{ launchGame(input: {{gameId: "{SOME_GAME}", mode: REAL}}) '
-                       '{ errors { code } } }',
-                       token=player.token)
+    launch = await gql(
+        f'mutation {{ launchGame(input: {{gameId: "{SOME_GAME}", mode: REAL}}) {{ errors {{ code }} }} }}',
+        token=player.token,
+    )
     assert launch["data"]["launchGame"]["errors"][0]["code"] == "LIMIT_REQUIRED"
     await set_limit(gql, player, "DEPOSIT", "WEEK", amount="100.00")
     assert (await deposit(gql, player, psp, "10.00", currency))["payment"]["status"] == "SUCCEEDED"
 
 
 async def test_national_registers_are_checked_at_registration_and_every_login(
-        gql: Any, rt: Any, nordic: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    gql: Any, rt: Any, nordic: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GAMSTOP (UK): Y refuses registration; P is allowed and flagged for the RG team.
     refused = await _register(gql, "nordic", "excluded@example.com", "GB", "GBP")
     assert refused["errors"][0]["code"] == "SELF_EXCLUDED"
@@ -100,6 +119,7 @@ async def test_national_registers_are_checked_at_registration_and_every_login(
     from sqlalchemy import select
 
     from models.rg import RgFlag
+
     async with rt.database.session() as db:
         kinds = [f.kind for f in (await db.scalars(select(RgFlag))).all()]
     assert kinds == ["previously_self_excluded"]
@@ -110,6 +130,9 @@ async def test_sweden_requires_reality_checks(gql: Any, make_player: Any, nordic
     off = await gql("mutation { setRealityCheck(input: {minutes: 0}) { errors { code } } }", token=swede.token)
     assert off["data"]["setRealityCheck"]["errors"][0]["code"] == "LIMIT_REQUIRED"
     maltese = await make_player(brand_code="nordic", country="MT", currency="EUR")
-    off = await gql("mutation { setRealityCheck(input: {minutes: 0}) { errors { code } "
-                    "responsibleGambling { realityCheckMinutes } } }", token=maltese.token)
+    off = await gql(
+        "mutation { setRealityCheck(input: {minutes: 0}) { errors { code } "
+        "responsibleGambling { realityCheckMinutes } } }",
+        token=maltese.token,
+    )
     assert off["data"]["setRealityCheck"]["responsibleGambling"]["realityCheckMinutes"] == 0

@@ -44,8 +44,7 @@ async def test_the_lowest_of_several_limits_applies(gql: Any, psp: Any, make_pla
     assert refused["errors"][0]["limit"]["period"] == "month"
 
 
-async def test_concurrent_deposits_never_pass_a_limit_together(gql: Any, rt: Any, psp: Any,
-                                                               make_player: Any) -> None:
+async def test_concurrent_deposits_never_pass_a_limit_together(gql: Any, rt: Any, psp: Any, make_player: Any) -> None:
     player = await make_player()
     await set_limit(gql, player, "DEPOSIT", "DAY", amount="100.00")
     results = await asyncio.gather(*(deposit(gql, player, psp, "30.00") for _ in range(6)))
@@ -57,8 +56,9 @@ async def test_concurrent_deposits_never_pass_a_limit_together(gql: Any, rt: Any
     await assert_ledger_ok(rt)
 
 
-async def test_wager_limit_refuses_the_bet_that_would_pass_it(gql: Any, rt: Any, make_player: Any,
-                                                              aggregator: Any, hub88_provider: Any) -> None:
+async def test_wager_limit_refuses_the_bet_that_would_pass_it(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player()
     await set_limit(gql, player, "WAGER", "DAY", amount="10.00")
     seat = await seat_for(rt, hub88_provider, player)
@@ -71,8 +71,9 @@ async def test_wager_limit_refuses_the_bet_that_would_pass_it(gql: Any, rt: Any,
     assert rg["activity"][0]["wagered"] == {"amount": "10.00"}
 
 
-async def test_loss_limit_counts_wins_and_rollbacks(gql: Any, rt: Any, make_player: Any, aggregator: Any,
-                                                    hub88_provider: Any) -> None:
+async def test_loss_limit_counts_wins_and_rollbacks(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player()
     await set_limit(gql, player, "LOSS", "WEEK", amount="10.00")
     seat = await seat_for(rt, hub88_provider, player)
@@ -95,13 +96,15 @@ async def test_loss_limit_counts_wins_and_rollbacks(gql: Any, rt: Any, make_play
     await assert_ledger_ok(rt)
 
 
-async def test_concurrent_bets_never_pass_a_wager_limit(gql: Any, rt: Any, make_player: Any, aggregator: Any,
-                                                        hub88_provider: Any) -> None:
+async def test_concurrent_bets_never_pass_a_wager_limit(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player()
     await set_limit(gql, player, "WAGER", "DAY", amount="10.00")
     seat = await seat_for(rt, hub88_provider, player)
-    answers = await asyncio.gather(*(aggregator.call("transaction/bet", seat.bet(u(150), round_ref=f"r-{i}"))
-                                     for i in range(10)))
+    answers = await asyncio.gather(
+        *(aggregator.call("transaction/bet", seat.bet(u(150), round_ref=f"r-{i}")) for i in range(10))
+    )
     statuses = [a["status"] for a in answers]
     assert statuses.count("RS_OK") == 6
     assert statuses.count("RS_ERROR_LIMIT_REACHED") == 4
@@ -110,8 +113,9 @@ async def test_concurrent_bets_never_pass_a_wager_limit(gql: Any, rt: Any, make_
     await assert_ledger_ok(rt)
 
 
-async def test_a_decrease_applies_at_once_an_increase_waits_and_needs_confirmation(gql: Any, make_player: Any,
-                                                                                   nordic: Any) -> None:
+async def test_a_decrease_applies_at_once_an_increase_waits_and_needs_confirmation(
+    gql: Any, make_player: Any, nordic: Any
+) -> None:
     player = await make_player(brand_code="nordic", country="GB", currency="GBP")
     await set_limit(gql, player, "DEPOSIT", "DAY", amount="100.00")
     lowered = await set_limit(gql, player, "DEPOSIT", "DAY", amount="50.00")
@@ -129,12 +133,14 @@ async def test_a_decrease_applies_at_once_an_increase_waits_and_needs_confirmati
 
     clock.advance(timedelta(hours=23, minutes=59))
     await refresh(gql, player)
-    assert (await gql(CONFIRM, {"input": {"kind": "DEPOSIT", "period": "DAY"}}, token=player.token)
-            )["data"]["confirmLimitChange"]["errors"][0]["code"] == "INVALID_STATE"
+    assert (await gql(CONFIRM, {"input": {"kind": "DEPOSIT", "period": "DAY"}}, token=player.token))["data"][
+        "confirmLimitChange"
+    ]["errors"][0]["code"] == "INVALID_STATE"
     clock.advance(timedelta(minutes=2))
     assert clock.now() - requested >= timedelta(hours=24)
-    done = (await gql(CONFIRM, {"input": {"kind": "DEPOSIT", "period": "DAY"}}, token=player.token)
-            )["data"]["confirmLimitChange"]
+    done = (await gql(CONFIRM, {"input": {"kind": "DEPOSIT", "period": "DAY"}}, token=player.token))["data"][
+        "confirmLimitChange"
+    ]
     assert done["errors"] == []
     assert done["limit"]["amount"] == {"amount": "500.00"}
 
@@ -156,8 +162,9 @@ async def test_removal_waits_out_the_cooling_off(gql: Any, make_player: Any) -> 
     assert (await my_rg(gql, player))["limits"][0]["pending"]["removal"] is True
     clock.advance(timedelta(hours=24, seconds=1))
     await refresh(gql, player)
-    done = (await gql(CONFIRM, {"input": {"kind": "SESSION_TIME", "period": "DAY"}}, token=player.token)
-            )["data"]["confirmLimitChange"]
+    done = (await gql(CONFIRM, {"input": {"kind": "SESSION_TIME", "period": "DAY"}}, token=player.token))["data"][
+        "confirmLimitChange"
+    ]
     assert done["errors"] == []
     assert (await my_rg(gql, player))["limits"] == []
 
@@ -178,7 +185,8 @@ async def test_sweden_waits_72_hours_and_for_the_period_to_end(gql: Any, make_pl
     effective = datetime.fromisoformat(raised["limit"]["pending"]["effectiveAt"])
     month_end = datetime.fromisoformat((await my_rg(gql, player))["limits"][0]["resetsAt"])
     assert month_end.astimezone(stockholm) == datetime.combine(
-        (next_month + timedelta(days=32)).replace(day=1), time(0, 0), stockholm)
+        (next_month + timedelta(days=32)).replace(day=1), time(0, 0), stockholm
+    )
     assert effective == month_end
     # A day before the month ends, 72 hours are the later: the increase waits for them.
     _travel_to(month_end - timedelta(days=1))
@@ -195,12 +203,14 @@ async def test_sweden_waits_72_hours_and_for_the_period_to_end(gql: Any, make_pl
 
 async def test_bad_limit_input_gets_structured_errors(gql: Any, make_player: Any) -> None:
     player = await make_player()
-    for variables, field in (({"kind": "DEPOSIT", "period": "DAY", "amount": "-5"}, "amount"),
-                             ({"kind": "DEPOSIT", "period": "DAY", "amount": "1.001"}, "amount"),
-                             ({"kind": "DEPOSIT", "period": "DAY", "minutes": 30}, "amount"),
-                             ({"kind": "SESSION_TIME", "period": "DAY", "minutes": 0}, "minutes"),
-                             ({"kind": "SESSION_TIME", "period": "DAY", "minutes": 24 * 60 + 1}, "minutes"),
-                             ({"kind": "LOSS", "period": "DAY"}, "amount")):
+    for variables, field in (
+        ({"kind": "DEPOSIT", "period": "DAY", "amount": "-5"}, "amount"),
+        ({"kind": "DEPOSIT", "period": "DAY", "amount": "1.001"}, "amount"),
+        ({"kind": "DEPOSIT", "period": "DAY", "minutes": 30}, "amount"),
+        ({"kind": "SESSION_TIME", "period": "DAY", "minutes": 0}, "minutes"),
+        ({"kind": "SESSION_TIME", "period": "DAY", "minutes": 24 * 60 + 1}, "minutes"),
+        ({"kind": "LOSS", "period": "DAY"}, "amount"),
+    ):
         payload = await set_limit(gql, player, **{k.lower(): v for k, v in variables.items()})
         assert payload["errors"], variables
         assert payload["errors"][0]["field"] == field, (variables, payload)
@@ -210,8 +220,9 @@ async def test_bad_limit_input_gets_structured_errors(gql: Any, make_player: Any
 async def test_staff_cannot_set_a_players_limits(gql: Any, make_player: Any, make_staff: Any) -> None:
     player = await make_player()
     staff = await make_staff("support")
-    body = await gql("mutation { setLimit(input: {kind: DEPOSIT, period: DAY, amount: \"5\"}) { errors { code } } }",
-                     token=staff.token)
+    body = await gql(
+        'mutation { setLimit(input: {kind: DEPOSIT, period: DAY, amount: "5"}) { errors { code } } }', token=staff.token
+    )
     assert body.get("errors") or body["data"]["setLimit"]["errors"]
     assert (await my_rg(gql, player))["limits"] == []
     assert uuid.UUID(str(player.uuid))

@@ -18,8 +18,9 @@ from tests.rg.conftest import SOME_GAME, login, my_rg, refresh, seat_for, set_li
 ANSWER = """
 mutation($input: AnswerRealityCheckInput!) { answerRealityCheck(input: $input) {
   realityCheck { due nextDueAt minutesPlayed netResult { amount currency } } errors { code } } }"""
-LAUNCH = (f'mutation {{ launchGame(input: {{gameId: "{SOME_GAME}", mode: REAL}}) '
-          '{ errors { code limit { kind } } } }')
+LAUNCH = (
+    f'mutation {{ launchGame(input: {{gameId: "{SOME_GAME}", mode: REAL}}) {{ errors {{ code limit {{ kind }} }} }} }}'
+)
 REFRESH = """
 mutation($input: RefreshTokenInput) { refreshToken(input: $input) { tokens { accessToken refreshToken }
   errors { code } } }"""
@@ -36,8 +37,9 @@ async def _events(rt: Any, topic: str) -> list[dict[str, Any]]:
         return [e.payload for e in (await db.scalars(select(OutboxEvent).where(OutboxEvent.topic == topic))).all()]
 
 
-async def test_reality_check_pauses_play_until_the_player_answers(gql: Any, rt: Any, make_player: Any, nordic: Any,
-                                                                  aggregator: Any, hub88_provider: Any) -> None:
+async def test_reality_check_pauses_play_until_the_player_answers(
+    gql: Any, rt: Any, make_player: Any, nordic: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player(brand_code="nordic", country="MT", currency="EUR")  # Malta: every 60 minutes
     session = _session_of(player.token)
     seat = await seat_for(rt, hub88_provider, player, auth_session_id=session)
@@ -59,8 +61,9 @@ async def test_reality_check_pauses_play_until_the_player_answers(gql: Any, rt: 
     assert check["minutesPlayed"] == 61
     assert check["netResult"] == [{"amount": "-1.50", "currency": "EUR"}]
     # Paused: the provider's bet is refused, a launch too.
-    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-2")))["status"] == \
-        "RS_ERROR_LIMIT_REACHED"
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-2")))[
+        "status"
+    ] == "RS_ERROR_LIMIT_REACHED"
     launch = await gql(LAUNCH, token=player.token)
     assert launch["data"]["launchGame"]["errors"][0]["code"] == "REALITY_CHECK_DUE"
 
@@ -78,25 +81,28 @@ async def test_reality_check_pauses_play_until_the_player_answers(gql: Any, rt: 
     assert stop["realityCheck"] is None
     assert "UNAUTHENTICATED" in error_codes(await gql("{ me { id } }", token=player.token))
     # The game session ended with it: the provider's next bet is told the token expired.
-    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-4")))["status"] == \
-        "RS_ERROR_TOKEN_EXPIRED"
+    assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-4")))[
+        "status"
+    ] == "RS_ERROR_TOKEN_EXPIRED"
     assert [e["reason"] for e in await _events(rt, "rg.session_ended")] == ["reality_check_stop"]
 
 
 async def test_the_player_chooses_the_interval(gql: Any, make_player: Any) -> None:
     player = await make_player()  # the default profile has no checks unless the player asks
     assert (await my_rg(gql, player))["realityCheck"] is None
-    body = await gql("mutation { setRealityCheck(input: {minutes: 30}) { realityCheck { nextDueAt } "
-                     "errors { code field } } }", token=player.token)
+    body = await gql(
+        "mutation { setRealityCheck(input: {minutes: 30}) { realityCheck { nextDueAt } errors { code field } } }",
+        token=player.token,
+    )
     assert body["data"]["setRealityCheck"]["errors"] == []
     assert body["data"]["setRealityCheck"]["realityCheck"]["nextDueAt"]
-    bad = await gql("mutation { setRealityCheck(input: {minutes: 2}) { errors { code field } } }",
-                    token=player.token)
+    bad = await gql("mutation { setRealityCheck(input: {minutes: 2}) { errors { code field } } }", token=player.token)
     assert bad["data"]["setRealityCheck"]["errors"][0]["field"] == "minutes"
 
 
-async def test_a_session_time_limit_ends_the_session_and_refuses_play(gql: Any, rt: Any, make_player: Any,
-                                                                      aggregator: Any, hub88_provider: Any) -> None:
+async def test_a_session_time_limit_ends_the_session_and_refuses_play(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
     player = await make_player()
     await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=30)
     seat = await seat_for(rt, hub88_provider, player, auth_session_id=_session_of(player.token))
@@ -147,8 +153,9 @@ async def test_time_away_between_visits_is_not_time_played(gql: Any, make_player
     assert launch["data"]["launchGame"]["errors"][0]["code"] == "LIMIT_REACHED"
 
 
-async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt: Any, gql: Any,
-                                                           make_player: Any) -> None:
+async def test_the_frontend_is_told_when_a_check_falls_due(
+    live_server: str, rt: Any, gql: Any, make_player: Any
+) -> None:
     import json
 
     from sqlalchemy import update
@@ -161,23 +168,36 @@ async def test_the_frontend_is_told_when_a_check_falls_due(live_server: str, rt:
     player = await make_player()
     await gql("mutation { setRealityCheck(input: {minutes: 30}) { errors { code } } }", token=player.token)
     async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        await socket.send(json.dumps({"type": "connection_init",
-                                      "payload": {"authorization": f"Bearer {player.token}"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {player.token}"}})
+        )
         assert (await receive(socket))["type"] == "connection_ack"
-        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { realityCheck { kind realityCheck { due intervalMinutes } } }"}}))
+        await socket.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": "subscription { realityCheck { kind realityCheck { due intervalMinutes } } }"},
+                }
+            )
+        )
         await wait_for_listener(rt, events.player_channel(player.uuid))
         async with rt.database.transaction() as db:  # half an hour later
-            await db.execute(update(RgRealityCheck).where(RgRealityCheck.player_id == player.uuid)
-                             .values(next_due_at=clock.now() - timedelta(seconds=1)))
+            await db.execute(
+                update(RgRealityCheck)
+                .where(RgRealityCheck.player_id == player.uuid)
+                .values(next_due_at=clock.now() - timedelta(seconds=1))
+            )
         await reality.push_due(rt)
         message = await receive(socket, 15)
-        assert message["payload"]["data"] == {"realityCheck": {"kind": "due",
-                                                               "realityCheck": {"due": True, "intervalMinutes": 30}}}
+        assert message["payload"]["data"] == {
+            "realityCheck": {"kind": "due", "realityCheck": {"due": True, "intervalMinutes": 30}}
+        }
 
 
 async def test_a_new_interval_reaches_every_open_session_but_does_not_dismiss_a_due_check(
-        gql: Any, rt: Any, make_player: Any) -> None:
+    gql: Any, rt: Any, make_player: Any
+) -> None:
     player = await make_player()
     await gql("mutation { setRealityCheck(input: {minutes: 30}) { errors { code } } }", token=player.token)
     other = await login(gql, player)  # a second device

@@ -18,12 +18,16 @@ def main() -> None:
     parser.add_argument("--platform-url", required=True, help="the platform's base URL (wallet calls go there)")
     parser.add_argument("--private-key", required=True, type=Path, help="PEM file that signs the wallet calls")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds before a wallet call is resent")
-    parser.add_argument("--control", action="store_true",
-                        help="serve /control/calls (the signed bodies sent, tokens included): tests and demos only")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="serve /control/calls (the signed bodies sent, tokens included): tests and demos only",
+    )
     args = parser.parse_args()
     control = args.control or os.environ.get(CONTROL_ENV) == "1"
-    app = create_demo_provider(platform_url=args.platform_url, private_key_path=args.private_key,
-                               timeout=args.timeout, control=control)
+    app = create_demo_provider(
+        platform_url=args.platform_url, private_key_path=args.private_key, timeout=args.timeout, control=control
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

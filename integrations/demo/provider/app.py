@@ -82,8 +82,11 @@ class PlayerSession:
     free_round_bet: int = 0  # Hub88 units
 
     def fairness(self) -> dict[str, Any]:
-        return {"server_seed_hash": fair.seed_hash(self.server_seed), "client_seed": self.client_seed,
-                "nonce": self.nonce}
+        return {
+            "server_seed_hash": fair.seed_hash(self.server_seed),
+            "client_seed": self.client_seed,
+            "nonce": self.nonce,
+        }
 
 
 class WalletUnavailable(Exception):
@@ -160,17 +163,30 @@ class VerifyRequest(BaseModel):
 
 # Answers after which a win is final either way; anything else (RS_ERROR_UNKNOWN, an HTTP error, a
 # status we do not know) leaves the win undecided, so it is resent with the same transaction_uuid.
-FINAL_WIN_STATUSES = frozenset({
-    "RS_OK", "RS_ERROR_DUPLICATE_TRANSACTION", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST", "RS_ERROR_INVALID_TOKEN",
-    "RS_ERROR_TOKEN_EXPIRED", "RS_ERROR_INVALID_GAME", "RS_ERROR_WRONG_CURRENCY", "RS_ERROR_USER_DISABLED",
-    "RS_ERROR_INVALID_PARTNER", "RS_ERROR_INVALID_SIGNATURE", "RS_ERROR_WRONG_SYNTAX", "RS_ERROR_WRONG_TYPES",
-    "RS_ERROR_LIMIT_REACHED", "RS_ERROR_NOT_ENOUGH_MONEY",
-})
+FINAL_WIN_STATUSES = frozenset(
+    {
+        "RS_OK",
+        "RS_ERROR_DUPLICATE_TRANSACTION",
+        "RS_ERROR_TRANSACTION_DOES_NOT_EXIST",
+        "RS_ERROR_INVALID_TOKEN",
+        "RS_ERROR_TOKEN_EXPIRED",
+        "RS_ERROR_INVALID_GAME",
+        "RS_ERROR_WRONG_CURRENCY",
+        "RS_ERROR_USER_DISABLED",
+        "RS_ERROR_INVALID_PARTNER",
+        "RS_ERROR_INVALID_SIGNATURE",
+        "RS_ERROR_WRONG_SYNTAX",
+        "RS_ERROR_WRONG_TYPES",
+        "RS_ERROR_LIMIT_REACHED",
+        "RS_ERROR_NOT_ENOUGH_MONEY",
+    }
+)
 CONTROL_ENV = "DEMO_PROVIDER_CONTROL"  # "1": serve /control/* (tests and `croupier demo` only)
 
 
-def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: float = 2.0,
-                         control: bool = False, resend_delay: float = 1.0) -> FastAPI:
+def create_demo_provider(
+    *, platform_url: str, private_key_path: Path, timeout: float = 2.0, control: bool = False, resend_delay: float = 1.0
+) -> FastAPI:
     """`control` serves /control/calls: the signed bodies sent, live session tokens included, so it is
     off unless asked for (tests and `croupier demo` turn it on)."""
     wallet = Hub88Client(platform_url, load_private_key(private_key_path), timeout=timeout)
@@ -203,28 +219,48 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         session = sessions.get(token)
         if session is None:
             demo = mode == "demo"
-            session = PlayerSession(token=token, mode="demo" if demo else "real",
-                                    currency=DEMO_CURRENCY if demo else currency.upper(), user=user,
-                                    balance=DEMO_START_BALANCE if demo else None)
+            session = PlayerSession(
+                token=token,
+                mode="demo" if demo else "real",
+                currency=DEMO_CURRENCY if demo else currency.upper(),
+                user=user,
+                balance=DEMO_START_BALANCE if demo else None,
+            )
             sessions[token] = session
         elif user and not session.user:
             session.user = user
         return session
 
     def base_body(session: PlayerSession, game: str, round_id: str, *, free: bool = False) -> dict[str, Any]:
-        return {"user": session.user, "token": session.token, "supplier_user": session.user, "round": round_id,
-                "reward_uuid": session.reward_uuid if free else None, "is_free": free, "is_supplier_promo": False,
-                "is_aggregated": False, "game_code": game, "currency": session.currency}
+        return {
+            "user": session.user,
+            "token": session.token,
+            "supplier_user": session.user,
+            "round": round_id,
+            "reward_uuid": session.reward_uuid if free else None,
+            "is_free": free,
+            "is_supplier_promo": False,
+            "is_aggregated": False,
+            "game_code": game,
+            "currency": session.currency,
+        }
 
     @app.get("/health")
     async def health() -> dict[str, bool]:
         return {"ok": True}
 
     @app.get("/play", response_class=HTMLResponse)
-    async def play_page(token: str | None = None, game: str = fair.SLOT, mode: str = "real",
-                        currency: str = "EUR", user: str | None = None, lang: str = "en",
-                        reward_uuid: str | None = None, free_rounds: int = Query(default=0, ge=0, le=1000),
-                        free_round_bet: int = Query(default=0, ge=0)) -> HTMLResponse:
+    async def play_page(
+        token: str | None = None,
+        game: str = fair.SLOT,
+        mode: str = "real",
+        currency: str = "EUR",
+        user: str | None = None,
+        lang: str = "en",
+        reward_uuid: str | None = None,
+        free_rounds: int = Query(default=0, ge=0, le=1000),
+        free_round_bet: int = Query(default=0, ge=0),
+    ) -> HTMLResponse:
         """The game client: a page with a spin button (plain JavaScript, no framework)."""
         if game not in fair.GAMES:
             raise HTTPException(404, f"unknown game {game}")
@@ -238,33 +274,60 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
             session.free_round_bet = free_round_bet * step_of(session.currency)
         if session.mode == "real" and session.user and session.balance is None:
             try:
-                answer = await wallet.call("/user/balance", {"user": session.user, "token": session.token,
-                                                             "request_uuid": str(uuid.uuid4()), "game_code": game})
+                answer = await wallet.call(
+                    "/user/balance",
+                    {
+                        "user": session.user,
+                        "token": session.token,
+                        "request_uuid": str(uuid.uuid4()),
+                        "game_code": game,
+                    },
+                )
                 if answer.get("status") == "RS_OK":
                     session.balance = int(answer["balance"])
             except WalletUnavailable:
                 pass
-        return HTMLResponse(_PAGE.replace("__CONFIG__", html.escape(json.dumps({
-            "token": session.token, "game": game, "currency": session.currency, "mode": session.mode,
-            "balance": None if session.balance is None else from_units(session.balance), **session.fairness(),
-            "free_rounds": session.free_rounds,
-        }), quote=True)))
+        return HTMLResponse(
+            _PAGE.replace(
+                "__CONFIG__",
+                html.escape(
+                    json.dumps(
+                        {
+                            "token": session.token,
+                            "game": game,
+                            "currency": session.currency,
+                            "mode": session.mode,
+                            "balance": None if session.balance is None else from_units(session.balance),
+                            **session.fairness(),
+                            "free_rounds": session.free_rounds,
+                        }
+                    ),
+                    quote=True,
+                ),
+            )
+        )
 
     @app.get("/api/session")
     async def session_state(token: str = Query()) -> dict[str, Any]:
         session = sessions.get(token)
         if session is None:
             raise HTTPException(404, "unknown session")
-        return {"mode": session.mode, "currency": session.currency, "revealed": session.revealed,
-                "free_rounds": session.free_rounds,
-                "balance": None if session.balance is None else from_units(session.balance), **session.fairness()}
+        return {
+            "mode": session.mode,
+            "currency": session.currency,
+            "revealed": session.revealed,
+            "free_rounds": session.free_rounds,
+            "balance": None if session.balance is None else from_units(session.balance),
+            **session.fairness(),
+        }
 
     @app.post("/api/spin")
     async def spin(request: SpinRequest) -> dict[str, Any]:
         if request.game not in fair.GAMES:
             raise HTTPException(404, f"unknown game {request.game}")
         session = sessions.get(request.token) or open_session(
-            request.token, mode=request.mode or "real", currency=request.currency or "EUR", user=request.user)
+            request.token, mode=request.mode or "real", currency=request.currency or "EUR", user=request.user
+        )
         if request.target is not None:
             try:
                 fair.check_dice_target(request.target)
@@ -277,8 +340,15 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
             if request.client_seed:
                 session.client_seed = request.client_seed
             nonce = session.nonce
-            outcome = fair.play(request.game, session.server_seed, session.client_seed, nonce, bet,
-                                target=request.target, unit=step_of(session.currency))
+            outcome = fair.play(
+                request.game,
+                session.server_seed,
+                session.client_seed,
+                nonce,
+                bet,
+                target=request.target,
+                unit=step_of(session.currency),
+            )
             if session.mode == "demo":
                 if session.balance is None or session.balance < bet:
                     return {"status": "RS_ERROR_NOT_ENOUGH_MONEY", "balance": from_units(session.balance or 0)}
@@ -289,26 +359,41 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
                 raise HTTPException(400, "the launch did not name the player (`user`)")
             round_id = str(uuid.uuid4())
             bet_uuid = str(uuid.uuid4())
-            bet_body = {**base_body(session, request.game, round_id, free=free), "transaction_uuid": bet_uuid,
-                        "supplier_transaction_id": f"demo-{bet_uuid}", "request_uuid": str(uuid.uuid4()),
-                        "round_closed": outcome.win == 0, "bet": _bet_label(request.game, outcome), "amount": bet,
-                        "meta": {"nonce": nonce, "server_seed_hash": fair.seed_hash(session.server_seed)}}
+            bet_body = {
+                **base_body(session, request.game, round_id, free=free),
+                "transaction_uuid": bet_uuid,
+                "supplier_transaction_id": f"demo-{bet_uuid}",
+                "request_uuid": str(uuid.uuid4()),
+                "round_closed": outcome.win == 0,
+                "bet": _bet_label(request.game, outcome),
+                "amount": bet,
+                "meta": {"nonce": nonce, "server_seed_hash": fair.seed_hash(session.server_seed)},
+            }
             try:
                 answer = await wallet.call("/transaction/bet", bet_body)
             except WalletUnavailable:
                 # Did the bet land? Nobody knows: roll it back (a rollback of an unknown bet is remembered).
-                rollback = {**base_body(session, request.game, round_id), "transaction_uuid": str(uuid.uuid4()),
-                            "reference_transaction_uuid": bet_uuid, "round_closed": True,
-                            "supplier_transaction_id": f"demo-rollback-{bet_uuid}",
-                            "bet": _bet_label(request.game, outcome), "amount": bet, "meta": None}
+                rollback = {
+                    **base_body(session, request.game, round_id),
+                    "transaction_uuid": str(uuid.uuid4()),
+                    "reference_transaction_uuid": bet_uuid,
+                    "round_closed": True,
+                    "supplier_transaction_id": f"demo-rollback-{bet_uuid}",
+                    "bet": _bet_label(request.game, outcome),
+                    "amount": bet,
+                    "meta": None,
+                }
                 spawn(keep_sending("/transaction/rollback", rollback, tries=50))
                 raise HTTPException(503, "the wallet did not answer; the bet is being rolled back") from None
             if answer.get("status") != "RS_OK":
                 if isinstance(answer.get("balance"), int):
                     session.balance = answer["balance"]
-                return {"status": answer.get("status"), "round": round_id,
-                        "balance": None if session.balance is None else from_units(session.balance),
-                        "fairness": session.fairness()}
+                return {
+                    "status": answer.get("status"),
+                    "round": round_id,
+                    "balance": None if session.balance is None else from_units(session.balance),
+                    "fairness": session.fairness(),
+                }
             session.nonce += 1  # the round is played: its outcome is final
             if free:
                 session.free_rounds -= 1
@@ -316,11 +401,17 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
             status, pending = "RS_OK", None
             if outcome.win > 0:
                 win_uuid = str(uuid.uuid4())
-                win_body = {**base_body(session, request.game, round_id, free=free), "transaction_uuid": win_uuid,
-                            "supplier_transaction_id": f"demo-{win_uuid}", "request_uuid": str(uuid.uuid4()),
-                            "reference_transaction_uuid": bet_uuid, "round_closed": True,
-                            "bet": _bet_label(request.game, outcome), "amount": outcome.win,
-                            "meta": {"nonce": nonce}}
+                win_body = {
+                    **base_body(session, request.game, round_id, free=free),
+                    "transaction_uuid": win_uuid,
+                    "supplier_transaction_id": f"demo-{win_uuid}",
+                    "request_uuid": str(uuid.uuid4()),
+                    "reference_transaction_uuid": bet_uuid,
+                    "round_closed": True,
+                    "bet": _bet_label(request.game, outcome),
+                    "amount": outcome.win,
+                    "meta": {"nonce": nonce},
+                }
                 try:
                     answer = await wallet.call("/transaction/win", win_body)
                     status = str(answer.get("status"))
@@ -342,8 +433,12 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
         if session is None:
             raise HTTPException(404, "unknown session")
         async with session.lock:
-            revealed = {"server_seed": session.server_seed, "server_seed_hash": fair.seed_hash(session.server_seed),
-                        "client_seed": session.client_seed, "rounds": session.nonce}
+            revealed = {
+                "server_seed": session.server_seed,
+                "server_seed_hash": fair.seed_hash(session.server_seed),
+                "client_seed": session.client_seed,
+                "rounds": session.nonce,
+            }
             session.revealed.append(revealed)
             session.server_seed = fair.new_server_seed()
             session.client_seed = request.client_seed or fair.new_client_seed()
@@ -353,17 +448,27 @@ def create_demo_provider(*, platform_url: str, private_key_path: Path, timeout: 
     @app.post("/api/verify")
     async def verify(request: VerifyRequest) -> dict[str, Any]:
         try:
-            return fair.verify(request.game, request.server_seed, request.client_seed, request.nonce,
-                               bet=request.bet, target=request.target, committed_hash=request.server_seed_hash)
+            return fair.verify(
+                request.game,
+                request.server_seed,
+                request.client_seed,
+                request.nonce,
+                bet=request.bet,
+                target=request.target,
+                committed_hash=request.server_seed_hash,
+            )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
 
     if control:
+
         @app.get("/control/calls")
         async def calls() -> list[dict[str, Any]]:
             """The wallet calls sent, newest last, with their exact bodies and signatures (tests, support)."""
-            return [{"path": c.path, "body": c.body.decode(), "signature": c.signature, "status": c.status}
-                    for c in wallet.sent]
+            return [
+                {"path": c.path, "body": c.body.decode(), "signature": c.signature, "status": c.status}
+                for c in wallet.sent
+            ]
 
     return app
 
@@ -372,12 +477,30 @@ def _bet_label(game: str, outcome: fair.Outcome) -> str:
     return f"under {outcome.details['target']}" if game == fair.DICE else "line 1"
 
 
-def _round(session: PlayerSession, game: str, bet: int, outcome: fair.Outcome, nonce: int, status: str,
-           pending: str | None, round_id: str | None = None) -> dict[str, Any]:
-    return {"status": status, "round": round_id, "game": game, "bet": from_units(bet), "win": from_units(outcome.win),
-            "outcome": outcome.details, "nonce": nonce, "currency": session.currency, "pending": pending,
-            "balance": None if session.balance is None else from_units(session.balance),
-            "fairness": session.fairness(), "free_rounds_left": session.free_rounds}
+def _round(
+    session: PlayerSession,
+    game: str,
+    bet: int,
+    outcome: fair.Outcome,
+    nonce: int,
+    status: str,
+    pending: str | None,
+    round_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "round": round_id,
+        "game": game,
+        "bet": from_units(bet),
+        "win": from_units(outcome.win),
+        "outcome": outcome.details,
+        "nonce": nonce,
+        "currency": session.currency,
+        "pending": pending,
+        "balance": None if session.balance is None else from_units(session.balance),
+        "fairness": session.fairness(),
+        "free_rounds_left": session.free_rounds,
+    }
 
 
 _PAGE = """<!doctype html>

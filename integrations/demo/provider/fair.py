@@ -37,11 +37,26 @@ DICE = "demo-dice"
 GAMES = (SLOT, DICE)
 
 # The reel strip (all three reels): 32 stops.
-REEL_COUNTS: dict[str, int] = {"SEVEN": 1, "BAR": 2, "BELL": 3, "PLUM": 5, "ORANGE": 6, "LEMON": 7, "CHERRY": 4,
-                               "BLANK": 4}
+REEL_COUNTS: dict[str, int] = {
+    "SEVEN": 1,
+    "BAR": 2,
+    "BELL": 3,
+    "PLUM": 5,
+    "ORANGE": 6,
+    "LEMON": 7,
+    "CHERRY": 4,
+    "BLANK": 4,
+}
 REEL: tuple[str, ...] = tuple(symbol for symbol, count in REEL_COUNTS.items() for _ in range(count))
-THREE_OF_A_KIND: dict[str, int] = {"SEVEN": 1000, "BAR": 300, "BELL": 100, "PLUM": 40, "ORANGE": 25, "LEMON": 15,
-                                   "CHERRY": 50}
+THREE_OF_A_KIND: dict[str, int] = {
+    "SEVEN": 1000,
+    "BAR": 300,
+    "BELL": 100,
+    "PLUM": 40,
+    "ORANGE": 25,
+    "LEMON": 15,
+    "CHERRY": 50,
+}
 TWO_CHERRIES = 5
 assert len(REEL) == 32
 
@@ -74,7 +89,7 @@ def _words(server_seed: str, client_seed: str, nonce: int) -> Iterator[int]:
     while True:
         block = digest(server_seed, client_seed, nonce, extension)
         for offset in range(0, 32, 4):
-            yield int.from_bytes(block[offset:offset + 4], "big")
+            yield int.from_bytes(block[offset : offset + 4], "big")
         extension += 1
 
 
@@ -91,7 +106,7 @@ def slot_multiplier(symbols: tuple[str, str, str]) -> int:
 
 def slot_stops(server_seed: str, client_seed: str, nonce: int) -> tuple[int, int, int]:
     block = digest(server_seed, client_seed, nonce)
-    first, second, third = (int.from_bytes(block[4 * i:4 * i + 4], "big") % len(REEL) for i in range(3))
+    first, second, third = (int.from_bytes(block[4 * i : 4 * i + 4], "big") % len(REEL) for i in range(3))
     return first, second, third
 
 
@@ -139,29 +154,50 @@ class Outcome:
     details: dict[str, Any]
 
 
-def play(game: str, server_seed: str, client_seed: str, nonce: int, bet: int, *, target: int | None = None,
-         unit: int = 1) -> Outcome:
+def play(
+    game: str, server_seed: str, client_seed: str, nonce: int, bet: int, *, target: int | None = None, unit: int = 1
+) -> Outcome:
     """The outcome of round `nonce` for `bet` (any integer unit; wins are rounded down to `unit`)."""
     if game == SLOT:
         stops = slot_stops(server_seed, client_seed, nonce)
         symbols = (REEL[stops[0]], REEL[stops[1]], REEL[stops[2]])
         multiplier = slot_multiplier(symbols)
-        return Outcome(game, bet * multiplier, {"stops": list(stops), "symbols": list(symbols),
-                                                 "multiplier": multiplier})
+        return Outcome(
+            game, bet * multiplier, {"stops": list(stops), "symbols": list(symbols), "multiplier": multiplier}
+        )
     if game == DICE:
         chosen = 4950 if target is None else target
         check_dice_target(chosen)
         roll = dice_roll(server_seed, client_seed, nonce)
-        return Outcome(game, dice_win(bet, chosen, roll, unit),
-                       {"roll": roll, "target": chosen, "multiplier": str(round(DICE_EDGE_NUMERATOR / chosen, 4))})
+        return Outcome(
+            game,
+            dice_win(bet, chosen, roll, unit),
+            {"roll": roll, "target": chosen, "multiplier": str(round(DICE_EDGE_NUMERATOR / chosen, 4))},
+        )
     raise ValueError(f"unknown game {game}")
 
 
-def verify(game: str, server_seed: str, client_seed: str, nonce: int, *, bet: int = 100, target: int | None = None,
-           committed_hash: str | None = None) -> dict[str, Any]:
+def verify(
+    game: str,
+    server_seed: str,
+    client_seed: str,
+    nonce: int,
+    *,
+    bet: int = 100,
+    target: int | None = None,
+    committed_hash: str | None = None,
+) -> dict[str, Any]:
     """Recompute a round from revealed seeds: the outcome, and whether the seed matches its commitment."""
     outcome = play(game, server_seed, client_seed, nonce, bet, target=target)
-    return {"game": game, "server_seed_hash": seed_hash(server_seed), "client_seed": client_seed, "nonce": nonce,
-            "hash_matches": None if committed_hash is None else hmac.compare_digest(seed_hash(server_seed),
-                                                                                    committed_hash.lower()),
-            "bet": bet, "win": outcome.win, "outcome": outcome.details}
+    return {
+        "game": game,
+        "server_seed_hash": seed_hash(server_seed),
+        "client_seed": client_seed,
+        "nonce": nonce,
+        "hash_matches": None
+        if committed_hash is None
+        else hmac.compare_digest(seed_hash(server_seed), committed_hash.lower()),
+        "bet": bet,
+        "win": outcome.win,
+        "outcome": outcome.details,
+    }

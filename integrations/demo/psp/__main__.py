@@ -16,8 +16,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--secrets", default=None, help='JSON {"psp": "secret"} (defaults: the demo secrets)')
-    parser.add_argument("--webhook-base", default=None,
-                        help="deliver webhooks to <base>/<psp> (e.g. http://127.0.0.1:8000/webhooks/psp)")
+    parser.add_argument(
+        "--webhook-base",
+        default=None,
+        help="deliver webhooks to <base>/<psp> (e.g. http://127.0.0.1:8000/webhooks/psp)",
+    )
     args = parser.parse_args()
     raw = args.secrets or os.environ.get("DEMO_PSP_SECRETS")  # the environment keeps them out of `ps`
     secrets = json.loads(raw) if raw else None

@@ -26,8 +26,11 @@ from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 # The same development secrets as the platform's defaults (core/settings.py); override both in production.
-DEMO_SECRETS = {"cardpay": "demo-cardpay-secret", "swiftpay": "demo-swiftpay-secret",
-                "bankwire": "demo-bankwire-secret"}
+DEMO_SECRETS = {
+    "cardpay": "demo-cardpay-secret",
+    "swiftpay": "demo-swiftpay-secret",
+    "bankwire": "demo-bankwire-secret",
+}
 DECLINED_CARD = "4000000000000002"
 THREE_DS_CARD = "4000000000003220"
 
@@ -121,18 +124,33 @@ class Order:
 def parse_order(psp: str, body: dict[str, Any]) -> Order:
     try:
         if psp == "cardpay":  # minor units, flat
-            return Order(str(body["reference"]), int(body["amount"]), str(body["currency"]),
-                         body.get("card_token"), body.get("return_url"))
+            return Order(
+                str(body["reference"]),
+                int(body["amount"]),
+                str(body["currency"]),
+                body.get("card_token"),
+                body.get("return_url"),
+            )
         if psp == "swiftpay":  # decimal strings, nested
             currency = str(body["money"]["currency"])
             exponent = 0 if currency == "JPY" else 8 if currency in ("BTC", "ETH") else 6 if currency == "USDT" else 2
             whole, _, fraction = str(body["money"]["value"]).partition(".")
             amount = int(whole) * 10**exponent + int((fraction or "0").ljust(exponent, "0")[:exponent] or "0")
-            return Order(str(body["order_id"]), amount, currency, (body.get("source") or {}).get("token"),
-                         (body.get("redirect") or {}).get("return_url"))
+            return Order(
+                str(body["order_id"]),
+                amount,
+                currency,
+                (body.get("source") or {}).get("token"),
+                (body.get("redirect") or {}).get("return_url"),
+            )
         if psp == "bankwire":  # camelCase, account tokens
-            return Order(str(body["merchantRef"]), int(body["amountMinor"]), str(body["ccy"]),
-                         body.get("accountToken"), body.get("returnUrl"))
+            return Order(
+                str(body["merchantRef"]),
+                int(body["amountMinor"]),
+                str(body["ccy"]),
+                body.get("accountToken"),
+                body.get("returnUrl"),
+            )
     except (KeyError, ValueError, TypeError) as exc:
         raise HTTPException(422, f"malformed {psp} request: {exc!r}") from exc
     raise HTTPException(404, f"unknown PSP {psp}")
@@ -141,16 +159,35 @@ def parse_order(psp: str, body: dict[str, Any]) -> Order:
 def render(psp: str, tx: Transaction, base_url: str) -> dict[str, Any]:
     action = f"{base_url}/psp/{psp}/3ds/{tx.id}" if tx.status == "requires_action" else None
     if psp == "cardpay":
-        status = {"succeeded": "captured", "requires_action": "requires_action", "declined": "declined",
-                  "pending": "pending", "refunded": "refunded"}[tx.status]
-        return {"id": tx.id, "status": status, "decline_reason": tx.decline_reason,
-                "action": {"redirect_url": action} if action else None}
+        status = {
+            "succeeded": "captured",
+            "requires_action": "requires_action",
+            "declined": "declined",
+            "pending": "pending",
+            "refunded": "refunded",
+        }[tx.status]
+        return {
+            "id": tx.id,
+            "status": status,
+            "decline_reason": tx.decline_reason,
+            "action": {"redirect_url": action} if action else None,
+        }
     if psp == "swiftpay":
-        state = {"succeeded": "COMPLETED", "requires_action": "AUTH_REQUIRED", "declined": "REJECTED",
-                 "pending": "PROCESSING", "refunded": "REFUNDED"}[tx.status]
+        state = {
+            "succeeded": "COMPLETED",
+            "requires_action": "AUTH_REQUIRED",
+            "declined": "REJECTED",
+            "pending": "PROCESSING",
+            "refunded": "REFUNDED",
+        }[tx.status]
         return {"payment": {"id": tx.id, "state": state, "reason": tx.decline_reason}, "links": {"auth": action}}
-    result = {"succeeded": "ok", "requires_action": "redirect", "declined": "refused", "pending": "waiting",
-              "refunded": "returned"}[tx.status]
+    result = {
+        "succeeded": "ok",
+        "requires_action": "redirect",
+        "declined": "refused",
+        "pending": "waiting",
+        "refunded": "returned",
+    }[tx.status]
     return {"transferId": tx.id, "result": result, "refusal": tx.decline_reason, "bankUrl": action}
 
 
@@ -183,22 +220,36 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
             return
         try:
             async with httpx.AsyncClient(timeout=5) as client:
-                response = await client.post(url, content=delivery.body, headers={
-                    "content-type": "application/json", "x-psp-signature": delivery.signature})
+                response = await client.post(
+                    url,
+                    content=delivery.body,
+                    headers={"content-type": "application/json", "x-psp-signature": delivery.signature},
+                )
             delivery.status_code = response.status_code
         except httpx.HTTPError:
             delivery.status_code = 0
 
     def event(tx: Transaction, status: str) -> Delivery:
         tx.sequence += 1
-        body = json.dumps({
-            "event_id": f"evt_{token_source.token_hex(8)}", "type": f"{tx.kind}.{status}", "created": time.time(),
-            "sequence": tx.sequence,
-            "data": {"id": tx.id, "reference": tx.reference, "kind": tx.kind, "status": status,
-                     "amount": tx.amount, "currency": tx.currency, "decline_reason": tx.decline_reason},
-        }, separators=(",", ":"))
-        delivery = Delivery(tx.psp, json.loads(body)["event_id"], tx.reference, body,
-                            sign(state.secrets[tx.psp], body))
+        body = json.dumps(
+            {
+                "event_id": f"evt_{token_source.token_hex(8)}",
+                "type": f"{tx.kind}.{status}",
+                "created": time.time(),
+                "sequence": tx.sequence,
+                "data": {
+                    "id": tx.id,
+                    "reference": tx.reference,
+                    "kind": tx.kind,
+                    "status": status,
+                    "amount": tx.amount,
+                    "currency": tx.currency,
+                    "decline_reason": tx.decline_reason,
+                },
+            },
+            separators=(",", ":"),
+        )
+        delivery = Delivery(tx.psp, json.loads(body)["event_id"], tx.reference, body, sign(state.secrets[tx.psp], body))
         state.deliveries.append(delivery)
         return delivery
 
@@ -251,8 +302,16 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
         card = state.vault.get(order.token or "") if kind == "deposit" and psp != "bankwire" else None
         if kind == "deposit" and psp != "bankwire" and card is None:
             raise HTTPException(422, "unknown card token")
-        tx = Transaction(id=f"{psp[:2]}_{token_source.token_hex(10)}", psp=psp, kind=kind, reference=order.reference,
-                         amount=order.amount, currency=order.currency, status="pending", return_url=order.return_url)
+        tx = Transaction(
+            id=f"{psp[:2]}_{token_source.token_hex(10)}",
+            psp=psp,
+            kind=kind,
+            reference=order.reference,
+            amount=order.amount,
+            currency=order.currency,
+            status="pending",
+            return_url=order.return_url,
+        )
         state.transactions[tx.id] = tx
         state.by_reference[(psp, order.reference)] = tx.id
         if mode == "decline" or (card is not None and card.declined):
@@ -397,7 +456,6 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
 
     @app.get("/control/webhooks")
     async def webhooks(psp: str | None = None, reference: str | None = None) -> list[dict[str, Any]]:
-        return [asdict(d) for d in state.deliveries
-                if psp in (None, d.psp) and reference in (None, d.reference)]
+        return [asdict(d) for d in state.deliveries if psp in (None, d.psp) and reference in (None, d.reference)]
 
     return app

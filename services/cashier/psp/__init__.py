@@ -106,8 +106,9 @@ class PspAdapter(ABC):
         """Check the signature and parse the event; raises InvalidSignature."""
 
 
-def verify_hmac(secret: str, body: bytes, header: str | None, *, tolerance_seconds: int,
-                now: float | None = None) -> None:
+def verify_hmac(
+    secret: str, body: bytes, header: str | None, *, tolerance_seconds: int, now: float | None = None
+) -> None:
     """`X-PSP-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, within the tolerance."""
     if not header:
         raise InvalidSignature("missing signature")

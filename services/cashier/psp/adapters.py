@@ -29,7 +29,10 @@ from services.cashier.psp import (
 )
 
 WEBHOOK_STATUSES: dict[str, AnswerStatus] = {
-    "succeeded": "succeeded", "declined": "declined", "pending": "pending", "requires_action": "requires_action",
+    "succeeded": "succeeded",
+    "declined": "declined",
+    "pending": "pending",
+    "requires_action": "requires_action",
     "refunded": "refunded",
 }
 
@@ -62,8 +65,9 @@ class DemoHttpAdapter(PspAdapter):
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
         try:
             async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as client:
-                response = await client.request(method, path, json=body,
-                                                 headers={"authorization": f"Bearer {self.secret}"})
+                response = await client.request(
+                    method, path, json=body, headers={"authorization": f"Bearer {self.secret}"}
+                )
         except httpx.TimeoutException as exc:
             raise PspTechnicalFailure(f"{self.name}: timeout") from exc
         except httpx.HTTPError as exc:
@@ -127,17 +131,21 @@ class DemoHttpAdapter(PspAdapter):
         return self._parsed(data)
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        verify_hmac(self.secret, body, headers.get("x-psp-signature"),
-                    tolerance_seconds=self.webhook_tolerance_seconds)
+        verify_hmac(self.secret, body, headers.get("x-psp-signature"), tolerance_seconds=self.webhook_tolerance_seconds)
         data = parse_json(body)
         try:
             event = data["data"]
             status = WEBHOOK_STATUSES[str(event["status"])]
-            return WebhookEvent(event_id=str(data["event_id"])[:100], event_type=str(data["type"])[:64],
-                                reference=str(event["reference"]), status=status,
-                                psp_reference=str(event.get("id") or "")[:100] or None,
-                                sequence=int(data.get("sequence") or 0),
-                                decline_reason=event.get("decline_reason"), payload=data)
+            return WebhookEvent(
+                event_id=str(data["event_id"])[:100],
+                event_type=str(data["type"])[:64],
+                reference=str(event["reference"]),
+                status=status,
+                psp_reference=str(event.get("id") or "")[:100] or None,
+                sequence=int(data.get("sequence") or 0),
+                decline_reason=event.get("decline_reason"),
+                payload=data,
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidSignature(f"signed, but not a {self.name} event") from exc
 
@@ -148,16 +156,30 @@ class CardPay(DemoHttpAdapter):
     payout_methods = frozenset({"card"})
     deposit_path = "/psp/cardpay/v1/charges"
     payout_path = "/psp/cardpay/v1/payouts"
-    STATUSES: dict[str, AnswerStatus] = {"captured": "succeeded", "requires_action": "requires_action",
-                                         "declined": "declined", "pending": "pending", "refunded": "refunded"}
+    STATUSES: dict[str, AnswerStatus] = {
+        "captured": "succeeded",
+        "requires_action": "requires_action",
+        "declined": "declined",
+        "pending": "pending",
+        "refunded": "refunded",
+    }
 
     def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
-        return {"reference": request.reference, "amount": request.amount, "currency": request.currency,
-                "card_token": request.token, "return_url": request.return_url}
+        return {
+            "reference": request.reference,
+            "amount": request.amount,
+            "currency": request.currency,
+            "card_token": request.token,
+            "return_url": request.return_url,
+        }
 
     def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
-        return {"reference": request.reference, "amount": request.amount, "currency": request.currency,
-                "card_token": request.destination_token}
+        return {
+            "reference": request.reference,
+            "amount": request.amount,
+            "currency": request.currency,
+            "card_token": request.destination_token,
+        }
 
     def parse(self, data: dict[str, Any]) -> PspAnswer:
         try:
@@ -165,8 +187,13 @@ class CardPay(DemoHttpAdapter):
         except KeyError as exc:
             raise PspTechnicalFailure("cardpay: unknown status") from exc
         action = _mapping(data.get("action"), "cardpay")
-        return PspAnswer(status, psp_reference=data.get("id"), redirect_url=action.get("redirect_url"),
-                         decline_reason=data.get("decline_reason"), raw=data)
+        return PspAnswer(
+            status,
+            psp_reference=data.get("id"),
+            redirect_url=action.get("redirect_url"),
+            decline_reason=data.get("decline_reason"),
+            raw=data,
+        )
 
 
 class SwiftPay(DemoHttpAdapter):
@@ -175,19 +202,28 @@ class SwiftPay(DemoHttpAdapter):
     payout_methods = frozenset({"card", "ewallet"})
     deposit_path = "/psp/swiftpay/api/payments"
     payout_path = "/psp/swiftpay/api/payouts"
-    STATES: dict[str, AnswerStatus] = {"COMPLETED": "succeeded", "AUTH_REQUIRED": "requires_action",
-                                       "REJECTED": "declined", "PROCESSING": "pending", "REFUNDED": "refunded"}
+    STATES: dict[str, AnswerStatus] = {
+        "COMPLETED": "succeeded",
+        "AUTH_REQUIRED": "requires_action",
+        "REJECTED": "declined",
+        "PROCESSING": "pending",
+        "REFUNDED": "refunded",
+    }
 
     def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
-        return {"order_id": request.reference,
-                "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
-                "source": {"type": "token", "token": request.token},
-                "redirect": {"return_url": request.return_url}}
+        return {
+            "order_id": request.reference,
+            "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
+            "source": {"type": "token", "token": request.token},
+            "redirect": {"return_url": request.return_url},
+        }
 
     def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
-        return {"order_id": request.reference,
-                "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
-                "destination": {"token": request.destination_token}}
+        return {
+            "order_id": request.reference,
+            "money": {"value": format_amount(request.amount, request.currency), "currency": request.currency},
+            "destination": {"token": request.destination_token},
+        }
 
     def parse(self, data: dict[str, Any]) -> PspAnswer:
         payment = _mapping(data.get("payment"), "swiftpay")
@@ -196,8 +232,13 @@ class SwiftPay(DemoHttpAdapter):
         except KeyError as exc:
             raise PspTechnicalFailure("swiftpay: unknown state") from exc
         links = _mapping(data.get("links"), "swiftpay")
-        return PspAnswer(status, psp_reference=payment.get("id"), redirect_url=links.get("auth"),
-                         decline_reason=payment.get("reason"), raw=data)
+        return PspAnswer(
+            status,
+            psp_reference=payment.get("id"),
+            redirect_url=links.get("auth"),
+            decline_reason=payment.get("reason"),
+            raw=data,
+        )
 
 
 class BankWire(DemoHttpAdapter):
@@ -206,24 +247,43 @@ class BankWire(DemoHttpAdapter):
     payout_methods = frozenset({"bank_transfer"})
     deposit_path = "/psp/bankwire/transfers/in"
     payout_path = "/psp/bankwire/transfers/out"
-    RESULTS: dict[str, AnswerStatus] = {"ok": "succeeded", "redirect": "requires_action", "refused": "declined",
-                                        "waiting": "pending", "returned": "refunded"}
+    RESULTS: dict[str, AnswerStatus] = {
+        "ok": "succeeded",
+        "redirect": "requires_action",
+        "refused": "declined",
+        "waiting": "pending",
+        "returned": "refunded",
+    }
 
     def deposit_body(self, request: DepositRequest) -> dict[str, Any]:
-        return {"merchantRef": request.reference, "amountMinor": request.amount, "ccy": request.currency,
-                "accountToken": request.token, "returnUrl": request.return_url}
+        return {
+            "merchantRef": request.reference,
+            "amountMinor": request.amount,
+            "ccy": request.currency,
+            "accountToken": request.token,
+            "returnUrl": request.return_url,
+        }
 
     def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
-        return {"merchantRef": request.reference, "amountMinor": request.amount, "ccy": request.currency,
-                "accountToken": request.destination_token}
+        return {
+            "merchantRef": request.reference,
+            "amountMinor": request.amount,
+            "ccy": request.currency,
+            "accountToken": request.destination_token,
+        }
 
     def parse(self, data: dict[str, Any]) -> PspAnswer:
         try:
             status = self.RESULTS[str(data["result"])]
         except KeyError as exc:
             raise PspTechnicalFailure("bankwire: unknown result") from exc
-        return PspAnswer(status, psp_reference=data.get("transferId"), redirect_url=data.get("bankUrl"),
-                         decline_reason=data.get("refusal"), raw=data)
+        return PspAnswer(
+            status,
+            psp_reference=data.get("transferId"),
+            redirect_url=data.get("bankUrl"),
+            decline_reason=data.get("refusal"),
+            raw=data,
+        )
 
 
 ADAPTERS: dict[str, type[DemoHttpAdapter]] = {cls.name: cls for cls in (CardPay, SwiftPay, BankWire)}

@@ -16,11 +16,22 @@ from tests.bonuses.conftest import campaign  # noqa: F401  (fixture: campaigns b
 from tests.conftest import PASSWORD, next_totp
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ADMIN_MODULES = Path(__file__).resolve().parents[3] / "admin" / "node_modules" / "lit"
-MISSING = ("Debian's chromium (apt-get install chromium)" if not CHROMIUM.exists()
-           else "admin/node_modules (npm install in admin/)" if not ADMIN_MODULES.exists() else None)
+MISSING = (
+    "Debian's chromium (apt-get install chromium)"
+    if not CHROMIUM.exists()
+    else "admin/node_modules (npm install in admin/)"
+    if not ADMIN_MODULES.exists()
+    else None
+)
 
 
 @pytest.fixture(scope="session")

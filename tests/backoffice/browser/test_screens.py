@@ -24,8 +24,11 @@ mutation($input: RequestWithdrawalInput!) {
 async def funded_withdrawal(rt: Any, gql: Any, player: Any, *, funds: int, amount: str) -> None:
     """The player has `funds` (minor units, EUR) and asks to withdraw `amount`: it waits in finance's queue."""
     await deposit(rt, player.uuid, funds)
-    body = await gql(WITHDRAW, {"input": {"amount": amount, "currency": "EUR", "method": "BANK_TRANSFER",
-                                          "idempotencyKey": new_key()}}, token=player.token)
+    body = await gql(
+        WITHDRAW,
+        {"input": {"amount": amount, "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": new_key()}},
+        token=player.token,
+    )
     assert body["data"]["requestWithdrawal"]["payment"]["status"] == "REQUESTED", body
 
 
@@ -34,8 +37,9 @@ async def test_staff_sign_in_with_their_authenticator_code(page: Any, make_staff
     await page.goto("/admin/")
     await page.get_by_label("Email").fill(staff.email)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_label("Authenticator code").fill("000000" if next_totp(staff.totp_secret) != "000000"
-                                                       else "111111")
+    await page.get_by_label("Authenticator code").fill(
+        "000000" if next_totp(staff.totp_secret) != "000000" else "111111"
+    )
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_have_text("The two-factor code is wrong or was already used.")
 
@@ -68,8 +72,9 @@ async def test_staff_sign_in_with_their_authenticator_code(page: Any, make_staff
 
 
 async def test_search_as_you_type_and_the_player_360(page: Any, rt: Any, make_player: Any, make_staff: Any) -> None:
-    alice = await make_player(email="alice.andersson@example.com", firstName="Alice", lastName="Andersson",
-                              phone="+356 9912 3456")
+    alice = await make_player(
+        email="alice.andersson@example.com", firstName="Alice", lastName="Andersson", phone="+356 9912 3456"
+    )
     await make_player(email="albert@example.com", firstName="Albert", lastName="Zed")
     await deposit(rt, alice.uuid, 250_00)
     support = await make_staff("support", login=False)
@@ -111,9 +116,9 @@ async def test_search_as_you_type_and_the_player_360(page: Any, rt: Any, make_pl
     await expect(page.locator("cr-player-audit-trail")).to_contain_text("player.note_added")
 
 
-async def test_finance_approve_a_large_withdrawal_with_four_eyes(page: Any, browser: Any, live_server: str, rt: Any,
-                                                                 gql: Any, demo_psp: str, make_player: Any,
-                                                                 make_staff: Any) -> None:
+async def test_finance_approve_a_large_withdrawal_with_four_eyes(
+    page: Any, browser: Any, live_server: str, rt: Any, gql: Any, demo_psp: str, make_player: Any, make_staff: Any
+) -> None:
     carla = await make_player(email="carla@example.com", firstName="Carla", lastName="Camilleri")
     await funded_withdrawal(rt, gql, carla, funds=3000_00, amount="2500.00")  # above four eyes (2000 EUR)
     first = await make_staff("finance", login=False)
@@ -128,7 +133,8 @@ async def test_finance_approve_a_large_withdrawal_with_four_eyes(page: Any, brow
     await expect(row).to_contain_text("waiting for a second approver")
     await row.get_by_role("button", name="Second approval").click()  # the same person cannot be the second
     await expect(page.get_by_role("alert")).to_have_text(
-        "Four eyes: a second, different finance approver must approve this withdrawal.")
+        "Four eyes: a second, different finance approver must approve this withdrawal."
+    )
 
     context = await browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
     colleague = await context.new_page()
@@ -142,8 +148,9 @@ async def test_finance_approve_a_large_withdrawal_with_four_eyes(page: Any, brow
         await context.close()
 
 
-async def test_the_dashboard_moves_when_a_demo_bet_is_played(page: Any, rt: Any, demo_provider: Any,
-                                                              make_player: Any, make_staff: Any, brand: Any) -> None:
+async def test_the_dashboard_moves_when_a_demo_bet_is_played(
+    page: Any, rt: Any, demo_provider: Any, make_player: Any, make_staff: Any, brand: Any
+) -> None:
     player = await make_player()
     await deposit(rt, player.uuid, 20_00)
     token = await launch(rt, demo_provider, player, brand, fair.DICE)
@@ -157,15 +164,17 @@ async def test_the_dashboard_moves_when_a_demo_bet_is_played(page: Any, rt: Any,
 
     async with httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
         await http.get("/play", params={"token": token, "game": fair.DICE, "currency": "EUR", "user": str(player.uuid)})
-        played = (await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "2.00",
-                                                     "target": 5000})).json()
+        played = (
+            await http.post("/api/spin", json={"token": token, "game": fair.DICE, "bet": "2.00", "target": 5000})
+        ).json()
     assert played["status"] == "RS_OK", played
     await expect(bets).to_have_text("1")  # pushed over graphql-ws: no reload
     await expect(page.locator("[data-figure=ggr-today] .value")).not_to_have_text("0")
 
 
-async def test_support_sees_and_is_offered_only_what_its_role_allows(page: Any, rt: Any, gql: Any,
-                                                                     make_player: Any, make_staff: Any) -> None:
+async def test_support_sees_and_is_offered_only_what_its_role_allows(
+    page: Any, rt: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
     player = await make_player(email="dora@example.com", firstName="Dora", lastName="Vella")
     await funded_withdrawal(rt, gql, player, funds=500_00, amount="150.00")
     support = await make_staff("support", login=False)
@@ -197,16 +206,21 @@ async def test_support_sees_and_is_offered_only_what_its_role_allows(page: Any, 
     await page.goto(f"/admin/#/players/{player.id}")
     await expect(page.locator("cr-player-profile")).to_contain_text("MT")
     await expect(page.locator("cr-player-profile").get_by_text("dora@example.com")).to_have_count(0)
-    for hidden in ("cr-player-transactions", "cr-player-sessions", "cr-player-notes", "cr-player-audit-trail",
-                   "cr-player-bonuses"):
+    for hidden in (
+        "cr-player-transactions",
+        "cr-player-sessions",
+        "cr-player-notes",
+        "cr-player-audit-trail",
+        "cr-player-bonuses",
+    ):
         await expect(page.locator(hidden).locator("section")).to_have_count(0)
 
 
-async def test_staff_of_two_brands_pick_the_brand_they_work_in(page: Any, make_player: Any, make_staff: Any,
-                                                               other_brand: Any) -> None:
+async def test_staff_of_two_brands_pick_the_brand_they_work_in(
+    page: Any, make_player: Any, make_staff: Any, other_brand: Any
+) -> None:
     await make_player(email="alva@example.com", firstName="Alva")
-    await make_player(brand_code="northstar", email="alvar@example.se", firstName="Alvar", country="SE",
-                      currency="SEK")
+    await make_player(brand_code="northstar", email="alvar@example.se", firstName="Alvar", country="SE", currency="SEK")
     both = await make_staff("support", ("support", "northstar"), login=False)
     await sign_in(page, both)
     brand = page.get_by_label("Brand")
@@ -214,16 +228,19 @@ async def test_staff_of_two_brands_pick_the_brand_they_work_in(page: Any, make_p
     box = page.get_by_role("combobox", name="Find a player")
     await box.fill("alva")
     await expect(page.get_by_role("listbox", name="Players found").get_by_role("option")).to_have_text(
-        [re.compile("alva@example.com")])
+        [re.compile("alva@example.com")]
+    )
     await brand.select_option("northstar")
     await expect(box).to_have_value("")  # the screen starts over in the other brand
     await box.fill("alva")
     await expect(page.get_by_role("listbox", name="Players found").get_by_role("option")).to_have_text(
-        [re.compile("alvar@example.se")])
+        [re.compile("alvar@example.se")]
+    )
 
 
-async def test_finance_makes_a_manual_adjustment_with_a_reason(page: Any, rt: Any, make_player: Any,
-                                                               make_staff: Any) -> None:
+async def test_finance_makes_a_manual_adjustment_with_a_reason(
+    page: Any, rt: Any, make_player: Any, make_staff: Any
+) -> None:
     player = await make_player(email="emil@example.com", firstName="Emil", lastName="Borg")
     await deposit(rt, player.uuid, 40_00)
     finance = await make_staff("finance", login=False)
@@ -260,8 +277,9 @@ async def test_finance_makes_a_manual_adjustment_with_a_reason(page: Any, rt: An
     await expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
 
 
-async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(page: Any, rt: Any,
-                                                                              make_staff: Any) -> None:
+async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(
+    page: Any, rt: Any, make_staff: Any
+) -> None:
     from integrations.demo import seed
 
     await seed.seed_games(rt)
@@ -286,8 +304,9 @@ async def test_brand_admin_switches_a_game_off_and_finds_it_in_the_audit_log(pag
     await expect(page.locator("pre").last).to_contain_text('"enabled": false')
 
 
-async def test_support_grants_a_bonus_follows_its_wagering_and_cancels_it(page: Any, make_player: Any,
-                                                                         make_staff: Any, campaign: Any) -> None:
+async def test_support_grants_a_bonus_follows_its_wagering_and_cancels_it(
+    page: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
     await campaign("NO_DEPOSIT", {"fixed_amount": {"EUR": "10.00"}, "wagering_multiplier": 5})
     player = await make_player(email="erik@example.com", firstName="Erik", lastName="Borg")
     support = await make_staff("support", login=False)
