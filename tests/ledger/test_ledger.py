@@ -73,7 +73,10 @@ async def test_an_unbalanced_transaction_is_refused_before_and_by_the_database(r
     with pytest.raises(DomainError, match="Unbalanced"):
         async with rt.database.transaction() as db:
             await ledger.record(
-                db, Entry("k-unbalanced", "test", (Leg(accounts.cash, 5), Leg(accounts.bonus, -4)), actor_type="system")
+                db,
+                Entry(
+                    "k-unbalanced", "adjustment", (Leg(accounts.cash, 5), Leg(accounts.bonus, -4)), actor_type="system"
+                ),
             )
     # Around the service: the deferred trigger refuses the commit.
     with pytest.raises((IntegrityError, DBAPIError), match="does not balance"):

@@ -1,0 +1,9 @@
+"""`croupier`: serve, migrate, seed demo data, manage staff, verify the books, run operations.
+
+One module per group of commands; each registers itself on `cli.base.app` when imported here.
+"""
+
+from cli import books, demo, operations, run, staff
+from cli.base import app
+
+__all__ = ["app", "books", "demo", "operations", "run", "staff"]

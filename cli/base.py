@@ -1,0 +1,62 @@
+"""What every command shares: the Typer app and its groups, a runtime for one command, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: helper processes run from here
+
+app = typer.Typer(help="Croupier iGaming platform", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="The audit log", no_args_is_help=True)
+ledger_app = typer.Typer(help="The money ledger", no_args_is_help=True)
+keys_app = typer.Typer(help="JWT signing keys", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(keys_app, name="keys")
+payments_app = typer.Typer(help="Payments (the cashier)", no_args_is_help=True)
+app.add_typer(payments_app, name="payments")
+rg_app = typer.Typer(help="Responsible gambling", no_args_is_help=True)
+app.add_typer(rg_app, name="rg")
+bonuses_app = typer.Typer(help="Bonuses", no_args_is_help=True)
+app.add_typer(bonuses_app, name="bonuses")
+T = TypeVar("T")
+
+
+def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run `work(rt)` against the configured (or embedded) database and Redis."""
+    from core import embedded
+    from core.logging import configure_logging
+    from core.redis import create_redis
+    from core.runtime import Runtime
+
+    settings = get_settings()
+    configure_logging("WARNING")
+
+    async def main() -> T:
+        rt = Runtime.build(
+            settings, embedded.resolve_database_url(settings), create_redis(embedded.resolve_redis_url(settings))
+        )
+        try:
+            return await work(rt)
+        finally:
+            await rt.close()
+
+    return asyncio.run(main())
+
+
+def migrate_database() -> str:
+    from core import embedded, migrations
+
+    url = embedded.resolve_database_url(get_settings())
+    migrations.upgrade(url)
+    return url

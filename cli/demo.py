@@ -1,0 +1,191 @@
+"""The demo: seed demo data, run the platform with the demo PSP and game provider, print TOTP codes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.base import ROOT, app, migrate_database, with_runtime
+from cli.run import serve
+from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+
+
+@contextlib.contextmanager
+def _demo_psp(platform_base: str) -> Iterator[None]:
+    """Run the demo PSP as a subprocess on a free port and point the platform at it (unless a PSP is set)."""
+    import os
+
+    from core.processes import free_port, start_and_wait, stop
+
+    if get_settings().psp_base_url:
+        yield
+        return
+    port = free_port()
+    secrets = json.dumps(get_settings().psp_secrets)
+    base = f"http://127.0.0.1:{port}"
+    process = start_and_wait(
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.psp",
+            "--port",
+            str(port),
+            "--webhook-base",
+            f"{platform_base}/webhooks/psp",
+        ],
+        health_url=f"{base}/control/health",
+        cwd=ROOT,
+        env={**os.environ, "DEMO_PSP_SECRETS": secrets},
+        timeout=20,
+        capture_output=False,
+    )
+    os.environ["PSP_BASE_URL"] = base
+    os.environ.setdefault("PUBLIC_BASE_URL", platform_base)
+    get_settings.cache_clear()
+    typer.echo(f"demo PSP at {base} (card form: {base}/vault/form)")
+    try:
+        yield
+    finally:
+        stop(process)
+        os.environ.pop("PSP_BASE_URL", None)
+        get_settings.cache_clear()
+
+
+@contextlib.contextmanager
+def _demo_provider(platform_base: str) -> Iterator[str]:
+    """Run the demo game provider as a subprocess on a free port (unless DEMO_PROVIDER_URL is set) and
+    point the platform at its game client; yields the public key its wallet calls verify with."""
+    import os
+
+    from core.processes import free_port, start_and_wait, stop
+    from integrations.demo.provider import ensure_demo_provider_keys
+
+    private_key, public_pem = ensure_demo_provider_keys(get_settings().data_dir)
+    if get_settings().demo_provider_url:
+        yield public_pem
+        return
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_and_wait(
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.provider",
+            "--port",
+            str(port),
+            "--platform-url",
+            platform_base,
+            "--private-key",
+            str(private_key),
+            "--control",
+        ],
+        health_url=f"{base}/health",
+        cwd=ROOT,
+        env=dict(os.environ),
+        timeout=20,
+        capture_output=False,
+    )
+    os.environ["DEMO_PROVIDER_URL"] = f"{base}/play"
+    get_settings.cache_clear()
+    typer.echo(f"demo game provider at {base} (game client: {base}/play?game=demo-slot&mode=demo)")
+    try:
+        yield public_pem
+    finally:
+        stop(process)
+        os.environ.pop("DEMO_PROVIDER_URL", None)
+        get_settings.cache_clear()
+
+
+def _register_demo_provider(public_pem: str) -> None:
+    """After the games seed: the `demo` provider row gets the key and the game client's current address."""
+    from integrations.demo.provider.platform import register_demo_provider
+
+    async def work(rt: Runtime) -> bool:
+        async with rt.database.transaction() as db:
+            return await register_demo_provider(db, public_pem, rt.settings.demo_provider_url)
+
+    if with_runtime(work):
+        typer.echo("  games: the demo provider's public key is on its row")
+    else:
+        typer.echo("  games: no `demo` provider row to store the demo provider's key on", err=True)
+
+
+def _print_demo_credentials(host: str, port: int) -> None:
+    from integrations.demo import seed
+
+    accounts = with_runtime(seed.seed_accounts)
+    for line in with_runtime(seed.seed_games):
+        typer.echo(f"  games: {line}")
+    for line in with_runtime(seed.seed_payments):
+        typer.echo(f"  payment: {line}")
+    for line in with_runtime(seed.seed_bonuses):
+        typer.echo(f"  bonus: {line}")
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")
+    typer.echo(f"Every demo password: {seed.DEMO_PASSWORD}")
+    typer.echo("Players (brand / email):  " + ", ".join(f"{b}/{e}" for b, e, *_ in seed.PLAYERS))
+    typer.echo("Staff (email, role, brand, TOTP secret; `croupier totp EMAIL` prints the current code):")
+    for account in accounts:
+        typer.echo(f"  {account.email:28} {account.role:13} {account.brand or 'all brands':11} {account.totp_secret}")
+    typer.echo("")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create demo brands, staff (one per role) and players; print their credentials."""
+    migrate_database()
+    with _demo_psp("http://127.0.0.1:8000"):
+        _print_demo_credentials("127.0.0.1", 8000)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Migrate, seed the demo data, print the credentials and serve."""
+    import signal
+
+    migrate_database()
+    # uvicorn re-raises SIGTERM once it has shut down: exit normally then, so the helpers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    platform_base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    with _demo_psp(f"http://{host}:{port}"), _demo_provider(platform_base) as provider_key:
+        _print_demo_credentials(host, port)
+        _register_demo_provider(provider_key)
+        serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def totp(email: str) -> None:
+    """Print a staff member's current TOTP code (development and test only)."""
+    from sqlmodel import col, select
+
+    from integrations.demo.seed import current_code
+    from models.staff import StaffUser
+
+    if get_settings().is_production:
+        typer.echo("not available in production", err=True)
+        raise typer.Exit(2)
+
+    async def work(rt: Runtime) -> str | None:
+        async with rt.database.session() as db:
+            secret: str | None = await db.scalar(
+                select(col(StaffUser.totp_secret)).where(col(StaffUser.email) == email.lower())
+            )
+        return secret
+
+    secret = with_runtime(work)
+    if secret is None:
+        typer.echo(f"no staff member {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(current_code(secret))

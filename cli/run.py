@@ -1,0 +1,67 @@
+"""Run the platform: migrate, serve, export the schema, rotate the JWT signing keys."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.base import app, keys_app, migrate_database
+from core.settings import get_settings
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    migrate_database()
+    typer.echo("database is at the latest revision")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (needs DATABASE_URL and REDIS_URL)")] = 1,
+) -> None:
+    """Serve the API (GraphQL at /graphql, GraphiQL in development)."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and not (settings.database_url and settings.redis_url):
+        typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
+        raise typer.Exit(2)
+    uvicorn.run(
+        "server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_config=None,
+        ws="websockets-sansio",
+    )
+
+
+@app.command("export-schema")
+def export_schema(path: Annotated[Path, typer.Argument()] = Path("schema.graphql")) -> None:
+    """Write the GraphQL SDL (checked in; a test fails when it drifts)."""
+    from schema.root import build_schema
+
+    sdl = build_schema(get_settings()).as_str() + "\n"
+    if str(path) == "-":
+        sys.stdout.write(sdl)
+    else:
+        path.write_text(sdl)
+        typer.echo(f"wrote {path}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new signing key; it signs from now on, and older keys keep verifying."""
+    from authz.jwt import generate_key
+
+    folder: Path = get_settings().key_dir
+    kid = generate_key(folder)
+    typer.echo(f"new signing key {kid} in {folder}; delete older keys after one access-token lifetime")
