@@ -16,9 +16,10 @@ from models.brands import Brand
 from models.payments import PaymentAttempt
 from models.players import Player
 from models.staff import StaffUser
-from services import brands, cashier, players, staff, wallet
+from services import brands, cashier, players, staff, wallet, wallet_reads
 from services.staff import RoleGrant
 from services.wallet import Balance
+from services.wallet_reads import Movement, PostingLine, Reference
 
 if TYPE_CHECKING:
     from resolvers.game_loaders import GameLoaders
@@ -33,6 +34,8 @@ class Loaders:
         self.payment_attempts: DataLoader[uuid.UUID, list[PaymentAttempt]] = DataLoader(self._payment_attempts)
         self.bonus_events: DataLoader[uuid.UUID, list[tuple[BonusEvent, str]]] = DataLoader(self._bonus_events)
         self._readable_players: dict[Viewer, DataLoader[uuid.UUID, Player | None]] = {}
+        self._postings: dict[Viewer, DataLoader[uuid.UUID, list[PostingLine]]] = {}
+        self._referenced: dict[Viewer, DataLoader[Reference, list[Movement]]] = {}
         self.staff_user: DataLoader[uuid.UUID, StaffUser | None] = DataLoader(self._staff_users)
 
     @cached_property
@@ -74,6 +77,32 @@ class Loaders:
                 return [found.get(i) for i in ids]
 
             loader = self._readable_players[viewer] = DataLoader(load)
+        return loader
+
+    def postings(self, viewer: Viewer) -> DataLoader[uuid.UUID, list[PostingLine]]:
+        """Every posting of ledger transactions by id, house side included, of the ones the viewer may read."""
+        loader = self._postings.get(viewer)
+        if loader is None:
+
+            async def load(ids: Sequence[uuid.UUID]) -> list[list[PostingLine]]:
+                async with self.rt.database.session() as db:
+                    found = await wallet_reads.postings_of(db, viewer, list(ids))
+                return [found.get(i, []) for i in ids]
+
+            loader = self._postings[viewer] = DataLoader(load)
+        return loader
+
+    def referenced_transactions(self, viewer: Viewer) -> DataLoader[Reference, list[Movement]]:
+        """The readable ledger transactions of payments or adjustments, by (reference type, id)."""
+        loader = self._referenced.get(viewer)
+        if loader is None:
+
+            async def load(keys: Sequence[Reference]) -> list[list[Movement]]:
+                async with self.rt.database.session() as db:
+                    found = await wallet_reads.referenced_many(db, viewer, list(keys))
+                return [found.get(k, []) for k in keys]
+
+            loader = self._referenced[viewer] = DataLoader(load)
         return loader
 
     async def _staff_users(self, ids: Sequence[uuid.UUID]) -> list[StaffUser | None]:

@@ -1,19 +1,13 @@
-"""Wallet resolvers: balances, transactions, postings, adjustments."""
+"""Wallet resolvers: balances, transactions, postings, adjustments. Thin: the reads are services/wallet_reads.py's
+and services/adjustments.py's (with the ownership filter), relations load through DataLoaders."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from typing import Any
 
 import strawberry
-from sqlmodel import col, select
 
 from core.errors import bad_input
-from core.pagination import paginate
-from models import adjustments as adjustment_models
-from models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
-from models.players import Player
 from resolvers.common import payload_errors, require_subject
 from schema.base import Connection, Money, node_uuid
 from schema.context import Info
@@ -36,7 +30,7 @@ from schema.wallet import (
 from schema.wallet import (
     LedgerTransaction as TransactionType,
 )
-from services import adjustments, players, wallet
+from services import adjustments, wallet_reads
 from services.wallet import Balance
 
 
@@ -49,8 +43,30 @@ def wallet_balance(balance: Balance) -> WalletBalance:
     )
 
 
-def readable_transactions(info: Info) -> Any:
-    return wallet.readable_transactions(info.context.viewer)
+def _changes(changes: list[wallet_reads.Change]) -> list[BalanceChange]:
+    return [
+        BalanceChange(
+            account=change.account,
+            amount=Money.of(change.amount, change.currency),
+            balance_after=Money.of(change.balance_after, change.currency),
+        )
+        for change in changes
+    ]
+
+
+def _transaction(movement: wallet_reads.Movement) -> TransactionType:
+    tx = movement.transaction
+    return TransactionType(
+        id=str(tx.id),
+        kind=tx.kind,
+        status=tx.status,
+        refusal_code=tx.refusal_code,
+        created_at=tx.created_at,
+        reference_type=tx.reference_type,
+        reference_id=tx.reference_id,
+        changes=_changes(movement.changes),
+        player_id=tx.player_id,
+    )
 
 
 async def player_transactions(
@@ -63,131 +79,36 @@ async def player_transactions(
     last: int | None,
     before: str | None,
 ) -> Connection[TransactionType]:
-    readable = players.readable_players(info.context.viewer).with_only_columns(col(Player.id))
-    stmt = select(LedgerTransaction).where(
-        col(LedgerTransaction.player_id) == player_id,
-        col(LedgerTransaction.player_id).in_(readable),
-        LedgerTransaction.status == "committed",
-    )
+    criteria = wallet_reads.HistoryFilter()
     if where is not None:
-        if where.kinds:
-            stmt = stmt.where(col(LedgerTransaction.kind).in_([k.value for k in where.kinds]))
-        if where.since:
-            stmt = stmt.where(col(LedgerTransaction.created_at) >= where.since)
-        if where.until:
-            stmt = stmt.where(col(LedgerTransaction.created_at) < where.until)
+        criteria = wallet_reads.HistoryFilter(
+            kinds=[k.value for k in where.kinds] if where.kinds else None,
+            currency=where.currency,
+            since=where.since,
+            until=where.until,
+        )
     async with info.context.rt.database.session() as db:
-        page = await paginate(
-            db,
-            stmt,
-            (col(LedgerTransaction.created_at), col(LedgerTransaction.id)),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+        page = await wallet_reads.history(
+            db, info.context.viewer, player_id, criteria, first=first, after=after, last=last, before=before
         )
-        changes = await _player_changes(
-            db, player_id, [tx.id for tx in page.items], where.currency.upper() if where and where.currency else None
-        )
-    if where is not None and where.currency:
-        keep = [i for i, tx in enumerate(page.items) if changes.get(tx.id)]
-        page = type(page)(
-            items=[page.items[i] for i in keep],
-            cursors=[page.cursors[i] for i in keep],
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-        )
-    return Connection.of(page, lambda tx: _transaction(tx, changes.get(tx.id, [])))
-
-
-async def _player_changes(
-    db: Any, player_id: uuid.UUID, tx_ids: list[uuid.UUID], currency: str | None
-) -> dict[uuid.UUID, list[BalanceChange]]:
-    """The player's own postings for a page of transactions, in one query."""
-    if not tx_ids:
-        return {}
-    stmt = (
-        select(LedgerPosting, LedgerAccount.purpose)
-        .join(LedgerAccount, col(LedgerAccount.id) == col(LedgerPosting.account_id))
-        .where(
-            col(LedgerPosting.transaction_id).in_(tx_ids),
-            LedgerAccount.owner_type == "player",
-            LedgerAccount.owner_id == str(player_id),
-        )
-        .order_by(col(LedgerPosting.id))
-    )
-    if currency:
-        stmt = stmt.where(LedgerAccount.currency == currency)
-    found: dict[uuid.UUID, list[BalanceChange]] = defaultdict(list)
-    for posting, purpose in (await db.execute(stmt)).all():
-        found[posting.transaction_id].append(
-            BalanceChange(
-                account=purpose,
-                amount=Money.of(posting.amount, posting.currency),
-                balance_after=Money.of(posting.balance_after or 0, posting.currency),
-            )
-        )
-    return found
-
-
-def _transaction(tx: LedgerTransaction, changes: list[BalanceChange]) -> TransactionType:
-    return TransactionType(
-        id=str(tx.id),
-        kind=tx.kind,
-        status=tx.status,
-        refusal_code=tx.refusal_code,
-        created_at=tx.created_at,
-        reference_type=tx.reference_type,
-        reference_id=tx.reference_id,
-        changes=changes,
-        player_id=tx.player_id,
-    )
+    return Connection.of(page, _transaction)
 
 
 async def ledger_transaction(info: Info, id: strawberry.ID) -> TransactionType | None:
     tx_id = node_uuid(id, "LedgerTransaction")
     async with info.context.rt.database.session() as db:
-        tx = await db.scalar(readable_transactions(info).where(col(LedgerTransaction.id) == tx_id))
-        if tx is None:
-            return None
-        changes = await _player_changes(db, tx.player_id, [tx.id], None) if tx.player_id else {}
-    return _transaction(tx, changes.get(tx.id, []))
+        found = await wallet_reads.movement(db, info.context.viewer, tx_id)
+    return _transaction(found) if found else None
 
 
 async def referenced_transactions(info: Info, reference_type: str, reference_id: uuid.UUID) -> list[TransactionType]:
     """The transactions recorded for a payment or adjustment (readable ones only), oldest first."""
-    async with info.context.rt.database.session() as db:
-        rows = (
-            await db.scalars(
-                readable_transactions(info)
-                .where(
-                    LedgerTransaction.reference_type == reference_type,
-                    LedgerTransaction.reference_id == str(reference_id),
-                )
-                .order_by(col(LedgerTransaction.created_at), col(LedgerTransaction.id))
-            )
-        ).all()
-        changes: dict[uuid.UUID, list[BalanceChange]] = {}
-        for player_id in {tx.player_id for tx in rows if tx.player_id}:
-            changes.update(
-                await _player_changes(db, player_id, [tx.id for tx in rows if tx.player_id == player_id], None)
-            )
-    return [_transaction(tx, changes.get(tx.id, [])) for tx in rows]
+    loader = info.context.loaders.referenced_transactions(info.context.viewer)
+    return [_transaction(m) for m in await loader.load((reference_type, str(reference_id)))]
 
 
 async def transaction_postings(info: Info, tx_id: uuid.UUID) -> list[PostingType]:
-    async with info.context.rt.database.session() as db:
-        visible = await db.scalar(readable_transactions(info).where(col(LedgerTransaction.id) == tx_id))
-        if visible is None:
-            return []
-        rows = (
-            await db.execute(
-                select(LedgerPosting, LedgerAccount)
-                .join(LedgerAccount, col(LedgerAccount.id) == col(LedgerPosting.account_id))
-                .where(LedgerPosting.transaction_id == tx_id)
-                .order_by(col(LedgerPosting.id))
-            )
-        ).all()
+    """Through a DataLoader: a page of transactions loads its postings in one query."""
     return [
         PostingType(
             account=LedgerAccountRef(
@@ -202,7 +123,7 @@ async def transaction_postings(info: Info, tx_id: uuid.UUID) -> list[PostingType
             if posting.balance_after is not None
             else None,
         )
-        for posting, account in rows
+        for posting, account in await info.context.loaders.postings(info.context.viewer).load(tx_id)
     ]
 
 
@@ -214,15 +135,11 @@ async def list_adjustments(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Adjustment]:
-    readable = players.readable_players(info.context.viewer).with_only_columns(col(Player.id))
-    stmt = select(adjustment_models.Adjustment).where(col(adjustment_models.Adjustment.player_id).in_(readable))
-    if status is not None:
-        stmt = stmt.where(adjustment_models.Adjustment.status == status.value)
     async with info.context.rt.database.session() as db:
-        page = await paginate(
+        page = await adjustments.readable_page(
             db,
-            stmt,
-            (col(adjustment_models.Adjustment.created_at), col(adjustment_models.Adjustment.id)),
+            info.context.viewer,
+            status.value if status is not None else None,
             first=first,
             after=after,
             last=last,

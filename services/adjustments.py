@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from authz.subjects import Viewer
@@ -19,6 +20,7 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
+from core.pagination import Page, paginate
 from core.runtime import Runtime
 from models.adjustments import Adjustment, AdjustmentStatus
 from models.players import Player
@@ -181,3 +183,29 @@ async def decide(rt: Runtime, viewer: Viewer, adjustment_id: uuid.UUID, *, appro
     if result is not None:
         result.raise_if_refused()
     return adjustment
+
+
+async def readable_page(
+    db: AsyncSession,
+    viewer: Viewer,
+    status: str | None = None,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Page[Adjustment]:
+    """Adjustments of the players this viewer may read, newest first, optionally in one status."""
+    readable = players.readable_players(viewer).with_only_columns(col(Player.id))
+    stmt = select(Adjustment).where(col(Adjustment.player_id).in_(readable))
+    if status is not None:
+        stmt = stmt.where(Adjustment.status == status)
+    return await paginate(
+        db,
+        stmt,
+        (col(Adjustment.created_at), col(Adjustment.id)),
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+    )

@@ -1,0 +1,6 @@
+"""Back-office fixtures: the ones of the domains whose screens tests/backoffice measures (games, rounds
+played through the Hub88 wallet, bonus campaigns)."""
+
+from tests.bonuses.conftest import campaign  # noqa: F401  (fixtures)
+from tests.games.conftest import make_game, provider  # noqa: F401  (fixtures)
+from tests.providers.conftest import aggregator, aggregator_key, hub88_provider, seat  # noqa: F401  (fixtures)

@@ -1,0 +1,388 @@
+"""The back office's own GraphQL documents, read from admin/**/*.js (tests/backoffice/documents.py):
+every one validates against the checked-in `schema.graphql`, and every list screen costs the same
+number of SQL statements for a page of one row as for a page of twenty (no N+1 behind a screen).
+
+A new admin file is read automatically. A new query document must be classified below: measured in
+`SCREENS` (with the data to fill a page) or listed in `UNMEASURED` with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import GraphQLSchema, build_schema, validate
+
+from tests.backoffice.documents import Document, _file_documents, admin_documents
+from tests.bonuses.conftest import rules
+from tests.conftest import recorded_statements
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = admin_documents()
+SMALL, LARGE = 1, 20
+
+
+@pytest.fixture(scope="module")
+def schema() -> GraphQLSchema:
+    return build_schema((ROOT / "schema.graphql").read_text())
+
+
+# ---- reading the documents -------------------------------------------------------------------------
+
+
+def test_every_admin_file_is_read_and_every_graphql_string_in_it_is_a_document() -> None:
+    assert DOCUMENTS.problems == []
+    files = {d.file for d in DOCUMENTS.documents}
+    assert {"graphql-client.js", "app/player.js", "app/search.js", "app/withdrawals.js", "app/audit.js"} <= files
+    assert len(DOCUMENTS.documents) >= 30
+
+
+@pytest.mark.parametrize("document", DOCUMENTS.documents, ids=lambda d: d.label)
+def test_admin_document_is_valid_against_the_schema(schema: GraphQLSchema, document: Document) -> None:
+    assert [error.message for error in validate(schema, document.ast)] == []
+
+
+def test_the_reader_finds_documents_in_every_form_and_reports_what_it_cannot_read() -> None:
+    """The forms the client uses or may use, around the things that trip a naive reader."""
+    source = r"""
+        const SLASH = /[`'"]/g; // a regular expression with quotes and a backtick in it
+        const PART = `fragment P on Player { id email }`;
+        const ONE = gql`query One($id: ID!) { player(id: $id) { ...P } } ${PART}`;
+        const half = 6 / 3 / 2; /* a division, not a regex: ` */
+        class X extends QueryElement {
+          query = `query Two { players(first: 2) { edges { node { id } } } }`;
+          render() { return html`<p>${this.a ? html`${`query Nope`}` : "{ text }"}</p>`; }
+          async go() { await client.mutate(`mutation($input: AddPlayerNoteInput!) {
+            addPlayerNote(input: $input) { note { id } } }`, {}); }
+          async brands() { return client.query("{ brands { code } }"); }
+        }"""
+    found, problems = _file_documents("sample.js", source)
+    assert problems == []
+    assert [(d.binding, d.name, d.kind) for d in found] == [
+        ("PART", None, "fragment"),
+        ("ONE", "One", "query"),
+        ("query", "Two", "query"),
+        (None, None, "mutation"),
+        (None, None, "query"),
+    ]
+    assert "fragment P on Player" in found[1].text  # the interpolated fragment is part of the document
+
+    broken = "const Q = `query Broken { players( }`;\nclient.query(Q);"
+    assert _file_documents("b.js", broken)[1] == [
+        "line 1: not a readable GraphQL document: Syntax Error: Expected Name, found '}'.",
+        "line 2: Q is sent as GraphQL but is no document",
+        "talks GraphQL but yields no document",
+    ]
+    unresolved = "const Q = `query Q { ...${name} }`;"
+    assert "not a document constant" in _file_documents("u.js", unresolved)[1][0]
+    sent = 'client.query("{ unclosed ");\nthis.request(`{ also { unclosed }`);\nclient.mutate("hello");'
+    assert _file_documents("s.js", sent)[1] == [
+        "line 1: not a readable GraphQL document: Syntax Error: Expected Name, found <EOF>.",
+        "line 2: not a readable GraphQL document: Syntax Error: Expected Name, found <EOF>.",
+        "line 3: a string sent as GraphQL is not a document",
+        "talks GraphQL but yields no document",
+    ]
+    built = "const q = ['query', 'X'].join(' ');\nclient.query(q);"
+    assert _file_documents("d.js", built)[1] == ["talks GraphQL but yields no document"]
+
+
+# ---- statements per page of each list screen ------------------------------------------------------------
+
+
+SCREENS: dict[str, str] = {}  # document name -> the test that measures it
+
+
+def screen(*names: str) -> Callable[[Any], Any]:
+    def register(test: Any) -> Any:
+        SCREENS.update(dict.fromkeys(names, test.__name__))
+        return test
+
+    return register
+
+
+# Query documents that are not a list screen, each with why it needs no page-size measurement.
+UNMEASURED = {
+    "Profile": "one player",
+    "Balances": "one player's balances, one row per currency held",
+    "Rg": "one player's RG overview; its history is a fixed page of 10 through one query",
+    "Permissions": "a list of strings computed from the policy, no SQL per item",
+    "{ currentStaff }": "the viewer",
+    "{ brands }": "a flat list of brands, one query",
+    "{ bonusCampaigns }": "a flat list of campaigns, one query",
+    "{ player }": "the 360's title: one player and the currencies it holds",
+}
+
+
+class Screen:
+    """Runs one back-office document as a superadmin working in the brand `royal`, and counts the SQL
+    statements of the request (after a first run, so nothing cached on the way counts)."""
+
+    def __init__(self, rt: Any, gql: Any, staff: Any, name: str) -> None:
+        self.rt, self.gql, self.staff = rt, gql, staff
+        self.document = DOCUMENTS.named(name)
+
+    async def statements(self, variables: dict[str, Any], rows: Callable[[dict[str, Any]], int], n: int) -> int:
+        sent = {k: v for k, v in variables.items() if k in self.document.variables}
+        await self.gql(self.document.text, sent, token=self.staff.token, brand="royal")
+        with recorded_statements(self.rt) as statements:
+            body = await self.gql(self.document.text, sent, token=self.staff.token, brand="royal")
+        assert "errors" not in body, body
+        assert rows(body["data"]) == n, body["data"]  # the page is full
+        return len(statements)
+
+    async def first_1_and_20(self, variables: dict[str, Any], rows: Callable[[dict[str, Any]], int]) -> None:
+        """For a document paged by `$first`, over at least 20 rows."""
+        small = await self.statements({**variables, "first": SMALL}, rows, SMALL)
+        self.same_cost(small, await self.statements({**variables, "first": LARGE}, rows, LARGE))
+
+    def same_cost(self, small: int, large: int) -> None:
+        """Equal counts. Root fields resolve concurrently, and a DataLoader batches the keys asked for in
+        one turn of the event loop: when one root field's rows arrive a turn before another's, their
+        relations load in two batches instead of one. So a document with k root fields may differ by up
+        to k - 1 statements between two runs, whatever the page size; an N+1 adds one per row."""
+        roots = sum(len(op.selection_set.selections) for op in self.document.operations)
+        assert abs(large - small) <= roots - 1, (
+            f"{self.document.name}: {small} statements for {SMALL} row(s), {large} for {LARGE}"
+        )
+
+
+@pytest.fixture
+def admin_screen(rt: Any, gql: Any, make_staff: Any) -> Callable[[str], Awaitable[Screen]]:
+    async def open_screen(name: str) -> Screen:
+        return Screen(rt, gql, await make_staff(("superadmin", None)), name)
+
+    return open_screen
+
+
+def edges(*path: str) -> Callable[[dict[str, Any]], int]:
+    def count(data: dict[str, Any]) -> int:
+        for key in path:
+            data = data[key]
+        return len(data["edges"])
+
+    return count
+
+
+async def adjust(rt: Any, player_id: uuid.UUID, amount: int) -> None:
+    from services import wallet
+
+    async with rt.database.transaction() as db:
+        await wallet.adjust(
+            db,
+            player_id=player_id,
+            currency="EUR",
+            amount=amount,
+            adjustment_id=uuid.uuid4(),
+            actor=wallet.Actor("system"),
+            reason="test funding",
+        )
+
+
+WITHDRAW = """mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) {
+  payment { status } errors { code message } } }"""
+NOTE = """mutation($input: AddPlayerNoteInput!) { addPlayerNote(input: $input) { errors { code } } }"""
+GRANT = """mutation($input: GrantBonusInput!) { grantBonus(input: $input) { bonus { id } errors { code message } } }"""
+CANCEL = """mutation($input: EndBonusInput!) { cancelBonus(input: $input) { errors { code message } } }"""
+ADJUST = """mutation($input: RequestAdjustmentInput!) { requestAdjustment(input: $input) {
+  adjustment { status } errors { code message } } }"""
+
+
+async def withdraw(gql: Any, player: Any, amount: str = "150.00") -> None:
+    ask = {"amount": amount, "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": uuid.uuid4().hex}
+    body = await gql(WITHDRAW, {"input": ask}, token=player.token)
+    assert body["data"]["requestWithdrawal"]["errors"] == [], body
+    assert body["data"]["requestWithdrawal"]["payment"]["status"] == "REQUESTED"  # above the automatic approval
+
+
+@screen("Transactions")
+async def test_player_transactions_with_their_postings(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    screen = await admin_screen("Transactions")
+    player = await make_player()
+    for _ in range(LARGE):
+        await adjust(rt, player.uuid, 1_00)
+    await screen.first_1_and_20({"id": player.id}, edges("player", "transactions"))
+
+
+@screen("Payments")
+async def test_player_payments(rt: Any, gql: Any, admin_screen: Any, make_player: Any) -> None:
+    screen = await admin_screen("Payments")
+    player = await make_player()
+    await adjust(rt, player.uuid, LARGE * 150_00)
+    for _ in range(LARGE):
+        await withdraw(gql, player)
+    await screen.first_1_and_20({"id": player.id}, edges("player", "payments"))
+
+
+@screen("Sessions")
+async def test_player_sessions(rt: Any, admin_screen: Any, make_player: Any, brand: Any) -> None:
+    from authz.subjects import RequestMeta
+    from services import auth
+
+    screen = await admin_screen("Sessions")
+    player = await make_player()
+    async with rt.database.transaction() as db:
+        for n in range(LARGE):
+            meta = RequestMeta(ip=f"192.0.2.{n}", user_agent=f"Mozilla/5.0 (device {n})")
+            await auth.start_session(
+                db, rt, subject_type="player", subject_id=player.uuid, brand_id=brand.id, meta=meta
+            )
+    await screen.first_1_and_20({"id": player.id}, edges("player", "sessions"))
+
+
+@screen("Rounds")
+async def test_player_rounds_with_their_provider_calls(admin_screen: Any, aggregator: Any, seat: Any) -> None:
+    from strawberry import relay
+
+    screen = await admin_screen("Rounds")
+    player = await seat(balance=100_00)
+    for n in range(LARGE):  # through the provider wallet: a bet and its win per round, each with its call
+        bet = player.bet(100_000, round_ref=f"r-{n}")  # Hub88 units (10^-5): 1.00 EUR
+        win = player.win(50_000 * (n % 3), bet["transaction_uuid"], round_ref=f"r-{n}")
+        for call, body in (("bet", bet), ("win", win)):
+            answer = await aggregator.call(f"transaction/{call}", body)
+            assert answer["status"] == "RS_OK", answer
+    player_id = str(relay.GlobalID("Player", str(player.player_id)))
+    await screen.first_1_and_20({"id": player_id}, edges("player", "rounds"))
+
+
+@screen("Bonuses")
+async def test_player_bonuses_with_their_history(
+    gql: Any, admin_screen: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
+    """Not paged: one bonus, then twenty (one in play at a time: each is cancelled before the next)."""
+    screen = await admin_screen("Bonuses")
+    offer = await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "5.00"}))
+    player = await make_player()
+    support = await make_staff("support")
+
+    async def grant_and_cancel(times: int) -> None:
+        for _ in range(times):
+            ask = {"playerId": player.id, "campaignId": offer, "reason": "goodwill"}
+            granted = (await gql(GRANT, {"input": ask}, token=support.token))["data"]["grantBonus"]
+            assert granted["errors"] == [], granted
+            ended = {"bonusId": granted["bonus"]["id"], "reason": "test over"}
+            cancelled = await gql(CANCEL, {"input": ended}, token=support.token)
+            assert cancelled["data"]["cancelBonus"]["errors"] == [], cancelled
+
+    def bonuses(data: dict[str, Any]) -> int:
+        return len(data["player"]["bonuses"])
+
+    await grant_and_cancel(SMALL)
+    small = await screen.statements({"id": player.id}, bonuses, SMALL)
+    await grant_and_cancel(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({"id": player.id}, bonuses, LARGE))
+
+
+@screen("Notes", "Trail")
+@pytest.mark.parametrize(("name", "field"), [("Notes", "notes"), ("Trail", "auditTrail")])
+async def test_player_notes_and_audit_trail(
+    gql: Any, admin_screen: Any, make_player: Any, make_staff: Any, name: str, field: str
+) -> None:
+    """Notes by several authors; each note is also a record of the player's audit trail."""
+    screen = await admin_screen(name)
+    player = await make_player()
+    authors = [await make_staff("support") for _ in range(3)]
+    for n in range(LARGE):
+        body = await gql(NOTE, {"input": {"playerId": player.id, "body": f"note {n}"}}, token=authors[n % 3].token)
+        assert body["data"]["addPlayerNote"]["errors"] == [], body
+    await screen.first_1_and_20({"id": player.id}, edges("player", field))
+
+
+@screen("Search")
+async def test_player_search(admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (25): one player found, then twenty."""
+    screen = await admin_screen("Search")
+    await make_player(email="seek-0@example.com")
+    small = await screen.statements({"search": "seek-"}, edges("players"), SMALL)
+    for n in range(1, LARGE):
+        await make_player(email=f"seek-{n}@example.com")
+    screen.same_cost(small, await screen.statements({"search": "seek-"}, edges("players"), LARGE))
+
+
+@screen("Queue")
+async def test_withdrawal_queue(rt: Any, gql: Any, admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (50): one withdrawal waiting, then twenty, each from another player."""
+    screen = await admin_screen("Queue")
+
+    async def requested(times: int) -> None:
+        for _ in range(times):
+            player = await make_player()
+            await adjust(rt, player.uuid, 150_00)
+            await withdraw(gql, player)
+
+    await requested(SMALL)
+    small = await screen.statements({}, edges("payments"), SMALL)
+    await requested(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, edges("payments"), LARGE))
+
+
+@screen("Audit")
+async def test_audit_log(admin_screen: Any, make_player: Any) -> None:
+    screen = await admin_screen("Audit")
+    for _ in range(LARGE):
+        await make_player()  # each registration is audited
+    await screen.first_1_and_20({"filter": {}}, edges("auditLog"))
+
+
+@screen("Games")
+async def test_games_of_a_brand(rt: Any, admin_screen: Any, make_game: Any) -> None:
+    """Its page is fixed (100): one game, then twenty from two providers."""
+    from models.games import Provider
+
+    screen = await admin_screen("Games")
+    async with rt.database.transaction() as db:
+        second = Provider(code="livewire", name="Livewire", protocol="softswiss", launch_url="https://l.example/")
+        db.add(second)
+    await make_game()
+    small = await screen.statements({}, edges("games"), SMALL)
+    for n in range(1, LARGE):
+        await make_game(provider_id=second.id if n % 2 else None)
+    screen.same_cost(small, await screen.statements({}, edges("games"), LARGE))
+
+
+@screen("Adjustments")
+async def test_adjustments(gql: Any, admin_screen: Any, make_player: Any, make_staff: Any) -> None:
+    """Its pages are fixed (50 waiting, 20 recent): one adjustment, then twenty, each for another player."""
+    screen = await admin_screen("Adjustments")
+    finance = await make_staff("finance")
+
+    async def requested(times: int) -> None:
+        for n in range(times):  # every other one large enough to wait for a second approver
+            player = await make_player()
+            ask = {
+                "playerId": player.id,
+                "amount": "5000.00" if n % 2 else "5.00",
+                "currency": "EUR",
+                "direction": "CREDIT",
+                "reason": "goodwill",
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+            body = await gql(ADJUST, {"input": ask}, token=finance.token)
+            assert body["data"]["requestAdjustment"]["errors"] == [], body
+
+    def recent(data: dict[str, Any]) -> int:
+        return len(data["recent"]["edges"])
+
+    await requested(SMALL)
+    small = await screen.statements({}, recent, SMALL)
+    await requested(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, recent, LARGE))
+
+
+def key(document: Document) -> str:
+    if document.name:
+        return document.name
+    roots = [s.name.value for op in document.operations for s in op.selection_set.selections if hasattr(s, "name")]
+    return "{ " + " ".join(roots) + " }"
+
+
+def test_every_query_document_is_measured_or_said_why_not() -> None:
+    queries = {key(d) for d in DOCUMENTS.documents if d.kind == "query"}
+    unclassified = queries - SCREENS.keys() - UNMEASURED.keys()
+    assert not unclassified, (
+        f"measure these back-office queries (@screen) or say why not (UNMEASURED): {sorted(unclassified)}"
+    )
+    assert SCREENS.keys() <= queries, "a measured screen no longer exists in admin/"
