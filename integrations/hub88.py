@@ -56,6 +56,7 @@ STATUS_CODES: dict[Status, str] = {
     Status.DUPLICATE_TRANSACTION: "RS_ERROR_DUPLICATE_TRANSACTION",
     Status.TRANSACTION_DOES_NOT_EXIST: "RS_ERROR_TRANSACTION_DOES_NOT_EXIST",
     Status.LIMIT_REACHED: "RS_ERROR_LIMIT_REACHED",
+    Status.UNREPRESENTABLE_AMOUNT: "RS_ERROR_WRONG_TYPES",
     Status.UNKNOWN: "RS_ERROR_UNKNOWN",
 }
 # Request-level refusals, decided here before the wallet service is asked.
@@ -281,9 +282,12 @@ HANDLERS: dict[str, Handler] = {
 def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, Any]) -> WalletCommand:
     currency = body.get("currency")
     amount = body.get("amount") or 0
-    minor = 0
+    minor, unrepresentable = 0, False
     if isinstance(currency, str) and currency in CURRENCIES:
-        minor = to_minor(amount, currency)
+        try:
+            minor = to_minor(amount, currency)
+        except Refused:  # the wallet decides: WRONG_TYPES in its own currency, else WRONG_CURRENCY
+            unrepresentable = True
     return WalletCommand(
         provider=provider,
         endpoint=f"/{endpoint}",
@@ -298,6 +302,7 @@ def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, A
         game_code=body.get("game_code"),
         currency=currency,
         amount=minor,
+        unrepresentable=unrepresentable,
         is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
         reward_uuid=body.get("reward_uuid"),
     )
@@ -351,10 +356,7 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
                 "balance": DEMO_BALANCE,
             }
         )
-    try:
-        command = _command(provider, endpoint, raw, body)
-    except Refused as refused:
-        return _refusal(refused.status, body)
+    command = _command(provider, endpoint, raw, body)
     try:
         answer: Answer = await HANDLERS[endpoint](rt, command, DIALECT)
     except Exception:

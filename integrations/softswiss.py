@@ -51,6 +51,8 @@ ERROR_CODES: dict[Status, tuple[int, int, str]] = {
     Status.WRONG_CURRENCY: (153, 412, "Currency does not match the player's wallet."),
     Status.INVALID_GAME: (154, 412, "Unknown game."),
     Status.DUPLICATE_TRANSACTION: (409, 409, "Action id already used with different content."),
+    # Never sent by this protocol (its amounts are minor units, exact in every currency); mapped for completeness.
+    Status.UNREPRESENTABLE_AMOUNT: (400, 400, "Bad request."),
     Status.UNKNOWN: (500, 500, "Unexpected error."),
 }
 BAD_REQUEST = (400, 400, "Bad request.")

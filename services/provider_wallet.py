@@ -72,6 +72,7 @@ class Status(StrEnum):
     DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
     TRANSACTION_DOES_NOT_EXIST = "TRANSACTION_DOES_NOT_EXIST"
     LIMIT_REACHED = "LIMIT_REACHED"
+    UNREPRESENTABLE_AMOUNT = "UNREPRESENTABLE_AMOUNT"  # no exact value in the wallet currency's minor units
     UNKNOWN = "UNKNOWN"
 
 
@@ -104,6 +105,9 @@ class WalletCommand:
     game_code: str | None = None
     currency: str | None = None
     amount: int = 0
+    # The protocol's amount has no exact value in `currency`'s minor units (0.25 JPY); `amount` is then 0.
+    # Whether that is the fault depends on `currency` being the wallet's, which only the wallet knows.
+    unrepresentable: bool = False
     is_free: bool = False  # a free round of a bonus grant: debits nothing
     reward_uuid: str | None = None  # the grant (services/bonuses) a free round plays
 
@@ -150,7 +154,7 @@ class _Duplicate(Exception):
 # country), so a game switched off for a brand or a country stops bets in sessions already open.
 _CONTEXT = text("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
-       p.jurisdiction, b.code AS brand_code,
+       p.jurisdiction, p.currency AS player_currency, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
        s.id AS session_id, s.auth_session_id,
        g.id AS game_id, g.max_bet, g.contribution_category,
@@ -292,6 +296,7 @@ class _Context:
     game_category: str | None = None
     bonus_account: uuid.UUID | None = None
     bonus_balance: int | None = None
+    player_currency: str | None = None  # the wallet's currency
 
     def bettor(self, currency: str) -> rg_gates.Bettor:
         assert self.player_id is not None
@@ -338,6 +343,7 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
         row.contribution_category,
         row.bonus_account,
         row.bonus_balance,
+        row.player_currency,
     )
 
 
@@ -456,6 +462,11 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
     ctx = await _context(db, command)
+    if command.unrepresentable:  # refused before any lock: nothing can move, nothing is recorded
+        result = WalletResult(_unrepresentable(command, ctx), command.user, command.currency)
+        body = dialect.render(command, result)
+        await _log_call(db, command, body)
+        return Answer(result, body)
     # A transaction and a rollback naming it lock the same key (its uuid), so "rollback before the
     # original" cannot race the original, whoever the rollback claims the player is. Everything that
     # moves a player's money also holds that player's cash row.
@@ -566,6 +577,14 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
             raise _Duplicate  # another player's transaction with this uuid committed first
     await _log_call(db, command, body)
     return Answer(result, body)
+
+
+def _unrepresentable(command: WalletCommand, ctx: _Context) -> Status:
+    """An amount with no exact value in the request's currency (0.25 JPY) is malformed only in the
+    wallet's own currency; in a currency the wallet does not hold, that mismatch is the truer answer."""
+    if ctx.player_currency is not None and command.currency != ctx.player_currency:
+        return Status.WRONG_CURRENCY
+    return Status.UNREPRESENTABLE_AMOUNT
 
 
 def _from_code(dialect: Dialect, code: str) -> str:
