@@ -19,7 +19,11 @@ Guarantees:
   `rolled_back` flag says it was undone: a refused rollback, or one sent as another player, does not.
 - Rounds are per player: (provider, round_ref, player) — one player's round ref never merges with another's.
 - A win needs a processed, not rolled-back bet of the same player (else TRANSACTION_DOES_NOT_EXIST).
-- The token's expiry is checked on bets only, never on wins or rollbacks (they come late).
+- The token's expiry is checked on bets only, never on wins or rollbacks (they come late). A game
+  session whose login session ended (logout, revocation, password change, block: services/game_sessions.py)
+  takes no more bets either, but the wins and rollbacks of its open rounds still settle.
+- An amount with no exact value in the request's currency is refused as malformed only when that
+  currency is the wallet's; otherwise WRONG_CURRENCY, the truer answer, wins.
 - Commands on one player serialise on the player's cash row (locked first, in the ledger's order);
   a transaction and the rollback naming it also serialise on a transaction-scoped advisory lock keyed
   by the transaction's uuid, so "rollback before bet" cannot race the bet even across players.
@@ -51,7 +55,7 @@ from core.money import CURRENCIES
 from core.runtime import Runtime
 from models.ledger import AccountPurpose, TransactionStatus
 from models.players import PlayerStatus
-from services import ledger, wallet
+from services import game_sessions, ledger, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.bonuses import play as bonus_play
 from services.ledger import Entry, IdempotencyConflict, Leg
@@ -646,10 +650,12 @@ async def _bet(
     if ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id or ctx.mode != "real":
         return _refuse(command, Status.INVALID_TOKEN)
     now = clock.now()
-    if ctx.ended_at is not None or (ctx.expires_at is not None and ctx.expires_at <= now):
-        return _refuse(command, Status.TOKEN_EXPIRED, current)
-    if ctx.player_status != PlayerStatus.ACTIVE:
+    # The account's state is the truer answer than its token's: ending a blocked or excluded player's
+    # logins ended this game session too, yet the provider should hear why the player cannot play.
+    if ctx.player_status != PlayerStatus.ACTIVE or state.rg_excluded is not None:
         return _refuse(command, Status.USER_DISABLED, current)
+    if not game_sessions.can_bet(ctx.ended_at, ctx.expires_at, now):  # expired, or its login session ended
+        return _refuse(command, Status.TOKEN_EXPIRED, current)
     if command.currency != ctx.session_currency:
         return _refuse(command, Status.WRONG_CURRENCY, current)
     if ctx.game_id is None or not ctx.game_enabled:
