@@ -3,8 +3,10 @@
 `POST /providers/{provider_code}/user/info|user/balance|transaction/bet|transaction/win|transaction/rollback`,
 as /work/shared/providers/hub88-wallet.md fixes it: the `X-Hub88-Signature` header is a base64
 RSA-SHA256 signature over the raw body bytes, checked with the provider's public key before anything
-is parsed; bodies are parsed strictly (RS_ERROR_WRONG_SYNTAX for a malformed body or a missing field,
-RS_ERROR_WRONG_TYPES for a field of the wrong type or an amount that cannot be represented); amounts
+is parsed; bodies pass the JSON gate (core/json_body.py) and are parsed strictly (RS_ERROR_WRONG_SYNTAX
+for a malformed or too deeply nested body or a missing field, RS_ERROR_WRONG_TYPES for a field of the
+wrong type, a NUL character in any string, or an amount that cannot be represented in the wallet's
+currency — in a currency the wallet does not hold, RS_ERROR_WRONG_CURRENCY is the answer); amounts
 are integers of 1/100000 of the currency unit, converted exactly to ledger minor units; every answer is
 HTTP 200 with `{user, status, request_uuid, currency, balance}`. Demo play (`currency: "XXX"` with no
 user or token) touches no wallet and no database. Everything else is services/provider_wallet.py.
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from core import json_body
 from core.logging import get_logger
 from core.money import CURRENCIES, MAX_MINOR_UNITS
 from core.runtime import Runtime
@@ -54,6 +56,7 @@ STATUS_CODES: dict[Status, str] = {
     Status.DUPLICATE_TRANSACTION: "RS_ERROR_DUPLICATE_TRANSACTION",
     Status.TRANSACTION_DOES_NOT_EXIST: "RS_ERROR_TRANSACTION_DOES_NOT_EXIST",
     Status.LIMIT_REACHED: "RS_ERROR_LIMIT_REACHED",
+    Status.UNREPRESENTABLE_AMOUNT: "RS_ERROR_WRONG_TYPES",
     Status.UNKNOWN: "RS_ERROR_UNKNOWN",
 }
 # Request-level refusals, decided here before the wallet service is asked.
@@ -196,18 +199,18 @@ FIELDS["transaction/rollback"] = {
 DEMO_OPTIONAL = {"user", "token"}
 
 
-def _reject_constant(value: str) -> Any:
-    raise ValueError(f"not JSON: {value}")
-
-
 def parse(endpoint: str, raw: bytes) -> dict[str, Any]:
-    """The body as a dict of known fields, strictly typed (Refused with WRONG_SYNTAX / WRONG_TYPES)."""
+    """The body as a dict of known fields, strictly typed (Refused with WRONG_SYNTAX / WRONG_TYPES).
+
+    The gate (core/json_body.py) comes first: a body that is not a JSON object nested at most
+    `MAX_DEPTH` deep is WRONG_SYNTAX; a string holding a NUL (anywhere, keys included) is WRONG_TYPES.
+    """
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = json_body.parse_object(raw)
+    except json_body.UnstorableText as exc:
+        raise Refused(WRONG_TYPES) from exc
+    except json_body.MalformedJson as exc:
         raise Refused(WRONG_SYNTAX) from exc
-    if not isinstance(body, dict):
-        raise Refused(WRONG_SYNTAX)
     spec = FIELDS[endpoint]
     demo = body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token")
     missing = [
@@ -279,9 +282,12 @@ HANDLERS: dict[str, Handler] = {
 def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, Any]) -> WalletCommand:
     currency = body.get("currency")
     amount = body.get("amount") or 0
-    minor = 0
+    minor, unrepresentable = 0, False
     if isinstance(currency, str) and currency in CURRENCIES:
-        minor = to_minor(amount, currency)
+        try:
+            minor = to_minor(amount, currency)
+        except Refused:  # the wallet decides: WRONG_TYPES in its own currency, else WRONG_CURRENCY
+            unrepresentable = True
     return WalletCommand(
         provider=provider,
         endpoint=f"/{endpoint}",
@@ -296,6 +302,7 @@ def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, A
         game_code=body.get("game_code"),
         currency=currency,
         amount=minor,
+        unrepresentable=unrepresentable,
         is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
         reward_uuid=body.get("reward_uuid"),
     )
@@ -317,10 +324,8 @@ def _refusal(status: str, body: dict[str, Any] | None = None) -> JSONResponse:
 def _loose(raw: bytes) -> dict[str, Any]:
     """Echo fields for a refusal of a body we could not accept (best effort)."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    if not isinstance(body, dict):
+        body = json_body.parse_object(raw, storable=False)  # only echoed, never stored
+    except json_body.BodyRefused:
         return {}
     return {k: body.get(k) for k in ("user", "request_uuid", "currency") if isinstance(body.get(k), str)}
 
@@ -351,10 +356,7 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
                 "balance": DEMO_BALANCE,
             }
         )
-    try:
-        command = _command(provider, endpoint, raw, body)
-    except Refused as refused:
-        return _refusal(refused.status, body)
+    command = _command(provider, endpoint, raw, body)
     try:
         answer: Answer = await HANDLERS[endpoint](rt, command, DIALECT)
     except Exception:

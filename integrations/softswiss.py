@@ -8,7 +8,8 @@ provider's secret (`settings.provider_secrets[provider_code]`). Amounts are inte
 
 Answers: 200 `{balance, currency, game_id, transactions: [{action_id, tx_id, status}]}`; a refusal
 stops at the refused action (those before it stay done: the provider retries the whole call and they
-replay) and answers 412 `{code, message, balance}` with the codes in `ERROR_CODES`; 400 malformed,
+replay) and answers 412 `{code, message, balance}` with the codes in `ERROR_CODES`; 400 malformed
+(including JSON nested too deep or a NUL character in any string: refused before any action runs),
 403 signature or unknown provider, 500 unexpected.
 """
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
 from typing import Any
 
@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from core import json_body
 from core.ids import new_id
 from core.logging import get_logger
 from core.money import CURRENCIES, MAX_MINOR_UNITS
@@ -50,6 +51,8 @@ ERROR_CODES: dict[Status, tuple[int, int, str]] = {
     Status.WRONG_CURRENCY: (153, 412, "Currency does not match the player's wallet."),
     Status.INVALID_GAME: (154, 412, "Unknown game."),
     Status.DUPLICATE_TRANSACTION: (409, 409, "Action id already used with different content."),
+    # Never sent by this protocol (its amounts are minor units, exact in every currency); mapped for completeness.
+    Status.UNREPRESENTABLE_AMOUNT: (400, 400, "Bad request."),
     Status.UNKNOWN: (500, 500, "Unexpected error."),
 }
 BAD_REQUEST = (400, 400, "Bad request.")
@@ -105,12 +108,12 @@ def _amount(action: dict[str, Any]) -> int:
 
 
 def parse(raw: bytes) -> dict[str, Any]:
+    """The body, checked: the JSON gate (core/json_body.py: an object, bounded depth, no NUL in any
+    string) and then the fields this protocol reads. Raises BadRequest (answered 400)."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("json") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("body")
+        body = json_body.parse_object(raw)
+    except json_body.BodyRefused as exc:
+        raise BadRequest(type(exc).__name__) from exc
     for name in ("user_id", "currency", "game"):
         _text(body, name)
     for name in ("session_id", "game_id"):

@@ -1,6 +1,7 @@
 """REST routes facing PSPs and the player's browser on its way back from a PSP.
 
-- `POST /webhooks/psp/{psp}`: HMAC-signed notifications. 401 on a bad signature, 200 on a
+- `POST /webhooks/psp/{psp}`: HMAC-signed notifications. 401 on a bad signature, 400 on a signed body
+  the JSON gate refuses (nested too deep, a NUL character in a string: core/json_body.py), 200 on a
   duplicate (the PSP must stop retrying), 200 once applied. An unexpected failure answers 500 and
   commits nothing, so the PSP's retry applies it later.
 - `GET /cashier/return/{payment_id}`: where the 3-D Secure page sends the browser; asks the PSP for
@@ -18,7 +19,7 @@ from core.errors import DomainError
 from core.logging import get_logger
 from core.runtime import Runtime
 from services import cashier
-from services.cashier.psp import InvalidSignature
+from services.cashier.psp import InvalidSignature, MalformedWebhook
 
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,9 @@ async def psp_webhook(psp: str, request: Request) -> JSONResponse:
     except InvalidSignature as exc:
         log.warning("psp_webhook_rejected", psp=psp, reason=str(exc))
         return JSONResponse({"error": "invalid signature"}, status_code=401)
+    except MalformedWebhook as exc:
+        log.warning("psp_webhook_malformed", psp=psp, reason=str(exc))
+        return JSONResponse({"error": "malformed body", "reason": str(exc)}, status_code=400)
     return JSONResponse({"received": True, "duplicate": outcome.duplicate, "result": outcome.result})
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -121,12 +121,15 @@ class GameMode(StrEnum):
 
 
 class GameSession(SQLModel, table=True):
-    """A launched game: the provider calls our wallet with its token (expiring; checked on bets only)."""
+    """A launched game: the provider calls our wallet with its token. It takes bets until it expires or
+    ends (`ended_at`: its login session ended); wins and rollbacks settle regardless."""
 
     __tablename__ = "game_sessions"
     __table_args__ = (
         CheckConstraint("mode IN ('real', 'demo')", name="ck_game_sessions_mode"),
         Index("ix_game_sessions_player", "player_id", "created_at"),
+        # Ending a login session ends the game sessions launched from it (services/game_sessions.py).
+        Index("ix_game_sessions_open_by_login", "auth_session_id", postgresql_where=text("ended_at IS NULL")),
     )
 
     id: uuid.UUID = id_field()
@@ -138,7 +141,7 @@ class GameSession(SQLModel, table=True):
     currency: str = Field(max_length=8)
     country: str | None = Field(default=None, max_length=2)
     ip: str | None = Field(default=None, max_length=64)
-    auth_session_id: uuid.UUID | None = None  # the player's login session (reality checks follow it)
+    auth_session_id: uuid.UUID | None = None  # the player's login session: it ends with it
     created_at: datetime = created_at_field()
     expires_at: datetime = timestamp_field(nullable=False)
     ended_at: datetime | None = timestamp_field()

@@ -4,7 +4,8 @@ A login opens a session (device, IP, country) and returns a short-lived access J
 refresh token. Refreshing spends the refresh token and returns the next one; a spent token that
 comes back is a stolen copy or a replay, so the whole session (the token family) is revoked.
 Refresh tokens are stored only as SHA-256 hashes. Revoking a session also marks it in Redis for
-one access-token lifetime, so its access tokens stop working at once, not at expiry.
+one access-token lifetime, so its access tokens stop working at once, not at expiry, and ends the
+game sessions launched from it (their provider tokens are checked in the database, not in Redis).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from core.runtime import Runtime
 from models.auth import AuthSession, RefreshToken
 from models.players import Player, PlayerStatus
 from models.staff import StaffStatus, StaffUser
-from services import audit
+from services import audit, game_sessions
 
 log = get_logger(__name__)
 REVOKED_KEY = "auth:revoked:{}"
@@ -185,6 +186,9 @@ async def revoke_sessions(
 ) -> list[uuid.UUID]:
     """Revoke a subject's live sessions (one, all, or all but one); returns the revoked ids.
 
+    Every way a login session ends comes through here, and a player's game sessions launched from the
+    revoked ones end with them, in this transaction (services/game_sessions.py): their tokens take no
+    more bets, while wins and rollbacks of rounds already open still settle.
     Call `after_commit_revoked` with the result once the transaction has committed.
     """
     stmt = (
@@ -201,7 +205,10 @@ async def revoke_sessions(
         stmt = stmt.where(col(AuthSession.id) == only)
     if keep is not None:
         stmt = stmt.where(col(AuthSession.id) != keep)
-    return list((await db.scalars(stmt)).all())
+    revoked = list((await db.scalars(stmt)).all())
+    if subject_type == "player":
+        await game_sessions.end_for_login_sessions(db, revoked)
+    return revoked
 
 
 async def after_commit_revoked(rt: Runtime, session_ids: list[uuid.UUID]) -> None:

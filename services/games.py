@@ -47,7 +47,7 @@ from models.games import (
     ProviderTransaction,
 )
 from models.players import Player, PlayerStatus
-from services import audit, brands, players
+from services import audit, brands, game_sessions, players
 from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
 from services.rg import gates as rg_gates
@@ -484,6 +484,10 @@ async def launch(
         )
         db.add(session)
         await db.flush()
+        if session.auth_session_id is not None and mode == GameMode.REAL:
+            # After the insert (its key-share lock on the player comes first, as a staff block's does):
+            # a logout racing this launch either ended the login already or waits and ends this game too.
+            await game_sessions.hold_login(db, session.auth_session_id)
     url = launch_url(
         provider.launch_url,
         token=session.token,

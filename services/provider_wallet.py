@@ -19,7 +19,11 @@ Guarantees:
   `rolled_back` flag says it was undone: a refused rollback, or one sent as another player, does not.
 - Rounds are per player: (provider, round_ref, player) — one player's round ref never merges with another's.
 - A win needs a processed, not rolled-back bet of the same player (else TRANSACTION_DOES_NOT_EXIST).
-- The token's expiry is checked on bets only, never on wins or rollbacks (they come late).
+- The token's expiry is checked on bets only, never on wins or rollbacks (they come late). A game
+  session whose login session ended (logout, revocation, password change, block: services/game_sessions.py)
+  takes no more bets either, but the wins and rollbacks of its open rounds still settle.
+- An amount with no exact value in the request's currency is refused as malformed only when that
+  currency is the wallet's; otherwise WRONG_CURRENCY, the truer answer, wins.
 - Commands on one player serialise on the player's cash row (locked first, in the ledger's order);
   a transaction and the rollback naming it also serialise on a transaction-scoped advisory lock keyed
   by the transaction's uuid, so "rollback before bet" cannot race the bet even across players.
@@ -51,7 +55,7 @@ from core.money import CURRENCIES
 from core.runtime import Runtime
 from models.ledger import AccountPurpose, TransactionStatus
 from models.players import PlayerStatus
-from services import ledger, wallet
+from services import game_sessions, ledger, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.bonuses import play as bonus_play
 from services.ledger import Entry, IdempotencyConflict, Leg
@@ -72,6 +76,7 @@ class Status(StrEnum):
     DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
     TRANSACTION_DOES_NOT_EXIST = "TRANSACTION_DOES_NOT_EXIST"
     LIMIT_REACHED = "LIMIT_REACHED"
+    UNREPRESENTABLE_AMOUNT = "UNREPRESENTABLE_AMOUNT"  # no exact value in the wallet currency's minor units
     UNKNOWN = "UNKNOWN"
 
 
@@ -104,6 +109,9 @@ class WalletCommand:
     game_code: str | None = None
     currency: str | None = None
     amount: int = 0
+    # The protocol's amount has no exact value in `currency`'s minor units (0.25 JPY); `amount` is then 0.
+    # Whether that is the fault depends on `currency` being the wallet's, which only the wallet knows.
+    unrepresentable: bool = False
     is_free: bool = False  # a free round of a bonus grant: debits nothing
     reward_uuid: str | None = None  # the grant (services/bonuses) a free round plays
 
@@ -150,7 +158,7 @@ class _Duplicate(Exception):
 # country), so a game switched off for a brand or a country stops bets in sessions already open.
 _CONTEXT = text("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
-       p.jurisdiction, b.code AS brand_code,
+       p.jurisdiction, p.currency AS player_currency, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
        s.id AS session_id, s.auth_session_id,
        g.id AS game_id, g.max_bet, g.contribution_category,
@@ -292,6 +300,7 @@ class _Context:
     game_category: str | None = None
     bonus_account: uuid.UUID | None = None
     bonus_balance: int | None = None
+    player_currency: str | None = None  # the wallet's currency
 
     def bettor(self, currency: str) -> rg_gates.Bettor:
         assert self.player_id is not None
@@ -338,6 +347,7 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
         row.contribution_category,
         row.bonus_account,
         row.bonus_balance,
+        row.player_currency,
     )
 
 
@@ -456,6 +466,11 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
     ctx = await _context(db, command)
+    if command.unrepresentable:  # refused before any lock: nothing can move, nothing is recorded
+        result = WalletResult(_unrepresentable(command, ctx), command.user, command.currency)
+        body = dialect.render(command, result)
+        await _log_call(db, command, body)
+        return Answer(result, body)
     # A transaction and a rollback naming it lock the same key (its uuid), so "rollback before the
     # original" cannot race the original, whoever the rollback claims the player is. Everything that
     # moves a player's money also holds that player's cash row.
@@ -568,6 +583,14 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
     return Answer(result, body)
 
 
+def _unrepresentable(command: WalletCommand, ctx: _Context) -> Status:
+    """An amount with no exact value in the request's currency (0.25 JPY) is malformed only in the
+    wallet's own currency; in a currency the wallet does not hold, that mismatch is the truer answer."""
+    if ctx.player_currency is not None and command.currency != ctx.player_currency:
+        return Status.WRONG_CURRENCY
+    return Status.UNREPRESENTABLE_AMOUNT
+
+
 def _from_code(dialect: Dialect, code: str) -> str:
     for status in Status:
         if dialect.status_code(status) == code:
@@ -627,10 +650,12 @@ async def _bet(
     if ctx.player_id is None or ctx.session_player is None or ctx.session_player != ctx.player_id or ctx.mode != "real":
         return _refuse(command, Status.INVALID_TOKEN)
     now = clock.now()
-    if ctx.ended_at is not None or (ctx.expires_at is not None and ctx.expires_at <= now):
-        return _refuse(command, Status.TOKEN_EXPIRED, current)
-    if ctx.player_status != PlayerStatus.ACTIVE:
+    # The account's state is the truer answer than its token's: ending a blocked or excluded player's
+    # logins ended this game session too, yet the provider should hear why the player cannot play.
+    if ctx.player_status != PlayerStatus.ACTIVE or state.rg_excluded is not None:
         return _refuse(command, Status.USER_DISABLED, current)
+    if not game_sessions.can_bet(ctx.ended_at, ctx.expires_at, now):  # expired, or its login session ended
+        return _refuse(command, Status.TOKEN_EXPIRED, current)
     if command.currency != ctx.session_currency:
         return _refuse(command, Status.WRONG_CURRENCY, current)
     if ctx.game_id is None or not ctx.game_enabled:

@@ -106,7 +106,8 @@ async def start(
         db.add(exclusion)
         consent_before = locked.marketing_consent
         locked.marketing_consent = False  # no marketing to an excluded player; they may opt in again later
-        # Logins end now; open game sessions stay, so the provider's next bet hears "user disabled".
+        # Logins end now, and the game sessions launched from them; the provider's next bet hears "user
+        # disabled" (the wallet answers an excluded player so before it looks at the token).
         revoked = await auth.revoke_sessions(db, subject_type="player", subject_id=player.id, reason=kind.value)
         await db.flush()
         details = {

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select
 
@@ -23,7 +23,6 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.runtime import Runtime
 from models.auth import AuthSession
-from models.games import GameSession
 from models.players import Player
 from models.rg import RgRealityCheck
 from services import auth
@@ -168,11 +167,6 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
 
 async def end_session(db: AsyncSession, player_id: uuid.UUID, session_id: uuid.UUID, *, reason: str) -> list[uuid.UUID]:
     """End a login session and the games launched from it (call auth.after_commit_revoked after commit)."""
-    await db.execute(
-        update(GameSession)
-        .where(col(GameSession.auth_session_id) == session_id, col(GameSession.ended_at).is_(None))
-        .values(ended_at=clock.now())
-    )
     await outbox.emit(
         db,
         "rg.session_ended",

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from core import json_body
 
 AnswerStatus = Literal["succeeded", "pending", "requires_action", "declined", "refunded"]
 
@@ -36,6 +37,11 @@ class PspDeclined(Exception):
 
 class InvalidSignature(Exception):
     """A webhook whose HMAC does not verify (or is too old): refused with 401."""
+
+
+class MalformedWebhook(Exception):
+    """A signed webhook whose body is not an acceptable JSON object (nested too deep, a NUL character in a
+    string, not JSON at all): refused with 400 before anything is written."""
 
 
 @dataclass(frozen=True)
@@ -127,10 +133,8 @@ def verify_hmac(
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    """A signed webhook's body through the JSON gate (core/json_body.py); raises MalformedWebhook."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidSignature("body is not JSON") from exc
-    if not isinstance(data, dict):
-        raise InvalidSignature("body is not a JSON object")
-    return data
+        return json_body.parse_object(body)
+    except json_body.BodyRefused as exc:
+        raise MalformedWebhook(str(exc)) from exc
