@@ -59,6 +59,7 @@ CATEGORY_TYPES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lottery", "lotto", "keno", "bingo", "scratch"), "lottery"),
 )
 VOLATILITY_LEVELS = {1: "low", 2: "low", 3: "medium", 4: "high", 5: "high"}
+LIST_FIELDS = {"title": "name", "type": "category", "imageUrl": "url_thumb"}  # catalog field → list field
 
 
 class InvalidGameList(DomainError):
@@ -158,7 +159,11 @@ def _entry(raw: Any, index: int) -> _Entry:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise DomainError("`enabled` is true or false.", field=at + "enabled")
-    values = catalog.columns(changes, prefix=at)
+    try:
+        values = catalog.columns(changes)
+    except DomainError as problem:  # name the list's own field (`name`, not `title`)
+        problem.field = at + LIST_FIELDS.get(problem.field or "", problem.field or "")
+        raise
     return _Entry(code=code, values=values, enabled=enabled, product=_tag(raw.get("product")))
 
 

@@ -197,6 +197,7 @@ async def test_a_bad_list_is_refused_whole_with_each_problem_at_its_entry(
     games.append({"game_code": "clt_dragonrising", "name": "Twice", "category": "Slots", "rtp": 96})
     games.append({"name": "No code", "category": "Slots"})
     games.append("not an object")
+    games.append({"game_code": "long", "name": "N" * 201, "category": "Slots", "rtp": 96, "url_thumb": "cdn://x.png"})
     refused = await run_import(gql, content_manager.token, games)
     assert refused["report"] is None
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [
@@ -205,6 +206,7 @@ async def test_a_bad_list_is_refused_whole_with_each_problem_at_its_entry(
         ("INVALID_INPUT", "games[3].game_code"),
         ("INVALID_INPUT", "games[4].game_code"),
         ("INVALID_INPUT", "games[5]"),
+        ("INVALID_INPUT", "games[6].name"),
     ]
     assert "Virtual Sports" in refused["errors"][0]["message"]
     assert await catalog(rt) == {}
