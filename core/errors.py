@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     BONUS_CODE_INVALID = "BONUS_CODE_INVALID"
     BONUS_ALREADY_CLAIMED = "BONUS_ALREADY_CLAIMED"
     BONUS_ACTIVE = "BONUS_ACTIVE"  # another bonus is in play, or a withdrawal must forfeit it first
+    # Game providers.
+    INVALID_PUBLIC_KEY = "INVALID_PUBLIC_KEY"  # not PEM, not RSA, or too short
 
 
 @dataclass(frozen=True)

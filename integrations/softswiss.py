@@ -4,7 +4,8 @@
 one call carries a round's actions in order (`bet`, `win`, `rollback`), each with its own `action_id`
 (its idempotency key, processed once forever, in its own database transaction); a call without
 actions asks for the balance. Signed with `X-Request-Sign`: hex HMAC-SHA256 of the raw body with the
-provider's secret (`settings.provider_secrets[provider_code]`). Amounts are integers of minor units.
+provider's secret: the `PROVIDER_SECRETS` entry its row names (`secret_ref`), else the one named after
+its code (services/providers/credentials.py). Amounts are integers of minor units.
 
 Answers: 200 `{balance, currency, game_id, transactions: [{action_id, tx_id, status}]}`; a refusal
 stops at the refused action (those before it stay done: the provider retries the whole call and they
@@ -31,6 +32,7 @@ from core.money import CURRENCIES, MAX_MINOR_UNITS
 from core.runtime import Runtime
 from services import provider_wallet
 from services.provider_wallet import ProviderRef, Status, WalletCommand, WalletResult
+from services.providers import credentials
 
 log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -143,15 +145,16 @@ def verify_signature(secret: str | None, raw: bytes, header: str | None) -> bool
     return hmac.compare_digest(expected, header.strip().lower())
 
 
-_PROVIDER = text("SELECT id, code, protocol, enabled FROM game_providers WHERE code = :code")
+_PROVIDER = text("SELECT id, code, protocol, enabled, secret_ref FROM game_providers WHERE code = :code")
 
 
-async def _provider(rt: Runtime, code: str) -> ProviderRef | None:
+async def _provider(rt: Runtime, code: str) -> tuple[ProviderRef, str | None] | None:
+    """The provider and the secret it signs with (its PROVIDER_SECRETS entry: services/providers)."""
     async with rt.database.session() as db:
         row = (await db.execute(_PROVIDER, {"code": code})).one_or_none()
     if row is None or not row.enabled or row.protocol != PROTOCOL:
         return None
-    return ProviderRef(row.id, row.code)
+    return ProviderRef(row.id, row.code), credentials.secret_for(rt.settings.provider_secrets, row.code, row.secret_ref)
 
 
 @router.post("/providers/{provider_code}/play")
@@ -160,16 +163,16 @@ async def play(provider_code: str, request: Request) -> JSONResponse:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _error(BAD_REQUEST)
-    secret = rt.settings.provider_secrets.get(provider_code)
-    if not verify_signature(secret, raw, request.headers.get(SIGNATURE_HEADER)):
-        log.warning("softswiss_bad_signature", provider=provider_code)
-        return _error(FORBIDDEN)
     try:
-        provider = await _provider(rt, provider_code)
+        found = await _provider(rt, provider_code)
     except Exception:  # the database is away: still an answer in protocol, which the provider retries
         log.exception("softswiss_wallet_failed", provider=provider_code)
         return _error(ERROR_CODES[Status.UNKNOWN])
-    if provider is None:
+    if found is None:
+        return _error(FORBIDDEN)
+    provider, secret = found
+    if not verify_signature(secret, raw, request.headers.get(SIGNATURE_HEADER)):
+        log.warning("softswiss_bad_signature", provider=provider_code)
         return _error(FORBIDDEN)
     try:
         body = parse(raw)

@@ -34,6 +34,13 @@ class Volatility(StrEnum):
     HIGH = "high"
 
 
+class ProviderProtocol(StrEnum):
+    """The wallet protocols we serve (an adapter each in integrations/)."""
+
+    HUB88 = "hub88"  # signed with RSA: the provider's public key is on its row
+    SOFTSWISS = "softswiss"  # signed with HMAC: the secret is in settings, its name on the row
+
+
 class Provider(SQLModel, table=True):
     """A game provider or aggregator, speaking one wallet protocol (an adapter in integrations/)."""
 
@@ -46,8 +53,10 @@ class Provider(SQLModel, table=True):
     protocol: str = Field(max_length=16)
     enabled: bool = True
     # Public key (PEM) that verifies the provider's request signatures (RSA, Hub88). Shared secrets
-    # (HMAC protocols) are settings, never in the database.
+    # (HMAC protocols) are settings, never in the database: `secret_ref` names the entry of
+    # PROVIDER_SECRETS to use (null: the entry named after `code`).
     public_key_pem: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    secret_ref: str | None = Field(default=None, max_length=64)
     launch_url: str | None = Field(default=None, max_length=500)  # where the provider's game client lives
     created_at: datetime = created_at_field()
 

@@ -20,9 +20,12 @@ class Role(StrEnum):
     MARKETING = "marketing"
     BRAND_ADMIN = "brand_admin"
     SUPERADMIN = "superadmin"
+    CONTENT_MANAGER = "content_manager"  # game providers and the catalog (platform-wide)
 
 
 STAFF_ROLES = tuple(role.value for role in Role)
+# Roles over platform-wide things (providers, the catalog): held for every brand, never for one.
+PLATFORM_ROLES = frozenset({Role.CONTENT_MANAGER.value})
 
 
 class StaffStatus(StrEnum):
@@ -55,6 +58,7 @@ class StaffRole(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("staff_id", "role", "brand_id", name="uq_staff_roles", postgresql_nulls_not_distinct=True),
         CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in STAFF_ROLES) + ")", name="ck_staff_roles_role"),
+        CheckConstraint("role <> 'content_manager' OR brand_id IS NULL", name="ck_staff_roles_platform_wide"),
     )
 
     id: uuid.UUID = id_field()

@@ -14,6 +14,7 @@ from core.runtime import Runtime
 from models.games import BrandGame, Game, Provider, ProviderCall, ProviderTransaction
 from services import games
 from services.games import Audience
+from services.providers import catalog
 
 CallKey = tuple[uuid.UUID, str]  # (provider id, transaction uuid)
 
@@ -28,6 +29,7 @@ class GameLoaders:
         self.round_transactions: DataLoader[uuid.UUID, list[ProviderTransaction]] = DataLoader(self._round_transactions)
         self.transaction_calls: DataLoader[CallKey, list[ProviderCall]] = DataLoader(self._calls)
         self.brand_switch: DataLoader[tuple[uuid.UUID, uuid.UUID], BrandGame | None] = DataLoader(self._brand_switches)
+        self.provider_game_count: DataLoader[uuid.UUID, int] = DataLoader(self._provider_game_counts)
 
     async def audience(self, viewer: Viewer, brand_code: str | None) -> Audience:
         """The request's audience, resolved once per brand argument."""
@@ -48,6 +50,11 @@ class GameLoaders:
         async with self.rt.database.session() as db:
             found = await games.providers_by_id(db, list(ids))
         return [found.get(i) for i in ids]
+
+    async def _provider_game_counts(self, ids: Sequence[uuid.UUID]) -> list[int]:
+        async with self.rt.database.session() as db:
+            found = await catalog.game_counts(db, list(ids))
+        return [found.get(i, 0) for i in ids]
 
     async def _available(self, keys: Sequence[tuple[Audience, uuid.UUID]]) -> list[bool]:
         by_audience: dict[Audience, list[uuid.UUID]] = defaultdict(list)

@@ -32,6 +32,7 @@ from resolvers import games as game_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
+from resolvers import providers as provider_resolvers
 from resolvers import rg as rg_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
@@ -69,6 +70,7 @@ from schema.players import (
     SetPlayerStatusPayload,
     UpdateProfilePayload,
 )
+from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
 from schema.rg import (
     ExclusionPayload,
     LimitPayload,
@@ -141,6 +143,14 @@ class Query:
         resolver=bonus_resolvers.bonus_offers,
         description="Offers the player may claim now (coded offers are claimed with their code).",
     )
+    game_providers: Connection[ProviderSettings] | None = strawberry.field(
+        resolver=provider_resolvers.game_providers,
+        description="Game providers with their protocol and credentials' fingerprints, newest first (staff).",
+    )
+    catalog_games: Connection[CatalogGame] | None = strawberry.field(
+        resolver=provider_resolvers.catalog_games,
+        description="A provider's games as the catalog holds them, disabled ones included, newest first (staff).",
+    )
     permissions: list[str] | None = strawberry.field(
         resolver=permission_resolvers.permissions,
         description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
@@ -178,6 +188,39 @@ class Mutation:
         resolver=game_resolvers.set_game_availability
     )
     launch_game: LaunchGamePayload = strawberry.mutation(resolver=game_resolvers.launch_game)
+    add_game_provider: GameProviderPayload = strawberry.mutation(
+        resolver=provider_resolvers.add_game_provider, description="Onboard a game provider (audited)."
+    )
+    update_game_provider: GameProviderPayload = strawberry.mutation(
+        resolver=provider_resolvers.update_game_provider, description="Change a provider's name or launch URL."
+    )
+    set_game_provider_key: GameProviderPayload = strawberry.mutation(
+        resolver=provider_resolvers.set_game_provider_key,
+        description="Set or rotate an RSA provider's public key: the old key stops verifying at once (audited with "
+        "both fingerprints).",
+    )
+    set_game_provider_secret_ref: GameProviderPayload = strawberry.mutation(
+        resolver=provider_resolvers.set_game_provider_secret_ref,
+        description="Point an HMAC provider at another PROVIDER_SECRETS entry (the secret stays in the settings).",
+    )
+    set_game_provider_enabled: GameProviderPayload = strawberry.mutation(
+        resolver=provider_resolvers.set_game_provider_enabled,
+        description="Switch a provider on or off: off, its wallet calls are refused and its games leave the lobbies.",
+    )
+    create_game: CatalogGamePayload = strawberry.mutation(
+        resolver=provider_resolvers.create_game, description="Add a game to a provider's catalog (audited)."
+    )
+    update_game: CatalogGamePayload = strawberry.mutation(
+        resolver=provider_resolvers.update_game, description="Change a game's catalog fields (null: unchanged)."
+    )
+    set_game_enabled: CatalogGamePayload = strawberry.mutation(
+        resolver=provider_resolvers.set_game_enabled,
+        description="Switch a game on or off for every brand (each brand has its own: setGameAvailability).",
+    )
+    import_games: ImportGamesPayload = strawberry.mutation(
+        resolver=provider_resolvers.import_games,
+        description="Upsert a provider's games from its game list (Hub88 /game/list shape); `dryRun` only reports.",
+    )
     set_limit: LimitPayload = strawberry.mutation(
         resolver=rg_resolvers.set_limit,
         description="Set or remove a limit: lower applies at once, higher or removed after cooling-off + confirmation.",

@@ -24,7 +24,7 @@ from authz.subjects import RequestMeta, Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
-from models.staff import STAFF_ROLES, StaffRole, StaffStatus, StaffUser
+from models.staff import PLATFORM_ROLES, STAFF_ROLES, StaffRole, StaffStatus, StaffUser
 from services import audit, auth, brands
 from services.auth import IssuedTokens
 from services.players import normalise_email
@@ -71,6 +71,10 @@ def _check_grants(actor: Viewer, grants: Sequence[RoleGrant]) -> None:
     for grant in grants:
         if grant.role not in STAFF_ROLES:
             raise DomainError(f"Unknown role {grant.role!r}.", field="roles")
+        if grant.role in PLATFORM_ROLES and grant.brand_id is not None:
+            raise DomainError(
+                f"{grant.role} manages what every brand shares: grant it for every brand (no brand).", field="roles"
+            )
         if actor.kind == "system" or "superadmin" in actor.roles:
             continue
         if grant.role == "superadmin" or grant.brand_id is None:

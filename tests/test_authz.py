@@ -28,8 +28,11 @@ ROLES = [
     "marketing",
     "brand_admin",
     "superadmin",
+    "content_manager",
 ]
 STAFF_ROLES = ROLES[2:]
+# Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
+GLOBAL_ROLES = ("superadmin", "content_manager")
 # Every role named in the policy, including the ones only inherited from.
 POLICY_ROLES = [*ROLES, "staff", "player_desk"]
 
@@ -48,7 +51,12 @@ def role_set(role: str) -> tuple[frozenset[str], str]:
     """The roles and brand code a viewer holding `role` is authorised with (staff also hold "staff")."""
     if role in ("anonymous", "player"):
         return frozenset({role}), "*"
-    return frozenset({role, "staff"}), "*" if role == "superadmin" else "royal"
+    return frozenset({role, "staff"}), "*" if role in GLOBAL_ROLES else "royal"
+
+
+async def staff_holding(make_staff: Any, role: str) -> Any:
+    """A staff member holding `role` where it is granted: every brand for global roles, else royal."""
+    return await make_staff((role, None) if role in GLOBAL_ROLES else role)
 
 
 def errors_at(body: dict[str, Any], path: list[str | int]) -> list[str]:
@@ -120,16 +128,21 @@ async def test_player_field_matrix_follows_policy(
         prefix = ["me"]
         data = body["data"]["me"]
     else:
-        viewer = admin if role == "superadmin" else await make_staff(role)
+        viewer = admin if role == "superadmin" else await staff_holding(make_staff, role)
         body = await gql(
             "query($id: ID!) { player(id: $id) { " + selection + " } }", {"id": target.id}, token=viewer.token
         )
         prefix = ["player"]
         data = body["data"]["player"]
-    assert data is not None, body
 
     authorizer = Authorizer(schema_coordinates(build_schema(settings)))
     roles, brand_code = role_set(role)
+    if prefix == ["player"] and not any(authorizer.enforce(r, brand_code, "Query.player") for r in roles):
+        # A role that does not look players up (content managers) gets none of their fields.
+        assert data is None
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["player"], "FORBIDDEN")]
+        return
+    assert data is not None, body
     unexpected = [
         e
         for e in body.get("errors") or []
@@ -503,3 +516,152 @@ async def test_roles_are_granted_only_to_those_allowed(gql: Any, make_staff: Any
         )
         assert body["data"] is None
         assert error_codes(body) == ["FORBIDDEN"]
+
+
+# ---- 8. the provider onboarding types: role x field ---------------------------------------------
+
+DENIED = "FORBIDDEN"
+ONBOARDING_TYPES = ("ProviderSettings", "CatalogGame", "GameImportReport", "GameImportChange", "GameFieldChange")
+ONBOARDING_MUTATIONS = {
+    "addGameProvider": ("AddGameProviderInput", {"code": "-", "name": "X", "protocol": "HUB88"}),
+    "updateGameProvider": ("UpdateGameProviderInput", {"provider": "nobody"}),
+    "setGameProviderKey": ("SetGameProviderKeyInput", {"provider": "nobody", "publicKeyPem": "x", "reason": "x"}),
+    "setGameProviderSecretRef": (
+        "SetGameProviderSecretRefInput",
+        {"provider": "nobody", "secretRef": "-", "reason": "x"},
+    ),
+    "setGameProviderEnabled": ("SetGameProviderEnabledInput", {"provider": "nobody", "enabled": True, "reason": "x"}),
+    "createGame": ("CreateGameInput", {"provider": "nobody", "code": "g", "title": "G", "type": "SLOT", "rtp": "96"}),
+    "updateGame": ("UpdateGameInput", {"gameId": str(relay.GlobalID("Game", "00000000-0000-0000-0000-000000000000"))}),
+    "setGameEnabled": (
+        "SetGameEnabledInput",
+        {"gameId": str(relay.GlobalID("Game", "00000000-0000-0000-0000-000000000000")), "enabled": True},
+    ),
+    "importGames": ("ImportGamesInput", {"provider": "nobody", "games": []}),
+}
+
+
+def selection_of(settings: Any, type_name: str) -> tuple[list[str], str]:
+    """Every field of a type as the built schema has it, and a selection reading each once (object
+    fields with `__typename`, so the field's own permission is what is tested)."""
+    graphql_type = build_schema(settings)._schema.type_map[type_name]
+    names = list(graphql_type.fields)
+    parts = [
+        name
+        if isinstance(get_named_type(field.type), GraphQLScalarType | GraphQLEnumType)
+        else name + " { __typename }"
+        for name, field in graphql_type.fields.items()
+    ]
+    return names, " ".join(parts)
+
+
+def check_fields(
+    body: dict[str, Any], data: dict[str, Any], path: list[str | int], type_name: str, names: list[str], allowed: Any
+) -> None:
+    for name in names:
+        codes = errors_at(body, [*path, name])
+        if allowed(f"{type_name}.{name}"):
+            assert codes == [], (type_name, name, body)
+        else:
+            assert codes == [DENIED], (type_name, name, body)
+            assert data[name] is None, (type_name, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_provider_onboarding_matrix_follows_policy(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Every field of the onboarding types and every onboarding mutation, for every role: what the policy
+    allows answers, the rest is FORBIDDEN at its path (new fields are covered as they are added)."""
+    from tests.onboarding.conftest import add_provider, create_game
+
+    manager = await make_staff(("content_manager", None))
+    assert (await add_provider(gql, manager.token, "acme"))["errors"] == []
+    assert (await create_game(gql, manager.token, "acme", minBets=[{"currency": "EUR", "amount": "0.10"}]))[
+        "errors"
+    ] == []
+    token = None
+    if role == "player":
+        token = (await make_player()).token
+    elif role != "anonymous":
+        token = (await staff_holding(make_staff, role)).token
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED  # what a denied root field answers
+
+    def allowed(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+    provider_fields, provider_selection = selection_of(settings, "ProviderSettings")
+    game_fields, game_selection = selection_of(settings, "CatalogGame")
+    for root, query, type_name, fields in (
+        (
+            "gameProviders",
+            "{ gameProviders { edges { node { " + provider_selection + " } } } }",
+            "ProviderSettings",
+            provider_fields,
+        ),
+        (
+            "catalogGames",
+            '{ catalogGames(provider: "acme") { edges { node { ' + game_selection + " } } } }",
+            "CatalogGame",
+            game_fields,
+        ),
+    ):
+        body = await gql(query, token=token)
+        if not allowed(f"Query.{root}"):
+            assert body["data"] == {root: None}, (role, body)
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([root], refused)]
+            continue
+        node = body["data"][root]["edges"][0]["node"]
+        check_fields(body, node, [root, "edges", 0, "node"], type_name, fields, allowed)
+
+    # The import report's types, read from a dry run's answer.
+    report_fields, report_selection = selection_of(settings, "GameImportReport")
+    change_fields, change_selection = selection_of(settings, "GameImportChange")
+    diff_fields, diff_selection = selection_of(settings, "GameFieldChange")
+    selection = report_selection.replace("added { __typename }", "added { " + change_selection + " }").replace(
+        "changes { __typename }", "changes { " + diff_selection + " }"
+    )
+    selection = selection.replace("changed { __typename }", "changed { code }")
+    games = [{"game_code": "new-one", "name": "New One", "category": "Slots", "rtp": 96}]
+    body = await gql(
+        "mutation($input: ImportGamesInput!) { importGames(input: $input) { report { "
+        + selection
+        + " } errors { code } } }",
+        {"input": {"provider": "acme", "games": games, "dryRun": True}},
+        token=token,
+    )
+    if not allowed("Mutation.importGames"):
+        assert body["data"] is None
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["importGames"], refused)]
+    else:
+        report = body["data"]["importGames"]["report"]
+        check_fields(body, report, ["importGames", "report"], "GameImportReport", report_fields, allowed)
+        added = ["importGames", "report", "added", 0]
+        check_fields(body, report["added"][0], added, "GameImportChange", change_fields, allowed)
+        check_fields(
+            body, report["added"][0]["changes"][0], [*added, "changes", 0], "GameFieldChange", diff_fields, allowed
+        )
+
+    # Every onboarding mutation: refused before it runs, or run (and refused in its payload: no such provider).
+    for name, (input_type, given) in ONBOARDING_MUTATIONS.items():
+        body = await gql(
+            f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
+            {"input": given},
+            token=token,
+        )
+        if allowed(f"Mutation.{name}"):
+            assert not body.get("errors"), (role, name, body)
+            assert body["data"][name]["errors"], (role, name, body)
+        else:
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
+        "superadmin",
+        "content_manager",
+    }
+
+
+def allowed_for(authorizer: Authorizer, role: str, coordinate: str) -> bool:
+    roles, brand_code = role_set(role)
+    return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)

@@ -11,6 +11,7 @@ import "./player.js";
 import "./withdrawals.js";
 import "./adjustments.js";
 import "./games.js";
+import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
 
@@ -19,6 +20,7 @@ const SCREENS = [
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
+  { path: "providers", label: "Providers", needs: "Query.gameProviders" },
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
   { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
 ];
@@ -158,6 +160,7 @@ class CroupierApp extends LitElement {
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
       case "games": return html`<cr-games></cr-games>`;
+      case "providers": return html`<cr-providers></cr-providers>`;
       case "audit": return html`<cr-audit-log></cr-audit-log>`;
       case "dashboard": return html`<cr-dashboard></cr-dashboard>`;
       default: return "";

@@ -14,6 +14,9 @@ export const OFFERED = [
   "Subscription.operationsFeed", "Mutation.approveWithdrawal", "Mutation.rejectWithdrawal",
   "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
+  "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
+  "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
+  "Mutation.importGames",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -68,6 +68,7 @@ STAFF = [
     ("risk@croupier.dev", "Rita Risk", "risk_analyst", "royal"),
     ("finance@croupier.dev", "Finn Finance", "finance", "royal"),
     ("marketing@croupier.dev", "Mia Marketing", "marketing", "royal"),
+    ("content@croupier.dev", "Cleo Content", "content_manager", None),
     ("support@northstar.dev", "Nils Support", "support", "northstar"),
 ]
 

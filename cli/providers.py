@@ -1,0 +1,226 @@
+"""`croupier providers`: onboard game providers and their catalog from the command line.
+
+Each command calls the same service function as its GraphQL mutation (services/providers), acting as
+the platform itself (audited as `system`). Refusals print `refused: FIELD: MESSAGE` on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from cli.base import app, with_runtime
+
+if TYPE_CHECKING:
+    from core.runtime import Runtime
+    from services.providers.imports import ImportReport
+    from services.providers.registry import ProviderSummary
+
+providers_app = typer.Typer(help="Game providers and their catalog", no_args_is_help=True)
+app.add_typer(providers_app, name="providers")
+T = TypeVar("T")
+
+Reason = Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")]
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run a service call; a refusal is printed in words (each problem of a game list on its line)."""
+    from core.errors import DomainError
+    from services.providers.imports import InvalidGameList
+
+    try:
+        return with_runtime(work)
+    except InvalidGameList as refused:
+        for problem in refused.problems:
+            typer.echo(f"refused: {problem.field}: {problem.message}", err=True)
+        raise typer.Exit(1) from refused
+    except DomainError as refused:
+        where = f"{refused.field}: " if refused.field else ""
+        typer.echo(f"refused: {where}{refused.message}", err=True)
+        raise typer.Exit(1) from refused
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return sys.stdin.read() if str(path) == "-" else path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"cannot read {what} {path}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _credential(provider: ProviderSummary) -> str:
+    """What identifies a provider's credential (never the credential itself)."""
+    shown = provider.shown
+    if provider.provider.protocol == "hub88":
+        return (
+            f"key sha256:{shown.public_key_fingerprint} ({shown.public_key_bits} bits)"
+            if shown.public_key_fingerprint
+            else "no key"
+        )
+    ref = shown.secret_ref or f"{provider.provider.code} (by code)"
+    return f"secret {ref}" + ("" if shown.secret_configured else " — NOT CONFIGURED on this server")
+
+
+@providers_app.command("list")
+def list_providers() -> None:
+    """Every provider: code, protocol, on/off, games, and its credential's fingerprint or secret name."""
+    from services.providers import registry
+
+    found = _run(registry.summaries)
+    if not found:
+        typer.echo("no providers yet: croupier providers add CODE --name NAME --protocol hub88|softswiss")
+        return
+    for item in found:
+        p = item.provider
+        state = "on " if p.enabled else "off"
+        typer.echo(f"{p.code:<20} {p.protocol:<10} {state} {item.games:>5} games  {_credential(item)}  {p.name}")
+
+
+@providers_app.command("add")
+def add(
+    code: str,
+    name: Annotated[str, typer.Option("--name", help="The provider's name, as staff see it")],
+    protocol: Annotated[str, typer.Option("--protocol", help="hub88 or softswiss")],
+    launch_url: Annotated[str | None, typer.Option("--launch-url", help="Where its game client lives")] = None,
+    public_key: Annotated[
+        Path | None, typer.Option("--public-key", help="Hub88: its RSA public key, a PEM file")
+    ] = None,
+    secret_ref: Annotated[str | None, typer.Option("--secret-ref", help="SoftSwiss: a PROVIDER_SECRETS entry")] = None,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off")] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")] = "",
+) -> None:
+    """Onboard a game provider."""
+    from authz.subjects import SYSTEM
+    from services.providers import registry
+
+    pem = _read(public_key, "the public key") if public_key else None
+
+    async def work(rt: Runtime) -> Any:
+        return await registry.add_provider(
+            rt,
+            SYSTEM,
+            code=code,
+            name=name,
+            protocol=protocol,
+            launch_url=launch_url,
+            public_key_pem=pem,
+            secret_ref=secret_ref,
+            enabled=not disabled,
+            reason=reason,
+        )
+
+    added = _run(work)
+    typer.echo(f"added {added.protocol} provider {added.code} ({'on' if added.enabled else 'off'})")
+    if added.protocol == "hub88" and not added.public_key_pem:
+        typer.echo(f"next: croupier providers set-key {added.code} PUBLIC_KEY.pem --reason '…'")
+
+
+@providers_app.command("set-key")
+def set_key(
+    code: str,
+    pem_file: Annotated[
+        Path | None, typer.Argument(help="Hub88: the provider's RSA public key (PEM; - for stdin)")
+    ] = None,
+    secret_ref: Annotated[str | None, typer.Option("--secret-ref", help="SoftSwiss: a PROVIDER_SECRETS entry")] = None,
+    reason: Reason = "",
+) -> None:
+    """Set or rotate what a provider signs with: an RSA public key (Hub88) or a secret reference (SoftSwiss)."""
+    from authz.subjects import SYSTEM
+    from services.providers import credentials, registry
+
+    if (pem_file is None) == (secret_ref is None):
+        typer.echo("give either a PEM file (Hub88) or --secret-ref NAME (SoftSwiss)", err=True)
+        raise typer.Exit(2)
+    pem = _read(pem_file, "the public key") if pem_file is not None else None
+
+    async def work(rt: Runtime) -> Any:
+        if pem is not None:
+            return await registry.set_public_key(rt, SYSTEM, code, pem, reason=reason)
+        assert secret_ref is not None
+        return await registry.set_secret_ref(rt, SYSTEM, code, secret_ref, reason=reason)
+
+    changed = _run(work)
+    key = credentials.describe_public_key(changed.public_key_pem) if pem is not None else None
+    if key is not None:
+        typer.echo(f"{changed.code} now verifies with key sha256:{key.fingerprint} ({key.bits} bits)")
+    else:
+        typer.echo(f"{changed.code} now signs with secret {changed.secret_ref}")
+
+
+def _switch(code: str, enabled: bool, reason: str) -> None:
+    from authz.subjects import SYSTEM
+    from services.providers import registry
+
+    async def work(rt: Runtime) -> Any:
+        return await registry.set_enabled(rt, SYSTEM, code, enabled, reason=reason)
+
+    changed = _run(work)
+    typer.echo(f"{changed.code} is {'on' if changed.enabled else 'off'}")
+
+
+@providers_app.command("enable")
+def enable(code: str, reason: Reason = "") -> None:
+    """Switch a provider on: its wallet calls are served and its games are back in the lobbies."""
+    _switch(code, True, reason)
+
+
+@providers_app.command("disable")
+def disable(code: str, reason: Reason = "") -> None:
+    """Switch a provider off: its wallet calls are refused and its games leave every lobby."""
+    _switch(code, False, reason)
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def print_report(report: ImportReport) -> None:
+    """The difference an import made (or, dry, would make): + added, ~ changed (old → new), - missing."""
+    head = "would add" if report.dry_run else "added"
+    typer.echo(
+        f"{report.provider}: {head} {len(report.added)}, {'would change' if report.dry_run else 'changed'} "
+        f"{len(report.changed)}, unchanged {len(report.unchanged)}, missing from the list {len(report.missing)}"
+        + (" (dry run: nothing written)" if report.dry_run else "")
+    )
+    for diff in report.added:
+        fields = ", ".join(f"{c.field}={_value(c.new)}" for c in diff.changes if c.field not in ("title",))
+        typer.echo(f"+ {diff.code}  {_value(diff.title)}  {fields}")
+    for diff in report.changed:
+        changes = "; ".join(f"{c.field}: {_value(c.old)} → {_value(c.new)}" for c in diff.changes)
+        typer.echo(f"~ {diff.code}  {changes}")
+    for code in report.missing:
+        typer.echo(f"- {code}  (not in the list; kept as it is)")
+
+
+@providers_app.command("import-games")
+def import_games(
+    provider: str,
+    file: Annotated[Path, typer.Argument(help="The game list: Hub88's /game/list answer, a JSON array (- for stdin)")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the difference; write nothing")] = False,
+    currency: Annotated[
+        list[str] | None, typer.Option("--currency", help="A currency new games are offered in; repeatable")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")] = "",
+) -> None:
+    """Upsert a provider's games from its game list, by game code (idempotent)."""
+    from authz.subjects import SYSTEM
+    from services.providers import imports
+
+    text = _read(file, "the game list")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        typer.echo(f"refused: {file} is not JSON: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+    async def work(rt: Runtime) -> ImportReport:
+        return await imports.import_games(
+            rt, SYSTEM, provider, data, currencies=currency or [], dry_run=dry_run, reason=reason
+        )
+
+    print_report(_run(work))
