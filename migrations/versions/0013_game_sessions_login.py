@@ -1,6 +1,6 @@
 """game sessions end with their login session
 
-Revision ID: 0013_game_sessions_login
+Revision ID: 0013
 Revises: 0012
 
 Ending a login session (logout, revocation, password change, block) now ends the game sessions launched
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0013_game_sessions_login'
+revision: str = '0013'
 down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

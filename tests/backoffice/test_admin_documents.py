@@ -343,6 +343,39 @@ async def test_games_of_a_brand(rt: Any, admin_screen: Any, make_game: Any) -> N
     screen.same_cost(small, await screen.statements({}, edges("games"), LARGE))
 
 
+@screen("Providers")
+async def test_game_providers(rt: Any, admin_screen: Any) -> None:
+    """Its page is fixed (100), each provider with its game count."""
+    from models.games import Provider
+
+    screen = await admin_screen("Providers")
+
+    async def add(start: int, stop: int) -> None:
+        async with rt.database.transaction() as db:
+            for n in range(start, stop):
+                db.add(
+                    Provider(
+                        code=f"studio-{n:02d}", name=f"Studio {n}", protocol="hub88", launch_url="https://x.example/"
+                    )
+                )
+
+    await add(0, SMALL)
+    small = await screen.statements({}, edges("gameProviders"), SMALL)
+    await add(SMALL, LARGE)
+    screen.same_cost(small, await screen.statements({}, edges("gameProviders"), LARGE))
+
+
+@screen("ProviderGames")
+async def test_provider_games(admin_screen: Any, make_game: Any, provider: Any) -> None:
+    """Its page is fixed (100): one game of a provider, then twenty."""
+    screen = await admin_screen("ProviderGames")
+    await make_game()
+    small = await screen.statements({"provider": provider.code}, edges("catalogGames"), SMALL)
+    for _ in range(LARGE - SMALL):
+        await make_game()
+    screen.same_cost(small, await screen.statements({"provider": provider.code}, edges("catalogGames"), LARGE))
+
+
 @screen("Adjustments")
 async def test_adjustments(gql: Any, admin_screen: Any, make_player: Any, make_staff: Any) -> None:
     """Its pages are fixed (50 waiting, 20 recent): one adjustment, then twenty, each for another player."""

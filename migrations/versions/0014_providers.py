@@ -1,7 +1,7 @@
 """providers: onboarding without SQL (HMAC secret references, the content_manager role)
 
-Revision ID: 0013_providers
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 
 `game_providers.secret_ref` names the entry of `PROVIDER_SECRETS` that signs a SoftSwiss-style
 provider's calls (null: the entry named after the provider's code, as before): the secret itself stays
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_providers"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
