@@ -39,7 +39,7 @@ from core.logging import configure_logging, get_logger, request_id_var
 from core.outbox import Relay
 from core.redis import create_redis
 from core.runtime import Runtime
-from core.settings import Settings, get_settings
+from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
@@ -65,6 +65,16 @@ def client_meta(connection: HTTPConnection, settings: Settings, request_id: str 
         raw = (connection.headers.get(settings.country_header) or "").strip().upper()
         country = raw if len(raw) == 2 and raw.isalpha() else None
     return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"), request_id=request_id)
+
+
+def arrived_privately(connection: HTTPConnection) -> bool:
+    """Whether the request came in on a private or loopback address of this server (the socket's
+    local end, which a client cannot forge)."""
+    server = connection.scope.get("server")
+    if not server:
+        return False
+    host = str(server[0])
+    return host.startswith("/") or is_private_host(host)  # a unix socket is reachable from this machine only
 
 
 def route_label(request: Request) -> str:
@@ -253,10 +263,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await task
         await rt.close()
 
+    # Production describes its API only through the GraphQL schema it allows (introspection off):
+    # no OpenAPI document, no Swagger or ReDoc pages.
     app = FastAPI(
         title="Croupier",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url=None if settings.is_production else "/openapi.json",
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
     )
@@ -326,8 +339,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        if settings.metrics_token and request.headers.get("authorization") != f"Bearer {settings.metrics_token}":
-            return Response(status_code=401)
+        if settings.metrics_token:
+            if request.headers.get("authorization") != f"Bearer {settings.metrics_token}":
+                return Response(status_code=401)
+        elif settings.is_production and not arrived_privately(request):
+            return Response(status_code=404)  # `croupier serve` refuses this set-up; another ASGI server may not
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

@@ -32,6 +32,11 @@ def serve(
     if workers > 1 and not (settings.database_url and settings.redis_url):
         typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
         raise typer.Exit(2)
+    try:
+        settings.check_production_exposure(host)
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     uvicorn.run(
         "server:create_app",
         factory=True,

@@ -5,6 +5,8 @@ Nothing else in the code base reads the environment: modules receive what they n
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +28,23 @@ def normalise_database_url(url: str) -> str:
 def is_demo_psp_secret(secret: str) -> bool:
     """The shipped defaults (`demo-<psp>-secret`) and anything shaped like them."""
     return secret.startswith("demo-") and secret.endswith("-secret")
+
+
+def is_private_host(host: str) -> bool:
+    """Whether every address `host` names is loopback or in a private range (10/8, 172.16/12,
+    192.168/16, fc00::/7, link-local): reachable only from inside the operator's network.
+    A wildcard (`0.0.0.0`, `::`) listens on every interface, public ones included, so it is not."""
+    try:
+        addresses = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            resolved = socket.getaddrinfo(host, None)
+        except OSError:
+            return False
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in resolved}
+    return bool(addresses) and all(
+        (address.is_private or address.is_loopback) and not address.is_unspecified for address in addresses
+    )
 
 
 class Settings(BaseSettings):
@@ -95,7 +114,8 @@ class Settings(BaseSettings):
         }
     )
 
-    # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`.
+    # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`. Production
+    # refuses to serve on a public address without it (check_production_exposure).
     metrics_token: str | None = None
 
     # Cashier. PSPs are reached at `psp_base_url` (the demo PSP in development and tests); each
@@ -173,6 +193,17 @@ class Settings(BaseSettings):
                 f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
                 "set the real shared secrets before running in production"
             )
+
+    def check_production_exposure(self, bind_host: str) -> None:
+        """Refuse to serve production on a public address with `/metrics` open to anyone: the
+        metrics name every route and its traffic. A private bind (a proxy or the monitoring
+        network in front) or a METRICS_TOKEN is required."""
+        if not self.is_production or self.metrics_token or is_private_host(bind_host):
+            return
+        raise RuntimeError(
+            f"production on {bind_host} (not a private address) would serve /metrics to anyone: "
+            "set METRICS_TOKEN, or bind to a private address behind a proxy"
+        )
 
     @property
     def is_production(self) -> bool:
