@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from core.settings import get_settings
+from core.settings import get_settings, served_base_url
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -52,6 +53,15 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
             await rt.close()
 
     return asyncio.run(main())
+
+
+def use_public_base_url(host: str, port: int) -> str:
+    """PUBLIC_BASE_URL defaults to the address served: unless the operator set it (environment or
+    `.env`), set it for this process and every process it starts (uvicorn workers, demo helpers)."""
+    if "public_base_url" not in get_settings().model_fields_set:
+        os.environ["PUBLIC_BASE_URL"] = served_base_url(host, port)
+        get_settings.cache_clear()
+    return get_settings().public_base_url
 
 
 def migrate_database() -> str:

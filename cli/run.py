@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.base import app, keys_app, migrate_database
-from core.settings import get_settings
+from cli.base import app, keys_app, migrate_database, use_public_base_url
+from core.settings import DEFAULT_HOST, DEFAULT_PORT, get_settings
 
 
 @app.command()
@@ -21,13 +21,14 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port")] = DEFAULT_PORT,
     workers: Annotated[int, typer.Option(help="Worker processes (needs DATABASE_URL and REDIS_URL)")] = 1,
 ) -> None:
     """Serve the API (GraphQL at /graphql, GraphiQL in development)."""
     import uvicorn
 
+    use_public_base_url(host, port)
     settings = get_settings()
     if workers > 1 and not (settings.database_url and settings.redis_url):
         typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)

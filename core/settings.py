@@ -47,6 +47,20 @@ def is_private_host(host: str) -> bool:
     )
 
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The URL a server bound to `host:port` is reached at from this machine: a wildcard bind
+    (`0.0.0.0`, `::`) is reached on loopback."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104  (recognising the wildcard, not binding to it)
+        host = DEFAULT_HOST
+    elif ":" in host:
+        host = f"[{host.strip('[]')}]"
+    return f"http://{host}:{port}"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -118,9 +132,13 @@ class Settings(BaseSettings):
     # refuses to serve on a public address without it (check_production_exposure).
     metrics_token: str | None = None
 
+    # Where clients, browsers and partners reach this platform. Every URL it hands out derives from
+    # it: PSP return and webhook URLs, the demo game client's default, the demo helpers' platform URL.
+    # Unset, `croupier serve` / `demo` / `seed-demo` make it the host and port served (cli.base).
+    public_base_url: str = Field(default=served_base_url(DEFAULT_HOST, DEFAULT_PORT))
+
     # Cashier. PSPs are reached at `psp_base_url` (the demo PSP in development and tests); each
     # signs its webhooks with its secret (the defaults are the demo PSP's: replace them in production).
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="where browsers return after 3DS")
     psp_base_url: str | None = None
     psp_secrets: dict[str, str] = Field(
         default_factory=lambda: {
@@ -177,6 +195,13 @@ class Settings(BaseSettings):
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
