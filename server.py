@@ -18,7 +18,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
@@ -35,6 +35,7 @@ from authz.subjects import ANONYMOUS, RequestMeta
 from authz.viewer import ViewerRejected, viewer_for
 from core import embedded, migrations
 from core.errors import ApiErrorCode
+from core.graphiql import graphiql_page
 from core.logging import configure_logging, get_logger, request_id_var
 from core.outbox import Relay
 from core.redis import create_redis
@@ -171,6 +172,11 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
+    ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(self.ide_page or self.graphql_ide_html)
+
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -305,6 +311,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
     )
+    if not settings.is_production:
+        graphql.ide_page = graphiql_page(
+            ADMIN_DIR / "node_modules", "/admin/node_modules", csrf_header=settings.csrf_header
+        )
+        if graphql.ide_page is None:
+            log.warning("graphiql_assets_missing", hint="run scripts/install.sh (npm): GraphiQL falls back to a CDN")
     app.include_router(graphql, prefix="/graphql")
     from integrations import webhooks
 
