@@ -33,6 +33,15 @@ app.add_typer(bonuses_app, name="bonuses")
 T = TypeVar("T")
 
 
+@app.callback()
+def _log_as_the_server_does() -> None:
+    """Every command logs as the server does (JSON lines, core/logging.py) from its first line: the
+    embedded servers start before `serve` configures anything."""
+    from core.logging import configure_logging
+
+    configure_logging(get_settings().log_level)
+
+
 def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run `work(rt)` against the configured (or embedded) database and Redis."""
     from core import embedded
