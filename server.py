@@ -18,7 +18,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
@@ -35,11 +35,12 @@ from authz.subjects import ANONYMOUS, RequestMeta
 from authz.viewer import ViewerRejected, viewer_for
 from core import embedded, migrations
 from core.errors import ApiErrorCode
+from core.graphiql import graphiql_page
 from core.logging import configure_logging, get_logger, request_id_var
 from core.outbox import Relay
 from core.redis import create_redis
 from core.runtime import Runtime
-from core.settings import Settings, get_settings
+from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
@@ -65,6 +66,16 @@ def client_meta(connection: HTTPConnection, settings: Settings, request_id: str 
         raw = (connection.headers.get(settings.country_header) or "").strip().upper()
         country = raw if len(raw) == 2 and raw.isalpha() else None
     return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"), request_id=request_id)
+
+
+def arrived_privately(connection: HTTPConnection) -> bool:
+    """Whether the request came in on a private or loopback address of this server (the socket's
+    local end, which a client cannot forge)."""
+    server = connection.scope.get("server")
+    if not server:
+        return False
+    host = str(server[0])
+    return host.startswith("/") or is_private_host(host)  # a unix socket is reachable from this machine only
 
 
 def route_label(request: Request) -> str:
@@ -161,6 +172,11 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
+    ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(self.ide_page or self.graphql_ide_html)
+
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -253,10 +269,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await task
         await rt.close()
 
+    # Production describes its API only through the GraphQL schema it allows (introspection off):
+    # no OpenAPI document, no Swagger or ReDoc pages.
     app = FastAPI(
         title="Croupier",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url=None if settings.is_production else "/openapi.json",
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
     )
@@ -292,6 +311,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
     )
+    if not settings.is_production:
+        graphql.ide_page = graphiql_page(
+            ADMIN_DIR / "node_modules", "/admin/node_modules", csrf_header=settings.csrf_header
+        )
+        if graphql.ide_page is None:
+            log.warning("graphiql_assets_missing", hint="run scripts/install.sh (npm): GraphiQL falls back to a CDN")
     app.include_router(graphql, prefix="/graphql")
     from integrations import webhooks
 
@@ -326,8 +351,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        if settings.metrics_token and request.headers.get("authorization") != f"Bearer {settings.metrics_token}":
-            return Response(status_code=401)
+        if settings.metrics_token:
+            if request.headers.get("authorization") != f"Bearer {settings.metrics_token}":
+                return Response(status_code=401)
+        elif settings.is_production and not arrived_privately(request):
+            return Response(status_code=404)  # `croupier serve` refuses this set-up; another ASGI server may not
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/.well-known/jwks.json", include_in_schema=False)

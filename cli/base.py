@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from core.settings import get_settings
+from core.settings import get_settings, served_base_url
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -32,6 +33,15 @@ app.add_typer(bonuses_app, name="bonuses")
 T = TypeVar("T")
 
 
+@app.callback()
+def _log_as_the_server_does() -> None:
+    """Every command logs as the server does (JSON lines, core/logging.py) from its first line: the
+    embedded servers start before `serve` configures anything."""
+    from core.logging import configure_logging
+
+    configure_logging(get_settings().log_level)
+
+
 def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run `work(rt)` against the configured (or embedded) database and Redis."""
     from core import embedded
@@ -52,6 +62,15 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
             await rt.close()
 
     return asyncio.run(main())
+
+
+def use_public_base_url(host: str, port: int) -> str:
+    """PUBLIC_BASE_URL defaults to the address served: unless the operator set it (environment or
+    `.env`), set it for this process and every process it starts (uvicorn workers, demo helpers)."""
+    if "public_base_url" not in get_settings().model_fields_set:
+        os.environ["PUBLIC_BASE_URL"] = served_base_url(host, port)
+        get_settings.cache_clear()
+    return get_settings().public_base_url
 
 
 def migrate_database() -> str:

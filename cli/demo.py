@@ -10,17 +10,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.base import ROOT, app, migrate_database, with_runtime
+from cli.base import ROOT, app, migrate_database, use_public_base_url, with_runtime
 from cli.run import serve
-from core.settings import get_settings
+from core.settings import DEFAULT_HOST, DEFAULT_PORT, get_settings
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
 
 
+HostOption = Annotated[str, typer.Option(help="Interface the platform is served on")]
+PortOption = Annotated[int, typer.Option(help="Port the platform is served on")]
+
+
 @contextlib.contextmanager
-def _demo_psp(platform_base: str) -> Iterator[None]:
-    """Run the demo PSP as a subprocess on a free port and point the platform at it (unless a PSP is set)."""
+def _demo_psp() -> Iterator[None]:
+    """Run the demo PSP as a subprocess on a free port and point the platform at it (unless a PSP is set);
+    it delivers its webhooks to PUBLIC_BASE_URL."""
     import os
 
     from core.processes import free_port, start_and_wait, stop
@@ -39,7 +44,7 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
             "--port",
             str(port),
             "--webhook-base",
-            f"{platform_base}/webhooks/psp",
+            f"{get_settings().public_base_url}/webhooks/psp",
         ],
         health_url=f"{base}/control/health",
         cwd=ROOT,
@@ -48,7 +53,6 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
         capture_output=False,
     )
     os.environ["PSP_BASE_URL"] = base
-    os.environ.setdefault("PUBLIC_BASE_URL", platform_base)
     get_settings.cache_clear()
     typer.echo(f"demo PSP at {base} (card form: {base}/vault/form)")
     try:
@@ -60,9 +64,10 @@ def _demo_psp(platform_base: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _demo_provider(platform_base: str) -> Iterator[str]:
+def _demo_provider() -> Iterator[str]:
     """Run the demo game provider as a subprocess on a free port (unless DEMO_PROVIDER_URL is set) and
-    point the platform at its game client; yields the public key its wallet calls verify with."""
+    point the platform at its game client; its wallet calls go to PUBLIC_BASE_URL. Yields the public
+    key its wallet calls verify with."""
     import os
 
     from core.processes import free_port, start_and_wait, stop
@@ -82,7 +87,7 @@ def _demo_provider(platform_base: str) -> Iterator[str]:
             "--port",
             str(port),
             "--platform-url",
-            platform_base,
+            get_settings().public_base_url,
             "--private-key",
             str(private_key),
             "--control",
@@ -118,7 +123,7 @@ def _register_demo_provider(public_pem: str) -> None:
         typer.echo("  games: no `demo` provider row to store the demo provider's key on", err=True)
 
 
-def _print_demo_credentials(host: str, port: int) -> None:
+def _print_demo_credentials() -> None:
     from integrations.demo import seed
 
     accounts = with_runtime(seed.seed_accounts)
@@ -128,7 +133,7 @@ def _print_demo_credentials(host: str, port: int) -> None:
         typer.echo(f"  payment: {line}")
     for line in with_runtime(seed.seed_bonuses):
         typer.echo(f"  bonus: {line}")
-    base = f"http://{host}:{port}"
+    base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")
     typer.echo(f"Every demo password: {seed.DEMO_PASSWORD}")
@@ -140,27 +145,28 @@ def _print_demo_credentials(host: str, port: int) -> None:
 
 
 @app.command("seed-demo")
-def seed_demo() -> None:
-    """Create demo brands, staff (one per role) and players; print their credentials."""
+def seed_demo(host: HostOption = DEFAULT_HOST, port: PortOption = DEFAULT_PORT) -> None:
+    """Create demo brands, staff (one per role) and players; print their credentials.
+
+    The URLs the seed stores and hands to the demo PSP derive from PUBLIC_BASE_URL, by default the
+    address `croupier serve --host HOST --port PORT` will serve."""
+    use_public_base_url(host, port)
     migrate_database()
-    with _demo_psp("http://127.0.0.1:8000"):
-        _print_demo_credentials("127.0.0.1", 8000)
+    with _demo_psp():
+        _print_demo_credentials()
 
 
 @app.command()
-def demo(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
-) -> None:
+def demo(host: HostOption = DEFAULT_HOST, port: PortOption = DEFAULT_PORT) -> None:
     """Migrate, seed the demo data, print the credentials and serve."""
     import signal
 
+    use_public_base_url(host, port)
     migrate_database()
     # uvicorn re-raises SIGTERM once it has shut down: exit normally then, so the helpers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    platform_base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
-    with _demo_psp(f"http://{host}:{port}"), _demo_provider(platform_base) as provider_key:
-        _print_demo_credentials(host, port)
+    with _demo_psp(), _demo_provider() as provider_key:
+        _print_demo_credentials()
         _register_demo_provider(provider_key)
         serve(host=host, port=port, workers=1)
 

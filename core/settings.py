@@ -5,6 +5,8 @@ Nothing else in the code base reads the environment: modules receive what they n
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +28,37 @@ def normalise_database_url(url: str) -> str:
 def is_demo_psp_secret(secret: str) -> bool:
     """The shipped defaults (`demo-<psp>-secret`) and anything shaped like them."""
     return secret.startswith("demo-") and secret.endswith("-secret")
+
+
+def is_private_host(host: str) -> bool:
+    """Whether every address `host` names is loopback or in a private range (10/8, 172.16/12,
+    192.168/16, fc00::/7, link-local): reachable only from inside the operator's network.
+    A wildcard (`0.0.0.0`, `::`) listens on every interface, public ones included, so it is not."""
+    try:
+        addresses = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            resolved = socket.getaddrinfo(host, None)
+        except OSError:
+            return False
+        addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in resolved}
+    return bool(addresses) and all(
+        (address.is_private or address.is_loopback) and not address.is_unspecified for address in addresses
+    )
+
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The URL a server bound to `host:port` is reached at from this machine: a wildcard bind
+    (`0.0.0.0`, `::`) is reached on loopback."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104  (recognising the wildcard, not binding to it)
+        host = DEFAULT_HOST
+    elif ":" in host:
+        host = f"[{host.strip('[]')}]"
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -95,12 +128,17 @@ class Settings(BaseSettings):
         }
     )
 
-    # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`.
+    # Operations: when set, /metrics requires `Authorization: Bearer <metrics_token>`. Production
+    # refuses to serve on a public address without it (check_production_exposure).
     metrics_token: str | None = None
+
+    # Where clients, browsers and partners reach this platform. Every URL it hands out derives from
+    # it: PSP return and webhook URLs, the demo game client's default, the demo helpers' platform URL.
+    # Unset, `croupier serve` / `demo` / `seed-demo` make it the host and port served (cli.base).
+    public_base_url: str = Field(default=served_base_url(DEFAULT_HOST, DEFAULT_PORT))
 
     # Cashier. PSPs are reached at `psp_base_url` (the demo PSP in development and tests); each
     # signs its webhooks with its secret (the defaults are the demo PSP's: replace them in production).
-    public_base_url: str = Field(default="http://127.0.0.1:8000", description="where browsers return after 3DS")
     psp_base_url: str | None = None
     psp_secrets: dict[str, str] = Field(
         default_factory=lambda: {
@@ -158,6 +196,13 @@ class Settings(BaseSettings):
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must be an http:// or https:// URL")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str | None) -> str | None:
@@ -173,6 +218,17 @@ class Settings(BaseSettings):
                 f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
                 "set the real shared secrets before running in production"
             )
+
+    def check_production_exposure(self, bind_host: str) -> None:
+        """Refuse to serve production on a public address with `/metrics` open to anyone: the
+        metrics name every route and its traffic. A private bind (a proxy or the monitoring
+        network in front) or a METRICS_TOKEN is required."""
+        if not self.is_production or self.metrics_token or is_private_host(bind_host):
+            return
+        raise RuntimeError(
+            f"production on {bind_host} (not a private address) would serve /metrics to anyone: "
+            "set METRICS_TOKEN, or bind to a private address behind a proxy"
+        )
 
     @property
     def is_production(self) -> bool:

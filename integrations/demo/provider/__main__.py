@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
+from core.logging import configure_logging
 from integrations.demo.provider.app import CONTROL_ENV, create_demo_provider
 
 
@@ -28,7 +29,8 @@ def main() -> None:
     app = create_demo_provider(
         platform_url=args.platform_url, private_key_path=args.private_key, timeout=args.timeout, control=control
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    configure_logging("WARNING")  # the same JSON lines as the platform's, on the same console in a demo
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", log_config=None)
 
 
 if __name__ == "__main__":

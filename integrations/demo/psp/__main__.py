@@ -8,6 +8,7 @@ import os
 
 import uvicorn
 
+from core.logging import configure_logging
 from integrations.demo.psp.app import create_demo_psp
 
 
@@ -25,7 +26,8 @@ def main() -> None:
     raw = args.secrets or os.environ.get("DEMO_PSP_SECRETS")  # the environment keeps them out of `ps`
     secrets = json.loads(raw) if raw else None
     app = create_demo_psp(secrets=secrets, webhook_base=args.webhook_base)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    configure_logging("WARNING")  # the same JSON lines as the platform's, on the same console in a demo
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", log_config=None)
 
 
 if __name__ == "__main__":
