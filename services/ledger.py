@@ -51,6 +51,7 @@ from models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
+from services.ledger_checks import CROSS_TABLE_QUERIES
 
 
 class IdempotencyConflict(DomainError):
@@ -452,6 +453,7 @@ VERIFY_QUERIES: dict[str, str] = {
         LEFT JOIN (SELECT pending_account_id, sum(amount) AS total FROM ledger_holds
                    WHERE status = 'pending' GROUP BY pending_account_id) h ON h.pending_account_id = a.id
         WHERE a.purpose = 'withdrawal_pending' AND a.balance <> coalesce(h.total, 0)""",
+    **CROSS_TABLE_QUERIES,  # the ledger against provider transactions, payments and bonuses
 }
 
 
