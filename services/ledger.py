@@ -10,7 +10,9 @@ Guarantees (TigerBeetle's, stated first):
   unique key, then reads its result). The same key with a different request is refused
   (IDEMPOTENCY_CONFLICT). A refusal is recorded under its key, so a retry stays refused
   (TigerBeetle's `id_already_failed`).
-- Player rows are locked in one fixed order (by id), so concurrent transactions cannot deadlock.
+- Player accounts are locked in the one order of services/wallet.py (`lock_player_money`): the callers
+  hold the player's cash row before they record, and `record` re-locks the tracked accounts of its legs
+  cash first, then by id, so it never waits behind that lock and cannot cross another command.
   Derived accounts (house, PSP clearing, pools) are never locked or updated: only postings are
   inserted for them, so no single row is written by every transaction.
 - Everything happens in the caller's database transaction, with the outbox event describing it.
@@ -49,6 +51,7 @@ from models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
+from services.ledger_checks import CROSS_TABLE_QUERIES
 
 
 class IdempotencyConflict(DomainError):
@@ -128,9 +131,11 @@ _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 # through the ORM's bulk machinery cost more CPU per transaction than the database spent on them
 # (bench/README.md, "where the time goes"). Postings go in one statement, in leg order (their ids, and
 # so the running balances, follow that order).
-_LOCK_TRACKED = text(
-    "SELECT id, balance FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"
-)
+# Step 3 of the money lock order (services/wallet.py): the cash account first, as `lock_player_money`
+# takes it, then the others by id; rows are locked in the order sorted.
+_LOCK_TRACKED = text("""
+SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts
+WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY purpose <> 'cash', id FOR UPDATE""")
 _INSERT_TRANSACTION = text("""
 INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
                                  reference_type, reference_id, actor_type, actor_id, details, created_at)
@@ -448,6 +453,7 @@ VERIFY_QUERIES: dict[str, str] = {
         LEFT JOIN (SELECT pending_account_id, sum(amount) AS total FROM ledger_holds
                    WHERE status = 'pending' GROUP BY pending_account_id) h ON h.pending_account_id = a.id
         WHERE a.purpose = 'withdrawal_pending' AND a.balance <> coalesce(h.total, 0)""",
+    **CROSS_TABLE_QUERIES,  # the ledger against provider transactions, payments and bonuses
 }
 
 

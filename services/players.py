@@ -256,11 +256,10 @@ class ProfileChange:
 
 async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
     async with rt.database.transaction() as db:
-        player: Player | None = await db.scalar(
-            readable_players(viewer).where(col(Player.id) == viewer.id).with_for_update()
-        )
+        player: Player | None = await db.scalar(readable_players(viewer).where(col(Player.id) == viewer.id))
         if player is None:
             raise NotFound("No such player.")
+        await wallet.lock_player_money(db, player.id, standing=True)  # re-read under the player's row lock
         before = _profile(player)
         for name in ("first_name", "last_name", "phone"):
             value = getattr(change, name)
@@ -304,11 +303,10 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
     if not reason.strip():
         raise DomainError("Give a reason.", field="reason")
     async with rt.database.transaction() as db:
-        player: Player | None = await db.scalar(
-            readable_players(viewer).where(col(Player.id) == player_id).with_for_update()
-        )
+        player: Player | None = await db.scalar(readable_players(viewer).where(col(Player.id) == player_id))
         if player is None:
             raise NotFound("No such player.", field="playerId")
+        await wallet.lock_player_money(db, player.id, standing=True)  # re-read under the player's row lock
         before = {"status": player.status, "status_reason": player.status_reason}
         if player.status == PlayerStatus.CLOSED and status != PlayerStatus.CLOSED:
             raise DomainError("A closed account cannot be reopened.", field="status", code=ErrorCode.NOT_ALLOWED)

@@ -24,7 +24,7 @@ Guarantees:
   takes no more bets either, but the wins and rollbacks of its open rounds still settle.
 - An amount with no exact value in the request's currency is refused as malformed only when that
   currency is the wallet's; otherwise WRONG_CURRENCY, the truer answer, wins.
-- Commands on one player serialise on the player's cash row (locked first, in the ledger's order);
+- Commands on one player serialise on the player's cash row (their money lock, services/wallet.py);
   a transaction and the rollback naming it also serialise on a transaction-scoped advisory lock keyed
   by the transaction's uuid, so "rollback before bet" cannot race the bet even across players.
 - A repeated call (`request_uuid` per endpoint) gets the stored answer as it was.
@@ -179,11 +179,6 @@ LEFT JOIN ledger_accounts ba ON ba.owner_type = 'player' AND ba.owner_id = a.own
      AND ba.purpose = 'bonus' AND ba.currency = a.currency
 """)
 
-_LOCK_PLAYER = text("""
-SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0)) AS locked, balance
-FROM ledger_accounts WHERE id = :cash FOR UPDATE
-""")
-_LOCK_CASH = text("SELECT balance FROM ledger_accounts WHERE id = :cash FOR UPDATE")
 _LOCK_ONLY = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
 _REFERENCE = text("""
 SELECT player_id, currency FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :ref
@@ -351,6 +346,13 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
     )
 
 
+async def _lock_money(db: AsyncSession, ctx: _Context, cash: uuid.UUID | None, *, serial: str | None = None) -> int:
+    """The player's money lock, in the one order (services/wallet.py); returns the cash balance under it."""
+    assert ctx.player_id is not None
+    assert cash is not None
+    return (await wallet.lock_player_money(db, ctx.player_id, cash=cash, serial=serial)).cash
+
+
 async def _log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
     if not command.request_uuid:
         return
@@ -494,9 +496,9 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         ):
             ctx = await _context(db, replace(command, currency=ref.currency))
         if ctx.cash_id is not None:
-            current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+            current = await _lock_money(db, ctx, ctx.cash_id)
     elif ctx.cash_id is not None:
-        current = int((await db.execute(_LOCK_PLAYER, {"lock_key": lock_key, "cash": ctx.cash_id})).one().balance)
+        current = await _lock_money(db, ctx, ctx.cash_id, serial=lock_key)  # the key, then the cash: one statement
     else:
         await db.execute(_LOCK_ONLY, {"lock_key": lock_key})
     state = (
@@ -666,13 +668,13 @@ async def _bet(
     assert command.currency is not None
     if ctx.cash_id is None:  # first play in this currency: open the accounts, then lock as usual
         cash = (await wallet.player_accounts(db, ctx.player_id, ctx.brand_id, command.currency)).cash
-        current = int((await db.execute(_LOCK_CASH, {"cash": cash})).scalar_one())
+        current = await _lock_money(db, ctx, cash)
         ctx.cash_id = cash
     assert current is not None
     active = bonus.active
     if active is not None and active.overdue(now):  # past its expiry, the worker not there yet: settle it first
         await bonus_lifecycle.settle(db, active.id, _provider_actor(command), now=now)
-        current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+        current = await _lock_money(db, ctx, ctx.cash_id)
         purse.bonus, active = 0, None
     # The stake's split by the bonus's spend order: responsible-gambling limits check and count the
     # player's own money, the cash part (a free round stakes none of it).
@@ -749,7 +751,7 @@ async def _free_bet(
         return _refuse(command, Status.INVALID_GAME, current)
     if grant.status == "active" and grant.expires_at is not None and grant.expires_at <= now:
         await bonus_lifecycle.settle(db, grant.id, _provider_actor(command), now=now)  # ended: refused below
-        current = int((await db.execute(_LOCK_CASH, {"cash": ctx.cash_id})).scalar_one())
+        current = await _lock_money(db, ctx, ctx.cash_id)
         return _refuse(command, Status.LIMIT_REACHED, current)
     if grant.status != "active" or grant.spins_left <= 0 or command.amount not in (0, grant.spin_bet):
         return _refuse(command, Status.LIMIT_REACHED, current)

@@ -1,9 +1,29 @@
-"""Player wallets and the operator's accounts, and the money movements between them.
+"""Player wallets and the operator's accounts, the money movements between them, and the rule for
+locking a player's money.
 
 Each player has, per currency, a cash, a bonus and a withdrawal-pending account (tracked: they
 carry a balance that never goes below zero). The operator side (PSP clearing, adjustments, house
-revenue, pools) is one derived account per brand, owner, purpose and currency. Every function
-here records one balanced ledger transaction in the caller's database transaction.
+revenue, pools) is one derived account per brand, owner, purpose and currency. Every movement
+function here records one balanced ledger transaction in the caller's database transaction.
+
+Locking a player's money: one order, taken by one function, `lock_player_money` (no module writes
+these locks by hand; tests/ledger/test_money_locks.py checks it):
+1. the player's row (`players`), FOR NO KEY UPDATE, when the command decides on or changes the player's
+   standing: RG limits, exclusions and reality checks, the deposit gate, status and profile changes.
+   Never FOR UPDATE: every row written for a player (a payment, a provider transaction, a bonus, a
+   limit) takes a KEY SHARE lock on the player's row through its foreign key, which FOR UPDATE waits for
+   and crosses with (the deadlock of a deposit with its own webhook was this kind of cross, issue 12).
+2. the player's cash account in the command's currency, FOR UPDATE: the money lock. Every change of the
+   player's money in that currency happens under it (cash, bonus and withdrawal-pending balances, holds,
+   bonuses and their wagering, RG counters), so their bets, wins, rollbacks, deposits, withdrawals and
+   bonus steps queue on this one row and never cross.
+3. under it, whatever the command writes: the ledger re-locks the tracked accounts of its legs (cash
+   first, then by id: services/ledger.py, which never waits there behind the money lock), a hold, bonus
+   rows.
+Before them, in the commands that have one: a payment and its attempt (services/cashier), or a provider
+transaction's advisory lock (services/provider_wallet.py, taken in the same statement as the cash row,
+so the bet path spends no round trip on it). A command moves one player's money. The function refuses
+(LockOrderError) a player's row asked for after their money in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,8 +32,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -179,6 +201,87 @@ async def balances_of(db: AsyncSession, player_ids: Sequence[uuid.UUID]) -> dict
     }
 
 
+# ---- locking a player's money (the order: the module docstring) -----------------------------------
+
+
+class LockOrderError(RuntimeError):
+    """A programming error: a command asked for a player's locks out of their one order."""
+
+
+_STANDING, _MONEY = 1, 2
+_TAKEN = "player_locks"  # Session.info: player id -> the last step of the order locked in this transaction
+
+# Tagged, so a test can tell these statements from a lock written by hand (tests/ledger/test_money_locks.py).
+_LOCK_CASH = text("""
+SELECT /* lock_player_money */ balance FROM ledger_accounts
+WHERE id = :cash AND owner_type = 'player' AND owner_id = :player AND purpose = 'cash' FOR UPDATE""")
+# The provider wallet's transaction key first (evaluated as the row is read, before it is locked), then the
+# cash row: one round trip on the bet path.
+_LOCK_CASH_AFTER_SERIAL = text("""
+SELECT /* lock_player_money */ pg_advisory_xact_lock(hashtextextended(:serial, 0)) AS serialised, balance
+FROM ledger_accounts
+WHERE id = :cash AND owner_type = 'player' AND owner_id = :player AND purpose = 'cash' FOR UPDATE""")
+
+
+@dataclass(frozen=True)
+class HeldMoney:
+    """What `lock_player_money` read under its locks."""
+
+    player: Player | None  # standing=True: the player's row, re-read
+    cash_balance: int | None  # cash=...: the cash account's balance
+
+    @property
+    def cash(self) -> int:
+        if self.cash_balance is None:
+            raise LockOrderError("lock_player_money reads the cash balance only when it locks the cash account.")
+        return self.cash_balance
+
+
+async def lock_player_money(
+    db: AsyncSession,
+    player_id: uuid.UUID,
+    *,
+    standing: bool = False,
+    cash: uuid.UUID | None = None,
+    serial: str | None = None,
+) -> HeldMoney:
+    """Take a player's locks in their one order: their row (`standing`), then their cash account `cash` (the
+    money lock; `serial`: an advisory key taken first, in the same statement). Locks already held are
+    taken again at no cost; one step asked for after a later one is refused (LockOrderError)."""
+    taken: dict[uuid.UUID, int] = db.info.setdefault(_TAKEN, {})
+    if standing and taken.get(player_id, 0) > _STANDING:
+        raise LockOrderError("A player's row is locked before their money, never after it (services/wallet.py).")
+    player: Player | None = None
+    if standing:
+        if serial is not None:
+            raise LockOrderError("An advisory key comes before the player's row; take it on its own first.")
+        player = await db.scalar(
+            select(Player)
+            .prefix_with("/* lock_player_money */")
+            .where(col(Player.id) == player_id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+            .execution_options(populate_existing=True)
+        )
+        if player is None:
+            raise DomainError("No such player.", field="playerId", code=ErrorCode.NOT_FOUND)
+        taken[player_id] = max(taken.get(player_id, 0), _STANDING)
+    balance: int | None = None
+    if cash is not None:
+        params = {"cash": cash, "player": str(player_id)}
+        if serial is None:
+            balance = int((await db.execute(_LOCK_CASH, params)).scalar_one())
+        else:
+            balance = int((await db.execute(_LOCK_CASH_AFTER_SERIAL, {**params, "serial": serial})).one().balance)
+        taken[player_id] = _MONEY
+    return HeldMoney(player, balance)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the database transaction ended: its locks are gone
+        session.info.pop(_TAKEN, None)
+
+
 async def _player(db: AsyncSession, player_id: uuid.UUID) -> Player:
     player = await db.get(Player, player_id)
     if player is None:
@@ -198,6 +301,7 @@ async def credit_deposit(
     """A PSP confirmed a deposit: the PSP owes us the money, the player's cash has it."""
     player = await _player(db, player_id)
     accounts = await player_accounts(db, player.id, player.brand_id, currency)
+    await lock_player_money(db, player.id, cash=accounts.cash)
     clearing = await operator_account(
         db, player.brand_id, AccountPurpose.PSP_CLEARING, accounts.currency, owner_type="psp", owner_id=psp
     )
@@ -228,6 +332,7 @@ async def hold_withdrawal(
     """Reserve a withdrawal: cash → withdrawal-pending, refused if the cash is not there."""
     player = await _player(db, player_id)
     accounts = await player_accounts(db, player.id, player.brand_id, currency)
+    await lock_player_money(db, player.id, cash=accounts.cash)
     return await ledger.reserve(
         db,
         Entry(
@@ -255,6 +360,7 @@ async def pay_withdrawal(
     account = await db.get(LedgerAccount, hold.pending_account_id)
     assert account is not None
     assert account.brand_id is not None
+    await lock_player_money(db, uuid.UUID(account.owner_id), cash=hold.source_account_id)
     clearing = await operator_account(
         db, account.brand_id, AccountPurpose.PSP_CLEARING, hold.currency, owner_type="psp", owner_id=psp
     )
@@ -284,6 +390,7 @@ async def void_withdrawal(
     hold = await _hold(db, hold_id)
     account = await db.get(LedgerAccount, hold.pending_account_id)
     assert account is not None
+    await lock_player_money(db, uuid.UUID(account.owner_id), cash=hold.source_account_id)
     return await ledger.void_hold(
         db,
         hold_id,
@@ -322,6 +429,7 @@ async def adjust(
     """A manual correction of a player's cash (positive credits, negative debits)."""
     player = await _player(db, player_id)
     accounts = await player_accounts(db, player.id, player.brand_id, currency)
+    await lock_player_money(db, player.id, cash=accounts.cash)
     other_side = await operator_account(db, player.brand_id, AccountPurpose.ADJUSTMENTS, accounts.currency)
     return await ledger.record(
         db,

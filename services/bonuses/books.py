@@ -7,9 +7,10 @@
 - cashback without wagering: bonus-cost -X, player cash +X
 
 Each is keyed (`bonus:{id}:{step}`), so a retried command moves money once. Every command that
-moves a player's bonus money first locks the player's cash row, as the provider wallet does for a
-bet: all of a player's money commands serialise on that one row, in that one order, so a bet and a
-conversion (or an expiry) can never interleave or deadlock.
+moves a player's bonus money first takes the player's money lock (their cash row, through
+services/wallet.py `lock_player_money`), as the provider wallet does for a bet: all of a player's money
+commands serialise on that one row, in that one order, so a bet and a conversion (or an expiry) can never
+interleave or deadlock.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from services.ledger import Entry, Leg
 
 BONUS_TOPIC = "bonus.changed"
 
-_LOCK_CASH = text("SELECT balance FROM ledger_accounts WHERE id = :cash FOR UPDATE")
-# Read after the lock, in its own statement: every writer of the bonus account holds the cash row,
+# Read after the money lock, in its own statement: every writer of the bonus account holds the cash row,
 # so this read is current (a column read in the locking statement could predate the lock wait).
 _BONUS_BALANCE = text("SELECT balance FROM ledger_accounts WHERE id = :bonus")
 
@@ -47,7 +47,7 @@ class Held:
 
 async def lock_player(db: AsyncSession, bonus: PlayerBonus) -> Held:
     accounts = await wallet.player_accounts(db, bonus.player_id, bonus.brand_id, bonus.currency)
-    cash = int((await db.execute(_LOCK_CASH, {"cash": accounts.cash})).scalar_one())
+    cash = (await wallet.lock_player_money(db, bonus.player_id, cash=accounts.cash)).cash
     balance = int((await db.execute(_BONUS_BALANCE, {"bonus": accounts.bonus})).scalar_one())
     return Held(accounts, cash, balance)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -34,9 +33,10 @@ CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DE
 
 
 async def lock_cash(db: AsyncSession, player: Player) -> None:
-    """The player's cash row: every command on a player's money and bonuses serialises on it."""
+    """The player's money lock (their cash row, services/wallet.py): every command on a player's money and
+    bonuses serialises on it."""
     accounts = await wallet.player_accounts(db, player.id, player.brand_id, player.currency)
-    await db.execute(text("SELECT 1 FROM ledger_accounts WHERE id = :cash FOR UPDATE"), {"cash": accounts.cash})
+    await wallet.lock_player_money(db, player.id, cash=accounts.cash)
 
 
 async def _campaign_by_code(db: AsyncSession, player: Player, code: str) -> BonusCampaign:

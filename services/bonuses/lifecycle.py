@@ -162,10 +162,6 @@ async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, ma
 
 # ---- withdrawals ----------------------------------------------------------------------------------
 
-# The rows the withdrawal's hold moves money between, locked in the ledger's order (by id), as the hold
-# itself and a void lock them: taking the cash row alone first could deadlock with a void.
-_LOCK_FOR_HOLD = text("SELECT 1 FROM ledger_accounts WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE")
-
 
 async def before_withdrawal(
     db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool, actor: Actor
@@ -177,7 +173,7 @@ async def before_withdrawal(
     player = await db.get(Player, player_id)
     assert player is not None
     accounts = await wallet.player_accounts(db, player_id, player.brand_id, currency)
-    await db.execute(_LOCK_FOR_HOLD, {"ids": [accounts.cash, accounts.withdrawal_pending]})
+    await wallet.lock_player_money(db, player_id, cash=accounts.cash)  # the hold and a void take it first too
     active = (
         await db.scalars(
             select(PlayerBonus.id).where(

@@ -22,9 +22,20 @@ Guarantees:
 
 Nothing here holds a database transaction open across a PSP call.
 
+Locks, in one order (a step that needs a later one never waits for an earlier one while holding it):
+1. the payment's row — one payment per transaction, never two;
+2. the attempt the step acts on (both through `payments.lock_payment` / `lock_attempt`, never by hand);
+3. rows that reference them: a new attempt, a webhook's receipt, a bonus waiting for the deposit.
+   Inserting such a row takes a KEY SHARE lock on the row it names, so it comes after that row's own
+   lock: a webhook that inserted its receipt first and then waited for the payment deadlocked with
+   the cascade recording the same attempt's answer (issue 12);
+4. the player's money, when the step moves it (services/wallet.py `lock_player_money`, in its order).
+Payments and attempts are locked FOR NO KEY UPDATE (no step changes their keys), a mode that a KEY
+SHARE lock taken by an insert elsewhere never waits for, nor blocks.
+
 The package, one job a module (each imports only those above it):
 - psp/: the PSP port (requests, answers, failures, webhook signatures) and its HTTP adapters;
-- payments.py: what every step shares (errors, the row lock, status changes, outbox events);
+- payments.py: what every step shares (errors, the locks above, status changes, outbox events);
 - routing.py: which PSPs to try, in order, and the adapter for each;
 - queries.py: what a viewer may read, attempts, the back office's filters and withdrawal queue;
 - intake.py: checking a player's request and inserting the payment once per idempotency key;

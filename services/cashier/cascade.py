@@ -15,7 +15,15 @@ from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.answers import _apply, _FollowUp, _summarise
-from services.cashier.payments import PaymentUnavailable, _event, _latest_attempt, _locked_payment, _set_status, log
+from services.cashier.payments import (
+    PaymentUnavailable,
+    _event,
+    _latest_attempt,
+    _set_status,
+    lock_attempt,
+    lock_payment,
+    log,
+)
 from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
 from services.cashier.routing import adapter_for, route, routing_rules
 from services.wallet import Actor
@@ -30,7 +38,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
     previous: uuid.UUID | None = None  # this run's last attempt
     for psp in psps:
         async with rt.database.transaction() as db:
-            payment = await _locked_payment(db, payment_id)
+            payment = await lock_payment(db, payment_id)
             if not await _still_ours(db, payment, previous):
                 return  # settled or taken meanwhile (a webhook, a poll, a concurrent run)
             seq = (
@@ -98,8 +106,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
             await record_answer(rt, payment_id, attempt_id, answer, source="cashier")
             return
         async with rt.database.transaction() as db:
-            attempt_row = await db.get(PaymentAttempt, attempt_id, with_for_update=True)
-            assert attempt_row is not None
+            _, attempt_row = await lock_attempt(db, payment_id, attempt_id)
             if attempt_row.outcome == AttemptOutcome.SENDING:
                 attempt_row.outcome = AttemptOutcome.TECHNICAL_FAILURE.value
                 attempt_row.error = (error or "technical failure")[:500]
@@ -108,7 +115,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
             else:
                 return  # a webhook already answered for this attempt
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
+        payment = await lock_payment(db, payment_id)
         if await _still_ours(db, payment, previous):
             if payment.kind == PaymentKind.WITHDRAWAL and payment.hold_id is not None:
                 await wallet.void_withdrawal(
@@ -159,9 +166,7 @@ async def record_answer(
 ) -> None:
     """Apply a PSP's answer in one transaction, then do what must follow the commit."""
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
-        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
-        assert attempt is not None
+        payment, attempt = await lock_attempt(db, payment_id, attempt_id)
         follow = await _apply(db, payment, attempt, answer, source=source)
     await _run_follow_up(rt, follow, payment_id)
 
@@ -174,10 +179,8 @@ async def _run_follow_up(rt: Runtime, follow: _FollowUp, payment_id: uuid.UUID) 
             log.warning("psp_refund_failed", psp=psp, attempt_id=str(attempt_id), error=str(exc))
             continue
         async with rt.database.transaction() as db:
-            payment = await _locked_payment(db, payment_id)
-            attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True)
-            if attempt is not None:
-                await _apply(db, payment, attempt, answer, source="refund")
+            payment, attempt = await lock_attempt(db, payment_id, attempt_id)
+            await _apply(db, payment, attempt, answer, source="refund")
     if follow.process_withdrawal:
         await process_withdrawal(rt, payment_id)
 

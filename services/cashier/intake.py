@@ -16,7 +16,7 @@ from core.errors import DomainError, ErrorCode, NotFound
 from models.brands import Brand
 from models.payments import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from models.players import Player, PlayerStatus
-from services.cashier.payments import _locked_payment
+from services.cashier.payments import lock_payment
 
 DEPOSIT_METHODS = tuple(PaymentMethod)
 WITHDRAWAL_METHODS = tuple(PaymentMethod)
@@ -108,7 +108,7 @@ async def _create_payment(
         )
     ).scalar_one_or_none()
     if payment_id is not None:
-        return await _locked_payment(db, payment_id), True
+        return await lock_payment(db, payment_id), True
     existing = await db.scalar(
         select(Payment).where(col(Payment.player_id) == player.id, col(Payment.idempotency_key) == key)
     )

@@ -1,4 +1,5 @@
-"""What every cashier step shares: its errors, the payment's row lock, its status changes and events."""
+"""What every cashier step shares: its errors, the payment's locks (in the package's one order), its status
+changes and events."""
 
 from __future__ import annotations
 
@@ -27,11 +28,29 @@ class PaymentUnavailable(DomainError):
     code = ErrorCode.PAYMENT_UNAVAILABLE
 
 
-async def _locked_payment(db: AsyncSession, payment_id: uuid.UUID) -> Payment:
-    payment = await db.get(Payment, payment_id, with_for_update=True, populate_existing=True)
+# FOR NO KEY UPDATE: no step changes a payment's or an attempt's key, and this mode does not wait on the
+# KEY SHARE lock that inserting a row referencing them (an attempt, a receipt, a bonus) takes.
+_ROW_LOCK = {"key_share": True}
+
+
+async def lock_payment(db: AsyncSession, payment_id: uuid.UUID) -> Payment:
+    """The payment's row lock: the first lock every cashier step takes (the order: the package docstring)."""
+    payment = await db.get(Payment, payment_id, with_for_update=_ROW_LOCK, populate_existing=True)
     if payment is None:
         raise NotFound("No such payment.", field="id")
     return payment
+
+
+async def lock_attempt(
+    db: AsyncSession, payment_id: uuid.UUID, attempt_id: uuid.UUID
+) -> tuple[Payment, PaymentAttempt]:
+    """The payment's row lock, then its attempt's: in this order, before anything that references the attempt
+    (a webhook receipt) is inserted, so two steps on one attempt queue on the payment and never cross."""
+    payment = await lock_payment(db, payment_id)
+    attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=_ROW_LOCK, populate_existing=True)
+    if attempt is None or attempt.payment_id != payment.id:
+        raise NotFound("No such payment attempt.", field="id")
+    return payment, attempt
 
 
 async def _event(db: AsyncSession, payment: Payment, topic: str, **extra: Any) -> None:

@@ -16,7 +16,7 @@ from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.cascade import process_withdrawal, record_answer
-from services.cashier.payments import _event, _latest_attempt, _locked_payment, _set_status, log
+from services.cashier.payments import _event, _latest_attempt, _set_status, lock_attempt, lock_payment, log
 from services.cashier.psp import PspTechnicalFailure
 from services.cashier.routing import adapter_for
 from services.wallet import Actor
@@ -136,7 +136,7 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
         report.payouts_started += 1
     for payment_id in never_tried:  # created, then the process died before the first PSP was chosen
         async with rt.database.transaction() as db:
-            payment = await _locked_payment(db, payment_id)
+            payment = await lock_payment(db, payment_id)
             if payment.status == PaymentStatus.CREATED and await _latest_attempt(db, payment) is None:
                 _set_status(
                     payment,
@@ -152,9 +152,8 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
 async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID) -> bool:
     """The PSP never received this attempt (we crashed before or while sending): close it."""
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
-        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
-        if attempt is None or attempt.outcome != AttemptOutcome.SENDING:
+        payment, attempt = await lock_attempt(db, payment_id, attempt_id)
+        if attempt.outcome != AttemptOutcome.SENDING:
             return False
         attempt.outcome = AttemptOutcome.TECHNICAL_FAILURE.value
         attempt.error = "never reached the PSP (found by reconciliation)"
@@ -181,13 +180,8 @@ async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.U
     charged or paid). Only while that attempt is still the payment's latest and a technical failure.
     """
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
-        attempt = await db.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
-        if (
-            attempt is None
-            or attempt.outcome != AttemptOutcome.TECHNICAL_FAILURE
-            or await _latest_attempt(db, payment) != attempt.id
-        ):
+        payment, attempt = await lock_attempt(db, payment_id, attempt_id)
+        if attempt.outcome != AttemptOutcome.TECHNICAL_FAILURE or await _latest_attempt(db, payment) != attempt.id:
             return False
         deposit = payment.kind == PaymentKind.DEPOSIT
         if deposit and payment.status not in (PaymentStatus.CREATED, PaymentStatus.PENDING):

@@ -11,10 +11,10 @@ from sqlmodel import col
 
 from core.clock import clock
 from core.runtime import Runtime
-from models.payments import PaymentAttempt, PspWebhookReceipt
+from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
-from services.cashier.payments import PaymentUnavailable, _locked_payment, log
+from services.cashier.payments import PaymentUnavailable, lock_attempt, log
 from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
 from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import adapter_for
@@ -51,9 +51,13 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
         raw={"event_id": event.event_id, "type": event.event_type, "sequence": event.sequence},
     )
     async with rt.database.transaction() as db:
-        attempt = await db.get(PaymentAttempt, attempt_id) if attempt_id else None
-        if attempt is not None and attempt.psp != psp:
-            attempt = None  # a PSP only speaks about its own attempts
+        found = await db.get(PaymentAttempt, attempt_id) if attempt_id else None
+        locked: tuple[Payment, PaymentAttempt] | None = None
+        if found is not None and found.psp == psp:  # a PSP only speaks about its own attempts
+            # The payment's locks first, then the receipt: inserting the receipt takes a KEY SHARE lock on
+            # the attempt it names, which must never be held while waiting for the payment (the cashier's
+            # lock order, in the package docstring).
+            locked = await lock_attempt(db, found.payment_id, found.id)
         receipt_id = (
             await db.execute(
                 insert(PspWebhookReceipt)
@@ -62,8 +66,8 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
                     psp=psp,
                     event_id=event.event_id,
                     event_type=event.event_type,
-                    attempt_id=attempt.id if attempt else None,
-                    result="applied" if attempt else "unknown_reference",
+                    attempt_id=locked[1].id if locked else None,
+                    result="applied" if locked else "unknown_reference",
                     payload=dict(event.payload),
                     received_at=clock.now(),
                 )
@@ -73,12 +77,10 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
         ).scalar_one_or_none()
         if receipt_id is None:
             return WebhookOutcome(True, "duplicate")
-        if attempt is None:
+        if locked is None:
             log.warning("psp_webhook_unknown_reference", psp=psp, event_id=event.event_id)
             return WebhookOutcome(False, "unknown_reference")
-        payment = await _locked_payment(db, attempt.payment_id)
-        attempt = await db.get(PaymentAttempt, attempt.id, with_for_update=True, populate_existing=True)
-        assert attempt is not None
+        payment, attempt = locked
         follow = await _apply(db, payment, attempt, answer, source="webhook")
         payment_id = payment.id
     await _run_follow_up(rt, follow, payment_id)

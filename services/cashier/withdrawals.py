@@ -17,7 +17,7 @@ from services import audit, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
-from services.cashier.payments import _event, _locked_payment, _set_status
+from services.cashier.payments import _event, _set_status, lock_payment
 from services.cashier.queries import get_readable
 from services.wallet import Actor
 
@@ -120,7 +120,7 @@ async def approve_withdrawal(
     """Finance approves; above the four-eyes threshold a second, different approver completes it."""
     approver = _staff_id(viewer)
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
+        payment = await lock_payment(db, payment_id)
         _check_brand(viewer, payment)
         if payment.kind != PaymentKind.WITHDRAWAL or payment.status != PaymentStatus.REQUESTED:
             raise DomainError(
@@ -181,7 +181,7 @@ async def reject_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
     if not reason or not reason.strip():
         raise DomainError("A reason is required.", field="reason")
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
+        payment = await lock_payment(db, payment_id)
         _check_brand(viewer, payment)
         if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (
             PaymentStatus.REQUESTED,
@@ -224,7 +224,7 @@ async def cancel_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
     if not viewer.is_player or viewer.id is None:
         raise DomainError("Only the player can cancel their withdrawal.", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
-        payment = await _locked_payment(db, payment_id)
+        payment = await lock_payment(db, payment_id)
         if payment.player_id != viewer.id:
             raise NotFound("No such payment.", field="paymentId")
         if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (

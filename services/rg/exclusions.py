@@ -23,7 +23,7 @@ from core.errors import DomainError, ErrorCode, LimitDetails
 from core.runtime import Runtime
 from models.players import Player
 from models.rg import ExclusionKind, RgExclusion
-from services import audit, auth
+from services import audit, auth, wallet
 from services.rg import history
 
 
@@ -93,7 +93,7 @@ async def start(
 ) -> RgExclusion:
     now = clock.now()
     async with rt.database.transaction() as db:
-        locked = await db.scalar(select(Player).where(col(Player.id) == player.id).with_for_update())
+        locked = (await wallet.lock_player_money(db, player.id, standing=True)).player
         assert locked is not None
         exclusion = RgExclusion(
             player_id=player.id,

@@ -25,6 +25,7 @@ from core.runtime import Runtime
 from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, RgLimit
+from services import wallet
 from services.rg import activity, exclusions, flags, limits, reality
 from services.rg.profiles import Profile, profile, resolve
 from services.rg.registers import Person, RegisterAnswer, RegisterUnavailable, connectors
@@ -166,7 +167,7 @@ async def _time_refusal(
 async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, currency: str) -> None:
     """Call in the transaction that inserted the deposit (so it counts as in flight). Under the player's
     row lock: two deposits racing one limit are decided one after the other."""
-    await db.execute(select(col(Player.id)).where(col(Player.id) == player.id).with_for_update(key_share=True))
+    await wallet.lock_player_money(db, player.id, standing=True)
     excluded = await exclusions.active(db, player.id)
     if excluded is not None:
         raise exclusions.refusal(excluded)

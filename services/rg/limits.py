@@ -24,7 +24,7 @@ from core.money import format_amount, parse_amount
 from core.runtime import Runtime
 from models.players import Player
 from models.rg import LimitKind, LimitPeriod, RgLimit
-from services import audit
+from services import audit, wallet
 from services.rg import activity, history
 from services.rg.profiles import Profile, profile
 
@@ -68,6 +68,9 @@ def parse_limit_amount(kind: LimitKind, amount: str | None, minutes: int | None,
 
 
 async def _locked_limit(db: AsyncSession, player: Player, kind: LimitKind, period: LimitPeriod) -> RgLimit:
+    """Under the player's row lock (services/wallet.py): a player's limit changes are decided one at a time,
+    so two removals cannot each count on the other limit of the kind a jurisdiction requires."""
+    await wallet.lock_player_money(db, player.id, standing=True)
     await db.execute(
         insert(RgLimit)
         .values(

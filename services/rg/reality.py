@@ -25,7 +25,7 @@ from core.runtime import Runtime
 from models.auth import AuthSession
 from models.players import Player
 from models.rg import RgRealityCheck
-from services import auth
+from services import auth, wallet
 from services.rg import history
 from services.rg.profiles import profile
 
@@ -87,7 +87,7 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
         )
     now = clock.now()
     async with rt.database.transaction() as db:
-        locked = await db.scalar(select(Player).where(col(Player.id) == player.id).with_for_update())
+        locked = (await wallet.lock_player_money(db, player.id, standing=True)).player
         assert locked is not None
         before = locked.reality_check_minutes
         locked.reality_check_minutes = minutes

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from strawberry import relay
 
-from models.games import GameRound, ProviderCall, ProviderTransaction
+from models.games import GameRound, Provider, ProviderCall, ProviderTransaction
 from tests.conftest import error_codes
 
 ROUNDS = """
@@ -28,9 +29,49 @@ MY_ROUNDS = """
 MY_CALLS = "{ me { rounds { edges { node { transactions { kind calls { endpoint } } } } } } }"
 
 
+async def book(db: Any, player: Any, game: Any, uuid_: str, kind: str, amount: int) -> Any:
+    """The money as the provider wallet books it (`croupier ledger verify` holds the two together): cash
+    against house revenue, keyed and referenced by the provider transaction."""
+    from models.ledger import AccountPurpose
+    from models.players import Player
+    from services import ledger, wallet
+    from services.ledger import Entry, Leg
+
+    brand_id = (await db.get(Player, player.uuid)).brand_id
+    cash = (await wallet.player_accounts(db, player.uuid, brand_id, "EUR")).cash
+    house = await wallet.operator_account(db, brand_id, AccountPurpose.HOUSE_REVENUE, "EUR")
+    await wallet.lock_player_money(db, player.uuid, cash=cash)
+    to_cash = amount if kind == "win" else -amount
+    code = (await db.get(Provider, game.provider_id)).code
+    return await ledger.record(
+        db,
+        Entry(
+            idempotency_key=f"provider:{code}:{uuid_}",
+            kind=f"game_{kind}",
+            legs=(Leg(cash, to_cash), Leg(house, -to_cash)),
+            actor_type="provider",
+            brand_id=brand_id,
+            player_id=player.uuid,
+            reference_type="provider_transaction",
+            reference_id=f"{code}:{uuid_}",
+        ),
+    )
+
+
 async def play_round(rt: Any, player: Any, game: Any, ref: str, *, bet: int, win: int | None) -> GameRound:
-    """What the provider wallet would have recorded: a round, its bet (and win), and the calls."""
+    """What the provider wallet would have recorded: a round, its bet (and win) and their money, and the calls."""
+    from services import wallet
+
     async with rt.database.transaction() as db:
+        await wallet.adjust(  # the stake's money, so the bet is answered OK
+            db,
+            player_id=player.uuid,
+            currency="EUR",
+            amount=bet,
+            adjustment_id=uuid.uuid4(),
+            actor=wallet.Actor("system"),
+            reason="test funding",
+        )
         row = GameRound(
             provider_id=game.provider_id,
             round_ref=ref,
@@ -48,6 +89,7 @@ async def play_round(rt: Any, player: Any, game: Any, ref: str, *, bet: int, win
             uuid_ = f"{ref}-{kind}"
             raw = json.dumps({"transaction_uuid": uuid_, "amount": amount, "round": ref})
             answer = {"status": "RS_OK", "balance": 1000}
+            booked = (await book(db, player, game, uuid_, kind, amount)).transaction_id if amount else None
             db.add(
                 ProviderTransaction(
                     provider_id=game.provider_id,
@@ -60,6 +102,7 @@ async def play_round(rt: Any, player: Any, game: Any, ref: str, *, bet: int, win
                     game_code=game.code,
                     currency="EUR",
                     amount=amount,
+                    ledger_transaction_id=booked,
                     raw_request=raw,
                     response=answer,
                 )

@@ -1,0 +1,86 @@
+"""The books across tables: what `croupier ledger verify` checks beyond the ledger's own tables.
+
+services/ledger.py's VERIFY_QUERIES include these, so the CLI, the books check after every test and the
+fault suite all run them. Each query returns (subject, detail) for every row that breaks its invariant:
+- a provider's money moves once: each ledger transaction the provider wallet booked (reference
+  `provider_transaction`) is named by exactly one provider transaction, which agrees with it (player,
+  kind, currency, and OK exactly when the ledger committed it), and an OK bet, win or rollback that moved
+  money names its ledger transaction (free rounds, and bonus splits that moved nothing, move none);
+- a settled payment (a deposit succeeded, a withdrawal paid) names its ledger transaction, which moved its
+  amount in its currency on its player's accounts;
+- a player's bonus account holds exactly their open bonuses' money: the sum of its postings that belong to
+  a bonus still issued or active (a posting belongs to a bonus through the bonus's own transactions, the
+  bets and wins it split, and the rollbacks of those).
+"""
+
+from __future__ import annotations
+
+# The status a provider transaction stores when it was answered OK, per protocol (integrations/hub88.py
+# `STATUS_CODES`, integrations/softswiss.py `status_code`); tests/ledger/test_ledger_checks.py holds every
+# dialect to it.
+PROVIDER_OK = ("RS_OK", "OK")
+_OK = "(" + ", ".join(f"'{status}'" for status in PROVIDER_OK) + ")"
+
+CROSS_TABLE_QUERIES: dict[str, str] = {
+    "provider ledger transaction is not named by exactly one provider transaction": """
+        SELECT t.id::text, count(pt.id) || ' provider transactions name it'
+        FROM ledger_transactions t LEFT JOIN provider_transactions pt ON pt.ledger_transaction_id = t.id
+        WHERE t.reference_type = 'provider_transaction' GROUP BY t.id HAVING count(pt.id) <> 1""",
+    "provider transaction differs from its ledger transaction": f"""
+        SELECT pt.id::text, pt.kind || ' ' || pt.status || ' of player ' || coalesce(pt.player_id::text, '-')
+               || ', ledger ' || t.kind || ' ' || t.status || ' of player ' || coalesce(t.player_id::text, '-')
+        FROM provider_transactions pt JOIN ledger_transactions t ON t.id = pt.ledger_transaction_id
+        WHERE t.player_id IS DISTINCT FROM pt.player_id
+           OR t.reference_type IS DISTINCT FROM 'provider_transaction'
+           OR (pt.status IN {_OK}) <> (t.status = 'committed')
+           OR t.kind <> ALL(CASE pt.kind WHEN 'bet' THEN ARRAY['game_bet'] WHEN 'win' THEN ARRAY['game_win']
+                                         ELSE ARRAY['game_bet_rollback', 'game_win_rollback'] END)
+           OR EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.transaction_id = t.id
+                      AND lp.currency IS DISTINCT FROM pt.currency)""",  # noqa: S608  (constants, no input)
+    "OK provider transaction moved money without a ledger transaction": f"""
+        SELECT pt.id::text, pt.kind || ' of ' || pt.amount || ' ' || coalesce(pt.currency, '') || ' answered '
+               || pt.status
+        FROM provider_transactions pt JOIN game_providers gp ON gp.id = pt.provider_id
+        WHERE pt.status IN {_OK} AND pt.amount > 0 AND pt.ledger_transaction_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM bonus_wagers w
+                          WHERE w.reference = gp.code || ':' || CASE pt.kind WHEN 'rollback'
+                                THEN pt.reference_transaction_uuid ELSE pt.transaction_uuid END)""",  # noqa: S608
+    "settled payment differs from its ledger transaction": """
+        SELECT p.id::text, p.kind || ' ' || p.status || ' of ' || p.amount || ' ' || p.currency || ', ledger '
+               || coalesce(t.kind || ' ' || t.status || ' moving ' || moved.total || ' '
+                           || coalesce(moved.currencies, '-') || ' for player ' || coalesce(t.player_id::text, '-'),
+                           'none')
+        FROM payments p
+        LEFT JOIN ledger_transactions t ON t.id = p.transaction_id
+        LEFT JOIN LATERAL (
+            SELECT coalesce(sum(lp.amount), 0) AS total, string_agg(DISTINCT lp.currency, ',') AS currencies
+            FROM ledger_postings lp JOIN ledger_accounts a ON a.id = lp.account_id
+            WHERE lp.transaction_id = t.id AND a.owner_type = 'player' AND a.owner_id = p.player_id::text
+        ) moved ON true
+        WHERE ((p.kind = 'deposit' AND p.status = 'succeeded') OR (p.kind = 'withdrawal' AND p.status = 'paid'))
+          AND (t.id IS NULL OR t.status <> 'committed' OR t.player_id IS DISTINCT FROM p.player_id
+               OR t.kind <> CASE p.kind WHEN 'deposit' THEN 'deposit' ELSE 'withdrawal_paid' END
+               OR t.reference_type IS DISTINCT FROM 'payment' OR t.reference_id IS DISTINCT FROM p.id::text
+               OR moved.total <> CASE p.kind WHEN 'deposit' THEN p.amount ELSE -p.amount END
+               OR moved.currencies IS DISTINCT FROM p.currency)""",
+    "player's bonus balance differs from their open bonuses'": """
+        WITH belongs AS (
+            SELECT lp.account_id, lp.amount,
+                   coalesce(CASE WHEN t.reference_type = 'bonus' THEN t.reference_id END,
+                            wager.bonus_id::text, undone.bonus_id::text) AS bonus_id
+            FROM ledger_accounts a
+            JOIN ledger_postings lp ON lp.account_id = a.id
+            JOIN ledger_transactions t ON t.id = lp.transaction_id
+            LEFT JOIN bonus_wagers wager ON wager.ledger_transaction_id = t.id
+            LEFT JOIN provider_transactions pt ON pt.ledger_transaction_id = t.id AND pt.kind = 'rollback'
+            LEFT JOIN game_providers gp ON gp.id = pt.provider_id
+            LEFT JOIN bonus_wagers undone ON undone.reference = gp.code || ':' || pt.reference_transaction_uuid
+            WHERE a.owner_type = 'player' AND a.purpose = 'bonus')
+        SELECT a.id::text, 'player ' || a.owner_id || ' ' || a.currency || ': balance ' || a.balance
+               || ', open bonuses ' || coalesce(open.total, 0)
+        FROM ledger_accounts a
+        LEFT JOIN (SELECT belongs.account_id, sum(belongs.amount) AS total FROM belongs
+                   JOIN player_bonuses b ON b.id::text = belongs.bonus_id AND b.status IN ('issued', 'active')
+                   GROUP BY belongs.account_id) open ON open.account_id = a.id
+        WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND a.balance <> coalesce(open.total, 0)""",
+}
