@@ -6,6 +6,7 @@ They are passed to the schema as classes or factories, so every request gets fre
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -44,12 +45,17 @@ def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
     extension.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
-def _carries_nul(value: Any) -> bool:
-    pending = [value]  # without recursion: variables may nest as deep as JSON allows
+# Text PostgreSQL cannot store: the NUL character, and UTF-16 surrogates (JSON's "\ud800" escapes
+# decode to one; they have no UTF-8 encoding).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _carries_unstorable(value: Any) -> bool:
+    pending = [value]  # without recursion (variables nest at most schema.wire.MAX_JSON_DEPTH deep anyway)
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item:
+            if _UNSTORABLE.search(item):
                 return True
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -59,32 +65,38 @@ def _carries_nul(value: Any) -> bool:
     return False
 
 
-class _NulInDocument(Visitor):
+class _UnstorableInDocument(Visitor):
     found = False
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
-        if "\x00" in node.value:
+        if _UNSTORABLE.search(node.value):
             self.found = True
             return BREAK
         return None
 
 
-def carries_nul(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
-    """Does the request hold text with a NUL character (in a variable or a literal, \\u0000)? PostgreSQL
-    stores no such text, so it would fail wherever it reached the database. A literal holds one only
-    through a unicode escape, so a document without one is not walked."""
-    if _carries_nul(variables or {}):
+def carries_unstorable_text(
+    query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None
+) -> bool:
+    """Does the request hold text PostgreSQL cannot store (a NUL character or a lone surrogate, in a
+    variable or a literal)? It would fail wherever it reached the database. A literal holds one only
+    through a unicode escape or as such in the query text, so a document with neither is not walked."""
+    if _carries_unstorable(variables or {}):
         return True
-    if document is None or (query is not None and "\\u" not in query):
+    if document is None or query is None:
         return False
-    visitor = _NulInDocument()
+    if _UNSTORABLE.search(query):
+        return True
+    if "\\u" not in query:
+        return False
+    visitor = _UnstorableInDocument()
     visit(document, visitor)
     return visitor.found
 
 
 class RequestGate(SchemaExtension):
     """Before anything runs: the per-subject / per-IP rate limits, then bad credentials, CSRF, and text
-    that cannot be stored (a NUL character).
+    that cannot be stored (a NUL character, a lone surrogate).
 
     The rate limit is counted before the document is even parsed, so every request counts, a malformed
     or invalid one too; a refused request is then neither validated nor executed (strawberry skips both
@@ -116,10 +128,11 @@ class RequestGate(SchemaExtension):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
-        elif carries_nul(
+        elif carries_unstorable_text(
             self.execution_context.query, self.execution_context.graphql_document, self.execution_context.variables
         ):
-            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, "Text may not contain the NUL character (\\u0000)."))
+            message = "Text may not contain the NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff)."
+            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, message))
         yield
 
     @staticmethod
