@@ -11,7 +11,19 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from graphql import BREAK, DocumentNode, GraphQLError, StringValueNode, Visitor, visit
+from graphql import (
+    BREAK,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
+    visit,
+)
 from graphql import ExecutionResult as GraphQLExecutionResult
 from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
@@ -75,9 +87,7 @@ class _UnstorableInDocument(Visitor):
         return None
 
 
-def carries_unstorable_text(
-    query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None
-) -> bool:
+def carries_unstorable_text(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
     """Does the request hold text PostgreSQL cannot store (a NUL character or a lone surrogate, in a
     variable or a literal)? It would fail wherever it reached the database. A literal holds one only
     through a unicode escape or as such in the query text, so a document with neither is not walked."""
@@ -154,7 +164,22 @@ class RequestGate(SchemaExtension):
 class FieldPermissions(SchemaExtension):
     """Casbin on every field, decided from the parent type and field name (never `info.path`,
     which carries the client's aliases). Denied: the field is null with a FORBIDDEN error
-    (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up)."""
+    (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up).
+
+    A subscription's root field is resolved once per event, not when the subscription opens, so it is
+    also checked here before the source stream starts: a subscription the viewer may not read is
+    refused when asked for, whichever resolver serves it."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.operation_type == OperationType.SUBSCRIPTION and ctx.graphql_document is not None:
+            context: Context = ctx.context
+            for name in root_fields(ctx.graphql_document, ctx.operation_name):
+                coordinate = f"Subscription.{name}"
+                if coordinate not in context.allowed:
+                    error = _denied(context, "Subscription", coordinate)
+                    _refuse(self, GraphQLError(error.message, extensions=error.extensions))
+        yield
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         type_name = info.parent_type.name
@@ -162,10 +187,38 @@ class FieldPermissions(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         coordinate = f"{type_name}.{info.field_name}"
         if coordinate not in info.context.allowed:
-            if info.context.viewer.kind == "anonymous":
-                raise ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
-            raise ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
+            raise _denied(info.context, type_name, coordinate)
         return _next(root, info, *args, **kwargs)
+
+
+def _denied(context: Context, type_name: str, coordinate: str) -> ApiError:
+    if context.viewer.kind == "anonymous":
+        return ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
+    return ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
+    """The root fields the operation to run selects, through fragments (each fragment once)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next((o for o in operations if operation_name in (None, o.name and o.name.value)), None)
+    if operation is None:
+        return []
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    names: list[str] = []
+    seen: set[str] = set()
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if not selection.name.value.startswith("__"):
+                    names.append(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    pending.append(fragments[selection.name.value].selection_set)
+    return names
 
 
 def _verb(type_name: str) -> str:
