@@ -18,6 +18,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     StringValueNode,
@@ -25,6 +26,7 @@ from graphql import (
     visit,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.values import get_argument_values, get_variable_values
 from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -34,6 +36,7 @@ from core.errors import ApiError, ApiErrorCode
 from core.logging import get_logger
 from schema.context import Context
 from schema.document_limits import FragmentCycle, analyse
+from schema.input_limits import TooLong, first_too_long, plan, refuse
 
 log = get_logger(__name__)
 
@@ -197,28 +200,84 @@ def _denied(context: Context, type_name: str, coordinate: str) -> ApiError:
     return ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
 
 
+class InputLimits(SchemaExtension):
+    """No text longer than its declared maximum reaches a resolver (schema/input_limits.py): every
+    field's arguments are checked before it resolves, inside the permission check (the extension sits
+    before FieldPermissions in the list, and strawberry runs the last one outermost). A subscription's
+    root field resolves once per event, so its arguments are checked when it opens."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.operation_type == OperationType.SUBSCRIPTION and ctx.graphql_document is not None:
+            found = _subscription_too_long(ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables)
+            if found is not None:
+                _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, found.message, field=found.field))
+        yield
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        field_plan = plan(info.schema).get((info.parent_type.name, info.field_name)) if kwargs else None
+        if field_plan is not None and (found := first_too_long(field_plan, kwargs)):
+            return refuse(field_plan, found)
+        return _next(root, info, *args, **kwargs)
+
+
+def _subscription_too_long(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, raw: dict[str, Any] | None
+) -> TooLong | None:
+    """The first over-long argument of the subscription's root field (None also when the variables or
+    the operation are wrong: execution reports those)."""
+    operation = operation_to_run(document, operation_name)
+    subscription = schema.subscription_type
+    if operation is None or subscription is None:
+        return None
+    variables = get_variable_values(schema, operation.variable_definitions or (), raw or {})
+    if isinstance(variables, list):
+        return None
+    for node in root_field_nodes(document, operation_name):
+        field_plan = plan(schema).get(("Subscription", node.name.value))
+        field = subscription.fields.get(node.name.value)
+        if field_plan is None or field is None:
+            continue
+        try:
+            found = first_too_long(field_plan, get_argument_values(field, node, variables))
+        except GraphQLError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
 def root_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
     """The root fields the operation to run selects, through fragments (each fragment once)."""
+    return [node.name.value for node in root_field_nodes(document, operation_name)]
+
+
+def operation_to_run(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next((o for o in operations if operation_name in (None, o.name and o.name.value)), None)
+    return next((o for o in operations if operation_name in (None, o.name and o.name.value)), None)
+
+
+def root_field_nodes(document: DocumentNode, operation_name: str | None) -> list[FieldNode]:
+    """The root field selections of the operation to run, through fragments (each fragment once)."""
+    operation = operation_to_run(document, operation_name)
     if operation is None:
         return []
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    names: list[str] = []
+    nodes: list[FieldNode] = []
     seen: set[str] = set()
     pending = [operation.selection_set]
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
                 if not selection.name.value.startswith("__"):
-                    names.append(selection.name.value)
+                    nodes.append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 seen.add(selection.name.value)
                 if selection.name.value in fragments:
                     pending.append(fragments[selection.name.value].selection_set)
-    return names
+    return nodes
 
 
 def _verb(type_name: str) -> str:

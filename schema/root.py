@@ -2,8 +2,8 @@
 
 Extensions are given as classes or factories (never shared instances), so every request gets its
 own: the request gate (rate limits, credentials, CSRF), the token limit and parser cache, bounded
-validation (depth, aliases and cost in linear time, then GraphQL's rules, cached), field permissions
-(Casbin), and masking of unexpected errors.
+validation (depth, aliases and cost in linear time, then GraphQL's rules, cached), text length limits
+on every input, field permissions (Casbin), and masking of unexpected errors.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
-from schema.extensions import DocumentValidation, FieldPermissions, MaskUnexpectedErrors, RequestGate
+from schema.extensions import DocumentValidation, FieldPermissions, InputLimits, MaskUnexpectedErrors, RequestGate
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
@@ -260,6 +260,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             max_cost=settings.graphql_max_cost,
             cache_size=settings.graphql_cache_size,
         ),
+        InputLimits,  # before FieldPermissions: resolve hooks nest, the last one outermost
         FieldPermissions,
         MaskUnexpectedErrors,
     ]
