@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -44,6 +46,7 @@ from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
+from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
 from services.bonuses import worker as bonus_worker
 from services.rg import worker as rg_worker
 
@@ -172,10 +175,69 @@ def preferred_media_type(accept: str | None) -> str:
 
 
 class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
+    """strawberry's router, with the request read strictly (schema/wire.py) and every refusal before
+    execution answered as GraphQL over HTTP: a 4xx with `errors` and `extensions.code`, never plain
+    text and never a 500."""
+
     ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
+
+    graphql_transport_ws_handler_class = TransportWsHandler
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        try:
+            if request.method == "GET":
+                try:
+                    unquote_to_bytes(request.scope["query_string"].replace(b"+", b" ")).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise HTTPException(400, "The request's parameters are not UTF-8.") from exc
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            media = preferred_media_type(request.headers.get("accept"))
+            error = {"message": exc.reason, "extensions": {"code": ApiErrorCode.BAD_USER_INPUT.value}}
+            return Response(
+                self.encode_json({"errors": [error]}),
+                status_code=exc.status_code,
+                media_type=f"{media}; charset=utf-8",
+            )
+
+    async def parse_http_body(self, request: Any) -> Any:
+        if request.method == "POST" and "application/json" not in parse_content_type(request.content_type or "")[0]:
+            raise HTTPException(415, "Send GraphQL requests as application/json.")
+        return await super().parse_http_body(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every JSON the endpoint reads (WebSocket messages too: a MalformedJson closes with 4400)."""
+        return decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A POST body: one GraphQL request."""
+        try:
+            request = decode_json(data)
+        except MalformedJson as exc:
+            raise HTTPException(400, exc.reason) from exc
+        if (problem := request_problem(request)) is not None:
+            raise HTTPException(400, problem)
+        return request
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """GET: `variables` and `extensions` are JSON objects in the query string."""
+        request: dict[str, Any] = dict(params)
+        for key in ("variables", "extensions"):
+            if request.get(key):
+                try:
+                    request[key] = decode_json(request[key])
+                except MalformedJson as exc:
+                    raise HTTPException(400, f"`{key}`: {exc.reason}") from exc
+            else:
+                request.pop(key, None)
+        if (problem := request_problem(request)) is not None:
+            raise HTTPException(400, problem)
+        return request
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""

@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_cost: int = 5000
+    graphql_max_merge_work: int = 10_000  # work budget of GraphQL's field-merging rule (graphql-core units, ≈ 1 µs)
     graphql_cache_size: int = 1000
     graphql_max_subscriptions_per_connection: int = 10
 

@@ -11,7 +11,7 @@ from sqlmodel import col
 from strawberry.scalars import JSON
 
 from core import events
-from core.errors import DomainError, NotFound, forbidden
+from core.errors import DomainError, ErrorCode, NotFound, forbidden
 from core.runtime import Runtime
 from models import bonuses as m
 from resolvers.common import payload_errors, require_subject
@@ -126,9 +126,25 @@ async def bonus_eligibility(info: Info, campaign_id: strawberry.ID, player_id: s
         except NotFound as exc:
             return BonusEligibility(eligible=False, reasons=[UserError.from_domain(exc)])
         found = await campaigns.reasons_not_eligible(db, campaign, player, code=campaign.promo_code)
-    return BonusEligibility(
-        eligible=not found, reasons=[UserError(code=code, field=None, message=message) for code, message in found]
-    )
+    return BonusEligibility(eligible=not found, reasons=_told(info, found))
+
+
+# What a reason must be allowed to reveal: the fields that protect the fact elsewhere.
+ELIGIBILITY_NEEDS: dict[campaigns.Fact, tuple[str, ...]] = {
+    campaigns.Fact.RESPONSIBLE_GAMBLING: ("Player.responsibleGambling",),
+    campaigns.Fact.BONUSES: ("Player.bonuses",),
+}
+NOT_QUALIFIED = "The player does not qualify for offers now."
+
+
+def _told(info: Info, found: list[campaigns.Reason]) -> list[UserError]:
+    """The reasons the viewer may know; when none of them is, only that the player does not qualify
+    (a role denied the player's RG view never learns of an exclusion from a refusal)."""
+    allowed = info.context.allowed
+    told = [r for r in found if all(c in allowed for fact in r.reveals for c in ELIGIBILITY_NEEDS[fact])]
+    if found and not told:
+        told = [campaigns.Reason(ErrorCode.BONUS_NOT_ELIGIBLE, NOT_QUALIFIED)]
+    return [UserError(code=r.code, field=None, message=r.message) for r in told]
 
 
 async def campaign_reach(info: Info, campaign_id: uuid.UUID) -> BonusCampaignReach | None:

@@ -15,6 +15,7 @@ from models import audit as audit_models
 from models import brands as brand_models
 from models import players as player_models
 from models import staff as staff_models
+from resolvers.audit import readable_topics
 from schema.brands import Brand
 from schema.context import Info
 from schema.players import Player, Session
@@ -36,7 +37,7 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
             if not re.fullmatch(r"[0-9]{1,18}", gid.node_id) or "Query.auditLog" not in allowed:
                 return None
             record = await db.scalar(
-                audit.readable_records(viewer, audit.AuditFilter()).where(
+                audit.readable_records(viewer, audit.AuditFilter(), topics=readable_topics(info)).where(
                     col(audit_models.AuditRecord.seq) == int(gid.node_id)
                 )
             )

@@ -13,6 +13,7 @@ from core.pagination import paginate
 from models import players as m
 from models.audit import AuditRecord as AuditRow
 from models.auth import AuthSession
+from resolvers.audit import readable_topics
 from resolvers.common import payload_errors, require_subject, set_auth_cookies
 from schema.auth import AuthTokens
 from schema.base import Connection, node_uuid
@@ -155,7 +156,7 @@ async def player_audit_trail(
     async with info.context.rt.database.session() as db:
         page = await paginate(
             db,
-            audit.player_trail(info.context.viewer, player_id),
+            audit.player_trail(info.context.viewer, player_id, topics=readable_topics(info)),
             (col(AuditRow.seq),),
             first=first,
             after=after,

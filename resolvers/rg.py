@@ -18,6 +18,7 @@ from core.runtime import Runtime
 from models import rg as m
 from models.players import Player as PlayerModel
 from resolvers.common import payload_errors, require_subject
+from resolvers.subscriptions import _recheck
 from schema.base import Connection, Money, node_uuid
 from schema.context import Info
 from schema.rg import (
@@ -337,6 +338,7 @@ async def reality_checks(info: Info) -> AsyncGenerator[RealityCheckNotice, None]
         if topic == "rg.session_ended":
             yield RealityCheckNotice(kind="session_ended", reason=str(data.get("reason")), reality_check=None)
             raise unauthenticated("The session has ended.")
+        await _recheck(info, "Subscription.realityCheck")  # still this session and still allowed, as every subscription
         async with rt.database.session() as db:
             state = await reality.state(db, session_id, clock.now())
         yield RealityCheckNotice(kind="due", reason=None, reality_check=_check(state))

@@ -11,6 +11,7 @@ from core.ids import uuid_of
 from core.pagination import paginate
 from models import audit as audit_models
 from models import staff as m
+from resolvers.audit import readable_topics
 from resolvers.common import payload_errors, require_subject, set_auth_cookies
 from schema.auth import AuthTokens
 from schema.base import Connection, node_uuid
@@ -88,7 +89,7 @@ async def audit_log(
     async with info.context.rt.database.session() as db:
         page = await paginate(
             db,
-            audit.readable_records(info.context.viewer, where),
+            audit.readable_records(info.context.viewer, where, topics=readable_topics(info)),
             (col(audit_models.AuditRecord.seq),),
             first=first,
             after=after,

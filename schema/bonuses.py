@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from models import bonuses as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
+from schema.input_limits import PROMO_CODE, REASON, TITLE, text
 
 BonusCampaignKind = m.CampaignKind
 strawberry.enum(m.CampaignKind, name="BonusCampaignKind", description="What a campaign gives.")
@@ -183,12 +184,12 @@ class BonusEligibility:
 
 @strawberry.input
 class CreateBonusCampaignInput:
-    name: str
+    name: str = text(TITLE)
     kind: BonusCampaignKind
     rules: JSON = strawberry.field(
         description="The campaign's rules (docs/bonuses.md); amounts are decimal strings per currency"
     )
-    promo_code: str | None = None
+    promo_code: str | None = text(PROMO_CODE, default=None)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     brand: str | None = strawberry.field(default=None, description="Brand code (staff scoped to a brand use theirs)")
@@ -203,12 +204,12 @@ class BonusCampaignPayload:
 @strawberry.input(description="Change a DRAFT or PAUSED campaign; a field left out stays as it is.")
 class UpdateBonusCampaignInput:
     campaign_id: strawberry.ID
-    name: str | None = strawberry.UNSET
+    name: str | None = text(TITLE, default=strawberry.UNSET)
     rules: JSON | None = strawberry.field(
         default=strawberry.UNSET,
         description="The whole rules object, validated as at creation (jurisdictions' caps included)",
     )
-    promo_code: str | None = strawberry.field(default=strawberry.UNSET, description="null removes the code")
+    promo_code: str | None = text(PROMO_CODE, default=strawberry.UNSET, description="null removes the code")
     starts_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: from activation")
     ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="null: no end")
 
@@ -221,7 +222,7 @@ class SetBonusCampaignStatusInput:
 
 @strawberry.input
 class ClaimBonusInput:
-    code: str | None = strawberry.field(default=None, description="The promo code")
+    code: str | None = text(PROMO_CODE, default=None, description="The promo code")
     campaign_id: strawberry.ID | None = strawberry.field(default=None, description="An offer without a code")
 
 
@@ -235,13 +236,13 @@ class GrantBonusInput:
         "(deposit offers and cashback, at most the campaign's maximum; "
         "others give the campaign's own)",
     )
-    reason: str
+    reason: str = text(REASON)
 
 
 @strawberry.input
 class EndBonusInput:
     bonus_id: strawberry.ID
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.type

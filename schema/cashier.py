@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from models import payments as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
+from schema.input_limits import IDEMPOTENCY_KEY, PROMO_CODE, PSP_TOKEN, REASON, text
 from schema.wallet import LedgerTransaction
 
 if TYPE_CHECKING:
@@ -147,12 +148,14 @@ class DepositInput:
     amount: str = strawberry.field(description='Decimal string in the currency\'s units, e.g. "25.00"')
     currency: str
     method: PaymentMethod
-    psp_token: str | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None, description="Retries with the same key return the same payment"
+    psp_token: str | None = text(PSP_TOKEN, default=None)
+    idempotency_key: str | None = text(
+        IDEMPOTENCY_KEY, default=None, description="Retries with the same key return the same payment"
     )
-    bonus_code: str | None = strawberry.field(
-        default=None, description="Claim a deposit offer with this deposit (activated when the deposit succeeds)"
+    bonus_code: str | None = text(
+        PROMO_CODE,
+        default=None,
+        description="Claim a deposit offer with this deposit (activated when the deposit succeeds)",
     )
 
 
@@ -167,8 +170,8 @@ class RequestWithdrawalInput:
     amount: str
     currency: str
     method: PaymentMethod
-    psp_token: str | None = strawberry.field(default=None, description="The PSP's token of the destination")
-    idempotency_key: str | None = None
+    psp_token: str | None = text(PSP_TOKEN, default=None, description="The PSP's token of the destination")
+    idempotency_key: str | None = text(IDEMPOTENCY_KEY, default=None)
     forfeit_bonuses: bool = strawberry.field(
         default=False,
         description="With an active bonus the request is refused (BONUS_ACTIVE) unless this confirms forfeiting it",
@@ -184,7 +187,7 @@ class RequestWithdrawalPayload:
 @strawberry.input
 class ApproveWithdrawalInput:
     payment_id: strawberry.ID
-    reason: str | None = None
+    reason: str | None = text(REASON, default=None)
 
 
 @strawberry.type
@@ -197,7 +200,7 @@ class ApproveWithdrawalPayload:
 @strawberry.input
 class RejectWithdrawalInput:
     payment_id: strawberry.ID
-    reason: str
+    reason: str = text(REASON)
 
 
 @strawberry.type

@@ -1,11 +1,14 @@
-"""Schema extensions: the request gate, field permissions, query cost, error masking.
+"""Schema extensions: the request gate, bounded validation, field permissions, error masking.
 
 They are passed to the schema as classes or factories, so every request gets fresh instances.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -15,26 +18,33 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     StringValueNode,
-    VariableNode,
     Visitor,
     visit,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.values import get_argument_values, get_variable_values
+from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from core.errors import ApiError, ApiErrorCode
 from core.logging import get_logger
 from schema.context import Context
+from schema.document_limits import FragmentCycle, analyse
+from schema.input_limits import TooLong, first_too_long, plan, refuse
 
 log = get_logger(__name__)
 
-CONNECTION_ARGS = ("first", "last")
-DEFAULT_LIST_SIZE = 20  # core.pagination.DEFAULT_PAGE: what a connection returns without first/last
+VALIDATION_SECONDS = Histogram(
+    "croupier_graphql_validation_cpu_seconds",
+    "CPU time of the GraphQL validation step (the document's limits and GraphQL's rules), per request",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
 
 
 def api_error(code: ApiErrorCode, message: str, **extra: Any) -> GraphQLError:
@@ -50,42 +60,67 @@ def _refuse(extension: SchemaExtension, error: GraphQLError) -> None:
     extension.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
-def _carries_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_carries_nul(key) or _carries_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_carries_nul(item) for item in value)
+# Text PostgreSQL cannot store: the NUL character, and UTF-16 surrogates (JSON's "\ud800" escapes
+# decode to one; they have no UTF-8 encoding).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _carries_unstorable(value: Any) -> bool:
+    pending = [value]  # without recursion (variables nest at most schema.wire.MAX_JSON_DEPTH deep anyway)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
-class _NulInDocument(Visitor):
+class _UnstorableInDocument(Visitor):
     found = False
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
-        if "\x00" in node.value:
+        if _UNSTORABLE.search(node.value):
             self.found = True
             return BREAK
         return None
 
 
-def carries_nul(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
-    """Does the request hold text with a NUL character (in a variable or a literal, \\u0000)? PostgreSQL
-    stores no such text, so it would fail wherever it reached the database. A literal holds one only
-    through a unicode escape, so a document without one is not walked."""
-    if _carries_nul(variables or {}):
+def carries_unstorable_text(query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None) -> bool:
+    """Does the request hold text PostgreSQL cannot store (a NUL character or a lone surrogate, in a
+    variable or a literal)? It would fail wherever it reached the database. A literal holds one only
+    through a unicode escape or as such in the query text, so a document with neither is not walked."""
+    if _carries_unstorable(variables or {}):
         return True
-    if document is None or (query is not None and "\\u" not in query):
+    if document is None or query is None:
         return False
-    visitor = _NulInDocument()
+    if _UNSTORABLE.search(query):
+        return True
+    if "\\u" not in query:
+        return False
+    visitor = _UnstorableInDocument()
     visit(document, visitor)
     return visitor.found
 
 
 class RequestGate(SchemaExtension):
-    """Before anything runs: bad credentials, CSRF, the per-subject / per-IP rate limits, and text that
-    cannot be stored (a NUL character)."""
+    """Before anything runs: the per-subject / per-IP rate limits, then bad credentials, CSRF, and text
+    that cannot be stored (a NUL character, a lone surrogate).
+
+    The rate limit is counted before the document is even parsed, so every request counts, a malformed
+    or invalid one too; a refused request is then neither validated nor executed (strawberry skips both
+    when `pre_execution_errors` is set, and answers with them, over HTTP and WebSocket alike)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        refusal = await self._rate_limit(context) if isinstance(context, Context) else None  # else not served
+        if refusal is not None:
+            self.execution_context.pre_execution_errors = [refusal]
+        yield
 
     async def on_execute(self) -> Any:
         context: Context = self.execution_context.context
@@ -106,15 +141,15 @@ class RequestGate(SchemaExtension):
             _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, context.brand_error))
         elif context.csrf_error:
             _refuse(self, api_error(ApiErrorCode.FORBIDDEN, context.csrf_error))
-        elif carries_nul(
+        elif carries_unstorable_text(
             self.execution_context.query, self.execution_context.graphql_document, self.execution_context.variables
         ):
-            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, "Text may not contain the NUL character (\\u0000)."))
-        else:
-            await self._rate_limit(context)
+            message = "Text may not contain the NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff)."
+            _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, message))
         yield
 
-    async def _rate_limit(self, context: Context) -> None:
+    @staticmethod
+    async def _rate_limit(context: Context) -> GraphQLError | None:
         settings = context.rt.settings
         viewer = context.viewer
         if viewer.id is not None:
@@ -122,16 +157,32 @@ class RequestGate(SchemaExtension):
         elif viewer.meta.ip:
             key, limit = f"req:ip:{viewer.meta.ip}", settings.requests_per_minute_per_ip
         else:
-            return
+            return None
         decision = await context.rt.rate_limiter.hit(key, limit=limit, window=60)
-        if not decision.allowed:
-            _refuse(self, api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.", retryAfter=decision.retry_after))
+        if decision.allowed:
+            return None
+        return api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.", retryAfter=decision.retry_after)
 
 
 class FieldPermissions(SchemaExtension):
     """Casbin on every field, decided from the parent type and field name (never `info.path`,
     which carries the client's aliases). Denied: the field is null with a FORBIDDEN error
-    (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up)."""
+    (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up).
+
+    A subscription's root field is resolved once per event, not when the subscription opens, so it is
+    also checked here before the source stream starts: a subscription the viewer may not read is
+    refused when asked for, whichever resolver serves it."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.operation_type == OperationType.SUBSCRIPTION and ctx.graphql_document is not None:
+            context: Context = ctx.context
+            for name in root_fields(ctx.graphql_document, ctx.operation_name):
+                coordinate = f"Subscription.{name}"
+                if coordinate not in context.allowed:
+                    error = _denied(context, "Subscription", coordinate)
+                    _refuse(self, GraphQLError(error.message, extensions=error.extensions))
+        yield
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         type_name = info.parent_type.name
@@ -139,111 +190,157 @@ class FieldPermissions(SchemaExtension):
             return _next(root, info, *args, **kwargs)
         coordinate = f"{type_name}.{info.field_name}"
         if coordinate not in info.context.allowed:
-            if info.context.viewer.kind == "anonymous":
-                raise ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
-            raise ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
+            raise _denied(info.context, type_name, coordinate)
         return _next(root, info, *args, **kwargs)
+
+
+def _denied(context: Context, type_name: str, coordinate: str) -> ApiError:
+    if context.viewer.kind == "anonymous":
+        return ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
+    return ApiError(ApiErrorCode.FORBIDDEN, f"Not allowed to {_verb(type_name)} {coordinate}.")
+
+
+class InputLimits(SchemaExtension):
+    """No text longer than its declared maximum reaches a resolver (schema/input_limits.py): every
+    field's arguments are checked before it resolves, inside the permission check (the extension sits
+    before FieldPermissions in the list, and strawberry runs the last one outermost). A subscription's
+    root field resolves once per event, so its arguments are checked when it opens."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.operation_type == OperationType.SUBSCRIPTION and ctx.graphql_document is not None:
+            found = _subscription_too_long(ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables)
+            if found is not None:
+                _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, found.message, field=found.field))
+        yield
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        field_plan = plan(info.schema).get((info.parent_type.name, info.field_name)) if kwargs else None
+        if field_plan is not None and (found := first_too_long(field_plan, kwargs)):
+            return refuse(field_plan, found)
+        return _next(root, info, *args, **kwargs)
+
+
+def _subscription_too_long(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, raw: dict[str, Any] | None
+) -> TooLong | None:
+    """The first over-long argument of the subscription's root field (None also when the variables or
+    the operation are wrong: execution reports those)."""
+    operation = operation_to_run(document, operation_name)
+    subscription = schema.subscription_type
+    if operation is None or subscription is None:
+        return None
+    variables = get_variable_values(schema, operation.variable_definitions or (), raw or {})
+    if isinstance(variables, list):
+        return None
+    for node in root_field_nodes(document, operation_name):
+        field_plan = plan(schema).get(("Subscription", node.name.value))
+        field = subscription.fields.get(node.name.value)
+        if field_plan is None or field is None:
+            continue
+        try:
+            found = first_too_long(field_plan, get_argument_values(field, node, variables))
+        except GraphQLError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
+    """The root fields the operation to run selects, through fragments (each fragment once)."""
+    return [node.name.value for node in root_field_nodes(document, operation_name)]
+
+
+def operation_to_run(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return next((o for o in operations if operation_name in (None, o.name and o.name.value)), None)
+
+
+def root_field_nodes(document: DocumentNode, operation_name: str | None) -> list[FieldNode]:
+    """The root field selections of the operation to run, through fragments (each fragment once)."""
+    operation = operation_to_run(document, operation_name)
+    if operation is None:
+        return []
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    nodes: list[FieldNode] = []
+    seen: set[str] = set()
+    pending = [operation.selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if not selection.name.value.startswith("__"):
+                    nodes.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    pending.append(fragments[selection.name.value].selection_set)
+    return nodes
 
 
 def _verb(type_name: str) -> str:
     return "call" if type_name == "Mutation" else "read"
 
 
-class QueryCost(SchemaExtension):
-    """A static cost per operation: one per field, times the page size under connections.
+class DocumentValidation(SchemaExtension):
+    """The validation step, bounded: the document's limits first (depth, aliases, query cost: linear in
+    its size, schema/document_limits.py), then GraphQL's own rules (cached) for a document within them.
 
-    Computed after validation with the request's variables (a cached document still has its cost
-    computed, since `first: $n` differs per request), refused above the limit, and reported in the
-    response's `extensions.cost` either way.
+    A document over a limit is refused without running the rules; a request refused before parsing
+    (the rate limit) is not validated at all. The thread CPU time the step takes is recorded in
+    `croupier_graphql_validation_cpu_seconds`. The query cost uses the request's variables (`first: $n`),
+    so it is computed for every request, cached document or not, and reported in `extensions.cost`.
     """
 
-    def __init__(self, *, maximum: int) -> None:
-        self.maximum = maximum
+    def __init__(self, *, max_depth: int, max_aliases: int, max_cost: int, cache_size: int) -> None:
+        self.max_depth = max_depth
+        self.max_aliases = max_aliases
+        self.max_cost = max_cost
+        self.validate = _cached_validation(cache_size)
         self.cost: int | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None and ctx.result is None:
-            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            operation = next((op for op in operations if ctx.operation_name in (None, op.name and op.name.value)), None)
-            if operation is not None:
-                self.cost = _selection_cost(operation.selection_set, fragments, ctx.variables or {}, 1, set())
-                if self.cost > self.maximum:
-                    _refuse(
-                        self,
-                        api_error(
-                            ApiErrorCode.BAD_USER_INPUT,
-                            f"Query cost {self.cost} exceeds the limit of {self.maximum}.",
-                            cost=self.cost,
-                            maximumCost=self.maximum,
-                        ),
-                    )
+        if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
+            started = time.thread_time()
+            errors = self._limit_errors(ctx.graphql_document)
+            if not errors:
+                errors = self.validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+            ctx.pre_execution_errors = errors
+            VALIDATION_SECONDS.observe(time.thread_time() - started)
         yield
 
+    def _limit_errors(self, document: DocumentNode) -> list[GraphQLError]:
+        ctx = self.execution_context
+        try:
+            analysis = analyse(document, ctx.variables or {}, ctx.operation_name)
+        except FragmentCycle as cycle:
+            return [api_error(ApiErrorCode.BAD_USER_INPUT, str(cycle))]
+        errors = [
+            api_error(ApiErrorCode.BAD_USER_INPUT, f"'{name}' exceeds maximum operation depth of {self.max_depth}")
+            for name, depth in analysis.depths.items()
+            if depth > self.max_depth
+        ]
+        if analysis.aliases > self.max_aliases:
+            message = f"{analysis.aliases} aliases found. Allowed: {self.max_aliases}"
+            errors.append(api_error(ApiErrorCode.BAD_USER_INPUT, message))
+        self.cost = analysis.cost
+        if self.cost is not None and self.cost > self.max_cost:
+            message = f"Query cost {self.cost} exceeds the limit of {self.max_cost}."
+            errors.append(api_error(ApiErrorCode.BAD_USER_INPUT, message, cost=self.cost, maximumCost=self.max_cost))
+        return errors
+
     def get_results(self) -> dict[str, Any]:
-        return {"cost": {"requested": self.cost, "maximum": self.maximum}} if self.cost is not None else {}
+        return {"cost": {"requested": self.cost, "maximum": self.max_cost}} if self.cost is not None else {}
 
 
-def _page_size(field: FieldNode, variables: dict[str, Any]) -> int | None:
-    for argument in field.arguments or ():
-        if argument.name.value in CONNECTION_ARGS:
-            value = argument.value
-            raw = variables.get(value.name.value) if isinstance(value, VariableNode) else getattr(value, "value", None)
-            try:
-                return max(int(raw), 1) if raw is not None else None
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
-def _is_connection(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> bool:
-    """Whether a field's selection reads `edges` or `pageInfo`, also through fragments (a fragment must
-    not hide a default-sized page from the cost)."""
-    for child in selection_set.selections if selection_set else ():
-        if isinstance(child, FieldNode) and child.name.value in ("edges", "pageInfo"):
-            return True
-        if isinstance(child, InlineFragmentNode) and _is_connection(child.selection_set, fragments, seen):
-            return True
-        if isinstance(child, FragmentSpreadNode) and child.name.value in fragments and child.name.value not in seen:
-            name = child.name.value
-            if _is_connection(fragments[name].selection_set, fragments, seen | {name}):
-                return True
-    return False
-
-
-def _selection_cost(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    variables: dict[str, Any],
-    multiplier: int,
-    seen: set[str],
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            total += multiplier
-            size = _page_size(selection, variables)
-            if size is None and _is_connection(selection.selection_set, fragments):
-                size = DEFAULT_LIST_SIZE
-            inner = multiplier if size is None else multiplier * size
-            total += _selection_cost(selection.selection_set, fragments, variables, inner, seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _selection_cost(selection.selection_set, fragments, variables, multiplier, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                total += _selection_cost(fragments[name].selection_set, fragments, variables, multiplier, seen | {name})
-    return total
+@functools.cache
+def _cached_validation(maxsize: int) -> Callable[..., list[GraphQLError]]:
+    """GraphQL's rules, memoised per (schema, document, rules) across requests (the parser cache hands
+    out the same document for the same text), as strawberry's ValidationCache does."""
+    return functools.lru_cache(maxsize=maxsize)(validate_document)
 
 
 def _is_expected(error: GraphQLError) -> bool:

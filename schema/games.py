@@ -14,6 +14,7 @@ from models import games as m
 from schema.base import Money, UserError
 from schema.brands import Brand
 from schema.context import Info
+from schema.input_limits import REASON, text
 from services import games as service
 from services.games import Audience
 
@@ -161,7 +162,7 @@ class SetGameAvailabilityInput:
     brand: str | None = strawberry.field(default=None, description="Brand code (default: the request's brand)")
     enabled: bool = True
     disabled_countries: list[str] = strawberry.field(default_factory=list)
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.type

@@ -17,6 +17,7 @@ from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.games import GameRound, RoundFilter
+from schema.input_limits import EMAIL, NOTE, PASSWORD, PERSON_NAME, PHONE, REASON, text
 from schema.rg import ResponsibleGambling
 from schema.staff import AuditRecord, StaffUser
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
@@ -232,15 +233,15 @@ class PlayerFilter:
 @strawberry.input
 class RegisterPlayerInput:
     brand: str = strawberry.field(description="Brand code")
-    email: str
-    password: str
+    email: str = text(EMAIL)
+    password: str = text(PASSWORD)
     date_of_birth: date
     country: str
     currency: str
     marketing_consent: bool = False
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
+    first_name: str | None = text(PERSON_NAME, default=None)
+    last_name: str | None = text(PERSON_NAME, default=None)
+    phone: str | None = text(PHONE, default=None)
 
 
 @strawberry.type
@@ -253,8 +254,8 @@ class RegisterPlayerPayload:
 @strawberry.input
 class LoginInput:
     brand: str
-    email: str
-    password: str
+    email: str = text(EMAIL)
+    password: str = text(PASSWORD)
     purpose: LoginPurpose = LoginPurpose.PLAY
 
 
@@ -267,9 +268,9 @@ class LoginPayload:
 
 @strawberry.input
 class UpdateProfileInput:
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
+    first_name: str | None = text(PERSON_NAME, default=None)
+    last_name: str | None = text(PERSON_NAME, default=None)
+    phone: str | None = text(PHONE, default=None)
     marketing_consent: bool | None = None
 
 
@@ -283,7 +284,7 @@ class UpdateProfilePayload:
 class SetPlayerStatusInput:
     player_id: strawberry.ID
     status: PlayerStatus
-    reason: str
+    reason: str = text(REASON)
 
 
 @strawberry.type
@@ -295,7 +296,7 @@ class SetPlayerStatusPayload:
 @strawberry.input
 class AddPlayerNoteInput:
     player_id: strawberry.ID
-    body: str = strawberry.field(description="1 to 2,000 characters")
+    body: str = text(NOTE, description="Not empty")
 
 
 @strawberry.type

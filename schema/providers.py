@@ -17,6 +17,7 @@ from models import games as m
 from schema.base import Money, UserError, to_global_id
 from schema.context import Info
 from schema.games import GameType, Volatility
+from schema.input_limits import GAME_LIST, PUBLIC_KEY, REASON, text
 from services.providers import catalog, imports, registry
 
 ProviderProtocol = m.ProviderProtocol
@@ -123,10 +124,10 @@ class AddGameProviderInput:
     name: str
     protocol: ProviderProtocol
     launch_url: str | None = None
-    public_key_pem: str | None = strawberry.field(default=None, description="Hub88: its RSA public key (PEM).")
+    public_key_pem: str | None = text(PUBLIC_KEY, default=None, description="Hub88: its RSA public key (PEM).")
     secret_ref: str | None = strawberry.field(default=None, description="SoftSwiss: a PROVIDER_SECRETS entry name.")
     enabled: bool = True
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.input
@@ -134,28 +135,28 @@ class UpdateGameProviderInput:
     provider: str = strawberry.field(description="The provider's code")
     name: str | None = None
     launch_url: str | None = strawberry.field(default=None, description='"" removes it')
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.input
 class SetGameProviderKeyInput:
     provider: str
-    public_key_pem: str = strawberry.field(description="PEM, RSA, at least 2048 bits")
-    reason: str = strawberry.field(default="", description="Required (audited)")
+    public_key_pem: str = text(PUBLIC_KEY, description="PEM, RSA, at least 2048 bits")
+    reason: str = text(REASON, default="", description="Required (audited)")
 
 
 @strawberry.input
 class SetGameProviderSecretRefInput:
     provider: str
     secret_ref: str = strawberry.field(description="The name of an entry of PROVIDER_SECRETS on the servers")
-    reason: str = strawberry.field(default="", description="Required (audited)")
+    reason: str = text(REASON, default="", description="Required (audited)")
 
 
 @strawberry.input
 class SetGameProviderEnabledInput:
     provider: str
     enabled: bool
-    reason: str = strawberry.field(default="", description="Required (audited)")
+    reason: str = text(REASON, default="", description="Required (audited)")
 
 
 @strawberry.type
@@ -189,7 +190,7 @@ class CreateGameInput:
     image_url: str | None = None
     tags: list[str] | None = None
     enabled: bool = True
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.input(description="Fields left null stay as they are.")
@@ -207,14 +208,14 @@ class UpdateGameInput:
     demo_available: bool | None = None
     image_url: str | None = strawberry.field(default=None, description='"" removes it')
     tags: list[str] | None = None
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.input
 class SetGameEnabledInput:
     game_id: strawberry.ID
     enabled: bool
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.type
@@ -226,12 +227,12 @@ class CatalogGamePayload:
 @strawberry.input
 class ImportGamesInput:
     provider: str = strawberry.field(description="The provider's code")
-    games: JSON = strawberry.field(description="The provider's game list: Hub88's /game/list answer (a JSON array)")
+    games: JSON = text(GAME_LIST, description="The provider's game list: Hub88's /game/list answer (a JSON array)")
     currencies: list[str] = strawberry.field(
         default_factory=list, description="Currencies new games are offered in (existing games keep theirs)"
     )
     dry_run: bool = strawberry.field(default=False, description="Only report what would change; write nothing")
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.type(description="One field of a game before and after an import.")

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from models import rg as m
 from schema.base import Connection, Money, UserError
+from schema.input_limits import NOTE, text
 from services.rg.exclusions import SelfExclusion, TimeOut
 from services.rg.flags import Intervention
 from services.rg.gates import LoginPurpose
@@ -271,7 +272,7 @@ class RealityCheckPayload:
 class RecordRgInterventionInput:
     player_id: strawberry.ID
     action: Intervention
-    note: str
+    note: str = text(NOTE)
 
 
 @strawberry.type
@@ -283,7 +284,7 @@ class RecordRgInterventionPayload:
 @strawberry.input
 class ResolveRgFlagInput:
     flag_id: strawberry.ID
-    resolution: str
+    resolution: str = text(NOTE)
 
 
 @strawberry.type

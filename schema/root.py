@@ -1,8 +1,9 @@
 """The one schema: Query, Mutation and Subscription composed from the domains, with its limits.
 
 Extensions are given as classes or factories (never shared instances), so every request gets its
-own: the request gate (credentials, CSRF, rate limits), field permissions (Casbin), query depth,
-aliases, tokens and cost limits, parser and validation caches, and masking of unexpected errors.
+own: the request gate (rate limits, credentials, CSRF), the token limit and parser cache, bounded
+validation (depth, aliases and cost in linear time, then GraphQL's rules, cached), text length limits
+on every input, field permissions (Casbin), and masking of unexpected errors.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry import relay
 from strawberry.extensions import (
     DisableValidation,  # noqa: F401  (kept importable for benchmarks)
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
@@ -58,7 +57,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
-from schema.extensions import FieldPermissions, MaskUnexpectedErrors, QueryCost, RequestGate
+from schema.extensions import DocumentValidation, FieldPermissions, InputLimits, MaskUnexpectedErrors, RequestGate
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
@@ -289,14 +288,22 @@ class CroupierSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # GraphQL's rule for merging fields compares same-named fields pairwise: within the token limit,
+    # `{ brands { code } brands { code } … }` would cost a second. Its work budget is a module setting
+    # of graphql-core (read when a validation starts); past it the document is refused as too complex.
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = settings.graphql_max_merge_work
     extensions: list[object] = [
         RequestGate,
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(ParserCache, maxsize=settings.graphql_cache_size),
-        partial(ValidationCache, maxsize=settings.graphql_cache_size),
-        partial(QueryCost, maximum=settings.graphql_max_cost),
+        partial(
+            DocumentValidation,
+            max_depth=settings.graphql_max_depth,
+            max_aliases=settings.graphql_max_aliases,
+            max_cost=settings.graphql_max_cost,
+            cache_size=settings.graphql_cache_size,
+        ),
+        InputLimits,  # before FieldPermissions: resolve hooks nest, the last one outermost
         FieldPermissions,
         MaskUnexpectedErrors,
     ]

@@ -6,13 +6,14 @@ import strawberry
 
 from schema.auth import AuthTokens
 from schema.base import UserError
+from schema.input_limits import PASSWORD, TOKEN, text
 from schema.players import Session
 
 
 @strawberry.input
 class RefreshTokenInput:
-    refresh_token: str | None = strawberry.field(
-        default=None, description="Omit to use the refresh cookie set at login (then send the CSRF header)."
+    refresh_token: str | None = text(
+        TOKEN, default=None, description="Omit to use the refresh cookie set at login (then send the CSRF header)."
     )
 
 
@@ -35,8 +36,8 @@ class LogoutPayload:
 
 @strawberry.input
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = text(PASSWORD)
+    new_password: str = text(PASSWORD)
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from schema.auth import AuthTokens
 from schema.base import UserError
 from schema.brands import Brand
 from schema.context import Info
+from schema.input_limits import EMAIL, PASSWORD, REASON, TITLE, text
 
 strawberry.enum(m.Role, name="StaffRoleName")
 
@@ -71,8 +72,8 @@ class RoleGrantInput:
 
 @strawberry.input
 class StaffLoginInput:
-    email: str
-    password: str
+    email: str = text(EMAIL)
+    password: str = text(PASSWORD)
     totp_code: str
 
 
@@ -85,9 +86,9 @@ class StaffLoginPayload:
 
 @strawberry.input
 class CreateStaffUserInput:
-    email: str
-    display_name: str
-    password: str
+    email: str = text(EMAIL)
+    display_name: str = text(TITLE)
+    password: str = text(PASSWORD)
     roles: list[RoleGrantInput]
 
 
@@ -104,7 +105,7 @@ class CreateStaffUserPayload:
 class SetStaffRolesInput:
     staff_id: strawberry.ID
     roles: list[RoleGrantInput]
-    reason: str
+    reason: str = text(REASON)
 
 
 @strawberry.type
@@ -117,7 +118,7 @@ class SetStaffRolesPayload:
 class SetStaffStatusInput:
     staff_id: strawberry.ID
     status: StaffStatus
-    reason: str
+    reason: str = text(REASON)
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from models import adjustments as adjustment_models
 from models import ledger as ledger_models
 from schema.base import Money, UserError
 from schema.context import Info
+from schema.input_limits import IDEMPOTENCY_KEY, REASON, text
 
 if TYPE_CHECKING:
     from schema.players import Player
@@ -138,8 +139,8 @@ class RequestAdjustmentInput:
     amount: str = strawberry.field(description='Positive decimal string, e.g. "25.00"')
     currency: str
     direction: AdjustmentDirection
-    reason: str
-    idempotency_key: str = strawberry.field(description="Unique per adjustment; a retry with it changes nothing")
+    reason: str = text(REASON)
+    idempotency_key: str = text(IDEMPOTENCY_KEY, description="Unique per adjustment; a retry with it changes nothing")
 
 
 @strawberry.type
@@ -152,7 +153,7 @@ class RequestAdjustmentPayload:
 class DecideAdjustmentInput:
     adjustment_id: strawberry.ID
     approve: bool
-    reason: str = ""
+    reason: str = text(REASON, default="")
 
 
 @strawberry.type

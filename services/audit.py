@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import ColumnElement, and_, not_, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -151,11 +152,61 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def readable_records(viewer: Viewer, where: AuditFilter) -> SelectOfScalar[AuditRecord]:
-    """The audit records this viewer may read: staff of one brand see that brand's records."""
+class AuditTopic(StrEnum):
+    """What some records reveal beyond the trail itself. A viewer reads a topic's records only when
+    allowed to read what protects those facts elsewhere (resolvers/audit.py names the fields), so a
+    field's protection holds on the audit path too: a role denied a player's RG view reads no `rg.*`."""
+
+    RESPONSIBLE_GAMBLING = "responsible_gambling"  # limits, time-outs, self-exclusions, RG desk actions
+    SESSIONS = "sessions"  # logins, logouts, revoked sessions: when and from where
+    NOTES = "notes"  # staff notes on a player, with their text
+    ADJUSTMENTS = "adjustments"  # manual balance adjustments: amounts, reasons, approvers
+    PAYMENTS = "payments"  # a player's deposits and withdrawals
+
+
+# The actions of each topic: exact names, or a family by its prefix (ending in ".").
+TOPIC_ACTIONS: dict[AuditTopic, tuple[str, ...]] = {
+    AuditTopic.RESPONSIBLE_GAMBLING: ("rg.",),
+    AuditTopic.SESSIONS: (
+        "player.login",
+        "player.login_failed",
+        "player.logout",
+        "player.session_revoked",
+        "auth.refresh_token_reused",
+    ),
+    AuditTopic.NOTES: ("player.note_added",),
+    AuditTopic.ADJUSTMENTS: ("adjustment.",),
+    AuditTopic.PAYMENTS: ("withdrawal.", "deposit."),
+}
+
+
+def topic_of(action: str) -> AuditTopic | None:
+    for topic, actions in TOPIC_ACTIONS.items():
+        if any(action.startswith(a) if a.endswith(".") else action == a for a in actions):
+            return topic
+    return None
+
+
+def _of_topics(topics: Collection[AuditTopic]) -> ColumnElement[bool] | None:
+    """The SQL condition matching the records of these topics (None: no topic)."""
+    action = col(AuditRecord.action)
+    names = [a for t in topics for a in TOPIC_ACTIONS[t] if not a.endswith(".")]
+    families = [action.startswith(a, autoescape=True) for t in topics for a in TOPIC_ACTIONS[t] if a.endswith(".")]
+    conditions = [*families, *([action.in_(names)] if names else [])]
+    return or_(*conditions) if conditions else None
+
+
+def readable_records(
+    viewer: Viewer, where: AuditFilter, *, topics: Collection[AuditTopic]
+) -> SelectOfScalar[AuditRecord]:
+    """The audit records this viewer may read: staff of one brand see that brand's records, and of the
+    records that reveal a topic, only those of the `topics` the viewer may read (filtered in SQL)."""
     stmt = select(AuditRecord)
     if viewer.brand_id is not None:
         stmt = stmt.where(col(AuditRecord.brand_id) == viewer.brand_id)
+    hidden = _of_topics([t for t in AuditTopic if t not in topics])
+    if hidden is not None:
+        stmt = stmt.where(not_(hidden))
     if where.actor_id:
         stmt = stmt.where(col(AuditRecord.actor_id) == where.actor_id)
     if where.action:
@@ -173,11 +224,13 @@ def readable_records(viewer: Viewer, where: AuditFilter) -> SelectOfScalar[Audit
     return stmt
 
 
-def player_trail(viewer: Viewer, player_id: uuid.UUID) -> SelectOfScalar[AuditRecord]:
+def player_trail(
+    viewer: Viewer, player_id: uuid.UUID, *, topics: Collection[AuditTopic]
+) -> SelectOfScalar[AuditRecord]:
     """What a player did and what staff did to the player's account (both indexed: actor, target),
-    in the viewer's brand scope (paginate it on `seq`)."""
+    in the viewer's brand scope and of the topics the viewer may read (paginate it on `seq`)."""
     about = or_(
         and_(col(AuditRecord.actor_type) == "player", col(AuditRecord.actor_id) == player_id),
         and_(col(AuditRecord.target_type) == "player", col(AuditRecord.target_id) == str(player_id)),
     )
-    return readable_records(viewer, AuditFilter()).where(about)
+    return readable_records(viewer, AuditFilter(), topics=topics).where(about)

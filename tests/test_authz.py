@@ -665,3 +665,109 @@ async def test_provider_onboarding_matrix_follows_policy(
 def allowed_for(authorizer: Authorizer, role: str, coordinate: str) -> bool:
     roles, brand_code = role_set(role)
     return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+
+# ---- 9. around the matrix: the audit trail and refusals tell a role only what it may read -------
+
+TRAIL = """query($id: ID!) { player(id: $id) { auditTrail(first: 100) { edges { node { action reason after } } } } }"""
+PLAY_LOGIN = """mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken } errors { code } } }"""
+SELF_EXCLUDE = """mutation { selfExclude(input: {length: SIX_MONTHS, confirm: true}) {
+  exclusion { endsAt } errors { code } } }"""
+ADD_NOTE = """mutation($input: AddPlayerNoteInput!) { addPlayerNote(input: $input) { errors { code } } }"""
+
+
+def may_read(settings: Any, role: str) -> Any:
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    return lambda coordinate: any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+
+async def self_excluded_player(gql: Any, make_player: Any) -> tuple[Any, str]:
+    """A player who logged in to play, then excluded themself for six months; and the end date."""
+    player = await make_player()
+    login = await gql(PLAY_LOGIN, {"input": {"brand": "royal", "email": player.email, "password": PASSWORD}})
+    token = login["data"]["login"]["tokens"]["accessToken"]
+    excluded = (await gql(SELF_EXCLUDE, token=token))["data"]["selfExclude"]
+    assert excluded["errors"] == [], excluded
+    ends_at: str = excluded["exclusion"]["endsAt"]
+    return player, ends_at[:10]  # the day, however a record spells the time
+
+
+def test_a_trail_reader_is_denied_the_rg_view(settings: Any) -> None:
+    """The trail test below is not trivial: a role reads the trail but not the player's RG view."""
+    kyc = may_read(settings, "kyc_officer")
+    assert kyc("Player.auditTrail")
+    assert not kyc("Player.responsibleGambling")
+    assert not kyc("Player.sessions")
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+async def test_the_audit_trail_shows_a_role_only_what_it_may_read_on_the_player(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    player, ends_on = await self_excluded_player(gql, make_player)
+    admin = await make_staff(("superadmin", None))
+    noted = await gql(ADD_NOTE, {"input": {"playerId": player.id, "body": "called about limits"}}, token=admin.token)
+    assert noted["data"]["addPlayerNote"]["errors"] == [], noted
+    changed = await set_status(gql, admin.token, player.id, "ACTIVE", reason="verified")
+    assert changed["data"]["setPlayerStatus"]["errors"] == [], changed
+
+    viewer = admin if role == "superadmin" else await staff_holding(make_staff, role)
+    body = await gql(TRAIL, {"id": player.id}, token=viewer.token)
+    may = may_read(settings, role)
+    trail = ((body.get("data") or {}).get("player") or {}).get("auditTrail")
+    if not (may("Query.player") and may("Player.auditTrail")):
+        assert trail is None, body
+        return
+    actions = [edge["node"]["action"] for edge in trail["edges"]]
+    assert "player.status_changed" in actions  # no topic: every reader of the trail sees it
+    assert ("rg.self_exclusion_started" in actions) == may("Player.responsibleGambling"), (role, actions)
+    assert ("player.login" in actions) == may("Player.sessions"), (role, actions)
+    assert ("player.note_added" in actions) == may("Player.notes"), (role, actions)
+    if not may("Player.responsibleGambling"):
+        assert not [a for a in actions if a.startswith("rg.")], (role, actions)
+        assert ends_on not in json.dumps(trail), (role, trail)  # the exclusion's end, nowhere
+    else:
+        assert ends_on in json.dumps(trail)
+
+
+ELIGIBILITY = """query($c: ID!, $p: ID!) { bonusEligibility(campaignId: $c, playerId: $p) {
+  eligible reasons { code message } } }"""
+CREATE_CAMPAIGN = """mutation($input: CreateBonusCampaignInput!) { createBonusCampaign(input: $input) {
+  campaign { id } errors { code } } }"""
+ACTIVATE_CAMPAIGN = """mutation($id: ID!) { setBonusCampaignStatus(input: {campaignId: $id, status: ACTIVE}) {
+  errors { code } } }"""
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+async def test_a_bonus_eligibility_refusal_tells_a_role_only_what_it_may_know(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    marketing = await make_staff("marketing")
+    rules = {"fixed_amount": {"EUR": "5.00"}, "max_bonus": {"EUR": "50.00"}, "wagering_multiplier": 2}
+    offer = {"name": "Welcome", "kind": "NO_DEPOSIT", "rules": {**rules, "max_bet": {"EUR": "5.00"}}}
+    created = (await gql(CREATE_CAMPAIGN, {"input": offer}, token=marketing.token))["data"]["createBonusCampaign"]
+    assert created["errors"] == [], created
+    campaign = created["campaign"]["id"]
+    activated = await gql(ACTIVATE_CAMPAIGN, {"id": campaign}, token=marketing.token)
+    assert activated["data"]["setBonusCampaignStatus"]["errors"] == [], activated
+    player, ends_on = await self_excluded_player(gql, make_player)
+
+    viewer = (await make_staff(("superadmin", None))) if role == "superadmin" else await staff_holding(make_staff, role)
+    body = await gql(ELIGIBILITY, {"c": campaign, "p": player.id}, token=viewer.token)
+    may = may_read(settings, role)
+    preview = (body.get("data") or {}).get("bonusEligibility")
+    if not (may("Query.bonusEligibility") and may("BonusEligibility.reasons")):
+        assert preview is None, body
+        return
+    assert preview["eligible"] is False, body  # never offered to an excluded player, whoever asks
+    messages = " ".join(reason["message"] for reason in preview["reasons"]).lower()
+    if may("Player.responsibleGambling"):
+        assert "self-exclusion" in messages, (role, preview)
+    else:
+        assert "exclu" not in messages, (role, preview)
+        assert "time-out" not in messages, (role, preview)
+        assert ends_on not in json.dumps(body)
+        assert preview["reasons"] == [
+            {"code": "BONUS_NOT_ELIGIBLE", "message": "The player does not qualify for offers now."}
+        ]

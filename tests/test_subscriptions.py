@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, NegotiationError
 
 from core import events
+from tests.conftest import PASSWORD
 
 SUBSCRIBE = "subscription { accountEvents { kind status } }"
 SET_STATUS = """
@@ -94,7 +95,8 @@ async def test_anonymous_connection_cannot_subscribe_to_account_events(live_serv
             assert message["payload"]["data"] is None, message
             errors = message["payload"]["errors"]
         assert errors, message
-        assert [error["extensions"]["code"] for error in errors] == ["FORBIDDEN"], message
+        # Nobody logged in: log in first (as for any protected field), not "you may never".
+        assert [error["extensions"]["code"] for error in errors] == ["UNAUTHENTICATED"], message
 
 
 async def test_legacy_graphql_ws_protocol_is_refused(live_server: str) -> None:
@@ -129,3 +131,48 @@ async def test_a_rate_limited_subject_cannot_open_subscriptions(live_server: str
     channel = events.player_channel(player.uuid)
     listeners = dict(await rt.redis.pubsub_numsub(channel))
     assert not listeners.get(channel.encode(), listeners.get(channel, 0))  # the source stream never started
+
+
+PLAY_SUBSCRIPTIONS = [
+    "subscription { accountEvents { kind } }",
+    "subscription { realityCheck { kind } }",
+    "subscription { ...Events } fragment Events on Subscription { accountEvents { kind } }",
+]
+LOGIN_FOR = """
+mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken } errors { code } } }"""
+
+
+async def player_session(gql: Any, player: Any, purpose: str) -> str:
+    body = await gql(
+        LOGIN_FOR, {"input": {"brand": "royal", "email": player.email, "password": PASSWORD, "purpose": purpose}}
+    )
+    assert body["data"]["login"]["errors"] == [], body
+    token: str = body["data"]["login"]["tokens"]["accessToken"]
+    return token
+
+
+@pytest.mark.parametrize("subscription", PLAY_SUBSCRIPTIONS)
+async def test_a_withdrawal_only_session_is_refused_play_subscriptions_when_it_subscribes(
+    live_server: str, rt, gql, make_player, subscription: str
+) -> None:
+    player = await make_player()
+    channel = events.player_channel(player.uuid)
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        token = await player_session(gql, player, "WITHDRAWAL")
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+        assert (await receive(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}}))
+        message = await receive(socket, seconds=5)  # at once, not when an event comes
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert message["type"] == "error" or message["payload"]["data"] is None, message
+        assert [error["extensions"]["code"] for error in errors] == ["FORBIDDEN"], message
+        listeners = dict(await rt.redis.pubsub_numsub(channel))
+        assert not listeners.get(channel.encode(), listeners.get(channel, 0))  # the source stream never started
+
+        # The same player's play session may subscribe.
+        play = await player_session(gql, player, "PLAY")
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {play}"}}))
+        assert (await receive(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": subscription}}))
+        await wait_for_listener(rt, channel)

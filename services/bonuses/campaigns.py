@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -304,6 +304,21 @@ async def claims_of(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UU
     )
 
 
+class Fact(StrEnum):
+    """What a reason tells about the player beyond the offer's own terms. Whoever may not know it (a
+    role denied the field that protects it, resolvers/bonuses.py) is told only that the player does
+    not qualify."""
+
+    RESPONSIBLE_GAMBLING = "responsible_gambling"  # a time-out or self-exclusion; the player's jurisdiction
+    BONUSES = "bonuses"  # the player's bonuses and claims
+
+
+class Reason(NamedTuple):
+    code: ErrorCode
+    message: str
+    reveals: tuple[Fact, ...] = ()
+
+
 async def reasons_not_eligible(
     db: AsyncSession,
     campaign: BonusCampaign,
@@ -312,59 +327,67 @@ async def reasons_not_eligible(
     manual: bool = False,
     code: str | None = None,
     cashback: Cashback | None = None,
-) -> list[tuple[ErrorCode, str]]:
+) -> list[Reason]:
     """Why this player may not have this campaign's bonus now (empty: they may). A manual grant skips
     the marketing conditions (window, code, segments, countries) but never RG, the jurisdiction's
     rules, or one bonus in play at a time. A cashback payout (the period's run checked the campaign's
     status and window, and its period key is its claim) keeps countries, currencies and segments, and
     minds a bonus in play only when it pays a bonus rather than cash."""
-    found: list[tuple[ErrorCode, str]] = []
+    found: list[Reason] = []
     rules = rules_of(campaign)
     now = clock.now()
     if player.brand_id != campaign.brand_id:
-        return [(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for another brand.")]
+        return [Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for another brand.")]
     if player.status != PlayerStatus.ACTIVE:
-        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The account is not active."))
+        found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The account is not active."))
     if await exclusions.active(db, player.id, now) is not None:  # no marketing to an excluded player
-        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "No offers during a time-out or self-exclusion."))
+        found.append(
+            Reason(
+                ErrorCode.BONUS_NOT_ELIGIBLE,
+                "No offers during a time-out or self-exclusion.",
+                (Fact.RESPONSIBLE_GAMBLING,),
+            )
+        )
     eligibility = rules.eligibility
     if cashback is not None:
         if eligibility.countries and player.country not in eligibility.countries:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
         found += await _segment_reasons(db, player, eligibility.segments)
     elif not manual:
         if campaign.status != CampaignStatus.ACTIVE:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not running."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not running."))
         if (campaign.starts_at and now < campaign.starts_at) or (campaign.ends_at and now >= campaign.ends_at):
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is outside its dates."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is outside its dates."))
         if campaign.promo_code and (code or "").strip().upper() != campaign.promo_code:
-            found.append((ErrorCode.BONUS_CODE_INVALID, "The offer needs its promo code."))
+            found.append(Reason(ErrorCode.BONUS_CODE_INVALID, "The offer needs its promo code."))
         if eligibility.countries and player.country not in eligibility.countries:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is not available in your country."))
         deposits = await successful_deposits(db, player.id)
         found += await _segment_reasons(db, player, eligibility.segments, deposits)
         if eligibility.first_deposit_only and deposits > 0:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for a first deposit."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for a first deposit."))
         if eligibility.deposit_number is not None and deposits + 1 != eligibility.deposit_number:
             found.append(
-                (ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is for deposit number {eligibility.deposit_number}.")
+                Reason(ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is for deposit number {eligibility.deposit_number}.")
             )
         if await claims_of(db, campaign.id, player.id) >= eligibility.max_claims_per_player:
-            found.append((ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer."))
+            found.append(Reason(ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer.", (Fact.BONUSES,)))
     currency = player.currency
     kind = CampaignKind(campaign.kind)
     amount_given = manual and kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK)
     if (eligibility.currencies and currency not in eligibility.currencies) or (
         not amount_given and currency not in getattr(rules, AMOUNT_TABLE[kind])
     ):
-        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
+        found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
     for message in cap_violations(rules, player.jurisdiction):
-        found.append((ErrorCode.BONUS_NOT_ALLOWED, message))
+        found.append(Reason(ErrorCode.BONUS_NOT_ALLOWED, message, (Fact.RESPONSIBLE_GAMBLING,)))
     earlier = (await db.scalars(select(PlayerBonus.status).where(col(PlayerBonus.player_id) == player.id))).all()
     if caps(player.jurisdiction).first_occasion_only and earlier:
-        found.append((ErrorCode.BONUS_NOT_ALLOWED, "Your jurisdiction allows a bonus only on the first occasion."))
+        message = "Your jurisdiction allows a bonus only on the first occasion."
+        found.append(Reason(ErrorCode.BONUS_NOT_ALLOWED, message, (Fact.RESPONSIBLE_GAMBLING, Fact.BONUSES)))
     if any(BonusStatus(status).in_play for status in earlier) and cashback != Cashback.CASH:
-        found.append((ErrorCode.BONUS_ACTIVE, "You already have a bonus in play: finish or forfeit it first."))
+        message = "You already have a bonus in play: finish or forfeit it first."
+        found.append(Reason(ErrorCode.BONUS_ACTIVE, message, (Fact.BONUSES,)))
     return found
 
 
@@ -377,23 +400,22 @@ class Cashback(Enum):
 
 async def _segment_reasons(
     db: AsyncSession, player: Player, segments: list[str], deposits: int | None = None
-) -> list[tuple[ErrorCode, str]]:
-    found: list[tuple[ErrorCode, str]] = []
+) -> list[Reason]:
+    found: list[Reason] = []
     if {"new", "depositor"} & set(segments):
         deposits = await successful_deposits(db, player.id) if deposits is None else deposits
         if "new" in segments and deposits > 0:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have not deposited yet."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have not deposited yet."))
         if "depositor" in segments and deposits == 0:
-            found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have deposited."))
+            found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who have deposited."))
     if "marketing_consent" in segments and not player.marketing_consent:
-        found.append((ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who accept marketing."))
+        found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, "The offer is for players who accept marketing."))
     return found
 
 
-def refuse(found: list[tuple[ErrorCode, str]], field: str | None = None) -> None:
+def refuse(found: list[Reason], field: str | None = None) -> None:
     if found:
-        code, message = found[0]
-        raise DomainError(message, code=code, field=field)
+        raise DomainError(found[0].message, code=found[0].code, field=field)
 
 
 # ---- reach: how many players a campaign would reach -------------------------------------------------

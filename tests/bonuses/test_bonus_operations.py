@@ -82,6 +82,12 @@ async def test_marketing_previews_eligibility_and_an_excluded_player_gets_no_off
     assert timed_out["data"]["takeTimeOut"]["errors"] == [], timed_out
     preview = (await gql(ELIGIBILITY, {"c": offer, "p": player.id}, token=marketing.token))["data"]
     assert preview["bonusEligibility"]["eligible"] is False
+    # Marketing may not read the player's RG view: told only that the player does not qualify.
+    assert preview["bonusEligibility"]["reasons"] == [
+        {"code": "BONUS_NOT_ELIGIBLE", "message": "The player does not qualify for offers now."}
+    ]
+    admin = await make_staff("brand_admin")  # a campaign builder who also works the RG desk
+    preview = (await gql(ELIGIBILITY, {"c": offer, "p": player.id}, token=admin.token))["data"]
     assert "No offers during a time-out" in preview["bonusEligibility"]["reasons"][0]["message"]
 
 
