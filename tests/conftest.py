@@ -24,7 +24,8 @@ from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = infra.scratch_dir()
-ADMIN_URL, DATABASE_URL = infra.database_urls(SCRATCH)
+ADMIN_URL = infra.admin_url(SCRATCH)
+DATABASE_URL = infra.database_url(ADMIN_URL, infra.DATABASE)  # created from the template in pytest_configure
 REDIS_URL = infra.redis_url(SCRATCH)
 DEMO_PSP_PORT = processes.free_port()
 TEST_ENV = {
@@ -40,14 +41,74 @@ TEST_ENV = {
     # limit a test has just spent, expiring a bonus it is about to play).
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
+    **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
 }
 os.environ.update(TEST_ENV)
 
-from core import migrations  # noqa: E402  (after the environment is set)
-from core.clock import clock  # noqa: E402
+from core.clock import clock  # noqa: E402  (after the environment is set)
 from core.settings import Settings, get_settings  # noqa: E402
 
-migrations.upgrade(DATABASE_URL)
+# A run that hangs anyway is stopped: stacks printed, child processes stopped (seconds; 0 disables).
+SESSION_GUARD_SECONDS = float(os.environ.get("CROUPIER_TEST_SESSION_GUARD", "2400"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: child processes stopped on every exit, the session guard armed, and this
+    process's database cloned from the template (which the xdist controller, or a serial run, builds)."""
+    processes.stop_children_on_exit()
+    if SESSION_GUARD_SECONDS:
+        infra.arm_session_guard(SESSION_GUARD_SECONDS)
+    controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")
+    if not infra.WORKER:
+        infra.build_template(ADMIN_URL)
+    if not controller:
+        infra.clone_template(ADMIN_URL)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, the tests sharing an expensive, stateful session fixture run on one
+    worker: the fault tests (a private PostgreSQL cluster) and the browser tests (Chromium)."""
+    for item in items:
+        for folder, group in XDIST_GROUPS.items():
+            if item.path.is_relative_to(ROOT / folder):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+XDIST_GROUPS = {"tests/faults": "faults", "tests/backoffice/browser": "browser"}
+
+
+# ---- what a failing test shows of the helper processes it talked to -------------------------------
+
+HELPER_LOGS: dict[str, Path] = {}  # name → log file of a helper process (live server, demo PSP, ...)
+_LOG_OFFSETS = pytest.StashKey[dict[str, int]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_LOG_OFFSETS] = {name: _size(path) for name, path in HELPER_LOGS.items()}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report ends with what each helper process logged while it ran."""
+    report = yield
+    if report.failed:
+        offsets = item.stash.get(_LOG_OFFSETS, {})
+        for name, path in HELPER_LOGS.items():
+            since = offsets.get(name, 0)
+            if _size(path) > since:
+                report.sections.append((f"{name} log ({path})", processes.read_tail(path, since=since)))
+    return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 PASSWORD = "correct-horse-9"
 
 
@@ -82,9 +143,23 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if request.node.get_closest_marker("tampers") is None:
         await assert_books_are_clean(rt)
     clock.reset()
-    for attempt in range(5):  # background work (the outbox relay) may hold locks: a deadlock is retried
+    await empty_tables(rt)
+    await rt.redis.flushdb()
+    rt.rate_limiter._local.clear()
+    from services import wallet
+
+    wallet.forget_cached_accounts()
+
+
+async def empty_tables(rt: Any, *, attempts: int = 5) -> None:
+    """TRUNCATE every table but the reference data. It waits for locks at most `LOCK_WAIT` per attempt
+    (background work, such as the outbox relay, may hold one briefly); when a session keeps holding
+    them, the test fails naming it instead of the run hanging."""
+    for attempt in range(attempts):
         try:
             async with rt.database.transaction() as db:
+                await db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+                await db.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_WAIT}'"))
                 await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
                 tables = (
                     await db.execute(
@@ -96,16 +171,34 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
                     )
                 ).scalar_one()
                 await db.execute(text(f"TRUNCATE {tables} CASCADE"))
-            break
-        except DBAPIError:
-            if attempt == 4:
-                raise
-            await asyncio.sleep(0.1)
-    await rt.redis.flushdb()
-    rt.rate_limiter._local.clear()
-    from services import wallet
+            return
+        except DBAPIError as error:  # a lock or statement time-out, or a deadlock with background work
+            if attempt == attempts - 1:
+                raise AssertionError(f"could not empty the tables: {error}\n{await lock_holders(rt)}") from error
+            await asyncio.sleep(0.2)
 
-    wallet.forget_cached_accounts()
+
+LOCK_WAIT = "3s"
+STATEMENT_WAIT = "30s"
+
+
+async def lock_holders(rt: Any) -> str:
+    """The other sessions on the test database that are inside a transaction: who keeps a lock."""
+    async with rt.database.session() as db:
+        rows = (
+            await db.execute(
+                text(
+                    "SELECT pid, application_name, state, now() - xact_start AS age, left(query, 300) AS query "
+                    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND xact_start IS NOT NULL ORDER BY xact_start"
+                )
+            )
+        ).all()
+    return (
+        "sessions in a transaction:\n" + "\n".join(f"  {tuple(row)}" for row in rows)
+        if rows
+        else "none in a transaction"
+    )
 
 
 async def assert_books_are_clean(rt: Any) -> None:
@@ -355,6 +448,14 @@ def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
 # ---- the demo PSP, a separate process the platform talks to over HTTP --------------------------
 
 
+def helper_log(name: str) -> Path:
+    """Where helper process `name` writes its output; a failing test's report shows what it logged."""
+    path = SCRATCH / "logs" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HELPER_LOGS[name] = path
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_psp() -> Iterator[str]:
     """`python -m integrations.demo.psp` on DEMO_PSP_PORT; yields its base URL (control at /control)."""
@@ -365,6 +466,7 @@ def demo_psp() -> Iterator[str]:
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         timeout=20,
+        log_file=helper_log("demo_psp"),
     )
     yield base
     processes.stop(process)
@@ -383,6 +485,8 @@ def live_server(app: Any) -> Iterator[str]:
         health_url=f"{base}/readyz",
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
+        timeout=60,
+        log_file=helper_log("live_server"),
     )
     yield base
     processes.stop(process)
@@ -424,6 +528,7 @@ def demo_provider(live_server: str) -> Iterator[DemoProvider]:
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         timeout=20,
+        log_file=helper_log("demo_provider"),
     )
     yield DemoProvider(base, public_pem)
     processes.stop(process)

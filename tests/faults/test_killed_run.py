@@ -1,0 +1,83 @@
+"""A test run stopped from outside leaves nothing running: SIGTERM (a CI job cancelled), SIGINT (Ctrl-C)
+or SIGKILL (the runner killed outright) of a pytest that holds the live server, the demo PSP and the demo
+game provider ends every one of them, and the run itself exits promptly after SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests import infra
+from tests.conftest import ADMIN_URL, ROOT
+
+CASE = Path(__file__).with_name("killed_run_case.py")
+
+
+def tagged(tag: str) -> list[int]:
+    """The processes whose environment carries `tag`: the killed run and everything it started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environment = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if tag.encode() in environment:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for(condition: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, tmp_path: Path) -> None:
+    tag = f"croupier-killed-run-{uuid.uuid4().hex}"
+    ready = tmp_path / "ready"
+    database = f"{infra.DATABASE}_killed"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CROUPIER_TEST_REDIS_DBS"))}
+    environment.update(
+        CROUPIER_KILLED_RUN_READY=str(ready),
+        CROUPIER_KILLED_RUN_TAG=tag,
+        CROUPIER_TEST_DB=database,  # its own database, and this worker's Redis db (busy with this test)
+        CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+    )
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C reaches the run, not this test
+        )
+    try:
+        assert wait_for(ready.exists, 180), f"the run did not get going:\n{log.read_text()[-5000:]}"
+        started = set(tagged(tag)) - {run.pid}
+        assert len(started) >= 3, started  # the live server, the demo PSP and the demo provider at least
+        os.kill(run.pid, sig)
+        run.wait(timeout=60)  # it stops, rather than carrying on or hanging in its teardown
+        assert wait_for(lambda: not tagged(tag), 15), (
+            f"left running after {sig.name}: {tagged(tag)}\n{log.read_text()[-5000:]}"
+        )
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+        for database_name in (database, f"{database}_template"):
+            infra.drop_database(ADMIN_URL, database_name)
