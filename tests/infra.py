@@ -5,9 +5,10 @@ and the guards that keep a test run from hanging or leaking processes.
   URL), else an embedded one. Migrations run once per run into a template database
   (`<CROUPIER_TEST_DB>_template`); each test process clones it (`CREATE DATABASE … TEMPLATE …`): the
   serial run into `CROUPIER_TEST_DB`, xdist worker `gwN` into `<CROUPIER_TEST_DB>_gwN`.
-- Redis: the server on 127.0.0.1:6379 when it answers, else an embedded one. Worker N uses db
-  `CROUPIER_TEST_REDIS_DB + N` while that stays within 0..15, else `CROUPIER_TEST_REDIS_DB - N`
-  (so 7 gives 7, 8, 9 and CI's 15 gives 15, 14, 13), or the Nth of `CROUPIER_TEST_REDIS_DBS` ("7,8,9").
+- Redis: `CROUPIER_TEST_REDIS` (a server URL without db), else the server on 127.0.0.1:6379 when it
+  answers, else an embedded one. Worker N uses db `CROUPIER_TEST_REDIS_DB + N` while that stays
+  within 0..15, else `CROUPIER_TEST_REDIS_DB - N` (so 7 gives 7, 8, 9 and CI's 15 gives 15, 14, 13),
+  or the Nth of `CROUPIER_TEST_REDIS_DBS` ("7,8,9").
 - Pools: each test process and each server it starts keeps at most `POOL_SIZE + POOL_OVERFLOW`
   connections (`CONNECTIONS_PER_WORKER` in all), so the suite passes with few connections free.
 """
@@ -116,6 +117,8 @@ def redis_db() -> int:
 
 
 def redis_url(scratch: Path) -> str:
+    if os.environ.get("CROUPIER_TEST_REDIS"):  # a server of your own, say redis://127.0.0.1:6390
+        return f"{os.environ['CROUPIER_TEST_REDIS'].rstrip('/')}/{redis_db()}"
     if answers("127.0.0.1", 6379):
         return f"redis://127.0.0.1:6379/{redis_db()}"
     from core.embedded import start_embedded_redis
