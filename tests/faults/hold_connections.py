@@ -23,6 +23,7 @@ async def hold(url: str, leave: int) -> None:
     probe = await asyncpg.connect(url, timeout=30)
     limit = int(await probe.fetchval("SHOW max_connections"))
     in_use = int(await probe.fetchval("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
+    in_use -= 1  # the probe itself, closed now
     await probe.close()
     wanted = max(0, limit - in_use - leave)
     held = [await asyncpg.connect(url, timeout=30) for _ in range(wanted)]

@@ -36,29 +36,28 @@ def crowded_postgres() -> Iterator[PrivatePostgres]:
     try:
         asyncio.run(_create(server.url(), "croupier"))
         migrations.upgrade(server.url("croupier"))
-        log = Path(tempfile.mkstemp(prefix="croupier-hold-", suffix=".log")[1])
-        holder = processes.spawn(
-            [
-                sys.executable,
-                "-m",
-                "tests.faults.hold_connections",
-                server.url(),
-                "--leave",
-                str(infra.CONNECTIONS_PER_WORKER),
-            ],
-            cwd=ROOT,
-            log_file=log,
-        )
-        deadline = time.monotonic() + 60
-        while "holding" not in log.read_text():
-            assert holder.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        holder = hold_connections(server, leave=infra.CONNECTIONS_PER_WORKER)
         yield server
     finally:
         if holder is not None:
             processes.stop(holder)
         server.remove()
+
+
+def hold_connections(server: PrivatePostgres, *, leave: int) -> processes.Child:
+    """Another client (tests/faults/hold_connections.py) holding all but `leave` free connections."""
+    log = Path(tempfile.mkstemp(prefix="croupier-hold-", suffix=".log")[1])
+    holder = processes.spawn(
+        [sys.executable, "-m", "tests.faults.hold_connections", server.url(), "--leave", str(leave)],
+        cwd=ROOT,
+        log_file=log,
+    )
+    deadline = time.monotonic() + 60
+    while "holding" not in log.read_text():
+        assert holder.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    return holder
 
 
 async def _create(admin: str, name: str) -> None:
@@ -129,3 +128,22 @@ async def _client_backends(url: str) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
     finally:
         await conn.close()
+
+
+async def test_a_full_server_is_waited_for_not_refused(crowded_postgres: PrivatePostgres) -> None:
+    """Another client takes every connection left for two seconds: a new connection waits for a slot
+    (up to core.db.CONNECT_WAIT_SECONDS) instead of failing with "too many clients"."""
+    from core.db import CONNECT_WAIT_SECONDS, Database
+
+    database = Database(normalise_database_url(crowded_postgres.url("croupier")), pool_size=1, max_overflow=0)
+    burst = await asyncio.to_thread(hold_connections, crowded_postgres, leave=0)
+    released = asyncio.get_running_loop().call_later(2, processes.stop, burst)
+    started = time.monotonic()
+    try:
+        await database.ping()
+        waited = time.monotonic() - started
+    finally:
+        released.cancel()
+        await asyncio.to_thread(processes.stop, burst)
+        await database.dispose()
+    assert 1 < waited < CONNECT_WAIT_SECONDS, waited  # it waited for the burst to end, and no longer
