@@ -354,7 +354,10 @@ async def other_brand(rt: Any) -> Any:
 
 
 @pytest.fixture
-def make_player(gql: GraphQLClient, brand: Any) -> Any:
+def make_player(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
+    """Register a player through GraphQL (logged in: `token`, `refresh_token`); `balance="100.00 EUR"`
+    puts that much cash in their wallet through the ledger (`fund`), and registers them in its currency
+    unless `currency` says otherwise."""
     counter = iter(range(1, 10_000))
 
     async def make(
@@ -362,11 +365,14 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
         brand_code: str = "royal",
         email: str | None = None,
         country: str = "MT",
-        currency: str = "EUR",
+        currency: str | None = None,
         born: date = date(1990, 1, 1),
+        balance: str | None = None,
         **extra: Any,
     ) -> PlayerAccount:
         email = email or f"player{next(counter)}@example.com"
+        if currency is None:
+            currency = money(balance)[1] if balance else "EUR"
         body = await gql(
             REGISTER,
             {
@@ -386,7 +392,7 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
         from strawberry import relay
 
         gid = payload["player"]["id"]
-        return PlayerAccount(
+        player = PlayerAccount(
             gid,
             uuid.UUID(relay.GlobalID.from_id(gid).node_id),
             email,
@@ -394,8 +400,59 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
             payload["tokens"]["accessToken"],
             payload["tokens"]["refreshToken"],
         )
+        if balance:
+            await fund(rt, player, balance)
+        return player
 
     return make
+
+
+# ---- money ------------------------------------------------------------------------------------
+
+
+def money(text: str) -> tuple[int, str]:
+    """Minor units and currency of a written amount: "100.00 EUR" → (10000, "EUR")."""
+    from core.money import parse_amount
+
+    amount, currency = text.split()
+    return parse_amount(amount, currency), currency.upper()
+
+
+async def fund(
+    rt: Any, player: PlayerAccount | uuid.UUID, amount: str | int, currency: str = "EUR", *, deposit: bool = False
+) -> Any:
+    """The one way tests put money in a player's cash: `fund(rt, player, "25.00 EUR")` (or an int of
+    minor units of `currency`). It goes through the ledger with an idempotency key of its own, so the
+    books stay balanced: a system adjustment, or with `deposit=True` a deposit's ledger transaction
+    (what a PSP's credit writes; for tests of what deposits set off: events, feeds, reports).
+    Tests of the cashier deposit through the demo PSP instead (tests/cashier)."""
+    from services import wallet
+
+    minor, currency = money(amount) if isinstance(amount, str) else (amount, currency)
+    player_id = player.uuid if isinstance(player, PlayerAccount) else player
+    async with rt.database.transaction() as db:
+        if deposit:
+            result = await wallet.credit_deposit(
+                db,
+                player_id=player_id,
+                currency=currency,
+                amount=minor,
+                psp="cardpay",
+                payment_id=uuid.uuid4(),
+                actor=wallet.Actor("system"),
+            )
+        else:
+            result = await wallet.adjust(
+                db,
+                player_id=player_id,
+                currency=currency,
+                amount=minor,
+                adjustment_id=uuid.uuid4(),
+                actor=wallet.Actor("system"),
+                reason="test funding",
+            )
+    assert result.committed, result
+    return result
 
 
 STAFF_LOGIN = """
