@@ -22,7 +22,12 @@ import socket
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Overridable, so two test runs on one machine (two checkouts, CI beside a developer) do not collide.
 TEST_DB = os.environ.get("CROUPIER_TEST_DB", "croupier_test")
@@ -86,7 +91,28 @@ def _admin(admin: str, *statements: str) -> None:
         finally:
             await conn.close(timeout=ADMIN_TIMEOUT)
 
-    asyncio.run(run())
+    when_a_slot_is_free(lambda: asyncio.run(run()))
+
+
+def when_a_slot_is_free(action: Callable[[], T]) -> T:
+    """`action()`, retried while PostgreSQL refuses connections because it is full (other clients may
+    hold them for a while), for up to ADMIN_TIMEOUT seconds."""
+    deadline = time.monotonic() + ADMIN_TIMEOUT
+    while True:
+        try:
+            return action()
+        except Exception as error:
+            if not _server_full(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _server_full(error: BaseException | None) -> bool:
+    while error is not None:
+        if getattr(error, "sqlstate", None) == "53300" or "too many clients" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def build_template(admin: str) -> None:
@@ -94,7 +120,7 @@ def build_template(admin: str) -> None:
     from core import migrations
 
     _admin(admin, f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE_DB}")
-    migrations.upgrade(database_url(admin, TEMPLATE_DB))
+    when_a_slot_is_free(lambda: migrations.upgrade(database_url(admin, TEMPLATE_DB)))
 
 
 def clone_template(admin: str, name: str = DATABASE) -> str:
