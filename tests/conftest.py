@@ -65,17 +65,24 @@ def pytest_configure(config: pytest.Config) -> None:
         infra.clone_template(ADMIN_URL)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, the tests sharing an expensive, stateful session fixture run on one
-    worker: the fault tests (a private PostgreSQL cluster) and the browser tests (Chromium)."""
-    for item in items:
-        for folder, group in XDIST_GROUPS.items():
-            if item.path.is_relative_to(ROOT / folder):
-                item.add_marker(pytest.mark.xdist_group(group))
+# Under `--dist loadgroup` (scripts/test.sh), the tests of these folders share one worker, where their
+# costly, stateful session fixtures start once: the fault tests' private PostgreSQL cluster and Redis,
+# the browser tests' Chromium. Everything else is spread test by test.
+XDIST_GROUPS = ("tests/faults/", "tests/backoffice/browser/")
 
 
-XDIST_GROUPS = {"tests/faults": "faults", "tests/backoffice/browser": "browser"}
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadgroup, its groups given by folder: the `xdist_group` marks no longer reach its
+    scheduler under pytest 9.2 (xdist 3.8 writes the group into a node id that is now read-only)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FolderGroups(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return next((folder for folder in XDIST_GROUPS if nodeid.startswith(folder)), nodeid)
+
+    return FolderGroups(config, log)
 
 
 # ---- what a failing test shows of the helper processes it talked to -------------------------------
