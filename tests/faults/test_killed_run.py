@@ -44,8 +44,12 @@ def wait_for(condition: object, seconds: float) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
-def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "workers"),
+    [(signal.SIGTERM, 0), (signal.SIGINT, 0), (signal.SIGKILL, 0), (signal.SIGTERM, 1)],
+    ids=["SIGTERM", "SIGINT", "SIGKILL", "SIGTERM-xdist"],  # xdist: the signal goes to its controller
+)
+def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers: int, tmp_path: Path) -> None:
     tag = f"croupier-killed-run-{uuid.uuid4().hex}"
     ready = tmp_path / "ready"
     database = f"{infra.DATABASE}_killed"
@@ -59,7 +63,7 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, tmp_pat
     log = tmp_path / "run.log"
     with log.open("wb") as output:
         run = subprocess.Popen(
-            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", str(workers)],
             cwd=ROOT,
             env=environment,
             stdout=output,
@@ -79,5 +83,5 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, tmp_pat
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
-        for database_name in (database, f"{database}_template"):
+        for database_name in (database, f"{database}_gw0", f"{database}_template"):
             infra.drop_database(ADMIN_URL, database_name)
