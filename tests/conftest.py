@@ -56,6 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Before any test: child processes stopped on every exit, the session guard armed, and this
     process's database cloned from the template (which the xdist controller, or a serial run, builds)."""
     processes.stop_children_on_exit()
+    processes.on_exit(infra.stop_tagged_processes)
     if SESSION_GUARD_SECONDS:
         infra.arm_session_guard(SESSION_GUARD_SECONDS)
     controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")

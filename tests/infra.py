@@ -16,13 +16,16 @@ and the guards that keep a test run from hanging or leaking processes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import os
+import signal
 import socket
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -48,6 +51,11 @@ POOL_ENV = {"DATABASE_POOL_SIZE": str(POOL_SIZE), "DATABASE_MAX_OVERFLOW": str(P
 
 # Every statement the test harness itself runs against the admin database is bounded.
 ADMIN_TIMEOUT = 60
+
+# Marks every process this test process starts, directly or not (a server a CLI daemonised): children
+# inherit the environment. What still carries it when we exit is stopped (`stop_tagged_processes`).
+PROCESS_TAG = f"croupier-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+os.environ["CROUPIER_TEST_PROCESS_TAG"] = PROCESS_TAG
 
 
 def answers(host: str, port: int) -> bool:
@@ -154,6 +162,28 @@ def redis_url(scratch: Path) -> str:
 
 def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"croupier-test-{WORKER or 'main'}-"))
+
+
+def tagged(tag: str) -> list[int]:
+    """The processes whose environment carries `tag` (Linux; none elsewhere)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environment = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if tag.encode() in environment:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_tagged_processes() -> None:
+    """SIGKILL every process but this one that still carries this process's tag: what the tests started
+    and nothing stopped, such as the embedded Redis a `croupier` CLI subprocess left running."""
+    for pid in tagged(f"CROUPIER_TEST_PROCESS_TAG={PROCESS_TAG}"):
+        if pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def arm_session_guard(seconds: float) -> None:

@@ -1,11 +1,14 @@
-"""The test run that tests/faults/test_killed_run.py starts in a pytest of its own and then kills: it
-holds the live server, the demo PSP and the demo game provider open, says so, and waits. Not collected
-by a normal run (its name does not start with `test_`)."""
+"""The test runs that tests/faults/test_killed_run.py starts in a pytest of their own: one holds the live
+server, the demo PSP and the demo game provider open, says so, and waits to be killed; one leaves a
+daemon behind, as an embedded server a CLI started may. Not collected by a normal run (the file's name
+does not start with `test_`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,3 +22,10 @@ async def test_waits_with_its_helper_processes_until_killed(
 ) -> None:
     await asyncio.to_thread(Path(str(READY)).write_text, str(os.getpid()))
     await asyncio.sleep(600)
+
+
+@pytest.mark.skipif(not READY, reason="run by tests/faults/test_killed_run.py only")
+def test_leaves_a_daemon_behind() -> None:
+    """A child that forks a session leader of its own and exits: the grandchild outlives it."""
+    daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n"
+    subprocess.run([sys.executable, "-c", daemon], check=True, timeout=30)

@@ -20,20 +20,6 @@ from tests.conftest import ADMIN_URL, ROOT
 CASE = Path(__file__).with_name("killed_run_case.py")
 
 
-def tagged(tag: str) -> list[int]:
-    """The processes whose environment carries `tag`: the killed run and everything it started."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                environment = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            if tag.encode() in environment:
-                found.append(int(entry.name))
-    return found
-
-
 def wait_for(condition: object, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -63,7 +49,19 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers
     log = tmp_path / "run.log"
     with log.open("wb") as output:
         run = subprocess.Popen(
-            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(CASE),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-n",
+                str(workers),
+                "-k",
+                "killed",
+            ],
             cwd=ROOT,
             env=environment,
             stdout=output,
@@ -72,16 +70,45 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers
         )
     try:
         assert wait_for(ready.exists, 180), f"the run did not get going:\n{log.read_text()[-5000:]}"
-        started = set(tagged(tag)) - {run.pid}
+        started = set(infra.tagged(tag)) - {run.pid}
         assert len(started) >= 3, started  # the live server, the demo PSP and the demo provider at least
         os.kill(run.pid, sig)
         run.wait(timeout=60)  # it stops, rather than carrying on or hanging in its teardown
-        assert wait_for(lambda: not tagged(tag), 15), (
-            f"left running after {sig.name}: {tagged(tag)}\n{log.read_text()[-5000:]}"
+        assert wait_for(lambda: not infra.tagged(tag), 15), (
+            f"left running after {sig.name}: {infra.tagged(tag)}\n{log.read_text()[-5000:]}"
         )
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
         for database_name in (database, f"{database}_gw0", f"{database}_template"):
+            infra.drop_database(ADMIN_URL, database_name)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_finished_run_stops_what_its_subprocesses_left_running(tmp_path: Path) -> None:
+    """A run that ends normally stops the daemons its tests' subprocesses left behind (an embedded Redis
+    that `croupier seed-demo` started, say): every process carrying the run's tag is ended at exit."""
+    tag = f"croupier-finished-run-{uuid.uuid4().hex}"
+    database = f"{infra.DATABASE}_finished"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CROUPIER_TEST_REDIS_DBS"))}
+    environment.update(
+        CROUPIER_KILLED_RUN_READY=str(tmp_path / "unused"),
+        CROUPIER_KILLED_RUN_TAG=tag,
+        CROUPIER_TEST_DB=database,
+        CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", "0", "-k", "daemon"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert wait_for(lambda: not infra.tagged(tag), 15), f"left running: {infra.tagged(tag)}"
+    finally:
+        for database_name in (database, f"{database}_template"):
             infra.drop_database(ADMIN_URL, database_name)
