@@ -177,13 +177,21 @@ def tagged(tag: str) -> list[int]:
     return found
 
 
-def stop_tagged_processes() -> None:
-    """SIGKILL every process but this one that still carries this process's tag: what the tests started
-    and nothing stopped, such as the embedded Redis a `croupier` CLI subprocess left running."""
-    for pid in tagged(f"CROUPIER_TEST_PROCESS_TAG={PROCESS_TAG}"):
-        if pid != os.getpid():
+def stop_tagged_processes(*, grace: float = 5) -> None:
+    """Stop every process but this one that still carries this process's tag: what the tests started and
+    nothing stopped, such as the embedded Redis a `croupier` CLI subprocess left running, or, in an xdist
+    controller stopped by a signal, its workers. SIGTERM first (a worker then stops what it started),
+    SIGKILL after `grace` seconds."""
+    tag = f"CROUPIER_TEST_PROCESS_TAG={PROCESS_TAG}"
+    deadline = time.monotonic() + grace
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = [pid for pid in tagged(tag) if pid != os.getpid()]
+        for pid in left:
             with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
+        while left and sig == signal.SIGTERM and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [pid for pid in tagged(tag) if pid != os.getpid()]
 
 
 def arm_session_guard(seconds: float) -> None:
