@@ -1,6 +1,8 @@
 """A test run stopped from outside leaves nothing running: SIGTERM (a CI job cancelled), SIGINT (Ctrl-C)
 or SIGKILL (the runner killed outright) of a pytest that holds the live server, the demo PSP and the demo
-game provider ends every one of them, and the run itself exits promptly after SIGTERM or SIGINT."""
+game provider ends every one of them, and the run itself exits promptly after SIGTERM or SIGINT. A run
+that ends normally stops what its tests' subprocesses left running, and a failing test's report shows
+what the live server logged while it ran."""
 
 from __future__ import annotations
 
@@ -112,3 +114,30 @@ def test_a_finished_run_stops_what_its_subprocesses_left_running(tmp_path: Path)
     finally:
         for database_name in (database, f"{database}_template"):
             infra.drop_database(ADMIN_URL, database_name)
+
+
+def test_a_failing_tests_report_shows_what_the_live_server_logged(tmp_path: Path) -> None:
+    database = f"{infra.DATABASE}_report"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CROUPIER_TEST_REDIS_DBS"))}
+    environment.update(
+        CROUPIER_KILLED_RUN_READY=str(tmp_path / "unused"),
+        CROUPIER_TEST_DB=database,
+        CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", "0", "-k", "logged"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        for database_name in (database, f"{database}_template"):
+            infra.drop_database(ADMIN_URL, database_name)
+    assert done.returncode == 1, done.stdout + done.stderr  # the one test failed, as it should
+    report = done.stdout
+    assert "on purpose" in report
+    section = report[report.index("live_server log (") :]
+    assert "Invalid HTTP request received." in section, report
