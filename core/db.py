@@ -8,11 +8,18 @@ command leaves nothing half-written.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# How long opening a connection waits while PostgreSQL has no free slot (all `max_connections` taken, by
+# this process or by others): a burst elsewhere is waited out, as a full pool is, instead of failing.
+CONNECT_WAIT_SECONDS = 10.0
 
 
 class Database:
@@ -23,9 +30,22 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_pre_ping=True,
-            connect_args={"server_settings": {"application_name": "croupier"}},
+            async_creator=self._connect,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    async def _connect(self) -> Any:
+        import asyncpg
+
+        _, params = self.engine.dialect.create_connect_args(self.engine.url)
+        deadline = time.monotonic() + CONNECT_WAIT_SECONDS
+        while True:
+            try:
+                return await asyncpg.connect(**params, server_settings={"application_name": "croupier"})
+            except asyncpg.TooManyConnectionsError:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.2)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

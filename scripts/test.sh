@@ -16,4 +16,7 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
-exec .venv/bin/pytest "$@"
+# Several workers, each with its own database cloned from one migrated template and its own Redis db;
+# the fault and browser tests stay on one worker each (tests/conftest.py XDIST_GROUPS). The count was
+# measured on a 2-core machine (docs/testing.md); CROUPIER_TEST_WORKERS overrides it (0: one process).
+exec .venv/bin/pytest -n "${CROUPIER_TEST_WORKERS:-3}" --dist loadgroup "$@"

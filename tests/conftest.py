@@ -24,7 +24,8 @@ from tests import infra
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = infra.scratch_dir()
-ADMIN_URL, DATABASE_URL = infra.database_urls(SCRATCH)
+ADMIN_URL = infra.admin_url(SCRATCH)
+DATABASE_URL = infra.database_url(ADMIN_URL, infra.DATABASE)  # created from the template in pytest_configure
 REDIS_URL = infra.redis_url(SCRATCH)
 DEMO_PSP_PORT = processes.free_port()
 TEST_ENV = {
@@ -40,14 +41,82 @@ TEST_ENV = {
     # limit a test has just spent, expiring a bonus it is about to play).
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
+    **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
 }
 os.environ.update(TEST_ENV)
 
-from core import migrations  # noqa: E402  (after the environment is set)
-from core.clock import clock  # noqa: E402
+from core.clock import clock  # noqa: E402  (after the environment is set)
 from core.settings import Settings, get_settings  # noqa: E402
 
-migrations.upgrade(DATABASE_URL)
+# A run that hangs anyway is stopped: stacks printed, child processes stopped (seconds; 0 disables).
+SESSION_GUARD_SECONDS = float(os.environ.get("CROUPIER_TEST_SESSION_GUARD", "2400"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: child processes stopped on every exit, the session guard armed, and this
+    process's database cloned from the template (which the xdist controller, or a serial run, builds)."""
+    processes.stop_children_on_exit()
+    processes.on_exit(infra.stop_tagged_processes)
+    if SESSION_GUARD_SECONDS:
+        infra.arm_session_guard(SESSION_GUARD_SECONDS)
+    controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")
+    if not infra.WORKER:
+        infra.build_template(ADMIN_URL)
+    if not controller:
+        infra.clone_template(ADMIN_URL)
+
+
+# Under `--dist loadgroup` (scripts/test.sh), the tests of these folders share one worker, where their
+# costly, stateful session fixtures start once: the fault tests' private PostgreSQL cluster and Redis,
+# the browser tests' Chromium. Everything else is spread test by test.
+XDIST_GROUPS = ("tests/faults/", "tests/backoffice/browser/")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadgroup, its groups given by folder: the `xdist_group` marks no longer reach its
+    scheduler under pytest 9.2 (xdist 3.8 writes the group into a node id that is now read-only)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FolderGroups(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return next((folder for folder in XDIST_GROUPS if nodeid.startswith(folder)), nodeid)
+
+    return FolderGroups(config, log)
+
+
+# ---- what a failing test shows of the helper processes it talked to -------------------------------
+
+HELPER_LOGS: dict[str, Path] = {}  # name → log file of a helper process (live server, demo PSP, ...)
+_LOG_OFFSETS = pytest.StashKey[dict[str, int]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_LOG_OFFSETS] = {name: _size(path) for name, path in HELPER_LOGS.items()}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report ends with what each helper process logged while it ran."""
+    report = yield
+    if report.failed:
+        offsets = item.stash.get(_LOG_OFFSETS, {})
+        for name, path in HELPER_LOGS.items():
+            since = offsets.get(name, 0)
+            if _size(path) > since:
+                report.sections.append((f"{name} log ({path})", processes.read_tail(path, since=since)))
+    return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 PASSWORD = "correct-horse-9"
 
 
@@ -82,9 +151,23 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if request.node.get_closest_marker("tampers") is None:
         await assert_books_are_clean(rt)
     clock.reset()
-    for attempt in range(5):  # background work (the outbox relay) may hold locks: a deadlock is retried
+    await empty_tables(rt)
+    await rt.redis.flushdb()
+    rt.rate_limiter._local.clear()
+    from services import wallet
+
+    wallet.forget_cached_accounts()
+
+
+async def empty_tables(rt: Any, *, attempts: int = 5) -> None:
+    """TRUNCATE every table but the reference data. It waits for locks at most `LOCK_WAIT` per attempt
+    (background work, such as the outbox relay, may hold one briefly); when a session keeps holding
+    them, the test fails naming it instead of the run hanging."""
+    for attempt in range(attempts):
         try:
             async with rt.database.transaction() as db:
+                await db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+                await db.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_WAIT}'"))
                 await db.execute(text("SET LOCAL session_replication_role = replica"))  # the audit trigger too
                 tables = (
                     await db.execute(
@@ -96,16 +179,34 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
                     )
                 ).scalar_one()
                 await db.execute(text(f"TRUNCATE {tables} CASCADE"))
-            break
-        except DBAPIError:
-            if attempt == 4:
-                raise
-            await asyncio.sleep(0.1)
-    await rt.redis.flushdb()
-    rt.rate_limiter._local.clear()
-    from services import wallet
+            return
+        except DBAPIError as error:  # a lock or statement time-out, or a deadlock with background work
+            if attempt == attempts - 1:
+                raise AssertionError(f"could not empty the tables: {error}\n{await lock_holders(rt)}") from error
+            await asyncio.sleep(0.2)
 
-    wallet.forget_cached_accounts()
+
+LOCK_WAIT = "3s"
+STATEMENT_WAIT = "30s"
+
+
+async def lock_holders(rt: Any) -> str:
+    """The other sessions on the test database that are inside a transaction: who keeps a lock."""
+    async with rt.database.session() as db:
+        rows = (
+            await db.execute(
+                text(
+                    "SELECT pid, application_name, state, now() - xact_start AS age, left(query, 300) AS query "
+                    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND xact_start IS NOT NULL ORDER BY xact_start"
+                )
+            )
+        ).all()
+    return (
+        "sessions in a transaction:\n" + "\n".join(f"  {tuple(row)}" for row in rows)
+        if rows
+        else "none in a transaction"
+    )
 
 
 async def assert_books_are_clean(rt: Any) -> None:
@@ -261,7 +362,10 @@ async def other_brand(rt: Any) -> Any:
 
 
 @pytest.fixture
-def make_player(gql: GraphQLClient, brand: Any) -> Any:
+def make_player(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
+    """Register a player through GraphQL (logged in: `token`, `refresh_token`); `balance="100.00 EUR"`
+    puts that much cash in their wallet through the ledger (`fund`), and registers them in its currency
+    unless `currency` says otherwise."""
     counter = iter(range(1, 10_000))
 
     async def make(
@@ -269,11 +373,14 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
         brand_code: str = "royal",
         email: str | None = None,
         country: str = "MT",
-        currency: str = "EUR",
+        currency: str | None = None,
         born: date = date(1990, 1, 1),
+        balance: str | None = None,
         **extra: Any,
     ) -> PlayerAccount:
         email = email or f"player{next(counter)}@example.com"
+        if currency is None:
+            currency = money(balance)[1] if balance else "EUR"
         body = await gql(
             REGISTER,
             {
@@ -293,7 +400,7 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
         from strawberry import relay
 
         gid = payload["player"]["id"]
-        return PlayerAccount(
+        player = PlayerAccount(
             gid,
             uuid.UUID(relay.GlobalID.from_id(gid).node_id),
             email,
@@ -301,8 +408,59 @@ def make_player(gql: GraphQLClient, brand: Any) -> Any:
             payload["tokens"]["accessToken"],
             payload["tokens"]["refreshToken"],
         )
+        if balance:
+            await fund(rt, player, balance)
+        return player
 
     return make
+
+
+# ---- money ------------------------------------------------------------------------------------
+
+
+def money(text: str) -> tuple[int, str]:
+    """Minor units and currency of a written amount: "100.00 EUR" → (10000, "EUR")."""
+    from core.money import parse_amount
+
+    amount, currency = text.split()
+    return parse_amount(amount, currency), currency.upper()
+
+
+async def fund(
+    rt: Any, player: PlayerAccount | uuid.UUID, amount: str | int, currency: str = "EUR", *, deposit: bool = False
+) -> Any:
+    """The one way tests put money in a player's cash: `fund(rt, player, "25.00 EUR")` (or an int of
+    minor units of `currency`). It goes through the ledger with an idempotency key of its own, so the
+    books stay balanced: a system adjustment, or with `deposit=True` a deposit's ledger transaction
+    (what a PSP's credit writes; for tests of what deposits set off: events, feeds, reports).
+    Tests of the cashier deposit through the demo PSP instead (tests/cashier)."""
+    from services import wallet
+
+    minor, currency = money(amount) if isinstance(amount, str) else (amount, currency)
+    player_id = player.uuid if isinstance(player, PlayerAccount) else player
+    async with rt.database.transaction() as db:
+        if deposit:
+            result = await wallet.credit_deposit(
+                db,
+                player_id=player_id,
+                currency=currency,
+                amount=minor,
+                psp="cardpay",
+                payment_id=uuid.uuid4(),
+                actor=wallet.Actor("system"),
+            )
+        else:
+            result = await wallet.adjust(
+                db,
+                player_id=player_id,
+                currency=currency,
+                amount=minor,
+                adjustment_id=uuid.uuid4(),
+                actor=wallet.Actor("system"),
+                reason="test funding",
+            )
+    assert result.committed, result
+    return result
 
 
 STAFF_LOGIN = """
@@ -355,6 +513,14 @@ def make_staff(rt: Any, gql: GraphQLClient, brand: Any) -> Any:
 # ---- the demo PSP, a separate process the platform talks to over HTTP --------------------------
 
 
+def helper_log(name: str) -> Path:
+    """Where helper process `name` writes its output; a failing test's report shows what it logged."""
+    path = SCRATCH / "logs" / f"{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HELPER_LOGS[name] = path
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_psp() -> Iterator[str]:
     """`python -m integrations.demo.psp` on DEMO_PSP_PORT; yields its base URL (control at /control)."""
@@ -365,6 +531,7 @@ def demo_psp() -> Iterator[str]:
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         timeout=20,
+        log_file=helper_log("demo_psp"),
     )
     yield base
     processes.stop(process)
@@ -383,6 +550,8 @@ def live_server(app: Any) -> Iterator[str]:
         health_url=f"{base}/readyz",
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
+        timeout=60,
+        log_file=helper_log("live_server"),
     )
     yield base
     processes.stop(process)
@@ -424,6 +593,7 @@ def demo_provider(live_server: str) -> Iterator[DemoProvider]:
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         timeout=20,
+        log_file=helper_log("demo_provider"),
     )
     yield DemoProvider(base, public_pem)
     processes.stop(process)

@@ -241,6 +241,17 @@ async def test_guessing_the_current_password_is_rate_limited(gql, make_player, r
     await login_tokens(gql, player.email)  # the password did not change
 
 
+async def test_password_changes_do_not_lock_out_the_honest_user(gql: Any, make_player: Any, rt: Any) -> None:
+    player = await make_player()
+    password = PASSWORD
+    change = """mutation($input: ChangePasswordInput!) { changePassword(input: $input) { changed errors { code } } }"""
+    for i in range(rt.settings.login_failures_per_account + 2):
+        new = f"another-horse-{i}x"
+        body = await gql(change, {"input": {"currentPassword": password, "newPassword": new}}, token=player.token)
+        assert body["data"]["changePassword"]["changed"] is True, body
+        password = new
+
+
 async def test_password_change_to_a_weak_password_is_refused(gql, make_player) -> None:
     player = await make_player()
     body = await gql(

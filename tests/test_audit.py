@@ -309,6 +309,18 @@ async def test_brand_admin_reads_only_their_brand_and_support_none(
 # ---- 5. concurrent appends ---------------------------------------------------------------------
 
 
+async def test_crafted_audit_ids_are_bad_input_not_internal(gql: Any, make_staff: Any) -> None:
+    risk = await make_staff("risk_analyst")
+    for node_id in ("²", "9" * 30):
+        body = await gql(
+            "query($id: ID!) { node(id: $id) { id } }",
+            {"id": str(relay.GlobalID("AuditRecord", node_id))},
+            token=risk.token,
+        )
+        assert "INTERNAL" not in error_codes(body), body
+        assert body["data"] == {"node": None}
+
+
 async def test_concurrent_appends_keep_the_chain(rt: Any, gql: Any, make_player: Any) -> None:
     players = [await make_player() for _ in range(4)]
     start = len(await all_records(rt))

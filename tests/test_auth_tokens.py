@@ -501,6 +501,29 @@ async def test_account_lock_lifts_after_its_window(gql, make_player, rt) -> None
     await login_tokens(gql, player.email)
 
 
+async def test_padding_the_brand_code_does_not_reset_the_account_lockout(gql: Any, make_player: Any, rt: Any) -> None:
+    player = await make_player()
+    for _ in range(rt.settings.login_failures_per_account):
+        await gql(LOGIN, {"input": {"brand": "royal", "email": player.email, "password": "wrong-guess-1"}})
+    for brand in ("royal", "royal ", " royal", "ROYAL"):
+        body = await gql(LOGIN, {"input": {"brand": brand, "email": player.email, "password": PASSWORD}})
+        assert error_codes(body) == ["RATE_LIMITED"], brand
+
+
+async def test_parallel_guesses_cannot_all_slip_past_the_lockout(gql: Any, make_player: Any, rt: Any) -> None:
+    import asyncio
+
+    player = await make_player()
+    bodies = await asyncio.gather(
+        *(
+            gql(LOGIN, {"input": {"brand": "royal", "email": player.email, "password": f"guess-{i}-x"}})
+            for i in range(12)
+        )
+    )
+    judged = [b for b in bodies if b.get("data") and b["data"]["login"]]  # password actually checked
+    assert len(judged) <= rt.settings.login_failures_per_account
+
+
 async def test_successful_login_clears_earlier_failures(gql, make_player) -> None:
     player = await make_player()
     for _ in range(4):

@@ -473,6 +473,42 @@ async def test_brand_admin_manages_staff_in_their_brand_only(
     ]
 
 
+async def test_a_brand_admin_cannot_disable_staff_who_also_work_elsewhere(
+    gql: Any, make_staff: Any, other_brand: Any
+) -> None:
+    admin = await make_staff("brand_admin")
+    shared = await make_staff("marketing", ("brand_admin", "northstar"))
+    local = await make_staff("support")
+    query = """mutation($input: SetStaffStatusInput!) { setStaffStatus(input: $input) {
+        staff { status } errors { code } } }"""
+    for target, expected in ((shared, ["NOT_ALLOWED"]), (local, [])):
+        body = await gql(
+            query,
+            {
+                "input": {
+                    "staffId": str(relay.GlobalID("StaffUser", str(target.id))),
+                    "status": "DISABLED",
+                    "reason": "test",
+                }
+            },
+            token=admin.token,
+        )
+        assert [e["code"] for e in body["data"]["setStaffStatus"]["errors"]] == expected
+
+
+async def test_a_brand_admin_sees_only_their_brands_grants_of_a_colleague(
+    gql: Any, make_staff: Any, other_brand: Any
+) -> None:
+    admin = await make_staff("brand_admin")
+    colleague = await make_staff("marketing", ("brand_admin", "northstar"))
+    body = await gql(
+        "query($id: ID!) { node(id: $id) { ... on StaffUser { roles { role brand { code } } } } }",
+        {"id": str(relay.GlobalID("StaffUser", str(colleague.id)))},
+        token=admin.token,
+    )
+    assert body["data"]["node"]["roles"] == [{"role": "MARKETING", "brand": {"code": "royal"}}]
+
+
 async def test_nobody_changes_their_own_roles(rt: Any, gql: Any, make_staff: Any) -> None:
     from models.audit import AuditRecord
 

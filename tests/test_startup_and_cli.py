@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from core.settings import Settings, normalise_database_url
+from tests import infra
 from tests.conftest import ADMIN_URL, ROOT, TEST_ENV, next_totp
 
 CLI = [sys.executable, "-m", "cli"]
@@ -54,7 +55,7 @@ def test_database_url_refuses_other_databases() -> None:
 @pytest.fixture
 async def empty_database() -> Any:
     """A database with no tables at all, dropped afterwards."""
-    name = "croupier_empty_startup"
+    name = f"{infra.DATABASE}_empty"  # this test process's own: workers and other runs do not collide
     conn = await asyncpg.connect(ADMIN_URL)
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     await conn.execute(f"CREATE DATABASE {name}")

@@ -101,6 +101,24 @@ async def test_a_role_cannot_search_by_what_it_may_not_read(gql: Any, make_staff
     assert await found(gql, finance.token, "alice and") == {ids_of(people, "alice")}
 
 
+async def test_marketing_cannot_learn_emails_through_the_filter(gql: Any, make_player: Any, make_staff: Any) -> None:
+    await make_player(email="secret@example.com")
+    marketing = await make_staff("marketing")
+    body = await gql(
+        """query($e: String) { players(filter: {email: $e}) { edges { node { id } } } }""",
+        {"e": "se*"},
+        token=marketing.token,
+    )
+    assert error_codes(body) == ["FORBIDDEN"]
+    support = await make_staff("support")
+    allowed = await gql(
+        """query($e: String) { players(filter: {email: $e}) { edges { node { id } } } }""",
+        {"e": "se*"},
+        token=support.token,
+    )
+    assert len(allowed["data"]["players"]["edges"]) == 1
+
+
 async def test_too_short_a_search_is_bad_input(gql: Any, make_staff: Any, people: dict[str, Any]) -> None:
     support = await make_staff("support")
     body = await gql(SEARCH, {"search": "a"}, token=support.token)

@@ -16,7 +16,7 @@ from strawberry import relay
 from tests.bonuses.conftest import CLAIM, MY_BONUSES, bonus_balance, bonus_row, rules
 from tests.bonuses.test_bonuses import EUR, _holder
 from tests.cashier.conftest import THREE_DS_CARD, DemoPsp
-from tests.providers.conftest import Aggregator, Seat, SoftswissProvider, fund, open_session
+from tests.providers.conftest import Aggregator, Seat, SoftswissProvider, open_session
 from tests.providers.test_softswiss_wallet import bet, play, win
 
 
@@ -59,8 +59,7 @@ async def test_a_round_win_follows_the_bets_still_standing_not_a_rolled_back_one
     rt: Any, gql: Any, make_player: Any, campaign: Any, softswiss: SoftswissProvider, softswiss_provider: Any
 ) -> None:
     await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}, max_bet={}), code="FREE10")
-    player = await make_player()
-    await fund(rt, player.uuid, 400)
+    player = await make_player(balance="4.00 EUR")
     seat = Seat(str(player.uuid), player.uuid, await open_session(rt, softswiss_provider, player.uuid))
     claimed = (await gql(CLAIM, {"input": {"code": "FREE10"}}, token=player.token))["data"]["claimBonus"]
     assert claimed["errors"] == [], claimed

@@ -8,7 +8,8 @@ from typing import Any
 
 from tests.bonuses.conftest import MY_BONUSES, bonus_balance, bonus_row
 from tests.bonuses.test_bonuses import EUR, _holder
-from tests.providers.conftest import Aggregator, fund
+from tests.conftest import fund
+from tests.providers.conftest import Aggregator
 
 
 async def test_a_win_reversed_after_conversion_takes_back_its_share_exactly_or_nothing(
@@ -40,7 +41,7 @@ async def test_a_win_reversed_after_conversion_takes_back_its_share_exactly_or_n
     bonus = await bonus_row(rt, seat.player_id)
     assert (bonus.converted, bonus.capped) == (1_500, 1_500)
 
-    await fund(rt, seat.player_id, 1_000)  # 15 EUR of cash again
+    await fund(rt, seat.player_id, "10.00 EUR")  # 15 EUR of cash again
     undone = await aggregator.call("transaction/rollback", seat.rollback(win["transaction_uuid"]))
     # Without the win the bonus would have converted nothing: the 15 EUR it paid come back from cash and
     # the 15 EUR the cap withheld from the bonus cost; the house gets its 30 EUR back.

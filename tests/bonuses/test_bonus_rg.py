@@ -13,7 +13,8 @@ from strawberry import relay
 from tests.bonuses.conftest import bonus_balance, bonus_row, rules
 from tests.bonuses.test_bonuses import EUR, _holder
 from tests.cashier.conftest import THREE_DS_CARD, DemoPsp
-from tests.providers.conftest import Aggregator, fund
+from tests.conftest import fund
+from tests.providers.conftest import Aggregator
 from tests.rg.conftest import my_rg, set_limit
 
 
@@ -33,7 +34,7 @@ async def test_a_bonus_holder_reaches_a_wager_limit_exactly_with_their_own_money
     rg = await my_rg(gql, player)
     assert (rg["limits"][0]["used"], rg["limits"][0]["remaining"]) == ({"amount": "5.00"}, {"amount": "0.00"})
     assert rg["activity"][0]["wagered"] == {"amount": "5.00"}
-    await fund(rt, seat.player_id, 1)  # one cent of cash: a stake with it would pass the limit
+    await fund(rt, seat.player_id, "0.01 EUR")  # one cent of cash: a stake with it would pass the limit
     refused = await aggregator.call("transaction/bet", seat.bet(EUR, round_ref="r-3"))
     assert (refused["status"], refused["balance"]) == ("RS_ERROR_LIMIT_REACHED", 5 * EUR + 1_000)
     assert await bonus_balance(rt, seat.player_id) == (1, 500)

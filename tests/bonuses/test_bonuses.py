@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from core.clock import clock
 from tests.bonuses.conftest import CLAIM, MY_BONUSES, bonus_balance, bonus_row, rules
 from tests.cashier.conftest import CARD, DemoPsp
-from tests.conftest import recorded_statements
-from tests.providers.conftest import Aggregator, Seat, fund, open_session
+from tests.conftest import fund, recorded_statements
+from tests.providers.conftest import Aggregator, Seat, open_session
 
 EUR = 100_000  # one euro in Hub88 units
 CENT = 1_000

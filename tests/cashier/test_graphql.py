@@ -108,10 +108,9 @@ async def test_anonymous_and_staff_cannot_deposit(gql: Any, make_staff: Any) -> 
 
 
 async def test_finance_works_the_withdrawal_queue_with_four_eyes(
-    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, fund: Any
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "3000.00")
+    player = await make_player(balance="3000.00 EUR")
     small = await gql(
         WITHDRAW, {"input": {"amount": "20.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
     )
@@ -148,10 +147,9 @@ async def test_finance_works_the_withdrawal_queue_with_four_eyes(
 
 
 async def test_reject_through_graphql_needs_a_reason_and_voids(
-    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, fund: Any
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "500.00")
+    player = await make_player(balance="500.00 EUR")
     body = await gql(
         WITHDRAW, {"input": {"amount": "400.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
     )
@@ -166,11 +164,8 @@ async def test_reject_through_graphql_needs_a_reason_and_voids(
     await assert_ledger_ok(rt)
 
 
-async def test_withdrawing_more_than_the_balance_is_refused(
-    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, fund: Any
-) -> None:
-    player = await make_player()
-    await fund(player, "10.00")
+async def test_withdrawing_more_than_the_balance_is_refused(gql: Any, rt: Any, psp: DemoPsp, make_player: Any) -> None:
+    player = await make_player(balance="10.00 EUR")
     body = await gql(
         WITHDRAW, {"input": {"amount": "10.01", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
     )

@@ -18,11 +18,8 @@ async def withdraw(rt: Any, player: Any, brand: Any, amount: str) -> Any:
     )
 
 
-async def test_concurrent_process_withdrawal_pays_out_once(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
-) -> None:
-    player = await make_player()
-    await fund(player, "1000.00")
+async def test_concurrent_process_withdrawal_pays_out_once(rt: Any, psp: DemoPsp, make_player: Any, brand: Any) -> None:
+    player = await make_player(balance="1000.00 EUR")
     payment = await withdraw(rt, player, brand, "500.00")
     assert payment.status == "requested"
     # as if finance approved it and the approver's process died before sending (reconcile's case)
@@ -42,10 +39,9 @@ async def test_concurrent_process_withdrawal_pays_out_once(
 
 
 async def test_process_withdrawal_stops_when_already_processing(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "1000.00")
+    player = await make_player(balance="1000.00 EUR")
     payment = await withdraw(rt, player, brand, "500.00")
     async with rt.database.transaction() as db:
         await db.execute(update(Payment).where(Payment.id == payment.id).values(status="processing"))
@@ -55,10 +51,9 @@ async def test_process_withdrawal_stops_when_already_processing(
 
 
 async def test_reconcile_fails_a_withdrawal_left_processing_after_a_technical_failure(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "1000.00")
+    player = await make_player(balance="1000.00 EUR")
     payment = await withdraw(rt, player, brand, "500.00")
     assert await balances(rt, player.uuid) == (50000, 50000)
     # the cascade committed the technical failure, then its process died

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.errors import DomainError
 from services import cashier
 from tests.cashier.conftest import DemoPsp, assert_ledger_ok, attempts, balances, player_viewer, staff_viewer
+from tests.conftest import fund
 
 
 async def withdraw(rt: Any, player: Any, brand: Any, amount: str, **extra: Any) -> Any:
@@ -39,10 +40,9 @@ async def audit_actions(rt: Any, payment_id: Any) -> list[tuple[str, Any]]:
 
 
 async def test_small_withdrawal_is_approved_automatically_and_paid(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "200.00")
+    player = await make_player(balance="200.00 EUR")
     payment = await withdraw(rt, player, brand, "50.00")
 
     assert (payment.status, payment.psp) == ("paid", "bankwire")
@@ -55,10 +55,9 @@ async def test_small_withdrawal_is_approved_automatically_and_paid(
 
 
 async def test_finance_approves_a_withdrawal_above_the_auto_threshold(
-    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "1000.00")
+    player = await make_player(balance="1000.00 EUR")
     payment = await withdraw(rt, player, brand, "500.00")
     assert payment.status == "requested"
     assert await balances(rt, player.uuid) == (50000, 50000)  # held, not gone
@@ -78,10 +77,9 @@ async def test_finance_approves_a_withdrawal_above_the_auto_threshold(
 
 
 async def test_four_eyes_above_the_second_threshold(
-    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "3000.00")
+    player = await make_player(balance="3000.00 EUR")
     payment = await withdraw(rt, player, brand, "2500.00")
     first = await make_staff("finance", login=False)
     second = await make_staff("finance", login=False)
@@ -108,10 +106,10 @@ async def test_four_eyes_above_the_second_threshold(
 
 
 async def test_rejecting_a_withdrawal_voids_the_hold(
-    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    await fund(player, "1000.00")
+    await card_deposit(player, "1000.00")  # through the PSP: its own records then show nothing but it
     payment = await withdraw(rt, player, brand, "500.00")
     finance = await make_staff("finance", login=False)
     with pytest.raises(DomainError) as no_reason:
@@ -132,12 +130,9 @@ async def test_rejecting_a_withdrawal_voids_the_hold(
     await assert_ledger_ok(rt)
 
 
-async def test_declined_payout_fails_and_voids_the_hold(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
-) -> None:
+async def test_declined_payout_fails_and_voids_the_hold(rt: Any, psp: DemoPsp, make_player: Any, brand: Any) -> None:
     await psp.configure("bankwire", payout="decline")
-    player = await make_player()
-    await fund(player, "200.00")
+    player = await make_player(balance="200.00 EUR")
     payment = await withdraw(rt, player, brand, "50.00")
     assert (payment.status, payment.failure_code) == ("failed", "PAYMENT_DECLINED")
     assert await balances(rt, player.uuid) == (20000, 0)
@@ -145,11 +140,10 @@ async def test_declined_payout_fails_and_voids_the_hold(
 
 
 async def test_unavailable_payout_psp_fails_and_voids_the_hold(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
     await psp.configure("bankwire", payout="error")
-    player = await make_player()
-    await fund(player, "200.00")
+    player = await make_player(balance="200.00 EUR")
     payment = await withdraw(rt, player, brand, "50.00")
     assert (payment.status, payment.failure_code) == ("failed", "PAYMENT_UNAVAILABLE")
     assert await balances(rt, player.uuid) == (20000, 0)
@@ -157,13 +151,12 @@ async def test_unavailable_payout_psp_fails_and_voids_the_hold(
 
 
 async def test_pending_payout_is_paid_when_the_webhook_arrives(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any, client: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, client: Any
 ) -> None:
     from tests.cashier.conftest import deliver
 
     await psp.configure("bankwire", payout="pending", delay_seconds=0.1)
-    player = await make_player()
-    await fund(player, "200.00")
+    player = await make_player(balance="200.00 EUR")
     payment = await withdraw(rt, player, brand, "50.00")
     assert payment.status == "processing"
     assert await balances(rt, player.uuid) == (15000, 5000)
@@ -176,10 +169,9 @@ async def test_pending_payout_is_paid_when_the_webhook_arrives(
 
 
 async def test_concurrent_withdrawal_requests_never_overdraw(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "300.00")
+    player = await make_player(balance="300.00 EUR")
 
     async def attempt(n: int) -> str:
         try:
@@ -196,15 +188,14 @@ async def test_concurrent_withdrawal_requests_never_overdraw(
 
 
 async def test_refused_withdrawal_stays_refused_when_retried(
-    rt: Any, psp: DemoPsp, make_player: Any, brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "20.00")
+    player = await make_player(balance="20.00 EUR")
     for _ in range(2):
         with pytest.raises(DomainError) as refused:
             await withdraw(rt, player, brand, "50.00", idempotency_key="too-much")
         assert refused.value.code == "INSUFFICIENT_FUNDS"
-    await fund(player, "100.00")
+    await fund(rt, player, "100.00 EUR")
     with pytest.raises(DomainError):
         await withdraw(rt, player, brand, "50.00", idempotency_key="too-much")
     assert await balances(rt, player.uuid) == (12000, 0)
@@ -212,10 +203,9 @@ async def test_refused_withdrawal_stays_refused_when_retried(
 
 
 async def test_staff_of_another_brand_cannot_decide(
-    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, other_brand: Any, fund: Any
+    rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any, other_brand: Any
 ) -> None:
-    player = await make_player()
-    await fund(player, "1000.00")
+    player = await make_player(balance="1000.00 EUR")
     payment = await withdraw(rt, player, brand, "500.00")
     outsider = await make_staff(("finance", "northstar"), login=False)
     with pytest.raises(DomainError) as hidden:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import httpx
 
 from core import processes
 from tests import infra
+from tests.conftest import HELPER_LOGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,14 +64,17 @@ def _redis_bin() -> str:
 
 class PrivatePostgres:
     """A throw-away cluster: `start()`, `crash()` (immediate stop: no shutdown checkpoint, like a kill),
-    `stop()`. fsync is off: a process crash loses nothing the OS already has, and that is all we test."""
+    `stop()`. fsync is off: a process crash loses nothing the OS already has, and that is all we test.
+    The postmaster is our own child (not daemonised by pg_ctl), so it dies with the test run."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int = 200) -> None:
         self.bin = _postgres_bin()
         self.user = _system_user()
         self.folder = Path(tempfile.mkdtemp(prefix="croupier-faults-pg-"))
         self.data = self.folder / "data"
         self.port = processes.free_port()
+        self.max_connections = max_connections
+        self.process: subprocess.Popen[bytes] | None = None
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
@@ -79,26 +82,52 @@ class PrivatePostgres:
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [str(self.bin / tool), *args], user=self.user, cwd=self.folder, capture_output=True, check=check
+            [str(self.bin / tool), *args],
+            user=self.user,
+            cwd=self.folder,
+            capture_output=True,
+            check=check,
+            timeout=120,
         )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB"
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.folder),
+            "fsync": "off",
+            "full_page_writes": "off",
+            "max_connections": str(self.max_connections),
+            "shared_buffers": "64MB",
+        }
+        options = [part for key, value in settings.items() for part in ("-c", f"{key}={value}")]
+        self.process = processes.spawn(
+            [str(self.bin / "postgres"), "-D", str(self.data), *options],
+            cwd=self.folder,
+            log_file=self.folder / "log",
+            user=self.user,
         )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options, "-w", "-t", "30", "start"
-        )
+        deadline = time.monotonic() + 60
+        while self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not start:\n{processes.read_tail(self.folder / 'log')}")
+            time.sleep(0.1)
 
     def crash(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._reap()
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop", check=False)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.process is not None:
+            processes.stop(self.process, timeout=30)  # gone already after pg_ctl; else stopped here
+            self.process = None
 
     def remove(self) -> None:
         self.stop()
@@ -117,7 +146,7 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = processes.spawn(
             [
                 _redis_bin(),
                 "--port",
@@ -131,8 +160,7 @@ class PrivateRedis:
                 "--maxclients",
                 "20000",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            log_file=Path(tempfile.gettempdir()) / f"croupier-faults-redis-{self.port}.log",
         )
         deadline = time.monotonic() + 10
         while not infra.answers("127.0.0.1", self.port):
@@ -142,8 +170,7 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+            processes.kill(self.process)
             self.process = None
 
 
@@ -155,6 +182,7 @@ class ApiServer:
         self.port = port or processes.free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_file = Path(env.get("DATA_DIR", tempfile.gettempdir())) / f"api-{self.port}.log"
+        HELPER_LOGS[f"api server {self.port}"] = self.log_file  # shown when a test fails
 
     @property
     def base(self) -> str:
@@ -174,8 +202,7 @@ class ApiServer:
 
     def kill(self) -> None:
         if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+            processes.kill(self.process)
             self.process = None
 
     def stop(self) -> None:

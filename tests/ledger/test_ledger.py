@@ -19,7 +19,7 @@ from models.ledger import LedgerPosting, LedgerTransaction
 from services import ledger, wallet
 from services.ledger import Entry, Leg
 from services.wallet import Actor
-from tests.conftest import ROOT, TEST_ENV
+from tests.conftest import ROOT, TEST_ENV, fund
 
 SYSTEM = Actor("system")
 
@@ -27,6 +27,8 @@ SYSTEM = Actor("system")
 async def deposit(
     rt: Any, player_id: uuid.UUID, amount: int, *, payment_id: uuid.UUID | None = None, currency: str = "EUR"
 ) -> ledger.Result:
+    """The deposit command under test (its payment id is its idempotency key); to only give a player
+    money, `make_player(balance=...)` or `fund`."""
     async with rt.database.transaction() as db:
         return await wallet.credit_deposit(
             db,
@@ -113,8 +115,7 @@ async def test_the_ledger_is_append_only(rt, make_player) -> None:
 
 
 async def test_insufficient_funds_is_refused_remembered_and_moves_nothing(rt, make_player) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     payment = uuid.uuid4()
     for attempt in range(2):
         async with rt.database.transaction() as db:
@@ -128,7 +129,7 @@ async def test_insufficient_funds_is_refused_remembered_and_moves_nothing(rt, ma
         with pytest.raises(DomainError) as refused:
             result.raise_if_refused()
         assert refused.value.code == "INSUFFICIENT_FUNDS"
-    await deposit(rt, player.uuid, 5_00)
+    await fund(rt, player, "5.00 EUR")
     async with rt.database.transaction() as db:  # same key: still refused, although it would fit now
         again, _ = await wallet.hold_withdrawal(
             db, player_id=player.uuid, currency="EUR", amount=10_01, payment_id=payment, actor=SYSTEM
@@ -167,8 +168,7 @@ async def test_racing_retries_with_one_key_move_money_once(rt, make_player) -> N
 async def test_concurrent_deposits_holds_and_adjustments_never_overdraw(rt, make_player) -> None:
     """Many concurrent commands on one player: the balance never goes below zero, and the final
     balance equals the sum of what was acknowledged."""
-    player = await make_player()
-    await deposit(rt, player.uuid, 100_00)
+    player = await make_player(balance="100.00 EUR")
     expected = 100_00
 
     async def hold(amount: int) -> int:
@@ -203,8 +203,7 @@ async def test_concurrent_deposits_holds_and_adjustments_never_overdraw(rt, make
 
 
 async def test_a_hold_is_posted_or_voided_exactly_once(rt, make_player) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 50_00)
+    player = await make_player(balance="50.00 EUR")
     async with rt.database.transaction() as db:
         _, first = await wallet.hold_withdrawal(
             db, player_id=player.uuid, currency="EUR", amount=20_00, payment_id=uuid.uuid4(), actor=SYSTEM
@@ -237,8 +236,7 @@ async def test_a_hold_is_posted_or_voided_exactly_once(rt, make_player) -> None:
 
 
 async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(rt, make_player) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     async with rt.database.transaction() as db:
         _, hold = await wallet.hold_withdrawal(
             db, player_id=player.uuid, currency="EUR", amount=10_00, payment_id=uuid.uuid4(), actor=SYSTEM
@@ -277,8 +275,7 @@ def run_ledger_verify() -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.tampers
 async def test_ledger_verify_finds_a_tampered_balance_and_a_forged_posting(rt, make_player) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     clean = run_ledger_verify()
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "OK" in clean.stdout
@@ -380,8 +377,7 @@ async def test_balances_and_transactions_through_graphql(gql, rt, make_player) -
 
 
 async def test_replaying_a_hold_resolution_with_another_destination_is_refused(rt, make_player) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     async with rt.database.transaction() as db:
         _, hold = await wallet.hold_withdrawal(
             db, player_id=player.uuid, currency="EUR", amount=10_00, payment_id=uuid.uuid4(), actor=SYSTEM

@@ -11,7 +11,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from services import wallet
+from tests.conftest import fund
 
 
 def ws_url(base: str) -> str:
@@ -61,13 +61,5 @@ async def refusal_codes(socket: ClientConnection) -> list[str]:
 
 
 async def deposit(rt: Any, player_id: uuid.UUID, amount: int, currency: str = "EUR") -> Any:
-    async with rt.database.transaction() as db:
-        return await wallet.credit_deposit(
-            db,
-            player_id=player_id,
-            currency=currency,
-            amount=amount,
-            psp="cardpay",
-            payment_id=uuid.uuid4(),
-            actor=wallet.Actor("system"),
-        )
+    """Kept for tests written against it; new tests call `fund(..., deposit=True)` (tests/conftest.py)."""
+    return await fund(rt, player_id, amount, currency, deposit=True)

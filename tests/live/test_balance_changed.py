@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from strawberry import relay
 
-from tests.live.conftest import deposit, next_data, refusal_codes, subscription
+from tests.conftest import fund
+from tests.live.conftest import next_data, refusal_codes, subscription
 
 BALANCE = """
 subscription Balance($playerId: ID) {
@@ -25,7 +26,7 @@ async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_anot
         assert (first["transactionId"], first["kind"]) == (None, "snapshot")  # subscribed: now listening
         assert first["balances"][0]["cash"] == {"amount": "0.00", "currency": "EUR"}
 
-        result = await deposit(rt, player.uuid, 25_00)
+        result = await fund(rt, player, "25.00 EUR", deposit=True)
 
         update = (await next_data(socket))["balanceChanged"]
         assert update["kind"] == "deposit"
@@ -39,19 +40,18 @@ async def test_a_deposit_in_one_process_reaches_the_players_subscription_on_anot
             }
         ]
 
-        await deposit(rt, player.uuid, 5_00)
+        await fund(rt, player, "5.00 EUR", deposit=True)
         assert (await next_data(socket))["balanceChanged"]["balances"][0]["cash"]["amount"] == "30.00"
 
 
 async def test_staff_watch_a_player_of_their_brand(live_server, rt, client, make_player, make_staff) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     client.cookies.clear()
     staff = await make_staff("support")
     async with subscription(live_server, staff.token, BALANCE, {"playerId": player.id}, brand="royal") as socket:
         snapshot = (await next_data(socket))["balanceChanged"]
         assert snapshot["balances"][0]["cash"]["amount"] == "10.00"
-        await deposit(rt, player.uuid, 1_50)
+        await fund(rt, player, "1.50 EUR")
         assert (await next_data(socket))["balanceChanged"]["balances"][0]["cash"]["amount"] == "11.50"
 
 
@@ -113,7 +113,7 @@ async def test_a_process_serves_more_subscriptions_than_redis_connections(live_s
 
         snapshots = await asyncio.gather(*(kinds(s, 10) for s in sockets))
         assert [k for ks in snapshots for k in ks] == ["snapshot"] * 110
-        await deposit(rt, player.uuid, 3_00)
+        await fund(rt, player, "3.00 EUR", deposit=True)
         updates = await asyncio.gather(*(kinds(s, 10) for s in sockets))
         assert [k for ks in updates for k in ks] == ["deposit"] * 110
     finally:

@@ -18,7 +18,7 @@ from integrations.demo.provider.keys import signature_valid
 from integrations.demo.provider.platform import register_demo_provider
 from models.games import Game, GameSession, Provider
 from services import ledger, wallet
-from tests.live.conftest import deposit, next_data, subscription
+from tests.live.conftest import next_data, subscription
 
 
 async def launch(rt: Any, demo_provider: Any, player: Any, brand: Any, game_code: str) -> str:
@@ -53,8 +53,7 @@ async def cash(rt: Any, player: Any) -> Decimal:
 
 
 async def test_demo_slot_rounds_move_the_balance_by_wins_minus_bets(rt, demo_provider, make_player, brand) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 100_00)
+    player = await make_player(balance="100.00 EUR")
     token = await launch(rt, demo_provider, player, brand, fair.SLOT)
 
     async with httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
@@ -82,8 +81,7 @@ async def test_demo_slot_rounds_move_the_balance_by_wins_minus_bets(rt, demo_pro
 
 
 async def test_a_bet_beyond_the_balance_is_refused_and_moves_nothing(rt, demo_provider, make_player, brand) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 1_00)
+    player = await make_player(balance="1.00 EUR")
     token = await launch(rt, demo_provider, player, brand, fair.DICE)
 
     async with httpx.AsyncClient(base_url=demo_provider.base, timeout=30) as http:
@@ -101,8 +99,7 @@ async def test_a_bet_beyond_the_balance_is_refused_and_moves_nothing(rt, demo_pr
 async def test_a_players_open_balance_subscription_sees_each_round(
     rt, live_server, demo_provider, make_player, brand
 ) -> None:
-    player = await make_player()
-    await deposit(rt, player.uuid, 10_00)
+    player = await make_player(balance="10.00 EUR")
     token = await launch(rt, demo_provider, player, brand, fair.DICE)
     query = "subscription { balanceChanged { kind balances { currency cash { amount } } } }"
     async with (

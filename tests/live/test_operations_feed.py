@@ -13,7 +13,8 @@ from core.clock import clock
 from models.ledger import AccountPurpose
 from services import dashboard, ledger, wallet
 from services.ledger import Entry, Leg
-from tests.live.conftest import deposit, next_data, receive, refusal_codes, subscription
+from tests.conftest import fund
+from tests.live.conftest import next_data, receive, refusal_codes, subscription
 
 FEED = """
 subscription { operationsFeed { at trigger betsPerMinute winsPerMinute activePlayers
@@ -50,18 +51,18 @@ async def test_figures_count_the_last_minute_and_sum_today_per_brand(rt, make_pl
     noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     clock.advance(noon - clock.now() - timedelta(days=1))  # yesterday: outside "today"
     alice = await make_player()
-    await deposit(rt, alice.uuid, 500_00)
+    await fund(rt, alice, "500.00 EUR", deposit=True)
     await game_move(rt, alice.uuid, "game_bet", -50_00)
     clock.advance(timedelta(days=1) - timedelta(minutes=5))  # today 11:55
     bob = await make_player()
-    await deposit(rt, bob.uuid, 100_00)
+    await fund(rt, bob, "100.00 EUR", deposit=True)
     await game_move(rt, bob.uuid, "game_bet", -10_00)
     clock.advance(timedelta(minutes=5))  # today 12:00
     await game_move(rt, alice.uuid, "game_bet", -20_00)
     await game_move(rt, alice.uuid, "game_bet", -5_00)
     await game_move(rt, alice.uuid, "game_win", 12_50)
     nordic = await make_player(brand_code="northstar", country="SE", currency="SEK")
-    await deposit(rt, nordic.uuid, 300_00, "SEK")
+    await fund(rt, nordic, "300.00 SEK", deposit=True)
     await game_move(rt, nordic.uuid, "game_bet", -30_00, "SEK")
 
     royal = await figures(rt, brand.id, noon + timedelta(seconds=30))
@@ -91,7 +92,7 @@ async def test_staff_feed_starts_with_figures_and_updates_when_money_moves(
         assert initial["trigger"] == "initial"
         assert (initial["activePlayers"], initial["depositsToday"], initial["ggrToday"]) == (0, [], [])
 
-        await deposit(rt, player.uuid, 25_00)
+        await fund(rt, player, "25.00 EUR", deposit=True)
         await game_move(rt, player.uuid, "game_bet", -2_00)
         update = (await next_data(socket, 5))["operationsFeed"]
         while update["betsPerMinute"] == 0:  # the deposit may have been pushed on its own first
@@ -111,9 +112,9 @@ async def test_feed_is_throttled_to_one_update_a_second_and_ignores_other_brands
     staff = await make_staff("support")
     async with subscription(live_server, staff.token, FEED, brand="royal") as socket:
         assert (await next_data(socket))["operationsFeed"]["trigger"] == "initial"
-        await deposit(rt, nordic.uuid, 100_00, "SEK")  # another brand: no update for royal's feed
+        await fund(rt, nordic, "100.00 SEK", deposit=True)  # another brand: no update for royal's feed
         for _ in range(6):
-            await deposit(rt, player.uuid, 1_00)
+            await fund(rt, player, "1.00 EUR", deposit=True)
         updates: list[dict[str, Any]] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 3.5

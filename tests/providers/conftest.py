@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from core.clock import clock
+from tests.conftest import fund  # the one money factory (also importable from here, as before)
 
 HUB88 = "hub88"
 SOFTSWISS = "swiss"
@@ -190,21 +191,6 @@ async def aggregator(
     client: httpx.AsyncClient, hub88_provider: Any, aggregator_key: tuple[rsa.RSAPrivateKey, str]
 ) -> Aggregator:
     return Aggregator(client, aggregator_key[0])
-
-
-async def fund(rt: Any, player_id: uuid.UUID, amount: int, currency: str = "EUR") -> None:
-    from services import wallet
-
-    async with rt.database.transaction() as db:
-        await wallet.adjust(
-            db,
-            player_id=player_id,
-            currency=currency,
-            amount=amount,
-            adjustment_id=uuid.uuid4(),
-            actor=wallet.Actor("system"),
-            reason="test funding",
-        )
 
 
 async def open_session(

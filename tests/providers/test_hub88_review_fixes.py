@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from models.games import GameRound, ProviderTransaction
-from tests.providers.conftest import Aggregator, Seat, cash, fund, open_session
+from tests.conftest import fund
+from tests.providers.conftest import Aggregator, Seat, cash, open_session
 
 EUR = 100_000  # one euro in Hub88 units
 
@@ -26,7 +27,7 @@ async def test_a_refused_rollback_of_a_win_does_not_stop_a_later_one(
     assert await cash(rt, player.player_id) == 0
     refused = await aggregator.call("transaction/rollback", player.rollback(win["transaction_uuid"]))
     assert refused["status"] == "RS_ERROR_NOT_ENOUGH_MONEY"
-    await fund(rt, player.player_id, 1_000)
+    await fund(rt, player.player_id, "10.00 EUR")
     later = await aggregator.call("transaction/rollback", player.rollback(win["transaction_uuid"]))
     assert (later["status"], later["balance"]) == ("RS_OK", 600 * 1000)
     assert await cash(rt, player.player_id) == 600  # the win really taken back, once
@@ -54,7 +55,7 @@ async def test_a_rollback_books_in_the_currency_of_what_it_undoes(
     aggregator: Aggregator, seat: Any, hub88_provider: Any, rt: Any
 ) -> None:
     player = await seat(balance=1_000)  # a EUR player (default currency, first session)
-    await fund(rt, player.player_id, 5_000, "SEK")
+    await fund(rt, player.player_id, "50.00 SEK")
     sek = Seat(
         player.user, player.player_id, await open_session(rt, hub88_provider, player.player_id, currency="SEK"), "SEK"
     )

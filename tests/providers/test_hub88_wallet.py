@@ -213,14 +213,14 @@ async def test_token_expiry_refuses_bets_but_never_wins_or_rollbacks(
 async def test_not_enough_money_carries_the_balance_and_stays_refused(
     aggregator: Aggregator, seat: Any, rt: Any
 ) -> None:
-    from tests.providers.conftest import fund
+    from tests.conftest import fund
 
     player = await seat(balance=250)
     bet = player.bet(3 * EUR)
     answer = await aggregator.call("transaction/bet", bet)
     assert answer["status"] == "RS_ERROR_NOT_ENOUGH_MONEY"
     assert answer["balance"] == 250 * 1000
-    await fund(rt, player.player_id, 1_000)
+    await fund(rt, player.player_id, "10.00 EUR")
     retry = await aggregator.call("transaction/bet", {**bet, "request_uuid": str(uuid.uuid4())})
     assert retry["status"] == "RS_ERROR_NOT_ENOUGH_MONEY"  # refusals are remembered
     win = await aggregator.call("transaction/win", player.win(EUR, bet["transaction_uuid"]))
@@ -322,12 +322,12 @@ async def test_bet_refusals_wrong_currency_unknown_game_invalid_token_disabled_u
 
 
 async def test_a_repeated_request_uuid_gets_the_same_answer(aggregator: Aggregator, seat: Any, rt: Any) -> None:
-    from tests.providers.conftest import fund
+    from tests.conftest import fund
 
     player = await seat(balance=1_000)
     request = player.base(token=player.token)
     first = await aggregator.call("user/balance", request)
-    await fund(rt, player.player_id, 500)
+    await fund(rt, player.player_id, "5.00 EUR")
     assert await aggregator.call("user/balance", request) == first
     fresh = await aggregator.call("user/balance", {**request, "request_uuid": str(uuid.uuid4())})
     assert fresh["balance"] == 1_500 * 1000

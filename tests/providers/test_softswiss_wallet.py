@@ -34,7 +34,8 @@ def win(amount: int, action_id: str | None = None) -> dict[str, Any]:
 
 
 async def swiss_seat(rt: Any, make_player: Any, provider: Any, balance: int) -> Any:
-    from tests.providers.conftest import Seat, fund
+    from tests.conftest import fund
+    from tests.providers.conftest import Seat
 
     player = await make_player()
     await fund(rt, player.uuid, balance)

@@ -9,13 +9,12 @@ import pytest
 from strawberry import relay
 
 from tests.cashier.conftest import psp  # noqa: F401  (fixture)
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, fund
 from tests.providers.conftest import (  # noqa: F401  (fixtures)
     GAME,
     Seat,
     aggregator,
     aggregator_key,
-    fund,
     hub88_provider,
 )
 
@@ -75,6 +74,8 @@ async def set_limit(
 
 
 async def deposit(gql: Any, player: Any, demo_psp: Any, amount: str, currency: str = "EUR") -> dict[str, Any]:
+    """The player's own card deposit through GraphQL and the demo PSP, which the RG limits count and may
+    refuse; to only give a player money, `make_player(balance=...)`."""
     body = await gql(
         DEPOSIT,
         {

@@ -86,11 +86,10 @@ async def test_roles_without_rg_access_do_not_see_it(gql: Any, make_player: Any,
 
 
 async def test_cancelled_withdrawals_raise_a_flag_the_team_resolves(
-    gql: Any, rt: Any, psp: Any, make_player: Any, make_staff: Any, monkeypatch: Any
+    gql: Any, rt: Any, make_player: Any, make_staff: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(rt.settings, "withdrawal_auto_approve_below", {})  # every withdrawal waits for finance
-    player = await make_player()
-    await deposit(gql, player, psp, "100.00")
+    player = await make_player(balance="100.00 EUR")
     for _ in range(2):
         out = await gql(
             WITHDRAW, {"input": {"amount": "30.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token

@@ -11,8 +11,7 @@ from playwright.async_api import expect
 
 from integrations.demo.provider import fair
 from tests.backoffice.browser.conftest import FIRST_SIGN_IN_MS, cell, new_key, sign_in
-from tests.conftest import PASSWORD, next_totp
-from tests.live.conftest import deposit
+from tests.conftest import PASSWORD, fund, next_totp
 from tests.live.test_demo_round import launch
 
 WITHDRAW = """
@@ -21,9 +20,9 @@ mutation($input: RequestWithdrawalInput!) {
 }"""
 
 
-async def funded_withdrawal(rt: Any, gql: Any, player: Any, *, funds: int, amount: str) -> None:
-    """The player has `funds` (minor units, EUR) and asks to withdraw `amount`: it waits in finance's queue."""
-    await deposit(rt, player.uuid, funds)
+async def funded_withdrawal(rt: Any, gql: Any, player: Any, *, funds: str, amount: str) -> None:
+    """The player has `funds` ("500.00 EUR") and asks to withdraw `amount`: it waits in finance's queue."""
+    await fund(rt, player, funds)
     body = await gql(
         WITHDRAW,
         {"input": {"amount": amount, "currency": "EUR", "method": "BANK_TRANSFER", "idempotencyKey": new_key()}},
@@ -76,7 +75,7 @@ async def test_search_as_you_type_and_the_player_360(page: Any, rt: Any, make_pl
         email="alice.andersson@example.com", firstName="Alice", lastName="Andersson", phone="+356 9912 3456"
     )
     await make_player(email="albert@example.com", firstName="Albert", lastName="Zed")
-    await deposit(rt, alice.uuid, 250_00)
+    await fund(rt, alice, "250.00 EUR", deposit=True)  # the 360 lists it as a deposit
     support = await make_staff("support", login=False)
     await sign_in(page, support)
 
@@ -120,7 +119,7 @@ async def test_finance_approve_a_large_withdrawal_with_four_eyes(
     page: Any, browser: Any, live_server: str, rt: Any, gql: Any, demo_psp: str, make_player: Any, make_staff: Any
 ) -> None:
     carla = await make_player(email="carla@example.com", firstName="Carla", lastName="Camilleri")
-    await funded_withdrawal(rt, gql, carla, funds=3000_00, amount="2500.00")  # above four eyes (2000 EUR)
+    await funded_withdrawal(rt, gql, carla, funds="3000.00 EUR", amount="2500.00")  # above four eyes (2000 EUR)
     first = await make_staff("finance", login=False)
     second = await make_staff("finance", login=False)
 
@@ -152,7 +151,7 @@ async def test_the_dashboard_moves_when_a_demo_bet_is_played(
     page: Any, rt: Any, demo_provider: Any, make_player: Any, make_staff: Any, brand: Any
 ) -> None:
     player = await make_player()
-    await deposit(rt, player.uuid, 20_00)
+    await fund(rt, player, "20.00 EUR", deposit=True)  # counted in deposits today
     token = await launch(rt, demo_provider, player, brand, fair.DICE)
     staff = await make_staff("finance", login=False)
     await sign_in(page, staff)
@@ -176,7 +175,7 @@ async def test_support_sees_and_is_offered_only_what_its_role_allows(
     page: Any, rt: Any, gql: Any, make_player: Any, make_staff: Any
 ) -> None:
     player = await make_player(email="dora@example.com", firstName="Dora", lastName="Vella")
-    await funded_withdrawal(rt, gql, player, funds=500_00, amount="150.00")
+    await funded_withdrawal(rt, gql, player, funds="500.00 EUR", amount="150.00")
     support = await make_staff("support", login=False)
     await sign_in(page, support)
 
@@ -242,7 +241,7 @@ async def test_finance_makes_a_manual_adjustment_with_a_reason(
     page: Any, rt: Any, make_player: Any, make_staff: Any
 ) -> None:
     player = await make_player(email="emil@example.com", firstName="Emil", lastName="Borg")
-    await deposit(rt, player.uuid, 40_00)
+    await fund(rt, player, "40.00 EUR", deposit=True)  # not an adjustment: the one made here is the only one
     finance = await make_staff("finance", login=False)
     await sign_in(page, finance)
     await page.goto(f"/admin/#/players/{player.id}")
