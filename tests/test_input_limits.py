@@ -22,6 +22,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLSchema,
     Undefined,
     get_named_type,
 )
@@ -83,8 +84,21 @@ def leaves(
             yield from leaves(field.type, field, (*path, name), seen | {named.name})
 
 
+_BUILT: list[tuple[Settings, GraphQLSchema]] = []
+
+
+def graphql_schema(settings: Settings) -> GraphQLSchema:
+    """Built once per settings object (kept alive here, so it is never another's): every case
+    reads its fields from it instead of building the whole schema again."""
+    for built_for, schema in _BUILT:
+        if built_for is settings:
+            return schema
+    _BUILT.append((settings, build_schema(settings)._schema))
+    return _BUILT[-1][1]
+
+
 def every_text_input(settings: Settings) -> list[Case]:
-    schema = build_schema(settings)._schema
+    schema = graphql_schema(settings)
     cases = []
     for type_name, graphql_type in schema.type_map.items():
         if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
@@ -129,7 +143,7 @@ def with_value(type_: GraphQLInputType, path: tuple[str, ...], leaf: Any) -> Any
 
 
 def request_for(settings: Settings, case: Case, length: int, player_id: str) -> tuple[str, dict[str, Any]]:
-    schema = build_schema(settings)._schema
+    schema = graphql_schema(settings)
     field = schema.type_map[case.type_name].fields[case.field]  # type: ignore[union-attr]
     leaf: Any = {"x": "a" * (length - 9)} if case.json else "a" * length  # {"x": "…"} is 9 more
     variables: dict[str, Any] = {}
