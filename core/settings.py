@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.fx import DEMO_RATES, NO_RATES, Rates
 
 Environment = Literal["development", "test", "production"]
 
@@ -191,11 +193,23 @@ class Settings(BaseSettings):
     # ends sessions whose time limit is spent and scans for risk patterns.
     rg_demo_register: str = "excluded@example.com:Y,returning@example.com:P"
     rg_worker_interval_seconds: float = Field(default=10.0, gt=0)
+    # Money limits count play and deposits in every currency, converted at these stated rates (JSON:
+    # currency → value of one unit in a common base, as decimal strings). Unset: the demo rates in
+    # development and tests (core/fx.py), none in production; a currency without a rate cannot be
+    # measured against a limit in another, so such a deposit or bet is refused.
+    fx_rates: dict[str, str] | None = None
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("fx_rates")
+    @classmethod
+    def _rates_parse(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            Rates.parse(value)  # InvalidRates (a ValueError) names the bad entry at start-up
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -230,6 +244,12 @@ class Settings(BaseSettings):
             f"production on {bind_host} (not a private address) would serve /metrics to anyone: "
             "set METRICS_TOKEN, or bind to a private address behind a proxy"
         )
+
+    @cached_property
+    def stated_rates(self) -> Rates:
+        if self.fx_rates is not None:
+            return Rates.parse(self.fx_rates)
+        return NO_RATES if self.is_production else Rates.parse(DEMO_RATES)
 
     @property
     def is_production(self) -> bool:

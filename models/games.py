@@ -156,6 +156,24 @@ class GameSession(SQLModel, table=True):
     ended_at: datetime | None = timestamp_field()
 
 
+class GameSessionSpan(SQLModel, table=True):
+    """An unbroken run of bets in one game session, counted as time played (session-time limits): a bet
+    extends the current run by the idle window, a bet after a longer gap starts a new one
+    (services/rg/activity.py `count_play_time`). The login session's spans count alongside."""
+
+    __tablename__ = "game_session_spans"
+    __table_args__ = (
+        Index("ix_game_session_spans_session", "game_session_id", "ends_at"),
+        Index("ix_game_session_spans_player", "player_id", "ends_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    game_session_id: uuid.UUID = Field(foreign_key="game_sessions.id", ondelete="CASCADE")
+    player_id: uuid.UUID = Field(foreign_key="players.id")
+    started_at: datetime = timestamp_field(nullable=False)
+    ends_at: datetime = timestamp_field(nullable=False)
+
+
 class RoundStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"

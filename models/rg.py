@@ -107,6 +107,7 @@ class RgRealityCheck(SQLModel, table=True):
     session_id: uuid.UUID = Field(foreign_key="auth_sessions.id", primary_key=True, ondelete="CASCADE")
     player_id: uuid.UUID = Field(foreign_key="players.id", index=True)
     interval_seconds: int
+    interval_started_at: datetime = timestamp_field(nullable=False)  # login, or the last answer
     next_due_at: datetime = timestamp_field(nullable=False, index=True)
     notified_for: datetime | None = timestamp_field()  # the due time last pushed to the player
 

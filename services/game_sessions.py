@@ -76,6 +76,16 @@ async def end_for_login_sessions(db: AsyncSession, login_session_ids: Sequence[u
     )
 
 
+async def end_for_player(db: AsyncSession, player_id: uuid.UUID) -> None:
+    """End every game session of a player still able to bet (a spent time limit: those whose login
+    session lapsed without being revoked are not reached through `end_for_login_sessions`)."""
+    await db.execute(
+        update(GameSession)
+        .where(col(GameSession.player_id) == player_id, col(GameSession.ended_at).is_(None))
+        .values(ended_at=clock.now())
+    )
+
+
 async def hold_login(db: AsyncSession, login_session_id: uuid.UUID) -> None:
     """Refuse a launch whose login session can no longer play, and hold that session until commit."""
     can_play = await db.scalar(

@@ -49,6 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
+from core.fx import NO_RATES, Rates
 from core.ids import new_id, parse_uuid
 from core.logging import get_logger
 from core.money import CURRENCIES
@@ -296,13 +297,16 @@ class _Context:
     bonus_account: uuid.UUID | None = None
     bonus_balance: int | None = None
     player_currency: str | None = None  # the wallet's currency
+    rates: Rates = NO_RATES  # the stated exchange rates (RG limits in another currency)
 
     def bettor(self, currency: str) -> rg_gates.Bettor:
         assert self.player_id is not None
-        return rg_gates.Bettor(self.player_id, self.jurisdiction or DEFAULT, currency, self.auth_session_id)
+        return rg_gates.Bettor(
+            self.player_id, self.jurisdiction or DEFAULT, currency, self.auth_session_id, self.session_id, self.rates
+        )
 
 
-async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
+async def _context(db: AsyncSession, command: WalletCommand, rates: Rates = NO_RATES) -> _Context:
     player = parse_uuid(command.user or "")
     currency = command.currency if command.currency in CURRENCIES else None
     row = (
@@ -343,6 +347,7 @@ async def _context(db: AsyncSession, command: WalletCommand) -> _Context:
         row.bonus_account,
         row.bonus_balance,
         row.player_currency,
+        rates,
     )
 
 
@@ -456,7 +461,7 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
     database = rt.database
     try:
         async with database.transaction() as db:
-            return await _run(db, command, dialect, kind)
+            return await _run(db, command, dialect, kind, rt.settings.stated_rates)
     except (_Duplicate, IdempotencyConflict):
         # The transaction rolled back; the refusal moved nothing. Log the call on its own.
         result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
@@ -466,8 +471,8 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
         return Answer(result, body)
 
 
-async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
-    ctx = await _context(db, command)
+async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind, rates: Rates) -> Answer:
+    ctx = await _context(db, command, rates)
     if command.unrepresentable:  # refused before any lock: nothing can move, nothing is recorded
         result = WalletResult(_unrepresentable(command, ctx), command.user, command.currency)
         body = dialect.render(command, result)
@@ -494,7 +499,7 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
             and ref.currency in CURRENCIES
             and ref.currency != ctx.cash_currency
         ):
-            ctx = await _context(db, replace(command, currency=ref.currency))
+            ctx = await _context(db, replace(command, currency=ref.currency), rates)
         if ctx.cash_id is not None:
             current = await _lock_money(db, ctx, ctx.cash_id)
     elif ctx.cash_id is not None:
@@ -689,6 +694,7 @@ async def _bet(
     if refusal is not None:
         status = Status.USER_DISABLED if refusal == rg_gates.BetRefusal.EXCLUDED else Status.LIMIT_REACHED
         return _refuse(command, status, current)
+    await rg_gates.count_bet_time(db, ctx.bettor(command.currency), rg_state, now)
     if command.is_free:
         return await _free_bet(db, command, ctx, bonus.grant, current, now)
     if active is not None and active.max_bet is not None and command.amount + active.round_staked > active.max_bet:

@@ -1,4 +1,4 @@
-"""What a player did, counted for limits: money per local day, and time logged in.
+"""What a player did, counted for limits: money per local day, and time played.
 
 Money counters are written by the code that records the ledger movement, in its database
 transaction (deposit credits in services/wallet.py, bets, wins and rollbacks in
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,34 +24,57 @@ ON CONFLICT (player_id, currency, day) DO UPDATE SET
     won = rg_activity_days.won + EXCLUDED.won
 """)
 
+# Per currency: money limits count every currency, converted by the caller (services/rg/limits.py).
 _TOTALS = text("""
-SELECT coalesce(sum(deposited), 0) AS deposited, coalesce(sum(wagered), 0) AS wagered,
-       coalesce(sum(won), 0) AS won
-FROM rg_activity_days WHERE player_id = :player AND currency = :currency AND day >= :first AND day < :after
+SELECT currency, sum(deposited) AS deposited, sum(wagered) AS wagered, sum(won) AS won
+FROM rg_activity_days WHERE player_id = :player AND day >= :first AND day < :after
+GROUP BY currency
 """)
 
 # Deposits credited in the period plus those started but not finished (they reserve their amount), read
 # in one statement: a deposit credited in between moves from one sum to the other and is seen once.
 _DEPOSITED_AND_IN_FLIGHT = text("""
-SELECT (SELECT coalesce(sum(deposited), 0) FROM rg_activity_days
-        WHERE player_id = :player AND currency = :currency AND day >= :first AND day < :after)
-     + (SELECT coalesce(sum(amount), 0) FROM payments
-        WHERE player_id = :player AND currency = :currency AND kind = 'deposit' AND status IN ('created', 'pending'))
+SELECT currency, sum(amount) AS amount FROM (
+  SELECT currency, deposited AS amount FROM rg_activity_days
+  WHERE player_id = :player AND day >= :first AND day < :after
+  UNION ALL
+  SELECT currency, amount FROM payments
+  WHERE player_id = :player AND kind = 'deposit' AND status IN ('created', 'pending')
+) AS counted GROUP BY currency
 """)
 
-# Time logged in: each session from its start to its revocation, or to the expiry of the last access
-# token it was given (it is refreshed while the frontend is open), or now.
-# Time in play sessions: their spans (unbroken runs of access tokens, models/auth.py SessionSpan), cut at
-# a revocation, now and the period's bounds. A player who left and came back on the refresh token has
-# two spans, and the time between them is not counted.
+# Time played: while any session of the player could play, each instant counted once.
+# - Login sessions: their spans (unbroken runs of access tokens, models/auth.py SessionSpan), cut at a
+#   revocation. A player who left and came back on the refresh token has two spans; the gap between
+#   them is not counted.
+# - Game sessions: their spans (unbroken runs of bets, models/games.py GameSessionSpan), cut where the
+#   game session ended or expired. A game token can bet after its login lapsed (the frontend closed,
+#   the provider's client still open), so bets count time of their own.
+# Each interval is cut at now and the period's bounds; overlaps (a game played while logged in) are merged.
 _TIME_PLAYED = text("""
-SELECT coalesce(sum(extract(epoch FROM
-    least(coalesce(s.revoked_at, :now), sp.ends_at, :now, :until) - greatest(sp.started_at, :since)
-)), 0)
-FROM auth_sessions s JOIN session_spans sp ON sp.session_id = s.id
-WHERE s.subject_type = 'player' AND s.subject_id = :player AND s.scope = 'full'
-  AND sp.started_at < least(:now, :until)
-  AND least(coalesce(s.revoked_at, :now), sp.ends_at) > :since
+WITH cut AS (
+  SELECT greatest(sp.started_at, :since) AS lo,
+         least(coalesce(s.revoked_at, :now), sp.ends_at, :now, :until) AS hi
+  FROM auth_sessions s JOIN session_spans sp ON sp.session_id = s.id
+  WHERE s.subject_type = 'player' AND s.subject_id = :player AND s.scope = 'full' AND sp.ends_at > :since
+  UNION ALL
+  SELECT greatest(gp.started_at, :since), least(coalesce(g.ended_at, :now), g.expires_at, gp.ends_at, :now, :until)
+  FROM game_session_spans gp JOIN game_sessions g ON g.id = gp.game_session_id
+  WHERE gp.player_id = :player AND gp.ends_at > :since
+)
+SELECT coalesce(sum(extract(epoch FROM upper(r) - lower(r))), 0)
+FROM unnest((SELECT range_agg(tstzrange(lo, hi)) FROM cut WHERE lo < hi)) AS r
+""")
+
+# A bet in a game session: its current span runs on for the idle window, or after a gap a new span
+# begins. Only the newest span of a game session can still be running.
+_PLAYING_UNTIL = text("""
+WITH extended AS (
+  UPDATE game_session_spans SET ends_at = :ends WHERE game_session_id = :game_session AND ends_at >= :now
+  RETURNING 1
+)
+INSERT INTO game_session_spans (id, game_session_id, player_id, started_at, ends_at)
+SELECT :id, :game_session, :player, :now, :ends WHERE NOT EXISTS (SELECT 1 FROM extended)
 """)
 
 
@@ -82,27 +105,32 @@ async def count(
     )
 
 
-async def totals(db: AsyncSession, player_id: uuid.UUID, currency: str, first: date, after: date) -> Totals:
-    row = (await db.execute(_TOTALS, {"player": player_id, "currency": currency, "first": first, "after": after})).one()
-    return Totals(int(row.deposited), int(row.wagered), int(row.won))
+async def totals(db: AsyncSession, player_id: uuid.UUID, first: date, after: date) -> dict[str, Totals]:
+    """The period's deposits, stakes and wins, per currency."""
+    rows = (await db.execute(_TOTALS, {"player": player_id, "first": first, "after": after})).all()
+    return {r.currency: Totals(int(r.deposited), int(r.wagered), int(r.won)) for r in rows}
 
 
-async def deposits_with_in_flight(
-    db: AsyncSession, player_id: uuid.UUID, currency: str, first: date, after: date
-) -> int:
-    return int(
-        (
-            await db.execute(
-                _DEPOSITED_AND_IN_FLIGHT, {"player": player_id, "currency": currency, "first": first, "after": after}
-            )
-        ).scalar_one()
-    )
+async def deposits_with_in_flight(db: AsyncSession, player_id: uuid.UUID, first: date, after: date) -> dict[str, int]:
+    """The period's deposits, credited or still in flight, per currency."""
+    rows = (await db.execute(_DEPOSITED_AND_IN_FLIGHT, {"player": player_id, "first": first, "after": after})).all()
+    return {r.currency: int(r.amount) for r in rows if r.amount}
 
 
-async def seconds_logged_in(
+async def seconds_played(
     db: AsyncSession, player_id: uuid.UUID, *, since: datetime, until: datetime, now: datetime
 ) -> int:
     value = (
         await db.execute(_TIME_PLAYED, {"player": player_id, "since": since, "until": until, "now": now})
     ).scalar_one()
     return max(0, int(value))
+
+
+async def count_play_time(
+    db: AsyncSession, player_id: uuid.UUID, game_session_id: uuid.UUID, now: datetime, idle: timedelta
+) -> None:
+    """A bet in a game session: time played runs until `idle` after it (counted as it passes)."""
+    await db.execute(
+        _PLAYING_UNTIL,
+        {"id": uuid.uuid4(), "game_session": game_session_id, "player": player_id, "now": now, "ends": now + idle},
+    )

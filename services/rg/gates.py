@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
+from core.fx import NO_RATES, Rates
 from core.logging import get_logger
 from core.runtime import Runtime
 from models.brands import Brand
@@ -130,6 +131,17 @@ def _limit_refusal(usage: limits.Usage, verb: str) -> DomainError:
     )
 
 
+def _unmeasurable(limit: RgLimit, currency: str) -> DomainError:
+    what = limits.describe(limit.kind, limit.period, limit.amount or 0, limit.currency)
+    return DomainError(
+        f"{what[0].upper()}{what[1:]} cannot be measured in {currency} (no stated exchange rate): "
+        f"use {limit.currency}.",
+        code=ErrorCode.CURRENCY_NOT_ALLOWED,
+        field="currency",
+        limit=LimitDetails(kind=limit.kind, period=limit.period, amount=limit.amount, currency=limit.currency),
+    )
+
+
 async def _in_force(db: AsyncSession, player_id: uuid.UUID) -> list[RgLimit]:
     return list(
         (
@@ -158,7 +170,7 @@ async def _time_refusal(
     in_force = await _in_force(db, player.id) if in_force is None else in_force
     for limit in in_force:
         if limit.kind == LimitKind.SESSION_TIME:
-            usage = await limits.usage(db, player, limit, now)
+            usage = await limits.usage(db, player, limit, now, rt.settings.stated_rates)
             if usage.remaining <= 0:
                 return _limit_refusal(usage, "session")
     return None
@@ -176,11 +188,18 @@ async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, currency:
     if missing is not None:
         raise missing
     now = clock.now()
+    rates = rt.settings.stated_rates
     for limit in in_force:  # the lowest applies: any limit the deposits in this period would pass refuses
-        if limit.kind == LimitKind.DEPOSIT and limit.currency == currency and limit.amount is not None:
-            usage = await limits.usage(db, player, limit, now)
-            if usage.used > limit.amount:
-                raise _limit_refusal(usage, "deposit")
+        if limit.kind != LimitKind.DEPOSIT or limit.amount is None:
+            continue
+        assert limit.currency is not None
+        if not rates.can_measure(currency, limit.currency):
+            raise _unmeasurable(limit, currency)
+        usage = await limits.usage(db, player, limit, now, rates)
+        if usage.unmeasured:
+            raise _unmeasurable(limit, usage.unmeasured[0])
+        if usage.used > limit.amount:  # every currency's deposits, this one included, at the stated rates
+            raise _limit_refusal(usage, "deposit")
 
 
 async def check_launch(db: AsyncSession, rt: Runtime, player: Player, session_id: uuid.UUID | None) -> None:
@@ -229,6 +248,8 @@ class Bettor:
     jurisdiction: str
     currency: str
     auth_session_id: uuid.UUID | None
+    game_session_id: uuid.UUID | None = None
+    rates: Rates = NO_RATES  # play in another currency than a limit's is measured at these
 
 
 @dataclass(frozen=True)
@@ -239,6 +260,15 @@ class BetState:
     check_due: bool | None
     limits: list[list[Any]] | str | None
 
+    def in_force(self, player_id: uuid.UUID) -> list[RgLimit]:
+        raw: list[list[Any]] = (json.loads(self.limits) if isinstance(self.limits, str) else self.limits) or []
+        return [RgLimit(player_id=player_id, kind=k, period=p, amount=a, currency=c) for k, p, a, c in raw]
+
+
+# A bet keeps its game session in play this long: bets closer together are one unbroken run of play,
+# and the time after the last bet counts up to this (as an access token does for a login session).
+PLAY_IDLE = timedelta(minutes=5)
+
 
 async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetState) -> BetRefusal | None:
     """Call after the player's cash row is locked, before the ledger records the stake."""
@@ -246,22 +276,36 @@ async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetS
         return BetRefusal.EXCLUDED
     if state.check_due:
         return BetRefusal.LIMIT
-    raw: list[list[Any]] = (json.loads(state.limits) if isinstance(state.limits, str) else state.limits) or []
-    in_force = [RgLimit(player_id=bettor.id, kind=k, period=p, amount=a, currency=c) for k, p, a, c in raw]
+    in_force = state.in_force(bettor.id)
     if _missing_required(profile(bettor.jurisdiction), in_force) is not None:
         return BetRefusal.LIMIT
     now = clock.now()
     for limit in in_force:
-        if limit.kind == LimitKind.DEPOSIT or (limit.currency not in (None, bettor.currency)):
+        if limit.kind == LimitKind.DEPOSIT:
             continue
-        usage = await limits.usage(db, bettor, limit, now)
         assert limit.amount is not None
+        stake: int | None = 0
+        if limit.currency is not None:  # a money limit, in any currency: this stake measured in the limit's
+            stake = bettor.rates.convert(amount, bettor.currency, limit.currency, round_up=True)
+            if stake is None:
+                return BetRefusal.LIMIT
+        usage = await limits.usage(db, bettor, limit, now, bettor.rates)
+        if usage.unmeasured:
+            return BetRefusal.LIMIT
         if limit.kind == LimitKind.SESSION_TIME:
             if usage.remaining <= 0:
                 return BetRefusal.LIMIT
-        elif usage.used + amount > limit.amount:  # wager: stakes; loss: stakes - wins, if this one loses
+        elif usage.used + (stake or 0) > limit.amount:  # wager: stakes; loss: stakes - wins, if this one loses
             return BetRefusal.LIMIT
     return None
+
+
+async def count_bet_time(db: AsyncSession, bettor: Bettor, state: BetState, now: datetime) -> None:
+    """An accepted bet, for a player with a time limit: its game session counts as time played
+    (no statement for anyone else: the bet path stays as short as it was)."""
+    timed = any(limit.kind == LimitKind.SESSION_TIME for limit in state.in_force(bettor.id))
+    if timed and bettor.game_session_id is not None:
+        await activity.count_play_time(db, bettor.id, bettor.game_session_id, now, PLAY_IDLE)
 
 
 async def count_play(

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
+from core.fx import Rates
 from core.money import format_amount, parse_amount
 from core.runtime import Runtime
 from models.players import Player
@@ -33,12 +34,15 @@ MAX_SESSION_SECONDS = {LimitPeriod.DAY: 24 * 3600, LimitPeriod.WEEK: 7 * 24 * 36
 
 @dataclass(frozen=True)
 class Usage:
-    """A limit in force and how much of it the current period has used."""
+    """A limit in force and how much of it the current period has used, every currency measured in the
+    limit's at the stated rates (`unmeasured`: currencies with play or deposits but no rate; a limit
+    that cannot be measured refuses what it would govern)."""
 
     limit: RgLimit
     used: int
     starts_at: datetime
     resets_at: datetime
+    unmeasured: tuple[str, ...] = ()
 
     @property
     def remaining(self) -> int:
@@ -240,18 +244,44 @@ class Subject(Protocol):
     def jurisdiction(self) -> str: ...
 
 
-async def usage(db: AsyncSession, player: Subject, limit: RgLimit, now: datetime) -> Usage:
-    """How much of a limit the current period has used (deposits include those still in flight)."""
+def measure(amounts: dict[str, int], currency: str, rates: Rates, *, round_up: bool) -> tuple[int, tuple[str, ...]]:
+    """The sum of per-currency amounts in `currency`, and the currencies that have no rate to it."""
+    total, unmeasured = 0, []
+    for source, amount in sorted(amounts.items()):
+        converted = rates.convert(amount, source, currency, round_up=round_up)
+        if converted is None:
+            unmeasured.append(source)
+        else:
+            total += converted
+    return total, tuple(unmeasured)
+
+
+def measured_totals(per_currency: dict[str, activity.Totals], currency: str, rates: Rates) -> activity.Totals:
+    """Deposits and stakes round up, wins down: a conversion never lets a limit pass unnoticed."""
+    deposited, _ = measure({c: t.deposited for c, t in per_currency.items()}, currency, rates, round_up=True)
+    wagered, _ = measure({c: t.wagered for c, t in per_currency.items()}, currency, rates, round_up=True)
+    won, _ = measure({c: t.won for c, t in per_currency.items()}, currency, rates, round_up=False)
+    return activity.Totals(deposited, wagered, won)
+
+
+async def usage(db: AsyncSession, player: Subject, limit: RgLimit, now: datetime, rates: Rates) -> Usage:
+    """How much of a limit the current period has used, in every currency (deposits include those
+    still in flight)."""
     rules = profile(player.jurisdiction)
     starts, resets = rules.period(LimitPeriod(limit.period), now)
+    unmeasured: tuple[str, ...] = ()
     if limit.kind == LimitKind.SESSION_TIME:
-        used = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now)
+        used = await activity.seconds_played(db, player.id, since=starts, until=resets, now=now)
     else:
         assert limit.currency is not None
         first, after = rules.local_day(starts), rules.local_day(resets)
         if limit.kind == LimitKind.DEPOSIT:
-            used = await activity.deposits_with_in_flight(db, player.id, limit.currency, first, after)
+            deposits = await activity.deposits_with_in_flight(db, player.id, first, after)
+            used, unmeasured = measure(deposits, limit.currency, rates, round_up=True)
         else:
-            totals = await activity.totals(db, player.id, limit.currency, first, after)
+            per_currency = await activity.totals(db, player.id, first, after)
+            played = {c: t for c, t in per_currency.items() if t.wagered or t.won}
+            unmeasured = tuple(sorted(c for c in played if not rates.can_measure(c, limit.currency)))
+            totals = measured_totals(played, limit.currency, rates)
             used = totals.wagered if limit.kind == LimitKind.WAGER else max(0, totals.lost)
-    return Usage(limit, used, starts, resets)
+    return Usage(limit, used, starts, resets, unmeasured)

@@ -42,10 +42,12 @@ GROUP BY p.currency ORDER BY p.currency
 """)
 
 
+# A new interval keeps the time already played: the next check is due at the earlier of the old due
+# time and the new interval counted from when the current one began (it may be due at once). Choosing
+# again never postpones a check, and a check already due stays due (changing it is not an answer).
 _RESCHEDULE = text("""
 UPDATE rg_reality_checks SET interval_seconds = :seconds,
-    next_due_at = CASE WHEN next_due_at <= CAST(:now AS timestamptz) THEN next_due_at
-                       ELSE CAST(:now AS timestamptz) + :interval END
+    next_due_at = least(next_due_at, interval_started_at + :interval)
 WHERE player_id = :player
 """)
 
@@ -68,6 +70,7 @@ async def start(db: AsyncSession, player: Player, session_id: uuid.UUID, now: da
                 session_id=session_id,
                 player_id=player.id,
                 interval_seconds=minutes * 60,
+                interval_started_at=now,
                 next_due_at=now + timedelta(minutes=minutes),
             )
         )
@@ -96,7 +99,7 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
         else:  # every open session follows; a check already due stays due (changing it is not an answer)
             await db.execute(
                 _RESCHEDULE,
-                {"player": player.id, "seconds": minutes * 60, "now": now, "interval": timedelta(minutes=minutes)},
+                {"player": player.id, "seconds": minutes * 60, "interval": timedelta(minutes=minutes)},
             )
             if viewer.session_id is not None and await db.get(RgRealityCheck, viewer.session_id) is None:
                 await start(db, locked, viewer.session_id, now)
@@ -154,6 +157,7 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
             "seconds_played": current.seconds_played if current else None,
         }
         if keep_playing:
+            check.interval_started_at = now
             check.next_due_at = now + timedelta(seconds=check.interval_seconds)
         else:
             revoked = await end_session(db, player.id, viewer.session_id, reason="reality_check_stop")

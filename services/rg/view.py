@@ -43,7 +43,8 @@ class Overview:
 async def overview(db: AsyncSession, rt: Runtime, player: Player, session_id: uuid.UUID | None) -> Overview:
     now = clock.now()
     rules = profile(player.jurisdiction)
-    usages = [await limits.usage(db, player, limit, now) for limit in await limits.limits_of(db, player.id)]
+    rates = rt.settings.stated_rates
+    usages = [await limits.usage(db, player, limit, now, rates) for limit in await limits.limits_of(db, player.id)]
     exclusions = list(
         (
             await db.scalars(
@@ -57,8 +58,9 @@ async def overview(db: AsyncSession, rt: Runtime, player: Player, session_id: uu
     periods = []
     for period in LimitPeriod:
         starts, resets = rules.period(period, now)
-        totals = await activity.totals(db, player.id, player.currency, rules.local_day(starts), rules.local_day(resets))
-        played = await activity.seconds_logged_in(db, player.id, since=starts, until=resets, now=now)
+        per_currency = await activity.totals(db, player.id, rules.local_day(starts), rules.local_day(resets))
+        totals = limits.measured_totals(per_currency, player.currency, rates)
+        played = await activity.seconds_played(db, player.id, since=starts, until=resets, now=now)
         periods.append(PeriodActivity(period, starts, resets, player.currency, totals, played))
     check = await reality.state(db, session_id, now) if session_id is not None else None
     return Overview(player, rules, usages, exclusions, in_force, reality.interval_minutes(player), check, periods, now)

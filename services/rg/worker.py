@@ -14,17 +14,23 @@ from core.logging import get_logger
 from core.runtime import Runtime
 from models.players import Player
 from models.rg import LimitKind, RgLimit
-from services import auth
+from services import auth, game_sessions
 from services.rg import flags, limits, reality
 
 log = get_logger(__name__)
 
-# Players with a time limit and a play session in use now (a running span).
+# Players with a time limit and a session in use now: a running login span, or a running game span of a
+# game session that can still bet.
 _TIMED_PLAYERS = text("""
-SELECT DISTINCT s.subject_id FROM auth_sessions s
+SELECT s.subject_id FROM auth_sessions s
 JOIN session_spans sp ON sp.session_id = s.id AND sp.ends_at > :now
 JOIN rg_limits l ON l.player_id = s.subject_id AND l.kind = 'session_time' AND l.amount IS NOT NULL
 WHERE s.subject_type = 'player' AND s.scope = 'full' AND s.revoked_at IS NULL
+UNION
+SELECT g.player_id FROM game_session_spans gp
+JOIN game_sessions g ON g.id = gp.game_session_id AND g.ended_at IS NULL AND g.expires_at > :now
+JOIN rg_limits l ON l.player_id = g.player_id AND l.kind = 'session_time' AND l.amount IS NOT NULL
+WHERE gp.ends_at > :now
 """)
 
 
@@ -50,7 +56,7 @@ async def end_spent_sessions(rt: Runtime) -> int:
             if player is None:
                 continue
             for limit in rows:
-                if (await limits.usage(db, player, limit, now)).remaining <= 0:
+                if (await limits.usage(db, player, limit, now, rt.settings.stated_rates)).remaining <= 0:
                     sessions = (
                         (
                             await db.execute(
@@ -66,6 +72,7 @@ async def end_spent_sessions(rt: Runtime) -> int:
                     )
                     for session_id in sessions:
                         revoked += await reality.end_session(db, player_id, session_id, reason="session_time_limit")
+                    await game_sessions.end_for_player(db, player_id)  # also games whose login lapsed
                     break
         await auth.after_commit_revoked(rt, revoked)
         ended += len(revoked)

@@ -212,3 +212,85 @@ async def test_a_new_interval_reaches_every_open_session_but_does_not_dismiss_a_
     assert {c.interval_seconds for c in checks} == {3600}
     assert (await my_rg(gql, player))["realityCheck"]["due"] is True  # still waiting for an answer
     assert other["tokens"]["accessToken"]
+
+
+async def test_bets_on_a_game_token_count_as_time_after_the_login_lapses(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
+    player = await make_player()
+    await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=30)
+    seat = await seat_for(rt, hub88_provider, player, auth_session_id=_session_of(player.token))
+    # The frontend closed at once: its login counts until its access token expired (15 minutes). The
+    # game's client stays open and bets on its own token, every two minutes from minute 20.
+    clock.advance(timedelta(minutes=20))
+    statuses = []
+    for i in range(9):
+        statuses.append((await aggregator.call("transaction/bet", seat.bet(u(10), round_ref=f"r-{i}")))["status"])
+        clock.advance(timedelta(minutes=2))
+    # 15 + 14 minutes by the eighth bet (minute 34); the ninth (minute 36) would be the 31st minute.
+    assert statuses == ["RS_OK"] * 8 + ["RS_ERROR_LIMIT_REACHED"]
+    # The worker ends what can still play: the lapsed login (not revoked) and its game.
+    assert await worker.end_spent_sessions(rt) == 1
+    assert (await aggregator.call("transaction/bet", seat.bet(u(10), round_ref="r-9")))[
+        "status"
+    ] == "RS_ERROR_TOKEN_EXPIRED"
+    refused = await login(gql, player)
+    assert refused["errors"][0]["code"] == "LIMIT_REACHED"
+    clock.advance(timedelta(days=1))
+    await login(gql, player)
+
+
+async def test_a_game_played_while_logged_in_is_not_counted_twice(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
+    player = await make_player()
+    await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=120)
+    seat = await seat_for(rt, hub88_provider, player, auth_session_id=_session_of(player.token))
+    for i in range(5):  # ten minutes, the frontend refreshing and the game betting side by side
+        assert (await aggregator.call("transaction/bet", seat.bet(u(10), round_ref=f"r-{i}")))["status"] == "RS_OK"
+        clock.advance(timedelta(minutes=2))
+        await refresh(gql, player)
+    played = (await my_rg(gql, player))["activity"][0]["minutesPlayed"]
+    assert played == 10
+
+
+async def _set_interval(gql: Any, player: Any, minutes: int) -> dict[str, Any]:
+    body = await gql(
+        "mutation($m: Int!) { setRealityCheck(input: {minutes: $m}) { realityCheck { due nextDueAt } "
+        "errors { code field } } }",
+        {"m": minutes},
+        token=player.token,
+    )
+    payload: dict[str, Any] = body["data"]["setRealityCheck"]
+    return payload
+
+
+async def test_choosing_the_interval_again_never_postpones_a_check(gql: Any, make_player: Any) -> None:
+    player = await make_player()
+    first = await _set_interval(gql, player, 5)
+    due_at = first["realityCheck"]["nextDueAt"]
+    for _ in range(3):  # the walk-around: the same interval again every four minutes
+        clock.advance(timedelta(minutes=4))
+        await refresh(gql, player)
+        again = await _set_interval(gql, player, 5)
+        assert again["realityCheck"]["nextDueAt"] == due_at
+    assert again["realityCheck"]["due"] is True
+    assert (await my_rg(gql, player))["realityCheck"]["due"] is True
+
+
+async def test_a_new_interval_keeps_the_time_already_played(gql: Any, make_player: Any) -> None:
+    player = await make_player()
+    due_at = (await _set_interval(gql, player, 30))["realityCheck"]["nextDueAt"]
+    clock.advance(timedelta(minutes=10))
+    await refresh(gql, player)
+    assert (await _set_interval(gql, player, 60))["realityCheck"]["nextDueAt"] == due_at  # longer: not later
+    shorter = await _set_interval(gql, player, 5)  # ten minutes played already: due at once
+    assert shorter["realityCheck"]["due"] is True
+    assert shorter["realityCheck"]["nextDueAt"] < due_at
+
+
+async def test_a_required_check_cannot_be_turned_off(gql: Any, make_player: Any, nordic: Any) -> None:
+    player = await make_player(brand_code="nordic", country="SE", currency="SEK")  # Sweden: checks required
+    refused = await _set_interval(gql, player, 0)
+    assert refused["errors"] == [{"code": "LIMIT_REQUIRED", "field": "minutes"}]
+    assert (await my_rg(gql, player))["realityCheckMinutes"] == 60
