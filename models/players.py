@@ -25,6 +25,10 @@ class Player(SQLModel, table=True):
         CheckConstraint("status IN ('active', 'blocked', 'closed')", name="ck_players_status"),
         CheckConstraint("email = lower(email)", name="ck_players_email_lower"),
         Index("ix_players_brand_created", "brand_id", "created_at", "id"),
+        # One person across brands (services/rg/matching.py): each key is looked up on its own.
+        Index("ix_players_match_email", "match_email", postgresql_where="match_email IS NOT NULL"),
+        Index("ix_players_match_name", "match_name", "date_of_birth", postgresql_where="match_name IS NOT NULL"),
+        Index("ix_players_match_phone", "match_phone", postgresql_where="match_phone IS NOT NULL"),
     )
 
     id: uuid.UUID = id_field()
@@ -43,6 +47,10 @@ class Player(SQLModel, table=True):
     reality_check_minutes: int | None = None  # the player's choice; null: the jurisdiction's default
     status: str = Field(default=PlayerStatus.ACTIVE.value, max_length=16)
     status_reason: str | None = None
+    # The person's match keys (services/rg/matching.py), kept in step with email, names and phone.
+    match_email: str | None = Field(default=None, max_length=254)
+    match_name: str | None = Field(default=None, max_length=220)
+    match_phone: str | None = Field(default=None, max_length=32)
     created_at: datetime = created_at_field()
     updated_at: datetime = Field(
         default=None,

@@ -95,7 +95,10 @@ class RgExclusion(SQLModel, table=True):
     kind: str = Field(max_length=16)
     starts_at: datetime = timestamp_field(nullable=False)
     ends_at: datetime | None = timestamp_field()
-    source: str = Field(max_length=32)  # player | staff | register:<name>
+    source: str = Field(max_length=32)  # player | staff | system | register:<name>
+    # Extended from another account of the same person (services/rg/matching.py): the exclusion it copies.
+    origin_exclusion_id: uuid.UUID | None = Field(default=None, foreign_key="rg_exclusions.id")
+    origin_player_id: uuid.UUID | None = Field(default=None, foreign_key="players.id")
     created_at: datetime = created_at_field()
 
 

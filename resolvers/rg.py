@@ -25,6 +25,7 @@ from schema.rg import (
     AnswerRealityCheckInput,
     Exclusion,
     ExclusionPayload,
+    ImposeExclusionInput,
     JurisdictionProfile,
     LimitChangeInput,
     LimitPayload,
@@ -309,6 +310,21 @@ async def record_rg_intervention(info: Info, input: RecordRgInterventionInput) -
     player = await _readable(info, node_uuid(input.player_id, "Player"))
     await flags.intervene(info.context.rt, info.context.viewer, player, input.action, input.note)
     return RecordRgInterventionPayload(responsible_gambling=await overview_of(info.context.rt, player, None))
+
+
+@payload_errors(ExclusionPayload)
+async def impose_exclusion(info: Info, input: ImposeExclusionInput) -> ExclusionPayload:
+    require_subject(info)
+    player = await _readable(info, node_uuid(input.player_id, "Player"))
+    row = await exclusions.impose(
+        info.context.rt,
+        info.context.viewer,
+        player,
+        time_out=input.time_out,
+        self_exclusion=input.self_exclusion,
+        reason=input.reason,
+    )
+    return ExclusionPayload(exclusion=_exclusion(row, row.starts_at))
 
 
 @payload_errors(ResolveRgFlagPayload)

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from models import rg as m
 from schema.base import Connection, Money, UserError
-from schema.input_limits import NOTE, text
+from schema.input_limits import NOTE, REASON, text
 from services.rg.exclusions import SelfExclusion, TimeOut
 from services.rg.flags import Intervention
 from services.rg.gates import LoginPurpose
@@ -249,6 +249,14 @@ class SelfExcludeInput:
 class ExclusionPayload:
     exclusion: Exclusion | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Staff exclude a player: give exactly one of `timeOut` and `selfExclusion`.")
+class ImposeExclusionInput:
+    player_id: strawberry.ID
+    time_out: TimeOut | None = None
+    self_exclusion: SelfExclusion | None = None
+    reason: str = text(REASON, description="Why (required; kept in the RG history and the audit log)")
 
 
 @strawberry.input

@@ -228,6 +228,10 @@ class Mutation:
     cancel_limit_change: LimitPayload = strawberry.mutation(resolver=rg_resolvers.cancel_limit_change)
     take_time_out: ExclusionPayload = strawberry.mutation(resolver=rg_resolvers.take_time_out)
     self_exclude: ExclusionPayload = strawberry.mutation(resolver=rg_resolvers.self_exclude)
+    impose_exclusion: ExclusionPayload = strawberry.mutation(
+        resolver=rg_resolvers.impose_exclusion,
+        description="Staff exclude a player, with a reason (audited); it reaches the person's accounts at every brand.",
+    )
     set_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.set_reality_check)
     answer_reality_check: RealityCheckPayload = strawberry.mutation(resolver=rg_resolvers.answer_reality_check)
     record_rg_intervention: RecordRgInterventionPayload = strawberry.mutation(

@@ -32,6 +32,7 @@ from services import audit, auth, brands, wallet
 from services.auth import IssuedTokens, RateLimited
 from services.rg import exclusions as rg_exclusions
 from services.rg import gates as rg_gates
+from services.rg import matching
 from services.rg.gates import LoginPurpose
 from services.rg.profiles import Profile
 from services.rg.registers import Person
@@ -119,6 +120,17 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
         rules,
         Person(email, form.date_of_birth, _clean(form.first_name), _clean(form.last_name), form.country.upper()),
     )
+    await rg_gates.check_new_person(
+        rt,
+        matching.Identity.of(
+            email=email,
+            first_name=_clean(form.first_name),
+            last_name=_clean(form.last_name),
+            date_of_birth=form.date_of_birth,
+            phone=_clean(form.phone),
+            country=form.country.upper(),
+        ),
+    )
     password_hash = await hash_password(form.password)
     try:
         async with rt.database.transaction() as db:
@@ -135,6 +147,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 marketing_consent=form.marketing_consent,
                 jurisdiction=rules.code,
             )
+            matching.store_keys(player)
             db.add(player)
             await db.flush()
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
@@ -267,6 +280,7 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                 setattr(player, name, _clean(value))
         if change.phone and not _clean(change.phone):
             raise DomainError("Enter a phone number.", field="phone")
+        matching.store_keys(player)
         if change.marketing_consent is not None:
             if change.marketing_consent and await rg_exclusions.active(db, player.id) is not None:
                 raise DomainError(
@@ -276,6 +290,9 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                 )
             player.marketing_consent = change.marketing_consent
         await db.flush()
+        # New details can make this account match an excluded person (or an excluded account match
+        # another): the exclusion reaches it now, not only at the next login.
+        revoked = await rg_exclusions.share_within(db, player, clock.now())
         await audit.append(
             db,
             actor=viewer,
@@ -286,6 +303,7 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
             before=before,
             after=_profile(player),
         )
+    await auth.after_commit_revoked(rt, revoked)
     return player
 
 

@@ -253,9 +253,47 @@ class PlayerPayments extends PlayerSection {
 
 // ---- responsible gambling ----------------------------------------------------------------------
 
+const EXCLUSIONS = [
+  ["timeOut:DAY", "Time-out, 24 hours"], ["timeOut:WEEK", "Time-out, 7 days"], ["timeOut:MONTH", "Time-out, 30 days"],
+  ["timeOut:SIX_WEEKS", "Time-out, 6 weeks"], ["selfExclusion:SIX_MONTHS", "Self-exclusion, 6 months"],
+  ["selfExclusion:ONE_YEAR", "Self-exclusion, 1 year"], ["selfExclusion:FIVE_YEARS", "Self-exclusion, 5 years"],
+  ["selfExclusion:PERMANENT", "Self-exclusion, permanent"],
+];
+
 class PlayerRg extends PlayerSection {
+  static properties = { ...PlayerSection.properties, problem: { state: true } };
   heading = "Responsible gambling";
   field = "responsibleGambling";
+
+  body() {
+    return html`${viewer.can("Mutation.imposeExclusion") ? this.excludeForm() : nothing}${super.body()}`;
+  }
+
+  excludeForm() {
+    return html`<form class="row" @submit=${this.exclude} aria-label="Exclude the player" style="margin-bottom:.75rem">
+      <label>Exclusion <select name="length" required>${EXCLUSIONS.map(([value, label]) =>
+        html`<option value=${value}>${label}</option>`)}</select></label>
+      <label style="flex:1">Reason <input name="reason" required maxlength="500" placeholder="Why (audited)"></label>
+      <button type="submit">Exclude</button>
+      ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}</form>`;
+  }
+
+  /** Staff exclude the player; it cannot be shortened, and it reaches the person's accounts at every brand. */
+  async exclude(event) {
+    event.preventDefault();
+    const form = event.target;
+    const data = new FormData(form);
+    const [length, value] = String(data.get("length")).split(":");
+    if (!window.confirm("This cannot be shortened or lifted, and it covers the person's accounts at every brand. Exclude?")) return;
+    const result = await client.mutate(`mutation($input: ImposeExclusionInput!) {
+      imposeExclusion(input: $input) { exclusion { kind endsAt } errors { code field message } } }`,
+    { input: { playerId: this.playerId, reason: data.get("reason"), [length]: value } });
+    this.problem = mutationProblem(result, "imposeExclusion");
+    if (!this.problem) {
+      form.reset();
+      this.reload();
+    }
+  }
   query = `query Rg($id: ID!) { player(id: $id) { responsibleGambling {
     jurisdiction { name }
     limits { kind period amount { amount currency } minutes used { amount currency } usedMinutes resetsAt

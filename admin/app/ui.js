@@ -16,7 +16,7 @@ export const OFFERED = [
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
-  "Mutation.importGames",
+  "Mutation.importGames", "Mutation.imposeExclusion",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

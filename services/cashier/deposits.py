@@ -39,6 +39,11 @@ async def deposit(
     method = _check_method(method, DEPOSIT_METHODS)
     token = _check_token(psp_token, required=method in ("card", "ewallet"))
     key = _check_key(idempotency_key)
+    async with rt.database.session() as db:
+        player, _ = await _payer(db, viewer, code)
+    # Before the deposit's transaction: an exclusion found at a matching account is copied to this one
+    # in a transaction of its own, which the refusal must not roll back.
+    await rg_gates.check_person(rt, player)
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
         payment, created = await _create_payment(

@@ -1,5 +1,8 @@
 """Where responsible gambling is enforced: registration, login, deposit, game launch and provider bet.
 
+Registration, login and deposit also look for the person's other accounts (services/rg/matching.py):
+an exclusion at any brand refuses, and is copied to the account asking.
+
 Each gate raises a `DomainError` whose `limit` names the rule and when it resets (the provider bet
 gate returns a refusal instead: the wallet answers in the provider's dialect). Deposit and bet gates
 run under the player's lock, in the transaction that records the movement, so two concurrent
@@ -27,7 +30,7 @@ from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, RgLimit
 from services import wallet
-from services.rg import activity, exclusions, flags, limits, reality
+from services.rg import activity, exclusions, flags, limits, matching, reality
 from services.rg.profiles import Profile, profile, resolve
 from services.rg.registers import Person, RegisterAnswer, RegisterUnavailable, connectors
 
@@ -90,14 +93,28 @@ async def check_login(rt: Runtime, player: Player, purpose: LoginPurpose) -> Reg
     if purpose == LoginPurpose.WITHDRAWAL:  # taking one's money out is never refused
         return RegisterAnswer.NOT_REGISTERED
     answer = await check_registers(rt, profile(player.jurisdiction), person_of(player))
+    await check_person(rt, player)
     async with rt.database.session() as db:
-        excluded = await exclusions.active(db, player.id)
-        if excluded is not None:
-            raise exclusions.refusal(excluded)
         refusal = await _time_refusal(db, rt, player, clock.now())
     if refusal is not None:
         raise refusal
     return answer
+
+
+async def check_new_person(rt: Runtime, identity: matching.Identity) -> None:
+    """Registration: refused while the person has a time-out or self-exclusion at any brand."""
+    async with rt.database.session() as db:
+        refused = await exclusions.refused_person(db, identity)
+    if refused is not None:
+        raise refused
+
+
+async def check_person(rt: Runtime, player: Player) -> None:
+    """Login and deposit: an exclusion in force at any matching account is extended to this one (so the
+    bet path, which reads only the account's own rows, refuses too), and refuses."""
+    excluded = await exclusions.share(rt, player)
+    if excluded is not None:
+        raise exclusions.refusal(excluded)
 
 
 async def after_login(

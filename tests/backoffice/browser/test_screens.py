@@ -327,3 +327,23 @@ async def test_support_grants_a_bonus_follows_its_wagering_and_cancels_it(
     await row.get_by_role("button", name="Cancel").click()
     await expect(bonuses.get_by_role("row").filter(has_text="no deposit")).to_contain_text("cancelled")
     await expect(bonuses.get_by_role("button", name="Cancel")).to_have_count(0)
+
+
+async def test_support_excludes_a_player_with_a_reason_and_the_exclusion_shows(
+    page: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player(email="nils@example.com", firstName="Nils", lastName="Berg")
+    support = await make_staff("support", login=False)
+    await sign_in(page, support)
+    await page.goto(f"/admin/#/players/{player.id}")
+
+    rg = page.locator("cr-player-rg")
+    await expect(rg).to_contain_text("No exclusion in force.")
+    await rg.get_by_label("Exclusion").select_option(label="Self-exclusion, 1 year")
+    await rg.get_by_label("Reason").fill("Asked by phone to be excluded")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await rg.get_by_role("button", name="Exclude").click()
+    await expect(rg).to_contain_text("self exclusion until")
+    history = rg.get_by_role("row").filter(has_text="self exclusion started")
+    await expect(history).to_contain_text("staff")
+    await expect(history).to_contain_text("Asked by phone to be excluded")
