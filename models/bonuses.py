@@ -45,6 +45,7 @@ class BonusStatus(StrEnum):
     FORFEITED = "forfeited"  # the player gave it up (e.g. to withdraw)
     EXPIRED = "expired"
     CANCELLED = "cancelled"  # staff took it back
+    RELEASED = "released"  # a deposit offer whose deposit failed or was abandoned: it never counted
 
     @property
     def in_play(self) -> bool:
@@ -92,12 +93,13 @@ class PlayerBonus(SQLModel, table=True):
     __tablename__ = "player_bonuses"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('issued', 'active', 'completed', 'forfeited', 'expired', 'cancelled')",
+            "status IN ('issued', 'active', 'completed', 'forfeited', 'expired', 'cancelled', 'released')",
             name="ck_player_bonuses_status",
         ),
         CheckConstraint("wagering_done >= 0 AND wagering_required >= 0", name="ck_player_bonuses_wagering"),
         CheckConstraint("spins_left >= 0", name="ck_player_bonuses_spins"),
         CheckConstraint("converted >= 0 AND capped >= 0", name="ck_player_bonuses_converted"),
+        CheckConstraint("cashback_recovered >= 0", name="ck_player_bonuses_cashback_recovered"),
         UniqueConstraint("campaign_id", "player_id", "claim_number", name="uq_player_bonuses_claim"),
         Index(
             "uq_player_bonuses_in_play",
@@ -139,6 +141,9 @@ class PlayerBonus(SQLModel, table=True):
     # Bonus money the conversion cap withheld (at conversion and from wins after it): converted + capped
     # is all the bonus money that reached the conversion, so a reversal can take back exactly its share.
     capped: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # A cashback payout: how much of its period's over-payment (a stake rolled back after the period was
+    # paid) later payouts have already subtracted (services/bonuses/cashback.py), so never twice.
+    cashback_recovered: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     # Snapshot of the rules that matter in the bet path: spend order, contributions, wagering multiplier.
     terms: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     reward_uuid: str | None = Field(default=None, max_length=64)  # free spins: the grant the provider names

@@ -26,7 +26,8 @@ BonusStatus = m.BonusStatus
 strawberry.enum(
     m.BonusStatus,
     name="BonusStatus",
-    description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled",
+    description="issued (waiting for its deposit) → active → completed | forfeited | expired | cancelled; "
+    "released: a deposit offer whose deposit failed or was abandoned (it never counted)",
 )
 
 

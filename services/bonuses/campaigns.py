@@ -62,10 +62,10 @@ def jurisdictions_reached(brand: Brand, rules: CampaignRules) -> list[str]:
     return reached
 
 
-def check_caps(brand: Brand, rules: CampaignRules) -> None:
+def check_caps(brand: Brand, kind: CampaignKind, rules: CampaignRules) -> None:
     found: list[str] = []
     for code in jurisdictions_reached(brand, rules):
-        found += cap_violations(rules, code)
+        found += cap_violations(kind, rules, code)
     refuse_violations(found)
 
 
@@ -141,7 +141,7 @@ async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> Bo
     code = _valid_code(form.promo_code)
     async with rt.database.transaction() as db:
         brand = await _brand(db, viewer, form.brand_code)
-        check_caps(brand, rules)
+        check_caps(brand, form.kind, rules)
         campaign = BonusCampaign(
             brand_id=brand.id,
             name=name,
@@ -212,7 +212,7 @@ async def update_campaign(
         code = campaign.promo_code if isinstance(changes.promo_code, Keep) else _valid_code(changes.promo_code)
         brand = await db.get(Brand, campaign.brand_id)
         assert brand is not None
-        check_caps(brand, rules)
+        check_caps(brand, CampaignKind(campaign.kind), rules)
         campaign.name, campaign.rules, campaign.promo_code = name, rules.model_dump(mode="json"), code
         campaign.starts_at, campaign.ends_at, campaign.updated_at = starts_at, ends_at, clock.now()
         await _save(db, campaign, brand)
@@ -241,7 +241,7 @@ async def set_campaign_status(
         if status == CampaignStatus.ACTIVE:
             brand = await db.get(Brand, campaign.brand_id)
             assert brand is not None
-            check_caps(brand, rules_of(campaign))
+            check_caps(brand, CampaignKind(campaign.kind), rules_of(campaign))
         campaign.status = status.value
         campaign.updated_at = clock.now()
         await db.flush()
@@ -293,14 +293,34 @@ async def successful_deposits(db: AsyncSession, player_id: uuid.UUID) -> int:
     )
 
 
+# A deposit offer released by its failed or abandoned deposit never counted: not a claim, not a bonus.
+_COUNTED = col(PlayerBonus.status) != BonusStatus.RELEASED.value
+
+
 async def claims_of(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UUID) -> int:
+    """The player's claims of the campaign that count (released offers do not)."""
     return int(
         await db.scalar(
             select(func.count())
             .select_from(PlayerBonus)
-            .where(col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id)
+            .where(col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id, _COUNTED)
         )
         or 0
+    )
+
+
+async def next_claim_number(db: AsyncSession, campaign_id: uuid.UUID, player_id: uuid.UUID) -> int:
+    """The number of a new claim: after every earlier one, released included (the unique claim key)."""
+    return (
+        int(
+            await db.scalar(
+                select(func.max(PlayerBonus.claim_number)).where(
+                    col(PlayerBonus.campaign_id) == campaign_id, col(PlayerBonus.player_id) == player_id
+                )
+            )
+            or 0
+        )
+        + 1
     )
 
 
@@ -379,9 +399,11 @@ async def reasons_not_eligible(
         not amount_given and currency not in getattr(rules, AMOUNT_TABLE[kind])
     ):
         found.append(Reason(ErrorCode.BONUS_NOT_ELIGIBLE, f"The offer is not available in {currency}."))
-    for message in cap_violations(rules, player.jurisdiction):
+    for message in cap_violations(kind, rules, player.jurisdiction):
         found.append(Reason(ErrorCode.BONUS_NOT_ALLOWED, message, (Fact.RESPONSIBLE_GAMBLING,)))
-    earlier = (await db.scalars(select(PlayerBonus.status).where(col(PlayerBonus.player_id) == player.id))).all()
+    earlier = (
+        await db.scalars(select(PlayerBonus.status).where(col(PlayerBonus.player_id) == player.id, _COUNTED))
+    ).all()
     if caps(player.jurisdiction).first_occasion_only and earlier:
         message = "Your jurisdiction allows a bonus only on the first occasion."
         found.append(Reason(ErrorCode.BONUS_NOT_ALLOWED, message, (Fact.RESPONSIBLE_GAMBLING, Fact.BONUSES)))
@@ -455,12 +477,12 @@ async def reach(db: AsyncSession, campaign: BonusCampaign) -> Reach:
         )
         .scalar_subquery()
     )
-    bonuses = select(PlayerBonus.id).where(col(PlayerBonus.player_id) == player_id)
+    bonuses = select(PlayerBonus.id).where(col(PlayerBonus.player_id) == player_id, _COUNTED)
     in_play = bonuses.where(col(PlayerBonus.status).in_([BonusStatus.ISSUED.value, BonusStatus.ACTIVE.value]))
     claims = (
         select(func.count())
         .select_from(PlayerBonus)
-        .where(col(PlayerBonus.player_id) == player_id, col(PlayerBonus.campaign_id) == campaign.id)
+        .where(col(PlayerBonus.player_id) == player_id, col(PlayerBonus.campaign_id) == campaign.id, _COUNTED)
         .scalar_subquery()
     )
     excluded = select(RgExclusion.id).where(
@@ -490,7 +512,7 @@ async def reach(db: AsyncSession, campaign: BonusCampaign) -> Reach:
         where.append(deposits == eligibility.deposit_number - 1)
     if "marketing_consent" in segments:
         where.append(col(Player.marketing_consent).is_(True))
-    refused = [code for code in brand.jurisdictions if cap_violations(rules, code)]
+    refused = [code for code in brand.jurisdictions if cap_violations(kind, rules, code)]
     if refused:
         where.append(col(Player.jurisdiction).not_in(refused))
     first_only = [code for code in brand.jurisdictions if caps(code).first_occasion_only]

@@ -15,7 +15,8 @@ on the original's day), over the period's days. Bonus money, free rounds and rol
 count. Net winners get nothing. A campaign that is not active pays nothing; players who may not have
 it now (account not active, a time-out or self-exclusion — no marketing money to an excluded player —,
 countries, currencies, segments, the jurisdiction's bonus rules, and for a bonus payout a bonus in
-play) are skipped for that period.
+play) are skipped for that period. A stake rolled back after its period was paid over-paid it: the next
+payout subtracts that (cashback_recovery.py), never the player's cash.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -39,8 +41,8 @@ from core.runtime import Runtime
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.players import Player
 from services import audit
-from services.bonuses import books
-from services.bonuses.campaigns import Cashback, claims_of, reasons_not_eligible, rules_of
+from services.bonuses import books, cashback_recovery
+from services.bonuses.campaigns import Cashback, next_claim_number, reasons_not_eligible, rules_of
 from services.bonuses.issue import issue_bonus, lock_cash
 from services.bonuses.rules import CampaignRules
 from services.wallet import Actor
@@ -162,15 +164,17 @@ async def pay_cashback(
         if amount <= 0 or amount < (rules.amount(rules.cashback_min, currency) or 0):
             run.below_minimum += 1
             continue
+        paid = 0
         try:
             async with rt.database.transaction() as db:
-                outcome = await _pay_one(db, campaign, rules, player_id, amount, period)
+                outcome, paid = await _pay_one(db, campaign, rules, player_id, amount, period, lost)
         except IntegrityError:  # a concurrent run paid this player first (the unique index's backstop)
             outcome = "already_paid"
-        if outcome == "paid":
+        if outcome == "paid":  # the period is settled for the player (paid less what it recovered)
             run.players_paid += 1
-            run.paid[currency] += amount
-            run.as_bonus += 1 if rules.wagering_multiplier else 0
+            if paid:
+                run.paid[currency] += paid
+                run.as_bonus += 1 if rules.wagering_multiplier else 0
         elif outcome == "already_paid":
             run.already_paid += 1
         else:
@@ -193,8 +197,16 @@ async def pay_cashback(
 
 
 async def _pay_one(
-    db: AsyncSession, campaign: BonusCampaign, rules: CampaignRules, player_id: uuid.UUID, amount: int, period: Period
-) -> str:
+    db: AsyncSession,
+    campaign: BonusCampaign,
+    rules: CampaignRules,
+    player_id: uuid.UUID,
+    amount: int,
+    period: Period,
+    loss: int,
+) -> tuple[str, int]:
+    """One player's payout of the period, under their cash-row lock: `amount` (what the period earned)
+    less what earlier periods were over-paid (cashback_recovery.py). Returns the outcome and what was paid."""
     player = await db.get(Player, player_id)
     assert player is not None
     await lock_cash(db, player)
@@ -206,19 +218,29 @@ async def _pay_one(
         )
     )
     if paid_before is not None:
-        return "already_paid"
+        return "already_paid", 0
     how = Cashback.BONUS if rules.wagering_multiplier else Cashback.CASH
     if await reasons_not_eligible(db, campaign, player, cashback=how):
-        return "not_eligible"
-    if how == Cashback.BONUS:
-        await issue_bonus(db, campaign, player, PAYER, amount=amount, period_key=period.key)
-    else:
-        await _cash_back(db, campaign, player, amount, period.key)
-    return "paid"
+        return "not_eligible", 0
+    recovery = await cashback_recovery.recover(db, campaign, rules, player, period.key, amount)
+    paid = amount - recovery.amount
+    kept = cashback_recovery.terms(rules, player.currency, loss, amount)
+    if how == Cashback.BONUS and paid > 0:
+        payout = await issue_bonus(db, campaign, player, PAYER, amount=paid, period_key=period.key)
+        payout.terms = {**payout.terms, "cashback": kept}
+    else:  # in cash, or nothing left to pay after the recovery (recorded all the same: the period is settled)
+        payout = await _cash_back(db, campaign, player, paid, period.key, kept)
+    if recovery.amount:
+        await cashback_recovery.note_adjusted(db, payout, amount, recovery, player.currency)
+    await db.flush()
+    return "paid", paid
 
 
-async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, amount: int, key: str) -> None:
-    """Cashback without wagering: recorded as a bonus completed at once, paid straight into cash."""
+async def _cash_back(
+    db: AsyncSession, campaign: BonusCampaign, player: Player, amount: int, key: str, kept: dict[str, Any]
+) -> PlayerBonus:
+    """Cashback without wagering: recorded as a bonus completed at once, paid straight into cash (nothing
+    moves for a payout the recovery of earlier over-payments took whole)."""
     now = clock.now()
     bonus = PlayerBonus(
         campaign_id=campaign.id,
@@ -227,11 +249,11 @@ async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, 
         currency=player.currency,
         kind=campaign.kind,
         status=BonusStatus.COMPLETED.value,
-        claim_number=await claims_of(db, campaign.id, player.id) + 1,
+        claim_number=await next_claim_number(db, campaign.id, player.id),
         period_key=key,
         amount=amount,
         converted=amount,
-        terms={},
+        terms={"cashback": kept},
         issued_at=now,
         activated_at=now,
         ended_at=now,
@@ -239,10 +261,17 @@ async def _cash_back(db: AsyncSession, campaign: BonusCampaign, player: Player, 
     db.add(bonus)
     await db.flush()
     held = await books.lock_player(db, bonus)
-    result = await books.pay_cash(db, bonus, held, amount, "cashback", PAYER)
+    result = await books.pay_cash(db, bonus, held, amount, "cashback", PAYER) if amount > 0 else None
     await books.note(
-        db, bonus, "cashback_paid", PAYER, amount=amount, transaction=result.transaction_id, details={"period": key}
+        db,
+        bonus,
+        "cashback_paid",
+        PAYER,
+        amount=amount,
+        transaction=result.transaction_id if result else None,
+        details={"period": key},
     )
+    return bonus
 
 
 async def pay_due(rt: Runtime) -> int:

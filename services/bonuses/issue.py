@@ -24,7 +24,7 @@ from models.payments import Payment
 from models.players import Player
 from services import audit, wallet
 from services.bonuses import books, lifecycle
-from services.bonuses.campaigns import claims_of, reasons_not_eligible, refuse, rules_of, successful_deposits
+from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
 from services.rg import exclusions
 from services.wallet import Actor
@@ -81,7 +81,7 @@ async def issue_bonus(
         currency=currency,
         kind=kind.value,
         status=BonusStatus.ISSUED.value,
-        claim_number=await claims_of(db, campaign.id, player.id) + 1,
+        claim_number=await next_claim_number(db, campaign.id, player.id),
         period_key=period_key,
         payment_id=payment_id,
         max_bet=rules.amount(rules.max_bet, currency),
@@ -235,6 +235,23 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     bonus.payment_id = payment.id
     await lifecycle.activate(db, bonus, held, amount, rules, actor, deposit=payment.amount)
     return bonus
+
+
+async def on_deposit_failed(db: AsyncSession, payment: Payment) -> None:
+    """In the transaction that fails a deposit (declined, or abandoned: never sent, no PSP available): the
+    deposit offer claimed with it is released — it never counted, so its code and the other offers can be
+    claimed again — and the release is a line of its history. Called under the payment's row lock; the
+    player's money lock comes after it (the cashier's lock order)."""
+    waiting = (
+        await db.scalars(
+            select(PlayerBonus.id).where(
+                col(PlayerBonus.payment_id) == payment.id, col(PlayerBonus.status) == BonusStatus.ISSUED.value
+            )
+        )
+    ).all()
+    for bonus_id in waiting:
+        reason = f"the deposit failed ({payment.failure_code or 'failed'})"
+        await lifecycle.end(db, bonus_id, BonusStatus.RELEASED, Actor("system"), reason)
 
 
 # A manual grant chooses the amount only of the campaigns whose amount depends on the player (a deposit

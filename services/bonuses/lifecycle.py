@@ -23,7 +23,7 @@ from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
 from models.players import Player
 from services import wallet
 from services.bonuses import books
-from services.bonuses.rules import CampaignRules, WageringBase, days
+from services.bonuses.rules import CampaignRules, days, required_wagering
 from services.wallet import Actor
 
 log = get_logger(__name__)
@@ -57,10 +57,12 @@ async def activate(
     """Credit the bonus money and start the wagering clock."""
     now = clock.now()
     result = await books.grant(db, bonus, held, amount, "grant", actor) if amount > 0 else None
-    base = amount + deposit if rules.wagering_base == WageringBase.BONUS_AND_DEPOSIT else amount
+    player = await db.get(Player, bonus.player_id)
+    assert player is not None
+    required, asked = required_wagering(rules, amount, deposit, player.jurisdiction)
     bonus.amount = amount
     bonus.deposit_amount = deposit
-    bonus.wagering_required = rules.wagering_multiplier * base
+    bonus.wagering_required = required
     if rules.max_conversion_multiple is not None:
         bonus.max_conversion = rules.max_conversion_multiple * max(amount, 1)
     bonus.status = BonusStatus.ACTIVE.value
@@ -73,7 +75,12 @@ async def activate(
         actor,
         amount=amount,
         transaction=result.transaction_id if result else None,
-        details={"wagering_required": bonus.wagering_required, "deposit": deposit},
+        details={
+            "wagering_required": bonus.wagering_required,
+            "deposit": deposit,
+            # The jurisdiction's cap lowered what the rules asked (bonus + deposit above cap x the bonus).
+            **({"wagering_asked": asked, "capped_by": player.jurisdiction} if asked != required else {}),
+        },
     )
     await db.flush()
     if result is None:
@@ -163,13 +170,12 @@ async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, ma
 # ---- withdrawals ----------------------------------------------------------------------------------
 
 
-async def before_withdrawal(
-    db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool, actor: Actor
-) -> list[uuid.UUID]:
-    """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it ends the bonus
-    (its money returns to the operator) in the withdrawal's own transaction. Returns what was forfeited.
-    Decided under the player's cash-row lock, so a deposit activating a match (or a bet converting a
-    bonus) is wholly before the withdrawal or wholly after its hold."""
+async def before_withdrawal(db: AsyncSession, player_id: uuid.UUID, currency: str, *, forfeit: bool) -> list[uuid.UUID]:
+    """A withdrawal while a bonus is active asks first (BONUS_ACTIVE); with `forfeit` it returns the bonuses
+    the withdrawal will forfeit — once its hold has succeeded (`forfeit_for_withdrawal`), in the same
+    transaction, so a refused withdrawal forfeits nothing. Moves nothing itself. Decided under the
+    player's cash-row lock, so a deposit activating a match (or a bet converting a bonus) is wholly
+    before the withdrawal or wholly after its hold."""
     player = await db.get(Player, player_id)
     assert player is not None
     accounts = await wallet.player_accounts(db, player_id, player.brand_id, currency)
@@ -183,18 +189,22 @@ async def before_withdrawal(
             )
         )
     ).all()
-    if not active:
-        return []
-    if not forfeit:
+    if active and not forfeit:
         raise DomainError(
             "You have an active bonus: withdrawing forfeits it and its winnings. Confirm with "
             "forfeitBonuses: true to withdraw anyway.",
             field="forfeitBonuses",
             code=ErrorCode.BONUS_ACTIVE,
         )
-    for bonus_id in active:
-        await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal")
     return list(active)
+
+
+async def forfeit_for_withdrawal(db: AsyncSession, bonus_ids: list[uuid.UUID], actor: Actor) -> None:
+    """The withdrawal is held: the bonuses it was asked to forfeit end (their money returns to the
+    operator), in its transaction — the lock taken by `before_withdrawal` is still held, so nothing
+    else changed them meanwhile."""
+    for bonus_id in bonus_ids:
+        await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal")
 
 
 # ---- expiry and conversion outside the bet path ------------------------------------------------------

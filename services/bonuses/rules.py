@@ -203,14 +203,27 @@ def caps(jurisdiction: str | None) -> Caps:
     return table.get(jurisdiction or "DEFAULT") or table["DEFAULT"]
 
 
-def cap_violations(rules: CampaignRules, jurisdiction: str) -> list[str]:
-    """Why these rules may not be offered in a jurisdiction (empty: they may)."""
+DEPOSIT_OFFERS = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD)
+
+
+def cap_violations(kind: CampaignKind, rules: CampaignRules, jurisdiction: str) -> list[str]:
+    """Why a campaign of this kind with these rules may not be offered in a jurisdiction (empty: it may)."""
     limits = caps(jurisdiction)
     found: list[str] = []
-    if limits.max_wagering_multiplier is not None and rules.wagering_multiplier > limits.max_wagering_multiplier:
+    cap = limits.max_wagering_multiplier
+    if cap is not None and rules.wagering_multiplier > cap:
+        asked = rules.wagering_multiplier
+        found.append(f"{jurisdiction}: wagering at most {cap}x the bonus (this campaign asks {asked}x)")
+    elif (
+        cap is not None
+        and kind in DEPOSIT_OFFERS
+        and rules.wagering_base == WageringBase.BONUS_AND_DEPOSIT
+        and not _within_cap(rules, cap)
+    ):
         found.append(
-            f"{jurisdiction}: wagering at most {limits.max_wagering_multiplier}x "
-            f"(this campaign asks {rules.wagering_multiplier}x)"
+            f"{jurisdiction}: wagering at most {cap}x the bonus; {rules.wagering_multiplier}x of bonus and deposit "
+            f"at a {rules.match_percent}% match asks at least "
+            f"{rules.wagering_multiplier * (rules.match_percent + 100) / rules.match_percent:g}x the bonus"
         )
     if not limits.mixed_products and len(set(rules.products)) > 1:
         found.append(f"{jurisdiction}: no offers mixing products ({', '.join(sorted(set(rules.products)))})")
@@ -222,6 +235,25 @@ def cap_violations(rules: CampaignRules, jurisdiction: str) -> list[str]:
             f"(this campaign gives {rules.days_to_wager})"
         )
     return found
+
+
+def _within_cap(rules: CampaignRules, cap: int) -> bool:
+    """Can wagering on bonus + deposit stay within `cap` x the bonus? Its best case is a deposit the match
+    does not cap, where the bonus is match% of it: multiplier x (bonus + deposit) = multiplier x
+    (1 + 100 / match%) x bonus. A bigger deposit (the bonus capped by `max_bonus`) only raises it, and
+    is clamped when issued (`required_wagering`); a rule whose best case is already above is refused.
+    (Offers without a deposit wager on the bonus alone.)"""
+    return rules.wagering_multiplier * (rules.match_percent + 100) <= cap * rules.match_percent
+
+
+def required_wagering(rules: CampaignRules, amount: int, deposit: int, jurisdiction: str | None) -> tuple[int, int]:
+    """The wagering a bonus of `amount` (on a deposit of `deposit`) requires, and what the rules asked before
+    the jurisdiction's cap: the cap is on the wagering measured against the bonus, whatever the base, so
+    a bonus never requires more than cap x its amount (clamped, docs/bonuses.md)."""
+    base = amount + deposit if rules.wagering_base == WageringBase.BONUS_AND_DEPOSIT else amount
+    asked = rules.wagering_multiplier * base
+    cap = caps(jurisdiction).max_wagering_multiplier
+    return (asked if cap is None else min(asked, cap * amount)), asked
 
 
 def refuse_violations(found: list[str]) -> None:

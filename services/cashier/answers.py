@@ -13,7 +13,7 @@ from core.errors import ErrorCode
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.bonuses import issue as bonus_issue
-from services.cashier.payments import _event, _latest_attempt, _set_status
+from services.cashier.payments import _event, _latest_attempt, _set_status, fail_payment
 from services.cashier.psp import PspAnswer
 from services.wallet import Actor
 
@@ -128,10 +128,14 @@ async def _apply(
             return follow  # an attempt the cascade already left; the current one decides
         reason = answer.decline_reason or "declined"
         if deposit and status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
-            _set_status(
-                payment, PaymentStatus.FAILED, code=ErrorCode.PAYMENT_DECLINED, message=f"{attempt.psp}: {reason}"
+            await fail_payment(
+                db,
+                payment,
+                ErrorCode.PAYMENT_DECLINED,
+                f"{attempt.psp}: {reason}",
+                attempt_id=str(attempt.id),
+                reason=reason,
             )
-            await _event(db, payment, "payment.failed", attempt_id=str(attempt.id), reason=reason)
         elif not deposit and status == PaymentStatus.PROCESSING:
             assert payment.hold_id is not None
             await wallet.void_withdrawal(

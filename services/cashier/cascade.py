@@ -20,6 +20,7 @@ from services.cashier.payments import (
     _event,
     _latest_attempt,
     _set_status,
+    fail_payment,
     lock_attempt,
     lock_payment,
     log,
@@ -125,13 +126,12 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
                     actor=Actor("system"),
                     reason="no PSP could pay it out",
                 )
-            _set_status(
+            await fail_payment(
+                db,
                 payment,
-                PaymentStatus.FAILED,
-                code=ErrorCode.PAYMENT_UNAVAILABLE,
-                message="No payment provider is available right now; nothing was charged.",
+                ErrorCode.PAYMENT_UNAVAILABLE,
+                "No payment provider is available right now; nothing was charged.",
             )
-            await _event(db, payment, "payment.failed")
 
 
 async def _still_ours(db: AsyncSession, payment: Payment, previous: uuid.UUID | None) -> bool:

@@ -11,7 +11,7 @@ from models.payments import Payment, PaymentKind, PaymentStatus
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
 from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
-from services.cashier.payments import _event, _set_status
+from services.cashier.payments import _event, fail_payment
 from services.cashier.queries import get_readable
 from services.cashier.routing import route, routing_rules
 from services.rg import gates as rg_gates
@@ -73,13 +73,7 @@ async def deposit(
         )
         await _event(db, payment, "payment.created")
         if not psps:
-            _set_status(
-                payment,
-                PaymentStatus.FAILED,
-                code=ErrorCode.PAYMENT_UNAVAILABLE,
-                message="No payment provider takes this payment.",
-            )
-            await _event(db, payment, "payment.failed")
+            await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
             return payment
     await _cascade(rt, payment.id, psps)
     async with rt.database.session() as db:

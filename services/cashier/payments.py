@@ -14,7 +14,8 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.logging import get_logger
 from core.money import format_amount
-from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentStatus
+from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from services.bonuses import issue as bonus_issue
 
 # One logger for the whole cashier, under the name it had as a single module.
 log = get_logger("services.cashier")
@@ -83,6 +84,17 @@ def _set_status(
     if status in TERMINAL_STATUSES:
         payment.completed_at = clock.now()
         payment.redirect_url = None
+
+
+async def fail_payment(db: AsyncSession, payment: Payment, code: ErrorCode, message: str, **extra: Any) -> None:
+    """The payment fails (under its row lock), with its event. A deposit releases the deposit offer claimed
+    with it, in this transaction (services/bonuses/issue.py `on_deposit_failed`): every path that fails a
+    deposit — a decline in the PSP's answer or a webhook, no PSP available, reconciliation of an abandoned
+    one — comes through here. A withdrawal's hold is its caller's to void."""
+    _set_status(payment, PaymentStatus.FAILED, code=code, message=message)
+    if payment.kind == PaymentKind.DEPOSIT:
+        await bonus_issue.on_deposit_failed(db, payment)
+    await _event(db, payment, "payment.failed", **extra)
 
 
 async def _latest_attempt(db: AsyncSession, payment: Payment) -> uuid.UUID | None:

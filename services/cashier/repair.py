@@ -16,7 +16,7 @@ from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.cascade import process_withdrawal, record_answer
-from services.cashier.payments import _event, _latest_attempt, _set_status, lock_attempt, lock_payment, log
+from services.cashier.payments import _latest_attempt, _set_status, fail_payment, lock_attempt, lock_payment, log
 from services.cashier.psp import PspTechnicalFailure
 from services.cashier.routing import adapter_for
 from services.wallet import Actor
@@ -52,6 +52,9 @@ async def refresh(rt: Runtime, payment_id: uuid.UUID) -> Payment:
         if found is None:
             raise NotFound("No such payment.", field="id")
         return found
+
+
+_NEVER_SENT = "The payment never reached a provider; nothing was charged."
 
 
 @dataclass
@@ -138,13 +141,7 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
         async with rt.database.transaction() as db:
             payment = await lock_payment(db, payment_id)
             if payment.status == PaymentStatus.CREATED and await _latest_attempt(db, payment) is None:
-                _set_status(
-                    payment,
-                    PaymentStatus.FAILED,
-                    code=ErrorCode.PAYMENT_UNAVAILABLE,
-                    message="The payment never reached a provider; nothing was charged.",
-                )
-                await _event(db, payment, "payment.failed")
+                await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, _NEVER_SENT)
                 report.failed_unsent += 1
     return report
 
@@ -161,13 +158,7 @@ async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID
         if await _latest_attempt(db, payment) != attempt.id:
             return True
         if payment.kind == PaymentKind.DEPOSIT and payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
-            _set_status(
-                payment,
-                PaymentStatus.FAILED,
-                code=ErrorCode.PAYMENT_UNAVAILABLE,
-                message="The payment never reached a provider; nothing was charged.",
-            )
-            await _event(db, payment, "payment.failed")
+            await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, _NEVER_SENT)
         elif payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.PROCESSING:
             _set_status(payment, PaymentStatus.APPROVED)  # send it again
     return True
@@ -197,11 +188,11 @@ async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.U
                     actor=Actor("system"),
                     reason="no PSP could pay it out",
                 )
-        _set_status(
+        await fail_payment(
+            db,
             payment,
-            PaymentStatus.FAILED,
-            code=ErrorCode.PAYMENT_UNAVAILABLE,
-            message="No payment provider is available right now; nothing was charged.",
+            ErrorCode.PAYMENT_UNAVAILABLE,
+            "No payment provider is available right now; nothing was charged.",
+            attempt_id=str(attempt.id),
         )
-        await _event(db, payment, "payment.failed", attempt_id=str(attempt.id))
     return True

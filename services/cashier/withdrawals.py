@@ -57,10 +57,8 @@ async def request_withdrawal(
             key=key,
             status=PaymentStatus.REQUESTED,
         )
-        if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it here, in this transaction
-            await bonus_lifecycle.before_withdrawal(
-                db, player.id, code, forfeit=forfeit_bonuses, actor=Actor("player", player.id)
-            )
+        if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it once the hold succeeds
+            to_forfeit = await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses)
             result, hold = await wallet.hold_withdrawal(
                 db,
                 player_id=player.id,
@@ -78,6 +76,9 @@ async def request_withdrawal(
                 )
                 await _event(db, payment, "payment.rejected")
             else:
+                # The forfeit and the hold succeed together: a refused request (above) forfeits nothing,
+                # and an error from here on rolls both back with the transaction.
+                await bonus_lifecycle.forfeit_for_withdrawal(db, to_forfeit, Actor("player", player.id))
                 payment.hold_id = hold.id
                 await _event(db, payment, "payment.requested")
                 auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, code)
