@@ -1,7 +1,7 @@
 """bonus rules: a deposit offer released by its failed payment; cashback over-payments recovered
 
-Revision ID: 0017_bonus_rules
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 
 `player_bonuses.status` gains `released`: a deposit offer claimed with a deposit that failed or was
 abandoned never counted (not a claim, not a bonus in play). `player_bonuses.cashback_recovered` is how
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_bonus_rules"
-down_revision: str | None = "0014"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
