@@ -294,3 +294,21 @@ async def test_a_required_check_cannot_be_turned_off(gql: Any, make_player: Any,
     refused = await _set_interval(gql, player, 0)
     assert refused["errors"] == [{"code": "LIMIT_REQUIRED", "field": "minutes"}]
     assert (await my_rg(gql, player))["realityCheckMinutes"] == 60
+
+
+async def test_logging_out_everywhere_stops_the_games_so_time_cannot_run_unseen(
+    gql: Any, rt: Any, make_player: Any, aggregator: Any, hub88_provider: Any
+) -> None:
+    """The issue's walk-around: a 2-minute limit, a launched game, `logout(allSessions: true)`, and the
+    game's token betting on with no time counted. Ending the login ends its game."""
+    player = await make_player()
+    await set_limit(gql, player, "SESSION_TIME", "DAY", minutes=2)
+    seat = await seat_for(rt, hub88_provider, player, auth_session_id=_session_of(player.token))
+    assert (await aggregator.call("transaction/bet", seat.bet(u(10))))["status"] == "RS_OK"
+    out = await gql(
+        "mutation { logout(input: {allSessions: true}) { revokedSessions errors { code } } }", token=player.token
+    )
+    assert out["data"]["logout"]["errors"] == []
+    clock.advance(timedelta(seconds=30))
+    late = await aggregator.call("transaction/bet", seat.bet(u(10), round_ref="r-2"))
+    assert late["status"] == "RS_ERROR_TOKEN_EXPIRED"
