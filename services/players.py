@@ -290,9 +290,6 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                 )
             player.marketing_consent = change.marketing_consent
         await db.flush()
-        # New details can make this account match an excluded person (or an excluded account match
-        # another): the exclusion reaches it now, not only at the next login.
-        revoked = await rg_exclusions.share_within(db, player, clock.now())
         await audit.append(
             db,
             actor=viewer,
@@ -303,7 +300,10 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
             before=before,
             after=_profile(player),
         )
-    await auth.after_commit_revoked(rt, revoked)
+    # New details can make this account match an excluded person (or an excluded account match another):
+    # the exclusion reaches it now, not only at the next login. In a transaction of its own, which locks
+    # the person's accounts in id order: this one's row, already held above, could come after another's.
+    await rg_exclusions.share(rt, player)
     return player
 
 

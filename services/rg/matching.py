@@ -11,10 +11,12 @@ Danish and Norwegian regulators expect it across the licence). A person is recog
 - phone: digits with the country calling code ("+44 7700 900123", "0044 7700900123" and, for a GB
   player, "07700 900123" are one number); a number of fewer than 8 digits matches nothing.
 (Once KYC exists, the verified identity document is a fourth key, added here.)
+Matches are followed through: an account that matches any account of the person is theirs as well.
 
 The keys are stored on the player (`match_email`, `match_name` + `date_of_birth`, `match_phone`, each
 indexed by migration 0016) and kept in step wherever those details are set, so finding the matches is
-three index probes, never a scan of players.
+three index probes per round (an account found brings its own keys: `matching_ids`), never a scan
+of players.
 """
 
 from __future__ import annotations
@@ -25,15 +27,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
+from sqlmodel import col
 
 from models.players import Player
 
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 MIN_PHONE_DIGITS = 8
+MAX_ROUNDS = 10  # links followed from one account to the next (a person's accounts are a handful)
 # Calling codes of the countries the brands serve; a national number ("0…") of another country keeps
 # its digits as given (it still matches the same number entered the same way).
 CALLING_CODES = {
@@ -133,11 +136,31 @@ def _conditions(identity: Identity) -> list[ColumnElement[bool]]:
 
 
 async def matching_ids(db: AsyncSession, identity: Identity, *, besides: uuid.UUID | None = None) -> list[uuid.UUID]:
-    """Every account of this person, in every brand (not `besides`, the account asking), ordered by id."""
-    conditions = _conditions(identity)
-    if not conditions:
-        return []
-    stmt = select(Player.id).where(or_(*conditions)).order_by(col(Player.id))
+    """Every account of this person, in every brand (not `besides`, the account asking), ordered by id.
+
+    Matching is followed through: an account that matches one of the person's accounts is theirs too (her
+    royal account and her northstar account share a phone, her vega account has the northstar email), so
+    an exclusion reaches all three at once, not the third only at its next login. Each round is one
+    statement over the keys found in the last; the person's own accounts are few, so it ends quickly."""
+    found: set[uuid.UUID] = set()
+    frontier = [identity]
+    for _ in range(MAX_ROUNDS):
+        conditions = [condition for one in frontier for condition in _conditions(one)]
+        if not conditions:
+            break
+        rows = (
+            await db.execute(
+                select(
+                    col(Player.id),
+                    col(Player.match_email),
+                    col(Player.match_name),
+                    col(Player.date_of_birth),
+                    col(Player.match_phone),
+                ).where(or_(*conditions), col(Player.id).not_in(list(found)) if found else true())
+            )
+        ).all()
+        found.update(row.id for row in rows)
+        frontier = [Identity(row.match_email, row.match_name, row.date_of_birth, row.match_phone) for row in rows]
     if besides is not None:
-        stmt = stmt.where(col(Player.id) != besides)
-    return list((await db.scalars(stmt)).all())
+        found.discard(besides)
+    return sorted(found)

@@ -51,6 +51,18 @@ UPDATE rg_reality_checks SET interval_seconds = :seconds,
 WHERE player_id = :player
 """)
 
+# Checks turned on (or back on): each playing login session of the player without a check gets one, its
+# interval counted from the session's start, as if checks had been on all along (the time it has been
+# played, `minutesPlayed`, runs from there too). So turning checks off and on again restarts nothing, and
+# a session opened on another device while they were off is checked as well. It may be due at once.
+_START_OPEN_SESSIONS = text("""
+INSERT INTO rg_reality_checks (session_id, player_id, interval_seconds, interval_started_at, next_due_at)
+SELECT s.id, s.subject_id, :seconds, s.created_at, s.created_at + :interval FROM auth_sessions s
+WHERE s.subject_type = 'player' AND s.subject_id = :player AND s.scope = 'full'
+  AND s.revoked_at IS NULL AND s.expires_at > :now
+ON CONFLICT (session_id) DO NOTHING
+""")
+
 
 def interval_minutes(player: Player) -> int:
     """The player's choice, else the jurisdiction's default; a required check cannot be turned off."""
@@ -97,12 +109,9 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
         if minutes == 0:
             await db.execute(delete(RgRealityCheck).where(col(RgRealityCheck.player_id) == player.id))
         else:  # every open session follows; a check already due stays due (changing it is not an answer)
-            await db.execute(
-                _RESCHEDULE,
-                {"player": player.id, "seconds": minutes * 60, "interval": timedelta(minutes=minutes)},
-            )
-            if viewer.session_id is not None and await db.get(RgRealityCheck, viewer.session_id) is None:
-                await start(db, locked, viewer.session_id, now)
+            interval = {"player": player.id, "seconds": minutes * 60, "interval": timedelta(minutes=minutes)}
+            await db.execute(_RESCHEDULE, interval)
+            await db.execute(_START_OPEN_SESSIONS, {**interval, "now": now})
         await history.add(db, player.id, "rg.reality_check_interval_set", viewer, {"before": before, "after": minutes})
     return locked
 

@@ -160,7 +160,13 @@ async def test_login_and_deposit_extend_an_exclusion_found_at_a_matching_account
     assert refused["tokens"] is None
     assert refused["errors"][0]["code"] == "SELF_EXCLUDED"
     assert (await aggregator.call("transaction/bet", seat.bet(u(100))))["status"] == "RS_ERROR_USER_DISABLED"
-    # A deposit by the account matched by phone (still logged in): refused, and copied.
+    # Her account matched by phone is hers too: copied at the same time, its login ended.
+    assert "UNAUTHENTICATED" in error_codes(await gql(MY_EXCLUSIONS, token=by_phone.token))
+
+    # A deposit by an account matched by phone (still logged in): refused, and copied.
+    bob = await make_player(email="bob@example.com", born=BORN, phone="+356 9988 7766")
+    by_phone = await make_player(brand_code="northstar", email="robert@example.org", born=BORN, phone="99887766")
+    await legacy_exclusion(rt, bob)
     paid = await deposit(gql, by_phone, psp, "20.00")
     assert paid["payment"] is None
     assert paid["errors"][0]["code"] == "SELF_EXCLUDED"
