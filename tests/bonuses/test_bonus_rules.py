@@ -5,6 +5,7 @@ the demo PSP and signed Hub88 calls; every test ends with the ledger verified (t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -271,3 +272,40 @@ async def test_a_stake_rolled_back_after_its_cashback_was_paid_is_recovered_from
         ("cashback_adjusted", "1.00"),
     ]
     assert "kept back for cashback paid before" in newest["events"][1]["details"]["explanation"]
+
+
+async def test_a_decline_racing_the_end_of_its_offer_still_fails_the_deposit(
+    rt: Any, gql: Any, make_player: Any, psp: DemoPsp, offers: str, client: Any
+) -> None:
+    """The offer the deposit quoted ends (support cancels it, as the player's forfeit or the expiry worker
+    could) while the PSP's decline is applied: the decline found the offer waiting, then queued on the
+    player's cash row behind the cancellation. It must still fail the deposit (an offer that has ended
+    has nothing to release), not fail itself and leave the payment open. The test holds the
+    cancellation's transaction open to make that interleaving certain."""
+    from models.bonuses import BonusStatus
+    from models.payments import Payment
+    from services.bonuses import lifecycle
+    from services.wallet import Actor
+    from tests.bonuses.test_bonus_abuse import _waiting_on_locks
+
+    player = await make_player()
+    pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
+    assert (pending["errors"], pending["payment"]["status"]) == ([], "PENDING")
+    async with rt.database.session() as db:
+        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
+    assert payment is not None
+    assert payment.redirect_url
+    async with httpx.AsyncClient() as browser:  # the player fails the 3-D Secure challenge
+        await browser.post(payment.redirect_url, data={"result": "fail"}, follow_redirects=False)
+    [delivery] = await psp.webhooks(psp="cardpay")
+    offer = await bonus_row(rt, player.uuid)
+    async with rt.database.transaction() as db:  # support's cancelBonus, still under way
+        await lifecycle.end(db, offer.id, BonusStatus.CANCELLED, Actor("staff"), "abuse")
+        decline = asyncio.create_task(deliver(client, delivery))
+        await _waiting_on_locks(rt, 1)
+    assert (await decline).status_code == 200
+    [mine] = (await gql(HISTORY, token=player.token))["data"]["me"]["bonuses"]
+    assert mine["status"] == "CANCELLED"  # ended once, by support; not released as well
+    assert [e["kind"] for e in mine["events"]] == ["issued", "cancelled"]
+    async with rt.database.session() as db:
+        assert (await db.get(Payment, payment.id)).status == "failed"  # type: ignore[union-attr]
