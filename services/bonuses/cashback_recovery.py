@@ -6,30 +6,35 @@ it earned less than it was paid. Money already paid is never taken back from the
 spent, and a cash balance never goes below zero); instead the next payout of the same campaign to the same
 player subtracts the over-payment of every earlier period:
 
-    over-paid(Q) = earned(Q) - what Q's loss now earns (Q's own percent, minimum and maximum) - recovered(Q)
+    over-paid(Q) = earned(Q) - what Q's loss now earns (Q's own percent, minimum and maximum)
+                   - taken back(Q) - recovered(Q)
 
 `earned` is what the period's loss earned when it was paid (before any recovery), kept with the payout in
 `terms.cashback` with its percent, minimum and maximum; `recovered` (`player_bonuses.cashback_recovered`)
-is how much of its over-payment later payouts have already subtracted. Both change only in the payout's
-transaction, under the player's cash-row lock, so a rerun or a redelivery subtracts nothing twice. A payout
-recovers at most what it earned (paying nothing then, and recording that); what is left waits for the next
-one. The recovery is a line of history on both bonuses: `cashback_recovered` on the period over-paid,
-`cashback_adjusted` on the payout that recovered it. Only over-payments are recovered: a rolled-back win
-(a larger loss) does not pay a closed period again.
+is how much of its over-payment later payouts have already subtracted; `taken back` is what the operator
+already had back of a payout made as a bonus: the bonus money it returned when it was forfeited, expired
+or cancelled, and what its conversion cap withheld (an 8.00 cashback bonus forfeited untouched gave the
+player nothing, so nothing of it is recovered). A payout still in play as a bonus waits until it ends.
+`earned` and `recovered` change only in the payout's transaction, under the player's cash-row lock, so a
+rerun or a redelivery subtracts nothing twice. A payout recovers at most what it earned (paying nothing
+then, and recording that); what is left waits for the next one. The recovery is a line of history on both
+bonuses: `cashback_recovered` on the period over-paid, `cashback_adjusted` on the payout that recovered
+it. Only over-payments are recovered: a rolled-back win (a larger loss) does not pay a closed period again.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.money import format_amount
-from models.bonuses import BonusCampaign, BonusStatus, PlayerBonus
+from models.bonuses import BonusCampaign, BonusEvent, BonusStatus, PlayerBonus
 from models.players import Player
 from services.bonuses import books
 from services.bonuses.rules import CampaignRules
@@ -115,12 +120,19 @@ async def recover(
             },
         )
     }
+    returned = await _returned(db, [bonus.id for bonus in earlier])
     for bonus in earlier:
+        if BonusStatus(bonus.status).in_play:
+            continue  # a payout still in play as a bonus: what it gives is known when it ends
         first, after = periods[bonus.id]
         # Payouts made before their terms were kept: the campaign's terms now, and what they paid.
         kept = bonus.terms.get("cashback") or terms(rules, player.currency, 0, bonus.amount)
         loss_now = sum(lost for day, lost in daily.items() if first <= day < after)
-        over = int(kept["earned"]) - earns(kept, loss_now) - bonus.cashback_recovered
+        # What the operator took back of a payout made as a bonus (forfeited, expired or cancelled with
+        # bonus money left, or withheld by its conversion cap) never stayed with the player: not recovered
+        # a second time.
+        kept_back = returned.get(bonus.id, 0) + bonus.capped
+        over = int(kept["earned"]) - earns(kept, loss_now) - kept_back - bonus.cashback_recovered
         take = min(over, earned - found.amount)
         if take <= 0:
             continue
@@ -149,6 +161,23 @@ async def recover(
         if found.amount >= earned:
             break
     return found
+
+
+async def _returned(db: AsyncSession, bonus_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The bonus money each payout made as a bonus gave back to the operator when it ended."""
+    rows = await db.execute(
+        select(BonusEvent.bonus_id, func.sum(BonusEvent.amount))
+        .where(
+            col(BonusEvent.bonus_id).in_(bonus_ids),
+            col(BonusEvent.kind).in_([status.value for status in _ENDS]),
+            col(BonusEvent.ledger_transaction_id).is_not(None),
+        )
+        .group_by(col(BonusEvent.bonus_id))
+    )
+    return {bonus_id: int(total or 0) for bonus_id, total in rows.all()}
+
+
+_ENDS = (BonusStatus.FORFEITED, BonusStatus.EXPIRED, BonusStatus.CANCELLED)
 
 
 async def note_adjusted(db: AsyncSession, payout: PlayerBonus, earned: int, recovery: Recovery, currency: str) -> None:

@@ -250,6 +250,11 @@ async def on_deposit_failed(db: AsyncSession, payment: Payment) -> None:
         )
     ).all()
     for bonus_id in waiting:
+        # Found before the player's lock: support, the player or the expiry worker may have ended it since.
+        # An offer that has ended has nothing to release, and the deposit fails all the same.
+        bonus, _ = await lifecycle.locked(db, bonus_id)
+        if bonus.status != BonusStatus.ISSUED:
+            continue
         reason = f"the deposit failed ({payment.failure_code or 'failed'})"
         await lifecycle.end(db, bonus_id, BonusStatus.RELEASED, Actor("system"), reason)
 

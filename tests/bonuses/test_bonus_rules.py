@@ -5,6 +5,7 @@ the demo PSP and signed Hub88 calls; every test ends with the ledger verified (t
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ HISTORY = """
 { me { bonuses { status kind amount { amount } wagering { required { amount } }
    events { kind amount { amount } details } } } }"""
 OFFERS = "{ bonusOffers { id } }"
+HISTORY_IDS = "{ me { bonuses { id status } } }"
+FORFEIT = "mutation($input: EndBonusInput!) { forfeitBonus(input: $input) { errors { code message } } }"
 
 
 async def _uk_brand(rt: Any, brand: Any) -> None:
@@ -271,3 +274,89 @@ async def test_a_stake_rolled_back_after_its_cashback_was_paid_is_recovered_from
         ("cashback_adjusted", "1.00"),
     ]
     assert "kept back for cashback paid before" in newest["events"][1]["details"]["explanation"]
+
+
+async def test_a_decline_racing_the_end_of_its_offer_still_fails_the_deposit(
+    rt: Any, gql: Any, make_player: Any, psp: DemoPsp, offers: str, client: Any
+) -> None:
+    """The offer the deposit quoted ends (support cancels it, as the player's forfeit or the expiry worker
+    could) while the PSP's decline is applied: the decline found the offer waiting, then queued on the
+    player's cash row behind the cancellation. It must still fail the deposit (an offer that has ended
+    has nothing to release), not fail itself and leave the payment open. The test holds the
+    cancellation's transaction open to make that interleaving certain."""
+    from models.bonuses import BonusStatus
+    from models.payments import Payment
+    from services.bonuses import lifecycle
+    from services.wallet import Actor
+    from tests.bonuses.test_bonus_abuse import _waiting_on_locks
+
+    player = await make_player()
+    pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
+    assert (pending["errors"], pending["payment"]["status"]) == ([], "PENDING")
+    async with rt.database.session() as db:
+        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
+    assert payment is not None
+    assert payment.redirect_url
+    async with httpx.AsyncClient() as browser:  # the player fails the 3-D Secure challenge
+        await browser.post(payment.redirect_url, data={"result": "fail"}, follow_redirects=False)
+    [delivery] = await psp.webhooks(psp="cardpay")
+    offer = await bonus_row(rt, player.uuid)
+    async with rt.database.transaction() as db:  # support's cancelBonus, still under way
+        await lifecycle.end(db, offer.id, BonusStatus.CANCELLED, Actor("staff"), "abuse")
+        decline = asyncio.create_task(deliver(client, delivery))
+        await _waiting_on_locks(rt, 1)
+    assert (await decline).status_code == 200
+    [mine] = (await gql(HISTORY, token=player.token))["data"]["me"]["bonuses"]
+    assert mine["status"] == "CANCELLED"  # ended once, by support; not released as well
+    assert [e["kind"] for e in mine["events"]] == ["issued", "cancelled"]
+    async with rt.database.session() as db:
+        assert (await db.get(Payment, payment.id)).status == "failed"  # type: ignore[union-attr]
+
+
+async def test_a_cashback_bonus_forfeited_untouched_is_not_recovered_again_after_a_rollback(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    """A cashback paid as a bonus (wagering 3x) that the player forfeits untouched went back to the operator
+    whole: when a stake of its period is rolled back later, there is nothing over-paid left to subtract
+    from the next payout (taking 3.00 of it would take the same money twice)."""
+    offer = await campaign("CASHBACK", cashback_rules(cashback_max={"EUR": "50.00"}, wagering_multiplier=3))
+    player = await make_player(balance="1000.00 EUR")
+    seat = Seat(str(player.uuid), player.uuid, await open_session(rt, hub88_provider, player.uuid))
+
+    async def pay() -> dict[str, Any]:
+        finance = await make_staff("finance")  # signed in now (the clock moves by weeks)
+        payload = (await gql(PAY, {"input": {"campaignId": offer}}, token=finance.token))["data"]["payCashback"]
+        assert payload["errors"] == [], payload
+        run: dict[str, Any] = payload["run"]
+        return run
+
+    async def lose(stake: int, ref: str) -> dict[str, Any]:
+        seat.token = await open_session(rt, hub88_provider, seat.player_id)
+        bet = seat.bet(stake * EUR, round_ref=ref)
+        assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+        return bet
+
+    async def signed_in() -> str:
+        login = {"brand": "royal", "email": player.email, "password": PASSWORD}
+        token: str = (await gql(LOGIN, {"input": login}))["data"]["login"]["tokens"]["accessToken"]
+        return token
+
+    await lose(50, "a")
+    late = await lose(30, "b")  # lost 80.00: 8.00 of cashback, paid as a bonus
+    clock.advance(timedelta(days=7))
+    assert (await pay())["paid"] == [{"amount": "8.00", "currency": "EUR"}]
+    token = await signed_in()
+    [paid] = (await gql(HISTORY_IDS, token=token))["data"]["me"]["bonuses"]
+    forfeited = await gql(FORFEIT, {"input": {"bonusId": paid["id"]}}, token=token)
+    assert forfeited["data"]["forfeitBonus"]["errors"] == []  # all 8.00 back to the operator
+    seat.token = await open_session(rt, hub88_provider, seat.player_id)
+    assert (await aggregator.call("transaction/rollback", seat.rollback(late["transaction_uuid"])))[
+        "status"
+    ] == "RS_OK"  # the week's loss is now 50.00: it earned 5.00, and the player kept none of the 8.00
+    await lose(100, "c")
+    clock.advance(timedelta(days=7))
+    assert (await pay())["paid"] == [{"amount": "10.00", "currency": "EUR"}]  # nothing subtracted
+    newest, oldest = (await gql(HISTORY, token=await signed_in()))["data"]["me"]["bonuses"]
+    assert (newest["amount"]["amount"], newest["wagering"]["required"]["amount"]) == ("10.00", "30.00")
+    assert [e["kind"] for e in oldest["events"]] == ["issued", "activated", "forfeited"]
+    assert await bonus_balance(rt, seat.player_id) == (100_000 - 15_000, 1_000)
