@@ -8,8 +8,8 @@ Danish and Norwegian regulators expect it across the licence). A person is recog
   `a.nn@` and `ann@` as two mailboxes;
 - name and date of birth: first and last name both present, accents and case folded, letters and
   digits only (so "Anne-Marie O'Neil" = "anne marie oneil"), with the same date of birth;
-- phone: digits with the country calling code ("+44 7700 900123", "0044 7700900123" and, for a GB
-  player, "07700 900123" are one number); a number of fewer than 8 digits matches nothing.
+- phone: digits with the country calling code ("+44 7700 900123", "+44 (0)7700 900123", "0044 7700900123"
+  and, for a GB player, "07700 900123" are one number); a number of fewer than 8 digits matches nothing.
 (Once KYC exists, the verified identity document is a fourth key, added here.)
 Matches are followed through: an account that matches any account of the person is theirs as well.
 
@@ -69,13 +69,26 @@ def name_key(first_name: str | None, last_name: str | None) -> str | None:
     return f"{first}|{last}"[:220] if first and last else None
 
 
+# Calling codes longest first, to find the one an international number starts with.
+_KNOWN_CODES = sorted(set(CALLING_CODES.values()), key=len, reverse=True)
+_CODES_KEEPING_ZERO = frozenset(CALLING_CODES[c] for c in KEEPS_LEADING_ZERO)
+
+
+def _without_trunk_zero(number: str) -> str:
+    """`+44 (0)7700 900123`: the national trunk 0 written after a known calling code is not dialled."""
+    code = next((c for c in _KNOWN_CODES if number.startswith(c)), None)
+    if code is None or code in _CODES_KEEPING_ZERO or not number[len(code) :].startswith("0"):
+        return number
+    return code + number[len(code) + 1 :]
+
+
 def phone_key(phone: str | None, country: str) -> str | None:
     raw = (phone or "").strip()
     digits = re.sub(r"[^0-9]", "", raw)
     if raw.startswith("+"):
-        number = digits
+        number = _without_trunk_zero(digits)
     elif digits.startswith("00"):
-        number = digits[2:]
+        number = _without_trunk_zero(digits[2:])
     elif country.upper() in CALLING_CODES:
         national = digits if country.upper() in KEEPS_LEADING_ZERO else digits.removeprefix("0")
         number = CALLING_CODES[country.upper()] + national

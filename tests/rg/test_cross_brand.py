@@ -76,6 +76,8 @@ def test_the_match_keys_normalise_email_name_and_phone() -> None:
     assert name_key("Anne", None) is None  # a first name alone identifies nobody
     assert phone_key("+44 7700 900123", "MT") == phone_key("0044 7700-900123", "SE") == "447700900123"
     assert phone_key("07700 900123", "GB") == "447700900123"  # national form, the player's country code
+    assert phone_key("+44 (0)7700 900123", "SE") == phone_key("0044 07700 900123", "GB") == "447700900123"
+    assert phone_key("+39 06 1234 5678", "GB") == "390612345678"  # Italy dials its leading 0 from abroad
     assert phone_key("12345", "GB") is None
 
 
