@@ -26,7 +26,8 @@ def payments_reconcile(
     report = with_runtime(work)
     typer.echo(
         f"checked {report.checked} open attempts: {report.repaired} repaired, "
-        f"{report.failed_unsent} never sent (failed), {report.payouts_started} payouts started"
+        f"{report.failed_unsent} never sent (failed), {report.abandoned} abandoned deposits (failed), "
+        f"{report.payouts_started} payouts started"
     )
     for error in report.errors:
         typer.echo(f"  unreachable: {error}")

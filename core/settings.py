@@ -177,6 +177,9 @@ class Settings(BaseSettings):
         }
     )
     payment_reconcile_after_seconds: int = 60
+    # A deposit still waiting for the player (3-D Secure, a bank's page) this long after it began is
+    # abandoned by `croupier payments reconcile`: it fails and releases the bonus offer claimed with it.
+    deposit_abandoned_after_seconds: int = Field(default=3600, gt=0)
 
     # Game providers speaking an HMAC-signed protocol (SoftSwiss-style): shared secret per provider code.
     # RSA protocols (Hub88) keep the provider's public key on its row instead.

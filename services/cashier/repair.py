@@ -62,6 +62,7 @@ class ReconcileReport:
     checked: int = 0
     repaired: int = 0
     failed_unsent: int = 0
+    abandoned: int = 0  # deposits still awaiting the player (3-D Secure, a bank page) past the time allowed
     payouts_started: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -73,6 +74,9 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
       asked about; what the PSP says is applied exactly as a webhook would be;
     - an attempt the PSP never heard of, on a deposit that nothing else is moving, fails the payment
       (nothing was charged);
+    - a deposit the PSP still reports as waiting for the player (3-D Secure, a bank's page) after
+      `DEPOSIT_ABANDONED_AFTER_SECONDS` is abandoned: it fails, releasing the offer claimed with it. Should
+      the PSP complete it after all, its success still credits the deposit (as any late success does);
     - withdrawals approved but never sent to a PSP are sent.
     """
     age = rt.settings.payment_reconcile_after_seconds if older_than_seconds is None else older_than_seconds
@@ -82,7 +86,14 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
     async with rt.database.session() as db:
         stuck = (
             await db.execute(
-                select(PaymentAttempt.id, PaymentAttempt.payment_id, PaymentAttempt.psp, PaymentAttempt.outcome)
+                select(
+                    PaymentAttempt.id,
+                    PaymentAttempt.payment_id,
+                    PaymentAttempt.psp,
+                    PaymentAttempt.outcome,
+                    Payment.kind,
+                    Payment.created_at,
+                )
                 .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
                 .where(
                     col(Payment.status).in_(
@@ -120,7 +131,8 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
                 )
             )
         ).all()
-    for attempt_id, payment_id, psp, outcome in stuck:
+    abandon_before = clock.now() - timedelta(seconds=rt.settings.deposit_abandoned_after_seconds)
+    for attempt_id, payment_id, psp, outcome, kind, created_at in stuck:
         report.checked += 1
         try:
             answer = await adapter_for(rt.settings, psp).get_status(str(attempt_id))
@@ -130,6 +142,9 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
         if answer is not None:
             await record_answer(rt, payment_id, attempt_id, answer, source="poll")
             report.repaired += 1
+            waiting = answer.status in ("pending", "requires_action")
+            if waiting and kind == PaymentKind.DEPOSIT and created_at <= abandon_before:
+                report.abandoned += await _abandon(rt, payment_id, attempt_id)
         elif outcome in (AttemptOutcome.SENDING, AttemptOutcome.TECHNICAL_FAILURE):
             close = _fail_unsent if outcome == AttemptOutcome.SENDING else _fail_abandoned
             if await close(rt, payment_id, attempt_id):
@@ -162,6 +177,23 @@ async def _fail_unsent(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID
         elif payment.kind == PaymentKind.WITHDRAWAL and payment.status == PaymentStatus.PROCESSING:
             _set_status(payment, PaymentStatus.APPROVED)  # send it again
     return True
+
+
+async def _abandon(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID) -> int:
+    """A deposit still waiting for the player past the time allowed fails (and releases its offer)."""
+    async with rt.database.transaction() as db:
+        payment, attempt = await lock_attempt(db, payment_id, attempt_id)
+        if payment.status != PaymentStatus.PENDING or await _latest_attempt(db, payment) != attempt.id:
+            return 0
+        await fail_payment(
+            db,
+            payment,
+            ErrorCode.PAYMENT_DECLINED,
+            "The payment was not completed in time; nothing was charged.",
+            attempt_id=str(attempt.id),
+            abandoned=True,
+        )
+    return 1
 
 
 async def _fail_abandoned(rt: Runtime, payment_id: uuid.UUID, attempt_id: uuid.UUID) -> bool:

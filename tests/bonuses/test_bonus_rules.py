@@ -210,6 +210,37 @@ async def test_a_deposit_abandoned_before_reaching_the_psp_releases_its_bonus(
     await _released_then_claimable_again(gql, psp, player.token, offers)
 
 
+async def test_a_deposit_left_at_its_3ds_page_is_abandoned_and_releases_its_bonus(
+    rt: Any, gql: Any, make_player: Any, psp: DemoPsp, offers: str, client: Any
+) -> None:
+    from models.payments import Payment
+    from services import cashier
+
+    player = await make_player()
+    pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
+    assert pending["payment"]["status"] == "PENDING"  # the player closed the 3-D Secure page
+    async with rt.database.session() as db:
+        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
+    assert payment is not None
+    assert payment.redirect_url
+    assert (await cashier.reconcile(rt, older_than_seconds=0)).abandoned == 0  # still within the hour
+    assert (await bonus_row(rt, player.uuid)).status == "issued"
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert (await cashier.reconcile(rt, older_than_seconds=0)).abandoned == 1
+    login = {"brand": player.brand, "email": player.email, "password": PASSWORD}
+    player.token = (await gql(LOGIN, {"input": login}))["data"]["login"]["tokens"]["accessToken"]  # back later
+    await _released_then_claimable_again(gql, psp, player.token, offers)
+    # The bank completes it after all: the money is credited (never lost), the offer stays released.
+    async with httpx.AsyncClient() as browser:
+        await browser.post(payment.redirect_url, data={"result": "approve"}, follow_redirects=False)
+    for delivery in await psp.webhooks(psp="cardpay"):  # the second deposit's too: applied once either way
+        assert (await deliver(client, delivery)).status_code == 200
+    async with rt.database.session() as db:
+        assert (await db.get(Payment, payment.id)).status == "succeeded"  # type: ignore[union-attr]
+    statuses = [b["status"] for b in (await gql(HISTORY, token=player.token))["data"]["me"]["bonuses"]]
+    assert statuses == ["ACTIVE", "RELEASED"]
+
+
 # ---- 8. cashback recovers what a late rollback over-paid ------------------------------------------------
 
 
