@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -86,13 +87,13 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
     async with rt.database.session() as db:
         stuck = (
             await db.execute(
-                select(
-                    PaymentAttempt.id,
-                    PaymentAttempt.payment_id,
-                    PaymentAttempt.psp,
-                    PaymentAttempt.outcome,
-                    Payment.kind,
-                    Payment.created_at,
+                sa_select(  # six columns: more than sqlmodel's typed `select` takes
+                    col(PaymentAttempt.id),
+                    col(PaymentAttempt.payment_id),
+                    col(PaymentAttempt.psp),
+                    col(PaymentAttempt.outcome),
+                    col(Payment.kind),
+                    col(Payment.created_at),
                 )
                 .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
                 .where(
