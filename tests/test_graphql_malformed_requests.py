@@ -180,3 +180,30 @@ async def test_text_with_a_lone_surrogate_is_refused_before_the_database(
     assert response.status_code == 200, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", response.text
     assert response.json()["data"] is None
+
+
+async def test_a_client_that_leaves_mid_body_is_not_a_server_error(live_server: str) -> None:
+    """A client that announces a body and hangs up before sending it all (a dropped mobile connection):
+    nobody is left to answer and nothing broke, so the server logs no error for it."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from tests.conftest import HELPER_LOGS
+
+    log = HELPER_LOGS["live_server"]
+    before = log.stat().st_size
+    where = urlsplit(live_server)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        b'{"query": "{ brands'
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    async with httpx.AsyncClient() as client:  # the server goes on answering, its log written by then
+        assert (await client.get(f"{live_server}/healthz")).status_code == 200
+    await asyncio.sleep(0.2)
+    with log.open("rb") as written:
+        written.seek(before)
+        assert b"unhandled_error" not in written.read()
