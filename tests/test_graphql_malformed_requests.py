@@ -193,7 +193,7 @@ async def test_a_client_that_leaves_mid_body_is_not_a_server_error(live_server: 
     log = HELPER_LOGS["live_server"]
     before = log.stat().st_size
     where = urlsplit(live_server)
-    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    _reader, writer = await asyncio.open_connection(where.hostname, where.port)
     writer.write(
         b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
         b'{"query": "{ brands'
