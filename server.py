@@ -317,6 +317,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(migrations.upgrade, database_url)
         try:
             settings.check_production_secrets()  # the demo PSP secrets would let anyone sign a webhook
+            settings.check_production_password_cost()
         except RuntimeError:
             await rt.close()
             raise

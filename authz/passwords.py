@@ -1,4 +1,10 @@
-"""Password hashing with Argon2id. Hashing runs in a worker thread: it is deliberately slow."""
+"""Password hashing with Argon2id. Hashing runs in a worker thread: it is deliberately slow.
+
+The cost is argon2-cffi's default (RFC 9106's low-memory profile: 3 passes over 64 MiB) unless settings
+lower it (`ARGON2_TIME_COST`, `ARGON2_MEMORY_KIB`, `ARGON2_PARALLELISM`; the test suite does, to spend its
+CPU on what it tests). `configure` runs at start-up (core/runtime.py); production refuses a cost below
+OWASP's floor (core/settings.py). A hash carries its own parameters, so hashes made at any cost verify.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so an unknown email costs the same time.
 _DUMMY_HASH = _hasher.hash("croupier-dummy-password")
+
+
+def configure(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Hash new passwords at this cost from now on (the dummy too, so an unknown email costs the same)."""
+    global _hasher, _DUMMY_HASH
+    if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (time_cost, memory_kib, parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("croupier-dummy-password")
+
 
 MIN_LENGTH = 10
 

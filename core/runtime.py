@@ -11,6 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from authz import passwords
 from authz.jwt import KeyRing
 from core.db import Database
 from core.ratelimit import RateLimiter
@@ -29,6 +30,11 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:
         keyring = KeyRing.load(settings.key_dir, create_if_empty=not settings.is_production)
+        passwords.configure(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
         database = Database(
             database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
         )

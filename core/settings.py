@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
+    # Password hashing (Argon2id): argon2-cffi's defaults, RFC 9106's low-memory profile. Production
+    # refuses less than OWASP's floor (2 passes over 19 MiB); the test suite lowers them.
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None
     csrf_header: str = "X-Croupier-CSRF"
@@ -235,6 +241,14 @@ class Settings(BaseSettings):
             raise RuntimeError(
                 f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
                 "set the real shared secrets before running in production"
+            )
+
+    def check_production_password_cost(self) -> None:
+        """Refuse to run production with password hashing cheaper than OWASP's Argon2id floor."""
+        if self.is_production and (self.argon2_time_cost < 2 or self.argon2_memory_kib < 19 * 1024):
+            raise RuntimeError(
+                "ARGON2_TIME_COST / ARGON2_MEMORY_KIB are below 2 passes over 19 MiB: "
+                "too cheap to slow down an offline guess of a stolen hash"
             )
 
     def check_production_exposure(self, bind_host: str) -> None:

@@ -42,6 +42,11 @@ TEST_ENV = {
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
+    # Cheap password hashes: at the default cost (64 MiB, 3 passes: 175 ms of CPU) the suite's thousands
+    # of registrations and logins spent minutes hashing. Production refuses this (test_security_defaults).
+    "ARGON2_TIME_COST": "1",
+    "ARGON2_MEMORY_KIB": "1024",
+    "ARGON2_PARALLELISM": "1",
 }
 os.environ.update(TEST_ENV)
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from authz import passwords
 from core.settings import Settings
 from tests.conftest import PASSWORD, ROOT, TEST_ENV, error_codes
 
@@ -268,6 +269,9 @@ def production_settings(key_dir: Path) -> Settings:
         jwt_key_dir=key_dir,
         log_level="WARNING",
         psp_secrets={psp: f"production-secret-of-{psp}-0123456789" for psp in ("cardpay", "swiftpay", "bankwire")},
+        argon2_time_cost=2,  # OWASP's floor: production refuses the suite's cheaper cost
+        argon2_memory_kib=19 * 1024,
+        argon2_parallelism=1,
     )
 
 
@@ -275,6 +279,17 @@ async def test_production_disables_introspection_and_suggestions(rt, brand, tmp_
     from server import create_app
 
     app = create_app(production_settings(tmp_path / "jwt-keys"))
+    try:
+        await _introspection_and_suggestions_refused(app)
+    finally:  # the production app set the process's password cost: back to the suite's
+        passwords.configure(
+            time_cost=rt.settings.argon2_time_cost,
+            memory_kib=rt.settings.argon2_memory_kib,
+            parallelism=rt.settings.argon2_parallelism,
+        )
+
+
+async def _introspection_and_suggestions_refused(app: Any) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://croupier.test") as http:

@@ -90,8 +90,23 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     generate_key(tmp_path / "keys")
     env = {**os.environ, **TEST_ENV, "ENV": "production", "JWT_KEY_DIR": str(tmp_path / "keys")}
     env.update({"PSP_SECRETS": REAL_PSP_SECRETS, **extra})
-    env.pop("METRICS_TOKEN", None)
+    for name in ("METRICS_TOKEN", "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM"):
+        env.pop(name, None)  # production's own password cost, not the suite's cheap one
     return env
+
+
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib", "refused"),
+    [(1, 1024, True), (1, 65536, True), (2, 16384, True), (2, 19 * 1024, False), (3, 65536, False)],
+)
+def test_production_refuses_password_hashing_below_owasps_floor(time_cost: int, memory_kib: int, refused: bool) -> None:
+    settings = Settings(env="production", argon2_time_cost=time_cost, argon2_memory_kib=memory_kib)
+    if refused:
+        with pytest.raises(RuntimeError, match="ARGON2"):
+            settings.check_production_password_cost()
+    else:
+        settings.check_production_password_cost()
+    Settings(env="test", argon2_time_cost=1, argon2_memory_kib=1024).check_production_password_cost()
 
 
 def test_serve_refuses_production_on_every_interface_without_a_metrics_token(tmp_path: Path) -> None:
