@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -69,6 +70,13 @@ def pytest_configure(config: pytest.Config) -> None:
         infra.build_template(ADMIN_URL)
     if not controller:
         infra.clone_template(ADMIN_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A passing run removes its scratch folder (helper logs, keys, an embedded server's data) once its
+    processes have stopped; a failing one keeps it for the post-mortem."""
+    if exitstatus == 0:
+        processes.on_exit(lambda: shutil.rmtree(SCRATCH, ignore_errors=True))
 
 
 # Under `--dist loadgroup` (scripts/test.sh), the tests of these folders share one worker, where their
