@@ -49,6 +49,7 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers
         CROUPIER_KILLED_RUN_TAG=tag,
         CROUPIER_TEST_DB=database,  # its own database, and this worker's Redis db (busy with this test)
         CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+        TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
     )
     log = tmp_path / "run.log"
     with log.open("wb") as output:
@@ -101,6 +102,7 @@ def test_a_finished_run_stops_what_its_subprocesses_left_running(tmp_path: Path)
         CROUPIER_KILLED_RUN_TAG=tag,
         CROUPIER_TEST_DB=database,
         CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+        TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
     )
     try:
         done = subprocess.run(
@@ -125,6 +127,7 @@ def test_a_failing_tests_report_shows_what_the_live_server_logged(tmp_path: Path
         CROUPIER_KILLED_RUN_READY=str(tmp_path / "unused"),
         CROUPIER_TEST_DB=database,
         CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
+        TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
     )
     try:
         done = subprocess.run(
