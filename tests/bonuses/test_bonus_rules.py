@@ -6,6 +6,7 @@ the demo PSP and signed Hub88 calls; every test ends with the ledger verified (t
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -170,21 +171,31 @@ async def test_a_deposit_declined_by_the_psp_releases_its_bonus(
     await _released_then_claimable_again(gql, psp, player.token, offers)
 
 
-async def test_a_deposit_failed_by_webhook_releases_its_bonus(
-    rt: Any, gql: Any, make_player: Any, psp: DemoPsp, offers: str, client: Any
-) -> None:
+async def _pending_3ds_deposit(rt: Any, gql: Any, psp: DemoPsp, player: Any) -> str:
+    """A card deposit quoting the offer's code, waiting at the 3-D Secure page: that page's address."""
     from models.payments import Payment
 
-    player = await make_player()
     pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
     assert (pending["errors"], pending["payment"]["status"]) == ([], "PENDING")
-    assert (await gql(OFFERS, token=player.token))["data"]["bonusOffers"] == []  # the offer waits for it
     async with rt.database.session() as db:
         payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
     assert payment is not None
     assert payment.redirect_url
-    async with httpx.AsyncClient() as browser:  # the player fails the 3-D Secure challenge
-        await browser.post(payment.redirect_url, data={"result": "fail"}, follow_redirects=False)
+    return payment.redirect_url
+
+
+async def _answer_3ds(page: str, result: str) -> None:
+    async with httpx.AsyncClient() as browser:  # the player's browser at the bank's page
+        await browser.post(page, data={"result": result}, follow_redirects=False)
+
+
+async def test_a_deposit_failed_by_webhook_releases_its_bonus(
+    rt: Any, gql: Any, make_player: Any, psp: DemoPsp, offers: str, client: Any
+) -> None:
+    player = await make_player()
+    page = await _pending_3ds_deposit(rt, gql, psp, player)
+    assert (await gql(OFFERS, token=player.token))["data"]["bonusOffers"] == []  # the offer waits for it
+    await _answer_3ds(page, "fail")  # the player fails the 3-D Secure challenge
     [delivery] = await psp.webhooks(psp="cardpay")
     assert (await deliver(client, delivery)).status_code == 200
     await _released_then_claimable_again(gql, psp, player.token, offers)
@@ -217,12 +228,7 @@ async def test_a_deposit_left_at_its_3ds_page_is_abandoned_and_releases_its_bonu
     from services import cashier
 
     player = await make_player()
-    pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
-    assert pending["payment"]["status"] == "PENDING"  # the player closed the 3-D Secure page
-    async with rt.database.session() as db:
-        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
-    assert payment is not None
-    assert payment.redirect_url
+    page = await _pending_3ds_deposit(rt, gql, psp, player)  # and the player closed the page
     assert (await cashier.reconcile(rt, older_than_seconds=0)).abandoned == 0  # still within the hour
     assert (await bonus_row(rt, player.uuid)).status == "issued"
     clock.advance(timedelta(hours=1, minutes=1))
@@ -231,12 +237,13 @@ async def test_a_deposit_left_at_its_3ds_page_is_abandoned_and_releases_its_bonu
     player.token = (await gql(LOGIN, {"input": login}))["data"]["login"]["tokens"]["accessToken"]  # back later
     await _released_then_claimable_again(gql, psp, player.token, offers)
     # The bank completes it after all: the money is credited (never lost), the offer stays released.
-    async with httpx.AsyncClient() as browser:
-        await browser.post(payment.redirect_url, data={"result": "approve"}, follow_redirects=False)
+    await _answer_3ds(page, "approve")
     for delivery in await psp.webhooks(psp="cardpay"):  # the second deposit's too: applied once either way
         assert (await deliver(client, delivery)).status_code == 200
     async with rt.database.session() as db:
-        assert (await db.get(Payment, payment.id)).status == "succeeded"  # type: ignore[union-attr]
+        first = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
+    assert first is not None
+    assert first.status == "succeeded"
     statuses = [b["status"] for b in (await gql(HISTORY, token=player.token))["data"]["me"]["bonuses"]]
     assert statuses == ["ACTIVE", "RELEASED"]
 
@@ -244,25 +251,48 @@ async def test_a_deposit_left_at_its_3ds_page_is_abandoned_and_releases_its_bonu
 # ---- 8. cashback recovers what a late rollback over-paid ------------------------------------------------
 
 
-async def test_a_stake_rolled_back_after_its_cashback_was_paid_is_recovered_from_the_next_period(
-    rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
-) -> None:
-    offer = await campaign("CASHBACK", cashback_rules(cashback_max={"EUR": "50.00"}))
-    player = await make_player(balance="1000.00 EUR")
-    seat = Seat(str(player.uuid), player.uuid, await open_session(rt, hub88_provider, player.uuid))
+@dataclass
+class CashbackWeeks:
+    """A player losing at the demo Hub88 provider week after week, and finance paying a cashback offer."""
 
-    async def pay() -> dict[str, Any]:
-        finance = await make_staff("finance")  # signed in now (the clock moves by weeks)
-        payload = (await gql(PAY, {"input": {"campaignId": offer}}, token=finance.token))["data"]["payCashback"]
+    rt: Any
+    gql: Any
+    make_staff: Any
+    provider: Any
+    aggregator: Aggregator
+    offer: str
+    seat: Seat
+
+    @classmethod
+    async def start(
+        cls, rt: Any, gql: Any, make_staff: Any, make_player: Any, provider: Any, aggregator: Aggregator, offer: str
+    ) -> tuple[CashbackWeeks, Any]:
+        player = await make_player(balance="1000.00 EUR")
+        seat = Seat(str(player.uuid), player.uuid, await open_session(rt, provider, player.uuid))
+        return cls(rt, gql, make_staff, provider, aggregator, offer, seat), player
+
+    async def pay(self) -> dict[str, Any]:
+        finance = await self.make_staff("finance")  # signed in now (the clock moves by weeks)
+        payload = (await self.gql(PAY, {"input": {"campaignId": self.offer}}, token=finance.token))["data"][
+            "payCashback"
+        ]
         assert payload["errors"] == [], payload
         run: dict[str, Any] = payload["run"]
         return run
 
-    async def lose(stake: int, ref: str) -> dict[str, Any]:
-        seat.token = await open_session(rt, hub88_provider, seat.player_id)  # a game session of this week
-        bet = seat.bet(stake * EUR, round_ref=ref)
-        assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+    async def lose(self, stake: int, ref: str) -> dict[str, Any]:
+        self.seat.token = await open_session(self.rt, self.provider, self.seat.player_id)  # this week's game
+        bet = self.seat.bet(stake * EUR, round_ref=ref)
+        assert (await self.aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
         return bet
+
+
+async def test_a_stake_rolled_back_after_its_cashback_was_paid_is_recovered_from_the_next_period(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, hub88_provider: Any, campaign: Any, aggregator: Aggregator
+) -> None:
+    offer = await campaign("CASHBACK", cashback_rules(cashback_max={"EUR": "50.00"}))
+    weeks, player = await CashbackWeeks.start(rt, gql, make_staff, make_player, hub88_provider, aggregator, offer)
+    seat, pay, lose = weeks.seat, weeks.pay, weeks.lose
 
     await lose(50, "a")
     late = await lose(30, "b")  # lost 80.00 in the first week
@@ -322,14 +352,7 @@ async def test_a_decline_racing_the_end_of_its_offer_still_fails_the_deposit(
     from tests.bonuses.test_bonus_abuse import _waiting_on_locks
 
     player = await make_player()
-    pending = (await _deposit(gql, psp, player.token, THREE_DS_CARD, "first"))["data"]["deposit"]
-    assert (pending["errors"], pending["payment"]["status"]) == ([], "PENDING")
-    async with rt.database.session() as db:
-        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
-    assert payment is not None
-    assert payment.redirect_url
-    async with httpx.AsyncClient() as browser:  # the player fails the 3-D Secure challenge
-        await browser.post(payment.redirect_url, data={"result": "fail"}, follow_redirects=False)
+    await _answer_3ds(await _pending_3ds_deposit(rt, gql, psp, player), "fail")  # the challenge failed
     [delivery] = await psp.webhooks(psp="cardpay")
     offer = await bonus_row(rt, player.uuid)
     async with rt.database.transaction() as db:  # support's cancelBonus, still under way
@@ -341,7 +364,9 @@ async def test_a_decline_racing_the_end_of_its_offer_still_fails_the_deposit(
     assert mine["status"] == "CANCELLED"  # ended once, by support; not released as well
     assert [e["kind"] for e in mine["events"]] == ["issued", "cancelled"]
     async with rt.database.session() as db:
-        assert (await db.get(Payment, payment.id)).status == "failed"  # type: ignore[union-attr]
+        payment = await db.scalar(select(Payment).where(Payment.idempotency_key == "first"))  # type: ignore[arg-type]
+    assert payment is not None
+    assert payment.status == "failed"
 
 
 async def test_a_cashback_bonus_forfeited_untouched_is_not_recovered_again_after_a_rollback(
@@ -351,21 +376,8 @@ async def test_a_cashback_bonus_forfeited_untouched_is_not_recovered_again_after
     whole: when a stake of its period is rolled back later, there is nothing over-paid left to subtract
     from the next payout (taking 3.00 of it would take the same money twice)."""
     offer = await campaign("CASHBACK", cashback_rules(cashback_max={"EUR": "50.00"}, wagering_multiplier=3))
-    player = await make_player(balance="1000.00 EUR")
-    seat = Seat(str(player.uuid), player.uuid, await open_session(rt, hub88_provider, player.uuid))
-
-    async def pay() -> dict[str, Any]:
-        finance = await make_staff("finance")  # signed in now (the clock moves by weeks)
-        payload = (await gql(PAY, {"input": {"campaignId": offer}}, token=finance.token))["data"]["payCashback"]
-        assert payload["errors"] == [], payload
-        run: dict[str, Any] = payload["run"]
-        return run
-
-    async def lose(stake: int, ref: str) -> dict[str, Any]:
-        seat.token = await open_session(rt, hub88_provider, seat.player_id)
-        bet = seat.bet(stake * EUR, round_ref=ref)
-        assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
-        return bet
+    weeks, player = await CashbackWeeks.start(rt, gql, make_staff, make_player, hub88_provider, aggregator, offer)
+    seat, pay, lose = weeks.seat, weeks.pay, weeks.lose
 
     async def signed_in() -> str:
         login = {"brand": "royal", "email": player.email, "password": PASSWORD}
