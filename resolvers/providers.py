@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import col
 
 from core.errors import DomainError, bad_input
@@ -142,6 +144,24 @@ def _pairs(limits: list[BetLimitInput] | None) -> list[tuple[str, str]] | None:
     return None if limits is None else [(limit.currency, limit.amount) for limit in limits]
 
 
+def _game_changes(input: CreateGameInput | UpdateGameInput) -> GameChanges:
+    """The catalog fields both game inputs carry (None: not given)."""
+    return GameChanges(
+        title=input.title,
+        type=input.type.value if input.type else None,
+        rtp=input.rtp,
+        volatility=input.volatility.value if input.volatility else None,
+        min_bet=_pairs(input.min_bets),
+        max_bet=_pairs(input.max_bets),
+        contribution_category=input.contribution_category,
+        countries=input.countries,
+        currencies=input.currencies,
+        demo_available=input.demo_available,
+        image_url=input.image_url,
+        tags=input.tags,
+    )
+
+
 @payload_errors(CatalogGamePayload)
 async def create_game(info: Info, input: CreateGameInput) -> CatalogGamePayload:
     require_subject(info)
@@ -150,21 +170,7 @@ async def create_game(info: Info, input: CreateGameInput) -> CatalogGamePayload:
         info.context.viewer,
         input.provider,
         input.code,
-        GameChanges(
-            title=input.title,
-            type=input.type.value,
-            rtp=input.rtp,
-            volatility=input.volatility.value if input.volatility else None,
-            min_bet=_pairs(input.min_bets),
-            max_bet=_pairs(input.max_bets),
-            contribution_category=input.contribution_category,
-            countries=input.countries,
-            currencies=input.currencies,
-            demo_available=input.demo_available,
-            image_url=input.image_url,
-            tags=input.tags,
-            enabled=input.enabled,
-        ),
+        replace(_game_changes(input), enabled=input.enabled),
         reason=input.reason,
     )
     return CatalogGamePayload(game=CatalogGame.from_model(created))
@@ -177,20 +183,7 @@ async def update_game(info: Info, input: UpdateGameInput) -> CatalogGamePayload:
         info.context.rt,
         info.context.viewer,
         node_uuid(input.game_id, "Game"),
-        GameChanges(
-            title=input.title,
-            type=input.type.value if input.type else None,
-            rtp=input.rtp,
-            volatility=input.volatility.value if input.volatility else None,
-            min_bet=_pairs(input.min_bets),
-            max_bet=_pairs(input.max_bets),
-            contribution_category=input.contribution_category,
-            countries=input.countries,
-            currencies=input.currencies,
-            demo_available=input.demo_available,
-            image_url=input.image_url,
-            tags=input.tags,
-        ),
+        _game_changes(input),
         reason=input.reason,
     )
     return CatalogGamePayload(game=CatalogGame.from_model(changed))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -120,6 +120,37 @@ class AuditVerification:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+async def append_changes(
+    db: AsyncSession,
+    *,
+    actor: Viewer,
+    action: str,
+    target_type: str,
+    target_id: uuid.UUID,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    reason: str | None = None,
+    naming: Mapping[str, Any] | None = None,
+) -> bool:
+    """Flush and audit the fields that differ between two snapshots of a row (each record also carries
+    `naming`, what identifies the row to a reader); nothing differs: nothing is written."""
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    if not changed:
+        return False
+    await db.flush()
+    await append(
+        db,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before={**(naming or {}), **{k: before.get(k) for k in changed}},
+        after={**(naming or {}), **{k: after[k] for k in changed}},
+        reason=reason,
+    )
+    return True
 
 
 async def verify(db: AsyncSession, *, batch: int = 5000) -> AuditVerification:

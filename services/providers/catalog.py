@@ -292,20 +292,16 @@ async def update_game(
         check_limits_order({**{c: getattr(game, c) for c in ("min_bet", "max_bet")}, **values})
         for column, value in values.items():
             setattr(game, column, value)
-        after = snapshot(game)
-        changed = sorted(k for k in after if after[k] != before[k])
-        if changed:
-            await db.flush()
-            await audit.append(
-                db,
-                actor=actor,
-                action="game.updated",
-                target_type="game",
-                target_id=game.id,
-                before={k: before[k] for k in changed},
-                after={k: after[k] for k in changed},
-                reason=registry.check_reason(reason),
-            )
+        await audit.append_changes(
+            db,
+            actor=actor,
+            action="game.updated",
+            target_type="game",
+            target_id=game.id,
+            before=before,
+            after=snapshot(game),
+            reason=registry.check_reason(reason),
+        )
     return game
 
 

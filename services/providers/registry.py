@@ -257,20 +257,17 @@ async def _apply(
     before = audit_state(provider)
     for column, value in values.items():
         setattr(provider, column, value)
-    after = audit_state(provider)
-    changed = sorted(k for k in after if after[k] != before[k])
-    if changed:
-        await db.flush()
-        await audit.append(
-            db,
-            actor=actor,
-            action=action,
-            target_type="game_provider",
-            target_id=provider.id,
-            before={"code": provider.code, **{k: before[k] for k in changed}},
-            after={"code": provider.code, **{k: after[k] for k in changed}},
-            reason=reason,
-        )
+    await audit.append_changes(
+        db,
+        actor=actor,
+        action=action,
+        target_type="game_provider",
+        target_id=provider.id,
+        before=before,
+        after=audit_state(provider),
+        reason=reason,
+        naming={"code": provider.code},
+    )
     return provider
 
 
