@@ -37,7 +37,7 @@ _QUEUE = 256  # messages a subscriber may fall behind by; beyond, it misses some
 
 
 async def listen(rt: Runtime, channel: str) -> AsyncIterator[dict[str, Any]]:
-    """Messages `{"id", "topic", "key", "data"}` published on a channel, until the subscriber leaves;
+    """Events (their envelopes, core/catalogue) published on a channel, until the subscriber leaves;
     across an outage of Redis, with a `RESUMED` message once it is back."""
     async with subscribed(rt, channel) as listener:
         while True:
@@ -169,7 +169,7 @@ class Hub:
             log.info("subscription_redis_resumed", channels=len(channels))
             for queue in listeners:
                 with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait({"topic": RESUMED})
+                    queue.put_nowait({"type": RESUMED})
             return
 
 

@@ -1,10 +1,13 @@
 """The transactional outbox and its relay.
 
 `emit` writes an event in the caller's database transaction: it exists if and only if the change
-it describes committed. The relay publishes committed events to Redis, in order, after commit:
-- into the stream `croupier:events` (durable, for consumers and analytics), exactly once: a
+it describes committed. Its type must be in the catalogue (core/catalogue), which versions its data.
+The relay publishes committed events to Redis, in order, after commit, each in its CloudEvents-style
+envelope (`catalogue.envelope`):
+- into the stream `croupier:events` (for the consumers, core/consumers.py), exactly once: a
   dedupe key is set in the same Lua call as the XADD, so an event re-published after a crash
-  between publishing and marking it published is skipped;
+  between publishing and marking it published is skipped (and a consumer's own bookkeeping makes
+  a repeat harmless anyway);
 - onto the pub/sub channel `events:<key>` (live subscriptions on any replica), and onto `events:all`
   (subscribers that watch everything in a scope, such as the staff dashboards, filter it themselves).
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -25,6 +29,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import catalogue
 from core.clock import clock
 from core.logging import get_logger
 
@@ -39,8 +44,8 @@ ALL_CHANNEL = "events:all"
 
 _PUBLISH = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[6]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'topic', ARGV[2], 'key', ARGV[3],
-             'payload', ARGV[4])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'type', ARGV[2], 'subject', ARGV[3],
+             'event', ARGV[4])
   redis.call('PUBLISH', ARGV[5], ARGV[4])
   redis.call('PUBLISH', ARGV[8], ARGV[4])
   return 1
@@ -54,13 +59,46 @@ def channel_for(key: str) -> str:
 
 
 _EMIT = text(
-    "INSERT INTO outbox_events (topic, key, payload, created_at) VALUES (:topic, :key, CAST(:payload AS jsonb), :now)"
+    "INSERT INTO outbox_events (topic, key, brand_id, schema_version, payload, created_at) "
+    "VALUES (:topic, :key, :brand, :version, CAST(:payload AS jsonb), :now)"
 )
 
 
-async def emit(db: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> None:
-    """Record an event in the current database transaction (one prebuilt statement: it is on every bet's path)."""
-    await db.execute(_EMIT, {"topic": topic, "key": key, "payload": json.dumps(payload), "now": clock.now()})
+async def emit(
+    db: AsyncSession, type_: str, subject: str, data: dict[str, Any], *, brand_id: uuid.UUID | None = None
+) -> None:
+    """Record an event of a catalogued type in the current database transaction (one prebuilt statement:
+    it is on every bet's path)."""
+    version = catalogue.check_data(type_, data).version
+    await db.execute(
+        _EMIT,
+        {
+            "topic": type_,
+            "key": subject,
+            "brand": brand_id,
+            "version": version,
+            "payload": json.dumps(data),
+            "now": clock.now(),
+        },
+    )
+
+
+def envelope_of(row: Any) -> dict[str, Any]:
+    """The envelope of an `outbox_events` row (asyncpg record or mapping)."""
+    payload = row["payload"]
+    return catalogue.envelope(
+        event_id=row["id"],
+        type_=row["topic"],
+        time=row["created_at"],
+        subject=row["key"],
+        brand=str(row["brand_id"]) if row["brand_id"] is not None else None,
+        schema_version=row["schema_version"],
+        data=json.loads(payload) if isinstance(payload, str) else payload,
+    )
+
+
+ROW_COLUMNS = "id, topic, key, brand_id, schema_version, payload, created_at"  # what `envelope_of` reads
+_UNPUBLISHED = f"SELECT {ROW_COLUMNS} FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1"  # noqa: S608
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -110,17 +148,12 @@ class Relay:
         or an outage between the two leaves the batch unmarked: the next attempt publishes it again
         and each event's dedupe key turns the repeat into a no-op.
         """
-        rows = await conn.fetch(
-            "SELECT id, topic, key, payload FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1", BATCH
-        )
+        rows = await conn.fetch(_UNPUBLISHED, BATCH)
         if not rows:
             return 0
         pipe = self.redis.pipeline(transaction=False)
         for row in rows:
-            payload = row["payload"] if isinstance(row["payload"], str) else json.dumps(row["payload"])
-            message = json.dumps(
-                {"id": row["id"], "topic": row["topic"], "key": row["key"], "data": json.loads(payload)}
-            )
+            message = json.dumps(envelope_of(row))
             await self._publish(
                 keys=[f"outbox:published:{row['id']}", STREAM],
                 args=[

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from authz import passwords
 from authz.jwt import KeyRing
+from core import catalogue
 from core.db import Database
 from core.ratelimit import RateLimiter
 from core.settings import Settings
@@ -35,6 +36,7 @@ class Runtime:
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
         )
+        catalogue.validate_on_emit = settings.validate_events
         database = Database(
             database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
         )

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
 
+    # Events: check each emitted event against its published schema (core/catalogue) before writing it.
+    # The test suite turns it on, so every event a test causes is checked against the contract.
+    validate_events: bool = False
+
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None
     csrf_header: str = "X-Croupier-CSRF"

@@ -17,7 +17,7 @@ from models.games import (
     ProviderTransaction,
 )
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
-from models.outbox import OutboxEvent
+from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
@@ -32,7 +32,10 @@ __all__ = [
     "BonusWager",
     "Brand",
     "BrandGame",
+    "ConsumerParked",
+    "ConsumerProcessed",
     "Currency",
+    "EventConsumer",
     "Game",
     "GameRound",
     "GameSession",
@@ -60,6 +63,7 @@ __all__ = [
     "RgFlag",
     "RgLimit",
     "RgRealityCheck",
+    "SinkInflight",
     "StaffRole",
     "StaffStatus",
     "StaffUser",

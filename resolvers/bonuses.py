@@ -11,6 +11,7 @@ from sqlmodel import col
 from strawberry.scalars import JSON
 
 from core import events
+from core.catalogue import money
 from core.errors import DomainError, ErrorCode, NotFound, forbidden
 from core.runtime import Runtime
 from models import bonuses as m
@@ -40,9 +41,6 @@ from schema.context import Info
 from services import players
 from services.bonuses import campaigns, cashback, issue, queries
 from services.bonuses.books import BONUS_TOPIC
-
-BALANCE_TOPIC = "wallet.balance_changed"
-
 
 # ---- staff: campaigns, grants, reports -----------------------------------------------------------
 
@@ -303,10 +301,10 @@ async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
         while True:
             event: dict[str, Any] | None = await listener.next(within=idle_recheck_seconds())
             await _recheck(info, "Subscription.bonusProgress")
-            if event is None or event.get("topic") not in (BALANCE_TOPIC, BONUS_TOPIC):
+            if event is None or not (money.is_movement(event.get("type")) or event.get("type") == BONUS_TOPIC):
                 continue
             data = event.get("data") or {}
             yield BonusProgress(
-                trigger=str(data.get("kind") or data.get("status") or event.get("topic")),
+                trigger=str(data.get("kind") or data.get("status") or event.get("type")),
                 bonuses=await _in_play(rt, player_id),
             )

@@ -348,7 +348,7 @@ async def reality_checks(info: Info) -> AsyncGenerator[RealityCheckNotice, None]
         raise forbidden("Only players have reality checks.")
     rt, session_id = info.context.rt, viewer.session_id
     async for event in events.listen(rt, events.player_channel(viewer.id)):
-        topic, data = event.get("topic"), event.get("data") or {}
+        topic, data = event.get("type"), event.get("data") or {}
         if topic not in NOTICE_TOPICS or data.get("session_id") != str(session_id):
             continue
         if topic == "rg.session_ended":

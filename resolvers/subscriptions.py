@@ -13,6 +13,7 @@ import strawberry
 
 from authz.viewer import still_valid
 from core import events
+from core.catalogue import money
 from core.clock import clock
 from core.errors import NotFound, bad_input, forbidden, unauthenticated
 from core.runtime import Runtime
@@ -23,8 +24,6 @@ from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
 from services import dashboard, players, wallet
 
-BALANCE_TOPIC = "wallet.balance_changed"
-
 
 async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
     """The viewer's own account: status changes (a blocked player is told at once)."""
@@ -32,7 +31,7 @@ async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
     if not viewer.is_player or viewer.id is None:
         raise forbidden("Only players have account events.")
     async for event in events.listen(info.context.rt, events.player_channel(viewer.id)):
-        if event.get("topic") != "player.status_changed":
+        if event.get("type") != "player.status_changed":
             continue
         status = event["data"].get("status")
         yield AccountEvent(kind="status_changed", status=PlayerStatus(status) if status else None, at=clock.now())
@@ -97,10 +96,10 @@ async def balance_changed(info: Info, player_id: strawberry.ID | None = None) ->
         while True:
             event = await listener.next(within=idle_recheck_seconds())
             await _recheck(info, "Subscription.balanceChanged")
-            if event is not None and event.get("topic") == events.RESUMED:  # events may have been lost
+            if event is not None and event.get("type") == events.RESUMED:  # events may have been lost
                 yield BalanceUpdate(transaction_id=None, kind="snapshot", balances=await _balances(rt, target))
                 continue
-            if event is None or event.get("topic") != BALANCE_TOPIC:
+            if event is None or not money.is_movement(event.get("type")):
                 continue
             if info.context.viewer.is_staff:  # still allowed to see this player (roles or brand may change)
                 async with rt.database.session() as db:
@@ -131,9 +130,9 @@ async def _figures(rt: Runtime, brand_id: uuid.UUID | None, trigger: str) -> Ope
 
 
 async def _concerns(rt: Runtime, event: dict[str, Any], brand_id: uuid.UUID | None) -> bool:
-    if event.get("topic") == events.RESUMED:  # after an outage of Redis: figures may have moved unseen
+    if event.get("type") == events.RESUMED:  # after an outage of Redis: figures may have moved unseen
         return True
-    if event.get("topic") != BALANCE_TOPIC:
+    if not money.is_movement(event.get("type")):
         return False
     if brand_id is None:
         return True

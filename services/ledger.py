@@ -41,7 +41,6 @@ from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
-from core.money import format_amount
 from models.ledger import (
     HoldStatus,
     LedgerAccount,
@@ -120,6 +119,7 @@ class _Account:
     allow_negative: bool
     owner_type: str
     owner_id: str
+    purpose: str
 
 
 # Account identity (currency, tracked, owner) never changes: cache it, so derived accounts are
@@ -198,12 +198,19 @@ async def _accounts(db: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
                     col(LedgerAccount.allow_negative),
                     col(LedgerAccount.owner_type),
                     col(LedgerAccount.owner_id),
+                    col(LedgerAccount.purpose),
                 ).where(col(LedgerAccount.id).in_(missing))
             )
         ).all()
         for row in rows:
             _ACCOUNT_CACHE[row.id] = _Account(
-                row.id, row.currency, row.balance is not None, row.allow_negative, row.owner_type, row.owner_id
+                row.id,
+                row.currency,
+                row.balance is not None,
+                row.allow_negative,
+                row.owner_type,
+                row.owner_id,
+                row.purpose,
             )
     unknown = wanted - _ACCOUNT_CACHE.keys()
     if unknown:
@@ -316,34 +323,51 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     return Result(tx_id, status, None, False, now, tuple(postings))
 
 
+_EVENT_PURPOSES = {"cash": "cash", "bonus": "bonus", "withdrawal_pending": "pending"}
+_EVENT_DETAILS = {
+    "game": "game",
+    "provider": "provider",
+    "round": "round",
+    "reference": "provider_reference",
+    "psp": "psp",
+}
+
+
 async def _announce(
     db: AsyncSession, entry: Entry, tx_id: uuid.UUID, postings: Sequence[Posting], accounts: dict[uuid.UUID, _Account]
 ) -> None:
-    """One outbox event per player whose balance moved (live balances, analytics)."""
-    moved: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    """One `ledger.<kind>` event per player (and currency) whose money moved: the split between cash,
+    bonus and pending, the balances after, and what it was for (core/catalogue/money.py)."""
+    moved: dict[tuple[str, str], dict[str, Any]] = {}
     for posting in postings:
         account = accounts[posting.account_id]
-        if account.owner_type == "player" and posting.balance_after is not None:
-            moved[account.owner_id].append(
-                {
-                    "account_id": str(posting.account_id),
-                    "currency": posting.currency,
-                    "amount": format_amount(posting.amount, posting.currency),
-                    "balance": format_amount(posting.balance_after, posting.currency),
-                }
-            )
-    for player_id, changes in moved.items():
-        await outbox.emit(
-            db,
-            "wallet.balance_changed",
-            f"player:{player_id}",
-            {
-                "player_id": player_id,
+        part = _EVENT_PURPOSES.get(account.purpose)
+        if account.owner_type != "player" or part is None:
+            continue
+        data = moved.get((account.owner_id, posting.currency))
+        if data is None:
+            data = moved[(account.owner_id, posting.currency)] = {
                 "transaction_id": str(tx_id),
                 "kind": entry.kind,
-                "changes": changes,
-            },
-        )
+                "player_id": account.owner_id,
+                "currency": posting.currency,
+                "cash": 0,
+                "bonus": 0,
+                "pending": 0,
+                "balances": {},
+                "reference_type": entry.reference_type,
+                "reference_id": entry.reference_id,
+                **{
+                    name: (entry.details or {}).get(key)
+                    for key, name in _EVENT_DETAILS.items()
+                    if key in (entry.details or {})
+                },
+            }
+        data[part] += posting.amount
+        if posting.balance_after is not None:
+            data["balances"][part] = posting.balance_after
+    for (player_id, _currency), data in moved.items():
+        await outbox.emit(db, f"ledger.{entry.kind}", f"player:{player_id}", data, brand_id=entry.brand_id)
 
 
 # ---- two-phase holds ---------------------------------------------------------------------------

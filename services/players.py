@@ -155,6 +155,13 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
             )
             await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
+            await outbox.emit(
+                db,
+                "player.registered",
+                f"player:{player.id}",
+                {"player_id": str(player.id), "currency": player.currency, "jurisdiction": player.jurisdiction},
+                brand_id=brand.id,
+            )
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
             await audit.append(
@@ -337,7 +344,11 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
             )
         await db.flush()
         await outbox.emit(
-            db, "player.status_changed", f"player:{player.id}", {"player_id": str(player.id), "status": player.status}
+            db,
+            "player.status_changed",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "status": player.status},
+            brand_id=player.brand_id,
         )
         await audit.append(
             db,

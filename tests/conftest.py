@@ -48,6 +48,7 @@ TEST_ENV = {
     "ARGON2_TIME_COST": "1",
     "ARGON2_MEMORY_KIB": "1024",
     "ARGON2_PARALLELISM": "1",
+    "VALIDATE_EVENTS": "true",  # every event a test causes is checked against its published schema
 }
 os.environ.update(TEST_ENV)
 

@@ -13,7 +13,6 @@ from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.logging import get_logger
-from core.money import format_amount
 from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services.bonuses import issue as bonus_issue
 
@@ -66,10 +65,11 @@ async def _event(db: AsyncSession, payment: Payment, topic: str, **extra: Any) -
             "player_id": str(payment.player_id),
             "brand_id": str(payment.brand_id),
             "currency": payment.currency,
-            "amount": format_amount(payment.amount, payment.currency),
+            "amount": payment.amount,
             "psp": payment.psp,
             **extra,
         },
+        brand_id=payment.brand_id,
     )
 
 

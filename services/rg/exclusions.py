@@ -186,7 +186,10 @@ async def _exclude(
     if reason is not None:
         details["reason"] = reason
     await history.add(db, player.id, f"rg.{kind}_started", actor, details)
-    await outbox.emit(db, "player.excluded", f"player:{player.id}", {"player_id": str(player.id), **details})
+    public = {key: value for key, value in details.items() if key != "reason"}  # staff's words stay inside
+    await outbox.emit(
+        db, "player.excluded", f"player:{player.id}", {"player_id": str(player.id), **public}, brand_id=player.brand_id
+    )
     written.audits.append((player, details))
     return exclusion
 

@@ -323,7 +323,7 @@ async def test_outbox_events_exist_only_for_committed_changes(rt, make_player) -
                 )
             )
         ).all()
-    assert rows == [("deposit", "1.00")]
+    assert rows == [("deposit", "100")]
 
 
 async def test_the_relay_publishes_each_event_once_even_after_a_crash(rt, make_player) -> None:
