@@ -20,7 +20,7 @@ TYPES = (
     EventType(
         "player.status_changed",
         1,
-        "Staff changed a player's account status (active, suspended, closed).",
-        obj({"player_id": UUID, "status": one_of("active", "suspended", "closed")}),
+        "Staff changed a player's account status (active, blocked, closed).",
+        obj({"player_id": UUID, "status": one_of("active", "blocked", "closed")}),
     ),
 )
