@@ -20,6 +20,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
 
@@ -58,6 +59,8 @@ __all__ = [
     "PspWebhookReceipt",
     "RefreshToken",
     "RgActivityDay",
+    "RegulatoryReturn",
+    "ReportExport",
     "RgEvent",
     "RgExclusion",
     "RgFlag",

@@ -32,6 +32,7 @@ from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
 from resolvers import providers as provider_resolvers
+from resolvers import reports as report_resolvers
 from resolvers import rg as rg_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
@@ -70,6 +71,7 @@ from schema.players import (
     UpdateProfilePayload,
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
+from schema.reports import ReportCohort, ReportCohortValue, ReportFigures, ReportGame, ReportRegistrations
 from schema.rg import (
     ExclusionPayload,
     LimitPayload,
@@ -154,6 +156,27 @@ class Query:
         resolver=permission_resolvers.permissions,
         description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
         "the request's brand: the decisions every field is checked with (all of them when omitted).",
+    )
+    report_figures: list[ReportFigures] | None = strawberry.field(
+        resolver=report_resolvers.report_figures,
+        description="GGR, NGR, turnover, hold, bonus cost, deposits, withdrawals, FTDs, active and paying players "
+        "and ARPPU per period from `start` to `end` (UTC days, inclusive), for the request's brand scope.",
+    )
+    report_registrations: list[ReportRegistrations] | None = strawberry.field(
+        resolver=report_resolvers.report_registrations,
+        description="Registrations per period and their conversion to a first deposit made by `asOf`.",
+    )
+    report_retention: list[ReportCohort] | None = strawberry.field(
+        resolver=report_resolvers.report_retention,
+        description="D1/D7/D30 (or `days`) retention of the cohorts registered from `start` to `end`.",
+    )
+    report_lifetime_value: list[ReportCohortValue] | None = strawberry.field(
+        resolver=report_resolvers.report_lifetime_value,
+        description="Cumulative NGR per registered player of each registration cohort, up to `asOf`.",
+    )
+    report_games: list[ReportGame] | None = strawberry.field(
+        resolver=report_resolvers.report_games,
+        description="The games with the highest GGR over the range (at most 100).",
     )
 
 

@@ -1,0 +1,180 @@
+"""Report queries: thin conversions of services/reports results. The viewer's brand scope decides the
+brands a report covers (services/reports/periods.brands_of); a bad range is a BAD_USER_INPUT error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import DomainError, bad_input
+from schema.base import Money
+from schema.context import Info
+from schema.reports import (
+    ReportCohort,
+    ReportCohortValue,
+    ReportFigures,
+    ReportGame,
+    ReportMoney,
+    ReportPeriod,
+    ReportRegistrations,
+    ReportRetention,
+)
+from services.reports import cohorts, kpis
+from services.reports.periods import Period, brands_of
+
+
+@asynccontextmanager
+async def _report(info: Info) -> AsyncIterator[AsyncSession]:
+    """A read session; a service's refusal (a range too long, a missing rate) as a request error."""
+    try:
+        async with info.context.rt.database.session() as db:
+            yield db
+    except DomainError as exc:
+        raise bad_input(exc.message, field=exc.field, reason=exc.code.value) from exc
+
+
+def _money(figures: kpis.MoneyFigures) -> ReportMoney:
+    c = figures.currency
+    return ReportMoney(
+        currency=c,
+        turnover=Money.of(figures.turnover, c),
+        turnover_cash=Money.of(figures.turnover_cash, c),
+        turnover_bonus=Money.of(figures.turnover_bonus, c),
+        wins=Money.of(figures.wins, c),
+        ggr=Money.of(figures.ggr, c),
+        bonus_cost=Money.of(figures.bonus_cost, c),
+        ngr=Money.of(figures.ngr, c),
+        hold=figures.hold,
+        deposits=Money.of(figures.deposits, c),
+        deposit_count=figures.deposit_count,
+        withdrawals=Money.of(figures.withdrawals, c),
+        withdrawal_count=figures.withdrawal_count,
+        ftd_count=figures.ftd_count,
+        ftd_amount=Money.of(figures.ftd_amount, c),
+        active_players=figures.active_players,
+        paying_players=figures.paying_players,
+        arppu=Money.of(figures.arppu, c) if figures.arppu is not None else None,
+    )
+
+
+def _window(info: Info, start: date, end: date, period: ReportPeriod) -> dict[str, Any]:
+    return {"brands": brands_of(info.context.viewer), "start": start, "end": end, "period": Period(period.value)}
+
+
+async def report_figures(
+    info: Info,
+    start: date,
+    end: date,
+    period: ReportPeriod = ReportPeriod.DAY,
+    reporting_currency: str | None = None,
+) -> list[ReportFigures]:
+    async with _report(info) as db:
+        found = await kpis.figures(db, **_window(info, start, end, period), reporting_currency=reporting_currency)
+    return [
+        ReportFigures(
+            start=f.start,
+            end=f.end,
+            by_currency=[_money(m) for m in f.by_currency],
+            converted=_money(f.converted) if f.converted is not None else None,
+        )
+        for f in found
+    ]
+
+
+async def report_registrations(
+    info: Info, start: date, end: date, period: ReportPeriod = ReportPeriod.DAY, as_of: date | None = None
+) -> list[ReportRegistrations]:
+    async with _report(info) as db:
+        found = await kpis.registrations(db, **_window(info, start, end, period), as_of=as_of)
+    return [
+        ReportRegistrations(
+            start=f.start,
+            end=f.end,
+            registrations=f.registrations,
+            depositors=f.depositors,
+            conversion=f.conversion,
+            ftd_count=f.ftd_count,
+        )
+        for f in found
+    ]
+
+
+async def report_retention(
+    info: Info,
+    start: date,
+    end: date,
+    as_of: date,
+    period: ReportPeriod = ReportPeriod.DAY,
+    days: list[int] | None = None,
+) -> list[ReportCohort]:
+    async with _report(info) as db:
+        found = await cohorts.retention(
+            db, **_window(info, start, end, period), as_of=as_of, days=days or cohorts.RETENTION_DAYS
+        )
+    return [
+        ReportCohort(
+            start=c.start,
+            end=c.end,
+            size=c.size,
+            retention=[ReportRetention(day=r.day, eligible=r.eligible, retained=r.retained, rate=r.rate) for r in c.retention],
+        )
+        for c in found
+    ]
+
+
+async def report_lifetime_value(
+    info: Info,
+    start: date,
+    end: date,
+    as_of: date,
+    period: ReportPeriod = ReportPeriod.MONTH,
+    reporting_currency: str | None = None,
+) -> list[ReportCohortValue]:
+    async with _report(info) as db:
+        found = await cohorts.lifetime_value(
+            db, **_window(info, start, end, period), as_of=as_of, reporting_currency=reporting_currency
+        )
+    return [
+        ReportCohortValue(
+            start=v.start,
+            end=v.end,
+            size=v.size,
+            ngr=[Money.of(amount, code) for code, amount in v.ngr_by_currency.items()],
+            ltv=[Money.of(amount, code) for code, amount in v.ltv_by_currency.items()],
+            converted_ngr=Money.of(v.ngr, reporting_currency.upper()) if v.ngr is not None and reporting_currency else None,
+            converted_ltv=Money.of(v.ltv, reporting_currency.upper()) if v.ltv is not None and reporting_currency else None,
+        )
+        for v in found
+    ]
+
+
+async def report_games(
+    info: Info, start: date, end: date, reporting_currency: str | None = None, limit: int = kpis.MAX_GAMES
+) -> list[ReportGame]:
+    async with _report(info) as db:
+        found = await kpis.game_figures(
+            db,
+            brands=brands_of(info.context.viewer),
+            start=start,
+            end=end,
+            reporting_currency=reporting_currency,
+            limit=limit,
+        )
+    return [
+        ReportGame(
+            provider=g.provider,
+            game=g.game,
+            turnover=Money.of(g.turnover, g.currency),
+            wins=Money.of(g.wins, g.currency),
+            ggr=Money.of(g.ggr, g.currency),
+            hold=g.hold,
+            bet_count=g.bet_count,
+            win_count=g.win_count,
+            rollback_count=g.rollback_count,
+        )
+        for g in found
+    ]
