@@ -20,6 +20,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.reports import FxRate, ReportCashierDay, ReportGameDay, ReportPlayer, ReportPlayerDay
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
 
@@ -36,6 +37,7 @@ __all__ = [
     "ConsumerProcessed",
     "Currency",
     "EventConsumer",
+    "FxRate",
     "Game",
     "GameRound",
     "GameSession",
@@ -57,6 +59,10 @@ __all__ = [
     "ProviderTransaction",
     "PspWebhookReceipt",
     "RefreshToken",
+    "ReportCashierDay",
+    "ReportGameDay",
+    "ReportPlayer",
+    "ReportPlayerDay",
     "RgActivityDay",
     "RgEvent",
     "RgExclusion",
