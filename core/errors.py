@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     BONUS_ACTIVE = "BONUS_ACTIVE"  # another bonus is in play, or a withdrawal must forfeit it first
     # Game providers.
     INVALID_PUBLIC_KEY = "INVALID_PUBLIC_KEY"  # not PEM, not RSA, or too short
+    # Reports.
+    FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.fx import DEMO_RATES, NO_RATES, Rates
+from core.money import CURRENCIES
 
 Environment = Literal["development", "test", "production"]
 
@@ -211,6 +212,9 @@ class Settings(BaseSettings):
     # development and tests (core/fx.py), none in production; a currency without a rate cannot be
     # measured against a limit in another, so such a deposit or bet is refused.
     fx_rates: dict[str, str] | None = None
+    # Reports show figures in their original currencies and, converted with the imported reference rates
+    # (`croupier fx import`, services/reports/fx.py), in this one.
+    reporting_currency: str = "EUR"
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).
@@ -223,6 +227,14 @@ class Settings(BaseSettings):
         if value is not None:
             Rates.parse(value)  # InvalidRates (a ValueError) names the bad entry at start-up
         return value
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"REPORTING_CURRENCY: unknown currency {value!r}")
+        return code
 
     @field_validator("public_base_url")
     @classmethod

@@ -20,6 +20,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.reports import FxRate, ReportCashierDay, ReportGameDay, ReportPlayer, ReportPlayerDay
 from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
@@ -37,6 +38,7 @@ __all__ = [
     "ConsumerProcessed",
     "Currency",
     "EventConsumer",
+    "FxRate",
     "Game",
     "GameRound",
     "GameSession",
@@ -58,9 +60,13 @@ __all__ = [
     "ProviderTransaction",
     "PspWebhookReceipt",
     "RefreshToken",
-    "RgActivityDay",
     "RegulatoryReturn",
+    "ReportCashierDay",
     "ReportExport",
+    "ReportGameDay",
+    "ReportPlayer",
+    "ReportPlayerDay",
+    "RgActivityDay",
     "RgEvent",
     "RgExclusion",
     "RgFlag",

@@ -120,7 +120,9 @@ async def report_retention(
             start=c.start,
             end=c.end,
             size=c.size,
-            retention=[ReportRetention(day=r.day, eligible=r.eligible, retained=r.retained, rate=r.rate) for r in c.retention],
+            retention=[
+                ReportRetention(day=r.day, eligible=r.eligible, retained=r.retained, rate=r.rate) for r in c.retention
+            ],
         )
         for c in found
     ]
@@ -145,8 +147,12 @@ async def report_lifetime_value(
             size=v.size,
             ngr=[Money.of(amount, code) for code, amount in v.ngr_by_currency.items()],
             ltv=[Money.of(amount, code) for code, amount in v.ltv_by_currency.items()],
-            converted_ngr=Money.of(v.ngr, reporting_currency.upper()) if v.ngr is not None and reporting_currency else None,
-            converted_ltv=Money.of(v.ltv, reporting_currency.upper()) if v.ltv is not None and reporting_currency else None,
+            converted_ngr=Money.of(v.ngr, reporting_currency.upper())
+            if v.ngr is not None and reporting_currency
+            else None,
+            converted_ltv=Money.of(v.ltv, reporting_currency.upper())
+            if v.ltv is not None and reporting_currency
+            else None,
         )
         for v in found
     ]

@@ -1,0 +1,422 @@
+"""The `reports` consumer: folds ledger, payment and registration events into the report projections.
+
+A batch is aggregated in Python first (one running row per table key), then written with one
+`INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` per table, adding the batch's sums to what is
+there: a handful of statements per batch, whatever its size. It runs in the consumer framework's
+transaction, which also records the batch's event ids, so its effects happen exactly once.
+
+Which day: the UTC day of the event's `time` (when its transaction wrote it). Which brand: the
+envelope's. Events from before the catalogue (schema version 0) carry neither and are not projected;
+a version this code does not know is refused (the event is parked, visibly), never guessed at.
+
+The operator's side of play. A `ledger.*` event carries the player's side of a transaction (signed
+cash, bonus and pending changes); a bet always moves exactly that to the house. A win or a rollback of
+a bonus holder may not: a free round's win is paid from the bonus cost, not the house, and a rollback
+that undoes a bonus conversion gives the capped part back from the bonus cost. So for wins and
+rollbacks the projection reads how much the transaction moved on the house_revenue and bonus_cost
+accounts, in one query per batch (ledger postings never change, so a replay reads the same).
+
+The cash/bonus split of a rollback. The stake (or win) it undoes is read too (one more query, only for
+batches with rollbacks): what comes back nets out the original's cash part first, then its bonus part.
+The player's side of a rollback alone cannot say it: a stake whose bonus has since converted comes back
+as cash, one whose bonus was forfeited comes back without its bonus part (which the house keeps).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+import asyncpg
+
+from core.catalogue import money
+from core.consumers import Event
+
+NAME = "reports"
+SCHEMA_VERSION = 1  # of every type it reads; 0 marks events written before the catalogue
+PAYMENT_TYPES = frozenset(
+    {"payment.created", "payment.failed", "payment.requested", "payment.rejected", "payment.cancelled"}
+)
+LEDGER_TYPES = frozenset(f"ledger.{kind}" for kind in money.KINDS)
+TYPES = frozenset({*LEDGER_TYPES, *PAYMENT_TYPES, "player.registered"})
+TABLES = ("report_game_days", "report_player_days", "report_cashier_days", "report_players")
+
+# What each table adds up; the order is the order of the columns in its upsert.
+GAME_SUMS = (
+    "stakes_cash",
+    "stakes_bonus",
+    "wins_cash",
+    "wins_bonus",
+    "bet_count",
+    "win_count",
+    "rollback_count",
+    "stakes_rolled_back",
+    "wins_rolled_back",
+)
+PLAYER_DAY_SUMS = (
+    "stakes",
+    "wins",
+    "bonus_cost",
+    "deposits",
+    "deposit_count",
+    "withdrawals",
+    "withdrawal_count",
+    "bet_count",
+)
+CASHIER_SUMS = (
+    "deposits",
+    "deposit_count",
+    "withdrawals",
+    "withdrawal_count",
+    "adjustments",
+    "deposit_attempts",
+    "deposits_failed",
+    "withdrawal_requests",
+    "withdrawals_requested",
+    "withdrawals_rejected",
+    "withdrawals_cancelled",
+    "payouts_failed",
+    "bonus_granted",
+    "bonus_cash",
+    "bonus_game",
+    "bonus_converted",
+    "bonus_capped",
+    "bonus_forfeited",
+    "bonus_expired",
+    "bonus_cancelled",
+)
+_TAKEN_BACK = {"bonus_forfeit": "bonus_forfeited", "bonus_expiry": "bonus_expired", "bonus_cancel": "bonus_cancelled"}
+_ROLLBACK_KINDS = frozenset({"game_bet_rollback", "game_win_rollback"})
+_OPERATOR_SIDE_KINDS = frozenset({"game_win", *_ROLLBACK_KINDS})
+
+
+def _upsert(
+    table: str, keys: Sequence[tuple[str, str]], sums: Sequence[str], fixed: Sequence[tuple[str, str]] = ()
+) -> str:
+    """Add rows of sums to `table`, inserting the keys not there yet (`fixed` columns are set on insert)."""
+    columns = [*(c for c, _ in keys), *(c for c, _ in fixed), *sums]
+    types = [*(t for _, t in keys), *(t for _, t in fixed), *("bigint" for _ in sums)]
+    arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, 1))
+    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608  (names only)
+        f"ON CONFLICT ({', '.join(c for c, _ in keys)}) DO UPDATE SET {added}"
+    )
+
+
+_GAME_UPSERT = _upsert(
+    "report_game_days",
+    [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar"), ("provider", "varchar"), ("game", "varchar")],
+    GAME_SUMS,
+)
+_PLAYER_DAY_UPSERT = _upsert(
+    "report_player_days",
+    [("player_id", "uuid"), ("day", "date"), ("currency", "varchar")],
+    PLAYER_DAY_SUMS,
+    [("brand_id", "uuid")],
+)
+_CASHIER_UPSERT = _upsert(
+    "report_cashier_days", [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar")], CASHIER_SUMS
+)
+# Registration facts fill in what is missing; the first deposit is the earliest by (time, event id),
+# whatever order the events arrive in.
+_EARLIER = (
+    "(excluded.first_deposit_event IS NOT NULL AND (report_players.first_deposit_event IS NULL OR "
+    "(excluded.first_deposit_at, excluded.first_deposit_event) < "
+    "(report_players.first_deposit_at, report_players.first_deposit_event)))"
+)
+_FIRST_DEPOSIT = (
+    "first_deposit_on",
+    "first_deposit_at",
+    "first_deposit_event",
+    "first_deposit_amount",
+    "first_deposit_currency",
+)
+_KEEP_FIRST = ", ".join(
+    f"{c} = CASE WHEN {_EARLIER} THEN excluded.{c} ELSE report_players.{c} END" for c in _FIRST_DEPOSIT
+)
+_PLAYERS_UPSERT = f"""
+INSERT INTO report_players (player_id, brand_id, currency, jurisdiction, registered_on, first_deposit_on,
+                            first_deposit_at, first_deposit_event, first_deposit_amount, first_deposit_currency)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::date[], $6::date[],
+                     $7::timestamptz[], $8::bigint[], $9::bigint[], $10::varchar[])
+ON CONFLICT (player_id) DO UPDATE SET
+    currency = coalesce(report_players.currency, excluded.currency),
+    jurisdiction = coalesce(report_players.jurisdiction, excluded.jurisdiction),
+    registered_on = coalesce(report_players.registered_on, excluded.registered_on),
+    {_KEEP_FIRST}"""  # noqa: S608  (column names only)
+_OPERATOR_SIDE = """
+SELECT p.transaction_id::text AS key, a.purpose, sum(p.amount)::bigint AS amount
+FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+WHERE p.transaction_id = ANY($1::uuid[]) AND a.purpose IN ('house_revenue', 'bonus_cost')
+GROUP BY p.transaction_id, a.purpose"""
+# The stakes and wins that rollbacks undo, by the provider transaction they came from (the ledger's
+# reference of a game transaction is `<provider>:<provider transaction>`).
+_ORIGINALS = """
+SELECT t.reference_id AS key, a.purpose, sum(p.amount)::bigint AS amount
+FROM ledger_transactions t
+JOIN ledger_postings p ON p.transaction_id = t.id JOIN ledger_accounts a ON a.id = p.account_id
+WHERE t.reference_type = 'provider_transaction' AND t.reference_id = ANY($1::varchar[])
+  AND t.kind IN ('game_bet', 'game_win') AND t.status = 'committed'
+GROUP BY t.reference_id, a.purpose"""
+
+
+class UnprojectableEvent(ValueError):
+    """An event this projection cannot read (an unknown version, a missing ledger transaction)."""
+
+
+def day_of(time: datetime) -> date:
+    """The reporting day of an event: the UTC calendar day of its time."""
+    return time.astimezone(UTC).date()
+
+
+@dataclass
+class _Registration:
+    brand_id: uuid.UUID
+    currency: str | None = None
+    jurisdiction: str | None = None
+    registered_on: date | None = None
+    first_deposit: tuple[datetime, int, date, int, str] | None = None  # (time, event id, day, amount, currency)
+
+
+@dataclass
+class _Batch:
+    """A batch's effects, one running row per table key, before they are written."""
+
+    game: dict[tuple[uuid.UUID, date, str, str, str], Counter[str]] = field(default_factory=dict)
+    player_days: dict[tuple[uuid.UUID, date, str], tuple[uuid.UUID, Counter[str]]] = field(default_factory=dict)
+    cashier: dict[tuple[uuid.UUID, date, str], Counter[str]] = field(default_factory=dict)
+    players: dict[uuid.UUID, _Registration] = field(default_factory=dict)
+
+    def play(self, brand: uuid.UUID, day: date, currency: str, data: dict[str, Any]) -> Counter[str]:
+        key = (brand, day, currency, data.get("provider") or "", data.get("game") or "")
+        return self.game.setdefault(key, Counter())
+
+    def player_day(self, player: uuid.UUID, day: date, currency: str, brand: uuid.UUID) -> Counter[str]:
+        return self.player_days.setdefault((player, day, currency), (brand, Counter()))[1]
+
+    def money(self, brand: uuid.UUID, day: date, currency: str) -> Counter[str]:
+        return self.cashier.setdefault((brand, day, currency), Counter())
+
+    def player(self, player: uuid.UUID, brand: uuid.UUID) -> _Registration:
+        return self.players.setdefault(player, _Registration(brand))
+
+
+def _part(amount: int, total: int) -> int:
+    """The share of `total` (≥ 0) that `amount` accounts for, clamped to [0, total]."""
+    return min(max(amount, 0), max(total, 0))
+
+
+class ReportsProjection:
+    """The report projections' consumer (core.consumers.Consumer)."""
+
+    name: ClassVar[str] = NAME
+    types: ClassVar[frozenset[str] | None] = TYPES
+    transient: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    async def apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
+        readable = [e for e in events if e.schema_version != 0]  # before the catalogue: not projected
+        for event in readable:
+            if event.schema_version != SCHEMA_VERSION:
+                raise UnprojectableEvent(f"{event.type} v{event.schema_version} (event {event.id}) is not known here")
+        ledger = await _LedgerSides.read(conn, [e for e in readable if e.type in LEDGER_TYPES])
+        batch = _Batch()
+        for event in readable:
+            if event.type in LEDGER_TYPES:
+                _movement(batch, event, ledger)
+            elif event.type in PAYMENT_TYPES:
+                _payment(batch, event)
+            elif event.type == "player.registered":
+                _registration(batch, event)
+        await _write(conn, batch)
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+
+
+Moved = dict[str, int]  # what one ledger transaction moved, by account purpose
+
+
+@dataclass(frozen=True)
+class _LedgerSides:
+    """The ledger's side of a batch's wins and rollbacks: what each moved on the house and bonus-cost
+    accounts (by transaction id), and what the stakes and wins they undo moved (by provider reference)."""
+
+    moved: dict[str, Moved]
+    originals: dict[str, Moved]
+
+    @classmethod
+    async def read(cls, conn: asyncpg.Connection, events: Sequence[Event]) -> _LedgerSides:
+        wanted = {e.data["transaction_id"] for e in events if e.data["kind"] in _OPERATOR_SIDE_KINDS}
+        undone = {key for e in events if e.data["kind"] in _ROLLBACK_KINDS and (key := _undone(e.data)) is not None}
+        moved = await _amounts(conn, _OPERATOR_SIDE, wanted) if wanted else {}
+        missing = wanted - moved.keys()
+        if missing:
+            raise UnprojectableEvent(f"no house or bonus-cost postings for ledger transaction(s) {sorted(missing)}")
+        originals = await _amounts(conn, _ORIGINALS, undone) if undone else {}
+        return cls(moved, originals)
+
+    def original(self, data: dict[str, Any]) -> Moved | None:
+        key = _undone(data)
+        return self.originals.get(key) if key is not None else None
+
+
+async def _amounts(conn: asyncpg.Connection, sql: str, keys: Iterable[str]) -> dict[str, Moved]:
+    found: dict[str, Moved] = {}
+    for row in await conn.fetch(sql, list(keys)):
+        found.setdefault(row["key"], {})[row["purpose"]] = row["amount"]
+    return found
+
+
+def _undone(data: dict[str, Any]) -> str | None:
+    """The ledger reference of the stake or win a rollback undoes."""
+    if not data.get("provider") or not data.get("provider_reference"):
+        return None
+    return f"{data['provider']}:{data['provider_reference']}"
+
+
+def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
+    """One `ledger.<kind>` event: the player's signed cash / bonus / pending changes, by kind."""
+    if event.brand is None:
+        raise UnprojectableEvent(f"{event.type} (event {event.id}) names no brand")
+    data = event.data
+    kind: str = data["kind"]
+    brand, day, currency = uuid.UUID(event.brand), day_of(event.time), data["currency"]
+    player = uuid.UUID(data["player_id"])
+    cash, bonus, pending = int(data["cash"]), int(data["bonus"]), int(data["pending"])
+
+    if kind == "game_bet":  # cash and bonus money to the house
+        play = batch.play(brand, day, currency, data)
+        play["stakes_cash"] -= cash
+        play["stakes_bonus"] -= bonus
+        play["bet_count"] += 1
+        mine = batch.player_day(player, day, currency, brand)
+        mine["stakes"] -= cash + bonus
+        mine["bet_count"] += 1
+    elif kind in _OPERATOR_SIDE_KINDS:
+        moved = ledger.moved[data["transaction_id"]]
+        house, cost = moved.get("house_revenue", 0), moved.get("bonus_cost", 0)
+        play = batch.play(brand, day, currency, data)
+        mine = batch.player_day(player, day, currency, brand)
+        if kind == "game_win":  # what the house paid, to cash and/or bonus
+            paid = -house
+            to_bonus = _part(bonus, paid)
+            play["wins_cash"] += paid - to_bonus
+            play["wins_bonus"] += to_bonus
+            play["win_count"] += 1
+            mine["wins"] += paid
+        elif kind == "game_bet_rollback":  # the house gives (part of) a stake back: its cash part first
+            refund = -house
+            stake = ledger.original(data)
+            from_cash = _part(-stake.get("cash", 0) if stake is not None else cash, refund)
+            play["stakes_cash"] -= from_cash
+            play["stakes_bonus"] -= refund - from_cash
+            play["stakes_rolled_back"] += refund
+            play["rollback_count"] += 1
+            mine["stakes"] -= refund
+        else:  # game_win_rollback: the house takes a win back, its cash part first
+            taken = house
+            win = ledger.original(data)
+            if win is not None:
+                paid = -win.get("house_revenue", 0)
+                won_cash = paid - _part(win.get("bonus", 0), paid)
+            else:
+                won_cash = -cash
+            to_cash = _part(won_cash, taken)
+            play["wins_cash"] -= to_cash
+            play["wins_bonus"] -= taken - to_cash
+            play["wins_rolled_back"] += taken
+            play["rollback_count"] += 1
+            mine["wins"] -= taken
+        if cost:  # a free round's win (or its rollback), a conversion's capped part given back
+            batch.money(brand, day, currency)["bonus_game"] -= cost
+            mine["bonus_cost"] -= cost
+    elif kind == "deposit":
+        batch.money(brand, day, currency).update(deposits=cash, deposit_count=1)
+        batch.player_day(player, day, currency, brand).update(deposits=cash, deposit_count=1)
+        registration = batch.player(player, brand)
+        candidate = (event.time, event.id, day, cash, currency)
+        if registration.first_deposit is None or candidate[:2] < registration.first_deposit[:2]:
+            registration.first_deposit = candidate
+    elif kind == "withdrawal_paid":  # pending → the PSP
+        batch.money(brand, day, currency).update(withdrawals=-pending, withdrawal_count=1)
+        batch.player_day(player, day, currency, brand).update(withdrawals=-pending, withdrawal_count=1)
+    elif kind == "adjustment":
+        batch.money(brand, day, currency)["adjustments"] += cash + bonus
+    elif kind in ("bonus_grant", "bonus_cash"):  # bonus cost → bonus balance / cash
+        granted = bonus + cash
+        batch.money(brand, day, currency)["bonus_granted" if kind == "bonus_grant" else "bonus_cash"] += granted
+        batch.player_day(player, day, currency, brand)["bonus_cost"] += granted
+    elif kind == "bonus_conversion":  # bonus → cash up to the cap, the rest back to the bonus cost
+        capped = -(cash + bonus)
+        batch.money(brand, day, currency).update(bonus_converted=cash, bonus_capped=capped)
+        batch.player_day(player, day, currency, brand)["bonus_cost"] -= capped
+    elif kind in _TAKEN_BACK:  # the bonus balance back to the bonus cost
+        batch.money(brand, day, currency)[_TAKEN_BACK[kind]] -= bonus
+        batch.player_day(player, day, currency, brand)["bonus_cost"] += bonus
+    # withdrawal_hold and withdrawal_void move money within the player's own accounts: nothing to report.
+
+
+def _payment(batch: _Batch, event: Event) -> None:
+    """A payment's state change: the cashier's pipeline counts (the money itself is in ledger events)."""
+    data = event.data
+    brand = uuid.UUID(event.brand or data["brand_id"])
+    row = batch.money(brand, day_of(event.time), data["currency"])
+    deposit = data["kind"] == "deposit"
+    match event.type:
+        case "payment.created" if deposit:
+            row["deposit_attempts"] += 1
+        case "payment.failed":
+            row["deposits_failed" if deposit else "payouts_failed"] += 1
+        case "payment.requested":
+            row.update(withdrawal_requests=1, withdrawals_requested=int(data["amount"]))
+        case "payment.rejected":
+            row["withdrawals_rejected"] += 1
+        case "payment.cancelled":
+            row["withdrawals_cancelled"] += 1
+
+
+def _registration(batch: _Batch, event: Event) -> None:
+    if event.brand is None:
+        raise UnprojectableEvent(f"player.registered (event {event.id}) names no brand")
+    data = event.data
+    registration = batch.player(uuid.UUID(data["player_id"]), uuid.UUID(event.brand))
+    registration.currency = data["currency"]
+    registration.jurisdiction = data["jurisdiction"]
+    registration.registered_on = day_of(event.time)
+
+
+def _columns(rows: Sequence[tuple[Sequence[Any], Counter[str]]], sums: Sequence[str]) -> list[list[Any]]:
+    """Rows of (key values, sums) as one array per column, for unnest."""
+    keys = [list(column) for column in zip(*(key for key, _ in rows), strict=True)]
+    return [*keys, *([row[name] for _, row in rows] for name in sums)]
+
+
+async def _write(conn: asyncpg.Connection, batch: _Batch) -> None:
+    if batch.game:
+        await conn.execute(_GAME_UPSERT, *_columns(list(batch.game.items()), GAME_SUMS))
+    if batch.player_days:
+        rows = [((*key, brand), sums) for key, (brand, sums) in batch.player_days.items()]
+        await conn.execute(_PLAYER_DAY_UPSERT, *_columns(rows, PLAYER_DAY_SUMS))
+    if batch.cashier:
+        await conn.execute(_CASHIER_UPSERT, *_columns(list(batch.cashier.items()), CASHIER_SUMS))
+    if batch.players:
+        players = list(batch.players.items())
+        first = [r.first_deposit for _, r in players]
+        await conn.execute(
+            _PLAYERS_UPSERT,
+            [player for player, _ in players],
+            [r.brand_id for _, r in players],
+            [r.currency for _, r in players],
+            [r.jurisdiction for _, r in players],
+            [r.registered_on for _, r in players],
+            [f[2] if f else None for f in first],
+            [f[0] if f else None for f in first],
+            [f[1] if f else None for f in first],
+            [f[3] if f else None for f in first],
+            [f[4] if f else None for f in first],
+        )
