@@ -21,23 +21,26 @@ class ReportPeriod(Enum):
 
 @strawberry.type(description="One currency's figures over one period (definitions in docs/reports.md).")
 class ReportMoney:
+    # Nullable: a role may read some figures and not others (Casbin per field, authz/policy.csv).
     currency: str
-    turnover: Money = strawberry.field(description="Stakes, cash and bonus, net of rolled-back stakes.")
-    turnover_cash: Money
-    turnover_bonus: Money
-    wins: Money = strawberry.field(description="Wins paid, net of rolled-back wins.")
-    ggr: Money = strawberry.field(description="Gross gaming revenue: turnover minus wins.")
-    bonus_cost: Money = strawberry.field(description="Bonus money granted and cash bonuses paid, less taken back.")
-    ngr: Money = strawberry.field(description="Net gaming revenue: GGR minus the bonus cost.")
+    turnover: Money | None = strawberry.field(description="Stakes, cash and bonus, net of rolled-back stakes.")
+    turnover_cash: Money | None
+    turnover_bonus: Money | None
+    wins: Money | None = strawberry.field(description="Wins paid, net of rolled-back wins.")
+    ggr: Money | None = strawberry.field(description="Gross gaming revenue: turnover minus wins.")
+    bonus_cost: Money | None = strawberry.field(
+        description="Bonus money granted and cash bonuses paid, less taken back."
+    )
+    ngr: Money | None = strawberry.field(description="Net gaming revenue: GGR minus the bonus cost.")
     hold: Decimal | None = strawberry.field(description="GGR / turnover (0.0523 is 5.23 %); null without turnover.")
-    deposits: Money
-    deposit_count: int
-    withdrawals: Money = strawberry.field(description="Withdrawals paid out.")
-    withdrawal_count: int
-    ftd_count: int = strawberry.field(description="First-time deposits made in the period.")
-    ftd_amount: Money
-    active_players: int = strawberry.field(description="Players who placed at least one bet.")
-    paying_players: int = strawberry.field(description="Players who made at least one deposit.")
+    deposits: Money | None
+    deposit_count: int | None
+    withdrawals: Money | None = strawberry.field(description="Withdrawals paid out.")
+    withdrawal_count: int | None
+    ftd_count: int | None = strawberry.field(description="First-time deposits made in the period.")
+    ftd_amount: Money | None
+    active_players: int | None = strawberry.field(description="Players who placed at least one bet.")
+    paying_players: int | None = strawberry.field(description="Players who made at least one deposit.")
     arppu: Money | None = strawberry.field(description="NGR per paying player; null without paying players.")
 
 
