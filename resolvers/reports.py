@@ -3,6 +3,8 @@ brands a report covers (services/reports/periods.brands_of); a bad range is a BA
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -16,15 +18,19 @@ from schema.context import Info
 from schema.reports import (
     ReportCohort,
     ReportCohortValue,
+    ReportExportKind,
     ReportFigures,
+    ReportFile,
+    ReportFormat,
     ReportGame,
     ReportMoney,
     ReportPeriod,
     ReportRegistrations,
     ReportRetention,
 )
-from services.reports import cohorts, kpis
+from services.reports import cohorts, exports, kpis
 from services.reports.periods import Period, brands_of
+from services.reports.tables import Format
 
 
 @asynccontextmanager
@@ -184,3 +190,25 @@ async def report_games(
         )
         for g in found
     ]
+
+
+async def report_export(
+    info: Info, kind: ReportExportKind, start: date, end: date, format: ReportFormat = ReportFormat.CSV
+) -> ReportFile:
+    async with _report(info) as db:
+        made = await exports.export(
+            db,
+            exports.ExportKind(kind.value),
+            brands=brands_of(info.context.viewer),
+            start=start,
+            end=end,
+            fmt=Format(format.value),
+        )
+    content = made.content()
+    return ReportFile(
+        filename=made.filename,
+        media_type=made.format.media_type,
+        rows=len(made.table.rows),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_base64=base64.b64encode(content).decode(),
+    )

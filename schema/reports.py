@@ -102,3 +102,25 @@ class ReportGame:
     bet_count: int
     win_count: int
     rollback_count: int
+
+
+@strawberry.enum(description="What an export holds (aggregates only).")
+class ReportExportKind(Enum):
+    FIGURES = "figures"
+    GAMES = "games"
+    CASHIER = "cashier"
+
+
+@strawberry.enum
+class ReportFormat(Enum):
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+@strawberry.type(description="A report file to download: the same rows give the same bytes.")
+class ReportFile:
+    filename: str
+    media_type: str
+    rows: int
+    sha256: str
+    content_base64: str

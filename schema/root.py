@@ -71,7 +71,14 @@ from schema.players import (
     UpdateProfilePayload,
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
-from schema.reports import ReportCohort, ReportCohortValue, ReportFigures, ReportGame, ReportRegistrations
+from schema.reports import (
+    ReportCohort,
+    ReportCohortValue,
+    ReportFigures,
+    ReportFile,
+    ReportGame,
+    ReportRegistrations,
+)
 from schema.rg import (
     ExclusionPayload,
     LimitPayload,
@@ -177,6 +184,10 @@ class Query:
     report_games: list[ReportGame] | None = strawberry.field(
         resolver=report_resolvers.report_games,
         description="The games with the highest GGR over the range (at most 100).",
+    )
+    report_export: ReportFile | None = strawberry.field(
+        resolver=report_resolvers.report_export,
+        description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
     )
 
 
