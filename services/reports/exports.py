@@ -24,7 +24,7 @@ from services.reports.tables import Column, Format, Kind, Table
 
 class ExportKind(StrEnum):
     FIGURES = "figures"  # the KPIs per day and currency (kpis.figures)
-    GAMES = "games"  # play per day, brand, currency, provider and game
+    GAMES = "games"  # play per day, brand, jurisdiction, currency, provider and game
     CASHIER = "cashier"  # money in and out and the bonus cost per day, brand and currency
 
 
@@ -80,14 +80,15 @@ async def _figures(db: AsyncSession, brands: Sequence[uuid.UUID] | None, start: 
 
 
 _GAMES = text(f"""
-SELECT g.day, b.code, g.currency, g.provider, g.game, g.stakes_cash, g.stakes_bonus, g.wins_cash, g.wins_bonus,
+SELECT g.day, b.code, g.jurisdiction, g.currency, g.provider, g.game, g.stakes_cash, g.stakes_bonus, g.wins_cash, g.wins_bonus,
        g.stakes_cash + g.stakes_bonus - g.wins_cash - g.wins_bonus, g.bet_count, g.win_count, g.rollback_count
 FROM report_game_days g JOIN brands b ON b.id = g.brand_id
 WHERE {in_brands("g.brand_id")} AND g.day BETWEEN :start AND :end
-ORDER BY g.day, b.code, g.currency, g.provider, g.game""")  # noqa: S608  (a fixed filter)
+ORDER BY g.day, b.code, g.jurisdiction, g.currency, g.provider, g.game""")  # noqa: S608  (a fixed filter)
 _GAME_COLUMNS = (
     Column("day", Kind.DATE),
     Column("brand", Kind.TEXT),
+    Column("jurisdiction", Kind.TEXT),
     Column("currency", Kind.TEXT),
     Column("provider", Kind.TEXT),
     Column("game", Kind.TEXT),

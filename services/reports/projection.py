@@ -92,6 +92,7 @@ CASHIER_SUMS = (
 _TAKEN_BACK = {"bonus_forfeit": "bonus_forfeited", "bonus_expiry": "bonus_expired", "bonus_cancel": "bonus_cancelled"}
 _ROLLBACK_KINDS = frozenset({"game_bet_rollback", "game_win_rollback"})
 _OPERATOR_SIDE_KINDS = frozenset({"game_win", *_ROLLBACK_KINDS})
+_GAME_KINDS = frozenset({"game_bet", *_OPERATOR_SIDE_KINDS})
 
 
 def _upsert(
@@ -110,7 +111,14 @@ def _upsert(
 
 _GAME_UPSERT = _upsert(
     "report_game_days",
-    [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar"), ("provider", "varchar"), ("game", "varchar")],
+    [
+        ("brand_id", "uuid"),
+        ("day", "date"),
+        ("currency", "varchar"),
+        ("provider", "varchar"),
+        ("game", "varchar"),
+        ("jurisdiction", "varchar"),
+    ],
     GAME_SUMS,
 )
 _PLAYER_DAY_UPSERT = _upsert(
@@ -187,13 +195,15 @@ class _Registration:
 class _Batch:
     """A batch's effects, one running row per table key, before they are written."""
 
-    game: dict[tuple[uuid.UUID, date, str, str, str], Counter[str]] = field(default_factory=dict)
+    game: dict[tuple[uuid.UUID, date, str, str, str, str], Counter[str]] = field(default_factory=dict)
     player_days: dict[tuple[uuid.UUID, date, str], tuple[uuid.UUID, Counter[str]]] = field(default_factory=dict)
     cashier: dict[tuple[uuid.UUID, date, str], Counter[str]] = field(default_factory=dict)
     players: dict[uuid.UUID, _Registration] = field(default_factory=dict)
+    jurisdictions: dict[str, str] = field(default_factory=dict)  # of the batch's players who played
 
     def play(self, brand: uuid.UUID, day: date, currency: str, data: dict[str, Any]) -> Counter[str]:
-        key = (brand, day, currency, data.get("provider") or "", data.get("game") or "")
+        jurisdiction = self.jurisdictions.get(data["player_id"], "")
+        key = (brand, day, currency, data.get("provider") or "", data.get("game") or "", jurisdiction)
         return self.game.setdefault(key, Counter())
 
     def player_day(self, player: uuid.UUID, day: date, currency: str, brand: uuid.UUID) -> Counter[str]:
@@ -224,7 +234,7 @@ class ReportsProjection:
             if event.schema_version != SCHEMA_VERSION:
                 raise UnprojectableEvent(f"{event.type} v{event.schema_version} (event {event.id}) is not known here")
         ledger = await _LedgerSides.read(conn, [e for e in readable if e.type in LEDGER_TYPES])
-        batch = _Batch()
+        batch = _Batch(jurisdictions=await _jurisdictions(conn, readable))
         for event in readable:
             if event.type in LEDGER_TYPES:
                 _movement(batch, event, ledger)
@@ -236,6 +246,15 @@ class ReportsProjection:
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+
+
+async def _jurisdictions(conn: asyncpg.Connection, events: Sequence[Event]) -> dict[str, str]:
+    """The jurisdiction of each player who played in the batch (fixed at registration; one query)."""
+    players = {e.data["player_id"] for e in events if e.type in LEDGER_TYPES and e.data["kind"] in _GAME_KINDS}
+    if not players:
+        return {}
+    rows = await conn.fetch("SELECT id::text, jurisdiction FROM players WHERE id = ANY($1::uuid[])", list(players))
+    return {row["id"]: row["jurisdiction"] for row in rows}
 
 
 Moved = dict[str, int]  # what one ledger transaction moved, by account purpose

@@ -24,7 +24,7 @@ from tests.providers.conftest import aggregator, aggregator_key, hub88_provider,
 EUR = 100_000  # one euro in Hub88 units (the ledger's minor unit is 1_000 of them)
 
 _ORDER = {
-    "report_game_days": "brand_id, day, currency, provider, game",
+    "report_game_days": "brand_id, day, currency, provider, game, jurisdiction",
     "report_player_days": "player_id, day, currency",
     "report_cashier_days": "brand_id, day, currency",
     "report_players": "player_id",
