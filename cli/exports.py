@@ -80,3 +80,50 @@ def reports_export_due() -> None:
     for found in done:
         typer.echo(f"{found.schedule.kind} {found.day}: {found.rows} rows to {found.location}")
     typer.echo(f"{len(done)} export(s) done")
+
+
+@reports_app.command("file-return")
+def reports_file_return(
+    template: Annotated[str, typer.Argument(help="A template of services/reports/returns.toml")],
+    brand: Annotated[str, typer.Option("--brand", help="The brand's code")],
+    period: Annotated[str, typer.Option("--period", help="2026-11 (monthly) or 2026-Q3 (quarterly)")],
+    amend: Annotated[bool, typer.Option("--amend", help="File changed figures as the next revision")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the filed bytes here")] = None,
+) -> None:
+    """File a regulatory or tax return for a finished period (the same figures give the filed revision)."""
+    from authz.subjects import SYSTEM
+    from core.errors import DomainError
+    from services import brands
+    from services.reports import returns
+
+    async def work(rt: Runtime) -> tuple[int, str, bytes]:
+        async with rt.database.transaction() as db:
+            found = await brands.get_by_code(db, brand)
+            filed = await returns.generate(db, SYSTEM, template, found, period, amend=amend)
+            return filed.revision, filed.sha256, filed.content
+
+    try:
+        revision, digest, content = with_runtime(work)
+    except DomainError as exc:
+        typer.echo(f"refused: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    if output is not None:
+        output.write_bytes(content)
+    typer.echo(f"{template} {brand} {period}: revision {revision}, sha256 {digest}")
+
+
+@reports_app.command("check-returns")
+def reports_check_returns() -> None:
+    """Generate every filed return again and compare with the filed bytes; exit 1 if any differs."""
+    from services.reports import returns
+
+    async def work(rt: Runtime) -> list[returns.Regeneration]:
+        async with rt.database.session() as db:
+            return [await returns.regenerate(db, row.id) for row in await returns.filed(db, None, limit=10_000)]
+
+    checked = with_runtime(work)
+    for found in checked:
+        state = "same" if found.same else "DIFFERS (an amendment may be due)"
+        typer.echo(f"{found.filed.template} {found.filed.period_start} r{found.filed.revision}: {state}")
+    if not all(found.same for found in checked):
+        raise typer.Exit(1)

@@ -10,12 +10,19 @@ from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, bad_input
+from models import returns as models_returns
+from models.brands import Brand
+from resolvers.common import payload_errors, require_subject
 from schema.base import Money
 from schema.context import Info
 from schema.reports import (
+    FileRegulatoryReturnInput,
+    FileRegulatoryReturnPayload,
+    RegulatoryReturn,
     ReportCohort,
     ReportCohortValue,
     ReportExportKind,
@@ -28,7 +35,7 @@ from schema.reports import (
     ReportRegistrations,
     ReportRetention,
 )
-from services.reports import cohorts, exports, kpis
+from services.reports import cohorts, exports, kpis, returns
 from services.reports.periods import Period, brands_of
 from services.reports.tables import Format
 
@@ -212,3 +219,48 @@ async def report_export(
         sha256=hashlib.sha256(content).hexdigest(),
         content_base64=base64.b64encode(content).decode(),
     )
+
+
+# ---- regulatory returns ---------------------------------------------------------------------------
+
+
+def _filed(row: models_returns.RegulatoryReturn) -> RegulatoryReturn:
+    name = f"{row.template}-{row.period_start}-r{row.revision}.csv"
+    return RegulatoryReturn(
+        id=strawberry.ID(str(row.id)),
+        template=row.template,
+        jurisdiction=row.jurisdiction,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        revision=row.revision,
+        sha256=row.sha256,
+        generated_at=row.generated_at,
+        file=ReportFile(
+            filename=name,
+            media_type=Format.CSV.media_type,
+            rows=row.content.count(b"\n") - 1,
+            sha256=row.sha256,
+            content_base64=base64.b64encode(row.content).decode(),
+        ),
+    )
+
+
+async def regulatory_returns(info: Info, template: str | None = None) -> list[RegulatoryReturn]:
+    async with info.context.rt.database.session() as db:
+        rows = await returns.filed(db, brands_of(info.context.viewer), template=template)
+    return [_filed(row) for row in rows]
+
+
+@payload_errors(FileRegulatoryReturnPayload)
+async def file_regulatory_return(info: Info, input: FileRegulatoryReturnInput) -> FileRegulatoryReturnPayload:
+    require_subject(info)
+    viewer = info.context.viewer
+    if viewer.brand_id is None:
+        raise DomainError("Pick the brand the return is for (a return is filed per brand).", field="brand")
+    async with info.context.rt.database.transaction() as db:
+        brand = await db.get(Brand, viewer.brand_id)
+        if brand is None:
+            raise DomainError("No such brand.", field="brand")
+        row = await returns.generate(db, viewer, input.template, brand, input.period, amend=input.amend)
+        result = _filed(row)
+    return FileRegulatoryReturnPayload(regulatory_return=result)

@@ -3,13 +3,14 @@ figure is an aggregate (no player appears in a report); Casbin decides per field
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
 import strawberry
 
-from schema.base import Money
+from schema.base import Money, UserError
+from schema.input_limits import text
 
 
 @strawberry.enum(description="How a report groups days: UTC days, ISO weeks (Monday first) or calendar months.")
@@ -124,3 +125,31 @@ class ReportFile:
     rows: int
     sha256: str
     content_base64: str
+
+
+@strawberry.type(description="A regulatory or tax return as filed: its exact bytes and their SHA-256 never change.")
+class RegulatoryReturn:
+    id: strawberry.ID
+    template: str
+    jurisdiction: str
+    period_start: date
+    period_end: date
+    revision: int = strawberry.field(description="1 as first filed; an amendment is the next revision.")
+    sha256: str
+    generated_at: datetime
+    file: ReportFile
+
+
+@strawberry.input(description="File the return of a finished period for the request's brand.")
+class FileRegulatoryReturnInput:
+    template: str = text(64, description="A template of services/reports/returns.toml, e.g. uk-ggy-quarterly")
+    period: str = text(16, description="2026-11 for a monthly return, 2026-Q3 for a quarterly one")
+    amend: bool = strawberry.field(
+        default=False, description="File changed figures of a period already filed as its next revision."
+    )
+
+
+@strawberry.type
+class FileRegulatoryReturnPayload:
+    regulatory_return: RegulatoryReturn | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -72,6 +72,8 @@ from schema.players import (
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
 from schema.reports import (
+    FileRegulatoryReturnPayload,
+    RegulatoryReturn,
     ReportCohort,
     ReportCohortValue,
     ReportFigures,
@@ -185,6 +187,10 @@ class Query:
         resolver=report_resolvers.report_games,
         description="The games with the highest GGR over the range (at most 100).",
     )
+    regulatory_returns: list[RegulatoryReturn] | None = strawberry.field(
+        resolver=report_resolvers.regulatory_returns,
+        description="Regulatory and tax returns filed for the request's brand scope, newest first (at most 100).",
+    )
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
@@ -281,6 +287,10 @@ class Mutation:
     )
     set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.set_bonus_campaign_status
+    )
+    file_regulatory_return: FileRegulatoryReturnPayload = strawberry.mutation(
+        resolver=report_resolvers.file_regulatory_return,
+        description="File the return of a finished period (audited); the same figures return the filed revision.",
     )
     pay_cashback: PayCashbackPayload = strawberry.mutation(
         resolver=bonus_resolvers.pay_cashback,

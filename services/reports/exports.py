@@ -80,7 +80,8 @@ async def _figures(db: AsyncSession, brands: Sequence[uuid.UUID] | None, start: 
 
 
 _GAMES = text(f"""
-SELECT g.day, b.code, g.jurisdiction, g.currency, g.provider, g.game, g.stakes_cash, g.stakes_bonus, g.wins_cash, g.wins_bonus,
+SELECT g.day, b.code, g.jurisdiction, g.currency, g.provider, g.game,
+       g.stakes_cash, g.stakes_bonus, g.wins_cash, g.wins_bonus,
        g.stakes_cash + g.stakes_bonus - g.wins_cash - g.wins_bonus, g.bet_count, g.win_count, g.rollback_count
 FROM report_game_days g JOIN brands b ON b.id = g.brand_id
 WHERE {in_brands("g.brand_id")} AND g.day BETWEEN :start AND :end
