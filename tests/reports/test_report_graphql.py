@@ -49,8 +49,9 @@ async def played(
     return clock.now().date().isoformat()
 
 
-async def test_finance_reads_every_figure_of_the_day(gql: Any, make_staff: Any, played: str) -> None:
-    finance = await make_staff("finance")
+@pytest.mark.parametrize("role", ["finance", "brand_admin"])
+async def test_finance_reads_every_figure_of_the_day(role: str, gql: Any, make_staff: Any, played: str) -> None:
+    finance = await make_staff(role)
     body = await gql(FIGURES, {"start": played, "end": played, "currency": "EUR"}, token=finance.token)
     assert "errors" not in body, body
     [day] = body["data"]["reportFigures"]
