@@ -136,7 +136,7 @@ const CHARTS = [
     series: [["GGR", "ggr", "#3454d1"], ["NGR", "ngr", "#7c3aed"]] },
   { name: "cashier", title: "Deposits and withdrawals", needs: "ReportMoney.deposits",
     series: [["Deposits", "deposits", "#1d9a5b"], ["Withdrawals", "withdrawals", "#c0262d"]] },
-  { name: "players", title: "Active players and first deposits", needs: "ReportMoney.activePlayers",
+  { name: "players", title: "Active players, registrations and first deposits", needs: "ReportMoney.activePlayers",
     series: [["Active players", "activePlayers", "#c2410c"]] },
 ];
 
@@ -251,7 +251,9 @@ class ReportFigures extends ReportSection {
         });
       }
       if (chart.name === "players" && data.registrations) {
+        const registered = data.registrations.map((r) => r.registrations);
         const ftds = data.registrations.map((r) => r.ftdCount);
+        series.push({ label: "Registrations", stroke: "#64748b", unit: "", values: registered, texts: registered });
         series.push({ label: "First deposits", stroke: "#3454d1", unit: "", values: ftds, texts: ftds });
       }
       return { ...chart, x, periods, series };

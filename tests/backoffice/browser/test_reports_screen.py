@@ -187,7 +187,14 @@ async def test_marketing_reads_the_audience_figures_only(page: Any, make_staff: 
         await expect(tile(page, name)).to_have_text(value)
     for money in ("ggr", "ngr", "turnover", "hold", "deposits", "withdrawals"):
         await expect(page.locator(f"[data-figure={money}]")).to_have_count(0)
-    await expect(page.locator("figure[data-chart=players] canvas").first).to_be_visible()
+    players = page.locator("figure[data-chart=players]")
+    await expect(players.locator("canvas").first).to_be_visible()
+    await players.get_by_text("Active players, registrations and first deposits: the figures").click()
+    by_day = {
+        str(day): players.get_by_role("row").filter(has_text=str(day)).locator("td") for day in vars(played).values()
+    }
+    await expect(by_day[str(played.yesterday)]).to_have_text([str(played.yesterday), "0", "2", "0"])
+    await expect(by_day[str(played.today)]).to_have_text([str(played.today), "1", "0", "2"])
     await expect(page.locator("figure[data-chart=revenue]")).to_have_count(0)
     await expect(page.locator("figure[data-chart=cashier]")).to_have_count(0)
     cohort = page.locator("cr-report-retention").locator(f"tr[data-cohort='{played.yesterday}']")
@@ -196,3 +203,11 @@ async def test_marketing_reads_the_audience_figures_only(page: Any, make_staff: 
         await expect(page.get_by_role("heading", name=section)).to_have_count(0)
     await expect(page.get_by_role("button", name="Download key figures as CSV")).to_have_count(0)
     await expect(page.locator("[role=alert]")).to_have_count(0)  # nothing refused shows as an error
+
+    # Another range: the tiles follow it; a range that ends before it starts is refused in words.
+    await page.get_by_label("From", exact=True).fill(str(played.today + timedelta(days=1)))
+    await expect(page.get_by_role("alert")).to_contain_text("The range ends before it starts")
+    await page.get_by_label("From", exact=True).fill(str(played.today))
+    await expect(tile(page, "conversion")).to_have_text("—")  # nobody registered today
+    await expect(tile(page, "ftds")).to_have_text("2")
+    await expect(page.locator("cr-report-retention")).to_contain_text("Nobody registered in this range.")
