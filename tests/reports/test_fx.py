@@ -155,3 +155,20 @@ async def test_a_report_without_a_rate_in_force_is_refused_not_guessed(
     assert no_bitcoin.value.missing == {"BTC": before_any, "SEK": before_any}
     assert quiet.converted is not None
     assert (quiet.converted.currency, quiet.converted.deposits) == ("BTC", 0)  # nothing to convert that day
+
+
+async def test_the_demo_seed_imports_the_sample_rates_and_can_run_again(rt: Any, reports: Reports) -> None:
+    from integrations.demo import seed
+
+    first, again = await seed.seed_rates(rt), await seed.seed_rates(rt)
+    assert (
+        first
+        == again
+        == [
+            "234 sample reference rates of CAD, GBP, JPY, SEK, USD from 2026-10-01 to 2026-12-04 "
+            "(replace with the ECB's: croupier fx import)"
+        ]
+    )
+    async with rt.database.session() as db:
+        book = await fx.load_rates(db, ["GBP"], date(2026, 12, 6), date(2026, 12, 6))
+    assert book.rate("GBP", date(2026, 12, 6)) == Decimal("0.8533")  # Friday 4 December's
