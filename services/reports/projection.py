@@ -109,7 +109,7 @@ def _upsert(
 
 _GAME_UPSERT = _upsert(
     "report_game_days",
-    [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar"), ("provider", "varchar"), ("game", "varchar")],
+    [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar"), ("provider", "varchar"), ("game", "varchar")],
     GAME_SUMS,
 )
 _PLAYER_DAY_UPSERT = _upsert(
@@ -119,7 +119,7 @@ _PLAYER_DAY_UPSERT = _upsert(
     [("brand_id", "uuid")],
 )
 _CASHIER_UPSERT = _upsert(
-    "report_cashier_days", [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar")], CASHIER_SUMS
+    "report_cashier_days", [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar")], CASHIER_SUMS
 )
 # Registration facts fill in what is missing; the first deposit is the earliest by (time, event id),
 # whatever order the events arrive in.
@@ -197,13 +197,13 @@ class _Batch:
     """A batch's effects, one running row per table key, before they are written. Ids stay the strings
     the events carry (the database parses them)."""
 
-    game: dict[tuple[str, date, str, str, str], Row] = field(default_factory=dict)
+    game: dict[tuple[date, str, str, str, str], Row] = field(default_factory=dict)
     player_days: dict[tuple[str, date, str], tuple[str, Row]] = field(default_factory=dict)
-    cashier: dict[tuple[str, date, str], Row] = field(default_factory=dict)
+    cashier: dict[tuple[date, str, str], Row] = field(default_factory=dict)
     players: dict[str, _Registration] = field(default_factory=dict)
 
     def play(self, brand: str, day: date, currency: str, data: dict[str, Any]) -> Row:
-        return _row(self.game, (brand, day, currency, data.get("provider") or "", data.get("game") or ""))
+        return _row(self.game, (day, brand, currency, data.get("provider") or "", data.get("game") or ""))
 
     def player_day(self, player: str, day: date, currency: str, brand: str) -> Row:
         found = self.player_days.get((player, day, currency))
@@ -212,7 +212,7 @@ class _Batch:
         return found[1]
 
     def money(self, brand: str, day: date, currency: str) -> Row:
-        return _row(self.cashier, (brand, day, currency))
+        return _row(self.cashier, (day, brand, currency))
 
     def player(self, player: str, brand: str) -> _Registration:
         found = self.players.get(player)

@@ -59,9 +59,9 @@ def _round(transaction: dict[str, Any]) -> dict[str, Any]:
 
 
 _ORDER = {
-    "report_game_days": "brand_id, day, currency, provider, game",
+    "report_game_days": "day, brand_id, currency, provider, game",
     "report_player_days": "player_id, day, currency",
-    "report_cashier_days": "brand_id, day, currency",
+    "report_cashier_days": "day, brand_id, currency",
     "report_players": "player_id",
 }
 
@@ -126,9 +126,10 @@ async def reports(rt: Any) -> AsyncIterator[Reports]:
 
 @pytest.fixture(autouse=True)
 async def projections_match_the_ledger(
-    request: pytest.FixtureRequest, rt: Any, reports: Reports
+    request: pytest.FixtureRequest, clean_state: None, rt: Any, reports: Reports
 ) -> AsyncIterator[None]:
-    """After each test (unless it tampers on purpose): drained, the projections agree with the ledger."""
+    """After each test (unless it tampers on purpose): drained, the projections agree with the ledger.
+    (It asks for `clean_state` so that it ends before the tables are emptied.)"""
     yield
     if request.node.get_closest_marker("tampers") is not None:
         return
