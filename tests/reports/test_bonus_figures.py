@@ -14,6 +14,7 @@ from services.bonuses.lifecycle import expire_due
 from services.reports import kpis
 from services.reports.periods import Period
 from tests.bonuses.conftest import CLAIM, bonus_balance, rules
+from tests.conftest import fund
 from tests.providers.conftest import Aggregator, Seat, open_session
 from tests.reports.conftest import EUR, Reports
 
@@ -115,3 +116,33 @@ async def test_bonus_stakes_grants_free_round_wins_caps_and_expiries_make_ngr(
     for row in await reports.rows("report_player_days"):
         ngr[row["player_id"]] += row["stakes"] - row["wins"] - row["bonus_cost"]
     assert ngr == {expiring.player_id: 0, capped.player_id: -5_00, spinner.player_id: -3_00}
+
+
+async def test_a_rolled_back_stake_nets_out_its_own_cash_and_bonus_parts_wherever_the_money_went(
+    rt: Any,
+    gql: Any,
+    reports: Reports,
+    make_player: Any,
+    campaign: Any,
+    hub88_provider: Any,
+    aggregator: Aggregator,
+) -> None:
+    """A stake of 3.00 cash and 2.00 bonus money; the bonus converts on other stakes; the stake is rolled
+    back and, its bonus gone, all 5.00 come back as cash. The turnover loses 3.00 of cash stakes and 2.00
+    of bonus stakes, as staked, not 5.00 of cash as returned."""
+    await campaign("NO_DEPOSIT", rules(fixed_amount={"EUR": "10.00"}, wagering_multiplier=1, max_bet={}), code="ONE")
+    seat, _ = await holder(rt, gql, make_player, hub88_provider, "ONE")
+    await fund(rt, seat.player_id, "3.00 EUR")
+    early = seat.bet(5 * EUR, round_ref="r-1")  # cash first: 3.00 cash, 2.00 bonus; its round left open
+    await ok(aggregator, "transaction/bet", early)
+    await fund(rt, seat.player_id, "10.00 EUR")
+    await ok(aggregator, "transaction/bet", seat.bet(10 * EUR, round_ref="r-2", closed=True))  # met: converts 8.00
+    assert await bonus_balance(rt, seat.player_id) == (8_00, 0)
+    await ok(aggregator, "transaction/rollback", seat.rollback(early["transaction_uuid"], round_ref="r-1"))
+    assert await bonus_balance(rt, seat.player_id) == (13_00, 0)  # the whole stake back as cash
+
+    await reports.drain()
+    [game] = await reports.rows("report_game_days")
+    assert (game["stakes_cash"], game["stakes_bonus"], game["stakes_rolled_back"]) == (10_00, 0, 5_00)
+    [money] = await reports.rows("report_cashier_days")
+    assert (money["bonus_granted"], money["bonus_converted"], money["adjustments"]) == (10_00, 8_00, 13_00)
