@@ -84,7 +84,7 @@ async def test_reality_check_pauses_play_until_the_player_answers(
     assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-4")))[
         "status"
     ] == "RS_ERROR_TOKEN_EXPIRED"
-    assert [e["reason"] for e in await _events(rt, "rg.session_ended")] == ["reality_check_stop"]
+    assert [e["reason"] for e in await _events(rt, "player.session_ended")] == ["reality_check_stop"]
 
 
 async def test_the_player_chooses_the_interval(gql: Any, make_player: Any) -> None:
