@@ -260,6 +260,7 @@ async def _cash_back(
     )
     db.add(bonus)
     await db.flush()
+    await events.issued(db, bonus, "cashback")
     held = await books.lock_player(db, bonus)
     result = await books.pay_cash(db, bonus, held, amount, "cashback", PAYER) if amount > 0 else None
     await books.note(
@@ -271,7 +272,6 @@ async def _cash_back(
         transaction=result.transaction_id if result else None,
         details={"period": key},
     )
-    await events.issued(db, bonus, "cashback")
     await events.announce(db, bonus, "bonus.completed", converted=amount, capped=0)
     return bonus
 
