@@ -152,10 +152,6 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             db.add(player)
             await db.flush()
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
-            tokens = await auth.start_session(
-                db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
-            )
-            await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             await outbox.emit(
                 db,
                 "player.registered",
@@ -168,7 +164,11 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 },
                 brand_id=brand.id,
             )
+            tokens = await auth.start_session(
+                db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
+            )
             await _logged_in(db, player, tokens.session_id, LoginPurpose.PLAY, method="registration")
+            await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
             await audit.append(
@@ -260,8 +260,8 @@ async def login(
             meta=meta,
             scope=rg_gates.session_scope(purpose),
         )
-        await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await _logged_in(db, player, tokens.session_id, purpose, method="password")
+        await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await audit.append(
             db,
             actor=actor,

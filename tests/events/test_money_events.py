@@ -170,5 +170,7 @@ async def test_a_deposit_and_a_withdrawal_say_where_the_payment_stands_and_what_
         1_000,
         {"cash": 1_500, "pending": 1_000},
     )
-    await fund(rt, player, "1.00 EUR")  # staff's adjustment: one ledger event too
-    assert types(await outbox.new()) == ["ledger.adjustment"]
+    await fund(rt, player, "1.00 EUR")  # an adjustment: one ledger event too, its reason left inside
+    got = await outbox.new()
+    assert [(e.type, e.brand, e.data["cash"]) for e in got] == [("ledger.adjustment", brand.id, 100)]
+    assert "test funding" not in str(got[0].envelope)
