@@ -48,6 +48,7 @@ from schema.context import Context
 from schema.root import build_schema, schema_coordinates
 from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
 from services.bonuses import worker as bonus_worker
+from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
 
 log = get_logger(__name__)
@@ -325,11 +326,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
+        export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        for task in (relay_task, rg_task, bonus_task):
+        for task in (relay_task, rg_task, bonus_task, export_task):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

@@ -215,6 +215,14 @@ class Settings(BaseSettings):
     # Reports show figures in their original currencies and, converted with the imported reference rates
     # (`croupier fx import`, services/reports/fx.py), in this one.
     reporting_currency: str = "EUR"
+    # Scheduled exports (services/reports/schedule.py), JSON: [{"kind": "games", "format": "parquet",
+    # "destination": "s3://bucket/prefix" or a folder}, ...]. Each completed UTC day is exported once,
+    # catching up on up to `report_export_catch_up_days` missed days. S3 credentials come from the usual
+    # AWS variables (AWS_ACCESS_KEY_ID, ...); `s3_endpoint_url` points at an S3-compatible server.
+    report_exports: list[dict[str, str]] = Field(default_factory=list)
+    report_export_interval_seconds: float = Field(default=3600.0, gt=0)
+    report_export_catch_up_days: int = Field(default=7, ge=1, le=366)
+    s3_endpoint_url: str | None = None
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).

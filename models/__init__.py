@@ -21,6 +21,7 @@ from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, Outb
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
 from models.reports import FxRate, ReportCashierDay, ReportGameDay, ReportPlayer, ReportPlayerDay
+from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
 
@@ -59,7 +60,9 @@ __all__ = [
     "ProviderTransaction",
     "PspWebhookReceipt",
     "RefreshToken",
+    "RegulatoryReturn",
     "ReportCashierDay",
+    "ReportExport",
     "ReportGameDay",
     "ReportPlayer",
     "ReportPlayerDay",

@@ -38,6 +38,8 @@ class ReportGameDay(SQLModel, table=True):
     currency: str = Field(primary_key=True, max_length=8)
     provider: str = Field(sa_column=Column(String(200), primary_key=True))  # '' when the event names none
     game: str = Field(sa_column=Column(String(200), primary_key=True))
+    # The rules the players play under (players.jurisdiction; '' if unknown): regulatory returns by licence.
+    jurisdiction: str = Field(sa_column=Column(String(16), primary_key=True))
     stakes_cash: int = _sum()
     stakes_bonus: int = _sum()
     wins_cash: int = _sum()

@@ -32,6 +32,7 @@ from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
 from resolvers import providers as provider_resolvers
+from resolvers import reports as report_resolvers
 from resolvers import rg as rg_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
@@ -70,6 +71,16 @@ from schema.players import (
     UpdateProfilePayload,
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
+from schema.reports import (
+    FileRegulatoryReturnPayload,
+    RegulatoryReturn,
+    ReportCohort,
+    ReportCohortValue,
+    ReportFigures,
+    ReportFile,
+    ReportGame,
+    ReportRegistrations,
+)
 from schema.rg import (
     ExclusionPayload,
     LimitPayload,
@@ -154,6 +165,35 @@ class Query:
         resolver=permission_resolvers.permissions,
         description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
         "the request's brand: the decisions every field is checked with (all of them when omitted).",
+    )
+    report_figures: list[ReportFigures] | None = strawberry.field(
+        resolver=report_resolvers.report_figures,
+        description="GGR, NGR, turnover, hold, bonus cost, deposits, withdrawals, FTDs, active and paying players "
+        "and ARPPU per period from `start` to `end` (UTC days, inclusive), for the request's brand scope.",
+    )
+    report_registrations: list[ReportRegistrations] | None = strawberry.field(
+        resolver=report_resolvers.report_registrations,
+        description="Registrations per period and their conversion to a first deposit made by `asOf`.",
+    )
+    report_retention: list[ReportCohort] | None = strawberry.field(
+        resolver=report_resolvers.report_retention,
+        description="D1/D7/D30 (or `days`) retention of the cohorts registered from `start` to `end`.",
+    )
+    report_lifetime_value: list[ReportCohortValue] | None = strawberry.field(
+        resolver=report_resolvers.report_lifetime_value,
+        description="Cumulative NGR per registered player of each registration cohort, up to `asOf`.",
+    )
+    report_games: list[ReportGame] | None = strawberry.field(
+        resolver=report_resolvers.report_games,
+        description="The games with the highest GGR over the range (at most 100).",
+    )
+    regulatory_returns: list[RegulatoryReturn] | None = strawberry.field(
+        resolver=report_resolvers.regulatory_returns,
+        description="Regulatory and tax returns filed for the request's brand scope, newest first (at most 100).",
+    )
+    report_export: ReportFile | None = strawberry.field(
+        resolver=report_resolvers.report_export,
+        description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
     )
 
 
@@ -247,6 +287,10 @@ class Mutation:
     )
     set_bonus_campaign_status: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.set_bonus_campaign_status
+    )
+    file_regulatory_return: FileRegulatoryReturnPayload = strawberry.mutation(
+        resolver=report_resolvers.file_regulatory_return,
+        description="File the return of a finished period (audited); the same figures return the filed revision.",
     )
     pay_cashback: PayCashbackPayload = strawberry.mutation(
         resolver=bonus_resolvers.pay_cashback,

@@ -279,7 +279,8 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
 
 
-SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay"})  # server.py's background tasks
+# server.py's background tasks
+SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports"})
 
 
 @contextmanager

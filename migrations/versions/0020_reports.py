@@ -5,7 +5,7 @@ Revises: 0019
 
 The reports read projections that one consumer (`reports`, services/reports/projection.py) builds from
 the event stream, never the ledger's hot tables: per day (the UTC day of the event's time) and brand,
-play by currency, provider and game (`report_game_days`), each player's day (`report_player_days`),
+play by currency, provider, game and the players' jurisdiction (`report_game_days`), each player's day (`report_player_days`),
 money in and out with the bonus cost (`report_cashier_days`), and each player's registration and first
 deposit (`report_players`). A rebuild truncates them and replays the outbox.
 
@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(8), primary_key=True),
         sa.Column("provider", sa.String(200), primary_key=True),
         sa.Column("game", sa.String(200), primary_key=True),
+        sa.Column("jurisdiction", sa.String(16), primary_key=True),
         *_sums(
             "stakes_cash",
             "stakes_bonus",

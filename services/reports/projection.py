@@ -91,6 +91,7 @@ CASHIER_SUMS = (
 _TAKEN_BACK = {"bonus_forfeit": "bonus_forfeited", "bonus_expiry": "bonus_expired", "bonus_cancel": "bonus_cancelled"}
 _ROLLBACK_KINDS = frozenset({"game_bet_rollback", "game_win_rollback"})
 _OPERATOR_SIDE_KINDS = frozenset({"game_win", *_ROLLBACK_KINDS})
+_GAME_KINDS = frozenset({"game_bet", *_OPERATOR_SIDE_KINDS})
 
 
 def _upsert(
@@ -109,7 +110,14 @@ def _upsert(
 
 _GAME_UPSERT = _upsert(
     "report_game_days",
-    [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar"), ("provider", "varchar"), ("game", "varchar")],
+    [
+        ("day", "date"),
+        ("brand_id", "uuid"),
+        ("currency", "varchar"),
+        ("provider", "varchar"),
+        ("game", "varchar"),
+        ("jurisdiction", "varchar"),
+    ],
     GAME_SUMS,
 )
 _PLAYER_DAY_UPSERT = _upsert(
@@ -197,13 +205,15 @@ class _Batch:
     """A batch's effects, one running row per table key, before they are written. Ids stay the strings
     the events carry (the database parses them)."""
 
-    game: dict[tuple[date, str, str, str, str], Row] = field(default_factory=dict)
+    game: dict[tuple[date, str, str, str, str, str], Row] = field(default_factory=dict)
     player_days: dict[tuple[str, date, str], tuple[str, Row]] = field(default_factory=dict)
     cashier: dict[tuple[date, str, str], Row] = field(default_factory=dict)
     players: dict[str, _Registration] = field(default_factory=dict)
+    jurisdictions: dict[str, str] = field(default_factory=dict)  # of the batch's players who played
 
     def play(self, brand: str, day: date, currency: str, data: dict[str, Any]) -> Row:
-        return _row(self.game, (day, brand, currency, data.get("provider") or "", data.get("game") or ""))
+        jurisdiction = self.jurisdictions.get(data["player_id"], "")
+        return _row(self.game, (day, brand, currency, data.get("provider") or "", data.get("game") or "", jurisdiction))
 
     def player_day(self, player: str, day: date, currency: str, brand: str) -> Row:
         found = self.player_days.get((player, day, currency))
@@ -246,7 +256,7 @@ class ReportsProjection:
             if event.schema_version != SCHEMA_VERSION:
                 raise UnprojectableEvent(f"{event.type} v{event.schema_version} (event {event.id}) is not known here")
         ledger = await _LedgerSides.read(conn, [e for e in readable if e.type in LEDGER_TYPES])
-        batch = _Batch()
+        batch = _Batch(jurisdictions=await _jurisdictions(conn, readable))
         for event in readable:
             if event.type in LEDGER_TYPES:
                 _movement(batch, event, ledger)
@@ -258,6 +268,15 @@ class ReportsProjection:
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+
+
+async def _jurisdictions(conn: asyncpg.Connection, events: Sequence[Event]) -> dict[str, str]:
+    """The jurisdiction of each player who played in the batch (fixed at registration; one query)."""
+    players = {e.data["player_id"] for e in events if e.type in LEDGER_TYPES and e.data["kind"] in _GAME_KINDS}
+    if not players:
+        return {}
+    rows = await conn.fetch("SELECT id::text, jurisdiction FROM players WHERE id = ANY($1::uuid[])", list(players))
+    return {row["id"]: row["jurisdiction"] for row in rows}
 
 
 if TYPE_CHECKING:

@@ -118,7 +118,7 @@ async def test_an_event_committed_but_never_published_is_published_after_restart
         await until(lambda: published_at(platform, event_id))
         assert await in_stream(redis, event_id) == 1
         live = [json.loads(m["data"]) for m in await _drain(pubsub)]
-        assert [m["id"] for m in live] == [event_id]  # the live subscriber heard it, once
+        assert [m["id"] for m in live] == [str(event_id)]  # the live subscriber heard it, once
         await pubsub.aclose()
     finally:
         await redis.aclose()

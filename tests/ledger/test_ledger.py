@@ -318,8 +318,8 @@ async def test_outbox_events_exist_only_for_committed_changes(rt, make_player) -
         rows = (
             await db.execute(
                 text(
-                    "SELECT payload->>'kind', payload->'changes'->0->>'balance' FROM outbox_events "
-                    "WHERE topic = 'wallet.balance_changed'"
+                    "SELECT payload->>'kind', payload->'balances'->>'cash' FROM outbox_events "
+                    "WHERE topic LIKE 'ledger.%'"
                 )
             )
         ).all()

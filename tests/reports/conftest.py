@@ -59,7 +59,7 @@ def _round(transaction: dict[str, Any]) -> dict[str, Any]:
 
 
 _ORDER = {
-    "report_game_days": "day, brand_id, currency, provider, game",
+    "report_game_days": "day, brand_id, currency, provider, game, jurisdiction",
     "report_player_days": "player_id, day, currency",
     "report_cashier_days": "day, brand_id, currency",
     "report_players": "player_id",
