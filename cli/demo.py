@@ -133,6 +133,8 @@ def _print_demo_credentials() -> None:
         typer.echo(f"  payment: {line}")
     for line in with_runtime(seed.seed_bonuses):
         typer.echo(f"  bonus: {line}")
+    for line in with_runtime(seed.seed_rates):
+        typer.echo(f"  reports: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -65,7 +66,13 @@ _EMIT = text(
 
 
 async def emit(
-    db: AsyncSession, type_: str, subject: str, data: dict[str, Any], *, brand_id: uuid.UUID | None = None
+    db: AsyncSession,
+    type_: str,
+    subject: str,
+    data: dict[str, Any],
+    *,
+    brand_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Record an event of a catalogued type in the current database transaction (one prebuilt statement:
     it is on every bet's path)."""
@@ -78,7 +85,7 @@ async def emit(
             "brand": brand_id,
             "version": version,
             "payload": json.dumps(data),
-            "now": clock.now(),
+            "now": at or clock.now(),
         },
     )
 

@@ -33,8 +33,8 @@ class ReportGameDay(SQLModel, table=True):
 
     __tablename__ = "report_game_days"
 
+    day: date = Field(sa_column=Column(Date, primary_key=True))  # first: every report reads a range of days
     brand_id: uuid.UUID = Field(primary_key=True)
-    day: date = Field(sa_column=Column(Date, primary_key=True))
     currency: str = Field(primary_key=True, max_length=8)
     provider: str = Field(sa_column=Column(String(200), primary_key=True))  # '' when the event names none
     game: str = Field(sa_column=Column(String(200), primary_key=True))
@@ -55,7 +55,7 @@ class ReportPlayerDay(SQLModel, table=True):
     """One player's day in one currency: the basis of active and paying players, ARPPU, retention, LTV."""
 
     __tablename__ = "report_player_days"
-    __table_args__ = (Index("ix_report_player_days_brand_day", "brand_id", "day"),)
+    __table_args__ = (Index("ix_report_player_days_day", "day", "brand_id"),)  # the PK serves one player
 
     player_id: uuid.UUID = Field(primary_key=True)
     day: date = Field(sa_column=Column(Date, primary_key=True))
@@ -77,8 +77,8 @@ class ReportCashierDay(SQLModel, table=True):
 
     __tablename__ = "report_cashier_days"
 
-    brand_id: uuid.UUID = Field(primary_key=True)
     day: date = Field(sa_column=Column(Date, primary_key=True))
+    brand_id: uuid.UUID = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=8)
     deposits: int = _sum()
     deposit_count: int = _sum()
@@ -107,8 +107,8 @@ class ReportPlayer(SQLModel, table=True):
 
     __tablename__ = "report_players"
     __table_args__ = (
-        Index("ix_report_players_registered", "brand_id", "registered_on"),
-        Index("ix_report_players_first_deposit", "brand_id", "first_deposit_on"),
+        Index("ix_report_players_registered", "registered_on", "brand_id"),
+        Index("ix_report_players_first_deposit", "first_deposit_on", "brand_id"),
     )
 
     player_id: uuid.UUID = Field(primary_key=True)

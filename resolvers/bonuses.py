@@ -11,6 +11,7 @@ from sqlmodel import col
 from strawberry.scalars import JSON
 
 from core import events
+from core.catalogue import bonuses as bonus_lifecycle
 from core.catalogue import money
 from core.errors import DomainError, ErrorCode, NotFound, forbidden
 from core.runtime import Runtime
@@ -40,7 +41,6 @@ from schema.bonuses import (
 from schema.context import Info
 from services import players
 from services.bonuses import campaigns, cashback, issue, queries
-from services.bonuses.books import BONUS_TOPIC
 
 # ---- staff: campaigns, grants, reports -----------------------------------------------------------
 
@@ -301,10 +301,10 @@ async def bonus_progress(info: Info) -> AsyncGenerator[BonusProgress, None]:
         while True:
             event: dict[str, Any] | None = await listener.next(within=idle_recheck_seconds())
             await _recheck(info, "Subscription.bonusProgress")
-            if event is None or not (money.is_movement(event.get("type")) or event.get("type") == BONUS_TOPIC):
+            type_ = event.get("type") if event is not None else None
+            if event is None or not (money.is_movement(type_) or bonus_lifecycle.is_lifecycle(type_)):
                 continue
             data = event.get("data") or {}
-            yield BonusProgress(
-                trigger=str(data.get("kind") or data.get("status") or event.get("type")),
-                bonuses=await _in_play(rt, player_id),
-            )
+            # What moved: a ledger kind (game_bet, bonus_grant, ...) or a bonus's new status (active, ...).
+            trigger = data.get("status") if bonus_lifecycle.is_lifecycle(type_) else data.get("kind")
+            yield BonusProgress(trigger=str(trigger or type_), bonuses=await _in_play(rt, player_id))

@@ -338,11 +338,12 @@ async def resolve_rg_flag(info: Info, input: ResolveRgFlagInput) -> ResolveRgFla
 
 # ---- subscription -----------------------------------------------------------------------------
 
-NOTICE_TOPICS = ("rg.reality_check_due", "rg.session_ended")
+NOTICE_TOPICS = ("rg.reality_check_due", "player.session_ended")
 
 
 async def reality_checks(info: Info) -> AsyncGenerator[RealityCheckNotice, None]:
-    """The player's own session: a reality check fell due, or the session was ended (limit, stop)."""
+    """The player's own session: a reality check fell due, or the session ended (`player.session_ended`: a
+    limit, a stop, a sign-out, an exclusion, a block)."""
     viewer = info.context.viewer
     if not viewer.is_player or viewer.id is None or viewer.session_id is None:
         raise forbidden("Only players have reality checks.")
@@ -351,7 +352,7 @@ async def reality_checks(info: Info) -> AsyncGenerator[RealityCheckNotice, None]
         topic, data = event.get("type"), event.get("data") or {}
         if topic not in NOTICE_TOPICS or data.get("session_id") != str(session_id):
             continue
-        if topic == "rg.session_ended":
+        if topic == "player.session_ended":
             yield RealityCheckNotice(kind="session_ended", reason=str(data.get("reason")), reality_check=None)
             raise unauthenticated("The session has ended.")
         await _recheck(info, "Subscription.realityCheck")  # still this session and still allowed, as every subscription

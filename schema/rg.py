@@ -119,7 +119,9 @@ class RealityCheck:
     net_result: list[Money] = strawberry.field(description="Wins minus stakes per currency, this session")
 
 
-@strawberry.type(description="A reality check fell due, or the session was ended by a limit or the player.")
+@strawberry.type(
+    description="A reality check fell due, or the session ended (a limit, the player, an exclusion, a block)."
+)
 class RealityCheckNotice:
     kind: str = strawberry.field(description="due | session_ended")
     reason: str | None

@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from authz.jwt import AccessClaims, InvalidToken, parse_access_claims
 from authz.subjects import RequestMeta, Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
@@ -188,7 +189,8 @@ async def revoke_sessions(
 
     Every way a login session ends comes through here, and a player's game sessions launched from the
     revoked ones end with them, in this transaction (services/game_sessions.py): their tokens take no
-    more bets, while wins and rollbacks of rounds already open still settle.
+    more bets, while wins and rollbacks of rounds already open still settle. Each ended session of a
+    player is a `player.session_ended` event, `reason` its code (core/catalogue/players.py).
     Call `after_commit_revoked` with the result once the transaction has committed.
     """
     stmt = (
@@ -199,15 +201,24 @@ async def revoke_sessions(
             col(AuthSession.revoked_at).is_(None),
         )
         .values(revoked_at=clock.now(), revoke_reason=reason)
-        .returning(col(AuthSession.id))
+        .returning(col(AuthSession.id), col(AuthSession.brand_id))
     )
     if only is not None:
         stmt = stmt.where(col(AuthSession.id) == only)
     if keep is not None:
         stmt = stmt.where(col(AuthSession.id) != keep)
-    revoked = list((await db.scalars(stmt)).all())
+    rows = (await db.execute(stmt)).all()
+    revoked = [row.id for row in rows]
     if subject_type == "player":
         await game_sessions.end_for_login_sessions(db, revoked)
+        for row in rows:
+            await outbox.emit(
+                db,
+                "player.session_ended",
+                f"player:{subject_id}",
+                {"player_id": str(subject_id), "session_id": str(row.id), "reason": reason},
+                brand_id=row.brand_id,
+            )
     return revoked
 
 
@@ -383,6 +394,14 @@ async def change_password(rt: Runtime, viewer: Viewer, *, current: str, new: str
         revoked = await revoke_sessions(
             db, subject_type=viewer.kind, subject_id=viewer.id, reason="password_changed", keep=viewer.session_id
         )
+        if viewer.kind == "player":
+            await outbox.emit(
+                db,
+                "player.password_changed",
+                f"player:{viewer.id}",
+                {"player_id": str(viewer.id), "sessions_ended": len(revoked)},
+                brand_id=viewer.brand_id,
+            )
         await audit.append(
             db,
             actor=viewer,

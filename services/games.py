@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, parse_amount
@@ -488,6 +489,21 @@ async def launch(
             # After the insert (its key-share lock on the player comes first, as a staff block's does):
             # a logout racing this launch either ended the login already or waits and ends this game too.
             await game_sessions.hold_login(db, session.auth_session_id)
+        if session.player_id is not None:
+            await outbox.emit(
+                db,
+                "game.launched",
+                f"player:{session.player_id}",
+                {
+                    "player_id": str(session.player_id),
+                    "game_session_id": str(session.id),
+                    "game": game.code,
+                    "provider": provider.code,
+                    "currency": session.currency,
+                    "session_id": str(session.auth_session_id) if session.auth_session_id else None,
+                },
+                brand_id=brand_id,
+            )
     url = launch_url(
         provider.launch_url,
         token=session.token,

@@ -319,7 +319,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     )
     if tracked:
         await db.execute(_SET_BALANCES, {"ids": tracked, "balances": [new_balances[i] for i in tracked]})
-    await _announce(db, entry, tx_id, postings, accounts)
+    await _announce(db, entry, tx_id, postings, accounts, now)
     return Result(tx_id, status, None, False, now, tuple(postings))
 
 
@@ -334,7 +334,12 @@ _EVENT_DETAILS = {
 
 
 async def _announce(
-    db: AsyncSession, entry: Entry, tx_id: uuid.UUID, postings: Sequence[Posting], accounts: dict[uuid.UUID, _Account]
+    db: AsyncSession,
+    entry: Entry,
+    tx_id: uuid.UUID,
+    postings: Sequence[Posting],
+    accounts: dict[uuid.UUID, _Account],
+    at: datetime,
 ) -> None:
     """One `ledger.<kind>` event per player (and currency) whose money moved: the split between cash,
     bonus and pending, the balances after, and what it was for (core/catalogue/money.py)."""
@@ -367,7 +372,8 @@ async def _announce(
         if posting.balance_after is not None:
             data["balances"][part] = posting.balance_after
     for (player_id, _currency), data in moved.items():
-        await outbox.emit(db, f"ledger.{entry.kind}", f"player:{player_id}", data, brand_id=entry.brand_id)
+        # At the transaction's own time: reports count it on the same day as the ledger does.
+        await outbox.emit(db, f"ledger.{entry.kind}", f"player:{player_id}", data, brand_id=entry.brand_id, at=at)
 
 
 # ---- two-phase holds ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from services.rg.registers import Person
 from services.scoping import scoped
 
 ISO_COUNTRY_LENGTH = 2
+PROFILE_FIELDS = ("first_name", "last_name", "phone")  # personal details a player may change
 
 
 def normalise_email(email: str, *, field: str = "email") -> str:
@@ -151,17 +152,23 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             db.add(player)
             await db.flush()
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
-            tokens = await auth.start_session(
-                db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
-            )
-            await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             await outbox.emit(
                 db,
                 "player.registered",
                 f"player:{player.id}",
-                {"player_id": str(player.id), "currency": player.currency, "jurisdiction": player.jurisdiction},
+                {
+                    "player_id": str(player.id),
+                    "currency": player.currency,
+                    "jurisdiction": player.jurisdiction,
+                    "marketing_consent": player.marketing_consent,
+                },
                 brand_id=brand.id,
             )
+            tokens = await auth.start_session(
+                db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
+            )
+            await _logged_in(db, player, tokens.session_id, LoginPurpose.PLAY, method="registration")
+            await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
             await audit.append(
@@ -253,6 +260,7 @@ async def login(
             meta=meta,
             scope=rg_gates.session_scope(purpose),
         )
+        await _logged_in(db, player, tokens.session_id, purpose, method="password")
         await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await audit.append(
             db,
@@ -264,6 +272,25 @@ async def login(
             after={"purpose": purpose.value},
         )
     return player, tokens
+
+
+async def _logged_in(
+    db: AsyncSession, player: Player, session_id: uuid.UUID, purpose: LoginPurpose, *, method: str
+) -> None:
+    """The event of a login: how the player signed in, never where from (no IP address or device)."""
+    await outbox.emit(
+        db,
+        "player.logged_in",
+        f"player:{player.id}",
+        {
+            "player_id": str(player.id),
+            "session_id": str(session_id),
+            "purpose": purpose.value,
+            "method": method,
+            "two_factor": False,  # players sign in with a password only (staff use TOTP: services/staff.py)
+        },
+        brand_id=player.brand_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -281,7 +308,7 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
             raise NotFound("No such player.")
         await wallet.lock_player_money(db, player.id, standing=True)  # re-read under the player's row lock
         before = _profile(player)
-        for name in ("first_name", "last_name", "phone"):
+        for name in PROFILE_FIELDS:
             value = getattr(change, name)
             if value is not None:
                 setattr(player, name, _clean(value))
@@ -297,6 +324,7 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                 )
             player.marketing_consent = change.marketing_consent
         await db.flush()
+        await _announce_profile(db, player, before)
         await audit.append(
             db,
             actor=viewer,
@@ -312,6 +340,29 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
     # the person's accounts in id order: this one's row, already held above, could come after another's.
     await rg_exclusions.share(rt, player)
     return player
+
+
+async def _announce_profile(db: AsyncSession, player: Player, before: dict[str, Any]) -> None:
+    """The names of the details that changed (their values are personal data: they stay inside), and the
+    marketing consent if it changed."""
+    after = _profile(player)
+    changed = [name for name in PROFILE_FIELDS if before[name] != after[name]]
+    if changed:
+        await outbox.emit(
+            db,
+            "player.profile_changed",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "fields": changed},
+            brand_id=player.brand_id,
+        )
+    if before["marketing_consent"] != after["marketing_consent"]:
+        await outbox.emit(
+            db,
+            "player.marketing_consent_changed",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "consent": player.marketing_consent, "cause": "player"},
+            brand_id=player.brand_id,
+        )
 
 
 def _profile(player: Player) -> dict[str, Any]:
@@ -347,7 +398,11 @@ async def set_status(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, status: 
             db,
             "player.status_changed",
             f"player:{player.id}",
-            {"player_id": str(player.id), "status": player.status},
+            {
+                "player_id": str(player.id),
+                "status": player.status,
+                "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
+            },
             brand_id=player.brand_id,
         )
         await audit.append(

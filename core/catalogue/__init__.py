@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import bonuses, cashier, money, players, responsible_gambling
+from core.catalogue import bonuses, cashier, games, money, players, responsible_gambling
 from core.catalogue.fragments import EventType
 
 __all__ = ["CATALOGUE", "EventType", "UnknownEventType", "envelope", "schema_document"]
@@ -30,7 +30,15 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "events"
 SCHEMA_BASE = "https://croupier.dev/events/"
 
 CATALOGUE: dict[str, EventType] = {
-    t.name: t for t in (*money.TYPES, *players.TYPES, *cashier.TYPES, *bonuses.TYPES, *responsible_gambling.TYPES)
+    t.name: t
+    for t in (
+        *money.TYPES,
+        *players.TYPES,
+        *cashier.TYPES,
+        *bonuses.TYPES,
+        *responsible_gambling.TYPES,
+        *games.TYPES,
+    )
 }
 
 validate_on_emit = False  # the test suite turns it on: every emitted event is checked against its schema

@@ -554,3 +554,16 @@ async def seed_bonuses(rt: Runtime) -> list[str]:
             await campaigns.set_campaign_status(rt, SYSTEM, created.id, CampaignStatus.ACTIVE)
         lines.append(f"{code} at royal: {name}")
     return lines
+
+
+async def seed_rates(rt: Runtime) -> list[str]:
+    """The sample reference rates, so the demo's reports convert into the reporting currency (the sample
+    is illustrative; production imports the ECB's file with `croupier fx import`). Safe to run twice."""
+    from services.reports import fx
+
+    async with rt.database.transaction() as db:
+        imported = await fx.import_rates(db, fx.read_rates_file(fx.SAMPLE_FILE))
+    return [
+        f"{imported.rates} sample reference rates of {', '.join(imported.currencies)} "
+        f"from {imported.first_day} to {imported.last_day} (replace with the ECB's: croupier fx import)"
+    ]

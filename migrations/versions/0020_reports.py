@@ -30,10 +30,11 @@ def _sums(*names: str) -> list[sa.Column[int]]:
 
 
 def upgrade() -> None:
+    # Every report reads a range of days (for one brand or all of them): the day leads the keys.
     op.create_table(
         "report_game_days",
-        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
         sa.Column("currency", sa.String(8), primary_key=True),
         sa.Column("provider", sa.String(200), primary_key=True),
         sa.Column("game", sa.String(200), primary_key=True),
@@ -67,11 +68,11 @@ def upgrade() -> None:
             "bet_count",
         ),
     )
-    op.create_index("ix_report_player_days_brand_day", "report_player_days", ["brand_id", "day"])
+    op.create_index("ix_report_player_days_day", "report_player_days", ["day", "brand_id"])
     op.create_table(
         "report_cashier_days",
-        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
         sa.Column("currency", sa.String(8), primary_key=True),
         *_sums(
             "deposits",
@@ -109,8 +110,8 @@ def upgrade() -> None:
         sa.Column("first_deposit_amount", sa.BigInteger(), nullable=True),
         sa.Column("first_deposit_currency", sa.String(8), nullable=True),
     )
-    op.create_index("ix_report_players_registered", "report_players", ["brand_id", "registered_on"])
-    op.create_index("ix_report_players_first_deposit", "report_players", ["brand_id", "first_deposit_on"])
+    op.create_index("ix_report_players_registered", "report_players", ["registered_on", "brand_id"])
+    op.create_index("ix_report_players_first_deposit", "report_players", ["first_deposit_on", "brand_id"])
     op.create_table(
         "fx_rates",
         sa.Column("currency", sa.String(8), primary_key=True),
@@ -127,6 +128,6 @@ def downgrade() -> None:
     op.drop_index("ix_report_players_registered", table_name="report_players")
     op.drop_table("report_players")
     op.drop_table("report_cashier_days")
-    op.drop_index("ix_report_player_days_brand_day", table_name="report_player_days")
+    op.drop_index("ix_report_player_days_day", table_name="report_player_days")
     op.drop_table("report_player_days")
     op.drop_table("report_game_days")

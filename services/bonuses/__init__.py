@@ -26,6 +26,6 @@ Modules, one job each: rules.py (what a campaign may say), books.py (ledger move
 player lock), campaigns.py (marketing's commands, eligibility, reach), issue.py (claims, grants,
 deposits), cashback.py (cashback periods and their payouts), cashback_recovery.py (over-payments
 recovered from later payouts), lifecycle.py (activation, conversion,
-forfeit, expiry), play.py (the bet path), queries.py (offers, history, liability), worker.py (the
-background job: expiry, conversion, cashback).
+forfeit, expiry), play.py (the bet path), events.py (one `bonus.*` event per change of status),
+queries.py (offers, history, liability), worker.py (the background job: expiry, conversion, cashback).
 """

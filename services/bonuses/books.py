@@ -22,14 +22,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
 from core.clock import clock
 from models.bonuses import BonusEvent, PlayerBonus
 from models.ledger import AccountPurpose
 from services import ledger, wallet
 from services.ledger import Entry, Leg
-
-BONUS_TOPIC = "bonus.changed"
 
 # Read after the money lock, in its own statement: every writer of the bonus account holds the cash row,
 # so this read is current (a column read in the locking statement could predate the lock wait).
@@ -154,14 +151,4 @@ async def note(
             details=details,
             at=clock.now(),
         )
-    )
-
-
-async def announce(db: AsyncSession, player_id: uuid.UUID, bonus_id: uuid.UUID, status: str) -> None:
-    """For `bonusProgress` subscribers: a change that moved no money (money movements already announce)."""
-    await outbox.emit(
-        db,
-        BONUS_TOPIC,
-        f"player:{player_id}",
-        {"player_id": str(player_id), "bonus_id": str(bonus_id), "status": status},
     )

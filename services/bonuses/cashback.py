@@ -41,7 +41,7 @@ from core.runtime import Runtime
 from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignStatus, PlayerBonus
 from models.players import Player
 from services import audit
-from services.bonuses import books, cashback_recovery
+from services.bonuses import books, cashback_recovery, events
 from services.bonuses.campaigns import Cashback, next_claim_number, reasons_not_eligible, rules_of
 from services.bonuses.issue import issue_bonus, lock_cash
 from services.bonuses.rules import CampaignRules
@@ -260,6 +260,7 @@ async def _cash_back(
     )
     db.add(bonus)
     await db.flush()
+    await events.issued(db, bonus, "cashback")
     held = await books.lock_player(db, bonus)
     result = await books.pay_cash(db, bonus, held, amount, "cashback", PAYER) if amount > 0 else None
     await books.note(
@@ -271,6 +272,7 @@ async def _cash_back(
         transaction=result.transaction_id if result else None,
         details={"period": key},
     )
+    await events.announce(db, bonus, "bonus.completed", converted=amount, capped=0)
     return bonus
 
 

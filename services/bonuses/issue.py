@@ -23,7 +23,7 @@ from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignSta
 from models.payments import Payment
 from models.players import Player
 from services import audit, wallet
-from services.bonuses import books, lifecycle
+from services.bonuses import books, events, lifecycle
 from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
 from services.rg import exclusions
@@ -116,17 +116,27 @@ async def issue_bonus(
         actor,
         details={"campaign": campaign.name, "payment": str(payment_id) if payment_id else None},
     )
+    await events.issued(db, bonus, _origin(bonus))
     if kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD) and amount is None:
         # Waits for its deposit under the rules of now, whatever marketing changes meanwhile.
         bonus.terms = {**bonus.terms, "rules": rules.model_dump(mode="json")}
         await db.flush()
-        await books.announce(db, player.id, bonus.id, bonus.status)
         return bonus  # waits for its deposit
     held = await books.lock_player(db, bonus)
     if kind == CampaignKind.NO_DEPOSIT and amount is None:
         amount = _amount_or_refuse(rules, rules.fixed_amount, currency)
     await lifecycle.activate(db, bonus, held, amount or 0, rules, actor)
     return bonus
+
+
+def _origin(bonus: PlayerBonus) -> str:
+    """How a bonus came (its `bonus.issued` event): a cashback payout, a staff grant, or a claim made with a
+    deposit or without one."""
+    if bonus.period_key is not None:
+        return "cashback"
+    if bonus.issued_by is not None:
+        return "staff"
+    return "deposit" if bonus.payment_id is not None else "claim"
 
 
 async def claim(
@@ -212,7 +222,7 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     bonus, held = await lifecycle.locked(db, waiting.id)
     actor = Actor("system")
     if await exclusions.active(db, payment.player_id) is not None:  # no marketing money to an excluded player
-        await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "time-out or self-exclusion")
+        await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "time-out or self-exclusion", cause="exclusion")
         return None
     rules = await issued_rules(db, bonus)
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0
@@ -228,7 +238,14 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
             details={"payment": str(payment.id), "deposit_number": deposits},
         )
         if number is not None and deposits >= number:  # it can never qualify now
-            await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "the qualifying deposit has passed")
+            await lifecycle.end(
+                db,
+                bonus.id,
+                BonusStatus.CANCELLED,
+                actor,
+                "the qualifying deposit has passed",
+                cause="deposit_not_qualifying",
+            )
         return None
     cap = rules.amount(rules.max_bonus, payment.currency) or 0
     amount = min(payment.amount * rules.match_percent // 100, cap)
@@ -256,7 +273,7 @@ async def on_deposit_failed(db: AsyncSession, payment: Payment) -> None:
         if bonus.status != BonusStatus.ISSUED:
             continue
         reason = f"the deposit failed ({payment.failure_code or 'failed'})"
-        await lifecycle.end(db, bonus_id, BonusStatus.RELEASED, Actor("system"), reason)
+        await lifecycle.end(db, bonus_id, BonusStatus.RELEASED, Actor("system"), reason, cause=None)
 
 
 # A manual grant chooses the amount only of the campaigns whose amount depends on the player (a deposit
@@ -337,7 +354,9 @@ async def cancel(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID, reason: str) 
         found = await db.get(PlayerBonus, bonus_id)
         if found is None or (viewer.brand_id is not None and found.brand_id != viewer.brand_id):
             raise NotFound("No such bonus.", field="bonusId")
-        bonus = await lifecycle.end(db, bonus_id, BonusStatus.CANCELLED, Actor("staff", viewer.id), reason)
+        bonus = await lifecycle.end(
+            db, bonus_id, BonusStatus.CANCELLED, Actor("staff", viewer.id), reason, cause="staff"
+        )
         await audit.append(
             db,
             actor=viewer,
@@ -357,4 +376,6 @@ async def forfeit(rt: Runtime, viewer: Viewer, bonus_id: uuid.UUID) -> PlayerBon
         found = await db.get(PlayerBonus, bonus_id)
         if found is None or found.player_id != viewer.id:
             raise NotFound("No such bonus.", field="bonusId")
-        return await lifecycle.end(db, bonus_id, BonusStatus.FORFEITED, Actor("player", viewer.id), "player")
+        return await lifecycle.end(
+            db, bonus_id, BonusStatus.FORFEITED, Actor("player", viewer.id), "player", cause="player"
+        )

@@ -3,13 +3,15 @@ completed bonus is active again only when the stake that earned its conversion i
 
 Every step runs under the player's cash-row lock (services/bonuses/books.py), re-reads the bonus
 after taking it, moves money only through the ledger (keyed by bonus and step, so a retry moves
-nothing twice), writes a line of history, and announces the change to `bonusProgress` subscribers.
+nothing twice), writes a line of history, and emits the change's `bonus.<what happened>` event
+(services/bonuses/events.py), which `bonusProgress` subscribers and the platform's consumers read.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +23,8 @@ from core.logging import get_logger
 from core.runtime import Runtime
 from models.bonuses import BonusEvent, BonusStatus, CampaignKind, PlayerBonus
 from models.players import Player
-from services import wallet
-from services.bonuses import books
+from services import ledger, wallet
+from services.bonuses import books, events
 from services.bonuses.rules import CampaignRules, days, required_wagering
 from services.wallet import Actor
 
@@ -83,8 +85,14 @@ async def activate(
         },
     )
     await db.flush()
-    if result is None:
-        await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+    await events.announce(
+        db,
+        bonus,
+        "bonus.activated",
+        deposit_amount=deposit,
+        free_rounds=bonus.spins_total,
+        expires_at=bonus.expires_at.isoformat(),
+    )
 
 
 async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
@@ -115,8 +123,7 @@ async def complete(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -> int:
         details={"bonus_balance": held.bonus, "capped": held.bonus - paid},
     )
     await db.flush()
-    if result is None:
-        await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+    await events.announce(db, bonus, "bonus.completed", converted=paid, capped=max(0, held.bonus - paid))
     return held.cash + paid
 
 
@@ -129,9 +136,17 @@ async def complete_if_met(db: AsyncSession, bonus_id: uuid.UUID, actor: Actor) -
 
 
 async def end(
-    db: AsyncSession, bonus_id: uuid.UUID, status: BonusStatus, actor: Actor, reason: str | None = None
+    db: AsyncSession,
+    bonus_id: uuid.UUID,
+    status: BonusStatus,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    cause: str | None,
 ) -> PlayerBonus:
-    """Forfeit, expire or cancel: whatever bonus money is left returns to the operator."""
+    """Forfeit, expire, cancel or release: whatever bonus money is left returns to the operator. `reason` is
+    for the bonus's history (staff's words included); `cause`, the code its event carries (forfeits and
+    cancellations: core/catalogue/bonuses.py)."""
     bonus, held = await locked(db, bonus_id)
     if not BonusStatus(bonus.status).in_play:
         raise DomainError(f"This bonus is already {bonus.status}.", field="bonusId", code=ErrorCode.INVALID_STATE)
@@ -148,8 +163,27 @@ async def end(
         details={"reason": reason},
     )
     await db.flush()
-    await books.announce(db, bonus.player_id, bonus.id, bonus.status)
+    await events.announce(db, bonus, f"bonus.{status.value}", **_ended(bonus, status, actor, result, held, cause))
     return bonus
+
+
+def _ended(
+    bonus: PlayerBonus,
+    status: BonusStatus,
+    actor: Actor,
+    result: ledger.Result | None,
+    held: books.Held,
+    cause: str | None,
+) -> dict[str, Any]:
+    """What the event of a bonus's end adds: the bonus money returned, and why it ended."""
+    if status == BonusStatus.RELEASED:  # never active: no money to return
+        return {"payment_id": str(bonus.payment_id)}
+    fields: dict[str, Any] = {"returned": held.bonus if result else 0}
+    if status in (BonusStatus.FORFEITED, BonusStatus.CANCELLED):
+        fields["cause"] = cause
+    if status == BonusStatus.CANCELLED and actor.type == "staff" and actor.id is not None:
+        fields["staff_id"] = str(actor.id)
+    return fields
 
 
 async def max_bet_refused(db: AsyncSession, bonus_id: uuid.UUID, amount: int, max_bet: int, provider: str) -> None:
@@ -204,7 +238,7 @@ async def forfeit_for_withdrawal(db: AsyncSession, bonus_ids: list[uuid.UUID], a
     operator), in its transaction — the lock taken by `before_withdrawal` is still held, so nothing
     else changed them meanwhile."""
     for bonus_id in bonus_ids:
-        await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal")
+        await end(db, bonus_id, BonusStatus.FORFEITED, actor, "withdrawal", cause="withdrawal")
 
 
 # ---- expiry and conversion outside the bet path ------------------------------------------------------
@@ -244,7 +278,7 @@ async def settle(
         await complete(db, bonus_id, actor)
         return BonusStatus.COMPLETED
     if overdue:
-        await end(db, bonus_id, BonusStatus.EXPIRED, actor, "expiry")
+        await end(db, bonus_id, BonusStatus.EXPIRED, actor, "expiry", cause=None)
         return BonusStatus.EXPIRED
     return None
 

@@ -34,7 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
-from models.bonuses import BonusEvent, BonusStatus
+from models.bonuses import BonusEvent, BonusStatus, PlayerBonus
+from services.bonuses import events
 from services.bonuses.rules import Contributions
 from services.ledger import Leg
 
@@ -555,6 +556,10 @@ async def undo(
             )
         )
         await db.flush()
+        # Rare (a rollback of the stake a conversion rested on): re-read to tell the platform where it stands.
+        bonus = await db.get(PlayerBonus, wager.bonus_id, populate_existing=True)
+        assert bonus is not None
+        await events.announce(db, bonus, "bonus.reopened", converted=-converted)
 
 
 # ---- free rounds at launch ------------------------------------------------------------------------

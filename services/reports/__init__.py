@@ -12,8 +12,10 @@ The definitions of every figure live in one place, docs/reports.md. Guarantees:
   or before it); a currency without one refuses the report (`FX_RATE_MISSING`), never guesses.
 
 Modules, one job each (each imports only those above it):
-- projection.py: the consumer that folds events into the projections;
+- projection.py: the `reports` consumer that folds events into the projections;
 - fx.py: reference rates (the ECB CSV import) and exact conversion;
-- kpis.py: the figures by day, week or month, per brand or for a staff member's brands;
-- verify.py: the projections against the ledger.
+- periods.py: days, weeks and months, the range asked for, the brands a viewer's reports cover;
+- kpis.py: money, player and game figures per period, per brand or for a staff member's brands;
+- cohorts.py: registration cohorts, retention on day n and lifetime value;
+- verify.py: the projections against the ledger (`croupier reports verify`).
 """

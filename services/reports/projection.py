@@ -24,17 +24,16 @@ as cash, one whose bonus was forfeited comes back without its bonus part (which 
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import asyncpg
 
 from core.catalogue import money
-from core.consumers import Event
+from core.consumers import Consumer, Event
 
 NAME = "reports"
 SCHEMA_VERSION = 1  # of every type it reads; 0 marks events written before the catalogue
@@ -112,8 +111,8 @@ def _upsert(
 _GAME_UPSERT = _upsert(
     "report_game_days",
     [
-        ("brand_id", "uuid"),
         ("day", "date"),
+        ("brand_id", "uuid"),
         ("currency", "varchar"),
         ("provider", "varchar"),
         ("game", "varchar"),
@@ -128,7 +127,7 @@ _PLAYER_DAY_UPSERT = _upsert(
     [("brand_id", "uuid")],
 )
 _CASHIER_UPSERT = _upsert(
-    "report_cashier_days", [("brand_id", "uuid"), ("day", "date"), ("currency", "varchar")], CASHIER_SUMS
+    "report_cashier_days", [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar")], CASHIER_SUMS
 )
 # Registration facts fill in what is missing; the first deposit is the earliest by (time, event id),
 # whatever order the events arrive in.
@@ -157,20 +156,27 @@ ON CONFLICT (player_id) DO UPDATE SET
     jurisdiction = coalesce(report_players.jurisdiction, excluded.jurisdiction),
     registered_on = coalesce(report_players.registered_on, excluded.registered_on),
     {_KEEP_FIRST}"""  # noqa: S608  (column names only)
+# Both drive from the batch's own transactions (MATERIALIZED): left to itself, the planner may start from
+# the house account's postings, which are most of the ledger.
 _OPERATOR_SIDE = """
-SELECT p.transaction_id::text AS key, a.purpose, sum(p.amount)::bigint AS amount
-FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
-WHERE p.transaction_id = ANY($1::uuid[]) AND a.purpose IN ('house_revenue', 'bonus_cost')
-GROUP BY p.transaction_id, a.purpose"""
+WITH moved AS MATERIALIZED (
+    SELECT transaction_id, account_id, amount FROM ledger_postings WHERE transaction_id = ANY($1::uuid[]))
+SELECT m.transaction_id::text AS key, a.purpose, sum(m.amount)::bigint AS amount
+FROM moved m JOIN ledger_accounts a ON a.id = m.account_id
+WHERE a.purpose IN ('house_revenue', 'bonus_cost')
+GROUP BY m.transaction_id, a.purpose"""
 # The stakes and wins that rollbacks undo, by the provider transaction they came from (the ledger's
 # reference of a game transaction is `<provider>:<provider transaction>`).
 _ORIGINALS = """
-SELECT t.reference_id AS key, a.purpose, sum(p.amount)::bigint AS amount
-FROM ledger_transactions t
-JOIN ledger_postings p ON p.transaction_id = t.id JOIN ledger_accounts a ON a.id = p.account_id
-WHERE t.reference_type = 'provider_transaction' AND t.reference_id = ANY($1::varchar[])
-  AND t.kind IN ('game_bet', 'game_win') AND t.status = 'committed'
-GROUP BY t.reference_id, a.purpose"""
+WITH undone AS MATERIALIZED (
+    SELECT id, reference_id FROM ledger_transactions
+    WHERE reference_type = 'provider_transaction' AND reference_id = ANY($1::varchar[])
+      AND kind IN ('game_bet', 'game_win') AND status = 'committed'),
+moved AS MATERIALIZED (
+    SELECT u.reference_id, p.account_id, p.amount FROM undone u JOIN ledger_postings p ON p.transaction_id = u.id)
+SELECT m.reference_id AS key, a.purpose, sum(m.amount)::bigint AS amount
+FROM moved m JOIN ledger_accounts a ON a.id = m.account_id
+GROUP BY m.reference_id, a.purpose"""
 
 
 class UnprojectableEvent(ValueError):
@@ -182,9 +188,12 @@ def day_of(time: datetime) -> date:
     return time.astimezone(UTC).date()
 
 
+Row = defaultdict[str, int]  # a table row's sums, by column
+
+
 @dataclass
 class _Registration:
-    brand_id: uuid.UUID
+    brand_id: str
     currency: str | None = None
     jurisdiction: str | None = None
     registered_on: date | None = None
@@ -193,27 +202,40 @@ class _Registration:
 
 @dataclass
 class _Batch:
-    """A batch's effects, one running row per table key, before they are written."""
+    """A batch's effects, one running row per table key, before they are written. Ids stay the strings
+    the events carry (the database parses them)."""
 
-    game: dict[tuple[uuid.UUID, date, str, str, str, str], Counter[str]] = field(default_factory=dict)
-    player_days: dict[tuple[uuid.UUID, date, str], tuple[uuid.UUID, Counter[str]]] = field(default_factory=dict)
-    cashier: dict[tuple[uuid.UUID, date, str], Counter[str]] = field(default_factory=dict)
-    players: dict[uuid.UUID, _Registration] = field(default_factory=dict)
+    game: dict[tuple[date, str, str, str, str, str], Row] = field(default_factory=dict)
+    player_days: dict[tuple[str, date, str], tuple[str, Row]] = field(default_factory=dict)
+    cashier: dict[tuple[date, str, str], Row] = field(default_factory=dict)
+    players: dict[str, _Registration] = field(default_factory=dict)
     jurisdictions: dict[str, str] = field(default_factory=dict)  # of the batch's players who played
 
-    def play(self, brand: uuid.UUID, day: date, currency: str, data: dict[str, Any]) -> Counter[str]:
+    def play(self, brand: str, day: date, currency: str, data: dict[str, Any]) -> Row:
         jurisdiction = self.jurisdictions.get(data["player_id"], "")
-        key = (brand, day, currency, data.get("provider") or "", data.get("game") or "", jurisdiction)
-        return self.game.setdefault(key, Counter())
+        return _row(self.game, (day, brand, currency, data.get("provider") or "", data.get("game") or "", jurisdiction))
 
-    def player_day(self, player: uuid.UUID, day: date, currency: str, brand: uuid.UUID) -> Counter[str]:
-        return self.player_days.setdefault((player, day, currency), (brand, Counter()))[1]
+    def player_day(self, player: str, day: date, currency: str, brand: str) -> Row:
+        found = self.player_days.get((player, day, currency))
+        if found is None:
+            found = self.player_days[(player, day, currency)] = (brand, defaultdict(int))
+        return found[1]
 
-    def money(self, brand: uuid.UUID, day: date, currency: str) -> Counter[str]:
-        return self.cashier.setdefault((brand, day, currency), Counter())
+    def money(self, brand: str, day: date, currency: str) -> Row:
+        return _row(self.cashier, (day, brand, currency))
 
-    def player(self, player: uuid.UUID, brand: uuid.UUID) -> _Registration:
-        return self.players.setdefault(player, _Registration(brand))
+    def player(self, player: str, brand: str) -> _Registration:
+        found = self.players.get(player)
+        if found is None:
+            found = self.players[player] = _Registration(brand)
+        return found
+
+
+def _row(rows: dict[Any, Row], key: Any) -> Row:
+    found = rows.get(key)
+    if found is None:
+        found = rows[key] = defaultdict(int)
+    return found
 
 
 def _part(amount: int, total: int) -> int:
@@ -255,6 +277,10 @@ async def _jurisdictions(conn: asyncpg.Connection, events: Sequence[Event]) -> d
         return {}
     rows = await conn.fetch("SELECT id::text, jurisdiction FROM players WHERE id = ANY($1::uuid[])", list(players))
     return {row["id"]: row["jurisdiction"] for row in rows}
+
+
+if TYPE_CHECKING:
+    _checked: Consumer = ReportsProjection()  # mypy holds it to the framework's protocol
 
 
 Moved = dict[str, int]  # what one ledger transaction moved, by account purpose
@@ -304,8 +330,7 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
         raise UnprojectableEvent(f"{event.type} (event {event.id}) names no brand")
     data = event.data
     kind: str = data["kind"]
-    brand, day, currency = uuid.UUID(event.brand), day_of(event.time), data["currency"]
-    player = uuid.UUID(data["player_id"])
+    brand, day, currency, player = event.brand, day_of(event.time), data["currency"], data["player_id"]
     cash, bonus, pending = int(data["cash"]), int(data["bonus"]), int(data["pending"])
 
     if kind == "game_bet":  # cash and bonus money to the house
@@ -355,15 +380,15 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
             batch.money(brand, day, currency)["bonus_game"] -= cost
             mine["bonus_cost"] -= cost
     elif kind == "deposit":
-        batch.money(brand, day, currency).update(deposits=cash, deposit_count=1)
-        batch.player_day(player, day, currency, brand).update(deposits=cash, deposit_count=1)
+        _add(batch.money(brand, day, currency), deposits=cash, deposit_count=1)
+        _add(batch.player_day(player, day, currency, brand), deposits=cash, deposit_count=1)
         registration = batch.player(player, brand)
         candidate = (event.time, event.id, day, cash, currency)
         if registration.first_deposit is None or candidate[:2] < registration.first_deposit[:2]:
             registration.first_deposit = candidate
     elif kind == "withdrawal_paid":  # pending → the PSP
-        batch.money(brand, day, currency).update(withdrawals=-pending, withdrawal_count=1)
-        batch.player_day(player, day, currency, brand).update(withdrawals=-pending, withdrawal_count=1)
+        _add(batch.money(brand, day, currency), withdrawals=-pending, withdrawal_count=1)
+        _add(batch.player_day(player, day, currency, brand), withdrawals=-pending, withdrawal_count=1)
     elif kind == "adjustment":
         batch.money(brand, day, currency)["adjustments"] += cash + bonus
     elif kind in ("bonus_grant", "bonus_cash"):  # bonus cost → bonus balance / cash
@@ -372,7 +397,7 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
         batch.player_day(player, day, currency, brand)["bonus_cost"] += granted
     elif kind == "bonus_conversion":  # bonus → cash up to the cap, the rest back to the bonus cost
         capped = -(cash + bonus)
-        batch.money(brand, day, currency).update(bonus_converted=cash, bonus_capped=capped)
+        _add(batch.money(brand, day, currency), bonus_converted=cash, bonus_capped=capped)
         batch.player_day(player, day, currency, brand)["bonus_cost"] -= capped
     elif kind in _TAKEN_BACK:  # the bonus balance back to the bonus cost
         batch.money(brand, day, currency)[_TAKEN_BACK[kind]] -= bonus
@@ -383,8 +408,7 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
 def _payment(batch: _Batch, event: Event) -> None:
     """A payment's state change: the cashier's pipeline counts (the money itself is in ledger events)."""
     data = event.data
-    brand = uuid.UUID(event.brand or data["brand_id"])
-    row = batch.money(brand, day_of(event.time), data["currency"])
+    row = batch.money(event.brand or data["brand_id"], day_of(event.time), data["currency"])
     deposit = data["kind"] == "deposit"
     match event.type:
         case "payment.created" if deposit:
@@ -392,7 +416,7 @@ def _payment(batch: _Batch, event: Event) -> None:
         case "payment.failed":
             row["deposits_failed" if deposit else "payouts_failed"] += 1
         case "payment.requested":
-            row.update(withdrawal_requests=1, withdrawals_requested=int(data["amount"]))
+            _add(row, withdrawal_requests=1, withdrawals_requested=int(data["amount"]))
         case "payment.rejected":
             row["withdrawals_rejected"] += 1
         case "payment.cancelled":
@@ -403,13 +427,18 @@ def _registration(batch: _Batch, event: Event) -> None:
     if event.brand is None:
         raise UnprojectableEvent(f"player.registered (event {event.id}) names no brand")
     data = event.data
-    registration = batch.player(uuid.UUID(data["player_id"]), uuid.UUID(event.brand))
+    registration = batch.player(data["player_id"], event.brand)
     registration.currency = data["currency"]
     registration.jurisdiction = data["jurisdiction"]
     registration.registered_on = day_of(event.time)
 
 
-def _columns(rows: Sequence[tuple[Sequence[Any], Counter[str]]], sums: Sequence[str]) -> list[list[Any]]:
+def _add(row: Row, **amounts: int) -> None:
+    for column, amount in amounts.items():
+        row[column] += amount
+
+
+def _columns(rows: Sequence[tuple[Sequence[Any], Row]], sums: Sequence[str]) -> list[list[Any]]:
     """Rows of (key values, sums) as one array per column, for unnest."""
     keys = [list(column) for column in zip(*(key for key, _ in rows), strict=True)]
     return [*keys, *([row[name] for _, row in rows] for name in sums)]

@@ -171,9 +171,6 @@ async def _exclude(
     db.add(exclusion)
     consent_before = player.marketing_consent
     player.marketing_consent = False  # no marketing to an excluded player; they may opt in again later
-    # Logins end now, and the game sessions launched from them; the provider's next bet hears "user
-    # disabled" (the wallet answers an excluded player so before it looks at the token).
-    written.revoked += await auth.revoke_sessions(db, subject_type="player", subject_id=player.id, reason=kind)
     await db.flush()
     details: dict[str, Any] = {
         "kind": kind,
@@ -190,6 +187,17 @@ async def _exclude(
     await outbox.emit(
         db, "player.excluded", f"player:{player.id}", {"player_id": str(player.id), **public}, brand_id=player.brand_id
     )
+    if consent_before:
+        await outbox.emit(
+            db,
+            "player.marketing_consent_changed",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "consent": False, "cause": "exclusion"},
+            brand_id=player.brand_id,
+        )
+    # Logins end now, and the game sessions launched from them; the provider's next bet hears "user
+    # disabled" (the wallet answers an excluded player so before it looks at the token).
+    written.revoked += await auth.revoke_sessions(db, subject_type="player", subject_id=player.id, reason=kind)
     written.audits.append((player, details))
     return exclusion
 

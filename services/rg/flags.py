@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
@@ -64,7 +65,16 @@ async def raise_flag(db: AsyncSession, player: Player, kind: str, details: dict[
             .returning(col(RgFlag.id))
         )
     ).scalar_one_or_none()
-    return inserted is not None
+    if inserted is None:
+        return False
+    await outbox.emit(
+        db,
+        "rg.flag_raised",
+        f"player:{player.id}",
+        {"player_id": str(player.id), "flag_id": str(inserted), "kind": kind},  # its details stay inside
+        brand_id=player.brand_id,
+    )
+    return True
 
 
 # A play session in use without a break (one span) since before `opened_before`.
@@ -169,6 +179,18 @@ async def resolve(rt: Runtime, viewer: Viewer, flag_id: uuid.UUID, resolution: s
         await db.flush()
         details = {"flag": flag.kind, "resolution": flag.resolution}
         await history.add(db, flag.player_id, "rg.flag_resolved", viewer, details)
+        await outbox.emit(
+            db,
+            "rg.flag_resolved",
+            f"player:{flag.player_id}",
+            {
+                "player_id": str(flag.player_id),
+                "flag_id": str(flag.id),
+                "kind": flag.kind,
+                "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
+            },
+            brand_id=flag.brand_id,
+        )
         await audit.append(
             db,
             actor=viewer,
@@ -188,6 +210,17 @@ async def intervene(rt: Runtime, viewer: Viewer, player: Player, action: Interve
     details = {"action": action.value, "note": note.strip()[:2000]}
     async with rt.database.transaction() as db:
         await history.add(db, player.id, "rg.intervention", viewer, details)
+        await outbox.emit(
+            db,
+            "rg.intervention_recorded",
+            f"player:{player.id}",
+            {
+                "player_id": str(player.id),
+                "action": action.value,
+                "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
+            },
+            brand_id=player.brand_id,
+        )
         await audit.append(
             db,
             actor=viewer,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
 from core.fx import Rates
@@ -167,6 +168,20 @@ async def set_limit(
         limit.updated_at = now
         await db.flush()
         await _record(db, actor, player, event, before, _snapshot(limit))
+        if limit.pending_effective_at is None:
+            await _announce(
+                db, actor, player, limit, "rg.limit_set", previous_amount=before["amount"], effective_at=now
+            )
+        else:
+            await _announce(
+                db,
+                actor,
+                player,
+                limit,
+                "rg.limit_change_requested",
+                requested_amount=limit.pending_amount,
+                effective_at=limit.pending_effective_at,
+            )
     return limit
 
 
@@ -191,6 +206,11 @@ async def confirm_change(rt: Runtime, actor: Viewer, player: Player, kind: Limit
         limit.updated_at = clock.now()
         await db.flush()
         await _record(db, actor, player, "limit_change_confirmed", before, _snapshot(limit))
+        previous, now = before["amount"], limit.updated_at
+        if limit.amount is None:
+            await _announce(db, actor, player, limit, "rg.limit_removed", previous_amount=previous, effective_at=now)
+        else:
+            await _announce(db, actor, player, limit, "rg.limit_set", previous_amount=previous, effective_at=now)
     return limit
 
 
@@ -205,6 +225,7 @@ async def cancel_change(rt: Runtime, actor: Viewer, player: Player, kind: LimitK
         limit.updated_at = clock.now()
         await db.flush()
         await _record(db, actor, player, "limit_change_cancelled", before, _snapshot(limit))
+        await _announce(db, actor, player, limit, "rg.limit_change_cancelled")
     return limit
 
 
@@ -222,6 +243,23 @@ async def _record(
         before=before,
         after=after,
     )
+
+
+async def _announce(
+    db: AsyncSession, actor: Viewer, player: Player, limit: RgLimit, type_: str, **fields: object
+) -> None:
+    """The limit's event (core/catalogue/responsible_gambling.py): amounts in minor units, or seconds."""
+    data: dict[str, object] = {
+        "player_id": str(player.id),
+        "kind": limit.kind,
+        "period": limit.period,
+        "currency": limit.currency,
+        "by": actor.actor_type,
+        **{key: value.isoformat() if isinstance(value, datetime) else value for key, value in fields.items()},
+    }
+    if type_ != "rg.limit_removed":
+        data["amount"] = limit.amount
+    await outbox.emit(db, type_, f"player:{player.id}", data, brand_id=player.brand_id)
 
 
 async def limits_of(db: AsyncSession, player_id: uuid.UUID) -> list[RgLimit]:

@@ -113,6 +113,13 @@ async def choose_interval(rt: Runtime, viewer: Viewer, player: Player, minutes: 
             await db.execute(_RESCHEDULE, interval)
             await db.execute(_START_OPEN_SESSIONS, {**interval, "now": now})
         await history.add(db, player.id, "rg.reality_check_interval_set", viewer, {"before": before, "after": minutes})
+        await outbox.emit(
+            db,
+            "rg.reality_check_interval_set",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "minutes": minutes, "previous_minutes": before, "by": viewer.actor_type},
+            brand_id=locked.brand_id,
+        )
     return locked
 
 
@@ -165,6 +172,13 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
             "due_at": check.next_due_at.isoformat(),
             "seconds_played": current.seconds_played if current else None,
         }
+        await outbox.emit(
+            db,
+            "rg.reality_check_answered",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "session_id": str(viewer.session_id), **details},
+            brand_id=player.brand_id,
+        )
         if keep_playing:
             check.interval_started_at = now
             check.next_due_at = now + timedelta(seconds=check.interval_seconds)
@@ -179,13 +193,8 @@ async def answer(rt: Runtime, viewer: Viewer, player: Player, *, keep_playing: b
 
 
 async def end_session(db: AsyncSession, player_id: uuid.UUID, session_id: uuid.UUID, *, reason: str) -> list[uuid.UUID]:
-    """End a login session and the games launched from it (call auth.after_commit_revoked after commit)."""
-    await outbox.emit(
-        db,
-        "rg.session_ended",
-        f"player:{player_id}",
-        {"player_id": str(player_id), "session_id": str(session_id), "reason": reason},
-    )
+    """End a login session and the games launched from it (call auth.after_commit_revoked after commit); the
+    `player.session_ended` event tells the player's `realityCheck` subscription why."""
     return await auth.revoke_sessions(db, subject_type="player", subject_id=player_id, reason=reason, only=session_id)
 
 
@@ -194,7 +203,7 @@ UPDATE rg_reality_checks c SET notified_for = c.next_due_at
 FROM auth_sessions s
 WHERE s.id = c.session_id AND s.revoked_at IS NULL AND c.next_due_at <= :now
   AND c.notified_for IS DISTINCT FROM c.next_due_at
-RETURNING c.session_id, c.player_id, c.next_due_at
+RETURNING c.session_id, c.player_id, c.next_due_at, s.brand_id
 """)
 
 
@@ -213,5 +222,6 @@ async def push_due(rt: Runtime) -> int:
                     "session_id": str(row.session_id),
                     "due_at": row.next_due_at.isoformat(),
                 },
+                brand_id=row.brand_id,
             )
     return len(due)

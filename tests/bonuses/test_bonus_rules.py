@@ -356,7 +356,7 @@ async def test_a_decline_racing_the_end_of_its_offer_still_fails_the_deposit(
     [delivery] = await psp.webhooks(psp="cardpay")
     offer = await bonus_row(rt, player.uuid)
     async with rt.database.transaction() as db:  # support's cancelBonus, still under way
-        await lifecycle.end(db, offer.id, BonusStatus.CANCELLED, Actor("staff"), "abuse")
+        await lifecycle.end(db, offer.id, BonusStatus.CANCELLED, Actor("staff"), "abuse", cause="staff")
         decline = asyncio.create_task(deliver(client, delivery))
         await _waiting_on_locks(rt, 1)
     assert (await decline).status_code == 200

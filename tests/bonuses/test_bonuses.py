@@ -380,6 +380,15 @@ async def test_bonus_progress_is_pushed_to_the_player_after_each_bet(
             "trigger": "game_bet",
             "bonuses": [{"status": "ACTIVE", "wagering": {"done": {"amount": "5.00"}, "percent": 25}}],
         }
+        # A change of status is pushed too: its money first, then the bonus's own event.
+        bonus_id = (await gql("{ me { bonuses { id } } }", token=token))["data"]["me"]["bonuses"][0]["id"]
+        forfeit = "mutation($input: EndBonusInput!) { forfeitBonus(input: $input) { errors { code } } }"
+        assert (await gql(forfeit, {"input": {"bonusId": bonus_id}}, token=token))["data"]["forfeitBonus"][
+            "errors"
+        ] == []
+        pushed = [(await next_data(socket))["bonusProgress"] for _ in range(2)]
+        assert [p["trigger"] for p in pushed] == ["bonus_forfeit", "forfeited"]
+        assert [b["status"] for b in pushed[-1]["bonuses"]] == ["FORFEITED"]
 
 
 async def test_wagering_met_on_an_open_round_converts_when_the_round_closes(

@@ -319,7 +319,7 @@ async def test_outbox_events_exist_only_for_committed_changes(rt, make_player) -
             await db.execute(
                 text(
                     "SELECT payload->>'kind', payload->'balances'->>'cash' FROM outbox_events "
-                    "WHERE topic = 'ledger.deposit'"
+                    "WHERE topic LIKE 'ledger.%'"
                 )
             )
         ).all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,14 +19,49 @@ from services.reports.projection import TABLES, ReportsProjection
 from tests.bonuses.conftest import campaign  # noqa: F401  (fixtures)
 from tests.cashier.conftest import card_deposit, psp  # noqa: F401
 from tests.conftest import DATABASE_URL
-from tests.providers.conftest import aggregator, aggregator_key, hub88_provider, seat  # noqa: F401
+from tests.providers.conftest import (  # noqa: F401  (fixtures)
+    Aggregator,
+    Seat,
+    aggregator,
+    aggregator_key,
+    hub88_provider,
+    open_session,
+)
 
 EUR = 100_000  # one euro in Hub88 units (the ledger's minor unit is 1_000 of them)
 
+
+async def seated(rt: Any, provider: Any, player: Any, currency: str = "EUR") -> Seat:
+    """A registered player at the Hub88 table (a game session good for a month of test time)."""
+    token = await open_session(rt, provider, player.uuid, currency=currency, ttl=timedelta(days=31))
+    return Seat(str(player.uuid), player.uuid, token, currency)
+
+
+async def play(wallet: Aggregator, at: Seat, stake: int, win: int | None = None, **round_: Any) -> dict[str, Any]:
+    """A bet of `stake` Hub88 units (and a win on it); returns the bet as sent."""
+    bet = at.bet(stake, **round_)
+    assert (await wallet.call("transaction/bet", bet))["status"] == "RS_OK"
+    if win is not None:
+        answer = await wallet.call("transaction/win", at.win(win, bet["transaction_uuid"], **round_))
+        assert answer["status"] == "RS_OK"
+    return bet
+
+
+async def roll_back(wallet: Aggregator, at: Seat, transaction: dict[str, Any]) -> None:
+    answer = await wallet.call(
+        "transaction/rollback", at.rollback(transaction["transaction_uuid"], **_round(transaction))
+    )
+    assert answer["status"] == "RS_OK", answer
+
+
+def _round(transaction: dict[str, Any]) -> dict[str, Any]:
+    return {"round_ref": transaction["round"]} if transaction.get("round") else {}
+
+
 _ORDER = {
-    "report_game_days": "brand_id, day, currency, provider, game, jurisdiction",
+    "report_game_days": "day, brand_id, currency, provider, game, jurisdiction",
     "report_player_days": "player_id, day, currency",
-    "report_cashier_days": "brand_id, day, currency",
+    "report_cashier_days": "day, brand_id, currency",
     "report_players": "player_id",
 }
 
@@ -70,6 +105,17 @@ class Reports:
 
 
 @pytest.fixture
+def noon() -> date:
+    """The platform clock moved to noon UTC of the next day: a test's activity all falls on that day,
+    whenever the test runs (even a minute before midnight)."""
+    from core.clock import clock
+
+    moment = datetime.combine(clock.now().date() + timedelta(days=1), time(12), UTC)
+    clock.advance(moment - clock.now())
+    return moment.date()
+
+
+@pytest.fixture
 async def reports(rt: Any) -> AsyncIterator[Reports]:
     conn = await asyncpg.connect(DATABASE_URL)
     try:
@@ -80,9 +126,10 @@ async def reports(rt: Any) -> AsyncIterator[Reports]:
 
 @pytest.fixture(autouse=True)
 async def projections_match_the_ledger(
-    request: pytest.FixtureRequest, rt: Any, reports: Reports
+    request: pytest.FixtureRequest, clean_state: None, rt: Any, reports: Reports
 ) -> AsyncIterator[None]:
-    """After each test (unless it tampers on purpose): drained, the projections agree with the ledger."""
+    """After each test (unless it tampers on purpose): drained, the projections agree with the ledger.
+    (It asks for `clean_state` so that it ends before the tables are emptied.)"""
     yield
     if request.node.get_closest_marker("tampers") is not None:
         return

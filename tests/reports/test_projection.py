@@ -5,30 +5,15 @@ projections verified against the ledger (tests/reports/conftest.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from services import cashier
 from services.reports import kpis
 from tests.cashier.conftest import player_viewer
-from tests.providers.conftest import Aggregator, Seat, open_session
-from tests.reports.conftest import EUR, Reports
-
-
-async def seated(rt: Any, hub88_provider: Any, player: Any) -> Seat:
-    token = await open_session(rt, hub88_provider, player.uuid)
-    return Seat(str(player.uuid), player.uuid, token)
-
-
-async def play(aggregator: Aggregator, seat: Seat, stake: int, win: int | None = None, **round_: Any) -> dict[str, Any]:
-    """A bet of `stake` Hub88 units (and a win on it); returns the bet sent."""
-    bet = seat.bet(stake, **round_)
-    assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
-    if win is not None:
-        answer = await aggregator.call("transaction/win", seat.win(win, bet["transaction_uuid"], **round_))
-        assert answer["status"] == "RS_OK"
-    return bet
+from tests.providers.conftest import Aggregator
+from tests.reports.conftest import EUR, Reports, play, roll_back, seated
 
 
 async def test_play_and_payments_project_into_exact_daily_figures(
@@ -39,22 +24,18 @@ async def test_play_and_payments_project_into_exact_daily_figures(
     brand: Any,
     hub88_provider: Any,
     aggregator: Aggregator,
+    noon: date,
 ) -> None:
     alice, bob = await make_player(), await make_player()
     await card_deposit(alice, "100.00")
     await card_deposit(bob, "50.00")
     at_the_table = await seated(rt, hub88_provider, alice)
     await play(aggregator, at_the_table, 10 * EUR, 25 * EUR, round_ref="a-1")
-    undone = await play(aggregator, at_the_table, 5 * EUR, round_ref="a-2")
-    assert (await aggregator.call("transaction/rollback", at_the_table.rollback(undone["transaction_uuid"])))[
-        "status"
-    ] == "RS_OK"
+    await roll_back(aggregator, at_the_table, await play(aggregator, at_the_table, 5 * EUR, round_ref="a-2"))
     small = await play(aggregator, at_the_table, 2 * EUR, round_ref="a-3")
     win = at_the_table.win(1 * EUR, small["transaction_uuid"], round_ref="a-3")
     assert (await aggregator.call("transaction/win", win))["status"] == "RS_OK"
-    assert (await aggregator.call("transaction/rollback", at_the_table.rollback(win["transaction_uuid"])))[
-        "status"
-    ] == "RS_OK"
+    await roll_back(aggregator, at_the_table, win)
     await play(aggregator, await seated(rt, hub88_provider, bob), 20 * EUR, round_ref="b-1")
     paid = await cashier.request_withdrawal(
         rt, player_viewer(alice, brand), amount="30.00", currency="EUR", method="bank_transfer"
@@ -62,7 +43,7 @@ async def test_play_and_payments_project_into_exact_daily_figures(
     assert paid.status == "paid"
 
     assert await reports.drain() > 0
-    today = datetime.now(UTC).date()
+    today = noon
     [game] = await reports.rows("report_game_days")
     assert (game["brand_id"], game["day"], game["currency"], game["provider"], game["game"]) == (
         brand.id,

@@ -84,7 +84,7 @@ async def test_reality_check_pauses_play_until_the_player_answers(
     assert (await aggregator.call("transaction/bet", seat.bet(u(100), round_ref="r-4")))[
         "status"
     ] == "RS_ERROR_TOKEN_EXPIRED"
-    assert [e["reason"] for e in await _events(rt, "rg.session_ended")] == ["reality_check_stop"]
+    assert [e["reason"] for e in await _events(rt, "player.session_ended")] == ["reality_check_stop"]
 
 
 async def test_the_player_chooses_the_interval(gql: Any, make_player: Any) -> None:
@@ -193,6 +193,11 @@ async def test_the_frontend_is_told_when_a_check_falls_due(
         assert message["payload"]["data"] == {
             "realityCheck": {"kind": "due", "realityCheck": {"due": True, "intervalMinutes": 30}}
         }
+        # Stopping ends the session: its subscription hears why (`player.session_ended`), then ends.
+        stop = await gql(ANSWER, {"input": {"continuePlaying": False}}, token=player.token)
+        assert stop["data"]["answerRealityCheck"]["errors"] == []
+        ended = await receive(socket, 15)
+        assert ended["payload"]["data"] == {"realityCheck": {"kind": "session_ended", "realityCheck": None}}
 
 
 async def test_a_new_interval_reaches_every_open_session_but_does_not_dismiss_a_due_check(
