@@ -13,8 +13,7 @@ import pytest
 from core.clock import clock
 from tests.conftest import error_codes, recorded_statements
 from tests.providers.conftest import Aggregator
-from tests.reports.conftest import EUR, Reports
-from tests.reports.test_projection import play, seated
+from tests.reports.conftest import EUR, Reports, play, seated
 
 FIGURES = """query($start: Date!, $end: Date!, $currency: String) {
   reportFigures(start: $start, end: $end, reportingCurrency: $currency) {

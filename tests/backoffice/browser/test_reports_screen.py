@@ -20,8 +20,7 @@ from playwright.async_api import expect
 from core.clock import clock
 from tests.backoffice.browser.conftest import cell, sign_in
 from tests.providers.conftest import Aggregator
-from tests.reports.conftest import EUR, Reports
-from tests.reports.test_projection import play, seated
+from tests.reports.conftest import EUR, Reports, play, seated
 
 
 @dataclass(frozen=True)
