@@ -116,4 +116,9 @@ async def parked_events(conn: asyncpg.Connection, consumer: str | None = None) -
 
 async def known_names(conn: asyncpg.Connection, settings: Settings) -> list[str]:
     """Consumers configured here or with rows in the database."""
-    return [s.name for s in await status(conn, settings)]
+    rows = await conn.fetch(
+        "SELECT name FROM event_consumers UNION SELECT consumer FROM consumer_parked "
+        "UNION SELECT unnest($1::text[]) ORDER BY 1",
+        [c.name for c in platform_consumers(settings)],
+    )
+    return [row[0] for row in rows]

@@ -66,6 +66,18 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
+MESSAGE_TOO_LARGE = 10054  # JetStream's error code for a message over the stream's maximum size
+
+
+def _events_fault(error: BaseException) -> bool:
+    """Whether NATS refused the event itself (too large, a subject it cannot carry): the event is parked.
+    Any other refusal (a stream missing or misconfigured, another stream capturing the subject) is the
+    set-up's: an outage until fixed, never a reason to set events aside."""
+    if isinstance(error, nats.errors.MaxPayloadError | nats.errors.BadSubjectError):
+        return True
+    return isinstance(error, nats.js.errors.APIError) and error.err_code == MESSAGE_TOO_LARGE
+
+
 async def _quiet(error: Exception) -> None:
     """nats-py reports connection errors here (its default logs a stack): one warning line instead."""
     log.warning("nats_error", error=repr(error))
@@ -115,10 +127,12 @@ class NatsSink:
                     )
                 )
             await asyncio.wait_for(asyncio.gather(*acks), timeout=self.timeout)
-        except BaseException:
+        except BaseException as exc:
             for ack in acks:
                 ack.cancel()
             await self.close()  # the next batch starts on a fresh connection (and checks the stream again)
+            if isinstance(exc, nats.errors.Error) and not _events_fault(exc):
+                raise NatsUnavailable(f"JetStream did not take the batch: {exc!r}") from exc
             raise
 
     async def delivered(self, event_ids: Collection[int], since: datetime) -> set[int]:
@@ -137,21 +151,25 @@ class NatsSink:
             inactive_threshold=60.0,  # removed by the server if we die before deleting it
         )
         found: set[int] = set()
-        reader = await js.pull_subscribe(f"{self.prefix}.>", stream=self.stream, config=config)
         try:
-            pending = (await reader.consumer_info()).num_pending
-            while pending and wanted - {str(i) for i in found}:
-                for message in await reader.fetch(min(pending, READ_BATCH), timeout=self.timeout):
-                    message_id = (message.headers or {}).get("Nats-Msg-Id")
-                    if message_id in wanted:
-                        found.add(int(message_id))
-                    pending = message.metadata.num_pending
-        finally:
-            with contextlib.suppress(Exception):
-                await reader.unsubscribe()
-            if config.name:
+            reader = await js.pull_subscribe(f"{self.prefix}.>", stream=self.stream, config=config)
+            try:
+                pending = (await reader.consumer_info()).num_pending
+                while pending and wanted - {str(i) for i in found}:
+                    for message in await reader.fetch(min(pending, READ_BATCH), timeout=self.timeout):
+                        message_id = (message.headers or {}).get("Nats-Msg-Id")
+                        if message_id in wanted:
+                            found.add(int(message_id))
+                        pending = message.metadata.num_pending
+            finally:
                 with contextlib.suppress(Exception):
-                    await js.delete_consumer(self.stream, config.name)
+                    await reader.unsubscribe()
+                if config.name:
+                    with contextlib.suppress(Exception):
+                        await js.delete_consumer(self.stream, config.name)
+        except nats.errors.Error as exc:  # whatever it is, not the events' fault: try again later
+            await self.close()
+            raise NatsUnavailable(f"cannot read the stream {self.stream}: {exc!r}") from exc
         return found
 
     async def reset(self, conn: asyncpg.Connection) -> None:

@@ -183,6 +183,25 @@ async def test_nats_away_is_an_outage_retried_never_parked(rt: Any, db: Any, tmp
         server.stop()
 
 
+async def test_a_stream_it_cannot_set_up_is_an_outage_not_the_events_fault(rt: Any, db: Any, sink: NatsSink) -> None:
+    nc = await nats.connect(sink.url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name=f"{sink.stream}_FOREIGN", subjects=[f"{sink.prefix}.>"])  # it owns our subjects
+        ids = await emit(rt, 2)
+        await all_published(db, ids)
+        r = runner(rt, sink)
+        for _ in range(4):
+            with pytest.raises(NatsUnavailable):
+                await r.drain(db)
+        assert await db.fetchval("SELECT count(*) FROM consumer_parked") == 0
+        await js.delete_stream(f"{sink.stream}_FOREIGN")
+    finally:
+        await nc.close()
+    await r.drain(db)
+    assert ids_in(await stored(sink.url, sink.stream)) == Counter(ids)
+
+
 async def test_a_batch_published_but_not_recorded_is_not_published_again(rt: Any, db: Any, sink: NatsSink) -> None:
     """In-process version of the crash between the broker's acknowledgements and the commit."""
 
