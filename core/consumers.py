@@ -63,7 +63,8 @@ STREAM = outbox.STREAM
 BATCH = 500
 MAX_ATTEMPTS = 3
 CLAIM_IDLE_MS = 30_000  # a member silent this long has crashed: its pending events are taken over
-SWEEP_SECONDS = 5.0
+SWEEP_SECONDS = 5.0  # a sweep of the events published since the last one
+FULL_SWEEP_SECONDS = 60.0  # a sweep of every event above the cursor (those that committed late, too)
 SWEEP_GRACE_SECONDS = 30  # the stream normally delivers within milliseconds; the sweep is for what it lost
 SETTLE_SECONDS = 600  # no outbox transaction stays open longer (the database's idle and statement timeouts)
 RETRY_SECONDS = 2.0  # back-off after an outage
@@ -173,23 +174,24 @@ SELECT {outbox.ROW_COLUMNS} FROM outbox_events o
 WHERE o.id > $2 AND ($3 = 0 OR o.published_at <= now() - make_interval(secs => $3))
   AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id)
 ORDER BY o.id LIMIT $4"""  # noqa: S608  (column names only)
+# How far a sweep from $1 can look: up to the first event not yet published `grace` seconds ago.
+_SWEEP_MARK = """
+SELECT coalesce(
+    (SELECT min(id) - 1 FROM outbox_events WHERE id > $1 AND $2 > 0
+        AND (published_at IS NULL OR published_at > now() - make_interval(secs => $2))),
+    (SELECT max(id) FROM outbox_events))"""
 # The cursor moves to the last event below the first one that blocks it (unpublished, published less
 # than `settle` seconds ago, or not processed): that event is processed and settled, so every id below
 # it was taken by a transaction that has ended. Not to the blocker's id minus one: an id between the
-# last visible event and the blocker may belong to a transaction that has not committed yet.
-_ADVANCE = """
-WITH c AS (SELECT cursor FROM event_consumers WHERE name = $1 FOR UPDATE),
-blocker AS (
-    SELECT min(o.id) AS id FROM outbox_events o, c
-    WHERE o.id > c.cursor AND (o.published_at IS NULL OR o.published_at > now() - make_interval(secs => $2)
-        OR NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id))
-),
-settled AS (
-    SELECT max(o.id) AS id FROM outbox_events o, c, blocker
-    WHERE o.id > c.cursor AND (blocker.id IS NULL OR o.id < blocker.id)
-)
-UPDATE event_consumers SET cursor = greatest(cursor, coalesce(settled.id, cursor)), updated_at = now()
-FROM settled WHERE name = $1 RETURNING cursor"""
+# last visible event and the blocker may belong to a transaction that has not committed yet. Both are
+# index scans in id order that stop at their first row (the cursor trails by about `settle` seconds).
+_BLOCKER = """
+SELECT o.id FROM outbox_events o
+WHERE o.id > $2 AND (o.published_at IS NULL OR o.published_at > now() - make_interval(secs => $3)
+    OR NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id))
+ORDER BY o.id LIMIT 1"""
+_LAST_BELOW = "SELECT id FROM outbox_events WHERE id > $1 AND id < $2 ORDER BY id DESC LIMIT 1"
+_LAST = "SELECT id FROM outbox_events WHERE id > $1 ORDER BY id DESC LIMIT 1"
 
 
 def _raise_if_cancelled() -> None:
@@ -217,12 +219,14 @@ class Runner:
     member: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     batch: int = BATCH
     sweep_every: float = SWEEP_SECONDS
+    full_sweep_every: float = FULL_SWEEP_SECONDS
     sweep_grace: float = SWEEP_GRACE_SECONDS
     settle: float = SETTLE_SECONDS
     claim_idle_ms: int = CLAIM_IDLE_MS
     retry_seconds: float = RETRY_SECONDS
     _failures: dict[int, int] = field(default_factory=dict)
     _resume: bool = True  # read this member's own pending entries first (after a start or an outage)
+    _swept: int = 0  # every event up to this id, visible at the last sweep, was checked by it
 
     def __post_init__(self) -> None:
         for metric in (EVENTS, ERRORS, PARKED, BEHIND, LAG):  # in /metrics from the start, at zero
@@ -252,13 +256,16 @@ class Runner:
             await self.join_group()
             await self.register(conn)
             last_sweep: float | None = None
+            last_full: float | None = None
             loop = asyncio.get_running_loop()
             while True:
                 _raise_if_cancelled()
                 if last_sweep is None or loop.time() - last_sweep >= self.sweep_every:
-                    await self.sweep(conn)
+                    full = last_full is None or loop.time() - last_full >= self.full_sweep_every
+                    await self.sweep(conn, full=full)
                     await self.observe(conn)
                     last_sweep = loop.time()
+                    last_full = last_sweep if full else last_full
                 await self.step(conn, block_ms=max(1, min(1000, int(self.sweep_every * 1000))))
         finally:
             if isinstance(self.consumer, Sink):
@@ -315,18 +322,28 @@ class Runner:
             log.warning("consumer_entry_undecodable", consumer=self.name, entry=str(message_id), error=repr(exc))
             return None
 
-    async def sweep(self, conn: asyncpg.Connection, *, grace: float | None = None, limit: int | None = None) -> int:
+    async def sweep(
+        self, conn: asyncpg.Connection, *, grace: float | None = None, limit: int | None = None, full: bool = True
+    ) -> int:
         """Apply published events the stream did not deliver (or not yet: `grace` seconds after their
-        publication); then move the cursor. Returns how many events it handled."""
+        publication); then move the cursor. Returns how many events it handled.
+
+        A full sweep reads every event above the cursor (about `settle` seconds of traffic); the others
+        only what was published since the last sweep: below that, an event can only be new if its
+        transaction committed late, and the stream brings that one (the next full sweep too)."""
+        grace = self.sweep_grace if grace is None else grace
         cursor = await conn.fetchval("SELECT cursor FROM event_consumers WHERE name = $1", self.name) or 0
-        handled = 0
+        start = cursor if full else max(cursor, self._swept)
+        mark = await conn.fetchval(_SWEEP_MARK, start, grace)  # before the pass, so the pass sees all below
+        position, handled = start, 0
         while True:
-            rows = await conn.fetch(_SWEEP, self.name, cursor, self.sweep_grace if grace is None else grace, self.batch)
+            rows = await conn.fetch(_SWEEP, self.name, position, grace, self.batch)
             if not rows:
+                self._swept = max(self._swept, mark or 0)
                 break
             await self.apply(conn, [Event.of(outbox.envelope_of(row)) for row in rows])
             handled += len(rows)
-            cursor = rows[-1]["id"]
+            position = rows[-1]["id"]
             if limit is not None and handled >= limit:
                 break
         await self.advance(conn)
@@ -337,10 +354,21 @@ class Runner:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(self.name))
             await self.register(conn)
-            cursor: int = await conn.fetchval(_ADVANCE, self.name, self.settle)
-            await conn.execute(
-                "DELETE FROM consumer_processed WHERE consumer = $1 AND event_id <= $2", self.name, cursor
+            cursor: int = await conn.fetchval(
+                "SELECT cursor FROM event_consumers WHERE name = $1 FOR UPDATE", self.name
             )
+            blocker = await conn.fetchval(_BLOCKER, self.name, cursor, self.settle)
+            settled = await (
+                conn.fetchval(_LAST, cursor) if blocker is None else conn.fetchval(_LAST_BELOW, cursor, blocker)
+            )
+            if settled is not None:
+                cursor = settled
+                await conn.execute(
+                    "UPDATE event_consumers SET cursor = $2, updated_at = now() WHERE name = $1", self.name, cursor
+                )
+                await conn.execute(
+                    "DELETE FROM consumer_processed WHERE consumer = $1 AND event_id <= $2", self.name, cursor
+                )
         self._failures = {event_id: n for event_id, n in self._failures.items() if event_id > cursor}
         return cursor
 

@@ -42,6 +42,8 @@ TEST_ENV = {
     # limit a test has just spent, expiring a bonus it is about to play).
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
+    # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
+    "EVENT_CONSUMERS": "false",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
     # Cheap password hashes: at the default cost (64 MiB, 3 passes: 175 ms of CPU) the suite's thousands
     # of registrations and logins spent minutes hashing. Production refuses this (test_security_defaults).

@@ -337,6 +337,36 @@ async def test_the_cursor_waits_for_a_transaction_that_took_an_earlier_id(rt: An
     assert await applied(db) == Counter([early, *later])
 
 
+async def test_quick_sweeps_read_what_is_new_and_full_ones_what_committed_late(rt: Any, db: Any) -> None:
+    r = runner(rt, Tally())
+    await r.join_group()
+    await r.register(db)
+    before = await emit(rt, 2)
+    await all_published(db, before)
+    assert await r.sweep(db, grace=0) == 2  # full: from the cursor
+
+    slow = await asyncpg.connect(dsn(rt))
+    try:
+        transaction = slow.transaction()
+        await transaction.start()
+        early = await slow.fetchval(
+            "INSERT INTO outbox_events (topic, key, payload, schema_version, created_at) "
+            "VALUES ('player.status_changed', $1, $2::jsonb, 1, now()) RETURNING id",
+            f"player:{uuid.uuid4()}",
+            json.dumps({"player_id": str(uuid.uuid4()), "status": "active"}),
+        )
+        later = await emit(rt, 2)
+        await all_published(db, later)
+        assert await r.sweep(db, grace=0, full=False) == 2  # only what is new since the last sweep
+        await transaction.commit()
+    finally:
+        await slow.close()
+    await all_published(db, [early])
+    assert await r.sweep(db, grace=0, full=False) == 0  # below what it swept: left to the stream
+    assert await r.sweep(db, grace=0) == 1  # and to the next full sweep
+    assert await applied(db) == Counter([*before, early, *later])
+
+
 async def test_replay_rebuilds_the_same_result_from_the_outbox(rt: Any, db: Any) -> None:
     ids = await emit(rt, 6)
     await all_published(db, ids)
