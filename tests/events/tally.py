@@ -78,7 +78,7 @@ async def emit(rt: Any, count: int, *, type_: str = "player.status_changed") -> 
         subject = f"player:{player}"
         data: dict[str, Any] = {"player_id": str(player), "status": "active"}
         if type_ == "player.registered":
-            data = {"player_id": str(player), "currency": "EUR", "jurisdiction": "MT"}
+            data = {"player_id": str(player), "currency": "EUR", "jurisdiction": "MT", "marketing_consent": False}
         async with rt.database.transaction() as db:
             await outbox.emit(db, type_, subject, data)
         subjects.append(subject)

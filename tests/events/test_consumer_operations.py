@@ -105,7 +105,7 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
     )
     app = create_app(serving)
     async with app.router.lifespan_context(app):
-        assert consumer_tasks() == {"consumer-nats-sink"}
+        assert consumer_tasks() == {"consumer-nats-sink", "consumer-reports"}
         ids = await emit(rt, 3)
 
         async def published() -> bool:
@@ -148,9 +148,12 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
 
     code, out = await croupier("events", "consumers", env=nats_env)
     assert code == 0, out
-    header, row = out.strip().splitlines()
+    header, *rows = out.strip().splitlines()
     assert header.split() == ["consumer", "configured", "cursor", "processed", "parked", "behind", "inflight"]
-    assert row.split() == ["nats-sink", "yes", "-", "0", "0", "3", "0"]
+    assert sorted(row.split() for row in rows) == [
+        ["nats-sink", "yes", "-", "0", "0", "3", "0"],
+        ["reports", "yes", "-", "0", "0", "3", "0"],
+    ]
 
     for command in (("retry", "nope"), ("parked", "nope")):
         code, out = await croupier("events", *command, env=nats_env)
