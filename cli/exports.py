@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.base import with_runtime
-from cli.reports import reports_app
+from cli.reports import parse_day, reports_app
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
     from services.reports.exports import Export
     from services.reports.schedule import Done
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        typer.echo(f"{option} is a day, YYYY-MM-DD (got {value!r})", err=True)
-        raise typer.Exit(2) from exc
 
 
 @reports_app.command("export")
@@ -40,7 +31,7 @@ def reports_export(
     from services import brands
     from services.reports import exports
 
-    first, last = _day(start, "--from"), _day(end, "--to")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
 
     async def work(rt: Runtime) -> Export:
         async with rt.database.session() as db:

@@ -21,7 +21,7 @@ fx_app = typer.Typer(help="Reference exchange rates for the reports", no_args_is
 app.add_typer(fx_app, name="fx")
 
 
-def _day(value: str, option: str) -> date:
+def parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
@@ -39,7 +39,7 @@ def reports_verify(
     from core.errors import DomainError
     from services.reports import verify
 
-    first, last = _day(start, "--from"), _day(end, "--to")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
 
     async def work(rt: Runtime) -> ReportVerification:
         async with rt.database.session() as db:

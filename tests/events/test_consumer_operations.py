@@ -9,7 +9,7 @@ import os
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -24,14 +24,6 @@ from services.nats_sink import NatsSink
 from tests.conftest import ROOT, TEST_ENV, helper_log
 from tests.events.nats_server import NatsServer
 from tests.events.tally import SCRATCH_TABLE, Tally, all_published, dsn, emit, runner, until
-
-
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), helper_log("nats_server"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-import pytest
 
 from core.clock import clock
 from core.settings import Settings
-from tests.conftest import helper_log
 from tests.events.nats_server import NatsServer
 from tests.events.tally import dsn, until
 from tests.events.test_nats_sink import stored
@@ -29,14 +26,6 @@ aggregator, aggregator_key, hub88_provider, seat = (
 )
 GGR = """query($day: Date!) { reportFigures(start: $day, end: $day) { byCurrency { currency turnover { amount }
   ggr { amount } activePlayers } } }"""
-
-
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), helper_log("nats_server"))
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_a_hub88_bet_reaches_jetstream_the_projection_and_the_ggr_report_once(

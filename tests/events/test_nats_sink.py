@@ -38,14 +38,6 @@ aggregator, aggregator_key, hub88_provider, seat = (
 )
 
 
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"), helper_log("nats_server"))
-    server.start()
-    yield server
-    server.stop()
-
-
 def fresh_names() -> dict[str, str]:
     """A stream and subject prefix of the test's own, on the shared server."""
     tag = uuid.uuid4().hex[:8]
