@@ -32,6 +32,9 @@ class Destination:
                 raise BadDestination(f"{self.url!r} names no bucket (s3://bucket/prefix).", field="destination")
         elif "://" in self.url and not self.url.startswith("file://"):
             raise BadDestination(f"{self.url!r}: exports go to a folder or s3://bucket/prefix.", field="destination")
+        elif self.url.startswith("file://") and urlparse(self.url).netloc not in ("", "localhost"):
+            # file://exports/daily is the folder /daily on host "exports", not ./exports/daily
+            raise BadDestination(f"{self.url!r}: a folder URL is file:///absolute/path.", field="destination")
 
     async def put(self, name: str, content: bytes, *, endpoint_url: str | None = None) -> str:
         """Store `content` as `name` under the destination; returns where it went."""

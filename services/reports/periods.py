@@ -14,6 +14,9 @@ from authz.subjects import Viewer
 from core.errors import DomainError, ErrorCode
 
 MAX_DAYS = 3 * 366  # the longest range one report covers
+# The last day a report may cover: a period's end (a week's Sunday, a month's last day, the day after a
+# range) must still be a date (date.max is 9999-12-31).
+LAST_DAY = date(9998, 12, 31)
 RATIO_PLACES = Decimal("0.0001")  # ratios (hold, conversion, retention) to 1/100 of a percent
 
 
@@ -69,6 +72,8 @@ def spans(start: date, end: date, period: Period) -> dict[date, Span]:
 
 
 def check_range(start: date, end: date) -> None:
+    if end > LAST_DAY:
+        raise DomainError(f"Reports cover days up to {LAST_DAY}.", field="end", code=ErrorCode.INVALID_INPUT)
     if end < start:
         raise DomainError("The range ends before it starts.", field="end", code=ErrorCode.INVALID_INPUT)
     if (end - start).days >= MAX_DAYS:

@@ -95,11 +95,11 @@ def period_of(t: Template, label: str) -> tuple[date, date]:
             start, months = date(int(year), first_month, 1), 3
         else:
             start, months = date.fromisoformat(f"{label}-01"), 1
+        end_month = start.month + months
+        following = date(start.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)  # 9999-12: none
     except ValueError:
         shape = "YYYY-Qn" if t.period == "quarter" else "YYYY-MM"
         raise DomainError(f"{t.code} is filed per {t.period}: a period is {shape}.", field="period") from None
-    end_month = start.month + months
-    following = date(start.year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
     return start, following - timedelta(days=1)
 
 
@@ -136,7 +136,8 @@ async def figures(db: AsyncSession, t: Template, brand: Brand, start: date, end:
     lines: dict[str, list[Fraction]] = defaultdict(lambda: [Fraction(0), Fraction(0)])
     for row in rows:
         for index, amount in enumerate((row.stakes, row.wins)):
-            converted = book.convert(int(amount), row.currency, row.day, t.currency)
+            # nothing converts to nothing, with or without a rate (`require` asks none for it)
+            converted = book.convert(int(amount), row.currency, row.day, t.currency) if amount else Fraction(0)
             lines["total"][index] += converted
             if t.by_product:
                 lines[row.product][index] += converted

@@ -1,23 +1,26 @@
 """Scheduled exports: every completed UTC day of each configured export (`REPORT_EXPORTS`) goes once to
 its folder or S3-compatible bucket, named `croupier-<kind>-<day>-<day>.<format>`. A day is done when
 `report_exports` has its row (written after the file is stored: a crash in between stores the same
-bytes again). One exporter at a time across replicas (an advisory lock); missed days are caught up."""
+bytes again). A day waits while the `reports` consumer still has events of it to apply (an export taken
+then would miss them for good). One exporter at a time across replicas (an advisory lock); missed days are
+caught up."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from core.runtime import Runtime
 from models.returns import ReportExport
-from services.reports import exports
+from services.reports import exports, projection
 from services.reports.destinations import Destination
 from services.reports.tables import Format
 
@@ -65,6 +68,24 @@ _DONE = text(
 )
 
 
+# An event of the day the `reports` consumer has not applied yet (as verify counts them): exporting now
+# would store the day without it, and the day, once done, is never exported again.
+_UNAPPLIED = text("""
+SELECT EXISTS (
+    SELECT 1 FROM outbox_events o
+    WHERE o.created_at >= :since AND o.created_at < :until AND o.topic = ANY(CAST(:types AS varchar[]))
+      AND o.schema_version > 0
+      AND o.id > coalesce((SELECT cursor FROM event_consumers WHERE name = :consumer), 0)
+      AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = :consumer AND p.event_id = o.id))""")
+
+
+async def _projected(db: AsyncSession, day: date) -> bool:
+    """Whether the report projections hold every event of `day` committed so far."""
+    since = datetime.combine(day, time(), UTC)
+    params = {"since": since, "until": since + timedelta(days=1), "consumer": projection.NAME}
+    return not await db.scalar(_UNAPPLIED, {**params, "types": sorted(projection.TYPES)})
+
+
 async def run_due(rt: Runtime, *, today: date | None = None) -> list[Done]:
     """Export every completed day not yet exported (up to the catch-up window); returns what it did."""
     today = today or clock.now().date()
@@ -92,6 +113,8 @@ async def _export_day(rt: Runtime, schedule: Schedule, day: date) -> Done | None
             return None
         if await db.scalar(_DONE, key):
             return None
+        if not await _projected(db, day):
+            return None  # the consumer is behind: the next round exports it
         made = await exports.export(db, schedule.kind, brands=None, start=day, end=day, fmt=schedule.format)
         content = made.content()
         location = await schedule.destination.put(made.filename, content, endpoint_url=rt.settings.s3_endpoint_url)

@@ -30,6 +30,9 @@ class Kind(StrEnum):
 
 
 DECIMAL_SCALE = 6
+# What a spreadsheet reads as a formula at the start of a cell (CSV injection): such a text cell gets a
+# leading apostrophe. Text only comes from names (games, providers, brands); numbers are never touched.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ def _cell(value: Any, kind: Kind) -> str:
         return value.isoformat() if isinstance(value, date) else str(value)
     if kind is Kind.DECIMAL:
         return str(Decimal(value).quantize(Decimal(1).scaleb(-DECIMAL_SCALE)))
+    if kind is Kind.TEXT and str(value).startswith(_FORMULA):
+        return f"'{value}"  # a game named `=HYPERLINK(…)` stays text in the spreadsheet finance opens
     return str(value)
 
 
