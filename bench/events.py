@@ -421,11 +421,15 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
                 member.start()
             writing = asyncio.create_task(insert_at(database_url, rate, events / rate))
             started = time.perf_counter()
-            rng = random.Random()
+            rng, inflight = random.Random(), 0
             gap = max(1.0, events / rate / (3 * kills))  # the kills spread over the writing
             while any(m.kills < kills for m in members):
                 await asyncio.sleep(rng.uniform(0.3, 1.7) * gap)
                 victim = rng.choice([m for m in members if m.kills < kills])
+                if victim.name == "nats-sink":  # a batch noted and maybe published, not recorded: mid-batch
+                    inflight += bool(
+                        await conn.fetchval("SELECT count(*) FROM sink_inflight WHERE consumer = $1", victim.name)
+                    )
                 victim.kill()
                 await asyncio.sleep(rng.uniform(0.0, 0.5))
                 victim.start()
@@ -436,6 +440,7 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
             print(
                 f"  {written:,} events written; kills: "
                 + ", ".join(f"{m.name} {m.kills}" for m in members)
+                + f" ({inflight} of the sink's with a batch in flight: noted, not yet recorded)"
                 + f"; all processed {drained:.0f} s after the last kill ({took:.0f} s in all, logs in {logs})"
             )
             ids = {int(r["id"]) for r in await conn.fetch("SELECT id FROM outbox_events WHERE id > $1", first_id)}
