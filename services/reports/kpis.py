@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -25,7 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.money import currency as currency_info
 from services.reports import fx
-from services.reports.periods import Period, bucket, check_range, in_brands, period_start, ratio, spans
+from services.reports.periods import (
+    Period,
+    Span,
+    bucket,
+    check_range,
+    in_brands,
+    period_end,
+    period_start,
+    ratio,
+    spans,
+)
 
 AMOUNTS = ("turnover_cash", "turnover_bonus", "wins", "bonus_cost", "deposits", "withdrawals", "ftd_amount")
 COUNTS = ("deposit_count", "withdrawal_count", "ftd_count")
@@ -112,21 +122,24 @@ BONUS_COST_SQL = (
 _CASHIER = text(f"""
 SELECT day, currency, sum(deposits) AS deposits, sum(deposit_count) AS deposit_count,
        sum(withdrawals) AS withdrawals, sum(withdrawal_count) AS withdrawal_count,
-       sum({BONUS_COST_SQL}) AS bonus_cost
+       sum({BONUS_COST_SQL}) AS bonus_cost, sum(ftd_count) AS ftd_count, sum(ftd_amount) AS ftd_amount
 FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY day, currency""")  # noqa: S608
-_FIRST_DEPOSITS = text(f"""
-SELECT first_deposit_on AS day, first_deposit_currency AS currency, count(*) AS ftd_count,
-       sum(first_deposit_amount) AS ftd_amount
-FROM report_players WHERE {in_brands("brand_id")} AND first_deposit_on BETWEEN :start AND :end
-GROUP BY first_deposit_on, first_deposit_currency""")  # noqa: S608
 # Players per period and currency, and per period across currencies (currency NULL): a player active
-# in two currencies is one active player of the period.
+# in two currencies is one active player of the period. Whole periods come counted (the rollup
+# report_period_players); a period the range cuts (a range from a Wednesday, by week) is counted from the
+# player days of its days in the range: the head and the tail, empty when the range starts or ends whole.
 _PLAYERS = text(f"""
-SELECT {bucket("day")} AS period, currency,
-       count(DISTINCT player_id) FILTER (WHERE bet_count > 0) AS active,
-       count(DISTINCT player_id) FILTER (WHERE deposit_count > 0) AS paying
-FROM report_player_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
+SELECT period_start AS period, nullif(currency, '') AS currency, sum(active) AS active, sum(paying) AS paying
+FROM report_period_players
+WHERE period = :period AND period_start BETWEEN :whole_start AND :whole_end AND {in_brands("brand_id")}
+GROUP BY 1, 2
+UNION ALL
+SELECT {bucket("day")}, currency,
+       count(DISTINCT player_id) FILTER (WHERE bet_count > 0),
+       count(DISTINCT player_id) FILTER (WHERE deposit_count > 0)
+FROM report_player_days
+WHERE {in_brands("brand_id")} AND (day BETWEEN :start AND :head_end OR day BETWEEN :tail_start AND :end)
 GROUP BY GROUPING SETS ((1, currency), (1))""")  # noqa: S608
 
 
@@ -145,16 +158,16 @@ async def figures(
 ) -> list[PeriodFigures]:
     """GGR, NGR, turnover, hold, bonus cost, deposits, withdrawals, FTDs, active and paying players and
     ARPPU for each period from `start` to `end` (inclusive), per currency and, with
-    `reporting_currency`, converted into it. Five queries (four and the rates)."""
+    `reporting_currency`, converted into it. Four queries (three and the rates)."""
     periods = spans(start, end, period)
     target = currency_info(reporting_currency).code if reporting_currency else None
     params = _window(brands, start, end, period)
     daily: list[tuple[date, str, dict[str, int]]] = []
-    for statement in (_PLAY, _CASHIER, _FIRST_DEPOSITS):
+    for statement in (_PLAY, _CASHIER):
         for row in (await db.execute(statement, params)).mappings():
             values = {k: int(v or 0) for k, v in row.items() if k not in ("day", "currency")}
             daily.append((row["day"], row["currency"], values))
-    players = (await db.execute(_PLAYERS, params)).all()
+    players = (await db.execute(_PLAYERS, {**params, **_cut(periods, period)})).all()
 
     tallies: dict[date, dict[str, _Tally]] = {key: defaultdict(_Tally) for key in periods}
     totals: dict[date, _Tally] = {key: _Tally() for key in periods}
@@ -183,6 +196,22 @@ async def figures(
     ]
 
 
+def _cut(periods: dict[date, Span], period: Period) -> dict[str, date]:
+    """The range's whole periods (the first and last one's start; an empty range when none is whole),
+    and the days of the periods it cuts: a head up to `head_end` and a tail from `tail_start` (each an
+    empty range when the range starts, or ends, with a whole period)."""
+    (first, head), (last, tail) = next(iter(periods.items())), next(reversed(periods.items()))
+    head_cut = head.start != first
+    tail_cut = tail.end != period_end(last, period) and not (first == last and head_cut)  # one cut period: the head
+    whole = [key for key, span in periods.items() if (span.start, span.end) == (key, period_end(key, period))]
+    return {
+        "whole_start": whole[0] if whole else date.max,
+        "whole_end": whole[-1] if whole else date.min,
+        "head_end": head.end if head_cut else head.start - timedelta(days=1),
+        "tail_start": tail.start if tail_cut else tail.end + timedelta(days=1),
+    }
+
+
 async def _rates(
     db: AsyncSession, daily: Sequence[tuple[date, str, dict[str, int]]], target: str | None, start: date, end: date
 ) -> fx.RateBook:
@@ -208,14 +237,15 @@ class RegistrationFigures:
     ftd_count: int  # first deposits made in the period, whenever their players registered
 
 
+# From the cohorts' days (rollups.py): registrations on each cohort's own day, first deposits on theirs.
 _REGISTRATIONS = text(f"""
-SELECT {bucket("registered_on")} AS period, count(*) AS registrations,
-       count(*) FILTER (WHERE first_deposit_on <= :as_of) AS depositors
-FROM report_players WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
+SELECT {bucket("registered_on")} AS period, sum(registered) AS registrations,
+       sum(depositors) FILTER (WHERE day <= :as_of) AS depositors
+FROM report_cohort_days WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
 GROUP BY 1""")  # noqa: S608
 _FTDS = text(f"""
-SELECT {bucket("first_deposit_on")} AS period, count(*) AS ftd_count
-FROM report_players WHERE {in_brands("brand_id")} AND first_deposit_on BETWEEN :start AND :end
+SELECT {bucket("day")} AS period, sum(ftd_count) AS ftd_count
+FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY 1""")  # noqa: S608
 
 
@@ -233,7 +263,8 @@ async def registrations(
     periods = spans(start, end, period)
     params = {**_window(brands, start, end, period), "as_of": as_of or end}
     registered = {
-        row.period: (int(row.registrations), int(row.depositors)) for row in await db.execute(_REGISTRATIONS, params)
+        row.period: (int(row.registrations), int(row.depositors or 0))
+        for row in await db.execute(_REGISTRATIONS, params)
     }
     ftds = {row.period: int(row.ftd_count) for row in await db.execute(_FTDS, params)}
     found = []

@@ -40,6 +40,11 @@ def period_start(day: date, period: Period) -> date:
     return day
 
 
+def period_end(start: date, period: Period) -> date:
+    """The last day of the period that starts on `start`."""
+    return _next_start(start, period) - timedelta(days=1)
+
+
 def _next_start(start: date, period: Period) -> date:
     if period == Period.WEEK:
         return start + timedelta(days=7)
