@@ -1,7 +1,9 @@
 """The ASGI app: FastAPI with GraphQL (HTTP + graphql-transport-ws), health, metrics, the admin client.
 
 Start-up resolves the database and Redis (embedded ones when no URL is configured), builds the
-runtime, and checks migrations: development applies pending ones, production refuses to start.
+runtime, and checks migrations: development applies pending ones, production refuses to start. Then
+the background work starts: the outbox relay, the RG and bonus workers, and (unless EVENT_CONSUMERS is
+off) a runner per consumer of the event stream (services/consumers.py); all are cancelled at shutdown.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
 from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
+from services import consumers
 from services.bonuses import worker as bonus_worker
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
@@ -327,11 +330,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
+        consumer_tasks = [
+            asyncio.create_task(runner.run(), name=f"consumer-{runner.name}")
+            for runner in (consumers.runners(settings, database_url, rt.redis) if settings.event_consumers else [])
+        ]
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        for task in (relay_task, rg_task, bonus_task, export_task):
+        for task in (relay_task, rg_task, bonus_task, export_task, *consumer_tasks):
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task

@@ -5,17 +5,29 @@ tournaments, jackpots, risk, affiliates, CRM). It reads the stream `croupier:eve
 consumer group (XREADGROUP; XAUTOCLAIM takes over the pending events of a crashed member) and applies
 each batch in one PostgreSQL transaction that also records the ids of the events it applied
 (`consumer_processed`). A redelivered event finds its id there and changes nothing; the batch's XACK
-comes after the commit, so a crash in between only causes a redelivery.
+comes after the commit, so a crash in between only causes a redelivery. One batch of a consumer runs
+at a time across every replica (a PostgreSQL advisory lock per consumer), so two members never apply
+the same event at once.
 
 The stream is the fast path, the outbox table the truth: Redis may lose the stream (a restart of a
 Redis that keeps nothing on disk, a trim past a slow consumer). A sweep reads the outbox table for
 published events the consumer has not processed and applies them the same way; a rebuild (`replay`)
-is the same sweep from the start after the consumer forgot what it built.
+is the same sweep from the start after the consumer forgot what it built. Events arrive in id order
+within a batch, but a redelivery or the sweep can bring an older event after a newer one: a consumer's
+effects must not depend on the order of events (a projection sums, a sink's readers sort by id).
 
 Each consumer keeps a `cursor`: every event at or below it is processed, so its rows in
-`consumer_processed` can go. The cursor only passes events published `SETTLE_SECONDS` ago, so a
-transaction that took an outbox id earlier but committed later is still seen (the sweep and the
-stream both deliver it above the cursor).
+`consumer_processed` can go. Outbox ids come from a sequence, so a transaction can take an id and
+commit after one that took a later id; the cursor therefore only passes an event published
+`SETTLE_SECONDS` ago (every id below it was taken before, by transactions that have ended since),
+and never an event it has not seen.
+
+A sink (`Sink`: the NATS JetStream publisher) has effects outside the database, which cannot commit
+with the processed ids. It writes the ids of the batch it is about to publish (`sink_inflight`) and
+commits, publishes, then records them processed and clears the row in one transaction. A batch that
+finds such a row left behind (a crash or an outage after publishing) first asks the broker which of
+those events it holds and records those as processed, so a redelivery never publishes them again,
+however long after the broker's own duplicate window it comes.
 
 A failing consumer delays only itself. An event its consumer fails on alone, `MAX_ATTEMPTS` times, is
 parked (`consumer_parked`, logged, counted in /metrics) and the stream goes on; `croupier events
@@ -31,10 +43,10 @@ import json
 import os
 import socket
 import zlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
@@ -51,9 +63,11 @@ STREAM = outbox.STREAM
 BATCH = 500
 MAX_ATTEMPTS = 3
 CLAIM_IDLE_MS = 30_000  # a member silent this long has crashed: its pending events are taken over
-SWEEP_SECONDS = 5.0
+SWEEP_SECONDS = 5.0  # a sweep of the events published since the last one
+FULL_SWEEP_SECONDS = 60.0  # a sweep of every event above the cursor (those that committed late, too)
 SWEEP_GRACE_SECONDS = 30  # the stream normally delivers within milliseconds; the sweep is for what it lost
 SETTLE_SECONDS = 600  # no outbox transaction stays open longer (the database's idle and statement timeouts)
+RETRY_SECONDS = 2.0  # back-off after an outage
 
 EVENTS = Counter("croupier_consumer_events_total", "Events applied by a consumer", ["consumer"])
 ERRORS = Counter("croupier_consumer_errors_total", "Failed attempts to apply a batch or an event", ["consumer"])
@@ -113,43 +127,110 @@ class Consumer(Protocol):
         """Forget everything built so far (a rebuild follows), in the open transaction on `conn`."""
 
 
+@runtime_checkable
+class Sink(Protocol):
+    """A consumer whose effect leaves the database: it hands each event to a broker."""
+
+    name: ClassVar[str]
+    types: ClassVar[frozenset[str] | None]
+    transient: ClassVar[tuple[type[BaseException], ...]]
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Hand the events to the broker and wait until it acknowledged every one (raise otherwise)."""
+
+    async def delivered(self, event_ids: Collection[int], since: datetime) -> set[int]:
+        """Which of these events the broker holds, looking at what it received from `since` on."""
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        """Before a replay republishes everything (a broker cannot forget what it received)."""
+
+    async def close(self) -> None:
+        """Let go of the broker connection (the runner stops or starts over)."""
+
+
+AnyConsumer = Consumer | Sink
+
+
 def _lock_key(name: str) -> int:
     return 0x0C20_1000_0000 + zlib.crc32(name.encode())
 
 
-_OUTAGES = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, RedisError, asyncio.TimeoutError)
+# Outages of the database (a lost connection, a deadlock or serialisation failure, a shutdown) and of Redis.
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.TransactionRollbackError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    RedisError,
+)
+_RECORD = "INSERT INTO consumer_processed (consumer, event_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING"
 _SWEEP = f"""
 SELECT {outbox.ROW_COLUMNS} FROM outbox_events o
 WHERE o.id > $2 AND ($3 = 0 OR o.published_at <= now() - make_interval(secs => $3))
   AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id)
 ORDER BY o.id LIMIT $4"""  # noqa: S608  (column names only)
-_ADVANCE = """
-WITH c AS (SELECT cursor FROM event_consumers WHERE name = $1 FOR UPDATE),
-blocker AS (
-    SELECT min(o.id) AS id FROM outbox_events o, c
-    WHERE o.id > c.cursor AND (o.published_at IS NULL OR o.published_at > now() - make_interval(secs => $2)
-        OR NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id))
-),
-settled AS (
-    SELECT coalesce((SELECT id - 1 FROM blocker WHERE id IS NOT NULL),
-                    (SELECT max(o.id) FROM outbox_events o, c WHERE o.id > c.cursor), (SELECT cursor FROM c)) AS id
-)
-UPDATE event_consumers SET cursor = greatest(cursor, settled.id), updated_at = now() FROM settled
-WHERE name = $1 RETURNING cursor"""
+# How far a sweep from $1 can look: up to the first event not yet published `grace` seconds ago.
+_SWEEP_MARK = """
+SELECT coalesce(
+    (SELECT min(id) - 1 FROM outbox_events WHERE id > $1 AND $2 > 0
+        AND (published_at IS NULL OR published_at > now() - make_interval(secs => $2))),
+    (SELECT max(id) FROM outbox_events))"""
+# The cursor moves to the last event below the first one that blocks it (unpublished, published less
+# than `settle` seconds ago, or not processed): that event is processed and settled, so every id below
+# it was taken by a transaction that has ended. Not to the blocker's id minus one: an id between the
+# last visible event and the blocker may belong to a transaction that has not committed yet. Both are
+# index scans in id order that stop at their first row (the cursor trails by about `settle` seconds).
+_BLOCKER = """
+SELECT o.id FROM outbox_events o
+WHERE o.id > $2 AND (o.published_at IS NULL OR o.published_at > now() - make_interval(secs => $3)
+    OR NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id))
+ORDER BY o.id LIMIT 1"""
+_LAST_BELOW = "SELECT id FROM outbox_events WHERE id > $1 AND id < $2 ORDER BY id DESC LIMIT 1"
+_LAST = "SELECT id FROM outbox_events WHERE id > $1 ORDER BY id DESC LIMIT 1"
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation that was swallowed: redis-py (8.2, on Python 3.11) at times returns from a
+    blocking XREADGROUP normally although the task was cancelled meanwhile, and a runner that carried on
+    would never stop (the server's shutdown would wait for it forever)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _field(fields: dict[Any, Any], name: str) -> Any:
+    """A stream entry's field, whether the Redis client decodes responses (the platform's does) or not."""
+    value = fields.get(name, fields.get(name.encode()))
+    return value.decode() if isinstance(value, bytes) else value
 
 
 @dataclass
 class Runner:
     """Runs one consumer in this process: a member of its consumer group."""
 
-    consumer: Consumer
+    consumer: AnyConsumer
     dsn: str
     redis: Redis
     member: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     batch: int = BATCH
+    sweep_every: float = SWEEP_SECONDS
+    full_sweep_every: float = FULL_SWEEP_SECONDS
     sweep_grace: float = SWEEP_GRACE_SECONDS
     settle: float = SETTLE_SECONDS
+    claim_idle_ms: int = CLAIM_IDLE_MS
+    retry_seconds: float = RETRY_SECONDS
     _failures: dict[int, int] = field(default_factory=dict)
+    _resume: bool = True  # read this member's own pending entries first (after a start or an outage)
+    _swept: int = 0  # every event up to this id, visible at the last sweep, was checked by it
+
+    def __post_init__(self) -> None:
+        for metric in (EVENTS, ERRORS, PARKED, BEHIND, LAG):  # in /metrics from the start, at zero
+            metric.labels(self.name)
 
     @property
     def name(self) -> str:
@@ -163,24 +244,33 @@ class Runner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001  (an outage: the database, Redis or the consumer's own)
+                _raise_if_cancelled()
                 ERRORS.labels(self.name).inc()
                 log.warning("consumer_restarting", consumer=self.name, error=repr(exc))
-                await asyncio.sleep(2.0)
+                await asyncio.sleep(self.retry_seconds)
 
     async def _serve(self) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
+        self._resume = True
         try:
             await self.join_group()
             await self.register(conn)
-            last_sweep = 0.0
+            last_sweep: float | None = None
+            last_full: float | None = None
             loop = asyncio.get_running_loop()
             while True:
-                if loop.time() - last_sweep >= SWEEP_SECONDS:
-                    await self.sweep(conn)
+                _raise_if_cancelled()
+                if last_sweep is None or loop.time() - last_sweep >= self.sweep_every:
+                    full = last_full is None or loop.time() - last_full >= self.full_sweep_every
+                    await self.sweep(conn, full=full)
                     await self.observe(conn)
                     last_sweep = loop.time()
-                await self.step(conn, block_ms=1000)
+                    last_full = last_sweep if full else last_full
+                await self.step(conn, block_ms=max(1, min(1000, int(self.sweep_every * 1000))))
         finally:
+            if isinstance(self.consumer, Sink):
+                with contextlib.suppress(Exception):
+                    await self.consumer.close()
             with contextlib.suppress(Exception):
                 await conn.close()
 
@@ -192,9 +282,18 @@ class Runner:
         await conn.execute("INSERT INTO event_consumers (name) VALUES ($1) ON CONFLICT DO NOTHING", self.name)
 
     async def step(self, conn: asyncpg.Connection, *, block_ms: int | None = None) -> int:
-        """Apply one batch from the stream: a crashed member's pending events first, then new ones."""
-        claimed = await self.redis.xautoclaim(STREAM, self.name, self.member, CLAIM_IDLE_MS, "0-0", count=self.batch)
-        messages = [m for m in claimed[1] if m and m[1]]
+        """Apply one batch from the stream: after a start or an outage this member's own pending entries
+        first, then a crashed member's, then new ones. Returns how many stream entries it handled."""
+        messages: list[Any] = []
+        if self._resume:
+            own: Any = await self.redis.xreadgroup(self.name, self.member, {STREAM: "0"}, count=self.batch)
+            messages = [m for _, entries in own or () for m in entries if m and m[1]]
+            self._resume = bool(messages)
+        if not messages:
+            claimed = await self.redis.xautoclaim(
+                STREAM, self.name, self.member, self.claim_idle_ms, "0-0", count=self.batch
+            )
+            messages = [m for m in claimed[1] if m and m[1]]
         if not messages:
             read: Any = await self.redis.xreadgroup(
                 self.name, self.member, {STREAM: ">"}, count=self.batch, block=block_ms
@@ -202,9 +301,10 @@ class Runner:
             messages = [m for _, entries in read or () for m in entries]
         if not messages:
             return 0
-        events = {
-            message_id: Event.of(json.loads(fields[b"event"])) for message_id, fields in messages if b"event" in fields
-        }
+        events: dict[Any, Event] = {}
+        for message_id, fields in messages:
+            if (event := self._decode(message_id, fields)) is not None:
+                events[message_id] = event
         later = await self.apply(conn, list(events.values()))
         done = [
             message_id for message_id, _ in messages if message_id not in events or events[message_id].id not in later
@@ -213,37 +313,72 @@ class Runner:
             await self.redis.xack(STREAM, self.name, *done)
         return len(messages)
 
-    async def sweep(self, conn: asyncpg.Connection, *, grace: float | None = None, limit: int | None = None) -> int:
+    def _decode(self, message_id: Any, fields: dict[Any, Any]) -> Event | None:
+        """The entry's event; None for an entry that holds none (acknowledged and skipped: if its event
+        exists, the sweep finds it in the outbox table)."""
+        try:
+            return Event.of(json.loads(_field(fields, "event")))
+        except (TypeError, ValueError, KeyError) as exc:
+            log.warning("consumer_entry_undecodable", consumer=self.name, entry=str(message_id), error=repr(exc))
+            return None
+
+    async def sweep(
+        self, conn: asyncpg.Connection, *, grace: float | None = None, limit: int | None = None, full: bool = True
+    ) -> int:
         """Apply published events the stream did not deliver (or not yet: `grace` seconds after their
-        publication); then move the cursor. Returns how many events it applied."""
+        publication); then move the cursor. Returns how many events it handled.
+
+        A full sweep reads every event above the cursor (about `settle` seconds of traffic); the others
+        only what was published since the last sweep: below that, an event can only be new if its
+        transaction committed late, and the stream brings that one (the next full sweep too)."""
+        grace = self.sweep_grace if grace is None else grace
         cursor = await conn.fetchval("SELECT cursor FROM event_consumers WHERE name = $1", self.name) or 0
-        applied = 0
+        start = cursor if full else max(cursor, self._swept)
+        mark = await conn.fetchval(_SWEEP_MARK, start, grace)  # before the pass, so the pass sees all below
+        position, handled = start, 0
         while True:
-            rows = await conn.fetch(_SWEEP, self.name, cursor, self.sweep_grace if grace is None else grace, self.batch)
+            rows = await conn.fetch(_SWEEP, self.name, position, grace, self.batch)
             if not rows:
+                self._swept = max(self._swept, mark or 0)
                 break
             await self.apply(conn, [Event.of(outbox.envelope_of(row)) for row in rows])
-            applied += len(rows)
-            cursor = rows[-1]["id"]
-            if limit is not None and applied >= limit:
+            handled += len(rows)
+            position = rows[-1]["id"]
+            if limit is not None and handled >= limit:
                 break
         await self.advance(conn)
-        return applied
+        return handled
 
     async def advance(self, conn: asyncpg.Connection) -> int:
         """Move the cursor past every settled, processed event, and drop their processed rows."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(self.name))
-            cursor: int = await conn.fetchval(_ADVANCE, self.name, self.settle)
-            await conn.execute(
-                "DELETE FROM consumer_processed WHERE consumer = $1 AND event_id <= $2", self.name, cursor
+            await self.register(conn)
+            cursor: int = await conn.fetchval(
+                "SELECT cursor FROM event_consumers WHERE name = $1 FOR UPDATE", self.name
             )
+            blocker = await conn.fetchval(_BLOCKER, self.name, cursor, self.settle)
+            settled = await (
+                conn.fetchval(_LAST, cursor) if blocker is None else conn.fetchval(_LAST_BELOW, cursor, blocker)
+            )
+            if settled is not None:
+                cursor = settled
+                await conn.execute(
+                    "UPDATE event_consumers SET cursor = $2, updated_at = now() WHERE name = $1", self.name, cursor
+                )
+                await conn.execute(
+                    "DELETE FROM consumer_processed WHERE consumer = $1 AND event_id <= $2", self.name, cursor
+                )
+        self._failures = {event_id: n for event_id, n in self._failures.items() if event_id > cursor}
         return cursor
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[Event], *, again: bool = False) -> set[int]:
         """Apply events once each: the batch in one transaction, or, if it fails, each event alone (so
         one poison event is found without holding up the rest). Returns the ids of events that failed
-        and are to be tried again later; one that failed `MAX_ATTEMPTS` times is parked instead."""
+        and are to be tried again later; one that failed `MAX_ATTEMPTS` times is parked instead.
+
+        `again`: the events are parked ones being retried (`retry_parked`): applied if still parked,
+        parked again (with the new error) if they fail."""
         unique = list({e.id: e for e in events}.values())
         if not unique:
             return set()
@@ -254,6 +389,8 @@ class Runner:
             raise
         except Exception as exc:  # noqa: BLE001  (the consumer's bug or a bad event: find which)
             ERRORS.labels(self.name).inc()
+            if len(unique) == 1:
+                return await self._failed(conn, unique[0], exc, again=again)
             log.warning("consumer_batch_failed", consumer=self.name, events=len(unique), error=repr(exc))
         later: set[int] = set()
         for event in unique:
@@ -264,48 +401,136 @@ class Runner:
                 raise
             except Exception as exc:  # noqa: BLE001
                 ERRORS.labels(self.name).inc()
-                attempts = self._failures[event.id] = self._failures.get(event.id, 0) + 1
-                if attempts < MAX_ATTEMPTS:
-                    later.add(event.id)
-                else:
-                    await self.park(conn, event, exc)
+                later |= await self._failed(conn, event, exc, again=again)
         return later
+
+    async def _failed(self, conn: asyncpg.Connection, event: Event, error: Exception, *, again: bool) -> set[int]:
+        """One more failure of an event applied alone: to be tried again later, or parked."""
+        attempts = self._failures[event.id] = self._failures.get(event.id, 0) + 1
+        if attempts < MAX_ATTEMPTS and not again:
+            return {event.id}
+        await self.park(conn, event, error)
+        return set()
 
     def _outages(self) -> tuple[type[BaseException], ...]:
         return (*_OUTAGES, *self.consumer.transient)
 
     async def _apply_once(self, conn: asyncpg.Connection, events: Sequence[Event], *, again: bool) -> None:
+        if isinstance(self.consumer, Sink):
+            applied = await self._publish_once(conn, self.consumer, events, again=again)
+        else:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(self.name))
+                fresh = await self._fresh(conn, events, again=again)
+                applied = self._wanted(fresh)
+                if applied:
+                    await self.consumer.apply(conn, applied)
+                await self._record(conn, fresh, again=again)
+        now = clock.now()
+        for event in applied:
+            LAG.labels(self.name).observe(max((now - event.time).total_seconds(), 0.0))
+        EVENTS.labels(self.name).inc(len(applied))
+
+    async def _publish_once(
+        self, conn: asyncpg.Connection, sink: Sink, events: Sequence[Event], *, again: bool
+    ) -> list[Event]:
+        """A sink's batch: what it is about to publish written down and committed, published, then
+        recorded as processed (and the note cleared) in one transaction. The consumer's lock is held
+        for the whole batch (at session level: the broker is not in the transaction)."""
+        async with self._holding_lock(conn):
+            async with conn.transaction():
+                await self._settle_inflight(conn, sink)
+                fresh = await self._fresh(conn, events, again=again)
+                publishing = self._wanted(fresh)
+                if publishing:
+                    await conn.execute(
+                        "INSERT INTO sink_inflight (consumer, event_ids, since) VALUES ($1, $2, now()) "
+                        "ON CONFLICT (consumer) DO UPDATE SET event_ids = excluded.event_ids, since = excluded.since",
+                        self.name,
+                        [e.id for e in publishing],
+                    )
+            if publishing:
+                await sink.publish(publishing)
+            async with conn.transaction():
+                await self._record(conn, fresh, again=again)
+                await conn.execute("DELETE FROM sink_inflight WHERE consumer = $1", self.name)
+        return publishing
+
+    @contextlib.asynccontextmanager
+    async def _holding_lock(self, conn: asyncpg.Connection) -> AsyncIterator[None]:
+        await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(self.name))
+        try:
+            yield
+        finally:
+            try:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(self.name))
+            except Exception:  # noqa: BLE001  (the connection is unusable, say cancelled mid-query)
+                conn.terminate()  # ending the session releases its lock; whatever was raised goes on
+
+    async def _settle_inflight(self, conn: asyncpg.Connection, sink: Sink) -> None:
+        """A batch left unrecorded (a crash or an outage after publishing, before the commit): those of
+        its events the broker holds are processed; the others will come again."""
+        row = await conn.fetchrow("SELECT event_ids, since FROM sink_inflight WHERE consumer = $1", self.name)
+        if row is None:
+            return
+        held = await sink.delivered(set(row["event_ids"]), row["since"])
+        await conn.execute(_RECORD, self.name, sorted(held))
+        await conn.execute("DELETE FROM sink_inflight WHERE consumer = $1", self.name)
+        log.info("sink_inflight_settled", consumer=self.name, events=len(row["event_ids"]), delivered=len(held))
+
+    async def _fresh(self, conn: asyncpg.Connection, events: Sequence[Event], *, again: bool) -> list[Event]:
+        """The events not processed yet (the consumer's lock held): above the cursor and not recorded;
+        with `again`, those still parked."""
+        ids = [e.id for e in events]
+        if again:
+            rows = await conn.fetch(
+                "SELECT event_id FROM consumer_parked WHERE consumer = $1 AND event_id = ANY($2) "
+                "AND retried_at IS NULL",
+                self.name,
+                ids,
+            )
+            still_parked = {row["event_id"] for row in rows}
+            return [e for e in events if e.id in still_parked]
+        cursor = await conn.fetchval("SELECT cursor FROM event_consumers WHERE name = $1", self.name)
+        if cursor is None:
+            await self.register(conn)
+            cursor = 0
+        rows = await conn.fetch(
+            "SELECT event_id FROM consumer_processed WHERE consumer = $1 AND event_id = ANY($2)", self.name, ids
+        )
+        done = {row["event_id"] for row in rows}
+        return [e for e in events if e.id > cursor and e.id not in done]
+
+    async def _record(self, conn: asyncpg.Connection, events: Sequence[Event], *, again: bool) -> None:
+        ids = [e.id for e in events]
+        if not ids:
+            return
+        await conn.execute(_RECORD, self.name, ids)
+        if again:
+            await conn.execute(
+                "UPDATE consumer_parked SET retried_at = now() WHERE consumer = $1 AND event_id = ANY($2)",
+                self.name,
+                ids,
+            )
+
+    def _wanted(self, events: Sequence[Event]) -> list[Event]:
+        wanted = self.consumer.types
+        return [e for e in events if wanted is None or e.type in wanted]
+
+    async def park(self, conn: asyncpg.Connection, event: Event, error: BaseException) -> bool:
+        """Set a failing event aside (recorded as processed, so the stream and the cursor go on);
+        False if it was applied meanwhile (by another member), so there is nothing to set aside."""
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(self.name))
-            cursor = await conn.fetchval("SELECT cursor FROM event_consumers WHERE name = $1", self.name)
-            if cursor is None:
-                await self.register(conn)
-                cursor = 0
-            fresh_ids = {
-                row["event_id"]
-                for row in await conn.fetch(
-                    "INSERT INTO consumer_processed (consumer, event_id) SELECT $1, unnest($2::bigint[]) "
-                    "ON CONFLICT DO NOTHING RETURNING event_id",
-                    self.name,
-                    [e.id for e in events if again or e.id > cursor],
-                )
-            }
-            wanted = self.consumer.types
-            fresh = [e for e in events if e.id in fresh_ids and (wanted is None or e.type in wanted)]
-            if fresh:
-                await self.consumer.apply(conn, fresh)
-        now = clock.now()
-        for event in fresh:
-            LAG.labels(self.name).observe(max((now - event.time).total_seconds(), 0.0))
-        EVENTS.labels(self.name).inc(len(fresh))
-
-    async def park(self, conn: asyncpg.Connection, event: Event, error: BaseException) -> None:
-        async with conn.transaction():
-            await conn.execute(
-                "INSERT INTO consumer_processed (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            still_parked = await conn.fetchval(
+                "SELECT retried_at IS NULL FROM consumer_parked WHERE consumer = $1 AND event_id = $2",
                 self.name,
                 event.id,
             )
+            if not still_parked and not await self._fresh(conn, [event], again=False):
+                self._failures.pop(event.id, None)
+                return False
+            await self._record(conn, [event], again=False)
             await conn.execute(
                 "INSERT INTO consumer_parked (consumer, event_id, error) VALUES ($1, $2, $3) "
                 "ON CONFLICT (consumer, event_id) DO UPDATE SET error = excluded.error, parked_at = now(), "
@@ -315,8 +540,10 @@ class Runner:
                 repr(error)[:2000],
             )
         self._failures.pop(event.id, None)
-        PARKED.labels(self.name).inc()
+        if not still_parked:
+            PARKED.labels(self.name).inc()
         log.error("consumer_event_parked", consumer=self.name, event_id=event.id, type=event.type, error=repr(error))
+        return True
 
     async def observe(self, conn: asyncpg.Connection) -> None:
         """Refresh the gauges: events parked, stream entries this group has not yet finished."""
@@ -325,9 +552,9 @@ class Runner:
                 "SELECT count(*) FROM consumer_parked WHERE consumer = $1 AND retried_at IS NULL", self.name
             )
         )
-        with contextlib.suppress(RedisError, ResponseError):
+        with contextlib.suppress(RedisError):
             for group in await self.redis.xinfo_groups(STREAM):
-                if group.get("name") in (self.name, self.name.encode()):
+                if _field(group, "name") == self.name:
                     behind = (group.get("lag") or 0) + (group.get("pending") or 0)
                     BEHIND.labels(self.name).set(behind)
 
@@ -335,19 +562,20 @@ class Runner:
         """Apply everything published so far, from the stream and the outbox table (tests, CLI, replays)."""
         await self.join_group()
         await self.register(conn)
+        self._resume = True
         total = 0
-        while applied := await self.step(conn):
-            total += applied
+        while handled := await self.step(conn):
+            total += handled
         return total + await self.sweep(conn, grace=0)
 
 
-async def reset(conn: asyncpg.Connection, consumer: Consumer) -> None:
+async def reset(conn: asyncpg.Connection, consumer: AnyConsumer) -> None:
     """Forget what `consumer` built and processed: a replay of the outbox table rebuilds it."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(consumer.name))
         await consumer.reset(conn)
-        await conn.execute("DELETE FROM consumer_processed WHERE consumer = $1", consumer.name)
-        await conn.execute("DELETE FROM consumer_parked WHERE consumer = $1", consumer.name)
+        for table in ("consumer_processed", "consumer_parked", "sink_inflight"):
+            await conn.execute(f"DELETE FROM {table} WHERE consumer = $1", consumer.name)  # noqa: S608
         await conn.execute(
             "INSERT INTO event_consumers (name, cursor) VALUES ($1, 0) "
             "ON CONFLICT (name) DO UPDATE SET cursor = 0, updated_at = now()",
@@ -361,8 +589,14 @@ async def replay(runner: Runner, conn: asyncpg.Connection) -> int:
     return await runner.sweep(conn, grace=0)
 
 
-async def retry_parked(runner: Runner, conn: asyncpg.Connection, event_ids: Sequence[int] | None = None) -> int:
-    """Apply parked events again (after the consumer's fix); those that fail again are parked again."""
+class Retried(NamedTuple):
+    applied: int
+    parked: int  # failed again: still parked, with the new error
+
+
+async def retry_parked(runner: Runner, conn: asyncpg.Connection, event_ids: Sequence[int] | None = None) -> Retried:
+    """Apply parked events again (after the consumer's fix), one at a time; each is un-parked in the
+    transaction that applies it, so a crash meanwhile leaves it parked. Those that fail stay parked."""
     rows = await conn.fetch(
         f"SELECT {outbox.ROW_COLUMNS} FROM outbox_events WHERE id IN ("  # noqa: S608
         "SELECT event_id FROM consumer_parked WHERE consumer = $1 AND retried_at IS NULL "
@@ -370,17 +604,12 @@ async def retry_parked(runner: Runner, conn: asyncpg.Connection, event_ids: Sequ
         runner.name,
         list(event_ids) if event_ids is not None else None,
     )
-    if not rows:
-        return 0
-    ids = [row["id"] for row in rows]
-    async with conn.transaction():
-        await conn.execute(
-            "UPDATE consumer_parked SET retried_at = now() WHERE consumer = $1 AND event_id = ANY($2)", runner.name, ids
-        )
-        await conn.execute(
-            "DELETE FROM consumer_processed WHERE consumer = $1 AND event_id = ANY($2)", runner.name, ids
-        )
-    runner._failures.update(dict.fromkeys(ids, MAX_ATTEMPTS - 1))  # one more failure parks it again
     for row in rows:
         await runner.apply(conn, [Event.of(outbox.envelope_of(row))], again=True)
-    return len(rows)
+    still = await conn.fetchval(
+        "SELECT count(*) FROM consumer_parked WHERE consumer = $1 AND retried_at IS NULL AND event_id = ANY($2)",
+        runner.name,
+        [row["id"] for row in rows],
+    )
+    await runner.observe(conn)
+    return Retried(applied=len(rows) - still, parked=still)

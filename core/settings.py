@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     # Events: check each emitted event against its published schema (core/catalogue) before writing it.
     # The test suite turns it on, so every event a test causes is checked against the contract.
     validate_events: bool = False
+    # The server runs every consumer of the event stream (services/consumers.py), each a member of its
+    # Redis consumer group. Off: this process runs none (the API replicas, when `croupier events run`
+    # serves them elsewhere; the test suite, whose tests drive consumers themselves).
+    event_consumers: bool = True
+    # The NATS JetStream sink (services/nats_sink.py): each event's envelope to `<prefix>.<type>`, with
+    # its id as `Nats-Msg-Id`. No URL: no sink. The stream is created (or its subjects and duplicate
+    # window updated) at the first connection; redeliveries within the window are dropped by
+    # JetStream, later ones by the sink's own check (core/consumers.py).
+    nats_url: str | None = None
+    nats_stream: str = "CROUPIER_EVENTS"
+    nats_subject_prefix: str = "croupier.events"
+    nats_duplicate_window_seconds: float = Field(default=120.0, gt=0)
+    nats_timeout_seconds: float = Field(default=10.0, gt=0)  # a batch's acknowledgements, a stream lookup
 
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None
@@ -243,6 +256,21 @@ class Settings(BaseSettings):
         if code not in CURRENCIES:
             raise ValueError(f"REPORTING_CURRENCY: unknown currency {value!r}")
         return code
+
+    @field_validator("nats_stream")
+    @classmethod
+    def _stream_name(cls, value: str) -> str:
+        if not value or any(c in value for c in " \t.*>/\\"):
+            raise ValueError("NATS_STREAM must be a JetStream stream name: no spaces, dots, '*', '>' or slashes")
+        return value
+
+    @field_validator("nats_subject_prefix")
+    @classmethod
+    def _subject_prefix(cls, value: str) -> str:
+        tokens = value.split(".")
+        if any(not token or any(c in token for c in " \t*>") for token in tokens):
+            raise ValueError("NATS_SUBJECT_PREFIX must be a NATS subject (dot-separated tokens, no wildcards)")
+        return value
 
     @field_validator("public_base_url")
     @classmethod

@@ -74,6 +74,10 @@ def _money(figures: kpis.MoneyFigures) -> ReportMoney:
     )
 
 
+def reporting_currency(info: Info) -> str:
+    return info.context.rt.settings.reporting_currency
+
+
 def _window(info: Info, start: date, end: date, period: ReportPeriod) -> dict[str, Any]:
     return {"brands": brands_of(info.context.viewer), "start": start, "end": end, "period": Period(period.value)}
 

@@ -13,11 +13,15 @@ from schema.base import Money, UserError
 from schema.input_limits import text
 
 
-@strawberry.enum(description="How a report groups days: UTC days, ISO weeks (Monday first) or calendar months.")
+@strawberry.enum(
+    description="How a report groups days: UTC days, ISO weeks (Monday first), calendar months, or the whole "
+    "range as one period (its totals: a player active on several days counts once)."
+)
 class ReportPeriod(Enum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+    RANGE = "range"
 
 
 @strawberry.type(description="One currency's figures over one period (definitions in docs/reports.md).")

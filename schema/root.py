@@ -166,6 +166,11 @@ class Query:
         description="Which of these schema coordinates (`Type.field`, `Mutation.name`) the viewer may use, in "
         "the request's brand: the decisions every field is checked with (all of them when omitted).",
     )
+    reporting_currency: str | None = strawberry.field(
+        resolver=report_resolvers.reporting_currency,
+        description="The reporting currency (REPORTING_CURRENCY, e.g. EUR): what `reportingCurrency` arguments "
+        "usually name to see every currency's figures converted into one.",
+    )
     report_figures: list[ReportFigures] | None = strawberry.field(
         resolver=report_resolvers.report_figures,
         description="GGR, NGR, turnover, hold, bonus cost, deposits, withdrawals, FTDs, active and paying players "

@@ -42,6 +42,8 @@ TEST_ENV = {
     # limit a test has just spent, expiring a bonus it is about to play).
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
+    # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
+    "EVENT_CONSUMERS": "false",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
     # Cheap password hashes: at the default cost (64 MiB, 3 passes: 175 ms of CPU) the suite's thousands
     # of registrations and logins spent minutes hashing. Production refuses this (test_security_defaults).
@@ -233,6 +235,33 @@ async def assert_books_are_clean(rt: Any) -> None:
         chain = await audit.verify(db)
     assert books.ok, f"ledger verify found: {books.discrepancies}"
     assert chain.ok, f"audit verify found: {chain.problems}"
+    await assert_reports_match_the_ledger(rt)
+
+
+async def assert_reports_match_the_ledger(rt: Any) -> None:
+    """Whatever moved money in a test, the reports consumer applied from the outbox table agrees with the
+    ledger day by day (`croupier reports verify`), so the whole suite's money is checked in the reports."""
+    import asyncpg
+
+    from core.consumers import Runner
+    from services.reports import verify
+    from services.reports.projection import ReportsProjection
+
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        days = await conn.fetchrow(
+            "SELECT (min(created_at) AT TIME ZONE 'UTC')::date AS first, (max(created_at) AT TIME ZONE 'UTC')::date "
+            "AS last FROM outbox_events WHERE topic LIKE 'ledger.%'"
+        )
+        if days is None or days["first"] is None:
+            return
+        await Runner(ReportsProjection(), DATABASE_URL, rt.redis, member="books-check").sweep(conn, grace=0)
+    finally:
+        await conn.close()
+    async with rt.database.session() as db:
+        found = await verify.verify(db, start=days["first"], end=days["last"])
+    assert found.ok, f"reports verify found: {found.differences}"
+    assert (found.unapplied_events, found.parked_events) == (0, 0), found
 
 
 @pytest.fixture

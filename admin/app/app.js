@@ -14,6 +14,7 @@ import "./games.js";
 import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
+import "./reports.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -23,6 +24,7 @@ const SCREENS = [
   { path: "providers", label: "Providers", needs: "Query.gameProviders" },
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
   { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
+  { path: "reports", label: "Reports", needs: "Query.reportFigures" },
 ];
 
 class CroupierApp extends LitElement {
@@ -163,6 +165,7 @@ class CroupierApp extends LitElement {
       case "providers": return html`<cr-providers></cr-providers>`;
       case "audit": return html`<cr-audit-log></cr-audit-log>`;
       case "dashboard": return html`<cr-dashboard></cr-dashboard>`;
+      case "reports": return html`<cr-reports></cr-reports>`;
       default: return "";
     }
   }

@@ -17,6 +17,12 @@ export const OFFERED = [
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion",
+  // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read
+  // (marketing reads the audience figures, not the books' money).
+  "Query.reportFigures", "Query.reportRegistrations", "Query.reportRetention", "Query.reportLifetimeValue",
+  "Query.reportGames", "Query.reportExport", "Query.regulatoryReturns", "Mutation.fileRegulatoryReturn",
+  "ReportMoney.turnover", "ReportMoney.ggr", "ReportMoney.ngr", "ReportMoney.hold", "ReportMoney.deposits",
+  "ReportMoney.withdrawals", "ReportMoney.ftdCount", "ReportMoney.activePlayers", "ReportMoney.arppu",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
@@ -71,6 +77,17 @@ export function newKey() {
 
 export function go(path) {
   location.hash = `#/${path}`;
+}
+
+/** Save a file the API sent as base64 (`ReportFile`: filename, mediaType, contentBase64) as a download. */
+export function download(file) {
+  const bytes = Uint8Array.from(atob(file.contentBase64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: file.mediaType }));
+  const link = Object.assign(document.createElement("a"), { href: url, download: file.filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000); // once the browser has surely taken it
 }
 
 // ---- styles -------------------------------------------------------------------------------------
@@ -162,15 +179,17 @@ export class QueryElement extends LitElement {
 
   async reload() {
     this.loading = true;
+    const ticket = (this.ticket = (this.ticket ?? 0) + 1); // an older answer arriving late is dropped
     try {
       const result = await client.query(this.query, this.variables());
+      if (ticket !== this.ticket) return;
       this.result = result;
       const failure = result.refused ?? result.failures[0] ?? null;
       this.failure = failure && !(this.rootPath.length && result.forbidden(...this.rootPath)) ? failure : null;
     } catch (error) {
-      this.failure = error;
+      if (ticket === this.ticket) this.failure = error;
     } finally {
-      this.loading = false;
+      if (ticket === this.ticket) this.loading = false;
     }
   }
 

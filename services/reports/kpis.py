@@ -173,7 +173,7 @@ async def figures(
     totals: dict[date, _Tally] = {key: _Tally() for key in periods}
     book = await _rates(db, daily, target, start, end)
     for day, code, values in daily:
-        key = period_start(day, period)
+        key = period_start(day, period, start)
         for name, value in values.items():
             if name in COUNTS:
                 tallies[key][code].counts[name] += value

@@ -1,5 +1,5 @@
-"""What every report query shares: periods (day, ISO week, calendar month), the range asked for, the
-brands a viewer's reports cover, and ratios."""
+"""What every report query shares: periods (day, ISO week, calendar month, or the whole range as one),
+the range asked for, the brands a viewer's reports cover, and ratios."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class Period(StrEnum):
     DAY = "day"
     WEEK = "week"  # ISO weeks, Monday to Sunday
     MONTH = "month"
+    # The whole range as one period: its totals, with a player active on several days counted once
+    # (summing the days' figures would count them again).
+    RANGE = "range"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,10 @@ class Span:
     end: date
 
 
-def period_start(day: date, period: Period) -> date:
+def period_start(day: date, period: Period, range_start: date) -> date:
+    """The first day of the period `day` falls in; for RANGE, the range's own first day."""
+    if period == Period.RANGE:
+        return range_start
     if period == Period.WEEK:
         return day - timedelta(days=day.weekday())
     if period == Period.MONTH:
@@ -40,12 +46,9 @@ def period_start(day: date, period: Period) -> date:
     return day
 
 
-def period_end(start: date, period: Period) -> date:
-    """The last day of the period that starts on `start`."""
-    return _next_start(start, period) - timedelta(days=1)
-
-
-def _next_start(start: date, period: Period) -> date:
+def _next_start(start: date, period: Period, end: date) -> date:
+    if period == Period.RANGE:
+        return end + timedelta(days=1)
     if period == Period.WEEK:
         return start + timedelta(days=7)
     if period == Period.MONTH:
@@ -57,9 +60,9 @@ def spans(start: date, end: date, period: Period) -> dict[date, Span]:
     """Every period from `start` to `end` (inclusive), keyed by the period's own first day."""
     check_range(start, end)
     found: dict[date, Span] = {}
-    key = period_start(start, period)
+    key = period_start(start, period, start)
     while key <= end:
-        following = _next_start(key, period)
+        following = _next_start(key, period, end)
         found[key] = Span(max(key, start), min(following - timedelta(days=1), end))
         key = following
     return found
@@ -94,5 +97,9 @@ def in_brands(column: str) -> str:
 
 
 def bucket(column: str) -> str:
-    """The SQL first day of the `:period` a date column falls in (as `period_start`)."""
-    return f"date_trunc(:period, {column}::timestamp)::date"
+    """The SQL first day of the `:period` a date column falls in (as `period_start`: `:start` for RANGE,
+    whose branch PostgreSQL takes without ever evaluating date_trunc on 'range')."""
+    return (
+        "CASE WHEN CAST(:period AS text) = 'range' THEN CAST(:start AS date) "
+        f"ELSE date_trunc(CAST(:period AS text), {column}::timestamp)::date END"
+    )

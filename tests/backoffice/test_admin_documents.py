@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,8 @@ UNMEASURED = {
     "{ brands }": "a flat list of brands, one query",
     "{ bonusCampaigns }": "a flat list of campaigns, one query",
     "{ player }": "the 360's title: one player and the currencies it holds",
+    "{ reportingCurrency }": "a setting, no SQL",
+    "ReportExport": "one file of aggregates, asked for by a click; its statements are fixed (tests/reports)",
 }
 
 
@@ -403,6 +406,86 @@ async def test_adjustments(gql: Any, admin_screen: Any, make_player: Any, make_s
     small = await screen.statements({}, recent, SMALL)
     await requested(LARGE - SMALL)
     screen.same_cost(small, await screen.statements({}, recent, LARGE))
+
+
+# ---- the Reports screen: aggregates whose statements grow neither with the periods nor the rows ---------
+
+
+def rows(root: str) -> Callable[[dict[str, Any]], int]:
+    def count(data: dict[str, Any]) -> int:
+        return len(data[root])
+
+    return count
+
+
+@screen("ReportFigures", "ReportRetention", "ReportValue")
+@pytest.mark.parametrize(
+    ("name", "root"),
+    [("ReportFigures", "series"), ("ReportRetention", "reportRetention"), ("ReportValue", "reportLifetimeValue")],
+)
+async def test_report_figures_and_cohorts_over_1_and_20_days(
+    admin_screen: Any, make_player: Any, name: str, root: str
+) -> None:
+    """A day and twenty days (by day: a period, or a cohort, per day), with a player registered today."""
+    from core.clock import clock
+
+    screen = await admin_screen(name)
+    await make_player()
+    today = clock.now().date()
+    window = {"end": today.isoformat(), "asOf": today.isoformat(), "period": "DAY", "books": True, "days": [1, 7, 30]}
+    small = await screen.statements({**window, "start": today.isoformat()}, rows(root), SMALL)
+    start = (today - timedelta(days=LARGE - 1)).isoformat()
+    screen.same_cost(small, await screen.statements({**window, "start": start}, rows(root), LARGE))
+
+
+@screen("ReportGames")
+async def test_report_top_games(
+    admin_screen: Any, seat: Any, aggregator: Any, reports: Any, make_game: Any, hub88_provider: Any
+) -> None:
+    """One game played, then twenty (through the Hub88 wallet, drained into the projections)."""
+    from core.clock import clock
+
+    screen = await admin_screen("ReportGames")
+    player = await seat(balance=100_00)
+
+    async def played(games: range) -> None:
+        for n in games:
+            await make_game(code=f"game-{n:02d}", provider_id=hub88_provider.id)
+            bet = player.bet(100_000, round_ref=f"g-{n}", game_code=f"game-{n:02d}")
+            assert (await aggregator.call("transaction/bet", bet))["status"] == "RS_OK"
+        await reports.drain()
+
+    day = clock.now().date().isoformat()
+    window = {"start": day, "end": day}
+    await played(range(SMALL))
+    small = await screen.statements({**window, "limit": SMALL}, rows("reportGames"), SMALL)
+    await played(range(SMALL, LARGE))
+    screen.same_cost(small, await screen.statements({**window, "limit": LARGE}, rows("reportGames"), LARGE))
+
+
+@screen("RegulatoryReturns")
+async def test_regulatory_returns(rt: Any, admin_screen: Any, brand: Any) -> None:
+    """One monthly return filed, then twenty (months without play: no rates needed)."""
+    from authz.subjects import SYSTEM
+    from models.brands import Brand
+    from services.reports import returns
+
+    screen = await admin_screen("RegulatoryReturns")
+    async with rt.database.transaction() as db:
+        royal = await db.get(Brand, brand.id)
+        assert royal is not None
+        royal.jurisdictions = [*royal.jurisdictions, "SE"]
+
+    async def filed(months: range) -> None:
+        async with rt.database.transaction() as db:
+            royal = await db.get(Brand, brand.id)
+            for n in months:
+                await returns.generate(db, SYSTEM, "se-gaming-tax-monthly", royal, f"{2024 + n // 12}-{n % 12 + 1:02d}")
+
+    await filed(range(SMALL))
+    small = await screen.statements({}, rows("regulatoryReturns"), SMALL)
+    await filed(range(SMALL, LARGE))
+    screen.same_cost(small, await screen.statements({}, rows("regulatoryReturns"), LARGE))
 
 
 def key(document: Document) -> str:

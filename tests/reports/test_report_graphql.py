@@ -5,6 +5,7 @@ structured error."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +13,7 @@ import pytest
 from core.clock import clock
 from tests.conftest import error_codes, recorded_statements
 from tests.providers.conftest import Aggregator
-from tests.reports.conftest import EUR, Reports
-from tests.reports.test_projection import play, seated
+from tests.reports.conftest import EUR, Reports, play, seated
 
 FIGURES = """query($start: Date!, $end: Date!, $currency: String) {
   reportFigures(start: $start, end: $end, reportingCurrency: $currency) {
@@ -48,8 +48,9 @@ async def played(
     return clock.now().date().isoformat()
 
 
-async def test_finance_reads_every_figure_of_the_day(gql: Any, make_staff: Any, played: str) -> None:
-    finance = await make_staff("finance")
+@pytest.mark.parametrize("role", ["finance", "brand_admin"])
+async def test_finance_reads_every_figure_of_the_day(role: str, gql: Any, make_staff: Any, played: str) -> None:
+    finance = await make_staff(role)
     body = await gql(FIGURES, {"start": played, "end": played, "currency": "EUR"}, token=finance.token)
     assert "errors" not in body, body
     [day] = body["data"]["reportFigures"]
@@ -80,6 +81,7 @@ async def test_finance_reads_every_figure_of_the_day(gql: Any, make_staff: Any, 
 
 async def test_marketing_reads_the_audience_but_not_the_books(gql: Any, make_staff: Any, played: str) -> None:
     marketing = await make_staff("marketing")
+    assert (await gql("{ reportingCurrency }", token=marketing.token))["data"] == {"reportingCurrency": "EUR"}
     body = await gql(FIGURES, {"start": played, "end": played}, token=marketing.token)
     [eur] = body["data"]["reportFigures"][0]["byCurrency"]
     assert {name: eur[name] for name in AUDIENCE_FIGURES} == {
@@ -131,3 +133,36 @@ async def test_report_statements_do_not_grow_with_the_range(rt: Any, gql: Any, m
         assert "errors" not in body, body
         counts.append(len([s for s in statements if "report_" in s or "fx_rates" in s]))
     assert counts[0] == counts[1] <= 6, counts
+
+
+RANGE = """query($start: Date!, $end: Date!, $period: ReportPeriod!) {
+  reportFigures(start: $start, end: $end, period: $period) {
+    start end byCurrency { turnover { amount } activePlayers payingPlayers } }
+  reportRegistrations(start: $start, end: $end, period: $period) { start end registrations }
+  reportRetention(start: $start, end: $end, asOf: $end, period: $period) { start end size }
+}"""
+
+
+async def test_the_whole_range_as_one_period_counts_a_player_active_on_two_days_once(
+    rt: Any, gql: Any, reports: Reports, make_player: Any, make_staff: Any, hub88_provider: Any, aggregator: Aggregator
+) -> None:
+    """Alice plays today and tomorrow: two active days, one active player over the range (the tiles of
+    the back office's Reports screen), where summing the days would count her twice."""
+    alice = await make_player(balance="100.00 EUR")
+    first = clock.now().date()
+    await play(aggregator, await seated(rt, hub88_provider, alice), 10 * EUR, round_ref="d-1")
+    clock.advance(timedelta(days=1))
+    await play(aggregator, await seated(rt, hub88_provider, alice), 5 * EUR, round_ref="d-2")
+    await reports.drain()
+    finance = await make_staff("finance")
+    window = {"start": first.isoformat(), "end": (first + timedelta(days=1)).isoformat()}
+
+    by_day = (await gql(RANGE, {**window, "period": "DAY"}, token=finance.token))["data"]
+    assert [d["byCurrency"][0]["activePlayers"] for d in by_day["reportFigures"]] == [1, 1]
+    body = await gql(RANGE, {**window, "period": "RANGE"}, token=finance.token)
+    assert "errors" not in body, body
+    assert body["data"]["reportFigures"] == [
+        {**window, "byCurrency": [{"turnover": {"amount": "15.00"}, "activePlayers": 1, "payingPlayers": 0}]}
+    ]
+    assert body["data"]["reportRegistrations"] == [{**window, "registrations": 1}]
+    assert body["data"]["reportRetention"] == [{**window, "size": 1}]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.bonuses.conftest import campaign  # noqa: F401  (fixture: campaigns built by marketing)
+from tests.cashier.conftest import card_deposit, psp  # noqa: F401  (fixtures: real card deposits, for reports)
 from tests.conftest import PASSWORD, next_totp
 
 CHROMIUM = Path("/usr/bin/chromium")

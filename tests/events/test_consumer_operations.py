@@ -1,0 +1,227 @@
+"""Running the consumers as operators see them: started and stopped by the server, their figures in
+/metrics, and `croupier events consumers | parked | retry | replay | run`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import pytest
+
+from core import processes
+from core.consumers import MAX_ATTEMPTS, Runner
+from core.settings import Settings
+from services.nats_sink import NatsSink
+from tests.conftest import ROOT, TEST_ENV, helper_log
+from tests.events.nats_server import NatsServer
+from tests.events.tally import SCRATCH_TABLE, Tally, all_published, dsn, emit, runner, until
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path_factory.mktemp("nats"), helper_log("nats_server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nats_env(nats_server: NatsServer) -> dict[str, str]:
+    tag = uuid.uuid4().hex[:8]
+    return {"NATS_URL": nats_server.url, "NATS_STREAM": f"T_{tag}", "NATS_SUBJECT_PREFIX": f"croupier.t{tag}.events"}
+
+
+@pytest.fixture
+async def db(rt: Any) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(dsn(rt))
+    await conn.execute(SCRATCH_TABLE)
+    yield conn
+    await conn.close()
+
+
+async def in_jetstream(env: dict[str, str]) -> Counter[int]:
+    """How many times each event id is in the test's stream."""
+    nc = await nats.connect(env["NATS_URL"])
+    try:
+        js = nc.jetstream()
+        try:
+            state = (await js.stream_info(env["NATS_STREAM"])).state
+        except nats.js.errors.NotFoundError:
+            return Counter()
+        found: Counter[int] = Counter()
+        for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+            message = await js.get_msg(env["NATS_STREAM"], seq)
+            found[int((message.headers or {})["Nats-Msg-Id"])] += 1
+        return found
+    finally:
+        await nc.close()
+
+
+async def croupier(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+# ---- the server --------------------------------------------------------------------------------
+
+
+def consumer_tasks() -> set[str]:
+    return {t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("consumer-") and not t.done()}
+
+
+async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
+    rt: Any, db: Any, settings: Settings, nats_env: dict[str, str]
+) -> None:
+    from server import create_app
+
+    assert consumer_tasks() == set()  # the suite's app: EVENT_CONSUMERS=false
+    serving = settings.model_copy(
+        update={
+            "event_consumers": True,
+            "nats_url": nats_env["NATS_URL"],
+            "nats_stream": nats_env["NATS_STREAM"],
+            "nats_subject_prefix": nats_env["NATS_SUBJECT_PREFIX"],
+        }
+    )
+    app = create_app(serving)
+    async with app.router.lifespan_context(app):
+        assert consumer_tasks() == {"consumer-nats-sink"}
+        ids = await emit(rt, 3)
+
+        async def published() -> bool:
+            return set(await in_jetstream(nats_env)) >= set(ids)
+
+        await until(published, "the server's sink to publish the events")
+    assert consumer_tasks() == set()
+    assert await in_jetstream(nats_env) == Counter(ids)
+
+
+async def test_metrics_show_what_each_consumer_did(rt: Any, db: Any, client: httpx.AsyncClient) -> None:
+    assert 'croupier_consumer_events_total{consumer="idle"} 0.0' not in (await client.get("/metrics")).text
+    Runner(Tally(name="idle"), dsn(rt), rt.redis)
+    assert 'croupier_consumer_events_total{consumer="idle"} 0.0' in (await client.get("/metrics")).text
+
+    ids = await emit(rt, 4)
+    await all_published(db, ids)
+    r = runner(rt, Tally(name="metered", poison={ids[1]}), claim_idle_ms=0)
+    await r.drain(db)
+    await r.observe(db)
+
+    metrics = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in (await client.get("/metrics")).text.splitlines()
+        if 'consumer="metered"' in line
+    }
+    assert metrics['croupier_consumer_events_total{consumer="metered"}'] == 3
+    assert metrics['croupier_consumer_lag_seconds_count{consumer="metered"}'] == 3
+    assert metrics['croupier_consumer_errors_total{consumer="metered"}'] >= MAX_ATTEMPTS
+    assert metrics['croupier_consumer_parked_events{consumer="metered"}'] == 1
+    assert metrics['croupier_consumer_behind_events{consumer="metered"}'] == 0
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: Any, nats_env: dict[str, str]) -> None:
+    ids = await emit(rt, 3)
+    await all_published(db, ids)
+
+    code, out = await croupier("events", "consumers", env=nats_env)
+    assert code == 0, out
+    header, row = out.strip().splitlines()
+    assert header.split() == ["consumer", "configured", "cursor", "processed", "parked", "behind", "inflight"]
+    assert row.split() == ["nats-sink", "yes", "-", "0", "0", "3", "0"]
+
+    for command in (("retry", "nope"), ("parked", "nope")):
+        code, out = await croupier("events", *command, env=nats_env)
+        assert code == 2, out
+        assert "no consumer named 'nope'" in out
+        assert "Traceback" not in out
+
+    code, out = await croupier("events", "replay", "nats-sink", env=nats_env)
+    assert code == 2
+    assert "--republish" in out
+    assert await in_jetstream(nats_env) == Counter()
+
+    code, out = await croupier("events", "replay", "nats-sink", "--republish", env=nats_env)
+    assert code == 0, out
+    assert "nats-sink: rebuilt from 3 event(s)" in out
+    assert await in_jetstream(nats_env) == Counter(ids)
+
+    code, out = await croupier("events", "consumers", env=nats_env)
+    assert out.strip().splitlines()[1].split() == ["nats-sink", "yes", "0", "3", "0", "0", "0"]  # not settled yet
+
+
+async def test_the_cli_shows_a_parked_event_and_retries_it_once_fixed(
+    rt: Any, db: Any, nats_env: dict[str, str]
+) -> None:
+    """An event too large for NATS is parked by the sink; `retry` fails while it is, applies it after."""
+    ids = await emit(rt, 2)
+    huge = await db.fetchval(
+        "INSERT INTO outbox_events (topic, key, payload, schema_version, created_at) "
+        "VALUES ('player.status_changed', 'player:huge', $1::jsonb, 1, now()) RETURNING id",
+        json.dumps({"player_id": str(uuid.uuid4()), "status": "active", "padding": "x" * 2_000_000}),
+    )
+    await all_published(db, [*ids, huge])
+    sink = NatsSink(nats_env["NATS_URL"], nats_env["NATS_STREAM"], nats_env["NATS_SUBJECT_PREFIX"], timeout=5)
+    try:
+        await runner(rt, sink, claim_idle_ms=0).drain(db)
+    finally:
+        await sink.close()
+    assert await in_jetstream(nats_env) == Counter(ids)
+
+    code, out = await croupier("events", "parked", env=nats_env)
+    assert code == 0, out
+    assert f"nats-sink  event {huge} (player.status_changed)" in out
+    assert "MaxPayloadError" in out
+    assert "1 parked event(s)" in out
+
+    code, out = await croupier("events", "retry", "nats-sink", env=nats_env)
+    assert code == 1
+    assert "0 applied, 1 failed again and stay parked" in out
+
+    await db.execute("UPDATE outbox_events SET payload = payload - 'padding' WHERE id = $1", huge)  # the fix
+    code, out = await croupier("events", "retry", "nats-sink", "--event", str(huge), env=nats_env)
+    assert code == 0, out
+    assert "1 applied, 0 failed again" in out
+    assert await in_jetstream(nats_env) == Counter([*ids, huge])
+    assert "0 parked event(s)" in (await croupier("events", "parked", "nats-sink", env=nats_env))[1]
+
+
+async def test_croupier_events_run_serves_the_sink_until_stopped(rt: Any, db: Any, nats_env: dict[str, str]) -> None:
+    ids = await emit(rt, 5)
+    child = processes.spawn(
+        [sys.executable, "-m", "cli", "events", "run", "nats-sink"],
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV, **nats_env},
+        log_file=helper_log("events_run"),
+    )
+    try:
+
+        async def published() -> bool:
+            return set(await in_jetstream(nats_env)) >= set(ids)
+
+        await until(published, "`croupier events run` to publish the events", seconds=60)
+    finally:
+        processes.stop(child)
+    assert await in_jetstream(nats_env) == Counter(ids)
