@@ -26,9 +26,9 @@ from models.reports import (
     ReportCohortDay,
     ReportCohortNgr,
     ReportGameDay,
-    ReportPeriodPlayers,
     ReportPlayer,
     ReportPlayerDay,
+    ReportPlayerGap,
 )
 from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
@@ -75,9 +75,9 @@ __all__ = [
     "ReportCohortNgr",
     "ReportExport",
     "ReportGameDay",
-    "ReportPeriodPlayers",
     "ReportPlayer",
     "ReportPlayerDay",
+    "ReportPlayerGap",
     "RgActivityDay",
     "RgEvent",
     "RgExclusion",

@@ -1,9 +1,9 @@
 """Report projections: daily figures built from the event stream by one consumer
 (services/reports/projection.py), and the reference exchange rates the reports convert with.
 
-The same consumer keeps rollups of them (distinct players per period, registration cohorts by day), so a
-report over a month reads a few hundred rows whatever the number of players (services/reports/rollups.py
-says how each is kept and checks it against the player days).
+The same consumer keeps rollups of them (players by the gap since their previous active or paying day,
+registration cohorts by day), so a report over a month reads a few thousand rows whatever the number of
+players (services/reports/rollups.py says how each is kept and checks it against the player days).
 
 Only the `reports` consumer writes the projection tables (`report_*`); a rebuild truncates them and
 replays the outbox. A row's day is the UTC day of its events' `time`. Amounts are BIGINT minor units of
@@ -130,19 +130,19 @@ class ReportPlayer(SQLModel, table=True):
     first_deposit_currency: str | None = Field(default=None, max_length=8)
 
 
-class ReportPeriodPlayers(SQLModel, table=True):
-    """Distinct players per whole period (a UTC day, an ISO week, a calendar month), brand and currency:
-    the active (a bet) and the paying (a deposit) players, each counted once per period however many days
-    they played; `currency` '' counts each player once across currencies. The projection adds a player
-    the first time they do it in the period, so a report reads a row per period instead of counting
-    player days (services/reports/rollups.py)."""
+class ReportPlayerGap(SQLModel, table=True):
+    """Players per day, brand and currency ('' : any) by the day they were last so before (`previous`):
+    `active` of them bet on `day` and last bet on `previous`; `paying` deposited on `day` and last
+    deposited on `previous` (a first time, or one after more than a report's longest range: '-infinity').
+    The players active in a range [a, b] are those of its rows with `previous` before a, each once: a
+    range of any length reads its days' rows, never the player days (services/reports/rollups.py)."""
 
-    __tablename__ = "report_period_players"
+    __tablename__ = "report_player_gaps"
 
-    period: str = Field(sa_column=Column(String(8), primary_key=True))  # day, week or month
-    period_start: date = Field(sa_column=Column(Date, primary_key=True))  # its first day
+    day: date = Field(sa_column=Column(Date, primary_key=True))
     brand_id: uuid.UUID = Field(primary_key=True)
     currency: str = Field(primary_key=True, max_length=8)  # '' : in any currency
+    previous: date = Field(sa_column=Column(Date, primary_key=True))
     active: int = _sum()
     paying: int = _sum()
 

@@ -87,14 +87,14 @@ async def retention(
     eligible: dict[tuple[date, int], int] = defaultdict(int)
     retained: dict[tuple[date, int], int] = defaultdict(int)
     for registered_on, joined in sizes.items():
-        cohort = period_start(registered_on, period)
+        cohort = period_start(registered_on, period, start)
         size[cohort] += joined
         for n in wanted:
             if registered_on + timedelta(days=n) <= as_of:  # their day n has come
                 eligible[(cohort, n)] += joined
     for registered_on, n, _, active in rows:
         if n in wanted and registered_on + timedelta(days=n) <= as_of:
-            retained[(period_start(registered_on, period), n)] += active
+            retained[(period_start(registered_on, period, start), n)] += active
     return [
         Cohort(
             span.start,

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -25,17 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.money import currency as currency_info
 from services.reports import fx
-from services.reports.periods import (
-    Period,
-    Span,
-    bucket,
-    check_range,
-    in_brands,
-    period_end,
-    period_start,
-    ratio,
-    spans,
-)
+from services.reports.periods import Period, bucket, check_range, in_brands, period_start, ratio, spans
 
 AMOUNTS = ("turnover_cash", "turnover_bonus", "wins", "bonus_cost", "deposits", "withdrawals", "ftd_amount")
 COUNTS = ("deposit_count", "withdrawal_count", "ftd_count")
@@ -126,21 +116,15 @@ SELECT day, currency, sum(deposits) AS deposits, sum(deposit_count) AS deposit_c
 FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY day, currency""")  # noqa: S608
 # Players per period and currency, and per period across currencies (currency NULL): a player active
-# in two currencies is one active player of the period. Whole periods come counted (the rollup
-# report_period_players); a period the range cuts (a range from a Wednesday, by week) is counted from the
-# player days of its days in the range: the head and the tail, empty when the range starts or ends whole.
+# in two currencies is one active player of the period. From the gap rollup (rollups.py): the players
+# active in a span are those of its days' rows whose previous active day is before the span's (clipped)
+# first day; likewise the paying ones.
 _PLAYERS = text(f"""
-SELECT period_start AS period, nullif(currency, '') AS currency, sum(active) AS active, sum(paying) AS paying
-FROM report_period_players
-WHERE period = :period AND period_start BETWEEN :whole_start AND :whole_end AND {in_brands("brand_id")}
-GROUP BY 1, 2
-UNION ALL
-SELECT {bucket("day")}, currency,
-       count(DISTINCT player_id) FILTER (WHERE bet_count > 0),
-       count(DISTINCT player_id) FILTER (WHERE deposit_count > 0)
-FROM report_player_days
-WHERE {in_brands("brand_id")} AND (day BETWEEN :start AND :head_end OR day BETWEEN :tail_start AND :end)
-GROUP BY GROUPING SETS ((1, currency), (1))""")  # noqa: S608
+SELECT {bucket("day")} AS period, nullif(currency, '') AS currency, sum(active) AS active, sum(paying) AS paying
+FROM report_player_gaps
+WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
+  AND previous < greatest({bucket("day")}, CAST(:start AS date))
+GROUP BY 1, 2""")  # noqa: S608
 
 
 def _window(brands: Sequence[uuid.UUID] | None, start: date, end: date, period: Period) -> dict[str, Any]:
@@ -167,7 +151,7 @@ async def figures(
         for row in (await db.execute(statement, params)).mappings():
             values = {k: int(v or 0) for k, v in row.items() if k not in ("day", "currency")}
             daily.append((row["day"], row["currency"], values))
-    players = (await db.execute(_PLAYERS, {**params, **_cut(periods, period)})).all()
+    players = (await db.execute(_PLAYERS, params)).all()
 
     tallies: dict[date, dict[str, _Tally]] = {key: defaultdict(_Tally) for key in periods}
     totals: dict[date, _Tally] = {key: _Tally() for key in periods}
@@ -194,22 +178,6 @@ async def figures(
         )
         for key, span in periods.items()
     ]
-
-
-def _cut(periods: dict[date, Span], period: Period) -> dict[str, date]:
-    """The range's whole periods (the first and last one's start; an empty range when none is whole),
-    and the days of the periods it cuts: a head up to `head_end` and a tail from `tail_start` (each an
-    empty range when the range starts, or ends, with a whole period)."""
-    (first, head), (last, tail) = next(iter(periods.items())), next(reversed(periods.items()))
-    head_cut = head.start != first
-    tail_cut = tail.end != period_end(last, period) and not (first == last and head_cut)  # one cut period: the head
-    whole = [key for key, span in periods.items() if (span.start, span.end) == (key, period_end(key, period))]
-    return {
-        "whole_start": whole[0] if whole else date.max,
-        "whole_end": whole[-1] if whole else date.min,
-        "head_end": head.end if head_cut else head.start - timedelta(days=1),
-        "tail_start": tail.start if tail_cut else tail.end + timedelta(days=1),
-    }
 
 
 async def _rates(

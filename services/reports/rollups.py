@@ -4,26 +4,32 @@ At a million players a month holds millions of player days, and counting distinc
 joining them with the players' registrations) takes seconds. So the `reports` consumer also keeps, in the
 same transaction as the player days (exactly once, like every projection):
 
-- `report_period_players`: per whole period (UTC day, ISO week, calendar month), brand and currency, the
-  players active (a bet) and paying (a deposit) in it; currency '' counts a player once across currencies;
+- `report_player_gaps`: per day, brand, currency ('' : any currency) and `previous` day, the players active
+  (a bet) that day whose previous active day was `previous`, and likewise the paying players (a deposit)
+  with their previous paying day (a player's first such day, or one more than `MAX_DAYS` after the one
+  before, has `previous` = LONG_AGO). The players active at least once in any range of days [a, b] are
+  then exactly those with an active day in it whose previous one is before a: a sum over the range's
+  rows, however long the range and whatever it cuts (a week from a Wednesday, the last 30 days);
 - `report_cohort_days`: per registration day, brand and day, how many players registered (on the
   registration day's own row), how many of them were active that day, how many made their first deposit
   that day;
 - `report_cohort_ngr`: per registration day, brand, day and currency, the NGR of the cohort's players;
 - in `report_cashier_days`, the first deposits (count and amount) by their day and currency.
 
-A month of any of them is at most a few hundred rows per brand and currency.
+A month of any of them is a few hundred to a few thousand rows per brand and currency.
 
 How they stay exact. A player day's two facts only ever become true (its bet and deposit counts only
 grow), a registration day once known never changes, and a player's first deposit only moves earlier. A
-batch knows what it changes: the player days' counts after its upsert (and its own additions to them), the
-players' registrations and first deposits before and after it, and — read once per batch, only for the
-players it made active or paying somewhere for the first time — their other days in the same weeks and
-months. Each rollup row then gets the difference between the players' contributions after the batch and
-before it: a player is added to a period the first time they do it in that period, to a cohort's day the
-first time they play that day (or, when their registration arrives after their play, for every day played
-so far), a first deposit moves from its old day to its new one. Sums do not care about order, so events in
-any order, redelivered (the framework drops them) or replayed build the same rows.
+batch knows what it changes: the player days' counts after its upsert (and its own additions to them), so
+which days became active or paying; the players' registrations and first deposits before and after it. It
+reads, for the players it made active or paying on a day for the first time, their days from the first to
+the last such day, and their nearest active and paying days before and after those (index probes). Each
+rollup row then gets the difference between the players' contributions after the batch and before it: a
+new active day splits the gap it falls in (its successor's `previous` becomes that day), a player joins a
+cohort's day the first time they play on it (or, when their registration arrives after their play, on
+every day played so far), a first deposit moves from its old day to its new one. Sums do not care about
+order, so events in any order, redelivered (the framework drops them) or replayed build the same rows
+(a row a change leaves all zeros goes, so that the rows themselves are the same).
 
 `check` recomputes every rollup from the player days and the players (the definitions of docs/reports.md)
 and lists what differs; `croupier reports verify` runs it, and so does every report test.
@@ -31,8 +37,8 @@ and lists what differs; `croupier reports verify` runs it, and so does every rep
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -41,19 +47,22 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reports import sums
-from services.reports.periods import Period, period_end, period_start
+from services.reports.periods import MAX_DAYS
 
-TABLES = ("report_period_players", "report_cohort_days", "report_cohort_ngr")
-GRAINS = (Period.DAY, Period.WEEK, Period.MONTH)
+TABLES = ("report_player_gaps", "report_cohort_days", "report_cohort_ngr")
 ANY_CURRENCY = ""  # the currency of a count of players across currencies (each player once)
+# The `previous` of a player's first active (or paying) day, or of one after a long gap: PostgreSQL's
+# '-infinity' (asyncpg reads and writes it as date.min).
+LONG_AGO = date.min
+FACTS = ("active", "paying")
 
 FirstDeposit = tuple[datetime, int, date, int, str]  # (time, event id, day, amount, currency)
 DayKey = tuple[str, date, str]  # a player day: player, day, currency
 
-_PERIOD_UPSERT = sums.upsert(
-    "report_period_players",
-    [("period", "varchar"), ("period_start", "date"), ("brand_id", "uuid"), ("currency", "varchar")],
-    ("active", "paying"),
+_GAP_UPSERT = sums.upsert(
+    "report_player_gaps",
+    [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar"), ("previous", "date")],
+    FACTS,
 )
 _COHORT_DAY_UPSERT = sums.upsert(
     "report_cohort_days",
@@ -65,6 +74,12 @@ _COHORT_NGR_UPSERT = sums.upsert(
     [("registered_on", "date"), ("brand_id", "uuid"), ("day", "date"), ("currency", "varchar")],
     ("ngr",),
 )
+# Rows a change left with nothing to count go (the same rows whatever the order of the events).
+_EMPTY_GAPS = """
+DELETE FROM report_player_gaps g
+USING unnest($1::date[], $2::uuid[], $3::varchar[], $4::date[]) AS k(day, brand_id, currency, previous)
+WHERE (g.day, g.brand_id, g.currency, g.previous) = (k.day, k.brand_id, k.currency, k.previous)
+  AND (g.active, g.paying) = (0, 0)"""
 _EMPTY_COHORT_DAYS = """
 DELETE FROM report_cohort_days c USING unnest($1::date[], $2::uuid[], $3::date[]) AS k(registered_on, brand_id, day)
 WHERE (c.registered_on, c.brand_id, c.day) = (k.registered_on, k.brand_id, k.day)
@@ -76,6 +91,24 @@ SELECT d.player_id::text AS player, d.day, d.currency, d.bet_count > 0 AS active
        d.stakes - d.wins - d.bonus_cost AS ngr
 FROM unnest($1::uuid[], $2::date[], $3::date[]) AS w(player_id, first, last)
 JOIN report_player_days d ON d.player_id = w.player_id AND d.day BETWEEN w.first AND w.last"""
+# A player's nearest active and paying days before and after a window, in one currency or any ('');
+# probed (backwards or forwards along the player's days) only for the facts asked.
+_NEIGHBOURS = """
+SELECT w.player_id::text AS player, w.currency,
+       CASE WHEN w.active THEN (SELECT d.day FROM report_player_days d WHERE d.player_id = w.player_id
+            AND d.day < w.first AND d.bet_count > 0 AND (w.currency = '' OR d.currency = w.currency)
+            ORDER BY d.day DESC LIMIT 1) END AS active_before,
+       CASE WHEN w.active THEN (SELECT d.day FROM report_player_days d WHERE d.player_id = w.player_id
+            AND d.day > w.last AND d.bet_count > 0 AND (w.currency = '' OR d.currency = w.currency)
+            ORDER BY d.day LIMIT 1) END AS active_after,
+       CASE WHEN w.paying THEN (SELECT d.day FROM report_player_days d WHERE d.player_id = w.player_id
+            AND d.day < w.first AND d.deposit_count > 0 AND (w.currency = '' OR d.currency = w.currency)
+            ORDER BY d.day DESC LIMIT 1) END AS paying_before,
+       CASE WHEN w.paying THEN (SELECT d.day FROM report_player_days d WHERE d.player_id = w.player_id
+            AND d.day > w.last AND d.deposit_count > 0 AND (w.currency = '' OR d.currency = w.currency)
+            ORDER BY d.day LIMIT 1) END AS paying_after
+FROM unnest($1::uuid[], $2::varchar[], $3::date[], $4::date[], $5::boolean[], $6::boolean[])
+     AS w(player_id, currency, first, last, active, paying)"""
 
 
 @dataclass(frozen=True)
@@ -99,7 +132,7 @@ class Player:
 class _Changes:
     """What a batch adds to each rollup row."""
 
-    periods: dict[tuple[str, date, str, str], sums.Row] = field(default_factory=dict)
+    gaps: dict[tuple[date, str, str, date], sums.Row] = field(default_factory=dict)
     cohort_days: dict[tuple[date, str, date], sums.Row] = field(default_factory=dict)
     cohort_ngr: dict[tuple[date, str, date, str], sums.Row] = field(default_factory=dict)
 
@@ -115,6 +148,25 @@ class _Day:
     was_active: bool
     was_paying: bool
     ngr: int
+
+
+@dataclass
+class _Level:
+    """A player's days in one currency (or any), inside the batch's window: for each fact, the days it
+    holds after the batch and before it."""
+
+    after: dict[str, set[date]] = field(default_factory=lambda: {fact: set() for fact in FACTS})
+    before: dict[str, set[date]] = field(default_factory=lambda: {fact: set() for fact in FACTS})
+
+    def add(self, day: _Day) -> None:
+        for fact, now, was in (("active", day.active, day.was_active), ("paying", day.paying, day.was_paying)):
+            if now:
+                self.after[fact].add(day.day)
+            if was:
+                self.before[fact].add(day.day)
+
+    def new(self, fact: str) -> set[date]:
+        return self.after[fact] - self.before[fact]
 
 
 async def apply(
@@ -144,13 +196,23 @@ async def apply(
         for player, now in after.items()
         if now.registered_on is not None and (player not in before or before[player].registered_on is None)
     }
-    seen = await _read_days(conn, firsts, joining)
+    windows = _windows(firsts, joining)
+    seen = await _read_days(conn, windows, firsts)
+    levels = {player: _levels(seen.get(player, [])) for player in firsts}
+    neighbours = await _neighbours(conn, windows, levels)
 
-    for player, became in firsts.items():
-        brand = days[next(iter(became))][0]  # the player days' brand (the player's)
+    for player, by_level in levels.items():
+        brand = days[next(iter(firsts[player]))][0]  # the player days' brand (the player's)
+        for currency, level in by_level.items():
+            for fact in FACTS:
+                new = level.new(fact)
+                if new:
+                    around = neighbours.get((player, currency, fact), (None, None))
+                    _split_gaps(changes, (brand, currency, fact), level.before[fact], level.after[fact], around)
         now = after.get(player)
-        cohort = (now.registered_on, now.brand_id) if now and now.registered_on and player not in joining else None
-        _first_in_periods(changes, brand, seen.get(player, []), became, cohort)
+        if now is not None and now.registered_on is not None and player not in joining:
+            for played in by_level[ANY_CURRENCY].new("active"):  # the first time they play on that day
+                sums.row(changes.cohort_days, (now.registered_on, now.brand_id, played))["active"] += 1
     for player in joining:
         now = after[player]
         _joined(changes, (now.registered_on or date.min, now.brand_id), seen.get(player, []))
@@ -164,21 +226,25 @@ async def apply(
     await _write(conn, changes)
 
 
-async def _read_days(
-    conn: asyncpg.Connection, firsts: Mapping[str, Mapping[DayKey, tuple[bool, bool]]], joining: set[str]
-) -> dict[str, list[_Day]]:
-    """The days the batch's changes depend on: for a player it made active or paying somewhere for the
-    first time, their days in the weeks and months of those days; for a player whose registration it
-    brought, all their days. One query."""
-    windows: dict[str, tuple[date, date]] = {player: (date.min, date.max) for player in joining}
+def _windows(
+    firsts: Mapping[str, Mapping[DayKey, tuple[bool, bool]]], joining: set[str]
+) -> dict[str, tuple[date, date]]:
+    """The days the batch's changes depend on: for a player it made active or paying on a day for the
+    first time, from the first such day to the last; for a player whose registration it brought, all."""
+    windows = {player: (date.min, date.max) for player in joining}
     for player, became in firsts.items():
-        if player in windows:
-            continue
-        touched = {day for _, day, _ in became}
-        windows[player] = (
-            min(min(period_start(day, Period.WEEK), period_start(day, Period.MONTH)) for day in touched),
-            max(max(_last_day(day, Period.WEEK), _last_day(day, Period.MONTH)) for day in touched),
-        )
+        if player not in windows:
+            touched = [day for _, day, _ in became]
+            windows[player] = (min(touched), max(touched))
+    return windows
+
+
+async def _read_days(
+    conn: asyncpg.Connection,
+    windows: Mapping[str, tuple[date, date]],
+    firsts: Mapping[str, Mapping[DayKey, tuple[bool, bool]]],
+) -> dict[str, list[_Day]]:
+    """The players' days in their windows, each with what was true of it before the batch (one query)."""
     if not windows:
         return {}
     players = list(windows)
@@ -201,42 +267,83 @@ async def _read_days(
     return found
 
 
-def _last_day(day: date, period: Period) -> date:
-    return period_end(period_start(day, period), period)
+def _levels(seen: Iterable[_Day]) -> dict[str, _Level]:
+    """A player's window by currency, and across currencies ('')."""
+    levels: dict[str, _Level] = defaultdict(_Level)
+    for day in seen:
+        levels[day.currency].add(day)
+        levels[ANY_CURRENCY].add(day)
+    return levels
 
 
-def _first_in_periods(
+async def _neighbours(
+    conn: asyncpg.Connection, windows: Mapping[str, tuple[date, date]], levels: Mapping[str, Mapping[str, _Level]]
+) -> dict[tuple[str, str, str], tuple[date | None, date | None]]:
+    """For each player, currency (or '') and fact the batch made new days of: the nearest day holding
+    the fact before the player's window and after it (None: there is none). One query; none for a window
+    of all days."""
+    wanted = [
+        (player, currency, bool(level.new("active")), bool(level.new("paying")))
+        for player, by_level in levels.items()
+        if windows[player] != (date.min, date.max)
+        for currency, level in by_level.items()
+        if level.new("active") or level.new("paying")
+    ]
+    if not wanted:
+        return {}
+    columns = list(zip(*wanted, strict=True))
+    first = [windows[player][0] for player, *_ in wanted]
+    last = [windows[player][1] for player, *_ in wanted]
+    found: dict[tuple[str, str, str], tuple[date | None, date | None]] = {}
+    for row in await conn.fetch(
+        _NEIGHBOURS, list(columns[0]), list(columns[1]), first, last, list(columns[2]), list(columns[3])
+    ):
+        for fact in FACTS:
+            found[(row["player"], row["currency"], fact)] = (row[f"{fact}_before"], row[f"{fact}_after"])
+    return found
+
+
+def _split_gaps(
     changes: _Changes,
-    brand: str,
-    seen: list[_Day],
-    became: Mapping[DayKey, tuple[bool, bool]],
-    cohort: tuple[date, str] | None,
+    where: tuple[str, str, str],
+    before: set[date],
+    after: set[date],
+    around: tuple[date | None, date | None],
 ) -> None:
-    """Count a player (whose days are `seen`) in each period, per currency and across currencies, where
-    the batch made them active or paying for the first time; and in their cohort's day (registration
-    day, brand) when they first played on it."""
-    for grain in GRAINS:
-        touched = {period_start(day, grain) for _, day, _ in became}
-        flags: dict[tuple[date, str], list[bool]] = {}  # [active, was active, paying, was paying]
-        for day in seen:
-            start = period_start(day.day, grain)
-            if start not in touched:
-                continue
-            for currency in (day.currency, ANY_CURRENCY):
-                held = flags.setdefault((start, currency), [False, False, False, False])
-                held[0] |= day.active
-                held[1] |= day.was_active
-                held[2] |= day.paying
-                held[3] |= day.was_paying
-        for (start, currency), (active, was_active, paying, was_paying) in flags.items():
-            new_active, new_paying = active and not was_active, paying and not was_paying
-            if not (new_active or new_paying):
-                continue
-            row = sums.row(changes.periods, (grain.value, start, brand, currency))
-            row["active"] += new_active
-            row["paying"] += new_paying
-            if grain == Period.DAY and currency == ANY_CURRENCY and new_active and cohort is not None:
-                sums.row(changes.cohort_days, (*cohort, start))["active"] += 1
+    """One player's days holding a fact (in one currency or any: `where` = brand, currency, fact), in the
+    window, before and after the batch, with the nearest such days outside it: each gap row loses the
+    (day, previous) pairs the old sequence had and gains the new sequence's."""
+    brand, currency, fact = where
+    for (day, previous), sign in _pair_changes(sorted(before), sorted(after), *around):
+        sums.row(changes.gaps, (day, brand, currency, previous))[fact] += sign
+
+
+def _pair_changes(
+    before: list[date], after: list[date], earlier: date | None, later: date | None
+) -> Iterator[tuple[tuple[date, date], int]]:
+    """The (day, previous day) pairs of a sequence of days, before and after some were added: +1 for each
+    new pair, -1 for each one gone."""
+    counted: Counter[tuple[date, date]] = Counter(_pairs(after, earlier, later))
+    counted.subtract(_pairs(before, earlier, later))
+    for pair, change in counted.items():
+        if change:
+            yield pair, change
+
+
+def _pairs(days: list[date], earlier: date | None, later: date | None) -> Iterator[tuple[date, date]]:
+    sequence = [*days, *((later,) if later is not None else ())]
+    previous = earlier
+    for day in sequence:
+        yield day, _previous(day, previous)
+        previous = day
+
+
+def _previous(day: date, previous: date | None) -> date:
+    """What a gap row keeps of a day's previous one: LONG_AGO if none, or if no range of days a report
+    covers can hold both (a range from after the previous day is all that matters then)."""
+    if previous is None or (day - previous).days > MAX_DAYS:
+        return LONG_AGO
+    return previous
 
 
 def _joined(changes: _Changes, joined: tuple[date, str], seen: list[_Day]) -> None:
@@ -282,18 +389,19 @@ def _depositor(player: Player | None) -> tuple[date, str, date] | None:
 
 async def _write(conn: asyncpg.Connection, changes: _Changes) -> None:
     """The rows are the same whatever the order of the events: a cohort's NGR has a row for each day and
-    currency its players have a player day in (zero or not), and a cohort day that a first deposit left
-    with nothing to count goes."""
+    currency its players have a player day in (zero or not), and a gap or cohort day row that a change
+    left with nothing to count goes."""
     for statement, rows, names in (
-        (_PERIOD_UPSERT, changes.periods, ("active", "paying")),
+        (_GAP_UPSERT, changes.gaps, FACTS),
         (_COHORT_DAY_UPSERT, changes.cohort_days, ("registered", "active", "depositors")),
         (_COHORT_NGR_UPSERT, changes.cohort_ngr, ("ngr",)),
     ):
         if rows:
             await conn.execute(statement, *sums.columns(list(rows.items()), names))
-    left = [key for key, row in changes.cohort_days.items() if row["depositors"] < 0]
-    if left:
-        await conn.execute(_EMPTY_COHORT_DAYS, *(list(column) for column in zip(*left, strict=True)))
+    for statement, rows in ((_EMPTY_GAPS, changes.gaps), (_EMPTY_COHORT_DAYS, changes.cohort_days)):
+        emptied = [key for key, row in rows.items() if min(row.values()) < 0]
+        if emptied:
+            await conn.execute(statement, *(list(column) for column in zip(*emptied, strict=True)))
 
 
 # ---- the definitions, from scratch ---------------------------------------------------------------
@@ -324,29 +432,39 @@ def _compare(recomputed: str, stored: str, keys: tuple[str, ...], figures: tuple
     )
 
 
-_PERIOD_KEYS = ("period", "period_start", "brand_id", "currency")
+_GAP_KEYS = ("day", "brand_id", "currency", "previous")
 _COHORT_DAY_KEYS = ("registered_on", "brand_id", "day")
 _COHORT_NGR_KEYS = ("registered_on", "brand_id", "day", "currency")
 _FTD_KEYS = ("day", "brand_id", "currency")
-# Every period that holds a day of the range, whole.
 _CHECKS = {
-    "report_period_players": (
+    # Each player's days holding a fact, in each currency and in any, with the one before (all history).
+    "report_player_gaps": (
         "player days",
-        _PERIOD_KEYS,
-        ("active", "paying"),
+        _GAP_KEYS,
+        FACTS,
+        f"""
+        WITH levels AS (
+            SELECT player_id, brand_id, currency, day, bet_count > 0 AS active, deposit_count > 0 AS paying
+            FROM report_player_days WHERE day <= :end
+            UNION ALL
+            SELECT player_id, brand_id, '', day, bool_or(bet_count > 0), bool_or(deposit_count > 0)
+            FROM report_player_days WHERE day <= :end GROUP BY player_id, brand_id, day),
+        sequences AS (
+            SELECT day, brand_id, currency, 'active' AS fact,
+                   lag(day) OVER (PARTITION BY player_id, currency ORDER BY day) AS previous
+            FROM levels WHERE active
+            UNION ALL
+            SELECT day, brand_id, currency, 'paying',
+                   lag(day) OVER (PARTITION BY player_id, currency ORDER BY day)
+            FROM levels WHERE paying)
+        SELECT day, brand_id, currency,
+               CASE WHEN previous IS NULL OR day - previous > {MAX_DAYS} THEN DATE '-infinity' ELSE previous END
+                   AS previous,
+               count(*) FILTER (WHERE fact = 'active') AS active, count(*) FILTER (WHERE fact = 'paying') AS paying
+        FROM sequences WHERE day BETWEEN :start AND :end GROUP BY 1, 2, 3, 4""",  # noqa: S608  (constants)
         """
-        SELECT g.period, date_trunc(g.period, d.day::timestamp)::date AS period_start, d.brand_id,
-               CASE WHEN grouping(d.currency) = 1 THEN '' ELSE d.currency END AS currency,
-               count(DISTINCT d.player_id) FILTER (WHERE d.bet_count > 0) AS active,
-               count(DISTINCT d.player_id) FILTER (WHERE d.deposit_count > 0) AS paying
-        FROM (VALUES ('day'), ('week'), ('month')) AS g(period)
-        JOIN report_player_days d
-          ON d.day >= date_trunc(g.period, CAST(:start AS timestamp))::date
-         AND d.day < date_trunc(g.period, CAST(:end AS timestamp)) + ('1 ' || g.period)::interval
-        GROUP BY GROUPING SETS ((g.period, 2, d.brand_id, d.currency), (g.period, 2, d.brand_id))""",
-        """
-        SELECT period, period_start, brand_id, currency, active, paying FROM report_period_players
-        WHERE period_start >= date_trunc(period, CAST(:start AS timestamp))::date AND period_start <= :end""",
+        SELECT day, brand_id, currency, previous, active, paying FROM report_player_gaps
+        WHERE day BETWEEN :start AND :end""",
     ),
     "report_cohort_days": (
         "players' days",
@@ -409,21 +527,16 @@ async def check(db: AsyncSession, *, start: date, end: date) -> list[Mismatch]:
             for figure in figures:
                 expected, held = int(row[f"expected_{figure}"]), int(row[f"found_{figure}"])
                 if expected != held:
-                    day, brand, currency = _where(table, row)
+                    day, brand, currency = row["day"], str(row["brand_id"]), row.get("currency") or ""
                     named = _named(table, figure, row)
                     found.append(Mismatch(table, day, brand, currency, named, expected, held, against))
     return found
 
 
-def _where(table: str, row: RowMapping) -> tuple[date, str, str]:
-    day = row["period_start"] if table == "report_period_players" else row["day"]
-    assert isinstance(day, date)
-    return day, str(row["brand_id"]), str(row.get("currency") or "")
-
-
 def _named(table: str, figure: str, row: RowMapping) -> str:
-    if table == "report_period_players":
-        return f"{figure} players ({row['period']})"
+    if table == "report_player_gaps":
+        previous = "none before" if row["previous"] == LONG_AGO else f"the one before on {row['previous']}"
+        return f"{figure} players ({previous})"
     if table.startswith("report_cohort"):
         return f"{figure} (registered {row['registered_on']})"
     return figure

@@ -64,7 +64,7 @@ _ORDER = {
     "report_player_days": "player_id, day, currency",
     "report_cashier_days": "day, brand_id, currency",
     "report_players": "player_id",
-    "report_period_players": "period, period_start, brand_id, currency",
+    "report_player_gaps": "day, brand_id, currency, previous",
     "report_cohort_days": "registered_on, brand_id, day",
     "report_cohort_ngr": "registered_on, brand_id, day, currency",
 }

@@ -1,8 +1,9 @@
 """The rollups the player and cohort KPIs read (services/reports/rollups.py) hold what their definitions
 say, recomputed from scratch over the player days and the players: after two weeks of play across a month's
 end in two currencies; after a replay; under redelivery; for the events in any order and any batching
-(registrations and first deposits arriving after what follows them). A range that cuts a period counts
-that period's players from its own days; a tampered rollup row is caught by `reports verify`."""
+(registrations and first deposits arriving after what follows them). The players of any range, by any
+period (cut by the range or not), are those of its days, once each; a tampered rollup row is caught by
+`reports verify`."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import text
 
 from core.clock import clock
 from core.consumers import STREAM, reset
-from services.reports import cohorts, kpis, rollups
+from services.reports import cohorts, fx, kpis, rollups
 from services.reports.periods import Period
 from tests.conftest import fund
 from tests.providers.conftest import Aggregator
@@ -68,6 +69,10 @@ async def two_weeks(rt: Any, make_player: Any, hub88_provider: Any, aggregator: 
     return {"players": (p1, p2, p3)}
 
 
+def audience(figures: kpis.MoneyFigures | None) -> tuple[int, int] | None:
+    return (figures.active_players, figures.paying_players) if figures is not None else None
+
+
 async def recomputed_differences(rt: Any) -> list[rollups.Mismatch]:
     async with rt.database.session() as db:
         return await rollups.check(db, start=day(-10), end=day(40))
@@ -78,17 +83,30 @@ async def test_the_rollups_hold_their_definitions_across_weeks_months_and_curren
 ) -> None:
     await reports.drain()
     assert await recomputed_differences(rt) == []
-    june = {
-        row["currency"]: (row["active"], row["paying"])
-        for row in await reports.rows("report_period_players", period="month", period_start=date(2027, 6, 1))
+    first_of_june = {
+        row["previous"]: (row["active"], row["paying"])
+        for row in await reports.rows("report_player_gaps", day=day(1), currency="")
     }
-    # p1 and p2 played in June (p1 in both currencies: once across them); p3, p1 (in kronor) and p2 paid.
-    assert june == {"": (2, 3), "EUR": (2, 2), "SEK": (1, 1)}
-    week = {
-        row["currency"]: (row["active"], row["paying"])
-        for row in await reports.rows("report_period_players", period="week", period_start=MONDAY)
-    }
-    assert week == {"": (1, 3), "EUR": (1, 3), "SEK": (1, 1)}  # the week of 31 May, across the month's end
+    # p1 played and paid again (last on 31 May); p3 paid for the first time.
+    assert first_of_june == {rollups.LONG_AGO: (0, 1), day(0): (1, 1)}
+    async with rt.database.transaction() as db:
+        await fx.import_rates(db, fx.read_rates_file(fx.SAMPLE_FILE))
+    async with rt.database.session() as db:
+        may, june = await kpis.figures(
+            db,
+            brands=None,
+            start=date(2027, 5, 1),
+            end=date(2027, 6, 30),
+            period=Period.MONTH,
+            reporting_currency="EUR",
+        )
+        [both_weeks] = await kpis.figures(
+            db, brands=None, start=day(0), end=day(9), period=Period.RANGE, reporting_currency="EUR"
+        )
+    players = {f.currency: (f.active_players, f.paying_players) for f in june.by_currency}
+    assert players == {"EUR": (2, 2), "SEK": (1, 1)}  # p1 and p2 played in euros, p3 and p2 paid in them
+    # Across currencies (converted into euros): p1 once.
+    assert [audience(f.converted) for f in (may, june, both_weeks)] == [(1, 1), (2, 3), (2, 3)]
     cohort = {
         row["day"]: (row["registered"], row["active"], row["depositors"])
         for row in await reports.rows("report_cohort_days", registered_on=MONDAY)
@@ -100,6 +118,35 @@ async def test_the_rollups_hold_their_definitions_across_weeks_months_and_curren
         day(7): (0, 1, 0),
         day(8): (0, 1, 0),
     }
+
+
+async def test_the_players_of_any_range_and_period_are_counted_once_each(
+    rt: Any, reports: Reports, two_weeks: dict[str, Any]
+) -> None:
+    """Every range within the fortnight (and a day either side), by day, week, month and as one period:
+    the active and paying players of each span and currency, as counted from the player days."""
+    await reports.drain()
+    rows = await reports.conn.fetch("SELECT player_id, day, currency, bet_count, deposit_count FROM report_player_days")
+    checked = 0
+    async with rt.database.session() as db:
+        for first in range(-1, 11):
+            for last in range(first, 11):
+                for period in Period:
+                    for span in await kpis.figures(db, brands=None, start=day(first), end=day(last), period=period):
+                        inside = [r for r in rows if span.start <= r["day"] <= span.end]
+                        expected = {
+                            currency: (
+                                len({r["player_id"] for r in inside if r["currency"] == currency and r["bet_count"]}),
+                                len(
+                                    {r["player_id"] for r in inside if r["currency"] == currency and r["deposit_count"]}
+                                ),
+                            )
+                            for currency in {r["currency"] for r in inside}
+                        }
+                        got = {f.currency: (f.active_players, f.paying_players) for f in span.by_currency}
+                        assert got == expected, (day(first), day(last), period, span)
+                        checked += 1
+    assert checked > 500
 
 
 async def test_retention_on_any_day_and_ltv_agree_with_the_player_days(
@@ -186,7 +233,7 @@ async def test_events_in_any_order_and_batching_build_the_same_rollups(
 SHUFFLES = ((1, 1), (2, 3), (3, 7), (4, 40))
 
 
-async def test_a_range_that_cuts_a_period_counts_its_players_from_its_own_days(
+async def test_a_range_that_cuts_a_period_counts_the_players_of_its_own_days(
     rt: Any, reports: Reports, brand: Any, two_weeks: dict[str, Any]
 ) -> None:
     await reports.drain()
@@ -210,15 +257,13 @@ async def test_verify_catches_a_tampered_rollup_row(
     rt: Any, reports: Reports, brand: Any, two_weeks: dict[str, Any]
 ) -> None:
     await reports.drain()
-    await reports.conn.execute(
-        "UPDATE report_period_players SET active = active + 1 WHERE period = 'week' AND currency = 'SEK'"
-    )
+    await reports.conn.execute("UPDATE report_player_gaps SET active = active + 1 WHERE currency = 'SEK'")
     await reports.conn.execute("UPDATE report_cohort_days SET depositors = 0 WHERE day = $1", day(2))
     caught = await asyncio.to_thread(
         run_cli, "reports", "verify", "--from", day(0).isoformat(), "--to", day(9).isoformat()
     )
     assert caught.returncode == 1, caught.stdout + caught.stderr
     lines = caught.stdout.splitlines()
-    assert f"{MONDAY} royal SEK active players (week): player days 1, period players 2 (off by 1)" in lines
+    assert f"{day(1)} royal SEK active players (none before): player days 1, player gaps 2 (off by 1)" in lines
     assert f"{day(2)} royal - depositors (registered {MONDAY}): players' days 1, cohort days 0 (off by -1)" in lines
     assert lines[-1].endswith(": 2 difference(s)")
