@@ -14,13 +14,14 @@ events (already published). Then, in one run:
 4. the report queries over the month (figures by day in the reporting currency, registrations, D1/D7/D30
    retention, LTV by cohort, top games): p50/p95 of 20 runs each.
 
-It uses its own database, `croupier_reports_bench` (recreated unless `--keep` finds the same size), and
-Redis database 10.
+It uses its own database, `croupier_reports_bench` (or `BENCH_REPORTS_DB`; recreated unless `--keep` finds
+the same size), and Redis database 10 (or `BENCH_REDIS`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from datetime import date, timedelta
@@ -30,7 +31,7 @@ from redis.asyncio import Redis
 
 from bench import common
 
-DATABASE = "croupier_reports_bench"
+DATABASE = os.environ.get("BENCH_REPORTS_DB", "croupier_reports_bench")
 BRAND = uuid.uuid5(uuid.NAMESPACE_DNS, "reports.croupier")
 MONTH = date(2026, 11, 1)
 DEPOSIT, STAKE, WIN = 100_00, 1_00, 1_50  # cents: a win of 1.50 every other round

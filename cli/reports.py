@@ -52,7 +52,7 @@ def reports_verify(
         raise typer.Exit(2) from exc
     for found in result.differences:
         typer.echo(
-            f"{found.day} {found.brand} {found.currency} {found.figure}: ledger {found.ledger}, "
+            f"{found.day} {found.brand} {found.currency} {found.figure}: {found.against} {found.ledger}, "
             f"{found.projection} {found.projected} (off by {found.projected - found.ledger})"
         )
     if result.unapplied_events or result.parked_events:

@@ -20,7 +20,16 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
-from models.reports import FxRate, ReportCashierDay, ReportGameDay, ReportPlayer, ReportPlayerDay
+from models.reports import (
+    FxRate,
+    ReportCashierDay,
+    ReportCohortDay,
+    ReportCohortNgr,
+    ReportGameDay,
+    ReportPlayer,
+    ReportPlayerDay,
+    ReportPlayerGap,
+)
 from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
@@ -62,10 +71,13 @@ __all__ = [
     "RefreshToken",
     "RegulatoryReturn",
     "ReportCashierDay",
+    "ReportCohortDay",
+    "ReportCohortNgr",
     "ReportExport",
     "ReportGameDay",
     "ReportPlayer",
     "ReportPlayerDay",
+    "ReportPlayerGap",
     "RgActivityDay",
     "RgEvent",
     "RgExclusion",

@@ -1,6 +1,10 @@
 """Report projections: daily figures built from the event stream by one consumer
 (services/reports/projection.py), and the reference exchange rates the reports convert with.
 
+The same consumer keeps rollups of them (players by the gap since their previous active or paying day,
+registration cohorts by day), so a report over a month reads a few thousand rows whatever the number of
+players (services/reports/rollups.py says how each is kept and checks it against the player days).
+
 Only the `reports` consumer writes the projection tables (`report_*`); a rebuild truncates them and
 replays the outbox. A row's day is the UTC day of its events' `time`. Amounts are BIGINT minor units of
 the row's `currency`; the definitions of every figure are in docs/reports.md.
@@ -100,6 +104,9 @@ class ReportCashierDay(SQLModel, table=True):
     bonus_forfeited: int = _sum()  # bonus balance -> bonus cost
     bonus_expired: int = _sum()
     bonus_cancelled: int = _sum()
+    # First deposits made this day in this currency (of the players of this brand): their number and sum.
+    ftd_count: int = _sum()
+    ftd_amount: int = _sum()
 
 
 class ReportPlayer(SQLModel, table=True):
@@ -121,6 +128,52 @@ class ReportPlayer(SQLModel, table=True):
     first_deposit_event: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     first_deposit_amount: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     first_deposit_currency: str | None = Field(default=None, max_length=8)
+
+
+class ReportPlayerGap(SQLModel, table=True):
+    """Players per day, brand and currency ('' : any) by the day they were last so before (`previous`):
+    `active` of them bet on `day` and last bet on `previous`; `paying` deposited on `day` and last
+    deposited on `previous` (a first time, or one after more than a report's longest range: '-infinity').
+    The players active in a range [a, b] are those of its rows with `previous` before a, each once: a
+    range of any length reads its days' rows, never the player days (services/reports/rollups.py)."""
+
+    __tablename__ = "report_player_gaps"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    brand_id: uuid.UUID = Field(primary_key=True)
+    currency: str = Field(primary_key=True, max_length=8)  # '' : in any currency
+    previous: date = Field(sa_column=Column(Date, primary_key=True))
+    active: int = _sum()
+    paying: int = _sum()
+
+
+class ReportCohortDay(SQLModel, table=True):
+    """A registration cohort (the players of a brand registered on one UTC day) on one day: how many
+    registered (on the registration day's own row), were active (bet) on `day`, and made their first
+    deposit on `day`. Retention Dn reads the row of day registered_on + n; conversion the first deposits
+    up to a day."""
+
+    __tablename__ = "report_cohort_days"
+
+    registered_on: date = Field(sa_column=Column(Date, primary_key=True))
+    brand_id: uuid.UUID = Field(primary_key=True)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    registered: int = _sum()
+    active: int = _sum()
+    depositors: int = _sum()
+
+
+class ReportCohortNgr(SQLModel, table=True):
+    """The NGR (stakes - wins - bonus cost) of a registration cohort's players on one day in one currency:
+    lifetime value is its running sum per registered player."""
+
+    __tablename__ = "report_cohort_ngr"
+
+    registered_on: date = Field(sa_column=Column(Date, primary_key=True))
+    brand_id: uuid.UUID = Field(primary_key=True)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    currency: str = Field(primary_key=True, max_length=8)
+    ngr: int = _sum()
 
 
 class FxRate(SQLModel, table=True):

@@ -7,7 +7,9 @@ The reports read projections that one consumer (`reports`, services/reports/proj
 the event stream, never the ledger's hot tables: per day (the UTC day of the event's time) and brand,
 play by currency, provider, game and the players' jurisdiction (`report_game_days`), each player's day (`report_player_days`),
 money in and out with the bonus cost (`report_cashier_days`), and each player's registration and first
-deposit (`report_players`). A rebuild truncates them and replays the outbox.
+deposit (`report_players`); and rollups of them that the KPI queries read instead of every player's days
+(`report_player_gaps`: players by the gap since their previous active or paying day, which counts the
+players of any range; `report_cohort_days` and `report_cohort_ngr`: registration cohorts by day). A rebuild truncates them and replays the outbox.
 
 `fx_rates` holds reference rates (units of a currency per 1 EUR, the ECB's convention) as exact
 NUMERICs, imported by `croupier fx import`; conversions use the latest rate on or before a day.
@@ -95,6 +97,8 @@ def upgrade() -> None:
             "bonus_forfeited",
             "bonus_expired",
             "bonus_cancelled",
+            "ftd_count",
+            "ftd_amount",
         ),
     )
     op.create_table(
@@ -112,6 +116,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_players_registered", "report_players", ["registered_on", "brand_id"])
     op.create_index("ix_report_players_first_deposit", "report_players", ["first_deposit_on", "brand_id"])
+    # Rollups of the player days, kept by the same consumer: players by the gap since their previous
+    # active (or paying) day, and registration cohorts by day (sizes, activity, first deposits, NGR).
+    op.create_table(
+        "report_player_gaps",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
+        sa.Column("currency", sa.String(8), primary_key=True),
+        sa.Column("previous", sa.Date(), primary_key=True),
+        *_sums("active", "paying"),
+    )
+    op.create_table(
+        "report_cohort_days",
+        sa.Column("registered_on", sa.Date(), primary_key=True),
+        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        *_sums("registered", "active", "depositors"),
+    )
+    op.create_table(
+        "report_cohort_ngr",
+        sa.Column("registered_on", sa.Date(), primary_key=True),
+        sa.Column("brand_id", postgresql.UUID(), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("currency", sa.String(8), primary_key=True),
+        *_sums("ngr"),
+    )
     op.create_table(
         "fx_rates",
         sa.Column("currency", sa.String(8), primary_key=True),
@@ -124,6 +153,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("fx_rates")
+    op.drop_table("report_cohort_ngr")
+    op.drop_table("report_cohort_days")
+    op.drop_table("report_player_gaps")
     op.drop_index("ix_report_players_first_deposit", table_name="report_players")
     op.drop_index("ix_report_players_registered", table_name="report_players")
     op.drop_table("report_players")

@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import DomainError, ErrorCode
 from core.money import currency as currency_info
 from services.reports import fx
-from services.reports.periods import Period, bucket, in_brands, ratio, spans
+from services.reports.periods import Period, bucket, in_brands, period_start, ratio, spans
 
 RETENTION_DAYS = (1, 7, 30)
 MAX_RETENTION_DAY = 366
@@ -43,15 +43,13 @@ class Cohort:
     retention: tuple[Retention, ...]
 
 
+# From the cohorts' days (rollups.py): each registration day's size (on its own day) and its players
+# active on each day n asked for.
 _RETENTION = text(f"""
-SELECT {bucket("p.registered_on")} AS cohort, n.day,
-       count(*) AS size,
-       count(*) FILTER (WHERE p.registered_on + n.day <= :as_of) AS eligible,
-       count(*) FILTER (WHERE p.registered_on + n.day <= :as_of AND EXISTS (
-           SELECT 1 FROM report_player_days d
-           WHERE d.player_id = p.player_id AND d.day = p.registered_on + n.day AND d.bet_count > 0)) AS retained
-FROM report_players p CROSS JOIN unnest(CAST(:days AS integer[])) AS n(day)
-WHERE {in_brands("p.brand_id")} AND p.registered_on BETWEEN :start AND :end
+SELECT registered_on, day - registered_on AS n, sum(registered) AS registered, sum(active) AS active
+FROM report_cohort_days
+WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
+  AND (day = registered_on OR day - registered_on = ANY(CAST(:days AS integer[])))
 GROUP BY 1, 2""")  # noqa: S608  (a fixed filter)
 
 
@@ -65,7 +63,8 @@ async def retention(
     period: Period = Period.DAY,
     days: Sequence[int] = RETENTION_DAYS,
 ) -> list[Cohort]:
-    """Dn retention (default D1, D7, D30) of the cohorts registered from `start` to `end`. One query."""
+    """Dn retention (default D1, D7, D30; any n from 1 to 366) of the cohorts registered from `start` to
+    `end`. One query."""
     periods = spans(start, end, period)
     wanted = sorted(set(days))
     if not wanted or wanted[0] < 1 or wanted[-1] > MAX_RETENTION_DAY:
@@ -76,24 +75,38 @@ async def retention(
         "brands": list(brands) if brands is not None else None,
         "start": start,
         "end": end,
-        "period": period.value,
         "as_of": as_of,
         "days": wanted,
     }
-    found: dict[date, dict[int, tuple[int, int, int]]] = defaultdict(dict)
-    for row in await db.execute(_RETENTION, params):
-        found[row.cohort][row.day] = (int(row.size), int(row.eligible), int(row.retained))
-    cohorts = []
-    for key, span in periods.items():
-        counts = found.get(key, {})
-        size = next(iter(counts.values()))[0] if counts else 0
-        points = tuple(
-            Retention(n, eligible, retained, ratio(retained, eligible))
-            for n in wanted
-            for _, eligible, retained in [counts.get(n, (0, 0, 0))]
+    rows = [
+        (row.registered_on, int(row.n), int(row.registered), int(row.active))
+        for row in await db.execute(_RETENTION, params)
+    ]
+    sizes = {registered_on: size for registered_on, n, size, _ in rows if n == 0}
+    size: dict[date, int] = defaultdict(int)
+    eligible: dict[tuple[date, int], int] = defaultdict(int)
+    retained: dict[tuple[date, int], int] = defaultdict(int)
+    for registered_on, joined in sizes.items():
+        cohort = period_start(registered_on, period, start)
+        size[cohort] += joined
+        for n in wanted:
+            if registered_on + timedelta(days=n) <= as_of:  # their day n has come
+                eligible[(cohort, n)] += joined
+    for registered_on, n, _, active in rows:
+        if n in wanted and registered_on + timedelta(days=n) <= as_of:
+            retained[(period_start(registered_on, period, start), n)] += active
+    return [
+        Cohort(
+            span.start,
+            span.end,
+            size[key],
+            tuple(
+                Retention(n, eligible[(key, n)], retained[(key, n)], ratio(retained[(key, n)], eligible[(key, n)]))
+                for n in wanted
+            ),
         )
-        cohorts.append(Cohort(span.start, span.end, size, points))
-    return cohorts
+        for key, span in periods.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -108,13 +121,12 @@ class CohortValue:
 
 
 _SIZES = text(f"""
-SELECT {bucket("registered_on")} AS cohort, count(*) AS size
-FROM report_players WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
+SELECT {bucket("registered_on")} AS cohort, sum(registered) AS size
+FROM report_cohort_days WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end AND day = registered_on
 GROUP BY 1""")  # noqa: S608
 _VALUE = text(f"""
-SELECT {bucket("p.registered_on")} AS cohort, d.day, d.currency, sum(d.stakes - d.wins - d.bonus_cost) AS ngr
-FROM report_players p JOIN report_player_days d ON d.player_id = p.player_id
-WHERE {in_brands("p.brand_id")} AND p.registered_on BETWEEN :start AND :end AND d.day <= :as_of
+SELECT {bucket("registered_on")} AS cohort, day, currency, sum(ngr) AS ngr
+FROM report_cohort_ngr WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end AND day <= :as_of
 GROUP BY 1, 2, 3""")  # noqa: S608
 
 

@@ -112,22 +112,19 @@ BONUS_COST_SQL = (
 _CASHIER = text(f"""
 SELECT day, currency, sum(deposits) AS deposits, sum(deposit_count) AS deposit_count,
        sum(withdrawals) AS withdrawals, sum(withdrawal_count) AS withdrawal_count,
-       sum({BONUS_COST_SQL}) AS bonus_cost
+       sum({BONUS_COST_SQL}) AS bonus_cost, sum(ftd_count) AS ftd_count, sum(ftd_amount) AS ftd_amount
 FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY day, currency""")  # noqa: S608
-_FIRST_DEPOSITS = text(f"""
-SELECT first_deposit_on AS day, first_deposit_currency AS currency, count(*) AS ftd_count,
-       sum(first_deposit_amount) AS ftd_amount
-FROM report_players WHERE {in_brands("brand_id")} AND first_deposit_on BETWEEN :start AND :end
-GROUP BY first_deposit_on, first_deposit_currency""")  # noqa: S608
 # Players per period and currency, and per period across currencies (currency NULL): a player active
-# in two currencies is one active player of the period.
+# in two currencies is one active player of the period. From the gap rollup (rollups.py): the players
+# active in a span are those of its days' rows whose previous active day is before the span's (clipped)
+# first day; likewise the paying ones.
 _PLAYERS = text(f"""
-SELECT {bucket("day")} AS period, currency,
-       count(DISTINCT player_id) FILTER (WHERE bet_count > 0) AS active,
-       count(DISTINCT player_id) FILTER (WHERE deposit_count > 0) AS paying
-FROM report_player_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
-GROUP BY GROUPING SETS ((1, currency), (1))""")  # noqa: S608
+SELECT {bucket("day")} AS period, nullif(currency, '') AS currency, sum(active) AS active, sum(paying) AS paying
+FROM report_player_gaps
+WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
+  AND previous < greatest({bucket("day")}, CAST(:start AS date))
+GROUP BY 1, 2""")  # noqa: S608
 
 
 def _window(brands: Sequence[uuid.UUID] | None, start: date, end: date, period: Period) -> dict[str, Any]:
@@ -145,12 +142,12 @@ async def figures(
 ) -> list[PeriodFigures]:
     """GGR, NGR, turnover, hold, bonus cost, deposits, withdrawals, FTDs, active and paying players and
     ARPPU for each period from `start` to `end` (inclusive), per currency and, with
-    `reporting_currency`, converted into it. Five queries (four and the rates)."""
+    `reporting_currency`, converted into it. Four queries (three and the rates)."""
     periods = spans(start, end, period)
     target = currency_info(reporting_currency).code if reporting_currency else None
     params = _window(brands, start, end, period)
     daily: list[tuple[date, str, dict[str, int]]] = []
-    for statement in (_PLAY, _CASHIER, _FIRST_DEPOSITS):
+    for statement in (_PLAY, _CASHIER):
         for row in (await db.execute(statement, params)).mappings():
             values = {k: int(v or 0) for k, v in row.items() if k not in ("day", "currency")}
             daily.append((row["day"], row["currency"], values))
@@ -208,14 +205,15 @@ class RegistrationFigures:
     ftd_count: int  # first deposits made in the period, whenever their players registered
 
 
+# From the cohorts' days (rollups.py): registrations on each cohort's own day, first deposits on theirs.
 _REGISTRATIONS = text(f"""
-SELECT {bucket("registered_on")} AS period, count(*) AS registrations,
-       count(*) FILTER (WHERE first_deposit_on <= :as_of) AS depositors
-FROM report_players WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
+SELECT {bucket("registered_on")} AS period, sum(registered) AS registrations,
+       sum(depositors) FILTER (WHERE day <= :as_of) AS depositors
+FROM report_cohort_days WHERE {in_brands("brand_id")} AND registered_on BETWEEN :start AND :end
 GROUP BY 1""")  # noqa: S608
 _FTDS = text(f"""
-SELECT {bucket("first_deposit_on")} AS period, count(*) AS ftd_count
-FROM report_players WHERE {in_brands("brand_id")} AND first_deposit_on BETWEEN :start AND :end
+SELECT {bucket("day")} AS period, sum(ftd_count) AS ftd_count
+FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY 1""")  # noqa: S608
 
 
@@ -233,7 +231,8 @@ async def registrations(
     periods = spans(start, end, period)
     params = {**_window(brands, start, end, period), "as_of": as_of or end}
     registered = {
-        row.period: (int(row.registrations), int(row.depositors)) for row in await db.execute(_REGISTRATIONS, params)
+        row.period: (int(row.registrations), int(row.depositors or 0))
+        for row in await db.execute(_REGISTRATIONS, params)
     }
     ftds = {row.period: int(row.ftd_count) for row in await db.execute(_FTDS, params)}
     found = []

@@ -2,8 +2,9 @@
 
 A batch is aggregated in Python first (one running row per table key), then written with one
 `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` per table, adding the batch's sums to what is
-there: a handful of statements per batch, whatever its size. It runs in the consumer framework's
-transaction, which also records the batch's event ids, so its effects happen exactly once.
+there: a handful of statements per batch, whatever its size. The rollups the player and cohort KPIs read
+(services/reports/rollups.py) follow in the same transaction. It runs in the consumer framework's
+transaction, which also records what the batch applied, so its effects happen exactly once.
 
 Which day: the UTC day of the event's `time` (when its transaction wrote it). Which brand: the
 envelope's. Events from before the catalogue (schema version 0) carry neither and are not projected;
@@ -34,6 +35,9 @@ import asyncpg
 
 from core.catalogue import money
 from core.consumers import Consumer, Event
+from services.reports import rollups, sums
+from services.reports.rollups import FirstDeposit, Player
+from services.reports.sums import Row
 
 NAME = "reports"
 SCHEMA_VERSION = 1  # of every type it reads; 0 marks events written before the catalogue
@@ -42,7 +46,7 @@ PAYMENT_TYPES = frozenset(
 )
 LEDGER_TYPES = frozenset(f"ledger.{kind}" for kind in money.KINDS)
 TYPES = frozenset({*LEDGER_TYPES, *PAYMENT_TYPES, "player.registered"})
-TABLES = ("report_game_days", "report_player_days", "report_cashier_days", "report_players")
+TABLES = ("report_game_days", "report_player_days", "report_cashier_days", "report_players", *rollups.TABLES)
 
 # What each table adds up; the order is the order of the columns in its upsert.
 GAME_SUMS = (
@@ -87,28 +91,15 @@ CASHIER_SUMS = (
     "bonus_forfeited",
     "bonus_expired",
     "bonus_cancelled",
+    "ftd_count",  # kept by the rollups: a first deposit counts on its own day, once
+    "ftd_amount",
 )
 _TAKEN_BACK = {"bonus_forfeit": "bonus_forfeited", "bonus_expiry": "bonus_expired", "bonus_cancel": "bonus_cancelled"}
 _ROLLBACK_KINDS = frozenset({"game_bet_rollback", "game_win_rollback"})
 _OPERATOR_SIDE_KINDS = frozenset({"game_win", *_ROLLBACK_KINDS})
-_GAME_KINDS = frozenset({"game_bet", *_OPERATOR_SIDE_KINDS})
 
 
-def _upsert(
-    table: str, keys: Sequence[tuple[str, str]], sums: Sequence[str], fixed: Sequence[tuple[str, str]] = ()
-) -> str:
-    """Add rows of sums to `table`, inserting the keys not there yet (`fixed` columns are set on insert)."""
-    columns = [*(c for c, _ in keys), *(c for c, _ in fixed), *sums]
-    types = [*(t for _, t in keys), *(t for _, t in fixed), *("bigint" for _ in sums)]
-    arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(types, 1))
-    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in sums)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608  (names only)
-        f"ON CONFLICT ({', '.join(c for c, _ in keys)}) DO UPDATE SET {added}"
-    )
-
-
-_GAME_UPSERT = _upsert(
+_GAME_UPSERT = sums.upsert(
     "report_game_days",
     [
         ("day", "date"),
@@ -120,13 +111,15 @@ _GAME_UPSERT = _upsert(
     ],
     GAME_SUMS,
 )
-_PLAYER_DAY_UPSERT = _upsert(
+# It answers each row's counts after the batch: the rollups tell from them what became true.
+_PLAYER_DAY_UPSERT = sums.upsert(
     "report_player_days",
     [("player_id", "uuid"), ("day", "date"), ("currency", "varchar")],
     PLAYER_DAY_SUMS,
     [("brand_id", "uuid")],
+    returning="player_id::text AS player, day, currency, bet_count, deposit_count",
 )
-_CASHIER_UPSERT = _upsert(
+_CASHIER_UPSERT = sums.upsert(
     "report_cashier_days", [("day", "date"), ("brand_id", "uuid"), ("currency", "varchar")], CASHIER_SUMS
 )
 # Registration facts fill in what is missing; the first deposit is the earliest by (time, event id),
@@ -188,16 +181,13 @@ def day_of(time: datetime) -> date:
     return time.astimezone(UTC).date()
 
 
-Row = defaultdict[str, int]  # a table row's sums, by column
-
-
 @dataclass
 class _Registration:
     brand_id: str
     currency: str | None = None
     jurisdiction: str | None = None
     registered_on: date | None = None
-    first_deposit: tuple[datetime, int, date, int, str] | None = None  # (time, event id, day, amount, currency)
+    first_deposit: FirstDeposit | None = None
 
 
 @dataclass
@@ -209,11 +199,13 @@ class _Batch:
     player_days: dict[tuple[str, date, str], tuple[str, Row]] = field(default_factory=dict)
     cashier: dict[tuple[date, str, str], Row] = field(default_factory=dict)
     players: dict[str, _Registration] = field(default_factory=dict)
-    jurisdictions: dict[str, str] = field(default_factory=dict)  # of the batch's players who played
+    jurisdictions: dict[str, str] = field(default_factory=dict)  # of the batch's players
+    known: dict[str, Player] = field(default_factory=dict)  # the batch's players as report_players had them
 
     def play(self, brand: str, day: date, currency: str, data: dict[str, Any]) -> Row:
         jurisdiction = self.jurisdictions.get(data["player_id"], "")
-        return _row(self.game, (day, brand, currency, data.get("provider") or "", data.get("game") or "", jurisdiction))
+        key = (day, brand, currency, data.get("provider") or "", data.get("game") or "", jurisdiction)
+        return sums.row(self.game, key)
 
     def player_day(self, player: str, day: date, currency: str, brand: str) -> Row:
         found = self.player_days.get((player, day, currency))
@@ -222,7 +214,7 @@ class _Batch:
         return found[1]
 
     def money(self, brand: str, day: date, currency: str) -> Row:
-        return _row(self.cashier, (day, brand, currency))
+        return sums.row(self.cashier, (day, brand, currency))
 
     def player(self, player: str, brand: str) -> _Registration:
         found = self.players.get(player)
@@ -230,12 +222,13 @@ class _Batch:
             found = self.players[player] = _Registration(brand)
         return found
 
-
-def _row(rows: dict[Any, Row], key: Any) -> Row:
-    found = rows.get(key)
-    if found is None:
-        found = rows[key] = defaultdict(int)
-    return found
+    def players_after(self) -> dict[str, Player]:
+        """The batch's players as report_players will have them after it (those it knows anything of)."""
+        after = dict(self.known)
+        for player, seen in self.players.items():
+            was = self.known.get(player, Player(seen.brand_id))
+            after[player] = was.then(seen.registered_on, seen.first_deposit)
+        return after
 
 
 def _part(amount: int, total: int) -> int:
@@ -256,7 +249,8 @@ class ReportsProjection:
             if event.schema_version != SCHEMA_VERSION:
                 raise UnprojectableEvent(f"{event.type} v{event.schema_version} (event {event.id}) is not known here")
         ledger = await _LedgerSides.read(conn, [e for e in readable if e.type in LEDGER_TYPES])
-        batch = _Batch(jurisdictions=await _jurisdictions(conn, readable))
+        batch = _Batch()
+        await _know_players(conn, batch, readable)
         for event in readable:
             if event.type in LEDGER_TYPES:
                 _movement(batch, event, ledger)
@@ -270,13 +264,35 @@ class ReportsProjection:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
 
 
-async def _jurisdictions(conn: asyncpg.Connection, events: Sequence[Event]) -> dict[str, str]:
-    """The jurisdiction of each player who played in the batch (fixed at registration; one query)."""
-    players = {e.data["player_id"] for e in events if e.type in LEDGER_TYPES and e.data["kind"] in _GAME_KINDS}
+# The batch's players: their jurisdiction (fixed at registration), and what report_players holds of them.
+_PLAYERS = """
+SELECT u.id::text AS player, pl.jurisdiction, r.brand_id::text AS brand_id, r.registered_on, r.first_deposit_at,
+       r.first_deposit_event, r.first_deposit_on, r.first_deposit_amount, r.first_deposit_currency
+FROM unnest($1::uuid[]) AS u(id)
+LEFT JOIN players pl ON pl.id = u.id
+LEFT JOIN report_players r ON r.player_id = u.id"""
+
+
+async def _know_players(conn: asyncpg.Connection, batch: _Batch, events: Sequence[Event]) -> None:
+    """What the batch needs to know of its players before it starts (one query)."""
+    players = {e.data["player_id"] for e in events if e.type in LEDGER_TYPES or e.type == "player.registered"}
     if not players:
-        return {}
-    rows = await conn.fetch("SELECT id::text, jurisdiction FROM players WHERE id = ANY($1::uuid[])", list(players))
-    return {row["id"]: row["jurisdiction"] for row in rows}
+        return
+    for row in await conn.fetch(_PLAYERS, list(players)):
+        player = row["player"]
+        if row["jurisdiction"] is not None:
+            batch.jurisdictions[player] = row["jurisdiction"]
+        if row["brand_id"] is not None:
+            first = None
+            if row["first_deposit_event"] is not None:
+                first = (
+                    row["first_deposit_at"],
+                    row["first_deposit_event"],
+                    row["first_deposit_on"],
+                    row["first_deposit_amount"],
+                    row["first_deposit_currency"],
+                )
+            batch.known[player] = Player(row["brand_id"], row["registered_on"], first)
 
 
 if TYPE_CHECKING:
@@ -438,20 +454,24 @@ def _add(row: Row, **amounts: int) -> None:
         row[column] += amount
 
 
-def _columns(rows: Sequence[tuple[Sequence[Any], Row]], sums: Sequence[str]) -> list[list[Any]]:
-    """Rows of (key values, sums) as one array per column, for unnest."""
-    keys = [list(column) for column in zip(*(key for key, _ in rows), strict=True)]
-    return [*keys, *([row[name] for _, row in rows] for name in sums)]
-
-
 async def _write(conn: asyncpg.Connection, batch: _Batch) -> None:
     if batch.game:
-        await conn.execute(_GAME_UPSERT, *_columns(list(batch.game.items()), GAME_SUMS))
+        await conn.execute(_GAME_UPSERT, *sums.columns(list(batch.game.items()), GAME_SUMS))
+    counts: dict[rollups.DayKey, tuple[int, int]] = {}
     if batch.player_days:
-        rows = [((*key, brand), sums) for key, (brand, sums) in batch.player_days.items()]
-        await conn.execute(_PLAYER_DAY_UPSERT, *_columns(rows, PLAYER_DAY_SUMS))
+        rows = [((*key, brand), added) for key, (brand, added) in batch.player_days.items()]
+        for row in await conn.fetch(_PLAYER_DAY_UPSERT, *sums.columns(rows, PLAYER_DAY_SUMS)):
+            counts[(row["player"], row["day"], row["currency"])] = (row["bet_count"], row["deposit_count"])
+    await rollups.apply(
+        conn,
+        days=batch.player_days,
+        counts=counts,
+        before=batch.known,
+        after=batch.players_after(),
+        cashier=batch.cashier,
+    )
     if batch.cashier:
-        await conn.execute(_CASHIER_UPSERT, *_columns(list(batch.cashier.items()), CASHIER_SUMS))
+        await conn.execute(_CASHIER_UPSERT, *sums.columns(list(batch.cashier.items()), CASHIER_SUMS))
     if batch.players:
         players = list(batch.players.items())
         first = [r.first_deposit for _, r in players]

@@ -7,7 +7,9 @@ transactions, by kind and account purpose; docs/reports.md):
 - deposits (amount and count): what `deposit` transactions credited to players' cash;
 - withdrawals (amount and count): what `withdrawal_paid` transactions took from players' pending;
 and compares them with what the projections say: the game days (GGR), the cashier days (the others)
-and the player days (all of them, summed over players). Any difference is reported.
+and the player days (all of them, summed over players). Then it recomputes the rollups the player and
+cohort KPIs read (services/reports/rollups.py) from the player days and the players. Any difference is
+reported.
 
 The ledger's day is its transaction's `created_at`, the projection's the event's `time`: both come from
 the same clock in the same database transaction, microseconds apart. The projections are eventually
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports import projection
+from services.reports import projection, rollups
 from services.reports.kpis import BONUS_COST_SQL
 from services.reports.periods import check_range
 
@@ -82,10 +84,11 @@ class Difference:
     brand_id: uuid.UUID | None
     brand: str  # its code, for people
     currency: str
-    figure: str  # ggr, bonus_cost, deposits, deposit_count, withdrawals, withdrawal_count
+    figure: str  # ggr, bonus_cost, deposits, deposit_count, withdrawals, withdrawal_count (or a rollup's)
     projection: str  # which table says otherwise
-    ledger: int
+    ledger: int  # what the ledger says (for a rollup: its recomputation from the projections)
     projected: int
+    against: str = "ledger"  # or "player days", for a rollup
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,21 @@ async def verify(db: AsyncSession, *, start: date, end: date) -> ReportVerificat
                 if want != got:
                     brand = codes.get(key[1], str(key[1])) if key[1] is not None else "(no brand)"
                     differences.append(Difference(key[0], key[1], brand, key[2], figure, name, want, got))
+    for mismatch in await rollups.check(db, start=start, end=end):
+        brand_id = uuid.UUID(mismatch.brand_id)
+        differences.append(
+            Difference(
+                mismatch.day,
+                brand_id,
+                codes.get(brand_id, mismatch.brand_id),
+                mismatch.currency or "-",  # across currencies, or none
+                mismatch.figure,
+                mismatch.table.removeprefix("report_").replace("_", " "),
+                mismatch.expected,
+                mismatch.found,
+                against=mismatch.against,
+            )
+        )
     behind = (
         await db.execute(
             _BEHIND,

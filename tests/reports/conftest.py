@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.consumers import Runner, replay
+from core import outbox
+from core.consumers import Event, Runner, replay
 from services.reports.projection import TABLES, ReportsProjection
 from tests.bonuses.conftest import campaign  # noqa: F401  (fixtures)
 from tests.cashier.conftest import card_deposit, psp  # noqa: F401
@@ -63,6 +64,9 @@ _ORDER = {
     "report_player_days": "player_id, day, currency",
     "report_cashier_days": "day, brand_id, currency",
     "report_players": "player_id",
+    "report_player_gaps": "day, brand_id, currency, previous",
+    "report_cohort_days": "registered_on, brand_id, day",
+    "report_cohort_ngr": "registered_on, brand_id, day, currency",
 }
 
 
@@ -80,6 +84,11 @@ class Reports:
     async def replay(self) -> int:
         """Forget the projections and rebuild them from the outbox table."""
         return await replay(self.runner, self.conn)
+
+    async def events(self) -> list[Event]:
+        """Every event of the outbox, in id order (as a replay reads them)."""
+        rows = await self.conn.fetch(f"SELECT {outbox.ROW_COLUMNS} FROM outbox_events ORDER BY id")
+        return [Event.of(outbox.envelope_of(row)) for row in rows]
 
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every projection row, in key order."""

@@ -72,6 +72,8 @@ async def test_play_and_payments_project_into_exact_daily_figures(
         "deposit_attempts": 2,
         "withdrawal_requests": 1,
         "withdrawals_requested": 30_00,
+        "ftd_count": 2,  # both deposits were first ones
+        "ftd_amount": 150_00,
     }
     days = {row["player_id"]: row for row in await reports.rows("report_player_days")}
     assert {k: days[alice.uuid][k] for k in ("stakes", "wins", "deposits", "withdrawals", "bet_count")} == {

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core import outbox
-from core.consumers import STREAM, Event, reset
+from core.consumers import STREAM, reset
 from services import cashier
 from tests.cashier.conftest import player_viewer
 from tests.conftest import fund
@@ -38,11 +37,6 @@ async def a_busy_day(
     assert payout.status == "paid"
 
 
-async def published_events(reports: Reports) -> list[Event]:
-    rows = await reports.conn.fetch(f"SELECT {outbox.ROW_COLUMNS} FROM outbox_events ORDER BY id")
-    return [Event.of(outbox.envelope_of(row)) for row in rows]
-
-
 async def test_a_replay_rebuilds_exactly_what_the_live_consumer_built(
     rt: Any,
     reports: Reports,
@@ -58,7 +52,7 @@ async def test_a_replay_rebuilds_exactly_what_the_live_consumer_built(
     assert all(built.values()), built  # every projection has rows
 
     replayed = await reports.replay()
-    assert replayed == len(await published_events(reports))
+    assert replayed == len(await reports.events())
     assert await reports.snapshot() == built
 
 
@@ -74,7 +68,7 @@ async def test_redelivered_events_change_nothing(
     await a_busy_day(rt, make_player, card_deposit, brand, hub88_provider, aggregator)
     await reports.drain()
     built = await reports.snapshot()
-    events = await published_events(reports)
+    events = await reports.events()
 
     # Through the stream, as a relay that crashed before marking its batch published sends it again,
     # past its own dedupe keys (expired, or Redis restarted):
@@ -105,7 +99,7 @@ async def test_events_in_any_order_build_the_same_projections(
     await reports.drain()
     built = await reports.snapshot()
 
-    events = await published_events(reports)
+    events = await reports.events()
     await reset(reports.conn, reports.runner.consumer)  # forgotten, then fed backwards in batches of five
     backwards = events[::-1]
     for start in range(0, len(backwards), 5):
