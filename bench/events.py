@@ -375,6 +375,18 @@ async def child(kind: str) -> None:
         await Runner(Tally(), outbox.asyncpg_dsn(database_url), redis).run()
 
 
+async def mid_batch(conn: asyncpg.Connection, patience: float = 3.0) -> bool:
+    """Wait (up to `patience` s) until the sink has a batch noted in `sink_inflight`: being published, or
+    published and not yet recorded. True if one was there (the kill that follows lands mid-batch, give or
+    take the few milliseconds of a poll)."""
+    deadline = time.perf_counter() + patience
+    while time.perf_counter() < deadline:
+        if await conn.fetchval("SELECT count(*) FROM sink_inflight WHERE consumer = 'nats-sink'"):
+            return True
+        await asyncio.sleep(0.002)
+    return False
+
+
 @dataclass
 class Member:
     name: str
@@ -426,10 +438,8 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
             while any(m.kills < kills for m in members):
                 await asyncio.sleep(rng.uniform(0.3, 1.7) * gap)
                 victim = rng.choice([m for m in members if m.kills < kills])
-                if victim.name == "nats-sink":  # a batch noted and maybe published, not recorded: mid-batch
-                    inflight += bool(
-                        await conn.fetchval("SELECT count(*) FROM sink_inflight WHERE consumer = $1", victim.name)
-                    )
+                if victim.name == "nats-sink":
+                    inflight += await mid_batch(conn)
                 victim.kill()
                 await asyncio.sleep(rng.uniform(0.0, 0.5))
                 victim.start()
@@ -440,7 +450,7 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
             print(
                 f"  {written:,} events written; kills: "
                 + ", ".join(f"{m.name} {m.kills}" for m in members)
-                + f" ({inflight} of the sink's with a batch in flight: noted, not yet recorded)"
+                + f" ({inflight} of the sink's kills with a batch noted in sink_inflight: mid-batch)"
                 + f"; all processed {drained:.0f} s after the last kill ({took:.0f} s in all, logs in {logs})"
             )
             ids = {int(r["id"]) for r in await conn.fetch("SELECT id FROM outbox_events WHERE id > $1", first_id)}
