@@ -305,12 +305,17 @@ class DocumentValidation(SchemaExtension):
         ctx = self.execution_context
         if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
             started = time.thread_time()
-            errors = self._limit_errors(ctx.graphql_document)
-            if not errors:
-                errors = self.validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
-            ctx.pre_execution_errors = errors
+            ctx.pre_execution_errors = self.errors(ctx.graphql_document)
             VALIDATION_SECONDS.observe(time.thread_time() - started)
         yield
+
+    def errors(self, document: DocumentNode) -> list[GraphQLError]:
+        """The document's limits, then (within them) GraphQL's own rules: synchronous, no I/O."""
+        errors = self._limit_errors(document)
+        if not errors:
+            ctx = self.execution_context
+            errors = self.validate(ctx.schema._schema, document, ctx.validation_rules)
+        return errors
 
     def _limit_errors(self, document: DocumentNode) -> list[GraphQLError]:
         ctx = self.execution_context
