@@ -297,6 +297,23 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         return response
 
 
+BACKGROUND_STOP_SECONDS = 5.0
+
+
+async def _stop_background(tasks: tuple[asyncio.Task[Any], ...]) -> None:
+    """Cancel the background loops and wait for them, at most `BACKGROUND_STOP_SECONDS`: a loop that does
+    not stop by then (a client library that swallowed the cancellation, say) is named in the log and
+    left behind, rather than holding up the shutdown."""
+    for task in tasks:
+        task.cancel()
+    _, lingering = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+    for task in lingering:
+        log.warning("background_task_did_not_stop", task=task.get_name(), seconds=BACKGROUND_STOP_SECONDS)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning("background_task_failed", task=task.get_name(), error=repr(task.exception()))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -338,10 +355,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        for task in (relay_task, rg_task, bonus_task, export_task, *consumer_tasks):
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await _stop_background((relay_task, rg_task, bonus_task, export_task, *consumer_tasks))
         await rt.close()
 
     # Production describes its API only through the GraphQL schema it allows (introspection off):

@@ -208,6 +208,11 @@ def test_every_coordinate_is_allowed_to_some_role(settings: Any, app: Any) -> No
     assert superadmin_only == []
 
 
+# Casbin's own glob matching, remembered across every role's enforcer: the same (coordinate, pattern)
+# pairs come up for every role and brand, and compiling a pattern is most of what an enforce costs.
+cached_glob_match = functools.lru_cache(maxsize=None)(glob_match_func)
+
+
 def enforcer_for(policy: casbin.Enforcer, role: str) -> casbin.Enforcer:
     """Casbin's own enforcer, holding only the policy lines that can concern `role`: its own and those of
     the roles it inherits (by Casbin's role manager), with every grouping line. A request by `role`
@@ -215,7 +220,7 @@ def enforcer_for(policy: casbin.Enforcer, role: str) -> casbin.Enforcer:
     tenth of the lines evaluated per request."""
     concerned = {role, *policy.get_implicit_roles_for_user(role)}
     enforcer = casbin.Enforcer(str(MODEL_PATH))
-    enforcer.add_function("globMatch", functools.lru_cache(maxsize=None)(glob_match_func))
+    enforcer.add_function("globMatch", cached_glob_match)
     enforcer.add_grouping_policies(policy.get_grouping_policy())
     enforcer.add_policies([line for line in policy.get_policy() if line[0] in concerned])
     return enforcer

@@ -91,9 +91,11 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_finished_run_stops_what_its_subprocesses_left_running(tmp_path: Path) -> None:
-    """A run that ends normally stops the daemons its tests' subprocesses left behind (an embedded Redis
-    that `croupier seed-demo` started, say): every process carrying the run's tag is ended at exit."""
+def test_a_finished_run_stops_what_was_left_running_and_reports_what_the_live_server_logged(tmp_path: Path) -> None:
+    """One run of two tests, which ends normally (one of them fails on purpose):
+    - it stops the daemons its tests' subprocesses left behind (an embedded Redis that `croupier
+      seed-demo` started, say): every process carrying the run's tag is ended at exit;
+    - the failing test's report shows what the live server logged while it ran."""
     tag = f"croupier-finished-run-{uuid.uuid4().hex}"
     database = f"{infra.DATABASE}_finished"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CROUPIER_TEST_REDIS_DBS"))}
@@ -106,43 +108,23 @@ def test_a_finished_run_stops_what_its_subprocesses_left_running(tmp_path: Path)
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", "0", "-k", "daemon"],
+            [
+                *(sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", "0"),
+                *("-k", "daemon or logged"),
+            ],
             cwd=ROOT,
             env=environment,
             capture_output=True,
             text=True,
             timeout=180,
         )
-        assert done.returncode == 0, done.stdout + done.stderr
         assert wait_for(lambda: not infra.tagged(tag), 15), f"left running: {infra.tagged(tag)}"
     finally:
         for database_name in (database, f"{database}_template"):
             infra.drop_database(ADMIN_URL, database_name)
-
-
-def test_a_failing_tests_report_shows_what_the_live_server_logged(tmp_path: Path) -> None:
-    database = f"{infra.DATABASE}_report"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "CROUPIER_TEST_REDIS_DBS"))}
-    environment.update(
-        CROUPIER_KILLED_RUN_READY=str(tmp_path / "unused"),
-        CROUPIER_TEST_DB=database,
-        CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
-        TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
-    )
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", str(CASE), "-q", "-p", "no:cacheprovider", "-n", "0", "-k", "logged"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    finally:
-        for database_name in (database, f"{database}_template"):
-            infra.drop_database(ADMIN_URL, database_name)
-    assert done.returncode == 1, done.stdout + done.stderr  # the one test failed, as it should
     report = done.stdout
+    assert done.returncode == 1, report + done.stderr  # the one test failed, as it should
+    assert "1 failed, 1 passed" in report, report
     assert "on purpose" in report
     section = report[report.index("live_server log (") :]
     assert "Invalid HTTP request received." in section, report
