@@ -122,7 +122,7 @@ class _Acks:
 
 
 def _payload(event: Event) -> bytes:
-    return json.dumps(event.envelope(), separators=(",", ":")).encode()
+    return event.text.encode()  # the envelope as the relay wrote it
 
 
 async def _quiet(error: Exception) -> None:
