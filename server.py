@@ -2,8 +2,9 @@
 
 Start-up resolves the database and Redis (embedded ones when no URL is configured), builds the
 runtime, and checks migrations: development applies pending ones, production refuses to start. Then
-the background work starts: the outbox relay, the RG and bonus workers, and (unless EVENT_CONSUMERS is
-off) a runner per consumer of the event stream (services/consumers.py); all are cancelled at shutdown.
+the background work starts: the RG and bonus workers, and the event pipeline, on a loop of its own in a
+thread (core/loop_thread.py): the outbox relay and (unless EVENT_CONSUMERS is off) a runner per consumer
+of the event stream (services/consumers.py); all are cancelled at shutdown.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from core import embedded, migrations
 from core.errors import ApiErrorCode
 from core.graphiql import graphiql_page
 from core.logging import configure_logging, get_logger, request_id_var
+from core.loop_thread import LoopThread
 from core.outbox import Relay
 from core.redis import create_redis
 from core.runtime import Runtime
@@ -314,6 +316,19 @@ async def _stop_background(tasks: tuple[asyncio.Task[Any], ...]) -> None:
             log.warning("background_task_failed", task=task.get_name(), error=repr(task.exception()))
 
 
+async def _event_pipeline(settings: Settings, database_url: str, redis_url: str) -> None:
+    """The outbox relay and (unless EVENT_CONSUMERS is off) the consumers, on the pipeline's own loop
+    (core/loop_thread.py), with a Redis client of that loop."""
+    redis = create_redis(redis_url)
+    try:
+        runners = consumers.runners(settings, database_url, redis) if settings.event_consumers else []
+        tasks = [asyncio.create_task(Relay(database_url, redis).run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(runner.run(), name=f"consumer-{runner.name}") for runner in runners]
+        await asyncio.gather(*tasks)
+    finally:
+        await redis.aclose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -343,19 +358,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.close()
             raise
         app.state.rt = rt
-        relay_task = asyncio.create_task(Relay(database_url, rt.redis).run(), name="outbox-relay")
+        pipeline = LoopThread("event-pipeline", lambda: _event_pipeline(settings, database_url, redis_url))
+        pipeline.start()
+        app.state.event_pipeline = pipeline
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
-        consumer_tasks = [
-            asyncio.create_task(runner.run(), name=f"consumer-{runner.name}")
-            for runner in (consumers.runners(settings, database_url, rt.redis) if settings.event_consumers else [])
-        ]
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        await _stop_background((relay_task, rg_task, bonus_task, export_task, *consumer_tasks))
+        await _stop_background((rg_task, bonus_task, export_task))
+        if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
+            log.warning("background_task_did_not_stop", task="event-pipeline", seconds=BACKGROUND_STOP_SECONDS)
         await rt.close()
 
     # Production describes its API only through the GraphQL schema it allows (introspection off):

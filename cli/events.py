@@ -46,8 +46,9 @@ async def _connect(rt: Runtime) -> asyncpg.Connection:
     import asyncpg
 
     from core import outbox
+    from core.consumers import PLANNING
 
-    conn: asyncpg.Connection = await asyncpg.connect(outbox.asyncpg_dsn(rt.database.url))
+    conn: asyncpg.Connection = await asyncpg.connect(outbox.asyncpg_dsn(rt.database.url), server_settings=PLANNING)
     return conn
 
 

@@ -43,15 +43,24 @@ RELAY_LOCK = 0x0C20_0002
 BATCH = 200
 ALL_CHANNEL = "events:all"
 
+# One call publishes a batch, in order. KEYS: the stream, then each event's dedupe key. ARGV: the keys'
+# time to live, the stream's length, the channel of every event, the prefix of an event's own channel,
+# then five values an event: its id, type, subject, time and envelope.
 _PUBLISH = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[6]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'id', ARGV[1], 'type', ARGV[2], 'subject', ARGV[3],
-             'event', ARGV[4])
-  redis.call('PUBLISH', ARGV[5], ARGV[4])
-  redis.call('PUBLISH', ARGV[8], ARGV[4])
-  return 1
+local ttl, maxlen, all, prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local published = 0
+for i = 2, #KEYS do
+  local a = 4 + (i - 2) * 5
+  local subject, event = ARGV[a + 3], ARGV[a + 5]
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'id', ARGV[a + 1], 'type', ARGV[a + 2],
+               'subject', subject, 'time', ARGV[a + 4], 'event', event)
+    redis.call('PUBLISH', prefix .. subject, event)
+    redis.call('PUBLISH', all, event)
+    published = published + 1
+  end
 end
-return 0
+return published
 """
 
 
@@ -93,6 +102,28 @@ async def emit(
 def envelope_of(row: Any) -> dict[str, Any]:
     """The envelope of an `outbox_events` row (asyncpg record or mapping)."""
     payload = row["payload"]
+    return _envelope(row, json.loads(payload) if isinstance(payload, str) else payload)
+
+
+def envelope_text(row: Any) -> str:
+    """`json.dumps(envelope_of(row))`, in effect, without parsing the payload and dumping it again: asyncpg
+    hands a jsonb column over as PostgreSQL's text of it, which is JSON, and it goes into the envelope as
+    it is (the same data; PostgreSQL spells some of it differently: numbers as stored, other than ASCII
+    characters unescaped)."""
+    payload = row["payload"]
+    if not isinstance(payload, str):
+        payload = json.dumps(payload)
+    head = json.dumps(_envelope(row, None))
+    if not head.endswith(_NO_DATA):  # `data` is no longer the envelope's last member
+        return json.dumps(envelope_of(row))
+    return f"{head[: -len(_NO_DATA)]}{_DATA}{payload}}}"
+
+
+_DATA = '"data": '
+_NO_DATA = _DATA + "null}"
+
+
+def _envelope(row: Any, data: Any) -> dict[str, Any]:
     return catalogue.envelope(
         event_id=row["id"],
         type_=row["topic"],
@@ -100,7 +131,7 @@ def envelope_of(row: Any) -> dict[str, Any]:
         subject=row["key"],
         brand=str(row["brand_id"]) if row["brand_id"] is not None else None,
         schema_version=row["schema_version"],
-        data=json.loads(payload) if isinstance(payload, str) else payload,
+        data=data,
     )
 
 
@@ -151,32 +182,20 @@ class Relay:
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest unpublished events; returns how many were handled.
 
-        One Redis round trip (a pipeline of the Lua calls, in order) and one UPDATE per batch. A crash
+        One Redis round trip (one Lua call for the batch) and one UPDATE per batch. A crash
         or an outage between the two leaves the batch unmarked: the next attempt publishes it again
         and each event's dedupe key turns the repeat into a no-op.
         """
         rows = await conn.fetch(_UNPUBLISHED, BATCH)
         if not rows:
             return 0
-        pipe = self.redis.pipeline(transaction=False)
+        keys: list[str] = [STREAM]
+        args: list[str | int] = [DEDUPE_TTL_SECONDS, STREAM_MAXLEN, ALL_CHANNEL, channel_for("")]
         for row in rows:
-            message = json.dumps(envelope_of(row))
-            await self._publish(
-                keys=[f"outbox:published:{row['id']}", STREAM],
-                args=[
-                    row["id"],
-                    row["topic"],
-                    row["key"],
-                    message,
-                    channel_for(row["key"]),
-                    DEDUPE_TTL_SECONDS,
-                    STREAM_MAXLEN,
-                    ALL_CHANNEL,
-                ],
-                client=pipe,
-            )
+            keys.append(f"outbox:published:{row['id']}")
+            args += (row["id"], row["topic"], row["key"], row["created_at"].isoformat(), envelope_text(row))
         try:
-            await pipe.execute()
+            await self._publish(keys=keys, args=args)
         except (RedisError, OSError):
             log.warning("outbox_publish_paused", event_id=rows[0]["id"], events=len(rows))
             raise

@@ -11,7 +11,8 @@ every event reaches JetStream once:
   records those without publishing them again: a redelivery after a longer outage adds nothing either.
 
 A batch is pipelined: its messages go out in order on one connection, then the sink waits for all the
-acknowledgements (a missing one fails the batch, which is retried whole; copies are dropped as above).
+acknowledgements, which come back on one reply subscription of the connection (a missing one fails the
+batch, which is retried whole; copies are dropped as above).
 Its outages (NATS away, time-outs, no JetStream answering, a stream it cannot create) are `transient`:
 retried with back-off, never parked. The stream is created at the first connection, or its subjects and
 duplicate window set when they differ (other settings, such as retention, are the operator's).
@@ -25,15 +26,16 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import asyncpg
 import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header, StreamConfig
 
 from core.consumers import Event
 from core.logging import get_logger
@@ -78,6 +80,51 @@ def _events_fault(error: BaseException) -> bool:
     return isinstance(error, nats.js.errors.APIError) and error.err_code == MESSAGE_TOO_LARGE
 
 
+def _refusal(answer: Msg) -> nats.errors.Error | None:
+    """Why JetStream did not store a message, from its answer (None: stored, or dropped as a duplicate
+    of one it holds). nats-py's own `publish_async` raises inside its callback on an error answer and
+    leaves the future pending, so a refused event looked like a time-out (an outage) there."""
+    if answer.headers and answer.headers.get(Header.STATUS):  # 503: no stream listens on the subject
+        return nats.js.errors.NoStreamResponseError()
+    try:
+        reply = json.loads(answer.data)
+    except ValueError:
+        return nats.js.errors.APIError(description=f"unreadable acknowledgement {answer.data[:200]!r}")
+    if "error" in reply:
+        try:
+            nats.js.errors.APIError.from_error(reply["error"])  # raises the error's class
+        except nats.js.errors.APIError as error:
+            return error
+    if "seq" not in reply:
+        return nats.js.errors.APIError(description=f"not an acknowledgement: {answer.data[:200]!r}")
+    return None
+
+
+@dataclass
+class _Acks:
+    """The acknowledgements a batch waits for, taken off the connection's one reply subscription (not a
+    future and a callback per message, as nats-py's `publish_async` has): `done` once JetStream stored
+    every event, or failed with the first refusal."""
+
+    tag: str
+    waiting: set[str]
+    done: asyncio.Future[None]
+
+    def take(self, event_id: str, refusal: nats.errors.Error | None) -> None:
+        if self.done.done() or event_id not in self.waiting:
+            return
+        if refusal is not None:
+            self.done.set_exception(refusal)
+            return
+        self.waiting.discard(event_id)
+        if not self.waiting:
+            self.done.set_result(None)
+
+
+def _payload(event: Event) -> bytes:
+    return event.text.encode()  # the envelope as the relay wrote it
+
+
 async def _quiet(error: Exception) -> None:
     """nats-py reports connection errors here (its default logs a stack): one warning line instead."""
     log.warning("nats_error", error=repr(error))
@@ -96,6 +143,9 @@ class NatsSink:
     timeout: float = 10.0
     _nc: NATS | None = field(default=None, repr=False)
     _js: JetStreamContext | None = field(default=None, repr=False)
+    _replies: str = field(default="", repr=False)  # the connection's reply subjects: `<this>.<batch>.<event id>`
+    _batches: int = field(default=0, repr=False)
+    _acks: _Acks | None = field(default=None, repr=False)  # the batch being published
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NatsSink | None:
@@ -113,27 +163,45 @@ class NatsSink:
         return f"{self.prefix}.{event_type}"
 
     async def publish(self, events: Sequence[Event]) -> None:
-        js = await self._jetstream()
-        acks: list[asyncio.Future[Any]] = []
+        nc = await self._connection()
+        self._batches += 1
+        tag = str(self._batches)
+        acks = self._acks = _Acks(tag, {str(event.id) for event in events}, asyncio.get_running_loop().create_future())
         try:
+            # No await in here yields to the loop (below nats-py's 2 MiB outbound buffer): the messages
+            # go out together, in order, when the wait for their acknowledgements lets the flusher run.
             for event in events:
-                acks.append(
-                    await js.publish_async(
-                        self.subject(event.type),
-                        json.dumps(event.envelope(), separators=(",", ":")).encode(),
-                        stream=self.stream,  # refused if another stream captures the subject
-                        headers={"Nats-Msg-Id": str(event.id), "Content-Type": "application/cloudevents+json"},
-                        wait_stall=self.timeout,
-                    )
+                await nc.publish(
+                    self.subject(event.type),
+                    _payload(event),
+                    reply=f"{self._replies}.{tag}.{event.id}",
+                    headers={
+                        "Nats-Msg-Id": str(event.id),
+                        "Nats-Expected-Stream": self.stream,  # refused if another stream captures the subject
+                        "Content-Type": "application/cloudevents+json",
+                    },
                 )
-            await asyncio.wait_for(asyncio.gather(*acks), timeout=self.timeout)
+            try:
+                await asyncio.wait_for(acks.done, timeout=self.timeout)
+            except TimeoutError:
+                raise NatsUnavailable(
+                    f"JetStream acknowledged {len(events) - len(acks.waiting)} of {len(events)} events "
+                    f"within {self.timeout} s"
+                ) from None
         except BaseException as exc:
-            for ack in acks:
-                ack.cancel()
             await self.close()  # the next batch starts on a fresh connection (and checks the stream again)
             if isinstance(exc, nats.errors.Error) and not _events_fault(exc):
                 raise NatsUnavailable(f"JetStream did not take the batch: {exc!r}") from exc
             raise
+        finally:
+            self._acks = None
+
+    async def _acknowledged(self, msg: Msg) -> None:
+        """JetStream's answer to one message, on the reply subject `<replies>.<batch>.<event id>`."""
+        acks = self._acks
+        tag, _, event_id = msg.subject[len(self._replies) + 1 :].partition(".")
+        if acks is not None and tag == acks.tag:  # else a late answer to a batch given up on: ignored
+            acks.take(event_id, _refusal(msg))
 
     async def delivered(self, event_ids: Collection[int], since: datetime) -> set[int]:
         """Which of these events the stream holds: the `Nats-Msg-Id` headers of what it received from
@@ -183,10 +251,19 @@ class NatsSink:
                 await nc.close()
 
     async def _jetstream(self) -> JetStreamContext:
-        """The JetStream context, connected and its stream in place (or NatsUnavailable). No automatic
-        reconnection: after a lost connection the next batch connects afresh."""
-        if self._js is not None and self._nc is not None and self._nc.is_connected:
-            return self._js
+        await self._connection()
+        assert self._js is not None
+        return self._js
+
+    async def _connection(self) -> NATS:
+        """The connection, its stream in place and its reply subscription open (or NatsUnavailable). No
+        automatic reconnection: after a lost connection the next batch connects afresh."""
+        if self._nc is None or self._js is None or not self._nc.is_connected:
+            await self._connect()
+        assert self._nc is not None
+        return self._nc
+
+    async def _connect(self) -> None:
         await self.close()
         try:
             nc = await nats.connect(
@@ -201,16 +278,17 @@ class NatsSink:
         except (TimeoutError, OSError, nats.errors.Error) as exc:
             raise NatsUnavailable(f"cannot reach NATS at {self.url}: {exc!r}") from exc
         js = nc.jetstream(timeout=self.timeout)
+        replies = nc.new_inbox()
         try:
             await self._ensure_stream(js)
+            await nc.subscribe(f"{replies}.*.*", cb=self._acknowledged)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 await nc.close()
             if isinstance(exc, nats.errors.Error):
                 raise NatsUnavailable(f"cannot set up the JetStream stream {self.stream}: {exc!r}") from exc
             raise
-        self._nc, self._js = nc, js
-        return js
+        self._nc, self._js, self._replies = nc, js, replies
 
     async def _ensure_stream(self, js: JetStreamContext) -> None:
         subjects = [f"{self.prefix}.>"]

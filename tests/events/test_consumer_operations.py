@@ -77,8 +77,9 @@ async def croupier(*args: str, env: dict[str, str] | None = None) -> tuple[int, 
 # ---- the server --------------------------------------------------------------------------------
 
 
-def consumer_tasks() -> set[str]:
-    return {t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("consumer-") and not t.done()}
+async def consumer_tasks(app: Any) -> set[str]:
+    """The consumers' tasks on the server's event pipeline (its own loop, in a thread)."""
+    return {name for name in await app.state.event_pipeline.task_names() if name.startswith("consumer-")}
 
 
 async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
@@ -86,7 +87,9 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
 ) -> None:
     from server import create_app
 
-    assert consumer_tasks() == set()  # the suite's app: EVENT_CONSUMERS=false
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert await consumer_tasks(app) == set()  # the suite's app: EVENT_CONSUMERS=false
     serving = settings.model_copy(
         update={
             "event_consumers": True,
@@ -97,14 +100,15 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
     )
     app = create_app(serving)
     async with app.router.lifespan_context(app):
-        assert consumer_tasks() == {"consumer-nats-sink", "consumer-reports"}
+        assert await consumer_tasks(app) == {"consumer-nats-sink", "consumer-reports"}
         ids = await emit(rt, 3)
 
         async def published() -> bool:
             return set(await in_jetstream(nats_env)) >= set(ids)
 
         await until(published, "the server's sink to publish the events")
-    assert consumer_tasks() == set()
+    assert await consumer_tasks(app) == set()
+    assert not app.state.event_pipeline.running  # its thread has ended
     assert await in_jetstream(nats_env) == Counter(ids)
 
 

@@ -19,9 +19,10 @@ from typing import Any
 import asyncpg
 import nats
 import pytest
+from nats.js.api import StreamConfig
 
 from core import outbox, processes
-from core.consumers import Event
+from core.consumers import Event, Retried, retry_parked
 from services.nats_sink import NatsSink, NatsUnavailable
 from tests.conftest import ROOT, TEST_ENV, helper_log
 from tests.events.nats_server import NatsServer
@@ -191,6 +192,32 @@ async def test_a_stream_it_cannot_set_up_is_an_outage_not_the_events_fault(rt: A
     finally:
         await nc.close()
     await r.drain(db)
+    assert ids_in(await stored(sink.url, sink.stream)) == Counter(ids)
+
+
+async def test_events_jetstream_refuses_are_parked_not_retried_forever(rt: Any, db: Any, sink: NatsSink) -> None:
+    """A refusal of the event itself (here: larger than the stream's maximum) comes back in JetStream's
+    answer; the sink reads it as such (not as a time-out, an outage), so the events are parked."""
+    nc = await nats.connect(sink.url)
+    try:
+        js = nc.jetstream()
+        config = StreamConfig(
+            name=sink.stream, subjects=[f"{sink.prefix}.>"], duplicate_window=sink.duplicate_window, max_msg_size=64
+        )
+        await js.add_stream(config)
+        ids = await emit(rt, 2)
+        await all_published(db, ids)
+        r = runner(rt, sink, claim_idle_ms=0)
+        await r.drain(db)
+        parked = await db.fetch("SELECT event_id, error FROM consumer_parked WHERE consumer = 'nats-sink'")
+        assert sorted(row["event_id"] for row in parked) == ids
+        assert {row["error"] for row in parked} == {"BadRequestError()"}  # 400, err_code 10054: too large
+
+        config.max_msg_size = -1  # the operator lifts the limit
+        await js.update_stream(config)
+    finally:
+        await nc.close()
+    assert await retry_parked(r, db) == Retried(applied=2, parked=0)
     assert ids_in(await stored(sink.url, sink.stream)) == Counter(ids)
 
 
