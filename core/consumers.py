@@ -232,6 +232,13 @@ def _raise_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
+def describe(error: BaseException) -> str:
+    """What a parked event's row and log say of its error: the repr, and the message when the repr leaves
+    it out (nats-py's JetStream errors: `BadRequestError()`, their code and description only in str())."""
+    text, message = repr(error), str(error)
+    return text if not message or message in text else f"{text}: {message}"
+
+
 def _field(fields: dict[Any, Any], name: str) -> Any:
     """A stream entry's field, whether the Redis client decodes responses (the platform's does) or not."""
     value = fields.get(name)
@@ -578,12 +585,14 @@ class Runner:
                 "retried_at = NULL",
                 self.name,
                 event.id,
-                repr(error)[:2000],
+                describe(error)[:2000],
             )
         self._failures.pop(event.id, None)
         if not still_parked:
             PARKED.labels(self.name).inc()
-        log.error("consumer_event_parked", consumer=self.name, event_id=event.id, type=event.type, error=repr(error))
+        log.error(
+            "consumer_event_parked", consumer=self.name, event_id=event.id, type=event.type, error=describe(error)
+        )
         return True
 
     async def observe(self, conn: asyncpg.Connection) -> None:
