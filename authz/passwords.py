@@ -14,17 +14,24 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so an unknown email costs the same time.
-_DUMMY_HASH = _hasher.hash("croupier-dummy-password")
+# Verified against when the account does not exist, so an unknown email costs the same time. Made at the
+# first login, at the configured cost: not at import, where every process (each CLI command) paid a hash.
+_dummy_hash: str | None = None
 
 
 def configure(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
     """Hash new passwords at this cost from now on (the dummy too, so an unknown email costs the same)."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     if (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism) == (time_cost, memory_kib, parallelism):
         return
-    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _DUMMY_HASH = _hasher.hash("croupier-dummy-password")
+    _hasher, _dummy_hash = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism), None
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:  # two threads may both make one: either will do
+        _dummy_hash = _hasher.hash("croupier-dummy-password")
+    return _dummy_hash
 
 
 MIN_LENGTH = 10
@@ -48,7 +55,7 @@ async def hash_password(password: str) -> str:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+            return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
