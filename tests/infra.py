@@ -134,7 +134,7 @@ def build_template(admin: str) -> None:
 def clone_template(admin: str, name: str = DATABASE) -> str:
     """`name`, recreated as a copy of the template; its URL. Its commits do not wait for the WAL to reach
     the disk (`synchronous_commit = off`, for this database only): a test's data need not survive a
-    crash of the machine's PostgreSQL, and a commit costs ~0.5 ms instead of 2–7 ms of fsync. The tests
+    crash of the machine's PostgreSQL, and a commit costs ~0.5 ms instead of 2 to 7 ms of fsync. The tests
     that kill PostgreSQL run their own cluster with the platform's settings (tests/faults)."""
     _admin(
         admin,
