@@ -255,7 +255,7 @@ def lag_under_load(database_url: str, nats_url: str, *, players: int, calls: int
                 await caught_up(conn, ["reports", "nats-sink"], 0, 120)
 
                 common.heading(f"1. lag under the wallet's load: 16 clients, {calls:,} Hub88 calls")
-                first_id = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
+                first_id = await last_id(conn)
                 before = await lag_histogram(served.base, "reports")
                 sink_before = await lag_histogram(served.base, "nats-sink")
                 load = await wallet.drive(served.base, signed)
@@ -279,19 +279,28 @@ def lag_under_load(database_url: str, nats_url: str, *, players: int, calls: int
                 common.heading(
                     f"2a. the sink alone, in the server: {rate:,} events/s inserted set-based for {seconds:.0f} s"
                 )
-                first_id = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
-                written, took = await insert_at(database_url, rate, seconds)
-                drained = await caught_up(conn, ["reports", "nats-sink"], first_id, 600)
-                print(
-                    f"  offered: {written:,} events in {took:.1f} s = {written / took:,.0f} events/s; both "
-                    f"consumers caught up {drained:.1f} s after the last insert"
-                )
-                stage_lines(await outbox_times(conn, first_id), await jetstream(nats_url, first_id))
+                await burst(conn, database_url, nats_url, rate=rate, seconds=seconds)
             finally:
                 await conn.close()
 
         asyncio.run(run())
     sink_in_processes(database_url, nats_url, rate=rate, seconds=seconds)
+
+
+async def last_id(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
+
+
+async def burst(conn: asyncpg.Connection, database_url: str, nats_url: str, *, rate: int, seconds: float) -> None:
+    """Part 2: `rate` events a second for `seconds`, then the lag and rate of each stage over them."""
+    first_id = await last_id(conn)
+    written, took = await insert_at(database_url, rate, seconds)
+    drained = await caught_up(conn, ["reports", "nats-sink"], first_id, 600)
+    print(
+        f"  offered: {written:,} events in {took:.1f} s = {written / took:,.0f} events/s; both "
+        f"consumers caught up {drained:.1f} s after the last insert"
+    )
+    stage_lines(await outbox_times(conn, first_id), await jetstream(nats_url, first_id))
 
 
 def child_env(database_url: str, nats_url: str) -> dict[str, str]:
@@ -329,18 +338,11 @@ def sink_in_processes(database_url: str, nats_url: str, *, rate: int, seconds: f
                 member.start()
             # Started and connected: a first event has gone through all three (a fixed pause was too short
             # on a loaded machine, and the start-up counted as lag).
-            warm_up = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
+            warm_up = await last_id(conn)
             await conn.execute(INSERT, 1)
             ready = await caught_up(conn, ["reports", "nats-sink"], warm_up, 120)
             print(f"  the three processes started and passed a first event through in {ready:.1f} s")
-            first_id = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
-            written, took = await insert_at(database_url, rate, seconds)
-            drained = await caught_up(conn, ["reports", "nats-sink"], first_id, 600)
-            print(
-                f"  offered: {written:,} events in {took:.1f} s = {written / took:,.0f} events/s; both "
-                f"consumers caught up {drained:.1f} s after the last insert"
-            )
-            stage_lines(await outbox_times(conn, first_id), await jetstream(nats_url, first_id))
+            await burst(conn, database_url, nats_url, rate=rate, seconds=seconds)
         finally:
             for member in members:
                 member.stop()
@@ -433,7 +435,7 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
         conn = await asyncpg.connect(database_url)
         try:
             await conn.execute(TALLY_TABLE)
-            first_id = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events"))
+            first_id = await last_id(conn)
             for member in members:
                 member.start()
             writing = asyncio.create_task(insert_at(database_url, rate, events / rate))
@@ -449,7 +451,7 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
                 await asyncio.sleep(rng.uniform(0.0, 0.5))
                 victim.start()
             written, _ = await writing
-            last_id = int(await conn.fetchval("SELECT max(id) FROM outbox_events"))
+            final_id = await last_id(conn)
             drained = await caught_up(conn, ["bench-tally", "nats-sink"], first_id, 1800)
             took = time.perf_counter() - started
             print(
@@ -463,7 +465,7 @@ def chaos(database_url: str, nats_url: str, *, events: int, rate: int, kills: in
                 "SELECT event_id, count(*) AS n FROM bench_tally WHERE event_id > $1 AND event_id <= $2 "
                 "GROUP BY event_id",
                 first_id,
-                last_id,
+                final_id,
             )
             tallied = {int(r["event_id"]): int(r["n"]) for r in rows}
             lost = len(ids - tallied.keys())
