@@ -1,7 +1,7 @@
 """What every benchmark shares: its own database on the local PostgreSQL, a live `croupier serve` process,
 the machine it ran on, percentiles and the printed report.
 
-Benchmarks never touch the test databases: they use `croupier_bench` (recreated on every run),
+Benchmarks never touch the test databases: they use `croupier_bench` (`BENCH_DB`; recreated on every run),
 `croupier_pgbench` (pgbench's tables, kept) and `croupier_scale` (the generated million players, kept),
 and Redis database 10 (or a private `redis-server`, for the live benchmark).
 """
@@ -29,6 +29,8 @@ from core import processes
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/10")
+# Another name lets two benchmarks run side by side (each with its own BENCH_REDIS too).
+BENCH_DB = os.environ.get("BENCH_DB", "croupier_bench")
 
 
 def arguments(description: str, **defaults: Any) -> argparse.ArgumentParser:

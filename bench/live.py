@@ -195,7 +195,7 @@ def main() -> None:
     redis.start()
     try:
         for size in sizes:
-            database_url = common.fresh_database("croupier_bench")
+            database_url = common.fresh_database(common.BENCH_DB)
             place, tokens = asyncio.run(seed(database_url, redis.url, size))
             with common.server(database_url, redis.url) as served:
                 asyncio.run(measure(served, place, tokens, size, args.bets))

@@ -203,7 +203,7 @@ def main() -> None:
     args = common.arguments(__doc__ or "", players=2000, profile=False, statements_only=False).parse_args()
     seconds = 6 if args.quick else 20
     print("\n".join(common.machine()))
-    database_url = common.fresh_database("croupier_bench")
+    database_url = common.fresh_database(common.BENCH_DB)
     tokens, staff_token, profile_ids = asyncio.run(seed(database_url, 300 if args.quick else args.players))
     if args.statements_only:
         report_statements(database_url, tokens, staff_token, profile_ids)

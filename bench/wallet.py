@@ -188,7 +188,7 @@ def main() -> None:
     seconds = 8 if args.quick else 20
     print("\n".join(common.machine()))
     pgbench_ready(args.pgbench_scale)
-    database_url = common.fresh_database("croupier_bench")
+    database_url = common.fresh_database(common.BENCH_DB)
     place = asyncio.run(seed(database_url, players))
     pem = place.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
