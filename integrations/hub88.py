@@ -9,7 +9,7 @@ wrong type, a NUL character in any string, or an amount that cannot be represent
 currency — in a currency the wallet does not hold, RS_ERROR_WRONG_CURRENCY is the answer); amounts
 are integers of 1/100000 of the currency unit, converted exactly to ledger minor units; every answer is
 HTTP 200 with `{user, status, request_uuid, currency, balance}`. Demo play (`currency: "XXX"` with no
-user or token) touches no wallet and no database. Everything else is services/provider_wallet.py.
+user or token) touches no wallet and no database. Everything else is services/provider_wallet/.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ these locks by hand; tests/ledger/test_money_locks.py checks it):
    first, then by id: services/ledger.py, which never waits there behind the money lock), a hold, bonus
    rows.
 Before them, in the commands that have one: a payment and its attempt (services/cashier), or a provider
-transaction's advisory lock (services/provider_wallet.py, taken in the same statement as the cash row,
+transaction's advisory lock (services/provider_wallet/, taken in the same statement as the cash row,
 so the bet path spends no round trip on it). A command moves one player's money. The function refuses
 (LockOrderError) a player's row asked for after their money in the same transaction.
 """

@@ -1,7 +1,7 @@
 """Bonuses in the provider bet path: how a stake, a win and a rollback split between cash and bonus
 money, wagering progress, the max-bet rule, free rounds and conversion when wagering is met.
 
-Called by services/provider_wallet.py under the player's cash-row lock, in the transaction that
+Called by services/provider_wallet/ under the player's cash-row lock, in the transaction that
 records the bet, so wagering progress moves atomically with the money. What it needs is read by
 `BET_STATE_COLUMNS`, folded into the wallet's existing state statement: a player with no bonus
 costs no statement here.
@@ -39,7 +39,8 @@ from services.bonuses import events
 from services.bonuses.rules import Contributions
 from services.ledger import Leg
 
-# Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
+# Read in the provider wallet's `STATE` statement (services/provider_wallet/statements.py), after the player's
+# cash row is locked.
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
           'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,

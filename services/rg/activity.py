@@ -2,7 +2,7 @@
 
 Money counters are written by the code that records the ledger movement, in its database
 transaction (deposit credits in services/wallet.py, bets, wins and rollbacks in
-services/provider_wallet.py), so a limit check under the player's lock sees every committed movement
+services/provider_wallet/), so a limit check under the player's lock sees every committed movement
 and nothing uncommitted. Loss is stakes minus wins; a rollback counts on the day of what it undoes.
 """
 
