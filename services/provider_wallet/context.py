@@ -18,7 +18,7 @@ from core.money import CURRENCIES
 from services import wallet
 from services.bonuses import play as bonus_play
 from services.provider_wallet import statements
-from services.provider_wallet.types import Kind, Status, WalletCommand
+from services.provider_wallet.types import Kind, StaleProvider, Status, WalletCommand
 from services.rg import gates as rg_gates
 from services.rg.profiles import DEFAULT
 
@@ -65,6 +65,7 @@ class Context:
 
 
 async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = NO_RATES) -> Context:
+    """The first read of every command; raises StaleProvider when the adapter's cached provider row changed."""
     player = parse_uuid(command.user or "")
     currency = command.currency if command.currency in CURRENCIES else None
     row = (
@@ -79,6 +80,8 @@ async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = 
             },
         )
     ).one()
+    if command.provider.version is not None and row.provider_version != command.provider.version:
+        raise StaleProvider
     return Context(
         row.player_id,
         row.player_status,

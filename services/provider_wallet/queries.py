@@ -12,10 +12,10 @@ from services.provider_wallet.types import Answer, Dialect, PlayerInfo, Status, 
 async def balance(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
     """The player's cash. The token must be known and the player's; its expiry is not checked."""
     async with rt.database.transaction() as db:
+        ctx = await read_context(db, command)  # first: it checks the provider
         stored = await statements.stored_call(db, command)
         if stored is not None:
             return replay.stored_query(command, stored, currency=command.currency)
-        ctx = await read_context(db, command)
         result = _balance_result(command, ctx)
         body = dialect.render(command, result)
         await statements.log_call(db, command, body)
@@ -34,10 +34,10 @@ def _balance_result(command: WalletCommand, ctx: Context) -> WalletResult:
 
 async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
     async with rt.database.transaction() as db:
+        ctx = await read_context(db, command)  # first: it checks the provider
         stored = await statements.stored_call(db, command)
         if stored is not None:
             return replay.stored_query(command, stored, currency=None)
-        ctx = await read_context(db, command)
         result = _user_info_result(command, ctx)
         body = dialect.render(command, result)
         await statements.log_call(db, command, body)

@@ -31,8 +31,9 @@ SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.da
         AND NOT coalesce(p.country = ANY(bg.disabled_countries), false)
         AND (cardinality(g.countries) = 0 OR coalesce(p.country = ANY(g.countries), false))) AS game_enabled,
        a.id AS cash_id, a.balance AS cash_balance, a.currency AS cash_currency,
-       ba.id AS bonus_account, ba.balance AS bonus_balance
+       ba.id AS bonus_account, ba.balance AS bonus_balance, gp.xmin::text AS provider_version
 FROM (SELECT 1) AS one
+LEFT JOIN game_providers gp ON gp.id = :provider
 LEFT JOIN players p ON p.id = CAST(:player AS uuid)
 LEFT JOIN brands b ON b.id = p.brand_id
 LEFT JOIN game_sessions s ON s.token = :token

@@ -40,6 +40,14 @@ class Kind(StrEnum):
 class ProviderRef:
     id: uuid.UUID
     code: str
+    # The row version (`xmin`) an adapter's cached copy of the provider row was read at: the command's own
+    # context statement checks it, so a provider disabled or re-keyed since is noticed (StaleProvider).
+    # None: the adapter read the row for this request.
+    version: str | None = None
+
+
+class StaleProvider(Exception):
+    """The provider row changed since the adapter cached it: nothing was written; read it again and retry."""
 
 
 @dataclass(frozen=True)
