@@ -37,10 +37,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core import outbox
+from core import outbox, prepared
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
+from core.prepared import Statement
 from models.ledger import (
     HoldStatus,
     LedgerAccount,
@@ -133,10 +134,10 @@ _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 # so the running balances, follow that order).
 # Step 3 of the money lock order (services/wallet.py): the cash account first, as `lock_player_money`
 # takes it, then the others by id; rows are locked in the order sorted.
-_LOCK_TRACKED = text("""
+_LOCK_TRACKED = Statement("""
 SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts
 WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY purpose <> 'cash', id FOR UPDATE""")
-_INSERT_TRANSACTION = text("""
+_INSERT_TRANSACTION = Statement("""
 INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
                                  reference_type, reference_id, actor_type, actor_id, details, created_at)
 VALUES (:id, :key, :hash, :kind, :status, :refusal, :brand, :player, :reference_type, :reference_id, :actor_type,
@@ -146,7 +147,7 @@ RETURNING id""")
 # A committed transaction is one statement: the transaction row, its postings (in leg order: their ids, and
 # so the running balances, follow it), the new balances and its outbox events, each step writing only if the
 # transaction row went in (an idempotency key used before writes nothing: `_existing` answers).
-_WRITE_COMMITTED = text(f"""
+_WRITE_COMMITTED = Statement(f"""
 WITH tx AS ({_INSERT_TRANSACTION.text}),
 postings AS (
   INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, created_at)
@@ -272,7 +273,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     balances: dict[uuid.UUID, int] = {}
     if tracked:
-        rows = (await db.execute(_LOCK_TRACKED, {"ids": tracked})).all()
+        rows = await prepared.rows(db, _LOCK_TRACKED, {"ids": tracked})
         balances = {row.id: int(row.balance) for row in rows}
     new_balances = {i: balances[i] + per_account[i] for i in tracked}
     overdrawn = any(value < 0 and not accounts[i].allow_negative for i, value in new_balances.items())
@@ -297,7 +298,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
         "now": now,
     }
     if overdrawn:
-        inserted = (await db.execute(_INSERT_TRANSACTION, params)).scalar_one_or_none()
+        inserted = await prepared.value(db, _INSERT_TRANSACTION, params)
         if inserted is None:  # the key was used before (or by a racing retry that committed first)
             return await _existing(db, entry, request_hash)
         return Result(tx_id, status, ErrorCode.INSUFFICIENT_FUNDS.value, False, now)
@@ -322,7 +323,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
             **outbox.events_params(_events(entry, tx_id, postings, accounts, now)),
         }
     )
-    inserted = (await db.execute(_WRITE_COMMITTED, params)).scalar_one_or_none()
+    inserted = await prepared.value(db, _WRITE_COMMITTED, params)
     if inserted is None:  # the key was used before (or by a racing retry that committed first): nothing written
         return await _existing(db, entry, request_hash)
     return Result(tx_id, status, None, False, now, tuple(postings))

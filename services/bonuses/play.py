@@ -33,7 +33,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import prepared
 from core.clock import clock
+from core.prepared import Statement
 from models.bonuses import BonusEvent, BonusStatus, PlayerBonus
 from services.bonuses import events
 from services.bonuses.rules import Contributions
@@ -273,7 +275,7 @@ def route(wager: Wager, bonus_side: int) -> Routed:
     return Routed(0, 0, bonus_side)
 
 
-_RECORD_WAGER = text("""
+_RECORD_WAGER = Statement("""
 WITH wager AS (
   INSERT INTO bonus_wagers (reference, ledger_transaction_id, bonus_id, kind, round_id, cash_amount, bonus_amount,
                             contributed, converted, withheld, created_at)
@@ -322,28 +324,27 @@ async def record(
     withheld: int = 0,
 ) -> Progress:
     """One statement: the split of this transaction, and what it changes on its bonus."""
-    row = (
-        await db.execute(
-            _RECORD_WAGER,
-            {
-                "reference": reference,
-                "ledger": ledger_id,
-                "bonus": bonus_id,
-                "kind": kind,
-                "round": round_id,
-                "cash": cash,
-                "bonus_amount": bonus,
-                "contributed": contributed,
-                "now": clock.now(),
-                "progress": progress,
-                "spins": spins,
-                "granted": granted,
-                "required": required,
-                "converted": converted,
-                "withheld": withheld,
-            },
-        )
-    ).one()
+    row = await prepared.one(
+        db,
+        _RECORD_WAGER,
+        {
+            "reference": reference,
+            "ledger": ledger_id,
+            "bonus": bonus_id,
+            "kind": kind,
+            "round": round_id,
+            "cash": cash,
+            "bonus_amount": bonus,
+            "contributed": contributed,
+            "now": clock.now(),
+            "progress": progress,
+            "spins": spins,
+            "granted": granted,
+            "required": required,
+            "converted": converted,
+            "withheld": withheld,
+        },
+    )
     return Progress(row.status, int(row.wagering_done), int(row.wagering_required), int(row.spins_left))
 
 

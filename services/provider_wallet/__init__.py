@@ -29,9 +29,14 @@ Guarantees:
   by the transaction's uuid, so "rollback before bet" cannot race the bet even across players.
 - A repeated call (`request_uuid` per endpoint) gets the stored answer as it was.
 
-Round trips for a new bet: context (session, player, game, cash account) · locks (+ balance) · state
-(call, transaction, reference, rollback marker, the RG gate's inputs) · the ledger's five · the RG
-activity counter · round · transaction · call log.
+Round trips for a new bet of a player with no bonus (tests/providers/test_wallet_round_trips.py pins them):
+BEGIN · context (session, player, game, cash and bonus accounts, the provider row's version) · locks (the
+transaction's key and the cash row, + balance) · state (call, transaction, reference, rollback marker, round,
+the RG gate's and the bonus's inputs) · the ledger's two (re-lock; transaction, postings, balances, outbox
+in one statement) · the RG activity counter · round · transaction · call log · COMMIT. The statements run on
+the session's asyncpg connection, prepared (core/prepared.py). The Hub88 route reads no provider row: it
+keeps it in memory, and the context statement checks its version (a changed row: StaleProvider, nothing
+written, the call served again from a fresh read).
 
 The package, one job a module (each imports only those above it):
 - types.py: the neutral vocabulary (statuses, the command, the result, a protocol's `Dialect`) and what

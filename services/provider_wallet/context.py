@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import prepared
 from core.clock import clock
 from core.fx import NO_RATES, Rates
 from core.ids import parse_uuid
@@ -68,18 +69,17 @@ async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = 
     """The first read of every command; raises StaleProvider when the adapter's cached provider row changed."""
     player = parse_uuid(command.user or "")
     currency = command.currency if command.currency in CURRENCIES else None
-    row = (
-        await db.execute(
-            statements.CONTEXT,
-            {
-                "player": str(player) if player else None,
-                "token": command.token,
-                "provider": command.provider.id,
-                "game": command.game_code,
-                "currency": currency,
-            },
-        )
-    ).one()
+    row = await prepared.one(
+        db,
+        statements.CONTEXT,
+        {
+            "player": str(player) if player else None,
+            "token": command.token,
+            "provider": command.provider.id,
+            "game": command.game_code,
+            "currency": currency,
+        },
+    )
     if command.provider.version is not None and row.provider_version != command.provider.version:
         raise StaleProvider
     return Context(
@@ -142,12 +142,10 @@ async def take_locks(
         # A rollback moves money in the currency of what it undoes, on that transaction's player's
         # account, whatever the request's currency, session or player default say. Lock the subject
         # first (as the original does), then read it and lock that account.
-        await db.execute(statements.LOCK_ONLY, {"lock_key": lock_key})
-        ref = (
-            await db.execute(
-                statements.REFERENCE, {"provider": command.provider.id, "ref": command.reference_uuid or ""}
-            )
-        ).one_or_none()
+        await prepared.execute(db, statements.LOCK_ONLY, {"lock_key": lock_key})
+        ref = await prepared.row(
+            db, statements.REFERENCE, {"provider": command.provider.id, "ref": command.reference_uuid or ""}
+        )
         if (
             ref is not None
             and ctx.player_id is not None
@@ -161,35 +159,34 @@ async def take_locks(
     elif ctx.cash_id is not None:
         current = await lock_money(db, ctx, ctx.cash_id, serial=lock_key)  # the key, then the cash: one statement
     else:
-        await db.execute(statements.LOCK_ONLY, {"lock_key": lock_key})
+        await prepared.execute(db, statements.LOCK_ONLY, {"lock_key": lock_key})
     return ctx, current
 
 
 async def read_state(db: AsyncSession, command: WalletCommand, ctx: Context, kind: Kind) -> Any:
     """Under the locks: the stored call, this transaction and the one it names, a rollback that named it
     first, the round, the RG gate's and the bonus's inputs (one statement)."""
-    return (
-        await db.execute(
-            statements.STATE,
-            {
-                "provider": command.provider.id,
-                "endpoint": command.endpoint,
-                "request": command.request_uuid or "",
-                "tx": command.transaction_uuid,
-                "ref": command.reference_uuid or "",
-                "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
-                "round": command.round_ref or "",
-                "player": str(ctx.player_id) if ctx.player_id else None,
-                "currency": command.currency,
-                "now": clock.now(),
-                "auth_session": ctx.auth_session_id,
-                **bonus_play.state_params(
-                    provider_code=command.provider.code,
-                    reference=command.reference_uuid,
-                    reward=command.reward_uuid if command.is_free else None,
-                    bonus_account=ctx.bonus_account,
-                    currency=ctx.cash_currency,
-                ),
-            },
-        )
-    ).one()
+    return await prepared.one(
+        db,
+        statements.STATE,
+        {
+            "provider": command.provider.id,
+            "endpoint": command.endpoint,
+            "request": command.request_uuid or "",
+            "tx": command.transaction_uuid,
+            "ref": command.reference_uuid or "",
+            "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
+            "round": command.round_ref or "",
+            "player": str(ctx.player_id) if ctx.player_id else None,
+            "currency": command.currency,
+            "now": clock.now(),
+            "auth_session": ctx.auth_session_id,
+            **bonus_play.state_params(
+                provider_code=command.provider.code,
+                reference=command.reference_uuid,
+                reward=command.reward_uuid if command.is_free else None,
+                bonus_account=ctx.bonus_account,
+                currency=ctx.cash_currency,
+            ),
+        },
+    )

@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import prepared
 from core.clock import clock
 from core.ids import new_id
+from core.prepared import Statement
 from services.bonuses import play as bonus_play
 from services.provider_wallet.types import Kind, WalletCommand
 from services.rg import gates as rg_gates
@@ -21,7 +22,7 @@ from services.rg import gates as rg_gates
 
 # `game_enabled` is launch's rule (services/games._refuse_for: the game, the brand's switch, the player's
 # country), so a game switched off for a brand or a country stops bets in sessions already open.
-CONTEXT = text("""
+CONTEXT = Statement("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
        p.jurisdiction, p.currency AS player_currency, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
@@ -45,12 +46,12 @@ LEFT JOIN ledger_accounts ba ON ba.owner_type = 'player' AND ba.owner_id = a.own
      AND ba.purpose = 'bonus' AND ba.currency = a.currency
 """)
 
-LOCK_ONLY = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
-REFERENCE = text("""
+LOCK_ONLY = Statement("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
+REFERENCE = Statement("""
 SELECT player_id, currency FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :ref
 """)
 
-STATE = text(f"""
+STATE = Statement(f"""
 SELECT c.response AS call_response, {rg_gates.BET_STATE_COLUMNS}, {bonus_play.BET_STATE_COLUMNS},
        o.kind AS own_kind, o.request_hash AS own_hash, o.status AS own_status, o.balance_after AS own_balance,
        o.currency AS own_currency,
@@ -68,14 +69,14 @@ LEFT JOIN provider_transactions o ON o.provider_id = :provider AND o.transaction
 LEFT JOIN provider_transactions r ON r.provider_id = :provider AND r.transaction_uuid = :ref
 """)  # noqa: S608  (constant fragments from services/rg/gates.py and services/bonuses/play.py, no input)
 
-STORED_CALL = text(
+STORED_CALL = Statement(
     "SELECT response FROM provider_calls WHERE provider_id = :provider AND endpoint = :endpoint "
     "AND request_uuid = :request"
 )
 
 # ---- writes ------------------------------------------------------------------------------------
 
-ROUND = text("""
+ROUND = Statement("""
 INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
                          total_bet, total_win, opened_at, closed_at)
 VALUES (:id, :provider, :round, :player, :game, :session, :currency, :status, :bet, :win, :now, :closed_at)
@@ -87,11 +88,11 @@ ON CONFLICT (provider_id, round_ref, player_id) DO UPDATE SET
 RETURNING id
 """)
 
-ROUND_UNDO = text("""
+ROUND_UNDO = Statement("""
 UPDATE game_rounds SET total_bet = total_bet - :bet, total_win = total_win - :win WHERE id = :round
 """)
 
-RECORD = text("""
+RECORD = Statement("""
 INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, reference_transaction_uuid,
     request_hash, status, player_id, round_id, game_code, currency, amount, ledger_transaction_id,
     rolled_back, balance_after, raw_request, response, created_at)
@@ -101,9 +102,9 @@ ON CONFLICT (provider_id, transaction_uuid) DO NOTHING
 RETURNING id
 """)
 
-MARK_ROLLED_BACK = text("UPDATE provider_transactions SET rolled_back = true WHERE id = :id")
+MARK_ROLLED_BACK = Statement("UPDATE provider_transactions SET rolled_back = true WHERE id = :id")
 
-CALL = text("""
+CALL = Statement("""
 INSERT INTO provider_calls (id, provider_id, endpoint, request_uuid, transaction_uuid, raw_request, response,
                             http_status, created_at)
 VALUES (:id, :provider, :endpoint, :request, :tx, :raw, CAST(:response AS jsonb), 200, :now)
@@ -125,7 +126,8 @@ def as_json(value: Any) -> dict[str, Any]:
 async def log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, Any]) -> None:
     if not command.request_uuid:
         return
-    await db.execute(
+    await prepared.execute(
+        db,
         CALL,
         {
             "id": new_id(),
@@ -143,12 +145,11 @@ async def log_call(db: AsyncSession, command: WalletCommand, body: Mapping[str, 
 async def stored_call(db: AsyncSession, command: WalletCommand) -> dict[str, Any] | None:
     if not command.request_uuid:
         return None
-    stored = (
-        await db.execute(
-            STORED_CALL,
-            {"provider": command.provider.id, "endpoint": command.endpoint, "request": command.request_uuid},
-        )
-    ).scalar_one_or_none()
+    stored = await prepared.value(
+        db,
+        STORED_CALL,
+        {"provider": command.provider.id, "endpoint": command.endpoint, "request": command.request_uuid},
+    )
     return as_json(stored) if stored is not None else None
 
 
@@ -166,34 +167,33 @@ async def open_round(
     if not command.round_ref:
         return None
     now = clock.now()
-    round_id: uuid.UUID = (
-        await db.execute(
-            ROUND,
-            {
-                "id": new_id(),
-                "provider": command.provider.id,
-                "round": command.round_ref,
-                "player": player_id,
-                "game": game_id,
-                "session": session_id,
-                "currency": command.currency,
-                "status": "closed" if command.round_closed else "open",
-                "bet": bet,
-                "win": win,
-                "now": now,
-                "closed_at": now if command.round_closed else None,
-            },
-        )
-    ).scalar_one()
+    round_id: uuid.UUID = await prepared.value(
+        db,
+        ROUND,
+        {
+            "id": new_id(),
+            "provider": command.provider.id,
+            "round": command.round_ref,
+            "player": player_id,
+            "game": game_id,
+            "session": session_id,
+            "currency": command.currency,
+            "status": "closed" if command.round_closed else "open",
+            "bet": bet,
+            "win": win,
+            "now": now,
+            "closed_at": now if command.round_closed else None,
+        },
+    )
     return round_id
 
 
 async def undo_round(db: AsyncSession, round_id: uuid.UUID, *, bet: int, win: int) -> None:
-    await db.execute(ROUND_UNDO, {"round": round_id, "bet": bet, "win": win})
+    await prepared.execute(db, ROUND_UNDO, {"round": round_id, "bet": bet, "win": win})
 
 
 async def mark_rolled_back(db: AsyncSession, transaction_id: uuid.UUID) -> None:
-    await db.execute(MARK_ROLLED_BACK, {"id": transaction_id})
+    await prepared.execute(db, MARK_ROLLED_BACK, {"id": transaction_id})
 
 
 async def record_transaction(
@@ -212,28 +212,27 @@ async def record_transaction(
     body: Mapping[str, Any],
 ) -> bool:
     """Store the provider transaction with its answer; False when its uuid was taken first (by another player's)."""
-    inserted = (
-        await db.execute(
-            RECORD,
-            {
-                "id": new_id(),
-                "provider": command.provider.id,
-                "tx": command.transaction_uuid,
-                "kind": kind.value,
-                "ref": command.reference_uuid,
-                "hash": request_hash,
-                "status": status,
-                "player": player_id,
-                "round": round_id,
-                "game": command.game_code,
-                "currency": currency,
-                "amount": amount,
-                "ledger": ledger_transaction_id,
-                "balance": balance,
-                "raw": raw(command),
-                "response": json.dumps(dict(body)),
-                "now": clock.now(),
-            },
-        )
-    ).scalar_one_or_none()
+    inserted = await prepared.value(
+        db,
+        RECORD,
+        {
+            "id": new_id(),
+            "provider": command.provider.id,
+            "tx": command.transaction_uuid,
+            "kind": kind.value,
+            "ref": command.reference_uuid,
+            "hash": request_hash,
+            "status": status,
+            "player": player_id,
+            "round": round_id,
+            "game": command.game_code,
+            "currency": currency,
+            "amount": amount,
+            "ledger": ledger_transaction_id,
+            "balance": balance,
+            "raw": raw(command),
+            "response": json.dumps(dict(body)),
+            "now": clock.now(),
+        },
+    )
     return inserted is not None
