@@ -7,7 +7,8 @@ Signed Hub88 calls (a bet, then its round's win) go through the whole ASGI appli
 route, the signature check, parsing, the wallet service, commit — called directly, with no HTTP client or
 socket around it, one after another. So the figures are the path's own, and they hold on a machine shared
 with other work (bench.wallet's calls per second do not: they measure the machine). Per call:
-- server CPU: this process's CPU time (`time.process_time`) over the calls, divided by their number;
+- server CPU: this process's CPU time (`time.process_time`) over the calls, divided by their number (the
+  statements and round trips are counted on further calls, as counting costs CPU of its own);
 - PostgreSQL CPU: the CPU time of the backends serving this process (read from /proc), likewise;
 - statements: what the SQLAlchemy engine executes (what the tests' `recorded_statements` count);
 - round trips: every query asyncpg sends (statements, BEGIN, COMMIT, ROLLBACK, the pool's pre-pings), not
@@ -77,40 +78,51 @@ class Asgi:
 
 
 class Counters:
-    """Statements the engine runs and queries asyncpg sends, from the moment it is attached."""
+    """Statements the engine runs and queries asyncpg sends, while `counting` (off while CPU is timed: the
+    counting costs CPU of its own). The connections are collected all along, for their backends' CPU."""
 
     def __init__(self, rt: Any) -> None:
         self.statements = 0
         self.round_trips = 0
         self.kinds: Counter[str] = Counter()
-        engine = rt.database.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "connect", self._connected)
+        self.engine = rt.database.engine.sync_engine
         self.connections: list[Any] = []
+        self.on = False
+        event.listen(self.engine, "connect", self._connected)
         # Prepared statements run through PreparedStatement, which asyncpg's query loggers do not see.
         from asyncpg.prepared_stmt import PreparedStatement
 
-        bind_execute = PreparedStatement._PreparedStatement__bind_execute  # type: ignore[attr-defined]
-        counters = self
+        self._prepared = PreparedStatement
+        self._bind_execute = PreparedStatement._PreparedStatement__bind_execute  # type: ignore[attr-defined]
+        counters, bind_execute = self, self._bind_execute
 
         async def counted(statement: Any, *args: Any) -> Any:
             counters.round_trips += 1
             counters.kinds[" ".join(statement.get_query().split())[:60]] += 1
             return await bind_execute(statement, *args)
 
-        PreparedStatement._PreparedStatement__bind_execute = counted  # type: ignore[attr-defined]
+        self._counted = counted
+
+    def counting(self, on: bool) -> None:
+        if on == self.on:
+            return
+        self.on = on
+        if on:
+            event.listen(self.engine, "before_cursor_execute", self._statement)
+            self._prepared._PreparedStatement__bind_execute = self._counted  # type: ignore[attr-defined]
+        else:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+            self._prepared._PreparedStatement__bind_execute = self._bind_execute  # type: ignore[attr-defined]
+        for driver in self.connections:
+            (driver.add_query_logger if on else driver.remove_query_logger)(self._query)
 
     def _statement(self, *args: Any) -> None:
         self.statements += 1
 
     def _connected(self, dbapi_connection: Any, record: Any) -> None:
         driver = dbapi_connection.driver_connection
-        driver.add_query_logger(self._query)
-        self.connections.append(driver)
-
-    def attach(self, driver: Any) -> None:
-        """A connection of the wallet's own (not the engine's)."""
-        driver.add_query_logger(self._query)
+        if self.on:
+            driver.add_query_logger(self._query)
         self.connections.append(driver)
 
     def _query(self, record: Any) -> None:
@@ -138,7 +150,6 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
     counters = Counters(rt)
     app = create_app(rt.settings)
     app.state.rt = rt
-    hooks = getattr(rt, "wallet_connections", None)  # a raw wallet pool, when the path has one
     client = Asgi(app)
     try:
         played = await world.build(rt, players=20, balance=BALANCE)
@@ -153,8 +164,13 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
             won = world.win(seat, amount, tx=str(uuid.uuid4()), reference=bet_tx, round_ref=round_ref)
             return [bet, world.signed(played.key, "transaction/win", won)]
 
-        script = [call for n in range(warmup + calls // 2) for call in pair(n)]
-        warm, timed = script[: 2 * warmup], script[2 * warmup :]
+        counted_calls = min(400, calls)
+        script = [call for n in range(warmup + (calls + counted_calls) // 2) for call in pair(n)]
+        warm, timed, counted = (
+            script[: 2 * warmup],
+            script[2 * warmup : 2 * warmup + calls],
+            script[2 * warmup + calls :],
+        )
         statuses: Counter[str] = Counter()
 
         async def play(batch: list[world.Signed]) -> None:
@@ -163,24 +179,22 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
                 statuses["RS_OK" if b'"RS_OK"' in body else f"{status} {body[:80]!r}"] += 1
 
         await play(warm)
-        if hooks is not None:
-            for driver in hooks():
-                counters.attach(driver)
         statuses.clear()
-        statements, trips = counters.statements, counters.round_trips
-        counters.kinds.clear()
         pids = counters.backend_pids()
         with contextlib.ExitStack() as stack:
             if profile_as is not None:  # sampling this process while the timed calls run
-                stack.enter_context(profile.recording(os.getpid(), profile_as, seconds=max(5, calls // 40)))
+                stack.enter_context(profile.recording(os.getpid(), profile_as, seconds=max(5, calls // 200)))
             pg_before, cpu_before, started = backends_cpu(pids), time.process_time(), time.perf_counter()
             await play(timed)
             cpu, wall = time.process_time() - cpu_before, time.perf_counter() - started
-        pg = backends_cpu(pids) - pg_before
+            pg = backends_cpu(pids) - pg_before
         n = len(timed)
+        counters.counting(True)
+        await play(counted)
+        counters.counting(False)
         assert set(statuses) == {"RS_OK"}, statuses
-        statements, trips = counters.statements - statements, counters.round_trips - trips
-        kinds = dict(counters.kinds.most_common(20))
+        statements, trips = counters.statements / len(counted), counters.round_trips / len(counted)
+        kinds = {query: count / len(counted) for query, count in counters.kinds.most_common(20)}
         async with rt.database.session() as db:
             from services import ledger
 
@@ -190,8 +204,8 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
             "server_cpu_ms": 1000 * cpu / n,
             "postgres_cpu_ms": 1000 * pg / n,
             "wall_ms": 1000 * wall / n,
-            "statements": statements / n,
-            "round_trips": trips / n,
+            "statements": statements,
+            "round_trips": trips,
             "ledger_ok": float(verification.ok),
             "kinds": kinds,  # type: ignore[dict-item]
         }
@@ -216,7 +230,7 @@ def main() -> None:
         )
         if args.show:
             for query, count in kinds.items():  # type: ignore[attr-defined]
-                print(f"    {count / figures['calls']:5.2f}  {query}")
+                print(f"    {count:5.2f}  {query}")
         if name is not None:
             print("\n".join(profile.summary(profile.ROOT / "bench" / "profiles" / f"{name}.txt", top=25)))
 
