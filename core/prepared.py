@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
@@ -77,7 +77,7 @@ async def rows(db: AsyncSession, statement: Statement, params: Mapping[str, Any]
         driver = (await connection.get_raw_connection()).driver_connection
         if driver is None or not driver.is_in_transaction():  # the session sends BEGIN with its first statement
             result = await db.execute(statement.clause, dict(params))
-            return result.all() if result.returns_rows else []
+            return result.all() if isinstance(result, CursorResult) and result.returns_rows else []
         assert connection.sync_connection is not None
         held = db.info[_DRIVER] = (connection.sync_connection, driver)
     sync, driver = held
