@@ -137,6 +137,10 @@ _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 _LOCK_TRACKED = Statement("""
 SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts
 WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY purpose <> 'cash', id FOR UPDATE""")
+# One account (a bet or win of a player with no bonus): the same lock as a statement PostgreSQL plans once. The
+# array form above gets a custom plan on every execution (~0.15 ms of the server's CPU each time).
+_LOCK_TRACKED_ONE = Statement("""
+SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts WHERE id = :id FOR UPDATE""")
 _INSERT_TRANSACTION = Statement("""
 INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
                                  reference_type, reference_id, actor_type, actor_id, details, created_at)
@@ -273,7 +277,10 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     balances: dict[uuid.UUID, int] = {}
     if tracked:
-        rows = await prepared.rows(db, _LOCK_TRACKED, {"ids": tracked})
+        if len(tracked) == 1:
+            rows = await prepared.rows(db, _LOCK_TRACKED_ONE, {"id": tracked[0]})
+        else:
+            rows = await prepared.rows(db, _LOCK_TRACKED, {"ids": tracked})
         balances = {row.id: int(row.balance) for row in rows}
     new_balances = {i: balances[i] + per_account[i] for i in tracked}
     overdrawn = any(value < 0 and not accounts[i].allow_negative for i, value in new_balances.items())
