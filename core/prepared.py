@@ -63,8 +63,11 @@ class Row:
 _DRIVER = "prepared_driver"
 
 
+@event.listens_for(Session, "after_transaction_create")
 @event.listens_for(Session, "after_transaction_end")
 def _forget_driver(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint begun (begin_nested) is only sent with the session's next use of its connection: the next
+    # statement asks the session for it again, so that what it writes is inside the savepoint.
     session.info.pop(_DRIVER, None)
 
 

@@ -54,3 +54,23 @@ async def test_the_ledgers_lock_of_one_account_is_planned_once(rt: Any, make_pla
             )
         ).one()
     assert plans.custom_plans <= 5 < plans.generic_plans + plans.custom_plans
+
+
+async def test_a_prepared_write_inside_a_savepoint_rolled_back_is_undone_with_it(rt: Any, make_player: Any) -> None:
+    """A savepoint is sent with the session's next use of its connection: a prepared statement after
+    begin_nested() must ask for it (and so write inside the savepoint), not reuse the connection it had."""
+    player = await make_player()
+    await fund(rt, player.uuid, 500)
+    bump = prepared.Statement("UPDATE players SET first_name = :name WHERE id = :id")
+    async with rt.database.transaction() as db:
+        await prepared.rows(db, bump, {"name": "Outer", "id": player.uuid})  # the session begins
+        await prepared.rows(db, bump, {"name": "Outer", "id": player.uuid})  # on the driver it holds
+        try:
+            async with db.begin_nested():
+                await prepared.rows(db, bump, {"name": "Inner", "id": player.uuid})
+                raise RuntimeError("undo the savepoint")
+        except RuntimeError:
+            pass
+    async with rt.database.session() as db:
+        name = (await db.execute(text("SELECT first_name FROM players WHERE id = :id"), {"id": player.uuid})).scalar()
+    assert name == "Outer"
