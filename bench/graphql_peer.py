@@ -14,9 +14,10 @@ each in both schemas' words:
 
 wrk (Debian's `wrk`) sends each at 16 connections, two threads, its body and headers from
 bench/peer/graphql.lua, for three interleaved repetitions (ours then theirs, theirs then ours, …).
-Printed per run: requests/s, p50 and p99 latency, each server's CPU per request (its /proc times),
-wrk's own CPU; then, per query, the medians and our ratio to PostGraphile beside the goal (issue 15:
-at least 0.5 times).
+Printed per run: requests/s, p50 and p99 latency, CPU per request of the server process and of
+PostgreSQL (the backends connected to the bench database), from /proc, and wrk's own CPU; then, per
+query, the medians and our ratio to PostGraphile beside the goal (issue 15: at least 0.5 times), and
+the ratio of server CPU per request, which a shared machine disturbs less.
 
 PostGraphile answers without authentication or per-field permissions; ours checks the JWT, the
 viewer's roles and each field's permission, and applies the game's availability rules for the
@@ -304,34 +305,46 @@ def check(base: str, document: str, variables: dict[str, str], headers: tuple[st
     return json.dumps(answer["data"])[:100]
 
 
-@dataclass
-class Measured:
-    """One server's runs of one query."""
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server, and what it cost."""
 
-    runs: list[Wrk]
-    cpu_ms: list[float]  # server CPU per request, each run
+    wrk: Wrk
+    server_ms: float  # the server process's CPU per request (all its threads)
+    postgres_ms: float  # PostgreSQL CPU per request: the backends connected to the bench database
+    wrk_share: float  # wrk's own CPU, share of one core
 
-    def median(self, figure: str) -> float:
-        return float(statistics.median(getattr(run, figure) for run in self.runs))
+    @property
+    def rate(self) -> float:
+        return self.wrk.rate
+
+    @property
+    def p50_ms(self) -> float:
+        return self.wrk.p50_ms
+
+    def line(self, rep: int, server: str) -> str:
+        failed = f"  FAILED: {self.wrk.failed} ({self.wrk.why})" if self.wrk.failed else ""
+        return (
+            f"{rep:>3}  {server:<14}{self.rate:8.0f}  {self.wrk.p50_ms:8.1f}  {self.wrk.p99_ms:8.1f}  "
+            f"{self.server_ms:10.2f}  {self.postgres_ms:14.2f}  {100 * self.wrk_share:6.0f}%{failed}"
+        )
+
+
+HEADER = (
+    f"rep  {'server':<14}{'req/s':>8}  {'p50 ms':>8}  {'p99 ms':>8}  {'CPU ms/req':>10}  {'PostgreSQL ms':>14}  wrk CPU"
+)
 
 
 def run_once(
     served: common.Served, document: str, variables: dict[str, str], headers: tuple[str, ...], seconds: float
-) -> tuple[Wrk, float, float]:
-    """wrk against one server: its figures, the server's CPU ms a request, wrk's CPU share of a core."""
+) -> Run:
     body = json.dumps({"query": document, "variables": variables})
-    cpu = common.process_cpu_seconds(served.pid)
+    server, backends = common.process_cpu_seconds(served.pid), common.backend_cpu_seconds(common.BENCH_DB)
     figures, wrk_cpu = wrk(f"{served.base}/graphql", body, headers, seconds)
-    server_ms = (common.process_cpu_seconds(served.pid) - cpu) * 1000 / max(figures.requests, 1)
-    return figures, server_ms, wrk_cpu / figures.seconds
-
-
-def line(rep: int, server: str, figures: Wrk, server_ms: float, wrk_share: float) -> str:
-    failed = f"  FAILED: {figures.failed} ({figures.why})" if figures.failed else ""
-    return (
-        f"{rep:>3}  {server:<14}{figures.rate:8.0f}  {figures.p50_ms:8.1f}  {figures.p99_ms:8.1f}  "
-        f"{server_ms:10.2f}     {100 * wrk_share:3.0f}%{failed}"
-    )
+    server = common.process_cpu_seconds(served.pid) - server
+    postgres = common.backend_cpu_delta(backends, common.backend_cpu_seconds(common.BENCH_DB))
+    requests = max(figures.requests, 1)
+    return Run(figures, server * 1000 / requests, postgres * 1000 / requests, wrk_cpu / figures.seconds)
 
 
 def main() -> None:
@@ -351,7 +364,7 @@ def main() -> None:
     seeded = asyncio.run(seed(database_url))
     common.analyze(database_url)
     plan = queries(seeded.staff_token, seeded.player_token, seeded.game_id)
-    results: dict[tuple[str, str], Measured] = {}
+    results: dict[tuple[str, str], list[Run]] = {}
     with common.server(database_url) as ours, postgraphile(database_url, pool) as theirs:
         sides = {"croupier": (ours, our_request), "PostGraphile": (theirs, their_request)}
         for query in plan:
@@ -360,39 +373,46 @@ def main() -> None:
                 run_once(served, *words(query), seconds=2)  # warm-up: caches, JIT, the pools' connections
         for query in plan:
             common.heading(f"{query.name} ({CLIENTS} connections)")
-            print(f"rep  {'server':<14}{'req/s':>8}  {'p50 ms':>8}  {'p99 ms':>8}  {'CPU ms/req':>10}  wrk CPU")
+            print(HEADER)
             for rep in range(1, REPS + 1):
                 order = list(sides) if rep % 2 else list(reversed(sides))
                 for server in order:
                     served, words = sides[server]
-                    figures, server_ms, wrk_share = run_once(served, *words(query), seconds=seconds)
-                    measured = results.setdefault((query.name, server), Measured([], []))
-                    measured.runs.append(figures)
-                    measured.cpu_ms.append(server_ms)
-                    print(line(rep, server, figures, server_ms, wrk_share), flush=True)
+                    run = run_once(served, *words(query), seconds=seconds)
+                    results.setdefault((query.name, server), []).append(run)
+                    print(run.line(rep, server), flush=True)
     summary(plan, results)
 
 
-def summary(plan: list[Query], results: dict[tuple[str, str], Measured]) -> None:
+def median(runs: list[Run], figure: str) -> float:
+    return float(statistics.median(getattr(run, figure) for run in runs))
+
+
+def summary(plan: list[Query], results: dict[tuple[str, str], list[Run]]) -> None:
     """Per query: medians of the repetitions, our ratio (the median of each repetition's ratio, ours and
     theirs measured back to back) and the goal; and the ratio the server CPU per request gives, which a
     shared machine disturbs less than requests/s."""
     common.heading("our ratio to PostGraphile (medians of the repetitions)")
     print(
         f"{'query':<16}{'croupier':>10}{'PostGraphile':>14}{'ratio':>8}{'goal':>8}  met?  "
-        f"{'p50 ms ours / theirs':>22}  {'CPU ms a request ours / theirs':>31}  ratio by CPU"
+        f"{'p50 ms ours / theirs':>22}  {'server CPU ms a request':>24}  ratio by CPU  PostgreSQL CPU ms"
     )
     for query in plan:
         ours, theirs = results[(query.name, "croupier")], results[(query.name, "PostGraphile")]
-        ratio = statistics.median(a.rate / b.rate for a, b in zip(ours.runs, theirs.runs, strict=True))
-        our_cpu, their_cpu = statistics.median(ours.cpu_ms), statistics.median(theirs.cpu_ms)
+        ratio = statistics.median(a.rate / b.rate for a, b in zip(ours, theirs, strict=True))
+        our_cpu, their_cpu = median(ours, "server_ms"), median(theirs, "server_ms")
         print(
-            f"{query.name:<16}{ours.median('rate'):>6.0f} r/s{theirs.median('rate'):>10.0f} r/s{ratio:>7.3f}×"
+            f"{query.name:<16}{median(ours, 'rate'):>6.0f} r/s{median(theirs, 'rate'):>10.0f} r/s{ratio:>7.3f}×"
             f"{'≥ ' + str(GOAL) + '×':>8}  {'yes' if ratio >= GOAL else 'no':<4}  "
-            f"{ours.median('p50_ms'):>10.1f} / {theirs.median('p50_ms'):<9.1f}  "
-            f"{our_cpu:>17.2f} / {their_cpu:<11.2f}  {their_cpu / our_cpu:.3f}×"
+            f"{median(ours, 'p50_ms'):>10.1f} / {median(theirs, 'p50_ms'):<9.1f}  "
+            f"{our_cpu:>11.2f} / {their_cpu:<10.2f}  {their_cpu / our_cpu:>11.3f}×  "
+            f"{median(ours, 'postgres_ms'):>6.2f} / {median(theirs, 'postgres_ms'):.2f}"
         )
-    failed = sum(run.failed for measured in results.values() for run in measured.runs)
+    print(
+        "(CPU from /proc: each server process's own; PostgreSQL's, the backends connected to the bench "
+        "database — both servers' pools, the idle one's adding next to nothing)"
+    )
+    failed = sum(run.wrk.failed for runs in results.values() for run in runs)
     if failed:
         print(f"\n{failed} requests failed (see FAILED above): these figures do not stand")
 
