@@ -292,17 +292,19 @@ async def seed(database_url: str) -> Seeded:
         await rt.close()
 
 
-def check(base: str, document: str, variables: dict[str, str], headers: tuple[str, ...]) -> str:
-    """Send the request once; its answer's `data` (exit when it has errors: the load would measure them)."""
-    answer = httpx.post(
+def check(base: str, document: str, variables: dict[str, str], headers: tuple[str, ...]) -> int:
+    """Send the request once; its answer's size in bytes (exit when it has errors: the load would measure
+    them)."""
+    response = httpx.post(
         f"{base}/graphql",
         json={"query": document, "variables": variables},
         headers=dict(h.split(": ", 1) for h in headers),
         timeout=30,
-    ).json()
+    )
+    answer = response.json()
     if answer.get("errors") or not answer.get("data") or None in answer["data"].values():
         raise SystemExit(f"{base}: {document} answered {answer}")
-    return json.dumps(answer["data"])[:100]
+    return len(response.content)
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,8 @@ def main() -> None:
         sides = {"croupier": (ours, our_request), "PostGraphile": (theirs, their_request)}
         for query in plan:
             for server, (served, words) in sides.items():
-                print(f"{query.name}, {server}: {words(query)[0]}  →  {check(served.base, *words(query))}")
+                size = check(served.base, *words(query))
+                print(f"{query.name + ', ' + server + ':':<30} {words(query)[0]}  ({size} bytes of answer)")
                 run_once(served, *words(query), seconds=2)  # warm-up: caches, JIT, the pools' connections
         for query in plan:
             common.heading(f"{query.name} ({CLIENTS} connections)")
