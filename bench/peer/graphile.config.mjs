@@ -1,7 +1,9 @@
 // PostGraphile 5 for bench.graphql_peer: production settings (no GraphiQL, no watch, no explain, no
 // subscriptions), the benchmark's database with the same PostgreSQL role as `croupier serve`, a pool as
 // large as ours, and only the two tables the benchmark reads, read-only. bench/graphql_peer.py sets the
-// environment; `node_modules/.bin/postgraphile -C graphile.config.mjs` starts it.
+// environment (PEER_DATABASE_URL, PEER_PORT, PEER_POOL_SIZE) and starts PostGraphile's own CLI on the
+// Node 22 of node_modules: `node_modules/.bin/node node_modules/postgraphile/dist/cli-run.js -C
+// graphile.config.mjs` (the CLI's `#!/usr/bin/env node` would pick the system's Node 20).
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 
