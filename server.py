@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
@@ -299,6 +300,27 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         return response
 
 
+class CroupierApp(FastAPI):
+    """FastAPI, with the GraphQL WebSocket (`/graphql`) handed straight to strawberry's handler.
+
+    A WebSocket stays open for as long as its subscriptions live, and every layer it passes through
+    keeps its frame for all that time: FastAPI's and Starlette's middleware and routing held ~12 KiB
+    per connection (bench/README.md § 3) and do nothing for a WebSocket here (RequestContext and
+    the body limit are for HTTP; strawberry answers every protocol error itself). HTTP requests take
+    the full stack as before.
+    """
+
+    graphql_websocket: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == GRAPHQL_PATH and self.graphql_websocket is not None:
+            scope["app"] = self  # as Starlette sets it: the context reads the runtime from app.state
+            await self.graphql_websocket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+GRAPHQL_PATH = "/graphql"
 BACKGROUND_STOP_SECONDS = 5.0
 
 
@@ -375,7 +397,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Production describes its API only through the GraphQL schema it allows (introspection off):
     # no OpenAPI document, no Swagger or ReDoc pages.
-    app = FastAPI(
+    app = CroupierApp(
         title="Croupier",
         version="0.1.0",
         lifespan=lifespan,
@@ -421,7 +443,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if graphql.ide_page is None:
             log.warning("graphiql_assets_missing", hint="run scripts/install.sh (npm): GraphiQL falls back to a CDN")
-    app.include_router(graphql, prefix="/graphql")
+    app.include_router(graphql, prefix=GRAPHQL_PATH)
+
+    async def graphql_websocket(scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        await graphql.run(websocket, await get_context(websocket), None)
+
+    app.graphql_websocket = graphql_websocket
     from integrations import webhooks
 
     app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP
