@@ -189,7 +189,7 @@ class Listener:
     re-reads on the next one); a reader waits on one future, woken by a message or by its timer. An
     asyncio.Queue and `wait_for` would cost ~5 KiB and a task per wait, for every subscription."""
 
-    __slots__ = ("_pending", "_waiter")
+    __slots__ = ("__weakref__", "_pending", "_waiter")
 
     def __init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
