@@ -61,7 +61,7 @@ async def _recheck(info: Info, coordinate: str) -> None:
 
 
 async def _balances(rt: Runtime, player_id: uuid.UUID) -> list[Any]:
-    async with rt.database.session() as db:
+    async with rt.database.statement() as db:
         return [wallet_balance(balance) for balance in await wallet.balances(db, player_id)]
 
 

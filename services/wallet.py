@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -171,12 +171,15 @@ def forget_cached_accounts() -> None:
     ledger._ACCOUNT_CACHE.clear()
 
 
-async def balances(db: AsyncSession, player_id: uuid.UUID) -> list[Balance]:
+async def balances(db: AsyncSession | AsyncConnection, player_id: uuid.UUID) -> list[Balance]:
     return (await balances_of(db, [player_id])).get(player_id, [])
 
 
-async def balances_of(db: AsyncSession, player_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Balance]]:
-    """Balances of several players in one query (for DataLoaders)."""
+async def balances_of(
+    db: AsyncSession | AsyncConnection, player_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Balance]]:
+    """Balances of several players in one statement (for DataLoaders; a live subscription reads
+    through `Database.statement()`)."""
     rows = (
         await db.execute(
             select(LedgerAccount.owner_id, LedgerAccount.currency, LedgerAccount.purpose, LedgerAccount.balance)
