@@ -32,8 +32,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, any_, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
@@ -178,12 +178,16 @@ async def balances(db: AsyncSession | AsyncConnection, player_id: uuid.UUID) -> 
 async def balances_of(
     db: AsyncSession | AsyncConnection, player_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Balance]]:
-    """Balances of several players in one statement (for DataLoaders; a live subscription reads
-    through `Database.statement()`)."""
+    """Balances of several players in one statement (for DataLoaders and services/live_balances).
+
+    The players go as one array parameter (`= ANY(:owners)`), not an IN list: the statement's text
+    and cache key stay the same whatever their number, where SQLAlchemy re-expanded and re-keyed an
+    IN list of a thousand values on every call."""
+    owners = bindparam("owners", [str(p) for p in player_ids], type_=ARRAY(String))
     rows = (
         await db.execute(
             select(LedgerAccount.owner_id, LedgerAccount.currency, LedgerAccount.purpose, LedgerAccount.balance)
-            .where(LedgerAccount.owner_type == "player", col(LedgerAccount.owner_id).in_([str(p) for p in player_ids]))
+            .where(LedgerAccount.owner_type == "player", col(LedgerAccount.owner_id) == any_(owners))
             .order_by(col(LedgerAccount.currency))
         )
     ).all()
