@@ -252,6 +252,7 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """graphql-transport-ws: authenticate with `{"authorization": "Bearer …"}` in connection_init."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        context.connection_params = None  # the viewer is what the token proved; the socket keeps no credential
         raw = str(params.get("authorization") or params.get("Authorization") or params.get("token") or "")
         token = raw.partition(" ")[2] if raw.lower().startswith("bearer ") else raw or None
         brand = params.get("brand")
