@@ -326,6 +326,7 @@ GRAPHQL_PATH = "/graphql"
 BACKGROUND_STOP_SECONDS = 5.0
 # Allocations (net, of container objects) between two young collections; CPython's default is 700.
 GC_YOUNG_THRESHOLD = 10_000
+_gc_tuned = False
 
 
 def tune_garbage_collector() -> None:
@@ -338,7 +339,14 @@ def tune_garbage_collector() -> None:
     bench/README.md § 3). With young collections every 10,000 allocations instead of 700, that was
     ~3 s of ~8 s. Cyclic garbage waits a little longer to be freed; anything without cycles is still
     freed at once.
+
+    Once per process: a process that builds several apps (the tests do) would otherwise freeze, and
+    never collect, the cyclic garbage the earlier ones left.
     """
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    _gc_tuned = True
     gc.freeze()
     _, middle, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
