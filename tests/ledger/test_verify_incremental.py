@@ -166,3 +166,47 @@ async def test_incremental_with_no_checkpoint_runs_in_full(rt, make_player) -> N
     assert first.returncode == 0, first.stdout + first.stderr
     assert "full: checked" in first.stdout
     assert await checkpoints(rt) == [("full", await highest_posting(rt))]
+
+
+@pytest.mark.tampers
+async def test_the_full_runs_passes_find_what_each_checks_own_query_finds(rt, make_player) -> None:
+    """The full run reads the postings once per transaction and once per account for several checks at
+    once; on books broken in every way those checks cover, it reports what the checks' own queries do."""
+    players = [await make_player(balance="10.00 EUR") for _ in range(4)]
+    results = [await deposit(rt, player.uuid, 1_00) for player in players]
+    await forge(rt, results[0].transaction_id)  # unbalanced; a running balance broken
+    async with rt.database.transaction() as db:
+        await db.execute(text("SET LOCAL session_replication_role = replica"))
+        await db.execute(  # a balance edited
+            text("UPDATE ledger_accounts SET balance = balance + 7 WHERE owner_id = :p AND purpose = 'cash'"),
+            {"p": str(players[1].uuid)},
+        )
+        await db.execute(  # a committed transaction left with one posting (and unbalanced)
+            text(
+                "DELETE FROM ledger_postings WHERE id = (SELECT max(id) FROM ledger_postings WHERE transaction_id = :t)"
+            ),
+            {"t": results[2].transaction_id},
+        )
+        await db.execute(  # a refused transaction that has postings
+            text("UPDATE ledger_transactions SET status = 'refused' WHERE id = :t"), {"t": results[3].transaction_id}
+        )
+        await db.execute(  # a committed transaction with no postings at all
+            text(
+                "INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, actor_type, "
+                "created_at) VALUES (gen_random_uuid(), 'empty', 'x', 'adjustment', 'committed', 'system', now())"
+            )
+        )
+    async with rt.database.session() as db:
+        passes = {(d.check, d.subject, d.detail) for d in (await ledger_verify.verify(db)).discrepancies}
+        own = set()
+        for check in ledger_verify.CHECKS:
+            rows = (await db.execute(text(check.full))).all()
+            own |= {(check.name, str(subject), str(detail)) for subject, detail in rows}
+    assert passes == own
+    assert {check for check, _, _ in own} >= {
+        "transaction does not balance",
+        "account balance differs from the sum of its postings",
+        "posting's balance_after breaks the running balance",
+        "refused transaction has postings",
+        "committed transaction has fewer than two postings",
+    }
