@@ -168,11 +168,8 @@ async def test_incremental_with_no_checkpoint_runs_in_full(rt, make_player) -> N
     assert await checkpoints(rt) == [("full", await highest_posting(rt))]
 
 
-@pytest.mark.tampers
-async def test_the_full_runs_passes_find_what_each_checks_own_query_finds(rt, make_player) -> None:
-    """The full run reads the postings once per transaction and once per account for several checks at
-    once; on books broken in every way those checks cover, it reports what the checks' own queries do."""
-    players = [await make_player(balance="10.00 EUR") for _ in range(4)]
+async def break_the_books(rt: Any, players: list[Any]) -> None:
+    """A new deposit for each of four players, each then broken another way, as an intruder would."""
     results = [await deposit(rt, player.uuid, 1_00) for player in players]
     await forge(rt, results[0].transaction_id)  # unbalanced; a running balance broken
     async with rt.database.transaction() as db:
@@ -196,6 +193,22 @@ async def test_the_full_runs_passes_find_what_each_checks_own_query_finds(rt, ma
                 "created_at) VALUES (gen_random_uuid(), 'empty', 'x', 'adjustment', 'committed', 'system', now())"
             )
         )
+
+
+EVERY_WAY = {
+    "transaction does not balance",
+    "account balance differs from the sum of its postings",
+    "posting's balance_after breaks the running balance",
+    "refused transaction has postings",
+    "committed transaction has fewer than two postings",
+}
+
+
+@pytest.mark.tampers
+async def test_the_full_runs_passes_find_what_each_checks_own_query_finds(rt, make_player) -> None:
+    """The full run reads the postings once per transaction and once per account for several checks at
+    once; on books broken in every way those checks cover, it reports what the checks' own queries do."""
+    await break_the_books(rt, [await make_player(balance="10.00 EUR") for _ in range(4)])
     async with rt.database.session() as db:
         passes = {(d.check, d.subject, d.detail) for d in (await ledger_verify.verify(db)).discrepancies}
         own = set()
@@ -203,10 +216,18 @@ async def test_the_full_runs_passes_find_what_each_checks_own_query_finds(rt, ma
             rows = (await db.execute(text(check.full))).all()
             own |= {(check.name, str(subject), str(detail)) for subject, detail in rows}
     assert passes == own
-    assert {check for check, _, _ in own} >= {
-        "transaction does not balance",
-        "account balance differs from the sum of its postings",
-        "posting's balance_after breaks the running balance",
-        "refused transaction has postings",
-        "committed transaction has fewer than two postings",
+    assert {check for check, _, _ in own} >= EVERY_WAY
+
+
+@pytest.mark.tampers
+async def test_incremental_finds_in_new_rows_what_the_full_run_finds(rt, make_player) -> None:
+    players = [await make_player(balance="10.00 EUR") for _ in range(4)]
+    assert run_verify().returncode == 0
+    await break_the_books(rt, players)
+    incremental = await ledger_verify.verify_books(rt.database, full=False)
+    full = await ledger_verify.verify_books(rt.database, full=True)
+    assert incremental.mode == "incremental"
+    assert {(d.check, d.subject) for d in incremental.discrepancies} == {
+        (d.check, d.subject) for d in full.discrepancies
     }
+    assert {d.check for d in incremental.discrepancies} >= EVERY_WAY
