@@ -1,7 +1,7 @@
 """Benchmark 4: scale of data. A generator fills 1,000,000 players and 10,000,000 ledger postings; then
 the back-office player search p95 and `croupier ledger verify` wall time.
 
-    .venv/bin/python -m bench.scale [--quick] [--players N] [--postings N] [--drop] [--verify-only]
+    .venv/bin/python -m bench.scale [--quick] [--players N] [--postings N] [--drop] [--verify-only] [--before]
 
 The generator is set-based SQL in the database (INSERT … SELECT generate_series): ids are derived
 from the row number (md5 → uuid), so players, accounts, transactions and postings are written
@@ -17,7 +17,8 @@ prefix) and `player(id:)`, and says so. Baseline in the same run: `{ __typename 
 
 Verify (`--verify-only` skips the search): `croupier ledger verify` in full (which writes a checkpoint),
 then a day's new postings appended (a sixth of the players bet once: 1/30 of the postings) and
-`croupier ledger verify --incremental` timed; the day is removed again afterwards.
+`croupier ledger verify --incremental` timed; the day is removed again afterwards. `--before` first times
+the verify as it was before issue 15 on the same data (each check's own query, one after another).
 """
 
 from __future__ import annotations
@@ -290,6 +291,23 @@ async def write_sql(database_url: str, sql: str) -> float:
     return time.perf_counter() - started
 
 
+async def verify_as_before(database_url: str) -> float:
+    """The verify before issue 15, on the same data: each check's own query with the LIMIT appended, one
+    after another on one connection (services/ledger_verify.py keeps those queries as `Check.full`)."""
+    from services.ledger_verify import CHECKS
+
+    conn = await asyncpg.connect(database_url)
+    started = time.perf_counter()
+    try:
+        for check in CHECKS:
+            await conn.fetch(f"{check.full} LIMIT 100")
+        await conn.fetchval("SELECT count(*) FROM ledger_transactions")
+        await conn.fetchval("SELECT count(*) FROM ledger_postings")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
 def verify_wall_time(database_url: str, *options: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
@@ -353,6 +371,10 @@ def main() -> None:
         print(f"generated {players:,} players and {postings:,} postings in {took:.0f} s (SQL, generate_series)")
     if not args.verify_only:
         search_benchmark(database_url, players, seconds)
+    if args.before:
+        load = os.getloadavg()[0]
+        took = asyncio.run(verify_as_before(common.url(DATABASE)))
+        print(f"ledger verify as before (each check's own query, one connection): {took:.1f} s [load {load:.2f}]")
     load = os.getloadavg()[0]
     took, said = verify_wall_time(database_url)
     print(f"croupier ledger verify: {took:.1f} s wall ({said}) [load average {load:.2f} before]")
