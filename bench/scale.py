@@ -354,7 +354,7 @@ def search_benchmark(database_url: str, players: int, seconds: int) -> None:
 
 def main() -> None:
     args = common.arguments(
-        __doc__ or "", players=1_000_000, postings=10_000_000, drop=False, verify_only=False
+        __doc__ or "", players=1_000_000, postings=10_000_000, drop=False, verify_only=False, before=False
     ).parse_args()
     players, postings = (100_000, 1_000_000) if args.quick else (args.players, args.postings)
     seconds = 5 if args.quick else 15

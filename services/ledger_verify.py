@@ -376,17 +376,11 @@ async def verify(db: AsyncSession, *, limit_per_check: int = 100) -> Verificatio
 
 @dataclass(frozen=True)
 class Checkpoint:
-    posting_id: int
-    settled_at: datetime
+    posting_id: int  # every posting at or below it is final (and, once written, checked)
+    settled_at: datetime  # the database's clock when that was read
 
 
-@dataclass(frozen=True)
-class _Settled:
-    posting_id: int  # every posting at or below it is final
-    at: datetime  # the database's clock when it was read
-
-
-async def _settle(database: Database, wait_seconds: float) -> _Settled:
+async def _settle(database: Database, wait_seconds: float) -> Checkpoint:
     """The highest posting id below which nothing can still commit (the module's docstring says why)."""
     async with database.engine.connect() as conn:
         row = (
@@ -417,7 +411,7 @@ async def _settle(database: Database, wait_seconds: float) -> _Settled:
                     "the ledger cannot be settled for a checkpoint (pg_stat_activity names them)"
                 )
             await asyncio.sleep(0.01)
-    return _Settled(int(row.posting_id), row.at)
+    return Checkpoint(int(row.posting_id), row.at)
 
 
 async def last_checkpoint(database: Database) -> Checkpoint | None:
@@ -430,7 +424,7 @@ async def last_checkpoint(database: Database) -> Checkpoint | None:
     return Checkpoint(int(row.posting_id), row.settled_at) if row else None
 
 
-async def _write_checkpoint(database: Database, result: Verification, settled: _Settled) -> None:
+async def _write_checkpoint(database: Database, result: Verification, settled: Checkpoint) -> None:
     async with database.engine.begin() as conn:
         await conn.execute(
             text(
@@ -440,7 +434,7 @@ async def _write_checkpoint(database: Database, result: Verification, settled: _
             {
                 "mode": result.mode,
                 "posting_id": settled.posting_id,
-                "at": settled.at,
+                "at": settled.settled_at,
                 "postings": result.postings,
                 "transactions": result.transactions,
                 "seconds": result.seconds,

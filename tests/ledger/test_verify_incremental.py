@@ -5,9 +5,6 @@ checkpoint's position was read is not skipped; a run that finds something does n
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -16,25 +13,13 @@ from sqlalchemy import text
 
 from services import ledger_verify, wallet
 from services.wallet import Actor
-from tests.conftest import ROOT, TEST_ENV
 from tests.ledger.test_ledger import deposit
+from tests.ledger.test_ledger import run_ledger_verify as run_verify
 
 SYSTEM = Actor("system")
 FORGE = """INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, created_at)
            SELECT transaction_id, account_id, currency, 5, now() FROM ledger_postings WHERE transaction_id = :tx
            LIMIT 1"""
-
-
-def run_verify(*options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "ledger", "verify", *options],
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def checkpoints(rt: Any) -> list[tuple[str, int]]:
