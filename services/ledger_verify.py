@@ -57,8 +57,9 @@ if TYPE_CHECKING:
 CLOCK_MARGIN = timedelta(minutes=5)
 # How long a run waits for the transactions in progress at its start to finish (settling).
 SETTLE_TIMEOUT_SECONDS = 60.0
-# The full run's memory per sort or hash (per connection and per parallel worker): enough to keep the
-# per-account window and the per-transaction grouping of 10,000,000 postings out of temporary files.
+# The full run's memory per sort or hash (per connection and per parallel worker; a hash may take twice
+# that, hash_mem_multiplier): at 10,000,000 postings the per-transaction hash and the per-account sort
+# still write a little to temporary files (~150 and ~300 MB), against several GB at the default 4MB.
 FULL_WORK_MEM = "512MB"
 # An incremental run looks rows up by key (the new transactions' postings, the touched accounts' last
 # posting): with the default random_page_cost the planner reads whole tables instead. The ledger's hot
