@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     graphql_max_merge_work: int = 10_000  # work budget of GraphQL's field-merging rule (graphql-core units, ≈ 1 µs)
     graphql_cache_size: int = 1000
     graphql_max_subscriptions_per_connection: int = 10
+    # WebSocket per-message deflate: zlib's state costs ~44 KiB per connection (a third of a live
+    # subscription's memory, bench/README.md § 3), and a balance update of ~150 bytes barely shrinks.
+    websocket_compression: bool = False
 
     # Staff.
     staff_totp_issuer: str = "Croupier"
