@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -68,10 +70,51 @@ def channel_for(key: str) -> str:
     return f"events:{key}"
 
 
-_EMIT = text(
-    "INSERT INTO outbox_events (topic, key, brand_id, schema_version, payload, created_at) "
-    "VALUES (:topic, :key, :brand, :version, CAST(:payload AS jsonb), :now)"
-)
+@dataclass(frozen=True)
+class Event:
+    """One event ready to write: its type checked against the catalogue, its data as JSON."""
+
+    topic: str
+    key: str
+    brand_id: uuid.UUID | None
+    version: int
+    payload: str
+    at: datetime
+
+
+def event(
+    type_: str, subject: str, data: dict[str, Any], *, brand_id: uuid.UUID | None = None, at: datetime | None = None
+) -> Event:
+    return Event(
+        type_, subject, brand_id, catalogue.check_data(type_, data).version, json.dumps(data), at or clock.now()
+    )
+
+
+def insert_events(condition: str = "true") -> str:
+    """The statement that writes events (`events_params`), in their order, where `condition` holds: on its
+    own, or as a step of a larger statement (the ledger writes its transaction's events in its own)."""
+    return f"""
+INSERT INTO outbox_events (topic, key, brand_id, schema_version, payload, created_at)
+SELECT e.topic, e.key, e.brand_id, e.version, e.payload, e.at
+FROM unnest(CAST(:outbox_topics AS varchar[]), CAST(:outbox_keys AS varchar[]), CAST(:outbox_brands AS uuid[]),
+            CAST(:outbox_versions AS smallint[]), CAST(:outbox_payloads AS jsonb[]),
+            CAST(:outbox_ats AS timestamptz[])) WITH ORDINALITY AS e(topic, key, brand_id, version, payload, at, n)
+WHERE {condition}
+ORDER BY e.n"""  # noqa: S608  (the caller's constant condition, no input)
+
+
+def events_params(events: Sequence[Event]) -> dict[str, Any]:
+    return {
+        "outbox_topics": [e.topic for e in events],
+        "outbox_keys": [e.key for e in events],
+        "outbox_brands": [e.brand_id for e in events],
+        "outbox_versions": [e.version for e in events],
+        "outbox_payloads": [e.payload for e in events],
+        "outbox_ats": [e.at for e in events],
+    }
+
+
+_EMIT = text(insert_events())
 
 
 async def emit(
@@ -85,18 +128,7 @@ async def emit(
 ) -> None:
     """Record an event of a catalogued type in the current database transaction (one prebuilt statement:
     it is on every bet's path)."""
-    version = catalogue.check_data(type_, data).version
-    await db.execute(
-        _EMIT,
-        {
-            "topic": type_,
-            "key": subject,
-            "brand": brand_id,
-            "version": version,
-            "payload": json.dumps(data),
-            "now": at or clock.now(),
-        },
-    )
+    await db.execute(_EMIT, events_params([event(type_, subject, data, brand_id=brand_id, at=at)]))
 
 
 def envelope_of(row: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ wrong type, a NUL character in any string, or an amount that cannot be represent
 currency — in a currency the wallet does not hold, RS_ERROR_WRONG_CURRENCY is the answer); amounts
 are integers of 1/100000 of the currency unit, converted exactly to ledger minor units; every answer is
 HTTP 200 with `{user, status, request_uuid, currency, balance}`. Demo play (`currency: "XXX"` with no
-user or token) touches no wallet and no database. Everything else is services/provider_wallet.py.
+user or token) touches no wallet and no database. Everything else is services/provider_wallet/.
 """
 
 from __future__ import annotations
@@ -256,15 +256,35 @@ def verify_signature(pem: str, raw: bytes, header: str | None) -> bool:
     return True
 
 
-_PROVIDER = text("SELECT id, code, protocol, enabled, public_key_pem FROM game_providers WHERE code = :code")
+_PROVIDER = text(
+    "SELECT id, code, protocol, enabled, public_key_pem, xmin::text AS version FROM game_providers WHERE code = :code"
+)
+
+# Provider rows by code, as last read: a wallet call spends no session on its provider. Each command's first
+# statement checks the row version it was read at (services/provider_wallet `ProviderRef.version`); a row
+# changed since (disabled, re-keyed) raises StaleProvider before anything is written, and the request is
+# served again from a fresh read — signature check included. A request refused before the wallet (a signature
+# the cached key refuses: the key may have been rotated) and demo play (which reaches no wallet, so no check)
+# are decided on a fresh read.
+_PROVIDERS: dict[str, tuple[ProviderRef, str]] = {}
 
 
-async def _provider(rt: Runtime, code: str) -> tuple[ProviderRef, str]:
+async def _provider(rt: Runtime, code: str, *, fresh: bool) -> tuple[ProviderRef, str, bool]:
+    """The provider, its public key, and whether they came from the cache (True) or were just read."""
+    cached = None if fresh else _PROVIDERS.get(code)
+    if cached is not None:
+        return (*cached, True)
     async with rt.database.session() as db:
         row = (await db.execute(_PROVIDER, {"code": code})).one_or_none()
     if row is None or not row.enabled or row.protocol != PROTOCOL or not row.public_key_pem:
         raise Refused(INVALID_PARTNER)
-    return ProviderRef(row.id, row.code), str(row.public_key_pem)
+    found = ProviderRef(row.id, row.code, str(row.version)), str(row.public_key_pem)
+    _PROVIDERS[code] = found
+    return (*found, False)
+
+
+def forget_cached_providers() -> None:
+    _PROVIDERS.clear()
 
 
 # ---- routes ------------------------------------------------------------------------------------
@@ -331,22 +351,44 @@ def _loose(raw: bytes) -> dict[str, Any]:
 
 
 async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONResponse:
-    rt: Runtime = request.app.state.rt
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _refusal(WRONG_SYNTAX)
     try:
-        provider, pem = await _provider(rt, provider_code)
+        return await _answer(endpoint, provider_code, request, raw, fresh=False)
+    except provider_wallet.StaleProvider:  # the cached provider row changed, or cannot decide: nothing was written
+        _PROVIDERS.pop(provider_code, None)
+    try:
+        return await _answer(endpoint, provider_code, request, raw, fresh=True)
+    except provider_wallet.StaleProvider:  # changed again meanwhile: the aggregator retries
+        _PROVIDERS.pop(provider_code, None)
+        log.warning("hub88_provider_changing", provider=provider_code, endpoint=endpoint)
+        return _refusal(STATUS_CODES[Status.UNKNOWN], _loose(raw))
+
+
+async def _answer(endpoint: str, provider_code: str, request: Request, raw: bytes, *, fresh: bool) -> JSONResponse:
+    rt: Runtime = request.app.state.rt
+    cached = False
+    try:
+        provider, pem, cached = await _provider(rt, provider_code, fresh=fresh)
         if not verify_signature(pem, raw, request.headers.get(SIGNATURE_HEADER)):
+            if cached:  # perhaps signed with a new key
+                raise provider_wallet.StaleProvider
             log.warning("hub88_bad_signature", provider=provider_code, endpoint=endpoint)
             raise Refused(INVALID_SIGNATURE)
         body = parse(endpoint, raw)
     except Refused as refused:
+        if cached:  # a refusal is decided on a fresh read of the provider, as before it was cached
+            raise provider_wallet.StaleProvider from None
         return _refusal(refused.status, _loose(raw))
+    except provider_wallet.StaleProvider:
+        raise
     except Exception:  # the database is away: still an answer in protocol, which the aggregator retries
         log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
         return _refusal(STATUS_CODES[Status.UNKNOWN], _loose(raw))
     if body.get("currency") == DEMO_CURRENCY and not body.get("user") and not body.get("token"):
+        if cached:
+            raise provider_wallet.StaleProvider  # no wallet call checks the cached row: read it
         return JSONResponse(
             {
                 "user": body.get("user"),
@@ -359,6 +401,8 @@ async def _serve(endpoint: str, provider_code: str, request: Request) -> JSONRes
     command = _command(provider, endpoint, raw, body)
     try:
         answer: Answer = await HANDLERS[endpoint](rt, command, DIALECT)
+    except provider_wallet.StaleProvider:
+        raise
     except Exception:
         log.exception("hub88_wallet_failed", provider=provider_code, endpoint=endpoint)
         return _refusal(STATUS_CODES[Status.UNKNOWN], body)

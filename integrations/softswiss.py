@@ -1,4 +1,4 @@
-"""A SoftSwiss-style wallet protocol, the second adapter over services/provider_wallet.py.
+"""A SoftSwiss-style wallet protocol, the second adapter over services/provider_wallet/.
 
 `POST /providers/{provider_code}/play`, modelled on the published SoftSwiss casino-provider wallet:
 one call carries a round's actions in order (`bet`, `win`, `rollback`), each with its own `action_id`

@@ -24,7 +24,7 @@ from sqlmodel import col
 from models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction, TransactionStatus
 from models.players import Player
 
-# The provider wallet's ledger kinds (services/provider_wallet.py).
+# The provider wallet's ledger kinds (services/provider_wallet/).
 BET_KINDS = ("game_bet",)
 WIN_KINDS = ("game_win",)
 GAME_KINDS = ("game_bet", "game_win", "game_bet_rollback", "game_win_rollback")  # what makes GGR

@@ -9,7 +9,7 @@ catalog's `enabledForMe` and (row by row, with a precise refusal code) by `launc
   unrestricted games);
 - the game's `currencies` holds the viewer's currency.
 Staff see the whole catalog, disabled games included. Rounds, provider transactions and provider
-calls are written by the provider wallet (services/provider_wallet.py); this module only reads them,
+calls are written by the provider wallet (services/provider_wallet/); this module only reads them,
 through `readable_rounds`, whose ownership filter is SQL (a player their own, staff their brand).
 """
 

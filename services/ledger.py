@@ -17,8 +17,8 @@ Guarantees (TigerBeetle's, stated first):
   inserted for them, so no single row is written by every transaction.
 - Everything happens in the caller's database transaction, with the outbox event describing it.
 
-Round trips for one transaction: lock the player rows, insert the transaction, insert the
-postings, update the balances, insert the outbox event.
+Round trips for one transaction: lock the player rows, then one statement that inserts the transaction, its
+postings and its outbox events and updates the balances (a refusal: the transaction only).
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select as sa_select  # sqlmodel's select has no overload for six columns
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core import outbox
+from core import outbox, prepared
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
+from core.prepared import Statement
 from models.ledger import (
     HoldStatus,
     LedgerAccount,
@@ -132,26 +132,39 @@ _ACCOUNT_CACHE: dict[uuid.UUID, _Account] = {}
 # so the running balances, follow that order).
 # Step 3 of the money lock order (services/wallet.py): the cash account first, as `lock_player_money`
 # takes it, then the others by id; rows are locked in the order sorted.
-_LOCK_TRACKED = text("""
+_LOCK_TRACKED = Statement("""
 SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts
 WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY purpose <> 'cash', id FOR UPDATE""")
-_INSERT_TRANSACTION = text("""
+# One account (a bet or win of a player with no bonus): the same lock as a statement PostgreSQL plans once. The
+# array form above gets a custom plan on every execution (~0.15 ms of the server's CPU each time).
+_LOCK_TRACKED_ONE = Statement("""
+SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts WHERE id = :id FOR UPDATE""")
+_INSERT_TRANSACTION = Statement("""
 INSERT INTO ledger_transactions (id, idempotency_key, request_hash, kind, status, refusal_code, brand_id, player_id,
                                  reference_type, reference_id, actor_type, actor_id, details, created_at)
 VALUES (:id, :key, :hash, :kind, :status, :refusal, :brand, :player, :reference_type, :reference_id, :actor_type,
         :actor_id, CAST(:details AS jsonb), :now)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id""")
-_INSERT_POSTINGS = text("""
-INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, created_at)
-SELECT :tx, leg.account_id, leg.currency, leg.amount, leg.balance_after, :now
-FROM unnest(CAST(:accounts AS uuid[]), CAST(:currencies AS varchar[]), CAST(:amounts AS bigint[]),
-            CAST(:balances AS bigint[])) WITH ORDINALITY AS leg(account_id, currency, amount, balance_after, n)
-ORDER BY leg.n""")
-_SET_BALANCES = text("""
-UPDATE ledger_accounts SET balance = new.balance
-FROM unnest(CAST(:ids AS uuid[]), CAST(:balances AS bigint[])) AS new(id, balance)
-WHERE ledger_accounts.id = new.id""")
+# A committed transaction is one statement: the transaction row, its postings (in leg order: their ids, and
+# so the running balances, follow it), the new balances and its outbox events, each step writing only if the
+# transaction row went in (an idempotency key used before writes nothing: `_existing` answers).
+_WRITE_COMMITTED = Statement(f"""
+WITH tx AS ({_INSERT_TRANSACTION.text}),
+postings AS (
+  INSERT INTO ledger_postings (transaction_id, account_id, currency, amount, balance_after, created_at)
+  SELECT tx.id, leg.account_id, leg.currency, leg.amount, leg.balance_after, :now
+  FROM tx, unnest(CAST(:accounts AS uuid[]), CAST(:currencies AS varchar[]), CAST(:amounts AS bigint[]),
+                  CAST(:balances AS bigint[])) WITH ORDINALITY AS leg(account_id, currency, amount, balance_after, n)
+  ORDER BY leg.n
+),
+balances AS (
+  UPDATE ledger_accounts SET balance = new.balance
+  FROM tx, unnest(CAST(:tracked AS uuid[]), CAST(:new_balances AS bigint[])) AS new(id, balance)
+  WHERE ledger_accounts.id = new.id
+),
+events AS ({outbox.insert_events("EXISTS (SELECT 1 FROM tx)")})
+SELECT id FROM tx""")  # noqa: S608  (constant statements of this module and core/outbox.py, no input)
 
 
 def fingerprint(entry: Entry) -> str:
@@ -262,7 +275,10 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     balances: dict[uuid.UUID, int] = {}
     if tracked:
-        rows = (await db.execute(_LOCK_TRACKED, {"ids": tracked})).all()
+        if len(tracked) == 1:
+            rows = await prepared.rows(db, _LOCK_TRACKED_ONE, {"id": tracked[0]})
+        else:
+            rows = await prepared.rows(db, _LOCK_TRACKED, {"ids": tracked})
         balances = {row.id: int(row.balance) for row in rows}
     new_balances = {i: balances[i] + per_account[i] for i in tracked}
     overdrawn = any(value < 0 and not accounts[i].allow_negative for i, value in new_balances.items())
@@ -270,30 +286,26 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
 
     now = clock.now()
     tx_id = new_id()
-    inserted = (
-        await db.execute(
-            _INSERT_TRANSACTION,
-            {
-                "id": tx_id,
-                "key": entry.idempotency_key,
-                "hash": request_hash,
-                "kind": entry.kind,
-                "status": status.value,
-                "refusal": ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None,
-                "brand": entry.brand_id,
-                "player": entry.player_id,
-                "reference_type": entry.reference_type,
-                "reference_id": entry.reference_id,
-                "actor_type": entry.actor_type,
-                "actor_id": entry.actor_id,
-                "details": json.dumps(entry.details) if entry.details is not None else None,
-                "now": now,
-            },
-        )
-    ).scalar_one_or_none()
-    if inserted is None:  # the key was used before (or by a racing retry that committed first)
-        return await _existing(db, entry, request_hash)
+    params: dict[str, Any] = {
+        "id": tx_id,
+        "key": entry.idempotency_key,
+        "hash": request_hash,
+        "kind": entry.kind,
+        "status": status.value,
+        "refusal": ErrorCode.INSUFFICIENT_FUNDS.value if overdrawn else None,
+        "brand": entry.brand_id,
+        "player": entry.player_id,
+        "reference_type": entry.reference_type,
+        "reference_id": entry.reference_id,
+        "actor_type": entry.actor_type,
+        "actor_id": entry.actor_id,
+        "details": json.dumps(entry.details) if entry.details is not None else None,
+        "now": now,
+    }
     if overdrawn:
+        inserted = await prepared.value(db, _INSERT_TRANSACTION, params)
+        if inserted is None:  # the key was used before (or by a racing retry that committed first)
+            return await _existing(db, entry, request_hash)
         return Result(tx_id, status, ErrorCode.INSUFFICIENT_FUNDS.value, False, now)
 
     running = dict(balances)
@@ -305,20 +317,20 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
             running[leg.account_id] += leg.amount
             after = running[leg.account_id]
         postings.append(Posting(leg.account_id, account.currency, leg.amount, after))
-    await db.execute(
-        _INSERT_POSTINGS,
+    params.update(
         {
-            "tx": tx_id,
-            "now": now,
             "accounts": [p.account_id for p in postings],
             "currencies": [p.currency for p in postings],
             "amounts": [p.amount for p in postings],
             "balances": [p.balance_after for p in postings],
-        },
+            "tracked": tracked,
+            "new_balances": [new_balances[i] for i in tracked],
+            **outbox.events_params(_events(entry, tx_id, postings, accounts, now)),
+        }
     )
-    if tracked:
-        await db.execute(_SET_BALANCES, {"ids": tracked, "balances": [new_balances[i] for i in tracked]})
-    await _announce(db, entry, tx_id, postings, accounts, now)
+    inserted = await prepared.value(db, _WRITE_COMMITTED, params)
+    if inserted is None:  # the key was used before (or by a racing retry that committed first): nothing written
+        return await _existing(db, entry, request_hash)
     return Result(tx_id, status, None, False, now, tuple(postings))
 
 
@@ -332,14 +344,13 @@ _EVENT_DETAILS = {
 }
 
 
-async def _announce(
-    db: AsyncSession,
+def _events(
     entry: Entry,
     tx_id: uuid.UUID,
     postings: Sequence[Posting],
     accounts: dict[uuid.UUID, _Account],
     at: datetime,
-) -> None:
+) -> list[outbox.Event]:
     """One `ledger.<kind>` event per player (and currency) whose money moved: the split between cash,
     bonus and pending, the balances after, and what it was for (core/catalogue/money.py)."""
     moved: dict[tuple[str, str], dict[str, Any]] = {}
@@ -370,9 +381,11 @@ async def _announce(
         data[part] += posting.amount
         if posting.balance_after is not None:
             data["balances"][part] = posting.balance_after
-    for (player_id, _currency), data in moved.items():
-        # At the transaction's own time: reports count it on the same day as the ledger does.
-        await outbox.emit(db, f"ledger.{entry.kind}", f"player:{player_id}", data, brand_id=entry.brand_id, at=at)
+    # At the transaction's own time: reports count it on the same day as the ledger does.
+    return [
+        outbox.event(f"ledger.{entry.kind}", f"player:{player_id}", data, brand_id=entry.brand_id, at=at)
+        for (player_id, _currency), data in moved.items()
+    ]
 
 
 # ---- two-phase holds ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ these locks by hand; tests/ledger/test_money_locks.py checks it):
    first, then by id: services/ledger.py, which never waits there behind the money lock), a hold, bonus
    rows.
 Before them, in the commands that have one: a payment and its attempt (services/cashier), or a provider
-transaction's advisory lock (services/provider_wallet.py, taken in the same statement as the cash row,
+transaction's advisory lock (services/provider_wallet/, taken in the same statement as the cash row,
 so the bet path spends no round trip on it). A command moves one player's money. The function refuses
 (LockOrderError) a player's row asked for after their money in the same transaction.
 """
@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import String, any_, bindparam, event, text
+from sqlalchemy import String, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -40,8 +40,10 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core import prepared
 from core.errors import DomainError, ErrorCode
 from core.money import currency as currency_info
+from core.prepared import Statement
 from models.ledger import PLAYER_PURPOSES, AccountPurpose, LedgerAccount, LedgerHold, LedgerTransaction
 from models.players import Player
 from services import ledger
@@ -219,12 +221,12 @@ _STANDING, _MONEY = 1, 2
 _TAKEN = "player_locks"  # Session.info: player id -> the last step of the order locked in this transaction
 
 # Tagged, so a test can tell these statements from a lock written by hand (tests/ledger/test_money_locks.py).
-_LOCK_CASH = text("""
+_LOCK_CASH = Statement("""
 SELECT /* lock_player_money */ balance FROM ledger_accounts
 WHERE id = :cash AND owner_type = 'player' AND owner_id = :player AND purpose = 'cash' FOR UPDATE""")
 # The provider wallet's transaction key first (evaluated as the row is read, before it is locked), then the
 # cash row: one round trip on the bet path.
-_LOCK_CASH_AFTER_SERIAL = text("""
+_LOCK_CASH_AFTER_SERIAL = Statement("""
 SELECT /* lock_player_money */ pg_advisory_xact_lock(hashtextextended(:serial, 0)) AS serialised, balance
 FROM ledger_accounts
 WHERE id = :cash AND owner_type = 'player' AND owner_id = :player AND purpose = 'cash' FOR UPDATE""")
@@ -276,9 +278,9 @@ async def lock_player_money(
     if cash is not None:
         params = {"cash": cash, "player": str(player_id)}
         if serial is None:
-            balance = int((await db.execute(_LOCK_CASH, params)).scalar_one())
+            balance = int(await prepared.value(db, _LOCK_CASH, params))
         else:
-            balance = int((await db.execute(_LOCK_CASH_AFTER_SERIAL, {**params, "serial": serial})).one().balance)
+            balance = int((await prepared.one(db, _LOCK_CASH_AFTER_SERIAL, {**params, "serial": serial})).balance)
         taken[player_id] = _MONEY
     return HeldMoney(player, balance)
 

@@ -1,7 +1,7 @@
 """Bonuses in the provider bet path: how a stake, a win and a rollback split between cash and bonus
 money, wagering progress, the max-bet rule, free rounds and conversion when wagering is met.
 
-Called by services/provider_wallet.py under the player's cash-row lock, in the transaction that
+Called by services/provider_wallet/ under the player's cash-row lock, in the transaction that
 records the bet, so wagering progress moves atomically with the money. What it needs is read by
 `BET_STATE_COLUMNS`, folded into the wallet's existing state statement: a player with no bonus
 costs no statement here.
@@ -33,13 +33,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import prepared
 from core.clock import clock
+from core.prepared import Statement
 from models.bonuses import BonusEvent, BonusStatus, PlayerBonus
 from services.bonuses import events
 from services.bonuses.rules import Contributions
 from services.ledger import Leg
 
-# Read in the provider wallet's `_STATE` statement, after the player's cash row is locked.
+# Read in the provider wallet's `STATE` statement (services/provider_wallet/statements.py), after the player's
+# cash row is locked.
 BET_STATE_COLUMNS = """
   (SELECT json_build_object('id', pb.id, 'required', pb.wagering_required, 'done', pb.wagering_done,
           'max_bet', pb.max_bet, 'terms', pb.terms - 'rules', 'spins_left', pb.spins_left, 'expires', pb.expires_at,
@@ -272,7 +275,7 @@ def route(wager: Wager, bonus_side: int) -> Routed:
     return Routed(0, 0, bonus_side)
 
 
-_RECORD_WAGER = text("""
+_RECORD_WAGER = Statement("""
 WITH wager AS (
   INSERT INTO bonus_wagers (reference, ledger_transaction_id, bonus_id, kind, round_id, cash_amount, bonus_amount,
                             contributed, converted, withheld, created_at)
@@ -321,28 +324,27 @@ async def record(
     withheld: int = 0,
 ) -> Progress:
     """One statement: the split of this transaction, and what it changes on its bonus."""
-    row = (
-        await db.execute(
-            _RECORD_WAGER,
-            {
-                "reference": reference,
-                "ledger": ledger_id,
-                "bonus": bonus_id,
-                "kind": kind,
-                "round": round_id,
-                "cash": cash,
-                "bonus_amount": bonus,
-                "contributed": contributed,
-                "now": clock.now(),
-                "progress": progress,
-                "spins": spins,
-                "granted": granted,
-                "required": required,
-                "converted": converted,
-                "withheld": withheld,
-            },
-        )
-    ).one()
+    row = await prepared.one(
+        db,
+        _RECORD_WAGER,
+        {
+            "reference": reference,
+            "ledger": ledger_id,
+            "bonus": bonus_id,
+            "kind": kind,
+            "round": round_id,
+            "cash": cash,
+            "bonus_amount": bonus,
+            "contributed": contributed,
+            "now": clock.now(),
+            "progress": progress,
+            "spins": spins,
+            "granted": granted,
+            "required": required,
+            "converted": converted,
+            "withheld": withheld,
+        },
+    )
     return Progress(row.status, int(row.wagering_done), int(row.wagering_required), int(row.spins_left))
 
 

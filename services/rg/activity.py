@@ -2,7 +2,7 @@
 
 Money counters are written by the code that records the ledger movement, in its database
 transaction (deposit credits in services/wallet.py, bets, wins and rollbacks in
-services/provider_wallet.py), so a limit check under the player's lock sees every committed movement
+services/provider_wallet/), so a limit check under the player's lock sees every committed movement
 and nothing uncommitted. Loss is stakes minus wins; a rollback counts on the day of what it undoes.
 """
 
@@ -15,7 +15,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_COUNT = text("""
+from core import prepared
+from core.prepared import Statement
+
+_COUNT = Statement("""
 INSERT INTO rg_activity_days (player_id, currency, day, deposited, wagered, won)
 VALUES (:player, :currency, :day, :deposited, :wagered, :won)
 ON CONFLICT (player_id, currency, day) DO UPDATE SET
@@ -99,7 +102,8 @@ async def count(
     wagered: int = 0,
     won: int = 0,
 ) -> None:
-    await db.execute(
+    await prepared.execute(
+        db,
         _COUNT,
         {"player": player_id, "currency": currency, "day": day, "deposited": deposited, "wagered": wagered, "won": won},
     )

@@ -244,7 +244,7 @@ async def check_launch(db: AsyncSession, rt: Runtime, player: Player, session_id
 # ---- the provider bet path (hot: no extra statement when the player has no limits) ----------------
 
 # Read by the provider wallet in the statement it already runs after taking the player's lock
-# (services/provider_wallet.py `_STATE`), so the gate costs no round trip of its own.
+# (services/provider_wallet/statements.py `STATE`), so the gate costs no round trip of its own.
 BET_STATE_COLUMNS = """
   (SELECT x.kind FROM rg_exclusions x WHERE x.player_id = CAST(:player AS uuid) AND x.starts_at <= :now
      AND (x.ends_at IS NULL OR x.ends_at > :now) LIMIT 1) AS rg_excluded,

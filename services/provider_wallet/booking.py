@@ -1,0 +1,58 @@
+"""How a wallet command is written on the ledger: its legs, its entry (keyed by the provider transaction,
+so even racing retries move money once), and the cash balance it leaves."""
+
+from __future__ import annotations
+
+import uuid
+
+from core.logging import get_logger
+from services import ledger
+from services.ledger import Entry, Leg
+from services.provider_wallet.context import Context
+from services.provider_wallet.types import WalletCommand, ledger_key, reference
+
+log = get_logger(__name__)
+
+
+def pair(cash: uuid.UUID, to_cash: int, house: uuid.UUID) -> tuple[Leg, ...]:
+    return Leg(cash, to_cash), Leg(house, -to_cash)
+
+
+def entry(command: WalletCommand, ctx: Context, kind: str, legs: tuple[Leg, ...]) -> Entry:
+    return Entry(
+        idempotency_key=ledger_key(command),
+        kind=kind,
+        legs=legs,
+        actor_type="provider",
+        actor_id=command.provider.id,
+        brand_id=ctx.brand_id,
+        player_id=ctx.player_id,
+        reference_type="provider_transaction",
+        reference_id=reference(command),
+        details={
+            "provider": command.provider.code,
+            "round": command.round_ref,
+            "game": command.game_code,
+            "reference": command.reference_uuid,
+        },
+    )
+
+
+def cash_after(outcome: ledger.Result, cash: uuid.UUID, fallback: int) -> int:
+    for posting in outcome.postings:
+        if posting.account_id == cash and posting.balance_after is not None:
+            return posting.balance_after
+    return fallback
+
+
+def above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
+    """The game's own max bet in the command's currency (a malformed catalogue limit never blocks play)."""
+    from core.money import parse_amount
+
+    if not max_bet or command.currency not in max_bet:
+        return False
+    try:
+        return command.amount > parse_amount(max_bet[command.currency], command.currency, allow_zero=True)
+    except Exception:  # noqa: BLE001  (a malformed catalogue limit must not block play)
+        log.warning("bad_max_bet", currency=command.currency)
+        return False
