@@ -51,7 +51,7 @@ from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
 from schema.root import build_schema, schema_coordinates
 from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
-from services import consumers
+from services import consumers, lobby_cache
 from services.bonuses import worker as bonus_worker
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
@@ -364,11 +364,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
+        catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         log.info("croupier_started", env=settings.env)
         yield
-        await _stop_background((rg_task, bonus_task, export_task))
+        await _stop_background((rg_task, bonus_task, export_task, catalogue_task))
+        if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
+            await rt.live_events.close()
         if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
             log.warning("background_task_did_not_stop", task="event-pipeline", seconds=BACKGROUND_STOP_SECONDS)
         await rt.close()

@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     graphql_max_merge_work: int = 10_000  # work budget of GraphQL's field-merging rule (graphql-core units, ≈ 1 µs)
     graphql_cache_size: int = 1000
     graphql_max_subscriptions_per_connection: int = 10
+    # How long a process keeps a lobby per audience (services/lobby_cache.py); catalogue changes drop
+    # it at once, this bounds changes made behind the services' back. 0: no cache.
+    lobby_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     # Staff.
     staff_totp_issuer: str = "Croupier"

@@ -27,7 +27,7 @@ from schema.games import (
     SetGameAvailabilityInput,
     SetGameAvailabilityPayload,
 )
-from services import games
+from services import games, lobby_cache
 from services.games import Audience
 
 
@@ -83,10 +83,13 @@ async def game(info: Info, id: strawberry.ID, brand: str | None = None) -> Game 
 async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[LobbyCategory]:
     audience = await _audience(info, brand)
     try:
-        async with info.context.rt.database.session() as db:
-            sections = await games.lobby(db, audience, per_category=first)
+        cached = await lobby_cache.lobby(info.context.rt, audience, per_category=first)
     except DomainError as exc:
         raise bad_input(exc.message, field=exc.field) from exc
+    providers = info.context.loaders.games.provider
+    for provider_id, provider in cached.providers.items():
+        providers.prime(provider_id, provider)
+    sections = cached.sections
     return [
         LobbyCategory(
             code=s.category.code,

@@ -364,6 +364,9 @@ async def set_availability(
             after={"enabled": enabled, "disabled_countries": countries},
             reason=reason.strip(),
         )
+    from services import lobby_cache  # it reads the lobby through this module
+
+    await lobby_cache.catalogue_changed(rt)
     return switch
 
 
