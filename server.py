@@ -387,6 +387,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.authorizer = authorizer
+    app.state.schema = schema
 
     async def get_context(connection: HTTPConnection) -> Context:
         rt: Runtime = connection.app.state.rt
