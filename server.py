@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -49,6 +49,7 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
+from schema.persisted import PersistedQueries, PersistedQueryRefused
 from schema.root import build_schema, schema_coordinates
 from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
 from services import consumers, lobby_cache
@@ -189,6 +190,7 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
     text and never a 500."""
 
     ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
+    persisted: PersistedQueries | None = None  # the registry of persisted queries (set at start-up)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
@@ -206,18 +208,27 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
                     raise HTTPException(400, "The request's parameters are not UTF-8.") from exc
             return await super().run(request, context, root_value)
         except HTTPException as exc:
+            return self._refusal(request, exc.reason, ApiErrorCode.BAD_USER_INPUT, exc.status_code)
+        except PersistedQueryRefused as exc:
+            # Apollo's and urql's links read the code from a 200 (application/json); GraphQL over HTTP's
+            # own media type gets a 400 (the request never reached execution).
             media = preferred_media_type(request.headers.get("accept"))
-            error = {"message": exc.reason, "extensions": {"code": ApiErrorCode.BAD_USER_INPUT.value}}
-            return Response(
-                self.encode_json({"errors": [error]}),
-                status_code=exc.status_code,
-                media_type=f"{media}; charset=utf-8",
-            )
+            return self._refusal(request, exc.message, exc.code, 400 if media == GRAPHQL_RESPONSE_JSON else 200)
+
+    def _refusal(self, request: Any, message: str, code: ApiErrorCode, status: int) -> Response:
+        media = preferred_media_type(request.headers.get("accept"))
+        error = {"message": message, "extensions": {"code": code.value}}
+        return Response(self.encode_json({"errors": [error]}), status_code=status, media_type=f"{media}; charset=utf-8")
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST" and "application/json" not in parse_content_type(request.content_type or "")[0]:
             raise HTTPException(415, "Send GraphQL requests as application/json.")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and self.persisted is not None:
+            persisted = (data.extensions or {}).get("persistedQuery")
+            if persisted is not None:
+                data.query = await self.persisted.document(data.query, persisted)
+        return data
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the endpoint reads (WebSocket messages too: a MalformedJson closes with 4400)."""
@@ -358,6 +369,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.close()
             raise
         app.state.rt = rt
+        app.state.persisted_queries = graphql.persisted = PersistedQueries(
+            rt.redis, seconds=settings.graphql_persisted_query_seconds, local_size=settings.graphql_cache_size
+        )
         pipeline = LoopThread("event-pipeline", lambda: _event_pipeline(settings, database_url, redis_url))
         pipeline.start()
         app.state.event_pipeline = pipeline

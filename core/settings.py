@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     graphql_max_subscriptions_per_connection: int = 10
     # How long a process keeps a lobby per audience (services/lobby_cache.py); catalogue changes drop
     # it at once, this bounds changes made behind the services' back. 0: no cache.
+    # How long a persisted query's text is kept after its registration (schema/persisted.py).
+    graphql_persisted_query_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     lobby_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     # Staff.
