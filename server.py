@@ -10,6 +10,7 @@ of the event stream (services/consumers.py); all are cancelled at shutdown.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 import uuid
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -229,6 +231,15 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
             if persisted is not None:
                 data.query = await self.persisted.document(data.query, persisted)
         return data
+
+    def encode_json(self, data: object) -> str:
+        """Every answer, over HTTP and WebSocket (text: graphql-transport-ws sends text frames). orjson
+        is several times faster than the standard library on a page of results; what it cannot encode
+        (an integer beyond 64 bits, a key that is not a string, in a JSON scalar) goes the standard way."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the endpoint reads (WebSocket messages too: a MalformedJson closes with 4400)."""
