@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -40,12 +41,15 @@ CHANNEL = "catalogue.changed"
 MAX_ENTRIES = 2000  # audiences times page sizes in use; past it the cache starts over
 
 
-@dataclass(frozen=True)
+@dataclass
 class CachedLobby:
-    """A lobby with the providers of its games (so a hit needs no statement at all)."""
+    """A lobby with the providers of its games (so a hit needs no statement at all). `rendered` is
+    what the GraphQL edge built from it (resolvers/games.py), kept with the entry so it is built once
+    per entry instead of once per request; it is shared by every request of the audience, read-only."""
 
     sections: list[LobbySection]
     providers: dict[uuid.UUID, Provider]
+    rendered: Any = field(default=None, compare=False)
 
 
 LobbyKey = tuple[Audience, int]
