@@ -272,6 +272,32 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def backend_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database`, by pid. Subtract two of
+    these (`backend_cpu_delta`) for the database's own share of PostgreSQL's CPU, untouched by other work
+    on the machine; a backend that exits in between takes its time with it (pools keep theirs)."""
+
+    async def pids() -> list[int]:
+        conn = await asyncpg.connect(url("postgres"))
+        try:
+            return [row[0] for row in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", database)]
+        finally:
+            await conn.close()
+
+    found: dict[int, float] = {}
+    for pid in asyncio.run(pids()):
+        try:
+            found[pid] = process_cpu_seconds(pid)
+        except OSError:  # exited meanwhile
+            continue
+    return found
+
+
+def backend_cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU seconds the backends spent between two `backend_cpu_seconds` (a new backend from zero)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 # ---- a time-bounded HTTP load --------------------------------------------------------------------
 
 

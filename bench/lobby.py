@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 from sqlalchemy import event, text
 
-from authz.subjects import SYSTEM, RequestMeta
 from bench import common, profile, world
 from tests.backoffice.documents import Document, admin_documents
 
@@ -73,8 +72,7 @@ CATEGORIES = [("top", "Top games"), ("new", "New"), ("slots", "Slots")]
 
 async def seed(database_url: str, players: int) -> Seeded:
     """Players with tokens, a superadmin's token, and the global ids of players with a history."""
-    from services import auth, staff, wallet
-    from services.staff import RoleGrant
+    from services import wallet
 
     rt = common.runtime(database_url)
     try:
@@ -98,28 +96,8 @@ async def seed(database_url: str, players: int) -> Seeded:
                     WHERE code LIKE 'bench-slot%' ORDER BY code OFFSET :skip LIMIT 40"""),
                     {"category": category, "skip": position * 40},
                 )
-        meta = RequestMeta(ip="127.0.0.1", user_agent="bench")
-        tokens = []
-        async with rt.database.transaction() as db:
-            for seat in place.seats[:200]:
-                issued = await auth.start_session(
-                    db, rt, subject_type="player", subject_id=uuid.UUID(seat.user), brand_id=place.brand_id, meta=meta
-                )
-                tokens.append(issued.access_token)
-        created = await staff.create_staff(
-            rt,
-            SYSTEM,
-            email=f"bench-{uuid.uuid4().hex[:6]}@croupier.dev",
-            display_name="Bench Admin",
-            password="bench-password-42",
-            grants=[RoleGrant("superadmin", None)],
-        )
-        async with rt.database.transaction() as db:
-            staff_token = (
-                await auth.start_session(
-                    db, rt, subject_type="staff", subject_id=created.staff.id, brand_id=None, meta=meta
-                )
-            ).access_token
+        tokens = await world.player_tokens(rt, place, place.seats[:200])
+        staff_token = await world.superadmin_token(rt)
         profiled = place.seats[:50]
         for seat in profiled:  # a history of money movements to page through
             async with rt.database.transaction() as db:

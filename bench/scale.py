@@ -29,8 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from authz.subjects import SYSTEM, RequestMeta
-from bench import common
+from bench import common, world
 
 DATABASE = "croupier_scale"
 BRAND = "scale"
@@ -169,30 +168,9 @@ def email_of(n: int) -> str:
 
 
 async def staff_token(database_url: str) -> str:
-    from services import auth, staff
-    from services.staff import RoleGrant
-
     rt = common.runtime(database_url)
     try:
-        created = await staff.create_staff(
-            rt,
-            SYSTEM,
-            email=f"scale-{uuid.uuid4().hex[:6]}@croupier.dev",
-            display_name="Scale Admin",
-            password="bench-password-42",
-            grants=[RoleGrant("superadmin", None)],
-        )
-        async with rt.database.transaction() as db:
-            return (
-                await auth.start_session(
-                    db,
-                    rt,
-                    subject_type="staff",
-                    subject_id=created.staff.id,
-                    brand_id=None,
-                    meta=RequestMeta(ip="127.0.0.1"),
-                )
-            ).access_token
+        return await world.superadmin_token(rt)
     finally:
         await rt.close()
 

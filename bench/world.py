@@ -1,6 +1,6 @@
 """A world to play in, for the benchmarks and the fault tests: one brand, a Hub88 aggregator with its
-own RSA key, a catalogue of games, and many funded players with live game sessions; and the signed
-Hub88 calls an aggregator sends.
+own RSA key, a catalogue of games, and many funded players with live game sessions; login tokens for
+players and a superadmin; and the signed Hub88 calls an aggregator sends.
 
 Players, accounts and sessions are written with set-based SQL (thousands in well under a second);
 their money arrives through `services.wallet.adjust`, so the ledger stays exactly what the platform
@@ -172,6 +172,44 @@ async def add_players(rt: Any, world: World, count: int, balance: int, *, email_
                     reason="bench funding",
                 )
     return [Seat(str(player), token) for player, token in tokens.items()]
+
+
+async def player_tokens(rt: Any, world: World, seats: list[Seat]) -> list[str]:
+    """An access token (a login session) for each of these players, as the player frontend holds."""
+    from authz.subjects import RequestMeta
+    from services import auth
+
+    meta = RequestMeta(ip="127.0.0.1", user_agent="bench")
+    tokens = []
+    async with rt.database.transaction() as db:
+        for seat in seats:
+            issued = await auth.start_session(
+                db, rt, subject_type="player", subject_id=uuid.UUID(seat.user), brand_id=world.brand_id, meta=meta
+            )
+            tokens.append(issued.access_token)
+    return tokens
+
+
+async def superadmin_token(rt: Any) -> str:
+    """A new staff member with the superadmin role on every brand, logged in: the back office's token."""
+    from authz.subjects import SYSTEM, RequestMeta
+    from services import auth, staff
+    from services.staff import RoleGrant
+
+    created = await staff.create_staff(
+        rt,
+        SYSTEM,
+        email=f"bench-{uuid.uuid4().hex[:6]}@croupier.dev",
+        display_name="Bench Admin",
+        password="bench-password-42",
+        grants=[RoleGrant("superadmin", None)],
+    )
+    meta = RequestMeta(ip="127.0.0.1", user_agent="bench")
+    async with rt.database.transaction() as db:
+        issued = await auth.start_session(
+            db, rt, subject_type="staff", subject_id=created.staff.id, brand_id=None, meta=meta
+        )
+    return str(issued.access_token)
 
 
 # ---- the aggregator's calls ------------------------------------------------------------------------
