@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from services import lobby_cache
 from services.games import Audience
 from services.lobby_cache import CachedLobby, LobbyCache
@@ -74,12 +76,18 @@ async def test_another_country_or_currency_is_another_lobby(
         assert lobby_codes(await gql(LOBBY, {"brand": "royal"})) == {"popular": ["everywhere", "eur-only"]}
 
 
-async def test_a_game_switched_off_leaves_the_cached_lobby_at_once(
-    gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any
-) -> None:
+@pytest.fixture
+async def two_games(make_game: Any, make_category: Any) -> Any:
+    """A lobby category with a game that stays and one that a change takes out."""
     popular = await make_category("popular")
     await make_game(code="stays", categories=[popular])
-    leaving = await make_game(code="leaves", categories=[popular])
+    return await make_game(code="leaves", categories=[popular])
+
+
+async def test_a_game_switched_off_leaves_the_cached_lobby_at_once(
+    gql: Any, make_player: Any, make_staff: Any, two_games: Any
+) -> None:
+    leaving = two_games
     player = await make_player()
     assert lobby_codes(await gql(LOBBY, token=player.token)) == {"popular": ["stays", "leaves"]}
     content = await make_staff(("content_manager", None))
@@ -93,11 +101,9 @@ async def test_a_game_switched_off_leaves_the_cached_lobby_at_once(
 
 
 async def test_a_brand_switch_and_a_provider_rename_show_up_at_once(
-    gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any
+    gql: Any, make_player: Any, make_staff: Any, two_games: Any
 ) -> None:
-    popular = await make_category("popular")
-    await make_game(code="stays", categories=[popular])
-    leaving = await make_game(code="leaves", categories=[popular])
+    leaving = two_games
     player = await make_player()
     before = await gql(LOBBY, token=player.token)
     assert lobby_codes(before) == {"popular": ["stays", "leaves"]}
