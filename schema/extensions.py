@@ -207,7 +207,9 @@ class FieldPermissions(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         assert document is not None
-        allowed = ctx.context.allowed  # one frozenset per (roles, brand) and policy version
+        allowed: frozenset[str] = ctx.context.allowed  # one per (roles, brand) and policy version
+        if ctx.query is None:  # no text to key the caches on: decide afresh
+            return coordinates(ctx.schema._schema, document, ctx.operation_name) - allowed
         key = (ctx.query, ctx.operation_name, allowed)
         found = self.decisions.get(key)
         if found is None:
