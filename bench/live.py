@@ -8,8 +8,9 @@ N players each hold one graphql-transport-ws connection with one `balanceChanged
 delay is measured from the moment the bet's HTTP answer arrives to the moment that player's socket
 receives the update (one clock: the load client's). The path in between: commit → NOTIFY → outbox
 relay → Redis pub/sub → the process's one subscriber connection (services/events.Hub) → re-check of
-the session → balances re-read → WebSocket frame. Memory: the server's RSS before and after opening
-the subscriptions.
+the session → balances re-read (services/live_balances) → WebSocket frame. Memory: the server's RSS
+before and after opening the subscriptions; and the server's CPU time to open them (robust on a shared
+machine, where the seconds are not).
 
 Redis is a private `redis-server`, so the benchmark never loads the shared one. The baseline in the
 same run is the wallet's own answer time for the same bets.
@@ -161,9 +162,11 @@ async def sample(
 
 async def measure(served: common.Served, place: world.World, tokens: list[str], size: int, bets: int) -> None:
     before = common.rss_kib(served.pid)
+    cpu_before = common.process_cpu_seconds(served.pid)
     started = time.perf_counter()
     subscribers = await open_all(served.base, tokens)
     opened = time.perf_counter() - started
+    opening_cpu = common.process_cpu_seconds(served.pid) - cpu_before
     await asyncio.sleep(2)
     after = common.rss_kib(served.pid)
     answers, delays, late = await sample(served.base, place, subscribers, bets)
@@ -171,6 +174,8 @@ async def measure(served: common.Served, place: world.World, tokens: list[str], 
         f"\n{size} subscriptions open (in {opened:.0f} s); server RSS {before // 1024} → "
         f"{after // 1024} MiB: {(after - before) / size:.0f} KiB per subscription"
     )
+    # The server's CPU per subscription opened holds on a shared machine, where the seconds do not.
+    print(f"  server CPU to open them: {opening_cpu:.1f} s, {opening_cpu / size * 1000:.2f} ms per subscription")
     print(f"  wallet answer (baseline)        {common.Latencies(answers).summary()}")
     print(
         f"  answer → balanceChanged          {common.Latencies(delays).summary()}"

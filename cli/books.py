@@ -34,18 +34,30 @@ def audit_verify() -> None:
 
 
 @ledger_app.command("verify")
-def ledger_verify() -> None:
-    """Recompute every ledger invariant over the whole ledger; exit 1 on any discrepancy."""
-    from services import ledger
+def ledger_verify(
+    incremental: bool = typer.Option(
+        False,
+        "--incremental",
+        help="Check only what is new since the last clean run's checkpoint (in full when there is none yet).",
+    ),
+) -> None:
+    """Recompute every ledger invariant (over the whole ledger, or --incremental from the last checkpoint);
+    exit 1 on any discrepancy. A clean run records a checkpoint for the next --incremental one."""
+    from services import ledger_verify
 
-    async def work(rt: Runtime) -> ledger.Verification:
-        async with rt.database.session() as db:
-            return await ledger.verify(db)
+    async def work(rt: Runtime) -> ledger_verify.Verification:
+        return await ledger_verify.verify_books(rt.database, full=not incremental)
 
     result = with_runtime(work)
     for found in result.discrepancies:
         typer.echo(f"{found.check}: {found.subject} ({found.detail})")
     summary = "OK" if result.ok else f"{len(result.discrepancies)} discrepancies"
-    typer.echo(f"checked {result.transactions} transactions, {result.postings} postings: {summary}")
+    if result.mode == "incremental":
+        scope = f"incremental from posting {result.from_posting_id}: checked {result.transactions} new transactions"
+    else:
+        scope = f"full: checked {result.transactions} transactions"
+    if result.checkpoint_written:
+        typer.echo(f"checkpoint written: every posting up to id {result.to_posting_id} is checked")
+    typer.echo(f"{scope}, {result.postings} postings in {result.seconds:.1f} s: {summary}")
     if not result.ok:
         raise typer.Exit(1)

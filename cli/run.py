@@ -73,6 +73,7 @@ def serve(
         proxy_headers=False,
         log_config=None,
         ws="websockets-sansio",
+        ws_per_message_deflate=settings.websocket_compression,
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # How long opening a connection waits while PostgreSQL has no free slot (all `max_connections` taken, by
 # this process or by others): a burst elsewhere is waited out, as a full pool is, instead of failing.
@@ -74,6 +74,14 @@ class Database:
         """One database transaction: committed when the block ends, rolled back on any error."""
         async with self._sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read statement, in autocommit: no BEGIN and ROLLBACK around it (one
+        statement sees one snapshot on its own), and no ORM session (`session()` is autocommit too).
+        Live subscriptions re-read balances through it on every update: one round trip."""
+        async with self.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

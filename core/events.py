@@ -52,20 +52,21 @@ class Hub:
     One connection per subscription would cost a Redis connection and a file descriptor each: the
     client's pool holds 200 (it held 100, and the 101st subscriber failed) and the process has a
     descriptor limit (bench/README.md, live balances). Here one pump task reads the connection and
-    hands each message to the queues of the subscribers of its channel; a channel is subscribed in
-    Redis while someone listens to it.
+    hands each message to the listeners of its channel; a channel is subscribed in Redis while someone
+    listens to it. What a listener costs is kept small (no queue object, no task, no event per
+    channel once Redis confirmed it): a process holds tens of thousands.
 
     Redis may go away (a restart, a failover). The pump then waits, subscribes every channel again
-    once Redis answers, and hands every subscriber one message with the topic `RESUMED`: events
+    once Redis answers, and hands every listener one message with the topic `RESUMED`: events
     published meanwhile may be lost, so subscribers re-read what they show.
     """
 
     def __init__(self, redis: Any) -> None:
         self._redis = redis
         self._pubsub: Any = None  # None while Redis is away (or before the first subscriber)
-        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._listeners: dict[str, set[Listener]] = {}
         self._unconfirmed: dict[str, int] = {}  # SUBSCRIBEs sent and not yet confirmed, per channel
-        self._live: dict[str, asyncio.Event] = {}  # set once Redis confirmed the channel
+        self._confirming: dict[str, asyncio.Future[None]] = {}  # done once Redis confirmed the channel
         self._lock = asyncio.Lock()  # one change of the subscription set at a time
         self._pump: asyncio.Task[None] | None = None
         self._reconnecting = False  # the pump waits for Redis: it subscribes every channel when back
@@ -81,38 +82,43 @@ class Hub:
         if pubsub is not None:
             await _close(pubsub)
 
-    async def join(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
-        """Register `queue` for `channels`; return once Redis delivers them (or is away: then the
-        subscriber gets `RESUMED` when it is back)."""
+    def listening(self, channel: str) -> int:
+        """How many listeners this process has on `channel` (0: not subscribed in Redis)."""
+        return len(self._listeners.get(channel, ()))
+
+    async def join(self, channels: tuple[str, ...], listener: Listener) -> None:
+        """Register `listener` for `channels`; return once Redis delivers them (or is away: then the
+        listener gets `RESUMED` when it is back)."""
         async with self._lock:
-            new = [c for c in channels if c not in self._queues]
+            new = [c for c in channels if c not in self._listeners]
             for channel in channels:
-                self._queues.setdefault(channel, set()).add(queue)
+                self._listeners.setdefault(channel, set()).add(listener)
             if new and self._pubsub is None and (self._pump is None or not self._reconnecting):
                 self._pubsub = self._redis.pubsub()
             if new and self._pubsub is not None:
+                loop = asyncio.get_running_loop()
                 for channel in new:
                     self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
-                    self._live[channel] = asyncio.Event()
+                    self._confirming.setdefault(channel, loop.create_future())
                 try:
                     await self._pubsub.subscribe(*new)
                 except (RedisError, OSError):
-                    log.warning("subscription_redis_lost", channels=len(self._queues))
+                    log.warning("subscription_redis_lost", channels=len(self._listeners))
             if self._pump is None or self._pump.done():
                 self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
-            waits = [self._live[c] for c in channels if c in self._live]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in waits)), _CONFIRM_SECONDS)
+            waits = [self._confirming[c] for c in channels if c in self._confirming]
+        if waits:
+            await asyncio.wait(waits, timeout=_CONFIRM_SECONDS)  # never cancels the shared futures
 
-    async def leave(self, channels: tuple[str, ...], queue: asyncio.Queue[dict[str, Any]]) -> None:
+    async def leave(self, channels: tuple[str, ...], listener: Listener) -> None:
         async with self._lock:
             gone = []
             for channel in channels:
-                listeners = self._queues.get(channel, set())
-                listeners.discard(queue)
+                listeners = self._listeners.get(channel, set())
+                listeners.discard(listener)
                 if not listeners:
-                    self._queues.pop(channel, None)
-                    self._live.pop(channel, None)
+                    self._listeners.pop(channel, None)
+                    self._confirming.pop(channel, None)
                     gone.append(channel)
             if gone and self._pubsub is not None:
                 with contextlib.suppress(RedisError, OSError):
@@ -122,7 +128,7 @@ class Hub:
         """Read the shared connection forever; on a failure of Redis, reconnect and resubscribe."""
         while True:
             pubsub = self._pubsub
-            if pubsub is None and not self._queues:  # nobody listens: nothing to reconnect for yet
+            if pubsub is None and not self._listeners:  # nobody listens: nothing to reconnect for yet
                 await asyncio.sleep(1.0)
                 continue
             try:
@@ -141,14 +147,17 @@ class Hub:
             return
         if message.get("type") == "subscribe":
             left = self._unconfirmed.get(channel, 1) - 1
-            self._unconfirmed[channel] = max(left, 0)
-            if left <= 0 and channel in self._live:  # every SUBSCRIBE sent for it is in force
-                self._live[channel].set()
+            if left > 0:
+                self._unconfirmed[channel] = left
+                return
+            self._unconfirmed.pop(channel, None)
+            confirming = self._confirming.pop(channel, None)  # every SUBSCRIBE sent for it is in force
+            if confirming is not None and not confirming.done():
+                confirming.set_result(None)
         elif message.get("type") == "message":
             event = json.loads(message["data"])
-            for queue in self._queues.get(channel, ()):
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(event)
+            for listener in self._listeners.get(channel, ()):
+                listener.deliver(event)
 
     async def _reconnect(self) -> None:
         self._reconnecting = True
@@ -160,12 +169,12 @@ class Hub:
     async def _resubscribe(self) -> None:
         old, self._pubsub = self._pubsub, None
         if old is not None:
-            log.warning("subscription_redis_lost", channels=len(self._queues))
+            log.warning("subscription_redis_lost", channels=len(self._listeners))
             await _close(old)
         for attempt in itertools.count():
             await asyncio.sleep(_RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)])
             async with self._lock:
-                channels = list(self._queues)
+                channels = list(self._listeners)
                 if not channels:
                     return  # nobody listens any more; the next subscriber connects again
                 pubsub = self._redis.pubsub()
@@ -176,27 +185,50 @@ class Hub:
                     continue
                 self._pubsub = pubsub
                 self._unconfirmed = dict.fromkeys(channels, 1)
-                listeners = {queue for channel in channels for queue in self._queues[channel]}
+                listeners = {listener for channel in channels for listener in self._listeners[channel]}
             log.info("subscription_redis_resumed", channels=len(channels))
-            for queue in listeners:
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait({"type": RESUMED})
+            for listener in listeners:
+                listener.deliver({"type": RESUMED})
             return
 
 
 class Listener:
     """A subscription that is already live when `subscribed` hands it over: a snapshot read after that
-    cannot miss an event published in between (it arrives here instead)."""
+    cannot miss an event published in between (it arrives here instead).
+
+    Messages wait in a plain list (at most `_QUEUE`; beyond, the newest are dropped and the subscriber
+    re-reads on the next one); a reader waits on one future, woken by a message or by its timer. An
+    asyncio.Queue and `wait_for` would cost ~5 KiB and a task per wait, for every subscription."""
+
+    __slots__ = ("__weakref__", "_pending", "_waiter")
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE)
+        self._pending: list[dict[str, Any]] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        if len(self._pending) < _QUEUE:
+            self._pending.append(event)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next(self, within: float) -> dict[str, Any] | None:
         """The next message, or None when `within` seconds pass without one."""
-        try:
-            return await asyncio.wait_for(self.queue.get(), max(within, 0))
-        except TimeoutError:
-            return None
+        if not self._pending:
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(max(within, 0), _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return self._pending.pop(0) if self._pending else None
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 async def _close(pubsub: Any) -> None:
@@ -214,8 +246,8 @@ def hub_of(rt: Runtime) -> Hub:
 @contextlib.asynccontextmanager
 async def subscribed(rt: Runtime, *channels: str) -> AsyncIterator[Listener]:
     hub, listener = hub_of(rt), Listener()
-    await hub.join(channels, listener.queue)
+    await hub.join(channels, listener)
     try:
         yield listener
     finally:
-        await hub.leave(channels, listener.queue)
+        await hub.leave(channels, listener)

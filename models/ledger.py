@@ -17,7 +17,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Index, SmallInteger, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -175,3 +185,20 @@ class LedgerHold(SQLModel, table=True):
     resolve_transaction_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_transactions.id")
     created_at: datetime = created_at_field()
     resolved_at: datetime | None = timestamp_field()
+
+
+class LedgerVerifyCheckpoint(SQLModel, table=True):
+    """Where a clean `croupier ledger verify` got to (services/ledger_verify.py): every posting up to
+    `posting_id` was settled and checked; the newest row is where an incremental run starts."""
+
+    __tablename__ = "ledger_verify_checkpoints"
+    __table_args__ = (CheckConstraint("mode IN ('full', 'incremental')", name="ck_ledger_verify_checkpoints_mode"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    mode: str = Field(max_length=16)
+    posting_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    settled_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    postings_checked: int = Field(sa_column=Column(BigInteger, nullable=False))
+    transactions_checked: int = Field(sa_column=Column(BigInteger, nullable=False))
+    seconds: float
+    created_at: datetime = created_at_field()

@@ -22,7 +22,7 @@ from schema.base import Money, node_uuid, to_global_id
 from schema.context import Info
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
-from services import dashboard, players, wallet
+from services import dashboard, live_balances, players
 
 
 async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
@@ -61,8 +61,7 @@ async def _recheck(info: Info, coordinate: str) -> None:
 
 
 async def _balances(rt: Runtime, player_id: uuid.UUID) -> list[Any]:
-    async with rt.database.session() as db:
-        return [wallet_balance(balance) for balance in await wallet.balances(db, player_id)]
+    return [wallet_balance(balance) for balance in await live_balances.reader_of(rt).balances(player_id)]
 
 
 async def balance_changed(info: Info, player_id: strawberry.ID | None = None) -> AsyncGenerator[BalanceUpdate, None]:

@@ -50,7 +50,6 @@ from models.ledger import (
     TransactionKind,
     TransactionStatus,
 )
-from services.ledger_checks import CROSS_TABLE_QUERIES
 
 
 class IdempotencyConflict(DomainError):
@@ -445,72 +444,8 @@ async def void_hold(db: AsyncSession, hold_id: uuid.UUID, entry: Entry) -> Resul
     return await _resolve(db, hold_id, entry, destination=None, status=HoldStatus.VOIDED)
 
 
-# ---- verification ------------------------------------------------------------------------------
+# ---- verification: services/ledger_verify.py (re-exported: `ledger.verify(db)` is the books check) ----
 
-VERIFY_QUERIES: dict[str, str] = {
-    "transaction does not balance": """
-        SELECT transaction_id::text, currency || ' off by ' || sum(amount)
-        FROM ledger_postings GROUP BY transaction_id, currency HAVING sum(amount) <> 0""",
-    "account balance differs from the sum of its postings": """
-        SELECT a.id::text, 'balance ' || a.balance || ', postings ' || coalesce(p.total, 0)
-        FROM ledger_accounts a
-        LEFT JOIN (SELECT account_id, sum(amount) AS total FROM ledger_postings GROUP BY account_id) p
-               ON p.account_id = a.id
-        WHERE a.balance IS NOT NULL AND a.balance <> coalesce(p.total, 0)""",
-    "account is below zero": """
-        SELECT id::text, 'balance ' || balance FROM ledger_accounts
-        WHERE balance < 0 AND NOT allow_negative""",
-    "posting's balance_after breaks the running balance": """
-        SELECT id::text, 'balance_after ' || balance_after || ', running ' || running FROM (
-            SELECT p.id, p.balance_after,
-                   sum(p.amount) OVER (PARTITION BY p.account_id ORDER BY p.id) AS running
-            FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
-            WHERE a.balance IS NOT NULL) AS chain
-        WHERE balance_after IS DISTINCT FROM running""",
-    "posting's currency differs from its account's": """
-        SELECT p.id::text, p.currency || ' on a ' || a.currency || ' account'
-        FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id WHERE p.currency <> a.currency""",
-    "refused transaction has postings": """
-        SELECT t.id::text, count(*) || ' postings' FROM ledger_transactions t
-        JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.status = 'refused' GROUP BY t.id""",
-    "committed transaction has fewer than two postings": """
-        SELECT t.id::text, count(p.id) || ' postings' FROM ledger_transactions t
-        LEFT JOIN ledger_postings p ON p.transaction_id = t.id WHERE t.status = 'committed'
-        GROUP BY t.id HAVING count(p.id) < 2""",
-    "pending account differs from its open holds": """
-        SELECT a.id::text, 'balance ' || a.balance || ', open holds ' || coalesce(h.total, 0)
-        FROM ledger_accounts a
-        LEFT JOIN (SELECT pending_account_id, sum(amount) AS total FROM ledger_holds
-                   WHERE status = 'pending' GROUP BY pending_account_id) h ON h.pending_account_id = a.id
-        WHERE a.purpose = 'withdrawal_pending' AND a.balance <> coalesce(h.total, 0)""",
-    **CROSS_TABLE_QUERIES,  # the ledger against provider transactions, payments and bonuses
-}
+from services.ledger_verify import VERIFY_QUERIES, Discrepancy, Verification, verify  # noqa: E402
 
-
-@dataclass(frozen=True)
-class Discrepancy:
-    check: str
-    subject: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class Verification:
-    transactions: int
-    postings: int
-    discrepancies: list[Discrepancy]
-
-    @property
-    def ok(self) -> bool:
-        return not self.discrepancies
-
-
-async def verify(db: AsyncSession, *, limit_per_check: int = 100) -> Verification:
-    """Recompute every invariant over the whole ledger; report what is off (at most N per check)."""
-    found: list[Discrepancy] = []
-    for check, sql in VERIFY_QUERIES.items():
-        rows = (await db.execute(text(f"{sql} LIMIT {int(limit_per_check)}"))).all()
-        found.extend(Discrepancy(check, str(subject), str(detail)) for subject, detail in rows)
-    transactions = int((await db.execute(text("SELECT count(*) FROM ledger_transactions"))).scalar_one())
-    postings = int((await db.execute(text("SELECT count(*) FROM ledger_postings"))).scalar_one())
-    return Verification(transactions, postings, found)
+__all__ = ["VERIFY_QUERIES", "Discrepancy", "Verification", "verify"]

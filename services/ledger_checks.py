@@ -1,7 +1,10 @@
 """The books across tables: what `croupier ledger verify` checks beyond the ledger's own tables.
 
 services/ledger.py's VERIFY_QUERIES include these, so the CLI, the books check after every test and the
-fault suite all run them. Each query returns (subject, detail) for every row that breaks its invariant:
+fault suite all run them. Each query returns (subject, detail) for every row that breaks its invariant, and
+marks with `{scope:expression}` how an incremental verify narrows it to new rows (services/ledger_verify.py:
+`transaction` — a ledger transaction new since the checkpoint, `account` — an account a new posting touched,
+`since` — a timestamp after the checkpoint; a full verify reads every row):
 - a provider's money moves once: each ledger transaction the provider wallet booked (reference
   `provider_transaction`) is named by exactly one provider transaction, which agrees with it (player,
   kind, currency, and OK exactly when the ledger committed it), and an OK bet, win or rollback that moved
@@ -25,23 +28,24 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
     "provider ledger transaction is not named by exactly one provider transaction": """
         SELECT t.id::text, count(pt.id) || ' provider transactions name it'
         FROM ledger_transactions t LEFT JOIN provider_transactions pt ON pt.ledger_transaction_id = t.id
-        WHERE t.reference_type = 'provider_transaction' GROUP BY t.id HAVING count(pt.id) <> 1""",
+        WHERE t.reference_type = 'provider_transaction' AND {transaction:t.id}
+        GROUP BY t.id HAVING count(pt.id) <> 1""",
     "provider transaction differs from its ledger transaction": f"""
         SELECT pt.id::text, pt.kind || ' ' || pt.status || ' of player ' || coalesce(pt.player_id::text, '-')
                || ', ledger ' || t.kind || ' ' || t.status || ' of player ' || coalesce(t.player_id::text, '-')
         FROM provider_transactions pt JOIN ledger_transactions t ON t.id = pt.ledger_transaction_id
-        WHERE t.player_id IS DISTINCT FROM pt.player_id
+        WHERE {{transaction:t.id}} AND (t.player_id IS DISTINCT FROM pt.player_id
            OR t.reference_type IS DISTINCT FROM 'provider_transaction'
            OR (pt.status IN {_OK}) <> (t.status = 'committed')
            OR t.kind <> ALL(CASE pt.kind WHEN 'bet' THEN ARRAY['game_bet'] WHEN 'win' THEN ARRAY['game_win']
                                          ELSE ARRAY['game_bet_rollback', 'game_win_rollback'] END)
            OR EXISTS (SELECT 1 FROM ledger_postings lp WHERE lp.transaction_id = t.id
-                      AND lp.currency IS DISTINCT FROM pt.currency)""",  # noqa: S608  (constants, no input)
+                      AND lp.currency IS DISTINCT FROM pt.currency))""",  # noqa: S608  (constants, no input)
     "OK provider transaction moved money without a ledger transaction": f"""
         SELECT pt.id::text, pt.kind || ' of ' || pt.amount || ' ' || coalesce(pt.currency, '') || ' answered '
                || pt.status
         FROM provider_transactions pt JOIN game_providers gp ON gp.id = pt.provider_id
-        WHERE pt.status IN {_OK} AND pt.amount > 0 AND pt.ledger_transaction_id IS NULL
+        WHERE pt.status IN {_OK} AND pt.amount > 0 AND pt.ledger_transaction_id IS NULL AND {{since:pt.created_at}}
           AND NOT EXISTS (SELECT 1 FROM bonus_wagers w
                           WHERE w.reference = gp.code || ':' || CASE pt.kind WHEN 'rollback'
                                 THEN pt.reference_transaction_uuid ELSE pt.transaction_uuid END)""",  # noqa: S608
@@ -58,6 +62,7 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
             WHERE lp.transaction_id = t.id AND a.owner_type = 'player' AND a.owner_id = p.player_id::text
         ) moved ON true
         WHERE ((p.kind = 'deposit' AND p.status = 'succeeded') OR (p.kind = 'withdrawal' AND p.status = 'paid'))
+          AND {since:p.updated_at}
           AND (t.id IS NULL OR t.status <> 'committed' OR t.player_id IS DISTINCT FROM p.player_id
                OR t.kind <> CASE p.kind WHEN 'deposit' THEN 'deposit' ELSE 'withdrawal_paid' END
                OR t.reference_type IS DISTINCT FROM 'payment' OR t.reference_id IS DISTINCT FROM p.id::text
@@ -75,12 +80,13 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
             LEFT JOIN provider_transactions pt ON pt.ledger_transaction_id = t.id AND pt.kind = 'rollback'
             LEFT JOIN game_providers gp ON gp.id = pt.provider_id
             LEFT JOIN bonus_wagers undone ON undone.reference = gp.code || ':' || pt.reference_transaction_uuid
-            WHERE a.owner_type = 'player' AND a.purpose = 'bonus')
+            WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND {account:a.id})
         SELECT a.id::text, 'player ' || a.owner_id || ' ' || a.currency || ': balance ' || a.balance
                || ', open bonuses ' || coalesce(open.total, 0)
         FROM ledger_accounts a
         LEFT JOIN (SELECT belongs.account_id, sum(belongs.amount) AS total FROM belongs
                    JOIN player_bonuses b ON b.id::text = belongs.bonus_id AND b.status IN ('issued', 'active')
                    GROUP BY belongs.account_id) open ON open.account_id = a.id
-        WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND a.balance <> coalesce(open.total, 0)""",
+        WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND {account:a.id}
+          AND a.balance <> coalesce(open.total, 0)""",
 }

@@ -32,9 +32,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import event, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, any_, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -171,16 +171,23 @@ def forget_cached_accounts() -> None:
     ledger._ACCOUNT_CACHE.clear()
 
 
-async def balances(db: AsyncSession, player_id: uuid.UUID) -> list[Balance]:
+async def balances(db: AsyncSession | AsyncConnection, player_id: uuid.UUID) -> list[Balance]:
     return (await balances_of(db, [player_id])).get(player_id, [])
 
 
-async def balances_of(db: AsyncSession, player_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Balance]]:
-    """Balances of several players in one query (for DataLoaders)."""
+async def balances_of(
+    db: AsyncSession | AsyncConnection, player_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Balance]]:
+    """Balances of several players in one statement (for DataLoaders and services/live_balances).
+
+    The players go as one array parameter (`= ANY(:owners)`), not an IN list: the statement's text
+    and cache key stay the same whatever their number, where SQLAlchemy re-expanded and re-keyed an
+    IN list of a thousand values on every call."""
+    owners = bindparam("owners", [str(p) for p in player_ids], type_=ARRAY(String))
     rows = (
         await db.execute(
             select(LedgerAccount.owner_id, LedgerAccount.currency, LedgerAccount.purpose, LedgerAccount.balance)
-            .where(LedgerAccount.owner_type == "player", col(LedgerAccount.owner_id).in_([str(p) for p in player_ids]))
+            .where(LedgerAccount.owner_type == "player", col(LedgerAccount.owner_id) == any_(owners))
             .order_by(col(LedgerAccount.currency))
         )
     ).all()

@@ -261,9 +261,9 @@ async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(rt, make_pla
     await assert_ledger_clean(rt)
 
 
-def run_ledger_verify() -> subprocess.CompletedProcess[str]:
+def run_ledger_verify(*options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cli", "ledger", "verify"],
+        [sys.executable, "-m", "cli", "ledger", "verify", *options],
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         capture_output=True,
