@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import signal
 import time
 import uuid
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -32,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -51,9 +53,10 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
+from schema.persisted import PersistedQueries, PersistedQueryRefused
 from schema.root import build_schema, schema_coordinates
 from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
-from services import consumers
+from services import consumers, lobby_cache
 from services.bonuses import worker as bonus_worker
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
@@ -191,6 +194,7 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
     text and never a 500."""
 
     ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
+    persisted: PersistedQueries | None = None  # the registry of persisted queries (set at start-up)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
@@ -208,18 +212,36 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
                     raise HTTPException(400, "The request's parameters are not UTF-8.") from exc
             return await super().run(request, context, root_value)
         except HTTPException as exc:
+            return self._refusal(request, exc.reason, ApiErrorCode.BAD_USER_INPUT, exc.status_code)
+        except PersistedQueryRefused as exc:
+            # Apollo's and urql's links read the code from a 200 (application/json); GraphQL over HTTP's
+            # own media type gets a 400 (the request never reached execution).
             media = preferred_media_type(request.headers.get("accept"))
-            error = {"message": exc.reason, "extensions": {"code": ApiErrorCode.BAD_USER_INPUT.value}}
-            return Response(
-                self.encode_json({"errors": [error]}),
-                status_code=exc.status_code,
-                media_type=f"{media}; charset=utf-8",
-            )
+            return self._refusal(request, exc.message, exc.code, 400 if media == GRAPHQL_RESPONSE_JSON else 200)
+
+    def _refusal(self, request: Any, message: str, code: ApiErrorCode, status: int) -> Response:
+        media = preferred_media_type(request.headers.get("accept"))
+        error = {"message": message, "extensions": {"code": code.value}}
+        return Response(self.encode_json({"errors": [error]}), status_code=status, media_type=f"{media}; charset=utf-8")
 
     async def parse_http_body(self, request: Any) -> Any:
         if request.method == "POST" and "application/json" not in parse_content_type(request.content_type or "")[0]:
             raise HTTPException(415, "Send GraphQL requests as application/json.")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and self.persisted is not None:
+            persisted = (data.extensions or {}).get("persistedQuery")
+            if persisted is not None:
+                data.query = await self.persisted.document(data.query, persisted)
+        return data
+
+    def encode_json(self, data: object) -> str:
+        """Every answer, over HTTP and WebSocket (text: graphql-transport-ws sends text frames). orjson
+        is several times faster than the standard library on a page of results; what it cannot encode
+        (an integer beyond 64 bits, a key that is not a string, in a JSON scalar) goes the standard way."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the endpoint reads (WebSocket messages too: a MalformedJson closes with 4400)."""
@@ -408,18 +430,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await rt.close()
             raise
         app.state.rt = rt
+        app.state.persisted_queries = graphql.persisted = PersistedQueries(
+            rt.redis, seconds=settings.graphql_persisted_query_seconds, local_size=settings.graphql_cache_size
+        )
         pipeline = LoopThread("event-pipeline", lambda: _event_pipeline(settings, database_url, redis_url))
         pipeline.start()
         app.state.event_pipeline = pipeline
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
+        catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
         log.info("croupier_started", env=settings.env)
         yield
-        await _stop_background((rg_task, bonus_task, export_task))
+        await _stop_background((rg_task, bonus_task, export_task, catalogue_task))
+        if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
+            await rt.live_events.close()
         if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
             log.warning("background_task_did_not_stop", task="event-pipeline", seconds=BACKGROUND_STOP_SECONDS)
         await rt.close()
@@ -435,6 +463,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.authorizer = authorizer
+    app.state.schema = schema
 
     async def get_context(connection: HTTPConnection) -> Context:
         rt: Runtime = connection.app.state.rt

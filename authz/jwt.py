@@ -46,6 +46,7 @@ class AccessClaims:
 
 MISS_RELOAD_SECONDS = 10.0  # an unknown kid re-reads the folder at most this often
 REFRESH_SECONDS = 60.0  # and the folder is re-read this often anyway (new signer, retired keys)
+VERIFIED_CACHE_SIZE = 10_000  # verified tokens remembered per process (cleared when full)
 
 
 class KeyRing:
@@ -59,6 +60,10 @@ class KeyRing:
     def _use(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
         self._private = keys
         self._public = {kid: key.public_key() for kid, key in keys.items()}
+        # Tokens whose signature was checked, with the key that checked it and their claims: a token
+        # comes with every request of its session, and the ECDSA check is most of a cheap request's
+        # CPU. Re-reading the keys makes new key objects, so every token is checked again after it.
+        self._verified: dict[tuple[str, str, str], tuple[Any, dict[str, Any]]] = {}
         self.active_kid = max(keys)  # kids are UTC timestamps: the newest signs
 
     def _reload(self, *, older_than: float) -> None:
@@ -108,6 +113,9 @@ class KeyRing:
         key = self._public.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
+        verified = self._verified.get((token, issuer, audience))
+        if verified is not None and verified[0] is key:  # same key object: not retired or re-read since
+            return self._in_time(verified[1])
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -125,6 +133,14 @@ class KeyRing:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        claims = self._in_time(claims)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[(token, issuer, audience)] = (key, claims)
+        return claims
+
+    @staticmethod
+    def _in_time(claims: dict[str, Any]) -> dict[str, Any]:
         # PyJWT would check `exp` and `nbf` against the wall clock; the platform clock may be ahead (tests, demo).
         now = clock.now().timestamp()
         try:

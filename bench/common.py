@@ -116,8 +116,11 @@ class Served:
 
 
 @contextmanager
-def server(database_url: str, redis_url: str = REDIS_URL, *, workers: int = 1, **env: str) -> Iterator[Served]:
-    """`croupier serve` on a free port against the bench database."""
+def server(
+    database_url: str, redis_url: str = REDIS_URL, *, workers: int = 1, checkout: Path = ROOT, **env: str
+) -> Iterator[Served]:
+    """`croupier serve` on a free port against the bench database; `checkout` runs another checkout's code
+    (its own folder comes first on the module path), to compare two versions against the same data."""
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
@@ -137,7 +140,7 @@ def server(database_url: str, redis_url: str = REDIS_URL, *, workers: int = 1, *
     process = processes.start_and_wait(
         [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers)],
         health_url=f"{base}/readyz",
-        cwd=ROOT,
+        cwd=checkout,
         env=environment,
         timeout=90,
         log_file=log_file,
@@ -307,16 +310,23 @@ class Run:
     latencies: Latencies
     statuses: dict[str, int]
     client_cpu: float
+    server_cpu: float | None = None  # CPU seconds the serving process used meanwhile (when its pid was given)
 
     @property
     def rate(self) -> float:
         return self.calls / self.seconds
 
+    @property
+    def server_ms(self) -> float | None:
+        """The server's CPU per request (per page for a page of several), in milliseconds."""
+        return 1000 * self.server_cpu / self.calls if self.server_cpu is not None and self.calls else None
+
     def line(self, baseline: float | None = None) -> str:
         ratio = f"  ({self.rate / baseline:.2f}× the baseline)" if baseline else ""
         bad = {status: n for status, n in self.statuses.items() if status != "ok"}
+        server = f"  server CPU {self.server_ms:5.2f} ms a request" if self.server_ms is not None else ""
         return (
-            f"{self.rate:7.0f} req/s  {self.latencies.summary()}{ratio}  client CPU "
+            f"{self.rate:7.0f} req/s  {self.latencies.summary()}{ratio}{server}  client CPU "
             f"{100 * self.client_cpu / self.seconds:.0f}% of a core" + (f"  NOT OK: {bad}" if bad else "")
         )
 
@@ -324,9 +334,10 @@ class Run:
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, JSON body (or None), headers
 
 
-async def load(base: str, request: Any, *, clients: int, seconds: float) -> Run:
+async def load(base: str, request: Any, *, clients: int, seconds: float, server_pid: int | None = None) -> Run:
     """`clients` concurrent loops sending `request(n)` for `seconds`: a Request, or a list of them sent at
-    once (a page of several requests, timed as one); a GraphQL answer with `errors` counts as not ok."""
+    once (a page of several requests, timed as one); a GraphQL answer with `errors` counts as not ok.
+    With `server_pid`, the serving process's CPU time over the run is measured too."""
     import aiohttp
 
     latencies: list[float] = []
@@ -355,7 +366,9 @@ async def load(base: str, request: Any, *, clients: int, seconds: float) -> Run:
                 status = next((a for a in answers if a != "ok"), "ok")
                 statuses[status] = statuses.get(status, 0) + 1
 
+        served = process_cpu_seconds(server_pid) if server_pid else 0.0
         cpu, started = cpu_seconds(), time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(clients)))
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return Run(len(latencies), wall, Latencies(latencies), statuses, cpu)
+        server_cpu = process_cpu_seconds(server_pid) - served if server_pid else None
+    return Run(len(latencies), wall, Latencies(latencies), statuses, cpu, server_cpu)

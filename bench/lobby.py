@@ -20,7 +20,10 @@ page sizes: the count must not grow with the page. `--statements-only` seeds and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +41,9 @@ query Page($first: Int!) {
   lobby(first: $first) { code title games { id code title type imageUrl tags provider { name } demoAvailable } }
 }"""
 PROFILE_FILE = "app/player.js"  # the back office's player 360
+# The one-object reads bench.graphql_peer compares with PostGraphile (anonymous: no token to check).
+BRANDS = "{ brands { code name } }"
+GAME = "query Game($id: ID!, $brand: String) { game(id: $id, brand: $brand) { id code title } }"
 
 
 def profile_documents() -> list[Document]:
@@ -64,7 +70,7 @@ SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay"})  # ser
 CATEGORIES = [("top", "Top games"), ("new", "New"), ("slots", "Slots")]
 
 
-async def seed(database_url: str, players: int) -> tuple[list[str], str, list[str]]:
+async def seed(database_url: str, players: int) -> Seeded:
     """Players with tokens, a superadmin's token, and the global ids of players with a history."""
     from services import wallet
 
@@ -108,7 +114,9 @@ async def seed(database_url: str, players: int) -> tuple[list[str], str, list[st
         from strawberry import relay
 
         ids = [str(relay.GlobalID("Player", seat.user)) for seat in profiled]
-        return tokens, staff_token, ids
+        async with rt.database.session() as db:
+            game_id = (await db.execute(text("SELECT id FROM games ORDER BY code LIMIT 1"))).scalar_one()
+        return Seeded(tokens, staff_token, ids, str(relay.GlobalID("Game", str(game_id))))
     finally:
         await rt.close()
 
@@ -138,7 +146,11 @@ async def statements_per_request(database_url: str, player: str, staff: str, pro
     from server import create_app
 
     rt = common.runtime(database_url)
-    app = create_app(rt.settings)
+    # The load runs just used these tokens: the per-minute limits would refuse the counting requests.
+    settings = rt.settings.model_copy(
+        update={"requests_per_minute_per_subject": 100_000_000, "requests_per_minute_per_ip": 100_000_000}
+    )
+    app = create_app(settings)
     await rt.close()
     counted = {"n": 0}
     results: dict[str, list[int]] = {}
@@ -177,17 +189,66 @@ async def statements_per_request(database_url: str, player: str, staff: str, pro
     return results
 
 
+@dataclass(frozen=True)
+class Seeded:
+    tokens: list[str]  # players' access tokens
+    staff_token: str  # a superadmin's
+    profile_ids: list[str]  # global ids of players with a history
+    game_id: str  # a game's global id (the one-object-by-id read)
+
+
+def measured_requests(seeded: Seeded, page: str) -> list[tuple[str, Any]]:
+    """What is measured, in order: (label, request of the n-th call)."""
+
+    def health(_: int) -> common.Request:
+        return ("GET", "/healthz", None, {})
+
+    def typename(n: int) -> common.Request:
+        return ("POST", "/graphql", {"query": "{ __typename }"}, {"Authorization": f"Bearer {seeded.tokens[n % 50]}"})
+
+    def brands(_: int) -> common.Request:
+        return ("POST", "/graphql", {"query": BRANDS}, {})
+
+    def game(_: int) -> common.Request:
+        return ("POST", "/graphql", {"query": GAME, "variables": {"id": seeded.game_id, "brand": world.BRAND}}, {})
+
+    def player_page(n: int) -> common.Request:
+        headers = {"Authorization": f"Bearer {seeded.tokens[n % len(seeded.tokens)]}"}
+        return ("POST", "/graphql", {"query": page, "variables": {"first": 8}}, headers)
+
+    def staff_profile(n: int) -> list[common.Request]:
+        headers = {"Authorization": f"Bearer {seeded.staff_token}", "X-Croupier-Brand": world.BRAND}
+        profile_id = seeded.profile_ids[n % len(seeded.profile_ids)]
+        return [("POST", "/graphql", body, headers) for body in profile_bodies(profile_id, 20)]
+
+    return [
+        ("baseline GET /healthz", health),
+        ("baseline { __typename }", typename),
+        ("{ brands { code name } }", brands),
+        ("one game by id (anonymous)", game),
+        ("lobby page", player_page),
+        ("back-office player 360 (pages)", staff_profile),
+    ]
+
+
 def main() -> None:
-    args = common.arguments(__doc__ or "", players=2000, profile=False, statements_only=False).parse_args()
+    args = common.arguments(
+        __doc__ or "", players=2000, profile=False, statements_only=False, against="", reps=1
+    ).parse_args()
     seconds = 6 if args.quick else 20
     print("\n".join(common.machine()))
     database_url = common.fresh_database(common.BENCH_DB)
-    tokens, staff_token, profile_ids = asyncio.run(seed(database_url, 300 if args.quick else args.players))
+    seeded = asyncio.run(seed(database_url, 300 if args.quick else args.players))
     if args.statements_only:
-        report_statements(database_url, tokens, staff_token, profile_ids)
+        report_statements(database_url, seeded)
         return
-    with common.server(database_url) as served:
-        bonuses = asyncio.run(served_has_bonuses(served.base, tokens[0]))
+    with contextlib.ExitStack() as stack:
+        ours = stack.enter_context(common.server(database_url))
+        servers = [("", ours)]
+        if args.against:
+            before = stack.enter_context(common.server(database_url, checkout=Path(args.against).resolve()))
+            servers = [(f"before ({args.against})", before), ("after (this checkout)", ours)]
+        bonuses = asyncio.run(served_has_bonuses(ours.base, seeded.tokens[0]))
         page = page_query(bonuses)
         print(
             f"page: viewer, balances, 3 lobby categories × 8 games"
@@ -197,60 +258,75 @@ def main() -> None:
         print(
             f"profile: the back office's player 360, {len(profile_documents())} queries of admin/{PROFILE_FILE} at once"
         )
+        if args.against:
+            print(f"each figure measured on both servers, interleaved ({args.reps} rep(s)), against the same database")
+        requests = measured_requests(seeded, page)
 
-        def player_page(n: int) -> common.Request:
-            return (
-                "POST",
-                "/graphql",
-                {"query": page, "variables": {"first": 8}},
-                {"Authorization": f"Bearer {tokens[n % len(tokens)]}"},
-            )
-
-        def staff_profile(n: int) -> list[common.Request]:
-            headers = {"Authorization": f"Bearer {staff_token}", "X-Croupier-Brand": world.BRAND}
-            return [
-                ("POST", "/graphql", body, headers) for body in profile_bodies(profile_ids[n % len(profile_ids)], 20)
-            ]
-
-        def health(_: int) -> common.Request:
-            return ("GET", "/healthz", None, {})
-
-        def typename(n: int) -> common.Request:
-            return ("POST", "/graphql", {"query": "{ __typename }"}, {"Authorization": f"Bearer {tokens[n % 50]}"})
+        async def one(served: common.Served, request: Any, clients: int, run_seconds: float) -> common.Run:
+            return await common.load(served.base, request, clients=clients, seconds=run_seconds, server_pid=served.pid)
 
         async def measure() -> None:
-            # Warm-up: the first GraphQL request of each role set evaluates the policy (~2 s, being fixed on main).
-            for request in (player_page, staff_profile, typename):
-                await common.load(served.base, request, clients=4, seconds=2)
-            floor = await common.load(served.base, health, clients=CLIENTS, seconds=seconds)
-            print(f"{'baseline GET /healthz':<34}{floor.line()}")
-            graphql = await common.load(served.base, typename, clients=CLIENTS, seconds=seconds)
-            print(f"{'baseline { __typename }':<34}{graphql.line(floor.rate)}")
-            if args.profile:
-                with profile.recording(served.pid, "lobby-page", seconds=max(4, seconds - 2)) as profiled:
-                    run = await common.load(served.base, player_page, clients=CLIENTS, seconds=seconds)
-            else:
-                run = await common.load(served.base, player_page, clients=CLIENTS, seconds=seconds)
-            print(f"{'lobby page':<34}{run.line(graphql.rate)}")
-            run = await common.load(served.base, staff_profile, clients=CLIENTS, seconds=seconds)
-            print(f"{'back-office player 360 (pages)':<34}{run.line(graphql.rate)}")
-            # One client: the time a page takes when nothing queues in front of it.
-            alone = await common.load(served.base, typename, clients=1, seconds=seconds / 2)
-            print(f"{'{ __typename }, 1 client':<34}{alone.line()}")
-            for label, request in (("lobby page, 1 client", player_page), ("player 360, 1 client", staff_profile)):
-                run = await common.load(served.base, request, clients=1, seconds=seconds / 2)
-                print(f"{label:<34}{run.line(alone.rate)}")
-            if args.profile:
-                print("\nprofile of the server serving the lobby page (py-spy):")
-                print("\n".join(profile.summary(profiled)))
+            # Warm-up: every kind of request once on each server (policy decisions, caches, pool).
+            for _, served in servers:
+                for _, request in requests:
+                    await common.load(served.base, request, clients=4, seconds=1)
+            profiled: dict[str, Path] = {}
+            for clients, run_seconds in ((CLIENTS, seconds), (1, seconds / 2)):
+                if clients == 1:
+                    print("\none client (the time a request takes when nothing queues in front of it):")
+                rates: dict[str, dict[str, list[common.Run]]] = {}
+                for label, request in requests:
+                    for rep in range(args.reps):
+                        order = servers if rep % 2 == 0 else servers[::-1]
+                        for name, served in order:
+                            profile_this = args.profile and clients > 1 and served is ours and rep == 0
+                            profile_this = profile_this and label in PROFILED
+                            if profile_this:
+                                with profile.recording(
+                                    served.pid, PROFILED[label], seconds=max(4, int(run_seconds) - 2)
+                                ) as path:
+                                    run = await one(served, request, clients, run_seconds)
+                                profiled[label] = path
+                            else:
+                                run = await one(served, request, clients, run_seconds)
+                            rates.setdefault(label, {}).setdefault(name, []).append(run)
+                            prefix = f"{name}: " if name else ""
+                            print(f"{prefix + label:<34}{run.line()}", flush=True)
+                    if args.against:
+                        print(comparison(label, rates[label], [name for name, _ in servers]), flush=True)
+            for label, path in profiled.items():
+                print(f"\nprofile of the server serving {label} (py-spy):")
+                print("\n".join(profile.summary(path)))
 
         asyncio.run(measure())
-    report_statements(database_url, tokens, staff_token, profile_ids)
+    report_statements(database_url, seeded)
     print("\ngoal (issue 8): p95 under 150 ms (the industry's wallet bar, applied to pages too); statements constant")
+    print("goal (issue 15): the lobby page at least 4× the before figure at 16 clients, measured in one run")
 
 
-def report_statements(database_url: str, tokens: list[str], staff_token: str, profile_ids: list[str]) -> None:
-    counts = asyncio.run(statements_per_request(database_url, tokens[0], staff_token, profile_ids[0]))
+PROFILED = {"lobby page": "lobby-page", "{ brands { code name } }": "brands"}
+
+
+def comparison(label: str, runs: dict[str, list[common.Run]], names: list[str]) -> str:
+    """After against before: requests per second and the server's CPU per request, over the reps."""
+    before, after = (runs[name] for name in names)
+
+    def rate(side: list[common.Run]) -> float:
+        return sum(r.calls for r in side) / sum(r.seconds for r in side)
+
+    def cpu(side: list[common.Run]) -> float:
+        return 1000 * sum(r.server_cpu or 0.0 for r in side) / max(1, sum(r.calls for r in side))
+
+    return (
+        f"  => {label}: {rate(after) / rate(before):.2f}× the requests per second "
+        f"({rate(before):.0f} → {rate(after):.0f}); server CPU a request {cpu(before):.2f} → {cpu(after):.2f} ms"
+    )
+
+
+def report_statements(database_url: str, seeded: Seeded) -> None:
+    counts = asyncio.run(
+        statements_per_request(database_url, seeded.tokens[0], seeded.staff_token, seeded.profile_ids[0])
+    )
     print("\nSQL statements per request (in-process count; must not grow with the page):")
     for label, values in counts.items():
         print(f"  {label:<46} {' / '.join(map(str, values))}")

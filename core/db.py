@@ -4,6 +4,17 @@ Resolvers never share an `AsyncSession`: sibling GraphQL fields resolve concurre
 resolver or DataLoader batch opens its own short session with `database.session()`. Commands open
 `database.transaction()`, which commits on success and rolls back on any exception, so a refused
 command leaves nothing half-written.
+
+Round trips, because on a read they cost more than the query (bench/README.md §2): a read session runs
+in autocommit, so each statement is one round trip (PostgreSQL runs it in its own implicit
+transaction) instead of BEGIN, the statement and ROLLBACK. Under READ COMMITTED, PostgreSQL's default
+and ours, every statement of a transaction takes a fresh snapshot anyway, so a read sees exactly what
+it saw inside BEGIN … ROLLBACK; a read session must not write (it would commit at once): writes go
+through `transaction()`. A connection taken from the pool is not pinged (a `SELECT 1` round trip per
+checkout): asyncpg notices at once when PostgreSQL closes a connection (a restart, an idle timeout, a
+terminated backend), so the pool checks that flag for free and replaces a closed connection; one that
+fails while in use is invalidated by SQLAlchemy, with every connection older than it
+(tests/faults/test_postgres_restart.py).
 """
 
 from __future__ import annotations
@@ -14,7 +25,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # How long opening a connection waits while PostgreSQL has no free slot (all `max_connections` taken, by
@@ -29,10 +41,13 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
             async_creator=self._connect,
         )
+        event.listen(self.engine.sync_engine.pool, "checkout", _refuse_closed)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._reads = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+        )
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -49,8 +64,9 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A read session: no commit, closed at the end."""
-        async with self._sessions() as session:
+        """A read session: each statement on its own (autocommit, no BEGIN/ROLLBACK), closed at the end.
+        Never write through it: use `transaction()`."""
+        async with self._reads() as session:
             yield session
 
     @asynccontextmanager
@@ -62,8 +78,8 @@ class Database:
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncConnection]:
         """A connection for one read statement, in autocommit: no BEGIN and ROLLBACK around it (one
-        statement sees one snapshot on its own). Live subscriptions re-read balances through it on
-        every update: four round trips (the pool's ping among them) instead of six."""
+        statement sees one snapshot on its own), and no ORM session (`session()` is autocommit too).
+        Live subscriptions re-read balances through it on every update: one round trip."""
         async with self.engine.connect() as connection:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -73,3 +89,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: a connection PostgreSQL has closed is replaced (SQLAlchemy retries the checkout
+    with a new one on DisconnectionError). asyncpg keeps that flag up to date, so this costs no round trip."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the connection was closed by the server")

@@ -101,6 +101,7 @@ class ApiErrorCode(StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"  # the hash is unknown: send the text with it
 
 
 class ApiError(Exception):

@@ -71,6 +71,17 @@ class Hub:
         self._pump: asyncio.Task[None] | None = None
         self._reconnecting = False  # the pump waits for Redis: it subscribes every channel when back
 
+    async def close(self) -> None:
+        """Stop the pump and close the connection (the server's shutdown; subscribers are gone by then)."""
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError, RuntimeError):
+                await pump
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            await _close(pubsub)
+
     def listening(self, channel: str) -> int:
         """How many listeners this process has on `channel` (0: not subscribed in Redis)."""
         return len(self._listeners.get(channel, ()))

@@ -34,7 +34,9 @@ def configure_logging(level: str = "INFO") -> None:
         _add_request_id,
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # filter_by_level first: an event below the level (the access log line of every request, at
+        # LOG_LEVEL=WARNING) is dropped before the other processors stamp and format it.
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -25,21 +25,32 @@ class Decision:
     retry_after: int
 
 
+# One round trip per hit (every GraphQL request makes one): count, start the window if this is its
+# first hit (or the key somehow has no expiry), and read what is left of it. Atomic, as Redis runs a
+# script alone.
+_HIT = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {count, ttl}
+"""
+
+
 class RateLimiter:
     def __init__(self, redis: Redis, prefix: str = "rl") -> None:
         self.redis = redis
         self.prefix = prefix
         self._local: dict[str, tuple[float, int]] = {}
+        self._hit = redis.register_script(_HIT)
 
     async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
         """Count `cost` against `key` and tell whether the count is still within `limit`."""
         full_key = f"{self.prefix}:{key}"
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(full_key, 0, ex=window, nx=True)
-                pipe.incrby(full_key, cost)
-                pipe.ttl(full_key)
-                _, count, ttl = await pipe.execute()
+            count, ttl = await self._hit(keys=[full_key], args=[cost, window])
         except (RedisError, OSError):
             log.warning("rate_limit_redis_unavailable", key=key)
             count, ttl = self._hit_locally(full_key, window, cost)

@@ -27,6 +27,7 @@ class Runtime:
     keyring: KeyRing
     rate_limiter: RateLimiter
     live_events: Any = field(default=None)  # core.events.Hub, made on the first subscription
+    lobby_cache: Any = field(default=None)  # services.lobby_cache.LobbyCache, made on the first lobby
     balance_reader: Any = field(default=None)  # services.live_balances.BalanceReader, made on first use
 
     @classmethod

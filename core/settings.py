@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     graphql_max_merge_work: int = 10_000  # work budget of GraphQL's field-merging rule (graphql-core units, ≈ 1 µs)
     graphql_cache_size: int = 1000
     graphql_max_subscriptions_per_connection: int = 10
+    # How long a persisted query's text is kept after its registration (schema/persisted.py).
+    graphql_persisted_query_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # How long a process keeps a lobby per audience (services/lobby_cache.py); catalogue changes drop
+    # it at once, this bounds changes made behind the services' back. 0: no cache.
+    lobby_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
     # WebSocket per-message deflate: zlib's state costs ~44 KiB per connection (a third of a live
     # subscription's memory, bench/README.md § 3), and a balance update of ~150 bytes barely shrinks.
     websocket_compression: bool = False

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
 from authz.subjects import Viewer
+from core.errors import NotFound
 from core.runtime import Runtime
 from models.games import BrandGame, Game, Provider, ProviderCall, ProviderTransaction
+from models.players import Player
 from services import games
 from services.games import Audience
 from services.providers import catalog
@@ -20,8 +22,9 @@ CallKey = tuple[uuid.UUID, str]  # (provider id, transaction uuid)
 
 
 class GameLoaders:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, players: Callable[[Viewer], DataLoader[uuid.UUID, Player | None]]) -> None:
         self.rt = rt
+        self._players = players  # Loaders.readable_player: the viewer's own row, shared with `me`
         self._audiences: dict[tuple[str, str | None], Audience] = {}
         self.game: DataLoader[uuid.UUID, Game | None] = DataLoader(self._games)
         self.provider: DataLoader[uuid.UUID, Provider | None] = DataLoader(self._providers)
@@ -35,7 +38,13 @@ class GameLoaders:
         """The request's audience, resolved once per brand argument."""
         key = (f"{viewer.kind}:{viewer.id}:{viewer.brand_id}", (brand_code or "").strip().lower() or None)
         found = self._audiences.get(key)
-        if found is None:
+        if found is None and viewer.is_player and viewer.id is not None:
+            # The row `me` loads too (one statement for both when a page asks for both).
+            player = await self._players(viewer).load(viewer.id)
+            if player is None:
+                raise NotFound("No such player.")
+            found = self._audiences[key] = games.audience_of(player)
+        elif found is None:
             async with self.rt.database.session() as db:
                 found = await games.audience_for(db, viewer, brand_code)
             self._audiences[key] = found

@@ -18,6 +18,7 @@ from schema.games import (
     GameAvailability,
     GameFilter,
     GameMode,
+    GameProvider,
     GameRound,
     GameSession,
     LaunchGameInput,
@@ -27,7 +28,7 @@ from schema.games import (
     SetGameAvailabilityInput,
     SetGameAvailabilityPayload,
 )
-from services import games
+from services import games, lobby_cache
 from services.games import Audience
 
 
@@ -83,18 +84,23 @@ async def game(info: Info, id: strawberry.ID, brand: str | None = None) -> Game 
 async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[LobbyCategory]:
     audience = await _audience(info, brand)
     try:
-        async with info.context.rt.database.session() as db:
-            sections = await games.lobby(db, audience, per_category=first)
+        cached = await lobby_cache.lobby(info.context.rt, audience, per_category=first)
     except DomainError as exc:
         raise bad_input(exc.message, field=exc.field) from exc
-    return [
-        LobbyCategory(
-            code=s.category.code,
-            title=s.category.title,
-            games=[Game.from_model(g, audience, available=True) for g in s.games],
-        )
-        for s in sections
-    ]
+    if cached.rendered is None:  # once per cache entry; every viewer of the audience shares it
+        shown = {i: GameProvider(code=p.code, name=p.name) for i, p in cached.providers.items()}
+        cached.rendered = [
+            LobbyCategory(
+                code=s.category.code,
+                title=s.category.title,
+                games=[
+                    Game.from_model(g, audience, available=True, provider=shown.get(g.provider_id)) for g in s.games
+                ],
+            )
+            for s in cached.sections
+        ]
+    rendered: list[LobbyCategory] = cached.rendered
+    return rendered
 
 
 async def player_rounds(

@@ -42,7 +42,7 @@ class Loaders:
     def games(self) -> GameLoaders:
         from resolvers.game_loaders import GameLoaders
 
-        return GameLoaders(self.rt)
+        return GameLoaders(self.rt, self.readable_player)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:

@@ -41,10 +41,9 @@ from services import player_notes as player_notes_service
 
 async def me(info: Info) -> Player | None:
     viewer = info.context.viewer
-    if not viewer.is_player:
+    if not viewer.is_player or viewer.id is None:
         return None
-    async with info.context.rt.database.session() as db:
-        player = await db.scalar(players.readable_players(viewer))
+    player = await info.context.loaders.readable_player(viewer).load(viewer.id)  # shared with the lobby's audience
     return Player.from_model(player) if player else None
 
 

@@ -18,14 +18,17 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     StringValueNode,
     Visitor,
+    default_field_resolver,
     visit,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.values import get_argument_values, get_variable_values
 from prometheus_client import Histogram
 from strawberry.extensions import MaskErrors, SchemaExtension
@@ -36,7 +39,8 @@ from core.errors import ApiError, ApiErrorCode
 from core.logging import get_logger
 from schema.context import Context
 from schema.document_limits import FragmentCycle, analyse
-from schema.input_limits import TooLong, first_too_long, plan, refuse
+from schema.field_plan import DecisionCache, coordinates
+from schema.input_limits import FieldPlan, TooLong, first_too_long, plan, refuse
 
 log = get_logger(__name__)
 
@@ -169,9 +173,21 @@ class FieldPermissions(SchemaExtension):
     which carries the client's aliases). Denied: the field is null with a FORBIDDEN error
     (UNAUTHENTICATED when nobody is logged in, so a client knows to log in rather than give up).
 
+    The decision is taken once per (document, roles and brand), before execution: the document's
+    coordinates (schema/field_plan.py: every `Type.field` it can resolve, by field name, through every
+    fragment) against the coordinates the viewer may use, both cached. Nothing denied: the request runs
+    without this per-field hook. Something denied: the hook checks every field as it resolves, and the
+    denied ones answer FORBIDDEN at their paths. Subscriptions keep the hook on every event (the
+    viewer's roles are re-read while a subscription lives).
+
     A subscription's root field is resolved once per event, not when the subscription opens, so it is
     also checked here before the source stream starts: a subscription the viewer may not read is
     refused when asked for, whichever resolver serves it."""
+
+    def __init__(self, *, plans: DecisionCache, decisions: DecisionCache) -> None:
+        self.plans = plans  # (query text, operation name) → the document's coordinates
+        self.decisions = decisions  # (query text, operation name, the viewer's allowed set) → denied ones
+        self.middleware: DecidedMiddleware | None = None  # this request's (CroupierSchema hands it over)
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -182,7 +198,29 @@ class FieldPermissions(SchemaExtension):
                 if coordinate not in context.allowed:
                     error = _denied(context, "Subscription", coordinate)
                     _refuse(self, GraphQLError(error.message, extensions=error.extensions))
+        elif self.middleware is not None and ctx.graphql_document is not None and not self.denied():
+            self.middleware.skip = True
         yield
+
+    def denied(self) -> frozenset[str]:
+        """The coordinates of this request's document the viewer may not use (cached)."""
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        assert document is not None
+        allowed: frozenset[str] = ctx.context.allowed  # one per (roles, brand) and policy version
+        if ctx.query is None:  # no text to key the caches on: decide afresh
+            return coordinates(ctx.schema._schema, document, ctx.operation_name) - allowed
+        key = (ctx.query, ctx.operation_name, allowed)
+        found = self.decisions.get(key)
+        if found is None:
+            plan_key = (ctx.query, ctx.operation_name)
+            wanted = self.plans.get(plan_key)
+            if wanted is None:
+                wanted = coordinates(ctx.schema._schema, document, ctx.operation_name)
+                self.plans.put(plan_key, wanted)
+            found = wanted - allowed
+            self.decisions.put(key, found)
+        return found
 
     def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
         type_name = info.parent_type.name
@@ -194,6 +232,16 @@ class FieldPermissions(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
+class DecidedMiddleware(MiddlewareManager):
+    """The request's per-field hooks (strawberry builds one per request), which the permission decision
+    switches off (`skip`) for a request whose every field is allowed: resolvers then run bare."""
+
+    skip = False
+
+    def get_field_resolver(self, field_resolver: Callable[..., Any]) -> Callable[..., Any]:
+        return field_resolver if self.skip else super().get_field_resolver(field_resolver)
+
+
 def _denied(context: Context, type_name: str, coordinate: str) -> ApiError:
     if context.viewer.kind == "anonymous":
         return ApiError(ApiErrorCode.UNAUTHENTICATED, f"Log in to {_verb(type_name)} {coordinate}.")
@@ -201,10 +249,11 @@ def _denied(context: Context, type_name: str, coordinate: str) -> ApiError:
 
 
 class InputLimits(SchemaExtension):
-    """No text longer than its declared maximum reaches a resolver (schema/input_limits.py): every
-    field's arguments are checked before it resolves, inside the permission check (the extension sits
-    before FieldPermissions in the list, and strawberry runs the last one outermost). A subscription's
-    root field resolves once per event, so its arguments are checked when it opens."""
+    """No text longer than its declared maximum reaches a resolver (schema/input_limits.py): the
+    resolvers of every field with text arguments are wrapped when the schema is built
+    (`limit_inputs`), so the check runs before the field resolves and after its permission check, and
+    costs nothing on other fields. A subscription's root field resolves once per event, so its
+    arguments are also checked here when it opens."""
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -214,11 +263,23 @@ class InputLimits(SchemaExtension):
                 _refuse(self, api_error(ApiErrorCode.BAD_USER_INPUT, found.message, field=found.field))
         yield
 
-    def resolve(self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        field_plan = plan(info.schema).get((info.parent_type.name, info.field_name)) if kwargs else None
-        if field_plan is not None and (found := first_too_long(field_plan, kwargs)):
+
+def limit_inputs(schema: GraphQLSchema) -> None:
+    """Wrap the resolver of every field with text arguments in the length check (schema/input_limits.py)."""
+    for (type_name, field_name), field_plan in plan(schema).items():
+        graphql_type = schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        field = graphql_type.fields[field_name]
+        field.resolve = _within_limits(field.resolve or default_field_resolver, field_plan)
+
+
+def _within_limits(resolve: Callable[..., Any], field_plan: FieldPlan) -> Callable[..., Any]:
+    def resolve_within_limits(root: Any, info: Any, **kwargs: Any) -> Any:
+        if kwargs and (found := first_too_long(field_plan, kwargs)):
             return refuse(field_plan, found)
-        return _next(root, info, *args, **kwargs)
+        return resolve(root, info, **kwargs)
+
+    return resolve_within_limits
 
 
 def _subscription_too_long(

@@ -61,9 +61,12 @@ class Game(relay.Node):
     max_bets: strawberry.Private[dict[str, str]]
     audience: strawberry.Private[Audience]
     available: strawberry.Private[bool | None]
+    provider_known: strawberry.Private[GameProvider | None] = None  # when the reader had it at hand (the lobby)
 
     @classmethod
-    def from_model(cls, game: m.Game, audience: Audience, *, available: bool | None = None) -> Game:
+    def from_model(
+        cls, game: m.Game, audience: Audience, *, available: bool | None = None, provider: GameProvider | None = None
+    ) -> Game:
         return cls(
             id=str(game.id),
             code=game.code,
@@ -80,10 +83,18 @@ class Game(relay.Node):
             max_bets=dict(game.max_bet),
             audience=audience,
             available=available,
+            provider_known=provider,
         )
 
     @strawberry.field
-    async def provider(self, info: Info) -> GameProvider | None:
+    def provider(self, info: Info) -> GameProvider | None:
+        # Known already (the lobby's games): no coroutine, no DataLoader round. Else an awaitable,
+        # which GraphQL awaits like an async resolver's result.
+        if self.provider_known is not None:
+            return self.provider_known
+        return self._load_provider(info)  # type: ignore[return-value]
+
+    async def _load_provider(self, info: Info) -> GameProvider | None:
         found = await info.context.loaders.games.provider.load(self.provider_id)
         return GameProvider(code=found.code, name=found.name) if found else None
 

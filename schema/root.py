@@ -12,12 +12,14 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from graphql.execution.middleware import MiddlewareManager
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry import relay
 from strawberry.extensions import (
     DisableValidation,  # noqa: F401  (kept importable for benchmarks)
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
@@ -58,7 +60,16 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
-from schema.extensions import DocumentValidation, FieldPermissions, InputLimits, MaskUnexpectedErrors, RequestGate
+from schema.extensions import (
+    DecidedMiddleware,
+    DocumentValidation,
+    FieldPermissions,
+    InputLimits,
+    MaskUnexpectedErrors,
+    RequestGate,
+    limit_inputs,
+)
+from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
@@ -335,16 +346,30 @@ class Subscription:
 
 
 class CroupierSchema(strawberry.Schema):
+    # The permission decision's caches (FieldPermissions), set by build_schema; tests read their counts.
+    field_plans: DecisionCache
+    field_decisions: DecisionCache
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        """strawberry's per-request manager of the per-field hooks, as one the permission decision can
+        switch off (FieldPermissions.on_execute): a request whose every field is allowed runs bare."""
+        manager = DecidedMiddleware(*(ext for ext in extensions if ext._implements_resolve()))
+        for extension in extensions:
+            if isinstance(extension, FieldPermissions):
+                extension.middleware = manager
+        return manager
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what nobody expected; refusals (FORBIDDEN, BAD_USER_INPUT, …) are normal traffic.
         The masking extension logs unexpected errors with their request id."""
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings) -> CroupierSchema:
     # GraphQL's rule for merging fields compares same-named fields pairwise: within the token limit,
     # `{ brands { code } brands { code } … }` would cost a second. Its work budget is a module setting
     # of graphql-core (read when a validation starts); past it the document is refused as too complex.
     overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = settings.graphql_max_merge_work
+    plans, decisions = DecisionCache(settings.graphql_cache_size), DecisionCache(settings.graphql_cache_size)
     extensions: list[object] = [
         RequestGate,
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
@@ -356,13 +381,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             max_cost=settings.graphql_max_cost,
             cache_size=settings.graphql_cache_size,
         ),
-        InputLimits,  # before FieldPermissions: resolve hooks nest, the last one outermost
-        FieldPermissions,
+        InputLimits,
+        partial(FieldPermissions, plans=plans, decisions=decisions),
         MaskUnexpectedErrors,
     ]
     if settings.is_production:
         extensions.append(DisableIntrospection)
-    return CroupierSchema(
+    schema = CroupierSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -382,6 +407,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ],
         config=StrawberryConfig(relay_max_results=100, disable_field_suggestions=settings.is_production),
     )
+    limit_inputs(schema._schema)
+    schema.field_plans, schema.field_decisions = plans, decisions
+    return schema
 
 
 def schema_coordinates(schema: strawberry.Schema) -> list[str]:

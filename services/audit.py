@@ -154,21 +154,28 @@ async def append_changes(
 
 
 async def verify(db: AsyncSession, *, batch: int = 5000) -> AuditVerification:
-    """Walk the whole chain and report every record that is missing, edited or out of place."""
+    """Walk the whole chain and report every record that is missing, edited or out of place.
+
+    In batches of `batch` records by `seq` (keyset pages, no server-side cursor: a read session runs
+    without a transaction, core/db.py); records appended meanwhile join the walk, the chain only grows."""
     problems: list[AuditProblem] = []
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    result = await db.stream_scalars(
-        select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=batch)
-    )
-    async for record in result:
-        checked += 1
-        if record.seq != expected_seq:
-            problems.append(AuditProblem(record.seq, f"records {expected_seq}..{record.seq - 1} are missing"))
-        if record.prev_hash != prev_hash:
-            problems.append(AuditProblem(record.seq, "prev_hash does not match the previous record"))
-        if record_hash(record) != record.hash:
-            problems.append(AuditProblem(record.seq, "content does not match its hash (edited)"))
-        expected_seq, prev_hash = record.seq + 1, record.hash
+    expected_seq, prev_hash, checked, last = 1, GENESIS_HASH, 0, None
+    while True:
+        page = select(AuditRecord).order_by(col(AuditRecord.seq)).limit(batch)
+        if last is not None:
+            page = page.where(col(AuditRecord.seq) > last)
+        records = (await db.scalars(page)).all()
+        for record in records:
+            checked += 1
+            if record.seq != expected_seq:
+                problems.append(AuditProblem(record.seq, f"records {expected_seq}..{record.seq - 1} are missing"))
+            if record.prev_hash != prev_hash:
+                problems.append(AuditProblem(record.seq, "prev_hash does not match the previous record"))
+            if record_hash(record) != record.hash:
+                problems.append(AuditProblem(record.seq, "content does not match its hash (edited)"))
+            expected_seq, prev_hash, last = record.seq + 1, record.hash, record.seq
+        if len(records) < batch:
+            break
     return AuditVerification(checked=checked, problems=problems, head_seq=expected_seq - 1, head_hash=prev_hash)
 
 

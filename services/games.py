@@ -71,6 +71,11 @@ class Audience:
     staff: bool = False
 
 
+def audience_of(player: Player) -> Audience:
+    """A player's audience: their own brand, country and currency."""
+    return Audience(brand_id=player.brand_id, country=player.country, currency=player.currency)
+
+
 async def audience_for(db: AsyncSession, viewer: Viewer, brand_code: str | None) -> Audience:
     """The audience of a request: a player's own brand, country and currency; an anonymous visitor's
     brand from the `brand` argument (its default currency, the country a trusted proxy reported);
@@ -364,6 +369,9 @@ async def set_availability(
             after={"enabled": enabled, "disabled_countries": countries},
             reason=reason.strip(),
         )
+    from services import lobby_cache  # it reads the lobby through this module
+
+    await lobby_cache.catalogue_changed(rt)
     return switch
 
 

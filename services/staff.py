@@ -308,10 +308,17 @@ async def scope_for_request(db: AsyncSession, staff_id: uuid.UUID, brand_code: s
     Global roles count in every brand. Without a requested brand: staff with global roles see all
     brands; staff whose roles sit in exactly one brand are scoped to it.
     """
-    status = await db.scalar(select(col(StaffUser.status)).where(col(StaffUser.id) == staff_id))
-    if status != StaffStatus.ACTIVE:
+    # The account's status and its grants in one statement (it runs before every staff request).
+    rows = (
+        await db.execute(
+            select(col(StaffUser.status), col(StaffRole.role), col(StaffRole.brand_id))
+            .outerjoin(StaffRole, col(StaffRole.staff_id) == col(StaffUser.id))
+            .where(col(StaffUser.id) == staff_id)
+        )
+    ).all()
+    if not rows or rows[0][0] != StaffStatus.ACTIVE:
         return None
-    grants = (await roles_of(db, [staff_id]))[staff_id]
+    grants = [RoleGrant(role, brand_id) for _, role, brand_id in rows if role is not None]
     global_roles = {g.role for g in grants if g.brand_id is None}
     brand_ids = {g.brand_id for g in grants if g.brand_id is not None}
     if brand_code:

@@ -178,9 +178,10 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     await empty_tables(rt)
     await rt.redis.flushdb()
     rt.rate_limiter._local.clear()
-    from services import wallet
+    from services import lobby_cache, wallet
 
     wallet.forget_cached_accounts()
+    lobby_cache.forget(rt)
 
 
 async def empty_tables(rt: Any, *, attempts: int = 5) -> None:

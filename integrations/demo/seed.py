@@ -498,6 +498,9 @@ async def seed_games(rt: Runtime) -> list[str]:
                     )
                     .on_conflict_do_nothing()
                 )
+    from services import lobby_cache
+
+    await lobby_cache.catalogue_changed(rt)
     return [f"{len(DEMO_GAMES)} games from {len(DEMO_PROVIDERS)} providers; demo games at {demo_url}"]
 
 

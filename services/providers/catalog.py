@@ -27,7 +27,7 @@ from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, format_amount, parse_amount
 from core.runtime import Runtime
 from models.games import Game, GameType, Provider, Volatility
-from services import audit
+from services import audit, lobby_cache
 from services.providers import registry
 from services.providers.registry import check_url
 
@@ -278,6 +278,7 @@ async def create_game(
             )
     except IntegrityError as exc:  # a concurrent create of the same code
         raise DomainError("That game code is taken.", field="code", code=ErrorCode.ALREADY_EXISTS) from exc
+    await lobby_cache.catalogue_changed(rt)
     return game
 
 
@@ -302,6 +303,7 @@ async def update_game(
             after=snapshot(game),
             reason=registry.check_reason(reason),
         )
+    await lobby_cache.catalogue_changed(rt)
     return game
 
 
@@ -324,6 +326,7 @@ async def set_game_enabled(
                 after={"enabled": enabled},
                 reason=registry.check_reason(reason),
             )
+    await lobby_cache.catalogue_changed(rt)
     return game
 
 

@@ -45,7 +45,7 @@ from core.errors import DomainError
 from core.ids import new_id
 from core.runtime import Runtime
 from models.games import Game
-from services import audit
+from services import audit, lobby_cache
 from services.providers import catalog, registry
 from services.providers.catalog import GameChanges
 
@@ -302,4 +302,5 @@ async def import_games(
             },
             reason=note,
         )
+    await lobby_cache.catalogue_changed(rt)
     return report

@@ -26,7 +26,7 @@ from authz.subjects import Viewer
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
 from models.games import Provider, ProviderProtocol
-from services import audit
+from services import audit, lobby_cache
 from services.providers import credentials
 
 PROTOCOLS = tuple(p.value for p in ProviderProtocol)
@@ -188,6 +188,7 @@ async def add_provider(
             )
     except IntegrityError as exc:  # a concurrent add of the same code
         raise DomainError(f"A provider {code!r} exists already.", field="code", code=ErrorCode.ALREADY_EXISTS) from exc
+    await lobby_cache.catalogue_changed(rt)
     return provider
 
 
@@ -247,7 +248,9 @@ async def _change(
 ) -> Provider:
     async with rt.database.transaction() as db:
         provider = await get_by_code(db, code, lock=True)
-        return await _apply(db, actor, provider, values, action, reason)
+        changed = await _apply(db, actor, provider, values, action, reason)
+    await lobby_cache.catalogue_changed(rt)  # a provider's name and switch show in the lobby
+    return changed
 
 
 async def _apply(

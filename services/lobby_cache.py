@@ -1,0 +1,138 @@
+"""The lobby, cached per audience in each process, and dropped whenever the catalogue changes.
+
+What `games.lobby` returns depends on two things only: the audience (`games.Audience`: brand,
+country, currency, staff or not) and the catalogue (games, providers, brand switches, lobby
+categories). Nothing else of the viewer goes into it — their name, balances and bonuses are other
+fields, resolved per request — so one answer serves every viewer with the same audience. The key is
+(audience, page size); two players of one brand, country and currency share an entry, a player of
+another country does not.
+
+Invalidation, so a change shows up at once:
+- every command that changes the catalogue calls `catalogue_changed(rt)` after its commit: this
+  process drops its entries, and a message on the Redis channel `CHANNEL` tells every other process,
+  whose `follow_changes` task drops theirs;
+- a process that lost its pub/sub connection drops everything when it is back (it may have missed
+  a message);
+- a read that began before an invalidation is not stored (`LobbyCache.generation`), so a lobby read
+  from the old catalogue cannot outlive the change;
+- entries expire after `settings.lobby_cache_seconds` anyway: the bound on staleness for a change
+  made outside the services (SQL by hand) or while Redis was away. 0 turns the cache off.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from core.events import RESUMED, subscribed
+from core.logging import get_logger
+from core.runtime import Runtime
+from models.games import Provider
+from services import games
+from services.games import Audience, LobbySection
+
+log = get_logger(__name__)
+
+CHANNEL = "catalogue.changed"
+MAX_ENTRIES = 2000  # audiences times page sizes in use; past it the cache starts over
+
+
+@dataclass
+class CachedLobby:
+    """A lobby with the providers of its games (so a hit needs no statement at all). `rendered` is
+    what the GraphQL edge built from it (resolvers/games.py), kept with the entry so it is built once
+    per entry instead of once per request; it is shared by every request of the audience, read-only."""
+
+    sections: list[LobbySection]
+    providers: dict[uuid.UUID, Provider]
+    rendered: Any = field(default=None, compare=False)
+
+
+LobbyKey = tuple[Audience, int]
+
+
+class LobbyCache:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.generation = 0  # bumped by every invalidation
+        self.hits = 0
+        self.misses = 0
+        self._entries: dict[LobbyKey, tuple[float, CachedLobby]] = {}
+
+    def get(self, key: LobbyKey) -> CachedLobby | None:
+        found = self._entries.get(key)
+        if found is None or found[0] <= time.monotonic():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return found[1]
+
+    def put(self, key: LobbyKey, lobby: CachedLobby, generation: int) -> None:
+        """Keep a lobby read while `generation` was current (not when the catalogue changed meanwhile)."""
+        if self.seconds <= 0 or generation != self.generation:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.seconds, lobby)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+def cache_of(rt: Runtime) -> LobbyCache:
+    if rt.lobby_cache is None:
+        rt.lobby_cache = LobbyCache(rt.settings.lobby_cache_seconds)
+    cache: LobbyCache = rt.lobby_cache
+    return cache
+
+
+async def lobby(rt: Runtime, audience: Audience, *, per_category: int) -> CachedLobby:
+    """The audience's lobby (games.lobby) with its games' providers, from the cache when it holds it.
+    A miss costs games.lobby's two statements and one for the providers."""
+    cache = cache_of(rt)
+    key = (audience, per_category)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    generation = cache.generation
+    async with rt.database.session() as db:
+        sections = await games.lobby(db, audience, per_category=per_category)
+        provider_ids = list({game.provider_id for section in sections for game in section.games})
+        providers = await games.providers_by_id(db, provider_ids) if provider_ids else {}
+    read = CachedLobby(sections, providers)
+    cache.put(key, read, generation)
+    return read
+
+
+async def catalogue_changed(rt: Runtime) -> None:
+    """After a commit that changed games, providers, brand switches or lobby categories: this process
+    forgets its lobbies now, the others when the message reaches them."""
+    cache_of(rt).clear()
+    try:
+        await rt.redis.publish(CHANNEL, "{}")
+    except (RedisError, OSError):  # the others' entries expire within lobby_cache_seconds
+        log.warning("catalogue_change_not_published")
+
+
+async def follow_changes(rt: Runtime) -> None:
+    """Run for the life of the server: drop the cached lobbies whenever another process changes the
+    catalogue, and after the pub/sub connection was lost (a message may have been missed)."""
+    async with subscribed(rt, CHANNEL) as listener:
+        cache_of(rt).clear()  # anything cached before we listened may predate a change
+        while True:
+            message = await listener.next(within=3600)
+            if message is None:
+                continue
+            if message.get("type") == RESUMED:
+                log.info("catalogue_cache_dropped_after_reconnect")
+            cache_of(rt).clear()
+
+
+def forget(rt: Runtime) -> None:
+    """Drop every cached lobby of this process (tests: each starts from an empty catalogue)."""
+    cache_of(rt).clear()
