@@ -33,6 +33,7 @@ def all_channel() -> str:
 RESUMED = "subscription.resumed"  # the topic a listener hands over after an outage of Redis
 _RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 _CONFIRM_SECONDS = 5.0  # how long a new subscription waits for Redis to confirm it is live
+_CLOSE_SECONDS = 2.0  # how long closing waits for the pump and the connection
 _QUEUE = 256  # messages a subscriber may fall behind by; beyond, it misses some and re-reads on the next
 
 
@@ -76,11 +77,14 @@ class Hub:
         pump, self._pump = self._pump, None
         if pump is not None:
             pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError, RuntimeError):
-                await pump
+            # Bounded: a pump cancelled inside redis-py's read of a connection it has just lost (a test
+            # that blocked the loop for a while, say) was seen to stay "cancelling" for good, and the
+            # server's shutdown must not wait on it (tests/faults/test_killed_run.py, the finished run).
+            await asyncio.wait({pump}, timeout=_CLOSE_SECONDS)
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            await _close(pubsub)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_close(pubsub), _CLOSE_SECONDS)
 
     def listening(self, channel: str) -> int:
         """How many listeners this process has on `channel` (0: not subscribed in Redis)."""
