@@ -9,7 +9,7 @@ Round trips, because on a read they cost more than the query (bench/README.md §
 in autocommit, so each statement is one round trip (PostgreSQL runs it in its own implicit
 transaction) instead of BEGIN, the statement and ROLLBACK. Under READ COMMITTED, PostgreSQL's default
 and ours, every statement of a transaction takes a fresh snapshot anyway, so a read sees exactly what
-it saw inside BEGIN … ROLLBACK; a read session must not write (it would commit at once): writes go
+it saw inside BEGIN … ROLLBACK; a read session must not write (it would commit at once; an ORM flush there is refused): writes go
 through `transaction()`. A connection taken from the pool is not pinged (a `SELECT 1` round trip per
 checkout): asyncpg notices at once when PostgreSQL closes a connection (a restart, an idle timeout, a
 terminated backend), so the pool checks that flag for free and replaces a closed connection; one that
@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 # How long opening a connection waits while PostgreSQL has no free slot (all `max_connections` taken, by
 # this process or by others): a burst elsewhere is waited out, as a full pool is, instead of failing.
@@ -46,7 +47,10 @@ class Database:
         event.listen(self.engine.sync_engine.pool, "checkout", _refuse_closed)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._reads = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=False,
+            sync_session_class=ReadOnlySession,
         )
 
     async def _connect(self) -> Any:
@@ -89,6 +93,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class ReadOnlySession(Session):
+    """The ORM side of a read session: a flush would commit each row on its own (autocommit), so any
+    ORM write through `Database.session()` is refused before it reaches the database."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read session (Database.session) does not write: use Database.transaction()")
 
 
 def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
