@@ -6,15 +6,15 @@ resolver or DataLoader batch opens its own short session with `database.session(
 command leaves nothing half-written.
 
 Round trips, because on a read they cost more than the query (bench/README.md §2): a read session runs
-in autocommit, so each statement is one round trip (PostgreSQL runs it in its own implicit
-transaction) instead of BEGIN, the statement and ROLLBACK. Under READ COMMITTED, PostgreSQL's default
-and ours, every statement of a transaction takes a fresh snapshot anyway, so a read sees exactly what
-it saw inside BEGIN … ROLLBACK; a read session must not write (it would commit at once; an ORM flush there is refused): writes go
-through `transaction()`. A connection taken from the pool is not pinged (a `SELECT 1` round trip per
-checkout): asyncpg notices at once when PostgreSQL closes a connection (a restart, an idle timeout, a
-terminated backend), so the pool checks that flag for free and replaces a closed connection; one that
-fails while in use is invalidated by SQLAlchemy, with every connection older than it
-(tests/faults/test_postgres_restart.py).
+in autocommit, so each statement is one round trip (PostgreSQL runs it in its own implicit transaction)
+instead of BEGIN, the statement and ROLLBACK. Under READ COMMITTED, PostgreSQL's default and ours, every
+statement of a transaction takes a fresh snapshot anyway, so a read sees exactly what it saw inside
+BEGIN … ROLLBACK; a read session must not write (it would commit at once; an ORM flush there is
+refused): writes go through `transaction()`. A connection taken from the pool is not pinged (a `SELECT 1`
+round trip per checkout): asyncpg notices at once when PostgreSQL closes a connection (a restart, an
+idle timeout, a terminated backend), so the pool checks that flag for free and replaces a closed
+connection; one that fails while in use is invalidated by SQLAlchemy, with every connection older than
+it (tests/faults/test_postgres_restart.py).
 """
 
 from __future__ import annotations
