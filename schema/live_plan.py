@@ -24,6 +24,7 @@ subscription lives); otherwise the event renders bare.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -34,14 +35,18 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     OperationDefinitionNode,
     OperationType,
+    located_error,
     parse,
     specified_rules,
 )
-from graphql.execution import Executor, create_source_event_stream, execute_subscription_event
+from graphql.execution import Executor, execute_subscription_event
 from graphql.execution.middleware import MiddlewareManager
-from graphql.pyutils import is_awaitable
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, is_awaitable
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from core.settings import Settings
@@ -64,6 +69,7 @@ class Plan:
 
     document: DocumentNode
     operation_name: str | None
+    field: FieldNode  # the one root field
     coordinates: frozenset[str]  # every `Type.field` the document can resolve
 
 
@@ -77,43 +83,60 @@ class Refused:
 
 
 class Opened:
-    """A started subscription: the resolver's stream of values and how to render each."""
+    """A started subscription: the resolver's stream of values and how to render each. It keeps no
+    executor between events (graphql-core's keeps ~3 KiB of state and caches): one is built per event."""
 
-    __slots__ = ("_cost", "_executor", "_plans", "coordinates", "source")
+    __slots__ = ("_context", "_cost", "_plan", "_plans", "_variables", "source")
 
-    def __init__(self, plans: LivePlans, plan: Plan, executor: Executor[Any], source: Any, cost: int | None) -> None:
+    def __init__(
+        self, plans: LivePlans, plan: Plan, context: Context, variables: dict[str, Any], source: Any, cost: int | None
+    ) -> None:
         self._plans = plans
-        self._executor = executor
+        self._plan = plan
+        self._context = context
+        self._variables = variables
         self._cost = cost
-        self.coordinates = plan.coordinates
         self.source = source
 
     async def payloads(self) -> AsyncIterator[dict[str, Any]]:
         """The `next` payload of each value the resolver yields; a failure of the resolver is the last
         one (data null, its error), as strawberry sends it."""
-        context: Context = self._executor.context_value
         try:
             async for value in self.source:
-                event = self._executor.build_per_event_executor(value)
-                # The per-field hook only when the viewer's roles (re-read on every update) deny something.
-                event.middleware_manager = self._plans.field_hook if self.coordinates - context.allowed else None
-                result = execute_subscription_event(event)
-                if is_awaitable(result):
-                    result = await result
-                assert isinstance(result, ExecutionResult)
-                yield self._payload(result.data, result.errors, context)
+                yield await self._render(value)
         except Exception as exc:  # noqa: BLE001  (strawberry: an error raised by the source ends the stream with it)
             error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
-            yield self._payload(None, [error], context)
+            yield self._payload(None, [error])
         finally:
             aclose = getattr(self.source, "aclose", None)
             if aclose is not None:
                 await aclose()
 
-    def _payload(self, data: Any, errors: list[GraphQLError] | None, context: Context) -> dict[str, Any]:
+    async def _render(self, value: Any) -> dict[str, Any]:
+        context, plan = self._context, self._plan
+        # The per-field hook only when the viewer's roles (re-read on every update) deny something.
+        hook = self._plans.field_hook if plan.coordinates - context.allowed else None
+        executor = Executor.build(
+            self._plans.graphql_schema,
+            plan.document,
+            value,
+            context,
+            self._variables,
+            plan.operation_name,
+            middleware=hook,
+        )
+        if isinstance(executor, list):  # cannot happen: the same variables opened the subscription
+            return self._payload(None, executor)
+        result = execute_subscription_event(executor)
+        if is_awaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        return self._payload(result.data, result.errors)
+
+    def _payload(self, data: Any, errors: list[GraphQLError] | None) -> dict[str, Any]:
         payload: dict[str, Any] = {"data": data}
         if errors:
-            payload["errors"] = [e.formatted for e in masked_errors(errors, context.request_id)]
+            payload["errors"] = [e.formatted for e in masked_errors(errors, self._context.request_id)]
         if self._cost is not None:
             payload["extensions"] = {"cost": {"requested": self._cost, "maximum": self._plans.max_cost}}
         return payload
@@ -123,7 +146,7 @@ class LivePlans:
     """The per-document decisions (LRU, one per process) and the opening of a subscription."""
 
     def __init__(self, schema: Any, settings: Settings) -> None:
-        self._schema = schema._schema
+        self._schema = self.graphql_schema = schema._schema
         self._settings = settings
         self.max_cost = settings.graphql_max_cost
         rules = tuple(specified_rules)
@@ -162,7 +185,7 @@ class LivePlans:
             return None
         if self._validate(self._schema, document, self._rules):
             return None
-        return Plan(document, operation_name, coordinates(self._schema, document, operation_name))
+        return Plan(document, operation_name, selections[0], coordinates(self._schema, document, operation_name))
 
     async def open(
         self, plan: Plan, query: str, raw_variables: dict[str, Any] | None, context: Context
@@ -190,12 +213,63 @@ class LivePlans:
         refusal = await RequestGate._rate_limit(context)
         if refusal is not None:
             return Refused([refusal])
-        source = create_source_event_stream(executor)
-        if is_awaitable(source):
-            source = await source
-        if isinstance(source, ExecutionResult):  # the resolver failed before it returned its stream
-            return Refused(masked_errors(source.errors or [], context.request_id))
-        return Opened(self, plan, executor, source, analysis.cost)
+        try:
+            source = _event_stream(executor, plan.field)
+            if is_awaitable(source):
+                source = await source
+        except GraphQLError as error:  # the resolver failed before it returned its stream
+            return Refused(masked_errors([error], context.request_id))
+        return Opened(self, plan, context, variables, source, analysis.cost)
+
+
+def _event_stream(executor: Executor[Any], node: FieldNode) -> Any:
+    """The subscription field's stream, as graphql-core's `execute_subscription` makes it, with a resolve
+    info that does not refer to the executor (the resolver's generator keeps its info for its life)."""
+    schema = executor.schema
+    root_type = schema.subscription_type
+    assert root_type is not None
+    field_def = root_type.fields[node.name.value]
+    path = Path(None, node.alias.value if node.alias else node.name.value, root_type.name)
+    info = GraphQLResolveInfo(
+        node.name.value,
+        [node],
+        field_def.type,
+        root_type,
+        path,
+        schema,
+        executor.fragment_definitions,
+        None,
+        executor.operation,
+        executor.variable_values,
+        executor.context_value,
+        is_awaitable,
+        None,
+        _DETACHED,
+    )
+    try:
+        args = get_argument_values(field_def, node, executor.variable_values)
+        assert field_def.subscribe is not None
+        result = field_def.subscribe(None, info, **args)
+    except Exception as error:
+        raise located_error(error, [node], path.as_list()) from error
+    if not is_awaitable(result):
+        return result
+
+    async def awaited() -> Any:
+        try:
+            return await result
+        except Exception as error:
+            raise located_error(error, [node], path.as_list()) from error
+
+    return awaited()
+
+
+async def _gather(values: Any) -> list[Any]:
+    return list(await asyncio.gather(*values))
+
+
+# What a resolver could ask of the execution's helpers; the subscription resolvers ask nothing.
+_DETACHED = GraphQLResolveInfoHelpers(gather=_gather, track=lambda _values: None)
 
 
 class _FieldHook:

@@ -31,7 +31,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -69,21 +69,24 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
-        request = SimpleNamespace(headers=_headers(scope))
-        if not self.router._check_websocket_origin(request):
+        if not self._origin_allowed(scope):
             await send({"type": "websocket.close", "code": 1008})  # before accepting: uvicorn answers 403
             return
         if GRAPHQL_TRANSPORT_WS_PROTOCOL not in (scope.get("subprotocols") or ()):
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": 4406, "reason": "Subprotocol not acceptable"})
             return
+        context = await self.make_context(scope)
+        # Read (client address, user agent): nothing reads the handshake's headers again, and the scope
+        # lives as long as the connection.
+        scope["headers"] = []
         await send({"type": "websocket.accept", "subprotocol": GRAPHQL_TRANSPORT_WS_PROTOCOL})
-        connection = Connection(self, send, await self.make_context(scope))
-        await connection.run(receive)
+        await Connection(self, send, context).run(receive)
 
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", ())}
+    def _origin_allowed(self, scope: Scope) -> bool:
+        """strawberry's rule for a browser's cross-origin handshake (the router's `allowed_origins`)."""
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", ())}
+        return bool(self.router._check_websocket_origin(SimpleNamespace(headers=headers)))
 
 
 class Connection:
@@ -114,24 +117,30 @@ class Connection:
         self._init_timer = asyncio.get_running_loop().call_later(self._endpoint.init_seconds, self._init_timed_out)
         try:
             while not self._closed:
-                message = await receive()
-                if message["type"] == "websocket.disconnect":
+                if not await self._on_event(await receive()):
                     break
-                if message["type"] != "websocket.receive":
-                    continue
-                text = message.get("text")
-                if text is None:
-                    await self.close(4400, "WebSocket message type must be text")
-                    break
-                try:
-                    data = decode_json(text)
-                except MalformedJson:
-                    await self.close(4400, "WebSocket message must be valid JSON")
-                    break
-                await self._handle(data)
         finally:
             self._closed = True
             await self._shutdown()
+
+    async def _on_event(self, event: Message) -> bool:
+        """One ASGI event (its own frame: nothing of a message stays referenced while the socket waits);
+        False once the connection is over."""
+        if event["type"] == "websocket.disconnect":
+            return False
+        if event["type"] != "websocket.receive":
+            return True
+        text = event.get("text")
+        if text is None:
+            await self.close(4400, "WebSocket message type must be text")
+            return False
+        try:
+            message = decode_json(text)
+        except MalformedJson:
+            await self.close(4400, "WebSocket message must be valid JSON")
+            return False
+        await self._handle(message)
+        return True
 
     async def _shutdown(self) -> None:
         if self._init_timer is not None:
