@@ -31,7 +31,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -53,9 +52,11 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
+from schema.live_plan import LivePlans
 from schema.persisted import PersistedQueries, PersistedQueryRefused
 from schema.root import build_schema, schema_coordinates
-from schema.wire import MalformedJson, TransportWsHandler, decode_json, request_problem
+from schema.transport_ws import Endpoint
+from schema.wire import MalformedJson, decode_json, request_problem
 from services import consumers, lobby_cache
 from services.bonuses import worker as bonus_worker
 from services.reports import schedule as report_schedule
@@ -199,8 +200,6 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
 
-    graphql_transport_ws_handler_class = TransportWsHandler
-
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         if self.is_websocket_request(request):
             return await super().run(request, context, root_value)
@@ -325,13 +324,14 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 class CroupierApp(FastAPI):
-    """FastAPI, with the GraphQL WebSocket (`/graphql`) handed straight to strawberry's handler.
+    """FastAPI, with the GraphQL WebSocket (`/graphql`) handed straight to our graphql-transport-ws
+    endpoint (schema/transport_ws.py).
 
     A WebSocket stays open for as long as its subscriptions live, and every layer it passes through
     keeps its frame for all that time: FastAPI's and Starlette's middleware and routing held ~12 KiB
-    per connection (bench/README.md § 3) and do nothing for a WebSocket here (RequestContext and
-    the body limit are for HTTP; strawberry answers every protocol error itself). HTTP requests take
-    the full stack as before.
+    per connection, strawberry's handler and operation machinery ~25 KiB per subscription
+    (bench/README.md § 3), and none of them does anything for a WebSocket here (RequestContext and
+    the body limit are for HTTP). HTTP requests take the full stack as before.
     """
 
     graphql_websocket: ASGIApp | None = None
@@ -503,11 +503,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("graphiql_assets_missing", hint="run scripts/install.sh (npm): GraphiQL falls back to a CDN")
     app.include_router(graphql, prefix=GRAPHQL_PATH)
 
-    async def graphql_websocket(scope: Scope, receive: Receive, send: Send) -> None:
-        websocket = WebSocket(scope, receive, send)
-        await graphql.run(websocket, await get_context(websocket), None)
+    async def websocket_context(scope: Scope) -> Context:
+        return await get_context(HTTPConnection(scope))
 
-    app.graphql_websocket = graphql_websocket
+    app.graphql_websocket = Endpoint(
+        graphql,
+        websocket_context,
+        plans=LivePlans(schema, settings),
+        max_operations=settings.graphql_max_subscriptions_per_connection,
+        init_seconds=settings.graphql_ws_init_seconds,
+    )
     from integrations import webhooks
 
     app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP

@@ -72,7 +72,7 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_config=None,
-        ws="websockets-sansio",
+        ws="core.websocket_protocol:LeanWebSocketProtocol",  # websockets-sansio, keeping less per connection
         ws_per_message_deflate=settings.websocket_compression,
     )
 

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     graphql_max_merge_work: int = 10_000  # work budget of GraphQL's field-merging rule (graphql-core units, ≈ 1 µs)
     graphql_cache_size: int = 1000
     graphql_max_subscriptions_per_connection: int = 10
+    # How long a new WebSocket may take to send connection_init before it is closed with 4408.
+    graphql_ws_init_seconds: float = Field(default=60.0, gt=0)
     # How long a persisted query's text is kept after its registration (schema/persisted.py).
     graphql_persisted_query_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     # How long a process keeps a lobby per audience (services/lobby_cache.py); catalogue changes drop

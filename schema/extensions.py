@@ -425,11 +425,20 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda error: not _is_expected(error), error_message="Internal error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
-        log.error(
-            "graphql_unexpected_error", path=error.path, error=repr(error.original_error), exc_info=error.original_error
-        )
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": ApiErrorCode.INTERNAL.value, "requestId": request_id}
-        return masked
+        return _masked(error, getattr(self.execution_context.context, "request_id", None))
+
+
+def masked_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
+    """The errors as MaskUnexpectedErrors leaves them (for results made outside strawberry's lifecycle)."""
+    return [error if _is_expected(error) else _masked(error, request_id) for error in errors]
+
+
+def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    log.error(
+        "graphql_unexpected_error", path=error.path, error=repr(error.original_error), exc_info=error.original_error
+    )
+    masked = GraphQLError(
+        "Internal error.", nodes=error.nodes, source=error.source, positions=error.positions, path=error.path
+    )
+    masked.extensions = {"code": ApiErrorCode.INTERNAL.value, "requestId": request_id}
+    return masked

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, cast
-
-from graphql import GraphQLError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, Message
-
-from core.errors import ApiErrorCode
-from schema.context import Context
+from typing import Any
 
 MAX_JSON_DEPTH = 32
 
 
 class MalformedJson(json.JSONDecodeError):
-    """Not UTF-8, not JSON, or nested too deep. A JSONDecodeError, so strawberry's WebSocket transport
-    treats it as the invalid message it is (closing with 4400)."""
+    """Not UTF-8, not JSON, or nested too deep. A JSONDecodeError (what strawberry's parsers expect); the
+    WebSocket endpoint (schema/transport_ws.py) closes with 4400 on it."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, "", 0)
@@ -83,31 +76,3 @@ def request_problem(request: Any) -> str | None:
         if value is not None and not isinstance(value, kind):
             return f"`{key}` must be {'a string' if kind is str else 'an object'}."
     return None
-
-
-class TransportWsHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws with every message's shape checked before strawberry reads it.
-
-    A message that is not an object with a string `type`, or an operation message without a string
-    `id`, cannot be answered on an operation: the protocol closes with 4400. A `subscribe` whose
-    payload is not a GraphQL request is refused on its id with an `error` carrying BAD_USER_INPUT,
-    and the connection stays open.
-    """
-
-    async def handle_message(self, message: Any) -> None:
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.handle_invalid_message("A message is a JSON object with a string `type`.")
-            return
-        if message["type"] in ("subscribe", "complete") and not isinstance(message.get("id"), str):
-            await self.handle_invalid_message("An operation message needs a string `id`.")
-            return
-        if message["type"] == "subscribe" and self.connection_acknowledged:
-            payload = message.get("payload")
-            problem = request_problem(payload)
-            if problem is None and not isinstance(cast(Mapping[str, Any], payload).get("query"), str):
-                problem = "A subscribe payload needs a `query`."
-            if problem is not None:
-                error = GraphQLError(problem, extensions={"code": ApiErrorCode.BAD_USER_INPUT.value})
-                await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error.formatted]))
-                return
-        await super().handle_message(cast(Message, message))
