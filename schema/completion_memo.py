@@ -145,7 +145,7 @@ class MemoizingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # (the nodes of a field, whose selection was judged) → the variables it reads, or None: not pure
     _verdicts: dict[tuple[int, ...], tuple[tuple[FieldNode, ...], tuple[str, ...] | None]] = {}
 
-    def complete_value(
+    async def complete_awaitable_value(
         self,
         return_type: GraphQLOutputType,
         field_details_list: list[FieldDetails],
@@ -154,11 +154,33 @@ class MemoizingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if not isinstance(result, MemoizedList):
-            return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+        """graphql-core's own (3.3), with the kept completion looked up between resolving and completing.
+        Here rather than in `complete_value`, which runs for every value of every request: the lobby's
+        resolver is async, so its value always comes this way, and nothing else pays for the check."""
+        try:
+            resolved = await self.with_abort_signal(result)
+            if isinstance(resolved, MemoizedList) and position_context is None:  # (not inside a @defer)
+                completed = self._complete_memoized(return_type, field_details_list, info, path, resolved)
+            else:
+                completed = self.complete_value(return_type, field_details_list, info, path, resolved, position_context)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:  # noqa: BLE001  (as graphql-core: the field's error, located at its path)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            completed = None
+        return completed
+
+    def _complete_memoized(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: list[FieldDetails],
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: MemoizedList,
+    ) -> Any:
         variables = self._pure_variables(return_type, field_details_list)
         if variables is None:
-            return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+            return self.complete_value(return_type, field_details_list, info, path, result, None)
         nodes = tuple(details.node for details in field_details_list)
         coerced = self.variable_values.coerced
         key = (*map(id, nodes), *(coerced.get(name) for name in variables))
@@ -167,7 +189,7 @@ class MemoizingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             result.reused += 1
             return found[1]
         errors = len(self.collected_errors.errors)
-        completed = super().complete_value(return_type, field_details_list, info, path, result, position_context)
+        completed = self.complete_value(return_type, field_details_list, info, path, result, None)
         if not self.is_awaitable(completed) and len(self.collected_errors.errors) == errors:
             result.keep(key, nodes, completed)
         return completed
