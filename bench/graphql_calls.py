@@ -6,9 +6,10 @@ The reads of `bench.lobby` and `bench.graphql_peer` — the lobby page (a player
 (anonymous, and with the superadmin's token as bench.graphql_peer sends it), one game by id (anonymous, and with a
 player's token) and `{ __typename }` — go through the whole ASGI application, called directly with no HTTP client
 or socket around it, one after another. Per request: this process's CPU (`time.process_time`), which a machine
-shared with other work disturbs far less than requests per second. `--against PATH` is not needed: run the
-module from another checkout (`cd /work/main && .venv/bin/python -m bench.graphql_calls` if it has the file, or
-copy it there) for the same-hour baseline.
+shared with other work disturbs far less than requests per second. For the same-hour baseline, run this
+file with another checkout first on the module path, alternating with this one, on the database the first
+run seeded (`--reuse`; its tokens last 12 hours):
+`cd /tmp && PYTHONPATH=/work/main /work/main/.venv/bin/python /work/wt/read/bench/graphql_calls.py --reuse`.
 """
 
 from __future__ import annotations
