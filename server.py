@@ -15,7 +15,7 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
@@ -25,9 +25,10 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from cross_web import HTTPException
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.background import BackgroundTasks
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -169,6 +170,7 @@ def bearer_token(connection: HTTPConnection) -> tuple[str | None, bool]:
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+SUB_RESPONSE = "croupier.graphql_sub_response"  # the scope key of a fast-path request's sub-response
 STATUS_FOR_CODE = {
     ApiErrorCode.UNAUTHENTICATED.value: 401,
     ApiErrorCode.FORBIDDEN.value: 403,
@@ -199,6 +201,35 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
+
+    async def get_sub_response(self, request: Request) -> Response:
+        """The response a resolver sets cookies on: the request's own (`serve_http`), not strawberry's one
+        attribute of the router, which a concurrent request could replace while this one awaits."""
+        own: Response | None = request.scope.get(SUB_RESPONSE)
+        return own if own is not None else await super().get_sub_response(request)
+
+    async def serve_http(
+        self, scope: Scope, receive: Receive, send: Send, context_getter: Callable[[HTTPConnection], Awaitable[Context]]
+    ) -> None:
+        """A GET or POST to the endpoint, as the routes strawberry's router declares do it, without
+        FastAPI's routing and dependency injection around it (their share of a small read's CPU was
+        about a third; bench/README.md § 7): the same context, the same sub-response for cookies, the
+        same background tasks, the same plain-text answer to an HTTPException that escapes `run`."""
+        request = Request(scope, receive)
+        sub_response = Response()
+        del sub_response.headers["content-length"]
+        sub_response.status_code = None  # type: ignore[assignment]  # as FastAPI's: unset until a resolver sets it
+        scope[SUB_RESPONSE] = sub_response
+        context = await context_getter(request)
+        background = BackgroundTasks()
+        context.request, context.response, context.background_tasks = request, sub_response, background
+        try:
+            response = await self.run(request, context, None)
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        if response.background is None and background.tasks:
+            response.background = background
+        await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         if self.is_websocket_request(request):
@@ -324,23 +355,33 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
 
 
 class CroupierApp(FastAPI):
-    """FastAPI, with the GraphQL WebSocket (`/graphql`) handed straight to our graphql-transport-ws
-    endpoint (schema/transport_ws.py).
+    """FastAPI, with the GraphQL endpoint (`/graphql`) handed straight to our own handlers.
 
     A WebSocket stays open for as long as its subscriptions live, and every layer it passes through
     keeps its frame for all that time: FastAPI's and Starlette's middleware and routing held ~12 KiB
     per connection, strawberry's handler and operation machinery ~25 KiB per subscription
     (bench/README.md § 3), and none of them does anything for a WebSocket here (RequestContext and
-    the body limit are for HTTP). HTTP requests take the full stack as before.
+    the body limit are for HTTP): it goes to our graphql-transport-ws endpoint (schema/transport_ws.py).
+    A GET or POST goes through RequestContext (request id, metrics, access log, the JSON 500) and
+    straight to the router's `serve_http`: FastAPI's middleware stack, routing and dependency injection
+    cost a small read about as much CPU as its execution. Every other path and method takes the full
+    stack as before.
     """
 
     graphql_websocket: ASGIApp | None = None
+    graphql_http: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == GRAPHQL_PATH and self.graphql_websocket is not None:
-            scope["app"] = self  # as Starlette sets it: the context reads the runtime from app.state
-            await self.graphql_websocket(scope, receive, send)
-            return
+        if scope.get("path") == GRAPHQL_PATH:
+            kind = scope["type"]
+            if kind == "http" and scope["method"] in ("GET", "POST") and self.graphql_http is not None:
+                scope["app"] = self  # as Starlette sets it: the context reads the runtime from app.state
+                await self.graphql_http(scope, receive, send)
+                return
+            if kind == "websocket" and self.graphql_websocket is not None:
+                scope["app"] = self
+                await self.graphql_websocket(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -513,6 +554,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_operations=settings.graphql_max_subscriptions_per_connection,
         init_seconds=settings.graphql_ws_init_seconds,
     )
+    # A route of the router, so metrics label the fast path's requests as they labelled the routed ones.
+    graphql_route = graphql.routes[0]
+
+    async def graphql_http(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = graphql_route
+        await graphql.serve_http(scope, receive, send, get_context)
+
+    app.graphql_http = RequestContext(graphql_http)
     from integrations import webhooks
 
     app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP

@@ -12,6 +12,7 @@ from core.pagination import paginate
 from models import games as m
 from resolvers.common import payload_errors, require_subject
 from schema.base import Connection, node_uuid
+from schema.completion_memo import MemoizedList
 from schema.context import Info
 from schema.games import (
     Game,
@@ -87,9 +88,11 @@ async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[L
         cached = await lobby_cache.lobby(info.context.rt, audience, per_category=first)
     except DomainError as exc:
         raise bad_input(exc.message, field=exc.field) from exc
-    if cached.rendered is None:  # once per cache entry; every viewer of the audience shares it
+    # Once per cache entry; every viewer of the audience shares it, and its completed values too
+    # (schema/completion_memo.py).
+    if cached.rendered is None:
         shown = {i: GameProvider(code=p.code, name=p.name) for i, p in cached.providers.items()}
-        cached.rendered = [
+        cached.rendered = MemoizedList(
             LobbyCategory(
                 code=s.category.code,
                 title=s.category.title,
@@ -98,7 +101,7 @@ async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[L
                 ],
             )
             for s in cached.sections
-        ]
+        )
     rendered: list[LobbyCategory] = cached.rendered
     return rendered
 

@@ -60,6 +60,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
+from schema.completion_memo import MemoizingExecutionContext
 from schema.extensions import (
     DecidedMiddleware,
     DocumentValidation,
@@ -392,6 +393,7 @@ def build_schema(settings: Settings) -> CroupierSchema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,  # type: ignore[arg-type]
+        execution_context_class=MemoizingExecutionContext,
         types=[
             Brand,
             Player,

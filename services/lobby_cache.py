@@ -79,6 +79,10 @@ class LobbyCache:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.seconds, lobby)
 
+    def held(self) -> list[CachedLobby]:
+        """The lobbies held now (tests)."""
+        return [lobby for _, lobby in self._entries.values()]
+
     def clear(self) -> None:
         self.generation += 1
         self._entries.clear()

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -58,8 +59,17 @@ def readable_players(viewer: Viewer) -> SelectOfScalar[Player]:
     return scoped(select(Player), viewer, player_column=col(Player.id), brand_column=col(Player.brand_id))
 
 
+# A player's own row, built once (`me` and the lobby's audience read it on every page).
+_OWN_ROW = select(Player).where(col(Player.id) == bindparam("id"))
+
+
 async def readable_many(db: AsyncSession, viewer: Viewer, ids: list[uuid.UUID]) -> dict[uuid.UUID, Player]:
     """The players among `ids` this viewer may read (for DataLoaders)."""
+    if viewer.is_player:  # the ownership rule (services/scoping.py) for a player: themselves only
+        if viewer.id is None or viewer.id not in ids:
+            return {}
+        own: Player | None = await db.scalar(_OWN_ROW, {"id": viewer.id})
+        return {own.id: own} if own is not None else {}
     rows = (await db.scalars(readable_players(viewer).where(col(Player.id).in_(ids)))).all()
     return {row.id: row for row in rows}
 
