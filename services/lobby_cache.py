@@ -9,7 +9,7 @@ another country does not.
 
 Invalidation, so a change shows up at once:
 - every command that changes the catalogue calls `catalogue_changed(rt)` after its commit: this
-  process drops its entries, and a message on the Redis channel `CHANNEL` tells every other process,
+  process drops its entries, and a message on the Redis channel `channel(rt)` tells every other process,
   whose `follow_changes` task drops theirs;
 - a process that lost its pub/sub connection drops everything when it is back (it may have missed
   a message);
@@ -38,6 +38,15 @@ from services.games import Audience, LobbySection
 log = get_logger(__name__)
 
 CHANNEL = "catalogue.changed"
+
+
+def channel(rt: Runtime) -> str:
+    """The channel of this deployment's Redis database: pub/sub ignores the database number, so two
+    deployments (or two test workers) on one Redis server would otherwise drop each other's lobbies."""
+    database = rt.redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{CHANNEL}:{database}"
+
+
 MAX_ENTRIES = 2000  # audiences times page sizes in use; past it the cache starts over
 
 
@@ -118,7 +127,7 @@ async def catalogue_changed(rt: Runtime) -> None:
     forgets its lobbies now, the others when the message reaches them."""
     cache_of(rt).clear()
     try:
-        await rt.redis.publish(CHANNEL, "{}")
+        await rt.redis.publish(channel(rt), "{}")
     except (RedisError, OSError):  # the others' entries expire within lobby_cache_seconds
         log.warning("catalogue_change_not_published")
 
@@ -126,7 +135,7 @@ async def catalogue_changed(rt: Runtime) -> None:
 async def follow_changes(rt: Runtime) -> None:
     """Run for the life of the server: drop the cached lobbies whenever another process changes the
     catalogue, and after the pub/sub connection was lost (a message may have been missed)."""
-    async with subscribed(rt, CHANNEL) as listener:
+    async with subscribed(rt, channel(rt)) as listener:
         cache_of(rt).clear()  # anything cached before we listened may predate a change
         while True:
             message = await listener.next(within=3600)

@@ -128,7 +128,7 @@ async def test_a_change_announced_by_another_process_drops_this_ones_lobbies(rt:
     key = (Audience(brand_id=None, country="SE", currency="EUR"), 8)
     cache.put(key, CachedLobby([], {}), cache.generation)
     assert cache.get(key) is not None
-    await rt.redis.publish(lobby_cache.CHANNEL, "{}")  # what catalogue_changed sends from another process
+    await rt.redis.publish(lobby_cache.channel(rt), "{}")  # what catalogue_changed sends from another process
     for _ in range(100):
         if cache.get(key) is None:
             break

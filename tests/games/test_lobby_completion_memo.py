@@ -51,7 +51,7 @@ async def test_a_catalogue_change_is_seen_by_the_next_read_here_and_through_redi
     # Another process changes the catalogue: its SQL, then its message on the channel.
     async with rt.database.transaction() as db:
         await db.execute(text("UPDATE games SET title = 'After' WHERE id = :id"), {"id": game.id})
-    await rt.redis.publish(lobby_cache.CHANNEL, "{}")
+    await rt.redis.publish(lobby_cache.channel(rt), "{}")
     for _ in range(100):
         if not memos(rt):
             break
