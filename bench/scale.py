@@ -8,7 +8,7 @@ from the row number (md5 → uuid), so players, accounts, transactions and posti
 without a join, already consistent: every transaction balances, every posting's balance_after is the
 running balance, every cash account holds the sum of its postings — `croupier ledger verify` must
 come out clean. Triggers are skipped while loading (session_replication_role = replica: the checks
-they make are the ones verify repeats). It goes to its own database, `croupier_scale`, reused when it
+they make are the ones verify repeats). It goes to its own database, `croupier_scale` (`BENCH_SCALE_DB`), reused when it
 already holds the requested size (`--drop` removes it afterwards).
 
 Search: the staff query `players(filter: {search: $q})` (email, name prefix, id, phone) when the schema
@@ -37,7 +37,8 @@ import httpx
 
 from bench import common, world
 
-DATABASE = "croupier_scale"
+# Another name (BENCH_SCALE_DB) lets two helpers keep their own generated data side by side.
+DATABASE = os.environ.get("BENCH_SCALE_DB", "croupier_scale")
 BRAND = "scale"
 FIRST = [
     "Maria",
