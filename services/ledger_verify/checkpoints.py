@@ -69,17 +69,20 @@ async def exclusive(database: Database) -> AsyncIterator[None]:
             await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK})
 
 
-async def record(conn: AsyncConnection, result: Verification, settled: Settled) -> int:
-    """The checkpoint row of a clean run, in its checking transaction; returns its id."""
+async def record(conn: AsyncConnection, result: Verification, settled: Settled, id: int | None = None) -> int:
+    """The checkpoint row of a clean run, in its checking transaction (with the id it drew, if it did);
+    returns its id."""
     return int(
         (
             await conn.execute(
                 text(
-                    "INSERT INTO ledger_verify_checkpoints (mode, posting_id, settled_at, postings_checked, "
-                    "transactions_checked, seconds, balances) "
-                    "VALUES (:mode, :posting_id, :at, :postings, :transactions, :seconds, true) RETURNING id"
+                    "INSERT INTO ledger_verify_checkpoints (id, mode, posting_id, settled_at, postings_checked, "
+                    "transactions_checked, seconds, balances) VALUES (coalesce(CAST(:id AS bigint), "
+                    "nextval(pg_get_serial_sequence('ledger_verify_checkpoints', 'id'))), :mode, :posting_id, :at, "
+                    ":postings, :transactions, :seconds, true) RETURNING id"
                 ),
                 {
+                    "id": id,
                     "mode": result.mode,
                     "posting_id": settled.posting_id,
                     "at": settled.settled_at,
@@ -112,13 +115,12 @@ FULL_BALANCES = (
     """DELETE FROM ledger_verify_balances b WHERE NOT EXISTS (
            SELECT FROM ledger_accounts a WHERE a.id = b.account_id AND a.balance IS NOT NULL)""",
 )
-# An incremental run: each touched tracked account's running balance at the new checkpoint, from its
-# stored one and its new postings up to the checkpoint's position (the checks proved both).
+# An incremental run moves the touched accounts' stored balances while it checks (incremental.py); when
+# clean, an account new to the table gets its row: its new postings up to the checkpoint's position.
 NEW_BALANCES = """
     INSERT INTO ledger_verify_balances (account_id, balance, checkpoint_id)
-    SELECT a.id, a.baseline + p.total, :checkpoint
+    SELECT a.id, p.total, :checkpoint
     FROM verify_touched_accounts a
     JOIN (SELECT account_id, sum(amount) AS total FROM verify_new_postings WHERE id <= :to_posting_id
           GROUP BY account_id) p ON p.account_id = a.id
-    WHERE a.balance IS NOT NULL
-    ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance, checkpoint_id = excluded.checkpoint_id"""
+    WHERE a.balance IS NOT NULL AND NOT a.stored"""

@@ -28,26 +28,58 @@ CLOCK_MARGIN = timedelta(minutes=5)
 # An incremental run looks rows up by key (the new transactions' postings): with the default
 # random_page_cost the planner reads whole tables instead. The ledger's hot part is in memory, where a
 # lookup costs about what a sequential read does.
-INCREMENTAL_SETTINGS = (("random_page_cost", "1.1"), ("work_mem", "256MB"))
+INCREMENTAL_SETTINGS = (("random_page_cost", "1.1"), ("work_mem", "256MB"), ("jit", "off"))
+
+# The temporary tables live in the session's own buffers, 8MB by default: a day's new postings (~30MB)
+# would go to and from the file system on every read. The size can be set only before the session's first
+# temporary table (and then holds for the session), so only a session without a temporary schema sets it.
+TEMP_BUFFERS = "256MB"
+_TEMP_BUFFERS = f"SELECT set_config('temp_buffers', '{TEMP_BUFFERS}', false) WHERE pg_my_temp_schema() = 0"
 
 _NEW_ROWS = (
     """CREATE TEMP TABLE verify_new_postings ON COMMIT DROP AS
        SELECT id, transaction_id, account_id, currency, amount, balance_after FROM ledger_postings
        WHERE id > :from_posting_id""",
+    # The transactions to check: those of the new postings and those created in the window ("windowed"),
+    # each with its new postings' count, sum and currencies beside its status (one read of each), and
+    # those that new provider transactions and changed payments name (for the cross-table checks).
     """CREATE TEMP TABLE verify_new_transactions ON COMMIT DROP AS
-       SELECT transaction_id AS id FROM verify_new_postings
-       UNION SELECT id FROM ledger_transactions WHERE created_at >= CAST(:since AS timestamptz)
-       UNION SELECT ledger_transaction_id FROM provider_transactions
-             WHERE created_at >= CAST(:since AS timestamptz) AND ledger_transaction_id IS NOT NULL
-       UNION SELECT transaction_id FROM payments
-             WHERE updated_at >= CAST(:since AS timestamptz) AND transaction_id IS NOT NULL""",
-    # A tracked account's running balance at the checkpoint: its stored one (none: it had no postings
-    # there). Hash joins against the accounts and the stored balances, no lookup per account.
+       WITH per_transaction AS (
+           SELECT transaction_id, count(*) AS postings, sum(amount) AS total,
+                  min(currency) AS currency, max(currency) AS last_currency
+           FROM verify_new_postings GROUP BY transaction_id),
+       recent AS (SELECT id, status FROM ledger_transactions WHERE created_at >= CAST(:since AS timestamptz))
+       SELECT coalesce(p.transaction_id, r.id) AS id, r.status, p.postings, p.total, p.currency, p.last_currency,
+              true AS windowed
+       FROM per_transaction p FULL JOIN recent r ON r.id = p.transaction_id""",
+    """INSERT INTO verify_new_transactions (id, windowed)
+       SELECT ledger_transaction_id, false FROM provider_transactions
+       WHERE created_at >= CAST(:since AS timestamptz) AND ledger_transaction_id IS NOT NULL
+       UNION SELECT transaction_id, false FROM payments
+       WHERE updated_at >= CAST(:since AS timestamptz) AND transaction_id IS NOT NULL
+       EXCEPT SELECT id, false FROM verify_new_transactions""",
+    # Each touched account's stored balance moves to the new checkpoint's position now, in the checking
+    # transaction (rolled back unless the run is clean), and the UPDATE returns the balance it started
+    # from: one hash join reads and writes the stored balances. An account without a stored row had no
+    # postings at the checkpoint (its running balance starts at 0); it gets its row when the run is clean.
+    "SELECT set_config('enable_nestloop', 'off', true)",
+    """CREATE TEMP TABLE verify_baselines (account_id uuid, baseline bigint) ON COMMIT DROP""",
+    """WITH moved AS (
+           UPDATE ledger_verify_balances b SET balance = b.balance + n.settled, checkpoint_id = :checkpoint
+           FROM (SELECT account_id, coalesce(sum(amount) FILTER (WHERE id <= :to_posting_id), 0) AS settled
+                 FROM verify_new_postings GROUP BY account_id) n
+           WHERE b.account_id = n.account_id
+           RETURNING b.account_id, b.balance - n.settled AS baseline)
+       INSERT INTO verify_baselines SELECT account_id, baseline FROM moved""",
+    # The touched accounts, with the running balance each starts from (hash joins: the account ids are
+    # random, so a lookup per touched account, a sixth of them in a day, costs more than one read).
     """CREATE TEMP TABLE verify_touched_accounts ON COMMIT DROP AS
-       SELECT a.id, a.currency, a.purpose, a.balance, a.allow_negative, coalesce(b.balance, 0) AS baseline
+       SELECT a.id, a.currency, a.purpose, a.balance, a.allow_negative, coalesce(b.baseline, 0) AS baseline,
+              b.account_id IS NOT NULL AS stored
        FROM (SELECT DISTINCT account_id FROM verify_new_postings) touched
        JOIN ledger_accounts a ON a.id = touched.account_id
-       LEFT JOIN ledger_verify_balances b ON b.account_id = a.id AND a.balance IS NOT NULL""",
+       LEFT JOIN verify_baselines b ON b.account_id = a.id AND a.balance IS NOT NULL""",
+    "SELECT set_config('enable_nestloop', 'on', true)",
     "ANALYZE verify_new_postings, verify_new_transactions, verify_touched_accounts",
 )
 
@@ -58,7 +90,18 @@ async def run_incremental(
     """Every check over the rows new since `checkpoint`, on `conn` (a REPEATABLE READ transaction whose
     snapshot was taken after settling, in which `checkpoint` is the newest); records the next checkpoint
     when clean. The caller ends the transaction on failure."""
-    params = {"from_posting_id": checkpoint.posting_id, "since": checkpoint.settled_at - CLOCK_MARGIN}
+    written = int(
+        (
+            await conn.execute(text("SELECT nextval(pg_get_serial_sequence('ledger_verify_checkpoints', 'id'))"))
+        ).scalar_one()
+    )
+    params = {
+        "from_posting_id": checkpoint.posting_id,
+        "since": checkpoint.settled_at - CLOCK_MARGIN,
+        "to_posting_id": settled.posting_id,
+        "checkpoint": written,
+    }
+    await conn.execute(text(_TEMP_BUFFERS))
     for name, value in INCREMENTAL_SETTINGS:
         await conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     for statement in _NEW_ROWS:
@@ -82,7 +125,7 @@ async def run_incremental(
     if not result.ok or settled.posting_id < checkpoint.posting_id:
         await conn.rollback()  # the checkpoint stays where it was (a position never moves back)
         return result
-    written = await checkpoints.record(conn, result, settled)
-    await conn.execute(text(checkpoints.NEW_BALANCES), {"checkpoint": written, "to_posting_id": settled.posting_id})
+    await checkpoints.record(conn, result, settled, written)
+    await conn.execute(text(checkpoints.NEW_BALANCES), params)
     await conn.commit()
     return replace(result, checkpoint_written=True, to_posting_id=settled.posting_id)

@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.ledger_verify.checks import BALANCE, CHAIN, CHECKS, REFUSED, TOO_FEW, UNBALANCED
+from services.ledger_verify.checks import (
+    BALANCE,
+    CHAIN,
+    CHECKS,
+    CURRENCY,
+    NEGATIVE,
+    REFUSED,
+    TOO_FEW,
+    UNBALANCED,
+)
 from services.ledger_verify.results import Discrepancy
 
 
@@ -59,24 +68,49 @@ _PER_TRANSACTION = Pass(
 # leave unbalanced, with fewer than two postings or in two currencies, those of the window that are not
 # committed or have no new postings, and those older than the window (status unknown). A transaction
 # the new postings balance has no unbalanced older part: the run that checked those saw it whole.
+# verify_new_transactions holds each one's new postings' aggregate beside its status (incremental.py).
 _NEW_PER_TRANSACTION = Pass(
     (UNBALANCED, REFUSED, TOO_FEW),
     _PER_TRANSACTION_SQL.replace(
         "@with@",
-        """WITH new_per_transaction AS (
-            SELECT transaction_id, count(*) AS postings, sum(amount) AS total,
-                   min(currency) AS currency, max(currency) AS last_currency
-            FROM verify_new_postings GROUP BY transaction_id),
-        recent AS (SELECT id, status FROM ledger_transactions WHERE created_at >= CAST(:since AS timestamptz)),
-        candidate AS (
-            SELECT coalesce(p.transaction_id, r.id) AS id
-            FROM new_per_transaction p FULL JOIN recent r ON r.id = p.transaction_id
-            WHERE p.transaction_id IS NULL OR r.id IS NULL OR r.status <> 'committed'
-               OR p.total <> 0 OR p.postings < 2 OR p.currency <> p.last_currency),
+        """WITH candidate AS (
+            SELECT id FROM verify_new_transactions
+            WHERE windowed AND (postings IS NULL OR status IS NULL OR status <> 'committed'
+                                OR total <> 0 OR postings < 2 OR currency <> last_currency)),
         """,
     )
     .replace("@postings@", "ledger_postings WHERE transaction_id IN (SELECT id FROM candidate)")
     .replace("@transactions@", "(SELECT * FROM ledger_transactions WHERE id IN (SELECT id FROM candidate))"),
+)
+# Per touched account, its new postings in id order from its running balance at the checkpoint: each
+# balance_after against the running sum, the last against the account's balance, each posting's currency
+# against the account's, the balance against zero. One sort of the new postings for four checks.
+_NEW_PER_ACCOUNT = Pass(
+    (CHAIN, BALANCE, CURRENCY, NEGATIVE),
+    f"""
+    SELECT c.what, c.subject, c.detail
+    FROM (
+        SELECT p.id, p.account_id, p.currency AS posting_currency, p.balance_after,
+               a.currency, a.balance, a.allow_negative,
+               a.baseline + sum(p.amount) OVER w AS running, lead(p.id) OVER w IS NULL AS last
+        FROM verify_new_postings p JOIN verify_touched_accounts a ON a.id = p.account_id
+        WINDOW w AS (PARTITION BY p.account_id ORDER BY p.id)) x
+    CROSS JOIN LATERAL (
+        SELECT '{CHAIN.replace("'", "''")}', x.id::text,
+               'balance_after ' || x.balance_after || ', running ' || x.running
+        WHERE x.balance IS NOT NULL AND x.balance_after IS DISTINCT FROM x.running
+        UNION ALL
+        SELECT '{BALANCE}', x.account_id::text, 'balance ' || x.balance || ', postings ' || x.running
+        WHERE x.last AND x.balance <> x.running
+        UNION ALL
+        SELECT '{CURRENCY.replace("'", "''")}', x.id::text, x.posting_currency || ' on a ' || x.currency || ' account'
+        WHERE x.posting_currency <> x.currency
+        UNION ALL
+        SELECT '{NEGATIVE}', x.account_id::text, 'balance ' || x.balance
+        WHERE x.last AND x.balance < 0 AND NOT x.allow_negative) AS c(what, subject, detail)
+    WHERE (x.balance IS NOT NULL AND x.balance_after IS DISTINCT FROM x.running)
+       OR (x.last AND x.balance <> x.running) OR x.posting_currency <> x.currency
+       OR (x.last AND x.balance < 0 AND NOT x.allow_negative)""",  # noqa: S608  (constants, no input)
 )
 
 # Per tracked account, its postings in id order (one hash join and one sort, not the account index:
@@ -110,9 +144,10 @@ _IN_A_PASS = {name for one in PASSES for name in one.checks}
 FULL_RUN: tuple[Pass, ...] = PASSES + tuple(
     Pass((check.name,), check.full) for check in CHECKS if check.name not in _IN_A_PASS
 )
-INCREMENTAL_RUN: tuple[Pass, ...] = (
-    _NEW_PER_TRANSACTION,
-    *(Pass((check.name,), check.incremental) for check in CHECKS if check.name not in _NEW_PER_TRANSACTION.checks),
+_NEW_PASSES = (_NEW_PER_TRANSACTION, _NEW_PER_ACCOUNT)
+_IN_A_NEW_PASS = {name for one in _NEW_PASSES for name in one.checks}
+INCREMENTAL_RUN: tuple[Pass, ...] = _NEW_PASSES + tuple(
+    Pass((check.name,), check.incremental) for check in CHECKS if check.name not in _IN_A_NEW_PASS
 )
 # The query that checks each invariant in a full run, by check name.
 VERIFY_QUERIES: dict[str, str] = {name: one.sql for one in FULL_RUN for name in one.checks}
