@@ -98,8 +98,9 @@ async def record(conn: AsyncConnection, result: Verification, settled: Settled, 
 # A full run, in the snapshot it found clean: each tracked account's balance there is the sum of all its
 # postings in that snapshot (the run just proved it), so its balance at the checkpoint is that less its
 # postings above the checkpoint's position (those that committed while the run settled). Only the rows that
-# differ are written (a hash join against the stored ones, not a lookup per account); rows of accounts that
-# are gone or no longer tracked are removed. A stored row edited since the last run is put right here.
+# differ are written (a hash join against the stored ones, not a lookup per account): a stored row edited
+# since the last run is put right here. Rows of accounts no longer tracked stay, unread (an incremental run
+# joins them to tracked accounts only); removing them would cost a second read of both tables.
 FULL_BALANCES = (
     """WITH at_checkpoint AS (
            SELECT a.id, a.balance - coalesce(late.total, 0) AS balance
@@ -112,8 +113,6 @@ FULL_BALANCES = (
        LEFT JOIN ledger_verify_balances b ON b.account_id = c.id
        WHERE b.balance IS DISTINCT FROM c.balance
        ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance, checkpoint_id = excluded.checkpoint_id""",
-    """DELETE FROM ledger_verify_balances b WHERE NOT EXISTS (
-           SELECT FROM ledger_accounts a WHERE a.id = b.account_id AND a.balance IS NOT NULL)""",
 )
 # An incremental run moves the touched accounts' stored balances while it checks (incremental.py); when
 # clean, an account new to the table gets its row: its new postings up to the checkpoint's position.
