@@ -284,7 +284,7 @@ async def vacuum(database_url: str) -> None:
 
 async def verify_as_before(database_url: str) -> float:
     """The verify before issue 15, on the same data: each check's own query with the LIMIT appended, one
-    after another on one connection (services/ledger_verify.py keeps those queries as `Check.full`)."""
+    after another on one connection (services/ledger_verify/checks.py keeps them as `Check.full`)."""
     from services.ledger_verify import CHECKS
 
     conn = await asyncpg.connect(database_url)

@@ -190,7 +190,7 @@ class LedgerHold(SQLModel, table=True):
 
 
 class LedgerVerifyCheckpoint(SQLModel, table=True):
-    """Where a clean `croupier ledger verify` got to (services/ledger_verify.py): every posting up to
+    """Where a clean `croupier ledger verify` got to (services/ledger_verify/): every posting up to
     `posting_id` was settled and checked; the newest row is where an incremental run starts."""
 
     __tablename__ = "ledger_verify_checkpoints"
