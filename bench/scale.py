@@ -8,8 +8,8 @@ from the row number (md5 → uuid), so players, accounts, transactions and posti
 without a join, already consistent: every transaction balances, every posting's balance_after is the
 running balance, every cash account holds the sum of its postings — `croupier ledger verify` must
 come out clean. Triggers are skipped while loading (session_replication_role = replica: the checks
-they make are the ones verify repeats). It goes to its own database, `croupier_scale`, reused when it
-already holds the requested size (`--drop` removes it afterwards).
+they make are the ones verify repeats). It goes to its own database, `croupier_scale` (another name:
+`BENCH_SCALE_DB`), reused when it already holds the requested size (`--drop` removes it afterwards).
 
 Search: the staff query `players(filter: {search: $q})` (email, name prefix, id, phone) when the schema
 has it (issue 7 adds it); otherwise it falls back to what exists: the `email` filter (exact and
@@ -37,7 +37,8 @@ import httpx
 
 from bench import common, world
 
-DATABASE = "croupier_scale"
+# Another name (BENCH_SCALE_DB) lets two helpers keep their own generated data side by side.
+DATABASE = os.environ.get("BENCH_SCALE_DB", "croupier_scale")
 BRAND = "scale"
 FIRST = [
     "Maria",
@@ -269,9 +270,21 @@ async def write_sql(database_url: str, sql: str) -> float:
     return time.perf_counter() - started
 
 
+async def vacuum(database_url: str) -> None:
+    """What autovacuum (off on this machine) would do after the day's removal: without it the next run's
+    index scans over the window walk the removed day's dead rows."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("VACUUM ANALYZE ledger_transactions, ledger_postings, ledger_accounts")
+        if await conn.fetchval("SELECT to_regclass('ledger_verify_balances') IS NOT NULL"):
+            await conn.execute("VACUUM ANALYZE ledger_verify_balances")
+    finally:
+        await conn.close()
+
+
 async def verify_as_before(database_url: str) -> float:
     """The verify before issue 15, on the same data: each check's own query with the LIMIT appended, one
-    after another on one connection (services/ledger_verify.py keeps those queries as `Check.full`)."""
+    after another on one connection (services/ledger_verify/checks.py keeps them as `Check.full`)."""
     from services.ledger_verify import CHECKS
 
     conn = await asyncpg.connect(database_url)
@@ -366,6 +379,7 @@ def main() -> None:
         print(f"croupier ledger verify --incremental: {took:.1f} s wall ({said}) [load average {load:.2f} before]")
     finally:
         asyncio.run(write_sql(common.url(DATABASE), UNDO_DAY.format(**params)))
+        asyncio.run(vacuum(common.url(DATABASE)))
     print(
         "\ngoals (issue 8): search p95 under 2 s (aim 100 ms). Issue 15: ledger verify in full < 30 s on "
         "10,000,000 postings (96 s before); --incremental < 1 s for a day's new postings (the time inside "

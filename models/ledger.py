@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -188,7 +190,7 @@ class LedgerHold(SQLModel, table=True):
 
 
 class LedgerVerifyCheckpoint(SQLModel, table=True):
-    """Where a clean `croupier ledger verify` got to (services/ledger_verify.py): every posting up to
+    """Where a clean `croupier ledger verify` got to (services/ledger_verify/): every posting up to
     `posting_id` was settled and checked; the newest row is where an incremental run starts."""
 
     __tablename__ = "ledger_verify_checkpoints"
@@ -201,4 +203,16 @@ class LedgerVerifyCheckpoint(SQLModel, table=True):
     postings_checked: int = Field(sa_column=Column(BigInteger, nullable=False))
     transactions_checked: int = Field(sa_column=Column(BigInteger, nullable=False))
     seconds: float
+    balances: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     created_at: datetime = created_at_field()
+
+
+class LedgerVerifyBalance(SQLModel, table=True):
+    """A tracked account's running balance at the newest clean checkpoint, as that run proved it (migration
+    0023): where an incremental run starts the account's running balance."""
+
+    __tablename__ = "ledger_verify_balances"
+
+    account_id: uuid.UUID = Field(primary_key=True)
+    balance: int = Field(sa_column=Column(BigInteger, nullable=False))
+    checkpoint_id: int = Field(sa_column=Column(BigInteger, nullable=False))

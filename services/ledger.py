@@ -457,7 +457,7 @@ async def void_hold(db: AsyncSession, hold_id: uuid.UUID, entry: Entry) -> Resul
     return await _resolve(db, hold_id, entry, destination=None, status=HoldStatus.VOIDED)
 
 
-# ---- verification: services/ledger_verify.py (re-exported: `ledger.verify(db)` is the books check) ----
+# ---- verification: services/ledger_verify/ (re-exported: `ledger.verify(db)` is the books check) ----
 
 from services.ledger_verify import VERIFY_QUERIES, Discrepancy, Verification, verify  # noqa: E402
 

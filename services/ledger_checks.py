@@ -2,7 +2,7 @@
 
 services/ledger.py's VERIFY_QUERIES include these, so the CLI, the books check after every test and the
 fault suite all run them. Each query returns (subject, detail) for every row that breaks its invariant, and
-marks with `{scope:expression}` how an incremental verify narrows it to new rows (services/ledger_verify.py:
+marks with `{scope:expression}` how an incremental verify narrows it to new rows (services/ledger_verify/checks.py:
 `transaction` — a ledger transaction new since the checkpoint, `account` — an account a new posting touched,
 `since` — a timestamp after the checkpoint; a full verify reads every row):
 - a provider's money moves once: each ledger transaction the provider wallet booked (reference

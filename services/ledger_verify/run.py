@@ -1,0 +1,63 @@
+"""The two ways in: `verify` (the books check on a session, writes nothing) and `verify_books` (the
+operator's run behind `croupier ledger verify`: settled, in full or from the newest checkpoint, and
+checkpointed when clean)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.ledger_verify import checkpoints
+from services.ledger_verify.full import run_full
+from services.ledger_verify.incremental import run_incremental
+from services.ledger_verify.passes import FULL_RUN, in_check_order, read
+from services.ledger_verify.results import Discrepancy, Verification
+from services.ledger_verify.settle import SETTLE_TIMEOUT_SECONDS, settle
+
+if TYPE_CHECKING:
+    from core.db import Database
+
+
+async def verify(db: AsyncSession, *, limit_per_check: int = 100) -> Verification:
+    """Recompute every invariant over the whole ledger on this session; report what is off (at most N per
+    check). Writes nothing (the books check after every test and the fault suite use it)."""
+    found: list[Discrepancy] = []
+    for one in FULL_RUN:
+        found.extend(await read(db, one, limit_per_check))
+    found = in_check_order(found)
+    transactions = int((await db.execute(text("SELECT count(*) FROM ledger_transactions"))).scalar_one())
+    postings = int((await db.execute(text("SELECT count(*) FROM ledger_postings"))).scalar_one())
+    return Verification(transactions, postings, found)
+
+
+async def verify_books(
+    database: Database,
+    *,
+    full: bool = True,
+    limit_per_check: int = 100,
+    connections: int = 2,
+    settle_timeout: float = SETTLE_TIMEOUT_SECONDS,
+) -> Verification:
+    """`croupier ledger verify`: settle, check (in full, or from the newest checkpoint), and record a new
+    checkpoint with the accounts' balances when nothing was found. Incremental runs in full when there is
+    no checkpoint yet or the newest one has no balances (written before migration 0023). `seconds`
+    counts everything, the checkpoint's writing included."""
+    started = time.perf_counter()
+    async with checkpoints.exclusive(database):
+        settled = await settle(database, settle_timeout)
+        if not full:
+            async with database.engine.connect() as conn:
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+                # The snapshot is taken here, after settling: it holds every posting up to `settled`, and
+                # the stored balances agree with the newest checkpoint in it (one transaction wrote both).
+                checkpoint = await checkpoints.newest(conn)
+                if checkpoint is not None and checkpoint.balances:
+                    result = await run_incremental(conn, checkpoint, settled, limit_per_check, started)
+                    return replace(result, seconds=time.perf_counter() - started)
+                await conn.rollback()
+        result = await run_full(database, settled, limit_per_check, connections, started)
+    return replace(result, seconds=time.perf_counter() - started)
