@@ -9,8 +9,8 @@ other operation (a query or mutation sent over the socket, a refused or unusual 
 strawberry's `Schema.stream`, exactly as strawberry's own handler ran it, so it is answered as before.
 
 The protocol, as strawberry's handler spoke it (the clients and tests rely on each word):
-- `connection_init` once, within `GRAPHQL_WS_INIT_SECONDS` (else close 4408), with an object payload
-  (else 4400); `{"authorization": "Bearer …"}` authenticates (a bad token closes 4403); a second one
+- `connection_init` once, within `GRAPHQL_WS_INIT_SECONDS` (else close 4408), with an object payload,
+  none or null (else 4400); `{"authorization": "Bearer …"}` authenticates (a bad token closes 4403); a second one
   closes 4429; the answer is `connection_ack`;
 - `ping` → `pong`; a `pong` is ignored;
 - `subscribe` before the ack closes 4401; an id in use closes 4409; past
@@ -183,7 +183,8 @@ class Connection:
             await self.close(4400, "An operation message needs a string `id`.")
             return
         if kind == "connection_init":
-            await self._connection_init(message.get("payload", {}))
+            payload = message.get("payload")
+            await self._connection_init({} if payload is None else payload)  # PROTOCOL.md: an object, or null
         elif kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "pong":

@@ -267,3 +267,66 @@ async def test_a_connection_init_in_time_is_not_closed_later(impatient_server, m
     await socket.send(subscribe("1"))
     assert (await receive(socket))["type"] == "next"
     await socket.close()
+
+
+# ---- found in review (review-ws) --------------------------------------------------------------------
+
+
+async def test_a_null_connection_init_payload_is_an_empty_one(live_server) -> None:
+    """PROTOCOL.md: `payload?: Record<string, unknown> | null`; graphql-ws clients send null when their
+    connectionParams give nothing."""
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": None}))
+        assert (await receive(socket))["type"] == "connection_ack"
+
+
+async def test_operations_that_ended_free_their_place_under_the_limit(live_server, rt, make_player) -> None:
+    """An operation ended by the server (an error on its stream, a refusal) or completed by the client no
+    longer counts against the per-connection limit."""
+    me, other = await make_player(), await make_player()
+    socket = await opened(live_server, me.token)
+    limit = rt.settings.graphql_max_subscriptions_per_connection
+    forbidden = json.dumps(
+        {
+            "id": "",
+            "type": "subscribe",
+            "payload": {"query": "subscription ($p: ID) { balanceChanged(playerId: $p) { kind } }"},
+        }
+    )
+    for n in range(limit + 2):  # each ends with next (FORBIDDEN) and complete
+        message = json.loads(forbidden)
+        message["id"], message["payload"]["variables"] = f"f{n}", {"p": other.id}
+        await socket.send(json.dumps(message))
+        assert (await receive(socket))["type"] == "next"
+        assert await receive(socket) == {"id": f"f{n}", "type": "complete"}
+    for n in range(limit):
+        await socket.send(subscribe(f"c{n}"))
+        assert (await receive(socket))["type"] == "next"
+        await socket.send(json.dumps({"id": f"c{n}", "type": "complete"}))
+    for n in range(limit):
+        await socket.send(subscribe(f"s{n}"))
+        assert (await receive(socket))["type"] == "next"
+    await socket.send(subscribe("extra"))
+    assert (await receive(socket))["type"] == "error"
+    await socket.close()
+
+
+async def test_many_subscribe_and_complete_cycles_leave_nothing_subscribed(live_server, rt, make_player) -> None:
+    player = await make_player()
+    channel = events.player_channel(player.uuid)
+    socket = await opened(live_server, player.token)
+    for n in range(60):
+        await socket.send(subscribe(str(n % 3)))
+        assert (await receive(socket))["type"] == "next"
+        await socket.send(json.dumps({"id": str(n % 3), "type": "complete"}))
+    await socket.send(json.dumps({"type": "ping"}))
+    assert await receive(socket) == {"type": "pong"}
+    for _ in range(100):
+        if not await listeners(rt, channel):
+            break
+        await asyncio.sleep(0.05)
+    assert await listeners(rt, channel) == 0
+    await socket.send(subscribe("again"))  # and the connection still serves
+    assert (await receive(socket))["payload"]["data"]["balanceChanged"]["kind"] == "snapshot"
+    assert await listeners(rt, channel) == 1
+    await socket.close()
