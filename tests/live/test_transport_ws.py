@@ -330,3 +330,30 @@ async def test_many_subscribe_and_complete_cycles_leave_nothing_subscribed(live_
     assert (await receive(socket))["payload"]["data"]["balanceChanged"]["kind"] == "snapshot"
     assert await listeners(rt, channel) == 1
     await socket.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps({"type": "x" * 300}),  # an unknown type, named in the reason
+        subscribe("1", "y" * 300),  # a syntax error, quoting the document
+    ],
+)
+async def test_a_close_reason_naming_client_text_still_closes_with_4400(live_server, make_player, raw: str) -> None:
+    """A close frame's reason is at most 123 bytes (RFC 6455 § 5.5): a reason quoting what the client sent
+    is cut, not a close that fails and leaves the socket half open."""
+    player = await make_player()
+    socket = await opened(live_server, player.token)
+    await socket.send(raw)
+    code, reason = await closed_with(socket)
+    assert code == 4400
+    assert reason is not None
+    assert 0 < len(reason.encode()) <= 123
+
+
+async def test_a_document_that_does_not_parse_closes_with_4400_and_says_why(live_server, make_player) -> None:
+    """As strawberry meant it (schema/transport_ws.py `_close_reason`): not a bare `complete`."""
+    player = await make_player()
+    socket = await opened(live_server, player.token)
+    await socket.send(subscribe("1", "subscription {"))
+    assert await closed_with(socket) == (4400, "Syntax Error: Expected Name, found <EOF>.")
