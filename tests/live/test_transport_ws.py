@@ -357,3 +357,36 @@ async def test_a_document_that_does_not_parse_closes_with_4400_and_says_why(live
     socket = await opened(live_server, player.token)
     await socket.send(subscribe("1", "subscription {"))
     assert await closed_with(socket) == (4400, "Syntax Error: Expected Name, found <EOF>.")
+
+
+async def test_a_server_stopping_closes_open_subscriptions_with_1012_and_exits(app: Any, make_player) -> None:
+    """SIGTERM with subscriptions open (one on the lean path, one through strawberry): each socket hears
+    1012 (service restart) and the process exits, not held by an operation task or the hub."""
+    import signal
+    import subprocess
+
+    port = processes.free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        health_url=f"{base}/readyz",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        timeout=60,
+        log_file=helper_log("stopping_server"),
+    )
+    try:
+        player = await make_player()
+        socket = await opened(base, player.token)
+        await socket.send(subscribe("lean"))
+        await socket.send(subscribe("strawberry", BALANCE_BY_FRAGMENT))
+        assert {(await receive(socket))["id"], (await receive(socket))["id"]} == {"lean", "strawberry"}
+        process.send_signal(signal.SIGTERM)
+        assert (await closed_with(socket))[0] == 1012
+        try:
+            code = await asyncio.to_thread(process.wait, 20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not exit within 20 s of SIGTERM with subscriptions open")
+        assert code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled once it has shut down
+    finally:
+        processes.stop(process)
