@@ -124,3 +124,29 @@ async def test_too_many_aliases_are_refused_alike(live_server, rt, make_player) 
     assert answers["lean"][0]["type"] == answers["strawberry"][0]["type"] == "error"
     assert answers["lean"][0]["payload"] == answers["strawberry"][0]["payload"]
     await socket.close()
+
+
+async def test_a_document_planned_for_a_player_is_refused_to_an_anonymous_connection(live_server, make_player) -> None:
+    """The per-document plan is shared by every connection; the viewer's reach is decided per subscribe."""
+    player = await make_player()
+    mine = await opened(live_server, player.token)
+    assert (await _same_answer(mine, "balanceChanged", None))[0]["type"] == "next"
+    await mine.close()
+    anonymous = await opened(live_server)
+    answer = await _same_answer(anonymous, "balanceChanged", None)
+    assert [m["type"] for m in answer] == ["next", "complete"]
+    assert answer[0]["payload"]["data"] is None
+    assert [e["extensions"]["code"] for e in answer[0]["payload"]["errors"]] == ["UNAUTHENTICATED"]
+    await anonymous.close()
+
+
+@pytest.mark.parametrize("shown", [True, False])
+async def test_nested_directives_and_typename_render_alike(live_server, make_player, shown: bool) -> None:
+    player = await make_player()
+    socket = await opened(live_server, player.token)
+    selection = "__typename kind balances @include(if: $shown) { currency } alsoKind: kind @skip(if: $shown)"
+    answer = await _same_answer(socket, "balanceChanged", {"shown": shown}, "($shown: Boolean!)", selection)
+    data = answer[0]["payload"]["data"]["balanceChanged"]
+    assert data["__typename"] == "BalanceUpdate"
+    assert ("balances" in data, "alsoKind" in data) == (shown, not shown)
+    await socket.close()
