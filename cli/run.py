@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -72,7 +73,7 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_config=None,
-        ws="core.websocket_protocol:LeanWebSocketProtocol",  # websockets-sansio, keeping less per connection
+        ws=websocket_protocol(),  # websockets-sansio, keeping less per connection
         ws_per_message_deflate=settings.websocket_compression,
     )
 
@@ -98,3 +99,11 @@ def keys_rotate() -> None:
     folder: Path = get_settings().key_dir
     kid = generate_key(folder)
     typer.echo(f"new signing key {kid} in {folder}; delete older keys after one access-token lifetime")
+
+
+def websocket_protocol() -> str:
+    """Our lean protocol (core/websocket_protocol.py) where this uvicorn has the websockets-sansio
+    implementation it extends; else uvicorn's own choice, rather than a server that cannot start."""
+    if importlib.util.find_spec("uvicorn.protocols.websockets.websockets_sansio_impl") is None:
+        return "auto"
+    return "core.websocket_protocol:LeanWebSocketProtocol"

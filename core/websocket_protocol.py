@@ -14,7 +14,8 @@ Everything else — the handshake, framing, keepalive pings, flow control, closi
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextlib
+from typing import Any, cast
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -82,18 +83,26 @@ class _Flag:
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """The replacements lean on uvicorn's private attributes (`queue`, `writable`, `request`, `response`,
+    `handshake_complete`); each is made only where this uvicorn has the attribute in the shape it
+    replaces, so a uvicorn that renames or reshapes one keeps its own behaviour for it (fail safe)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue = _Inbox()  # type: ignore[assignment]
-        self.writable = _Flag()  # type: ignore[assignment]
-        self.writable.set()
+        if type(getattr(self, "queue", None)) is asyncio.Queue and cast(Any, self).queue.empty():
+            self.queue = _Inbox()  # type: ignore[assignment]
+        if type(getattr(self, "writable", None)) is asyncio.Event and cast(Any, self).writable.is_set():
+            self.writable = _Flag()  # type: ignore[assignment]
+            self.writable.set()
 
     async def send(self, message: Any) -> None:
         await super().send(message)
-        if self.handshake_complete and getattr(self, "request", None) is not None:
+        request, response = getattr(self, "request", None), getattr(self, "response", None)
+        if getattr(self, "handshake_complete", False) and request is not None and response is not None:
             # The handshake is answered: its request and response are never read again. Their headers
             # are emptied too, since websockets' parser keeps the request object for the connection's life.
-            self.request.headers.clear()
-            self.response.headers.clear()
+            with contextlib.suppress(AttributeError):
+                request.headers.clear()
+                response.headers.clear()
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]

@@ -9,8 +9,8 @@ other operation (a query or mutation sent over the socket, a refused or unusual 
 strawberry's `Schema.stream`, exactly as strawberry's own handler ran it, so it is answered as before.
 
 The protocol, as strawberry's handler spoke it (the clients and tests rely on each word):
-- `connection_init` once, within `GRAPHQL_WS_INIT_SECONDS` (else close 4408), with an object payload
-  (else 4400); `{"authorization": "Bearer …"}` authenticates (a bad token closes 4403); a second one
+- `connection_init` once, within `GRAPHQL_WS_INIT_SECONDS` (else close 4408), with an object payload,
+  none or null (else 4400); `{"authorization": "Bearer …"}` authenticates (a bad token closes 4403); a second one
   closes 4429; the answer is `connection_ack`;
 - `ping` → `pong`; a `pong` is ignored;
 - `subscribe` before the ack closes 4401; an id in use closes 4409; past
@@ -166,7 +166,7 @@ class Connection:
             return
         self._closed = True
         with contextlib.suppress(OSError, RuntimeError):
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+            await self._send({"type": "websocket.close", "code": code, "reason": _close_frame_reason(reason)})
 
     def _init_timed_out(self) -> None:
         if not self._initialised and not self._closed:
@@ -183,7 +183,8 @@ class Connection:
             await self.close(4400, "An operation message needs a string `id`.")
             return
         if kind == "connection_init":
-            await self._connection_init(message.get("payload", {}))
+            payload = message.get("payload")
+            await self._connection_init({} if payload is None else payload)  # PROTOCOL.md: an object, or null
         elif kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "pong":
@@ -274,7 +275,7 @@ class Connection:
         )
         try:
             first = True
-            async for result in source:
+            async for result in _parse_errors_returned(source):
                 if first and isinstance(result, PreExecutionError):
                     assert result.errors
                     reason = _close_reason(result.errors[0])
@@ -305,6 +306,17 @@ class Connection:
             await self.send(message)
 
 
+async def _parse_errors_returned(source: Any) -> Any:
+    """strawberry's stream, with the syntax error its parser cache raises (from the parsing hook, outside
+    the stream's own error handling) turned into the pre-execution error it stands for; raised, it
+    ended the operation with a bare `complete`, the client never told why."""
+    try:
+        async for result in source:
+            yield result
+    except GraphQLSyntaxError as error:
+        yield PreExecutionError(data=None, errors=[error])
+
+
 def _error(operation_id: str, errors: list[GraphQLError]) -> dict[str, Any]:
     return {"id": operation_id, "type": "error", "payload": [error.formatted for error in errors]}
 
@@ -325,3 +337,15 @@ def _close_reason(error: GraphQLError) -> str | None:
     if isinstance(error.original_error, CannotGetOperationTypeError):
         return error.original_error.as_http_error_reason()
     return None
+
+
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455 § 5.5: a control frame's payload is 125 bytes, 2 of them the code
+
+
+def _close_frame_reason(reason: str) -> str:
+    """The reason cut to what a close frame carries (it may quote the client's text: a type, a document,
+    an operation name); a longer one makes the close itself fail and leaves the socket half open."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."

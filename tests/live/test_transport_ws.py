@@ -267,3 +267,126 @@ async def test_a_connection_init_in_time_is_not_closed_later(impatient_server, m
     await socket.send(subscribe("1"))
     assert (await receive(socket))["type"] == "next"
     await socket.close()
+
+
+# ---- found in review (review-ws) --------------------------------------------------------------------
+
+
+async def test_a_null_connection_init_payload_is_an_empty_one(live_server) -> None:
+    """PROTOCOL.md: `payload?: Record<string, unknown> | null`; graphql-ws clients send null when their
+    connectionParams give nothing."""
+    async with connect(ws_url(live_server), subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": None}))
+        assert (await receive(socket))["type"] == "connection_ack"
+
+
+async def test_operations_that_ended_free_their_place_under_the_limit(live_server, rt, make_player) -> None:
+    """An operation ended by the server (an error on its stream, a refusal) or completed by the client no
+    longer counts against the per-connection limit."""
+    me, other = await make_player(), await make_player()
+    socket = await opened(live_server, me.token)
+    limit = rt.settings.graphql_max_subscriptions_per_connection
+    forbidden = json.dumps(
+        {
+            "id": "",
+            "type": "subscribe",
+            "payload": {"query": "subscription ($p: ID) { balanceChanged(playerId: $p) { kind } }"},
+        }
+    )
+    for n in range(limit + 2):  # each ends with next (FORBIDDEN) and complete
+        message = json.loads(forbidden)
+        message["id"], message["payload"]["variables"] = f"f{n}", {"p": other.id}
+        await socket.send(json.dumps(message))
+        assert (await receive(socket))["type"] == "next"
+        assert await receive(socket) == {"id": f"f{n}", "type": "complete"}
+    for n in range(limit):
+        await socket.send(subscribe(f"c{n}"))
+        assert (await receive(socket))["type"] == "next"
+        await socket.send(json.dumps({"id": f"c{n}", "type": "complete"}))
+    for n in range(limit):
+        await socket.send(subscribe(f"s{n}"))
+        assert (await receive(socket))["type"] == "next"
+    await socket.send(subscribe("extra"))
+    assert (await receive(socket))["type"] == "error"
+    await socket.close()
+
+
+async def test_many_subscribe_and_complete_cycles_leave_nothing_subscribed(live_server, rt, make_player) -> None:
+    player = await make_player()
+    channel = events.player_channel(player.uuid)
+    socket = await opened(live_server, player.token)
+    for n in range(60):
+        await socket.send(subscribe(str(n % 3)))
+        assert (await receive(socket))["type"] == "next"
+        await socket.send(json.dumps({"id": str(n % 3), "type": "complete"}))
+    await socket.send(json.dumps({"type": "ping"}))
+    assert await receive(socket) == {"type": "pong"}
+    for _ in range(100):
+        if not await listeners(rt, channel):
+            break
+        await asyncio.sleep(0.05)
+    assert await listeners(rt, channel) == 0
+    await socket.send(subscribe("again"))  # and the connection still serves
+    assert (await receive(socket))["payload"]["data"]["balanceChanged"]["kind"] == "snapshot"
+    assert await listeners(rt, channel) == 1
+    await socket.close()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps({"type": "x" * 300}),  # an unknown type, named in the reason
+        subscribe("1", "y" * 300),  # a syntax error, quoting the document
+    ],
+)
+async def test_a_close_reason_naming_client_text_still_closes_with_4400(live_server, make_player, raw: str) -> None:
+    """A close frame's reason is at most 123 bytes (RFC 6455 § 5.5): a reason quoting what the client sent
+    is cut, not a close that fails and leaves the socket half open."""
+    player = await make_player()
+    socket = await opened(live_server, player.token)
+    await socket.send(raw)
+    code, reason = await closed_with(socket)
+    assert code == 4400
+    assert reason is not None
+    assert 0 < len(reason.encode()) <= 123
+
+
+async def test_a_document_that_does_not_parse_closes_with_4400_and_says_why(live_server, make_player) -> None:
+    """As strawberry meant it (schema/transport_ws.py `_close_reason`): not a bare `complete`."""
+    player = await make_player()
+    socket = await opened(live_server, player.token)
+    await socket.send(subscribe("1", "subscription {"))
+    assert await closed_with(socket) == (4400, "Syntax Error: Expected Name, found <EOF>.")
+
+
+async def test_a_server_stopping_closes_open_subscriptions_with_1012_and_exits(app: Any, make_player) -> None:
+    """SIGTERM with subscriptions open (one on the lean path, one through strawberry): each socket hears
+    1012 (service restart) and the process exits, not held by an operation task or the hub."""
+    import signal
+    import subprocess
+
+    port = processes.free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        health_url=f"{base}/readyz",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        timeout=60,
+        log_file=helper_log("stopping_server"),
+    )
+    try:
+        player = await make_player()
+        socket = await opened(base, player.token)
+        await socket.send(subscribe("lean"))
+        await socket.send(subscribe("strawberry", BALANCE_BY_FRAGMENT))
+        assert {(await receive(socket))["id"], (await receive(socket))["id"]} == {"lean", "strawberry"}
+        process.send_signal(signal.SIGTERM)
+        assert (await closed_with(socket))[0] == 1012
+        try:
+            code = await asyncio.to_thread(process.wait, 20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not exit within 20 s of SIGTERM with subscriptions open")
+        assert code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled once it has shut down
+    finally:
+        processes.stop(process)
