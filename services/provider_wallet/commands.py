@@ -14,7 +14,7 @@ from core.runtime import Runtime
 from services.bonuses import play as bonus_play
 from services.ledger import IdempotencyConflict
 from services.provider_wallet import bet as bet_step
-from services.provider_wallet import replay, statements
+from services.provider_wallet import one_call, replay, statements
 from services.provider_wallet import rollback as rollback_step
 from services.provider_wallet import win as win_step
 from services.provider_wallet.context import read_context, read_state, take_locks, unrepresentable
@@ -47,8 +47,7 @@ async def rollback(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Ans
 async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
     database = rt.database
     try:
-        async with database.transaction() as db:
-            return await _run(db, command, dialect, kind, rt.settings.stated_rates)
+        return await _decided(rt, command, dialect, kind)
     except (Duplicate, IdempotencyConflict):
         # The transaction rolled back; the refusal moved nothing. Log the call on its own.
         result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
@@ -56,6 +55,21 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
         async with database.transaction() as db:
             await statements.log_call(db, command, body)
         return Answer(result, body)
+
+
+async def _decided(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+    """One database transaction: the one call's common case (one_call.py), else the Python path in it."""
+    rates = rt.settings.stated_rates
+    try:
+        async with rt.database.transaction() as db:
+            if one_call.eligible(command, kind, dialect):
+                decided = await one_call.play(db, command, dialect, kind)
+                if decided is not None:
+                    return Answer(decided, dialect.render(command, decided))
+            return await _run(db, command, dialect, kind, rates)
+    except one_call.KeyUsed:  # rolled back: the Python path answers a used ledger key
+        async with rt.database.transaction() as db:
+            return await _run(db, command, dialect, kind, rates)
 
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind, rates: Rates) -> Answer:

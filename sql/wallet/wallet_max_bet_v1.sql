@@ -1,0 +1,14 @@
+-- wallet_max_bet_v1: a game's max bet (`games.max_bet`, a decimal string per currency) in minor units, as
+-- core/money.parse_amount(text, currency, allow_zero=True) reads it; NULL when it does not read (too many
+-- decimals, not digits, above MAX_MINOR_UNITS): the caller leaves such a limit to the Python path, which logs it
+-- and lets the bet through.
+CREATE OR REPLACE FUNCTION wallet_max_bet_v1(p_text text, p_exponent integer) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE WHEN minor <= 1000000000000000 THEN minor::bigint END
+FROM (
+    SELECT m[1]::numeric * power(10::numeric, p_exponent)
+           + coalesce(nullif(rpad(coalesce(m[2], ''), p_exponent, '0'), '')::numeric, 0) AS minor
+    FROM (SELECT regexp_match(p_text, '^\s*(\d{1,20})(?:\.(\d{1,8}))?\s*$') AS m) AS matched
+    WHERE m IS NOT NULL AND length(coalesce(m[2], '')) <= p_exponent
+) AS parsed
+$$;
