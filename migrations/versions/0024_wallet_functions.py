@@ -20,12 +20,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SQL = Path(__file__).resolve().parents[2] / "sql" / "wallet"
-FILES = ("ledger_fingerprint_v1.sql", "wallet_max_bet_v1.sql", "wallet_play_v1.sql")
+FILES = (
+    "ledger_fingerprint_v1.sql",
+    "wallet_max_bet_v1.sql",
+    "wallet_open_round_v1.sql",
+    "wallet_record_v1.sql",
+    "wallet_log_call_v1.sql",
+    "wallet_play_v1.sql",
+)
 DROPS = (
     "DROP FUNCTION IF EXISTS wallet_play_v1(text, uuid, text, text, text, text, text, text, text, boolean, text, text,"
     " text, text, integer, bigint, text, text, jsonb, bigint, bigint, text, smallint, jsonb, text[], uuid[],"
     " timestamptz)",
     "DROP FUNCTION IF EXISTS wallet_max_bet_v1(text, integer)",
+    "DROP FUNCTION IF EXISTS wallet_log_call_v1(uuid, uuid, text, text, text, text, jsonb, timestamptz)",
+    "DROP FUNCTION IF EXISTS wallet_record_v1(uuid, uuid, text, text, text, text, text, uuid, uuid, text, text, bigint,"
+    " uuid, bigint, text, jsonb, timestamptz)",
+    "DROP FUNCTION IF EXISTS wallet_open_round_v1(uuid, uuid, text, uuid, uuid, uuid, text, boolean, bigint, bigint,"
+    " timestamptz)",
     "DROP FUNCTION IF EXISTS ledger_fingerprint_v1(text, uuid, uuid, text, text, uuid[], bigint[])",
 )
 

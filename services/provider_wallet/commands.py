@@ -1,6 +1,7 @@
-"""The money commands, bet, win and rollback, in one frame: one database transaction that reads the
-context, takes the locks, reads the state under them, gives a stored answer again (replay.py) or decides
-(bet.py, win.py, rollback.py), then stores the provider transaction with its answer and logs the call."""
+"""The money commands, bet, win and rollback, in one frame: the one call's common case (one_call.py), else one
+database transaction that reads the context, takes the locks, reads the state under them, gives a stored answer
+again (replay.py) or decides (bet.py, win.py, rollback.py), then stores the provider transaction with its answer
+and logs the call."""
 
 from __future__ import annotations
 
@@ -58,18 +59,17 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
 
 
 async def _decided(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
-    """One database transaction: the one call's common case (one_call.py), else the Python path in it."""
-    rates = rt.settings.stated_rates
-    try:
-        async with rt.database.transaction() as db:
-            if one_call.eligible(command, kind, dialect):
-                decided = await one_call.play(db, command, dialect, kind)
-                if decided is not None:
-                    return Answer(decided, dialect.render(command, decided))
-            return await _run(db, command, dialect, kind, rates)
-    except one_call.KeyUsed:  # rolled back: the Python path answers a used ledger key
-        async with rt.database.transaction() as db:
-            return await _run(db, command, dialect, kind, rates)
+    """The one call's common case (one_call.py: one round trip, its own database transaction), else the Python
+    path in one database transaction."""
+    if one_call.eligible(command, kind, dialect):
+        try:
+            decided = await one_call.play(rt.database.engine, command, dialect, kind)
+        except one_call.KeyUsed:  # rolled back: the Python path answers a used ledger key
+            decided = None
+        if decided is not None:
+            return Answer(decided, dialect.render(command, decided))
+    async with rt.database.transaction() as db:
+        return await _run(db, command, dialect, kind, rt.settings.stated_rates)
 
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind, rates: Rates) -> Answer:

@@ -1,7 +1,7 @@
 """The common case of a bet or a win in one database call: `wallet_play_v1` (sql/wallet/wallet_play_v1.sql)
 decides a new transaction of a player with no bonus and no responsible-gambling limit - locks, state, ledger,
 RG counter, round, provider transaction, call log - and answers OK; for anything else it writes nothing and
-says 'fallback', and the Python path (commands.py) decides in the same database transaction."""
+says 'fallback', and the Python path (commands.py) decides in a database transaction of its own."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import catalogue, prepared
 from core.clock import clock
@@ -40,11 +40,11 @@ SELECT outcome, balance FROM wallet_play_v1(
 
 
 DUPLICATE = "CW001"  # another player's transaction with this uuid committed first (the function raises it)
-KEY_USED = "CW002"  # the ledger key was used: decided again by the Python path, in a new database transaction
+KEY_USED = "CW002"  # the ledger key was used: rolled back, decided by the Python path
 
 
 class KeyUsed(Exception):
-    """The one call found its ledger key used (its database transaction is rolled back): decide it in Python."""
+    """The one call found its ledger key used (it rolled back): decide it in Python."""
 
 
 @cache
@@ -107,16 +107,19 @@ def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, An
     }
 
 
-async def play(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> WalletResult | None:
-    """The answer when the one call decided it; None: decide in Python (nothing was written)."""
+async def play(engine: AsyncEngine, command: WalletCommand, dialect: Dialect, kind: Kind) -> WalletResult | None:
+    """The answer when the one call decided it; None: decide in Python (nothing was written). The call is a
+    database transaction of its own (one round trip: no BEGIN, no COMMIT); 'fallback' released its locks, and
+    the Python path takes them again in its own transaction and reads everything afresh under them."""
     try:
-        found: Any = await prepared.one(db, PLAY, params(command, dialect, kind))
+        found: Any = await prepared.alone(engine, PLAY, params(command, dialect, kind))
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == DUPLICATE:
             raise Duplicate from exc
         if exc.sqlstate == KEY_USED:
             raise KeyUsed from exc
         raise
+    assert found is not None
     if found.outcome == "stale":
         raise StaleProvider
     if found.outcome != "done":

@@ -7,8 +7,9 @@ CREATE OR REPLACE FUNCTION ledger_fingerprint_v1(
     p_kind text, p_brand uuid, p_player uuid, p_reference_type text, p_reference_id text,
     p_accounts uuid[], p_amounts bigint[]
 ) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-SELECT encode(sha256(convert_to(
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$  -- plpgsql: its plan is kept per session (sql: planned every call)
+BEGIN
+RETURN encode(sha256(convert_to(
     '{"brand": ' || coalesce(to_json(p_brand::text)::text, 'null')
     || ', "kind": ' || to_json(p_kind)::text
     || ', "legs": [' || coalesce((
@@ -19,5 +20,6 @@ SELECT encode(sha256(convert_to(
     || '], "player": ' || coalesce(to_json(p_player::text)::text, 'null')
     || ', "reference": [' || coalesce(to_json(p_reference_type)::text, 'null')
     || ', ' || coalesce(to_json(p_reference_id)::text, 'null') || ']}',
-    'UTF8')), 'hex')
+    'UTF8')), 'hex');
+END
 $$;

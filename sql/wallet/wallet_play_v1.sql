@@ -182,39 +182,19 @@ BEGIN
             won = rg_activity_days.won + EXCLUDED.won;
     END IF;
 
-    IF p_round IS NOT NULL AND p_round <> '' THEN
-        INSERT INTO game_rounds AS gr (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
-                                       total_bet, total_win, opened_at, closed_at)
-        VALUES (p_ids[2], p_provider, p_round, c.player_id, c.game_id,
-                CASE WHEN c.session_player = c.player_id THEN c.session_id END, p_currency,
-                CASE WHEN p_round_closed THEN 'closed' ELSE 'open' END,
-                CASE p_kind WHEN 'bet' THEN p_amount ELSE 0 END, CASE p_kind WHEN 'win' THEN p_amount ELSE 0 END,
-                p_now, CASE WHEN p_round_closed THEN p_now END)
-        ON CONFLICT (provider_id, round_ref, player_id) DO UPDATE SET
-            total_bet = gr.total_bet + EXCLUDED.total_bet,
-            total_win = gr.total_win + EXCLUDED.total_win,
-            status = CASE WHEN EXCLUDED.status = 'closed' THEN 'closed' ELSE gr.status END,
-            closed_at = coalesce(gr.closed_at, EXCLUDED.closed_at)
-        RETURNING gr.id INTO v_round;
-    END IF;
+    v_round := wallet_open_round_v1(p_ids[2], p_provider, p_round, c.player_id, c.game_id,
+                                    CASE WHEN c.session_player = c.player_id THEN c.session_id END, p_currency,
+                                    p_round_closed, CASE p_kind WHEN 'bet' THEN p_amount ELSE 0 END,
+                                    CASE p_kind WHEN 'win' THEN p_amount ELSE 0 END, p_now);
 
     v_shown := CASE WHEN p_units_div = 1 THEN v_after * p_units_mul ELSE v_after / p_units_div END;
     v_body := jsonb_set(p_body, '{balance}', to_jsonb(v_shown));
-    INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, reference_transaction_uuid,
-        request_hash, status, player_id, round_id, game_code, currency, amount, ledger_transaction_id,
-        rolled_back, balance_after, raw_request, response, created_at)
-    VALUES (p_ids[3], p_provider, p_tx, p_kind, p_ref, p_request_hash, p_ok_code, c.player_id, v_round,
-            p_game, p_currency, p_amount, v_ledger, false, v_after, p_raw, v_body, p_now)
-    ON CONFLICT (provider_id, transaction_uuid) DO NOTHING;
-    IF NOT FOUND THEN  -- another player's transaction with this uuid committed first
+    IF wallet_record_v1(p_ids[3], p_provider, p_tx, p_kind, p_ref, p_request_hash, p_ok_code, c.player_id, v_round,
+                        p_game, p_currency, p_amount, v_ledger, v_after, p_raw, v_body, p_now) IS NULL THEN
+        -- another player's transaction with this uuid committed first
         RAISE EXCEPTION 'wallet_play: duplicate transaction' USING ERRCODE = 'CW001';
     END IF;
-    IF p_request IS NOT NULL AND p_request <> '' THEN
-        INSERT INTO provider_calls (id, provider_id, endpoint, request_uuid, transaction_uuid, raw_request, response,
-                                    http_status, created_at)
-        VALUES (p_ids[4], p_provider, p_endpoint, p_request, p_tx, p_raw, v_body, 200, p_now)
-        ON CONFLICT (provider_id, endpoint, request_uuid) DO NOTHING;
-    END IF;
+    PERFORM wallet_log_call_v1(p_ids[4], p_provider, p_endpoint, p_request, p_tx, p_raw, v_body, p_now);
     RETURN QUERY SELECT 'done'::text, v_after;
 END
 $$;

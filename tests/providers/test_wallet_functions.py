@@ -403,3 +403,39 @@ async def test_the_one_call_writes_what_the_python_path_writes(
     python_rows["rounds"] = [r for r in python_rows["rounds"] if r[0] != "warm"]
     for part in python_rows:
         assert sql_rows[part] == python_rows[part], part
+
+
+async def test_racing_calls_through_the_one_call_move_money_once_and_never_below_zero(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    decided: list[bool] = []
+    original = one_call.play
+
+    async def counted(*args: Any) -> Any:
+        result = await original(*args)
+        decided.append(result is not None)
+        return result
+
+    monkeypatch.setattr(one_call, "play", counted)
+    player = await seat(balance=1_000)
+    await aggregator.call("transaction/bet", player.bet(EUR, round_ref="warm"))  # opens the house account
+    decided.clear()
+    bet = player.bet(3 * EUR)
+    answers = await asyncio.gather(
+        *(aggregator.call("transaction/bet", {**bet, "request_uuid": str(uuid.uuid4())}) for _ in range(8))
+    )
+    assert {(a["status"], a["balance"]) for a in answers} == {("RS_OK", 600 * 1000)}
+    assert decided.count(True) == 1  # one decided it; the others, waiting on its key, were replayed in Python
+    assert await cash(rt, player.player_id) == 600
+
+    decided.clear()
+    bets = [player.bet(2 * EUR, round_ref=f"r-{n}") for n in range(6)]  # 12.00 asked of 6.00
+    answers = await asyncio.gather(*(aggregator.call("transaction/bet", b) for b in bets))
+    accepted = [a for a in answers if a["status"] == "RS_OK"]
+    assert len(accepted) == 3
+    assert {a["status"] for a in answers if a["status"] != "RS_OK"} == {"RS_ERROR_NOT_ENOUGH_MONEY"}
+    assert decided.count(True) == 3  # the accepted ones in one call each, the refusals in Python
+    assert sorted(a["balance"] for a in accepted) == [0, 200 * 1000, 400 * 1000]
+    assert await cash(rt, player.player_id) == 0

@@ -19,7 +19,8 @@ EUR = 100_000  # one euro in Hub88 units
 # currency creates its house account on the Python path): one statement, the call of `wallet_play_v1`
 # (sql/wallet/wallet_play_v1.sql), which checks the provider row's version, takes the transaction's key and the
 # cash row, reads the state under them and writes the ledger (transaction, postings, balance, outbox event), the
-# RG counter, the round, the provider transaction and the call log. Round trips: BEGIN, the call, COMMIT.
+# RG counter, the round, the provider transaction and the call log. One round trip: the call is a database
+# transaction of its own (no BEGIN, no COMMIT).
 BET = ["SELECT outcome, balance FROM wallet_play_v1("]
 # A win of nothing (the round lost) moves no money: the same one call writes no ledger and no RG counter.
 LOST = BET
