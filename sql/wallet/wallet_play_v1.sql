@@ -5,8 +5,8 @@
 -- services/wallet.py), the state under them, the ledger transaction (postings, balance, outbox event), the RG
 -- day counter, the round, the provider transaction and the call log. Anything else - a repeated call, a
 -- retried or rolled-back transaction, a refusal, a bonus, an RG limit, a player's first play - returns
--- 'fallback' BEFORE writing anything, and the caller decides it in Python in the same database transaction
--- (the locks taken here are taken again there at no cost). 'stale': the caller's cached provider row changed.
+-- 'fallback' BEFORE writing anything, and the caller decides it in Python, in a database transaction of its own
+-- that reads everything again under its own locks. 'stale': the caller's cached provider row changed.
 --
 -- Installed by a migration that reads this file (migrations/versions/0024_wallet_functions.py); a new version
 -- is a new file (wallet_play_v2.sql) and a new migration, so a deployed version never changes under a server.
@@ -95,6 +95,9 @@ BEGIN
        OR EXISTS (SELECT 1 FROM provider_transactions o WHERE o.provider_id = p_provider AND o.transaction_uuid = p_tx)
        OR EXISTS (SELECT 1 FROM provider_transactions m WHERE m.provider_id = p_provider AND m.kind = 'rollback'
             AND m.reference_transaction_uuid = p_tx)
+       -- a bonus in play: the stake splits, the win may convert, and the balance answered includes bonus money
+       OR EXISTS (SELECT 1 FROM player_bonuses pb WHERE pb.player_id = c.player_id AND pb.currency = p_currency
+            AND pb.status = 'active')
     THEN
         RETURN QUERY SELECT 'fallback'::text, NULL::bigint;
         RETURN;
@@ -114,8 +117,6 @@ BEGIN
            OR EXISTS (SELECT 1 FROM rg_exclusions x WHERE x.player_id = c.player_id AND x.starts_at <= p_now
                 AND (x.ends_at IS NULL OR x.ends_at > p_now))
            OR EXISTS (SELECT 1 FROM rg_limits l WHERE l.player_id = c.player_id AND l.amount IS NOT NULL)
-           OR EXISTS (SELECT 1 FROM player_bonuses pb WHERE pb.player_id = c.player_id AND pb.currency = p_currency
-                AND pb.status = 'active')
            OR EXISTS (SELECT 1 FROM rg_reality_checks rc WHERE rc.session_id = c.auth_session_id
                 AND rc.next_due_at <= p_now)
            OR (v_cash - p_amount < 0 AND NOT c.allow_negative)
@@ -137,7 +138,7 @@ BEGIN
 
     v_after := v_cash;
     IF p_amount > 0 THEN
-        -- The ledger: the key's first use (a used one is decided in Python, in a new database transaction).
+        -- The ledger: the key's first use (a used one rolls this call back: the Python path answers).
         SELECT la.id INTO v_house FROM ledger_accounts la
          WHERE la.brand_id = c.brand_id AND la.owner_type = 'brand' AND la.owner_id = c.brand_id::text
            AND la.purpose = 'house_revenue' AND la.currency = p_currency;
