@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Connection, CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
@@ -118,3 +118,19 @@ async def value(db: AsyncSession, statement: Statement, params: Mapping[str, Any
 async def execute(db: AsyncSession, statement: Statement, params: Mapping[str, Any] | None = None) -> None:
     """A statement whose rows (if any) are not needed."""
     await rows(db, statement, params)
+
+
+async def alone(engine: AsyncEngine, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+    """One statement in a database transaction of its own: PostgreSQL's implicit one (no BEGIN, no COMMIT: one
+    round trip; the statement commits as it ends, or rolls back whole on an error, its locks released with it),
+    on a connection from the pool, prepared. The first row (None: none). Announced to the engine's
+    `before_cursor_execute` listeners as the session's statements are."""
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        sync = connection.sync_connection
+        assert sync is not None
+        args = [params[name] for name in statement.names]
+        sync.dispatch.before_cursor_execute(sync, None, statement.native, args, None, False)
+        record = await driver.fetchrow(statement.native, *args)
+    return None if record is None else Row(record)

@@ -106,6 +106,13 @@ class Hub88Dialect:
     def status_code(self, status: Status) -> str:
         return STATUS_CODES[status]
 
+    def balance_units(self, currency: str) -> tuple[int, int]:
+        """`to_units` as (multiply, divide): the one-call wallet writes the answer's balance in the database."""
+        exponent = CURRENCIES[currency].exponent
+        if exponent <= UNITS_EXPONENT:
+            return int(10 ** (UNITS_EXPONENT - exponent)), 1
+        return 1, int(10 ** (exponent - UNITS_EXPONENT))
+
     def render(self, command: WalletCommand, result: WalletResult) -> dict[str, Any]:
         currency = result.currency or command.currency
         balance = 0

@@ -1,6 +1,7 @@
-"""The money commands, bet, win and rollback, in one frame: one database transaction that reads the
-context, takes the locks, reads the state under them, gives a stored answer again (replay.py) or decides
-(bet.py, win.py, rollback.py), then stores the provider transaction with its answer and logs the call."""
+"""The money commands, bet, win and rollback, in one frame: the one call's common case (one_call.py), else one
+database transaction that reads the context, takes the locks, reads the state under them, gives a stored answer
+again (replay.py) or decides (bet.py, win.py, rollback.py), then stores the provider transaction with its answer
+and logs the call."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.runtime import Runtime
 from services.bonuses import play as bonus_play
 from services.ledger import IdempotencyConflict
 from services.provider_wallet import bet as bet_step
-from services.provider_wallet import replay, statements
+from services.provider_wallet import one_call, replay, statements
 from services.provider_wallet import rollback as rollback_step
 from services.provider_wallet import win as win_step
 from services.provider_wallet.context import read_context, read_state, take_locks, unrepresentable
@@ -47,8 +48,7 @@ async def rollback(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Ans
 async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
     database = rt.database
     try:
-        async with database.transaction() as db:
-            return await _run(db, command, dialect, kind, rt.settings.stated_rates)
+        return await _decided(rt, command, dialect, kind)
     except (Duplicate, IdempotencyConflict):
         # The transaction rolled back; the refusal moved nothing. Log the call on its own.
         result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
@@ -56,6 +56,20 @@ async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, ki
         async with database.transaction() as db:
             await statements.log_call(db, command, body)
         return Answer(result, body)
+
+
+async def _decided(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
+    """The one call's common case (one_call.py: one round trip, its own database transaction), else the Python
+    path in one database transaction."""
+    if one_call.eligible(command, kind, dialect):
+        try:
+            decided = await one_call.play(rt.database.engine, command, dialect, kind)
+        except one_call.KeyUsed:  # rolled back: the Python path answers a used ledger key
+            decided = None
+        if decided is not None:
+            return Answer(decided, dialect.render(command, decided))
+    async with rt.database.transaction() as db:
+        return await _run(db, command, dialect, kind, rt.settings.stated_rates)
 
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind, rates: Rates) -> Answer:

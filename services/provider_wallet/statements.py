@@ -76,40 +76,23 @@ STORED_CALL = Statement(
 
 # ---- writes ------------------------------------------------------------------------------------
 
+# The round, the provider transaction and the call log: written by the functions of sql/wallet/ (wallet_open_round_v1,
+# wallet_record_v1, wallet_log_call_v1), which the one call (wallet_play_v1) uses too, so each write is stated once.
 ROUND = Statement("""
-INSERT INTO game_rounds (id, provider_id, round_ref, player_id, game_id, session_id, currency, status,
-                         total_bet, total_win, opened_at, closed_at)
-VALUES (:id, :provider, :round, :player, :game, :session, :currency, :status, :bet, :win, :now, :closed_at)
-ON CONFLICT (provider_id, round_ref, player_id) DO UPDATE SET
-    total_bet = game_rounds.total_bet + EXCLUDED.total_bet,
-    total_win = game_rounds.total_win + EXCLUDED.total_win,
-    status = CASE WHEN EXCLUDED.status = 'closed' THEN 'closed' ELSE game_rounds.status END,
-    closed_at = coalesce(game_rounds.closed_at, EXCLUDED.closed_at)
-RETURNING id
-""")
+SELECT wallet_open_round_v1(:id, :provider, :round, :player, :game, :session, :currency, :closed, :bet, :win, :now)""")
 
 ROUND_UNDO = Statement("""
 UPDATE game_rounds SET total_bet = total_bet - :bet, total_win = total_win - :win WHERE id = :round
 """)
 
 RECORD = Statement("""
-INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, reference_transaction_uuid,
-    request_hash, status, player_id, round_id, game_code, currency, amount, ledger_transaction_id,
-    rolled_back, balance_after, raw_request, response, created_at)
-VALUES (:id, :provider, :tx, :kind, :ref, :hash, :status, :player, :round, :game, :currency, :amount, :ledger,
-        false, :balance, :raw, CAST(:response AS jsonb), :now)
-ON CONFLICT (provider_id, transaction_uuid) DO NOTHING
-RETURNING id
-""")
+SELECT wallet_record_v1(:id, :provider, :tx, :kind, :ref, :hash, :status, :player, :round, :game, :currency, :amount,
+                        :ledger, :balance, :raw, CAST(:response AS jsonb), :now)""")
 
 MARK_ROLLED_BACK = Statement("UPDATE provider_transactions SET rolled_back = true WHERE id = :id")
 
 CALL = Statement("""
-INSERT INTO provider_calls (id, provider_id, endpoint, request_uuid, transaction_uuid, raw_request, response,
-                            http_status, created_at)
-VALUES (:id, :provider, :endpoint, :request, :tx, :raw, CAST(:response AS jsonb), 200, :now)
-ON CONFLICT (provider_id, endpoint, request_uuid) DO NOTHING
-""")
+SELECT wallet_log_call_v1(:id, :provider, :endpoint, :request, :tx, :raw, CAST(:response AS jsonb), :now)""")
 
 
 def raw(command: WalletCommand) -> str:
@@ -166,7 +149,6 @@ async def open_round(
     """The player's round (provider, round ref, player), opened or added to; None when the protocol names none."""
     if not command.round_ref:
         return None
-    now = clock.now()
     round_id: uuid.UUID = await prepared.value(
         db,
         ROUND,
@@ -178,11 +160,10 @@ async def open_round(
             "game": game_id,
             "session": session_id,
             "currency": command.currency,
-            "status": "closed" if command.round_closed else "open",
+            "closed": command.round_closed,
             "bet": bet,
             "win": win,
-            "now": now,
-            "closed_at": now if command.round_closed else None,
+            "now": clock.now(),
         },
     )
     return round_id

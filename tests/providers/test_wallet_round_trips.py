@@ -15,23 +15,15 @@ from tests.providers.conftest import HUB88, Aggregator, _keypair, cash
 
 EUR = 100_000  # one euro in Hub88 units
 
-# A bet of a player with no bonus, after the first ones (which warm the account caches): the context (with
-# the provider row's version), the transaction's key and the cash row in one lock, the state under them, the
-# ledger's re-lock of its tracked accounts and then one statement (transaction, postings, balances, outbox
-# event), the RG counter, the round, the provider transaction, the call log.
-BET = [
-    "SELECT p.id AS player_id",
-    "SELECT /* lock_player_money */ pg_advisory_xact_lock",
-    "SELECT c.response AS call_response",
-    "SELECT /* lock_player_money: the ledger's re-lock */",
-    "WITH tx AS ( INSERT INTO ledger_transactions",
-    "INSERT INTO rg_activity_days",
-    "INSERT INTO game_rounds",
-    "INSERT INTO provider_transactions",
-    "INSERT INTO provider_calls",
-]
-# A win of nothing (the round lost) moves no money: no ledger, no RG counter.
-LOST = [s for s in BET if not s.startswith(("SELECT /* lock_player_money:", "WITH tx", "INSERT INTO rg_activity_days"))]
+# A bet or a win of a player with no bonus and no RG limit, after the first ones (the first bet of a brand and
+# currency creates its house account on the Python path): one statement, the call of `wallet_play_v1`
+# (sql/wallet/wallet_play_v1.sql), which checks the provider row's version, takes the transaction's key and the
+# cash row, reads the state under them and writes the ledger (transaction, postings, balance, outbox event), the
+# RG counter, the round, the provider transaction and the call log. One round trip: the call is a database
+# transaction of its own (no BEGIN, no COMMIT).
+BET = ["SELECT outcome, balance FROM wallet_play_v1("]
+# A win of nothing (the round lost) moves no money: the same one call writes no ledger and no RG counter.
+LOST = BET
 
 
 async def test_a_bet_and_a_win_make_a_fixed_list_of_statements(aggregator: Aggregator, seat: Any, rt: Any) -> None:

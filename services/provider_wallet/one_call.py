@@ -1,0 +1,127 @@
+"""The common case of a bet or a win in one database call: `wallet_play_v1` (sql/wallet/wallet_play_v1.sql)
+decides a new transaction of a player with no bonus and no responsible-gambling limit - locks, state, ledger,
+RG counter, round, provider transaction, call log - and answers OK; for anything else it writes nothing and
+says 'fallback', and the Python path (commands.py) decides in a database transaction of its own."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core import catalogue, prepared
+from core.clock import clock
+from core.ids import new_id, parse_uuid
+from core.money import CURRENCIES
+from core.prepared import Statement
+from services.provider_wallet.statements import raw
+from services.provider_wallet.types import (
+    Dialect,
+    Duplicate,
+    Kind,
+    StaleProvider,
+    Status,
+    WalletCommand,
+    WalletResult,
+    reference,
+    request_hash,
+)
+from services.rg import profiles
+
+PLAY = Statement("""
+SELECT outcome, balance FROM wallet_play_v1(
+    :kind, :provider, :provider_code, :provider_version, :endpoint, :request, :tx, :ref, :round, :round_closed,
+    :player, :token, :game, :currency, :exponent, :amount, :request_hash, :ok_code, CAST(:body AS jsonb), :units_mul,
+    :units_div, :raw, CAST(:event_version AS smallint), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]),
+    CAST(:ids AS uuid[]), :now)""")
+
+
+DUPLICATE = "CW001"  # another player's transaction with this uuid committed first (the function raises it)
+KEY_USED = "CW002"  # the ledger key was used: rolled back, decided by the Python path
+
+
+class KeyUsed(Exception):
+    """The one call found its ledger key used (it rolled back): decide it in Python."""
+
+
+@cache
+def _zones() -> tuple[str, list[str]]:
+    """Each RG profile's timezone (the player's day of the RG counter) and the profiles with no required limit."""
+    every = profiles.profiles()
+    zones = json.dumps({code: str(p.timezone) for code, p in every.items()})
+    return zones, [code for code, p in every.items() if not p.required_limits]
+
+
+def eligible(command: WalletCommand, kind: Kind, dialect: Dialect) -> bool:
+    """Whether the one call can decide this command (else the Python path, untouched)."""
+    return (
+        kind in (Kind.BET, Kind.WIN)
+        and not command.unrepresentable
+        and not command.is_free
+        and command.currency in CURRENCIES
+        and command.transaction_uuid is not None
+        and hasattr(dialect, "balance_units")  # its balance is minor units x mul / div: written in the database
+        # the ledger's fingerprint in SQL is exact for ASCII text (ledger_fingerprint_v1.sql)
+        and reference(command).isascii()
+        and (command.reference_uuid or "").isascii()
+    )
+
+
+def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, Any]:
+    """The function's arguments for this command (the tests call it with them too)."""
+    assert command.currency is not None
+    zones, open_profiles = _zones()
+    mul, div = dialect.balance_units(command.currency)  # type: ignore[attr-defined]
+    body = dialect.render(command, WalletResult(Status.OK, command.user, command.currency, 0))
+    return {
+        "kind": kind.value,
+        "provider": command.provider.id,
+        "provider_code": command.provider.code,
+        "provider_version": command.provider.version,
+        "endpoint": command.endpoint,
+        "request": command.request_uuid,
+        "tx": command.transaction_uuid,
+        "ref": command.reference_uuid,
+        "round": command.round_ref,
+        "round_closed": command.round_closed,
+        "player": command.user if parse_uuid(command.user or "") is not None else None,
+        "token": command.token,
+        "game": command.game_code,
+        "currency": command.currency,
+        "exponent": CURRENCIES[command.currency].exponent,
+        "amount": command.amount,
+        "request_hash": request_hash(command, kind),
+        "ok_code": dialect.status_code(Status.OK),
+        "body": json.dumps(body),
+        "units_mul": mul,
+        "units_div": div,
+        "raw": raw(command),
+        "event_version": catalogue.event_type(f"ledger.game_{kind.value}").version,
+        "zones": zones,
+        "open_profiles": open_profiles,
+        "ids": [new_id(), new_id(), new_id(), new_id()],
+        "now": clock.now(),
+    }
+
+
+async def play(engine: AsyncEngine, command: WalletCommand, dialect: Dialect, kind: Kind) -> WalletResult | None:
+    """The answer when the one call decided it; None: decide in Python (nothing was written). The call is a
+    database transaction of its own (one round trip: no BEGIN, no COMMIT); 'fallback' released its locks, and
+    the Python path takes them again in its own transaction and reads everything afresh under them."""
+    try:
+        found: Any = await prepared.alone(engine, PLAY, params(command, dialect, kind))
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == DUPLICATE:
+            raise Duplicate from exc
+        if exc.sqlstate == KEY_USED:
+            raise KeyUsed from exc
+        raise
+    assert found is not None
+    if found.outcome == "stale":
+        raise StaleProvider
+    if found.outcome != "done":
+        return None
+    return WalletResult(Status.OK, command.user, command.currency, int(found.balance))
