@@ -1,7 +1,7 @@
 """wallet functions: the provider wallet's common case decided in one database call
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 
 Installs the PostgreSQL functions of `sql/wallet/` at the versions named below, reading the files (the rules
 live there, readable and tested on their own: tests/providers/test_wallet_functions.py). A changed rule is a new
@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

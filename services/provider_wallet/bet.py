@@ -2,7 +2,12 @@
 player's standing, the token's expiry, the currency, the game and its max bet; the accounts on first play;
 a bonus past its expiry settled first; the stake's split between cash and bonus money; the RG gate (under
 the cash row's lock); a free round (`free_round`); the bonus's max bet; the stake on the ledger and the RG
-counter; the round; the wagering and, when it is met with the round closed, the conversion."""
+counter; the round; the wagering and, when it is met with the round closed, the conversion.
+
+The common case (a plain player's new bet) is also decided by `sql/wallet/wallet_play_v1.sql` in one
+database call, which falls back here for anything it does not handle. A new refusal or side effect added
+here must make that function fall back (or do the same), in a new function version:
+tests/providers/test_wallet_functions.py plays the same calls both ways and compares rows and answers."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """A win: it needs a processed, not rolled-back bet of the same player (named, or any of the round's for
 protocols that name the round), in that bet's currency; a win rolled back before it arrived stays refused.
-A bonus holder's win follows its bet's split; the wagering met, the bonus converts."""
+A bonus holder's win follows its bet's split; the wagering met, the bonus converts.
+
+A plain player's new win is also decided by `sql/wallet/wallet_play_v1.sql` in one database call (it falls
+back here for anything else): a rule changed here changes there too, in a new function version."""
 
 from __future__ import annotations
 
