@@ -41,6 +41,9 @@ SELECT outcome, balance FROM wallet_play_v1(
 
 DUPLICATE = "CW001"  # another player's transaction with this uuid committed first (the function raises it)
 KEY_USED = "CW002"  # the ledger key was used: rolled back, decided by the Python path
+# A bigint the function overflowed (a yen balance above ~9.2e13 is above 2^63 in Hub88 units, which Python's int
+# renders): the one statement rolled back whole, so the Python path decides it.
+OUT_OF_RANGE = "22003"
 
 
 class KeyUsed(Exception):
@@ -87,7 +90,8 @@ def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, An
         "ref": command.reference_uuid,
         "round": command.round_ref,
         "round_closed": command.round_closed,
-        "player": command.user if parse_uuid(command.user or "") is not None else None,
+        # as the Python path reads it (core/ids.parse_uuid): 'urn:uuid:…' is a uuid to Python, not to PostgreSQL
+        "player": str(player) if (player := parse_uuid(command.user or "")) is not None else None,
         "token": command.token,
         "game": command.game_code,
         "currency": command.currency,
@@ -118,6 +122,8 @@ async def play(engine: AsyncEngine, command: WalletCommand, dialect: Dialect, ki
             raise Duplicate from exc
         if exc.sqlstate == KEY_USED:
             raise KeyUsed from exc
+        if exc.sqlstate == OUT_OF_RANGE:
+            return None
         raise
     assert found is not None
     if found.outcome == "stale":
