@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from services.provider_wallet import one_call
 from tests.conftest import fund
@@ -71,3 +72,99 @@ async def test_a_balance_beyond_bigint_in_hub88_units_is_answered_not_a_500(
     assert answer["balance"] == (10**15 - 2) * YEN
     assert counted.decided == [False]  # nothing written by the one call: the Python path decided
     assert await cash(rt, player.player_id, "JPY") == 10**15 - 2
+
+
+async def test_the_rg_day_is_the_player_s_local_day_on_both_paths(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 03:00 UTC it is still yesterday in Toronto: both paths count the stake and the win on the player's
+    local day (the profile's timezone), not the UTC one."""
+    from datetime import timedelta
+
+    from core.clock import clock
+    from services.rg.profiles import profile
+
+    now = clock.now()
+    clock.advance(timedelta(hours=(3 - now.hour) % 24 or 24, minutes=-now.minute))  # the next 03:xx UTC
+    try:
+        python_player, sql_player = await seat(balance=1_000), await seat(balance=1_000)
+        async with rt.database.transaction() as db:
+            await db.execute(
+                text("UPDATE players SET jurisdiction = 'ON' WHERE id = ANY(CAST(:ids AS uuid[]))"),
+                {"ids": [python_player.player_id, sql_player.player_id]},
+            )
+        await aggregator.call("transaction/bet", python_player.bet(0, round_ref="warm"))  # the house account exists
+
+        async def play(player: Seat) -> None:
+            placed = player.bet(EUR)
+            assert (await aggregator.call("transaction/bet", placed))["status"] == "RS_OK"
+            won = player.win(2 * EUR, placed["transaction_uuid"])
+            assert (await aggregator.call("transaction/win", won))["status"] == "RS_OK"
+
+        with monkeypatch.context() as patched:
+            patched.setattr(one_call, "eligible", lambda *args: False)
+            await play(python_player)
+        counted = Counted(monkeypatch)
+        await play(sql_player)
+        assert counted.decided == [True, True]
+        local = profile("ON").local_day(clock.now())
+        assert local != clock.now().date()
+        async with rt.database.session() as db:
+            days = {
+                row.player_id: (row.day, row.wagered, row.won)
+                for row in (
+                    await db.execute(
+                        text(
+                            "SELECT player_id, day, wagered, won FROM rg_activity_days "
+                            "WHERE player_id = ANY(CAST(:ids AS uuid[]))"
+                        ),
+                        {"ids": [python_player.player_id, sql_player.player_id]},
+                    )
+                ).all()
+            }
+        assert days == {python_player.player_id: (local, 100, 200), sql_player.player_id: (local, 100, 200)}
+    finally:
+        clock.reset()
+
+
+async def test_wins_racing_the_rollbacks_of_their_bets_pay_only_standing_bets_and_keep_the_books(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A win (the one call, locking its own key then the cash row) races the rollback of its bet (the Python
+    path, locking the bet's key then the cash row): whichever takes the cash row first, a win is paid only on
+    a bet still standing (the one call reads the bet again after its lock), and the ledger stays clean."""
+    import asyncio
+
+    from tests.ledger.test_ledger import assert_ledger_clean
+
+    counted = Counted(monkeypatch)
+    player = await seat(balance=1_000)
+    await aggregator.call("transaction/bet", player.bet(0, round_ref="warm"))
+    bets = [player.bet(EUR, round_ref=f"r-{n}") for n in range(6)]
+    for placed in bets:
+        assert (await aggregator.call("transaction/bet", placed))["status"] == "RS_OK"
+    assert await cash(rt, player.player_id) == 400
+    counted.decided.clear()
+    calls = []
+    for n, placed in enumerate(bets):
+        win = aggregator.call("transaction/win", player.win(3 * EUR, placed["transaction_uuid"], round_ref=f"r-{n}"))
+        undo = aggregator.call("transaction/rollback", player.rollback(placed["transaction_uuid"], round_ref=f"r-{n}"))
+        calls += [win, undo] if n % 2 else [undo, win]  # each order, raced
+    answers = await asyncio.gather(*calls)
+    assert {a["status"] for a in answers} <= {"RS_OK", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"}
+    async with rt.database.session() as db:
+        paid = (
+            await db.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE kind = 'win' AND status = 'RS_OK'), "
+                    "count(*) FILTER (WHERE kind = 'rollback' AND status = 'RS_OK') FROM provider_transactions "
+                    "WHERE player_id = :p"
+                ),
+                {"p": player.player_id},
+            )
+        ).one()
+    won, undone = paid
+    assert undone == 6  # a bet is rolled back whether or not its win landed first
+    assert await cash(rt, player.player_id) == 1_000 + 300 * won  # every stake back, the wins of standing bets
+    assert counted.decided.count(True) == won  # each paid win decided in one call; the refused ones in Python
+    await assert_ledger_clean(rt)
