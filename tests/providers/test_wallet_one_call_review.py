@@ -168,3 +168,94 @@ async def test_wins_racing_the_rollbacks_of_their_bets_pay_only_standing_bets_an
     assert await cash(rt, player.player_id) == 1_000 + 300 * won  # every stake back, the wins of standing bets
     assert counted.decided.count(True) == won  # each paid win decided in one call; the refused ones in Python
     await assert_ledger_clean(rt)
+
+
+# States the one call must leave to the Python path (which refuses them or decides them otherwise), set up in SQL.
+BET_FALLBACKS = {
+    "a self-exclusion in force": "INSERT INTO rg_exclusions (id, player_id, kind, starts_at, source) "
+    "VALUES (gen_random_uuid(), :player, 'self_exclusion', now() - interval '1 minute', 'player')",
+    "a blocked player": "UPDATE players SET status = 'blocked' WHERE id = :player",
+    "an expired game session": "UPDATE game_sessions SET expires_at = now() - interval '1 second' WHERE token = :token",
+    "an ended game session": "UPDATE game_sessions SET ended_at = now() WHERE token = :token",
+    "a demo session": "UPDATE game_sessions SET mode = 'demo' WHERE token = :token",
+    "a game switched off": "UPDATE games SET enabled = false WHERE provider_id = :provider",
+    "a game switched off for the player's country": "UPDATE games SET countries = ARRAY['SE'] "
+    "WHERE provider_id = :provider",
+    "a game switched off for the brand": "INSERT INTO brand_games (brand_id, game_id, enabled, disabled_countries) "
+    "SELECT p.brand_id, g.id, false, '{}' FROM players p, games g WHERE p.id = :player AND g.provider_id = :provider",
+    "a max bet written as a number": "UPDATE games SET max_bet = '{\"EUR\": 1}' WHERE provider_id = :provider",
+    "a jurisdiction that requires a limit": "UPDATE players SET jurisdiction = 'SE' WHERE id = :player",
+    "a rollback that came first": "INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, "
+    "reference_transaction_uuid, request_hash, status, player_id, amount, rolled_back, raw_request, response, "
+    "created_at) VALUES (gen_random_uuid(), :provider, 'rb-' || :tx, 'rollback', :tx, 'h', 'RS_OK', :player, 0, "
+    "false, '{}', '{}', now())",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BET_FALLBACKS))
+async def test_a_bet_the_python_path_refuses_is_never_decided_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any, case: str
+) -> None:
+    from services.provider_wallet import Kind
+    from tests.providers.test_wallet_functions import DIALECT, _command, _counts, _house, _play
+
+    player = await seat(balance=1_000)
+    await _house(rt, player)
+    command = _command(hub88_provider, player, Kind.BET, 100)
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text(BET_FALLBACKS[case]),
+            {
+                "player": player.player_id,
+                "token": player.token,
+                "provider": hub88_provider.id,
+                "tx": command.transaction_uuid,
+            },
+        )
+    before = await _counts(rt)
+    assert await _play(rt, one_call.params(command, DIALECT, Kind.BET)) == ("fallback", None), case
+    assert await _counts(rt) == before
+    assert await cash(rt, player.player_id) == 1_000
+
+
+async def test_a_win_of_a_rolled_back_or_foreign_or_other_currency_bet_is_never_decided_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any
+) -> None:
+    from dataclasses import replace
+
+    from services import provider_wallet
+    from services.provider_wallet import Kind
+    from tests.providers.test_wallet_functions import DIALECT, _command, _counts, _house, _play
+
+    player, other = await seat(balance=1_000), await seat(balance=1_000)
+    await fund(rt, player.player_id, 1_000, "SEK")
+    krona = Seat(
+        player.user, player.player_id, await open_session(rt, hub88_provider, player.player_id, currency="SEK"), "SEK"
+    )
+    await _house(rt, player)
+    await _house(rt, krona)
+    bets = [_command(hub88_provider, p, Kind.BET, 100) for p in (player, player, other, krona)]
+    for placed in bets:
+        assert (await _play(rt, one_call.params(placed, DIALECT, Kind.BET)))[0] == "done"
+    undo = replace(
+        _command(hub88_provider, player, Kind.ROLLBACK, 0, reference_uuid=bets[0].transaction_uuid),
+        endpoint="/transaction/rollback",
+    )
+    assert (await provider_wallet.rollback(rt, undo, DIALECT)).result.status.value == "OK"
+    wins = {
+        "a rolled-back bet": _command(hub88_provider, player, Kind.WIN, 50, reference_uuid=bets[0].transaction_uuid),
+        "another player's bet": _command(hub88_provider, player, Kind.WIN, 50, reference_uuid=bets[2].transaction_uuid),
+        "a bet in another currency": _command(
+            hub88_provider, player, Kind.WIN, 50, reference_uuid=bets[3].transaction_uuid
+        ),
+        "a win naming its round, not its bet": _command(hub88_provider, player, Kind.WIN, 50),
+        "a transaction uuid used before (its bet's)": replace(
+            _command(hub88_provider, player, Kind.WIN, 50, reference_uuid=bets[1].transaction_uuid),
+            transaction_uuid=bets[1].transaction_uuid,  # a known transaction: the replay's
+        ),
+    }
+    before, money = await _counts(rt), await cash(rt, player.player_id)
+    for case, won in wins.items():
+        assert await _play(rt, one_call.params(won, DIALECT, Kind.WIN)) == ("fallback", None), case
+    assert await _counts(rt) == before
+    assert await cash(rt, player.player_id) == money
