@@ -259,3 +259,39 @@ async def test_a_win_of_a_rolled_back_or_foreign_or_other_currency_bet_is_never_
         assert await _play(rt, one_call.params(won, DIALECT, Kind.WIN)) == ("fallback", None), case
     assert await _counts(rt) == before
     assert await cash(rt, player.player_id) == money
+
+
+async def test_bets_racing_their_own_rollbacks_move_money_once_or_not_at_all(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bet (the one call) and its rollback (the Python path) lock the same key: a rollback first leaves the bet
+    refused (the one call falls back on its marker), a bet first is undone. Either way the cash is whole."""
+    import asyncio
+
+    from tests.ledger.test_ledger import assert_ledger_clean
+
+    counted = Counted(monkeypatch)
+    player = await seat(balance=1_000)
+    await aggregator.call("transaction/bet", player.bet(0, round_ref="warm"))
+    counted.decided.clear()
+    calls = []
+    for n in range(6):
+        placed = player.bet(EUR, round_ref=f"r-{n}")
+        undo = aggregator.call("transaction/rollback", player.rollback(placed["transaction_uuid"], round_ref=f"r-{n}"))
+        stake = aggregator.call("transaction/bet", placed)
+        calls += [stake, undo] if n % 2 else [undo, stake]
+    answers = await asyncio.gather(*calls)
+    assert {a["status"] for a in answers} <= {"RS_OK", "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"}
+    async with rt.database.session() as db:
+        refused = (
+            await db.execute(
+                text(
+                    "SELECT count(*) FROM provider_transactions WHERE player_id = :p AND kind = 'bet' "
+                    "AND status = 'RS_ERROR_TRANSACTION_DOES_NOT_EXIST'"
+                ),
+                {"p": player.player_id},
+            )
+        ).scalar_one()
+    assert counted.decided.count(True) == 6 - refused  # a bet that came first was decided in one call
+    assert await cash(rt, player.player_id) == 1_000
+    await assert_ledger_clean(rt)
