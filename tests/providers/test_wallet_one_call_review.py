@@ -3,6 +3,7 @@ and states where it must answer what the Python path answers, through the signed
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -295,3 +296,80 @@ async def test_bets_racing_their_own_rollbacks_move_money_once_or_not_at_all(
     assert counted.decided.count(True) == 6 - refused  # a bet that came first was decided in one call
     assert await cash(rt, player.player_id) == 1_000
     await assert_ledger_clean(rt)
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "ctl\x01\x08\x0c\x0d\x1f",
+        pytest.param(
+            "del\x7f",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="ledger_fingerprint_v1 (sql/wallet, deployed: not changed in place): to_json leaves DEL as is, "
+                "json.dumps writes \\u007f; one_call.eligible keeps such references on the Python path",
+            ),
+        ),
+        "slash/and<html>&'",
+        "\\u0041",
+    ],
+)
+async def test_the_ledger_fingerprint_is_python_s_for_every_ascii_character(rt: Any, reference: str) -> None:
+    """Every ASCII character the one call is offered must be escaped as json.dumps escapes it."""
+    from services import ledger
+    from services.ledger import Entry, Leg
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    entry = Entry("k", "game_bet", (Leg(a, -1), Leg(b, 1)), "provider", None, None, None, "t", reference)
+    async with rt.database.session() as db:
+        found = (
+            await db.execute(
+                text(
+                    "SELECT ledger_fingerprint_v1('game_bet', NULL, NULL, 't', :rid, "
+                    "CAST(:accounts AS uuid[]), CAST(:amounts AS bigint[]))"
+                ),
+                {"rid": reference, "accounts": [a, b], "amounts": [-1, 1]},
+            )
+        ).scalar_one()
+    assert found == ledger.fingerprint(entry)
+
+
+async def test_a_transaction_uuid_with_a_delete_character_gets_python_s_ledger_request_hash(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """json.dumps escapes DEL (0x7f) as \\u007f, PostgreSQL's to_json does not: such a reference is not one the
+    SQL fingerprint states exactly, so the ledger row's request hash must still be `ledger.fingerprint`'s."""
+    from services import ledger
+    from services.ledger import Entry, Leg
+
+    player = await seat(balance=1_000)
+    await aggregator.call("transaction/bet", player.bet(EUR, round_ref="warm"))  # opens the house account
+    tx = f"del\x7f{uuid.uuid4()}"
+    counted = Counted(monkeypatch)
+    assert (await aggregator.call("transaction/bet", player.bet(EUR, tx=tx)))["status"] == "RS_OK"
+    async with rt.database.session() as db:
+        row = (
+            await db.execute(
+                text("SELECT * FROM ledger_transactions WHERE idempotency_key = :k"), {"k": f"provider:hub88:{tx}"}
+            )
+        ).one()
+        legs = (
+            await db.execute(
+                text("SELECT account_id, amount FROM ledger_postings WHERE transaction_id = :id ORDER BY id"),
+                {"id": row.id},
+            )
+        ).all()
+    entry = Entry(
+        row.idempotency_key,
+        row.kind,
+        tuple(Leg(leg.account_id, leg.amount) for leg in legs),
+        row.actor_type,
+        row.actor_id,
+        row.brand_id,
+        row.player_id,
+        row.reference_type,
+        row.reference_id,
+    )
+    assert row.reference_id == f"hub88:{tx}"
+    assert counted.decided in ([True], [])  # decided in one call, or not offered to it
+    assert row.request_hash == ledger.fingerprint(entry)
