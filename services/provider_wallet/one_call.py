@@ -41,6 +41,9 @@ SELECT outcome, balance FROM wallet_play_v1(
 
 DUPLICATE = "CW001"  # another player's transaction with this uuid committed first (the function raises it)
 KEY_USED = "CW002"  # the ledger key was used: rolled back, decided by the Python path
+# A bigint the function overflowed (a yen balance above ~9.2e13 is above 2^63 in Hub88 units, which Python's int
+# renders): the one statement rolled back whole, so the Python path decides it.
+OUT_OF_RANGE = "22003"
 
 
 class KeyUsed(Exception):
@@ -64,10 +67,16 @@ def eligible(command: WalletCommand, kind: Kind, dialect: Dialect) -> bool:
         and command.currency in CURRENCIES
         and command.transaction_uuid is not None
         and hasattr(dialect, "balance_units")  # its balance is minor units x mul / div: written in the database
-        # the ledger's fingerprint in SQL is exact for ASCII text (ledger_fingerprint_v1.sql)
-        and reference(command).isascii()
-        and (command.reference_uuid or "").isascii()
+        # the ledger's fingerprint in SQL is exact where to_json escapes as json.dumps does (ledger_fingerprint_v1.sql)
+        and _escaped_alike(reference(command))
+        and _escaped_alike(command.reference_uuid or "")
     )
+
+
+def _escaped_alike(text: str) -> bool:
+    """Whether PostgreSQL's to_json writes `text` as Python's json.dumps does: ASCII, but for DEL (0x7f), which
+    json.dumps escapes (\\u007f) and to_json does not (the SQL file's "exact for ASCII" misses it)."""
+    return text.isascii() and "\x7f" not in text
 
 
 def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, Any]:
@@ -87,7 +96,8 @@ def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, An
         "ref": command.reference_uuid,
         "round": command.round_ref,
         "round_closed": command.round_closed,
-        "player": command.user if parse_uuid(command.user or "") is not None else None,
+        # as the Python path reads it (core/ids.parse_uuid): 'urn:uuid:…' is a uuid to Python, not to PostgreSQL
+        "player": str(player) if (player := parse_uuid(command.user or "")) is not None else None,
         "token": command.token,
         "game": command.game_code,
         "currency": command.currency,
@@ -118,6 +128,8 @@ async def play(engine: AsyncEngine, command: WalletCommand, dialect: Dialect, ki
             raise Duplicate from exc
         if exc.sqlstate == KEY_USED:
             raise KeyUsed from exc
+        if exc.sqlstate == OUT_OF_RANGE:
+            return None
         raise
     assert found is not None
     if found.outcome == "stale":
