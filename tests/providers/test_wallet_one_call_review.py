@@ -302,14 +302,7 @@ async def test_bets_racing_their_own_rollbacks_move_money_once_or_not_at_all(
     "reference",
     [
         "ctl\x01\x08\x0c\x0d\x1f",
-        pytest.param(
-            "del\x7f",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="ledger_fingerprint_v1 (sql/wallet, deployed: not changed in place): to_json leaves DEL as is, "
-                "json.dumps writes \\u007f; one_call.eligible keeps such references on the Python path",
-            ),
-        ),
+        "del\x7f",
         "slash/and<html>&'",
         "\\u0041",
     ],
