@@ -12,6 +12,7 @@ retirement without a restart.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -60,10 +61,12 @@ class KeyRing:
     def _use(self, keys: dict[str, ec.EllipticCurvePrivateKey]) -> None:
         self._private = keys
         self._public = {kid: key.public_key() for kid, key in keys.items()}
-        # Tokens whose signature was checked, with the key that checked it and their claims: a token
-        # comes with every request of its session, and the ECDSA check is most of a cheap request's
-        # CPU. Re-reading the keys makes new key objects, so every token is checked again after it.
-        self._verified: dict[tuple[str, str, str], tuple[Any, dict[str, Any]]] = {}
+        # Tokens whose signature was checked, by their SHA-256 (32 bytes where the token is ~500, held
+        # for every live subscription's token), with the key that checked it, their claims and expiry:
+        # a token comes with every request of its session, and the ECDSA check is most of a cheap
+        # request's CPU. Re-reading the keys makes new key objects, so every token is checked again
+        # after it. The session's revocation is not remembered here: services/auth.py asks every time.
+        self._verified: dict[tuple[bytes, str, str], tuple[Any, dict[str, Any], float]] = {}
         self.active_kid = max(keys)  # kids are UTC timestamps: the newest signs
 
     def _reload(self, *, older_than: float) -> None:
@@ -113,7 +116,8 @@ class KeyRing:
         key = self._public.get(kid)
         if key is None:
             raise InvalidToken("unknown signing key")
-        verified = self._verified.get((token, issuer, audience))
+        remembered = (hashlib.sha256(token.encode()).digest(), issuer, audience)
+        verified = self._verified.get(remembered)
         if verified is not None and verified[0] is key:  # same key object: not retired or re-read since
             return self._in_time(verified[1])
         try:
@@ -135,9 +139,17 @@ class KeyRing:
             raise InvalidToken(str(exc)) from exc
         claims = self._in_time(claims)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[(token, issuer, audience)] = (key, claims)
+            self._forget_expired()
+        self._verified[remembered] = (key, claims, float(claims["exp"]))
         return claims
+
+    def _forget_expired(self) -> None:
+        """Full: the expired tokens go; if that frees less than a quarter, everything does (each token
+        is then verified again once), so a full memory is not scanned on every new token."""
+        now = clock.now().timestamp() - LEEWAY_SECONDS
+        self._verified = {token: entry for token, entry in self._verified.items() if entry[2] >= now}
+        if len(self._verified) > VERIFIED_CACHE_SIZE * 3 // 4:
+            self._verified.clear()
 
     @staticmethod
     def _in_time(claims: dict[str, Any]) -> dict[str, Any]:

@@ -75,6 +75,7 @@ def serve(
         log_config=None,
         ws=websocket_protocol(),  # websockets-sansio, keeping less per connection
         ws_per_message_deflate=settings.websocket_compression,
+        ws_max_size=settings.websocket_max_message_bytes,
     )
 
 

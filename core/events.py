@@ -69,6 +69,8 @@ class Hub:
         self._unconfirmed: dict[str, int] = {}  # SUBSCRIBEs sent and not yet confirmed, per channel
         self._confirming: dict[str, asyncio.Future[None]] = {}  # done once Redis confirmed the channel
         self._lock = asyncio.Lock()  # one change of the subscription set at a time
+        self._asked: dict[str, None] = {}  # channels new to this process, waiting for their SUBSCRIBE
+        self.subscribe_commands = 0  # SUBSCRIBEs sent by `join` (tests and benchmarks read it)
         self._pump: asyncio.Task[None] | None = None
         self._reconnecting = False  # the pump waits for Redis: it subscribes every channel when back
 
@@ -92,25 +94,38 @@ class Hub:
 
     async def join(self, channels: tuple[str, ...], listener: Listener) -> None:
         """Register `listener` for `channels`; return once Redis delivers them (or is away: then the
-        listener gets `RESUMED` when it is back)."""
+        listener gets `RESUMED` when it is back).
+
+        Channels new to the process wait a turn of the event loop and the lock, and whoever takes it
+        first sends one SUBSCRIBE for every channel asked for meanwhile: when thousands of subscribers
+        connect at once, a few commands carry them all rather than one each, in turn (bench/README.md § 3)."""
+        asking = False
+        for channel in channels:
+            listeners = self._listeners.setdefault(channel, set())
+            if not listeners:
+                self._asked[channel] = None
+                asking = True
+            listeners.add(listener)
+        if asking:  # one turn of the loop: the subscribers woken in this one ask too, then one SUBSCRIBE
+            await asyncio.sleep(0)
         async with self._lock:
-            new = [c for c in channels if c not in self._listeners]
-            for channel in channels:
-                self._listeners.setdefault(channel, set()).add(listener)
-            if new and self._pubsub is None and (self._pump is None or not self._reconnecting):
+            asked = [c for c in self._asked if c in self._listeners]  # not those left meanwhile
+            self._asked.clear()
+            if asked and self._pubsub is None and (self._pump is None or not self._reconnecting):
                 self._pubsub = self._redis.pubsub()
-            if new and self._pubsub is not None:
+            if asked and self._pubsub is not None:
                 loop = asyncio.get_running_loop()
-                for channel in new:
+                for channel in asked:
                     self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
                     self._confirming.setdefault(channel, loop.create_future())
+                self.subscribe_commands += 1
                 try:
-                    await self._pubsub.subscribe(*new)
+                    await self._pubsub.subscribe(*asked)
                 except (RedisError, OSError):
                     log.warning("subscription_redis_lost", channels=len(self._listeners))
             if self._pump is None or self._pump.done():
                 self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
-            waits = [self._confirming[c] for c in channels if c in self._confirming]
+        waits = [self._confirming[c] for c in channels if c in self._confirming]
         if waits:
             await asyncio.wait(waits, timeout=_CONFIRM_SECONDS)  # never cancels the shared futures
 
@@ -250,8 +265,8 @@ def hub_of(rt: Runtime) -> Hub:
 @contextlib.asynccontextmanager
 async def subscribed(rt: Runtime, *channels: str) -> AsyncIterator[Listener]:
     hub, listener = hub_of(rt), Listener()
-    await hub.join(channels, listener)
     try:
+        await hub.join(channels, listener)  # inside: a subscriber gone while it waits leaves too
         yield listener
     finally:
         await hub.leave(channels, listener)

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core.logging import get_logger
+from core.redis_batch import RedisBatch
 
 log = get_logger(__name__)
 
@@ -25,9 +26,10 @@ class Decision:
     retry_after: int
 
 
-# One round trip per hit (every GraphQL request makes one): count, start the window if this is its
-# first hit (or the key somehow has no expiry), and read what is left of it. Atomic, as Redis runs a
-# script alone.
+# One command per hit (every GraphQL request makes one): count, start the window if this is its first
+# hit (or the key somehow has no expiry), and read what is left of it. Atomic, as Redis runs a script
+# alone. Sent as EVAL (Redis keeps the compiled script by its hash), in the process's shared pipeline
+# (core/redis_batch.py): EVALSHA in a pipeline would need a SCRIPT EXISTS round trip before each one.
 _HIT = """
 local count = redis.call('INCRBY', KEYS[1], ARGV[1])
 local ttl = redis.call('TTL', KEYS[1])
@@ -40,17 +42,17 @@ return {count, ttl}
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, prefix: str = "rl") -> None:
+    def __init__(self, redis: Redis, prefix: str = "rl", *, batch: RedisBatch | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.batch = batch or RedisBatch(redis)
         self._local: dict[str, tuple[float, int]] = {}
-        self._hit = redis.register_script(_HIT)
 
     async def hit(self, key: str, *, limit: int, window: int, cost: int = 1) -> Decision:
         """Count `cost` against `key` and tell whether the count is still within `limit`."""
         full_key = f"{self.prefix}:{key}"
         try:
-            count, ttl = await self._hit(keys=[full_key], args=[cost, window])
+            count, ttl = await self.batch.execute("EVAL", _HIT, 1, full_key, cost, window)
         except (RedisError, OSError):
             log.warning("rate_limit_redis_unavailable", key=key)
             count, ttl = self._hit_locally(full_key, window, cost)

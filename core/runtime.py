@@ -16,6 +16,7 @@ from authz.jwt import KeyRing
 from core import catalogue
 from core.db import Database
 from core.ratelimit import RateLimiter
+from core.redis_batch import RedisBatch
 from core.settings import Settings
 
 
@@ -29,6 +30,13 @@ class Runtime:
     live_events: Any = field(default=None)  # core.events.Hub, made on the first subscription
     lobby_cache: Any = field(default=None)  # services.lobby_cache.LobbyCache, made on the first lobby
     balance_reader: Any = field(default=None)  # services.live_balances.BalanceReader, made on first use
+    # Small commands of concurrent callers, one pipeline per round trip (core/redis_batch.py); the
+    # rate limiter's, so a request's revocation check and its rate-limit hit can share one.
+    redis_batch: RedisBatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        limiter = self.rate_limiter
+        self.redis_batch = limiter.batch if limiter.redis is self.redis else RedisBatch(self.redis)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # WebSocket per-message deflate: zlib's state costs ~44 KiB per connection (a third of a live
     # subscription's memory, bench/README.md § 3), and a balance update of ~150 bytes barely shrinks.
     websocket_compression: bool = False
+    # The largest WebSocket message a client may send; a larger one closes the socket with 1009 (Message
+    # Too Big). A graphql-transport-ws message is a document of at most GRAPHQL_MAX_TOKENS tokens and its
+    # variables: a few KiB. uvicorn's default (16 MiB) let one socket make the server buffer 16 MiB.
+    websocket_max_message_bytes: int = Field(default=64 * 1024, ge=4096)
 
     # Staff.
     staff_totp_issuer: str = "Croupier"

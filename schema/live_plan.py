@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ class Opened:
         self._cost = cost
         self.source = source
 
-    async def payloads(self) -> AsyncIterator[dict[str, Any]]:
+    async def payloads(self) -> AsyncGenerator[dict[str, Any], None]:
         """The `next` payload of each value the resolver yields; a failure of the resolver is the last
         one (data null, its error), as strawberry sends it."""
         try:

@@ -192,11 +192,19 @@ class Connection:
         elif kind == "subscribe":
             await self._subscribe(message["id"], message.get("payload"))
         elif kind == "complete":
-            task = self.operations.pop(message["id"], None)
-            if task is not None:
-                task.cancel()  # not awaited: the reader goes on; the task leaves the hub in its `finally`
+            await self._stop(message["id"])
         else:
             await self.close(4400, f"Unknown message type: {kind}")
+
+    async def _stop(self, operation_id: str) -> None:
+        """The client's `complete`: the operation is cancelled and awaited before the next message is
+        read, so it has left the hub (its `finally`) by then, and an operation still winding down can
+        never stand beside a new one the limit let in for it."""
+        task = self.operations.pop(operation_id, None)
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task})  # never raises the operation's end; the connection's own cancel passes
 
     async def _connection_init(self, payload: Any) -> None:
         if self._closing is not None:
@@ -255,8 +263,12 @@ class Connection:
                 await self._last(operation_id, _error(operation_id, opened.errors))
                 return
             if isinstance(opened, Opened):
-                async for payload in opened.payloads():
-                    await self._next(operation_id, payload)
+                # Closed when the loop ends in any way: cancelled while a `next` is being sent, the
+                # generator is suspended at its `yield`, and only closing it runs its `finally` (leaving
+                # the hub) now rather than whenever the collector finds it.
+                async with contextlib.aclosing(opened.payloads()) as payloads:
+                    async for payload in payloads:
+                        await self._next(operation_id, payload)
             elif not await self._through_strawberry(operation_id, query, variables, operation_name):
                 return
             await self._last(operation_id, {"id": operation_id, "type": "complete"})

@@ -296,7 +296,9 @@ async def _subject_is_active(db: AsyncSession, session: AuthSession) -> bool:
 
 async def is_session_revoked(rt: Runtime, session_id: uuid.UUID) -> bool:
     try:
-        return bool(await rt.redis.exists(REVOKED_KEY.format(session_id)))
+        # In the process's shared pipeline (core/redis_batch.py): with the rate-limit hit of the same
+        # request, and with the checks of every other request asking at the same time.
+        return bool(await rt.redis_batch.execute("EXISTS", REVOKED_KEY.format(session_id)))
     except (RedisError, OSError):
         async with rt.database.session() as db:
             revoked_at = await db.scalar(select(col(AuthSession.revoked_at)).where(col(AuthSession.id) == session_id))
