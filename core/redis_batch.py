@@ -32,9 +32,13 @@ class RedisBatch:
     async def execute(self, *command: Any) -> Any:
         """One command, as redis-py's `execute_command` takes it (`"EXISTS", key`); its reply."""
         loop = asyncio.get_running_loop()
+        running = self._running
+        if running is not None and running.get_loop() is not loop:  # that loop was closed mid-flight
+            self._waiting = [waiting for waiting in self._waiting if waiting[1].get_loop() is loop]
+            running = None
         future: asyncio.Future[Any] = loop.create_future()
         self._waiting.append((command, future))
-        if self._running is None or self._running.done():
+        if running is None or running.done():
             self._running = loop.create_task(self._send_while_asked(), name="redis-batch")
         return await future
 
