@@ -18,6 +18,8 @@ from core.db import Database
 from core.ratelimit import RateLimiter
 from core.settings import Settings
 
+CATALOGUE = "catalogue"  # the topic of a transaction that changed what lobbies and kept answers show
+
 
 @dataclass
 class Runtime:
@@ -29,6 +31,14 @@ class Runtime:
     live_events: Any = field(default=None)  # core.events.Hub, made on the first subscription
     lobby_cache: Any = field(default=None)  # services.lobby_cache.LobbyCache, made on the first lobby
     balance_reader: Any = field(default=None)  # services.live_balances.BalanceReader, made on first use
+
+    def __post_init__(self) -> None:
+        self.database.after_commit[CATALOGUE] = self._catalogue_changed
+
+    async def _catalogue_changed(self) -> None:
+        from services import lobby_cache  # (services build on the runtime, not the other way round)
+
+        await lobby_cache.catalogue_changed(self)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:
