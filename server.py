@@ -53,6 +53,7 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
 from schema.context import Context
+from schema.kept_answers import KeptAnswers
 from schema.live_plan import LivePlans
 from schema.persisted import PersistedQueries, PersistedQueryRefused
 from schema.root import build_schema, schema_coordinates
@@ -198,6 +199,7 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
 
     ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
     persisted: PersistedQueries | None = None  # the registry of persisted queries (set at start-up)
+    kept: KeptAnswers | None = None  # finished answers of catalogue reads (schema/kept_answers.py)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
@@ -223,10 +225,16 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         context = await context_getter(request)
         background = BackgroundTasks()
         context.request, context.response, context.background_tasks = request, sub_response, background
+        lookup = await self.kept.look_up(request, context, self.persisted) if self.kept is not None else None
+        if lookup is not None and lookup.body is not None:  # a catalogue read answered before (schema/kept_answers.py)
+            await lookup.response(preferred_media_type(request.headers.get("accept")))(scope, receive, send)
+            return
         try:
             response = await self.run(request, context, None)
         except HTTPException as exc:
             response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        if lookup is not None:
+            lookup.keep_if_clean(response, sub_response, background, context.rt)
         if response.background is None and background.tasks:
             response.background = background
         await response(scope, receive, send)
@@ -536,6 +544,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
     )
+    app.state.kept_answers = graphql.kept = KeptAnswers(schema._schema, max_tokens=settings.graphql_max_tokens)
     if not settings.is_production:
         graphql.ide_page = graphiql_page(
             ADMIN_DIR / "node_modules", "/admin/node_modules", csrf_header=settings.csrf_header

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -52,6 +52,9 @@ class Database:
             autoflush=False,
             sync_session_class=ReadOnlySession,
         )
+        # What to tell others after a transaction that changed something they keep (by topic: see
+        # `changed`); the runtime registers them (core/runtime.py).
+        self.after_commit: dict[str, Callable[[], Awaitable[None]]] = {}
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -75,9 +78,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One database transaction: committed when the block ends, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """One database transaction: committed when the block ends, rolled back on any error. After the
+        commit, the hooks of the topics the transaction marked `changed` run (after it, never before:
+        a reader told too early could cache what it read from before the change)."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            for topic in session.info.pop(CHANGED, ()):
+                hook = self.after_commit.get(topic)
+                if hook is not None:
+                    await hook()
 
     @asynccontextmanager
     async def statement(self) -> AsyncIterator[AsyncConnection]:
@@ -93,6 +103,15 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+CHANGED = "croupier.changed"  # the session.info key of the topics a transaction changed
+
+
+def changed(db: AsyncSession, topic: str) -> None:
+    """Mark that this transaction changes `topic` (e.g. "catalogue"): once it commits, `Database.transaction`
+    runs that topic's hook. Writers that hold only a session (no runtime) signal this way."""
+    db.info.setdefault(CHANGED, set()).add(topic)
 
 
 class ReadOnlySession(Session):

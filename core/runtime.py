@@ -19,6 +19,8 @@ from core.ratelimit import RateLimiter
 from core.redis_batch import RedisBatch
 from core.settings import Settings
 
+CATALOGUE = "catalogue"  # the topic of a transaction that changed what lobbies and kept answers show
+
 
 @dataclass
 class Runtime:
@@ -37,6 +39,14 @@ class Runtime:
     def __post_init__(self) -> None:
         limiter = self.rate_limiter
         self.redis_batch = limiter.batch if limiter.redis is self.redis else RedisBatch(self.redis)
+
+    def __post_init__(self) -> None:
+        self.database.after_commit[CATALOGUE] = self._catalogue_changed
+
+    async def _catalogue_changed(self) -> None:
+        from services import lobby_cache  # (services build on the runtime, not the other way round)
+
+        await lobby_cache.catalogue_changed(self)
 
     @classmethod
     def build(cls, settings: Settings, database_url: str, redis: Redis) -> Runtime:

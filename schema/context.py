@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
@@ -36,6 +37,9 @@ class Context(BaseContext):
         self.auth_error = auth_error
         self.csrf_error = csrf_error
         self.brand_error = brand_error
+        # The rate limit, when this request was counted before GraphQL saw it (schema/kept_answers.py).
+        self.rate_limit_decided = False
+        self.rate_limit_refusal: GraphQLError | None = None
 
     @property
     def allowed(self) -> frozenset[str]:

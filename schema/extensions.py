@@ -31,7 +31,9 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.values import get_argument_values, get_variable_values
 from prometheus_client import Histogram
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
@@ -121,7 +123,12 @@ class RequestGate(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        refusal = await self._rate_limit(context) if isinstance(context, Context) else None  # else not served
+        if not isinstance(context, Context):
+            refusal = None  # not served
+        elif context.rate_limit_decided:  # counted already for this request (schema/kept_answers.py)
+            refusal = context.rate_limit_refusal
+        else:
+            refusal = await self.rate_limit(context)
         if refusal is not None:
             self.execution_context.pre_execution_errors = [refusal]
         yield
@@ -153,7 +160,8 @@ class RequestGate(SchemaExtension):
         yield
 
     @staticmethod
-    async def _rate_limit(context: Context) -> GraphQLError | None:
+    async def rate_limit(context: Context) -> GraphQLError | None:
+        """Count this request against its subject's (or IP's) limit: the refusal, or None."""
         settings = context.rt.settings
         viewer = context.viewer
         if viewer.id is not None:
@@ -426,6 +434,25 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return _masked(error, getattr(self.execution_context.context, "request_id", None))
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return super()._process_errors([_operation_refusal(error) or error for error in errors])
+
+
+# strawberry's refusals of the request's operation itself (no such operation name, several operations
+# and none named, an operation type the transport does not allow, no query): the client's mistake, which
+# HTTP already answers with a 4xx; over WebSocket they reached the masking as unexpected (INTERNAL).
+_OPERATION_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
+
+
+def _operation_refusal(error: GraphQLError) -> GraphQLError | None:
+    """The error as a BAD_USER_INPUT refusal when it is one of strawberry's refusals of the operation."""
+    if not isinstance(error.original_error, _OPERATION_REFUSALS):
+        return None
+    message = error.message
+    if isinstance(error.original_error, CannotGetOperationTypeError):
+        message = error.original_error.as_http_error_reason()  # "Unknown operation named …"
+    return api_error(ApiErrorCode.BAD_USER_INPUT, message)
 
 
 def masked_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:

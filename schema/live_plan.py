@@ -210,7 +210,7 @@ class LivePlans:
             return None
         if _subscription_too_long(self._schema, plan.document, plan.operation_name, variables) is not None:
             return None
-        refusal = await RequestGate._rate_limit(context)
+        refusal = await RequestGate.rate_limit(context)
         if refusal is not None:
             return Refused([refusal])
         try:

@@ -1,4 +1,10 @@
-"""Brands an operator runs."""
+"""Brands an operator runs.
+
+A brand's code, name and currencies show in every lobby and in kept GraphQL answers
+(services/lobby_cache.py, schema/kept_answers.py): every write here marks its transaction as changing
+the catalogue, so once it commits (core/db.py `Database.transaction`) this process drops what it kept
+and tells the others on `lobby_cache.channel`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core.db import changed
 from core.errors import DomainError, NotFound
+from core.runtime import CATALOGUE
 from models.brands import Brand
 from services.rg.profiles import DEFAULT, unknown_codes
 
@@ -54,4 +62,32 @@ async def create_brand(
     )
     db.add(brand)
     await db.flush()
+    changed(db, CATALOGUE)
+    return brand
+
+
+async def update_brand(
+    db: AsyncSession,
+    code: str,
+    *,
+    name: str | None = None,
+    default_currency: str | None = None,
+    currencies: list[str] | None = None,
+    countries: list[str] | None = None,
+    minimum_age: int | None = None,
+) -> Brand:
+    """Change a brand's shown fields (None: unchanged), in the caller's transaction."""
+    brand = await get_by_code(db, code)
+    if name is not None:
+        brand.name = name
+    if default_currency is not None:
+        brand.default_currency = default_currency
+    if currencies is not None:
+        brand.currencies = currencies
+    if countries is not None:
+        brand.countries = countries
+    if minimum_age is not None:
+        brand.minimum_age = minimum_age
+    await db.flush()
+    changed(db, CATALOGUE)
     return brand

@@ -21,6 +21,7 @@ Invalidation, so a change shows up at once:
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ class LobbyCache:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.generation = 0  # bumped by every invalidation
+        # Names this cache's own announcements, which come back on the channel: dropping everything again
+        # then would throw away what was read and kept after the change, for nothing.
+        self.sender = uuid.uuid4().hex
         self.hits = 0
         self.misses = 0
         self._entries: dict[LobbyKey, tuple[float, CachedLobby]] = {}
@@ -125,9 +129,10 @@ async def lobby(rt: Runtime, audience: Audience, *, per_category: int) -> Cached
 async def catalogue_changed(rt: Runtime) -> None:
     """After a commit that changed games, providers, brand switches or lobby categories: this process
     forgets its lobbies now, the others when the message reaches them."""
-    cache_of(rt).clear()
+    cache = cache_of(rt)
+    cache.clear()
     try:
-        await rt.redis.publish(channel(rt), "{}")
+        await rt.redis.publish(channel(rt), json.dumps({"sender": cache.sender}))
     except (RedisError, OSError):  # the others' entries expire within lobby_cache_seconds
         log.warning("catalogue_change_not_published")
 
@@ -141,6 +146,8 @@ async def follow_changes(rt: Runtime) -> None:
             message = await listener.next(within=3600)
             if message is None:
                 continue
+            if message.get("sender") == cache_of(rt).sender:
+                continue  # this process's own change: dropped when it was made
             if message.get("type") == RESUMED:
                 log.info("catalogue_cache_dropped_after_reconnect")
             cache_of(rt).clear()
