@@ -28,6 +28,7 @@ _EXPLAINABLE = ("SELECT", "WITH", "CREATE TEMP TABLE", "INSERT", "UPDATE", "DELE
 
 async def probe(explain: bool) -> dict[str, Any]:
     from core.db import Database
+    from core.settings import normalise_database_url
     from services import ledger_verify
 
     steps: list[dict[str, Any]] = []
@@ -44,7 +45,7 @@ async def probe(explain: bool) -> dict[str, Any]:
         sql = " ".join(str(statement).split())
         pid = await backend(self)
         plan = None
-        if explain and sql.upper().startswith(_EXPLAINABLE) and "set_config" not in sql and "pg_" not in sql[:60]:
+        if explain and sql.upper().startswith(_EXPLAINABLE) and "set_config" not in sql and "RETURNING" not in sql:
             if sql.upper().startswith(("SELECT", "WITH")) and " UPDATE " not in sql and " INSERT " not in sql:
                 # A read: its plan, then the read itself (the run needs its rows).
                 rows = await execute(self, text(f"EXPLAIN (ANALYZE, BUFFERS) {statement}"), *args, **kwargs)
@@ -79,7 +80,7 @@ async def probe(explain: bool) -> dict[str, Any]:
 
     AsyncConnection.execute = measured  # type: ignore[method-assign]
     AsyncConnection.commit = rolled_back  # type: ignore[method-assign]
-    database = Database(os.environ["DATABASE_URL"], pool_size=4)
+    database = Database(normalise_database_url(os.environ["DATABASE_URL"]), pool_size=4)
     name = database.engine.url.database or ""
     try:
         before = await asyncio.to_thread(backend_cpu_seconds, name)
