@@ -29,13 +29,6 @@ import asyncpg
 from bench import common, scale
 
 PROBE = Path(__file__).with_name("verify_probe.py")
-REMOVE_DAY = """
-SET session_replication_role = replica;
-UPDATE ledger_accounts SET balance = balance + {bet} WHERE id IN (SELECT md5('cash' || n)::uuid
-                                                                 FROM generate_series(1, {day}) AS n);
-DELETE FROM ledger_postings WHERE transaction_id IN (SELECT md5('day' || n)::uuid FROM generate_series(1, {day}) AS n);
-DELETE FROM ledger_transactions WHERE idempotency_key LIKE 'scale-day:%';
-"""
 
 
 async def state(database_url: str) -> tuple[bool, bool]:
@@ -99,7 +92,7 @@ def main() -> None:
     params = {"brand": uuid.uuid5(uuid.NAMESPACE_DNS, "scale.croupier"), "day": players // 6, "bet": scale.BET}
     checkpoint, day = asyncio.run(state(database_url))
     if day and not checkpoint:
-        asyncio.run(scale.write_sql(database_url, REMOVE_DAY.format(**params)))
+        asyncio.run(scale.write_sql(database_url, scale.REMOVE_DAY.format(**params)))
         day = False
     if not checkpoint:
         took, said = scale.verify_wall_time(database_url)
@@ -119,7 +112,7 @@ def main() -> None:
                 report(label, run, args.explain)
     finally:
         if not args.keep_day:
-            asyncio.run(scale.write_sql(database_url, REMOVE_DAY.format(**params)))
+            asyncio.run(scale.write_sql(database_url, scale.REMOVE_DAY.format(**params)))
             asyncio.run(scale.vacuum(database_url))
     for label, done in runs.items():
         seconds = sorted(r["seconds"] for r in done)

@@ -124,3 +124,13 @@ async def test_a_verifier_role_waits_for_a_transaction_of_the_applications_role(
         (d.check, d.subject) for d in result.discrepancies
     }
     assert not result.checkpoint_written
+
+
+async def test_settling_waits_for_the_newest_transaction_of_all(rt) -> None:
+    """The newest transaction in progress is at or above the snapshot's xmax (one past the newest completed
+    one) when nothing newer has completed since, so the snapshot's own list of running transactions
+    (pg_snapshot_xip) leaves it out; settling reads pg_stat_activity and waits for it all the same."""
+    async with rt.database.transaction() as writer:
+        xid = str((await writer.execute(text("SELECT pg_current_xact_id()"))).scalar_one())
+        with pytest.raises(TimeoutError, match=xid):
+            await settle(rt.database, 0.3)
