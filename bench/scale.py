@@ -248,15 +248,16 @@ ORDER BY n, side;
 UPDATE ledger_accounts SET balance = balance - {bet} WHERE id IN (SELECT md5('cash' || n)::uuid
                                                                  FROM generate_series(1, {day}) AS n);
 """
-# Back to the generated month (the next run reuses the database and expects its size).
-UNDO_DAY = """
+# The day removed again (bench.verify_steps keeps the checkpoint it verified the day from).
+REMOVE_DAY = """
 SET session_replication_role = replica;
 UPDATE ledger_accounts SET balance = balance + {bet} WHERE id IN (SELECT md5('cash' || n)::uuid
                                                                  FROM generate_series(1, {day}) AS n);
 DELETE FROM ledger_postings WHERE transaction_id IN (SELECT md5('day' || n)::uuid FROM generate_series(1, {day}) AS n);
 DELETE FROM ledger_transactions WHERE idempotency_key LIKE 'scale-day:%';
-DELETE FROM ledger_verify_checkpoints;
 """
+# Back to the generated month (the next run reuses the database and expects its size).
+UNDO_DAY = REMOVE_DAY + "DELETE FROM ledger_verify_checkpoints;\n"
 
 
 async def write_sql(database_url: str, sql: str) -> float:

@@ -56,6 +56,8 @@ def ledger_verify(
         scope = f"incremental from posting {result.from_posting_id}: checked {result.transactions} new transactions"
     else:
         scope = f"full: checked {result.transactions} transactions"
+    if result.note:
+        typer.echo(result.note)
     if result.checkpoint_written:
         typer.echo(f"checkpoint written: every posting up to id {result.to_posting_id} is checked")
     typer.echo(f"{scope}, {result.postings} postings in {result.seconds:.1f} s: {summary}")

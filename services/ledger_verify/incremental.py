@@ -61,32 +61,38 @@ _NEW_ROWS = (
        UNION SELECT transaction_id, false FROM payments
        WHERE updated_at >= CAST(:since AS timestamptz) AND transaction_id IS NOT NULL
        EXCEPT SELECT id, false FROM verify_new_transactions""",
-    # Each touched account's stored balance moves to the new checkpoint's position now, in the checking
-    # transaction (rolled back unless the run is clean), and the UPDATE returns the balance it started
-    # from: one statement reads and writes the stored balances. An account without a stored row had no
-    # postings at the checkpoint (its running balance starts at 0); it gets its row when the run is clean.
+    # The touched accounts: each with its new postings' count and their sum up to the new position, and its
+    # stored row (balance, the run that wrote it, where it lies). An account without a stored row had no
+    # postings at the checkpoint (its running balance starts at 0). Nothing is written yet: a clean run
+    # moves the rows that change at its end (checkpoints.MOVE_BALANCES), in place by their row address.
     # Hash joins for a large window (a day: a sixth of the accounts; the ids are random, so a lookup per
     # touched account costs more than one read of each table), lookups for a small one (an hour).
     "SELECT set_config('enable_nestloop', CASE WHEN count(*) > :hash_above THEN 'off' ELSE 'on' END, true) "
     "FROM verify_new_postings",
-    """CREATE TEMP TABLE verify_baselines (account_id uuid, baseline bigint) ON COMMIT DROP""",
-    """WITH moved AS (
-           UPDATE ledger_verify_balances b SET balance = b.balance + n.settled, checkpoint_id = :checkpoint
-           FROM (SELECT account_id, coalesce(sum(amount) FILTER (WHERE id <= :to_posting_id), 0) AS settled
-                 FROM verify_new_postings GROUP BY account_id) n
-           WHERE b.account_id = n.account_id
-           RETURNING b.account_id, b.balance - n.settled AS baseline)
-       INSERT INTO verify_baselines SELECT account_id, baseline FROM moved""",
-    # The touched accounts, with the running balance each starts from.
     """CREATE TEMP TABLE verify_touched_accounts ON COMMIT DROP AS
-       SELECT a.id, a.currency, a.purpose, a.balance, a.allow_negative, coalesce(b.baseline, 0) AS baseline,
-              b.account_id IS NOT NULL AS stored
-       FROM (SELECT DISTINCT account_id FROM verify_new_postings) touched
-       JOIN ledger_accounts a ON a.id = touched.account_id
-       LEFT JOIN verify_baselines b ON b.account_id = a.id AND a.balance IS NOT NULL""",
+       SELECT a.id, a.currency, a.purpose, a.balance, a.allow_negative, n.postings, n.settled,
+              coalesce(b.balance, 0) AS baseline, b.account_id IS NOT NULL AS stored, b.checkpoint_id AS stored_by,
+              b.ctid AS stored_at
+       FROM (SELECT account_id, count(*) AS postings, coalesce(sum(amount) FILTER (WHERE id <= :to_posting_id), 0)
+                    AS settled
+             FROM verify_new_postings GROUP BY account_id) n
+       JOIN ledger_accounts a ON a.id = n.account_id
+       LEFT JOIN ledger_verify_balances b ON b.account_id = a.id AND a.balance IS NOT NULL""",
     "SELECT set_config('enable_nestloop', 'on', true)",
     "ANALYZE verify_new_postings, verify_new_transactions, verify_touched_accounts",
 )
+
+
+# A stored row is read only if the run that wrote it is at or before the checkpoint the run starts from. A
+# later one was a clean run whose checkpoint row is gone (deleted, or the table restored from before it):
+# its rows describe a position past the checkpoint, and every account they belong to has postings above it,
+# so a run from that checkpoint touches each of them and finds them here.
+_STALE = "SELECT count(*) FROM verify_touched_accounts WHERE stored_by > :checkpoint"
+
+
+class StaleBalances(Exception):
+    """The stored balances the run would start from do not describe its checkpoint: it cannot run
+    incrementally (run.py runs in full instead, which reads none of them and rewrites them)."""
 
 
 async def run_incremental(
@@ -94,7 +100,8 @@ async def run_incremental(
 ) -> Verification:
     """Every check over the rows new since `checkpoint`, on `conn` (a REPEATABLE READ transaction whose
     snapshot was taken after settling, in which `checkpoint` is the newest); records the next checkpoint
-    when clean. The caller ends the transaction on failure."""
+    when clean. The caller ends the transaction on failure. Raises StaleBalances when a touched account's
+    stored balance belongs to a later, abandoned checkpoint."""
     written = int(
         (
             await conn.execute(text("SELECT nextval(pg_get_serial_sequence('ledger_verify_checkpoints', 'id'))"))
@@ -112,6 +119,12 @@ async def run_incremental(
         await conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     for statement in _NEW_ROWS:
         await conn.execute(text(statement), params)
+    stale = (await conn.execute(text(_STALE), {"checkpoint": checkpoint.id})).scalar_one()
+    if stale:
+        raise StaleBalances(
+            f"{stale} touched accounts' stored balances were written by a run after checkpoint {checkpoint.id} "
+            "(a checkpoint removed since): they describe another position"
+        )
     found: list[Discrepancy] = []
     for one in INCREMENTAL_RUN:
         found.extend(await read(conn, one, limit, params))
@@ -132,6 +145,7 @@ async def run_incremental(
         await conn.rollback()  # the checkpoint stays where it was (a position never moves back)
         return result
     await checkpoints.record(conn, result, settled, written)
-    await conn.execute(text(checkpoints.NEW_BALANCES), params)
+    for statement in checkpoints.MOVE_BALANCES:
+        await conn.execute(text(statement), params)
     await conn.commit()
     return replace(result, checkpoint_written=True, to_posting_id=settled.posting_id)

@@ -84,17 +84,29 @@ _NEW_PER_TRANSACTION = Pass(
 )
 # Per touched account, its new postings in id order from its running balance at the checkpoint: each
 # balance_after against the running sum, the last against the account's balance, each posting's currency
-# against the account's, the balance against zero. One sort of the new postings for four checks.
+# against the account's, the balance against zero. Four checks in one read; only the postings that need an
+# order are sorted: those of a tracked account with several new ones. An account with one new posting has
+# its running balance without one (the baseline plus the amount), and an untracked account (the house's
+# and the brand's: half of all postings) has no running balance to check, only each posting's currency.
 _NEW_PER_ACCOUNT = Pass(
     (CHAIN, BALANCE, CURRENCY, NEGATIVE),
     f"""
     SELECT c.what, c.subject, c.detail
     FROM (
         SELECT p.id, p.account_id, p.currency AS posting_currency, p.balance_after,
-               a.currency, a.balance, a.allow_negative,
-               a.baseline + sum(p.amount) OVER w AS running, lead(p.id) OVER w IS NULL AS last
+               a.currency, a.balance, a.allow_negative, a.baseline + p.amount AS running, true AS last
         FROM verify_new_postings p JOIN verify_touched_accounts a ON a.id = p.account_id
-        WINDOW w AS (PARTITION BY p.account_id ORDER BY p.id)) x
+        WHERE a.postings = 1
+        UNION ALL
+        SELECT p.id, p.account_id, p.currency, p.balance_after, a.currency, a.balance, a.allow_negative,
+               a.baseline + sum(p.amount) OVER w, lead(p.id) OVER w IS NULL
+        FROM verify_new_postings p JOIN verify_touched_accounts a ON a.id = p.account_id
+        WHERE a.postings > 1 AND a.balance IS NOT NULL
+        WINDOW w AS (PARTITION BY p.account_id ORDER BY p.id)
+        UNION ALL
+        SELECT p.id, p.account_id, p.currency, p.balance_after, a.currency, NULL, a.allow_negative, NULL, false
+        FROM verify_new_postings p JOIN verify_touched_accounts a ON a.id = p.account_id
+        WHERE a.postings > 1 AND a.balance IS NULL) x
     CROSS JOIN LATERAL (
         SELECT '{CHAIN.replace("'", "''")}', x.id::text,
                'balance_after ' || x.balance_after || ', running ' || x.running

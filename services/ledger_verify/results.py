@@ -25,6 +25,7 @@ class Verification:
     to_posting_id: int | None = None
     checkpoint_written: bool = False
     seconds: float = 0.0
+    note: str = ""  # why an incremental run ran in full, when it had a checkpoint to start from
 
     @property
     def ok(self) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger_verify import checkpoints
 from services.ledger_verify.full import run_full
-from services.ledger_verify.incremental import run_incremental
+from services.ledger_verify.incremental import StaleBalances, run_incremental
 from services.ledger_verify.passes import FULL_RUN, in_check_order, read
 from services.ledger_verify.results import Discrepancy, Verification
 from services.ledger_verify.settle import SETTLE_TIMEOUT_SECONDS, settle
@@ -47,6 +47,7 @@ async def verify_books(
     no checkpoint yet or the newest one has no balances (written before migration 0023). `seconds`
     counts everything, the checkpoint's writing included."""
     started = time.perf_counter()
+    note = ""
     async with checkpoints.exclusive(database):
         settled = await settle(database, settle_timeout)
         if not full:
@@ -56,8 +57,11 @@ async def verify_books(
                 # the stored balances agree with the newest checkpoint in it (one transaction wrote both).
                 checkpoint = await checkpoints.newest(conn)
                 if checkpoint is not None and checkpoint.balances:
-                    result = await run_incremental(conn, checkpoint, settled, limit_per_check, started)
-                    return replace(result, seconds=time.perf_counter() - started)
+                    try:
+                        result = await run_incremental(conn, checkpoint, settled, limit_per_check, started)
+                        return replace(result, seconds=time.perf_counter() - started)
+                    except StaleBalances as stale:
+                        note = f"in full: {stale}"
                 await conn.rollback()
         result = await run_full(database, settled, limit_per_check, connections, started)
-    return replace(result, seconds=time.perf_counter() - started)
+    return replace(result, seconds=time.perf_counter() - started, note=note)
