@@ -216,8 +216,8 @@ class Relay:
                         marked = await self._mark_awake(conn)
                 self._wake.clear()
                 await conn.execute(_ASLEEP)
-                while await self.publish_batch(conn):  # what committed while writers still saw the mark
-                    pass
+                if await self.publish_batch(conn):  # committed while writers still saw the mark: awake again
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         finally:
