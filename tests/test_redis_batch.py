@@ -60,8 +60,8 @@ async def test_a_hung_redis_fails_every_waiting_caller_within_one_time_out(hung_
 
 async def test_one_callers_bad_argument_fails_only_that_caller() -> None:
     redis = Redis.from_url(REDIS_URL, decode_responses=True)
+    batch, key = RedisBatch(redis), f"batch:{uuid.uuid4()}"
     try:
-        batch, key = RedisBatch(redis), f"batch:{uuid.uuid4()}"
         await redis.set(key, "1")
         good, bad = await asyncio.gather(
             batch.execute("EXISTS", key), batch.execute("SET", key, None), return_exceptions=True
@@ -69,4 +69,5 @@ async def test_one_callers_bad_argument_fails_only_that_caller() -> None:
         assert isinstance(bad, DataError)
         assert good == 1
     finally:
+        await redis.delete(key)
         await redis.aclose()
