@@ -44,6 +44,8 @@ from schema.live_plan import LivePlans, Opened, Refused
 from schema.wire import MalformedJson, decode_json, request_problem
 
 log = get_logger(__name__)
+# How long a client's `complete` holds the connection's reader while its operation leaves the hub.
+STOP_WAIT_SECONDS = 2.0
 
 
 class Endpoint:
@@ -100,6 +102,7 @@ class Connection:
         "_init_timer",
         "_initialised",
         "_send",
+        "_stopping",
         "context",
         "operations",
     )
@@ -109,6 +112,7 @@ class Connection:
         self._send = send
         self.context = context
         self.operations: dict[str, asyncio.Task[None]] = {}
+        self._stopping: set[asyncio.Task[None]] = set()  # completed by the client, still winding down
         self._initialised = self._acknowledged = self._closed = False
         self._init_timer: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None  # the close of a connection_init that never came
@@ -145,7 +149,7 @@ class Connection:
     async def _shutdown(self) -> None:
         if self._init_timer is not None:
             self._init_timer.cancel()
-        tasks = list(self.operations.values())
+        tasks = [*self.operations.values(), *self._stopping]
         self.operations.clear()
         for task in tasks:
             task.cancel()
@@ -204,7 +208,12 @@ class Connection:
         if task is None:
             return
         task.cancel()
-        await asyncio.wait({task})  # never raises the operation's end; the connection's own cancel passes
+        # Bounded: an operation stuck leaving (its hub join waiting on a hung Redis) must not stop this
+        # connection's pings and messages; it still counts against the limit until it has ended.
+        await asyncio.wait({task}, timeout=STOP_WAIT_SECONDS)  # never raises the operation's end
+        if not task.done():
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
 
     async def _connection_init(self, payload: Any) -> None:
         if self._closing is not None:
@@ -242,7 +251,7 @@ class Connection:
         if operation_id in self.operations:
             await self.close(4409, f"Subscriber for {operation_id} already exists")
             return
-        if len(self.operations) >= self._endpoint.max_operations:
+        if len(self.operations) + len(self._stopping) >= self._endpoint.max_operations:
             error = GraphQLError("Subscription limit reached")
             await self.send({"id": operation_id, "type": "error", "payload": [error.formatted]})
             return

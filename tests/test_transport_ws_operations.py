@@ -145,3 +145,41 @@ async def test_a_complete_for_an_unknown_id_or_twice_is_ignored_and_the_id_is_fr
     await asyncio.sleep(0.01)
     await connection._handle({"type": "complete", "id": "1"})
     assert log == ["stream closed", "stream closed"]
+
+
+async def test_an_operation_stuck_leaving_holds_the_reader_only_so_long_and_still_counts(
+    monkeypatch: Any,
+) -> None:
+    """Its hub join waiting on a hung Redis: `complete` returns after STOP_WAIT_SECONDS (the connection
+    reads pings and messages again), and the stuck operation keeps its place in the limit until it ends."""
+    from schema import transport_ws
+
+    monkeypatch.setattr(transport_ws, "STOP_WAIT_SECONDS", 0.05)
+    release = asyncio.Event()
+    sent: list[Any] = []
+
+    async def stuck() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await release.wait()  # leaving waits on Redis, which does not answer
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    connection = _connection(None, send)
+    connection.operations["a"] = asyncio.get_running_loop().create_task(stuck())
+    connection.operations["b"] = asyncio.get_running_loop().create_task(stuck())
+    await asyncio.sleep(0)
+    try:
+        await asyncio.wait_for(connection._handle({"type": "complete", "id": "a"}), 1)
+        await connection._handle({"type": "ping"})
+        assert json.loads(sent[-1]["text"]) == {"type": "pong"}
+        await connection._handle({"type": "subscribe", "id": "c", "payload": {"query": "subscription { x }"}})
+        assert "c" not in connection.operations  # a (stuck) and b still fill the limit of 2
+        assert json.loads(sent[-1]["text"])["type"] == "error"
+    finally:
+        release.set()
+    await asyncio.sleep(0.01)
+    assert not connection._stopping
+    await connection._shutdown()
