@@ -39,8 +39,6 @@ class Runtime:
     def __post_init__(self) -> None:
         limiter = self.rate_limiter
         self.redis_batch = limiter.batch if limiter.redis is self.redis else RedisBatch(self.redis)
-
-    def __post_init__(self) -> None:
         self.database.after_commit[CATALOGUE] = self._catalogue_changed
 
     async def _catalogue_changed(self) -> None:
