@@ -119,15 +119,26 @@ class Hub:
                     self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
                     self._confirming.setdefault(channel, loop.create_future())
                 self.subscribe_commands += 1
+                # Shielded: the command carries other subscribers' channels, and one of them gone meanwhile
+                # must not stop it half made (the pump would find no connection and "resume" every
+                # subscriber of the process). The lock is held until it is out, gone or not.
+                sending = asyncio.ensure_future(self._pubsub.subscribe(*asked))
                 try:
-                    await self._pubsub.subscribe(*asked)
+                    await asyncio.shield(sending)
+                except asyncio.CancelledError:
+                    await asyncio.wait({sending})
+                    self._start_pump()
+                    raise
                 except (RedisError, OSError):
                     log.warning("subscription_redis_lost", channels=len(self._listeners))
-            if self._pump is None or self._pump.done():
-                self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
+            self._start_pump()
         waits = [self._confirming[c] for c in channels if c in self._confirming]
         if waits:
             await asyncio.wait(waits, timeout=_CONFIRM_SECONDS)  # never cancels the shared futures
+
+    def _start_pump(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._run(), name="live-events")
 
     async def leave(self, channels: tuple[str, ...], listener: Listener) -> None:
         async with self._lock:

@@ -12,7 +12,8 @@ envelope (`catalogue.envelope`):
   (subscribers that watch everything in a scope, such as the staff dashboards, filter it themselves).
 
 One relay publishes at a time across all replicas (a PostgreSQL advisory lock elects it); the
-others wait to take over. It wakes on NOTIFY from the insert trigger and polls as a fallback.
+others wait to take over. It wakes on NOTIFY from the insert trigger and polls as a fallback; while it
+drains it marks itself awake and writers skip the NOTIFY (sql/outbox/outbox_notify_v2.sql says why).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +46,10 @@ DEDUPE_TTL_SECONDS = 7 * 24 * 3600
 RELAY_LOCK = 0x0C20_0002
 BATCH = 200
 ALL_CHANNEL = "events:all"
+# The relay's awake mark, read by the outbox's insert trigger (sql/outbox/outbox_notify_v2.sql): until when, in
+# ms since the epoch on the database's clock, the relay promises to read the outbox again; 0 while it sleeps.
+_AWAKE = "SELECT setval('outbox_relay_awake', (extract(epoch FROM clock_timestamp()) * 1000)::bigint + $1::bigint)"
+_ASLEEP = "SELECT setval('outbox_relay_awake', 0)"
 
 # One call publishes a batch, in order. KEYS: the stream, then each event's dedupe key. ARGV: the keys'
 # time to live, the stream's length, the channel of every event, the prefix of an event's own channel,
@@ -202,14 +208,26 @@ class Relay:
                 await asyncio.sleep(self.poll_seconds)  # another replica relays; stand by until it stops
             await conn.add_listener("croupier_outbox", lambda *_: self._wake.set())
             while True:
+                # Awake: writers skip their NOTIFY (sql/outbox/outbox_notify_v2.sql: a notifying commit
+                # waits for every other's), so the mark is kept ahead of the drain, however long it takes.
+                marked = await self._mark_awake(conn)
                 while await self.publish_batch(conn):
-                    pass
+                    if time.monotonic() - marked > self.poll_seconds:
+                        marked = await self._mark_awake(conn)
                 self._wake.clear()
+                await conn.execute(_ASLEEP)
+                if await self.publish_batch(conn):  # committed while writers still saw the mark: awake again
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         finally:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _mark_awake(self, conn: asyncpg.Connection) -> float:
+        """Promise the writers a read of the outbox within twice the poll interval; returns when (monotonic)."""
+        await conn.execute(_AWAKE, int(2000 * self.poll_seconds))
+        return time.monotonic()
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest unpublished events; returns how many were handled.

@@ -19,6 +19,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 MAX_COMMANDS_PER_PIPELINE = 1000
 
 
@@ -53,9 +56,21 @@ class RedisBatch:
                     replies = await pipe.execute(raise_on_error=False)
                 self.round_trips += 1
             except BaseException as exc:
+                if isinstance(exc, Exception) and not _redis_lost(exc) and len(batch) > 1:
+                    # One command's arguments refused by redis-py (a DataError when packing it): each goes
+                    # alone, so that caller alone gets the error.
+                    await self._send_alone(batch)
+                    continue
+                if not isinstance(exc, Exception) or _redis_lost(exc):
+                    # Redis lost, hung (the pipeline's time-out and redis-py's retries) or this task
+                    # cancelled: the commands queued behind it would meet the same, one pipeline after
+                    # another (tens of seconds for the last). They fail now, to their callers' fallbacks,
+                    # and none is left waiting for a task that has stopped.
+                    batch, self._waiting = batch + self._waiting, []
+                failed = exc if isinstance(exc, Exception) else ConnectionError("cancelled")
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else ConnectionError("cancelled"))
+                        future.set_exception(failed)
                 if not isinstance(exc, Exception):
                     raise
             else:
@@ -66,3 +81,18 @@ class RedisBatch:
                         future.set_exception(reply)
                     else:
                         future.set_result(reply)
+
+    async def _send_alone(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        for command, future in batch:
+            try:
+                reply = await self._redis.execute_command(*command)
+            except Exception as exc:  # noqa: BLE001 - the caller's own error, raised to it
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(reply)
+
+
+def _redis_lost(exc: BaseException) -> bool:
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)

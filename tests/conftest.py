@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from core import processes
-from tests import infra
+from tests import infra, warm
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = infra.scratch_dir()
@@ -70,7 +70,9 @@ def pytest_configure(config: pytest.Config) -> None:
         infra.arm_session_guard(SESSION_GUARD_SECONDS)
     controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")
     if not infra.WORKER:
+        warming = warm.start(config)  # the bytecode of the run's processes, while PostgreSQL migrates
         infra.build_template(ADMIN_URL)
+        warming.join()
     if not controller:
         infra.clone_template(ADMIN_URL)
 
@@ -102,12 +104,51 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadGroupScheduling
 
     class FolderGroups(LoadGroupScheduling):  # type: ignore[misc]
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith(UNGROUPED):
                 return nodeid
             return next((folder for folder in XDIST_GROUPS if nodeid.startswith(folder)), nodeid)
 
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self.ordered:  # the queue is complete when the first unit is handed out
+                self.ordered = True
+                units = sorted(self.workqueue.items(), key=lambda unit: start_rank(unit[0], len(unit[1])))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
     return FolderGroups(config, log)
+
+
+# Tests that take 10 to 35 s each on a quiet machine (child processes: the CLI, servers, a nested test
+# run), started right after the groups so that no worker is left with one of them when the others are
+# done. xdist's own order is the collection's, which put some of them last.
+SLOW_FIRST = (
+    "tests/faults/test_killed_run.py",
+    "tests/events/test_consumer_operations.py",
+    "tests/bonuses/test_cashback.py::test_cron_pays_cashback",
+    "tests/test_migrations.py",
+    "tests/cashier/test_deposit_races.py",
+    "tests/events/test_nats_sink.py",
+    "tests/bonuses/test_free_rounds_demo.py",
+    "tests/bonuses/test_bonus_operations.py",
+    "tests/faults/test_chatty_server.py",
+    "tests/test_startup_and_cli.py",
+    "tests/onboarding/test_cli.py",
+    "tests/backoffice/test_admin_documents.py",
+    "tests/cashier/test_withdrawals.py::test_concurrent",
+    "tests/bonuses/test_bonus_concurrency_review.py",
+)
+
+
+def start_rank(scope: str, tests: int) -> tuple[int, int]:
+    """Where a unit of work goes in the queue: the groups first, the largest first (what xdist does),
+    then the slow tests above in that order, then the rest in collection order (the sort is stable)."""
+    if scope in XDIST_GROUPS:
+        return (0, -tests)
+    return (1, next((rank for rank, prefix in enumerate(SLOW_FIRST) if scope.startswith(prefix)), len(SLOW_FIRST)))
 
 
 # ---- what a failing test shows of the helper processes it talked to -------------------------------

@@ -121,3 +121,27 @@ async def test_the_limit_counts_an_operation_until_it_has_ended() -> None:
     assert peak <= connection._endpoint.max_operations
     await connection._shutdown()
     assert running == []
+
+
+async def test_a_complete_for_an_unknown_id_or_twice_is_ignored_and_the_id_is_free_again() -> None:
+    log: list[str] = []
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+        await asyncio.sleep(0.001)  # a socket's write: the stream's values are not sent in one turn
+
+    connection = _connection(_Stream(log), send)
+    await connection._handle({"type": "subscribe", "id": "1", "payload": {"query": "subscription { n }"}})
+    await asyncio.sleep(0.01)
+    await connection._handle({"type": "complete", "id": "1"})
+    await connection._handle({"type": "complete", "id": "1"})
+    await connection._handle({"type": "complete", "id": "never-subscribed"})
+    assert log == ["stream closed"]
+    assert connection.operations == {}
+    assert not any(message.get("type") == "websocket.close" for message in sent)
+    await connection._handle({"type": "subscribe", "id": "1", "payload": {"query": "subscription { n }"}})
+    assert set(connection.operations) == {"1"}
+    await asyncio.sleep(0.01)
+    await connection._handle({"type": "complete", "id": "1"})
+    assert log == ["stream closed", "stream closed"]
