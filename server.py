@@ -525,15 +525,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if from_cookie and not connection.headers.get(settings.csrf_header):
             context.csrf_error = f"Cookie-authenticated requests must send the {settings.csrf_header} header."
             return context
+        # The session's revocation is checked by RequestGate, before anything uses the viewer, in one Redis
+        # command with the request's rate-limit hit (a request that never reaches the gate — a malformed
+        # body — uses no viewer and is not counted, as before).
         try:
             context.viewer = await viewer_for(
-                rt, token, brand_code=connection.headers.get("x-croupier-brand"), meta=meta
+                rt, token, brand_code=connection.headers.get("x-croupier-brand"), meta=meta, revocation_later=True
             )
+            context.unchecked_session = context.viewer.session_id
         except ViewerRejected as exc:
             if exc.bad_input:
                 context.brand_error = exc.message
             else:
                 context.auth_error = exc.message
+            context.unchecked_session = exc.unchecked_session
         return context
 
     graphql = CroupierGraphQLRouter(

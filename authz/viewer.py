@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from authz.jwt import InvalidToken
 from authz.subjects import ANONYMOUS, RequestMeta, Viewer
 from core.clock import clock
@@ -14,10 +16,11 @@ class ViewerRejected(Exception):
     """The credentials were presented but are not good (expired, forged, revoked), or the request's
     brand cannot be chosen (`bad_input`: the token is fine, the header is missing or unknown)."""
 
-    def __init__(self, message: str, *, bad_input: bool = False) -> None:
+    def __init__(self, message: str, *, bad_input: bool = False, unchecked_session: uuid.UUID | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.bad_input = bad_input
+        self.unchecked_session = unchecked_session  # `revocation_later`: the session still to check
 
 
 # A full session plays; any other scope (a self-excluded player's "withdrawal" login) can only
@@ -25,11 +28,19 @@ class ViewerRejected(Exception):
 PLAYER_ROLES = {"full": "player"}
 
 
-async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str | None, meta: RequestMeta) -> Viewer:
+async def viewer_for(
+    rt: Runtime, access_token: str | None, *, brand_code: str | None, meta: RequestMeta, revocation_later: bool = False
+) -> Viewer:
+    """`revocation_later`: the session is not checked here; the caller checks the returned viewer's
+    `session_id` (or ViewerRejected's `unchecked_session`) before anything else uses the viewer (the HTTP
+    path: RequestGate, with the rate-limit hit in the same Redis command)."""
     if not access_token:
         return ANONYMOUS.with_meta(meta)
     try:
-        claims = await auth.authenticate(rt, access_token)
+        if revocation_later:
+            claims = auth.verify_access_token(rt, access_token)
+        else:
+            claims = await auth.authenticate(rt, access_token)
     except InvalidToken as exc:
         raise ViewerRejected(str(exc)) from exc
     if claims.subject_type == "player":
@@ -42,13 +53,16 @@ async def viewer_for(rt: Runtime, access_token: str | None, *, brand_code: str |
             meta=meta,
             expires_at=claims.expires_at,
         )
-    async with rt.database.session() as db:
-        try:
-            scope = await staff.scope_for_request(db, claims.subject_id, brand_code)
-        except DomainError as exc:
-            raise ViewerRejected(exc.message, bad_input=True) from exc
+    try:
+        scope = await staff.scope_for_request(rt, claims.subject_id, brand_code)
+    except DomainError as exc:
+        # A revoked session is refused as such (not for its brand, nor as disabled): the caller's check says so.
+        unchecked = claims.session_id if revocation_later else None
+        raise ViewerRejected(exc.message, bad_input=True, unchecked_session=unchecked) from exc
     if scope is None:
-        raise ViewerRejected("staff account disabled")
+        raise ViewerRejected(
+            "staff account disabled", unchecked_session=claims.session_id if revocation_later else None
+        )
     return Viewer(
         kind="staff",
         id=claims.subject_id,
@@ -72,12 +86,11 @@ async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:
         return None
     if not viewer.is_staff:
         return viewer
-    async with rt.database.session() as db:
-        try:
-            brand = None if viewer.brand_code == "*" else viewer.brand_code
-            scope = await staff.scope_for_request(db, viewer.id, brand)
-        except DomainError:
-            return None
+    try:
+        brand = None if viewer.brand_code == "*" else viewer.brand_code
+        scope = await staff.scope_for_request(rt, viewer.id, brand)
+    except DomainError:
+        return None
     if scope is None:
         return None
     return Viewer(

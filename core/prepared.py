@@ -125,6 +125,12 @@ async def alone(engine: AsyncEngine, statement: Statement, params: Mapping[str, 
     round trip; the statement commits as it ends, or rolls back whole on an error, its locks released with it),
     on a connection from the pool, prepared. The first row (None: none). Announced to the engine's
     `before_cursor_execute` listeners as the session's statements are."""
+    found = await every_alone(engine, statement, params)
+    return found[0] if found else None
+
+
+async def every_alone(engine: AsyncEngine, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+    """As `alone`, every row."""
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
@@ -132,5 +138,5 @@ async def alone(engine: AsyncEngine, statement: Statement, params: Mapping[str, 
         assert sync is not None
         args = [params[name] for name in statement.names]
         sync.dispatch.before_cursor_execute(sync, None, statement.native, args, None, False)
-        record = await driver.fetchrow(statement.native, *args)
-    return None if record is None else Row(record)
+        records = await driver.fetch(statement.native, *args)
+    return [Row(record) for record in records]

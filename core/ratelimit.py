@@ -41,6 +41,34 @@ return {count, ttl}
 """
 
 
+# A request's revocation check and its rate-limit hit in one command (schema/extensions.py, RequestGate):
+# whether KEYS[1] (the session's revocation mark) exists, then the hit of the key that outcome selects —
+# KEYS[2] for a live session (its subject), KEYS[3] for a revoked one (its IP; "" when there is none: nothing
+# counted). One command decides both, so what is counted is exactly what the two commands counted.
+_HIT_UNLESS_REVOKED = """
+local revoked = redis.call('EXISTS', KEYS[1])
+local key = KEYS[2 + revoked]
+if key == '' then
+  return {revoked, 0, 0}
+end
+local count = redis.call('INCRBY', key, ARGV[1])
+local ttl = redis.call('TTL', key)
+if ttl < 0 then
+  redis.call('EXPIRE', key, ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {revoked, count, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A key to count and its limit (per `window` seconds)."""
+
+    key: str
+    limit: int
+
+
 class RateLimiter:
     def __init__(self, redis: Redis, prefix: str = "rl", *, batch: RedisBatch | None = None) -> None:
         self.redis = redis
@@ -57,6 +85,24 @@ class RateLimiter:
             log.warning("rate_limit_redis_unavailable", key=key)
             count, ttl = self._hit_locally(full_key, window, cost)
         return Decision(allowed=count <= limit, count=count, retry_after=max(int(ttl), 1))
+
+    async def hit_unless_revoked(
+        self, revoked_key: str, live: Limit, revoked: Limit | None, *, window: int
+    ) -> tuple[bool, Decision | None]:
+        """Whether `revoked_key` exists, and the hit of `live` (it does not) or `revoked` (it does; None:
+        nothing to count), in one round trip. Raises RedisError or OSError when Redis cannot answer:
+        the caller then asks each on its own (each with its own fallback)."""
+        chosen = {0: self._full(live.key), 1: self._full(revoked.key) if revoked is not None else ""}
+        found, count, ttl = await self.batch.execute(
+            "EVAL", _HIT_UNLESS_REVOKED, 3, revoked_key, chosen[0], chosen[1], 1, window
+        )
+        limit = revoked if found else live
+        if limit is None:
+            return bool(found), None
+        return bool(found), Decision(allowed=count <= limit.limit, count=count, retry_after=max(int(ttl), 1))
+
+    def _full(self, key: str) -> str:
+        return f"{self.prefix}:{key}"
 
     async def peek(self, key: str) -> Decision:
         """The count so far and the seconds left in its window, without counting anything."""

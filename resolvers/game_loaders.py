@@ -34,20 +34,19 @@ class GameLoaders:
         self.brand_switch: DataLoader[tuple[uuid.UUID, uuid.UUID], BrandGame | None] = DataLoader(self._brand_switches)
         self.provider_game_count: DataLoader[uuid.UUID, int] = DataLoader(self._provider_game_counts)
 
-    async def audience(self, viewer: Viewer, brand_code: str | None) -> Audience:
-        """The request's audience, resolved once per brand argument."""
+    async def audience(self, viewer: Viewer, brand_code: str | None, *, alone: bool = False) -> Audience:
+        """The request's audience, resolved once per brand argument. `alone`: a player's read by a prepared
+        statement of its own rather than with the row `me` loads (a kept answer's key: nothing else to share)."""
         key = (f"{viewer.kind}:{viewer.id}:{viewer.brand_id}", (brand_code or "").strip().lower() or None)
         found = self._audiences.get(key)
-        if found is None and viewer.is_player and viewer.id is not None:
+        if found is None and viewer.is_player and viewer.id is not None and not alone:
             # The row `me` loads too (one statement for both when a page asks for both).
             player = await self._players(viewer).load(viewer.id)
             if player is None:
                 raise NotFound("No such player.")
             found = self._audiences[key] = games.audience_of(player)
         elif found is None:
-            async with self.rt.database.session() as db:
-                found = await games.audience_for(db, viewer, brand_code)
-            self._audiences[key] = found
+            found = self._audiences[key] = await games.audience_now(self.rt, viewer, brand_code)
         return found
 
     async def _games(self, ids: Sequence[uuid.UUID]) -> list[Game | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,14 @@ class Context(BaseContext):
         # The rate limit, when this request was counted before GraphQL saw it (schema/kept_answers.py).
         self.rate_limit_decided = False
         self.rate_limit_refusal: GraphQLError | None = None
+        # A session whose revocation is still to be checked: RequestGate checks it with the rate-limit hit, in
+        # one Redis command, before anything uses the viewer (server.get_context, `revocation_later`).
+        self.unchecked_session: uuid.UUID | None = None
+
+    def session_revoked(self) -> None:
+        """The viewer's session was revoked: refused as `viewer_for` refuses it, and counted by IP."""
+        self.auth_error, self.brand_error = "session revoked", None
+        self.viewer = ANONYMOUS.with_meta(self.viewer.meta)
 
     @property
     def allowed(self) -> frozenset[str]:

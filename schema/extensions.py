@@ -31,18 +31,23 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.values import get_argument_values, get_variable_values
 from prometheus_client import Histogram
+from redis.exceptions import RedisError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
+from authz.subjects import ANONYMOUS, Viewer
 from core.errors import ApiError, ApiErrorCode
 from core.logging import get_logger
+from core.ratelimit import Decision, Limit
+from core.settings import Settings
 from schema.context import Context
 from schema.document_limits import FragmentCycle, analyse
 from schema.field_plan import DecisionCache, coordinates
 from schema.input_limits import FieldPlan, TooLong, first_too_long, plan, refuse
+from services import auth
 
 log = get_logger(__name__)
 
@@ -161,19 +166,45 @@ class RequestGate(SchemaExtension):
 
     @staticmethod
     async def rate_limit(context: Context) -> GraphQLError | None:
-        """Count this request against its subject's (or IP's) limit: the refusal, or None."""
-        settings = context.rt.settings
-        viewer = context.viewer
-        if viewer.id is not None:
-            key, limit = f"req:{viewer.kind}:{viewer.id}", settings.requests_per_minute_per_subject
-        elif viewer.meta.ip:
-            key, limit = f"req:ip:{viewer.meta.ip}", settings.requests_per_minute_per_ip
-        else:
+        """Count this request against its subject's (or IP's) limit: the refusal, or None. A session still
+        to check (`Context.unchecked_session`) is checked first, in the same Redis command: a revoked one
+        leaves the request anonymous with its credentials refused, and counted by IP."""
+        rt = context.rt
+        session_id, context.unchecked_session = context.unchecked_session, None
+        if session_id is not None:
+            live = _limit_of(context.viewer, rt.settings)
+            anonymous = _limit_of(ANONYMOUS.with_meta(context.viewer.meta), rt.settings)
+            try:
+                if live is None:  # nothing to count either way: the revocation alone
+                    revoked, decision = await auth.is_session_revoked(rt, session_id), None
+                else:
+                    key = auth.REVOKED_KEY.format(session_id)
+                    revoked, decision = await rt.rate_limiter.hit_unless_revoked(key, live, anonymous, window=60)
+            except (RedisError, OSError):  # each on its own, each with its fallback (as without this command)
+                revoked, decision = await auth.is_session_revoked_in_database(rt, session_id), None
+            if revoked:
+                context.session_revoked()
+            if decision is not None or (revoked and anonymous is None):
+                return _refusal(decision)
+        found = _limit_of(context.viewer, rt.settings)
+        if found is None:
             return None
-        decision = await context.rt.rate_limiter.hit(key, limit=limit, window=60)
-        if decision.allowed:
-            return None
-        return api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.", retryAfter=decision.retry_after)
+        return _refusal(await rt.rate_limiter.hit(found.key, limit=found.limit, window=60))
+
+
+def _limit_of(viewer: Viewer, settings: Settings) -> Limit | None:
+    """The key a request of this viewer counts against: its subject's, else its IP's (None: neither)."""
+    if viewer.id is not None:
+        return Limit(f"req:{viewer.kind}:{viewer.id}", settings.requests_per_minute_per_subject)
+    if viewer.meta.ip:
+        return Limit(f"req:ip:{viewer.meta.ip}", settings.requests_per_minute_per_ip)
+    return None
+
+
+def _refusal(decision: Decision | None) -> GraphQLError | None:
+    if decision is None or decision.allowed:
+        return None
+    return api_error(ApiErrorCode.RATE_LIMITED, "Too many requests.", retryAfter=decision.retry_after)
 
 
 class FieldPermissions(SchemaExtension):

@@ -197,9 +197,10 @@ class KeptAnswers:
         if not isinstance(query, str):
             return None
         # Counted once here, whatever follows: GraphQL's gate takes this decision if the request goes there.
+        # The session's revocation is checked with it (a revoked one: GraphQL's path refuses the credentials).
         context.rate_limit_refusal = await RequestGate.rate_limit(context)
         context.rate_limit_decided = True
-        if context.rate_limit_refusal is not None:
+        if context.rate_limit_refusal is not None or context.auth_error:
             return None
         plan = self.plan(query, operation_name)
         if plan is None:
@@ -213,7 +214,7 @@ class KeptAnswers:
             if brand is not None and not isinstance(brand, str):
                 return None
             try:
-                audiences.append(await context.loaders.games.audience(context.viewer, brand))
+                audiences.append(await context.loaders.games.audience(context.viewer, brand, alone=True))
             except Exception:  # noqa: BLE001  (a bad brand, the database away: GraphQL's path answers it, coded)
                 return None
         generation = lobby_cache.cache_of(rt).generation

@@ -296,20 +296,31 @@ async def _subject_is_active(db: AsyncSession, session: AuthSession) -> bool:
 
 async def is_session_revoked(rt: Runtime, session_id: uuid.UUID) -> bool:
     try:
-        # In the process's shared pipeline (core/redis_batch.py): with the rate-limit hit of the same
-        # request, and with the checks of every other request asking at the same time.
+        # In the process's shared pipeline (core/redis_batch.py): with the checks of every other request
+        # asking at the same time.
         return bool(await rt.redis_batch.execute("EXISTS", REVOKED_KEY.format(session_id)))
     except (RedisError, OSError):
-        async with rt.database.session() as db:
-            revoked_at = await db.scalar(select(col(AuthSession.revoked_at)).where(col(AuthSession.id) == session_id))
-        return revoked_at is not None
+        return await is_session_revoked_in_database(rt, session_id)
+
+
+async def is_session_revoked_in_database(rt: Runtime, session_id: uuid.UUID) -> bool:
+    """The revocation as the database has it (when Redis cannot be asked)."""
+    async with rt.database.session() as db:
+        revoked_at = await db.scalar(select(col(AuthSession.revoked_at)).where(col(AuthSession.id) == session_id))
+    return revoked_at is not None
+
+
+def verify_access_token(rt: Runtime, access_token: str) -> AccessClaims:
+    """An access token's claims, its signature, issuer, audience and expiry checked (not its session: see
+    `authenticate`). Raises InvalidToken."""
+    return parse_access_claims(
+        rt.keyring.verify(access_token, issuer=rt.settings.jwt_issuer, audience=rt.settings.jwt_audience)
+    )
 
 
 async def authenticate(rt: Runtime, access_token: str) -> AccessClaims:
     """Verify an access token and that its session is still live. Raises InvalidToken."""
-    claims = parse_access_claims(
-        rt.keyring.verify(access_token, issuer=rt.settings.jwt_issuer, audience=rt.settings.jwt_audience)
-    )
+    claims = verify_access_token(rt, access_token)
     if await is_session_revoked(rt, claims.session_id):
         raise InvalidToken("session revoked")
     return claims
