@@ -127,6 +127,8 @@ class Hub:
                     await asyncio.shield(sending)
                 except asyncio.CancelledError:
                     await asyncio.wait({sending})
+                    if not sending.cancelled() and sending.exception() is not None:  # retrieved, so never unlogged
+                        log.warning("subscription_redis_lost", channels=len(self._listeners))
                     self._start_pump()
                     raise
                 except (RedisError, OSError):

@@ -92,9 +92,10 @@ class RateLimiter:
         """Whether `revoked_key` exists, and the hit of `live` (it does not) or `revoked` (it does; None:
         nothing to count), in one round trip. Raises RedisError or OSError when Redis cannot answer:
         the caller then asks each on its own (each with its own fallback)."""
-        chosen = {0: self._full(live.key), 1: self._full(revoked.key) if revoked is not None else ""}
+        live_key = self._full(live.key)
+        revoked_limit_key = self._full(revoked.key) if revoked is not None else ""  # "": the script counts nothing
         found, count, ttl = await self.batch.execute(
-            "EVAL", _HIT_UNLESS_REVOKED, 3, revoked_key, chosen[0], chosen[1], 1, window
+            "EVAL", _HIT_UNLESS_REVOKED, 3, revoked_key, live_key, revoked_limit_key, 1, window
         )
         limit = revoked if found else live
         if limit is None:

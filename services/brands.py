@@ -25,8 +25,13 @@ async def list_brands(db: AsyncSession) -> Sequence[Brand]:
     return (await db.scalars(select(Brand).order_by(col(Brand.code)))).all()
 
 
+def normalise_code(code: str) -> str:
+    """A brand code as stored: what a client sends (`X-Brand`, an argument) is matched this way everywhere."""
+    return code.strip().lower()
+
+
 async def get_by_code(db: AsyncSession, code: str) -> Brand:
-    brand: Brand | None = await db.scalar(select(Brand).where(col(Brand.code) == code.strip().lower()))
+    brand: Brand | None = await db.scalar(select(Brand).where(col(Brand.code) == normalise_code(code)))
     if brand is None:
         raise NotFound(f"No brand with code {code!r}.", field="brand")
     return brand
@@ -61,33 +66,6 @@ async def create_brand(
         jurisdictions=list(jurisdictions),
     )
     db.add(brand)
-    await db.flush()
-    changed(db, CATALOGUE)
-    return brand
-
-
-async def update_brand(
-    db: AsyncSession,
-    code: str,
-    *,
-    name: str | None = None,
-    default_currency: str | None = None,
-    currencies: list[str] | None = None,
-    countries: list[str] | None = None,
-    minimum_age: int | None = None,
-) -> Brand:
-    """Change a brand's shown fields (None: unchanged), in the caller's transaction."""
-    brand = await get_by_code(db, code)
-    if name is not None:
-        brand.name = name
-    if default_currency is not None:
-        brand.default_currency = default_currency
-    if currencies is not None:
-        brand.currencies = currencies
-    if countries is not None:
-        brand.countries = countries
-    if minimum_age is not None:
-        brand.minimum_age = minimum_age
     await db.flush()
     changed(db, CATALOGUE)
     return brand

@@ -33,10 +33,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 from authz.subjects import Viewer
 from core import outbox, prepared
 from core.clock import clock
+from core.db import changed
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, parse_amount
 from core.prepared import Statement
-from core.runtime import Runtime
+from core.runtime import CATALOGUE, Runtime
 from models.games import (
     BrandGame,
     Game,
@@ -128,7 +129,7 @@ async def audience_now(rt: Runtime, viewer: Viewer, brand_code: str | None) -> A
         return Audience(brand_id=row.brand_id, country=row.country, currency=row.currency)
     brand = None
     if brand_code:
-        brand = await prepared.alone(engine, _BRAND_BY_CODE, {"code": brand_code.strip().lower()})
+        brand = await prepared.alone(engine, _BRAND_BY_CODE, {"code": brands.normalise_code(brand_code)})
         if brand is None:
             raise NotFound(f"No brand with code {brand_code!r}.", field="brand")  # as brands.get_by_code
     return _audience_of(viewer, brand)
@@ -353,6 +354,7 @@ async def set_availability(
         raise DomainError("Give a reason.", field="reason")
     countries = _countries(disabled_countries)
     async with rt.database.transaction() as db:
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         if brand_code:
             brand = await brands.get_by_code(db, brand_code)
             if viewer.brand_id is not None and brand.id != viewer.brand_id:
@@ -397,9 +399,6 @@ async def set_availability(
             after={"enabled": enabled, "disabled_countries": countries},
             reason=reason.strip(),
         )
-    from services import lobby_cache  # it reads the lobby through this module
-
-    await lobby_cache.catalogue_changed(rt)
     return switch
 
 

@@ -8,9 +8,10 @@ fields, resolved per request — so one answer serves every viewer with the same
 another country does not.
 
 Invalidation, so a change shows up at once:
-- every command that changes the catalogue calls `catalogue_changed(rt)` after its commit: this
+- every command that changes the catalogue marks its transaction (`core.db.changed(db, CATALOGUE)`);
+  once it commits, `Database.transaction` runs the runtime's hook, `catalogue_changed(rt)`: this
   process drops its entries, and a message on the Redis channel `channel(rt)` tells every other process,
-  whose `follow_changes` task drops theirs;
+  whose `follow_changes` task drops theirs (a rolled-back change signals nothing);
 - a process that lost its pub/sub connection drops everything when it is back (it may have missed
   a message);
 - a read that began before an invalidation is not stored (`LobbyCache.generation`), so a lobby read

@@ -322,7 +322,7 @@ async def scope_for_request(rt: Runtime, staff_id: uuid.UUID, brand_code: str | 
     Global roles count in every brand. Without a requested brand: staff with global roles see all
     brands; staff whose roles sit in exactly one brand are scoped to it.
     """
-    code = brand_code.strip().lower() if brand_code else None  # as brands.get_by_code matches it
+    code = brands.normalise_code(brand_code) if brand_code else None
     rows = await prepared.every_alone(rt.database.engine, _SCOPE, {"id": staff_id, "code": code})
     if not rows or rows[0].status != StaffStatus.ACTIVE:
         return None

@@ -13,10 +13,11 @@ from sqlmodel import col, select
 
 from authz.subjects import SYSTEM, RequestMeta, Viewer
 from core.clock import clock
+from core.db import changed
 from core.errors import DomainError
 from core.ids import new_id
 from core.money import format_amount, parse_amount
-from core.runtime import Runtime
+from core.runtime import CATALOGUE, Runtime
 from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, LimitPeriod
@@ -418,6 +419,7 @@ async def seed_games(rt: Runtime) -> list[str]:
 
     demo_url = rt.settings.demo_provider_url or f"{rt.settings.public_base_url.rstrip('/')}/demo-games"
     async with rt.database.transaction() as db:
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         for code, name, protocol, url in DEMO_PROVIDERS:
             await db.execute(
                 insert(Provider)
@@ -498,9 +500,6 @@ async def seed_games(rt: Runtime) -> list[str]:
                     )
                     .on_conflict_do_nothing()
                 )
-    from services import lobby_cache
-
-    await lobby_cache.catalogue_changed(rt)
     return [f"{len(DEMO_GAMES)} games from {len(DEMO_PROVIDERS)} providers; demo games at {demo_url}"]
 
 

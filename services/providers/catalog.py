@@ -23,11 +23,12 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core.db import changed
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, format_amount, parse_amount
-from core.runtime import Runtime
+from core.runtime import CATALOGUE, Runtime
 from models.games import Game, GameType, Provider, Volatility
-from services import audit, lobby_cache
+from services import audit
 from services.providers import registry
 from services.providers.registry import check_url
 
@@ -256,6 +257,7 @@ async def create_game(
     check_limits_order(values)
     try:
         async with rt.database.transaction() as db:
+            changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
             provider = await registry.get_by_code(db, provider_code, lock=True)
             exists = await db.scalar(
                 select(col(Game.id)).where(col(Game.provider_id) == provider.id, col(Game.code) == code)
@@ -278,7 +280,6 @@ async def create_game(
             )
     except IntegrityError as exc:  # a concurrent create of the same code
         raise DomainError("That game code is taken.", field="code", code=ErrorCode.ALREADY_EXISTS) from exc
-    await lobby_cache.catalogue_changed(rt)
     return game
 
 
@@ -288,6 +289,7 @@ async def update_game(
     """Change some fields of a game (None: unchanged); audited with the fields that changed."""
     values = columns(changes)
     async with rt.database.transaction() as db:
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         game = await _locked_game(db, game_id)
         before = snapshot(game)
         check_limits_order({**{c: getattr(game, c) for c in ("min_bet", "max_bet")}, **values})
@@ -303,7 +305,6 @@ async def update_game(
             after=snapshot(game),
             reason=registry.check_reason(reason),
         )
-    await lobby_cache.catalogue_changed(rt)
     return game
 
 
@@ -312,6 +313,7 @@ async def set_game_enabled(
 ) -> Game:
     """Switch a game on or off for every brand (a launched session's bets are refused once it is off)."""
     async with rt.database.transaction() as db:
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         game = await _locked_game(db, game_id)
         if game.enabled != enabled:
             game.enabled = enabled
@@ -326,7 +328,6 @@ async def set_game_enabled(
                 after={"enabled": enabled},
                 reason=registry.check_reason(reason),
             )
-    await lobby_cache.catalogue_changed(rt)
     return game
 
 

@@ -41,11 +41,12 @@ from sqlmodel import col, select
 
 from authz.subjects import Viewer
 from core.clock import clock
+from core.db import changed
 from core.errors import DomainError
 from core.ids import new_id
-from core.runtime import Runtime
+from core.runtime import CATALOGUE, Runtime
 from models.games import Game
-from services import audit, lobby_cache
+from services import audit
 from services.providers import catalog, registry
 from services.providers.catalog import GameChanges
 
@@ -281,6 +282,7 @@ async def import_games(
         report.missing.extend(sorted(code for code in existing if code not in listed))
         if dry_run or not (inserts or updates):
             return report
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         if inserts:
             await db.execute(insert(Game), inserts)
         for row in updates:  # few per run; each names only the columns that changed
@@ -302,5 +304,4 @@ async def import_games(
             },
             reason=note,
         )
-    await lobby_cache.catalogue_changed(rt)
     return report

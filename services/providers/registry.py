@@ -23,10 +23,11 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
+from core.db import changed
 from core.errors import DomainError, ErrorCode, NotFound
-from core.runtime import Runtime
+from core.runtime import CATALOGUE, Runtime
 from models.games import Provider, ProviderProtocol
-from services import audit, lobby_cache
+from services import audit
 from services.providers import credentials
 
 PROTOCOLS = tuple(p.value for p in ProviderProtocol)
@@ -172,6 +173,7 @@ async def add_provider(
     note = check_reason(reason)
     try:
         async with rt.database.transaction() as db:
+            changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
             if await db.scalar(select(col(Provider.id)).where(col(Provider.code) == code)) is not None:
                 raise DomainError(f"A provider {code!r} exists already.", field="code", code=ErrorCode.ALREADY_EXISTS)
             provider = Provider(**values)
@@ -188,7 +190,6 @@ async def add_provider(
             )
     except IntegrityError as exc:  # a concurrent add of the same code
         raise DomainError(f"A provider {code!r} exists already.", field="code", code=ErrorCode.ALREADY_EXISTS) from exc
-    await lobby_cache.catalogue_changed(rt)
     return provider
 
 
@@ -247,10 +248,9 @@ async def _change(
     rt: Runtime, actor: Viewer, code: str, values: dict[str, Any], *, action: str, reason: str | None
 ) -> Provider:
     async with rt.database.transaction() as db:
+        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
         provider = await get_by_code(db, code, lock=True)
-        changed = await _apply(db, actor, provider, values, action, reason)
-    await lobby_cache.catalogue_changed(rt)  # a provider's name and switch show in the lobby
-    return changed
+        return await _apply(db, actor, provider, values, action, reason)
 
 
 async def _apply(
