@@ -365,7 +365,7 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 # server.py's background tasks
-SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports"})
+SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry"})
 
 
 @contextmanager
