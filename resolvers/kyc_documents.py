@@ -91,9 +91,11 @@ async def document_player(info: Info, player_id: str) -> Player | None:
     return Player.from_model(found) if found is not None else None
 
 
-async def content_url(info: Info, document_id: str) -> str | None:
+async def content_url(info: Info, document_id: str, brand_id: str) -> str | None:
     try:
-        url, _ = await documents_reading.content_link(info.context.rt, info.context.viewer, uuid.UUID(document_id))
+        url, _ = documents_reading.content_link(
+            info.context.rt, info.context.viewer, uuid.UUID(document_id), uuid.UUID(brand_id)
+        )
     except DomainError as exc:
         raise forbidden(exc.message) from exc
     return url

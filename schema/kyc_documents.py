@@ -40,6 +40,7 @@ class KycDocument(relay.Node):
     expires_at: datetime | None = strawberry.field(description="Set on approval: when the document stops counting")
     reason: str | None = strawberry.field(description="The KYC officer's reason for the decision (the player sees it)")
     player_id: strawberry.Private[str]
+    brand_id: strawberry.Private[str]
 
     @strawberry.field(description="The player who uploaded it (KYC staff).")  # type: ignore[untyped-decorator]
     async def player(self, info: strawberry.Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
@@ -54,7 +55,7 @@ class KycDocument(relay.Node):
     async def content_url(self, info: strawberry.Info) -> str | None:
         from resolvers.kyc_documents import content_url
 
-        return await content_url(info, self.id)
+        return await content_url(info, self.id, self.brand_id)
 
     @classmethod
     def from_model(cls, row: m.KycDocument) -> KycDocument:
@@ -71,6 +72,7 @@ class KycDocument(relay.Node):
             expires_at=row.expires_at,
             reason=row.reason,
             player_id=str(row.player_id),
+            brand_id=str(row.brand_id),
         )
 
 
