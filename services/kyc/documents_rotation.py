@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from core.logging import get_logger
@@ -43,7 +43,7 @@ async def rotate(
     async with rt.database.session() as db:
         report.to_rotate = (
             await db.scalar(
-                select(col(KycDocument.id).count()).where(col(KycDocument.key_id) != vault.keys.active)  # type: ignore[attr-defined]
+                select(func.count()).select_from(KycDocument).where(col(KycDocument.key_id) != vault.keys.active)
             )
             or 0
         )
