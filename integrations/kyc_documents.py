@@ -5,7 +5,8 @@
   bytes again: the same document); a refusal is `{"errors": [{"code", "message"}]}` with 4xx — 403 for a
   bad, expired or used link, 413 too large, 415 a type not accepted, 422 empty, damaged or too many pages.
 - `GET /kyc/documents/content/{token}`: a KYC officer's content link (`KycDocument.contentUrl`): the bytes
-  with their sniffed type, inline, never cached (`no-store`) or sniffed again (`nosniff`), sandboxed by CSP.
+  with their sniffed type, inline, never cached (`no-store`) or sniffed again (`nosniff`), framed only by
+  this origin (CSP `frame-ancestors`; images also sandboxed).
   Every read is audited before the bytes leave (services/kyc/documents_reading.py).
 """
 
@@ -36,6 +37,11 @@ STATUS_FOR_CODE = {
     ErrorCode.INVALID_STATE: 409,
     ErrorCode.DOCUMENT_STORAGE_UNAVAILABLE: 503,
 }
+# Framed only by this origin's back office. An image opens sandboxed, with nothing but itself allowed; a PDF
+# is left to the browser's PDF viewer (which a sandboxed document may not load), its scripts never run
+# with this origin's rights there.
+CSP_IMAGE = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+CSP_PDF = "frame-ancestors 'self'"
 EXTENSIONS = {
     "application/pdf": "pdf",
     "image/jpeg": "jpg",
@@ -114,7 +120,6 @@ async def content(token: str, request: Request) -> Response:
             "Content-Disposition": f'inline; filename="{name}"',
             "Referrer-Policy": "no-referrer",
             "Cross-Origin-Resource-Policy": "same-origin",
-            # No script, form or plugin of the file runs with this origin's rights.
-            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+            "Content-Security-Policy": CSP_PDF if document.mime_type == "application/pdf" else CSP_IMAGE,
         },
     )
