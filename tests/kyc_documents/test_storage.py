@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,29 +19,8 @@ from core import processes
 from core.clock import clock
 from core.storage.sealing import KeyRing, new_key
 from services.kyc.documents_vault import sweep
-from tests.conftest import ROOT
+from tests.conftest import ROOT, S3_CREDENTIALS
 from tests.kyc_documents.conftest import QUEUE, document_rows, pdf, png, stored_objects, upload
-
-AWS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture
-def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's S3-compatible HTTP server, a child process of this test (never moto's in-process mocks)."""
-    for name, value in AWS.items():
-        monkeypatch.setenv(name, value)
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = processes.start_and_wait(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        health_url=f"{url}/moto-api/",
-        cwd=tmp_path,
-        env={**os.environ, **AWS},
-    )
-    try:
-        yield url
-    finally:
-        processes.stop(server)
 
 
 @pytest.fixture
@@ -97,7 +75,7 @@ async def test_documents_in_an_s3_bucket_are_sealed_and_read_back(
 async def test_an_unreachable_bucket_refuses_the_upload_with_a_code(
     rt: Any, client: Any, make_player: Any, settings_back: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in AWS.items():
+    for name, value in S3_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     settings_back.kyc_document_storage = "s3://kyc/documents"
     settings_back.s3_endpoint_url = f"http://127.0.0.1:{processes.free_port()}"  # nobody listens
