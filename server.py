@@ -240,7 +240,10 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
             lookup.keep_if_clean(response, sub_response, background, context.rt)
         if response.background is None and background.tasks:
             response.background = background
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await request.close()  # a multipart upload's spooled files (FastAPI's routing did this)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         if self.is_websocket_request(request):
