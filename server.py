@@ -52,6 +52,7 @@ from core.redis import create_redis
 from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
 from resolvers.common import ACCESS_COOKIE
+from schema import uploads
 from schema.context import Context
 from schema.kept_answers import KeptAnswers
 from schema.live_plan import LivePlans
@@ -61,6 +62,7 @@ from schema.transport_ws import Endpoint
 from schema.wire import MalformedJson, decode_json, request_problem
 from services import consumers, lobby_cache
 from services.bonuses import worker as bonus_worker
+from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
 
@@ -200,6 +202,7 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
     ide_page: str | None = None  # our GraphiQL page (core/graphiql.py); strawberry's CDN page when unset
     persisted: PersistedQueries | None = None  # the registry of persisted queries (set at start-up)
     kept: KeptAnswers | None = None  # finished answers of catalogue reads (schema/kept_answers.py)
+    settings: Settings | None = None  # multipart uploads: their preflight header and size bound
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self.ide_page or self.graphql_ide_html)
@@ -237,7 +240,10 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
             lookup.keep_if_clean(response, sub_response, background, context.rt)
         if response.background is None and background.tasks:
             response.background = background
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await request.close()  # a multipart upload's spooled files (FastAPI's routing did this)
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         if self.is_websocket_request(request):
@@ -263,8 +269,17 @@ class CroupierGraphQLRouter(GraphQLRouter[Context, None]):
         return Response(self.encode_json({"errors": [error]}), status_code=status, media_type=f"{media}; charset=utf-8")
 
     async def parse_http_body(self, request: Any) -> Any:
-        if request.method == "POST" and "application/json" not in parse_content_type(request.content_type or "")[0]:
-            raise HTTPException(415, "Send GraphQL requests as application/json.")
+        content_type = parse_content_type(request.content_type or "")[0]
+        if request.method == "POST" and content_type == "multipart/form-data" and self.settings is not None:
+            # A file upload (GraphQL multipart request spec), admitted as safely as JSON (schema/uploads.py).
+            uploads.check_multipart(
+                request.headers,
+                csrf_header=self.settings.csrf_header,
+                max_file_bytes=self.settings.kyc_document_max_bytes,
+            )
+            await uploads.read_form(request)
+        elif request.method == "POST" and "application/json" not in content_type:
+            raise HTTPException(415, "Send GraphQL requests as application/json (or multipart/form-data for uploads).")
         data = await super().parse_http_body(request)
         if isinstance(data, GraphQLRequestData) and self.persisted is not None:
             persisted = (data.extensions or {}).get("persistedQuery")
@@ -489,12 +504,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
         catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
+        kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
         log.info("croupier_started", env=settings.env)
         yield
-        await _stop_background((rg_task, bonus_task, export_task, catalogue_task))
+        await _stop_background((rg_task, bonus_task, export_task, catalogue_task, kyc_expiry_task))
         if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
             await rt.live_events.close()
         if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
@@ -548,7 +564,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+        multipart_uploads_enabled=True,  # KYC documents; bounded and preflighted in parse_http_body
     )
+    graphql.settings = settings
     app.state.kept_answers = graphql.kept = KeptAnswers(schema._schema, max_tokens=settings.graphql_max_tokens)
     if not settings.is_production:
         graphql.ide_page = graphiql_page(
@@ -583,6 +601,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(hub88.router)  # the provider wallet, Hub88 protocol
     app.include_router(softswiss.router)  # the provider wallet, SoftSwiss-style protocol
+    from integrations import kyc_documents
+
+    app.include_router(kyc_documents.router)  # KYC documents: signed upload links, content for KYC officers
 
     app.add_middleware(RequestContext)
 

@@ -55,6 +55,14 @@ class ErrorCode(StrEnum):
     BONUS_ACTIVE = "BONUS_ACTIVE"  # another bonus is in play, or a withdrawal must forfeit it first
     # Game providers.
     INVALID_PUBLIC_KEY = "INVALID_PUBLIC_KEY"  # not PEM, not RSA, or too short
+    # KYC documents: an upload refused for its bytes, a signed link refused, the storage away.
+    DOCUMENT_EMPTY = "DOCUMENT_EMPTY"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    DOCUMENT_TYPE_NOT_ALLOWED = "DOCUMENT_TYPE_NOT_ALLOWED"  # sniffed from the bytes: PDF, JPEG, PNG, WebP, HEIC
+    DOCUMENT_CORRUPT = "DOCUMENT_CORRUPT"  # a PDF that does not parse, or is password-protected
+    DOCUMENT_TOO_MANY_PAGES = "DOCUMENT_TOO_MANY_PAGES"
+    UPLOAD_LINK_INVALID = "UPLOAD_LINK_INVALID"  # a bad signature, expired, or used for other bytes
+    DOCUMENT_STORAGE_UNAVAILABLE = "DOCUMENT_STORAGE_UNAVAILABLE"
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

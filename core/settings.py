@@ -250,6 +250,20 @@ class Settings(BaseSettings):
     report_export_interval_seconds: float = Field(default=3600.0, gt=0)
     report_export_catch_up_days: int = Field(default=7, ge=1, le=366)
     s3_endpoint_url: str | None = None
+    # KYC documents (services/kyc/documents.py). Files go, encrypted, to a folder (default: DATA_DIR/
+    # kyc-documents) or to `s3://bucket/prefix` (S3_ENDPOINT_URL for an S3-compatible server). The key ring
+    # is JSON, key id -> base64 of 32 random bytes (AES-256-GCM): new files use the active key, every key
+    # still in the ring reads (`croupier kyc rotate-keys` moves files to the active one). Unset outside
+    # production: one key kept in DATA_DIR/kyc-document-keys.json; production stores nothing without a ring.
+    kyc_document_storage: str | None = None
+    kyc_document_keys: dict[str, str] = Field(default_factory=dict)
+    kyc_document_active_key: str | None = None
+    kyc_document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    kyc_document_max_pages: int = Field(default=20, ge=1, le=1000)
+    # How long a signed upload link (players) or content link (KYC officers) stays valid.
+    kyc_link_seconds: int = Field(default=300, ge=10, le=3600)
+    # How often the server marks documents past their expiry as expired (services/kyc/documents_expiry.py).
+    kyc_expiry_interval_seconds: float = Field(default=3600.0, gt=0)
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).

@@ -16,6 +16,7 @@ from models.games import (
     ProviderCall,
     ProviderTransaction,
 )
+from models.kyc_documents import KycDocument, KycDocumentRequest
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
@@ -51,6 +52,8 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "KycDocument",
+    "KycDocumentRequest",
     "LedgerAccount",
     "LedgerHold",
     "LedgerPosting",

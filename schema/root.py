@@ -30,6 +30,7 @@ from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import games as game_resolvers
+from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
@@ -72,6 +73,13 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
+from schema.kyc_documents import (
+    KycDocument,
+    KycDocumentPayload,
+    KycDocumentRequest,
+    KycDocumentRequestPayload,
+    KycUploadLinkPayload,
+)
 from schema.live import BalanceUpdate, OperationsFigures
 from schema.players import (
     AccountEvent,
@@ -212,6 +220,18 @@ class Query:
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
     )
+    my_kyc_documents: Connection[KycDocument] | None = strawberry.field(
+        resolver=kyc_document_resolvers.my_kyc_documents,
+        description="The player's own KYC documents (metadata and review, not the bytes), newest first.",
+    )
+    my_kyc_document_requests: list[KycDocumentRequest] | None = strawberry.field(
+        resolver=kyc_document_resolvers.my_kyc_document_requests,
+        description="The documents KYC asked the player for and is still waiting for.",
+    )
+    kyc_documents: Connection[KycDocument] | None = strawberry.field(
+        resolver=kyc_document_resolvers.kyc_documents,
+        description="KYC staff: the document queue (default: pending), or one player's documents, newest first.",
+    )
 
 
 @strawberry.type
@@ -320,6 +340,24 @@ class Mutation:
     )
     cancel_bonus: PlayerBonusPayload = strawberry.mutation(
         resolver=bonus_resolvers.cancel_bonus, description="Support takes a bonus back (audited)."
+    )
+    upload_kyc_document: KycDocumentPayload = strawberry.mutation(
+        resolver=kyc_document_resolvers.upload_kyc_document,
+        description="A player uploads a document as a GraphQL multipart request (the same bytes again: the same "
+        "document). Requests must carry a preflight header (Apollo-Require-Preflight, or the CSRF header).",
+    )
+    create_kyc_upload_link: KycUploadLinkPayload = strawberry.mutation(
+        resolver=kyc_document_resolvers.create_kyc_upload_link,
+        description="A short-lived signed URL a player's client sends one document's bytes to (PUT or POST).",
+    )
+    review_kyc_document: KycDocumentPayload = strawberry.mutation(
+        resolver=kyc_document_resolvers.review_kyc_document,
+        description="A KYC officer approves (with the document's expiry) or rejects a pending document, with a "
+        "reason the player sees (audited).",
+    )
+    request_kyc_document: KycDocumentRequestPayload = strawberry.mutation(
+        resolver=kyc_document_resolvers.request_kyc_document,
+        description="A KYC officer asks a player for a document of a kind, with a reason the player sees (audited).",
     )
 
 

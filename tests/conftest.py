@@ -365,7 +365,7 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 # server.py's background tasks
-SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports"})
+SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry"})
 
 
 @contextmanager
@@ -635,6 +635,31 @@ def demo_psp() -> Iterator[str]:
     )
     yield base
     processes.stop(process)
+
+
+# ---- an S3-compatible server (moto's, over HTTP), for exports and KYC documents ---------------------
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's S3-compatible HTTP server, a child process of this test (never moto's in-process mocks); this
+    process's boto3 clients get its test credentials."""
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    port = processes.free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = processes.start_and_wait(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        health_url=f"{url}/moto-api/",
+        cwd=tmp_path,
+        env={**os.environ, **S3_CREDENTIALS},
+    )
+    try:
+        yield url
+    finally:
+        processes.stop(server)
 
 
 # ---- a live server, for WebSocket clients and external conformance suites ------------------------

@@ -9,6 +9,7 @@ import "./login.js";
 import "./search.js";
 import "./player.js";
 import "./withdrawals.js";
+import "./kyc-documents.js";
 import "./adjustments.js";
 import "./games.js";
 import "./providers.js";
@@ -19,6 +20,7 @@ import "./reports.js";
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "kyc", label: "KYC documents", needs: "Query.kycDocuments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
   { path: "providers", label: "Providers", needs: "Query.gameProviders" },
@@ -160,6 +162,7 @@ class CroupierApp extends LitElement {
       case "players":
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
+      case "kyc": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
       case "games": return html`<cr-games></cr-games>`;
       case "providers": return html`<cr-providers></cr-providers>`;

@@ -322,6 +322,26 @@ async def test_withdrawal_queue(rt: Any, gql: Any, admin_screen: Any, make_playe
     screen.same_cost(small, await screen.statements({}, edges("payments"), LARGE))
 
 
+@screen("KycQueue")
+async def test_kyc_document_queue(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (50): one pending document, then twenty, each of another player, each with its link."""
+    from models.kyc_documents import DocumentKind
+    from services.kyc import documents
+    from tests.kyc_documents.conftest import png
+
+    screen = await admin_screen("KycQueue")
+
+    async def uploaded(times: int) -> None:
+        for _ in range(times):
+            player = await make_player()
+            await documents.upload(rt, player_id=player.uuid, kind=DocumentKind.IDENTITY, content=png(shade=_ + times))
+
+    await uploaded(SMALL)
+    small = await screen.statements({"status": "PENDING"}, edges("kycDocuments"), SMALL)
+    await uploaded(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({"status": "PENDING"}, edges("kycDocuments"), LARGE))
+
+
 @screen("Audit")
 async def test_audit_log(admin_screen: Any, make_player: Any) -> None:
     screen = await admin_screen("Audit")

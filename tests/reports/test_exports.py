@@ -8,9 +8,6 @@ import base64
 import csv
 import dataclasses
 import io
-import os
-import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from core import processes
 from core.clock import clock
 from services.reports import schedule
 from tests.conftest import error_codes
@@ -100,23 +96,6 @@ async def test_finance_downloads_an_export_and_marketing_may_not(gql: Any, make_
     denied = await gql(EXPORT, variables, token=marketing.token)
     assert denied["data"] == {"reportExport": None}
     assert error_codes(denied) == ["FORBIDDEN"]
-
-
-@pytest.fixture
-def s3_server(tmp_path: Path) -> Iterator[str]:
-    """moto's S3-compatible HTTP server, a child process of this test."""
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = processes.start_and_wait(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        health_url=f"{url}/moto-api/",
-        cwd=tmp_path,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
-    )
-    try:
-        yield url
-    finally:
-        processes.stop(server)
 
 
 async def test_scheduled_exports_land_once_per_day_in_a_folder_and_a_bucket(
