@@ -1,6 +1,6 @@
 """KYC documents: uploaded files (metadata; the encrypted bytes live in object storage) and document requests
 
-Revision ID: 0028
+Revision ID: 0026
 Revises: 0025
 
 `kyc_documents`: one row per distinct file a player uploaded (the same bytes twice are one row), with its
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0028"
+revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
