@@ -157,6 +157,8 @@ class Settings(BaseSettings):
     wallet_group_commit: bool = True
     wallet_group_commit_batches: int = Field(default=2, ge=1, le=16)  # batches of a process in flight at once
     wallet_group_commit_max_calls: int = Field(default=32, ge=2, le=256)  # calls in one batch at most
+    # Milliseconds a batch waits for more calls before it goes, even a lone call's (0: none).
+    wallet_group_commit_window_ms: float = Field(default=0.0, ge=0, le=10)
 
     # Staff.
     staff_totp_issuer: str = "Croupier"

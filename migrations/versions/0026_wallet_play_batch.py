@@ -8,18 +8,17 @@ Installs sql/wallet/wallet_call_v1.sql (the type `wallet_call_v1`) and wallet_pl
 files it installs: a deployed version never changes; a changed rule is a new file and a new migration.
 """
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
+
+from core import pinned_sql
 
 revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SQL = Path(__file__).resolve().parents[2] / "sql" / "wallet"
 FILES = {
     "wallet_call_v1.sql": "b7078d090597cd82d1ab0c72f0cdd0e55a3ff83289b5bfcac59713ed35607194",
     "wallet_play_batch_v1.sql": "bd514d2405b333d6f6a55629ff8225f7f021173a637bca07f88ac56dd74fb186",
@@ -31,11 +30,7 @@ DROPS = (
 
 
 def upgrade() -> None:
-    for name, deployed in FILES.items():
-        source = (SQL / name).read_bytes()
-        if hashlib.sha256(source).hexdigest() != deployed:
-            raise RuntimeError(f"sql/wallet/{name} changed after it was deployed: put the change in a new version")
-        op.execute(source.decode())
+    pinned_sql.install("wallet", FILES)
 
 
 def downgrade() -> None:

@@ -21,6 +21,7 @@ dropped and nobody else's is touched.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,14 +69,17 @@ Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
 class Batcher:
     """One per runtime (its engine's pool); `play` is `prepared.alone(engine, one_call.PLAY, params)`, batched."""
 
-    def __init__(self, engine: AsyncEngine, single: Statement, *, batches: int, max_calls: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, single: Statement, *, batches: int, max_calls: int, window: float = 0.0
+    ) -> None:
         self._engine = engine
+        self._window = window  # seconds a batch waits for more calls before it goes (0: none, the default)
         self._single = single
         self._slots = batches
         self._max = max_calls
         self._waiting: list[Waiting] = []
         self._running: set[asyncio.Task[None]] = set()
-        self.sent: list[int] = []  # the size of each batch sent (tests and benchmarks read it)
+        self.sent: deque[int] = deque(maxlen=256)  # the sizes of the last batches sent (tests read them)
         self.retried = 0  # batches rolled back by an error and sent again call by call
 
     async def play(self, params: Mapping[str, Any]) -> Row | None:
@@ -92,6 +96,8 @@ class Batcher:
 
     async def _send_while_asked(self) -> None:
         while self._waiting:
+            if self._window and len(self._waiting) < self._max:
+                await asyncio.sleep(self._window)
             batch = [waiting for waiting in self._waiting[: self._max] if not waiting[1].done()]
             del self._waiting[: self._max]
             if not batch:

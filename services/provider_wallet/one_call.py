@@ -130,6 +130,7 @@ def batcher(rt: Runtime) -> Batcher | None:
             PLAY,
             batches=settings.wallet_group_commit_batches,
             max_calls=settings.wallet_group_commit_max_calls,
+            window=settings.wallet_group_commit_window_ms / 1000,
         )
     made: Batcher = rt.wallet_batcher
     return made

@@ -56,7 +56,7 @@ async def test_a_batch_writes_what_the_calls_alone_write(rt: Any, seat: Any, hub
     for step in range(3):  # each step one batch of every player's call, players interleaved
         found = await _together(batcher, [one_call.params(c, DIALECT, k) for c, k in (s[step] for s in steps)])
         assert {row.outcome for row in found} == {"done"}
-    assert batcher.sent == [4, 4, 4]
+    assert list(batcher.sent) == [4, 4, 4]
     assert batcher.retried == 0
     for one, other in zip(alone, batched, strict=True):
         assert await cash(rt, other.player_id) == await cash(rt, one.player_id) == ALONE - 300 + 500 - 100
@@ -74,7 +74,7 @@ async def test_calls_of_one_player_and_one_transaction_in_a_batch_see_each_other
     repeated = replace(second, transaction_uuid=str(uuid.uuid4()))  # the same request uuid, another transaction
     batcher = _batcher(rt.database.engine)
     found = await _together(batcher, [one_call.params(c, DIALECT, Kind.BET) for c in (first, again, second, repeated)])
-    assert batcher.sent == [4]
+    assert list(batcher.sent) == [4]
     # one after the other: the second bet sees the first's balance; the repeats find the first's rows
     assert _outcomes(found) == [("done", 900), ("fallback", None), ("done", 700), ("fallback", None)]
     assert await cash(rt, player.player_id) == 700
@@ -103,7 +103,7 @@ async def test_an_error_in_one_call_of_a_batch_fails_that_call_alone(rt: Any, se
     calls[1] = {**calls[1], "units_mul": 2**62}  # its answer's balance overflows a bigint: the statement fails
     batcher = _batcher(rt.database.engine)
     found = await _together(batcher, calls)
-    assert batcher.sent == [3]
+    assert list(batcher.sent) == [3]
     assert batcher.retried == 1  # rolled back whole, then each call alone
     assert _outcomes([found[0], found[2]]) == [("done", 900), ("done", 900)]
     assert isinstance(found[1], asyncpg.PostgresError)
@@ -133,7 +133,7 @@ async def test_a_caller_that_leaves_takes_only_its_own_call(rt: Any, seat: Any, 
     assert (await first).outcome == "done"
     assert [(await w).outcome for w in (waiting[0], waiting[2])] == ["done", "done"]
     assert waiting[1].cancelled()
-    assert batcher.sent == [1, 2]
+    assert list(batcher.sent) == [1, 2]
     assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
 
 
@@ -150,7 +150,7 @@ async def test_a_lost_connection_fails_every_caller_of_the_batch_as_alone(
         found = await _together(batcher, calls)
     finally:
         await nowhere.dispose()
-    assert batcher.sent == [3]
+    assert list(batcher.sent) == [3]
     assert [type(error) for error in found] == [alone.type] * 3
     assert await cash(rt, player.player_id) == ALONE
 
