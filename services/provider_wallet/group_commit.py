@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -112,19 +112,14 @@ class Batcher:
                 self.retried += 1
                 await self._alone(batch)
                 continue
-            except BaseException as exc:
-                if not isinstance(exc, Exception):  # this task cancelled: none may be left waiting for it
-                    batch, self._waiting = batch + self._waiting, []
-                failed = exc if isinstance(exc, Exception) else ConnectionError("cancelled")
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(failed)
-                if not isinstance(exc, Exception):
-                    raise
+            except Exception as exc:  # noqa: BLE001 - the connection lost, the pool exhausted: what each meets alone
+                _settle(batch, [exc] * len(batch))
                 continue
-            for (_, future), row in zip(batch, found, strict=True):
-                if not future.done():  # its caller left meanwhile
-                    future.set_result(row)
+            except BaseException:  # this task cancelled: none may be left waiting for it
+                left, self._waiting = batch + self._waiting, []
+                _settle(left, [ConnectionError("cancelled")] * len(left))
+                raise
+            _settle(batch, found)
 
     async def _together(self, calls: list[Mapping[str, Any]]) -> list[Row | None]:
         first = calls[0]
@@ -144,11 +139,20 @@ class Batcher:
         for params, future in batch:
             if future.done():
                 continue
+            outcome: Row | Exception | None
             try:
-                row = await prepared.alone(self._engine, self._single, params)
+                outcome = await prepared.alone(self._engine, self._single, params)
             except Exception as exc:  # noqa: BLE001 - the caller's own error, raised to it
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(row)
+                outcome = exc
+            _settle([(params, future)], [outcome])
+
+
+def _settle(batch: list[Waiting], outcomes: Sequence[Row | Exception | None]) -> None:
+    """Each caller its own row or error; a caller that left meanwhile is skipped."""
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if future.done():
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
