@@ -143,7 +143,9 @@ def backends_cpu(pids: list[int]) -> float:
     return total
 
 
-async def measure(database_url: str, calls: int, warmup: int, profile_as: str | None = None) -> dict[str, float]:
+async def measure(
+    database_url: str, calls: int, warmup: int, profile_as: str | None = None, clients: int = 1
+) -> dict[str, float]:
     from server import create_app
 
     rt = common.runtime(database_url)
@@ -173,21 +175,27 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
         )
         statuses: Counter[str] = Counter()
 
-        async def play(batch: list[world.Signed]) -> None:
+        async def lane(batch: list[world.Signed]) -> None:
             for call in batch:
                 status, body = await client.post(world.path(call.endpoint), call.raw, call.headers)
                 statuses["RS_OK" if b'"RS_OK"' in body else f"{status} {body[:80]!r}"] += 1
 
+        async def play(batch: list[world.Signed]) -> None:
+            # `clients` callers at once, each its share of the (bet, win) pairs in order
+            pairs = [batch[i : i + 2] for i in range(0, len(batch), 2)]
+            await asyncio.gather(*(lane([c for p in pairs[k::clients] for c in p]) for k in range(clients)))
+
         await play(warm)
         statuses.clear()
-        pids = counters.backend_pids()
+        before = {pid: common.process_cpu_seconds(pid) for pid in counters.backend_pids()}
         with contextlib.ExitStack() as stack:
             if profile_as is not None:  # sampling this process while the timed calls run
                 stack.enter_context(profile.recording(os.getpid(), profile_as, seconds=max(5, calls // 200)))
-            pg_before, cpu_before, started = backends_cpu(pids), time.process_time(), time.perf_counter()
+            cpu_before, started = time.process_time(), time.perf_counter()
             await play(timed)
             cpu, wall = time.process_time() - cpu_before, time.perf_counter() - started
-            pg = backends_cpu(pids) - pg_before
+            pids = counters.backend_pids()  # a backend opened meanwhile counts from zero
+            pg = backends_cpu(pids) - sum(before.get(pid, 0.0) for pid in pids)
         n = len(timed)
         counters.counting(True)
         await play(counted)
@@ -199,8 +207,10 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
             from services import ledger
 
             verification = await ledger.verify(db)
+        sizes = list(rt.wallet_batcher.sent) if rt.wallet_batcher is not None else [1]
         return {
             "calls": n,
+            "batch": sum(sizes) / len(sizes),
             "server_cpu_ms": 1000 * cpu / n,
             "postgres_cpu_ms": 1000 * pg / n,
             "wall_ms": 1000 * wall / n,
@@ -214,17 +224,18 @@ async def measure(database_url: str, calls: int, warmup: int, profile_as: str | 
 
 
 def main() -> None:
-    parser = common.arguments(__doc__ or "", calls=2000, warmup=200, reps=3, show=False, profile=False)
+    parser = common.arguments(__doc__ or "", calls=2000, warmup=200, reps=3, clients=1, show=False, profile=False)
     args = parser.parse_args()
     database_url = common.fresh_database(common.BENCH_DB)
     for rep in range(args.reps):
         name = f"wallet_calls-{rep + 1}" if args.profile else None
-        figures = asyncio.run(measure(database_url, args.calls, args.warmup, name))
+        figures = asyncio.run(measure(database_url, args.calls, args.warmup, name, args.clients))
         kinds = figures.pop("kinds")
         print(
             f"rep {rep + 1}: {int(figures['calls'])} calls (bet, win): server CPU {figures['server_cpu_ms']:.2f} ms, "
             f"PostgreSQL CPU {figures['postgres_cpu_ms']:.2f} ms, statements {figures['statements']:.2f}, "
-            f"round trips {figures['round_trips']:.2f} a call; {figures['wall_ms']:.2f} ms wall a call; "
+            f"round trips {figures['round_trips']:.2f} a call; {figures['wall_ms']:.2f} ms wall a call "
+            f"({1000 / figures['wall_ms']:.0f} calls/s, {args.clients} at once; batches of {figures['batch']:.1f}); "
             f"ledger verify {'clean' if figures['ledger_ok'] else 'NOT CLEAN'}",
             flush=True,
         )

@@ -151,6 +151,15 @@ class Settings(BaseSettings):
     # variables: a few KiB. uvicorn's default (16 MiB) let one socket make the server buffer 16 MiB.
     websocket_max_message_bytes: int = Field(default=64 * 1024, ge=4096)
 
+    # Group commit of the provider wallet's one call (services/provider_wallet/group_commit.py): the common-case
+    # bets and wins a process receives while its previous batches are in flight go together, in one database
+    # transaction (sql/wallet/wallet_play_batch_v1.sql); a lone call goes at once. Off: one transaction a call.
+    wallet_group_commit: bool = True
+    wallet_group_commit_batches: int = Field(default=2, ge=1, le=16)  # batches of a process in flight at once
+    wallet_group_commit_max_calls: int = Field(default=32, ge=2, le=256)  # calls in one batch at most
+    # Milliseconds a batch waits for more calls before it goes, even a lone call's (0: none).
+    wallet_group_commit_window_ms: float = Field(default=0.0, ge=0, le=10)
+
     # Staff.
     staff_totp_issuer: str = "Croupier"
 

@@ -48,6 +48,7 @@ The package, one job a module (each imports only those above it):
 - replay.py: a repeated call's stored answer, a retried transaction's first result;
 - booking.py: how a command is written on the ledger (legs, entry, the cash after);
 - bet.py, win.py, rollback.py: the decisions, their steps named;
+- group_commit.py: concurrent one calls of a process gathered into one database transaction (`wallet_play_batch_v1`);
 - one_call.py: the common case of a bet or a win as one call of `wallet_play_v1` (sql/wallet/wallet_play_v1.sql);
 - commands.py: bet, win and rollback in one frame (one database transaction each);
 - queries.py: balance and user info.

@@ -63,7 +63,7 @@ async def _decided(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: 
     path in one database transaction."""
     if one_call.eligible(command, kind, dialect):
         try:
-            decided = await one_call.play(rt.database.engine, command, dialect, kind)
+            decided = await one_call.play(rt.database.engine, command, dialect, kind, one_call.batcher(rt))
         except one_call.KeyUsed:  # rolled back: the Python path answers a used ledger key
             decided = None
         if decided is not None:

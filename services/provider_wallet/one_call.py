@@ -17,6 +17,8 @@ from core.clock import clock
 from core.ids import new_id, parse_uuid
 from core.money import CURRENCIES
 from core.prepared import Statement
+from core.runtime import Runtime
+from services.provider_wallet.group_commit import Batcher
 from services.provider_wallet.statements import raw
 from services.provider_wallet.types import (
     Dialect,
@@ -117,12 +119,33 @@ def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, An
     }
 
 
-async def play(engine: AsyncEngine, command: WalletCommand, dialect: Dialect, kind: Kind) -> WalletResult | None:
+def batcher(rt: Runtime) -> Batcher | None:
+    """The runtime's group commit (group_commit.py), made on first use; None: off (core/settings)."""
+    settings = rt.settings
+    if not settings.wallet_group_commit:
+        return None
+    if rt.wallet_batcher is None:
+        rt.wallet_batcher = Batcher(
+            rt.database.engine,
+            PLAY,
+            batches=settings.wallet_group_commit_batches,
+            max_calls=settings.wallet_group_commit_max_calls,
+            window=settings.wallet_group_commit_window_ms / 1000,
+        )
+    made: Batcher = rt.wallet_batcher
+    return made
+
+
+async def play(
+    engine: AsyncEngine, command: WalletCommand, dialect: Dialect, kind: Kind, batch: Batcher | None = None
+) -> WalletResult | None:
     """The answer when the one call decided it; None: decide in Python (nothing was written). The call is a
-    database transaction of its own (one round trip: no BEGIN, no COMMIT); 'fallback' released its locks, and
-    the Python path takes them again in its own transaction and reads everything afresh under them."""
+    database transaction of its own (one round trip: no BEGIN, no COMMIT), or part of one with the calls `batch`
+    gathers; 'fallback' released its locks, and the Python path takes them again in its own transaction and reads
+    everything afresh under them."""
+    args = params(command, dialect, kind)
     try:
-        found: Any = await prepared.alone(engine, PLAY, params(command, dialect, kind))
+        found: Any = await (prepared.alone(engine, PLAY, args) if batch is None else batch.play(args))
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == DUPLICATE:
             raise Duplicate from exc

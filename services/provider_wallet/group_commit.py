@@ -1,0 +1,158 @@
+"""Group commit of the one call: concurrent common-case bets and wins of one process decided in one database
+transaction (`wallet_play_batch_v1`, sql/wallet/wallet_play_batch_v1.sql), each caller with its own result.
+
+A call that finds a batch slot free goes at once, alone, as `wallet_play_v1` (an idle process adds no delay, and
+a lone call is exactly the one call); calls that arrive while every slot is busy wait for the next free one and
+go together, at most `max_calls` a batch (as core/redis_batch.py gathers Redis commands). One transaction for
+many calls pays one commit, one WAL flush, one deferred-trigger queue (bench/README.md § 1, fourth session).
+
+Failures, as the one call has them:
+- a refusal or anything the one call does not decide is that call's own 'fallback' row: nothing written for it,
+  its neighbours untouched;
+- an error PostgreSQL raised (one call's CW001/CW002, an overflow, a deadlock) rolled the whole batch back:
+  each of its calls is then sent alone, in order, so each caller gets what the one call gives it - its answer,
+  or its own error;
+- anything else (the connection lost, the pool exhausted) fails every caller of that batch with that error,
+  which is what each would have met alone.
+A caller that leaves (cancelled) while its call waits takes it out of the batch; once sent, its result is
+dropped and nobody else's is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core import prepared
+from core.prepared import Row, Statement
+
+# wallet_call_v1's fields, in its order (every argument of wallet_play_v1 but the zones and open profiles)
+FIELDS = (
+    "kind",
+    "provider",
+    "provider_code",
+    "provider_version",
+    "endpoint",
+    "request",
+    "tx",
+    "ref",
+    "round",
+    "round_closed",
+    "player",
+    "token",
+    "game",
+    "currency",
+    "exponent",
+    "amount",
+    "request_hash",
+    "ok_code",
+    "body",
+    "units_mul",
+    "units_div",
+    "raw",
+    "event_version",
+    "ids",
+    "now",
+)
+PLAY_BATCH = Statement("""
+SELECT ordinal, outcome, balance FROM wallet_play_batch_v1(
+    CAST(:calls AS wallet_call_v1[]), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]))""")
+
+Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
+
+
+class Batcher:
+    """One per runtime (its engine's pool); `play` is `prepared.alone(engine, one_call.PLAY, params)`, batched."""
+
+    def __init__(
+        self, engine: AsyncEngine, single: Statement, *, batches: int, max_calls: int, window: float = 0.0
+    ) -> None:
+        self._engine = engine
+        self._window = window  # seconds a batch waits for more calls before it goes (0: none, the default)
+        self._single = single
+        self._slots = batches
+        self._max = max_calls
+        self._waiting: list[Waiting] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self.sent: deque[int] = deque(maxlen=256)  # the sizes of the last batches sent (tests read them)
+        self.retried = 0  # batches rolled back by an error and sent again call by call
+
+    async def play(self, params: Mapping[str, Any]) -> Row | None:
+        loop = asyncio.get_running_loop()
+        self._running = {task for task in self._running if task.get_loop() is loop and not task.done()}
+        self._waiting = [waiting for waiting in self._waiting if waiting[1].get_loop() is loop]
+        future: asyncio.Future[Row | None] = loop.create_future()
+        self._waiting.append((params, future))
+        if len(self._running) < self._slots:
+            task = loop.create_task(self._send_while_asked(), name="wallet-group-commit")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return await future
+
+    async def _send_while_asked(self) -> None:
+        while self._waiting:
+            if self._window and len(self._waiting) < self._max:
+                await asyncio.sleep(self._window)
+            batch = [waiting for waiting in self._waiting[: self._max] if not waiting[1].done()]
+            del self._waiting[: self._max]
+            if not batch:
+                continue
+            self.sent.append(len(batch))
+            try:
+                if len(batch) == 1:
+                    found: list[Row | None] = [await prepared.alone(self._engine, self._single, batch[0][0])]
+                else:
+                    found = await self._together([params for params, _ in batch])
+            except asyncpg.PostgresError:  # rolled back whole: each alone, each with its own answer or error
+                self.retried += 1
+                await self._alone(batch)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the connection lost, the pool exhausted: what each meets alone
+                _settle(batch, [exc] * len(batch))
+                continue
+            except BaseException:  # this task cancelled: none may be left waiting for it
+                left, self._waiting = batch + self._waiting, []
+                _settle(left, [ConnectionError("cancelled")] * len(left))
+                raise
+            _settle(batch, found)
+
+    async def _together(self, calls: list[Mapping[str, Any]]) -> list[Row | None]:
+        first = calls[0]
+        rows = await prepared.every_alone(
+            self._engine,
+            PLAY_BATCH,
+            {
+                "calls": [tuple(call[name] for name in FIELDS) for call in calls],
+                "zones": first["zones"],
+                "open_profiles": first["open_profiles"],
+            },
+        )
+        by_place: dict[int, Row] = {row.ordinal: row for row in rows}
+        return [by_place.get(place) for place in range(1, len(calls) + 1)]
+
+    async def _alone(self, batch: list[Waiting]) -> None:
+        for params, future in batch:
+            if future.done():
+                continue
+            outcome: Row | Exception | None
+            try:
+                outcome = await prepared.alone(self._engine, self._single, params)
+            except Exception as exc:  # noqa: BLE001 - the caller's own error, raised to it
+                outcome = exc
+            _settle([(params, future)], [outcome])
+
+
+def _settle(batch: list[Waiting], outcomes: Sequence[Row | Exception | None]) -> None:
+    """Each caller its own row or error; a caller that left meanwhile is skipped."""
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if future.done():
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

@@ -1,0 +1,182 @@
+"""Group commit of the one call (services/provider_wallet/group_commit.py, sql/wallet/wallet_play_batch_v1.sql),
+against the real database: a batch decides each call as the one call would, one after the other; a refusal or an
+error is its own call's; two batchers on overlapping players never deadlock; a caller that leaves or a lost
+connection touches nobody else's result."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from core.db import Database
+from services.provider_wallet import Kind, one_call
+from services.provider_wallet.group_commit import Batcher
+from tests.providers.conftest import Seat, cash
+from tests.providers.test_wallet_functions import DIALECT, _command, _house, _play, _rows
+
+ALONE = 1_000
+
+
+def _batcher(engine: Any, batches: int = 1) -> Batcher:
+    return Batcher(engine, one_call.PLAY, batches=batches, max_calls=64)
+
+
+async def _together(batcher: Batcher, calls: list[dict[str, Any]]) -> list[Any]:
+    """Every call asked for in one turn of the event loop: one batch (the test checks `sent`)."""
+    return await asyncio.gather(*(batcher.play(call) for call in calls), return_exceptions=True)
+
+
+def _outcomes(rows: list[Any]) -> list[tuple[str, int | None]]:
+    return [(row.outcome, row.balance) for row in rows]
+
+
+async def test_a_batch_writes_what_the_calls_alone_write(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    alone = [await seat(balance=ALONE) for _ in range(4)]
+    batched = [await seat(balance=ALONE) for _ in range(4)]
+    await _house(rt, alone[0])
+
+    def plays(player: Seat) -> list[Any]:
+        bet = _command(hub88_provider, player, Kind.BET, 300)
+        won = _command(hub88_provider, player, Kind.WIN, 500, reference_uuid=bet.transaction_uuid, round_closed=True)
+        second = replace(_command(hub88_provider, player, Kind.BET, 100), round_ref="r-2")
+        return [(bet, Kind.BET), (won, Kind.WIN), (second, Kind.BET)]
+
+    for player in alone:
+        for command, kind in plays(player):
+            assert (await _play(rt, one_call.params(command, DIALECT, kind)))[0] == "done"
+    batcher = _batcher(rt.database.engine)
+    steps = [plays(player) for player in batched]
+    for step in range(3):  # each step one batch of every player's call, players interleaved
+        found = await _together(batcher, [one_call.params(c, DIALECT, k) for c, k in (s[step] for s in steps)])
+        assert {row.outcome for row in found} == {"done"}
+    assert list(batcher.sent) == [4, 4, 4]
+    assert batcher.retried == 0
+    for one, other in zip(alone, batched, strict=True):
+        assert await cash(rt, other.player_id) == await cash(rt, one.player_id) == ALONE - 300 + 500 - 100
+        assert await _rows(rt, other.player_id) == await _rows(rt, one.player_id)
+
+
+async def test_calls_of_one_player_and_one_transaction_in_a_batch_see_each_other(
+    rt: Any, seat: Any, hub88_provider: Any
+) -> None:
+    player = await seat(balance=ALONE)
+    await _house(rt, player)
+    first = _command(hub88_provider, player, Kind.BET, 100)
+    again = replace(first, request_uuid=str(uuid.uuid4()))  # the same transaction uuid, another request
+    second = _command(hub88_provider, player, Kind.BET, 200)
+    repeated = replace(second, transaction_uuid=str(uuid.uuid4()))  # the same request uuid, another transaction
+    batcher = _batcher(rt.database.engine)
+    found = await _together(batcher, [one_call.params(c, DIALECT, Kind.BET) for c in (first, again, second, repeated)])
+    assert list(batcher.sent) == [4]
+    # one after the other: the second bet sees the first's balance; the repeats find the first's rows
+    assert _outcomes(found) == [("done", 900), ("fallback", None), ("done", 700), ("fallback", None)]
+    assert await cash(rt, player.player_id) == 700
+
+
+async def test_a_refusal_in_the_middle_of_a_batch_is_its_own(
+    rt: Any, seat: Any, hub88_provider: Any, aggregator: Any
+) -> None:
+    rich, poor, other = await seat(balance=ALONE), await seat(balance=50), await seat(balance=ALONE)
+    await _house(rt, rich)
+    calls = [_command(hub88_provider, p, Kind.BET, 100) for p in (rich, poor, other)]
+    batcher = _batcher(rt.database.engine)
+    found = await _together(batcher, [one_call.params(c, DIALECT, Kind.BET) for c in calls])
+    assert _outcomes(found) == [("done", 900), ("fallback", None), ("done", 900)]
+    assert await cash(rt, poor.player_id) == 50
+    # end to end: the refused bet is answered by the Python path; its neighbours by the batch
+    answers = await asyncio.gather(*(aggregator.call("transaction/bet", p.bet(100_000)) for p in (rich, poor, other)))
+    assert [a["status"] for a in answers] == ["RS_OK", "RS_ERROR_NOT_ENOUGH_MONEY", "RS_OK"]
+    assert [a["balance"] for a in answers] == [800_000, 50_000, 800_000]
+
+
+async def test_an_error_in_one_call_of_a_batch_fails_that_call_alone(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    players = [await seat(balance=ALONE) for _ in range(3)]
+    await _house(rt, players[0])
+    calls = [one_call.params(_command(hub88_provider, p, Kind.BET, 100), DIALECT, Kind.BET) for p in players]
+    calls[1] = {**calls[1], "units_mul": 2**62}  # its answer's balance overflows a bigint: the statement fails
+    batcher = _batcher(rt.database.engine)
+    found = await _together(batcher, calls)
+    assert list(batcher.sent) == [3]
+    assert batcher.retried == 1  # rolled back whole, then each call alone
+    assert _outcomes([found[0], found[2]]) == [("done", 900), ("done", 900)]
+    assert isinstance(found[1], asyncpg.PostgresError)
+    assert found[1].sqlstate == one_call.OUT_OF_RANGE  # what the one call alone raises: the Python path decides
+    assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
+
+
+async def test_a_caller_that_leaves_takes_only_its_own_call(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    held, *players = [await seat(balance=ALONE) for _ in range(4)]
+    await _house(rt, held)
+    batcher = _batcher(rt.database.engine)
+    calls = [one_call.params(_command(hub88_provider, p, Kind.BET, 100), DIALECT, Kind.BET) for p in (held, *players)]
+    async with rt.database.engine.connect() as blocker:  # holds the first player's cash row: its call waits
+        await blocker.execute(
+            text("SELECT 1 FROM ledger_accounts WHERE owner_id = :p AND purpose = 'cash' FOR UPDATE"),
+            {"p": str(held.player_id)},
+        )
+        first = asyncio.create_task(batcher.play(calls[0]))
+        for _ in range(1_000):  # until the first call went (alone: the slot was free) and waits for the row
+            if batcher.sent:
+                break
+            await asyncio.sleep(0.01)
+        waiting = [asyncio.create_task(batcher.play(call)) for call in calls[1:]]
+        await asyncio.sleep(0.05)
+        waiting[1].cancel()
+        await blocker.rollback()
+    assert (await first).outcome == "done"
+    assert [(await w).outcome for w in (waiting[0], waiting[2])] == ["done", "done"]
+    assert waiting[1].cancelled()
+    assert list(batcher.sent) == [1, 2]
+    assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
+
+
+async def test_a_lost_connection_fails_every_caller_of_the_batch_as_alone(
+    rt: Any, seat: Any, hub88_provider: Any
+) -> None:
+    player = await seat(balance=ALONE)
+    nowhere = Database(str(rt.database.engine.url.set(port=1).render_as_string(hide_password=False)))
+    try:
+        calls = [one_call.params(_command(hub88_provider, player, Kind.BET, 100), DIALECT, Kind.BET) for _ in range(3)]
+        with pytest.raises(Exception) as alone:
+            await one_call.play(nowhere.engine, _command(hub88_provider, player, Kind.BET, 100), DIALECT, Kind.BET)
+        batcher = _batcher(nowhere.engine)
+        found = await _together(batcher, calls)
+    finally:
+        await nowhere.dispose()
+    assert list(batcher.sent) == [3]
+    assert [type(error) for error in found] == [alone.type] * 3
+    assert await cash(rt, player.player_id) == ALONE
+
+
+async def test_two_batchers_on_overlapping_players_never_deadlock(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    players = [await seat(balance=100_000) for _ in range(5)]
+    await _house(rt, players[0])
+    other = Database(rt.database.engine.url.render_as_string(hide_password=False), pool_size=4, max_overflow=0)
+    batchers = [_batcher(rt.database.engine, batches=2), _batcher(other.engine, batches=2)]
+    shuffle = random.Random(15)
+    try:
+
+        async def hammer(batcher: Batcher) -> list[Any]:
+            order = [p for p in players for _ in range(12)]
+            shuffle.shuffle(order)
+            calls = [one_call.params(_command(hub88_provider, p, Kind.BET, 10), DIALECT, Kind.BET) for p in order]
+            return await asyncio.wait_for(asyncio.gather(*(batcher.play(c) for c in calls)), timeout=60)
+
+        found = await asyncio.gather(*(hammer(b) for b in batchers))
+    finally:
+        await other.dispose()
+    assert {row.outcome for rows in found for row in rows} == {"done"}
+    assert [b.retried for b in batchers] == [0, 0]  # no batch rolled back: no deadlock was detected
+    assert max(size for b in batchers for size in b.sent) > 1
+    assert [await cash(rt, p.player_id) for p in players] == [100_000 - 24 * 10] * 5
+    from tests.conftest import DATABASE_URL, REDIS_URL
+    from tests.faults import books
+
+    books.ledger_verify(DATABASE_URL, REDIS_URL)
