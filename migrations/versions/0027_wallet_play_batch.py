@@ -1,7 +1,7 @@
 """wallet play batch: several one calls of the provider wallet in one database transaction (group commit)
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 
 Installs sql/wallet/wallet_call_v1.sql (the type `wallet_call_v1`) and wallet_play_batch_v1.sql (the function
 `wallet_play_batch_v1`, which decides each call with `wallet_play_v1`), pinned by their SHA-256 as 0024 pins the
@@ -14,8 +14,8 @@ from alembic import op
 
 from core import pinned_sql
 
-revision: str = "0026"
-down_revision: str | None = "0025"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
