@@ -55,6 +55,9 @@ class ErrorCode(StrEnum):
     BONUS_ACTIVE = "BONUS_ACTIVE"  # another bonus is in play, or a withdrawal must forfeit it first
     # Game providers.
     INVALID_PUBLIC_KEY = "INVALID_PUBLIC_KEY"  # not PEM, not RSA, or too short
+    # AML cases.
+    AML_RESTRICTED = "AML_RESTRICTED"  # the account is restricted pending an AML review
+    SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

@@ -13,6 +13,7 @@ AUDIT_NEEDS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.NOTES: ("Player.notes", "PlayerNote.body"),
     AuditTopic.ADJUSTMENTS: ("Adjustment.amount", "Adjustment.reason"),
     AuditTopic.PAYMENTS: ("Payment.amount",),
+    AuditTopic.AML_CASES: ("AmlCase.summary", "AmlCaseNote.body"),
 }
 
 

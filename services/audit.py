@@ -200,6 +200,7 @@ class AuditTopic(StrEnum):
     NOTES = "notes"  # staff notes on a player, with their text
     ADJUSTMENTS = "adjustments"  # manual balance adjustments: amounts, reasons, approvers
     PAYMENTS = "payments"  # a player's deposits and withdrawals
+    AML_CASES = "aml_cases"  # AML cases: suspicions, notes, restrictions, SARs (never shown to other desks)
 
 
 # The actions of each topic: exact names, or a family by its prefix (ending in ".").
@@ -215,6 +216,7 @@ TOPIC_ACTIONS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.NOTES: ("player.note_added",),
     AuditTopic.ADJUSTMENTS: ("adjustment.",),
     AuditTopic.PAYMENTS: ("withdrawal.", "deposit."),
+    AuditTopic.AML_CASES: ("aml.",),
 }
 
 
