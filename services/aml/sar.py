@@ -21,7 +21,7 @@ from core.runtime import Runtime
 from models.aml_cases import AmlCase, AmlCaseEvidence, CaseOutcome, CaseState, EvidenceKind
 from models.payments import Payment
 from models.players import Player
-from models.staff import StaffUser
+from models.staff import StaffRole, StaffUser
 from services.aml import goaml, goaml_schema
 from services.aml.cases import MLRO, case_type, get_readable, record
 from services.aml.restrictions import restriction_of
@@ -40,17 +40,24 @@ def _reporter(staff: StaffUser) -> goaml.Reporter:
     return goaml.Reporter(first or staff.email.split("@")[0], last or "MLRO", staff.email)
 
 
-async def _reporting_mlro(db: AsyncSession, viewer: Viewer, case: AmlCase) -> StaffUser:
+async def _reporting_mlro(db: AsyncSession, viewer: Viewer, case: AmlCase, mlro_email: str | None) -> StaffUser:
+    """The staff viewer, if an MLRO; for the platform's CLI, the MLRO it names (else the one who closed it)."""
+    staff_id: uuid.UUID | None = None
     if viewer.is_staff:
-        if MLRO not in viewer.roles or viewer.id is None:
-            raise DomainError("Only the MLRO exports SARs.", code=ErrorCode.NOT_ALLOWED)
-        staff_id = viewer.id
-    elif viewer.kind == "system" and case.closed_by is not None:
-        staff_id = case.closed_by  # the CLI reports as the MLRO who closed the case
-    else:
+        staff_id = viewer.id if MLRO in viewer.roles else None
+    elif viewer.kind == "system":
+        if mlro_email:
+            staff_id = await db.scalar(
+                select(StaffRole.staff_id)
+                .join(StaffUser, col(StaffUser.id) == col(StaffRole.staff_id))
+                .where(col(StaffUser.email) == mlro_email.strip().lower(), col(StaffRole.role) == MLRO)
+                .limit(1)
+            )
+        else:
+            staff_id = case.closed_by
+    staff = await db.get(StaffUser, staff_id) if staff_id is not None else None
+    if staff is None:
         raise DomainError("Only the MLRO exports SARs.", code=ErrorCode.NOT_ALLOWED)
-    staff = await db.get(StaffUser, staff_id)
-    assert staff is not None
     return staff
 
 
@@ -78,7 +85,13 @@ async def _payments(rt: Runtime, db: AsyncSession, case: AmlCase) -> list[goaml.
 
 
 async def export_sar(
-    rt: Runtime, viewer: Viewer, case_id: uuid.UUID, *, reason: str | None = None, action: str | None = None
+    rt: Runtime,
+    viewer: Viewer,
+    case_id: uuid.UUID,
+    *,
+    reason: str | None = None,
+    action: str | None = None,
+    mlro_email: str | None = None,
 ) -> SarExport:
     """The case's goAML draft (STR with its payments, SAR without), valid against the FIU's schema."""
     async with rt.database.transaction() as db:
@@ -87,7 +100,7 @@ async def export_sar(
             raise DomainError(
                 "Only an escalated case, or one closed as sar_filed, is reported.", code=ErrorCode.INVALID_STATE
             )
-        staff = await _reporting_mlro(db, viewer, case)
+        staff = await _reporting_mlro(db, viewer, case, mlro_email)
         player = await db.get(Player, case.player_id)
         assert player is not None
         restricted = await restriction_of(db, case) is not None
