@@ -84,7 +84,7 @@ async def _state_change(db: AsyncSession, case: AmlCase, viewer: Viewer, to: Cas
     if to == CaseState.ESCALATED:
         case.escalated_at = clock.now()
         case.due_at = case.escalated_at + case_type(case.case_type).escalated
-    case.close_requested_by = None  # a pending four-eyes decision does not survive a move
+    case.close_requested_by = case.outcome_requested = None  # a pending four-eyes decision does not survive a move
     details = {"from": before.value, "to": to.value}
     event = ("aml.case_state_changed", {"from_state": before.value, "to_state": to.value})
     await record(db, case, viewer, "case_state_changed", details, event=event, reason=reason)
