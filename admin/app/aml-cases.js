@@ -9,8 +9,8 @@ import { QueryElement, badge, client, mutationProblem, playerName, viewer, when,
 
 const FIELDS = `id caseType source summary state outcome dueAt overdue awaitingSecondMlro restricted createdAt
   player { id email firstName lastName } assignee { id displayName }`;
-const QUEUE = `query Queue($filter: AmlCaseFilter) { amlCases(filter: $filter, first: 50) { edges { node { ${FIELDS} } } } }`;
-const DETAIL = `query Case($id: ID!) { amlCase(id: $id) { ${FIELDS}
+const QUEUE = `query AmlCaseQueue($filter: AmlCaseFilter) { amlCases(filter: $filter, first: 50) { edges { node { ${FIELDS} } } } }`;
+const DETAIL = `query AmlCaseDetail($id: ID!) { amlCase(id: $id) { ${FIELDS}
   notes { id body createdAt } evidence { id kind refId note createdAt } history { action at details } } }`;
 const PAYLOAD = `case { ${FIELDS} } errors { code field message }`;
 
