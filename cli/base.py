@@ -30,6 +30,8 @@ rg_app = typer.Typer(help="Responsible gambling", no_args_is_help=True)
 app.add_typer(rg_app, name="rg")
 bonuses_app = typer.Typer(help="Bonuses", no_args_is_help=True)
 app.add_typer(bonuses_app, name="bonuses")
+aml_app = typer.Typer(help="Anti-money laundering: cases and SAR/STR exports", no_args_is_help=True)
+app.add_typer(aml_app, name="aml")
 T = TypeVar("T")
 
 

@@ -63,6 +63,9 @@ class ErrorCode(StrEnum):
     DOCUMENT_TOO_MANY_PAGES = "DOCUMENT_TOO_MANY_PAGES"
     UPLOAD_LINK_INVALID = "UPLOAD_LINK_INVALID"  # a bad signature, expired, or used for other bytes
     DOCUMENT_STORAGE_UNAVAILABLE = "DOCUMENT_STORAGE_UNAVAILABLE"
+    # AML cases.
+    AML_RESTRICTED = "AML_RESTRICTED"  # the account is restricted pending an AML review
+    SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

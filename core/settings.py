@@ -237,6 +237,11 @@ class Settings(BaseSettings):
     game_session_ttl_seconds: int = Field(default=4 * 3600, gt=0)
     demo_provider_url: str | None = None
 
+    # goAML SAR/STR drafts (services/aml/goaml.toml names the FIU): the reporting entity's id and branch as
+    # the FIU registered them. Unset: the profile's placeholders (a draft, never a filing).
+    goaml_rentity_id: int | None = Field(default=None, ge=1)
+    goaml_rentity_branch: str | None = Field(default=None, max_length=255)
+
     # Responsible gambling. The demo self-exclusion register answers for these emails
     # (`email:Y` excluded, `email:P` previously excluded); every register connector uses it until a
     # real one is configured (services/rg/registers.py). The RG worker pushes due reality checks,

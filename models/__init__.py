@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.aml_cases import AmlCase, AmlCaseEvent, AmlCaseEvidence, AmlCaseNote, AmlRestriction
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
@@ -37,6 +38,11 @@ from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
     "Adjustment",
+    "AmlCase",
+    "AmlCaseEvent",
+    "AmlCaseEvidence",
+    "AmlCaseNote",
+    "AmlRestriction",
     "AuditRecord",
     "AuthSession",
     "BonusCampaign",

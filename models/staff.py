@@ -21,6 +21,7 @@ class Role(StrEnum):
     BRAND_ADMIN = "brand_admin"
     SUPERADMIN = "superadmin"
     CONTENT_MANAGER = "content_manager"  # game providers and the catalog (platform-wide)
+    MLRO = "mlro"  # the money-laundering reporting officer: decides escalated AML cases, files SARs
 
 
 STAFF_ROLES = tuple(role.value for role in Role)

@@ -14,6 +14,7 @@ AUDIT_NEEDS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.ADJUSTMENTS: ("Adjustment.amount", "Adjustment.reason"),
     AuditTopic.PAYMENTS: ("Payment.amount",),
     AuditTopic.KYC_DOCUMENTS: ("KycDocument.reason",),
+    AuditTopic.AML_CASES: ("AmlCase.summary", "AmlCaseNote.body"),
 }
 
 

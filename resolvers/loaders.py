@@ -22,6 +22,7 @@ from services.wallet import Balance
 from services.wallet_reads import Movement, PostingLine, Reference
 
 if TYPE_CHECKING:
+    from resolvers.aml_loaders import AmlLoaders
     from resolvers.game_loaders import GameLoaders
 
 
@@ -43,6 +44,12 @@ class Loaders:
         from resolvers.game_loaders import GameLoaders
 
         return GameLoaders(self.rt, self.readable_player)
+
+    @cached_property
+    def aml(self) -> AmlLoaders:
+        from resolvers.aml_loaders import AmlLoaders
+
+        return AmlLoaders(self.rt)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:

@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import aml_cases as aml_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
@@ -41,6 +42,13 @@ from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.aml_cases import (
+    AmlCase,
+    AmlCaseEvidencePayload,
+    AmlCaseNotePayload,
+    AmlCasePayload,
+    ExportSarPayload,
+)
 from schema.base import Connection
 from schema.bonuses import (
     BonusCampaign,
@@ -216,6 +224,11 @@ class Query:
         resolver=report_resolvers.regulatory_returns,
         description="Regulatory and tax returns filed for the request's brand scope, newest first (at most 100).",
     )
+    aml_cases: Connection[AmlCase] | None = strawberry.field(
+        resolver=aml_resolvers.aml_cases,
+        description="The AML case queue, newest first: filter by state, assignee, player, type and overdue.",
+    )
+    aml_case: AmlCase | None = strawberry.field(resolver=aml_resolvers.aml_case)
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
@@ -358,6 +371,30 @@ class Mutation:
     request_kyc_document: KycDocumentRequestPayload = strawberry.mutation(
         resolver=kyc_document_resolvers.request_kyc_document,
         description="A KYC officer asks a player for a document of a kind, with a reason the player sees (audited).",
+    )
+    open_aml_case: AmlCasePayload = strawberry.mutation(
+        resolver=aml_resolvers.open_aml_case,
+        description="Open an AML case about a player (naming an alert's source and id finds the case it opened).",
+    )
+    assign_aml_case: AmlCasePayload = strawberry.mutation(resolver=aml_resolvers.assign_aml_case)
+    add_aml_case_note: AmlCaseNotePayload = strawberry.mutation(resolver=aml_resolvers.add_aml_case_note)
+    add_aml_case_evidence: AmlCaseEvidencePayload = strawberry.mutation(resolver=aml_resolvers.add_aml_case_evidence)
+    change_aml_case_state: AmlCasePayload = strawberry.mutation(
+        resolver=aml_resolvers.change_aml_case_state,
+        description="Investigate, escalate to the MLRO, or (MLRO) send an escalated case back.",
+    )
+    close_aml_case: AmlCasePayload = strawberry.mutation(
+        resolver=aml_resolvers.close_aml_case,
+        description="Close with an outcome (sar_filed, account_closed: the MLRO; not reporting an escalated case: "
+        "two MLROs).",
+    )
+    set_aml_restriction: AmlCasePayload = strawberry.mutation(
+        resolver=aml_resolvers.set_aml_restriction,
+        description="Restrict the case's player's account (investigators) or lift it (the MLRO).",
+    )
+    export_sar: ExportSarPayload = strawberry.mutation(
+        resolver=aml_resolvers.export_sar,
+        description="The MLRO's goAML SAR/STR draft of a case, validated against the FIU's published schema.",
     )
 
 

@@ -201,6 +201,7 @@ class AuditTopic(StrEnum):
     ADJUSTMENTS = "adjustments"  # manual balance adjustments: amounts, reasons, approvers
     PAYMENTS = "payments"  # a player's deposits and withdrawals
     KYC_DOCUMENTS = "kyc_documents"  # KYC documents read, reviewed and requested, with the reasons
+    AML_CASES = "aml_cases"  # AML cases: suspicions, notes, restrictions, SARs (never shown to other desks)
 
 
 # The actions of each topic: exact names, or a family by its prefix (ending in ".").
@@ -217,6 +218,7 @@ TOPIC_ACTIONS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.ADJUSTMENTS: ("adjustment.",),
     AuditTopic.PAYMENTS: ("withdrawal.", "deposit."),
     AuditTopic.KYC_DOCUMENTS: ("kyc_document.",),
+    AuditTopic.AML_CASES: ("aml.",),
 }
 
 

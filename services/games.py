@@ -52,6 +52,7 @@ from models.games import (
 )
 from models.players import Player, PlayerStatus
 from services import audit, brands, game_sessions, players
+from services.aml import restrictions as aml
 from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
 from services.rg import gates as rg_gates
@@ -487,6 +488,7 @@ async def launch(
             brand_id, country = player.brand_id, player.country
             if mode == GameMode.REAL:
                 await rg_gates.check_launch(db, rt, player, viewer.session_id)
+                await aml.check(db, player.id, "real-money play")
                 free_rounds = await bonus_free_rounds(db, player.id, game_id)
         else:
             audience = await audience_for(db, viewer, brand_code)

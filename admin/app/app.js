@@ -16,6 +16,7 @@ import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
 import "./reports.js";
+import "./aml-cases.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -27,6 +28,7 @@ const SCREENS = [
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
   { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
+  { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
 ];
 
 class CroupierApp extends LitElement {
@@ -169,6 +171,8 @@ class CroupierApp extends LitElement {
       case "audit": return html`<cr-audit-log></cr-audit-log>`;
       case "dashboard": return html`<cr-dashboard></cr-dashboard>`;
       case "reports": return html`<cr-reports></cr-reports>`;
+      case "aml-cases":
+        return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       default: return "";
     }
   }

@@ -24,6 +24,9 @@ export const OFFERED = [
   "Query.reportGames", "Query.reportExport", "Query.regulatoryReturns", "Mutation.fileRegulatoryReturn",
   "ReportMoney.turnover", "ReportMoney.ggr", "ReportMoney.ngr", "ReportMoney.hold", "ReportMoney.deposits",
   "ReportMoney.withdrawals", "ReportMoney.ftdCount", "ReportMoney.activePlayers", "ReportMoney.arppu",
+  // AML cases: the screen and the steps a role may take.
+  "Query.amlCases", "Mutation.assignAmlCase", "Mutation.changeAmlCaseState", "Mutation.addAmlCaseNote",
+  "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

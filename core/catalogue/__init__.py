@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import bonuses, cashier, games, kyc_documents, money, players, responsible_gambling
+from core.catalogue import aml_cases, bonuses, cashier, games, kyc_documents, money, players, responsible_gambling
 from core.catalogue.fragments import EventType
 
 __all__ = ["CATALOGUE", "EventType", "UnknownEventType", "envelope", "schema_document"]
@@ -39,6 +39,7 @@ CATALOGUE: dict[str, EventType] = {
         *responsible_gambling.TYPES,
         *games.TYPES,
         *kyc_documents.TYPES,
+        *aml_cases.TYPES,
     )
 }
 

@@ -23,6 +23,7 @@ from models.bonuses import BonusCampaign, BonusStatus, CampaignKind, CampaignSta
 from models.payments import Payment
 from models.players import Player
 from services import audit, wallet
+from services.aml import restrictions as aml
 from services.bonuses import books, events, lifecycle
 from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
@@ -149,6 +150,7 @@ async def claim(
         player = await db.get(Player, viewer.id)
         assert player is not None
         await lock_cash(db, player)
+        await aml.check(db, player.id, "claiming bonuses")
         if code:
             campaign = await _campaign_by_code(db, player, code)
         elif campaign_id is not None:

@@ -8,6 +8,7 @@ from core.money import currency as currency_info
 from core.money import parse_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
+from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
 from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
@@ -61,6 +62,7 @@ async def deposit(
             return payment
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await rg_gates.check_deposit(db, rt, player, code)
+        await aml.check(db, player.id, "depositing")
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code)
         psps = route(

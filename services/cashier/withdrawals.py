@@ -14,6 +14,7 @@ from core.money import format_amount, parse_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
 from services import audit, wallet
+from services.aml import restrictions as aml
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
@@ -82,7 +83,8 @@ async def request_withdrawal(
                 payment.hold_id = hold.id
                 await _event(db, payment, "payment.requested")
                 auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, code)
-                if auto_below is not None and minor < auto_below:
+                held = await aml.aml_restriction(db, player.id) is not None  # waits for finance, and the lift
+                if auto_below is not None and minor < auto_below and not held:
                     payment.decision_reason = "approved automatically (below the threshold)"
                     _set_status(payment, PaymentStatus.APPROVED)
                     await _event(db, payment, "payment.approved", automatic=True)
@@ -127,6 +129,12 @@ async def approve_withdrawal(
             raise DomainError(
                 f"Only a requested withdrawal can be approved (this one is {payment.status}).",
                 code=ErrorCode.INVALID_STATE,
+                field="paymentId",
+            )
+        if await aml.aml_restriction(db, payment.player_id) is not None:
+            raise DomainError(
+                "The player's account is restricted pending an AML review: the withdrawal waits until it is lifted.",
+                code=ErrorCode.AML_RESTRICTED,
                 field="paymentId",
             )
         before = {"status": payment.status, "first_approved_by": payment.first_approved_by}

@@ -116,6 +116,7 @@ UNMEASURED = {
     "{ player }": "the 360's title: one player and the currencies it holds",
     "{ reportingCurrency }": "a setting, no SQL",
     "ReportExport": "one file of aggregates, asked for by a click; its statements are fixed (tests/reports)",
+    "AmlCaseDetail": "one AML case; its notes, evidence and history load through one query each (DataLoaders)",
 }
 
 
@@ -340,6 +341,26 @@ async def test_kyc_document_queue(rt: Any, admin_screen: Any, make_player: Any) 
     small = await screen.statements({"status": "PENDING"}, edges("kycDocuments"), SMALL)
     await uploaded(LARGE - SMALL)
     screen.same_cost(small, await screen.statements({"status": "PENDING"}, edges("kycDocuments"), LARGE))
+
+
+@screen("AmlCaseQueue")
+async def test_aml_case_queue(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (50): one case in progress, then twenty, each about another player."""
+    from services.aml.cases import open_case
+
+    screen = await admin_screen("AmlCaseQueue")
+
+    async def opened(times: int) -> None:
+        for _ in range(times):
+            player = await make_player()
+            async with rt.database.transaction() as db:
+                await open_case(db, player_id=player.uuid, source="test", source_id=uuid.uuid4().hex, summary="x")
+
+    variables = {"filter": {"states": ["OPEN", "INVESTIGATING", "ESCALATED"]}}
+    await opened(SMALL)
+    small = await screen.statements(variables, edges("amlCases"), SMALL)
+    await opened(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements(variables, edges("amlCases"), LARGE))
 
 
 @screen("Audit")
