@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.aml import PlayerScreening, ScreeningAlert, ScreeningListVersion
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
@@ -63,6 +64,7 @@ __all__ = [
     "Player",
     "PlayerBonus",
     "PlayerNote",
+    "PlayerScreening",
     "PlayerStatus",
     "Provider",
     "ProviderCall",
@@ -84,6 +86,8 @@ __all__ = [
     "RgFlag",
     "RgLimit",
     "RgRealityCheck",
+    "ScreeningAlert",
+    "ScreeningListVersion",
     "SinkInflight",
     "StaffRole",
     "StaffStatus",

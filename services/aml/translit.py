@@ -127,7 +127,8 @@ _WG_FINALS = (("ieh", "ie"), ("ueh", "ue"), ("iung", "iong"), ("ung", "ong"), ("
 @lru_cache(maxsize=65536)
 def wade_giles(syllable: str) -> frozenset[str]:
     """The pinyin syllables a Wade-Giles syllable can stand for (empty: it is not one)."""
-    initial, options = "", ("",)
+    initial: str = ""
+    options: tuple[str, ...] = ("",)
     for written_initial, pinyin_initials in _WG_INITIALS:
         if syllable.startswith(written_initial):
             initial, options = written_initial, pinyin_initials
