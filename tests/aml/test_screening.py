@@ -75,7 +75,8 @@ async def test_a_false_positive_is_remembered_until_the_details_change(
 
     index = current_index(rt.settings)
     done = await rescreen(screening.conn, index, everyone=True)
-    assert done.screened >= 1 and done.raised == 0
+    assert done.screened >= 1
+    assert done.raised == 0
     assert [a["state"] for a in await screening.alerts(player.uuid)] == ["false_positive"]
 
     # The player's name changes (still a match): the pair is screened anew.
@@ -113,8 +114,10 @@ async def test_rescreen_after_a_list_change_catches_players_registered_before(
 
     seen: list[int] = []
     first = await rescreen(screening.conn, index, batch=1, progress=lambda p: seen.append(p.screened))
-    assert first.raised == 1 and seen == list(range(1, first.total + 1))
+    assert first.raised == 1
+    assert seen == list(range(1, first.total + 1))
     [alert] = await screening.alerts(player.uuid)
-    assert alert["entity_id"] == "croupier-fictional-0100" and alert["list_version"] == index.version
+    assert alert["entity_id"] == "croupier-fictional-0100"
+    assert alert["list_version"] == index.version
     again = await rescreen(screening.conn, index)  # resumable and idempotent: nobody left to screen
     assert (again.total, again.raised) == (0, 0)
