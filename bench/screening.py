@@ -57,9 +57,8 @@ def quality(threshold: float) -> None:
                     counts[2] += 1
     same = sum(p.same for p in pairs)
     print(f"labelled pairs: {len(pairs)} ({same} true, {len(pairs) - same} false)")
-    print(
-        f"{'script':<10} {'ours P':>7} {'ours R':>7} {'base P':>7} {'base R':>7}   (ours at {threshold}, baseline JW at {BASELINE_THRESHOLD})"
-    )
+    print(f"ours at {threshold}, baseline (whole-name Jaro-Winkler) at {BASELINE_THRESHOLD}")
+    print(f"{'script':<10} {'ours P':>7} {'ours R':>7} {'base P':>7} {'base R':>7}")
     for script in [*sorted(k for k in tally["ours"] if k != "overall"), "overall"]:
         row = []
         for who in ("ours", "baseline"):
