@@ -2,8 +2,9 @@
 
 The index maps the keys of every listed name (services/aml/names.py `key_groups`: consonant skeletons,
 metaphones, neighbouring tokens joined) to the names that have them. A player's name looks up its own
-key groups and scores only the names that share two of them (one, for a name of a single part), so a
-check costs a few dictionary look-ups and a handful of comparisons whatever the list's size.
+key groups, ranks the names found by the rarity of what they share (inverse document frequency, as a
+search engine's blocking does) and compares only the best few in full, so a check costs a few
+dictionary look-ups and at most `CANDIDATES` comparisons whatever the list's size.
 
 A match's score is its best name's score (services/aml/compare.py) with the confirmers added: date of
 birth and country raise it when they agree and lower it when they do not (weights and threshold are
@@ -13,19 +14,21 @@ list's companies and organisations are not indexed.
 
 from __future__ import annotations
 
+import heapq
+import math
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.aml.compare import compare
+from services.aml.compare import NameScore, compare
 from services.aml.lists import Entity, ScreeningList
 from services.aml.names import NameForm, form, key_groups
 
 RULES = Path(__file__).resolve().parent / "screening.toml"
 PERSON_SCHEMATA = frozenset({"Person", "LegalEntity"})
+CANDIDATES = 50  # listed names compared in full per check
 
 
 @dataclass(frozen=True)
@@ -85,21 +88,27 @@ def _country(listed: tuple[str, ...], country: str | None, rules: Rules) -> tupl
 class Index:
     screening_list: ScreeningList
     rules: Rules
-    names: list[tuple[Entity, NameForm]] = field(default_factory=list)
+    names: list[NameForm] = field(default_factory=list)  # each distinct name once
+    holders: list[list[Entity]] = field(default_factory=list)  # the entities bearing each name
     postings: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, screening_list: ScreeningList, rules: Rules) -> Index:
         index = cls(screening_list, rules)
+        numbers: dict[str, int] = {}
         for entity in screening_list.entities:
             if entity.schema not in PERSON_SCHEMATA:
                 continue
             for name in entity.names:
-                shaped = form(name)
-                number = len(index.names)
-                index.names.append((entity, shaped))
-                for key in {k for group in key_groups(shaped) for k in group}:
-                    index.postings.setdefault(key, []).append(number)
+                number = numbers.get(name)
+                if number is None:
+                    number = numbers[name] = len(index.names)
+                    shaped = form(name)
+                    index.names.append(shaped)
+                    index.holders.append([])
+                    for key in {k for group in key_groups(shaped) for k in group}:
+                        index.postings.setdefault(key, []).append(number)
+                index.holders[number].append(entity)
         return index
 
     @property
@@ -107,39 +116,53 @@ class Index:
         return self.screening_list.version
 
     def candidates(self, shaped: NameForm) -> list[int]:
-        """Listed names sharing keys of two of the name's key groups (of one, for a one-part name)."""
-        groups = key_groups(shaped)
-        hits: Counter[int] = Counter()
-        for group in groups:
+        """The listed names most like this one: every name sharing a key with one of its key groups,
+        ranked by how rare the shared keys are (a shared "Petrov" says more than a shared "Ivan"); the
+        best `CANDIDATES` are compared in full."""
+        total = len(self.names) + 1
+        weights: dict[int, float] = {}
+        for group in key_groups(shaped):
             found: set[int] = set()
             for key in group:
                 found.update(self.postings.get(key, ()))
-            hits.update(found)
-        needed = 1 if len(shaped.tokens) < 2 else 2
-        return [number for number, count in hits.items() if count >= needed]
+            if not found:
+                continue
+            weight = math.log(total / len(found))
+            for number in found:
+                weights[number] = weights.get(number, 0.0) + weight
+        if len(weights) <= CANDIDATES:
+            return list(weights)
+        return heapq.nlargest(CANDIDATES, weights, key=weights.__getitem__)
 
     def screen(self, person: Person) -> list[Match]:
         """The entities this person matches above the threshold, best first (one match per entity)."""
         shaped = form(person.name)
         best: dict[str, Match] = {}
         for number in self.candidates(shaped):
-            entity, listed = self.names[number]
+            listed = self.names[number]
             named = compare(listed, shaped)
             if named.score < self.rules.threshold - 0.1:  # no confirmer can lift it over
                 continue
-            born, born_why = _birth_date(entity.birth_dates, person.birth_date, self.rules)
-            land, land_why = _country(entity.countries, person.country, self.rules)
-            score = max(0.0, min(1.0, named.score + born + land))
-            if score < self.rules.threshold or (entity.id in best and best[entity.id].score >= score):
-                continue
-            why = {
-                "listed_name": listed.original,
-                "player_name": person.name,
-                "compared_as": named.shape,
-                "name_score": round(named.score, 4),
-                "tokens": [list(p) for p in named.pairs],
-                "birth_date": born_why,
-                "country": land_why,
-            }
-            best[entity.id] = Match(entity, round(score, 4), round(named.score, 4), why)
+            for entity in self.holders[number]:
+                self._confirm(best, entity, listed, named, person)
         return sorted(best.values(), key=lambda m: -m.score)
+
+    def _confirm(
+        self, best: dict[str, Match], entity: Entity, listed: NameForm, named: NameScore, person: Person
+    ) -> None:
+        """Keep the entity's match if date of birth and country, added to the name's score, hold it up."""
+        born, born_why = _birth_date(entity.birth_dates, person.birth_date, self.rules)
+        land, land_why = _country(entity.countries, person.country, self.rules)
+        score = max(0.0, min(1.0, named.score + born + land))
+        if score < self.rules.threshold or (entity.id in best and best[entity.id].score >= score):
+            return
+        why = {
+            "listed_name": listed.original,
+            "player_name": person.name,
+            "compared_as": named.shape,
+            "name_score": round(named.score, 4),
+            "tokens": [list(p) for p in named.pairs],
+            "birth_date": born_why,
+            "country": land_why,
+        }
+        best[entity.id] = Match(entity, round(score, 4), round(named.score, 4), why)

@@ -149,7 +149,8 @@ def key_groups(name: NameForm) -> list[frozenset[str]]:
         if name.script is not Script.ARABIC:
             keys.add("m:" + metaphone(sound))
         groups.append(frozenset(keys))
-    groups.extend(frozenset({"s:" + s}) for s in name.skeleton if len(s) > 3)
+    known = {k for g in groups for k in g}
+    groups.extend(frozenset({"s:" + s}) for s in name.skeleton if len(s) > 3 and "s:" + s not in known)
     shapes = [_skeleton_token(t) for t in name.tokens]
     groups.extend(frozenset({"s:" + a + b}) for a, b in itertools.pairwise(shapes))
     if name.script is Script.HAN and len(name.tokens) > 2:
