@@ -30,9 +30,12 @@ def aml_lists() -> None:
 def aml_rescreen(
     everyone: Annotated[bool, typer.Option("--all", help="Screen every player, also those already screened")] = False,
     batch: Annotated[int, typer.Option(help="Players per transaction", min=1, max=10_000)] = 1000,
+    workers: Annotated[int, typer.Option(help="Matching processes (default: one per core)", min=1, max=64)] = 0,
 ) -> None:
     """Screen every player not yet screened against the current lists' version (resumable: an interrupted
     run continues where it stopped; idempotent: nothing is raised twice), showing progress."""
+    import os
+
     import asyncpg
 
     from core import outbox
@@ -49,7 +52,8 @@ def aml_rescreen(
         typer.echo(f"lists version {index.version} ({len(index.screening_list.entities)} entities)")
         conn = await asyncpg.connect(outbox.asyncpg_dsn(rt.database.url))
         try:
-            return await rescreen(conn, index, everyone=everyone, batch=batch, progress=show)
+            count = workers or os.cpu_count() or 1
+            return await rescreen(conn, index, everyone=everyone, batch=batch, workers=count, progress=show)
         finally:
             await conn.close()
 
