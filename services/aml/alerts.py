@@ -12,13 +12,14 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from core import outbox
 from core.clock import clock
-from core.errors import DomainError, ErrorCode, NotFound
+from core.errors import DomainError, ErrorCode, NotFound, bad_input
 from core.pagination import Page, paginate
 from core.runtime import Runtime
 from models.aml import AlertState, ScreeningAlert
@@ -34,6 +35,10 @@ class AlertFilter:
     player_id: uuid.UUID | None = None
     min_score: float | None = None
     topic: str | None = None
+
+
+def by_id(alert_id: uuid.UUID) -> ColumnElement[bool]:
+    return col(ScreeningAlert.id) == alert_id
 
 
 def readable_alerts(viewer: Viewer) -> SelectOfScalar[ScreeningAlert]:
@@ -53,7 +58,7 @@ async def readable_page(
 ) -> Page[ScreeningAlert]:
     """The alerts this viewer may read, oldest first (a queue is worked from its head)."""
     if where.min_score is not None and not 0 <= where.min_score <= 1:
-        raise DomainError("A score is between 0 and 1.", field="minScore", code=ErrorCode.INVALID_INPUT)
+        raise bad_input("A score is between 0 and 1.", field="minScore")
     stmt = readable_alerts(viewer)
     if where.state is not None:
         stmt = stmt.where(col(ScreeningAlert.state) == where.state.value)
