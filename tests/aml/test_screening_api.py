@@ -65,7 +65,8 @@ async def test_the_queue_shows_the_match_with_the_entity_and_why(
         {"id": alert["id"]},
         token=officer.token,
     )
-    assert detail.get("data") and detail["data"]["screeningAlert"] == {
+    assert detail.get("data")
+    assert detail["data"]["screeningAlert"] == {
         "id": alert["id"],
         "entity": {"caption": "Дмитрий Олегович Сарычев"},
     }
