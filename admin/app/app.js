@@ -10,6 +10,7 @@ import "./search.js";
 import "./player.js";
 import "./withdrawals.js";
 import "./adjustments.js";
+import "./screening.js";
 import "./games.js";
 import "./providers.js";
 import "./audit.js";
@@ -20,6 +21,7 @@ const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
+  { path: "screening", label: "Screening", needs: "Query.screeningAlerts" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
   { path: "providers", label: "Providers", needs: "Query.gameProviders" },
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
@@ -161,6 +163,7 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
+      case "screening": return html`<cr-screening></cr-screening>`;
       case "games": return html`<cr-games></cr-games>`;
       case "providers": return html`<cr-providers></cr-providers>`;
       case "audit": return html`<cr-audit-log></cr-audit-log>`;
