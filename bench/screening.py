@@ -157,11 +157,11 @@ def speed(entities: int, players: int, rng: random.Random) -> None:
     )
     singles = []
     for person in people[:2000]:
-        t = time.perf_counter()
+        t = time.process_time()
         index.screen(Person(person.name + "x", person.birth_date, person.country))  # not cached
-        singles.append((time.perf_counter() - t) * 1000)
+        singles.append((time.process_time() - t) * 1000)
     p95 = statistics.quantiles(singles, n=20)[-1]
-    print(f"registration check: p50 {statistics.median(singles):.2f} ms, p95 {p95:.2f} ms (matching only)")
+    print(f"registration check: p50 {statistics.median(singles):.2f} ms, p95 {p95:.2f} ms (CPU, matching only)")
 
 
 def main() -> None:

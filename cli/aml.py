@@ -30,7 +30,7 @@ def aml_lists() -> None:
 def aml_rescreen(
     everyone: Annotated[bool, typer.Option("--all", help="Screen every player, also those already screened")] = False,
     batch: Annotated[int, typer.Option(help="Players per transaction", min=1, max=10_000)] = 1000,
-    workers: Annotated[int, typer.Option(help="Matching processes (default: one per core)", min=1, max=64)] = 0,
+    workers: Annotated[int, typer.Option(help="Matching processes (0: one per core)", min=0, max=64)] = 0,
 ) -> None:
     """Screen every player not yet screened against the current lists' version (resumable: an interrupted
     run continues where it stopped; idempotent: nothing is raised twice), showing progress."""
