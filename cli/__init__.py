@@ -3,10 +3,11 @@
 One module per group of commands; each registers itself on `cli.base.app` when imported here.
 """
 
-from cli import aml_cases, books, demo, events, exports, kyc_documents, operations, providers, reports, run, staff
+from cli import aml, aml_cases, books, demo, events, exports, kyc_documents, operations, providers, reports, run, staff
 from cli.base import app
 
 __all__ = [
+    "aml",
     "aml_cases",
     "app",
     "books",

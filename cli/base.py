@@ -30,7 +30,9 @@ rg_app = typer.Typer(help="Responsible gambling", no_args_is_help=True)
 app.add_typer(rg_app, name="rg")
 bonuses_app = typer.Typer(help="Bonuses", no_args_is_help=True)
 app.add_typer(bonuses_app, name="bonuses")
-aml_app = typer.Typer(help="Anti-money laundering: cases and SAR/STR exports", no_args_is_help=True)
+aml_app = typer.Typer(
+    help="Anti-money laundering: screening lists, rescreens, cases and SAR/STR exports", no_args_is_help=True
+)
 app.add_typer(aml_app, name="aml")
 T = TypeVar("T")
 

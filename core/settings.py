@@ -248,6 +248,11 @@ class Settings(BaseSettings):
     # ends sessions whose time limit is spent and scans for risk patterns.
     rg_demo_register: str = "excluded@example.com:Y,returning@example.com:P"
     rg_worker_interval_seconds: float = Field(default=10.0, gt=0)
+    # Sanctions and PEP screening (services/aml): the lists, FollowTheMoney JSON lines, as a file or a folder
+    # of `*.json` / `*.ftm.json` files (default: the fictional sample list), and the match threshold and
+    # confirmer weights (TOML; default services/aml/screening.toml).
+    aml_lists_path: Path | None = None
+    aml_rules_path: Path | None = None
     # Money limits count play and deposits in every currency, converted at these stated rates (JSON:
     # currency → value of one unit in a common base, as decimal strings). Unset: the demo rates in
     # development and tests (core/fx.py), none in production; a currency without a rate cannot be

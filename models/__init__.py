@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.aml import PlayerScreening, ScreeningAlert, ScreeningListVersion
 from models.aml_cases import AmlCase, AmlCaseEvent, AmlCaseEvidence, AmlCaseNote, AmlRestriction
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
@@ -72,6 +73,7 @@ __all__ = [
     "Player",
     "PlayerBonus",
     "PlayerNote",
+    "PlayerScreening",
     "PlayerStatus",
     "Provider",
     "ProviderCall",
@@ -93,6 +95,8 @@ __all__ = [
     "RgFlag",
     "RgLimit",
     "RgRealityCheck",
+    "ScreeningAlert",
+    "ScreeningListVersion",
     "SinkInflight",
     "StaffRole",
     "StaffStatus",

@@ -97,6 +97,14 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
                 )
             )
             return Adjustment.from_model(row) if row else None
+        if gid.type_name == "ScreeningAlert":
+            if "Query.screeningAlerts" not in allowed:
+                return None
+            from schema.aml import ScreeningAlert
+            from services.aml import alerts
+
+            alert = await db.scalar(alerts.readable_alerts(viewer).where(alerts.by_id(node_id)))
+            return ScreeningAlert.from_model(alert) if alert else None
         if gid.type_name == "Payment":
             if viewer.is_staff and "Query.payment" not in allowed:
                 return None

@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
@@ -42,6 +43,7 @@ from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
     AmlCaseEvidencePayload,
@@ -156,6 +158,11 @@ class Query:
     adjustments: Connection[Adjustment] | None = strawberry.field(
         resolver=wallet_resolvers.list_adjustments, description="Manual adjustments, newest first."
     )
+    screening_alerts: Connection[ScreeningAlert] | None = strawberry.field(
+        resolver=screening_resolvers.list_screening_alerts,
+        description="Sanctions and PEP screening alerts, oldest first (the review queue: {state: OPEN}).",
+    )
+    screening_alert: ScreeningAlert | None = strawberry.field(resolver=screening_resolvers.screening_alert)
     games: Connection[Game] | None = strawberry.field(
         resolver=game_resolvers.list_games,
         description="The game catalog, newest first (anonymous visitors name the brand).",
@@ -273,6 +280,10 @@ class Mutation:
     )
     request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
     decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)
+    decide_screening_alert: DecideScreeningAlertPayload = strawberry.mutation(
+        resolver=screening_resolvers.decide_screening_alert,
+        description="A staff decision on a screening alert: false positive (remembered) or confirmed match.",
+    )
     set_game_availability: SetGameAvailabilityPayload = strawberry.mutation(
         resolver=game_resolvers.set_game_availability
     )
@@ -476,6 +487,7 @@ def build_schema(settings: Settings) -> CroupierSchema:
             AuditRecord,
             LedgerTransaction,
             Adjustment,
+            ScreeningAlert,
             Payment,
             Game,
             GameRound,

@@ -11,6 +11,7 @@ import "./player.js";
 import "./withdrawals.js";
 import "./kyc-documents.js";
 import "./adjustments.js";
+import "./screening.js";
 import "./games.js";
 import "./providers.js";
 import "./audit.js";
@@ -23,6 +24,7 @@ const SCREENS = [
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
   { path: "kyc", label: "KYC documents", needs: "Query.kycDocuments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
+  { path: "screening", label: "Screening", needs: "Query.screeningAlerts" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
   { path: "providers", label: "Providers", needs: "Query.gameProviders" },
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
@@ -166,6 +168,7 @@ class CroupierApp extends LitElement {
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
       case "kyc": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
+      case "screening": return html`<cr-screening></cr-screening>`;
       case "games": return html`<cr-games></cr-games>`;
       case "providers": return html`<cr-providers></cr-providers>`;
       case "audit": return html`<cr-audit-log></cr-audit-log>`;

@@ -16,7 +16,7 @@ export const OFFERED = [
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
-  "Mutation.importGames", "Mutation.imposeExclusion",
+  "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",
   "Query.kycDocuments", "Mutation.reviewKycDocument", "Mutation.requestKycDocument",
   // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read
   // (marketing reads the audience figures, not the books' money).

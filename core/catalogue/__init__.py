@@ -20,7 +20,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import aml_cases, bonuses, cashier, games, kyc_documents, money, players, responsible_gambling
+from core.catalogue import (
+    aml,
+    aml_cases,
+    bonuses,
+    cashier,
+    games,
+    kyc_documents,
+    money,
+    players,
+    responsible_gambling,
+)
 from core.catalogue.fragments import EventType
 
 __all__ = ["CATALOGUE", "EventType", "UnknownEventType", "envelope", "schema_document"]
@@ -40,6 +50,7 @@ CATALOGUE: dict[str, EventType] = {
         *games.TYPES,
         *kyc_documents.TYPES,
         *aml_cases.TYPES,
+        *aml.TYPES,
     )
 }
 

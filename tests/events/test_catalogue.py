@@ -11,7 +11,17 @@ import pytest
 from sqlalchemy import text
 
 from core import catalogue, outbox
-from core.catalogue import aml_cases, bonuses, cashier, games, kyc_documents, money, players, responsible_gambling
+from core.catalogue import (
+    aml,
+    aml_cases,
+    bonuses,
+    cashier,
+    games,
+    kyc_documents,
+    money,
+    players,
+    responsible_gambling,
+)
 
 ROOT = catalogue.SCHEMA_DIR.parents[1]
 DOC = ROOT / "docs" / "events.md"
@@ -36,7 +46,7 @@ def test_no_stray_schema_file_is_published() -> None:
 
 
 def test_every_type_is_catalogued_once() -> None:
-    modules = (money, players, cashier, bonuses, responsible_gambling, games, kyc_documents, aml_cases)
+    modules = (money, players, cashier, bonuses, responsible_gambling, games, kyc_documents, aml_cases, aml)
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
 

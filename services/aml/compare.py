@@ -1,0 +1,128 @@
+"""How alike a list name and a player's name are: a score in [0, 1] and the token pairs behind it.
+
+The comparison takes the shape of the lossier script of the two (services/aml/names.py): consonant
+skeletons when either is Arabic, pinyin syllables when either is Chinese (and the other splits into
+pinyin), else the phonetic Latin tokens. Tokens are paired best-first whatever their order (a player
+writes "Petrov Dmitry" as readily as "Dmitry Petrov"); each pair's similarity is rapidfuzz's normalised
+Indel ratio, the better of the spelling as written and its phonetic form. Skeletons and syllables are
+short, so there only an exact token counts in full. The name's score is its tokens' similarity weighted
+by their length, times its coverage of the other name: a missing middle name or patronymic costs a
+little, a single matching token (a first name) a lot. Joined spellings ("Quinceharrow",
+"Noureddine") are compared as one string too, and the better of the two scores is kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+from services.aml.names import NameForm
+from services.aml.translit import Script
+
+Similarity = Callable[[str, str], float]
+
+
+@dataclass(frozen=True)
+class NameScore:
+    score: float
+    shape: str  # "latin", "skeleton" or "syllables": how the two were compared
+    pairs: tuple[tuple[str, str, float], ...]  # (list token, player token, similarity)
+
+
+def _ratio(a: str, b: str) -> float:
+    if len(a) == 1 or len(b) == 1:  # an initial ("Jonathan A. Wexford")
+        return 0.9 if a[0] == b[0] else 0.0
+    return float(Indel.normalized_similarity(a, b))
+
+
+def _strict(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    return 0.5 * _ratio(a, b)
+
+
+def _align(
+    listed: tuple[str, ...], given: tuple[str, ...], sim: Similarity, alt: tuple[tuple[str, ...], ...] | None
+) -> list[tuple[int, int, float]]:
+    """Best-first pairing of tokens; `alt` is another shape of the same tokens (the better one counts)."""
+    candidates: list[tuple[float, int, int]] = []
+    for i, a in enumerate(listed):
+        for j, b in enumerate(given):
+            s = sim(a, b)
+            if alt is not None:
+                s = max(s, sim(alt[0][i], alt[1][j]))
+            candidates.append((s, i, j))
+    candidates.sort(reverse=True)
+    used_i: set[int] = set()
+    used_j: set[int] = set()
+    pairs: list[tuple[int, int, float]] = []
+    for s, i, j in candidates:
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+            pairs.append((i, j, s))
+    return pairs
+
+
+def _joined(listed: tuple[str, ...], given: tuple[str, ...], sim: Similarity) -> float:
+    whole = "".join(given)
+    score = max(sim("".join(listed), whole), sim("".join(reversed(listed)), whole))
+    if min(len(listed), len(given)) == 1 < max(len(listed), len(given)) and score < 0.95:
+        return 0.0  # a single token counts only when it spells the whole other name
+    return score
+
+
+def _score(
+    listed: tuple[str, ...],
+    given: tuple[str, ...],
+    sim: Similarity,
+    partial_weight: float,
+    alt: tuple[tuple[str, ...], ...] | None = None,
+) -> tuple[float, list[tuple[int, int, float]]]:
+    if not listed or not given:
+        return 0.0, []
+    pairs = _align(listed, given, sim, alt)
+    short, long, side = (listed, given, 0) if len(listed) <= len(given) else (given, listed, 1)
+    base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs) / (sum(len(t) for t in short) or 1)
+    covered = sum(len(long[(i, j)[1 - side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in long) or 1)
+    score = base * (1 - partial_weight + partial_weight * covered)
+    if len(short) == 1 < len(long):
+        score *= 0.8  # one name alone is not a person
+    joined = _joined(listed, given, sim)
+    if alt is not None:
+        joined = max(joined, _joined(alt[0], alt[1], sim))
+    return max(score, joined), pairs
+
+
+def compare(listed: NameForm, given: NameForm) -> NameScore:
+    scripts = {listed.script, given.script}
+    if Script.ARABIC in scripts:
+        score, pairs = _score(listed.skeleton, given.skeleton, _strict, 0.15)
+        return NameScore(score, "skeleton", _named(listed.skeleton, given.skeleton, pairs))
+    if Script.HAN in scripts and listed.syllables is not None:
+        best = NameScore(0.0, "syllables", ())
+        for reading in _readings(given):
+            score, pairs = _score(listed.syllables, reading, _strict, 0.4)
+            if score > best.score:
+                best = NameScore(score, "syllables", _named(listed.syllables, reading, pairs))
+        if best.score > 0:
+            return best
+    score, pairs = _score(listed.tokens, given.tokens, _ratio, 0.15, (listed.phonetic, given.phonetic))
+    return NameScore(min(score, 1.0), "latin", _named(listed.tokens, given.tokens, pairs))
+
+
+def _readings(given: NameForm) -> list[tuple[str, ...]]:
+    """A Latin name's pinyin syllables, and each way of reading it as Wade-Giles ("Chang Hsiao-ming")."""
+    readings = [given.syllables] if given.syllables is not None else []
+    if given.wade_giles is not None and len(given.wade_giles) <= 4:
+        readings.extend(itertools.product(*[sorted(options) for options in given.wade_giles]))
+    return readings
+
+
+def _named(
+    listed: tuple[str, ...], given: tuple[str, ...], pairs: list[tuple[int, int, float]]
+) -> tuple[tuple[str, str, float], ...]:
+    return tuple((listed[i], given[j], round(s, 3)) for i, j, s in sorted(pairs))

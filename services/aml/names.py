@@ -1,0 +1,159 @@
+"""A name as the screening compares it (`NameForm`), and the keys that find candidates in the index.
+
+A name becomes tokens of lower-case ASCII (services/aml/translit.py), without particles ("van", "de",
+"al", "bin") that one spelling writes and another leaves out. Three comparable shapes follow, each for
+the scripts where it tells people apart best:
+- `phonetic`: Latin spellings of one sound made one ("x" = "ks", "y" = "j" = "i", "ph" = "f", "ts" = "tz",
+  "kh" = "h", doubled letters once), for Latin, Cyrillic and Greek names;
+- `skeleton`: consonants only, for Arabic, whose script leaves short vowels out ("mhmd" is Mohammed,
+  Muhammad and Mohamed), with "abd" joined to the name after it (Abdul Rahman = Abdulrahman);
+- `syllables`: pinyin syllables, for Chinese names (a player writes "Xiaoming", "Xiao Ming", "Xiao-ming").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rigour.text.phonetics import metaphone
+
+from services.aml.translit import Script, pinyin_syllables, script_of, to_ascii, wade_giles
+
+PARTICLES = frozenset(
+    {"van", "von", "der", "den", "ter", "de", "del", "della", "la", "le", "da", "di", "du", "dos", "das", "ni", "nic"}
+    | {"al", "el", "ul", "bin", "ibn", "bint", "ben"}
+)
+PREFIXES = ("vander", "vanden", "van", "von")  # written joined: "Vanderoosterhuis"
+_NON_LETTERS = re.compile(r"[^a-z0-9 ]+")
+_APOSTROPHES = re.compile(r"['`’ʼ]")
+_PHONETIC = (
+    ("tsch", "ch"), ("sch", "sh"), ("shch", "sh"), ("x", "ks"), ("ph", "f"), ("ck", "k"), ("q", "k"), ("w", "v"),
+    ("kh", "h"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ae", "a"),
+    ("oe", "o"), ("ue", "u"), ("y", "i"), ("j", "i"), ("tz", "z"), ("ts", "z"), ("ie", "i"),
+)  # fmt: skip
+_SKELETON = (("ch", "sh"), ("gh", "g"), ("q", "k"), ("ph", "f"), ("x", "ks"), ("dh", "d"))
+_VOWELS = re.compile(r"[aeiouwy]")
+_ABD = frozenset({"bd", "abd", "abdul", "abdel", "abdal", "abdoul", "abdu"})  # "servant of": one name with the next
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+@dataclass(frozen=True)
+class NameForm:
+    original: str
+    script: Script
+    tokens: tuple[str, ...]
+    phonetic: tuple[str, ...]
+    skeleton: tuple[str, ...]
+    syllables: tuple[str, ...] | None  # pinyin syllables; None: not all of it is pinyin
+    wade_giles: tuple[frozenset[str], ...] | None  # each token read as Wade-Giles; None: not all of it is
+
+
+def _words(ascii_name: str) -> list[str]:
+    return _NON_LETTERS.sub(" ", _APOSTROPHES.sub("", ascii_name).replace("-", " ")).split()
+
+
+def _tokens(words: list[str], script: Script) -> list[str]:
+    if script is Script.HAN:
+        return words  # "bin", "de", "le" are syllables there
+    kept = [w for w in words if w not in PARTICLES] or words
+    out: list[str] = []
+    for word in kept:
+        if script is Script.ARABIC and len(word) > 4 and word.startswith(("al", "el")):
+            word = word[2:]  # "alharbi": the article written joined
+        for prefix in PREFIXES:
+            if word.startswith(prefix) and len(word) > len(prefix) + 3:
+                word = word[len(prefix) :]
+                break
+        out.append(word)
+    return out
+
+
+def phonetic(token: str) -> str:
+    for written, said in _PHONETIC:
+        token = token.replace(written, said)
+    token = _DOUBLES.sub(r"\1", token)
+    return token[:-1] if len(token) > 3 and token.endswith("h") else token
+
+
+def _skeleton_token(token: str) -> str:
+    if len(token) > 4 and token.startswith(("al", "el")):
+        token = token[2:]  # the Arabic article written joined ("Alharbi"), whatever the script
+    for written, said in _SKELETON:
+        token = token.replace(written, said)
+    token = _DOUBLES.sub(r"\1", _VOWELS.sub("", token))
+    return token[:-1] if len(token) > 1 and token.endswith("h") else token
+
+
+def skeleton(tokens: list[str]) -> list[str]:
+    """Consonant skeletons, "abd" and "abdul" joined to the name that follows (one Arabic name)."""
+    out: list[str] = []
+    joining = False
+    for token in tokens:
+        shape = _skeleton_token(token)
+        if joining:
+            out[-1] += shape
+            joining = False
+        elif shape:
+            out.append(shape)
+            joining = token in _ABD
+    # "abdul"/"abdel" + name and "abd" + "al" + name are one spelling: the article's l goes.
+    return ["bd" + s[3:] if s.startswith("bdl") else s for s in out]
+
+
+def _syllables(tokens: list[str], script: Script) -> list[str] | None:
+    if script is Script.HAN:
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        split = pinyin_syllables(token)
+        if split is None:
+            return None
+        out.extend(split)
+    return out
+
+
+def _wade_giles(tokens: list[str], script: Script) -> tuple[frozenset[str], ...] | None:
+    if script is not Script.LATIN:
+        return None
+    readings = tuple(wade_giles(t) for t in tokens)
+    return readings if all(readings) else None
+
+
+@lru_cache(maxsize=200_000)
+def form(name: str) -> NameForm:
+    script = script_of(name)
+    words = _words(to_ascii(name, script))
+    tokens = _tokens(words, script)
+    syllables = _syllables(words, script)
+    return NameForm(
+        original=name,
+        script=script,
+        tokens=tuple(tokens),
+        phonetic=tuple(phonetic(t) for t in tokens),
+        skeleton=tuple(skeleton(tokens)),
+        syllables=tuple(syllables) if syllables is not None else None,
+        wade_giles=_wade_giles(words, script),
+    )
+
+
+def key_groups(name: NameForm) -> list[frozenset[str]]:
+    """The index keys of a name, grouped by the part of the name they stand for: each token (its consonant
+    skeleton and its metaphone), each Arabic "abd" name joined, and each two neighbouring tokens joined (a
+    player writes "Nour Eddine" where the list has "Noureddine", or "Xiaoming" for "Xiao Ming"). A list name
+    is indexed under every key; a player's name finds the names that share keys of two of its groups."""
+    groups: list[frozenset[str]] = []
+    for shape, sound in zip(name.tokens, name.phonetic, strict=True):
+        keys = {"s:" + _skeleton_token(shape)}
+        if name.script is not Script.ARABIC:
+            keys.add("m:" + metaphone(sound))
+        groups.append(frozenset(keys))
+    known = {k for g in groups for k in g}
+    groups.extend(frozenset({"s:" + s}) for s in name.skeleton if len(s) > 3 and "s:" + s not in known)
+    shapes = [_skeleton_token(t) for t in name.tokens]
+    groups.extend(frozenset({"s:" + a + b}) for a, b in itertools.pairwise(shapes))
+    if name.script is Script.HAN and len(name.tokens) > 2:
+        groups.append(frozenset({"s:" + _skeleton_token("".join(name.tokens[1:]))}))
+    kept = {frozenset(k for k in g if len(k) > 3) for g in groups}
+    return [g for g in kept if g]
