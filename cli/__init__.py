@@ -3,7 +3,7 @@
 One module per group of commands; each registers itself on `cli.base.app` when imported here.
 """
 
-from cli import books, demo, events, exports, operations, providers, reports, run, staff
+from cli import books, demo, events, exports, kyc, operations, providers, reports, run, staff
 from cli.base import app
 
-__all__ = ["app", "books", "demo", "events", "exports", "operations", "providers", "reports", "run", "staff"]
+__all__ = ["app", "books", "demo", "events", "exports", "kyc", "operations", "providers", "reports", "run", "staff"]

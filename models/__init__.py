@@ -16,6 +16,7 @@ from models.games import (
     ProviderCall,
     ProviderTransaction,
 )
+from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
@@ -51,6 +52,10 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "KycCheck",
+    "KycRequirement",
+    "KycReview",
+    "KycState",
     "LedgerAccount",
     "LedgerHold",
     "LedgerPosting",
