@@ -53,6 +53,7 @@ from models.players import Player, PlayerStatus
 from services import audit, brands, game_sessions, players
 from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
+from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 
 DEMO_CURRENCY = "XXX"  # ISO 4217 "no currency": demo sessions move no money
@@ -488,6 +489,7 @@ async def launch(
             brand_id, country = player.brand_id, player.country
             if mode == GameMode.REAL:
                 await rg_gates.check_launch(db, rt, player, viewer.session_id)
+                await kyc_gates.check_launch(db, player)
                 free_rounds = await bonus_free_rounds(db, player.id, game_id)
         else:
             audience = await audience_for(db, viewer, brand_code)

@@ -15,10 +15,12 @@ import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
 import "./reports.js";
+import "./kyc.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "kyc", label: "KYC queue", needs: "Query.kycReviewQueue" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
   { path: "providers", label: "Providers", needs: "Query.gameProviders" },
@@ -160,6 +162,7 @@ class CroupierApp extends LitElement {
       case "players":
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
+      case "kyc": return html`<cr-kyc-queue></cr-kyc-queue>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
       case "games": return html`<cr-games></cr-games>`;
       case "providers": return html`<cr-providers></cr-providers>`;

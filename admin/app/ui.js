@@ -17,6 +17,7 @@ export const OFFERED = [
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion",
+  "Query.kycReviewQueue", "Mutation.kycApproveLevel", "Mutation.kycRestrict",
   // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read
   // (marketing reads the audience figures, not the books' money).
   "Query.reportFigures", "Query.reportRegistrations", "Query.reportRetention", "Query.reportLifetimeValue",

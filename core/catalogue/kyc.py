@@ -3,9 +3,11 @@ only: the officer's reason and what they asked for stay in the audit log and the
 
 from __future__ import annotations
 
-from core.catalogue.fragments import TEXT, UUID, EventType, obj
+from core.catalogue.fragments import TEXT, UUID, EventType, obj, one_of
 
 LEVEL = {"type": "string", "pattern": "^[a-z_]{1,32}$", "description": "a level of the player's KYC profile"}
+DECIMAL = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+SIGNAL = {"type": "string", "pattern": "^[a-z0-9_.:-]{1,64}$"}
 BASE = {"player_id": UUID, "level": {**LEVEL, "description": "the level the player has reached"}}
 
 TYPES = (
@@ -19,7 +21,21 @@ TYPES = (
                 "required_level": LEVEL,
                 "trigger": TEXT,
                 "gates": {"type": "array", "items": {"enum": ["deposit", "withdrawal"]}},
-                "details": {"type": "object", "description": "the trigger's figures (threshold, figure, currency)"},
+                "details": {
+                    **obj(
+                        {},
+                        {
+                            "threshold": {**DECIMAL, "description": "money triggers: the threshold"},
+                            "figure": {**DECIMAL, "type": ["string", "null"], "description": "what crossed it"},
+                            "currency": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
+                            "window_days": {"type": "integer", "minimum": 1},
+                            "payment_id": {**UUID, "description": "the payment that set it off"},
+                            "method": one_of("card", "ewallet", "bank_transfer"),
+                            "signal": {**SIGNAL, "description": "risk signals: the calling module's code"},
+                        },
+                    ),
+                    "description": "the trigger's figures (money as decimal strings in `currency`)",
+                },
             }
         ),
     ),

@@ -6,6 +6,7 @@ risk signal. Staff actions are audited; each announces itself through the outbox
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -22,6 +23,7 @@ from services.kyc import state as kyc_state
 from services.kyc.reviews import _reason, after_change, locked, staff_id
 
 RISK_SIGNAL = "risk_signal"
+SIGNAL = re.compile(r"[a-z0-9_.:-]{1,64}")
 
 
 async def _audit(
@@ -115,7 +117,11 @@ async def record_provider_check(
 
 async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reason: str) -> bool:
     """A risk signal from another module: the player needs `level` (withdrawals wait until then). In the
-    caller's transaction, once per level (True when new). An unknown level is a programming error."""
+    caller's transaction, once per level (True when new). `reason` is the caller's code (such as
+    `aml.structuring`: it travels in events, so never prose); an unknown level or a malformed code is a
+    programming error."""
+    if not SIGNAL.fullmatch(reason):
+        raise ValueError(f"a risk signal's reason is a code like 'aml.structuring', not {reason!r}")
     player = await db.get(Player, player_id)
     if player is None:
         raise DomainError("No such player.", code=ErrorCode.NOT_FOUND, field="playerId")
@@ -123,7 +129,7 @@ async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reas
         raise ValueError(f"unknown KYC level {level!r} for {player.jurisdiction}")
     state = await kyc_state.lock_state(db, player)
     new = await kyc_state.require(
-        db, player, state, trigger=RISK_SIGNAL, level=level, gates=("withdrawal",), details={"reason": reason[:200]}
+        db, player, state, trigger=RISK_SIGNAL, level=level, gates=("withdrawal",), details={"signal": reason}
     )
     await kyc_state.advance(db, player, state)
     return new

@@ -33,6 +33,7 @@ def profile_of(player: Player) -> KycProfile:
 async def lock_state(db: AsyncSession, player: Player) -> KycState:
     first = profile_of(player).first
     now = clock.now()
+    await db.flush()  # a change made earlier in this transaction survives the re-read below
     await db.execute(
         insert(KycState)
         .values(

@@ -94,15 +94,15 @@ async def deposit(gql: Any, cashier: DemoPsp, player: Any, amount: str) -> dict[
     return payload
 
 
-async def withdraw(gql: Any, player: Any, amount: str, key: str | None = None) -> dict[str, Any]:
+async def withdraw(gql: Any, player: Any, amount: str, currency: str = "EUR") -> dict[str, Any]:
     body = await gql(
         WITHDRAW,
         {
             "input": {
-                "currency": "EUR",
+                "currency": currency,
                 "method": "BANK_TRANSFER",
                 "amount": amount,
-                "idempotencyKey": key or uuid.uuid4().hex,
+                "idempotencyKey": uuid.uuid4().hex,
             }
         },
         token=player.token,

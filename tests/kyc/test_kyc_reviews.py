@@ -22,6 +22,7 @@ from tests.kyc.conftest import (
     my_kyc,
     withdraw,
 )
+from tests.rg.conftest import SOME_GAME
 
 
 async def test_a_restricted_account_is_refused_deposits_with_kyc_required_and_its_withdrawal_waits_held(
@@ -38,6 +39,17 @@ async def test_a_restricted_account_is_refused_deposits_with_kyc_required_and_it
     assert (error["code"], error["kyc"]["trigger"]) == ("KYC_REQUIRED", "restricted")
     assert "contact support" in error["kyc"]["nextStep"]
     assert await psp.transactions() == []
+
+    launch = await gql(
+        "mutation($input: LaunchGameInput!) { launchGame(input: $input) {"
+        " launchUrl errors { code kyc { trigger } } } }",
+        {"input": {"gameId": SOME_GAME, "mode": "REAL"}},
+        token=player.token,
+    )
+    assert launch["data"]["launchGame"] == {
+        "launchUrl": None,
+        "errors": [{"code": "KYC_REQUIRED", "kyc": {"trigger": "restricted"}}],
+    }
 
     waiting = await withdraw(gql, player, "30.00")
     assert waiting["payment"]["status"] == "WAITING_FOR_KYC"
