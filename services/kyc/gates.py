@@ -40,7 +40,16 @@ class KycRequired(DomainError):
 
 
 async def _fire(db: AsyncSession, rt: Runtime, player: Player, state: KycState, payment: Payment) -> list[Fired]:
+    """Record the triggers the payment sets off; while a level is required, see whether it is reached (a
+    player with nothing required has nothing to reach: the common deposit pays no requirement checks)."""
     found = await triggers.fired(db, player, kyc_state.profile_of(player), payment, rt.settings.stated_rates)
+    await _record(db, player, state, found)
+    if state.required_rank > state.level_rank:
+        await kyc_state.advance(db, player, state)
+    return found
+
+
+async def _record(db: AsyncSession, player: Player, state: KycState, found: Sequence[Fired]) -> None:
     for item in found:
         await kyc_state.require(
             db,
@@ -51,13 +60,14 @@ async def _fire(db: AsyncSession, rt: Runtime, player: Player, state: KycState, 
             gates=item.trigger.gates,
             details=item.details,
         )
-    return found
 
 
 async def _gated(db: AsyncSession, player: Player, state: KycState, gate: str) -> KycDetails | None:
     """What blocks `gate`: the highest open requirement with that gate, and the next step towards it."""
     if state.restricted:
         return KycDetails(required_level=state.required_level, trigger="restricted", next_step=RESTRICTED_STEP)
+    if state.required_rank <= state.level_rank:  # every requirement's level is at most the one required
+        return None
     blocking = [r for r in await kyc_state.open_requirements(db, state) if gate in r.gates]
     if not blocking:
         return None
@@ -70,7 +80,6 @@ async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, payment: 
     """Call after rg's check_deposit (which took the player's money lock), with the deposit inserted."""
     state = await kyc_state.lock_state(db, player)
     found = await _fire(db, rt, player, state, payment)
-    await kyc_state.advance(db, player, state)
     blocked = await _gated(db, player, state, "deposit")
     if blocked is not None:
         raise KycRequired(
@@ -88,16 +97,7 @@ async def record_refused(rt: Runtime, player_id: uuid.UUID, refusal: KycRequired
         player = await db.get(Player, player_id)
         assert player is not None
         state = await kyc_state.lock_state(db, player)
-        for item in refusal.fired:
-            await kyc_state.require(
-                db,
-                player,
-                state,
-                trigger=item.trigger.name,
-                level=item.trigger.level,
-                gates=item.trigger.gates,
-                details=item.details,
-            )
+        await _record(db, player, state, refusal.fired)
         await kyc_state.advance(db, player, state)
 
 
@@ -105,7 +105,6 @@ async def withdrawal_waits(db: AsyncSession, rt: Runtime, player: Player, paymen
     """Call after the withdrawal's hold (under the player's money lock)."""
     state = await kyc_state.lock_state(db, player)
     await _fire(db, rt, player, state, payment)
-    await kyc_state.advance(db, player, state)
     return await _gated(db, player, state, "withdrawal") is not None
 
 
