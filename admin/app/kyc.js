@@ -73,19 +73,25 @@ class PlayerKyc extends PlayerSection {
       return this.run(`mutation($input: KycRequestMoreInput!) { kycRequestMore(input: $input) { errors { code message } } }`,
         "kycRequestMore", { level, what: reason }, () => `Asked the player for more (${words(level)}).`);
     }
-    const field = which === "reject" ? "kycRejectLevel" : "kycApproveLevel";
-    return this.run(`mutation($input: KycLevelDecisionInput!) { ${field}(input: $input) {
-      awaitingSecondApproval errors { code message } } }`, field, { level, reason }, (answer) => which === "reject"
-      ? `Rejected ${words(level)}.` : answer.awaitingSecondApproval
-        ? `First approval recorded: a second KYC officer must approve ${words(level)}.` : `Approved ${words(level)}.`);
+    if (which === "reject") {
+      return this.run(`mutation($input: KycLevelDecisionInput!) { kycRejectLevel(input: $input) {
+        errors { code message } } }`, "kycRejectLevel", { level, reason }, () => `Rejected ${words(level)}.`);
+    }
+    return this.run(`mutation($input: KycLevelDecisionInput!) { kycApproveLevel(input: $input) {
+      awaitingSecondApproval errors { code message } } }`, "kycApproveLevel", { level, reason },
+    (answer) => (answer.awaitingSecondApproval
+      ? `First approval recorded: a second KYC officer must approve ${words(level)}.` : `Approved ${words(level)}.`));
   }
 
   restriction(event, restricted) {
     event.preventDefault();
     const reason = new FormData(event.target).get("reason");
-    const field = restricted ? "kycLiftRestriction" : "kycRestrict";
-    return this.run(`mutation($input: KycRestrictionInput!) { ${field}(input: $input) { errors { code message } } }`,
-      field, { reason }, () => (restricted ? "Restriction lifted." : "Account restricted pending review."));
+    if (restricted) {
+      return this.run(`mutation($input: KycRestrictionInput!) { kycLiftRestriction(input: $input) {
+        errors { code message } } }`, "kycLiftRestriction", { reason }, () => "Restriction lifted.");
+    }
+    return this.run(`mutation($input: KycRestrictionInput!) { kycRestrict(input: $input) { errors { code message } } }`,
+      "kycRestrict", { reason }, () => "Account restricted pending review.");
   }
 }
 
@@ -93,7 +99,7 @@ const STATUSES = ["", "ACTION_REQUIRED", "PENDING_REVIEW", "RESTRICTED"];
 
 class KycQueue extends QueryElement {
   static properties = { ...QueryElement.properties, status: { state: true } };
-  query = `query KycQueue($status: KycStatus) { kycReviewQueue(status: $status, first: 50) {
+  query = `query KycQueue($status: KycStatus, $first: Int = 50) { kycReviewQueue(status: $status, first: $first) {
     edges { node { level requiredLevel requiredTrigger status highRisk updatedAt
       player { id email firstName lastName } } } } }`;
   emptyText = "No player waits for a KYC decision.";

@@ -5,7 +5,9 @@ money lock (so the figures include the payment in flight, and two concurrent dep
 after the other): the gate that follows must see the requirement before any money moves. Figures come
 from the counters responsible gambling keeps in the same transactions as the money (rg_activity_days,
 services/rg/activity.py) and from the payments table; other currencies are converted at the stated rates
-(core/fx.py), rounded up, and a currency without a rate counts as crossing (never guessed below).
+(core/fx.py), rounded up. A currency without a stated rate cannot be measured against a threshold in another
+one: its amounts are left out and a warning is logged (`kyc_trigger_unmeasured`), since refusing every
+deposit in that currency would stop the business; configure FX_RATES for every currency a brand takes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import clock
 from core.fx import Rates
+from core.logging import get_logger
 from core.money import format_amount
 from models.payments import Payment, PaymentKind
 from models.players import Player
@@ -26,6 +29,7 @@ from services.kyc.levels import KycProfile, Trigger
 from services.rg import activity
 from services.rg.profiles import profile as rg_profile
 
+log = get_logger(__name__)
 EPOCH, FOREVER = date(1970, 1, 1), date(9999, 1, 1)
 
 # Withdrawals that leave (or may leave) the account in the window: everything not refused or given back.
@@ -54,28 +58,29 @@ class Fired:
     details: dict[str, Any]
 
 
-def _measure(per_currency: dict[str, int], target: str, rates: Rates, *, round_up: bool = True) -> int | None:
+def _measure(per_currency: dict[str, int], target: str, rates: Rates, *, round_up: bool = True) -> int:
     total = 0
     for currency, amount in per_currency.items():
         converted = rates.convert(amount, currency, target, round_up=round_up)
         if converted is None:
-            return None
+            log.warning("kyc_trigger_unmeasured", currency=currency, target=target)
+            continue
         total += converted
     return total
 
 
-def _money_details(trigger: Trigger, figure: int | None) -> dict[str, Any]:
+def _money_details(trigger: Trigger, figure: int) -> dict[str, Any]:
     assert trigger.amount is not None
     assert trigger.currency is not None
     return {
         "threshold": format_amount(trigger.amount, trigger.currency),
-        "figure": None if figure is None else format_amount(figure, trigger.currency),
+        "figure": format_amount(figure, trigger.currency),
         "currency": trigger.currency,
         **({"window_days": trigger.window_days} if trigger.window_days else {}),
     }
 
 
-async def _figure(db: AsyncSession, player: Player, trigger: Trigger, rates: Rates) -> int | None:
+async def _figure(db: AsyncSession, player: Player, trigger: Trigger, rates: Rates) -> int:
     assert trigger.currency is not None
     if trigger.kind == "lifetime_deposits":
         deposits = await activity.deposits_with_in_flight(db, player.id, EPOCH, FOREVER)
@@ -91,11 +96,11 @@ async def _figure(db: AsyncSession, player: Player, trigger: Trigger, rates: Rat
         since = datetime.combine(first, time(), tzinfo=rules.timezone)
         rows = (await db.execute(_WITHDRAWN, {"player": player.id, "since": since})).all()
         withdrawn = _measure({r.currency: int(r.amount) for r in rows}, trigger.currency, rates, round_up=False)
-        return None if deposited is None or withdrawn is None else deposited - withdrawn
+        return deposited - withdrawn
     totals = await activity.totals(db, player.id, first, FOREVER)
     staked = _measure({c: t.wagered for c, t in totals.items()}, trigger.currency, rates)
     won = _measure({c: t.won for c, t in totals.items()}, trigger.currency, rates, round_up=False)
-    return None if staked is None or won is None else staked - won
+    return staked - won
 
 
 async def fired(db: AsyncSession, player: Player, profile: KycProfile, payment: Payment, rates: Rates) -> list[Fired]:
@@ -119,6 +124,6 @@ async def fired(db: AsyncSession, player: Player, profile: KycProfile, payment: 
         else:
             assert trigger.amount is not None
             figure = await _figure(db, player, trigger, rates)
-            if figure is None or figure >= trigger.amount:
+            if figure >= trigger.amount:
                 found.append(Fired(trigger, _money_details(trigger, figure)))
     return found
