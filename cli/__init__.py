@@ -3,7 +3,21 @@
 One module per group of commands; each registers itself on `cli.base.app` when imported here.
 """
 
-from cli import aml, aml_cases, books, demo, events, exports, kyc_documents, operations, providers, reports, run, staff
+from cli import (
+    aml,
+    aml_cases,
+    books,
+    demo,
+    events,
+    exports,
+    kyc,
+    kyc_documents,
+    operations,
+    providers,
+    reports,
+    run,
+    staff,
+)
 from cli.base import app
 
 __all__ = [
@@ -14,6 +28,7 @@ __all__ = [
     "demo",
     "events",
     "exports",
+    "kyc",
     "kyc_documents",
     "operations",
     "providers",

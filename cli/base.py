@@ -34,6 +34,10 @@ aml_app = typer.Typer(
     help="Anti-money laundering: screening lists, rescreens, cases and SAR/STR exports", no_args_is_help=True
 )
 app.add_typer(aml_app, name="aml")
+kyc_app = typer.Typer(
+    help="KYC: verification levels, the withdrawals waiting for them, the document store", no_args_is_help=True
+)
+app.add_typer(kyc_app, name="kyc")
 T = TypeVar("T")
 
 

@@ -6,13 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.base import app, with_runtime
+from cli.base import kyc_app, with_runtime
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
-
-kyc_app = typer.Typer(help="KYC documents", no_args_is_help=True)
-app.add_typer(kyc_app, name="kyc")
 
 
 @kyc_app.command("rotate-keys")

@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     TIMED_OUT = "TIMED_OUT"
     REALITY_CHECK_DUE = "REALITY_CHECK_DUE"
     REGISTER_UNAVAILABLE = "REGISTER_UNAVAILABLE"
+    # KYC: the refusal's `kyc` says which level is required, why, and the next step.
+    KYC_REQUIRED = "KYC_REQUIRED"
     # Bonuses.
     BONUS_NOT_ALLOWED = "BONUS_NOT_ALLOWED"  # a jurisdiction's bonus rules refuse it
     BONUS_NOT_ELIGIBLE = "BONUS_NOT_ELIGIBLE"
@@ -81,6 +83,15 @@ class LimitDetails:
     resets_at: datetime | None = None  # None: permanent, or until the player acts
 
 
+@dataclass(frozen=True)
+class KycDetails:
+    """Which KYC level a refusal waits for, what raised it, and what the player does next."""
+
+    required_level: str
+    trigger: str | None
+    next_step: str
+
+
 class DomainError(Exception):
     code: ErrorCode = ErrorCode.INVALID_INPUT
 
@@ -91,11 +102,13 @@ class DomainError(Exception):
         field: str | None = None,
         code: ErrorCode | None = None,
         limit: LimitDetails | None = None,
+        kyc: KycDetails | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.limit = limit
+        self.kyc = kyc
         if code is not None:
             self.code = code
 

@@ -18,6 +18,7 @@ from models.games import (
     ProviderCall,
     ProviderTransaction,
 )
+from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.kyc_documents import KycDocument, KycDocumentRequest
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
@@ -59,8 +60,12 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "KycCheck",
     "KycDocument",
     "KycDocumentRequest",
+    "KycRequirement",
+    "KycReview",
+    "KycState",
     "LedgerAccount",
     "LedgerHold",
     "LedgerPosting",

@@ -34,7 +34,9 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     # Withdrawals: requested (held) → approved → processing → paid | rejected | failed (hold voided).
+    # A player who lacks the KYC level required of them: waiting_for_kyc (held) → requested once reached.
     REQUESTED = "requested"
+    WAITING_FOR_KYC = "waiting_for_kyc"
     APPROVED = "approved"
     PROCESSING = "processing"
     PAID = "paid"
@@ -70,7 +72,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("kind IN ('deposit', 'withdrawal')", name="ck_payments_kind"),
         CheckConstraint(
             "status IN ('created', 'pending', 'succeeded', 'failed', 'requested', 'approved', 'processing', "
-            "'paid', 'rejected', 'cancelled')",
+            "'paid', 'rejected', 'cancelled', 'waiting_for_kyc')",
             name="ck_payments_status",
         ),
         CheckConstraint(

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry import relay
 
-from core.errors import DomainError, ErrorCode, LimitDetails, bad_input
+from core.errors import DomainError, ErrorCode, KycDetails, LimitDetails, bad_input
 from core.money import format_amount
 from core.pagination import Page
 
@@ -50,12 +50,24 @@ class LimitRefusal:
         )
 
 
+@strawberry.type(description="Why a refusal waits for KYC (code KYC_REQUIRED), and what the player does next.")
+class KycRefusal:
+    required_level: str
+    trigger: str | None = strawberry.field(description="What required it (lifetime_deposits, restricted, …)")
+    next_step: str
+
+    @classmethod
+    def of(cls, details: KycDetails) -> KycRefusal:
+        return cls(required_level=details.required_level, trigger=details.trigger, next_step=details.next_step)
+
+
 @strawberry.type(description="A business refusal: the request was understood but not carried out.")
 class UserError:
     code: ErrorCode
     field: str | None
     message: str
     limit: LimitRefusal | None = None
+    kyc: KycRefusal | None = None
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
@@ -64,6 +76,7 @@ class UserError:
             field=error.field,
             message=error.message,
             limit=LimitRefusal.of(error.limit) if error.limit is not None else None,
+            kyc=KycRefusal.of(error.kyc) if error.kyc is not None else None,
         )
 
 

@@ -18,6 +18,7 @@ from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.games import GameRound, RoundFilter
 from schema.input_limits import EMAIL, NOTE, PASSWORD, PERSON_NAME, PHONE, REASON, text
+from schema.kyc import Kyc
 from schema.rg import ResponsibleGambling
 from schema.staff import AuditRecord, StaffUser
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
@@ -171,6 +172,12 @@ class Player(relay.Node):
         from resolvers.rg import responsible_gambling
 
         return await responsible_gambling(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="KYC verification: level, required level and why, status, next steps.")  # type: ignore[untyped-decorator]
+    async def kyc(self, info: Info) -> Kyc | None:
+        from resolvers.kyc import player_kyc
+
+        return await player_kyc(info, uuid.UUID(self.id))
 
     @strawberry.field(description="Bonuses, newest first, with wagering progress and history.")  # type: ignore[untyped-decorator]
     async def bonuses(self, info: Info) -> list[PlayerBonus] | None:

@@ -32,6 +32,7 @@ from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import games as game_resolvers
+from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
@@ -83,6 +84,7 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
+from schema.kyc import KycCase, KycPayload
 from schema.kyc_documents import (
     KycDocument,
     KycDocumentPayload,
@@ -171,6 +173,10 @@ class Query:
     lobby: list[LobbyCategory] | None = strawberry.field(
         resolver=game_resolvers.lobby,
         description="The lobby's categories with their first `first` games the viewer may play.",
+    )
+    kyc_review_queue: Connection[KycCase] | None = strawberry.field(
+        resolver=kyc_resolvers.kyc_review_queue,
+        description="Players whose KYC needs attention (default: every status but VERIFIED), newest change first.",
     )
     rg_flags: Connection[RgFlag] | None = strawberry.field(
         resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open)."
@@ -339,6 +345,26 @@ class Mutation:
         resolver=rg_resolvers.record_rg_intervention
     )
     resolve_rg_flag: ResolveRgFlagPayload = strawberry.mutation(resolver=rg_resolvers.resolve_rg_flag)
+    kyc_approve_level: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_approve_level,
+        description="Approve a player's next KYC level once its other requirements are met (four eyes where required).",
+    )
+    kyc_reject_level: KycPayload = strawberry.mutation(resolver=kyc_resolvers.kyc_reject_level)
+    kyc_request_more: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_request_more, description="Ask the player for more for their next level."
+    )
+    kyc_restrict: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_restrict,
+        description="Restrict an account pending review: no deposits or games; withdrawals wait, held.",
+    )
+    kyc_lift_restriction: KycPayload = strawberry.mutation(resolver=kyc_resolvers.kyc_lift_restriction)
+    kyc_set_high_risk: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_set_high_risk, description="High-risk players' levels take two officers."
+    )
+    kyc_record_provider_check: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_record_provider_check,
+        description="Record an identity-verification provider's result for a player.",
+    )
     create_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims."
     )

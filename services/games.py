@@ -55,6 +55,7 @@ from services import audit, brands, game_sessions, players
 from services.aml import restrictions as aml
 from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
+from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 
 DEMO_CURRENCY = "XXX"  # ISO 4217 "no currency": demo sessions move no money
@@ -489,6 +490,7 @@ async def launch(
             if mode == GameMode.REAL:
                 await rg_gates.check_launch(db, rt, player, viewer.session_id)
                 await aml.check(db, player.id, "real-money play")
+                await kyc_gates.check_launch(db, player)
                 free_rounds = await bonus_free_rounds(db, player.id, game_id)
         else:
             audience = await audience_for(db, viewer, brand_code)

@@ -18,11 +18,13 @@ import "./audit.js";
 import "./dashboard.js";
 import "./reports.js";
 import "./aml-cases.js";
+import "./kyc.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
-  { path: "kyc", label: "KYC documents", needs: "Query.kycDocuments" },
+  { path: "kyc", label: "KYC queue", needs: "Query.kycReviewQueue" },
+  { path: "kyc-documents", label: "KYC documents", needs: "Query.kycDocuments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
   { path: "screening", label: "Screening", needs: "Query.screeningAlerts" },
   { path: "games", label: "Games", needs: "Mutation.setGameAvailability" },
@@ -166,7 +168,8 @@ class CroupierApp extends LitElement {
       case "players":
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
-      case "kyc": return html`<cr-kyc-documents></cr-kyc-documents>`;
+      case "kyc": return html`<cr-kyc-queue></cr-kyc-queue>`;
+      case "kyc-documents": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
       case "screening": return html`<cr-screening></cr-screening>`;
       case "games": return html`<cr-games></cr-games>`;

@@ -13,7 +13,7 @@ const PAGE = 10;
 const MAX_PAGE = 100;
 
 /** A section of the 360: a titled card around a query of `player(id) { <field> }`. */
-class PlayerSection extends QueryElement {
+export class PlayerSection extends QueryElement {
   static properties = { ...QueryElement.properties, playerId: { type: String }, first: { state: true },
                         open: { state: true } };
 
@@ -586,6 +586,7 @@ class Player360 extends LitElement {
         <cr-player-sessions .playerId=${id}></cr-player-sessions>
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>
+        <cr-player-kyc .playerId=${id}></cr-player-kyc>
         <cr-player-notes .playerId=${id}></cr-player-notes>
         <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>

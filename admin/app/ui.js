@@ -18,6 +18,7 @@ export const OFFERED = [
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",
   "Query.kycDocuments", "Mutation.reviewKycDocument", "Mutation.requestKycDocument",
+  "Query.kycReviewQueue", "Mutation.kycApproveLevel", "Mutation.kycRestrict",
   // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read
   // (marketing reads the audience figures, not the books' money).
   "Query.reportFigures", "Query.reportRegistrations", "Query.reportRetention", "Query.reportLifetimeValue",

@@ -15,6 +15,7 @@ from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, 
 from services.cashier.payments import _event, fail_payment
 from services.cashier.queries import get_readable
 from services.cashier.routing import route, routing_rules
+from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 
 
@@ -45,6 +46,29 @@ async def deposit(
     # Before the deposit's transaction: an exclusion found at a matching account is copied to this one
     # in a transaction of its own, which the refusal must not roll back.
     await rg_gates.check_person(rt, player)
+    try:
+        payment, psps = await _start(rt, viewer, code, minor, method, token, key, bonus_code)
+    except kyc_gates.KycRequired as refusal:  # rolled back: no payment; the player is asked for the level
+        await kyc_gates.record_refused(rt, player.id, refusal)
+        raise
+    if psps is None:
+        return payment
+    await _cascade(rt, payment.id, psps)
+    async with rt.database.session() as db:
+        return await get_readable(db, viewer, payment.id)
+
+
+async def _start(
+    rt: Runtime,
+    viewer: Viewer,
+    code: str,
+    minor: int,
+    method: str,
+    token: str | None,
+    key: str,
+    bonus_code: str | None,
+) -> tuple[Payment, list[str] | None]:
+    """The deposit's transaction: insert it, check the gates, claim its offer; the PSPs to try (None: done)."""
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
         payment, created = await _create_payment(
@@ -59,10 +83,11 @@ async def deposit(
             status=PaymentStatus.CREATED,
         )
         if not created:
-            return payment
+            return payment, None
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await rg_gates.check_deposit(db, rt, player, code)
         await aml.check(db, player.id, "depositing")
+        await kyc_gates.check_deposit(db, rt, player, payment)
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code)
         psps = route(
@@ -76,7 +101,5 @@ async def deposit(
         await _event(db, payment, "payment.created")
         if not psps:
             await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
-            return payment
-    await _cascade(rt, payment.id, psps)
-    async with rt.database.session() as db:
-        return await get_readable(db, viewer, payment.id)
+            return payment, None
+    return payment, psps

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
@@ -20,7 +22,11 @@ from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _set_status, lock_payment
 from services.cashier.queries import get_readable
+from services.kyc import gates as kyc_gates
 from services.wallet import Actor
+
+# A withdrawal not yet sent to a PSP: finance can reject it, the player can cancel it (the hold is voided).
+NOT_SENT = (PaymentStatus.REQUESTED, PaymentStatus.APPROVED, PaymentStatus.WAITING_FOR_KYC)
 
 
 def _threshold(table: Mapping[str, str], currency: str) -> int | None:
@@ -82,12 +88,11 @@ async def request_withdrawal(
                 await bonus_lifecycle.forfeit_for_withdrawal(db, to_forfeit, Actor("player", player.id))
                 payment.hold_id = hold.id
                 await _event(db, payment, "payment.requested")
-                auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, code)
-                held = await aml.aml_restriction(db, player.id) is not None  # waits for finance, and the lift
-                if auto_below is not None and minor < auto_below and not held:
-                    payment.decision_reason = "approved automatically (below the threshold)"
-                    _set_status(payment, PaymentStatus.APPROVED)
-                    await _event(db, payment, "payment.approved", automatic=True)
+                if await kyc_gates.withdrawal_waits(db, rt, player, payment):  # held until the level is reached
+                    _set_status(payment, PaymentStatus.WAITING_FOR_KYC)
+                    await _event(db, payment, "payment.waiting_for_kyc")
+                else:
+                    await auto_approve(rt, db, payment)
         snapshot = (payment.id, payment.status, payment.failure_code)
     payment_id, status, failure = snapshot
     if status == PaymentStatus.REJECTED and failure == ErrorCode.INSUFFICIENT_FUNDS:
@@ -98,6 +103,20 @@ async def request_withdrawal(
         await process_withdrawal(rt, payment_id)
     async with rt.database.session() as db:
         return await get_readable(db, viewer, payment_id)
+
+
+async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment) -> bool:
+    """A requested withdrawal below the threshold is approved at once (its payout follows the commit), unless
+    an AML case restricts the account: then it waits for finance, and finance for the lift."""
+    auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, payment.currency)
+    if auto_below is None or payment.amount >= auto_below:
+        return False
+    if await aml.aml_restriction(db, payment.player_id) is not None:
+        return False
+    payment.decision_reason = "approved automatically (below the threshold)"
+    _set_status(payment, PaymentStatus.APPROVED)
+    await _event(db, payment, "payment.approved", automatic=True)
+    return True
 
 
 def _check_brand(viewer: Viewer, payment: Payment) -> None:
@@ -192,10 +211,7 @@ async def reject_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
     async with rt.database.transaction() as db:
         payment = await lock_payment(db, payment_id)
         _check_brand(viewer, payment)
-        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (
-            PaymentStatus.REQUESTED,
-            PaymentStatus.APPROVED,
-        ):
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in NOT_SENT:
             raise DomainError(
                 f"Only a withdrawal not yet sent can be rejected (this one is {payment.status}).",
                 code=ErrorCode.INVALID_STATE,
@@ -236,10 +252,7 @@ async def cancel_withdrawal(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUI
         payment = await lock_payment(db, payment_id)
         if payment.player_id != viewer.id:
             raise NotFound("No such payment.", field="paymentId")
-        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in (
-            PaymentStatus.REQUESTED,
-            PaymentStatus.APPROVED,
-        ):
+        if payment.kind != PaymentKind.WITHDRAWAL or payment.status not in NOT_SENT:
             raise DomainError(
                 f"Only a withdrawal not yet sent can be cancelled (this one is {payment.status}).",
                 code=ErrorCode.INVALID_STATE,

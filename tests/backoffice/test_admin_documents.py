@@ -109,6 +109,7 @@ UNMEASURED = {
     "Profile": "one player",
     "Balances": "one player's balances, one row per currency held",
     "Rg": "one player's RG overview; its history is a fixed page of 10 through one query",
+    "Kyc": "one player's KYC overview: a fixed handful of statements (its requirements, its review)",
     "Permissions": "a list of strings computed from the policy, no SQL per item",
     "{ currentStaff }": "the viewer",
     "{ brands }": "a flat list of brands, one query",
@@ -218,6 +219,18 @@ async def test_player_payments(rt: Any, gql: Any, admin_screen: Any, make_player
     for _ in range(LARGE):
         await withdraw(gql, player)
     await screen.first_1_and_20({"id": player.id}, edges("player", "payments"))
+
+
+@screen("KycQueue")
+async def test_the_kyc_review_queue_with_its_players(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    from services.kyc import actions
+
+    screen = await admin_screen("KycQueue")
+    for _ in range(LARGE):  # a risk signal leaves each player in the queue (action required)
+        player = await make_player()
+        async with rt.database.transaction() as db:
+            await actions.require_level(db, player.uuid, "identity_verified", "test.review")
+    await screen.first_1_and_20({"status": None}, edges("kycReviewQueue"))
 
 
 @screen("Sessions")

@@ -17,6 +17,7 @@ from core.catalogue import (
     bonuses,
     cashier,
     games,
+    kyc,
     kyc_documents,
     money,
     players,
@@ -46,7 +47,7 @@ def test_no_stray_schema_file_is_published() -> None:
 
 
 def test_every_type_is_catalogued_once() -> None:
-    modules = (money, players, cashier, bonuses, responsible_gambling, games, kyc_documents, aml_cases, aml)
+    modules = (money, players, cashier, bonuses, responsible_gambling, games, kyc, kyc_documents, aml_cases, aml)
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
 

@@ -1,0 +1,67 @@
+"""KYC (services/kyc): levels required and reached, officers' reviews and restrictions. Codes and figures
+only: the officer's reason and what they asked for stay in the audit log and the review."""
+
+from __future__ import annotations
+
+from core.catalogue.fragments import TEXT, UUID, EventType, obj, one_of
+
+LEVEL = {"type": "string", "pattern": "^[a-z_]{1,32}$", "description": "a level of the player's KYC profile"}
+DECIMAL = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+SIGNAL = {"type": "string", "pattern": "^[a-z0-9_.:-]{1,64}$"}
+BASE = {"player_id": UUID, "level": {**LEVEL, "description": "the level the player has reached"}}
+
+TYPES = (
+    EventType(
+        "kyc.level_required",
+        1,
+        "A trigger (deposits past a threshold, a first withdrawal, a risk signal…) requires a level of the player.",
+        obj(
+            {
+                **BASE,
+                "required_level": LEVEL,
+                "trigger": TEXT,
+                "gates": {"type": "array", "items": {"enum": ["deposit", "withdrawal"]}},
+                "details": {
+                    **obj(
+                        {},
+                        {
+                            "threshold": {**DECIMAL, "description": "money triggers: the threshold"},
+                            "figure": {**DECIMAL, "type": ["string", "null"], "description": "what crossed it"},
+                            "currency": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
+                            "window_days": {"type": "integer", "minimum": 1},
+                            "payment_id": {**UUID, "description": "the payment that set it off"},
+                            "method": one_of("card", "ewallet", "bank_transfer"),
+                            "signal": {**SIGNAL, "description": "risk signals: the calling module's code"},
+                        },
+                    ),
+                    "description": "the trigger's figures (money as decimal strings in `currency`)",
+                },
+            }
+        ),
+    ),
+    EventType(
+        "kyc.level_reached",
+        1,
+        "A player reached a level (its last requirement was met).",
+        obj({**BASE, "rank": {"type": "integer", "minimum": 0}}),
+    ),
+    EventType(
+        "kyc.review_decided",
+        1,
+        "A KYC officer decided on a level: first_approval (four eyes), approved, rejected or more_requested.",
+        obj(
+            {
+                **BASE,
+                "reviewed_level": LEVEL,
+                "decision": {"enum": ["first_approval", "approved", "rejected", "more_requested"]},
+                "officer": UUID,
+            }
+        ),
+    ),
+    EventType(
+        "kyc.restricted",
+        1,
+        "Staff restricted an account pending review (`restricted` true) or lifted the restriction (false).",
+        obj({**BASE, "restricted": {"type": "boolean"}}),
+    ),
+)

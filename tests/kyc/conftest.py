@@ -1,0 +1,160 @@
+"""KYC fixtures: GraphQL operations, a player's KYC as they see it, officers, and the requirement seams.
+
+The documents (`document:<kind>`) and screening (`screening_clear`) requirements belong to other modules
+(kyc-docs, aml-screening), reached through services/kyc/requirements.py's registry. Until they are merged,
+`documents_and_screening_clear` registers checkers that answer as those modules will for a player whose
+documents are approved and whose screening is clear; `test_requirement_seams.py` checks the seam itself
+(fail closed while a module is absent, dispatch to what is registered)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.cashier.conftest import DemoPsp, psp  # noqa: F401  (fixture)
+
+DEPOSIT = """
+mutation($input: DepositInput!) {
+  deposit(input: $input) {
+    payment { id status amount { amount currency } }
+    errors { code field message kyc { requiredLevel trigger nextStep } }
+  }
+}"""
+WITHDRAW = """
+mutation($input: RequestWithdrawalInput!) {
+  requestWithdrawal(input: $input) {
+    payment { id status amount { amount currency } }
+    errors { code field message kyc { requiredLevel trigger nextStep } }
+  }
+}"""
+KYC_FIELDS = """level requiredLevel status levels nextLevel reason requested restricted highRisk
+  nextSteps { requirement nextStep playerCanAct }"""
+MY_KYC = "{ me { kyc { " + KYC_FIELDS + " } } }"
+PLAYER_KYC = "query($id: ID!) { player(id: $id) { kyc { " + KYC_FIELDS + " } } }"
+DECIDE = """
+mutation($input: KycLevelDecisionInput!) {
+  %s(input: $input) { kyc { level status requiredLevel } awaitingSecondApproval errors { code field message } }
+}"""
+APPROVE = DECIDE % "kycApproveLevel"
+REJECT = DECIDE % "kycRejectLevel"
+REQUEST_MORE = """
+mutation($input: KycRequestMoreInput!) {
+  kycRequestMore(input: $input) { kyc { status requested } errors { code field message } }
+}"""
+RESTRICT = """
+mutation($input: KycRestrictionInput!) {
+  %s(input: $input) { kyc { status restricted } errors { code field message } }
+}"""
+PROVIDER_CHECK = """
+mutation($input: KycProviderCheckInput!) {
+  kycRecordProviderCheck(input: $input) { kyc { level status nextSteps { requirement } } errors { code field } }
+}"""
+HIGH_RISK = """
+mutation($input: KycHighRiskInput!) {
+  kycSetHighRisk(input: $input) { kyc { highRisk } errors { code field } }
+}"""
+QUEUE = """
+query($status: KycStatus) { kycReviewQueue(status: $status, first: 50) {
+  edges { node { level requiredLevel requiredTrigger status highRisk player { id email } } } } }"""
+
+
+@pytest.fixture
+def documents_and_screening_clear() -> Iterator[None]:
+    """Stand-ins for kyc-docs' `approved_document_kinds` and aml-screening's `screening_clear` (see above)."""
+    from services.kyc import requirements
+
+    async def approved(db: Any, player_id: uuid.UUID, level: str, requirement: str) -> bool:
+        return True
+
+    before = {name: requirements.register(name, approved) for name in ("document", "screening_clear")}
+    yield
+    for name, checker in before.items():
+        requirements.register(name, checker)
+
+
+async def my_kyc(gql: Any, player: Any) -> dict[str, Any]:
+    body = await gql(MY_KYC, token=player.token)
+    assert "errors" not in body, body
+    found: dict[str, Any] = body["data"]["me"]["kyc"]
+    return found
+
+
+async def deposit(gql: Any, cashier: DemoPsp, player: Any, amount: str) -> dict[str, Any]:
+    body = await gql(
+        DEPOSIT,
+        {"input": {"currency": "EUR", "method": "CARD", "amount": amount, "pspToken": await cashier.tokenise()}},
+        token=player.token,
+    )
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["deposit"]
+    return payload
+
+
+async def withdraw(gql: Any, player: Any, amount: str, currency: str = "EUR") -> dict[str, Any]:
+    body = await gql(
+        WITHDRAW,
+        {
+            "input": {
+                "currency": currency,
+                "method": "BANK_TRANSFER",
+                "amount": amount,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        token=player.token,
+    )
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["requestWithdrawal"]
+    return payload
+
+
+async def decide(gql: Any, officer: Any, operation: str, player: Any, **input: Any) -> dict[str, Any]:
+    body = await gql(operation, {"input": {"playerId": player.id, **input}}, token=officer.token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = next(iter(body["data"].values()))
+    return payload
+
+
+async def payment_status(rt: Any, payment_id: uuid.UUID) -> str:
+    from models.payments import Payment
+
+    async with rt.database.session() as db:
+        found = await db.get(Payment, payment_id)
+    assert found is not None
+    return found.status
+
+
+async def payments_of(rt: Any, player_uuid: uuid.UUID, kind: str) -> int:
+    from models.payments import Payment
+
+    async with rt.database.session() as db:
+        return int(
+            await db.scalar(
+                select(func.count()).select_from(Payment).where(Payment.player_id == player_uuid, Payment.kind == kind)
+            )
+            or 0
+        )
+
+
+async def audit_actions(rt: Any, player_uuid: uuid.UUID) -> list[str]:
+    from models.audit import AuditRecord
+
+    async with rt.database.session() as db:
+        rows = await db.scalars(
+            select(AuditRecord.action).where(AuditRecord.target_id == str(player_uuid)).order_by(AuditRecord.seq)
+        )
+        return [str(r) for r in rows.all() if r.startswith("kyc.")]
+
+
+async def events_of(rt: Any, player_uuid: uuid.UUID, prefix: str) -> list[dict[str, Any]]:
+    from models.outbox import OutboxEvent
+
+    async with rt.database.session() as db:
+        rows = await db.scalars(
+            select(OutboxEvent).where(OutboxEvent.key == f"player:{player_uuid}").order_by(OutboxEvent.id)
+        )
+        return [{"type": e.topic, **e.payload} for e in rows.all() if e.topic.startswith(prefix)]
