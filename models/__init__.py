@@ -1,6 +1,14 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.aml_monitoring import (
+    AmlAlert,
+    AmlBacktestAlert,
+    AmlBacktestRun,
+    AmlMonitoringDeposit,
+    AmlMonitoringPlayer,
+    AmlMonitoringVersion,
+)
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
@@ -36,6 +44,12 @@ from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
     "Adjustment",
+    "AmlAlert",
+    "AmlBacktestAlert",
+    "AmlBacktestRun",
+    "AmlMonitoringDeposit",
+    "AmlMonitoringPlayer",
+    "AmlMonitoringVersion",
     "AuditRecord",
     "AuthSession",
     "BonusCampaign",

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.catalogue import bonuses, cashier, games, money, players, responsible_gambling
+from core.catalogue import aml_monitoring, bonuses, cashier, games, money, players, responsible_gambling
 from core.catalogue.fragments import EventType
 
 __all__ = ["CATALOGUE", "EventType", "UnknownEventType", "envelope", "schema_document"]
@@ -38,6 +38,7 @@ CATALOGUE: dict[str, EventType] = {
         *bonuses.TYPES,
         *responsible_gambling.TYPES,
         *games.TYPES,
+        *aml_monitoring.TYPES,
     )
 }
 

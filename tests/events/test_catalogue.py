@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from core import catalogue, outbox
-from core.catalogue import bonuses, cashier, games, money, players, responsible_gambling
+from core.catalogue import aml_monitoring, bonuses, cashier, games, money, players, responsible_gambling
 
 ROOT = catalogue.SCHEMA_DIR.parents[1]
 DOC = ROOT / "docs" / "events.md"
@@ -36,7 +36,7 @@ def test_no_stray_schema_file_is_published() -> None:
 
 
 def test_every_type_is_catalogued_once() -> None:
-    modules = (money, players, cashier, bonuses, responsible_gambling, games)
+    modules = (money, players, cashier, bonuses, responsible_gambling, games, aml_monitoring)
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
 
