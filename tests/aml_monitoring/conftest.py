@@ -93,3 +93,22 @@ def withdraw(gql: Any) -> Any:
         return payload
 
     return run
+
+
+WINDOWS = {
+    "aml_monitoring_players": "player_id",
+    "aml_monitoring_deposits": "player_id, event_id",
+    "aml_alerts": "event_id",
+}
+
+
+async def snapshot(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row the consumer keeps, and the alerts it announced, in key order."""
+    found = {
+        table: [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")]
+        for table, order in WINDOWS.items()
+    }
+    found["announced"] = [
+        dict(r) for r in await conn.fetch("SELECT id, payload FROM outbox_events WHERE topic LIKE 'aml.%' ORDER BY id")
+    ]
+    return found

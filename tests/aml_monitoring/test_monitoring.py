@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.aml_monitoring.conftest import Monitoring
+from core import outbox
+from core.consumers import Event, replay
+from tests.aml_monitoring.conftest import Monitoring, snapshot
 
 
 async def test_structuring_just_under_the_threshold_raises_an_explained_alert(
@@ -38,3 +40,31 @@ async def test_structuring_just_under_the_threshold_raises_an_explained_alert(
     assert alert["event_ids"] == [deposits[0], deposits[1], deposits[3]]
     raised = await monitoring.event_id("aml.alert_raised", player_id=str(player.uuid))
     assert len(raised) == 1
+
+
+async def test_a_redelivered_event_changes_nothing(make_player: Any, deposit: Any, monitoring: Monitoring) -> None:
+    player = await make_player()
+    for amount in ("1900.00", "1950.00", "1990.00", "25.00"):
+        await deposit(player, amount)
+    await monitoring.drain()
+    before = await snapshot(monitoring.conn)
+    assert len(before["aml_alerts"]) == 1
+    assert len(before["aml_monitoring_deposits"]) == 4
+
+    # The stream delivers every event again (a crash before the XACK), and the sweep reads them too.
+    rows = await monitoring.conn.fetch(f"SELECT {outbox.ROW_COLUMNS} FROM outbox_events ORDER BY id")
+    assert await monitoring.runner.apply(monitoring.conn, [Event.of_row(r) for r in rows]) == set()
+    await monitoring.drain()
+    assert await snapshot(monitoring.conn) == before
+
+
+async def test_a_replay_rebuilds_the_same_windows_and_raises_nothing_twice(
+    make_player: Any, deposit: Any, monitoring: Monitoring
+) -> None:
+    player = await make_player()
+    for amount in ("1900.00", "1950.00", "1990.00"):
+        await deposit(player, amount)
+    await monitoring.drain()
+    before = await snapshot(monitoring.conn)
+    assert await replay(monitoring.runner, monitoring.conn) > 0
+    assert await snapshot(monitoring.conn) == before

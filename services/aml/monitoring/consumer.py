@@ -6,7 +6,7 @@ in it, so a redelivered event changes nothing): read the live version, the batch
 (`aml_monitoring_players`, `aml_monitoring_deposits`), the deposits' instruments and the FX rates (one
 query each); fold each event into its player's state and evaluate (services/aml/monitoring/engine.py);
 write the windows back, the alerts, and an `aml.alert_raised` event per alert. A rebuild (`croupier events
-replay aml_monitoring`) deletes the windows and the alerts not yet decided, and replays the outbox.
+replay aml_monitoring`) deletes the windows and replays the outbox; alerts stay.
 
 Seam (aml-cases): an alert at `review` or above should open an AML case; `open_cases` is where the
 case module's `open_case(…, source="aml_alert", source_id=<alert id>)` is called, idempotent per alert.
@@ -120,11 +120,10 @@ class MonitoringConsumer:
             await open_cases(conn, await _raise(conn, version.number, alerts))
 
     async def reset(self, conn: asyncpg.Connection) -> None:
-        """Forget the windows and the open alerts (decided ones stay: staff's work is not undone by a
-        rebuild, and the replay skips their events, whose ids are unique)."""
+        """Forget the windows (the replay rebuilds them). Alerts stay: they are staff's queue and were
+        announced; one per triggering event, so the replay raises none twice."""
         await conn.execute("DELETE FROM aml_monitoring_deposits")
         await conn.execute("DELETE FROM aml_monitoring_players")
-        await conn.execute("DELETE FROM aml_alerts WHERE status = 'open'")
 
 
 async def _load(conn: asyncpg.Connection, players: set[str]) -> tuple[dict[str, PlayerState], set[tuple[str, int]]]:

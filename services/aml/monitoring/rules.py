@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import DomainError, ErrorCode
-from core.money import parse_amount
+from core.money import InvalidAmount, parse_amount
 
 BASE = "EUR"
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "monitoring_rules.toml"
@@ -96,7 +96,10 @@ def _amount(raw: dict[str, Any], name: str, rule: str) -> int:
     value = raw.get(name)
     if not isinstance(value, str):
         raise InvalidRules(f"Rule {rule!r}: `{name}` must be a decimal string in {BASE}.", field=name)
-    return parse_amount(value, BASE, field=name)
+    try:
+        return parse_amount(value, BASE, field=name)
+    except InvalidAmount as exc:
+        raise InvalidRules(f"Rule {rule!r}: {exc.message}", field=name) from None
 
 
 def _fraction(raw: dict[str, Any], name: str, rule: str, *, scale: int = 1) -> Fraction:
