@@ -38,17 +38,16 @@ SELECT o.id, o.topic, extract(epoch FROM o.created_at)::float8 AS at, o.payload-
             ELSE (o.payload->>'amount')::bigint END AS amount,
        coalesce(p.method || ':' || coalesce(p.instrument_token, p.psp, ''), o.payload->>'psp', '') AS instrument
 FROM outbox_events o
-LEFT JOIN payments p ON o.topic = 'payment.succeeded' AND p.id = (o.payload->>'payment_id')::uuid
+LEFT JOIN payments p ON p.id = CASE WHEN o.topic = 'payment.succeeded' THEN (o.payload->>'payment_id')::uuid END
 WHERE o.id > $1 AND o.id <= $2 AND o.schema_version = 1
   AND (o.topic = 'ledger.game_bet' OR (o.topic = 'payment.succeeded' AND o.payload->>'kind' = 'deposit')
        OR (o.topic = 'payment.requested' AND o.payload->>'kind' = 'withdrawal'))
 ORDER BY o.id LIMIT $3"""
 _KIND = {"ledger.game_bet": BET, "payment.succeeded": DEPOSIT, "payment.requested": WITHDRAWAL}
-_BOUNDS = """
-SELECT coalesce((SELECT max(id) FROM outbox_events WHERE $1::timestamptz IS NOT NULL AND created_at < $1), 0),
-       coalesce((SELECT max(id) FROM outbox_events WHERE $2::timestamptz IS NOT NULL AND created_at < $2), 0),
-       coalesce((SELECT max(id) FROM outbox_events WHERE $3::timestamptz IS NULL OR created_at < $3), 0),
-       (SELECT array_agg(DISTINCT currency) FROM fx_rates), (SELECT min(day) FROM fx_rates)"""
+# The last event written before a moment (0: none); with no moment, the last event.
+_BEFORE = "SELECT coalesce(max(id), 0) FROM outbox_events WHERE created_at < $1"
+_LAST = "SELECT coalesce(max(id), 0) FROM outbox_events"
+_RATES = "SELECT array_agg(DISTINCT currency), min(day) FROM fx_rates"
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,12 @@ async def run(
     await conn.execute("SET max_parallel_workers_per_gather = 0")
     candidate, baseline = await _version(conn, version), await _version(conn, None)
     warm_from = start - rules.MAX_LOOKBACK if start is not None else None
-    bounds = await conn.fetchrow(_BOUNDS, warm_from, start, end)
-    warm, first, last = bounds[0], bounds[1], bounds[2]
+    warm = await conn.fetchval(_BEFORE, warm_from) if warm_from is not None else 0
+    first = await conn.fetchval(_BEFORE, start) if start is not None else 0
+    last = await (conn.fetchval(_BEFORE, end) if end is not None else conn.fetchval(_LAST))
     the_run = run_id(candidate.number, baseline.number, warm, first, last)
-    converter = await Converter.load(conn, bounds[3] or [], bounds[4] or date.max, date.max)
+    currencies, since = await conn.fetchrow(_RATES)
+    converter = await Converter.load(conn, currencies or [], since or date.max, date.max)
     engines = (Engine(candidate, prefix="c:"), Engine(baseline, prefix="b:"))
     raised: tuple[dict[int, Alert], dict[int, Alert]] = ({}, {})
     states: dict[str, PlayerState] = {}
