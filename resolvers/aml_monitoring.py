@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 import strawberry
@@ -29,6 +30,9 @@ from schema.base import Connection, node_uuid
 from schema.context import Context, Info
 from services.aml.monitoring import alerts, versions
 
+if TYPE_CHECKING:
+    from schema.players import Player
+
 _EVENTS: WeakKeyDictionary[Context, DataLoader[str, list[AmlAlertEvent]]] = WeakKeyDictionary()
 
 
@@ -45,6 +49,13 @@ async def alert_events(info: Info, alert_id: str) -> list[AmlAlertEvent]:
 
         loader = _EVENTS[info.context] = DataLoader(load)
     return await loader.load(alert_id)
+
+
+async def alert_player(info: Info, player_id: str) -> Player | None:
+    from schema.players import Player
+
+    found = await info.context.loaders.readable_player(info.context.viewer).load(uuid.UUID(player_id))
+    return Player.from_model(found) if found else None
 
 
 async def aml_alerts(

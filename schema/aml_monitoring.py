@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,6 +14,9 @@ from models import aml_monitoring as m
 from schema.base import UserError, to_global_id
 from schema.input_limits import NOTE, text
 from services.aml.monitoring.alerts import AlertEvent
+
+if TYPE_CHECKING:
+    from schema.players import Player
 
 
 @strawberry.enum(description="What the scenario made of an alert's score.")
@@ -84,6 +87,13 @@ class AmlAlert:
     decision_reason: str | None
     event_ids: strawberry.Private[list[int]]
     alert_uuid: strawberry.Private[str]
+    player_uuid: strawberry.Private[str]
+
+    @strawberry.field(description="The player, as the viewer may see them.")  # type: ignore[untyped-decorator]
+    async def player(self, info: strawberry.Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
+        from resolvers.aml_monitoring import alert_player
+
+        return await alert_player(info, self.player_uuid)
 
     @strawberry.field(description="The events behind the alert, in id order.")  # type: ignore[untyped-decorator]
     async def events(self, info: strawberry.Info) -> list[AmlAlertEvent]:
@@ -107,6 +117,7 @@ class AmlAlert:
             decision_reason=alert.decision_reason,
             event_ids=list(alert.event_ids),
             alert_uuid=str(alert.id),
+            player_uuid=str(alert.player_id),
         )
 
 

@@ -15,6 +15,7 @@ import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
 import "./reports.js";
+import "./aml-alerts.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -25,6 +26,7 @@ const SCREENS = [
   { path: "audit", label: "Audit log", needs: "Query.auditLog" },
   { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
+  { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
 ];
 
 class CroupierApp extends LitElement {
@@ -166,6 +168,7 @@ class CroupierApp extends LitElement {
       case "audit": return html`<cr-audit-log></cr-audit-log>`;
       case "dashboard": return html`<cr-dashboard></cr-dashboard>`;
       case "reports": return html`<cr-reports></cr-reports>`;
+      case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
       default: return "";
     }
   }

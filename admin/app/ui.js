@@ -23,6 +23,8 @@ export const OFFERED = [
   "Query.reportGames", "Query.reportExport", "Query.regulatoryReturns", "Mutation.fileRegulatoryReturn",
   "ReportMoney.turnover", "ReportMoney.ggr", "ReportMoney.ngr", "ReportMoney.hold", "ReportMoney.deposits",
   "ReportMoney.withdrawals", "ReportMoney.ftdCount", "ReportMoney.activePlayers", "ReportMoney.arppu",
+  // Transaction monitoring: the alerts screen and its decision.
+  "Query.amlAlerts", "Mutation.decideAmlAlert",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
