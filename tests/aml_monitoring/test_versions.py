@@ -134,3 +134,26 @@ async def test_bad_versions_are_refused_with_the_field(tmp_path: Path) -> None:
         with pytest.raises(rules.InvalidRules) as refused:
             rules.read_file(path)
         assert refused.value.field == field
+
+
+async def test_a_backtest_range_warms_up_before_it_and_counts_only_inside(
+    make_player: Any, deposit: Any, monitoring: Monitoring
+) -> None:
+    from core.clock import clock
+
+    player = await make_player()
+    for amount in ("1900.00", "1950.00"):
+        await deposit(player, amount)
+    middle = clock.now()
+    await deposit(player, "1999.00")  # the third: the live version's alert
+    await monitoring.drain()
+    [alert] = await monitoring.alerts()
+
+    inside = await backtest.run(monitoring.conn, version=1, start=middle)
+    assert inside.summary["candidate"]["alerts"] == 1  # the two deposits before `start` were read (warm-up)
+    rows = await backtest_rows(monitoring, inside.run_id)
+    assert [(r["event_id"], r["change"]) for r in rows] == [(alert["event_id"], "same")]
+    before = await backtest.run(monitoring.conn, version=1, end=middle)
+    assert before.summary["candidate"]["alerts"] == 0
+    assert before.run_id != inside.run_id
+    assert before.events < inside.events
