@@ -6,6 +6,7 @@ One module per group of commands; each registers itself on `cli.base.app` when i
 from cli import (
     aml,
     aml_cases,
+    aml_monitoring,
     books,
     demo,
     events,
@@ -23,6 +24,7 @@ from cli.base import app
 __all__ = [
     "aml",
     "aml_cases",
+    "aml_monitoring",
     "app",
     "books",
     "demo",

@@ -3,6 +3,14 @@
 from models.adjustments import Adjustment
 from models.aml import PlayerScreening, ScreeningAlert, ScreeningListVersion
 from models.aml_cases import AmlCase, AmlCaseEvent, AmlCaseEvidence, AmlCaseNote, AmlRestriction
+from models.aml_monitoring import (
+    AmlAlert,
+    AmlBacktestAlert,
+    AmlBacktestRun,
+    AmlMonitoringDeposit,
+    AmlMonitoringPlayer,
+    AmlMonitoringVersion,
+)
 from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
@@ -40,10 +48,16 @@ from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
     "Adjustment",
+    "AmlAlert",
+    "AmlBacktestAlert",
+    "AmlBacktestRun",
     "AmlCase",
     "AmlCaseEvent",
     "AmlCaseEvidence",
     "AmlCaseNote",
+    "AmlMonitoringDeposit",
+    "AmlMonitoringPlayer",
+    "AmlMonitoringVersion",
     "AmlRestriction",
     "AuditRecord",
     "AuthSession",

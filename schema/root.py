@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 from core.settings import Settings
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
+from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
@@ -51,6 +52,13 @@ from schema.aml_cases import (
     AmlCaseNotePayload,
     AmlCasePayload,
     ExportSarPayload,
+)
+from schema.aml_monitoring import (
+    AmlAlert,
+    AmlBacktestAlert,
+    AmlBacktestRun,
+    AmlMonitoringVersion,
+    DecideAmlAlertPayload,
 )
 from schema.base import Connection
 from schema.bonuses import (
@@ -180,6 +188,20 @@ class Query:
     )
     rg_flags: Connection[RgFlag] | None = strawberry.field(
         resolver=rg_resolvers.rg_flags, description="The RG team's queue of risk flags, newest first (default: open)."
+    )
+    aml_alerts: Connection[AmlAlert] | None = strawberry.field(
+        resolver=monitoring_resolvers.aml_alerts,
+        description="Transaction-monitoring alerts, newest first (default: open), filtered as asked.",
+    )
+    aml_alert: AmlAlert | None = strawberry.field(resolver=monitoring_resolvers.aml_alert)
+    aml_monitoring_versions: list[AmlMonitoringVersion] | None = strawberry.field(
+        resolver=monitoring_resolvers.aml_monitoring_versions, description="Monitoring rule versions, newest first."
+    )
+    aml_backtests: Connection[AmlBacktestRun] | None = strawberry.field(
+        resolver=monitoring_resolvers.aml_backtests, description="Backtests of monitoring versions, newest first."
+    )
+    aml_backtest_alerts: Connection[AmlBacktestAlert] | None = strawberry.field(
+        resolver=monitoring_resolvers.aml_backtest_alerts, description="The alerts a backtest found (never live)."
     )
     bonus_campaigns: list[BonusCampaign] | None = strawberry.field(
         resolver=bonus_resolvers.bonus_campaigns, description="Bonus campaigns of the staff's brands, newest first."
@@ -364,6 +386,10 @@ class Mutation:
     kyc_record_provider_check: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_record_provider_check,
         description="Record an identity-verification provider's result for a player.",
+    )
+    decide_aml_alert: DecideAmlAlertPayload = strawberry.mutation(
+        resolver=monitoring_resolvers.decide_aml_alert,
+        description="Confirm or dismiss a monitoring alert, with a reason.",
     )
     create_bonus_campaign: BonusCampaignPayload = strawberry.mutation(
         resolver=bonus_resolvers.create_bonus_campaign, description="A draft campaign; activate it to take claims."

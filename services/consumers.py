@@ -19,6 +19,7 @@ from core import outbox
 from core.consumers import AnyConsumer, Runner
 from core.settings import Settings
 from services.aml.consumer import ScreeningConsumer
+from services.aml.monitoring.consumer import MonitoringConsumer
 from services.reports.projection import ReportsProjection
 
 
@@ -34,7 +35,7 @@ class UnknownConsumer(LookupError):
 
 def platform_consumers(settings: Settings) -> list[AnyConsumer]:
     """Every consumer this configuration runs."""
-    consumers: list[AnyConsumer] = [ReportsProjection(), ScreeningConsumer(settings)]
+    consumers: list[AnyConsumer] = [ReportsProjection(), ScreeningConsumer(settings), MonitoringConsumer()]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each
         # `croupier` command) 0.2 to 0.45 s of CPU, for a sink most configurations do not run.

@@ -17,6 +17,7 @@ import "./providers.js";
 import "./audit.js";
 import "./dashboard.js";
 import "./reports.js";
+import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
 
@@ -33,6 +34,7 @@ const SCREENS = [
   { path: "dashboard", label: "Dashboard", needs: "Subscription.operationsFeed" },
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
+  { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
 ];
 
 class CroupierApp extends LitElement {
@@ -179,6 +181,7 @@ class CroupierApp extends LitElement {
       case "reports": return html`<cr-reports></cr-reports>`;
       case "aml-cases":
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
+      case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
       default: return "";
     }
   }

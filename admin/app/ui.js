@@ -28,6 +28,8 @@ export const OFFERED = [
   // AML cases: the screen and the steps a role may take.
   "Query.amlCases", "Mutation.assignAmlCase", "Mutation.changeAmlCaseState", "Mutation.addAmlCaseNote",
   "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
+  // Transaction monitoring: the alerts screen and its decision.
+  "Query.amlAlerts", "Mutation.decideAmlAlert",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

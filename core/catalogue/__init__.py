@@ -23,6 +23,7 @@ from typing import Any
 from core.catalogue import (
     aml,
     aml_cases,
+    aml_monitoring,
     bonuses,
     cashier,
     games,
@@ -53,6 +54,7 @@ CATALOGUE: dict[str, EventType] = {
         *kyc_documents.TYPES,
         *aml_cases.TYPES,
         *aml.TYPES,
+        *aml_monitoring.TYPES,
     )
 }
 

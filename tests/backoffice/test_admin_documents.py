@@ -376,6 +376,23 @@ async def test_aml_case_queue(rt: Any, admin_screen: Any, make_player: Any) -> N
     screen.same_cost(small, await screen.statements(variables, edges("amlCases"), LARGE))
 
 
+@screen("AmlAlerts")
+async def test_aml_alerts_queue(admin_screen: Any, make_player: Any, deposit: Any, monitoring: Any) -> None:
+    """Its page is fixed (50): one alert (a large deposit), then twenty, each on another player, each with
+    its player and the events behind it (DataLoaders: one query each per page)."""
+    screen = await admin_screen("AmlAlerts")
+
+    async def raised(times: int) -> None:
+        for _ in range(times):
+            await deposit(await make_player(), "12000.00")
+        await monitoring.drain()
+
+    await raised(SMALL)
+    small = await screen.statements({"status": "OPEN"}, edges("amlAlerts"), SMALL)
+    await raised(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("amlAlerts"), LARGE))
+
+
 @screen("Audit")
 async def test_audit_log(admin_screen: Any, make_player: Any) -> None:
     screen = await admin_screen("Audit")

@@ -14,6 +14,7 @@ from core import catalogue, outbox
 from core.catalogue import (
     aml,
     aml_cases,
+    aml_monitoring,
     bonuses,
     cashier,
     games,
@@ -47,7 +48,19 @@ def test_no_stray_schema_file_is_published() -> None:
 
 
 def test_every_type_is_catalogued_once() -> None:
-    modules = (money, players, cashier, bonuses, responsible_gambling, games, kyc, kyc_documents, aml_cases, aml)
+    modules = (
+        money,
+        players,
+        cashier,
+        bonuses,
+        responsible_gambling,
+        games,
+        kyc,
+        kyc_documents,
+        aml_cases,
+        aml,
+        aml_monitoring,
+    )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
 

@@ -100,7 +100,12 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
     )
     app = create_app(serving)
     async with app.router.lifespan_context(app):
-        assert await consumer_tasks(app) == {"consumer-aml-screening", "consumer-nats-sink", "consumer-reports"}
+        assert await consumer_tasks(app) == {
+            "consumer-aml-monitoring",
+            "consumer-aml-screening",
+            "consumer-nats-sink",
+            "consumer-reports",
+        }
         ids = await emit(rt, 3)
 
         async def published() -> bool:
@@ -147,6 +152,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
     header, *rows = out.strip().splitlines()
     assert header.split() == ["consumer", "configured", "cursor", "processed", "parked", "behind", "inflight"]
     assert sorted(row.split() for row in rows) == [
+        ["aml-monitoring", "yes", "-", "0", "0", "3", "0"],
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
         ["nats-sink", "yes", "-", "0", "0", "3", "0"],
         ["reports", "yes", "-", "0", "0", "3", "0"],
