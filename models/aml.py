@@ -54,8 +54,8 @@ class ScreeningAlert(SQLModel, table=True):
         CheckConstraint("score >= 0 AND score <= 1", name="ck_aml_alerts_score"),
         CheckConstraint("(state = 'open') = (decided_at IS NULL)", name="ck_aml_alerts_decided"),
         Index("uq_aml_alerts_open_pair", "player_id", "entity_id", unique=True, postgresql_where="state = 'open'"),
-        Index("ix_aml_alerts_queue", "state", "created_at", "id"),
-        Index("ix_aml_alerts_player", "player_id", "entity_id"),
+        Index("ix_aml_screening_alerts_queue", "state", "created_at", "id"),
+        Index("ix_aml_screening_alerts_player", "player_id", "entity_id"),
     )
 
     id: uuid.UUID = id_field()

@@ -61,8 +61,8 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("state = 'open'"),
     )
-    op.create_index("ix_aml_alerts_queue", "aml_screening_alerts", ["state", "created_at", "id"])
-    op.create_index("ix_aml_alerts_player", "aml_screening_alerts", ["player_id", "entity_id"])
+    op.create_index("ix_aml_screening_alerts_queue", "aml_screening_alerts", ["state", "created_at", "id"])
+    op.create_index("ix_aml_screening_alerts_player", "aml_screening_alerts", ["player_id", "entity_id"])
 
 
 def downgrade() -> None:

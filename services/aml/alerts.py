@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,6 +25,7 @@ from core.pagination import Page, paginate
 from core.runtime import Runtime
 from models.aml import AlertState, ScreeningAlert
 from services import audit
+from services.aml import cases
 from services.scoping import scoped
 
 MAX_REASON = 2000
@@ -111,6 +113,16 @@ async def decide(rt: Runtime, viewer: Viewer, alert_id: uuid.UUID, decision: Ale
             },
             brand_id=alert.brand_id,
         )
+        if decision is AlertState.CONFIRMED:  # a confirmed match is investigated as an AML case (one per alert)
+            await cases.open_case(
+                db,
+                player_id=alert.player_id,
+                source="screening",
+                source_id=str(alert.id),
+                summary=f"Confirmed list match: entity {alert.entity_id} (score {alert.score:.2f}).",
+                case_type_name=case_type_of(alert.entity),
+                opened_by=viewer,
+            )
         await audit.append(
             db,
             actor=viewer,
@@ -123,3 +135,11 @@ async def decide(rt: Runtime, viewer: Viewer, alert_id: uuid.UUID, decision: Ale
             reason=reason,
         )
     return alert
+
+
+def case_type_of(entity: dict[str, Any]) -> str:
+    """The AML case type of a confirmed match (services/aml/cases.toml): a PEP who is not also sanctioned is a
+    "pep" case, anything else a "sanctions" one (the stricter deadline)."""
+    topics = [str(t) for t in entity.get("topics") or []]
+    pep = any(t.startswith("role.pep") for t in topics)
+    return "pep" if pep and not any(t.startswith("sanction") for t in topics) else "sanctions"

@@ -126,6 +126,9 @@ async def test_a_decision_is_audited_emitted_and_final(
     ]
     events = await screening.conn.fetch("SELECT payload FROM outbox_events WHERE topic = 'aml.screening_alert_decided'")
     assert [json.loads(r["payload"])["decision"] for r in events] == ["confirmed"]
+    # The confirmed match is now an AML case for the investigators (services/aml/cases.py), opened once.
+    cases = await screening.conn.fetch("SELECT source, source_id, case_type, state FROM aml_cases")
+    assert [(c["source"], c["case_type"], c["state"]) for c in cases] == [("screening", "sanctions", "open")]
     # Confirmed stays confirmed: a rescreen raises nothing new for the pair.
     await screening.conn.execute("DELETE FROM aml_player_screenings")
     from services.aml.rescreen import rescreen

@@ -16,6 +16,7 @@ from core.consumers import Runner
 from services.aml.monitoring.consumer import MonitoringConsumer
 from tests.cashier.conftest import psp  # noqa: F401  (fixture)
 from tests.conftest import DATABASE_URL
+from tests.kyc.conftest import fully_verified
 
 DEPOSIT = """
 mutation($input: DepositInput!) {
@@ -58,12 +59,17 @@ async def monitoring(rt: Any) -> AsyncIterator[Monitoring]:
 
 
 @pytest.fixture
-def deposit(gql: Any, psp: Any) -> Any:  # noqa: F811
+def deposit(gql: Any, psp: Any, rt: Any) -> Any:  # noqa: F811
     """`await deposit(player, "1900.00")`: a card deposit through GraphQL and the demo PSP; one card per
-    player unless `card` names another (the instrument rule counts cards)."""
+    player unless `card` names another (the instrument rule counts cards). Each player is verified for KYC
+    first: monitoring watches verified players' money too, and the CDD gate is not what these tests test."""
     cards: dict[Any, str] = {}
+    verified: set[Any] = set()
 
     async def run(player: Any, amount: str, *, card: str | None = None) -> str:
+        if player.id not in verified:
+            await fully_verified(rt, player.uuid)
+            verified.add(player.id)
         key = (player.id, card)
         if key not in cards:
             cards[key] = await psp.tokenise()

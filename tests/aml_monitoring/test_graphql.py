@@ -69,6 +69,18 @@ async def test_risk_works_the_queue_and_decides_an_alert(
     assert len(await monitoring.event_id("aml.alert_decided", player_id=str(player.uuid), decision="dismissed")) == 1
     audit = await monitoring.conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'aml.alert_decided'")
     assert audit == 1
+    assert await monitoring.conn.fetchval("SELECT count(*) FROM aml_cases") == 0  # a dismissed alert opens none
+
+    # The large deposit, confirmed: an AML case opens from it, once, in the decision's transaction.
+    [large_alert] = large["data"]["amlAlerts"]["edges"]
+    confirm = {"alertId": large_alert["node"]["id"], "decision": "CONFIRMED", "reason": "no source of funds"}
+    assert (await gql(DECIDE, {"input": confirm}, token=risk.token))["data"]["decideAmlAlert"]["errors"] == []
+    cases = await monitoring.conn.fetch("SELECT player_id, source, source_id, case_type, state FROM aml_cases")
+    assert [(str(c["player_id"]), c["source"], c["case_type"], c["state"]) for c in cases] == [
+        (str(other.uuid), "monitoring", "monitoring", "open")
+    ]
+    assert await gql(DECIDE, {"input": confirm}, token=risk.token)  # decided already: refused, no second case
+    assert await monitoring.conn.fetchval("SELECT count(*) FROM aml_cases") == 1
 
 
 async def _statements(rt: Any, gql: Any, token: str, query: str, variables: dict[str, Any] | None = None) -> int:

@@ -29,6 +29,7 @@ from core.runtime import Runtime
 from models.aml_monitoring import AmlAlert, AmlBacktestAlert, AmlBacktestRun
 from models.players import Player
 from services import audit
+from services.aml import cases
 from services.scoping import scoped
 
 DECISIONS = ("confirmed", "dismissed")
@@ -126,6 +127,17 @@ async def decide(rt: Runtime, viewer: Viewer, alert_id: uuid.UUID, decision: str
             },
             brand_id=alert.brand_id,
         )
+        if decision == "confirmed":  # a confirmed alert is investigated as an AML case (one per alert)
+            rules = sorted({str(hit["rule"]) for hit in alert.hits if hit.get("rule")})
+            await cases.open_case(
+                db,
+                player_id=alert.player_id,
+                source="monitoring",
+                source_id=str(alert.id),
+                summary=f"Confirmed monitoring alert: {', '.join(rules)} (score {alert.score}, {alert.outcome}).",
+                case_type_name="structuring" if "structuring" in rules else "monitoring",
+                opened_by=viewer,
+            )
         await audit.append(
             db,
             actor=viewer,

@@ -77,12 +77,6 @@ def fact_of(event: Event, instruments: dict[str, str]) -> tuple[Fact, int, str] 
     return fact, amount, data["currency"]
 
 
-async def open_cases(conn: asyncpg.Connection, alerts: Sequence[asyncpg.Record]) -> None:
-    """SEAM (aml-cases, wired at merge): open an AML case per new alert at review or above, idempotent per
-    (source "aml_alert", alert id), in this transaction. Every stored alert is at review or above."""
-    return
-
-
 class MonitoringConsumer:
     name: ClassVar[str] = NAME
     types: ClassVar[frozenset[str] | None] = TYPES
@@ -117,7 +111,7 @@ class MonitoringConsumer:
                 alerts.append(alert)
         await _save(conn, states, loaded)
         if alerts:
-            await open_cases(conn, await _raise(conn, version.number, alerts))
+            await _raise(conn, version.number, alerts)  # staff triage them; a confirmed one opens a case
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         """Forget the windows (the replay rebuilds them). Alerts stay: they are staff's queue and were
