@@ -173,7 +173,11 @@ def serve(address: str) -> None:
         if ready:
             connection, _ = listener.accept()
             connection.settimeout(30)
-            request = json.loads(connection.makefile("rb").readline())
+            try:
+                request = json.loads(connection.makefile("rb").readline())
+            except (OSError, ValueError):  # a client that went away: the next one is served all the same
+                connection.close()
+                continue
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -181,7 +185,8 @@ def serve(address: str) -> None:
                 listener.close()
                 connection.close()
                 _child(request)
-            connection.sendall(f"{pid}\n".encode())
+            with contextlib.suppress(OSError):
+                connection.sendall(f"{pid}\n".encode())
             running[pid] = connection
         for pid, connection in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
