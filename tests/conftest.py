@@ -93,6 +93,7 @@ UNGROUPED = (
     "tests/faults/test_killed_run.py",
     "tests/faults/test_chatty_server.py",
     "tests/faults/test_cleanup_lock.py",
+    "tests/faults/test_connection_pressure.py",  # a crowded PostgreSQL of each test's own
 )
 
 
@@ -135,6 +136,7 @@ SLOW_FIRST = (
     "tests/bonuses/test_free_rounds_demo.py",
     "tests/bonuses/test_bonus_operations.py",
     "tests/faults/test_chatty_server.py",
+    "tests/faults/test_connection_pressure.py",
     "tests/test_startup_and_cli.py",
     "tests/onboarding/test_cli.py",
     "tests/backoffice/test_admin_documents.py",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import sys
 from datetime import date
 from typing import Any
 
@@ -14,7 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from strawberry import relay
 
-from tests.conftest import PASSWORD, ROOT, TEST_ENV, error_codes
+from tests import cli_process
+from tests.conftest import PASSWORD, TEST_ENV, error_codes
 
 LOGIN = """
 mutation($input: LoginInput!) {
@@ -60,19 +60,9 @@ async def some_activity(gql: Any, make_player: Any, make_staff: Any) -> None:
 
 
 async def run_cli(*args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli",
-        *args,
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    """`croupier ARGS` as a child process (forked from a warm one: tests/cli_process.py); stdout and stderr."""
+    done = await cli_process.run_async(*args, env={**os.environ, **TEST_ENV}, merge_stderr=True, timeout=120)
+    return done.returncode, done.stdout
 
 
 async def tamper(rt: Any, statement: str, **params: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,7 +22,8 @@ from core import migrations
 from core.redis import create_redis
 from core.runtime import Runtime
 from core.settings import Settings, normalise_database_url
-from tests.conftest import ADMIN_URL, REDIS_URL, ROOT, TEST_ENV
+from tests import cli_process
+from tests.conftest import ADMIN_URL, REDIS_URL, TEST_ENV
 from tests.infra import TEST_DB
 
 Snapshot = dict[str, set[tuple[Any, ...]]]
@@ -208,16 +208,8 @@ async def test_every_revision_downgrades_and_upgrades_again_with_demo_data(
 
 
 def croupier(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV, "DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    """`croupier ARGS` on `url` as a child process (forked from a warm one: tests/cli_process.py)."""
+    return cli_process.run(*args, env={**os.environ, **TEST_ENV, "DATABASE_URL": url}, timeout=300)
 
 
 async def test_migrate_to_moves_the_schema_down_and_up(scratch_database: Any) -> None:

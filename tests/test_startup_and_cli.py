@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from core.settings import Settings, normalise_database_url
-from tests import infra
+from tests import cli_process, infra
 from tests.conftest import ADMIN_URL, ROOT, TEST_ENV, next_totp
 
 CLI = [sys.executable, "-m", "cli"]
@@ -22,16 +22,8 @@ CLI = [sys.executable, "-m", "cli"]
 def run_cli(
     *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: int = 120
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV, **(env or {})},
-        capture_output=True,
-        text=True,
-        input=input_text,
-        timeout=timeout,
-        check=False,
-    )
+    """`croupier ARGS` as a child process (forked from a warm one: tests/cli_process.py)."""
+    return cli_process.run(*args, env={**os.environ, **TEST_ENV, **(env or {})}, input_text=input_text, timeout=timeout)
 
 
 @pytest.mark.parametrize(

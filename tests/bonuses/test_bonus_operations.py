@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ from sqlmodel import col, select
 
 from integrations.demo import seed
 from models.bonuses import BonusCampaign
+from tests import cli_process
 from tests.bonuses.conftest import MY_BONUSES, bonus_balance, rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,15 +32,7 @@ async def test_the_demo_offers_are_seeded_once_and_running(rt: Any) -> None:
 
 
 def test_croupier_bonuses_expire_runs_from_the_command_line() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "bonuses", "expire"],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = cli_process.run("bonuses", "expire", env=dict(os.environ), timeout=120)
     assert done.returncode == 0, done.stderr + done.stdout
     assert "bonus(es) expired or converted" in done.stdout
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from core.clock import clock
+from tests import cli_process
 from tests.bonuses.conftest import MY_BONUSES, bonus_balance
 from tests.bonuses.test_bonuses import EUR, _seat
 from tests.providers.conftest import Aggregator, Seat
@@ -106,15 +106,7 @@ async def test_finance_pays_a_period_once_whatever_the_runs(
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "bonuses", "cashback", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli_process.run("bonuses", "cashback", *args, env=dict(os.environ), timeout=120)
 
 
 async def test_cron_pays_cashback_with_wagering_as_a_bonus_once(

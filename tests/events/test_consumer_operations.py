@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -21,6 +20,7 @@ from core import processes
 from core.consumers import MAX_ATTEMPTS, Runner
 from core.settings import Settings
 from services.nats_sink import NatsSink
+from tests import cli_process
 from tests.conftest import ROOT, TEST_ENV, helper_log
 from tests.events.nats_server import NatsServer
 from tests.events.tally import SCRATCH_TABLE, Tally, all_published, dsn, emit, runner, until
@@ -59,19 +59,11 @@ async def in_jetstream(env: dict[str, str]) -> Counter[int]:
 
 
 async def croupier(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli",
-        *args,
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV, **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    """`croupier ARGS` as a child process (forked from a warm one: tests/cli_process.py); stdout and stderr."""
+    done = await cli_process.run_async(
+        *args, env={**os.environ, **TEST_ENV, **(env or {})}, merge_stderr=True, timeout=120
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, output.decode()
+    return done.returncode, done.stdout
 
 
 # ---- the server --------------------------------------------------------------------------------

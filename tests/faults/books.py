@@ -12,26 +12,19 @@ services/ledger_checks.py), and the aggregator's log of acknowledged calls check
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
 
 import asyncpg
 
 from bench import world
+from tests import cli_process
 from tests.faults.load import OK, Log
-from tests.faults.servers import ROOT
 
 
 def ledger_verify(database_url: str, redis_url: str) -> str:
     """Run the real command; return its output, raise if it is not clean."""
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "ledger", "verify"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = cli_process.run(
+        "ledger", "verify", env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}, timeout=120
     )
     assert done.returncode == 0, f"croupier ledger verify failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout

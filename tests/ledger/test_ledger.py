@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import uuid
 from typing import Any
 
@@ -19,7 +18,8 @@ from models.ledger import LedgerPosting, LedgerTransaction
 from services import ledger, wallet
 from services.ledger import Entry, Leg
 from services.wallet import Actor
-from tests.conftest import ROOT, TEST_ENV, fund
+from tests import cli_process
+from tests.conftest import TEST_ENV, fund
 
 SYSTEM = Actor("system")
 
@@ -262,15 +262,7 @@ async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(rt, make_pla
 
 
 def run_ledger_verify(*options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "ledger", "verify", *options],
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return cli_process.run("ledger", "verify", *options, env={**os.environ, **TEST_ENV}, timeout=60)
 
 
 @pytest.mark.tampers

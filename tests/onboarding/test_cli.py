@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from models.games import Game
-from tests.conftest import ROOT
+from tests import cli_process
 from tests.onboarding.conftest import Keys, audit_rows, fingerprint, key_body, pem_of, provider_row
 from tests.onboarding.test_catalog_import import hub88_list
 from tests.providers.conftest import Aggregator, Seat, fund, open_session
 
 
 def croupier(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "providers", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """`croupier providers ARGS` as a child process (forked from a warm one: tests/cli_process.py)."""
+    return cli_process.run("providers", *args, env=dict(os.environ), timeout=120)
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
