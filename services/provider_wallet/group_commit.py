@@ -104,10 +104,10 @@ class Batcher:
                 continue
             self.sent.append(len(batch))
             try:
-                if len(batch) == 1:
-                    found: list[Row | None] = [await prepared.alone(self._engine, self._single, batch[0][0])]
-                else:
-                    found = await self._together([params for params, _ in batch])
+                if len(batch) == 1:  # the one call as it is: its answer or its own error, sent once
+                    await self._alone(batch)
+                    continue
+                found = await self._together([params for params, _ in batch])
             except asyncpg.PostgresError:  # rolled back whole: each alone, each with its own answer or error
                 self.retried += 1
                 await self._alone(batch)

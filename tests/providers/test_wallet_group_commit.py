@@ -18,6 +18,7 @@ from sqlalchemy import text
 from core.db import Database
 from services.provider_wallet import Kind, one_call
 from services.provider_wallet.group_commit import Batcher
+from tests.conftest import recorded_statements
 from tests.providers.conftest import Seat, cash
 from tests.providers.test_wallet_functions import DIALECT, _command, _house, _play, _rows
 
@@ -109,6 +110,21 @@ async def test_an_error_in_one_call_of_a_batch_fails_that_call_alone(rt: Any, se
     assert isinstance(found[1], asyncpg.PostgresError)
     assert found[1].sqlstate == one_call.OUT_OF_RANGE  # what the one call alone raises: the Python path decides
     assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
+
+
+async def test_a_lone_call_that_fails_is_sent_once(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    """A call that finds a slot free is exactly the one call: its error is raised to it, not sent a second time."""
+    player = await seat(balance=ALONE)
+    await _house(rt, player)
+    call = {**one_call.params(_command(hub88_provider, player, Kind.BET, 100), DIALECT, Kind.BET), "units_mul": 2**62}
+    batcher = _batcher(rt.database.engine)
+    with recorded_statements(rt) as statements, pytest.raises(asyncpg.PostgresError) as failed:
+        await batcher.play(call)
+    assert failed.value.sqlstate == one_call.OUT_OF_RANGE
+    assert list(batcher.sent) == [1]
+    assert batcher.retried == 0
+    assert len([s for s in statements if "wallet_play_v1(" in s]) == 1
+    assert await cash(rt, player.player_id) == ALONE
 
 
 async def test_a_caller_that_leaves_takes_only_its_own_call(rt: Any, seat: Any, hub88_provider: Any) -> None:
