@@ -95,31 +95,33 @@ class Batcher:
         return await future
 
     async def _send_while_asked(self) -> None:
-        while self._waiting:
-            if self._window and len(self._waiting) < self._max:
-                await asyncio.sleep(self._window)
-            batch = [waiting for waiting in self._waiting[: self._max] if not waiting[1].done()]
-            del self._waiting[: self._max]
-            if not batch:
-                continue
-            self.sent.append(len(batch))
-            try:
-                if len(batch) == 1:
-                    found: list[Row | None] = [await prepared.alone(self._engine, self._single, batch[0][0])]
-                else:
+        batch: list[Waiting] = []
+        try:
+            while self._waiting:
+                if self._window and len(self._waiting) < self._max:
+                    await asyncio.sleep(self._window)
+                batch = [waiting for waiting in self._waiting[: self._max] if not waiting[1].done()]
+                del self._waiting[: self._max]
+                if not batch:
+                    continue
+                self.sent.append(len(batch))
+                try:
+                    if len(batch) == 1:  # the one call as it is: its answer or its own error, sent once
+                        await self._alone(batch)
+                        continue
                     found = await self._together([params for params, _ in batch])
-            except asyncpg.PostgresError:  # rolled back whole: each alone, each with its own answer or error
-                self.retried += 1
-                await self._alone(batch)
-                continue
-            except Exception as exc:  # noqa: BLE001 - the connection lost, the pool exhausted: what each meets alone
-                _settle(batch, [exc] * len(batch))
-                continue
-            except BaseException:  # this task cancelled: none may be left waiting for it
-                left, self._waiting = batch + self._waiting, []
-                _settle(left, [ConnectionError("cancelled")] * len(left))
-                raise
-            _settle(batch, found)
+                except asyncpg.PostgresError:  # rolled back whole: each alone, each with its own answer or error
+                    self.retried += 1
+                    await self._alone(batch)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - the connection lost, the pool exhausted: as each alone
+                    _settle(batch, [exc] * len(batch))
+                    continue
+                _settle(batch, found)
+        except BaseException:  # this task cancelled (wherever it waited): none may be left waiting for it
+            left, self._waiting = batch + self._waiting, []
+            _settle(left, [ConnectionError("cancelled")] * len(left))
+            raise
 
     async def _together(self, calls: list[Mapping[str, Any]]) -> list[Row | None]:
         first = calls[0]

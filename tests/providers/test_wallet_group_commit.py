@@ -18,6 +18,7 @@ from sqlalchemy import text
 from core.db import Database
 from services.provider_wallet import Kind, one_call
 from services.provider_wallet.group_commit import Batcher
+from tests.conftest import recorded_statements
 from tests.providers.conftest import Seat, cash
 from tests.providers.test_wallet_functions import DIALECT, _command, _house, _play, _rows
 
@@ -111,6 +112,21 @@ async def test_an_error_in_one_call_of_a_batch_fails_that_call_alone(rt: Any, se
     assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
 
 
+async def test_a_lone_call_that_fails_is_sent_once(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    """A call that finds a slot free is exactly the one call: its error is raised to it, not sent a second time."""
+    player = await seat(balance=ALONE)
+    await _house(rt, player)
+    call = {**one_call.params(_command(hub88_provider, player, Kind.BET, 100), DIALECT, Kind.BET), "units_mul": 2**62}
+    batcher = _batcher(rt.database.engine)
+    with recorded_statements(rt) as statements, pytest.raises(asyncpg.PostgresError) as failed:
+        await batcher.play(call)
+    assert failed.value.sqlstate == one_call.OUT_OF_RANGE
+    assert list(batcher.sent) == [1]
+    assert batcher.retried == 0
+    assert len([s for s in statements if "wallet_play_v1(" in s]) == 1
+    assert await cash(rt, player.player_id) == ALONE
+
+
 async def test_a_caller_that_leaves_takes_only_its_own_call(rt: Any, seat: Any, hub88_provider: Any) -> None:
     held, *players = [await seat(balance=ALONE) for _ in range(4)]
     await _house(rt, held)
@@ -135,6 +151,39 @@ async def test_a_caller_that_leaves_takes_only_its_own_call(rt: Any, seat: Any, 
     assert waiting[1].cancelled()
     assert list(batcher.sent) == [1, 2]
     assert [await cash(rt, p.player_id) for p in players] == [900, ALONE, 900]
+
+
+async def test_a_batcher_stopped_while_it_resends_a_failed_batch_leaves_no_caller_waiting(
+    rt: Any, seat: Any, hub88_provider: Any
+) -> None:
+    players = [await seat(balance=ALONE) for _ in range(3)]
+    await _house(rt, players[0])
+    calls = [one_call.params(_command(hub88_provider, p, Kind.BET, 100), DIALECT, Kind.BET) for p in players]
+    calls[0] = {**calls[0], "units_mul": 2**62}  # fails the batch: its calls are then sent alone
+    batcher = _batcher(rt.database.engine)
+    async with rt.database.engine.connect() as blocker:
+        # the last call's request uuid, logged by a transaction still open: the batch fails before it reaches that
+        # call; sent alone, the call waits on the log's unique index
+        last = calls[2]
+        await blocker.execute(
+            text("SELECT wallet_log_call_v1(:id, :provider, :endpoint, :request, :tx, :raw, '{}', now())"),
+            {"id": uuid.uuid4(), **{name: last[name] for name in ("provider", "endpoint", "request", "tx", "raw")}},
+        )
+        callers = [asyncio.create_task(batcher.play(call)) for call in calls]
+        for _ in range(1_000):  # until the batch failed and its second call, sent alone, is done
+            if callers[1].done():
+                break
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)
+        (sending,) = batcher._running  # the process stops: its tasks are cancelled
+        sending.cancel()
+        found = await asyncio.wait_for(asyncio.gather(*callers, return_exceptions=True), timeout=10)
+        await blocker.rollback()
+    assert list(batcher.sent) == [3]
+    assert batcher.retried == 1
+    assert isinstance(found[0], asyncpg.PostgresError)
+    assert found[1].outcome == "done"
+    assert isinstance(found[2], ConnectionError)  # answered (as a database failure), not left waiting
 
 
 async def test_a_lost_connection_fails_every_caller_of_the_batch_as_alone(
