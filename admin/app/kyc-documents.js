@@ -11,7 +11,7 @@ import { QueryElement, badge, client, mutationProblem, playerName, viewer, when,
 const STATUSES = ["PENDING", "APPROVED", "REJECTED", "EXPIRED"];
 const KINDS = ["IDENTITY", "ADDRESS", "SOURCE_OF_FUNDS", "SELFIE", "OTHER"];
 
-const QUEUE = `query KycQueue($status: KycDocumentStatus) { kycDocuments(status: $status, first: 50) {
+const QUEUE = `query KycDocumentQueue($status: KycDocumentStatus) { kycDocuments(status: $status, first: 50) {
   edges { node { id kind status mimeType sizeBytes pages sha256 uploadedAt decidedAt expiresAt reason contentUrl
     player { id email firstName lastName } } } } }`;
 

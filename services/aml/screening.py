@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core import outbox
 from core.clock import clock
 from core.settings import Settings
-from models.aml import AlertState, ScreeningAlert
+from models.aml import AlertState, PlayerScreening, ScreeningAlert
 from services.aml import lists
 from services.aml.match import Index, Match, Person, Rules
 
@@ -180,9 +180,16 @@ async def screen_players(conn: asyncpg.Connection, index: Index, player_ids: Seq
 
 
 async def screening_clear(db: AsyncSession, player_id: uuid.UUID) -> bool:
-    """No open and no confirmed screening alert (the KYC levels' "screening clear" requirement)."""
-    stmt = select(func.count()).where(
-        col(ScreeningAlert.player_id) == player_id,
-        col(ScreeningAlert.state).in_([AlertState.OPEN.value, AlertState.CONFIRMED.value]),
+    """Screened at least once, with no open and no confirmed alert (the KYC levels' "screening clear"
+    requirement). A player the `aml-screening` consumer has not reached yet is not clear: a level never passes
+    on a screening that has not happened."""
+    screened = select(col(PlayerScreening.player_id)).where(col(PlayerScreening.player_id) == player_id).exists()
+    flagged = (
+        select(col(ScreeningAlert.id))
+        .where(
+            col(ScreeningAlert.player_id) == player_id,
+            col(ScreeningAlert.state).in_([AlertState.OPEN.value, AlertState.CONFIRMED.value]),
+        )
+        .exists()
     )
-    return int(await db.scalar(stmt) or 0) == 0
+    return bool(await db.scalar(select(screened & ~flagged)))

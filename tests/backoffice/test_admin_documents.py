@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -336,14 +336,14 @@ async def test_withdrawal_queue(rt: Any, gql: Any, admin_screen: Any, make_playe
     screen.same_cost(small, await screen.statements({}, edges("payments"), LARGE))
 
 
-@screen("KycQueue")
+@screen("KycDocumentQueue")
 async def test_kyc_document_queue(rt: Any, admin_screen: Any, make_player: Any) -> None:
     """Its page is fixed (50): one pending document, then twenty, each of another player, each with its link."""
     from models.kyc_documents import DocumentKind
     from services.kyc import documents
     from tests.kyc_documents.conftest import png
 
-    screen = await admin_screen("KycQueue")
+    screen = await admin_screen("KycDocumentQueue")
 
     async def uploaded(times: int) -> None:
         for _ in range(times):
@@ -354,6 +354,22 @@ async def test_kyc_document_queue(rt: Any, admin_screen: Any, make_player: Any) 
     small = await screen.statements({"status": "PENDING"}, edges("kycDocuments"), SMALL)
     await uploaded(LARGE - SMALL)
     screen.same_cost(small, await screen.statements({"status": "PENDING"}, edges("kycDocuments"), LARGE))
+
+
+@screen("Screening")
+async def test_screening_alert_queue(admin_screen: Any, make_player: Any, screening: Any) -> None:
+    """Its page is fixed (50): one open match, then twenty, each of another player bearing a listed name."""
+    screen = await admin_screen("Screening")
+
+    async def raised(times: int) -> None:
+        for _ in range(times):  # the sample list's "Дмитрий Олегович Сарычев", as a Latin registration
+            await make_player(firstName="Dmitriy", lastName="Sarychev", born=date(1968, 4, 12))
+        await screening.drain()
+
+    await raised(SMALL)
+    small = await screen.statements({}, edges("screeningAlerts"), SMALL)
+    await raised(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, edges("screeningAlerts"), LARGE))
 
 
 @screen("AmlCaseQueue")
