@@ -16,11 +16,17 @@ Failures, as the one call has them:
   which is what each would have met alone.
 A caller that leaves (cancelled) while its call waits takes it out of the batch; once sent, its result is
 dropped and nobody else's is touched.
+
+A batch held up (a player's cash row locked by a long transaction, say) stops counting against the slots after
+`STALL_SECONDS`: the next calls get a slot of their own, so one held row delays only the calls already in its
+batch, never every bet of the process (found by review: with both slots waiting on one row, a third player's bet
+waited as long as the lock was held).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,6 +65,7 @@ FIELDS = (
     "ids",
     "now",
 )
+STALL_SECONDS = 0.1  # a batch this long in flight is held up, not working: it no longer holds a slot
 PLAY_BATCH = Statement("""
 SELECT ordinal, outcome, balance FROM wallet_play_batch_v1(
     CAST(:calls AS wallet_call_v1[]), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]))""")
@@ -79,6 +86,7 @@ class Batcher:
         self._max = max_calls
         self._waiting: list[Waiting] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._sending_since: dict[asyncio.Task[None], float] = {}  # when each task's batch in flight was sent
         self.sent: deque[int] = deque(maxlen=256)  # the sizes of the last batches sent (tests read them)
         self.retried = 0  # batches rolled back by an error and sent again call by call
 
@@ -88,11 +96,20 @@ class Batcher:
         self._waiting = [waiting for waiting in self._waiting if waiting[1].get_loop() is loop]
         future: asyncio.Future[Row | None] = loop.create_future()
         self._waiting.append((params, future))
-        if len(self._running) < self._slots:
+        if self._working() < self._slots:
             task = loop.create_task(self._send_while_asked(), name="wallet-group-commit")
             self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            task.add_done_callback(self._finished)
         return await future
+
+    def _working(self) -> int:
+        """The slots taken: running tasks but those whose batch has been in flight past `STALL_SECONDS`."""
+        now = time.monotonic()
+        return sum(1 for task in self._running if now - self._sending_since.get(task, now) < STALL_SECONDS)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._sending_since.pop(task, None)
 
     async def _send_while_asked(self) -> None:
         batch: list[Waiting] = []
@@ -105,6 +122,9 @@ class Batcher:
                 if not batch:
                     continue
                 self.sent.append(len(batch))
+                task = asyncio.current_task()
+                if task is not None:
+                    self._sending_since[task] = time.monotonic()
                 try:
                     if len(batch) == 1:  # the one call as it is: its answer or its own error, sent once
                         await self._alone(batch)

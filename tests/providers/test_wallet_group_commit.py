@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from core.db import Database
 from services.provider_wallet import Kind, one_call
-from services.provider_wallet.group_commit import Batcher
+from services.provider_wallet.group_commit import STALL_SECONDS, Batcher
 from tests.conftest import recorded_statements
 from tests.providers.conftest import Seat, cash
 from tests.providers.test_wallet_functions import DIALECT, _command, _house, _play, _rows
@@ -229,3 +229,30 @@ async def test_two_batchers_on_overlapping_players_never_deadlock(rt: Any, seat:
     from tests.faults import books
 
     books.ledger_verify(DATABASE_URL, REDIS_URL)
+
+
+async def test_a_held_cash_row_holds_up_only_its_own_batch(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    """Found by review: both slots waiting on one player's locked cash row left every other call of the process
+    waiting as long as the lock was held. A batch in flight past STALL_SECONDS gives up its slot."""
+    held, free = await seat(balance=ALONE), await seat(balance=ALONE)
+    await _house(rt, held)
+    batcher = _batcher(rt.database.engine, batches=2)
+
+    def bet(seat_: Seat) -> dict[str, Any]:
+        return one_call.params(_command(hub88_provider, seat_, Kind.BET, 100), DIALECT, Kind.BET)
+
+    async with rt.database.engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT 1 FROM ledger_accounts WHERE owner_id = :player AND purpose = 'cash' FOR UPDATE"),
+            {"player": str(held.player_id)},
+        )
+        stuck = [asyncio.create_task(batcher.play(bet(held))) for _ in range(2)]  # each alone: both slots
+        await asyncio.sleep(STALL_SECONDS + 0.2)
+        answered = await asyncio.wait_for(batcher.play(bet(free)), timeout=5)
+        assert answered.outcome == "done"
+        assert not any(task.done() for task in stuck)  # still waiting for the lock, as they must
+        await blocker.rollback()
+    found = await asyncio.wait_for(asyncio.gather(*stuck), timeout=10)
+    assert [row.outcome for row in found] == ["done", "done"]
+    assert await cash(rt, held.player_id) == ALONE - 200
+    assert await cash(rt, free.player_id) == ALONE - 100
