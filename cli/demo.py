@@ -1,4 +1,5 @@
-"""The demo: seed demo data, run the platform with the demo PSP and game provider, print TOTP codes."""
+"""The demo: seed demo data, run the platform with the demo PSP, IDV provider and game provider, print TOTP
+codes."""
 
 from __future__ import annotations
 
@@ -60,6 +61,52 @@ def _demo_psp() -> Iterator[None]:
     finally:
         stop(process)
         os.environ.pop("PSP_BASE_URL", None)
+        get_settings.cache_clear()
+
+
+@contextlib.contextmanager
+def _demo_idv() -> Iterator[None]:
+    """Run the demo identity-verification provider as a subprocess on a free port and point the platform at
+    it (unless IDV_BASE_URL is set); it delivers its webhooks to PUBLIC_BASE_URL/webhooks/idv."""
+    import os
+
+    from core.processes import free_port, start_and_wait, stop
+
+    settings = get_settings()
+    if settings.idv_base_url:
+        yield
+        return
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start_and_wait(
+        [
+            sys.executable,
+            "-m",
+            "integrations.demo.idv",
+            "--port",
+            str(port),
+            "--webhook-base",
+            f"{settings.public_base_url}/webhooks/idv",
+        ],
+        health_url=f"{base}/control/health",
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEMO_IDV_APP_TOKEN": settings.idv_app_token,
+            "DEMO_IDV_SECRET_KEY": settings.idv_secret_key,
+            "DEMO_IDV_WEBHOOK_SECRET": settings.idv_webhook_secret,
+        },
+        timeout=20,
+        capture_output=False,
+    )
+    os.environ["IDV_BASE_URL"] = base
+    get_settings.cache_clear()
+    typer.echo(f"demo identity-verification provider at {base} (players start it with kycStartVerification)")
+    try:
+        yield
+    finally:
+        stop(process)
+        os.environ.pop("IDV_BASE_URL", None)
         get_settings.cache_clear()
 
 
@@ -167,7 +214,7 @@ def demo(host: HostOption = DEFAULT_HOST, port: PortOption = DEFAULT_PORT) -> No
     migrate_database()
     # uvicorn re-raises SIGTERM once it has shut down: exit normally then, so the helpers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with _demo_psp(), _demo_provider() as provider_key:
+    with _demo_psp(), _demo_idv(), _demo_provider() as provider_key:
         _print_demo_credentials()
         _register_demo_provider(provider_key)
         serve(host=host, port=port, workers=1)

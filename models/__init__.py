@@ -28,6 +28,7 @@ from models.games import (
 )
 from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.kyc_documents import KycDocument, KycDocumentRequest
+from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
@@ -47,6 +48,8 @@ from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRe
 from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
+    "IdvApplicant",
+    "IdvWebhookReceipt",
     "Adjustment",
     "AmlAlert",
     "AmlBacktestAlert",
