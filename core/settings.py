@@ -355,7 +355,10 @@ class Settings(BaseSettings):
             )
         idv = [
             name
-            for name, secret in (("IDV_SECRET_KEY", self.idv_secret_key), ("IDV_WEBHOOK_SECRET", self.idv_webhook_secret))
+            for name, secret in (
+                ("IDV_SECRET_KEY", self.idv_secret_key),
+                ("IDV_WEBHOOK_SECRET", self.idv_webhook_secret),
+            )
             if is_demo_psp_secret(secret)
         ]
         if idv:

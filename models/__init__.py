@@ -48,8 +48,6 @@ from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRe
 from models.staff import StaffRole, StaffStatus, StaffUser
 
 __all__ = [
-    "IdvApplicant",
-    "IdvWebhookReceipt",
     "Adjustment",
     "AmlAlert",
     "AmlBacktestAlert",
@@ -77,6 +75,8 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "IdvApplicant",
+    "IdvWebhookReceipt",
     "KycCheck",
     "KycDocument",
     "KycDocumentRequest",

@@ -27,9 +27,7 @@ class IdvApplicant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("player_id", "provider", name="uq_kyc_idv_applicants_player"),
         UniqueConstraint("provider", "applicant_id", name="uq_kyc_idv_applicants_applicant"),
-        CheckConstraint(
-            "status IN ('init', 'pending', 'on_hold', 'completed')", name="ck_kyc_idv_applicants_status"
-        ),
+        CheckConstraint("status IN ('init', 'pending', 'on_hold', 'completed')", name="ck_kyc_idv_applicants_status"),
         CheckConstraint(
             "review_answer IS NULL OR review_answer IN ('GREEN', 'RED')", name="ck_kyc_idv_applicants_answer"
         ),

@@ -9,9 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models import kyc as m
+from models.kyc_idv import IdvApplicant
 from schema.base import UserError
 from schema.input_limits import REASON, text
-from models.kyc_idv import IdvApplicant
 from services.kyc.idv.applicants import refusal
 from services.kyc.view import Overview
 

@@ -159,9 +159,7 @@ def test_production_on_a_private_address_serves_metrics_but_no_api_description(t
 def test_production_refuses_the_demo_idv_secrets(secret_key: str, webhook_secret: str, refused: str | None) -> None:
     """Whoever knows the demo IDV webhook secret could sign a GREEN result for any player."""
     psp = json.loads(REAL_PSP_SECRETS)
-    settings = Settings(
-        env="production", psp_secrets=psp, idv_secret_key=secret_key, idv_webhook_secret=webhook_secret
-    )
+    settings = Settings(env="production", psp_secrets=psp, idv_secret_key=secret_key, idv_webhook_secret=webhook_secret)
     if refused:
         with pytest.raises(RuntimeError, match=refused):
             settings.check_production_secrets()

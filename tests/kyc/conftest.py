@@ -206,7 +206,8 @@ class DemoIdv:
     async def submit(self, url: str, result: str) -> None:
         """The player's browser on the hosted flow: the page, then the form's button."""
         page = await self.http.get(url)
-        assert page.status_code == 200 and "<form" in page.text, page.text
+        assert page.status_code == 200, page.text
+        assert "<form" in page.text, page.text
         answer = await self.http.post(url, data={"document": "Passport", "result": result})
         assert answer.status_code == 200, answer.text
 

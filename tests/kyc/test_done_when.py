@@ -59,7 +59,9 @@ async def test_a_player_past_the_threshold_is_verified_by_the_demo_provider_and_
     assert (first["errors"], first["payment"]["status"]) == ([], "SUCCEEDED"), first
     refused = await deposit(gql, psp, player, "600.00")
     assert refused["payment"] is None
-    assert [(e["code"], e["kyc"]["requiredLevel"]) for e in refused["errors"]] == [("KYC_REQUIRED", "identity_verified")]
+    assert [(e["code"], e["kyc"]["requiredLevel"]) for e in refused["errors"]] == [
+        ("KYC_REQUIRED", "identity_verified")
+    ]
     kyc = await my_verification(gql, player)
     assert kyc["status"] == "ACTION_REQUIRED"
     assert steps(kyc) == ["document:identity", "provider_check", "screening_clear", "officer_approval"]
@@ -79,7 +81,8 @@ async def test_a_player_past_the_threshold_is_verified_by_the_demo_provider_and_
     # 4. They start the check with the demo provider, go through its hosted flow, and it approves; its
     #    signed webhooks reach the platform.
     started = await start_verification(gql, player)
-    assert started["errors"] == [] and started["url"], started
+    assert started["errors"] == [], started
+    assert started["url"], started
     await idv.submit(started["url"], "approve")
     deliveries = await idv.webhooks(player)
     assert [d["event_type"] for d in deliveries] == ["applicantPending", "applicantReviewed"]

@@ -4,6 +4,7 @@ whatever order they arrive in, RED FINAL versus RED RETRY, applicants we do not 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -24,7 +25,11 @@ from tests.kyc.conftest import (
 def signed(rt: Any, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
     digest = hmac.new(rt.settings.idv_webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"content-type": "application/json", "x-payload-digest": digest, "x-payload-digest-alg": "HMAC_SHA256_HEX"}
+    return body, {
+        "content-type": "application/json",
+        "x-payload-digest": digest,
+        "x-payload-digest-alg": "HMAC_SHA256_HEX",
+    }
 
 
 def reviewed(applicant: dict[str, Any], at: str, answer: str, reject_type: str | None = None) -> dict[str, Any]:
@@ -82,7 +87,8 @@ async def test_starting_creates_one_applicant_and_hands_out_the_hosted_flow(
     second = await start_verification(gql, player)
 
     assert first["errors"] == second["errors"] == []
-    assert first["url"].startswith(f"{demo_idv}/websdk/p/") and second["url"].startswith(f"{demo_idv}/websdk/p/")
+    assert first["url"].startswith(f"{demo_idv}/websdk/p/")
+    assert second["url"].startswith(f"{demo_idv}/websdk/p/")
     [applicant] = await idv.applicants(player)  # the provider holds one applicant for the player
     assert (applicant["externalUserId"], applicant["levelName"]) == (str(player.uuid), "basic-kyc-level")
     assert first["verification"] == {
@@ -93,7 +99,8 @@ async def test_starting_creates_one_applicant_and_hands_out_the_hosted_flow(
         "canStart": True,
     }
     page = await idv.http.get(first["url"])
-    assert page.status_code == 200 and 'name="result"' in page.text
+    assert page.status_code == 200
+    assert 'name="result"' in page.text
     mine = (await my_verification(gql, player))["verification"]
     assert (mine["status"], mine["canStart"]) == ("init", True)
 
@@ -113,7 +120,8 @@ async def test_a_webhook_is_accepted_only_with_the_digest_of_its_exact_body(
         assert (await post(client, refused_body, refused_headers)).status_code == 401
     other_provider = await client.post("/webhooks/idv/onfido", content=body, headers=headers)
     assert other_provider.status_code == 401
-    assert await receipts(rt) == 0 and await checks(rt, player) == []
+    assert await receipts(rt) == 0
+    assert await checks(rt, player) == []
 
     accepted = await post(client, body, headers)
     assert accepted.status_code == 200, accepted.text
@@ -271,7 +279,8 @@ async def test_a_signed_body_that_is_not_a_webhook_is_refused_400_and_writes_not
     assert (await post(client, not_json, {"x-payload-digest": digest})).status_code == 400
     too_large = b"{" + b" " * (64 * 1024) + b"}"
     assert (await post(client, too_large, {"x-payload-digest": "0"})).status_code == 413
-    assert await receipts(rt) == 0 and await checks(rt, player) == []
+    assert await receipts(rt) == 0
+    assert await checks(rt, player) == []
 
 
 async def test_starting_answers_a_provider_outage_with_a_user_error(
@@ -286,3 +295,26 @@ async def test_starting_answers_a_provider_outage_with_a_user_error(
         rt.settings.idv_base_url = saved
     assert (refused["url"], [e["code"] for e in refused["errors"]]) == (None, ["VERIFICATION_UNAVAILABLE"])
     assert (await my_verification(gql, player))["verification"] is None
+
+
+async def test_the_demo_provider_delivers_over_http_twice_and_the_result_applies_once(
+    rt: Any, gql: Any, idv: DemoIdv, make_player: Any, live_server: str
+) -> None:
+    """End to end: the demo provider itself POSTs its signed webhooks (each twice) to a running server."""
+    await idv.configure(webhook="twice", webhook_url=f"{live_server}/webhooks/idv/sumsub")
+    player = await make_player()
+    started = await start_verification(gql, player)
+    await idv.submit(started["url"], "approve")
+    for _ in range(100):
+        deliveries = await idv.webhooks(player)
+        if all(d["attempts"] == 2 for d in deliveries):
+            break
+        await asyncio.sleep(0.1)
+    assert [(d["event_type"], d["attempts"], d["status_code"]) for d in deliveries] == [
+        ("applicantPending", 2, 200),
+        ("applicantReviewed", 2, 200),
+    ]
+    assert await receipts(rt) == 2
+    assert await checks(rt, player) == ["passed"]
+    mine = (await my_verification(gql, player))["verification"]
+    assert (mine["status"], mine["reviewAnswer"]) == ("completed", "GREEN")

@@ -67,7 +67,8 @@ class Delivery:
     external_user_id: str
     body: str
     digest: str
-    status_code: int | None = None
+    status_code: int | None = None  # the platform's answer to the last attempt (0: unreachable)
+    attempts: int = 0
 
 
 @dataclass
@@ -183,6 +184,7 @@ def create_demo_idv(
                     delivery.status_code = response.status_code
                 except httpx.HTTPError:
                     delivery.status_code = 0
+                delivery.attempts += 1
 
     def event(applicant: Applicant, event_type: str, review: dict[str, Any] | None) -> Delivery:
         payload: dict[str, Any] = {
@@ -201,7 +203,9 @@ def create_demo_idv(
         if review is not None:
             payload["reviewResult"] = review
         body = json.dumps(payload, separators=(",", ":"))
-        delivery = Delivery(event_type, applicant.id, applicant.external_user_id, body, digest(state.webhook_secret, body))
+        delivery = Delivery(
+            event_type, applicant.id, applicant.external_user_id, body, digest(state.webhook_secret, body)
+        )
         state.deliveries.append(delivery)
         return delivery
 
@@ -231,7 +235,7 @@ def create_demo_idv(
     # ---- the API (Sumsub's paths) --------------------------------------------------------------
 
     @app.post("/resources/applicants")
-    async def create_applicant(request: Request, levelName: str) -> Response:  # noqa: N803  (Sumsub's name)
+    async def create_applicant(request: Request, levelName: str) -> Response:
         body = await authenticate(request)
         try:
             external_user_id = str(json.loads(body)["externalUserId"])

@@ -49,6 +49,27 @@ async def applicant_of(db: AsyncSession, player_id: uuid.UUID, provider: str) ->
     return found
 
 
+async def record_applicant(
+    db: AsyncSession, player_id: uuid.UUID, provider: str, applicant_id: str, level_name: str
+) -> None:
+    """The applicant on record, once: a row for the player or for the applicant id already there wins."""
+    await db.execute(
+        insert(IdvApplicant)
+        .values(
+            id=uuid.uuid4(),
+            player_id=player_id,
+            provider=provider,
+            applicant_id=applicant_id,
+            level_name=level_name,
+            status="init",
+            reject_labels=[],
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 async def start_verification(
     rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, lang: str | None = None
 ) -> Verification:
@@ -69,22 +90,10 @@ async def start_verification(
         if existing is None:
             created = await client.create_applicant(str(player_id), level_name)
             async with rt.database.transaction() as db:
-                await kyc_state.lock_state(db, await players.get_readable(db, viewer, player_id))  # the KYC lock order: the state first, then its rows
-                await db.execute(
-                    insert(IdvApplicant)
-                    .values(
-                        id=uuid.uuid4(),
-                        player_id=player_id,
-                        provider=client.name,
-                        applicant_id=created.applicant_id,
-                        level_name=created.level_name or level_name,
-                        status="init",
-                        reject_labels=[],
-                        created_at=clock.now(),
-                        updated_at=clock.now(),
-                    )
-                    .on_conflict_do_nothing()
-                )
+                # The KYC lock order: the player's state first, then the rows that hang off it.
+                await kyc_state.lock_state(db, await players.get_readable(db, viewer, player_id))
+                level = created.level_name or level_name
+                await record_applicant(db, player_id, client.name, created.applicant_id, level)
                 existing = await applicant_of(db, player_id, client.name)
             if existing is None or existing.applicant_id != created.applicant_id:
                 raise IdvUnavailable("the provider's applicant differs from the one on record")

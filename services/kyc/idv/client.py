@@ -23,7 +23,11 @@ import httpx
 from core import json_body
 from core.settings import Settings
 
-DIGEST_ALGORITHMS = {"HMAC_SHA256_HEX": hashlib.sha256, "HMAC_SHA512_HEX": hashlib.sha512, "HMAC_SHA1_HEX": hashlib.sha1}
+DIGEST_ALGORITHMS = {
+    "HMAC_SHA256_HEX": hashlib.sha256,
+    "HMAC_SHA512_HEX": hashlib.sha512,
+    "HMAC_SHA1_HEX": hashlib.sha1,
+}
 
 
 class IdvUnavailable(Exception):

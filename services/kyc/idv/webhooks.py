@@ -34,6 +34,7 @@ from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.players import Player
 from services.kyc import state as kyc_state
 from services.kyc.actions import record_check
+from services.kyc.idv.applicants import record_applicant
 from services.kyc.idv.client import IdvEvent, client_for
 from services.kyc.reviews import after_change
 
@@ -134,21 +135,7 @@ async def _bind(db: AsyncSession, provider: str, event: IdvEvent) -> IdvApplican
     if player is None or event.applicant_id is None:
         return None
     await kyc_state.lock_state(db, player)
-    await db.execute(
-        insert(IdvApplicant)
-        .values(
-            id=uuid.uuid4(),
-            player_id=player.id,
-            provider=provider,
-            applicant_id=event.applicant_id,
-            level_name=event.level_name or "",
-            status="init",
-            reject_labels=[],
-            created_at=clock.now(),
-            updated_at=clock.now(),
-        )
-        .on_conflict_do_nothing()
-    )
+    await record_applicant(db, player.id, provider, event.applicant_id, event.level_name or "")
     found: IdvApplicant | None = await db.scalar(
         select(IdvApplicant).where(
             col(IdvApplicant.provider) == provider, col(IdvApplicant.applicant_id) == event.applicant_id
