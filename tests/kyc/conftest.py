@@ -215,6 +215,18 @@ class DemoIdv:
         response = await self.http.get("/control/webhooks", params={"external_user_id": str(player.uuid)})
         return list(response.json())
 
+    async def review(self, client: httpx.AsyncClient, player: Any, url: str, result: str) -> list[tuple[str, str]]:
+        """The player submits on the hosted flow and the webhooks it causes reach the platform, in order:
+        (event type, the platform's result) for each."""
+        before = len(await self.webhooks(player))
+        await self.submit(url, result)
+        answers = []
+        for delivery in (await self.webhooks(player))[before:]:
+            answer = await deliver_idv(client, delivery)
+            assert answer.status_code == 200, answer.text
+            answers.append((delivery["event_type"], str(answer.json()["result"])))
+        return answers
+
 
 @pytest.fixture
 async def idv(demo_idv: str) -> AsyncIterator[DemoIdv]:
