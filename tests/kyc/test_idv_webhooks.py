@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from tests.kyc.conftest import (
     DemoIdv,
     deliver_idv,
+    events_of,
     my_verification,
     start_verification,
 )
@@ -175,6 +176,7 @@ async def test_an_older_result_arriving_after_a_newer_one_is_recorded_but_not_ap
     assert (await post(client, *older_red)).json() == {"received": True, "duplicate": False, "result": "stale"}
 
     assert await checks(rt, player) == ["passed"]
+    assert len(await events_of(rt, player.uuid, "kyc.verification_reviewed")) == 1  # the stale one: none
     kyc = await my_verification(gql, player)
     assert kyc["verification"]["reviewAnswer"] == "GREEN"
     assert "provider_check" not in [s["requirement"] for s in kyc["nextSteps"]]
@@ -212,6 +214,11 @@ async def test_a_retry_rejection_lets_the_player_try_again_and_a_newer_green_pas
     assert again["errors"] == []
     assert await idv.review(client, player, again["url"], "approve") == APPLIED
     assert await checks(rt, player) == ["failed", "passed"]
+    reviews = await events_of(rt, player.uuid, "kyc.verification_reviewed")
+    assert [(e["answer"], e["reject_type"], e["reject_labels"]) for e in reviews] == [
+        ("RED", "RETRY", ["UNSATISFACTORY_PHOTOS"]),
+        ("GREEN", None, []),
+    ]
     assert len(await idv.applicants(player)) == 1  # the same applicant, reviewed twice
     refused = await start_verification(gql, player)
     assert [e["code"] for e in refused["errors"]] == ["INVALID_STATE"]  # verified already

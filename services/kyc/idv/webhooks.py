@@ -92,6 +92,15 @@ async def handle_webhook(rt: Runtime, provider: str, body: bytes, headers: Mappi
                 passed=review.answer == "GREEN",
                 reference=applicant.applicant_id,
             )
+            await kyc_state.emit(
+                db,
+                state,
+                "kyc.verification_reviewed",
+                provider=provider,
+                answer=review.answer,
+                reject_type=review.reject_type,
+                reject_labels=list(review.reject_labels),
+            )
             applied = True
         applicant.updated_at = clock.now()
         player_id = player.id
