@@ -320,3 +320,32 @@ async def test_the_demo_provider_delivers_over_http_twice_and_the_result_applies
     assert await checks(rt, player) == ["passed"]
     mine = (await my_verification(gql, player))["verification"]
     assert (mine["status"], mine["reviewAnswer"]) == ("completed", "GREEN")
+
+
+async def test_a_failure_half_way_answers_500_commits_nothing_and_the_retry_applies(
+    rt: Any, app: Any, client: httpx.AsyncClient, gql: Any, idv: DemoIdv, make_player: Any, monkeypatch: Any
+) -> None:
+    from services.kyc.idv import webhooks as idv_webhooks
+
+    player = await make_player()
+    started = await start_verification(gql, player)
+    await idv.submit(started["url"], "approve")
+    _, result = await idv.webhooks(player)
+    real = idv_webhooks.record_check
+
+    async def dies_after_the_check(*args: Any, **kwargs: Any) -> None:
+        await real(*args, **kwargs)  # the check is written in the transaction…
+        raise RuntimeError("process killed before the commit")  # …which then never commits
+
+    monkeypatch.setattr(idv_webhooks, "record_check", dies_after_the_check)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://croupier.test") as provider:
+        assert (await deliver_idv(provider, result)).status_code == 500
+    assert await receipts(rt) == 0
+    assert await checks(rt, player) == []
+    assert (await my_verification(gql, player))["verification"]["reviewAnswer"] is None
+
+    monkeypatch.undo()
+    retried = await deliver_idv(client, result)  # the provider's retry, byte for byte
+    assert retried.json() == {"received": True, "duplicate": False, "result": "applied"}
+    assert await checks(rt, player) == ["passed"]
