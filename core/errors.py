@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     REGISTER_UNAVAILABLE = "REGISTER_UNAVAILABLE"
     # KYC: the refusal's `kyc` says which level is required, why, and the next step.
     KYC_REQUIRED = "KYC_REQUIRED"
+    VERIFICATION_UNAVAILABLE = "VERIFICATION_UNAVAILABLE"  # the identity-verification provider did not answer
     # Bonuses.
     BONUS_NOT_ALLOWED = "BONUS_NOT_ALLOWED"  # a jurisdiction's bonus rules refuse it
     BONUS_NOT_ELIGIBLE = "BONUS_NOT_ELIGIBLE"

@@ -28,6 +28,7 @@ from models.games import (
 )
 from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.kyc_documents import KycDocument, KycDocumentRequest
+from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
@@ -74,6 +75,8 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "IdvApplicant",
+    "IdvWebhookReceipt",
     "KycCheck",
     "KycDocument",
     "KycDocumentRequest",

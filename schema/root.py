@@ -92,7 +92,7 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
-from schema.kyc import KycCase, KycPayload
+from schema.kyc import KycCase, KycPayload, KycStartVerificationPayload
 from schema.kyc_documents import (
     KycDocument,
     KycDocumentPayload,
@@ -386,6 +386,11 @@ class Mutation:
     kyc_record_provider_check: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_record_provider_check,
         description="Record an identity-verification provider's result for a player.",
+    )
+    kyc_start_verification: KycStartVerificationPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_start_verification,
+        description="A player starts their identity check: their applicant at the provider (created once) and "
+        "a link to its hosted flow; the result arrives by the provider's webhook.",
     )
     decide_aml_alert: DecideAmlAlertPayload = strawberry.mutation(
         resolver=monitoring_resolvers.decide_aml_alert,

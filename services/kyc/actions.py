@@ -94,25 +94,38 @@ async def record_provider_check(
         raise DomainError("Name the provider (at most 32 characters).", field="provider")
     async with rt.database.transaction() as db:
         player, state = await locked(db, viewer, player_id)
-        db.add(
-            KycCheck(
-                player_id=player.id,
-                provider=provider.strip(),
-                result="passed" if passed else "failed",
-                reference=(reference or "")[:100] or None,
-                recorded_by_type=viewer.actor_type,
-                recorded_by_id=viewer.id,
-            )
-        )
-        await db.flush()
-        before = {"status": state.status}
-        await kyc_state.advance(db, player, state)
-        if viewer.is_staff:
-            await _audit(
-                db, viewer, state, "kyc.provider_check", before, f"{provider}: {'passed' if passed else 'failed'}"
-            )
+        await record_check(db, viewer, player, state, provider=provider, passed=passed, reference=reference)
     await after_change(rt, player_id)
     return state
+
+
+async def record_check(
+    db: AsyncSession,
+    viewer: Viewer,
+    player: Player,
+    state: KycState,
+    *,
+    provider: str,
+    passed: bool,
+    reference: str | None,
+) -> None:
+    """In the caller's transaction, under the state's lock: the check, the level it may reach, the audit
+    (staff). The caller releases waiting withdrawals after its commit (`after_change`)."""
+    db.add(
+        KycCheck(
+            player_id=player.id,
+            provider=provider.strip(),
+            result="passed" if passed else "failed",
+            reference=(reference or "")[:100] or None,
+            recorded_by_type=viewer.actor_type,
+            recorded_by_id=viewer.id,
+        )
+    )
+    await db.flush()
+    before = {"status": state.status}
+    await kyc_state.advance(db, player, state)
+    if viewer.is_staff:
+        await _audit(db, viewer, state, "kyc.provider_check", before, f"{provider}: {'passed' if passed else 'failed'}")
 
 
 async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reason: str) -> bool:

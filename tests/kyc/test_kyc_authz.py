@@ -9,6 +9,7 @@ import pytest
 
 from authz.policy import Authorizer
 from schema.root import build_schema, schema_coordinates
+from tests.kyc.conftest import START_VERIFICATION
 from tests.test_authz import ROLES, role_set, staff_holding
 
 FIELDS = ["level", "requiredLevel", "status", "levels", "restricted", "highRisk"]
@@ -51,3 +52,43 @@ async def test_kyc_field_matrix_follows_policy(
     expected = {"support", "kyc_officer", "risk_analyst", "finance", "brand_admin", "superadmin", "player"}
     assert (role in expected) == may("Kyc.status"), role
     assert may("Query.kycReviewQueue") == (role in {"kyc_officer", "superadmin"}), role
+
+
+VERIFICATION_FIELDS = ["provider", "status", "canStart", "rejectLabels", "updatedAt"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_identity_check_at_the_provider_follows_policy(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any, idv: Any
+) -> None:
+    """`Kyc.verification` is read by whoever reads a player's KYC; only the player starts their own check."""
+    target = await make_player()
+    started = await gql(START_VERIFICATION, token=target.token)
+    assert started["data"]["kycStartVerification"]["errors"] == [], started
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand = role_set(role)
+
+    def may(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand, coordinate) for r in roles)
+
+    assert may("Mutation.kycStartVerification") == (role in {"player", "superadmin"}), role
+    assert may("KycVerification.status") == may("Kyc.status"), role
+    selection = "kyc { verification { " + " ".join(VERIFICATION_FIELDS) + " } }"
+    token = None
+    if role == "player":
+        body = await gql("{ me { " + selection + " } }", token=target.token)
+        data = body["data"]["me"]
+    else:
+        token = (await staff_holding(make_staff, role)).token if role != "anonymous" else None
+        body = await gql("query($id: ID!) { player(id: $id) { " + selection + " } }", {"id": target.id}, token=token)
+        data = (body.get("data") or {}).get("player")
+    kyc = (data or {}).get("kyc")
+    if may("Player.kyc") and may("Kyc.verification") and data is not None:
+        for field in VERIFICATION_FIELDS:
+            assert (kyc["verification"][field] is not None) == may(f"KycVerification.{field}"), (role, field, body)
+    else:
+        assert kyc is None or kyc["verification"] is None, (role, body)
+    if role not in ("player", "anonymous"):  # staff cannot start a player's check, whatever the policy says
+        other = await gql(START_VERIFICATION, token=token)
+        payload = (other.get("data") or {}).get("kycStartVerification")
+        assert payload is None or payload["url"] is None, (role, other)
