@@ -5,7 +5,7 @@ audited and emitted (codes and ids only: the reason stays inside the platform)."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from authz.subjects import Viewer
@@ -56,6 +56,8 @@ async def review(
     now = clock.now()
     if decision is Decision.REJECT and expires_at is not None:
         raise DomainError("Only an approval carries an expiry.", field="expiresAt")
+    if expires_at is not None and expires_at.tzinfo is None:  # a date as printed on the document: UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= now:
         raise DomainError("The document has expired already; reject it or ask for a current one.", field="expiresAt")
     async with rt.database.transaction() as db:
