@@ -10,6 +10,8 @@ from sqlalchemy import text
 from tests.aml_cases.conftest import OPEN, Desk
 from tests.conftest import PASSWORD, error_codes, fund
 from tests.privacy.conftest import ERASE, PRIVACY, REJECT, REQUEST, cli, give, tables_holding
+from tests.rg.test_cross_brand import northstar, register  # noqa: F401  (fixture: the operator's other brand)
+from tests.rg.test_exclusions import SELF_EXCLUDE
 
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken } errors { code } } }"""
 REFRESH = """mutation($input: RefreshTokenInput!) { refreshToken(input: $input) { tokens { accessToken }
@@ -155,3 +157,56 @@ async def test_erasure_from_the_command_line_prints_what_it_holds(rt: Any, seed:
     assert (row.actor_type, row.reason) == ("system", "request #7")
     assert sorted(h["category"] for h in event["held"]) == sorted(HELD)
     assert event["erased"] == ["contact", "responsible_gambling"]
+
+
+WITHDRAW = """mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) {
+  payment { status } errors { code } } }"""
+
+
+async def test_a_withdrawal_in_flight_blocks_erasure_and_the_command_line_names_every_blocker(
+    gql: Any, make_player: Any, psp: Any
+) -> None:
+    player = await make_player(balance="3000.00 EUR")
+    asked = await gql(
+        WITHDRAW, {"input": {"amount": "2500.00", "currency": "EUR", "method": "BANK_TRANSFER"}}, token=player.token
+    )
+    assert asked["data"]["requestWithdrawal"]["payment"]["status"] in ("REQUESTED", "WAITING_FOR_KYC"), asked
+    code, out, err = await cli("privacy", "erase", str(player.uuid), "--reason", "request #3")
+    assert code == 1, (out, err)
+    assert sorted(err.strip().splitlines()) == [
+        "ERASURE_BALANCE: 2500.00 EUR in the withdrawal_pending account",
+        "ERASURE_BALANCE: 500.00 EUR in the cash account",
+        "ERASURE_PAYMENT_PENDING: 1 withdrawal(s) still in flight",
+    ]
+
+
+async def test_the_privacy_view_reads_in_a_fixed_number_of_statements(rt: Any, gql: Any, seed: Any, dpo: Any) -> None:
+    from tests.conftest import recorded_statements
+
+    counts = []
+    for _ in range(2):
+        seeded = await seed()
+        await gql(REQUEST, {"input": {}}, token=seeded.player.token)
+        assert (await erase(gql, dpo, seeded.player))["errors"] == []
+        with recorded_statements(rt) as statements:
+            body = await gql(PRIVACY, {"id": seeded.player.id}, token=dpo.token)
+        assert len(body["data"]["playerPrivacy"]["holds"]) == len(HELD)
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 4, counts  # the player, their requests, their holds (and the session's)
+
+
+async def test_an_excluded_players_erasure_keeps_the_exclusion_reaching_them(
+    gql: Any,
+    make_player: Any,
+    dpo: Any,
+    northstar: Any,  # noqa: F811
+) -> None:
+
+    excluded = await make_player(email="zoe.pace@gmail.com")
+    answer = await gql(SELF_EXCLUDE, {"input": {"length": "ONE_YEAR", "confirm": True}}, token=excluded.token)
+    assert answer["data"]["selfExclude"]["errors"] == [], answer
+    erased = await erase(gql, dpo, excluded)
+    assert {h["category"] for h in erased["privacy"]["holds"]} == HELD | {"responsible_gambling"}
+    # The same person registering at the operator's other brand is still recognised and refused.
+    again = await register(gql, "northstar", "zoe.pace@gmail.com")
+    assert [e["code"] for e in again["errors"]] == ["SELF_EXCLUDED"], again
