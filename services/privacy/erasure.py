@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from authz.subjects import SYSTEM, Viewer
 from core import outbox
+from core.catalogue.privacy import CATEGORIES
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
@@ -37,7 +38,7 @@ from core.runtime import Runtime
 from models.players import Player, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest, RequestKind, RequestStatus
 from services import audit, auth, players
-from services.privacy.retention import CATEGORIES, Rule, rules_for
+from services.privacy.retention import Rule, rules_for
 
 log = get_logger(__name__)
 

@@ -13,16 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.catalogue.privacy import CATEGORIES
+
 RULES_FILE = Path(__file__).with_name("retention.toml")
-CATEGORIES = (
-    "contact",
-    "identity",
-    "kyc_documents",
-    "transactions",
-    "aml",
-    "responsible_gambling",
-    "staff_notes",
-)
 DEFAULT = "DEFAULT"
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.aml_cases.conftest import OPEN, Desk
 from tests.conftest import PASSWORD, error_codes, fund
+from tests.kyc_documents.conftest import stored_objects
 from tests.privacy.conftest import ERASE, PRIVACY, REJECT, REQUEST, cli, give, tables_holding
 from tests.rg.test_cross_brand import northstar, register  # noqa: F401  (fixture: the operator's other brand)
 from tests.rg.test_exclusions import SELF_EXCLUDE
@@ -58,6 +59,9 @@ async def test_erasure_removes_contact_details_everywhere_and_holds_the_rest_unt
     assert "players" in await tables_holding(rt, seeded.first_name)
     assert (await tables_holding(rt, bystander.player.email)).keys() >= {"players"}  # others untouched
 
+    stored = [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)]
+    assert len(stored) == 1  # the identity document's file is kept until the sweep
+
     # Five years and a day later the sweep erases what was held; running it again does nothing.
     async with rt.database.transaction() as db:
         await db.execute(
@@ -75,6 +79,8 @@ async def test_erasure_removes_contact_details_everywhere_and_holds_the_rest_unt
     for identifier in (seeded.first_name, seeded.last_name, seeded.player.email, seeded.phone):
         assert set(await tables_holding(rt, identifier)) <= {"audit_log"}, identifier
     assert "players" in await tables_holding(rt, bystander.first_name)
+    assert [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)] == []
+    assert [p for p in stored_objects(rt) if str(bystander.player.uuid) in str(p)] != []
     state = (await gql(PRIVACY, {"id": seeded.player.id}, token=dpo.token))["data"]["playerPrivacy"]
     assert all(h["releasedAt"] for h in state["holds"])
 

@@ -114,3 +114,24 @@ async def test_staff_export_follows_the_brand_scope(
     elsewhere = await make_staff(("dpo", "northstar"))
     body = await gql(EXPORT, {"input": {"playerId": seeded.player.id}}, token=elsewhere.token)
     assert [e["code"] for e in body["data"]["exportPlayerData"]["errors"]] == ["NOT_FOUND"]
+
+
+async def test_the_command_line_zips_the_decrypted_documents_beside_the_export(
+    rt: Any, seed: Any, tmp_path: Path
+) -> None:
+    import hashlib
+    import zipfile
+
+    seeded = await seed()
+    out = tmp_path / "export.zip"
+    code, stdout, stderr = await cli("privacy", "export", str(seeded.player.uuid), "--documents", "--out", str(out))
+    assert code == 0, (stdout, stderr)
+    with zipfile.ZipFile(out) as archive:
+        document = json.loads(archive.read("export.json"))
+        rows = document["categories"]["kyc"]["kyc_documents"]
+        files = {name: archive.read(name) for name in archive.namelist() if name.startswith("documents/")}
+    assert len(rows) == len(files) == 1
+    [(name, data)] = files.items()
+    assert name == f"documents/{rows[0]['id']}-identity"
+    assert hashlib.sha256(data).hexdigest() == rows[0]["sha256"]  # the very file KYC checked
+    assert data.startswith(b"%PDF")
