@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import TYPE_CHECKING, Any
 
 import strawberry
+from sqlmodel import col
 
 from core.errors import NotFound, rate_limited
+from core.pagination import paginate
+from models.privacy import PrivacyRequest as RequestRow
 from resolvers.common import payload_errors, require_subject
-from schema.base import node_uuid
+from schema.base import Connection, node_uuid
 from schema.context import Info
 from schema.privacy import (
     DataExportPayload,
@@ -23,6 +27,37 @@ from schema.privacy import (
 )
 from services.auth import RateLimited
 from services.privacy import erasure, export
+
+if TYPE_CHECKING:
+    from schema.players import Player
+
+
+async def request_player(info: Info, player_id: str) -> Player | None:
+    from schema.players import Player
+
+    found = await info.context.loaders.readable_player(info.context.viewer).load(uuid.UUID(player_id))
+    return Player.from_model(found) if found else None
+
+
+async def privacy_requests(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[PrivacyRequest]:
+    """The erasure requests waiting for the data-protection officer, newest first."""
+    async with info.context.rt.database.session() as db:
+        page = await paginate(
+            db,
+            erasure.waiting_requests(info.context.viewer),
+            (col(RequestRow.created_at), col(RequestRow.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+    return Connection.of(page, PrivacyRequest.from_model)
 
 
 def _privacy(state: erasure.PrivacyState) -> PlayerPrivacy:

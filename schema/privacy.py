@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -10,6 +11,9 @@ from strawberry.scalars import JSON
 from models import privacy as m
 from schema.base import UserError
 from schema.input_limits import REASON, text
+
+if TYPE_CHECKING:
+    from schema.players import Player
 
 strawberry.enum(m.RequestKind, name="PrivacyRequestKind")
 strawberry.enum(m.RequestStatus, name="PrivacyRequestStatus")
@@ -24,10 +28,18 @@ class PrivacyRequest:
     reason: str | None
     created_at: datetime
     decided_at: datetime | None
+    player_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def player(self, info: strawberry.Info) -> Annotated[Player, strawberry.lazy("schema.players")] | None:
+        from resolvers.privacy import request_player
+
+        return await request_player(info, self.player_id)
 
     @classmethod
     def from_model(cls, row: m.PrivacyRequest) -> PrivacyRequest:
         return cls(
+            player_id=str(row.player_id),
             id=strawberry.ID(str(row.id)),
             kind=m.RequestKind(row.kind),
             status=m.RequestStatus(row.status),

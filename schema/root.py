@@ -112,7 +112,13 @@ from schema.players import (
     SetPlayerStatusPayload,
     UpdateProfilePayload,
 )
-from schema.privacy import DataExportPayload, PlayerPrivacy, PlayerPrivacyPayload, PrivacyRequestPayload
+from schema.privacy import (
+    DataExportPayload,
+    PlayerPrivacy,
+    PlayerPrivacyPayload,
+    PrivacyRequest,
+    PrivacyRequestPayload,
+)
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
 from schema.reports import (
     FileRegulatoryReturnPayload,
@@ -286,6 +292,10 @@ class Query:
     my_data_export: JSON | None = strawberry.field(
         resolver=privacy_resolvers.my_data_export,
         description="The player's own copy of everything held about them (docs/privacy.md; audited, 5 a day).",
+    )
+    privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
+        resolver=privacy_resolvers.privacy_requests,
+        description="The data-protection officer's queue: erasure requests waiting for a decision, newest first.",
     )
     player_privacy: PlayerPrivacy | None = strawberry.field(
         resolver=privacy_resolvers.player_privacy,

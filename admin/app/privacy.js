@@ -2,10 +2,11 @@
  * Privacy: the player 360's section for the data-protection officer (services/privacy). It shows whether
  * the player was erased (and their pseudonym), the data-subject requests, and each category kept under a
  * retention rule until when and why; it downloads the full export and erases the player (or refuses a
- * waiting request). Roles that may not read `playerPrivacy` do not see the section at all.
+ * waiting request). Roles that may not read `playerPrivacy` do not see the section at all. The "Privacy
+ * requests" screen is the officer's queue of erasure requests waiting for a decision.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, mutationProblem, viewer, when, words } from "./ui.js";
+import { QueryElement, badge, client, mutationProblem, playerName, viewer, when, words } from "./ui.js";
 
 const PRIVACY = `query Privacy($id: ID!) { playerPrivacy(playerId: $id) { erasedAt pseudonym
   requests { kind status requestedByType reason createdAt decidedAt }
@@ -104,4 +105,32 @@ class PlayerPrivacy extends QueryElement {
   }
 }
 
+class PrivacyRequests extends QueryElement {
+  query = `query PrivacyRequests($first: Int = 50) { privacyRequests(first: $first) {
+    edges { node { createdAt reason player { id email firstName lastName } } } } }`;
+  emptyText = "No erasure request is waiting.";
+
+  get rootPath() {
+    return ["privacyRequests"];
+  }
+
+  isEmpty(data) {
+    return !data?.privacyRequests?.edges?.length;
+  }
+
+  frame(body) {
+    return html`<h2>Privacy requests</h2><div class="card">${body}</div>`;
+  }
+
+  renderData(data) {
+    return html`<table aria-label="Waiting erasure requests">
+      <thead><tr><th>Asked</th><th>Player</th><th>Reason</th></tr></thead>
+      <tbody>${data.privacyRequests.edges.map(({ node }) => html`<tr>
+        <td>${when(node.createdAt)}</td>
+        <td><a href="#/players/${encodeURIComponent(node.player?.id ?? "")}">${playerName(node.player)}</a></td>
+        <td>${node.reason ?? "—"}</td></tr>`)}</tbody></table>`;
+  }
+}
+
 customElements.define("cr-player-privacy", PlayerPrivacy);
+customElements.define("cr-privacy-requests", PrivacyRequests);

@@ -31,7 +31,7 @@ export const OFFERED = [
   // Transaction monitoring: the alerts screen and its decision.
   "Query.amlAlerts", "Mutation.decideAmlAlert",
   // Privacy: the data-protection officer's export and erasure on the player 360.
-  "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
+  "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import SYSTEM, Viewer
 from core import outbox
@@ -39,6 +40,7 @@ from models.players import Player, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest, RequestKind, RequestStatus
 from services import audit, auth, players
 from services.privacy.retention import Rule, rules_for
+from services.scoping import scoped
 
 log = get_logger(__name__)
 
@@ -130,6 +132,15 @@ async def request_erasure(rt: Runtime, viewer: Viewer, reason: str | None = None
             after={"request_id": str(request.id)},
         )
     return request
+
+
+def waiting_requests(viewer: Viewer) -> SelectOfScalar[PrivacyRequest]:
+    """The erasure requests waiting for a decision, in the viewer's brand scope (SQL filter)."""
+    stmt = select(PrivacyRequest).where(
+        col(PrivacyRequest.kind) == RequestKind.ERASURE.value,
+        col(PrivacyRequest.status) == RequestStatus.REQUESTED.value,
+    )
+    return scoped(stmt, viewer, player_column=col(PrivacyRequest.player_id), brand_column=col(PrivacyRequest.brand_id))
 
 
 async def _open_request(db: AsyncSession, player_id: uuid.UUID) -> PrivacyRequest | None:

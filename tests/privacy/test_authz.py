@@ -45,6 +45,16 @@ async def test_privacy_fields_and_mutations_follow_the_policy(
         assert node["holds"] == []  # not erased: nothing held (PrivacyHold's fields: the erasure tests)
         assert hold_fields
 
+    # The queue of waiting requests (the subject's request is in it).
+    body = await gql("{ privacyRequests { edges { node { " + request_selection + " } } } }", token=token)
+    if not may("Query.privacyRequests"):
+        assert body["data"] == {"privacyRequests": None}, (role, body)
+        assert [e["extensions"]["code"] for e in body["errors"]] == [refused], (role, body)
+    else:
+        node = body["data"]["privacyRequests"]["edges"][0]["node"]
+        path: list[str | int] = ["privacyRequests", "edges", 0, "node"]
+        check_fields(body, node, path, "PrivacyRequest", request_fields, may)
+
     # A player's own copy.
     body = await gql(MINE, token=token)
     if may("Query.myDataExport") and role == "player":

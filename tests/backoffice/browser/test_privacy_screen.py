@@ -23,7 +23,10 @@ async def test_the_dpo_downloads_the_export_and_erases_a_player_who_asked(
     dpo = await make_staff("dpo", login=False)
 
     await sign_in(page, dpo)
-    await page.goto(f"/admin/#/players/{fenna.id}")
+    await page.get_by_role("link", name="Privacy requests").click()
+    waiting = page.get_by_role("table", name="Waiting erasure requests")
+    await expect(waiting).to_contain_text("closing my account")
+    await waiting.get_by_role("link", name="Fenna Falzon").click()
     section = page.locator("cr-player-privacy")
     await expect(section.get_by_role("table", name="Privacy requests")).to_contain_text("closing my account")
     await expect(section.get_by_role("table", name="Privacy requests")).to_contain_text("requested")
@@ -46,6 +49,8 @@ async def test_the_dpo_downloads_the_export_and_erases_a_player_who_asked(
     await expect(holds).to_contain_text("identity")
     await expect(holds).to_contain_text("5 years after the business relationship ends")
     await expect(section.get_by_role("form", name="Erasure")).to_have_count(0)
+    await page.get_by_role("link", name="Privacy requests").click()
+    await expect(page.get_by_text("No erasure request is waiting.")).to_be_visible()
 
 
 async def test_a_refused_erasure_says_why(page: Any, rt: Any, make_player: Any, make_staff: Any) -> None:
@@ -69,6 +74,7 @@ async def test_support_never_sees_the_privacy_section(page: Any, make_player: An
     gus = await make_player(email="gus@example.com", firstName="Gus", lastName="Grech")
     support = await make_staff("support", login=False)
     await sign_in(page, support)
+    await expect(page.get_by_role("link", name="Privacy requests")).to_have_count(0)
     await page.goto(f"/admin/#/players/{gus.id}")
     await expect(page.locator("cr-player-profile")).to_contain_text("gus@example.com")
     await expect(page.locator("cr-player-privacy").locator("section")).to_have_count(0)
