@@ -260,7 +260,7 @@ async def _erase_document_files(rt: Runtime, db: AsyncSession, player_id: uuid.U
         await vault.discard(name)
 
 
-def _held(rules: dict[str, Rule], player: Player, has_exclusion: bool) -> Iterable[Rule]:
+def _held(rules: dict[str, Rule], has_exclusion: bool) -> Iterable[Rule]:
     for category in CATEGORIES:
         rule = rules[category]
         if rule.years == 0:
@@ -293,7 +293,7 @@ async def erase(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, reason: str) 
         has_exclusion = bool(
             await db.scalar(text("SELECT EXISTS (SELECT 1 FROM rg_exclusions WHERE player_id = :p)"), {"p": player.id})
         )
-        held_rules = list(_held(rules, player, has_exclusion))
+        held_rules = list(_held(rules, has_exclusion))
         held_categories = {r.category for r in held_rules}
         player.pseudonym = pseudonym_of(player.id)
         erased_now = tuple(c for c in CATEGORIES if c not in held_categories)
