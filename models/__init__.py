@@ -33,6 +33,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.privacy import PrivacyHold, PrivacyRequest
 from models.reports import (
     FxRate,
     ReportCashierDay,
@@ -97,6 +98,8 @@ __all__ = [
     "PlayerNote",
     "PlayerScreening",
     "PlayerStatus",
+    "PrivacyHold",
+    "PrivacyRequest",
     "Provider",
     "ProviderCall",
     "ProviderTransaction",

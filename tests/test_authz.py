@@ -30,6 +30,7 @@ ROLES = [
     "superadmin",
     "content_manager",
     "mlro",
+    "dpo",
 ]
 STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).

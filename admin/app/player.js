@@ -588,6 +588,7 @@ class Player360 extends LitElement {
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-kyc .playerId=${id}></cr-player-kyc>
         <cr-player-notes .playerId=${id}></cr-player-notes>
+        <cr-player-privacy .playerId=${id}></cr-player-privacy>
         <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>
       </div>`;

@@ -30,6 +30,8 @@ export const OFFERED = [
   "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
   // Transaction monitoring: the alerts screen and its decision.
   "Query.amlAlerts", "Mutation.decideAmlAlert",
+  // Privacy: the data-protection officer's export and erasure on the player 360.
+  "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
