@@ -20,9 +20,9 @@ from models.kyc import KycCheck, KycState
 from models.players import Player
 from services import audit
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 from services.kyc.reviews import _reason, after_change, locked, staff_id
 
-RISK_SIGNAL = "risk_signal"
 SIGNAL = re.compile(r"[a-z0-9_.:-]{1,64}")
 
 

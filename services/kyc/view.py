@@ -15,6 +15,7 @@ from models.kyc import KycReview, KycState, KycStatus
 from models.players import Player
 from services.kyc import requirements
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class Overview:
     reason: dict[str, Any]
 
 
-async def overview(db: AsyncSession, player: Player) -> Overview:
+async def overview(db: AsyncSession, player: Player, *, for_player: bool = False) -> Overview:
+    """`for_player`: the player's own view, where a risk signal shows without its code (such as
+    `aml.structuring`: telling a player what they are suspected of is tipping off)."""
     state = await kyc_state.read_state(db, player)
     level, missing = await kyc_state.next_missing(db, player, state)
     requested = None
@@ -39,6 +42,8 @@ async def overview(db: AsyncSession, player: Player) -> Overview:
         if review is not None and review.status == "more_requested":
             requested = review.requested
     reason = {"trigger": state.required_trigger, **state.required_details} if state.required_trigger else {}
+    if for_player and state.required_trigger == RISK_SIGNAL:
+        reason = {"trigger": RISK_SIGNAL}
     return Overview(
         state,
         kyc_state.status_of(state, missing),
