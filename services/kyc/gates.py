@@ -10,7 +10,7 @@ One function per question, read in the transaction of the decision (DESIGN.md §
   `check_withdrawal_approval`: one already requested when that came is not approved by finance meanwhile.
 - A restricted account (staff, pending review) can still log in, read its account and ask to withdraw (the
   withdrawal waits, its money held, as services/rg exclusions never refuse taking one's money out); it
-  cannot deposit or launch a game.
+  cannot deposit, launch a game or claim a bonus.
 """
 
 from __future__ import annotations
@@ -135,3 +135,8 @@ async def check_launch(db: AsyncSession, player: Player) -> None:
             f"This account is restricted. {RESTRICTED_STEP}",
             kyc=KycDetails(required_level=state.required_level, trigger="restricted", next_step=RESTRICTED_STEP),
         )
+
+
+async def check_claim(db: AsyncSession, player: Player) -> None:
+    """A bonus claim: refused while the account is restricted, as a deposit and a game launch are."""
+    await check_launch(db, player)

@@ -11,6 +11,8 @@ from tests.kyc.test_kyc_flow import payment_uuid
 
 APPROVE_WITHDRAWAL = """mutation($input: ApproveWithdrawalInput!) {
   approveWithdrawal(input: $input) { payment { status } errors { code field kyc { trigger } } } }"""
+CLAIM = """mutation($input: ClaimBonusInput!) {
+  claimBonus(input: $input) { bonus { id } errors { code kyc { trigger } } } }"""
 
 
 async def test_review_finance_cannot_pay_out_a_withdrawal_the_kyc_desk_restricted_after_it_was_requested(
@@ -55,3 +57,18 @@ async def test_review_a_player_reads_that_a_review_is_required_but_not_the_aml_s
     officer = await make_staff("kyc_officer")
     body = await gql(PLAYER_KYC, {"id": player.id}, token=officer.token)
     assert body["data"]["player"]["kyc"]["reason"] == {"trigger": "risk_signal", "signal": "aml.structuring"}
+
+
+async def test_review_a_kyc_restricted_account_claims_no_bonus(gql: Any, make_player: Any, make_staff: Any) -> None:
+    """Restricted pending review (bonus abuse is a common reason): no offer is claimed, as no deposit is made."""
+    player = await make_player()
+    officer = await make_staff("kyc_officer")
+    await decide(gql, officer, RESTRICT % "kycRestrict", player, reason="several accounts, one card")
+
+    body = await gql(CLAIM, {"input": {"code": "NOSUCH"}}, token=player.token)
+
+    [error] = body["data"]["claimBonus"]["errors"]
+    assert (error["code"], error["kyc"]["trigger"]) == ("KYC_REQUIRED", "restricted"), body
+    await decide(gql, officer, RESTRICT % "kycLiftRestriction", player, reason="one person, one account")
+    body = await gql(CLAIM, {"input": {"code": "NOSUCH"}}, token=player.token)
+    assert [e["code"] for e in body["data"]["claimBonus"]["errors"]] == ["BONUS_CODE_INVALID"], body
