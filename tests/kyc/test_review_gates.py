@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cashier.conftest import DemoPsp, assert_ledger_ok, balances
-from tests.kyc.conftest import PLAYER_KYC, RESTRICT, decide, my_kyc, payment_status, withdraw
+from tests.kyc.conftest import HIGH_RISK, PLAYER_KYC, RESTRICT, decide, my_kyc, payment_status, withdraw
 from tests.kyc.test_kyc_flow import payment_uuid
 
 APPROVE_WITHDRAWAL = """mutation($input: ApproveWithdrawalInput!) {
@@ -72,3 +72,19 @@ async def test_review_a_kyc_restricted_account_claims_no_bonus(gql: Any, make_pl
     await decide(gql, officer, RESTRICT % "kycLiftRestriction", player, reason="one person, one account")
     body = await gql(CLAIM, {"input": {"code": "NOSUCH"}}, token=player.token)
     assert [e["code"] for e in body["data"]["claimBonus"]["errors"]] == ["BONUS_CODE_INVALID"], body
+
+
+async def test_review_a_player_is_not_told_that_staff_marked_them_high_risk(
+    gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player()
+    officer = await make_staff("kyc_officer")
+    await decide(gql, officer, HIGH_RISK, player, highRisk=True, reason="PEP relative")
+
+    body = await gql("{ me { kyc { level highRisk } } }", token=player.token)
+
+    assert body["data"]["me"]["kyc"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["me", "kyc", "highRisk"], "FORBIDDEN")]
+    assert (await my_kyc(gql, player))["level"] == "registered"  # the rest of their verification they read
+    staff = await gql(PLAYER_KYC, {"id": player.id}, token=officer.token)
+    assert staff["data"]["player"]["kyc"]["highRisk"] is True
