@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 async def _overview(info: Info, player_id: uuid.UUID) -> Kyc:
     async with info.context.rt.database.session() as db:
         player = await players.get_readable(db, info.context.viewer, player_id)
-        return Kyc.of(await view.overview(db, player))
+        return Kyc.of(await view.overview(db, player, for_player=info.context.viewer.is_player))
 
 
 async def player_kyc(info: Info, player_id: uuid.UUID) -> Kyc | None:

@@ -15,6 +15,7 @@ from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
+from models.players import Player
 from services import audit, wallet
 from services.aml import restrictions as aml
 from services.bonuses import lifecycle as bonus_lifecycle
@@ -156,6 +157,9 @@ async def approve_withdrawal(
                 code=ErrorCode.AML_RESTRICTED,
                 field="paymentId",
             )
+        player = await db.get(Player, payment.player_id)
+        assert player is not None
+        await kyc_gates.check_withdrawal_approval(db, player)
         before = {"status": payment.status, "first_approved_by": payment.first_approved_by}
         four_eyes = _threshold(rt.settings.withdrawal_four_eyes_above, payment.currency)
         needs_two = four_eyes is None or payment.amount > four_eyes

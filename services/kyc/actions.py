@@ -20,9 +20,9 @@ from models.kyc import KycCheck, KycState
 from models.players import Player
 from services import audit
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 from services.kyc.reviews import _reason, after_change, locked, staff_id
 
-RISK_SIGNAL = "risk_signal"
 SIGNAL = re.compile(r"[a-z0-9_.:-]{1,64}")
 
 
@@ -76,11 +76,13 @@ async def lift_restriction(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID,
 
 
 async def set_high_risk(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, high_risk: bool, reason: str) -> KycState:
-    staff_id(viewer)
+    officer = staff_id(viewer)
     why = _reason(reason)
     async with rt.database.transaction() as db:
         _, state = await locked(db, viewer, player_id)
         before = {"high_risk": state.high_risk}
+        if state.high_risk and not high_risk:  # lifting the mark must not lift four eyes for the one who lifts it
+            state.high_risk_lifted_by = officer
         state.high_risk, state.updated_at = high_risk, clock.now()
         await _audit(db, viewer, state, "kyc.set_high_risk", before, why)
         return state
