@@ -225,6 +225,24 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
         player.date_of_birth = _generalised(player.date_of_birth)
         await db.execute(text("UPDATE kyc_reviews SET reason = NULL WHERE player_id = :p"), p)
         await db.execute(text("UPDATE kyc_checks SET reference = NULL WHERE player_id = :p"), p)
+        # The identity-verification provider's applicant id is the reference above by another name (it leads
+        # to the person's documents at the provider): its receipts go, its row keeps the result under a
+        # placeholder id, so a late redelivery finds no applicant and binds nothing to this player.
+        await db.execute(
+            text(
+                "DELETE FROM kyc_idv_webhook_receipts r WHERE r.player_id = :p OR EXISTS (SELECT 1 FROM "
+                "kyc_idv_applicants a WHERE a.player_id = :p AND a.provider = r.provider "
+                "AND a.applicant_id = r.applicant_id)"
+            ),
+            p,
+        )
+        await db.execute(
+            text(
+                "UPDATE kyc_idv_applicants SET applicant_id = 'erased:' || id::text, reject_labels = '[]'::jsonb "
+                "WHERE player_id = :p"
+            ),
+            p,
+        )
     elif category == "kyc_documents":
         await _erase_document_files(rt, db, player.id)
     elif category == "transactions":

@@ -87,6 +87,8 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("kyc_checks", "player_id = :p"),
         Source("kyc_documents", "player_id = :p", "uploaded_at"),
         Source("kyc_document_requests", "player_id = :p", "requested_at"),
+        Source("kyc_idv_applicants", "player_id = :p"),
+        Source("kyc_idv_webhook_receipts", "player_id = :p", "received_at"),
     ),
     "aml": (
         Source("aml_cases", "player_id = :p"),
@@ -129,8 +131,14 @@ WITHHELD_FROM_SUBJECT = {
     "aml": "Withheld from the player's own copy: disclosing AML investigations or reports is tipping-off "
     "(EU 2015/849 art. 39; GDPR art. 23). This entry is in every player's copy.",
 }
-# In the player's copy, audit records and events of the withheld domains are left out as well.
-_SUBJECT_SKIPS_ACTIONS = ("aml.",)
+# In the player's copy, audit records and events of the withheld domains are left out as well, and so is
+# staff's high-risk mark, which GraphQL denies to players (`Kyc.highRisk`: telling a customer they are
+# marked is tipping-off): the mark's own audit record, and the mark wherever a row or a record holds it.
+_SUBJECT_SKIPS_ACTIONS = ("aml.", "kyc.set_high_risk")
+_STAFF_ONLY_FIELDS = frozenset({"high_risk", "high_risk_lifted_by"})
+# The provider's raw webhook bodies may carry its comments meant for the operator (`clientComment`); the
+# player's copy has the result as applied (kyc_idv_applicants) and each receipt without its body.
+_STAFF_ONLY_COLUMNS = {"kyc_idv_webhook_receipts": frozenset({"payload"})}
 
 
 def _plain(value: Any) -> Any:
@@ -155,6 +163,21 @@ async def _rows(db: AsyncSession, source: Source, player_id: uuid.UUID) -> list[
     return [{k: _plain(v) for k, v in row.items() if k not in SECRET_COLUMNS} for row in result.mappings()]
 
 
+def _for_subject(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `table` as the player's own copy has them (see `_SUBJECT_SKIPS_ACTIONS`)."""
+    if table in ("audit_log", "outbox_events"):
+        key = "action" if table == "audit_log" else "topic"
+        rows = [r for r in rows if not str(r[key]).startswith(_SUBJECT_SKIPS_ACTIONS)]
+    hidden = _STAFF_ONLY_COLUMNS.get(table, frozenset())
+    return [_without_staff_only({k: v for k, v in r.items() if k not in hidden}) for r in rows]
+
+
+def _without_staff_only(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_staff_only(v) for k, v in value.items() if k not in _STAFF_ONLY_FIELDS}
+    return value
+
+
 async def snapshot(db: AsyncSession, player_id: uuid.UUID, audience: Audience) -> dict[str, Any]:
     """The export document, read through `db` (the caller opened the consistent transaction)."""
     categories: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -164,9 +187,8 @@ async def snapshot(db: AsyncSession, player_id: uuid.UUID, audience: Audience) -
         tables = {}
         for source in sources:
             rows = await _rows(db, source, player_id)
-            if audience == "subject" and source.table in ("audit_log", "outbox_events"):
-                key = "action" if source.table == "audit_log" else "topic"
-                rows = [r for r in rows if not str(r[key]).startswith(_SUBJECT_SKIPS_ACTIONS)]
+            if audience == "subject":
+                rows = _for_subject(source.table, rows)
             tables[source.table] = rows
         categories[name] = tables
     holds = categories["privacy"]["privacy_holds"]

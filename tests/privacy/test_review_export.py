@@ -1,0 +1,37 @@
+"""Review of the data export (issue 16 item 9): what the player's own copy must not tell them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.kyc.conftest import HIGH_RISK, decide
+from tests.privacy.conftest import EXPORT, MINE
+
+
+async def test_review_the_players_own_copy_does_not_tell_them_staff_marked_them_high_risk(
+    gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    marked, unmarked = await make_player(), await make_player()
+    officer = await make_staff("kyc_officer")
+    await decide(gql, officer, HIGH_RISK, marked, highRisk=True, reason="PEP relative, source of funds unclear")
+
+    copies = []
+    for player in (marked, unmarked):
+        body = await gql(MINE, token=player.token)
+        assert "errors" not in body, body
+        copies.append(body["data"]["myDataExport"])
+
+    marked_copy = json.dumps(copies[0])
+    assert "source of funds unclear" not in marked_copy  # the officer's reason, in the audit record
+    assert "kyc.set_high_risk" not in marked_copy
+    # The state's row holds the rest of their verification, not the mark (as Kyc.highRisk is denied).
+    [state] = copies[0]["categories"]["kyc"]["kyc_states"]
+    assert state["level"] == "registered"
+    assert "high_risk" not in marked_copy and "high_risk" not in json.dumps(copies[1])
+    # Staff (the data-protection officer) still get the full record.
+    dpo = await make_staff("dpo")
+    staff = await gql(EXPORT, {"input": {"playerId": marked.id}}, token=dpo.token)
+    document = staff["data"]["exportPlayerData"]["export"]
+    assert document["categories"]["kyc"]["kyc_states"][0]["high_risk"] is True
+    assert "kyc.set_high_risk" in [r["action"] for r in document["categories"]["audit"]["audit_log"]]
