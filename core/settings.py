@@ -359,11 +359,11 @@ class Settings(BaseSettings):
                 ("IDV_SECRET_KEY", self.idv_secret_key),
                 ("IDV_WEBHOOK_SECRET", self.idv_webhook_secret),
             )
-            if is_demo_psp_secret(secret)
+            if is_demo_psp_secret(secret) or not secret.strip()
         ]
         if idv:
             raise RuntimeError(
-                f"{' and '.join(idv)} still hold the demo identity-verification secret: anyone could forge a "
+                f"{' and '.join(idv)} still hold the demo identity-verification secret (or none): anyone could forge a "
                 "verification result; set the provider's real secrets before running in production"
             )
 
