@@ -11,7 +11,8 @@ Invariants:
 - At once: the account closes, its sessions end, and the direct identifiers of categories without a
   retention duty (retention.toml, years = 0) are replaced by the stable pseudonym or nulled. Each other
   category is kept and marked by a `privacy_holds` row: until when, and why.
-- `sweep` erases every held category whose period has passed, then marks the hold released. Both
+- `sweep` erases every held category whose period has passed, then marks the hold released, except while
+  an AML case about the player is open or a SAR was filed (the erasure's own AML blocker). Both
   `erase` and `sweep` are idempotent: a second run finds nothing to do and changes nothing.
 """
 
@@ -22,8 +23,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Exists, exists, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -36,6 +38,7 @@ from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from core.money import format_amount
 from core.runtime import Runtime
+from models.aml_cases import AmlCase, CaseOutcome, CaseState
 from models.players import Player, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest, RequestKind, RequestStatus
 from services import audit, auth, players
@@ -398,6 +401,18 @@ async def reject_request(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, reas
 # ---- sweep ------------------------------------------------------------------------------------
 
 
+def _under_aml_hold(player_id: Any) -> Exists:
+    """An AML case about the player is open or a SAR was filed (the erasure's AML blocker, as SQL): a case
+    opened after the erasure (a law-enforcement request years later) keeps every held category until it
+    closes, and a SAR keeps them, as it refuses the erasure itself."""
+    return exists(
+        select(col(AmlCase.id)).where(
+            col(AmlCase.player_id) == player_id,
+            or_(col(AmlCase.state) != CaseState.CLOSED.value, col(AmlCase.outcome) == CaseOutcome.SAR_FILED.value),
+        )
+    )
+
+
 @dataclass(frozen=True)
 class SweepReport:
     released: list[tuple[uuid.UUID, str]]  # (player, category) erased by this run
@@ -412,7 +427,11 @@ async def sweep(rt: Runtime, *, limit: int = 500) -> SweepReport:
             (
                 await db.execute(
                     select(col(PrivacyHold.id))
-                    .where(col(PrivacyHold.released_at).is_(None), col(PrivacyHold.retained_until) <= clock.now())
+                    .where(
+                        col(PrivacyHold.released_at).is_(None),
+                        col(PrivacyHold.retained_until) <= clock.now(),
+                        ~_under_aml_hold(col(PrivacyHold.player_id)),
+                    )
                     .order_by(col(PrivacyHold.retained_until), col(PrivacyHold.id))
                     .limit(limit)
                 )
@@ -427,6 +446,9 @@ async def sweep(rt: Runtime, *, limit: int = 500) -> SweepReport:
                 continue  # another sweeper got there first
             player = await db.get(Player, hold.player_id, with_for_update=True)
             assert player is not None
+            aml = (await db.execute(_AML, {"p": player.id})).one()
+            if aml.open or aml.sars:
+                continue  # a case opened (or a SAR filed) since the erasure: kept while it lasts
             await _erase_category(rt, db, player, hold.category)
             hold.released_at = clock.now()
             await db.flush()

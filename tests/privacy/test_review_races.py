@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tests.aml_cases.conftest import OPEN, Desk
 from tests.kyc.conftest import deposit
+from tests.privacy.conftest import cli, raw_id
 from tests.privacy.test_erasure import erase
 
 
@@ -40,3 +42,36 @@ async def test_review_a_deposit_that_read_the_player_before_their_erasure_does_n
             {"p": str(player.uuid)},
         )
     assert (payments, money) == (0, 0)
+
+
+async def test_review_the_sweep_keeps_what_an_aml_case_opened_after_the_erasure_still_needs(
+    rt: Any, gql: Any, seed: Any, dpo: Any, make_staff: Any
+) -> None:
+    seeded = await seed()
+    assert (await erase(gql, dpo, seeded.player))["errors"] == []
+    # Years later a law-enforcement request makes an officer open a case about the (pseudonymised) player.
+    officer = await make_staff("kyc_officer")
+    case = (
+        await Desk(gql).ok(
+            OPEN, officer.token, playerId=seeded.player.id, summary="Police request 2031/77", caseType="structuring"
+        )
+    )["case"]
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
+            {"p": seeded.player.uuid},
+        )
+
+    code, out, err = await cli("privacy", "sweep")
+
+    assert code == 0, (out, err)
+    async with rt.database.session() as db:
+        summary = await db.scalar(text("SELECT summary FROM aml_cases WHERE id = :c"), {"c": raw_id(case["id"])})
+        first_name = await db.scalar(text("SELECT first_name FROM players WHERE id = :p"), {"p": seeded.player.uuid})
+        released = await db.scalar(
+            text("SELECT count(*) FROM privacy_holds WHERE player_id = :p AND released_at IS NOT NULL"),
+            {"p": seeded.player.uuid},
+        )
+    # The open case, and the identity it is about, stay while it is open; nothing of the player is released.
+    assert (summary, first_name, released) == ("Police request 2031/77", seeded.first_name, 0)
+    assert f"erased aml of {seeded.player.uuid}" not in out
