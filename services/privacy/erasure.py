@@ -38,6 +38,7 @@ from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from core.money import format_amount
 from core.runtime import Runtime
+from core.storage import StorageUnavailable
 from models.aml_cases import AmlCase, CaseOutcome, CaseState
 from models.players import Player, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest, RequestKind, RequestStatus
@@ -272,13 +273,22 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
 
 
 async def _erase_document_files(rt: Runtime, db: AsyncSession, player_id: uuid.UUID) -> None:
-    """Delete the stored files (the rows keep kind, status, sha256: what was checked, not the copy)."""
+    """Delete the stored files (the rows keep kind, status, sha256: what was checked, not the copy). Not the
+    vault's best-effort `discard`: its orphan sweeper never removes an object a row still names, so a file
+    the store failed to delete would stay for ever while the hold read released. Refused instead, and the
+    category is erased by a later run."""
     from services.kyc.documents_vault import vault_of
 
     names = await db.execute(text("SELECT object_key FROM kyc_documents WHERE player_id = :p"), {"p": player_id})
     vault = vault_of(rt)
     for (name,) in names.all():
-        await vault.discard(name)
+        try:
+            await vault.store.delete(name)
+        except StorageUnavailable as exc:
+            raise DomainError(
+                "The document store did not delete the player's files; try again later.",
+                code=ErrorCode.DOCUMENT_STORAGE_UNAVAILABLE,
+            ) from exc
 
 
 def _held(rules: dict[str, Rule], has_exclusion: bool) -> Iterable[Rule]:
@@ -419,8 +429,9 @@ class SweepReport:
 
 
 async def sweep(rt: Runtime, *, limit: int = 500) -> SweepReport:
-    """Erase every held category whose retention has ended (one transaction per hold, so a failure stops
-    at one hold and a re-run resumes). Run it daily; a second run finds nothing to do."""
+    """Erase every held category whose retention has ended (one transaction per hold: a hold whose files the
+    document store fails to delete stays held for the next run, the others go on). Run it daily; a second
+    run finds nothing to do."""
     released: list[tuple[uuid.UUID, str]] = []
     async with rt.database.session() as db:
         due = (
@@ -440,29 +451,40 @@ async def sweep(rt: Runtime, *, limit: int = 500) -> SweepReport:
             .all()
         )
     for hold_id in due:
-        async with rt.database.transaction() as db:
-            hold = await db.get(PrivacyHold, hold_id, with_for_update=True)
-            if hold is None or hold.released_at is not None:
-                continue  # another sweeper got there first
-            player = await db.get(Player, hold.player_id, with_for_update=True)
-            assert player is not None
-            aml = (await db.execute(_AML, {"p": player.id})).one()
-            if aml.open or aml.sars:
-                continue  # a case opened (or a SAR filed) since the erasure: kept while it lasts
-            await _erase_category(rt, db, player, hold.category)
-            hold.released_at = clock.now()
-            await db.flush()
-            await audit.append(
-                db,
-                actor=SYSTEM,
-                action="privacy.hold_released",
-                target_type="player",
-                target_id=player.id,
-                brand_id=player.brand_id,
-                after={"category": hold.category},
-            )
-        released.append((hold.player_id, hold.category))
+        try:
+            done = await _release(rt, hold_id)
+        except DomainError as exc:  # the document store failed: rolled back, this hold waits for the next run
+            log.warning("privacy_hold_not_released", hold=str(hold_id), code=str(exc.code), error=exc.message)
+            continue
+        if done is not None:
+            released.append(done)
     return SweepReport(released)
+
+
+async def _release(rt: Runtime, hold_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
+    """Erase one due hold's category and mark it released, in one transaction; None when it stays held."""
+    async with rt.database.transaction() as db:
+        hold = await db.get(PrivacyHold, hold_id, with_for_update=True)
+        if hold is None or hold.released_at is not None:
+            return None  # another sweeper got there first
+        player = await db.get(Player, hold.player_id, with_for_update=True)
+        assert player is not None
+        aml = (await db.execute(_AML, {"p": player.id})).one()
+        if aml.open or aml.sars:
+            return None  # a case opened (or a SAR filed) since the erasure: kept while it lasts
+        await _erase_category(rt, db, player, hold.category)
+        hold.released_at = clock.now()
+        await db.flush()
+        await audit.append(
+            db,
+            actor=SYSTEM,
+            action="privacy.hold_released",
+            target_type="player",
+            target_id=player.id,
+            brand_id=player.brand_id,
+            after={"category": hold.category},
+        )
+        return hold.player_id, hold.category
 
 
 # ---- what staff and the back office see -----------------------------------------------------------

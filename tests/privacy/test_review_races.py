@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from tests.aml_cases.conftest import OPEN, Desk
 from tests.kyc.conftest import deposit
+from tests.kyc_documents.conftest import stored_objects
 from tests.privacy.conftest import cli, raw_id
 from tests.privacy.test_erasure import erase
 
@@ -75,3 +76,40 @@ async def test_review_the_sweep_keeps_what_an_aml_case_opened_after_the_erasure_
     # The open case, and the identity it is about, stay while it is open; nothing of the player is released.
     assert (summary, first_name, released) == ("Police request 2031/77", seeded.first_name, 0)
     assert f"erased aml of {seeded.player.uuid}" not in out
+
+
+async def test_review_the_sweep_releases_the_documents_hold_only_once_their_file_is_deleted(
+    rt: Any, gql: Any, seed: Any, dpo: Any
+) -> None:
+    seeded = await seed()
+    assert (await erase(gql, dpo, seeded.player))["errors"] == []
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
+            {"p": seeded.player.uuid},
+        )
+    [stored] = [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)]
+    # The store refuses the delete (here: a directory stands where the file was; for S3, an outage).
+    kept = stored.read_bytes()
+    stored.unlink()
+    stored.mkdir()
+    (stored / "x").write_bytes(kept)
+
+    code, out, err = await cli("privacy", "sweep")
+    assert code == 0, (out, err)
+    assert f"erased kyc_documents of {seeded.player.uuid}" not in out
+    assert f"erased identity of {seeded.player.uuid}" in out  # the other holds are not held up by it
+    async with rt.database.session() as db:
+        open_holds = await db.scalars(
+            text("SELECT category FROM privacy_holds WHERE player_id = :p AND released_at IS NULL"),
+            {"p": seeded.player.uuid},
+        )
+        assert list(open_holds) == ["kyc_documents"]
+
+    # The store works again: the next sweep deletes the file and releases the hold.
+    (stored / "x").unlink()
+    stored.rmdir()
+    stored.write_bytes(kept)
+    code, out, err = await cli("privacy", "sweep")
+    assert (code, f"erased kyc_documents of {seeded.player.uuid}" in out) == (0, True), (out, err)
+    assert not stored.exists()
