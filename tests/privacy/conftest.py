@@ -158,3 +158,12 @@ def raw_id(global_id: str) -> str:
 
 async def give(rt: Any, player: Any, amount: str) -> None:
     await fund(rt, player, amount)
+
+
+async def holds_expired(rt: Any, player: Any) -> None:
+    """The player's retention holds as if their periods had ended yesterday (the sweep's turn)."""
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
+            {"p": player.uuid},
+        )

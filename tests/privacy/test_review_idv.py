@@ -8,10 +8,9 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from tests.kyc.test_idv_webhooks import post, reviewed, signed
-from tests.privacy.conftest import EXPORT, cli, tables_holding
+from tests.privacy.conftest import EXPORT, cli, holds_expired, tables_holding
 from tests.privacy.test_erasure import erase
 
 
@@ -38,11 +37,7 @@ async def test_review_the_providers_applicant_is_exported_and_erased_with_the_id
 
     # Erased, and the identity category swept: the provider's id goes with the check that named it.
     assert (await erase(gql, dpo, seeded.player))["errors"] == []
-    async with rt.database.transaction() as db:
-        await db.execute(
-            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
-            {"p": seeded.player.uuid},
-        )
+    await holds_expired(rt, seeded.player)
     code, out, err = await cli("privacy", "sweep")
     assert code == 0, (out, err)
     assert set(await tables_holding(rt, applicant_id)) <= {"audit_log"}

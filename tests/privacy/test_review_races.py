@@ -10,7 +10,7 @@ from sqlalchemy import text
 from tests.aml_cases.conftest import OPEN, Desk
 from tests.kyc.conftest import deposit
 from tests.kyc_documents.conftest import stored_objects
-from tests.privacy.conftest import cli, raw_id
+from tests.privacy.conftest import cli, holds_expired, raw_id
 from tests.privacy.test_erasure import erase
 
 
@@ -57,11 +57,7 @@ async def test_review_the_sweep_keeps_what_an_aml_case_opened_after_the_erasure_
             OPEN, officer.token, playerId=seeded.player.id, summary="Police request 2031/77", caseType="structuring"
         )
     )["case"]
-    async with rt.database.transaction() as db:
-        await db.execute(
-            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
-            {"p": seeded.player.uuid},
-        )
+    await holds_expired(rt, seeded.player)
 
     code, out, err = await cli("privacy", "sweep")
 
@@ -83,11 +79,7 @@ async def test_review_the_sweep_releases_the_documents_hold_only_once_their_file
 ) -> None:
     seeded = await seed()
     assert (await erase(gql, dpo, seeded.player))["errors"] == []
-    async with rt.database.transaction() as db:
-        await db.execute(
-            text("UPDATE privacy_holds SET retained_until = now() - interval '1 day' WHERE player_id = :p"),
-            {"p": seeded.player.uuid},
-        )
+    await holds_expired(rt, seeded.player)
     [stored] = [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)]
     # The store refuses the delete (here: a directory stands where the file was; for S3, an outage).
     kept = stored.read_bytes()
