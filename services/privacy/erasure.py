@@ -253,6 +253,15 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
         await db.execute(
             text("UPDATE payments SET instrument_token = NULL, redirect_url = NULL WHERE player_id = :p"), p
         )
+        # AML monitoring's windows copy each deposit's instrument (`method:token`): the same token, kept as a
+        # stable hash so the window's instrument counts stay what they were.
+        await db.execute(
+            text(
+                "UPDATE aml_monitoring_deposits SET instrument = 'erased:' || md5(instrument) "
+                "WHERE player_id = :p AND instrument NOT LIKE 'erased:%'"
+            ),
+            p,
+        )
     elif category == "aml":
         await db.execute(text("UPDATE aml_cases SET summary = :x WHERE player_id = :p"), {**p, "x": ERASED_TEXT})
         await db.execute(

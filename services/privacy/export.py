@@ -60,6 +60,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "sessions": (
         Source("auth_sessions", "subject_type = 'player' AND subject_id = :p"),
         Source("game_sessions", "player_id = :p"),
+        Source("game_session_spans", "player_id = :p", "started_at"),
     ),
     "payments": (
         Source("payments", "player_id = :p"),
@@ -99,6 +100,9 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("aml_screening_alerts", "player_id = :p"),
         Source("aml_player_screenings", "player_id = :p", "screened_at"),
         Source("aml_alerts", "player_id = :p"),
+        Source("aml_monitoring_players", "player_id = :p", "player_id"),
+        Source("aml_monitoring_deposits", "player_id = :p", "at"),
+        Source("aml_backtest_alerts", "player_id = :p", "raised_at"),
     ),
     "responsible_gambling": (
         Source("rg_limits", "player_id = :p"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import text
+
 from tests.kyc.conftest import HIGH_RISK, decide
 from tests.privacy.conftest import EXPORT, MINE
 
@@ -36,3 +38,22 @@ async def test_review_the_players_own_copy_does_not_tell_them_staff_marked_them_
     document = staff["data"]["exportPlayerData"]["export"]
     assert document["categories"]["kyc"]["kyc_states"][0]["high_risk"] is True
     assert "kyc.set_high_risk" in [r["action"] for r in document["categories"]["audit"]["audit_log"]]
+
+
+async def test_review_the_staff_export_reads_every_table_that_names_a_player(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    player, dpo = await make_player(), await make_staff("dpo")
+    body = await gql(EXPORT, {"input": {"playerId": player.id}}, token=dpo.token)
+    document = body["data"]["exportPlayerData"]["export"]
+    exported = {table for tables in document["categories"].values() for table in tables}
+    async with rt.database.session() as db:
+        naming = set(
+            await db.scalars(
+                text(
+                    "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND column_name = 'player_id'"
+                )
+            )
+        )
+    assert naming - exported == set()

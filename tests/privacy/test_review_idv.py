@@ -8,7 +8,9 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
+from tests.aml_monitoring.conftest import monitoring  # noqa: F401  (fixture: the consumer, drained)
 from tests.kyc.test_idv_webhooks import post, reviewed, signed
 from tests.privacy.conftest import EXPORT, cli, holds_expired, tables_holding
 from tests.privacy.test_erasure import erase
@@ -45,3 +47,28 @@ async def test_review_the_providers_applicant_is_exported_and_erased_with_the_id
     # A late redelivery of the provider's old result binds nothing to the erased player.
     late = await post(client, *signed(rt, reviewed(applicant, "2026-12-07 11:00:00.000", "GREEN")))
     assert (late.status_code, late.json()["result"]) == (200, "unknown_applicant"), late.text
+
+
+async def test_review_the_card_token_is_swept_from_aml_monitorings_windows_too(
+    rt: Any,
+    gql: Any,
+    seed: Any,
+    dpo: Any,
+    monitoring: Any,  # noqa: F811
+) -> None:
+    seeded = await seed()
+    async with rt.database.session() as db:
+        token = await db.scalar(
+            text("SELECT instrument_token FROM payments WHERE player_id = :p AND instrument_token IS NOT NULL"),
+            {"p": seeded.player.uuid},
+        )
+    assert token
+    await monitoring.drain()  # the consumer keeps each deposit's instrument in the player's window
+    assert "aml_monitoring_deposits" in await tables_holding(rt, token)
+
+    assert (await erase(gql, dpo, seeded.player))["errors"] == []
+    await holds_expired(rt, seeded.player)
+    code, out, err = await cli("privacy", "sweep")
+    assert code == 0, (out, err)
+
+    assert set(await tables_holding(rt, token)) <= {"audit_log"}
