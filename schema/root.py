@@ -100,7 +100,7 @@ from schema.kyc_documents import (
     KycDocumentRequestPayload,
     KycUploadLinkPayload,
 )
-from schema.live import BalanceUpdate, OperationsFigures
+from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import (
     AccountEvent,
     AddPlayerNotePayload,
@@ -473,6 +473,11 @@ class Subscription:
     operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.operations_feed,
         description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).",
+    )
+    compliance_queues: ComplianceQueues = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.compliance_queues_feed,
+        description="Live lengths of the KYC and AML queues for the staff's brand scope (at most 1 update/s, "
+        "heartbeat 30 s); each count is read by the desks that work its queue.",
     )
     reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
         resolver=rg_resolvers.reality_checks,

@@ -20,6 +20,7 @@ import "./reports.js";
 import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
+import "./queue-counts.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
