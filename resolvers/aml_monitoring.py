@@ -26,7 +26,7 @@ from schema.aml_monitoring import (
     DecideAmlAlertInput,
     DecideAmlAlertPayload,
 )
-from schema.base import Connection, node_uuid
+from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Context, Info
 from services.aml.monitoring import alerts, versions
 
@@ -83,6 +83,15 @@ async def aml_alerts(
     async with info.context.rt.database.session() as db:
         page = await paginate(db, stmt, (col(m.AmlAlert.raised_at), col(m.AmlAlert.id)), first=first, after=after)
     return Connection.of(page, AmlAlert.from_model)
+
+
+async def player_aml_alerts(
+    info: Info, player_id: uuid.UUID, *, status: AmlAlertStatus | None, first: int | None, after: str | None
+) -> Connection[AmlAlert]:
+    """Player.amlAlerts: the alerts queue of one player, any status unless one is named."""
+    return await aml_alerts(
+        info, status=status, player_id=strawberry.ID(str(to_global_id("Player", player_id))), first=first, after=after
+    )
 
 
 async def aml_alert(info: Info, id: strawberry.ID) -> AmlAlert | None:

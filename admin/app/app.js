@@ -21,6 +21,7 @@ import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
 import "./queue-counts.js";
+import "./player-aml.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },

@@ -46,3 +46,27 @@ async def test_the_mlro_sees_case_counts_and_no_monitoring_alerts(
     await expect(counts.locator("[data-count=amlCasesOpen]")).to_have_text("1Cases open")
     await expect(counts.locator("[data-count]")).to_have_count(4)  # the case counts; alerts are not the MLRO's
     await expect(counts.locator("[data-count=amlAlerts]")).to_have_count(0)
+
+
+async def test_the_player_360_links_the_players_cases_for_the_aml_desk_only(
+    page: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player(firstName="Ada", lastName="Aml")
+    mlro = await make_staff("mlro")
+    await open_case(gql, mlro.token, player)
+    support = await make_staff("support", login=False)
+
+    await sign_in(page, support)
+    await page.goto(f"/admin/#/players/{player.id}")
+    await expect(page.locator("cr-player-notes h3")).to_be_visible()  # the 360 is there
+    for section in ("cr-player-aml-cases", "cr-player-aml-alerts", "cr-player-screening-matches"):
+        await expect(page.locator(f"{section} h3")).to_have_count(0)  # and no AML section for support
+    await page.get_by_role("button", name="Sign out").click()
+
+    await sign_in(page, mlro, step_offset=1)
+    await page.goto(f"/admin/#/players/{player.id}")
+    cases = page.locator("cr-player-aml-cases")
+    await expect(cases.locator("h3")).to_have_text("AML cases")
+    await expect(page.locator("cr-player-aml-alerts h3")).to_have_count(0)  # the MLRO reads no alert queue
+    await cases.get_by_role("link").click()
+    await expect(page.locator("[data-summary]")).to_have_text("watch the counts")
