@@ -58,6 +58,7 @@ from schema.aml_monitoring import (
     AmlBacktestAlert,
     AmlBacktestRun,
     AmlMonitoringVersion,
+    AmlMonitoringVersionPayload,
     DecideAmlAlertPayload,
 )
 from schema.base import Connection
@@ -386,6 +387,14 @@ class Mutation:
     kyc_record_provider_check: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_record_provider_check,
         description="Record an identity-verification provider's result for a player.",
+    )
+    kyc_require_level: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_require_level,
+        description="KYC and AML staff require a KYC level of a player (withdrawals wait until it is reached).",
+    )
+    activate_aml_monitoring_version: AmlMonitoringVersionPayload = strawberry.mutation(
+        resolver=monitoring_resolvers.activate_aml_monitoring_version,
+        description="The MLRO makes a stored monitoring version live (audited, like `croupier aml activate-version`).",
     )
     decide_aml_alert: DecideAmlAlertPayload = strawberry.mutation(
         resolver=monitoring_resolvers.decide_aml_alert,
