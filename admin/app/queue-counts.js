@@ -19,6 +19,15 @@ export const LABELS = {
   amlCasesOverdue: "Overdue",
 };
 
+// One document; each count is asked for only when the screen shows it and the viewer's role may read it.
+const FEED = `subscription ComplianceQueues($kycLevelReviews: Boolean!, $kycDocuments: Boolean!,
+  $screeningMatches: Boolean!, $amlAlerts: Boolean!, $amlCasesOpen: Boolean!, $amlCasesInvestigating: Boolean!,
+  $amlCasesEscalated: Boolean!, $amlCasesOverdue: Boolean!) { complianceQueues { at trigger
+  kycLevelReviews @include(if: $kycLevelReviews) kycDocuments @include(if: $kycDocuments)
+  screeningMatches @include(if: $screeningMatches) amlAlerts @include(if: $amlAlerts)
+  amlCasesOpen @include(if: $amlCasesOpen) amlCasesInvestigating @include(if: $amlCasesInvestigating)
+  amlCasesEscalated @include(if: $amlCasesEscalated) amlCasesOverdue @include(if: $amlCasesOverdue) } }`;
+
 class QueueCounts extends LitElement {
   static properties = { counts: {}, figures: { state: true }, problem: { state: true } };
   static styles = [shared, css`
@@ -44,8 +53,8 @@ class QueueCounts extends LitElement {
     super.connectedCallback();
     const names = this.readable;
     if (!names.length || !viewer.can("Subscription.complianceQueues")) return;
-    const query = `subscription ComplianceQueues { complianceQueues { at trigger ${names.join(" ")} } }`;
-    this.stop = client.subscribe(query, {}, {
+    const wanted = Object.fromEntries(Object.keys(LABELS).map((name) => [name, names.includes(name)]));
+    this.stop = client.subscribe(FEED, wanted, {
       next: (result) => {
         const figures = result.data?.complianceQueues;
         if (figures) {
