@@ -597,6 +597,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import webhooks
 
     app.include_router(webhooks.router)  # PSP webhooks and the browser's return from a PSP
+    from integrations import idv_webhooks
+
+    app.include_router(idv_webhooks.router)  # identity-verification provider webhooks
     from integrations import hub88, softswiss
 
     app.include_router(hub88.router)  # the provider wallet, Hub88 protocol

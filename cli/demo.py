@@ -1,4 +1,5 @@
-"""The demo: seed demo data, run the platform with the demo PSP and game provider, print TOTP codes."""
+"""The demo: seed demo data, run the platform with the demo PSP, IDV provider and game provider, print TOTP
+codes."""
 
 from __future__ import annotations
 
@@ -23,44 +24,71 @@ PortOption = Annotated[int, typer.Option(help="Port the platform is served on")]
 
 
 @contextlib.contextmanager
-def _demo_psp() -> Iterator[None]:
-    """Run the demo PSP as a subprocess on a free port and point the platform at it (unless a PSP is set);
-    it delivers its webhooks to PUBLIC_BASE_URL."""
+def _demo_service(module: str, webhooks: str, env: dict[str, str], base_url_variable: str) -> Iterator[str]:
+    """Run a demo service (`python -m MODULE`) on a free port, delivering its webhooks to
+    PUBLIC_BASE_URL/WEBHOOKS, and point the platform at it through BASE_URL_VARIABLE; yields its base URL."""
     import os
 
     from core.processes import free_port, start_and_wait, stop
 
-    if get_settings().psp_base_url:
-        yield
-        return
     port = free_port()
-    secrets = json.dumps(get_settings().psp_secrets)
     base = f"http://127.0.0.1:{port}"
     process = start_and_wait(
         [
             sys.executable,
             "-m",
-            "integrations.demo.psp",
+            module,
             "--port",
             str(port),
             "--webhook-base",
-            f"{get_settings().public_base_url}/webhooks/psp",
+            f"{get_settings().public_base_url}/{webhooks}",
         ],
         health_url=f"{base}/control/health",
         cwd=ROOT,
-        env={**os.environ, "DEMO_PSP_SECRETS": secrets},
+        env={**os.environ, **env},
         timeout=20,
         capture_output=False,
     )
-    os.environ["PSP_BASE_URL"] = base
+    os.environ[base_url_variable] = base
     get_settings.cache_clear()
-    typer.echo(f"demo PSP at {base} (card form: {base}/vault/form)")
     try:
-        yield
+        yield base
     finally:
         stop(process)
-        os.environ.pop("PSP_BASE_URL", None)
+        os.environ.pop(base_url_variable, None)
         get_settings.cache_clear()
+
+
+@contextlib.contextmanager
+def _demo_psp() -> Iterator[None]:
+    """Run the demo PSP and point the platform at it (unless a PSP is set); it delivers its webhooks to
+    PUBLIC_BASE_URL."""
+    settings = get_settings()
+    if settings.psp_base_url:
+        yield
+        return
+    env = {"DEMO_PSP_SECRETS": json.dumps(settings.psp_secrets)}
+    with _demo_service("integrations.demo.psp", "webhooks/psp", env, "PSP_BASE_URL") as base:
+        typer.echo(f"demo PSP at {base} (card form: {base}/vault/form)")
+        yield
+
+
+@contextlib.contextmanager
+def _demo_idv() -> Iterator[None]:
+    """Run the demo identity-verification provider and point the platform at it (unless IDV_BASE_URL is
+    set); it delivers its webhooks to PUBLIC_BASE_URL/webhooks/idv, signed with IDV_WEBHOOK_SECRET."""
+    settings = get_settings()
+    if settings.idv_base_url:
+        yield
+        return
+    env = {
+        "DEMO_IDV_APP_TOKEN": settings.idv_app_token,
+        "DEMO_IDV_SECRET_KEY": settings.idv_secret_key,
+        "DEMO_IDV_WEBHOOK_SECRET": settings.idv_webhook_secret,
+    }
+    with _demo_service("integrations.demo.idv", "webhooks/idv", env, "IDV_BASE_URL") as base:
+        typer.echo(f"demo identity-verification provider at {base} (players start it with kycStartVerification)")
+        yield
 
 
 @contextlib.contextmanager
@@ -167,7 +195,7 @@ def demo(host: HostOption = DEFAULT_HOST, port: PortOption = DEFAULT_PORT) -> No
     migrate_database()
     # uvicorn re-raises SIGTERM once it has shut down: exit normally then, so the helpers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with _demo_psp(), _demo_provider() as provider_key:
+    with _demo_psp(), _demo_idv(), _demo_provider() as provider_key:
         _print_demo_credentials()
         _register_demo_provider(provider_key)
         serve(host=host, port=port, workers=1)

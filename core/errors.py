@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     REGISTER_UNAVAILABLE = "REGISTER_UNAVAILABLE"
     # KYC: the refusal's `kyc` says which level is required, why, and the next step.
     KYC_REQUIRED = "KYC_REQUIRED"
+    VERIFICATION_UNAVAILABLE = "VERIFICATION_UNAVAILABLE"  # the identity-verification provider did not answer
     # Bonuses.
     BONUS_NOT_ALLOWED = "BONUS_NOT_ALLOWED"  # a jurisdiction's bonus rules refuse it
     BONUS_NOT_ELIGIBLE = "BONUS_NOT_ELIGIBLE"
@@ -67,6 +68,10 @@ class ErrorCode(StrEnum):
     DOCUMENT_STORAGE_UNAVAILABLE = "DOCUMENT_STORAGE_UNAVAILABLE"
     # AML cases.
     AML_RESTRICTED = "AML_RESTRICTED"  # the account is restricted pending an AML review
+    # An erasure refused (services/privacy/erasure.py): what has to be settled first.
+    ERASURE_AML_HOLD = "ERASURE_AML_HOLD"  # an AML case is open, or a SAR was filed about the player
+    ERASURE_BALANCE = "ERASURE_BALANCE"  # money is still in one of the player's accounts
+    ERASURE_PAYMENT_PENDING = "ERASURE_PAYMENT_PENDING"  # a withdrawal (or deposit) is still in flight
     SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts

@@ -199,6 +199,18 @@ class Settings(BaseSettings):
     )
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
+    # Identity verification (services/kyc/idv, docs/kyc.md): a Sumsub-shaped provider reached at
+    # `idv_base_url` (the demo IDV provider in development and tests; unset: players cannot start a check).
+    # API calls are signed with the app token and secret key; webhooks carry an HMAC of their body under
+    # the webhook secret. The defaults are the demo provider's: replace them in production.
+    idv_provider: str = Field(default="sumsub", pattern=r"^[a-z0-9_-]{1,32}$")
+    idv_base_url: str | None = None
+    idv_app_token: str = "demo-idv-app-token"
+    idv_secret_key: str = "demo-idv-api-secret"
+    idv_webhook_secret: str = "demo-idv-webhook-secret"
+    idv_level_name: str = "basic-kyc-level"
+    idv_link_ttl_seconds: int = Field(default=1800, gt=0)
+    idv_timeout_seconds: float = Field(default=10.0, gt=0)
     # Routing rules as JSON (see services/cashier.RoutingRule); empty: the built-in defaults.
     psp_routing: list[dict[str, object]] = Field(default_factory=list)
     # Withdrawals: decimal strings per currency. Below the first, approved automatically; above the
@@ -332,7 +344,7 @@ class Settings(BaseSettings):
         return normalise_database_url(value) if value else None
 
     def check_production_secrets(self) -> None:
-        """Refuse to serve production with the demo PSP secrets (anyone could forge PSP webhooks)."""
+        """Refuse to serve production with the demo PSP or IDV secrets (anyone could forge their webhooks)."""
         if not self.is_production:
             return
         demo = sorted(psp for psp, secret in self.psp_secrets.items() if is_demo_psp_secret(secret))
@@ -340,6 +352,19 @@ class Settings(BaseSettings):
             raise RuntimeError(
                 f"PSP_SECRETS still holds the demo secret for {', '.join(demo)}: "
                 "set the real shared secrets before running in production"
+            )
+        idv = [
+            name
+            for name, secret in (
+                ("IDV_SECRET_KEY", self.idv_secret_key),
+                ("IDV_WEBHOOK_SECRET", self.idv_webhook_secret),
+            )
+            if is_demo_psp_secret(secret)
+        ]
+        if idv:
+            raise RuntimeError(
+                f"{' and '.join(idv)} still hold the demo identity-verification secret: anyone could forge a "
+                "verification result; set the provider's real secrets before running in production"
             )
 
     def check_production_password_cost(self) -> None:

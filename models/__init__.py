@@ -28,10 +28,12 @@ from models.games import (
 )
 from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.kyc_documents import KycDocument, KycDocumentRequest
+from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.privacy import PrivacyHold, PrivacyRequest
 from models.reports import (
     FxRate,
     ReportCashierDay,
@@ -74,6 +76,8 @@ __all__ = [
     "Game",
     "GameRound",
     "GameSession",
+    "IdvApplicant",
+    "IdvWebhookReceipt",
     "KycCheck",
     "KycDocument",
     "KycDocumentRequest",
@@ -94,6 +98,8 @@ __all__ = [
     "PlayerNote",
     "PlayerScreening",
     "PlayerStatus",
+    "PrivacyHold",
+    "PrivacyRequest",
     "Provider",
     "ProviderCall",
     "ProviderTransaction",

@@ -10,7 +10,7 @@ from sqlmodel import col
 from core.errors import NotFound
 from core.pagination import paginate
 from models.kyc import KycState
-from resolvers.common import payload_errors
+from resolvers.common import payload_errors, require_subject
 from schema.base import Connection, node_uuid
 from schema.context import Info
 from schema.kyc import (
@@ -23,10 +23,14 @@ from schema.kyc import (
     KycRequestMoreInput,
     KycRequireLevelInput,
     KycRestrictionInput,
+    KycStartVerificationInput,
+    KycStartVerificationPayload,
     KycStatus,
+    KycVerification,
 )
 from services import players
 from services.kyc import actions, reviews, view
+from services.kyc.idv import applicants
 
 if TYPE_CHECKING:
     from schema.players import Player
@@ -35,7 +39,7 @@ if TYPE_CHECKING:
 async def _overview(info: Info, player_id: uuid.UUID) -> Kyc:
     async with info.context.rt.database.session() as db:
         player = await players.get_readable(db, info.context.viewer, player_id)
-        return Kyc.of(await view.overview(db, player))
+        return Kyc.of(await view.overview(db, player, for_player=info.context.viewer.is_player))
 
 
 async def player_kyc(info: Info, player_id: uuid.UUID) -> Kyc | None:
@@ -149,3 +153,16 @@ async def kyc_record_provider_check(info: Info, input: KycProviderCheckInput) ->
         reference=input.reference,
     )
     return KycPayload(kyc=await _overview(info, player_id))
+
+
+@payload_errors(KycStartVerificationPayload)
+async def kyc_start_verification(
+    info: Info, input: KycStartVerificationInput | None = None
+) -> KycStartVerificationPayload:
+    require_subject(info)
+    viewer = info.context.viewer
+    assert viewer.id is not None
+    started = await applicants.start_verification(
+        info.context.rt, viewer, player_id=viewer.id, lang=input.lang if input else None
+    )
+    return KycStartVerificationPayload(url=started.url, verification=KycVerification.from_model(started.applicant))

@@ -9,8 +9,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models import kyc as m
+from models.kyc_idv import IdvApplicant
 from schema.base import UserError
 from schema.input_limits import REASON, text
+from services.kyc.idv.applicants import refusal
 from services.kyc.view import Overview
 
 if TYPE_CHECKING:
@@ -35,6 +37,33 @@ class KycStep:
     player_can_act: bool
 
 
+@strawberry.type(description="The player's identity check at the verification provider (its hosted flow).")
+class KycVerification:
+    provider: str
+    status: str = strawberry.field(
+        description="At the provider: init (not submitted), pending (being reviewed), on_hold, completed"
+    )
+    review_answer: str | None = strawberry.field(description="The result applied last: GREEN (passed) or RED")
+    reject_type: str | None = strawberry.field(description="RED only: RETRY (may try again) or FINAL")
+    reject_labels: list[str]
+    can_start: bool = strawberry.field(description="Whether kycStartVerification would hand out a link now")
+    reviewed_at: datetime | None = strawberry.field(description="The provider's time of the result applied last")
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, applicant: IdvApplicant) -> KycVerification:
+        return cls(
+            provider=applicant.provider,
+            status=applicant.status,
+            review_answer=applicant.review_answer,
+            reject_type=applicant.reject_type,
+            reject_labels=list(applicant.reject_labels),
+            can_start=refusal(applicant) is None,
+            reviewed_at=applicant.reviewed_at,
+            updated_at=applicant.updated_at,
+        )
+
+
 @strawberry.type(description="A player's verification: level, the level required and why, and what comes next.")
 class Kyc:
     level: str
@@ -50,6 +79,9 @@ class Kyc:
     restricted: bool
     high_risk: bool
     updated_at: datetime
+    verification: KycVerification | None = strawberry.field(
+        description="The identity check at the verification provider (null: not started)"
+    )
 
     @classmethod
     def of(cls, view: Overview) -> Kyc:
@@ -69,6 +101,7 @@ class Kyc:
             restricted=state.restricted,
             high_risk=state.high_risk,
             updated_at=state.updated_at,
+            verification=KycVerification.from_model(view.verification) if view.verification else None,
         )
 
 
@@ -147,4 +180,18 @@ class KycProviderCheckInput:
 class KycPayload:
     kyc: Kyc | None = None
     awaiting_second_approval: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class KycStartVerificationInput:
+    lang: str | None = text(
+        2, default=None, description="The hosted flow's language, ISO 639-1 (en, de, …); the provider's default if null"
+    )
+
+
+@strawberry.type
+class KycStartVerificationPayload:
+    url: str | None = strawberry.field(default=None, description="The provider's hosted flow, for the player's browser")
+    verification: KycVerification | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -22,6 +22,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -38,6 +39,7 @@ from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
+from resolvers import privacy as privacy_resolvers
 from resolvers import providers as provider_resolvers
 from resolvers import reports as report_resolvers
 from resolvers import rg as rg_resolvers
@@ -93,7 +95,7 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
-from schema.kyc import KycCase, KycPayload
+from schema.kyc import KycCase, KycPayload, KycStartVerificationPayload
 from schema.kyc_documents import (
     KycDocument,
     KycDocumentPayload,
@@ -110,6 +112,13 @@ from schema.players import (
     RegisterPlayerPayload,
     SetPlayerStatusPayload,
     UpdateProfilePayload,
+)
+from schema.privacy import (
+    DataExportPayload,
+    PlayerPrivacy,
+    PlayerPrivacyPayload,
+    PrivacyRequest,
+    PrivacyRequestPayload,
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
 from schema.reports import (
@@ -281,6 +290,18 @@ class Query:
         resolver=kyc_document_resolvers.kyc_documents,
         description="KYC staff: the document queue (default: pending), or one player's documents, newest first.",
     )
+    my_data_export: JSON | None = strawberry.field(
+        resolver=privacy_resolvers.my_data_export,
+        description="The player's own copy of everything held about them (docs/privacy.md; audited, 5 a day).",
+    )
+    privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
+        resolver=privacy_resolvers.privacy_requests,
+        description="The data-protection officer's queue: erasure requests waiting for a decision, newest first.",
+    )
+    player_privacy: PlayerPrivacy | None = strawberry.field(
+        resolver=privacy_resolvers.player_privacy,
+        description="The data-protection officer's view of a player: erasure, requests, retention holds.",
+    )
 
 
 @strawberry.type
@@ -396,6 +417,11 @@ class Mutation:
         resolver=monitoring_resolvers.activate_aml_monitoring_version,
         description="The MLRO makes a stored monitoring version live (audited, like `croupier aml activate-version`).",
     )
+    kyc_start_verification: KycStartVerificationPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_start_verification,
+        description="A player starts their identity check: their applicant at the provider (created once) and "
+        "a link to its hosted flow; the result arrives by the provider's webhook.",
+    )
     decide_aml_alert: DecideAmlAlertPayload = strawberry.mutation(
         resolver=monitoring_resolvers.decide_aml_alert,
         description="Confirm or dismiss a monitoring alert, with a reason.",
@@ -467,6 +493,23 @@ class Mutation:
     export_sar: ExportSarPayload = strawberry.mutation(
         resolver=aml_resolvers.export_sar,
         description="The MLRO's goAML SAR/STR draft of a case, validated against the FIU's published schema.",
+    )
+    export_player_data: DataExportPayload = strawberry.mutation(
+        resolver=privacy_resolvers.export_player_data,
+        description="The data-protection officer's full export of a player's data (audited).",
+    )
+    request_data_erasure: PrivacyRequestPayload = strawberry.mutation(
+        resolver=privacy_resolvers.request_data_erasure,
+        description="A player asks to be erased; the data-protection officer decides.",
+    )
+    erase_player: PlayerPrivacyPayload = strawberry.mutation(
+        resolver=privacy_resolvers.erase_player,
+        description="Pseudonymise a player now, holding what retention requires (refused while an AML case or "
+        "SAR, money or a payment in flight holds them; audited).",
+    )
+    reject_data_erasure: PrivacyRequestPayload = strawberry.mutation(
+        resolver=privacy_resolvers.reject_data_erasure,
+        description="Refuse a player's waiting erasure request, with a reason (audited).",
     )
 
 

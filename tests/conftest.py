@@ -29,9 +29,12 @@ ADMIN_URL = infra.admin_url(SCRATCH)
 DATABASE_URL = infra.database_url(ADMIN_URL, infra.DATABASE)  # created from the template in pytest_configure
 REDIS_URL = infra.redis_url(SCRATCH)
 DEMO_PSP_PORT = processes.free_port()
+DEMO_IDV_PORT = processes.free_port()
 TEST_ENV = {
     "PSP_BASE_URL": f"http://127.0.0.1:{DEMO_PSP_PORT}",  # the demo PSP (fixture `demo_psp`)
     "PSP_TIMEOUT_SECONDS": "2",
+    "IDV_BASE_URL": f"http://127.0.0.1:{DEMO_IDV_PORT}",  # the demo IDV provider (fixture `demo_idv`)
+    "IDV_TIMEOUT_SECONDS": "2",
     "ENV": "test",
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
@@ -634,6 +637,23 @@ def demo_psp() -> Iterator[str]:
         env={**os.environ, **TEST_ENV},
         timeout=20,
         log_file=helper_log("demo_psp"),
+    )
+    yield base
+    processes.stop(process)
+
+
+@pytest.fixture(scope="session")
+def demo_idv() -> Iterator[str]:
+    """`python -m integrations.demo.idv` on DEMO_IDV_PORT, its webhooks held in its log (a test delivers
+    them); yields its base URL (control at /control)."""
+    base = f"http://127.0.0.1:{DEMO_IDV_PORT}"
+    process = processes.start_and_wait(
+        [sys.executable, "-m", "integrations.demo.idv", "--port", str(DEMO_IDV_PORT)],
+        health_url=f"{base}/control/health",
+        cwd=ROOT,
+        env={**os.environ, **TEST_ENV},
+        timeout=20,
+        log_file=helper_log("demo_idv"),
     )
     yield base
     processes.stop(process)

@@ -18,6 +18,7 @@ from server import create_app
 from tests.conftest import ROOT, TEST_ENV
 
 REAL_PSP_SECRETS = json.dumps({"cardpay": "s3cret-card", "swiftpay": "s3cret-swift", "bankwire": "s3cret-wire"})
+REAL_IDV_SECRETS = {"IDV_SECRET_KEY": "s3cret-idv-api", "IDV_WEBHOOK_SECRET": "s3cret-idv-hook"}
 
 
 async def get(settings: Settings, path: str, *, base_url: str = "http://127.0.0.1", **headers: str) -> httpx.Response:
@@ -89,7 +90,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
     generate_key(tmp_path / "keys")
     env = {**os.environ, **TEST_ENV, "ENV": "production", "JWT_KEY_DIR": str(tmp_path / "keys")}
-    env.update({"PSP_SECRETS": REAL_PSP_SECRETS, **extra})
+    env.update({"PSP_SECRETS": REAL_PSP_SECRETS, **REAL_IDV_SECRETS, **extra})
     for name in ("METRICS_TOKEN", "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM"):
         env.pop(name, None)  # production's own password cost, not the suite's cheap one
     return env
@@ -145,3 +146,23 @@ def test_production_on_a_private_address_serves_metrics_but_no_api_description(t
         assert introspection.json().get("data") is None
     finally:
         processes.stop(process)
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "webhook_secret", "refused"),
+    [
+        ("demo-idv-api-secret", "s3cret-idv-hook", "IDV_SECRET_KEY"),
+        ("s3cret-idv-api", "demo-idv-webhook-secret", "IDV_WEBHOOK_SECRET"),
+        ("s3cret-idv-api", "s3cret-idv-hook", None),
+    ],
+)
+def test_production_refuses_the_demo_idv_secrets(secret_key: str, webhook_secret: str, refused: str | None) -> None:
+    """Whoever knows the demo IDV webhook secret could sign a GREEN result for any player."""
+    psp = json.loads(REAL_PSP_SECRETS)
+    settings = Settings(env="production", psp_secrets=psp, idv_secret_key=secret_key, idv_webhook_secret=webhook_secret)
+    if refused:
+        with pytest.raises(RuntimeError, match=refused):
+            settings.check_production_secrets()
+    else:
+        settings.check_production_secrets()
+    Settings(env="development").check_production_secrets()  # the demo keeps its defaults

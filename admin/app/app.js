@@ -22,6 +22,7 @@ import "./aml-cases.js";
 import "./kyc.js";
 import "./queue-counts.js";
 import "./player-aml.js";
+import "./privacy.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -37,6 +38,7 @@ const SCREENS = [
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
   { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
+  { path: "privacy", label: "Privacy requests", needs: "Query.privacyRequests" },
 ];
 
 class CroupierApp extends LitElement {
@@ -184,6 +186,7 @@ class CroupierApp extends LitElement {
       case "aml-cases":
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
+      case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
       default: return "";
     }
   }

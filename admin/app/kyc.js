@@ -1,7 +1,7 @@
 /**
  * KYC: the player 360's verification section (level, the level required and why, what is next; officers
- * decide the next level, restrict, mark high risk, record a provider's result) and the KYC officers'
- * review queue. Support and finance see the section read-only; officers' forms show only to roles that
+ * decide the next level, restrict, mark high risk, record a provider's result; the identity check at the
+ * verification provider, as its webhooks left it) and the KYC officers' review queue. Support and finance see the section read-only; officers' forms show only to roles that
  * may use them (`viewer.can`), and the server refuses the rest anyway.
  */
 import { html, nothing } from "lit";
@@ -9,7 +9,16 @@ import { PlayerSection } from "./player.js";
 import { QueryElement, badge, client, mutationProblem, playerName, viewer, when, words } from "./ui.js";
 
 const KYC = `query Kyc($id: ID!) { player(id: $id) { kyc { level requiredLevel status levels nextLevel reason
-  requested restricted highRisk updatedAt nextSteps { requirement nextStep playerCanAct } } } }`;
+  requested restricted highRisk updatedAt nextSteps { requirement nextStep playerCanAct }
+  verification { provider status reviewAnswer rejectType rejectLabels reviewedAt } } } }`;
+
+/** The identity check at the provider in a line: "sumsub: completed, RED (RETRY: UNSATISFACTORY_PHOTOS)". */
+export function identityCheck(check) {
+  if (!check) return "not started";
+  const result = check.reviewAnswer ? `, ${check.reviewAnswer}` : "";
+  const rejected = check.rejectType ? ` (${check.rejectType}${check.rejectLabels.length ? `: ${check.rejectLabels.join(", ")}` : ""})` : "";
+  return `${check.provider}: ${words(check.status)}${result}${rejected}`;
+}
 
 /** A trigger's figures in a line: "lifetime deposits: 2100.00 EUR (threshold 2000.00 EUR)". */
 export function why(reason) {
@@ -33,6 +42,8 @@ class PlayerKyc extends PlayerSection {
         <dt>Required</dt><dd>${words(kyc.requiredLevel)}</dd>
         <dt>Why</dt><dd>${why(kyc.reason)}</dd>
         ${kyc.requested ? html`<dt>Asked for</dt><dd>${kyc.requested}</dd>` : nothing}
+        <dt>Identity check</dt><dd data-field="identity-check">${identityCheck(kyc.verification)}${kyc.verification?.reviewedAt
+    ? html` <span class="muted">(reviewed ${when(kyc.verification.reviewedAt)})</span>` : nothing}</dd>
         <dt>Changed</dt><dd>${when(kyc.updatedAt)}</dd>
       </dl>
       ${kyc.nextSteps.length ? html`<h4 style="margin:1rem 0 .25rem">Next: ${words(kyc.nextLevel)}</h4>

@@ -34,6 +34,8 @@ export const OFFERED = [
   "Subscription.complianceQueues", "ComplianceQueues.kycLevelReviews", "ComplianceQueues.kycDocuments",
   "ComplianceQueues.screeningMatches", "ComplianceQueues.amlAlerts", "ComplianceQueues.amlCasesOpen",
   "ComplianceQueues.amlCasesInvestigating", "ComplianceQueues.amlCasesEscalated", "ComplianceQueues.amlCasesOverdue",
+  // Privacy: the data-protection officer's export and erasure on the player 360.
+  "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -31,6 +31,7 @@ from core.catalogue import (
     kyc_documents,
     money,
     players,
+    privacy,
     responsible_gambling,
 )
 from core.catalogue.fragments import EventType
@@ -55,6 +56,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_cases.TYPES,
         *aml.TYPES,
         *aml_monitoring.TYPES,
+        *privacy.TYPES,
     )
 }
 

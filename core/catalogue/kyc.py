@@ -1,5 +1,6 @@
-"""KYC (services/kyc): levels required and reached, officers' reviews and restrictions. Codes and figures
-only: the officer's reason and what they asked for stay in the audit log and the review."""
+"""KYC (services/kyc): levels required and reached, officers' reviews and restrictions, the IDV provider's
+results. Codes and figures only: the officer's reason and what they asked for stay in the audit log and the
+review."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ TYPES = (
                             "figure": {**DECIMAL, "type": ["string", "null"], "description": "what crossed it"},
                             "currency": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
                             "window_days": {"type": "integer", "minimum": 1},
+                            "unmeasured": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
+                                "description": "currencies without a stated rate, which set the trigger off",
+                            },
                             "payment_id": {**UUID, "description": "the payment that set it off"},
                             "method": one_of("card", "ewallet", "bank_transfer"),
                             "signal": {**SIGNAL, "description": "risk signals: the calling module's code"},
@@ -63,5 +69,24 @@ TYPES = (
         1,
         "Staff restricted an account pending review (`restricted` true) or lifted the restriction (false).",
         obj({**BASE, "restricted": {"type": "boolean"}}),
+    ),
+    EventType(
+        "kyc.verification_reviewed",
+        1,
+        "The identity-verification provider's review result was applied (newer than the one before it): GREEN "
+        "passes the player's provider check, RED fails it (RETRY: they may try again; FINAL: they may not).",
+        obj(
+            {
+                **BASE,
+                "provider": {"type": "string", "pattern": "^[a-z0-9_-]{1,32}$"},
+                "answer": {"enum": ["GREEN", "RED"]},
+                "reject_type": {"enum": ["FINAL", "RETRY", None]},
+                "reject_labels": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 64},
+                    "description": "the provider's rejection labels (codes such as UNSATISFACTORY_PHOTOS)",
+                },
+            }
+        ),
     ),
 )

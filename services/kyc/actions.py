@@ -20,9 +20,9 @@ from models.kyc import KycCheck, KycState
 from models.players import Player
 from services import audit
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 from services.kyc.reviews import _reason, after_change, locked, staff_id
 
-RISK_SIGNAL = "risk_signal"
 SIGNAL = re.compile(r"[a-z0-9_.:-]{1,64}")
 
 
@@ -76,11 +76,13 @@ async def lift_restriction(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID,
 
 
 async def set_high_risk(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, high_risk: bool, reason: str) -> KycState:
-    staff_id(viewer)
+    officer = staff_id(viewer)
     why = _reason(reason)
     async with rt.database.transaction() as db:
         _, state = await locked(db, viewer, player_id)
         before = {"high_risk": state.high_risk}
+        if state.high_risk and not high_risk:  # lifting the mark must not lift four eyes for the one who lifts it
+            state.high_risk_lifted_by = officer
         state.high_risk, state.updated_at = high_risk, clock.now()
         await _audit(db, viewer, state, "kyc.set_high_risk", before, why)
         return state
@@ -94,25 +96,38 @@ async def record_provider_check(
         raise DomainError("Name the provider (at most 32 characters).", field="provider")
     async with rt.database.transaction() as db:
         player, state = await locked(db, viewer, player_id)
-        db.add(
-            KycCheck(
-                player_id=player.id,
-                provider=provider.strip(),
-                result="passed" if passed else "failed",
-                reference=(reference or "")[:100] or None,
-                recorded_by_type=viewer.actor_type,
-                recorded_by_id=viewer.id,
-            )
-        )
-        await db.flush()
-        before = {"status": state.status}
-        await kyc_state.advance(db, player, state)
-        if viewer.is_staff:
-            await _audit(
-                db, viewer, state, "kyc.provider_check", before, f"{provider}: {'passed' if passed else 'failed'}"
-            )
+        await record_check(db, viewer, player, state, provider=provider, passed=passed, reference=reference)
     await after_change(rt, player_id)
     return state
+
+
+async def record_check(
+    db: AsyncSession,
+    viewer: Viewer,
+    player: Player,
+    state: KycState,
+    *,
+    provider: str,
+    passed: bool,
+    reference: str | None,
+) -> None:
+    """In the caller's transaction, under the state's lock: the check, the level it may reach, the audit
+    (staff). The caller releases waiting withdrawals after its commit (`after_change`)."""
+    db.add(
+        KycCheck(
+            player_id=player.id,
+            provider=provider.strip(),
+            result="passed" if passed else "failed",
+            reference=(reference or "")[:100] or None,
+            recorded_by_type=viewer.actor_type,
+            recorded_by_id=viewer.id,
+        )
+    )
+    await db.flush()
+    before = {"status": state.status}
+    await kyc_state.advance(db, player, state)
+    if viewer.is_staff:
+        await _audit(db, viewer, state, "kyc.provider_check", before, f"{provider}: {'passed' if passed else 'failed'}")
 
 
 async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reason: str) -> bool:

@@ -5,7 +5,7 @@ audited and emitted (codes and ids only: the reason stays inside the platform)."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from authz.subjects import Viewer
@@ -15,8 +15,11 @@ from core.errors import DomainError, ErrorCode
 from core.ids import new_id
 from core.runtime import Runtime
 from models.kyc_documents import DocumentKind, DocumentStatus, KycDocument, KycDocumentRequest
+from models.players import Player
 from services import audit, players
+from services.kyc import state as kyc_state
 from services.kyc.documents import get_readable, reads_documents
+from services.kyc.reviews import after_change
 
 MAX_REASON = 500
 
@@ -56,6 +59,8 @@ async def review(
     now = clock.now()
     if decision is Decision.REJECT and expires_at is not None:
         raise DomainError("Only an approval carries an expiry.", field="expiresAt")
+    if expires_at is not None and expires_at.tzinfo is None:  # a date as printed on the document: UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= now:
         raise DomainError("The document has expired already; reject it or ask for a current one.", field="expiresAt")
     async with rt.database.transaction() as db:
@@ -97,6 +102,11 @@ async def review(
             },
             reason=text,
         )
+        # The stored KYC status (what the officers' queue filters on) follows the document's decision.
+        player = await db.get(Player, document.player_id)
+        assert player is not None
+        await kyc_state.advance(db, player, await kyc_state.lock_state(db, player))
+    await after_change(rt, document.player_id)  # an approval may complete a level: release waiting money
     return document
 
 

@@ -12,9 +12,11 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from models.kyc import KycReview, KycState, KycStatus
+from models.kyc_idv import IdvApplicant
 from models.players import Player
 from services.kyc import requirements
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,12 @@ class Overview:
     requested: str | None  # what an officer asked for, while the next level's review asks for more
     levels: tuple[str, ...]
     reason: dict[str, Any]
+    verification: IdvApplicant | None = None  # the player's applicant at the identity-verification provider
 
 
-async def overview(db: AsyncSession, player: Player) -> Overview:
+async def overview(db: AsyncSession, player: Player, *, for_player: bool = False) -> Overview:
+    """`for_player`: the player's own view, where a risk signal shows without its code (such as
+    `aml.structuring`: telling a player what they are suspected of is tipping off)."""
     state = await kyc_state.read_state(db, player)
     level, missing = await kyc_state.next_missing(db, player, state)
     requested = None
@@ -39,6 +44,14 @@ async def overview(db: AsyncSession, player: Player) -> Overview:
         if review is not None and review.status == "more_requested":
             requested = review.requested
     reason = {"trigger": state.required_trigger, **state.required_details} if state.required_trigger else {}
+    verification = await db.scalar(
+        select(IdvApplicant)
+        .where(col(IdvApplicant.player_id) == player.id)
+        .order_by(col(IdvApplicant.updated_at).desc())
+        .limit(1)
+    )
+    if for_player and state.required_trigger == RISK_SIGNAL:
+        reason = {"trigger": RISK_SIGNAL}
     return Overview(
         state,
         kyc_state.status_of(state, missing),
@@ -47,6 +60,7 @@ async def overview(db: AsyncSession, player: Player) -> Overview:
         requested,
         tuple(x.code for x in kyc_state.profile_of(player).levels),
         reason,
+        verification,
     )
 
 

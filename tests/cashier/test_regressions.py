@@ -125,7 +125,12 @@ def test_production_refuses_the_demo_psp_secrets() -> None:
         Settings(
             env="production", psp_secrets={"cardpay": "real-1", "swiftpay": "demo-swiftpay-secret"}
         ).check_production_secrets()
-    Settings(env="production", psp_secrets={"cardpay": "real-1", "swiftpay": "real-2"}).check_production_secrets()
+    Settings(
+        env="production",
+        psp_secrets={"cardpay": "real-1", "swiftpay": "real-2"},
+        idv_secret_key="real-3",
+        idv_webhook_secret="real-4",
+    ).check_production_secrets()
     Settings(env="development").check_production_secrets()  # the demo keeps its defaults
 
 

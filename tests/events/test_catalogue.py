@@ -22,6 +22,7 @@ from core.catalogue import (
     kyc_documents,
     money,
     players,
+    privacy,
     responsible_gambling,
 )
 
@@ -60,6 +61,7 @@ def test_every_type_is_catalogued_once() -> None:
         aml_cases,
         aml,
         aml_monitoring,
+        privacy,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"

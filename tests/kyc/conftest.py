@@ -9,9 +9,10 @@ documents are approved and whose screening is clear; `test_requirement_seams.py`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -31,10 +32,10 @@ mutation($input: RequestWithdrawalInput!) {
     errors { code field message kyc { requiredLevel trigger nextStep } }
   }
 }"""
-KYC_FIELDS = """level requiredLevel status levels nextLevel reason requested restricted highRisk
+KYC_FIELDS = """level requiredLevel status levels nextLevel reason requested restricted
   nextSteps { requirement nextStep playerCanAct }"""
-MY_KYC = "{ me { kyc { " + KYC_FIELDS + " } } }"
-PLAYER_KYC = "query($id: ID!) { player(id: $id) { kyc { " + KYC_FIELDS + " } } }"
+MY_KYC = "{ me { kyc { " + KYC_FIELDS + " } } }"  # (not highRisk: staff's mark, denied to players)
+PLAYER_KYC = "query($id: ID!) { player(id: $id) { kyc { " + KYC_FIELDS + " highRisk } } }"
 DECIDE = """
 mutation($input: KycLevelDecisionInput!) {
   %s(input: $input) { kyc { level status requiredLevel } awaitingSecondApproval errors { code field message } }
@@ -172,3 +173,92 @@ async def fully_verified(rt: Any, player_uuid: uuid.UUID) -> None:
         state = await lock_state(db, player)
         top = profile_of(player).levels[-1]
         state.level, state.level_rank = top.code, top.rank
+
+
+# ---- identity verification: the demo IDV provider (tests deliver its held webhooks) ----------------------
+
+START_VERIFICATION = """
+mutation($input: KycStartVerificationInput) {
+  kycStartVerification(input: $input) {
+    url verification { provider status reviewAnswer rejectType canStart }
+    errors { code field message }
+  }
+}"""
+MY_VERIFICATION = "{ me { kyc { status nextSteps { requirement } verification { provider status reviewAnswer "
+MY_VERIFICATION += "rejectType rejectLabels canStart reviewedAt } } } }"
+
+
+class DemoIdv:
+    """Drives the demo IDV provider: its control API, its hosted flow (as the player's browser would), and
+    the webhooks it signed (held in its log: `deliver` posts them to the platform byte for byte)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def configure(self, **behaviour: Any) -> None:
+        response = await self.http.post("/control/behaviour", json=behaviour)
+        assert response.status_code == 200, response.text
+
+    async def applicants(self, player: Any) -> list[dict[str, Any]]:
+        response = await self.http.get("/control/applicants", params={"external_user_id": str(player.uuid)})
+        return list(response.json())
+
+    async def submit(self, url: str, result: str) -> None:
+        """The player's browser on the hosted flow: the page, then the form's button."""
+        page = await self.http.get(url)
+        assert page.status_code == 200, page.text
+        assert "<form" in page.text, page.text
+        answer = await self.http.post(url, data={"document": "Passport", "result": result})
+        assert answer.status_code == 200, answer.text
+
+    async def webhooks(self, player: Any) -> list[dict[str, Any]]:
+        response = await self.http.get("/control/webhooks", params={"external_user_id": str(player.uuid)})
+        return list(response.json())
+
+    async def review(self, client: httpx.AsyncClient, player: Any, url: str, result: str) -> list[tuple[str, str]]:
+        """The player submits on the hosted flow and the webhooks it causes reach the platform, in order:
+        (event type, the platform's result) for each."""
+        before = len(await self.webhooks(player))
+        await self.submit(url, result)
+        answers = []
+        for delivery in (await self.webhooks(player))[before:]:
+            answer = await deliver_idv(client, delivery)
+            assert answer.status_code == 200, answer.text
+            answers.append((delivery["event_type"], str(answer.json()["result"])))
+        return answers
+
+
+@pytest.fixture
+async def idv(demo_idv: str) -> AsyncIterator[DemoIdv]:
+    async with httpx.AsyncClient(base_url=demo_idv, timeout=10) as http:
+        await http.post("/control/reset")
+        await http.post("/control/behaviour", json={"webhook": "hold"})
+        yield DemoIdv(http)
+        await http.post("/control/reset")
+
+
+async def deliver_idv(client: httpx.AsyncClient, delivery: dict[str, Any]) -> httpx.Response:
+    """POST a webhook the demo IDV provider signed to the platform, exactly as the provider would."""
+    return await client.post(
+        "/webhooks/idv/sumsub",
+        content=delivery["body"],
+        headers={
+            "content-type": "application/json",
+            "x-payload-digest": delivery["digest"],
+            "x-payload-digest-alg": "HMAC_SHA256_HEX",
+        },
+    )
+
+
+async def start_verification(gql: Any, player: Any) -> dict[str, Any]:
+    body = await gql(START_VERIFICATION, {"input": {"lang": "en"}}, token=player.token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["kycStartVerification"]
+    return payload
+
+
+async def my_verification(gql: Any, player: Any) -> dict[str, Any]:
+    body = await gql(MY_VERIFICATION, token=player.token)
+    assert "errors" not in body, body
+    found: dict[str, Any] = body["data"]["me"]["kyc"]
+    return found

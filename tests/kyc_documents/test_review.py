@@ -234,3 +234,31 @@ async def test_the_queue_reads_in_a_constant_number_of_statements(
         await upload(client, player.token, png(shade=shade))
     assert len((await gql(QUEUE, token=officer.token))["data"]["kycDocuments"]["edges"]) == 5
     assert await statements() == one
+
+
+async def test_an_expiry_without_a_time_zone_is_read_as_utc(
+    client: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Staff type the date printed on the document; a date-only or zone-less expiry is UTC, not a 500."""
+    player = await make_player()
+    officer = await make_staff("kyc_officer")
+    later = (clock.now() + timedelta(days=400)).date()
+    for shade, given in ((1, later.isoformat()), (2, f"{later.isoformat()}T00:00:00")):
+        document = (await upload(client, player.token, png(shade=shade), kind="IDENTITY"))["document"]
+        answer = await gql(
+            REVIEW,
+            {"input": {"documentId": document["id"], "decision": "APPROVE", "reason": "ok", "expiresAt": given}},
+            token=officer.token,
+        )
+        payload = answer["data"]["reviewKycDocument"]
+        assert "errors" not in answer or not answer["errors"], answer
+        assert payload["errors"] == [], payload
+        assert payload["document"]["expiresAt"].startswith(f"{later.isoformat()}T00:00:00")
+        assert payload["document"]["expiresAt"].endswith(("+00:00", "Z"))
+    past = (await upload(client, player.token, png(shade=3), kind="IDENTITY"))["document"]
+    answer = await gql(
+        REVIEW,
+        {"input": {"documentId": past["id"], "decision": "APPROVE", "reason": "ok", "expiresAt": "2001-01-01"}},
+        token=officer.token,
+    )
+    assert [e["field"] for e in answer["data"]["reviewKycDocument"]["errors"]] == ["expiresAt"]

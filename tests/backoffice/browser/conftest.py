@@ -15,6 +15,7 @@ import pytest
 from tests.bonuses.conftest import campaign  # noqa: F401  (fixture: campaigns built by marketing)
 from tests.cashier.conftest import card_deposit, psp  # noqa: F401  (fixtures: real card deposits, for reports)
 from tests.conftest import PASSWORD, next_totp
+from tests.kyc.conftest import idv  # noqa: F401  (fixture: the demo IDV provider, for the KYC section)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

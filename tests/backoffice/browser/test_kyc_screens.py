@@ -9,6 +9,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.backoffice.browser.conftest import cell, sign_in
+from tests.kyc.conftest import DemoIdv, start_verification
 
 
 async def test_an_officer_restricts_an_account_and_finds_it_in_the_kyc_queue(
@@ -56,3 +57,20 @@ async def test_support_reads_the_kyc_section_without_the_officers_forms(
     section = page.locator("cr-player-kyc")
     await expect(section).to_contain_text("verified")
     await expect(section.get_by_role("form")).to_have_count(0)
+
+
+async def test_the_kyc_section_shows_the_identity_check_as_the_providers_webhooks_left_it(
+    page: Any, gql: Any, client: Any, idv: DemoIdv, make_player: Any, make_staff: Any
+) -> None:
+    fay = await make_player(email="fay@example.com", firstName="Fay", lastName="Farrugia")
+    officer = await make_staff("kyc_officer", login=False)
+    await sign_in(page, officer)
+    await page.goto(f"/admin/#/players/{fay.id}")
+    check = page.locator("cr-player-kyc [data-field=identity-check]")
+    await expect(check).to_have_text("not started")
+
+    started = await start_verification(gql, fay)
+    assert [result for _, result in await idv.review(client, fay, started["url"], "retry")] == ["applied", "applied"]
+    await page.reload()
+    await expect(check).to_contain_text("sumsub: completed, RED (RETRY: UNSATISFACTORY_PHOTOS)")
+    await expect(check).to_contain_text("reviewed")
