@@ -60,6 +60,7 @@ from schema.aml_monitoring import (
     AmlBacktestAlert,
     AmlBacktestRun,
     AmlMonitoringVersion,
+    AmlMonitoringVersionPayload,
     DecideAmlAlertPayload,
 )
 from schema.base import Connection
@@ -102,7 +103,7 @@ from schema.kyc_documents import (
     KycDocumentRequestPayload,
     KycUploadLinkPayload,
 )
-from schema.live import BalanceUpdate, OperationsFigures
+from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import (
     AccountEvent,
     AddPlayerNotePayload,
@@ -408,6 +409,14 @@ class Mutation:
         resolver=kyc_resolvers.kyc_record_provider_check,
         description="Record an identity-verification provider's result for a player.",
     )
+    kyc_require_level: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_require_level,
+        description="KYC and AML staff require a KYC level of a player (withdrawals wait until it is reached).",
+    )
+    activate_aml_monitoring_version: AmlMonitoringVersionPayload = strawberry.mutation(
+        resolver=monitoring_resolvers.activate_aml_monitoring_version,
+        description="The MLRO makes a stored monitoring version live (audited, like `croupier aml activate-version`).",
+    )
     kyc_start_verification: KycStartVerificationPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_start_verification,
         description="A player starts their identity check: their applicant at the provider (created once) and "
@@ -516,6 +525,11 @@ class Subscription:
     operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.operations_feed,
         description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).",
+    )
+    compliance_queues: ComplianceQueues = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.compliance_queues_feed,
+        description="Live lengths of the KYC and AML queues for the staff's brand scope (at most 1 update/s, "
+        "heartbeat 30 s); each count is read by the desks that work its queue.",
     )
     reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
         resolver=rg_resolvers.reality_checks,

@@ -20,6 +20,8 @@ import "./reports.js";
 import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
+import "./queue-counts.js";
+import "./player-aml.js";
 import "./privacy.js";
 
 const SCREENS = [

@@ -588,6 +588,9 @@ class Player360 extends LitElement {
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-kyc .playerId=${id}></cr-player-kyc>
         <cr-player-notes .playerId=${id}></cr-player-notes>
+        <cr-player-aml-cases class="wide" .playerId=${id}></cr-player-aml-cases>
+        <cr-player-aml-alerts .playerId=${id}></cr-player-aml-alerts>
+        <cr-player-screening-matches .playerId=${id}></cr-player-screening-matches>
         <cr-player-privacy .playerId=${id}></cr-player-privacy>
         <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>

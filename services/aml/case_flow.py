@@ -214,6 +214,7 @@ async def close(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, outcome: CaseOu
     why = reason.strip()
     if not why:
         raise DomainError("Give the reason for the decision.", field="reason")
+    lifted = False
     async with rt.database.transaction() as db:
         case = await get_readable(db, viewer, case_id, lock=True)
         require_open(case)
@@ -248,8 +249,10 @@ async def close(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, outcome: CaseOu
         case.state, case.outcome = CaseState.CLOSED.value, outcome.value
         case.closed_by, case.closed_at = closer, clock.now()
         if outcome not in MLRO_OUTCOMES:
-            await restrictions.lift(db, case, viewer, f"case closed: {outcome.value}")
+            lifted = await restrictions.lift(db, case, viewer, f"case closed: {outcome.value}")
         details = {"from": before, "outcome": outcome.value, "first_mlro": str(case.close_requested_by or "")}
         event = ("aml.case_closed", {"outcome": outcome.value})
         await record(db, case, viewer, "case_closed", details, event=event, reason=why)
+    if lifted:
+        await restrictions.after_lift(rt, case.player_id)
     return case

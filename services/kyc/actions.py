@@ -148,3 +148,42 @@ async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reas
     )
     await kyc_state.advance(db, player, state)
     return new
+
+
+STAFF_SIGNAL = "staff.required"  # the risk signal's code when staff require a level (their prose is audited)
+REQUIRERS = frozenset({"kyc_officer", "risk_analyst", "mlro"})
+
+
+async def require_level_by_staff(
+    rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, level: str, reason: str
+) -> KycState:
+    """KYC or AML staff require `level` of a player (withdrawals wait until it is reached): `require_level`
+    with the staff code as its signal, in the officer's brands, audited with their reason. A level the player
+    holds already, or one already required this way, is refused (INVALID_STATE)."""
+    staff_id(viewer)
+    if not viewer.roles & REQUIRERS and "superadmin" not in viewer.roles:
+        raise DomainError("Only KYC and AML staff require a KYC level.", code=ErrorCode.NOT_ALLOWED)
+    why = _reason(reason)
+    async with rt.database.transaction() as db:
+        player, state = await locked(db, viewer, player_id)
+        profile = kyc_state.profile_of(player)
+        if not profile.has(level):
+            known = ", ".join(x.code for x in profile.levels)
+            raise DomainError(f"No level {level!r} here (one of {known}).", code=ErrorCode.INVALID_INPUT, field="level")
+        if profile.level(level).rank <= state.level_rank:
+            raise DomainError("The player holds this level already.", code=ErrorCode.INVALID_STATE, field="level")
+        before = {"required_level": state.required_level, "status": state.status}
+        if not await require_level(db, player.id, level, STAFF_SIGNAL):
+            raise DomainError("Staff already required this level.", code=ErrorCode.INVALID_STATE, field="level")
+        await audit.append(
+            db,
+            actor=viewer,
+            action="aml.kyc_level_required",  # the AML topic: a reason support must not read
+            target_type="player",
+            target_id=state.player_id,
+            brand_id=state.brand_id,
+            before=before,
+            after={"required_level": state.required_level, "level": level, "status": state.status},
+            reason=why,
+        )
+        return state

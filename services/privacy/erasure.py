@@ -45,6 +45,7 @@ from models.privacy import PrivacyHold, PrivacyRequest, RequestKind, RequestStat
 from services import audit, auth, players
 from services.privacy.retention import Rule, rules_for
 from services.scoping import scoped
+from services.wallet import lock_player_money
 
 log = get_logger(__name__)
 
@@ -165,8 +166,8 @@ _AML = text(
     "FROM aml_cases WHERE player_id = :p"
 )
 _BALANCES = text(
-    "SELECT purpose, currency, balance FROM ledger_accounts WHERE owner_type = 'player' AND owner_id = :ps "
-    "ORDER BY id FOR UPDATE"
+    "SELECT id, purpose, currency, balance FROM ledger_accounts WHERE owner_type = 'player' AND owner_id = :ps "
+    "ORDER BY id"
 )
 _IN_FLIGHT = text(
     "SELECT kind, count(*) AS n FROM payments WHERE player_id = :p "
@@ -183,6 +184,12 @@ async def blockers(db: AsyncSession, player_id: uuid.UUID) -> list[Blocker]:
         found.append(Blocker(ErrorCode.ERASURE_AML_HOLD, f"{aml.open} AML case(s) about the player are open"))
     if aml.sars:
         found.append(Blocker(ErrorCode.ERASURE_AML_HOLD, "a SAR was filed about the player"))
+    # The money locks (each cash account, in id order, through the one locking function) before the
+    # balances are read for good: money moving at that moment is either in the balance read or waits for the erasure.
+    accounts = (await db.execute(_BALANCES, params)).all()
+    for account in accounts:
+        if account.purpose == "cash":
+            await lock_player_money(db, player_id, cash=account.id)
     for row in (await db.execute(_BALANCES, params)).all():
         if row.balance:
             amount = format_amount(row.balance, row.currency)
@@ -321,7 +328,7 @@ async def erase(rt: Runtime, viewer: Viewer, player_id: uuid.UUID, reason: str) 
     revoked: list[uuid.UUID] = []
     async with rt.database.transaction() as db:
         player = await players.get_readable(db, viewer, player_id)
-        await db.refresh(player, with_for_update=True)
+        await lock_player_money(db, player.id, standing=True)  # re-reads the row under its lock
         if player.erased_at is not None:
             held = (await db.scalars(select(PrivacyHold).where(col(PrivacyHold.player_id) == player.id))).all()
             return Erasure(player.id, player.pseudonym or "", player.erased_at, (), tuple(held), already=True)
@@ -476,7 +483,7 @@ async def _release(rt: Runtime, hold_id: uuid.UUID) -> tuple[uuid.UUID, str] | N
         hold = await db.get(PrivacyHold, hold_id, with_for_update=True)
         if hold is None or hold.released_at is not None:
             return None  # another sweeper got there first
-        player = await db.get(Player, hold.player_id, with_for_update=True)
+        player = (await lock_player_money(db, hold.player_id, standing=True)).player
         assert player is not None
         aml = (await db.execute(_AML, {"p": player.id})).one()
         if aml.open or aml.sars:

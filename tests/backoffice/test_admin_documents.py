@@ -118,6 +118,10 @@ UNMEASURED = {
     "{ reportingCurrency }": "a setting, no SQL",
     "ReportExport": "one file of aggregates, asked for by a click; its statements are fixed (tests/reports)",
     "AmlCaseDetail": "one AML case; its notes, evidence and history load through one query each (DataLoaders)",
+    "PlayerAmlAlerts": "Player.amlAlerts is the AmlAlerts screen's resolver filtered to one player (measured there)",
+    "PlayerScreening": "Player.screeningAlerts is the Screening screen's resolver for one player (measured there)",
+    "Privacy": "one player's privacy view: a fixed number of statements (tests/privacy/test_erasure.py)",
+    "PrivacyRequests": "the dpo's queue: a page in at most 4 statements (tests/privacy/test_queue.py)",
 }
 
 
@@ -390,6 +394,19 @@ async def test_aml_case_queue(rt: Any, admin_screen: Any, make_player: Any) -> N
     small = await screen.statements(variables, edges("amlCases"), SMALL)
     await opened(LARGE - SMALL)
     screen.same_cost(small, await screen.statements(variables, edges("amlCases"), LARGE))
+
+
+@screen("PlayerAmlCases")
+async def test_player_aml_cases(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    """The 360's AML cases: one player with twenty cases (each from its own alert)."""
+    from services.aml.cases import open_case
+
+    screen = await admin_screen("PlayerAmlCases")
+    player = await make_player()
+    for _ in range(LARGE):
+        async with rt.database.transaction() as db:
+            await open_case(db, player_id=player.uuid, source="test", source_id=uuid.uuid4().hex, summary="x")
+    await screen.first_1_and_20({"id": player.id}, edges("player", "amlCases"))
 
 
 @screen("AmlAlerts")
