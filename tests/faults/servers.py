@@ -130,8 +130,7 @@ class PrivatePostgres:
             self.process = None
 
     def remove(self) -> None:
-        """Stop at once and delete the cluster: nothing it holds is read again, so no shutdown checkpoint
-        (a fast stop at the end of the fault group was seen taking 35 s on a busy machine)."""
+        """Stop at once and delete the cluster: nothing it holds is read again, so no shutdown checkpoint."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop", check=False)
         self._reap()
         shutil.rmtree(self.folder, ignore_errors=True)
