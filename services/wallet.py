@@ -68,6 +68,7 @@ class Balance:
     cash: int
     bonus: int
     withdrawal_pending: int
+    debt: int = 0  # what the player owes after a chargeback (positive; services/cashier/chargebacks.py)
 
 
 _OPERATOR_ACCOUNTS: dict[tuple[uuid.UUID, str, str, str, str], uuid.UUID] = {}
@@ -255,6 +256,7 @@ async def balances_of(
                 values.get(AccountPurpose.CASH, 0),
                 values.get(AccountPurpose.BONUS, 0),
                 values.get(AccountPurpose.WITHDRAWAL_PENDING, 0),
+                -values.get(AccountPurpose.DEBT, 0),
             )
             for code, values in currencies.items()
         ]

@@ -24,7 +24,8 @@ Guarantees:
   records it as `ignored` and the log says why.
 
 Locks: the cashier's order (package docstring): the payment, its attempt, the webhook receipt, the dispute
-row (it references the payment), the KYC state, then the player's money.
+row (it references the payment), the player's money, then the KYC state — after the money, as a withdrawal
+request takes them (the other way round, a chargeback racing a withdrawal deadlocked: tested).
 """
 
 from __future__ import annotations
@@ -144,8 +145,6 @@ async def _chargeback(db: AsyncSession, payment: Payment, notice: Notice) -> str
     reversed_first = dispute.state == DisputeState.WON  # its reversal came first (kept on the row)
     dispute.amount, dispute.reason_code = notice.amount, notice.reason or dispute.reason_code
     dispute.evidence = await evidence(db, payment.player_id)  # as it stood before the chargeback's effects
-    if not reversed_first:
-        await kyc_actions.restrict_for(db, payment.player_id, f"chargeback {notice.notice_id} at {payment.psp}")
     await _forfeit_bonus(db, payment)
     charged = await wallet.charge_back(
         db,
@@ -157,13 +156,15 @@ async def _chargeback(db: AsyncSession, payment: Payment, notice: Notice) -> str
         dispute_id=dispute.id,
         actor=PSP,
     )
+    if not reversed_first:  # after the money, in the order a withdrawal request takes them (no deadlock)
+        await kyc_actions.restrict_for(db, payment.player_id, f"chargeback {notice.notice_id} at {payment.psp}")
     now = clock.now()
     dispute.chargeback_transaction_id = charged.result.transaction_id
     dispute.cash_debited, dispute.debt_booked = charged.from_cash, charged.to_debt
     dispute.opened_at = dispute.updated_at = now
     await db.flush()
     await _event(db, payment, "payment.chargeback", **_figures(dispute))
-    await _dispute_event(db, dispute, "dispute.opened")
+    await announce(db, dispute, "dispute.opened")
     if reversed_first:
         await _book_reversal(db, payment, dispute)
     return "applied"
@@ -207,7 +208,7 @@ async def _book_reversal(db: AsyncSession, payment: Payment, dispute: Dispute) -
         cash_returned=back.from_cash,
         debt_cancelled=back.to_debt,
     )
-    await _dispute_event(db, dispute, "dispute.won")
+    await announce(db, dispute, "dispute.won")
 
 
 async def _payout_returned(db: AsyncSession, payment: Payment, attempt: PaymentAttempt, notice: Notice) -> str:
@@ -256,7 +257,8 @@ def _figures(dispute: Dispute) -> dict[str, Any]:
     }
 
 
-async def _dispute_event(db: AsyncSession, dispute: Dispute, topic: str, **extra: Any) -> None:
+async def announce(db: AsyncSession, dispute: Dispute, topic: str, **extra: Any) -> None:
+    """A `dispute.*` event (core/catalogue/disputes.py), in the caller's transaction."""
     await outbox.emit(
         db,
         topic,

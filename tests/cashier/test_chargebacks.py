@@ -17,39 +17,15 @@ from services import cashier, wallet
 from tests.cashier.conftest import (
     DemoPsp,
     assert_ledger_ok,
-    attempts,
     balances,
     deliver,
     ledger_count,
+    notice,
     player_viewer,
 )
 from tests.conftest import fund
 from tests.providers.conftest import aggregator, aggregator_key, hub88_provider  # noqa: F401  (fixtures)
 from tests.rg.conftest import seat_for, u
-
-
-async def card_deposit(rt: Any, psp: DemoPsp, player: Any, brand: Any, amount: str) -> Any:
-    payment = await cashier.deposit(
-        rt,
-        player_viewer(player, brand),
-        amount=amount,
-        currency="EUR",
-        method="card",
-        psp_token=await psp.tokenise(),
-        idempotency_key=str(uuid.uuid4()),
-    )
-    assert payment.status == "succeeded", payment
-    return payment
-
-
-async def notice(psp: DemoPsp, payment: Any, rt: Any, kind: str, **fields: Any) -> dict[str, Any]:
-    """The demo PSP announces a notice about the payment's (only) attempt; returns its signed delivery."""
-    [attempt] = await attempts(rt, payment.id)
-    response = await psp.http.post(f"/control/notices/{attempt.psp}/{attempt.id}", json={"kind": kind, **fields})
-    assert response.status_code == 200, response.text
-    event_id = response.json()["event_id"]
-    [delivery] = [d for d in await psp.webhooks(reference=str(attempt.id)) if d["event_id"] == event_id]
-    return delivery
 
 
 async def owed(rt: Any, player_uuid: uuid.UUID) -> int:
@@ -68,19 +44,11 @@ async def restricted(rt: Any, player_uuid: uuid.UUID) -> bool:
     return bool(state and state.restricted)
 
 
-@pytest.fixture
-async def held(psp: DemoPsp) -> DemoPsp:
-    """The demo PSP keeps its webhooks (the test delivers them, in the order it chooses)."""
-    for name in ("cardpay", "bankwire", "swiftpay"):
-        await psp.configure(name, webhook="hold")
-    return psp
-
-
 async def test_chargeback_larger_than_the_balance_empties_cash_and_books_the_rest_as_debt(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "100.00")
+    payment = await card_deposit(player, "100.00")
     await fund(rt, player, -7000)  # spent: 30.00 left
     delivery = await notice(held, payment, rt, "chargeback", reason="fraud")
 
@@ -100,10 +68,10 @@ async def test_chargeback_larger_than_the_balance_empties_cash_and_books_the_res
 
 
 async def test_the_same_chargeback_twice_moves_money_once(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "40.00")
+    payment = await card_deposit(player, "40.00")
     delivery = await notice(held, payment, rt, "chargeback", id="cb_same")
     again = await notice(held, payment, rt, "chargeback", id="cb_same")  # another event id, same chargeback
 
@@ -116,10 +84,10 @@ async def test_the_same_chargeback_twice_moves_money_once(
 
 
 async def test_won_dispute_reverses_the_cash_and_the_debt_exactly(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "50.00")
+    payment = await card_deposit(player, "50.00")
     await fund(rt, player, -3000)
     await deliver(client, await notice(held, payment, rt, "chargeback", id="cb_won"))
     assert (await balances(rt, player.uuid), await owed(rt, player.uuid)) == ((0, 0), 3000)
@@ -135,10 +103,10 @@ async def test_won_dispute_reverses_the_cash_and_the_debt_exactly(
 
 
 async def test_a_reversal_before_its_chargeback_is_kept_and_the_pair_nets_to_nothing(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "25.00")
+    payment = await card_deposit(player, "25.00")
     chargeback = await notice(held, payment, rt, "chargeback", id="cb_late")
     reversal = await notice(held, payment, rt, "chargeback_reversed", id="cb_late")
 
@@ -155,10 +123,10 @@ async def test_a_reversal_before_its_chargeback_is_kept_and_the_pair_nets_to_not
 
 
 async def test_a_later_deposit_repays_the_debt_first(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "60.00")
+    payment = await card_deposit(player, "60.00")
     await fund(rt, player, -6000)
     await deliver(client, await notice(held, payment, rt, "chargeback"))
     assert await owed(rt, player.uuid) == 6000
@@ -167,7 +135,7 @@ async def test_a_later_deposit_repays_the_debt_first(
         assert state is not None
         state.restricted = False
 
-    await card_deposit(rt, held, player, brand, "100.00")
+    await card_deposit(player, "100.00")
 
     assert (await balances(rt, player.uuid), await owed(rt, player.uuid)) == ((4000, 0), 0)
 
@@ -197,10 +165,10 @@ async def test_a_chargeback_of_a_deposit_we_never_heard_succeed_credits_it_first
 
 
 async def test_a_chargeback_that_does_not_fit_its_deposit_moves_nothing(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "20.00")
+    payment = await card_deposit(player, "20.00")
     await deliver(client, await notice(held, payment, rt, "chargeback", amount=1500))
 
     too_much = await deliver(client, await notice(held, payment, rt, "chargeback", amount=1000))
@@ -232,10 +200,10 @@ async def test_a_returned_payout_puts_the_money_back_once(
 
 
 async def test_a_signed_notice_the_psp_did_not_sign_is_refused(
-    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "20.00")
+    payment = await card_deposit(player, "20.00")
     delivery = await notice(held, payment, rt, "chargeback")
     forged = {**delivery, "body": delivery["body"].replace('"amount":2000', '"amount":1')}
 
@@ -253,9 +221,10 @@ async def test_a_chargeback_racing_the_players_spending_never_overdraws(
     racer: str,
     aggregator: Any,  # noqa: F811  (the fixture imported above)
     hub88_provider: Any,  # noqa: F811
+    card_deposit: Any,
 ) -> None:
     player = await make_player()
-    payment = await card_deposit(rt, held, player, brand, "100.00")
+    payment = await card_deposit(player, "100.00")
     # A game opened before the chargeback: its session still takes bets after the restriction.
     seat = await seat_for(rt, hub88_provider, player, balance=0)
     delivery = await notice(held, payment, rt, "chargeback")
