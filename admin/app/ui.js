@@ -30,6 +30,8 @@ export const OFFERED = [
   "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
   // Transaction monitoring: the alerts screen and its decision.
   "Query.amlAlerts", "Mutation.decideAmlAlert",
+  // Chargeback disputes: the screen and staff's two steps.
+  "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
