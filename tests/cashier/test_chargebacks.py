@@ -14,6 +14,7 @@ from core.errors import DomainError
 from models.disputes import Dispute
 from models.kyc import KycState
 from services import cashier, wallet
+from tests.bonuses.conftest import campaign  # noqa: F401  (fixture: campaigns built by marketing)
 from tests.cashier.conftest import (
     DemoPsp,
     assert_ledger_ok,
@@ -255,3 +256,58 @@ async def test_a_chargeback_racing_the_players_spending_never_overdraws(
     assert debt == dispute.debt_booked == 10000 - dispute.cash_debited
     assert await ledger_count(rt, player.uuid, "chargeback") == 1
     await assert_ledger_ok(rt)
+
+
+async def test_a_chargeback_forfeits_the_bonus_its_deposit_claimed(
+    rt: Any,
+    held: DemoPsp,
+    make_player: Any,
+    brand: Any,
+    client: Any,
+    campaign: Any,  # noqa: F811
+) -> None:
+    from models.bonuses import PlayerBonus
+
+    await campaign(code="MATCHBACK")
+    player = await make_player()
+    payment = await cashier.deposit(
+        rt,
+        player_viewer(player, brand),
+        amount="20.00",
+        currency="EUR",
+        method="card",
+        psp_token=await held.tokenise(),
+        bonus_code="MATCHBACK",
+    )
+    assert payment.status == "succeeded"
+    async with rt.database.session() as db:
+        [bonus] = (await db.scalars(select(PlayerBonus).where(PlayerBonus.player_id == player.uuid))).all()
+    assert bonus.status == "active"
+
+    await deliver(client, await notice(held, payment, rt, "chargeback"))
+
+    async with rt.database.session() as db:
+        ended = await db.get(PlayerBonus, bonus.id, populate_existing=True)
+        bonus_money = (await wallet.balances(db, player.uuid))[0].bonus
+    assert ended is not None
+    assert ended.status == "forfeited"
+    assert bonus_money == 0
+    assert (await balances(rt, player.uuid), await owed(rt, player.uuid)) == ((0, 0), 0)
+
+
+async def test_with_the_setting_off_a_deposit_goes_to_cash_whole_and_the_debt_waits(
+    rt: Any, held: DemoPsp, make_player: Any, brand: Any, client: Any, card_deposit: Any, monkeypatch: Any
+) -> None:
+    player = await make_player()
+    payment = await card_deposit(player, "50.00")
+    await fund(rt, player, -5000)
+    await deliver(client, await notice(held, payment, rt, "chargeback"))
+    async with rt.database.transaction() as db:
+        state = await db.get(KycState, player.uuid)
+        assert state is not None
+        state.restricted = False
+    monkeypatch.setattr(rt.settings, "deposits_repay_debt", False)
+
+    await card_deposit(player, "30.00")
+
+    assert (await balances(rt, player.uuid), await owed(rt, player.uuid)) == ((3000, 0), 5000)
