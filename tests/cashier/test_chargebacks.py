@@ -212,6 +212,9 @@ async def test_a_signed_notice_the_psp_did_not_sign_is_refused(
     assert await balances(rt, player.uuid) == (2000, 0)
 
 
+RACERS = 4  # players, each racing their own chargeback at once
+
+
 @pytest.mark.parametrize("racer", ["bet", "withdrawal"])
 async def test_a_chargeback_racing_the_players_spending_never_overdraws(
     rt: Any,
@@ -224,16 +227,18 @@ async def test_a_chargeback_racing_the_players_spending_never_overdraws(
     hub88_provider: Any,  # noqa: F811
     card_deposit: Any,
 ) -> None:
-    player = await make_player()
-    payment = await card_deposit(player, "100.00")
-    # A game opened before the chargeback: its session still takes bets after the restriction.
-    seat = await seat_for(rt, hub88_provider, player, balance=0)
-    delivery = await notice(held, payment, rt, "chargeback")
+    racers = []
+    for _ in range(RACERS):
+        player = await make_player()
+        payment = await card_deposit(player, "100.00")
+        # A game opened before the chargeback: its session still takes bets after the restriction.
+        seat = await seat_for(rt, hub88_provider, player, balance=0)
+        racers.append((player, seat, await notice(held, payment, rt, "chargeback")))
 
-    async def spend() -> int:
+    async def spend(player: Any, seat: Any) -> int:
         """What the racer took from cash (0 when refused)."""
         if racer == "bet":
-            answer = await aggregator.call("transaction/bet", seat.bet(u(6000), round_ref="r-race"))
+            answer = await aggregator.call("transaction/bet", seat.bet(u(6000), round_ref=f"r-{player.uuid}"))
             return 6000 if answer["status"] == "RS_OK" else 0
         try:
             await cashier.request_withdrawal(
@@ -243,18 +248,22 @@ async def test_a_chargeback_racing_the_players_spending_never_overdraws(
             return 0
         return 6000
 
-    spent, answer = await asyncio.gather(spend(), deliver(client, delivery))
+    async def race(player: Any, seat: Any, delivery: dict[str, Any]) -> tuple[int, Any]:
+        return await asyncio.gather(spend(player, seat), deliver(client, delivery))
 
-    assert answer.json()["result"] == "applied"
-    cash, pending = await balances(rt, player.uuid)
-    debt = await owed(rt, player.uuid)
-    assert cash >= 0
-    assert pending == 0
-    # Whoever went first, 100.00 in = what was spent + the chargeback's cash part, and the rest is owed.
-    [dispute] = await disputes_of(rt, player.uuid)
-    assert spent + dispute.cash_debited + cash == 10000
-    assert debt == dispute.debt_booked == 10000 - dispute.cash_debited
-    assert await ledger_count(rt, player.uuid, "chargeback") == 1
+    outcomes = await asyncio.gather(*(race(*r) for r in racers))
+
+    for (player, _, _), (spent, answer) in zip(racers, outcomes, strict=True):
+        assert answer.json()["result"] == "applied"
+        cash, pending = await balances(rt, player.uuid)
+        assert cash >= 0
+        assert pending == 0
+        # Whoever went first, 100.00 in = what was spent + the chargeback's cash part + what is left, and the
+        # rest of the chargeback is owed.
+        [dispute] = await disputes_of(rt, player.uuid)
+        assert spent + dispute.cash_debited + cash == 10000
+        assert await owed(rt, player.uuid) == dispute.debt_booked == 10000 - dispute.cash_debited
+        assert await ledger_count(rt, player.uuid, "chargeback") == 1
     await assert_ledger_ok(rt)
 
 
