@@ -491,10 +491,11 @@ async def credit_deposit(
     key = f"deposit:{payment_id}"
     repaid = 0
     if repay_debt and debt is not None:
-        repaid = min(amount, -await _balance(db, debt))
-        first = await ledger.recorded(db, key) if repaid else None
-        if first is not None:  # credited before, when the debt was another: the first result stands
+        # The legs depend on the debt, which may have moved since a first credit under this key: that one stands.
+        first = await ledger.recorded(db, key)
+        if first is not None:
             return first
+        repaid = min(amount, -await _balance(db, debt))
     legs = [Leg(move.accounts.cash, amount - repaid), Leg(move.clearing, -amount)]
     if debt is not None:
         legs.append(Leg(debt, repaid))
