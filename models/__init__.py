@@ -15,6 +15,7 @@ from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
+from models.disputes import Dispute
 from models.games import (
     BrandGame,
     Game,
@@ -71,6 +72,7 @@ __all__ = [
     "ConsumerParked",
     "ConsumerProcessed",
     "Currency",
+    "Dispute",
     "EventConsumer",
     "FxRate",
     "Game",

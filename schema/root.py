@@ -33,6 +33,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
@@ -84,6 +85,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
     DocumentValidation,
@@ -274,6 +276,11 @@ class Query:
         description="The AML case queue, newest first: filter by state, assignee, player, type and overdue.",
     )
     aml_case: AmlCase | None = strawberry.field(resolver=aml_resolvers.aml_case)
+    disputes: Connection[Dispute] | None = strawberry.field(
+        resolver=dispute_resolvers.disputes_list,
+        description="Chargeback disputes, newest first: filter by state and player (finance and risk).",
+    )
+    dispute: Dispute | None = strawberry.field(resolver=dispute_resolvers.dispute)
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
@@ -510,6 +517,14 @@ class Mutation:
     reject_data_erasure: PrivacyRequestPayload = strawberry.mutation(
         resolver=privacy_resolvers.reject_data_erasure,
         description="Refuse a player's waiting erasure request, with a reason (audited).",
+    )
+    submit_dispute_evidence: DisputePayload = strawberry.mutation(
+        resolver=dispute_resolvers.submit_dispute_evidence,
+        description="Record that the dispute's evidence went to the PSP, with what was sent (open disputes; audited).",
+    )
+    close_dispute_lost: DisputePayload = strawberry.mutation(
+        resolver=dispute_resolvers.close_dispute_lost,
+        description="Close a dispute as lost: the chargeback and its debt stand (a later PSP reversal still wins it).",
     )
 
 

@@ -9,6 +9,7 @@ import "./login.js";
 import "./search.js";
 import "./player.js";
 import "./withdrawals.js";
+import "./disputes.js";
 import "./kyc-documents.js";
 import "./adjustments.js";
 import "./screening.js";
@@ -27,6 +28,7 @@ import "./privacy.js";
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "disputes", label: "Disputes", needs: "Query.disputes" },
   { path: "kyc", label: "KYC queue", needs: "Query.kycReviewQueue" },
   { path: "kyc-documents", label: "KYC documents", needs: "Query.kycDocuments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
@@ -174,6 +176,7 @@ class CroupierApp extends LitElement {
       case "players":
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
+      case "disputes": return html`<cr-disputes></cr-disputes>`;
       case "kyc": return html`<cr-kyc-queue></cr-kyc-queue>`;
       case "kyc-documents": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;

@@ -146,13 +146,16 @@ class PlayerBalances extends PlayerSection {
   field = "wallet";
   emptyText = "No balance yet.";
   query = `query Balances($id: ID!) { player(id: $id) { wallet {
-    currency cash { amount currency } bonus { amount currency } withdrawalPending { amount currency } } } }`;
+    currency cash { amount currency } bonus { amount currency } withdrawalPending { amount currency }
+    debt { amount currency } } } }`;
 
   renderData(data) {
     return html`<table>
-      <thead><tr><th>Currency</th><th class="num">Cash</th><th class="num">Bonus</th><th class="num">Withdrawal pending</th></tr></thead>
+      <thead><tr><th>Currency</th><th class="num">Cash</th><th class="num">Bonus</th><th class="num">Withdrawal pending</th>
+        <th class="num">Owed (chargebacks)</th></tr></thead>
       <tbody>${data.player.wallet.map((b) => html`<tr><td>${b.currency}</td><td class="num">${money(b.cash)}</td>
-        <td class="num">${money(b.bonus)}</td><td class="num">${money(b.withdrawalPending)}</td></tr>`)}</tbody></table>`;
+        <td class="num">${money(b.bonus)}</td><td class="num">${money(b.withdrawalPending)}</td>
+        <td class="num">${money(b.debt)}</td></tr>`)}</tbody></table>`;
   }
 }
 

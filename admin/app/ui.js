@@ -36,6 +36,8 @@ export const OFFERED = [
   "ComplianceQueues.amlCasesInvestigating", "ComplianceQueues.amlCasesEscalated", "ComplianceQueues.amlCasesOverdue",
   // Privacy: the data-protection officer's export and erasure on the player 360.
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
+  // Chargeback disputes: the screen and staff's two steps.
+  "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

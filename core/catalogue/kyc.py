@@ -67,7 +67,8 @@ TYPES = (
     EventType(
         "kyc.restricted",
         1,
-        "Staff restricted an account pending review (`restricted` true) or lifted the restriction (false).",
+        "Staff (or a chargeback) restricted an account pending review (`restricted` true) or staff lifted the "
+        "restriction (false).",
         obj({**BASE, "restricted": {"type": "boolean"}}),
     ),
     EventType(

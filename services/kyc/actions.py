@@ -187,3 +187,19 @@ async def require_level_by_staff(
             reason=why,
         )
         return state
+
+
+async def restrict_for(db: AsyncSession, player_id: uuid.UUID, reason: str) -> bool:
+    """Another module restricts the account pending review (a chargeback: services/cashier/chargebacks.py), in
+    the caller's transaction, as staff's `restrict` does; lifting it is staff's (`lift_restriction`). False when
+    it was restricted already (the first reason stays)."""
+    player = await db.get(Player, player_id)
+    if player is None:
+        raise DomainError("No such player.", code=ErrorCode.NOT_FOUND, field="playerId")
+    state = await kyc_state.lock_state(db, player)
+    if state.restricted:
+        return False
+    state.restricted, state.restricted_reason, state.updated_at = True, reason[:500], clock.now()
+    await kyc_state.advance(db, player, state)
+    await kyc_state.emit(db, state, "kyc.restricted", restricted=True)
+    return True

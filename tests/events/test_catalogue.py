@@ -17,6 +17,7 @@ from core.catalogue import (
     aml_monitoring,
     bonuses,
     cashier,
+    disputes,
     games,
     kyc,
     kyc_documents,
@@ -31,8 +32,9 @@ DOC = ROOT / "docs" / "events.md"
 # Field names that would carry personal data: no event's data may have one, at any depth.
 PERSONAL = re.compile(r"e_?mail|name|phone|birth|dob|address|street|postcode|zip|ip|user_agent|device|note|reason")
 CODES = {"reason", "cause", "reference_type"}  # codes from the platform (enums, or reference kinds), not prose
-# Text a machine wrote, not a person: a payment's failure reason is the PSP's (or the platform's) code and words.
-MACHINE_TEXT = {("payment", "reason")}
+# Text a machine wrote, not a person: a payment's failure reason is the PSP's (or the platform's) code and words;
+# a dispute's reason is the PSP's chargeback reason code.
+MACHINE_TEXT = {("payment", "reason"), ("dispute", "reason")}
 
 
 def test_the_published_schemas_are_what_the_catalogue_generates() -> None:
@@ -53,6 +55,7 @@ def test_every_type_is_catalogued_once() -> None:
         money,
         players,
         cashier,
+        disputes,
         bonuses,
         responsible_gambling,
         games,
