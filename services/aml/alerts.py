@@ -25,7 +25,7 @@ from core.pagination import Page, paginate
 from core.runtime import Runtime
 from models.aml import AlertState, ScreeningAlert
 from services import audit
-from services.aml import cases
+from services.aml import cases, restrictions
 from services.scoping import scoped
 
 MAX_REASON = 2000
@@ -114,15 +114,20 @@ async def decide(rt: Runtime, viewer: Viewer, alert_id: uuid.UUID, decision: Ale
             brand_id=alert.brand_id,
         )
         if decision is AlertState.CONFIRMED:  # a confirmed match is investigated as an AML case (one per alert)
-            await cases.open_case(
+            kind = case_type_of(alert.entity)
+            case = await cases.open_case(
                 db,
                 player_id=alert.player_id,
                 source="screening",
                 source_id=str(alert.id),
                 summary=f"Confirmed list match: entity {alert.entity_id} (score {alert.score:.2f}).",
-                case_type_name=case_type_of(alert.entity),
+                case_type_name=kind,
                 opened_by=viewer,
             )
+            if kind == "sanctions":  # a sanctioned person's funds are frozen at once, pending the MLRO's decision
+                await restrictions.impose(
+                    db, case, viewer, "Confirmed sanctions list match: account frozen.", staff_id=viewer.id
+                )
         await audit.append(
             db,
             actor=viewer,

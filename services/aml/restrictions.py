@@ -68,13 +68,21 @@ async def restrict(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, reason: str)
     async with rt.database.transaction() as db:
         case = await get_readable(db, viewer, case_id, lock=True)
         require_open(case)
-        if await restriction_of(db, case) is not None:
+        if not await impose(db, case, viewer, reason.strip(), staff_id=staff):
             raise DomainError("This case already restricts the account.", code=ErrorCode.INVALID_STATE)
-        db.add(AmlRestriction(case_id=case.id, player_id=case.player_id, brand_id=case.brand_id, imposed_by=staff))
-        await db.flush()
-        event = ("aml.restriction_changed", {"restricted": True})
-        await record(db, case, viewer, "account_restricted", {"restricted": True}, event=event, reason=reason.strip())
     return case
+
+
+async def impose(db: AsyncSession, case: AmlCase, viewer: Viewer, reason: str, *, staff_id: uuid.UUID | None) -> bool:
+    """Restrict the case's player's account in the caller's transaction (recorded on the case, audited);
+    False if this case restricts it already."""
+    if await restriction_of(db, case) is not None:
+        return False
+    db.add(AmlRestriction(case_id=case.id, player_id=case.player_id, brand_id=case.brand_id, imposed_by=staff_id))
+    await db.flush()
+    event = ("aml.restriction_changed", {"restricted": True})
+    await record(db, case, viewer, "account_restricted", {"restricted": True}, event=event, reason=reason)
+    return True
 
 
 async def lift(db: AsyncSession, case: AmlCase, viewer: Viewer, reason: str) -> bool:
