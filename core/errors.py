@@ -69,6 +69,8 @@ class ErrorCode(StrEnum):
     # AML cases.
     AML_RESTRICTED = "AML_RESTRICTED"  # the account is restricted pending an AML review
     SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
+    # Risk: a block list names something of the request (services/risk/lists.py).
+    RISK_BLOCKED = "RISK_BLOCKED"
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

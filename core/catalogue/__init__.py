@@ -32,6 +32,7 @@ from core.catalogue import (
     money,
     players,
     responsible_gambling,
+    risk,
 )
 from core.catalogue.fragments import EventType
 
@@ -55,6 +56,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_cases.TYPES,
         *aml.TYPES,
         *aml_monitoring.TYPES,
+        *risk.TYPES,
     )
 }
 
