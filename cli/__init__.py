@@ -16,6 +16,7 @@ from cli import (
     operations,
     providers,
     reports,
+    risk,
     run,
     staff,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "operations",
     "providers",
     "reports",
+    "risk",
     "run",
     "staff",
 ]

@@ -38,6 +38,10 @@ kyc_app = typer.Typer(
     help="KYC: verification levels, the withdrawals waiting for them, the document store", no_args_is_help=True
 )
 app.add_typer(kyc_app, name="kyc")
+risk_app = typer.Typer(help="Risk: block and watch lists", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+risk_list_app = typer.Typer(help="Block and watch lists (emails, domains, IPs, devices, cards, countries)")
+risk_app.add_typer(risk_list_app, name="list", no_args_is_help=True)
 T = TypeVar("T")
 
 

@@ -300,7 +300,8 @@ async def remove_entry(rt: Runtime, viewer: Viewer, *, entry_id: uuid.UUID, reas
     if not reason:
         raise DomainError("Say why.", field="reason")
     async with rt.database.transaction() as db:
-        entry = await db.scalar(readable_entries(viewer).where(col(RiskListEntry.id) == entry_id).with_for_update())
+        found = readable_entries(viewer, active_only=False).where(col(RiskListEntry.id) == entry_id)
+        entry = await db.scalar(found.with_for_update())
         if entry is None:
             raise NotFound("No such list entry.")
         if entry.removed_at is not None:
