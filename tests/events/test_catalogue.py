@@ -23,6 +23,7 @@ from core.catalogue import (
     money,
     players,
     responsible_gambling,
+    risk,
 )
 
 ROOT = catalogue.SCHEMA_DIR.parents[1]
@@ -60,6 +61,7 @@ def test_every_type_is_catalogued_once() -> None:
         aml_cases,
         aml,
         aml_monitoring,
+        risk,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"

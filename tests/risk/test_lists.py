@@ -55,7 +55,8 @@ async def test_a_blocked_ip_range_refuses_registration_with_the_code(rt: Any, gq
     before = await players_count(rt)
 
     payload = await register(gql, "ring@example.com", device="device-of-the-ring")
-    assert payload["player"] is None and payload["tokens"] is None
+    assert payload["player"] is None
+    assert payload["tokens"] is None
     assert [e["code"] for e in payload["errors"]] == ["RISK_BLOCKED"]
     assert await players_count(rt) == before  # nothing was created
     assert await flags(rt) == [
@@ -114,7 +115,9 @@ async def test_a_blocked_card_fingerprint_follows_the_card_across_tokens(
 
     first = await psp.tokenise(CARD)
     facts = await cards.describe(rt.settings, first)
-    assert facts is not None and facts.fingerprint and facts.bin == "424242"
+    assert facts is not None
+    assert facts.fingerprint
+    assert facts.bin == "424242"
     analyst = await make_staff("risk_analyst")
     entry = await add_entry(gql, analyst.token, list="BLOCK", kind="CARD_FINGERPRINT", value=facts.fingerprint)
     assert entry["errors"] == []
@@ -130,7 +133,8 @@ async def test_a_blocked_card_fingerprint_follows_the_card_across_tokens(
 async def test_a_watch_hit_lets_the_request_through_and_flags_it(rt: Any, gql: Any, make_staff: Any) -> None:
     analyst = await make_staff("risk_analyst")
     entry = await add_entry(gql, analyst.token, list="WATCH", kind="EMAIL_DOMAIN", value="@Example.org")
-    assert entry["errors"] == [] and entry["entry"]["value"] == "example.org"
+    assert entry["errors"] == []
+    assert entry["entry"]["value"] == "example.org"
     player = await registered(gql, "watched@example.org")
     [flag] = await flags(rt)
     assert flag == {
@@ -173,7 +177,8 @@ async def test_an_expired_entry_no_longer_blocks(gql: Any, make_staff: Any) -> N
     added = await add_entry(
         gql, analyst.token, list="BLOCK", kind="EMAIL", value="Temp.Ban+x@gmail.com", expiresAt=expires
     )
-    assert added["errors"] == [] and added["entry"]["value"] == "tempban@gmail.com"
+    assert added["errors"] == []
+    assert added["entry"]["value"] == "tempban@gmail.com"
     assert [e["code"] for e in (await register(gql, "tempban@gmail.com"))["errors"]] == ["RISK_BLOCKED"]
     clock.advance(timedelta(hours=1, seconds=1))
     assert (await register(gql, "tempban@gmail.com"))["errors"] == []
