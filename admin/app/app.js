@@ -20,6 +20,7 @@ import "./reports.js";
 import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
+import "./risk.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -35,6 +36,7 @@ const SCREENS = [
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
   { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
+  { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
 ];
 
 class CroupierApp extends LitElement {
@@ -182,6 +184,7 @@ class CroupierApp extends LitElement {
       case "aml-cases":
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
+      case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       default: return "";
     }
   }

@@ -30,6 +30,8 @@ export const OFFERED = [
   "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
   // Transaction monitoring: the alerts screen and its decision.
   "Query.amlAlerts", "Mutation.decideAmlAlert",
+  // Risk: the linked accounts on the player 360 and the list editor.
+  "Player.risk", "Query.riskListEntries", "Mutation.addRiskListEntry", "Mutation.removeRiskListEntry",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
