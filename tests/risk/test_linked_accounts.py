@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import outbox
-from core.consumers import Event
+from core.consumers import Event, replay
 from tests.conftest import LOGIN, PASSWORD, recorded_statements
 from tests.risk.conftest import LINKED, Signals, registered, request_headers
 
@@ -117,3 +117,78 @@ async def test_the_linked_list_costs_the_same_statements_for_any_cluster_size(
         assert body["data"]["player"]["risk"]["clusterSize"] == size
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+DEPOSIT = """
+mutation($input: DepositInput!) {
+  deposit(input: $input) { payment { id status } errors { code field message } }
+}"""
+
+
+async def test_one_card_under_two_tokens_links_the_players_who_paid_with_it(
+    gql: Any, make_staff: Any, psp: Any, signals: Signals
+) -> None:
+    first = await registered(gql, "card1@example.com")
+    second = await registered(gql, "card2@example.com")
+    stranger = await registered(gql, "card3@example.com")
+    for player, card in (
+        (first, "4242 4242 4242 4242"),
+        (second, "4242 4242 4242 4242"),
+        (stranger, "5555 5555 5555 4444"),
+    ):
+        token = await psp.tokenise(card)  # a new token each time, as the hosted form gives one per entry
+        body = await gql(
+            DEPOSIT,
+            {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD", "pspToken": token}},
+            token=player.token,
+        )
+        assert body["data"]["deposit"]["errors"] == [], body
+    await signals.drain()
+    analyst = await make_staff("risk_analyst")
+    risk = (await gql(LINKED, {"id": first.id}, token=analyst.token))["data"]["player"]["risk"]
+    assert risk["clusterSize"] == 2
+    [linked] = risk["linkedPlayers"]
+    assert linked["player"]["id"] == second.id
+    assert [s["kind"] for s in linked["sharedSignals"]] == ["card_fingerprint"]
+    assert await signals.cluster_of(stranger) != await signals.cluster_of(first)
+
+
+async def test_a_malformed_device_header_is_ignored(gql: Any, signals: Signals) -> None:
+    one = await registered(gql, "short1@example.com", device="x")
+    two = await registered(gql, "short2@example.com", device="x")
+    await registered(gql, "spaces@example.com", device="has spaces in it")
+    await signals.drain()
+    assert await signals.cluster_of(one) != await signals.cluster_of(two)
+    assert await signals.conn.fetchval("SELECT count(*) FROM risk_signals WHERE kind = 'device'") == 0
+
+
+async def test_a_disposable_mailbox_is_flagged_once(gql: Any, signals: Signals) -> None:
+    player = await registered(gql, "burner@sub.mailinator.com")
+    from tests.conftest import LOGIN
+
+    for _ in range(2):
+        login = await gql(
+            LOGIN, {"input": {"brand": "royal", "email": "burner@sub.mailinator.com", "password": PASSWORD}}
+        )
+        assert login["data"]["login"]["errors"] == []
+    await registered(gql, "normal@example.com")
+    await signals.drain()
+    rows = await signals.conn.fetch("SELECT player_id, source, detail FROM risk_flags")
+    assert [tuple(r) for r in rows] == [(player.uuid, "disposable_email", "sub.mailinator.com")]
+
+
+async def test_a_replay_rebuilds_the_same_clusters(gql: Any, signals: Signals) -> None:
+    for n, device in enumerate(("device-replay-a", "device-replay-a", "device-replay-b", "device-replay-b")):
+        await registered(gql, f"replay{n}@example.com", device=device)
+    await registered(gql, "replay0+again@example.com", device="device-replay-b")  # joins the two groups
+    await signals.drain()
+
+    async def clusters() -> list[tuple[Any, ...]]:
+        return [
+            tuple(r) for r in await signals.conn.fetch("SELECT player_id, cluster_id FROM risk_clusters ORDER BY 1")
+        ]
+
+    before = await clusters()
+    assert len({c for _, c in before}) == 1
+    assert await replay(signals.runner, signals.conn) > 0
+    assert await clusters() == before
