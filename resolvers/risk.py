@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+import strawberry
 from sqlmodel import col
 
 from core.pagination import paginate
@@ -16,6 +17,7 @@ from schema.risk import (
     AddRiskListEntryInput,
     LinkedPlayer,
     RemoveRiskListEntryInput,
+    RiskFlag,
     RiskListEntry,
     RiskListEntryPayload,
     SharedSignal,
@@ -43,6 +45,23 @@ async def linked_players(info: Info, player_id: uuid.UUID) -> list[LinkedPlayer]
             ],
         )
         for linked in found
+    ]
+
+
+async def player_flags(info: Info, player_id: uuid.UUID) -> list[RiskFlag]:
+    async with info.context.rt.database.session() as db:
+        found = await lists.player_flags(db, player_id)
+    return [
+        RiskFlag(
+            id=strawberry.ID(str(f.id)),
+            source=f.source,
+            outcome=f.outcome,
+            detail=f.detail,
+            occasion=f.occasion,
+            status=f.status,
+            raised_at=f.raised_at,
+        )
+        for f in found
     ]
 
 

@@ -48,6 +48,17 @@ class LinkedPlayer:
         return await linked_player(info, self.player_id)
 
 
+@strawberry.type(description="Something about a player for the risk desk to review: a list hit or a signal.")
+class RiskFlag:
+    id: strawberry.ID
+    source: str = strawberry.field(description="list (a block or watch list entry) or disposable_email")
+    outcome: str = strawberry.field(description="block (the request was refused) or watch (let through)")
+    detail: str = strawberry.field(description="The list entry's kind, or the disposable domain")
+    occasion: str = strawberry.field(description="registration, deposit or withdrawal")
+    status: str
+    raised_at: datetime
+
+
 @strawberry.type(
     description="A player's risk picture: the accounts linked to it by shared devices, cards, "
     "payment accounts, mailboxes or phones."
@@ -60,6 +71,12 @@ class PlayerRisk:
         from resolvers.risk import cluster_size
 
         return await cluster_size(info, self.player_id)
+
+    @strawberry.field(description="The player's flags for review, newest first (the last 50).")  # type: ignore[untyped-decorator]
+    async def flags(self, info: strawberry.Info) -> list[RiskFlag]:
+        from resolvers.risk import player_flags
+
+        return await player_flags(info, self.player_id)
 
     @strawberry.field(description="The other accounts of the cluster, each with what links it.")  # type: ignore[untyped-decorator]
     async def linked_players(self, info: strawberry.Info) -> list[LinkedPlayer]:

@@ -9,6 +9,7 @@ import { PlayerSection } from "./player.js";
 import { QueryElement, badge, client, mutationProblem, playerName, viewer, when, words } from "./ui.js";
 
 const LINKED = `query PlayerRisk($id: ID!) { player(id: $id) { risk { clusterSize
+  flags { id source outcome detail occasion raisedAt }
   linkedPlayers { player { id email firstName lastName status } sharedSignals { kind value firstSeen } } } } }`;
 
 /** The cluster as a star: the player in the middle, each linked account around it, the edge named by
@@ -41,8 +42,11 @@ class PlayerRisk extends PlayerSection {
 
   renderData(data) {
     const risk = data.player.risk;
-    if (!risk.linkedPlayers.length) return html`<p class="state">Linked to no other account.</p>`;
-    return html`<p data-field="cluster-size">Cluster of ${risk.clusterSize} accounts.</p>
+    const flags = risk.flags.length ? html`<ul aria-label="Flags">${risk.flags.map((f) => html`<li>
+      ${badge(f.outcome === "block" ? "blocked" : "watch")} ${words(f.source)}: ${words(f.detail)} at ${words(f.occasion)}
+      <span class="muted">(${when(f.raisedAt)})</span></li>`)}</ul>` : nothing;
+    if (!risk.linkedPlayers.length) return html`${flags}<p class="state">Linked to no other account.</p>`;
+    return html`${flags}<p data-field="cluster-size">Cluster of ${risk.clusterSize} accounts.</p>
       ${clusterPicture(risk.linkedPlayers)}
       <table>
         <thead><tr><th>Account</th><th>Status</th><th>Linked by</th></tr></thead>

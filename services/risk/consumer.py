@@ -108,9 +108,9 @@ class SignalsConsumer:
         for row in rows:
             if row["inserted"] and row["kind"] in STRONG:
                 await _union(conn, row["kind"], row["value"], row["player_id"], players[row["player_id"]]["brand_id"])
-        for player_id, player in players.items():
+        for player_id, player in players.items():  # once per player (a unique index), whichever event shows it
             domain = signals.email_domain(player["email"])
-            if signals.is_disposable(domain) and any(e.type == "player.logged_in" for e in readable):
+            if signals.is_disposable(domain):
                 await conn.execute(_DISPOSABLE, new_id(), player_id, player["brand_id"], domain, now)
 
     async def reset(self, conn: asyncpg.Connection) -> None:

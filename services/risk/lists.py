@@ -345,3 +345,14 @@ def readable_entries(
             or_(col(RiskListEntry.expires_at).is_(None), col(RiskListEntry.expires_at) > clock.now()),
         )
     return stmt
+
+
+async def player_flags(db: AsyncSession, player_id: uuid.UUID, *, limit: int = 50) -> list[RiskFlag]:
+    """The player's flags, newest first (list hits and signals for review; one statement)."""
+    stmt = (
+        select(RiskFlag)
+        .where(col(RiskFlag.player_id) == player_id)
+        .order_by(col(RiskFlag.raised_at).desc(), col(RiskFlag.id).desc())
+        .limit(limit)
+    )
+    return list((await db.scalars(stmt)).all())

@@ -146,6 +146,15 @@ async def test_a_watch_hit_lets_the_request_through_and_flags_it(rt: Any, gql: A
     }
     [hit] = await list_hits(rt)
     assert (hit["list"], hit["player_id"]) == ("watch", str(player.uuid))
+    # The risk desk reads it on the player.
+    body = await gql(
+        "query($id: ID!) { player(id: $id) { risk { flags { source outcome detail occasion } } } }",
+        {"id": player.id},
+        token=analyst.token,
+    )
+    assert body["data"]["player"]["risk"]["flags"] == [
+        {"source": "list", "outcome": "watch", "detail": "email_domain", "occasion": "registration"}
+    ]
 
 
 async def test_a_blocked_device_refuses_a_withdrawal_and_holds_nothing(
@@ -237,5 +246,26 @@ async def test_the_list_reads_in_constant_statements(rt: Any, gql: Any, make_sta
         with recorded_statements(rt) as statements:
             body = await gql(ENTRIES, token=analyst.token)
         assert len(body["data"]["riskListEntries"]["edges"]) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+FLAGS = "query($id: ID!) { player(id: $id) { risk { flags { detail } } } }"
+
+
+async def test_a_players_flags_read_in_constant_statements(rt: Any, gql: Any, make_staff: Any) -> None:
+    from tests.conftest import recorded_statements
+
+    analyst = await make_staff("risk_analyst")
+    assert (await add_entry(gql, analyst.token, list="WATCH", kind="EMAIL_DOMAIN", value="example.org"))["errors"] == []
+    one = await registered(gql, "once@example.org")
+    for kind, value in (("COUNTRY", "MT"), ("EMAIL", "thrice@example.org")):
+        assert (await add_entry(gql, analyst.token, list="WATCH", kind=kind, value=value))["errors"] == []
+    three = await registered(gql, "thrice@example.org")
+    counts = []
+    for player, expected in ((one, 1), (three, 3)):
+        with recorded_statements(rt) as statements:
+            body = await gql(FLAGS, {"id": player.id}, token=analyst.token)
+        assert len(body["data"]["player"]["risk"]["flags"]) == expected
         counts.append(len(statements))
     assert counts[0] == counts[1], counts

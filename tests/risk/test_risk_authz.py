@@ -15,7 +15,9 @@ from tests.risk.conftest import ADD_ENTRY, Signals, registered
 from tests.test_authz import ROLES, role_set, staff_holding
 
 RISK_DESK = {"risk_analyst", "brand_admin", "superadmin"}
-SELECTION = "risk { clusterSize linkedPlayers { sharedSignals { kind value firstSeen } player { id } } }"
+SELECTION = (
+    "risk { clusterSize flags { source } linkedPlayers { sharedSignals { kind value firstSeen } player { id } } }"
+)
 ENTRIES = "{ riskListEntries(first: 10) { edges { node { id list kind value reason addedAt } } } }"
 
 
@@ -33,7 +35,13 @@ async def test_risk_field_matrix_follows_policy(
         return any(authorizer.enforce(r, brand, coordinate) for r in roles)
 
     assert may("Player.risk") == (role in RISK_DESK), role
-    for coordinate in ("PlayerRisk.clusterSize", "PlayerRisk.linkedPlayers", "LinkedPlayer.sharedSignals"):
+    for coordinate in (
+        "PlayerRisk.clusterSize",
+        "PlayerRisk.flags",
+        "RiskFlag.outcome",
+        "PlayerRisk.linkedPlayers",
+        "LinkedPlayer.sharedSignals",
+    ):
         assert may(coordinate) == may("Player.risk"), (role, coordinate)
     assert may("Mutation.addRiskListEntry") == may("Query.riskListEntries") == (role in RISK_DESK), role
 
@@ -99,7 +107,8 @@ async def test_brand_scoped_staff_see_only_their_brands_linked_accounts(
     query = "query($id: ID!) { player(id: $id) { " + SELECTION + " } }"
     royal_analyst = await make_staff("risk_analyst")
     scoped = await gql(query, {"id": home.id}, token=royal_analyst.token)
-    assert scoped["data"]["player"]["risk"] == {"clusterSize": 1, "linkedPlayers": []}
+    risk = scoped["data"]["player"]["risk"]
+    assert (risk["clusterSize"], risk["linkedPlayers"]) == (1, [])
     admin = await make_staff(("superadmin", None))
     everything = await gql(query, {"id": home.id}, token=admin.token)
     assert everything["data"]["player"]["risk"]["clusterSize"] == 2

@@ -31,6 +31,7 @@ async def test_an_analyst_sees_the_linked_accounts_and_what_links_them(
     section = page.locator("cr-player-risk")
     await expect(section.locator("[data-field=cluster-size]")).to_have_text("Cluster of 3 accounts.")
     await expect(section.get_by_role("img", name="This player and 2 linked accounts")).to_be_visible()
+    await expect(section.get_by_role("list", name="Flags")).to_have_count(0)  # nothing listed, nothing flagged
     by_device = cell(section, "ben.borg@example.com")
     await expect(by_device).to_contain_text("device: …-three")
     by_mail = cell(section, "ann.abela+2@example.com")
