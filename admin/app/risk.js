@@ -23,7 +23,9 @@ function clusterPicture(linked) {
     return { entry, x: middle + radius * Math.cos(angle), y: middle + radius * Math.sin(angle) };
   });
   const label = `This player and ${linked.length} linked account${linked.length === 1 ? "" : "s"}`;
-  return html`<svg viewBox="0 0 ${size} ${size}" width=${size} height=${size} role="img" aria-label=${label}>
+  const margin = 60; // room for the names under the outer circles
+  return html`<svg viewBox="${-margin} 0 ${size + 2 * margin} ${size}" width=${size + 2 * margin} height=${size}
+    role="img" aria-label=${label}>
     ${points.map(({ entry, x, y }) => svg`
       <line x1=${middle} y1=${middle} x2=${x} y2=${y} stroke="#6b79b3" stroke-width="2"
         stroke-dasharray=${entry.sharedSignals.length ? "none" : "4 4"}></line>
