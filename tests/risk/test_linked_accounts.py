@@ -7,6 +7,7 @@ from typing import Any
 
 from core import outbox
 from core.consumers import Event, replay
+from tests.aml_monitoring.conftest import DEPOSIT
 from tests.conftest import LOGIN, PASSWORD, recorded_statements
 from tests.risk.conftest import LINKED, Signals, registered, request_headers
 
@@ -119,12 +120,6 @@ async def test_the_linked_list_costs_the_same_statements_for_any_cluster_size(
     assert counts[0] == counts[1], counts
 
 
-DEPOSIT = """
-mutation($input: DepositInput!) {
-  deposit(input: $input) { payment { id status } errors { code field message } }
-}"""
-
-
 async def test_one_card_under_two_tokens_links_the_players_who_paid_with_it(
     gql: Any, make_staff: Any, psp: Any, signals: Signals
 ) -> None:
@@ -164,8 +159,6 @@ async def test_a_malformed_device_header_is_ignored(gql: Any, signals: Signals) 
 
 async def test_a_disposable_mailbox_is_flagged_once(gql: Any, signals: Signals) -> None:
     player = await registered(gql, "burner@sub.mailinator.com")
-    from tests.conftest import LOGIN
-
     for _ in range(2):
         login = await gql(
             LOGIN, {"input": {"brand": "royal", "email": "burner@sub.mailinator.com", "password": PASSWORD}}

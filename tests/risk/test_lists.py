@@ -7,19 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from core.clock import clock
+from tests.aml_monitoring.conftest import DEPOSIT, WITHDRAW
 from tests.risk.conftest import REMOVE_ENTRY, add_entry, register, registered
 
 # tests/conftest.py's client: every request comes from 203.0.113.7.
 CLIENT_RANGE = "203.0.113.0/24"
 CARD = "4242 4242 4242 4242"
-DEPOSIT = """
-mutation($input: DepositInput!) {
-  deposit(input: $input) { payment { id status } errors { code field message } }
-}"""
-WITHDRAW = """
-mutation($input: RequestWithdrawalInput!) {
-  requestWithdrawal(input: $input) { payment { id status } errors { code field message } }
-}"""
 
 
 async def flags(rt: Any) -> list[dict[str, Any]]:
