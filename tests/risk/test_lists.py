@@ -262,3 +262,22 @@ async def test_a_players_flags_read_in_constant_statements(rt: Any, gql: Any, ma
         assert len(body["data"]["player"]["risk"]["flags"]) == expected
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_a_watched_card_bin_lets_the_deposit_through_and_flags_it(
+    rt: Any, gql: Any, make_staff: Any, psp: Any
+) -> None:
+    analyst = await make_staff("risk_analyst")
+    assert (await add_entry(gql, analyst.token, list="WATCH", kind="CARD_BIN", value="424242"))["errors"] == []
+    player = await registered(gql, "watched-card@example.com")
+    body = await gql(
+        DEPOSIT,
+        {"input": {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise(CARD)}},
+        token=player.token,
+    )
+    assert body["data"]["deposit"]["errors"] == []
+    assert body["data"]["deposit"]["payment"]["status"] == "SUCCEEDED"
+    from tests.cashier.conftest import balances
+
+    assert await balances(rt, player.uuid) == (2000, 0)
+    assert [(f["outcome"], f["detail"], f["occasion"]) for f in await flags(rt)] == [("watch", "card_bin", "deposit")]
