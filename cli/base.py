@@ -38,6 +38,10 @@ kyc_app = typer.Typer(
     help="KYC: verification levels, the withdrawals waiting for them, the document store", no_args_is_help=True
 )
 app.add_typer(kyc_app, name="kyc")
+privacy_app = typer.Typer(
+    help="Privacy: a player's data export, erasure by pseudonymisation, the retention sweep", no_args_is_help=True
+)
+app.add_typer(privacy_app, name="privacy")
 risk_app = typer.Typer(help="Risk: block and watch lists", no_args_is_help=True)
 app.add_typer(risk_app, name="risk")
 risk_list_app = typer.Typer(help="Block and watch lists (emails, domains, IPs, devices, cards, countries)")

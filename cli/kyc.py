@@ -32,12 +32,22 @@ def kyc_provider_check(
 ) -> None:
     """Record an identity-verification provider's result for a player (as the system; the level follows)."""
     from authz.subjects import SYSTEM
+    from core.errors import DomainError
     from services.kyc import actions
+
+    try:
+        player = uuid.UUID(player_id)
+    except ValueError as exc:
+        raise typer.BadParameter("not a player id (UUID)") from exc
 
     async def work(rt: Runtime) -> str:
         state = await actions.record_provider_check(
-            rt, SYSTEM, player_id=uuid.UUID(player_id), provider=provider, passed=passed, reference=reference
+            rt, SYSTEM, player_id=player, provider=provider, passed=passed, reference=reference
         )
         return f"level {state.level}, required {state.required_level}, {state.status}"
 
-    typer.echo(with_runtime(work))
+    try:
+        typer.echo(with_runtime(work))
+    except DomainError as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc

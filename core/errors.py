@@ -68,6 +68,10 @@ class ErrorCode(StrEnum):
     DOCUMENT_STORAGE_UNAVAILABLE = "DOCUMENT_STORAGE_UNAVAILABLE"
     # AML cases.
     AML_RESTRICTED = "AML_RESTRICTED"  # the account is restricted pending an AML review
+    # An erasure refused (services/privacy/erasure.py): what has to be settled first.
+    ERASURE_AML_HOLD = "ERASURE_AML_HOLD"  # an AML case is open, or a SAR was filed about the player
+    ERASURE_BALANCE = "ERASURE_BALANCE"  # money is still in one of the player's accounts
+    ERASURE_PAYMENT_PENDING = "ERASURE_PAYMENT_PENDING"  # a withdrawal (or deposit) is still in flight
     SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
     # Risk: a block list names something of the request (services/risk/lists.py).
     RISK_BLOCKED = "RISK_BLOCKED"

@@ -121,6 +121,10 @@ def events_params(events: Sequence[Event]) -> dict[str, Any]:
 
 
 _EMIT = text(insert_events())
+# The same, for a consumer's asyncpg connection (positional parameters in `events_params` order).
+INSERT_EVENTS_ASYNCPG = """
+INSERT INTO outbox_events (topic, key, brand_id, schema_version, payload, created_at)
+SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::smallint[], $5::jsonb[], $6::timestamptz[])"""
 
 
 async def emit(

@@ -8,6 +8,9 @@ Guarantees, each for a way the test suite once hung or leaked:
 - A child runs in its own process group (stopped as a group, so its own children go too), and on
   Linux it is SIGKILLed by the kernel when the thread that started it dies (PR_SET_PDEATHSIG, set by a
   two-line guard that then `exec`s the real command), so even a `kill -9` of its parent leaks nothing.
+  That thread is the main thread or one long-lived spawner thread: a child started from a short-lived
+  thread (asyncio.to_thread's pool, shut down with each test's event loop) died with it, which once left
+  the fault tests' PostgreSQL killed after a restart and its stop waiting 30 s on a stale pid file.
 - `stop_all()` stops every child still running; `stop_children_on_exit()` calls it on SIGINT,
   SIGTERM, SIGHUP and at interpreter exit.
 """
@@ -26,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -64,6 +68,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_spawner: ThreadPoolExecutor | None = None
+
+
+def _on_spawner_thread(start: Callable[[], Child]) -> Child:
+    """Run `start` on the one spawner thread, which lives as long as this process (see the docstring)."""
+    global _spawner
+    with _lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="croupier-spawner")
+    return _spawner.submit(start).result()
+
+
 def spawn(
     args: Sequence[str],
     *,
@@ -86,8 +102,9 @@ def spawn(
         uid, gid = (pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid) if user else (-1, -1)
         command = [sys.executable, "-c", _GUARD, str(os.getpid()), str(uid), str(gid), *command]
         user = None
-    try:
-        child = Child(
+
+    def start() -> Child:
+        return Child(
             command,
             cwd=cwd,
             env=dict(env) if env is not None else None,
@@ -97,6 +114,9 @@ def spawn(
             start_new_session=True,
             user=user,
         )
+
+    try:
+        child = start() if threading.current_thread() is threading.main_thread() else _on_spawner_thread(start)
     finally:
         if output is not None:
             output.close()  # the child has its own copy

@@ -213,6 +213,10 @@ class Settings(BaseSettings):
     idv_timeout_seconds: float = Field(default=10.0, gt=0)
     # Routing rules as JSON (see services/cashier.RoutingRule); empty: the built-in defaults.
     psp_routing: list[dict[str, object]] = Field(default_factory=list)
+    # Chargebacks (services/cashier/chargebacks.py): what a chargeback could not take from cash is the player's
+    # debt. With this on, a later deposit repays that debt first and only the rest reaches cash; off, deposits
+    # go to cash whole and the debt waits for staff (an adjustment, collection).
+    deposits_repay_debt: bool = True
     # Withdrawals: decimal strings per currency. Below the first, approved automatically; above the
     # second, two different finance approvers (four eyes). A currency not listed is never auto-approved.
     withdrawal_auto_approve_below: dict[str, str] = Field(
@@ -359,11 +363,11 @@ class Settings(BaseSettings):
                 ("IDV_SECRET_KEY", self.idv_secret_key),
                 ("IDV_WEBHOOK_SECRET", self.idv_webhook_secret),
             )
-            if is_demo_psp_secret(secret)
+            if is_demo_psp_secret(secret) or not secret.strip()
         ]
         if idv:
             raise RuntimeError(
-                f"{' and '.join(idv)} still hold the demo identity-verification secret: anyone could forge a "
+                f"{' and '.join(idv)} still hold the demo identity-verification secret (or none): anyone could forge a "
                 "verification result; set the provider's real secrets before running in production"
             )
 

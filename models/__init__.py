@@ -15,6 +15,7 @@ from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
+from models.disputes import Dispute
 from models.games import (
     BrandGame,
     Game,
@@ -33,6 +34,7 @@ from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, Le
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
+from models.privacy import PrivacyHold, PrivacyRequest
 from models.reports import (
     FxRate,
     ReportCashierDay,
@@ -70,6 +72,7 @@ __all__ = [
     "ConsumerParked",
     "ConsumerProcessed",
     "Currency",
+    "Dispute",
     "EventConsumer",
     "FxRate",
     "Game",
@@ -97,6 +100,8 @@ __all__ = [
     "PlayerNote",
     "PlayerScreening",
     "PlayerStatus",
+    "PrivacyHold",
+    "PrivacyRequest",
     "Provider",
     "ProviderCall",
     "ProviderTransaction",

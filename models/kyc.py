@@ -61,6 +61,8 @@ class KycState(SQLModel, table=True):
     restricted: bool = False
     restricted_reason: str | None = Field(default=None, max_length=500)
     high_risk: bool = False
+    # Who last lifted the high-risk mark: their approval of this player's level is only a first one (four eyes).
+    high_risk_lifted_by: uuid.UUID | None = Field(default=None, foreign_key="staff_users.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

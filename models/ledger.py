@@ -41,6 +41,9 @@ class AccountPurpose(StrEnum):
     CASH = "cash"
     BONUS = "bonus"
     WITHDRAWAL_PENDING = "withdrawal_pending"
+    # What the player owes the operator (a chargeback larger than their cash): created on first use, its
+    # balance is never above zero (the amount owed, negated; a CHECK holds it), so cash never goes negative.
+    DEBT = "debt"
     # The operator's side (derived balances).
     PSP_CLEARING = "psp_clearing"  # what a PSP owes us (deposits) or we owe it (withdrawals paid out)
     ADJUSTMENTS = "adjustments"  # the other side of manual corrections
@@ -80,6 +83,7 @@ class LedgerAccount(SQLModel, table=True):
         ),
         CheckConstraint("balance IS NULL OR allow_negative OR balance >= 0", name="ck_ledger_accounts_not_negative"),
         CheckConstraint("owner_type IN ('player', 'brand', 'psp', 'system')", name="ck_ledger_accounts_owner_type"),
+        CheckConstraint("purpose <> 'debt' OR balance <= 0", name="ck_ledger_accounts_debt_owed"),
     )
 
     id: uuid.UUID = id_field()
@@ -112,6 +116,11 @@ class TransactionKind(StrEnum):
     BONUS_FORFEIT = "bonus_forfeit"
     BONUS_EXPIRY = "bonus_expiry"
     BONUS_CANCEL = "bonus_cancel"
+    # services/cashier/chargebacks.py: a PSP took a deposit back (cash, then debt), gave it back after a won
+    # dispute, or a paid withdrawal came back from the bank.
+    CHARGEBACK = "chargeback"
+    CHARGEBACK_REVERSAL = "chargeback_reversal"
+    PAYOUT_RETURNED = "payout_returned"
 
 
 class TransactionStatus(StrEnum):

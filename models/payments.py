@@ -42,10 +42,18 @@ class PaymentStatus(StrEnum):
     PAID = "paid"
     REJECTED = "rejected"
     CANCELLED = "cancelled"  # withdrawn by the player before it was sent (the hold is voided)
+    RETURNED = "returned"  # paid, then the bank sent it back: the money is in cash again (chargebacks.py)
 
 
 TERMINAL_STATUSES = frozenset(
-    {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.PAID, PaymentStatus.REJECTED, PaymentStatus.CANCELLED}
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.PAID,
+        PaymentStatus.REJECTED,
+        PaymentStatus.CANCELLED,
+        PaymentStatus.RETURNED,
+    }
 )
 
 
@@ -72,7 +80,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("kind IN ('deposit', 'withdrawal')", name="ck_payments_kind"),
         CheckConstraint(
             "status IN ('created', 'pending', 'succeeded', 'failed', 'requested', 'approved', 'processing', "
-            "'paid', 'rejected', 'cancelled', 'waiting_for_kyc')",
+            "'paid', 'rejected', 'cancelled', 'waiting_for_kyc', 'returned')",
             name="ck_payments_status",
         ),
         CheckConstraint(

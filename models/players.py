@@ -51,6 +51,9 @@ class Player(SQLModel, table=True):
     match_email: str | None = Field(default=None, max_length=254)
     match_name: str | None = Field(default=None, max_length=220)
     match_phone: str | None = Field(default=None, max_length=32)
+    # Set by an erasure (services/privacy/erasure.py): the direct identifiers were replaced by `pseudonym`.
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    pseudonym: str | None = Field(default=None, max_length=40)
     created_at: datetime = created_at_field()
     updated_at: datetime = Field(
         default=None,

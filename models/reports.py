@@ -107,6 +107,12 @@ class ReportCashierDay(SQLModel, table=True):
     # First deposits made this day in this currency (of the players of this brand): their number and sum.
     ftd_count: int = _sum()
     ftd_amount: int = _sum()
+    # Money PSPs took back (chargebacks, cash and debt parts together), gave back after a won dispute, and
+    # paid withdrawals the bank returned (services/cashier/chargebacks.py).
+    chargebacks: int = _sum()
+    chargeback_count: int = _sum()
+    chargebacks_reversed: int = _sum()
+    payouts_returned: int = _sum()
 
 
 class ReportPlayer(SQLModel, table=True):

@@ -22,6 +22,7 @@ class Role(StrEnum):
     SUPERADMIN = "superadmin"
     CONTENT_MANAGER = "content_manager"  # game providers and the catalog (platform-wide)
     MLRO = "mlro"  # the money-laundering reporting officer: decides escalated AML cases, files SARs
+    DPO = "dpo"  # the data-protection officer: data exports and erasures (services/privacy)
 
 
 STAFF_ROLES = tuple(role.value for role in Role)

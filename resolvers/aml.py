@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from models.aml import AlertState
@@ -11,8 +13,9 @@ from schema.aml import (
     DecideScreeningAlertPayload,
     ScreeningAlert,
     ScreeningAlertFilter,
+    ScreeningAlertState,
 )
-from schema.base import Connection, node_uuid
+from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Info
 from services.aml import alerts
 
@@ -37,6 +40,14 @@ async def list_screening_alerts(
             db, info.context.viewer, service_filter, first=first, after=after, last=last, before=before
         )
     return Connection.of(page, ScreeningAlert.from_model)
+
+
+async def player_screening_alerts(
+    info: Info, player_id: uuid.UUID, *, state: ScreeningAlertState | None, first: int | None, after: str | None
+) -> Connection[ScreeningAlert]:
+    """Player.screeningAlerts: the match queue of one player, any state unless one is named."""
+    where = ScreeningAlertFilter(state=state, player_id=strawberry.ID(str(to_global_id("Player", player_id))))
+    return await list_screening_alerts(info, where, first=first, after=after)
 
 
 async def screening_alert(info: Info, id: strawberry.ID) -> ScreeningAlert | None:

@@ -34,7 +34,7 @@ from schema.aml_cases import (
     SarExport,
     SetAmlRestrictionInput,
 )
-from schema.base import Connection, node_uuid
+from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Info
 from services.aml import case_flow, cases, restrictions, sar
 
@@ -148,6 +148,14 @@ async def aml_cases(
             before=before,
         )
     return Connection.of(page, AmlCase.from_model)
+
+
+async def player_aml_cases(
+    info: Info, player_id: uuid.UUID, *, first: int | None, after: str | None
+) -> Connection[AmlCase]:
+    """Player.amlCases: the case queue of one player (same scoping, newest first)."""
+    where = AmlCaseFilter(player_id=strawberry.ID(str(to_global_id("Player", player_id))))
+    return await aml_cases(info, where, first=first, after=after)
 
 
 async def aml_case(info: Info, id: strawberry.ID) -> AmlCase | None:

@@ -16,17 +16,19 @@ from core.pagination import paginate
 from models import aml_monitoring as m
 from resolvers.common import payload_errors, require_subject
 from schema.aml_monitoring import (
+    ActivateAmlMonitoringVersionInput,
     AmlAlert,
     AmlAlertEvent,
     AmlAlertStatus,
     AmlBacktestAlert,
     AmlBacktestRun,
     AmlMonitoringVersion,
+    AmlMonitoringVersionPayload,
     AmlOutcome,
     DecideAmlAlertInput,
     DecideAmlAlertPayload,
 )
-from schema.base import Connection, node_uuid
+from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Context, Info
 from services.aml.monitoring import alerts, versions
 
@@ -85,6 +87,15 @@ async def aml_alerts(
     return Connection.of(page, AmlAlert.from_model)
 
 
+async def player_aml_alerts(
+    info: Info, player_id: uuid.UUID, *, status: AmlAlertStatus | None, first: int | None, after: str | None
+) -> Connection[AmlAlert]:
+    """Player.amlAlerts: the alerts queue of one player, any status unless one is named."""
+    return await aml_alerts(
+        info, status=status, player_id=strawberry.ID(str(to_global_id("Player", player_id))), first=first, after=after
+    )
+
+
 async def aml_alert(info: Info, id: strawberry.ID) -> AmlAlert | None:
     async with info.context.rt.database.session() as db:
         found = await db.scalar(
@@ -106,21 +117,31 @@ async def decide_aml_alert(info: Info, input: DecideAmlAlertInput) -> DecideAmlA
     return DecideAmlAlertPayload(alert=AmlAlert.from_model(alert))
 
 
+def _version(v: versions.StoredVersion) -> AmlMonitoringVersion:
+    return AmlMonitoringVersion(
+        version=v.number,
+        note=v.note,
+        live=v.live,
+        rules=strawberry.scalars.JSON(v.document["rules"]),
+        scenario=strawberry.scalars.JSON(v.document["scenario"]),
+        created_at=v.created_at,
+        activated_at=v.activated_at,
+    )
+
+
 async def aml_monitoring_versions(info: Info) -> list[AmlMonitoringVersion]:
     async with info.context.rt.database.transaction() as db:
         stored = await versions.all_versions(db)
-    return [
-        AmlMonitoringVersion(
-            version=v.number,
-            note=v.note,
-            live=v.live,
-            rules=strawberry.scalars.JSON(v.document["rules"]),
-            scenario=strawberry.scalars.JSON(v.document["scenario"]),
-            created_at=v.created_at,
-            activated_at=v.activated_at,
-        )
-        for v in stored
-    ]
+    return [_version(v) for v in stored]
+
+
+@payload_errors(AmlMonitoringVersionPayload)
+async def activate_aml_monitoring_version(
+    info: Info, input: ActivateAmlMonitoringVersionInput
+) -> AmlMonitoringVersionPayload:
+    require_subject(info)
+    stored = await versions.activate_by_staff(info.context.rt, info.context.viewer, input.version, input.reason)
+    return AmlMonitoringVersionPayload(version=_version(stored))
 
 
 async def aml_backtests(info: Info, first: int | None = None, after: str | None = None) -> Connection[AmlBacktestRun]:

@@ -21,6 +21,7 @@ from schema.kyc import (
     KycPayload,
     KycProviderCheckInput,
     KycRequestMoreInput,
+    KycRequireLevelInput,
     KycRestrictionInput,
     KycStartVerificationInput,
     KycStartVerificationPayload,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 async def _overview(info: Info, player_id: uuid.UUID) -> Kyc:
     async with info.context.rt.database.session() as db:
         player = await players.get_readable(db, info.context.viewer, player_id)
-        return Kyc.of(await view.overview(db, player))
+        return Kyc.of(await view.overview(db, player, for_player=info.context.viewer.is_player))
 
 
 async def player_kyc(info: Info, player_id: uuid.UUID) -> Kyc | None:
@@ -112,6 +113,15 @@ async def kyc_request_more(info: Info, input: KycRequestMoreInput) -> KycPayload
 async def kyc_restrict(info: Info, input: KycRestrictionInput) -> KycPayload:
     player_id = _player(input.player_id)
     await actions.restrict(info.context.rt, info.context.viewer, player_id=player_id, reason=input.reason)
+    return KycPayload(kyc=await _overview(info, player_id))
+
+
+@payload_errors(KycPayload)
+async def kyc_require_level(info: Info, input: KycRequireLevelInput) -> KycPayload:
+    player_id = _player(input.player_id)
+    await actions.require_level_by_staff(
+        info.context.rt, info.context.viewer, player_id=player_id, level=input.level, reason=input.reason
+    )
     return KycPayload(kyc=await _overview(info, player_id))
 
 

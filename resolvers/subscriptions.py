@@ -20,9 +20,9 @@ from core.runtime import Runtime
 from resolvers.wallet import wallet_balance
 from schema.base import Money, node_uuid, to_global_id
 from schema.context import Info
-from schema.live import BalanceUpdate, OperationsFigures
+from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import AccountEvent, PlayerStatus
-from services import dashboard, live_balances, players
+from services import compliance_queues, dashboard, live_balances, players
 
 
 async def account_events(info: Info) -> AsyncGenerator[AccountEvent, None]:
@@ -165,3 +165,48 @@ async def operations_feed(info: Info) -> AsyncGenerator[OperationsFigures, None]
             await _recheck(info, "Subscription.operationsFeed")
             yield await _figures(rt, viewer.brand_id, "activity" if dirty else "heartbeat")
             last, dirty = loop.time(), False
+
+
+def _queues(figures: compliance_queues.QueueCounts, trigger: str) -> ComplianceQueues:
+    return ComplianceQueues(
+        at=figures.at,
+        trigger=trigger,
+        kyc_level_reviews=figures.kyc_level_reviews,
+        kyc_documents=figures.kyc_documents,
+        screening_matches=figures.screening_matches,
+        aml_alerts=figures.aml_alerts,
+        aml_cases_open=figures.aml_cases_open,
+        aml_cases_investigating=figures.aml_cases_investigating,
+        aml_cases_escalated=figures.aml_cases_escalated,
+        aml_cases_overdue=figures.aml_cases_overdue,
+    )
+
+
+async def compliance_queues_feed(info: Info) -> AsyncGenerator[ComplianceQueues, None]:
+    """The compliance queues' lengths for the staff's brand scope: now, after a KYC or AML event (at most
+    once a second, counts shared by every subscriber of the brand in this process), and at least every
+    30 seconds (cases become overdue as time passes). Which counts a viewer reads is the policy's, per field."""
+    viewer = info.context.viewer
+    _require(info, "Subscription.complianceQueues")
+    if not viewer.is_staff:
+        raise forbidden("The compliance queues are for staff.")
+    rt, brand_id = info.context.rt, viewer.brand_id
+    shared, loop = compliance_queues.shared_of(rt), asyncio.get_running_loop()
+    interval, heartbeat = compliance_queues.UPDATE_INTERVAL_SECONDS, compliance_queues.HEARTBEAT_SECONDS
+    async with events.subscribed(rt, events.all_channel()) as listener:
+        yield _queues(await shared.since(brand_id, loop.time(), clock.now()), "initial")
+        last, changed_at = loop.time(), None
+        while True:
+            due = last + (interval if changed_at is not None else heartbeat)
+            event = await listener.next(within=due - loop.time())
+            if event is not None:
+                moved = event.get("type") == events.RESUMED or compliance_queues.concerns(event, brand_id)
+                if moved and changed_at is None:
+                    changed_at = loop.time()
+                if loop.time() < last + (interval if changed_at is not None else heartbeat):
+                    continue
+            await _recheck(info, "Subscription.complianceQueues")
+            fresh_from = changed_at if changed_at is not None else loop.time() - heartbeat / 2
+            figures = await shared.since(brand_id, fresh_from, clock.now())
+            yield _queues(figures, "activity" if changed_at is not None else "heartbeat")
+            last, changed_at = loop.time(), None

@@ -40,6 +40,7 @@ def wallet_balance(balance: Balance) -> WalletBalance:
         cash=Money.of(balance.cash, balance.currency),
         bonus=Money.of(balance.bonus, balance.currency),
         withdrawal_pending=Money.of(balance.withdrawal_pending, balance.currency),
+        debt=Money.of(balance.debt, balance.currency),
     )
 
 

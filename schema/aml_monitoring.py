@@ -191,6 +191,18 @@ class DecideAmlAlertInput:
     reason: str = text(NOTE)
 
 
+@strawberry.input
+class ActivateAmlMonitoringVersionInput:
+    version: int
+    reason: str = text(NOTE)
+
+
+@strawberry.type
+class AmlMonitoringVersionPayload:
+    version: AmlMonitoringVersion | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class DecideAmlAlertPayload:
     alert: AmlAlert | None = None

@@ -149,6 +149,13 @@ class KycRequestMoreInput:
 
 
 @strawberry.input
+class KycRequireLevelInput:
+    player_id: strawberry.ID
+    level: str = text(32)
+    reason: str = text(REASON)
+
+
+@strawberry.input
 class KycRestrictionInput:
     player_id: strawberry.ID
     reason: str = text(REASON)

@@ -33,3 +33,22 @@ class OperationsFigures:
     ggr_today: list[Money] = strawberry.field(description="Stakes minus wins since midnight UTC, per currency.")
     deposits_today: list[Money] = strawberry.field(description="Deposits credited since midnight UTC, per currency.")
     active_players: int = strawberry.field(description="Players with a ledger transaction in the last 15 minutes.")
+
+
+@strawberry.type(
+    description=(
+        "How many items wait in each compliance queue of the staff's brand scope. Each count is readable by "
+        "the desks that work that queue (null with FORBIDDEN for others)."
+    )
+)
+class ComplianceQueues:
+    at: datetime
+    trigger: str = strawberry.field(description="Why this update came: `initial`, `activity` or `heartbeat`.")
+    kyc_level_reviews: int | None = strawberry.field(description="Players whose KYC level waits for an officer.")
+    kyc_documents: int | None = strawberry.field(description="KYC documents waiting for review.")
+    screening_matches: int | None = strawberry.field(description="Sanctions/PEP screening matches waiting for review.")
+    aml_alerts: int | None = strawberry.field(description="Open transaction-monitoring alerts.")
+    aml_cases_open: int | None = strawberry.field(description="AML cases opened and not yet being investigated.")
+    aml_cases_investigating: int | None = strawberry.field(description="AML cases under investigation.")
+    aml_cases_escalated: int | None = strawberry.field(description="AML cases escalated to the MLRO.")
+    aml_cases_overdue: int | None = strawberry.field(description="AML cases not closed past their due date.")

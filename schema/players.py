@@ -10,6 +10,9 @@ from strawberry import relay
 
 from models import auth as auth_models
 from models import players as m
+from schema.aml import ScreeningAlert, ScreeningAlertState
+from schema.aml_cases import AmlCase
+from schema.aml_monitoring import AmlAlert, AmlAlertStatus
 from schema.auth import AuthTokens
 from schema.base import Connection, UserError
 from schema.bonuses import PlayerBonus
@@ -228,6 +231,30 @@ class Player(relay.Node):
         from resolvers.players import player_audit_trail
 
         return await player_audit_trail(info, uuid.UUID(self.id), first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="The player's AML cases, newest first (the AML desk only).")  # type: ignore[untyped-decorator]
+    async def aml_cases(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[AmlCase] | None:
+        from resolvers.aml_cases import player_aml_cases
+
+        return await player_aml_cases(info, uuid.UUID(self.id), first=first, after=after)
+
+    @strawberry.field(description="The player's transaction-monitoring alerts, oldest first (all statuses by default).")  # type: ignore[untyped-decorator]
+    async def aml_alerts(
+        self, info: Info, status: AmlAlertStatus | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[AmlAlert] | None:
+        from resolvers.aml_monitoring import player_aml_alerts
+
+        return await player_aml_alerts(info, uuid.UUID(self.id), status=status, first=first, after=after)
+
+    @strawberry.field(description="The player's sanctions/PEP screening matches, oldest first (all states by default).")  # type: ignore[untyped-decorator]
+    async def screening_alerts(
+        self, info: Info, state: ScreeningAlertState | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[ScreeningAlert] | None:
+        from resolvers.aml import player_screening_alerts
+
+        return await player_screening_alerts(info, uuid.UUID(self.id), state=state, first=first, after=after)
 
 
 @strawberry.input

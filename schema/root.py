@@ -22,6 +22,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -32,12 +33,14 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
+from resolvers import privacy as privacy_resolvers
 from resolvers import providers as provider_resolvers
 from resolvers import reports as report_resolvers
 from resolvers import rg as rg_resolvers
@@ -59,6 +62,7 @@ from schema.aml_monitoring import (
     AmlBacktestAlert,
     AmlBacktestRun,
     AmlMonitoringVersion,
+    AmlMonitoringVersionPayload,
     DecideAmlAlertPayload,
 )
 from schema.base import Connection
@@ -82,6 +86,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
     DocumentValidation,
@@ -101,7 +106,7 @@ from schema.kyc_documents import (
     KycDocumentRequestPayload,
     KycUploadLinkPayload,
 )
-from schema.live import BalanceUpdate, OperationsFigures
+from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import (
     AccountEvent,
     AddPlayerNotePayload,
@@ -110,6 +115,13 @@ from schema.players import (
     RegisterPlayerPayload,
     SetPlayerStatusPayload,
     UpdateProfilePayload,
+)
+from schema.privacy import (
+    DataExportPayload,
+    PlayerPrivacy,
+    PlayerPrivacyPayload,
+    PrivacyRequest,
+    PrivacyRequestPayload,
 )
 from schema.providers import CatalogGame, CatalogGamePayload, GameProviderPayload, ImportGamesPayload, ProviderSettings
 from schema.reports import (
@@ -270,6 +282,11 @@ class Query:
         description="The AML case queue, newest first: filter by state, assignee, player, type and overdue.",
     )
     aml_case: AmlCase | None = strawberry.field(resolver=aml_resolvers.aml_case)
+    disputes: Connection[Dispute] | None = strawberry.field(
+        resolver=dispute_resolvers.disputes_list,
+        description="Chargeback disputes, newest first: filter by state and player (finance and risk).",
+    )
+    dispute: Dispute | None = strawberry.field(resolver=dispute_resolvers.dispute)
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
@@ -285,6 +302,18 @@ class Query:
     kyc_documents: Connection[KycDocument] | None = strawberry.field(
         resolver=kyc_document_resolvers.kyc_documents,
         description="KYC staff: the document queue (default: pending), or one player's documents, newest first.",
+    )
+    my_data_export: JSON | None = strawberry.field(
+        resolver=privacy_resolvers.my_data_export,
+        description="The player's own copy of everything held about them (docs/privacy.md; audited, 5 a day).",
+    )
+    privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
+        resolver=privacy_resolvers.privacy_requests,
+        description="The data-protection officer's queue: erasure requests waiting for a decision, newest first.",
+    )
+    player_privacy: PlayerPrivacy | None = strawberry.field(
+        resolver=privacy_resolvers.player_privacy,
+        description="The data-protection officer's view of a player: erasure, requests, retention holds.",
     )
 
 
@@ -401,6 +430,14 @@ class Mutation:
         resolver=kyc_resolvers.kyc_record_provider_check,
         description="Record an identity-verification provider's result for a player.",
     )
+    kyc_require_level: KycPayload = strawberry.mutation(
+        resolver=kyc_resolvers.kyc_require_level,
+        description="KYC and AML staff require a KYC level of a player (withdrawals wait until it is reached).",
+    )
+    activate_aml_monitoring_version: AmlMonitoringVersionPayload = strawberry.mutation(
+        resolver=monitoring_resolvers.activate_aml_monitoring_version,
+        description="The MLRO makes a stored monitoring version live (audited, like `croupier aml activate-version`).",
+    )
     kyc_start_verification: KycStartVerificationPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_start_verification,
         description="A player starts their identity check: their applicant at the provider (created once) and "
@@ -478,6 +515,31 @@ class Mutation:
         resolver=aml_resolvers.export_sar,
         description="The MLRO's goAML SAR/STR draft of a case, validated against the FIU's published schema.",
     )
+    export_player_data: DataExportPayload = strawberry.mutation(
+        resolver=privacy_resolvers.export_player_data,
+        description="The data-protection officer's full export of a player's data (audited).",
+    )
+    request_data_erasure: PrivacyRequestPayload = strawberry.mutation(
+        resolver=privacy_resolvers.request_data_erasure,
+        description="A player asks to be erased; the data-protection officer decides.",
+    )
+    erase_player: PlayerPrivacyPayload = strawberry.mutation(
+        resolver=privacy_resolvers.erase_player,
+        description="Pseudonymise a player now, holding what retention requires (refused while an AML case or "
+        "SAR, money or a payment in flight holds them; audited).",
+    )
+    reject_data_erasure: PrivacyRequestPayload = strawberry.mutation(
+        resolver=privacy_resolvers.reject_data_erasure,
+        description="Refuse a player's waiting erasure request, with a reason (audited).",
+    )
+    submit_dispute_evidence: DisputePayload = strawberry.mutation(
+        resolver=dispute_resolvers.submit_dispute_evidence,
+        description="Record that the dispute's evidence went to the PSP, with what was sent (open disputes; audited).",
+    )
+    close_dispute_lost: DisputePayload = strawberry.mutation(
+        resolver=dispute_resolvers.close_dispute_lost,
+        description="Close a dispute as lost: the chargeback and its debt stand (a later PSP reversal still wins it).",
+    )
 
 
 @strawberry.type
@@ -492,6 +554,11 @@ class Subscription:
     operations_feed: OperationsFigures = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.operations_feed,
         description="Live operations figures for the staff's brand scope (at most 1 update/s, heartbeat 5 s).",
+    )
+    compliance_queues: ComplianceQueues = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.compliance_queues_feed,
+        description="Live lengths of the KYC and AML queues for the staff's brand scope (at most 1 update/s, "
+        "heartbeat 30 s); each count is read by the desks that work its queue.",
     )
     reality_check: RealityCheckNotice = strawberry.subscription(  # type: ignore[assignment]
         resolver=rg_resolvers.reality_checks,

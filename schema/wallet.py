@@ -26,6 +26,10 @@ class WalletBalance:
     cash: Money
     bonus: Money
     withdrawal_pending: Money
+    debt: Money = strawberry.field(
+        description="What the player owes the operator after a chargeback larger than their cash (zero when "
+        "nothing): a later deposit repays it first where the operator has it so (docs/chargebacks.md)."
+    )
 
 
 @strawberry.type(description="How one of the viewer's accounts moved in a transaction.")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import asyncpg
 from sqlalchemy import ColumnElement, and_, not_, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -102,6 +103,66 @@ async def append(
     db.add(record)
     await db.flush()
     return record
+
+
+@dataclass(frozen=True)
+class SystemEntry:
+    """A record the platform itself writes from a consumer's raw connection (no staff, no request)."""
+
+    action: str
+    target_type: str
+    target_id: str
+    brand_id: uuid.UUID | None
+    after: dict[str, Any]
+    reason: str | None = None
+
+
+_INSERT_RAW = """
+INSERT INTO audit_log (seq, at, actor_type, actor_id, action, brand_id, target_type, target_id, reason, ip,
+                       request_id, before, after, prev_hash, hash)
+VALUES ($1, $2, 'system', NULL, $3, $4, $5, $6, $7, NULL, NULL, NULL, $8::jsonb, $9, $10)"""
+
+
+async def append_system(conn: asyncpg.Connection, entries: Sequence[SystemEntry]) -> None:
+    """`append` for a consumer, whose effects commit on its asyncpg connection with the processed event ids:
+    the same chain lock, the same hash, in the caller's transaction (call it last)."""
+    if not entries:
+        return
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+    tail = await conn.fetchrow("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, prev_hash = (tail["seq"], tail["hash"]) if tail else (0, GENESIS_HASH)
+    rows = []
+    for entry in entries:
+        seq += 1
+        record = AuditRecord(
+            seq=seq,
+            at=clock.now(),
+            actor_type="system",
+            action=entry.action,
+            brand_id=entry.brand_id,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            reason=entry.reason,
+            after=_json_safe(entry.after),
+            prev_hash=prev_hash,
+            hash="",
+        )
+        record.hash = prev_hash = record_hash(record)
+        rows.append(
+            (
+                record.seq,
+                record.at,
+                record.action,
+                record.brand_id,
+                record.target_type,
+                record.target_id,
+                record.reason,
+                json.dumps(record.after),
+                record.prev_hash,
+                record.hash,
+            )
+        )
+    await conn.executemany(_INSERT_RAW, rows)
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,19 @@ async def _existing(db: AsyncSession, entry: Entry, request_hash: str) -> Result
     )
 
 
+async def recorded(db: AsyncSession, idempotency_key: str) -> Result | None:
+    """The transaction recorded under a key, if any (for a command whose legs depend on balances that may have
+    moved since it first ran: it answers the first result instead of asking again with other legs)."""
+    request_hash = await db.scalar(
+        select(col(LedgerTransaction.request_hash)).where(LedgerTransaction.idempotency_key == idempotency_key)
+    )
+    if request_hash is None:
+        return None
+    return await _existing(
+        db, Entry(idempotency_key=idempotency_key, kind="deposit", legs=(), actor_type="system"), request_hash
+    )
+
+
 async def record(db: AsyncSession, entry: Entry) -> Result:
     """Write one balanced transaction (or its refusal) in the caller's database transaction."""
     _check_shape(entry)
@@ -337,7 +350,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     return Result(tx_id, status, None, False, now, tuple(postings))
 
 
-_EVENT_PURPOSES = {"cash": "cash", "bonus": "bonus", "withdrawal_pending": "pending"}
+_EVENT_PURPOSES = {"cash": "cash", "bonus": "bonus", "withdrawal_pending": "pending", "debt": "debt"}
 _EVENT_DETAILS = {
     "game": "game",
     "provider": "provider",
@@ -355,7 +368,8 @@ def _events(
     at: datetime,
 ) -> list[outbox.Event]:
     """One `ledger.<kind>` event per player (and currency) whose money moved: the split between cash,
-    bonus and pending, the balances after, and what it was for (core/catalogue/money.py)."""
+    bonus and pending (and debt, only when it moved: chargebacks and what repays them), the balances after,
+    and what it was for (core/catalogue/money.py)."""
     moved: dict[tuple[str, str], dict[str, Any]] = {}
     for posting in postings:
         account = accounts[posting.account_id]
@@ -381,7 +395,7 @@ def _events(
                     if key in (entry.details or {})
                 },
             }
-        data[part] += posting.amount
+        data[part] = data.get(part, 0) + posting.amount
         if posting.balance_after is not None:
             data["balances"][part] = posting.balance_after
     # At the transaction's own time: reports count it on the same day as the ledger does.

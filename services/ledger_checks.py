@@ -13,7 +13,11 @@ marks with `{scope:expression}` how an incremental verify narrows it to new rows
   amount in its currency on its player's accounts;
 - a player's bonus account holds exactly their open bonuses' money: the sum of its postings that belong to
   a bonus still issued or active (a posting belongs to a bonus through the bonus's own transactions, the
-  bets and wins it split, and the rollbacks of those).
+  bets and wins it split, and the rollbacks of those);
+- chargebacks (services/cashier/chargebacks.py): a player's debt account is never above zero; a dispute's
+  chargeback and reversal transactions are of their kind, committed, for its player, and moved exactly its
+  amount on the player's accounts (the chargeback: its cash part from cash, its debt part to debt); every
+  chargeback or reversal transaction is named by a dispute; a returned withdrawal's money came back once.
 """
 
 from __future__ import annotations
@@ -61,7 +65,8 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
             FROM ledger_postings lp JOIN ledger_accounts a ON a.id = lp.account_id
             WHERE lp.transaction_id = t.id AND a.owner_type = 'player' AND a.owner_id = p.player_id::text
         ) moved ON true
-        WHERE ((p.kind = 'deposit' AND p.status = 'succeeded') OR (p.kind = 'withdrawal' AND p.status = 'paid'))
+        WHERE ((p.kind = 'deposit' AND p.status = 'succeeded')
+               OR (p.kind = 'withdrawal' AND p.status IN ('paid', 'returned')))
           AND {since:p.updated_at}
           AND (t.id IS NULL OR t.status <> 'committed' OR t.player_id IS DISTINCT FROM p.player_id
                OR t.kind <> CASE p.kind WHEN 'deposit' THEN 'deposit' ELSE 'withdrawal_paid' END
@@ -89,4 +94,53 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
                    GROUP BY belongs.account_id) open ON open.account_id = a.id
         WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND {account:a.id}
           AND a.balance <> coalesce(open.total, 0)""",
+    "player's debt account is above zero": """
+        SELECT a.id::text, 'player ' || a.owner_id || ' ' || a.currency || ': debt balance ' || a.balance
+        FROM ledger_accounts a WHERE a.purpose = 'debt' AND a.balance > 0 AND {account:a.id}""",
+    "dispute differs from its ledger transactions": """
+        SELECT d.id::text, step.kind || ' of ' || d.amount || ' ' || d.currency || ': ledger '
+               || coalesce(t.kind || ' ' || t.status || ' moving cash ' || moved.cash || ', debt ' || moved.debt
+                           || ' for player ' || coalesce(t.player_id::text, '-'), 'none')
+        FROM disputes d
+        CROSS JOIN LATERAL (VALUES ('chargeback', d.chargeback_transaction_id, -1),
+                                   ('chargeback_reversal', d.reversal_transaction_id, 1)) AS step(kind, id, sign)
+        LEFT JOIN ledger_transactions t ON t.id = step.id
+        LEFT JOIN LATERAL (
+            SELECT coalesce(sum(lp.amount) FILTER (WHERE a.purpose = 'cash'), 0) AS cash,
+                   coalesce(sum(lp.amount) FILTER (WHERE a.purpose = 'debt'), 0) AS debt,
+                   coalesce(sum(lp.amount) FILTER (WHERE a.purpose NOT IN ('cash', 'debt')), 0) AS other,
+                   string_agg(DISTINCT lp.currency, ',') AS currencies
+            FROM ledger_postings lp JOIN ledger_accounts a ON a.id = lp.account_id
+            WHERE lp.transaction_id = t.id AND a.owner_type = 'player' AND a.owner_id = d.player_id::text
+        ) moved ON true
+        WHERE {since:d.updated_at}
+          AND (step.id IS NOT NULL OR (step.kind = 'chargeback' AND d.reversal_transaction_id IS NOT NULL))
+          AND (t.id IS NULL OR t.status <> 'committed' OR t.kind <> step.kind
+               OR t.player_id IS DISTINCT FROM d.player_id
+               OR t.reference_type IS DISTINCT FROM 'dispute' OR t.reference_id IS DISTINCT FROM d.id::text
+               OR moved.cash + moved.debt <> step.sign * d.amount OR moved.other <> 0
+               OR moved.currencies IS DISTINCT FROM d.currency
+               OR (step.kind = 'chargeback' AND (moved.cash <> -d.cash_debited OR moved.debt <> -d.debt_booked)))""",
+    "chargeback ledger transaction is named by no dispute": """
+        SELECT t.id::text, t.kind || ' ' || t.status || ' for player ' || coalesce(t.player_id::text, '-')
+        FROM ledger_transactions t
+        WHERE t.kind IN ('chargeback', 'chargeback_reversal') AND t.status = 'committed' AND {transaction:t.id}
+          AND NOT EXISTS (SELECT 1 FROM disputes d
+                          WHERE t.id IN (d.chargeback_transaction_id, d.reversal_transaction_id))""",
+    "returned payout differs from its ledger transaction": """
+        SELECT p.id::text, p.kind || ' ' || p.status || ' of ' || p.amount || ' ' || p.currency || ', returned '
+               || count(t.id) || ' times, moving ' || coalesce(sum(moved.total), 0)
+        FROM payments p
+        LEFT JOIN ledger_transactions t ON t.reference_type = 'payment' AND t.reference_id = p.id::text
+             AND t.kind = 'payout_returned' AND t.status = 'committed'
+        LEFT JOIN LATERAL (
+            SELECT coalesce(sum(lp.amount), 0) AS total
+            FROM ledger_postings lp JOIN ledger_accounts a ON a.id = lp.account_id
+            WHERE lp.transaction_id = t.id AND a.owner_type = 'player' AND a.owner_id = p.player_id::text
+              AND a.purpose = 'cash' AND lp.currency = p.currency
+        ) moved ON true
+        WHERE p.kind = 'withdrawal' AND {since:p.updated_at}
+          AND (p.status = 'returned' OR t.id IS NOT NULL)
+        GROUP BY p.id
+        HAVING p.status <> 'returned' OR count(t.id) <> 1 OR coalesce(sum(moved.total), 0) <> p.amount""",
 }

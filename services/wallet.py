@@ -59,6 +59,7 @@ class PlayerAccounts:
     cash: uuid.UUID
     bonus: uuid.UUID
     withdrawal_pending: uuid.UUID
+    debt: uuid.UUID | None = None  # only once a chargeback booked a debt (`debt_account`)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Balance:
     cash: int
     bonus: int
     withdrawal_pending: int
+    debt: int = 0  # what the player owes after a chargeback (positive; services/cashier/chargebacks.py)
 
 
 _OPERATOR_ACCOUNTS: dict[tuple[uuid.UUID, str, str, str, str], uuid.UUID] = {}
@@ -82,7 +84,7 @@ async def player_accounts(db: AsyncSession, player_id: uuid.UUID, brand_id: uuid
         col(LedgerAccount.brand_id) == brand_id,
     )
     ids = {purpose: account_id for purpose, account_id in (await db.execute(lookup)).all()}
-    if len(ids) < len(PLAYER_PURPOSES):
+    if any(purpose not in ids for purpose in PLAYER_PURPOSES):
         await db.execute(
             insert(LedgerAccount)
             .values(
@@ -104,8 +106,59 @@ async def player_accounts(db: AsyncSession, player_id: uuid.UUID, brand_id: uuid
         )
         ids = {purpose: account_id for purpose, account_id in (await db.execute(lookup)).all()}
     return PlayerAccounts(
-        code, ids[AccountPurpose.CASH], ids[AccountPurpose.BONUS], ids[AccountPurpose.WITHDRAWAL_PENDING]
+        code,
+        ids[AccountPurpose.CASH],
+        ids[AccountPurpose.BONUS],
+        ids[AccountPurpose.WITHDRAWAL_PENDING],
+        ids.get(AccountPurpose.DEBT),
     )
+
+
+async def debt_account(db: AsyncSession, player_id: uuid.UUID, brand_id: uuid.UUID, currency: str) -> uuid.UUID:
+    """The player's debt account in a currency (tracked; its balance, never above zero, is what they owe,
+    negated), created on first use: only players with a chargeback have one."""
+    values = {
+        "id": uuid.uuid4(),
+        "brand_id": brand_id,
+        "owner_type": "player",
+        "owner_id": str(player_id),
+        "purpose": AccountPurpose.DEBT.value,
+        "currency": currency,
+        "balance": 0,
+        "allow_negative": True,
+    }
+    await db.execute(insert(LedgerAccount).values(values).on_conflict_do_nothing(constraint="uq_ledger_accounts_owner"))
+    found: uuid.UUID = (
+        await db.execute(
+            select(LedgerAccount.id).where(
+                col(LedgerAccount.brand_id) == brand_id,
+                LedgerAccount.owner_type == "player",
+                LedgerAccount.owner_id == str(player_id),
+                LedgerAccount.purpose == AccountPurpose.DEBT.value,
+                LedgerAccount.currency == currency,
+            )
+        )
+    ).scalar_one()
+    return found
+
+
+async def owed(db: AsyncSession | AsyncConnection, player_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """What each player owes per currency (positive minor units; players owing nothing are absent)."""
+    owners = bindparam("owners", [str(p) for p in player_ids], type_=ARRAY(String))
+    rows = (
+        await db.execute(
+            select(LedgerAccount.owner_id, LedgerAccount.currency, LedgerAccount.balance).where(
+                LedgerAccount.owner_type == "player",
+                LedgerAccount.purpose == AccountPurpose.DEBT.value,
+                col(LedgerAccount.owner_id) == any_(owners),
+                col(LedgerAccount.balance) < 0,
+            )
+        )
+    ).all()
+    found: dict[uuid.UUID, dict[str, int]] = {}
+    for owner, code, balance in rows:
+        found.setdefault(uuid.UUID(owner), {})[code] = -int(balance)
+    return found
 
 
 async def operator_account(
@@ -203,11 +256,80 @@ async def balances_of(
                 values.get(AccountPurpose.CASH, 0),
                 values.get(AccountPurpose.BONUS, 0),
                 values.get(AccountPurpose.WITHDRAWAL_PENDING, 0),
+                -values.get(AccountPurpose.DEBT, 0),
             )
             for code, values in currencies.items()
         ]
         for player, currencies in grouped.items()
     }
+
+
+# ---- chargebacks and returned payouts (services/cashier/chargebacks.py decides when) --------------------
+
+
+@dataclass(frozen=True)
+class Chargeback:
+    result: Result
+    from_cash: int
+    to_debt: int
+
+
+async def charge_back(
+    db: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    psp: str,
+    key: str,
+    dispute_id: uuid.UUID,
+    actor: Actor,
+) -> Chargeback:
+    """A PSP took `amount` of a deposit back: the player's cash pays what it holds, the rest becomes their debt,
+    so cash never goes below zero. Decided under the money lock: a bet or a withdrawal hold racing it is
+    wholly before it (less cash to take) or wholly after (less cash to spend)."""
+    move = await _psp_move(db, player_id, currency, psp)
+    from_cash = min(move.cash, amount)
+    legs = (
+        Leg(move.accounts.cash, -from_cash),
+        Leg(await _debt(db, move), from_cash - amount),
+        Leg(move.clearing, amount),
+    )
+    result = await ledger.record(db, _psp_entry(move, key, "chargeback", legs, actor, ("dispute", dispute_id), psp))
+    return Chargeback(result, from_cash, amount - from_cash)
+
+
+async def reverse_chargeback(
+    db: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    debt_booked: int,
+    psp: str,
+    key: str,
+    dispute_id: uuid.UUID,
+    actor: Actor,
+) -> Chargeback:
+    """The operator won the dispute: the PSP gives `amount` back. It cancels the debt the chargeback booked
+    (as much of it as is still owed), and the rest returns to cash: with nothing repaid in between, exactly
+    the two parts the chargeback took; a part a deposit has repaid since comes back as cash."""
+    move = await _psp_move(db, player_id, currency, psp)
+    debt = await _debt(db, move)
+    to_debt = min(debt_booked, -await _balance(db, debt), amount)
+    legs = (Leg(move.accounts.cash, amount - to_debt), Leg(debt, to_debt), Leg(move.clearing, -amount))
+    entry = _psp_entry(move, key, "chargeback_reversal", legs, actor, ("dispute", dispute_id), psp)
+    return Chargeback(await ledger.record(db, entry), amount - to_debt, to_debt)
+
+
+async def return_payout(
+    db: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int, psp: str, payment_id: uuid.UUID, actor: Actor
+) -> Result:
+    """A paid withdrawal came back (the bank refused the destination): the PSP returns it, to the player's cash."""
+    move = await _psp_move(db, player_id, currency, psp)
+    legs = (Leg(move.accounts.cash, amount), Leg(move.clearing, -amount))
+    key = f"payout-returned:{payment_id}"
+    return await ledger.record(db, _psp_entry(move, key, "payout_returned", legs, actor, ("payment", payment_id), psp))
 
 
 # ---- locking a player's money (the order: the module docstring) -----------------------------------
@@ -304,34 +426,85 @@ class Actor:
     id: uuid.UUID | None = None
 
 
-async def credit_deposit(
-    db: AsyncSession, *, player_id: uuid.UUID, currency: str, amount: int, psp: str, payment_id: uuid.UUID, actor: Actor
-) -> Result:
-    """A PSP confirmed a deposit: the PSP owes us the money, the player's cash has it."""
+async def _balance(db: AsyncSession, account_id: uuid.UUID) -> int:
+    """A tracked account's balance, read under the player's money lock (which every change of it takes)."""
+    return int(await db.scalar(select(LedgerAccount.balance).where(col(LedgerAccount.id) == account_id)) or 0)
+
+
+@dataclass(frozen=True)
+class _PspMove:
+    """What a movement between a player and a PSP works with, under the player's money lock."""
+
+    player: Player
+    accounts: PlayerAccounts
+    cash: int  # the cash balance, read under the lock
+    clearing: uuid.UUID
+
+
+async def _psp_move(db: AsyncSession, player_id: uuid.UUID, currency: str, psp: str) -> _PspMove:
     player = await _player(db, player_id)
     accounts = await player_accounts(db, player.id, player.brand_id, currency)
-    await lock_player_money(db, player.id, cash=accounts.cash)
+    held = await lock_player_money(db, player.id, cash=accounts.cash)
     clearing = await operator_account(
         db, player.brand_id, AccountPurpose.PSP_CLEARING, accounts.currency, owner_type="psp", owner_id=psp
     )
-    result = await ledger.record(
-        db,
-        Entry(
-            idempotency_key=f"deposit:{payment_id}",
-            kind="deposit",
-            legs=(Leg(accounts.cash, amount), Leg(clearing, -amount)),
-            actor_type=actor.type,
-            actor_id=actor.id,
-            brand_id=player.brand_id,
-            player_id=player.id,
-            reference_type="payment",
-            reference_id=str(payment_id),
-            details={"psp": psp},
-        ),
+    return _PspMove(player, accounts, held.cash, clearing)
+
+
+async def _debt(db: AsyncSession, move: _PspMove) -> uuid.UUID:
+    return move.accounts.debt or await debt_account(db, move.player.id, move.player.brand_id, move.accounts.currency)
+
+
+def _psp_entry(
+    move: _PspMove, key: str, kind: str, legs: Sequence[Leg], actor: Actor, reference: tuple[str, uuid.UUID], psp: str
+) -> Entry:
+    return Entry(
+        idempotency_key=key,
+        kind=kind,
+        legs=tuple(leg for leg in legs if leg.amount),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        brand_id=move.player.brand_id,
+        player_id=move.player.id,
+        reference_type=reference[0],
+        reference_id=str(reference[1]),
+        details={"psp": psp},
     )
+
+
+async def credit_deposit(
+    db: AsyncSession,
+    *,
+    player_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    psp: str,
+    payment_id: uuid.UUID,
+    actor: Actor,
+    repay_debt: bool = True,
+) -> Result:
+    """A PSP confirmed a deposit: the PSP owes us the money, the player's cash has it. A player who owes a
+    chargeback's debt repays it first, when `repay_debt` (the `deposits_repay_debt` setting): only the rest
+    reaches cash."""
+    move = await _psp_move(db, player_id, currency, psp)
+    debt = move.accounts.debt
+    key = f"deposit:{payment_id}"
+    repaid = 0
+    if repay_debt and debt is not None:
+        # The legs depend on the debt, which may have moved since a first credit under this key: that one stands.
+        first = await ledger.recorded(db, key)
+        if first is not None:
+            return first
+        repaid = min(amount, -await _balance(db, debt))
+    legs = [Leg(move.accounts.cash, amount - repaid), Leg(move.clearing, -amount)]
+    if debt is not None:
+        legs.append(Leg(debt, repaid))
+    result = await ledger.record(db, _psp_entry(move, key, "deposit", legs, actor, ("payment", payment_id), psp))
     if result.committed and not result.replayed:  # counted for deposit limits, with the credit
-        day = rg_profiles.profile(player.jurisdiction).local_day(result.created_at)
-        await rg_activity.count(db, player_id=player.id, currency=accounts.currency, day=day, deposited=amount)
+        day = rg_profiles.profile(move.player.jurisdiction).local_day(result.created_at)
+        await rg_activity.count(
+            db, player_id=move.player.id, currency=move.accounts.currency, day=day, deposited=amount
+        )
     return result
 
 

@@ -33,7 +33,7 @@ PostingLine = tuple[LedgerPosting, LedgerAccount]
 class Change:
     """How one of the transaction's own player's accounts moved."""
 
-    account: str  # the account's purpose: cash | bonus | withdrawal_pending
+    account: str  # the account's purpose: cash | bonus | withdrawal_pending | debt (after a chargeback)
     amount: int  # signed, minor units
     currency: str
     balance_after: int

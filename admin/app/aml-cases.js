@@ -39,6 +39,7 @@ class AmlCases extends QueryElement {
 
   frame(body) {
     return html`<h2>AML cases</h2>
+      <cr-queue-counts counts="amlCasesOpen amlCasesInvestigating amlCasesEscalated amlCasesOverdue amlAlerts"></cr-queue-counts>
       <div class="row">
         <label>State <select aria-label="State" @change=${(e) => { this.state = e.target.value; this.reload(); }}>
           <option value="OPEN,INVESTIGATING,ESCALATED">In progress</option>

@@ -9,6 +9,7 @@ import "./login.js";
 import "./search.js";
 import "./player.js";
 import "./withdrawals.js";
+import "./disputes.js";
 import "./kyc-documents.js";
 import "./adjustments.js";
 import "./screening.js";
@@ -20,11 +21,15 @@ import "./reports.js";
 import "./aml-alerts.js";
 import "./aml-cases.js";
 import "./kyc.js";
+import "./queue-counts.js";
+import "./player-aml.js";
+import "./privacy.js";
 import "./risk.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "disputes", label: "Disputes", needs: "Query.disputes" },
   { path: "kyc", label: "KYC queue", needs: "Query.kycReviewQueue" },
   { path: "kyc-documents", label: "KYC documents", needs: "Query.kycDocuments" },
   { path: "adjustments", label: "Adjustments", needs: "Query.adjustments" },
@@ -36,6 +41,7 @@ const SCREENS = [
   { path: "reports", label: "Reports", needs: "Query.reportFigures" },
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
   { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
+  { path: "privacy", label: "Privacy requests", needs: "Query.privacyRequests" },
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
 ];
 
@@ -172,6 +178,7 @@ class CroupierApp extends LitElement {
       case "players":
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
+      case "disputes": return html`<cr-disputes></cr-disputes>`;
       case "kyc": return html`<cr-kyc-queue></cr-kyc-queue>`;
       case "kyc-documents": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;
@@ -184,6 +191,7 @@ class CroupierApp extends LitElement {
       case "aml-cases":
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
+      case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       default: return "";
     }

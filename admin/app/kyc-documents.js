@@ -41,6 +41,7 @@ class KycDocuments extends QueryElement {
 
   frame(body) {
     return html`<h2>KYC documents</h2>
+      <cr-queue-counts counts="kycDocuments kycLevelReviews"></cr-queue-counts>
       <div class="row" style="margin-bottom:.75rem">
         <label>Status
           <select aria-label="Status" @change=${(e) => this.show(e.target.value)}>

@@ -134,6 +134,7 @@ class KycQueue extends QueryElement {
 
   frame(body) {
     return html`<h2>KYC review queue</h2>
+      <cr-queue-counts counts="kycLevelReviews kycDocuments"></cr-queue-counts>
       <div class="row" style="margin-bottom:.75rem"><label>Status <select @change=${(e) => { this.status = e.target.value; this.reload(); }}>
         ${STATUSES.map((s) => html`<option value=${s} ?selected=${this.status === s}>${s ? words(s) : "needing attention"}</option>`)}
       </select></label></div>

@@ -146,13 +146,16 @@ class PlayerBalances extends PlayerSection {
   field = "wallet";
   emptyText = "No balance yet.";
   query = `query Balances($id: ID!) { player(id: $id) { wallet {
-    currency cash { amount currency } bonus { amount currency } withdrawalPending { amount currency } } } }`;
+    currency cash { amount currency } bonus { amount currency } withdrawalPending { amount currency }
+    debt { amount currency } } } }`;
 
   renderData(data) {
     return html`<table>
-      <thead><tr><th>Currency</th><th class="num">Cash</th><th class="num">Bonus</th><th class="num">Withdrawal pending</th></tr></thead>
+      <thead><tr><th>Currency</th><th class="num">Cash</th><th class="num">Bonus</th><th class="num">Withdrawal pending</th>
+        <th class="num">Owed (chargebacks)</th></tr></thead>
       <tbody>${data.player.wallet.map((b) => html`<tr><td>${b.currency}</td><td class="num">${money(b.cash)}</td>
-        <td class="num">${money(b.bonus)}</td><td class="num">${money(b.withdrawalPending)}</td></tr>`)}</tbody></table>`;
+        <td class="num">${money(b.bonus)}</td><td class="num">${money(b.withdrawalPending)}</td>
+        <td class="num">${money(b.debt)}</td></tr>`)}</tbody></table>`;
   }
 }
 
@@ -589,6 +592,10 @@ class Player360 extends LitElement {
         <cr-player-kyc .playerId=${id}></cr-player-kyc>
         ${viewer.can("Player.risk") ? html`<cr-player-risk .playerId=${id}></cr-player-risk>` : nothing}
         <cr-player-notes .playerId=${id}></cr-player-notes>
+        <cr-player-aml-cases class="wide" .playerId=${id}></cr-player-aml-cases>
+        <cr-player-aml-alerts .playerId=${id}></cr-player-aml-alerts>
+        <cr-player-screening-matches .playerId=${id}></cr-player-screening-matches>
+        <cr-player-privacy .playerId=${id}></cr-player-privacy>
         <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>
       </div>`;

@@ -37,6 +37,7 @@ class Screening extends QueryElement {
 
   frame(body) {
     return html`<h2>Screening matches</h2>
+      <cr-queue-counts counts="screeningMatches amlAlerts"></cr-queue-counts>
       ${this.message ? html`<p class="ok" role="status">${this.message}</p>` : nothing}
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}${body}`;
   }

@@ -30,6 +30,14 @@ export const OFFERED = [
   "Mutation.addAmlCaseEvidence", "Mutation.setAmlRestriction", "Mutation.closeAmlCase", "Mutation.exportSar",
   // Transaction monitoring: the alerts screen and its decision.
   "Query.amlAlerts", "Mutation.decideAmlAlert",
+  // Live queue counts on the compliance screens (admin/app/queue-counts.js): each count its desks'.
+  "Subscription.complianceQueues", "ComplianceQueues.kycLevelReviews", "ComplianceQueues.kycDocuments",
+  "ComplianceQueues.screeningMatches", "ComplianceQueues.amlAlerts", "ComplianceQueues.amlCasesOpen",
+  "ComplianceQueues.amlCasesInvestigating", "ComplianceQueues.amlCasesEscalated", "ComplianceQueues.amlCasesOverdue",
+  // Privacy: the data-protection officer's export and erasure on the player 360.
+  "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
+  // Chargeback disputes: the screen and staff's two steps.
+  "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
   // Risk: the linked accounts on the player 360 and the list editor.
   "Player.risk", "Query.riskListEntries", "Mutation.addRiskListEntry", "Mutation.removeRiskListEntry",
 ];

@@ -26,11 +26,13 @@ from core.catalogue import (
     aml_monitoring,
     bonuses,
     cashier,
+    disputes,
     games,
     kyc,
     kyc_documents,
     money,
     players,
+    privacy,
     responsible_gambling,
     risk,
 )
@@ -48,6 +50,7 @@ CATALOGUE: dict[str, EventType] = {
         *money.TYPES,
         *players.TYPES,
         *cashier.TYPES,
+        *disputes.TYPES,
         *bonuses.TYPES,
         *responsible_gambling.TYPES,
         *games.TYPES,
@@ -56,6 +59,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_cases.TYPES,
         *aml.TYPES,
         *aml_monitoring.TYPES,
+        *privacy.TYPES,
         *risk.TYPES,
     )
 }

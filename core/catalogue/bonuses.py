@@ -87,8 +87,9 @@ TYPES = (
     ),
     _bonus(
         "bonus.forfeited",
-        "A bonus was given up: by the player, or to withdraw while it was active.",
-        {"returned": RETURNED, "cause": one_of("player", "withdrawal")},
+        "A bonus was given up: by the player, to withdraw while it was active, or because its deposit was "
+        "charged back.",
+        {"returned": RETURNED, "cause": one_of("player", "withdrawal", "chargeback")},
     ),
     _bonus("bonus.expired", "A bonus expired before its wagering was met.", {"returned": RETURNED}),
     _bonus(

@@ -3,7 +3,7 @@ moves in `ledger.*` events; these say where the payment stands and why."""
 
 from __future__ import annotations
 
-from core.catalogue.fragments import CURRENCY, MINOR_UNITS, OPTIONAL_TEXT, UUID, EventType, obj, one_of
+from core.catalogue.fragments import CURRENCY, MINOR_UNITS, OPTIONAL_TEXT, TEXT, UUID, EventType, obj, one_of
 
 PAYMENT = obj(
     {
@@ -21,6 +21,7 @@ PAYMENT = obj(
             "rejected",
             "cancelled",
             "waiting_for_kyc",
+            "returned",
         ),
         "player_id": UUID,
         "brand_id": UUID,
@@ -35,6 +36,13 @@ PAYMENT = obj(
         "automatic": {"type": "boolean", "description": "approvals: by the auto-approval rules, not staff"},
         "approver": {**UUID, "description": "approvals: the staff member"},
         "rejected_by": {**UUID, "description": "rejections: the staff member"},
+        "dispute_id": {**UUID, "description": "chargebacks: the dispute it opened"},
+        "chargeback_id": {**TEXT, "description": "chargebacks: the PSP's id of the chargeback"},
+        "charged_back": {**MINOR_UNITS, "description": "chargebacks: the amount the PSP took back"},
+        "cash_debited": {**MINOR_UNITS, "description": "chargebacks: the part taken from the player's cash"},
+        "debt_booked": {**MINOR_UNITS, "description": "chargebacks: the rest, booked as the player's debt"},
+        "cash_returned": {**MINOR_UNITS, "description": "reversals: the part returned to cash"},
+        "debt_cancelled": {**MINOR_UNITS, "description": "reversals: the part that cancelled debt still owed"},
     },
 )
 
@@ -55,6 +63,9 @@ STATES = {
     "payment.duplicate_charge": "A PSP charged a deposit twice: flagged for refund, not credited twice.",
     "payment.duplicate_payout": "A PSP reported a second payout of one withdrawal: flagged for finance.",
     "payment.payout_after_failure": "A PSP paid out a withdrawal already failed over: flagged for finance.",
+    "payment.chargeback": "A PSP charged a deposit back: cash debited up to its balance, the rest booked as debt.",
+    "payment.chargeback_reversed": "A PSP reversed a chargeback (the dispute was won): the money is back.",
+    "payment.payout_returned": "A paid withdrawal came back from the bank: its amount is in cash again.",
 }
 
 TYPES = tuple(EventType(name, 1, summary, PAYMENT) for name, summary in STATES.items())

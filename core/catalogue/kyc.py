@@ -30,6 +30,11 @@ TYPES = (
                             "figure": {**DECIMAL, "type": ["string", "null"], "description": "what crossed it"},
                             "currency": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
                             "window_days": {"type": "integer", "minimum": 1},
+                            "unmeasured": {
+                                "type": "array",
+                                "items": {"type": "string", "pattern": "^[A-Z0-9]{3,8}$"},
+                                "description": "currencies without a stated rate, which set the trigger off",
+                            },
                             "payment_id": {**UUID, "description": "the payment that set it off"},
                             "method": one_of("card", "ewallet", "bank_transfer"),
                             "signal": {**SIGNAL, "description": "risk signals: the calling module's code"},
@@ -62,7 +67,8 @@ TYPES = (
     EventType(
         "kyc.restricted",
         1,
-        "Staff restricted an account pending review (`restricted` true) or lifted the restriction (false).",
+        "Staff (or a chargeback) restricted an account pending review (`restricted` true) or staff lifted the "
+        "restriction (false).",
         obj({**BASE, "restricted": {"type": "boolean"}}),
     ),
     EventType(

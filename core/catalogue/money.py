@@ -28,6 +28,9 @@ KINDS = {
     "bonus_forfeit": "Bonus money taken back (forfeited by the player, a withdrawal or staff).",
     "bonus_expiry": "Bonus money taken back when its bonus expired.",
     "bonus_cancel": "Bonus money taken back when staff cancelled its bonus.",
+    "chargeback": "A PSP took a deposit back: from cash up to its balance, the rest booked as the player's debt.",
+    "chargeback_reversal": "A won dispute: the charged-back money returns, debt still owed first, then cash.",
+    "payout_returned": "A paid withdrawal came back from the bank: the PSP to the player's cash.",
 }
 GAME_KINDS = frozenset({"game_bet", "game_win", "game_bet_rollback", "game_win_rollback"})
 
@@ -40,7 +43,7 @@ MOVEMENT = obj(
         "cash": {**MINOR_UNITS, "description": "signed change of the player's cash balance"},
         "bonus": {**MINOR_UNITS, "description": "signed change of the player's bonus balance"},
         "pending": {**MINOR_UNITS, "description": "signed change of withdrawals pending payout"},
-        "balances": obj({}, {"cash": MINOR_UNITS, "bonus": MINOR_UNITS, "pending": MINOR_UNITS})
+        "balances": obj({}, {"cash": MINOR_UNITS, "bonus": MINOR_UNITS, "pending": MINOR_UNITS, "debt": MINOR_UNITS})
         | {"description": "balances after the transaction, of the accounts it moved"},
         "reference_type": {"type": ["string", "null"], "maxLength": 64},
         "reference_id": {"type": ["string", "null"], "maxLength": 200},
@@ -51,6 +54,10 @@ MOVEMENT = obj(
         "round": {**OPTIONAL_TEXT, "description": "game transactions: the provider's round id"},
         "provider_reference": {**OPTIONAL_TEXT, "description": "rollbacks: the provider transaction undone"},
         "psp": {**OPTIONAL_TEXT, "description": "deposits and payouts: the payment service provider"},
+        "debt": {
+            **MINOR_UNITS,
+            "description": "signed change of what the player owes, present when it moved (negative: more owed)",
+        },
     },
 )
 

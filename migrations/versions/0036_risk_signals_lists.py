@@ -1,7 +1,7 @@
 """risk: observations, signals, linked-account clusters, block and watch lists, flags
 
 Revision ID: 0036
-Revises: 0032
+Revises: 0035
 
 models/risk.py describes each table. The flows (registration, login, deposit, withdrawal) insert one
 observation each and read the lists; the `risk-signals` consumer turns observations into signals and
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0036"
-down_revision: str | None = "0032"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@
 Who does what (beside Casbin's per-field policy, the service checks the roles itself):
 - investigators (kyc_officer, risk_analyst, mlro) open cases, take or assign them, write notes, link
   evidence, escalate to the MLRO, restrict the account, and close a case that was never escalated with
-  `no_action` or `other`;
+  `no_action` or `other` (a case the MLRO sent back is closed only once escalated again);
 - an escalated case is the MLRO's: only an mlro sends it back to investigation or closes it;
   `sar_filed` and `account_closed` are MLRO outcomes of an escalated case only;
 - four eyes: an escalated case closed with `no_action` or `other` (the decision not to report) needs two
@@ -214,10 +214,17 @@ async def close(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, outcome: CaseOu
     why = reason.strip()
     if not why:
         raise DomainError("Give the reason for the decision.", field="reason")
+    lifted = False
     async with rt.database.transaction() as db:
         case = await get_readable(db, viewer, case_id, lock=True)
         require_open(case)
         escalated = case.state == CaseState.ESCALATED
+        if case.escalated_at is not None and not escalated:  # sent back: still the MLRO's, with four eyes
+            raise DomainError(
+                "This case was escalated: escalate it to the MLRO again to close it.",
+                code=ErrorCode.INVALID_STATE,
+                field="caseId",
+            )
         if outcome in MLRO_OUTCOMES and not escalated:
             raise DomainError(
                 f"Escalate the case to the MLRO before closing it as {outcome.value}.",
@@ -242,8 +249,10 @@ async def close(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, outcome: CaseOu
         case.state, case.outcome = CaseState.CLOSED.value, outcome.value
         case.closed_by, case.closed_at = closer, clock.now()
         if outcome not in MLRO_OUTCOMES:
-            await restrictions.lift(db, case, viewer, f"case closed: {outcome.value}")
+            lifted = await restrictions.lift(db, case, viewer, f"case closed: {outcome.value}")
         details = {"from": before, "outcome": outcome.value, "first_mlro": str(case.close_requested_by or "")}
         event = ("aml.case_closed", {"outcome": outcome.value})
         await record(db, case, viewer, "case_closed", details, event=event, reason=why)
+    if lifted:
+        await restrictions.after_lift(rt, case.player_id)
     return case

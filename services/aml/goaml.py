@@ -26,6 +26,9 @@ from core.money import currency as currency_info
 
 PROFILE_FILE = Path(__file__).with_name("goaml.toml")
 COMMENT_LIMIT = 4000  # the FIU's comments_type takes more; a draft's narrative is the MLRO's to finish
+# What XML 1.0 cannot hold (its `Char` production): control characters pasted into a summary or a reason are
+# dropped, or the draft would not even parse.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @cache
@@ -103,7 +106,7 @@ def _decimal(minor: int, code: str) -> str:
 def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     child = ET.SubElement(parent, tag)
     if text is not None:
-        child.text = text
+        child.text = NOT_XML.sub("", text)
     return child
 
 

@@ -89,6 +89,19 @@ async def lift(db: AsyncSession, case: AmlCase, viewer: Viewer, reason: str) -> 
     return True
 
 
+async def after_lift(rt: Runtime, player_id: uuid.UUID) -> None:
+    """After the commit that lifted a restriction: withdrawals it kept waiting proceed as new requests do."""
+    from services.cashier.withdrawals import after_aml_lift  # the cashier imports this module's gate
+
+    if await aml_restriction_of_player(rt, player_id) is None:  # another case may still restrict the account
+        await after_aml_lift(rt, player_id)
+
+
+async def aml_restriction_of_player(rt: Runtime, player_id: uuid.UUID) -> Restriction | None:
+    async with rt.database.session() as db:
+        return await aml_restriction(db, player_id)
+
+
 async def lift_restriction(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, reason: str) -> AmlCase:
     """The MLRO lifts a case's restriction (audited with the reason)."""
     require_role(viewer, frozenset({MLRO}), "lift restrictions")
@@ -98,4 +111,5 @@ async def lift_restriction(rt: Runtime, viewer: Viewer, case_id: uuid.UUID, reas
         case = await get_readable(db, viewer, case_id, lock=True)
         if not await lift(db, case, viewer, reason.strip()):
             raise DomainError("This case restricts nothing.", code=ErrorCode.INVALID_STATE)
+    await after_lift(rt, case.player_id)
     return case

@@ -27,6 +27,7 @@ from services.aml import restrictions as aml
 from services.bonuses import books, events, lifecycle
 from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
+from services.kyc import gates as kyc_gates
 from services.rg import exclusions
 from services.wallet import Actor
 
@@ -151,6 +152,7 @@ async def claim(
         assert player is not None
         await lock_cash(db, player)
         await aml.check(db, player.id, "claiming bonuses")
+        await kyc_gates.check_claim(db, player)
         if code:
             campaign = await _campaign_by_code(db, player, code)
         elif campaign_id is not None:

@@ -9,6 +9,7 @@ Guarantees:
   unreachable) the attempt's status is asked first; only an attempt the PSP never took lets the next
   PSP be tried. A hard decline stops the cascade. A success of an attempt the cascade had already
   left, arriving after another attempt won, is refunded at its PSP, never credited.
+- Chargebacks take from cash only what it holds; the rest is the player's debt (chargebacks.py).
 - Webhooks (HMAC-signed) are processed once per (PSP, event id), in any order: an attempt's outcome
   never moves back from succeeded, and the same set of events gives the same final state whatever
   their order (a success wins over a decline of the same attempt, because the money moved).
@@ -42,6 +43,8 @@ The package, one job a module (each imports only those above it):
 - answers.py: applying a PSP's answer about one attempt (the state machine above);
 - cascade.py: calling the PSPs in turn, recording their answers, refunds and sending payouts;
 - deposits.py, withdrawals.py: the player's and finance's entry points;
+- chargebacks.py: a PSP's chargeback of a deposit, its reversal, a returned payout (the books, the debt, the
+  restriction, the dispute; docs/chargebacks.md);
 - webhooks.py: PSP notifications; repair.py: status polls (`refresh`, `reconcile`).
 """
 

@@ -39,9 +39,10 @@ def _summarise(answer: PspAnswer | None, error: str | None = None) -> dict[str, 
 
 
 async def _apply(
-    db: AsyncSession, payment: Payment, attempt: PaymentAttempt, answer: PspAnswer, *, source: str
+    db: AsyncSession, payment: Payment, attempt: PaymentAttempt, answer: PspAnswer, *, source: str, repay_debt: bool
 ) -> _FollowUp:
-    """Apply a PSP's answer about one attempt (from the call itself, a webhook or a poll).
+    """Apply a PSP's answer about one attempt (from the call itself, a webhook or a poll). A deposit repays
+    the player's chargeback debt first when `repay_debt` (the `deposits_repay_debt` setting).
 
     The caller holds the payment's row lock. Deterministic in any order: see the package docstring.
     """
@@ -87,6 +88,7 @@ async def _apply(
                 psp=attempt.psp,
                 payment_id=payment.id,
                 actor=actor,
+                repay_debt=repay_debt,
             )
             payment.transaction_id = result.transaction_id
             payment.psp = attempt.psp

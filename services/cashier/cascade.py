@@ -167,7 +167,7 @@ async def record_answer(
     """Apply a PSP's answer in one transaction, then do what must follow the commit."""
     async with rt.database.transaction() as db:
         payment, attempt = await lock_attempt(db, payment_id, attempt_id)
-        follow = await _apply(db, payment, attempt, answer, source=source)
+        follow = await _apply(db, payment, attempt, answer, source=source, repay_debt=rt.settings.deposits_repay_debt)
     await _run_follow_up(rt, follow, payment_id)
 
 
@@ -180,7 +180,7 @@ async def _run_follow_up(rt: Runtime, follow: _FollowUp, payment_id: uuid.UUID) 
             continue
         async with rt.database.transaction() as db:
             payment, attempt = await lock_attempt(db, payment_id, attempt_id)
-            await _apply(db, payment, attempt, answer, source="refund")
+            await _apply(db, payment, attempt, answer, source="refund", repay_debt=rt.settings.deposits_repay_debt)
     if follow.process_withdrawal:
         await process_withdrawal(rt, payment_id)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from authz.subjects import Viewer
-from core.errors import ErrorCode
+from core.errors import DomainError, ErrorCode
 from core.money import currency as currency_info
 from core.money import parse_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
+from models.players import PlayerStatus
+from services import wallet
 from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
@@ -101,6 +103,11 @@ async def _start(
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await risk_gates.check_payment(db, player, payment, seen)
         await rg_gates.check_deposit(db, rt, player, code)
+        # Under the player's row lock (check_deposit took it): the status read before it may be stale. An
+        # erasure (or a closure) that committed since would otherwise be paid into, and it saw no payment.
+        standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
+        if standing is None or standing.status != PlayerStatus.ACTIVE:
+            raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED)
         await aml.check(db, player.id, "depositing")
         await kyc_gates.check_deposit(db, rt, player, payment)
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)

@@ -12,6 +12,7 @@ from sqlmodel import col
 from core.clock import clock
 from core.runtime import Runtime
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
+from services.cashier import chargebacks
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
 from services.cashier.payments import PaymentUnavailable, lock_attempt, log
@@ -23,7 +24,7 @@ from services.cashier.routing import adapter_for
 @dataclass(frozen=True)
 class WebhookOutcome:
     duplicate: bool
-    result: str  # applied | duplicate | unknown_reference
+    result: str  # applied | duplicate | unknown_reference; a notice (chargeback, ...) also ignored
 
 
 async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[str, str]) -> WebhookOutcome:
@@ -81,7 +82,16 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
             log.warning("psp_webhook_unknown_reference", psp=psp, event_id=event.event_id)
             return WebhookOutcome(False, "unknown_reference")
         payment, attempt = locked
-        follow = await _apply(db, payment, attempt, answer, source="webhook")
+        repay_debt = rt.settings.deposits_repay_debt
+        result = "applied"
+        if event.notice is not None:  # a chargeback, its reversal, a returned payout: not the attempt's outcome
+            result, follow = await chargebacks.apply_notice(db, payment, attempt, event.notice, repay_debt=repay_debt)
+            if result != "applied":
+                receipt = await db.get(PspWebhookReceipt, receipt_id)
+                assert receipt is not None
+                receipt.result = result
+        else:
+            follow = await _apply(db, payment, attempt, answer, source="webhook", repay_debt=repay_debt)
         payment_id = payment.id
     await _run_follow_up(rt, follow, payment_id)
-    return WebhookOutcome(False, "applied")
+    return WebhookOutcome(False, result)

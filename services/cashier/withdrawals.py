@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from authz.subjects import Viewer
 from core.clock import clock
@@ -15,6 +16,7 @@ from core.money import currency as currency_info
 from core.money import format_amount, parse_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
+from models.players import Player
 from services import audit, wallet
 from services.aml import restrictions as aml
 from services.bonuses import lifecycle as bonus_lifecycle
@@ -148,6 +150,33 @@ async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment) -> bool:
     return True
 
 
+async def after_aml_lift(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
+    """After the commit that lifted an AML restriction: the player's withdrawals that the restriction kept in
+    `requested` get the decision a new request gets (`auto_approve`: below the threshold approved and sent,
+    else still finance's), unless KYC holds the player's withdrawals back by now. Each under its row lock,
+    so a racing release or approval decides it once; the ids approved."""
+    stmt = select(col(Payment.id)).where(
+        col(Payment.player_id) == player_id,
+        col(Payment.kind) == PaymentKind.WITHDRAWAL.value,
+        col(Payment.status) == PaymentStatus.REQUESTED.value,
+    )
+    async with rt.database.session() as db:
+        requested = list((await db.scalars(stmt.order_by(col(Payment.created_at)))).all())
+    approved = []
+    for payment_id in requested:
+        async with rt.database.transaction() as db:
+            payment = await lock_payment(db, payment_id)
+            if payment.status != PaymentStatus.REQUESTED:
+                continue
+            player = await db.get(Player, payment.player_id)
+            assert player is not None
+            if await kyc_gates.withdrawal_blocked(db, player) or not await auto_approve(rt, db, payment):
+                continue  # KYC holds it back since (a restriction, a level now required): still finance's
+        await process_withdrawal(rt, payment_id)
+        approved.append(payment_id)
+    return approved
+
+
 def _check_brand(viewer: Viewer, payment: Payment) -> None:
     if viewer.brand_id is not None and viewer.brand_id != payment.brand_id:
         raise NotFound("No such payment.", field="paymentId")
@@ -185,6 +214,9 @@ async def approve_withdrawal(
                 code=ErrorCode.AML_RESTRICTED,
                 field="paymentId",
             )
+        player = await db.get(Player, payment.player_id)
+        assert player is not None
+        await kyc_gates.check_withdrawal_approval(db, player)
         before = {"status": payment.status, "first_approved_by": payment.first_approved_by}
         four_eyes = _threshold(rt.settings.withdrawal_four_eyes_above, payment.currency)
         needs_two = four_eyes is None or payment.amount > four_eyes

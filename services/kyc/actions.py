@@ -20,9 +20,9 @@ from models.kyc import KycCheck, KycState
 from models.players import Player
 from services import audit
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 from services.kyc.reviews import _reason, after_change, locked, staff_id
 
-RISK_SIGNAL = "risk_signal"
 SIGNAL = re.compile(r"[a-z0-9_.:-]{1,64}")
 
 
@@ -76,11 +76,13 @@ async def lift_restriction(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID,
 
 
 async def set_high_risk(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, high_risk: bool, reason: str) -> KycState:
-    staff_id(viewer)
+    officer = staff_id(viewer)
     why = _reason(reason)
     async with rt.database.transaction() as db:
         _, state = await locked(db, viewer, player_id)
         before = {"high_risk": state.high_risk}
+        if state.high_risk and not high_risk:  # lifting the mark must not lift four eyes for the one who lifts it
+            state.high_risk_lifted_by = officer
         state.high_risk, state.updated_at = high_risk, clock.now()
         await _audit(db, viewer, state, "kyc.set_high_risk", before, why)
         return state
@@ -146,3 +148,58 @@ async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reas
     )
     await kyc_state.advance(db, player, state)
     return new
+
+
+STAFF_SIGNAL = "staff.required"  # the risk signal's code when staff require a level (their prose is audited)
+REQUIRERS = frozenset({"kyc_officer", "risk_analyst", "mlro"})
+
+
+async def require_level_by_staff(
+    rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, level: str, reason: str
+) -> KycState:
+    """KYC or AML staff require `level` of a player (withdrawals wait until it is reached): `require_level`
+    with the staff code as its signal, in the officer's brands, audited with their reason. A level the player
+    holds already, or one already required this way, is refused (INVALID_STATE)."""
+    staff_id(viewer)
+    if not viewer.roles & REQUIRERS and "superadmin" not in viewer.roles:
+        raise DomainError("Only KYC and AML staff require a KYC level.", code=ErrorCode.NOT_ALLOWED)
+    why = _reason(reason)
+    async with rt.database.transaction() as db:
+        player, state = await locked(db, viewer, player_id)
+        profile = kyc_state.profile_of(player)
+        if not profile.has(level):
+            known = ", ".join(x.code for x in profile.levels)
+            raise DomainError(f"No level {level!r} here (one of {known}).", code=ErrorCode.INVALID_INPUT, field="level")
+        if profile.level(level).rank <= state.level_rank:
+            raise DomainError("The player holds this level already.", code=ErrorCode.INVALID_STATE, field="level")
+        before = {"required_level": state.required_level, "status": state.status}
+        if not await require_level(db, player.id, level, STAFF_SIGNAL):
+            raise DomainError("Staff already required this level.", code=ErrorCode.INVALID_STATE, field="level")
+        await audit.append(
+            db,
+            actor=viewer,
+            action="aml.kyc_level_required",  # the AML topic: a reason support must not read
+            target_type="player",
+            target_id=state.player_id,
+            brand_id=state.brand_id,
+            before=before,
+            after={"required_level": state.required_level, "level": level, "status": state.status},
+            reason=why,
+        )
+        return state
+
+
+async def restrict_for(db: AsyncSession, player_id: uuid.UUID, reason: str) -> bool:
+    """Another module restricts the account pending review (a chargeback: services/cashier/chargebacks.py), in
+    the caller's transaction, as staff's `restrict` does; lifting it is staff's (`lift_restriction`). False when
+    it was restricted already (the first reason stays)."""
+    player = await db.get(Player, player_id)
+    if player is None:
+        raise DomainError("No such player.", code=ErrorCode.NOT_FOUND, field="playerId")
+    state = await kyc_state.lock_state(db, player)
+    if state.restricted:
+        return False
+    state.restricted, state.restricted_reason, state.updated_at = True, reason[:500], clock.now()
+    await kyc_state.advance(db, player, state)
+    await kyc_state.emit(db, state, "kyc.restricted", restricted=True)
+    return True

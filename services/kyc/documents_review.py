@@ -15,8 +15,11 @@ from core.errors import DomainError, ErrorCode
 from core.ids import new_id
 from core.runtime import Runtime
 from models.kyc_documents import DocumentKind, DocumentStatus, KycDocument, KycDocumentRequest
+from models.players import Player
 from services import audit, players
+from services.kyc import state as kyc_state
 from services.kyc.documents import get_readable, reads_documents
+from services.kyc.reviews import after_change
 
 MAX_REASON = 500
 
@@ -99,6 +102,11 @@ async def review(
             },
             reason=text,
         )
+        # The stored KYC status (what the officers' queue filters on) follows the document's decision.
+        player = await db.get(Player, document.player_id)
+        assert player is not None
+        await kyc_state.advance(db, player, await kyc_state.lock_state(db, player))
+    await after_change(rt, document.player_id)  # an approval may complete a level: release waiting money
     return document
 
 

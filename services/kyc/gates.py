@@ -7,9 +7,10 @@ One function per question, read in the transaction of the decision (DESIGN.md §
   it set off are recorded again by `record_refused` in a transaction of their own.
 - `withdrawal_waits`: a withdrawal (its amount already held) waits in WAITING_FOR_KYC while a requirement
   with a `withdrawal` gate is open or the account is restricted; services/cashier/kyc_waits.py releases it.
+  `check_withdrawal_approval`: one already requested when that came is not approved by finance meanwhile.
 - A restricted account (staff, pending review) can still log in, read its account and ask to withdraw (the
   withdrawal waits, its money held, as services/rg exclusions never refuse taking one's money out); it
-  cannot deposit or launch a game.
+  cannot deposit, launch a game or claim a bonus.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ RESTRICTED_STEP = "Your account is restricted pending a review by our compliance
 class KycRequired(DomainError):
     code = ErrorCode.KYC_REQUIRED
 
-    def __init__(self, message: str, *, kyc: KycDetails, fired: Sequence[Fired] = ()) -> None:
-        super().__init__(message, field="amount", kyc=kyc)
+    def __init__(self, message: str, *, kyc: KycDetails, fired: Sequence[Fired] = (), field: str = "amount") -> None:
+        super().__init__(message, field=field, kyc=kyc)
         self.fired = tuple(fired)
 
 
@@ -114,6 +115,19 @@ async def withdrawal_blocked(db: AsyncSession, player: Player) -> bool:
     return await _gated(db, player, state, "withdrawal") is not None
 
 
+async def check_withdrawal_approval(db: AsyncSession, player: Player) -> None:
+    """Finance's approval of a requested withdrawal (under the payment's lock): refused while the withdrawal
+    gate holds, as for one requested now (a restriction or a requirement that came after the request)."""
+    state = await kyc_state.read_state(db, player)
+    blocked = await _gated(db, player, state, "withdrawal")
+    if blocked is not None:
+        raise KycRequired(
+            f"The player's withdrawals wait for KYC ({blocked.trigger}): approve it once that is cleared.",
+            kyc=blocked,
+            field="paymentId",
+        )
+
+
 async def check_launch(db: AsyncSession, player: Player) -> None:
     state = await kyc_state.read_state(db, player)
     if state.restricted:
@@ -121,3 +135,8 @@ async def check_launch(db: AsyncSession, player: Player) -> None:
             f"This account is restricted. {RESTRICTED_STEP}",
             kyc=KycDetails(required_level=state.required_level, trigger="restricted", next_step=RESTRICTED_STEP),
         )
+
+
+async def check_claim(db: AsyncSession, player: Player) -> None:
+    """A bonus claim: refused while the account is restricted, as a deposit and a game launch are."""
+    await check_launch(db, player)

@@ -23,6 +23,7 @@ GATES = frozenset({"deposit", "withdrawal"})
 REQUIREMENTS = frozenset({"officer_approval", "provider_check", "screening_clear"})
 DOCUMENT_PREFIX = "document:"
 DOCUMENT_KINDS = frozenset({"identity", "address", "source_of_funds"})
+RISK_SIGNAL = "risk_signal"  # the trigger of a level another module asks for (services/kyc/actions.py)
 
 
 class InvalidLevels(ValueError):

@@ -3,10 +3,11 @@ reject, or request more, each with a reason, audited and announced (`kyc.review_
 
 An officer approves the player's next level only, and only once every other requirement of that level is
 met (documents, provider check, screening): the approval is the last requirement, and reaching the level
-follows in the same transaction (`state.advance`). Under the state's lock, so two officers approving at
-once are decided one after the other: the second finds the level approved (INVALID_STATE) or, with four
-eyes, completes it. After the commit, withdrawals that waited for the level are released
-(services/cashier/kyc_waits.py).
+follows in the same transaction (`state.advance`). The officer who lifted a player's high-risk mark gives
+only a first approval of their levels (one officer cannot lift the mark and then approve alone). Under the
+state's lock, so two officers approving at once are decided one after the other: the second finds the
+level approved (INVALID_STATE) or, with four eyes, completes it. After the commit, withdrawals that waited
+for the level are released (services/cashier/kyc_waits.py).
 """
 
 from __future__ import annotations
@@ -119,7 +120,11 @@ async def approve_level(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, le
             )
         review = await _review(db, player.id, target.code)
         before = {"level": state.level, "review": review.status}
-        four_eyes = state.high_risk or target.code in kyc_state.profile_of(player).four_eyes_levels
+        four_eyes = (
+            state.high_risk
+            or state.high_risk_lifted_by == officer
+            or target.code in kyc_state.profile_of(player).four_eyes_levels
+        )
         waiting = four_eyes and review.status != ReviewStatus.FIRST_APPROVAL
         if waiting:
             review.status, review.first_approved_by = ReviewStatus.FIRST_APPROVAL.value, officer

@@ -6,8 +6,11 @@ after the other): the gate that follows must see the requirement before any mone
 from the counters responsible gambling keeps in the same transactions as the money (rg_activity_days,
 services/rg/activity.py) and from the payments table; other currencies are converted at the stated rates
 (core/fx.py), rounded up. A currency without a stated rate cannot be measured against a threshold in another
-one: its amounts are left out and a warning is logged (`kyc_trigger_unmeasured`), since refusing every
-deposit in that currency would stop the business; configure FX_RATES for every currency a brand takes.
+one, and the platform's rule for that (core/fx.py) is to refuse rather than guess: money counting towards a
+threshold in an unmeasurable currency sets the trigger off, its details naming the currency (`unmeasured`),
+and a warning is logged (`kyc_trigger_unmeasured`). Leaving such amounts out would let a player dodge every
+check by paying in another currency; configure FX_RATES for every currency a brand takes. (Amounts that
+offset a figure, such as withdrawals and wins, are simply left out: that only raises the figure.)
 """
 
 from __future__ import annotations
@@ -58,18 +61,22 @@ class Fired:
     details: dict[str, Any]
 
 
-def _measure(per_currency: dict[str, int], target: str, rates: Rates, *, round_up: bool = True) -> int:
+def _measure(per_currency: dict[str, int], target: str, rates: Rates, *, unmeasured: set[str] | None = None) -> int:
+    """The sum in `target`. Amounts that count towards a threshold (`unmeasured` given) round up and name
+    their currency in `unmeasured` when it has no rate; offsetting amounts round down or are left out."""
     total = 0
     for currency, amount in per_currency.items():
-        converted = rates.convert(amount, currency, target, round_up=round_up)
+        converted = rates.convert(amount, currency, target, round_up=unmeasured is not None)
         if converted is None:
             log.warning("kyc_trigger_unmeasured", currency=currency, target=target)
+            if unmeasured is not None and amount > 0:
+                unmeasured.add(currency)
             continue
         total += converted
     return total
 
 
-def _money_details(trigger: Trigger, figure: int) -> dict[str, Any]:
+def _money_details(trigger: Trigger, figure: int, unmeasured: set[str]) -> dict[str, Any]:
     assert trigger.amount is not None
     assert trigger.currency is not None
     return {
@@ -77,29 +84,34 @@ def _money_details(trigger: Trigger, figure: int) -> dict[str, Any]:
         "figure": format_amount(figure, trigger.currency),
         "currency": trigger.currency,
         **({"window_days": trigger.window_days} if trigger.window_days else {}),
+        **({"unmeasured": sorted(unmeasured)} if unmeasured else {}),
     }
 
 
-async def _figure(db: AsyncSession, player: Player, trigger: Trigger, rates: Rates) -> int:
+async def _figure(db: AsyncSession, player: Player, trigger: Trigger, rates: Rates, unmeasured: set[str]) -> int:
+    """The trigger's figure in its currency; currencies that could not be measured go to `unmeasured`."""
     assert trigger.currency is not None
     if trigger.kind == "lifetime_deposits":
         deposits = await activity.deposits_with_in_flight(db, player.id, EPOCH, FOREVER)
-        return _measure(deposits, trigger.currency, rates)
+        return _measure(deposits, trigger.currency, rates, unmeasured=unmeasured)
     assert trigger.window_days is not None
     now = clock.now()
     rules = rg_profile(player.jurisdiction)
     first = rules.local_day(now - timedelta(days=trigger.window_days))
     if trigger.kind == "net_deposits":
         deposited = _measure(
-            await activity.deposits_with_in_flight(db, player.id, first, FOREVER), trigger.currency, rates
+            await activity.deposits_with_in_flight(db, player.id, first, FOREVER),
+            trigger.currency,
+            rates,
+            unmeasured=unmeasured,
         )
         since = datetime.combine(first, time(), tzinfo=rules.timezone)
         rows = (await db.execute(_WITHDRAWN, {"player": player.id, "since": since})).all()
-        withdrawn = _measure({r.currency: int(r.amount) for r in rows}, trigger.currency, rates, round_up=False)
+        withdrawn = _measure({r.currency: int(r.amount) for r in rows}, trigger.currency, rates)
         return deposited - withdrawn
     totals = await activity.totals(db, player.id, first, FOREVER)
-    staked = _measure({c: t.wagered for c, t in totals.items()}, trigger.currency, rates)
-    won = _measure({c: t.won for c, t in totals.items()}, trigger.currency, rates, round_up=False)
+    staked = _measure({c: t.wagered for c, t in totals.items()}, trigger.currency, rates, unmeasured=unmeasured)
+    won = _measure({c: t.won for c, t in totals.items()}, trigger.currency, rates)
     return staked - won
 
 
@@ -123,7 +135,8 @@ async def fired(db: AsyncSession, player: Player, profile: KycProfile, payment: 
                 found.append(Fired(trigger, {"payment_id": str(payment.id), "method": payment.method}))
         else:
             assert trigger.amount is not None
-            figure = await _figure(db, player, trigger, rates)
-            if figure >= trigger.amount:
-                found.append(Fired(trigger, _money_details(trigger, figure)))
+            unmeasured: set[str] = set()
+            figure = await _figure(db, player, trigger, rates, unmeasured)
+            if figure >= trigger.amount or unmeasured:
+                found.append(Fired(trigger, _money_details(trigger, figure, unmeasured)))
     return found

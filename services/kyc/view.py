@@ -16,6 +16,7 @@ from models.kyc_idv import IdvApplicant
 from models.players import Player
 from services.kyc import requirements
 from services.kyc import state as kyc_state
+from services.kyc.levels import RISK_SIGNAL
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class Overview:
     verification: IdvApplicant | None = None  # the player's applicant at the identity-verification provider
 
 
-async def overview(db: AsyncSession, player: Player) -> Overview:
+async def overview(db: AsyncSession, player: Player, *, for_player: bool = False) -> Overview:
+    """`for_player`: the player's own view, where a risk signal shows without its code (such as
+    `aml.structuring`: telling a player what they are suspected of is tipping off)."""
     state = await kyc_state.read_state(db, player)
     level, missing = await kyc_state.next_missing(db, player, state)
     requested = None
@@ -47,6 +50,8 @@ async def overview(db: AsyncSession, player: Player) -> Overview:
         .order_by(col(IdvApplicant.updated_at).desc())
         .limit(1)
     )
+    if for_player and state.required_trigger == RISK_SIGNAL:
+        reason = {"trigger": RISK_SIGNAL}
     return Overview(
         state,
         kyc_state.status_of(state, missing),

@@ -93,6 +93,10 @@ CASHIER_SUMS = (
     "bonus_cancelled",
     "ftd_count",  # kept by the rollups: a first deposit counts on its own day, once
     "ftd_amount",
+    "chargebacks",
+    "chargeback_count",
+    "chargebacks_reversed",
+    "payouts_returned",
 )
 _TAKEN_BACK = {"bonus_forfeit": "bonus_forfeited", "bonus_expiry": "bonus_expired", "bonus_cancel": "bonus_cancelled"}
 _ROLLBACK_KINDS = frozenset({"game_bet_rollback", "game_win_rollback"})
@@ -348,6 +352,7 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
     kind: str = data["kind"]
     brand, day, currency, player = event.brand, day_of(event.time), data["currency"], data["player_id"]
     cash, bonus, pending = int(data["cash"]), int(data["bonus"]), int(data["pending"])
+    debt = int(data.get("debt", 0))  # present when a chargeback's debt moved (booked, repaid, cancelled)
 
     if kind == "game_bet":  # cash and bonus money to the house
         play = batch.play(brand, day, currency, data)
@@ -395,16 +400,23 @@ def _movement(batch: _Batch, event: Event, ledger: _LedgerSides) -> None:
         if cost:  # a free round's win (or its rollback), a conversion's capped part given back
             batch.money(brand, day, currency)["bonus_game"] -= cost
             mine["bonus_cost"] -= cost
-    elif kind == "deposit":
-        _add(batch.money(brand, day, currency), deposits=cash, deposit_count=1)
-        _add(batch.player_day(player, day, currency, brand), deposits=cash, deposit_count=1)
+    elif kind == "deposit":  # to cash, and first to the debt of a chargeback where the player owes one
+        paid_in = cash + debt
+        _add(batch.money(brand, day, currency), deposits=paid_in, deposit_count=1)
+        _add(batch.player_day(player, day, currency, brand), deposits=paid_in, deposit_count=1)
         registration = batch.player(player, brand)
-        candidate = (event.time, event.id, day, cash, currency)
+        candidate = (event.time, event.id, day, paid_in, currency)
         if registration.first_deposit is None or candidate[:2] < registration.first_deposit[:2]:
             registration.first_deposit = candidate
     elif kind == "withdrawal_paid":  # pending → the PSP
         _add(batch.money(brand, day, currency), withdrawals=-pending, withdrawal_count=1)
         _add(batch.player_day(player, day, currency, brand), withdrawals=-pending, withdrawal_count=1)
+    elif kind == "chargeback":  # the PSP took it back: from cash, the rest owed
+        _add(batch.money(brand, day, currency), chargebacks=-(cash + debt), chargeback_count=1)
+    elif kind == "chargeback_reversal":  # a won dispute: back to the debt still owed, then cash
+        batch.money(brand, day, currency)["chargebacks_reversed"] += cash + debt
+    elif kind == "payout_returned":  # the bank sent a paid withdrawal back to cash
+        batch.money(brand, day, currency)["payouts_returned"] += cash
     elif kind == "adjustment":
         batch.money(brand, day, currency)["adjustments"] += cash + bonus
     elif kind in ("bonus_grant", "bonus_cash"):  # bonus cost → bonus balance / cash

@@ -6,6 +6,8 @@ transactions, by kind and account purpose; docs/reports.md):
 - bonus cost: the bonus_cost accounts' outflow;
 - deposits (amount and count): what `deposit` transactions credited to players' cash;
 - withdrawals (amount and count): what `withdrawal_paid` transactions took from players' pending;
+- chargebacks (amount and count), their reversals and returned payouts: what `chargeback`,
+  `chargeback_reversal` and `payout_returned` transactions moved on players' accounts (cash and debt);
 and compares them with what the projections say: the game days (GGR), the cashier days (the others)
 and the player days (all of them, summed over players). Then it recomputes the rollups the player and
 cohort KPIs read (services/reports/rollups.py) from the player days and the players. Any difference is
@@ -31,7 +33,10 @@ from services.reports import projection, rollups
 from services.reports.kpis import BONUS_COST_SQL
 from services.reports.periods import check_range
 
-FIGURES = ("ggr", "bonus_cost", "deposits", "deposit_count", "withdrawals", "withdrawal_count")
+PLAYER_FIGURES = ("ggr", "bonus_cost", "deposits", "deposit_count", "withdrawals", "withdrawal_count")
+# The cashier days alone hold these.
+CHARGEBACK_FIGURES = ("chargebacks", "chargeback_count", "chargebacks_reversed", "payouts_returned")
+FIGURES = PLAYER_FIGURES + CHARGEBACK_FIGURES
 Key = tuple[date, uuid.UUID | None, str]  # day, brand, currency
 
 _LEDGER = text("""
@@ -42,12 +47,19 @@ SELECT (t.created_at AT TIME ZONE 'UTC')::date AS day, t.brand_id, p.currency,
        count(DISTINCT t.id) FILTER (WHERE t.kind = 'deposit') AS deposit_count,
        coalesce(-sum(p.amount) FILTER (WHERE t.kind = 'withdrawal_paid' AND a.owner_type = 'player'), 0)
            AS withdrawals,
-       count(DISTINCT t.id) FILTER (WHERE t.kind = 'withdrawal_paid') AS withdrawal_count
+       count(DISTINCT t.id) FILTER (WHERE t.kind = 'withdrawal_paid') AS withdrawal_count,
+       coalesce(-sum(p.amount) FILTER (WHERE t.kind = 'chargeback' AND a.owner_type = 'player'), 0) AS chargebacks,
+       count(DISTINCT t.id) FILTER (WHERE t.kind = 'chargeback') AS chargeback_count,
+       coalesce(sum(p.amount) FILTER (WHERE t.kind = 'chargeback_reversal' AND a.owner_type = 'player'), 0)
+           AS chargebacks_reversed,
+       coalesce(sum(p.amount) FILTER (WHERE t.kind = 'payout_returned' AND a.owner_type = 'player'), 0)
+           AS payouts_returned
 FROM ledger_transactions t
 JOIN ledger_postings p ON p.transaction_id = t.id
 JOIN ledger_accounts a ON a.id = p.account_id
 WHERE t.status = 'committed' AND t.created_at >= :since AND t.created_at < :until
-  AND (a.purpose IN ('house_revenue', 'bonus_cost') OR t.kind IN ('deposit', 'withdrawal_paid'))
+  AND (a.purpose IN ('house_revenue', 'bonus_cost')
+       OR t.kind IN ('deposit', 'withdrawal_paid', 'chargeback', 'chargeback_reversal', 'payout_returned'))
 GROUP BY 1, 2, 3""")
 # Each projection's version of the figures it holds.
 _PROJECTIONS = {
@@ -57,7 +69,9 @@ _PROJECTIONS = {
     "cashier days": text(f"""
         SELECT day, brand_id, currency, sum({BONUS_COST_SQL}) AS bonus_cost, sum(deposits) AS deposits,
                sum(deposit_count) AS deposit_count, sum(withdrawals) AS withdrawals,
-               sum(withdrawal_count) AS withdrawal_count
+               sum(withdrawal_count) AS withdrawal_count, sum(chargebacks) AS chargebacks,
+               sum(chargeback_count) AS chargeback_count, sum(chargebacks_reversed) AS chargebacks_reversed,
+               sum(payouts_returned) AS payouts_returned
         FROM report_cashier_days WHERE day BETWEEN :start AND :end GROUP BY 1, 2, 3"""),  # noqa: S608
     "player days": text("""
         SELECT day, brand_id, currency, sum(stakes - wins) AS ggr, sum(bonus_cost) AS bonus_cost,
@@ -153,7 +167,7 @@ def _held_by(projection_name: str) -> tuple[str, ...]:
         return ("ggr",)
     if projection_name == "cashier days":
         return tuple(f for f in FIGURES if f != "ggr")
-    return FIGURES
+    return PLAYER_FIGURES
 
 
 async def _figures(db: AsyncSession, sql: TextClause, params: dict[str, object]) -> dict[Key, dict[str, int]]:

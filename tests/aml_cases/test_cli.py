@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +10,11 @@ from strawberry import relay
 
 from services.aml import goaml_schema
 from tests.aml_cases.conftest import CLOSE, OPEN, STATE, Desk
-from tests.conftest import ROOT
+from tests.cli_process import run_async
 
 
-def croupier(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "aml", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def croupier(*args: str) -> subprocess.CompletedProcess[str]:
+    return await run_async("aml", *args)  # a warm forked CLI process (tests/cli_process.py)
 
 
 async def test_export_sar_from_the_command_line(
@@ -35,12 +25,12 @@ async def test_export_sar_from_the_command_line(
         "case"
     ]["id"]
     raw_id = relay.GlobalID.from_id(case_id).node_id
-    refused = croupier("export-sar", raw_id)  # not escalated: nothing to report yet
+    refused = await croupier("export-sar", raw_id)  # not escalated: nothing to report yet
     assert (refused.returncode, "INVALID_STATE" in refused.stderr) == (1, True), refused
     await desk.ok(STATE, kyc.token, caseId=case_id, state="ESCALATED")
     await desk.ok(CLOSE, mlro.token, caseId=case_id, outcome="SAR_FILED", reason="filed")
     out = tmp_path / "sar.xml"
-    done = croupier("export-sar", raw_id, "--out", str(out))
+    done = await croupier("export-sar", raw_id, "--out", str(out))
     assert done.returncode == 0, (done.stdout, done.stderr)
     xml = out.read_bytes()
     assert goaml_schema.problems(xml) == []

@@ -75,3 +75,35 @@ async def test_closing_without_a_report_lifts_the_restriction(
     assert (closed["state"], closed["restricted"]) == ("CLOSED", False)
     async with rt.database.session() as db:
         assert await aml_restriction(db, player.uuid) is None
+
+
+async def test_a_small_withdrawal_requested_while_restricted_is_paid_once_the_mlro_lifts_it(
+    rt: Any, gql: Any, desk: Desk, psp: Any, make_player: Any, kyc: Any, mlro: Any
+) -> None:
+    from tests.kyc.conftest import payment_status
+
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    case_id = (await desk.ok(OPEN, kyc.token, playerId=player.id, summary="Odd"))["case"]["id"]
+    await desk.ok(RESTRICT, kyc.token, caseId=case_id, restricted=True, reason="review")
+    body = await gql(WITHDRAW, {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD"}}, token=player.token)
+    payment_id = uuid.UUID(relay.GlobalID.from_id(body["data"]["requestWithdrawal"]["payment"]["id"]).node_id)
+    assert await payment_status(rt, payment_id) == "requested"  # not approved automatically while restricted
+
+    await desk.ok(RESTRICT, mlro.token, caseId=case_id, restricted=False, reason="false positive")
+    assert await payment_status(rt, payment_id) == "paid"  # below the threshold: approved and sent, as if new
+
+
+async def test_a_withdrawal_held_by_a_closed_case_proceeds_when_the_close_lifts_the_restriction(
+    rt: Any, gql: Any, desk: Desk, psp: Any, make_player: Any, kyc: Any
+) -> None:
+    from tests.kyc.conftest import payment_status
+
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    case_id = (await desk.ok(OPEN, kyc.token, playerId=player.id, summary="Odd"))["case"]["id"]
+    await desk.ok(RESTRICT, kyc.token, caseId=case_id, restricted=True, reason="review")
+    body = await gql(WITHDRAW, {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD"}}, token=player.token)
+    payment_id = uuid.UUID(relay.GlobalID.from_id(body["data"]["requestWithdrawal"]["payment"]["id"]).node_id)
+    await desk.ok(CLOSE, kyc.token, caseId=case_id, outcome="NO_ACTION", reason="explained")
+    assert await payment_status(rt, payment_id) == "paid"

@@ -105,6 +105,9 @@ WINDOWS = {
     "aml_monitoring_players": "player_id",
     "aml_monitoring_deposits": "player_id, event_id",
     "aml_alerts": "event_id",
+    "aml_cases": "source_id",  # what block_and_review and decline open (services/aml/monitoring/acting.py)
+    "aml_restrictions": "case_id",
+    "aml_case_events": "case_id, action",
 }
 
 

@@ -4,28 +4,18 @@ backtested twice (one run, nothing doubled), activated (audited), and a bad file
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from services.aml.monitoring import rules
 from tests.aml_monitoring.conftest import Monitoring
 from tests.aml_monitoring.test_versions import STRICTER
-from tests.conftest import ROOT
+from tests.cli_process import run_async
 
 
-def croupier(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "aml", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def croupier(*args: str) -> subprocess.CompletedProcess[str]:
+    return await run_async("aml", *args)  # a warm forked CLI process (tests/cli_process.py)
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
@@ -44,10 +34,13 @@ async def test_add_backtest_twice_and_activate_from_the_command_line(
 
     stricter = tmp_path / "v2.toml"
     stricter.write_text(STRICTER)
-    assert ok(croupier("add-version", str(stricter), "--reason", "two deposits suffice")).strip() == "stored version 2"
+    assert (
+        ok(await croupier("add-version", str(stricter), "--reason", "two deposits suffice")).strip()
+        == "stored version 2"
+    )
 
-    first = ok(croupier("backtest", "--version", "2"))
-    again = ok(croupier("backtest", "--version", "2"))
+    first = ok(await croupier("backtest", "--version", "2"))
+    again = ok(await croupier("backtest", "--version", "2"))
     assert first.splitlines()[0] == again.splitlines()[0]  # "run <id>: version 2 against live version 1"
     assert "version 2 against live version 1" in first
     summary = json.loads(first[first.index("{") :])
@@ -57,9 +50,9 @@ async def test_add_backtest_twice_and_activate_from_the_command_line(
     assert await monitoring.conn.fetchval("SELECT runs FROM aml_backtest_runs") == 2
     assert await monitoring.alerts() == []  # a backtest decides nothing live
 
-    assert ok(croupier("activate-version", "2", "--reason", "backtested")).strip() == "version 2 is live"
-    assert "   2 LIVE" in ok(croupier("versions"))
-    refused = croupier("activate-version", "2")
+    assert ok(await croupier("activate-version", "2", "--reason", "backtested")).strip() == "version 2 is live"
+    assert "   2 LIVE" in ok(await croupier("versions"))
+    refused = await croupier("activate-version", "2")
     assert refused.returncode == 1
     assert "already live" in refused.stderr
     audit = await monitoring.conn.fetch(
@@ -72,7 +65,7 @@ async def test_add_backtest_twice_and_activate_from_the_command_line(
 
     broken = tmp_path / "broken.toml"
     broken.write_text(rules.DEFAULT_FILE.read_text().replace('kind = "structuring"', 'kind = "smurfing"'))
-    done = croupier("add-version", str(broken))
+    done = await croupier("add-version", str(broken))
     assert done.returncode == 1
     assert "refused:" in done.stderr
     assert "`kind` must be one of" in done.stderr

@@ -118,6 +118,11 @@ UNMEASURED = {
     "{ reportingCurrency }": "a setting, no SQL",
     "ReportExport": "one file of aggregates, asked for by a click; its statements are fixed (tests/reports)",
     "AmlCaseDetail": "one AML case; its notes, evidence and history load through one query each (DataLoaders)",
+    "PlayerAmlAlerts": "Player.amlAlerts is the AmlAlerts screen's resolver filtered to one player (measured there)",
+    "PlayerScreening": "Player.screeningAlerts is the Screening screen's resolver for one player (measured there)",
+    "Privacy": "one player's privacy view: a fixed number of statements (tests/privacy/test_erasure.py)",
+    "PrivacyRequests": "the dpo's queue: a page in at most 4 statements (tests/privacy/test_queue.py)",
+    "Evidence": "one dispute's evidence snapshot: a JSON column of its row",
 }
 
 
@@ -392,6 +397,19 @@ async def test_aml_case_queue(rt: Any, admin_screen: Any, make_player: Any) -> N
     screen.same_cost(small, await screen.statements(variables, edges("amlCases"), LARGE))
 
 
+@screen("PlayerAmlCases")
+async def test_player_aml_cases(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    """The 360's AML cases: one player with twenty cases (each from its own alert)."""
+    from services.aml.cases import open_case
+
+    screen = await admin_screen("PlayerAmlCases")
+    player = await make_player()
+    for _ in range(LARGE):
+        async with rt.database.transaction() as db:
+            await open_case(db, player_id=player.uuid, source="test", source_id=uuid.uuid4().hex, summary="x")
+    await screen.first_1_and_20({"id": player.id}, edges("player", "amlCases"))
+
+
 @screen("AmlAlerts")
 async def test_aml_alerts_queue(admin_screen: Any, make_player: Any, deposit: Any, monitoring: Any) -> None:
     """Its page is fixed (50): one alert (a large deposit), then twenty, each on another player, each with
@@ -407,6 +425,36 @@ async def test_aml_alerts_queue(admin_screen: Any, make_player: Any, deposit: An
     small = await screen.statements({"status": "OPEN"}, edges("amlAlerts"), SMALL)
     await raised(LARGE - SMALL)
     screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("amlAlerts"), LARGE))
+
+
+@screen("Disputes")
+async def test_dispute_queue(rt: Any, client: Any, psp: Any, brand: Any, admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (50): one chargeback's dispute, then twenty, each of another player, with the player
+    (a DataLoader: one query per page)."""
+    from services import cashier
+    from tests.cashier.conftest import deliver, notice, player_viewer
+
+    screen = await admin_screen("Disputes")
+    await psp.configure("cardpay", webhook="hold")
+
+    async def charged_back(times: int) -> None:
+        for _ in range(times):
+            player = await make_player()
+            payment = await cashier.deposit(
+                rt,
+                player_viewer(player, brand),
+                amount="10.00",
+                currency="EUR",
+                method="card",
+                psp_token=await psp.tokenise(),
+            )
+            answer = await deliver(client, await notice(psp, payment, rt, "chargeback"))
+            assert answer.json()["result"] == "applied", answer.text
+
+    await charged_back(SMALL)
+    small = await screen.statements({}, edges("disputes"), SMALL)
+    await charged_back(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, edges("disputes"), LARGE))
 
 
 @screen("PlayerRisk")

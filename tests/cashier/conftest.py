@@ -131,3 +131,24 @@ def card_deposit(rt: Any, psp: DemoPsp, brand: Any) -> Any:
 def fund(card_deposit: Any) -> Any:
     """The former name of `card_deposit`, kept for tests written against it."""
     return card_deposit
+
+
+# ---- chargebacks and returned payouts (tests/cashier/test_chargebacks.py, test_disputes.py) ------------
+
+
+@pytest.fixture
+async def held(psp: DemoPsp) -> DemoPsp:
+    """The demo PSP keeps its webhooks (the test delivers them, in the order it chooses)."""
+    for name in ("cardpay", "bankwire", "swiftpay"):
+        await psp.configure(name, webhook="hold")
+    return psp
+
+
+async def notice(psp: DemoPsp, payment: Any, rt: Any, kind: str, **fields: Any) -> dict[str, Any]:
+    """The demo PSP announces a notice about the payment's (only) attempt; returns its signed delivery."""
+    [attempt] = await attempts(rt, payment.id)
+    response = await psp.http.post(f"/control/notices/{attempt.psp}/{attempt.id}", json={"kind": kind, **fields})
+    assert response.status_code == 200, response.text
+    event_id = response.json()["event_id"]
+    [delivery] = [d for d in await psp.webhooks(reference=str(attempt.id)) if d["event_id"] == event_id]
+    return delivery

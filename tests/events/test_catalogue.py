@@ -17,11 +17,13 @@ from core.catalogue import (
     aml_monitoring,
     bonuses,
     cashier,
+    disputes,
     games,
     kyc,
     kyc_documents,
     money,
     players,
+    privacy,
     responsible_gambling,
     risk,
 )
@@ -31,8 +33,9 @@ DOC = ROOT / "docs" / "events.md"
 # Field names that would carry personal data: no event's data may have one, at any depth.
 PERSONAL = re.compile(r"e_?mail|name|phone|birth|dob|address|street|postcode|zip|ip|user_agent|device|note|reason")
 CODES = {"reason", "cause", "reference_type"}  # codes from the platform (enums, or reference kinds), not prose
-# Text a machine wrote, not a person: a payment's failure reason is the PSP's (or the platform's) code and words.
-MACHINE_TEXT = {("payment", "reason")}
+# Text a machine wrote, not a person: a payment's failure reason is the PSP's (or the platform's) code and words;
+# a dispute's reason is the PSP's chargeback reason code.
+MACHINE_TEXT = {("payment", "reason"), ("dispute", "reason")}
 
 
 def test_the_published_schemas_are_what_the_catalogue_generates() -> None:
@@ -53,6 +56,7 @@ def test_every_type_is_catalogued_once() -> None:
         money,
         players,
         cashier,
+        disputes,
         bonuses,
         responsible_gambling,
         games,
@@ -61,6 +65,7 @@ def test_every_type_is_catalogued_once() -> None:
         aml_cases,
         aml,
         aml_monitoring,
+        privacy,
         risk,
     )
     names = [t.name for module in modules for t in module.TYPES]

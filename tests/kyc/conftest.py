@@ -32,10 +32,10 @@ mutation($input: RequestWithdrawalInput!) {
     errors { code field message kyc { requiredLevel trigger nextStep } }
   }
 }"""
-KYC_FIELDS = """level requiredLevel status levels nextLevel reason requested restricted highRisk
+KYC_FIELDS = """level requiredLevel status levels nextLevel reason requested restricted
   nextSteps { requirement nextStep playerCanAct }"""
-MY_KYC = "{ me { kyc { " + KYC_FIELDS + " } } }"
-PLAYER_KYC = "query($id: ID!) { player(id: $id) { kyc { " + KYC_FIELDS + " } } }"
+MY_KYC = "{ me { kyc { " + KYC_FIELDS + " } } }"  # (not highRisk: staff's mark, denied to players)
+PLAYER_KYC = "query($id: ID!) { player(id: $id) { kyc { " + KYC_FIELDS + " highRisk } } }"
 DECIDE = """
 mutation($input: KycLevelDecisionInput!) {
   %s(input: $input) { kyc { level status requiredLevel } awaitingSecondApproval errors { code field message } }

@@ -19,6 +19,7 @@ from tests.aml.conftest import screening  # noqa: F401  (fixture)
 from tests.cashier.conftest import DemoPsp, assert_ledger_ok, balances, ledger_count
 from tests.kyc.conftest import (
     APPROVE,
+    QUEUE,
     DemoIdv,
     decide,
     deposit,
@@ -113,6 +114,9 @@ async def test_a_player_past_the_threshold_is_verified_by_the_demo_provider_and_
     assert reviewed["data"]["reviewKycDocument"]["errors"] == [], reviewed
     kyc = await my_verification(gql, player)
     assert (kyc["status"], steps(kyc)) == ("PENDING_REVIEW", ["officer_approval"])
+    # The officers' queue (filtered on the stored status) shows the player as soon as the document is approved.
+    queue = await gql(QUEUE, {"status": "PENDING_REVIEW"}, token=officer.token)
+    assert [e["node"]["player"]["id"] for e in queue["data"]["kycReviewQueue"]["edges"]] == [player.id], queue
     assert await payment_status(rt, withdrawal) == "waiting_for_kyc"
     ledger_verify_clean()
 

@@ -80,10 +80,7 @@ async def test_a_risk_signal_from_another_module_holds_the_next_withdrawal_until
             await require_level(db, player.uuid, "source_of_funds", "He looked nervous on the phone")
 
     kyc = await my_kyc(gql, player)
-    assert (kyc["requiredLevel"], kyc["reason"]) == (
-        "source_of_funds",
-        {"trigger": "risk_signal", "signal": "aml.structuring"},
-    )
+    assert (kyc["requiredLevel"], kyc["reason"]) == ("source_of_funds", {"trigger": "risk_signal"})  # no AML code
     assert (await withdraw(gql, player, "30.00"))["payment"]["status"] == "WAITING_FOR_KYC"
     [event] = await events_of(rt, player.uuid, "kyc.level_required")
     assert (event["trigger"], event["gates"], event["details"]) == (
@@ -91,3 +88,23 @@ async def test_a_risk_signal_from_another_module_holds_the_next_withdrawal_until
         ["withdrawal"],
         {"signal": "aml.structuring"},
     )
+
+
+async def test_money_in_a_currency_without_a_stated_rate_sets_the_cdd_trigger_off_instead_of_dodging_it(
+    rt: Any, gql: Any, psp: DemoPsp, make_player: Any, monkeypatch: Any
+) -> None:
+    """Production with FX_RATES naming only EUR: SEK deposits cannot be measured against the EUR 2,000
+    threshold, and the platform refuses rather than guesses, so the withdrawal waits for the level."""
+    from core.fx import Rates
+
+    monkeypatch.setitem(rt.settings.__dict__, "stated_rates", Rates.parse({"EUR": "1"}))
+    player = await make_player(country="SE", currency="SEK")
+    await fund(rt, player, "500.00 SEK", deposit=True)  # about EUR 44 at any real rate
+
+    held = await withdraw(gql, player, "100.00", "SEK")
+
+    assert held["payment"]["status"] == "WAITING_FOR_KYC", held
+    (required,) = await events_of(rt, player.uuid, "kyc.level_required")
+    assert (required["trigger"], required["required_level"]) == ("lifetime_deposits", "identity_verified")
+    assert required["details"]["unmeasured"] == ["SEK"]
+    await assert_ledger_ok(rt)

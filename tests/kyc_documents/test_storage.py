@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,8 @@ from core import processes
 from core.clock import clock
 from core.storage.sealing import KeyRing, new_key
 from services.kyc.documents_vault import sweep
-from tests.conftest import ROOT, S3_CREDENTIALS
+from tests.cli_process import run_async
+from tests.conftest import S3_CREDENTIALS
 from tests.kyc_documents.conftest import QUEUE, document_rows, pdf, png, stored_objects, upload
 
 
@@ -85,16 +85,8 @@ async def test_an_unreachable_bucket_refuses_the_upload_with_a_code(
     assert await document_rows(rt) == []
 
 
-def croupier_kyc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cli", "kyc", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def croupier_kyc(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return await run_async("kyc", *args, env={**os.environ, **env})  # a warm forked CLI (tests/cli_process.py)
 
 
 async def test_rotation_moves_every_document_to_the_active_key_resumably(
@@ -128,11 +120,11 @@ async def test_rotation_moves_every_document_to_the_active_key_resumably(
     assert sorted(row.key_id for row in await document_rows(rt)) == ["k1", "k1", "k2"]
     # ... is finished by running the command again, which reports its progress; a third run finds nothing.
     ring = {"KYC_DOCUMENT_KEYS": json.dumps({"k1": old, "k2": new}), "KYC_DOCUMENT_ACTIVE_KEY": "k2"}
-    done = croupier_kyc("rotate-keys", "--batch", "1", env=ring)
+    done = await croupier_kyc("rotate-keys", "--batch", "1", env=ring)
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert "2/2" in done.stdout
     assert "2 document(s) re-encrypted, 0 failed, 0 left" in done.stdout
-    again = croupier_kyc("rotate-keys", env=ring)
+    again = await croupier_kyc("rotate-keys", env=ring)
     assert "0 document(s) re-encrypted, 0 failed, 0 left" in again.stdout, again.stdout
     rows = await document_rows(rt)
     assert {row.key_id for row in rows} == {"k2"}

@@ -10,6 +10,7 @@ import pytest
 
 from core.fx import Rates
 from tests.cashier.conftest import assert_ledger_ok
+from tests.kyc.conftest import fully_verified
 from tests.rg.conftest import deposit, my_rg, seat_for, set_limit, u
 
 
@@ -35,6 +36,9 @@ async def test_a_currency_without_a_stated_rate_is_refused_where_a_limit_would_m
 ) -> None:
     monkeypatch.setitem(rt.settings.__dict__, "stated_rates", Rates.parse({"EUR": "1", "GBP": "1.17"}))
     player = await make_player()
+    # Verified already: the KYC deposit threshold cannot measure SEK either and would refuse it first
+    # (tests/kyc/test_kyc_triggers.py); this test is about the RG limit alone.
+    await fully_verified(rt, player.uuid)
     assert (await deposit(gql, player, psp, "10.00", currency="SEK"))["payment"]["status"] == "SUCCEEDED"  # no limit
     await set_limit(gql, player, "DEPOSIT", "WEEK", amount="100.00")
     refused = await deposit(gql, player, psp, "10.00", currency="SEK")

@@ -5,6 +5,10 @@ charged at most once (resending it returns the first transaction), a transaction
 read by that reference, and webhooks are signed with HMAC-SHA256 over `"<timestamp>.<body>"`
 (header `X-PSP-Signature: t=<timestamp>,v1=<hex>`).
 
+Chargebacks and returned payouts (the control API, for tests and the demo): `POST /control/notices/{psp}/
+{reference}` with `{"kind": "chargeback" | "chargeback_reversed" | "payout_returned", "id", "amount",
+"reason"}` announces one about a transaction, signed and delivered like its other webhooks.
+
 Test cards (the hosted form's vault): 4000 0000 0000 0002 is declined, 4000 0000 0000 3220 asks
 for 3-D Secure, any other Luhn-valid number succeeds.
 """
@@ -235,7 +239,7 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
         except httpx.HTTPError:
             delivery.status_code = 0
 
-    def event(tx: Transaction, status: str) -> Delivery:
+    def event(tx: Transaction, status: str, notice: dict[str, Any] | None = None) -> Delivery:
         tx.sequence += 1
         body = json.dumps(
             {
@@ -251,6 +255,7 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
                     "amount": tx.amount,
                     "currency": tx.currency,
                     "decline_reason": tx.decline_reason,
+                    **({"notice": notice} if notice is not None else {}),
                 },
             },
             separators=(",", ":"),
@@ -259,12 +264,16 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
         state.deliveries.append(delivery)
         return delivery
 
+    def webhook_url(psp: str) -> str | None:
+        behaviour = state.behaviour(psp)
+        return behaviour.webhook_url or (f"{state.webhook_base}/{psp}" if state.webhook_base else None)
+
     def notify(tx: Transaction) -> None:
         """Announce the transaction's current (final) status the way its PSP is told to."""
         behaviour = state.behaviour(tx.psp)
         if behaviour.webhook == "none":
             return
-        url = behaviour.webhook_url or (f"{state.webhook_base}/{tx.psp}" if state.webhook_base else None)
+        url = webhook_url(tx.psp)
         if behaviour.webhook == "out_of_order":
             stale = event(tx, "pending")  # an older state, numbered before the final one...
             final = event(tx, tx.status)
@@ -465,6 +474,31 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
         current.update(changes)
         state.behaviours[psp] = Behaviour(**current)
         return current
+
+    @app.post("/control/notices/{psp}/{reference}")
+    async def notice(psp: str, reference: str, request: Request) -> dict[str, Any]:
+        """Announce a chargeback (of a deposit), its reversal (the merchant won the dispute) or a returned payout
+        about the transaction of this merchant reference. Delivered at once unless the PSP's webhooks `hold`
+        (or are `none`); `twice` delivers it twice. The signed delivery is in `/control/webhooks` either way."""
+        known(psp)
+        tx_id = state.by_reference.get((psp, reference))
+        if tx_id is None:
+            raise HTTPException(404, "no such transaction")
+        tx = state.transactions[tx_id]
+        body = await request.json()
+        kind = str(body.get("kind"))
+        expected = "payout" if kind == "payout_returned" else "deposit"
+        if kind not in ("chargeback", "chargeback_reversed", "payout_returned") or tx.kind != expected:
+            raise HTTPException(422, f"no {kind} of a {tx.kind}")
+        notice_id = str(body.get("id") or f"{'rt' if kind == 'payout_returned' else 'cb'}_{token_source.token_hex(6)}")
+        details = {"id": notice_id, "amount": int(body.get("amount") or tx.amount), "reason": body.get("reason")}
+        delivery = event(tx, kind, details)
+        behaviour = state.behaviour(psp)
+        if behaviour.webhook not in ("hold", "none"):
+            spawn(deliver(delivery, webhook_url(psp), 0.05))
+            if behaviour.webhook == "twice":
+                spawn(deliver(delivery, webhook_url(psp), 0.25))
+        return {"notice_id": notice_id, "event_id": delivery.event_id}
 
     @app.get("/control/transactions")
     async def transactions(reference: str | None = None) -> list[dict[str, Any]]:

@@ -8,8 +8,8 @@ query each); fold each event into its player's state and evaluate (services/aml/
 write the windows back, the alerts, and an `aml.alert_raised` event per alert. A rebuild (`croupier events
 replay aml_monitoring`) deletes the windows and replays the outbox; alerts stay.
 
-Seam (aml-cases): an alert at `review` or above should open an AML case; `open_cases` is where the
-case module's `open_case(…, source="aml_alert", source_id=<alert id>)` is called, idempotent per alert.
+An alert at `block_and_review` or `decline` opens a case that restricts the account in the same
+transaction (services/aml/monitoring/acting.py); one at `review` waits for staff to confirm it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core import outbox
 from core.clock import clock
 from core.consumers import Consumer, Event
 from core.ids import new_id
-from services.aml.monitoring import versions
+from services.aml.monitoring import acting, versions
 from services.aml.monitoring.engine import DEPOSIT, Alert, Deposit, Engine, Fact, PlayerState
 from services.aml.monitoring.facts import INSTRUMENTS, KIND_OF, TYPES, Converter, day_of
 
@@ -58,9 +58,6 @@ FROM unnest($1::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::int[], $7::var
             $10::float8[]) AS t(i, p, b, e, s, o, h, x, a)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING id::text, player_id::text, brand_id, event_id, score, outcome, hits"""
-_EMIT = """
-INSERT INTO outbox_events (topic, key, brand_id, schema_version, payload, created_at)
-SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::uuid[], $4::smallint[], $5::jsonb[], $6::timestamptz[])"""
 
 
 def fact_of(event: Event, instruments: dict[str, str]) -> tuple[Fact, int, str] | None:
@@ -110,8 +107,8 @@ class MonitoringConsumer:
             if (alert := engine.evaluate(state, fact)) is not None:
                 alerts.append(alert)
         await _save(conn, states, loaded)
-        if alerts:
-            await _raise(conn, version.number, alerts)  # staff triage them; a confirmed one opens a case
+        if alerts:  # staff triage them; block_and_review and decline open a restricting case now (acting.py)
+            await acting.act(conn, await _raise(conn, version.number, alerts))
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         """Forget the windows (the replay rebuilds them). Alerts stay: they are staff's queue and were
@@ -150,8 +147,8 @@ async def _save(conn: asyncpg.Connection, states: dict[str, PlayerState], loaded
         await conn.execute(_DROP_DEPOSITS, [p for p, _ in dropped], [e for _, e in dropped])
 
 
-async def _raise(conn: asyncpg.Connection, version: int, alerts: list[Alert]) -> list[asyncpg.Record]:
-    """Store the alerts (one per triggering event) and announce each new one."""
+async def _raise(conn: asyncpg.Connection, version: int, alerts: list[Alert]) -> list[acting.Raised]:
+    """Store the alerts (one per triggering event) and announce each new one; returns the new ones."""
     rows = await conn.fetch(
         _ALERTS,
         [new_id() for _ in alerts],
@@ -185,8 +182,11 @@ async def _raise(conn: asyncpg.Connection, version: int, alerts: list[Alert]) ->
     ]
     if written:
         params = outbox.events_params(written)
-        await conn.execute(_EMIT, *params.values())
-    return list(rows)
+        await conn.execute(outbox.INSERT_EVENTS_ASYNCPG, *params.values())
+    return [
+        acting.Raised(r["id"], r["player_id"], r["score"], r["outcome"], [h["rule"] for h in json.loads(r["hits"])])
+        for r in rows
+    ]
 
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from authz.subjects import Viewer
 from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
+from core.runtime import Runtime
 from services import audit
 from services.aml.monitoring import rules
 from services.aml.monitoring.rules import Version
@@ -164,3 +165,18 @@ async def activate(db: AsyncSession, number: int, *, actor: Viewer, reason: str)
         actor_type="system" if actor.kind == "anonymous" else None,
     )
     return await get(db, number)
+
+
+MLRO = "mlro"
+
+
+async def activate_by_staff(rt: Runtime, viewer: Viewer, number: int, reason: str) -> StoredVersion:
+    """The MLRO makes `number` live from the back office: `activate` (the CLI's command) with their reason,
+    which the audit record keeps."""
+    if not viewer.is_staff or viewer.id is None or not ({MLRO, "superadmin"} & viewer.roles):
+        raise DomainError("Only the MLRO activates a monitoring version.", code=ErrorCode.NOT_ALLOWED)
+    why = reason.strip()
+    if not why:
+        raise DomainError("Give a reason (it is kept in the audit log).", field="reason")
+    async with rt.database.transaction() as db:
+        return await activate(db, number, actor=viewer, reason=why)

@@ -72,6 +72,21 @@ class PspAnswer:
     raw: Mapping[str, Any] = field(default_factory=dict)  # the PSP's answer, kept on the attempt
 
 
+NoticeKind = Literal["chargeback", "chargeback_reversed", "payout_returned"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A PSP's word about a transaction that had succeeded: a chargeback of a deposit, its reversal (the
+    operator won the dispute), or a paid withdrawal the bank sent back (services/cashier/chargebacks.py)."""
+
+    kind: NoticeKind
+    notice_id: str  # the PSP's id of the chargeback (a reversal names the chargeback it reverses) or return
+    amount: int  # minor units, positive (a chargeback may be partial)
+    currency: str
+    reason: str | None = None
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     event_id: str
@@ -82,6 +97,7 @@ class WebhookEvent:
     sequence: int
     decline_reason: str | None
     payload: Mapping[str, Any]
+    notice: Notice | None = None  # a chargeback, its reversal or a returned payout: not an attempt's outcome
 
 
 class PspAdapter(ABC):

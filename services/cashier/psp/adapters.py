@@ -18,6 +18,8 @@ from services.cashier.psp import (
     AnswerStatus,
     DepositRequest,
     InvalidSignature,
+    Notice,
+    NoticeKind,
     PayoutRequest,
     PspAdapter,
     PspAnswer,
@@ -48,6 +50,28 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise PspTechnicalFailure(f"{what}: unexpected answer")
     return value
+
+
+_NOTICES: dict[str, NoticeKind] = {kind: kind for kind in ("chargeback", "chargeback_reversed", "payout_returned")}
+
+
+def _notice(event: Mapping[str, Any]) -> Notice | None:
+    """The demo PSPs' chargeback, reversal and return notices: `status` names the notice, `notice` holds the
+    PSP's id of the chargeback (or return), its amount in minor units and its reason code. Anything malformed
+    raises KeyError, TypeError or ValueError (a signed body that is no event)."""
+    kind = _NOTICES.get(str(event["status"]))
+    if kind is None:
+        return None
+    details = event["notice"]
+    if not isinstance(details, Mapping):
+        raise TypeError("a notice is an object")
+    amount = int(details.get("amount") or event["amount"])
+    if amount <= 0:
+        raise ValueError("a notice's amount is positive")
+    reason = details.get("reason")
+    return Notice(
+        kind, str(details["id"])[:100], amount, str(event["currency"])[:8], str(reason)[:64] if reason else None
+    )
 
 
 class DemoHttpAdapter(PspAdapter):
@@ -135,7 +159,9 @@ class DemoHttpAdapter(PspAdapter):
         data = parse_json(body)
         try:
             event = data["data"]
-            status = WEBHOOK_STATUSES[str(event["status"])]
+            notice = _notice(event)
+            # A notice speaks of a transaction that had succeeded (a chargeback proves the charge was taken).
+            status = "succeeded" if notice is not None else WEBHOOK_STATUSES[str(event["status"])]
             return WebhookEvent(
                 event_id=str(data["event_id"])[:100],
                 event_type=str(data["type"])[:64],
@@ -145,6 +171,7 @@ class DemoHttpAdapter(PspAdapter):
                 sequence=int(data.get("sequence") or 0),
                 decline_reason=event.get("decline_reason"),
                 payload=data,
+                notice=notice,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidSignature(f"signed, but not a {self.name} event") from exc

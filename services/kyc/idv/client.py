@@ -197,8 +197,11 @@ class SumsubClient:
             raise InvalidSignature("missing X-Payload-Digest")
         if algorithm not in DIGEST_ALGORITHMS:
             raise InvalidSignature(f"unsupported X-Payload-Digest-Alg {algorithm[:32]!r}")
-        expected = payload_digest(self.settings.idv_webhook_secret, body, algorithm)
-        if not hmac.compare_digest(expected, digest.strip().lower()):
+        if not self.settings.idv_webhook_secret:  # anyone can compute an HMAC under the empty key
+            raise InvalidSignature("no webhook secret is configured (IDV_WEBHOOK_SECRET)")
+        expected = payload_digest(self.settings.idv_webhook_secret, body, algorithm).encode()
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError: a 500 to anyone).
+        if not hmac.compare_digest(expected, digest.strip().lower().encode("utf-8", "replace")):
             raise InvalidSignature("digest mismatch")
         try:
             data = json_body.parse_object(body)

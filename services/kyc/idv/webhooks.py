@@ -7,6 +7,8 @@ Ordering (the provider retries for hours, so any delivery may arrive late, twice
   (`reviewed_at`); then it becomes a provider check (passed on GREEN, failed on RED), and the newest check
   is the one the KYC level reads. An older or equally old result is recorded `stale`.
 - An event without `createdAtMs` is timed by its arrival.
+- A RED FINAL applied after a GREEN (the provider revoking its pass) restricts the player's KYC: levels
+  never go down, and one may have been approved on that pass. An officer lifts it (kycLiftRestriction).
 
 Who an event is about: the applicant on record (provider, applicant id). An applicant we have not recorded
 yet (its webhook overtook our own write) is bound through `externalUserId`, our player id, when that
@@ -30,8 +32,10 @@ from authz.subjects import SYSTEM
 from core.clock import clock
 from core.logging import get_logger
 from core.runtime import Runtime
+from models.kyc import KycState
 from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.players import Player
+from services import audit
 from services.kyc import state as kyc_state
 from services.kyc.actions import record_check
 from services.kyc.idv.applicants import record_applicant
@@ -81,6 +85,7 @@ async def handle_webhook(rt: Runtime, provider: str, body: bytes, headers: Mappi
             applicant.status, applicant.status_at = status, at
         if result == "applied" and event.review is not None:
             review = event.review
+            revoked = applicant.review_answer == "GREEN" and review.answer == "RED" and review.reject_type == "FINAL"
             applicant.review_answer, applicant.reject_type = review.answer, review.reject_type
             applicant.reject_labels, applicant.reviewed_at = list(review.reject_labels), at
             await record_check(
@@ -101,12 +106,36 @@ async def handle_webhook(rt: Runtime, provider: str, body: bytes, headers: Mappi
                 reject_type=review.reject_type,
                 reject_labels=list(review.reject_labels),
             )
+            if revoked and not state.restricted:
+                await _restrict_revoked(db, player, state, provider)
             applied = True
         applicant.updated_at = clock.now()
         player_id = player.id
     if applied:
         await after_change(rt, player_id)
     return IdvWebhookOutcome(False, result)
+
+
+async def _restrict_revoked(db: AsyncSession, player: Player, state: KycState, provider: str) -> None:
+    """A final rejection newer than the pass a level may have been approved on: levels never go down, so
+    the account is restricted (no deposits or play, withdrawals wait) until an officer looks at it."""
+    why = f"{provider} rejected the verification for good after passing it (RED FINAL after GREEN)"
+    before = {"restricted": False, "status": state.status}
+    state.restricted, state.restricted_reason, state.updated_at = True, why, clock.now()
+    await kyc_state.advance(db, player, state)
+    await kyc_state.emit(db, state, "kyc.restricted", restricted=True)
+    await db.flush()
+    await audit.append(
+        db,
+        actor=SYSTEM,
+        action="kyc.restrict",
+        target_type="player",
+        target_id=player.id,
+        brand_id=player.brand_id,
+        before=before,
+        after={"restricted": True, "status": state.status},
+        reason=why,
+    )
 
 
 def _decide(applicant: IdvApplicant, event: IdvEvent, at: datetime) -> str:
