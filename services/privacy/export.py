@@ -66,6 +66,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "payments": (
         Source("payments", "player_id = :p"),
         Source("payment_attempts", "payment_id IN (SELECT id FROM payments WHERE player_id = :p)", "seq"),
+        Source("disputes", "player_id = :p"),  # chargebacks and their evidence (services/cashier/chargebacks.py)
     ),
     "ledger": (
         Source("ledger_accounts", "owner_type = 'player' AND owner_id = :ps"),
