@@ -84,7 +84,13 @@ def client_meta(connection: HTTPConnection, settings: Settings, request_id: str 
     if settings.country_header:
         raw = (connection.headers.get(settings.country_header) or "").strip().upper()
         country = raw if len(raw) == 2 and raw.isalpha() else None
-    return RequestMeta(ip=ip, country=country, user_agent=connection.headers.get("user-agent"), request_id=request_id)
+    return RequestMeta(
+        ip=ip,
+        country=country,
+        user_agent=connection.headers.get("user-agent"),
+        request_id=request_id,
+        device_id=(connection.headers.get("x-device-id") or "")[:256] or None,
+    )
 
 
 def arrived_privately(connection: HTTPConnection) -> bool:

@@ -16,6 +16,7 @@ class RequestMeta:
     country: str | None = None
     user_agent: str | None = None
     request_id: str | None = None
+    device_id: str | None = None  # the frontend's `X-Device-Id` header, as sent (services/risk/signals.py checks it)
 
 
 @dataclass(frozen=True)

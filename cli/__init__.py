@@ -17,6 +17,7 @@ from cli import (
     privacy,
     providers,
     reports,
+    risk,
     run,
     staff,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "privacy",
     "providers",
     "reports",
+    "risk",
     "run",
     "staff",
 ]

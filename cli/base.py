@@ -42,6 +42,10 @@ privacy_app = typer.Typer(
     help="Privacy: a player's data export, erasure by pseudonymisation, the retention sweep", no_args_is_help=True
 )
 app.add_typer(privacy_app, name="privacy")
+risk_app = typer.Typer(help="Risk: block and watch lists", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+risk_list_app = typer.Typer(help="Block and watch lists (emails, domains, IPs, devices, cards, countries)")
+risk_app.add_typer(risk_list_app, name="list", no_args_is_help=True)
 T = TypeVar("T")
 
 

@@ -73,6 +73,8 @@ class ErrorCode(StrEnum):
     ERASURE_BALANCE = "ERASURE_BALANCE"  # money is still in one of the player's accounts
     ERASURE_PAYMENT_PENDING = "ERASURE_PAYMENT_PENDING"  # a withdrawal (or deposit) is still in flight
     SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
+    # Risk: a block list names something of the request (services/risk/lists.py).
+    RISK_BLOCKED = "RISK_BLOCKED"
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

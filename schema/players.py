@@ -23,6 +23,7 @@ from schema.games import GameRound, RoundFilter
 from schema.input_limits import EMAIL, NOTE, PASSWORD, PERSON_NAME, PHONE, REASON, text
 from schema.kyc import Kyc
 from schema.rg import ResponsibleGambling
+from schema.risk import PlayerRisk
 from schema.staff import AuditRecord, StaffUser
 from schema.wallet import LedgerTransaction, TransactionFilter, WalletBalance
 from services.rg.gates import LoginPurpose
@@ -181,6 +182,10 @@ class Player(relay.Node):
         from resolvers.kyc import player_kyc
 
         return await player_kyc(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="Linked accounts: the player's cluster and what links its members (risk staff).")  # type: ignore[untyped-decorator]
+    def risk(self) -> PlayerRisk | None:
+        return PlayerRisk(player_id=uuid.UUID(self.id))
 
     @strawberry.field(description="Bonuses, newest first, with wagering progress and history.")  # type: ignore[untyped-decorator]
     async def bonuses(self, info: Info) -> list[PlayerBonus] | None:

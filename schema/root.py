@@ -44,6 +44,7 @@ from resolvers import privacy as privacy_resolvers
 from resolvers import providers as provider_resolvers
 from resolvers import reports as report_resolvers
 from resolvers import rg as rg_resolvers
+from resolvers import risk as risk_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
@@ -142,6 +143,7 @@ from schema.rg import (
     ResolveRgFlagPayload,
     RgFlag,
 )
+from schema.risk import RiskListEntry, RiskListEntryPayload
 from schema.session_ops import ChangePasswordPayload, LogoutPayload, RefreshTokenPayload, RevokeSessionPayload
 from schema.staff import (
     AuditRecord,
@@ -193,6 +195,10 @@ class Query:
     lobby: list[LobbyCategory] | None = strawberry.field(
         resolver=game_resolvers.lobby,
         description="The lobby's categories with their first `first` games the viewer may play.",
+    )
+    risk_list_entries: Connection[RiskListEntry] | None = strawberry.field(
+        resolver=risk_resolvers.risk_list_entries,
+        description="Block and watch list entries, newest first (default: the active ones).",
     )
     kyc_review_queue: Connection[KycCase] | None = strawberry.field(
         resolver=kyc_resolvers.kyc_review_queue,
@@ -401,6 +407,14 @@ class Mutation:
         description="Approve a player's next KYC level once its other requirements are met (four eyes where required).",
     )
     kyc_reject_level: KycPayload = strawberry.mutation(resolver=kyc_resolvers.kyc_reject_level)
+    add_risk_list_entry: RiskListEntryPayload = strawberry.mutation(
+        resolver=risk_resolvers.add_risk_list_entry,
+        description="Add a block or watch list entry for the staff member's brand, with a reason (audited).",
+    )
+    remove_risk_list_entry: RiskListEntryPayload = strawberry.mutation(
+        resolver=risk_resolvers.remove_risk_list_entry,
+        description="Remove a list entry, with a reason (audited); it stays in the history.",
+    )
     kyc_request_more: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_request_more, description="Ask the player for more for their next level."
     )

@@ -21,6 +21,7 @@ from core.settings import Settings
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
 from services.reports.projection import ReportsProjection
+from services.risk.consumer import SignalsConsumer
 
 
 class UnknownConsumer(LookupError):
@@ -35,7 +36,12 @@ class UnknownConsumer(LookupError):
 
 def platform_consumers(settings: Settings) -> list[AnyConsumer]:
     """Every consumer this configuration runs."""
-    consumers: list[AnyConsumer] = [ReportsProjection(), ScreeningConsumer(settings), MonitoringConsumer()]
+    consumers: list[AnyConsumer] = [
+        ReportsProjection(),
+        ScreeningConsumer(settings),
+        MonitoringConsumer(),
+        SignalsConsumer(),
+    ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each
         # `croupier` command) 0.2 to 0.45 s of CPU, for a sink most configurations do not run.

@@ -37,6 +37,10 @@ from services.rg import matching
 from services.rg.gates import LoginPurpose
 from services.rg.profiles import Profile
 from services.rg.registers import Person
+from services.risk import gates as risk_gates
+from services.risk import lists as risk_lists
+from services.risk import observe as risk_observe
+from services.risk.lists import RiskBlocked
 from services.scoping import scoped
 
 ISO_COUNTRY_LENGTH = 2
@@ -143,6 +147,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
         ),
     )
     password_hash = await hash_password(form.password)
+    seen = risk_observe.observed(meta)
     try:
         async with rt.database.transaction() as db:
             player = Player(
@@ -161,6 +166,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             matching.store_keys(player)
             db.add(player)
             await db.flush()
+            await risk_gates.check_registration(db, player, seen)
             await wallet.player_accounts(db, player.id, brand.id, player.currency)
             await outbox.emit(
                 db,
@@ -178,6 +184,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta
             )
             await _logged_in(db, player, tokens.session_id, LoginPurpose.PLAY, method="registration")
+            await risk_gates.registered(db, player, tokens.session_id, seen)
             await rg_gates.after_login(db, player, tokens.session_id, LoginPurpose.PLAY, register_answer)
             # Last in the transaction: the audit append holds the chain's lock until commit.
             actor = Viewer(kind="player", id=player.id, brand_id=brand.id, meta=meta)
@@ -190,6 +197,11 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 brand_id=brand.id,
                 after={"email": email, "country": player.country, "currency": player.currency},
             )
+    except RiskBlocked as refusal:  # rolled back: no account; the refusal is flagged for review
+        await risk_lists.record_blocked(
+            rt, brand_id=brand.id, player_id=None, occasion=risk_lists.Occasion.REGISTRATION, refusal=refusal
+        )
+        raise
     except IntegrityError as exc:
         raise DomainError(
             "An account with this email already exists.", field="email", code=ErrorCode.ALREADY_EXISTS
@@ -271,6 +283,7 @@ async def login(
             scope=rg_gates.session_scope(purpose),
         )
         await _logged_in(db, player, tokens.session_id, purpose, method="password")
+        await risk_gates.logged_in(db, player, tokens.session_id, meta)
         await rg_gates.after_login(db, player, tokens.session_id, purpose, register_answer)
         await audit.append(
             db,

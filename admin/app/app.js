@@ -24,6 +24,7 @@ import "./kyc.js";
 import "./queue-counts.js";
 import "./player-aml.js";
 import "./privacy.js";
+import "./risk.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -41,6 +42,7 @@ const SCREENS = [
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
   { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
   { path: "privacy", label: "Privacy requests", needs: "Query.privacyRequests" },
+  { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
 ];
 
 class CroupierApp extends LitElement {
@@ -190,6 +192,7 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
       case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
+      case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       default: return "";
     }
   }

@@ -38,6 +38,8 @@ export const OFFERED = [
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
   // Chargeback disputes: the screen and staff's two steps.
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
+  // Risk: the linked accounts on the player 360 and the list editor.
+  "Player.risk", "Query.riskListEntries", "Mutation.addRiskListEntry", "Mutation.removeRiskListEntry",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -34,6 +34,7 @@ from core.catalogue import (
     players,
     privacy,
     responsible_gambling,
+    risk,
 )
 from core.catalogue.fragments import EventType
 
@@ -59,6 +60,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml.TYPES,
         *aml_monitoring.TYPES,
         *privacy.TYPES,
+        *risk.TYPES,
     )
 }
 

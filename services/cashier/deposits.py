@@ -19,6 +19,11 @@ from services.cashier.queries import get_readable
 from services.cashier.routing import route, routing_rules
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
+from services.risk import cards as risk_cards
+from services.risk import gates as risk_gates
+from services.risk import lists as risk_lists
+from services.risk.observe import observed
+from services.risk.signals import Observed
 
 
 async def deposit(
@@ -48,10 +53,18 @@ async def deposit(
     # Before the deposit's transaction: an exclusion found at a matching account is copied to this one
     # in a transaction of its own, which the refusal must not roll back.
     await rg_gates.check_person(rt, player)
+    # Before the transaction too: the card's BIN and fingerprint from the PSP's vault (services/risk/cards.py).
+    card = await risk_cards.describe(rt.settings, token) if method == "card" else None
+    seen = observed(viewer.meta, card)
     try:
-        payment, psps = await _start(rt, viewer, code, minor, method, token, key, bonus_code)
+        payment, psps = await _start(rt, viewer, code, minor, method, token, key, bonus_code, seen)
     except kyc_gates.KycRequired as refusal:  # rolled back: no payment; the player is asked for the level
         await kyc_gates.record_refused(rt, player.id, refusal)
+        raise
+    except risk_lists.RiskBlocked as refusal:  # rolled back: no payment, no money moved; flagged for review
+        await risk_lists.record_blocked(
+            rt, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.DEPOSIT, refusal=refusal
+        )
         raise
     if psps is None:
         return payment
@@ -69,6 +82,7 @@ async def _start(
     token: str | None,
     key: str,
     bonus_code: str | None,
+    seen: Observed,
 ) -> tuple[Payment, list[str] | None]:
     """The deposit's transaction: insert it, check the gates, claim its offer; the PSPs to try (None: done)."""
     async with rt.database.transaction() as db:
@@ -87,6 +101,7 @@ async def _start(
         if not created:
             return payment, None
         # After the insert: this payment is in flight, so the limit sees it and every other one.
+        await risk_gates.check_payment(db, player, payment, seen)
         await rg_gates.check_deposit(db, rt, player, code)
         # Under the player's row lock (check_deposit took it): the status read before it may be stale. An
         # erasure (or a closure) that committed since would otherwise be paid into, and it saw no payment.

@@ -25,6 +25,11 @@ from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_metho
 from services.cashier.payments import _event, _set_status, lock_payment
 from services.cashier.queries import get_readable
 from services.kyc import gates as kyc_gates
+from services.risk import cards as risk_cards
+from services.risk import gates as risk_gates
+from services.risk import lists as risk_lists
+from services.risk.observe import observed
+from services.risk.signals import Observed
 from services.wallet import Actor
 
 # A withdrawal not yet sent to a PSP: finance can reject it, the player can cancel it (the hold is voided).
@@ -53,6 +58,29 @@ async def request_withdrawal(
     method = _check_method(method, WITHDRAWAL_METHODS)
     token = _check_token(psp_token, required=False)
     key = _check_key(idempotency_key)
+    card = await risk_cards.describe(rt.settings, token) if method == "card" else None
+    try:
+        return await _request(rt, viewer, code, minor, method, token, key, forfeit_bonuses, observed(viewer.meta, card))
+    except risk_lists.RiskBlocked as refusal:  # rolled back: nothing held, no money moved; flagged for review
+        async with rt.database.session() as db:
+            player, _ = await _payer(db, viewer, code)
+        await risk_lists.record_blocked(
+            rt, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.WITHDRAWAL, refusal=refusal
+        )
+        raise
+
+
+async def _request(
+    rt: Runtime,
+    viewer: Viewer,
+    code: str,
+    minor: int,
+    method: str,
+    token: str | None,
+    key: str,
+    forfeit_bonuses: bool,
+    seen: Observed,
+) -> Payment:
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
         payment, created = await _create_payment(
@@ -67,6 +95,7 @@ async def request_withdrawal(
             status=PaymentStatus.REQUESTED,
         )
         if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it once the hold succeeds
+            await risk_gates.check_payment(db, player, payment, seen)  # a block: nothing held
             to_forfeit = await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses)
             result, hold = await wallet.hold_withdrawal(
                 db,

@@ -215,6 +215,19 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
         player.email = f"{pseudonym}@{ERASED_DOMAIN}"
         player.phone = None
         player.marketing_consent = False
+        # Risk's copies of the same (services/risk): the request's device, address and browser, and the
+        # signals made of them and of the mailbox and phone. Cluster membership holds no identifier and stays.
+        await db.execute(
+            text("UPDATE risk_observations SET ip = NULL, user_agent = NULL, device_id = NULL WHERE player_id = :p"),
+            p,
+        )
+        await db.execute(
+            text(
+                "DELETE FROM risk_signals WHERE player_id = :p AND kind IN "
+                "('email', 'email_domain', 'phone', 'ip', 'ip_network', 'user_agent', 'device')"
+            ),
+            p,
+        )
         await db.execute(
             text(
                 "UPDATE auth_sessions SET ip = NULL, user_agent = NULL, device = NULL "
@@ -259,6 +272,17 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
     elif category == "transactions":
         await db.execute(
             text("UPDATE payments SET instrument_token = NULL, redirect_url = NULL WHERE player_id = :p"), p
+        )
+        # Risk's card and payment-account signals (services/risk): the instrument by another name.
+        await db.execute(
+            text("UPDATE risk_observations SET card_bin = NULL, card_fingerprint = NULL WHERE player_id = :p"), p
+        )
+        await db.execute(
+            text(
+                "DELETE FROM risk_signals WHERE player_id = :p "
+                "AND kind IN ('card_fingerprint', 'card_bin', 'payment_account')"
+            ),
+            p,
         )
         # AML monitoring's windows copy each deposit's instrument (`method:token`): the same token, kept as a
         # stable hash so the window's instrument counts stay what they were.

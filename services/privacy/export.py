@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any, Literal
 
 from sqlalchemy import text
@@ -126,6 +127,12 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
             "seq",
         ),
     ),
+    "risk": (
+        Source("risk_observations", "player_id = :p", "observed_at"),
+        Source("risk_signals", "player_id = :p", "first_seen"),
+        Source("risk_clusters", "player_id = :p", "joined_at"),
+        Source("risk_flags", "player_id = :p", "raised_at"),
+    ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),
         Source("privacy_holds", "player_id = :p"),
@@ -133,6 +140,9 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
 }
 
 WITHHELD_FROM_SUBJECT = {
+    "risk": "Withheld from the player's own copy: which accounts are linked to it, by what, and which lists it "
+    "matched are fraud-prevention records whose disclosure would defeat them (GDPR art. 23(1)(d), (e)). "
+    "This entry is in every player's copy.",
     "aml": "Withheld from the player's own copy: disclosing AML investigations or reports is tipping-off "
     "(EU 2015/849 art. 39; GDPR art. 23). This entry is in every player's copy.",
 }
@@ -147,7 +157,7 @@ _STAFF_ONLY_COLUMNS = {"kyc_idv_webhook_receipts": frozenset({"payload"})}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
+    if isinstance(value, uuid.UUID | IPv4Address | IPv6Address | IPv4Network | IPv6Network):  # inet, cidr
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()

@@ -8,3 +8,4 @@ from tests.cashier.conftest import psp  # noqa: F401  (fixture: the demo PSP, fo
 from tests.games.conftest import make_game, provider  # noqa: F401  (fixtures)
 from tests.providers.conftest import aggregator, aggregator_key, hub88_provider, seat  # noqa: F401  (fixtures)
 from tests.reports.conftest import reports  # noqa: F401  (fixture: the reports consumer, drained on demand)
+from tests.risk.conftest import signals  # noqa: F401  (fixture: the risk-signals consumer, drained on demand)

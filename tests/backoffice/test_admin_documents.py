@@ -457,6 +457,44 @@ async def test_dispute_queue(rt: Any, client: Any, psp: Any, brand: Any, admin_s
     screen.same_cost(small, await screen.statements({}, edges("disputes"), LARGE))
 
 
+@screen("PlayerRisk")
+async def test_the_linked_accounts_section(gql: Any, admin_screen: Any, signals: Any) -> None:
+    """One account linked, then twenty: the cluster's members and what links them in one statement, their
+    players through one DataLoader batch."""
+    from tests.risk.conftest import registered
+
+    screen = await admin_screen("PlayerRisk")
+    player = await registered(gql, "centre@example.com", device="device-of-the-cluster")
+    linked = 0
+
+    async def grow(size: int) -> int:
+        nonlocal linked
+        while linked < size:
+            linked += 1
+            await registered(gql, f"linked{linked}@example.com", device="device-of-the-cluster")
+        await signals.drain()
+        return await screen.statements(
+            {"id": player.id}, lambda data: len(data["player"]["risk"]["linkedPlayers"]), size
+        )
+
+    small = await grow(SMALL)
+    screen.same_cost(small, await grow(LARGE))
+
+
+@screen("RiskLists")
+async def test_the_risk_lists(admin_screen: Any) -> None:
+    from authz.subjects import SYSTEM
+    from services.risk import lists
+
+    screen = await admin_screen("RiskLists")
+    for n in range(LARGE):
+        await lists.add_entry(
+            screen.rt, SYSTEM, list_name=lists.ListName.WATCH, kind=lists.EntryKind.DEVICE,
+            value=f"device-listed-{n:04d}", reason="measured",
+        )  # fmt: skip
+    await screen.first_1_and_20({"list": None}, edges("riskListEntries"))
+
+
 @screen("Audit")
 async def test_audit_log(admin_screen: Any, make_player: Any) -> None:
     screen = await admin_screen("Audit")

@@ -25,6 +25,7 @@ from core.catalogue import (
     players,
     privacy,
     responsible_gambling,
+    risk,
 )
 
 ROOT = catalogue.SCHEMA_DIR.parents[1]
@@ -65,6 +66,7 @@ def test_every_type_is_catalogued_once() -> None:
         aml,
         aml_monitoring,
         privacy,
+        risk,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"

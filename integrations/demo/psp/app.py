@@ -59,6 +59,12 @@ class Card:
     network: str
     three_ds: bool
     declined: bool
+    bin: str = ""
+    fingerprint: str = ""  # the same for every token of one card number, as PSPs' card fingerprints are
+
+
+def card_fingerprint(number: str) -> str:
+    return "fp_" + hmac.new(b"demo-vault-fingerprint", number.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 @dataclass
@@ -428,8 +434,18 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
             raise HTTPException(422, "invalid card number")
         token = f"tok_{token_source.token_hex(12)}"
         network = "visa" if number.startswith("4") else "mastercard" if number.startswith("5") else "card"
-        state.vault[token] = Card(number[-4:], network, number == THREE_DS_CARD, number == DECLINED_CARD)
+        state.vault[token] = Card(
+            number[-4:], network, number == THREE_DS_CARD, number == DECLINED_CARD, number[:6], card_fingerprint(number)
+        )
         return JSONResponse({"token": token, "last4": number[-4:], "network": network}, status_code=201)
+
+    @app.get("/vault/tokens/{token}")
+    async def describe_token(token: str) -> dict[str, str]:
+        """What the merchant may know of a tokenised card: BIN, last four digits, network, fingerprint."""
+        card = state.vault.get(token)
+        if card is None:
+            raise HTTPException(404, "unknown card token")
+        return {"bin": card.bin, "last4": card.last4, "network": card.network, "fingerprint": card.fingerprint}
 
     # ---- control (tests and the demo) --------------------------------------------------------
 

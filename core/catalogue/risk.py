@@ -1,0 +1,49 @@
+"""Risk (services/risk): accounts linked by a shared signal, and list hits. Never the signal's value (no
+device id, IP address, card fingerprint, email or phone in an event): consumers that need it ask the
+risk tables, which staff access controls."""
+
+from __future__ import annotations
+
+from core.catalogue.fragments import OPTIONAL_UUID, UUID, EventType, obj, one_of
+
+_STRONG = one_of("device", "card_fingerprint", "payment_account", "email", "phone")
+_LIST_KINDS = one_of("email", "email_domain", "ip", "device", "card_bin", "card_fingerprint", "country")
+
+TYPES = (
+    EventType(
+        "risk.accounts_linked",
+        1,
+        "Players came to share a strong signal (a device, a card, a payment account, a mailbox, a phone): "
+        "their linked-account clusters merged into one.",
+        obj(
+            {
+                "cluster_id": {**UUID, "description": "the merged cluster's id (its smallest player id)"},
+                "player_id": {**UUID, "description": "the player whose new signal linked the clusters"},
+                "kind": _STRONG,
+                "merged_player_ids": {
+                    "type": "array",
+                    "items": UUID,
+                    "maxItems": 100,
+                    "description": "the players who moved into the cluster (the first 100)",
+                },
+                "cluster_size": {"type": "integer", "minimum": 2},
+            }
+        ),
+    ),
+    EventType(
+        "risk.list_hit",
+        1,
+        "A registration, deposit or withdrawal matched a block list entry (refused: RISK_BLOCKED) or a "
+        "watch list entry (let through, flagged for review).",
+        obj(
+            {
+                "flag_id": UUID,
+                "entry_id": UUID,
+                "list": one_of("block", "watch"),
+                "kind": _LIST_KINDS,
+                "occasion": one_of("registration", "login", "deposit", "withdrawal"),
+                "player_id": {**OPTIONAL_UUID, "description": "none for a refused registration"},
+            }
+        ),
+    ),
+)
