@@ -48,9 +48,9 @@ def test_recall_and_precision_hold_in_every_script() -> None:
 # fails. Raise them when the rules improve; the goal is recall >= 0.9 and precision >= 0.95 in every script.
 HELDOUT_FLOOR = {  # script: (precision, recall)
     "arabic": (0.93, 0.93),
-    "chinese": (1.0, 0.66),
+    "chinese": (1.0, 0.72),
     "cyrillic": (1.0, 0.66),
-    "greek": (0.97, 0.92),
+    "greek": (0.98, 0.96),
     "latin": (0.88, 1.0),
 }
 
