@@ -1,9 +1,10 @@
 """Screening quality and speed: `python -m bench.screening`.
 
 Quality: the labelled name pairs of tests/aml (true: a list name and a spelling of the same made-up
-person; false: another person), scored by our comparison (services/aml/compare.py) and by the baseline
-common open screeners use, Jaro-Winkler on the whole name (here even given the same ASCII transliteration,
-ICU's, as `normality` does), each at its threshold. Precision and recall per script and overall.
+person; false: another person), the tuning set and the held-out one (`--set`), scored by our comparison
+(services/aml/compare.py) and by the baseline common open screeners use, Jaro-Winkler on the whole name
+(here even given the same ASCII transliteration, ICU's, as `normality` does), each at its
+threshold. Precision and recall per script and overall.
 
 Speed: a synthetic list of `--entities` people (names drawn from per-script pools, in their scripts) is
 indexed, `--players` synthetic Latin names are screened against it in this process (one core), and the
@@ -31,7 +32,7 @@ from services.aml.match import Index, Person, Rules
 from services.aml.names import form
 from services.aml.rescreen import match_all, workers_for
 from services.aml.screening import PlayerDetails
-from tests.aml.pairs import labelled_pairs
+from tests.aml.pairs import SETS, PairSet, labelled_pairs
 
 BASELINE_THRESHOLD = 0.90
 
@@ -40,8 +41,8 @@ def _baseline(listed: str, given: str) -> float:
     return float(JaroWinkler.normalized_similarity((ascii_text(listed) or "").lower(), given.lower()))
 
 
-def quality(threshold: float) -> None:
-    pairs = labelled_pairs()
+def quality(threshold: float, which: PairSet) -> None:
+    pairs = labelled_pairs(which)
     # Ours goes through the index as a registration check does: a pair counts only if blocking finds it.
     listed = sorted({p.listed for p in pairs})
     entities = tuple(Entity(f"n{i}", "Person", n, (n,), (), (), (), ()) for i, n in enumerate(listed))
@@ -67,7 +68,7 @@ def quality(threshold: float) -> None:
                 elif pair.same:
                     counts[2] += 1
     same = sum(p.same for p in pairs)
-    print(f"labelled pairs: {len(pairs)} ({same} true, {len(pairs) - same} false)")
+    print(f"{which} set, labelled pairs: {len(pairs)} ({same} true, {len(pairs) - same} false)")
     print(f"ours at {threshold}, baseline (whole-name Jaro-Winkler) at {BASELINE_THRESHOLD}")
     print(f"{'script':<10} {'ours P':>7} {'ours R':>7} {'base P':>7} {'base R':>7}")
     for script in [*sorted(k for k in tally["ours"] if k != "overall"), "overall"]:
@@ -170,9 +171,13 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--players", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--set", choices=[*SETS, "both"], default="both", help="which labelled pairs to score")
+    parser.add_argument("--quality-only", action="store_true", help="skip the speed part")
     args = parser.parse_args()
-    quality(args.threshold)
-    speed(args.entities, args.players, random.Random(args.seed))
+    for which in SETS if args.set == "both" else [args.set]:
+        quality(args.threshold, which)
+    if not args.quality_only:
+        speed(args.entities, args.players, random.Random(args.seed))
 
 
 if __name__ == "__main__":

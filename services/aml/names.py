@@ -4,7 +4,8 @@ A name becomes tokens of lower-case ASCII (services/aml/translit.py), without pa
 "al", "bin") that one spelling writes and another leaves out. Three comparable shapes follow, each for
 the scripts where it tells people apart best:
 - `phonetic`: Latin spellings of one sound made one ("x" = "ks", "y" = "j" = "i", "ph" = "f", "ts" = "tz",
-  "kh" = "h", doubled letters once), for Latin, Cyrillic and Greek names;
+  "kh" = "h", a hard "c" = "k", ELOT's initial "nt"/"mp"/"gk" = "d"/"b"/"g", doubled letters once), for
+  Latin, Cyrillic and Greek names;
 - `skeleton`: consonants only, for Arabic, whose script leaves short vowels out ("mhmd" is Mohammed,
   Muhammad and Mohamed), with "abd" joined to the name after it (Abdul Rahman = Abdulrahman);
 - `syllables`: pinyin syllables, for Chinese names (a player writes "Xiaoming", "Xiao Ming", "Xiao-ming").
@@ -37,6 +38,8 @@ _SKELETON = (("ch", "sh"), ("gh", "g"), ("q", "k"), ("ph", "f"), ("x", "ks"), ("
 _VOWELS = re.compile(r"[aeiouwy]")
 _ABD = frozenset({"bd", "abd", "abdul", "abdel", "abdal", "abdoul", "abdu"})  # "servant of": one name with the next
 _DOUBLES = re.compile(r"(.)\1+")
+_HARD_C = re.compile(r"c(?![eihy])")  # "Victor" = "Viktor", "Constantin" = "Konstantin"; not "ch", "ce", "ci"
+_GREEK_STOPS = (("nt", "d"), ("mp", "b"), ("gk", "g"))  # ELOT's ντ, μπ, γκ at a word's start: "Ntouma" = "Douma"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ def _tokens(words: list[str], script: Script) -> list[str]:
 
 
 def phonetic(token: str) -> str:
+    token = _HARD_C.sub("k", token)
+    for written, said in _GREEK_STOPS:
+        if token.startswith(written):
+            token = said + token[2:]
     for written, said in _PHONETIC:
         token = token.replace(written, said)
     token = _DOUBLES.sub(r"\1", token)
@@ -144,10 +151,14 @@ def key_groups(name: NameForm) -> list[frozenset[str]]:
     player writes "Nour Eddine" where the list has "Noureddine", or "Xiaoming" for "Xiao Ming"). A list name
     is indexed under every key; a player's name finds the names that share keys of two of its groups."""
     groups: list[frozenset[str]] = []
-    for shape, sound in zip(name.tokens, name.phonetic, strict=True):
+    # A Wade-Giles spelling ("Chien-kuo") is looked up under its pinyin readings too ("jian", "qian").
+    readings = name.wade_giles if name.wade_giles and len(name.wade_giles) == len(name.tokens) else None
+    for n, (shape, sound) in enumerate(zip(name.tokens, name.phonetic, strict=True)):
         keys = {"s:" + _skeleton_token(shape)}
         if name.script is not Script.ARABIC:
             keys.add("m:" + metaphone(sound))
+        for reading in readings[n] if readings else ():
+            keys |= {"s:" + _skeleton_token(reading), "m:" + metaphone(phonetic(reading))}
         groups.append(frozenset(keys))
     known = {k for g in groups for k in g}
     groups.extend(frozenset({"s:" + s}) for s in name.skeleton if len(s) > 3 and "s:" + s not in known)

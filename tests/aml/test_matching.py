@@ -1,6 +1,7 @@
 """The matching's quality on the labelled name pairs, through the index as a registration check runs it:
-the goal of issue 16 (recall >= 0.9 in every script at precision >= 0.95) is held here, so a change that
-loses it fails. `python -m bench.screening` prints the same figures beside the baseline's."""
+the goal of issue 16 (recall >= 0.9 in every script at precision >= 0.95) is held here on the tuning set,
+so a change that loses it fails, and the held-out set's measured floor beside it. `python -m bench.screening`
+prints the same figures beside the baseline's."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from services.aml.compare import compare
 from services.aml.lists import Entity, ScreeningList, load
 from services.aml.match import Index, Person, Rules
 from services.aml.names import form
-from tests.aml.pairs import labelled_pairs
+from tests.aml.pairs import PairSet, labelled_pairs
 
 
-def test_recall_and_precision_hold_in_every_script() -> None:
-    pairs = labelled_pairs()
+def _tally(which: PairSet) -> dict[str, tuple[float, float]]:
+    """Precision and recall per script of the matching on one labelled set, through the index."""
+    pairs = labelled_pairs(which)
     assert len(pairs) >= 500
     assert {p.script for p in pairs} == {"latin", "cyrillic", "arabic", "chinese", "greek"}
     listed = sorted({p.listed for p in pairs})
@@ -32,9 +34,34 @@ def test_recall_and_precision_hold_in_every_script() -> None:
         hit = found and compare(form(pair.listed), form(pair.given)).score >= index.rules.threshold
         if hit or pair.same:  # a true positive, a false positive or a miss
             counts[pair.script][0 if hit and pair.same else 1 if hit else 2] += 1
-    for script, (tp, fp, fn) in counts.items():
-        assert tp / (tp + fn) >= 0.9, (script, tp, fp, fn)
-        assert tp / (tp + fp) >= 0.95, (script, tp, fp, fn)
+    return {script: (tp / (tp + fp), tp / (tp + fn)) for script, (tp, fp, fn) in counts.items()}
+
+
+def test_recall_and_precision_hold_in_every_script() -> None:
+    for script, (precision, recall) in _tally("tuning").items():
+        assert recall >= 0.9, (script, precision, recall)
+        assert precision >= 0.95, (script, precision, recall)
+
+
+# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them) does not meet
+# the goal: these are its measured figures, rounded down, so a change that loses ground on unseen spellings
+# fails. Raise them when the rules improve; the goal is recall >= 0.9 and precision >= 0.95 in every script.
+HELDOUT_FLOOR = {  # script: (precision, recall)
+    "arabic": (0.93, 0.93),
+    "chinese": (1.0, 0.72),
+    "cyrillic": (1.0, 0.66),
+    "greek": (0.98, 0.96),
+    "latin": (0.88, 1.0),
+}
+
+
+def test_held_out_pairs_keep_their_measured_floor() -> None:
+    measured = _tally("heldout")
+    assert measured.keys() == HELDOUT_FLOOR.keys()
+    for script, (precision, recall) in measured.items():
+        floor_precision, floor_recall = HELDOUT_FLOOR[script]
+        assert precision >= floor_precision, (script, precision, recall)
+        assert recall >= floor_recall, (script, precision, recall)
 
 
 def test_the_sample_list_is_versioned_and_screens_across_scripts() -> None:
