@@ -1,7 +1,7 @@
 """What a PSP vault token says about its card: BIN and fingerprint, asked of the PSP's vault
 (`GET /vault/tokens/{token}`, as Stripe's payment methods carry `card.fingerprint` and the IIN), never
 the number. Asked before the deposit's transaction (no transaction waits on the PSP); a vault that does
-not answer within `risk_card_lookup_seconds` gives no facts, and the deposit goes on without the card's
+not answer within `LOOKUP_SECONDS` gives no facts, and the deposit goes on without the card's
 list check and signal (a PSP outage must not stop deposits; the miss is logged)."""
 
 from __future__ import annotations
