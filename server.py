@@ -65,6 +65,8 @@ from services.bonuses import worker as bonus_worker
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
+from services.risk import rules as risk_rules
+from services.risk.store import OnSession
 
 log = get_logger(__name__)
 access_log = get_logger("croupier.access")
@@ -493,6 +495,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise RuntimeError(f"pending migrations {pending}: run `croupier migrate` before serving")
             log.info("applying_migrations", revisions=pending)
             await asyncio.to_thread(migrations.upgrade, database_url)
+        async with rt.database.transaction() as db:  # reference data staff then edit (services/risk/rules.py)
+            await risk_rules.install_defaults(OnSession(db))
         try:
             settings.check_production_secrets()  # the demo PSP secrets would let anyone sign a webhook
             settings.check_production_password_cost()
@@ -515,13 +519,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
         log.info("croupier_started", env=settings.env)
-        yield
-        await _stop_background((rg_task, bonus_task, export_task, catalogue_task, kyc_expiry_task))
-        if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
-            await rt.live_events.close()
-        if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
-            log.warning("background_task_did_not_stop", task="event-pipeline", seconds=BACKGROUND_STOP_SECONDS)
-        await rt.close()
+        try:
+            yield
+        finally:  # also when the app's user (a test, an embedding program) fails inside the lifespan
+            await _stop_background((rg_task, bonus_task, export_task, catalogue_task, kyc_expiry_task))
+            if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
+                await rt.live_events.close()
+            if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):
+                log.warning("background_task_did_not_stop", task="event-pipeline", seconds=BACKGROUND_STOP_SECONDS)
+            await rt.close()
 
     # Production describes its API only through the GraphQL schema it allows (introspection off):
     # no OpenAPI document, no Swagger or ReDoc pages.

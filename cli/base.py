@@ -94,4 +94,20 @@ def migrate_database() -> str:
 
     url = embedded.resolve_database_url(get_settings())
     migrations.upgrade(url)
+    asyncio.run(install_reference_data(url))
     return url
+
+
+async def install_reference_data(url: str) -> None:
+    """What a database holds from the start and staff then edit: the default risk rules."""
+    import asyncpg
+
+    from core.outbox import asyncpg_dsn
+    from services.risk import rules
+    from services.risk.store import OnConnection
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await rules.install_defaults(OnConnection(conn))
+    finally:
+        await conn.close()

@@ -141,6 +141,12 @@ async def emit(
     await db.execute(_EMIT, events_params([event(type_, subject, data, brand_id=brand_id, at=at)]))
 
 
+async def emit_events(db: AsyncSession, events: Sequence[Event]) -> None:
+    """Record events built (and checked) with `event`, in their order, in the current database transaction."""
+    if events:
+        await db.execute(_EMIT, events_params(events))
+
+
 def envelope_of(row: Any) -> dict[str, Any]:
     """The envelope of an `outbox_events` row (asyncpg record or mapping)."""
     payload = row["payload"]

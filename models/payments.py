@@ -28,8 +28,11 @@ class PaymentKind(StrEnum):
 
 
 class PaymentStatus(StrEnum):
-    # Deposits: created → pending (3-D Secure, PSP processing) → succeeded | failed.
+    # Deposits: created → pending (3-D Secure, PSP processing) → succeeded | failed. A deposit a risk rule
+    # holds (services/risk): created → held → created again when risk staff release it (then on as above),
+    # or failed when they decline it. No PSP is asked while it is held; no money has moved.
     CREATED = "created"
+    HELD = "held"
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -80,7 +83,7 @@ class Payment(SQLModel, table=True):
         CheckConstraint("kind IN ('deposit', 'withdrawal')", name="ck_payments_kind"),
         CheckConstraint(
             "status IN ('created', 'pending', 'succeeded', 'failed', 'requested', 'approved', 'processing', "
-            "'paid', 'rejected', 'cancelled', 'waiting_for_kyc', 'returned')",
+            "'paid', 'rejected', 'cancelled', 'waiting_for_kyc', 'returned', 'held')",
             name="ck_payments_status",
         ),
         CheckConstraint(

@@ -224,6 +224,7 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     finally:  # a test whose books are wrong fails alone: the next one still starts from empty tables
         clock.reset()
         await empty_tables(rt)
+        await install_reference_data(rt)
         await rt.redis.flushdb()
         rt.rate_limiter._local.clear()
         from services import lobby_cache, wallet
@@ -251,6 +252,15 @@ async def empty_tables(rt: Any, *, attempts: int = 5) -> None:
             if attempt == attempts - 1:
                 raise AssertionError(f"could not empty the tables: {error}\n{await lock_holders(rt)}") from error
             await asyncio.sleep(0.2)
+
+
+async def install_reference_data(rt: Any) -> None:
+    """What the server installs at start-up and `empty_tables` removed: the default risk rules."""
+    from services.risk import rules
+    from services.risk.store import OnSession
+
+    async with rt.database.transaction() as db:
+        await rules.install_defaults(OnSession(db))
 
 
 _EMPTY_EVERY_TABLE = """

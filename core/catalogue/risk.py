@@ -7,6 +7,8 @@ from __future__ import annotations
 from core.catalogue.fragments import OPTIONAL_UUID, UUID, EventType, obj, one_of
 
 _STRONG = one_of("device", "card_fingerprint", "payment_account", "email", "phone")
+_ACTIONS = one_of("require_kyc_level", "block_bonuses", "route_3ds", "route_psps", "hold_withdrawals", "block_account")
+_RULE_CODE = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"}
 _LIST_KINDS = one_of("email", "email_domain", "ip", "device", "card_bin", "card_fingerprint", "country")
 
 TYPES = (
@@ -43,6 +45,59 @@ TYPES = (
                 "kind": _LIST_KINDS,
                 "occasion": one_of("registration", "login", "deposit", "withdrawal"),
                 "player_id": {**OPTIONAL_UUID, "description": "none for a refused registration"},
+            }
+        ),
+    ),
+    EventType(
+        "risk.rule_hit",
+        1,
+        "A risk rule found something on a player: its points now count towards their score (one contribution "
+        "per rule, refreshed by each hit) and its actions were taken.",
+        obj(
+            {
+                "player_id": UUID,
+                "rule_code": _RULE_CODE,
+                "kind": {"type": "string", "maxLength": 32},
+                "points": {"type": "integer", "minimum": 0, "maximum": 100},
+                "occasion": {"type": "string", "maxLength": 16},
+                "hits": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "the rule's hits on the player since it last expired",
+                },
+            }
+        ),
+    ),
+    EventType(
+        "risk.action_imposed",
+        1,
+        "A restriction came into force on a player, imposed by a risk rule or by risk staff.",
+        obj(
+            {
+                "action_id": UUID,
+                "player_id": UUID,
+                "kind": _ACTIONS,
+                "rule_code": {**_RULE_CODE, "type": ["string", "null"], "description": "none when staff imposed it"},
+                "staff_id": OPTIONAL_UUID,
+            }
+        ),
+    ),
+    EventType(
+        "risk.action_lifted",
+        1,
+        "Risk staff lifted a restriction from a player (the reason is in the audit log).",
+        obj({"action_id": UUID, "player_id": UUID, "kind": _ACTIONS, "staff_id": UUID}),
+    ),
+    EventType(
+        "risk.flag_raised",
+        1,
+        "A risk rule put a player in the risk queue (one open flag per player and rule).",
+        obj(
+            {
+                "flag_id": UUID,
+                "player_id": UUID,
+                "rule_code": _RULE_CODE,
+                "occasion": {"type": "string", "maxLength": 16},
             }
         ),
     ),

@@ -110,6 +110,22 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
     assert await in_jetstream(nats_env) == Counter(ids)
 
 
+async def test_a_failure_inside_the_lifespan_still_stops_the_consumers(
+    settings: Settings, nats_env: dict[str, str]
+) -> None:
+    """A test (or a program embedding the app) that fails inside the lifespan must not leave the pipeline's
+    consumers running: they would read the next test's events from the same Redis database."""
+    from server import create_app
+
+    app = create_app(settings.model_copy(update={"event_consumers": True, "nats_url": nats_env["NATS_URL"]}))
+    with pytest.raises(RuntimeError, match="the app's user failed"):
+        async with app.router.lifespan_context(app):
+            assert await consumer_tasks(app)
+            raise RuntimeError("the app's user failed")
+    assert await consumer_tasks(app) == set()
+    assert not app.state.event_pipeline.running
+
+
 async def test_metrics_show_what_each_consumer_did(rt: Any, db: Any, client: httpx.AsyncClient) -> None:
     assert 'croupier_consumer_events_total{consumer="idle"} 0.0' not in (await client.get("/metrics")).text
     Runner(Tally(name="idle"), dsn(rt), rt.redis)

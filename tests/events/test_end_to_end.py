@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import asyncpg
+import nats.js.errors
 
 from core.clock import clock
 from core.settings import Settings
@@ -58,7 +59,10 @@ async def test_a_hub88_bet_reaches_jetstream_the_projection_and_the_ggr_report_o
             day = clock.now().date()
 
             async def in_jetstream() -> bool:
-                messages = await stored(nats_server.url, serving.nats_stream)
+                try:
+                    messages = await stored(nats_server.url, serving.nats_stream)
+                except nats.js.errors.NotFoundError:  # the sink has not made its stream yet
+                    return False
                 return any(m.headers.get("Nats-Msg-Id") == str(bet_event["id"]) for m in messages)
 
             async def projected() -> bool:
