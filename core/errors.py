@@ -75,6 +75,11 @@ class ErrorCode(StrEnum):
     SAR_INVALID = "SAR_INVALID"  # the SAR/STR draft does not satisfy the FIU's goAML schema
     # Risk: a block list names something of the request (services/risk/lists.py).
     RISK_BLOCKED = "RISK_BLOCKED"
+    # Risk rules and actions (services/risk/actions.py): what is in force on the player, or a rule's refusal.
+    RISK_RESTRICTED = "RISK_RESTRICTED"  # block_account: no deposits, play or bonuses until risk staff lift it
+    RISK_BONUS_BLOCKED = "RISK_BONUS_BLOCKED"  # block_bonuses: bonus claims refused
+    RISK_BONUS_ABUSE = "RISK_BONUS_ABUSE"  # a linked account already claimed this offer
+    RISK_HOLD = "RISK_HOLD"  # a withdrawal held for risk review may not be approved until the hold is lifted
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

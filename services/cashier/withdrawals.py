@@ -25,11 +25,13 @@ from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_metho
 from services.cashier.payments import _event, _set_status, lock_payment
 from services.cashier.queries import get_readable
 from services.kyc import gates as kyc_gates
+from services.risk import actions as risk_actions
 from services.risk import cards as risk_cards
 from services.risk import gates as risk_gates
 from services.risk import lists as risk_lists
 from services.risk.observe import observed
 from services.risk.signals import Observed
+from services.risk.store import OnSession
 from services.wallet import Actor
 
 # A withdrawal not yet sent to a PSP: finance can reject it, the player can cancel it (the hold is voided).
@@ -148,6 +150,16 @@ async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment) -> bool:
     _set_status(payment, PaymentStatus.APPROVED)
     await _event(db, payment, "payment.approved", automatic=True)
     return True
+
+
+async def after_risk_lift(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
+    """After the commit that lifted a risk hold (services/risk/review.py): as after an AML lift, once nothing
+    else holds the player's withdrawals (another risk action, an AML restriction); the ids approved."""
+    async with rt.database.session() as db:
+        held = (await risk_actions.in_force(OnSession(db), player_id)).withdrawals_held
+        if held or await aml.aml_restriction(db, player_id) is not None:
+            return []
+    return await after_aml_lift(rt, player_id)
 
 
 async def after_aml_lift(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
