@@ -178,7 +178,7 @@ class RiskQueue extends QueryElement {
 
 // ---- the rule editor ----------------------------------------------------------------------------
 
-const RULES = `{ riskRules { id code name kind params points actions { kind level psps } allBrands enabled version
+const RULES = `query RiskRules { riskRules { id code name kind params points actions { kind level psps } allBrands enabled version
   updatedAt inline } }`;
 
 class RiskRules extends QueryElement {
