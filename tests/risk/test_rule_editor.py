@@ -190,3 +190,26 @@ async def test_the_rules_read_in_constant_statements(rt: Any, gql: Any, make_sta
         assert len(body["data"]["riskRules"]) == len(rules.defaults()) + extra
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_the_documented_defaults_are_the_installed_ones() -> None:
+    """docs/risk.md's table of default rules says what services/risk/defaults.toml installs."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text()
+    documented = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`") and cells[2].startswith("`"):
+            documented[cells[0].strip("`")] = cells[1:]
+    expected = {
+        r["code"]: [
+            r["name"],
+            f"`{r['kind']}`",
+            ", ".join(f"{k} {v}" for k, v in r["params"].items()) or "—",
+            str(r["points"]),
+            ", ".join(a["kind"] for a in r["actions"]) or "—",
+        ]
+        for r in rules.defaults()
+    }
+    assert documented == expected
