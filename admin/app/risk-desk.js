@@ -240,7 +240,7 @@ class RiskRules extends QueryElement {
         <label style="display:flex;gap:.3rem;align-items:center"><input type="checkbox" name="enabled"
           ?checked=${rule.enabled}>Enabled</label>
       </div>
-      <label>Parameters (JSON) <textarea name="params" rows="3" .value=${JSON.stringify(rule.params)}></textarea></label>
+      <label>Parameters (JSON) <textarea name="params" rows="5" .value=${JSON.stringify(rule.params, null, 2)}></textarea></label>
       ${actionInputs(rule.actions)}
       <div class="row"><label style="flex:1">Reason <input name="reason" maxlength="500" placeholder="Why (audited)"></label>
         <button class="primary" type="submit">Save</button>
@@ -339,7 +339,7 @@ class PlayerRiskScore extends PlayerSection {
         <thead><tr><th>Restriction</th><th>By</th><th>Reason</th><th>Since</th><th>Until</th><th></th></tr></thead>
         <tbody>${restrictions.map((r) => html`<tr data-restriction=${r.kind}>
           <td>${actionWords(r)}</td><td>${r.ruleCode ? html`rule <code>${r.ruleCode}</code>` : "staff"}</td>
-          <td>${r.reason}</td><td>${when(r.imposedAt)}</td><td>${r.expiresAt ? when(r.expiresAt) : "lifted by staff"}</td>
+          <td>${r.reason}</td><td>${when(r.imposedAt)}</td><td>${r.expiresAt ? when(r.expiresAt) : "until lifted"}</td>
           <td>${mayLift ? html`<form class="row" aria-label="Lift ${words(r.kind)}" @submit=${(e) => this.lift(e, r)}>
             <input name="reason" required maxlength="500" aria-label="Why lift it" placeholder="why">
             <button class="danger" type="submit">Lift</button></form>` : nothing}</td></tr>`)}</tbody></table>`
