@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.risk.rules import ActionKind
-from tests.cashier.conftest import DemoPsp, card_deposit, deliver, held, notice  # noqa: F401  (fixtures)
-from tests.risk.stream_support import Stream, stream  # noqa: F401  (fixture)
+from tests.cashier.conftest import DemoPsp, deliver, notice
+from tests.risk.stream_support import Stream
 
 
 async def _charged_back(rt: Any, psp: DemoPsp, client: Any, payment: Any, chargeback_id: str) -> None:
@@ -27,7 +27,7 @@ async def test_a_chargeback_scores_restricts_and_flags_the_player(
     make_player: Any,
     client: Any,
     card_deposit: Any,
-    stream: Stream,  # noqa: F811
+    stream: Stream,
 ) -> None:
     player = await make_player()
     bystander = await make_player()
@@ -72,7 +72,7 @@ async def test_the_count_is_of_chargebacks_still_standing_in_the_window(
     make_player: Any,
     client: Any,
     card_deposit: Any,
-    stream: Stream,  # noqa: F811
+    stream: Stream,
 ) -> None:
     await stream.set_rule("chargeback-history", params={"count": 2, "days": 30})
     player = await make_player()
@@ -96,25 +96,22 @@ async def test_the_count_is_of_chargebacks_still_standing_in_the_window(
 
 
 async def test_a_chargeback_reversed_before_the_consumer_runs_counts_for_nothing(
-    rt: Any,
-    held: DemoPsp,
-    make_player: Any,
-    client: Any,
-    card_deposit: Any,
-    stream: Stream,  # noqa: F811
+    rt: Any, held: DemoPsp, make_player: Any, client: Any, card_deposit: Any, stream: Stream
 ) -> None:
     player = await make_player()
-    early = await card_deposit(player, "25.00")
-    won = await card_deposit(player, "25.00")
+    standing, early, won = [await card_deposit(player, "25.00") for _ in range(3)]
+    await _charged_back(rt, held, client, standing, "cb_standing")
+    await stream.drain()
+    assert await stream.rule_hits(player.uuid) == ["chargeback-history"]
+
     # The reversal announced before its chargeback: booked and reversed at once.
     await _reversed(rt, held, client, early, "cb_early")
     await _charged_back(rt, held, client, early, "cb_early")
     # A chargeback won before the consumer got to it.
     await _charged_back(rt, held, client, won, "cb_won")
     await _reversed(rt, held, client, won, "cb_won")
-
     await stream.drain()
 
-    assert await stream.rule_hits(player.uuid) == []
-    assert (await stream.score(player.uuid)).value == 0
-    assert not (await stream.restrictions(player.uuid)).actions
+    assert await stream.rule_hits(player.uuid) == ["chargeback-history"]  # no new hit: neither stands
+    reason = (await stream.reasons(player.uuid))["chargeback-history"]
+    assert (reason.hits, reason.details["chargebacks"]) == (1, 1)
