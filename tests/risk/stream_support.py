@@ -4,6 +4,7 @@ the statements it runs, and the player's score, restrictions, flags and risk eve
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from services.risk.consumer import SignalsConsumer
 from services.risk.store import OnConnection
 from services.risk.stream import RulesConsumer
 from tests.conftest import DATABASE_URL
+from tests.events.tally import until
 
 
 @dataclass
@@ -28,9 +30,18 @@ class Stream:
     conn: asyncpg.Connection
 
     async def drain(self) -> int:
-        """Apply what was published so far: signals first (they announce linked accounts), then the rules."""
+        """Apply everything committed so far: signals first (they announce linked accounts), then the rules,
+        each once the relay has published what came before (a consumer reads published events only)."""
+        await self.published()
         await self.signals.drain(self.conn)
+        await self.published()
         return await self.runner.drain(self.conn)
+
+    async def published(self) -> None:
+        async def done() -> bool:
+            return not await self.conn.fetchval("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
+
+        await until(done, "the relay to publish every event")
 
     async def score(self, player_id: uuid.UUID) -> score.Score:
         return await score.score(OnConnection(self.conn), player_id)
@@ -49,8 +60,6 @@ class Stream:
         return [(r["rule_code"], r["occasion"], r["status"]) for r in rows]
 
     async def risk_events(self, player_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
-        import json
-
         rows = await self.conn.fetch(
             "SELECT topic, payload FROM outbox_events WHERE key = $1 ORDER BY id", actions.subject(player_id)
         )
@@ -61,8 +70,6 @@ class Stream:
 
     async def set_rule(self, code: str, *, params: dict[str, Any] | None = None, enabled: bool = True) -> None:
         """A rule as staff would leave it (its editor is the back office's; this sets the stored row)."""
-        import json
-
         await self.conn.execute(
             "UPDATE risk_rules SET params = coalesce($2::jsonb, params), enabled = $3, version = version + 1 "
             "WHERE code = $1",
