@@ -5,6 +5,7 @@ number of events."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -28,10 +29,18 @@ async def _all_events(stream: Stream, above: int = 0) -> list[Event]:
     return [Event.of_row(row) for row in rows]
 
 
+@pytest.fixture
+def facts(
+    rt: Any, gql: Any, make_staff: Any, make_player: Any, held: DemoPsp, client: Any, card_deposit: Any
+) -> Callable[[], Awaitable[tuple[Any, Any]]]:
+    """`await facts()`: a chargeback (restrictions, a flag, audit records) and a watch-list match (a
+    contribution only); the charged-back player and the watched one."""
+    return lambda: _facts(rt, gql, make_staff, make_player, held, client, card_deposit)
+
+
 async def _facts(
     rt: Any, gql: Any, make_staff: Any, make_player: Any, held: DemoPsp, client: Any, card_deposit: Any
 ) -> tuple[Any, Any]:
-    """A chargeback (restrictions, a flag, audit records) and a watch-list match (a contribution only)."""
     charged = await make_player()
     payment = await card_deposit(charged, "30.00")
     await _charged_back(rt, held, client, payment, "cb_once")
@@ -43,16 +52,9 @@ async def _facts(
 
 
 async def test_a_redelivered_batch_changes_nothing(
-    rt: Any,
-    gql: Any,
-    make_staff: Any,
-    make_player: Any,
-    held: DemoPsp,
-    client: Any,
-    card_deposit: Any,
-    stream: Stream,
+    rt: Any, stream: Stream, facts: Callable[[], Awaitable[tuple[Any, Any]]]
 ) -> None:
-    charged, watched = await _facts(rt, gql, make_staff, make_player, held, client, card_deposit)
+    charged, watched = await facts()
     await stream.drain()
     before = await stream.state()
     assert [r.rule_code for r in (await stream.score(charged.uuid)).reasons] == ["chargeback-history"]
@@ -66,18 +68,11 @@ async def test_a_redelivered_batch_changes_nothing(
 
 
 async def test_a_rule_that_cannot_be_read_parks_only_its_events_until_fixed(
-    rt: Any,
-    gql: Any,
-    make_staff: Any,
-    make_player: Any,
-    held: DemoPsp,
-    client: Any,
-    card_deposit: Any,
-    stream: Stream,
+    rt: Any, stream: Stream, facts: Callable[[], Awaitable[tuple[Any, Any]]]
 ) -> None:
     # Stored parameters the code no longer reads (a release that changed them, a hand edit).
     await stream.set_rule("chargeback-history", params={"count": "lots", "days": 365})
-    charged, watched = await _facts(rt, gql, make_staff, make_player, held, client, card_deposit)
+    charged, watched = await facts()
 
     for _ in range(4):  # the framework's attempts: the batch, then the event alone, until it parks
         await stream.drain()
@@ -103,16 +98,9 @@ async def test_a_rule_that_cannot_be_read_parks_only_its_events_until_fixed(
 
 
 async def test_a_replay_is_refused_and_forgets_nothing(
-    rt: Any,
-    gql: Any,
-    make_staff: Any,
-    make_player: Any,
-    held: DemoPsp,
-    client: Any,
-    card_deposit: Any,
-    stream: Stream,
+    rt: Any, stream: Stream, facts: Callable[[], Awaitable[tuple[Any, Any]]]
 ) -> None:
-    charged, _ = await _facts(rt, gql, make_staff, make_player, held, client, card_deposit)
+    charged, _ = await facts()
     await stream.drain()
     # Staff lifted the chargeback rule's bonus block meanwhile: a replay would impose it again.
     await stream.conn.execute(
