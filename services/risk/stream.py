@@ -79,31 +79,32 @@ SELECT player_id, id, opened_at FROM disputes
 WHERE player_id = ANY($1::uuid[]) AND chargeback_transaction_id IS NOT NULL AND reversal_transaction_id IS NULL
   AND state <> 'won' AND opened_at > $2
 ORDER BY opened_at, id"""
-# The bonuses the batch's won rounds were staked under, and every round of those bonuses with two or more
-# stakes still standing (money moved, not rolled back), with the round's net totals.
-_ROUNDS = """
-WITH won AS (
-  SELECT DISTINCT gr.id AS round_id, bw.bonus_id
-  FROM unnest($1::uuid[], $2::text[], $3::text[]) AS w(player_id, provider, round_ref)
-  JOIN game_providers gp ON gp.code = w.provider
-  JOIN game_rounds gr ON gr.provider_id = gp.id AND gr.round_ref = w.round_ref AND gr.player_id = w.player_id
-  JOIN bonus_wagers bw ON bw.round_id = gr.id AND bw.kind = 'bet'
-), played AS (
-  SELECT DISTINCT bw.bonus_id, bw.round_id FROM bonus_wagers bw
-  WHERE bw.bonus_id IN (SELECT bonus_id FROM won) AND bw.kind = 'bet'
-)
-SELECT p.bonus_id, pb.player_id, gr.id AS round_id, gr.round_ref, gr.total_bet, gr.total_win, g.code AS game,
-       s.bets, p.round_id IN (SELECT round_id FROM won) AS won_now
-FROM played p
-JOIN player_bonuses pb ON pb.id = p.bonus_id AND pb.wagering_required > 0
-JOIN game_rounds gr ON gr.id = p.round_id
-LEFT JOIN games g ON g.id = gr.game_id
+# The rounds the batch's wins settled, staked (two or more stakes still standing: money moved, not rolled
+# back) under a bonus that asks for wagering, with the round's net totals.
+_STANDING_BETS = """
 CROSS JOIN LATERAL (
   SELECT count(*) AS bets FROM provider_transactions t
   WHERE t.round_id = gr.id AND t.kind = 'bet' AND NOT t.rolled_back AND t.ledger_transaction_id IS NOT NULL
-) s
+) s"""
+_WON_ROUNDS = f"""
+SELECT DISTINCT ON (gr.id) bw.bonus_id, gr.player_id, gr.id AS round_id, gr.total_bet, gr.total_win
+FROM unnest($1::uuid[], $2::text[], $3::text[]) AS w(player_id, provider, round_ref)
+JOIN game_providers gp ON gp.code = w.provider
+JOIN game_rounds gr ON gr.provider_id = gp.id AND gr.round_ref = w.round_ref AND gr.player_id = w.player_id
+JOIN bonus_wagers bw ON bw.round_id = gr.id AND bw.kind = 'bet'
+JOIN player_bonuses pb ON pb.id = bw.bonus_id AND pb.wagering_required > 0
+{_STANDING_BETS}
 WHERE s.bets >= 2
-ORDER BY gr.opened_at, gr.id"""
+ORDER BY gr.id"""  # noqa: S608  (a fixed fragment)
+# Every round of those bonuses with two or more stakes standing (only for a bonus whose won round covered).
+_BONUS_ROUNDS = f"""
+SELECT p.bonus_id, gr.id AS round_id, gr.round_ref, gr.total_bet, gr.total_win, g.code AS game, s.bets
+FROM (SELECT DISTINCT bonus_id, round_id FROM bonus_wagers WHERE bonus_id = ANY($1::uuid[]) AND kind = 'bet') p
+JOIN game_rounds gr ON gr.id = p.round_id
+LEFT JOIN games g ON g.id = gr.game_id
+{_STANDING_BETS}
+WHERE s.bets >= 2
+ORDER BY gr.opened_at, gr.id"""  # noqa: S608  (a fixed fragment)
 _ENTRIES = "SELECT id, reason FROM risk_list_entries WHERE id = ANY($1::uuid[])"
 # What a rule's unexpired contribution says: a hit on no new evidence is not repeated.
 _PREVIOUS = """
@@ -285,26 +286,36 @@ def _covering(row: Any, params: CoveringBetsParams) -> bool:
 
 
 async def _covering_bets(batch: _Batch, events: list[Event]) -> None:
-    """On a round's win: the rounds of the bonus its stakes wagered, covering ones counted; a hit when they
-    reach `rounds` and this batch brought a new covering round past the count of the rule's last hit."""
+    """On a round's win: if the round covered, the rounds of the bonus its stakes wagered, covering ones
+    counted; a hit when they reach `rounds` and are more than at the rule's last hit on this bonus. Most
+    wins (one stake a round) end at the first statement."""
     wins = [e for e in events if batch.rules_for(_player_of(e), RuleKind.COVERING_BETS) and e.data.get("round")]
     if not wins:
         return
-    rows = await batch.conn.fetch(
-        _ROUNDS,
+    won = await batch.conn.fetch(
+        _WON_ROUNDS,
         [_player_of(e) for e in wins],
         [str(e.data.get("provider") or "") for e in wins],
         [str(e.data["round"]) for e in wins],
     )
+    player_of = {row["bonus_id"]: row["player_id"] for row in won}
+    candidates = {
+        row["bonus_id"]
+        for row in won
+        if any(_covering(row, rule.params) for rule in batch.rules_for(row["player_id"], RuleKind.COVERING_BETS))
+    }
+    if not candidates:
+        return
+    won_now = {row["round_id"] for row in won}
     bonuses: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in await batch.conn.fetch(_BONUS_ROUNDS, list(candidates)):
         bonuses[row["bonus_id"]].append(row)
     found: list[tuple[Rule, uuid.UUID, uuid.UUID, list[Any]]] = []
     for bonus_id, rounds in bonuses.items():
-        player_id = rounds[0]["player_id"]
+        player_id = player_of[bonus_id]
         for rule in batch.rules_for(player_id, RuleKind.COVERING_BETS):
             covering = [r for r in rounds if _covering(r, rule.params)]
-            if len(covering) >= rule.params.rounds and any(r["won_now"] for r in covering):
+            if len(covering) >= rule.params.rounds and any(r["round_id"] in won_now for r in covering):
                 found.append((rule, player_id, bonus_id, covering))
     previous = await batch.previous((player_id, rule.code) for rule, player_id, _, _ in found)
     for rule, player_id, bonus_id, covering in found:
