@@ -70,7 +70,7 @@ TYPES = frozenset(KIND_OF)
 _PLAYERS = "SELECT id, brand_id FROM players WHERE id = ANY($1::uuid[])"
 # The current cluster of each player an `accounts_linked` event names (a later merge may have moved it).
 _MEMBERS = """
-SELECT m.player_id, m.cluster_id, p.brand_id, count(*) OVER (PARTITION BY m.cluster_id) AS size
+SELECT m.player_id, m.cluster_id, p.brand_id
 FROM risk_clusters m JOIN players p ON p.id = m.player_id
 WHERE m.cluster_id IN (SELECT cluster_id FROM risk_clusters WHERE player_id = ANY($1::uuid[]))"""
 # Chargebacks booked and standing (a reversal, which a won dispute books, takes one out of the count).
