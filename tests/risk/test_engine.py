@@ -63,7 +63,7 @@ async def test_a_hit_counts_once_per_rule_and_the_score_is_the_capped_explained_
     assert first.hold_deposit
     assert first.flag_id is not None
     assert again.hold_deposit
-    assert again.flag_id is None  # the rule's flag is still open
+    assert again.flag_id is None
     conn = await asyncpg.connect(dsn(rt))
     try:
         async with conn.transaction():
