@@ -500,9 +500,10 @@ async def test_the_risk_lists(admin_screen: Any) -> None:
 async def test_the_risk_queue(rt: Any, admin_screen: Any, make_player: Any) -> None:
     """One flag, then twenty: the page and its scores in one statement, the players and their score reasons
     through one DataLoader batch each."""
-    from tests.risk.desk import hit
+    from tests.risk.desk import REGISTRATION_RULES, hit, quiet
 
     screen = await admin_screen("RiskQueue")
+    await quiet(rt, *REGISTRATION_RULES)  # twenty registrations from the test client's address
 
     async def flagged(n: int) -> None:
         for _ in range(n):
