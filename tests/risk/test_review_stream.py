@@ -15,7 +15,7 @@ from strawberry import relay
 
 from core.consumers import Event
 from services.audit import SystemEntry, append_system
-from services.risk import actions, rules
+from services.risk import actions, hits, rules
 from services.risk.rules import ActionKind, ActionSpec
 from services.risk.store import OnConnection
 from tests.cashier.conftest import DemoPsp
@@ -63,9 +63,13 @@ async def _chargeback_events(stream: Stream) -> list[Event]:
     return [Event.of_row(row) for row in rows]
 
 
+async def _waits(conn: asyncpg.Connection, pid: int) -> bool:
+    return bool(await conn.fetchval("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
+
+
 async def _waiting_on_a_lock(conn: asyncpg.Connection, pid: int) -> None:
     for _ in range(200):
-        if await conn.fetchval("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid):
+        if await _waits(conn, pid):
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the consumer never waited")
@@ -215,3 +219,88 @@ async def test_a_players_linked_accounts_reason_names_only_their_brand(
         reason = reasons["linked-accounts"]
         assert reason.details.get("cluster_id") not in {str(p) for p in northstar}, reason.details
         assert reason.details.get("cluster_size", 0) <= len(royal), reason.reason
+
+
+# ---- two hits on one player at once: the order their restrictions are inserted in -----------------------
+
+
+class _PausedAfterFirstAction(OnConnection):
+    """A hit's writer that stops after its first restriction is stored (or while that insert waits), until
+    the test lets it go: the interleaving of two transactions made certain."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.paused = asyncio.Event()
+        self.go = asyncio.Event()
+        self.stored = 0
+
+    async def fetch(self, statement: Any, params: Any) -> Any:
+        found = await super().fetch(statement, params)
+        if statement is actions._INSERT:
+            self.stored += 1
+            if self.stored == 1:
+                self.paused.set()
+                await self.go.wait()
+        return found
+
+
+def _rule(code: str, *kinds: ActionKind) -> rules.Rule:
+    return rules.Rule(
+        id=uuid.uuid4(),
+        code=code,
+        name=code,
+        kind=rules.RuleKind.CHARGEBACK_HISTORY,
+        params=rules.ChargebackHistoryParams(count=1, days=30),
+        points=10,
+        actions=tuple(ActionSpec(kind=kind) for kind in kinds),
+        brand_id=None,
+        version=1,
+    )
+
+
+async def test_two_rules_hitting_one_player_at_once_do_not_deadlock(rt: Any, brand: Any, make_player: Any) -> None:
+    """The consumer's chargeback rule (block bonuses, then 3-D Secure) and an inline or staff-edited rule listing
+    the same restrictions the other way round, hitting one player at the same moment: each inserted its first
+    restriction and waited for the other's (the unique index of restrictions in force), a deadlock. Inserted
+    in one order (by kind), the second waits for the first and finds both in force."""
+    player = await make_player()
+    stream_rule = _rule("review-stream-rule", ActionKind.BLOCK_BONUSES, ActionKind.ROUTE_3DS)
+    inline_rule = _rule("review-inline-rule", ActionKind.ROUTE_3DS, ActionKind.BLOCK_BONUSES)
+    conns = [await asyncpg.connect(DATABASE_URL) for _ in range(2)]
+    writers = [_PausedAfterFirstAction(conn) for conn in conns]
+
+    async def hit(writer: _PausedAfterFirstAction, rule: rules.Rule) -> list[ActionKind]:
+        async with writer.conn.transaction():
+            outcome = await hits.apply(
+                writer,
+                rule,
+                player_id=player.uuid,
+                brand_id=brand.id,
+                occasion="chargeback",
+                reason=rule.code,
+                details={},
+            )
+        return outcome.imposed
+
+    try:
+        first = asyncio.create_task(hit(writers[0], stream_rule))
+        await asyncio.wait_for(writers[0].paused.wait(), 10)
+        second = asyncio.create_task(hit(writers[1], inline_rule))
+        # The second either stored its first restriction too, or already waits for the first's.
+        for _ in range(500):
+            if writers[1].paused.is_set() or await _waits(conns[0], conns[1].get_server_pid()):
+                break
+            await asyncio.sleep(0.02)
+        for writer in writers:
+            writer.go.set()
+        imposed = await asyncio.wait_for(asyncio.gather(first, second), 15)  # before the fix: DeadlockDetected
+    finally:
+        for conn in conns:
+            await conn.close()
+    assert sorted(kind for found in imposed for kind in found) == [ActionKind.BLOCK_BONUSES, ActionKind.ROUTE_3DS]
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        restrictions = await actions.in_force(OnConnection(conn), player.uuid)
+    finally:
+        await conn.close()
+    assert sorted(a.kind for a in restrictions.actions) == [ActionKind.BLOCK_BONUSES, ActionKind.ROUTE_3DS]
