@@ -37,7 +37,9 @@ async def apply(
     hits = await contribute(sql, rule, player_id=player_id, brand_id=brand_id, reason=reason, details=details)
     outcome = Outcome()
     audited = []
-    for action in rule.actions:
+    # Restrictions in one order (by kind), whatever the rule lists: two rules hitting one player at once, each
+    # holding the first restriction it inserted and waiting for the other's, deadlocked.
+    for action in sorted(rule.actions, key=lambda a: a.kind.value):
         if action.kind == ActionKind.HOLD_DEPOSIT:
             outcome.hold_deposit = True
         elif action.kind == ActionKind.FLAG_REVIEW:

@@ -220,7 +220,7 @@ SELECT d.id, d.code, d.name, d.kind, d.params, d.points, d.actions, NULL, true, 
 FROM unnest(CAST(:ids AS uuid[]), CAST(:codes AS varchar[]), CAST(:names AS varchar[]), CAST(:kinds AS varchar[]),
             CAST(:params AS jsonb[]), CAST(:points AS smallint[]), CAST(:actions AS jsonb[]))
      AS d(id, code, name, kind, params, points, actions)
-ON CONFLICT (code) DO NOTHING
+ON CONFLICT DO NOTHING  -- by code or by id: two processes starting at once race on both
 """)
 
 

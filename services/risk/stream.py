@@ -18,8 +18,9 @@ so a redelivered event changes nothing):
    whatever the number of events);
 3. per kind, the facts its rules weigh, for every player of the batch at once (one statement each), and
    the rules' previous contributions where a hit is only worth repeating on new evidence (one statement);
-4. a hit (services/risk/hits.py: contribution, actions, `risk.rule_hit`, audit) at most once per player
-   and rule per batch.
+4. a hit (services/risk/hits.py: contribution, actions, `risk.rule_hit`) at most once per player and rule
+   per batch; the audit records of every hit are written once, after the last (the chain's lock is then held
+   only from there to the commit).
 Every fact is read from the tables as they stand when the batch runs (a chargeback reversed meanwhile
 no longer counts), and each rule's window is anchored on its event's time, so the outcome does not depend
 on the order the events arrive in.
@@ -50,6 +51,7 @@ from pydantic import ValidationError
 
 from core.clock import clock
 from core.consumers import Consumer, Event, ReplayRefused
+from services import audit
 from services.risk import hits, rules
 from services.risk.rules import ChargebackHistoryParams, CoveringBetsParams, LinkedAccountsParams, Rule, RuleKind
 from services.risk.store import OnConnection
@@ -112,6 +114,24 @@ SELECT player_id, rule_code, details FROM risk_score_items
 WHERE player_id = ANY($1::uuid[]) AND rule_code = ANY($2::varchar[]) AND expires_at > $3"""
 
 
+class _AuditLast(OnConnection):
+    """The batch's connection, its audit records held back until the batch's last hit: the audit chain's lock
+    is then taken once, at the end. Audited hit by hit, a batch held it from its first player's restrictions
+    on, while inserting the next player's: staff (or an inline rule) imposing on that player meanwhile held
+    the player's row and waited for the chain's lock, a deadlock (tests/risk/test_review_stream.py)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__(conn)
+        self.held: list[audit.SystemEntry] = []
+
+    async def audit(self, entries: Sequence[audit.SystemEntry]) -> None:
+        self.held.extend(entries)
+
+    async def flush(self) -> None:
+        entries, self.held = self.held, []
+        await super().audit(entries)
+
+
 class RuleUnreadable(Exception):
     """An enabled rule's stored parameters or actions no longer parse: the events needing its kind park."""
 
@@ -119,7 +139,7 @@ class RuleUnreadable(Exception):
 @dataclass
 class _Batch:
     conn: asyncpg.Connection
-    sql: OnConnection
+    sql: _AuditLast
     brands: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # player -> brand
     needed: dict[uuid.UUID, set[RuleKind]] = field(default_factory=lambda: defaultdict(set))  # brand -> kinds
     loaded: dict[uuid.UUID, list[Rule]] = field(default_factory=dict)  # brand -> its enabled rules of those
@@ -182,7 +202,7 @@ class RulesConsumer:
                 by_type[event.type].append(event)
         if not by_type:
             return
-        batch = _Batch(conn, OnConnection(conn))
+        batch = _Batch(conn, _AuditLast(conn))
         members: list[Any] = []
         if linked := by_type.get(ACCOUNTS_LINKED):
             members = list(await conn.fetch(_MEMBERS, list({_player(e) for e in linked})))
@@ -199,6 +219,7 @@ class RulesConsumer:
         await _covering_bets(batch, by_type.get(GAME_WIN, []))
         await _linked_accounts(batch, by_type.get(ACCOUNTS_LINKED, []), members)
         await _watch_list(batch, by_type.get(LIST_HIT, []))
+        await batch.sql.flush()  # last: the audit chain's lock is held until the commit
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         raise ReplayRefused(
