@@ -149,7 +149,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM payments WHERE status = 'held'")
+    # A held deposit moved no money: it fails (kept, as every payment is), rather than being deleted (its
+    # bonus claim and its risk observation point at it).
+    op.execute(
+        "UPDATE payments SET status = 'failed', failure_code = 'RISK_DECLINED', "
+        "failure_message = 'Held by a risk rule when the risk engine was rolled back.' WHERE status = 'held'"
+    )
     op.drop_constraint("ck_payments_status", "payments", type_="check")
     op.create_check_constraint("ck_payments_status", "payments", _STATUSES + ")")
     op.drop_index("uq_risk_flags_open_rule", table_name="risk_flags")

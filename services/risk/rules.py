@@ -97,6 +97,7 @@ class CoveringBetsParams(_Params):
     rounds: Annotated[int, Field(ge=1, le=10_000)]  # rounds with several bets returning low..high % of stake
     low_percent: Annotated[int, Field(ge=0, le=1000)]
     high_percent: Annotated[int, Field(ge=0, le=1000)]
+    share_percent: Annotated[int, Field(ge=1, le=100)] = 70  # ...and at least this share of such rounds
 
 
 class LinkedAccountsParams(_Params):

@@ -54,6 +54,7 @@ from core.consumers import Consumer, Event, ReplayRefused
 from services import audit
 from services.risk import hits, rules
 from services.risk.rules import ChargebackHistoryParams, CoveringBetsParams, LinkedAccountsParams, Rule, RuleKind
+from services.risk.score import SCORE_DAYS
 from services.risk.store import OnConnection
 
 NAME = "risk-rules"
@@ -197,8 +198,17 @@ class RulesConsumer:
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
         by_type: dict[str, list[Event]] = defaultdict(list)
+        # A fact older than a contribution's life would score nothing that still counts: skipped, so the
+        # consumer's first start (its cursor at 0: the whole outbox) or a long outage does not judge today's
+        # players by what they did long ago.
+        oldest = clock.now() - timedelta(days=SCORE_DAYS)
         for event in events:
-            if event.schema_version == 1 and event.type in TYPES and _player(event) is not None:
+            if (
+                event.schema_version == 1
+                and event.type in TYPES
+                and _player(event) is not None
+                and event.time >= oldest
+            ):
                 by_type[event.type].append(event)
         if not by_type:
             return
@@ -336,7 +346,11 @@ async def _covering_bets(batch: _Batch, events: list[Event]) -> None:
         player_id = player_of[bonus_id]
         for rule in batch.rules_for(player_id, RuleKind.COVERING_BETS):
             covering = [r for r in rounds if _covering(r, rule.params)]
-            if len(covering) >= rule.params.rounds and any(r["round_id"] in won_now for r in covering):
+            # A share of the bonus's rounds with several stakes, not only a count: an honest player spreading
+            # chips over two even-money bets sees about half of those rounds return their stake; one covering
+            # both outcomes sees nearly all of them (tests/risk/test_review_stream.py).
+            share = 100 * len(covering) >= rule.params.share_percent * len(rounds)
+            if len(covering) >= rule.params.rounds and share and any(r["round_id"] in won_now for r in covering):
                 found.append((rule, player_id, bonus_id, covering))
     previous = await batch.previous((player_id, rule.code) for rule, player_id, _, _ in found)
     for rule, player_id, bonus_id, covering in found:
@@ -387,25 +401,31 @@ async def _linked_accounts(batch: _Batch, events: list[Event], members: list[Any
     for event in events:
         if (cluster_id := cluster_of.get(_player_of(event))) is not None:
             kinds[cluster_id].add(str(event.data.get("kind")))
-    found: list[tuple[Rule, uuid.UUID, uuid.UUID, int]] = []
+    # Clusters span brands, a player's score does not: its size counts the player's own brand's members and
+    # its key is their smallest id (docs/risk.md: staff of one brand see and count only that brand's members).
+    found: list[tuple[Rule, uuid.UUID, uuid.UUID, int, list[str]]] = []
     for cluster_id in kinds:
-        size = len(clusters[cluster_id])
+        by_brand: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         for row in clusters[cluster_id]:
+            by_brand[row["brand_id"]].append(row["player_id"])
+        for row in clusters[cluster_id]:
+            brand_members = by_brand[row["brand_id"]]
             for rule in batch.rules_for(row["player_id"], RuleKind.LINKED_ACCOUNTS):
                 params: LinkedAccountsParams = rule.params
-                if size >= params.min_cluster_size:
-                    found.append((rule, row["player_id"], cluster_id, size))
-    previous = await batch.previous((player_id, rule.code) for rule, player_id, _, _ in found)
-    for rule, player_id, cluster_id, size in found:
+                if len(brand_members) >= params.min_cluster_size:
+                    found.append(
+                        (rule, row["player_id"], min(brand_members), len(brand_members), sorted(kinds[cluster_id]))
+                    )
+    previous = await batch.previous((player_id, rule.code) for rule, player_id, *_ in found)
+    for rule, player_id, key, size, linking in found:
         before = previous.get((player_id, rule.code), {})
-        if before.get("cluster_id") == str(cluster_id) and int(before.get("cluster_size", 0)) >= size:
+        if before.get("cluster_key") == str(key) and int(before.get("cluster_size", 0)) >= size:
             continue  # the same cluster as at the last hit, no bigger
-        linking = sorted(kinds[cluster_id])
         reason = (
             f"One of {size} linked accounts (at least {rule.params.min_cluster_size} count), "
             f"linked by a shared {' and '.join(k.replace('_', ' ') for k in linking)}"
         )
-        details = {"cluster_id": str(cluster_id), "cluster_size": size, "linked_by": linking}
+        details = {"cluster_key": str(key), "cluster_size": size, "linked_by": linking}
         await batch.hit(rule, player_id, "linked_accounts", reason, details)
 
 

@@ -23,7 +23,7 @@ async def test_rules_listed_shown_and_changed(rt: Any) -> None:
     code, output = await run_cli("risk", "rules", "show", "covering-bets")
     shown = json.loads(output)
     assert (shown["params"], shown["points"], shown["version"]) == (
-        {"rounds": 5, "low_percent": 90, "high_percent": 110},
+        {"rounds": 5, "low_percent": 85, "high_percent": 115, "share_percent": 70},
         25,
         1,
     )

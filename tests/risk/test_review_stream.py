@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-import pytest
 from strawberry import relay
 
 from core.consumers import Event
@@ -128,12 +127,6 @@ async def test_a_batch_does_not_hold_the_audit_lock_while_it_imposes_on_the_next
 # ---- covering_bets: innocent play, trivial evasion ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="covering_bets counts covering rounds, never their share: any two equal even-money chips (red and "
-    "even) return exactly 100% of the stake whenever one wins, about one round in two, so an honest player "
-    "reaches the default 5 rounds within a few minutes of a bonus's wagering (block_bonuses + a flag)",
-)
 async def test_two_chips_on_unrelated_even_money_bets_are_not_covering(
     rt: Any,
     gql: Any,
@@ -153,12 +146,6 @@ async def test_two_chips_on_unrelated_even_money_bets_are_not_covering(
     assert await stream.rule_hits(seat.player_id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="covering_bets is evaded by unequal stakes: 1.00 on red and 1.30 on black return 87% or 113% of the "
-    "stake, both outside 90-110%, while the round never loses more than 13% (bonus wagering cleared at "
-    "almost no risk)",
-)
 async def test_covering_with_unequal_stakes_is_caught(
     rt: Any,
     gql: Any,
@@ -192,12 +179,6 @@ async def _registered_at(gql: Any, brand_code: str, email: str, device: str, **f
     return uuid.UUID(relay.GlobalID.from_id(payload["player"]["id"]).node_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="linked_accounts writes the cross-brand cluster into a brand's player's score: its size counts "
-    "the other brands' accounts and `cluster_id` is the smallest player id, often another brand's player "
-    "(docs/risk.md: staff scoped to one brand see and count only that brand's members)",
-)
 async def test_a_players_linked_accounts_reason_names_only_their_brand(
     gql: Any, other_brand: Any, stream: Stream
 ) -> None:
