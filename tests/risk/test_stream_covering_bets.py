@@ -60,7 +60,8 @@ async def test_covering_rounds_while_wagering_a_bonus_hit_at_the_rule_count(
     await _round(aggregator, seat, "single", [2 * EUR], 2 * EUR)
     await _round(aggregator, seat, "lucky", [EUR, EUR], 6 * EUR)
     await _round(aggregator, seat, "lost", [EUR, EUR], 0)
-    # Covering (the default rule: 5 rounds returning 85-115 % of their stake, 70 % of the rounds with several bets): 4 so far.
+    # Covering (the default rule: 5 rounds returning 85-115 % of their stake, 70 % of the several-bet rounds):
+    # 4 so far.
     for n in range(4):
         await _round(aggregator, seat, f"cover-{n}", [EUR, EUR], 2 * EUR if n % 2 else 19 * EUR // 10)
     await stream.drain()
