@@ -107,6 +107,16 @@ def route(
     return []
 
 
+def restrict(psps: Sequence[str], *, three_ds: bool = False, allowed: Sequence[str] | None = None) -> list[str]:
+    """The cascade under a player's risk restrictions (services/risk/inline.py): only the PSPs `allowed` (None:
+    any), and with `three_ds` only those whose adapter can be told to challenge the card (`forces_3ds`). None
+    left: the deposit fails PAYMENT_UNAVAILABLE, as with no PSP at all."""
+    kept = [p for p in psps if allowed is None or p in allowed]
+    if three_ds:
+        kept = [p for p in kept if (adapter := ADAPTERS.get(p)) is not None and adapter.forces_3ds]
+    return kept
+
+
 def adapter_for(settings: Settings, psp: str) -> PspAdapter:
     cls = ADAPTERS.get(psp)
     if cls is None or settings.psp_base_url is None or psp not in settings.psp_secrets:
