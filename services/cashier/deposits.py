@@ -16,7 +16,7 @@ from services.cashier.cascade import _cascade
 from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _set_status, fail_payment
 from services.cashier.queries import get_readable
-from services.cashier.routing import restrict, route, routing_rules
+from services.cashier.routing import deposit_route
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 from services.risk import cards as risk_cards
@@ -121,17 +121,13 @@ async def _start(
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code, seen=seen)
         three_ds = risk.restrictions.three_ds and method == "card"
-        psps = restrict(
-            route(
-                routing_rules(rt.settings),
-                kind=PaymentKind.DEPOSIT,
-                method=method,
-                country=player.country,
-                currency=code,
-                amount=minor,
-            ),
-            three_ds=three_ds,
-            allowed=risk.restrictions.psps,
+        psps = deposit_route(
+            rt.settings,
+            method=method,
+            country=player.country,
+            currency=code,
+            amount=minor,
+            restrictions=risk.restrictions,
         )
         await _event(db, payment, "payment.created")
         if not psps:

@@ -22,7 +22,7 @@ from models.payments import Payment, PaymentKind, PaymentStatus
 from services import audit
 from services.cashier.cascade import _cascade
 from services.cashier.payments import _event, _set_status, fail_payment, lock_payment
-from services.cashier.routing import restrict, route, routing_rules
+from services.cashier.routing import deposit_route
 from services.risk import actions as risk_actions
 from services.risk.store import OnSession
 
@@ -51,12 +51,22 @@ async def _held(db: AsyncSession, viewer: Viewer, payment_id: uuid.UUID) -> Paym
     return payment
 
 
-def _view(payment: Payment) -> dict[str, object]:
-    return {
-        "status": payment.status,
-        "amount": format_amount(payment.amount, payment.currency),
-        "currency": payment.currency,
-    }
+async def _audit(db: AsyncSession, viewer: Viewer, payment: Payment, action: str, why: str) -> None:
+    await audit.append(
+        db,
+        actor=viewer,
+        action=action,
+        target_type="payment",
+        target_id=payment.id,
+        brand_id=payment.brand_id,
+        before={"status": PaymentStatus.HELD.value},
+        after={
+            "status": payment.status,
+            "amount": format_amount(payment.amount, payment.currency),
+            "currency": payment.currency,
+        },
+        reason=why,
+    )
 
 
 async def release_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID, reason: str) -> Payment:
@@ -72,33 +82,19 @@ async def release_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
                 field="paymentId",
             )
         three_ds = restrictions.three_ds and payment.method == "card"
-        psps = restrict(
-            route(
-                routing_rules(rt.settings),
-                kind=PaymentKind.DEPOSIT,
-                method=payment.method,
-                country=payment.country,
-                currency=payment.currency,
-                amount=payment.amount,
-            ),
-            three_ds=three_ds,
-            allowed=restrictions.psps,
+        psps = deposit_route(
+            rt.settings,
+            method=payment.method,
+            country=payment.country,
+            currency=payment.currency,
+            amount=payment.amount,
+            restrictions=restrictions,
         )
         _set_status(payment, PaymentStatus.CREATED)
         await _event(db, payment, "payment.released", released_by=str(viewer.id))
         if not psps:
             await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
-        await audit.append(
-            db,
-            actor=viewer,
-            action="risk.deposit_released",
-            target_type="payment",
-            target_id=payment.id,
-            brand_id=payment.brand_id,
-            before={"status": PaymentStatus.HELD.value},
-            after=_view(payment),
-            reason=why,
-        )
+        await _audit(db, viewer, payment, "risk.deposit_released", why)
     if psps:
         await _cascade(rt, payment_id, psps, three_ds=three_ds)
     async with rt.database.session() as db:
@@ -115,15 +111,5 @@ async def decline_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
         await fail_payment(
             db, payment, ErrorCode.RISK_DECLINED, "The deposit was declined after a review; nothing was charged."
         )
-        await audit.append(
-            db,
-            actor=viewer,
-            action="risk.deposit_declined",
-            target_type="payment",
-            target_id=payment.id,
-            brand_id=payment.brand_id,
-            before={"status": PaymentStatus.HELD.value},
-            after=_view(payment),
-            reason=why,
-        )
+        await _audit(db, viewer, payment, "risk.deposit_declined", why)
         return payment

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from services import ledger_verify
-from tests.bonuses.conftest import campaign, rules  # noqa: F401  (fixture)
-from tests.cashier.conftest import DemoPsp, attempts, balances, card_deposit, deliver, held, notice  # noqa: F401
+from tests.bonuses.conftest import rules
+from tests.cashier.conftest import DemoPsp, attempts, balances, deliver, notice
 from tests.conftest import fund
 from tests.risk.conftest import LINKED, Signals, registered
 from tests.risk.inline_support import CLAIM, DEPOSIT, payment_uuid, topics

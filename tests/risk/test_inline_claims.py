@@ -13,7 +13,8 @@ from strawberry import relay
 from models.players import Player
 from services.risk import hits, rules
 from services.risk.store import OnSession
-from tests.bonuses.conftest import bonus_row, campaign, rules as offer_rules  # noqa: F401  (fixture)
+from tests.bonuses.conftest import bonus_row
+from tests.bonuses.conftest import rules as offer_rules
 from tests.conftest import fund
 from tests.kyc.conftest import MY_KYC
 from tests.risk.conftest import Signals, registered

@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 
 from models.payments import Payment
-from tests.bonuses.conftest import campaign  # noqa: F401  (fixture)
 from tests.cashier.conftest import assert_ledger_ok, attempts, balances
 from tests.conftest import recorded_statements
 from tests.risk.inline_support import (
@@ -25,6 +25,7 @@ from tests.risk.inline_support import (
     score_items,
     topics,
 )
+from tests.test_authz import ROLES, role_set, staff_holding
 
 # The second deposit within 10 minutes is held (the defaults hold the fifth; fewer deposits keep tests short).
 HOLD_SECOND = {"occasion": "deposit", "by": "player", "count": 2, "minutes": 10}
@@ -74,12 +75,16 @@ async def test_a_held_deposit_asks_no_psp_until_the_risk_desk_releases_it(
     assert (await score_items(rt, player))["hold-second"].reason == "2 deposits by this player in 10 minutes"
 
     finance = await make_staff("finance")
-    body = await gql(RELEASE, {"input": {"paymentId": held["payment"]["id"], "reason": "known player"}}, token=finance.token)
+    body = await gql(
+        RELEASE, {"input": {"paymentId": held["payment"]["id"], "reason": "known player"}}, token=finance.token
+    )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]  # the risk desk's, not finance's
     analyst = await make_staff("risk_analyst")
     short = await gql(RELEASE, {"input": {"paymentId": held["payment"]["id"], "reason": ""}}, token=analyst.token)
     assert [e["field"] for e in short["data"]["releaseHeldDeposit"]["errors"]] == ["reason"]
-    body = await gql(RELEASE, {"input": {"paymentId": held["payment"]["id"], "reason": "known player"}}, token=analyst.token)
+    body = await gql(
+        RELEASE, {"input": {"paymentId": held["payment"]["id"], "reason": "known player"}}, token=analyst.token
+    )
     released = body["data"]["releaseHeldDeposit"]
     assert released["errors"] == []
     assert released["payment"]["status"] == "SUCCEEDED"
@@ -164,7 +169,9 @@ async def test_route_psps_keeps_the_cascade_to_the_psps_named(rt: Any, gql: Any,
     routed = await deposit(gql, psp, player)
     assert (routed["payment"]["status"], routed["payment"]["psp"]) == ("SUCCEEDED", "swiftpay")
     async with rt.database.transaction() as db:
-        await db.execute(text("UPDATE risk_actions SET params = '{\"psps\": [\"bankwire\"]}' WHERE id = :id"), {"id": action})
+        await db.execute(
+            text('UPDATE risk_actions SET params = \'{"psps": ["bankwire"]}\' WHERE id = :id'), {"id": action}
+        )
     none_left = await deposit(gql, psp, player)
     assert none_left["payment"]["status"] == "FAILED"
     assert [e["code"] for e in none_left["errors"]] == ["PAYMENT_UNAVAILABLE"]
@@ -187,3 +194,30 @@ async def test_a_deposit_no_rule_fires_on_adds_one_statement(rt: Any, gql: Any, 
     assert payment.status == "succeeded"
     risk = [s for s in statements if "risk_rules" in s or "risk_actions" in s or "risk_score_items" in s]
     assert len(risk) == 1, risk  # the decision's one statement: restrictions, rules and their counts
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in ("anonymous", "player")])
+async def test_held_deposit_decisions_follow_the_policy(
+    role: str, rt: Any, settings: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Role x mutation: only the risk desk (risk analysts, brand admins, superadmins) releases or declines."""
+    from authz.policy import Authorizer
+    from schema.root import build_schema, schema_coordinates
+
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand = role_set(role)
+    desk = role in ("risk_analyst", "brand_admin", "superadmin")
+    for mutation in ("Mutation.releaseHeldDeposit", "Mutation.declineHeldDeposit"):
+        assert any(authorizer.enforce(r, brand, mutation) for r in roles) == desk, (role, mutation)
+
+    await add_rule(rt, "hold-second", "velocity", HOLD_SECOND, [{"kind": "hold_deposit"}])
+    player = await make_player()
+    await deposit(gql, psp, player)
+    held = await deposit(gql, psp, player)
+    staff = await make_staff(("superadmin", None)) if role == "superadmin" else await staff_holding(make_staff, role)
+    body = await gql(DECLINE, {"input": {"paymentId": held["payment"]["id"], "reason": "checked"}}, token=staff.token)
+    if desk:
+        assert body["data"]["declineHeldDeposit"]["payment"]["status"] == "FAILED", body
+    else:
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.cashier.conftest import balances, card_deposit  # noqa: F401  (fixture)
+from tests.cashier.conftest import balances
 from tests.conftest import fund
 from tests.kyc.conftest import payment_status
 from tests.risk.inline_support import (
@@ -87,7 +87,14 @@ async def test_a_withdrawal_of_little_of_the_deposits_is_not_cycling(
 
 async def test_a_high_score_holds_withdrawals(rt: Any, gql: Any, psp: Any, make_player: Any) -> None:
     await disable_rule(rt, "deposit-withdraw-cycling")
-    await add_rule(rt, "big-score", "velocity", {"occasion": "withdrawal", "by": "player", "count": 2, "minutes": 60}, [], points=60)
+    await add_rule(
+        rt,
+        "big-score",
+        "velocity",
+        {"occasion": "withdrawal", "by": "player", "count": 2, "minutes": 60},
+        [],
+        points=60,
+    )
     player = await make_player()
     await fund(rt, player, "50.00 EUR")
     first = await withdraw(gql, player, "5.00")
