@@ -16,7 +16,7 @@ from services.risk.store import OnSession
 from tests.bonuses.conftest import bonus_row
 from tests.bonuses.conftest import rules as offer_rules
 from tests.conftest import fund
-from tests.kyc.conftest import MY_KYC
+from tests.kyc.conftest import MY_KYC, PLAYER_KYC
 from tests.risk.conftest import Signals, registered
 from tests.risk.inline_support import (
     CLAIM,
@@ -137,3 +137,27 @@ async def test_the_third_registration_from_a_device_is_flagged_and_its_bonuses_b
     assert item.reason == "3 registrations from this device in 60 minutes"
     assert (await in_force(rt, accounts[2])).bonuses_blocked
     assert not (await in_force(rt, accounts[1])).bonuses_blocked
+
+
+async def test_a_deposit_makes_the_kyc_level_risk_requires_a_requirement(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player()
+    await impose(rt, player, "require_kyc_level", level="address_verified")
+    assert (await gql(MY_KYC, token=player.token))["data"]["me"]["kyc"]["requiredLevel"] == "registered"
+    given = {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
+    body = await gql(DEPOSIT, {"input": given}, token=player.token)
+    assert body["data"]["deposit"]["payment"]["status"] == "SUCCEEDED"  # the level gates withdrawals only
+    kyc = (await gql(MY_KYC, token=player.token))["data"]["me"]["kyc"]
+    assert (kyc["requiredLevel"], kyc["reason"]) == ("address_verified", {"trigger": "risk_signal"})
+    officer = await make_staff("kyc_officer")
+    staff_view = await gql(PLAYER_KYC, {"id": player.id}, token=officer.token)
+    assert staff_view["data"]["player"]["kyc"]["reason"]["signal"] == "risk.staff"  # the code, for staff only
+
+
+async def test_the_fifth_registration_from_one_address_is_flagged(rt: Any, gql: Any) -> None:
+    # The test client's address is 203.0.113.7 for every request; no device id is sent.
+    accounts = [await registered(gql, f"same-ip{i}@example.com") for i in range(5)]
+    assert [bool(await open_flags(rt, a)) for a in accounts] == [False] * 4 + [True]
+    item = (await score_items(rt, accounts[4]))["registrations-per-ip"]
+    assert item.reason == "5 registrations from this IP address in 60 minutes"

@@ -105,3 +105,16 @@ async def test_a_high_score_holds_withdrawals(rt: Any, gql: Any, psp: Any, make_
     assert third["payment"]["status"] == "REQUESTED"
     assert (await in_force(rt, player)).withdrawals_held
     assert set(await score_items(rt, player)) == {"big-score", "high-score-withdrawal"}
+
+
+async def test_an_aml_lift_leaves_a_withdrawal_risk_holds_for_risk(
+    rt: Any, gql: Any, psp: Any, make_player: Any
+) -> None:
+    from services.cashier.withdrawals import after_aml_lift
+
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    await impose(rt, player, "hold_withdrawals")
+    requested = await withdraw(gql, player, "10.00")
+    assert await after_aml_lift(rt, player.uuid) == []  # what an AML lift calls: the risk hold still holds
+    assert await payment_status(rt, payment_uuid(requested["payment"]["id"])) == "requested"
