@@ -11,7 +11,7 @@ from typing import Any
 from strawberry import relay
 
 from core.clock import clock
-from services.risk import actions, rules
+from services.risk import actions, hits, rules
 from services.risk.store import OnSession
 
 DEPOSIT = """mutation($input: DepositInput!) { deposit(input: $input) {
@@ -132,3 +132,16 @@ async def topics(rt: Any, key: str) -> list[str]:
     async with rt.database.session() as db:
         rows = await db.scalars(text("SELECT topic FROM outbox_events WHERE key = :k ORDER BY id"), {"k": key})
         return list(rows.all())
+
+
+async def give_score(rt: Any, player: Any, code: str) -> None:
+    """A hit of a default rule (its points on the score), as the event-stream rules give one."""
+    from models.players import Player
+
+    async with rt.database.transaction() as db:
+        found = await db.get(Player, player.uuid)
+        assert found is not None
+        [rule] = [r for r in await rules.enabled(OnSession(db), found.brand_id, set(rules.RuleKind)) if r.code == code]
+        await hits.apply(
+            OnSession(db), rule, player_id=found.id, brand_id=found.brand_id, occasion="event", reason="t", details={}
+        )

@@ -10,9 +10,6 @@ from typing import Any
 
 from strawberry import relay
 
-from models.players import Player
-from services.risk import hits, rules
-from services.risk.store import OnSession
 from tests.bonuses.conftest import bonus_row
 from tests.bonuses.conftest import rules as offer_rules
 from tests.conftest import fund
@@ -24,6 +21,7 @@ from tests.risk.inline_support import (
     LAUNCH,
     WITHDRAW,
     add_rule,
+    give_score,
     impose,
     in_force,
     open_flags,
@@ -35,17 +33,6 @@ async def claim(gql: Any, player: Any, code: str) -> list[str]:
     body = await gql(CLAIM, {"input": {"code": code}}, token=player.token)
     assert not body.get("errors"), body
     return [e["code"] for e in body["data"]["claimBonus"]["errors"]]
-
-
-async def give_score(rt: Any, player: Any, code: str) -> None:
-    """A hit of a default rule (its points on the score), as the event-stream rules give one."""
-    async with rt.database.transaction() as db:
-        found = await db.get(Player, player.uuid)
-        assert found is not None
-        [rule] = [r for r in await rules.enabled(OnSession(db), found.brand_id, set(rules.RuleKind)) if r.code == code]
-        await hits.apply(
-            OnSession(db), rule, player_id=found.id, brand_id=found.brand_id, occasion="event", reason="t", details={}
-        )
 
 
 async def test_blocked_bonuses_refuse_claims_and_deposits_quoting_a_code(

@@ -19,6 +19,7 @@ from tests.risk.inline_support import (
     DEPOSIT,
     RELEASE,
     add_rule,
+    give_score,
     impose,
     open_flags,
     payment_uuid,
@@ -221,3 +222,15 @@ async def test_held_deposit_decisions_follow_the_policy(
     else:
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+
+
+async def test_a_high_score_at_a_deposit_holds_it(rt: Any, gql: Any, psp: Any, make_player: Any) -> None:
+    await add_rule(
+        rt, "deposit-score", "score_at_least", {"occasion": "deposit", "score": 40}, [{"kind": "hold_deposit"}], 0
+    )
+    player = await make_player()
+    assert (await deposit(gql, psp, player))["payment"]["status"] == "SUCCEEDED"
+    await give_score(rt, player, "chargeback-history")  # 40 points (and route_3ds: cardpay challenges the card)
+    held = await deposit(gql, psp, player)
+    assert held["payment"]["status"] == "HELD"
+    assert (await score_items(rt, player))["deposit-score"].reason == "risk score 40 (at least 40) at a deposit"
