@@ -148,3 +148,20 @@ async def test_the_fifth_registration_from_one_address_is_flagged(rt: Any, gql: 
     assert [bool(await open_flags(rt, a)) for a in accounts] == [False] * 4 + [True]
     item = (await score_items(rt, accounts[4]))["registrations-per-ip"]
     assert item.reason == "5 registrations from this IP address in 60 minutes"
+
+
+async def test_a_registration_and_a_claim_no_rule_fires_on_add_one_statement_each(
+    rt: Any, gql: Any, campaign: Any
+) -> None:
+    from tests.conftest import recorded_statements
+
+    def risk(statements: list[str]) -> list[str]:
+        return [s for s in statements if "risk_rules" in s or "risk_actions" in s or "risk_score_items" in s]
+
+    await campaign("NO_DEPOSIT", offer_rules(fixed_amount={"EUR": "10.00"}), code="FREE10")
+    with recorded_statements(rt) as statements:
+        player = await registered(gql, "quiet@example.com", device="device-quiet-0001")
+    assert len(risk(statements)) == 1, risk(statements)
+    with recorded_statements(rt) as statements:
+        assert await claim(gql, player, "FREE10") == []
+    assert len(risk(statements)) == 1, risk(statements)

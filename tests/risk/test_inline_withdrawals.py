@@ -118,3 +118,15 @@ async def test_an_aml_lift_leaves_a_withdrawal_risk_holds_for_risk(
     requested = await withdraw(gql, player, "10.00")
     assert await after_aml_lift(rt, player.uuid) == []  # what an AML lift calls: the risk hold still holds
     assert await payment_status(rt, payment_uuid(requested["payment"]["id"])) == "requested"
+
+
+async def test_a_withdrawal_no_rule_fires_on_adds_one_statement(rt: Any, gql: Any, psp: Any, make_player: Any) -> None:
+    from tests.conftest import recorded_statements
+
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    with recorded_statements(rt) as statements:
+        requested = await withdraw(gql, player, "10.00")
+    assert requested["payment"]["status"] != "REQUESTED"  # approved automatically: risk had nothing to say
+    risk = [s for s in statements if "risk_rules" in s or "risk_actions" in s or "risk_score_items" in s]
+    assert len(risk) == 1, risk  # the decision's statement; the automatic approval reuses its restrictions
