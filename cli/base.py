@@ -42,10 +42,14 @@ privacy_app = typer.Typer(
     help="Privacy: a player's data export, erasure by pseudonymisation, the retention sweep", no_args_is_help=True
 )
 app.add_typer(privacy_app, name="privacy")
-risk_app = typer.Typer(help="Risk: block and watch lists", no_args_is_help=True)
+risk_app = typer.Typer(
+    help="Risk: block and watch lists, rules, the risk queue, restrictions on players", no_args_is_help=True
+)
 app.add_typer(risk_app, name="risk")
 risk_list_app = typer.Typer(help="Block and watch lists (emails, domains, IPs, devices, cards, countries)")
 risk_app.add_typer(risk_list_app, name="list", no_args_is_help=True)
+risk_rules_app = typer.Typer(help="The risk rules as data: list, show, change (versioned, audited)")
+risk_app.add_typer(risk_rules_app, name="rules", no_args_is_help=True)
 T = TypeVar("T")
 
 

@@ -176,7 +176,12 @@ def replay(
             await close(consumer)
             await conn.close()
 
-    typer.echo(f"{name}: rebuilt from {with_runtime(work)} event(s)")
+    try:
+        rebuilt = with_runtime(work)
+    except consumers.ReplayRefused as exc:
+        typer.echo(f"{name} cannot be replayed: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{name}: rebuilt from {rebuilt} event(s)")
 
 
 @events_app.command("run")

@@ -1,22 +1,30 @@
-"""`croupier risk list add|remove|show`: the block and watch lists from the command line (as the system,
-audited; services/risk/lists.py)."""
+"""`croupier risk ...` from the command line, as the system (audited as such): the block and watch lists
+(`list add|remove|show`, services/risk/lists.py), the rules (`rules list|show|set`, rule_admin.py), the risk
+queue (`queue`, `review`: queue.py, review.py) and restrictions on players (`impose`, `lift`: review.py)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.base import risk_list_app, with_runtime
+from cli.base import risk_app, risk_list_app, risk_rules_app, with_runtime
 
 if TYPE_CHECKING:
     from authz.subjects import Viewer
     from core.runtime import Runtime
+    from models.risk import RiskRule
+
+T = TypeVar("T")
 
 LISTS = ("block", "watch")
 KINDS = ("email", "email_domain", "ip", "device", "card_bin", "card_fingerprint", "country")
+# What staff impose (services/risk/review.py: not flag_review nor hold_deposit, the rules' own).
+STAFF_KINDS = ("require_kyc_level", "block_bonuses", "route_3ds", "route_psps", "hold_withdrawals", "block_account")
 
 
 def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
@@ -122,3 +130,217 @@ def risk_list_show(
     for line in lines:
         typer.echo(line)
     typer.echo(f"{len(lines)} entries")
+
+
+# ---- rules, the queue, restrictions (services/risk/rule_admin.py, queue.py, review.py) -----------------
+
+
+def _done(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run the work; a refusal prints its code and message and exits 1."""
+    from core.errors import DomainError
+
+    try:
+        return with_runtime(work)
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        typer.echo(f"{exc.code}{where}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _json(raw: str, name: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc.msg}", param_hint=name) from exc
+
+
+def _uuid(raw: str, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise typer.BadParameter("not an id (UUID)", param_hint=name) from exc
+
+
+def _rule_line(rule: RiskRule) -> str:
+    return "\t".join(
+        (
+            rule.code,
+            rule.kind,
+            "enabled" if rule.enabled else "disabled",
+            f"{rule.points} points",
+            f"v{rule.version}",
+            "every brand" if rule.brand_id is None else "brand",
+            rule.name,
+        )
+    )
+
+
+@risk_rules_app.command("list")
+def risk_rules_list(
+    brand: Annotated[str | None, typer.Option(help="The rules this brand runs (default: every rule)")] = None,
+) -> None:
+    """The rules by code: code, kind, enabled, points, version, scope, name."""
+    from services.risk import rule_admin
+
+    async def work(rt: Runtime) -> list[str]:
+        return [_rule_line(r) for r in await rule_admin.list_rules(rt, await _viewer(rt, brand))]
+
+    lines = _done(work)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} rules")
+
+
+@risk_rules_app.command("show")
+def risk_rules_show(code: Annotated[str, typer.Argument(help="The rule's code")]) -> None:
+    """One rule as JSON (params and actions as `set` takes them)."""
+    from authz.subjects import SYSTEM
+    from services.risk import rule_admin
+
+    async def work(rt: Runtime) -> dict[str, Any]:
+        rule = await rule_admin.get_rule(rt, SYSTEM, code)
+        return {
+            "code": rule.code,
+            "kind": rule.kind,
+            "brand_id": str(rule.brand_id) if rule.brand_id else None,
+            "updated_at": rule.updated_at.isoformat(),
+            "updated_by": str(rule.updated_by) if rule.updated_by else None,
+            **rule_admin.view(rule),
+        }
+
+    typer.echo(json.dumps(_done(work), indent=2))
+
+
+@risk_rules_app.command("set")
+def risk_rules_set(
+    code: Annotated[str, typer.Argument(help="The rule's code")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
+    points: Annotated[int | None, typer.Option(help="Its score contribution, 0 to 100")] = None,
+    params: Annotated[str | None, typer.Option(help='The whole parameters object, JSON: {"count": 3, ...}')] = None,
+    actions: Annotated[str | None, typer.Option(help='The whole list, JSON: [{"kind": "flag_review"}]')] = None,
+    name: Annotated[str | None, typer.Option(help="A new name")] = None,
+    enable: Annotated[bool | None, typer.Option("--enable/--disable", help="Run it, or not")] = None,
+) -> None:
+    """Change a rule (as the system, for every brand): version + 1, audited; prints it as `list` does."""
+    from authz.subjects import SYSTEM
+    from services.risk import rule_admin
+
+    change = rule_admin.RuleChange(
+        name=name,
+        params=None if params is None else _json(params, "--params"),
+        points=points,
+        actions=None if actions is None else _json(actions, "--actions"),
+        enabled=enable,
+    )
+
+    async def work(rt: Runtime) -> str:
+        if change.params is not None:
+            rule_admin.parse_json_params(change.params)
+        if change.actions is not None:
+            rule_admin.parse_json_actions(change.actions)
+        return _rule_line(await rule_admin.update_rule(rt, SYSTEM, code=code, change=change, reason=reason))
+
+    typer.echo(_done(work))
+
+
+@risk_app.command("queue")
+def risk_queue(
+    brand: Annotated[str | None, typer.Option(help="Only this brand's flags (default: every brand)")] = None,
+    status: Annotated[str, typer.Option(help="open, confirmed or dismissed")] = "open",
+    first: Annotated[int, typer.Option(help="How many (at most 100)")] = 50,
+) -> None:
+    """The risk queue, the riskiest player first: flag id, score, player, source, rule or detail, raised."""
+    from services.risk import queue
+
+    chosen = queue.FlagStatus(_choice(status, tuple(s.value for s in queue.FlagStatus), "--status"))
+
+    async def work(rt: Runtime) -> list[str]:
+        page = await queue.page(rt, await _viewer(rt, brand), status=chosen, first=min(max(first, 0), 100))
+        return [
+            "\t".join(
+                (
+                    str(e.flag.id),
+                    str(e.score),
+                    str(e.flag.player_id) if e.flag.player_id else "-",
+                    e.flag.source,
+                    e.flag.rule_code or e.flag.detail,
+                    e.flag.occasion,
+                    e.flag.raised_at.isoformat(),
+                )
+            )
+            for e in page.items
+        ]
+
+    lines = _done(work)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} flags")
+
+
+@risk_app.command("review")
+def risk_review(
+    flag_id: Annotated[str, typer.Argument(help="The flag's id (from `queue`)")],
+    verdict: Annotated[str, typer.Argument(help="confirmed or dismissed")],
+    note: Annotated[str, typer.Option(help="What was found (kept in the audit log)")],
+) -> None:
+    """Close a flag of the queue (a dismissed rule's flag leaves the player's score)."""
+    from authz.subjects import SYSTEM
+    from services.risk import review
+
+    chosen = review.Verdict(_choice(verdict, tuple(v.value for v in review.Verdict), "VERDICT"))
+    flag = _uuid(flag_id, "FLAG_ID")
+
+    async def work(rt: Runtime) -> str:
+        found = await review.review_flag(rt, SYSTEM, flag_id=flag, verdict=chosen, note=note)
+        return f"{found.id} {found.status}"
+
+    typer.echo(_done(work))
+
+
+@risk_app.command("impose")
+def risk_impose(
+    player_id: Annotated[str, typer.Argument(help="The player's id (a UUID)")],
+    kind: Annotated[str, typer.Argument(help=", ".join(STAFF_KINDS))],
+    reason: Annotated[str, typer.Option(help="Why (kept with it and in the audit log)")],
+    level: Annotated[str | None, typer.Option(help="require_kyc_level: the KYC level")] = None,
+    psps: Annotated[str | None, typer.Option(help="route_psps: the PSPs, comma-separated")] = None,
+    expires: Annotated[datetime | None, typer.Option(help="When it lapses (UTC; none: until lifted)")] = None,
+) -> None:
+    """Impose a restriction on a player (as the system); prints its id."""
+    from datetime import UTC
+
+    from authz.subjects import SYSTEM
+    from services.risk import review
+    from services.risk.rules import ActionKind
+
+    chosen = ActionKind(_choice(kind, STAFF_KINDS, "KIND"))
+    player = _uuid(player_id, "PLAYER_ID")
+    lapses = expires.replace(tzinfo=UTC) if expires is not None and expires.tzinfo is None else expires
+
+    async def work(rt: Runtime) -> str:
+        action = review.staff_action(chosen, level=level, psps=psps.split(",") if psps else None)
+        imposed = await review.impose_action(
+            rt, SYSTEM, player_id=player, action=action, reason=reason, expires_at=lapses
+        )
+        return f"{imposed.id} {imposed.kind.value}"
+
+    typer.echo(_done(work))
+
+
+@risk_app.command("lift")
+def risk_lift(
+    action_id: Annotated[str, typer.Argument(help="The restriction's id")],
+    reason: Annotated[str, typer.Option(help="Why (kept with it and in the audit log)")],
+) -> None:
+    """Lift a restriction (held withdrawals then go on, once nothing else holds them)."""
+    from authz.subjects import SYSTEM
+    from services.risk import review
+
+    action = _uuid(action_id, "ACTION_ID")
+
+    async def work(rt: Runtime) -> str:
+        lifted = await review.lift_action(rt, SYSTEM, action_id=action, reason=reason)
+        released = f", {len(lifted.released)} withdrawals released" if lifted.released else ""
+        return f"lifted {lifted.restriction.id} {lifted.restriction.kind.value}{released}"
+
+    typer.echo(_done(work))

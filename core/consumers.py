@@ -180,6 +180,11 @@ class Sink(Protocol):
 AnyConsumer = Consumer | Sink
 
 
+class ReplayRefused(Exception):
+    """Raised by a consumer's `reset` when a replay cannot rebuild what it did (the message says why): the
+    replay then forgets nothing and applies nothing."""
+
+
 def _lock_key(name: str) -> int:
     return 0x0C20_1000_0000 + zlib.crc32(name.encode())
 
@@ -634,7 +639,8 @@ async def reset(conn: asyncpg.Connection, consumer: AnyConsumer) -> None:
 
 
 async def replay(runner: Runner, conn: asyncpg.Connection) -> int:
-    """Rebuild a consumer's effects from the outbox table: reset it, then apply every published event."""
+    """Rebuild a consumer's effects from the outbox table: reset it, then apply every published event.
+    Raises `ReplayRefused`, with nothing changed, for a consumer whose effects cannot be rebuilt."""
     await reset(conn, runner.consumer)
     return await runner.sweep(conn, grace=0)
 

@@ -24,6 +24,7 @@ from services.wallet_reads import Movement, PostingLine, Reference
 if TYPE_CHECKING:
     from resolvers.aml_loaders import AmlLoaders
     from resolvers.game_loaders import GameLoaders
+    from resolvers.risk_loaders import RiskLoaders
 
 
 class Loaders:
@@ -44,6 +45,12 @@ class Loaders:
         from resolvers.game_loaders import GameLoaders
 
         return GameLoaders(self.rt, self.readable_player)
+
+    @cached_property
+    def risk(self) -> RiskLoaders:
+        from resolvers.risk_loaders import RiskLoaders
+
+        return RiskLoaders(self.rt)
 
     @cached_property
     def aml(self) -> AmlLoaders:

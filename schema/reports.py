@@ -44,6 +44,14 @@ class ReportMoney:
     withdrawal_count: int | None
     ftd_count: int | None = strawberry.field(description="First-time deposits made in the period.")
     ftd_amount: Money | None
+    chargebacks: Money | None = strawberry.field(
+        description="Taken back by PSPs (from cash and as the player's debt), less disputes won back."
+    )
+    chargeback_count: int | None
+    payouts_returned: Money | None = strawberry.field(description="Paid withdrawals the bank sent back.")
+    net_deposits: Money | None = strawberry.field(
+        description="Deposits minus withdrawals paid, minus chargebacks, plus payouts returned."
+    )
     active_players: int | None = strawberry.field(description="Players who placed at least one bet.")
     paying_players: int | None = strawberry.field(description="Players who made at least one deposit.")
     arppu: Money | None = strawberry.field(description="NGR per paying player; null without paying players.")

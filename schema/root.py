@@ -144,7 +144,15 @@ from schema.rg import (
     ResolveRgFlagPayload,
     RgFlag,
 )
-from schema.risk import RiskListEntry, RiskListEntryPayload
+from schema.risk import (
+    RiskFlagPayload,
+    RiskListEntry,
+    RiskListEntryPayload,
+    RiskQueueEntry,
+    RiskRestrictionPayload,
+    RiskRule,
+    RiskRulePayload,
+)
 from schema.session_ops import ChangePasswordPayload, LogoutPayload, RefreshTokenPayload, RevokeSessionPayload
 from schema.staff import (
     AuditRecord,
@@ -200,6 +208,14 @@ class Query:
     risk_list_entries: Connection[RiskListEntry] | None = strawberry.field(
         resolver=risk_resolvers.risk_list_entries,
         description="Block and watch list entries, newest first (default: the active ones).",
+    )
+    risk_rules: list[RiskRule] | None = strawberry.field(
+        resolver=risk_resolvers.risk_rules,
+        description="The risk rules the staff member's brand runs (its own and every brand's), by code.",
+    )
+    risk_queue: Connection[RiskQueueEntry] | None = strawberry.field(
+        resolver=risk_resolvers.risk_queue,
+        description="Flags for the risk desk (default: open), the highest player score first, then the oldest.",
     )
     kyc_review_queue: Connection[KycCase] | None = strawberry.field(
         resolver=kyc_resolvers.kyc_review_queue,
@@ -423,6 +439,26 @@ class Mutation:
     remove_risk_list_entry: RiskListEntryPayload = strawberry.mutation(
         resolver=risk_resolvers.remove_risk_list_entry,
         description="Remove a list entry, with a reason (audited); it stays in the history.",
+    )
+    create_risk_rule: RiskRulePayload = strawberry.mutation(
+        resolver=risk_resolvers.create_risk_rule,
+        description="Add a risk rule for the staff member's brand (every brand's staff: for every brand); audited.",
+    )
+    update_risk_rule: RiskRulePayload = strawberry.mutation(
+        resolver=risk_resolvers.update_risk_rule,
+        description="Change a rule's name, parameters, points, actions or enabled state (version + 1, audited).",
+    )
+    impose_risk_action: RiskRestrictionPayload = strawberry.mutation(
+        resolver=risk_resolvers.impose_risk_action,
+        description="Impose a restriction on a player, with a reason and an optional expiry (audited).",
+    )
+    lift_risk_action: RiskRestrictionPayload = strawberry.mutation(
+        resolver=risk_resolvers.lift_risk_action,
+        description="Lift a restriction in force, with a reason (audited); held withdrawals then go on.",
+    )
+    review_risk_flag: RiskFlagPayload = strawberry.mutation(
+        resolver=risk_resolvers.review_risk_flag,
+        description="Confirm or dismiss an open flag of the risk queue, with a note (audited).",
     )
     kyc_request_more: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_request_more, description="Ask the player for more for their next level."

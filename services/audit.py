@@ -194,6 +194,7 @@ async def append_changes(
     after: Mapping[str, Any],
     reason: str | None = None,
     naming: Mapping[str, Any] | None = None,
+    brand_id: uuid.UUID | None = None,
 ) -> bool:
     """Flush and audit the fields that differ between two snapshots of a row (each record also carries
     `naming`, what identifies the row to a reader); nothing differs: nothing is written."""
@@ -207,6 +208,7 @@ async def append_changes(
         action=action,
         target_type=target_type,
         target_id=target_id,
+        brand_id=brand_id,
         before={**(naming or {}), **{k: before.get(k) for k in changed}},
         after={**(naming or {}), **{k: after[k] for k in changed}},
         reason=reason,

@@ -22,6 +22,7 @@ from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
+from services.risk.stream import RulesConsumer
 
 
 class UnknownConsumer(LookupError):
@@ -41,6 +42,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         ScreeningConsumer(settings),
         MonitoringConsumer(),
         SignalsConsumer(),
+        RulesConsumer(),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

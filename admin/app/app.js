@@ -25,6 +25,7 @@ import "./queue-counts.js";
 import "./player-aml.js";
 import "./privacy.js";
 import "./risk.js";
+import "./risk-desk.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -42,6 +43,8 @@ const SCREENS = [
   { path: "aml-cases", label: "AML cases", needs: "Query.amlCases" },
   { path: "aml-alerts", label: "AML alerts", needs: "Query.amlAlerts" },
   { path: "privacy", label: "Privacy requests", needs: "Query.privacyRequests" },
+  { path: "risk-queue", label: "Risk queue", needs: "Query.riskQueue" },
+  { path: "risk-rules", label: "Risk rules", needs: "Query.riskRules" },
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
 ];
 
@@ -192,6 +195,8 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
       case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
+      case "risk-queue": return html`<cr-risk-queue></cr-risk-queue>`;
+      case "risk-rules": return html`<cr-risk-rules></cr-risk-rules>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       default: return "";
     }

@@ -590,7 +590,8 @@ class Player360 extends LitElement {
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-kyc .playerId=${id}></cr-player-kyc>
-        ${viewer.can("Player.risk") ? html`<cr-player-risk .playerId=${id}></cr-player-risk>` : nothing}
+        ${viewer.can("Player.risk") ? html`<cr-player-risk-score class="wide refreshes" .playerId=${id}></cr-player-risk-score>
+          <cr-player-risk .playerId=${id}></cr-player-risk>` : nothing}
         <cr-player-notes .playerId=${id}></cr-player-notes>
         <cr-player-aml-cases class="wide" .playerId=${id}></cr-player-aml-cases>
         <cr-player-aml-alerts .playerId=${id}></cr-player-aml-alerts>

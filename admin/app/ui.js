@@ -40,6 +40,9 @@ export const OFFERED = [
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
   // Risk: the linked accounts on the player 360 and the list editor.
   "Player.risk", "Query.riskListEntries", "Mutation.addRiskListEntry", "Mutation.removeRiskListEntry",
+  // The risk desk (admin/app/risk-desk.js): the queue, the rule editor, the score and restrictions on the 360.
+  "Query.riskQueue", "Mutation.reviewRiskFlag", "Query.riskRules", "Mutation.createRiskRule",
+  "Mutation.updateRiskRule", "Mutation.imposeRiskAction", "Mutation.liftRiskAction",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -86,7 +86,14 @@ TYPES = (
         "risk.action_lifted",
         1,
         "Risk staff lifted a restriction from a player (the reason is in the audit log).",
-        obj({"action_id": UUID, "player_id": UUID, "kind": _ACTIONS, "staff_id": UUID}),
+        obj(
+            {
+                "action_id": UUID,
+                "player_id": UUID,
+                "kind": _ACTIONS,
+                "staff_id": {**OPTIONAL_UUID, "description": "none when the command line lifted it"},
+            }
+        ),
     ),
     EventType(
         "risk.flag_raised",
@@ -98,6 +105,43 @@ TYPES = (
                 "player_id": UUID,
                 "rule_code": _RULE_CODE,
                 "occasion": {"type": "string", "maxLength": 16},
+            }
+        ),
+    ),
+    EventType(
+        "risk.flag_reviewed",
+        1,
+        "Risk staff reviewed a flag of the risk queue: confirmed, or dismissed as a false positive (a rule's "
+        "dismissed flag withdraws its contribution from the score). The note is in the audit log.",
+        obj(
+            {
+                "flag_id": UUID,
+                "player_id": {**OPTIONAL_UUID, "description": "none for a refused registration's flag"},
+                "status": one_of("confirmed", "dismissed"),
+                "source": one_of("list", "disposable_email", "rule"),
+                "rule_code": {**_RULE_CODE, "type": ["string", "null"], "description": "a rule's flag: its rule"},
+                "staff_id": {**OPTIONAL_UUID, "description": "none when the command line reviewed it"},
+            }
+        ),
+    ),
+    EventType(
+        "risk.rule_changed",
+        1,
+        "Risk staff created or changed a risk rule (subject `risk_rule:<id>`; what changed, before and after, is "
+        "in the audit log). Its next evaluations use the new version.",
+        obj(
+            {
+                "rule_id": UUID,
+                "rule_code": _RULE_CODE,
+                "kind": {"type": "string", "maxLength": 32},
+                "version": {"type": "integer", "minimum": 1},
+                "enabled": {"type": "boolean"},
+                "changed": {
+                    "type": "array",
+                    "items": one_of("created", "name", "params", "points", "actions", "enabled"),
+                    "description": "what changed (`created`: a new rule)",
+                },
+                "staff_id": {**OPTIONAL_UUID, "description": "none when the command line changed it"},
             }
         ),
     ),

@@ -27,8 +27,19 @@ from core.money import currency as currency_info
 from services.reports import fx
 from services.reports.periods import Period, bucket, check_range, in_brands, period_start, ratio, spans
 
-AMOUNTS = ("turnover_cash", "turnover_bonus", "wins", "bonus_cost", "deposits", "withdrawals", "ftd_amount")
-COUNTS = ("deposit_count", "withdrawal_count", "ftd_count")
+AMOUNTS = (
+    "turnover_cash",
+    "turnover_bonus",
+    "wins",
+    "bonus_cost",
+    "deposits",
+    "withdrawals",
+    "ftd_amount",
+    "chargebacks",
+    "chargebacks_reversed",
+    "payouts_returned",
+)
+COUNTS = ("deposit_count", "withdrawal_count", "ftd_count", "chargeback_count")
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,10 @@ class MoneyFigures:
     withdrawal_count: int
     ftd_count: int  # first deposits made in the period
     ftd_amount: int
+    chargebacks: int  # taken back by PSPs (cash and debt), less disputes won back, in the period
+    chargeback_count: int
+    payouts_returned: int  # paid withdrawals the bank sent back
+    net_deposits: int  # deposits - withdrawals - chargebacks + payouts returned: the cash the players left
     active_players: int  # placed at least one bet in the period
     paying_players: int  # made at least one deposit in the period
     arppu: int | None  # ngr / paying players
@@ -79,6 +94,10 @@ class _Tally:
         turnover = cash + bonus
         ggr = turnover - wins
         ngr = ggr - cost
+        deposits, withdrawals, returned = (
+            fx.rounded(self.amounts[k]) for k in ("deposits", "withdrawals", "payouts_returned")
+        )
+        chargebacks = fx.rounded(self.amounts["chargebacks"] - self.amounts["chargebacks_reversed"])
         return MoneyFigures(
             currency=currency,
             turnover=turnover,
@@ -89,12 +108,16 @@ class _Tally:
             bonus_cost=cost,
             ngr=ngr,
             hold=ratio(ggr, turnover),
-            deposits=fx.rounded(self.amounts["deposits"]),
+            deposits=deposits,
             deposit_count=self.counts["deposit_count"],
-            withdrawals=fx.rounded(self.amounts["withdrawals"]),
+            withdrawals=withdrawals,
             withdrawal_count=self.counts["withdrawal_count"],
             ftd_count=self.counts["ftd_count"],
             ftd_amount=fx.rounded(self.amounts["ftd_amount"]),
+            chargebacks=chargebacks,
+            chargeback_count=self.counts["chargeback_count"],
+            payouts_returned=returned,
+            net_deposits=deposits - withdrawals - chargebacks + returned,
             active_players=self.active,
             paying_players=self.paying,
             arppu=fx.rounded(Fraction(ngr, self.paying)) if self.paying else None,
@@ -112,7 +135,9 @@ BONUS_COST_SQL = (
 _CASHIER = text(f"""
 SELECT day, currency, sum(deposits) AS deposits, sum(deposit_count) AS deposit_count,
        sum(withdrawals) AS withdrawals, sum(withdrawal_count) AS withdrawal_count,
-       sum({BONUS_COST_SQL}) AS bonus_cost, sum(ftd_count) AS ftd_count, sum(ftd_amount) AS ftd_amount
+       sum({BONUS_COST_SQL}) AS bonus_cost, sum(ftd_count) AS ftd_count, sum(ftd_amount) AS ftd_amount,
+       sum(chargebacks) AS chargebacks, sum(chargeback_count) AS chargeback_count,
+       sum(chargebacks_reversed) AS chargebacks_reversed, sum(payouts_returned) AS payouts_returned
 FROM report_cashier_days WHERE {in_brands("brand_id")} AND day BETWEEN :start AND :end
 GROUP BY day, currency""")  # noqa: S608
 # Players per period and currency, and per period across currencies (currency NULL): a player active

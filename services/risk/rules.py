@@ -179,6 +179,11 @@ def _deposit_inline(kind: RuleKind) -> bool:
     return kind in (RuleKind.VELOCITY, RuleKind.SCORE_AT_LEAST)
 
 
+def _json(value: Any) -> Any:
+    """A jsonb column as read: decoded by an ORM session, its text on a consumer's asyncpg connection."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def from_row(row: Any) -> Rule:
     kind = RuleKind(row.kind)
     return Rule(
@@ -186,9 +191,9 @@ def from_row(row: Any) -> Rule:
         code=row.code,
         name=row.name,
         kind=kind,
-        params=PARAMS[kind].model_validate(row.params),
+        params=PARAMS[kind].model_validate(_json(row.params)),
         points=row.points,
-        actions=tuple(ActionSpec.model_validate(a) for a in row.actions),
+        actions=tuple(ActionSpec.model_validate(a) for a in _json(row.actions)),
         brand_id=row.brand_id,
         version=row.version,
     )

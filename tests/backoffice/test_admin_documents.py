@@ -123,6 +123,7 @@ UNMEASURED = {
     "Privacy": "one player's privacy view: a fixed number of statements (tests/privacy/test_erasure.py)",
     "PrivacyRequests": "the dpo's queue: a page in at most 4 statements (tests/privacy/test_queue.py)",
     "Evidence": "one dispute's evidence snapshot: a JSON column of its row",
+    "PlayerRiskScore": "one player's score and restrictions: one statement each (DataLoaders) whatever their number",
 }
 
 
@@ -493,6 +494,50 @@ async def test_the_risk_lists(admin_screen: Any) -> None:
             value=f"device-listed-{n:04d}", reason="measured",
         )  # fmt: skip
     await screen.first_1_and_20({"list": None}, edges("riskListEntries"))
+
+
+@screen("RiskQueue")
+async def test_the_risk_queue(rt: Any, admin_screen: Any, make_player: Any) -> None:
+    """One flag, then twenty: the page and its scores in one statement, the players and their score reasons
+    through one DataLoader batch each."""
+    from tests.risk.desk import REGISTRATION_RULES, hit, quiet
+
+    screen = await admin_screen("RiskQueue")
+    await quiet(rt, *REGISTRATION_RULES)  # twenty registrations from the test client's address
+
+    async def flagged(n: int) -> None:
+        for _ in range(n):
+            await hit(rt, (await make_player()).uuid, "chargeback-history", "1 chargeback")
+
+    await flagged(SMALL)
+    small = await screen.statements({"status": "OPEN"}, edges("riskQueue"), SMALL)
+    await flagged(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("riskQueue"), LARGE))
+
+
+@screen("RiskRules")
+async def test_the_risk_rules(rt: Any, admin_screen: Any) -> None:
+    from authz.subjects import SYSTEM
+    from services.risk import rule_admin, rules
+    from services.risk.rules import RuleKind
+
+    screen = await admin_screen("RiskRules")
+    defaults = len(rules.defaults())
+
+    async def added(numbers: range) -> None:
+        for n in numbers:
+            await rule_admin.create_rule(
+                rt, SYSTEM, code=f"measured-{n}", name=f"Measured {n}", kind=RuleKind.LINKED_ACCOUNTS,
+                params={"min_cluster_size": 2 + n}, points=1, actions=[{"kind": "flag_review"}], reason="measured",
+            )  # fmt: skip
+
+    def listed(data: dict[str, Any]) -> int:
+        return len(data["riskRules"]) - defaults
+
+    await added(range(SMALL))
+    small = await screen.statements({}, listed, SMALL)
+    await added(range(SMALL, LARGE))
+    screen.same_cost(small, await screen.statements({}, listed, LARGE))
 
 
 @screen("Audit")

@@ -97,6 +97,7 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
             "consumer-aml-screening",
             "consumer-nats-sink",
             "consumer-reports",
+            "consumer-risk-rules",
             "consumer-risk-signals",
         }
         ids = await emit(rt, 3)
@@ -165,6 +166,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
         ["nats-sink", "yes", "-", "0", "0", "3", "0"],
         ["reports", "yes", "-", "0", "0", "3", "0"],
+        ["risk-rules", "yes", "-", "0", "0", "3", "0"],
         ["risk-signals", "yes", "-", "0", "0", "3", "0"],
     ]
 

@@ -116,6 +116,10 @@ async def test_play_and_payments_project_into_exact_daily_figures(
         withdrawal_count=1,
         ftd_count=2,
         ftd_amount=150_00,
+        chargebacks=0,
+        chargeback_count=0,
+        payouts_returned=0,
+        net_deposits=120_00,  # 150 in, 30 out
         active_players=2,
         paying_players=2,
         arppu=3_50,

@@ -109,3 +109,10 @@ async def add_entry(gql: Any, token: str, **given: Any) -> dict[str, Any]:
     body = await gql(ADD_ENTRY, {"input": {"reason": "fraud ring", **given}}, token=token)
     payload: dict[str, Any] = body["data"]["addRiskListEntry"]
     return payload
+
+
+# ---- the `risk-rules` consumer's tests (tests/risk/test_stream_*.py) ---------------------------------
+from tests.bonuses.conftest import campaign  # noqa: E402, F401  (fixtures)
+from tests.cashier.conftest import card_deposit, held  # noqa: E402, F401
+from tests.providers.conftest import aggregator, aggregator_key, hub88_provider  # noqa: E402, F401
+from tests.risk.stream_support import stream  # noqa: E402, F401

@@ -11,6 +11,7 @@ import pytest
 
 from authz.policy import Authorizer
 from schema.root import build_schema, schema_coordinates
+from tests.conftest import error_codes
 from tests.risk.conftest import ADD_ENTRY, Signals, registered
 from tests.test_authz import ROLES, role_set, staff_holding
 
@@ -112,3 +113,94 @@ async def test_brand_scoped_staff_see_only_their_brands_linked_accounts(
     admin = await make_staff(("superadmin", None))
     everything = await gql(query, {"id": home.id}, token=admin.token)
     assert everything["data"]["player"]["risk"]["clusterSize"] == 2
+
+
+DESK_COORDINATES = (
+    "PlayerRisk.score",
+    "PlayerRisk.restrictions",
+    "RiskScore.value",
+    "RiskScore.reasons",
+    "RiskScoreReason.points",
+    "RiskScoreReason.details",
+    "RiskRestriction.kind",
+    "RiskRestriction.reason",
+    "Query.riskRules",
+    "RiskRule.params",
+    "RiskRuleAction.kind",
+    "Query.riskQueue",
+    "RiskQueueEntry.score",
+    "RiskQueueEntryConnection.edges",
+    "RiskQueueEntryEdge.node",
+    "RiskFlag.player",
+    "RiskFlag.reviewNote",
+    "Mutation.createRiskRule",
+    "Mutation.updateRiskRule",
+    "Mutation.imposeRiskAction",
+    "Mutation.liftRiskAction",
+    "Mutation.reviewRiskFlag",
+)
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+async def test_the_desks_score_rules_queue_and_actions_follow_policy(
+    role: str, rt: Any, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    from tests.risk.desk import IMPOSE, PLAYER_RISK, QUEUE, RULES, UPDATE_RULE, hit
+
+    target = await make_player()
+    await hit(rt, target.uuid, "chargeback-history", "1 chargeback")
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand = role_set(role)
+
+    def may(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand, coordinate) for r in roles)
+
+    for coordinate in DESK_COORDINATES:
+        assert may(coordinate) == (role in RISK_DESK), (role, coordinate)
+
+    if role == "player":
+        token = target.token
+    else:
+        token = (
+            await make_staff(("superadmin", None)) if role == "superadmin" else await staff_holding(make_staff, role)
+        ).token
+    rules = await gql(RULES, token=token)
+    queue = await gql(QUEUE, token=token)
+    update = await gql(
+        UPDATE_RULE, {"input": {"code": "linked-accounts", "points": 16, "reason": "matrix"}}, token=token
+    )
+    impose = await gql(
+        IMPOSE, {"input": {"playerId": target.id, "kind": "BLOCK_ACCOUNT", "reason": "matrix"}}, token=token
+    )
+    if role in RISK_DESK:
+        assert len(rules["data"]["riskRules"]) == len(rules_defaults())
+        [entry] = queue["data"]["riskQueue"]["edges"]
+        assert entry["node"]["score"] == 40
+        expected = ["NOT_ALLOWED"] if role != "superadmin" else []  # every brand's rule: every brand's staff
+        assert [e["code"] for e in update["data"]["updateRiskRule"]["errors"]] == expected, update
+        assert impose["data"]["imposeRiskAction"]["errors"] == [], impose
+        risk = (await gql(PLAYER_RISK, {"id": target.id}, token=token))["data"]["player"]["risk"]
+        assert risk["score"]["value"] == 40
+        assert {r["kind"] for r in risk["restrictions"]} == {"BLOCK_BONUSES", "ROUTE_3DS", "BLOCK_ACCOUNT"}
+    else:
+        for body, field in ((rules, "riskRules"), (queue, "riskQueue")):
+            assert body["data"][field] is None
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        for body in (update, impose):
+            assert body["data"] is None
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        if role == "player":
+            body = await gql("{ me { risk { score { value } } } }", token=token)
+            assert body["data"]["me"]["risk"] is None
+            assert error_codes(body) == ["FORBIDDEN"]
+        from services.risk import actions
+        from services.risk.store import OnSession
+
+        async with rt.database.session() as db:
+            assert not (await actions.in_force(OnSession(db), target.uuid)).blocked
+
+
+def rules_defaults() -> list[Any]:
+    from services.risk import rules
+
+    return rules.defaults()
