@@ -15,8 +15,7 @@ from strawberry import relay
 
 from core.consumers import Runner
 from services.risk.consumer import SignalsConsumer
-from tests.bonuses.conftest import campaign  # noqa: F401  (fixture)
-from tests.cashier.conftest import card_deposit, held, psp  # noqa: F401  (fixtures)
+from tests.cashier.conftest import psp  # noqa: F401  (fixture)
 from tests.conftest import DATABASE_URL, PASSWORD, REGISTER, PlayerAccount
 
 ADD_ENTRY = """

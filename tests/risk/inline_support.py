@@ -1,18 +1,18 @@
-"""What the inline-rule tests share: the GraphQL of the flows they drive, and two set-ups the public surface of
-main does not offer yet (risksurface's staff mutations): an action put in force on a player, a rule added.
-The flows under test (deposit, withdrawal, claim, launch, registration) are driven through GraphQL."""
+"""What the inline-rule tests share: the GraphQL of the flows they drive, the risk desk's restrictions imposed
+and lifted through its mutations, and a few set-ups (a rule added or disabled, a score given, what was
+recorded) read or written in the database."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+import pytest
 from strawberry import relay
 
-from core.clock import clock
 from services.risk import actions, hits, rules
 from services.risk.store import OnSession
+from tests.risk.desk import IMPOSE, LIFT, quiet
 
 DEPOSIT = """mutation($input: DepositInput!) { deposit(input: $input) {
   payment { id status failureCode redirectUrl psp } errors { code message } } }"""
@@ -32,70 +32,55 @@ def payment_uuid(gid: str) -> uuid.UUID:
     return uuid.UUID(relay.GlobalID.from_id(gid).node_id)
 
 
-async def impose(rt: Any, player: Any, kind: str, **params: Any) -> uuid.UUID:
-    """Put an action in force on the player (as staff's imposeRiskAction will), in a transaction of its own."""
-    from models.players import Player
-
-    async with rt.database.transaction() as db:
-        found = await db.get(Player, player.uuid)
-        assert found is not None
-        action_id = await actions.insert(
-            OnSession(db),
-            player_id=found.id,
-            brand_id=found.brand_id,
-            action=rules.ActionSpec.model_validate({"kind": kind, **params}),
-            rule_code=None,
-            reason="test: imposed by staff",
-        )
-    assert action_id is not None
-    return action_id
+@pytest.fixture(name="desk")
+async def desk_fixture(make_staff: Any) -> str:
+    """A risk analyst's token (the risk desk imposes and lifts restrictions)."""
+    token: str = (await make_staff("risk_analyst")).token
+    return token
 
 
-async def lift(rt: Any, action_id: uuid.UUID) -> None:
-    """Lift an action (as risksurface's liftRiskAction will), then what a lift must call."""
-    from sqlalchemy import text
+async def impose(gql: Any, desk: str, player: Any, kind: str, **params: Any) -> str:
+    """The risk desk puts a restriction in force on the player (imposeRiskAction); its id."""
+    given = {"playerId": player.id, "kind": kind.upper(), "reason": "test: imposed by the desk", **params}
+    body = await gql(IMPOSE, {"input": given}, token=desk)
+    payload = body["data"]["imposeRiskAction"]
+    assert payload["errors"] == [], payload
+    restriction_id: str = payload["restriction"]["id"]
+    return restriction_id
 
-    async with rt.database.transaction() as db:
-        player_id = await db.scalar(
-            text("UPDATE risk_actions SET lifted_at = :at, lift_reason = 'test' WHERE id = :id RETURNING player_id"),
-            {"at": clock.now(), "id": action_id},
-        )
-    from services.cashier.withdrawals import after_risk_lift
 
-    await after_risk_lift(rt, player_id)
+async def lift(gql: Any, desk: str, restriction_id: str) -> int:
+    """The risk desk lifts it (liftRiskAction, which lets held withdrawals go on); how many it released."""
+    body = await gql(LIFT, {"input": {"actionId": restriction_id, "reason": "test: lifted"}}, token=desk)
+    payload = body["data"]["liftRiskAction"]
+    assert payload["errors"] == [], payload
+    released: int = payload["releasedWithdrawals"]
+    return released
 
 
 async def add_rule(
     rt: Any, code: str, kind: str, params: dict[str, Any], actions_: list[dict[str, Any]], points: int = 10
 ) -> None:
-    """A rule for every brand, checked as staff's edits are (as risksurface's createRiskRule will)."""
-    from sqlalchemy import text
+    """A rule for every brand, through the rule editor's service (what createRiskRule runs)."""
+    from authz.subjects import SYSTEM
+    from services.risk import rule_admin
 
-    rule_kind = rules.RuleKind(kind)
-    rules.parse_params(rule_kind, params)
-    rules.parse_actions(rule_kind, actions_)
-    async with rt.database.transaction() as db:
-        await db.execute(
-            text("""
-INSERT INTO risk_rules (id, code, name, kind, params, points, actions, brand_id, enabled, version, updated_at)
-VALUES (:id, :code, :code, :kind, CAST(:params AS jsonb), :points, CAST(:actions AS jsonb), NULL, true, 1, :at)"""),
-            {
-                "id": uuid.uuid4(),
-                "code": code,
-                "kind": kind,
-                "params": json.dumps(params),
-                "points": points,
-                "actions": json.dumps(actions_),
-                "at": clock.now(),
-            },
-        )
+    await rule_admin.create_rule(
+        rt,
+        SYSTEM,
+        code=code,
+        name=code,
+        kind=rules.RuleKind(kind),
+        params=params,
+        points=points,
+        actions=actions_,
+        reason="what this test is about",
+    )
 
 
 async def disable_rule(rt: Any, code: str) -> None:
-    from sqlalchemy import text
-
-    async with rt.database.transaction() as db:
-        await db.execute(text("UPDATE risk_rules SET enabled = false WHERE code = :code"), {"code": code})
+    """A rule a test is not about, disabled through the rule editor's service (tests/risk/desk.py `quiet`)."""
+    await quiet(rt, code)
 
 
 async def score_items(rt: Any, player: Any) -> dict[str, Any]:

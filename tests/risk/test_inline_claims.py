@@ -21,6 +21,7 @@ from tests.risk.inline_support import (
     LAUNCH,
     WITHDRAW,
     add_rule,
+    desk_fixture,  # noqa: F401  (fixture)
     give_score,
     impose,
     in_force,
@@ -36,12 +37,12 @@ async def claim(gql: Any, player: Any, code: str) -> list[str]:
 
 
 async def test_blocked_bonuses_refuse_claims_and_deposits_quoting_a_code(
-    rt: Any, gql: Any, psp: Any, make_player: Any, campaign: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, campaign: Any, desk: str
 ) -> None:
     await campaign("NO_DEPOSIT", offer_rules(fixed_amount={"EUR": "10.00"}), code="FREE10")
     await campaign("DEPOSIT_MATCH", offer_rules(), code="MATCH")
     player = await make_player()
-    await impose(rt, player, "block_bonuses")
+    await impose(gql, desk, player, "block_bonuses")
     assert await claim(gql, player, "FREE10") == ["RISK_BONUS_BLOCKED"]
     given = {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
     body = await gql(DEPOSIT, {"input": {**given, "bonusCode": "MATCH"}}, token=player.token)
@@ -95,11 +96,11 @@ async def test_a_high_score_at_a_claim_blocks_bonuses(rt: Any, gql: Any, make_pl
 
 
 async def test_a_kyc_level_required_by_risk_shows_and_withdrawals_wait(
-    rt: Any, gql: Any, psp: Any, make_player: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
 ) -> None:
     player = await make_player()
     await fund(rt, player, "50.00 EUR")
-    await impose(rt, player, "require_kyc_level", level="identity_verified")
+    await impose(gql, desk, player, "require_kyc_level", level="identity_verified")
     body = await gql(WITHDRAW, {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD"}}, token=player.token)
     assert body["data"]["requestWithdrawal"]["payment"]["status"] == "WAITING_FOR_KYC", body
     kyc = (await gql(MY_KYC, token=player.token))["data"]["me"]["kyc"]
@@ -107,12 +108,12 @@ async def test_a_kyc_level_required_by_risk_shows_and_withdrawals_wait(
     assert kyc["reason"]["trigger"] == "risk_signal"
 
 
-async def test_a_blocked_account_launches_no_real_money_game(rt: Any, gql: Any, make_player: Any) -> None:
+async def test_a_blocked_account_launches_no_real_money_game(rt: Any, gql: Any, make_player: Any, desk: str) -> None:
     player = await make_player()
     game = str(relay.GlobalID("Game", str(uuid.uuid4())))
     body = await gql(LAUNCH, {"input": {"gameId": game, "mode": "REAL"}}, token=player.token)
     assert [e["code"] for e in body["data"]["launchGame"]["errors"]] == ["GAME_NOT_AVAILABLE"]
-    await impose(rt, player, "block_account")
+    await impose(gql, desk, player, "block_account")
     body = await gql(LAUNCH, {"input": {"gameId": game, "mode": "REAL"}}, token=player.token)
     assert [e["code"] for e in body["data"]["launchGame"]["errors"]] == ["RISK_RESTRICTED"]
 
@@ -127,10 +128,10 @@ async def test_the_third_registration_from_a_device_is_flagged_and_its_bonuses_b
 
 
 async def test_a_deposit_makes_the_kyc_level_risk_requires_a_requirement(
-    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
 ) -> None:
     player = await make_player()
-    await impose(rt, player, "require_kyc_level", level="address_verified")
+    await impose(gql, desk, player, "require_kyc_level", level="address_verified")
     assert (await gql(MY_KYC, token=player.token))["data"]["me"]["kyc"]["requiredLevel"] == "registered"
     given = {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
     body = await gql(DEPOSIT, {"input": given}, token=player.token)

@@ -19,8 +19,10 @@ from tests.risk.inline_support import (
     DEPOSIT,
     RELEASE,
     add_rule,
+    desk_fixture,  # noqa: F401  (fixture)
     give_score,
     impose,
+    lift,
     open_flags,
     payment_uuid,
     score_items,
@@ -46,10 +48,10 @@ async def payments_of(rt: Any, player: Any) -> int:
 
 
 async def test_a_blocked_account_cannot_deposit_and_nothing_is_written(
-    rt: Any, gql: Any, psp: Any, make_player: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
 ) -> None:
     player = await make_player()
-    await impose(rt, player, "block_account")
+    await impose(gql, desk, player, "block_account")
     refused = await deposit(gql, psp, player)
     assert refused["payment"] is None
     assert [e["code"] for e in refused["errors"]] == ["RISK_RESTRICTED"]
@@ -148,12 +150,12 @@ async def test_a_retried_held_deposit_is_one_payment_and_one_hold(
 
 
 async def test_route_3ds_challenges_the_card_through_a_psp_that_can_force_it(
-    rt: Any, gql: Any, psp: Any, make_player: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
 ) -> None:
     nordic = await make_player(country="SE")
     plain = await deposit(gql, psp, nordic)  # Nordic cards: swiftpay first, no challenge for this card
     assert (plain["payment"]["status"], plain["payment"]["psp"]) == ("SUCCEEDED", "swiftpay")
-    await impose(rt, nordic, "route_3ds")
+    await impose(gql, desk, nordic, "route_3ds")
     challenged = await deposit(gql, psp, nordic)
     payment = challenged["payment"]
     # Only cardpay can be told to challenge: swiftpay is left out of the cascade.
@@ -163,16 +165,16 @@ async def test_route_3ds_challenges_the_card_through_a_psp_that_can_force_it(
     assert attempt.request_summary["three_ds"] == "forced"
 
 
-async def test_route_psps_keeps_the_cascade_to_the_psps_named(rt: Any, gql: Any, psp: Any, make_player: Any) -> None:
+async def test_route_psps_keeps_the_cascade_to_the_psps_named(
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
+) -> None:
     player = await make_player()
     assert (await deposit(gql, psp, player))["payment"]["psp"] == "cardpay"  # the default route for MT cards
-    action = await impose(rt, player, "route_psps", psps=["swiftpay"])
+    action = await impose(gql, desk, player, "route_psps", psps=["swiftpay"])
     routed = await deposit(gql, psp, player)
     assert (routed["payment"]["status"], routed["payment"]["psp"]) == ("SUCCEEDED", "swiftpay")
-    async with rt.database.transaction() as db:
-        await db.execute(
-            text('UPDATE risk_actions SET params = \'{"psps": ["bankwire"]}\' WHERE id = :id'), {"id": action}
-        )
+    await lift(gql, desk, action)
+    await impose(gql, desk, player, "route_psps", psps=["bankwire"])  # no card PSP left
     none_left = await deposit(gql, psp, player)
     assert none_left["payment"]["status"] == "FAILED"
     assert [e["code"] for e in none_left["errors"]] == ["PAYMENT_UNAVAILABLE"]

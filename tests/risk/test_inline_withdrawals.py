@@ -13,6 +13,7 @@ from tests.risk.inline_support import (
     APPROVE,
     WITHDRAW,
     add_rule,
+    desk_fixture,  # noqa: F401  (fixture)
     disable_rule,
     impose,
     in_force,
@@ -32,11 +33,11 @@ async def withdraw(gql: Any, player: Any, amount: str) -> dict[str, Any]:
 
 
 async def test_a_hold_keeps_a_small_withdrawal_from_approval_until_risk_lifts_it(
-    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
 ) -> None:
     player = await make_player()
     await fund(rt, player, "50.00 EUR")
-    action = await impose(rt, player, "hold_withdrawals")
+    action = await impose(gql, desk, player, "hold_withdrawals")
     requested = await withdraw(gql, player, "10.00")
     assert requested["payment"]["status"] == "REQUESTED"  # below the threshold, yet not approved
     assert await balances(rt, player.uuid) == (4000, 1000)  # the money is held as usual
@@ -44,20 +45,20 @@ async def test_a_hold_keeps_a_small_withdrawal_from_approval_until_risk_lifts_it
     body = await gql(APPROVE, {"input": {"paymentId": requested["payment"]["id"]}}, token=finance.token)
     assert [e["code"] for e in body["data"]["approveWithdrawal"]["errors"]] == ["RISK_HOLD"]
 
-    await lift(rt, action)  # risk lifts it; after_risk_lift decides as for a new request
+    await lift(gql, desk, action)  # risk lifts it; after_risk_lift decides as for a new request
     assert await payment_status(rt, payment_uuid(requested["payment"]["id"])) == "paid"
 
 
 async def test_a_blocked_account_still_withdraws_but_waits_for_risk(
-    rt: Any, gql: Any, psp: Any, make_player: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
 ) -> None:
     player = await make_player()
     await fund(rt, player, "50.00 EUR")
-    action = await impose(rt, player, "block_account")
+    action = await impose(gql, desk, player, "block_account")
     requested = await withdraw(gql, player, "10.00")
     assert requested["payment"]["status"] == "REQUESTED"
-    await impose(rt, player, "hold_withdrawals")
-    await lift(rt, action)  # another hold still in force: nothing is approved
+    await impose(gql, desk, player, "hold_withdrawals")
+    await lift(gql, desk, action)  # another hold still in force: nothing is approved
     assert await payment_status(rt, payment_uuid(requested["payment"]["id"])) == "requested"
 
 
@@ -108,13 +109,13 @@ async def test_a_high_score_holds_withdrawals(rt: Any, gql: Any, psp: Any, make_
 
 
 async def test_an_aml_lift_leaves_a_withdrawal_risk_holds_for_risk(
-    rt: Any, gql: Any, psp: Any, make_player: Any
+    rt: Any, gql: Any, psp: Any, make_player: Any, desk: str
 ) -> None:
     from services.cashier.withdrawals import after_aml_lift
 
     player = await make_player()
     await fund(rt, player, "50.00 EUR")
-    await impose(rt, player, "hold_withdrawals")
+    await impose(gql, desk, player, "hold_withdrawals")
     requested = await withdraw(gql, player, "10.00")
     assert await after_aml_lift(rt, player.uuid) == []  # what an AML lift calls: the risk hold still holds
     assert await payment_status(rt, payment_uuid(requested["payment"]["id"])) == "requested"
