@@ -64,6 +64,37 @@ def test_held_out_pairs_keep_their_measured_floor() -> None:
         assert recall >= floor_recall, (script, precision, recall)
 
 
+# One pair per rule added for issue 16's unseen spellings (all in the tuning set): true, then false pairs.
+RULE_EXAMPLES = [
+    ("Всеволод Шишкин", "Wsewolod Schischkin", True),  # German (Duden) transliteration of Russian
+    ("Фёдор Семёнович Кущенко", "Fiodor Semionovitch Kouchtchenko", True),  # French
+    ("Георгий Хохлов", "Georgiy Khokhloff", True),  # the émigrés' -off
+    ("Елизавета Зуева", "Yelizaveta Zuyeva", True),  # BGN/PCGN's ye
+    ("黄伟强", "Wong Wai Keung", True),  # Cantonese, in Hong Kong's romanisation
+    ("曾国荣", "Zeng Guorong", True),  # 曾 read as the family name it is
+    ("吴家豪", "Jiahao Wu", True),  # found by its given name's pinyin
+    ("رجب فرج حجازي", "Ragab Farag Hegazy", True),  # Egyptian g for ج
+    ("جميلة بن علي", "Djamila Benali", True),  # Maghrebi dj for ج
+    ("Zoran Babić", "Zoran Babich", True),  # one sound, two spellings
+    ("سعد منير العتيبي", "Saeed Munir Al-Otaibi", False),  # a long vowel the Arabic does not write
+    ("كريم عادل الشريف", "Karam Adel Al-Sharif", False),  # the Arabic's long vowel not written
+    ("Zoran Babić", "Zoran Bakić", False),  # unrelated consonants
+    ("Ярослава Мещерякова", "Yaroslav Meshcheryakov", False),  # the other gender's form
+    ("Matteo Galli", "Matteo Gallo", False),  # Italian -i/-o
+    ("Елизавета Зуева", "Elizaveta Zubova", False),  # two changes in a short name
+    ("曾国荣", "Tsang Kwok Keung", False),  # Cantonese, another given name
+]
+
+
+def test_each_rule_decides_its_own_examples() -> None:
+    listed = sorted({name for name, _, _ in RULE_EXAMPLES})
+    entities = tuple(Entity(f"n{i}", "Person", n, (n,), (), (), (), ()) for i, n in enumerate(listed))
+    index = Index.build(ScreeningList("rules", "rules", entities), Rules.load())
+    for name, given, same in RULE_EXAMPLES:
+        found = [m.entity.caption for m in index.screen(Person(given))]
+        assert (name in found) is same, (name, given, found)
+
+
 def test_the_sample_list_is_versioned_and_screens_across_scripts() -> None:
     sample = load(None)
     assert len(sample.version) == 16
