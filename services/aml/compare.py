@@ -26,6 +26,7 @@ from services.aml.translit import Script
 
 Similarity = Callable[[str, str], float]
 Veto = Callable[[int, int], bool]  # whether listed token i and player token j are two names (distinct.py)
+VETO_FROM = 0.7  # a name scoring less is no match whatever its pairs (the threshold less any confirmer)
 
 
 @dataclass(frozen=True)
@@ -95,28 +96,33 @@ def _score(
     veto: Veto | None = None,
     joined: bool = True,
 ) -> tuple[float, list[tuple[int, int, float]]]:
-    """The name's score (see above) and its token pairs; a pair `veto` calls two names counts half."""
+    """The name's score (see above) and its token pairs; a pair `veto` calls two names counts half, and
+    then the joined spelling does not count ("Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali" is). A score
+    under `VETO_FROM` cannot become a match, so it is not looked at closer."""
     if not listed or not given:
         return 0.0, []
     pairs = _align(listed, given, sim, alt, spelt)
-    vetoed = False
-    if veto is not None:
-        for n, (i, j, s) in enumerate(pairs):
-            if s > 0.5 and veto(i, j):
-                pairs[n] = (i, j, 0.5 * s)
-                vetoed = True
+    score = _weigh(listed, given, pairs, partial_weight)
+    if joined:
+        score = max(score, _joined(listed, given, sim), _joined(alt[0], alt[1], sim) if alt is not None else 0.0)
+    if veto is None or score < VETO_FROM:
+        return score, pairs
+    kept = [(i, j, 0.5 * s if s > 0.5 and veto(i, j) else s) for i, j, s in pairs]
+    if kept == pairs:
+        return score, pairs
+    return _weigh(listed, given, kept, partial_weight), kept
+
+
+def _weigh(
+    listed: tuple[str, ...], given: tuple[str, ...], pairs: list[tuple[int, int, float]], partial_weight: float
+) -> float:
     short, long, side = (listed, given, 0) if len(listed) <= len(given) else (given, listed, 1)
     base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs) / (sum(len(t) for t in short) or 1)
     covered = sum(len(long[(i, j)[1 - side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in long) or 1)
     score = base * (1 - partial_weight + partial_weight * covered)
     if len(short) == 1 < len(long):
         score *= 0.8  # one name alone is not a person
-    if vetoed or not joined:  # "Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali" is: the pairs decide
-        return score, pairs
-    whole = _joined(listed, given, sim)
-    if alt is not None:
-        whole = max(whole, _joined(alt[0], alt[1], sim))
-    return max(score, whole), pairs
+    return score
 
 
 def compare(listed: NameForm, given: NameForm) -> NameScore:

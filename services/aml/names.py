@@ -10,9 +10,9 @@ the scripts where it tells people apart best:
   Muhammad and Mohamed), with "abd" joined to the name after it (Abdul Rahman = Abdulrahman);
 - `syllables`: pinyin syllables, for Chinese names (a player writes "Xiaoming", "Xiao Ming", "Xiao-ming").
 Beside them, the spellings a list name has in the other systems players use: a Cyrillic name's BGN/PCGN,
-French and German spellings (services/aml/spellings.py), a Chinese name's Cantonese reading in Hong Kong's
-romanisation (services/aml/cantonese.py); and each skeleton's vowels, to tell apart the Arabic names one
-skeleton holds (services/aml/distinct.py).
+French and German spellings, a Greek name's spelling by ear (services/aml/spellings.py), a Chinese name's
+Cantonese reading in Hong Kong's romanisation (services/aml/cantonese.py); and each skeleton's vowels, to
+tell apart the Arabic names one skeleton holds (services/aml/distinct.py).
 """
 
 from __future__ import annotations
@@ -164,11 +164,16 @@ def _wade_giles(tokens: list[str], script: Script) -> tuple[frozenset[str], ...]
     return readings if all(readings) else None
 
 
-def _spellings(name: str, tokens: list[str], sounds: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """Each token's phonetic forms in the other systems' spellings of a Cyrillic name (its own left out)."""
+def _spellings(name: str, script: Script, tokens: list[str], sounds: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each token's phonetic forms in the other systems' spellings of a Cyrillic or Greek name (its own
+    left out)."""
+    if script not in (Script.CYRILLIC, Script.GREEK):
+        return ()
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    systems = spellings.spellings(folded) if script is Script.CYRILLIC else spellings.greek_spellings(folded)
     out: list[dict[str, None]] = [{} for _ in tokens]
-    for spelt in spellings.spellings(unicodedata.normalize("NFKC", name).casefold()):
-        other = _tokens(_words(to_ascii(spelt, Script.LATIN)), Script.CYRILLIC)
+    for spelt in systems:
+        other = _tokens(_words(to_ascii(spelt, Script.LATIN)), script)
         if len(other) == len(tokens):
             for n, token in enumerate(other):
                 sound = phonetic(token)
@@ -194,7 +199,7 @@ def form(name: str) -> NameForm:
         syllables=tuple(syllables) if syllables is not None else None,
         wade_giles=_wade_giles(words, script),
         gaps=tuple(g for _, g in shapes),
-        spellings=_spellings(name, tokens, sounds) if script is Script.CYRILLIC else (),
+        spellings=_spellings(name, script, tokens, sounds),
         cantonese=_cantonese(name, words) if script is Script.HAN else None,
     )
 
@@ -218,7 +223,8 @@ def key_groups(name: NameForm) -> list[frozenset[str]]:
             keys.add("m:" + metaphone(sound))
         for reading in readings[n] if readings else ():
             keys |= {"s:" + _skeleton_token(reading), "m:" + metaphone(phonetic(reading))}
-        for spelt in name.spellings[n] if name.spellings else ():
+        # A Greek name's spellings by ear share its keys nearly always; a Cyrillic one's often do not.
+        for spelt in name.spellings[n] if name.spellings and name.script is Script.CYRILLIC else ():
             keys |= {"s:" + _skeleton_token(spelt), "m:" + metaphone(spelt)}
         for spelt in name.cantonese[n] if name.cantonese else ():
             keys |= {"s:" + _skeleton_token(spelt), "m:" + metaphone(phonetic(spelt))}

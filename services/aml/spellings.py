@@ -1,4 +1,4 @@
-"""A Cyrillic name as the other transliteration systems players grew up with spell it.
+"""A Cyrillic or Greek name as the other transliteration systems players grew up with spell it.
 
 A list writes a Russian name in Cyrillic; our own reading of it is ICAO 9303's, the passports'
 (services/aml/translit.py). A player may have learnt another system, and spelling back from Latin to
@@ -11,11 +11,17 @@ forwards in each system, which is not, and a player's spelling is compared with 
   (the émigrés' spelling);
 - German (Duden): в "w", ж "sch", з "s", ц "z", ч "tsch", ш "sch", щ "schtsch", х "ch", й "j",
   е "je", ё "jo", ю "ju", я "ja", с "ss" between vowels, -ов/-ев "-ow"/"-ew" (Tschechow, Jelzin).
+A Greek name is read as ELOT 743 (translit.py) and also as Greeks write it by ear, which is how most
+passports before ELOT and most players spell it: β "v", γ "y" before a front vowel (Yiorgos, Panayiotis,
+Yannis), χ "h" (Haralambos), η, ι, υ, ει, οι "i", αι "e" (Ekaterini), ου "ou", μπ/ντ/γκ "b"/"d"/"g" at a
+word's start and "mb"/"nd"/"ng" inside (Haralambos, Frangiadakis); and with the classical η as "e"
+(Demetrios, Theodorides).
 Each system's spelling of a word is one more way of writing that token (names.py `NameForm.spellings`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 _VOWELS = frozenset("аеёиоуыэюяіїє")
@@ -112,3 +118,44 @@ def spellings(text: str) -> list[str]:
     french = [_spell(w, _french) for w in words]
     german = " ".join(_spell(w, _german) for w in words)
     return [english, " ".join(french), " ".join(_emigre(w) for w in french), german]
+
+
+_GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i", "κ": "k",
+    "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t",
+    "υ": "i", "φ": "f", "χ": "h", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+_GREEK_PAIRS = {"ου": "ou", "αι": "e", "ει": "i", "οι": "i", "υι": "i", "αυ": "av", "ευ": "ev", "γγ": "ng"}
+_GREEK_STOPS = {"μπ": ("b", "mb"), "ντ": ("d", "nd"), "γκ": ("g", "ng")}  # at a word's start, inside
+_FRONT = ("ε", "ι", "η", "υ", "αι", "ει", "οι")
+_GREEK_VOWELS = frozenset("αεηιουω")
+
+
+def _greek_word(word: str, classical: bool) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        if pair in _GREEK_STOPS:
+            out.append(_GREEK_STOPS[pair][0 if i == 0 else 1])
+            i += 2
+        elif word[i] == "γ" and word[i + 1 : i + 2] == "ι" and word[i + 2 : i + 3] in _GREEK_VOWELS:
+            out.append("y")  # Γιάννης: Yannis
+            i += 2
+        elif word[i] == "γ" and word[i + 1 :].startswith(_FRONT):
+            out.append("y")  # Γεώργιος: Yeorgios
+            i += 1
+        elif pair in _GREEK_PAIRS:
+            out.append(_GREEK_PAIRS[pair])
+            i += 2
+        else:
+            out.append("e" if classical and word[i] == "η" else _GREEK.get(word[i], word[i]))
+            i += 1
+    return "".join(out)
+
+
+def greek_spellings(text: str) -> list[str]:
+    """A lower-case Greek name as written by ear, and by ear with the classical η as "e"."""
+    words = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).split()
+    words = [w for part in words for w in part.split("-")]
+    return [" ".join(_greek_word(w, classical) for w in words) for classical in (False, True)]
