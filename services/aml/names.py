@@ -84,6 +84,7 @@ def _tokens(words: list[str], script: Script) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def phonetic(token: str) -> str:
     token = _HARD_C.sub("k", token)
     for written, said in _GREEK_STOPS:
@@ -95,6 +96,7 @@ def phonetic(token: str) -> str:
     return token[:-1] if len(token) > 3 and token.endswith("h") else token
 
 
+@lru_cache(maxsize=65536)
 def _gaps(token: str) -> Gaps:
     """The vowels of a token around and between the consonants of its skeleton (as `_skeleton_token`)."""
     if len(token) > 4 and token.startswith(("al", "el")):
@@ -116,6 +118,7 @@ def _gaps(token: str) -> Gaps:
     return tuple(gaps)
 
 
+@lru_cache(maxsize=65536)
 def _skeleton_token(token: str) -> str:
     if len(token) > 4 and token.startswith(("al", "el")):
         token = token[2:]  # the Arabic article written joined ("Alharbi"), whatever the script
