@@ -43,15 +43,19 @@ def test_recall_and_precision_hold_in_every_script() -> None:
         assert precision >= 0.95, (script, precision, recall)
 
 
-# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them) does not meet
-# the goal: these are its measured figures, rounded down, so a change that loses ground on unseen spellings
-# fails. Raise them when the rules improve; the goal is recall >= 0.9 and precision >= 0.95 in every script.
+# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them): its measured
+# figures, rounded down, so a change that loses ground on unseen spellings fails. Measured 2026-12-07 after
+# the rules for other transliteration systems (Cyrillic in BGN/PCGN, French, German; Greek by ear; Cantonese;
+# Egyptian g; Arabic long vowels; Latin other-gender forms and unrelated consonants), which were written from
+# the systems themselves and new tuning pairs, not from the held-out pairs. The goal (recall >= 0.9 and
+# precision >= 0.95 in every script) is met in every script but Latin precision (0.945). Raise them when the
+# rules improve.
 HELDOUT_FLOOR = {  # script: (precision, recall)
-    "arabic": (0.93, 0.93),
-    "chinese": (1.0, 0.72),
-    "cyrillic": (1.0, 0.66),
-    "greek": (0.98, 0.96),
-    "latin": (0.88, 1.0),
+    "arabic": (0.97, 0.97),
+    "chinese": (1.0, 0.92),
+    "cyrillic": (1.0, 0.94),
+    "greek": (0.98, 1.0),
+    "latin": (0.94, 1.0),
 }
 
 
