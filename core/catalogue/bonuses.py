@@ -94,9 +94,9 @@ TYPES = (
     _bonus("bonus.expired", "A bonus expired before its wagering was met.", {"returned": RETURNED}),
     _bonus(
         "bonus.cancelled",
-        "A bonus was cancelled: by staff, because an exclusion started, or a deposit offer whose deposit "
-        "can no longer qualify.",
-        {"returned": RETURNED, "cause": one_of("staff", "exclusion", "deposit_not_qualifying")},
+        "A bonus was cancelled: by staff, because an exclusion started, a deposit offer whose deposit "
+        "can no longer qualify, or one whose deposit came after risk blocked the player's bonuses.",
+        {"returned": RETURNED, "cause": one_of("staff", "exclusion", "deposit_not_qualifying", "risk")},
         {"staff_id": {**OPTIONAL_UUID, "description": "staff cancellations: who cancelled it"}},
     ),
     _bonus(

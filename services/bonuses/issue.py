@@ -29,9 +29,11 @@ from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, 
 from services.bonuses.rules import CampaignRules
 from services.kyc import gates as kyc_gates
 from services.rg import exclusions
+from services.risk import actions as risk_actions
 from services.risk import inline as risk_inline
 from services.risk.observe import observed
 from services.risk.signals import Observed
+from services.risk.store import OnSession
 from services.wallet import Actor
 
 CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DEPOSIT, CampaignKind.FREE_SPINS)
@@ -185,7 +187,9 @@ async def _claim(
         await risk_inline.at_claim(
             db, player_id=player.id, brand_id=player.brand_id, campaign_id=campaign.id, seen=observed(viewer.meta)
         )
-        return await issue_bonus(db, campaign, player, Actor("player", player.id))
+        bonus = await issue_bonus(db, campaign, player, Actor("player", player.id))
+        await risk_inline.audit_deferred(db)  # last: the audit chain's lock is held until the commit
+        return bonus
 
 
 async def claim_with_deposit(
@@ -205,7 +209,8 @@ async def claim_with_deposit(
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
         raise DomainError("That code is not a deposit offer.", field="bonusCode", code=ErrorCode.BONUS_CODE_INVALID)
     refuse(await reasons_not_eligible(db, campaign, player, code=code), "bonusCode")
-    # Risk (RiskRefused rolls the deposit back too; services/cashier/deposits.py records its hits after).
+    # Risk (RiskRefused rolls the deposit back too; services/cashier/deposits.py records its hits after, and
+    # audits the hits applied here last in its transaction: risk_inline.audit_deferred).
     await risk_inline.at_claim(db, player_id=player.id, brand_id=player.brand_id, campaign_id=campaign.id, seen=seen)
     rules = rules_of(campaign)
     minimum = rules.amount(rules.min_deposit, payment.currency)
@@ -247,6 +252,10 @@ async def on_deposit(db: AsyncSession, payment: Payment) -> PlayerBonus | None:
     actor = Actor("system")
     if await exclusions.active(db, payment.player_id) is not None:  # no marketing money to an excluded player
         await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "time-out or self-exclusion", cause="exclusion")
+        return None
+    # Nor to a player whose bonuses risk blocked since the claim (the bonus engine's decision reads them).
+    if (await risk_actions.in_force(OnSession(db), payment.player_id)).bonuses_blocked:
+        await lifecycle.end(db, bonus.id, BonusStatus.CANCELLED, actor, "bonuses blocked by risk", cause="risk")
         return None
     rules = await issued_rules(db, bonus)
     minimum = rules.amount(rules.min_deposit, payment.currency) or 0

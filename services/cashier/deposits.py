@@ -121,7 +121,7 @@ async def _start(
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code, seen=seen)
         three_ds = risk.restrictions.three_ds and method == "card"
-        psps = deposit_route(
+        psps: list[str] | None = deposit_route(
             rt.settings,
             method=method,
             country=player.country,
@@ -132,10 +132,11 @@ async def _start(
         await _event(db, payment, "payment.created")
         if not psps:
             await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
-            return payment, None, False
-        if risk.hold_deposit:  # no PSP is asked until risk staff release it (its offer keeps waiting)
+            psps = None
+        elif risk.hold_deposit:  # no PSP is asked until risk staff release it (its offer keeps waiting)
             _set_status(payment, PaymentStatus.HELD)
             held_by = ",".join(f.rule.code for f in risk.findings if risk_inline.holds_deposit(f))
             await _event(db, payment, "payment.held", reason=f"risk: {held_by}"[:500])
-            return payment, None, False
-    return payment, psps, three_ds
+            psps = None
+        await risk_inline.audit_deferred(db)  # last: the audit chain's lock is held until the commit
+    return payment, psps, three_ds and psps is not None

@@ -93,7 +93,8 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
                     col(PaymentAttempt.psp),
                     col(PaymentAttempt.outcome),
                     col(Payment.kind),
-                    col(Payment.created_at),
+                    # The attempt's start, not the payment's: a deposit a risk rule held is sent when released.
+                    col(PaymentAttempt.created_at),
                 )
                 .join(Payment, col(Payment.id) == col(PaymentAttempt.payment_id))
                 .where(

@@ -2,7 +2,10 @@
 
 A held deposit has asked no PSP and moved no money; the deposit offer claimed with it keeps waiting.
 - `release_deposit`: held → created, then the normal cascade, routed as a new deposit is under the
-  restrictions in force now (3-D Secure, PSPs). Refused while the account is blocked (decline it instead).
+  restrictions in force now (3-D Secure, PSPs). The gates the deposit passed when it was made are asked again
+  (the account may have changed while it was held): an exclusion, the deposit limits (this deposit counted in
+  flight again), the account's status, an AML restriction, risk's block, KYC. A refusal leaves it held (the
+  desk declines it, or releases it once the reason is gone).
 - `decline_deposit`: held → failed (RISK_DECLINED); the offer claimed with it is released as with any failed
   deposit (services/bonuses/issue.py `on_deposit_failed`).
 Each under the payment's row lock (a release and a decline racing decide it once), audited with the reason.
@@ -19,11 +22,16 @@ from core.errors import DomainError, ErrorCode, NotFound
 from core.money import format_amount
 from core.runtime import Runtime
 from models.payments import Payment, PaymentKind, PaymentStatus
-from services import audit
+from models.players import Player, PlayerStatus
+from services import audit, wallet
+from services.aml import restrictions as aml
 from services.cashier.cascade import _cascade
 from services.cashier.payments import _event, _set_status, fail_payment, lock_payment
 from services.cashier.routing import deposit_route
+from services.kyc import gates as kyc_gates
+from services.rg import gates as rg_gates
 from services.risk import actions as risk_actions
+from services.risk import inline as risk_inline
 from services.risk.store import OnSession
 
 RISK_DESK = frozenset({"risk_analyst", "brand_admin", "superadmin"})
@@ -72,8 +80,38 @@ async def _audit(db: AsyncSession, viewer: Viewer, payment: Payment, action: str
 async def release_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID, reason: str) -> Payment:
     """The risk desk lets a held deposit go on: its cascade runs now."""
     why = _staff(viewer, reason)
+    async with rt.database.session() as db:
+        found = await db.get(Payment, payment_id)
+        player = await db.get(Player, found.player_id) if found is not None else None
+    if player is not None:  # an exclusion found at a matching account is copied (its own transaction)
+        await rg_gates.check_person(rt, player)
+    try:
+        psps, three_ds = await _release(rt, viewer, payment_id, why)
+    except kyc_gates.KycRequired as refusal:  # rolled back: still held; the player is asked for the level
+        assert player is not None
+        await kyc_gates.record_refused(rt, player.id, refusal)
+        raise
+    if psps:
+        await _cascade(rt, payment_id, psps, three_ds=three_ds)
+    async with rt.database.session() as db:
+        released = await db.get(Payment, payment_id)
+        assert released is not None
+        return released
+
+
+async def _release(rt: Runtime, viewer: Viewer, payment_id: uuid.UUID, why: str) -> tuple[list[str], bool]:
     async with rt.database.transaction() as db:
         payment = await _held(db, viewer, payment_id)
+        player = await db.get(Player, payment.player_id)
+        assert player is not None
+        # The deposit's gates again, in its order (services/cashier/deposits.py `_start`), counted in flight.
+        _set_status(payment, PaymentStatus.CREATED)
+        await db.flush()
+        await rg_gates.check_deposit(db, rt, player, payment.currency)
+        standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
+        if standing is None or standing.status != PlayerStatus.ACTIVE:
+            raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED, field="paymentId")
+        await aml.check(db, player.id, "depositing")
         restrictions = await risk_actions.in_force(OnSession(db), payment.player_id)
         if restrictions.blocked:
             raise DomainError(
@@ -81,6 +119,8 @@ async def release_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
                 code=ErrorCode.RISK_RESTRICTED,
                 field="paymentId",
             )
+        await risk_inline.require_kyc(db, restrictions, player.id)
+        await kyc_gates.check_deposit(db, rt, player, payment)
         three_ds = restrictions.three_ds and payment.method == "card"
         psps = deposit_route(
             rt.settings,
@@ -90,17 +130,11 @@ async def release_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID,
             amount=payment.amount,
             restrictions=restrictions,
         )
-        _set_status(payment, PaymentStatus.CREATED)
         await _event(db, payment, "payment.released", released_by=str(viewer.id))
         if not psps:
             await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
         await _audit(db, viewer, payment, "risk.deposit_released", why)
-    if psps:
-        await _cascade(rt, payment_id, psps, three_ds=three_ds)
-    async with rt.database.session() as db:
-        found = await db.get(Payment, payment_id)
-        assert found is not None
-        return found
+    return psps, three_ds
 
 
 async def decline_deposit(rt: Runtime, viewer: Viewer, *, payment_id: uuid.UUID, reason: str) -> Payment:

@@ -132,6 +132,7 @@ async def _request(
                     await _event(db, payment, "payment.waiting_for_kyc")
                 else:
                     await auto_approve(rt, db, payment, risk_held=risk.restrictions.withdrawals_held)
+                await risk_inline.audit_deferred(db)  # last: the audit chain's lock is held until the commit
         snapshot = (payment.id, payment.status, payment.failure_code)
     payment_id, status, failure = snapshot
     if status == PaymentStatus.REJECTED and failure == ErrorCode.INSUFFICIENT_FUNDS:

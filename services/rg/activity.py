@@ -34,15 +34,16 @@ FROM rg_activity_days WHERE player_id = :player AND day >= :first AND day < :aft
 GROUP BY currency
 """)
 
-# Deposits credited in the period plus those started but not finished (they reserve their amount), read
-# in one statement: a deposit credited in between moves from one sum to the other and is seen once.
+# Deposits credited in the period plus those started but not finished (they reserve their amount; a deposit a
+# risk rule holds is one: its release goes on to the PSPs), read in one statement: a deposit credited in between
+# moves from one sum to the other and is seen once.
 _DEPOSITED_AND_IN_FLIGHT = text("""
 SELECT currency, sum(amount) AS amount FROM (
   SELECT currency, deposited AS amount FROM rg_activity_days
   WHERE player_id = :player AND day >= :first AND day < :after
   UNION ALL
   SELECT currency, amount FROM payments
-  WHERE player_id = :player AND kind = 'deposit' AND status IN ('created', 'pending')
+  WHERE player_id = :player AND kind = 'deposit' AND status IN ('created', 'pending', 'held')
 ) AS counted GROUP BY currency
 """)
 

@@ -20,6 +20,12 @@ Where each occasion is decided (one call each):
 - game launch (`check_launch`): `blocked` refuses (RISK_RESTRICTED).
 At deposit, withdrawal and claim a `require_kyc_level` action in force is made a KYC requirement
 (services/kyc/actions.require_level, reason `risk.<rule code>` or `risk.staff`) before the KYC gate asks.
+
+The audit records of what a hit at a deposit, withdrawal or claim imposed wait for the end of the flow's
+transaction (`audit_deferred`, which the flow calls last): the audit chain's lock is held from the first record
+to the commit, and the flows take the player's KYC row and money lock after their risk decision. Audited at
+the hit, a deposit held the chain's lock while it waited for the KYC row that a KYC officer's step held while
+it waited for the chain's lock: a deadlock (tests/risk/test_review_inline.py).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from core.prepared import Statement
 from core.runtime import Runtime
+from services import audit
 from services.kyc import actions as kyc_actions
 from services.risk import actions, hits
 from services.risk.actions import InForce, Restrictions
@@ -283,6 +290,23 @@ async def apply(sql: Sql, decision: Decision, findings: Sequence[Finding] | None
     return decision
 
 
+_DEFERRED = "risk.inline.audit_deferred"
+
+
+class _AuditLast(OnSession):
+    """A flow's session whose audit records wait for `audit_deferred`, the flow's last step."""
+
+    async def audit(self, entries: Sequence[audit.SystemEntry]) -> None:
+        self.db.info.setdefault(_DEFERRED, []).extend(entries)
+
+
+async def audit_deferred(db: AsyncSession) -> None:
+    """The flow's last step in its transaction: the audit records of the hits its risk decisions applied."""
+    entries = db.info.pop(_DEFERRED, [])
+    if entries:
+        await OnSession(db).audit(entries)
+
+
 def _imposes(finding: Finding, *kinds: ActionKind) -> bool:
     return any(a.kind in kinds for a in finding.rule.actions)
 
@@ -339,7 +363,7 @@ async def at_deposit(
 ) -> Decision:
     """After the deposit's insert and observation and the cashier's own gates: refused (RiskRefused), or the
     decision (`hold_deposit`, and `restrictions.three_ds`/`psps` for the routing)."""
-    sql = OnSession(db)
+    sql = _AuditLast(db)  # audited by the flow's last step (audit_deferred)
     decision = await decide(
         sql, occasion="deposit", player_id=player_id, brand_id=brand_id, seen=seen, currency=currency
     )
@@ -359,7 +383,7 @@ async def at_withdrawal(
 ) -> Decision:
     """After the withdrawal's hold, before the KYC gate and the automatic approval: `restrictions.
     withdrawals_held` (this decision's hits included) keeps it for risk staff."""
-    sql = OnSession(db)
+    sql = _AuditLast(db)  # audited by the flow's last step (audit_deferred)
     decision = await decide(
         sql, occasion="withdrawal", player_id=player_id, brand_id=brand_id, seen=seen, currency=currency
     )
@@ -373,7 +397,7 @@ async def at_claim(
     db: AsyncSession, *, player_id: uuid.UUID, brand_id: uuid.UUID, campaign_id: uuid.UUID, seen: Observed | None
 ) -> Decision:
     """A bonus claim (by code, by offer, or with a deposit), the campaign known, before the bonus is issued."""
-    sql = OnSession(db)
+    sql = _AuditLast(db)  # audited by the flow's last step (audit_deferred)
     decision = await decide(
         sql, occasion="bonus_claim", player_id=player_id, brand_id=brand_id, seen=seen, campaign_id=campaign_id
     )
