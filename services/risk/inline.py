@@ -393,11 +393,35 @@ async def at_withdrawal(
     return decision
 
 
+# What the cluster_bonus_claim check links a claimant by: their cluster (or themselves, before any link), every
+# device they were seen on, and this request's device. Each is a turn taken in one sorted order (no deadlock
+# cycle between two claims), held until the claim commits.
+_CLAIM_TURN = Statement("""
+SELECT count(pg_advisory_xact_lock(hashtextextended('risk-claim:' || :campaign || ':' || k.key, 0)))
+FROM (
+  SELECT key FROM (
+    SELECT coalesce((SELECT 'c' || CAST(cluster_id AS text) FROM risk_clusters WHERE player_id = :player),
+                    'c' || CAST(:player AS text)) AS key
+    UNION
+    SELECT 'd' || device_id FROM risk_observations WHERE player_id = :player AND device_id IS NOT NULL
+    UNION
+    SELECT 'd' || CAST(:device AS varchar) WHERE :device <> ''
+  ) keys ORDER BY key
+) k
+""")
+
+
 async def at_claim(
     db: AsyncSession, *, player_id: uuid.UUID, brand_id: uuid.UUID, campaign_id: uuid.UUID, seen: Observed | None
 ) -> Decision:
     """A bonus claim (by code, by offer, or with a deposit), the campaign known, before the bonus is issued."""
     sql = _AuditLast(db)  # audited by the flow's last step (audit_deferred)
+    # Two linked accounts claiming the offer at once would each miss the other's uncommitted claim: claims of
+    # one campaign from one cluster, or from one device, take their turn (held until the claim commits).
+    await sql.fetch(
+        _CLAIM_TURN,
+        {"campaign": str(campaign_id), "player": player_id, "device": (seen.device_id if seen else None) or ""},
+    )
     decision = await decide(
         sql, occasion="bonus_claim", player_id=player_id, brand_id=brand_id, seen=seen, campaign_id=campaign_id
     )

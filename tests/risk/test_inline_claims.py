@@ -166,3 +166,21 @@ async def test_a_registration_and_a_claim_no_rule_fires_on_add_one_statement_eac
     with recorded_statements(rt) as statements:
         assert await claim(gql, player, "FREE10") == []
     assert len(risk(statements)) == 1, risk(statements)
+    # ...and a claim waits its turn among the claims of its cluster and device (one more statement).
+    assert len([s for s in statements if "risk-claim:" in s]) == 1
+
+
+async def test_two_accounts_of_one_device_claiming_at_once_get_one_bonus(
+    rt: Any, gql: Any, make_player: Any, campaign: Any
+) -> None:
+    """Each claim's check would miss the other's uncommitted bonus: claims of one offer from one device (or
+    cluster) take their turn, so the second sees the first's."""
+    import asyncio
+
+    await campaign("NO_DEPOSIT", offer_rules(fixed_amount={"EUR": "10.00"}), code="FREE10")
+    for attempt in range(3):
+        device = f"device-race-{attempt:04d}"
+        first = await registered(gql, f"race{attempt}a@example.com", device=device)
+        second = await registered(gql, f"race{attempt}b@example.com", device=device)
+        outcomes = await asyncio.gather(claim(gql, first, "FREE10"), claim(gql, second, "FREE10"))
+        assert sorted(outcomes) == [[], ["RISK_BONUS_ABUSE"]], outcomes
