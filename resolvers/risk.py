@@ -64,9 +64,7 @@ async def linked_players(info: Info, player_id: uuid.UUID) -> list[LinkedPlayer]
 
 
 async def player_flags(info: Info, player_id: uuid.UUID) -> list[RiskFlag]:
-    async with info.context.rt.database.session() as db:
-        found = await lists.player_flags(db, player_id)
-    return [RiskFlag.from_model(f) for f in found]
+    return [RiskFlag.from_model(f) for f in await info.context.loaders.risk.flags.load(player_id)]
 
 
 async def player_score(info: Info, player_id: uuid.UUID) -> RiskScore:

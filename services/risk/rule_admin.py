@@ -2,8 +2,8 @@
 
 Guarantees:
 - Every change is validated as the defaults are (`rules.parse_params`, `rules.parse_actions`: a refusal
-  names the field, `params` or `actions`), and a `require_kyc_level` action names a level the KYC profiles
-  know.
+  names the field, `params` or `actions`), a `require_kyc_level` action names a level the KYC profiles
+  know, and a `route_psps` action PSPs the cashier has.
 - A change bumps the rule's `version`, stamps `updated_by`/`updated_at`, is audited with what it changed
   (before and after, with the reason) and announced (`risk.rule_changed`), all in one transaction. A change
   that changes nothing writes nothing.
@@ -75,6 +75,21 @@ def known_kyc_levels(actions: tuple[ActionSpec, ...]) -> None:
             )
 
 
+def known_psps(actions: tuple[ActionSpec, ...], *, field: str = "actions") -> None:
+    """A `route_psps` action names PSPs the cashier has (services/cashier/psp/adapters.py): a typo or an empty
+    name would leave the player no PSP to deposit through."""
+    from services.cashier.psp.adapters import ADAPTERS
+
+    for action in actions:
+        unknown = [p for p in action.psps or () if p not in ADAPTERS]
+        if unknown:
+            raise DomainError(
+                f"Unknown PSP {unknown[0]!r} (one of {', '.join(sorted(ADAPTERS))}).",
+                code=ErrorCode.INVALID_INPUT,
+                field=field,
+            )
+
+
 def _checked(
     kind: RuleKind, params: dict[str, Any], actions: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -82,6 +97,7 @@ def _checked(
     parsed = rules.parse_params(kind, params)
     specs = rules.parse_actions(kind, actions)
     known_kyc_levels(specs)
+    known_psps(specs)
     return parsed.model_dump(mode="json"), [{"kind": a.kind.value, **a.params()} for a in specs]
 
 
