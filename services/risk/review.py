@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -188,6 +188,8 @@ async def impose_action(
     why = _reason(reason)
     if action.kind in NOT_BY_STAFF:
         raise DomainError("Staff impose restrictions, not flag_review or hold_deposit.", field="kind")
+    if expires_at is not None and expires_at.tzinfo is None:  # GraphQL's DateTime without an offset: UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= clock.now():
         raise DomainError("The expiry is in the past.", field="expiresAt")
     async with rt.database.transaction() as db:

@@ -248,3 +248,33 @@ async def test_the_flags_of_a_list_of_players_read_in_constant_statements(
         assert all([f["ruleCode"] for f in n["risk"]["flags"]] == ["chargeback-history"] for n in nodes)
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+# ---- an expiry without a time zone ---------------------------------------------------------------------
+
+
+async def test_an_expiry_without_a_time_zone_is_read_as_utc(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    """GraphQL's DateTime takes `2030-01-01T00:00:00` (no offset) as a naive datetime: compared with the
+    clock's aware now it raised TypeError (INTERNAL) instead of imposing, or refusing a past expiry."""
+    player = await make_player()
+    analyst = await make_staff("risk_analyst")
+    given = {"playerId": player.id, "kind": "BLOCK_BONUSES", "reason": "abuse"}
+    past = await gql(IMPOSE, {"input": {**given, "expiresAt": "2001-01-01T00:00:00"}}, token=analyst.token)
+    assert "errors" not in past, past
+    assert [e["field"] for e in past["data"]["imposeRiskAction"]["errors"]] == ["expiresAt"], past
+    body = await gql(IMPOSE, {"input": {**given, "expiresAt": "2099-01-01T00:00:00"}}, token=analyst.token)
+    assert "errors" not in body, body
+    payload = body["data"]["imposeRiskAction"]
+    assert payload["errors"] == [], payload
+    assert payload["restriction"]["expiresAt"].startswith("2099-01-01T00:00:00")
+    assert payload["restriction"]["expiresAt"].endswith("+00:00")
+    # The block and watch lists' expiry, the same.
+    from tests.risk.conftest import add_entry
+
+    entry = await add_entry(
+        gql, analyst.token, list="WATCH", kind="COUNTRY", value="SE", expiresAt="2099-01-01T00:00:00"
+    )
+    assert entry["errors"] == [], entry
+    assert entry["entry"]["expiresAt"].endswith("+00:00")
