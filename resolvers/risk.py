@@ -164,6 +164,7 @@ async def update_risk_rule(info: Info, input: UpdateRiskRuleInput) -> RiskRulePa
         points=input.points,
         actions=None if input.actions is None else _actions(input.actions),
         enabled=input.enabled,
+        version=input.version,
     )
     rule = await rule_admin.update_rule(
         info.context.rt, info.context.viewer, code=input.code, change=change, reason=input.reason

@@ -278,3 +278,98 @@ async def test_an_expiry_without_a_time_zone_is_read_as_utc(
     )
     assert entry["errors"] == [], entry
     assert entry["entry"]["expiresAt"].endswith("+00:00")
+
+
+# ---- the rule editor ---------------------------------------------------------------------------------
+
+
+async def test_hold_deposit_only_on_a_rule_that_decides_deposits(gql: Any, make_staff: Any) -> None:
+    """`hold_deposit` holds the deposit being decided: a velocity rule counting registrations, or a score rule
+    at a withdrawal, decides no deposit, and its hold would do nothing (the editor said it was taken)."""
+    admin = await make_staff(("superadmin", None))
+    for kind, params in (
+        ("VELOCITY", {"occasion": "registration", "by": "device", "count": 3, "minutes": 60}),
+        ("VELOCITY", {"occasion": "withdrawal", "by": "player", "count": 3, "minutes": 60}),
+        ("SCORE_AT_LEAST", {"occasion": "withdrawal", "score": 50}),
+        ("SCORE_AT_LEAST", {"occasion": "bonus_claim", "score": 50}),
+    ):
+        given = {
+            "code": "holds-nothing",
+            "name": "Holds nothing",
+            "kind": kind,
+            "params": params,
+            "points": 5,
+            "actions": [{"kind": "HOLD_DEPOSIT"}],
+            "reason": "test",
+        }
+        body = await gql(CREATE_RULE, {"input": given}, token=admin.token)
+        payload = body["data"]["createRiskRule"]
+        assert payload["rule"] is None, (params, payload)
+        assert [e["field"] for e in payload["errors"]] == ["actions"], (params, payload)
+    deposits = {"occasion": "deposit", "score": 50}
+    body = await gql(
+        CREATE_RULE,
+        {
+            "input": {
+                "code": "holds-deposits",
+                "name": "Holds deposits",
+                "kind": "SCORE_AT_LEAST",
+                "params": deposits,
+                "points": 0,
+                "actions": [{"kind": "HOLD_DEPOSIT"}],
+                "reason": "test",
+            }
+        },
+        token=admin.token,
+    )
+    assert body["data"]["createRiskRule"]["errors"] == [], body
+
+
+async def test_an_edit_made_on_an_older_version_is_refused(gql: Any, make_staff: Any) -> None:
+    """The editor sends the whole rule (name, points, parameters, actions, state). Two analysts editing the
+    same rule: the second save silently undid the first one's change. A change says the version it was made
+    on; a rule changed since is refused INVALID_STATE (reload, then edit)."""
+    admin = await make_staff(("superadmin", None))
+    first = await gql(
+        UPDATE_RULE,
+        {"input": {"code": "deposits-per-player", "version": 1, "points": 25, "reason": "tighter"}},
+        token=admin.token,
+    )
+    assert first["data"]["updateRiskRule"]["errors"] == [], first
+    assert first["data"]["updateRiskRule"]["rule"]["version"] == 2
+    stale = await gql(
+        UPDATE_RULE,
+        {"input": {"code": "deposits-per-player", "version": 1, "points": 15, "enabled": False, "reason": "off"}},
+        token=admin.token,
+    )
+    payload = stale["data"]["updateRiskRule"]
+    assert payload["rule"] is None, payload
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("INVALID_STATE", "version")], payload
+    current = await gql(
+        UPDATE_RULE,
+        {"input": {"code": "deposits-per-player", "version": 2, "enabled": False, "reason": "off"}},
+        token=admin.token,
+    )
+    rule = current["data"]["updateRiskRule"]["rule"]
+    assert (rule["points"], rule["enabled"], rule["version"]) == (25, False, 3), current
+
+
+# ---- the command line: a refusal is its code and field, exit 1 ----------------------------------------
+
+
+async def test_list_commands_refuse_as_the_desks_commands_do(rt: Any) -> None:
+    """`risk list add|remove` let a refusal escape as a Python traceback (the desk's commands print the code
+    and field and exit 1); a malformed id was a ValueError traceback too."""
+    from tests.test_audit import run_cli
+
+    code, output = await run_cli("risk", "list", "add", "block", "ip", "not-an-ip", "--reason", "x")
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    assert output.strip().splitlines()[-1].startswith("INVALID_INPUT (value): "), output
+    code, output = await run_cli("risk", "list", "remove", "not-a-uuid", "--reason", "x")
+    assert code == 2, output
+    assert "Traceback" not in output, output
+    assert "not an id" in output, output
+    code, output = await run_cli("risk", "list", "remove", str(uuid.uuid4()), "--reason", "x")
+    assert code == 1, output
+    assert output.strip().splitlines()[-1].startswith("NOT_FOUND"), output
