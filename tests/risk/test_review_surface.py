@@ -14,17 +14,15 @@ import pytest
 
 from services.risk import actions, score
 from services.risk.store import OnConnection
-from tests.conftest import DATABASE_URL, recorded_statements
+from tests.conftest import DATABASE_URL
 from tests.risk.desk import (
     CREATE_RULE,
     IMPOSE,
     PLAYER_RISK,
     QUEUE,
-    REGISTRATION_RULES,
     REVIEW,
     UPDATE_RULE,
     hit,
-    quiet,
     rule,
 )
 from tests.test_authz import staff_holding
@@ -222,32 +220,6 @@ async def test_a_forged_queue_cursor_is_bad_input_not_a_server_error(gql: Any, m
     ):
         body = await gql(QUEUE, {"after": _cursor(raw)}, token=analyst.token)
         assert [e["extensions"]["code"] for e in body.get("errors") or []] == ["BAD_USER_INPUT"], (raw, body)
-
-
-# ---- statements that grow with the page ----------------------------------------------------------------
-
-FLAGS_OF_PLAYERS = """{ players(first: 50) { edges { node { id risk { flags { id ruleCode } } } } } }"""
-
-
-async def test_the_flags_of_a_list_of_players_read_in_constant_statements(
-    rt: Any, gql: Any, make_player: Any, make_staff: Any
-) -> None:
-    analyst = await make_staff("risk_analyst")
-    await quiet(rt, *REGISTRATION_RULES)
-    counts = []
-    made = 0
-    for size in (1, 5):
-        while made < size:
-            player = await make_player()
-            await hit(rt, player.uuid, "chargeback-history", "1 chargeback")
-            made += 1
-        with recorded_statements(rt) as statements:
-            body = await gql(FLAGS_OF_PLAYERS, token=analyst.token)
-        nodes = [e["node"] for e in body["data"]["players"]["edges"]]
-        assert len(nodes) == size, body
-        assert all([f["ruleCode"] for f in n["risk"]["flags"]] == ["chargeback-history"] for n in nodes)
-        counts.append(len(statements))
-    assert counts[0] == counts[1], counts
 
 
 # ---- an expiry without a time zone ---------------------------------------------------------------------
