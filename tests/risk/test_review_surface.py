@@ -345,3 +345,40 @@ async def test_list_commands_refuse_as_the_desks_commands_do(rt: Any) -> None:
     code, output = await run_cli("risk", "list", "remove", str(uuid.uuid4()), "--reason", "x")
     assert code == 1, output
     assert output.strip().splitlines()[-1].startswith("NOT_FOUND"), output
+
+
+# ---- two analysts at once ---------------------------------------------------------------------------
+
+
+async def test_two_analysts_lifting_or_reviewing_the_same_item_at_once_act_once(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    from tests.risk.desk import LIFT, audit_trail
+
+    player = await make_player()
+    first, second = await make_staff("risk_analyst"), await make_staff("risk_analyst")
+    await hit(rt, player.uuid, "chargeback-history", "1 chargeback")
+    body = await gql(PLAYER_RISK, {"id": player.id}, token=first.token)
+    restriction = body["data"]["player"]["risk"]["restrictions"][0]
+    flag = (await _flags(gql, first.token, player.id))["chargeback-history"]
+
+    lifts = await asyncio.gather(
+        *(
+            gql(LIFT, {"input": {"actionId": restriction["id"], "reason": f"by {n}"}}, token=who.token)
+            for n, who in enumerate((first, second))
+        )
+    )
+    assert sorted(str([e["code"] for e in b["data"]["liftRiskAction"]["errors"]]) for b in lifts) == [
+        "['INVALID_STATE']",
+        "[]",
+    ], lifts
+    reviews = await asyncio.gather(
+        gql(REVIEW, {"input": {"flagId": flag["id"], "verdict": "DISMISSED", "note": "a"}}, token=first.token),
+        gql(REVIEW, {"input": {"flagId": flag["id"], "verdict": "CONFIRMED", "note": "b"}}, token=second.token),
+    )
+    assert sorted(str([e["code"] for e in b["data"]["reviewRiskFlag"]["errors"]]) for b in reviews) == [
+        "['INVALID_STATE']",
+        "[]",
+    ], reviews
+    assert len(await audit_trail(rt, "risk.action_lifted")) == 1
+    assert len(await audit_trail(rt, "risk.flag_reviewed")) == 1
