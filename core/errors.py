@@ -80,6 +80,7 @@ class ErrorCode(StrEnum):
     RISK_BONUS_BLOCKED = "RISK_BONUS_BLOCKED"  # block_bonuses: bonus claims refused
     RISK_BONUS_ABUSE = "RISK_BONUS_ABUSE"  # a linked account already claimed this offer
     RISK_HOLD = "RISK_HOLD"  # a withdrawal held for risk review may not be approved until the hold is lifted
+    RISK_DECLINED = "RISK_DECLINED"  # a deposit held by a risk rule was declined by risk staff (its failure code)
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
 

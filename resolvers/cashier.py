@@ -19,6 +19,8 @@ from schema.cashier import (
     CancelWithdrawalPayload,
     DepositInput,
     DepositPayload,
+    HeldDepositDecisionInput,
+    HeldDepositDecisionPayload,
     Payment,
     PaymentFilter,
     RejectWithdrawalInput,
@@ -28,6 +30,7 @@ from schema.cashier import (
 )
 from schema.context import Info
 from services import cashier
+from services.cashier import risk_holds
 
 
 def _filter(where: PaymentFilter | None, player_id: uuid.UUID | None = None) -> cashier.PaymentFilter:
@@ -156,3 +159,21 @@ async def reject_withdrawal(info: Info, input: RejectWithdrawalInput) -> RejectW
         info.context.rt, info.context.viewer, payment_id=node_uuid(input.payment_id, "Payment"), reason=input.reason
     )
     return RejectWithdrawalPayload(payment=Payment.from_model(found))
+
+
+@payload_errors(HeldDepositDecisionPayload)
+async def release_held_deposit(info: Info, input: HeldDepositDecisionInput) -> HeldDepositDecisionPayload:
+    require_subject(info)
+    found = await risk_holds.release_deposit(
+        info.context.rt, info.context.viewer, payment_id=node_uuid(input.payment_id, "Payment"), reason=input.reason
+    )
+    return HeldDepositDecisionPayload(payment=Payment.from_model(found), errors=_refusal(found))
+
+
+@payload_errors(HeldDepositDecisionPayload)
+async def decline_held_deposit(info: Info, input: HeldDepositDecisionInput) -> HeldDepositDecisionPayload:
+    require_subject(info)
+    found = await risk_holds.decline_deposit(
+        info.context.rt, info.context.viewer, payment_id=node_uuid(input.payment_id, "Payment"), reason=input.reason
+    )
+    return HeldDepositDecisionPayload(payment=Payment.from_model(found))

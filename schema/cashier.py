@@ -28,8 +28,9 @@ PaymentStatus = m.PaymentStatus
 strawberry.enum(
     m.PaymentStatus,
     name="PaymentStatus",
-    description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED. Withdrawals: REQUESTED → APPROVED → "
-    "PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player before it is sent.",
+    description="Deposits: CREATED → PENDING → SUCCEEDED | FAILED; a deposit a risk rule holds is HELD (no PSP "
+    "asked) until the risk desk releases it (→ CREATED) or declines it (→ FAILED). Withdrawals: REQUESTED → "
+    "APPROVED → PROCESSING → PAID | REJECTED | FAILED, or CANCELLED by the player before it is sent.",
 )
 
 
@@ -216,5 +217,17 @@ class CancelWithdrawalInput:
 
 @strawberry.type
 class CancelWithdrawalPayload:
+    payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="The risk desk's decision on a deposit a risk rule held.")
+class HeldDepositDecisionInput:
+    payment_id: strawberry.ID
+    reason: str = text(REASON)
+
+
+@strawberry.type
+class HeldDepositDecisionPayload:
     payment: Payment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -81,6 +81,7 @@ from schema.cashier import (
     ApproveWithdrawalPayload,
     CancelWithdrawalPayload,
     DepositPayload,
+    HeldDepositDecisionPayload,
     Payment,
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
@@ -356,6 +357,14 @@ class Mutation:
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
     cancel_withdrawal: CancelWithdrawalPayload = strawberry.mutation(
         resolver=cashier_resolvers.cancel_withdrawal, description="The player takes back a withdrawal not yet sent."
+    )
+    release_held_deposit: HeldDepositDecisionPayload = strawberry.mutation(
+        resolver=cashier_resolvers.release_held_deposit,
+        description="The risk desk lets a deposit a risk rule held go on to the PSPs (audited).",
+    )
+    decline_held_deposit: HeldDepositDecisionPayload = strawberry.mutation(
+        resolver=cashier_resolvers.decline_held_deposit,
+        description="The risk desk declines a deposit a risk rule held: it fails with RISK_DECLINED (audited).",
     )
     request_adjustment: RequestAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.request_adjustment)
     decide_adjustment: DecideAdjustmentPayload = strawberry.mutation(resolver=wallet_resolvers.decide_adjustment)

@@ -57,6 +57,7 @@ from services.bonuses.play import FreeRounds
 from services.bonuses.play import free_rounds_for as bonus_free_rounds
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
+from services.risk import inline as risk_inline
 
 DEMO_CURRENCY = "XXX"  # ISO 4217 "no currency": demo sessions move no money
 ISO_COUNTRY_LENGTH = 2
@@ -490,6 +491,7 @@ async def launch(
             if mode == GameMode.REAL:
                 await rg_gates.check_launch(db, rt, player, viewer.session_id)
                 await aml.check(db, player.id, "real-money play")
+                await risk_inline.check_launch(db, player.id)
                 await kyc_gates.check_launch(db, player)
                 free_rounds = await bonus_free_rounds(db, player.id, game_id)
         else:

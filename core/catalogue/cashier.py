@@ -22,6 +22,7 @@ PAYMENT = obj(
             "cancelled",
             "waiting_for_kyc",
             "returned",
+            "held",
         ),
         "player_id": UUID,
         "brand_id": UUID,
@@ -36,6 +37,7 @@ PAYMENT = obj(
         "automatic": {"type": "boolean", "description": "approvals: by the auto-approval rules, not staff"},
         "approver": {**UUID, "description": "approvals: the staff member"},
         "rejected_by": {**UUID, "description": "rejections: the staff member"},
+        "released_by": {**UUID, "description": "held deposits released: the risk desk's staff member"},
         "dispute_id": {**UUID, "description": "chargebacks: the dispute it opened"},
         "chargeback_id": {**TEXT, "description": "chargebacks: the PSP's id of the chargeback"},
         "charged_back": {**MINOR_UNITS, "description": "chargebacks: the amount the PSP took back"},
@@ -48,6 +50,8 @@ PAYMENT = obj(
 
 STATES = {
     "payment.created": "A deposit was started with a PSP.",
+    "payment.held": "A risk rule held a deposit for the risk desk: no PSP asked, no money moved.",
+    "payment.released": "The risk desk released a held deposit: it goes to the PSPs as a new one.",
     "payment.pending": "The PSP needs more (3-D Secure, a bank transfer to arrive).",
     "payment.processing": "A withdrawal was sent to a PSP.",
     "payment.succeeded": "A deposit succeeded (its money is in the ledger.deposit event).",

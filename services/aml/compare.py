@@ -19,10 +19,14 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
+from services.aml import cantonese
+from services.aml.distinct import arabic_vowels_agree, other_form, short_and_far, unrelated_swap
 from services.aml.names import NameForm
 from services.aml.translit import Script
 
 Similarity = Callable[[str, str], float]
+Veto = Callable[[int, int], bool]  # whether listed token i and player token j are two names (distinct.py)
+VETO_FROM = 0.7  # a name scoring less is no match whatever its pairs (the threshold less any confirmer)
 
 
 @dataclass(frozen=True)
@@ -45,15 +49,22 @@ def _strict(a: str, b: str) -> float:
 
 
 def _align(
-    listed: tuple[str, ...], given: tuple[str, ...], sim: Similarity, alt: tuple[tuple[str, ...], ...] | None
+    listed: tuple[str, ...],
+    given: tuple[str, ...],
+    sim: Similarity,
+    alt: tuple[tuple[str, ...], ...] | None,
+    spelt: tuple[tuple[str, ...], ...] = (),
 ) -> list[tuple[int, int, float]]:
-    """Best-first pairing of tokens; `alt` is another shape of the same tokens (the better one counts)."""
+    """Best-first pairing of tokens; `alt` is another shape of the same tokens, `spelt` more shapes of the
+    listed ones, compared with the player's `alt` shape (the best counts)."""
     candidates: list[tuple[float, int, int]] = []
     for i, a in enumerate(listed):
         for j, b in enumerate(given):
             s = sim(a, b)
-            if alt is not None:
+            if alt is not None and s < 1.0:
                 s = max(s, sim(alt[0][i], alt[1][j]))
+                for other in spelt[i] if spelt and s < 1.0 else ():
+                    s = max(s, sim(other, alt[1][j]))
             candidates.append((s, i, j))
     candidates.sort(reverse=True)
     used_i: set[int] = set()
@@ -81,26 +92,43 @@ def _score(
     sim: Similarity,
     partial_weight: float,
     alt: tuple[tuple[str, ...], ...] | None = None,
+    spelt: tuple[tuple[str, ...], ...] = (),
+    veto: Veto | None = None,
+    joined: bool = True,
 ) -> tuple[float, list[tuple[int, int, float]]]:
+    """The name's score (see above) and its token pairs; a pair `veto` calls two names counts half, and
+    then the joined spelling does not count ("Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali" is). A score
+    under `VETO_FROM` cannot become a match, so it is not looked at closer."""
     if not listed or not given:
         return 0.0, []
-    pairs = _align(listed, given, sim, alt)
+    pairs = _align(listed, given, sim, alt, spelt)
+    score = _weigh(listed, given, pairs, partial_weight)
+    if joined:
+        score = max(score, _joined(listed, given, sim), _joined(alt[0], alt[1], sim) if alt is not None else 0.0)
+    if veto is None or score < VETO_FROM:
+        return score, pairs
+    kept = [(i, j, 0.5 * s if s > 0.5 and veto(i, j) else s) for i, j, s in pairs]
+    if kept == pairs:
+        return score, pairs
+    return _weigh(listed, given, kept, partial_weight), kept
+
+
+def _weigh(
+    listed: tuple[str, ...], given: tuple[str, ...], pairs: list[tuple[int, int, float]], partial_weight: float
+) -> float:
     short, long, side = (listed, given, 0) if len(listed) <= len(given) else (given, listed, 1)
     base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs) / (sum(len(t) for t in short) or 1)
     covered = sum(len(long[(i, j)[1 - side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in long) or 1)
     score = base * (1 - partial_weight + partial_weight * covered)
     if len(short) == 1 < len(long):
         score *= 0.8  # one name alone is not a person
-    joined = _joined(listed, given, sim)
-    if alt is not None:
-        joined = max(joined, _joined(alt[0], alt[1], sim))
-    return max(score, joined), pairs
+    return score
 
 
 def compare(listed: NameForm, given: NameForm) -> NameScore:
     scripts = {listed.script, given.script}
     if Script.ARABIC in scripts:
-        score, pairs = _score(listed.skeleton, given.skeleton, _strict, 0.15)
+        score, pairs = _score(listed.skeleton, given.skeleton, _strict, 0.15, veto=_vowels(listed, given))
         return NameScore(score, "skeleton", _named(listed.skeleton, given.skeleton, pairs))
     if Script.HAN in scripts and listed.syllables is not None:
         best = NameScore(0.0, "syllables", ())
@@ -108,10 +136,55 @@ def compare(listed: NameForm, given: NameForm) -> NameScore:
             score, pairs = _score(listed.syllables, reading, _strict, 0.4)
             if score > best.score:
                 best = NameScore(score, "syllables", _named(listed.syllables, reading, pairs))
+        if listed.cantonese is not None and best.score < 1.0:
+            best = max(best, _cantonese(listed.cantonese, given), key=lambda n: n.score)
         if best.score > 0:
             return best
-    score, pairs = _score(listed.tokens, given.tokens, _ratio, 0.15, (listed.phonetic, given.phonetic))
+    sounds = (listed.phonetic, given.phonetic)
+
+    def veto(i: int, j: int) -> bool:
+        said = (listed.phonetic[i], *(listed.spellings[i] if listed.spellings else ()))
+        if short_and_far(listed.tokens[i], given.tokens[j]) and all(short_and_far(s, given.phonetic[j]) for s in said):
+            return True
+        return all(other_form(s, given.phonetic[j]) for s in said) or (
+            unrelated_swap(listed.tokens[i], given.tokens[j])
+            and all(unrelated_swap(s, given.phonetic[j]) for s in said)
+        )
+
+    score, pairs = _score(listed.tokens, given.tokens, _ratio, 0.15, sounds, listed.spellings, veto)
     return NameScore(min(score, 1.0), "latin", _named(listed.tokens, given.tokens, pairs))
+
+
+def _vowels(listed: NameForm, given: NameForm) -> Veto:
+    """Arabic names with one skeleton whose long vowels differ are two names (distinct.py)."""
+    if listed.script is not Script.ARABIC:
+        listed, given = given, listed
+        swap = True
+    else:
+        swap = False
+    both = given.script is Script.ARABIC
+
+    def veto(i: int, j: int) -> bool:
+        if swap:
+            i, j = j, i
+        a, b = listed.gaps[i], given.gaps[j]
+        same = listed.skeleton[i] == given.skeleton[j]
+        return same and a is not None and b is not None and not arabic_vowels_agree(a, b, both)
+
+    return veto
+
+
+def _cantonese(listed: tuple[tuple[str, ...], ...], given: NameForm) -> NameScore:
+    """A Chinese name against a player's spelling of its Cantonese reading (cantonese.py): one syllable a
+    token, each matched by its key."""
+    keys = tuple("|".join(dict.fromkeys(cantonese.key(s) for s in options)) for options in listed)
+    said = tuple(cantonese.key(t) for t in given.tokens)
+
+    def sim(a: str, b: str) -> float:
+        return 1.0 if b in a.split("|") else 0.5 * max(_ratio(k, b) for k in a.split("|"))
+
+    score, pairs = _score(keys, said, sim, 0.4, joined=False)
+    return NameScore(score, "cantonese", _named(keys, said, pairs))
 
 
 def _readings(given: NameForm) -> list[tuple[str, ...]]:

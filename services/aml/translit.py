@@ -52,6 +52,16 @@ ARABIC_MARKS = str.maketrans({"ẗ": "a", "ʿ": "", "ʾ": "", "ʼ": "", "ʻ": ""
 # Latin letters ICU spells oddly in ASCII ("ø" -> "o/").
 LATIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
 
+# Family names whose characters ICU reads as the common word, not as the name: 曾 is Zeng as a family
+# name (ceng, "once", otherwise), 单 Shan, 区 Ou. The first character of a Chinese name is its family name.
+HAN_FAMILY_NAMES = {
+    "曾": "zeng", "单": "shan", "單": "shan", "解": "xie", "区": "ou", "區": "ou", "查": "zha", "仇": "qiu",
+    "朴": "piao", "乐": "yue", "樂": "yue", "覃": "qin", "尉": "yu", "缪": "miao", "繆": "miao", "翟": "zhai",
+    "召": "shao", "员": "yun", "員": "yun", "种": "chong", "種": "chong", "重": "chong", "折": "she",
+    "繁": "po", "隗": "wei", "都": "du", "薄": "bo", "卜": "bu", "阚": "kan", "闞": "kan", "洗": "xian",
+    "秘": "bi", "盖": "ge", "蓋": "ge",
+}  # fmt: skip
+
 # Every syllable ICU's pinyin gives for a CJK unified ideograph (to split "xiaoming" into xiao + ming).
 PINYIN = frozenset((Path(__file__).resolve().parent / "pinyin.txt").read_text(encoding="ascii").split())
 _LONGEST_SYLLABLE = max(len(s) for s in PINYIN)
@@ -95,6 +105,8 @@ def to_ascii(text: str, script: Script) -> str:
         folded = _by_table(folded, CYRILLIC)
     elif script is Script.GREEK:
         folded = _by_table(_strip_accents(folded), GREEK, GREEK_PAIRS)
+    elif script is Script.HAN and folded[:1] in HAN_FAMILY_NAMES:
+        return HAN_FAMILY_NAMES[folded[0]] + " " + to_ascii(folded[1:], script)
     elif script is Script.ARABIC:
         folded = latinize_text(folded).translate(ARABIC_MARKS)
     else:

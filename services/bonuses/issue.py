@@ -29,6 +29,9 @@ from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, 
 from services.bonuses.rules import CampaignRules
 from services.kyc import gates as kyc_gates
 from services.rg import exclusions
+from services.risk import inline as risk_inline
+from services.risk.observe import observed
+from services.risk.signals import Observed
 from services.wallet import Actor
 
 CLAIMABLE = (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.NO_DEPOSIT, CampaignKind.FREE_SPINS)
@@ -147,8 +150,18 @@ async def claim(
     """The player claims an offer, by its promo code or (offers without one) by id."""
     if not viewer.is_player or viewer.id is None:
         raise DomainError("Only players claim bonuses.", code=ErrorCode.NOT_ALLOWED)
+    try:
+        return await _claim(rt, viewer, viewer.id, code, campaign_id)
+    except risk_inline.RiskRefused as refusal:  # rolled back: no bonus; the hits that refused it are recorded
+        await risk_inline.record_refused(rt, refusal)
+        raise
+
+
+async def _claim(
+    rt: Runtime, viewer: Viewer, player_id: uuid.UUID, code: str | None, campaign_id: uuid.UUID | None
+) -> PlayerBonus:
     async with rt.database.transaction() as db:
-        player = await db.get(Player, viewer.id)
+        player = await db.get(Player, player_id)
         assert player is not None
         await lock_cash(db, player)
         await aml.check(db, player.id, "claiming bonuses")
@@ -169,10 +182,15 @@ async def claim(
                 code=ErrorCode.BONUS_NOT_ELIGIBLE,
             )
         refuse(await reasons_not_eligible(db, campaign, player, code=code), "code" if code else "campaignId")
+        await risk_inline.at_claim(
+            db, player_id=player.id, brand_id=player.brand_id, campaign_id=campaign.id, seen=observed(viewer.meta)
+        )
         return await issue_bonus(db, campaign, player, Actor("player", player.id))
 
 
-async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment, code: str) -> PlayerBonus:
+async def claim_with_deposit(
+    db: AsyncSession, player: Player, payment: Payment, code: str, *, seen: Observed | None = None
+) -> PlayerBonus:
     """A deposit that quotes a bonus code: the deposit match waits for this payment (same transaction). Only a
     deposit in the player's currency, the bonus's, can activate it (a deposit in another would use the claim
     up on a bonus it can never activate): the code is refused with any other, and the deposit with it."""
@@ -187,6 +205,8 @@ async def claim_with_deposit(db: AsyncSession, player: Player, payment: Payment,
     if CampaignKind(campaign.kind) not in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD):
         raise DomainError("That code is not a deposit offer.", field="bonusCode", code=ErrorCode.BONUS_CODE_INVALID)
     refuse(await reasons_not_eligible(db, campaign, player, code=code), "bonusCode")
+    # Risk (RiskRefused rolls the deposit back too; services/cashier/deposits.py records its hits after).
+    await risk_inline.at_claim(db, player_id=player.id, brand_id=player.brand_id, campaign_id=campaign.id, seen=seen)
     rules = rules_of(campaign)
     minimum = rules.amount(rules.min_deposit, payment.currency)
     if minimum is not None and payment.amount < minimum:

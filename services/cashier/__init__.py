@@ -42,7 +42,9 @@ The package, one job a module (each imports only those above it):
 - intake.py: checking a player's request and inserting the payment once per idempotency key;
 - answers.py: applying a PSP's answer about one attempt (the state machine above);
 - cascade.py: calling the PSPs in turn, recording their answers, refunds and sending payouts;
-- deposits.py, withdrawals.py: the player's and finance's entry points;
+- deposits.py, withdrawals.py: the player's and finance's entry points (each reads risk's rules and restrictions in
+  its transaction: services/risk/inline.py);
+- risk_holds.py: the risk desk's release or decline of a deposit a risk rule held (no PSP asked until released);
 - chargebacks.py: a PSP's chargeback of a deposit, its reversal, a returned payout (the books, the debt, the
   restriction, the dispute; docs/chargebacks.md);
 - webhooks.py: PSP notifications; repair.py: status polls (`refresh`, `reconcile`).

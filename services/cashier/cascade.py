@@ -34,8 +34,9 @@ def _mask(token: str | None) -> str | None:
     return None if token is None else f"{token[:4]}…{token[-4:]}"
 
 
-async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> None:
-    """Try each PSP in turn; see the package docstring for why this never charges twice."""
+async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str], *, three_ds: bool = False) -> None:
+    """Try each PSP in turn; see the package docstring for why this never charges twice. `three_ds`: a risk
+    restriction asks each deposit attempt to challenge the card (routing.restrict kept PSPs that can)."""
     previous: uuid.UUID | None = None  # this run's last attempt
     for psp in psps:
         async with rt.database.transaction() as db:
@@ -65,6 +66,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
                     "currency": payment.currency,
                     "method": payment.method,
                     "token": _mask(payment.instrument_token),
+                    **({"three_ds": "forced"} if three_ds else {}),
                 },
             )
             db.add(attempt)
@@ -84,6 +86,7 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str]) -> N
                     payment.method,
                     payment.instrument_token,
                     f"{rt.settings.public_base_url.rstrip('/')}/cashier/return/{payment_id}",
+                    three_ds=three_ds,
                 )
                 if payment.kind == PaymentKind.DEPOSIT
                 else PayoutRequest(

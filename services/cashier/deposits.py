@@ -14,13 +14,14 @@ from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
 from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
-from services.cashier.payments import _event, fail_payment
+from services.cashier.payments import _event, _set_status, fail_payment
 from services.cashier.queries import get_readable
-from services.cashier.routing import route, routing_rules
+from services.cashier.routing import deposit_route
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 from services.risk import cards as risk_cards
 from services.risk import gates as risk_gates
+from services.risk import inline as risk_inline
 from services.risk import lists as risk_lists
 from services.risk.observe import observed
 from services.risk.signals import Observed
@@ -39,9 +40,10 @@ async def deposit(
 ) -> Payment:
     """A player pays in: route, then try the PSPs in order until one takes it (or declines it).
 
-    Returns the payment: succeeded, pending (follow `redirect_url` for 3-D Secure) or failed
-    (`failure_code` PAYMENT_DECLINED or PAYMENT_UNAVAILABLE). Retrying with the same key returns
-    the same payment and never starts a second cascade.
+    Returns the payment: succeeded, pending (follow `redirect_url` for 3-D Secure), failed
+    (`failure_code` PAYMENT_DECLINED or PAYMENT_UNAVAILABLE) or held (a risk rule holds it for risk staff:
+    no PSP asked; services/cashier/risk_holds.py). Retrying with the same key returns the same payment and
+    never starts a second cascade.
     """
     code = currency_info(currency).code
     minor = parse_amount(amount, code)
@@ -57,7 +59,10 @@ async def deposit(
     card = await risk_cards.describe(rt.settings, token) if method == "card" else None
     seen = observed(viewer.meta, card)
     try:
-        payment, psps = await _start(rt, viewer, code, minor, method, token, key, bonus_code, seen)
+        payment, psps, three_ds = await _start(rt, viewer, code, minor, method, token, key, bonus_code, seen)
+    except risk_inline.RiskRefused as refusal:  # rolled back: no payment; the hits that refused it are recorded
+        await risk_inline.record_refused(rt, refusal)
+        raise
     except kyc_gates.KycRequired as refusal:  # rolled back: no payment; the player is asked for the level
         await kyc_gates.record_refused(rt, player.id, refusal)
         raise
@@ -68,7 +73,7 @@ async def deposit(
         raise
     if psps is None:
         return payment
-    await _cascade(rt, payment.id, psps)
+    await _cascade(rt, payment.id, psps, three_ds=three_ds)
     async with rt.database.session() as db:
         return await get_readable(db, viewer, payment.id)
 
@@ -83,8 +88,9 @@ async def _start(
     key: str,
     bonus_code: str | None,
     seen: Observed,
-) -> tuple[Payment, list[str] | None]:
-    """The deposit's transaction: insert it, check the gates, claim its offer; the PSPs to try (None: done)."""
+) -> tuple[Payment, list[str] | None, bool]:
+    """The deposit's transaction: insert it, check the gates, claim its offer; the PSPs to try (None: done)
+    and whether they must challenge the card (3-D Secure)."""
     async with rt.database.transaction() as db:
         player, _ = await _payer(db, viewer, code)
         payment, created = await _create_payment(
@@ -99,7 +105,7 @@ async def _start(
             status=PaymentStatus.CREATED,
         )
         if not created:
-            return payment, None
+            return payment, None, False
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await risk_gates.check_payment(db, player, payment, seen)
         await rg_gates.check_deposit(db, rt, player, code)
@@ -109,19 +115,27 @@ async def _start(
         if standing is None or standing.status != PlayerStatus.ACTIVE:
             raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED)
         await aml.check(db, player.id, "depositing")
+        # Risk's rules and the restrictions in force (blocked: refused; held; 3-D Secure; PSPs), then KYC.
+        risk = await risk_inline.at_deposit(db, player_id=player.id, brand_id=player.brand_id, currency=code, seen=seen)
         await kyc_gates.check_deposit(db, rt, player, payment)
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
-            await bonus_issue.claim_with_deposit(db, player, payment, bonus_code)
-        psps = route(
-            routing_rules(rt.settings),
-            kind=PaymentKind.DEPOSIT,
+            await bonus_issue.claim_with_deposit(db, player, payment, bonus_code, seen=seen)
+        three_ds = risk.restrictions.three_ds and method == "card"
+        psps = deposit_route(
+            rt.settings,
             method=method,
             country=player.country,
             currency=code,
             amount=minor,
+            restrictions=risk.restrictions,
         )
         await _event(db, payment, "payment.created")
         if not psps:
             await fail_payment(db, payment, ErrorCode.PAYMENT_UNAVAILABLE, "No payment provider takes this payment.")
-            return payment, None
-    return payment, psps
+            return payment, None, False
+        if risk.hold_deposit:  # no PSP is asked until risk staff release it (its offer keeps waiting)
+            _set_status(payment, PaymentStatus.HELD)
+            held_by = ",".join(f.rule.code for f in risk.findings if risk_inline.holds_deposit(f))
+            await _event(db, payment, "payment.held", reason=f"risk: {held_by}"[:500])
+            return payment, None, False
+    return payment, psps, three_ds

@@ -13,6 +13,7 @@ from models.payments import PaymentKind
 from services.cashier.payments import PaymentUnavailable
 from services.cashier.psp import PspAdapter
 from services.cashier.psp.adapters import ADAPTERS
+from services.risk.actions import Restrictions
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,31 @@ def route(
         if chosen:
             return chosen
     return []
+
+
+def restrict(psps: Sequence[str], *, three_ds: bool = False, allowed: Sequence[str] | None = None) -> list[str]:
+    """The cascade under a player's risk restrictions (services/risk/inline.py): only the PSPs `allowed` (None:
+    any), and with `three_ds` only those whose adapter can be told to challenge the card (`forces_3ds`). None
+    left: the deposit fails PAYMENT_UNAVAILABLE, as with no PSP at all."""
+    kept = [p for p in psps if allowed is None or p in allowed]
+    if three_ds:
+        kept = [p for p in kept if (adapter := ADAPTERS.get(p)) is not None and adapter.forces_3ds]
+    return kept
+
+
+def deposit_route(
+    settings: Settings, *, method: str, country: str, currency: str, amount: int, restrictions: Restrictions
+) -> list[str]:
+    """A deposit's cascade: the routing rules' PSPs, then the player's risk restrictions (`restrict`)."""
+    psps = route(
+        routing_rules(settings),
+        kind=PaymentKind.DEPOSIT,
+        method=method,
+        country=country,
+        currency=currency,
+        amount=amount,
+    )
+    return restrict(psps, three_ds=restrictions.three_ds and method == "card", allowed=restrictions.psps)
 
 
 def adapter_for(settings: Settings, psp: str) -> PspAdapter:

@@ -28,6 +28,7 @@ from services.kyc import gates as kyc_gates
 from services.risk import actions as risk_actions
 from services.risk import cards as risk_cards
 from services.risk import gates as risk_gates
+from services.risk import inline as risk_inline
 from services.risk import lists as risk_lists
 from services.risk.observe import observed
 from services.risk.signals import Observed
@@ -121,11 +122,16 @@ async def _request(
                 await bonus_lifecycle.forfeit_for_withdrawal(db, to_forfeit, Actor("player", player.id))
                 payment.hold_id = hold.id
                 await _event(db, payment, "payment.requested")
+                # Risk's rules (velocity, cycling, score) and restrictions, this request counted: a hold in
+                # force (or imposed now) keeps it from the automatic approval and from finance.
+                risk = await risk_inline.at_withdrawal(
+                    db, player_id=player.id, brand_id=player.brand_id, currency=code, seen=seen
+                )
                 if await kyc_gates.withdrawal_waits(db, rt, player, payment):  # held until the level is reached
                     _set_status(payment, PaymentStatus.WAITING_FOR_KYC)
                     await _event(db, payment, "payment.waiting_for_kyc")
                 else:
-                    await auto_approve(rt, db, payment)
+                    await auto_approve(rt, db, payment, risk_held=risk.restrictions.withdrawals_held)
         snapshot = (payment.id, payment.status, payment.failure_code)
     payment_id, status, failure = snapshot
     if status == PaymentStatus.REJECTED and failure == ErrorCode.INSUFFICIENT_FUNDS:
@@ -138,13 +144,18 @@ async def _request(
         return await get_readable(db, viewer, payment_id)
 
 
-async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment) -> bool:
+async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment, *, risk_held: bool | None = None) -> bool:
     """A requested withdrawal below the threshold is approved at once (its payout follows the commit), unless
-    an AML case restricts the account: then it waits for finance, and finance for the lift."""
+    an AML case restricts the account or risk holds its withdrawals (`risk_held`: the caller's reading of the
+    restrictions in this transaction; None: read here): then it waits for finance, and finance for the lift."""
     auto_below = _threshold(rt.settings.withdrawal_auto_approve_below, payment.currency)
     if auto_below is None or payment.amount >= auto_below:
         return False
     if await aml.aml_restriction(db, payment.player_id) is not None:
+        return False
+    if risk_held is None:
+        risk_held = (await risk_actions.in_force(OnSession(db), payment.player_id)).withdrawals_held
+    if risk_held:
         return False
     payment.decision_reason = "approved automatically (below the threshold)"
     _set_status(payment, PaymentStatus.APPROVED)
@@ -224,6 +235,12 @@ async def approve_withdrawal(
             raise DomainError(
                 "The player's account is restricted pending an AML review: the withdrawal waits until it is lifted.",
                 code=ErrorCode.AML_RESTRICTED,
+                field="paymentId",
+            )
+        if (await risk_actions.in_force(OnSession(db), payment.player_id)).withdrawals_held:
+            raise DomainError(
+                "Risk holds the player's withdrawals for review: the withdrawal waits until the hold is lifted.",
+                code=ErrorCode.RISK_HOLD,
                 field="paymentId",
             )
         player = await db.get(Player, payment.player_id)

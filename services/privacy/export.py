@@ -132,6 +132,8 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("risk_signals", "player_id = :p", "first_seen"),
         Source("risk_clusters", "player_id = :p", "joined_at"),
         Source("risk_flags", "player_id = :p", "raised_at"),
+        Source("risk_score_items", "player_id = :p", "first_hit_at"),
+        Source("risk_actions", "player_id = :p", "imposed_at"),
     ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),

@@ -2,7 +2,8 @@
 registration, deposit or withdrawal go on? Each checks the lists (services/risk/lists.py: a block
 raises `RiskBlocked`, a watch hit flags) and records the request's observation (services/risk/observe.py)
 for the signals consumer. The next steps of issue 17 (rules and actions as data: a player's current
-restrictions) are read here too, so the cashier, the bonus engine and KYC keep one call per question.
+restrictions) are read in services/risk/inline.py, which the flows call after their own gates; a registration's
+rules run here, after its observation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authz.subjects import RequestMeta
 from models.payments import Payment
 from models.players import Player
+from services.risk import inline
 from services.risk.lists import Facts, Occasion, check
 from services.risk.observe import observe, observed
 from services.risk.signals import CardFacts, Observed
@@ -38,7 +40,9 @@ async def check_registration(db: AsyncSession, player: Player, seen: Observed) -
 
 
 async def registered(db: AsyncSession, player: Player, session_id: uuid.UUID, seen: Observed) -> None:
+    """The registration's observation, then its inline rules (services/risk/inline.py), which count it."""
     await observe(db, occasion=Occasion.REGISTRATION, reference=session_id, player_id=player.id, seen=seen)
+    await inline.at_registration(db, player_id=player.id, brand_id=player.brand_id, seen=seen)
 
 
 async def logged_in(db: AsyncSession, player: Player, session_id: uuid.UUID, meta: RequestMeta) -> None:

@@ -43,15 +43,19 @@ def test_recall_and_precision_hold_in_every_script() -> None:
         assert precision >= 0.95, (script, precision, recall)
 
 
-# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them) does not meet
-# the goal: these are its measured figures, rounded down, so a change that loses ground on unseen spellings
-# fails. Raise them when the rules improve; the goal is recall >= 0.9 and precision >= 0.95 in every script.
+# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them): its measured
+# figures, rounded down, so a change that loses ground on unseen spellings fails. Measured 2026-12-07 after
+# the rules for other transliteration systems (Cyrillic in BGN/PCGN, French, German; Greek by ear; Cantonese;
+# Egyptian g; Arabic long vowels; Latin other-gender forms and unrelated consonants), which were written from
+# the systems themselves and new tuning pairs, not from the held-out pairs. The goal (recall >= 0.9 and
+# precision >= 0.95 in every script) is met in every script but Latin precision (0.945). Raise them when the
+# rules improve.
 HELDOUT_FLOOR = {  # script: (precision, recall)
-    "arabic": (0.93, 0.93),
-    "chinese": (1.0, 0.72),
-    "cyrillic": (1.0, 0.66),
-    "greek": (0.98, 0.96),
-    "latin": (0.88, 1.0),
+    "arabic": (0.97, 0.97),
+    "chinese": (1.0, 0.92),
+    "cyrillic": (1.0, 0.94),
+    "greek": (0.98, 1.0),
+    "latin": (0.94, 1.0),
 }
 
 
@@ -62,6 +66,37 @@ def test_held_out_pairs_keep_their_measured_floor() -> None:
         floor_precision, floor_recall = HELDOUT_FLOOR[script]
         assert precision >= floor_precision, (script, precision, recall)
         assert recall >= floor_recall, (script, precision, recall)
+
+
+# One pair per rule added for issue 16's unseen spellings (all in the tuning set): true, then false pairs.
+RULE_EXAMPLES = [
+    ("Всеволод Шишкин", "Wsewolod Schischkin", True),  # German (Duden) transliteration of Russian
+    ("Фёдор Семёнович Кущенко", "Fiodor Semionovitch Kouchtchenko", True),  # French
+    ("Георгий Хохлов", "Georgiy Khokhloff", True),  # the émigrés' -off
+    ("Елизавета Зуева", "Yelizaveta Zuyeva", True),  # BGN/PCGN's ye
+    ("黄伟强", "Wong Wai Keung", True),  # Cantonese, in Hong Kong's romanisation
+    ("曾国荣", "Zeng Guorong", True),  # 曾 read as the family name it is
+    ("吴家豪", "Jiahao Wu", True),  # found by its given name's pinyin
+    ("رجب فرج حجازي", "Ragab Farag Hegazy", True),  # Egyptian g for ج
+    ("جميلة بن علي", "Djamila Benali", True),  # Maghrebi dj for ج
+    ("Zoran Babić", "Zoran Babich", True),  # one sound, two spellings
+    ("سعد منير العتيبي", "Saeed Munir Al-Otaibi", False),  # a long vowel the Arabic does not write
+    ("كريم عادل الشريف", "Karam Adel Al-Sharif", False),  # the Arabic's long vowel not written
+    ("Zoran Babić", "Zoran Bakić", False),  # unrelated consonants
+    ("Ярослава Мещерякова", "Yaroslav Meshcheryakov", False),  # the other gender's form
+    ("Matteo Galli", "Matteo Gallo", False),  # Italian -i/-o
+    ("Елизавета Зуева", "Elizaveta Zubova", False),  # two changes in a short name
+    ("曾国荣", "Tsang Kwok Keung", False),  # Cantonese, another given name
+]
+
+
+def test_each_rule_decides_its_own_examples() -> None:
+    listed = sorted({name for name, _, _ in RULE_EXAMPLES})
+    entities = tuple(Entity(f"n{i}", "Person", n, (n,), (), (), (), ()) for i, n in enumerate(listed))
+    index = Index.build(ScreeningList("rules", "rules", entities), Rules.load())
+    for name, given, same in RULE_EXAMPLES:
+        found = [m.entity.caption for m in index.screen(Person(given))]
+        assert (name in found) is same, (name, given, found)
 
 
 def test_the_sample_list_is_versioned_and_screens_across_scripts() -> None:

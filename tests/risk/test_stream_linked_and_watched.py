@@ -10,12 +10,16 @@ from strawberry import relay
 
 from core.consumers import replay
 from tests.risk.conftest import add_entry, register, registered
+from tests.risk.desk import REGISTRATION_RULES, quiet
 from tests.risk.stream_support import Stream
 
 DEVICE = "dev-4d1c8e2a-linked"
 
 
-async def test_every_member_of_a_cluster_at_the_rule_size_is_scored_and_flagged(gql: Any, stream: Stream) -> None:
+async def test_every_member_of_a_cluster_at_the_rule_size_is_scored_and_flagged(
+    rt: Any, gql: Any, stream: Stream
+) -> None:
+    await quiet(rt, *REGISTRATION_RULES)  # the inline registration rules would flag the third from one device
     first = await registered(gql, "l1@example.com", device=DEVICE)
     second = await registered(gql, "l2@example.org", device=DEVICE)
     await stream.drain()
@@ -46,7 +50,10 @@ async def test_every_member_of_a_cluster_at_the_rule_size_is_scored_and_flagged(
     assert (await stream.reasons(fourth.uuid))["linked-accounts"].hits == 1
 
 
-async def test_a_link_announcement_for_a_cluster_already_scored_hits_nobody_again(gql: Any, stream: Stream) -> None:
+async def test_a_link_announcement_for_a_cluster_already_scored_hits_nobody_again(
+    rt: Any, gql: Any, stream: Stream
+) -> None:
+    await quiet(rt, *REGISTRATION_RULES)  # the inline registration rules would flag the third from one device
     for n in range(3):
         await registered(gql, f"same{n}@example.com", device=DEVICE)
     await stream.drain()

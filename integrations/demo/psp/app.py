@@ -10,7 +10,8 @@ Chargebacks and returned payouts (the control API, for tests and the demo): `POS
 "reason"}` announces one about a transaction, signed and delivered like its other webhooks.
 
 Test cards (the hosted form's vault): 4000 0000 0000 0002 is declined, 4000 0000 0000 3220 asks
-for 3-D Secure, any other Luhn-valid number succeeds.
+for 3-D Secure, any other Luhn-valid number succeeds. cardpay challenges any card whose charge asks
+`"three_ds": "challenge"` (the platform's risk restriction `route_3ds`).
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ class Order:
     currency: str
     token: str | None
     return_url: str | None
+    challenge: bool = False  # cardpay's `three_ds: "challenge"`: 3-D Secure whatever the card
 
 
 def parse_order(psp: str, body: dict[str, Any]) -> Order:
@@ -140,6 +142,7 @@ def parse_order(psp: str, body: dict[str, Any]) -> Order:
                 str(body["currency"]),
                 body.get("card_token"),
                 body.get("return_url"),
+                body.get("three_ds") == "challenge",
             )
         if psp == "swiftpay":  # decimal strings, nested
             currency = str(body["money"]["currency"])
@@ -331,7 +334,7 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
         state.by_reference[(psp, order.reference)] = tx.id
         if mode == "decline" or (card is not None and card.declined):
             settle(tx, False, "card_declined" if kind == "deposit" else "account_closed")
-        elif (card is not None and card.three_ds) or (psp == "bankwire" and kind == "deposit"):
+        elif (card is not None and (card.three_ds or order.challenge)) or (psp == "bankwire" and kind == "deposit"):
             tx.status = "requires_action"  # the player's browser goes to the 3-D Secure / bank page
         elif mode == "pending":
             spawn(settle_later(tx, behaviour.delay_seconds))

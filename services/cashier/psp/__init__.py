@@ -52,6 +52,7 @@ class DepositRequest:
     method: str
     token: str | None  # the PSP vault token (never a card number)
     return_url: str
+    three_ds: bool = False  # challenge the card (3-D Secure) whatever the PSP's own rules (adapters with forces_3ds)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class PspAdapter(ABC):
     name: str
     deposit_methods: frozenset[str]
     payout_methods: frozenset[str]
+    forces_3ds: bool = False  # honours DepositRequest.three_ds (a risk restriction routes only to these)
 
     @abstractmethod
     async def create_deposit(self, request: DepositRequest) -> PspAnswer:

@@ -181,6 +181,7 @@ class CardPay(DemoHttpAdapter):
     name = "cardpay"
     deposit_methods = frozenset({"card"})
     payout_methods = frozenset({"card"})
+    forces_3ds = True  # `three_ds: "challenge"` (swiftpay and bankwire have no such request field)
     deposit_path = "/psp/cardpay/v1/charges"
     payout_path = "/psp/cardpay/v1/payouts"
     STATUSES: dict[str, AnswerStatus] = {
@@ -198,6 +199,7 @@ class CardPay(DemoHttpAdapter):
             "currency": request.currency,
             "card_token": request.token,
             "return_url": request.return_url,
+            **({"three_ds": "challenge"} if request.three_ds else {}),
         }
 
     def payout_body(self, request: PayoutRequest) -> dict[str, Any]:
