@@ -70,7 +70,7 @@ def risk_list_add(
         )
         return f"{entry.id} {entry.list} {entry.kind} {entry.value}"
 
-    typer.echo(with_runtime(work))
+    typer.echo(_done(work))
 
 
 @risk_list_app.command("remove")
@@ -82,11 +82,13 @@ def risk_list_remove(
     from authz.subjects import SYSTEM
     from services.risk import lists
 
+    chosen = _uuid(entry_id, "ENTRY_ID")
+
     async def work(rt: Runtime) -> str:
-        entry = await lists.remove_entry(rt, SYSTEM, entry_id=uuid.UUID(entry_id), reason=reason)
+        entry = await lists.remove_entry(rt, SYSTEM, entry_id=chosen, reason=reason)
         return f"removed {entry.id}"
 
-    typer.echo(with_runtime(work))
+    typer.echo(_done(work))
 
 
 @risk_list_app.command("show")

@@ -15,6 +15,7 @@ AUDIT_NEEDS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.PAYMENTS: ("Payment.amount",),
     AuditTopic.KYC_DOCUMENTS: ("KycDocument.reason",),
     AuditTopic.AML_CASES: ("AmlCase.summary", "AmlCaseNote.body"),
+    AuditTopic.RISK: ("Player.risk",),  # support must not learn what the risk desk found or did (docs/risk.md)
 }
 
 

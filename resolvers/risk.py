@@ -64,9 +64,7 @@ async def linked_players(info: Info, player_id: uuid.UUID) -> list[LinkedPlayer]
 
 
 async def player_flags(info: Info, player_id: uuid.UUID) -> list[RiskFlag]:
-    async with info.context.rt.database.session() as db:
-        found = await lists.player_flags(db, player_id)
-    return [RiskFlag.from_model(f) for f in found]
+    return [RiskFlag.from_model(f) for f in await info.context.loaders.risk.flags.load(player_id)]
 
 
 async def player_score(info: Info, player_id: uuid.UUID) -> RiskScore:
@@ -166,6 +164,7 @@ async def update_risk_rule(info: Info, input: UpdateRiskRuleInput) -> RiskRulePa
         points=input.points,
         actions=None if input.actions is None else _actions(input.actions),
         enabled=input.enabled,
+        version=input.version,
     )
     rule = await rule_admin.update_rule(
         info.context.rt, info.context.viewer, code=input.code, change=change, reason=input.reason

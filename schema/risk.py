@@ -340,6 +340,11 @@ class UpdateRiskRuleInput:
     points: int | None = None
     actions: list[RiskRuleActionInput] | None = strawberry.field(default=None, description="The whole list")
     enabled: bool | None = None
+    version: int | None = strawberry.field(
+        default=None,
+        description="The version the change was made on: refused INVALID_STATE when the rule changed since "
+        "(None: whatever the rule is now)",
+    )
 
 
 @strawberry.type

@@ -265,6 +265,7 @@ class AuditTopic(StrEnum):
     PAYMENTS = "payments"  # a player's deposits and withdrawals
     KYC_DOCUMENTS = "kyc_documents"  # KYC documents read, reviewed and requested, with the reasons
     AML_CASES = "aml_cases"  # AML cases: suspicions, notes, restrictions, SARs (never shown to other desks)
+    RISK = "risk"  # the risk desk's: rules' and staff's restrictions, reviewed flags, list entries, rule changes
 
 
 # The actions of each topic: exact names, or a family by its prefix (ending in ".").
@@ -282,6 +283,7 @@ TOPIC_ACTIONS: dict[AuditTopic, tuple[str, ...]] = {
     AuditTopic.PAYMENTS: ("withdrawal.", "deposit."),
     AuditTopic.KYC_DOCUMENTS: ("kyc_document.",),
     AuditTopic.AML_CASES: ("aml.",),
+    AuditTopic.RISK: ("risk.",),
 }
 
 

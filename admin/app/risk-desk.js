@@ -275,8 +275,8 @@ class RiskRules extends QueryElement {
       return;
     }
     const data = new FormData(form);
-    const input = { code: rule.code, name: data.get("name"), points: Number(data.get("points")), params: params.value,
-      actions: checkedActions(form), enabled: data.get("enabled") === "on", reason: data.get("reason") };
+    const input = { code: rule.code, version: rule.version, name: data.get("name"), points: Number(data.get("points")),
+      params: params.value, actions: checkedActions(form), enabled: data.get("enabled") === "on", reason: data.get("reason") };
     const result = await client.mutate(`mutation($input: UpdateRiskRuleInput!) { updateRiskRule(input: $input) {
       rule { code version } errors { code field message } } }`, { input });
     this.problem = problemWithField(result, "updateRiskRule");

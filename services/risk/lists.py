@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -264,6 +264,8 @@ async def add_entry(
     if not reason:
         raise DomainError("Say why.", field="reason")
     now = clock.now()
+    if expires_at is not None and expires_at.tzinfo is None:  # GraphQL's DateTime without an offset: UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= now:
         raise DomainError("The expiry is in the past.", field="expiresAt")
     normalised, network = normalise(kind, value)

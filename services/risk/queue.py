@@ -29,6 +29,7 @@ from core.pagination import DEFAULT_PAGE, Page, check_page_args
 from core.prepared import Statement
 from core.runtime import Runtime
 from models.risk import RiskFlag
+from services.risk.review import FLAG_COLUMNS
 from services.risk.score import MAX_SCORE
 
 
@@ -61,23 +62,6 @@ ORDER BY s.score DESC, f.raised_at, f.id
 LIMIT :limit
 """)  # noqa: S608  (a constant)
 
-_FLAG_COLUMNS = (
-    "id",
-    "player_id",
-    "brand_id",
-    "source",
-    "entry_id",
-    "occasion",
-    "outcome",
-    "detail",
-    "raised_at",
-    "status",
-    "rule_code",
-    "reviewed_by",
-    "reviewed_at",
-    "review_note",
-)
-
 
 def _cursor(entry: QueueEntry) -> str:
     raw = json.dumps([entry.score, entry.flag.raised_at.isoformat(), str(entry.flag.id)])
@@ -87,10 +71,16 @@ def _cursor(entry: QueueEntry) -> str:
 def _decode(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     try:
         raw = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        score, at, flag_id = raw
-        if not isinstance(score, int):
+        if not isinstance(raw, list) or len(raw) != 3:
             raise ValueError
-        return score, datetime.fromisoformat(at), uuid.UUID(flag_id)
+        score, at, flag_id = raw
+        # A forged cursor is bad input, not a server error: a score the statement's integer holds, an id as text.
+        if not isinstance(score, int) or not 0 <= score <= MAX_SCORE or not isinstance(at, str):
+            raise ValueError
+        raised_at = datetime.fromisoformat(at)
+        if not isinstance(flag_id, str) or raised_at.tzinfo is None:
+            raise ValueError
+        return score, raised_at, uuid.UUID(flag_id)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise bad_input("Invalid pagination cursor.") from exc
 
@@ -121,7 +111,7 @@ async def page(
     async with rt.database.session() as db:
         rows = await prepared.rows(db, _PAGE, params)
     entries = [
-        QueueEntry(RiskFlag(**{name: getattr(row, name) for name in _FLAG_COLUMNS}), int(row.score))
+        QueueEntry(RiskFlag(**{name: getattr(row, name) for name in FLAG_COLUMNS}), int(row.score))
         for row in rows[:size]
     ]
     return Page(

@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,7 +39,7 @@ from core.runtime import Runtime
 from models.risk import RiskAction, RiskFlag
 from services import audit, players
 from services.risk import actions
-from services.risk.rule_admin import known_kyc_levels
+from services.risk.rule_admin import known_kyc_levels, known_psps
 from services.risk.rules import ActionKind, ActionSpec
 from services.risk.store import OnSession
 from services.scoping import scoped
@@ -105,6 +105,44 @@ async def restrictions_of(db: AsyncSession, player_ids: Iterable[uuid.UUID]) -> 
     return found
 
 
+FLAG_COLUMNS = (
+    "id",
+    "player_id",
+    "brand_id",
+    "source",
+    "entry_id",
+    "occasion",
+    "outcome",
+    "detail",
+    "raised_at",
+    "status",
+    "rule_code",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
+)
+
+_FLAGS_OF = Statement(f"""
+SELECT {", ".join(FLAG_COLUMNS)} FROM (
+  SELECT f.*, row_number() OVER (PARTITION BY f.player_id ORDER BY f.raised_at DESC, f.id DESC) AS n
+  FROM risk_flags f WHERE f.player_id = ANY(:players)
+) ranked
+WHERE n <= :limit
+ORDER BY player_id, raised_at DESC, id DESC
+""")  # noqa: S608  (constants)
+
+
+async def flags_of(
+    db: AsyncSession, player_ids: Iterable[uuid.UUID], *, limit: int = 50
+) -> dict[uuid.UUID, list[RiskFlag]]:
+    """Each player's flags, newest first, the last `limit` of each (one statement for any number of players)."""
+    ids = list(dict.fromkeys(player_ids))
+    found: dict[uuid.UUID, list[RiskFlag]] = {player: [] for player in ids}
+    for row in await prepared.rows(db, _FLAGS_OF, {"players": ids, "limit": limit}):
+        found[row.player_id].append(RiskFlag(**{name: getattr(row, name) for name in FLAG_COLUMNS}))
+    return found
+
+
 def _reason(reason: str, field: str = "reason") -> str:
     reason = reason.strip()
     if not reason:
@@ -126,13 +164,14 @@ def staff_action(kind: ActionKind, *, level: str | None = None, psps: Iterable[s
     """What staff may impose, checked as a rule's action is."""
     if kind in NOT_BY_STAFF:
         raise DomainError("Staff impose restrictions: flag_review and hold_deposit are the rules' own.", field="kind")
-    chosen = tuple(p.strip() for p in psps or () if p.strip()) or None
+    chosen = tuple(dict.fromkeys(p.strip() for p in psps or () if p.strip())) or None
     if (kind == ActionKind.REQUIRE_KYC_LEVEL) != bool(level):
         raise DomainError("A KYC level goes with require_kyc_level (and only with it).", field="level")
     if (kind == ActionKind.ROUTE_PSPS) != bool(chosen):
         raise DomainError("PSPs go with route_psps (and only with it).", field="psps")
     spec = ActionSpec(kind=kind, level=level or None, psps=chosen)
     known_kyc_levels((spec,))
+    known_psps((spec,), field="psps")
     return spec
 
 
@@ -149,6 +188,8 @@ async def impose_action(
     why = _reason(reason)
     if action.kind in NOT_BY_STAFF:
         raise DomainError("Staff impose restrictions, not flag_review or hold_deposit.", field="kind")
+    if expires_at is not None and expires_at.tzinfo is None:  # GraphQL's DateTime without an offset: UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at is not None and expires_at <= clock.now():
         raise DomainError("The expiry is in the past.", field="expiresAt")
     async with rt.database.transaction() as db:
@@ -239,6 +280,12 @@ async def lift_action(rt: Runtime, viewer: Viewer, *, action_id: uuid.UUID, reas
     return Lifted(lifted, released)
 
 
+# A rule's hit writes its score contribution, then its flag (services/risk/hits.py); a dismissal takes the same
+# locks in the same order (the contribution, then the flag), else a hit between the two deadlocks with it.
+_LOCK_SCORE = Statement("""
+SELECT points FROM risk_score_items WHERE player_id = :player AND rule_code = :rule FOR UPDATE
+""")
+
 _WITHDRAW_SCORE = Statement("""
 UPDATE risk_score_items SET expires_at = :now
 WHERE player_id = :player AND rule_code = :rule AND expires_at > :now
@@ -251,9 +298,18 @@ async def review_flag(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdic
     why = _reason(note, "note")
     now = clock.now()
     async with rt.database.transaction() as db:
-        flag = await db.scalar(readable_flags(viewer).where(col(RiskFlag.id) == flag_id).with_for_update())
-        if flag is None:
+        seen = await db.scalar(readable_flags(viewer).where(col(RiskFlag.id) == flag_id))
+        if seen is None:
             raise NotFound("No such flag.", field="flagId")
+        if verdict == Verdict.DISMISSED and seen.rule_code is not None and seen.player_id is not None:
+            await prepared.rows(db, _LOCK_SCORE, {"player": seen.player_id, "rule": seen.rule_code})
+        flag = await db.scalar(
+            readable_flags(viewer)
+            .where(col(RiskFlag.id) == flag_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert flag is not None  # flags are never deleted
         if flag.status != "open":
             raise DomainError(f"This flag was already {flag.status}.", code=ErrorCode.INVALID_STATE, field="flagId")
         flag.status, flag.reviewed_at, flag.reviewed_by, flag.review_note = verdict.value, now, viewer.id, why

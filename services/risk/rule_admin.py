@@ -2,8 +2,10 @@
 
 Guarantees:
 - Every change is validated as the defaults are (`rules.parse_params`, `rules.parse_actions`: a refusal
-  names the field, `params` or `actions`), and a `require_kyc_level` action names a level the KYC profiles
-  know.
+  names the field, `params` or `actions`), a `require_kyc_level` action names a level the KYC profiles
+  know, and a `route_psps` action PSPs the cashier has.
+- A change may name the version it was made on: a rule changed since is refused (`INVALID_STATE`), so an
+  editor that sends the whole rule never undoes another's change unseen.
 - A change bumps the rule's `version`, stamps `updated_by`/`updated_at`, is audited with what it changed
   (before and after, with the reason) and announced (`risk.rule_changed`), all in one transaction. A change
   that changes nothing writes nothing.
@@ -75,6 +77,21 @@ def known_kyc_levels(actions: tuple[ActionSpec, ...]) -> None:
             )
 
 
+def known_psps(actions: tuple[ActionSpec, ...], *, field: str = "actions") -> None:
+    """A `route_psps` action names PSPs the cashier has (services/cashier/psp/adapters.py): a typo or an empty
+    name would leave the player no PSP to deposit through."""
+    from services.cashier.psp.adapters import ADAPTERS
+
+    for action in actions:
+        unknown = [p for p in action.psps or () if p not in ADAPTERS]
+        if unknown:
+            raise DomainError(
+                f"Unknown PSP {unknown[0]!r} (one of {', '.join(sorted(ADAPTERS))}).",
+                code=ErrorCode.INVALID_INPUT,
+                field=field,
+            )
+
+
 def _checked(
     kind: RuleKind, params: dict[str, Any], actions: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -82,6 +99,13 @@ def _checked(
     parsed = rules.parse_params(kind, params)
     specs = rules.parse_actions(kind, actions)
     known_kyc_levels(specs)
+    known_psps(specs)
+    if any(a.kind == ActionKind.HOLD_DEPOSIT for a in specs) and getattr(parsed, "occasion", None) != "deposit":
+        raise DomainError(
+            "hold_deposit holds the deposit being decided: only a rule of the deposit occasion takes it.",
+            code=ErrorCode.INVALID_INPUT,
+            field="actions",
+        )
     return parsed.model_dump(mode="json"), [{"kind": a.kind.value, **a.params()} for a in specs]
 
 
@@ -192,6 +216,7 @@ class RuleChange:
     points: int | None = None
     actions: list[dict[str, Any]] | None = None
     enabled: bool | None = None
+    version: int | None = None  # the version the change was made on (None: whatever the rule is now)
 
 
 async def update_rule(rt: Runtime, viewer: Viewer, *, code: str, change: RuleChange, reason: str) -> RiskRule:
@@ -204,6 +229,13 @@ async def update_rule(rt: Runtime, viewer: Viewer, *, code: str, change: RuleCha
         if viewer.brand_id is not None and rule.brand_id != viewer.brand_id:
             raise DomainError(
                 "This rule applies to every brand: staff of every brand change it.", code=ErrorCode.NOT_ALLOWED
+            )
+        if change.version is not None and change.version != rule.version:
+            raise DomainError(
+                f"The rule changed since (version {rule.version} now, the change was made on {change.version}): "
+                "reload it, then change it.",
+                code=ErrorCode.INVALID_STATE,
+                field="version",
             )
         kind = RuleKind(rule.kind)
         params = rule.params if change.params is None else change.params

@@ -239,7 +239,7 @@ async def test_brand_staff_act_only_on_their_brands_players(
 
 
 SCORES = """{ players(first: 50) { edges { node { id
-  risk { score { value reasons { ruleCode } } restrictions { kind } } } } } }"""
+  risk { score { value reasons { ruleCode } } restrictions { kind } flags { ruleCode } } } } } }"""
 
 
 async def test_the_scores_of_a_list_of_players_read_in_constant_statements(
@@ -260,5 +260,6 @@ async def test_the_scores_of_a_list_of_players_read_in_constant_statements(
         assert len(nodes) == size, body
         assert all(n["risk"]["score"]["value"] == 40 for n in nodes)
         assert all(len(n["risk"]["restrictions"]) == 2 for n in nodes)
+        assert all([f["ruleCode"] for f in n["risk"]["flags"]] == ["chargeback-history"] for n in nodes)
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
