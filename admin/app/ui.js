@@ -43,6 +43,8 @@ export const OFFERED = [
   // The risk desk (admin/app/risk-desk.js): the queue, the rule editor, the score and restrictions on the 360.
   "Query.riskQueue", "Mutation.reviewRiskFlag", "Query.riskRules", "Mutation.createRiskRule",
   "Mutation.updateRiskRule", "Mutation.imposeRiskAction", "Mutation.liftRiskAction",
+  // Deposits a risk rule held (admin/app/held-deposits.js): released or declined by the risk desk.
+  "Mutation.releaseHeldDeposit", "Mutation.declineHeldDeposit",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
