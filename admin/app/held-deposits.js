@@ -6,7 +6,7 @@
  * decide (`Mutation.releaseHeldDeposit` / `Mutation.declineHeldDeposit`); the server checks again.
  */
 import { html, nothing } from "lit";
-import { QueryElement, client, money, mutationProblem, playerName, viewer, when, words } from "./ui.js";
+import { QueryElement, client, money, mutationProblem, pager, playerName, viewer, when, words } from "./ui.js";
 
 const RELEASE = `mutation($input: HeldDepositDecisionInput!) { releaseHeldDeposit(input: $input) {
   payment { id status failureMessage } errors { code field message } } }`;
@@ -124,13 +124,7 @@ class HeldDeposits extends QueryElement {
           })}</td>` : nothing}
         </tr>`;
       })}</tbody></table>
-      <div class="row" style="margin-top:.5rem">
-        ${this.pages.length > 1 ? html`<button @click=${() => { this.pages = [null]; this.reload(); }}>First page</button>` : nothing}
-        ${pageInfo.hasNextPage ? html`<button @click=${() => {
-          this.pages = [...this.pages, edges[edges.length - 1].cursor];
-          this.reload();
-        }}>Next page</button>` : nothing}
-      </div>`;
+      ${pager(this, edges, pageInfo)}`;
   }
 
   async decide(payment, verdict, reason) {

@@ -237,6 +237,20 @@ export class QueryElement extends LitElement {
   }
 }
 
+/**
+ * "First page" / "Next page" under a cursor-paged list. The element keeps `pages`, the cursors walked (null:
+ * the first page), passes the last one as `after`, and reloads.
+ */
+export function pager(element, edges, pageInfo) {
+  return html`<div class="row" style="margin-top:.5rem">
+    ${element.pages.length > 1 ? html`<button @click=${() => { element.pages = [null]; element.reload(); }}>First page</button>` : nothing}
+    ${pageInfo.hasNextPage ? html`<button @click=${() => {
+      element.pages = [...element.pages, edges[edges.length - 1].cursor];
+      element.reload();
+    }}>Next page</button>` : nothing}
+  </div>`;
+}
+
 /** The payload `errors` of a mutation, or its request-level refusal, as one message (or ""). */
 export function mutationProblem(result, field) {
   if (result.refused) return describeError(result.refused);

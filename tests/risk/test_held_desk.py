@@ -26,11 +26,12 @@ async def deposit(gql: Any, psp: Any, player: Any, amount: str = "20.00") -> dic
 
 
 async def held_deposit(gql: Any, psp: Any, player: Any, amount: str = "30.00") -> str:
-    """The player's second deposit in 10 minutes, held by the rule `hold-second`; its id (a UUID)."""
+    """The player's second deposit in 10 minutes, held by the rule `hold-second` (HOLD_SECOND); its GraphQL id."""
     assert (await deposit(gql, psp, player))["status"] == "SUCCEEDED"
     second = await deposit(gql, psp, player, amount)
     assert second["status"] == "HELD"
-    return str(payment_uuid(second["id"]))
+    payment_id: str = second["id"]
+    return payment_id
 
 
 async def status_of(rt: Any, payment_id: str) -> tuple[str, str | None]:
@@ -59,8 +60,8 @@ async def test_held_deposits_listed_released_and_declined_from_the_cli(
     await add_rule(rt, "hold-second", "velocity", HOLD_SECOND, [{"kind": "hold_deposit"}, {"kind": "flag_review"}])
     first = await make_player(email="first.held@example.com")
     second = await make_player(email="second.held@example.com")
-    to_release = await held_deposit(gql, psp, first, "30.00")
-    to_decline = await held_deposit(gql, psp, second, "45.50")
+    to_release = str(payment_uuid(await held_deposit(gql, psp, first, "30.00")))
+    to_decline = str(payment_uuid(await held_deposit(gql, psp, second, "45.50")))
     analyst = await make_staff("risk_analyst", login=False)
     support = await make_staff("support", login=False)
 

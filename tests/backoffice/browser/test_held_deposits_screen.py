@@ -9,19 +9,8 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.backoffice.browser.conftest import sign_in
-from tests.risk.inline_support import DEPOSIT, add_rule
-
-HOLD_SECOND = {"occasion": "deposit", "by": "player", "count": 2, "minutes": 10}
-
-
-async def held_deposit(gql: Any, psp: Any, player: Any, amount: str) -> str:
-    """The player's second deposit in 10 minutes, held by the rule `hold-second`; its GraphQL id."""
-    for status, value in (("SUCCEEDED", "20.00"), ("HELD", amount)):
-        given = {"amount": value, "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
-        body = await gql(DEPOSIT, {"input": given}, token=player.token)
-        assert body["data"]["deposit"]["payment"]["status"] == status, body
-    payment_id: str = body["data"]["deposit"]["payment"]["id"]
-    return payment_id
+from tests.risk.inline_support import add_rule
+from tests.risk.test_held_desk import HOLD_SECOND, held_deposit
 
 
 async def test_the_risk_desk_declines_and_releases_held_deposits_from_the_risk_queue_screen(
