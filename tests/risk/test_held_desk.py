@@ -75,6 +75,8 @@ async def test_held_deposits_listed_released_and_declined_from_the_cli(
         (to_decline, str(second.uuid), "45.50 EUR", "card"),
     ]
     assert rows[0][5] == "hold-second: 2 deposits by this player in 10 minutes"
+    code, output = await run_cli("risk", "deposits", "--brand", "royal")
+    assert (code, output.strip().splitlines()[-1]) == (0, "2 held deposits")
     code, output = await run_cli("risk", "deposits", "--brand", "northstar")
     assert (code, output.strip().splitlines()[-1]) == (0, "0 held deposits")
 
