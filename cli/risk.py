@@ -346,3 +346,91 @@ def risk_lift(
         return f"lifted {lifted.restriction.id} {lifted.restriction.kind.value}{released}"
 
     typer.echo(_done(work))
+
+
+# ---- deposits a risk rule held (services/cashier/risk_holds.py) -----------------------------------------
+
+
+async def _desk_member(rt: Runtime, email: str, brand: str | None) -> Viewer:
+    """The staff member who decides, with the roles they hold (in the brand named): the decision is theirs,
+    audited as theirs, and refused (NOT_ALLOWED) unless they are of the risk desk, as in the back office."""
+    from sqlmodel import col, select
+
+    from authz.subjects import Viewer
+    from core.errors import NotFound
+    from models.staff import StaffUser
+    from services import staff
+
+    async with rt.database.session() as db:
+        found = await db.scalar(select(StaffUser).where(col(StaffUser.email) == email.strip().lower()))
+    scope = await staff.scope_for_request(rt, found.id, brand) if found is not None else None
+    if found is None or scope is None:
+        raise NotFound(f"No active staff member {email!r}.", field="staff")
+    return Viewer(kind="staff", id=found.id, brand_id=scope.brand_id, brand_code=scope.brand_code, roles=scope.roles)
+
+
+@risk_app.command("deposits")
+def risk_deposits(
+    brand: Annotated[str | None, typer.Option(help="Only this brand's (default: every brand)")] = None,
+    first: Annotated[int, typer.Option(help="How many (at most 100)")] = 50,
+) -> None:
+    """The deposits a risk rule held, oldest first: payment id, player id, amount, method, held since, why."""
+    from services.risk import held
+
+    async def work(rt: Runtime) -> list[str]:
+        found = await held.held_deposits(rt, await _viewer(rt, brand), first=min(max(first, 0), 100))
+        return [
+            "\t".join(
+                (
+                    str(h.payment.id),
+                    str(h.payment.player_id),
+                    h.amount,
+                    h.payment.method,
+                    h.payment.created_at.isoformat(),
+                    "; ".join(f"{r.rule_code}: {r.reason}" for r in h.reasons) or "-",
+                )
+            )
+            for h in found
+        ]
+
+    lines = _done(work)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} held deposits")
+
+
+def _decide_held(payment_id: str, reason: str, staff_email: str, brand: str | None, release: bool) -> None:
+    from services.cashier import risk_holds
+
+    payment = _uuid(payment_id, "PAYMENT_ID")
+    decide = risk_holds.release_deposit if release else risk_holds.decline_deposit
+
+    async def work(rt: Runtime) -> str:
+        viewer = await _desk_member(rt, staff_email, brand)
+        found = await decide(rt, viewer, payment_id=payment, reason=reason)
+        failure = f" {found.failure_code}: {found.failure_message}" if found.failure_code else ""
+        return f"{found.id} {found.status}{failure}"
+
+    typer.echo(_done(work))
+
+
+@risk_app.command("release")
+def risk_release(
+    payment_id: Annotated[str, typer.Argument(help="The held deposit's id (from `deposits`)")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
+    staff_email: Annotated[str, typer.Option("--staff", help="The risk desk member deciding (their e-mail)")],
+    brand: Annotated[str | None, typer.Option(help="The brand they work in (staff of several brands)")] = None,
+) -> None:
+    """Release a held deposit: it goes on to the PSPs now; prints its id and status (failed: with why)."""
+    _decide_held(payment_id, reason, staff_email, brand, release=True)
+
+
+@risk_app.command("decline")
+def risk_decline(
+    payment_id: Annotated[str, typer.Argument(help="The held deposit's id (from `deposits`)")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
+    staff_email: Annotated[str, typer.Option("--staff", help="The risk desk member deciding (their e-mail)")],
+    brand: Annotated[str | None, typer.Option(help="The brand they work in (staff of several brands)")] = None,
+) -> None:
+    """Decline a held deposit: it fails (RISK_DECLINED), nothing charged; prints its id and status."""
+    _decide_held(payment_id, reason, staff_email, brand, release=False)

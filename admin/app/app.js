@@ -26,6 +26,7 @@ import "./player-aml.js";
 import "./privacy.js";
 import "./risk.js";
 import "./risk-desk.js";
+import "./held-deposits.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -195,7 +196,7 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-aml-case .caseId=${id}></cr-aml-case>` : html`<cr-aml-cases></cr-aml-cases>`;
       case "aml-alerts": return html`<cr-aml-alerts></cr-aml-alerts>`;
       case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
-      case "risk-queue": return html`<cr-risk-queue></cr-risk-queue>`;
+      case "risk-queue": return html`<cr-held-deposits></cr-held-deposits><cr-risk-queue></cr-risk-queue>`;
       case "risk-rules": return html`<cr-risk-rules></cr-risk-rules>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       default: return "";

@@ -8,6 +8,7 @@ import { describeError } from "../graphql-client.js";
 import {
   QueryElement, badge, client, money, mutationProblem, newKey, playerName, shared, viewer, when, words,
 } from "./ui.js";
+import { heldDecision, mayDecideHeld, sendHeldDecision } from "./held-deposits.js";
 
 const PAGE = 10;
 const MAX_PAGE = 100;
@@ -238,6 +239,8 @@ class PlayerRounds extends PlayerSection {
 // ---- payments ----------------------------------------------------------------------------------
 
 class PlayerPayments extends PlayerSection {
+  static properties = { ...PlayerSection.properties, problem: { state: true }, message: { state: true },
+                        busy: { state: true } };
   heading = "Payments";
   field = "payments";
   emptyText = "No deposits or withdrawals yet.";
@@ -246,11 +249,34 @@ class PlayerPayments extends PlayerSection {
     pageInfo { hasNextPage } } } }`;
 
   renderData(data) {
-    return html`<table>
+    const decide = mayDecideHeld();
+    return html`
+      ${this.message ? html`<p class="ok" role="status">${this.message}</p>` : nothing}
+      ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : nothing}
+      <table>
       <thead><tr><th>When</th><th>Kind</th><th>Method</th><th class="num">Amount</th><th>Status</th><th>Note</th></tr></thead>
-      <tbody>${this.nodes(data).map((p) => html`<tr><td>${when(p.createdAt)}</td><td>${words(p.kind)}</td>
+      <tbody>${this.nodes(data).map((p) => html`<tr data-payment=${p.id}><td>${when(p.createdAt)}</td><td>${words(p.kind)}</td>
         <td>${words(p.method)}${p.psp ? ` · ${p.psp}` : ""}</td><td class="num">${money(p.amount)}</td><td>${badge(p.status)}</td>
-        <td>${p.failureMessage ?? p.decisionReason ?? ""}</td></tr>`)}</tbody></table>${this.more(data)}`;
+        <td>${p.status === "HELD" && p.kind === "DEPOSIT"
+          ? html`<span class="muted">held by a risk rule</span>${decide ? heldDecision(p, {
+            busy: this.busy,
+            decide: (verdict, reason) => this.decide(p, verdict, reason),
+            problem: (text) => { this.problem = text; this.message = ""; },
+          }) : nothing}`
+          : p.failureMessage ?? p.decisionReason ?? ""}</td></tr>`)}</tbody></table>${this.more(data)}`;
+  }
+
+  /** The risk desk releases or declines a held deposit (admin/app/held-deposits.js); money may then move. */
+  async decide(payment, verdict, reason) {
+    this.busy = true;
+    try {
+      const { problem, message } = await sendHeldDecision(payment, verdict, reason);
+      this.problem = problem;
+      this.message = message;
+      this.dispatchEvent(new CustomEvent("adjusted", { bubbles: true, composed: true }));
+    } finally {
+      this.busy = false;
+    }
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { html, nothing } from "lit";
 import { PlayerSection } from "./player.js";
-import { QueryElement, badge, client, mutationProblem, playerName, viewer, when, words } from "./ui.js";
+import { QueryElement, badge, client, mutationProblem, pager, playerName, viewer, when, words } from "./ui.js";
 
 const ACTION_KINDS = ["FLAG_REVIEW", "REQUIRE_KYC_LEVEL", "BLOCK_BONUSES", "ROUTE_3DS", "ROUTE_PSPS",
   "HOLD_WITHDRAWALS", "HOLD_DEPOSIT", "BLOCK_ACCOUNT"];
@@ -146,13 +146,7 @@ class RiskQueue extends QueryElement {
           </form>` : flag.reviewNote ?? ""}</td>
         </tr>`;
       })}</tbody></table>
-      <div class="row" style="margin-top:.5rem">
-        ${this.pages.length > 1 ? html`<button @click=${() => { this.pages = [null]; this.reload(); }}>First page</button>` : nothing}
-        ${pageInfo.hasNextPage ? html`<button @click=${() => {
-          this.pages = [...this.pages, edges[edges.length - 1].cursor];
-          this.reload();
-        }}>Next page</button>` : nothing}
-      </div>`;
+      ${pager(this, edges, pageInfo)}`;
   }
 
   async review(event, entry, verdict) {

@@ -43,6 +43,8 @@ export const OFFERED = [
   // The risk desk (admin/app/risk-desk.js): the queue, the rule editor, the score and restrictions on the 360.
   "Query.riskQueue", "Mutation.reviewRiskFlag", "Query.riskRules", "Mutation.createRiskRule",
   "Mutation.updateRiskRule", "Mutation.imposeRiskAction", "Mutation.liftRiskAction",
+  // Deposits a risk rule held (admin/app/held-deposits.js): released or declined by the risk desk.
+  "Mutation.releaseHeldDeposit", "Mutation.declineHeldDeposit",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
@@ -233,6 +235,20 @@ export class QueryElement extends LitElement {
     if (this.isEmpty(this.result.data)) return html`<p class="state">${this.emptyText ?? "Nothing here yet."}</p>`;
     return this.renderData(this.result.data);
   }
+}
+
+/**
+ * "First page" / "Next page" under a cursor-paged list. The element keeps `pages`, the cursors walked (null:
+ * the first page), passes the last one as `after`, and reloads.
+ */
+export function pager(element, edges, pageInfo) {
+  return html`<div class="row" style="margin-top:.5rem">
+    ${element.pages.length > 1 ? html`<button @click=${() => { element.pages = [null]; element.reload(); }}>First page</button>` : nothing}
+    ${pageInfo.hasNextPage ? html`<button @click=${() => {
+      element.pages = [...element.pages, edges[edges.length - 1].cursor];
+      element.reload();
+    }}>Next page</button>` : nothing}
+  </div>`;
 }
 
 /** The payload `errors` of a mutation, or its request-level refusal, as one message (or ""). */

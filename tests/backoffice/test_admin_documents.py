@@ -515,6 +515,37 @@ async def test_the_risk_queue(rt: Any, admin_screen: Any, make_player: Any) -> N
     screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("riskQueue"), LARGE))
 
 
+@screen("HeldDeposits")
+async def test_the_held_deposits(rt: Any, gql: Any, psp: Any, admin_screen: Any, make_player: Any) -> None:
+    """Its page is fixed (50): one deposit a rule held, then twenty, each of another player, with the player and
+    their score's reasons (why it was held) through one DataLoader batch each."""
+    from tests.risk.desk import REGISTRATION_RULES, quiet
+    from tests.risk.inline_support import DEPOSIT, add_rule
+
+    screen = await admin_screen("HeldDeposits")
+    await quiet(rt, *REGISTRATION_RULES)  # twenty registrations from the test client's address
+    hold_second = {"occasion": "deposit", "by": "player", "count": 2, "minutes": 10}
+    await add_rule(rt, "hold-second", "velocity", hold_second, [{"kind": "hold_deposit"}])
+
+    async def held(times: int) -> None:
+        for _ in range(times):
+            player = await make_player()
+            for status in ("SUCCEEDED", "HELD"):  # the second deposit in 10 minutes is held
+                given = {"amount": "20.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
+                body = await gql(DEPOSIT, {"input": given}, token=player.token)
+                assert body["data"]["deposit"]["payment"]["status"] == status, body
+
+    def rows(data: dict[str, Any]) -> int:
+        found = data["payments"]["edges"]
+        assert all(e["node"]["player"]["risk"]["score"]["reasons"] for e in found)  # why: the rule's reason
+        return len(found)
+
+    await held(SMALL)
+    small = await screen.statements({}, rows, SMALL)
+    await held(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, rows, LARGE))
+
+
 @screen("RiskRules")
 async def test_the_risk_rules(rt: Any, admin_screen: Any) -> None:
     from authz.subjects import SYSTEM
