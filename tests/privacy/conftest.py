@@ -83,7 +83,7 @@ def seed(
             staff["support"] = await make_staff("support")
         first, last = unique_name("Zephyrine"), unique_name("Quarrington")
         phone = "+35679" + str(uuid.uuid4().int)[:6]
-        street = f"7 {unique_name('Mulberry')} Lane"
+        street = f"{unique_name('Mulberry')} 7"  # no street-type word: risk's key holds it as it is
         player = await make_player(email=email or f"{unique_name('p')}@example.com", firstName=first, lastName=last,
                                    phone=phone, addressLine1=street, city="Valletta",
                                    postalCode="VLT 1010")  # fmt: skip
