@@ -38,6 +38,11 @@ class Player(SQLModel, table=True):
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=32)
+    # The postal address (optional; the country is `country`), as the player wrote it.
+    address_line1: str | None = Field(default=None, max_length=200)
+    address_line2: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=16)
     date_of_birth: date = Field(sa_column=Column(Date, nullable=False))
     country: str = Field(max_length=2)
     currency: str = Field(max_length=8)

@@ -187,6 +187,10 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
         first_name=input.first_name,
         last_name=input.last_name,
         phone=input.phone,
+        address_line1=input.address_line1,
+        address_line2=input.address_line2,
+        city=input.city,
+        postal_code=input.postal_code,
     )
     created, tokens = await players.register(info.context.rt, form, info.context.viewer.meta)
     set_auth_cookies(info, tokens)
@@ -216,6 +220,10 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
         first_name=input.first_name,
         last_name=input.last_name,
         phone=input.phone,
+        address_line1=input.address_line1,
+        address_line2=input.address_line2,
+        city=input.city,
+        postal_code=input.postal_code,
         marketing_consent=input.marketing_consent,
     )
     updated = await players.update_profile(info.context.rt, viewer, change)

@@ -20,7 +20,18 @@ from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.games import GameRound, RoundFilter
-from schema.input_limits import EMAIL, NOTE, PASSWORD, PERSON_NAME, PHONE, REASON, text
+from schema.input_limits import (
+    ADDRESS_LINE,
+    CITY,
+    EMAIL,
+    NOTE,
+    PASSWORD,
+    PERSON_NAME,
+    PHONE,
+    POSTAL_CODE,
+    REASON,
+    text,
+)
 from schema.kyc import Kyc
 from schema.rg import ResponsibleGambling
 from schema.risk import PlayerRisk
@@ -85,6 +96,10 @@ class Player(relay.Node):
     first_name: str | None
     last_name: str | None
     phone: str | None
+    address_line1: str | None = strawberry.field(description="The postal address's first line")
+    address_line2: str | None = strawberry.field(description="The postal address's second line")
+    city: str | None
+    postal_code: str | None
     date_of_birth: date | None
     country: str | None
     currency: str | None
@@ -103,6 +118,10 @@ class Player(relay.Node):
             first_name=player.first_name,
             last_name=player.last_name,
             phone=player.phone,
+            address_line1=player.address_line1,
+            address_line2=player.address_line2,
+            city=player.city,
+            postal_code=player.postal_code,
             date_of_birth=player.date_of_birth,
             country=player.country,
             currency=player.currency,
@@ -281,6 +300,12 @@ class RegisterPlayerInput:
     first_name: str | None = text(PERSON_NAME, default=None)
     last_name: str | None = text(PERSON_NAME, default=None)
     phone: str | None = text(PHONE, default=None)
+    address_line1: str | None = text(
+        ADDRESS_LINE, default=None, description="Postal address, first line (with city, required if any part is given)"
+    )
+    address_line2: str | None = text(ADDRESS_LINE, default=None, description="Postal address, second line")
+    city: str | None = text(CITY, default=None)
+    postal_code: str | None = text(POSTAL_CODE, default=None, description="Letters, digits, spaces and hyphens")
 
 
 @strawberry.type
@@ -310,6 +335,12 @@ class UpdateProfileInput:
     first_name: str | None = text(PERSON_NAME, default=None)
     last_name: str | None = text(PERSON_NAME, default=None)
     phone: str | None = text(PHONE, default=None)
+    address_line1: str | None = text(
+        ADDRESS_LINE, default=None, description="Postal address, first line (with city, required if any part is given)"
+    )
+    address_line2: str | None = text(ADDRESS_LINE, default=None, description="Postal address, second line")
+    city: str | None = text(CITY, default=None)
+    postal_code: str | None = text(POSTAL_CODE, default=None, description="Letters, digits, spaces and hyphens")
     marketing_consent: bool | None = None
 
 

@@ -50,7 +50,7 @@ strawberry.enum(Verdict, name="RiskFlagVerdict", description="CONFIRMED, or DISM
 
 @strawberry.type(description="A strong signal two linked accounts share; the value is masked.")
 class SharedSignal:
-    kind: str = strawberry.field(description="device, card_fingerprint, payment_account, email or phone")
+    kind: str = strawberry.field(description="device, card_fingerprint, payment_account, email, phone or address")
     value: str = strawberry.field(description="Masked: enough to tell two apart, not to reuse")
     first_seen: datetime
 

@@ -8,6 +8,7 @@ viewer may read is decided in SQL by `readable_players`, never by filtering resu
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +45,13 @@ from services.risk.lists import RiskBlocked
 from services.scoping import scoped
 
 ISO_COUNTRY_LENGTH = 2
-PROFILE_FIELDS = ("first_name", "last_name", "phone")  # personal details a player may change
+# The postal address's parts (the country is the player's `country`), with their maximum lengths (the columns).
+ADDRESS_FIELDS = {"address_line1": 200, "address_line2": 200, "city": 100, "postal_code": 16}
+# Personal details a player may change.
+PROFILE_FIELDS = ("first_name", "last_name", "phone", *ADDRESS_FIELDS)
+_GRAPHQL_NAMES = {"address_line1": "addressLine1", "address_line2": "addressLine2", "city": "city",
+                  "postal_code": "postalCode"}  # fmt: skip
+POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
 
 
 def normalise_email(email: str, *, field: str = "email") -> str:
@@ -97,6 +104,32 @@ class Registration:
     first_name: str | None = None
     last_name: str | None = None
     phone: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+
+
+def check_address(address: dict[str, str | None]) -> None:
+    """A postal address is optional, but one that is given is whole: a first line and a city (a postal code
+    where the country has them: it is not required), each within its column's length, the postal code of
+    letters, digits, spaces and hyphens. Refusals name the GraphQL field."""
+    for name, maximum in ADDRESS_FIELDS.items():
+        value = address.get(name)
+        if value is not None and len(value) > maximum:
+            raise DomainError(f"At most {maximum} characters.", field=_GRAPHQL_NAMES[name])
+    if not any(address.values()):
+        return
+    for name in ("address_line1", "city"):
+        if not address.get(name):
+            raise DomainError("An address needs its first line and its city.", field=_GRAPHQL_NAMES[name])
+    code = address.get("postal_code")
+    if code and not POSTAL_CODE.match(code):
+        raise DomainError("A postal code holds letters, digits, spaces and hyphens.", field="postalCode")
+
+
+def _address_of(form: Registration | ProfileChange) -> dict[str, str | None]:
+    return {name: _clean(getattr(form, name)) for name in ADDRESS_FIELDS}
 
 
 def _check_registration(brand: Brand, form: Registration) -> Profile:
@@ -108,6 +141,7 @@ def _check_registration(brand: Brand, form: Registration) -> Profile:
         raise DomainError(
             f"{brand.name} does not accept players from {country}.", field="country", code=ErrorCode.COUNTRY_NOT_ALLOWED
         )
+    check_address(_address_of(form))
     rules = rg_gates.jurisdiction_for(brand, country)
     minimum_age = max(brand.minimum_age, rules.minimum_age)
     if age_on(form.date_of_birth, clock.now().date()) < minimum_age:
@@ -146,6 +180,7 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
             country=form.country.upper(),
         ),
     )
+    address = _address_of(form)
     password_hash = await hash_password(form.password)
     seen = risk_observe.observed(meta)
     try:
@@ -157,6 +192,10 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 first_name=_clean(form.first_name),
                 last_name=_clean(form.last_name),
                 phone=_clean(form.phone),
+                address_line1=address["address_line1"],
+                address_line2=address["address_line2"],
+                city=address["city"],
+                postal_code=address["postal_code"],
                 date_of_birth=form.date_of_birth,
                 country=form.country.upper(),
                 currency=form.currency.upper(),
@@ -321,6 +360,10 @@ class ProfileChange:
     first_name: str | None = None
     last_name: str | None = None
     phone: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
     marketing_consent: bool | None = None
 
 
@@ -337,6 +380,8 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                 setattr(player, name, _clean(value))
         if change.phone and not _clean(change.phone):
             raise DomainError("Enter a phone number.", field="phone")
+        # Each part given replaces its own (an empty one clears it); the address that results must be whole.
+        check_address({name: getattr(player, name) for name in ADDRESS_FIELDS})
         matching.store_keys(player)
         if change.marketing_consent is not None:
             if change.marketing_consent and await rg_exclusions.active(db, player.id) is not None:
@@ -393,6 +438,7 @@ def _profile(player: Player) -> dict[str, Any]:
         "first_name": player.first_name,
         "last_name": player.last_name,
         "phone": player.phone,
+        **{name: getattr(player, name) for name in ADDRESS_FIELDS},
         "marketing_consent": player.marketing_consent,
     }
 

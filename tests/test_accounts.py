@@ -3,11 +3,12 @@ sessions, account status, and staff two-factor login."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from strawberry import relay
 
 from core.clock import clock
@@ -569,3 +570,107 @@ async def test_disabled_staff_cannot_log_in(gql, make_staff) -> None:
     refused = await staff_login(gql, agent.email, next_totp(agent.totp_secret))
     assert refused["tokens"] is None
     assert codes(refused) == ["ACCOUNT_BLOCKED"]
+
+
+# ---- postal address ------------------------------------------------------------------------------
+
+ADDRESS = "addressLine1 addressLine2 city postalCode country"
+REGISTER_WITH_ADDRESS = (
+    "mutation($input: RegisterPlayerInput!) { registerPlayer(input: $input) { player { id "
+    + ADDRESS
+    + " } errors { code field message } } }"
+)
+UPDATE_ADDRESS = (
+    "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { player { "
+    + ADDRESS
+    + " } errors { code field message } } }"
+)
+BAKER_STREET = {"addressLine1": "12 Baker Street", "addressLine2": "Flat 2", "city": "London", "postalCode": "NW1 6XE"}
+
+
+def registered_in_gb(email: str, **extra: Any) -> dict[str, Any]:
+    return {"input": registration(email=email, country="GB", **extra)}
+
+
+async def test_a_player_registers_with_a_postal_address_and_reads_it_back(gql: Any, brand: Any) -> None:
+    body = await gql(REGISTER_WITH_ADDRESS, registered_in_gb("home@example.com", **BAKER_STREET))
+    payload = body["data"]["registerPlayer"]
+    assert payload["errors"] == [], payload
+    assert payload["player"] == {"id": payload["player"]["id"], **BAKER_STREET, "country": "GB"}
+    # Optional: without one, the parts are null.
+    body = await gql(REGISTER_WITH_ADDRESS, registered_in_gb("nohome@example.com"))
+    player = body["data"]["registerPlayer"]["player"]
+    assert [player[k] for k in ("addressLine1", "addressLine2", "city", "postalCode")] == [None] * 4
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "message"),
+    [
+        ({"addressLine1": "1" * 201, "city": "London"}, "addressLine1", "at most 200 characters"),
+        ({"addressLine1": "12 Baker Street", "city": "L" * 101}, "city", "at most 100 characters"),
+        ({"addressLine1": "12 Baker Street", "city": "London", "postalCode": "N" * 17}, "postalCode", "at most 16"),
+        ({"city": "London", "postalCode": "NW1 6XE"}, "addressLine1", "first line and its city"),
+        ({"addressLine1": "12 Baker Street"}, "city", "first line and its city"),
+        ({"addressLine1": "12 Baker Street", "city": "London", "postalCode": "NW1; DROP"}, "postalCode", "letters"),
+    ],
+)
+async def test_a_bad_address_is_refused_naming_its_field_and_nothing_is_created(
+    gql: Any, brand: Any, given: dict[str, str], field: str, message: str
+) -> None:
+    body = await gql(REGISTER_WITH_ADDRESS, registered_in_gb("bad-address@example.com", **given))
+    payload = body["data"]["registerPlayer"]
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("INVALID_INPUT", field)], payload
+    assert message in payload["errors"][0]["message"]
+    assert payload["player"] is None
+    login = await gql(LOGIN, {"input": {"brand": "royal", "email": "bad-address@example.com", "password": PASSWORD}})
+    assert codes(login["data"]["login"]) == ["INVALID_CREDENTIALS"]
+
+
+async def test_a_player_sets_and_changes_their_address_in_the_profile_and_it_is_audited(
+    rt: Any, gql: Any, make_player: Any
+) -> None:
+    player = await make_player(country="GB")
+    body = await gql(UPDATE_ADDRESS, {"input": BAKER_STREET}, token=player.token)
+    assert body["data"]["updateProfile"] == {"player": {**BAKER_STREET, "country": "GB"}, "errors": []}, body
+    # One part replaces its own; an empty one clears it.
+    body = await gql(UPDATE_ADDRESS, {"input": {"addressLine1": "221B Baker Street", "addressLine2": ""}},
+                     token=player.token)  # fmt: skip
+    assert body["data"]["updateProfile"]["player"] == {
+        **BAKER_STREET, "addressLine1": "221B Baker Street", "addressLine2": None, "country": "GB"
+    }  # fmt: skip
+    # The address that results must stay whole, and an over-long part is refused by name: nothing changes.
+    body = await gql(UPDATE_ADDRESS, {"input": {"city": ""}}, token=player.token)
+    assert [(e["code"], e["field"]) for e in body["data"]["updateProfile"]["errors"]] == [("INVALID_INPUT", "city")]
+    body = await gql(UPDATE_ADDRESS, {"input": {"addressLine2": "x" * 201}}, token=player.token)
+    assert [(e["code"], e["field"]) for e in body["data"]["updateProfile"]["errors"]] == [
+        ("INVALID_INPUT", "addressLine2")
+    ]
+    me = await gql("{ me { " + ADDRESS + " } }", token=player.token)
+    assert me["data"]["me"]["addressLine1"] == "221B Baker Street"
+    assert me["data"]["me"]["city"] == "London"
+    async with rt.database.session() as db:
+        events = (
+            (
+                await db.execute(
+                    text(
+                        "SELECT payload::text FROM outbox_events WHERE topic = 'player.profile_changed' "
+                        "AND payload->>'player_id' = :p ORDER BY id"
+                    ),
+                    {"p": str(player.uuid)},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        audited = await db.scalar(
+            text(
+                "SELECT after->>'address_line1' FROM audit_log WHERE action = 'player.profile_updated' "
+                "AND target_id = :p ORDER BY seq DESC LIMIT 1"
+            ),
+            {"p": str(player.uuid)},
+        )
+    # The events name the fields that changed, never the address itself.
+    assert len(events) == 2
+    assert all("Baker" not in e and "NW1" not in e for e in events), events
+    assert json.loads(events[1])["fields"] == ["address_line1", "address_line2"]
+    assert audited == "221B Baker Street"

@@ -108,6 +108,10 @@ async def test_player_field_matrix_follows_policy(
         firstName="Ada",
         lastName="Lovelace",
         phone="+35699123456",
+        addressLine1="12 Baker Street",
+        addressLine2="Flat 2",
+        city="London",
+        postalCode="NW1 6XE",
         marketingConsent=True,
         born=date(1985, 12, 10),
     )
@@ -167,6 +171,10 @@ async def test_player_field_matrix_follows_policy(
         "firstName": "Ada",
         "lastName": "Lovelace",
         "dateOfBirth": "1985-12-10",
+        "addressLine1": "12 Baker Street",
+        "addressLine2": "Flat 2",
+        "city": "London",
+        "postalCode": "NW1 6XE",
         "country": "MT",
         "currency": "EUR",
         "marketingConsent": True,
@@ -191,6 +199,12 @@ def test_matrix_is_not_trivial(settings: Any) -> None:
     assert readable("support") == set(fields) - {"dateOfBirth"}
     assert "email" not in readable("marketing")
     assert "dateOfBirth" not in readable("finance")
+    # The postal address is personal data: read where the phone is read, not by finance or marketing.
+    address = {"addressLine1", "addressLine2", "city", "postalCode"}
+    for role in ("support", "kyc_officer", "risk_analyst", "player"):
+        assert address <= readable(role), role
+    for role in ("finance", "marketing", "content_manager"):
+        assert not address & readable(role), role
     assert readable("staff") == set()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.catalogue.fragments import CURRENCY, OPTIONAL_UUID, UUID, EventType, obj, one_of
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone")
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "address_line1", "address_line2", "city", "postal_code")
 SESSION_END_REASONS = (
     "logout",  # the player signed out (this session, or all of them)
     "revoked",  # the player ended one of their sessions from another

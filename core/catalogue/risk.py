@@ -1,12 +1,12 @@
 """Risk (services/risk): accounts linked by a shared signal, and list hits. Never the signal's value (no
-device id, IP address, card fingerprint, email or phone in an event): consumers that need it ask the
+device id, IP address, card fingerprint, email, phone or postal address in an event): consumers that need it ask the
 risk tables, which staff access controls."""
 
 from __future__ import annotations
 
 from core.catalogue.fragments import OPTIONAL_UUID, UUID, EventType, obj, one_of
 
-_STRONG = one_of("device", "card_fingerprint", "payment_account", "email", "phone")
+_STRONG = one_of("device", "card_fingerprint", "payment_account", "email", "phone", "address")
 _ACTIONS = one_of("require_kyc_level", "block_bonuses", "route_3ds", "route_psps", "hold_withdrawals", "block_account")
 _RULE_CODE = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,63}$"}
 _LIST_KINDS = one_of("email", "email_domain", "ip", "device", "card_bin", "card_fingerprint", "country")
@@ -15,7 +15,8 @@ TYPES = (
     EventType(
         "risk.accounts_linked",
         1,
-        "Players came to share a strong signal (a device, a card, a payment account, a mailbox, a phone): "
+        "Players came to share a strong signal (a device, a card, a payment account, a mailbox, a phone, "
+        "a postal address): "
         "their linked-account clusters merged into one.",
         obj(
             {

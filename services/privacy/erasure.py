@@ -247,6 +247,13 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
         player.first_name = None
         player.last_name = None
         player.date_of_birth = _generalised(player.date_of_birth)
+        # The postal address is customer due diligence data (the residential address is verified with the
+        # identity), so it is kept with the names; risk's `address` signal is the same address by another name.
+        player.address_line1 = None
+        player.address_line2 = None
+        player.city = None
+        player.postal_code = None
+        await db.execute(text("DELETE FROM risk_signals WHERE player_id = :p AND kind = 'address'"), p)
         await db.execute(text("UPDATE kyc_reviews SET reason = NULL WHERE player_id = :p"), p)
         await db.execute(text("UPDATE kyc_checks SET reference = NULL WHERE player_id = :p"), p)
         # The identity-verification provider's applicant id is the reference above by another name (it leads

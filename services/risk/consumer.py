@@ -4,7 +4,8 @@ linked accounts, as the events stream by.
 A batch, in the consumer framework's transaction (core/consumers.py records the batch's event ids in it,
 so a redelivered event changes nothing):
 1. read the observations the events name (a login's session id, a payment's id) and the players'
-   current details (email, phone, country), one query each;
+   current details (email, phone, postal address, country), one query each (events carry no personal
+   data: a `player.profile_changed` names the fields that changed, the players table has their values);
 2. upsert each signal (first_seen the earliest, last_seen the latest: the same whatever the order);
 3. for each strong signal new to its player, union the clusters of every player holding it: the root is
    the smallest cluster id, every player of the other clusters is rewritten to it (so a player's cluster
@@ -37,7 +38,10 @@ STRONG = sorted(k.value for k in signals.STRONG)
 _OBSERVATIONS = """
 SELECT reference::text, device_id, host(ip) AS ip, user_agent, card_bin, card_fingerprint
 FROM risk_observations WHERE reference = ANY($1::uuid[])"""
-_PLAYERS = "SELECT id::text, brand_id, email, phone, country FROM players WHERE id = ANY($1::uuid[])"
+_PLAYERS = """
+SELECT id::text, brand_id, email, phone, country, address_line1, address_line2, city, postal_code
+FROM players WHERE id = ANY($1::uuid[])"""
+_ADDRESS_FIELDS = frozenset({"address_line1", "address_line2", "city", "postal_code"})
 _PAYMENTS = "SELECT id::text, method, instrument_token FROM payments WHERE id = ANY($1::uuid[])"
 _UPSERT = """
 INSERT INTO risk_signals AS s (kind, value, player_id, first_seen, last_seen, first_event_id)
@@ -139,16 +143,24 @@ def _signals(event: Event, row: Any, player: Any, payments: dict[str, Any]) -> l
         payment = payments.get(event.data["payment_id"])
         if payment is not None and payment["method"] != "card" and payment["instrument_token"]:
             account = f"{payment['method']}:{payment['instrument_token']}"
-    if event.type == "player.profile_changed":  # only a changed phone says something new
-        if "phone" not in event.data.get("fields", []):
-            return []
-        return signals.signals_of(seen, phone_number=player["phone"], country=player["country"])
+    postal_address = signals.address(
+        player["address_line1"], player["address_line2"], player["city"], player["postal_code"], player["country"]
+    )
+    if event.type == "player.profile_changed":  # only a changed phone or address says something new
+        changed = set(event.data.get("fields", []))
+        return signals.signals_of(
+            seen,
+            phone_number=player["phone"] if "phone" in changed else None,
+            country=player["country"],
+            postal_address=postal_address if changed & _ADDRESS_FIELDS else None,
+        )
     return signals.signals_of(
         seen,
         email_address=player["email"],
         phone_number=player["phone"],
         country=player["country"],
         payment_account=account,
+        postal_address=postal_address,
     )
 
 

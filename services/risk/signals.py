@@ -14,6 +14,13 @@ Normalisation:
   package's list (kept up to date on PyPI from the community list) names it;
 - phone: E.164 through `phonenumbers`, read in the player's country when written nationally; a number
   it cannot read gives no signal;
+- address: `street|place|country`, each part lower-cased, accents folded (`é` is `e`, `ß` is `ss`),
+  punctuation replaced by spaces, runs of spaces made one, and the street-type and direction words
+  written one way (`street` and `str` are `st`, `road` `rd`, `avenue` `ave`, `north` `n`, …: STREET_WORDS;
+  a German compound `…strasse` is `… st`); the street is the address lines joined; the place is the
+  postal code without spaces or hyphens, or the city (normalised as a street is) where no postal code is
+  given; the country is the ISO code. `12 Baker Street` / `NW1 6XE` / GB and `12, baker st.` / `nw16xe`
+  / GB are both `12 baker st|nw16xe|gb`. No first line, no signal;
 - IP network: the /24 of an IPv4 address, the /64 of an IPv6 one (what one household or one mobile
   customer usually holds);
 - device id: the frontend's `X-Device-Id` header, 8 to 128 characters of letters, digits and `._:-`
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +51,7 @@ class SignalKind(StrEnum):
     PAYMENT_ACCOUNT = "payment_account"
     EMAIL = "email"
     PHONE = "phone"
+    ADDRESS = "address"
     IP = "ip"
     IP_NETWORK = "ip_network"
     USER_AGENT = "user_agent"
@@ -51,8 +60,44 @@ class SignalKind(StrEnum):
 
 
 STRONG = frozenset(
-    {SignalKind.DEVICE, SignalKind.CARD_FINGERPRINT, SignalKind.PAYMENT_ACCOUNT, SignalKind.EMAIL, SignalKind.PHONE}
+    {
+        SignalKind.DEVICE,
+        SignalKind.CARD_FINGERPRINT,
+        SignalKind.PAYMENT_ACCOUNT,
+        SignalKind.EMAIL,
+        SignalKind.PHONE,
+        SignalKind.ADDRESS,
+    }
 )
+
+# One spelling per street-type and direction word (English, with common French, German, Spanish and
+# Italian forms), after lower-casing and folding accents.
+STREET_WORDS = {
+    **dict.fromkeys(("street", "str", "strasse", "st"), "st"),
+    **dict.fromkeys(("road", "rd"), "rd"),
+    **dict.fromkeys(("avenue", "av", "ave", "avda", "avenida"), "ave"),
+    **dict.fromkeys(("boulevard", "blvd", "bd", "boul"), "blvd"),
+    **dict.fromkeys(("lane", "ln"), "ln"),
+    **dict.fromkeys(("drive", "dr"), "dr"),
+    **dict.fromkeys(("court", "ct"), "ct"),
+    **dict.fromkeys(("place", "pl", "platz"), "pl"),
+    **dict.fromkeys(("square", "sq"), "sq"),
+    **dict.fromkeys(("terrace", "ter", "terr"), "ter"),
+    **dict.fromkeys(("crescent", "cres"), "cres"),
+    **dict.fromkeys(("close", "cl"), "cl"),
+    **dict.fromkeys(("gardens", "gdns"), "gdns"),
+    **dict.fromkeys(("highway", "hwy"), "hwy"),
+    **dict.fromkeys(("parkway", "pkwy"), "pkwy"),
+    **dict.fromkeys(("apartment", "apt", "flat"), "apt"),
+    **dict.fromkeys(("suite", "ste"), "ste"),
+    **dict.fromkeys(("number", "no", "nr"), "no"),
+    **dict.fromkeys(("north", "n"), "n"),
+    **dict.fromkeys(("south", "s"), "s"),
+    **dict.fromkeys(("east", "e"), "e"),
+    **dict.fromkeys(("west", "w"), "w"),
+}
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_STRASSE = re.compile(r"(?<=[a-z])(strasse|str)$")  # German compounds: `hauptstrasse` is `haupt st`
 
 
 @dataclass(frozen=True)
@@ -96,6 +141,35 @@ def phone(raw: str | None, country: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _folded(raw: str) -> str:
+    """Lower-cased (`ß` is `ss`), accents folded (NFKD, combining marks dropped), punctuation made spaces."""
+    decomposed = unicodedata.normalize("NFKD", raw.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+def _street(raw: str) -> str:
+    words: list[str] = []
+    for word in _folded(raw).split():
+        compound = _STRASSE.search(word)
+        if compound and compound.start() > 2:
+            words.append(word[: compound.start()])
+            word = "st"
+        words.append(STREET_WORDS.get(word, word))
+    return " ".join(words)
+
+
+def address(
+    line1: str | None, line2: str | None, city: str | None, postal_code: str | None, country: str | None
+) -> str | None:
+    """The address's key (the module docstring gives the rule), or None without a first line."""
+    street = _street(" ".join(part for part in (line1, line2) if part))
+    if not street:
+        return None
+    place = _NOT_WORD.sub("", _folded(postal_code or "")) or _street(city or "")
+    return f"{street}|{place}|{(country or '').lower()}"
+
+
 def ip_address(raw: str | None) -> str | None:
     try:
         return str(ipaddress.ip_address((raw or "").strip()))
@@ -123,6 +197,10 @@ def mask(kind: str, value: str) -> str:
         return f"{local[:1]}***@{domain}"
     if kind == SignalKind.PHONE:
         return f"{value[:3]}***{value[-2:]}"
+    if kind == SignalKind.ADDRESS:  # the street's first 3 characters, the place's first 2, the country
+        street, _, rest = value.partition("|")
+        place, _, country = rest.partition("|")
+        return f"{street[:3]}***|{place[:2]}***|{country}"
     if kind in (SignalKind.CARD_FINGERPRINT, SignalKind.DEVICE, SignalKind.PAYMENT_ACCOUNT):
         return f"…{value[-6:]}"
     return value
@@ -167,6 +245,7 @@ def signals_of(
     phone_number: str | None = None,
     country: str | None = None,
     payment_account: str | None = None,
+    postal_address: str | None = None,
 ) -> list[Signal]:
     """Every signal of one observation and the player's details at that time."""
     found: list[Signal] = []
@@ -186,4 +265,5 @@ def signals_of(
         add(SignalKind.EMAIL, email(email_address))
         add(SignalKind.EMAIL_DOMAIN, email_domain(email_address))
     add(SignalKind.PHONE, phone(phone_number, country))
+    add(SignalKind.ADDRESS, postal_address)
     return found

@@ -48,6 +48,7 @@ class Seeded:
     last_name: str
     phone: str
     case_id: str
+    street: str  # the first line of the postal address, found by a search (a unique name in it)
 
 
 def unique_name(prefix: str) -> str:
@@ -82,8 +83,10 @@ def seed(
             staff["support"] = await make_staff("support")
         first, last = unique_name("Zephyrine"), unique_name("Quarrington")
         phone = "+35679" + str(uuid.uuid4().int)[:6]
+        street = f"{unique_name('Mulberry')} 7"  # no street-type word: risk's key holds it as it is
         player = await make_player(email=email or f"{unique_name('p')}@example.com", firstName=first, lastName=last,
-                                   phone=phone)  # fmt: skip
+                                   phone=phone, addressLine1=street, city="Valletta",
+                                   postalCode="VLT 1010")  # fmt: skip
         await card_deposit(player, "25.00")
         token = await open_session(rt, hub88_provider, player.uuid)
         seat = Seat(str(player.uuid), player.uuid, token)
@@ -107,7 +110,7 @@ def seed(
         )["case"]
         closed = await desk.ok(CLOSE, staff["kyc"].token, caseId=case["id"], outcome="NO_ACTION", reason="explained")
         assert closed["case"]["state"] == "CLOSED", closed
-        return Seeded(player, first, last, phone, case["id"])
+        return Seeded(player, first, last, phone, case["id"], street)
 
     return make
 

@@ -13,6 +13,7 @@ from tests.kyc_documents.conftest import stored_objects
 from tests.privacy.conftest import ERASE, PRIVACY, REJECT, REQUEST, cli, give, tables_holding
 from tests.rg.test_cross_brand import northstar, register  # noqa: F401  (fixture: the operator's other brand)
 from tests.rg.test_exclusions import SELF_EXCLUDE
+from tests.risk.conftest import Signals, signals  # noqa: F401  (fixture: the risk-signals consumer)
 
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { tokens { accessToken } errors { code } } }"""
 REFRESH = """mutation($input: RefreshTokenInput!) { refreshToken(input: $input) { tokens { accessToken }
@@ -34,10 +35,16 @@ async def audit_count(rt: Any) -> int:
 
 
 async def test_erasure_removes_contact_details_everywhere_and_holds_the_rest_until_the_sweep(
-    rt: Any, gql: Any, seed: Any, dpo: Any
+    rt: Any,
+    gql: Any,
+    seed: Any,
+    dpo: Any,
+    signals: Signals,  # noqa: F811
 ) -> None:
     seeded = await seed()
     bystander = await seed()
+    await signals.drain()  # risk's signals, the postal address's among them, hold the player's details too
+    assert set(await tables_holding(rt, seeded.street)) >= {"players", "risk_signals"}
     assert (await tables_holding(rt, seeded.player.email)) != {}  # the search finds what is there
 
     # The player asks; the data-protection officer carries it out.
@@ -57,6 +64,8 @@ async def test_erasure_removes_contact_details_everywhere_and_holds_the_rest_unt
         assert set(await tables_holding(rt, identifier)) <= {"audit_log"}, identifier
     # Identity is kept under AML retention, and marked so: the names are still on the player.
     assert "players" in await tables_holding(rt, seeded.first_name)
+    # So is the postal address (customer due diligence verifies it with the identity), and risk's copy of it.
+    assert set(await tables_holding(rt, seeded.street)) == {"players", "risk_signals"}
     assert (await tables_holding(rt, bystander.player.email)).keys() >= {"players"}  # others untouched
 
     stored = [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)]
@@ -76,9 +85,10 @@ async def test_erasure_removes_contact_details_everywhere_and_holds_the_rest_unt
     assert f"{len(HELD)} held categories erased" in out
     code, out, err = await cli("privacy", "sweep")
     assert (code, out.strip().splitlines()[-1]) == (0, "0 held categories erased"), (out, err)
-    for identifier in (seeded.first_name, seeded.last_name, seeded.player.email, seeded.phone):
+    for identifier in (seeded.first_name, seeded.last_name, seeded.player.email, seeded.phone, seeded.street):
         assert set(await tables_holding(rt, identifier)) <= {"audit_log"}, identifier
     assert "players" in await tables_holding(rt, bystander.first_name)
+    assert set(await tables_holding(rt, bystander.street)) == {"players", "risk_signals"}
     assert [p for p in stored_objects(rt) if str(seeded.player.uuid) in str(p)] == []
     assert [p for p in stored_objects(rt) if str(bystander.player.uuid) in str(p)] != []
     state = (await gql(PRIVACY, {"id": seeded.player.id}, token=dpo.token))["data"]["playerPrivacy"]

@@ -45,6 +45,9 @@ async def test_the_export_holds_every_category_of_the_player_and_nothing_of_anot
     assert (account["email"], account["first_name"], account["last_name"], account["phone"]) == (
         mine.player.email, mine.first_name, mine.last_name, mine.phone
     )  # fmt: skip
+    assert (account["address_line1"], account["city"], account["postal_code"], account["country"]) == (
+        mine.street, "Valletta", "VLT 1010", "MT"
+    )  # fmt: skip
     assert "password_hash" not in account  # secrets are never exported
     assert all("token" not in s for s in categories["sessions"]["game_sessions"])
     deposit = categories["payments"]["payments"][0]
@@ -58,7 +61,7 @@ async def test_the_export_holds_every_category_of_the_player_and_nothing_of_anot
         ("deposit", 50000)
     ]
     text_of_it = out.read_text()
-    for leak in (str(theirs.player.uuid), theirs.player.email, theirs.first_name, theirs.last_name):
+    for leak in (str(theirs.player.uuid), theirs.player.email, theirs.first_name, theirs.last_name, theirs.street):
         assert leak not in text_of_it
 
     async with rt.database.session() as db:

@@ -72,9 +72,16 @@ def request_headers(device: str | None = None, user_agent: str | None = None) ->
 
 
 async def register(
-    gql: Any, email: str, *, device: str | None = None, phone: str | None = None, country: str = "MT"
+    gql: Any,
+    email: str,
+    *,
+    device: str | None = None,
+    phone: str | None = None,
+    country: str = "MT",
+    address: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The registration's payload as the frontend gets it (errors included)."""
+    """The registration's payload as the frontend gets it (errors included); `address` holds the postal
+    address's input fields (`addressLine1`, `city`, `postalCode`, ...)."""
     variables: dict[str, Any] = {
         "brand": "royal",
         "email": email,
@@ -82,6 +89,7 @@ async def register(
         "dateOfBirth": date(1990, 1, 1).isoformat(),
         "country": country,
         "currency": "EUR",
+        **(address or {}),
     }
     if phone:
         variables["phone"] = phone
