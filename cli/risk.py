@@ -55,18 +55,16 @@ def risk_list_add(
     brand: Annotated[str | None, typer.Option(help="Only for this brand's players (default: every brand)")] = None,
 ) -> None:
     """Add an entry; prints its id."""
-    from datetime import UTC
 
     from services.risk import lists
 
     chosen = lists.ListName(_choice(list_name, LISTS, "LIST"))
     entry_kind = lists.EntryKind(_choice(kind, KINDS, "KIND"))
-    lapses = expires.replace(tzinfo=UTC) if expires is not None and expires.tzinfo is None else expires
 
     async def work(rt: Runtime) -> str:
         viewer = await _viewer(rt, brand)
         entry = await lists.add_entry(
-            rt, viewer, list_name=chosen, kind=entry_kind, value=value, reason=reason, expires_at=lapses
+            rt, viewer, list_name=chosen, kind=entry_kind, value=value, reason=reason, expires_at=expires
         )
         return f"{entry.id} {entry.list} {entry.kind} {entry.value}"
 
@@ -309,7 +307,6 @@ def risk_impose(
     expires: Annotated[datetime | None, typer.Option(help="When it lapses (UTC; none: until lifted)")] = None,
 ) -> None:
     """Impose a restriction on a player (as the system); prints its id."""
-    from datetime import UTC
 
     from authz.subjects import SYSTEM
     from services.risk import review
@@ -317,12 +314,11 @@ def risk_impose(
 
     chosen = ActionKind(_choice(kind, STAFF_KINDS, "KIND"))
     player = _uuid(player_id, "PLAYER_ID")
-    lapses = expires.replace(tzinfo=UTC) if expires is not None and expires.tzinfo is None else expires
 
     async def work(rt: Runtime) -> str:
         action = review.staff_action(chosen, level=level, psps=psps.split(",") if psps else None)
         imposed = await review.impose_action(
-            rt, SYSTEM, player_id=player, action=action, reason=reason, expires_at=lapses
+            rt, SYSTEM, player_id=player, action=action, reason=reason, expires_at=expires
         )
         return f"{imposed.id} {imposed.kind.value}"
 

@@ -21,3 +21,8 @@ class Clock:
 
 
 clock = Clock()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time given without an offset (GraphQL's DateTime, a CLI option, a date as printed) read as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

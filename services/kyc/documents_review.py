@@ -5,12 +5,13 @@ audited and emitted (codes and ids only: the reason stays inside the platform)."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from authz.subjects import Viewer
 from core import outbox
 from core.clock import clock
+from core.clock import utc as clock_utc
 from core.errors import DomainError, ErrorCode
 from core.ids import new_id
 from core.runtime import Runtime
@@ -59,8 +60,7 @@ async def review(
     now = clock.now()
     if decision is Decision.REJECT and expires_at is not None:
         raise DomainError("Only an approval carries an expiry.", field="expiresAt")
-    if expires_at is not None and expires_at.tzinfo is None:  # a date as printed on the document: UTC
-        expires_at = expires_at.replace(tzinfo=UTC)
+    expires_at = clock_utc(expires_at)  # without an offset: UTC
     if expires_at is not None and expires_at <= now:
         raise DomainError("The document has expired already; reject it or ask for a current one.", field="expiresAt")
     async with rt.database.transaction() as db:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from authz.subjects import Viewer
 from core import outbox
 from core.clock import clock
+from core.clock import utc as clock_utc
 from core.errors import DomainError, ErrorCode, NotFound
 from core.ids import new_id
 from core.runtime import Runtime
@@ -264,8 +265,7 @@ async def add_entry(
     if not reason:
         raise DomainError("Say why.", field="reason")
     now = clock.now()
-    if expires_at is not None and expires_at.tzinfo is None:  # GraphQL's DateTime without an offset: UTC
-        expires_at = expires_at.replace(tzinfo=UTC)
+    expires_at = clock_utc(expires_at)  # without an offset: UTC
     if expires_at is not None and expires_at <= now:
         raise DomainError("The expiry is in the past.", field="expiresAt")
     normalised, network = normalise(kind, value)

@@ -22,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from authz.subjects import Viewer
 from core import outbox, prepared
 from core.clock import clock
+from core.clock import utc as clock_utc
 from core.errors import DomainError, ErrorCode, NotFound
 from core.prepared import Statement
 from core.runtime import Runtime
@@ -188,8 +189,7 @@ async def impose_action(
     why = _reason(reason)
     if action.kind in NOT_BY_STAFF:
         raise DomainError("Staff impose restrictions, not flag_review or hold_deposit.", field="kind")
-    if expires_at is not None and expires_at.tzinfo is None:  # GraphQL's DateTime without an offset: UTC
-        expires_at = expires_at.replace(tzinfo=UTC)
+    expires_at = clock_utc(expires_at)  # without an offset: UTC
     if expires_at is not None and expires_at <= clock.now():
         raise DomainError("The expiry is in the past.", field="expiresAt")
     async with rt.database.transaction() as db:
