@@ -19,7 +19,6 @@ In one transaction, the tournament locked:
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +33,7 @@ from models.ledger import AccountPurpose, TransactionKind
 from models.players import Player
 from models.tournaments import PrizeStatus, Tournament, TournamentPrize, TournamentState
 from services import audit, ledger, wallet
-from services.tournaments import definitions, results
+from services.tournaments import definitions, results, rounds
 from services.tournaments.consumer import NAME as CONSUMER
 from services.tournaments.consumer import TYPES
 from services.tournaments.definitions import Prize, PrizeKind
@@ -51,10 +50,6 @@ _RANKS = """
 UPDATE tournament_entries e SET final_rank = x.rank
 FROM unnest(CAST(:players AS uuid[]), CAST(:ranks AS int[])) AS x(player, rank)
 WHERE e.tournament_id = :t AND e.player_id = x.player"""
-
-
-async def _driver(db: AsyncSession) -> Any:
-    return (await (await db.connection()).get_raw_connection()).driver_connection
 
 
 async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tournament:
@@ -92,7 +87,7 @@ async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tourn
             text(_RANKS), {"t": t.id, "players": [s.player_id for s in ranked], "ranks": [s.rank for s in ranked]}
         )
         await db.flush()
-        digest = results.digest(await results.document(await _driver(db), t.id))
+        digest = results.digest(await results.document(await rounds.driver(db), t.id))
         t.state, t.settled_at, t.results_hash = TournamentState.SETTLED.value, clock.now(), digest
         await _announce(db, viewer, t, len(ranked), prizes)
     return t
