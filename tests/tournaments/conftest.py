@@ -151,6 +151,7 @@ def create(gql: Any, organiser: Any) -> Any:
 
 async def join(gql: Any, player: Any, tournament_gid: str, *, rebuy: bool = False) -> dict[str, Any]:
     body = await gql(JOIN, {"input": {"tournamentId": tournament_gid, "rebuy": rebuy}}, token=player.token)
+    assert body.get("data"), body
     payload: dict[str, Any] = body["data"]["joinTournament"]
     return payload
 
