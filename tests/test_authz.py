@@ -725,7 +725,19 @@ async def test_provider_onboarding_matrix_follows_policy(
         )
 
     # Every onboarding mutation: refused before it runs, or run (and refused in its payload: no such provider).
-    for name, (input_type, given) in ONBOARDING_MUTATIONS.items():
+    await mutations_follow_policy(gql, token, ONBOARDING_MUTATIONS, allowed, refused, role)
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
+        "superadmin",
+        "content_manager",
+    }
+
+
+async def mutations_follow_policy(
+    gql: Any, token: str | None, mutations: dict[str, tuple[str, dict[str, Any]]], allowed: Any, refused: str, role: str
+) -> None:
+    """Each mutation with input its service refuses: answered in its payload where the policy allows it, else
+    refused at its path before it runs."""
+    for name, (input_type, given) in mutations.items():
         body = await gql(
             f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
             {"input": given},
@@ -736,10 +748,6 @@ async def test_provider_onboarding_matrix_follows_policy(
             assert body["data"][name]["errors"], (role, name, body)
         else:
             assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
-    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
-        "superadmin",
-        "content_manager",
-    }
 
 
 def allowed_for(authorizer: Authorizer, role: str, coordinate: str) -> bool:
@@ -953,17 +961,8 @@ async def test_tournament_matrix_follows_policy(
         node = body["data"]["myTournamentEntries"]["edges"][0]["node"]
         check_fields(body, node, ["myTournamentEntries", "edges", 0, "node"], "TournamentEntry", entry_fields, allowed)
 
-    for name, (input_type, given) in TOURNAMENT_MUTATIONS.items():
-        body = await gql(
-            f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
-            {"input": given},
-            token=token,
-        )
-        if allowed(f"Mutation.{name}"):
-            assert not body.get("errors"), (role, name, body)
-            assert body["data"][name]["errors"], (role, name, body)  # refused in the payload: bad or unknown input
-        else:
-            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
+    # Every tournament mutation: refused before it runs, or run and refused in its payload (bad or unknown input).
+    await mutations_follow_policy(gql, token, TOURNAMENT_MUTATIONS, allowed, refused, role)
     assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.settleTournament")} == {
         "finance",
         "brand_admin",
