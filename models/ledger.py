@@ -51,6 +51,9 @@ class AccountPurpose(StrEnum):
     BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
     TOURNAMENT_POOL = "tournament_pool"
+    # The operator's side of tournaments (services/tournaments/settlement.py): fixed prizes out, what a pool keeps
+    # after its prizes (the rake) in. Apart from house_revenue, so GGR stays stakes minus wins (services/reports).
+    TOURNAMENT_COST = "tournament_cost"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)
@@ -121,6 +124,12 @@ class TransactionKind(StrEnum):
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSAL = "chargeback_reversal"
     PAYOUT_RETURNED = "payout_returned"
+    # services/tournaments: a buy-in or re-buy (cash to the tournament's pool), its refund when the tournament is
+    # cancelled, a prize (pool or house to cash) and what the pool keeps after the prizes (pool to the house).
+    TOURNAMENT_BUY_IN = "tournament_buy_in"
+    TOURNAMENT_REFUND = "tournament_refund"
+    TOURNAMENT_PRIZE = "tournament_prize"
+    TOURNAMENT_RAKE = "tournament_rake"
 
 
 class TransactionStatus(StrEnum):
