@@ -50,6 +50,7 @@ class AccountPurpose(StrEnum):
     HOUSE_REVENUE = "house_revenue"  # stakes in, wins out
     BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
+    JACKPOT_SEED = "jackpot_seed"  # the operator's side of a pot's seed (services/jackpots)
     TOURNAMENT_POOL = "tournament_pool"
 
 
@@ -121,6 +122,11 @@ class TransactionKind(StrEnum):
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSAL = "chargeback_reversal"
     PAYOUT_RETURNED = "payout_returned"
+    # services/jackpots: a pot seeded from its seed account; a consumer batch's net contributions (house → pool,
+    # or back when rollbacks outweigh); a drop paid from the pool to the winner.
+    JACKPOT_SEED = "jackpot_seed"
+    JACKPOT_CONTRIBUTION = "jackpot_contribution"
+    JACKPOT_WIN = "jackpot_win"
 
 
 class TransactionStatus(StrEnum):
