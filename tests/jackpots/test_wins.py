@@ -93,3 +93,25 @@ async def test_a_network_pool_takes_two_brands_stakes_in_two_currencies_at_the_s
     assert (win.amount, win.paid_currency, win.paid_amount) == (5_000, "SEK", 5_000 * 1000 // 87)
     assert win.fx_rate == str(Fraction(1000, 87))
     assert await cash(rt, krona.player_id, "SEK") == before + 57_471
+
+
+async def test_a_provider_reports_a_jackpot_win_over_its_signed_rest_route(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, stranger_key: Any
+) -> None:
+    jackpot = await create(levels=[LevelSpec("mega", 20_000, 0, "provider")], brands=[brand.id], type_="fixed")
+    pool = jackpot.pools[0]
+    seat = await player_at_game(balance=100)
+    body = {"pool_id": str(pool.id), "user": str(seat.player_id), "reference": "jp-77", "generation": 1}
+    forged = await aggregator.call("jackpot/win", body, key=stranger_key)
+    assert forged["status"] == "RS_ERROR_INVALID_SIGNATURE"
+    assert await cash(rt, seat.player_id) == 100
+    answer = await aggregator.call("jackpot/win", body)
+    assert (answer["status"], answer["amount"], answer["paid_amount"], answer["paid_currency"]) == (
+        "RS_OK", 20_000, 20_000, "EUR",
+    )  # fmt: skip
+    again = await aggregator.call("jackpot/win", body)  # the provider retries: the same win, nothing paid
+    assert (again["status"], again["win_id"]) == ("RS_OK", answer["win_id"])
+    late = await aggregator.call("jackpot/win", {**body, "reference": "jp-78"})
+    assert late["status"] == "RS_ERROR_JACKPOT_ALREADY_WON"
+    assert (await aggregator.call("jackpot/win", {"pool_id": "nope"}))["status"] == "RS_ERROR_WRONG_SYNTAX"
+    assert await cash(rt, seat.player_id) == 20_100
