@@ -4,9 +4,11 @@
 
 On its own database (`croupier_jackpot_bench`, recreated) and the Redis of BENCH_REDIS: bench/world.py's
 casino (one brand, a Hub88 aggregator, funded players with sessions) and a progressive jackpot over every
-game of the brand with three levels (mini, major, grand: must drop by 50.00, 500.00 and 5,000.00 EUR at 0.5%,
-0.3% and 0.2% of each stake), then `croupier serve` (one worker, EVENT_CONSUMERS=true: every platform consumer
-runs, the jackpots one among them) takes 16 clients of signed Hub88 bets and wins (bench/wallet.py's load).
+game of the brand with three levels (mini, major, grand: seeds 10.00, 100.00, 1,000.00 EUR, must drop by 14.00,
+110.00 and 5,000.00 EUR, at 1%, 0.5% and 0.2% of each stake: the load's 1.00 EUR bets drop the mini pot every few
+hundred bets, so wins are paid under the load too), then `croupier serve` (one worker, EVENT_CONSUMERS=true:
+every platform consumer runs, the jackpots one among them) takes 16 clients of signed Hub88 bets and wins
+(bench/wallet.py's load).
 
 Printed: the wallet's rate and latency under that load; the `jackpots` consumer's lag (event commit to the
 commit of its effects, from the server's own `croupier_consumer_lag_seconds` histogram, read from /metrics
@@ -47,8 +49,8 @@ async def create_jackpot(database_url: str, brand_id: Any) -> Any:
                     "EUR",
                     [brand_id],
                     [
-                        LevelSpec("mini", 1_000, 5_000, "amount", 5_000),
-                        LevelSpec("major", 10_000, 3_000, "amount", 50_000),
+                        LevelSpec("mini", 1_000, 10_000, "amount", 1_400),
+                        LevelSpec("major", 10_000, 5_000, "amount", 11_000),
                         LevelSpec("grand", 100_000, 2_000, "amount", 500_000),
                     ],
                 ),

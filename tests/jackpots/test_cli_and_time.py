@@ -52,6 +52,9 @@ async def test_a_jackpot_is_created_listed_paid_and_verified_from_the_command_li
     code, out = await run_cli("jackpots", "verify", "royal-daily")
     assert (code, out.strip().splitlines()[-1]) == (0, "0 drops checked, 0 wrong")  # a provider pot commits to nothing
 
+    code, out = await run_cli("ledger", "verify")
+    assert code == 0, out
+
     code, out = await run_cli("jackpots", "create", "bad", "--name", "Bad", "--brand", "royal", "--level", "x,rate=1%")
     assert code == 1
     assert "refused: levels:" in out
