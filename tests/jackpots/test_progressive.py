@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from core.errors import DomainError
 from services.jackpots.admin import LevelSpec
 from tests.jackpots.conftest import bet, hub88
 from tests.providers.conftest import cash
@@ -150,3 +153,28 @@ async def test_bets_outside_the_eligible_games_contribute_nothing(
     await jackpots.drain()
     assert (await jackpots.pool(jackpot.pools[0].id))["amount"] == SEED
     assert hub88(1) == 1000
+
+
+async def test_a_paused_jackpot_takes_nothing_until_resumed(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
+) -> None:
+    from authz.subjects import SYSTEM
+    from services.jackpots import admin
+
+    jackpot = await create(levels=[LevelSpec("grand", SEED, RATE, "amount", CAP)], brands=[brand.id])
+    pool = jackpot.pools[0]
+    async with rt.database.transaction() as db:
+        paused = await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, status="paused", reason="maintenance")
+    assert paused.status == "paused"
+    seat = await player_at_game()
+    await bet(aggregator, seat, 1000)
+    await jackpots.drain()
+    assert (await jackpots.pool(pool.id))["amount"] == SEED
+    async with rt.database.transaction() as db:
+        await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, status="active", reason="back")
+        closed = await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, status="closed", reason="end")
+    assert closed.status == "closed"
+    with pytest.raises(DomainError) as refused:
+        async with rt.database.transaction() as db:
+            await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, status="active")
+    assert refused.value.code.value == "INVALID_STATE"
