@@ -178,3 +178,28 @@ async def test_a_paused_jackpot_takes_nothing_until_resumed(
         async with rt.database.transaction() as db:
             await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, status="active")
     assert refused.value.code.value == "INVALID_STATE"
+
+
+async def test_a_rollback_applied_before_its_bet_keeps_the_late_bet_out(
+    brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
+) -> None:
+    """The stream can bring an older event after a newer one (a redelivery, the sweep): here the bet's event is
+    held back (marked processed) while its rollback is applied, then let through."""
+    jackpot = await create(levels=[LevelSpec("grand", SEED, RATE, "amount", CAP)], brands=[brand.id])
+    pool = jackpot.pools[0]
+    seat = await player_at_game()
+    tx = await bet(aggregator, seat, 1000)
+    assert (await aggregator.call("transaction/rollback", seat.rollback(tx)))["status"] == "RS_OK"
+    bet_event = await jackpots.conn.fetchval("SELECT id FROM outbox_events WHERE topic = 'ledger.game_bet'")
+    await jackpots.conn.execute(
+        "INSERT INTO consumer_processed (consumer, event_id) VALUES ('jackpots', $1)", bet_event
+    )
+    await jackpots.drain()
+    await jackpots.conn.execute(
+        "DELETE FROM consumer_processed WHERE consumer = 'jackpots' AND event_id = $1", bet_event
+    )
+    await jackpots.drain()
+    row = await jackpots.pool(pool.id)
+    assert (row["amount"], row["remainder"]) == (SEED, 0)
+    stake = await jackpots.conn.fetchrow("SELECT stake_base, rolled_back FROM jackpot_stakes")
+    assert (stake["stake_base"], stake["rolled_back"]) == (0, True)
