@@ -78,11 +78,11 @@ async def test_a_time_pot_drops_on_the_first_stake_at_or_after_its_committed_ins
     await bet(aggregator, seat, 1_000)  # before the instant (or exactly at it: then it drops)
     await jackpots.drain()
     early = await jackpots.wins(pool.id)
-    clock.advance(timedelta(hours=1, seconds=1))  # past the window: the next stake is at or after the instant
+    clock.advance(timedelta(hours=2))  # past the window of whichever pot is open: the next stake drops it
     await bet(aggregator, seat, 1_000)
     await jackpots.drain()
     wins = await jackpots.wins(pool.id)
-    assert len(wins) == 1
+    assert len(wins) == len(early) + 1  # (the first stake drops the pot only if the instant fell on its second)
     assert int(wins[0]["won_at"].timestamp() * 1000) >= point
     if not early:
         assert wins[0]["amount"] == 1_000 + 50 + 50
@@ -90,5 +90,5 @@ async def test_a_time_pot_drops_on_the_first_stake_at_or_after_its_committed_ins
     from services.jackpots import views
 
     async with rt.database.session() as db:
-        [checked] = await views.verify(db, jackpot.id)
-    assert checked.ok, checked.problems
+        checked = await views.verify(db, jackpot.id)
+    assert [(c.generation, c.ok) for c in checked] == [(w["generation"], True) for w in wins], checked

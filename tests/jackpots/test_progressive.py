@@ -5,6 +5,7 @@ new commitment, and its history adds up; rollbacks take contributions back; rede
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ async def _history(rt: Any, pool_id: Any) -> Any:
 
 
 async def test_the_pot_grows_with_bets_and_drops_at_its_committed_point_paying_once(
-    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any, tmp_path: Path
 ) -> None:
     jackpot = await create(levels=[LevelSpec("grand", SEED, RATE, "amount", CAP)], brands=[brand.id])
     pool = jackpot.pools[0]
@@ -46,16 +47,16 @@ async def test_the_pot_grows_with_bets_and_drops_at_its_committed_point_paying_o
     assert SEED < point <= CAP
     seat = await player_at_game(balance=100_000)
 
-    # One bet of 9.99 EUR: 0.999 EUR contributed, 0.99 booked and the rest carried.
-    await bet(aggregator, seat, 999)
+    # One bet of 0.09 EUR: 0.009 EUR contributed, below a cent: nothing booked, all of it carried.
+    await bet(aggregator, seat, 9)
     await jackpots.drain()
     row = await jackpots.pool(pool.id)
-    assert (row["amount"], row["remainder"]) == (SEED + 99, 900_000)
+    assert (row["amount"], row["remainder"]) == (SEED, 900_000)
 
     # 10.00 EUR bets (1.00 each) until the drop: the bet that takes the pot to the point or past it wins it.
     before = await cash(rt, seat.player_id)
     bets_to_drop = 0
-    amount = SEED + 99
+    amount = SEED
     remainder = 900_000
     while True:
         bets_to_drop += 1
@@ -112,12 +113,16 @@ async def test_the_pot_grows_with_bets_and_drops_at_its_committed_point_paying_o
     assert (code, out.strip()) == (0, "ok")
     code, _ = await _script(revealed.commitment, str(revealed.drop_point + 1), str(revealed.salt))
     assert code == 1
+    drops = tmp_path / "drops.json"  # what `croupier jackpots verify --json` prints
+    drops.write_text(json.dumps([checked.as_dict()]))
+    code, out = await _script("--json", str(drops))
+    assert (code, out.strip()) == (0, "grand pot 1: ok")
 
 
 async def test_a_rolled_back_bet_takes_its_contribution_back(
     rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
 ) -> None:
-    jackpot = await create(levels=[LevelSpec("grand", SEED, 10_000, "amount", 1_000_000)], brands=[brand.id])
+    jackpot = await create(levels=[LevelSpec("grand", SEED, 10_000, "amount", 10**15)], brands=[brand.id])
     pool = jackpot.pools[0]
     seat = await player_at_game()
     kept = await bet(aggregator, seat, 5_000)  # 50.00 EUR at 1%: 0.50

@@ -58,7 +58,7 @@ async def test_a_network_pool_takes_two_brands_stakes_in_two_currencies_at_the_s
     rt: Any, brand: Any, other_brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
 ) -> None:
     jackpot = await create(
-        levels=[LevelSpec("grand", 10_000, 10_000, "amount", 10_000_000), LevelSpec("daily", 5_000, 0, "provider")],
+        levels=[LevelSpec("grand", 10_000, 10_000, "amount", 10**15), LevelSpec("daily", 5_000, 0, "provider")],
         brands=[brand.id, other_brand.id],
         kind="network",
         code="network-grand",
