@@ -27,6 +27,15 @@ from models.games import (
     ProviderCall,
     ProviderTransaction,
 )
+from models.jackpots import (
+    Jackpot,
+    JackpotCommitment,
+    JackpotDay,
+    JackpotPool,
+    JackpotSeed,
+    JackpotStake,
+    JackpotWin,
+)
 from models.kyc import KycCheck, KycRequirement, KycReview, KycState
 from models.kyc_documents import KycDocument, KycDocumentRequest
 from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
@@ -81,6 +90,13 @@ __all__ = [
     "GameSession",
     "IdvApplicant",
     "IdvWebhookReceipt",
+    "Jackpot",
+    "JackpotCommitment",
+    "JackpotDay",
+    "JackpotPool",
+    "JackpotSeed",
+    "JackpotStake",
+    "JackpotWin",
     "KycCheck",
     "KycDocument",
     "KycDocumentRequest",

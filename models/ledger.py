@@ -50,6 +50,8 @@ class AccountPurpose(StrEnum):
     HOUSE_REVENUE = "house_revenue"  # stakes in, wins out
     BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
+    JACKPOT_SEED = "jackpot_seed"  # the operator's side of a pot's seed (services/jackpots)
+    JACKPOT_FUNDING = "jackpot_funding"  # a brand's side of its stakes' jackpot contributions (services/jackpots)
     TOURNAMENT_POOL = "tournament_pool"
     # The operator's side of tournaments (services/tournaments/settlement.py): fixed prizes out, what a pool keeps
     # after its prizes (the rake) in. Apart from house_revenue, so GGR stays stakes minus wins (services/reports).
@@ -130,6 +132,11 @@ class TransactionKind(StrEnum):
     TOURNAMENT_REFUND = "tournament_refund"
     TOURNAMENT_PRIZE = "tournament_prize"
     TOURNAMENT_RAKE = "tournament_rake"
+    # services/jackpots: a pot seeded from its seed account; a consumer batch's net contributions (house → pool,
+    # or back when rollbacks outweigh); a drop paid from the pool to the winner.
+    JACKPOT_SEED = "jackpot_seed"
+    JACKPOT_CONTRIBUTION = "jackpot_contribution"
+    JACKPOT_WIN = "jackpot_win"
 
 
 class TransactionStatus(StrEnum):

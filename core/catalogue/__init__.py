@@ -28,6 +28,7 @@ from core.catalogue import (
     cashier,
     disputes,
     games,
+    jackpots,
     kyc,
     kyc_documents,
     money,
@@ -63,6 +64,7 @@ CATALOGUE: dict[str, EventType] = {
         *privacy.TYPES,
         *risk.TYPES,
         *tournaments.TYPES,
+        *jackpots.TYPES,
     )
 }
 
