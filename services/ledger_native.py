@@ -33,9 +33,9 @@ _ACCOUNTS_NATIVE = (
     "SELECT id, currency, balance, allow_negative, owner_type, owner_id, purpose FROM ledger_accounts "
     "WHERE id = ANY($1::uuid[])"
 )
-_LOCK_NATIVE = (
-    "SELECT id, balance FROM ledger_accounts WHERE id = ANY($1::uuid[]) ORDER BY purpose <> 'cash', id FOR UPDATE"
-)
+# Credits only, taken after the caller's own locks (a jackpot pool's row): no path locks such a row while it
+# holds a player's money, so the ledger's re-lock needs no player lock before it here.
+_LOCK_NATIVE = "SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts WHERE id = ANY($1::uuid[]) ORDER BY purpose <> 'cash', id FOR UPDATE"
 
 
 async def record_on_connection(conn: asyncpg.Connection, entry: Entry) -> Result:
