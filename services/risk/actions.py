@@ -79,6 +79,27 @@ class Restrictions:
         return None
 
 
+# The player's risk turn: an imposition of `hold_withdrawals` or `block_account` (a rule's, inline or on the
+# stream, or staff's) and the withdrawal decisions they change take turns on one transaction-scoped advisory key
+# per player. The imposition takes it before its insert; a withdrawal request after its money lock, before it
+# reads the restrictions; an automatic approval reading them itself; the payout step before its last look
+# (services/cashier/payout_checks.py). Either the decision sees the hold, or the hold commits after it and the
+# payout step, waiting for that commit, catches the approved withdrawal. Never taken before a money lock (a
+# claim's rule imposing a hold holds the player's money).
+_SERIALISE = Statement("SELECT pg_advisory_xact_lock(hashtextextended(:serial, 0)) AS serialised")
+
+HOLDS_WITHDRAWALS = frozenset({ActionKind.HOLD_WITHDRAWALS, ActionKind.BLOCK_ACCOUNT})
+
+
+def turn_key(player_id: uuid.UUID) -> str:
+    """The advisory key of the player's risk turn (above)."""
+    return f"risk-turn:{player_id}"
+
+
+async def take_turn(sql: Sql, player_id: uuid.UUID) -> None:
+    await sql.fetch(_SERIALISE, {"serial": turn_key(player_id)})
+
+
 _IN_FORCE = Statement("""
 SELECT id, kind, params, rule_code, reason FROM risk_actions
 WHERE player_id = :player AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)
@@ -141,6 +162,8 @@ async def insert(
     caller audits (a rule: `impose`; staff: with their own record)."""
     if action.kind in (ActionKind.FLAG_REVIEW, ActionKind.HOLD_DEPOSIT):
         raise ValueError(f"{action.kind} is not a stored restriction")
+    if action.kind in HOLDS_WITHDRAWALS:
+        await take_turn(sql, player_id)
     now = clock.now()
     await sql.fetch(_RETIRE_EXPIRED, {"player": player_id, "kind": action.kind.value, "now": now})
     params = {

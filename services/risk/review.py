@@ -46,7 +46,6 @@ from services.risk.store import OnSession
 from services.scoping import scoped
 
 NOT_BY_STAFF = frozenset({ActionKind.FLAG_REVIEW, ActionKind.HOLD_DEPOSIT})
-HOLDS_WITHDRAWALS = frozenset({ActionKind.HOLD_WITHDRAWALS, ActionKind.BLOCK_ACCOUNT})
 
 
 class Verdict(StrEnum):
@@ -273,7 +272,7 @@ async def lift_action(rt: Runtime, viewer: Viewer, *, action_id: uuid.UUID, reas
         )
         lifted = restriction(row)
     released: list[uuid.UUID] = []
-    if kind in HOLDS_WITHDRAWALS:
+    if kind in actions.HOLDS_WITHDRAWALS:
         from services.cashier import withdrawals
 
         released = await withdrawals.after_risk_lift(rt, lifted.player_id)
