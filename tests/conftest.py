@@ -382,7 +382,9 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 # server.py's background tasks
-SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry"})
+SERVER_WORKERS = frozenset(
+    {"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry", "risk-action-expiry"}
+)
 
 
 @contextmanager
