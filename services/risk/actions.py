@@ -27,6 +27,7 @@ from core import outbox
 from core.clock import clock
 from core.ids import new_id
 from core.prepared import Statement
+from services import game_sessions
 from services.audit import SystemEntry
 from services.risk.rules import ActionKind, ActionSpec
 from services.risk.store import Sql
@@ -81,12 +82,13 @@ class Restrictions:
 
 
 # The player's risk turn: an imposition of `hold_withdrawals` or `block_account` (a rule's, inline or on the
-# stream, or staff's) and the withdrawal decisions they change take turns on one transaction-scoped advisory key
-# per player. The imposition takes it before its insert; a withdrawal request after its money lock, before it
-# reads the restrictions; an automatic approval reading them itself; the payout step before its last look
-# (services/cashier/payout_checks.py). Either the decision sees the hold, or the hold commits after it and the
-# payout step, waiting for that commit, catches the approved withdrawal. Never taken before a money lock (a
-# claim's rule imposing a hold holds the player's money).
+# stream, or staff's) and the decisions they change take turns on one transaction-scoped advisory key per
+# player. The imposition takes it before its insert; a withdrawal request after its money lock, before it reads
+# the restrictions; an automatic approval reading them itself; the payout step before its last look
+# (services/cashier/payout_checks.py); a game launch before it reads `blocked`. Either the decision sees the
+# restriction, or the restriction commits after it: the payout step, waiting for that commit, catches an
+# approved withdrawal, and `block_account` ends the game session a launch committed (the wallet then refuses
+# its bets). Never taken before a money lock (a claim's rule imposing a hold holds the player's money).
 _SERIALISE = Statement("SELECT pg_advisory_xact_lock(hashtextextended(:serial, 0)) AS serialised")
 
 HOLDS_WITHDRAWALS = frozenset({ActionKind.HOLD_WITHDRAWALS, ActionKind.BLOCK_ACCOUNT})
@@ -205,6 +207,8 @@ async def insert(
     if not rows:
         return None
     action_id: uuid.UUID = rows[0].id
+    if action.kind == ActionKind.BLOCK_ACCOUNT:  # no more bets in games already open (services/game_sessions.py)
+        await sql.fetch(game_sessions.END_FOR_PLAYER, {"player": player_id, "now": now})
     data = {
         "action_id": str(action_id),
         "player_id": str(player_id),

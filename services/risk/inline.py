@@ -447,7 +447,9 @@ async def at_claim(
 
 
 async def check_launch(db: AsyncSession, player_id: uuid.UUID) -> None:
-    """Real-money play: refused while `block_account` is in force (one statement)."""
+    """Real-money play: refused while `block_account` is in force. After the player's risk turn (a block being
+    imposed commits first and is seen; one imposed after ends the session this launch writes)."""
+    await actions.take_turn(OnSession(db), player_id)
     if (await actions.in_force(OnSession(db), player_id)).blocked:
         raise DomainError(
             "Your account is restricted: real-money play is not available. Contact support.",
