@@ -13,7 +13,15 @@ from services import wallet
 from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
-from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
+from services.cashier.intake import (
+    DEPOSIT_METHODS,
+    _check_key,
+    _check_method,
+    _check_token,
+    _create_payment,
+    _payer,
+    retried,
+)
 from services.cashier.payments import _event, _set_status, fail_payment
 from services.cashier.queries import get_readable
 from services.cashier.routing import deposit_route
@@ -52,6 +60,11 @@ async def deposit(
     key = _check_key(idempotency_key)
     async with rt.database.session() as db:
         player, _ = await _payer(db, viewer, code)
+        first = await retried(
+            db, kind=PaymentKind.DEPOSIT, player=player, currency=code, amount=minor, method=method, key=key
+        )
+        if first is not None:  # a retry answers the first result before any other work (no gate, no vault call)
+            return await get_readable(db, viewer, first.id)
     # Before the deposit's transaction: an exclusion found at a matching account is copied to this one
     # in a transaction of its own, which the refusal must not roll back.
     await rg_gates.check_person(rt, player)
