@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,12 @@ log = get_logger(__name__)
 
 _DUE = Statement("""
 SELECT id FROM risk_actions WHERE lifted_at IS NULL AND expires_at <= :now ORDER BY expires_at, id LIMIT :limit
+""")
+
+_PRUNE = Statement("""
+DELETE FROM risk_observations WHERE id IN (
+  SELECT id FROM risk_observations WHERE observed_at < :cutoff ORDER BY observed_at LIMIT :batch
+) RETURNING id
 """)
 
 _RETIRE = Statement("""
@@ -113,6 +120,20 @@ async def expire_due(rt: Runtime, *, limit: int = 500) -> int:
     return retired
 
 
+async def prune_observations(rt: Runtime, *, batch: int = 5000) -> int:
+    """Retention: delete the observations older than `RISK_OBSERVATIONS_KEEP_DAYS` (in batches, each its own
+    transaction); how many. Their signals and clusters stay (what was linked stays linked); a replay of
+    `risk-signals` (croupier events replay) then rebuilds without the devices and cards only they held."""
+    cutoff = clock.now() - timedelta(days=rt.settings.risk_observations_keep_days)
+    deleted = 0
+    while True:
+        async with rt.database.transaction() as db:
+            gone = len(await prepared.rows(db, _PRUNE, {"cutoff": cutoff, "batch": batch}))
+        deleted += gone
+        if gone < batch:
+            return deleted
+
+
 async def run(rt: Runtime) -> None:
     """The server's loop (safe on several replicas: each action is retired once)."""
     while True:
@@ -120,6 +141,9 @@ async def run(rt: Runtime) -> None:
             retired = await expire_due(rt)
             if retired:
                 log.info("risk_actions_expired", count=retired)
+            pruned = await prune_observations(rt)
+            if pruned:
+                log.info("risk_observations_pruned", count=pruned)
         except asyncio.CancelledError:
             raise
         except Exception:

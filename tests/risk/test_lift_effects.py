@@ -97,3 +97,22 @@ async def test_lifting_require_kyc_level_withdraws_its_requirement_only(
     assert await lift(gql, desk, again) == 0
     assert await _required_level(gql, officer.token, player) == "identity_verified"  # KYC's own stays
     assert await payment_status(rt, payment_uuid(held["id"])) == "waiting_for_kyc"
+
+
+async def test_observations_past_their_retention_are_deleted(rt: Any, make_player: Any) -> None:
+    from sqlalchemy import text
+
+    old, recent = await make_player(), await make_player()  # each signed in: a login observation
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text("UPDATE risk_observations SET observed_at = observed_at - interval '401 days' WHERE player_id = :p"),
+            {"p": old.uuid},
+        )
+
+    code, output = await run_cli("risk", "expire")
+
+    assert code == 0, output
+    assert output.strip().splitlines()[-2] == "1 observation(s) past their retention deleted"
+    async with rt.database.session() as db:
+        left = (await db.execute(text("SELECT player_id FROM risk_observations"))).scalars().all()
+    assert set(left) == {recent.uuid}  # 400 days kept (RISK_OBSERVATIONS_KEEP_DAYS)
