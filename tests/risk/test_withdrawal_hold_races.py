@@ -77,8 +77,13 @@ async def test_a_hold_being_imposed_is_seen_by_a_withdrawal_requested_meanwhile(
         withdrawing = asyncio.create_task(
             gql(WITHDRAW, {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD"}}, token=player.token)
         )
-        # Before the fix the withdrawal (below the threshold) was approved and paid here, the hold unseen.
-        await _until(lambda: _advisory_waiters_at_least(watcher, 2), seconds=2.0)
+        # Before the fix the withdrawal (below the threshold) was approved and paid here, the hold unseen; now it
+        # waits for the hold's commit (its risk turn).
+
+        async def settled() -> bool:
+            return withdrawing.done() or await _advisory_waiters_at_least(watcher, 2)
+
+        assert await _until(settled)
         assert not withdrawing.done()
     await asyncio.wait_for(imposing, 10)
     body = await asyncio.wait_for(withdrawing, 10)
@@ -106,7 +111,11 @@ async def test_a_hold_committed_after_the_approval_catches_the_withdrawal_at_its
         imposing = asyncio.create_task(_impose_hold(gql, desk, player))
         assert await _until(lambda: _advisory_waiters(watcher))
         paying = asyncio.create_task(cashier.process_withdrawal(rt, payment_id))
-        await _until(lambda: _advisory_waiters_at_least(watcher, 2), seconds=2.0)
+
+        async def settled() -> bool:
+            return paying.done() or await _advisory_waiters_at_least(watcher, 2)
+
+        assert await _until(settled)
     await asyncio.wait_for(imposing, 10)
     await asyncio.wait_for(paying, 10)
     # Before the fix: sent and paid, the hold committed a moment before. Now: held back, its money still held.
