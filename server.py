@@ -65,6 +65,7 @@ from services.bonuses import worker as bonus_worker
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
+from services.risk import expiry as risk_expiry
 from services.risk import rules as risk_rules
 from services.risk.store import OnSession
 from services.tournaments import worker as tournament_worker
@@ -517,6 +518,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
         catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
         kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
+        risk_expiry_task = asyncio.create_task(risk_expiry.run(rt), name="risk-action-expiry")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -524,7 +526,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:  # also when the app's user (a test, an embedding program) fails inside the lifespan
-            await _stop_background((rg_task, bonus_task, tournament_task, export_task, catalogue_task, kyc_expiry_task))
+            await _stop_background(
+                (rg_task, bonus_task, tournament_task, export_task, catalogue_task, kyc_expiry_task, risk_expiry_task)
+            )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
                 await rt.live_events.close()
             if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):

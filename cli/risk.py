@@ -344,6 +344,16 @@ def risk_lift(
     typer.echo(_done(work))
 
 
+@risk_app.command("expire")
+def risk_expire() -> None:
+    """Retire the restrictions past their expiry, audited, and let go what they held; delete the observations past
+    their retention (the server does this every minute; run it from cron where no server runs)."""
+    from services.risk import expiry
+
+    typer.echo(f"{with_runtime(expiry.prune_observations)} observation(s) past their retention deleted")
+    typer.echo(f"{with_runtime(expiry.expire_due)} restriction(s) expired")
+
+
 # ---- deposits a risk rule held (services/cashier/risk_holds.py) -----------------------------------------
 
 

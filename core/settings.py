@@ -302,6 +302,11 @@ class Settings(BaseSettings):
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
     # How often tournaments are started and finished at their times (services/tournaments/worker.py).
     tournament_tick_seconds: float = Field(default=5.0, gt=0)
+    # How often the server retires risk restrictions past their expiry (services/risk/expiry.py).
+    risk_expiry_interval_seconds: float = Field(default=60.0, gt=0)
+    # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
+    # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.
+    risk_observations_keep_days: int = Field(default=400, ge=8)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)

@@ -115,12 +115,13 @@ class SystemEntry:
     brand_id: uuid.UUID | None
     after: dict[str, Any]
     reason: str | None = None
+    before: dict[str, Any] | None = None
 
 
 _INSERT_RAW = """
 INSERT INTO audit_log (seq, at, actor_type, actor_id, action, brand_id, target_type, target_id, reason, ip,
                        request_id, before, after, prev_hash, hash)
-VALUES ($1, $2, 'system', NULL, $3, $4, $5, $6, $7, NULL, NULL, NULL, $8::jsonb, $9, $10)"""
+VALUES ($1, $2, 'system', NULL, $3, $4, $5, $6, $7, NULL, NULL, $8::jsonb, $9::jsonb, $10, $11)"""
 
 
 async def append_system(conn: asyncpg.Connection, entries: Sequence[SystemEntry]) -> None:
@@ -143,6 +144,7 @@ async def append_system(conn: asyncpg.Connection, entries: Sequence[SystemEntry]
             target_type=entry.target_type,
             target_id=entry.target_id,
             reason=entry.reason,
+            before=None if entry.before is None else _json_safe(entry.before),
             after=_json_safe(entry.after),
             prev_hash=prev_hash,
             hash="",
@@ -157,6 +159,7 @@ async def append_system(conn: asyncpg.Connection, entries: Sequence[SystemEntry]
                 record.target_type,
                 record.target_id,
                 record.reason,
+                None if record.before is None else json.dumps(record.before),
                 json.dumps(record.after),
                 record.prev_hash,
                 record.hash,

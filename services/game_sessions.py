@@ -33,8 +33,10 @@ from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from core import prepared
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
+from core.prepared import Statement
 from models.auth import AuthSession
 from models.games import GameMode, GameSession
 
@@ -76,14 +78,18 @@ async def end_for_login_sessions(db: AsyncSession, login_session_ids: Sequence[u
     )
 
 
+# Every game session of a player still able to bet, ended (also on a risk consumer's connection: risk's
+# `block_account`, services/risk/actions.py).
+END_FOR_PLAYER = Statement("""
+UPDATE game_sessions SET ended_at = :now WHERE player_id = :player AND ended_at IS NULL RETURNING id
+""")
+
+
 async def end_for_player(db: AsyncSession, player_id: uuid.UUID) -> None:
     """End every game session of a player still able to bet (a spent time limit: those whose login
-    session lapsed without being revoked are not reached through `end_for_login_sessions`)."""
-    await db.execute(
-        update(GameSession)
-        .where(col(GameSession.player_id) == player_id, col(GameSession.ended_at).is_(None))
-        .values(ended_at=clock.now())
-    )
+    session lapsed without being revoked are not reached through `end_for_login_sessions`; risk's
+    `block_account`)."""
+    await prepared.rows(db, END_FOR_PLAYER, {"player": player_id, "now": clock.now()})
 
 
 async def hold_login(db: AsyncSession, login_session_id: uuid.UUID) -> None:

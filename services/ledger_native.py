@@ -35,7 +35,10 @@ _ACCOUNTS_NATIVE = (
 )
 # Credits only, taken after the caller's own locks (a jackpot pool's row): no path locks such a row while it
 # holds a player's money, so the ledger's re-lock needs no player lock before it here.
-_LOCK_NATIVE = "SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts WHERE id = ANY($1::uuid[]) ORDER BY purpose <> 'cash', id FOR UPDATE"
+_LOCK_NATIVE = (
+    "SELECT /* lock_player_money: the ledger's re-lock */ id, balance FROM ledger_accounts "
+    "WHERE id = ANY($1::uuid[]) ORDER BY purpose <> 'cash', id FOR UPDATE"
+)
 
 
 async def record_on_connection(conn: asyncpg.Connection, entry: Entry) -> Result:

@@ -384,7 +384,15 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 # server.py's background tasks
 SERVER_WORKERS = frozenset(
-    {"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry", "tournament-clock"}
+    {
+        "bonus-worker",
+        "rg-worker",
+        "outbox-relay",
+        "report-exports",
+        "kyc-document-expiry",
+        "tournament-clock",
+        "risk-action-expiry",
+    }
 )
 
 

@@ -63,6 +63,7 @@ STATES = {
     "payment.approved": "A withdrawal was approved (by staff or the auto-approval rules).",
     "payment.rejected": "A withdrawal was rejected (its amount returns to cash).",
     "payment.cancelled": "The player cancelled a withdrawal before payout.",
+    "payment.payout_held": "An approved withdrawal was held back before its payout (a restriction since): still held.",
     "payment.paid": "A withdrawal was paid out.",
     "payment.duplicate_charge": "A PSP charged a deposit twice: flagged for refund, not credited twice.",
     "payment.duplicate_payout": "A PSP reported a second payout of one withdrawal: flagged for finance.",

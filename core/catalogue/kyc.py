@@ -46,6 +46,21 @@ TYPES = (
         ),
     ),
     EventType(
+        "kyc.requirement_withdrawn",
+        1,
+        "The source of a risk signal's requirement withdrew it (risk lifted the action): the level required falls "
+        "back to the highest requirement left.",
+        obj(
+            {
+                **BASE,
+                "required_level": {**LEVEL, "description": "the level required now"},
+                "trigger": TEXT,
+                "withdrawn": {"type": "array", "items": LEVEL, "description": "the levels the requirements asked"},
+                "details": obj({"signal": {**SIGNAL, "description": "the calling module's code"}}),
+            }
+        ),
+    ),
+    EventType(
         "kyc.level_reached",
         1,
         "A player reached a level (its last requirement was met).",

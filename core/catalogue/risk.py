@@ -86,14 +86,15 @@ TYPES = (
     EventType(
         "risk.action_lifted",
         1,
-        "Risk staff lifted a restriction from a player (the reason is in the audit log).",
+        "Risk staff lifted a restriction from a player, or its expiry did (the reason is in the audit log).",
         obj(
             {
                 "action_id": UUID,
                 "player_id": UUID,
                 "kind": _ACTIONS,
-                "staff_id": {**OPTIONAL_UUID, "description": "none when the command line lifted it"},
-            }
+                "staff_id": {**OPTIONAL_UUID, "description": "none when the command line or the expiry lifted it"},
+            },
+            {"expired": {"type": "boolean", "description": "true: its expiry lifted it (no staff decision)"}},
         ),
     ),
     EventType(

@@ -32,6 +32,8 @@ from services import audit
 from services.bonuses.rules import CampaignRules, cap_violations, caps, parse_rules, refuse_violations
 from services.rg import exclusions
 from services.rg.profiles import profiles
+from services.risk import actions as risk_actions
+from services.risk.store import OnSession
 
 
 @dataclass(frozen=True)
@@ -392,6 +394,11 @@ async def reasons_not_eligible(
             )
         if await claims_of(db, campaign.id, player.id) >= eligibility.max_claims_per_player:
             found.append(Reason(ErrorCode.BONUS_ALREADY_CLAIMED, "You have already had this offer.", (Fact.BONUSES,)))
+    if (manual or cashback is not None) and (await risk_actions.in_force(OnSession(db), player.id)).bonuses_blocked:
+        # Risk's `block_bonuses` (or `block_account`) holds for every way bonus money reaches a player: staff's
+        # grant (no override: the risk desk lifts the restriction first) and cashback. A claim reads it in its
+        # own risk decision (services/risk/inline.py), with the rules it evaluates.
+        found.append(Reason(ErrorCode.RISK_BONUS_BLOCKED, "Bonuses are blocked for this account."))
     currency = player.currency
     kind = CampaignKind(campaign.kind)
     amount_given = manual and kind in (CampaignKind.DEPOSIT_MATCH, CampaignKind.RELOAD, CampaignKind.CASHBACK)

@@ -344,9 +344,10 @@ def _hand_amount(campaign: BonusCampaign, raw: str | None, currency: str) -> int
 async def grant(
     rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, campaign_id: uuid.UUID, amount: str | None, reason: str
 ) -> PlayerBonus:
-    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules,
-    one bonus in play and the campaign's amounts still apply (`amount`, a decimal string in the player's
-    currency: only for deposit offers and cashback, at most their maximum); marketing conditions do not."""
+    """Support grants a campaign's bonus by hand (audited, with a reason). RG, the jurisdiction's rules, risk's
+    `block_bonuses` (no override), one bonus in play and the campaign's amounts still apply (`amount`, a
+    decimal string in the player's currency: only for deposit offers and cashback, at most their maximum);
+    marketing conditions do not."""
     if not viewer.is_staff:
         raise DomainError("Only staff grant bonuses.", code=ErrorCode.NOT_ALLOWED)
     reason = reason.strip()

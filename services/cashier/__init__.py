@@ -41,6 +41,7 @@ The package, one job a module (each imports only those above it):
 - queries.py: what a viewer may read, attempts, the back office's filters and withdrawal queue;
 - intake.py: checking a player's request and inserting the payment once per idempotency key;
 - answers.py: applying a PSP's answer about one attempt (the state machine above);
+- payout_checks.py: the last look before a withdrawal's payout (a restriction since its approval holds it back);
 - cascade.py: calling the PSPs in turn, recording their answers, refunds and sending payouts;
 - deposits.py, withdrawals.py: the player's and finance's entry points (each reads risk's rules and restrictions in
   its transaction: services/risk/inline.py);

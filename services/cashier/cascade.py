@@ -25,6 +25,7 @@ from services.cashier.payments import (
     lock_payment,
     log,
 )
+from services.cashier.payout_checks import held_before_payout
 from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
 from services.cashier.routing import adapter_for, route, routing_rules
 from services.wallet import Actor
@@ -43,6 +44,8 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str], *, t
             payment = await lock_payment(db, payment_id)
             if not await _still_ours(db, payment, previous):
                 return  # settled or taken meanwhile (a webhook, a poll, a concurrent run)
+            if previous is None and payment.kind == PaymentKind.WITHDRAWAL and await held_before_payout(db, payment):
+                return  # the account changed since the approval: the money stays held (payout_checks.py)
             seq = (
                 int(
                     await db.scalar(

@@ -13,7 +13,15 @@ from services import wallet
 from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
 from services.cashier.cascade import _cascade
-from services.cashier.intake import DEPOSIT_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
+from services.cashier.intake import (
+    DEPOSIT_METHODS,
+    _check_key,
+    _check_method,
+    _check_token,
+    _create_payment,
+    _payer,
+    retried,
+)
 from services.cashier.payments import _event, _set_status, fail_payment
 from services.cashier.queries import get_readable
 from services.cashier.routing import deposit_route
@@ -23,8 +31,8 @@ from services.risk import cards as risk_cards
 from services.risk import gates as risk_gates
 from services.risk import inline as risk_inline
 from services.risk import lists as risk_lists
+from services.risk import refused as risk_refused
 from services.risk.observe import observed
-from services.risk.signals import Observed
 
 
 async def deposit(
@@ -52,24 +60,30 @@ async def deposit(
     key = _check_key(idempotency_key)
     async with rt.database.session() as db:
         player, _ = await _payer(db, viewer, code)
+        first = await retried(
+            db, kind=PaymentKind.DEPOSIT, player=player, currency=code, amount=minor, method=method, key=key
+        )
+        if first is not None:  # a retry answers the first result before any other work (no gate, no vault call)
+            return await get_readable(db, viewer, first.id)
     # Before the deposit's transaction: an exclusion found at a matching account is copied to this one
     # in a transaction of its own, which the refusal must not roll back.
     await rg_gates.check_person(rt, player)
     # Before the transaction too: the card's BIN and fingerprint from the PSP's vault (services/risk/cards.py).
     card = await risk_cards.describe(rt.settings, token) if method == "card" else None
     seen = observed(viewer.meta, card)
+    kept = risk_refused.Kept(risk_lists.Occasion.DEPOSIT, seen)
     try:
-        payment, psps, three_ds = await _start(rt, viewer, code, minor, method, token, key, bonus_code, seen)
-    except risk_inline.RiskRefused as refusal:  # rolled back: no payment; the hits that refused it are recorded
-        await risk_inline.record_refused(rt, refusal)
-        raise
-    except kyc_gates.KycRequired as refusal:  # rolled back: no payment; the player is asked for the level
-        await kyc_gates.record_refused(rt, player.id, refusal)
-        raise
-    except risk_lists.RiskBlocked as refusal:  # rolled back: no payment, no money moved; flagged for review
-        await risk_lists.record_blocked(
-            rt, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.DEPOSIT, refusal=refusal
-        )
+        payment, psps, three_ds = await _start(rt, viewer, code, minor, method, token, key, bonus_code, kept)
+    except DomainError as refusal:  # rolled back: no payment, no money moved
+        await risk_refused.keep(rt, kept)  # its observation and its rules' hits, in a transaction of their own
+        if isinstance(refusal, risk_inline.RiskRefused):  # the hits that refused it
+            await risk_inline.record_refused(rt, refusal)
+        elif isinstance(refusal, kyc_gates.KycRequired):  # the player is asked for the level
+            await kyc_gates.record_refused(rt, player.id, refusal)
+        elif isinstance(refusal, risk_lists.RiskBlocked):  # flagged for review
+            await risk_lists.record_blocked(
+                rt, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.DEPOSIT, refusal=refusal
+            )
         raise
     if psps is None:
         return payment
@@ -87,7 +101,7 @@ async def _start(
     token: str | None,
     key: str,
     bonus_code: str | None,
-    seen: Observed,
+    kept: risk_refused.Kept,
 ) -> tuple[Payment, list[str] | None, bool]:
     """The deposit's transaction: insert it, check the gates, claim its offer; the PSPs to try (None: done)
     and whether they must challenge the card (3-D Secure)."""
@@ -106,6 +120,8 @@ async def _start(
         )
         if not created:
             return payment, None, False
+        seen = kept.seen
+        kept.reference, kept.player_id = payment.id, player.id
         # After the insert: this payment is in flight, so the limit sees it and every other one.
         await risk_gates.check_payment(db, player, payment, seen)
         await rg_gates.check_deposit(db, rt, player, code)
@@ -117,6 +133,7 @@ async def _start(
         await aml.check(db, player.id, "depositing")
         # Risk's rules and the restrictions in force (blocked: refused; held; 3-D Secure; PSPs), then KYC.
         risk = await risk_inline.at_deposit(db, player_id=player.id, brand_id=player.brand_id, currency=code, seen=seen)
+        kept.decision = risk  # its hits, kept should a later gate refuse the deposit
         await kyc_gates.check_deposit(db, rt, player, payment)
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code, seen=seen)

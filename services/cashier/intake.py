@@ -109,14 +109,25 @@ async def _create_payment(
     ).scalar_one_or_none()
     if payment_id is not None:
         return await lock_payment(db, payment_id), True
+    existing = await retried(db, kind=kind, player=player, currency=currency, amount=amount, method=method, key=key)
+    assert existing is not None
+    return existing, False
+
+
+async def retried(
+    db: AsyncSession, *, kind: PaymentKind, player: Player, currency: str, amount: int, method: str, key: str
+) -> Payment | None:
+    """The payment this player already made with this key (None: none yet); the key used for another request
+    is refused (IDEMPOTENCY_CONFLICT)."""
     existing = await db.scalar(
         select(Payment).where(col(Payment.player_id) == player.id, col(Payment.idempotency_key) == key)
     )
-    assert existing is not None
+    if existing is None:
+        return None
     if (existing.kind, existing.currency, existing.amount, existing.method) != (kind.value, currency, amount, method):
         raise DomainError(
             "This idempotency key was used for a different payment.",
             field="idempotencyKey",
             code=ErrorCode.IDEMPOTENCY_CONFLICT,
         )
-    return existing, False
+    return existing

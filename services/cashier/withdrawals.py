@@ -123,7 +123,10 @@ async def _request(
                 payment.hold_id = hold.id
                 await _event(db, payment, "payment.requested")
                 # Risk's rules (velocity, cycling, score) and restrictions, this request counted: a hold in
-                # force (or imposed now) keeps it from the automatic approval and from finance.
+                # force (or imposed now) keeps it from the automatic approval and from finance. A hold being
+                # imposed meanwhile commits first (its turn on the player's withdrawals: after the money lock,
+                # as a claim's or a deposit's rule imposing one takes it), so this reading sees it.
+                await risk_actions.take_turn(OnSession(db), player.id)
                 risk = await risk_inline.at_withdrawal(
                     db, player_id=player.id, brand_id=player.brand_id, currency=code, seen=seen
                 )
@@ -154,7 +157,8 @@ async def auto_approve(rt: Runtime, db: AsyncSession, payment: Payment, *, risk_
         return False
     if await aml.aml_restriction(db, payment.player_id) is not None:
         return False
-    if risk_held is None:
+    if risk_held is None:  # after a hold being imposed now (its turn: services/risk/actions.py)
+        await risk_actions.take_turn(OnSession(db), payment.player_id)
         risk_held = (await risk_actions.in_force(OnSession(db), payment.player_id)).withdrawals_held
     if risk_held:
         return False

@@ -150,6 +150,21 @@ async def require_level(db: AsyncSession, player_id: uuid.UUID, level: str, reas
     return new
 
 
+async def withdraw_level(db: AsyncSession, player_id: uuid.UUID, reason: str) -> bool:
+    """The risk signal `reason` no longer stands (risk lifted the action that raised it): the requirement it
+    recorded goes, never one from another source (a deposit threshold, another module's signal); the level
+    required is then the highest of those left. In the caller's transaction; True when one went. Withdrawals
+    waiting for KYC are the caller's to release after its commit (services/cashier/kyc_waits.py)."""
+    player = await db.get(Player, player_id)
+    if player is None:
+        raise DomainError("No such player.", code=ErrorCode.NOT_FOUND, field="playerId")
+    state = await kyc_state.lock_state(db, player)
+    if not await kyc_state.withdraw(db, player, state, trigger=RISK_SIGNAL, signal=reason):
+        return False
+    await kyc_state.advance(db, player, state)
+    return True
+
+
 STAFF_SIGNAL = "staff.required"  # the risk signal's code when staff require a level (their prose is audited)
 REQUIRERS = frozenset({"kyc_officer", "risk_analyst", "mlro"})
 

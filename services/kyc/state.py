@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -125,6 +126,47 @@ async def require(
         trigger=trigger,
         gates=list(gates),
         details=details,
+    )
+    return True
+
+
+async def withdraw(db: AsyncSession, player: Player, state: KycState, *, trigger: str, signal: str) -> bool:
+    """The requirements `trigger` recorded for `signal` go (their source withdrew them: a risk action lifted);
+    the level required falls back to the highest of those left. Under `lock_state`; True when one went."""
+    gone = (
+        await db.execute(
+            delete(KycRequirement)
+            .where(
+                col(KycRequirement.player_id) == player.id,
+                col(KycRequirement.trigger) == trigger,
+                KycRequirement.details["signal"].astext == signal,
+            )
+            .returning(col(KycRequirement.level))
+        )
+    ).all()
+    if not gone:
+        return False
+    left = (
+        await db.scalars(
+            select(KycRequirement)
+            .where(col(KycRequirement.player_id) == player.id)
+            .order_by(col(KycRequirement.level_rank).desc(), col(KycRequirement.created_at))
+            .limit(1)
+        )
+    ).first()
+    first = profile_of(player).first
+    state.required_level, state.required_rank = (left.level, left.level_rank) if left else (first.code, first.rank)
+    state.required_trigger = left.trigger if left else None
+    state.required_details = left.details if left else {}
+    state.updated_at = clock.now()
+    await emit(
+        db,
+        state,
+        "kyc.requirement_withdrawn",
+        required_level=state.required_level,
+        trigger=trigger,
+        withdrawn=[row.level for row in gone],
+        details={"signal": signal},
     )
     return True
 

@@ -38,6 +38,8 @@ from services.provider_wallet.types import (
     refuse,
 )
 from services.rg import gates as rg_gates
+from services.risk import actions as risk_actions
+from services.risk.store import OnSession
 
 
 async def decide(
@@ -57,6 +59,8 @@ async def decide(
         return refuse(command, Status.INVALID_TOKEN)
     now = clock.now()
     refusal = _unplayable(command, ctx, state, now)
+    if refusal == Status.TOKEN_EXPIRED and ctx.ended_at is not None and await _risk_blocked(db, ctx.player_id):
+        refusal = Status.USER_DISABLED  # risk's block_account ended the session: the provider hears why
     if refusal is not None:
         return refuse(command, refusal, current)
     assert ctx.brand_id is not None
@@ -115,6 +119,12 @@ def _unplayable(command: WalletCommand, ctx: Context, state: Any, now: datetime)
     if booking.above_max_bet(ctx.max_bet, command):
         return Status.LIMIT_REACHED
     return None
+
+
+async def _risk_blocked(db: AsyncSession, player_id: uuid.UUID) -> bool:
+    """Asked of a bet already refused for its ended session only: a valid bet's path reads nothing more (risk's
+    `block_account` ends the player's game sessions, which the context statement, and wallet_play_v1, read)."""
+    return (await risk_actions.in_force(OnSession(db), player_id)).blocked
 
 
 async def _open_accounts(db: AsyncSession, ctx: Context, currency: str) -> int:

@@ -18,6 +18,7 @@ The readers call `in_force` in the transaction of their own decision (one statem
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from core import outbox
 from core.clock import clock
 from core.ids import new_id
 from core.prepared import Statement
+from services import game_sessions
 from services.audit import SystemEntry
 from services.risk.rules import ActionKind, ActionSpec
 from services.risk.store import Sql
@@ -79,6 +81,28 @@ class Restrictions:
         return None
 
 
+# The player's risk turn: an imposition of `hold_withdrawals` or `block_account` (a rule's, inline or on the
+# stream, or staff's) and the decisions they change take turns on one transaction-scoped advisory key per
+# player. The imposition takes it before its insert; a withdrawal request after its money lock, before it reads
+# the restrictions; an automatic approval reading them itself; the payout step before its last look
+# (services/cashier/payout_checks.py); a game launch before it reads `blocked`. Either the decision sees the
+# restriction, or the restriction commits after it: the payout step, waiting for that commit, catches an
+# approved withdrawal, and `block_account` ends the game session a launch committed (the wallet then refuses
+# its bets). Never taken before a money lock (a claim's rule imposing a hold holds the player's money).
+_SERIALISE = Statement("SELECT pg_advisory_xact_lock(hashtextextended(:serial, 0)) AS serialised")
+
+HOLDS_WITHDRAWALS = frozenset({ActionKind.HOLD_WITHDRAWALS, ActionKind.BLOCK_ACCOUNT})
+
+
+def turn_key(player_id: uuid.UUID) -> str:
+    """The advisory key of the player's risk turn (above)."""
+    return f"risk-turn:{player_id}"
+
+
+async def take_turn(sql: Sql, player_id: uuid.UUID) -> None:
+    await sql.fetch(_SERIALISE, {"serial": turn_key(player_id)})
+
+
 _IN_FORCE = Statement("""
 SELECT id, kind, params, rule_code, reason FROM risk_actions
 WHERE player_id = :player AND lifted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)
@@ -89,7 +113,7 @@ ORDER BY imposed_at
 _RETIRE_EXPIRED = Statement("""
 UPDATE risk_actions SET lifted_at = expires_at, lift_reason = 'expired'
 WHERE player_id = :player AND kind = :kind AND lifted_at IS NULL AND expires_at <= :now
-RETURNING id
+RETURNING id, player_id, brand_id, kind, params, rule_code
 """)
 
 _INSERT = Statement("""
@@ -109,15 +133,21 @@ RETURNING id
 """)
 
 
-def _params(row_params: Any) -> dict[str, Any]:
+def params_of(row_params: Any) -> dict[str, Any]:
     return row_params if isinstance(row_params, dict) else json.loads(row_params)
 
 
 async def in_force(sql: Sql, player_id: uuid.UUID) -> Restrictions:
     rows = await sql.fetch(_IN_FORCE, {"player": player_id, "now": clock.now()})
     return Restrictions(
-        tuple(InForce(r.id, ActionKind(r.kind), _params(r.params), r.rule_code, r.reason) for r in rows)
+        tuple(InForce(r.id, ActionKind(r.kind), params_of(r.params), r.rule_code, r.reason) for r in rows)
     )
+
+
+def kyc_signal(rule_code: str | None) -> str:
+    """The signal of the KYC requirement a `require_kyc_level` action of this rule raises (None: staff's); its
+    lift withdraws that requirement, and only that one (services/risk/expiry.py)."""
+    return "risk." + (re.sub(r"[^a-z0-9_.:-]", "-", rule_code.lower())[:59] if rule_code else "staff")
 
 
 def subject(player_id: uuid.UUID) -> str:
@@ -134,15 +164,33 @@ async def insert(
     action: ActionSpec,
     rule_code: str | None,
     reason: str,
+    retired: list[SystemEntry],
     staff_id: uuid.UUID | None = None,
     expires_at: Any = None,
 ) -> uuid.UUID | None:
     """Store the action and announce it; its id, or None when one of its kind was in force already. The
-    caller audits (a rule: `impose`; staff: with their own record)."""
+    caller audits (a rule: `audit_entry`; staff: with their own record), with `retired`: the records of an
+    expired action of the kind this one replaces (retired here, announced, audited as the expiry sweep does)."""
     if action.kind in (ActionKind.FLAG_REVIEW, ActionKind.HOLD_DEPOSIT):
         raise ValueError(f"{action.kind} is not a stored restriction")
+    if action.kind in HOLDS_WITHDRAWALS:
+        await take_turn(sql, player_id)
     now = clock.now()
-    await sql.fetch(_RETIRE_EXPIRED, {"player": player_id, "kind": action.kind.value, "now": now})
+    for row in await sql.fetch(_RETIRE_EXPIRED, {"player": player_id, "kind": action.kind.value, "now": now}):
+        from services.risk import expiry  # its lift's effects; it reads this module
+
+        await sql.emit([expiry.lifted_event(row, staff_id=None, expired=True)])
+        retired.append(
+            SystemEntry(
+                action="risk.action_lifted",
+                target_type="player",
+                target_id=str(player_id),
+                brand_id=brand_id,
+                before=expiry.lifted_before(row),
+                after={},
+                reason=expiry.EXPIRED,
+            )
+        )
     params = {
         "id": new_id(),
         "player": player_id,
@@ -159,6 +207,8 @@ async def insert(
     if not rows:
         return None
     action_id: uuid.UUID = rows[0].id
+    if action.kind == ActionKind.BLOCK_ACCOUNT:  # no more bets in games already open (services/game_sessions.py)
+        await sql.fetch(game_sessions.END_FOR_PLAYER, {"player": player_id, "now": now})
     data = {
         "action_id": str(action_id),
         "player_id": str(player_id),

@@ -11,6 +11,7 @@ from typing import Any
 
 from core import outbox
 from core.clock import clock
+from services.audit import SystemEntry
 from services.risk import actions
 from services.risk.rules import ActionKind, Rule
 from services.risk.score import contribute
@@ -36,7 +37,7 @@ async def apply(
 ) -> Outcome:
     hits = await contribute(sql, rule, player_id=player_id, brand_id=brand_id, reason=reason, details=details)
     outcome = Outcome()
-    audited = []
+    audited: list[SystemEntry] = []
     # Restrictions in one order (by kind), whatever the rule lists: two rules hitting one player at once, each
     # holding the first restriction it inserted and waiting for the other's, deadlocked.
     for action in sorted(rule.actions, key=lambda a: a.kind.value):
@@ -48,7 +49,13 @@ async def apply(
             )
         else:
             action_id = await actions.insert(
-                sql, player_id=player_id, brand_id=brand_id, action=action, rule_code=rule.code, reason=reason
+                sql,
+                player_id=player_id,
+                brand_id=brand_id,
+                action=action,
+                rule_code=rule.code,
+                reason=reason,
+                retired=audited,
             )
             if action_id is not None:
                 outcome.imposed.append(action.kind)

@@ -31,7 +31,6 @@ it waited for the chain's lock: a deadlock (tests/risk/test_review_inline.py).
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -323,10 +322,6 @@ async def record_refused(rt: Runtime, refusal: RiskRefused) -> None:
         await apply(OnSession(db), refusal.decision, refusal.findings)
 
 
-def _signal(code: str | None) -> str:
-    return "risk." + (re.sub(r"[^a-z0-9_.:-]", "-", code.lower())[:59] if code else "staff")
-
-
 async def require_kyc(db: AsyncSession, restrictions: Restrictions, player_id: uuid.UUID) -> None:
     """A `require_kyc_level` action in force becomes a KYC requirement (in the gate's transaction, before the
     KYC gate asks): Player.kyc shows it, and withdrawals wait for it as for any other."""
@@ -334,7 +329,9 @@ async def require_kyc(db: AsyncSession, restrictions: Restrictions, player_id: u
         if action.kind != ActionKind.REQUIRE_KYC_LEVEL:
             continue
         try:
-            await kyc_actions.require_level(db, player_id, str(action.params["level"]), _signal(action.rule_code))
+            await kyc_actions.require_level(
+                db, player_id, str(action.params["level"]), actions.kyc_signal(action.rule_code)
+            )
         except ValueError as exc:  # a level this player's jurisdiction does not have: logged, not a refusal
             log.warning("risk.kyc_level_unknown", player_id=str(player_id), error=str(exc))
 
@@ -450,7 +447,9 @@ async def at_claim(
 
 
 async def check_launch(db: AsyncSession, player_id: uuid.UUID) -> None:
-    """Real-money play: refused while `block_account` is in force (one statement)."""
+    """Real-money play: refused while `block_account` is in force. After the player's risk turn (a block being
+    imposed commits first and is seen; one imposed after ends the session this launch writes)."""
+    await actions.take_turn(OnSession(db), player_id)
     if (await actions.in_force(OnSession(db), player_id)).blocked:
         raise DomainError(
             "Your account is restricted: real-money play is not available. Contact support.",

@@ -39,14 +39,13 @@ from core.prepared import Statement
 from core.runtime import Runtime
 from models.risk import RiskAction, RiskFlag
 from services import audit, players
-from services.risk import actions
+from services.risk import actions, expiry
 from services.risk.rule_admin import known_kyc_levels, known_psps
 from services.risk.rules import ActionKind, ActionSpec
 from services.risk.store import OnSession
 from services.scoping import scoped
 
 NOT_BY_STAFF = frozenset({ActionKind.FLAG_REVIEW, ActionKind.HOLD_DEPOSIT})
-HOLDS_WITHDRAWALS = frozenset({ActionKind.HOLD_WITHDRAWALS, ActionKind.BLOCK_ACCOUNT})
 
 
 class Verdict(StrEnum):
@@ -194,6 +193,7 @@ async def impose_action(
         raise DomainError("The expiry is in the past.", field="expiresAt")
     async with rt.database.transaction() as db:
         player = await players.get_readable(db, viewer, player_id)
+        retired: list[audit.SystemEntry] = []  # an expired one of the kind, retired by the insert
         action_id = await actions.insert(
             OnSession(db),
             player_id=player.id,
@@ -201,6 +201,7 @@ async def impose_action(
             action=action,
             rule_code=None,
             reason=why,
+            retired=retired,
             staff_id=viewer.id if viewer.is_staff else None,
             expires_at=expires_at,
         )
@@ -212,6 +213,7 @@ async def impose_action(
             )
         row = await db.get(RiskAction, action_id)
         assert row is not None
+        await OnSession(db).audit(retired)
         await audit.append(
             db,
             actor=viewer,
@@ -251,16 +253,9 @@ async def lift_action(rt: Runtime, viewer: Viewer, *, action_id: uuid.UUID, reas
         row.lifted_at, row.lifted_by, row.lift_reason = now, viewer.id, why
         await db.flush()
         kind = ActionKind(row.kind)
-        data = {
-            "action_id": str(row.id),
-            "player_id": str(row.player_id),
-            "kind": kind.value,
-            "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
-        }
-        await outbox.emit_events(
-            db,
-            [outbox.event("risk.action_lifted", actions.subject(row.player_id), data, brand_id=row.brand_id, at=now)],
-        )
+        await expiry.after_lift(db, player_id=row.player_id, kind=kind, rule_code=row.rule_code)
+        staff = viewer.id if viewer.is_staff else None
+        await outbox.emit_events(db, [expiry.lifted_event(row, staff_id=staff, expired=False)])
         await audit.append(
             db,
             actor=viewer,
@@ -268,16 +263,11 @@ async def lift_action(rt: Runtime, viewer: Viewer, *, action_id: uuid.UUID, reas
             target_type="player",
             target_id=row.player_id,
             brand_id=row.brand_id,
-            before={"action_id": str(row.id), "kind": kind.value, **row.params, "rule_code": row.rule_code},
+            before=expiry.lifted_before(row),
             reason=why,
         )
         lifted = restriction(row)
-    released: list[uuid.UUID] = []
-    if kind in HOLDS_WITHDRAWALS:
-        from services.cashier import withdrawals
-
-        released = await withdrawals.after_risk_lift(rt, lifted.player_id)
-    return Lifted(lifted, released)
+    return Lifted(lifted, await expiry.release(rt, lifted.player_id, kind))
 
 
 # A rule's hit writes its score contribution, then its flag (services/risk/hits.py); a dismissal takes the same

@@ -48,6 +48,7 @@ class OnSession:
                 target_type=entry.target_type,
                 target_id=entry.target_id,
                 brand_id=entry.brand_id,
+                before=entry.before,
                 after=entry.after,
                 reason=entry.reason,
             )

@@ -100,6 +100,7 @@ async def test_a_batch_does_not_hold_the_audit_lock_while_it_imposes_on_the_next
             action=ActionSpec(kind=ActionKind.BLOCK_BONUSES),
             rule_code=None,
             reason="staff: bonus abuse",
+            retired=[],
             staff_id=uuid.uuid4(),
         )
         assert imposed is not None
