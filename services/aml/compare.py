@@ -5,15 +5,16 @@ skeletons when either is Arabic, pinyin syllables when either is Chinese (and th
 pinyin), else the phonetic Latin tokens. Tokens are paired best-first whatever their order (a player
 writes "Petrov Dmitry" as readily as "Dmitry Petrov"); each pair's similarity is rapidfuzz's normalised
 Indel ratio, the better of the spelling as written and its phonetic form. Skeletons and syllables are
-short, so there only an exact token counts. The name's score is its tokens' similarity weighted by their
-length, times its coverage of the other name: a missing middle name or patronymic costs a little, a
-single matching token (a first name) a lot. A part both names give and give as two names (a pair at half
-or less, or one distinct.py and suffixes.py call two names: Ruiz/Rios, Nowak/Nowicka) counts nothing: the
-letters two names happen to share say nothing of the person, where a part left out is only an omission.
-Names split differently ("Quinceharrow", "Noureddine"; a token count apart) are compared as one string
-too, and the better of the two scores is kept; names with as many tokens as each other are compared
-token by token only ("Gonzalez Ruiz" and "Gonzalez Rios" joined are one letter pair apart, and two
-people).
+short, so there only an exact token counts in full. The name's score is its tokens' similarity weighted
+by their length, times its coverage of the other name: a missing middle name or patronymic costs a
+little, a single matching token (a first name) a lot. In the Latin and skeleton shapes a part both names
+give, and give as two names (a pair at half or less, or one distinct.py and suffixes.py call two names:
+Ruiz/Rios, Nowak/Nowicka), counts nothing: the letters two names happen to share say nothing of the
+person, where a part left out is only an omission. Pinyin and Cantonese syllables keep their partial
+credit (a Chinese name with none at all against a player's is compared as Latin). Names split
+differently ("Quinceharrow", "Noureddine": a token count apart) are compared as one string too, and the
+better of the two scores is kept; names with as many tokens as each other are compared token by token
+only ("Gonzalez Ruiz" and "Gonzalez Rios" joined are one letter pair apart, and two people).
 """
 
 from __future__ import annotations
@@ -101,14 +102,16 @@ def _score(
     spelt: tuple[tuple[str, ...], ...] = (),
     veto: Veto | None = None,
     joined: bool = True,
+    two_names: float = 0.5,
 ) -> tuple[float, list[tuple[int, int, float]]]:
     """The name's score (see above) and its token pairs; a pair `veto` calls two names is halved, so counts
     nothing, and then the joined spelling does not count ("Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali"
-    is). A score under `VETO_FROM` cannot become a match, so it is not looked at closer."""
+    is). A pair at `two_names` or less counts nothing. A score under `VETO_FROM` cannot become a match, so
+    it is not looked at closer."""
     if not listed or not given:
         return 0.0, []
     pairs = _align(listed, given, sim, alt, spelt)
-    score = _weigh(listed, given, pairs, partial_weight)
+    score = _weigh(listed, given, pairs, partial_weight, two_names)
     if joined and len(listed) != len(given):
         score = max(score, _joined(listed, given, sim), _joined(alt[0], alt[1], sim) if alt is not None else 0.0)
     if veto is None or score < VETO_FROM:
@@ -116,15 +119,18 @@ def _score(
     kept = [(i, j, 0.5 * s if s > 0.5 and veto(i, j) else s) for i, j, s in pairs]
     if kept == pairs:
         return score, pairs
-    return _weigh(listed, given, kept, partial_weight), kept
+    return _weigh(listed, given, kept, partial_weight, two_names), kept
 
 
 def _weigh(
-    listed: tuple[str, ...], given: tuple[str, ...], pairs: list[tuple[int, int, float]], partial_weight: float
+    listed: tuple[str, ...],
+    given: tuple[str, ...],
+    pairs: list[tuple[int, int, float]],
+    partial_weight: float,
+    two_names: float,
 ) -> float:
     short, long, side = (listed, given, 0) if len(listed) <= len(given) else (given, listed, 1)
-    # A pair at half or less is two names: it counts nothing (see above).
-    base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in short) or 1)
+    base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs if s > two_names) / (sum(len(t) for t in short) or 1)
     covered = sum(len(long[(i, j)[1 - side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in long) or 1)
     score = base * (1 - partial_weight + partial_weight * covered)
     if len(short) == 1 < len(long):
@@ -139,14 +145,13 @@ def compare(listed: NameForm, given: NameForm) -> NameScore:
         return NameScore(score, "skeleton", _named(listed.skeleton, given.skeleton, pairs))
     if Script.HAN in scripts and listed.syllables is not None:
         best = NameScore(0.0, "syllables", ())
-        readings = _readings(given)
-        for reading in readings:
-            score, pairs = _score(listed.syllables, reading, _strict, 0.4)
+        for reading in _readings(given):
+            score, pairs = _score(listed.syllables, reading, _strict, 0.4, two_names=0.0)
             if score > best.score:
                 best = NameScore(score, "syllables", _named(listed.syllables, reading, pairs))
         if listed.cantonese is not None and best.score < 1.0:
             best = max(best, _cantonese(listed.cantonese, given), key=lambda n: n.score)
-        if best.score > 0 or readings:  # a pinyin spelling is compared as pinyin, however unlike
+        if best.score > 0:
             return best
     sounds = (listed.phonetic, given.phonetic)
 
@@ -200,7 +205,7 @@ def _cantonese(listed: tuple[tuple[str, ...], ...], given: NameForm) -> NameScor
     def sim(a: str, b: str) -> float:
         return 1.0 if b in a.split("|") else 0.5 * max(_ratio(k, b) for k in a.split("|"))
 
-    score, pairs = _score(keys, said, sim, 0.4, joined=False)
+    score, pairs = _score(keys, said, sim, 0.4, joined=False, two_names=0.0)
     return NameScore(score, "cantonese", _named(keys, said, pairs))
 
 
