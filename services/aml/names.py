@@ -11,9 +11,9 @@ the scripts where it tells people apart best:
 - `syllables`: pinyin syllables, for Chinese names (a player writes "Xiaoming", "Xiao Ming", "Xiao-ming").
 Beside them, the spellings a list name has in the other systems players use: a Cyrillic name's BGN/PCGN,
 French and German spellings, a Greek name's spelling by ear, a Polish name's nasal vowels as "on"/"en"
-(services/aml/spellings.py), a Chinese name's
-Cantonese reading in Hong Kong's romanisation (services/aml/cantonese.py); and each skeleton's vowels, to
-tell apart the Arabic names one skeleton holds (services/aml/distinct.py).
+(services/aml/spellings.py), a Chinese name's Cantonese reading in Hong Kong's romanisation
+(services/aml/cantonese.py); and each skeleton's vowels, to tell apart the Arabic names one skeleton holds
+(services/aml/distinct.py).
 """
 
 from __future__ import annotations
