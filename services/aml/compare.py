@@ -7,8 +7,14 @@ writes "Petrov Dmitry" as readily as "Dmitry Petrov"); each pair's similarity is
 Indel ratio, the better of the spelling as written and its phonetic form. Skeletons and syllables are
 short, so there only an exact token counts in full. The name's score is its tokens' similarity weighted
 by their length, times its coverage of the other name: a missing middle name or patronymic costs a
-little, a single matching token (a first name) a lot. Joined spellings ("Quinceharrow",
-"Noureddine") are compared as one string too, and the better of the two scores is kept.
+little, a single matching token (a first name) a lot. In the Latin and skeleton shapes a part both names
+give, and give as two names (a pair at half or less, or one distinct.py and suffixes.py call two names:
+Ruiz/Rios, Nowak/Nowicka), counts nothing: the letters two names happen to share say nothing of the
+person, where a part left out is only an omission. Pinyin and Cantonese syllables keep their partial
+credit (a Chinese name with none at all against a player's is compared as Latin). Names split
+differently ("Quinceharrow", "Noureddine": a token count apart) are compared as one string too, and the
+better of the two scores is kept; names with as many tokens as each other are compared token by token
+only ("Gonzalez Ruiz" and "Gonzalez Rios" joined are one letter pair apart, and two people).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from rapidfuzz.distance import Indel
 from services.aml import cantonese
 from services.aml.distinct import arabic_vowels_agree, other_form, short_and_far, unrelated_swap
 from services.aml.names import NameForm
+from services.aml.suffixes import other_stem, other_suffix
 from services.aml.translit import Script
 
 Similarity = Callable[[str, str], float]
@@ -95,29 +102,35 @@ def _score(
     spelt: tuple[tuple[str, ...], ...] = (),
     veto: Veto | None = None,
     joined: bool = True,
+    two_names: float = 0.5,
 ) -> tuple[float, list[tuple[int, int, float]]]:
-    """The name's score (see above) and its token pairs; a pair `veto` calls two names counts half, and
-    then the joined spelling does not count ("Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali" is). A score
-    under `VETO_FROM` cannot become a match, so it is not looked at closer."""
+    """The name's score (see above) and its token pairs; a pair `veto` calls two names is halved, so counts
+    nothing, and then the joined spelling does not count ("Mahmoud Ali" joined is "mhmdl" as "Mohammed Ali"
+    is). A pair at `two_names` or less counts nothing. A score under `VETO_FROM` cannot become a match, so
+    it is not looked at closer."""
     if not listed or not given:
         return 0.0, []
     pairs = _align(listed, given, sim, alt, spelt)
-    score = _weigh(listed, given, pairs, partial_weight)
-    if joined:
+    score = _weigh(listed, given, pairs, partial_weight, two_names)
+    if joined and len(listed) != len(given):
         score = max(score, _joined(listed, given, sim), _joined(alt[0], alt[1], sim) if alt is not None else 0.0)
     if veto is None or score < VETO_FROM:
         return score, pairs
     kept = [(i, j, 0.5 * s if s > 0.5 and veto(i, j) else s) for i, j, s in pairs]
     if kept == pairs:
         return score, pairs
-    return _weigh(listed, given, kept, partial_weight), kept
+    return _weigh(listed, given, kept, partial_weight, two_names), kept
 
 
 def _weigh(
-    listed: tuple[str, ...], given: tuple[str, ...], pairs: list[tuple[int, int, float]], partial_weight: float
+    listed: tuple[str, ...],
+    given: tuple[str, ...],
+    pairs: list[tuple[int, int, float]],
+    partial_weight: float,
+    two_names: float,
 ) -> float:
     short, long, side = (listed, given, 0) if len(listed) <= len(given) else (given, listed, 1)
-    base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs) / (sum(len(t) for t in short) or 1)
+    base = sum(s * len(short[(i, j)[side]]) for i, j, s in pairs if s > two_names) / (sum(len(t) for t in short) or 1)
     covered = sum(len(long[(i, j)[1 - side]]) for i, j, s in pairs if s > 0.5) / (sum(len(t) for t in long) or 1)
     score = base * (1 - partial_weight + partial_weight * covered)
     if len(short) == 1 < len(long):
@@ -133,7 +146,7 @@ def compare(listed: NameForm, given: NameForm) -> NameScore:
     if Script.HAN in scripts and listed.syllables is not None:
         best = NameScore(0.0, "syllables", ())
         for reading in _readings(given):
-            score, pairs = _score(listed.syllables, reading, _strict, 0.4)
+            score, pairs = _score(listed.syllables, reading, _strict, 0.4, two_names=0.0)
             if score > best.score:
                 best = NameScore(score, "syllables", _named(listed.syllables, reading, pairs))
         if listed.cantonese is not None and best.score < 1.0:
@@ -143,16 +156,25 @@ def compare(listed: NameForm, given: NameForm) -> NameScore:
     sounds = (listed.phonetic, given.phonetic)
 
     def veto(i: int, j: int) -> bool:
-        said = (listed.phonetic[i], *(listed.spellings[i] if listed.spellings else ()))
-        if short_and_far(listed.tokens[i], given.tokens[j]) and all(short_and_far(s, given.phonetic[j]) for s in said):
+        heard = given.phonetic[j]
+        said = _closest((listed.phonetic[i], *(listed.spellings[i] if listed.spellings else ())), heard)
+        if short_and_far(listed.tokens[i], given.tokens[j]) and all(short_and_far(s, heard) for s in said):
             return True
-        return all(other_form(s, given.phonetic[j]) for s in said) or (
-            unrelated_swap(listed.tokens[i], given.tokens[j])
-            and all(unrelated_swap(s, given.phonetic[j]) for s in said)
-        )
+        if unrelated_swap(listed.tokens[i], given.tokens[j]) and all(unrelated_swap(s, heard) for s in said):
+            return True
+        return any(all(rule(s, heard) for s in said) for rule in (other_form, other_suffix, other_stem))
 
     score, pairs = _score(listed.tokens, given.tokens, _ratio, 0.15, sounds, listed.spellings, veto)
     return NameScore(min(score, 1.0), "latin", _named(listed.tokens, given.tokens, pairs))
+
+
+def _closest(said: tuple[str, ...], heard: str) -> tuple[str, ...]:
+    """The listed token's spellings nearest the player's: the systems the player did not write in (a
+    classical "Theodorides" beside "Theodorakis") say nothing of whether the two are one name."""
+    if len(said) == 1:
+        return said
+    near = [Indel.normalized_similarity(s, heard) for s in said]
+    return tuple(s for s, n in zip(said, near, strict=True) if n == max(near))
 
 
 def _vowels(listed: NameForm, given: NameForm) -> Veto:
@@ -183,7 +205,7 @@ def _cantonese(listed: tuple[tuple[str, ...], ...], given: NameForm) -> NameScor
     def sim(a: str, b: str) -> float:
         return 1.0 if b in a.split("|") else 0.5 * max(_ratio(k, b) for k in a.split("|"))
 
-    score, pairs = _score(keys, said, sim, 0.4, joined=False)
+    score, pairs = _score(keys, said, sim, 0.4, joined=False, two_names=0.0)
     return NameScore(score, "cantonese", _named(keys, said, pairs))
 
 

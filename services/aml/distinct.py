@@ -9,9 +9,12 @@
 - Latin (and Cyrillic and Greek names, compared as Latin): one letter apart is a slip when the letters
   sound alike (Wexfort, Fransois, Oleh) and another name when two unrelated consonants trade places
   (Babić, Bakić); in a name of six letters or fewer, two changes make another name (Rossi and Russo,
-  Zueva and Zubova), where a long name takes two in its stride (Demetrios for Dimitrios); and a name and
-  its other gender's form are two people (Ivan/Ivana, Louis/Louise, Mario/Maria, Kowalski/Kowalska,
-  Petrov/Petrova, Greek Papadakis/Papadaki and -os/-ou).
+  Zueva and Zubova), and so does a vowel where the other has a consonant (Maria and Marta: another
+  syllable, not a slip; h, j, w and v excepted, which spellings trade with vowels), where a long name
+  takes two in its stride (Demetrios for Dimitrios); and a name and its other gender's form are two people
+  (Ivan/Ivana, Louis/Louise, Mario/Maria, Kowalski/Kowalska, Petrov/Petrova, Greek Papadakis/Papadaki,
+  Theodoridis/Theodoridou, Konstantinos/Konstantina).
+Family names built of a stem and a suffix (Theodoridis/Theodorakis, Nielsen/Larsen) are services/aml/suffixes.py's.
 """
 
 from __future__ import annotations
@@ -25,12 +28,19 @@ _CONSONANT_CLASSES = {  # consonants that one sound can be spelt with, or that a
     "v": "f", "w": "f", "s": "s", "z": "s", "h": "h",
 }  # fmt: skip
 _VOWELS = frozenset("aeiouy")
+_GLIDES = frozenset("hjwv")  # consonants that spellings trade with vowels (Yulia, Iulia; Theodoridhs; Wasili)
 SHORT = 6  # letters
 _LONG_DIGRAPHS = ("ou", "oo", "uu", "ee", "ii", "ei", "ey", "ai", "ay")
-# Endings that make a name the other gender's (or another person's: Italian -i/-o), after the shared stem.
+# Endings that make a name the other gender's (or another person's: Italian -i/-o), after the shared stem:
+# -a/-e added (Ivan/Ivana, Louis/Louise, Petrov/Petrova), -o/-a/-i (Mario/Maria, Kowalski/Kowalska), Russian
+# -sky/-skaya, Greek surnames' -os/-is/-es to -ou (Papadopoulos/-ou, Theodoridis/-ou, classical -ides/-ou)
+# and -is/-as to -i/-a (Papadakis/Papadaki, Pappas/Pappa), Greek given names' -os/-is to -a/-ia
+# (Konstantinos/Konstantina, Evangelos/Evangelia, Ioannis/Ioanna).
 _OTHER_FORM = frozenset(
     {frozenset({"", "a"}), frozenset({"", "e"}), frozenset({"a", "o"}), frozenset({"a", "i"}),
-     frozenset({"i", "o"}), frozenset({"os", "u"}), frozenset({"i", "aia"})}
+     frozenset({"i", "o"}), frozenset({"i", "aia"}), frozenset({"os", "u"}), frozenset({"is", "u"}),
+     frozenset({"es", "u"}), frozenset({"s", ""}), frozenset({"os", "a"}), frozenset({"os", "ia"}),
+     frozenset({"is", "a"})}
 )  # fmt: skip
 
 
@@ -78,6 +88,8 @@ def other_form(a: str, b: str) -> bool:
     tails = frozenset({a[stem:], b[stem:]})
     if tails not in _OTHER_FORM:
         return False
+    if "s" in tails:  # Greek -is, -as, -es to -i, -a, -e: only after a vowel (Papadakis, Pappas)
+        return a[stem - 1] in _VOWELS
     if "" in tails:  # -a, -e added: only to a stem ending in a consonant (Marie, Mari are one name)
         return a[stem - 1] not in _VOWELS
     return True
@@ -90,13 +102,16 @@ def short_and_far(a: str, b: str) -> bool:
 
 
 def unrelated_swap(a: str, b: str) -> bool:
-    """Whether two tokens a letter or two apart differ by consonants no spelling or slip of the ear swaps."""
+    """Whether two tokens a letter or two apart differ by consonants no spelling or slip of the ear swaps,
+    or, in a name of six letters or fewer, by a vowel where the other has a consonant."""
     if a == b or len(a) < 3 or len(b) < 3 or Levenshtein.distance(a, b, score_cutoff=2) > 2:
         return False
     for op in Levenshtein.editops(a, b):
         if op.tag != "replace":
             continue
         x, y = a[op.src_pos], b[op.dest_pos]
+        if (x in _VOWELS) != (y in _VOWELS) and max(len(a), len(b)) <= SHORT and not {x, y} & _GLIDES:
+            return True  # a vowel for a consonant: another syllable, another short name (Maria, Marta)
         if x in _VOWELS or y in _VOWELS:
             continue
         if not set(_CONSONANT_CLASSES.get(x, x)) & set(_CONSONANT_CLASSES.get(y, y)):

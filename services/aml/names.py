@@ -10,9 +10,10 @@ the scripts where it tells people apart best:
   Muhammad and Mohamed), with "abd" joined to the name after it (Abdul Rahman = Abdulrahman);
 - `syllables`: pinyin syllables, for Chinese names (a player writes "Xiaoming", "Xiao Ming", "Xiao-ming").
 Beside them, the spellings a list name has in the other systems players use: a Cyrillic name's BGN/PCGN,
-French and German spellings, a Greek name's spelling by ear (services/aml/spellings.py), a Chinese name's
-Cantonese reading in Hong Kong's romanisation (services/aml/cantonese.py); and each skeleton's vowels, to
-tell apart the Arabic names one skeleton holds (services/aml/distinct.py).
+French and German spellings, a Greek name's spelling by ear, a Polish name's nasal vowels as "on"/"en"
+(services/aml/spellings.py), a Chinese name's Cantonese reading in Hong Kong's romanisation
+(services/aml/cantonese.py); and each skeleton's vowels, to tell apart the Arabic names one skeleton holds
+(services/aml/distinct.py).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class NameForm:
     syllables: tuple[str, ...] | None  # pinyin syllables; None: not all of it is pinyin
     wade_giles: tuple[frozenset[str], ...] | None  # each token read as Wade-Giles; None: not all of it is
     gaps: tuple[Gaps | None, ...]  # each skeleton's vowels (None: joined from two names)
-    spellings: tuple[tuple[str, ...], ...] = ()  # a Cyrillic name: each token's phonetic forms in other systems
+    spellings: tuple[tuple[str, ...], ...] = ()  # each token's phonetic forms in other systems (spellings.py)
     cantonese: tuple[tuple[str, ...], ...] | None = None  # a Chinese name: each character's Cantonese spellings
 
 
@@ -168,12 +169,17 @@ def _wade_giles(tokens: list[str], script: Script) -> tuple[frozenset[str], ...]
 
 
 def _spellings(name: str, script: Script, tokens: list[str], sounds: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """Each token's phonetic forms in the other systems' spellings of a Cyrillic or Greek name (its own
-    left out)."""
-    if script not in (Script.CYRILLIC, Script.GREEK):
+    """Each token's phonetic forms in the other systems' spellings of a Cyrillic or Greek name, or of a
+    Polish name's nasal vowels (its own left out)."""
+    if script not in (Script.CYRILLIC, Script.GREEK, Script.LATIN):
         return ()
     folded = unicodedata.normalize("NFKC", name).casefold()
-    systems = spellings.spellings(folded) if script is Script.CYRILLIC else spellings.greek_spellings(folded)
+    if script is Script.LATIN:
+        systems = spellings.polish_spellings(folded)
+        if not systems:
+            return ()
+    else:
+        systems = spellings.spellings(folded) if script is Script.CYRILLIC else spellings.greek_spellings(folded)
     out: list[dict[str, None]] = [{} for _ in tokens]
     for spelt in systems:
         other = _tokens(_words(to_ascii(spelt, Script.LATIN)), script)
@@ -226,8 +232,8 @@ def key_groups(name: NameForm) -> list[frozenset[str]]:
             keys.add("m:" + metaphone(sound))
         for reading in readings[n] if readings else ():
             keys |= {"s:" + _skeleton_token(reading), "m:" + metaphone(phonetic(reading))}
-        # A Greek name's spellings by ear share its keys nearly always; a Cyrillic one's often do not.
-        for spelt in name.spellings[n] if name.spellings and name.script is Script.CYRILLIC else ():
+        # A Greek name's spellings by ear share its keys nearly always; a Cyrillic or Polish one's often do not.
+        for spelt in name.spellings[n] if name.spellings and name.script is not Script.GREEK else ():
             keys |= {"s:" + _skeleton_token(spelt), "m:" + metaphone(spelt)}
         for spelt in name.cantonese[n] if name.cantonese else ():
             keys |= {"s:" + _skeleton_token(spelt), "m:" + metaphone(phonetic(spelt))}

@@ -16,11 +16,15 @@ passports before ELOT and most players spell it: β "v", γ "y" before a front v
 Yannis), χ "h" (Haralambos), η, ι, υ, ει, οι "i", αι "e" (Ekaterini), ου "ou", μπ/ντ/γκ "b"/"d"/"g" at a
 word's start and "mb"/"nd"/"ng" inside (Haralambos, Frangiadakis); and with the classical η as "e"
 (Demetrios, Theodorides).
+A Polish name's nasal vowels are also spelt as English and German transcription and émigré families
+spell them: ą as "on" and ę as "en", "om"/"em" before b and p (Dąbrowski: Dombrowski, Wądołowski:
+Wondolowski, Zięba: Zienba), where the plain Latin reading drops the ogonek (Dabrowski).
 Each system's spelling of a word is one more way of writing that token (names.py `NameForm.spellings`).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -159,3 +163,13 @@ def greek_spellings(text: str) -> list[str]:
     words = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).split()
     words = [w for part in words for w in part.split("-")]
     return [" ".join(_greek_word(w, classical) for w in words) for classical in (False, True)]
+
+
+_NASALS = re.compile("([ąę])([bp]?)")
+
+
+def polish_spellings(text: str) -> list[str]:
+    """A lower-case Latin name with its Polish nasal vowels transcribed (none: it has none)."""
+    if "ą" not in text and "ę" not in text:
+        return []
+    return [_NASALS.sub(lambda m: ("o" if m[1] == "ą" else "e") + ("m" if m[2] else "n") + m[2], text)]

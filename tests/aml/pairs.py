@@ -4,7 +4,8 @@ person: the hand-made near misses, and every other person of the same script who
 like it (the hardest negatives the set holds).
 
 Two sets in the same format: "tuning" (tests/aml/data, written while the matching rules were tuned on it)
-and "heldout" (tests/aml/data/heldout, made afterwards and never used to change the rules; its README)."""
+and "heldout" (tests/aml/data/heldout, made afterwards; held out for three measurements, then used as tuning
+material too on 2026-12-07: its README). Unseen spellings are measured on a second blind set, kept apart."""
 
 from __future__ import annotations
 

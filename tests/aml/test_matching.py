@@ -43,19 +43,18 @@ def test_recall_and_precision_hold_in_every_script() -> None:
         assert precision >= 0.95, (script, precision, recall)
 
 
-# The held-out set (tests/aml/data/heldout, made after the rules and never used to tune them): its measured
-# figures, rounded down, so a change that loses ground on unseen spellings fails. Measured 2026-12-07 after
-# the rules for other transliteration systems (Cyrillic in BGN/PCGN, French, German; Greek by ear; Cantonese;
-# Egyptian g; Arabic long vowels; Latin other-gender forms and unrelated consonants), which were written from
-# the systems themselves and new tuning pairs, not from the held-out pairs. The goal (recall >= 0.9 and
-# precision >= 0.95 in every script) is met in every script but Latin precision (0.945). Raise them when the
-# rules improve.
+# The first held-out set (tests/aml/data/heldout): measured three times (the last on 2026-12-07, Latin
+# precision 0.945), so it is tuning material now: its false pairs were looked at for the stem-and-suffix,
+# gender, contradicting-part and Polish nasal rules of 2026-12-07 (services/aml/suffixes.py, distinct.py,
+# compare.py, spellings.py). Its figures after them, rounded down, stay a floor so a change that loses
+# ground fails; the measure of unseen spellings is a second blind set ("heldout2"), written separately and
+# measured once after these rules.
 HELDOUT_FLOOR = {  # script: (precision, recall)
     "arabic": (0.97, 0.97),
     "chinese": (1.0, 0.92),
     "cyrillic": (1.0, 0.94),
-    "greek": (0.98, 1.0),
-    "latin": (0.94, 1.0),
+    "greek": (1.0, 1.0),
+    "latin": (1.0, 1.0),
 }
 
 
@@ -87,6 +86,16 @@ RULE_EXAMPLES = [
     ("Matteo Galli", "Matteo Gallo", False),  # Italian -i/-o
     ("Елизавета Зуева", "Elizaveta Zubova", False),  # two changes in a short name
     ("曾国荣", "Tsang Kwok Keung", False),  # Cantonese, another given name
+    ("Tomasz Dąbrowski", "Tomasz Dombrowski", True),  # Polish ą transcribed "om"
+    ("Goran Jovanović", "Goran Jovanovitch", True),  # one suffix in two spellings
+    ("Francisco Javier Martínez Soto", "Francisco Javier Martínez Sosa", False),  # a part both give, as two names
+    ("Κωνσταντίνος Ιωαννίδης", "Konstantinos Ioannakis", False),  # one stem, two suffixes
+    ("Goran Jovanović", "Goran Jovanov", False),  # one stem, two suffixes
+    ("Мария Петровна Иванова", "Maria Petrova", False),  # a patronymic is not a family name
+    ("Magnus Eriksson", "Magnus Henriksson", False),  # one suffix, two stems
+    ("Κωνσταντίνος Ιωαννίδης", "Konstantinos Ioannidou", False),  # Greek other-gender forms
+    ("Κωνσταντίνος Παππάς", "Konstantinos Pappa", False),  # Greek other-gender forms
+    ("Marta Esposito", "Maria Esposito", False),  # a vowel for a consonant in a short name
 ]
 
 
