@@ -17,8 +17,8 @@ from rapidfuzz.distance import JaroWinkler
 
 DATA = Path(__file__).resolve().parent / "data"
 NEGATIVES_PER_NAME = 4  # the other persons' spellings closest to each list name
-SETS = {"tuning": DATA, "heldout": DATA / "heldout"}
-PairSet = Literal["tuning", "heldout"]
+SETS = {"tuning": DATA, "heldout": DATA / "heldout", "heldout2": DATA / "heldout2"}
+PairSet = Literal["tuning", "heldout", "heldout2"]
 
 
 @dataclass(frozen=True)

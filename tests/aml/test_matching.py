@@ -67,6 +67,28 @@ def test_held_out_pairs_keep_their_measured_floor() -> None:
         assert recall >= floor_recall, (script, precision, recall)
 
 
+# The second held-out set (tests/aml/data/heldout2), written blind and measured once, on 2026-12-07 after the
+# rules above: overall precision 0.946, recall 0.918; below the goal on unseen spellings in Chinese recall
+# (0.753), Arabic precision (0.938) and Latin precision (0.885). A floor, rounded down, so nothing loses more
+# ground; not to be tuned on while it is the measure (docs/aml.md, "Quality").
+HELDOUT2_FLOOR = {  # script: (precision, recall)
+    "arabic": (0.93, 0.93),
+    "chinese": (1.0, 0.75),
+    "cyrillic": (0.95, 0.93),
+    "greek": (0.97, 0.96),
+    "latin": (0.88, 0.98),
+}
+
+
+def test_second_held_out_pairs_keep_their_measured_floor() -> None:
+    measured = _tally("heldout2")
+    assert measured.keys() == HELDOUT2_FLOOR.keys()
+    for script, (precision, recall) in measured.items():
+        floor_precision, floor_recall = HELDOUT2_FLOOR[script]
+        assert precision >= floor_precision, (script, precision, recall)
+        assert recall >= floor_recall, (script, precision, recall)
+
+
 # One pair per rule added for issue 16's unseen spellings (all in the tuning set): true, then false pairs.
 RULE_EXAMPLES = [
     ("Всеволод Шишкин", "Wsewolod Schischkin", True),  # German (Duden) transliteration of Russian
