@@ -1,0 +1,75 @@
+"""Reads of a live leaderboard: who may watch a tournament's board, and its snapshot (the top of the board
+and the viewer's own position), as the query answers it and each subscription update carries it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from authz.subjects import Viewer
+from core import prepared
+from core.prepared import Statement
+from core.runtime import Runtime
+from services.tournaments import board, live
+from services.tournaments.board import Standing
+
+MAX_FIRST = live.PUBLISHED_TOP
+
+_BRAND = Statement("SELECT brand_id FROM tournaments WHERE id = :tournament")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    tournament_id: uuid.UUID
+    version: int
+    entrants: int
+    top: list[Standing]
+    me: Standing | None  # the viewing player's own position (None: staff, or not on the board)
+
+
+async def may_watch(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> bool:
+    """Players watch their own brand's tournaments; staff those of the brand they work in (every brand
+    for global roles). An unknown tournament is refused the same way, so ids cannot be probed."""
+    found = await prepared.alone(rt.database.engine, _BRAND, {"tournament": tournament_id})
+    if found is None:
+        return False
+    brand_id = found.brand_id
+    if viewer.is_player:
+        return bool(viewer.brand_id == brand_id)
+    return bool(viewer.is_staff and (viewer.brand_id is None or viewer.brand_id == brand_id))
+
+
+def alias(tournament_id: uuid.UUID, player_id: uuid.UUID) -> str:
+    """What other players see of an entrant: stable within a tournament, nothing personal, and not the
+    same across tournaments (so boards cannot be joined into a profile)."""
+    digest = hashlib.sha256(tournament_id.bytes + player_id.bytes).hexdigest()
+    return f"Player {digest[:6].upper()}"
+
+
+async def snapshot(rt: Runtime, tournament_id: uuid.UUID, player_id: uuid.UUID | None, first: int) -> Snapshot:
+    """The board now (made first if Redis does not hold it): its top `first` and the player's position."""
+    await live.ensure_built(rt.redis, rt.database.engine, tournament_id)
+    top = await board.top(rt.redis, tournament_id, first)
+    me = await own_position(rt, tournament_id, player_id, top.standings)
+    return Snapshot(tournament_id, top.version, top.entrants, top.standings, me)
+
+
+async def own_position(
+    rt: Runtime, tournament_id: uuid.UUID, player_id: uuid.UUID | None, top: list[Standing]
+) -> Standing | None:
+    """From the top when the player is in it (no round trip), else one script through the process's
+    shared pipeline: thousands of subscribers woken by one update ask in a few round trips."""
+    if player_id is None:
+        return None
+    for standing in top:
+        if standing.player_id == player_id:
+            return standing
+    execute: Any = rt.redis_batch.execute
+    return await board.position(rt.redis, tournament_id, player_id, execute=execute)
+
+
+def from_message(tournament_id: uuid.UUID, message: dict[str, Any], first: int) -> tuple[int, int, list[Standing]]:
+    """A publication's version, entrant count and top `first` standings."""
+    return int(message.get("version") or 0), int(message.get("entrants") or 0), live.top_of(message, first)
