@@ -48,6 +48,7 @@ from models.reports import (
 from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
+from models.tournaments import Tournament, TournamentEntry, TournamentPrize, TournamentRound
 
 __all__ = [
     "Adjustment",
@@ -128,4 +129,8 @@ __all__ = [
     "StaffRole",
     "StaffStatus",
     "StaffUser",
+    "Tournament",
+    "TournamentEntry",
+    "TournamentPrize",
+    "TournamentRound",
 ]

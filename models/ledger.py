@@ -121,6 +121,12 @@ class TransactionKind(StrEnum):
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSAL = "chargeback_reversal"
     PAYOUT_RETURNED = "payout_returned"
+    # services/tournaments: a buy-in or re-buy (cash to the tournament's pool), its refund when the tournament is
+    # cancelled, a prize (pool or house to cash) and what the pool keeps after the prizes (pool to the house).
+    TOURNAMENT_BUY_IN = "tournament_buy_in"
+    TOURNAMENT_REFUND = "tournament_refund"
+    TOURNAMENT_PRIZE = "tournament_prize"
+    TOURNAMENT_RAKE = "tournament_rake"
 
 
 class TransactionStatus(StrEnum):
