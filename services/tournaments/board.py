@@ -151,7 +151,9 @@ LEFT JOIN tournament_entries e
 )
 
 
-async def read(source: AsyncEngine | asyncpg.Connection, tournament_id: uuid.UUID, players: Iterable[uuid.UUID] | None) -> Read:
+async def read(
+    source: AsyncEngine | asyncpg.Connection, tournament_id: uuid.UUID, players: Iterable[uuid.UUID] | None
+) -> Read:
     """The standings of `players` (None: every entrant) as PostgreSQL has them now, with the read's version."""
     wanted = None if players is None else list(dict.fromkeys(players))
     params = {"tournament": tournament_id, "players": wanted}
@@ -185,7 +187,7 @@ async def rebuild(redis: Any, source: AsyncEngine | asyncpg.Connection, tourname
     """Make the board again from PostgreSQL (after Redis lost it, or to check it): every active entry,
     and players the board holds that PostgreSQL no longer ranks taken off. Live updates may run at the
     same time: versions keep whichever read is newer. Returns how many entries moved."""
-    board, entries, state = keys(tournament_id)
+    _, entries, state = keys(tournament_id)
     found = await read(source, tournament_id, None)
     held = {uuid.UUID(p.decode() if isinstance(p, bytes) else p) for p in await redis.hkeys(entries)}
     gone = {player: "" for player in held - found.members.keys()}
@@ -220,7 +222,9 @@ async def top(redis: Any, tournament_id: uuid.UUID, first: int) -> Top:
     return Top(int(version or 0), int(entrants), [decode(m, i + 1) for i, m in enumerate(members)])
 
 
-async def position(redis: Any, tournament_id: uuid.UUID, player_id: uuid.UUID, *, execute: Any = None) -> Standing | None:
+async def position(
+    redis: Any, tournament_id: uuid.UUID, player_id: uuid.UUID, *, execute: Any = None
+) -> Standing | None:
     """A player's rank and score on the board (None: not on it). One round trip; `execute` sends it in
     a shared pipeline (core/redis_batch.py), as thousands of subscribers ask together after an update."""
     board, entries, _ = keys(tournament_id)

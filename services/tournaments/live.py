@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 import weakref
 from collections.abc import Collection, Mapping
@@ -44,7 +43,7 @@ CHANGED = "leaderboard.changed"
 
 _PUBLISH = """
 local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
-local published = tonumber(redis.call('HGET', KEYS[2], 'published') or '-1')
+local published = tonumber(redis.call('HGET', KEYS[2], 'published') or '0')
 if version <= published then return -1 end
 if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then
   local wait = redis.call('PTTL', KEYS[3])
@@ -171,7 +170,3 @@ async def ensure_built(redis: Any, source: AsyncEngine | asyncpg.Connection, tou
     """Before a board is read: one that was never built (Redis restarted empty, a new tournament) is made."""
     if not await board.is_built(redis, tournament_id):
         await board.rebuild(redis, source, tournament_id)
-
-
-def encode_message(message: Mapping[str, Any]) -> str:
-    return json.dumps(message)
