@@ -148,6 +148,7 @@ class TournamentRound(SQLModel, table=True):
     first_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     first_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class PrizeStatus(StrEnum):

@@ -23,6 +23,7 @@ from services.aml.monitoring.consumer import MonitoringConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
 from services.risk.stream import RulesConsumer
+from services.tournaments.consumer import TournamentsConsumer
 
 
 class UnknownConsumer(LookupError):
@@ -43,6 +44,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         MonitoringConsumer(),
         SignalsConsumer(),
         RulesConsumer(),
+        TournamentsConsumer(),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

@@ -35,6 +35,7 @@ from core.catalogue import (
     privacy,
     responsible_gambling,
     risk,
+    tournaments,
 )
 from core.catalogue.fragments import EventType
 
@@ -61,6 +62,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_monitoring.TYPES,
         *privacy.TYPES,
         *risk.TYPES,
+        *tournaments.TYPES,
     )
 }
 

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("first_seq", sa.BigInteger(), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("first_seq <= last_seq", name="ck_tournament_rounds_seq"),
     )
     op.create_index("ix_tournament_rounds_player", "tournament_rounds", ["tournament_id", "player_id", "first_seq"])
