@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import uuid
 import weakref
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -152,6 +152,31 @@ async def standings_changed(
             await board.rebuild(redis, source, tournament_id)
             _unbuilt.discard(tournament_id)
             await publisher_of(redis).changed(tournament_id)
+
+
+class BoardHook:
+    """The scoring consumer's `on_scores_changed` (services/tournaments/consumer.py): the batch's changed
+    entries, grouped by tournament, brought to the boards. The scores it is handed are not written as they
+    are: each is read again (with the read's version) on a PostgreSQL connection of the hook's own, so that
+    of two replicas' hooks the later read wins whatever order they run in."""
+
+    def __init__(self, redis: Any, dsn: str) -> None:
+        self._redis = redis
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+
+    async def __call__(self, changes: Sequence[Any]) -> None:
+        by_tournament: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for change in changes:
+            by_tournament.setdefault(change.tournament_id, []).append(change.player_id)
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self._dsn)
+        await standings_changed(self._redis, self._conn, by_tournament)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
 
 async def refresh(

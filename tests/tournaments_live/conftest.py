@@ -14,7 +14,9 @@ from sqlalchemy import text
 from strawberry import relay
 
 from core.clock import clock
+from models.tournaments import EntryMode, ScoringKind
 from services.tournaments import board, live
+from services.tournaments.definitions import Definition
 from services.tournaments.standings import standings
 
 LEADERBOARD = """query($id: ID!, $first: Int) { leaderboard(tournamentId: $id, first: $first) {
@@ -30,15 +32,17 @@ class Tournaments:
         self.rt = rt
         self.made: list[uuid.UUID] = []
 
-    async def create(self, brand_id: uuid.UUID, *, name: str = "Weekend drop") -> uuid.UUID:
+    async def create(self, brand_id: uuid.UUID, *, name: str = "Weekend drop", per: int = 100) -> uuid.UUID:
+        """A running tournament, automatic entry, a point per `per` minor units staked on any game."""
         tournament_id = uuid.uuid4()
         now = clock.now()
+        rules = Definition(scoring=ScoringKind.POINTS_PER_WAGER, per=per, entry_mode=EntryMode.AUTOMATIC)
         async with self.rt.database.transaction() as db:
             await db.execute(
                 text(
                     "INSERT INTO tournaments (id, brand_id, name, state, scoring, entry_mode, currency, "
                     "starts_at, ends_at, definition) VALUES (:id, :brand, :name, 'running', 'points_per_wager', "
-                    "'automatic', 'EUR', :starts, :ends, CAST('{}' AS jsonb))"
+                    "'automatic', 'EUR', :starts, :ends, CAST(:rules AS jsonb))"
                 ),
                 {
                     "id": tournament_id,
@@ -46,6 +50,7 @@ class Tournaments:
                     "name": name,
                     "starts": now - timedelta(hours=1),
                     "ends": now + timedelta(hours=1),
+                    "rules": rules.model_dump_json(),
                 },
             )
         self.made.append(tournament_id)
