@@ -27,7 +27,6 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -37,6 +36,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import common, world
 from bench.wallet import Level, _load_key, drive, scripts
+from schema.base import to_global_id
 from tests.faults.servers import PrivateRedis
 
 SAMPLERS = 20
@@ -115,7 +115,7 @@ async def watch(base: str, token: str, seat: world.Seat, tournament: uuid.UUID) 
     socket = await connect(base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
     await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
-    gid = __import__("schema.base", fromlist=["to_global_id"]).to_global_id("Tournament", tournament)
+    gid = to_global_id("Tournament", tournament)
     await socket.send(
         json.dumps({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"id": str(gid)}}})
     )
@@ -184,7 +184,8 @@ def report(name: str, found: Samples, idle: Samples | None) -> None:
             return ""
         return f"  ({common.percentile(values, 95) / max(common.percentile(base, 95), 0.001):.2f}× idle p95)"
 
-    print(f"\n{name}: {len(found.answers)} sampled bets" + (f", {found.late} not seen within {LATE:.0f} s" if found.late else ""))
+    late = f", {found.late} not seen within {LATE:.0f} s" if found.late else ""
+    print(f"\n{name}: {len(found.answers)} sampled bets{late}")
     print(f"  wallet answer                 {common.Latencies(found.answers).summary()}")
     print(
         f"  answer → board in Redis       {common.Latencies(found.to_board).summary()}"
@@ -239,7 +240,7 @@ def main() -> None:
         )
         with ProcessPoolExecutor(2, initializer=_load_key, initargs=(pem,)) as pool:
             load = scripts(Level("16 clients", 16, calls), place.seats[SAMPLERS:], pool)
-        print(f"{args.participants} participants on one board; {args.bettors} funded bettors, {SAMPLERS} of them sampling")
+        print(f"{args.participants} participants on one board; {args.bettors} funded bettors ({SAMPLERS} sampling)")
         with common.server(database_url, redis.url, EVENT_CONSUMERS="true") as served:
             asyncio.run(run(served, redis.url, database_url, place, tournament, load, args.bets))
     finally:
