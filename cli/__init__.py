@@ -20,6 +20,7 @@ from cli import (
     risk,
     run,
     staff,
+    tournaments,
 )
 from cli.base import app
 
@@ -41,4 +42,5 @@ __all__ = [
     "risk",
     "run",
     "staff",
+    "tournaments",
 ]

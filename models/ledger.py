@@ -51,6 +51,9 @@ class AccountPurpose(StrEnum):
     BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
     TOURNAMENT_POOL = "tournament_pool"
+    # The operator's side of tournaments (services/tournaments/settlement.py): fixed prizes out, what a pool keeps
+    # after its prizes (the rake) in. Apart from house_revenue, so GGR stays stakes minus wins (services/reports).
+    TOURNAMENT_COST = "tournament_cost"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)

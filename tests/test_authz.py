@@ -36,7 +36,7 @@ STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
 GLOBAL_ROLES = ("superadmin", "content_manager")
 # Every role named in the policy, including the ones only inherited from.
-POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk"]
+POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk"]
 
 
 def player_leaf_fields(settings: Any) -> list[str]:

@@ -33,7 +33,7 @@ KINDS = {
     "payout_returned": "A paid withdrawal came back from the bank: the PSP to the player's cash.",
     "tournament_buy_in": "A tournament buy-in or re-buy: the player's cash to the tournament's pool.",
     "tournament_refund": "A cancelled tournament's buy-in or re-buy back from its pool to the player's cash.",
-    "tournament_prize": "A tournament's cash prize: from its pool (a share) or the house (a fixed amount) to cash.",
+    "tournament_prize": "A tournament's cash prize: from its pool (a share) or the operator (a fixed amount) to cash.",
 }
 GAME_KINDS = frozenset({"game_bet", "game_win", "game_bet_rollback", "game_win_rollback"})
 

@@ -101,8 +101,7 @@ async def join(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, *, rebuy: 
         if rebuy:
             # The cap grew: rounds beyond the old cap may count now. Rescored here, under the entry's lock (the
             # consumer locks the entries it rescores, so it waits and then reads the new cap).
-            driver = (await (await db.connection()).get_raw_connection()).driver_connection
-            await rounds.rescore(driver, [(t.id, player.id)])
+            await rounds.rescore(await rounds.driver(db), [(t.id, player.id)])
             await db.refresh(entry)
     return entry
 

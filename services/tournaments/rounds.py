@@ -167,3 +167,10 @@ async def rescore(conn: asyncpg.Connection, pairs: Iterable[Pair]) -> list[Recom
 async def recompute_tournament(conn: asyncpg.Connection, tournament_id: uuid.UUID) -> list[Recomputed]:
     """Every active entry of the tournament, stored and recomputed from its rounds (nothing written)."""
     return await _recompute(conn, list(await conn.fetch(_ENTRIES_OF_TOURNAMENT, tournament_id)))
+
+
+async def driver(db: Any) -> asyncpg.Connection:
+    """The asyncpg connection under an SQLAlchemy session, in its transaction (for this module's statements)."""
+    raw = await (await db.connection()).get_raw_connection()
+    conn: asyncpg.Connection = raw.driver_connection
+    return conn

@@ -7,10 +7,11 @@ In one transaction, the tournament locked:
    reached pays nothing;
 3. cash prizes through the ledger, keyed `tournament:<id>:prize:<rank>` (a replayed settle pays nothing new):
    a pool share (`share_bps` of the pool's balance before any prize, rounded down) from the pool, a fixed
-   amount from the brand's house account; bonus and free-spin prizes through the bonus engine
+   amount from the brand's `tournament_cost` account (a marketing cost, apart from the GGR's house_revenue);
+   bonus and free-spin prizes through the bonus engine
    (services/bonuses/issue.py `issue_bonus`, with the RG and jurisdiction checks of a staff grant) — a bonus the
    engine refuses is recorded `refused` with its code, for staff to settle by hand, and the rest goes on;
-4. what the pool still holds (unassigned shares, rounding) goes to the house (`tournament_rake`), so a settled
+4. what the pool still holds (unassigned shares, rounding) goes to `tournament_cost` (`tournament_rake`), so a settled
    pool is empty (`croupier ledger verify` checks it);
 5. final ranks stored, the results document's SHA-256 stored and announced (`tournament.settled`,
    `tournament.prize_paid` per prize).
@@ -19,7 +20,6 @@ In one transaction, the tournament locked:
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +34,7 @@ from models.ledger import AccountPurpose, TransactionKind
 from models.players import Player
 from models.tournaments import PrizeStatus, Tournament, TournamentPrize, TournamentState
 from services import audit, ledger, wallet
-from services.tournaments import definitions, results
+from services.tournaments import definitions, results, rounds
 from services.tournaments.consumer import NAME as CONSUMER
 from services.tournaments.consumer import TYPES
 from services.tournaments.definitions import Prize, PrizeKind
@@ -51,10 +51,6 @@ _RANKS = """
 UPDATE tournament_entries e SET final_rank = x.rank
 FROM unnest(CAST(:players AS uuid[]), CAST(:ranks AS int[])) AS x(player, rank)
 WHERE e.tournament_id = :t AND e.player_id = x.player"""
-
-
-async def _driver(db: AsyncSession) -> Any:
-    return (await (await db.connection()).get_raw_connection()).driver_connection
 
 
 async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tournament:
@@ -74,25 +70,25 @@ async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tourn
         ranked = await standings(db, t.id)
         pool = await pool_account(db, t)
         pool_balance = int(await db.scalar(text(_BALANCE), {"account": pool}) or 0)
-        house = await wallet.operator_account(db, t.brand_id, AccountPurpose.HOUSE_REVENUE, t.currency)
+        cost = await wallet.operator_account(db, t.brand_id, AccountPurpose.TOURNAMENT_COST, t.currency)
         prizes: list[TournamentPrize] = []
         from_pool = 0
         for prize in rules.prizes:
             for rank in range(prize.rank_from, prize.rank_to + 1):
                 if rank <= len(ranked):
-                    paid = await _pay(db, viewer, t, prize, ranked[rank - 1], pool, pool_balance, house)
+                    paid = await _pay(db, viewer, t, prize, ranked[rank - 1], pool, pool_balance, cost)
                     prizes.append(paid)
                     from_pool += paid.amount if prize.share_bps is not None else 0
         if pool_balance - from_pool:
             rake = _entry(
-                t, viewer, "rake", TransactionKind.TOURNAMENT_RAKE, pool, house, pool_balance - from_pool, None
+                t, viewer, "rake", TransactionKind.TOURNAMENT_RAKE, pool, cost, pool_balance - from_pool, None
             )
             await ledger.record(db, rake)
         await db.execute(
             text(_RANKS), {"t": t.id, "players": [s.player_id for s in ranked], "ranks": [s.rank for s in ranked]}
         )
         await db.flush()
-        digest = results.digest(await results.document(await _driver(db), t.id))
+        digest = results.digest(await results.document(await rounds.driver(db), t.id))
         t.state, t.settled_at, t.results_hash = TournamentState.SETTLED.value, clock.now(), digest
         await _announce(db, viewer, t, len(ranked), prizes)
     return t
@@ -129,7 +125,7 @@ async def _pay(
     standing: Standing,
     pool: uuid.UUID,
     pool_balance: int,
-    house: uuid.UUID,
+    cost: uuid.UUID,
 ) -> TournamentPrize:
     rank = standing.rank
     row = TournamentPrize(
@@ -155,7 +151,7 @@ async def _pay(
                     viewer,
                     f"prize:{rank}",
                     TransactionKind.TOURNAMENT_PRIZE,
-                    pool if from_pool else house,
+                    pool if from_pool else cost,
                     accounts.cash,
                     row.amount,
                     player.id,
