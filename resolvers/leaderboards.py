@@ -13,10 +13,19 @@ from core.errors import bad_input, forbidden
 from resolvers.subscriptions import _recheck, _require, idle_recheck_seconds
 from schema.base import node_uuid, to_global_id
 from schema.context import Info
-from schema.leaderboards import Leaderboard, LeaderboardStanding
+from schema.leaderboards import Leaderboard, LeaderboardStanding, TournamentVerification
 from services.tournaments import live
 from services.tournaments.board import Standing
-from services.tournaments.live_reads import MAX_FIRST, Snapshot, alias, from_message, may_watch, own_position, snapshot
+from services.tournaments.live_reads import (
+    MAX_FIRST,
+    Snapshot,
+    alias,
+    from_message,
+    may_watch,
+    own_position,
+    snapshot,
+    verification,
+)
 
 
 def _standing(tournament_id: uuid.UUID, standing: Standing, viewer_id: uuid.UUID | None) -> LeaderboardStanding:
@@ -79,3 +88,19 @@ async def leaderboard_changed(
             version, entrants, top = from_message(target, message, first)
             me = await own_position(rt, target, player, top)
             yield _render(Snapshot(target, version, entrants, top, me), player)
+
+
+async def tournament_verification(info: Info, tournament_id: strawberry.ID) -> TournamentVerification:
+    """The back office's verify button: the standings recomputed from the rounds, now (staff of its brand)."""
+    target = node_uuid(tournament_id, "Tournament")
+    if not info.context.viewer.is_staff or not await may_watch(info.context.rt, info.context.viewer, target):
+        raise forbidden("Not allowed to verify this tournament.")
+    found = await verification(info.context.rt, target)
+    return TournamentVerification(
+        ok=found.ok,
+        entries=found.entries,
+        rounds=found.rounds,
+        results_hash=found.results_hash,
+        recomputed_hash=found.recomputed_hash,
+        problems=found.problems,
+    )

@@ -30,3 +30,18 @@ class Leaderboard:
     me: LeaderboardStanding | None = strawberry.field(
         description="The viewing player's own standing (null for staff, or a player not entered)."
     )
+
+
+@strawberry.type(
+    description=(
+        "A tournament's standings recomputed from its rounds and compared with the stored ones (and, once "
+        "settled, with the settled ranks and the published results hash): `croupier tournaments verify`."
+    )
+)
+class TournamentVerification:
+    ok: bool
+    entries: int = strawberry.field(description="Entries whose standing was recomputed.")
+    rounds: int = strawberry.field(description="Rounds behind the standings.")
+    results_hash: str | None = strawberry.field(description="The published results hash (settled), else null.")
+    recomputed_hash: str = strawberry.field(description="The hash of the results document computed now.")
+    problems: list[str] = strawberry.field(description="What differs (empty when ok).")

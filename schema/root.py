@@ -109,7 +109,7 @@ from schema.kyc_documents import (
     KycDocumentRequestPayload,
     KycUploadLinkPayload,
 )
-from schema.leaderboards import Leaderboard
+from schema.leaderboards import Leaderboard, TournamentVerification
 from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import (
     AccountEvent,
@@ -212,6 +212,10 @@ class Query:
     leaderboard: Leaderboard | None = strawberry.field(
         resolver=leaderboard_resolvers.leaderboard,
         description="A tournament's live leaderboard: its top `first` (at most 100) and the viewing player's position.",
+    )
+    tournament_verification: TournamentVerification | None = strawberry.field(
+        resolver=leaderboard_resolvers.tournament_verification,
+        description="Staff: the tournament's standings recomputed from its rounds and compared (and its results hash).",
     )
     risk_list_entries: Connection[RiskListEntry] | None = strawberry.field(
         resolver=risk_resolvers.risk_list_entries,

@@ -12,7 +12,7 @@ from authz.subjects import Viewer
 from core import prepared
 from core.prepared import Statement
 from core.runtime import Runtime
-from services.tournaments import board, live
+from services.tournaments import board, live, results
 from services.tournaments.board import Standing
 
 MAX_FIRST = live.PUBLISHED_TOP
@@ -73,3 +73,11 @@ async def own_position(
 def from_message(tournament_id: uuid.UUID, message: dict[str, Any], first: int) -> tuple[int, int, list[Standing]]:
     """A publication's version, entrant count and top `first` standings."""
     return int(message.get("version") or 0), int(message.get("entrants") or 0), live.top_of(message, first)
+
+
+async def verification(rt: Runtime, tournament_id: uuid.UUID) -> results.Verification:
+    """`croupier tournaments verify` for the back office: on a pooled connection, read only."""
+    async with rt.database.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        return await results.verify(driver, tournament_id)
