@@ -37,7 +37,8 @@ async def test_verification_recomputes_the_standings_and_names_a_tampered_score(
     body = await gql(VERIFY, {"id": gid("Tournament", tournament)}, token=superadmin.token)
     found = body["data"]["tournamentVerification"]
     assert (found["ok"], found["entries"], found["rounds"], found["problems"]) == (True, 2, 2, [])
-    assert found["resultsHash"] is None and len(found["recomputedHash"]) == 64
+    assert found["resultsHash"] is None
+    assert len(found["recomputedHash"]) == 64
 
     async with rt.database.transaction() as db:
         await db.execute(
@@ -47,7 +48,8 @@ async def test_verification_recomputes_the_standings_and_names_a_tampered_score(
     body = await gql(VERIFY, {"id": gid("Tournament", tournament)}, token=superadmin.token)
     found = body["data"]["tournamentVerification"]
     assert found["ok"] is False
-    assert len(found["problems"]) == 1 and place.seats[0].user in found["problems"][0]
+    assert len(found["problems"]) == 1
+    assert place.seats[0].user in found["problems"][0]
     async with rt.database.transaction() as db:  # put back: the after-test board check compares with it
         await db.execute(
             text("UPDATE tournament_entries SET score = score - 50 WHERE tournament_id = :t AND player_id = :p"),
