@@ -222,7 +222,32 @@ async def run(served: common.Served, redis_url: str, database_url: str, place: w
     )
     for sampler in samplers:
         await sampler.socket.close()
+    await rebuild_and_size(redis, database_url, tournament)
     await redis.aclose()
+
+
+async def rebuild_and_size(redis: Any, database_url: str, tournament: uuid.UUID) -> None:
+    """The board's memory in Redis, and a rebuild from scratch from PostgreSQL (as after Redis lost it)."""
+    import asyncpg
+
+    from core import outbox
+    from services.tournaments import board
+
+    keys = board.keys(tournament)
+    held = sum([int(await redis.memory_usage(key) or 0) for key in keys])
+    entrants = (await board.top(redis, tournament, 1)).entrants
+    conn = await asyncpg.connect(outbox.asyncpg_dsn(database_url))
+    try:
+        await board.drop(redis, tournament)
+        started = time.perf_counter()
+        await board.rebuild(redis, conn, tournament)
+        took = time.perf_counter() - started
+    finally:
+        await conn.close()
+    print(
+        f"\nthe board in Redis: {held / 1024 / 1024:.1f} MiB for {entrants} entrants ({held / max(entrants, 1):.0f} "
+        f"bytes each); a rebuild from PostgreSQL from scratch: {took * 1000:.0f} ms"
+    )
 
 
 def main() -> None:

@@ -27,8 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench import common, world
-from bench.live import seed as seed_players
+from bench import common, profile, world
 from schema.base import to_global_id
 from tests.faults.servers import PrivateRedis
 
@@ -62,6 +61,56 @@ async def add_tournament(database_url: str, redis_url: str, place: world.World) 
                 {"id": tournament, "brand": place.brand_id},
             )
         return tournament
+    finally:
+        await rt.close()
+
+
+async def seed_players(database_url: str, redis_url: str, count: int) -> tuple[world.World, list[str]]:
+    """Players of one brand (no money: they only watch) with a login session and an access token each."""
+    from datetime import timedelta
+
+    from core.clock import clock
+    from models.auth import AuthSession
+    from services import auth
+
+    rt = common.runtime(database_url, redis_url)
+    try:
+        place = await world.build(rt, players=1, balance=1)
+        async with rt.database.transaction() as db:
+            players = (
+                (
+                    await db.execute(
+                        text("""
+                    INSERT INTO players (id, brand_id, email, password_hash, first_name, last_name, date_of_birth,
+                                         country, currency, marketing_consent, status, jurisdiction, created_at,
+                                         updated_at)
+                    SELECT gen_random_uuid(), :brand, 'watcher-' || n || '@example.com', :hash, 'Bench', 'Watcher',
+                           date '1990-01-01', 'MT', 'EUR', false, 'active', 'DEFAULT', now(), now()
+                    FROM generate_series(1, :count) AS n RETURNING id"""),
+                        {"brand": place.brand_id, "hash": world.PASSWORD_HASH, "count": count},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            sessions = [uuid.uuid4() for _ in players]
+            await db.execute(
+                text("""
+                INSERT INTO auth_sessions (id, subject_type, subject_id, brand_id, created_at, expires_at, scope)
+                SELECT s.id, 'player', s.player, :brand, now(), now() + interval '1 day', 'full'
+                FROM unnest(CAST(:ids AS uuid[]), CAST(:players AS uuid[])) AS s(id, player)"""),
+                {"brand": place.brand_id, "ids": sessions, "players": list(players)},
+            )
+        place.seats = [world.Seat(str(p), "") for p in players]
+        tokens = [
+            auth.issue_access_token(
+                rt,
+                AuthSession(id=sid, subject_type="player", subject_id=p, brand_id=place.brand_id, scope="full",
+                            expires_at=clock.now() + timedelta(days=1)),
+            )[0]
+            for sid, p in zip(sessions, players, strict=True)
+        ]  # fmt: skip
+        return place, tokens
     finally:
         await rt.close()
 
@@ -114,7 +163,7 @@ async def open_all(base: str, tokens: list[str], tournament: uuid.UUID, batch: i
 
 
 async def publish(rt: Any, tournament: uuid.UUID, players: list[uuid.UUID], n: int) -> tuple[float, int]:
-    """One committed change (a player climbs) and the hook; (when the hook returned, the board version)."""
+    """One committed change (a player climbs) and the hook; (when the change committed, the board version)."""
     from services.tournaments import board, live
 
     player = players[n % len(players)]
@@ -124,15 +173,15 @@ async def publish(rt: Any, tournament: uuid.UUID, players: list[uuid.UUID], n: i
                  "WHERE tournament_id = :t AND player_id = :p"),
             {"t": tournament, "p": player, "n": n},
         )  # fmt: skip
+    committed = time.perf_counter()
     await live.standings_changed(rt.redis, rt.database.engine, {tournament: [player]})
-    done = time.perf_counter()
-    return done, (await board.top(rt.redis, tournament, 1)).version
+    return committed, (await board.top(rt.redis, tournament, 1)).version
 
 
 async def fan_out(rt: Any, served: common.Served, watchers: list[Watcher], tournament: uuid.UUID,
                   players: list[uuid.UUID], updates: int) -> tuple[list[float], list[float], float, int]:  # fmt: skip
-    """Per publication: (ms until the last subscriber had it, ms until the median one); server CPU ms per
-    publication; updates not seen within 30 s."""
+    """Per publication: (ms from the commit until the last subscriber had it, until the median one); server
+    CPU ms per publication; updates not seen within 30 s."""
     to_all, to_half, missing = [], [], 0
     cpu = common.process_cpu_seconds(served.pid)
     for n in range(updates):
@@ -160,7 +209,7 @@ async def fan_out(rt: Any, served: common.Served, watchers: list[Watcher], tourn
 
 
 async def measure(served: common.Served, database_url: str, redis_url: str, tokens: list[str],
-                  tournament: uuid.UUID, players: list[uuid.UUID], updates: int) -> None:  # fmt: skip
+                  tournament: uuid.UUID, players: list[uuid.UUID], updates: int, profiled: bool) -> None:  # fmt: skip
     rt = common.runtime(database_url, redis_url)
     try:
         one = await open_all(served.base, tokens[:1], tournament)
@@ -173,7 +222,13 @@ async def measure(served: common.Served, database_url: str, redis_url: str, toke
         opened, opening_cpu = time.perf_counter() - started, common.process_cpu_seconds(served.pid) - cpu
         await asyncio.sleep(2)
         after = common.rss_kib(served.pid)
-        to_all, to_half, per_update_cpu, missing = await fan_out(rt, served, watchers, tournament, players, updates)
+        if profiled:
+            with profile.recording(served.pid, "tournament-fan-out", seconds=int(updates * GAP) + 20) as out:
+                to_all, to_half, per_update_cpu, missing = await fan_out(
+                    rt, served, watchers, tournament, players, updates
+                )
+        else:
+            to_all, to_half, per_update_cpu, missing = await fan_out(rt, served, watchers, tournament, players, updates)
         size = len(watchers)
         print(f"\n1 subscriber (baseline): publication → its update {common.Latencies(single).summary()}; "
               f"server CPU {single_cpu:.1f} ms a publication")  # fmt: skip
@@ -191,6 +246,9 @@ async def measure(served: common.Served, database_url: str, redis_url: str, toke
             f"subscriber; single: {single_cpu:.1f} ms)"
             + (f"; {missing} updates not seen within 30 s" if missing else "")
         )
+        if profiled:
+            print("\nprofile of the server during the fan-out (py-spy):")
+            print("\n".join(profile.summary(out)))
         for watcher in watchers:
             await watcher.socket.close()
     finally:
@@ -198,7 +256,7 @@ async def measure(served: common.Served, database_url: str, redis_url: str, toke
 
 
 def main() -> None:
-    args = common.arguments(__doc__ or "", subscribers=10_000, updates=10).parse_args()
+    args = common.arguments(__doc__ or "", subscribers=10_000, updates=10, profile=False).parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     size = min(args.subscribers, hard - 500)
@@ -213,7 +271,7 @@ def main() -> None:
         players = [uuid.UUID(seat.user) for seat in place.seats]
         common.analyze(database_url)
         with common.server(database_url, redis.url, EVENT_CONSUMERS="false") as served:
-            asyncio.run(measure(served, database_url, redis.url, tokens, tournament, players, updates))
+            asyncio.run(measure(served, database_url, redis.url, tokens, tournament, players, updates, args.profile))
     finally:
         redis.stop()
     print("\ngoal (issue 18): 10,000 leaderboard subscribers on one process")
