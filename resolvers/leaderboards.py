@@ -38,12 +38,33 @@ def _standing(tournament_id: uuid.UUID, standing: Standing, viewer_id: uuid.UUID
     )
 
 
+# Each standing's GraphQL line, made once per process and shared by every subscriber showing it (they are
+# only read); the viewer's own line is the one object made per subscriber.
+_LINES: dict[tuple[uuid.UUID, Standing], LeaderboardStanding] = {}
+_LINES_KEPT = 20_000
+
+
+def _top(shot: Snapshot, viewer_id: uuid.UUID | None) -> list[LeaderboardStanding]:
+    lines = []
+    for standing in shot.top:
+        if standing.player_id == viewer_id:
+            lines.append(_standing(shot.tournament_id, standing, viewer_id))
+            continue
+        line = _LINES.get((shot.tournament_id, standing))
+        if line is None:
+            line = _LINES[(shot.tournament_id, standing)] = _standing(shot.tournament_id, standing, None)
+            while len(_LINES) > _LINES_KEPT:
+                del _LINES[next(iter(_LINES))]
+        lines.append(line)
+    return lines
+
+
 def _render(shot: Snapshot, viewer_id: uuid.UUID | None) -> Leaderboard:
     return Leaderboard(
         tournament_id=strawberry.ID(str(to_global_id("Tournament", shot.tournament_id))),
         version=shot.version,
         entrants=shot.entrants,
-        top=[_standing(shot.tournament_id, s, viewer_id) for s in shot.top],
+        top=_top(shot, viewer_id),
         me=None if shot.me is None else _standing(shot.tournament_id, shot.me, viewer_id),
     )
 

@@ -23,7 +23,10 @@ class LeaderboardStanding:
 class Leaderboard:
     tournament_id: strawberry.ID
     version: int = strawberry.field(
-        description="Grows with every change of the board: a client keeps the update with the highest."
+        description=(
+            "Grows with every change of the board (it starts again when the board is rebuilt from scratch, after "
+            "Redis lost it); updates arrive in order on a subscription."
+        )
     )
     entrants: int = strawberry.field(description="Entrants on the board.")
     top: list[LeaderboardStanding]

@@ -173,8 +173,8 @@ class TournamentPage extends QueryElement {
           this.boardProblem = describeError(result.errors?.[0]);
           return;
         }
-        // Updates come at most once a second, each with the board's version: an older one never replaces a newer.
-        if (!this.board || board.version >= this.board.version) this.board = board;
+        // Updates come at most once a second, in order on this socket: the latest is the board now.
+        this.board = board;
         this.live = true;
         this.boardProblem = "";
       },

@@ -3,6 +3,7 @@ and the viewer's own position), as the query answers it and each subscription up
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ async def may_watch(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> bo
     return bool(viewer.is_staff and (viewer.brand_id is None or viewer.brand_id == brand_id))
 
 
+@functools.lru_cache(maxsize=65_536)
 def alias(tournament_id: uuid.UUID, player_id: uuid.UUID) -> str:
     """What other players see of an entrant: stable within a tournament, nothing personal, and not the
     same across tournaments (so boards cannot be joined into a profile)."""
@@ -70,9 +72,22 @@ async def own_position(
     return await board.position(rt.redis, tournament_id, player_id, execute=execute)
 
 
+_DECODED: dict[tuple[uuid.UUID, tuple[str, ...]], list[Standing]] = {}  # the last publications' tops, decoded
+_DECODED_KEPT = 256
+
+
 def from_message(tournament_id: uuid.UUID, message: dict[str, Any], first: int) -> tuple[int, int, list[Standing]]:
-    """A publication's version, entrant count and top `first` standings."""
-    return int(message.get("version") or 0), int(message.get("entrants") or 0), live.top_of(message, first)
+    """A publication's version, entrant count and top `first` standings. The publication's top is decoded
+    once per process, not once per subscriber (10,000 subscribers of a board share one message); keyed by
+    its content, as a board rebuilt from scratch counts its versions from 0 again."""
+    members = message.get("top")
+    key = (tournament_id, tuple(members) if isinstance(members, list) else ())
+    top = _DECODED.get(key)
+    if top is None:
+        top = _DECODED[key] = live.top_of(message, live.PUBLISHED_TOP)
+        while len(_DECODED) > _DECODED_KEPT:
+            del _DECODED[next(iter(_DECODED))]
+    return int(message.get("version") or 0), int(message.get("entrants") or 0), top[:first]
 
 
 async def verification(rt: Runtime, tournament_id: uuid.UUID) -> results.Verification:
