@@ -44,18 +44,40 @@ LATE = 5.0  # seconds after which an update counts as not seen
 WATCH = """subscription($id: ID!) { leaderboardChanged(tournamentId: $id, first: 10) { version me { score } } }"""
 
 
-async def seed(database_url: str, redis_url: str, participants: int, bettors: int) -> tuple[world.World, uuid.UUID]:
-    """Funded bettors (the load's and the samplers'), the other participants as bare players, one running
-    tournament with an entry for each of them: the others' scores spread, as a board some hours in; the
-    bettors' at 0, as the consumer recomputes a score from the rounds it has seen (none yet)."""
+async def open_tournament(db: Any, brand_id: uuid.UUID, *, at_zero: list[uuid.UUID]) -> uuid.UUID:
+    """A running tournament (a point per 1.00 EUR staked, automatic entry) with an entry for every player of
+    the brand: scores spread, as a board some hours in, except `at_zero`'s (as the consumer recomputes a
+    score from the rounds it has seen: none yet for them)."""
     from models.tournaments import EntryMode, ScoringKind
     from services.tournaments.definitions import Definition
 
+    tournament = uuid.uuid4()
+    rules = Definition(scoring=ScoringKind.POINTS_PER_WAGER, per=100, entry_mode=EntryMode.AUTOMATIC)
+    await db.execute(
+        text("""
+        INSERT INTO tournaments (id, brand_id, name, state, scoring, entry_mode, currency, starts_at, ends_at,
+                                 definition, started_at)
+        VALUES (:id, :brand, 'Bench drop', 'running', 'points_per_wager', 'automatic', 'EUR',
+                now() - interval '1 hour', now() + interval '1 day', CAST(:rules AS jsonb), now())"""),
+        {"id": tournament, "brand": brand_id, "rules": rules.model_dump_json()},
+    )
+    await db.execute(
+        text("""
+        INSERT INTO tournament_entries (tournament_id, player_id, status, score, reached_seq, joined_at)
+        SELECT :id, p.id, 'active', CASE WHEN p.id = ANY(:zero) THEN 0 ELSE (random() * 5000)::bigint END,
+               CASE WHEN p.id = ANY(:zero) THEN NULL ELSE row_number() OVER () END, now()
+        FROM players p WHERE p.brand_id = :brand"""),
+        {"id": tournament, "brand": brand_id, "zero": at_zero},
+    )
+    return tournament
+
+
+async def seed(database_url: str, redis_url: str, participants: int, bettors: int) -> tuple[world.World, uuid.UUID]:
+    """Funded bettors (the load's and the samplers'), the other participants as bare players, one running
+    tournament with an entry for each of them (the bettors' at 0)."""
     rt = common.runtime(database_url, redis_url)
     try:
         place = await world.build(rt, players=bettors, balance=1_000_000_00)
-        tournament = uuid.uuid4()
-        rules = Definition(scoring=ScoringKind.POINTS_PER_WAGER, per=100, entry_mode=EntryMode.AUTOMATIC)
         async with rt.database.transaction() as db:
             await db.execute(
                 text("""
@@ -66,22 +88,7 @@ async def seed(database_url: str, redis_url: str, participants: int, bettors: in
                 FROM generate_series(1, :count) AS n"""),
                 {"brand": place.brand_id, "hash": world.PASSWORD_HASH, "count": participants - bettors},
             )
-            await db.execute(
-                text("""
-                INSERT INTO tournaments (id, brand_id, name, state, scoring, entry_mode, currency, starts_at, ends_at,
-                                         definition, started_at)
-                VALUES (:id, :brand, 'Bench drop', 'running', 'points_per_wager', 'automatic', 'EUR',
-                        now() - interval '1 hour', now() + interval '1 day', CAST(:rules AS jsonb), now())"""),
-                {"id": tournament, "brand": place.brand_id, "rules": rules.model_dump_json()},
-            )
-            await db.execute(
-                text("""
-                INSERT INTO tournament_entries (tournament_id, player_id, status, score, reached_seq, joined_at)
-                SELECT :id, p.id, 'active', CASE WHEN p.id = ANY(:bettors) THEN 0 ELSE (random() * 5000)::bigint END,
-                       CASE WHEN p.id = ANY(:bettors) THEN NULL ELSE row_number() OVER () END, now()
-                FROM players p WHERE p.brand_id = :brand"""),
-                {"id": tournament, "brand": place.brand_id, "bettors": [uuid.UUID(s.user) for s in place.seats]},
-            )
+            tournament = await open_tournament(db, place.brand_id, at_zero=[uuid.UUID(s.user) for s in place.seats])
         return place, tournament
     finally:
         await rt.close()

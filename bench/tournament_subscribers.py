@@ -28,6 +28,7 @@ from sqlalchemy import text
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench import common, profile, world
+from bench.tournament_board import open_tournament
 from schema.base import to_global_id
 from tests.faults.servers import PrivateRedis
 
@@ -37,30 +38,10 @@ GAP = 1.2  # seconds between changes: each its own publication
 
 
 async def add_tournament(database_url: str, redis_url: str, place: world.World) -> uuid.UUID:
-    from models.tournaments import EntryMode, ScoringKind
-    from services.tournaments.definitions import Definition
-
     rt = common.runtime(database_url, redis_url)
-    tournament = uuid.uuid4()
-    rules = Definition(scoring=ScoringKind.POINTS_PER_WAGER, entry_mode=EntryMode.AUTOMATIC)
     try:
         async with rt.database.transaction() as db:
-            await db.execute(
-                text("""
-                INSERT INTO tournaments (id, brand_id, name, state, scoring, entry_mode, currency, starts_at, ends_at,
-                                         definition, started_at)
-                VALUES (:id, :brand, 'Bench drop', 'running', 'points_per_wager', 'automatic', 'EUR',
-                        now() - interval '1 hour', now() + interval '1 day', CAST(:rules AS jsonb), now())"""),
-                {"id": tournament, "brand": place.brand_id, "rules": rules.model_dump_json()},
-            )
-            await db.execute(
-                text("""
-                INSERT INTO tournament_entries (tournament_id, player_id, status, score, reached_seq, joined_at)
-                SELECT :id, p.id, 'active', (random() * 5000)::bigint, row_number() OVER (), now()
-                FROM players p WHERE p.brand_id = :brand"""),
-                {"id": tournament, "brand": place.brand_id},
-            )
-        return tournament
+            return await open_tournament(db, place.brand_id, at_zero=[])
     finally:
         await rt.close()
 

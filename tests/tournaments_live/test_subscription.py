@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from core import processes
 from services.tournaments import live
-from tests.conftest import ROOT, TEST_ENV, helper_log
+from tests.conftest import served
 from tests.live.conftest import next_data, receive, refusal_codes, subscription, ws_url
 from tests.tournaments_live.conftest import CHANGED, Tournaments, gid
 
@@ -29,18 +26,8 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def second_replica(app: Any) -> Iterator[str]:
     """Another `croupier serve` on the same database and Redis: a second replica behind the balancer."""
-    port = processes.free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = processes.start_and_wait(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        health_url=f"{base}/readyz",
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
-        timeout=60,
-        log_file=helper_log("second_replica"),
-    )
-    yield base
-    processes.stop(process)
+    with served("second_replica") as base:
+        yield base
 
 
 def board_of(data: dict[str, Any]) -> list[tuple[int, str]]:
