@@ -725,7 +725,19 @@ async def test_provider_onboarding_matrix_follows_policy(
         )
 
     # Every onboarding mutation: refused before it runs, or run (and refused in its payload: no such provider).
-    for name, (input_type, given) in ONBOARDING_MUTATIONS.items():
+    await mutations_follow_policy(gql, token, ONBOARDING_MUTATIONS, allowed, refused, role)
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
+        "superadmin",
+        "content_manager",
+    }
+
+
+async def mutations_follow_policy(
+    gql: Any, token: str | None, mutations: dict[str, tuple[str, dict[str, Any]]], allowed: Any, refused: str, role: str
+) -> None:
+    """Each mutation with input its service refuses: answered in its payload where the policy allows it, else
+    refused at its path before it runs."""
+    for name, (input_type, given) in mutations.items():
         body = await gql(
             f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
             {"input": given},
@@ -736,10 +748,6 @@ async def test_provider_onboarding_matrix_follows_policy(
             assert body["data"][name]["errors"], (role, name, body)
         else:
             assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
-    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
-        "superadmin",
-        "content_manager",
-    }
 
 
 def allowed_for(authorizer: Authorizer, role: str, coordinate: str) -> bool:
@@ -853,7 +861,118 @@ async def test_a_bonus_eligibility_refusal_tells_a_role_only_what_it_may_know(
         ]
 
 
-# ---- 10. live leaderboards: role x field -------------------------------------------------------
+# ---- 10. tournaments: role x field ----------------------------------------------------------------
+
+TOURNAMENT_MUTATIONS = {
+    "createTournament": (
+        "CreateTournamentInput",
+        {
+            "name": " ",
+            "currency": "EUR",
+            "startsAt": "2030-01-01T00:00:00+00:00",
+            "endsAt": "2030-01-02T00:00:00+00:00",
+            "scoring": "POINTS_PER_WAGER",
+        },
+    ),
+    "joinTournament": (
+        "JoinTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000"))},
+    ),
+    "cancelTournament": (
+        "CancelTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000")), "reason": "x"},
+    ),
+    "settleTournament": (
+        "SettleTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000"))},
+    ),
+}
+CREATE_TOURNAMENT = """mutation($input: CreateTournamentInput!) {
+  createTournament(input: $input) { tournament { id } errors { code } } }"""
+JOIN_TOURNAMENT = """mutation($input: JoinTournamentInput!) { joinTournament(input: $input) { errors { code } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_tournament_matrix_follows_policy(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Every field of the tournament types, the tournament queries and mutations, for every role: what the policy
+    allows answers, the rest is FORBIDDEN at its path (new fields are covered as they are added)."""
+    from core.clock import clock
+
+    organiser = await make_staff("brand_admin")
+    now = clock.now()
+    created = await gql(
+        CREATE_TOURNAMENT,
+        {
+            "input": {
+                "name": "Matrix Cup",
+                "currency": "EUR",
+                "startsAt": now.isoformat(),
+                "endsAt": now.replace(year=now.year + 1).isoformat(),
+                "scoring": "POINTS_PER_WAGER",
+                "prizes": [{"rankFrom": 1, "rankTo": 1, "kind": "CASH", "amount": "5.00"}],
+            }
+        },
+        token=organiser.token,
+    )
+    gid = created["data"]["createTournament"]["tournament"]["id"]
+    token = None
+    if role == "player":
+        player = await make_player()
+        token = player.token
+        joined = await gql(JOIN_TOURNAMENT, {"input": {"tournamentId": gid}}, token=token)
+        assert joined["data"]["joinTournament"]["errors"] == [], joined
+    elif role != "anonymous":
+        token = (await staff_holding(make_staff, role)).token
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
+
+    def allowed(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+    fields, selection = selection_of(settings, "Tournament")
+    rule_fields, rule_selection = selection_of(settings, "TournamentPrizeRule")
+    selection = selection.replace("prizes { __typename }", "prizes { " + rule_selection + " }")
+    for root, query, path in (
+        ("tournaments", "{ tournaments { edges { node { " + selection + " } } } }", ["edges", 0, "node"]),
+        ("tournament", '{ tournament(id: "' + gid + '") { ' + selection + " } }", []),
+    ):
+        body = await gql(query, token=token)
+        if not allowed(f"Query.{root}"):
+            assert body["data"] == {root: None}, (role, body)
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([root], refused)]
+            continue
+        node = body["data"][root]
+        for step in path:
+            node = node[step]
+        check_fields(body, node, [root, *path], "Tournament", fields, allowed)
+        if allowed("Tournament.prizes"):
+            check_fields(
+                body, node["prizes"][0], [root, *path, "prizes", 0], "TournamentPrizeRule", rule_fields, allowed
+            )
+
+    entry_fields, entry_selection = selection_of(settings, "TournamentEntry")
+    body = await gql("{ myTournamentEntries { edges { node { " + entry_selection + " } } } }", token=token)
+    if not allowed("Query.myTournamentEntries"):
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["myTournamentEntries"], refused)]
+    elif role == "player":
+        node = body["data"]["myTournamentEntries"]["edges"][0]["node"]
+        check_fields(body, node, ["myTournamentEntries", "edges", 0, "node"], "TournamentEntry", entry_fields, allowed)
+
+    # Every tournament mutation: refused before it runs, or run and refused in its payload (bad or unknown input).
+    await mutations_follow_policy(gql, token, TOURNAMENT_MUTATIONS, allowed, refused, role)
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.settleTournament")} == {
+        "finance",
+        "brand_admin",
+        "superadmin",
+    }
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.joinTournament")} == {"player", "superadmin"}
+    assert not allowed_for(authorizer, "player", "Tournament.entriesCount")
+
+
+# ---- 11. live leaderboards: role x field -------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -183,3 +183,54 @@ async def roll_back(wallet: Aggregator, at: Seat, transaction: dict[str, Any]) -
 def finish(minutes: float = 6) -> None:
     """Move the platform clock past the tournament's end."""
     clock.advance(timedelta(minutes=minutes))
+
+
+async def run_cli(*args: str) -> tuple[int, str]:
+    """`croupier ARGS` as a child process (tests/cli_process.py): exit code and output."""
+    import os
+
+    from tests import cli_process
+    from tests.conftest import TEST_ENV
+
+    done = await cli_process.run_async(*args, env={**os.environ, **TEST_ENV}, merge_stderr=True, timeout=120)
+    return done.returncode, done.stdout
+
+
+@dataclass
+class Arena:
+    """Hub88 play scored by the consumer, and the organiser who settles: what most tournament tests need."""
+
+    rt: Any
+    gql: Any
+    organiser: Any
+    scores: Scores
+    provider: Any
+    wallet: Aggregator
+
+    async def seat(self, player: Any) -> Seat:
+        return await seated(self.rt, self.provider, player)
+
+    async def stake(self, player: Any, amount: int, round_ref: str) -> dict[str, Any]:
+        return await bet(self.wallet, await self.seat(player), amount, round_ref)
+
+    async def settle(self, gid: str) -> dict[str, Any]:
+        """The clock past the end, the tournament finished, settled through GraphQL: the payload."""
+        from services.tournaments import lifecycle
+
+        finish()
+        await lifecycle.tick(self.rt)
+        body = await self.gql(SETTLE, {"input": {"tournamentId": gid}}, token=self.organiser.token)
+        payload: dict[str, Any] = body["data"]["settleTournament"]
+        return payload
+
+
+@pytest.fixture
+async def arena(
+    rt: Any,
+    gql: Any,
+    organiser: Any,
+    scores: Scores,
+    hub88_provider: Any,  # noqa: F811  (the fixture, imported above)
+    aggregator: Aggregator,  # noqa: F811
+) -> Arena:
+    return Arena(rt, gql, organiser, scores, hub88_provider, aggregator)

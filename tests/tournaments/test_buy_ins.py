@@ -14,10 +14,9 @@ from tests.tournaments.conftest import (
     CANCEL,
     EUR,
     JOIN,
-    SETTLE,
+    Arena,
     Scores,
     bet,
-    finish,
     join,
     seated,
     tournament_uuid,
@@ -149,17 +148,8 @@ async def test_an_automatic_tournament_enters_players_as_they_play_but_never_an_
 
 
 async def test_pool_shares_are_paid_from_the_pool_and_the_rest_goes_to_the_operator(
-    rt: Any,
-    gql: Any,
-    make_player: Any,
-    create: Any,
-    organiser: Any,
-    scores: Scores,
-    hub88_provider: Any,
-    aggregator: Any,
+    rt: Any, gql: Any, make_player: Any, create: Any, arena: Arena
 ) -> None:
-    from services.tournaments import lifecycle
-
     created = await create(
         buyIn="10.00",
         prizes=[
@@ -171,12 +161,9 @@ async def test_pool_shares_are_paid_from_the_pool_and_the_rest_goes_to_the_opera
     players = [await make_player(balance="50.00 EUR") for _ in range(3)]
     for n, player in enumerate(players):
         assert (await join(gql, player, gid))["errors"] == []
-        await bet(aggregator, await seated(rt, hub88_provider, player), (n + 1) * EUR, f"r-{n}")
-    await scores.drain()
-    finish()
-    await lifecycle.tick(rt)
-    body = await gql(SETTLE, {"input": {"tournamentId": gid}}, token=organiser.token)
-    payouts = body["data"]["settleTournament"]["tournament"]["payouts"]
+        await arena.stake(player, (n + 1) * EUR, f"r-{n}")
+    await arena.scores.drain()
+    payouts = (await arena.settle(gid))["tournament"]["payouts"]
     # The pool holds 30.00: 60 % to the top stake (3.00), 25 % to the next; 15 % (4.50) stays with the operator.
     assert [(p["rank"], p["amount"]) for p in payouts] == [(1, "18.00"), (2, "7.50")]
     third, second, first = players

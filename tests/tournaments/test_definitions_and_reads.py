@@ -10,7 +10,7 @@ import pytest
 
 from core.clock import clock
 from tests.conftest import recorded_statements
-from tests.tournaments.conftest import EUR, SETTLE, Scores, bet, finish, join, seated
+from tests.tournaments.conftest import EUR, SETTLE, Arena, join
 
 LIST = """
 query($first: Int) { tournaments(first: $first) { edges { node { id name state entriesCount
@@ -139,28 +139,17 @@ async def test_the_list_resolvers_cost_the_same_statements_for_one_row_or_many(
 
 
 async def test_a_tournament_is_settled_only_once_finished_and_its_scores_applied(
-    rt: Any,
-    gql: Any,
-    make_player: Any,
-    create: Any,
-    organiser: Any,
-    scores: Scores,
-    hub88_provider: Any,
-    aggregator: Any,
+    gql: Any, make_player: Any, create: Any, organiser: Any, arena: Arena
 ) -> None:
-    from services.tournaments import lifecycle
-
     gid = (await create())["tournament"]["id"]
     player = await make_player(balance="10.00 EUR")
     assert (await join(gql, player, gid))["errors"] == []
     early = (await gql(SETTLE, {"input": {"tournamentId": gid}}, token=organiser.token))["data"]["settleTournament"]
     assert early["errors"][0]["code"] == "INVALID_STATE"
-    await bet(aggregator, await seated(rt, hub88_provider, player), 1 * EUR, "r-1")
-    finish()
-    await lifecycle.tick(rt)
-    pending = (await gql(SETTLE, {"input": {"tournamentId": gid}}, token=organiser.token))["data"]["settleTournament"]
+    await arena.stake(player, 1 * EUR, "r-1")
+    pending = await arena.settle(gid)  # finished now, but the bet's event is not applied yet
     assert pending["errors"][0]["code"] == "TOURNAMENT_SCORES_PENDING"
-    await scores.drain()
+    await arena.scores.drain()
     settled = (await gql(SETTLE, {"input": {"tournamentId": gid}}, token=organiser.token))["data"]["settleTournament"]
     assert settled["errors"] == []
     assert settled["tournament"]["state"] == "SETTLED"

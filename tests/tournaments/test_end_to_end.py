@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,8 +21,6 @@ from integrations.demo.provider import fair
 from integrations.demo.provider.platform import register_demo_provider
 from models.games import Game, Provider
 from services.tournaments import lifecycle
-from tests import cli_process
-from tests.conftest import TEST_ENV
 from tests.tournaments.conftest import (
     EUR,
     MY_ENTRIES,
@@ -33,6 +30,7 @@ from tests.tournaments.conftest import (
     finish,
     join,
     roll_back,
+    run_cli,
     seated,
     tournament_uuid,
     win,
@@ -40,11 +38,6 @@ from tests.tournaments.conftest import (
 
 LAUNCH = """
 mutation($input: LaunchGameInput!) { launchGame(input: $input) { launchUrl errors { code message } } }"""
-
-
-async def run_cli(*args: str) -> tuple[int, str]:
-    done = await cli_process.run_async(*args, env={**os.environ, **TEST_ENV}, merge_stderr=True, timeout=120)
-    return done.returncode, done.stdout
 
 
 async def demo_spins(
