@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 
@@ -80,6 +81,19 @@ async def _open(info: Info, tournament_id: strawberry.ID, first: int) -> tuple[u
     return target, viewer.id if viewer.is_player else None
 
 
+async def _newest(listener: events.Listener, message: dict[str, Any]) -> dict[str, Any]:
+    """The newest of the publications waiting for this subscriber: one that fell behind (a process fanning
+    a board out to thousands) renders the board as it is now once, not every board it missed."""
+    while True:
+        waiting = await listener.next(within=0)
+        if waiting is None:
+            return message
+        if waiting.get("type") == events.RESUMED:
+            return waiting
+        if waiting.get("type") == live.CHANGED:
+            message = waiting
+
+
 async def leaderboard(info: Info, tournament_id: strawberry.ID, first: int = 10) -> Leaderboard:
     """The live board now: its top `first` and the viewing player's own position."""
     target, player = await _open(info, tournament_id, first)
@@ -101,6 +115,7 @@ async def leaderboard_changed(
             await _recheck(info, "Subscription.leaderboardChanged")
             if message is None:
                 continue
+            message = await _newest(listener, message)
             if message.get("type") == events.RESUMED:
                 yield _render(await snapshot(rt, target, player, first), player)
                 continue
