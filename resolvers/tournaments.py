@@ -23,6 +23,7 @@ from schema.tournaments import (
     TournamentEntry,
     TournamentPayload,
     TournamentState,
+    UpdateTournamentInput,
 )
 from services.tournaments import definitions, entries, lifecycle, queries, settlement
 
@@ -120,6 +121,14 @@ async def create_tournament(info: Info, input: CreateTournamentInput) -> Tournam
     brand_id = node_uuid(input.brand_id, "Brand") if input.brand_id else None
     created = await lifecycle.create(info.context.rt, info.context.viewer, _draft(input), brand_id=brand_id)
     return TournamentPayload(tournament=Tournament.from_model(created, entries=0))
+
+
+@payload_errors(TournamentPayload)
+async def update_tournament(info: Info, input: UpdateTournamentInput) -> TournamentPayload:
+    require_subject(info)
+    tournament_id = node_uuid(input.tournament_id, "Tournament")
+    updated = await lifecycle.update(info.context.rt, info.context.viewer, tournament_id, _draft(input.definition))
+    return TournamentPayload(tournament=Tournament.from_model(updated, entries=0))
 
 
 @payload_errors(JoinTournamentPayload)

@@ -611,6 +611,10 @@ class Mutation:
         resolver=tournament_resolvers.create_tournament,
         description="Schedule a tournament from its definition (validated; audited).",
     )
+    update_tournament: TournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.update_tournament,
+        description="Change the definition of a tournament that has not started and has no entries (audited).",
+    )
     join_tournament: JoinTournamentPayload = strawberry.mutation(
         resolver=tournament_resolvers.join_tournament,
         description="Opt in to a tournament, paying its buy-in if it has one; `rebuy` buys another set of rounds.",

@@ -192,6 +192,12 @@ class CreateTournamentInput:
 
 
 @strawberry.input
+class UpdateTournamentInput:
+    tournament_id: strawberry.ID
+    definition: CreateTournamentInput = strawberry.field(description="The whole new definition (`brandId` ignored).")
+
+
+@strawberry.input
 class JoinTournamentInput:
     tournament_id: strawberry.ID
     rebuy: bool = strawberry.field(default=False, description="An entrant buying another set of rounds.")

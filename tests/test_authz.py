@@ -874,6 +874,19 @@ TOURNAMENT_MUTATIONS = {
             "scoring": "POINTS_PER_WAGER",
         },
     ),
+    "updateTournament": (
+        "UpdateTournamentInput",
+        {
+            "tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000")),
+            "definition": {
+                "name": "x",
+                "currency": "EUR",
+                "startsAt": "2030-01-01T00:00:00+00:00",
+                "endsAt": "2030-01-02T00:00:00+00:00",
+                "scoring": "POINTS_PER_WAGER",
+            },
+        },
+    ),
     "joinTournament": (
         "JoinTournamentInput",
         {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000"))},

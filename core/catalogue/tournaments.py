@@ -7,24 +7,31 @@ from core.catalogue.fragments import CURRENCY, MINOR_UNITS, OPTIONAL_UUID, TIME,
 
 _TOURNAMENT = {"tournament_id": UUID}
 _SCORING = one_of("points_per_wager", "biggest_multiplier", "sum_of_multipliers", "consecutive_wins")
+_DEFINITION = obj(
+    {
+        **_TOURNAMENT,
+        "scoring": _SCORING,
+        "entry_mode": one_of("opt_in", "automatic"),
+        "currency": CURRENCY,
+        "buy_in": MINOR_UNITS,
+        "starts_at": TIME,
+        "ends_at": TIME,
+        "staff_id": OPTIONAL_UUID,
+    }
+)
 
 TYPES = (
     EventType(
         "tournament.created",
         1,
         "Staff scheduled a tournament: its scoring, entry, buy-in and window (the definition is in the API).",
-        obj(
-            {
-                **_TOURNAMENT,
-                "scoring": _SCORING,
-                "entry_mode": one_of("opt_in", "automatic"),
-                "currency": CURRENCY,
-                "buy_in": MINOR_UNITS,
-                "starts_at": TIME,
-                "ends_at": TIME,
-                "staff_id": OPTIONAL_UUID,
-            }
-        ),
+        _DEFINITION,
+    ),
+    EventType(
+        "tournament.updated",
+        1,
+        "Staff changed the definition of a tournament not yet started nor entered (before and after: the audit log).",
+        _DEFINITION,
     ),
     EventType("tournament.started", 1, "A tournament reached its start: rounds now count.", obj(_TOURNAMENT)),
     EventType(

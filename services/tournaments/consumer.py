@@ -20,8 +20,8 @@ A batch, in the framework's transaction:
 After the commit, `on_scores_changed` (injected; tourney-live's Redis boards) gets the batch's changed scores;
 its failure is logged and never undoes the batch (the boards rebuild from PostgreSQL).
 
-Replay: `reset` forgets every round and score of tournaments still open, and the replay rebuilds them from the
-outbox; settled and cancelled tournaments are history and stay as they are.
+Replay: `reset` forgets every round and score of tournaments still open (entries stay), and the replay rebuilds
+them from the outbox; settled and cancelled tournaments are history and stay as they are.
 """
 
 from __future__ import annotations
@@ -92,9 +92,12 @@ class _Open:
     rules: Definition
 
 
+# FOR SHARE: a settlement (FOR UPDATE) waits for the batch, and a batch waiting on a settlement finds the
+# tournament settled and leaves it alone, so nothing changes the rounds behind published results.
 _OPEN = """
 SELECT id, brand_id, currency, entry_mode, starts_at, ends_at, definition FROM tournaments
-WHERE state IN ('scheduled', 'running', 'finished') AND currency = ANY($1::text[])"""
+WHERE state IN ('scheduled', 'running', 'finished') AND currency = ANY($1::text[])
+ORDER BY id FOR SHARE"""
 _PLAYERS = "SELECT id, brand_id, jurisdiction FROM players WHERE id = ANY($1::uuid[])"
 _EXCLUSIONS = "SELECT player_id, starts_at, ends_at FROM rg_exclusions WHERE player_id = ANY($1::uuid[])"
 _CATEGORY_GAMES = """
@@ -114,13 +117,12 @@ _ENTER = """
 INSERT INTO tournament_entries (tournament_id, player_id, status, joined_at)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING
 RETURNING tournament_id, player_id"""
+# Entries stay (an automatic entry too: entering again would announce it again); their rounds and scores go.
 _RESET = """
 DELETE FROM tournament_rounds WHERE tournament_id IN
   (SELECT id FROM tournaments WHERE state IN ('scheduled', 'running', 'finished'));
 UPDATE tournament_entries SET score = 0, reached_seq = NULL, reached_at = NULL, rounds_counted = 0
-WHERE tournament_id IN (SELECT id FROM tournaments WHERE state IN ('scheduled', 'running', 'finished'));
-DELETE FROM tournament_entries e USING tournaments t
-WHERE t.id = e.tournament_id AND t.entry_mode = 'automatic' AND t.state IN ('scheduled', 'running', 'finished')"""
+WHERE tournament_id IN (SELECT id FROM tournaments WHERE state IN ('scheduled', 'running', 'finished'))"""
 
 
 def _play(event: Event, undone: dict[tuple[str, str], asyncpg.Record]) -> _Play | None:

@@ -77,16 +77,7 @@ async def create(rt: Runtime, viewer: Viewer, draft: Draft, *, brand_id: uuid.UU
             db,
             "tournament.created",
             f"tournament:{tournament.id}",
-            {
-                "tournament_id": str(tournament.id),
-                "scoring": tournament.scoring,
-                "entry_mode": tournament.entry_mode,
-                "currency": tournament.currency,
-                "buy_in": tournament.buy_in,
-                "starts_at": tournament.starts_at.isoformat(),
-                "ends_at": tournament.ends_at.isoformat(),
-                "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
-            },
+            _announce_definition(tournament, viewer),
             brand_id=brand,
         )
         await audit.append(
@@ -99,6 +90,52 @@ async def create(rt: Runtime, viewer: Viewer, draft: Draft, *, brand_id: uuid.UU
             after={"name": tournament.name, "definition": tournament.definition, "state": tournament.state},
         )
     return tournament
+
+
+def _announce_definition(t: Tournament, viewer: Viewer) -> dict[str, object]:
+    return {
+        "tournament_id": str(t.id),
+        "scoring": t.scoring,
+        "entry_mode": t.entry_mode,
+        "currency": t.currency,
+        "buy_in": t.buy_in,
+        "starts_at": t.starts_at.isoformat(),
+        "ends_at": t.ends_at.isoformat(),
+        "staff_id": str(viewer.id) if viewer.is_staff and viewer.id else None,
+    }
+
+
+async def update(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, draft: Draft) -> Tournament:
+    """Replace the definition of a tournament nobody has entered yet and that has not started (audited,
+    `tournament.updated`): the rules a player joins under never change under them."""
+    async with rt.database.transaction() as db:
+        t = await load(db, viewer, tournament_id, lock=True)
+        entered = await db.scalar(text("SELECT count(*) FROM tournament_entries WHERE tournament_id = :t"), {"t": t.id})
+        if t.state != TournamentState.SCHEDULED.value or t.starts_at <= clock.now() or entered:
+            raise DomainError(
+                "Only a tournament that has not started and has no entries can be changed (cancel it instead).",
+                code=ErrorCode.INVALID_STATE,
+            )
+        rules = await definitions.validate(db, t.brand_id, draft)
+        before = {"name": t.name, "definition": t.definition, "starts_at": t.starts_at.isoformat()}
+        t.name, t.scoring, t.entry_mode = draft.name.strip(), rules.scoring.value, rules.entry_mode.value
+        t.currency, t.buy_in = draft.currency.strip().upper(), rules.buy_in
+        t.starts_at, t.ends_at, t.definition = draft.starts_at, draft.ends_at, rules.model_dump(mode="json")
+        await db.flush()
+        await outbox.emit(
+            db, "tournament.updated", f"tournament:{t.id}", _announce_definition(t, viewer), brand_id=t.brand_id
+        )
+        await audit.append(
+            db,
+            actor=viewer,
+            action="tournament.update",
+            target_type="tournament",
+            target_id=t.id,
+            brand_id=t.brand_id,
+            before=before,
+            after={"name": t.name, "definition": t.definition, "starts_at": t.starts_at.isoformat()},
+        )
+    return t
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,41 @@ async def test_a_tournament_is_settled_only_once_finished_and_its_scores_applied
     settled = (await gql(SETTLE, {"input": {"tournamentId": gid}}, token=organiser.token))["data"]["settleTournament"]
     assert settled["errors"] == []
     assert settled["tournament"]["state"] == "SETTLED"
+
+
+UPDATE = """
+mutation($input: UpdateTournamentInput!) {
+  updateTournament(input: $input) { tournament { id name scoring buyIn { amount } } errors { code field } }
+}"""
+
+
+async def test_a_definition_changes_only_before_the_start_and_before_anyone_entered(
+    gql: Any, make_player: Any, create: Any, organiser: Any
+) -> None:
+    now = clock.now()
+    later = {
+        "name": "Sunday Drops",
+        "currency": "EUR",
+        "startsAt": (now + timedelta(minutes=2)).isoformat(),
+        "endsAt": (now + timedelta(minutes=4)).isoformat(),
+        "scoring": "POINTS_PER_WAGER",
+    }
+    gid = (await create(**{k: v for k, v in later.items() if k != "name"}))["tournament"]["id"]
+    changed = await gql(
+        UPDATE,
+        {"input": {"tournamentId": gid, "definition": {**later, "scoring": "CONSECUTIVE_WINS", "buyIn": "2.00"}}},
+        token=organiser.token,
+    )
+    assert changed["data"]["updateTournament"]["tournament"] == {
+        "id": gid,
+        "name": "Sunday Drops",
+        "scoring": "CONSECUTIVE_WINS",
+        "buyIn": {"amount": "2.00"},
+    }
+    bad = {**later, "prizes": [{"rankFrom": 2, "rankTo": 1, "kind": "CASH", "amount": "1.00"}]}
+    refused = await gql(UPDATE, {"input": {"tournamentId": gid, "definition": bad}}, token=organiser.token)
+    assert refused["data"]["updateTournament"]["errors"] == [{"code": "TOURNAMENT_PRIZES_INVALID", "field": "prizes.0"}]
+    player = await make_player(balance="5.00 EUR")
+    assert (await join(gql, player, gid))["errors"] == []
+    late = await gql(UPDATE, {"input": {"tournamentId": gid, "definition": later}}, token=organiser.token)
+    assert late["data"]["updateTournament"]["errors"] == [{"code": "INVALID_STATE", "field": None}]
