@@ -37,6 +37,7 @@ from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
+from resolvers import leaderboards as leaderboard_resolvers
 from resolvers import nodes as node_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
@@ -108,6 +109,7 @@ from schema.kyc_documents import (
     KycDocumentRequestPayload,
     KycUploadLinkPayload,
 )
+from schema.leaderboards import Leaderboard, TournamentVerification
 from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
 from schema.players import (
     AccountEvent,
@@ -206,6 +208,14 @@ class Query:
     lobby: list[LobbyCategory] | None = strawberry.field(
         resolver=game_resolvers.lobby,
         description="The lobby's categories with their first `first` games the viewer may play.",
+    )
+    leaderboard: Leaderboard | None = strawberry.field(
+        resolver=leaderboard_resolvers.leaderboard,
+        description="A tournament's live leaderboard: its top `first` (at most 100) and the viewing player's position.",
+    )
+    tournament_verification: TournamentVerification | None = strawberry.field(
+        resolver=leaderboard_resolvers.tournament_verification,
+        description="Staff: the tournament's standings recomputed from its rounds and compared (and its results hash).",
     )
     risk_list_entries: Connection[RiskListEntry] | None = strawberry.field(
         resolver=risk_resolvers.risk_list_entries,
@@ -644,6 +654,11 @@ class Subscription:
     bonus_progress: BonusProgress = strawberry.subscription(  # type: ignore[assignment]
         resolver=bonus_resolvers.bonus_progress,
         description="The player's bonuses in play (and just ended), now and after every bet or bonus change.",
+    )
+    leaderboard_changed: Leaderboard = strawberry.subscription(  # type: ignore[assignment]
+        resolver=leaderboard_resolvers.leaderboard_changed,
+        description="A tournament's live leaderboard (top `first` and the viewer's position): now, then after "
+        "changes, at most once a second per board (the last change always sent).",
     )
 
 

@@ -25,6 +25,7 @@ from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
 from services.risk.stream import RulesConsumer
 from services.tournaments.consumer import TournamentsConsumer
+from services.tournaments.live import BoardHook
 
 
 class UnknownConsumer(LookupError):
@@ -69,7 +70,11 @@ def find(settings: Settings, name: str) -> AnyConsumer:
 def runners(settings: Settings, database_url: str, redis: Redis) -> list[Runner]:
     """One runner per consumer, each a member of its group (the server starts them with its relay)."""
     dsn = outbox.asyncpg_dsn(database_url)
-    return [Runner(consumer, dsn, redis) for consumer in platform_consumers(settings)]
+    consumers = platform_consumers(settings)
+    for consumer in consumers:
+        if isinstance(consumer, TournamentsConsumer):  # scores committed → the live leaderboards
+            consumer.on_scores_changed = BoardHook(redis, dsn)
+    return [Runner(consumer, dsn, redis) for consumer in consumers]
 
 
 @dataclass(frozen=True)

@@ -710,21 +710,30 @@ def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 # ---- a live server, for WebSocket clients and external conformance suites ------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
+@contextmanager
+def served(name: str, **env: str) -> Iterator[str]:
+    """`croupier serve` in its own process on the test database and Redis (a replica); its base URL."""
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     process = processes.start_and_wait(
         [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         health_url=f"{base}/readyz",
         cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
+        env={**os.environ, **TEST_ENV, **env},
         timeout=60,
-        log_file=helper_log("live_server"),
+        log_file=helper_log(name),
     )
-    yield base
-    processes.stop(process)
+    try:
+        yield base
+    finally:
+        processes.stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any) -> Iterator[str]:
+    """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
+    with served("live_server") as base:
+        yield base
 
 
 # ---- the demo game provider, a separate process calling the live server's wallet API --------------

@@ -983,3 +983,63 @@ async def test_tournament_matrix_follows_policy(
     }
     assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.joinTournament")} == {"player", "superadmin"}
     assert not allowed_for(authorizer, "player", "Tournament.entriesCount")
+
+
+# ---- 11. live leaderboards: role x field -------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_leaderboard_matrix_follows_policy(
+    role: str, rt: Any, settings: Any, gql: Any, brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Every field of the leaderboard types, for every role: players see entrants by alias only, the staff
+    who look at tournaments see who each is, the rest are refused the board."""
+    from services.tournaments import live
+    from tests.tournaments_live.conftest import Tournaments, gid
+
+    entrant = await make_player()
+    tournaments = Tournaments(rt)
+    tournament = await tournaments.create(brand.id)
+    await tournaments.scored(tournament, [(entrant.uuid, 7, 1)])
+    token = None
+    if role == "player":
+        token = entrant.token
+    elif role != "anonymous":
+        token = (await staff_holding(make_staff, role)).token
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
+
+    def allowed(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+    board_fields, board_selection = selection_of(settings, "Leaderboard")
+    standing_fields, standing_selection = selection_of(settings, "LeaderboardStanding")
+    selection = board_selection.replace("top { __typename }", "top { " + standing_selection + " }").replace(
+        "me { __typename }", "me { " + standing_selection + " }"
+    )
+    body = await gql(
+        "query($id: ID!) { leaderboard(tournamentId: $id) { " + selection + " } }",
+        {"id": gid("Tournament", tournament)},
+        token=token,
+    )
+    await live.publisher_of(rt.redis).close()
+    if not allowed("Query.leaderboard"):
+        assert body["data"] == {"leaderboard": None}, (role, body)
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["leaderboard"], refused)]
+        return
+    board = body["data"]["leaderboard"]
+    check_fields(body, board, ["leaderboard"], "Leaderboard", board_fields, allowed)
+    check_fields(body, board["top"][0], ["leaderboard", "top", 0], "LeaderboardStanding", standing_fields, allowed)
+    if role == "player":
+        check_fields(body, board["me"], ["leaderboard", "me"], "LeaderboardStanding", standing_fields, allowed)
+    else:
+        assert board["me"] is None
+
+
+def test_the_leaderboard_policy_differs_between_roles(settings: Any) -> None:
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    watching = {r for r in ROLES if allowed_for(authorizer, r, "Subscription.leaderboardChanged")}
+    assert watching == {"player", "support", "risk_analyst", "finance", "marketing", "brand_admin", "superadmin"}
+    assert {r for r in ROLES if allowed_for(authorizer, r, "LeaderboardStanding.playerId")} == watching - {"player"}
+    assert allowed_for(authorizer, "player", "LeaderboardStanding.alias")

@@ -27,6 +27,7 @@ import "./privacy.js";
 import "./risk.js";
 import "./risk-desk.js";
 import "./held-deposits.js";
+import "./tournaments.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -47,6 +48,7 @@ const SCREENS = [
   { path: "risk-queue", label: "Risk queue", needs: "Query.riskQueue" },
   { path: "risk-rules", label: "Risk rules", needs: "Query.riskRules" },
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
+  { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
 ];
 
 class CroupierApp extends LitElement {
@@ -199,6 +201,8 @@ class CroupierApp extends LitElement {
       case "risk-queue": return html`<cr-held-deposits></cr-held-deposits><cr-risk-queue></cr-risk-queue>`;
       case "risk-rules": return html`<cr-risk-rules></cr-risk-rules>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
+      case "tournaments":
+        return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       default: return "";
     }
   }

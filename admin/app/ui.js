@@ -45,6 +45,9 @@ export const OFFERED = [
   "Mutation.updateRiskRule", "Mutation.imposeRiskAction", "Mutation.liftRiskAction",
   // Deposits a risk rule held (admin/app/held-deposits.js): released or declined by the risk desk.
   "Mutation.releaseHeldDeposit", "Mutation.declineHeldDeposit",
+  // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
+  "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
+  "Subscription.leaderboardChanged", "Query.tournamentVerification",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -124,6 +124,8 @@ UNMEASURED = {
     "PrivacyRequests": "the dpo's queue: a page in at most 4 statements (tests/privacy/test_queue.py)",
     "Evidence": "one dispute's evidence snapshot: a JSON column of its row",
     "PlayerRiskScore": "one player's score and restrictions: one statement each (DataLoaders) whatever their number",
+    "Tournament": "one tournament; its prizes are a JSON column, its payouts one statement (tests/tournaments)",
+    "TournamentVerification": "one tournament's standings recomputed from its rounds: a fixed set of statements",
 }
 
 
@@ -735,6 +737,17 @@ async def test_regulatory_returns(rt: Any, admin_screen: Any, brand: Any) -> Non
     small = await screen.statements({}, rows("regulatoryReturns"), SMALL)
     await filed(range(SMALL, LARGE))
     screen.same_cost(small, await screen.statements({}, rows("regulatoryReturns"), LARGE))
+
+
+@screen("Tournaments")
+async def test_the_tournament_list_with_its_entry_counts(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from tests.tournaments_live.conftest import Tournaments
+
+    screen = await admin_screen("Tournaments")
+    tournaments = Tournaments(rt)
+    for n in range(LARGE):
+        await tournaments.create(brand.id, name=f"Drop {n}")
+    await screen.first_1_and_20({"states": None}, edges("tournaments"))
 
 
 def key(document: Document) -> str:
