@@ -8,7 +8,9 @@ consumer calls it right after its commit):
   `NX PX 1000`; whoever takes it consumes the dirty mark and publishes one tick, in one script, so two
   replicas never both publish within the second and a change is never consumed without a tick;
 - a caller that finds the gate held schedules a trailing try in this process for when the gate expires:
-  the change it marked is then told by whoever takes the gate next (it, or a replica that got there first).
+  the change it marked is then told by whoever takes the gate next (it, or a replica that got there first);
+- a change told by an outbox event is heard by every replica watching the jackpot, and each asks: the
+  event's id is marked once (`SET NX`), so R replicas make one tick of it, not one now and a trailing one.
 A tick names the jackpot, a sequence number, when it was published (`at_ms`, Redis's clock) and the
 reasons; it carries no amounts: each replica reads the amounts once per tick for all its subscribers
 (services/jackpots/live_amounts.py), so a tick never shows a figure older than the commit that caused it.
@@ -38,10 +40,11 @@ DIRTY_SECONDS = 60
 TICK = "jackpot.tick"  # the `type` of a tick message on a jackpot's channel
 CONTRIBUTIONS, WIN, RESEED, CONFIGURED = "contributions", "win", "reseed", "configured"  # reasons
 
-# KEYS: gate, dirty, seq. ARGV: gate ms, dirty ms, channel, jackpot id, reason ("" to only try).
+# KEYS: gate, dirty, seq, the event's mark. ARGV: gate ms, dirty ms, channel, jackpot id, reason ("" to only
+# try), "1" when the change is an outbox event (each replica that heard it asks; it is marked once).
 # Returns -1 when it published, 0 when nothing was dirty, else the gate's remaining milliseconds.
 _TRY = """
-if ARGV[5] ~= '' then
+if ARGV[5] ~= '' and (ARGV[6] ~= '1' or redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2])) then
   redis.call('SADD', KEYS[2], ARGV[5])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
@@ -68,9 +71,9 @@ def channel(jackpot_id: uuid.UUID) -> str:
     return f"jackpots:{jackpot_id}:ticks"
 
 
-def _keys(jackpot_id: uuid.UUID) -> list[str]:
+def _keys(jackpot_id: uuid.UUID, event_id: int | None) -> list[str]:
     tag = f"{{jackpot:{jackpot_id}}}"  # one hash slot, for Redis Cluster
-    return [f"{tag}:gate", f"{tag}:dirty", f"{tag}:seq"]
+    return [f"{tag}:gate", f"{tag}:dirty", f"{tag}:seq", f"{tag}:event:{event_id or 0}"]
 
 
 class Ticker:
@@ -83,20 +86,17 @@ class Ticker:
         self._tasks: set[asyncio.Task[None]] = set()
         self.published = 0  # ticks this process published (tests read it)
 
-    async def changed(self, jackpot_ids: Iterable[uuid.UUID], reason: str) -> None:
-        """The jackpots' pools moved (the change is committed): tick now or when the gate opens."""
+    async def changed(self, jackpot_ids: Iterable[uuid.UUID], reason: str, *, event_id: int | None = None) -> None:
+        """The jackpots' pools moved (the change is committed): tick now or when the gate opens. `event_id`:
+        the outbox event that told of it, which every replica watching the jackpot hears (marked once)."""
         for jackpot_id in dict.fromkeys(jackpot_ids):
-            await self._try(jackpot_id, reason)
+            await self._try(jackpot_id, reason, event_id)
 
-    async def _try(self, jackpot_id: uuid.UUID, reason: str) -> None:
+    async def _try(self, jackpot_id: uuid.UUID, reason: str, event_id: int | None = None) -> None:
         gate_ms = int(TICK_SECONDS * 1000)
+        args = [gate_ms, DIRTY_SECONDS * 1000, channel(jackpot_id), str(jackpot_id), reason, "1" if event_id else ""]
         try:
-            result = int(
-                await self._script(
-                    keys=_keys(jackpot_id),
-                    args=[gate_ms, DIRTY_SECONDS * 1000, channel(jackpot_id), str(jackpot_id), reason],
-                )
-            )
+            result = int(await self._script(keys=_keys(jackpot_id, event_id), args=args))
         except (RedisError, OSError) as exc:  # a tick is a courtesy: the pool itself is committed
             log.warning("jackpot_tick_failed", jackpot_id=str(jackpot_id), error=repr(exc))
             return
@@ -129,6 +129,6 @@ def ticker_of(redis: Redis) -> Ticker:
     return ticker
 
 
-async def changed(redis: Redis, jackpot_ids: Iterable[uuid.UUID], reason: str) -> None:
-    """The hook the engine calls after it committed a change to these jackpots' pools."""
-    await ticker_of(redis).changed(jackpot_ids, reason)
+async def changed(redis: Redis, jackpot_ids: Iterable[uuid.UUID], reason: str, *, event_id: int | None = None) -> None:
+    """A change to these jackpots' pools was committed: tell their subscribers (at most once a second)."""
+    await ticker_of(redis).changed(jackpot_ids, reason, event_id=event_id)

@@ -127,3 +127,21 @@ async def test_a_tick_is_json_a_plain_client_reads(rt: Any) -> None:
         assert [m["reasons"] for m in messages] == [["configured"]]
     finally:
         await pubsub.aclose()
+
+
+async def test_one_event_heard_by_three_replicas_makes_one_tick(rt: Any) -> None:
+    """Every replica watching the jackpot hears its outbox event and asks the ticker; the event is told once
+    (no trailing tick for the replicas that came second)."""
+    jackpot_id = uuid.uuid4()
+    clients = [Redis.from_url(REDIS_URL) for _ in range(2)]
+    tickers = [live.Ticker(rt.redis), *(live.Ticker(c) for c in clients)]
+
+    async def heard() -> None:
+        await asyncio.gather(*(t.changed([jackpot_id], live.CONTRIBUTIONS, event_id=41) for t in tickers))
+
+    try:
+        received = await ticks_during(rt, jackpot_id, heard, settle=1.8)
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert [m["seq"] for _, m in received] == [1]
