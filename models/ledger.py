@@ -51,6 +51,7 @@ class AccountPurpose(StrEnum):
     BONUS_COST = "bonus_cost"  # bonus money granted out, forfeited and expired back
     JACKPOT_POOL = "jackpot_pool"
     JACKPOT_SEED = "jackpot_seed"  # the operator's side of a pot's seed (services/jackpots)
+    JACKPOT_FUNDING = "jackpot_funding"  # a brand's side of its stakes' jackpot contributions (services/jackpots)
     TOURNAMENT_POOL = "tournament_pool"
 
 

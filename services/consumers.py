@@ -20,6 +20,7 @@ from core.consumers import AnyConsumer, Runner
 from core.settings import Settings
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
+from services.jackpots.consumer import JackpotConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
 from services.risk.stream import RulesConsumer
@@ -43,6 +44,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         MonitoringConsumer(),
         SignalsConsumer(),
         RulesConsumer(),
+        JackpotConsumer(settings.stated_rates),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

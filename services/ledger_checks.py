@@ -143,4 +143,21 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
           AND (p.status = 'returned' OR t.id IS NOT NULL)
         GROUP BY p.id
         HAVING p.status <> 'returned' OR count(t.id) <> 1 OR coalesce(sum(moved.total), 0) <> p.amount""",
+    # services/jackpots: a pot is what its pool's ledger account holds; a win is one committed jackpot_win
+    # transaction that took exactly the pot from that account.
+    "jackpot pool differs from its ledger account": """
+        SELECT p.id::text, 'pot ' || p.amount || ', postings ' || coalesce(sum(lp.amount), 0)
+        FROM jackpot_pools p LEFT JOIN ledger_postings lp ON lp.account_id = p.account_id
+        WHERE {account:p.account_id}
+        GROUP BY p.id HAVING p.amount <> coalesce(sum(lp.amount), 0)""",
+    "jackpot win differs from its ledger transaction": """
+        SELECT w.id::text, 'won ' || w.amount || ', ledger ' || coalesce(t.kind, '-') || ' ' || coalesce(t.status, '-')
+               || ' taking ' || coalesce(-sum(lp.amount), 0) || ' from the pool'
+        FROM jackpot_wins w JOIN jackpot_pools p ON p.id = w.pool_id
+        LEFT JOIN ledger_transactions t ON t.id = w.ledger_transaction_id
+        LEFT JOIN ledger_postings lp ON lp.transaction_id = t.id AND lp.account_id = p.account_id
+        WHERE {since:w.won_at}
+        GROUP BY w.id, t.kind, t.status
+        HAVING t.kind IS DISTINCT FROM 'jackpot_win' OR t.status IS DISTINCT FROM 'committed'
+            OR coalesce(-sum(lp.amount), 0) <> w.amount""",
 }

@@ -28,6 +28,7 @@ from core.catalogue import (
     cashier,
     disputes,
     games,
+    jackpots,
     kyc,
     kyc_documents,
     money,
@@ -61,6 +62,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_monitoring.TYPES,
         *privacy.TYPES,
         *risk.TYPES,
+        *jackpots.TYPES,
     )
 }
 

@@ -31,6 +31,7 @@ KINDS = {
     "chargeback": "A PSP took a deposit back: from cash up to its balance, the rest booked as the player's debt.",
     "chargeback_reversal": "A won dispute: the charged-back money returns, debt still owed first, then cash.",
     "payout_returned": "A paid withdrawal came back from the bank: the PSP to the player's cash.",
+    "jackpot_win": "A jackpot dropped: its pool to the winner's cash (services/jackpots).",
 }
 GAME_KINDS = frozenset({"game_bet", "game_win", "game_bet_rollback", "game_win_rollback"})
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Check a Croupier jackpot drop yourself: standard library only, no access to the platform needed.
+
+When a pot is seeded, Croupier publishes   commitment = SHA-256(drop_point || salt)   where drop_point is an
+unsigned 64-bit big-endian integer (8 bytes: minor units of the pool's currency for a must-drop-by-amount pot,
+milliseconds since the Unix epoch for a must-drop-by-time pot) and salt is 32 random bytes. After the drop it
+reveals the point and the salt (`croupier jackpots commitments`, the `jackpot.commitment_revealed` event).
+
+    verify_jackpot_commitment.py COMMITMENT DROP_POINT SALT_HEX [--before N --after N] [--won-at-ms T]
+    verify_jackpot_commitment.py --json drops.json      (the output of `croupier jackpots verify --json`)
+
+--before/--after: the pot before and after the winning stake (amount pots): the drop must be the stake that took
+the pot from below the point to the point or above. --won-at-ms: the drop's time (time pots): at or after the
+point. Exit status 0 when everything checks, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import sys
+
+
+def commitment_of(point: int, salt_hex: str) -> str:
+    salt = bytes.fromhex(salt_hex)
+    if len(salt) != 32 or not 0 <= point < 2**64:
+        raise ValueError("the drop point is a 64-bit unsigned integer, the salt 32 bytes (64 hex digits)")
+    return hashlib.sha256(point.to_bytes(8, "big") + salt).hexdigest()
+
+
+def check(
+    commitment: str, point: int, salt: str, before: int | None, after: int | None, won_at: int | None
+) -> list[str]:
+    problems = []
+    try:
+        if not hmac.compare_digest(commitment_of(point, salt), commitment.lower()):
+            problems.append("the commitment does not match the revealed drop point and salt")
+    except ValueError as exc:
+        problems.append(str(exc))
+    if before is not None and after is not None and not before < point <= after:
+        problems.append(f"the pot went from {before} to {after}: it did not cross the committed point {point}")
+    if won_at is not None and won_at < point:
+        problems.append(f"it dropped at {won_at} ms, before the committed instant {point}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("commitment", nargs="?")
+    parser.add_argument("drop_point", nargs="?", type=int)
+    parser.add_argument("salt", nargs="?")
+    parser.add_argument("--before", type=int)
+    parser.add_argument("--after", type=int)
+    parser.add_argument("--won-at-ms", type=int)
+    parser.add_argument("--json", dest="json_file", help="a file of drops as `croupier jackpots verify --json` prints")
+    args = parser.parse_args(argv)
+    if args.json_file:
+        with open(args.json_file, encoding="utf-8") as handle:
+            drops = json.load(handle)
+        failed = 0
+        for drop in drops:
+            problems = check(drop["commitment"], drop["drop_point"], drop["salt"], None, None, None)
+            failed += bool(problems)
+            print(f"{drop['level']} pot {drop['generation']}: {'ok' if not problems else '; '.join(problems)}")
+        return 1 if failed else 0
+    if args.commitment is None or args.drop_point is None or args.salt is None:
+        parser.error("COMMITMENT DROP_POINT SALT_HEX, or --json FILE")
+    problems = check(args.commitment, args.drop_point, args.salt, args.before, args.after, args.won_at_ms)
+    print("ok" if not problems else "\n".join(problems))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
