@@ -177,8 +177,10 @@ class JackpotWin:
     drop_point: str | None = strawberry.field(description="The committed point it dropped at (amount or time pots).")
     won_at: datetime
     player_id: strawberry.ID | None = strawberry.field(description="The winner (staff).")
-    reference: str = strawberry.field(description="The winning bet, or the provider's win reference (staff).")
-    ledger_transaction_id: strawberry.ID = strawberry.field(description="The payout's ledger transaction (staff).")
+    reference: str | None = strawberry.field(description="The winning bet, or the provider's win reference (staff).")
+    ledger_transaction_id: strawberry.ID | None = strawberry.field(
+        description="The payout's ledger transaction (staff)."
+    )
 
 
 @strawberry.type(description="A pot's seed: the first, or the reseed after a drop.")

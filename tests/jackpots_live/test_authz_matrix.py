@@ -12,7 +12,7 @@ from strawberry import relay
 from authz.policy import Authorizer
 from schema.root import build_schema, schema_coordinates
 from tests.jackpots_live.conftest import Contributions, bet, created, jackpot_input
-from tests.test_authz import DENIED, ROLES, allowed_for, check_fields, role_set, selection_of, staff_holding
+from tests.test_authz import DENIED, ROLES, allowed_for, errors_at, role_set, selection_of, staff_holding
 
 NOBODY = str(relay.GlobalID("Jackpot", "00000000-0000-0000-0000-000000000000"))
 MUTATIONS = {
@@ -63,6 +63,17 @@ async def test_jackpot_matrix_follows_policy(
 
     def allowed(coordinate: str) -> bool:
         return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+    def check_fields(
+        body: dict[str, Any], data: dict[str, Any], at: list[str | int], type_name: str, names: list[str], _: Any
+    ) -> None:
+        for name in names:
+            codes = errors_at(body, [*at, name])
+            if allowed(f"{type_name}.{name}"):
+                assert codes == [], (type_name, name, body)
+            else:  # anonymous visitors are told to log in, others that their role may not
+                assert codes == [refused], (type_name, name, body)
+                assert data[name] is None, (type_name, name)
 
     jackpot_fields, jackpot_selection = selection_of(settings, "Jackpot")
     level_fields, level_selection = selection_of(settings, "JackpotLevel")
