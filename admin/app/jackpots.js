@@ -80,7 +80,7 @@ class Jackpots extends QueryElement {
           <td>${badge(tick?.status ?? j.status)}</td>
           <td>${levels.map((l) => html`<div data-level=${l.level}>${l.level}: <span class="amount">${money(l.amount)}</span></div>`)}</td>
           <td class="num" data-total>${money(tick?.total ?? j.total)}</td>
-          <td>${tick ? html`<span class="badge good" title=${tick.at}>live</span>` : html`<span class="muted">—</span>`}</td>
+          <td>${tick ? html`<span class="badge good" data-live title=${tick.at}>live</span>` : html`<span class="muted">—</span>`}</td>
         </tr>`;
       })}</tbody></table>`;
   }

@@ -21,9 +21,9 @@ async def test_marketing_creates_a_jackpot_and_watches_its_pots_move_live(
     await page.get_by_role("link", name="Jackpots").click()
     await page.get_by_role("button", name="Create a jackpot").click()
     form = page.get_by_role("form", name="New jackpot")
-    await form.get_by_label("Code").fill("live-drop")
-    await form.get_by_label("Name").fill("Live Drop")
-    await form.get_by_label("Brands").fill("royal")
+    await form.get_by_label("Code", exact=True).fill("live-drop")
+    await form.get_by_label("Name", exact=True).fill("Live Drop")
+    await form.get_by_label("Brands", exact=True).fill("royal")
     await form.get_by_label("Level 1 name").fill("mini")
     await form.get_by_label("Level 1 seed").fill("10.00")
     await form.get_by_label("Level 1 contribution").fill("1")
@@ -33,7 +33,7 @@ async def test_marketing_creates_a_jackpot_and_watches_its_pots_move_live(
 
     row = page.locator("tr[data-jackpot=live-drop]")
     await expect(row.locator("[data-level=mini] .amount")).to_have_text("10.00 EUR")
-    await expect(row.get_by_text("live")).to_be_visible()  # subscribed: the first tick (the snapshot) came
+    await expect(row.locator("[data-live]")).to_be_visible()  # subscribed: the first tick (the snapshot) came
     player = await seat(balance=100_000)
     await bet(aggregator, player, 20)
     await contributions.drain()
@@ -54,8 +54,7 @@ async def test_the_jackpot_page_verifies_a_drop_and_pauses_with_a_reason(
         ],
     )
     player = await seat(balance=100_000)
-    for _ in range(3):  # 0.50 € each into a pot that must drop by 2 €: it drops
-        await bet(aggregator, player, 5)
+    await bet(aggregator, player, 10)  # 1 € into a pot of 1 € that must drop by 2 €: it drops, once
     await contributions.drain()
 
     await sign_in(page, marketing, step_offset=1)  # (its API login used this step's code)
