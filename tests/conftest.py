@@ -699,9 +699,9 @@ def s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 # ---- a live server, for WebSocket clients and external conformance suites ------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
+@contextmanager
+def served(name: str) -> Iterator[str]:
+    """`croupier serve` in its own process on the test database and Redis (a replica); its base URL."""
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     process = processes.start_and_wait(
@@ -710,10 +710,19 @@ def live_server(app: Any) -> Iterator[str]:
         cwd=ROOT,
         env={**os.environ, **TEST_ENV},
         timeout=60,
-        log_file=helper_log("live_server"),
+        log_file=helper_log(name),
     )
-    yield base
-    processes.stop(process)
+    try:
+        yield base
+    finally:
+        processes.stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any) -> Iterator[str]:
+    """`croupier serve` in its own process on the test database and Redis; yields its base URL."""
+    with served("live_server") as base:
+        yield base
 
 
 # ---- the demo game provider, a separate process calling the live server's wallet API --------------

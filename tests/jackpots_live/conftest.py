@@ -31,6 +31,13 @@ CREATE = """mutation($input: CreateJackpotInput!) { createJackpot(input: $input)
 EUR = 100_000  # one euro in Hub88 units (the ledger's minor unit is 1,000 of them)
 
 
+def one_level(seed: str, percent: str, must_drop_by: str) -> list[dict[str, Any]]:
+    """The `levels` of a jackpot with one must-drop-by-amount level, `mini`."""
+    return [
+        {"level": "mini", "seed": seed, "contributionPercent": percent, "trigger": "AMOUNT", "mustDropBy": must_drop_by}
+    ]
+
+
 def jackpot_input(code: str = "mega", **overrides: Any) -> dict[str, Any]:
     """A local progressive EUR jackpot of royal with two must-drop-by-amount levels."""
     levels = [

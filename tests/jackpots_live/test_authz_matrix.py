@@ -11,8 +11,17 @@ from strawberry import relay
 
 from authz.policy import Authorizer
 from schema.root import build_schema, schema_coordinates
-from tests.jackpots_live.conftest import Contributions, bet, created, jackpot_input
-from tests.test_authz import DENIED, ROLES, allowed_for, errors_at, role_set, selection_of, staff_holding
+from tests.jackpots_live.conftest import Contributions, bet, created, jackpot_input, one_level
+from tests.test_authz import (
+    DENIED,
+    ROLES,
+    allowed_for,
+    check_mutations,
+    errors_at,
+    role_set,
+    selection_of,
+    staff_holding,
+)
 
 NOBODY = str(relay.GlobalID("Jackpot", "00000000-0000-0000-0000-000000000000"))
 MUTATIONS = {
@@ -43,9 +52,7 @@ async def test_jackpot_matrix_follows_policy(
     await created(
         gql,
         marketing.token,
-        levels=[
-            {"level": "mini", "seed": "1.00", "contributionPercent": "10", "trigger": "AMOUNT", "mustDropBy": "2.00"}
-        ],
+        levels=one_level("1.00", "10", "2.00"),
     )
     player = await seat(balance=100_000)
     for _ in range(3):  # a drop, so every history list has a row
@@ -98,17 +105,7 @@ async def test_jackpot_matrix_follows_policy(
         row = level[name]["edges"][0]["node"]
         check_fields(body, row, [*path, "levels", 0, name, "edges", 0, "node"], type_name, fields, allowed)
 
-    for name, (input_type, given) in MUTATIONS.items():
-        body = await gql(
-            f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
-            {"input": given},
-            token=token,
-        )
-        if allowed(f"Mutation.{name}"):
-            assert not body.get("errors"), (role, name, body)
-            assert body["data"][name]["errors"], (role, name, body)
-        else:
-            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
+    await check_mutations(gql, token, MUTATIONS, allowed, refused)
 
 
 def test_the_jackpot_policy_is_not_trivial(settings: Any) -> None:

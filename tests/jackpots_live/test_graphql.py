@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import recorded_statements
-from tests.jackpots_live.conftest import CREATE, Contributions, bet, create_jackpot, created, jackpot_input
+from tests.jackpots_live.conftest import CREATE, Contributions, bet, create_jackpot, created, jackpot_input, one_level
 
 LIST = """query($brand: String, $first: Int) { jackpots(brand: $brand, first: $first) {
   edges { node { code kind status total { amount currency }
@@ -89,9 +89,7 @@ async def test_history_and_commitments_add_up_after_bets_and_a_drop(
     jackpot = await created(
         gql,
         marketing.token,
-        levels=[
-            {"level": "mini", "seed": "10.00", "contributionPercent": "10", "trigger": "AMOUNT", "mustDropBy": "12.00"}
-        ],
+        levels=one_level("10.00", "10", "12.00"),
     )
     player = await seat(balance=100_000)
     for _ in range(5):  # 5 € a bet, 0.50 € each to the pot: it passes its 12 € cap by the fifth at the latest
@@ -150,9 +148,7 @@ async def test_each_history_list_costs_one_statement_whatever_its_length(
     jackpot = await created(
         gql,
         marketing.token,
-        levels=[
-            {"level": "mini", "seed": "1.00", "contributionPercent": "50", "trigger": "AMOUNT", "mustDropBy": "3.00"}
-        ],
+        levels=one_level("1.00", "50", "3.00"),
     )
     player = await seat(balance=100_000)
     query = """query($id: ID!, $n: Int) { jackpot(id: $id, brand: "royal") { levels {

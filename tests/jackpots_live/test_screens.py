@@ -10,7 +10,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.backoffice.browser.conftest import sign_in
-from tests.jackpots_live.conftest import Contributions, bet, created
+from tests.jackpots_live.conftest import Contributions, bet, created, one_level
 
 
 async def test_marketing_creates_a_jackpot_and_watches_its_pots_move_live(
@@ -49,9 +49,7 @@ async def test_the_jackpot_page_verifies_a_drop_and_pauses_with_a_reason(
         gql,
         marketing.token,
         "page-drop",
-        levels=[
-            {"level": "mini", "seed": "1.00", "contributionPercent": "10", "trigger": "AMOUNT", "mustDropBy": "2.00"}
-        ],
+        levels=one_level("1.00", "10", "2.00"),
     )
     player = await seat(balance=100_000)
     await bet(aggregator, player, 10)  # 1 € into a pot of 1 € that must drop by 2 €: it drops, once

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,10 +18,9 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from core import processes
 from services.jackpots.live_amounts import events_channel
-from tests.conftest import ROOT, TEST_ENV, helper_log
-from tests.jackpots_live.conftest import Contributions, bet, created
+from tests.conftest import ROOT, served
+from tests.jackpots_live.conftest import Contributions, bet, created, one_level
 from tests.test_subscriptions import wait_for_listener, ws_url
 
 SUBSCRIBE = """subscription($id: ID!, $brand: String) { jackpotChanged(jackpotId: $id, brand: $brand) {
@@ -57,9 +54,7 @@ async def mini_jackpot(gql: Any, make_staff: Any) -> dict[str, Any]:
     return await created(
         gql,
         marketing.token,
-        levels=[
-            {"level": "mini", "seed": "10.00", "contributionPercent": "1", "trigger": "AMOUNT", "mustDropBy": "900.00"}
-        ],
+        levels=one_level("10.00", "1", "900.00"),
     )
 
 
@@ -192,18 +187,8 @@ async def test_many_batches_within_seconds_tick_about_once_a_second_and_the_last
 @pytest.fixture(scope="module")
 def second_server(live_server: str) -> Iterator[str]:
     """Another `croupier serve` on the same database and Redis: a second replica."""
-    port = processes.free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = processes.start_and_wait(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
-        health_url=f"{base}/readyz",
-        cwd=ROOT,
-        env={**os.environ, **TEST_ENV},
-        timeout=60,
-        log_file=helper_log("jackpots_second_server"),
-    )
-    yield base
-    processes.stop(process)
+    with served("jackpots_second_server") as base:
+        yield base
 
 
 async def test_two_replicas_each_serve_a_subscriber_the_same_tick(
