@@ -616,6 +616,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(hub88.router)  # the provider wallet, Hub88 protocol
     app.include_router(softswiss.router)  # the provider wallet, SoftSwiss-style protocol
+    from integrations import jackpot_wins
+
+    app.include_router(jackpot_wins.router)  # a provider reports a jackpot win (services/jackpots)
     from integrations import kyc_documents
 
     app.include_router(kyc_documents.router)  # KYC documents: signed upload links, content for KYC officers

@@ -261,6 +261,18 @@ async def _existing(db: AsyncSession, entry: Entry, request_hash: str) -> Result
     )
 
 
+def _per_account(entry: Entry, accounts: dict[uuid.UUID, _Account]) -> dict[uuid.UUID, int]:
+    """What the entry moves on each account, once it is known to balance in every currency."""
+    per_currency: dict[str, int] = defaultdict(int)
+    per_account: dict[uuid.UUID, int] = defaultdict(int)
+    for leg in entry.legs:
+        per_currency[accounts[leg.account_id].currency] += leg.amount
+        per_account[leg.account_id] += leg.amount
+    if any(per_currency.values()):
+        raise DomainError(f"Unbalanced ledger transaction: {dict(per_currency)}.")
+    return per_account
+
+
 async def recorded(db: AsyncSession, idempotency_key: str) -> Result | None:
     """The transaction recorded under a key, if any (for a command whose legs depend on balances that may have
     moved since it first ran: it answers the first result instead of asking again with other legs)."""
@@ -280,14 +292,7 @@ async def record(db: AsyncSession, entry: Entry) -> Result:
     request_hash = fingerprint(entry)
     accounts = await _accounts(db, (leg.account_id for leg in entry.legs))
 
-    per_currency: dict[str, int] = defaultdict(int)
-    per_account: dict[uuid.UUID, int] = defaultdict(int)
-    for leg in entry.legs:
-        per_currency[accounts[leg.account_id].currency] += leg.amount
-        per_account[leg.account_id] += leg.amount
-    if any(per_currency.values()):
-        raise DomainError(f"Unbalanced ledger transaction: {dict(per_currency)}.")
-
+    per_account = _per_account(entry, accounts)
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     balances: dict[uuid.UUID, int] = {}
     if tracked:

@@ -6,8 +6,6 @@ its internals, so the ledger's shape is written in one place."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections import defaultdict
 from typing import Any
 
 import asyncpg
@@ -27,6 +25,7 @@ from services.ledger import (
     _Account,
     _check_shape,
     _events,
+    _per_account,
     fingerprint,
 )
 
@@ -55,13 +54,7 @@ async def record_on_connection(conn: asyncpg.Connection, entry: Entry) -> Result
     if wanted - _ACCOUNT_CACHE.keys():
         raise DomainError(f"Unknown ledger account(s): {sorted(map(str, wanted - _ACCOUNT_CACHE.keys()))}.")
     accounts = {i: _ACCOUNT_CACHE[i] for i in wanted}
-    per_currency: dict[str, int] = defaultdict(int)
-    per_account: dict[uuid.UUID, int] = defaultdict(int)
-    for leg in entry.legs:
-        per_currency[accounts[leg.account_id].currency] += leg.amount
-        per_account[leg.account_id] += leg.amount
-    if any(per_currency.values()):
-        raise DomainError(f"Unbalanced ledger transaction: {dict(per_currency)}.")
+    per_account = _per_account(entry, accounts)
     tracked = sorted(i for i in per_account if accounts[i].tracked)
     if any(per_account[i] < 0 for i in tracked):
         raise ValueError("record_on_connection only credits tracked accounts")  # a programming error

@@ -12,19 +12,23 @@ Modules, in the order money flows through them:
   generation: `jackpot_wins` is unique per pool and generation).
 - `consumer`: `JackpotConsumer` (name `jackpots`), contributions and drops from `ledger.game_bet` and
   `ledger.game_bet_rollback` events, exactly once (effects commit with the processed event ids).
-- `admin`: the service functions the entry points (GraphQL, CLI, REST) call:
-    `create_jackpot(db, spec: JackpotSpec, *, actor_id) -> Jackpot`       create and seed every level
-    `configure_jackpot(db, jackpot_id, *, status=..., games=..., providers=..., min_bet=...) -> Jackpot`
-    `list_jackpots(db, *, brand_id=None, status=None) -> list[Jackpot]`
-    `get_jackpot(db, jackpot_id) -> Jackpot`
-    `pools(db, jackpot_ids) -> dict[UUID, list[PoolState]]`             the pots now (amount, level, …)
+- `admin`: the commands and lookups the entry points (GraphQL, the CLI, the provider's REST route) call:
+    `create_jackpot(db, spec: JackpotSpec, *, actor: Viewer, reason=None) -> JackpotView`  create, seed every level
+    `configure_jackpot(db, jackpot_id, *, actor, status=None, games=None, providers=None, min_bet=None,
+                       reason=None) -> JackpotView`
+    `list_jackpots(db, *, brand_id=None, status=None, ids=None) -> list[JackpotView]`   one statement, pools in
+    `get_jackpot(db, jackpot_id) -> JackpotView`, `find_jackpot(db, code_or_id) -> JackpotView`
+    `report_provider_win(db, *, pool_id, player_id, provider, reference, rates, generation=None, actor=None)
+        -> WinView`
+- `views`: what anyone may read, as dataclasses (`JackpotView`, `PoolState`, `PoolHistory`, `DayView`,
+  `WinView`, `SeedView`, `CommitmentView`, `VerifiedDrop`):
     `pool_state(db, pool_id) -> PoolState`
-    `history(db, pool_id, *, since=None) -> PoolHistory`                days, wins, reseeds
-    `commitments(db, pool_id) -> list[CommitmentView]`                  published, revealed ones shown
-    `report_provider_win(db, *, pool_id, player_id, provider, reference, actor) -> WinView`
-    `verify(db, jackpot_id) -> list[VerifiedDrop]`                      every revealed drop checked
-  All take an `AsyncSession` in an open transaction (the caller commits) and raise `DomainError`s with
-  codes (NOT_FOUND, INVALID_INPUT, INVALID_STATE, JACKPOT_ALREADY_WON).
+    `history(db, pool_id, *, since=None) -> PoolHistory`        contributions by day, wins, seeds; `adds_up()`
+    `commitments(db, pool_id) -> list[CommitmentView]`          point and salt of revealed ones only
+    `verify(db, jackpot_id) -> list[VerifiedDrop]`              every revealed drop checked
+- `integrations/jackpot_wins.py`: `POST /providers/{code}/jackpot/win`, Hub88-signed (docs/jackpots.md).
+All take an `AsyncSession` in an open transaction (the caller commits) and raise `DomainError`s with codes
+(NOT_FOUND, INVALID_INPUT, ALREADY_EXISTS, INVALID_STATE — a pot already won: `pools.AlreadyWon`).
 
 Invariants (checked by `croupier ledger verify`, services/ledger_verify): a pool's `amount` equals its
 ledger account's balance; an amount pool never holds more than its cap; every win is one ledger

@@ -46,6 +46,11 @@ def draw(low: int, high: int) -> DropPoint:
     return DropPoint(point, salt, digest(point, salt))
 
 
+def amount_point(amount: int, cap: int) -> DropPoint:
+    """An amount pot's drop point: above the pot at its seeding, at most its cap."""
+    return draw(min(amount + 1, cap), cap)
+
+
 def verify_commitment(commitment: str, point: int, salt_hex: str) -> bool:
     try:
         return hmac.compare_digest(digest(point, salt_hex), commitment.lower())

@@ -202,8 +202,8 @@ class JackpotConsumer:
             pool = locked[pool_id]
             if not (batch.bets or batch.rollbacks):
                 continue
-            await self._book(conn, pool, batch.segment)
-            await pools.save(conn, pool)  # the remainder, when the segment booked nothing
+            if not await self._book(conn, pool, batch.segment):
+                await pools.save(conn, pool)  # the remainder moved, nothing to book (or only a drop's)
             emitted.append(
                 outbox.event(
                     "jackpot.contributed",
@@ -301,15 +301,17 @@ class JackpotConsumer:
         log.info("jackpot_dropped", pool=str(pool.id), generation=pool.generation - 1, win=str(paid.win_id))
         return paid.events
 
-    async def _book(self, conn: asyncpg.Connection, pool: Pool, segment: _Segment) -> None:
+    async def _book(self, conn: asyncpg.Connection, pool: Pool, segment: _Segment) -> bool:
+        """Book a segment's contributions and save the pool (False: an empty segment, nothing done)."""
         if not segment.event_ids:
-            return
+            return False
         await books.contributions(
             conn, pool_id=pool.id, generation=pool.generation, pool_account_id=pool.account_id, currency=pool.currency,
             by_brand=segment.by_brand, event_ids=segment.event_ids, brand_id=pool.brand_id,
         )  # fmt: skip
         contributed = sum(segment.by_brand.values())
         await pools.save(conn, pool, contributed=contributed)
+        return True
 
     @staticmethod
     async def _write_stakes(conn: asyncpg.Connection, stakes: dict[tuple[uuid.UUID, str], _Stake]) -> None:

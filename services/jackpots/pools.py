@@ -147,7 +147,7 @@ async def seed(
 def _draw(pool: Pool, now: datetime) -> commitment.DropPoint | None:
     if pool.trigger == "amount":
         assert pool.cap is not None
-        return commitment.draw(min(pool.amount + 1, pool.cap), pool.cap)
+        return commitment.amount_point(pool.amount, pool.cap)
     if pool.trigger == "time":
         assert pool.window_seconds is not None
         start = int(now.timestamp() * 1000)

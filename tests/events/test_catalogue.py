@@ -19,6 +19,7 @@ from core.catalogue import (
     cashier,
     disputes,
     games,
+    jackpots,
     kyc,
     kyc_documents,
     money,
@@ -67,6 +68,7 @@ def test_every_type_is_catalogued_once() -> None:
         aml_monitoring,
         privacy,
         risk,
+        jackpots,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"

@@ -95,6 +95,7 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
         assert await consumer_tasks(app) == {
             "consumer-aml-monitoring",
             "consumer-aml-screening",
+            "consumer-jackpots",
             "consumer-nats-sink",
             "consumer-reports",
             "consumer-risk-rules",
@@ -168,6 +169,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
     assert sorted(row.split() for row in rows) == [
         ["aml-monitoring", "yes", "-", "0", "0", "3", "0"],
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
+        ["jackpots", "yes", "-", "0", "0", "3", "0"],
         ["nats-sink", "yes", "-", "0", "0", "3", "0"],
         ["reports", "yes", "-", "0", "0", "3", "0"],
         ["risk-rules", "yes", "-", "0", "0", "3", "0"],

@@ -23,6 +23,7 @@ from tests.providers.conftest import (  # noqa: F401  (fixtures)
     aggregator_key,
     hub88_provider,
     open_session,
+    stranger_key,
 )
 
 RATES = Rates.parse(DEMO_RATES)
