@@ -23,16 +23,18 @@ from schema.jackpots import (
     Jackpot,
     JackpotCommitment,
     JackpotContributionDay,
+    JackpotDropCheck,
     JackpotLevel,
     JackpotLevelAmount,
     JackpotPayload,
     JackpotReseed,
     JackpotStatus,
     JackpotTick,
+    JackpotVerification,
     JackpotWin,
     SetJackpotStatusInput,
 )
-from services.jackpots import live, live_amounts, reads, staff
+from services.jackpots import live, live_amounts, reads, staff, views
 from services.jackpots.reads import Scope
 
 SUBSCRIPTION = "Subscription.jackpotChanged"
@@ -83,6 +85,30 @@ async def jackpot(info: Info, id: strawberry.ID, brand: str | None = None) -> Ja
     async with info.context.rt.database.session() as db:
         found = await reads.visible_jackpot(db, scope, jackpot_id)
     return Jackpot.from_model(found) if found else None
+
+
+async def jackpot_verification(info: Info, id: strawberry.ID, brand: str | None = None) -> JackpotVerification | None:
+    """Anyone who sees the jackpot may check its drops (the engine's `verify`)."""
+    jackpot_id = jackpot_uuid(id)
+    scope = await scope_of(info, brand)
+    async with info.context.rt.database.session() as db:
+        if await reads.visible_jackpot(db, scope, jackpot_id) is None:
+            return None
+        drops = await views.verify(db, jackpot_id)
+    checks = [
+        JackpotDropCheck(
+            level=d.level,
+            generation=d.generation,
+            trigger=m.DropTrigger(d.trigger),
+            commitment=d.commitment,
+            drop_point=str(d.drop_point),
+            salt=d.salt,
+            ok=d.ok,
+            problems=list(d.problems),
+        )
+        for d in drops
+    ]
+    return JackpotVerification(ok=all(c.ok for c in checks), drops=checks)
 
 
 def jackpot_uuid(id: strawberry.ID | str) -> uuid.UUID:

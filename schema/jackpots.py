@@ -209,6 +209,28 @@ class JackpotCommitment:
     verified: bool | None = strawberry.field(description="After the drop: the point and salt hash to the commitment.")
 
 
+@strawberry.type(description="One revealed drop, checked again from the books (services/jackpots/views.verify).")
+class JackpotDropCheck:
+    level: str
+    generation: int
+    trigger: JackpotDropTrigger
+    commitment: str
+    drop_point: str
+    salt: str
+    ok: bool
+    problems: list[str] = strawberry.field(description="What does not add up (empty when the drop checks out).")
+
+
+@strawberry.type(
+    description="Every revealed drop of a jackpot checked: the commitment hashes to the point and salt, the pot "
+    "dropped where committed and never past its cap, the pool's ledger account paid the whole pot, and the pot "
+    "was its seed plus the contributions booked to it."
+)
+class JackpotVerification:
+    ok: bool
+    drops: list[JackpotDropCheck]
+
+
 @strawberry.type(description="A jackpot's pots, pushed live (at most once a second).")
 class JackpotTick:
     jackpot_id: strawberry.ID

@@ -100,7 +100,7 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
-from schema.jackpots import Jackpot, JackpotPayload, JackpotTick
+from schema.jackpots import Jackpot, JackpotPayload, JackpotTick, JackpotVerification
 from schema.kyc import KycCase, KycPayload, KycStartVerificationPayload
 from schema.kyc_documents import (
     KycDocument,
@@ -332,6 +332,11 @@ class Query:
         "name the brand; staff see their brand scope).",
     )
     jackpot: Jackpot | None = strawberry.field(resolver=jackpot_resolvers.jackpot)
+    jackpot_verification: JackpotVerification | None = strawberry.field(
+        resolver=jackpot_resolvers.jackpot_verification,
+        description="Every revealed drop of a jackpot checked against its commitment and the books (anyone who "
+        "sees the jackpot).",
+    )
     privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
         resolver=privacy_resolvers.privacy_requests,
         description="The data-protection officer's queue: erasure requests waiting for a decision, newest first.",

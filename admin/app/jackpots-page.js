@@ -33,7 +33,8 @@ class JackpotPage extends QueryElement {
         paid { amount currency } } } }
       reseeds(first: $page) { edges { node { generation seededAt amount { amount currency } } } }
       commitments(first: $page) { edges { node { generation trigger commitment publishedAt revealedAt dropPoint salt
-        verified } } } } } }`;
+        verified } } } } }
+    jackpotVerification(id: $id) { ok drops { level generation ok problems } } }`;
   emptyText = "No such jackpot.";
 
   variables() {
@@ -75,6 +76,7 @@ class JackpotPage extends QueryElement {
         <dt>Minimum bet</dt><dd>${money(j.minBet)}</dd>
         <dt>Created</dt><dd>${when(j.createdAt)}</dd>
       </dl></div>
+      ${this.verification(data.jackpotVerification)}
       ${manage && status !== "CLOSED" ? this.actions(j, status) : nothing}
       <h3>Levels</h3>
       <div class="card" style="margin-bottom:1rem"><table>
@@ -91,6 +93,21 @@ class JackpotPage extends QueryElement {
           <td><code data-commitment>${l.commitments.edges.find((e) => !e.node.revealedAt)?.node.commitment ?? "—"}</code></td>
         </tr>`)}</tbody></table></div>
       ${j.levels.map((l) => this.history(l))}`;
+  }
+
+  /** Every revealed drop checked again by the server (commitment, drop point, cap, ledger, seed + contributions). */
+  verification(checked) {
+    if (!checked) return nothing;
+    const failing = checked.drops.filter((d) => !d.ok);
+    const count = checked.drops.length;
+    return html`<div class="card" style="margin-bottom:1rem" data-verification>
+      <h3>Verification</h3>
+      ${!count ? html`<p class="state">No drop yet: every commitment is still sealed.</p>`
+        : checked.ok ? html`<p><span class="badge good">verified</span> ${count === 1 ? "1 drop checks out" : `${count} drops check out`}
+            against its commitment and the books.</p>`
+          : html`<p><span class="badge bad">problems</span></p><ul>${failing.map((d) => html`<li>${d.level} pot ${d.generation}:
+            ${d.problems.join("; ")}</li>`)}</ul>`}
+    </div>`;
   }
 
   actions(j, status) {

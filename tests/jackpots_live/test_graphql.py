@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
 from tests.conftest import recorded_statements
 from tests.jackpots_live.conftest import CREATE, Contributions, bet, create_jackpot, created, jackpot_input, one_level
 
@@ -19,6 +21,8 @@ ONE = """query($id: ID!, $brand: String) { jackpot(id: $id, brand: $brand) { cod
   wins(first: 10) { edges { node { generation amount { amount currency } paid { amount currency } dropPoint } } }
   reseeds(first: 10) { edges { node { generation amount { amount } } } }
   commitments(first: 10) { edges { node { generation commitment revealedAt dropPoint salt verified } } } } } }"""
+VERIFY = """query($id: ID!) { jackpotVerification(id: $id, brand: "royal") {
+  ok drops { level generation trigger commitment dropPoint salt ok problems } } }"""
 STATUS = """mutation($input: SetJackpotStatusInput!) { setJackpotStatus(input: $input) {
   jackpot { status } errors { code field message } } }"""
 CONFIGURE = """mutation($input: ConfigureJackpotInput!) { configureJackpot(input: $input) {
@@ -83,7 +87,7 @@ async def test_the_pots_show_as_money_with_their_rules_and_a_sealed_commitment(g
 
 
 async def test_history_and_commitments_add_up_after_bets_and_a_drop(
-    gql: Any, make_staff: Any, seat: Any, aggregator: Any, contributions: Contributions
+    rt: Any, gql: Any, make_staff: Any, seat: Any, aggregator: Any, contributions: Contributions
 ) -> None:
     marketing = await make_staff("marketing")
     jackpot = await created(
@@ -120,6 +124,17 @@ async def test_history_and_commitments_add_up_after_bets_and_a_drop(
     # The history adds up: what the wins took and what the pot holds now are the seeds and the 2.50 € contributed.
     paid = sum(int(w["amount"]["amount"].replace(".", "")) for w in wins)
     assert paid + int(level["amount"]["amount"].replace(".", "")) == 1000 * pots + 250
+
+    checked = (await gql(VERIFY, {"id": jackpot["id"]}))["data"]["jackpotVerification"]
+    assert checked["ok"] is True
+    assert [(d["generation"], d["ok"], d["problems"]) for d in checked["drops"]] == [
+        (w["generation"], True, []) for w in reversed(wins)
+    ]
+    async with rt.database.transaction() as db:  # a revealed salt altered afterwards no longer verifies
+        await db.execute(text("UPDATE jackpot_commitments SET salt = repeat('0', 64) WHERE generation = 1"))
+    tampered = (await gql(VERIFY, {"id": jackpot["id"]}))["data"]["jackpotVerification"]
+    assert tampered["ok"] is False
+    assert tampered["drops"][0]["problems"] == ["the commitment does not hash to the revealed drop point and salt"]
 
 
 async def test_a_page_of_jackpots_costs_the_same_statements_whatever_its_size(

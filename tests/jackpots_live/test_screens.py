@@ -71,6 +71,8 @@ async def test_the_jackpot_page_verifies_a_drop_and_pauses_with_a_reason(
         "sealed"
     )
 
+    await expect(page.locator("[data-verification]")).to_contain_text("1 drop checks out")
+
     await page.get_by_role("button", name="Pause").click()
     await expect(page.get_by_role("alert")).to_contain_text("Give a reason")
     await page.get_by_label("Reason for a change").fill("end of the promotion")
