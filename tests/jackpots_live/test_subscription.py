@@ -20,6 +20,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from services.jackpots.live_amounts import events_channel
 from tests.conftest import ROOT, served
+from tests.events.tally import until
 from tests.jackpots_live.conftest import Contributions, bet, created, one_level
 from tests.test_subscriptions import wait_for_listener, ws_url
 
@@ -77,6 +78,13 @@ async def test_the_gql_client_sees_the_pots_now_then_after_a_bet(
         await contributions.drain()
         tick = await next_tick(ticks)
         assert (tick["trigger"], tick["total"]) == ("contributions", {"amount": "10.20", "currency": "EUR"})
+    # The last subscriber gone, the server no longer listens to the jackpot's events.
+    await until(lambda: no_listener(rt, events_channel_name(jackpot)), "the server to stop listening")
+
+
+async def no_listener(rt: Any, channel: str) -> bool:
+    counts = dict(await rt.redis.pubsub_numsub(channel))
+    return not counts.get(channel.encode(), counts.get(channel, 0))
 
 
 def events_channel_name(jackpot: dict[str, Any]) -> str:
