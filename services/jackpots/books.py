@@ -39,11 +39,18 @@ WITH made AS (
                                created_at)
   VALUES ($1, $2, $3, $4, $5, $6, NULL, true, now())
   ON CONFLICT ON CONSTRAINT uq_ledger_accounts_owner DO NOTHING RETURNING id)
-SELECT id FROM made
+SELECT id, true AS created FROM made
 UNION ALL
-SELECT id FROM ledger_accounts
+SELECT id, false FROM ledger_accounts
 WHERE brand_id IS NOT DISTINCT FROM $2 AND owner_type = $3 AND owner_id = $4 AND purpose = $5 AND currency = $6
 LIMIT 1"""
+# A row another transaction inserted and committed while this statement waited on it: read it afresh.
+_EXISTING = """
+SELECT id FROM ledger_accounts
+WHERE brand_id IS NOT DISTINCT FROM $1 AND owner_type = $2 AND owner_id = $3 AND purpose = $4 AND currency = $5"""
+# Funding accounts by (brand, currency), remembered once seen committed (never one made in a transaction that may
+# still roll back): a consumer batch then spends no statement on them.
+_FUNDING: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
 _CASH = (
     "SELECT id FROM ledger_accounts WHERE owner_type = 'player' AND owner_id = $1 AND purpose = 'cash' "
     "AND currency = $2"
@@ -63,8 +70,18 @@ async def native(db: AsyncSession) -> asyncpg.Connection:
 async def account(
     conn: asyncpg.Connection, *, brand_id: uuid.UUID | None, owner_type: str, owner_id: str, purpose: str, currency: str
 ) -> uuid.UUID:
-    found: uuid.UUID = await conn.fetchval(_ACCOUNT, uuid.uuid4(), brand_id, owner_type, owner_id, purpose, currency)
-    return found
+    return (await _account(conn, brand_id, owner_type, owner_id, purpose, currency))[0]
+
+
+async def _account(
+    conn: asyncpg.Connection, brand_id: uuid.UUID | None, owner_type: str, owner_id: str, purpose: str, currency: str
+) -> tuple[uuid.UUID, bool]:
+    """The account, created on first use; and whether this transaction created it."""
+    row = await conn.fetchrow(_ACCOUNT, uuid.uuid4(), brand_id, owner_type, owner_id, purpose, currency)
+    if row is not None:
+        return row["id"], row["created"]
+    found: uuid.UUID = await conn.fetchval(_EXISTING, brand_id, owner_type, owner_id, purpose, currency)
+    return found, False
 
 
 async def pool_account(
@@ -94,14 +111,20 @@ async def seed_account(
 
 
 async def funding(conn: asyncpg.Connection, brand_id: uuid.UUID, currency: str) -> uuid.UUID:
-    return await account(
-        conn,
-        brand_id=brand_id,
-        owner_type="brand",
-        owner_id=str(brand_id),
-        purpose=AccountPurpose.JACKPOT_FUNDING.value,
-        currency=currency,
+    cached = _FUNDING.get((brand_id, currency))
+    if cached is not None:
+        return cached
+    found, created = await _account(
+        conn, brand_id, "brand", str(brand_id), AccountPurpose.JACKPOT_FUNDING.value, currency
     )
+    if not created:
+        _FUNDING[(brand_id, currency)] = found
+    return found
+
+
+def forget_cached_accounts() -> None:
+    """Tests that empty the database call this; in production account ids never disappear."""
+    _FUNDING.clear()
 
 
 async def cash_account(conn: asyncpg.Connection, player_id: uuid.UUID, currency: str) -> uuid.UUID | None:

@@ -53,6 +53,9 @@ class Jackpots:
 
 @pytest.fixture
 async def jackpots(rt: Any) -> AsyncIterator[Jackpots]:
+    from services.jackpots import books
+
+    books.forget_cached_accounts()  # the tables were emptied since the last test's consumer remembered them
     conn = await asyncpg.connect(DATABASE_URL)
     try:
         member = f"test-{uuid.uuid4().hex[:6]}"
