@@ -5,9 +5,11 @@ receive; throttling through the whole path; and two servers sharing one Redis ea
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -117,6 +119,13 @@ async def test_a_player_subscribes_with_their_token_and_another_brands_jackpot_i
 # ---- the npm graphql-ws client --------------------------------------------------------------------
 
 
+@functools.cache
+def websocket_flags(node: str) -> list[str]:
+    """Node's global WebSocket: behind a flag before Node 22."""
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+    return ["--experimental-websocket"] if int(version.lstrip("v").split(".")[0]) < 22 else []
+
+
 @asynccontextmanager
 async def node_subscriber(base: str, variables: dict[str, Any], count: int) -> AsyncIterator[asyncio.StreamReader]:
     node = shutil.which("node")
@@ -125,7 +134,7 @@ async def node_subscriber(base: str, variables: dict[str, Any], count: int) -> A
         "admin/node_modules is missing: npm install in admin/"
     )
     child = await asyncio.create_subprocess_exec(
-        node, "--experimental-websocket", "--no-warnings", str(CLIENT), ws_url(base), SUBSCRIBE,
+        node, *websocket_flags(node), "--no-warnings", str(CLIENT), ws_url(base), SUBSCRIBE,
         json.dumps(variables), str(count),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip

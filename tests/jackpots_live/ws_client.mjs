@@ -1,5 +1,6 @@
 // A subscriber speaking graphql-transport-ws through the `graphql-ws` npm client (admin/node_modules), as an
-// operator's frontend would: `node --experimental-websocket ws_client.mjs URL QUERY VARIABLES COUNT [TOKEN]`.
+// operator's frontend would: `node ws_client.mjs URL QUERY VARIABLES COUNT [TOKEN]` (Node < 22: with
+// `--experimental-websocket`, for the global WebSocket).
 // Prints one JSON line per `next` payload (and {"ready": true} once subscribed), exits 0 after COUNT of
 // them, 1 with {"error": …} on a refusal or a closed socket.
 import { createRequire } from "node:module";
