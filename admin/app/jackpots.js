@@ -11,6 +11,17 @@ import "./jackpots-page.js";
 // Leaves room on the connection for the other screens' subscriptions (the server allows 10 per connection).
 const LIVE_ROWS = 8;
 
+/** A figure of every level together, in the pool's currency (exact: decimal strings added as integers). */
+function sum(levels, figure, currency) {
+  const scale = Math.max(0, ...levels.map((l) => (l[figure].amount.split(".")[1] ?? "").length));
+  const total = levels.reduce((acc, l) => {
+    const [whole, fraction = ""] = l[figure].amount.split(".");
+    return acc + BigInt(whole + fraction.padEnd(scale, "0"));
+  }, 0n).toString().padStart(scale + 1, "0");
+  const amount = scale ? `${total.slice(0, -scale)}.${total.slice(-scale)}` : total;
+  return money({ amount, currency });
+}
+
 function list(text) {
   return text.split(",").map((s) => s.trim()).filter(Boolean);
 }
@@ -19,7 +30,8 @@ class Jackpots extends QueryElement {
   static properties = { ...QueryElement.properties, creating: { state: true }, problem: { state: true },
                         message: { state: true }, live: { state: true }, levelRows: { state: true } };
   query = `query Jackpots { jackpots(first: 100) { edges { node { id code name kind type status currency
-    total { amount currency } levels { level generation amount { amount currency } } } } } }`;
+    total { amount currency } levels { level generation amount { amount currency }
+    contributedTotal { amount currency } wonTotal { amount currency } } } } } }`;
   emptyText = "No jackpot yet.";
 
   constructor() {
@@ -70,7 +82,8 @@ class Jackpots extends QueryElement {
   renderData(data) {
     const jackpots = data.jackpots.edges.map((e) => e.node);
     return html`<table>
-      <thead><tr><th>Jackpot</th><th>Kind</th><th>Status</th><th>Levels</th><th class="num">Total</th><th>Live</th></tr></thead>
+      <thead><tr><th>Jackpot</th><th>Kind</th><th>Status</th><th>Levels</th><th class="num">Total</th>
+        <th class="num">Contributed</th><th class="num">Won</th><th>Live</th></tr></thead>
       <tbody>${jackpots.map((j) => {
         const tick = this.live[j.id];
         const levels = tick?.levels ?? j.levels;
@@ -80,6 +93,8 @@ class Jackpots extends QueryElement {
           <td>${badge(tick?.status ?? j.status)}</td>
           <td>${levels.map((l) => html`<div data-level=${l.level}>${l.level}: <span class="amount">${money(l.amount)}</span></div>`)}</td>
           <td class="num" data-total>${money(tick?.total ?? j.total)}</td>
+          <td class="num" data-contributed>${sum(j.levels, "contributedTotal", j.currency)}</td>
+          <td class="num" data-won>${sum(j.levels, "wonTotal", j.currency)}</td>
           <td>${tick ? html`<span class="badge good" data-live title=${tick.at}>live</span>` : html`<span class="muted">—</span>`}</td>
         </tr>`;
       })}</tbody></table>`;

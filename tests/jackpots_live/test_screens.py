@@ -39,6 +39,9 @@ async def test_marketing_creates_a_jackpot_and_watches_its_pots_move_live(
     await contributions.drain()
     await expect(row.locator("[data-level=mini] .amount")).to_have_text("10.20 EUR")  # pushed, no reload
     await expect(row.locator("[data-total]")).to_have_text("10.20 EUR")
+    await page.reload()  # the figures since creation, as the books have them
+    await expect(page.locator("tr[data-jackpot=live-drop] [data-contributed]")).to_have_text("0.20 EUR")
+    await expect(page.locator("tr[data-jackpot=live-drop] [data-won]")).to_have_text("0.00 EUR")
 
 
 async def test_the_jackpot_page_verifies_a_drop_and_pauses_with_a_reason(
