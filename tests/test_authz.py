@@ -725,18 +725,18 @@ async def test_provider_onboarding_matrix_follows_policy(
         )
 
     # Every onboarding mutation: refused before it runs, or run (and refused in its payload: no such provider).
-    await check_mutations(gql, token, ONBOARDING_MUTATIONS, allowed, refused)
+    await mutations_follow_policy(gql, token, ONBOARDING_MUTATIONS, allowed, refused, role)
     assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.setGameProviderKey")} == {
         "superadmin",
         "content_manager",
     }
 
 
-async def check_mutations(
-    gql: Any, token: str | None, mutations: dict[str, tuple[str, dict[str, Any]]], allowed: Any, refused: str
+async def mutations_follow_policy(
+    gql: Any, token: str | None, mutations: dict[str, tuple[str, dict[str, Any]]], allowed: Any, refused: str, role: str
 ) -> None:
-    """Each mutation with an input its payload refuses: run (and refused in the payload) where the policy
-    allows it, else refused before it runs with `refused` at its path."""
+    """Each mutation with input its service refuses: answered in its payload where the policy allows it, else
+    refused at its path before it runs."""
     for name, (input_type, given) in mutations.items():
         body = await gql(
             f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ errors {{ code }} }} }}",
@@ -744,10 +744,10 @@ async def check_mutations(
             token=token,
         )
         if allowed(f"Mutation.{name}"):
-            assert not body.get("errors"), (name, body)
-            assert body["data"][name]["errors"], (name, body)
+            assert not body.get("errors"), (role, name, body)
+            assert body["data"][name]["errors"], (role, name, body)
         else:
-            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], body
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], refused)], (role, body)
 
 
 def allowed_for(authorizer: Authorizer, role: str, coordinate: str) -> bool:

@@ -16,8 +16,8 @@ from tests.test_authz import (
     DENIED,
     ROLES,
     allowed_for,
-    check_mutations,
     errors_at,
+    mutations_follow_policy,
     role_set,
     selection_of,
     staff_holding,
@@ -105,7 +105,7 @@ async def test_jackpot_matrix_follows_policy(
         row = level[name]["edges"][0]["node"]
         check_fields(body, row, [*path, "levels", 0, name, "edges", 0, "node"], type_name, fields, allowed)
 
-    await check_mutations(gql, token, MUTATIONS, allowed, refused)
+    await mutations_follow_policy(gql, token, MUTATIONS, allowed, refused, role)
 
 
 def test_the_jackpot_policy_is_not_trivial(settings: Any) -> None:
