@@ -67,6 +67,7 @@ from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
 from services.risk import rules as risk_rules
 from services.risk.store import OnSession
+from services.tournaments import worker as tournament_worker
 
 log = get_logger(__name__)
 access_log = get_logger("croupier.access")
@@ -512,6 +513,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.event_pipeline = pipeline
         rg_task = asyncio.create_task(rg_worker.run(rt), name="rg-worker")
         bonus_task = asyncio.create_task(bonus_worker.run(rt), name="bonus-worker")
+        tournament_task = asyncio.create_task(tournament_worker.run(rt), name="tournament-clock")
         export_task = asyncio.create_task(report_schedule.run(rt), name="report-exports")
         catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
         kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
@@ -522,7 +524,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:  # also when the app's user (a test, an embedding program) fails inside the lifespan
-            await _stop_background((rg_task, bonus_task, export_task, catalogue_task, kyc_expiry_task))
+            await _stop_background((rg_task, bonus_task, tournament_task, export_task, catalogue_task, kyc_expiry_task))
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
                 await rt.live_events.close()
             if not await pipeline.stop(wait_seconds=BACKGROUND_STOP_SECONDS):

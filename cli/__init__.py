@@ -21,6 +21,7 @@ from cli import (
     risk,
     run,
     staff,
+    tournaments,
 )
 from cli.base import app
 
@@ -43,4 +44,5 @@ __all__ = [
     "risk",
     "run",
     "staff",
+    "tournaments",
 ]

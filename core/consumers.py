@@ -479,6 +479,10 @@ class Runner:
                 if applied:
                     await self.consumer.apply(conn, applied)
                 await self._record(conn, fresh, again=again)
+            # A consumer may hand on what its batch changed once it is committed (the tournament boards).
+            after_commit = getattr(self.consumer, "after_commit", None)
+            if applied and after_commit is not None:
+                await after_commit()
         now = clock.now()
         for event in applied:
             LAG.labels(self.name).observe(max((now - event.time).total_seconds(), 0.0))

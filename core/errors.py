@@ -83,6 +83,17 @@ class ErrorCode(StrEnum):
     RISK_DECLINED = "RISK_DECLINED"  # a deposit held by a risk rule was declined by risk staff (its failure code)
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
+    # Tournaments (services/tournaments): a definition refused for one of its parts, or a join / settle refused.
+    TOURNAMENT_SCHEDULE_INVALID = "TOURNAMENT_SCHEDULE_INVALID"  # ends before it starts, or starts in the past
+    TOURNAMENT_SCORING_INVALID = "TOURNAMENT_SCORING_INVALID"
+    TOURNAMENT_ELIGIBILITY_INVALID = "TOURNAMENT_ELIGIBILITY_INVALID"  # an unknown game, category or provider
+    TOURNAMENT_ENTRY_INVALID = "TOURNAMENT_ENTRY_INVALID"  # buy-in, re-buys and entry mode do not fit together
+    TOURNAMENT_PRIZES_INVALID = "TOURNAMENT_PRIZES_INVALID"  # overlapping ranks, shares over 100 %, no campaign
+    TOURNAMENT_CLOSED = "TOURNAMENT_CLOSED"  # not open to joining (finished, settled, cancelled)
+    TOURNAMENT_NOT_ELIGIBLE = "TOURNAMENT_NOT_ELIGIBLE"  # another brand, currency or jurisdiction
+    TOURNAMENT_ALREADY_JOINED = "TOURNAMENT_ALREADY_JOINED"
+    TOURNAMENT_REBUY_NOT_ALLOWED = "TOURNAMENT_REBUY_NOT_ALLOWED"  # no re-buys, or all of them used
+    TOURNAMENT_SCORES_PENDING = "TOURNAMENT_SCORES_PENDING"  # the scoring consumer has events still to apply
 
 
 @dataclass(frozen=True)

@@ -300,6 +300,8 @@ class Settings(BaseSettings):
     # How often the server marks documents past their expiry as expired (services/kyc/documents_expiry.py).
     kyc_expiry_interval_seconds: float = Field(default=3600.0, gt=0)
     bonus_worker_interval_seconds: float = Field(default=60.0, gt=0)  # bonus expiry (services/bonuses/worker.py)
+    # How often tournaments are started and finished at their times (services/tournaments/worker.py).
+    tournament_tick_seconds: float = Field(default=5.0, gt=0)
     # The worker converts a bonus whose wagering is met once its rounds have closed, or once its bets in a
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)

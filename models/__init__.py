@@ -57,6 +57,7 @@ from models.reports import (
 from models.returns import RegulatoryReturn, ReportExport
 from models.rg import RgActivityDay, RgEvent, RgExclusion, RgFlag, RgLimit, RgRealityCheck
 from models.staff import StaffRole, StaffStatus, StaffUser
+from models.tournaments import Tournament, TournamentEntry, TournamentPrize, TournamentRound
 
 __all__ = [
     "Adjustment",
@@ -144,4 +145,8 @@ __all__ = [
     "StaffRole",
     "StaffStatus",
     "StaffUser",
+    "Tournament",
+    "TournamentEntry",
+    "TournamentPrize",
+    "TournamentRound",
 ]

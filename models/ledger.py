@@ -53,6 +53,9 @@ class AccountPurpose(StrEnum):
     JACKPOT_SEED = "jackpot_seed"  # the operator's side of a pot's seed (services/jackpots)
     JACKPOT_FUNDING = "jackpot_funding"  # a brand's side of its stakes' jackpot contributions (services/jackpots)
     TOURNAMENT_POOL = "tournament_pool"
+    # The operator's side of tournaments (services/tournaments/settlement.py): fixed prizes out, what a pool keeps
+    # after its prizes (the rake) in. Apart from house_revenue, so GGR stays stakes minus wins (services/reports).
+    TOURNAMENT_COST = "tournament_cost"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)
@@ -123,6 +126,12 @@ class TransactionKind(StrEnum):
     CHARGEBACK = "chargeback"
     CHARGEBACK_REVERSAL = "chargeback_reversal"
     PAYOUT_RETURNED = "payout_returned"
+    # services/tournaments: a buy-in or re-buy (cash to the tournament's pool), its refund when the tournament is
+    # cancelled, a prize (pool or house to cash) and what the pool keeps after the prizes (pool to the house).
+    TOURNAMENT_BUY_IN = "tournament_buy_in"
+    TOURNAMENT_REFUND = "tournament_refund"
+    TOURNAMENT_PRIZE = "tournament_prize"
+    TOURNAMENT_RAKE = "tournament_rake"
     # services/jackpots: a pot seeded from its seed account; a consumer batch's net contributions (house → pool,
     # or back when rollbacks outweigh); a drop paid from the pool to the winner.
     JACKPOT_SEED = "jackpot_seed"

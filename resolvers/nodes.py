@@ -142,6 +142,12 @@ async def node(info: Info, id: strawberry.ID) -> relay.Node | None:
 
             bonus = await db.scalar(readable_bonuses(viewer).where(col(BonusRow.id) == node_id))
             return PlayerBonus.from_model(bonus) if bonus else None
+        if gid.type_name == "Tournament":
+            if "Query.tournament" not in allowed:
+                return None
+            from resolvers.tournaments import tournament
+
+            return await tournament(info, id)
         if gid.type_name == "Brand":
             found = await db.scalar(select(brand_models.Brand).where(col(brand_models.Brand.id) == node_id))
             return Brand.from_model(found) if found else None

@@ -49,6 +49,7 @@ from resolvers import risk as risk_resolvers
 from resolvers import sessions as session_resolvers
 from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
+from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
@@ -164,6 +165,7 @@ from schema.staff import (
     StaffLoginPayload,
     StaffUser,
 )
+from schema.tournaments import JoinTournamentPayload, Tournament, TournamentEntry, TournamentPayload
 from schema.wallet import Adjustment, DecideAdjustmentPayload, LedgerTransaction, RequestAdjustmentPayload
 
 
@@ -306,6 +308,16 @@ class Query:
         description="Chargeback disputes, newest first: filter by state and player (finance and risk).",
     )
     dispute: Dispute | None = strawberry.field(resolver=dispute_resolvers.dispute)
+    tournaments: Connection[Tournament] | None = strawberry.field(
+        resolver=tournament_resolvers.tournaments_list,
+        description="Tournaments by start, newest first: a player's brand's in their currency and jurisdiction; staff "
+        "their brand scope's, with entry counts.",
+    )
+    tournament: Tournament | None = strawberry.field(resolver=tournament_resolvers.tournament)
+    my_tournament_entries: Connection[TournamentEntry] | None = strawberry.field(
+        resolver=tournament_resolvers.my_tournament_entries,
+        description="The player's own tournament entries, newest first, with their scores.",
+    )
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
         description="A report over a range of days as a CSV or Parquet file (base64), for downloads.",
@@ -611,6 +623,26 @@ class Mutation:
     close_dispute_lost: DisputePayload = strawberry.mutation(
         resolver=dispute_resolvers.close_dispute_lost,
         description="Close a dispute as lost: the chargeback and its debt stand (a later PSP reversal still wins it).",
+    )
+    create_tournament: TournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.create_tournament,
+        description="Schedule a tournament from its definition (validated; audited).",
+    )
+    update_tournament: TournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.update_tournament,
+        description="Change the definition of a tournament that has not started and has no entries (audited).",
+    )
+    join_tournament: JoinTournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.join_tournament,
+        description="Opt in to a tournament, paying its buy-in if it has one; `rebuy` buys another set of rounds.",
+    )
+    cancel_tournament: TournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.cancel_tournament,
+        description="Cancel a tournament not yet settled: every buy-in and re-buy goes back, once (audited).",
+    )
+    settle_tournament: TournamentPayload = strawberry.mutation(
+        resolver=tournament_resolvers.settle_tournament,
+        description="Pay a finished tournament's prizes and publish its results hash (once; audited).",
     )
 
 

@@ -24,6 +24,7 @@ from services.jackpots.consumer import JackpotConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
 from services.risk.stream import RulesConsumer
+from services.tournaments.consumer import TournamentsConsumer
 
 
 class UnknownConsumer(LookupError):
@@ -44,6 +45,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         MonitoringConsumer(),
         SignalsConsumer(),
         RulesConsumer(),
+        TournamentsConsumer(),
         JackpotConsumer(settings.stated_rates),
     ]
     if settings.nats_url:

@@ -25,6 +25,8 @@ from __future__ import annotations
 # The status a provider transaction stores when it was answered OK, per protocol (integrations/hub88.py
 # `STATUS_CODES`, integrations/softswiss.py `status_code`); tests/ledger/test_ledger_checks.py holds every
 # dialect to it.
+from services.tournaments.books import TOURNAMENT_QUERIES
+
 PROVIDER_OK = ("RS_OK", "OK")
 _OK = "(" + ", ".join(f"'{status}'" for status in PROVIDER_OK) + ")"
 
@@ -143,6 +145,7 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
           AND (p.status = 'returned' OR t.id IS NOT NULL)
         GROUP BY p.id
         HAVING p.status <> 'returned' OR count(t.id) <> 1 OR coalesce(sum(moved.total), 0) <> p.amount""",
+    **TOURNAMENT_QUERIES,
     # services/jackpots: a pot is what its pool's ledger account holds; a win is one committed jackpot_win
     # transaction that took exactly the pot from that account.
     "jackpot pool differs from its ledger account": """

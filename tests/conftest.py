@@ -45,6 +45,7 @@ TEST_ENV = {
     # limit a test has just spent, expiring a bonus it is about to play).
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
+    "TOURNAMENT_TICK_SECONDS": "3600",  # tests tick tournaments themselves (`croupier tournaments tick`)
     # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
     "EVENT_CONSUMERS": "false",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
@@ -382,7 +383,9 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 # server.py's background tasks
-SERVER_WORKERS = frozenset({"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry"})
+SERVER_WORKERS = frozenset(
+    {"bonus-worker", "rg-worker", "outbox-relay", "report-exports", "kyc-document-expiry", "tournament-clock"}
+)
 
 
 @contextmanager

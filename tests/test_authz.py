@@ -36,7 +36,7 @@ STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
 GLOBAL_ROLES = ("superadmin", "content_manager")
 # Every role named in the policy, including the ones only inherited from.
-POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk"]
+POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk"]
 
 
 def player_leaf_fields(settings: Any) -> list[str]:
@@ -859,3 +859,127 @@ async def test_a_bonus_eligibility_refusal_tells_a_role_only_what_it_may_know(
         assert preview["reasons"] == [
             {"code": "BONUS_NOT_ELIGIBLE", "message": "The player does not qualify for offers now."}
         ]
+
+
+# ---- 10. tournaments: role x field ----------------------------------------------------------------
+
+TOURNAMENT_MUTATIONS = {
+    "createTournament": (
+        "CreateTournamentInput",
+        {
+            "name": " ",
+            "currency": "EUR",
+            "startsAt": "2030-01-01T00:00:00+00:00",
+            "endsAt": "2030-01-02T00:00:00+00:00",
+            "scoring": "POINTS_PER_WAGER",
+        },
+    ),
+    "updateTournament": (
+        "UpdateTournamentInput",
+        {
+            "tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000")),
+            "definition": {
+                "name": "x",
+                "currency": "EUR",
+                "startsAt": "2030-01-01T00:00:00+00:00",
+                "endsAt": "2030-01-02T00:00:00+00:00",
+                "scoring": "POINTS_PER_WAGER",
+            },
+        },
+    ),
+    "joinTournament": (
+        "JoinTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000"))},
+    ),
+    "cancelTournament": (
+        "CancelTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000")), "reason": "x"},
+    ),
+    "settleTournament": (
+        "SettleTournamentInput",
+        {"tournamentId": str(relay.GlobalID("Tournament", "00000000-0000-0000-0000-000000000000"))},
+    ),
+}
+CREATE_TOURNAMENT = """mutation($input: CreateTournamentInput!) {
+  createTournament(input: $input) { tournament { id } errors { code } } }"""
+JOIN_TOURNAMENT = """mutation($input: JoinTournamentInput!) { joinTournament(input: $input) { errors { code } } }"""
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_tournament_matrix_follows_policy(
+    role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Every field of the tournament types, the tournament queries and mutations, for every role: what the policy
+    allows answers, the rest is FORBIDDEN at its path (new fields are covered as they are added)."""
+    from core.clock import clock
+
+    organiser = await make_staff("brand_admin")
+    now = clock.now()
+    created = await gql(
+        CREATE_TOURNAMENT,
+        {
+            "input": {
+                "name": "Matrix Cup",
+                "currency": "EUR",
+                "startsAt": now.isoformat(),
+                "endsAt": now.replace(year=now.year + 1).isoformat(),
+                "scoring": "POINTS_PER_WAGER",
+                "prizes": [{"rankFrom": 1, "rankTo": 1, "kind": "CASH", "amount": "5.00"}],
+            }
+        },
+        token=organiser.token,
+    )
+    gid = created["data"]["createTournament"]["tournament"]["id"]
+    token = None
+    if role == "player":
+        player = await make_player()
+        token = player.token
+        joined = await gql(JOIN_TOURNAMENT, {"input": {"tournamentId": gid}}, token=token)
+        assert joined["data"]["joinTournament"]["errors"] == [], joined
+    elif role != "anonymous":
+        token = (await staff_holding(make_staff, role)).token
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    roles, brand_code = role_set(role)
+    refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
+
+    def allowed(coordinate: str) -> bool:
+        return any(authorizer.enforce(r, brand_code, coordinate) for r in roles)
+
+    fields, selection = selection_of(settings, "Tournament")
+    rule_fields, rule_selection = selection_of(settings, "TournamentPrizeRule")
+    selection = selection.replace("prizes { __typename }", "prizes { " + rule_selection + " }")
+    for root, query, path in (
+        ("tournaments", "{ tournaments { edges { node { " + selection + " } } } }", ["edges", 0, "node"]),
+        ("tournament", '{ tournament(id: "' + gid + '") { ' + selection + " } }", []),
+    ):
+        body = await gql(query, token=token)
+        if not allowed(f"Query.{root}"):
+            assert body["data"] == {root: None}, (role, body)
+            assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([root], refused)]
+            continue
+        node = body["data"][root]
+        for step in path:
+            node = node[step]
+        check_fields(body, node, [root, *path], "Tournament", fields, allowed)
+        if allowed("Tournament.prizes"):
+            check_fields(
+                body, node["prizes"][0], [root, *path, "prizes", 0], "TournamentPrizeRule", rule_fields, allowed
+            )
+
+    entry_fields, entry_selection = selection_of(settings, "TournamentEntry")
+    body = await gql("{ myTournamentEntries { edges { node { " + entry_selection + " } } } }", token=token)
+    if not allowed("Query.myTournamentEntries"):
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["myTournamentEntries"], refused)]
+    elif role == "player":
+        node = body["data"]["myTournamentEntries"]["edges"][0]["node"]
+        check_fields(body, node, ["myTournamentEntries", "edges", 0, "node"], "TournamentEntry", entry_fields, allowed)
+
+    # Every tournament mutation: refused before it runs, or run and refused in its payload (bad or unknown input).
+    await mutations_follow_policy(gql, token, TOURNAMENT_MUTATIONS, allowed, refused, role)
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.settleTournament")} == {
+        "finance",
+        "brand_admin",
+        "superadmin",
+    }
+    assert {r for r in ROLES if allowed_for(authorizer, r, "Mutation.joinTournament")} == {"player", "superadmin"}
+    assert not allowed_for(authorizer, "player", "Tournament.entriesCount")

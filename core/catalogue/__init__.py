@@ -36,6 +36,7 @@ from core.catalogue import (
     privacy,
     responsible_gambling,
     risk,
+    tournaments,
 )
 from core.catalogue.fragments import EventType
 
@@ -62,6 +63,7 @@ CATALOGUE: dict[str, EventType] = {
         *aml_monitoring.TYPES,
         *privacy.TYPES,
         *risk.TYPES,
+        *tournaments.TYPES,
         *jackpots.TYPES,
     )
 }

@@ -31,6 +31,9 @@ KINDS = {
     "chargeback": "A PSP took a deposit back: from cash up to its balance, the rest booked as the player's debt.",
     "chargeback_reversal": "A won dispute: the charged-back money returns, debt still owed first, then cash.",
     "payout_returned": "A paid withdrawal came back from the bank: the PSP to the player's cash.",
+    "tournament_buy_in": "A tournament buy-in or re-buy: the player's cash to the tournament's pool.",
+    "tournament_refund": "A cancelled tournament's buy-in or re-buy back from its pool to the player's cash.",
+    "tournament_prize": "A tournament's cash prize: from its pool (a share) or the operator (a fixed amount) to cash.",
     "jackpot_win": "A jackpot dropped: its pool to the winner's cash (services/jackpots).",
 }
 GAME_KINDS = frozenset({"game_bet", "game_win", "game_bet_rollback", "game_win_rollback"})

@@ -1,7 +1,7 @@
 """jackpots: definitions, pools per level, commitments, stakes, contributions by day, wins, reseeds
 
 Revision ID: 0040
-Revises: 0038
+Revises: 0039
 
 models/jackpots.py describes each table. Written by services/jackpots only (the `jackpots` consumer and the
 win path); `jackpot_pools.amount` equals its ledger account's balance (`croupier ledger verify` checks it).
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0040"
-down_revision: str | None = "0038"
+down_revision: str | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -100,6 +100,7 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
             "consumer-reports",
             "consumer-risk-rules",
             "consumer-risk-signals",
+            "consumer-tournaments",
         }
         ids = await emit(rt, 3)
 
@@ -174,6 +175,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
         ["reports", "yes", "-", "0", "0", "3", "0"],
         ["risk-rules", "yes", "-", "0", "0", "3", "0"],
         ["risk-signals", "yes", "-", "0", "0", "3", "0"],
+        ["tournaments", "yes", "-", "0", "0", "3", "0"],
     ]
 
     for command in (("retry", "nope"), ("parked", "nope")):
