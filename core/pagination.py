@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, tuple_
@@ -36,7 +36,7 @@ class Page(Generic[T]):
 
 def _encode(values: Sequence[Any]) -> str:
     raw = json.dumps(
-        [v.isoformat() if isinstance(v, datetime) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
+        [v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, uuid.UUID) else v for v in values]
     )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -52,6 +52,8 @@ def _decode(cursor: str, keys: Sequence[InstrumentedAttribute[Any]]) -> list[Any
             kind = key.type.python_type
             if kind is datetime:
                 values.append(datetime.fromisoformat(value))
+            elif kind is date:  # a day (jackpot contributions by day)
+                values.append(date.fromisoformat(value))
             elif kind is uuid.UUID:
                 values.append(uuid.UUID(value))
             else:

@@ -24,6 +24,7 @@ from services.wallet_reads import Movement, PostingLine, Reference
 if TYPE_CHECKING:
     from resolvers.aml_loaders import AmlLoaders
     from resolvers.game_loaders import GameLoaders
+    from resolvers.jackpot_loaders import JackpotLoaders
     from resolvers.risk_loaders import RiskLoaders
 
 
@@ -45,6 +46,12 @@ class Loaders:
         from resolvers.game_loaders import GameLoaders
 
         return GameLoaders(self.rt, self.readable_player)
+
+    @cached_property
+    def jackpots(self) -> JackpotLoaders:
+        from resolvers.jackpot_loaders import JackpotLoaders
+
+        return JackpotLoaders(self.rt)
 
     @cached_property
     def risk(self) -> RiskLoaders:

@@ -35,6 +35,7 @@ from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
+from resolvers import jackpots as jackpot_resolvers
 from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import leaderboards as leaderboard_resolvers
@@ -101,6 +102,7 @@ from schema.extensions import (
 )
 from schema.field_plan import DecisionCache
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
+from schema.jackpots import Jackpot, JackpotPayload, JackpotTick, JackpotVerification
 from schema.kyc import KycCase, KycPayload, KycStartVerificationPayload
 from schema.kyc_documents import (
     KycDocument,
@@ -345,6 +347,17 @@ class Query:
     my_data_export: JSON | None = strawberry.field(
         resolver=privacy_resolvers.my_data_export,
         description="The player's own copy of everything held about them (docs/privacy.md; audited, 5 a day).",
+    )
+    jackpots: Connection[Jackpot] | None = strawberry.field(
+        resolver=jackpot_resolvers.list_jackpots,
+        description="The jackpots the viewer's brand plays, newest first, with their pots now (anonymous visitors "
+        "name the brand; staff see their brand scope).",
+    )
+    jackpot: Jackpot | None = strawberry.field(resolver=jackpot_resolvers.jackpot)
+    jackpot_verification: JackpotVerification | None = strawberry.field(
+        resolver=jackpot_resolvers.jackpot_verification,
+        description="Every revealed drop of a jackpot checked against its commitment and the books (anyone who "
+        "sees the jackpot).",
     )
     privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
         resolver=privacy_resolvers.privacy_requests,
@@ -603,6 +616,20 @@ class Mutation:
         resolver=dispute_resolvers.submit_dispute_evidence,
         description="Record that the dispute's evidence went to the PSP, with what was sent (open disputes; audited).",
     )
+    create_jackpot: JackpotPayload = strawberry.mutation(
+        resolver=jackpot_resolvers.create_jackpot,
+        description="A jackpot with its levels, each pot seeded from the seed account and its drop point committed "
+        "(audited). Staff of one brand create local jackpots of it; network jackpots need every brand.",
+    )
+    configure_jackpot: JackpotPayload = strawberry.mutation(
+        resolver=jackpot_resolvers.configure_jackpot,
+        description="Change a jackpot's eligible games, providers or minimum bet (from the next contributions; "
+        "audited).",
+    )
+    set_jackpot_status: JackpotPayload = strawberry.mutation(
+        resolver=jackpot_resolvers.set_jackpot_status,
+        description="Pause (no contributions, no drops), resume or close a jackpot (closed stays closed; audited).",
+    )
     close_dispute_lost: DisputePayload = strawberry.mutation(
         resolver=dispute_resolvers.close_dispute_lost,
         description="Close a dispute as lost: the chargeback and its debt stand (a later PSP reversal still wins it).",
@@ -659,6 +686,11 @@ class Subscription:
         resolver=leaderboard_resolvers.leaderboard_changed,
         description="A tournament's live leaderboard (top `first` and the viewer's position): now, then after "
         "changes, at most once a second per board (the last change always sent).",
+    )
+    jackpot_changed: JackpotTick = strawberry.subscription(  # type: ignore[assignment]
+        resolver=jackpot_resolvers.jackpot_changed,
+        description="A jackpot's pots now, then after every change: at most one update a second per jackpot, "
+        "the last change always told (anyone who may see the jackpot).",
     )
 
 

@@ -28,6 +28,7 @@ import "./risk.js";
 import "./risk-desk.js";
 import "./held-deposits.js";
 import "./tournaments.js";
+import "./jackpots.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -49,6 +50,7 @@ const SCREENS = [
   { path: "risk-rules", label: "Risk rules", needs: "Query.riskRules" },
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
   { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
+  { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
 ];
 
 class CroupierApp extends LitElement {
@@ -200,6 +202,8 @@ class CroupierApp extends LitElement {
       case "privacy": return html`<cr-privacy-requests></cr-privacy-requests>`;
       case "risk-queue": return html`<cr-held-deposits></cr-held-deposits><cr-risk-queue></cr-risk-queue>`;
       case "risk-rules": return html`<cr-risk-rules></cr-risk-rules>`;
+      case "jackpots":
+        return id ? html`<cr-jackpot .jackpotId=${id}></cr-jackpot>` : html`<cr-jackpots></cr-jackpots>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;

@@ -38,6 +38,8 @@ export const OFFERED = [
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
   // Chargeback disputes: the screen and staff's two steps.
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
+  // Jackpots: the screen and the staff's commands.
+  "Query.jackpots", "Mutation.createJackpot", "Mutation.configureJackpot", "Mutation.setJackpotStatus",
   // Risk: the linked accounts on the player 360 and the list editor.
   "Player.risk", "Query.riskListEntries", "Mutation.addRiskListEntry", "Mutation.removeRiskListEntry",
   // The risk desk (admin/app/risk-desk.js): the queue, the rule editor, the score and restrictions on the 360.
