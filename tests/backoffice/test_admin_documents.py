@@ -126,6 +126,7 @@ UNMEASURED = {
     "PlayerRiskScore": "one player's score and restrictions: one statement each (DataLoaders) whatever their number",
     "Tournament": "one tournament; its prizes are a JSON column, its payouts one statement (tests/tournaments)",
     "TournamentVerification": "one tournament's standings recomputed from its rounds: a fixed set of statements",
+    "Jackpot": "one jackpot; its levels and each history list one statement whatever their rows (tests/jackpots_live)",
 }
 
 
@@ -748,6 +749,19 @@ async def test_the_tournament_list_with_its_entry_counts(rt: Any, admin_screen: 
     for n in range(LARGE):
         await tournaments.create(brand.id, name=f"Drop {n}")
     await screen.first_1_and_20({"states": None}, edges("tournaments"))
+
+
+@screen("Jackpots")
+async def test_the_jackpot_list_with_its_levels(rt: Any, admin_screen: Any, gql: Any, make_staff: Any) -> None:
+    from tests.jackpots_live.conftest import created
+
+    screen = await admin_screen("Jackpots")
+    marketing = await make_staff("marketing")
+    await created(gql, marketing.token, "drop-0")
+    small = await screen.statements({}, edges("jackpots"), SMALL)
+    for n in range(SMALL, LARGE):
+        await created(gql, marketing.token, f"drop-{n}")
+    screen.same_cost(small, await screen.statements({}, edges("jackpots"), LARGE))
 
 
 def key(document: Document) -> str:
