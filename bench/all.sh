@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the seven benchmarks one after another: `bash bench/all.sh --quick` (a few minutes, after a merge)
+# Run the benchmarks one after another (bench.screening, whose figures are quality first, runs on its own): `bash bench/all.sh --quick` (a few minutes, after a merge)
 # or `bash bench/all.sh` (the recorded figures). Output also goes to bench/last-run.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 command -v pgbench >/dev/null || { echo "pgbench is missing: apt-get install postgresql-client (Debian)"; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (Debian)"; exit 1; }
 command -v npm >/dev/null || { echo "npm is missing (bench.graphql_peer installs PostGraphile with it): apt-get install npm"; exit 1; }
-for bench in wallet lobby live scale reports events graphql_peer; do
+for bench in wallet lobby live scale reports events graphql_peer risk_inline monitoring_backtest \
+  tournament_board tournament_subscribers jackpot_lag jackpot_simulation; do
   extra=()
   if [ "$bench" = wallet ] || [ "$bench" = lobby ]; then extra=(--profile); fi
   .venv/bin/python -m "bench.$bench" "$@" "${extra[@]}"
