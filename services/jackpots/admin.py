@@ -271,6 +271,8 @@ async def report_provider_win(
         raise pools.AlreadyWon(f"Pot {generation} was already won.", code=ErrorCode.INVALID_STATE, field="generation")
     player = await conn.fetchrow("SELECT brand_id, currency FROM players WHERE id = $1", player_id)
     jackpot = await get_jackpot(db, pool.jackpot_id)
+    if jackpot.providers and provider not in jackpot.providers:  # only a provider whose games feed it awards it
+        raise DomainError("This pot is not awarded by that provider.", code=ErrorCode.NOT_ALLOWED, field="provider")
     if player is None or str(player["brand_id"]) not in jackpot.brand_ids:
         raise DomainError("No such player of this jackpot's brands.", code=ErrorCode.NOT_FOUND, field="playerId")
     paid = await pools.pay(

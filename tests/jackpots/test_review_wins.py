@@ -1,0 +1,37 @@
+"""Adversarial review of provider-reported wins: a provider awards only the pots of jackpots its games are part
+of; another provider's signed report of the same pot is refused and pays nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.jackpots.admin import LevelSpec
+from tests.providers.conftest import cash
+
+
+async def test_a_provider_cannot_award_the_pot_of_a_jackpot_run_on_another_providers_games(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any
+) -> None:
+    from authz.subjects import SYSTEM
+    from services.jackpots.admin import JackpotSpec, create_jackpot
+
+    async with rt.database.transaction() as db:
+        jackpot = await create_jackpot(
+            db,
+            JackpotSpec(
+                "rival-mega", "Rival Mega", "local", "fixed", "EUR", [brand.id],
+                [LevelSpec("mega", 20_000, 0, "provider")], providers=["rival-studio"],
+            ),
+            actor=SYSTEM,
+        )  # fmt: skip
+    pool = jackpot.pools[0]
+    seat = await player_at_game(balance=100)
+    body = {"pool_id": str(pool.id), "user": str(seat.player_id), "reference": "jp-1", "generation": 1}
+    answer = await aggregator.call("jackpot/win", body)  # hub88 signs it: a valid signature, the wrong provider
+    assert answer["status"] == "RS_ERROR_JACKPOT_REFUSED", answer
+    assert await cash(rt, seat.player_id) == 100
+    from services.jackpots import views
+
+    async with rt.database.session() as db:
+        state = await views.pool_state(db, pool.id)
+    assert (state.generation, state.amount, state.won_total) == (1, 20_000, 0)
