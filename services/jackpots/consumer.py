@@ -284,8 +284,11 @@ class JackpotConsumer:
             batch.rollbacks += 1
             day[1] -= step.contribution
             day[3] += 1
-        drops = step.drops or arithmetic.due_at(
-            pool.trigger, pool.drop_point, stake, int(event.time.timestamp() * 1000)
+        # A time pot past its instant with nothing in it (no seed, rollbacks) waits for a stake that gives it
+        # something: paying an empty pot is refused, and the stake would be parked with its contributions.
+        drops = step.drops or (
+            pool.amount > 0
+            and arithmetic.due_at(pool.trigger, pool.drop_point, stake, int(event.time.timestamp() * 1000))
         )
         if not drops:
             return []
