@@ -235,6 +235,10 @@ class VerifiedDrop:
     drop_point: int
     salt: str
     problems: list[str]
+    # The published figures of the drop, so the standalone script checks the point itself (None: no win recorded).
+    amount_before: int | None = None
+    amount_after: int | None = None
+    won_at_ms: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -295,6 +299,9 @@ async def verify(db: AsyncSession, jackpot_id: uuid.UUID) -> list[VerifiedDrop]:
                 r["drop_point"],
                 r["salt"],
                 problems,
+                r["amount_before"],
+                r["amount_after"],
+                int(r["won_at"].timestamp() * 1000) if r["won_at"] is not None else None,
             )
         )
     return found

@@ -1,0 +1,39 @@
+"""Adversarial review of the drop proofs: the standalone script, run on what `croupier jackpots verify --json`
+prints, checks by itself that each drop came at its committed point, not only that the commitment hashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from services.jackpots.admin import LevelSpec
+from tests.jackpots.conftest import bet
+from tests.jackpots.test_progressive import _script
+from tests.test_audit import run_cli
+
+
+async def test_the_standalone_script_finds_a_drop_off_its_committed_point_in_the_verify_json(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any, tmp_path: Path
+) -> None:
+    jackpot = await create(levels=[LevelSpec("grand", 1_000, 1_000_000, "amount", 2_000)], brands=[brand.id])
+    pool = jackpot.pools[0]
+    seat = await player_at_game()
+    await bet(aggregator, seat, 2_000)  # all of it contributed: the pot reaches its cap and drops on this stake
+    await jackpots.drain()
+    [win] = await jackpots.wins(pool.id)
+    drops = tmp_path / "drops.json"
+
+    code, out = await run_cli("jackpots", "verify", jackpot.code, "--json")
+    assert code == 0, out
+    drops.write_text(out[out.index("[") :])
+    assert await _script("--json", str(drops)) == (0, "grand pot 1: ok\n")
+
+    # The record says the pot was already at its point before the winning stake: not where it was committed to.
+    tampered = "UPDATE jackpot_wins SET amount_before = $2 WHERE id = $1"
+    await jackpots.conn.execute(tampered, win["id"], win["drop_point"])
+    code, out = await run_cli("jackpots", "verify", jackpot.code, "--json")
+    assert code == 1, out  # the platform's own check sees it
+    drops.write_text(out[out.index("[") :])
+    code, said = await _script("--json", str(drops))  # and so must anyone's, from the published figures alone
+    assert code == 1, said
+    assert "did not cross the committed point" in said
