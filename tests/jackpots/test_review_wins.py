@@ -35,3 +35,21 @@ async def test_a_provider_cannot_award_the_pot_of_a_jackpot_run_on_another_provi
     async with rt.database.session() as db:
         state = await views.pool_state(db, pool.id)
     assert (state.generation, state.amount, state.won_total) == (1, 20_000, 0)
+
+
+async def test_a_win_reference_sent_again_for_another_player_is_refused_not_answered_with_the_first_win(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any
+) -> None:
+    jackpot = await create(levels=[LevelSpec("mega", 20_000, 0, "provider")], brands=[brand.id], type_="fixed")
+    pool = jackpot.pools[0]
+    winner, other = await player_at_game(balance=100), await player_at_game(balance=100)
+    body = {"pool_id": str(pool.id), "user": str(winner.player_id), "reference": "jp-9", "generation": 1}
+    first = await aggregator.call("jackpot/win", body)
+    assert first["status"] == "RS_OK", first
+    # The same win id, now naming another player: not the same report. Answering RS_OK (the first win) would
+    # tell the provider that this player was paid.
+    clash = await aggregator.call("jackpot/win", {**body, "user": str(other.player_id)})
+    assert clash["status"] == "RS_ERROR_JACKPOT_REFUSED", clash
+    assert (await cash(rt, winner.player_id), await cash(rt, other.player_id)) == (20_100, 100)
+    again = await aggregator.call("jackpot/win", body)  # the true retry still answers the first win
+    assert (again["status"], again["win_id"]) == ("RS_OK", first["win_id"])
