@@ -85,3 +85,23 @@ async def test_a_batch_that_fails_after_a_drop_in_another_currency_leaves_the_ne
     await jackpots.conn.execute("DELETE FROM consumer_processed WHERE event_id = $1", poison_event)
     await jackpots.conn.execute("DELETE FROM consumer_parked WHERE event_id = $1", poison_event)
     await jackpots.conn.execute("DELETE FROM outbox_events WHERE id = $1", poison_event)
+
+
+async def test_a_bet_rolled_back_after_its_game_left_the_jackpot_still_takes_its_contribution_back(
+    rt: Any, brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
+) -> None:
+    from authz.subjects import SYSTEM
+    from services.jackpots import admin
+
+    jackpot = await create(levels=[LevelSpec("grand", 1_000, 10_000, "amount", 10**9)], brands=[brand.id], games=[GAME])
+    pool = jackpot.pools[0]
+    seat = await player_at_game()
+    tx = await bet(aggregator, seat, 5_000)  # 50.00 EUR at 1%: 0.50
+    await jackpots.drain()
+    assert (await jackpots.pool(pool.id))["amount"] == 1_050
+    async with rt.database.transaction() as db:  # the operator takes the game out of the jackpot
+        await admin.configure_jackpot(db, jackpot.id, actor=SYSTEM, games=["another-game"])
+    assert (await aggregator.call("transaction/rollback", seat.rollback(tx)))["status"] == "RS_OK"
+    await jackpots.drain()
+    row = await jackpots.pool(pool.id)
+    assert (row["amount"], row["remainder"]) == (1_000, 0)  # the bet that did not happen gives nothing
