@@ -94,7 +94,7 @@ def _check(spec: JackpotSpec) -> None:
                 raise _refuse(f"Level {level.level!r}: a time pot needs its window in seconds.", "levels")
         elif level.trigger != "provider":
             raise _refuse(f"Level {level.level!r}: trigger is amount, time or provider.", "levels")
-        elif spec.type == "fixed" and level.seed_amount <= 0:
+        if spec.type == "fixed" and level.seed_amount <= 0:  # time pots too: the prize is the seed
             raise _refuse(f"Level {level.level!r}: a fixed prize needs a seed.", "levels")
 
 

@@ -53,3 +53,15 @@ async def test_a_win_reference_sent_again_for_another_player_is_refused_not_answ
     assert (await cash(rt, winner.player_id), await cash(rt, other.player_id)) == (20_100, 100)
     again = await aggregator.call("jackpot/win", body)  # the true retry still answers the first win
     assert (again["status"], again["win_id"]) == ("RS_OK", first["win_id"])
+
+
+async def test_a_fixed_time_pot_without_a_seed_is_refused_at_creation(rt: Any, brand: Any, create: Any) -> None:
+    """A fixed jackpot's prize is its seed: a time pot with none could never pay anything."""
+    import pytest
+
+    from core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        await create(levels=[LevelSpec("hourly", 0, 0, "time", drop_window_seconds=3600)], brands=[brand.id],
+                     type_="fixed")  # fmt: skip
+    assert (refused.value.code.value, refused.value.field) == ("INVALID_INPUT", "levels")
