@@ -37,3 +37,25 @@ async def test_the_standalone_script_finds_a_drop_off_its_committed_point_in_the
     code, said = await _script("--json", str(drops))  # and so must anyone's, from the published figures alone
     assert code == 1, said
     assert "did not cross the committed point" in said
+
+
+async def test_ledger_verify_finds_a_tampered_pot_and_a_tampered_win(
+    brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any
+) -> None:
+    """Coverage (no bug found): the two jackpot checks of `croupier ledger verify`, through the command line."""
+    jackpot = await create(levels=[LevelSpec("grand", 1_000, 1_000_000, "amount", 2_000)], brands=[brand.id])
+    pool_id = jackpot.pools[0].id
+    await bet(aggregator, await player_at_game(), 2_000)  # reaches the cap: drops
+    await jackpots.drain()
+    [win] = await jackpots.wins(pool_id)
+    assert (await run_cli("ledger", "verify"))[0] == 0
+
+    await jackpots.conn.execute("UPDATE jackpot_pools SET amount = amount - 1 WHERE id = $1", pool_id)
+    code, out = await run_cli("ledger", "verify")
+    await jackpots.conn.execute("UPDATE jackpot_pools SET amount = amount + 1 WHERE id = $1", pool_id)
+    assert (code, "jackpot pool differs from its ledger account" in out) == (1, True), out
+
+    await jackpots.conn.execute("UPDATE jackpot_wins SET amount = amount + 1 WHERE id = $1", win["id"])
+    code, out = await run_cli("ledger", "verify")
+    await jackpots.conn.execute("UPDATE jackpot_wins SET amount = amount - 1 WHERE id = $1", win["id"])
+    assert (code, "jackpot win differs from its ledger transaction" in out) == (1, True), out
