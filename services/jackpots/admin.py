@@ -94,6 +94,8 @@ def _check(spec: JackpotSpec) -> None:
                 raise _refuse(f"Level {level.level!r}: a time pot needs its window in seconds.", "levels")
         elif level.trigger != "provider":
             raise _refuse(f"Level {level.level!r}: trigger is amount, time or provider.", "levels")
+        if level.trigger != "amount" and level.cap_amount is not None:  # only an amount pot is clipped at a cap
+            raise _refuse(f"Level {level.level!r}: a cap is for must-drop-by-amount pots only.", "levels")
         if spec.type == "fixed" and level.seed_amount <= 0:  # time pots too: the prize is the seed
             raise _refuse(f"Level {level.level!r}: a fixed prize needs a seed.", "levels")
 

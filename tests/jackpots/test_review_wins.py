@@ -65,3 +65,19 @@ async def test_a_fixed_time_pot_without_a_seed_is_refused_at_creation(rt: Any, b
         await create(levels=[LevelSpec("hourly", 0, 0, "time", drop_window_seconds=3600)], brands=[brand.id],
                      type_="fixed")  # fmt: skip
     assert (refused.value.code.value, refused.value.field) == ("INVALID_INPUT", "levels")
+
+
+async def test_a_cap_on_a_time_or_provider_pot_is_refused_at_creation(rt: Any, brand: Any, create: Any) -> None:
+    """Only an amount pot is clipped at its cap; the database holds every pot with a cap under it, so a time or
+    provider pot with one would grow past it and fail (and park) every stake from then on."""
+    import pytest
+
+    from core.errors import DomainError
+
+    for level in (
+        LevelSpec("hourly", 1_000, 10_000, "time", cap_amount=5_000, drop_window_seconds=3600),
+        LevelSpec("mega", 1_000, 10_000, "provider", cap_amount=5_000),
+    ):
+        with pytest.raises(DomainError) as refused:
+            await create(levels=[level], brands=[brand.id])
+        assert (refused.value.code.value, refused.value.field) == ("INVALID_INPUT", "levels")
