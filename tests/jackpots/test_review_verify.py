@@ -59,3 +59,34 @@ async def test_ledger_verify_finds_a_tampered_pot_and_a_tampered_win(
     code, out = await run_cli("ledger", "verify")
     await jackpots.conn.execute("UPDATE jackpot_wins SET amount = amount - 1 WHERE id = $1", win["id"])
     assert (code, "jackpot win differs from its ledger transaction" in out) == (1, True), out
+
+
+async def test_verify_and_the_script_find_a_drop_point_outside_the_range_it_was_to_be_drawn_from(
+    brand: Any, aggregator: Any, player_at_game: Any, create: Any, jackpots: Any, tmp_path: Path
+) -> None:
+    """A time pot must drop within its window: an instant committed outside [seeding, seeding + window] (here the
+    published seeding moved two hours later, after the instant) breaks that promise even if the hash matches."""
+    from datetime import timedelta
+
+    from core.clock import clock
+
+    jackpot = await create(
+        levels=[LevelSpec("hourly", 1_000, 10_000, "time", drop_window_seconds=3600)], brands=[brand.id]
+    )
+    pool_id = jackpot.pools[0].id
+    clock.advance(timedelta(hours=2))  # past the window: the next stake drops the pot
+    await bet(aggregator, await player_at_game(), 1_000)
+    await jackpots.drain()
+    assert len(await jackpots.wins(pool_id)) == 1
+    code, out = await run_cli("jackpots", "verify", jackpot.code, "--json")
+    assert code == 0, out
+
+    moved = "UPDATE jackpot_seeds SET seeded_at = seeded_at + interval '2 hours' WHERE pool_id = $1 AND generation = 1"
+    await jackpots.conn.execute(moved, pool_id)
+    code, out = await run_cli("jackpots", "verify", jackpot.code, "--json")
+    assert code == 1, out
+    drops = tmp_path / "drops.json"
+    drops.write_text(out[out.index("[") :])
+    code, said = await _script("--json", str(drops))
+    assert code == 1, said
+    assert "outside the range" in said
