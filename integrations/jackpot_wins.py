@@ -11,8 +11,8 @@ Answer, HTTP 200: `{"status": "RS_OK", "win_id", "generation", "amount" (the pot
 "paid_amount", "paid_currency"}`; the same reference again answers the first win and pays nothing. Refusals: the
 wallet's request statuses (RS_ERROR_INVALID_PARTNER, RS_ERROR_INVALID_SIGNATURE, RS_ERROR_WRONG_SYNTAX), and
 `RS_ERROR_JACKPOT_ALREADY_WON` (that pot was won), `RS_ERROR_JACKPOT_REFUSED` with the reason (no such pool,
-not a provider pool, no such player of its brands). It never touches the bet's path: the pot is paid by
-services/jackpots under the pool's row lock, in a transaction of its own.
+not a provider pool, a jackpot whose providers do not include this one, no such player of its brands). It never
+touches the bet's path: the pot is paid by services/jackpots under the pool's row lock, in a transaction of its own.
 """
 
 from __future__ import annotations

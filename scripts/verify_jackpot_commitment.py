@@ -11,7 +11,9 @@ reveals the point and the salt (`croupier jackpots commitments`, the `jackpot.co
 
 --before/--after: the pot before and after the winning stake (amount pots): the drop must be the stake that took
 the pot from below the point to the point or above. --won-at-ms: the drop's time (time pots): at or after the
-point. Exit status 0 when everything checks, 1 otherwise.
+point. --json: every drop in the file, each against its own figures (`amount_before`/`amount_after`, `won_at_ms`)
+the same way, and its point against the range it was to be drawn from (`point_from`, `point_to`: above the seed
+up to the cap, or within the window from the seeding). Exit status 0 when everything checks, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -61,7 +63,17 @@ def main(argv: list[str]) -> int:
             drops = json.load(handle)
         failed = 0
         for drop in drops:
-            problems = check(drop["commitment"], drop["drop_point"], drop["salt"], None, None, None)
+            # The drop's own figures, not the platform's verdict: the pot before and after the winning stake
+            # (amount pots), the time it dropped (time pots).
+            amount, time = drop.get("trigger") == "amount", drop.get("trigger") == "time"
+            before, after = (drop.get("amount_before"), drop.get("amount_after")) if amount else (None, None)
+            won_at = drop.get("won_at_ms") if time else None
+            problems = check(drop["commitment"], drop["drop_point"], drop["salt"], before, after, won_at)
+            low, high = drop.get("point_from"), drop.get("point_to")
+            if low is not None and high is not None and not low <= drop["drop_point"] <= high:
+                problems.append(f"the drop point is outside the range [{low}, {high}] it was to be drawn from")
+            if (amount and (before is None or after is None)) or (time and won_at is None):
+                problems.append("no figures of the drop to check it against its point")
             failed += bool(problems)
             print(f"{drop['level']} pot {drop['generation']}: {'ok' if not problems else '; '.join(problems)}")
         return 1 if failed else 0

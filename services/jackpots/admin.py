@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from services import audit
 from services.jackpots import books, pools
 from services.jackpots.arithmetic import PPM
 from services.jackpots.views import JackpotView, WinView, jackpot_view, win_view
+from services.ledger import IdempotencyConflict
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -92,7 +94,9 @@ def _check(spec: JackpotSpec) -> None:
                 raise _refuse(f"Level {level.level!r}: a time pot needs its window in seconds.", "levels")
         elif level.trigger != "provider":
             raise _refuse(f"Level {level.level!r}: trigger is amount, time or provider.", "levels")
-        elif spec.type == "fixed" and level.seed_amount <= 0:
+        if level.trigger != "amount" and level.cap_amount is not None:  # only an amount pot is clipped at a cap
+            raise _refuse(f"Level {level.level!r}: a cap is for must-drop-by-amount pots only.", "levels")
+        if spec.type == "fixed" and level.seed_amount <= 0:  # time pots too: the prize is the seed
             raise _refuse(f"Level {level.level!r}: a fixed prize needs a seed.", "levels")
 
 
@@ -244,6 +248,17 @@ async def list_jackpots(
     return [jackpot_view(row) for row in rows]
 
 
+_REPORTED = "SELECT id, player_id, generation FROM jackpot_wins WHERE pool_id = $1 AND reference = $2"
+
+
+async def _same_report(db: AsyncSession, first: Any, player_id: uuid.UUID, generation: int | None) -> WinView:
+    """The first win of a reference, for a retry of the same report; the same reference naming another player or
+    pot is another report under a used key: refused, never answered with the first win."""
+    if first["player_id"] != player_id or generation not in (None, first["generation"]):
+        raise IdempotencyConflict("This win reference was reported for another player or pot.", field="reference")
+    return await win_view(db, first["id"])
+
+
 async def report_provider_win(
     db: AsyncSession, *, pool_id: uuid.UUID, player_id: uuid.UUID, provider: str, reference: str, rates: Rates,
     generation: int | None = None, actor: Viewer | None = None,
@@ -253,9 +268,9 @@ async def report_provider_win(
     refuses a late second trigger of the same pot (INVALID_STATE) instead of paying the next one."""
     reference = f"{provider}:{reference}"
     conn = await books.native(db)
-    first = await conn.fetchrow("SELECT id FROM jackpot_wins WHERE pool_id = $1 AND reference = $2", pool_id, reference)
+    first = await conn.fetchrow(_REPORTED, pool_id, reference)
     if first is not None:
-        return await win_view(db, first["id"])
+        return await _same_report(db, first, player_id, generation)
     locked = await pools.lock(conn, [pool_id])
     pool = locked.get(pool_id)
     if pool is None:
@@ -264,13 +279,15 @@ async def report_provider_win(
         raise DomainError(
             "This pot is not awarded by its provider, or its jackpot is not active.", code=ErrorCode.INVALID_STATE
         )
-    again = await conn.fetchrow("SELECT id FROM jackpot_wins WHERE pool_id = $1 AND reference = $2", pool_id, reference)
+    again = await conn.fetchrow(_REPORTED, pool_id, reference)
     if again is not None:  # a concurrent retry of the same report paid while we waited for the lock
-        return await win_view(db, again["id"])
+        return await _same_report(db, again, player_id, generation)
     if generation is not None and generation != pool.generation:
         raise pools.AlreadyWon(f"Pot {generation} was already won.", code=ErrorCode.INVALID_STATE, field="generation")
     player = await conn.fetchrow("SELECT brand_id, currency FROM players WHERE id = $1", player_id)
     jackpot = await get_jackpot(db, pool.jackpot_id)
+    if jackpot.providers and provider not in jackpot.providers:  # only a provider whose games feed it awards it
+        raise DomainError("This pot is not awarded by that provider.", code=ErrorCode.NOT_ALLOWED, field="provider")
     if player is None or str(player["brand_id"]) not in jackpot.brand_ids:
         raise DomainError("No such player of this jackpot's brands.", code=ErrorCode.NOT_FOUND, field="playerId")
     paid = await pools.pay(

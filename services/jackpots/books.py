@@ -41,10 +41,12 @@ WITH made AS (
   ON CONFLICT ON CONSTRAINT uq_ledger_accounts_owner DO NOTHING RETURNING id)
 SELECT id, true AS created FROM made
 UNION ALL
-SELECT id, false FROM ledger_accounts
+SELECT id, coalesce(xmin = pg_current_xact_id_if_assigned()::xid, false) FROM ledger_accounts
 WHERE brand_id IS NOT DISTINCT FROM $2 AND owner_type = $3 AND owner_id = $4 AND purpose = $5 AND currency = $6
 LIMIT 1"""
-# A row another transaction inserted and committed while this statement waited on it: read it afresh.
+# `created` is also true for a row an earlier statement of this transaction made (it rolls back with it, so it is
+# not yet one to remember). A row another transaction inserted and committed while this statement waited on it:
+# read it afresh.
 _EXISTING = """
 SELECT id FROM ledger_accounts
 WHERE brand_id IS NOT DISTINCT FROM $1 AND owner_type = $2 AND owner_id = $3 AND purpose = $4 AND currency = $5"""

@@ -172,11 +172,14 @@ class JackpotConsumer:
             )
             for r in await conn.fetch(_JACKPOTS)
         ]
+        # A rollback goes to every jackpot of its brand: it takes back what its bet gave, even if the bet's game or
+        # provider has left the jackpot since (with no bet row, an ineligible rollback leaves nothing behind).
         matches = [
             (e, j)
             for e in sorted(wanted, key=lambda e: e.id)
             for j in jackpots
             if j.eligible(e.brand, e.data.get("game"), e.data.get("provider"))
+            or (e.type == ROLLBACK and e.brand in j.brands)
         ]
         if not matches:
             return
@@ -235,7 +238,8 @@ class JackpotConsumer:
         brand = uuid.UUID(event.brand) if event.brand else None
         if event.type == ROLLBACK:
             if found is None:  # the rollback came first: its row keeps the late bet out
-                stakes[key] = _Stake(0, brand, True, new=self._row(event, jackpot, 0, 0, Fraction(0), True))
+                if jackpot.eligible(event.brand, data.get("game"), data.get("provider")):
+                    stakes[key] = _Stake(0, brand, True, new=self._row(event, jackpot, 0, 0, Fraction(0), True))
                 return None
             if found.rolled_back:
                 return None
@@ -284,8 +288,11 @@ class JackpotConsumer:
             batch.rollbacks += 1
             day[1] -= step.contribution
             day[3] += 1
-        drops = step.drops or arithmetic.due_at(
-            pool.trigger, pool.drop_point, stake, int(event.time.timestamp() * 1000)
+        # A time pot past its instant with nothing in it (no seed, rollbacks) waits for a stake that gives it
+        # something: paying an empty pot is refused, and the stake would be parked with its contributions.
+        drops = step.drops or (
+            pool.amount > 0
+            and arithmetic.due_at(pool.trigger, pool.drop_point, stake, int(event.time.timestamp() * 1000))
         )
         if not drops:
             return []

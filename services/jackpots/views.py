@@ -235,6 +235,13 @@ class VerifiedDrop:
     drop_point: int
     salt: str
     problems: list[str]
+    # The published figures of the drop, so the standalone script checks the point itself (None: no win recorded).
+    amount_before: int | None = None
+    amount_after: int | None = None
+    won_at_ms: int | None = None
+    # The range the point was to be drawn from: [pot at seeding + 1, cap] (amount), [seeding, seeding + window] (time).
+    point_from: int | None = None
+    point_to: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -245,8 +252,9 @@ class VerifiedDrop:
 
 
 _DROPS = """
-SELECT p.id AS pool_id, p.level, p.cap_amount, p.account_id, c.generation, c.trigger, c.commitment, c.drop_point,
-       c.salt,
+SELECT p.id AS pool_id, p.level, p.cap_amount, p.drop_window_seconds, p.account_id, c.generation, c.trigger,
+       c.commitment, c.drop_point, c.salt,
+       (SELECT s.seeded_at FROM jackpot_seeds s WHERE s.pool_id = p.id AND s.generation = c.generation) AS seeded_at,
        w.id AS win_id, w.amount, w.amount_before, w.amount_after, w.won_at, w.ledger_transaction_id,
        (SELECT s.amount FROM jackpot_seeds s WHERE s.pool_id = p.id AND s.generation = c.generation) AS seed,
        (SELECT coalesce(sum(lp.amount), 0) FROM ledger_transactions t
@@ -271,6 +279,9 @@ async def verify(db: AsyncSession, jackpot_id: uuid.UUID) -> list[VerifiedDrop]:
         problems = []
         if not verify_commitment(r["commitment"], r["drop_point"], r["salt"]):
             problems.append("the commitment does not hash to the revealed drop point and salt")
+        low, high = _point_range(r)
+        if low is not None and high is not None and not low <= r["drop_point"] <= high:
+            problems.append(f"the drop point {r['drop_point']} is outside the range [{low}, {high}] of its pot")
         if r["win_id"] is None:
             problems.append("revealed but no win recorded")
         else:
@@ -295,6 +306,22 @@ async def verify(db: AsyncSession, jackpot_id: uuid.UUID) -> list[VerifiedDrop]:
                 r["drop_point"],
                 r["salt"],
                 problems,
+                r["amount_before"],
+                r["amount_after"],
+                int(r["won_at"].timestamp() * 1000) if r["won_at"] is not None else None,
+                low,
+                high,
             )
         )
     return found
+
+
+def _point_range(r: Any) -> tuple[int | None, int | None]:
+    """Where services/jackpots/commitment.py draws the point: an amount pot's above its seed (the pot at seeding),
+    at most its cap; a time pot's within its window from its seeding."""
+    if r["trigger"] == "amount" and r["cap_amount"] is not None:
+        return min((r["seed"] or 0) + 1, r["cap_amount"]), r["cap_amount"]
+    if r["trigger"] == "time" and r["seeded_at"] is not None and r["drop_window_seconds"] is not None:
+        start = int(r["seeded_at"].timestamp() * 1000)
+        return start, start + r["drop_window_seconds"] * 1000
+    return None, None
