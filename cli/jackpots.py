@@ -226,8 +226,8 @@ def verify(jackpot: str, as_json: Annotated[bool, typer.Option("--json")] = Fals
 
 @jackpots_app.command("win")
 def provider_win(
-    pool: str,
-    player: Annotated[str, typer.Option("--player")],
+    pool: uuid.UUID,
+    player: Annotated[uuid.UUID, typer.Option("--player")],
     provider: Annotated[str, typer.Option("--provider")],
     reference: Annotated[str, typer.Option("--reference", help="The provider's id of the win")],
     generation: Annotated[int | None, typer.Option("--generation", help="The pot the provider saw")] = None,
@@ -239,7 +239,7 @@ def provider_win(
     async def work(rt: Runtime) -> Any:
         async with rt.database.transaction() as db:
             return await admin.report_provider_win(
-                db, pool_id=uuid.UUID(pool), player_id=uuid.UUID(player), provider=provider, reference=reference,
+                db, pool_id=pool, player_id=player, provider=provider, reference=reference,
                 rates=rt.settings.stated_rates, generation=generation, actor=SYSTEM,
             )  # fmt: skip
 

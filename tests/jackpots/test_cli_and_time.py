@@ -39,6 +39,12 @@ async def test_a_jackpot_is_created_listed_paid_and_verified_from_the_command_li
     )  # fmt: skip
     assert code == 1
     assert "already won" in out
+    code, out = await run_cli(
+        "jackpots", "win", "not-a-pool", "--player", "x", "--provider", "hub88", "--reference", "w"
+    )
+    assert code == 2  # a usage error naming the argument, not a traceback
+    assert "Traceback" not in out
+    assert "Invalid value" in out
 
     code, out = await run_cli("jackpots", "list")
     assert code == 0, out
