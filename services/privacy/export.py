@@ -79,6 +79,15 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("game_rounds", "player_id = :p", "opened_at"),
         Source("provider_transactions", "player_id = :p"),
     ),
+    "tournaments": (
+        Source("tournament_entries", "player_id = :p", "joined_at"),
+        Source("tournament_rounds", "player_id = :p", "first_at"),
+        Source("tournament_prizes", "player_id = :p"),
+    ),
+    "jackpots": (
+        Source("jackpot_stakes", "player_id = :p"),
+        Source("jackpot_wins", "player_id = :p", "won_at"),
+    ),
     "bonuses": (
         Source("player_bonuses", "player_id = :p", "issued_at"),
         Source("bonus_events", "bonus_id IN (SELECT id FROM player_bonuses WHERE player_id = :p)", "at"),
