@@ -4,7 +4,7 @@ In one transaction, the tournament locked:
 1. refused while the `tournaments` consumer still has game events to apply (TOURNAMENT_SCORES_PENDING): the
    standings would miss them for good;
 2. the standings (services/tournaments/standings.py) give each prize of the table its player; a rank nobody
-   reached pays nothing;
+   reached, or held by an entrant without a score (0), pays nothing;
 3. cash prizes through the ledger, keyed `tournament:<id>:prize:<rank>` (a replayed settle pays nothing new):
    a pool share (`share_bps` of the pool's balance before any prize, rounded down) from the pool, a fixed
    amount from the brand's `tournament_cost` account (a marketing cost, apart from the GGR's house_revenue);
@@ -75,7 +75,8 @@ async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tourn
         from_pool = 0
         for prize in rules.prizes:
             for rank in range(prize.rank_from, prize.rank_to + 1):
-                if rank <= len(ranked):
+                # An entrant without a score reached no rank worth a prize (joining alone wins nothing).
+                if rank <= len(ranked) and ranked[rank - 1].score > 0:
                     paid = await _pay(db, viewer, t, prize, ranked[rank - 1], pool, pool_balance, cost)
                     prizes.append(paid)
                     from_pool += paid.amount if prize.share_bps is not None else 0

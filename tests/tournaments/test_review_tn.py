@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.tournaments.conftest import join, tournament_uuid
+from tests.tournaments.conftest import Arena, join, tournament_uuid
 from tests.tournaments.test_buy_ins import cash, pool_balance
 
 
@@ -20,3 +20,25 @@ async def test_two_concurrent_first_joins_charge_once_and_refuse_the_other_clean
     assert codes == ["TOURNAMENT_ALREADY_JOINED"], (first, second)
     assert await cash(rt, player) == 15_00
     assert await pool_balance(rt, tournament_uuid(gid)) == 5_00
+
+
+async def test_an_entrant_who_never_scored_wins_no_prize(
+    rt: Any, gql: Any, make_player: Any, create: Any, arena: Arena
+) -> None:
+    """A free opt-in tournament with fixed cash prizes: joining without playing must not be paid."""
+    gid = (
+        await create(
+            prizes=[
+                {"rankFrom": 1, "rankTo": 1, "kind": "CASH", "amount": "50.00"},
+                {"rankFrom": 2, "rankTo": 2, "kind": "CASH", "amount": "20.00"},
+            ]
+        )
+    )["tournament"]["id"]
+    player, idle = await make_player(balance="10.00 EUR"), await make_player(balance="1.00 EUR")
+    assert (await join(gql, player, gid))["errors"] == []
+    assert (await join(gql, idle, gid))["errors"] == []
+    await arena.stake(player, 100_000, "r-1")
+    await arena.scores.drain()
+    payouts = (await arena.settle(gid))["tournament"]["payouts"]
+    assert [(p["rank"], p["amount"]) for p in payouts] == [(1, "50.00")]
+    assert await cash(rt, idle) == 1_00
