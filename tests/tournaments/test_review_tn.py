@@ -42,3 +42,26 @@ async def test_an_entrant_who_never_scored_wins_no_prize(
     payouts = (await arena.settle(gid))["tournament"]["payouts"]
     assert [(p["rank"], p["amount"]) for p in payouts] == [(1, "50.00")]
     assert await cash(rt, idle) == 1_00
+
+
+async def test_play_after_the_end_still_waiting_for_the_consumer_does_not_hold_the_settlement_up(
+    gql: Any, make_player: Any, create: Any, arena: Arena
+) -> None:
+    """On a live platform the consumer always has a few bets to apply; only those that can still change this
+    tournament's standings (placed before its end, or rollbacks of its entrants) may hold its settlement up."""
+    from services.tournaments import lifecycle
+    from tests.tournaments.conftest import EUR, SETTLE, finish
+
+    gid = (await create())["tournament"]["id"]
+    player, passer_by = await make_player(balance="10.00 EUR"), await make_player(balance="10.00 EUR")
+    assert (await join(gql, player, gid))["errors"] == []
+    await arena.stake(player, 1 * EUR, "r-1")
+    await arena.scores.drain()
+    finish()
+    await lifecycle.tick(arena.rt)
+    await arena.stake(passer_by, 1 * EUR, "later-1")  # after the end, not applied yet
+    body = await gql(SETTLE, {"input": {"tournamentId": gid}}, token=arena.organiser.token)
+    settled = body["data"]["settleTournament"]
+    assert settled["errors"] == [], settled
+    assert settled["tournament"]["state"] == "SETTLED"
+    await arena.scores.drain()
