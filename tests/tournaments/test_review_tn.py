@@ -65,3 +65,27 @@ async def test_play_after_the_end_still_waiting_for_the_consumer_does_not_hold_t
     assert settled["errors"] == [], settled
     assert settled["tournament"]["state"] == "SETTLED"
     await arena.scores.drain()
+
+
+async def test_an_entrants_rollback_after_the_end_still_holds_the_settlement_until_applied(
+    gql: Any, make_player: Any, create: Any, arena: Arena
+) -> None:
+    """The other side of the filter above: a rollback counts whenever it comes, so settlement waits for it."""
+    from services.tournaments import lifecycle
+    from tests.tournaments.conftest import EUR, SETTLE, bet, finish, roll_back
+
+    gid = (await create())["tournament"]["id"]
+    player = await make_player(balance="10.00 EUR")
+    assert (await join(gql, player, gid))["errors"] == []
+    seat = await arena.seat(player)
+    placed = await bet(arena.wallet, seat, 1 * EUR, "r-1")
+    await arena.scores.drain()
+    finish()
+    await lifecycle.tick(arena.rt)
+    await roll_back(arena.wallet, seat, placed)
+    body = await gql(SETTLE, {"input": {"tournamentId": gid}}, token=arena.organiser.token)
+    assert body["data"]["settleTournament"]["errors"][0]["code"] == "TOURNAMENT_SCORES_PENDING"
+    await arena.scores.drain()
+    body = await gql(SETTLE, {"input": {"tournamentId": gid}}, token=arena.organiser.token)
+    assert body["data"]["settleTournament"]["tournament"]["state"] == "SETTLED"
+    assert [e["score"] for e in await arena.scores.entries(tournament_uuid(gid))] == [0]
