@@ -1,10 +1,10 @@
 """Settling a finished tournament, once: prizes paid, the pool emptied, the results published.
 
 In one transaction, the tournament locked:
-1. refused while the `tournaments` consumer still has game events to apply (TOURNAMENT_SCORES_PENDING): the
-   standings would miss them for good;
+1. refused while the `tournaments` consumer still has game events to apply that can change these standings (the
+   brand's, placed before the end, or an entrant's rollback: TOURNAMENT_SCORES_PENDING): they would be missed for good;
 2. the standings (services/tournaments/standings.py) give each prize of the table its player; a rank nobody
-   reached pays nothing;
+   reached, or held by an entrant without a score (0), pays nothing;
 3. cash prizes through the ledger, keyed `tournament:<id>:prize:<rank>` (a replayed settle pays nothing new):
    a pool share (`share_bps` of the pool's balance before any prize, rounded down) from the pool, a fixed
    amount from the brand's `tournament_cost` account (a marketing cost, apart from the GGR's house_revenue);
@@ -35,8 +35,8 @@ from models.players import Player
 from models.tournaments import PrizeStatus, Tournament, TournamentPrize, TournamentState
 from services import audit, ledger, wallet
 from services.tournaments import definitions, results, rounds
+from services.tournaments.consumer import BET_ROLLBACK, TYPES, WIN_ROLLBACK
 from services.tournaments.consumer import NAME as CONSUMER
-from services.tournaments.consumer import TYPES
 from services.tournaments.definitions import Prize, PrizeKind
 from services.tournaments.lifecycle import load, pool_account
 from services.tournaments.standings import Standing, standings
@@ -45,7 +45,11 @@ _PENDING = """
 SELECT count(*) FROM outbox_events o
 WHERE o.topic = ANY(CAST(:types AS text[]))
   AND o.id > coalesce((SELECT cursor FROM event_consumers WHERE name = :consumer), 0)
-  AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = :consumer AND p.event_id = o.id)"""
+  AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = :consumer AND p.event_id = o.id)
+  AND (o.brand_id IS NULL OR o.brand_id = :brand)
+  AND (o.created_at < :ends_at OR (o.topic = ANY(CAST(:rollbacks AS text[])) AND o.payload->>'player_id' IN
+       (SELECT CAST(player_id AS text) FROM tournament_entries WHERE tournament_id = :t)))"""
+ROLLBACKS = (BET_ROLLBACK, WIN_ROLLBACK)
 _BALANCE = "SELECT coalesce(sum(amount), 0) FROM ledger_postings WHERE account_id = :account"
 _RANKS = """
 UPDATE tournament_entries e SET final_rank = x.rank
@@ -60,7 +64,19 @@ async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tourn
             return t
         if t.state != TournamentState.FINISHED.value:
             raise DomainError("Only a finished tournament is settled.", code=ErrorCode.INVALID_STATE)
-        pending = await db.scalar(text(_PENDING), {"types": sorted(TYPES), "consumer": CONSUMER})
+        # Only events that can still change these standings (placed before the end, or an entrant's rollback):
+        # on a live platform the consumer always has some bets to apply.
+        pending = await db.scalar(
+            text(_PENDING),
+            {
+                "types": sorted(TYPES),
+                "consumer": CONSUMER,
+                "brand": t.brand_id,
+                "ends_at": t.ends_at,
+                "rollbacks": sorted(ROLLBACKS),
+                "t": t.id,
+            },
+        )
         if pending:
             raise DomainError(
                 f"The scores still wait for {pending} game events: settle once they are applied.",
@@ -75,7 +91,8 @@ async def settle(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> Tourn
         from_pool = 0
         for prize in rules.prizes:
             for rank in range(prize.rank_from, prize.rank_to + 1):
-                if rank <= len(ranked):
+                # An entrant without a score reached no rank worth a prize (joining alone wins nothing).
+                if rank <= len(ranked) and ranked[rank - 1].score > 0:
                     paid = await _pay(db, viewer, t, prize, ranked[rank - 1], pool, pool_balance, cost)
                     prizes.append(paid)
                     from_pool += paid.amount if prize.share_bps is not None else 0
