@@ -116,3 +116,22 @@ async def test_observations_past_their_retention_are_deleted(rt: Any, make_playe
     async with rt.database.session() as db:
         left = (await db.execute(text("SELECT player_id FROM risk_observations"))).scalars().all()
     assert set(left) == {recent.uuid}  # 400 days kept (RISK_OBSERVATIONS_KEEP_DAYS)
+
+
+async def test_a_level_staff_also_require_stays_when_risk_lifts_its_own(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
+) -> None:
+    # One row a player, trigger and level: KYC staff requiring the level risk raised already shares risk's row.
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    officer = await make_staff("kyc_officer")
+    action = await impose(gql, desk, player, "require_kyc_level", level="address_verified")
+    waiting = await _withdraw(gql, player, "10.00")
+    assert waiting["status"] == "WAITING_FOR_KYC"  # risk's requirement recorded
+    given = {"playerId": player.id, "level": "address_verified", "reason": "odd documents"}
+    body = await gql(REQUIRE_LEVEL, {"input": given}, token=officer.token)
+    assert body["data"]["kycRequireLevel"]["errors"] == [], body  # before: "Staff already required this level."
+
+    assert await lift(gql, desk, action) == 0  # staff still require it: nothing goes on
+    assert await _required_level(gql, officer.token, player) == "address_verified"  # before: registered
+    assert await payment_status(rt, payment_uuid(waiting["id"])) == "waiting_for_kyc"  # before: paid
