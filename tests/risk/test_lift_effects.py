@@ -135,3 +135,39 @@ async def test_a_level_staff_also_require_stays_when_risk_lifts_its_own(
     assert await lift(gql, desk, action) == 0  # staff still require it: nothing goes on
     assert await _required_level(gql, officer.token, player) == "address_verified"  # before: registered
     assert await payment_status(rt, payment_uuid(waiting["id"])) == "waiting_for_kyc"  # before: paid
+
+
+async def test_an_expired_kyc_action_replaced_by_a_rules_leaves_no_requirement_behind(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
+) -> None:
+    # A rule's require_kyc_level retires the desk's expired one in its place (actions.insert): the requirement
+    # the expired one raised (signal risk.staff) goes with it, as the expiry sweep's retirement withdraws it.
+    from tests.risk.desk import PLAYER_RISK
+    from tests.risk.inline_support import add_rule, disable_rule
+
+    await disable_rule(rt, "deposit-withdraw-cycling")
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    officer = await make_staff("kyc_officer")
+    expires = (clock.now() + timedelta(minutes=1)).isoformat()
+    await impose(gql, desk, player, "require_kyc_level", level="address_verified", expiresAt=expires)
+    first = await _withdraw(gql, player, "10.00")
+    assert first["status"] == "WAITING_FOR_KYC"  # the desk's requirement recorded
+    clock.advance(timedelta(minutes=1, seconds=1))
+    await add_rule(
+        rt,
+        "kyc-on-withdrawal",
+        "velocity",
+        {"occasion": "withdrawal", "by": "player", "count": 2, "minutes": 60},
+        [{"kind": "require_kyc_level", "level": "identity_verified"}],
+    )
+    second = await _withdraw(gql, player, "10.00")
+    assert second["status"] == "WAITING_FOR_KYC"  # the rule's requirement
+
+    body = await gql(PLAYER_RISK, {"id": player.id}, token=desk)
+    [rules] = [r for r in body["data"]["player"]["risk"]["restrictions"] if r["kind"] == "REQUIRE_KYC_LEVEL"]
+    assert rules["ruleCode"] == "kyc-on-withdrawal"
+    await lift(gql, desk, rules["id"])
+
+    assert await _required_level(gql, officer.token, player) == "registered"  # before: address_verified, orphaned
+    assert await payment_status(rt, payment_uuid(first["id"])) == "paid"
