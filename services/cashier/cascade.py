@@ -44,7 +44,8 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str], *, t
             payment = await lock_payment(db, payment_id)
             if not await _still_ours(db, payment, previous):
                 return  # settled or taken meanwhile (a webhook, a poll, a concurrent run)
-            if previous is None and payment.kind == PaymentKind.WITHDRAWAL and await held_before_payout(db, payment):
+            # Before each PSP, not the first only: a hold imposed while one failed us keeps it from the next.
+            if payment.kind == PaymentKind.WITHDRAWAL and await held_before_payout(db, payment):
                 return  # the account changed since the approval: the money stays held (payout_checks.py)
             seq = (
                 int(

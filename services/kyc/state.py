@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -112,7 +111,7 @@ async def require(
         .on_conflict_do_nothing(constraint="uq_kyc_requirements_trigger")
         .returning(col(KycRequirement.id))
     )
-    if inserted is None:
+    if inserted is None and not await _share(db, player, trigger=trigger, level=target.code, details=details):
         return False
     if target.rank > state.required_rank:
         state.required_level, state.required_rank = target.code, target.rank
@@ -130,21 +129,56 @@ async def require(
     return True
 
 
+def _signals(details: dict[str, Any]) -> list[str]:
+    """The sources a requirement row stands for: its `signal`, then those that required its level after it."""
+    return [str(details["signal"]), *details.get("also", [])] if "signal" in details else []
+
+
+async def _share(db: AsyncSession, player: Player, *, trigger: str, level: str, details: dict[str, Any]) -> bool:
+    """The row of (player, trigger, level) exists: a second source (`details["signal"]`) of the same level is
+    added to it (`also`), so withdrawing one source never withdraws the other's. True when it was added."""
+    signal = details.get("signal")
+    row = await db.scalar(
+        select(KycRequirement).where(
+            col(KycRequirement.player_id) == player.id,
+            col(KycRequirement.trigger) == trigger,
+            col(KycRequirement.level) == level,
+        )
+    )
+    if signal is None or row is None or signal in _signals(row.details):
+        return False
+    row.details = {**row.details, "also": [*row.details.get("also", []), signal]}
+    await db.flush()
+    return True
+
+
 async def withdraw(db: AsyncSession, player: Player, state: KycState, *, trigger: str, signal: str) -> bool:
-    """The requirements `trigger` recorded for `signal` go (their source withdrew them: a risk action lifted);
-    the level required falls back to the highest of those left. Under `lock_state`; True when one went."""
-    gone = (
-        await db.execute(
-            delete(KycRequirement)
-            .where(
-                col(KycRequirement.player_id) == player.id,
-                col(KycRequirement.trigger) == trigger,
-                KycRequirement.details["signal"].astext == signal,
+    """The requirements `trigger` recorded for `signal` go (their source withdrew them: a risk action lifted),
+    unless another source required the same level too (it stays, theirs); the level required falls back to the
+    highest of those left. Under `lock_state`; True when one went."""
+    rows = (
+        await db.scalars(
+            select(KycRequirement).where(
+                col(KycRequirement.player_id) == player.id, col(KycRequirement.trigger) == trigger
             )
-            .returning(col(KycRequirement.level))
         )
     ).all()
-    if not gone:
+    gone, changed = [], False
+    for row in rows:
+        signals = _signals(row.details)
+        if signal not in signals:
+            continue
+        changed = True
+        rest = [s for s in signals if s != signal]
+        if rest:  # another source still requires this level: the row stays, theirs
+            kept = {k: v for k, v in row.details.items() if k != "also"}
+            row.details = {**kept, "signal": rest[0], **({"also": rest[1:]} if rest[1:] else {})}
+        else:
+            gone.append(row)
+    for row in gone:
+        await db.delete(row)
+    await db.flush()
+    if not changed:
         return False
     left = (
         await db.scalars(
@@ -159,6 +193,8 @@ async def withdraw(db: AsyncSession, player: Player, state: KycState, *, trigger
     state.required_trigger = left.trigger if left else None
     state.required_details = left.details if left else {}
     state.updated_at = clock.now()
+    if not gone:
+        return False
     await emit(
         db,
         state,

@@ -30,7 +30,7 @@ from core.prepared import Statement
 from services import game_sessions
 from services.audit import SystemEntry
 from services.risk.rules import ActionKind, ActionSpec
-from services.risk.store import Sql
+from services.risk.store import OnSession, Sql
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,9 @@ async def insert(
         from services.risk import expiry  # its lift's effects; it reads this module
 
         await sql.emit([expiry.lifted_event(row, staff_id=None, expired=True)])
+        if isinstance(sql, OnSession) and kyc_signal(row.rule_code) != kyc_signal(rule_code):
+            # its KYC requirement goes, as when the sweep retires it (one of the same signal is the new one's)
+            await expiry.after_lift(sql.db, player_id=player_id, kind=action.kind, rule_code=row.rule_code)
         retired.append(
             SystemEntry(
                 action="risk.action_lifted",

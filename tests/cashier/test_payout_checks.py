@@ -57,3 +57,28 @@ async def test_an_approved_withdrawal_is_held_back_at_its_payout_after_a_chargeb
     assert found is not None
     assert (found.failure_code, found.approved_by) == ("KYC_REQUIRED", None)
     await assert_ledger_ok(rt)
+
+
+async def test_a_hold_imposed_while_the_first_psp_fails_keeps_the_payout_from_the_next(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
+) -> None:
+    import asyncio
+
+    from tests.conftest import fund
+    from tests.risk.inline_support import impose
+
+    await psp.configure("cardpay", payout="timeout", timeout_seconds=6)  # the first PSP hangs past our timeout
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    desk = (await make_staff("risk_analyst")).token
+    request = asyncio.ensure_future(
+        gql(WITHDRAW, {"input": {"amount": "10.00", "currency": "EUR", "method": "CARD"}}, token=player.token)
+    )
+    await asyncio.sleep(1.0)  # approved automatically; its first attempt is on the wire
+    await impose(gql, desk, player, "hold_withdrawals")
+    body = await request
+    withdrawal = payment_uuid(body["data"]["requestWithdrawal"]["payment"]["id"])
+
+    assert await payment_status(rt, withdrawal) == "requested"  # before: paid by the next PSP despite the hold
+    assert await balances(rt, player.uuid) == (4000, 1000)
+    await assert_ledger_ok(rt)

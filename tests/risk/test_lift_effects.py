@@ -116,3 +116,58 @@ async def test_observations_past_their_retention_are_deleted(rt: Any, make_playe
     async with rt.database.session() as db:
         left = (await db.execute(text("SELECT player_id FROM risk_observations"))).scalars().all()
     assert set(left) == {recent.uuid}  # 400 days kept (RISK_OBSERVATIONS_KEEP_DAYS)
+
+
+async def test_a_level_staff_also_require_stays_when_risk_lifts_its_own(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
+) -> None:
+    # One row a player, trigger and level: KYC staff requiring the level risk raised already shares risk's row.
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    officer = await make_staff("kyc_officer")
+    action = await impose(gql, desk, player, "require_kyc_level", level="address_verified")
+    waiting = await _withdraw(gql, player, "10.00")
+    assert waiting["status"] == "WAITING_FOR_KYC"  # risk's requirement recorded
+    given = {"playerId": player.id, "level": "address_verified", "reason": "odd documents"}
+    body = await gql(REQUIRE_LEVEL, {"input": given}, token=officer.token)
+    assert body["data"]["kycRequireLevel"]["errors"] == [], body  # before: "Staff already required this level."
+
+    assert await lift(gql, desk, action) == 0  # staff still require it: nothing goes on
+    assert await _required_level(gql, officer.token, player) == "address_verified"  # before: registered
+    assert await payment_status(rt, payment_uuid(waiting["id"])) == "waiting_for_kyc"  # before: paid
+
+
+async def test_an_expired_kyc_action_replaced_by_a_rules_leaves_no_requirement_behind(
+    rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, desk: str
+) -> None:
+    # A rule's require_kyc_level retires the desk's expired one in its place (actions.insert): the requirement
+    # the expired one raised (signal risk.staff) goes with it, as the expiry sweep's retirement withdraws it.
+    from tests.risk.desk import PLAYER_RISK
+    from tests.risk.inline_support import add_rule, disable_rule
+
+    await disable_rule(rt, "deposit-withdraw-cycling")
+    player = await make_player()
+    await fund(rt, player, "50.00 EUR")
+    officer = await make_staff("kyc_officer")
+    expires = (clock.now() + timedelta(minutes=1)).isoformat()
+    await impose(gql, desk, player, "require_kyc_level", level="address_verified", expiresAt=expires)
+    first = await _withdraw(gql, player, "10.00")
+    assert first["status"] == "WAITING_FOR_KYC"  # the desk's requirement recorded
+    clock.advance(timedelta(minutes=1, seconds=1))
+    await add_rule(
+        rt,
+        "kyc-on-withdrawal",
+        "velocity",
+        {"occasion": "withdrawal", "by": "player", "count": 2, "minutes": 60},
+        [{"kind": "require_kyc_level", "level": "identity_verified"}],
+    )
+    second = await _withdraw(gql, player, "10.00")
+    assert second["status"] == "WAITING_FOR_KYC"  # the rule's requirement
+
+    body = await gql(PLAYER_RISK, {"id": player.id}, token=desk)
+    [rules] = [r for r in body["data"]["player"]["risk"]["restrictions"] if r["kind"] == "REQUIRE_KYC_LEVEL"]
+    assert rules["ruleCode"] == "kyc-on-withdrawal"
+    await lift(gql, desk, rules["id"])
+
+    assert await _required_level(gql, officer.token, player) == "registered"  # before: address_verified, orphaned
+    assert await payment_status(rt, payment_uuid(first["id"])) == "paid"
