@@ -149,6 +149,9 @@ class TournamentRound(SQLModel, table=True):
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     first_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The round's last bet or bet rollback (its outbox id and time): when its points per wager last changed.
+    stake_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    stake_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class PrizeStatus(StrEnum):

@@ -240,9 +240,11 @@ class TournamentsConsumer:
                         continue
                     entering[pair] = t.starts_at  # an automatic entrant is in from the start
                     entries.add(pair)
+                moves_stake = p.stake != 0  # a bet or its rollback: when points per wager change
                 delta = RoundDelta(
                     t.id, p.player_id, p.provider, p.round_ref, p.game, p.stake, p.win,
                     p.event.id, p.event.id, p.event.time, p.event.time,
+                    p.event.id if moves_stake else None, p.event.time if moves_stake else None,
                 )  # fmt: skip
                 key = (pair, p.provider, p.round_ref)
                 if key in deltas:

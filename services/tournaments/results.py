@@ -12,7 +12,7 @@ UUID strings; times as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`; null for absent values
      "definition": {... the stored definition ...},
      "standings": [{"rank", "player_id", "score", "reached_seq", "rounds_counted", "joined_at", "rebuys"}, ...],
      "rounds": [{"player_id", "provider", "round_ref", "game", "stake", "win", "first_seq", "last_seq",
-                 "first_at", "last_at"}, ...]}
+                 "first_at", "last_at", "stake_seq", "stake_at"}, ...]}
 
 standings in rank order; rounds of the ranked entries ordered by player_id, first_seq, provider, round_ref.
 
@@ -41,7 +41,8 @@ _ENTRIES = """
 SELECT player_id, joined_at, rebuys, final_rank FROM tournament_entries
 WHERE tournament_id = $1 AND status = 'active'"""
 _ROUNDS = """
-SELECT r.player_id, r.provider, r.round_ref, r.game, r.stake, r.win, r.first_seq, r.last_seq, r.first_at, r.last_at
+SELECT r.player_id, r.provider, r.round_ref, r.game, r.stake, r.win, r.first_seq, r.last_seq, r.first_at, r.last_at,
+       r.stake_seq, r.stake_at
 FROM tournament_rounds r JOIN tournament_entries e
   ON e.tournament_id = r.tournament_id AND e.player_id = r.player_id AND e.status = 'active'
 WHERE r.tournament_id = $1
@@ -98,6 +99,8 @@ async def document(conn: asyncpg.Connection, tournament_id: uuid.UUID) -> dict[s
                 "last_seq": r["last_seq"],
                 "first_at": _time(r["first_at"]),
                 "last_at": _time(r["last_at"]),
+                "stake_seq": r["stake_seq"],
+                "stake_at": _time(r["stake_at"]) if r["stake_at"] is not None else None,
             }
             for r in await conn.fetch(_ROUNDS, tournament_id)
         ],

@@ -3,7 +3,8 @@ recomputing entries' scores from their rounds (services/tournaments/scoring.py),
 entries a batch touched) and for `verify` (every entry of a tournament, compared instead of written).
 
 A round row adds up: stake and win are sums, `first_seq`/`first_at` the smallest event's, `last_seq`/`last_at`
-the largest event's, so the row is the same whatever order its events came in."""
+the largest event's, `stake_seq`/`stake_at` the largest stake-changing event's (a bet or its rollback), so the
+row is the same whatever order its events came in."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class RoundDelta:
     last_seq: int
     first_at: datetime
     last_at: datetime
+    stake_seq: int | None = None  # set by an event that changes the stake (a bet or its rollback)
+    stake_at: datetime | None = None
 
     def absorb(self, other: RoundDelta) -> None:
         """Another event of the same round in the same batch (one upsert per row and statement)."""
@@ -45,13 +48,17 @@ class RoundDelta:
             self.first_seq, self.first_at = other.first_seq, other.first_at
         if other.last_seq > self.last_seq:
             self.last_seq, self.last_at = other.last_seq, other.last_at
+        if other.stake_seq is not None and (self.stake_seq is None or other.stake_seq > self.stake_seq):
+            self.stake_seq, self.stake_at = other.stake_seq, other.stake_at
 
 
 _UPSERT = """
 INSERT INTO tournament_rounds AS r
-  (tournament_id, player_id, provider, round_ref, game, stake, win, first_seq, last_seq, first_at, last_at)
+  (tournament_id, player_id, provider, round_ref, game, stake, win, first_seq, last_seq, first_at, last_at,
+   stake_seq, stake_at)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-                     $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])
+                     $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::bigint[],
+                     $13::timestamptz[])
 ON CONFLICT (tournament_id, player_id, provider, round_ref) DO UPDATE SET
   game = coalesce(r.game, excluded.game),
   stake = r.stake + excluded.stake,
@@ -59,7 +66,9 @@ ON CONFLICT (tournament_id, player_id, provider, round_ref) DO UPDATE SET
   first_at = CASE WHEN excluded.first_seq < r.first_seq THEN excluded.first_at ELSE r.first_at END,
   first_seq = least(r.first_seq, excluded.first_seq),
   last_at = CASE WHEN excluded.last_seq > r.last_seq THEN excluded.last_at ELSE r.last_at END,
-  last_seq = greatest(r.last_seq, excluded.last_seq)"""
+  last_seq = greatest(r.last_seq, excluded.last_seq),
+  stake_at = CASE WHEN excluded.stake_seq > coalesce(r.stake_seq, -1) THEN excluded.stake_at ELSE r.stake_at END,
+  stake_seq = greatest(r.stake_seq, excluded.stake_seq)"""
 
 
 async def add(conn: asyncpg.Connection, deltas: Iterable[RoundDelta]) -> None:
@@ -82,6 +91,8 @@ async def add(conn: asyncpg.Connection, deltas: Iterable[RoundDelta]) -> None:
                 "last_seq",
                 "first_at",
                 "last_at",
+                "stake_seq",
+                "stake_at",
             )
         ),
     )
@@ -100,13 +111,17 @@ SELECT e.tournament_id, e.player_id, e.joined_at, e.rebuys, e.score, e.reached_s
 FROM tournament_entries e JOIN tournaments t ON t.id = e.tournament_id
 WHERE e.status = 'active' AND e.tournament_id = $1"""
 _ROUNDS = """
-SELECT tournament_id, player_id, stake, win, first_seq, last_seq, first_at, last_at FROM tournament_rounds
+SELECT tournament_id, player_id, stake, win, first_seq, last_seq, first_at, last_at, stake_seq, stake_at
+FROM tournament_rounds
 WHERE (tournament_id, player_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))"""
 _UPDATE = """
 UPDATE tournament_entries e SET score = x.score, reached_seq = x.seq, reached_at = x.at, rounds_counted = x.n
 FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::int[])
   AS x(t, p, score, seq, at, n)
 WHERE e.tournament_id = x.t AND e.player_id = x.p"""
+
+
+_TOTALS = ("stake", "win", "first_seq", "last_seq", "first_at", "last_at", "stake_seq", "stake_at")
 
 
 @dataclass(frozen=True)
@@ -124,7 +139,7 @@ async def _recompute(conn: asyncpg.Connection, entries: list[asyncpg.Record]) ->
     rounds: dict[Pair, list[RoundTotals]] = {}
     for row in await conn.fetch(_ROUNDS, *keys):
         rounds.setdefault((row["tournament_id"], row["player_id"]), []).append(
-            RoundTotals(row["stake"], row["win"], row["first_seq"], row["last_seq"], row["first_at"], row["last_at"])
+            RoundTotals(**{name: row[name] for name in _TOTALS})
         )
     rules: dict[uuid.UUID, definitions.Definition] = {}
     found = []

@@ -11,8 +11,10 @@ Scores (integers; multipliers in hundredths, rounded down):
 - sum_of_multipliers: the sum over winning rounds of floor(100 * win / stake);
 - consecutive_wins: the longest run of consecutive counted rounds with a win.
 
-Who reached it first (`reached_seq`): the highest `last_seq` (the outbox id of the last event that changed a
-round) among the rounds the score is made of — every counted round with stake or points for the sums, the
+Who reached it first (`reached_seq`): for points per wager, the highest `stake_seq` (the outbox id of the last
+bet or bet rollback of a round: a win changes no points) among the counted rounds; otherwise the highest
+`last_seq` (the outbox id of the last event that changed a round) among the rounds the score is made of — every
+counted round with points for the sum of multipliers, the
 first round (by `last_seq`) with the best multiplier, the rounds of the earliest longest run. NULL when the
 score is 0. Ranking is score DESC, reached_seq ASC NULLS LAST, player_id ASC (services/tournaments/standings.py).
 """
@@ -35,6 +37,8 @@ class RoundTotals:
     last_seq: int
     first_at: datetime
     last_at: datetime
+    stake_seq: int | None = None  # the last bet or bet rollback (NULL: the round has none)
+    stake_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,16 @@ def score(rounds: Sequence[RoundTotals], rules: Definition, joined_at: datetime,
     found = _score(rounds, rules, joined_at, rebuys)
     if found.reached_seq is None:
         return found
-    at = next(r.last_at for r in rounds if r.last_seq == found.reached_seq)
+    if rules.scoring == ScoringKind.POINTS_PER_WAGER:
+        at = next(r.stake_at or r.last_at for r in rounds if _stake_seq(r) == found.reached_seq)
+    else:
+        at = next(r.last_at for r in rounds if r.last_seq == found.reached_seq)
     return Score(found.score, found.reached_seq, found.rounds_counted, at)
+
+
+def _stake_seq(r: RoundTotals) -> int:
+    """When the round's stake last changed; a counted round has a positive stake, so it had a bet."""
+    return r.stake_seq if r.stake_seq is not None else r.last_seq
 
 
 def _score(rounds: Sequence[RoundTotals], rules: Definition, joined_at: datetime, rebuys: int) -> Score:
@@ -76,7 +88,7 @@ def _score(rounds: Sequence[RoundTotals], rules: Definition, joined_at: datetime
     kind = rules.scoring
     if kind == ScoringKind.POINTS_PER_WAGER:
         total = sum(r.stake for r in rows) * rules.points // rules.per
-        return Score(total, max(r.last_seq for r in rows) if total else None, n)
+        return Score(total, max(_stake_seq(r) for r in rows) if total else None, n)
     if kind == ScoringKind.SUM_OF_MULTIPLIERS:
         scoring = [r for r in rows if multiplier(r) > 0]
         total = sum(multiplier(r) for r in scoring)

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.tournaments.conftest import EUR, Arena, bet, join, tournament_uuid, win
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review-tn, not fixed: reached_seq counts a round's win too; needs a per-round stake seq (a migration)",
-)
 async def test_a_win_after_the_score_does_not_push_the_player_behind_a_later_equal_score(
     gql: Any, make_player: Any, create: Any, arena: Arena
 ) -> None:
