@@ -17,7 +17,6 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from authz.subjects import Viewer
 from core import outbox
@@ -60,12 +59,7 @@ async def join(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, *, rebuy: 
         )
         # The player's row locked (NO KEY UPDATE: bets referencing it do not wait): two joins of the same player
         # (a double click) run one after the other, and the second finds the first's entry.
-        player = await db.scalar(
-            select(Player)
-            .where(col(Player.id) == viewer.id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
+        player = (await wallet.lock_player_money(db, viewer.id, standing=True)).player
         if t is None or player is None:
             raise NotFound("No such tournament.", field="tournamentId")
         await _eligible(db, rt, t, player)

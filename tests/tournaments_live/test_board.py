@@ -128,7 +128,9 @@ async def test_at_the_same_xmax_the_read_that_saw_more_commits_wins(
             await other.close()
         if after.xmax == before.xmax:
             break
-    assert (after.xmax, after.in_progress) == (before.xmax, before.in_progress - 1)
+    # The writer ended between the reads (other workers' transactions on the cluster may have ended too).
+    assert after.xmax == before.xmax
+    assert after.in_progress < before.in_progress
     assert before.members[ada.uuid] != after.members[ada.uuid]
     assert await board.apply(rt.redis, tournament, after) == 1
     assert await board.apply(rt.redis, tournament, before) == 0
