@@ -1,6 +1,17 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliates import (
+    Affiliate,
+    AffiliateAttribution,
+    AffiliateBrand,
+    AffiliateClick,
+    AffiliateDeal,
+    AffiliateLink,
+    AffiliatePlan,
+    AffiliateQualification,
+    AffiliateUser,
+)
 from models.aml import PlayerScreening, ScreeningAlert, ScreeningListVersion
 from models.aml_cases import AmlCase, AmlCaseEvent, AmlCaseEvidence, AmlCaseNote, AmlRestriction
 from models.aml_monitoring import (
@@ -61,6 +72,15 @@ from models.tournaments import Tournament, TournamentEntry, TournamentPrize, Tou
 
 __all__ = [
     "Adjustment",
+    "Affiliate",
+    "AffiliateAttribution",
+    "AffiliateBrand",
+    "AffiliateClick",
+    "AffiliateDeal",
+    "AffiliateLink",
+    "AffiliatePlan",
+    "AffiliateQualification",
+    "AffiliateUser",
     "AmlAlert",
     "AmlBacktestAlert",
     "AmlBacktestRun",

@@ -144,6 +144,10 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("risk_score_items", "player_id = :p", "first_hit_at"),
         Source("risk_actions", "player_id = :p", "imposed_at"),
     ),
+    "affiliates": (
+        Source("affiliate_attributions", "player_id = :p", "attributed_at"),
+        Source("affiliate_qualifications", "player_id = :p", "qualified_at"),
+    ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),
         Source("privacy_holds", "player_id = :p"),
