@@ -135,7 +135,7 @@ async def update_tournament(info: Info, input: UpdateTournamentInput) -> Tournam
 async def join_tournament(info: Info, input: JoinTournamentInput) -> JoinTournamentPayload:
     require_subject(info)
     tournament_id = node_uuid(input.tournament_id, "Tournament")
-    entry = await entries.join(info.context.rt, info.context.viewer, tournament_id, rebuy=input.rebuy)
+    entry = await entries.join(info.context.rt, info.context.viewer, tournament_id, rebuy_number=input.rebuy_number)
     async with info.context.rt.database.session() as db:
         found = await queries.get_readable(db, info.context.viewer, tournament_id)
     return JoinTournamentPayload(entry=TournamentEntry.from_model(entry, Tournament.from_model(found)))

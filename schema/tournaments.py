@@ -200,7 +200,11 @@ class UpdateTournamentInput:
 @strawberry.input
 class JoinTournamentInput:
     tournament_id: strawberry.ID
-    rebuy: bool = strawberry.field(default=False, description="An entrant buying another set of rounds.")
+    rebuy_number: int | None = strawberry.field(
+        default=None,
+        description="A re-buy (an entrant buying another set of rounds): which one, 1 for the first. A retry "
+        "of the same number buys nothing more and answers the entry as it is.",
+    )
 
 
 @strawberry.input

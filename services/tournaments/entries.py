@@ -7,7 +7,10 @@ through the ledger — the player's cash to the tournament's pool, keyed `tourna
 (the n-th buy-in of the player: a retry of the same join is the same transaction, never a second charge).
 
 A re-buy is a further buy-in by an entrant, when the tournament allows re-buys and has a rounds cap: it buys
-another `rounds_cap` rounds (services/tournaments/scoring.py). Opt-in and buy-in are open while the
+another `rounds_cap` rounds (services/tournaments/scoring.py). The player says which re-buy it is (1 for the
+first): a retry of the n-th re-buy after it went through finds `rebuys >= n` and answers the entry as it is,
+charging nothing (the ledger key is per n as well); asking for the n-th before the (n-1)-th is refused.
+Opt-in and buy-in are open while the
 tournament is scheduled or running (and not past its end); an automatic tournament needs no joining.
 """
 
@@ -47,8 +50,13 @@ async def _eligible(db: AsyncSession, rt: Runtime, t: Tournament, player: Player
     await rg_gates.check_launch(db, rt, player, None)
 
 
-async def join(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, *, rebuy: bool = False) -> TournamentEntry:
-    """Enter the tournament (paying its buy-in, if any), or re-buy as an entrant."""
+async def join(
+    rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, *, rebuy_number: int | None = None
+) -> TournamentEntry:
+    """Enter the tournament (paying its buy-in, if any), or make the entrant's `rebuy_number`-th re-buy."""
+    rebuy = rebuy_number is not None
+    if rebuy_number is not None and rebuy_number < 1:
+        raise DomainError("Re-buys count from 1.", code=ErrorCode.INVALID_INPUT, field="rebuyNumber")
     if not viewer.is_player or viewer.id is None:
         raise DomainError("Only players join tournaments.", code=ErrorCode.NOT_ALLOWED)
     async with rt.database.transaction() as db:
@@ -77,6 +85,15 @@ async def join(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID, *, rebuy: 
         if rebuy:
             if entry is None:
                 raise DomainError("Join the tournament before re-buying.", code=ErrorCode.TOURNAMENT_REBUY_NOT_ALLOWED)
+            assert rebuy_number is not None
+            if rebuy_number <= entry.rebuys:
+                return entry  # a retry of a re-buy that went through: nothing more to buy
+            if rebuy_number != entry.rebuys + 1:
+                raise DomainError(
+                    f"This would be re-buy {rebuy_number}; you have made {entry.rebuys}.",
+                    code=ErrorCode.TOURNAMENT_REBUY_NOT_ALLOWED,
+                    field="rebuyNumber",
+                )
             if entry.rebuys >= rules.max_rebuys:
                 raise DomainError("No re-buys left.", code=ErrorCode.TOURNAMENT_REBUY_NOT_ALLOWED)
             entry.rebuys += 1

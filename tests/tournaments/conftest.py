@@ -149,8 +149,8 @@ def create(gql: Any, organiser: Any) -> Any:
     return make
 
 
-async def join(gql: Any, player: Any, tournament_gid: str, *, rebuy: bool = False) -> dict[str, Any]:
-    body = await gql(JOIN, {"input": {"tournamentId": tournament_gid, "rebuy": rebuy}}, token=player.token)
+async def join(gql: Any, player: Any, tournament_gid: str, *, rebuy: int | None = None) -> dict[str, Any]:
+    body = await gql(JOIN, {"input": {"tournamentId": tournament_gid, "rebuyNumber": rebuy}}, token=player.token)
     assert body.get("data"), body
     payload: dict[str, Any] = body["data"]["joinTournament"]
     return payload

@@ -54,8 +54,13 @@ async def test_buy_ins_and_rebuys_go_to_the_pool_and_a_cancel_refunds_each_once(
     gid = created["tournament"]["id"]
     alice, bob = await make_player(balance="20.00 EUR"), await make_player(balance="20.00 EUR")
     assert (await join(gql, alice, gid))["entry"]["buyIns"] == 1
-    rebought = await join(gql, alice, gid, rebuy=True)
+    rebought = await join(gql, alice, gid, rebuy=1)
     assert (rebought["entry"]["buyIns"], rebought["entry"]["rebuys"]) == (2, 1)
+    retried = await join(gql, alice, gid, rebuy=1)  # the client did not see the answer and asks again
+    assert (retried["errors"], retried["entry"]["buyIns"], retried["entry"]["rebuys"]) == ([], 2, 1)
+    skipped = await join(gql, alice, gid, rebuy=3)
+    refusal = skipped["errors"][0]
+    assert (refusal["code"], refusal["field"]) == ("TOURNAMENT_REBUY_NOT_ALLOWED", "rebuyNumber")
     assert (await join(gql, bob, gid))["errors"] == []
     assert (await join(gql, bob, gid))["errors"][0]["code"] == "TOURNAMENT_ALREADY_JOINED"
     assert (await cash(rt, alice), await cash(rt, bob)) == (10_00, 15_00)
@@ -67,7 +72,7 @@ async def test_buy_ins_and_rebuys_go_to_the_pool_and_a_cancel_refunds_each_once(
     assert again["data"]["cancelTournament"]["errors"] == []
     assert (await cash(rt, alice), await cash(rt, bob)) == (20_00, 20_00)  # every buy-in back, once
     assert await pool_balance(rt, tournament_uuid(gid)) == 0
-    late = await join(gql, bob, gid, rebuy=True)
+    late = await join(gql, bob, gid, rebuy=1)
     assert late["errors"][0]["code"] == "TOURNAMENT_CLOSED"
 
 
@@ -85,10 +90,11 @@ async def test_a_buy_in_beyond_the_players_cash_is_refused_and_moves_nothing(
 async def test_rebuys_are_refused_when_none_are_left(gql: Any, make_player: Any, create: Any) -> None:
     gid = (await create(buyIn="1.00", maxRebuys=1, roundsCap=5))["tournament"]["id"]
     player = await make_player(balance="10.00 EUR")
-    assert (await join(gql, player, gid, rebuy=True))["errors"][0]["code"] == "TOURNAMENT_REBUY_NOT_ALLOWED"
+    assert (await join(gql, player, gid, rebuy=1))["errors"][0]["code"] == "TOURNAMENT_REBUY_NOT_ALLOWED"
     assert (await join(gql, player, gid))["errors"] == []
-    assert (await join(gql, player, gid, rebuy=True))["errors"] == []
-    assert (await join(gql, player, gid, rebuy=True))["errors"][0]["code"] == "TOURNAMENT_REBUY_NOT_ALLOWED"
+    assert (await join(gql, player, gid, rebuy=0))["errors"][0]["code"] == "INVALID_INPUT"
+    assert (await join(gql, player, gid, rebuy=1))["errors"] == []
+    assert (await join(gql, player, gid, rebuy=2))["errors"][0]["code"] == "TOURNAMENT_REBUY_NOT_ALLOWED"
 
 
 async def test_an_excluded_player_never_enters(gql: Any, make_player: Any, create: Any) -> None:

@@ -73,7 +73,7 @@ async def test_the_minimum_bet_and_the_rounds_cap_limit_what_counts_and_a_rebuy_
     # 0.20 is under the minimum; then 1.00, 2.00 count (the cap); the 3.00 is the third counted round.
     await rounds(aggregator, at, [(20 * CENT, 0), (1 * EUR, 0), (2 * EUR, 0), (3 * EUR, 0)], "m")
     assert await score_of(scores, gid) == {player.uuid: 30}  # 3.00 staked in counted rounds: 30 points
-    rebought = await join(gql, player, gid, rebuy=True)
+    rebought = await join(gql, player, gid, rebuy=1)
     assert rebought["errors"] == []
     assert (rebought["entry"]["score"], rebought["entry"]["roundsCounted"]) == (60, 3)  # the 3.00 round now counts
     [mine] = (await gql(MY_ENTRIES, token=player.token))["data"]["myTournamentEntries"]["edges"]
