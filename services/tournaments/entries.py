@@ -10,8 +10,8 @@ A re-buy is a further buy-in by an entrant, when the tournament allows re-buys a
 another `rounds_cap` rounds (services/tournaments/scoring.py). The player says which re-buy it is (1 for the
 first): a retry of the n-th re-buy after it went through finds `rebuys >= n` and answers the entry as it is,
 charging nothing (the ledger key is per n as well); asking for the n-th before the (n-1)-th is refused.
-Opt-in and buy-in are open while the
-tournament is scheduled or running (and not past its end); an automatic tournament needs no joining.
+Opt-in and buy-in are open while the tournament is scheduled or running (and not past its end); an automatic
+tournament needs no joining.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ async def join(
                 "Everyone eligible is entered by playing: no need to join.", code=ErrorCode.TOURNAMENT_ALREADY_JOINED
             )
         rules = definitions.parse(t.definition)
-        entry = await db.scalar(
+        entry: TournamentEntry | None = await db.scalar(
             select(TournamentEntry)
             .where(TournamentEntry.tournament_id == t.id, TournamentEntry.player_id == player.id)  # type: ignore[arg-type]
             .with_for_update()
