@@ -84,6 +84,20 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def run_or_refuse(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """`with_runtime`, with a service's refusal printed as `refused (<CODE>): <field>: <message>` and exit
+    code 1 (a refusal made of several `problems`, as a bad game list's, prints each on its line)."""
+    from core.errors import DomainError
+
+    try:
+        return with_runtime(work)
+    except DomainError as refused:
+        for problem in getattr(refused, "problems", None) or [refused]:
+            where = f"{problem.field}: " if problem.field else ""
+            typer.echo(f"refused ({problem.code.value}): {where}{problem.message}", err=True)
+        raise typer.Exit(1) from refused
+
+
 def use_public_base_url(host: str, port: int) -> str:
     """PUBLIC_BASE_URL defaults to the address served: unless the operator set it (environment or
     `.env`), set it for this process and every process it starts (uvicorn workers, demo helpers)."""

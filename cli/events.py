@@ -166,12 +166,12 @@ def replay(
 
     async def work(rt: Runtime) -> int:
         from core import outbox
+        from services.consumers import wire
 
         conn = await _connect(rt)
+        dsn = outbox.asyncpg_dsn(rt.database.url)
         try:
-            return await consumers.replay(
-                consumers.Runner(consumer, outbox.asyncpg_dsn(rt.database.url), rt.redis), conn
-            )
+            return await consumers.replay(consumers.Runner(wire(consumer, dsn, rt.redis), dsn, rt.redis), conn)
         finally:
             await close(consumer)
             await conn.close()
@@ -215,7 +215,7 @@ def run(
 
 
 async def close(consumer: AnyConsumer) -> None:
-    from core.consumers import Sink
-
-    if isinstance(consumer, Sink):
-        await consumer.close()
+    """Let go of what the consumer holds: a sink's broker, the tournaments hook's connection."""
+    closing = getattr(consumer, "close", None)
+    if closing is not None:
+        await closing()

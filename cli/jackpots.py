@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.base import app, with_runtime
+from cli.base import app, run_or_refuse
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -25,17 +24,6 @@ if TYPE_CHECKING:
 jackpots_app = typer.Typer(help="Jackpots: pools, history, commitments, verification", no_args_is_help=True)
 app.add_typer(jackpots_app, name="jackpots")
 T = TypeVar("T")
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    from core.errors import DomainError
-
-    try:
-        return with_runtime(work)
-    except DomainError as refused:
-        where = f"{refused.field}: " if refused.field else ""
-        typer.echo(f"refused: {where}{refused.message}", err=True)
-        raise typer.Exit(1) from refused
 
 
 def _level(text: str, currency: str) -> LevelSpec:
@@ -103,7 +91,7 @@ def create(
             )  # fmt: skip
             return await create_jackpot(db, spec, actor=SYSTEM, reason=reason or None)
 
-    view = _run(work)
+    view = run_or_refuse(work)
     typer.echo(f"created {view.kind} {view.type} jackpot {view.code} {view.id}")
     for pool in view.pools:
         typer.echo(
@@ -126,7 +114,7 @@ def list_jackpots() -> None:
         async with rt.database.session() as db:
             return await admin.list_jackpots(db)
 
-    found = _run(work)
+    found = run_or_refuse(work)
     for view in found:
         typer.echo(f"{view.code}\t{view.id}\t{view.kind}\t{view.type}\t{view.status}")
         for pool in view.pools:
@@ -149,7 +137,7 @@ def configure(
             found = await admin.find_jackpot(db, jackpot)
             return await admin.configure_jackpot(db, found.id, actor=SYSTEM, status=status, reason=reason or None)
 
-    view = _run(work)
+    view = run_or_refuse(work)
     typer.echo(f"{view.code} {view.status}")
 
 
@@ -163,7 +151,7 @@ def history(jackpot: str, as_json: Annotated[bool, typer.Option("--json")] = Fal
             found = await admin.find_jackpot(db, jackpot)
             return [await views.history(db, pool.id) for pool in found.pools]
 
-    found = _run(work)
+    found = run_or_refuse(work)
     if as_json:
         typer.echo(json.dumps([_history_json(h) for h in found], default=str, indent=2))
         return
@@ -196,7 +184,7 @@ def commitments(jackpot: str) -> None:
             found = await admin.find_jackpot(db, jackpot)
             return [(pool.level, await views.commitments(db, pool.id)) for pool in found.pools]
 
-    for level, items in _run(work):
+    for level, items in run_or_refuse(work):
         for c in items:
             revealed = f"point {c.drop_point} salt {c.salt}" if c.revealed_at else "not revealed"
             typer.echo(f"{level}\t{c.generation}\t{c.trigger}\t{c.commitment}\t{revealed}")
@@ -212,7 +200,7 @@ def verify(jackpot: str, as_json: Annotated[bool, typer.Option("--json")] = Fals
             found = await admin.find_jackpot(db, jackpot)
             return await views.verify(db, found.id)
 
-    drops = _run(work)
+    drops = run_or_refuse(work)
     if as_json:
         typer.echo(json.dumps([d.as_dict() for d in drops], indent=2))
     else:
@@ -243,5 +231,5 @@ def provider_win(
                 rates=rt.settings.stated_rates, generation=generation, actor=SYSTEM,
             )  # fmt: skip
 
-    win = _run(work)
+    win = run_or_refuse(work)
     typer.echo(f"won {win.id} pot {win.generation}: {win.amount} -> {win.paid_amount} {win.paid_currency}")

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.base import app, with_runtime
+from cli.base import app, run_or_refuse
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
@@ -26,23 +25,6 @@ app.add_typer(providers_app, name="providers")
 T = TypeVar("T")
 
 Reason = Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")]
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run a service call; a refusal is printed in words (each problem of a game list on its line)."""
-    from core.errors import DomainError
-    from services.providers.imports import InvalidGameList
-
-    try:
-        return with_runtime(work)
-    except InvalidGameList as refused:
-        for problem in refused.problems:
-            typer.echo(f"refused: {problem.field}: {problem.message}", err=True)
-        raise typer.Exit(1) from refused
-    except DomainError as refused:
-        where = f"{refused.field}: " if refused.field else ""
-        typer.echo(f"refused: {where}{refused.message}", err=True)
-        raise typer.Exit(1) from refused
 
 
 def _read(path: Path, what: str) -> str:
@@ -71,7 +53,7 @@ def list_providers() -> None:
     """Every provider: code, protocol, on/off, games, and its credential's fingerprint or secret name."""
     from services.providers import registry
 
-    found = _run(registry.summaries)
+    found = run_or_refuse(registry.summaries)
     if not found:
         typer.echo("no providers yet: croupier providers add CODE --name NAME --protocol hub88|softswiss")
         return
@@ -114,7 +96,7 @@ def add(
             reason=reason,
         )
 
-    added = _run(work)
+    added = run_or_refuse(work)
     typer.echo(f"added {added.protocol} provider {added.code} ({'on' if added.enabled else 'off'})")
     if added.protocol == "hub88" and not added.public_key_pem:
         typer.echo(f"next: croupier providers set-key {added.code} PUBLIC_KEY.pem --reason '…'")
@@ -144,7 +126,7 @@ def set_key(
         assert secret_ref is not None
         return await registry.set_secret_ref(rt, SYSTEM, code, secret_ref, reason=reason)
 
-    changed = _run(work)
+    changed = run_or_refuse(work)
     key = credentials.describe_public_key(changed.public_key_pem) if pem is not None else None
     if key is not None:
         typer.echo(f"{changed.code} now verifies with key sha256:{key.fingerprint} ({key.bits} bits)")
@@ -159,7 +141,7 @@ def _switch(code: str, enabled: bool, reason: str) -> None:
     async def work(rt: Runtime) -> Any:
         return await registry.set_enabled(rt, SYSTEM, code, enabled, reason=reason)
 
-    changed = _run(work)
+    changed = run_or_refuse(work)
     typer.echo(f"{changed.code} is {'on' if changed.enabled else 'off'}")
 
 
@@ -223,4 +205,4 @@ def import_games(
             rt, SYSTEM, provider, data, currencies=currency or [], dry_run=dry_run, reason=reason
         )
 
-    print_report(_run(work))
+    print_report(run_or_refuse(work))

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from cli.base import risk_app, risk_list_app, risk_rules_app, with_runtime
+from cli.base import risk_app, risk_list_app, risk_rules_app, run_or_refuse, with_runtime
 
 if TYPE_CHECKING:
     from authz.subjects import Viewer
@@ -68,7 +67,7 @@ def risk_list_add(
         )
         return f"{entry.id} {entry.list} {entry.kind} {entry.value}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_list_app.command("remove")
@@ -86,7 +85,7 @@ def risk_list_remove(
         entry = await lists.remove_entry(rt, SYSTEM, entry_id=chosen, reason=reason)
         return f"removed {entry.id}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_list_app.command("show")
@@ -135,18 +134,6 @@ def risk_list_show(
 # ---- rules, the queue, restrictions (services/risk/rule_admin.py, queue.py, review.py) -----------------
 
 
-def _done(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run the work; a refusal prints its code and message and exits 1."""
-    from core.errors import DomainError
-
-    try:
-        return with_runtime(work)
-    except DomainError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        typer.echo(f"{exc.code}{where}: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-
-
 def _json(raw: str, name: str) -> Any:
     try:
         return json.loads(raw)
@@ -185,7 +172,7 @@ def risk_rules_list(
     async def work(rt: Runtime) -> list[str]:
         return [_rule_line(r) for r in await rule_admin.list_rules(rt, await _viewer(rt, brand))]
 
-    lines = _done(work)
+    lines = run_or_refuse(work)
     for line in lines:
         typer.echo(line)
     typer.echo(f"{len(lines)} rules")
@@ -208,7 +195,7 @@ def risk_rules_show(code: Annotated[str, typer.Argument(help="The rule's code")]
             **rule_admin.view(rule),
         }
 
-    typer.echo(json.dumps(_done(work), indent=2))
+    typer.echo(json.dumps(run_or_refuse(work), indent=2))
 
 
 @risk_rules_app.command("set")
@@ -240,7 +227,7 @@ def risk_rules_set(
             rule_admin.parse_json_actions(change.actions)
         return _rule_line(await rule_admin.update_rule(rt, SYSTEM, code=code, change=change, reason=reason))
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_app.command("queue")
@@ -271,7 +258,7 @@ def risk_queue(
             for e in page.items
         ]
 
-    lines = _done(work)
+    lines = run_or_refuse(work)
     for line in lines:
         typer.echo(line)
     typer.echo(f"{len(lines)} flags")
@@ -294,7 +281,7 @@ def risk_review(
         found = await review.review_flag(rt, SYSTEM, flag_id=flag, verdict=chosen, note=note)
         return f"{found.id} {found.status}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_app.command("impose")
@@ -322,7 +309,7 @@ def risk_impose(
         )
         return f"{imposed.id} {imposed.kind.value}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_app.command("lift")
@@ -341,7 +328,7 @@ def risk_lift(
         released = f", {len(lifted.released)} withdrawals released" if lifted.released else ""
         return f"lifted {lifted.restriction.id} {lifted.restriction.kind.value}{released}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_app.command("expire")
@@ -399,7 +386,7 @@ def risk_deposits(
             for h in found
         ]
 
-    lines = _done(work)
+    lines = run_or_refuse(work)
     for line in lines:
         typer.echo(line)
     typer.echo(f"{len(lines)} held deposits")
@@ -417,7 +404,7 @@ def _decide_held(payment_id: str, reason: str, staff_email: str, brand: str | No
         failure = f" {found.failure_code}: {found.failure_message}" if found.failure_code else ""
         return f"{found.id} {found.status}{failure}"
 
-    typer.echo(_done(work))
+    typer.echo(run_or_refuse(work))
 
 
 @risk_app.command("release")

@@ -8,11 +8,11 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.base import app, with_runtime
+from cli.base import app, run_or_refuse
 
 if TYPE_CHECKING:
     from authz.subjects import Viewer
@@ -41,16 +41,6 @@ async def _system(rt: Runtime, brand: str | None) -> Viewer:
     return Viewer(kind="system", brand_id=found.id, brand_code=found.code, roles=SYSTEM.roles)
 
 
-def _run(work: Any) -> Any:
-    from core.errors import DomainError
-
-    try:
-        return with_runtime(work)
-    except DomainError as exc:
-        typer.echo(f"refused ({exc.code.value}): {exc.message}", err=True)
-        raise typer.Exit(1) from exc
-
-
 @tournaments_app.command("list")
 def tournaments_list(brand: Annotated[str | None, typer.Option(help="Only this brand's")] = None) -> None:
     """Every tournament: id, state, window, scoring, entries."""
@@ -61,7 +51,7 @@ def tournaments_list(brand: Annotated[str | None, typer.Option(help="Only this b
         async with rt.database.session() as db:
             return await queries.staff_list(db, viewer, first=100)
 
-    for t in _run(work):
+    for t in run_or_refuse(work):
         typer.echo(
             f"{t.tournament.id} {t.tournament.state:<9} {t.tournament.starts_at.isoformat()} → "
             f"{t.tournament.ends_at.isoformat()} {t.tournament.scoring} entries={t.entries} {t.tournament.name}"
@@ -87,7 +77,7 @@ def tournaments_create(
         viewer = await _system(rt, brand)
         return (await lifecycle.create(rt, viewer, draft)).id
 
-    typer.echo(str(_run(work)))
+    typer.echo(str(run_or_refuse(work)))
 
 
 @tournaments_app.command("tick")
@@ -95,7 +85,7 @@ def tournaments_tick() -> None:
     """Start and finish the tournaments whose time came (the server does it every few seconds)."""
     from services.tournaments import lifecycle
 
-    ticked = _run(lifecycle.tick)
+    ticked = run_or_refuse(lifecycle.tick)
     typer.echo(f"started {len(ticked.started)}, finished {len(ticked.finished)}")
 
 
@@ -112,7 +102,7 @@ def tournaments_cancel(
 
         return (await lifecycle.cancel(rt, SYSTEM, _id(tournament), reason)).state
 
-    typer.echo(_run(work))
+    typer.echo(run_or_refuse(work))
 
 
 @tournaments_app.command("settle")
@@ -126,7 +116,7 @@ def tournaments_settle(tournament: Annotated[str, typer.Argument(help="The tourn
         settled = await settlement.settle(rt, SYSTEM, _id(tournament))
         return f"{settled.state} {settled.results_hash}"
 
-    typer.echo(_run(work))
+    typer.echo(run_or_refuse(work))
 
 
 @tournaments_app.command("results")
@@ -140,7 +130,7 @@ def tournaments_results(tournament: Annotated[str, typer.Argument(help="The tour
         async with rt.database.session() as db:
             return results.canonical(await results.document(await driver(db), _id(tournament)))
 
-    sys.stdout.buffer.write(_run(work))
+    sys.stdout.buffer.write(run_or_refuse(work))
 
 
 @tournaments_app.command("verify")
@@ -156,7 +146,7 @@ def tournaments_verify(tournament: Annotated[str, typer.Argument(help="The tourn
             return await results.verify(await driver(db), _id(tournament))
 
     try:
-        check = _run(work)
+        check = run_or_refuse(work)
     except LookupError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -646,7 +646,13 @@ async def replay(runner: Runner, conn: asyncpg.Connection) -> int:
     """Rebuild a consumer's effects from the outbox table: reset it, then apply every published event.
     Raises `ReplayRefused`, with nothing changed, for a consumer whose effects cannot be rebuilt."""
     await reset(conn, runner.consumer)
-    return await runner.sweep(conn, grace=0)
+    applied = await runner.sweep(conn, grace=0)
+    # What a consumer keeps outside PostgreSQL (a tournament's Redis board) is made again from what the
+    # replay rebuilt, by the consumer's `after_replay` if it has one.
+    after_replay = getattr(runner.consumer, "after_replay", None)
+    if after_replay is not None:
+        await after_replay()
+    return applied
 
 
 class Retried(NamedTuple):

@@ -67,14 +67,19 @@ def find(settings: Settings, name: str) -> AnyConsumer:
     raise UnknownConsumer(name, [c.name for c in consumers])
 
 
+def wire(consumer: AnyConsumer, dsn: str, redis: Redis) -> AnyConsumer:
+    """What a consumer hands on outside its transaction, connected (the server's runners and the CLI's
+    replays alike)."""
+    if isinstance(consumer, TournamentsConsumer):  # scores committed → the live leaderboards
+        hook = BoardHook(redis, dsn)
+        consumer.on_scores_changed, consumer.on_replayed = hook, hook.rebuild
+    return consumer
+
+
 def runners(settings: Settings, database_url: str, redis: Redis) -> list[Runner]:
     """One runner per consumer, each a member of its group (the server starts them with its relay)."""
     dsn = outbox.asyncpg_dsn(database_url)
-    consumers = platform_consumers(settings)
-    for consumer in consumers:
-        if isinstance(consumer, TournamentsConsumer):  # scores committed → the live leaderboards
-            consumer.on_scores_changed = BoardHook(redis, dsn)
-    return [Runner(consumer, dsn, redis) for consumer in consumers]
+    return [Runner(wire(consumer, dsn, redis), dsn, redis) for consumer in platform_consumers(settings)]
 
 
 @dataclass(frozen=True)

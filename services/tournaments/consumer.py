@@ -21,7 +21,8 @@ After the commit, `on_scores_changed` (injected; tourney-live's Redis boards) ge
 its failure is logged and never undoes the batch (the boards rebuild from PostgreSQL).
 
 Replay: `reset` forgets every round and score of tournaments still open (entries stay), and the replay rebuilds
-them from the outbox; settled and cancelled tournaments are history and stay as they are.
+them from the outbox; settled and cancelled tournaments are history and stay as they are. Then `after_replay`
+has their Redis boards rebuilt whole from PostgreSQL (`on_replayed`, injected like `on_scores_changed`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class ScoreChange:
 
 
 ScoresChanged = Callable[[list[ScoreChange]], Awaitable[None]]
+BoardsReplayed = Callable[[list[uuid.UUID]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ INSERT INTO tournament_entries (tournament_id, player_id, status, joined_at)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING
 RETURNING tournament_id, player_id"""
 # Entries stay (an automatic entry too: entering again would announce it again); their rounds and scores go.
+_REPLAYED = "SELECT id FROM tournaments WHERE state IN ('scheduled', 'running', 'finished')"
 _RESET = """
 DELETE FROM tournament_rounds WHERE tournament_id IN
   (SELECT id FROM tournaments WHERE state IN ('scheduled', 'running', 'finished'));
@@ -148,9 +151,13 @@ class TournamentsConsumer:
     types: ClassVar[frozenset[str] | None] = TYPES
     transient: ClassVar[tuple[type[BaseException], ...]] = ()
 
-    def __init__(self, on_scores_changed: ScoresChanged | None = None) -> None:
+    def __init__(
+        self, on_scores_changed: ScoresChanged | None = None, on_replayed: BoardsReplayed | None = None
+    ) -> None:
         self.on_scores_changed = on_scores_changed
+        self.on_replayed = on_replayed  # after a replay: the reset tournaments' boards, rebuilt whole
         self._pending: list[ScoreChange] = []
+        self._replayed: list[uuid.UUID] = []
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
         self._pending = []
@@ -298,4 +305,19 @@ class TournamentsConsumer:
             log.warning("tournament_scores_hook_failed", changes=len(pending), error=repr(exc))
 
     async def reset(self, conn: asyncpg.Connection) -> None:
+        self._replayed = [row["id"] for row in await conn.fetch(_REPLAYED)]
         await conn.execute(_RESET)
+
+    async def close(self) -> None:
+        """Let go of the hooks' connection (a command that replayed the consumer ends)."""
+        closing = getattr(self.on_scores_changed, "close", None)
+        if closing is not None:
+            await closing()
+
+    async def after_replay(self) -> None:
+        """The replay is done: the boards of the tournaments it reset are made again from PostgreSQL. Their
+        changed entries reached the boards batch by batch already; a player whose score the replay took to
+        nothing (no round left) had no change to hand on, and only a whole rebuild takes them off."""
+        replayed, self._replayed = self._replayed, []
+        if replayed and self.on_replayed is not None:
+            await self.on_replayed(replayed)

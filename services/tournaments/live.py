@@ -173,6 +173,14 @@ class BoardHook:
             self._conn = await asyncpg.connect(self._dsn)
         await standings_changed(self._redis, self._conn, by_tournament)
 
+    async def rebuild(self, tournament_ids: Sequence[uuid.UUID]) -> None:
+        """After a replay of the scores: each board made again from PostgreSQL, and published."""
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self._dsn)
+        for tournament_id in tournament_ids:
+            await board.rebuild(self._redis, self._conn, tournament_id)
+            await publisher_of(self._redis).changed(tournament_id)
+
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:

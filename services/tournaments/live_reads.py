@@ -9,12 +9,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import col
+
 from authz.subjects import Viewer
 from core import prepared
 from core.prepared import Statement
 from core.runtime import Runtime
+from models.tournaments import Tournament
 from services.tournaments import board, live, results
 from services.tournaments.board import Standing
+from services.tournaments.queries import readable_tournaments
 
 MAX_FIRST = live.PUBLISHED_TOP
 
@@ -31,15 +35,17 @@ class Snapshot:
 
 
 async def may_watch(rt: Runtime, viewer: Viewer, tournament_id: uuid.UUID) -> bool:
-    """Players watch their own brand's tournaments; staff those of the brand they work in (every brand
-    for global roles). An unknown tournament is refused the same way, so ids cannot be probed."""
+    """Players watch the tournaments listed to them (services/tournaments/queries.py: their brand's, in their
+    currency and jurisdiction); staff those of the brand they work in (every brand for global roles). An
+    unknown tournament is refused the same way, so ids cannot be probed."""
+    if viewer.is_player:
+        listed = readable_tournaments(viewer).where(col(Tournament.id) == tournament_id)
+        async with rt.database.session() as db:
+            return bool(await db.scalar(listed.with_only_columns(col(Tournament.id))))
     found = await prepared.alone(rt.database.engine, _BRAND, {"tournament": tournament_id})
     if found is None:
         return False
-    brand_id = found.brand_id
-    if viewer.is_player:
-        return bool(viewer.brand_id == brand_id)
-    return bool(viewer.is_staff and (viewer.brand_id is None or viewer.brand_id == brand_id))
+    return bool(viewer.is_staff and (viewer.brand_id is None or viewer.brand_id == found.brand_id))
 
 
 @functools.lru_cache(maxsize=65_536)

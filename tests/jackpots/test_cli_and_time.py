@@ -63,7 +63,7 @@ async def test_a_jackpot_is_created_listed_paid_and_verified_from_the_command_li
 
     code, out = await run_cli("jackpots", "create", "bad", "--name", "Bad", "--brand", "royal", "--level", "x,rate=1%")
     assert code == 1
-    assert "refused: levels:" in out
+    assert "refused (INVALID_INPUT): levels:" in out
 
     from sqlalchemy import text
 

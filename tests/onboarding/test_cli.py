@@ -99,8 +99,8 @@ async def test_a_bad_key_file_is_refused_and_changes_nothing(rt: Any, tmp_path: 
         )
     )
     for path, message in (
-        (short, "refused: publicKeyPem: The RSA key has 1024 bits; at least 2048 are required."),
-        (private, "refused: publicKeyPem: That is a private key"),
+        (short, "refused (INVALID_PUBLIC_KEY): publicKeyPem: The RSA key has 1024 bits; at least 2048 are required."),
+        (private, "): publicKeyPem: That is a private key"),
     ):
         done = croupier("set-key", "acme", str(path), "--reason", "x")
         assert done.returncode == 1
@@ -144,4 +144,4 @@ async def test_import_games_dry_run_prints_the_difference_and_a_rerun_changes_no
     listing.write_text(json.dumps([{"game_code": "x", "name": "X", "category": "Sportsbook", "rtp": 90}]))
     refused = croupier("import-games", "acme", str(listing))
     assert refused.returncode == 1
-    assert "refused: games[0].category: Category 'Sportsbook' maps to no game type" in refused.stderr
+    assert "refused (INVALID_INPUT): games[0].category: Category 'Sportsbook' maps to no game type" in refused.stderr

@@ -56,10 +56,10 @@ async def test_rules_listed_shown_and_changed(rt: Any) -> None:
 
     # Refusals name the field; nothing changes.
     for args, expected in (
-        (("--params", '{"rounds": 3, "low_percent": 120, "high_percent": 90}'), "INVALID_INPUT (params)"),
-        (("--actions", '[{"kind": "hold_deposit"}]'), "INVALID_INPUT (actions)"),
-        (("--actions", '{"kind": "flag_review"}'), "INVALID_INPUT (actions)"),
-        (("--points", "101"), "INVALID_INPUT (points)"),
+        (("--params", '{"rounds": 3, "low_percent": 120, "high_percent": 90}'), "refused (INVALID_INPUT): params:"),
+        (("--actions", '[{"kind": "hold_deposit"}]'), "refused (INVALID_INPUT): actions:"),
+        (("--actions", '{"kind": "flag_review"}'), "refused (INVALID_INPUT): actions:"),
+        (("--points", "101"), "refused (INVALID_INPUT): points:"),
     ):
         code, output = await run_cli("risk", "rules", "set", "covering-bets", *args, "--reason", "x")
         assert code == 1, (args, output)
@@ -123,7 +123,7 @@ async def test_the_queue_a_review_and_restrictions_imposed_and_lifted(rt: Any, m
     assert "use one of" in output
     code, output = await run_cli("risk", "impose", str(player.uuid), "route_psps", "--reason", "x")
     assert code == 1
-    assert "INVALID_INPUT (psps)" in output
+    assert "refused (INVALID_INPUT): psps:" in output
 
     code, output = await run_cli("risk", "lift", action_id, "--reason", "resolved with the PSP")
     assert (code, output.strip().splitlines()[-1]) == (0, f"lifted {action_id} route_psps"), output

@@ -206,6 +206,10 @@ async def test_players_watch_only_their_brands_tournaments_and_see_no_player_ids
     assert error_codes(body) == ["FORBIDDEN"]
     body = await gql(LEADERBOARD, {"id": gid("Tournament", uuid.uuid4())}, token=ada.token)
     assert error_codes(body) == ["FORBIDDEN"]  # an unknown tournament answers the same: ids cannot be probed
+    in_euros = await tournaments.create(brand.id)
+    pounds = await make_player(currency="GBP")  # the brand's, but the tournament plays in EUR: not listed to them
+    assert error_codes(await gql(LEADERBOARD, {"id": gid("Tournament", in_euros)}, token=pounds.token)) == ["FORBIDDEN"]
+    assert "errors" not in await gql(LEADERBOARD, {"id": gid("Tournament", in_euros)}, token=ada.token)
     body = await gql(LEADERBOARD, {"id": gid("Player", ada.uuid)}, token=ada.token)
     assert error_codes(body) == ["BAD_USER_INPUT"]
     body = await gql(LEADERBOARD, {"id": gid("Tournament", elsewhere), "first": 101}, token=ada.token)

@@ -150,3 +150,26 @@ async def test_the_board_rebuilds_from_the_events_through_a_replay_of_the_consum
     assert await truth_order(rt, tournament) == live_board
     await board.rebuild(rt.redis, rt.database.engine, tournament)
     assert await board_order(rt, tournament) == live_board
+
+
+async def test_a_replay_rebuilds_the_boards_whole_taking_off_who_no_longer_ranks(
+    rt: Any, client: Any, tournaments: Tournaments, scoring: tuple[Runner, asyncpg.Connection]
+) -> None:
+    """A player the board holds whom the replayed entries no longer rank (their rounds gone) had no change
+    for a batch to hand on: only the replay's whole rebuild of the board takes them off."""
+    runner, conn = scoring
+    place = await world.build(rt, players=3, balance=100_00)
+    tournament = await tournaments.create(place.brand_id, per=50)
+    for n, seat in enumerate(place.seats):
+        await play(client, place, seat, (n + 1) * 1_00, round_ref=f"r{n}")
+    await runner.sweep(conn, grace=0)
+    truth = await truth_order(rt, tournament)
+
+    stranger = uuid.uuid4()  # on the board, as of a read as new as any so far, but ranked nowhere
+    stale = await board.read(conn, tournament, [stranger])
+    stale.members[stranger] = board.member(stranger, 1_000, 1)
+    await board.apply(rt.redis, tournament, stale)
+    assert (await board_order(rt, tournament))[0][0] == stranger
+
+    await consumers.replay(runner, conn)
+    assert await board_order(rt, tournament) == truth == await truth_order(rt, tournament)
