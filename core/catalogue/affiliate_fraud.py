@@ -8,7 +8,7 @@ from typing import Any
 
 from core.catalogue.fragments import OPTIONAL_UUID, UUID, EventType, obj, one_of
 
-_REASON = one_of("linked_accounts", "deposit_and_leave", "one_device", "withheld_unreviewed")
+_CHECK = one_of("linked_accounts", "deposit_and_leave", "one_device", "withheld_unreviewed")
 _SUB_ID: dict[str, Any] = {
     "type": "string",
     "maxLength": 100,
@@ -29,7 +29,7 @@ TYPES = (
                 "affiliate_id": UUID,
                 "brand_id": UUID,
                 "sub_id": _SUB_ID,
-                "reasons": {"type": "array", "items": _REASON, "minItems": 1},
+                "checks": {"type": "array", "items": _CHECK, "minItems": 1, "description": "what found fraud"},
                 "players": {**_COUNT, "description": "how many players the evidence names"},
                 "withheld": {**_COUNT, "description": "the sub-id's CPAs withheld now"},
             }

@@ -171,7 +171,7 @@ async def raise_flag(db: AsyncSession, finding: Finding, *, now: datetime) -> uu
         "affiliate_id": str(key[0]),
         "brand_id": str(key[1]),
         "sub_id": key[2],
-        "reasons": merged.reasons,
+        "checks": merged.reasons,
         "players": len(merged.player_ids),
         "withheld": int(count[0].withheld),
     }

@@ -74,7 +74,7 @@ async def test_linked_players_from_one_device_flag_their_sub_id_and_withhold_its
         "affiliate_id": str(partner.id),
         "brand_id": str(partner.brand_id),
         "sub_id": "s1",
-        "reasons": ["linked_accounts", "one_device"],
+        "checks": ["linked_accounts", "one_device"],
         "players": 3,
         "withheld": 1,
     }
