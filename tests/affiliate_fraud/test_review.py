@@ -139,9 +139,7 @@ async def test_confirming_rejects_the_cpas_and_holds_those_that_qualify_later(
     [_, new] = await flags(rt)
     # The new flag carries the sub-id's current evidence, and the CPA that waits for a review.
     assert (new.id, new.reasons) == (flag_again, ["linked_accounts", "one_device", "withheld_unreviewed"])
-    assert new.evidence["withheld_unreviewed"]["players"] == [
-        {"player_id": str(players[1]), "detail": "withheld"}
-    ]
+    assert new.evidence["withheld_unreviewed"]["players"] == [{"player_id": str(players[1]), "detail": "withheld"}]
     assert await sweep(rt) == []
 
     again = await review(gql, analyst.token, flag_id, "CLEARED")
