@@ -19,7 +19,7 @@ Why a periodic sweep rather than a consumer of the event stream: the deposit-and
 events that never come (no bet within N days), which no event can trigger; and each check is a function of
 the sub-id's players' current state (clusters, signals, daily figures), so evaluating that state is
 idempotent and independent of the order events arrive in, and a sweep that crashed is simply run again.
-The latency (`interval_seconds`, 5 minutes by default) is far below the time to the next commission run,
+The latency (`AFFILIATE_FRAUD_INTERVAL_SECONDS`, 5 minutes by default) is far below the time to the next commission run,
 and `cpa_hold_reason` withholds at qualification on a sub-id already flagged.
 """
 
@@ -225,15 +225,15 @@ async def sweep(rt: Runtime, thresholds: Thresholds | None = None) -> list[uuid.
 
 
 async def run(rt: Runtime) -> None:
-    """The server's loop (safe on several replicas: see the module's guarantees)."""
+    """The server's loop (safe on several replicas: see the module's guarantees). It waits an interval first:
+    a server that restarts often does not sweep at each start."""
     while True:
-        rules = Thresholds.load()
+        await asyncio.sleep(rt.settings.affiliate_fraud_interval_seconds)
         try:
-            raised = await sweep(rt, rules)
+            raised = await sweep(rt, Thresholds.load())  # read each time: an edit applies from the next sweep
             if raised:
                 log.info("affiliate_subids_flagged", count=len(raised))
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("affiliate_fraud_sweep_failed")
-        await asyncio.sleep(rules.interval_seconds)

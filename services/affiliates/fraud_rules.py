@@ -43,7 +43,6 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    interval_seconds: float = 300.0
     lookback_days: int = 90
     linked_min_players: int = 2
     leave_within_days: int = 7
@@ -57,7 +56,6 @@ class Thresholds:
         raw: dict[str, Any] = tomllib.loads(path.read_text())
         linked, leave, device = raw["linked_accounts"], raw["deposit_and_leave"], raw["one_device"]
         found = cls(
-            interval_seconds=float(raw["interval_seconds"]),
             lookback_days=int(raw["lookback_days"]),
             linked_min_players=int(linked["min_players"]),
             leave_within_days=int(leave["within_days"]),

@@ -17,7 +17,7 @@ from services.affiliates import fraud
 from services.affiliates.fraud_rules import Thresholds
 from tests.risk.conftest import signals  # noqa: F401  (fixture)
 
-RULES = Thresholds(interval_seconds=1, lookback_days=90)
+RULES = Thresholds.load()  # the shipped thresholds
 
 FLAGS = """
 query($status: AffiliateSubIdFlagStatus, $first: Int, $after: String) {
