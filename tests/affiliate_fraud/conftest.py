@@ -15,6 +15,11 @@ from sqlalchemy import text
 from core.clock import clock
 from services.affiliates import fraud
 from services.affiliates.fraud_rules import Thresholds
+from tests.backoffice.browser.conftest import (  # noqa: F401  (fixtures and the failure screenshot's hook)
+    browser,
+    page,
+    pytest_runtest_makereport,
+)
 from tests.risk.conftest import signals  # noqa: F401  (fixture)
 
 RULES = Thresholds.load()  # the shipped thresholds
