@@ -4,6 +4,7 @@ per player, daily figures, and the risk consumer drained on demand for real link
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -186,3 +187,30 @@ async def sweep(rt: Any, rules: Thresholds = RULES) -> list[uuid.UUID]:
 def days_ago(n: int) -> date:
     now: datetime = clock.now()
     return (now - timedelta(days=n)).date()
+
+
+async def raw_flag(rt: Any, partner: Partner, sub_id: str) -> uuid.UUID:
+    """An open flag as the sweep writes it, without the players behind it (for page-size measurements)."""
+    flag_id = uuid.uuid4()
+    player = str(uuid.uuid4())
+    evidence = {
+        "one_device": {"detail": "3 players seen with one device", "players": [{"player_id": player, "detail": "d"}]}
+    }
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text(
+                "INSERT INTO affiliate_subid_flags (id, affiliate_id, brand_id, sub_id, reasons, evidence, player_ids, "
+                "raised_at) VALUES (:id, :partner, :brand, :sub, ARRAY['one_device'], CAST(:evidence AS jsonb), "
+                "ARRAY[CAST(:player AS uuid)], :at)"
+            ),
+            {
+                "id": flag_id,
+                "partner": partner.id,
+                "brand": partner.brand_id,
+                "sub": sub_id,
+                "evidence": json.dumps(evidence),
+                "player": player,
+                "at": clock.now(),
+            },
+        )
+    return flag_id
