@@ -8,8 +8,9 @@ Guarantees:
 - A flag is raised only for players no earlier flag of the sub-id named: a cleared flag is not raised again
   on the same evidence; new players (or a CPA withheld with no open flag) raise a new one. Evidence found
   while a flag is open joins it (no second event).
-- Raising a flag withholds, in the same transaction, the sub-id's qualified CPAs that are not paid
-  (`status` `qualified` → `withheld`, with the reason); a paid CPA is never touched. Each sweep withholds
+- Raising a flag withholds, in the same transaction, the sub-id's qualified CPAs that no commission run has
+  taken (`status` `qualified` → `withheld`, with the reason); a CPA on a run (paid, booked, or on a draft:
+  the run decides it from then on) is never touched. Each sweep withholds
   again, under the same lock, any CPA that qualified on a flagged sub-id meanwhile (the CPA consumer's
   transaction and a flag's can commit side by side without seeing each other).
 - The flag, the withholding, its event (`affiliate.subid_flagged`) and its audit record (actor: system)
@@ -48,9 +49,11 @@ log = get_logger(__name__)
 
 MAX_EVIDENCE_PLAYERS = 200  # per reason: the flag's `player_ids` keeps every one
 
-# A CPA counts as paid once a commission run has paid it (services/affiliates, affruns: a CPA is paid once,
-# ever). Until that part is merged no CPA is paid; the lead replaces this predicate on `q` with its own.
-UNPAID = "true"
+# A CPA taken by a commission run (services/affiliates/runs: a line with `cpa` per player, unique: paid once,
+# ever; a discarded draft deletes its lines) is never withheld: from a draft on, the run decides it. Where the
+# runs' tables are not installed (a deployment without the runs), no CPA is on a run.
+ON_NO_RUN = "NOT EXISTS (SELECT 1 FROM affiliate_run_lines l WHERE l.player_id = q.player_id AND l.cpa)"
+_RUNS_INSTALLED = Statement("SELECT to_regclass('affiliate_run_lines') IS NOT NULL AS installed")
 
 _HOLD = Statement("""
 SELECT f.id, f.status, f.reasons, f.reviewed_at FROM affiliate_subid_flags f
@@ -89,12 +92,14 @@ VALUES (:id, :affiliate, :brand, :sub, 'open', :reasons, CAST(:evidence AS jsonb
 _EXTEND = Statement("""
 UPDATE affiliate_subid_flags SET reasons = :reasons, evidence = CAST(:evidence AS jsonb), player_ids = :players
 WHERE id = :id""")
-_WITHHOLD = Statement(f"""
+_WITHHOLD = """
 UPDATE affiliate_qualifications q SET status = 'withheld', reason = :reason
 FROM affiliate_attributions a
 WHERE a.player_id = q.player_id AND a.affiliate_id = :affiliate AND a.brand_id = :brand
-  AND coalesce(a.sub_id, '') = :sub AND q.status = 'qualified' AND {UNPAID}
-RETURNING q.player_id""")  # noqa: S608  (a constant)
+  AND coalesce(a.sub_id, '') = :sub AND q.status = 'qualified' AND {unpaid}
+RETURNING q.player_id"""
+_WITHHOLD_OFF_RUNS = Statement(_WITHHOLD.format(unpaid=ON_NO_RUN))
+_WITHHOLD_WITHOUT_RUNS = Statement(_WITHHOLD.format(unpaid="true"))
 _COUNT_WITHHELD = Statement("""
 UPDATE affiliate_subid_flags f SET withheld = (
   SELECT count(*) FROM affiliate_qualifications q JOIN affiliate_attributions a ON a.player_id = q.player_id
@@ -135,8 +140,11 @@ def _merged(finding: Finding, evidence: dict[str, Any]) -> Finding:
 
 
 async def withhold(db: AsyncSession, key: SubIdKey, flag_id: uuid.UUID, reasons: list[str]) -> list[uuid.UUID]:
-    """Withhold the sub-id's qualified, unpaid CPAs (under the sub-id's lock); the players withheld."""
-    rows = await prepared.rows(db, _WITHHOLD, {**_params(key), "reason": hold_text(reasons, flag_id)})
+    """Withhold the sub-id's qualified CPAs that no commission run has taken (under the sub-id's lock); the
+    players withheld."""
+    installed = (await prepared.rows(db, _RUNS_INSTALLED, {}))[0].installed
+    statement = _WITHHOLD_OFF_RUNS if installed else _WITHHOLD_WITHOUT_RUNS
+    rows = await prepared.rows(db, statement, {**_params(key), "reason": hold_text(reasons, flag_id)})
     if rows:
         await prepared.rows(db, _COUNT_WITHHELD, {"id": flag_id})
     return [row.player_id for row in rows]

@@ -197,3 +197,63 @@ async def test_sub_ids_are_per_partner_and_brand(rt: Any, gql: Any, signals: Sig
         (other.id, "s1"),
         (other.id, ""),  # the players a partner sent without a sub-id
     }
+
+
+# The columns of the commission runs' tables (services/affiliates/runs, migration 0046) this test writes: stand-ins
+# are created for it where that part is not installed, and dropped after.
+_STAND_INS = (
+    "CREATE TABLE affiliate_runs (id uuid PRIMARY KEY, brand_id uuid NOT NULL, period_start date NOT NULL, "
+    "period_end date NOT NULL, state varchar(16) NOT NULL)",
+    "CREATE TABLE affiliate_run_lines (id bigserial PRIMARY KEY, run_id uuid NOT NULL, affiliate_id uuid NOT NULL, "
+    "kind varchar(16) NOT NULL, player_id uuid, currency varchar(8) NOT NULL, cpa boolean NOT NULL, "
+    "cpa_amount bigint NOT NULL DEFAULT 0)",
+)
+
+
+async def put_on_a_run(rt: Any, partner: Partner, player_id: uuid.UUID, state: str) -> None:
+    async with rt.database.transaction() as db:
+        run_id = uuid.uuid4()
+        await db.execute(
+            text(
+                "INSERT INTO affiliate_runs (id, brand_id, period_start, period_end, state) "
+                "VALUES (:id, :brand, current_date - 30, current_date - 1, :state)"
+            ),
+            {"id": run_id, "brand": partner.brand_id, "state": state},
+        )
+        await db.execute(
+            text(
+                "INSERT INTO affiliate_run_lines (run_id, affiliate_id, kind, player_id, currency, cpa, cpa_amount) "
+                "VALUES (:run, :partner, 'player', :player, 'EUR', true, 5000)"
+            ),
+            {"run": run_id, "partner": partner.id, "player": player_id},
+        )
+
+
+async def test_a_cpa_a_commission_run_took_is_never_withheld(
+    rt: Any, gql: Any, signals: Signals, partner: Partner
+) -> None:
+    async with rt.database.session() as db:
+        installed = await db.scalar(text("SELECT to_regclass('affiliate_run_lines') IS NOT NULL"))
+    if not installed:
+        async with rt.database.transaction() as db:
+            for statement in _STAND_INS:
+                await db.execute(text(statement))
+    try:
+        farm = await one_device_farm(rt, gql, signals, partner, "s1")
+        for player in farm:
+            await qualify(rt, partner, player)
+        await put_on_a_run(rt, partner, farm[0], "paid")
+        await put_on_a_run(rt, partner, farm[1], "draft")
+
+        [flag_id] = await sweep(rt)
+
+        assert await statuses(rt) == {farm[0]: "qualified", farm[1]: "qualified", farm[2]: "withheld"}
+        [flag] = await flags(rt)
+        assert (flag.id, flag.withheld) == (flag_id, 1)
+    finally:
+        async with rt.database.transaction() as db:
+            if installed:
+                await db.execute(text("DELETE FROM affiliate_run_lines"))
+                await db.execute(text("DELETE FROM affiliate_runs"))
+            else:
+                await db.execute(text("DROP TABLE affiliate_run_lines, affiliate_runs"))
