@@ -127,13 +127,17 @@ def hold_text(reasons: list[str], flag_id: uuid.UUID) -> str:
     return f"sub-id flagged ({', '.join(reasons)}), pending review: flag {flag_id}"[:500]
 
 
-def _merged(finding: Finding, evidence: dict[str, Any]) -> Finding:
-    """The open flag's evidence with this finding's added (a reason's players, capped)."""
+def _merged(finding: Finding, evidence: dict[str, Any], named: list[uuid.UUID]) -> Finding:
+    """The open flag's evidence (and the players it named) with this finding's added: a check found again
+    says what it finds now; each check's players capped."""
     merged = Finding(finding.key)
-    for source in (evidence, finding.evidence):
-        for reason, entry in source.items():
-            merged.add(Reason(reason), entry["detail"], entry["players"])
-    merged.player_ids |= finding.player_ids
+    for reason, entry in evidence.items():
+        merged.add(Reason(reason), entry["detail"], entry["players"])
+    for reason, entry in finding.evidence.items():
+        if reason in merged.evidence:
+            merged.evidence[reason]["detail"] = entry["detail"]
+        merged.add(Reason(reason), entry["detail"], entry["players"])
+    merged.player_ids |= finding.player_ids | set(named)
     for entry in merged.evidence.values():
         del entry["players"][MAX_EVIDENCE_PLAYERS:]
     return merged
@@ -158,7 +162,7 @@ async def raise_flag(db: AsyncSession, finding: Finding, *, now: datetime) -> uu
     earlier = await prepared.rows(db, _NAMED, _params(key))
     open_flag = next((f for f in earlier if f.status == "open"), None)
     if open_flag is not None:
-        merged = _merged(finding, dict(open_flag.evidence))
+        merged = _merged(finding, dict(open_flag.evidence), list(open_flag.player_ids))
         if merged.player_ids - set(open_flag.player_ids) or set(merged.reasons) - set(open_flag.reasons):
             await prepared.rows(db, _EXTEND, _flag_params(open_flag.id, merged))
         await withhold(db, key, open_flag.id, merged.reasons)
@@ -170,7 +174,7 @@ async def raise_flag(db: AsyncSession, finding: Finding, *, now: datetime) -> uu
     if not (finding.player_ids - named) and not unreviewed:
         return None  # reviewed already, on this evidence
     flag_id = new_id()
-    merged = _merged(finding, {})
+    merged = _merged(finding, {}, [])
     await prepared.rows(db, _INSERT, {**_params(key), **_flag_params(flag_id, merged), "at": now})
     withheld = await withhold(db, key, flag_id, merged.reasons)
     count = await prepared.rows(db, _COUNT_WITHHELD, {"id": flag_id})

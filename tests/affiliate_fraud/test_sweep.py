@@ -257,3 +257,24 @@ async def test_a_cpa_a_commission_run_took_is_never_withheld(
                 await db.execute(text("DELETE FROM affiliate_runs"))
             else:
                 await db.execute(text("DROP TABLE affiliate_run_lines, affiliate_runs"))
+
+
+async def test_new_evidence_joins_the_open_flag_without_a_second_event(
+    rt: Any, gql: Any, signals: Signals, partner: Partner
+) -> None:
+    farm = await one_device_farm(rt, gql, signals, partner, "s1")
+    [flag_id] = await sweep(rt)
+    late = (await registered(gql, "late@example.com", device=DEVICE)).uuid
+    await signals.drain()
+    await attribute(rt, partner, late, "s1")
+    await qualify(rt, partner, late)
+
+    assert await sweep(rt) == []
+
+    [flag] = await flags(rt)
+    assert flag.id == flag_id
+    assert set(flag.player_ids) == {*farm, late}
+    assert flag.evidence["one_device"]["detail"] == "4 players seen with one device (…000001)"
+    assert len(flag.evidence["one_device"]["players"]) == 4
+    assert await statuses(rt) == {late: "withheld"}
+    assert len(await events(rt, "affiliate.subid_flagged")) == 1
