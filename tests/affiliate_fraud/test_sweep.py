@@ -278,3 +278,15 @@ async def test_new_evidence_joins_the_open_flag_without_a_second_event(
     assert len(flag.evidence["one_device"]["players"]) == 4
     assert await statuses(rt) == {late: "withheld"}
     assert len(await events(rt, "affiliate.subid_flagged")) == 1
+
+
+async def test_the_sweep_runs_from_the_command_line(rt: Any, gql: Any, signals: Signals, partner: Partner) -> None:
+    from tests.test_audit import run_cli
+
+    await one_device_farm(rt, gql, signals, partner, "s1")
+    code, output = await run_cli("risk", "affiliate-sweep")
+    assert code == 0, output
+    [flag] = await flags(rt)
+    assert output.strip().splitlines()[-2:] == [str(flag.id), "1 sub-id(s) flagged"]
+    code, output = await run_cli("risk", "affiliate-sweep")
+    assert output.strip().splitlines()[-1] == "0 sub-id(s) flagged"
