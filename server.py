@@ -61,6 +61,7 @@ from schema.root import build_schema, schema_coordinates
 from schema.transport_ws import Endpoint
 from schema.wire import MalformedJson, decode_json, request_problem
 from services import consumers, lobby_cache
+from services.affiliates import fraud as affiliate_fraud
 from services.bonuses import worker as bonus_worker
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
@@ -519,6 +520,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue_task = asyncio.create_task(lobby_cache.follow_changes(rt), name="catalogue-changes")
         kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
         risk_expiry_task = asyncio.create_task(risk_expiry.run(rt), name="risk-action-expiry")
+        fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -527,7 +529,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:  # also when the app's user (a test, an embedding program) fails inside the lifespan
             await _stop_background(
-                (rg_task, bonus_task, tournament_task, export_task, catalogue_task, kyc_expiry_task, risk_expiry_task)
+                (
+                    rg_task,
+                    bonus_task,
+                    tournament_task,
+                    export_task,
+                    catalogue_task,
+                    kyc_expiry_task,
+                    risk_expiry_task,
+                    fraud_task,
+                )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
                 await rt.live_events.close()

@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_fraud import AffiliateSubIdFlag
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -80,6 +81,7 @@ __all__ = [
     "AffiliateLink",
     "AffiliatePlan",
     "AffiliateQualification",
+    "AffiliateSubIdFlag",
     "AffiliateUser",
     "AmlAlert",
     "AmlBacktestAlert",

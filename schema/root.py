@@ -27,6 +27,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import affiliate_fraud as affiliate_fraud_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -52,6 +53,7 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -230,6 +232,14 @@ class Query:
     risk_queue: Connection[RiskQueueEntry] | None = strawberry.field(
         resolver=risk_resolvers.risk_queue,
         description="Flags for the risk desk (default: open), the highest player score first, then the oldest.",
+    )
+    affiliate_sub_id_flags: Connection[AffiliateSubIdFlag] | None = strawberry.field(
+        resolver=affiliate_fraud_resolvers.affiliate_sub_id_flags,
+        description="Affiliate sub-ids flagged for fraud (default: open), newest first.",
+    )
+    affiliate_sub_id_flag: AffiliateSubIdFlag | None = strawberry.field(
+        resolver=affiliate_fraud_resolvers.affiliate_sub_id_flag,
+        description="One flagged sub-id with its evidence and its players' CPAs (null: none the viewer may see).",
     )
     kyc_review_queue: Connection[KycCase] | None = strawberry.field(
         resolver=kyc_resolvers.kyc_review_queue,
@@ -494,6 +504,10 @@ class Mutation:
     review_risk_flag: RiskFlagPayload = strawberry.mutation(
         resolver=risk_resolvers.review_risk_flag,
         description="Confirm or dismiss an open flag of the risk queue, with a note (audited).",
+    )
+    review_affiliate_sub_id_flag: AffiliateSubIdFlagPayload = strawberry.mutation(
+        resolver=affiliate_fraud_resolvers.review_affiliate_sub_id_flag,
+        description="Clear (CPAs qualified again) or confirm (CPAs rejected) a flagged sub-id, with a note (audited).",
     )
     kyc_request_more: KycPayload = strawberry.mutation(
         resolver=kyc_resolvers.kyc_request_more, description="Ask the player for more for their next level."

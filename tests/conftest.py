@@ -46,6 +46,7 @@ TEST_ENV = {
     "RG_WORKER_INTERVAL_SECONDS": "3600",
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
     "TOURNAMENT_TICK_SECONDS": "3600",  # tests tick tournaments themselves (`croupier tournaments tick`)
+    "AFFILIATE_FRAUD_INTERVAL_SECONDS": "3600",  # tests sweep affiliate sub-ids themselves
     # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
     "EVENT_CONSUMERS": "false",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
@@ -392,6 +393,7 @@ SERVER_WORKERS = frozenset(
         "kyc-document-expiry",
         "tournament-clock",
         "risk-action-expiry",
+        "affiliate-fraud-sweep",
     }
 )
 

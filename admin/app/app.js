@@ -29,6 +29,7 @@ import "./risk-desk.js";
 import "./held-deposits.js";
 import "./tournaments.js";
 import "./jackpots.js";
+import "./affiliate-fraud.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -51,6 +52,7 @@ const SCREENS = [
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
   { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
   { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
+  { path: "affiliate-fraud", label: "Affiliate fraud", needs: "Query.affiliateSubIdFlags" },
 ];
 
 class CroupierApp extends LitElement {
@@ -205,6 +207,10 @@ class CroupierApp extends LitElement {
       case "jackpots":
         return id ? html`<cr-jackpot .jackpotId=${id}></cr-jackpot>` : html`<cr-jackpots></cr-jackpots>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
+      case "affiliate-fraud":
+        return id
+          ? html`<cr-affiliate-fraud-flag .flagId=${id}></cr-affiliate-fraud-flag>`
+          : html`<cr-affiliate-fraud-flags></cr-affiliate-fraud-flags>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       default: return "";

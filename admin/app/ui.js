@@ -50,6 +50,8 @@ export const OFFERED = [
   // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
   "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
+  // Affiliate fraud (admin/app/affiliate-fraud.js): flagged sub-ids and their review, the risk desk's.
+  "Query.affiliateSubIdFlags", "Mutation.reviewAffiliateSubIdFlag",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -127,6 +127,8 @@ UNMEASURED = {
     "Tournament": "one tournament; its prizes are a JSON column, its payouts one statement (tests/tournaments)",
     "TournamentVerification": "one tournament's standings recomputed from its rounds: a fixed set of statements",
     "Jackpot": "one jackpot; its levels and each history list one statement whatever their rows (tests/jackpots_live)",
+    "AffiliateFraudFlag": "one flagged sub-id: evidence a JSON column, its players one DataLoader batch, its CPAs one "
+    "statement (tests/affiliate_fraud)",
 }
 
 
@@ -762,6 +764,19 @@ async def test_the_jackpot_list_with_its_levels(rt: Any, admin_screen: Any, gql:
     for n in range(SMALL, LARGE):
         await created(gql, marketing.token, f"drop-{n}")
     screen.same_cost(small, await screen.statements({}, edges("jackpots"), LARGE))
+
+
+@screen("AffiliateFraudFlags")
+async def test_the_flagged_affiliate_sub_ids(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from tests.affiliate_fraud.conftest import make_partner, raw_flag
+
+    screen = await admin_screen("AffiliateFraudFlags")
+    partner = await make_partner(rt, brand.id)
+    await raw_flag(rt, partner, "s0")
+    small = await screen.statements({"status": "OPEN"}, edges("affiliateSubIdFlags"), SMALL)
+    for n in range(SMALL, LARGE):
+        await raw_flag(rt, (await make_partner(rt, brand.id, code=f"p{n}")), f"s{n}")
+    screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("affiliateSubIdFlags"), LARGE))
 
 
 def key(document: Document) -> str:
