@@ -1,6 +1,13 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_runs import (
+    AffiliatePayout,
+    AffiliateRun,
+    AffiliateRunApproval,
+    AffiliateRunDeal,
+    AffiliateRunLine,
+)
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -78,8 +85,13 @@ __all__ = [
     "AffiliateClick",
     "AffiliateDeal",
     "AffiliateLink",
+    "AffiliatePayout",
     "AffiliatePlan",
     "AffiliateQualification",
+    "AffiliateRun",
+    "AffiliateRunApproval",
+    "AffiliateRunDeal",
+    "AffiliateRunLine",
     "AffiliateUser",
     "AmlAlert",
     "AmlBacktestAlert",

@@ -1,0 +1,1 @@
+"""Affiliates: partners, tracking, plans and deals, commission runs, postbacks (docs/affiliates.md)."""
