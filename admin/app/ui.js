@@ -50,6 +50,9 @@ export const OFFERED = [
   // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
   "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
+  // Affiliate commission runs (admin/app/affiliate-runs.js): the list and finance's steps.
+  "Query.affiliateRuns", "Mutation.createAffiliateRun", "Mutation.approveAffiliateRun",
+  "Mutation.discardAffiliateRun", "Mutation.bookAffiliateRun", "Mutation.payAffiliateRun",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
