@@ -26,19 +26,19 @@ const RUN = `query AffiliateRun($id: ID!) {
     total { amount currency }
   } } }
 }`;
+const PAYLOAD = "run { id state } awaitingSecondApproval errors { code field message }";
 const STEPS = {
-  approve: ["approveAffiliateRun", "approved"],
-  discard: ["discardAffiliateRun", "discarded"],
-  book: ["bookAffiliateRun", "booked in the ledger"],
-  pay: ["payAffiliateRun", "paid out"],
+  approve: ["approveAffiliateRun", "approved", `mutation ApproveAffiliateRun($input: AffiliateRunActionInput!) {
+    approveAffiliateRun(input: $input) { ${PAYLOAD} } }`],
+  discard: ["discardAffiliateRun", "discarded", `mutation DiscardAffiliateRun($input: AffiliateRunActionInput!) {
+    discardAffiliateRun(input: $input) { ${PAYLOAD} } }`],
+  book: ["bookAffiliateRun", "booked in the ledger", `mutation BookAffiliateRun($input: AffiliateRunActionInput!) {
+    bookAffiliateRun(input: $input) { ${PAYLOAD} } }`],
+  pay: ["payAffiliateRun", "paid out", `mutation PayAffiliateRun($input: AffiliateRunActionInput!) {
+    payAffiliateRun(input: $input) { ${PAYLOAD} } }`],
 };
 const CREATE = `mutation CreateAffiliateRun($input: CreateAffiliateRunInput!) {
   createAffiliateRun(input: $input) { run { id state } errors { code field message } } }`;
-
-function step(name) {
-  return `mutation ${name[0].toUpperCase()}${name.slice(1)}($input: AffiliateRunActionInput!) {
-    ${name}(input: $input) { run { id state } awaitingSecondApproval errors { code field message } } }`;
-}
 
 function percent(ppm) {
   return ppm === null || ppm === undefined ? "—" : `${(ppm / 10_000).toFixed(2)} %`;
@@ -149,8 +149,8 @@ class AffiliateRuns extends QueryElement {
   }
 
   async act(run, name) {
-    const [field, done] = STEPS[name];
-    await this.run(step(field), field, { runId: run.id }, (data) =>
+    const [field, done, mutation] = STEPS[name];
+    await this.run(mutation, field, { runId: run.id }, (data) =>
       data?.[field]?.awaitingSecondApproval
         ? "First approval recorded: a second finance approver completes it."
         : `Run of ${run.periodStart} – ${run.periodEnd} ${done}.`);

@@ -127,6 +127,8 @@ UNMEASURED = {
     "Tournament": "one tournament; its prizes are a JSON column, its payouts one statement (tests/tournaments)",
     "TournamentVerification": "one tournament's standings recomputed from its rounds: a fixed set of statements",
     "Jackpot": "one jackpot; its levels and each history list one statement whatever their rows (tests/jackpots_live)",
+    "AffiliateRun": "one commission run: its totals, deal sums and payouts one statement each; its lines a page in "
+    "one statement (tests/affiliate_runs/test_graphql.py counts them)",
 }
 
 
@@ -762,6 +764,29 @@ async def test_the_jackpot_list_with_its_levels(rt: Any, admin_screen: Any, gql:
     for n in range(SMALL, LARGE):
         await created(gql, marketing.token, f"drop-{n}")
     screen.same_cost(small, await screen.statements({}, edges("jackpots"), LARGE))
+
+
+@screen("AffiliateRuns")
+async def test_the_commission_run_list_with_its_totals(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from sqlalchemy import text
+
+    screen = await admin_screen("AffiliateRuns")
+
+    async def runs(first: int, count: int) -> None:
+        async with rt.database.transaction() as db:
+            for n in range(first, count):
+                start = date(2025, 1, 1) + timedelta(days=n)
+                await db.execute(
+                    text(
+                        "INSERT INTO affiliate_runs (id, brand_id, period_start, period_end) VALUES (:id, :b, :s, :s)"
+                    ),
+                    {"id": uuid.uuid4(), "b": brand.id, "s": start},
+                )
+
+    await runs(0, SMALL)
+    small = await screen.statements({}, edges("affiliateRuns"), SMALL)
+    await runs(SMALL, LARGE)
+    screen.same_cost(small, await screen.statements({}, edges("affiliateRuns"), LARGE))
 
 
 def key(document: Document) -> str:
