@@ -115,6 +115,7 @@ class AffiliatePayout(SQLModel, table=True):
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
     status: str = Field(default=PayoutStatus.BOOKED.value, max_length=16)
     commission_transaction_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_transactions.id")
+    attempt: int = 1  # a new one after each decline: the PSP reference is `<payout id>.<attempt>`
     psp: str | None = Field(default=None, max_length=32)
     psp_reference: str | None = Field(default=None, max_length=200)
     failure: str | None = Field(default=None, max_length=500)

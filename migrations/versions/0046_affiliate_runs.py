@@ -105,6 +105,9 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False, server_default="booked"),
         sa.Column("commission_transaction_id", sa.Uuid(), sa.ForeignKey("ledger_transactions.id"), nullable=True),
+        # Each sending after a decline is a new attempt, so a new reference at the PSP (`<payout id>.<attempt>`):
+        # the PSP answers a reference it has seen with its first answer, a decline included.
+        sa.Column("attempt", sa.Integer(), nullable=False, server_default=sa.text("1")),
         sa.Column("psp", sa.String(32), nullable=True),
         sa.Column("psp_reference", sa.String(200), nullable=True),
         sa.Column("failure", sa.String(500), nullable=True),

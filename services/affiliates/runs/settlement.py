@@ -10,8 +10,10 @@ PSP asked twice pays once. Nothing holds a database transaction open across the 
 `sending` and committed first; the answer is applied in a second transaction. A payout left `sending` (a
 crash, a timeout, a pending answer) is asked about (`get_status`) on the next `pay_run` rather than sent again;
 one the PSP never heard of is sent again under the same reference. Succeeded: the `affiliate_payout` ledger
-transaction (payable → the PSP's clearing account) and `paid`. Declined: `failed`, with the reason (sent again
-on the next pay_run, after the partner's payout details are fixed). The run is `paid` once every payout is.
+transaction (payable → the PSP's clearing account, keyed by the payout, so once whatever the attempts) and
+`paid`. Declined: `failed`, with the reason; the next pay_run sends it as a new attempt (a new reference,
+`<payout id>.<attempt>`: a PSP answers a reference it has seen with its first answer). The run is `paid` once
+every payout is.
 """
 
 from __future__ import annotations
@@ -174,11 +176,12 @@ async def _claim(rt: Runtime, viewer: Viewer, run_id: uuid.UUID) -> list[_Sendin
                 payout.status, payout.failure = PayoutStatus.FAILED.value, f"no PSP pays out by {method}"
                 continue
             ask_first = payout.status == PayoutStatus.SENDING
+            if payout.status == PayoutStatus.FAILED:  # the PSP keeps its decline under the old reference
+                payout.attempt += 1
             payout.status, payout.psp, payout.failure = PayoutStatus.SENDING.value, psp, None
             token = details.get("token")
-            request = PayoutRequest(
-                str(payout.id), payout.amount, payout.currency, method, str(token) if token else None
-            )
+            reference = f"{payout.id}.{payout.attempt}"
+            request = PayoutRequest(reference, payout.amount, payout.currency, method, str(token) if token else None)
             claimed.append(_Sending(payout, request, psp, ask_first))
         await db.flush()
         return claimed
