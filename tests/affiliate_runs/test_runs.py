@@ -237,7 +237,19 @@ async def test_a_booked_run_owes_each_partner_its_total_and_pays_it_out_once(
     assert len(await psp.transactions()) == 1
     async with rt.database.session() as db:
         state = await db.scalar(text("SELECT state FROM affiliate_runs WHERE id = :r"), {"r": run.id})
+        events = (
+            await db.execute(
+                text(
+                    "SELECT topic, key AS subject, payload AS data FROM outbox_events "
+                    "WHERE topic LIKE 'affiliate.%' ORDER BY id"
+                )
+            )
+        ).all()
     assert state == "paid"
+    assert [(e.topic, e.subject, e.data["amount"]) for e in events] == [
+        ("affiliate.commission_booked", f"affiliate:{partner}", 2_500),
+        ("affiliate.payout_paid", f"affiliate:{partner}", 2_500),
+    ]
 
 
 async def payable(rt: Any, partner: Any) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 from sqlmodel import col
 
 from authz.subjects import Viewer
+from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
 from core.runtime import Runtime
@@ -75,6 +76,19 @@ async def book_run(rt: Runtime, viewer: Viewer, *, run_id: uuid.UUID) -> Affilia
                 )
             )
             booked[f"{row.affiliate_id}:{row.currency}"] = int(row.total)
+            await outbox.emit(
+                db,
+                "affiliate.commission_booked",
+                f"affiliate:{row.affiliate_id}",
+                {
+                    "run_id": str(run.id),
+                    "affiliate_id": str(row.affiliate_id),
+                    "currency": row.currency,
+                    "amount": int(row.total),
+                    "transaction_id": str(result.transaction_id),
+                },
+                brand_id=run.brand_id,
+            )
         run.state, run.booked_at = RunState.BOOKED.value, clock.now()
         await db.flush()
         await audit.append(
@@ -227,6 +241,21 @@ async def _apply(rt: Runtime, viewer: Viewer, item: _Sending, answer: PspAnswer 
                 PayoutStatus.PAID.value,
                 result.transaction_id,
                 clock.now(),
+            )
+            await outbox.emit(
+                db,
+                "affiliate.payout_paid",
+                f"affiliate:{payout.affiliate_id}",
+                {
+                    "run_id": str(run.id),
+                    "affiliate_id": str(payout.affiliate_id),
+                    "currency": payout.currency,
+                    "amount": payout.amount,
+                    "transaction_id": str(result.transaction_id),
+                    "payout_id": str(payout.id),
+                    "psp": item.psp,
+                },
+                brand_id=run.brand_id,
             )
         elif answer.status in ("declined", "refunded"):
             payout.status = PayoutStatus.FAILED.value
