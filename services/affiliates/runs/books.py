@@ -21,6 +21,7 @@ Invariants (checks.py, which `croupier ledger verify` runs through services/ledg
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,62 +36,63 @@ async def payable_account(db: AsyncSession, affiliate_id: uuid.UUID, currency: s
     )
 
 
-async def book_commission(
-    db: AsyncSession,
-    *,
-    run_id: uuid.UUID,
-    brand_id: uuid.UUID,
-    affiliate_id: uuid.UUID,
-    currency: str,
-    amount: int,
-    actor_type: str,
-    actor_id: uuid.UUID | None,
-) -> Result:
-    cost = await wallet.operator_account(db, brand_id, AccountPurpose.AFFILIATE_COMMISSION, currency)
-    payable = await payable_account(db, affiliate_id, currency)
-    return await ledger.record(
+@dataclass(frozen=True)
+class Owed:
+    """What moves for one partner: an amount of a currency, on a brand's behalf, by whom."""
+
+    brand_id: uuid.UUID
+    affiliate_id: uuid.UUID
+    currency: str
+    amount: int
+    actor_type: str
+    actor_id: uuid.UUID | None
+
+
+async def _move(
+    db: AsyncSession, owed: Owed, *, key: str, kind: TransactionKind, source: uuid.UUID, target: uuid.UUID,
+    reference: tuple[str, uuid.UUID], details: dict[str, str],
+) -> Result:  # fmt: skip
+    entry = Entry(
+        idempotency_key=key,
+        kind=kind.value,
+        legs=(Leg(source, -owed.amount), Leg(target, owed.amount)),
+        actor_type=owed.actor_type,
+        actor_id=owed.actor_id,
+        brand_id=owed.brand_id,
+        reference_type=reference[0],
+        reference_id=str(reference[1]),
+        details={"affiliate": str(owed.affiliate_id), **details},
+    )
+    return await ledger.record(db, entry)
+
+
+async def book_commission(db: AsyncSession, owed: Owed, *, run_id: uuid.UUID) -> Result:
+    """The brand's commission cost → the partner's payable."""
+    cost = await wallet.operator_account(db, owed.brand_id, AccountPurpose.AFFILIATE_COMMISSION, owed.currency)
+    return await _move(
         db,
-        Entry(
-            idempotency_key=f"affiliate-commission:{run_id}:{affiliate_id}:{currency}",
-            kind=TransactionKind.AFFILIATE_COMMISSION.value,
-            legs=(Leg(cost, -amount), Leg(payable, amount)),
-            actor_type=actor_type,
-            actor_id=actor_id,
-            brand_id=brand_id,
-            reference_type="affiliate_run",
-            reference_id=str(run_id),
-            details={"affiliate": str(affiliate_id)},
-        ),
+        owed,
+        key=f"affiliate-commission:{run_id}:{owed.affiliate_id}:{owed.currency}",
+        kind=TransactionKind.AFFILIATE_COMMISSION,
+        source=cost,
+        target=await payable_account(db, owed.affiliate_id, owed.currency),
+        reference=("affiliate_run", run_id),
+        details={},
     )
 
 
-async def book_payout(
-    db: AsyncSession,
-    *,
-    payout_id: uuid.UUID,
-    brand_id: uuid.UUID,
-    affiliate_id: uuid.UUID,
-    currency: str,
-    amount: int,
-    psp: str,
-    actor_type: str,
-    actor_id: uuid.UUID | None,
-) -> Result:
-    payable = await payable_account(db, affiliate_id, currency)
+async def book_payout(db: AsyncSession, owed: Owed, *, payout_id: uuid.UUID, psp: str) -> Result:
+    """The partner's payable → the PSP's clearing account (it paid the partner)."""
     clearing = await wallet.operator_account(
-        db, brand_id, AccountPurpose.PSP_CLEARING, currency, owner_type="psp", owner_id=psp
+        db, owed.brand_id, AccountPurpose.PSP_CLEARING, owed.currency, owner_type="psp", owner_id=psp
     )
-    return await ledger.record(
+    return await _move(
         db,
-        Entry(
-            idempotency_key=f"affiliate-payout:{payout_id}",
-            kind=TransactionKind.AFFILIATE_PAYOUT.value,
-            legs=(Leg(payable, -amount), Leg(clearing, amount)),
-            actor_type=actor_type,
-            actor_id=actor_id,
-            brand_id=brand_id,
-            reference_type="affiliate_payout",
-            reference_id=str(payout_id),
-            details={"affiliate": str(affiliate_id), "psp": psp},
-        ),
+        owed,
+        key=f"affiliate-payout:{payout_id}",
+        kind=TransactionKind.AFFILIATE_PAYOUT,
+        source=await payable_account(db, owed.affiliate_id, owed.currency),
+        target=clearing,
+        reference=("affiliate_payout", payout_id),
+        details={"psp": psp},
     )

@@ -56,16 +56,10 @@ async def book_run(rt: Runtime, viewer: Viewer, *, run_id: uuid.UUID) -> Affilia
             )
         booked = {}
         for row in await db.execute(_PARTNER_TOTALS, {"run": run_id}):
-            result = await books.book_commission(
-                db,
-                run_id=run.id,
-                brand_id=run.brand_id,
-                affiliate_id=row.affiliate_id,
-                currency=row.currency,
-                amount=int(row.total),
-                actor_type=viewer.actor_type,
-                actor_id=viewer.id,
+            owed = books.Owed(
+                run.brand_id, row.affiliate_id, row.currency, int(row.total), viewer.actor_type, viewer.id
             )
+            result = await books.book_commission(db, owed, run_id=run.id)
             db.add(
                 AffiliatePayout(
                     run_id=run.id,
@@ -226,17 +220,10 @@ async def _apply(rt: Runtime, viewer: Viewer, item: _Sending, answer: PspAnswer 
             return
         payout.psp_reference = answer.psp_reference or payout.psp_reference
         if answer.status == "succeeded":
-            result = await books.book_payout(
-                db,
-                payout_id=payout.id,
-                brand_id=run.brand_id,
-                affiliate_id=payout.affiliate_id,
-                currency=payout.currency,
-                amount=payout.amount,
-                psp=item.psp,
-                actor_type=viewer.actor_type,
-                actor_id=viewer.id,
+            owed = books.Owed(
+                run.brand_id, payout.affiliate_id, payout.currency, payout.amount, viewer.actor_type, viewer.id
             )
+            result = await books.book_payout(db, owed, payout_id=payout.id, psp=item.psp)
             payout.status, payout.payout_transaction_id, payout.paid_at = (
                 PayoutStatus.PAID.value,
                 result.transaction_id,
