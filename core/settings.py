@@ -239,6 +239,11 @@ class Settings(BaseSettings):
             "JPY": "300000",
         }
     )
+    # An affiliate commission run (services/affiliates/runs/approval.py) whose total in a currency is above this
+    # needs a second, different finance approver; a currency not listed always does.
+    affiliate_run_four_eyes_above: dict[str, str] = Field(
+        default_factory=lambda: {"EUR": "5000.00", "USD": "5000.00", "GBP": "5000.00", "SEK": "50000.00"}
+    )
     payment_reconcile_after_seconds: int = 60
     # A deposit still waiting for the player (3-D Secure, a bank's page) this long after it began is
     # abandoned by `croupier payments reconcile`: it fails and releases the bonus offer claimed with it.

@@ -2,6 +2,13 @@
 
 from models.adjustments import Adjustment
 from models.affiliate_fraud import AffiliateSubIdFlag
+from models.affiliate_runs import (
+    AffiliatePayout,
+    AffiliateRun,
+    AffiliateRunApproval,
+    AffiliateRunDeal,
+    AffiliateRunLine,
+)
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -79,8 +86,13 @@ __all__ = [
     "AffiliateClick",
     "AffiliateDeal",
     "AffiliateLink",
+    "AffiliatePayout",
     "AffiliatePlan",
     "AffiliateQualification",
+    "AffiliateRun",
+    "AffiliateRunApproval",
+    "AffiliateRunDeal",
+    "AffiliateRunLine",
     "AffiliateSubIdFlag",
     "AffiliateUser",
     "AmlAlert",

@@ -56,6 +56,10 @@ class AccountPurpose(StrEnum):
     # The operator's side of tournaments (services/tournaments/settlement.py): fixed prizes out, what a pool keeps
     # after its prizes (the rake) in. Apart from house_revenue, so GGR stays stakes minus wins (services/reports).
     TOURNAMENT_COST = "tournament_cost"
+    # services/affiliates/runs: what a brand pays its partners (the cost side, per brand and currency), and what
+    # is owed to each partner until paid out (`system` / `affiliate:<id>`, no brand: per partner and currency).
+    AFFILIATE_COMMISSION = "affiliate_commission"
+    AFFILIATE_PAYABLE = "affiliate_payable"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)
@@ -137,6 +141,10 @@ class TransactionKind(StrEnum):
     JACKPOT_SEED = "jackpot_seed"
     JACKPOT_CONTRIBUTION = "jackpot_contribution"
     JACKPOT_WIN = "jackpot_win"
+    # services/affiliates/runs: a booked run's commission (brand cost → partner payable), a payout of it
+    # (payable → the PSP's clearing account).
+    AFFILIATE_COMMISSION = "affiliate_commission"
+    AFFILIATE_PAYOUT = "affiliate_payout"
 
 
 class TransactionStatus(StrEnum):

@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from core.settings import Settings
 from resolvers import affiliate_fraud as affiliate_fraud_resolvers
+from resolvers import affiliate_runs as affiliate_run_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -54,6 +55,7 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
+from schema.affiliate_runs import AffiliateRun, AffiliateRunLine, AffiliateRunPayload
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -334,6 +336,19 @@ class Query:
         "their brand scope's, with entry counts.",
     )
     tournament: Tournament | None = strawberry.field(resolver=tournament_resolvers.tournament)
+    affiliate_runs: Connection[AffiliateRun] | None = strawberry.field(
+        resolver=affiliate_run_resolvers.affiliate_runs,
+        description="Affiliate commission runs by period, newest first, of the staff's brand scope (finance, affiliate "
+        "managers).",
+    )
+    affiliate_run: AffiliateRun | None = strawberry.field(
+        resolver=affiliate_run_resolvers.affiliate_run,
+        description="A commission run with its deal sums (carry-over, tier, rate) and payouts.",
+    )
+    affiliate_run_lines: Connection[AffiliateRunLine] | None = strawberry.field(
+        resolver=affiliate_run_resolvers.affiliate_run_lines,
+        description="A run's lines (one per player per deal, and second-tier lines), optionally one partner's.",
+    )
     my_tournament_entries: Connection[TournamentEntry] | None = strawberry.field(
         resolver=tournament_resolvers.my_tournament_entries,
         description="The player's own tournament entries, newest first, with their scores.",
@@ -667,6 +682,26 @@ class Mutation:
     settle_tournament: TournamentPayload = strawberry.mutation(
         resolver=tournament_resolvers.settle_tournament,
         description="Pay a finished tournament's prizes and publish its results hash (once; audited).",
+    )
+    create_affiliate_run: AffiliateRunPayload = strawberry.mutation(
+        resolver=affiliate_run_resolvers.create_affiliate_run,
+        description="Compute a draft commission run of a brand over a period (default: last month; audited).",
+    )
+    approve_affiliate_run: AffiliateRunPayload = strawberry.mutation(
+        resolver=affiliate_run_resolvers.approve_affiliate_run,
+        description="Finance approves a draft run; above the threshold a second, different approver completes it.",
+    )
+    discard_affiliate_run: AffiliateRunPayload = strawberry.mutation(
+        resolver=affiliate_run_resolvers.discard_affiliate_run,
+        description="Throw a draft run away (its CPAs become payable again; audited).",
+    )
+    book_affiliate_run: AffiliateRunPayload = strawberry.mutation(
+        resolver=affiliate_run_resolvers.book_affiliate_run,
+        description="Book an approved run in the ledger: each partner's commission to its affiliate payable.",
+    )
+    pay_affiliate_run: AffiliateRunPayload = strawberry.mutation(
+        resolver=affiliate_run_resolvers.pay_affiliate_run,
+        description="Pay a booked run's partners out through the PSPs (idempotent: a paid payout is never sent again).",
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 # The status a provider transaction stores when it was answered OK, per protocol (integrations/hub88.py
 # `STATUS_CODES`, integrations/softswiss.py `status_code`); tests/ledger/test_ledger_checks.py holds every
 # dialect to it.
+from services.affiliates.runs.checks import AFFILIATE_QUERIES
 from services.tournaments.books import TOURNAMENT_QUERIES
 
 PROVIDER_OK = ("RS_OK", "OK")
@@ -146,6 +147,7 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
         GROUP BY p.id
         HAVING p.status <> 'returned' OR count(t.id) <> 1 OR coalesce(sum(moved.total), 0) <> p.amount""",
     **TOURNAMENT_QUERIES,
+    **AFFILIATE_QUERIES,  # services/affiliates/runs: runs, payouts and partners' payables
     # services/jackpots: a pot is what its pool's ledger account holds; a win is one committed jackpot_win
     # transaction that took exactly the pot from that account.
     "jackpot pool differs from its ledger account": """

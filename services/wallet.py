@@ -71,7 +71,7 @@ class Balance:
     debt: int = 0  # what the player owes after a chargeback (positive; services/cashier/chargebacks.py)
 
 
-_OPERATOR_ACCOUNTS: dict[tuple[uuid.UUID, str, str, str, str], uuid.UUID] = {}
+_OPERATOR_ACCOUNTS: dict[tuple[uuid.UUID | None, str, str, str, str], uuid.UUID] = {}
 
 
 async def player_accounts(db: AsyncSession, player_id: uuid.UUID, brand_id: uuid.UUID, currency: str) -> PlayerAccounts:
@@ -163,14 +163,15 @@ async def owed(db: AsyncSession | AsyncConnection, player_ids: Sequence[uuid.UUI
 
 async def operator_account(
     db: AsyncSession,
-    brand_id: uuid.UUID,
+    brand_id: uuid.UUID | None,
     purpose: AccountPurpose,
     currency: str,
     *,
     owner_type: str = "brand",
     owner_id: str | None = None,
 ) -> uuid.UUID:
-    """A derived operator account (balance = sum of postings), created on first use."""
+    """A derived operator account (balance = sum of postings), created on first use (`brand_id` None: one for
+    every brand, such as an affiliate partner's payable)."""
     owner = owner_id or str(brand_id)
     key = (brand_id, owner_type, owner, purpose.value, currency)
     cached = _OPERATOR_ACCOUNTS.get(key)

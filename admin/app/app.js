@@ -30,6 +30,7 @@ import "./held-deposits.js";
 import "./tournaments.js";
 import "./jackpots.js";
 import "./affiliate-fraud.js";
+import "./affiliate-runs.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -53,6 +54,7 @@ const SCREENS = [
   { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
   { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
   { path: "affiliate-fraud", label: "Affiliate fraud", needs: "Query.affiliateSubIdFlags" },
+  { path: "affiliate-runs", label: "Commission runs", needs: "Query.affiliateRuns" },
 ];
 
 class CroupierApp extends LitElement {
@@ -213,6 +215,7 @@ class CroupierApp extends LitElement {
           : html`<cr-affiliate-fraud-flags></cr-affiliate-fraud-flags>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
+      case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;
       default: return "";
     }
   }

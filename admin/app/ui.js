@@ -52,6 +52,9 @@ export const OFFERED = [
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
   // Affiliate fraud (admin/app/affiliate-fraud.js): flagged sub-ids and their review, the risk desk's.
   "Query.affiliateSubIdFlags", "Mutation.reviewAffiliateSubIdFlag",
+  // Affiliate commission runs (admin/app/affiliate-runs.js): the list and finance's steps.
+  "Query.affiliateRuns", "Mutation.createAffiliateRun", "Mutation.approveAffiliateRun",
+  "Mutation.discardAffiliateRun", "Mutation.bookAffiliateRun", "Mutation.payAffiliateRun",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -22,6 +22,7 @@ from typing import Any
 
 from core.catalogue import (
     affiliate_fraud,
+    affiliate_runs,
     aml,
     aml_cases,
     aml_monitoring,
@@ -67,6 +68,7 @@ CATALOGUE: dict[str, EventType] = {
         *tournaments.TYPES,
         *jackpots.TYPES,
         *affiliate_fraud.TYPES,
+        *affiliate_runs.TYPES,
     )
 }
 

@@ -129,6 +129,8 @@ UNMEASURED = {
     "Jackpot": "one jackpot; its levels and each history list one statement whatever their rows (tests/jackpots_live)",
     "AffiliateFraudFlag": "one flagged sub-id: evidence a JSON column, its players one DataLoader batch, its CPAs one "
     "statement (tests/affiliate_fraud)",
+    "AffiliateRun": "one commission run: its totals, deal sums and payouts one statement each; its lines a page in "
+    "one statement (tests/affiliate_runs/test_graphql.py counts them)",
 }
 
 
@@ -777,6 +779,29 @@ async def test_the_flagged_affiliate_sub_ids(rt: Any, admin_screen: Any, brand: 
     for n in range(SMALL, LARGE):
         await raw_flag(rt, (await make_partner(rt, brand.id, code=f"p{n}")), f"s{n}")
     screen.same_cost(small, await screen.statements({"status": "OPEN"}, edges("affiliateSubIdFlags"), LARGE))
+
+
+@screen("AffiliateRuns")
+async def test_the_commission_run_list_with_its_totals(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from sqlalchemy import text
+
+    screen = await admin_screen("AffiliateRuns")
+
+    async def runs(first: int, count: int) -> None:
+        async with rt.database.transaction() as db:
+            for n in range(first, count):
+                start = date(2025, 1, 1) + timedelta(days=n)
+                await db.execute(
+                    text(
+                        "INSERT INTO affiliate_runs (id, brand_id, period_start, period_end) VALUES (:id, :b, :s, :s)"
+                    ),
+                    {"id": uuid.uuid4(), "b": brand.id, "s": start},
+                )
+
+    await runs(0, SMALL)
+    small = await screen.statements({}, edges("affiliateRuns"), SMALL)
+    await runs(SMALL, LARGE)
+    screen.same_cost(small, await screen.statements({}, edges("affiliateRuns"), LARGE))
 
 
 def key(document: Document) -> str:

@@ -1,0 +1,136 @@
+"""The commission maths (services/affiliates/runs/maths.py, statement.py), worked examples and properties."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.errors import DomainError
+from services.affiliates.runs import maths
+from services.affiliates.runs import statement as stm
+from services.affiliates.runs.terms import PlanTerms, RevShare, Tier, read_terms
+
+TIERS = (Tier(0, 200_000), Tier(100_000, 300_000), Tier(500_000, 400_000))
+
+
+def test_tiered_pays_each_slice_at_its_rate_and_ladder_the_whole_at_the_rate_reached() -> None:
+    # 2,000.00 of NGR: tiered = 1,000.00 at 20 % + 1,000.00 at 30 % = 500.00; ladder = all of it at 30 % = 600.00.
+    tiered, ladder = RevShare("tiered", tiers=TIERS), RevShare("ladder", tiers=TIERS)
+    assert maths.revshare_of(tiered, 200_000) == maths.Rate(50_000, 1, 300_000)
+    assert maths.revshare_of(ladder, 200_000) == maths.Rate(60_000, 1, 300_000)
+    assert maths.revshare_of(tiered, 600_000).amount == 20_000 + 120_000 + 40_000
+    assert maths.revshare_of(RevShare("flat", rate_ppm=333_333), 100).amount == 33  # rounded down
+
+
+def test_a_negative_month_is_carried_only_by_a_deal_with_carry_over() -> None:
+    flat = RevShare("flat", rate_ppm=250_000)
+    loss = maths.settle_deal(flat, ngr=-5_000, carry_in=0, negative_carry_over=True)
+    assert (loss.revshare, loss.carry_out) == (0, -5_000)
+    assert maths.settle_deal(flat, ngr=-5_000, carry_in=0, negative_carry_over=False).carry_out == 0
+    after = maths.settle_deal(flat, ngr=8_000, carry_in=-5_000, negative_carry_over=True)
+    assert (after.base, after.revshare, after.carry_out) == (3_000, 750, 0)
+    still = maths.settle_deal(flat, ngr=2_000, carry_in=-5_000, negative_carry_over=True)
+    assert (still.base, still.revshare, still.carry_out) == (-3_000, 0, -3_000)
+
+
+def test_terms_a_run_cannot_read_stop_it() -> None:
+    with pytest.raises(DomainError):
+        read_terms(
+            "revshare", {"revshare": {"kind": "tiered", "tiers": [{"from_ngr": 5, "rate_ppm": 1}] * 2}}, "EUR", "p"
+        )
+    with pytest.raises(DomainError):
+        read_terms("revshare", {"revshare": {"kind": "flat", "rate_ppm": 1_000_001}}, "EUR", "p")
+    with pytest.raises(DomainError):
+        read_terms("hybrid", {"amount": 100}, "EUR", "p")
+    terms = read_terms("revshare", {"revshare": {"kind": "ladder", "tiers": [{"from_ngr": "1000.00", "rate_ppm": 5}]}},
+                       "EUR", "p")  # fmt: skip
+    assert terms.revshare == RevShare("ladder", tiers=(Tier(100_000, 5),))
+
+
+@given(
+    total=st.integers(min_value=0, max_value=10**9),
+    weights=st.lists(st.integers(min_value=-(10**7), max_value=10**7), min_size=1, max_size=30),
+)
+def test_allocation_adds_up_exactly_and_each_share_is_within_a_cent_of_its_part(total: int, weights: list[int]) -> None:
+    shares = maths.allocate(total, weights)
+    whole = sum(weights)
+    if whole <= 0:
+        assert shares == [0] * len(weights)
+        return
+    assert sum(shares) == total
+    for share, weight in zip(shares, weights, strict=True):
+        assert abs(share * whole - total * weight) < whole  # |share - exact| < 1 minor unit
+
+
+rates = st.integers(min_value=0, max_value=1_000_000)
+
+
+@given(
+    base=st.integers(min_value=1, max_value=10**10),
+    steps=st.lists(st.tuples(st.integers(min_value=1, max_value=10**8), rates), min_size=0, max_size=5),
+    first=rates,
+)
+def test_with_rising_rates_tiered_never_pays_more_than_ladder(
+    base: int, steps: list[tuple[int, int]], first: int
+) -> None:
+    tiers = [Tier(0, first)]
+    for gap, rate in steps:
+        tiers.append(Tier(tiers[-1].from_ngr + gap, max(rate, tiers[-1].rate_ppm)))
+    tiered = maths.revshare_of(RevShare("tiered", tiers=tuple(tiers)), base)
+    ladder = maths.revshare_of(RevShare("ladder", tiers=tuple(tiers)), base)
+    assert 0 <= tiered.amount <= ladder.amount <= base
+    assert tiered.tier == ladder.tier
+    if len(tiers) == 1:  # one tier from zero: all three kinds agree
+        assert tiered.amount == ladder.amount == maths.revshare_of(RevShare("flat", rate_ppm=first), base).amount
+
+
+days = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),  # player
+        st.integers(min_value=0, max_value=29),  # day of the month
+        st.integers(min_value=0, max_value=10**6),  # stakes
+        st.integers(min_value=0, max_value=10**6),  # wins
+        st.integers(min_value=0, max_value=10**5),  # bonus cost
+    ),
+    max_size=40,
+)
+
+
+@given(played=days, switch=st.integers(min_value=-5, max_value=35), carry=st.integers(min_value=-(10**6), max_value=0))
+def test_a_statement_splits_days_by_deal_and_its_lines_add_up_to_its_deals(
+    played: list[tuple[int, int, int, int, int]], switch: int, carry: int
+) -> None:
+    start = date(2030, 1, 1)
+    partner = uuid.uuid4()
+    old = stm.Deal(uuid.uuid4(), partner, uuid.uuid4(), start - timedelta(days=90), True, "EUR",
+                   PlanTerms(RevShare("flat", rate_ppm=250_000), 0))  # fmt: skip
+    new = stm.Deal(uuid.uuid4(), partner, uuid.uuid4(), start + timedelta(days=switch), False, "EUR",
+                   PlanTerms(RevShare("tiered", tiers=TIERS), 0))  # fmt: skip
+    players = [uuid.uuid4() for _ in range(4)]
+    merged: dict[tuple[int, int], list[int]] = {}
+    for player, day, stakes, wins, cost in played:  # one projection row per player and day
+        row = merged.setdefault((player, day), [0, 0, 0])
+        row[0], row[1], row[2] = row[0] + stakes, row[1] + wins, row[2] + cost
+    inputs = [
+        stm.PlayerDay(players[p], partner, None, start + timedelta(days=d), "EUR", s, w, c)
+        for (p, d), (s, w, c) in merged.items()
+    ]
+    statement = stm.build(
+        days=inputs, timeline=stm.Timeline([old, new]), carries={(old.id, "EUR"): carry}, cpas=[], parents={},
+        period_end=start + timedelta(days=29),
+    )  # fmt: skip
+
+    assert sum(line.ngr for line in statement.lines) == sum(d.stakes - d.wins - d.bonus_cost for d in inputs)
+    for row in statement.deals:
+        mine = [line for line in statement.lines if line.deal_id == row.deal.id]
+        assert sum(line.revshare for line in mine) == row.sums.revshare
+        assert row.sums.ngr == sum(line.ngr for line in mine)
+        assert row.sums.carry_out <= 0 <= row.sums.revshare
+        for line in mine:  # every day of a line was under its deal
+            assert line.last_day is not None
+            assert (line.last_day < new.effective_from) == (row.deal is old)
+    assert len({(line.player_id, line.deal_id) for line in statement.lines}) == len(statement.lines)
