@@ -159,13 +159,13 @@ class PeriodPicker extends LitElement {
   }
 
   _pick(value) {
+    this.value = value; // what the partner typed stays in the fields, whole or not
     if (!value.from || !value.to) return;
     if (value.from > value.to) {
       this.problem = "The period must start on or before its last day.";
       return;
     }
     this.problem = "";
-    this.value = value;
     period.set(value);
     this.dispatchEvent(new CustomEvent("period-change", { detail: value, bubbles: true, composed: true }));
   }
