@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_tokens import AffiliateApiToken
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -73,6 +74,7 @@ from models.tournaments import Tournament, TournamentEntry, TournamentPrize, Tou
 __all__ = [
     "Adjustment",
     "Affiliate",
+    "AffiliateApiToken",
     "AffiliateAttribution",
     "AffiliateBrand",
     "AffiliateClick",

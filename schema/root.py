@@ -27,6 +27,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import affiliate_portal as affiliate_portal_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -52,6 +53,13 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.affiliate_portal import (
+    AffiliateLinkPayload,
+    AffiliatePortal,
+    AffiliateSignInPayload,
+    CreateAffiliateTokenPayload,
+    RevokeAffiliateTokenPayload,
+)
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -367,6 +375,10 @@ class Query:
         resolver=privacy_resolvers.player_privacy,
         description="The data-protection officer's view of a player: erasure, requests, retention holds.",
     )
+    affiliate_portal: AffiliatePortal | None = strawberry.field(
+        resolver=affiliate_portal_resolvers.affiliate_portal,
+        description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
 
 
 @strawberry.type
@@ -653,6 +665,22 @@ class Mutation:
     settle_tournament: TournamentPayload = strawberry.mutation(
         resolver=tournament_resolvers.settle_tournament,
         description="Pay a finished tournament's prizes and publish its results hash (once; audited).",
+    )
+    affiliate_sign_in: AffiliateSignInPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.affiliate_sign_in,
+        description="A partner's portal user signs in: a short-lived access token for the affiliate API.",
+    )
+    create_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.create_affiliate_link,
+        description="A partner makes a tracking link on one of its brands (scope links:write).",
+    )
+    create_affiliate_token: CreateAffiliateTokenPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.create_affiliate_token,
+        description="A portal user makes a scoped API token: its secret is in this payload only, never again.",
+    )
+    revoke_affiliate_token: RevokeAffiliateTokenPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.revoke_affiliate_token,
+        description="A portal user revokes one of the partner's API tokens, at once.",
     )
 
 
