@@ -31,12 +31,13 @@ class Links extends PortalQuery {
 
   async create(event) {
     event.preventDefault();
-    const form = new FormData(event.target);
+    const element = event.target; // kept: once the event is dispatched, its target in a shadow root is null
+    const form = new FormData(element);
     const input = { brandCode: String(form.get("brand")), tag: String(form.get("tag")).trim() };
     const landingPath = String(form.get("landingPath")).trim();
     const made = await this.act(CREATE, { input: landingPath ? { ...input, landingPath } : input }, "createAffiliateLink");
     if (made?.link) {
-      event.target.reset();
+      element.reset();
       this.pages = [null];
       await this.reload();
       this.message = `Link ${made.link.tag} made: ${made.link.url}`;

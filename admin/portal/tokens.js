@@ -45,7 +45,8 @@ class Tokens extends PortalQuery {
 
   async create(event) {
     event.preventDefault();
-    const form = new FormData(event.target);
+    const element = event.target; // kept: once the event is dispatched, its target in a shadow root is null
+    const form = new FormData(element);
     const scopes = form.getAll("scope").map(String);
     const expires = String(form.get("expires"));
     this.secret = null;
@@ -60,7 +61,7 @@ class Tokens extends PortalQuery {
     } }, "createAffiliateToken");
     if (made?.secret) {
       this.secret = { name: made.token.name, value: made.secret };
-      event.target.reset();
+      element.reset();
       await this.reload();
     }
   }

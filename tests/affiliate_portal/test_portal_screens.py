@@ -168,7 +168,7 @@ async def test_a_partner_makes_a_link_and_copies_its_url(page: Any, figures: Fig
     await expect(page.get_by_role("status")).to_contain_text("Link autumn made: ")
     row = page.locator("cp-links tbody tr", has_text="autumn")
     await expect(row).to_contain_text("/promo/autumn")
-    url = await row.get_by_label("URL of autumn").input_value()
+    url = await row.get_by_label("URL of autumn", exact=True).input_value()
     code = await row.get_attribute("data-code")
     assert code
     assert url.endswith(f"/a/{code}"), url
