@@ -15,6 +15,8 @@ import "./links.js";
 import "./commissions.js";
 import "./tokens.js";
 
+const ENDED = "Your session has ended. Please sign in again.";
+
 /** The screens, each shown when the viewer holds its scope (a portal user holds them all). */
 const SCREENS = [
   { path: "dashboard", label: "Dashboard", needs: "STATS_READ" },
@@ -37,6 +39,10 @@ class PortalApp extends LitElement {
       this.route = this._parse();
     });
     client.addEventListener("signedout", () => {
+      // Not the partner's own "Sign out": the server refused the token (expired after 15 minutes: a portal
+      // sign-in has no refresh token), so say why the page is back at the sign-in.
+      if (partner.current && !this.signingOut) this.notice = ENDED;
+      this.signingOut = false;
       partner.clear();
       this.requestUpdate();
     });
@@ -44,17 +50,22 @@ class PortalApp extends LitElement {
   }
 
   async _start() {
-    if (client.signedIn) await this._loadPartner().catch(() => client.logout());
+    if (client.signedIn) await this._loadPartner().catch(() => this._signOut());
     this.ready = true;
   }
 
   async _loadPartner() {
     const current = await partner.load();
     if (!current) {
-      this.notice = "This account has no access to the partner portal.";
-      await client.logout();
+      this.notice = client.signedIn ? "This account has no access to the partner portal." : ENDED;
+      await this._signOut();
     }
     return current;
+  }
+
+  _signOut() {
+    this.signingOut = true;
+    return client.logout();
   }
 
   async _signedIn() {
@@ -86,7 +97,7 @@ class PortalApp extends LitElement {
         </nav>
         <div class="who">
           <span>${partner.current.company}</span>
-          <button @click=${() => client.logout()}>Sign out</button>
+          <button @click=${() => this._signOut()}>Sign out</button>
         </div>
       </header>
       <main id="main" tabindex="-1">${keyed(current.path, this._screen(current.path))}</main>`;

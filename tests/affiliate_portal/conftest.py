@@ -12,7 +12,11 @@ import pytest
 
 from core.clock import clock
 from tests.affiliates_api.conftest import Partner, attribute, insert_click, insert_link, make_partner, player_day
-from tests.backoffice.browser.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.backoffice.browser.conftest import (  # noqa: F401  (fixtures, and the hook behind failure screenshots)
+    browser,
+    page,
+    pytest_runtest_makereport,
+)
 
 __all__ = ["make_partner"]  # a fixture of tests/affiliates_api, used here too
 
