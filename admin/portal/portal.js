@@ -146,7 +146,8 @@ export const period = {
 
 /**
  * The period picker: a named period or two dates. Fires `period-change` (detail `{from, to}`) once the
- * period is whole and in order; a reversed range is refused in words, not sent.
+ * period is whole and in order; a reversed range is refused in words, not sent. What a screen puts inside
+ * (the stats' grouping) stands in the same row.
  */
 class PeriodPicker extends LitElement {
   static properties = { value: { state: true }, problem: { state: true } };
@@ -187,6 +188,7 @@ class PeriodPicker extends LitElement {
           <option value="" ?selected=${!preset}>Chosen days</option></select></label>
         <label>From <input type="date" .value=${from} @change=${(e) => this._day("from", e.target.value)}></label>
         <label>To <input type="date" .value=${to} @change=${(e) => this._day("to", e.target.value)}></label>
+        <slot></slot>
       </div>
       ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : ""}`;
   }

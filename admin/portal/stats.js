@@ -44,12 +44,11 @@ class Stats extends PortalQuery {
 
   frame(body) {
     return html`<h2>Stats</h2>
-      <div class="row">
-        <cp-period @period-change=${() => this.reload()}></cp-period>
+      <cp-period @period-change=${() => this.reload()}>
         <label>Group by <select @change=${(e) => this._group(e.target.value)}>
           ${Object.entries(GROUPS).map(([value, label]) => html`<option value=${value} ?selected=${this.groupBy === value}>${label}</option>`)}
         </select></label>
-      </div>
+      </cp-period>
       <div class="card">${body}</div>`;
   }
 

@@ -50,9 +50,11 @@ async def test_a_partner_signs_in_stays_signed_in_and_signs_out(page: Any, make_
     nav = page.get_by_role("navigation", name="Screens")
     await expect(nav).to_be_visible(timeout=FIRST_SIGN_IN_MS)
     await expect(page.get_by_text("Alpha Media Ltd")).to_be_visible()
-    for screen in ("Dashboard", "Stats", "Links", "Commissions", "API tokens"):  # a portal user holds every scope
-        await expect(nav.get_by_role("link", name=screen)).to_be_visible()
     await expect(nav.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+    for screen in ("Dashboard", "Stats", "Links", "Commissions", "API tokens"):  # a portal user holds every scope
+        await nav.get_by_role("link", name=screen).click()
+        await expect(page.get_by_role("heading", name=screen, exact=True)).to_be_visible()
+        await expect(nav.get_by_role("link", name=screen)).to_have_attribute("aria-current", "page")
 
     # The token lives under the portal's own key: a back-office session in the same tab is left alone.
     stored = await page.evaluate("Object.keys(sessionStorage)")
