@@ -13,7 +13,7 @@ import strawberry
 from sqlmodel import col
 
 from core.clock import clock
-from core.errors import ApiError, ApiErrorCode, DomainError, NotFound, bad_input, unauthenticated
+from core.errors import ApiError, ApiErrorCode, DomainError, NotFound, bad_input, forbidden, unauthenticated
 from core.money import format_amount
 from core.pagination import paginate
 from models.affiliate_tokens import AffiliateApiToken, Scope
@@ -42,9 +42,12 @@ from services.affiliates import portal_auth, portal_links, portal_partner, porta
 
 
 def _partner_id(info: Info) -> uuid.UUID:
+    """The viewer's partner: the credential's, never an argument's (staff with every right are no partner)."""
     viewer = info.context.viewer
-    if not viewer.is_affiliate or viewer.id is None:
+    if viewer.id is None:
         raise unauthenticated()
+    if not viewer.is_affiliate:
+        raise forbidden("Only a partner acts in its portal.")
     return viewer.id
 
 

@@ -30,7 +30,7 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound, forbidden
 from core.runtime import Runtime
 from models.affiliate_tokens import AffiliateApiToken, Scope
-from services import auth
+from services import audit, auth
 from services.affiliates.portal_auth import roles_for
 
 TOKEN_PREFIX = "caf_"
@@ -98,6 +98,7 @@ async def create(
     )
     db.add(token)
     await db.flush()
+    await _audit(db, viewer, "affiliate.token_created", token)
     return CreatedToken(token, secret)
 
 
@@ -124,7 +125,8 @@ async def revoke(rt: Runtime, viewer: Viewer, token_id: uuid.UUID) -> AffiliateA
             raise NotFound("No such token.", field="id")
         if token.revoked_at is None:
             token.revoked_at = clock.now()
-        await db.flush()
+            await db.flush()
+            await _audit(db, viewer, "affiliate.token_revoked", token)
     # Its requests already in flight on other replicas stop at their next check (services/auth.py's mark).
     with contextlib.suppress(RedisError, OSError):
         await auth.after_commit_revoked(rt, [token.id])
@@ -161,6 +163,26 @@ async def viewer_for_token(rt: Runtime, secret: str, meta: RequestMeta) -> Viewe
         roles=roles_for(scopes, portal_user=False),
         meta=meta,
         expires_at=row.expires_at,
+    )
+
+
+async def _audit(db: AsyncSession, viewer: Viewer, action: str, token: AffiliateApiToken) -> None:
+    """Who made or revoked which token (never its secret): the portal user, for its partner."""
+    await audit.append(
+        db,
+        actor=viewer,
+        action=action,
+        actor_id=viewer.affiliate_user_id,
+        target_type="affiliate_api_token",
+        target_id=token.id,
+        after={
+            "affiliate_id": str(token.affiliate_id),
+            "name": token.name,
+            "prefix": token.prefix,
+            "scopes": list(token.scopes),
+            "expires_at": token.expires_at.isoformat(),
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        },
     )
 
 

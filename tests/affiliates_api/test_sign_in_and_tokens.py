@@ -170,3 +170,22 @@ async def test_each_token_is_rate_limited_on_its_own(rt: Any, gql: Any, make_par
     assert error_codes(refused) == ["RATE_LIMITED"]
     assert "errors" not in await gql(PORTAL, token=quiet)
     assert "errors" not in await gql(PORTAL, token=partner.token)
+
+
+async def test_making_and_revoking_a_token_is_audited_without_its_secret(rt: Any, gql: Any, make_partner: Any) -> None:
+    partner = await make_partner("acme")
+    secret = await partner.api_token(gql, ["STATS_READ"])
+    listed = (await gql(TOKENS, token=partner.token))["data"]["affiliatePortal"]["tokens"]
+    await gql(REVOKE_TOKEN, {"input": {"id": listed[0]["id"]}}, token=partner.token)
+    await gql(REVOKE_TOKEN, {"input": {"id": listed[0]["id"]}}, token=partner.token)
+    async with rt.database.session() as db:
+        rows = (
+            await db.execute(
+                text("SELECT actor_type, actor_id, action, after::text AS after FROM audit_log ORDER BY seq")
+            )
+        ).all()
+    assert [(r.actor_type, r.actor_id, r.action) for r in rows] == [
+        ("affiliate", partner.user_id, "affiliate.token_created"),
+        ("affiliate", partner.user_id, "affiliate.token_revoked"),
+    ]
+    assert all(secret not in r.after and secret[12:] not in r.after for r in rows)
