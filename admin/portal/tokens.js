@@ -51,6 +51,7 @@ class Tokens extends PortalQuery {
     const expires = String(form.get("expires"));
     this.secret = null;
     if (!scopes.length) {
+      this.message = "";
       this.problem = "Pick at least one scope.";
       return;
     }
