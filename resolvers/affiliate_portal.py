@@ -27,6 +27,7 @@ from schema.affiliate_portal import (
     AffiliatePortalPartner,
     AffiliateSignInInput,
     AffiliateSignInPayload,
+    AffiliateSignOutPayload,
     AffiliateStatsGroup,
     AffiliateStatsRow,
     AffiliateToken,
@@ -64,6 +65,16 @@ def link_of(row: LinkRow, brand_code: str, base_url: str) -> AffiliatePortalLink
     )
 
 
+def partner_of(partner: portal_partner.PortalPartner) -> AffiliatePortalPartner:
+    return AffiliatePortalPartner(
+        code=partner.code,
+        company=partner.company,
+        status=partner.status,
+        payout_currency=partner.payout_currency,
+        brands=list(partner.brands),
+    )
+
+
 def token_of(row: AffiliateApiToken) -> AffiliateToken:
     return AffiliateToken(
         id=strawberry.ID(str(to_global_id("AffiliateToken", row.id))),
@@ -86,13 +97,7 @@ async def affiliate_portal(info: Info) -> AffiliatePortal | None:
         partner = await portal_partner.get(db, viewer.id)
     return AffiliatePortal(
         affiliate_id=viewer.id,
-        partner=AffiliatePortalPartner(
-            code=partner.code,
-            company=partner.company,
-            status=partner.status,
-            payout_currency=partner.payout_currency,
-            brands=list(partner.brands),
-        ),
+        partner=partner_of(partner),
         scopes=portal_auth.scopes_of(viewer),
     )
 
@@ -169,14 +174,15 @@ async def affiliate_sign_in(info: Info, input: AffiliateSignInInput) -> Affiliat
     return AffiliateSignInPayload(
         access_token=signed.access_token,
         expires_at=signed.expires_at,
-        partner=AffiliatePortalPartner(
-            code=partner.code,
-            company=partner.company,
-            status=partner.status,
-            payout_currency=partner.payout_currency,
-            brands=list(partner.brands),
-        ),
+        partner=partner_of(partner),
     )
+
+
+@payload_errors(AffiliateSignOutPayload)
+async def affiliate_sign_out(info: Info) -> AffiliateSignOutPayload:
+    _partner_id(info)
+    await portal_auth.sign_out(info.context.rt, info.context.viewer)
+    return AffiliateSignOutPayload(signed_out=True)
 
 
 @payload_errors(AffiliateLinkPayload)
