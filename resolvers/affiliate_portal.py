@@ -159,8 +159,10 @@ async def partner_tokens(info: Info, affiliate_id: uuid.UUID) -> list[AffiliateT
 async def partner_commissions(
     info: Info, affiliate_id: uuid.UUID, start: date, end: date
 ) -> list[AffiliateCommissionRow]:
-    """Commission runs belong to affruns (services/affiliates/statements.py `partner_commissions`): wired at
-    merge. Until then the field answers a request error rather than an empty list that would read as zero."""
+    """Commission runs belong to affruns: `services.affiliates.runs.reads.partner_commissions(db, affiliate_id,
+    start, end)` (its partner id in the WHERE clause), mapped row by row (`brand` → `brandCode`, amounts through
+    `format_amount`), is wired here at merge. Until then the field answers a request error rather than an empty
+    list that would read as zero."""
     raise ApiError(ApiErrorCode.BAD_USER_INPUT, "Commissions are not available yet.")
 
 
@@ -210,7 +212,7 @@ async def revoke_affiliate_token(info: Info, input: RevokeAffiliateTokenInput) -
     _partner_id(info)
     try:
         token_id = node_uuid(input.id, "AffiliateToken")
-    except Exception as exc:  # a malformed id is as unknown as another partner's
+    except ApiError as exc:  # a malformed id is as unknown as another partner's
         raise NotFound("No such token.", field="id") from exc
     return RevokeAffiliateTokenPayload(
         token=token_of(await tokens.revoke(info.context.rt, info.context.viewer, token_id))
