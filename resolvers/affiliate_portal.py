@@ -27,6 +27,7 @@ from schema.affiliate_portal import (
     AffiliatePortalPartner,
     AffiliateSignInInput,
     AffiliateSignInPayload,
+    AffiliateSignOutPayload,
     AffiliateStatsGroup,
     AffiliateStatsRow,
     AffiliateToken,
@@ -64,6 +65,16 @@ def link_of(row: LinkRow, brand_code: str, base_url: str) -> AffiliatePortalLink
     )
 
 
+def partner_of(partner: portal_partner.PortalPartner) -> AffiliatePortalPartner:
+    return AffiliatePortalPartner(
+        code=partner.code,
+        company=partner.company,
+        status=partner.status,
+        payout_currency=partner.payout_currency,
+        brands=list(partner.brands),
+    )
+
+
 def token_of(row: AffiliateApiToken) -> AffiliateToken:
     return AffiliateToken(
         id=strawberry.ID(str(to_global_id("AffiliateToken", row.id))),
@@ -86,13 +97,7 @@ async def affiliate_portal(info: Info) -> AffiliatePortal | None:
         partner = await portal_partner.get(db, viewer.id)
     return AffiliatePortal(
         affiliate_id=viewer.id,
-        partner=AffiliatePortalPartner(
-            code=partner.code,
-            company=partner.company,
-            status=partner.status,
-            payout_currency=partner.payout_currency,
-            brands=list(partner.brands),
-        ),
+        partner=partner_of(partner),
         scopes=portal_auth.scopes_of(viewer),
     )
 
@@ -154,8 +159,10 @@ async def partner_tokens(info: Info, affiliate_id: uuid.UUID) -> list[AffiliateT
 async def partner_commissions(
     info: Info, affiliate_id: uuid.UUID, start: date, end: date
 ) -> list[AffiliateCommissionRow]:
-    """Commission runs belong to affruns (services/affiliates/statements.py `partner_commissions`): wired at
-    merge. Until then the field answers a request error rather than an empty list that would read as zero."""
+    """Commission runs belong to affruns: `services.affiliates.runs.reads.partner_commissions(db, affiliate_id,
+    start, end)` (its partner id in the WHERE clause), mapped row by row (`brand` → `brandCode`, amounts through
+    `format_amount`), is wired here at merge. Until then the field answers a request error rather than an empty
+    list that would read as zero."""
     raise ApiError(ApiErrorCode.BAD_USER_INPUT, "Commissions are not available yet.")
 
 
@@ -169,14 +176,15 @@ async def affiliate_sign_in(info: Info, input: AffiliateSignInInput) -> Affiliat
     return AffiliateSignInPayload(
         access_token=signed.access_token,
         expires_at=signed.expires_at,
-        partner=AffiliatePortalPartner(
-            code=partner.code,
-            company=partner.company,
-            status=partner.status,
-            payout_currency=partner.payout_currency,
-            brands=list(partner.brands),
-        ),
+        partner=partner_of(partner),
     )
+
+
+@payload_errors(AffiliateSignOutPayload)
+async def affiliate_sign_out(info: Info) -> AffiliateSignOutPayload:
+    _partner_id(info)
+    await portal_auth.sign_out(info.context.rt, info.context.viewer)
+    return AffiliateSignOutPayload(signed_out=True)
 
 
 @payload_errors(AffiliateLinkPayload)
@@ -204,7 +212,7 @@ async def revoke_affiliate_token(info: Info, input: RevokeAffiliateTokenInput) -
     _partner_id(info)
     try:
         token_id = node_uuid(input.id, "AffiliateToken")
-    except Exception as exc:  # a malformed id is as unknown as another partner's
+    except ApiError as exc:  # a malformed id is as unknown as another partner's
         raise NotFound("No such token.", field="id") from exc
     return RevokeAffiliateTokenPayload(
         token=token_of(await tokens.revoke(info.context.rt, info.context.viewer, token_id))

@@ -155,6 +155,12 @@ class AffiliateSignInPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type
+class AffiliateSignOutPayload:
+    signed_out: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.input
 class CreateAffiliateLinkInput:
     brand_code: str = text(40)

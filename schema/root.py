@@ -57,6 +57,7 @@ from schema.affiliate_portal import (
     AffiliateLinkPayload,
     AffiliatePortal,
     AffiliateSignInPayload,
+    AffiliateSignOutPayload,
     CreateAffiliateTokenPayload,
     RevokeAffiliateTokenPayload,
 )
@@ -669,6 +670,10 @@ class Mutation:
     affiliate_sign_in: AffiliateSignInPayload = strawberry.mutation(
         resolver=affiliate_portal_resolvers.affiliate_sign_in,
         description="A partner's portal user signs in: a short-lived access token for the affiliate API.",
+    )
+    affiliate_sign_out: AffiliateSignOutPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.affiliate_sign_out,
+        description="A portal user ends its sign-in: its access token stops working at once.",
     )
     create_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
         resolver=affiliate_portal_resolvers.create_affiliate_link,

@@ -100,6 +100,17 @@ async def sign_in(rt: Runtime, *, email: str, password: str, meta: RequestMeta) 
     return SignedIn(token, clock.now() + ttl, user.affiliate_id)
 
 
+async def sign_out(rt: Runtime, viewer: Viewer) -> None:
+    """End a portal sign-in at once: its access token is marked revoked in Redis for the rest of its life (the
+    mark every request checks with its rate-limit hit, as players' and staff's sessions are). API tokens end
+    with `revokeAffiliateToken` instead."""
+    if not viewer.is_affiliate or viewer.affiliate_user_id is None or viewer.session_id is None:
+        raise DomainError("Only a portal sign-in signs out.", code=ErrorCode.INVALID_INPUT)
+    from services import auth
+
+    await auth.after_commit_revoked(rt, [viewer.session_id])
+
+
 def is_affiliate_jwt(rt: Runtime, token: str) -> dict[str, object] | None:
     """The claims when `token` is a valid affiliate access token, None when it is some other JWT (a player's
     or staff member's: their own check takes it). Raises InvalidToken for a forged or expired one."""

@@ -147,6 +147,15 @@ async def test_affiliate_matrix_follows_policy(
             assert body["data"][name]["errors"], (subject, name, body)
         else:  # staff holding every right (superadmin's `*`) are still no partner
             assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], DENIED)], (subject, body)
+    # Signing out (last: it ends a portal user's sign-in).
+    body = await gql("mutation { affiliateSignOut { signedOut errors { code } } }", token=token)
+    if not allowed("Mutation.affiliateSignOut"):
+        refused = "UNAUTHENTICATED" if subject == "anonymous" else DENIED
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["affiliateSignOut"], refused)]
+    elif affiliate:
+        assert body["data"]["affiliateSignOut"] == {"signedOut": True, "errors": []}, body
+    else:
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["affiliateSignOut"], DENIED)]
     async with rt.database.session() as db:
         assert (
             await db.scalar(text("SELECT count(*) FROM affiliate_api_tokens")),
@@ -187,6 +196,7 @@ def test_the_scopes_reach_what_they_name_and_no_more(settings: Any) -> None:
                 "Query.affiliatePortal",
                 "Mutation.createAffiliate",
                 "Mutation.revokeAffiliate",
+                "Mutation.affiliateSignOut",
             )
         )
     }

@@ -189,3 +189,15 @@ async def test_making_and_revoking_a_token_is_audited_without_its_secret(rt: Any
         ("affiliate", partner.user_id, "affiliate.token_revoked"),
     ]
     assert all(secret not in r.after and secret[12:] not in r.after for r in rows)
+
+
+async def test_signing_out_ends_the_sign_in_at_once(gql: Any, make_partner: Any) -> None:
+    partner = await make_partner("acme")
+    secret = await partner.api_token(gql, ["STATS_READ"])
+    body = await gql("mutation { affiliateSignOut { signedOut errors { code } } }", token=partner.token)
+    assert body["data"]["affiliateSignOut"] == {"signedOut": True, "errors": []}
+    assert error_codes(await gql(PORTAL, token=partner.token)) == ["UNAUTHENTICATED"]
+    # Its API tokens live on; a new sign-in works.
+    assert "errors" not in await gql(PORTAL, token=secret)
+    signed = await sign_in(gql, partner.email)
+    assert "errors" not in await gql(PORTAL, token=signed["accessToken"])
