@@ -7,7 +7,7 @@
 import { LitElement, css, html } from "lit";
 import { keyed } from "lit/directives/keyed.js";
 import { shared, shell } from "/admin/app/ui.js";
-import { client, partner } from "./portal.js";
+import { client, partner, signOut } from "./portal.js";
 import "./sign-in.js";
 import "./dashboard.js";
 import "./stats.js";
@@ -65,7 +65,7 @@ class PortalApp extends LitElement {
 
   _signOut() {
     this.signingOut = true;
-    return client.logout();
+    return signOut();
   }
 
   async _signedIn() {

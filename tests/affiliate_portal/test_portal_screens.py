@@ -18,6 +18,7 @@ from tests.conftest import PASSWORD
 LOOPBACK = "127.0.0.1"
 STATS = '{ affiliatePortal { stats(from: "2020-01-01", to: "2020-01-02") { key } } }'
 LINKS = "{ affiliatePortal { links { edges { node { code } } } } }"
+PORTAL = "{ affiliatePortal { partner { code } } }"
 
 
 async def test_the_sign_in_page_loads_everything_from_this_server(page: Any) -> None:
@@ -37,7 +38,7 @@ async def test_the_sign_in_page_loads_everything_from_this_server(page: Any) -> 
     assert outside == [], f"the portal asked for {outside}"
 
 
-async def test_a_partner_signs_in_stays_signed_in_and_signs_out(page: Any, make_partner: Any) -> None:
+async def test_a_partner_signs_in_stays_signed_in_and_signs_out(page: Any, live_server: str, make_partner: Any) -> None:
     partner = await make_partner("alpha")
     await page.goto("/portal/")
     await page.get_by_label("Email").fill(partner.email)
@@ -73,10 +74,14 @@ async def test_a_partner_signs_in_stays_signed_in_and_signs_out(page: Any, make_
     await page.get_by_role("button", name="Sign in").click()
     await expect(nav.get_by_role("link", name="Links")).to_have_attribute("aria-current", "page")
 
+    token = await page.evaluate("JSON.parse(sessionStorage.getItem('croupier.portal.croupier.tokens')).accessToken")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in to the partner portal")).to_be_visible()
     await expect(page.get_by_role("alert")).to_have_count(0)  # signed out on purpose: nothing to explain
     assert "croupier.portal.croupier.tokens" not in await page.evaluate("Object.keys(sessionStorage)")
+    async with httpx.AsyncClient(base_url=live_server) as http:  # the sign-in ended on the server too
+        answer = await http.post("/graphql", json={"query": PORTAL}, headers={"Authorization": f"Bearer {token}"})
+    assert [e["extensions"]["code"] for e in answer.json()["errors"]] == ["UNAUTHENTICATED"], answer.text
 
 
 async def test_a_session_that_is_not_a_partners_is_ended(page: Any, make_player: Any) -> None:
