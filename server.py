@@ -1,4 +1,5 @@
-"""The ASGI app: FastAPI with GraphQL (HTTP + graphql-transport-ws), health, metrics, the admin client.
+"""The ASGI app: FastAPI with GraphQL (HTTP + graphql-transport-ws), health, metrics, the admin client and the
+partner portal.
 
 Start-up resolves the database and Redis (embedded ones when no URL is configured), builds the
 runtime, and checks migrations: development applies pending ones, production refuses to start. Then
@@ -681,6 +682,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not (ADMIN_DIR / "node_modules" / "lit").is_dir():
             log.warning("admin_modules_missing", hint="run scripts/install.sh (npm) for the back office at /admin")
         app.mount("/admin", StaticFiles(directory=ADMIN_DIR, html=True), name="admin")
+        # The partner portal: its own pages at /portal/, the back office's modules (lit, the GraphQL client,
+        # ui.js) from /admin, so both clients share one copy of them.
+        app.mount("/portal", StaticFiles(directory=ADMIN_DIR / "portal", html=True), name="portal")
 
     @app.get("/", include_in_schema=False)
     async def root() -> Response:

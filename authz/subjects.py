@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-SubjectKind = Literal["anonymous", "player", "staff", "system"]
+SubjectKind = Literal["anonymous", "player", "staff", "system", "affiliate"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class Viewer:
     roles: frozenset[str] = field(default_factory=lambda: frozenset({"anonymous"}))
     meta: RequestMeta = field(default_factory=RequestMeta)
     expires_at: datetime | None = None  # the access token's expiry (long-lived subscriptions check it)
+    # Affiliates: `id` is the partner's; this is the portal user signed in (None for an API token, whose id
+    # is then `session_id`: services/affiliates/portal_auth.py).
+    affiliate_user_id: uuid.UUID | None = None
 
     @property
     def is_player(self) -> bool:
@@ -41,13 +44,15 @@ class Viewer:
         return self.kind == "staff"
 
     @property
+    def is_affiliate(self) -> bool:
+        return self.kind == "affiliate"
+
+    @property
     def actor_type(self) -> str:
         return self.kind
 
     def with_meta(self, meta: RequestMeta) -> Viewer:
-        return Viewer(
-            self.kind, self.id, self.session_id, self.brand_id, self.brand_code, self.roles, meta, self.expires_at
-        )
+        return replace(self, meta=meta)
 
 
 ANONYMOUS = Viewer()

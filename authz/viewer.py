@@ -10,6 +10,8 @@ from core.clock import clock
 from core.errors import DomainError
 from core.runtime import Runtime
 from services import auth, staff
+from services.affiliates import portal_auth
+from services.affiliates import tokens as affiliate_tokens
 
 
 class ViewerRejected(Exception):
@@ -36,13 +38,16 @@ async def viewer_for(
     path: RequestGate, with the rate-limit hit in the same Redis command)."""
     if not access_token:
         return ANONYMOUS.with_meta(meta)
+    if affiliate_tokens.looks_like_token(access_token):
+        return await _api_token_viewer(rt, access_token, meta, revocation_later=revocation_later)
     try:
         if revocation_later:
             claims = auth.verify_access_token(rt, access_token)
         else:
             claims = await auth.authenticate(rt, access_token)
     except InvalidToken as exc:
-        raise ViewerRejected(str(exc)) from exc
+        # Not a player's or staff member's: perhaps a partner's portal sign-in (its own audience).
+        return await _portal_viewer(rt, access_token, meta, exc, revocation_later=revocation_later)
     if claims.subject_type == "player":
         return Viewer(
             kind="player",
@@ -73,6 +78,32 @@ async def viewer_for(
         meta=meta,
         expires_at=claims.expires_at,
     )
+
+
+async def _api_token_viewer(rt: Runtime, token: str, meta: RequestMeta, *, revocation_later: bool) -> Viewer:
+    """A partner's scoped API token (services/affiliates/tokens.py): looked up by its hash every request."""
+    viewer = await affiliate_tokens.viewer_for_token(rt, token, meta)
+    if viewer is None:
+        raise ViewerRejected("invalid API token")
+    if not revocation_later and viewer.session_id and await auth.is_session_revoked(rt, viewer.session_id):
+        raise ViewerRejected("API token revoked")
+    return viewer
+
+
+async def _portal_viewer(
+    rt: Runtime, token: str, meta: RequestMeta, refused: InvalidToken, *, revocation_later: bool
+) -> Viewer:
+    """A partner's portal sign-in, or the first refusal when the token is not one."""
+    try:
+        claims = portal_auth.is_affiliate_jwt(rt, token)
+        if claims is None:
+            raise ViewerRejected(str(refused)) from refused
+        viewer = await portal_auth.viewer_for_sign_in(rt, claims, meta)
+    except InvalidToken as exc:
+        raise ViewerRejected(str(exc)) from exc
+    if not revocation_later and viewer.session_id and await auth.is_session_revoked(rt, viewer.session_id):
+        raise ViewerRejected("session revoked")
+    return viewer
 
 
 async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:

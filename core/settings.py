@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     login_account_window_seconds: int = 900
     requests_per_minute_per_subject: int = 1200
     requests_per_minute_per_ip: int = 2400
+    affiliate_requests_per_minute: int = 120  # per API token or portal sign-in (docs/affiliate-api.md)
 
     # GraphQL limits.
     graphql_max_depth: int = 10

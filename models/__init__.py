@@ -9,6 +9,7 @@ from models.affiliate_runs import (
     AffiliateRunDeal,
     AffiliateRunLine,
 )
+from models.affiliate_tokens import AffiliateApiToken
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -81,6 +82,7 @@ from models.tournaments import Tournament, TournamentEntry, TournamentPrize, Tou
 __all__ = [
     "Adjustment",
     "Affiliate",
+    "AffiliateApiToken",
     "AffiliateAttribution",
     "AffiliateBrand",
     "AffiliateClick",

@@ -194,6 +194,10 @@ class RequestGate(SchemaExtension):
 
 def _limit_of(viewer: Viewer, settings: Settings) -> Limit | None:
     """The key a request of this viewer counts against: its subject's, else its IP's (None: neither)."""
+    if viewer.is_affiliate and viewer.session_id is not None:
+        # Per credential (an API token, or one portal sign-in), so one partner's busy integration is held
+        # to its token's limit and does not starve its portal users (docs/affiliate-api.md).
+        return Limit(f"req:affiliate:{viewer.session_id}", settings.affiliate_requests_per_minute)
     if viewer.id is not None:
         return Limit(f"req:{viewer.kind}:{viewer.id}", settings.requests_per_minute_per_subject)
     if viewer.meta.ip:

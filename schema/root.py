@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from core.settings import Settings
 from resolvers import affiliate_fraud as affiliate_fraud_resolvers
+from resolvers import affiliate_portal as affiliate_portal_resolvers
 from resolvers import affiliate_runs as affiliate_run_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
@@ -55,6 +56,14 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
+from schema.affiliate_portal import (
+    AffiliateLinkPayload,
+    AffiliatePortal,
+    AffiliateSignInPayload,
+    AffiliateSignOutPayload,
+    CreateAffiliateTokenPayload,
+    RevokeAffiliateTokenPayload,
+)
 from schema.affiliate_runs import AffiliateRun, AffiliateRunLine, AffiliateRunPayload
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
@@ -392,6 +401,10 @@ class Query:
         resolver=privacy_resolvers.player_privacy,
         description="The data-protection officer's view of a player: erasure, requests, retention holds.",
     )
+    affiliate_portal: AffiliatePortal | None = strawberry.field(
+        resolver=affiliate_portal_resolvers.affiliate_portal,
+        description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
 
 
 @strawberry.type
@@ -702,6 +715,26 @@ class Mutation:
     pay_affiliate_run: AffiliateRunPayload = strawberry.mutation(
         resolver=affiliate_run_resolvers.pay_affiliate_run,
         description="Pay a booked run's partners out through the PSPs (idempotent: a paid payout is never sent again).",
+    )
+    affiliate_sign_in: AffiliateSignInPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.affiliate_sign_in,
+        description="A partner's portal user signs in: a short-lived access token for the affiliate API.",
+    )
+    affiliate_sign_out: AffiliateSignOutPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.affiliate_sign_out,
+        description="A portal user ends its sign-in: its access token stops working at once.",
+    )
+    create_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.create_affiliate_link,
+        description="A partner makes a tracking link on one of its brands (scope links:write).",
+    )
+    create_affiliate_token: CreateAffiliateTokenPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.create_affiliate_token,
+        description="A portal user makes a scoped API token: its secret is in this payload only, never again.",
+    )
+    revoke_affiliate_token: RevokeAffiliateTokenPayload = strawberry.mutation(
+        resolver=affiliate_portal_resolvers.revoke_affiliate_token,
+        description="A portal user revokes one of the partner's API tokens, at once.",
     )
 
 

@@ -91,9 +91,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # Under `--dist loadgroup` (scripts/test.sh), the tests of these folders share one worker, where their
 # costly, stateful session fixtures start once: the fault tests' private PostgreSQL cluster and Redis,
-# the browser tests' Chromium. Everything else is spread test by test, the fault tests that need no
-# private server too (the group is a third of the suite's time on one worker: it ends the run if it can).
-XDIST_GROUPS = ("tests/faults/", "tests/backoffice/browser/")
+# the browser tests' Chromium (the back office's, the partner portal's). Everything else is spread test by
+# test, the fault tests that need no private server too (the group is a third of the suite's time on one
+# worker: it ends the run if it can).
+XDIST_GROUPS = ("tests/faults/", "tests/backoffice/browser/", "tests/affiliate_portal/test_portal_screens.py")
 UNGROUPED = (
     "tests/faults/test_killed_run.py",
     "tests/faults/test_chatty_server.py",

@@ -36,7 +36,18 @@ STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
 GLOBAL_ROLES = ("superadmin", "content_manager")
 # Every role named in the policy, including the ones only inherited from.
-POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk"]
+# The affiliate subject's roles: its base role, one per API-token scope, and the portal user's
+# (services/affiliates/portal_auth.py; the matrix for them is tests/affiliates_api/test_matrix.py).
+AFFILIATE_ROLES = [
+    "affiliate",
+    "affiliate_portal",
+    "affiliate_stats",
+    "affiliate_links_read",
+    "affiliate_links_write",
+    "affiliate_commissions",
+    "affiliate_postbacks",
+]
+POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk", *AFFILIATE_ROLES]
 
 
 def player_leaf_fields(settings: Any) -> list[str]:

@@ -4,7 +4,7 @@
  */
 import { LitElement, css, html } from "lit";
 import { keyed } from "lit/directives/keyed.js";
-import { OFFERED, client, shared, viewer } from "./ui.js";
+import { OFFERED, client, shared, shell, viewer } from "./ui.js";
 import "./login.js";
 import "./search.js";
 import "./player.js";
@@ -59,19 +59,7 @@ const SCREENS = [
 
 class CroupierApp extends LitElement {
   static properties = { ready: { state: true }, route: { state: true }, brands: { state: true } };
-  static styles = [shared, css`
-    :host { display: grid; grid-template-rows: auto 1fr; min-height: 100vh; }
-    header { display: flex; align-items: center; gap: 1.25rem; padding: .6rem 1.25rem; background: var(--bar);
-      color: white; flex-wrap: wrap; }
-    header .brand { font-weight: 700; letter-spacing: .02em; }
-    nav { display: flex; gap: .25rem; flex-wrap: wrap; }
-    nav a { color: #dfe6ff; text-decoration: none; padding: .35rem .7rem; border-radius: 6px; }
-    nav a[aria-current="page"] { background: rgba(255, 255, 255, .16); color: white; }
-    nav a:focus-visible, header button:focus-visible, header select:focus-visible { outline-color: #ffd24a; }
-    .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; font-size: .9rem; }
-    .who select { background: #24305e; color: white; border-color: #4a5a99; }
-    .who button { background: transparent; color: white; border-color: #6b79b3; }
-    main { padding: 1.25rem; max-width: 1400px; width: 100%; box-sizing: border-box; margin: 0 auto; }
+  static styles = [shared, shell, css`
     .skip { position: absolute; left: -999px; }
     .skip:focus { left: 1rem; top: .5rem; background: white; color: var(--ink); padding: .4rem; z-index: 10; }
   `];

@@ -23,10 +23,7 @@ class Login extends LitElement {
     this.busy = true;
     this.problem = "";
     try {
-      const payload = await client.staffLogin({
-        email: String(form.get("email")), password: String(form.get("password")),
-        totpCode: String(form.get("totp")).replace(/\s/g, ""),
-      });
+      const payload = await this.authenticate(form);
       if (payload.errors.length) {
         this.problem = payload.errors.map((e) => e.message).join(" ");
         this.renderRoot.querySelector(payload.errors[0].field === "totpCode" ? "#totp" : "#email")?.focus();
@@ -40,15 +37,34 @@ class Login extends LitElement {
     }
   }
 
+  /**
+   * The staff login; resolves to its payload (`staff`, `errors`). The partner portal's sign-in
+   * (admin/portal/sign-in.js) is this form with its own sign-in, its own heading and no code.
+   */
+  authenticate(form) {
+    return client.staffLogin({
+      email: String(form.get("email")), password: String(form.get("password")),
+      totpCode: String(form.get("totp")).replace(/\s/g, ""),
+    });
+  }
+
+  get heading() {
+    return "Sign in to the back office";
+  }
+
+  codeField() {
+    return html`<label>Authenticator code
+      <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}"
+             required placeholder="6 digits"></label>`;
+  }
+
   render() {
     return html`
       <form class="card" @submit=${this.submit} aria-labelledby="title">
-        <h1 id="title">Sign in to the back office</h1>
+        <h1 id="title">${this.heading}</h1>
         <label>Email <input id="email" name="email" type="email" autocomplete="username" required autofocus></label>
         <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
-        <label>Authenticator code
-          <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}"
-                 required placeholder="6 digits"></label>
+        ${this.codeField()}
         ${this.problem ? html`<p class="error" role="alert">${this.problem}</p>` : ""}
         <button class="primary" type="submit" ?disabled=${this.busy}>${this.busy ? "Signing in…" : "Sign in"}</button>
       </form>`;

@@ -164,6 +164,22 @@ export const shared = css`
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;
 
+/** The page frame of a client (the back office, the partner portal): the header bar, its nav and the main area. */
+export const shell = css`
+  :host { display: grid; grid-template-rows: auto 1fr; min-height: 100vh; }
+  header { display: flex; align-items: center; gap: 1.25rem; padding: .6rem 1.25rem; background: var(--bar);
+    color: white; flex-wrap: wrap; }
+  header .brand { font-weight: 700; letter-spacing: .02em; }
+  nav { display: flex; gap: .25rem; flex-wrap: wrap; }
+  nav a { color: #dfe6ff; text-decoration: none; padding: .35rem .7rem; border-radius: 6px; }
+  nav a[aria-current="page"] { background: rgba(255, 255, 255, .16); color: white; }
+  nav a:focus-visible, header button:focus-visible, header select:focus-visible { outline-color: #ffd24a; }
+  .who { margin-left: auto; display: flex; gap: .75rem; align-items: center; font-size: .9rem; }
+  .who select { background: #24305e; color: white; border-color: #4a5a99; }
+  .who button { background: transparent; color: white; border-color: #6b79b3; }
+  main { padding: 1.25rem; max-width: 1400px; width: 100%; box-sizing: border-box; margin: 0 auto; }
+`;
+
 export function badge(status) {
   const value = words(status);
   const tone = ["active", "succeeded", "paid", "applied", "approved", "closed round", "committed", "on"].includes(value)
@@ -191,6 +207,11 @@ export class QueryElement extends LitElement {
     this.failure = null;
   }
 
+  /** The client it queries with: the back office's; the partner portal (admin/portal/) gives its own. */
+  get client() {
+    return client;
+  }
+
   /** The path of the field whose refusal hides the whole element, e.g. ["player", "notes"]. */
   get rootPath() {
     return [];
@@ -213,7 +234,7 @@ export class QueryElement extends LitElement {
     this.loading = true;
     const ticket = (this.ticket = (this.ticket ?? 0) + 1); // an older answer arriving late is dropped
     try {
-      const result = await client.query(this.query, this.variables());
+      const result = await this.client.query(this.query, this.variables());
       if (ticket !== this.ticket) return;
       this.result = result;
       const failure = result.refused ?? result.failures[0] ?? null;
