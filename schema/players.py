@@ -306,6 +306,13 @@ class RegisterPlayerInput:
     address_line2: str | None = text(ADDRESS_LINE, default=None, description="Postal address, second line")
     city: str | None = text(CITY, default=None)
     postal_code: str | None = text(POSTAL_CODE, default=None, description="Letters, digits, spaces and hyphens")
+    affiliate_click: str | None = text(
+        64,
+        default=None,
+        description="The click id of the visitor's last affiliate link (the `click` query parameter or the "
+        "`croupier_click` cookie the `/a/{code}` redirect set). One that is unknown, too old or of another brand "
+        "attributes nobody; it never refuses the registration.",
+    )
 
 
 @strawberry.type
