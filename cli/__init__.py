@@ -4,6 +4,7 @@ One module per group of commands; each registers itself on `cli.base.app` when i
 """
 
 from cli import (
+    affiliates,
     aml,
     aml_cases,
     aml_monitoring,
@@ -26,6 +27,7 @@ from cli import (
 from cli.base import app
 
 __all__ = [
+    "affiliates",
     "aml",
     "aml_cases",
     "aml_monitoring",

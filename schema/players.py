@@ -10,6 +10,7 @@ from strawberry import relay
 
 from models import auth as auth_models
 from models import players as m
+from schema.affiliates import PlayerAffiliate
 from schema.aml import ScreeningAlert, ScreeningAlertState
 from schema.aml_cases import AmlCase
 from schema.aml_monitoring import AmlAlert, AmlAlertStatus
@@ -201,6 +202,12 @@ class Player(relay.Node):
         from resolvers.kyc import player_kyc
 
         return await player_kyc(info, uuid.UUID(self.id))
+
+    @strawberry.field(description="The affiliate partner who brought the player, from their last click (staff).")  # type: ignore[untyped-decorator]
+    async def affiliate(self, info: Info) -> PlayerAffiliate | None:
+        from resolvers.affiliates import player_affiliate
+
+        return await player_affiliate(info, uuid.UUID(self.id))
 
     @strawberry.field(description="Linked accounts: the player's cluster and what links its members (risk staff).")  # type: ignore[untyped-decorator]
     def risk(self) -> PlayerRisk | None:

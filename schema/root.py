@@ -27,6 +27,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import affiliates as affiliate_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -52,6 +53,7 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.affiliates import Affiliate, AffiliateLinkPayload, AffiliatePayload, AffiliatePortalUserPayload
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -324,6 +326,12 @@ class Query:
         "their brand scope's, with entry counts.",
     )
     tournament: Tournament | None = strawberry.field(resolver=tournament_resolvers.tournament)
+    affiliates: Connection[Affiliate] | None = strawberry.field(
+        resolver=affiliate_resolvers.affiliates_list,
+        description="Affiliate partners, newest first: by status, and `search` in their code or company (staff of "
+        "a brand: the partners of that brand).",
+    )
+    affiliate: Affiliate | None = strawberry.field(resolver=affiliate_resolvers.affiliate)
     my_tournament_entries: Connection[TournamentEntry] | None = strawberry.field(
         resolver=tournament_resolvers.my_tournament_entries,
         description="The player's own tournament entries, newest first, with their scores.",
@@ -653,6 +661,34 @@ class Mutation:
     settle_tournament: TournamentPayload = strawberry.mutation(
         resolver=tournament_resolvers.settle_tournament,
         description="Pay a finished tournament's prizes and publish its results hash (once; audited).",
+    )
+    create_affiliate: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.create_affiliate,
+        description="A new affiliate partner with its contacts, payout details and brands (audited).",
+    )
+    update_affiliate: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.update_affiliate,
+        description="Change a partner's details, payout details, brands or parent (audited; `code` never changes).",
+    )
+    set_affiliate_status: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.set_affiliate_status,
+        description="Suspend, reactivate or close a partner, with a reason (audited; closed is final).",
+    )
+    create_affiliate_portal_user: AffiliatePortalUserPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.create_affiliate_portal_user,
+        description="A person who signs in to the partner portal for a partner, with a password (audited).",
+    )
+    disable_affiliate_portal_user: AffiliatePortalUserPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.disable_affiliate_portal_user,
+        description="Stop a portal user signing in, with a reason (audited).",
+    )
+    add_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.add_affiliate_link,
+        description="Staff make a tracking link for a partner on one of its brands (a random code; audited).",
+    )
+    archive_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.archive_affiliate_link,
+        description="Archive a tracking link: its code answers 404 from then on (audited).",
     )
 
 

@@ -31,12 +31,22 @@ ROLES = [
     "content_manager",
     "mlro",
     "dpo",
+    "affiliate_manager",
 ]
 STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
 GLOBAL_ROLES = ("superadmin", "content_manager")
 # Every role named in the policy, including the ones only inherited from.
-POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk"]
+POLICY_ROLES = [
+    *ROLES,
+    "staff",
+    "player_desk",
+    "aml_desk",
+    "dispute_desk",
+    "tournament_desk",
+    "affiliate_reader",
+    "attribution_view",
+]
 
 
 def player_leaf_fields(settings: Any) -> list[str]:

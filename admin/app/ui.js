@@ -50,6 +50,10 @@ export const OFFERED = [
   // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
   "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
+  // Affiliate partners (admin/app/affiliates.js) and a player's attribution (admin/app/player.js).
+  "Query.affiliates", "Mutation.createAffiliate", "Mutation.setAffiliateStatus", "Mutation.addAffiliateLink",
+  "Mutation.archiveAffiliateLink", "Mutation.createAffiliatePortalUser", "Mutation.disableAffiliatePortalUser",
+  "Player.affiliate",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

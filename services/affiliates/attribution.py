@@ -40,6 +40,9 @@ VALUES (:player, :affiliate, :brand, :link, :click, :sub_id, CAST(:sub_ids AS js
 ON CONFLICT (player_id) DO NOTHING
 RETURNING player_id
 """)
+_CODE = text(
+    "SELECT a.code FROM affiliate_attributions t JOIN affiliates a ON a.id = t.affiliate_id WHERE t.player_id = :player"
+)
 _READ = text("""
 SELECT t.player_id, t.affiliate_id, a.code AS affiliate_code, a.company, t.brand_id, t.link_id, l.code AS link_code,
        l.tag AS link_tag, t.click_id, t.sub_id, t.sub_ids, t.clicked_at, t.attributed_at
@@ -119,6 +122,13 @@ async def attribute(
         brand_id=brand_id,
     )
     return True
+
+
+async def affiliate_code(db: AsyncSession, player_id: uuid.UUID) -> str | None:
+    """The code of the partner a player is attributed to (Hub88 `user/info` answers it as `affiliate_id`); the
+    provider's read only, never on a bet's path."""
+    found = await db.scalar(_CODE, {"player": player_id})
+    return str(found) if found is not None else None
 
 
 async def attributions_of(db: AsyncSession, player_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Attribution]:

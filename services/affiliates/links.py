@@ -107,14 +107,15 @@ async def create(rt: Runtime, actor: Viewer, partner_id: uuid.UUID, draft: LinkD
 
 
 async def archive(rt: Runtime, actor: Viewer, partner_id: uuid.UUID, link_id: uuid.UUID) -> AffiliateLink:
-    """Archive a link of this partner (its code then answers 404; audited). Archiving twice changes nothing."""
+    """Archive a link of this partner (its code then answers 404; audited). Archiving twice changes nothing.
+    Staff scoped to a brand archive that brand's links only."""
     async with rt.database.transaction() as db:
         link = await db.scalar(
             select(AffiliateLink)
             .where(col(AffiliateLink.id) == link_id, col(AffiliateLink.affiliate_id) == partner_id)
             .with_for_update()
         )
-        if link is None:
+        if link is None or (actor.is_staff and actor.brand_id not in (None, link.brand_id)):
             raise NotFound("No such link.", field="linkId")
         if link.archived_at is None:
             link.archived_at = clock.now()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, exists, false, insert, text
+from sqlalchemy import delete, exists, false, func, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -74,6 +74,18 @@ def readable_partners(viewer: Viewer) -> SelectOfScalar[Affiliate]:
     if viewer.is_staff or viewer.kind == "system":
         return stmt if viewer.brand_id is None else stmt.where(in_brand(viewer.brand_id))
     return stmt.where(false())
+
+
+def listed(viewer: Viewer, statuses: Sequence[AffiliateStatus] = (), search: str | None = None) -> Any:
+    """The partners a viewer may read, filtered by status and by a code or company containing `search`."""
+    stmt = readable_partners(viewer)
+    if statuses:
+        stmt = stmt.where(col(Affiliate.status).in_([s.value for s in statuses]))
+    term = (search or "").strip().lower()
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(col(Affiliate.code).like(pattern) | func.lower(col(Affiliate.company)).like(pattern))
+    return stmt
 
 
 async def get(db: AsyncSession, affiliate_id: uuid.UUID, *, lock: bool = False) -> Affiliate:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from authz.subjects import SYSTEM
 from services.affiliates import links, partners
+from tests.providers.conftest import aggregator, aggregator_key, hub88_provider  # noqa: F401  (fixtures)
 
 
 @dataclass
@@ -51,9 +52,8 @@ def make_partner(rt: Any, brand: Any) -> MakePartner:
                 brand_ids=brand_ids or [brand.id],
             ),
         )
-        link = await links.create(
-            rt, SYSTEM, partner.id, links.LinkDraft(brand_id=brand.id, tag=tag, landing_path=landing)
-        )
+        draft = links.LinkDraft(brand_id=(brand_ids or [brand.id])[0], tag=tag, landing_path=landing)
+        link = await links.create(rt, SYSTEM, partner.id, draft)
         return Partner(partner.id, code, link.id, link.code)
 
     return make
