@@ -12,7 +12,7 @@ import { QueryElement, badge, client, mutationProblem, viewer, when, words } fro
 const LIST = `query Affiliates($search: String, $status: [AffiliateStatus!], $first: Int) {
   affiliates(search: $search, status: $status, first: $first) { edges { node {
     id code company status payoutCurrency createdAt brands { code } } } } }`;
-const BRANDS = `query AffiliateBrands { brands { id code name } }`;
+const BRANDS = `{ brands { id code name } }`;
 const CREATE = `mutation CreateAffiliate($input: CreateAffiliateInput!) { createAffiliate(input: $input) {
   affiliate { id code } errors { code field message } } }`;
 const DETAIL = `query Affiliate($id: ID!) { affiliate(id: $id) {

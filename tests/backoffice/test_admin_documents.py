@@ -127,6 +127,8 @@ UNMEASURED = {
     "Tournament": "one tournament; its prizes are a JSON column, its payouts one statement (tests/tournaments)",
     "TournamentVerification": "one tournament's standings recomputed from its rounds: a fixed set of statements",
     "Jackpot": "one jackpot; its levels and each history list one statement whatever their rows (tests/jackpots_live)",
+    "Affiliate": "one partner; its brands, links and portal users one statement each (DataLoaders)",
+    "PlayerAffiliate": "one player's attribution: one statement (a DataLoader)",
 }
 
 
@@ -762,6 +764,24 @@ async def test_the_jackpot_list_with_its_levels(rt: Any, admin_screen: Any, gql:
     for n in range(SMALL, LARGE):
         await created(gql, marketing.token, f"drop-{n}")
     screen.same_cost(small, await screen.statements({}, edges("jackpots"), LARGE))
+
+
+@screen("Affiliates")
+async def test_the_partner_list_with_its_brands(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from authz.subjects import SYSTEM
+    from services.affiliates import partners
+
+    screen = await admin_screen("Affiliates")
+    for n in range(LARGE):
+        draft = partners.PartnerDraft(
+            code=f"p{n}",
+            company=f"P{n}",
+            contact_email=f"p{n}@example.com",
+            payout_currency="EUR",
+            brand_ids=[brand.id],
+        )
+        await partners.create(rt, SYSTEM, draft)
+    await screen.first_1_and_20({"search": None, "status": None}, edges("affiliates"))
 
 
 def key(document: Document) -> str:
