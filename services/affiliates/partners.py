@@ -285,9 +285,12 @@ async def create(rt: Runtime, viewer: Viewer, draft: PartnerDraft) -> Affiliate:
 
 
 async def update(rt: Runtime, viewer: Viewer, affiliate_id: uuid.UUID, draft: PartnerDraft) -> Affiliate:
-    """Change a partner's details, brands or parent (audited `affiliate.update` with before and after)."""
+    """Change a partner's details, brands or parent (audited `affiliate.update` with before and after); a closed
+    partner is kept as it was (INVALID_STATE)."""
     async with rt.database.transaction() as db:
         partner = await get_readable(db, viewer, affiliate_id, lock=True)
+        if partner.status == AffiliateStatus.CLOSED.value:
+            raise DomainError("The partner is closed.", field="affiliateId", code=ErrorCode.INVALID_STATE)
         brands = await brand_ids(db, partner.id)
         before = _snapshot(partner, brands)
         await _apply(rt, db, viewer, partner, draft, creating=False)

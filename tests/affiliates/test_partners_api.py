@@ -183,6 +183,8 @@ async def test_status_moves_active_suspended_closed_and_closed_is_final(
     assert (await move("ACTIVE"))["affiliate"]["status"] == "ACTIVE"
     assert (await move("CLOSED"))["affiliate"]["status"] == "CLOSED"
     assert [e["code"] for e in (await move("ACTIVE"))["errors"]] == ["INVALID_STATE"]
+    change = await gql(UPDATE, {"input": {"affiliateId": pid, "partner": {"company": "New"}}}, token=manager.token)
+    assert [e["code"] for e in change["data"]["updateAffiliate"]["errors"]] == ["INVALID_STATE"]
 
 
 async def test_who_may_read_and_change_partners(gql: Any, make_staff: Any, brand: Any) -> None:
