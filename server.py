@@ -640,6 +640,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import kyc_documents
 
     app.include_router(kyc_documents.router)  # KYC documents: signed upload links, content for KYC officers
+    from integrations import affiliate_clicks
+
+    app.include_router(affiliate_clicks.router)  # `/a/{code}`: an affiliate link's click, then its landing page
 
     app.add_middleware(RequestContext)
 

@@ -5,6 +5,7 @@ One module per group of commands; each registers itself on `cli.base.app` when i
 
 from cli import (
     affiliate_fraud,
+    affiliates,
     aml,
     aml_cases,
     aml_monitoring,
@@ -28,6 +29,7 @@ from cli.base import app
 
 __all__ = [
     "affiliate_fraud",
+    "affiliates",
     "aml",
     "aml_cases",
     "aml_monitoring",

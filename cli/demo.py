@@ -4,6 +4,7 @@ codes."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -152,7 +153,7 @@ def _register_demo_provider(public_pem: str) -> None:
 
 
 def _print_demo_credentials() -> None:
-    from integrations.demo import seed
+    from integrations.demo import affiliates_seed, seed
 
     accounts = with_runtime(seed.seed_accounts)
     for line in with_runtime(seed.seed_games):
@@ -163,6 +164,8 @@ def _print_demo_credentials() -> None:
         typer.echo(f"  bonus: {line}")
     for line in with_runtime(seed.seed_rates):
         typer.echo(f"  reports: {line}")
+    for line in with_runtime(functools.partial(affiliates_seed.seed_affiliates, password=seed.DEMO_PASSWORD)):
+        typer.echo(f"  affiliates: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

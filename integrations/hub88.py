@@ -136,7 +136,7 @@ class Hub88Dialect:
                     "registration_date": info.registration_date.date().isoformat(),
                     "tags": [],
                     "sex": None,
-                    "affiliate_id": None,
+                    "affiliate_id": info.affiliate_code,  # the attributed partner's code (null: none)
                 }
             )
         return body

@@ -23,6 +23,7 @@ class Role(StrEnum):
     CONTENT_MANAGER = "content_manager"  # game providers and the catalog (platform-wide)
     MLRO = "mlro"  # the money-laundering reporting officer: decides escalated AML cases, files SARs
     DPO = "dpo"  # the data-protection officer: data exports and erasures (services/privacy)
+    AFFILIATE_MANAGER = "affiliate_manager"  # affiliate partners, links, plans, deals; reads commission runs
 
 
 STAFF_ROLES = tuple(role.value for role in Role)

@@ -21,9 +21,9 @@ from models.affiliates import AffiliateLink as LinkRow
 from resolvers.common import payload_errors
 from schema.affiliate_portal import (
     AffiliateCommissionRow,
-    AffiliateLinkPayload,
     AffiliatePortal,
     AffiliatePortalLink,
+    AffiliatePortalLinkPayload,
     AffiliatePortalPartner,
     AffiliateSignInInput,
     AffiliateSignInPayload,
@@ -187,14 +187,16 @@ async def affiliate_sign_out(info: Info) -> AffiliateSignOutPayload:
     return AffiliateSignOutPayload(signed_out=True)
 
 
-@payload_errors(AffiliateLinkPayload)
-async def create_affiliate_link(info: Info, input: CreateAffiliateLinkInput) -> AffiliateLinkPayload:
+@payload_errors(AffiliatePortalLinkPayload)
+async def create_affiliate_link(info: Info, input: CreateAffiliateLinkInput) -> AffiliatePortalLinkPayload:
     affiliate_id = _partner_id(info)
     async with info.context.rt.database.transaction() as db:
         link = await portal_links.create(
             db, affiliate_id=affiliate_id, brand_code=input.brand_code, tag=input.tag, landing_path=input.landing_path
         )
-    return AffiliateLinkPayload(link=link_of(link, input.brand_code.strip(), info.context.rt.settings.public_base_url))
+    return AffiliatePortalLinkPayload(
+        link=link_of(link, input.brand_code.strip(), info.context.rt.settings.public_base_url)
+    )
 
 
 @payload_errors(CreateAffiliateTokenPayload)

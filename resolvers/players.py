@@ -191,6 +191,7 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
         address_line2=input.address_line2,
         city=input.city,
         postal_code=input.postal_code,
+        affiliate_click=input.affiliate_click,
     )
     created, tokens = await players.register(info.context.rt, form, info.context.viewer.meta)
     set_auth_cookies(info, tokens)

@@ -169,7 +169,7 @@ class CreateAffiliateLinkInput:
 
 
 @strawberry.type
-class AffiliateLinkPayload:
+class AffiliatePortalLinkPayload:
     link: AffiliatePortalLink | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 

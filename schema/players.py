@@ -10,6 +10,7 @@ from strawberry import relay
 
 from models import auth as auth_models
 from models import players as m
+from schema.affiliates import PlayerAffiliate
 from schema.aml import ScreeningAlert, ScreeningAlertState
 from schema.aml_cases import AmlCase
 from schema.aml_monitoring import AmlAlert, AmlAlertStatus
@@ -202,6 +203,12 @@ class Player(relay.Node):
 
         return await player_kyc(info, uuid.UUID(self.id))
 
+    @strawberry.field(description="The affiliate partner who brought the player, from their last click (staff).")  # type: ignore[untyped-decorator]
+    async def affiliate(self, info: Info) -> PlayerAffiliate | None:
+        from resolvers.affiliates import player_affiliate
+
+        return await player_affiliate(info, uuid.UUID(self.id))
+
     @strawberry.field(description="Linked accounts: the player's cluster and what links its members (risk staff).")  # type: ignore[untyped-decorator]
     def risk(self) -> PlayerRisk | None:
         return PlayerRisk(player_id=uuid.UUID(self.id))
@@ -306,6 +313,13 @@ class RegisterPlayerInput:
     address_line2: str | None = text(ADDRESS_LINE, default=None, description="Postal address, second line")
     city: str | None = text(CITY, default=None)
     postal_code: str | None = text(POSTAL_CODE, default=None, description="Letters, digits, spaces and hyphens")
+    affiliate_click: str | None = text(
+        64,
+        default=None,
+        description="The click id of the visitor's last affiliate link (the `click` query parameter or the "
+        "`croupier_click` cookie the `/a/{code}` redirect set). One that is unknown, too old or of another brand "
+        "attributes nobody; it never refuses the registration.",
+    )
 
 
 @strawberry.type

@@ -30,6 +30,7 @@ from core.settings import Settings
 from resolvers import affiliate_fraud as affiliate_fraud_resolvers
 from resolvers import affiliate_portal as affiliate_portal_resolvers
 from resolvers import affiliate_runs as affiliate_run_resolvers
+from resolvers import affiliates as affiliate_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -57,14 +58,15 @@ from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
 from schema.affiliate_portal import (
-    AffiliateLinkPayload,
     AffiliatePortal,
+    AffiliatePortalLinkPayload,
     AffiliateSignInPayload,
     AffiliateSignOutPayload,
     CreateAffiliateTokenPayload,
     RevokeAffiliateTokenPayload,
 )
 from schema.affiliate_runs import AffiliateRun, AffiliateRunLine, AffiliateRunPayload
+from schema.affiliates import Affiliate, AffiliateLinkPayload, AffiliatePayload, AffiliatePortalUserPayload
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -358,6 +360,12 @@ class Query:
         resolver=affiliate_run_resolvers.affiliate_run_lines,
         description="A run's lines (one per player per deal, and second-tier lines), optionally one partner's.",
     )
+    affiliates: Connection[Affiliate] | None = strawberry.field(
+        resolver=affiliate_resolvers.affiliates_list,
+        description="Affiliate partners, newest first: by status, and `search` in their code or company (staff of "
+        "a brand: the partners of that brand).",
+    )
+    affiliate: Affiliate | None = strawberry.field(resolver=affiliate_resolvers.affiliate)
     my_tournament_entries: Connection[TournamentEntry] | None = strawberry.field(
         resolver=tournament_resolvers.my_tournament_entries,
         description="The player's own tournament entries, newest first, with their scores.",
@@ -724,7 +732,7 @@ class Mutation:
         resolver=affiliate_portal_resolvers.affiliate_sign_out,
         description="A portal user ends its sign-in: its access token stops working at once.",
     )
-    create_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+    create_affiliate_link: AffiliatePortalLinkPayload = strawberry.mutation(
         resolver=affiliate_portal_resolvers.create_affiliate_link,
         description="A partner makes a tracking link on one of its brands (scope links:write).",
     )
@@ -735,6 +743,34 @@ class Mutation:
     revoke_affiliate_token: RevokeAffiliateTokenPayload = strawberry.mutation(
         resolver=affiliate_portal_resolvers.revoke_affiliate_token,
         description="A portal user revokes one of the partner's API tokens, at once.",
+    )
+    create_affiliate: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.create_affiliate,
+        description="A new affiliate partner with its contacts, payout details and brands (audited).",
+    )
+    update_affiliate: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.update_affiliate,
+        description="Change a partner's details, payout details, brands or parent (audited; `code` never changes).",
+    )
+    set_affiliate_status: AffiliatePayload = strawberry.mutation(
+        resolver=affiliate_resolvers.set_affiliate_status,
+        description="Suspend, reactivate or close a partner, with a reason (audited; closed is final).",
+    )
+    create_affiliate_portal_user: AffiliatePortalUserPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.create_affiliate_portal_user,
+        description="A person who signs in to the partner portal for a partner, with a password (audited).",
+    )
+    disable_affiliate_portal_user: AffiliatePortalUserPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.disable_affiliate_portal_user,
+        description="Stop a portal user signing in, with a reason (audited).",
+    )
+    add_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.add_affiliate_link,
+        description="Staff make a tracking link for a partner on one of its brands (a random code; audited).",
+    )
+    archive_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
+        resolver=affiliate_resolvers.archive_affiliate_link,
+        description="Archive a tracking link: its code answers 404 from then on (audited).",
     )
 
 

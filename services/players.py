@@ -31,6 +31,7 @@ from models.auth import AuthSession
 from models.brands import Brand
 from models.players import Player, PlayerStatus
 from services import audit, auth, brands, wallet
+from services.affiliates import attribution as affiliate_attribution
 from services.auth import IssuedTokens, RateLimited
 from services.rg import exclusions as rg_exclusions
 from services.rg import gates as rg_gates
@@ -108,6 +109,7 @@ class Registration:
     address_line2: str | None = None
     city: str | None = None
     postal_code: str | None = None
+    affiliate_click: str | None = None  # the click id of the visitor's last affiliate link (services/affiliates)
 
 
 def check_address(address: dict[str, str | None]) -> None:
@@ -218,6 +220,14 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                     "marketing_consent": player.marketing_consent,
                 },
                 brand_id=brand.id,
+            )
+            # After `player.registered`, so a consumer reads the registration before its attribution.
+            await affiliate_attribution.attribute(
+                db,
+                player_id=player.id,
+                brand_id=brand.id,
+                brand_code=brand.code,
+                click_id=affiliate_attribution.click_id_of(form.affiliate_click),
             )
             tokens = await auth.start_session(
                 db, rt, subject_type="player", subject_id=player.id, brand_id=brand.id, meta=meta

@@ -31,6 +31,7 @@ ROLES = [
     "content_manager",
     "mlro",
     "dpo",
+    "affiliate_manager",
 ]
 STAFF_ROLES = ROLES[2:]
 # Roles over what every brand shares, granted for every brand only (models/staff.py PLATFORM_ROLES).
@@ -47,7 +48,17 @@ AFFILIATE_ROLES = [
     "affiliate_commissions",
     "affiliate_postbacks",
 ]
-POLICY_ROLES = [*ROLES, "staff", "player_desk", "aml_desk", "dispute_desk", "tournament_desk", *AFFILIATE_ROLES]
+POLICY_ROLES = [
+    *ROLES,
+    "staff",
+    "player_desk",
+    "aml_desk",
+    "dispute_desk",
+    "tournament_desk",
+    "affiliate_reader",
+    "attribution_view",
+    *AFFILIATE_ROLES,
+]
 
 
 def player_leaf_fields(settings: Any) -> list[str]:

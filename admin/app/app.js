@@ -31,6 +31,7 @@ import "./tournaments.js";
 import "./jackpots.js";
 import "./affiliate-fraud.js";
 import "./affiliate-runs.js";
+import "./affiliates.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -55,6 +56,7 @@ const SCREENS = [
   { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
   { path: "affiliate-fraud", label: "Affiliate fraud", needs: "Query.affiliateSubIdFlags" },
   { path: "affiliate-runs", label: "Commission runs", needs: "Query.affiliateRuns" },
+  { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
 ];
 
 class CroupierApp extends LitElement {
@@ -204,6 +206,8 @@ class CroupierApp extends LitElement {
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;
+      case "affiliates":
+        return id ? html`<cr-affiliate .affiliateId=${id}></cr-affiliate>` : html`<cr-affiliates></cr-affiliates>`;
       default: return "";
     }
   }

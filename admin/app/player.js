@@ -616,6 +616,7 @@ class Player360 extends LitElement {
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>
         <cr-player-kyc .playerId=${id}></cr-player-kyc>
+        ${viewer.can("Player.affiliate") ? html`<cr-player-affiliate .playerId=${id}></cr-player-affiliate>` : nothing}
         ${viewer.can("Player.risk") ? html`<cr-player-risk-score class="wide refreshes" .playerId=${id}></cr-player-risk-score>
           <cr-player-risk .playerId=${id}></cr-player-risk>` : nothing}
         <cr-player-notes .playerId=${id}></cr-player-notes>

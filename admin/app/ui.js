@@ -55,6 +55,10 @@ export const OFFERED = [
   // Affiliate commission runs (admin/app/affiliate-runs.js): the list and finance's steps.
   "Query.affiliateRuns", "Mutation.createAffiliateRun", "Mutation.approveAffiliateRun",
   "Mutation.discardAffiliateRun", "Mutation.bookAffiliateRun", "Mutation.payAffiliateRun",
+  // Affiliate partners (admin/app/affiliates.js) and a player's attribution (admin/app/player.js).
+  "Query.affiliates", "Mutation.createAffiliate", "Mutation.setAffiliateStatus", "Mutation.addAffiliateLink",
+  "Mutation.archiveAffiliateLink", "Mutation.createAffiliatePortalUser", "Mutation.disableAffiliatePortalUser",
+  "Player.affiliate",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

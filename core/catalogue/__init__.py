@@ -23,6 +23,7 @@ from typing import Any
 from core.catalogue import (
     affiliate_fraud,
     affiliate_runs,
+    affiliates,
     aml,
     aml_cases,
     aml_monitoring,
@@ -69,6 +70,7 @@ CATALOGUE: dict[str, EventType] = {
         *jackpots.TYPES,
         *affiliate_fraud.TYPES,
         *affiliate_runs.TYPES,
+        *affiliates.TYPES,
     )
 }
 

@@ -70,6 +70,7 @@ STAFF = [
     ("finance@croupier.dev", "Finn Finance", "finance", "royal"),
     ("marketing@croupier.dev", "Mia Marketing", "marketing", "royal"),
     ("content@croupier.dev", "Cleo Content", "content_manager", None),
+    ("affiliates@croupier.dev", "Ari Affiliates", "affiliate_manager", "royal"),
     ("support@northstar.dev", "Nils Support", "support", "northstar"),
 ]
 

@@ -1,3 +1,15 @@
-"""Affiliates (issue 19): partners and tracking, plans and CPA, commission runs, postbacks, the partner's
-API, and antifraud on sub-ids (fraud_rules.py: the checks; fraud.py: flags and withheld CPAs;
-fraud_review.py: staff's review; runs/: commission runs, booking and payouts)."""
+"""Affiliates (docs/affiliates.md): partners who bring players, paid by commission. One module per job:
+
+- `partners`: a partner (company, contacts, payout details, brands, parent), its status, and the lookups every
+  other part uses (`get`, `by_code`, `brand_ids`, `readable_partners`);
+- `portal_users`: the people who sign in to the partner portal for a partner (created with a password, disabled);
+- `links`: tracking links (`/a/{code}`: a random URL-safe code, a tag, a landing path), archived, never deleted;
+- `tracking`: the data of tracking (tracking.toml: the attribution window per brand, the click rate limit);
+- `clicks`: a click on a link recorded (time, IP, user agent, sub-ids) and where to redirect it;
+- `attribution`: a new player attributed, in their registration's transaction, to the partner of their last
+  click within the window (one row per player, event `affiliate.attributed`), and the attribution's reads.
+
+The other parts build on these: plans and deals (`plans`), CPA qualification, commission runs (`runs/`),
+postbacks, the partner's own API (`portal_*`: sign-in, tokens, reads) and antifraud on sub-ids (`fraud_rules`:
+the checks; `fraud`: flags and withheld CPAs; `fraud_review`: staff's review).
+"""

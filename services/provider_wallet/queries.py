@@ -4,6 +4,7 @@ that gives a repeated call its stored answer and logs a new one."""
 from __future__ import annotations
 
 from core.runtime import Runtime
+from services.affiliates.attribution import affiliate_code
 from services.provider_wallet import replay, statements
 from services.provider_wallet.context import Context, read_context
 from services.provider_wallet.types import Answer, Dialect, PlayerInfo, Status, WalletCommand, WalletResult
@@ -38,13 +39,14 @@ async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> An
         stored = await statements.stored_call(db, command)
         if stored is not None:
             return replay.stored_query(command, stored, currency=None)
-        result = _user_info_result(command, ctx)
+        affiliate = await affiliate_code(db, ctx.player_id) if ctx.player_id is not None else None
+        result = _user_info_result(command, ctx, affiliate)
         body = dialect.render(command, result)
         await statements.log_call(db, command, body)
     return Answer(result, body)
 
 
-def _user_info_result(command: WalletCommand, ctx: Context) -> WalletResult:
+def _user_info_result(command: WalletCommand, ctx: Context, affiliate: str | None) -> WalletResult:
     if ctx.player_id is None:
         return WalletResult(Status.INVALID_TOKEN, command.user)
     assert ctx.country is not None
@@ -56,5 +58,5 @@ def _user_info_result(command: WalletCommand, ctx: Context) -> WalletResult:
         command.user,
         ctx.cash_currency,
         int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0),
-        info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered),
+        info=PlayerInfo(ctx.country, ctx.brand_code, ctx.birth_date, ctx.registered, affiliate),
     )

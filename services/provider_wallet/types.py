@@ -80,6 +80,7 @@ class PlayerInfo:
     brand_code: str
     birth_date: date
     registration_date: datetime
+    affiliate_code: str | None = None  # the partner who brought the player (services/affiliates), if any
 
 
 @dataclass(frozen=True)

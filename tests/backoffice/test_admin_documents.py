@@ -137,6 +137,8 @@ UNMEASURED = {
     "PortalStats": "measured as a partner in tests/affiliate_portal/test_portal_documents.py",
     "PortalPartner": "the viewer's partner and its scopes: one statement",
     "PortalCommissions": "affruns' commission lines, wired into AffiliatePortal.commissions at merge: to measure then",
+    "Affiliate": "one partner; its brands, links and portal users one statement each (DataLoaders)",
+    "PlayerAffiliate": "one player's attribution: one statement (a DataLoader)",
 }
 
 
@@ -808,6 +810,24 @@ async def test_the_commission_run_list_with_its_totals(rt: Any, admin_screen: An
     small = await screen.statements({}, edges("affiliateRuns"), SMALL)
     await runs(SMALL, LARGE)
     screen.same_cost(small, await screen.statements({}, edges("affiliateRuns"), LARGE))
+
+
+@screen("Affiliates")
+async def test_the_partner_list_with_its_brands(rt: Any, admin_screen: Any, brand: Any) -> None:
+    from authz.subjects import SYSTEM
+    from services.affiliates import partners
+
+    screen = await admin_screen("Affiliates")
+    for n in range(LARGE):
+        draft = partners.PartnerDraft(
+            code=f"p{n}",
+            company=f"P{n}",
+            contact_email=f"p{n}@example.com",
+            payout_currency="EUR",
+            brand_ids=[brand.id],
+        )
+        await partners.create(rt, SYSTEM, draft)
+    await screen.first_1_and_20({"search": None, "status": None}, edges("affiliates"))
 
 
 def key(document: Document) -> str:

@@ -14,6 +14,7 @@ from core import catalogue, outbox
 from core.catalogue import (
     affiliate_fraud,
     affiliate_runs,
+    affiliates,
     aml,
     aml_cases,
     aml_monitoring,
@@ -75,6 +76,7 @@ def test_every_type_is_catalogued_once() -> None:
         jackpots,
         affiliate_fraud,
         affiliate_runs,
+        affiliates,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
