@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_cpa import AffiliateCpaActivity
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -76,6 +77,7 @@ __all__ = [
     "AffiliateAttribution",
     "AffiliateBrand",
     "AffiliateClick",
+    "AffiliateCpaActivity",
     "AffiliateDeal",
     "AffiliateLink",
     "AffiliatePlan",
