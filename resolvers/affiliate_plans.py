@@ -29,7 +29,6 @@ from schema.affiliate_plans import (
 from schema.base import Connection, node_uuid
 from schema.context import Info
 from services.affiliates import deals, plan_store
-from services.jackpots.books import native
 
 
 async def affiliate_plans(
@@ -58,7 +57,7 @@ async def affiliate_plan(info: Info, id: strawberry.ID) -> AffiliatePlan | None:
     require_subject(info)
     async with info.context.rt.database.session() as db:
         try:
-            return AffiliatePlan.of(await plan_store.get_plan(await native(db), node_uuid(id, "AffiliatePlan")))
+            return AffiliatePlan.of(await plan_store.get_plan(db, node_uuid(id, "AffiliatePlan")))
         except NotFound:
             return None
 

@@ -15,6 +15,7 @@ and emitted (`affiliate.deal_created`, `affiliate.deal_cancelled`).
 
 from __future__ import annotations
 
+import re
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import false
+from sqlalchemy import false, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -100,16 +101,22 @@ def _deal(row: Any) -> Deal:
     )
 
 
-async def _conn(conn: asyncpg.Connection | AsyncSession) -> asyncpg.Connection:
-    return await native(conn) if isinstance(conn, AsyncSession) else conn
+async def _fetch(conn: asyncpg.Connection | AsyncSession, sql: str, *args: Any) -> list[Any]:
+    """Rows of a statement with `$n` parameters, on a consumer's asyncpg connection or an API session (which
+    may be a read session outside a transaction: its own statement, counted like every other)."""
+    if isinstance(conn, asyncpg.Connection):
+        return list(await conn.fetch(sql, *args))
+    named = re.sub(r"\$(\d+)", r":p\1", sql)
+    result = await conn.execute(text(named), {f"p{i}": value for i, value in enumerate(args, start=1)})
+    return list(result.mappings())
 
 
 async def deal_in_force(
     conn: asyncpg.Connection | AsyncSession, affiliate_id: uuid.UUID, brand_id: uuid.UUID, on: date
 ) -> Deal | None:
     """The deal of a partner and brand in force on a UTC day (None: no deal then; nothing is earned)."""
-    row = await (await _conn(conn)).fetchrow(_IN_FORCE, affiliate_id, brand_id, on)
-    return _deal(row) if row is not None else None
+    rows = await _fetch(conn, _IN_FORCE, affiliate_id, brand_id, on)
+    return _deal(rows[0]) if rows else None
 
 
 async def deals_between(
@@ -117,7 +124,7 @@ async def deals_between(
 ) -> list[DealPeriod]:
     """The deals in force over the days `start` to `end` (included), each with the days it governs; days
     before the first deal are in none (one statement)."""
-    rows = await (await _conn(conn)).fetch(_BETWEEN, affiliate_id, brand_id, start, end)
+    rows = await _fetch(conn, _BETWEEN, affiliate_id, brand_id, start, end)
     deals = [_deal(row) for row in rows]
     periods = []
     for i, deal in enumerate(deals):
@@ -147,15 +154,17 @@ def deals_query(
 
 async def get_deal(conn: asyncpg.Connection | AsyncSession, deal_id: uuid.UUID, viewer: Viewer | None = None) -> Deal:
     """A deal by id; with `viewer`, only one of a brand the viewer is scoped to (else NOT_FOUND)."""
-    row = await (await _conn(conn)).fetchrow(f"{_SELECT} WHERE d.id = $1", deal_id)
+    rows = await _fetch(conn, f"{_SELECT} WHERE d.id = $1", deal_id)
+    row = rows[0] if rows else None
     if row is None or (viewer is not None and viewer.brand_id not in (None, row["brand_id"])):
         raise NotFound("No such deal.", field="dealId")
     return _deal(row)
 
 
-async def deals_by_id(conn: asyncpg.Connection | AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Deal]:
-    """Deals with their plans, one statement (a page of deals)."""
-    rows = await (await _conn(conn)).fetch(f"{_SELECT} WHERE d.id = ANY($1::uuid[])", ids)
+async def deals_by_id(db: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Deal]:
+    """Deals with their plans and codes, one statement (a page of deals)."""
+    query = text(f"{_SELECT} WHERE d.id = ANY(CAST(:ids AS uuid[]))")
+    rows = (await db.execute(query, {"ids": ids})).mappings()
     return {row["deal_id"]: _deal(row) for row in rows}
 
 
@@ -171,7 +180,8 @@ async def find_partner_and_brand(
     conn: asyncpg.Connection | AsyncSession, affiliate_code: str, brand_code: str
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """The ids of a partner and a brand by their codes (the API's and the CLI's arguments)."""
-    row = await (await _conn(conn)).fetchrow(
+    (row,) = await _fetch(
+        conn,
         "SELECT (SELECT id FROM affiliates WHERE code = lower($1)) AS affiliate_id, "
         "(SELECT id FROM brands WHERE code = $2) AS brand_id",
         affiliate_code.strip(),
@@ -206,7 +216,7 @@ async def create_deal(
         raise _invalid("A closed partner gets no new deal.", "affiliateId")
     if not partner["on_brand"]:
         raise _invalid("The partner does not work with this brand.", "brandId")
-    plan = await get_plan(conn, plan_id)
+    plan = await get_plan(db, plan_id)
     today = clock.now().date()
     if effective_from < today:
         raise DomainError(

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -121,20 +120,20 @@ async def create_plan(
         after={"code": code, "name": name.strip(), "kind": parsed.kind.value, "currency": currency, "terms": stored},
         reason=reason,
     )  # fmt: skip
-    return await get_plan(conn, plan_id)
+    return await get_plan(db, plan_id)
 
 
-async def get_plan(conn: asyncpg.Connection, plan_id: uuid.UUID) -> Plan:
-    found = await plans_by_id(conn, [plan_id])
-    if plan_id not in found:
+async def get_plan(db: AsyncSession, plan_id: uuid.UUID) -> Plan:
+    row = (
+        (
+            await db.execute(text(f"SELECT {_COLUMNS} FROM affiliate_plans WHERE id = :id"), {"id": plan_id})  # noqa: S608
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
         raise NotFound("No such plan.", field="planId")
-    return found[plan_id]
-
-
-async def plans_by_id(conn: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Plan]:
-    """Plans by id, one statement (deals' plans for a page of deals)."""
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM affiliate_plans WHERE id = ANY($1::uuid[])", list(set(ids)))  # noqa: S608
-    return {row["id"]: plan_of(row) for row in rows}
+    return plan_of(row)
 
 
 def plans_query(kind: str | None = None) -> SelectOfScalar[AffiliatePlan]:
