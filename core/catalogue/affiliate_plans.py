@@ -92,6 +92,7 @@ TYPES = (
         "affiliate.withheld",
         1,
         "An attributed player met the CPA rule, but the CPA is withheld pending review (its sub-id is flagged).",
-        obj({**_QUALIFICATION, "reason": {"type": "string", "maxLength": 500}}),
+        # The reason's words stay on the qualification (staff read them): they may name accounts or devices.
+        obj({**_QUALIFICATION, "reason": one_of("subid_flagged")}),
     ),
 )

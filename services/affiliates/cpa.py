@@ -210,7 +210,7 @@ class CpaConsumer:
             "qualified_at": found.at.isoformat(),
         }
         if reason:
-            data["reason"] = reason[:500]
+            data["reason"] = "subid_flagged"  # the words stay on the row: they may name linked accounts
         event = outbox.event(
             f"affiliate.{status.value}", f"player:{player['player_id']}", data, brand_id=player["brand_id"]
         )

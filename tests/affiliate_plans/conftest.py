@@ -174,8 +174,11 @@ async def cpa(rt: Any, settings: Any) -> AsyncIterator[Cpa]:
 
 
 async def seated(rt: Any, provider: Any, player: Any) -> Seat:
+    """The player at a Hub88 game, with 1,000.00 EUR of cash to stake put in by an adjustment (not a deposit:
+    what counts as their first deposit is the test's own)."""
     from datetime import timedelta
 
+    await fund(rt, player, "1000.00 EUR")
     token = await open_session(rt, provider, player.uuid, ttl=timedelta(days=60))
     return Seat(str(player.uuid), player.uuid, token, "EUR")
 
