@@ -29,6 +29,7 @@ import "./risk-desk.js";
 import "./held-deposits.js";
 import "./tournaments.js";
 import "./jackpots.js";
+import "./affiliate-plans.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -51,6 +52,7 @@ const SCREENS = [
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
   { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
   { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
+  { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
 ];
 
 class CroupierApp extends LitElement {
@@ -207,6 +209,8 @@ class CroupierApp extends LitElement {
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
+      case "affiliate-plans":
+        return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
       default: return "";
     }
   }

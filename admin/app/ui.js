@@ -50,6 +50,9 @@ export const OFFERED = [
   // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
   "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
+  // Affiliate plans and deals (admin/app/affiliate-plans.js).
+  "Query.affiliatePlans", "Query.affiliateDeals", "Mutation.createAffiliatePlan", "Mutation.createAffiliateDeal",
+  "Mutation.cancelAffiliateDeal",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
