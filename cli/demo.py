@@ -163,6 +163,10 @@ def _print_demo_credentials() -> None:
         typer.echo(f"  bonus: {line}")
     for line in with_runtime(seed.seed_rates):
         typer.echo(f"  reports: {line}")
+    from integrations.demo.affiliate_plans import seed_affiliate_plans
+
+    for line in with_runtime(seed_affiliate_plans):
+        typer.echo(f"  affiliates: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")
