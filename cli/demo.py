@@ -166,6 +166,10 @@ def _print_demo_credentials() -> None:
         typer.echo(f"  reports: {line}")
     for line in with_runtime(functools.partial(affiliates_seed.seed_affiliates, password=seed.DEMO_PASSWORD)):
         typer.echo(f"  affiliates: {line}")
+    from integrations.demo.affiliate_plans import seed_affiliate_plans
+
+    for line in with_runtime(seed_affiliate_plans):
+        typer.echo(f"  affiliates: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

@@ -94,6 +94,13 @@ class ErrorCode(StrEnum):
     TOURNAMENT_ALREADY_JOINED = "TOURNAMENT_ALREADY_JOINED"
     TOURNAMENT_REBUY_NOT_ALLOWED = "TOURNAMENT_REBUY_NOT_ALLOWED"  # no re-buys, or all of them used
     TOURNAMENT_SCORES_PENDING = "TOURNAMENT_SCORES_PENDING"  # the scoring consumer has events still to apply
+    # Affiliate plans and deals (services/affiliates/plans.py, deals.py): the part of a plan or deal refused.
+    AFFILIATE_PLAN_INVALID = "AFFILIATE_PLAN_INVALID"  # its code, name, currency, kind, or terms of another kind
+    AFFILIATE_CPA_INVALID = "AFFILIATE_CPA_INVALID"  # the CPA amount or its qualification rule
+    AFFILIATE_REVSHARE_INVALID = "AFFILIATE_REVSHARE_INVALID"  # the revenue share's kind, rate or tiers
+    AFFILIATE_SECOND_TIER_INVALID = "AFFILIATE_SECOND_TIER_INVALID"  # the parent's rate on sub-partners
+    AFFILIATE_DEAL_RETROACTIVE = "AFFILIATE_DEAL_RETROACTIVE"  # a deal from a date already begun under other terms
+    AFFILIATE_DEAL_INVALID = "AFFILIATE_DEAL_INVALID"  # the partner is closed or not on the brand
 
 
 @dataclass(frozen=True)

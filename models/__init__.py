@@ -1,6 +1,7 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_cpa import AffiliateCpaActivity
 from models.affiliate_fraud import AffiliateSubIdFlag
 from models.affiliate_runs import (
     AffiliatePayout,
@@ -86,6 +87,7 @@ __all__ = [
     "AffiliateAttribution",
     "AffiliateBrand",
     "AffiliateClick",
+    "AffiliateCpaActivity",
     "AffiliateDeal",
     "AffiliateLink",
     "AffiliatePayout",

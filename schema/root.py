@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext
 
 from core.settings import Settings
 from resolvers import affiliate_fraud as affiliate_fraud_resolvers
+from resolvers import affiliate_plans as affiliate_plan_resolvers
 from resolvers import affiliate_portal as affiliate_portal_resolvers
 from resolvers import affiliate_runs as affiliate_run_resolvers
 from resolvers import affiliates as affiliate_resolvers
@@ -57,6 +58,7 @@ from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
 from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
+from schema.affiliate_plans import AffiliateDeal, AffiliateDealPayload, AffiliatePlan, AffiliatePlanPayload
 from schema.affiliate_portal import (
     AffiliatePortal,
     AffiliatePortalLinkPayload,
@@ -369,6 +371,19 @@ class Query:
     my_tournament_entries: Connection[TournamentEntry] | None = strawberry.field(
         resolver=tournament_resolvers.my_tournament_entries,
         description="The player's own tournament entries, newest first, with their scores.",
+    )
+    affiliate_plans: Connection[AffiliatePlan] | None = strawberry.field(
+        resolver=affiliate_plan_resolvers.affiliate_plans,
+        description="Affiliate commission plans, newest first (optionally of one kind).",
+    )
+    affiliate_plan: AffiliatePlan | None = strawberry.field(resolver=affiliate_plan_resolvers.affiliate_plan)
+    affiliate_deals: Connection[AffiliateDeal] | None = strawberry.field(
+        resolver=affiliate_plan_resolvers.affiliate_deals,
+        description="Affiliate deals by start, latest first, of a partner and/or brand (the staff's brand scope).",
+    )
+    affiliate_deal_in_force: AffiliateDeal | None = strawberry.field(
+        resolver=affiliate_plan_resolvers.affiliate_deal_in_force,
+        description="The deal of a partner and brand in force on a UTC day (today by default); null: none.",
     )
     report_export: ReportFile | None = strawberry.field(
         resolver=report_resolvers.report_export,
@@ -771,6 +786,19 @@ class Mutation:
     archive_affiliate_link: AffiliateLinkPayload = strawberry.mutation(
         resolver=affiliate_resolvers.archive_affiliate_link,
         description="Archive a tracking link: its code answers 404 from then on (audited).",
+    )
+    create_affiliate_plan: AffiliatePlanPayload = strawberry.mutation(
+        resolver=affiliate_plan_resolvers.create_affiliate_plan,
+        description="A commission plan from validated terms (never edited afterwards; audited).",
+    )
+    create_affiliate_deal: AffiliateDealPayload = strawberry.mutation(
+        resolver=affiliate_plan_resolvers.create_affiliate_deal,
+        description="Put a partner on a plan for a brand from a day on: today at the earliest, tomorrow when a deal "
+        "is in force today (never retroactive; audited).",
+    )
+    cancel_affiliate_deal: AffiliateDealPayload = strawberry.mutation(
+        resolver=affiliate_plan_resolvers.cancel_affiliate_deal,
+        description="Cancel a deal that has not begun (audited).",
     )
 
 

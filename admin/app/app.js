@@ -32,6 +32,7 @@ import "./jackpots.js";
 import "./affiliate-fraud.js";
 import "./affiliate-runs.js";
 import "./affiliates.js";
+import "./affiliate-plans.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -57,6 +58,7 @@ const SCREENS = [
   { path: "affiliate-fraud", label: "Affiliate fraud", needs: "Query.affiliateSubIdFlags" },
   { path: "affiliate-runs", label: "Commission runs", needs: "Query.affiliateRuns" },
   { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
+  { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
 ];
 
 class CroupierApp extends LitElement {
@@ -208,6 +210,8 @@ class CroupierApp extends LitElement {
       case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;
       case "affiliates":
         return id ? html`<cr-affiliate .affiliateId=${id}></cr-affiliate>` : html`<cr-affiliates></cr-affiliates>`;
+      case "affiliate-plans":
+        return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
       default: return "";
     }
   }

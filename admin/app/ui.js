@@ -59,6 +59,9 @@ export const OFFERED = [
   "Query.affiliates", "Mutation.createAffiliate", "Mutation.setAffiliateStatus", "Mutation.addAffiliateLink",
   "Mutation.archiveAffiliateLink", "Mutation.createAffiliatePortalUser", "Mutation.disableAffiliatePortalUser",
   "Player.affiliate",
+  // Affiliate plans and deals (admin/app/affiliate-plans.js).
+  "Query.affiliatePlans", "Query.affiliateDeals", "Mutation.createAffiliatePlan", "Mutation.createAffiliateDeal",
+  "Mutation.cancelAffiliateDeal",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

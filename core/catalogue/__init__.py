@@ -22,6 +22,7 @@ from typing import Any
 
 from core.catalogue import (
     affiliate_fraud,
+    affiliate_plans,
     affiliate_runs,
     affiliates,
     aml,
@@ -71,6 +72,7 @@ CATALOGUE: dict[str, EventType] = {
         *affiliate_fraud.TYPES,
         *affiliate_runs.TYPES,
         *affiliates.TYPES,
+        *affiliate_plans.TYPES,
     )
 }
 

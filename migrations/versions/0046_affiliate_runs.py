@@ -1,7 +1,7 @@
 """affiliate commission runs: runs, their approvals, per-deal sums, lines, and per-partner payouts
 
 Revision ID: 0046
-Revises: 0044
+Revises: 0045
 
 services/affiliates/runs/ describes the maths and the states. A CPA is paid once ever: a line that pays a
 player's CPA is unique per player (a discarded draft deletes its lines, so its CPA can be paid later).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0046"
-down_revision: str | None = "0044"
+down_revision: str | None = "0045"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,9 +7,13 @@
 - `tracking`: the data of tracking (tracking.toml: the attribution window per brand, the click rate limit);
 - `clicks`: a click on a link recorded (time, IP, user agent, sub-ids) and where to redirect it;
 - `attribution`: a new player attributed, in their registration's transaction, to the partner of their last
-  click within the window (one row per player, event `affiliate.attributed`), and the attribution's reads.
+  click within the window (one row per player, event `affiliate.attributed`), and the attribution's reads;
+- `plans`: commission terms as data (CPA, RevShare flat / tiered / ladder, Hybrid, second tier), validated;
+- `plan_store`, `deals`: plans made (never edited); a partner and a brand on a plan from a date on (never
+  retroactive), `deal_in_force`;
+- `cpa`: the `affiliate-cpa` consumer that qualifies attributed players for their CPA, exactly once.
 
-The other parts build on these: plans and deals (`plans`), CPA qualification, commission runs (`runs/`),
-postbacks, the partner's own API (`portal_*`: sign-in, tokens, reads) and antifraud on sub-ids (`fraud_rules`:
-the checks; `fraud`: flags and withheld CPAs; `fraud_review`: staff's review).
+The other parts build on these: commission runs (`runs/`), postbacks, the partner's own API (`portal_*`:
+sign-in, tokens, reads) and antifraud on sub-ids (`fraud_rules`: the checks; `fraud`: flags and withheld CPAs;
+`fraud_review`: staff's review).
 """

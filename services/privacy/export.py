@@ -148,6 +148,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("affiliate_attributions", "player_id = :p", "attributed_at"),
         Source("affiliate_qualifications", "player_id = :p", "qualified_at"),
         Source("affiliate_run_lines", "player_id = :p", "id"),
+        Source("affiliate_cpa_activity", "player_id = :p", "at"),  # the figures behind a CPA
     ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),

@@ -830,6 +830,22 @@ async def test_the_partner_list_with_its_brands(rt: Any, admin_screen: Any, bran
     await screen.first_1_and_20({"search": None, "status": None}, edges("affiliates"))
 
 
+@screen("AffiliatePlans", "AffiliateDeals")
+async def test_the_affiliate_plans_and_deals_with_their_terms(
+    rt: Any, admin_screen: Any, gql: Any, make_staff: Any, brand: Any
+) -> None:
+    from tests.affiliate_plans.conftest import create_deal, create_plan, insert_partner
+
+    plans, deals = await admin_screen("AffiliatePlans"), await admin_screen("AffiliateDeals")
+    manager = await make_staff("brand_admin")
+    for n in range(LARGE):
+        made = await create_plan(gql, manager.token, code=f"plan-{n}")
+        await insert_partner(rt, brand.id, f"partner-{n}")
+        assert (await create_deal(gql, manager.token, made["plan"]["id"], partner=f"partner-{n}"))["errors"] == []
+    await plans.first_1_and_20({}, edges("affiliatePlans"))
+    await deals.first_1_and_20({"partner": None}, edges("affiliateDeals"))
+
+
 def key(document: Document) -> str:
     if document.name:
         return document.name

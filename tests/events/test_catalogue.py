@@ -13,6 +13,7 @@ from sqlalchemy import text
 from core import catalogue, outbox
 from core.catalogue import (
     affiliate_fraud,
+    affiliate_plans,
     affiliate_runs,
     affiliates,
     aml,
@@ -77,6 +78,7 @@ def test_every_type_is_catalogued_once() -> None:
         affiliate_fraud,
         affiliate_runs,
         affiliates,
+        affiliate_plans,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
