@@ -1,6 +1,12 @@
 """SQLModel tables, one module per domain. Importing this package registers every table."""
 
 from models.adjustments import Adjustment
+from models.affiliate_postbacks import (
+    AffiliatePostbackAttempt,
+    AffiliatePostbackConfig,
+    AffiliatePostbackDelivery,
+    AffiliatePostbackSecret,
+)
 from models.affiliates import (
     Affiliate,
     AffiliateAttribution,
@@ -79,6 +85,10 @@ __all__ = [
     "AffiliateDeal",
     "AffiliateLink",
     "AffiliatePlan",
+    "AffiliatePostbackAttempt",
+    "AffiliatePostbackConfig",
+    "AffiliatePostbackDelivery",
+    "AffiliatePostbackSecret",
     "AffiliateQualification",
     "AffiliateUser",
     "AmlAlert",

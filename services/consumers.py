@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from core import outbox
 from core.consumers import AnyConsumer, Runner
 from core.settings import Settings
+from services.affiliates.postbacks.consumer import PostbacksConsumer
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
 from services.jackpots.consumer import JackpotConsumer
@@ -48,6 +49,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         RulesConsumer(),
         TournamentsConsumer(),
         JackpotConsumer(settings.stated_rates),
+        PostbacksConsumer(settings.affiliate_postback_max_attempts),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.catalogue import (
+    affiliate_postbacks,
     aml,
     aml_cases,
     aml_monitoring,
@@ -65,6 +66,7 @@ CATALOGUE: dict[str, EventType] = {
         *risk.TYPES,
         *tournaments.TYPES,
         *jackpots.TYPES,
+        *affiliate_postbacks.TYPES,
     )
 }
 

@@ -147,6 +147,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "affiliates": (
         Source("affiliate_attributions", "player_id = :p", "attributed_at"),
         Source("affiliate_qualifications", "player_id = :p", "qualified_at"),
+        Source("affiliate_postback_deliveries", "player_id = :p"),
     ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),
