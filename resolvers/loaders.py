@@ -22,6 +22,7 @@ from services.wallet import Balance
 from services.wallet_reads import Movement, PostingLine, Reference
 
 if TYPE_CHECKING:
+    from resolvers.affiliate_postbacks import PostbackLoaders
     from resolvers.aml_loaders import AmlLoaders
     from resolvers.game_loaders import GameLoaders
     from resolvers.jackpot_loaders import JackpotLoaders
@@ -58,6 +59,12 @@ class Loaders:
         from resolvers.risk_loaders import RiskLoaders
 
         return RiskLoaders(self.rt)
+
+    @cached_property
+    def affiliate_postbacks(self) -> PostbackLoaders:
+        from resolvers.affiliate_postbacks import PostbackLoaders
+
+        return PostbackLoaders(self.rt)
 
     @cached_property
     def aml(self) -> AmlLoaders:

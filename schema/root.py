@@ -27,6 +27,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from core.settings import Settings
+from resolvers import affiliate_postbacks as postback_resolvers
 from resolvers import aml as screening_resolvers
 from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
@@ -52,6 +53,14 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
+from schema.affiliate_postbacks import (
+    AffiliatePostbackConfig,
+    AffiliatePostbackConfigPayload,
+    AffiliatePostbackDelivery,
+    AffiliatePostbackSecret,
+    RetryAffiliatePostbackPayload,
+    RotateAffiliatePostbackSecretPayload,
+)
 from schema.aml import DecideScreeningAlertPayload, ScreeningAlert
 from schema.aml_cases import (
     AmlCase,
@@ -359,6 +368,18 @@ class Query:
         description="Every revealed drop of a jackpot checked against its commitment and the books (anyone who "
         "sees the jackpot).",
     )
+    affiliate_postback_configs: Connection[AffiliatePostbackConfig] | None = strawberry.field(
+        resolver=postback_resolvers.postback_configs,
+        description="Partners' postback configs (one partner's with `partnerCode`), newest first.",
+    )
+    affiliate_postback_deliveries: Connection[AffiliatePostbackDelivery] | None = strawberry.field(
+        resolver=postback_resolvers.postback_deliveries,
+        description="The postback delivery log, newest first, with every try.",
+    )
+    affiliate_postback_secret: AffiliatePostbackSecret | None = strawberry.field(
+        resolver=postback_resolvers.postback_secret,
+        description="What staff see of a partner's signing secret (null: it has none yet).",
+    )
     privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
         resolver=privacy_resolvers.privacy_requests,
         description="The data-protection officer's queue: erasure requests waiting for a decision, newest first.",
@@ -653,6 +674,23 @@ class Mutation:
     settle_tournament: TournamentPayload = strawberry.mutation(
         resolver=tournament_resolvers.settle_tournament,
         description="Pay a finished tournament's prizes and publish its results hash (once; audited).",
+    )
+    create_affiliate_postback_config: AffiliatePostbackConfigPayload = strawberry.mutation(
+        resolver=postback_resolvers.create_postback_config,
+        description="A partner's postback for one trigger (the partner's first makes its signing secret, shown "
+        "once; audited).",
+    )
+    update_affiliate_postback_config: AffiliatePostbackConfigPayload = strawberry.mutation(
+        resolver=postback_resolvers.update_postback_config,
+        description="Change a postback's URL template or method, or switch it off or on (audited).",
+    )
+    rotate_affiliate_postback_secret: RotateAffiliatePostbackSecretPayload = strawberry.mutation(
+        resolver=postback_resolvers.rotate_postback_secret,
+        description="A new signing secret for a partner, shown once (audited).",
+    )
+    retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
+        resolver=postback_resolvers.retry_postback,
+        description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
     )
 
 

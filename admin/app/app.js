@@ -29,6 +29,7 @@ import "./risk-desk.js";
 import "./held-deposits.js";
 import "./tournaments.js";
 import "./jackpots.js";
+import "./affiliate-postbacks.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -51,6 +52,7 @@ const SCREENS = [
   { path: "risk-lists", label: "Risk lists", needs: "Query.riskListEntries" },
   { path: "tournaments", label: "Tournaments", needs: "Query.tournaments" },
   { path: "jackpots", label: "Jackpots", needs: "Query.jackpots" },
+  { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
 ];
 
 class CroupierApp extends LitElement {
@@ -205,6 +207,7 @@ class CroupierApp extends LitElement {
       case "jackpots":
         return id ? html`<cr-jackpot .jackpotId=${id}></cr-jackpot>` : html`<cr-jackpots></cr-jackpots>`;
       case "risk-lists": return html`<cr-risk-lists></cr-risk-lists>`;
+      case "postbacks": return html`<cr-affiliate-postbacks></cr-affiliate-postbacks>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       default: return "";

@@ -50,6 +50,9 @@ export const OFFERED = [
   // Tournaments (admin/app/tournaments.js): the list, scheduling, cancel and settle, the live board, verify.
   "Query.tournaments", "Mutation.createTournament", "Mutation.cancelTournament", "Mutation.settleTournament",
   "Subscription.leaderboardChanged", "Query.tournamentVerification",
+  // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
+  "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
+  "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -66,4 +66,5 @@ def test_the_player_ref_is_stable_per_partner_and_differs_between_partners() -> 
     one, two = templates.new_salt(), templates.new_salt()
     assert templates.player_ref(one, player) == templates.player_ref(one, player)
     assert templates.player_ref(one, player) != templates.player_ref(two, player)
-    assert str(player) not in templates.player_ref(one, player) and len(templates.player_ref(one, player)) == 32
+    assert str(player) not in templates.player_ref(one, player)
+    assert len(templates.player_ref(one, player)) == 32

@@ -321,3 +321,27 @@ async def retry_now(rt: Runtime, viewer: Viewer, *, delivery_id: uuid.UUID) -> A
             after={"status": delivery.status, "max_attempts": delivery.max_attempts},
         )
     return delivery
+
+
+async def partner_id(db: AsyncSession, viewer: Viewer, code: str) -> uuid.UUID:
+    """The partner of a code, among those the viewer may see."""
+    stmt = select(Affiliate.id).where(col(Affiliate.code) == code.strip().lower())
+    if (scope := _brand_scope(viewer)) is not None:
+        stmt = stmt.where(scope)
+    found = await db.scalar(stmt)
+    if found is None:
+        raise NotFound("No such partner.")
+    return found
+
+
+async def brand_id(db: AsyncSession, code: str) -> uuid.UUID:
+    found = await db.scalar(text("SELECT id FROM brands WHERE code = :c"), {"c": code.strip().lower()})
+    if found is None:
+        raise DomainError("No such brand.", field="brandCode", code=ErrorCode.NOT_FOUND)
+    return uuid.UUID(str(found))
+
+
+async def partner_codes(db: AsyncSession, affiliate_ids: Sequence[uuid.UUID]) -> list[str | None]:
+    found = await db.execute(select(Affiliate.id, Affiliate.code).where(col(Affiliate.id).in_(affiliate_ids)))
+    codes = {row[0]: row[1] for row in found}
+    return [codes.get(i) for i in affiliate_ids]
