@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from core import catalogue, outbox
 from core.catalogue import (
+    affiliate_postbacks,
     aml,
     aml_cases,
     aml_monitoring,
@@ -71,6 +72,7 @@ def test_every_type_is_catalogued_once() -> None:
         risk,
         tournaments,
         jackpots,
+        affiliate_postbacks,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
