@@ -10,7 +10,8 @@ attributes players at `--rate` a second for `--seconds` — each one the attribu
 `affiliate.attributed` event in one transaction, as registration makes them.
 
 Printed, over the same events: the outbox relay's publish delay (commit → stream; the baseline: no postback
-can be faster than the stream that carries its event), the event → first try delay (the first attempt's
+can be faster than the stream that carries its event), the event → enqueued delay (the consumer's commit of
+the delivery), the event → first try delay (the first attempt's
 start in the delivery log), the event → arrival at the receiver, the ratio of the first try's p99 to the
 relay's, and the goal (p99 under 5 s). Every postback must arrive exactly once.
 """
@@ -153,7 +154,7 @@ async def measure(database_url: str, receiver: Receiver, events: int, patience: 
                 break
             await asyncio.sleep(0.2)
         rows = await conn.fetch(
-            "SELECT o.id, o.created_at, o.published_at, a.started_at FROM outbox_events o "
+            "SELECT o.id, o.created_at, o.published_at, d.created_at AS enqueued_at, a.started_at FROM outbox_events o "
             "JOIN affiliate_postback_deliveries d ON d.event_id = o.id "
             "JOIN affiliate_postback_attempts a ON a.delivery_id = d.id AND a.attempt = 1 "
             "WHERE o.topic = 'affiliate.attributed'"
@@ -169,11 +170,13 @@ async def measure(database_url: str, receiver: Receiver, events: int, patience: 
         return (later - earlier).total_seconds() if later else float("nan")
 
     published = [delay(r["published_at"], r["created_at"]) for r in rows if r["published_at"]]
+    enqueued = [delay(r["enqueued_at"], r["created_at"]) for r in rows]
     first_try = [delay(r["started_at"], r["created_at"]) for r in rows]
     arrived = [receiver.arrived[r["id"]][0] - r["created_at"].timestamp() for r in rows if r["id"] in receiver.arrived]
     repeats = sum(len(times) - 1 for times in receiver.arrived.values())
     p99 = common.percentile(first_try, 99)
     print(f"  relay, commit → stream (baseline):  {seconds_summary(published)}")
+    print(f"  event → enqueued by the consumer:   {seconds_summary(enqueued)}")
     print(f"  event → first try:                  {seconds_summary(first_try)}")
     print(f"  event → arrival at the receiver:    {seconds_summary(arrived)}")
     print(f"  first try p99 / relay p99:          {p99 / max(common.percentile(published, 99), 1e-6):.1f}×")
