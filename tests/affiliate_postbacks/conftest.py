@@ -47,7 +47,7 @@ VALUES (:topic, :key, :brand, 1, CAST(:payload AS jsonb), now()) RETURNING id"""
 
 async def raw_event(db: Any, topic: str, player_id: uuid.UUID, brand_id: uuid.UUID, data: dict[str, Any]) -> int:
     """An event as its owner's service writes it, in the caller's transaction (affcore's and affplans' types
-    are not in this branch's catalogue yet: written as the contract between the parts says)."""
+    are not in this branch's catalogue yet: written with the data their catalogue modules give them)."""
     found = await db.scalar(
         text(_EVENT), {"topic": topic, "key": f"player:{player_id}", "brand": brand_id, "payload": json.dumps(data)}
     )
@@ -164,7 +164,15 @@ def qualify(rt: Any) -> Any:
                 "affiliate.qualified",
                 player_id,
                 partner.brand_id,
-                {"player_id": str(player_id), "affiliate_id": str(partner.id), "amount": amount, "currency": "EUR"},
+                {
+                    "player_id": str(player_id),
+                    "affiliate_id": str(partner.id),
+                    "deal_id": str(partner.deal_id),
+                    "sub_id": None,
+                    "amount": amount,
+                    "currency": "EUR",
+                    "qualified_at": clock.now().isoformat(),
+                },
             )
 
     return make

@@ -4,6 +4,7 @@ that died mid-try, and the consumer's exactly-once enqueueing."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import timedelta
 from typing import Any
@@ -263,3 +264,40 @@ async def _salt(postbacks: Postbacks, partner: Partner) -> str:
 
 async def _event_types(postbacks: Postbacks) -> list[str]:
     return [r["topic"] for r in await postbacks.conn.fetch("SELECT topic FROM outbox_events ORDER BY id")]
+
+
+async def test_the_running_worker_is_woken_by_the_consumers_commit_not_its_poll(
+    wired: Postbacks, partner: Partner, make_player: Any, attribute: Any
+) -> None:
+    import asyncio
+    import time
+
+    from services.affiliates.postbacks.worker import Worker
+    from tests.conftest import DATABASE_URL
+
+    receiver = wired.receiver
+    assert receiver is not None
+    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
+    worker = Worker(DATABASE_URL, timeout=0.5, poll_seconds=60)  # a poll would come a minute late
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.5)  # it is listening, idle
+        player = await make_player()
+        event_id, _ = await attribute(player.uuid, partner)
+        enqueued = time.monotonic()
+        await wired.enqueue()
+        for _ in range(100):
+            if receiver.of(event_id):
+                break
+            await asyncio.sleep(0.05)
+        [request] = receiver.of(event_id)
+        assert request.at - enqueued < 3.0
+        for _ in range(100):  # …and records it
+            if (await wired.deliveries())[0]["status"] == "delivered":
+                break
+            await asyncio.sleep(0.05)
+        assert (await wired.deliveries())[0]["status"] == "delivered"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
