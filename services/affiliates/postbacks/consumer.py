@@ -97,12 +97,13 @@ class PostbacksConsumer:
         self.max_attempts = max_attempts
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
-        facts = await self._facts(conn, events)
-        if not facts:
+        candidates = [(e, p) for e in events if e.type in TYPES and (p := _player(e)) is not None]
+        if not candidates:
             return
-        players = sorted({f.player_id for f in facts})
+        # Attributed players first: most deposits are not theirs, and need no first-deposit check then.
+        players = sorted({p for _, p in candidates})
         attributions = {r["player_id"]: r for r in await conn.fetch(_ATTRIBUTIONS, players)}
-        facts = [f for f in facts if f.player_id in attributions]
+        facts = await self._facts(conn, [(e, p) for e, p in candidates if p in attributions])
         if not facts:
             return
         configs = await conn.fetch(_CONFIGS, sorted({attributions[f.player_id]["affiliate_id"] for f in facts}))
@@ -122,14 +123,12 @@ class PostbacksConsumer:
         await conn.execute(_ENQUEUE, *columns, self.max_attempts, clock.now())
         await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
-    async def _facts(self, conn: asyncpg.Connection, events: Sequence[Event]) -> list[_Fact]:
+    async def _facts(self, conn: asyncpg.Connection, events: Sequence[tuple[Event, uuid.UUID]]) -> list[_Fact]:
+        """What the events of attributed players announce (their player given)."""
         facts: list[_Fact] = []
         deposits: dict[uuid.UUID, tuple[Event, uuid.UUID]] = {}
         qualified: list[tuple[Event, uuid.UUID]] = []
-        for event in events:
-            player = _player(event)
-            if player is None or event.type not in TYPES:
-                continue
+        for event, player in events:
             if event.type == ATTRIBUTED:
                 facts.append(_Fact(event, player, PostbackTrigger.REGISTRATION))
             elif event.type == DEPOSITED and event.data.get("kind") == "deposit" and event.data.get("payment_id"):
