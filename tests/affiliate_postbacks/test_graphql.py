@@ -189,9 +189,18 @@ async def test_staff_of_one_brand_see_only_partners_of_their_brand_and_rotate_no
     elsewhere = await make_partner(rt, other_brand, "faraway")
     await postbacks.configure(elsewhere, PostbackTrigger.REGISTRATION, "https://faraway.test/pb")
     await postbacks.configure(partner, PostbackTrigger.REGISTRATION, "https://acme.test/pb")
+    async with rt.database.transaction() as db:  # acme works with northstar too, with a postback of its own there
+        await db.execute(
+            text("INSERT INTO affiliate_brands (affiliate_id, brand_id) VALUES (:a, :b)"),
+            {"a": partner.id, "b": other_brand.id},
+        )
+    await postbacks.configure(
+        partner, PostbackTrigger.REGISTRATION, "https://acme.test/northstar", brand_id=other_brand.id
+    )
     admin = await make_staff("brand_admin")
     listed = await gql(CONFIGS, token=admin.token)
-    assert [e["node"]["partnerCode"] for e in listed["data"]["affiliatePostbackConfigs"]["edges"]] == ["acme"]
+    nodes = [e["node"] for e in listed["data"]["affiliatePostbackConfigs"]["edges"]]
+    assert [(n["partnerCode"], n["urlTemplate"]) for n in nodes] == [("acme", "https://acme.test/pb")]
     hidden = await gql(CONFIGS, {"partner": "faraway"}, token=admin.token)
     assert error_codes(hidden) == ["NOT_FOUND"] or hidden["data"]["affiliatePostbackConfigs"] is None
 

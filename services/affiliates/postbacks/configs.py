@@ -6,7 +6,8 @@
   pointing at them.
 - The partner's secret is made with its first config (and on rotation), shown once, then only its first
   characters. Rotating signs every later try with the new one, including retries of older deliveries.
-- Staff of one brand see and change the configs of partners that work with their brand; the log follows.
+- Staff of one brand see the configs of partners that work with their brand, for their brand or every brand
+  (they change only their brand's), and the deliveries of their brand's players.
 - Every change is audited (services/audit.py), the secret never in the record.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
@@ -38,6 +39,7 @@ from models.affiliate_postbacks import (
     PostbackTrigger,
 )
 from models.affiliates import Affiliate, AffiliateBrand
+from models.players import Player
 from services import audit
 from services.affiliates.postbacks import templates
 from services.affiliates.postbacks.consumer import CHANNEL
@@ -72,8 +74,9 @@ def readable_configs(
     viewer: Viewer, *, affiliate_id: uuid.UUID | None = None
 ) -> SelectOfScalar[AffiliatePostbackConfig]:
     stmt = select(AffiliatePostbackConfig).join(Affiliate, col(Affiliate.id) == AffiliatePostbackConfig.affiliate_id)
-    if (scope := _brand_scope(viewer)) is not None:
-        stmt = stmt.where(scope)
+    if (scope := _brand_scope(viewer)) is not None:  # their partners' configs for their brand or every brand
+        brand = col(AffiliatePostbackConfig.brand_id)
+        stmt = stmt.where(scope, or_(brand.is_(None), brand == viewer.brand_id))
     if affiliate_id is not None:
         stmt = stmt.where(col(AffiliatePostbackConfig.affiliate_id) == affiliate_id)
     return stmt
@@ -89,8 +92,9 @@ def readable_deliveries(
     stmt = select(AffiliatePostbackDelivery).join(
         Affiliate, col(Affiliate.id) == AffiliatePostbackDelivery.affiliate_id
     )
-    if (scope := _brand_scope(viewer)) is not None:
-        stmt = stmt.where(scope)
+    if (scope := _brand_scope(viewer)) is not None:  # their partners' postbacks of their brand's players
+        players = select(Player.id).where(col(Player.brand_id) == viewer.brand_id)
+        stmt = stmt.where(scope, col(AffiliatePostbackDelivery.player_id).in_(players))
     if affiliate_id is not None:
         stmt = stmt.where(col(AffiliatePostbackDelivery.affiliate_id) == affiliate_id)
     if config_id is not None:
