@@ -48,7 +48,7 @@ from core.errors import ApiErrorCode
 from core.graphiql import graphiql_page
 from core.logging import configure_logging, get_logger, request_id_var
 from core.loop_thread import LoopThread
-from core.outbox import Relay
+from core.outbox import Relay, asyncpg_dsn
 from core.redis import create_redis
 from core.runtime import Runtime
 from core.settings import Settings, get_settings, is_private_host
@@ -63,6 +63,7 @@ from schema.transport_ws import Endpoint
 from schema.wire import MalformedJson, decode_json, request_problem
 from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
+from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
@@ -472,6 +473,9 @@ async def _event_pipeline(settings: Settings, database_url: str, redis_url: str)
         runners = consumers.runners(settings, database_url, redis) if settings.event_consumers else []
         tasks = [asyncio.create_task(Relay(database_url, redis).run(), name="outbox-relay")]
         tasks += [asyncio.create_task(runner.run(), name=f"consumer-{runner.name}") for runner in runners]
+        if settings.event_consumers:  # the postbacks the `affiliate-postbacks` consumer enqueues
+            worker = postback_worker.Worker.from_settings(settings, asyncpg_dsn(database_url))
+            tasks.append(asyncio.create_task(worker.run(), name="affiliate-postbacks-worker"))
         await asyncio.gather(*tasks)
     finally:
         await redis.aclose()

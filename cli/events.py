@@ -204,11 +204,16 @@ def run(
         from core import outbox
         from core.consumers import Runner
         from core.logging import configure_logging
+        from services.affiliates.postbacks.consumer import NAME as POSTBACKS
+        from services.affiliates.postbacks.worker import Worker
 
         configure_logging(settings.log_level)
         dsn = outbox.asyncpg_dsn(rt.database.url)
         typer.echo(f"running {', '.join(c.name for c in chosen)}")
-        await asyncio.gather(*(Runner(consumer, dsn, rt.redis).run() for consumer in chosen))
+        tasks = [Runner(consumer, dsn, rt.redis).run() for consumer in chosen]
+        if any(c.name == POSTBACKS for c in chosen):  # its deliveries are sent where it runs
+            tasks.append(Worker.from_settings(settings, dsn).run())
+        await asyncio.gather(*tasks)
 
     with contextlib.suppress(KeyboardInterrupt):
         with_runtime(work)

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     nats_duplicate_window_seconds: float = Field(default=120.0, gt=0)
     nats_timeout_seconds: float = Field(default=10.0, gt=0)  # a batch's acknowledgements, a stream lookup
 
+    # Affiliate postbacks (services/affiliates/postbacks): each try waits at most `timeout`; a failed try is
+    # tried again after backoff * 2^(tries - 1) (± 20 %, at most `backoff_max`), `max_attempts` tries in all.
+    affiliate_postback_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    affiliate_postback_backoff_seconds: float = Field(default=30.0, gt=0)
+    affiliate_postback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    affiliate_postback_max_attempts: int = Field(default=8, ge=5, le=30)
+    affiliate_postback_concurrency: int = Field(default=16, ge=1, le=256)
+
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None
     csrf_header: str = "X-Croupier-CSRF"

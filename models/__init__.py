@@ -3,6 +3,12 @@
 from models.adjustments import Adjustment
 from models.affiliate_cpa import AffiliateCpaActivity
 from models.affiliate_fraud import AffiliateSubIdFlag
+from models.affiliate_postbacks import (
+    AffiliatePostbackAttempt,
+    AffiliatePostbackConfig,
+    AffiliatePostbackDelivery,
+    AffiliatePostbackSecret,
+)
 from models.affiliate_runs import (
     AffiliatePayout,
     AffiliateRun,
@@ -92,6 +98,10 @@ __all__ = [
     "AffiliateLink",
     "AffiliatePayout",
     "AffiliatePlan",
+    "AffiliatePostbackAttempt",
+    "AffiliatePostbackConfig",
+    "AffiliatePostbackDelivery",
+    "AffiliatePostbackSecret",
     "AffiliateQualification",
     "AffiliateRun",
     "AffiliateRunApproval",

@@ -23,6 +23,7 @@ from services.wallet_reads import Movement, PostingLine, Reference
 
 if TYPE_CHECKING:
     from resolvers.affiliate_loaders import AffiliateLoaders
+    from resolvers.affiliate_postbacks import PostbackLoaders
     from resolvers.aml_loaders import AmlLoaders
     from resolvers.game_loaders import GameLoaders
     from resolvers.jackpot_loaders import JackpotLoaders
@@ -65,6 +66,12 @@ class Loaders:
         from resolvers.affiliate_loaders import AffiliateLoaders
 
         return AffiliateLoaders(self.rt)
+
+    @cached_property
+    def affiliate_postbacks(self) -> PostbackLoaders:
+        from resolvers.affiliate_postbacks import PostbackLoaders
+
+        return PostbackLoaders(self.rt)
 
     @cached_property
     def aml(self) -> AmlLoaders:

@@ -30,6 +30,7 @@ from core.settings import Settings
 from resolvers import affiliate_fraud as affiliate_fraud_resolvers
 from resolvers import affiliate_plans as affiliate_plan_resolvers
 from resolvers import affiliate_portal as affiliate_portal_resolvers
+from resolvers import affiliate_postbacks as postback_resolvers
 from resolvers import affiliate_runs as affiliate_run_resolvers
 from resolvers import affiliates as affiliate_resolvers
 from resolvers import aml as screening_resolvers
@@ -66,6 +67,14 @@ from schema.affiliate_portal import (
     AffiliateSignOutPayload,
     CreateAffiliateTokenPayload,
     RevokeAffiliateTokenPayload,
+)
+from schema.affiliate_postbacks import (
+    AffiliatePostbackConfig,
+    AffiliatePostbackConfigPayload,
+    AffiliatePostbackDelivery,
+    AffiliatePostbackSecret,
+    RetryAffiliatePostbackPayload,
+    RotateAffiliatePostbackSecretPayload,
 )
 from schema.affiliate_runs import AffiliateRun, AffiliateRunLine, AffiliateRunPayload
 from schema.affiliates import Affiliate, AffiliateLinkPayload, AffiliatePayload, AffiliatePortalUserPayload
@@ -415,6 +424,18 @@ class Query:
         resolver=jackpot_resolvers.jackpot_verification,
         description="Every revealed drop of a jackpot checked against its commitment and the books (anyone who "
         "sees the jackpot).",
+    )
+    affiliate_postback_configs: Connection[AffiliatePostbackConfig] | None = strawberry.field(
+        resolver=postback_resolvers.postback_configs,
+        description="Partners' postback configs (one partner's with `partnerCode`), newest first.",
+    )
+    affiliate_postback_deliveries: Connection[AffiliatePostbackDelivery] | None = strawberry.field(
+        resolver=postback_resolvers.postback_deliveries,
+        description="The postback delivery log, newest first, with every try.",
+    )
+    affiliate_postback_secret: AffiliatePostbackSecret | None = strawberry.field(
+        resolver=postback_resolvers.postback_secret,
+        description="What staff see of a partner's signing secret (null: it has none yet).",
     )
     privacy_requests: Connection[PrivacyRequest] | None = strawberry.field(
         resolver=privacy_resolvers.privacy_requests,
@@ -799,6 +820,23 @@ class Mutation:
     cancel_affiliate_deal: AffiliateDealPayload = strawberry.mutation(
         resolver=affiliate_plan_resolvers.cancel_affiliate_deal,
         description="Cancel a deal that has not begun (audited).",
+    )
+    create_affiliate_postback_config: AffiliatePostbackConfigPayload = strawberry.mutation(
+        resolver=postback_resolvers.create_postback_config,
+        description="A partner's postback for one trigger (the partner's first makes its signing secret, shown "
+        "once; audited).",
+    )
+    update_affiliate_postback_config: AffiliatePostbackConfigPayload = strawberry.mutation(
+        resolver=postback_resolvers.update_postback_config,
+        description="Change a postback's URL template or method, or switch it off or on (audited).",
+    )
+    rotate_affiliate_postback_secret: RotateAffiliatePostbackSecretPayload = strawberry.mutation(
+        resolver=postback_resolvers.rotate_postback_secret,
+        description="A new signing secret for a partner, shown once (audited).",
+    )
+    retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
+        resolver=postback_resolvers.retry_postback,
+        description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
     )
 
 

@@ -19,6 +19,7 @@ from core import outbox
 from core.consumers import AnyConsumer, Runner
 from core.settings import Settings
 from services.affiliates.cpa import CpaConsumer
+from services.affiliates.postbacks.consumer import PostbacksConsumer
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
 from services.jackpots.consumer import JackpotConsumer
@@ -50,6 +51,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         TournamentsConsumer(),
         JackpotConsumer(settings.stated_rates),
         CpaConsumer(settings.stated_rates),
+        PostbacksConsumer(settings.affiliate_postback_max_attempts),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

@@ -33,6 +33,7 @@ import "./affiliate-fraud.js";
 import "./affiliate-runs.js";
 import "./affiliates.js";
 import "./affiliate-plans.js";
+import "./affiliate-postbacks.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -59,6 +60,7 @@ const SCREENS = [
   { path: "affiliate-runs", label: "Commission runs", needs: "Query.affiliateRuns" },
   { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
   { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
+  { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
 ];
 
 class CroupierApp extends LitElement {
@@ -205,6 +207,7 @@ class CroupierApp extends LitElement {
         return id
           ? html`<cr-affiliate-fraud-flag .flagId=${id}></cr-affiliate-fraud-flag>`
           : html`<cr-affiliate-fraud-flags></cr-affiliate-fraud-flags>`;
+      case "postbacks": return html`<cr-affiliate-postbacks></cr-affiliate-postbacks>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;

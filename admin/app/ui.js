@@ -62,6 +62,9 @@ export const OFFERED = [
   // Affiliate plans and deals (admin/app/affiliate-plans.js).
   "Query.affiliatePlans", "Query.affiliateDeals", "Mutation.createAffiliatePlan", "Mutation.createAffiliateDeal",
   "Mutation.cancelAffiliateDeal",
+  // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
+  "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
+  "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

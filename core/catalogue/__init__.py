@@ -23,6 +23,7 @@ from typing import Any
 from core.catalogue import (
     affiliate_fraud,
     affiliate_plans,
+    affiliate_postbacks,
     affiliate_runs,
     affiliates,
     aml,
@@ -73,6 +74,7 @@ CATALOGUE: dict[str, EventType] = {
         *affiliate_runs.TYPES,
         *affiliates.TYPES,
         *affiliate_plans.TYPES,
+        *affiliate_postbacks.TYPES,
     )
 }
 

@@ -1,7 +1,7 @@
 """affiliate_api_tokens: partners' scoped API tokens, kept as SHA-256 hashes
 
 Revision ID: 0048
-Revises: 0049
+Revises: 0047
 
 models/affiliate_tokens.py describes the table. The secret is never stored: a token is found by the hash of
 what the caller presents, and shown to its partner by name, prefix, scopes, expiry and last use.
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0048"
-down_revision: str | None = "0049"
+down_revision: str | None = "0047"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """affiliate fraud: flags on a partner's sub-id whose players look like fraud, pending staff review
 
 Revision ID: 0049
-Revises: 0046
+Revises: 0048
 
 One open flag per (partner, brand, sub-id) at a time (a partial unique index: two sweeps, or two replicas,
 raise it once). `sub_id` is '' for the players a partner sent without one. `player_ids` are the players the
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0049"
-down_revision: str | None = "0046"
+down_revision: str | None = "0048"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,7 +13,7 @@
   retroactive), `deal_in_force`;
 - `cpa`: the `affiliate-cpa` consumer that qualifies attributed players for their CPA, exactly once.
 
-The other parts build on these: commission runs (`runs/`), postbacks, the partner's own API (`portal_*`:
+The other parts build on these: commission runs (`runs/`), postbacks (`postbacks/`), the partner's own API (`portal_*`:
 sign-in, tokens, reads) and antifraud on sub-ids (`fraud_rules`: the checks; `fraud`: flags and withheld CPAs;
 `fraud_review`: staff's review).
 """

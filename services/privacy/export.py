@@ -149,6 +149,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("affiliate_qualifications", "player_id = :p", "qualified_at"),
         Source("affiliate_run_lines", "player_id = :p", "id"),
         Source("affiliate_cpa_activity", "player_id = :p", "at"),  # the figures behind a CPA
+        Source("affiliate_postback_deliveries", "player_id = :p"),
     ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),

@@ -139,6 +139,7 @@ UNMEASURED = {
     "PortalCommissions": "affruns' commission lines, wired into AffiliatePortal.commissions at merge: to measure then",
     "Affiliate": "one partner; its brands, links and portal users one statement each (DataLoaders)",
     "PlayerAffiliate": "one player's attribution: one statement (a DataLoader)",
+    "PostbackSecret": "one partner's secret: its fingerprint and date, one statement",
 }
 
 
@@ -844,6 +845,66 @@ async def test_the_affiliate_plans_and_deals_with_their_terms(
         assert (await create_deal(gql, manager.token, made["plan"]["id"], partner=f"partner-{n}"))["errors"] == []
     await plans.first_1_and_20({}, edges("affiliatePlans"))
     await deals.first_1_and_20({"partner": None}, edges("affiliateDeals"))
+
+
+@screen("PostbackConfigs", "PostbackLog")
+async def test_the_postback_configs_and_delivery_log_with_their_tries(
+    rt: Any, admin_screen: Any, brand: Any, make_player: Any
+) -> None:
+    """One config and one delivery, then twenty: the pages in one statement, the partners' codes and the tries
+    through one DataLoader batch each."""
+    import asyncpg
+
+    from authz.subjects import SYSTEM
+    from core.consumers import Runner
+    from models.affiliate_postbacks import PostbackTrigger
+    from services.affiliates.postbacks import configs
+    from services.affiliates.postbacks.consumer import PostbacksConsumer
+    from tests.affiliate_postbacks.conftest import make_partner
+    from tests.conftest import DATABASE_URL
+
+    screen = await admin_screen("PostbackConfigs")
+    log = await admin_screen("PostbackLog")
+    partners = [await make_partner(rt, brand, f"partner{n:02d}") for n in range(LARGE)]
+    conn = await asyncpg.connect(DATABASE_URL)
+    runner = Runner(PostbacksConsumer(max_attempts=5), DATABASE_URL, rt.redis, member=f"m-{uuid.uuid4().hex[:6]}")
+
+    async def grow(upto: range) -> None:
+        for n in upto:
+            partner = partners[n]
+            await configs.create_config(
+                rt, SYSTEM, affiliate_id=partner.id, trigger=PostbackTrigger.REGISTRATION,
+                url_template="https://partner.test/pb?id={event_id}",
+            )  # fmt: skip
+            player = await make_player()
+            await conn.execute(
+                "INSERT INTO affiliate_attributions (player_id, affiliate_id, brand_id, link_id) "
+                "VALUES ($1, $2, $3, $4)",
+                player.uuid, partner.id, brand.id, partner.link_id,
+            )  # fmt: skip
+            await conn.execute(
+                "INSERT INTO outbox_events (topic, key, schema_version, payload) "
+                "VALUES ('affiliate.attributed', $1, 1, $2::jsonb)",
+                f"player:{player.uuid}", f'{{"player_id": "{player.uuid}"}}',
+            )  # fmt: skip
+        await runner.drain(conn)
+        await conn.execute(
+            "INSERT INTO affiliate_postback_attempts (delivery_id, attempt, started_at, latency_ms, succeeded, error) "
+            "SELECT id, n, now(), 12, false, 'HTTP 500' FROM affiliate_postback_deliveries, generate_series(1, 2) n "
+            "ON CONFLICT DO NOTHING"
+        )
+
+    try:
+        await grow(range(SMALL))
+        small = (
+            await screen.statements({}, edges("affiliatePostbackConfigs"), SMALL),
+            await log.statements({}, edges("affiliatePostbackDeliveries"), SMALL),
+        )
+        await grow(range(SMALL, LARGE))
+        screen.same_cost(small[0], await screen.statements({}, edges("affiliatePostbackConfigs"), LARGE))
+        log.same_cost(small[1], await log.statements({}, edges("affiliatePostbackDeliveries"), LARGE))
+    finally:
+        await conn.close()
 
 
 def key(document: Document) -> str:

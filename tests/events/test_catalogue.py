@@ -14,6 +14,7 @@ from core import catalogue, outbox
 from core.catalogue import (
     affiliate_fraud,
     affiliate_plans,
+    affiliate_postbacks,
     affiliate_runs,
     affiliates,
     aml,
@@ -79,6 +80,7 @@ def test_every_type_is_catalogued_once() -> None:
         affiliate_runs,
         affiliates,
         affiliate_plans,
+        affiliate_postbacks,
     )
     names = [t.name for module in modules for t in module.TYPES]
     assert sorted(names) == sorted(catalogue.CATALOGUE), "a type is defined twice (the later one would win)"
