@@ -140,3 +140,40 @@ async def test_a_viewer_leaving_while_its_position_is_looked_up_takes_nothing_fr
     leaving.cancel()
     assert (await staying).rank == 2
     assert leaving.cancelled()
+
+
+TICK = """subscription($id: ID!) { jackpotChanged(jackpotId: $id) { __typename at trigger status
+  levels { level amount { amount currency } generation } pot: total { amount currency } } }"""
+
+
+async def test_a_jackpot_tick_is_rendered_once_for_every_subscriber_of_the_process(app: Any) -> None:
+    """A tick has nothing of its viewer: it is its own template, so its payload is rendered once."""
+    from types import SimpleNamespace
+
+    from core.clock import clock
+    from resolvers.jackpots import _shared_tick
+    from services.jackpots.live_amounts import Pots
+
+    plans = app.graphql_websocket.plans
+    plan = plans.plan(TICK, None)
+    assert plan is not None
+    levels = [SimpleNamespace(level=name, amount=amount, currency="EUR", generation=2) for name, amount in
+              [("mini", 12_345), ("grand", 1_000_000_07)]]  # fmt: skip
+    pots = Pots("active", levels, clock.now())  # type: ignore[arg-type]
+    jackpot_id, rendered = uuid.uuid4(), plans.shared_renders
+    payloads = []
+    for _ in range(5):
+        tick = _shared_tick(jackpot_id, pots, "contributions")
+        assert tick.live_template is tick
+
+        async def source(tick: Any = tick) -> AsyncIterator[Any]:
+            yield tick
+            yield dataclasses.replace(tick, live_template=None)
+
+        context = viewing(app, "player", {"player"})
+        opened = Opened(plans, plan, context, {"id": "SmFja3BvdDox"}, source(), None)
+        shared, full = [payload async for payload in opened.payloads()]
+        assert orjson.dumps(shared) == orjson.dumps(full)
+        payloads.append(shared)
+    assert plans.shared_renders == rendered + 1
+    assert payloads[0]["data"]["jackpotChanged"]["pot"] == {"amount": "1000123.52", "currency": "EUR"}
