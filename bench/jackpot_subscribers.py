@@ -1,6 +1,6 @@
 """Benchmark: many `jackpotChanged` subscribers of one jackpot on one server process (issue 18 item 8).
 
-    .venv/bin/python -m bench.jackpot_subscribers [--quick] [--subscribers N]
+    .venv/bin/python -m bench.jackpot_subscribers [--quick] [--subscribers N] [--against PATH]
 
 N players of one brand each hold a graphql-transport-ws connection with one `jackpotChanged` subscription (the
 levels' amounts and the total) on `croupier serve` (one worker). Then this process plays the jackpot consumer:
@@ -9,7 +9,8 @@ every 1.2 s, past the one-second gate, so each change is one tick. For each tick
 subscriber had it (one clock: this process publishes and receives), and the server's CPU for the fan-out (the
 amounts read once per tick and process, each subscriber's re-check, rendering and frame).
 
-The same-run baseline is the same tick to a single subscriber.
+The same-run baseline is the same tick to a single subscriber. `--against PATH` serves another checkout's
+code instead (the same seeding and clients), to compare two versions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bench import common
@@ -107,13 +109,14 @@ async def measure(served: common.Served, redis_url: str, tokens: list[str], jack
 
 
 def main() -> None:
-    args = common.arguments(__doc__ or "", subscribers=10_000, ticks=10).parse_args()
+    args = common.arguments(__doc__ or "", subscribers=10_000, ticks=10, against="").parse_args()
+    checkout = Path(args.against).resolve() if args.against else common.ROOT
     size = subscriber_count(args.subscribers)
     ticks = 5 if args.quick else args.ticks
     with watchers_seeded(size) as (redis_url, database_url, place, tokens):
         jackpot = asyncio.run(create_jackpot(database_url, place.brand_id))
         common.analyze(database_url)
-        with common.server(database_url, redis_url, EVENT_CONSUMERS="false") as served:
+        with common.server(database_url, redis_url, checkout=checkout, EVENT_CONSUMERS="false") as served:
             asyncio.run(measure(served, redis_url, tokens, jackpot.id, ticks))
     print("\ngoal (issue 18 item 8): `jackpotChanged` ticks the amount at most once a second, to every subscriber")
 
