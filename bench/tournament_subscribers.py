@@ -22,6 +22,8 @@ import json
 import resource
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -97,24 +99,30 @@ async def seed_players(database_url: str, redis_url: str, count: int) -> tuple[w
 
 
 class Watcher:
+    """One subscriber's connection and every `next` it received (when, its data)."""
+
     def __init__(self, socket: ClientConnection) -> None:
         self.socket = socket
-        self.versions: list[tuple[float, int]] = []
+        self.received: list[tuple[float, dict[str, Any]]] = []
         self.errors: list[str] = []
         self.updated = asyncio.Event()
+
+    @property
+    def versions(self) -> list[tuple[float, int]]:
+        return [(at, data["leaderboardChanged"]["version"]) for at, data in self.received]
 
     async def read(self) -> None:
         async for raw in self.socket:
             message = json.loads(raw)
             data = (message.get("payload") or {}).get("data") if message.get("type") == "next" else None
             if data and not message["payload"].get("errors"):
-                self.versions.append((time.perf_counter(), data["leaderboardChanged"]["version"]))
+                self.received.append((time.perf_counter(), data))
             else:
                 self.errors.append(str(message)[:300])
             self.updated.set()
 
 
-async def watch(base: str, token: str, tournament: uuid.UUID) -> Watcher:
+async def watch(base: str, token: str, query: str, variables: dict[str, Any]) -> Watcher:
     socket = await connect(
         base.replace("http://", "ws://") + "/graphql",
         subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
@@ -124,15 +132,17 @@ async def watch(base: str, token: str, tournament: uuid.UUID) -> Watcher:
     )
     await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
-    variables = {"id": str(to_global_id("Tournament", tournament))}
-    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": variables}}))
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
     return Watcher(socket)
 
 
-async def open_all(base: str, tokens: list[str], tournament: uuid.UUID, batch: int = 100) -> list[Watcher]:
+async def open_all(
+    base: str, tokens: list[str], query: str, variables: dict[str, Any], batch: int = 100
+) -> list[Watcher]:
+    """One subscription per token, opened `batch` at a time; returns once each has its first `next`."""
     watchers: list[Watcher] = []
     for start in range(0, len(tokens), batch):
-        watchers += await asyncio.gather(*(watch(base, t, tournament) for t in tokens[start : start + batch]))
+        watchers += await asyncio.gather(*(watch(base, t, query, variables) for t in tokens[start : start + batch]))
     for watcher in watchers:
         asyncio.get_running_loop().create_task(watcher.read())
     for watcher in watchers:
@@ -141,6 +151,10 @@ async def open_all(base: str, tokens: list[str], tournament: uuid.UUID, batch: i
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(watchers)} subscriptions failed, e.g. {failed[0].errors[0]}")
     return watchers
+
+
+def board_of(tournament: uuid.UUID) -> dict[str, Any]:
+    return {"id": str(to_global_id("Tournament", tournament))}
 
 
 async def publish(rt: Any, tournament: uuid.UUID, players: list[uuid.UUID], n: int) -> tuple[float, int]:
@@ -193,13 +207,13 @@ async def measure(served: common.Served, database_url: str, redis_url: str, toke
                   tournament: uuid.UUID, players: list[uuid.UUID], updates: int, profiled: bool) -> None:  # fmt: skip
     rt = common.runtime(database_url, redis_url)
     try:
-        one = await open_all(served.base, tokens[:1], tournament)
+        one = await open_all(served.base, tokens[:1], WATCH, board_of(tournament))
         single, _, single_cpu, _ = await fan_out(rt, served, one, tournament, players, updates)
         await one[0].socket.close()
         await asyncio.sleep(1)
         before, cpu = common.rss_kib(served.pid), common.process_cpu_seconds(served.pid)
         started = time.perf_counter()
-        watchers = await open_all(served.base, tokens, tournament)
+        watchers = await open_all(served.base, tokens, WATCH, board_of(tournament))
         opened, opening_cpu = time.perf_counter() - started, common.process_cpu_seconds(served.pid) - cpu
         await asyncio.sleep(2)
         after = common.rss_kib(served.pid)
@@ -236,25 +250,38 @@ async def measure(served: common.Served, database_url: str, redis_url: str, toke
         await rt.close()
 
 
-def main() -> None:
-    args = common.arguments(__doc__ or "", subscribers=10_000, updates=10, profile=False).parse_args()
+def subscriber_count(asked: int) -> int:
+    """The subscribers asked for, within the file descriptors this process may open (raised to its limit)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    size = min(args.subscribers, hard - 500)
-    updates = 5 if args.quick else args.updates
+    return min(asked, hard - 500)
+
+
+@contextmanager
+def watchers_seeded(size: int) -> Iterator[tuple[str, str, world.World, list[str]]]:
+    """A private Redis and a fresh bench database with `size` players of one brand, each with a token:
+    (Redis URL, database URL, the world, the tokens)."""
     print("\n".join(common.machine()))
     redis = PrivateRedis()
     redis.start()
     try:
         database_url = common.fresh_database(common.BENCH_DB)
         place, tokens = asyncio.run(seed_players(database_url, redis.url, size))
-        tournament = asyncio.run(add_tournament(database_url, redis.url, place))
-        players = [uuid.UUID(seat.user) for seat in place.seats]
-        common.analyze(database_url)
-        with common.server(database_url, redis.url, EVENT_CONSUMERS="false") as served:
-            asyncio.run(measure(served, database_url, redis.url, tokens, tournament, players, updates, args.profile))
+        yield redis.url, database_url, place, tokens
     finally:
         redis.stop()
+
+
+def main() -> None:
+    args = common.arguments(__doc__ or "", subscribers=10_000, updates=10, profile=False).parse_args()
+    size = subscriber_count(args.subscribers)
+    updates = 5 if args.quick else args.updates
+    with watchers_seeded(size) as (redis_url, database_url, place, tokens):
+        tournament = asyncio.run(add_tournament(database_url, redis_url, place))
+        players = [uuid.UUID(seat.user) for seat in place.seats]
+        common.analyze(database_url)
+        with common.server(database_url, redis_url, EVENT_CONSUMERS="false") as served:
+            asyncio.run(measure(served, database_url, redis_url, tokens, tournament, players, updates, args.profile))
     print("\ngoal (issue 18): 10,000 leaderboard subscribers on one process")
 
 

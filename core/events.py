@@ -244,6 +244,10 @@ class Listener:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def poll(self) -> dict[str, Any] | None:
+        """The next message already here, or None: never waits (nor yields to the event loop)."""
+        return self._pending.pop(0) if self._pending else None
+
     async def next(self, within: float) -> dict[str, Any] | None:
         """The next message, or None when `within` seconds pass without one."""
         if not self._pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -294,6 +295,25 @@ def _tick(jackpot_id: uuid.UUID, pots: live_amounts.Pots, trigger: str) -> Jackp
     )
 
 
+# Each tick's GraphQL object, made once per process and tick (the pots one read gave every subscriber of the
+# process, held here so its id is not reused) and shared by every subscriber of the jackpot.
+_TICKS: OrderedDict[tuple[uuid.UUID, int, str], tuple[live_amounts.Pots, JackpotTick]] = OrderedDict()
+_TICKS_KEPT = 64
+
+
+def _shared_tick(jackpot_id: uuid.UUID, pots: live_amounts.Pots, trigger: str) -> JackpotTick:
+    key = (jackpot_id, id(pots), trigger)
+    found = _TICKS.get(key)
+    if found is not None and found[0] is pots:
+        return found[1]
+    tick = _tick(jackpot_id, pots, trigger)
+    tick.live_template = tick
+    _TICKS[key] = (pots, tick)
+    while len(_TICKS) > _TICKS_KEPT:
+        _TICKS.popitem(last=False)
+    return tick
+
+
 async def jackpot_changed(
     info: Info, jackpot_id: strawberry.ID, brand: str | None = None
 ) -> AsyncGenerator[JackpotTick, None]:
@@ -333,4 +353,4 @@ async def jackpot_changed(
                 continue
             if pots is None:
                 return  # the jackpot is gone
-            yield _tick(target, pots, trigger)
+            yield _tick(target, pots, trigger) if trigger == "snapshot" else _shared_tick(target, pots, trigger)

@@ -3,7 +3,9 @@ and what a snapshot holds are services/tournaments/live_reads.py; the fan-out is
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -29,13 +31,19 @@ from services.tournaments.live_reads import (
 )
 
 
+@functools.lru_cache(maxsize=65_536)
+def _global_id(type_name: str, value: uuid.UUID) -> strawberry.ID:
+    """A tournament's or player's global id, made once per process (each update names them again)."""
+    return strawberry.ID(str(to_global_id(type_name, value)))
+
+
 def _standing(tournament_id: uuid.UUID, standing: Standing, viewer_id: uuid.UUID | None) -> LeaderboardStanding:
     return LeaderboardStanding(
         rank=standing.rank,
         score=str(standing.score),
         alias=alias(tournament_id, standing.player_id),
         is_viewer=standing.player_id == viewer_id,
-        player_id=strawberry.ID(str(to_global_id("Player", standing.player_id))),
+        player_id=_global_id("Player", standing.player_id),
     )
 
 
@@ -43,30 +51,63 @@ def _standing(tournament_id: uuid.UUID, standing: Standing, viewer_id: uuid.UUID
 # only read); the viewer's own line is the one object made per subscriber.
 _LINES: dict[tuple[uuid.UUID, Standing], LeaderboardStanding] = {}
 _LINES_KEPT = 20_000
+# A publication's board as every subscriber outside its top sees it (the template of their updates, schema/
+# live_plan.py), one per publication and `first`: keyed by the top list live_reads.from_message hands out
+# (held here, so its id is not reused) with the version and entrant count, which may change without it.
+_TEMPLATES: OrderedDict[tuple[int, int, int], tuple[list[Standing], Leaderboard]] = OrderedDict()
+_TEMPLATES_KEPT = 64
+
+
+def _line(tournament_id: uuid.UUID, standing: Standing) -> LeaderboardStanding:
+    line = _LINES.get((tournament_id, standing))
+    if line is None:
+        line = _LINES[(tournament_id, standing)] = _standing(tournament_id, standing, None)
+        while len(_LINES) > _LINES_KEPT:
+            del _LINES[next(iter(_LINES))]
+    return line
 
 
 def _top(shot: Snapshot, viewer_id: uuid.UUID | None) -> list[LeaderboardStanding]:
-    lines = []
-    for standing in shot.top:
-        if standing.player_id == viewer_id:
-            lines.append(_standing(shot.tournament_id, standing, viewer_id))
-            continue
-        line = _LINES.get((shot.tournament_id, standing))
-        if line is None:
-            line = _LINES[(shot.tournament_id, standing)] = _standing(shot.tournament_id, standing, None)
-            while len(_LINES) > _LINES_KEPT:
-                del _LINES[next(iter(_LINES))]
-        lines.append(line)
-    return lines
+    return [
+        _standing(shot.tournament_id, s, viewer_id) if s.player_id == viewer_id else _line(shot.tournament_id, s)
+        for s in shot.top
+    ]
 
 
 def _render(shot: Snapshot, viewer_id: uuid.UUID | None) -> Leaderboard:
     return Leaderboard(
-        tournament_id=strawberry.ID(str(to_global_id("Tournament", shot.tournament_id))),
+        tournament_id=_global_id("Tournament", shot.tournament_id),
         version=shot.version,
         entrants=shot.entrants,
         top=_top(shot, viewer_id),
         me=None if shot.me is None else _standing(shot.tournament_id, shot.me, viewer_id),
+    )
+
+
+def _template(shot: Snapshot) -> Leaderboard:
+    key = (id(shot.top), shot.version, shot.entrants)
+    found = _TEMPLATES.get(key)
+    if found is not None and found[0] is shot.top:
+        return found[1]
+    template = _render(Snapshot(shot.tournament_id, shot.version, shot.entrants, shot.top, None), None)
+    _TEMPLATES[key] = (shot.top, template)
+    while len(_TEMPLATES) > _TEMPLATES_KEPT:
+        _TEMPLATES.popitem(last=False)
+    return template
+
+
+def _published(shot: Snapshot, viewer_id: uuid.UUID | None) -> Leaderboard:
+    """A publication's board (`shot.top` as from_message hands it out) as this viewer sees it: the
+    publication's template with the viewer's own position, and their own top when they are in it."""
+    template = _template(shot)
+    inside = viewer_id is not None and any(s.player_id == viewer_id for s in shot.top)
+    return Leaderboard(
+        tournament_id=template.tournament_id,
+        version=template.version,
+        entrants=template.entrants,
+        top=_top(shot, viewer_id) if inside else template.top,
+        me=None if shot.me is None else _standing(shot.tournament_id, shot.me, viewer_id),
+        live_template=template,
     )
 
 
@@ -81,17 +122,15 @@ async def _open(info: Info, tournament_id: strawberry.ID, first: int) -> tuple[u
     return target, viewer.id if viewer.is_player else None
 
 
-async def _newest(listener: events.Listener, message: dict[str, Any]) -> dict[str, Any]:
+def _newest(listener: events.Listener, message: dict[str, Any]) -> dict[str, Any]:
     """The newest of the publications waiting for this subscriber: one that fell behind (a process fanning
     a board out to thousands) renders the board as it is now once, not every board it missed."""
-    while True:
-        waiting = await listener.next(within=0)
-        if waiting is None:
-            return message
+    while (waiting := listener.poll()) is not None:
         if waiting.get("type") == events.RESUMED:
             return waiting
         if waiting.get("type") == live.CHANGED:
             message = waiting
+    return message
 
 
 async def leaderboard(info: Info, tournament_id: strawberry.ID, first: int = 10) -> Leaderboard:
@@ -115,7 +154,7 @@ async def leaderboard_changed(
             await _recheck(info, "Subscription.leaderboardChanged")
             if message is None:
                 continue
-            message = await _newest(listener, message)
+            message = _newest(listener, message)
             if message.get("type") == events.RESUMED:
                 yield _render(await snapshot(rt, target, player, first), player)
                 continue
@@ -123,7 +162,7 @@ async def leaderboard_changed(
                 continue
             version, entrants, top = from_message(target, message, first)
             me = await own_position(rt, target, player, top)
-            yield _render(Snapshot(target, version, entrants, top, me), player)
+            yield _published(Snapshot(target, version, entrants, top, me), player)
 
 
 async def tournament_verification(info: Info, tournament_id: strawberry.ID) -> TournamentVerification:

@@ -242,6 +242,9 @@ class JackpotTick:
     status: JackpotStatus
     levels: list[JackpotLevelAmount]
     total: Money
+    # A tick is the same for every subscriber: it is its own template (schema/live_plan.py), rendered once per
+    # document for all the subscribers of a process. None: render it for each (the snapshot on subscribing).
+    live_template: strawberry.Private[JackpotTick | None] = None
 
 
 @strawberry.type(description="One level's pot in a live tick.")

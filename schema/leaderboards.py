@@ -33,6 +33,9 @@ class Leaderboard:
     me: LeaderboardStanding | None = strawberry.field(
         description="The viewing player's own standing (null for staff, or a player not entered)."
     )
+    # The board of the publication as every subscriber outside its top sees it (`me` null): rendered once
+    # per publication and document, each subscriber adding only what differs (schema/live_plan.py).
+    live_template: strawberry.Private[Leaderboard | None] = None
 
 
 @strawberry.type(

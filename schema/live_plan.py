@@ -20,30 +20,47 @@ resolvers, so a `next` payload is the one strawberry sends: the data, the errors
 masked, schema/extensions.py) and the `cost` extension. The per-field permission hook runs on an event
 only when the viewer's current roles deny something the document reads (roles are re-read while a
 subscription lives); otherwise the event renders bare.
+
+Shared renders. One publication may reach 10,000 subscribers of a process (a tournament's leaderboard)
+whose payloads differ in one field (the viewer's own position). A value may name its template
+(`live_template`: the same object for every subscriber of the publication); then, for a viewer the
+field permissions let read the whole document, the template is rendered once per (publication, document,
+variables) — with a context that holds nothing of any viewer, so a field that would read the viewer fails
+there, and nothing is shared — and each subscriber's payload is that render with only the root object's
+fields whose value is not the template's own object completed again, by the same executor, with the
+subscriber's own context. Anything unusual (an error, a value to await, a root that is not an object)
+renders the whole value as above, so a shared payload is always the one a full render would give.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    get_nullable_type,
     located_error,
     parse,
     specified_rules,
 )
 from graphql.execution import Executor, execute_subscription_event
+from graphql.execution.collect_fields import FieldDetails, FieldDetailsList
+from graphql.execution.executor import CollectedErrors
 from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_awaitable
@@ -82,11 +99,34 @@ class Refused:
         self.errors = errors
 
 
+TEMPLATE = "live_template"  # the attribute by which a yielded value names its template (module docstring)
+
+
+class _NoViewer:
+    """The context a template is rendered with: it holds nothing of any viewer (a resolver reading the
+    context fails, so the template is not shared: each subscriber renders its own)."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class _SharedRender:
+    """A template rendered for one document and its variables, and how to complete a subscriber's own fields."""
+
+    template: Any  # held, so that its id (the key) is not reused while this is kept
+    plan: Plan
+    root_key: str  # the root field's response key
+    data: dict[str, Any]  # the root object as the template renders it
+    root_type: GraphQLObjectType
+    fields: list[tuple[str, FieldDetailsList, str]]  # (response key, its field group, the value's attribute)
+    executor: Executor[Any]  # built for the template; copied for each subscriber (it shares its caches)
+
+
 class Opened:
     """A started subscription: the resolver's stream of values and how to render each. It keeps no
     executor between events (graphql-core's keeps ~3 KiB of state and caches): one is built per event."""
 
-    __slots__ = ("_context", "_cost", "_plan", "_plans", "_variables", "source")
+    __slots__ = ("_context", "_cost", "_plan", "_plans", "_variables", "_variables_key", "source")
 
     def __init__(
         self, plans: LivePlans, plan: Plan, context: Context, variables: dict[str, Any], source: Any, cost: int | None
@@ -95,6 +135,7 @@ class Opened:
         self._plan = plan
         self._context = context
         self._variables = variables
+        self._variables_key = _variables_key(variables)
         self._cost = cost
         self.source = source
 
@@ -116,6 +157,12 @@ class Opened:
         context, plan = self._context, self._plan
         # The per-field hook only when the viewer's roles (re-read on every update) deny something.
         hook = self._plans.field_hook if plan.coordinates - context.allowed else None
+        template = getattr(value, TEMPLATE, None) if hook is None else None
+        if template is not None:
+            shared = self._plans.shared(plan, self._variables, self._variables_key, template)
+            data = None if shared is None else _own_fields(shared, value, context)
+            if data is not None:
+                return self._payload({shared.root_key: data}, None)  # type: ignore[union-attr]
         executor = Executor.build(
             self._plans.graphql_schema,
             plan.document,
@@ -154,6 +201,24 @@ class LivePlans:
         self._validate: Callable[..., list[GraphQLError]] = _cached_validation(settings.graphql_cache_size)
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self.field_hook = MiddlewareManager(_FieldHook())
+        # (template, plan, variables) → its render, or None: not shareable (each subscriber renders its own)
+        self._shared: OrderedDict[tuple[int, int, bytes], _SharedRender | None] = OrderedDict()
+        self.shared_renders = 0  # templates rendered (tests and benchmarks read it)
+
+    def shared(
+        self, plan: Plan, variables: dict[str, Any], variables_key: bytes, template: Any
+    ) -> _SharedRender | None:
+        """The template's render for this document and variables (made by the first subscriber to ask)."""
+        key = (id(template), id(plan), variables_key)
+        if key in self._shared:
+            found = self._shared[key]
+            if found is None or (found.template is template and found.plan is plan):
+                return found
+        made = self._shared[key] = _render_template(self._schema, plan, variables, template)
+        self.shared_renders += 1
+        while len(self._shared) > SHARED_KEPT:
+            self._shared.popitem(last=False)
+        return made
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
         key = (query, operation_name)
@@ -220,6 +285,88 @@ class LivePlans:
         except GraphQLError as error:  # the resolver failed before it returned its stream
             return Refused(masked_errors([error], context.request_id))
         return Opened(self, plan, context, variables, source, analysis.cost)
+
+
+SHARED_KEPT = 256  # templates' renders kept (publications times documents and variables in use)
+
+
+def _variables_key(variables: dict[str, Any]) -> bytes:
+    """The variables as a key: subscribers sending the same values share renders."""
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson cannot encode (an integer past 64 bits): a key of its own, never shared
+        return repr(id(variables)).encode()
+
+
+def _render_template(
+    schema: GraphQLSchema, plan: Plan, variables: dict[str, Any], template: Any
+) -> _SharedRender | None:
+    """Render the template as a subscriber's event would be, with a context holding no viewer; None when
+    it cannot be shared (the module docstring)."""
+    executor = Executor.build(schema, plan.document, template, _NoViewer(), variables, plan.operation_name)
+    if isinstance(executor, list):
+        return None
+    result = execute_subscription_event(executor)
+    if is_awaitable(result):
+        _discard(result)
+        return None
+    assert isinstance(result, ExecutionResult)
+    root_type = schema.subscription_type
+    root_key = plan.field.alias.value if plan.field.alias else plan.field.name.value
+    data = (result.data or {}).get(root_key)
+    if result.errors or not isinstance(data, dict) or root_type is None:
+        return None
+    field_type = get_nullable_type(root_type.fields[plan.field.name.value].type)
+    if not isinstance(field_type, GraphQLObjectType):
+        return None
+    root_group = [FieldDetails(plan.field, None)]
+    grouped, _, _ = executor.collect_subfields(field_type, root_group)
+    fields: list[tuple[str, FieldDetailsList, str]] = []
+    for response_key, group in grouped.items():
+        name = group[0].node.name.value
+        if name == "__typename":
+            continue
+        definition = field_type.fields[name].extensions.get("strawberry-definition")
+        attribute = getattr(definition, "python_name", None)
+        if not isinstance(attribute, str):
+            return None
+        fields.append((response_key, group, attribute))
+    return _SharedRender(template, plan, root_key, data, field_type, fields, executor)
+
+
+def _discard(awaitable: Any) -> None:
+    """A result still to be awaited that this path will not await (the full render makes it again)."""
+    if isinstance(awaitable, Coroutine):
+        awaitable.close()
+    elif asyncio.isfuture(awaitable):
+        awaitable.cancel()
+
+
+def _own_fields(shared: _SharedRender, value: Any, context: Context) -> dict[str, Any] | None:
+    """The root object's data for this subscriber: the template's, with each field whose value is not the
+    template's own object completed for the subscriber (with its context). None: render in full."""
+    template = shared.template
+    own = [field for field in shared.fields if getattr(value, field[2]) is not getattr(template, field[2])]
+    data = dict(shared.data)
+    if not own:
+        return data
+    executor = copy(shared.executor)  # as graphql-core's build_per_event_executor, with this viewer
+    executor.root_value = value
+    executor.context_value = context
+    executor.collected_errors = CollectedErrors()
+    root_type, root_path = shared.root_type, Path(None, shared.root_key, "Subscription")
+    try:
+        for response_key, group, _ in own:
+            completed = executor.execute_field(
+                root_type, value, group, root_path.add_key(response_key, root_type.name), None
+            )
+            if is_awaitable(completed):
+                _discard(completed)
+                return None
+            data[response_key] = completed
+    except Exception:  # noqa: BLE001  (an error that nulls the root: the full render says it)
+        return None
+    return None if executor.collected_errors.errors else data
 
 
 def _event_stream(executor: Executor[Any], node: FieldNode) -> Any:

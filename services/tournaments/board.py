@@ -30,6 +30,7 @@ applying in the opposite order) leaves the newer read in place.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,26 +116,39 @@ return {m, redis.call('ZRANK', KEYS[1], m)}
 """
 
 
+# Many players' positions in one call (the subscribers of a process woken by one publication): for each
+# player its 0-based rank and member as `<rank> <member>`, or '' when not on the board.
+_POSITIONS = """
+local out = {}
+for i = 1, #ARGV do
+  local stored = redis.call('HGET', KEYS[2], ARGV[i])
+  local m = stored and string.match(stored, '^(.*)/%d+/%d+$') or ''
+  if m == '' then out[i] = '' else out[i] = redis.call('ZRANK', KEYS[1], m) .. ' ' .. m end
+end
+return out
+"""
+POSITIONS_CHUNK = 1_000  # players per script call: each holds Redis for about a millisecond
+
+
 class Script:
-    """A Lua script run by its SHA (loaded again after a Redis restart forgot it)."""
+    """A Lua script run by its SHA (loaded when Redis does not know it: the first use, after a restart)."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._sha: str | None = None
+        self.sha = hashlib.sha1(source.encode()).hexdigest()  # noqa: S324  (Redis names a script by its SHA-1)
 
     async def run(self, redis: Any, keys: Sequence[str], args: Sequence[Any], *, execute: Any = None) -> Any:
         send = execute or redis.execute_command
-        if self._sha is not None:
-            try:
-                return await send("EVALSHA", self._sha, len(keys), *keys, *args)
-            except NoScriptError:
-                pass
-        self._sha = await redis.script_load(self.source)
-        return await send("EVALSHA", self._sha, len(keys), *keys, *args)
+        try:
+            return await send("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await redis.script_load(self.source)
+        return await send("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 APPLY = Script(_APPLY)
 POSITION = Script(_POSITION)
+POSITIONS = Script(_POSITIONS)
 
 # The entries' standings with the snapshot of the same statement (its version). `players` NULL: every entry.
 _READ = Statement(
@@ -233,3 +247,32 @@ async def position(
         return None
     text, rank = found
     return decode(text, int(rank) + 1)
+
+
+async def positions(
+    redis: Any, tournament_id: uuid.UUID, players: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Standing | None]:
+    """Many players' ranks and scores on the board (None: not on it), in one round trip: a script per
+    `POSITIONS_CHUNK` players, sent in one pipeline (the board's keys share a hash slot)."""
+    board, entries, _ = keys(tournament_id)
+    chunks = [players[start : start + POSITIONS_CHUNK] for start in range(0, len(players), POSITIONS_CHUNK)]
+    for _attempt in range(2):
+        async with redis.pipeline(transaction=False) as pipe:
+            for chunk in chunks:
+                pipe.evalsha(POSITIONS.sha, 2, board, entries, *map(str, chunk))
+            replies = await pipe.execute(raise_on_error=False)
+        if not any(isinstance(reply, NoScriptError) for reply in replies):
+            break
+        await redis.script_load(POSITIONS.source)  # Redis did not know the script (restarted): once more
+    found: dict[uuid.UUID, Standing | None] = {}
+    for chunk, reply in zip(chunks, replies, strict=True):
+        if isinstance(reply, Exception):
+            raise reply
+        for player, text in zip(chunk, reply, strict=True):
+            raw = text.decode() if isinstance(text, bytes) else text
+            if not raw:
+                found[player] = None
+                continue
+            rank, _, member_text = raw.partition(" ")
+            found[player] = decode(member_text, int(rank) + 1)
+    return found

@@ -3,9 +3,11 @@ and the viewer's own position), as the query answers it and each subscription up
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,33 +69,108 @@ async def snapshot(rt: Runtime, tournament_id: uuid.UUID, player_id: uuid.UUID |
 async def own_position(
     rt: Runtime, tournament_id: uuid.UUID, player_id: uuid.UUID | None, top: list[Standing]
 ) -> Standing | None:
-    """From the top when the player is in it (no round trip), else one script through the process's
-    shared pipeline: thousands of subscribers woken by one update ask in a few round trips."""
+    """From the top when the player is in it (no round trip), else asked together with the other
+    subscribers of the process asking at the same moment: thousands of subscribers woken by one update ask
+    in a few script calls (`board.positions`), not one command each."""
     if player_id is None:
         return None
     for standing in top:
         if standing.player_id == player_id:
             return standing
-    execute: Any = rt.redis_batch.execute
-    return await board.position(rt.redis, tournament_id, player_id, execute=execute)
+    return await positions_of(rt.redis).of(tournament_id, player_id)
 
 
-_DECODED: dict[tuple[uuid.UUID, tuple[str, ...]], list[Standing]] = {}  # the last publications' tops, decoded
+@dataclass(slots=True)
+class _Asked:
+    """The positions asked for on one board since the last look-up went out, each with its asker's future."""
+
+    loop: asyncio.AbstractEventLoop
+    players: list[tuple[uuid.UUID, asyncio.Future[Standing | None]]]
+    sent: bool = False
+    task: asyncio.Task[None] | None = None  # the look-up (held: a task nobody holds may be collected)
+
+
+class Positions:
+    """Viewers' own positions on a board, looked up together: the askers of one turn of the event loop (the
+    subscribers one publication woke) share one `board.positions` call, started after them. Each asker has
+    a future of its own, so one that leaves (a subscriber gone) takes nothing from the others; a failure of
+    Redis is raised to every asker of that look-up, as their own command's would be."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+        self._asked: dict[uuid.UUID, _Asked] = {}
+        self.lookups = 0  # `board.positions` calls made (tests and benchmarks read it)
+
+    async def of(self, tournament_id: uuid.UUID, player_id: uuid.UUID) -> Standing | None:
+        loop = asyncio.get_running_loop()
+        asked = self._asked.get(tournament_id)
+        if asked is None or asked.sent or asked.loop is not loop:
+            asked = self._asked[tournament_id] = _Asked(loop, [])
+            asked.task = loop.create_task(self._look_up(tournament_id, asked), name="leaderboard-positions")
+        future: asyncio.Future[Standing | None] = loop.create_future()
+        asked.players.append((player_id, future))
+        return await future
+
+    async def _look_up(self, tournament_id: uuid.UUID, asked: _Asked) -> None:
+        asked.sent = True
+        if self._asked.get(tournament_id) is asked:
+            del self._asked[tournament_id]
+        waiting = [(player, future) for player, future in asked.players if not future.done()]
+        if not waiting:
+            return
+        try:
+            self.lookups += 1
+            found = await board.positions(self._redis, tournament_id, list(dict.fromkeys(p for p, _ in waiting)))
+        except BaseException as exc:
+            failed = exc if isinstance(exc, Exception) else ConnectionError("cancelled")
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(failed)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for player, future in waiting:
+            if not future.done():
+                future.set_result(found.get(player))
+
+
+_positions: weakref.WeakKeyDictionary[Any, Positions] = weakref.WeakKeyDictionary()
+
+
+def positions_of(redis: Any) -> Positions:
+    """The process's position look-ups for this Redis client."""
+    found = _positions.get(redis)
+    if found is None:
+        found = _positions[redis] = Positions(redis)
+    return found
+
+
+@dataclass(slots=True)
+class _Decoded:
+    top: list[Standing]  # the publication's top, decoded
+    cuts: dict[int, list[Standing]]  # its first N, one list per N asked for
+
+
+_DECODED: dict[tuple[uuid.UUID, tuple[str, ...]], _Decoded] = {}  # the last publications' tops, decoded
 _DECODED_KEPT = 256
 
 
 def from_message(tournament_id: uuid.UUID, message: dict[str, Any], first: int) -> tuple[int, int, list[Standing]]:
     """A publication's version, entrant count and top `first` standings. The publication's top is decoded
     once per process, not once per subscriber (10,000 subscribers of a board share one message); keyed by
-    its content, as a board rebuilt from scratch counts its versions from 0 again."""
+    its content, as a board rebuilt from scratch counts its versions from 0 again. Every subscriber asking
+    the same `first` of a publication gets the same list (read only): what is made of it can be shared."""
     members = message.get("top")
     key = (tournament_id, tuple(members) if isinstance(members, list) else ())
-    top = _DECODED.get(key)
-    if top is None:
-        top = _DECODED[key] = live.top_of(message, live.PUBLISHED_TOP)
+    decoded = _DECODED.get(key)
+    if decoded is None:
+        decoded = _DECODED[key] = _Decoded(live.top_of(message, live.PUBLISHED_TOP), {})
         while len(_DECODED) > _DECODED_KEPT:
             del _DECODED[next(iter(_DECODED))]
-    return int(message.get("version") or 0), int(message.get("entrants") or 0), top[:first]
+    cut = decoded.cuts.get(first)
+    if cut is None:
+        cut = decoded.cuts[first] = decoded.top[:first]
+    return int(message.get("version") or 0), int(message.get("entrants") or 0), cut
 
 
 async def verification(rt: Runtime, tournament_id: uuid.UUID) -> results.Verification:
