@@ -13,7 +13,7 @@ import strawberry
 from sqlmodel import col
 
 from core.clock import clock
-from core.errors import ApiError, ApiErrorCode, DomainError, NotFound, bad_input, forbidden, unauthenticated
+from core.errors import ApiError, DomainError, NotFound, bad_input, forbidden, unauthenticated
 from core.money import format_amount
 from core.pagination import paginate
 from models.affiliate_tokens import AffiliateApiToken, Scope
@@ -40,6 +40,7 @@ from schema.affiliate_portal import (
 from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Info
 from services.affiliates import portal_auth, portal_links, portal_partner, portal_stats, tokens
+from services.affiliates.runs import reads as run_reads
 
 
 def _partner_id(info: Info) -> uuid.UUID:
@@ -159,11 +160,25 @@ async def partner_tokens(info: Info, affiliate_id: uuid.UUID) -> list[AffiliateT
 async def partner_commissions(
     info: Info, affiliate_id: uuid.UUID, start: date, end: date
 ) -> list[AffiliateCommissionRow]:
-    """Commission runs belong to affruns: `services.affiliates.runs.reads.partner_commissions(db, affiliate_id,
-    start, end)` (its partner id in the WHERE clause), mapped row by row (`brand` → `brandCode`, amounts through
-    `format_amount`), is wired here at merge. Until then the field answers a request error rather than an empty
-    list that would read as zero."""
-    raise ApiError(ApiErrorCode.BAD_USER_INPUT, "Commissions are not available yet.")
+    """The partner's own commissions of the approved runs meeting the period (services/affiliates/runs/reads.py:
+    the partner's id in the WHERE clause), by period, brand, sub-id and currency."""
+    async with info.context.rt.database.session() as db:
+        rows = await run_reads.partner_commissions(db, affiliate_id, start, end)
+    return [
+        AffiliateCommissionRow(
+            period_start=row.period_start,
+            period_end=row.period_end,
+            brand_code=row.brand,
+            sub_id=row.sub_id,
+            cpa=format_amount(row.cpa, row.currency),
+            revshare=format_amount(row.revshare, row.currency),
+            second_tier=format_amount(row.second_tier, row.currency),
+            total=format_amount(row.total, row.currency),
+            currency=row.currency,
+            run_state=row.run_state,
+        )
+        for row in rows
+    ]
 
 
 @payload_errors(AffiliateSignInPayload)

@@ -18,7 +18,6 @@ from models.affiliate_runs import AffiliateRun as RunRow
 from models.affiliate_runs import AffiliateRunLine as LineRow
 from resolvers.common import payload_errors, require_subject
 from schema.affiliate_runs import (
-    AffiliateCommission,
     AffiliateRun,
     AffiliateRunActionInput,
     AffiliateRunLine,
@@ -162,11 +161,3 @@ async def pay_affiliate_run(info: Info, input: AffiliateRunActionInput) -> Affil
     run_id = node_uuid(input.run_id, "AffiliateRun")
     await settlement.pay_run(info.context.rt, info.context.viewer, run_id=run_id)
     return await _answer(info, run_id)
-
-
-async def partner_commissions(info: Info, affiliate_id: uuid.UUID, from_: date, to: date) -> list[AffiliateCommission]:
-    """For the partner portal's `AffiliatePortal.commissions(from, to)` (the lead wires it; afftokens' resolver
-    passes the signed-in partner's own id, never one from the request)."""
-    async with info.context.rt.database.session() as db:
-        rows = await reads.partner_commissions(db, affiliate_id, from_, to)
-    return [AffiliateCommission.from_row(row) for row in rows]

@@ -1,5 +1,6 @@
 """Commission run types, inputs and payloads (docs/affiliate-commissions.md). Finance makes, approves, books and
-pays runs; affiliate managers read them; partners read their own commissions (`AffiliateCommission`)."""
+pays runs; affiliate managers read them; partners read their own commissions in the portal
+(schema/affiliate_portal.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import strawberry
 from models import affiliate_runs as m
 from schema.base import Money, UserError, to_global_id
 from schema.input_limits import REASON, text
-from services.affiliates.runs.reads import CommissionRow
 
 strawberry.enum(m.RunState, name="AffiliateRunState")
 strawberry.enum(m.PayoutStatus, name="AffiliatePayoutStatus")
@@ -172,34 +172,6 @@ class AffiliateRun:
             totals=[AffiliateRunTotal(total=Money.of(total, c), lines=n) for c, total, n in totals],
             deals=[AffiliateRunDeal.from_model(d) for d in deals or []],
             payouts=[AffiliatePayout.from_model(p) for p in payouts or []],
-        )
-
-
-@strawberry.type(description="A partner's commission for one period, brand, sub-id and currency.")
-class AffiliateCommission:
-    period_start: date
-    period_end: date
-    brand: str
-    sub_id: str | None = strawberry.field(description="Null: earnings without a sub-id (the second tier).")
-    cpa: Money
-    revshare: Money
-    second_tier: Money
-    total: Money
-    run_state: AffiliateRunState = strawberry.field(description="Draft figures may still change.")
-
-    @classmethod
-    def from_row(cls, row: CommissionRow) -> AffiliateCommission:
-        c = row.currency
-        return cls(
-            period_start=row.period_start,
-            period_end=row.period_end,
-            brand=row.brand,
-            sub_id=row.sub_id,
-            cpa=Money.of(row.cpa, c),
-            revshare=Money.of(row.revshare, c),
-            second_tier=Money.of(row.second_tier, c),
-            total=Money.of(row.total, c),
-            run_state=m.RunState(row.run_state),
         )
 
 

@@ -6,7 +6,7 @@ lists them as measured here."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from tests.conftest import recorded_statements
 
 DOCUMENTS = admin_documents()
 SMALL, LARGE = 1, 20
-MEASURED = ("PortalLinks", "PortalTokens", "PortalStats")  # the portal's lists, each measured below
+MEASURED = ("PortalLinks", "PortalTokens", "PortalStats", "PortalCommissions")  # the portal's lists, below
 
 
 async def statements(rt: Any, gql: Any, partner: Partner, name: str, variables: dict[str, Any]) -> tuple[int, Any]:
@@ -93,6 +93,39 @@ async def test_the_stats_screen_by_each_group(
 
     variables = {"from": first.isoformat(), "to": today.isoformat(), "groupBy": group}
     await same_cost(rt, gql, partner, "PortalStats", variables, grow, rows)
+
+
+async def test_the_commissions_screen(rt: Any, gql: Any, brand: Any, make_partner: Any) -> None:
+    """One approved run, then twenty (a day each, a week apart): each a row of the partner's commissions
+    (second-tier lines here: the statement is the same for player lines; tests/affiliate_runs checks figures)."""
+    from sqlalchemy import text
+
+    from core.ids import new_id
+
+    partner = await make_partner("alpha")
+    first_month = date(2024, 1, 1)
+
+    async def grow(start: int, stop: int) -> None:
+        async with rt.database.transaction() as db:
+            for n in range(start, stop):
+                run, day = new_id(), first_month + timedelta(days=7 * n)
+                await db.execute(
+                    text(
+                        "INSERT INTO affiliate_runs (id, brand_id, period_start, period_end, state) "
+                        "VALUES (:id, :b, :d, :d, 'approved')"
+                    ),
+                    {"id": run, "b": brand.id, "d": day},
+                )
+                await db.execute(
+                    text(
+                        "INSERT INTO affiliate_run_lines (run_id, affiliate_id, kind, currency, second_tier) "
+                        "VALUES (:run, :a, 'second_tier', 'EUR', 1_00)"
+                    ),
+                    {"run": run, "a": partner.id},
+                )
+
+    variables = {"from": first_month.isoformat(), "to": (first_month + timedelta(days=7 * LARGE)).isoformat()}
+    await same_cost(rt, gql, partner, "PortalCommissions", variables, grow, lambda data: len(data["commissions"]))
 
 
 def test_the_portals_lists_are_the_ones_the_back_office_test_leaves_to_this_file() -> None:

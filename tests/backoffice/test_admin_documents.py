@@ -136,7 +136,7 @@ UNMEASURED = {
     "PortalTokens": "measured as a partner in tests/affiliate_portal/test_portal_documents.py",
     "PortalStats": "measured as a partner in tests/affiliate_portal/test_portal_documents.py",
     "PortalPartner": "the viewer's partner and its scopes: one statement",
-    "PortalCommissions": "affruns' commission lines, wired into AffiliatePortal.commissions at merge: to measure then",
+    "PortalCommissions": "measured as a partner in tests/affiliate_portal/test_portal_documents.py",
     "Affiliate": "one partner; its brands, links and portal users one statement each (DataLoaders)",
     "PlayerAffiliate": "one player's attribution: one statement (a DataLoader)",
     "PostbackSecret": "one partner's secret: its fingerprint and date, one statement",

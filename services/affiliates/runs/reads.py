@@ -107,7 +107,7 @@ SELECT r.period_start, r.period_end, b.code AS brand, l.sub_id, l.currency, r.st
 FROM affiliate_run_lines l
 JOIN affiliate_runs r ON r.id = l.run_id
 JOIN brands b ON b.id = r.brand_id
-WHERE l.affiliate_id = :affiliate AND r.state <> 'discarded'
+WHERE l.affiliate_id = :affiliate AND r.state IN ('approved', 'booked', 'paid')
   AND r.period_start <= :to AND r.period_end >= :from
 GROUP BY r.period_start, r.period_end, b.code, l.sub_id, l.currency, r.state
 ORDER BY r.period_start DESC, b.code, l.sub_id NULLS LAST, l.currency""")
@@ -117,7 +117,8 @@ async def partner_commissions(
     conn: AsyncSession, affiliate_id: uuid.UUID, from_: date, to: date
 ) -> list[CommissionRow]:
     """A partner's commissions of the runs whose period meets [from_, to], by period, brand, sub-id and currency
-    (second-tier earnings have no sub-id), with the run's state (draft figures may still change)."""
+    (second-tier earnings have no sub-id), with the run's state. Only runs finance approved: a draft's figures
+    may still change or be discarded, and a partner is not shown them."""
     check_range(from_, to)
     rows = await conn.execute(_COMMISSIONS, {"affiliate": affiliate_id, "from": from_, "to": to})
     return [
