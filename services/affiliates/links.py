@@ -56,10 +56,15 @@ def new_code() -> str:
 
 
 def _check(draft: LinkDraft) -> tuple[str, str]:
-    tag = draft.tag.strip()
+    return checked(draft.tag, draft.landing_path)
+
+
+def checked(tag: str, landing_path: str) -> tuple[str, str]:
+    """A link's tag and landing path, trimmed, or the refusal naming the field (staff and partners alike)."""
+    tag = tag.strip()
     if not TAG.match(tag):
         raise DomainError("A tag is 1 to 64 letters, digits, dots, hyphens and underscores.", field="tag")
-    landing = (draft.landing_path or "/").strip() or "/"
+    landing = (landing_path or "/").strip() or "/"
     if len(landing) > 500 or not LANDING.match(landing) or "\\" in landing:
         raise DomainError(
             "A landing path is a path on the brand's site, starting with one '/' (at most 500 characters).",

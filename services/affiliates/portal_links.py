@@ -1,16 +1,13 @@
 """The partner's own tracking links, as the portal and API tokens see them.
 
 affcore's services/affiliates/links.py is the staff side (create for any partner, archive); this module is
-the partner side of the same table and adds the rules a partner is held to: a link only on a brand the
-partner promotes, a tag of letters, digits, `-` and `_`, a landing path inside the brand's site (a
-relative path, never `//host`, which browsers read as another site). Every statement filters by the
-viewer's partner in its WHERE clause.
+the partner side of the same table, with the same rules for a tag and a landing path (`links.checked`) and
+a link only on a brand the partner promotes. Every statement filters by the viewer's partner in its WHERE
+clause.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 import uuid
 from collections.abc import Iterable
 
@@ -23,9 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from core.errors import DomainError, ErrorCode
 from models.affiliates import AffiliateLink
 from models.brands import Brand
-
-TAG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-LANDING = re.compile(r"^/(?!/)[^\s\\]{0,499}$")
+from services.affiliates import links
 
 
 def listed(affiliate_id: uuid.UUID, *, include_archived: bool) -> SelectOfScalar[AffiliateLink]:
@@ -58,11 +53,7 @@ async def create(
     tag: str,
     landing_path: str,
 ) -> AffiliateLink:
-    tag, landing_path = tag.strip(), (landing_path.strip() or "/")
-    if not TAG.match(tag):
-        raise DomainError("A tag is 1 to 64 letters, digits, '-' or '_'.", field="tag")
-    if not LANDING.match(landing_path):
-        raise DomainError("The landing path is a path on the brand's site, starting with one '/'.", field="landingPath")
+    tag, landing_path = links.checked(tag, landing_path)
     found = (await db.execute(_PARTNER_BRAND, {"affiliate": affiliate_id, "brand": brand_code.strip()})).first()
     if found is None:
         raise DomainError("The partner does not promote this brand.", field="brandCode", code=ErrorCode.NOT_FOUND)
@@ -71,7 +62,7 @@ async def create(
     link = AffiliateLink(
         affiliate_id=affiliate_id,
         brand_id=found.id,
-        code=secrets.token_urlsafe(9),  # 12 URL-safe characters, 72 bits: not guessable from a neighbour's
+        code=links.new_code(),
         tag=tag,
         landing_path=landing_path,
         created_by=None,  # names staff on this table; a portal user is not one
