@@ -99,6 +99,10 @@ def validate_template(template: str, *, require_https: bool) -> str:
         raise DomainError(f"The URL must start with {' or '.join(s + '://' for s in schemes)}.", field="urlTemplate")
     if not parts.hostname or "{" in parts.netloc:
         raise DomainError("The URL needs a fixed host (no macro in it).", field="urlTemplate")
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when read; httpx refuses a bad one at send time)
+    except ValueError as exc:
+        raise DomainError("The URL's port must be a number from 1 to 65535.", field="urlTemplate") from exc
     if parts.username or parts.password:
         raise DomainError("No credentials in the URL: the signature authenticates the call.", field="urlTemplate")
     return template

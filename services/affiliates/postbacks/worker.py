@@ -237,7 +237,9 @@ class Worker:
                 error = f"HTTP {status}"
         except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.timeout:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # InvalidURL is no HTTPError, and a bad host name raises a UnicodeError (a ValueError): a failed try
+            # of this delivery, not an exception that loses the outcomes of the whole batch (then sent again).
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency_ms = int((time.perf_counter() - began) * 1000)
         ATTEMPTS.labels("delivered" if error is None else "failed").inc()

@@ -1,0 +1,48 @@
+"""Adversarial review of the delivery worker: a URL httpx refuses, and a batch that outlasts its lease."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.clock import clock
+from core.errors import DomainError
+from models.affiliate_postbacks import PostbackTrigger
+from services.affiliates.postbacks import templates
+from tests.affiliate_postbacks.conftest import Partner, Postbacks
+
+
+async def test_a_url_httpx_refuses_is_a_failed_try_not_a_crash_that_resends_its_batch(
+    wired: Postbacks, partner: Partner, make_player: Any, attribute: Any
+) -> None:
+    receiver = wired.receiver
+    assert receiver is not None
+    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
+    good, bad = await make_player(), await make_player()
+    good_event, _ = await attribute(good.uuid, partner)
+    bad_event, _ = await attribute(bad.uuid, partner)
+    await wired.enqueue()
+    # A port urlsplit accepts (it never reads it) but httpx refuses: saved before validation checked ports.
+    await wired.conn.execute(
+        "UPDATE affiliate_postback_deliveries SET url = 'http://127.0.0.1:abc/pb' WHERE event_id = $1", bad_event
+    )
+
+    assert await wired.step() == 2  # no exception: the good one is recorded, not left to its lease
+    deliveries = {d["event_id"]: d for d in await wired.deliveries()}
+    assert deliveries[good_event]["status"] == "delivered"
+    assert deliveries[bad_event]["status"] == "pending"
+    [attempt] = await wired.attempts(deliveries[bad_event]["id"])
+    assert attempt["succeeded"] is False
+    assert "InvalidURL" in attempt["error"]
+
+    clock.advance(timedelta(seconds=wired.worker.timeout + wired.worker.lease_margin + 1))
+    await wired.step()
+    assert len(receiver.of(good_event)) == 1  # never sent again after its success
+
+
+@pytest.mark.parametrize("url", ["https://partner.test:abc/pb", "https://partner.test:99999/pb"])
+def test_a_template_with_a_bad_port_is_refused_when_saved(url: str) -> None:
+    with pytest.raises(DomainError):
+        templates.validate_template(url, require_https=False)
