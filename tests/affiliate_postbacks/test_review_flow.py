@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from core.clock import clock
 from core.errors import DomainError
 from models.affiliate_postbacks import PostbackTrigger
 from services.affiliates.postbacks import templates
-from tests.affiliate_postbacks.conftest import Partner, Postbacks
+from services.affiliates.postbacks.worker import Worker
+from tests.affiliate_postbacks.conftest import BACKOFF, TIMEOUT, Partner, Postbacks
+from tests.affiliate_postbacks.receiver import HANG, OK
+from tests.conftest import DATABASE_URL
 
 
 async def test_a_url_httpx_refuses_is_a_failed_try_not_a_crash_that_resends_its_batch(
@@ -37,7 +42,7 @@ async def test_a_url_httpx_refuses_is_a_failed_try_not_a_crash_that_resends_its_
     assert attempt["succeeded"] is False
     assert "InvalidURL" in attempt["error"]
 
-    clock.advance(timedelta(seconds=wired.worker.timeout + wired.worker.lease_margin + 1))
+    clock.advance(timedelta(seconds=wired.worker.lease_seconds + 1))
     await wired.step()
     assert len(receiver.of(good_event)) == 1  # never sent again after its success
 
@@ -46,3 +51,31 @@ async def test_a_url_httpx_refuses_is_a_failed_try_not_a_crash_that_resends_its_
 def test_a_template_with_a_bad_port_is_refused_when_saved(url: str) -> None:
     with pytest.raises(DomainError):
         templates.validate_template(url, require_https=False)
+
+
+async def test_a_delivery_sent_early_in_a_slow_batch_is_not_taken_over_and_sent_again(
+    wired: Postbacks, partner: Partner, make_player: Any, attribute: Any
+) -> None:
+    """The batch's later tries wait for a free slot: its lease must cover them all, not one time-out."""
+    receiver = wired.receiver
+    assert receiver is not None
+    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
+    events = []
+    for script in ((OK,), (HANG,), (HANG,)):
+        player = await make_player()
+        event_id, _ = await attribute(player.uuid, partner)
+        receiver.will(event_id, *script)
+        events.append(event_id)
+    await wired.enqueue()
+    worker = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
+    other = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        first = asyncio.create_task(worker.step(wired.conn, wired.http))
+        # Every try ends within its time-out; the batch as a whole takes three of them.
+        await asyncio.sleep(TIMEOUT + 0.4)
+        await other.step(conn, wired.http)
+        await first
+    finally:
+        await conn.close()
+    assert len(receiver.of(events[0])) == 1  # sent once, delivered: never again
