@@ -5,7 +5,9 @@ Guarantees:
   brand's flag is `NOT_FOUND`, as if it did not exist. Players and the system see none.
 - A flag is reviewed once, with a note: open → cleared (a false positive: every withheld CPA of the sub-id
   is `qualified` again, payable in the next run) or confirmed (fraud: every withheld CPA of the sub-id is
-  `rejected`). A CPA never withheld (qualified, paid, rejected) is not touched. The review takes the
+  `rejected`). Under the lock the review first withholds, as a sweep would, a CPA of the sub-id that
+  qualified while the flag was raised, so the verdict decides it too. A CPA on a run is not touched. The
+  review takes the
   sub-id's lock (fraud.lock_sub_id), so a sweep never raises a flag on evidence just reviewed, nor
   withholds a CPA in the middle of a review.
 - The review, the CPAs' new status (with who and when), its event (`affiliate.subid_reviewed`) and its
@@ -32,7 +34,7 @@ from core.prepared import Statement
 from core.runtime import Runtime
 from models.affiliate_fraud import AffiliateSubIdFlag, SubIdFlagStatus
 from services import audit
-from services.affiliates.fraud import lock_sub_id
+from services.affiliates.fraud import lock_sub_id, withhold
 
 
 class Verdict(StrEnum):
@@ -154,6 +156,10 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
         assert flag is not None  # flags are never deleted
         if flag.status != SubIdFlagStatus.OPEN:
             raise DomainError(f"This flag was already {flag.status}.", code=ErrorCode.INVALID_STATE, field="flagId")
+        # A CPA that qualified while the flag was raised (the CPA consumer read no flag, then committed after
+        # it) waits for the next sweep to be withheld: withheld now, so the verdict decides it too — else a
+        # confirmed sub-id would leave it payable.
+        await withhold(db, key, flag.id, list(flag.reasons))
         confirmed = verdict == Verdict.CONFIRMED
         changed = await prepared.rows(
             db,
