@@ -7,9 +7,8 @@ Guarantees:
   is `qualified` again, payable in the next run) or confirmed (fraud: every withheld CPA of the sub-id is
   `rejected`). Under the lock the review first withholds, as a sweep would, a CPA of the sub-id that
   qualified while the flag was raised, so the verdict decides it too. A CPA on a run is not touched. The
-  review takes the
-  sub-id's lock (fraud.lock_sub_id), so a sweep never raises a flag on evidence just reviewed, nor
-  withholds a CPA in the middle of a review.
+  review takes the sub-id's lock (fraud.lock_sub_id), so a sweep never raises a flag on evidence just
+  reviewed, nor withholds a CPA in the middle of a review.
 - The review, the CPAs' new status (with who and when), its event (`affiliate.subid_reviewed`) and its
   audit record (the staff member, the note) commit together.
 """
