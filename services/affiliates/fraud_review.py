@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import false
 from sqlmodel import col, select
@@ -130,7 +131,7 @@ UPDATE affiliate_qualifications q SET status = :to, reason = :reason, reviewed_b
 FROM affiliate_attributions a
 WHERE a.player_id = q.player_id AND a.affiliate_id = :affiliate AND a.brand_id = :brand
   AND coalesce(a.sub_id, '') = :sub AND q.status = 'withheld'
-RETURNING q.player_id""")
+RETURNING q.player_id, q.deal_id, q.amount, q.currency, q.qualified_at, a.sub_id""")
 
 
 async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Verdict, note: str) -> FlaggedSubId:
@@ -188,7 +189,8 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
             "staff_id": str(viewer.id) if viewer.id else None,
         }
         event = outbox.event("affiliate.subid_reviewed", f"affiliate:{flag.affiliate_id}", data, brand_id=flag.brand_id)
-        await outbox.emit_events(db, [event])
+        released = [] if confirmed else [_qualified(flag, row) for row in changed]
+        await outbox.emit_events(db, [event, *released])
         await audit.append(
             db,
             actor=viewer,
@@ -202,3 +204,19 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
         )
         codes = await prepared.rows(db, _CODES, {"ids": [flag.affiliate_id]})
     return FlaggedSubId(flag, codes[0].code if codes else "")
+
+
+def _qualified(flag: AffiliateSubIdFlag, row: Any) -> outbox.Event:
+    """`affiliate.qualified` for a CPA a clear released: it was announced `affiliate.withheld` (or withheld
+    after its announcement), and the qualification postback follows this event only (its delivery is unique
+    per config and player: a partner told once already is not told again)."""
+    data = {
+        "player_id": str(row.player_id),
+        "affiliate_id": str(flag.affiliate_id),
+        "deal_id": str(row.deal_id),
+        "sub_id": row.sub_id,
+        "amount": row.amount,
+        "currency": row.currency,
+        "qualified_at": row.qualified_at.isoformat(),
+    }
+    return outbox.event("affiliate.qualified", f"player:{row.player_id}", data, brand_id=flag.brand_id)

@@ -225,3 +225,24 @@ async def test_confirming_rejects_a_cpa_that_qualified_while_the_flag_was_raised
     assert await statuses(rt) == {players[0]: "rejected", players[1]: "rejected"}
     await sweep(rt)
     assert (await statuses(rt))[players[1]] == "rejected"
+
+
+async def test_clearing_announces_the_released_cpas_so_their_qualification_postback_is_sent(
+    rt: Any, gql: Any, signals: Signals, partner: Partner, make_staff: Any
+) -> None:
+    """The postbacks consumer sends a qualification postback on `affiliate.qualified` only; a CPA withheld
+    and then cleared was never announced as qualified, so the partner never heard of it."""
+    players = await farm(rt, gql, signals, partner, "s1")
+    await qualify(rt, partner, players[0])
+    [flag_id] = await sweep(rt)
+    analyst = await make_staff("risk_analyst")
+
+    payload = await review(gql, analyst.token, flag_id, "CLEARED", "family sharing one tablet")
+    assert payload["flag"]["released"] == 1
+    async with rt.database.session() as db:
+        rows = list(
+            await db.execute(
+                text("SELECT key, payload FROM outbox_events WHERE topic = 'affiliate.qualified' ORDER BY id")
+            )
+        )
+    assert [(r.key, r.payload["sub_id"], r.payload["amount"]) for r in rows] == [(f"player:{players[0]}", "s1", 5000)]
