@@ -79,3 +79,20 @@ async def test_a_delivery_sent_early_in_a_slow_batch_is_not_taken_over_and_sent_
     finally:
         await conn.close()
     assert len(receiver.of(events[0])) == 1  # sent once, delivered: never again
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/pb",
+        "https://localhost/pb",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5:8000/admin",
+        "https://[::1]/pb",
+        "https://0.0.0.0/pb",
+    ],
+)
+def test_a_production_template_may_not_call_an_internal_address(url: str) -> None:
+    with pytest.raises(DomainError):
+        templates.validate_template(url, require_https=True)
+    templates.validate_template("https://partner.example/pb?c={click_id}", require_https=True)
