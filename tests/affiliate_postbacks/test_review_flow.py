@@ -15,20 +15,30 @@ from models.affiliate_postbacks import PostbackTrigger
 from services.affiliates.postbacks import templates
 from services.affiliates.postbacks.worker import Worker
 from tests.affiliate_postbacks.conftest import BACKOFF, TIMEOUT, Partner, Postbacks
-from tests.affiliate_postbacks.receiver import HANG, OK
+from tests.affiliate_postbacks.receiver import HANG, OK, Receiver
 from tests.conftest import DATABASE_URL
+
+
+async def _registrations(
+    wired: Postbacks, partner: Partner, make_player: Any, attribute: Any, *scripts: tuple[str, ...]
+) -> tuple[Receiver, list[int]]:
+    """A registration postback config on the receiver, and one attributed player per script, enqueued."""
+    receiver = wired.receiver
+    assert receiver is not None
+    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
+    events = []
+    for script in scripts:
+        event_id, _ = await attribute((await make_player()).uuid, partner)
+        receiver.will(event_id, *script)
+        events.append(event_id)
+    await wired.enqueue()
+    return receiver, events
 
 
 async def test_a_url_httpx_refuses_is_a_failed_try_not_a_crash_that_resends_its_batch(
     wired: Postbacks, partner: Partner, make_player: Any, attribute: Any
 ) -> None:
-    receiver = wired.receiver
-    assert receiver is not None
-    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
-    good, bad = await make_player(), await make_player()
-    good_event, _ = await attribute(good.uuid, partner)
-    bad_event, _ = await attribute(bad.uuid, partner)
-    await wired.enqueue()
+    receiver, [good_event, bad_event] = await _registrations(wired, partner, make_player, attribute, (OK,), (OK,))
     # A port urlsplit accepts (it never reads it) but httpx refuses: saved before validation checked ports.
     await wired.conn.execute(
         "UPDATE affiliate_postback_deliveries SET url = 'http://127.0.0.1:abc/pb' WHERE event_id = $1", bad_event
@@ -57,16 +67,7 @@ async def test_a_delivery_sent_early_in_a_slow_batch_is_not_taken_over_and_sent_
     wired: Postbacks, partner: Partner, make_player: Any, attribute: Any
 ) -> None:
     """The batch's later tries wait for a free slot: its lease must cover them all, not one time-out."""
-    receiver = wired.receiver
-    assert receiver is not None
-    await wired.configure(partner, PostbackTrigger.REGISTRATION, receiver.base + "/pb?id={event_id}")
-    events = []
-    for script in ((OK,), (HANG,), (HANG,)):
-        player = await make_player()
-        event_id, _ = await attribute(player.uuid, partner)
-        receiver.will(event_id, *script)
-        events.append(event_id)
-    await wired.enqueue()
+    receiver, events = await _registrations(wired, partner, make_player, attribute, (OK,), (HANG,), (HANG,))
     worker = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
     other = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
     conn = await asyncpg.connect(DATABASE_URL)
