@@ -5,9 +5,10 @@ Guarantees:
   brand's flag is `NOT_FOUND`, as if it did not exist. Players and the system see none.
 - A flag is reviewed once, with a note: open → cleared (a false positive: every withheld CPA of the sub-id
   is `qualified` again, payable in the next run) or confirmed (fraud: every withheld CPA of the sub-id is
-  `rejected`). A CPA never withheld (qualified, paid, rejected) is not touched. The review takes the
-  sub-id's lock (fraud.lock_sub_id), so a sweep never raises a flag on evidence just reviewed, nor
-  withholds a CPA in the middle of a review.
+  `rejected`). Under the lock the review first withholds, as a sweep would, a CPA of the sub-id that
+  qualified while the flag was raised, so the verdict decides it too. A CPA on a run is not touched. The
+  review takes the sub-id's lock (fraud.lock_sub_id), so a sweep never raises a flag on evidence just
+  reviewed, nor withholds a CPA in the middle of a review.
 - The review, the CPAs' new status (with who and when), its event (`affiliate.subid_reviewed`) and its
   audit record (the staff member, the note) commit together.
 """
@@ -18,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import false
 from sqlmodel import col, select
@@ -32,7 +34,7 @@ from core.prepared import Statement
 from core.runtime import Runtime
 from models.affiliate_fraud import AffiliateSubIdFlag, SubIdFlagStatus
 from services import audit
-from services.affiliates.fraud import lock_sub_id
+from services.affiliates.fraud import lock_sub_id, withhold
 
 
 class Verdict(StrEnum):
@@ -129,7 +131,7 @@ UPDATE affiliate_qualifications q SET status = :to, reason = :reason, reviewed_b
 FROM affiliate_attributions a
 WHERE a.player_id = q.player_id AND a.affiliate_id = :affiliate AND a.brand_id = :brand
   AND coalesce(a.sub_id, '') = :sub AND q.status = 'withheld'
-RETURNING q.player_id""")
+RETURNING q.player_id, q.deal_id, q.amount, q.currency, q.qualified_at, a.sub_id""")
 
 
 async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Verdict, note: str) -> FlaggedSubId:
@@ -154,6 +156,10 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
         assert flag is not None  # flags are never deleted
         if flag.status != SubIdFlagStatus.OPEN:
             raise DomainError(f"This flag was already {flag.status}.", code=ErrorCode.INVALID_STATE, field="flagId")
+        # A CPA that qualified while the flag was raised (the CPA consumer read no flag, then committed after
+        # it) waits for the next sweep to be withheld: withheld now, so the verdict decides it too — else a
+        # confirmed sub-id would leave it payable.
+        await withhold(db, key, flag.id, list(flag.reasons))
         confirmed = verdict == Verdict.CONFIRMED
         changed = await prepared.rows(
             db,
@@ -183,7 +189,8 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
             "staff_id": str(viewer.id) if viewer.id else None,
         }
         event = outbox.event("affiliate.subid_reviewed", f"affiliate:{flag.affiliate_id}", data, brand_id=flag.brand_id)
-        await outbox.emit_events(db, [event])
+        released = [] if confirmed else [_qualified(flag, row) for row in changed]
+        await outbox.emit_events(db, [event, *released])
         await audit.append(
             db,
             actor=viewer,
@@ -197,3 +204,19 @@ async def review(rt: Runtime, viewer: Viewer, *, flag_id: uuid.UUID, verdict: Ve
         )
         codes = await prepared.rows(db, _CODES, {"ids": [flag.affiliate_id]})
     return FlaggedSubId(flag, codes[0].code if codes else "")
+
+
+def _qualified(flag: AffiliateSubIdFlag, row: Any) -> outbox.Event:
+    """`affiliate.qualified` for a CPA a clear released: it was announced `affiliate.withheld` (or withheld
+    after its announcement), and the qualification postback follows this event only (its delivery is unique
+    per config and player: a partner told once already is not told again)."""
+    data = {
+        "player_id": str(row.player_id),
+        "affiliate_id": str(flag.affiliate_id),
+        "deal_id": str(row.deal_id),
+        "sub_id": row.sub_id,
+        "amount": row.amount,
+        "currency": row.currency,
+        "qualified_at": row.qualified_at.isoformat(),
+    }
+    return outbox.event("affiliate.qualified", f"player:{row.player_id}", data, brand_id=flag.brand_id)

@@ -206,3 +206,43 @@ async def test_the_flag_list_is_two_statements_a_page_whatever_its_size(
     assert len(body["data"]["affiliateSubIdFlags"]["edges"]) == 1
     body = await gql(FLAGS, {"status": "CLEARED"}, token=analyst.token)
     assert body["data"]["affiliateSubIdFlags"]["edges"] == []
+
+
+async def test_confirming_rejects_a_cpa_that_qualified_while_the_flag_was_raised(
+    rt: Any, gql: Any, signals: Signals, partner: Partner, make_staff: Any
+) -> None:
+    """The CPA consumer read no flag, then the flag's transaction withheld what it saw and committed, then the
+    consumer committed its CPA `qualified` (the two never wait for each other). Staff confirm before the next
+    sweep withholds it: it must not stay payable on a sub-id confirmed fraudulent."""
+    players = await farm(rt, gql, signals, partner, "s1")
+    await qualify(rt, partner, players[0])
+    [flag_id] = await sweep(rt)
+    await qualify(rt, partner, players[1])  # committed after the flag, decided before it
+    analyst = await make_staff("risk_analyst")
+
+    payload = await review(gql, analyst.token, flag_id, "CONFIRMED", "bonus abuse ring")
+    assert payload["flag"]["rejected"] == 2
+    assert await statuses(rt) == {players[0]: "rejected", players[1]: "rejected"}
+    await sweep(rt)
+    assert (await statuses(rt))[players[1]] == "rejected"
+
+
+async def test_clearing_announces_the_released_cpas_so_their_qualification_postback_is_sent(
+    rt: Any, gql: Any, signals: Signals, partner: Partner, make_staff: Any
+) -> None:
+    """The postbacks consumer sends a qualification postback on `affiliate.qualified` only; a CPA withheld
+    and then cleared was never announced as qualified, so the partner never heard of it."""
+    players = await farm(rt, gql, signals, partner, "s1")
+    await qualify(rt, partner, players[0])
+    [flag_id] = await sweep(rt)
+    analyst = await make_staff("risk_analyst")
+
+    payload = await review(gql, analyst.token, flag_id, "CLEARED", "family sharing one tablet")
+    assert payload["flag"]["released"] == 1
+    async with rt.database.session() as db:
+        rows = list(
+            await db.execute(
+                text("SELECT key, payload FROM outbox_events WHERE topic = 'affiliate.qualified' ORDER BY id")
+            )
+        )
+    assert [(r.key, r.payload["sub_id"], r.payload["amount"]) for r in rows] == [(f"player:{players[0]}", "s1", 5000)]

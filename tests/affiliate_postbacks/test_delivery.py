@@ -163,7 +163,7 @@ async def test_a_worker_that_died_mid_try_is_taken_over_after_its_lease_and_the_
     assert claimed.attempt == 1
     assert await wired.step() == 0  # leased: no other worker takes it meanwhile
 
-    clock.advance(timedelta(seconds=wired.worker.timeout + wired.worker.lease_margin + 1))
+    clock.advance(timedelta(seconds=wired.worker.lease_seconds + 1))
     assert await wired.step() == 1
     [delivery] = await wired.deliveries()
     assert (delivery["status"], delivery["attempts"]) == ("delivered", 2)
@@ -184,7 +184,7 @@ async def test_a_stale_outcome_changes_nothing_once_another_worker_took_the_deli
     receiver.will(event_id, OK, FAIL)  # the take-over's try succeeds, the stale worker's late one fails
     await wired.enqueue()
     [stale] = await wired.worker.claim(wired.conn)
-    clock.advance(timedelta(seconds=wired.worker.timeout + wired.worker.lease_margin + 1))
+    clock.advance(timedelta(seconds=wired.worker.lease_seconds + 1))
     assert await wired.step() == 1  # another worker: delivered on try 2
     outcome = await wired.worker.send(wired.http, stale)  # the first worker comes back and reports
     await wired.worker.record(wired.conn, [outcome])

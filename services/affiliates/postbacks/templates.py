@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import secrets
@@ -99,9 +100,27 @@ def validate_template(template: str, *, require_https: bool) -> str:
         raise DomainError(f"The URL must start with {' or '.join(s + '://' for s in schemes)}.", field="urlTemplate")
     if not parts.hostname or "{" in parts.netloc:
         raise DomainError("The URL needs a fixed host (no macro in it).", field="urlTemplate")
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when read; httpx refuses a bad one at send time)
+    except ValueError as exc:
+        raise DomainError("The URL's port must be a number from 1 to 65535.", field="urlTemplate") from exc
+    if require_https and _internal(parts.hostname):
+        raise DomainError("The URL must reach the partner, not an internal address.", field="urlTemplate")
     if parts.username or parts.password:
         raise DomainError("No credentials in the URL: the signature authenticates the call.", field="urlTemplate")
     return template
+
+
+def _internal(host: str) -> bool:
+    """A host written as a loopback, private, link-local (cloud metadata) or unspecified address, or localhost:
+    in production a postback never calls the platform's own network (a name resolving there is not caught)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
 
 
 def render(template: str, facts: Facts) -> str:

@@ -3,8 +3,9 @@
 A round (`step`):
 1. claim: one statement takes up to `batch` due deliveries (`pending`, or `sending` whose lease ran out:
    a worker that died mid-try) FOR UPDATE SKIP LOCKED, counts the try (`attempts + 1`), and leases them
-   (`sending` until now + timeout + margin). A lease that ran out logs the lost try as an attempt of unknown
-   outcome; one that ran out on the last try fails the delivery instead of trying again;
+   (`sending` until now + timeout * ceil(batch / concurrency) + margin: the batch's last wave included). A
+   lease that ran out logs the lost try as an attempt of unknown outcome; one that ran out on the last try
+   fails the delivery instead of trying again;
 2. send, `concurrency` at a time, each bounded by `timeout` in all (connect, send, wait, read) — so a try
    always ends before its lease and no other worker sends the same delivery meanwhile;
 3. record, in one transaction: the attempts (time, HTTP status, latency, error) and each delivery's outcome —
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 import uuid
@@ -189,10 +191,17 @@ class Worker:
         await self.record(conn, outcomes)
         return len(claimed)
 
+    @property
+    def lease_seconds(self) -> float:
+        """How long a claimed batch is ours: its tries run `concurrency` at a time, so the last waits for
+        ceil(batch / concurrency) time-outs, and its outcomes are recorded only then — a lease of one time-out
+        let another worker take over, and send again, a delivery already sent early in the batch."""
+        return self.timeout * math.ceil(self.batch / self.concurrency) + self.lease_margin
+
     async def claim(self, conn: asyncpg.Connection) -> list[Claimed]:
         now = clock.now()
-        lease = now + timedelta(seconds=self.timeout + self.lease_margin)
-        rows = await conn.fetch(_CLAIM, now, self.batch, lease, LOST_TRY, self.timeout + self.lease_margin)
+        lease = now + timedelta(seconds=self.lease_seconds)
+        rows = await conn.fetch(_CLAIM, now, self.batch, lease, LOST_TRY, self.lease_seconds)
         for row in rows:
             if row["status"] == DeliveryStatus.FAILED:  # lost on its last try
                 log.warning("postback_failed", delivery_id=str(row["id"]), attempts=row["attempts"])
@@ -237,7 +246,9 @@ class Worker:
                 error = f"HTTP {status}"
         except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.timeout:g} s"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # InvalidURL is no HTTPError, and a bad host name raises a UnicodeError (a ValueError): a failed try
+            # of this delivery, not an exception that loses the outcomes of the whole batch (then sent again).
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         latency_ms = int((time.perf_counter() - began) * 1000)
         ATTEMPTS.labels("delivered" if error is None else "failed").inc()
