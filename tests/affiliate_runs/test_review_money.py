@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from core.errors import DomainError
-from services.affiliates import plans
+from services.affiliates import fraud, plans
 from services.affiliates.runs import approval, drafts, maths, terms
 from tests.affiliate_runs.conftest import Affiliates, Table, at_noon, close_month, finance
 
@@ -63,3 +66,36 @@ def test_the_plan_and_the_run_read_the_same_terms_to_the_same_cent(kind: str) ->
     for ngr in range(1, 400):
         sums = maths.settle_deal(run, ngr=ngr, carry_in=0, negative_carry_over=False)
         assert (ngr, plan.share(ngr).amount) == (ngr, sums.revshare)  # ngr 8 differed by a cent on main
+
+
+async def test_a_cpa_withheld_while_a_draft_takes_it_is_not_both_withheld_and_on_the_run(
+    rt: Any, brand: Any, make_player: Any, affiliates: Affiliates, month: tuple[Any, Any]
+) -> None:
+    """A flag's withholding and a draft's reading of the CPAs, side by side: on main neither saw the other's
+    uncommitted work, both committed, and a withheld CPA stood on a run (to be paid)."""
+    partner = await affiliates.partner("raced")
+    deal = await affiliates.deal(partner, await affiliates.plan("cpa", {"amount": 5_000}), month[0])
+    player = await make_player()
+    await affiliates.attribute(player.uuid, partner, sub_id="s1")
+    at_noon(month[0] + timedelta(days=3))
+    await affiliates.qualify(player.uuid, partner, deal, 5_000)
+    close_month(month)
+
+    async def flag() -> list[Any]:
+        async with rt.database.transaction() as db:
+            return await fraud.withhold(db, (partner, brand.id, "s1"), uuid.uuid4(), ["same_device"])
+
+    async with rt.database.transaction() as db:
+        run, _ = await drafts.create_run(db, finance(brand), brand_id=brand.id, start=month[0], end=month[1])
+        flagging = asyncio.create_task(flag())
+        await asyncio.sleep(0.5)  # the flag's transaction runs (on main: commits) meanwhile
+    withheld = await flagging
+
+    async with rt.database.session() as db:
+        status = await db.scalar(
+            text("SELECT status FROM affiliate_qualifications WHERE player_id = :p"), {"p": player.uuid}
+        )
+        on_run = await db.scalar(
+            text("SELECT count(*) FROM affiliate_run_lines WHERE run_id = :r AND cpa"), {"r": run.id}
+        )
+    assert (status, on_run, withheld) == ("qualified", 1, [])  # the run took it first: the run decides it
