@@ -44,6 +44,7 @@ from core.prepared import Row, Statement
 from core.runtime import Runtime
 from services import audit
 from services.affiliates.fraud_rules import Finding, Reason, SubIdKey, Thresholds, findings
+from services.affiliates.runs.drafts import lock_brand_runs
 
 log = get_logger(__name__)
 
@@ -147,6 +148,8 @@ async def withhold(db: AsyncSession, key: SubIdKey, flag_id: uuid.UUID, reasons:
     """Withhold the sub-id's qualified CPAs that no commission run has taken (under the sub-id's lock); the
     players withheld."""
     installed = (await prepared.rows(db, _RUNS_INSTALLED, {}))[0].installed
+    if installed:  # a draft being made now commits first, and this sees its lines (see lock_brand_runs)
+        await lock_brand_runs(db, key[1])
     statement = _WITHHOLD_OFF_RUNS if installed else _WITHHOLD_WITHOUT_RUNS
     rows = await prepared.rows(db, statement, {**_params(key), "reason": hold_text(reasons, flag_id)})
     if rows:

@@ -17,12 +17,13 @@ Tiered and ladder differ on what a tier's rate applies to (docs/affiliate-plans.
 tiered pays each slice of NGR at its own tier's rate (like income tax brackets); ladder pays the whole NGR
 at the rate of the highest tier it reached. Negative NGR (the house won less than it gave) is charged at
 the first tier's rate either way; whether it carries into the next period is the deal's
-`negative_carry_over`, applied by the runs. Amounts round toward zero to the minor unit.
+`negative_carry_over`, applied by the runs. Amounts round toward zero to the minor unit (tiered: once, on the
+sum of its slices); `positive_share` is the arithmetic the runs pay by too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -83,16 +84,30 @@ class RevShare:
 
     def share(self, ngr: int) -> Share:
         """The commission on a period's NGR (see the module's docstring for tiered against ladder)."""
-        reached = max(i for i, t in enumerate(self.tiers) if t.from_ngr <= max(ngr, 0))
-        rate = self.tiers[reached].rate_ppm
-        if ngr <= 0 or self.kind != RevShareKind.TIERED:
-            rate = self.tiers[0].rate_ppm if ngr <= 0 else rate
-            return Share(ppm_of(ngr, rate), rate, reached)
-        total = 0
-        for i, tier in enumerate(self.tiers[: reached + 1]):
-            upper = self.tiers[i + 1].from_ngr if i < reached else ngr
-            total += ppm_of(upper - tier.from_ngr, tier.rate_ppm)
-        return Share(total, rate, reached)
+        if ngr <= 0:
+            rate = self.tiers[0].rate_ppm
+            return Share(ppm_of(ngr, rate), rate, 0)
+        amount, reached = positive_share(self.kind, [(t.from_ngr, t.rate_ppm) for t in self.tiers], ngr)
+        assert reached is not None  # the first tier starts at 0
+        return Share(amount, self.tiers[reached].rate_ppm, reached)
+
+
+def positive_share(kind: str, tiers: Sequence[tuple[int, int]], ngr: int) -> tuple[int, int | None]:
+    """The revenue share of a positive NGR under (from_ngr, rate_ppm) tiers, and the index of the tier reached
+    (None: below the first): the one arithmetic of the terms, which the plans show and the runs pay
+    (services/affiliates/runs/maths.py). Tiered sums its slices exactly and rounds down once, so a partner's
+    statement never loses a cent per slice."""
+    reached = [i for i, (start, _) in enumerate(tiers) if ngr >= start]
+    if ngr <= 0 or not reached:
+        return 0, None
+    top = reached[-1]
+    if kind != RevShareKind.TIERED:
+        return ngr * tiers[top][1] // PPM, top
+    scaled = 0
+    for i in reached:
+        upper = tiers[i + 1][0] if i + 1 < len(tiers) else ngr
+        scaled += (min(ngr, upper) - tiers[i][0]) * tiers[i][1]
+    return scaled // PPM, top
 
 
 @dataclass(frozen=True)

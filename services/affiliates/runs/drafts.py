@@ -3,7 +3,9 @@
 A run covers one brand and one period (any from/to; a calendar month by default). Periods of a brand's runs
 never overlap (a discarded run aside), so a day's NGR is commissioned once; runs of a brand are taken one at a
 time (an advisory lock per brand), and a run starts only once every earlier run of the brand is approved,
-because its carry-over in comes from them.
+because its carry-over in comes from them. Runs go forward only: a period before (or overlapping) a run already
+made is refused, since that run took the carry-over the new one would take again (a loss deducted twice) and
+nothing would take the new one's carry-out.
 
 What a draft reads, all in its one transaction:
 - the report projections `report_player_days` of the players attributed to a partner on the brand;
@@ -58,7 +60,7 @@ _PARENTS = text("SELECT id, parent_id FROM affiliates WHERE parent_id IS NOT NUL
 _CLASHES = text("""
 SELECT id, state, period_start, period_end FROM affiliate_runs
 WHERE brand_id = :brand AND state <> 'discarded'
-  AND (period_start <= :end AND period_end >= :start OR (period_end < :start AND state = 'draft'))
+  AND (period_end >= :start OR state = 'draft')
 ORDER BY period_start LIMIT 1""")
 _INSERT_DEAL = text("""
 INSERT INTO affiliate_run_deals (run_id, deal_id, currency, affiliate_id, plan_id, negative_carry_over, ngr,
@@ -112,6 +114,15 @@ def check_brand(viewer: Viewer, brand_id: uuid.UUID) -> None:
         raise DomainError("No such run.", code=ErrorCode.NOT_FOUND, field="runId")
 
 
+async def lock_brand_runs(db: AsyncSession, brand_id: uuid.UUID) -> None:
+    """The brand's runs taken one at a time, until the commit. Antifraud's withholding takes it too
+    (services/affiliates/fraud.py `withhold`): else a draft reading a CPA as qualified and a flag withholding
+    it, neither seeing the other's uncommitted work, would both commit: a withheld CPA on a run, paid."""
+    await db.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('affiliate-runs:' || :brand))"), {"brand": str(brand_id)}
+    )
+
+
 async def create_run(
     db: AsyncSession, viewer: Viewer, *, brand_id: uuid.UUID, start: date, end: date
 ) -> tuple[AffiliateRun, st.Statement]:
@@ -123,15 +134,13 @@ async def create_run(
         raise DomainError(
             "A run covers days that are over: it ends before today.", code=ErrorCode.INVALID_INPUT, field="to"
         )
-    await db.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('affiliate-runs:' || :brand))"), {"brand": str(brand_id)}
-    )
+    await lock_brand_runs(db, brand_id)
     params: dict[str, Any] = {"brand": brand_id, "start": start, "end": end}
     clash = (await db.execute(_CLASHES, params)).first()
     if clash is not None:
         raise DomainError(
-            f"The brand's run {clash.id} ({clash.period_start} to {clash.period_end}, {clash.state}) overlaps this "
-            "period or waits for approval before it.",
+            f"The brand's run {clash.id} ({clash.period_start} to {clash.period_end}, {clash.state}) overlaps or "
+            "follows this period, or waits for approval: runs go forward, one approved after another.",
             code=ErrorCode.INVALID_STATE,
         )
     statement = await compute(db, brand_id=brand_id, start=start, end=end)

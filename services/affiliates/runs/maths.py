@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.affiliates.plans import positive_share
 from services.affiliates.runs.terms import RevShare
 
 PPM = 1_000_000
@@ -47,24 +48,17 @@ class DealSums:
 
 
 def revshare_of(terms: RevShare, base: int) -> Rate:
-    """The revenue share of a positive base under the terms (flat, ladder or tiered)."""
+    """The revenue share of a positive base under the terms (flat, ladder or tiered): the plans' own arithmetic
+    (services/affiliates/plans.py `positive_share`), so the plan shown and the run paid never differ."""
     if base <= 0:
         return Rate(0, None, None)
     if terms.kind == "flat":
         assert terms.rate_ppm is not None
-        return Rate(base * terms.rate_ppm // PPM, None, terms.rate_ppm)
-    reached = [i for i, tier in enumerate(terms.tiers) if base >= tier.from_ngr]
-    if not reached:  # below the first tier
+        return Rate(positive_share("flat", [(0, terms.rate_ppm)], base)[0], None, terms.rate_ppm)
+    amount, top = positive_share(terms.kind, [(t.from_ngr, t.rate_ppm) for t in terms.tiers], base)
+    if top is None:  # below the first tier
         return Rate(0, None, 0)
-    top = reached[-1]
-    if terms.kind == "ladder":
-        rate = terms.tiers[top].rate_ppm
-        return Rate(base * rate // PPM, top, rate)
-    scaled = 0
-    for i in reached:
-        upper = terms.tiers[i + 1].from_ngr if i + 1 < len(terms.tiers) else base
-        scaled += (min(base, upper) - terms.tiers[i].from_ngr) * terms.tiers[i].rate_ppm
-    return Rate(scaled // PPM, top, terms.tiers[top].rate_ppm)
+    return Rate(amount, top, terms.tiers[top].rate_ppm)
 
 
 def settle_deal(terms: RevShare | None, *, ngr: int, carry_in: int, negative_carry_over: bool) -> DealSums:
