@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 from sqlalchemy import text
 from strawberry import relay
+from websockets.asyncio.client import connect
 
-from tests.affiliates_api.conftest import insert_partner
+from tests.affiliates_api.conftest import REVOKE_TOKEN, insert_partner
 from tests.conftest import error_codes
+from tests.test_subscriptions import receive, ws_url
 
 STATS = "query($f: Date!, $t: Date!) { affiliatePortal { stats(from: $f, to: $t) { key } } }"
 COMMISSIONS = "query($f: Date!, $t: Date!) { affiliatePortal { commissions(from: $f, to: $t) { total } } }"
@@ -49,3 +53,50 @@ async def test_brand_staff_do_not_read_a_parent_partner_outside_their_brand(
     everywhere = await make_staff(("affiliate_manager", None))
     body = await gql(query, token=everywhere.token)
     assert body["data"]["affiliates"]["edges"][0]["node"]["parent"]["code"] == "parentco"
+
+
+PORTAL = "{ affiliatePortal { partner { code } scopes } }"
+
+
+async def _ask_over(socket: Any, operation_id: str) -> dict[str, Any]:
+    await socket.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": {"query": PORTAL}}))
+    return await receive(socket)
+
+
+async def test_an_open_websocket_stops_serving_a_revoked_token_or_a_closed_partner(
+    live_server: str, gql: Any, rt: Any, make_partner: Any
+) -> None:
+    acme = await make_partner("acme")
+    beta = await make_partner("beta")
+    revoked = await acme.api_token(gql, ["STATS_READ"])
+    closed = await beta.api_token(gql, ["STATS_READ"])
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = []
+        for secret in (revoked, closed, acme.token):
+            socket = await stack.enter_async_context(
+                connect(ws_url(live_server), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+            )
+            await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {secret}"}}))
+            assert (await receive(socket))["type"] == "connection_ack"
+            first = await _ask_over(socket, "1")
+            assert first["payload"]["data"]["affiliatePortal"]["partner"] is not None, first
+            assert (await receive(socket))["type"] == "complete"
+            sockets.append(socket)
+        listed = (await gql("{ affiliatePortal { tokens { id } } }", token=acme.token))["data"]["affiliatePortal"]
+        await gql(REVOKE_TOKEN, {"input": {"id": listed["tokens"][0]["id"]}}, token=acme.token)
+        async with rt.database.transaction() as db:
+            await db.execute(text("UPDATE affiliates SET status = 'closed' WHERE id = :id"), {"id": beta.id})
+        for socket in sockets[:2]:
+            refused = await _ask_over(socket, "2")
+            assert refused["type"] == "error", refused
+            assert [e["extensions"]["code"] for e in refused["payload"]] == ["UNAUTHENTICATED"]
+        # The portal user of the partner still open goes on; disabled, it stops too.
+        still = await _ask_over(sockets[2], "2")
+        assert still["payload"]["data"]["affiliatePortal"]["partner"] == {"code": "acme"}, still
+        assert (await receive(sockets[2]))["type"] == "complete"
+        async with rt.database.transaction() as db:
+            await db.execute(
+                text("UPDATE affiliate_users SET disabled_at = now() WHERE id = :id"), {"id": acme.user_id}
+            )
+        refused = await _ask_over(sockets[2], "3")
+        assert refused["type"] == "error", refused
