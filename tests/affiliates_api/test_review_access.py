@@ -10,7 +10,7 @@ from sqlalchemy import text
 from strawberry import relay
 from websockets.asyncio.client import connect
 
-from tests.affiliates_api.conftest import REVOKE_TOKEN, insert_partner
+from tests.affiliates_api.conftest import REVOKE_TOKEN, insert_link, insert_partner
 from tests.conftest import error_codes
 from tests.test_subscriptions import receive, ws_url
 
@@ -100,3 +100,20 @@ async def test_an_open_websocket_stops_serving_a_revoked_token_or_a_closed_partn
             )
         refused = await _ask_over(sockets[2], "3")
         assert refused["type"] == "error", refused
+
+
+async def test_brand_staff_do_not_archive_a_link_on_another_brand(
+    gql: Any, rt: Any, brand: Any, other_brand: Any, make_staff: Any
+) -> None:
+    partner = await insert_partner(rt, "both", [brand.id, other_brand.id])
+    theirs = await insert_link(rt, partner, other_brand.id, "otherbrandlk1", "spring")
+    ours = await insert_link(rt, partner, brand.id, "royalbrandlk1", "spring")
+    staff = await make_staff(("affiliate_manager", "royal"))
+    archive = "mutation($input: ArchiveAffiliateLinkInput!) { archiveAffiliateLink(input: $input) { errors { code } } }"
+    for link_id, expected in [(theirs, ["NOT_FOUND"]), (ours, [])]:
+        given = {"input": {"linkId": str(relay.GlobalID("AffiliateLink", str(link_id)))}}
+        body = await gql(archive, given, token=staff.token, brand="royal")
+        assert [e["code"] for e in body["data"]["archiveAffiliateLink"]["errors"]] == expected, body
+    async with rt.database.session() as db:
+        archived = await db.scalar(text("SELECT archived_at FROM affiliate_links WHERE id = :id"), {"id": theirs})
+    assert archived is None
