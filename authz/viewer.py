@@ -115,6 +115,9 @@ async def still_valid(rt: Runtime, viewer: Viewer) -> Viewer | None:
         return None
     if viewer.session_id is not None and await auth.is_session_revoked(rt, viewer.session_id):
         return None
+    if viewer.is_affiliate:  # its token revoked or its partner closed, its portal user disabled: as viewer_for
+        live = portal_auth.still_signed_in if viewer.affiliate_user_id else affiliate_tokens.still_active
+        return viewer if await live(rt, viewer) else None
     if not viewer.is_staff:
         return viewer
     try:

@@ -162,8 +162,11 @@ async def partner_commissions(
 ) -> list[AffiliateCommissionRow]:
     """The partner's own commissions of the approved runs meeting the period (services/affiliates/runs/reads.py:
     the partner's id in the WHERE clause), by period, brand, sub-id and currency."""
-    async with info.context.rt.database.session() as db:
-        rows = await run_reads.partner_commissions(db, affiliate_id, start, end)
+    try:
+        async with info.context.rt.database.session() as db:
+            rows = await run_reads.partner_commissions(db, affiliate_id, start, end)
+    except DomainError as exc:  # a bad range, as for `stats`
+        raise bad_input(exc.message, field=exc.field) from exc
     return [
         AffiliateCommissionRow(
             period_start=row.period_start,

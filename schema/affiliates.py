@@ -112,7 +112,12 @@ class Affiliate(relay.Node):
     async def parent(self, info: Info) -> Affiliate | None:
         if self.parent_id is None:
             return None
-        found = await info.context.loaders.affiliates.partner.load(self.parent_id)
+        # Brand staff read the partners of their brand only (partners.readable_partners): a parent promoting
+        # none of it is as absent to them as it is to `affiliate(id:)`.
+        loaders, brand_id = info.context.loaders.affiliates, info.context.viewer.brand_id
+        if brand_id is not None and brand_id not in await loaders.brand_ids.load(self.parent_id):
+            return None
+        found = await loaders.partner.load(self.parent_id)
         return Affiliate.from_model(found) if found else None
 
     @strawberry.field

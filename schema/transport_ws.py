@@ -37,6 +37,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from authz.viewer import still_valid
 from core.errors import ApiErrorCode
 from core.logging import get_logger
 from schema.context import Context
@@ -266,6 +267,16 @@ class Connection:
         self, operation_id: str, query: str, variables: dict[str, Any] | None, operation_name: str | None
     ) -> None:
         try:
+            # The viewer was proved once, at connection_init: each operation checks it again (a revoked API
+            # token, a closed partner, a logout or an expiry ends what a socket may run, as it ends HTTP).
+            current = await still_valid(self.context.rt, self.context.viewer)
+            if current is None:
+                ended = GraphQLError(
+                    "The session has ended: sign in again.", extensions={"code": ApiErrorCode.UNAUTHENTICATED.value}
+                )
+                await self._last(operation_id, _error(operation_id, [ended]))
+                return
+            self.context.viewer = current
             plan = self._endpoint.plans.plan(query, operation_name)
             opened = await self._endpoint.plans.open(plan, query, variables, self.context) if plan else None
             if isinstance(opened, Refused):

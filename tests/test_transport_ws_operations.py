@@ -10,6 +10,7 @@ from collections.abc import AsyncGenerator
 from types import SimpleNamespace
 from typing import Any
 
+from authz.subjects import ANONYMOUS
 from schema.live_plan import Opened
 from schema.transport_ws import Connection
 
@@ -31,7 +32,8 @@ class _Stream(Opened):
 def _connection(opened: Any, send: Any) -> Connection:
     plans = SimpleNamespace(plan=lambda query, name: object(), open=_returning(opened))
     endpoint = SimpleNamespace(router=SimpleNamespace(encode_json=json.dumps), plans=plans, max_operations=2)
-    connection = Connection(endpoint, send, SimpleNamespace())  # type: ignore[arg-type]
+    # Anonymous: each operation's check of the viewer (still_valid) passes without the runtime.
+    connection = Connection(endpoint, send, SimpleNamespace(rt=None, viewer=ANONYMOUS))  # type: ignore[arg-type]
     connection._acknowledged = True
     return connection
 

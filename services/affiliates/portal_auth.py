@@ -111,6 +111,13 @@ async def sign_out(rt: Runtime, viewer: Viewer) -> None:
     await auth.after_commit_revoked(rt, [viewer.session_id])
 
 
+async def still_signed_in(rt: Runtime, viewer: Viewer) -> bool:
+    """Is a signed-in portal user's user still enabled and its partner open (long-lived connections ask)?"""
+    async with rt.database.session() as db:
+        found = await db.scalar(_USER_STILL_ACTIVE, {"user": viewer.affiliate_user_id, "affiliate": viewer.id})
+    return found is not None
+
+
 def is_affiliate_jwt(rt: Runtime, token: str) -> dict[str, object] | None:
     """The claims when `token` is a valid affiliate access token, None when it is some other JWT (a player's
     or staff member's: their own check takes it). Raises InvalidToken for a forged or expired one."""

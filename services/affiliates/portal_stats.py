@@ -102,6 +102,8 @@ async def partner_stats(
         raise DomainError("`to` is before `from`.", field="to")
     if (end - start).days >= MAX_DAYS:
         raise DomainError(f"At most {MAX_DAYS} days at a time.", field="to")
+    if end >= date.max:  # its next day, the range's end below, is past the calendar
+        raise DomainError(f"`to` is at most {date.max - timedelta(days=1)}.", field="to")
     since = datetime.combine(start, time(), tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
     rows = await db.execute(

@@ -166,6 +166,20 @@ async def viewer_for_token(rt: Runtime, secret: str, meta: RequestMeta) -> Viewe
     )
 
 
+_STILL_ACTIVE = text("""
+SELECT 1 FROM affiliate_api_tokens t JOIN affiliates a ON a.id = t.affiliate_id
+WHERE t.id = :token AND t.affiliate_id = :affiliate AND t.revoked_at IS NULL AND t.expires_at > :now
+  AND a.status <> 'closed'""")
+
+
+async def still_active(rt: Runtime, viewer: Viewer) -> bool:
+    """Is an API token's viewer still good: the token neither revoked nor expired, its partner open (long-lived
+    connections ask, as `viewer_for_token` does each HTTP request)?"""
+    async with rt.database.session() as db:
+        found = await db.scalar(_STILL_ACTIVE, {"token": viewer.session_id, "affiliate": viewer.id, "now": clock.now()})
+    return found is not None
+
+
 async def _audit(db: AsyncSession, viewer: Viewer, action: str, token: AffiliateApiToken) -> None:
     """Who made or revoked which token (never its secret): the portal user, for its partner."""
     await audit.append(
