@@ -82,6 +82,6 @@ async def test_affiliate_plan_matrix_follows_policy(
 
     await mutations_follow_policy(gql, token, MUTATIONS, allowed, refused, role)
     readers = {r for r in ROLES if allowed_for(authorizer, r, "Query.affiliateDeals")}
-    assert readers == {"finance", "brand_admin", "superadmin"}
+    assert readers == {"finance", "affiliate_manager", "brand_admin", "superadmin"}
     makers = {r for r in ROLES if allowed_for(authorizer, r, "Mutation.createAffiliatePlan")}
-    assert makers == {"brand_admin", "superadmin"}
+    assert makers == {"affiliate_manager", "brand_admin", "superadmin"}

@@ -119,7 +119,7 @@ async def test_the_commissions_screen(rt: Any, gql: Any, brand: Any, make_partne
                 await db.execute(
                     text(
                         "INSERT INTO affiliate_run_lines (run_id, affiliate_id, kind, currency, second_tier) "
-                        "VALUES (:run, :a, 'second_tier', 'EUR', 1_00)"
+                        "VALUES (:run, :a, 'second_tier', 'EUR', 100)"
                     ),
                     {"run": run, "a": partner.id},
                 )
