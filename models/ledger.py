@@ -137,6 +137,7 @@ class TransactionKind(StrEnum):
     JACKPOT_SEED = "jackpot_seed"
     JACKPOT_CONTRIBUTION = "jackpot_contribution"
     JACKPOT_WIN = "jackpot_win"
+    JACKPOT_REFUND = "jackpot_refund"  # a closed jackpot's pot back to its seed account
 
 
 class TransactionStatus(StrEnum):
