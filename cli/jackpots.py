@@ -128,16 +128,24 @@ def configure(
     status: Annotated[str | None, typer.Option("--status", help="active | paused | closed")] = None,
     reason: Annotated[str, typer.Option("--reason")] = "",
 ) -> None:
-    """Pause, resume or close a jackpot."""
+    """Pause, resume or close a jackpot. Closing (a reason required) refunds every pot to the seed account and
+    voids the pots' commitments."""
     from authz.subjects import SYSTEM
-    from services.jackpots import admin
+    from services.jackpots import admin, views
 
     async def work(rt: Runtime) -> Any:
         async with rt.database.transaction() as db:
             found = await admin.find_jackpot(db, jackpot)
-            return await admin.configure_jackpot(db, found.id, actor=SYSTEM, status=status, reason=reason or None)
+            view = await admin.configure_jackpot(db, found.id, actor=SYSTEM, status=status, reason=reason or None)
+            closed = [(p, await views.history(db, p.id)) for p in view.pools] if status == "closed" else []
+            return view, closed
 
-    view = run_or_refuse(work)
+    view, closed = run_or_refuse(work)
+    for pool, h in closed:
+        for r in h.refunds:
+            typer.echo(
+                f"  {pool.level}	pot {r.generation} refunded {_amount(r.amount, pool.currency)}	commitment void"
+            )
     typer.echo(f"{view.code} {view.status}")
 
 
@@ -161,11 +169,16 @@ def history(jackpot: str, as_json: Annotated[bool, typer.Option("--json")] = Fal
             f"{pool.level}\tpot {_amount(pool.amount, pool.currency)}\tadds up: {'yes' if h.adds_up() else 'NO'}"
         )
         for d in h.days:
-            typer.echo(f"  day {d.day}\t+{d.contributed}\t-{d.taken_back}\t{d.bets} bets\t{d.rollbacks} rollbacks")
+            typer.echo(
+                f"  day {d.day}\t+{d.contributed}\t-{d.taken_back}\t{d.bets} bets\t{d.rollbacks} rollbacks"
+                f"\t{d.forgone} forgone"
+            )
         for s in h.seeds:
             typer.echo(f"  seed {s.generation}\t{s.amount}\t{s.seeded_at.isoformat()}")
         for w in h.wins:
             typer.echo(f"  win {w.generation}\t{w.amount}\tplayer {w.player_id}\t{w.won_at.isoformat()}")
+        for r in h.refunds:
+            typer.echo(f"  refund {r.generation}\t{r.amount}\t{r.reason}\t{r.refunded_at.isoformat()}")
 
 
 def _history_json(h: Any) -> dict[str, Any]:
@@ -187,6 +200,7 @@ def commitments(jackpot: str) -> None:
     for level, items in run_or_refuse(work):
         for c in items:
             revealed = f"point {c.drop_point} salt {c.salt}" if c.revealed_at else "not revealed"
+            revealed += " VOID (closed, never dropped)" if c.voided_at else ""
             typer.echo(f"{level}\t{c.generation}\t{c.trigger}\t{c.commitment}\t{revealed}")
 
 

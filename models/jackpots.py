@@ -16,12 +16,16 @@ points, the stakes that contributed, contributions by day, wins and reseeds.
 - `jackpot_commitments`: per pool and generation of an amount or time pool, SHA-256 of the drop point
   and a secret salt (services/jackpots/commitment.py gives the byte format), published when the pot is
   seeded; the point and salt are revealed (`revealed_at`) when it drops.
-- `jackpot_stakes`: one row per jackpot and eligible bet (its provider reference), so a rollback takes
-  back exactly what the bet gave, whatever the rate or the rules say by then, and a rollback that came
-  first leaves a `rolled_back` row that keeps its late bet out.
-- `jackpot_days`: contributions by pool and UTC day (what was added, what rollbacks took back).
+- `jackpot_stakes`: one row per jackpot and eligible bet (its provider reference), with what it put into
+  each pot (`given`: pool → [generation, minor units]), so a rollback takes back exactly that from the same
+  pot, whatever the rate or the rules say by then, and what it could not (`forgone`: the pot had dropped);
+  a rollback that came first leaves a `rolled_back` row that keeps its late bet out.
+- `jackpot_days`: contributions by pool and UTC day (what was added, what rollbacks took back, what they
+  could not take back because the pot had dropped: `forgone`, the house's).
 - `jackpot_wins`: one per pool and generation (a unique key: concurrent triggers pay one winner).
 - `jackpot_seeds`: each pot's seed (the first, and every reseed after a win), from the seed account.
+- `jackpot_refunds`: when a jackpot is closed, each pool's pot back to the seed account (its commitment
+  revealed as void: `jackpot_commitments.voided_at`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Integer, SmallInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, SmallInteger, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -104,6 +108,7 @@ class JackpotPool(SQLModel, table=True):
     seed_account_id: uuid.UUID = Field(foreign_key="ledger_accounts.id")
     contributed_total: int = Field(sa_column=Column(BigInteger, nullable=False))
     won_total: int = Field(sa_column=Column(BigInteger, nullable=False))
+    closed_at: datetime | None = timestamp_field()  # its jackpot was closed, the pot refunded
     updated_at: datetime = created_at_field()
 
 
@@ -120,6 +125,7 @@ class JackpotCommitment(SQLModel, table=True):
     salt: str = Field(max_length=64)  # hex, 32 bytes; secret until revealed
     published_at: datetime = created_at_field()
     revealed_at: datetime | None = timestamp_field()
+    voided_at: datetime | None = timestamp_field()  # revealed without a drop: its jackpot was closed
 
 
 class JackpotStake(SQLModel, table=True):
@@ -135,6 +141,9 @@ class JackpotStake(SQLModel, table=True):
     fx_rate: str = Field(max_length=80)  # base units per unit of the bet's currency, as an exact fraction
     event_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     rolled_back: bool = False
+    # per pool fed: [generation, minor units put in] (after the cap's clip; NULL: a row from before 0050)
+    given: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    forgone: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     created_at: datetime = created_at_field()
 
 
@@ -147,11 +156,17 @@ class JackpotDay(SQLModel, table=True):
     taken_back: int = Field(sa_column=Column(BigInteger, nullable=False))
     bets: int = Field(sa_column=Column(BigInteger, nullable=False))
     rollbacks: int = Field(sa_column=Column(BigInteger, nullable=False))
+    forgone: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class JackpotWin(SQLModel, table=True):
     __tablename__ = "jackpot_wins"
-    __table_args__ = (UniqueConstraint("pool_id", "generation", name="uq_jackpot_wins_generation"),)
+    __table_args__ = (
+        UniqueConstraint("pool_id", "generation", name="uq_jackpot_wins_generation"),
+        # a provider's win reference pays once, whichever pool a report names
+        Index("uq_jackpot_wins_provider_reference", "reference", unique=True,
+              postgresql_where=text("trigger = 'provider'")),
+    )  # fmt: skip
 
     id: uuid.UUID = id_field()
     pool_id: uuid.UUID = Field(foreign_key="jackpot_pools.id", index=True)
@@ -183,3 +198,18 @@ class JackpotSeed(SQLModel, table=True):
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # from the seed account
     ledger_transaction_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_transactions.id")
     seeded_at: datetime = created_at_field()
+
+
+class JackpotRefund(SQLModel, table=True):
+    """A closed jackpot's pot, back to its seed account (one per pool: a jackpot closes once)."""
+
+    __tablename__ = "jackpot_refunds"
+    __table_args__ = (UniqueConstraint("pool_id", name="uq_jackpot_refunds_pool"),)
+
+    id: uuid.UUID = id_field()
+    pool_id: uuid.UUID = Field(foreign_key="jackpot_pools.id")
+    generation: int = Field(sa_column=Column(Integer, nullable=False))  # the pot it ended
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # what went back (0: an empty pot)
+    ledger_transaction_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_transactions.id")
+    reason: str = Field(max_length=500)
+    refunded_at: datetime = created_at_field()

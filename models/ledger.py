@@ -145,6 +145,7 @@ class TransactionKind(StrEnum):
     # (payable → the PSP's clearing account).
     AFFILIATE_COMMISSION = "affiliate_commission"
     AFFILIATE_PAYOUT = "affiliate_payout"
+    JACKPOT_REFUND = "jackpot_refund"  # a closed jackpot's pot back to its seed account
 
 
 class TransactionStatus(StrEnum):

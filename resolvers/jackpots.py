@@ -106,6 +106,7 @@ async def jackpot_verification(info: Info, id: strawberry.ID, brand: str | None 
             salt=d.salt,
             ok=d.ok,
             problems=list(d.problems),
+            void=d.void,
         )
         for d in drops
     ]
@@ -230,6 +231,7 @@ def _day(row: m.JackpotDay, currency: str) -> JackpotContributionDay:
         net=Money.of(row.contributed - row.taken_back, currency),
         bets=row.bets,
         rollbacks=row.rollbacks,
+        forgone=Money.of(row.forgone, currency),
     )
 
 
@@ -274,6 +276,7 @@ def _commitment(row: m.JackpotCommitment) -> JackpotCommitment:
         drop_point=str(row.drop_point) if revealed else None,
         salt=row.salt if revealed else None,
         verified=verify_commitment(row.commitment, row.drop_point, row.salt) if revealed else None,
+        voided=row.voided_at is not None,
     )
 
 

@@ -162,6 +162,9 @@ class JackpotContributionDay:
     net: Money
     bets: int
     rollbacks: int
+    forgone: Money = strawberry.field(
+        description="What rolled-back bets could not take back: the pot they fed had dropped (the house's loss)."
+    )
 
 
 @strawberry.type(description="A pot's drop: what it paid and where it dropped.")
@@ -207,6 +210,10 @@ class JackpotCommitment:
     )
     salt: str | None = strawberry.field(description="After the drop: the 32-byte salt, hex.")
     verified: bool | None = strawberry.field(description="After the drop: the point and salt hash to the commitment.")
+    voided: bool = strawberry.field(
+        default=False,
+        description="Revealed without a drop: the jackpot was closed and the pot refunded to its seed account.",
+    )
 
 
 @strawberry.type(description="One revealed drop, checked again from the books (services/jackpots/views.verify).")
@@ -219,6 +226,9 @@ class JackpotDropCheck:
     salt: str
     ok: bool
     problems: list[str] = strawberry.field(description="What does not add up (empty when the drop checks out).")
+    void: bool = strawberry.field(
+        default=False, description="A closed jackpot's pot: never dropped; the point checked, the refund the pot."
+    )
 
 
 @strawberry.type(

@@ -72,10 +72,14 @@ def main(argv: list[str]) -> int:
             low, high = drop.get("point_from"), drop.get("point_to")
             if low is not None and high is not None and not low <= drop["drop_point"] <= high:
                 problems.append(f"the drop point is outside the range [{low}, {high}] it was to be drawn from")
-            if (amount and (before is None or after is None)) or (time and won_at is None):
+            void = bool(drop.get("void"))  # a closed jackpot's pot: no drop, only the point against its commitment
+            if not void and ((amount and (before is None or after is None)) or (time and won_at is None)):
                 problems.append("no figures of the drop to check it against its point")
             failed += bool(problems)
-            print(f"{drop['level']} pot {drop['generation']}: {'ok' if not problems else '; '.join(problems)}")
+            verdict = "ok" if not problems else "; ".join(problems)
+            print(
+                f"{drop['level']} pot {drop['generation']}: {verdict}{' (void: closed, never dropped)' if void else ''}"
+            )
         return 1 if failed else 0
     if args.commitment is None or args.drop_point is None or args.salt is None:
         parser.error("COMMITMENT DROP_POINT SALT_HEX, or --json FILE")

@@ -16,6 +16,8 @@ function list(text) {
 
 function verification(c) {
   if (!c.revealedAt) return html`<span class="badge warn">sealed</span>`;
+  const verified = c.verified ? "verified" : "does not match";
+  if (c.voided) return html`<span class="badge ${c.verified ? "warn" : "bad"}" title="Closed before it dropped: refunded">void, ${verified}</span>`;
   return c.verified ? html`<span class="badge good">verified</span>` : html`<span class="badge bad">does not match</span>`;
 }
 
@@ -28,12 +30,12 @@ class JackpotPage extends QueryElement {
       amount { amount currency } seed { amount currency } mustDropBy { amount currency }
       contributedTotal { amount currency } wonTotal { amount currency }
       contributions(first: $page) { edges { node { day bets rollbacks contributed { amount currency }
-        takenBack { amount currency } net { amount currency } } } }
+        takenBack { amount currency } net { amount currency } forgone { amount currency } } } }
       wins(first: $page) { edges { node { generation trigger wonAt dropPoint playerId amount { amount currency }
         paid { amount currency } } } }
       reseeds(first: $page) { edges { node { generation seededAt amount { amount currency } } } }
       commitments(first: $page) { edges { node { generation trigger commitment publishedAt revealedAt dropPoint salt
-        verified } } } } }
+        verified voided } } } } }
     jackpotVerification(id: $id) { ok drops { level generation ok problems } } }`;
   emptyText = "No such jackpot.";
 
@@ -137,9 +139,10 @@ class JackpotPage extends QueryElement {
       <p class="muted">Contributed ${money(l.contributedTotal)} · won ${money(l.wonTotal)}</p>
       <div class="card" style="margin-bottom:.5rem"><h3>Contributions by day</h3>
         ${days.length ? html`<table data-table="days"><thead><tr><th>Day</th><th class="num">Bets</th><th class="num">Contributed</th>
-          <th class="num">Taken back</th><th class="num">Net</th></tr></thead><tbody>${days.map((d) => html`<tr>
+          <th class="num">Taken back</th><th class="num">Net</th><th class="num" title="Rollbacks of bets whose pot had dropped: the house's loss">Forgone</th>
+          </tr></thead><tbody>${days.map((d) => html`<tr>
           <td>${d.day}</td><td class="num">${d.bets}</td><td class="num">${money(d.contributed)}</td>
-          <td class="num">${money(d.takenBack)}</td><td class="num">${money(d.net)}</td></tr>`)}</tbody></table>`
+          <td class="num">${money(d.takenBack)}</td><td class="num">${money(d.net)}</td><td class="num">${money(d.forgone)}</td></tr>`)}</tbody></table>`
           : html`<p class="state">No contribution yet.</p>`}</div>
       <div class="card" style="margin-bottom:.5rem"><h3>Wins</h3>
         ${wins.length ? html`<table data-table="wins"><thead><tr><th>Pot no.</th><th>Won</th><th class="num">Amount</th>
@@ -168,11 +171,15 @@ class JackpotPage extends QueryElement {
 
   async setStatus(j, status) {
     if (this.needReason()) return;
+    // Closing moves money: every pot goes back to the seed account and its drop point is revealed as void.
+    const pots = j.levels.map((l) => `${l.level} ${money(l.amount)}`).join(", ");
+    if (status === "CLOSED" && !window.confirm(`Close ${j.name} for good? Its pots (${pots}) go back to the seed account and their commitments are revealed as void.`)) return;
     const result = await client.mutate(`mutation SetJackpotStatus($input: SetJackpotStatusInput!) {
       setJackpotStatus(input: $input) { jackpot { status } errors { code field message } } }`,
     { input: { jackpotId: j.id, status, reason: this.reason } });
     this.problem = mutationProblem(result, "setJackpotStatus");
-    this.message = this.problem ? "" : `${j.name} is now ${words(status)}.`;
+    this.message = this.problem ? "" : status === "CLOSED"
+      ? `${j.name} is now closed: its pots went back to the seed account.` : `${j.name} is now ${words(status)}.`;
     await this.reload();
   }
 

@@ -59,7 +59,18 @@ REVEALED = obj(
         "drop_point": {"type": "integer", "minimum": 0},
         "salt": _HASH,
     },
-    {"win_id": OPTIONAL_UUID},
+    {"win_id": OPTIONAL_UUID, "void": {"type": "boolean", "description": "true: no drop, the jackpot was closed"}},
+)
+CLOSED = obj(
+    {
+        "jackpot_id": UUID,
+        "reason": TEXT,
+        "refunds": {
+            "type": "array",
+            "items": obj({**_POOL, "generation": _GENERATION, "amount": MINOR_UNITS}),
+            "description": "per pool, the pot that went back to the seed account",
+        },
+    }
 )
 
 TYPES = (
@@ -83,7 +94,14 @@ TYPES = (
     EventType(
         "jackpot.commitment_revealed",
         1,
-        "A dropped pot's drop point and salt, revealed so anyone can check its commitment.",
+        "A dropped pot's drop point and salt (or a closed jackpot's pot's: `void`), revealed so anyone can check its "
+        "commitment.",
         REVEALED,
+    ),
+    EventType(
+        "jackpot.closed",
+        1,
+        "A jackpot was closed: every pot back to its seed account through the ledger, its commitment voided.",
+        CLOSED,
     ),
 )

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -25,7 +26,7 @@ from core.fx import Rates
 from core.ids import new_id
 from core.money import CURRENCIES
 from services import audit
-from services.jackpots import books, pools
+from services.jackpots import books, closing, pools
 from services.jackpots.arithmetic import PPM
 from services.jackpots.views import JackpotView, WinView, jackpot_view, win_view
 from services.ledger import IdempotencyConflict
@@ -175,7 +176,9 @@ async def configure_jackpot(
     games: Sequence[str] | None = None, providers: Sequence[str] | None = None, min_bet: int | None = None,
     reason: str | None = None,
 ) -> JackpotView:  # fmt: skip
-    """Pause, resume or close a jackpot, or change what is eligible (from the next consumer batch on)."""
+    """Pause, resume or close a jackpot, or change what is eligible (from the next consumer batch on). Closing
+    refunds every pot to the seed account and voids the pots' commitments (services/jackpots/closing.py): it
+    needs a reason."""
     before = await get_jackpot(db, jackpot_id)
     if status is not None and status not in ("active", "paused", "closed"):
         raise _refuse("status is active, paused or closed.", "status")
@@ -184,6 +187,11 @@ async def configure_jackpot(
     if min_bet is not None and min_bet < 0:
         raise _refuse("The minimum bet cannot be negative.", "minBet")
     conn = await books.native(db)
+    refunds: list[dict[str, Any]] = []
+    events: list[outbox.Event] = []
+    if status == "closed":
+        reason = closing.require_reason(reason)
+        refunds, events = await closing.refund_pots(conn, jackpot_id, reason=reason, brand_id=before.brand_id)
     await conn.execute(
         "UPDATE jackpots SET status = coalesce($2, status), games = coalesce($3::jsonb, games), "
         "providers = coalesce($4::jsonb, providers), min_bet = coalesce($5, min_bet) WHERE id = $1",
@@ -192,9 +200,11 @@ async def configure_jackpot(
     )  # fmt: skip
     after = await get_jackpot(db, jackpot_id)
     await audit.append(
-        db, actor=actor, action="jackpot.configure", target_type="jackpot", target_id=jackpot_id,
-        brand_id=before.brand_id, before=before.settings(), after=after.settings(), reason=reason,
+        db, actor=actor, action="jackpot.close" if status == "closed" else "jackpot.configure",
+        target_type="jackpot", target_id=jackpot_id, brand_id=before.brand_id, before=before.settings(),
+        after={**after.settings(), "refunds": refunds} if status == "closed" else after.settings(), reason=reason,
     )  # fmt: skip
+    await pools.emit(conn, events)
     return after
 
 
@@ -248,13 +258,18 @@ async def list_jackpots(
     return [jackpot_view(row) for row in rows]
 
 
-_REPORTED = "SELECT id, player_id, generation FROM jackpot_wins WHERE pool_id = $1 AND reference = $2"
+_REPORTED = "SELECT id, pool_id, player_id, generation FROM jackpot_wins WHERE reference = $1 AND trigger = 'provider'"
+# A report that names no generation is about the pot as it was when the report came in; within this long after a
+# win reseeded the pool, it cannot be told apart from a late report of the pot just won: it must name the pot.
+UNNAMED_GRACE = timedelta(seconds=60)
 
 
-async def _same_report(db: AsyncSession, first: Any, player_id: uuid.UUID, generation: int | None) -> WinView:
-    """The first win of a reference, for a retry of the same report; the same reference naming another player or
-    pot is another report under a used key: refused, never answered with the first win."""
-    if first["player_id"] != player_id or generation not in (None, first["generation"]):
+async def _same_report(
+    db: AsyncSession, first: Any, pool_id: uuid.UUID, player_id: uuid.UUID, generation: int | None
+) -> WinView:
+    """The first win of a reference, for a retry of the same report; the same reference naming another player,
+    pool or pot is another report under a used key: refused, never answered with the first win."""
+    if first["pool_id"] != pool_id or first["player_id"] != player_id or generation not in (None, first["generation"]):
         raise IdempotencyConflict("This win reference was reported for another player or pot.", field="reference")
     return await win_view(db, first["id"])
 
@@ -264,25 +279,44 @@ async def report_provider_win(
     generation: int | None = None, actor: Viewer | None = None,
 ) -> WinView:  # fmt: skip
     """A game provider reports that its game awarded the pot (a provider-triggered pool): the pot, whole, to the
-    player, once. The same `reference` again answers the first win; `generation` (the pot the provider saw)
-    refuses a late second trigger of the same pot (INVALID_STATE) instead of paying the next one."""
+    player, once.
+
+    - Idempotent per provider reference, whatever pool it names: the same reference again answers the first win
+      (reports of one reference queue on a transaction lock of it, so two at once pay once);
+    - `generation` (the pot the provider saw) refuses a late second trigger of that pot (INVALID_STATE) instead
+      of paying the next one;
+    - without one, the report is about the pot current when it came in: if another report won that pot while
+      this one waited for the pool's lock, it is refused the same way; and within UNNAMED_GRACE of a win it is
+      refused too (it may be a late report of the pot just won): to claim the new pot, name its generation."""
     reference = f"{provider}:{reference}"
     conn = await books.native(db)
-    first = await conn.fetchrow(_REPORTED, pool_id, reference)
+    arrived = await conn.fetchrow("SELECT generation, seeded_at FROM jackpot_pools WHERE id = $1", pool_id)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 18))", f"jackpot-win:{reference}")
+    first = await conn.fetchrow(_REPORTED, reference)
     if first is not None:
-        return await _same_report(db, first, player_id, generation)
+        return await _same_report(db, first, pool_id, player_id, generation)
     locked = await pools.lock(conn, [pool_id])
     pool = locked.get(pool_id)
-    if pool is None:
+    if pool is None or arrived is None:
         raise DomainError("No such pool.", code=ErrorCode.NOT_FOUND, field="poolId")
     if pool.trigger != "provider" or pool.status != "active":
         raise DomainError(
             "This pot is not awarded by its provider, or its jackpot is not active.", code=ErrorCode.INVALID_STATE
         )
-    again = await conn.fetchrow(_REPORTED, pool_id, reference)
-    if again is not None:  # a concurrent retry of the same report paid while we waited for the lock
-        return await _same_report(db, again, player_id, generation)
-    if generation is not None and generation != pool.generation:
+    if generation is None:
+        if pool.generation != arrived["generation"]:
+            raise pools.AlreadyWon(
+                f"Pot {arrived['generation']} was won while this report waited; name the generation to claim the "
+                "next pot.",
+                code=ErrorCode.INVALID_STATE, field="generation",
+            )  # fmt: skip
+        if pool.generation > 1 and clock.now() - arrived["seeded_at"] < UNNAMED_GRACE:
+            raise pools.AlreadyWon(
+                f"Pot {pool.generation - 1} was won moments ago; a report of the new pot must name generation "
+                f"{pool.generation}.",
+                code=ErrorCode.INVALID_STATE, field="generation",
+            )  # fmt: skip
+    elif generation != pool.generation:
         raise pools.AlreadyWon(f"Pot {generation} was already won.", code=ErrorCode.INVALID_STATE, field="generation")
     player = await conn.fetchrow("SELECT brand_id, currency FROM players WHERE id = $1", player_id)
     jackpot = await get_jackpot(db, pool.jackpot_id)

@@ -14,6 +14,7 @@ Accounts (derived: balance = sum of postings, never locked or updated):
 
 Transactions, each under an idempotency key that a redelivery or a retry would repeat:
 - `jackpot_seed`        seed → pool                  `jackpot-seed:<pool>:<generation>`
+- `jackpot_refund`      pool → seed (a closed jackpot) `jackpot-refund:<pool>:<generation>`
 - `jackpot_contribution` funding → pool (or back)     `jackpot-contribution:<pool>:<generation>:<digest of event ids>`
 - `jackpot_win`          pool → player's cash        `jackpot-win:<pool>:<generation>`
 """
@@ -138,12 +139,23 @@ async def seed(
     conn: asyncpg.Connection, *, pool_id: uuid.UUID, generation: int, seed_account_id: uuid.UUID,
     pool_account_id: uuid.UUID, amount: int, brand_id: uuid.UUID | None,
 ) -> Result:  # fmt: skip
+    return await _pot_move(
+        conn, TransactionKind.JACKPOT_SEED, "jackpot-seed", pool_id, generation, seed_account_id, pool_account_id,
+        amount, brand_id,
+    )  # fmt: skip
+
+
+async def _pot_move(
+    conn: asyncpg.Connection, kind: TransactionKind, key: str, pool_id: uuid.UUID, generation: int,
+    source: uuid.UUID, target: uuid.UUID, amount: int, brand_id: uuid.UUID | None,
+) -> Result:  # fmt: skip
+    """A whole pot's worth between the seed account and the pool (a seed, a refund), keyed per pot."""
     return await record_on_connection(
         conn,
         Entry(
-            idempotency_key=f"jackpot-seed:{pool_id}:{generation}",
-            kind=TransactionKind.JACKPOT_SEED.value,
-            legs=(Leg(seed_account_id, -amount), Leg(pool_account_id, amount)),
+            idempotency_key=f"{key}:{pool_id}:{generation}",
+            kind=kind.value,
+            legs=(Leg(source, -amount), Leg(target, amount)),
             actor_type="system",
             brand_id=brand_id,
             reference_type="jackpot_pool",
@@ -212,3 +224,14 @@ async def win(
             details={"generation": generation, "rate": str(rate)},
         ),
     )
+
+
+async def refund(
+    conn: asyncpg.Connection, *, pool_id: uuid.UUID, generation: int, pool_account_id: uuid.UUID,
+    seed_account_id: uuid.UUID, amount: int, brand_id: uuid.UUID | None,
+) -> Result:  # fmt: skip
+    """A closed jackpot's pot back to its seed account (services/jackpots/closing.py)."""
+    return await _pot_move(
+        conn, TransactionKind.JACKPOT_REFUND, "jackpot-refund", pool_id, generation, pool_account_id, seed_account_id,
+        amount, brand_id,
+    )  # fmt: skip

@@ -15,8 +15,10 @@ it, so a redelivered event changes nothing):
 4. per pool, one `jackpot_contribution` ledger transaction for the rest of the batch (its key derived from
    the event ids, so the same events can never be booked twice), the pool row, the day's totals, and one
    `jackpot.contributed` event.
-A rollback takes back exactly what its bet's row says it gave (its converted stake through the same
-arithmetic, a negative stake), from the pot as it is now, even after a drop (the win stands).
+A rollback takes back exactly what its bet's row says it put into each pot (`given`: the contribution after
+the cap's clip, and the pot's generation), and only from that same pot (`arithmetic.take_back`); if that pot has
+dropped (its money was paid to a winner), nothing is taken from the next one: the part is `forgone`, recorded on
+the stake's row and the pool's day (the house's loss). The remainder is left alone.
 
 Lag: contributions trail the bet by the consumer's delay (the stream delivers within milliseconds; the
 framework's `croupier_consumer_lag_seconds{consumer="jackpots"}` measures commit to effect; bench/README.md
@@ -57,23 +59,24 @@ SELECT j.id, j.kind, j.currency, j.brand_ids, j.games, j.providers, j.min_bet,
        array_agg(p.id ORDER BY p.position) AS pools
 FROM jackpots j JOIN jackpot_pools p ON p.jackpot_id = j.id WHERE j.status = 'active' GROUP BY j.id"""
 _STAKES = """
-SELECT s.jackpot_id, s.reference, s.stake_base, s.brand_id, s.rolled_back FROM jackpot_stakes s
+SELECT s.jackpot_id, s.reference, s.stake_base, s.brand_id, s.rolled_back, s.given FROM jackpot_stakes s
 JOIN unnest($1::uuid[], $2::varchar[]) AS k(jackpot_id, reference) USING (jackpot_id, reference)"""
 _WRITE_STAKES = """
 INSERT INTO jackpot_stakes (jackpot_id, reference, player_id, brand_id, currency, stake, stake_base, fx_rate, event_id,
-                            rolled_back, created_at)
+                            rolled_back, created_at, given, forgone)
 SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::varchar[], $6::bigint[], $7::bigint[],
-                     $8::varchar[], $9::bigint[], $10::boolean[], $11::timestamptz[])
+                     $8::varchar[], $9::bigint[], $10::boolean[], $11::timestamptz[], $12::jsonb[], $13::bigint[])
 ON CONFLICT (jackpot_id, reference) DO NOTHING"""
 _ROLL_BACK_STAKES = """
-UPDATE jackpot_stakes s SET rolled_back = true FROM unnest($1::uuid[], $2::varchar[]) AS k(jackpot_id, reference)
+UPDATE jackpot_stakes s SET rolled_back = true, forgone = s.forgone + k.forgone
+FROM unnest($1::uuid[], $2::varchar[], $3::bigint[]) AS k(jackpot_id, reference, forgone)
 WHERE s.jackpot_id = k.jackpot_id AND s.reference = k.reference"""
 _DAYS = """
-INSERT INTO jackpot_days (pool_id, day, contributed, taken_back, bets, rollbacks)
-SELECT * FROM unnest($1::uuid[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+INSERT INTO jackpot_days (pool_id, day, contributed, taken_back, bets, rollbacks, forgone)
+SELECT * FROM unnest($1::uuid[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
 ON CONFLICT (pool_id, day) DO UPDATE SET contributed = jackpot_days.contributed + excluded.contributed,
     taken_back = jackpot_days.taken_back + excluded.taken_back, bets = jackpot_days.bets + excluded.bets,
-    rollbacks = jackpot_days.rollbacks + excluded.rollbacks"""
+    rollbacks = jackpot_days.rollbacks + excluded.rollbacks, forgone = jackpot_days.forgone + excluded.forgone"""
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,11 @@ class _Stake:
     stake_base: int
     brand_id: uuid.UUID | None
     rolled_back: bool
+    # per pool fed (its id as text): [generation, minor units put in]; None: a row from before migration 0050
+    given: dict[str, list[int]] | None = field(default_factory=dict)
     new: tuple[Any, ...] | None = None  # the row to insert
     rolled_back_now: bool = False
+    forgone: int = 0  # what this batch's rollback of it could not take back
 
 
 @dataclass
@@ -120,12 +126,21 @@ class _PoolBatch:
     net: int = 0
     bets: int = 0
     rollbacks: int = 0
-    days: dict[date, list[int]] = field(default_factory=dict)  # day → contributed, taken back, bets, rollbacks
+    # day → contributed, taken back, bets, rollbacks, forgone
+    days: dict[date, list[int]] = field(default_factory=dict)
 
 
 def _set(value: Any) -> frozenset[str]:
     """A JSONB list as asyncpg reads it without a codec (text), or already decoded."""
     return frozenset(json.loads(value) if isinstance(value, str) else value)
+
+
+def _given(value: Any) -> dict[str, list[int]] | None:
+    """`jackpot_stakes.given` as asyncpg reads it without a codec (text), or already decoded."""
+    if value is None:
+        return None
+    decoded: dict[str, list[int]] = json.loads(value) if isinstance(value, str) else value
+    return decoded
 
 
 def _player(event: Event) -> uuid.UUID | None:
@@ -185,7 +200,9 @@ class JackpotConsumer:
             return
         keys = {(j.id, _reference(e)) for e, j in matches}
         stakes: dict[tuple[uuid.UUID, str], _Stake] = {
-            (r["jackpot_id"], r["reference"]): _Stake(r["stake_base"], r["brand_id"], r["rolled_back"])
+            (r["jackpot_id"], r["reference"]): _Stake(
+                r["stake_base"], r["brand_id"], r["rolled_back"], _given(r["given"])
+            )
             for r in await conn.fetch(_STAKES, [k[0] for k in keys], [k[1] for k in keys])
         }
         locked = await pools.lock(conn, sorted({p for _, j in matches for p in j.pools}))
@@ -196,10 +213,15 @@ class JackpotConsumer:
             if signed is None:
                 continue
             stake_base, brand = signed
+            row = stakes[(jackpot.id, _reference(event) or "")]
             for pool_id in jackpot.pools:
                 pool = locked.get(pool_id)
-                if pool is not None and pool.status == "active":
-                    emitted += await self._step(conn, pool, batches[pool_id], event, stake_base, brand)
+                if pool is None or pool.status != "active":
+                    continue
+                if stake_base > 0:
+                    emitted += await self._step(conn, pool, batches[pool_id], event, stake_base, brand, row)
+                else:
+                    self._take_back(pool, batches[pool_id], event, stake_base, brand, row)
         await self._write_stakes(conn, stakes)
         for pool_id, batch in batches.items():
             pool = locked[pool_id]
@@ -266,9 +288,30 @@ class JackpotConsumer:
             event.data.get("currency") or jackpot.currency, stake, base, str(fx), event.id, rolled_back, event.time,
         )  # fmt: skip
 
+    @staticmethod
+    def _take_back(pool: Pool, batch: _PoolBatch, event: Event, stake: int, brand: uuid.UUID, row: _Stake) -> None:
+        """A rollback: what its bet put into this pool, from the same pot only (arithmetic.take_back)."""
+        if row.given is None:  # a row from before 0050: what it gave, and to which pot, is unknown: forgone
+            taken, forgone = 0, arithmetic.contribute(-stake, pool.ppm, 0)[0]
+        else:
+            generation, given = row.given.get(str(pool.id), (pool.generation, 0))
+            taken, forgone = arithmetic.take_back(given=given, given_generation=generation, generation=pool.generation)
+        pool.amount -= taken
+        batch.segment.by_brand[brand] -= taken
+        batch.segment.event_ids.add(event.id)
+        batch.net -= taken
+        batch.rollbacks += 1
+        row.forgone += forgone
+        day = batch.days.setdefault(event.time.date(), [0, 0, 0, 0, 0])
+        day[1] += taken
+        day[3] += 1
+        day[4] += forgone
+
     async def _step(
-        self, conn: asyncpg.Connection, pool: Pool, batch: _PoolBatch, event: Event, stake: int, brand: uuid.UUID
-    ) -> list[outbox.Event]:
+        self, conn: asyncpg.Connection, pool: Pool, batch: _PoolBatch, event: Event, stake: int, brand: uuid.UUID,
+        row: _Stake,
+    ) -> list[outbox.Event]:  # fmt: skip
+        """A bet: its contribution (carried remainder, cap), recorded on its row with the pot's generation."""
         before = pool.amount
         amount_point = pool.drop_point if pool.trigger == "amount" else None
         cap = pool.cap if pool.trigger == "amount" else None
@@ -276,18 +319,15 @@ class JackpotConsumer:
             amount=pool.amount, remainder=pool.remainder, stake=stake, ppm=pool.ppm, cap=cap, drop_point=amount_point
         )
         pool.amount, pool.remainder = step.amount, step.remainder
+        if row.given is not None:
+            row.given[str(pool.id)] = [pool.generation, step.contribution]
         batch.segment.by_brand[brand] += step.contribution
         batch.segment.event_ids.add(event.id)
         batch.net += step.contribution
-        day = batch.days.setdefault(event.time.date(), [0, 0, 0, 0])
-        if stake > 0:
-            batch.bets += 1
-            day[0] += step.contribution
-            day[2] += 1
-        else:
-            batch.rollbacks += 1
-            day[1] -= step.contribution
-            day[3] += 1
+        day = batch.days.setdefault(event.time.date(), [0, 0, 0, 0, 0])
+        batch.bets += 1
+        day[0] += step.contribution
+        day[2] += 1
         # A time pot past its instant with nothing in it (no seed, rollbacks) waits for a stake that gives it
         # something: paying an empty pot is refused, and the stake would be parked with its contributions.
         drops = step.drops or (
@@ -322,14 +362,19 @@ class JackpotConsumer:
 
     @staticmethod
     async def _write_stakes(conn: asyncpg.Connection, stakes: dict[tuple[uuid.UUID, str], _Stake]) -> None:
-        rows = [s.new for s in stakes.values() if s.new is not None]
         # A bet rolled back in the same batch is inserted rolled back; one seen before is marked.
-        rows = [(*r[:9], r[9] or stakes[(r[0], r[1])].rolled_back, r[10]) for r in rows]
+        rows = [
+            (*r[:9], r[9] or s.rolled_back, r[10], json.dumps(s.given), s.forgone)
+            for s in stakes.values()
+            if (r := s.new) is not None
+        ]
         if rows:
             await conn.execute(_WRITE_STAKES, *(list(column) for column in zip(*rows, strict=True)))
-        marked = [k for k, s in stakes.items() if s.rolled_back_now and s.new is None]
+        marked = [(k, s.forgone) for k, s in stakes.items() if s.rolled_back_now and s.new is None]
         if marked:
-            await conn.execute(_ROLL_BACK_STAKES, [k[0] for k in marked], [k[1] for k in marked])
+            await conn.execute(
+                _ROLL_BACK_STAKES, [k[0] for k, _ in marked], [k[1] for k, _ in marked], [f for _, f in marked]
+            )
 
     async def reset(self, conn: asyncpg.Connection) -> None:
         raise ReplayRefused(

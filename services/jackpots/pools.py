@@ -29,7 +29,9 @@ from services.jackpots import books, commitment
 _POOL_COLUMNS = (
     "p.id, p.jackpot_id, p.level, p.currency, p.seed_amount, p.contribution_ppm, p.trigger, p.cap_amount, "
     "p.drop_window_seconds, p.amount, p.remainder, p.generation, p.account_id, p.seed_account_id, "
-    "j.brand_id, j.status, c.drop_point"
+    # a pool row marked closed reads closed even to a statement that waited for its lock (the jackpots row it
+    # joins is read as of the statement's start; the locked pool row as of the lock)
+    "j.brand_id, CASE WHEN p.closed_at IS NULL THEN j.status ELSE 'closed' END AS status, c.drop_point"
 )
 _LOCK = f"""
 SELECT {_POOL_COLUMNS} FROM jackpot_pools p JOIN jackpots j ON j.id = p.jackpot_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -88,6 +88,7 @@ class DayView:
     taken_back: int
     bets: int
     rollbacks: int
+    forgone: int  # what rollbacks could not take back: their pot had dropped (the house's loss)
 
 
 @dataclass(frozen=True)
@@ -119,16 +120,29 @@ class SeedView:
 
 
 @dataclass(frozen=True)
+class RefundView:
+    """A closed jackpot's pot, back to the seed account."""
+
+    generation: int
+    amount: int
+    ledger_transaction_id: uuid.UUID | None
+    reason: str
+    refunded_at: datetime
+
+
+@dataclass(frozen=True)
 class PoolHistory:
     pool: PoolState
     days: list[DayView]
     wins: list[WinView]
     seeds: list[SeedView]
+    refunds: list[RefundView] = field(default_factory=list)
 
     def adds_up(self) -> bool:
-        """Seeds + contributions - wins == the pot now (what the pool's ledger account says as well)."""
+        """Seeds + contributions - wins - refunds == the pot now (what the pool's ledger account says as well)."""
         moved = sum(s.amount for s in self.seeds) + sum(d.contributed - d.taken_back for d in self.days)
-        return moved - sum(w.amount for w in self.wins) == self.pool.amount
+        paid = sum(w.amount for w in self.wins) + sum(r.amount for r in self.refunds)
+        return moved - paid == self.pool.amount
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,7 @@ class CommitmentView:
     commitment: str
     published_at: datetime
     revealed_at: datetime | None
+    voided_at: datetime | None  # revealed without a drop: the jackpot was closed
     drop_point: int | None  # None until revealed
     salt: str | None  # None until revealed
 
@@ -177,13 +192,13 @@ async def pool_state(db: AsyncSession, pool_id: uuid.UUID) -> PoolState:
 
 
 async def history(db: AsyncSession, pool_id: uuid.UUID, *, since: date | None = None) -> PoolHistory:
-    """The pool's contributions by day, wins and seeds (oldest first), from `since` on: four statements."""
+    """The pool's contributions by day, wins, seeds and refunds (oldest first), from `since` on: five statements."""
     pool = await pool_state(db, pool_id)
     params = {"id": pool_id, "since": since or date(1970, 1, 1)}
     days = (
         await db.execute(
             text(
-                "SELECT day, contributed, taken_back, bets, rollbacks FROM jackpot_days "
+                "SELECT day, contributed, taken_back, bets, rollbacks, forgone FROM jackpot_days "
                 "WHERE pool_id = :id AND day >= :since ORDER BY day"
             ),
             params,
@@ -206,7 +221,22 @@ async def history(db: AsyncSession, pool_id: uuid.UUID, *, since: date | None = 
             params,
         )
     ).mappings()
-    return PoolHistory(pool, [DayView(**d) for d in days], [WinView(**w) for w in wins], [SeedView(**s) for s in seeds])
+    refunds = (
+        await db.execute(
+            text(
+                "SELECT generation, amount, ledger_transaction_id, reason, refunded_at FROM jackpot_refunds "
+                "WHERE pool_id = :id AND refunded_at >= :since"
+            ),
+            params,
+        )
+    ).mappings()
+    return PoolHistory(
+        pool,
+        [DayView(**d) for d in days],
+        [WinView(**w) for w in wins],
+        [SeedView(**s) for s in seeds],
+        [RefundView(**r) for r in refunds],
+    )
 
 
 async def commitments(db: AsyncSession, pool_id: uuid.UUID) -> list[CommitmentView]:
@@ -214,7 +244,7 @@ async def commitments(db: AsyncSession, pool_id: uuid.UUID) -> list[CommitmentVi
     rows = (
         await db.execute(
             text(
-                "SELECT pool_id, generation, trigger, commitment, published_at, revealed_at, "
+                "SELECT pool_id, generation, trigger, commitment, published_at, revealed_at, voided_at, "
                 "CASE WHEN revealed_at IS NOT NULL THEN drop_point END AS drop_point, "
                 "CASE WHEN revealed_at IS NOT NULL THEN salt END AS salt "
                 "FROM jackpot_commitments WHERE pool_id = :id ORDER BY generation DESC"
@@ -242,6 +272,7 @@ class VerifiedDrop:
     # The range the point was to be drawn from: [pot at seeding + 1, cap] (amount), [seeding, seeding + window] (time).
     point_from: int | None = None
     point_to: int | None = None
+    void: bool = False  # a closed jackpot's pot: revealed, never dropped (refunded to the seed account)
 
     @property
     def ok(self) -> bool:
@@ -253,7 +284,8 @@ class VerifiedDrop:
 
 _DROPS = """
 SELECT p.id AS pool_id, p.level, p.cap_amount, p.drop_window_seconds, p.account_id, c.generation, c.trigger,
-       c.commitment, c.drop_point, c.salt,
+       c.commitment, c.drop_point, c.salt, c.voided_at,
+       (SELECT r.amount FROM jackpot_refunds r WHERE r.pool_id = p.id AND r.generation = c.generation) AS refunded,
        (SELECT s.seeded_at FROM jackpot_seeds s WHERE s.pool_id = p.id AND s.generation = c.generation) AS seeded_at,
        w.id AS win_id, w.amount, w.amount_before, w.amount_after, w.won_at, w.ledger_transaction_id,
        (SELECT s.amount FROM jackpot_seeds s WHERE s.pool_id = p.id AND s.generation = c.generation) AS seed,
@@ -282,7 +314,12 @@ async def verify(db: AsyncSession, jackpot_id: uuid.UUID) -> list[VerifiedDrop]:
         low, high = _point_range(r)
         if low is not None and high is not None and not low <= r["drop_point"] <= high:
             problems.append(f"the drop point {r['drop_point']} is outside the range [{low}, {high}] of its pot")
-        if r["win_id"] is None:
+        if r["voided_at"] is not None:
+            if r["win_id"] is not None or r["refunded"] is None:
+                problems.append("voided, but won or never refunded")
+            elif (r["seed"] or 0) + r["contributed"] != r["refunded"]:
+                problems.append(f"seed {r['seed']} + contributions {r['contributed']} != refund {r['refunded']}")
+        elif r["win_id"] is None:
             problems.append("revealed but no win recorded")
         else:
             point = r["drop_point"]
@@ -311,6 +348,7 @@ async def verify(db: AsyncSession, jackpot_id: uuid.UUID) -> list[VerifiedDrop]:
                 int(r["won_at"].timestamp() * 1000) if r["won_at"] is not None else None,
                 low,
                 high,
+                r["voided_at"] is not None,
             )
         )
     return found

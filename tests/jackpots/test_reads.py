@@ -30,7 +30,7 @@ async def test_the_list_and_a_pools_history_take_a_fixed_number_of_statements(
         with recorded_statements(rt) as statements:
             history = await views.history(db, pool.id)
             published = await views.commitments(db, pool.id)
-        assert len(statements) == 5, statements
+        assert len(statements) == 6, statements  # pool, days, wins, seeds, refunds; commitments
 
     assert [j.code for j in every] == ["local-0", "local-1", "local-2", "network"]
     assert [[p.level for p in j.pools] for j in every] == [["mini", "grand"]] * 4

@@ -95,3 +95,29 @@ async def test_support_reads_the_jackpots_and_is_offered_no_command(page: Any, g
     await page.goto(f"/admin/#/jackpots/{jackpot['id']}")
     await expect(page.locator("tr[data-level=mini]")).to_be_visible()
     await expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+
+
+async def test_closing_a_jackpot_from_its_page_refunds_the_pots_and_shows_the_commitment_void(
+    page: Any, gql: Any, make_staff: Any
+) -> None:
+    marketing = await make_staff("marketing")
+    jackpot = await created(gql, marketing.token, "closing-drop", levels=one_level("5.00", "10", "20.00"))
+    await sign_in(page, marketing, step_offset=1)
+    await page.goto(f"/admin/#/jackpots/{jackpot['id']}")
+    await expect(page.locator("h2")).to_contain_text("Closing-Drop")
+    asked: list[str] = []
+
+    async def accept(dialog: Any) -> None:  # the confirmation names what goes back
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", accept)
+    await page.get_by_label("Reason for a change").fill("season over")
+    await page.get_by_role("button", name="Close").click()
+    await expect(page.get_by_role("status")).to_contain_text("its pots went back to the seed account")
+    assert "mini 5.00 EUR" in asked[0]
+    await expect(page.locator("h2 .badge")).to_have_text("closed")
+    history = page.get_by_role("region", name="History of mini")
+    await expect(history.locator("[data-table=commitments] tr[data-generation='1'] [data-verified]")).to_have_text(
+        "void, verified"
+    )
