@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from core.errors import NotFound, bad_input
 from core.pagination import paginate
 from core.runtime import Runtime
 from models.affiliate_postbacks import AffiliatePostbackAttempt as AttemptRow
@@ -49,10 +50,15 @@ class PostbackLoaders:
 
 
 async def _partner(info: Info, code: str | None) -> uuid.UUID | None:
+    """The partner a list is narrowed to; an unknown code (or one outside the viewer's brand) is the caller's
+    mistake, answered as such (a DomainError raised in a query field would be an internal error)."""
     if code is None:
         return None
     async with info.context.rt.database.session() as db:
-        return await configs.partner_id(db, info.context.viewer, code)
+        try:
+            return await configs.partner_id(db, info.context.viewer, code)
+        except NotFound as missing:
+            raise bad_input(missing.message, field="partnerCode") from missing
 
 
 async def postback_configs(
@@ -98,8 +104,9 @@ async def postback_deliveries(
 
 
 async def postback_secret(info: Info, partner_code: str) -> AffiliatePostbackSecret | None:
+    affiliate_id = await _partner(info, partner_code)
+    assert affiliate_id is not None
     async with info.context.rt.database.session() as db:
-        affiliate_id = await configs.partner_id(db, info.context.viewer, partner_code)
         [found] = await configs.secrets_of(db, [affiliate_id])
     if found is None:
         return None

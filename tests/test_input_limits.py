@@ -45,6 +45,7 @@ ROUTES = {
     "ResponsibleGambling": 'query({vars}) {{ player(id: "PID") {{ responsibleGambling {{ {field} }} }} }}',
     "Subscription": "subscription({vars}) {{ {field} }}",
     "JackpotLevel": 'query({vars}) {{ jackpots(brand: "royal") {{ edges {{ node {{ levels {{ {field} }} }} }} }} }}',
+    "AffiliatePortal": "query({vars}) {{ affiliatePortal {{ {field} }} }}",
 }
 
 
@@ -198,17 +199,23 @@ def test_the_walk_covers_the_inputs_the_issue_named(settings: Settings) -> None:
 
 
 async def test_every_text_input_refuses_an_over_long_value_by_name_and_never_internal(
-    settings: Settings, gql: Any, make_player: Any, make_staff: Any
+    settings: Settings, rt: Any, gql: Any, brand: Any, make_player: Any, make_staff: Any
 ) -> None:
+    from tests.affiliates_api.conftest import insert_partner, insert_portal_user, sign_in
+
     player = await make_player()
     admin = await make_staff(("superadmin", None))  # may use every field: only the length can refuse
     await created(gql, admin.token)  # a jackpot's level, for the arguments of its history lists
+    # The partner's own portal is null for anyone else: its arguments are walked as a partner.
+    await insert_portal_user(rt, await insert_partner(rt, "walker", [brand.id]), "walker@partner.test")
+    partner_token = (await sign_in(gql, "walker@partner.test"))["accessToken"]
     failures = []
     for case in every_text_input(settings):
         if case.type_name == "Subscription":
             continue  # over graphql-transport-ws, below
+        token = partner_token if case.type_name == "AffiliatePortal" else admin.token
         query, variables = request_for(settings, case, case.maximum + 1, player.id)
-        body = await gql(query, variables, token=admin.token)
+        body = await gql(query, variables, token=token)
         expected = ("INVALID_INPUT" if case.type_name == "Mutation" else "BAD_USER_INPUT", case.reported)
         if expected not in [(code, field) for code, field, _ in refusals(body, case)] or "INTERNAL" in error_codes(
             body
@@ -217,7 +224,7 @@ async def test_every_text_input_refuses_an_over_long_value_by_name_and_never_int
             continue
         # At its maximum the value passes the check (whatever the resolver then makes of the dummies).
         query, variables = request_for(settings, case, case.maximum, player.id)
-        body = await gql(query, variables, token=admin.token)
+        body = await gql(query, variables, token=token)
         if "INTERNAL" in error_codes(body) or any("takes at most" in message for *_, message in refusals(body, case)):
             failures.append((f"{case} at its maximum", json.dumps(body)[:300]))
     assert failures == [], "\n".join(f"{name}: {body}" for name, body in failures)

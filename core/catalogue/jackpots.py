@@ -64,7 +64,6 @@ REVEALED = obj(
 CLOSED = obj(
     {
         "jackpot_id": UUID,
-        "reason": TEXT,
         "refunds": {
             "type": "array",
             "items": obj({**_POOL, "generation": _GENERATION, "amount": MINOR_UNITS}),

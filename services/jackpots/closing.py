@@ -66,7 +66,8 @@ async def refund_pots(
             events.append(
                 outbox.event("jackpot.commitment_revealed", pool.subject(), data, brand_id=pool.brand_id, at=now)
             )
-    closed = {"jackpot_id": str(jackpot_id), "reason": reason, "refunds": refunds}
+    # The staff's reason is free text: it is in the audit record, never in an event (no room for personal data).
+    closed = {"jackpot_id": str(jackpot_id), "refunds": refunds}
     events.append(outbox.event("jackpot.closed", f"jackpot:{jackpot_id}", closed, brand_id=brand_id, at=now))
     return refunds, events
 

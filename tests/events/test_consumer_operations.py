@@ -93,6 +93,8 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
     app = create_app(serving)
     async with app.router.lifespan_context(app):
         assert await consumer_tasks(app) == {
+            "consumer-affiliate-cpa",
+            "consumer-affiliate-postbacks",
             "consumer-aml-monitoring",
             "consumer-aml-screening",
             "consumer-jackpots",
@@ -168,6 +170,8 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
     header, *rows = out.strip().splitlines()
     assert header.split() == ["consumer", "configured", "cursor", "processed", "parked", "behind", "inflight"]
     assert sorted(row.split() for row in rows) == [
+        ["affiliate-cpa", "yes", "-", "0", "0", "3", "0"],
+        ["affiliate-postbacks", "yes", "-", "0", "0", "3", "0"],
         ["aml-monitoring", "yes", "-", "0", "0", "3", "0"],
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
         ["jackpots", "yes", "-", "0", "0", "3", "0"],

@@ -82,9 +82,12 @@ async def test_held_deposits_listed_released_and_declined_from_the_cli(
 
     # Refusals: the code and the field, exit 1, nothing decided.
     for args, expected in (
-        (("--staff", support.email), "NOT_ALLOWED: Only the risk desk decides on held deposits."),
-        (("--staff", analyst.email, "--reason", "ok"), "INVALID_INPUT (reason): Say why (at least 3 characters)."),
-        (("--staff", "nobody@croupier.dev"), "NOT_FOUND (staff)"),
+        (("--staff", support.email), "refused (NOT_ALLOWED): Only the risk desk decides on held deposits."),
+        (
+            ("--staff", analyst.email, "--reason", "ok"),
+            "refused (INVALID_INPUT): reason: Say why (at least 3 characters).",
+        ),
+        (("--staff", "nobody@croupier.dev"), "refused (NOT_FOUND): staff:"),
     ):
         given = ("--reason", "known player", *args) if "--reason" not in args else args
         code, output = await run_cli("risk", "release", to_release, *given)
@@ -98,7 +101,7 @@ async def test_held_deposits_listed_released_and_declined_from_the_cli(
     assert await status_of(rt, to_release) == ("succeeded", None)
     code, output = await run_cli("risk", "decline", to_release, "--reason", "too late", "--staff", analyst.email)
     assert code == 1
-    assert "INVALID_STATE (paymentId): Only a held deposit can be released or declined" in output
+    assert "refused (INVALID_STATE): paymentId: Only a held deposit can be released or declined" in output
 
     code, output = await run_cli("risk", "decline", to_decline, "--reason", "money mule", "--staff", analyst.email)
     assert code == 0, output

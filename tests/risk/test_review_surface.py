@@ -337,14 +337,14 @@ async def test_list_commands_refuse_as_the_desks_commands_do(rt: Any) -> None:
     code, output = await run_cli("risk", "list", "add", "block", "ip", "not-an-ip", "--reason", "x")
     assert code == 1, output
     assert "Traceback" not in output, output
-    assert output.strip().splitlines()[-1].startswith("INVALID_INPUT (value): "), output
+    assert output.strip().splitlines()[-1].startswith("refused (INVALID_INPUT): value: "), output
     code, output = await run_cli("risk", "list", "remove", "not-a-uuid", "--reason", "x")
     assert code == 2, output
     assert "Traceback" not in output, output
     assert "not an id" in output, output
     code, output = await run_cli("risk", "list", "remove", str(uuid.uuid4()), "--reason", "x")
     assert code == 1, output
-    assert output.strip().splitlines()[-1].startswith("NOT_FOUND"), output
+    assert output.strip().splitlines()[-1].startswith("refused (NOT_FOUND)"), output
 
 
 # ---- two analysts at once ---------------------------------------------------------------------------
