@@ -42,6 +42,7 @@ from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
+from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
@@ -130,6 +131,12 @@ __all__ = [
     "BrandGame",
     "ConsumerParked",
     "ConsumerProcessed",
+    "CrmConsent",
+    "CrmMessage",
+    "CrmPlayerTag",
+    "CrmSegment",
+    "CrmSegmentMember",
+    "CrmSuppression",
     "Currency",
     "Dispute",
     "EventConsumer",

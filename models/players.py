@@ -47,6 +47,9 @@ class Player(SQLModel, table=True):
     country: str = Field(max_length=2)
     currency: str = Field(max_length=8)
     marketing_consent: bool = False
+    # For messages and quiet hours (services/crm): a language code and an IANA time zone name.
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     # The responsible-gambling rules that apply (services/rg/jurisdictions.toml), fixed at registration.
     jurisdiction: str = Field(default="DEFAULT", max_length=16, sa_column_kwargs={"server_default": "DEFAULT"})
     reality_check_minutes: int | None = None  # the player's choice; null: the jurisdiction's default
