@@ -52,6 +52,12 @@ class Authorizer:
             self._patterns = {}
 
     def enforce(self, role: str, brand: str, coordinate: str) -> bool:
+        """One role's decision on one coordinate. A coordinate of the schema is looked up in the role's
+        decisions (`allowed`, proved equal to Casbin's own enforcer coordinate by coordinate in
+        tests/test_authz.py): Casbin's `enforce` walks every policy line per call, tens of milliseconds
+        each, and the role-by-field tests ask thousands. Any other coordinate goes to Casbin itself."""
+        if coordinate in self.coordinates:
+            return coordinate in self.allowed(frozenset({role}), brand)
         type_name = coordinate.partition(".")[0]
         return bool(self.enforcer.enforce(role, brand, coordinate, action_for(type_name)))
 

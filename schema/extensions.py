@@ -39,7 +39,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from authz.subjects import ANONYMOUS, Viewer
-from core.errors import ApiError, ApiErrorCode
+from core.errors import ApiError, ApiErrorCode, DomainError
 from core.logging import get_logger
 from core.ratelimit import Decision, Limit
 from core.settings import Settings
@@ -471,7 +471,7 @@ class MaskUnexpectedErrors(MaskErrors):
         return _masked(error, getattr(self.execution_context.context, "request_id", None))
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return super()._process_errors([_operation_refusal(error) or error for error in errors])
+        return super()._process_errors([_client_refusal(error) or error for error in errors])
 
 
 # strawberry's refusals of the request's operation itself (no such operation name, several operations
@@ -480,9 +480,24 @@ class MaskUnexpectedErrors(MaskErrors):
 _OPERATION_REFUSALS = (CannotGetOperationTypeError, InvalidOperationTypeError, MissingQueryError)
 
 
-def _operation_refusal(error: GraphQLError) -> GraphQLError | None:
-    """The error as a BAD_USER_INPUT refusal when it is one of strawberry's refusals of the operation."""
-    if not isinstance(error.original_error, _OPERATION_REFUSALS):
+def _client_refusal(error: GraphQLError) -> GraphQLError | None:
+    """The error as a BAD_USER_INPUT refusal when it is a refusal, not a failure: one of strawberry's
+    refusals of the operation, or a service's `DomainError` raised where no payload carries `errors` (a
+    query field, a subscription) — its code in `extensions.reason`, its field in `extensions.field`."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = {"code": ApiErrorCode.BAD_USER_INPUT.value, "reason": original.code.value}
+        if original.field:
+            extensions["field"] = original.field
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
+    if not isinstance(original, _OPERATION_REFUSALS):
         return None
     message = error.message
     if isinstance(error.original_error, CannotGetOperationTypeError):
@@ -492,7 +507,9 @@ def _operation_refusal(error: GraphQLError) -> GraphQLError | None:
 
 def masked_errors(errors: list[GraphQLError], request_id: str | None) -> list[GraphQLError]:
     """The errors as MaskUnexpectedErrors leaves them (for results made outside strawberry's lifecycle)."""
-    return [error if _is_expected(error) else _masked(error, request_id) for error in errors]
+    return [
+        _client_refusal(error) or (error if _is_expected(error) else _masked(error, request_id)) for error in errors
+    ]
 
 
 def _masked(error: GraphQLError, request_id: str | None) -> GraphQLError:

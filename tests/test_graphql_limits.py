@@ -224,6 +224,26 @@ async def test_unexpected_exception_is_masked_with_the_request_id(
     assert response.json()["errors"][0]["extensions"]["requestId"] == "trace-abc-123"
 
 
+async def test_a_services_refusal_in_a_query_field_is_bad_input_with_its_reason(
+    client: httpx.AsyncClient, brand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `DomainError` raised under a query field (no payload to carry it) is the caller's refusal, not
+    INTERNAL: BAD_USER_INPUT with the service's code as `reason` and its field."""
+    from core.errors import DomainError, ErrorCode
+    from services import brands
+
+    async def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise DomainError("No such thing in this brand.", field="code", code=ErrorCode.NOT_FOUND)
+
+    monkeypatch.setattr(brands, "list_brands", refuse)
+    response = await client.post("/graphql", json={"query": "{ brands { code } }"})
+    assert response.status_code == 200, response.text
+    [error] = response.json()["errors"]
+    assert error["message"] == "No such thing in this brand."
+    assert error["path"] == ["brands"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "NOT_FOUND", "field": "code"}
+
+
 async def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(gql, make_player) -> None:
     player = await make_player()
     login = """mutation($input: LoginInput!) { login(input: $input) { errors { code } } }"""

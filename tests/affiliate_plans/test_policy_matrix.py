@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from strawberry import relay
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.affiliate_plans.conftest import create_deal, create_plan
 from tests.test_authz import (
     DENIED,
@@ -20,6 +18,7 @@ from tests.test_authz import (
     mutations_follow_policy,
     role_set,
     selection_of,
+    shared_authorizer,
     staff_holding,
 )
 
@@ -51,7 +50,7 @@ async def test_affiliate_plan_matrix_follows_policy(
         token = (await make_player()).token
     elif role != "anonymous":
         token = (await staff_holding(make_staff, role)).token
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
 

@@ -15,16 +15,17 @@ from sqlalchemy import text
 from authz.policy import Authorizer
 from core.clock import clock
 from models.affiliate_tokens import Scope
-from schema.root import build_schema, schema_coordinates
+from schema.root import schema_coordinates
 from services.affiliates.portal_auth import AFFILIATE_ROLE, PORTAL_ROLE, SCOPE_ROLES, roles_for
 from tests.affiliates_api.conftest import insert_link
+from tests.test_authz import built_schema, shared_authorizer
 
 SUBJECTS = ["anonymous", "player", "support", "superadmin", "portal", *[f"token:{s.name}" for s in Scope], "token:ALL"]
 DENIED = "FORBIDDEN"
 
 
 def leaves(settings: Any, type_name: str) -> tuple[list[str], str]:
-    graphql_type = build_schema(settings)._schema.type_map[type_name]
+    graphql_type = built_schema(settings)._schema.type_map[type_name]
     names = [
         name
         for name, field in graphql_type.fields.items()
@@ -39,7 +40,7 @@ def portal_query(settings: Any) -> str:
     _, row = leaves(settings, "AffiliateStatsRow")
     _, token = leaves(settings, "AffiliateToken")
     _, commission = leaves(settings, "AffiliateCommissionRow")
-    portal = build_schema(settings)._schema.type_map["AffiliatePortal"]
+    portal = built_schema(settings)._schema.type_map["AffiliatePortal"]
     selections = {
         "partner": "partner { " + partner + " }",
         "scopes": "scopes",
@@ -91,7 +92,7 @@ async def test_affiliate_matrix_follows_policy(
         token = (await make_player()).token
     elif subject != "anonymous":
         token = (await make_staff((subject, None) if subject == "superadmin" else subject)).token
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = subject_roles(subject)
     affiliate = AFFILIATE_ROLE in roles
 
@@ -166,7 +167,7 @@ async def test_affiliate_matrix_follows_policy(
 def test_the_scopes_reach_what_they_name_and_no_more(settings: Any) -> None:
     """The policy itself: each scope's role reaches its own fields only; tokens never manage tokens; the
     affiliate roles reach no player, payment or staff field."""
-    coordinates = schema_coordinates(build_schema(settings))
+    coordinates = schema_coordinates(built_schema(settings))
     authorizer = Authorizer(coordinates)
 
     def reach(*roles: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ from tests.affiliates_api.conftest import (
     player_day,
 )
 from tests.conftest import error_codes, recorded_statements
+from tests.test_authz import built_schema
 
 STATS = """query($from: Date!, $to: Date!, $group: AffiliateStatsGroup!) {
   affiliatePortal { stats(from: $from, to: $to, groupBy: $group) {
@@ -103,11 +104,9 @@ async def test_stats_aggregate_the_partners_own_players_by_each_group(
 async def test_stats_carry_no_personal_data(settings: Any) -> None:
     from graphql import get_named_type
 
-    from schema.root import build_schema
-
-    fields = set(build_schema(settings)._schema.type_map["AffiliateStatsRow"].fields)
+    fields = set(built_schema(settings)._schema.type_map["AffiliateStatsRow"].fields)
     assert fields == {"key", "label", "currency", "clicks", "registrations", "ftds", "ftdAmount", "deposits", "ngr"}
-    portal = build_schema(settings)._schema.type_map["AffiliatePortal"]
+    portal = built_schema(settings)._schema.type_map["AffiliatePortal"]
     reachable = {get_named_type(f.type).name for f in portal.fields.values()}
     assert not reachable & {"Player", "PlayerConnection", "Payment", "LedgerTransaction"}
 

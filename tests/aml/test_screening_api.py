@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.conftest import recorded_statements
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 QUEUE = """
 query($filter: ScreeningAlertFilter) {
@@ -142,7 +140,7 @@ async def test_screening_field_matrix_follows_policy(
     role: str, settings: Any, gql: Any, make_player: Any, make_staff: Any, screening: Any
 ) -> None:
     player = await sanctioned(make_player, screening)
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
 
     def may(coordinate: str) -> bool:

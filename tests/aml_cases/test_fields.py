@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 from graphql import GraphQLEnumType, GraphQLScalarType, get_named_type
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.aml_cases.conftest import OPEN, Desk
-from tests.test_authz import ROLES, errors_at, role_set, staff_holding
+from tests.test_authz import ROLES, built_schema, errors_at, role_set, shared_authorizer, staff_holding
 
 
 def case_leaf_fields(settings: Any) -> list[str]:
-    case_type = build_schema(settings)._schema.type_map["AmlCase"]
+    case_type = built_schema(settings)._schema.type_map["AmlCase"]
     return [
         name
         for name, field in case_type.fields.items()
@@ -38,7 +36,7 @@ async def test_case_field_matrix_follows_policy(
         token = (await staff_holding(make_staff, role)).token
     body = await gql("query($id: ID!) { amlCase(id: $id) { " + " ".join(fields) + " } }", {"id": case_id}, token=token)
 
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     if not any(authorizer.enforce(r, brand_code, "Query.amlCase") for r in roles):
         assert body["data"] == {"amlCase": None}
@@ -53,7 +51,7 @@ async def test_case_field_matrix_follows_policy(
 
 
 def test_the_aml_desk_is_who_the_issue_says(settings: Any) -> None:
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
 
     def reads(role: str) -> bool:
         roles, brand_code = role_set(role)

@@ -7,11 +7,9 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.aml_cases.conftest import OPEN, Desk
 from tests.conftest import recorded_statements
-from tests.test_authz import ROLES, errors_at, role_set, staff_holding
+from tests.test_authz import ROLES, errors_at, role_set, shared_authorizer, staff_holding
 
 PLAYER_AML = """query($id: ID!, $first: Int) { player(id: $id) {
   amlCases(first: $first) { edges { node { id state summary player { id } assignee { id } history { action } } } }
@@ -63,7 +61,7 @@ async def test_who_reads_a_players_aml_records_follows_policy(
     await desk.ok(OPEN, mlro.token, playerId=player.id, summary="matrix")
     token = player.token if role == "player" else (await staff_holding(make_staff, role)).token
     body = await gql(PLAYER_AML, {"id": player.id, "first": 5}, token=token)
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     data = (body.get("data") or {}).get("player")
     if data is None:  # no player lookup for this role at all
@@ -78,7 +76,7 @@ async def test_who_reads_a_players_aml_records_follows_policy(
 
 
 def test_the_aml_records_go_to_the_aml_desk_and_the_mlro_only(settings: Any) -> None:
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
 
     def reads(role: str, field: str) -> bool:
         roles, brand_code = role_set(role)

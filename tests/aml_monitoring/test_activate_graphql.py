@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from authz.policy import Authorizer
 from authz.subjects import Viewer
 from models.audit import AuditRecord
 from models.outbox import OutboxEvent
-from schema.root import build_schema, schema_coordinates
 from services.aml.monitoring import rules, versions
 from tests.aml_monitoring.test_versions import stricter  # noqa: F401  (fixture: a second version's rules)
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 ACTIVATE = """mutation($input: ActivateAmlMonitoringVersionInput!) {
   activateAmlMonitoringVersion(input: $input) {
@@ -79,10 +77,7 @@ async def test_only_the_mlro_activates(
     body = await activate(gql, token, second)
     roles, brand_code = role_set(role)
     allowed = any(
-        Authorizer(schema_coordinates(build_schema(settings))).enforce(
-            r, brand_code, "Mutation.activateAmlMonitoringVersion"
-        )
-        for r in roles
+        shared_authorizer(settings).enforce(r, brand_code, "Mutation.activateAmlMonitoringVersion") for r in roles
     )
     assert allowed == (role == "superadmin")
     async with rt.database.session() as db:

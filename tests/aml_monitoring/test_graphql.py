@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 from strawberry import relay
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from services.aml.monitoring import backtest
 from tests.aml_monitoring.conftest import Monitoring
 from tests.conftest import error_codes, recorded_statements
-from tests.test_authz import ROLES, check_fields, role_set, selection_of, staff_holding
+from tests.test_authz import ROLES, check_fields, role_set, selection_of, shared_authorizer, staff_holding
 
 QUEUE = """
 query($rule: String, $outcome: AmlOutcome, $status: AmlAlertStatus) {
@@ -134,7 +132,7 @@ async def test_monitoring_fields_follow_the_policy(
         token = (await make_player()).token
     elif role != "anonymous":
         token = (await staff_holding(make_staff, role)).token
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     refused = "UNAUTHENTICATED" if role == "anonymous" else "FORBIDDEN"
 

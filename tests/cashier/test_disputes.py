@@ -10,13 +10,11 @@ import pytest
 from graphql import GraphQLEnumType, GraphQLScalarType, get_named_type
 from sqlalchemy import text
 
-from authz.policy import Authorizer
 from schema.base import to_global_id
-from schema.root import build_schema, schema_coordinates
 from tests import cli_process
 from tests.cashier.conftest import DemoPsp, deliver, notice
 from tests.conftest import TEST_ENV, assert_reports_match_the_ledger, fund, recorded_statements
-from tests.test_authz import ROLES, errors_at, role_set, staff_holding
+from tests.test_authz import ROLES, built_schema, errors_at, role_set, shared_authorizer, staff_holding
 
 WALLET = "{ me { wallet { currency cash { amount } debt { amount } } } }"
 QUEUE = """query($filter: DisputeFilter, $first: Int) {
@@ -143,7 +141,7 @@ async def test_staff_of_another_brand_see_no_dispute(
 
 
 def dispute_leaf_fields(settings: Any) -> list[str]:
-    dispute_type = build_schema(settings)._schema.type_map["Dispute"]
+    dispute_type = built_schema(settings)._schema.type_map["Dispute"]
     return [
         name
         for name, field in dispute_type.fields.items()
@@ -179,7 +177,7 @@ async def test_dispute_field_matrix_follows_policy(
         "query($id: ID!) { dispute(id: $id) { " + " ".join(fields) + " } }", {"id": dispute_id}, token=token
     )
 
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     if not any(authorizer.enforce(r, brand_code, "Query.dispute") for r in roles):
         assert body["data"] == {"dispute": None}
@@ -195,7 +193,7 @@ async def test_dispute_field_matrix_follows_policy(
 
 
 def test_the_dispute_desk_is_finance_and_risk_and_finance_sees_no_evidence(settings: Any) -> None:
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
 
     def granted(role: str, coordinate: str) -> bool:
         roles, brand_code = role_set(role)

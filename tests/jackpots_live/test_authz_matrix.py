@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from strawberry import relay
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.jackpots_live.conftest import Contributions, bet, created, jackpot_input, one_level
 from tests.test_authz import (
     DENIED,
@@ -20,6 +18,7 @@ from tests.test_authz import (
     mutations_follow_policy,
     role_set,
     selection_of,
+    shared_authorizer,
     staff_holding,
 )
 
@@ -64,7 +63,7 @@ async def test_jackpot_matrix_follows_policy(
         token = (await make_player()).token
     elif role != "anonymous":
         token = (await staff_holding(make_staff, role)).token
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
 
@@ -110,7 +109,7 @@ async def test_jackpot_matrix_follows_policy(
 
 def test_the_jackpot_policy_is_not_trivial(settings: Any) -> None:
     """Winners and ledger ids are for the desks; the commands for marketing and brand admins."""
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     assert {r for r in ROLES if allowed_for(authorizer, r, "JackpotWin.playerId")} == {
         "support",
         "risk_analyst",

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.kyc.conftest import START_VERIFICATION
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 FIELDS = ["level", "requiredLevel", "status", "levels", "restricted", "highRisk"]
 
@@ -32,7 +30,7 @@ async def test_kyc_field_matrix_follows_policy(
         return body, body["data"]["player"]
 
     body, data = await read(FIELDS)
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand = role_set(role)
 
     def may(coordinate: str) -> bool:
@@ -73,7 +71,7 @@ async def test_the_identity_check_at_the_provider_follows_policy(
     target = await make_player()
     started = await gql(START_VERIFICATION, token=target.token)
     assert started["data"]["kycStartVerification"]["errors"] == [], started
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand = role_set(role)
 
     def may(coordinate: str) -> bool:

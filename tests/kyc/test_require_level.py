@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from authz.policy import Authorizer
 from models.audit import AuditRecord
-from schema.root import build_schema, schema_coordinates
 from tests.conftest import fund
 from tests.kyc.conftest import PLAYER_KYC, withdraw
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 REQUIRE = """mutation($input: KycRequireLevelInput!) {
   kycRequireLevel(input: $input) { kyc { level requiredLevel status reason } errors { code field message } } }"""
@@ -73,7 +71,7 @@ async def test_who_may_require_a_level_follows_policy(
     token = player.token if role == "player" else (await staff_holding(make_staff, role)).token
     body = await require(gql, token, player, "address_verified")
     roles, brand_code = role_set(role)
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     if role == "brand_admin":  # the policy lets brand admins through risk; the service keeps acting to the desk
         assert [e["code"] for e in body["data"]["kycRequireLevel"]["errors"]] == ["NOT_ALLOWED"], body
     elif any(authorizer.enforce(r, brand_code, "Mutation.kycRequireLevel") for r in roles):

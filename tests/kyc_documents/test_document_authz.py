@@ -8,10 +8,17 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.kyc_documents.conftest import png, upload
-from tests.test_authz import DENIED, ROLES, check_fields, errors_at, role_set, selection_of, staff_holding
+from tests.test_authz import (
+    DENIED,
+    ROLES,
+    check_fields,
+    errors_at,
+    role_set,
+    selection_of,
+    shared_authorizer,
+    staff_holding,
+)
 
 ZERO = "S3ljRG9jdW1lbnQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"  # KycDocument:0000...
 
@@ -34,7 +41,7 @@ async def test_document_fields_follow_the_policy(
         token = owner.token
     elif role != "anonymous":
         token = (await staff_holding(make_staff, role)).token
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
     refused = "UNAUTHENTICATED" if role == "anonymous" else DENIED
 
@@ -83,7 +90,7 @@ async def test_document_fields_follow_the_policy(
 
 def test_only_kyc_roles_read_document_content(settings: Any) -> None:
     """The policy itself: the content link and the queue are KYC's (and superadmins') alone."""
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     readers = {
         role
         for role in ROLES

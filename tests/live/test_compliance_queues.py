@@ -10,14 +10,12 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
 from core.clock import clock
-from schema.root import build_schema, schema_coordinates
 from services import compliance_queues
 from tests.aml_cases.conftest import ASSIGN, OPEN, STATE, Desk
 from tests.aml_cases.test_case_flow import gid
 from tests.live.conftest import next_data, receive, refusal_codes, subscription
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 COUNTS = (
     "kycLevelReviews kycDocuments screeningMatches amlAlerts amlCasesOpen amlCasesInvestigating "
@@ -123,7 +121,7 @@ async def test_each_role_reads_the_counts_the_policy_gives_it(
     player = await make_player()
     token = player.token if role == "player" else (await staff_holding(make_staff, role)).token
     client.cookies.clear()
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand_code = role_set(role)
 
     def reads(coordinate: str) -> bool:
@@ -144,7 +142,7 @@ async def test_each_role_reads_the_counts_the_policy_gives_it(
 
 
 def test_the_counts_go_to_the_desks_the_issue_names(settings: Any) -> None:
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
 
     def reads(role: str, name: str) -> bool:
         roles, brand_code = role_set(role)

@@ -28,7 +28,7 @@ from tests.risk.inline_support import (
     score_items,
     topics,
 )
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 # The second deposit within 10 minutes is held (the defaults hold the fifth; fewer deposits keep tests short).
 HOLD_SECOND = {"occasion": "deposit", "by": "player", "count": 2, "minutes": 10}
@@ -204,10 +204,8 @@ async def test_held_deposit_decisions_follow_the_policy(
     role: str, rt: Any, settings: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any
 ) -> None:
     """Role x mutation: only the risk desk (risk analysts, brand admins, superadmins) releases or declines."""
-    from authz.policy import Authorizer
-    from schema.root import build_schema, schema_coordinates
 
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand = role_set(role)
     desk = role in ("risk_analyst", "brand_admin", "superadmin")
     for mutation in ("Mutation.releaseHeldDeposit", "Mutation.declineHeldDeposit"):

@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 
-from authz.policy import Authorizer
-from schema.root import build_schema, schema_coordinates
 from tests.conftest import error_codes
 from tests.risk.conftest import ADD_ENTRY, Signals, registered
-from tests.test_authz import ROLES, role_set, staff_holding
+from tests.test_authz import ROLES, role_set, shared_authorizer, staff_holding
 
 RISK_DESK = {"risk_analyst", "brand_admin", "superadmin"}
 SELECTION = (
@@ -29,7 +27,7 @@ async def test_risk_field_matrix_follows_policy(
     target = await registered(gql, "target@example.com", device="device-matrix-1")
     await registered(gql, "twin@example.com", device="device-matrix-1")
     await signals.drain()
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand = role_set(role)
 
     def may(coordinate: str) -> bool:
@@ -149,7 +147,7 @@ async def test_the_desks_score_rules_queue_and_actions_follow_policy(
 
     target = await make_player()
     await hit(rt, target.uuid, "chargeback-history", "1 chargeback")
-    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    authorizer = shared_authorizer(settings)
     roles, brand = role_set(role)
 
     def may(coordinate: str) -> bool:
