@@ -165,19 +165,40 @@ INCREMENTAL_RUN: tuple[Pass, ...] = _NEW_PASSES + tuple(
 VERIFY_QUERIES: dict[str, str] = {name: one.sql for one in FULL_RUN for name in one.checks}
 
 
+def _read_sql(one: Pass, limit: int, check_param: str = "check") -> str:
+    """A pass's read: planned for all its rows (a materialised CTE: with the LIMIT in view the planner picks
+    index walks that are fast to a first row and slow to the last), at most `limit` rows per check, as
+    (check, subject, detail)."""
+    if len(one.checks) == 1:
+        return (
+            f"WITH found AS MATERIALIZED ({one.sql}) "  # noqa: S608  (constants, no input)
+            f"SELECT CAST(:{check_param} AS text), * FROM found LIMIT {int(limit)}"
+        )
+    return f"""WITH found AS MATERIALIZED ({one.sql})
+               SELECT what, subject, detail FROM (
+                   SELECT *, row_number() OVER (PARTITION BY what) AS n FROM found) AS ranked
+               WHERE n <= {int(limit)}"""  # noqa: S608  (constants, no input)
+
+
+def one_statement(passes: tuple[Pass, ...], limit: int) -> tuple[str, dict[str, str]]:
+    """Every pass's read in one statement (UNION ALL) and its parameters: one round trip instead of one or
+    three per pass. The passes' planner settings are left out (they matter at millions of postings, which
+    the full run reads with them)."""
+    parts: list[str] = []
+    params: dict[str, str] = {}
+    for number, one in enumerate(passes):
+        if len(one.checks) == 1:
+            params[f"check_{number}"] = one.checks[0]
+        read_sql = _read_sql(one, limit, f"check_{number}")
+        parts.append(f"SELECT * FROM ({read_sql}) AS pass_{number}(what, subject, detail)")  # noqa: S608
+    return "\nUNION ALL\n".join(parts), params
+
+
 async def read(
     conn: AsyncSession | AsyncConnection, one: Pass, limit: int, params: dict[str, Any] | None = None
 ) -> list[Discrepancy]:
-    """One full-run read. The query is planned for all its rows (a materialised CTE: with the LIMIT in
-    view the planner picks index walks that are fast to a first row and slow to the last), under the
-    pass's planner settings; at most `limit` discrepancies per check come back."""
-    if len(one.checks) == 1:
-        sql = f"WITH found AS MATERIALIZED ({one.sql}) SELECT CAST(:check AS text), * FROM found LIMIT {int(limit)}"  # noqa: S608
-    else:
-        sql = f"""WITH found AS MATERIALIZED ({one.sql})
-                  SELECT what, subject, detail FROM (
-                      SELECT *, row_number() OVER (PARTITION BY what) AS n FROM found) AS ranked
-                  WHERE n <= {int(limit)}"""  # noqa: S608  (constants, no input)
+    """One full-run read (`_read_sql`) under the pass's planner settings."""
+    sql = _read_sql(one, limit)
     before = {}
     for name, value in one.settings:
         before[name] = (await conn.execute(text("SELECT current_setting(:n)"), {"n": name})).scalar_one()
