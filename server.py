@@ -63,9 +63,9 @@ from schema.transport_ws import Endpoint
 from schema.wire import MalformedJson, decode_json, request_problem
 from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
-from services.crm.segments import sweep as crm_segments_sweep
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.crm.segments import sweep as crm_segments_sweep
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker

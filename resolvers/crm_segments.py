@@ -56,7 +56,13 @@ async def crm_segments(
     stmt = segments.readable_segments(info.context.viewer, kind=kind, archived=archived)
     async with info.context.rt.database.session() as db:
         page = await paginate(
-            db, stmt, (col(SegmentRow.created_at), col(SegmentRow.id)), first=first, after=after, last=last, before=before
+            db,
+            stmt,
+            (col(SegmentRow.created_at), col(SegmentRow.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
     return Connection.of(page, Segment.from_model)
 

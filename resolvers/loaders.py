@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from resolvers.affiliate_loaders import AffiliateLoaders
     from resolvers.affiliate_postbacks import PostbackLoaders
     from resolvers.aml_loaders import AmlLoaders
+    from resolvers.crm_segments import SegmentLoaders
     from resolvers.game_loaders import GameLoaders
     from resolvers.jackpot_loaders import JackpotLoaders
     from resolvers.risk_loaders import RiskLoaders
-    from resolvers.crm_segments import SegmentLoaders
 
 
 class Loaders:

@@ -66,9 +66,15 @@ class SegmentRules:
             match=parsed.match,
             conditions=[
                 SegmentCondition(
-                    field=c.field, op=c.op, values=c.values, flag=c.flag, value=c.value, amount=c.amount,
-                    currency=c.currency, days=c.days,
-                )  # fmt: skip
+                    field=c.field,
+                    op=c.op,
+                    values=c.values,
+                    flag=c.flag,
+                    value=c.value,
+                    amount=c.amount,
+                    currency=c.currency,
+                    days=c.days,
+                )
                 for c in parsed.conditions
             ],
         )

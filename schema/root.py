@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -58,7 +59,6 @@ from resolvers import staff as staff_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import tournaments as tournament_resolvers
 from resolvers import wallet as wallet_resolvers
-from resolvers import crm_segments as crm_segment_resolvers
 from schema.affiliate_fraud import AffiliateSubIdFlag, AffiliateSubIdFlagPayload
 from schema.affiliate_plans import AffiliateDeal, AffiliateDealPayload, AffiliatePlan, AffiliatePlanPayload
 from schema.affiliate_portal import (
@@ -461,6 +461,7 @@ class Query:
         resolver=crm_segment_resolvers.segment_preview,
         description="The size of rules not saved yet and their first players (up to `limit`, at most 50), now.",
     )
+
 
 @strawberry.type
 class Mutation:
@@ -865,6 +866,7 @@ class Mutation:
         resolver=crm_segment_resolvers.upload_segment_members,
         description="Add players (ids or e-mail addresses, one per line) to a static segment (audited).",
     )
+
 
 @strawberry.type
 class Subscription:

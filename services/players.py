@@ -211,7 +211,9 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 marketing_consent=form.marketing_consent,
                 jurisdiction=rules.code,
                 language=player_locale.language(form.language) if form.language else player_locale.DEFAULT_LANGUAGE,
-                time_zone=player_locale.time_zone(form.time_zone) if form.time_zone else player_locale.DEFAULT_TIME_ZONE,
+                time_zone=player_locale.time_zone(form.time_zone)
+                if form.time_zone
+                else player_locale.DEFAULT_TIME_ZONE,
             )
             matching.store_keys(player)
             db.add(player)

@@ -44,7 +44,8 @@ async def test_dynamic_segment_follows_rules_deposits_and_exclusions(
     preview = body["data"]["segmentPreview"]
     assert preview["size"] == 2
     assert {p["id"] for p in preview["players"]} == {malta.id, sweden.id}
-    assert all(p["email"] is None for p in preview["players"]) and "FORBIDDEN" in error_codes(body)
+    assert all(p["email"] is None for p in preview["players"])
+    assert "FORBIDDEN" in error_codes(body)
 
     body = await gql(
         CREATE,
@@ -54,7 +55,8 @@ async def test_dynamic_segment_follows_rules_deposits_and_exclusions(
     created = body["data"]["createSegment"]
     assert created["errors"] == [], created
     segment = created["segment"]
-    assert segment["size"] == 0 and segment["rules"]["conditions"][1]["values"] == ["MT", "SE"]
+    assert segment["size"] == 0
+    assert segment["rules"]["conditions"][1]["values"] == ["MT", "SE"]
 
     # Two deposits: the projection counts them, then the player's segments are re-evaluated.
     for _ in range(2):
@@ -78,7 +80,8 @@ async def test_dynamic_segment_follows_rules_deposits_and_exclusions(
         token=marketing.token,
     )
     updated = body["data"]["updateSegment"]
-    assert updated["errors"] == [] and updated["segment"]["version"] == 2
+    assert updated["errors"] == []
+    assert updated["segment"]["version"] == 2
     assert await member_ids(rt, segment["id"]) == {sweden.uuid, quiet.uuid}
 
     # The contract the other CRM parts read.
@@ -164,9 +167,11 @@ async def test_bad_rules_are_refused_with_the_condition_named(gql: Any, make_sta
             CREATE, {"input": {"name": "Bad", "kind": "DYNAMIC", "rules": rules(condition)}}, token=marketing.token
         )
         errors = body["data"]["createSegment"]["errors"]
-        assert errors and errors[0]["field"] == field, (condition, errors)
+        assert errors, condition
+        assert errors[0]["field"] == field, (condition, errors)
         body = await gql(PREVIEW, {"rules": rules(condition)}, token=marketing.token)
-        assert body["data"]["segmentPreview"] is None and error_codes(body) == ["BAD_USER_INPUT"], body
+        assert body["data"]["segmentPreview"] is None, body
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
 
 
 async def test_metrics_rules_read_the_projection(
@@ -202,7 +207,8 @@ async def test_metrics_rules_read_the_projection(
     assert await member_ids(rt, segment["id"]) == {big.uuid, small.uuid}
     clock.advance(timedelta(days=5))
     changed = await sweep.sweep(rt)
-    assert changed.left >= 2 and await member_ids(rt, segment["id"]) == set()
+    assert changed.left >= 2
+    assert await member_ids(rt, segment["id"]) == set()
 
 
 async def test_brands_are_kept_apart_and_lists_count_statements(
@@ -221,7 +227,8 @@ async def test_brands_are_kept_apart_and_lists_count_statements(
     body = await gql(query, token=northstar.token)
     assert body["data"]["segments"]["edges"] == []
     body = await gql(query, token=support.token)
-    assert body["data"]["segments"] is None and error_codes(body) == ["FORBIDDEN"]
+    assert body["data"]["segments"] is None
+    assert error_codes(body) == ["FORBIDDEN"]
 
 
 async def _create(gql: Any, staff: Any, name: str, segment_rules: dict[str, Any]) -> dict[str, Any]:

@@ -71,8 +71,8 @@ def _statements(rules_json: str) -> tuple[Statement, Statement, dict[str, Any]]:
     """The membership statements of one set of rules (the evaluation of one player, the refresh of many)."""
     where = segment_rules.where(segment_rules.parse(json.loads(rules_json)))
     one = Statement(
-        f"SELECT EXISTS (SELECT 1 FROM players p WHERE p.id = :player AND p.brand_id = :brand AND {where.sql})"
-    )  # noqa: S608
+        f"SELECT EXISTS (SELECT 1 FROM players p WHERE p.id = :player AND p.brand_id = :brand AND {where.sql})"  # noqa: S608
+    )
     refresh = Statement(f"""
 WITH holds AS (
   SELECT p.id FROM players p

@@ -11,9 +11,9 @@ names a `field` and an `op`:
   deposited / bet / played has no recency, so no recency condition holds for them; `deposit_count = 0`
   finds them), `deposit_count` (frequency; within the last `days` days, or ever), `bonuses_issued`,
   `bonuses_completed` (within `days`, or ever), `vip_level` (the highest `vip-N` tag, 0 without one) and
-  `risk_score` (0–100, services/risk/score.py);
+  `risk_score` (0 to 100, services/risk/score.py);
 - money (the same comparisons with `amount` and `currency`): `deposit_amount` (monetary: deposits) and
-  `ngr` (stakes − wins − bonus cost), within `days` or ever, counting the player's days in that currency.
+  `ngr` (stakes - wins - bonus cost), within `days` or ever, counting the player's days in that currency.
 
 Recency, frequency and money read the report projection `report_player_days` (UTC days; "within 30 days" is
 today and the 29 days before). Every rule compiles to one WHERE clause over `players p` with named
@@ -133,7 +133,8 @@ _UPPER = frozenset({SegmentField.COUNTRY, SegmentField.CURRENCY, SegmentField.JU
 # Who no audience holds, whatever its rules.
 REACHABLE = (
     "p.status = 'active' AND p.erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM rg_exclusions x "
-    "WHERE x.player_id = p.id AND x.starts_at <= CAST(:now AS timestamptz) AND (x.ends_at IS NULL OR x.ends_at > CAST(:now AS timestamptz)))"
+    "WHERE x.player_id = p.id AND x.starts_at <= CAST(:now AS timestamptz) "
+    "AND (x.ends_at IS NULL OR x.ends_at > CAST(:now AS timestamptz)))"
 )
 
 
@@ -205,7 +206,8 @@ def parse(data: Any) -> Rules:
         raise DomainError(message, field=f"rules.{where}" if where else "rules") from invalid
     for i, condition in enumerate(rules.conditions):
         if condition.field in _MONEY:  # the amount must be one in its currency
-            assert condition.amount is not None and condition.currency is not None
+            assert condition.amount is not None
+            assert condition.currency is not None
             parse_amount(condition.amount, condition.currency, field=f"rules.conditions.{i}.amount", allow_zero=True)
     return rules
 
@@ -249,7 +251,7 @@ def where(rules: Rules) -> Where:
 
 def _condition(c: Condition, bind: Callable[[Any], str]) -> str:
     if c.field == SegmentField.TAG:
-        has = f"EXISTS (SELECT 1 FROM crm_player_tags t WHERE t.player_id = p.id AND t.tag = ANY({bind(c.values)}))"
+        has = f"EXISTS (SELECT 1 FROM crm_player_tags t WHERE t.player_id = p.id AND t.tag = ANY({bind(c.values)}))"  # noqa: S608
         return has if c.op == Op.IN else f"NOT {has}"
     if c.field in _LISTS:
         values = [v.upper() for v in c.values or []] if c.field in _UPPER else list(c.values or [])
@@ -259,7 +261,8 @@ def _condition(c: Condition, bind: Callable[[Any], str]) -> str:
         return f"p.marketing_consent = {bind(bool(c.flag))}"
     window = _WINDOWED[c.field].format(days=int(c.days)) if c.days is not None and c.field in _WINDOWED else ""
     if c.field in _MONEY:
-        assert c.amount is not None and c.currency is not None
+        assert c.amount is not None
+        assert c.currency is not None
         currency = c.currency.upper()
         minor = parse_amount(c.amount, currency, allow_zero=True)
         expression = _MONEY[c.field].format(currency=bind(currency), window=window)

@@ -18,9 +18,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
@@ -107,7 +107,7 @@ def _name(name: str) -> str:
 
 
 async def _unique_name(db: AsyncSession, brand_id: uuid.UUID, name: str, segment_id: uuid.UUID | None) -> None:
-    stmt = select(CrmSegment.id).where(col(CrmSegment.brand_id) == brand_id, col(CrmSegment.name) == name)
+    stmt = select(col(CrmSegment.id)).where(col(CrmSegment.brand_id) == brand_id, col(CrmSegment.name) == name)
     found = await db.scalar(stmt.limit(1))
     if found is not None and found != segment_id:
         raise DomainError(
@@ -213,10 +213,10 @@ async def preview(db: AsyncSession, viewer: Viewer, rules: Any, *, brand_code: s
     brand = await _brand(db, viewer, brand_code)
     params = where.params(clock.now(), brand=brand.id, limit=limit)
     body = f"FROM players p WHERE p.brand_id = :brand AND {where.sql}"
-    size = int(await prepared.value(db, Statement(f"SELECT count(*) {body}"), params) or 0)  # noqa: S608
+    size = int(await prepared.value(db, Statement(f"SELECT count(*) {body}"), params) or 0)
     ids: list[uuid.UUID] = []
     if size and limit:
-        statement = Statement(f"SELECT p.id {body} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit")  # noqa: S608
+        statement = Statement(f"SELECT p.id {body} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit")
         ids = [row.id for row in await prepared.rows(db, statement, params)]
     return Preview(size, ids)
 

@@ -37,7 +37,8 @@ WHERE w.since <= CAST(:stale AS timestamptz)
 ORDER BY w.player_id LIMIT :limit
 """)
 _DONE = Statement("""
-DELETE FROM crm_segment_pending w USING unnest(CAST(:players AS uuid[]), CAST(:events AS bigint[])) AS d(player_id, event_id)
+DELETE FROM crm_segment_pending w
+USING unnest(CAST(:players AS uuid[]), CAST(:events AS bigint[])) AS d(player_id, event_id)
 WHERE w.player_id = d.player_id AND w.event_id = d.event_id
 """)
 
