@@ -65,6 +65,9 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // CRM segments (admin/app/segments.js): the builder with its live size, uploads of static lists.
+  "Query.segments", "Query.segmentPreview", "Mutation.createSegment", "Mutation.updateSegment",
+  "Mutation.archiveSegment", "Mutation.uploadSegmentMembers",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

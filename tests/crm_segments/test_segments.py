@@ -243,3 +243,17 @@ def _node(global_id: str) -> str:
     from strawberry import relay
 
     return relay.GlobalID.from_id(global_id).node_id
+
+
+async def test_demo_segments_seed_twice_without_duplicates(rt: Any, brand: Any, make_player: Any) -> None:
+    from integrations.demo.crm_segments import seed_crm_segments
+
+    carla = await make_player(email="carla@example.com")
+    for _ in range(2):
+        await seed_crm_segments(rt)
+    async with rt.database.session() as db:
+        names = (await db.execute(text("SELECT name, kind FROM crm_segments ORDER BY name"))).all()
+        vips = await db.scalar(text("SELECT id FROM crm_segments WHERE kind = 'static'"))
+    assert [tuple(row) for row in names] == [("Active depositors with consent", "dynamic"), ("Demo VIPs", "static")]
+    async with rt.database.session() as db:
+        assert await membership.segments_of(db, carla.uuid) == [vips]
