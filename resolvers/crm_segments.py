@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
@@ -143,10 +144,29 @@ async def archive_segment(info: Info, input: ArchiveSegmentInput) -> SegmentPayl
     return SegmentPayload(segment=Segment.from_model(segment))
 
 
+async def _listed(input: UploadSegmentMembersInput) -> str:
+    """The list from the text field or the file (one of them), as text."""
+    if (input.members is None) == (input.file is None):
+        raise DomainError("Send the list as `members` or as `file`, one of them.", field="members")
+    if input.members is not None:
+        return input.members
+    upload: Any = input.file  # starlette's UploadFile
+    content: bytes = await upload.read(segments.MAX_UPLOAD_CHARS + 1)
+    if len(content) > segments.MAX_UPLOAD_CHARS:
+        raise DomainError(f"At most {segments.MAX_UPLOAD_CHARS:,} bytes per upload.", field="file")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as bad:
+        raise DomainError("The file is not UTF-8 text.", field="file") from bad
+
+
 @payload_errors(UploadSegmentMembersPayload)
 async def upload_segment_members(info: Info, input: UploadSegmentMembersInput) -> UploadSegmentMembersPayload:
     done = await segments.upload_members(
-        info.context.rt, info.context.viewer, segment_id=node_uuid(input.segment_id, "Segment"), text=input.members
+        info.context.rt,
+        info.context.viewer,
+        segment_id=node_uuid(input.segment_id, "Segment"),
+        text=await _listed(input),
     )
     return UploadSegmentMembersPayload(
         segment=Segment.from_model(done.segment),

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.file_uploads import Upload
 
 from models import crm as m
 from schema.base import Connection, UserError
@@ -179,14 +180,16 @@ class ArchiveSegmentInput:
     segment_id: strawberry.ID
 
 
-@strawberry.input
+@strawberry.input(description="The list as text (`members`) or as a CSV file in a GraphQL multipart request (`file`).")
 class UploadSegmentMembersInput:
     segment_id: strawberry.ID
-    members: str = text(
+    members: str | None = text(
         2_000_000,
+        default=None,
         description="Player ids or e-mail addresses of the segment's brand, one per line (a CSV's first column; "
         "a header line is skipped)",
     )
+    file: Upload | None = strawberry.field(default=None, description="The same as a UTF-8 CSV file")
 
 
 @strawberry.type

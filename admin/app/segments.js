@@ -5,7 +5,7 @@
  * saved). A static segment's members are uploaded as player ids or e-mail addresses, one per line.
  */
 import { html, nothing } from "lit";
-import { QueryElement, client, mutationProblem, shortId, viewer, words } from "./ui.js";
+import { QueryElement, client, runMutation, shortId, viewer, words } from "./ui.js";
 
 const SEGMENT = `id name kind archived version size
   rules { match conditions { field op values flag value amount currency days } }`;
@@ -219,17 +219,8 @@ class Segments extends QueryElement {
     </li>`;
   }
 
-  async run(mutation, input, field) {
-    this.busy = true;
-    this.message = "";
-    this.problem = "";
-    try {
-      const result = await client.mutate(mutation, { input });
-      this.problem = mutationProblem(result, field);
-      return this.problem ? null : result.data[field];
-    } finally {
-      this.busy = false;
-    }
+  run(mutation, input, field) {
+    return runMutation(this, mutation, input, field);
   }
 
   async save(event) {

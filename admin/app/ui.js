@@ -303,3 +303,18 @@ export function mutationProblem(result, field) {
   const errors = result.data?.[field]?.errors ?? [];
   return errors.map((e) => e.message).join(" ");
 }
+
+/** Run a screen's mutation: `element.busy` while it runs, `element.message` cleared, `element.problem` its refusal;
+ * the payload (null when refused). */
+export async function runMutation(element, mutation, input, field) {
+  element.busy = true;
+  element.message = "";
+  element.problem = "";
+  try {
+    const result = await client.mutate(mutation, { input });
+    element.problem = mutationProblem(result, field);
+    return element.problem ? null : result.data[field];
+  } finally {
+    element.busy = false;
+  }
+}

@@ -257,3 +257,33 @@ async def test_demo_segments_seed_twice_without_duplicates(rt: Any, brand: Any, 
     assert [tuple(row) for row in names] == [("Active depositors with consent", "dynamic"), ("Demo VIPs", "static")]
     async with rt.database.session() as db:
         assert await membership.segments_of(db, carla.uuid) == [vips]
+
+    from tests.test_audit import run_cli
+
+    code, output = await run_cli("segments", "sweep")  # from cron where no server runs
+    assert code == 0, output
+    assert "0 joined, 0 left" in output
+
+
+async def test_a_static_list_arrives_as_a_csv_file_in_a_multipart_request(
+    gql: Any, client: Any, make_player: Any, make_staff: Any
+) -> None:
+    import json
+
+    marketing = await make_staff("marketing")
+    listed = await make_player()
+    body = await gql(CREATE, {"input": {"name": "From a file", "kind": "STATIC"}}, token=marketing.token)
+    segment_id = body["data"]["createSegment"]["segment"]["id"]
+    operations = {"query": UPLOAD, "variables": {"input": {"segmentId": segment_id, "file": None}}}
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
+        files={"0": ("players.csv", f"\ufeffemail,note\n{listed.email},x\n".encode(), "text/csv")},
+        headers={"Apollo-Require-Preflight": "true", "Authorization": f"Bearer {marketing.token}"},
+    )
+    client.cookies.clear()
+    upload = response.json()["data"]["uploadSegmentMembers"]
+    assert upload["errors"] == [], upload
+    assert (upload["added"], upload["notFound"]) == (1, 0)
+    body = await gql(UPLOAD, {"input": {"segmentId": segment_id}}, token=marketing.token)
+    assert body["data"]["uploadSegmentMembers"]["errors"][0]["field"] == "members"  # neither text nor file

@@ -8,7 +8,7 @@ segment now and then, as time moves recency and registration age on.
   segment), at most every `crm_segment_sweep_seconds`.
 
 Both run in the server's loop (safe on several replicas: the memberships' advisory lock serialises them)
-and from `croupier crm segments-sweep`.
+and from `croupier segments sweep`.
 """
 
 from __future__ import annotations
