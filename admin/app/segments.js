@@ -60,6 +60,15 @@ function fromRule(c) {
            value: c.value ?? "", amount: c.amount ?? "", currency: c.currency ?? "", days: c.days ?? "" };
 }
 
+/** A player's short reference: the first characters of the id inside the global id ("Player:<uuid>"). */
+function playerRef(globalId) {
+  try {
+    return `${atob(globalId).split(":")[1].slice(0, 8)}…`;
+  } catch {
+    return shortId(globalId);
+  }
+}
+
 function summary(rules) {
   if (!rules) return "uploaded list";
   if (!rules.conditions.length) return "every reachable player";
@@ -183,7 +192,7 @@ class Segments extends QueryElement {
         ? html`<span class="error">${this.previewProblem}</span>`
         : this.preview ? html`<strong>${this.preview.size}</strong> players match now
           ${this.preview.players.length ? html`— first: ${this.preview.players.map((p) =>
-            html`<code title=${p.id}>${shortId(p.id)}</code> ${p.country ?? ""} `)}` : nothing}`
+            html`<code title=${p.id}>${playerRef(p.id)}</code> ${p.country ?? ""} `)}` : nothing}`
         : "Size: …"}</p>`;
   }
 
@@ -244,12 +253,13 @@ class Segments extends QueryElement {
 
   async upload(event, segment) {
     event.preventDefault();
-    const done = await this.run(UPLOAD, { segmentId: segment.id, members: event.target.members.value },
+    const form = event.target;
+    const done = await this.run(UPLOAD, { segmentId: segment.id, members: form.members.value },
       "uploadSegmentMembers");
     if (!done) return;
     const missing = done.notFound ? `, ${done.notFound} not found (lines ${done.badLines.join(", ")})` : "";
     this.message = `${done.added} added to ${segment.name}, ${done.already} already there${missing}.`;
-    event.target.reset();
+    form.reset();
     await this.reload();
   }
 }

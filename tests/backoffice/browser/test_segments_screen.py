@@ -27,7 +27,7 @@ async def test_marketing_builds_a_segment_with_its_live_size_and_uploads_a_stati
     first = builder.get_by_label("Condition 1")
     await first.get_by_label("Values").fill("MT")
     size = builder.get_by_label("Live size")
-    await expect(size).to_contain_text("2 players match now")  # MT: two with consent, one without
+    await expect(size).to_contain_text("3 players match now")  # MT: two with consent, one without
     await builder.get_by_role("button", name="Add condition").click()
     second = builder.get_by_label("Condition 2")
     await second.get_by_label("Field").select_option("MARKETING_CONSENT")
