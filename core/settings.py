@@ -327,6 +327,10 @@ class Settings(BaseSettings):
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+    # CRM segments (services/crm/segments/sweep.py): how often players whose money moved are re-evaluated once
+    # the report projection counted it, and how often every dynamic segment is swept (recency moves with time).
+    crm_segment_pending_seconds: float = Field(default=2.0, gt=0)
+    crm_segment_sweep_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("fx_rates")
     @classmethod

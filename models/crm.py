@@ -139,3 +139,14 @@ class CrmSuppression(SQLModel, table=True):
     source_id: uuid.UUID | None = None
     message_id: uuid.UUID | None = Field(default=None, foreign_key="crm_messages.id")
     at: datetime = created_at_field()
+
+
+class CrmSegmentPending(SQLModel, table=True):
+    """A player whose money moved (`event_id`, the latest such event), waiting until the report projection
+    has counted it to have their dynamic segments re-evaluated (migration 0052)."""
+
+    __tablename__ = "crm_segment_pending"
+
+    player_id: uuid.UUID = Field(foreign_key="players.id", primary_key=True)
+    event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    since: datetime = created_at_field()

@@ -192,6 +192,8 @@ async def register_player(info: Info, input: RegisterPlayerInput) -> RegisterPla
         city=input.city,
         postal_code=input.postal_code,
         affiliate_click=input.affiliate_click,
+        language=input.language,
+        time_zone=input.time_zone,
     )
     created, tokens = await players.register(info.context.rt, form, info.context.viewer.meta)
     set_auth_cookies(info, tokens)
@@ -226,6 +228,8 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
         city=input.city,
         postal_code=input.postal_code,
         marketing_consent=input.marketing_consent,
+        language=input.language,
+        time_zone=input.time_zone,
     )
     updated = await players.update_profile(info.context.rt, viewer, change)
     return UpdateProfilePayload(player=Player.from_model(updated))

@@ -109,6 +109,8 @@ class Player(relay.Node):
     status_reason: str | None
     created_at: datetime | None
     jurisdiction: str | None = strawberry.field(description="The responsible-gambling profile the player plays under")
+    language: str | None = strawberry.field(description="The language messages are written in (en, de, pt-BR)")
+    time_zone: str | None = strawberry.field(description="An IANA time zone name (quiet hours fall in it)")
     brand_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -131,6 +133,8 @@ class Player(relay.Node):
             status_reason=player.status_reason,
             created_at=player.created_at,
             jurisdiction=player.jurisdiction,
+            language=player.language,
+            time_zone=player.time_zone,
             brand_id=player.brand_id,
         )
 
@@ -320,6 +324,8 @@ class RegisterPlayerInput:
         "`croupier_click` cookie the `/a/{code}` redirect set). One that is unknown, too old or of another brand "
         "attributes nobody; it never refuses the registration.",
     )
+    language: str | None = text(8, default=None, description="A language code: en (default), de, pt-BR")
+    time_zone: str | None = text(64, default=None, description="An IANA time zone name: UTC (default), Europe/Malta")
 
 
 @strawberry.type
@@ -356,6 +362,8 @@ class UpdateProfileInput:
     city: str | None = text(CITY, default=None)
     postal_code: str | None = text(POSTAL_CODE, default=None, description="Letters, digits, spaces and hyphens")
     marketing_consent: bool | None = None
+    language: str | None = text(8, default=None, description="A language code: en, de, pt-BR")
+    time_zone: str | None = text(64, default=None, description="An IANA time zone name: Europe/Malta")
 
 
 @strawberry.type

@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -116,6 +117,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -448,6 +450,16 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+
+    segments: Connection[Segment] | None = strawberry.field(
+        resolver=crm_segment_resolvers.crm_segments,
+        description="CRM segments of the staff's brand scope, newest first (archived ones with `archived: true`).",
+    )
+    segment: Segment | None = strawberry.field(resolver=crm_segment_resolvers.crm_segment)
+    segment_preview: SegmentPreview | None = strawberry.field(
+        resolver=crm_segment_resolvers.segment_preview,
+        description="The size of rules not saved yet and their first players (up to `limit`, at most 50), now.",
     )
 
 
@@ -837,6 +849,22 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+
+    create_segment: SegmentPayload = strawberry.mutation(
+        resolver=crm_segment_resolvers.create_segment,
+        description="A CRM segment: dynamic (by rules, members computed at once) or static (upload its members).",
+    )
+    update_segment: SegmentPayload = strawberry.mutation(
+        resolver=crm_segment_resolvers.update_segment,
+        description="Rename a segment, or change a dynamic one's rules (its members follow at once; audited).",
+    )
+    archive_segment: SegmentPayload = strawberry.mutation(
+        resolver=crm_segment_resolvers.archive_segment, description="Archive a segment: it has no members since."
+    )
+    upload_segment_members: UploadSegmentMembersPayload = strawberry.mutation(
+        resolver=crm_segment_resolvers.upload_segment_members,
+        description="Add players (ids or e-mail addresses, one per line) to a static segment (audited).",
     )
 
 

@@ -30,7 +30,7 @@ from core.runtime import Runtime
 from models.auth import AuthSession
 from models.brands import Brand
 from models.players import Player, PlayerStatus
-from services import audit, auth, brands, wallet
+from services import audit, auth, brands, player_locale, wallet
 from services.affiliates import attribution as affiliate_attribution
 from services.auth import IssuedTokens, RateLimited
 from services.rg import exclusions as rg_exclusions
@@ -50,6 +50,7 @@ ISO_COUNTRY_LENGTH = 2
 ADDRESS_FIELDS = {"address_line1": 200, "address_line2": 200, "city": 100, "postal_code": 16}
 # Personal details a player may change.
 PROFILE_FIELDS = ("first_name", "last_name", "phone", *ADDRESS_FIELDS)
+LOCALE_FIELDS = ("language", "time_zone")  # announced apart (player.locale_changed): not personal details
 _GRAPHQL_NAMES = {"address_line1": "addressLine1", "address_line2": "addressLine2", "city": "city",
                   "postal_code": "postalCode"}  # fmt: skip
 POSTAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
@@ -110,6 +111,8 @@ class Registration:
     city: str | None = None
     postal_code: str | None = None
     affiliate_click: str | None = None  # the click id of the visitor's last affiliate link (services/affiliates)
+    language: str | None = None  # a language code (services/player_locale.py); none: en
+    time_zone: str | None = None  # an IANA time zone name; none: UTC
 
 
 def check_address(address: dict[str, str | None]) -> None:
@@ -144,6 +147,10 @@ def _check_registration(brand: Brand, form: Registration) -> Profile:
             f"{brand.name} does not accept players from {country}.", field="country", code=ErrorCode.COUNTRY_NOT_ALLOWED
         )
     check_address(_address_of(form))
+    if form.language is not None:
+        player_locale.language(form.language)
+    if form.time_zone is not None:
+        player_locale.time_zone(form.time_zone)
     rules = rg_gates.jurisdiction_for(brand, country)
     minimum_age = max(brand.minimum_age, rules.minimum_age)
     if age_on(form.date_of_birth, clock.now().date()) < minimum_age:
@@ -203,6 +210,10 @@ async def register(rt: Runtime, form: Registration, meta: RequestMeta) -> tuple[
                 currency=form.currency.upper(),
                 marketing_consent=form.marketing_consent,
                 jurisdiction=rules.code,
+                language=player_locale.language(form.language) if form.language else player_locale.DEFAULT_LANGUAGE,
+                time_zone=player_locale.time_zone(form.time_zone)
+                if form.time_zone
+                else player_locale.DEFAULT_TIME_ZONE,
             )
             matching.store_keys(player)
             db.add(player)
@@ -375,6 +386,8 @@ class ProfileChange:
     city: str | None = None
     postal_code: str | None = None
     marketing_consent: bool | None = None
+    language: str | None = None
+    time_zone: str | None = None
 
 
 async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> Player:
@@ -401,6 +414,10 @@ async def update_profile(rt: Runtime, viewer: Viewer, change: ProfileChange) -> 
                     code=ErrorCode.NOT_ALLOWED,
                 )
             player.marketing_consent = change.marketing_consent
+        if change.language is not None:
+            player.language = player_locale.language(change.language)
+        if change.time_zone is not None:
+            player.time_zone = player_locale.time_zone(change.time_zone)
         await db.flush()
         await _announce_profile(db, player, before)
         await audit.append(
@@ -441,6 +458,14 @@ async def _announce_profile(db: AsyncSession, player: Player, before: dict[str, 
             {"player_id": str(player.id), "consent": player.marketing_consent, "cause": "player"},
             brand_id=player.brand_id,
         )
+    if locale := [name for name in LOCALE_FIELDS if before[name] != after[name]]:
+        await outbox.emit(
+            db,
+            "player.locale_changed",
+            f"player:{player.id}",
+            {"player_id": str(player.id), "fields": locale},
+            brand_id=player.brand_id,
+        )
 
 
 def _profile(player: Player) -> dict[str, Any]:
@@ -450,6 +475,8 @@ def _profile(player: Player) -> dict[str, Any]:
         "phone": player.phone,
         **{name: getattr(player, name) for name in ADDRESS_FIELDS},
         "marketing_consent": player.marketing_consent,
+        "language": player.language,
+        "time_zone": player.time_zone,
     }
 
 

@@ -46,6 +46,7 @@ ROUTES = {
     "Subscription": "subscription({vars}) {{ {field} }}",
     "JackpotLevel": 'query({vars}) {{ jackpots(brand: "royal") {{ edges {{ node {{ levels {{ {field} }} }} }} }} }}',
     "AffiliatePortal": "query({vars}) {{ affiliatePortal {{ {field} }} }}",
+    "Segment": "query({vars}) {{ segments(first: 1) {{ edges {{ node {{ {field} }} }} }} }}",
 }
 
 
@@ -206,6 +207,11 @@ async def test_every_text_input_refuses_an_over_long_value_by_name_and_never_int
     player = await make_player()
     admin = await make_staff(("superadmin", None))  # may use every field: only the length can refuse
     await created(gql, admin.token)  # a jackpot's level, for the arguments of its history lists
+    segment = await gql(  # a segment, for the arguments of its member list
+        'mutation { createSegment(input: {brand: "royal", name: "walk", kind: STATIC}) { errors { code } } }',
+        token=admin.token,
+    )
+    assert segment["data"]["createSegment"]["errors"] == [], segment
     # The partner's own portal is null for anyone else: its arguments are walked as a partner.
     await insert_portal_user(rt, await insert_partner(rt, "walker", [brand.id]), "walker@partner.test")
     partner_token = (await sign_in(gql, "walker@partner.test"))["accessToken"]

@@ -65,6 +65,9 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // CRM segments (admin/app/segments.js): the builder with its live size, uploads of static lists.
+  "Query.segments", "Query.segmentPreview", "Mutation.createSegment", "Mutation.updateSegment",
+  "Mutation.archiveSegment", "Mutation.uploadSegmentMembers",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
@@ -299,4 +302,19 @@ export function mutationProblem(result, field) {
   if (failure) return describeError(failure);
   const errors = result.data?.[field]?.errors ?? [];
   return errors.map((e) => e.message).join(" ");
+}
+
+/** Run a screen's mutation: `element.busy` while it runs, `element.message` cleared, `element.problem` its refusal;
+ * the payload (null when refused). */
+export async function runMutation(element, mutation, input, field) {
+  element.busy = true;
+  element.message = "";
+  element.problem = "";
+  try {
+    const result = await client.mutate(mutation, { input });
+    element.problem = mutationProblem(result, field);
+    return element.problem ? null : result.data[field];
+  } finally {
+    element.busy = false;
+  }
 }

@@ -95,4 +95,20 @@ TYPES = (
             {"staff_id": {**OPTIONAL_UUID, "description": "who changed it (none: the platform)"}},
         ),
     ),
+    EventType(
+        "player.locale_changed",
+        1,
+        "A player changed their language or time zone: the names of the fields that changed.",
+        obj(
+            {
+                "player_id": UUID,
+                "fields": {
+                    "type": "array",
+                    "items": one_of("language", "time_zone"),
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            }
+        ),
+    ),
 )

@@ -143,3 +143,14 @@ async def test_a_block_by_staff_is_a_status_change_and_ends_every_session(
     assert changed.data == {"player_id": str(player.uuid), "status": "blocked", "staff_id": str(support.id)}
     assert all("2100 0003" not in str(e.envelope) for e in got)  # staff's reason stays inside
     assert uuid.UUID(changed.data["staff_id"]) == support.id
+
+
+async def test_a_language_or_time_zone_change_names_the_fields(rt: Any, gql: Any, make_player: Any) -> None:
+    player = await make_player(language="de", timeZone="Europe/Berlin")
+    outbox = Outbox(rt)
+    await outbox.skip()
+    change = {"language": "de", "timeZone": "Europe/Malta"}
+    assert (await gql(UPDATE_PROFILE, {"input": change}, token=player.token))["data"]["updateProfile"]["errors"] == []
+    got = await outbox.new()
+    assert types(got) == ["player.locale_changed"]
+    assert got[0].data == {"player_id": str(player.uuid), "fields": ["time_zone"]}

@@ -103,6 +103,7 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
             "consumer-risk-rules",
             "consumer-risk-signals",
             "consumer-tournaments",
+            "consumer-crm-segments",
         }
         ids = await emit(rt, 3)
 
@@ -174,6 +175,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
         ["affiliate-postbacks", "yes", "-", "0", "0", "3", "0"],
         ["aml-monitoring", "yes", "-", "0", "0", "3", "0"],
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
+        ["crm-segments", "yes", "-", "0", "0", "3", "0"],
         ["jackpots", "yes", "-", "0", "0", "3", "0"],
         ["nats-sink", "yes", "-", "0", "0", "3", "0"],
         ["reports", "yes", "-", "0", "0", "3", "0"],
