@@ -151,6 +151,13 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("affiliate_cpa_activity", "player_id = :p", "at"),  # the figures behind a CPA
         Source("affiliate_postback_deliveries", "player_id = :p"),
     ),
+    "crm": (
+        Source("crm_consents", "player_id = :p", "changed_at"),
+        Source("crm_segment_members", "player_id = :p", "joined_at"),
+        Source("crm_player_tags", "player_id = :p", "tagged_at"),
+        Source("crm_messages", "player_id = :p"),
+        Source("crm_suppressions", "player_id = :p", "at"),  # each refusal to reach the player, and why
+    ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),
         Source("privacy_holds", "player_id = :p"),

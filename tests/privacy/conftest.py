@@ -143,15 +143,16 @@ async def tables_holding(rt: Any, needle: str) -> dict[str, list[str]]:
                 )
             )
         ).all()
-        found: dict[str, list[str]] = {}
-        for table, column, _kind in columns:
-            value = f'"{column}"::text'
-            hit = await db.scalar(
-                text(f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE strpos(lower({value}), lower(:n)) > 0)'),
-                {"n": needle},
-            )
-            if hit:
-                found.setdefault(table, []).append(column)
+        # One statement for every column (hundreds of them): a query each cost a round trip each.
+        probes = [
+            f'SELECT {n} WHERE EXISTS (SELECT 1 FROM "{table}" WHERE strpos(lower("{column}"::text), lower(:n)) > 0)'
+            for n, (table, column, _kind) in enumerate(columns)
+        ]
+        hits = (await db.execute(text(" UNION ALL ".join(probes)), {"n": needle})).scalars().all()
+    found: dict[str, list[str]] = {}
+    for n in sorted(hits):
+        table, column, _kind = columns[n]
+        found.setdefault(table, []).append(column)
     return found
 
 
