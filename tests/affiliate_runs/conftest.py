@@ -96,8 +96,11 @@ class Affiliates:
         return partner_id
 
     async def plan(self, kind: str, terms: dict[str, Any], currency: str = "EUR") -> uuid.UUID:
+        """A plan row; a CPA given by its amount gets an easy qualification rule (runs read what is qualified)."""
         import json
 
+        if "amount" in terms and "qualification" not in terms:
+            terms = {**terms, "qualification": {"min_first_deposit": 0, "min_wagering": 0, "within_days": 30}}
         plan_id = uuid.uuid4()
         await self.execute(
             "INSERT INTO affiliate_plans (id, code, name, kind, currency, terms) "

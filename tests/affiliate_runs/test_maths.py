@@ -5,50 +5,43 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import DomainError
+from models.affiliates import PlanKind
+from services.affiliates.plans import RevShare, RevShareKind, Terms, Tier
 from services.affiliates.runs import maths
 from services.affiliates.runs import statement as stm
-from services.affiliates.runs.terms import PlanTerms, RevShare, Tier, read_terms
 
 TIERS = (Tier(0, 200_000), Tier(100_000, 300_000), Tier(500_000, 400_000))
 
 
+def flat(rate: int) -> RevShare:
+    return RevShare(RevShareKind.FLAT, (Tier(0, rate),))
+
+
+def revshare_terms(revshare: RevShare) -> Terms:
+    return Terms(PlanKind.REVSHARE, None, revshare, 0)
+
+
 def test_tiered_pays_each_slice_at_its_rate_and_ladder_the_whole_at_the_rate_reached() -> None:
     # 2,000.00 of NGR: tiered = 1,000.00 at 20 % + 1,000.00 at 30 % = 500.00; ladder = all of it at 30 % = 600.00.
-    tiered, ladder = RevShare("tiered", tiers=TIERS), RevShare("ladder", tiers=TIERS)
+    tiered, ladder = RevShare(RevShareKind.TIERED, TIERS), RevShare(RevShareKind.LADDER, TIERS)
     assert maths.revshare_of(tiered, 200_000) == maths.Rate(50_000, 1, 300_000)
     assert maths.revshare_of(ladder, 200_000) == maths.Rate(60_000, 1, 300_000)
     assert maths.revshare_of(tiered, 600_000).amount == 20_000 + 120_000 + 40_000
-    assert maths.revshare_of(RevShare("flat", rate_ppm=333_333), 100).amount == 33  # rounded down
+    assert maths.revshare_of(flat(333_333), 100).amount == 33  # rounded down
 
 
 def test_a_negative_month_is_carried_only_by_a_deal_with_carry_over() -> None:
-    flat = RevShare("flat", rate_ppm=250_000)
-    loss = maths.settle_deal(flat, ngr=-5_000, carry_in=0, negative_carry_over=True)
+    share = flat(250_000)
+    loss = maths.settle_deal(share, ngr=-5_000, carry_in=0, negative_carry_over=True)
     assert (loss.revshare, loss.carry_out) == (0, -5_000)
-    assert maths.settle_deal(flat, ngr=-5_000, carry_in=0, negative_carry_over=False).carry_out == 0
-    after = maths.settle_deal(flat, ngr=8_000, carry_in=-5_000, negative_carry_over=True)
+    assert maths.settle_deal(share, ngr=-5_000, carry_in=0, negative_carry_over=False).carry_out == 0
+    after = maths.settle_deal(share, ngr=8_000, carry_in=-5_000, negative_carry_over=True)
     assert (after.base, after.revshare, after.carry_out) == (3_000, 750, 0)
-    still = maths.settle_deal(flat, ngr=2_000, carry_in=-5_000, negative_carry_over=True)
+    still = maths.settle_deal(share, ngr=2_000, carry_in=-5_000, negative_carry_over=True)
     assert (still.base, still.revshare, still.carry_out) == (-3_000, 0, -3_000)
-
-
-def test_terms_a_run_cannot_read_stop_it() -> None:
-    with pytest.raises(DomainError):
-        read_terms(
-            "revshare", {"revshare": {"kind": "tiered", "tiers": [{"from_ngr": 5, "rate_ppm": 1}] * 2}}, "EUR", "p"
-        )
-    with pytest.raises(DomainError):
-        read_terms("revshare", {"revshare": {"kind": "flat", "rate_ppm": 1_000_001}}, "EUR", "p")
-    with pytest.raises(DomainError):
-        read_terms("hybrid", {"amount": 100}, "EUR", "p")
-    terms = read_terms("revshare", {"revshare": {"kind": "ladder", "tiers": [{"from_ngr": "1000.00", "rate_ppm": 5}]}},
-                       "EUR", "p")  # fmt: skip
-    assert terms.revshare == RevShare("ladder", tiers=(Tier(100_000, 5),))
 
 
 @given(
@@ -80,12 +73,12 @@ def test_with_rising_rates_tiered_never_pays_more_than_ladder(
     tiers = [Tier(0, first)]
     for gap, rate in steps:
         tiers.append(Tier(tiers[-1].from_ngr + gap, max(rate, tiers[-1].rate_ppm)))
-    tiered = maths.revshare_of(RevShare("tiered", tiers=tuple(tiers)), base)
-    ladder = maths.revshare_of(RevShare("ladder", tiers=tuple(tiers)), base)
+    tiered = maths.revshare_of(RevShare(RevShareKind.TIERED, tuple(tiers)), base)
+    ladder = maths.revshare_of(RevShare(RevShareKind.LADDER, tuple(tiers)), base)
     assert 0 <= tiered.amount <= ladder.amount <= base
     assert tiered.tier == ladder.tier
     if len(tiers) == 1:  # one tier from zero: all three kinds agree
-        assert tiered.amount == ladder.amount == maths.revshare_of(RevShare("flat", rate_ppm=first), base).amount
+        assert tiered.amount == ladder.amount == maths.revshare_of(flat(first), base).amount
 
 
 days = st.lists(
@@ -107,9 +100,9 @@ def test_a_statement_splits_days_by_deal_and_its_lines_add_up_to_its_deals(
     start = date(2030, 1, 1)
     partner = uuid.uuid4()
     old = stm.Deal(uuid.uuid4(), partner, uuid.uuid4(), start - timedelta(days=90), True, "EUR",
-                   PlanTerms(RevShare("flat", rate_ppm=250_000), 0))  # fmt: skip
+                   revshare_terms(flat(250_000)))  # fmt: skip
     new = stm.Deal(uuid.uuid4(), partner, uuid.uuid4(), start + timedelta(days=switch), False, "EUR",
-                   PlanTerms(RevShare("tiered", tiers=TIERS), 0))  # fmt: skip
+                   revshare_terms(RevShare(RevShareKind.TIERED, TIERS)))  # fmt: skip
     players = [uuid.uuid4() for _ in range(4)]
     merged: dict[tuple[int, int], list[int]] = {}
     for player, day, stakes, wins, cost in played:  # one projection row per player and day
@@ -121,7 +114,7 @@ def test_a_statement_splits_days_by_deal_and_its_lines_add_up_to_its_deals(
     ]
     statement = stm.build(
         days=inputs, timeline=stm.Timeline([old, new]), carries={(old.id, "EUR"): carry}, cpas=[], parents={},
-        period_end=start + timedelta(days=29),
+        period_start=start, period_end=start + timedelta(days=29),
     )  # fmt: skip
 
     assert sum(line.ngr for line in statement.lines) == sum(d.stakes - d.wins - d.bonus_cost for d in inputs)
