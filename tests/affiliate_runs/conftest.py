@@ -184,14 +184,16 @@ class Table:
     runner: Runner
     conn: asyncpg.Connection
 
-    async def play(self, player_id: uuid.UUID, *, stake: int, win: int = 0, bonus_cost: int = 0) -> None:
+    async def play(
+        self, player_id: uuid.UUID, *, stake: int, win: int = 0, bonus_cost: int = 0, currency: str = "EUR"
+    ) -> None:
         if stake:
-            await fund(self.rt, player_id, stake)
+            await fund(self.rt, player_id, stake, currency)
         async with self.rt.database.transaction() as db:
-            accounts = await wallet.player_accounts(db, player_id, self.brand.id, "EUR")
+            accounts = await wallet.player_accounts(db, player_id, self.brand.id, currency)
             await wallet.lock_player_money(db, player_id, cash=accounts.cash)
-            house = await wallet.operator_account(db, self.brand.id, AccountPurpose.HOUSE_REVENUE, "EUR")
-            cost = await wallet.operator_account(db, self.brand.id, AccountPurpose.BONUS_COST, "EUR")
+            house = await wallet.operator_account(db, self.brand.id, AccountPurpose.HOUSE_REVENUE, currency)
+            cost = await wallet.operator_account(db, self.brand.id, AccountPurpose.BONUS_COST, currency)
             moves = [
                 ("bonus_cash", "bonus", bonus_cost, cost),  # bonus money paid out as cash: the bonus cost pays
                 ("game_bet", "bet", -stake, house),

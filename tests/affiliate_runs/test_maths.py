@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.money import CURRENCIES
 from models.affiliates import PlanKind
 from services.affiliates.plans import RevShare, RevShareKind, Terms, Tier
 from services.affiliates.runs import maths
 from services.affiliates.runs import statement as stm
+from services.reports.fx import RateBook
 
 TIERS = (Tier(0, 200_000), Tier(100_000, 300_000), Tier(500_000, 400_000))
 
@@ -127,3 +131,65 @@ def test_a_statement_splits_days_by_deal_and_its_lines_add_up_to_its_deals(
             assert line.last_day is not None
             assert (line.last_day < new.effective_from) == (row.deal is old)
     assert len({(line.player_id, line.deal_id) for line in statement.lines}) == len(statement.lines)
+
+
+fx_days = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # player
+        st.sampled_from(["EUR", "GBP", "JPY"]),  # the currency played
+        st.integers(min_value=0, max_value=29),  # day of the month
+        st.integers(min_value=-(10**7), max_value=10**7),  # NGR (as stakes minus wins)
+    ),
+    max_size=40,
+)
+
+
+@given(
+    played=fx_days,
+    gbp=st.lists(st.decimals(min_value="0.5", max_value="2", places=4), min_size=30, max_size=30),
+    jpy=st.lists(st.decimals(min_value="100", max_value="200", places=2), min_size=30, max_size=30),
+    carry=st.integers(min_value=-(10**6), max_value=0),
+)
+def test_other_currencies_lines_reconcile_to_their_converted_ngr_to_the_cent(
+    played: list[tuple[int, str, int, int]], gbp: list[Decimal], jpy: list[Decimal], carry: int
+) -> None:
+    start = date(2030, 1, 1)
+    partner = uuid.uuid4()
+    deal = stm.Deal(uuid.uuid4(), partner, uuid.uuid4(), start, True, "EUR", revshare_terms(flat(250_000)))
+    book = RateBook()
+    for code, rates in (("GBP", gbp), ("JPY", jpy)):
+        book.days[code] = [start + timedelta(days=n) for n in range(30)]
+        book.rates[code] = [Fraction(rate) for rate in rates]
+    players = [uuid.uuid4() for _ in range(3)]
+    merged: dict[tuple[int, str, int], int] = {}
+    for player, currency, day, ngr in played:  # one projection row per player, day and currency
+        merged[(player, currency, day)] = merged.get((player, currency, day), 0) + ngr
+    inputs = [
+        stm.PlayerDay(players[p], partner, None, start + timedelta(days=d), c, max(ngr, 0), max(-ngr, 0), 0)
+        for (p, c, d), ngr in merged.items()
+    ]
+    statement = stm.build(
+        days=inputs, timeline=stm.Timeline([deal]), carries={(deal.id, "EUR"): carry}, cpas=[], parents={},
+        period_start=start, period_end=start + timedelta(days=29), rates=book,
+    )  # fmt: skip
+
+    assert {line.currency for line in statement.lines} <= {"EUR"}  # one unit: nothing left unconverted
+    exact = Fraction(0)  # every day's NGR at the rate recorded on its line (the reference rate, 10 decimals)
+    for d in inputs:
+        rate = stm.fx_rate(book, d.currency, d.day, "EUR") if d.currency != "EUR" else Decimal(1)
+        exact += Fraction(d.stakes - d.wins) * Fraction(rate) * 10 ** (2 - CURRENCIES[d.currency].exponent)
+    assert abs(sum(line.ngr for line in statement.lines) - exact) <= Fraction(len(statement.lines), 2)
+    for line in statement.lines:  # what the partner re-computes from the line: the rate on it, half to even
+        native = line.stakes - line.wins - line.bonus_cost
+        if line.player_currency is None:
+            assert line.ngr == native
+        else:
+            assert line.fx_rate is not None
+            assert line.ngr == stm.converted(native, line.fx_rate, line.player_currency, "EUR")
+            assert abs(Fraction(line.fx_rate) - book.rate("EUR", line.last_day) / book.rate(line.player_currency,
+                       line.last_day)) <= Fraction(1, 2 * 10**10)  # fmt: skip
+    for row in statement.deals:  # the deal's NGR is its lines', its revenue share split over them exactly
+        assert row.currency == "EUR"
+        assert row.sums.ngr == sum(line.ngr for line in statement.lines)
+        assert row.sums.revshare == sum(line.revshare for line in statement.lines)
+        assert row.sums.carry_in == carry
