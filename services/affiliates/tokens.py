@@ -185,8 +185,8 @@ WHERE t.id = :token AND t.affiliate_id = :affiliate AND {_USABLE}""")  # noqa: S
 
 
 async def still_active(rt: Runtime, viewer: Viewer) -> bool:
-    """Is an API token's viewer still good: the token neither revoked nor expired, its partner active and its maker enabled (long-lived
-    connections ask, as `viewer_for_token` does each HTTP request)?"""
+    """Is an API token's viewer still good: the token neither revoked nor expired, its partner active and its
+    maker enabled (long-lived connections ask, as `viewer_for_token` does each HTTP request)?"""
     async with rt.database.session() as db:
         found = await db.scalar(_STILL_ACTIVE, {"token": viewer.session_id, "affiliate": viewer.id, "now": clock.now()})
     return found is not None
