@@ -18,6 +18,7 @@ from tests.affiliates_api.conftest import (
     insert_portal_user,
     sign_in,
 )
+from tests.affiliates.test_partners_api import DISABLE, STATUS
 from tests.conftest import error_codes
 
 PORTAL = "{ affiliatePortal { partner { code company brands } scopes } }"
@@ -203,15 +204,6 @@ async def test_signing_out_ends_the_sign_in_at_once(gql: Any, make_partner: Any)
     signed = await sign_in(gql, partner.email)
     assert "errors" not in await gql(PORTAL, token=signed["accessToken"])
 
-
-STATUS = """
-mutation($input: SetAffiliateStatusInput!) {
-  setAffiliateStatus(input: $input) { affiliate { id status } errors { code field message } }
-}"""
-DISABLE = """
-mutation($input: DisableAffiliatePortalUserInput!) {
-  disableAffiliatePortalUser(input: $input) { portalUser { id disabledAt } errors { code field } }
-}"""
 
 
 async def test_tokens_stop_while_their_partner_is_suspended_or_closed_and_when_their_maker_is_disabled(
