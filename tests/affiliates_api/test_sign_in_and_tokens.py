@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from core.clock import clock
 from schema.base import to_global_id
+from tests.affiliates.test_partners_api import DISABLE, STATUS
 from tests.affiliates_api.conftest import (
     ALL_SCOPES,
     CREATE_TOKEN,
@@ -18,7 +19,6 @@ from tests.affiliates_api.conftest import (
     insert_portal_user,
     sign_in,
 )
-from tests.affiliates.test_partners_api import DISABLE, STATUS
 from tests.conftest import error_codes
 
 PORTAL = "{ affiliatePortal { partner { code company brands } scopes } }"
@@ -203,7 +203,6 @@ async def test_signing_out_ends_the_sign_in_at_once(gql: Any, make_partner: Any)
     assert "errors" not in await gql(PORTAL, token=secret)
     signed = await sign_in(gql, partner.email)
     assert "errors" not in await gql(PORTAL, token=signed["accessToken"])
-
 
 
 async def test_tokens_stop_while_their_partner_is_suspended_or_closed_and_when_their_maker_is_disabled(
