@@ -101,6 +101,7 @@ class ErrorCode(StrEnum):
     AFFILIATE_SECOND_TIER_INVALID = "AFFILIATE_SECOND_TIER_INVALID"  # the parent's rate on sub-partners
     AFFILIATE_DEAL_RETROACTIVE = "AFFILIATE_DEAL_RETROACTIVE"  # a deal from a date already begun under other terms
     AFFILIATE_DEAL_INVALID = "AFFILIATE_DEAL_INVALID"  # the partner is closed or not on the brand
+    PROJECTION_BEHIND = "PROJECTION_BEHIND"  # the report projection has not applied a period's events yet
 
 
 @dataclass(frozen=True)

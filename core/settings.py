@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     affiliate_postback_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     affiliate_postback_max_attempts: int = Field(default=8, ge=5, le=30)
     affiliate_postback_concurrency: int = Field(default=16, ge=1, le=256)
+    # The worker connects only to public addresses (every address the host resolves to is checked at send time);
+    # true lets it reach loopback and private ones: a local receiver in tests or development, never production.
+    affiliate_postback_allow_private_hosts: bool = False
 
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None

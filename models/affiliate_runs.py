@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Date, Identity
+from sqlalchemy import BigInteger, Column, Date, Identity, Numeric
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field, timestamp_field
@@ -99,6 +100,10 @@ class AffiliateRunLine(SQLModel, table=True):
     tier: int | None = None
     rate_ppm: int | None = None
     cpa: bool = False
+    # Converted (migration 0059): stakes, wins and bonus cost are in the player's currency, `ngr` and after in
+    # `currency` (the plan's), converted at `fx_rate` (units of `currency` per unit of `player_currency`).
+    player_currency: str | None = Field(default=None, foreign_key="currencies.code", max_length=8)
+    fx_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 10), nullable=True))
 
     @property
     def total(self) -> int:

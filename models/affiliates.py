@@ -160,6 +160,10 @@ class AffiliateAttribution(SQLModel, table=True):
     __table_args__ = (
         Index("ix_affiliate_attributions_affiliate", "affiliate_id", "attributed_at"),
         Index("ix_affiliate_attributions_sub_id", "affiliate_id", "sub_id"),
+        # One click attributes at most one player (migration 0059).
+        Index(
+            "uq_affiliate_attributions_click", "click_id", unique=True, postgresql_where=text("click_id IS NOT NULL")
+        ),
     )
 
     player_id: uuid.UUID = Field(foreign_key="players.id", primary_key=True)

@@ -19,7 +19,8 @@ class AffiliateLoaders:
         self.rt = rt
         self.partner: DataLoader[uuid.UUID, Affiliate | None] = DataLoader(self._partners)
         self.brand_ids: DataLoader[uuid.UUID, list[uuid.UUID]] = DataLoader(self._brand_ids)
-        self.links: DataLoader[uuid.UUID, list[AffiliateLink]] = DataLoader(self._links)
+        # Keyed by (partner, the viewer's brand scope or None): a brand's staff load that brand's links only.
+        self.links: DataLoader[tuple[uuid.UUID, uuid.UUID | None], list[AffiliateLink]] = DataLoader(self._links)
         self.portal_users: DataLoader[uuid.UUID, list[AffiliateUser]] = DataLoader(self._portal_users)
         self.attribution: DataLoader[uuid.UUID, Attribution | None] = DataLoader(self._attributions)
 
@@ -33,10 +34,14 @@ class AffiliateLoaders:
             found = await partners.brands_of(db, ids)
         return [found.get(i, []) for i in ids]
 
-    async def _links(self, ids: Sequence[uuid.UUID]) -> list[list[AffiliateLink]]:
+    async def _links(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID | None]]) -> list[list[AffiliateLink]]:
+        found: dict[tuple[uuid.UUID, uuid.UUID | None], list[AffiliateLink]] = {}
         async with self.rt.database.session() as db:
-            found = await links.links_of(db, ids)
-        return [found.get(i, []) for i in ids]
+            for brand_id in dict.fromkeys(brand for _, brand in keys):  # one viewer per request: one statement
+                ids = [partner for partner, brand in keys if brand == brand_id]
+                for partner, rows in (await links.links_of(db, ids, brand_id=brand_id)).items():
+                    found[(partner, brand_id)] = rows
+        return [found.get(key, []) for key in keys]
 
     async def _portal_users(self, ids: Sequence[uuid.UUID]) -> list[list[AffiliateUser]]:
         async with self.rt.database.session() as db:

@@ -16,6 +16,8 @@ from core.clock import clock
 from core.errors import ApiError, DomainError, NotFound, bad_input, forbidden, unauthenticated
 from core.money import format_amount
 from core.pagination import paginate
+from models.affiliate_postbacks import AffiliatePostbackDelivery as DeliveryRow
+from models.affiliate_postbacks import DeliveryStatus, PostbackTrigger
 from models.affiliate_tokens import AffiliateApiToken, Scope
 from models.affiliates import AffiliateLink as LinkRow
 from resolvers.common import payload_errors
@@ -25,6 +27,7 @@ from schema.affiliate_portal import (
     AffiliatePortalLink,
     AffiliatePortalLinkPayload,
     AffiliatePortalPartner,
+    AffiliatePortalPostback,
     AffiliateSignInInput,
     AffiliateSignInPayload,
     AffiliateSignOutPayload,
@@ -39,7 +42,7 @@ from schema.affiliate_portal import (
 )
 from schema.base import Connection, node_uuid, to_global_id
 from schema.context import Info
-from services.affiliates import portal_auth, portal_links, portal_partner, portal_stats, tokens
+from services.affiliates import portal_auth, portal_links, portal_partner, portal_postbacks, portal_stats, tokens
 from services.affiliates.runs import reads as run_reads
 
 
@@ -237,3 +240,45 @@ async def revoke_affiliate_token(info: Info, input: RevokeAffiliateTokenInput) -
     return RevokeAffiliateTokenPayload(
         token=token_of(await tokens.revoke(info.context.rt, info.context.viewer, token_id))
     )
+
+
+async def partner_postbacks(
+    info: Info,
+    affiliate_id: uuid.UUID,
+    status: DeliveryStatus | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> Connection[AffiliatePortalPostback]:
+    """The partner's own postback log (services/affiliates/portal_postbacks.py): a page, then its last tries."""
+    async with info.context.rt.database.session() as db:
+        page = await paginate(
+            db,
+            portal_postbacks.listed(affiliate_id, status=status),
+            (col(DeliveryRow.event_at), col(DeliveryRow.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        tries = await portal_postbacks.last_tries(db, affiliate_id, [row.id for row in page.items])
+
+    def postback_of(row: DeliveryRow) -> AffiliatePortalPostback:
+        tried = tries.get(row.id)
+        waiting = row.status in (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+        return AffiliatePortalPostback(
+            id=strawberry.ID(str(to_global_id("AffiliatePortalPostback", row.id))),
+            event=PostbackTrigger(row.trigger),
+            event_id=str(row.event_id),
+            status=DeliveryStatus(row.status),
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            event_at=row.event_at,
+            next_attempt_at=row.next_attempt_at if waiting else None,
+            delivered_at=row.delivered_at,
+            last_attempt_at=tried.started_at if tried else None,
+            last_http_status=tried.http_status if tried else None,
+        )
+
+    return Connection.of(page, postback_of)

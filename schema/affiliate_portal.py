@@ -15,6 +15,7 @@ from typing import Annotated
 import strawberry
 
 from models.affiliate_tokens import Scope
+from schema.affiliate_postbacks import AffiliatePostbackStatus, AffiliatePostbackTrigger
 from schema.base import Connection, UserError
 from schema.context import Info
 from schema.input_limits import EMAIL, PASSWORD, TITLE, text
@@ -94,6 +95,21 @@ class AffiliateCommissionRow:
     run_state: str = strawberry.field(description="draft, approved, booked or paid.")
 
 
+@strawberry.type(description="One postback to the partner's server and how it went (no player, no URL).")
+class AffiliatePortalPostback:
+    id: strawberry.ID
+    event: AffiliatePostbackTrigger
+    event_id: str = strawberry.field(description="The event's id: the X-Croupier-Event-Id header and {event_id}.")
+    status: AffiliatePostbackStatus
+    attempts: int = strawberry.field(description="Tries so far.")
+    max_attempts: int
+    event_at: datetime
+    next_attempt_at: datetime | None = strawberry.field(description="The next try (pending or sending only).")
+    delivered_at: datetime | None
+    last_attempt_at: datetime | None
+    last_http_status: int | None = strawberry.field(description="What the server answered last (null: no answer).")
+
+
 @strawberry.type(description="The partner's own portal: what the viewer's scopes let it read.")
 class AffiliatePortal:
     affiliate_id: strawberry.Private[uuid.UUID]
@@ -139,6 +155,20 @@ class AffiliatePortal:
         from resolvers.affiliate_portal import partner_commissions
 
         return await partner_commissions(info, self.affiliate_id, from_, to)
+
+    @strawberry.field(description="The postbacks sent to the partner's server, newest first (postbacks:read).")  # type: ignore[untyped-decorator]
+    async def postbacks(
+        self,
+        info: Info,
+        status: AffiliatePostbackStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AffiliatePortalPostback] | None:
+        from resolvers.affiliate_portal import partner_postbacks
+
+        return await partner_postbacks(info, self.affiliate_id, status, first, after, last, before)
 
 
 @strawberry.input

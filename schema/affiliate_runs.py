@@ -71,10 +71,18 @@ class AffiliateRunLine:
     sub_id: str | None
     first_day: date | None
     last_day: date | None
-    stakes: Money
+    stakes: Money = strawberry.field(description="In the player's currency (`playerCurrency` when converted).")
     wins: Money
     bonus_cost: Money
-    ngr: Money
+    ngr: Money = strawberry.field(
+        description="In the line's currency: converted, (stakes - wins - bonusCost) times fxRate, half to even."
+    )
+    player_currency: str | None = strawberry.field(
+        description="The player's currency when it is not the plan's (its NGR converted at fxRate); else null."
+    )
+    fx_rate: str | None = strawberry.field(
+        description="The reference rate the NGR was converted at: the line's currency per unit of playerCurrency."
+    )
     tier: int | None
     rate_ppm: int | None
     revshare: Money
@@ -87,6 +95,7 @@ class AffiliateRunLine:
     @classmethod
     def from_model(cls, row: m.AffiliateRunLine) -> AffiliateRunLine:
         c = row.currency
+        played = row.player_currency or c
         return cls(
             kind=row.kind,
             affiliate_id=strawberry.ID(str(to_global_id("Affiliate", row.affiliate_id))),
@@ -96,10 +105,12 @@ class AffiliateRunLine:
             sub_id=row.sub_id,
             first_day=row.first_day,
             last_day=row.last_day,
-            stakes=Money.of(row.stakes, c),
-            wins=Money.of(row.wins, c),
-            bonus_cost=Money.of(row.bonus_cost, c),
+            stakes=Money.of(row.stakes, played),
+            wins=Money.of(row.wins, played),
+            bonus_cost=Money.of(row.bonus_cost, played),
             ngr=Money.of(row.ngr, c),
+            player_currency=row.player_currency,
+            fx_rate=None if row.fx_rate is None else str(row.fx_rate),
             tier=row.tier,
             rate_ppm=row.rate_ppm,
             revshare=Money.of(row.revshare, c),

@@ -126,9 +126,12 @@ class Affiliate(relay.Node):
         found = await info.context.loaders.brand.load_many(ids)
         return sorted((Brand.from_model(b) for b in found if b), key=lambda b: b.code)
 
-    @strawberry.field(description="Its tracking links, newest first (archived ones too).")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Its tracking links, newest first (archived ones too); staff of one brand: that brand's only."
+    )
     async def links(self, info: Info) -> list[AffiliateLink]:
-        found = await info.context.loaders.affiliates.links.load(uuid.UUID(self.id))
+        key = (uuid.UUID(self.id), info.context.viewer.brand_id)
+        found = await info.context.loaders.affiliates.links.load(key)
         return [AffiliateLink.from_model(x) for x in found]
 
     @strawberry.field(description="Who signs in to the partner portal for it.")  # type: ignore[untyped-decorator]

@@ -21,7 +21,7 @@ const RUN = `query AffiliateRun($id: ID!) {
   }
   affiliateRunLines(runId: $id, first: 100) { edges { node {
     kind affiliateId playerId subAffiliateId subId firstDay lastDay stakes { amount currency } wins { amount currency }
-    bonusCost { amount currency } ngr { amount currency } tier ratePpm revshare { amount currency } cpa
+    bonusCost { amount currency } ngr { amount currency } playerCurrency fxRate tier ratePpm revshare { amount currency } cpa
     cpaAmount { amount currency } secondTierBase { amount currency } secondTier { amount currency }
     total { amount currency }
   } } }
@@ -128,7 +128,7 @@ class AffiliateRuns extends QueryElement {
                             : shortId(l.subAffiliateId)}</td>
           <td>${l.subId ?? "—"}</td><td>${l.firstDay ? `${l.firstDay} – ${l.lastDay}` : "—"}</td>
           <td class="num">${money(l.stakes)}</td><td class="num">${money(l.wins)}</td>
-          <td class="num">${money(l.bonusCost)}</td><td class="num">${money(l.ngr)}</td>
+          <td class="num">${money(l.bonusCost)}</td><td class="num">${money(l.ngr)}${l.fxRate ? html`<br><small>at ${l.fxRate} per ${l.playerCurrency}</small>` : ""}</td>
           <td class="num">${percent(l.ratePpm)}</td><td class="num">${money(l.revshare)}</td>
           <td class="num">${l.cpa ? money(l.cpaAmount) : "—"}</td>
           <td class="num">${l.kind === "second_tier" ? `${money(l.secondTier)} of ${money(l.secondTierBase)}` : "—"}</td>

@@ -3,9 +3,13 @@ transaction (so a rolled-back registration leaves no attribution and no event), 
 registration carries (`affiliateClick`: the click id the `/a/{code}` redirect and cookie gave the visitor).
 
 The rule: the click counts when it is on the player's brand, at most the brand's attribution window old
-(tracking.toml), and its partner is active. The cookie holds the visitor's last click (each click replaces
-it), so the attribution goes to the last click within the window. A click that does not count attributes
-nobody — it never refuses a registration. One row per player (its primary key), and the event
+(tracking.toml), its link not archived, its partner active, and it has attributed nobody yet. The cookie holds
+the visitor's last click (each click replaces it), so the attribution goes to the last click within the window.
+A click is one visit by one visitor: one click attributes at most one player (the first registration that
+carries it; a unique index on `click_id`, so two registrations at once cannot both take it). A second
+registration carrying the same click id is a copied cookie or a replayed URL, and counting it would let one
+click be paid as many players. A click that does not count attributes nobody — it never refuses a
+registration. One row per player (its primary key), and the event
 `affiliate.attributed` (subject `player:<id>`) in the same transaction: the postbacks, CPA and fraud parts
 follow from it.
 """
@@ -31,13 +35,14 @@ _CLICK = text("""
 SELECT c.id, c.link_id, c.affiliate_id, c.brand_id, c.sub_id, c.sub_ids, c.clicked_at, a.code AS affiliate_code
 FROM affiliate_clicks c
 JOIN affiliates a ON a.id = c.affiliate_id AND a.status = 'active'
+JOIN affiliate_links l ON l.id = c.link_id AND l.archived_at IS NULL
 WHERE c.id = :click AND c.brand_id = :brand AND c.clicked_at >= :since
 """)
 _INSERT = text("""
 INSERT INTO affiliate_attributions
     (player_id, affiliate_id, brand_id, link_id, click_id, sub_id, sub_ids, clicked_at, attributed_at)
 VALUES (:player, :affiliate, :brand, :link, :click, :sub_id, CAST(:sub_ids AS jsonb), :clicked_at, :now)
-ON CONFLICT (player_id) DO NOTHING
+ON CONFLICT DO NOTHING  -- the player's row, or the click's (it attributed another player)
 RETURNING player_id
 """)
 _CODE = text(

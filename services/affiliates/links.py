@@ -161,12 +161,15 @@ async def target(db: AsyncSession, code: str) -> Target | None:
 
 
 async def links_of(
-    db: AsyncSession, partner_ids: Sequence[uuid.UUID], *, archived: bool = True
+    db: AsyncSession, partner_ids: Sequence[uuid.UUID], *, archived: bool = True, brand_id: uuid.UUID | None = None
 ) -> dict[uuid.UUID, list[AffiliateLink]]:
-    """The links of a page of partners, newest first (one statement)."""
+    """The links of a page of partners, newest first (one statement). `brand_id`: only that brand's — staff
+    scoped to a brand never see a multi-brand partner's links on other brands (the filter is in the SQL)."""
     if not partner_ids:
         return {}
     stmt = select(AffiliateLink).where(col(AffiliateLink.affiliate_id).in_(list(partner_ids)))
+    if brand_id is not None:
+        stmt = stmt.where(col(AffiliateLink.brand_id) == brand_id)
     if not archived:
         stmt = stmt.where(col(AffiliateLink.archived_at).is_(None))
     rows = await db.execute(stmt.order_by(col(AffiliateLink.created_at).desc(), col(AffiliateLink.id).desc()))

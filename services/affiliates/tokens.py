@@ -6,7 +6,11 @@ slow every API request. `prefix` (the first 12 characters) lets a partner recogn
 
 Invariants: a token acts only for its own partner and only with its own scopes (never more than a portal
 user holds, and never `affiliate_portal`: a token cannot manage tokens); it stops working at its expiry or
-revocation, and when its partner is closed. Every list and lookup filters by the partner in its WHERE clause.
+revocation, when its partner is suspended or closed (an integration runs unattended: a partner under review makes
+no automated reads; reactivated, its tokens work again), and when the portal user who made it is disabled (a token
+is that person's credential: their leaving ends their integrations; the partner makes new ones as another user).
+A partner that is not active makes no new token. Every list and lookup filters by the partner in its WHERE
+clause.
 """
 
 from __future__ import annotations
@@ -64,6 +68,11 @@ async def create(
     affiliate_id = _own_partner(viewer)
     name = name.strip()
     now = clock.now()
+    status = await db.scalar(text("SELECT status FROM affiliates WHERE id = :id"), {"id": affiliate_id})
+    if status != "active":
+        raise DomainError(
+            f"The partner is {status}: it makes no API token until reactivated.", code=ErrorCode.INVALID_STATE
+        )
     if not name:
         raise DomainError("Give the token a name.", field="name")
     if not scopes:
@@ -133,14 +142,18 @@ async def revoke(rt: Runtime, viewer: Viewer, token_id: uuid.UUID) -> AffiliateA
     return token
 
 
-_AUTHENTICATE = text("""
+# A token works while unrevoked, unexpired, its partner active and the portal user who made it enabled.
+_USABLE = """t.revoked_at IS NULL AND t.expires_at > :now AND a.status = 'active'
+  AND NOT EXISTS (SELECT 1 FROM affiliate_users u WHERE u.id = t.created_by AND u.disabled_at IS NOT NULL)"""
+_AUTHENTICATE = text(f"""
 SELECT t.id, t.affiliate_id, t.scopes, t.expires_at, t.last_used_at
 FROM affiliate_api_tokens t JOIN affiliates a ON a.id = t.affiliate_id
-WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND t.expires_at > :now AND a.status <> 'closed'""")
+WHERE t.token_hash = :hash AND {_USABLE}""")  # noqa: S608  (a constant)
 
 
 async def viewer_for_token(rt: Runtime, secret: str, meta: RequestMeta) -> Viewer | None:
-    """The viewer a presented API token acts as, or None when it is unknown, revoked or expired. Its last use is
+    """The viewer a presented API token acts as, or None when it is unknown, revoked, expired, its partner not
+    active or its maker disabled. Its last use is
     written at most once a minute, so a busy integration does not write a row per request."""
     now = clock.now()
     async with rt.database.session() as db:
@@ -166,15 +179,14 @@ async def viewer_for_token(rt: Runtime, secret: str, meta: RequestMeta) -> Viewe
     )
 
 
-_STILL_ACTIVE = text("""
+_STILL_ACTIVE = text(f"""
 SELECT 1 FROM affiliate_api_tokens t JOIN affiliates a ON a.id = t.affiliate_id
-WHERE t.id = :token AND t.affiliate_id = :affiliate AND t.revoked_at IS NULL AND t.expires_at > :now
-  AND a.status <> 'closed'""")
+WHERE t.id = :token AND t.affiliate_id = :affiliate AND {_USABLE}""")  # noqa: S608  (a constant)
 
 
 async def still_active(rt: Runtime, viewer: Viewer) -> bool:
-    """Is an API token's viewer still good: the token neither revoked nor expired, its partner open (long-lived
-    connections ask, as `viewer_for_token` does each HTTP request)?"""
+    """Is an API token's viewer still good: the token neither revoked nor expired, its partner active and its
+    maker enabled (long-lived connections ask, as `viewer_for_token` does each HTTP request)?"""
     async with rt.database.session() as db:
         found = await db.scalar(_STILL_ACTIVE, {"token": viewer.session_id, "affiliate": viewer.id, "now": clock.now()})
     return found is not None

@@ -249,7 +249,9 @@ class Postbacks:
 @pytest.fixture
 async def postbacks(rt: Any) -> AsyncIterator[Postbacks]:
     conn = await asyncpg.connect(DATABASE_URL)
-    worker = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, backoff_max=60.0, concurrency=8)
+    worker = Worker(
+        DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, backoff_max=60.0, concurrency=8, allow_private_hosts=True
+    )  # the receiver is on loopback
     consumer = PostbacksConsumer(max_attempts=6)
     runner = Runner(consumer, DATABASE_URL, rt.redis, member=f"test-{uuid.uuid4().hex[:6]}")
     try:

@@ -68,8 +68,9 @@ async def test_a_delivery_sent_early_in_a_slow_batch_is_not_taken_over_and_sent_
 ) -> None:
     """The batch's later tries wait for a free slot: its lease must cover them all, not one time-out."""
     receiver, events = await _registrations(wired, partner, make_player, attribute, (OK,), (HANG,), (HANG,))
-    worker = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
-    other = Worker(DATABASE_URL, timeout=TIMEOUT, backoff=BACKOFF, concurrency=1, lease_margin=0.2)
+    settings: dict[str, Any] = {"timeout": TIMEOUT, "backoff": BACKOFF, "concurrency": 1, "lease_margin": 0.2}
+    worker = Worker(DATABASE_URL, **settings, allow_private_hosts=True)
+    other = Worker(DATABASE_URL, **settings, allow_private_hosts=True)
     conn = await asyncpg.connect(DATABASE_URL)
     try:
         first = asyncio.create_task(worker.step(wired.conn, wired.http))

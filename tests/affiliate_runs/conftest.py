@@ -96,8 +96,11 @@ class Affiliates:
         return partner_id
 
     async def plan(self, kind: str, terms: dict[str, Any], currency: str = "EUR") -> uuid.UUID:
+        """A plan row; a CPA given by its amount gets an easy qualification rule (runs read what is qualified)."""
         import json
 
+        if "amount" in terms and "qualification" not in terms:
+            terms = {**terms, "qualification": {"min_first_deposit": 0, "min_wagering": 0, "within_days": 30}}
         plan_id = uuid.uuid4()
         await self.execute(
             "INSERT INTO affiliate_plans (id, code, name, kind, currency, terms) "
@@ -181,14 +184,16 @@ class Table:
     runner: Runner
     conn: asyncpg.Connection
 
-    async def play(self, player_id: uuid.UUID, *, stake: int, win: int = 0, bonus_cost: int = 0) -> None:
+    async def play(
+        self, player_id: uuid.UUID, *, stake: int, win: int = 0, bonus_cost: int = 0, currency: str = "EUR"
+    ) -> None:
         if stake:
-            await fund(self.rt, player_id, stake)
+            await fund(self.rt, player_id, stake, currency)
         async with self.rt.database.transaction() as db:
-            accounts = await wallet.player_accounts(db, player_id, self.brand.id, "EUR")
+            accounts = await wallet.player_accounts(db, player_id, self.brand.id, currency)
             await wallet.lock_player_money(db, player_id, cash=accounts.cash)
-            house = await wallet.operator_account(db, self.brand.id, AccountPurpose.HOUSE_REVENUE, "EUR")
-            cost = await wallet.operator_account(db, self.brand.id, AccountPurpose.BONUS_COST, "EUR")
+            house = await wallet.operator_account(db, self.brand.id, AccountPurpose.HOUSE_REVENUE, currency)
+            cost = await wallet.operator_account(db, self.brand.id, AccountPurpose.BONUS_COST, currency)
             moves = [
                 ("bonus_cash", "bonus", bonus_cost, cost),  # bonus money paid out as cash: the bonus cost pays
                 ("game_bet", "bet", -stake, house),

@@ -295,3 +295,26 @@ async def test_staff_who_read_a_player_see_their_attribution_and_the_player_does
     support = await make_staff("support")
     nothing = await gql(query, {"id": unattributed.id}, token=support.token)
     assert nothing["data"]["player"]["affiliate"] is None
+
+
+async def test_brand_staff_see_a_multi_brand_partners_links_on_their_brand_only(
+    rt: Any, gql: Any, make_staff: Any, brand: Any, other_brand: Any, make_partner: MakePartner
+) -> None:
+    from authz.subjects import SYSTEM
+    from services.affiliates import links
+
+    both = await make_partner(code="both", tag="royal-main", brand_ids=[brand.id, other_brand.id])
+    await links.create(rt, SYSTEM, both.id, links.LinkDraft(brand_id=other_brand.id, tag="north", landing_path="/"))
+    royal_only = await make_staff("affiliate_manager")
+    everywhere = await make_staff(("affiliate_manager", None))
+    query = "query($id: ID!) { affiliate(id: $id) { links { tag brand { code } } } }"
+
+    def tags(body: dict[str, Any]) -> list[str]:
+        return sorted(link["tag"] for link in body["data"]["affiliate"]["links"])
+
+    assert tags(await gql(query, {"id": gid("Affiliate", both.id)}, token=royal_only.token)) == ["royal-main"]
+    listed = await gql(LIST, {"first": 10}, token=royal_only.token)
+    assert [[link["tag"] for link in e["node"]["links"]] for e in listed["data"]["affiliates"]["edges"]] == [
+        ["royal-main"]
+    ]
+    assert tags(await gql(query, {"id": gid("Affiliate", both.id)}, token=everywhere.token)) == ["north", "royal-main"]

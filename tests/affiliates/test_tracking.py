@@ -111,10 +111,11 @@ async def test_a_registration_with_a_click_is_attributed_once_with_its_event(
     assert event["click_id"] == click_id
     assert event["sub_id"] == "s-1"
     assert event["sub_ids"] == {"sub1": "s-1", "sub3": "c"}
-    # The same click again (a second account from the same cookie) attributes that account too, once.
+    # The same click again (a second account from the same cookie, a replayed URL): one click is one visitor, so
+    # it attributes nobody else — never many players paid for one click.
     second = await make_player(affiliateClick=click_id)
-    assert (await _attribution(rt, second.uuid)).affiliate_id == partner.id
-    assert len(await events_of(rt, "affiliate.attributed")) == 2
+    assert await _attribution(rt, second.uuid) is None
+    assert len(await events_of(rt, "affiliate.attributed")) == 1
 
 
 async def test_clicks_that_do_not_count_attribute_nobody_and_refuse_nothing(
@@ -140,3 +141,14 @@ async def test_a_suspended_partners_earlier_click_attributes_nobody(
     await partners.set_status(rt, SYSTEM, partner.id, AffiliateStatus.SUSPENDED, "review")
     player = await make_player(affiliateClick=click_id)
     assert await _attribution(rt, player.uuid) is None
+
+
+async def test_a_click_on_a_link_archived_since_attributes_nobody(
+    rt: Any, client: Any, make_partner: MakePartner, make_player: Any
+) -> None:
+    partner = await make_partner()
+    click_id = (await click(client, partner.link_code)).cookies["croupier_click"]
+    await links.archive(rt, SYSTEM, partner.id, partner.link_id)
+    player = await make_player(affiliateClick=click_id)
+    assert await _attribution(rt, player.uuid) is None
+    assert await events_of(rt, "affiliate.attributed") == []

@@ -40,6 +40,7 @@ def portal_query(settings: Any) -> str:
     _, row = leaves(settings, "AffiliateStatsRow")
     _, token = leaves(settings, "AffiliateToken")
     _, commission = leaves(settings, "AffiliateCommissionRow")
+    _, postback = leaves(settings, "AffiliatePortalPostback")
     portal = built_schema(settings)._schema.type_map["AffiliatePortal"]
     selections = {
         "partner": "partner { " + partner + " }",
@@ -48,6 +49,7 @@ def portal_query(settings: Any) -> str:
         "stats": "stats(from: $from, to: $to, groupBy: LINK) { " + row + " }",
         "tokens": "tokens { " + token + " }",
         "commissions": "commissions(from: $from, to: $to) { " + commission + " }",
+        "postbacks": "postbacks(first: 10) { edges { node { " + postback + " } } pageInfo { hasNextPage } }",
     }
     assert set(portal.fields) == set(selections), "a new AffiliatePortal field: add it to the matrix"
     return "query($from: Date!, $to: Date!) { affiliatePortal { " + " ".join(selections.values()) + " } }"
@@ -109,7 +111,7 @@ async def test_affiliate_matrix_follows_policy(
     else:
         portal = body["data"]["affiliatePortal"]
         assert portal is not None, body
-        for field in ("partner", "scopes", "links", "stats", "tokens", "commissions"):
+        for field in ("partner", "scopes", "links", "stats", "tokens", "commissions", "postbacks"):
             codes = [
                 e["extensions"]["code"] for e in body.get("errors") or [] if e["path"] == ["affiliatePortal", field]
             ]

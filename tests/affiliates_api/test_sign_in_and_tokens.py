@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 
 from core.clock import clock
+from schema.base import to_global_id
+from tests.affiliates.test_partners_api import DISABLE, STATUS
 from tests.affiliates_api.conftest import (
     ALL_SCOPES,
     CREATE_TOKEN,
@@ -201,3 +203,44 @@ async def test_signing_out_ends_the_sign_in_at_once(gql: Any, make_partner: Any)
     assert "errors" not in await gql(PORTAL, token=secret)
     signed = await sign_in(gql, partner.email)
     assert "errors" not in await gql(PORTAL, token=signed["accessToken"])
+
+
+async def test_tokens_stop_while_their_partner_is_suspended_or_closed_and_when_their_maker_is_disabled(
+    rt: Any, gql: Any, make_partner: Any, make_staff: Any
+) -> None:
+    manager = await make_staff("affiliate_manager")
+    partner = await make_partner("acme")
+    secret = await partner.api_token(gql, ["STATS_READ"])
+    pid = str(to_global_id("Affiliate", partner.id))
+
+    async def move(status: str) -> None:
+        body = await gql(STATUS, {"input": {"affiliateId": pid, "status": status, "reason": "r"}}, token=manager.token)
+        assert body["data"]["setAffiliateStatus"]["errors"] == [], body
+
+    await move("SUSPENDED")
+    assert error_codes(await gql(PORTAL, token=secret)) == ["UNAUTHENTICATED"]
+    refused = await gql(
+        CREATE_TOKEN,
+        {"input": {"name": "x", "scopes": ["STATS_READ"], "expiresAt": (clock.now() + timedelta(days=1)).isoformat()}},
+        token=partner.token,
+    )  # the portal user still signs in (to read its figures), but makes no token while suspended
+    assert [e["code"] for e in refused["data"]["createAffiliateToken"]["errors"]] == ["INVALID_STATE"]
+    await move("ACTIVE")
+    assert (await gql(PORTAL, token=secret))["data"]["affiliatePortal"] is not None  # reactivated: works again
+
+    colleague = await insert_portal_user(rt, partner.id, "colleague@acme.test")
+    signed = await sign_in(gql, "colleague@acme.test")
+    theirs = await gql(
+        CREATE_TOKEN,
+        {"input": {"name": "c", "scopes": ["STATS_READ"], "expiresAt": (clock.now() + timedelta(days=1)).isoformat()}},
+        token=signed["accessToken"],
+    )
+    colleagues = theirs["data"]["createAffiliateToken"]["secret"]
+    uid = str(to_global_id("AffiliatePortalUser", colleague))
+    body = await gql(DISABLE, {"input": {"userId": uid, "reason": "left"}}, token=manager.token)
+    assert body["data"]["disableAffiliatePortalUser"]["errors"] == []
+    assert error_codes(await gql(PORTAL, token=colleagues)) == ["UNAUTHENTICATED"]  # their maker was disabled
+    assert (await gql(PORTAL, token=secret))["data"]["affiliatePortal"] is not None  # another user's token works
+
+    await move("CLOSED")
+    assert error_codes(await gql(PORTAL, token=secret)) == ["UNAUTHENTICATED"]

@@ -178,10 +178,11 @@ async def test_a_partner_makes_links_on_its_own_brands(
     # Without links:write the mutation is refused before it runs.
     body = await make(reader, tag="other")
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["createAffiliateLink"], "FORBIDDEN")]
-    # A suspended partner makes no new links.
+    # A suspended partner makes no new links: its portal user is refused, its tokens stop working altogether.
     async with rt.database.transaction() as db:
         await db.execute(text("UPDATE affiliates SET status = 'suspended' WHERE id = :id"), {"id": acme.id})
-    assert await refused(writer, tag="later") == [("ACCOUNT_BLOCKED", None)]
+    assert await refused(acme.token, tag="later") == [("ACCOUNT_BLOCKED", None)]
+    assert error_codes(await make(writer, tag="later")) == ["UNAUTHENTICATED"]
     async with rt.database.session() as db:
         assert await db.scalar(text("SELECT count(*) FROM affiliate_links")) == 1
 

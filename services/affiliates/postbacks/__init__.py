@@ -6,6 +6,8 @@ registers, makes a first deposit or qualifies for CPA. In the order a postback t
 - `configs`: staff's commands (a partner's configs, its signing secret) and the reads of the delivery log;
 - `consumer`: the `affiliate-postbacks` consumer, which enqueues one delivery per (config, event id) in the
   consumer framework's transaction (exactly once: the event id commits with the delivery);
+- `network`: the worker's connections, to public addresses only (every address a host resolves to checked at
+  send time, the checked one connected to);
 - `worker`: the delivery worker, which sends what is due, records every attempt, and retries with
   exponential backoff until a 2xx or the last try (at least five).
 

@@ -111,16 +111,24 @@ def validate_template(template: str, *, require_https: bool) -> str:
     return template
 
 
-def _internal(host: str) -> bool:
-    """A host written as a loopback, private, link-local (cloud metadata) or unspecified address, or localhost:
-    in production a postback never calls the platform's own network (a name resolving there is not caught)."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def internal_address(address: str) -> bool:
+    """An IP address that is not public: loopback, private, link-local (cloud metadata), shared, unspecified,
+    reserved — IPv4 mapped into IPv6 included. Not an address at all: False."""
     try:
-        address = ipaddress.ip_address(host)
+        parsed = ipaddress.ip_address(address.partition("%")[0])
     except ValueError:
         return False
-    return not address.is_global
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return not parsed.is_global
+
+
+def _internal(host: str) -> bool:
+    """A host written as an internal address, or localhost: refused when a production config is saved. A name
+    resolving to an internal address is refused when sent (services/affiliates/postbacks/network.py)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    return internal_address(host)
 
 
 def render(template: str, facts: Facts) -> str:

@@ -37,7 +37,7 @@ from core.clock import clock
 from core.logging import get_logger
 from core.settings import Settings
 from models.affiliate_postbacks import DeliveryStatus
-from services.affiliates.postbacks import templates
+from services.affiliates.postbacks import network, templates
 from services.affiliates.postbacks.consumer import CHANNEL
 
 log = get_logger(__name__)
@@ -123,6 +123,7 @@ class Worker:
     poll_seconds: float = 1.0
     lease_margin: float = LEASE_MARGIN_SECONDS
     retry_seconds: float = 2.0
+    allow_private_hosts: bool = False  # network.py: the tests' loopback receiver only
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
@@ -133,12 +134,16 @@ class Worker:
             backoff=settings.affiliate_postback_backoff_seconds,
             backoff_max=settings.affiliate_postback_backoff_max_seconds,
             concurrency=settings.affiliate_postback_concurrency,
+            allow_private_hosts=settings.affiliate_postback_allow_private_hosts,
         )
 
     def client(self) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout), limits=limits, follow_redirects=False, trust_env=False
+            timeout=httpx.Timeout(self.timeout),
+            transport=network.transport(limits=limits, allow_private=self.allow_private_hosts),
+            follow_redirects=False,
+            trust_env=False,
         )
 
     async def run(self) -> None:

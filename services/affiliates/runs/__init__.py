@@ -1,6 +1,5 @@
 """Commission runs (docs/affiliate-commissions.md). The package, one job a module (each imports only those above):
-- terms.py: what a run reads of a plan's terms (revenue share, second tier);
-- maths.py: the commission maths, no database;
+- maths.py: the commission maths, no database (a plan's terms read by services/affiliates/plans.py `parse`);
 - statement.py: a period's lines and deal sums from its inputs (deal in force per day, CPA, second tier);
 - drafts.py: making a draft run from the projections, discarding one;
 - approval.py: finance's approval, four eyes above the threshold;

@@ -31,8 +31,9 @@ from core.errors import DomainError, ErrorCode
 from core.ids import new_id
 from models.affiliate_runs import AffiliateRun, RunState
 from services import audit
+from services.affiliates.plans import parse
 from services.affiliates.runs import statement as st
-from services.affiliates.runs.terms import read_terms
+from services.reports import fx, projection
 from services.reports.periods import check_range
 
 _DAYS = text("""
@@ -51,11 +52,19 @@ FROM affiliate_run_deals rd JOIN affiliate_runs r ON r.id = rd.run_id
 WHERE r.brand_id = :brand AND r.state <> 'discarded' AND r.period_end < :start
 ORDER BY rd.deal_id, rd.currency, r.period_end DESC""")
 _CPAS = text("""
-SELECT q.player_id, q.affiliate_id, a.sub_id, q.deal_id, q.amount, q.currency
+SELECT q.player_id, q.affiliate_id, a.sub_id, q.deal_id, q.amount, q.currency,
+       (q.qualified_at AT TIME ZONE 'UTC')::date AS qualified_on
 FROM affiliate_qualifications q LEFT JOIN affiliate_attributions a ON a.player_id = q.player_id
 WHERE q.brand_id = :brand AND q.status = 'qualified' AND q.amount > 0 AND q.qualified_at < :until
   AND NOT EXISTS (SELECT 1 FROM affiliate_run_lines l WHERE l.player_id = q.player_id AND l.cpa)
 ORDER BY q.qualified_at, q.player_id""")
+# The projection's low watermark over the period: the first event of the period it has not applied yet.
+_BEHIND = text("""
+SELECT min(o.created_at) FROM outbox_events o
+WHERE o.created_at >= :since AND o.created_at < :until AND o.topic = ANY(CAST(:types AS varchar[]))
+  AND o.schema_version > 0
+  AND o.id > coalesce((SELECT cursor FROM event_consumers WHERE name = :consumer), 0)
+  AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = :consumer AND p.event_id = o.id)""")
 _PARENTS = text("SELECT id, parent_id FROM affiliates WHERE parent_id IS NOT NULL")
 _CLASHES = text("""
 SELECT id, state, period_start, period_end FROM affiliate_runs
@@ -89,6 +98,8 @@ LINE_COLUMNS = (
     "second_tier",
     "tier",
     "rate_ppm",
+    "player_currency",
+    "fx_rate",
 )
 _INSERT_LINE = text(
     f"INSERT INTO affiliate_run_lines (run_id, {', '.join(LINE_COLUMNS)}) "  # noqa: S608  (constant column names)
@@ -135,6 +146,7 @@ async def create_run(
             "A run covers days that are over: it ends before today.", code=ErrorCode.INVALID_INPUT, field="to"
         )
     await lock_brand_runs(db, brand_id)
+    await check_projected(db, start, end)
     params: dict[str, Any] = {"brand": brand_id, "start": start, "end": end}
     clash = (await db.execute(_CLASHES, params)).first()
     if clash is not None:
@@ -160,6 +172,21 @@ async def create_run(
     return run, statement
 
 
+async def check_projected(db: AsyncSession, start: date, end: date) -> None:
+    """Refuse (PROJECTION_BEHIND) while the report projection has not applied every event of the period committed
+    so far: a run read from it now would miss that play for good. The message gives its watermark."""
+    since = datetime.combine(start, time(), UTC)
+    until = datetime.combine(end + timedelta(days=1), time(), UTC)
+    params = {"since": since, "until": until, "types": sorted(projection.TYPES), "consumer": projection.NAME}
+    behind = await db.scalar(_BEHIND, params)
+    if behind is not None:
+        raise DomainError(
+            f"The report projection has applied the period's events only up to {behind.isoformat()} (before the "
+            f"period's end, {until.isoformat()}): run it again once it has caught up.",
+            code=ErrorCode.PROJECTION_BEHIND,
+        )
+
+
 async def compute(db: AsyncSession, *, brand_id: uuid.UUID, start: date, end: date) -> st.Statement:
     """The statement of a period, from the projections and the deals (nothing written)."""
     params: dict[str, Any] = {"brand": brand_id, "start": start, "end": end}
@@ -171,18 +198,23 @@ async def compute(db: AsyncSession, *, brand_id: uuid.UUID, start: date, end: da
             row.effective_from,
             row.negative_carry_over,
             row.currency,
-            read_terms(row.kind, row.terms, row.currency, row.code),
+            parse(row.kind, row.terms),
         )
         for row in await db.execute(_DEALS, params)
     ]
     until = datetime.combine(end + timedelta(days=1), time(), UTC)
+    days = [st.PlayerDay(*row) for row in await db.execute(_DAYS, params)]
+    wanted = {day.currency for day in days} | {deal.plan_currency for deal in deals}
+    rates = await fx.load_rates(db, wanted, start, end) if len(wanted) > 1 else fx.RateBook()
     return st.build(
-        days=[st.PlayerDay(*row) for row in await db.execute(_DAYS, params)],
+        days=days,
         timeline=st.Timeline(deals),
         carries={(r.deal_id, r.currency): int(r.carry_out) for r in await db.execute(_CARRIES, params)},
         cpas=[st.Cpa(*row) for row in await db.execute(_CPAS, {"brand": brand_id, "until": until})],
         parents={row.id: row.parent_id for row in await db.execute(_PARENTS)},
+        period_start=start,
         period_end=end,
+        rates=rates,
     )
 
 

@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.affiliates.plans import positive_share
-from services.affiliates.runs.terms import RevShare
+from services.affiliates.plans import RevShare, RevShareKind, positive_share
 
 PPM = 1_000_000
 
@@ -52,9 +51,9 @@ def revshare_of(terms: RevShare, base: int) -> Rate:
     (services/affiliates/plans.py `positive_share`), so the plan shown and the run paid never differ."""
     if base <= 0:
         return Rate(0, None, None)
-    if terms.kind == "flat":
-        assert terms.rate_ppm is not None
-        return Rate(positive_share("flat", [(0, terms.rate_ppm)], base)[0], None, terms.rate_ppm)
+    if terms.kind == RevShareKind.FLAT:
+        rate = terms.tiers[0].rate_ppm
+        return Rate(positive_share(terms.kind, [(0, rate)], base)[0], None, rate)
     amount, top = positive_share(terms.kind, [(t.from_ngr, t.rate_ppm) for t in terms.tiers], base)
     if top is None:  # below the first tier
         return Rate(0, None, 0)
@@ -67,7 +66,8 @@ def settle_deal(terms: RevShare | None, *, ngr: int, carry_in: int, negative_car
     base = ngr + carried
     if terms is None or base <= 0:
         carry_out = base if negative_carry_over and base < 0 else 0
-        return DealSums(ngr, carried, base, 0, carry_out, None, terms.rate_ppm if terms else None)
+        flat = terms is not None and terms.kind == RevShareKind.FLAT
+        return DealSums(ngr, carried, base, 0, carry_out, None, terms.tiers[0].rate_ppm if terms and flat else None)
     rate = revshare_of(terms, base)
     return DealSums(ngr, carried, base, rate.amount, 0, rate.tier, rate.rate_ppm)
 

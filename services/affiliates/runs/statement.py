@@ -5,6 +5,21 @@ A player's days are split by the deal in force on each day (the deal with the la
 before it; days before a partner's first deal earn nothing and are left out), so a deal change mid-period
 gives the player one line per deal. A CPA goes on the line of the deal it qualified under (a line with no
 play of its own when the player did not play under that deal in the period).
+
+Currencies: a deal with a revenue share earns it on NGR in its plan's currency. A day a player plays in another
+currency is converted with the reports' reference rates (services/reports/fx.py) in force on that day, and the
+rate is recorded on the line: the player's days under one deal in one currency at one rate make one line,
+whose `stakes`, `wins` and `bonus_cost` stay in the player's currency (`player_currency`) and whose `ngr` is
+their NGR times `fx_rate` (plan currency per unit of the player's, 10 decimals), rounded half to even to the
+plan currency's minor unit — what the partner re-computes from the line. Everything after (the deal's NGR, its
+carry-over, the revenue share) is in the plan's currency, so another currency's NGR is neither dropped nor
+mixed in unconverted. A deal with no revenue share (CPA only) keeps its lines in the player's currency.
+
+Second tier: a parent earns on a sub-partner's commission at the rate of the parent's deal in force on the day
+the commission was earned, never a later deal's: a line's revenue share is split over the parent's deals in
+force on the line's days by those days' positive NGR (a losing day made none of it; a line with no winning day
+goes to the parent's deal of its last day), a CPA goes to the day it qualified. One second-tier line per
+parent deal, sub-partner and currency, its `first_day` and `last_day` the days of the period that deal governs.
 """
 
 from __future__ import annotations
@@ -14,10 +29,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
+from core.money import CURRENCIES
+from services.affiliates.plans import Terms
 from services.affiliates.runs import maths
-from services.affiliates.runs.terms import PlanTerms
+from services.reports.fx import RateBook
+
+FX_PLACES = Decimal("1e-10")
 
 
 @dataclass(frozen=True)
@@ -40,7 +61,7 @@ class Deal:
     effective_from: date
     negative_carry_over: bool
     plan_currency: str
-    terms: PlanTerms
+    terms: Terms
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,7 @@ class Cpa:
     deal_id: uuid.UUID
     amount: int
     currency: str
+    qualified_on: date
 
 
 @dataclass
@@ -76,6 +98,10 @@ class Line:
     second_tier: int = 0
     tier: int | None = None
     rate_ppm: int | None = None
+    player_currency: str | None = None  # stakes, wins and bonus cost in it; None: in `currency`
+    fx_rate: Decimal | None = None  # `currency` per unit of `player_currency`
+    days_ngr: dict[date, int] = field(default_factory=dict, repr=False)  # not stored: the second tier's weights
+    cpa_day: date | None = field(default=None, repr=False)
 
     @property
     def total(self) -> int:
@@ -116,6 +142,27 @@ class Timeline:
         at = bisect.bisect_right([d.effective_from for d in deals], on)
         return deals[at - 1] if at else None
 
+    def span(self, deal: Deal, start: date, end: date) -> tuple[date, date]:
+        """The days from `start` to `end` the deal governs."""
+        later = [d.effective_from for d in self._of[deal.affiliate_id] if d.effective_from > deal.effective_from]
+        return max(start, deal.effective_from), min(end, min(later) - timedelta(days=1)) if later else end
+
+
+def fx_rate(rates: RateBook, currency: str, day: date, target: str) -> Decimal:
+    """Units of `target` per unit of `currency` on `day` (the reference rates' cross rate, 10 decimals): the rate
+    a line records and converts by (after `RateBook.require`)."""
+    source, wanted = rates.rate(currency, day), rates.rate(target, day)
+    assert source is not None
+    assert wanted is not None
+    cross = wanted / source
+    return (Decimal(cross.numerator) / Decimal(cross.denominator)).quantize(FX_PLACES)
+
+
+def converted(minor: int, rate: Decimal, currency: str, target: str) -> int:
+    """`minor` units of `currency` in minor units of `target` at `rate`, rounded half to even."""
+    exponents = CURRENCIES[target].exponent - CURRENCIES[currency].exponent
+    return round(Fraction(minor) * Fraction(rate) * Fraction(10) ** exponents)
+
 
 def build(
     *,
@@ -124,38 +171,63 @@ def build(
     carries: Mapping[tuple[uuid.UUID, str], int],
     cpas: Iterable[Cpa],
     parents: Mapping[uuid.UUID, uuid.UUID | None],
+    period_start: date,
     period_end: date,
+    rates: RateBook | None = None,
 ) -> Statement:
-    lines: dict[tuple[uuid.UUID, uuid.UUID, str], Line] = {}  # (player, deal, currency)
-    for day in days:
-        deal = timeline.in_force(day.affiliate_id, day.day)
-        if deal is None:
-            continue
-        line = _line(lines, day.player_id, deal, day.currency, day.sub_id)
+    """The statement (see the module's docstring); refuses with fx.MissingRate when a day needs a rate never
+    imported."""
+    placed = [(day, deal) for day in days if (deal := timeline.in_force(day.affiliate_id, day.day)) is not None]
+    foreign = [(day, deal) for day, deal in placed if deal.terms.revshare and day.currency != deal.plan_currency]
+    book = rates or RateBook()
+    for target in sorted({deal.plan_currency for _, deal in foreign}):
+        book.require([(day.currency, day.day) for day, deal in foreign if deal.plan_currency == target], target)
+    lines: dict[tuple[uuid.UUID, uuid.UUID, str, Decimal | None], Line] = {}  # (player, deal, currency, rate)
+    for day, deal in placed:
+        rate = None
+        if deal.terms.revshare and day.currency != deal.plan_currency:
+            rate = fx_rate(book, day.currency, day.day, deal.plan_currency)
+        line = _line(lines, day.player_id, deal, day.currency, rate, day.sub_id)
         line.first_day = min(line.first_day or day.day, day.day)
         line.last_day = max(line.last_day or day.day, day.day)
         line.stakes += day.stakes
         line.wins += day.wins
         line.bonus_cost += day.bonus_cost
         line.ngr += day.stakes - day.wins - day.bonus_cost
+        line.days_ngr[day.day] = line.days_ngr.get(day.day, 0) + day.stakes - day.wins - day.bonus_cost
+    for line in lines.values():
+        if line.fx_rate is not None and line.player_currency is not None:
+            line.ngr = converted(line.ngr, line.fx_rate, line.player_currency, line.currency)
     statement = Statement()
     _settle_deals(statement, list(lines.values()), timeline, carries)
     for cpa in cpas:
-        fresh = (cpa.player_id, cpa.deal_id, cpa.currency) not in lines
-        line = _line(lines, cpa.player_id, timeline.by_id[cpa.deal_id], cpa.currency, cpa.sub_id)
-        if fresh:  # no play under that deal in the period: a line for the CPA alone
+        found = [
+            line for line in lines.values()
+            if (line.player_id, line.deal_id, line.currency) == (cpa.player_id, cpa.deal_id, cpa.currency)
+        ]  # fmt: skip
+        line = found[0] if found else _line(lines, cpa.player_id, timeline.by_id[cpa.deal_id], cpa.currency, None,
+                                            cpa.sub_id)  # fmt: skip
+        if not found:  # no play under that deal in the period: a line for the CPA alone
             statement.lines.append(line)
-        line.cpa, line.cpa_amount = True, cpa.amount
-    statement.lines.extend(_second_tier(statement.lines, timeline, parents, period_end))
+        line.cpa, line.cpa_amount, line.cpa_day = True, cpa.amount, cpa.qualified_on
+    statement.lines.extend(_second_tier(statement.lines, timeline, parents, period_start, period_end))
     return statement
 
 
 def _line(
-    lines: dict[tuple[uuid.UUID, uuid.UUID, str], Line], player: uuid.UUID, deal: Deal, currency: str, sub: str | None
+    lines: dict[tuple[uuid.UUID, uuid.UUID, str, Decimal | None], Line],
+    player: uuid.UUID,
+    deal: Deal,
+    currency: str,
+    rate: Decimal | None,
+    sub: str | None,
 ) -> Line:
-    key = (player, deal.id, currency)
+    key = (player, deal.id, currency, rate)
     if key not in lines:
-        lines[key] = Line(deal.affiliate_id, "player", currency, player, None, deal.id, deal.plan_id, sub)
+        line = Line(deal.affiliate_id, "player", currency, player, None, deal.id, deal.plan_id, sub)
+        if rate is not None:
+            line.currency, line.player_currency, line.fx_rate = deal.plan_currency, currency, rate
+        lines[key] = line
     return lines[key]
 
 
@@ -186,30 +258,63 @@ def _settle_deals(
         statement.lines.extend(group)
 
 
+def _by_parent_deal(line: Line, parent: uuid.UUID, timeline: Timeline) -> dict[uuid.UUID | None, int]:
+    """A player line's commission split over the parent's deals in force when it was earned (None: days the
+    parent had no deal)."""
+    earned: dict[uuid.UUID | None, int] = defaultdict(int)
+
+    def deal_on(day: date) -> uuid.UUID | None:
+        deal = timeline.in_force(parent, day)
+        return deal.id if deal else None
+
+    if line.revshare:
+        weights: dict[uuid.UUID | None, int] = defaultdict(int)
+        for day, ngr in sorted(line.days_ngr.items()):
+            weights[deal_on(day)] += max(ngr, 0)
+        if not any(weights.values()) and line.last_day is not None:
+            weights = {deal_on(line.last_day): 1}
+        keys = list(weights)
+        for key, share in zip(keys, maths.allocate(line.revshare, [weights[k] for k in keys]), strict=True):
+            earned[key] += share
+    if line.cpa_amount and line.cpa_day is not None:
+        earned[deal_on(line.cpa_day)] += line.cpa_amount
+    return earned
+
+
 def _second_tier(
-    lines: Sequence[Line], timeline: Timeline, parents: Mapping[uuid.UUID, uuid.UUID | None], period_end: date
+    lines: Sequence[Line],
+    timeline: Timeline,
+    parents: Mapping[uuid.UUID, uuid.UUID | None],
+    period_start: date,
+    period_end: date,
 ) -> list[Line]:
     """A parent's share of each sub-partner's commission (revenue share and CPA, not the sub-partner's own
-    second tier: one level only), at the rate of the parent's deal in force on the period's last day."""
-    earned: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
+    second tier: one level only), at the rate of the parent's deal in force when it was earned."""
+    earned: dict[tuple[uuid.UUID, str, uuid.UUID], int] = defaultdict(int)
     for line in lines:
-        if line.kind == "player":
-            earned[(line.affiliate_id, line.currency)] += line.revshare + line.cpa_amount
+        parent = parents.get(line.affiliate_id)
+        if line.kind != "player" or parent is None:
+            continue
+        for deal_id, amount in _by_parent_deal(line, parent, timeline).items():
+            if deal_id is not None:
+                earned[(line.affiliate_id, line.currency, deal_id)] += amount
     found = []
-    for (sub, currency), commission in sorted(earned.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        parent = parents.get(sub)
-        deal = timeline.in_force(parent, period_end) if parent else None
-        if parent is None or deal is None or commission <= 0 or not deal.terms.second_tier_ppm:
+    for (sub, currency, deal_id), commission in sorted(earned.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        deal = timeline.by_id[deal_id]
+        if commission <= 0 or not deal.terms.second_tier_ppm:
             continue
         ppm = deal.terms.second_tier_ppm
+        first, last = timeline.span(deal, period_start, period_end)
         found.append(
             Line(
-                parent,
+                deal.affiliate_id,
                 "second_tier",
                 currency,
                 sub_affiliate_id=sub,
                 deal_id=deal.id,
                 plan_id=deal.plan_id,
+                first_day=first,
+                last_day=last,
                 second_tier_base=commission,
                 second_tier=maths.second_tier_of(commission, ppm),
                 rate_ppm=ppm,
