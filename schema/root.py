@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_experiments as experiment_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -116,6 +117,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -448,6 +450,15 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+    crm_experiments: Connection[CrmExperiment] | None = strawberry.field(
+        resolver=experiment_resolvers.crm_experiments,
+        description="A/B tests, newest first, by status and subject kind (staff of a brand: that brand's).",
+    )
+    crm_experiment: CrmExperiment | None = strawberry.field(resolver=experiment_resolvers.crm_experiment)
+    crm_experiment_result: ExperimentResult | None = strawberry.field(
+        resolver=experiment_resolvers.crm_experiment_result,
+        description="An A/B test's result per variant with 95 % confidence intervals, from the report projections.",
     )
 
 
@@ -837,6 +848,22 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+    create_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.create_experiment,
+        description="A draft A/B test of a journey, bonus campaign or segment lobby (audited).",
+    )
+    update_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.update_experiment,
+        description="Edit a draft A/B test (a running one is frozen; audited).",
+    )
+    start_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.start_experiment,
+        description="Start a draft A/B test: players are assigned on exposure from now on (audited).",
+    )
+    stop_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.stop_experiment,
+        description="Stop a running A/B test, optionally naming the winner everyone gets (audited).",
     )
 
 
