@@ -40,6 +40,7 @@ from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import crm_experiments as experiment_resolvers
+from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -118,6 +119,7 @@ from schema.cashier import (
 )
 from schema.completion_memo import MemoizingExecutionContext
 from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
+from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -459,6 +461,10 @@ class Query:
     crm_experiment_result: ExperimentResult | None = strawberry.field(
         resolver=experiment_resolvers.crm_experiment_result,
         description="An A/B test's result per variant with 95 % confidence intervals, from the report projections.",
+    )
+    lobby_layouts: Connection[LobbyLayout] | None = strawberry.field(
+        resolver=lobby_layout_resolvers.lobby_layouts,
+        description="Segments' lobby layouts, newest first (staff of a brand: that brand's).",
     )
 
 
@@ -864,6 +870,19 @@ class Mutation:
     stop_experiment: ExperimentPayload = strawberry.mutation(
         resolver=experiment_resolvers.stop_experiment,
         description="Stop a running A/B test, optionally naming the winner everyone gets (audited).",
+    )
+    create_lobby_layout: LobbyLayoutPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.create_lobby_layout,
+        description="A segment's lobby layout: category order and featured games, optionally an A/B variant "
+        "(audited; cached lobbies are dropped).",
+    )
+    update_lobby_layout: LobbyLayoutPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.update_lobby_layout,
+        description="Change or archive a lobby layout (audited; cached lobbies are dropped).",
+    )
+    refresh_popular_games: RefreshPopularGamesPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.refresh_popular_games,
+        description="Recompute the popular games per brand, segment and country now (also done periodically).",
     )
 
 
