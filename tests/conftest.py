@@ -395,6 +395,7 @@ SERVER_WORKERS = frozenset(
         "tournament-clock",
         "risk-action-expiry",
         "affiliate-fraud-sweep",
+        "crm-lobby-popular",
     }
 )
 
