@@ -34,6 +34,8 @@ import "./affiliate-runs.js";
 import "./affiliates.js";
 import "./affiliate-plans.js";
 import "./affiliate-postbacks.js";
+import "./experiments.js";
+import "./lobbies.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -61,6 +63,8 @@ const SCREENS = [
   { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
   { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
   { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
+  { path: "experiments", label: "A/B tests", needs: "Query.crmExperiments" },
+  { path: "lobbies", label: "Lobbies", needs: "Query.lobbyLayouts" },
 ];
 
 class CroupierApp extends LitElement {
@@ -215,6 +219,8 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-affiliate .affiliateId=${id}></cr-affiliate>` : html`<cr-affiliates></cr-affiliates>`;
       case "affiliate-plans":
         return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
+      case "experiments": return html`<cr-experiments></cr-experiments>`;
+      case "lobbies": return html`<cr-lobbies></cr-lobbies>`;
       default: return "";
     }
   }

@@ -65,6 +65,9 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // CRM A/B tests (admin/app/experiments.js) and lobby layouts (admin/app/lobbies.js).
+  "Query.crmExperiments", "Mutation.createExperiment", "Mutation.startExperiment", "Mutation.stopExperiment",
+  "Query.lobbyLayouts", "Mutation.createLobbyLayout", "Mutation.updateLobbyLayout", "Mutation.refreshPopularGames",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
