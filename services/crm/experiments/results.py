@@ -23,22 +23,23 @@ _CONVERTED = {
     MetricKind.DEPOSITED: "deposited",
     MetricKind.NGR: "deposited",
     MetricKind.BET: "bet",
-    MetricKind.FIRST_DEPOSIT: "first_deposit_day BETWEEN d0 AND d0 + CAST(:days AS integer)",
+    MetricKind.FIRST_DEPOSIT: "first_deposit_day BETWEEN d0 AND d1",
 }
 
 _RESULT = """
 WITH exposed AS (
-    SELECT player_id, variant, (exposed_at AT TIME ZONE 'UTC')::date AS d0
+    SELECT player_id, variant, (exposed_at AT TIME ZONE 'UTC')::date AS d0,
+        (exposed_at AT TIME ZONE 'UTC')::date + CAST(:days AS integer) AS d1
     FROM crm_experiment_assignments WHERE experiment_id = :experiment
 ), per_player AS (
-    SELECT e.variant, e.d0,
-        coalesce(bool_or(r.deposit_count > 0 AND r.day BETWEEN e.d0 AND e.d0 + CAST(:days AS integer)), false) AS deposited,
-        coalesce(bool_or(r.bet_count > 0 AND r.day BETWEEN e.d0 AND e.d0 + CAST(:days AS integer)), false) AS bet,
+    SELECT e.variant, e.d0, e.d1,
+        coalesce(bool_or(r.deposit_count > 0 AND r.day BETWEEN e.d0 AND e.d1), false) AS deposited,
+        coalesce(bool_or(r.bet_count > 0 AND r.day BETWEEN e.d0 AND e.d1), false) AS bet,
         min(r.day) FILTER (WHERE r.deposit_count > 0) AS first_deposit_day,
         coalesce(sum(r.stakes - r.wins - r.bonus_cost)
-            FILTER (WHERE r.currency = :currency AND r.day BETWEEN e.d0 AND e.d0 + CAST(:days AS integer)), 0)::float8 AS ngr
+            FILTER (WHERE r.currency = :currency AND r.day BETWEEN e.d0 AND e.d1), 0)::float8 AS ngr
     FROM exposed e LEFT JOIN report_player_days r ON r.player_id = e.player_id
-    GROUP BY e.player_id, e.variant, e.d0
+    GROUP BY e.player_id, e.variant, e.d0, e.d1
 )
 SELECT variant, count(*) AS exposed, count(*) FILTER (WHERE {converted}) AS converted,
     sum(ngr) AS ngr, sum(ngr * ngr) AS ngr_squares
