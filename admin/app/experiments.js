@@ -5,7 +5,8 @@
  * interval, the difference to the control with Newcombe's interval, and NGR per player with Welch's.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, mutationProblem, viewer, when, words } from "./ui.js";
+import { QueryElement, badge, client, viewer, words } from "./ui.js";
+import { runStep } from "./crm-steps.js";
 
 const LIST = `query Experiments { crmExperiments(first: 50) { edges { node {
   id name status subjectKind subjectId holdoutPpm winner startedAt createdAt
@@ -117,17 +118,8 @@ class Experiments extends QueryElement {
     await this.step(STOP, "stopExperiment", { id: node.id, winner }, `${node.name} stopped.`);
   }
 
-  async step(mutation, field, variables, done) {
-    this.busy = true;
-    this.message = "";
-    try {
-      const result = await client.mutate(mutation, variables);
-      this.problem = mutationProblem(result, field);
-      if (!this.problem) this.message = done;
-      await this.reload();
-    } finally {
-      this.busy = false;
-    }
+  step(mutation, field, variables, done) {
+    return runStep(this, mutation, field, variables, done);
   }
 }
 

@@ -4,7 +4,8 @@
  * periodically). Games and segments are named by id; the lobby query shows the result to the players.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, mutationProblem, viewer, when } from "./ui.js";
+import { QueryElement, badge, client, viewer, when } from "./ui.js";
+import { runStep } from "./crm-steps.js";
 
 const LIST = `query Layouts { lobbyLayouts(first: 50) { edges { node {
   id name segmentId priority categoryOrder featuredGameIds experimentId variant status updatedAt } } } }`;
@@ -82,17 +83,8 @@ class Lobbies extends QueryElement {
     await this.step(REFRESH, "refreshPopularGames", {}, "Popular games recomputed.");
   }
 
-  async step(mutation, field, variables, done) {
-    this.busy = true;
-    this.message = "";
-    try {
-      const result = await client.mutate(mutation, variables);
-      this.problem = mutationProblem(result, field);
-      if (!this.problem) this.message = done;
-      await this.reload();
-    } finally {
-      this.busy = false;
-    }
+  step(mutation, field, variables, done) {
+    return runStep(this, mutation, field, variables, done);
   }
 }
 

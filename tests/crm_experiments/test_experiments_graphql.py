@@ -20,6 +20,24 @@ LIST = """query($status: ExperimentStatus) { crmExperiments(first: 20, status: $
   edges { node { id name status variants { key } metric { kind } } } } }"""
 
 
+async def report_day(
+    db: Any, player_id: uuid.UUID, brand_id: uuid.UUID, *, days_ago: int = 0, stakes: int = 0, bets: int = 0,
+    deposits: int = 0,
+) -> None:  # fmt: skip
+    """A player's day in the report projection, written as the projection writes it (no money moved, so the
+    books check has no ledger day to compare it with)."""
+    await db.execute(
+        text(
+            "INSERT INTO report_player_days (player_id, day, currency, brand_id, stakes, wins, bonus_cost, deposits, "
+            "deposit_count, withdrawals, withdrawal_count, bet_count) "
+            "VALUES (:p, current_date - CAST(:ago AS integer), 'EUR', :b, :stakes, 0, 0, :deposited, :deposits, "
+            "0, 0, :bets)"
+        ),
+        {"p": player_id, "b": brand_id, "ago": days_ago, "stakes": stakes, "bets": bets, "deposits": deposits,
+         "deposited": 1000 * deposits},
+    )  # fmt: skip
+
+
 def node_id(gid: str) -> uuid.UUID:
     return uuid.UUID(relay.GlobalID.from_id(gid).node_id)
 
@@ -168,14 +186,7 @@ async def test_ngr_is_compared_as_a_mean(rt: Any, gql: Any, make_staff: Any, mak
         async with rt.database.transaction() as db:
             variant = await assign(db, node_id(gid), player.uuid)
             stakes = 1000 * (n + 1)
-            await db.execute(
-                text(
-                    "INSERT INTO report_player_days (player_id, day, currency, brand_id, stakes, wins, bonus_cost, "
-                    "deposits, deposit_count, withdrawals, withdrawal_count, bet_count) "
-                    "VALUES (:p, current_date, 'EUR', :b, :s, 0, 0, 0, 0, 0, 0, 1)"
-                ),
-                {"p": player.uuid, "b": brand_id, "s": stakes},
-            )
+            await report_day(db, player.uuid, brand_id, stakes=stakes, bets=1)
         assert variant is not None
         ngr[variant].append(stakes)
     body = await gql(RESULT, {"id": gid}, token=marketing.token)
@@ -187,3 +198,29 @@ async def test_ngr_is_compared_as_a_mean(rt: Any, gql: Any, make_staff: Any, mak
     if len(ngr["bold"]) >= 2 and len(ngr["control"]) >= 2:
         expected = (sum(ngr["bold"]) / len(ngr["bold"]) - sum(ngr["control"]) / len(ngr["control"])) / 100
         assert abs(rows["bold"]["ngrDifference"]["estimate"] - expected) < 1e-9
+
+
+async def test_a_first_deposit_converts_only_when_it_is_the_first_ever(
+    rt: Any, gql: Any, make_staff: Any, make_player: Any
+) -> None:
+    marketing = await make_staff("marketing")
+    made = await create(
+        gql, marketing.token, holdoutPpm=0, metric={"kind": "FIRST_DEPOSIT", "days": 7},
+        variants=[{"key": "control", "weight": 1}, {"key": "never", "weight": 0}],
+    )  # fmt: skip
+    gid = made["experiment"]["id"]
+    await gql(START, {"id": gid}, token=marketing.token)
+    async with rt.database.transaction() as db:
+        brand_id = await db.scalar(text("SELECT id FROM brands WHERE code = 'royal'"))
+    # A deposited yesterday and today (not a first deposit); B today for the first time; C never.
+    for days_ago in ([1, 0], [0], []):
+        player = await make_player()
+        async with rt.database.transaction() as db:
+            assert await assign(db, node_id(gid), player.uuid) == "control"
+            for ago in days_ago:
+                await report_day(db, player.uuid, brand_id, days_ago=ago, deposits=1)
+    body = await gql(RESULT, {"id": gid}, token=marketing.token)
+    rows = {row["variant"]: row for row in body["data"]["crmExperimentResult"]["variants"]}
+    assert (rows["control"]["exposed"], rows["control"]["converted"]) == (3, 1)
+    assert rows["never"]["exposed"] == 0
+    assert rows["never"]["rate"] is None
