@@ -45,6 +45,7 @@ _CANDIDATES = text(
     "e.id AS tested_by, e.status, e.variants, e.holdout_ppm, e.winner, "
     "a.player_id AS assigned, a.variant AS assigned_variant "
     "FROM crm_segment_members m "
+    "JOIN crm_segments s ON s.id = m.segment_id AND s.status = 'active' "
     "JOIN crm_lobby_layouts l ON l.segment_id = m.segment_id AND l.status = 'active' "
     "LEFT JOIN crm_experiments e ON e.id = coalesce(l.experiment_id, ("
     "  SELECT x.id FROM crm_experiments x WHERE x.subject_kind = 'lobby' AND x.subject_id = l.segment_id "
