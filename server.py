@@ -65,6 +65,7 @@ from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.crm.lobby import popular as lobby_popular
 from services.crm.segments import sweep as crm_segments_sweep
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
@@ -528,6 +529,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         risk_expiry_task = asyncio.create_task(risk_expiry.run(rt), name="risk-action-expiry")
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
         segments_task = asyncio.create_task(crm_segments_sweep.run(rt), name="crm-segments-sweep")
+        lobby_popular_task = asyncio.create_task(lobby_popular.run(rt), name="crm-lobby-popular")
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -546,6 +548,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     risk_expiry_task,
                     fraud_task,
                     segments_task,
+                    lobby_popular_task,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes

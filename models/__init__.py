@@ -43,6 +43,8 @@ from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
+from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
+from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
@@ -132,6 +134,10 @@ __all__ = [
     "ConsumerParked",
     "ConsumerProcessed",
     "CrmConsent",
+    "CrmExperiment",
+    "CrmExperimentAssignment",
+    "CrmLobbyLayout",
+    "CrmLobbyPopular",
     "CrmMessage",
     "CrmPlayerTag",
     "CrmSegment",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 import strawberry
 from sqlmodel import col
@@ -30,6 +31,7 @@ from schema.games import (
     SetGameAvailabilityPayload,
 )
 from services import games, lobby_cache
+from services.crm.lobby import personal
 from services.games import Audience
 
 
@@ -82,10 +84,27 @@ async def game(info: Info, id: strawberry.ID, brand: str | None = None) -> Game 
     return Game.from_model(found, audience) if found else None
 
 
-async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[LobbyCategory]:
+async def lobby(
+    info: Info,
+    brand: str | None = None,
+    first: int = 12,
+    recently_played: Annotated[
+        int,
+        strawberry.argument(
+            description="A player's last games played (up to this many, at most 24) as a first section "
+            "`recently-played`; 0: none."
+        ),
+    ] = 0,
+) -> list[LobbyCategory]:
     audience = await _audience(info, brand)
+    viewer = info.context.viewer
+    if not 0 <= recently_played <= personal.RECENT_MAX:
+        raise bad_input(f"`recentlyPlayed` must be between 0 and {personal.RECENT_MAX}.", field="recentlyPlayed")
+    # A player's segments may give them a layout (services/crm/lobby): part of the cache key, shared by the
+    # segment's players; their recently played games are theirs alone, read per request below.
+    layout = await personal.layout_for(info.context.rt, viewer.id) if viewer.is_player and viewer.id else None
     try:
-        cached = await lobby_cache.lobby(info.context.rt, audience, per_category=first)
+        cached = await lobby_cache.lobby(info.context.rt, audience, per_category=first, layout=layout)
     except DomainError as exc:
         raise bad_input(exc.message, field=exc.field) from exc
     # Once per cache entry; every viewer of the audience shares it, and its completed values too
@@ -103,6 +122,20 @@ async def lobby(info: Info, brand: str | None = None, first: int = 12) -> list[L
             for s in cached.sections
         )
     rendered: list[LobbyCategory] = cached.rendered
+    if recently_played and viewer.is_player and viewer.id:
+        async with info.context.rt.database.session() as db:
+            recent = await personal.recently_played(db, audience, viewer.id, limit=recently_played)
+        if recent:
+            # Providers the cached entry holds are shown as read; another one loads through the DataLoader.
+            loaded = {i: GameProvider(code=p.code, name=p.name) for i, p in cached.providers.items()}
+            section = LobbyCategory(
+                code=personal.RECENTLY_PLAYED,
+                title="Recently played",
+                games=[
+                    Game.from_model(g, audience, available=True, provider=loaded.get(g.provider_id)) for g in recent
+                ],
+            )
+            return [section, *rendered]
     return rendered
 
 

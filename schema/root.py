@@ -39,6 +39,8 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_experiments as experiment_resolvers
+from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
@@ -117,6 +119,8 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
+from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
@@ -450,6 +454,19 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+    crm_experiments: Connection[CrmExperiment] | None = strawberry.field(
+        resolver=experiment_resolvers.crm_experiments,
+        description="A/B tests, newest first, by status and subject kind (staff of a brand: that brand's).",
+    )
+    crm_experiment: CrmExperiment | None = strawberry.field(resolver=experiment_resolvers.crm_experiment)
+    crm_experiment_result: ExperimentResult | None = strawberry.field(
+        resolver=experiment_resolvers.crm_experiment_result,
+        description="An A/B test's result per variant with 95 % confidence intervals, from the report projections.",
+    )
+    lobby_layouts: Connection[LobbyLayout] | None = strawberry.field(
+        resolver=lobby_layout_resolvers.lobby_layouts,
+        description="Segments' lobby layouts, newest first (staff of a brand: that brand's).",
     )
 
     segments: Connection[Segment] | None = strawberry.field(
@@ -849,6 +866,35 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+    create_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.create_experiment,
+        description="A draft A/B test of a journey, bonus campaign or segment lobby (audited).",
+    )
+    update_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.update_experiment,
+        description="Edit a draft A/B test (a running one is frozen; audited).",
+    )
+    start_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.start_experiment,
+        description="Start a draft A/B test: players are assigned on exposure from now on (audited).",
+    )
+    stop_experiment: ExperimentPayload = strawberry.mutation(
+        resolver=experiment_resolvers.stop_experiment,
+        description="Stop a running A/B test, optionally naming the winner everyone gets (audited).",
+    )
+    create_lobby_layout: LobbyLayoutPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.create_lobby_layout,
+        description="A segment's lobby layout: category order and featured games, optionally an A/B variant "
+        "(audited; cached lobbies are dropped).",
+    )
+    update_lobby_layout: LobbyLayoutPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.update_lobby_layout,
+        description="Change or archive a lobby layout (audited; cached lobbies are dropped).",
+    )
+    refresh_popular_games: RefreshPopularGamesPayload = strawberry.mutation(
+        resolver=lobby_layout_resolvers.refresh_popular_games,
+        description="Recompute the popular games per brand, segment and country now (also done periodically).",
     )
 
     create_segment: SegmentPayload = strawberry.mutation(

@@ -4,8 +4,11 @@ What `games.lobby` returns depends on two things only: the audience (`games.Audi
 country, currency, staff or not) and the catalogue (games, providers, brand switches, lobby
 categories). Nothing else of the viewer goes into it — their name, balances and bonuses are other
 fields, resolved per request — so one answer serves every viewer with the same audience. The key is
-(audience, page size); two players of one brand, country and currency share an entry, a player of
-another country does not.
+(audience, lobby layout, page size); two players of one brand, country and currency share an entry, a player of
+another country does not. The layout (services/crm/lobby: a segment's category order and featured games, and
+the popular games of its segment and country) is part of the key: players of one segment share it, players
+without a layout share the brand's plain lobby. A player's recently played games are not cached here (they
+are per player: resolvers/games.py reads them per request, in one statement).
 
 Invalidation, so a change shows up at once:
 - every command that changes the catalogue marks its transaction (`core.db.changed(db, CATALOGUE)`);
@@ -35,6 +38,7 @@ from core.logging import get_logger
 from core.runtime import Runtime
 from models.games import Provider
 from services import games
+from services.crm.lobby.personal import Layout, arranged
 from services.games import Audience, LobbySection
 
 log = get_logger(__name__)
@@ -63,7 +67,7 @@ class CachedLobby:
     rendered: Any = field(default=None, compare=False)
 
 
-LobbyKey = tuple[Audience, int]
+LobbyKey = tuple[Audience, uuid.UUID | None, int]
 
 
 class LobbyCache:
@@ -109,17 +113,20 @@ def cache_of(rt: Runtime) -> LobbyCache:
     return cache
 
 
-async def lobby(rt: Runtime, audience: Audience, *, per_category: int) -> CachedLobby:
-    """The audience's lobby (games.lobby) with its games' providers, from the cache when it holds it.
-    A miss costs games.lobby's two statements and one for the providers."""
+async def lobby(rt: Runtime, audience: Audience, *, per_category: int, layout: Layout | None = None) -> CachedLobby:
+    """The audience's lobby (games.lobby) as `layout` arranges it (none: the brand's plain lobby), with its
+    games' providers, from the cache when it holds it. A miss costs games.lobby's two statements, one for the
+    providers and, with a layout, two more (its featured and popular games)."""
     cache = cache_of(rt)
-    key = (audience, per_category)
+    key = (audience, layout.id if layout else None, per_category)
     found = cache.get(key)
     if found is not None:
         return found
     generation = cache.generation
     async with rt.database.session() as db:
         sections = await games.lobby(db, audience, per_category=per_category)
+        if layout is not None:
+            sections = await arranged(db, audience, layout, sections, per_category=per_category)
         provider_ids = list({game.provider_id for section in sections for game in section.games})
         providers = await games.providers_by_id(db, provider_ids) if provider_ids else {}
     read = CachedLobby(sections, providers)

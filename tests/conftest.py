@@ -396,6 +396,7 @@ SERVER_WORKERS = frozenset(
         "risk-action-expiry",
         "affiliate-fraud-sweep",
         "crm-segments-sweep",
+        "crm-lobby-popular",
     }
 )
 

@@ -79,6 +79,8 @@ POLICY_ROLES = [
     "affiliate_reader",
     "attribution_view",
     *AFFILIATE_ROLES,
+    "experiment_desk",
+    "lobby_desk",
 ]
 
 
@@ -1118,3 +1120,15 @@ def test_the_leaderboard_policy_differs_between_roles(settings: Any) -> None:
     assert watching == {"player", "support", "risk_analyst", "finance", "marketing", "brand_admin", "superadmin"}
     assert {r for r in ROLES if allowed_for(authorizer, r, "LeaderboardStanding.playerId")} == watching - {"player"}
     assert allowed_for(authorizer, "player", "LeaderboardStanding.alias")
+
+
+def test_the_crm_experiment_and_lobby_policy(settings: Any) -> None:
+    """A/B tests: marketing and brand admins (and superadmins); lobby layouts: those and content managers. The
+    results and layouts are staff reads only; no player or anonymous viewer reaches them."""
+    authorizer = Authorizer(schema_coordinates(build_schema(settings)))
+    testers = {r for r in ROLES if allowed_for(authorizer, r, "Mutation.startExperiment")}
+    assert testers == {"marketing", "brand_admin", "superadmin"}
+    assert {r for r in ROLES if allowed_for(authorizer, r, "ExperimentVariantResult.ngrDifference")} == testers
+    arrangers = {r for r in ROLES if allowed_for(authorizer, r, "Mutation.createLobbyLayout")}
+    assert arrangers == {"marketing", "brand_admin", "superadmin", "content_manager"}
+    assert {r for r in ROLES if allowed_for(authorizer, r, "LobbyLayout.featuredGameIds")} == arrangers

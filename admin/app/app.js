@@ -35,6 +35,8 @@ import "./affiliates.js";
 import "./affiliate-plans.js";
 import "./affiliate-postbacks.js";
 import "./segments.js";
+import "./experiments.js";
+import "./lobbies.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -63,6 +65,8 @@ const SCREENS = [
   { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
   { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
   { path: "segments", label: "Segments", needs: "Query.segments" },
+  { path: "experiments", label: "A/B tests", needs: "Query.crmExperiments" },
+  { path: "lobbies", label: "Lobbies", needs: "Query.lobbyLayouts" },
 ];
 
 class CroupierApp extends LitElement {
@@ -218,6 +222,8 @@ class CroupierApp extends LitElement {
       case "affiliate-plans":
         return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
       case "segments": return html`<cr-segments></cr-segments>`;
+      case "experiments": return html`<cr-experiments></cr-experiments>`;
+      case "lobbies": return html`<cr-lobbies></cr-lobbies>`;
       default: return "";
     }
   }

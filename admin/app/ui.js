@@ -68,6 +68,9 @@ export const OFFERED = [
   // CRM segments (admin/app/segments.js): the builder with its live size, uploads of static lists.
   "Query.segments", "Query.segmentPreview", "Mutation.createSegment", "Mutation.updateSegment",
   "Mutation.archiveSegment", "Mutation.uploadSegmentMembers",
+  // CRM A/B tests (admin/app/experiments.js) and lobby layouts (admin/app/lobbies.js).
+  "Query.crmExperiments", "Mutation.createExperiment", "Mutation.startExperiment", "Mutation.stopExperiment",
+  "Query.lobbyLayouts", "Mutation.createLobbyLayout", "Mutation.updateLobbyLayout", "Mutation.refreshPopularGames",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
