@@ -65,6 +65,7 @@ from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.crm.channels import sender as crm_sender
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
@@ -526,6 +527,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
         risk_expiry_task = asyncio.create_task(risk_expiry.run(rt), name="risk-action-expiry")
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
+        crm_tasks = []
+        if settings.event_consumers:  # the CRM sender (services/crm/channels/sender.py): off where consumers are
+            crm_tasks.append(asyncio.create_task(crm_sender.run(rt), name="crm-sender"))
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -543,6 +547,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     kyc_expiry_task,
                     risk_expiry_task,
                     fraud_task,
+                    *crm_tasks,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
@@ -647,6 +652,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import affiliate_clicks
 
     app.include_router(affiliate_clicks.router)  # `/a/{code}`: an affiliate link's click, then its landing page
+    from integrations import crm_tracking
+
+    app.include_router(crm_tracking.router)  # `/crm/o/…`, `/crm/c/…`: opens and clicks of CRM emails
 
     app.add_middleware(RequestContext)
 

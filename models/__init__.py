@@ -43,6 +43,7 @@ from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
+from models.crm_channels import CrmTemplate
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
@@ -137,6 +138,7 @@ __all__ = [
     "CrmSegment",
     "CrmSegmentMember",
     "CrmSuppression",
+    "CrmTemplate",
     "Currency",
     "Dispute",
     "EventConsumer",

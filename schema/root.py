@@ -38,6 +38,7 @@ from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
+from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
@@ -116,6 +117,13 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_channels import (
+    CrmMessage,
+    CrmTemplate,
+    CrmTemplatePayload,
+    MarkMessageReadPayload,
+    SendMessagePayload,
+)
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -448,6 +456,15 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+    crm_messages: Connection[CrmMessage] | None = strawberry.field(
+        resolver=crm_channel_resolvers.crm_messages,
+        description="The CRM message log of the staff's brand scope, newest first: filter by status, channel, player, "
+        "source, reason or template.",
+    )
+    crm_templates: list[CrmTemplate] | None = strawberry.field(
+        resolver=crm_channel_resolvers.crm_templates,
+        description="The message templates of the staff's brand scope (one key's with `key`), by key and language.",
     )
 
 
@@ -837,6 +854,20 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+    save_crm_template: CrmTemplatePayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.save_crm_template,
+        description="Create or replace a message template of a brand in one language (checked in the sandbox; "
+        "audited).",
+    )
+    send_message: SendMessagePayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.send_message,
+        description="Queue one message of a template to every member of a segment (once per batch key; each is "
+        "checked against suppression right before it is sent; audited).",
+    )
+    mark_message_read: MarkMessageReadPayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.mark_message_read,
+        description="The player marks one of their inbox messages read.",
     )
 
 
