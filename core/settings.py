@@ -417,7 +417,10 @@ class Settings(BaseSettings):
             )
         crm = [
             name
-            for name, secret in (("CRM_LINK_SECRET", self.crm_link_secret), ("CRM_WEBHOOK_SECRET", self.crm_webhook_secret))
+            for name, secret in (
+                ("CRM_LINK_SECRET", self.crm_link_secret),
+                ("CRM_WEBHOOK_SECRET", self.crm_webhook_secret),
+            )
             if is_demo_psp_secret(secret) or not secret.strip()
         ]
         if crm:

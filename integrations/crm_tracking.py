@@ -1,6 +1,6 @@
 """Opens and clicks of CRM emails (services/crm/channels/tracking.py decides, this only answers).
 
-`GET /crm/o/<token>.gif`: the 1×1 pixel (always, so a mail client shows nothing broken), stamping the
+`GET /crm/o/<token>.gif`: the 1x1 pixel (always, so a mail client shows nothing broken), stamping the
 message's first open when the token is valid. `GET /crm/c/<token>?u=<target>`: 302 to the target when the
 token signs that message and that target (stamping the first click), else a 404 page — never a redirect to
 a URL the platform did not send.

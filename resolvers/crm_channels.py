@@ -65,7 +65,13 @@ async def crm_messages(
     stmt = log.readable_messages(info.context.viewer, _filter(filter))
     async with info.context.rt.database.session() as db:
         page = await paginate(
-            db, stmt, (col(MessageRow.created_at), col(MessageRow.id)), first=first, after=after, last=last, before=before
+            db,
+            stmt,
+            (col(MessageRow.created_at), col(MessageRow.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
     return Connection.of(page, CrmMessage.from_model)
 

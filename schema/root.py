@@ -38,8 +38,8 @@ from resolvers import aml_cases as aml_resolvers
 from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
-from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers

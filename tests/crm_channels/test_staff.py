@@ -40,14 +40,19 @@ async def test_marketing_saves_templates_and_a_broken_one_is_refused_with_its_pa
 ) -> None:
     marketing = await make_staff("marketing")
     saved = (await gql(SAVE, template_input(), token=marketing.token))["data"]["saveCrmTemplate"]
-    assert saved["errors"] == [] and saved["template"]["version"] == 1
+    assert saved["errors"] == []
+    assert saved["template"]["version"] == 1
     changed = (await gql(SAVE, template_input(subject="Spring!"), token=marketing.token))["data"]["saveCrmTemplate"]
     assert (changed["template"]["subject"], changed["template"]["version"]) == ("Spring!", 2)
 
     broken = await gql(SAVE, template_input(bodyHtml="<p>{% if %}</p>"), token=marketing.token)
     [error] = broken["data"]["saveCrmTemplate"]["errors"]
     assert (error["code"], error["field"]) == ("INVALID_INPUT", "bodyHtml")
-    for bad, field in (({"key": "Not A Key"}, "key"), ({"language": "english"}, "language"), ({"bodyText": " "}, "bodyText")):
+    for bad, field in (
+        ({"key": "Not A Key"}, "key"),
+        ({"language": "english"}, "language"),
+        ({"bodyText": " "}, "bodyText"),
+    ):
         [error] = (await gql(SAVE, template_input(**bad), token=marketing.token))["data"]["saveCrmTemplate"]["errors"]
         assert error["field"] == field
     elsewhere = await gql(SAVE, template_input(brandCode="northstar"), token=marketing.token)

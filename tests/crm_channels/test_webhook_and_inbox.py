@@ -56,7 +56,8 @@ async def test_the_inbox_shows_a_player_their_own_messages_and_marks_them_read(
     message_id = await enqueue(rt, player, brand, channel="inbox")
     await enqueue(rt, other, brand, channel="inbox")
     assert await channels.step() == 2
-    assert channels.smtp.mails == [] and channels.provider.calls == []
+    assert channels.smtp.mails == []
+    assert channels.provider.calls == []
 
     body = await gql(INBOX, {"unread": False}, token=player.token)
     [edge] = body["data"]["me"]["inbox"]["edges"]
@@ -70,7 +71,8 @@ async def test_the_inbox_shows_a_player_their_own_messages_and_marks_them_read(
     refused = (await gql(MARK_READ, {"id": node["id"]}, token=other.token))["data"]["markMessageRead"]
     assert refused["errors"] == [{"code": "NOT_FOUND", "field": "messageId"}]  # another player's message
     read = (await gql(MARK_READ, {"id": node["id"]}, token=player.token))["data"]["markMessageRead"]
-    assert read["errors"] == [] and read["message"]["readAt"] is not None
+    assert read["errors"] == []
+    assert read["message"]["readAt"] is not None
     again = (await gql(MARK_READ, {"id": node["id"]}, token=player.token))["data"]["markMessageRead"]
     assert again["message"]["readAt"] == read["message"]["readAt"]  # the first read is kept
     unread = await gql(INBOX, {"unread": True}, token=player.token)

@@ -144,9 +144,7 @@ class Sender:
 
     async def _prepare(self, rt: Runtime, message_id: uuid.UUID, attempt: int) -> Outgoing | None:
         async with rt.database.transaction() as db:
-            message = await db.scalar(
-                select(CrmMessage).where(col(CrmMessage.id) == message_id).with_for_update()
-            )
+            message = await db.scalar(select(CrmMessage).where(col(CrmMessage.id) == message_id).with_for_update())
             if message is None or message.status != MessageStatus.QUEUED or message.attempts != attempt:
                 return None  # cancelled (crm-suppression), or another sender's try now
             reason = await suppression.check(
@@ -164,7 +162,8 @@ class Sender:
                 return None
             player = await db.get(Player, message.player_id)
             brand = await db.get(Brand, message.brand_id)
-            assert player is not None and brand is not None
+            assert player is not None
+            assert brand is not None
             try:
                 template = await templates.choose(db, message.brand_id, message.template, player.language)
                 rendered = templates.render(template, _variables(message, player, brand))
@@ -194,7 +193,11 @@ class Sender:
                     headers=suppression.unsubscribe_headers(message),
                 )
                 return Outgoing(message.id, attempt, message.channel, rendered.subject, rendered.language, email=built)
-            url = self.settings.crm_sms_webhook_url if message.channel == Channel.SMS else self.settings.crm_push_webhook_url
+            url = (
+                self.settings.crm_sms_webhook_url
+                if message.channel == Channel.SMS
+                else self.settings.crm_push_webhook_url
+            )
             if url is None:
                 _end(message, MessageStatus.FAILED, NO_PROVIDER, f"no webhook URL for {message.channel}")
                 return None
@@ -211,7 +214,9 @@ class Sender:
                 "subject": rendered.subject,
                 "text": rendered.text,
             }
-            return Outgoing(message.id, attempt, message.channel, rendered.subject, rendered.language, url=url, body=body)
+            return Outgoing(
+                message.id, attempt, message.channel, rendered.subject, rendered.language, url=url, body=body
+            )
 
     async def _deliver(self, rt: Runtime, outgoing: Outgoing) -> None:
         error: str | None = None
@@ -219,7 +224,8 @@ class Sender:
             if outgoing.email is not None:
                 await email.send(self.settings, outgoing.email)
             else:
-                assert outgoing.url is not None and outgoing.body is not None
+                assert outgoing.url is not None
+                assert outgoing.body is not None
                 await webhook.post(
                     self.http,
                     outgoing.url,

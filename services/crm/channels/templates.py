@@ -23,6 +23,7 @@ from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from core.clock import clock
@@ -175,7 +176,7 @@ async def exists(db: AsyncSession, brand_id: uuid.UUID, key: str) -> bool:
     return found is not None
 
 
-def readable(viewer: Viewer, *, key: str | None = None) -> Any:
+def readable(viewer: Viewer, *, key: str | None = None) -> SelectOfScalar[CrmTemplate]:
     stmt = select(CrmTemplate)
     if viewer.brand_id is not None:
         stmt = stmt.where(col(CrmTemplate.brand_id) == viewer.brand_id)
@@ -185,7 +186,7 @@ def readable(viewer: Viewer, *, key: str | None = None) -> Any:
 
 
 async def get(db: AsyncSession, viewer: Viewer, template_id: uuid.UUID) -> CrmTemplate:
-    found = await db.scalar(readable(viewer).where(col(CrmTemplate.id) == template_id))
+    found: CrmTemplate | None = await db.scalar(readable(viewer).where(col(CrmTemplate.id) == template_id))
     if found is None:
         raise NotFound("No such template.")
     return found

@@ -1,4 +1,4 @@
-"""Opens and clicks: a 1×1 pixel per email and a signed redirect per link, stamped on the message.
+"""Opens and clicks: a 1x1 pixel per email and a signed redirect per link, stamped on the message.
 
 - The pixel is `/crm/o/<token>.gif`, the redirect `/crm/c/<token>?u=<target>`: the token is the message id
   and an HMAC-SHA256 (under CRM_LINK_SECRET) of the purpose, the id and, for a click, the target URL — so

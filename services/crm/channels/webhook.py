@@ -41,7 +41,7 @@ def verify(secret: str, header: str, body: str, *, now: int, tolerance: int = 30
 
 
 async def post(
-    client: httpx.AsyncClient, url: str, secret: str, message_id: uuid.UUID, body: dict[str, Any], timeout: float
+    client: httpx.AsyncClient, url: str, secret: str, message_id: uuid.UUID, body: dict[str, Any], seconds: float
 ) -> None:
     encoded = json.dumps(body, separators=(",", ":"), sort_keys=True)
     headers = {
@@ -51,7 +51,7 @@ async def post(
         "User-Agent": "Croupier-CRM/1",
     }
     try:  # bounded in all (a server that trickles its answer would reset httpx's per-read time-out)
-        response = await asyncio.wait_for(client.post(url, content=encoded, headers=headers, timeout=timeout), timeout)
+        response = await asyncio.wait_for(client.post(url, content=encoded, headers=headers, timeout=seconds), seconds)
     except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
         kind = "no answer in time" if timed_out else type(exc).__name__
