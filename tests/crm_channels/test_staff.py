@@ -156,3 +156,20 @@ async def test_the_log_is_brand_scoped_denied_to_players_and_reads_in_constant_s
     assert error_codes(await gql(LOG, token=player.token)) == ["FORBIDDEN"]
     async with rt.database.session() as db:
         assert await db.scalar(text("SELECT count(*) FROM crm_messages")) == 8
+
+
+async def test_the_demo_templates_seed_once_and_render(rt: Any, brand: Any) -> None:
+    from integrations.demo.crm_channels_seed import DEMO_TEMPLATES, seed_crm_templates
+    from services.crm.channels import templates
+
+    first = await seed_crm_templates(rt)
+    assert await seed_crm_templates(rt) == first
+    async with rt.database.session() as db:
+        versions = (await db.execute(text("SELECT key, language, version FROM crm_templates ORDER BY 1, 2"))).all()
+        chosen = await templates.choose(db, brand.id, "welcome", "fr")  # no French: the brand's default
+    assert [tuple(v) for v in versions] == sorted((k, lang, 1) for k, lang, *_ in DEMO_TEMPLATES)
+    rendered = templates.render(
+        chosen, {"player": {"first_name": "Ada"}, "brand": {"name": "Royal"}, "unsubscribe_url": "https://u.example/x"}
+    )
+    assert (rendered.language, rendered.subject) == ("en", "Welcome to Royal, Ada")
+    assert 'href="https://u.example/x"' in rendered.html
