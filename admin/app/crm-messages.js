@@ -6,7 +6,7 @@
  * suppression right before it goes). Support reads the log only.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, mutationProblem, shortId, viewer, when, words } from "./ui.js";
+import { QueryElement, badge, runMutation, shortId, viewer, when, words } from "./ui.js";
 
 const LOG = `query CrmMessages($filter: CrmMessageFilter) {
   crmMessages(filter: $filter, first: 50) { edges { node {
@@ -147,23 +147,10 @@ class CrmTemplates extends QueryElement {
     </form>`;
   }
 
-  async run(mutation, input, field) {
-    this.busy = true;
-    this.message = "";
-    this.problem = "";
-    try {
-      const result = await client.mutate(mutation, { input });
-      this.problem = mutationProblem(result, field);
-      return this.problem ? null : result.data[field];
-    } finally {
-      this.busy = false;
-    }
-  }
-
   async save(event) {
     event.preventDefault();
     const input = Object.fromEntries(new FormData(event.target));
-    const done = await this.run(SAVE, input, "saveCrmTemplate");
+    const done = await runMutation(this, SAVE, input, "saveCrmTemplate");
     if (!done) return;
     this.message = `Template ${done.template.key} (${done.template.language}) saved, version ${done.template.version}.`;
     this.editing = null;
@@ -174,7 +161,7 @@ class CrmTemplates extends QueryElement {
   async send(event) {
     event.preventDefault();
     const input = Object.fromEntries(new FormData(event.target));
-    const done = await this.run(SEND, input, "sendMessage");
+    const done = await runMutation(this, SEND, input, "sendMessage");
     if (!done) return;
     this.message = `Queued ${done.queued} of ${done.members} members (${done.alreadyQueued} already queued).`;
     this.dispatchEvent(new CustomEvent("sent", { bubbles: true, composed: true }));

@@ -300,3 +300,20 @@ export function mutationProblem(result, field) {
   const errors = result.data?.[field]?.errors ?? [];
   return errors.map((e) => e.message).join(" ");
 }
+
+/**
+ * Run a mutation for an element with `busy`, `message` and `problem` states: busy while it runs, the payload's
+ * problem (or "") in `problem`; returns the payload, or null when refused.
+ */
+export async function runMutation(element, mutation, input, field) {
+  element.busy = true;
+  element.message = "";
+  element.problem = "";
+  try {
+    const result = await client.mutate(mutation, { input });
+    element.problem = mutationProblem(result, field);
+    return element.problem ? null : result.data[field];
+  } finally {
+    element.busy = false;
+  }
+}
