@@ -81,3 +81,19 @@ async def test_the_inbox_shows_a_player_their_own_messages_and_marks_them_read(
     support = await make_staff("support")
     seen = await gql(PLAYER_INBOX, {"id": player.id}, token=support.token)
     assert error_codes(seen) == ["FORBIDDEN"]  # staff read the message log, not the inbox
+
+
+async def test_send_due_sends_what_is_due_once(rt: Any, brand: Any, consenting: Any) -> None:
+    """What `croupier messages send-due` runs (the inbox needs no server)."""
+    from services.crm.channels import sender
+
+    await save_template(rt, brand.id)
+    player = await consenting()
+    message_id = await enqueue(rt, player, brand, channel="inbox")
+    assert await sender.send_due(rt) == 1
+    assert await sender.send_due(rt) == 0
+    async with rt.database.session() as db:
+        from sqlalchemy import text
+
+        status = await db.scalar(text("SELECT status FROM crm_messages WHERE id = :id"), {"id": message_id})
+    assert status == "sent"

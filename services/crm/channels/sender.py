@@ -308,3 +308,16 @@ async def run(rt: Runtime) -> None:
             except Exception:
                 log.exception("crm_sender_failed")
             await asyncio.sleep(settings.crm_sender_poll_seconds)
+
+
+async def send_due(rt: Runtime) -> int:
+    """Rounds until one claims less than a full batch (`croupier messages send-due`, where no server runs the
+    loop); returns how many messages were claimed."""
+    async with Sender.client(rt.settings) as http:
+        sender = Sender(rt.settings, http)
+        total = 0
+        while (claimed := await sender.step(rt)) > 0:
+            total += claimed
+            if claimed < sender.batch:
+                break
+        return total
