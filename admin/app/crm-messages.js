@@ -149,12 +149,13 @@ class CrmTemplates extends QueryElement {
 
   async save(event) {
     event.preventDefault();
-    const input = Object.fromEntries(new FormData(event.target));
+    const form = event.target;
+    const input = Object.fromEntries(new FormData(form));
     const done = await runMutation(this, SAVE, input, "saveCrmTemplate");
     if (!done) return;
     this.message = `Template ${done.template.key} (${done.template.language}) saved, version ${done.template.version}.`;
     this.editing = null;
-    event.target.reset();
+    form.reset();
     await this.reload();
   }
 

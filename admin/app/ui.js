@@ -65,6 +65,8 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // CRM messages (admin/app/crm-messages.js): the log, templates, the send to a segment.
+  "Query.crmMessages", "Query.crmTemplates", "Mutation.saveCrmTemplate", "Mutation.sendMessage",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
