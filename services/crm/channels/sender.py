@@ -66,8 +66,8 @@ SET status = CASE WHEN m.attempts >= :max THEN 'failed' ELSE m.status END,
 FROM due WHERE m.id = due.id
 RETURNING m.id, m.attempts, m.status"""
 _SENT = """
-UPDATE crm_messages SET status = 'sent', reason = NULL, sent_at = :at, subject = :subject, language = :language, lease_until = NULL,
-    last_error = NULL
+UPDATE crm_messages SET status = 'sent', reason = NULL, sent_at = :at, subject = :subject, language = :language,
+    lease_until = NULL, last_error = NULL
 WHERE id = :id AND attempts = :attempt AND status IN ('queued', 'cancelled')"""
 _FAILED_TRY = """
 UPDATE crm_messages SET status = :status, reason = :reason, due_at = :due, lease_until = NULL, last_error = :error
