@@ -65,6 +65,7 @@ from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.crm.channels import sender as crm_sender
 from services.crm.lobby import popular as lobby_popular
 from services.crm.segments import sweep as crm_segments_sweep
 from services.kyc import documents_expiry as kyc_expiry
@@ -530,6 +531,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
         segments_task = asyncio.create_task(crm_segments_sweep.run(rt), name="crm-segments-sweep")
         lobby_popular_task = asyncio.create_task(lobby_popular.run(rt), name="crm-lobby-popular")
+        crm_tasks = []
+        if settings.event_consumers:  # the CRM sender (services/crm/channels/sender.py): off where consumers are
+            crm_tasks.append(asyncio.create_task(crm_sender.run(rt), name="crm-sender"))
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -549,6 +553,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     fraud_task,
                     segments_task,
                     lobby_popular_task,
+                    *crm_tasks,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
@@ -653,6 +658,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import affiliate_clicks
 
     app.include_router(affiliate_clicks.router)  # `/a/{code}`: an affiliate link's click, then its landing page
+    from integrations import crm_tracking
+
+    app.include_router(crm_tracking.router)  # `/crm/o/…`, `/crm/c/…`: opens and clicks of CRM emails
 
     app.add_middleware(RequestContext)
 

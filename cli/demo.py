@@ -178,6 +178,10 @@ def _print_demo_credentials() -> None:
 
     for line in with_runtime(seed_crm_lobby):
         typer.echo(f"  crm: {line}")
+    from integrations.demo.crm_channels_seed import seed_crm_templates
+
+    for line in with_runtime(seed_crm_templates):
+        typer.echo(f"  crm: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

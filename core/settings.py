@@ -121,6 +121,28 @@ class Settings(BaseSettings):
     # true lets it reach loopback and private ones: a local receiver in tests or development, never production.
     affiliate_postback_allow_private_hosts: bool = False
 
+    # CRM channels (services/crm/channels, docs/crm-channels.md). Email through SMTP (`crm_smtp_tls`: none,
+    # starttls, or tls from the first byte); SMS and push through a provider's webhook, each POST signed with
+    # HMAC-SHA256 under `crm_webhook_secret`; open pixels and click redirects signed under `crm_link_secret`
+    # (production refuses the demo one). A try waits at most `crm_send_timeout_seconds`; a failed one is tried
+    # again after backoff * 2^(tries - 1) (± 20 %, at most backoff_max), `crm_send_max_attempts` tries in all.
+    crm_smtp_host: str = "127.0.0.1"
+    crm_smtp_port: int = Field(default=25, ge=1, le=65535)
+    crm_smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    crm_smtp_username: str | None = None
+    crm_smtp_password: str | None = None
+    crm_email_from: str = "Croupier <no-reply@croupier.dev>"
+    crm_sms_webhook_url: str | None = None
+    crm_push_webhook_url: str | None = None
+    crm_webhook_secret: str = "demo-crm-webhook-secret"
+    crm_link_secret: str = "demo-crm-link-secret"
+    crm_send_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    crm_send_backoff_seconds: float = Field(default=60.0, gt=0)
+    crm_send_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    crm_send_max_attempts: int = Field(default=5, ge=1, le=30)
+    crm_send_concurrency: int = Field(default=8, ge=1, le=256)
+    crm_sender_poll_seconds: float = Field(default=2.0, gt=0)
+
     # Cookies (the back office may authenticate with them; such requests need the CSRF header).
     cookie_secure: bool | None = None
     csrf_header: str = "X-Croupier-CSRF"
@@ -400,6 +422,19 @@ class Settings(BaseSettings):
             raise RuntimeError(
                 f"{' and '.join(idv)} still hold the demo identity-verification secret (or none): anyone could forge a "
                 "verification result; set the provider's real secrets before running in production"
+            )
+        crm = [
+            name
+            for name, secret in (
+                ("CRM_LINK_SECRET", self.crm_link_secret),
+                ("CRM_WEBHOOK_SECRET", self.crm_webhook_secret),
+            )
+            if is_demo_psp_secret(secret) or not secret.strip()
+        ]
+        if crm:
+            raise RuntimeError(
+                f"{' and '.join(crm)} still hold the demo CRM secret (or none): anyone could forge tracking links or "
+                "provider calls; set real secrets before running in production"
             )
 
     def check_production_password_cost(self) -> None:

@@ -43,6 +43,7 @@ from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
+from models.crm_channels import CrmTemplate
 from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
@@ -143,6 +144,7 @@ __all__ = [
     "CrmSegment",
     "CrmSegmentMember",
     "CrmSuppression",
+    "CrmTemplate",
     "Currency",
     "Dispute",
     "EventConsumer",

@@ -29,3 +29,5 @@ class Brand(SQLModel, table=True):
         sa_column=Column(ARRAY(String(16)), nullable=False, server_default="{DEFAULT}"),
     )
     created_at: datetime = created_at_field()
+    # The language of a CRM message whose player's own language has no template (migration 0054).
+    default_language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Identity, text
+from sqlalchemy import BigInteger, Column, Identity, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -123,6 +123,10 @@ class CrmMessage(SQLModel, table=True):
     clicked_at: datetime | None = timestamp_field()
     read_at: datetime | None = timestamp_field()
     created_at: datetime = created_at_field()
+    # crmchan (migration 0054): what was sent — its subject, and an inbox message's rendered bodies.
+    subject: str | None = Field(default=None, max_length=200)
+    body_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class CrmSuppression(SQLModel, table=True):

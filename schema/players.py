@@ -20,6 +20,7 @@ from schema.bonuses import PlayerBonus
 from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
+from schema.crm_channels import InboxMessage
 from schema.games import GameRound, RoundFilter
 from schema.input_limits import (
     ADDRESS_LINE,
@@ -285,6 +286,14 @@ class Player(relay.Node):
         from resolvers.aml import player_screening_alerts
 
         return await player_screening_alerts(info, uuid.UUID(self.id), state=state, first=first, after=after)
+
+    @strawberry.field(description="The player's own on-site inbox, newest first (null or empty for anyone else).")  # type: ignore[untyped-decorator]
+    async def inbox(
+        self, info: Info, unread_only: bool = False, first: int | None = None, after: str | None = None
+    ) -> Connection[InboxMessage] | None:
+        from resolvers.crm_channels import player_inbox
+
+        return await player_inbox(info, uuid.UUID(self.id), unread_only=unread_only, first=first, after=after)
 
 
 @strawberry.input

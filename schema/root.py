@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import crm_experiments as experiment_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
@@ -119,6 +120,13 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_channels import (
+    CrmMessage,
+    CrmTemplate,
+    CrmTemplatePayload,
+    MarkMessageReadPayload,
+    SendMessagePayload,
+)
 from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
@@ -477,6 +485,15 @@ class Query:
     segment_preview: SegmentPreview | None = strawberry.field(
         resolver=crm_segment_resolvers.segment_preview,
         description="The size of rules not saved yet and their first players (up to `limit`, at most 50), now.",
+    )
+    crm_messages: Connection[CrmMessage] | None = strawberry.field(
+        resolver=crm_channel_resolvers.crm_messages,
+        description="The CRM message log of the staff's brand scope, newest first: filter by status, channel, player, "
+        "source, reason or template.",
+    )
+    crm_templates: list[CrmTemplate] | None = strawberry.field(
+        resolver=crm_channel_resolvers.crm_templates,
+        description="The message templates of the staff's brand scope (one key's with `key`), by key and language.",
     )
 
 
@@ -911,6 +928,20 @@ class Mutation:
     upload_segment_members: UploadSegmentMembersPayload = strawberry.mutation(
         resolver=crm_segment_resolvers.upload_segment_members,
         description="Add players (ids or e-mail addresses, one per line) to a static segment (audited).",
+    )
+    save_crm_template: CrmTemplatePayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.save_crm_template,
+        description="Create or replace a message template of a brand in one language (checked in the sandbox; "
+        "audited).",
+    )
+    send_message: SendMessagePayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.send_message,
+        description="Queue one message of a template to every member of a segment (once per batch key; each is "
+        "checked against suppression right before it is sent; audited).",
+    )
+    mark_message_read: MarkMessageReadPayload = strawberry.mutation(
+        resolver=crm_channel_resolvers.mark_message_read,
+        description="The player marks one of their inbox messages read.",
     )
 
 

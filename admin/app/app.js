@@ -37,6 +37,7 @@ import "./affiliate-postbacks.js";
 import "./segments.js";
 import "./experiments.js";
 import "./lobbies.js";
+import "./crm-messages.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -67,6 +68,7 @@ const SCREENS = [
   { path: "segments", label: "Segments", needs: "Query.segments" },
   { path: "experiments", label: "A/B tests", needs: "Query.crmExperiments" },
   { path: "lobbies", label: "Lobbies", needs: "Query.lobbyLayouts" },
+  { path: "messages", label: "Messages", needs: "Query.crmMessages" },
 ];
 
 class CroupierApp extends LitElement {
@@ -224,6 +226,7 @@ class CroupierApp extends LitElement {
       case "segments": return html`<cr-segments></cr-segments>`;
       case "experiments": return html`<cr-experiments></cr-experiments>`;
       case "lobbies": return html`<cr-lobbies></cr-lobbies>`;
+      case "messages": return html`<cr-crm-messages></cr-crm-messages>`;
       default: return "";
     }
   }

@@ -71,6 +71,8 @@ export const OFFERED = [
   // CRM A/B tests (admin/app/experiments.js) and lobby layouts (admin/app/lobbies.js).
   "Query.crmExperiments", "Mutation.createExperiment", "Mutation.startExperiment", "Mutation.stopExperiment",
   "Query.lobbyLayouts", "Mutation.createLobbyLayout", "Mutation.updateLobbyLayout", "Mutation.refreshPopularGames",
+  // CRM messages (admin/app/crm-messages.js): the log, templates, the send to a segment.
+  "Query.crmMessages", "Query.crmTemplates", "Mutation.saveCrmTemplate", "Mutation.sendMessage",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -1,0 +1,192 @@
+"""Message templates: marketing's sources in the database, rendered in Jinja2's sandbox.
+
+- One template per (brand, key, language): a subject, an HTML body and a text body. Saving replaces the
+  sources and bumps `version` (audited); a source that does not compile in the sandbox is refused with the
+  part and line, so a broken template never reaches the sender.
+- Rendering: the HTML body with autoescape (a player's name or a context value cannot inject markup), the
+  subject and text body without (they are not HTML). The sandbox refuses attribute access to internals
+  (`__class__`, …) and unsafe calls; an undefined name renders empty. What a template sees: `player`
+  (`first_name`, `language`), `brand` (`code`, `name`), the message's own `context`, and `unsubscribe_url`.
+- Language: the player's own if the brand has that template, else the brand's `default_language`; neither
+  is a refusal the sender records (`TEMPLATE_MISSING`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from authz.subjects import Viewer
+from core.clock import clock
+from core.errors import DomainError, ErrorCode, NotFound
+from core.ids import new_id
+from models.brands import Brand
+from models.crm_channels import CrmTemplate
+from services import audit
+
+KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
+MAX_BODY = 100_000
+
+_html = SandboxedEnvironment(autoescape=True)
+_plain = SandboxedEnvironment(autoescape=False)
+
+
+class TemplateMissing(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+    language: str
+
+
+def _compile(env: SandboxedEnvironment, source: str, field: str) -> None:
+    try:
+        env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise DomainError(f"The {field} does not compile: {exc.message} (line {exc.lineno}).", field=field) from exc
+
+
+def validate(key: str, language: str, subject: str, body_html: str, body_text: str) -> None:
+    if not KEY.match(key):
+        raise DomainError("A template key is lower-case letters, digits, '.', '_' or '-'.", field="key")
+    if not LANGUAGE.match(language):
+        raise DomainError("A language is a code such as en, de or pt-BR.", field="language")
+    if not subject.strip() or len(subject) > 200:
+        raise DomainError("A subject has 1 to 200 characters.", field="subject")
+    if len(body_html) > MAX_BODY or len(body_text) > MAX_BODY:
+        raise DomainError(f"A body has at most {MAX_BODY} characters.", field="bodyHtml")
+    if not body_text.strip():
+        raise DomainError("The text body is required (for SMS, push and mail clients without HTML).", field="bodyText")
+    _compile(_plain, subject, "subject")
+    _compile(_html, body_html, "bodyHtml")
+    _compile(_plain, body_text, "bodyText")
+
+
+async def save(
+    db: AsyncSession,
+    actor: Viewer,
+    *,
+    brand_id: uuid.UUID,
+    key: str,
+    language: str,
+    subject: str,
+    body_html: str,
+    body_text: str,
+) -> CrmTemplate:
+    """Create or replace the template of (brand, key, language), audited."""
+    validate(key, language, subject, body_html, body_text)
+    found = await db.scalar(
+        select(CrmTemplate)
+        .where(
+            col(CrmTemplate.brand_id) == brand_id, col(CrmTemplate.key) == key, col(CrmTemplate.language) == language
+        )
+        .with_for_update()
+    )
+    now = clock.now()
+    before = _view(found) if found is not None else None
+    if found is None:
+        found = CrmTemplate(
+            id=new_id(),
+            brand_id=brand_id,
+            key=key,
+            language=language,
+            subject=subject,
+            body_html=body_html,
+            body_text=body_text,
+            updated_by=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(found)
+    else:
+        found.subject, found.body_html, found.body_text = subject, body_html, body_text
+        found.version += 1
+        found.updated_by, found.updated_at = actor.id, now
+    await db.flush()
+    await audit.append(
+        db,
+        actor=actor,
+        action="crm.template_saved",
+        target_type="crm_template",
+        target_id=found.id,
+        brand_id=brand_id,
+        before=before,
+        after=_view(found),
+    )
+    return found
+
+
+def _view(template: CrmTemplate) -> dict[str, Any]:
+    return {"key": template.key, "language": template.language, "version": template.version}
+
+
+async def choose(db: AsyncSession, brand_id: uuid.UUID, key: str, language: str | None) -> CrmTemplate:
+    """The template in `language`, else in the brand's default language (one statement)."""
+    default = select(Brand.default_language).where(col(Brand.id) == brand_id).scalar_subquery()
+    wanted = [default] if language is None else [language, default]
+    rows = (
+        await db.scalars(
+            select(CrmTemplate).where(
+                col(CrmTemplate.brand_id) == brand_id,
+                col(CrmTemplate.key) == key,
+                col(CrmTemplate.language).in_(wanted),
+            )
+        )
+    ).all()
+    for row in rows:
+        if row.language == language:
+            return row
+    if rows:
+        return rows[0]
+    raise TemplateMissing(f"No template {key!r} in the player's language or the brand's default.", field="template")
+
+
+def render(template: CrmTemplate, variables: dict[str, Any]) -> Rendered:
+    """The three parts rendered; a template that fails at render time (a sandbox refusal, a type error in an
+    expression) raises DomainError, which the sender records on the message."""
+    try:
+        return Rendered(
+            subject=" ".join(_plain.from_string(template.subject).render(variables).split())[:200],
+            html=_html.from_string(template.body_html).render(variables),
+            text=_plain.from_string(template.body_text).render(variables),
+            language=template.language,
+        )
+    except (SecurityError, TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise DomainError(f"The template {template.key!r} did not render: {type(exc).__name__}.") from exc
+
+
+async def exists(db: AsyncSession, brand_id: uuid.UUID, key: str) -> bool:
+    found = await db.scalar(
+        select(CrmTemplate.id).where(col(CrmTemplate.brand_id) == brand_id, col(CrmTemplate.key) == key).limit(1)
+    )
+    return found is not None
+
+
+def readable(viewer: Viewer, *, key: str | None = None) -> SelectOfScalar[CrmTemplate]:
+    stmt = select(CrmTemplate)
+    if viewer.brand_id is not None:
+        stmt = stmt.where(col(CrmTemplate.brand_id) == viewer.brand_id)
+    if key is not None:
+        stmt = stmt.where(col(CrmTemplate.key) == key)
+    return stmt.order_by(col(CrmTemplate.key), col(CrmTemplate.language))
+
+
+async def get(db: AsyncSession, viewer: Viewer, template_id: uuid.UUID) -> CrmTemplate:
+    found: CrmTemplate | None = await db.scalar(readable(viewer).where(col(CrmTemplate.id) == template_id))
+    if found is None:
+        raise NotFound("No such template.")
+    return found
