@@ -43,6 +43,7 @@ from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
+from models.crm_content import ContentItem, ContentVersion
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
@@ -131,6 +132,8 @@ __all__ = [
     "BrandGame",
     "ConsumerParked",
     "ConsumerProcessed",
+    "ContentItem",
+    "ContentVersion",
     "CrmConsent",
     "CrmMessage",
     "CrmPlayerTag",

@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_content as content_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -116,6 +117,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_content import ContentEntry, ContentItem, ContentItemPayload, ContentPreview, ContentVersion
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -448,6 +450,31 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+    banners: list[ContentEntry] = strawberry.field(
+        resolver=content_resolvers.banners,
+        description="The banners of a placement for the viewer's brand, language, segments and jurisdiction, "
+        "highest priority first (anonymous visitors name the brand and get no segment content).",
+    )
+    promotion_page: ContentEntry | None = strawberry.field(
+        resolver=content_resolvers.promotion_page,
+        description="The promotion page of a slug the viewer gets now (null: none).",
+    )
+    content_block: ContentEntry | None = strawberry.field(
+        resolver=content_resolvers.content_block,
+        description="The content block of a key the viewer gets now (null: none).",
+    )
+    content_items: Connection[ContentItem] | None = strawberry.field(
+        resolver=content_resolvers.content_items,
+        description="Content items, last changed first (staff of a brand: that brand's).",
+    )
+    content_item: ContentItem | None = strawberry.field(resolver=content_resolvers.content_item)
+    content_versions: list[ContentVersion] | None = strawberry.field(
+        resolver=content_resolvers.content_versions, description="Every version of an item, newest first."
+    )
+    content_preview: ContentPreview | None = strawberry.field(
+        resolver=content_resolvers.content_preview,
+        description="What a given player (or an anonymous visitor) would see at an instant, a draft included.",
     )
 
 
@@ -837,6 +864,22 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+    create_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.create_content_item,
+        description="A banner, promotion page or content block, its first version a draft (audited).",
+    )
+    update_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.update_content_item,
+        description="Save a new version of an item; the live one serves until this one is published (audited).",
+    )
+    publish_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.publish_content_item,
+        description="Serve a version within a window, now or scheduled (audited).",
+    )
+    unpublish_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.unpublish_content_item,
+        description="Stop serving an item now or at an instant (audited).",
     )
 
 

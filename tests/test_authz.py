@@ -58,6 +58,7 @@ POLICY_ROLES = [
     "affiliate_reader",
     "attribution_view",
     *AFFILIATE_ROLES,
+    "content_desk",
 ]
 
 
