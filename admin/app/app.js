@@ -34,6 +34,7 @@ import "./affiliate-runs.js";
 import "./affiliates.js";
 import "./affiliate-plans.js";
 import "./affiliate-postbacks.js";
+import "./content.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -61,6 +62,7 @@ const SCREENS = [
   { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
   { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
   { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
+  { path: "content", label: "Content", needs: "Query.contentItems" },
 ];
 
 class CroupierApp extends LitElement {
@@ -215,6 +217,7 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-affiliate .affiliateId=${id}></cr-affiliate>` : html`<cr-affiliates></cr-affiliates>`;
       case "affiliate-plans":
         return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
+      case "content": return html`<cr-content></cr-content>`;
       default: return "";
     }
   }

@@ -65,6 +65,9 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // Content (admin/app/content.js): items, versions, publish, preview.
+  "Query.contentItems", "Query.contentPreview", "Mutation.createContentItem", "Mutation.updateContentItem",
+  "Mutation.publishContentItem", "Mutation.unpublishContentItem",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
