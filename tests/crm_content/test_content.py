@@ -331,3 +331,19 @@ async def content_block_of_northstar(gql: Any, editor: Any, good: dict[str, Any]
         token=editor.token,
     )
     assert body["data"]["createContentItem"]["errors"] == []
+
+
+async def test_the_demo_content_is_seeded_once_and_served(
+    gql: Any, rt: Any, brand: Any, make_player: Any, segment: Any
+) -> None:
+    from integrations.demo.content_seed import seed_content
+
+    player = await make_player()
+    await segment(player.uuid)
+    lines = await seed_content(rt)
+    assert len(lines) == 4
+    assert await seed_content(rt) == ["demo content already there"]
+    assert await banner_titles(gql, brand="royal") == ["Welcome to Royal"]
+    assert await banner_titles(gql, token=player.token) == ["Just for you", "Welcome to Royal"]
+    body = await gql(BANNERS, {"placement": "home-top", "brand": "royal", "language": "de"})
+    assert [e["title"] for e in body["data"]["banners"]] == ["Willkommen bei Royal"]
