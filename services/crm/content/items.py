@@ -80,6 +80,21 @@ def _summary(item: ContentItem) -> dict[str, Any]:
     }
 
 
+async def _audit(
+    db: AsyncSession, actor: Viewer, action: str, item: ContentItem, before: dict[str, Any] | None
+) -> None:
+    await audit.append(
+        db,
+        actor=actor,
+        action=action,
+        target_type="content_item",
+        target_id=item.id,
+        brand_id=item.brand_id,
+        before=before,
+        after=_summary(item),
+    )
+
+
 async def create_item(
     rt: Runtime, actor: Viewer, *, brand_code: str, kind: ContentKind, key: str, name: str, content: dict[str, Any]
 ) -> ItemView:
@@ -102,15 +117,7 @@ async def create_item(
         row = _version_row(item.id, 1, version, actor)
         db.add(row)
         await db.flush()
-        await audit.append(
-            db,
-            actor=actor,
-            action="content.create",
-            target_type="content_item",
-            target_id=item.id,
-            brand_id=brand.id,
-            after=_summary(item),
-        )
+        await _audit(db, actor, "content.create", item, None)
     return ItemView(item, row, None)
 
 
@@ -143,16 +150,7 @@ async def edit_item(
             item.key = new_key
         item.updated_at = clock.now()
         await db.flush()
-        await audit.append(
-            db,
-            actor=actor,
-            action="content.edit",
-            target_type="content_item",
-            target_id=item.id,
-            brand_id=item.brand_id,
-            before=before,
-            after=_summary(item),
-        )
+        await _audit(db, actor, "content.edit", item, before)
         live = await _version(db, item.id, item.live_version) if item.live_version else None
     if new_key is not None and item.status == ContentStatus.PUBLISHED.value:
         await serving.content_changed(rt)
@@ -190,16 +188,7 @@ async def publish_item(
         item.unpublish_at = unpublish_at
         item.updated_at = now
         await db.flush()
-        await audit.append(
-            db,
-            actor=actor,
-            action="content.publish",
-            target_type="content_item",
-            target_id=item.id,
-            brand_id=item.brand_id,
-            before=before,
-            after=_summary(item),
-        )
+        await _audit(db, actor, "content.publish", item, before)
         latest = chosen if number == item.latest_version else await _version(db, item.id, item.latest_version)
     await serving.content_changed(rt)
     assert latest is not None
@@ -224,16 +213,7 @@ async def unpublish_item(rt: Runtime, actor: Viewer, *, item_id: uuid.UUID, at: 
             item.unpublish_at = now if item.publish_at is not None and item.publish_at < now else None
         item.updated_at = now
         await db.flush()
-        await audit.append(
-            db,
-            actor=actor,
-            action="content.unpublish",
-            target_type="content_item",
-            target_id=item.id,
-            brand_id=item.brand_id,
-            before=before,
-            after=_summary(item),
-        )
+        await _audit(db, actor, "content.unpublish", item, before)
         latest = await _version(db, item.id, item.latest_version)
         live = await _version(db, item.id, item.live_version) if item.live_version else None
     await serving.content_changed(rt)

@@ -184,22 +184,24 @@ async def live_versions(rt: Runtime, brand_id: uuid.UUID, at: datetime) -> list[
     """The brand's published versions whose window has not ended at `at` (those starting later included)."""
     async with rt.database.statement() as conn:
         rows = (await conn.execute(_LIVE, {"brand": brand_id, "at": at})).all()
-    return [
-        LiveVersion(
-            item_id=r.id,
-            kind=r.kind,
-            key=r.key,
-            version=r.live_version,
-            publish_at=r.publish_at,
-            unpublish_at=r.unpublish_at,
-            segment_id=r.segment_id,
-            jurisdictions=tuple(r.jurisdictions or ()),
-            priority=r.priority,
-            default_language=r.default_language,
-            translations=dict(r.translations or {}),
-        )
-        for r in rows
-    ]
+    return [_version_of(r, r.live_version, r.publish_at, r.unpublish_at) for r in rows]
+
+
+def _version_of(row: Any, version: int, publish_at: datetime | None, unpublish_at: datetime | None) -> LiveVersion:
+    """A row of an item joined with one of its versions, served in the window given."""
+    return LiveVersion(
+        item_id=row.id,
+        kind=row.kind,
+        key=row.key,
+        version=version,
+        publish_at=publish_at,
+        unpublish_at=unpublish_at,
+        segment_id=row.segment_id,
+        jurisdictions=tuple(row.jurisdictions or ()),
+        priority=row.priority,
+        default_language=row.default_language,
+        translations=dict(row.translations or {}),
+    )
 
 
 # ---- the choice --------------------------------------------------------------------------------
@@ -398,19 +400,7 @@ async def preview(rt: Runtime, viewer: Viewer, request: PreviewRequest) -> tuple
         if row is None or (viewer.brand_id is not None and row.brand_id != viewer.brand_id):
             raise NotFound("No such content item.", field="draftItemId")
         draft_brand = row.brand_id
-        draft = LiveVersion(
-            item_id=row.id,
-            kind=row.kind,
-            key=row.key,
-            version=row.latest_version,
-            publish_at=None,
-            unpublish_at=None,
-            segment_id=row.segment_id,
-            jurisdictions=tuple(row.jurisdictions or ()),
-            priority=row.priority,
-            default_language=row.default_language,
-            translations=dict(row.translations or {}),
-        )
+        draft = _version_of(row, row.latest_version, None, None)  # served whatever the instant
     kind = request.kind or (draft.kind if draft else None)
     key = request.key or (draft.key if draft else None)
     if not kind or not key:
