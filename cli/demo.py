@@ -182,6 +182,10 @@ def _print_demo_credentials() -> None:
 
     for line in with_runtime(seed_crm_templates):
         typer.echo(f"  crm: {line}")
+    from integrations.demo.content_seed import seed_content
+
+    for line in with_runtime(seed_content):
+        typer.echo(f"  content: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

@@ -34,6 +34,7 @@ class Runtime:
     balance_reader: Any = field(default=None)  # services.live_balances.BalanceReader, made on first use
     wallet_batcher: Any = field(default=None)  # services.provider_wallet.group_commit.Batcher, made on first use
     compliance_queues: Any = field(default=None)  # services.compliance_queues.Shared, made on first use
+    content_cache: Any = field(default=None)  # services.crm.content.serving.ContentCache, made on first use
     # Small commands of concurrent callers, one pipeline per round trip (core/redis_batch.py); the
     # rate limiter's, so a request's revocation check and its rate-limit hit can share one.
     redis_batch: RedisBatch = field(init=False)

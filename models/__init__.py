@@ -44,6 +44,7 @@ from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
 from models.crm_channels import CrmTemplate
+from models.crm_content import ContentItem, ContentVersion
 from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
@@ -134,6 +135,8 @@ __all__ = [
     "BrandGame",
     "ConsumerParked",
     "ConsumerProcessed",
+    "ContentItem",
+    "ContentVersion",
     "CrmConsent",
     "CrmExperiment",
     "CrmExperimentAssignment",

@@ -6,10 +6,13 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import text
+
 from core.errors import DomainError, rate_limited, unauthenticated
 from schema.base import UserError
 from schema.context import Info
 from services.auth import IssuedTokens, RateLimited
+from services.crm import i18n
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,11 +32,30 @@ def payload_errors(payload: type[R]) -> Callable[[Callable[P, Awaitable[R]]], Ca
             except RateLimited as exc:
                 raise rate_limited(exc.retry_after) from exc
             except DomainError as exc:
-                return payload(errors=[UserError.from_domain(exc)])  # type: ignore[call-arg]
+                error = UserError.from_domain(exc)
+                info = kwargs.get("info", args[0] if args else None)
+                language = await refusal_language(info) if hasattr(info, "context") else None
+                if language is not None:
+                    error.message = i18n.gettext(error.message, language)
+                return payload(errors=[error])  # type: ignore[call-arg]
 
         return wrapper
 
     return decorate
+
+
+async def refusal_language(info: Any) -> str | None:
+    """The language a refusal is told in (services/crm/i18n): a player's own, an anonymous visitor's
+    Accept-Language among the catalogued ones; staff and partners read the English the code wrote."""
+    viewer = info.context.viewer
+    if viewer.is_player and viewer.id is not None:
+        async with info.context.rt.database.statement() as conn:
+            language = await conn.scalar(text("SELECT language FROM players WHERE id = :id"), {"id": viewer.id})
+        return str(language) if language else None
+    if viewer.kind == "anonymous":
+        request: Any = info.context.request
+        return i18n.language_for(request.headers.get("accept-language")) if request is not None else None
+    return None
 
 
 def require_subject(info: Info) -> None:

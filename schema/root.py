@@ -40,6 +40,7 @@ from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
 from resolvers import crm_channels as crm_channel_resolvers
+from resolvers import crm_content as content_resolvers
 from resolvers import crm_experiments as experiment_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
@@ -127,6 +128,7 @@ from schema.crm_channels import (
     MarkMessageReadPayload,
     SendMessagePayload,
 )
+from schema.crm_content import ContentEntry, ContentItem, ContentItemPayload, ContentPreview, ContentVersion
 from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
@@ -494,6 +496,31 @@ class Query:
     crm_templates: list[CrmTemplate] | None = strawberry.field(
         resolver=crm_channel_resolvers.crm_templates,
         description="The message templates of the staff's brand scope (one key's with `key`), by key and language.",
+    )
+    banners: list[ContentEntry] = strawberry.field(
+        resolver=content_resolvers.banners,
+        description="The banners of a placement for the viewer's brand, language, segments and jurisdiction, "
+        "highest priority first (anonymous visitors name the brand and get no segment content).",
+    )
+    promotion_page: ContentEntry | None = strawberry.field(
+        resolver=content_resolvers.promotion_page,
+        description="The promotion page of a slug the viewer gets now (null: none).",
+    )
+    content_block: ContentEntry | None = strawberry.field(
+        resolver=content_resolvers.content_block,
+        description="The content block of a key the viewer gets now (null: none).",
+    )
+    content_items: Connection[ContentItem] | None = strawberry.field(
+        resolver=content_resolvers.content_items,
+        description="Content items, last changed first (staff of a brand: that brand's).",
+    )
+    content_item: ContentItem | None = strawberry.field(resolver=content_resolvers.content_item)
+    content_versions: list[ContentVersion] | None = strawberry.field(
+        resolver=content_resolvers.content_versions, description="Every version of an item, newest first."
+    )
+    content_preview: ContentPreview | None = strawberry.field(
+        resolver=content_resolvers.content_preview,
+        description="What a given player (or an anonymous visitor) would see at an instant, a draft included.",
     )
 
 
@@ -942,6 +969,22 @@ class Mutation:
     mark_message_read: MarkMessageReadPayload = strawberry.mutation(
         resolver=crm_channel_resolvers.mark_message_read,
         description="The player marks one of their inbox messages read.",
+    )
+    create_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.create_content_item,
+        description="A banner, promotion page or content block, its first version a draft (audited).",
+    )
+    update_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.update_content_item,
+        description="Save a new version of an item; the live one serves until this one is published (audited).",
+    )
+    publish_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.publish_content_item,
+        description="Serve a version within a window, now or scheduled (audited).",
+    )
+    unpublish_content_item: ContentItemPayload = strawberry.mutation(
+        resolver=content_resolvers.unpublish_content_item,
+        description="Stop serving an item now or at an instant (audited).",
     )
 
 

@@ -81,6 +81,7 @@ POLICY_ROLES = [
     *AFFILIATE_ROLES,
     "experiment_desk",
     "lobby_desk",
+    "content_desk",
 ]
 
 

@@ -38,6 +38,7 @@ import "./segments.js";
 import "./experiments.js";
 import "./lobbies.js";
 import "./crm-messages.js";
+import "./content.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -69,6 +70,7 @@ const SCREENS = [
   { path: "experiments", label: "A/B tests", needs: "Query.crmExperiments" },
   { path: "lobbies", label: "Lobbies", needs: "Query.lobbyLayouts" },
   { path: "messages", label: "Messages", needs: "Query.crmMessages" },
+  { path: "content", label: "Content", needs: "Query.contentItems" },
 ];
 
 class CroupierApp extends LitElement {
@@ -227,6 +229,7 @@ class CroupierApp extends LitElement {
       case "experiments": return html`<cr-experiments></cr-experiments>`;
       case "lobbies": return html`<cr-lobbies></cr-lobbies>`;
       case "messages": return html`<cr-crm-messages></cr-crm-messages>`;
+      case "content": return html`<cr-content></cr-content>`;
       default: return "";
     }
   }

@@ -73,6 +73,9 @@ export const OFFERED = [
   "Query.lobbyLayouts", "Mutation.createLobbyLayout", "Mutation.updateLobbyLayout", "Mutation.refreshPopularGames",
   // CRM messages (admin/app/crm-messages.js): the log, templates, the send to a segment.
   "Query.crmMessages", "Query.crmTemplates", "Mutation.saveCrmTemplate", "Mutation.sendMessage",
+  // Content (admin/app/content.js): items, versions, publish, preview.
+  "Query.contentItems", "Query.contentPreview", "Mutation.createContentItem", "Mutation.updateContentItem",
+  "Mutation.publishContentItem", "Mutation.unpublishContentItem",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

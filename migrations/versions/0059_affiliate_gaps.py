@@ -1,7 +1,7 @@
 """affiliate gaps: a run line's currency conversion (the player's currency and the rate recorded on the line)
 
 Revision ID: 0059
-Revises: 0057
+Revises: 0058
 
 A revenue share is earned on NGR in the plan's currency; a line of a player who plays in another currency holds
 that currency's stakes, wins and bonus cost, and the reference rate its NGR was converted at
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0059"
-down_revision: str | None = "0057"
+down_revision: str | None = "0058"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
