@@ -65,6 +65,7 @@ from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.crm.journeys import clock as journey_clock
 from services.kyc import documents_expiry as kyc_expiry
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
@@ -526,6 +527,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kyc_expiry_task = asyncio.create_task(kyc_expiry.run(rt), name="kyc-document-expiry")
         risk_expiry_task = asyncio.create_task(risk_expiry.run(rt), name="risk-action-expiry")
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
+        # The runs the `crm-journeys` consumer decides, and the journeys' time triggers.
+        journeys_tasks = (
+            [asyncio.create_task(journey_clock.run(rt), name="crm-journeys-clock")] if settings.event_consumers else []
+        )
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -543,6 +548,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     kyc_expiry_task,
                     risk_expiry_task,
                     fraud_task,
+                    *journeys_tasks,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes

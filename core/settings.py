@@ -327,6 +327,11 @@ class Settings(BaseSettings):
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+    # CRM journeys (services/crm/journeys/): how often the clock worker runs the due runs, how often it
+    # evaluates the time triggers, and how many journey messages a player gets from one brand in 24 hours.
+    crm_journey_poll_seconds: float = Field(default=1.0, gt=0)
+    crm_journey_time_trigger_seconds: float = Field(default=60.0, gt=0)
+    crm_journey_daily_cap: int = Field(default=3, ge=1, le=100)
 
     @field_validator("fx_rates")
     @classmethod

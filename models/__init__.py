@@ -43,6 +43,7 @@ from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
+from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
@@ -132,6 +133,9 @@ __all__ = [
     "ConsumerParked",
     "ConsumerProcessed",
     "CrmConsent",
+    "CrmJourney",
+    "CrmJourneyRun",
+    "CrmJourneyStep",
     "CrmMessage",
     "CrmPlayerTag",
     "CrmSegment",

@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import crm_journeys as journey_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -116,6 +117,7 @@ from schema.cashier import (
     RequestWithdrawalPayload,
 )
 from schema.completion_memo import MemoizingExecutionContext
+from schema.crm_journeys import Journey, JourneyPayload, JourneyRun
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -448,6 +450,14 @@ class Query:
     affiliate_portal: AffiliatePortal | None = strawberry.field(
         resolver=affiliate_portal_resolvers.affiliate_portal,
         description="A partner's own portal (signed-in portal users and API tokens); null for anyone else.",
+    )
+    journeys: Connection[Journey] | None = strawberry.field(
+        resolver=journey_resolvers.journeys, description="CRM journeys, every version, newest first."
+    )
+    journey: Journey | None = strawberry.field(resolver=journey_resolvers.journey, description="A journey version.")
+    player_journey_runs: Connection[JourneyRun] | None = strawberry.field(
+        resolver=journey_resolvers.player_journey_runs,
+        description="A player's journey runs and skipped triggers, newest first, with each step's outcome.",
     )
 
 
@@ -837,6 +847,21 @@ class Mutation:
     retry_affiliate_postback: RetryAffiliatePostbackPayload = strawberry.mutation(
         resolver=postback_resolvers.retry_postback,
         description="Send a waiting or failed postback now (a failed one gets five more tries; audited).",
+    )
+    create_journey: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.create_journey, description="A new CRM journey: its first version, a draft."
+    )
+    update_journey: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.update_journey,
+        description="Change a draft journey (an active or paused one: make a new version).",
+    )
+    new_journey_version: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.new_journey_version,
+        description="A draft copy of a journey version as its next version.",
+    )
+    set_journey_status: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.set_journey_status,
+        description="Activate, pause, resume or archive a journey version (activating supersedes the live one).",
     )
 
 

@@ -1,0 +1,1 @@
+"""STAND-IN package (crmjourney's branch only; crmseg's package replaces it at merge)."""
