@@ -58,6 +58,8 @@ POLICY_ROLES = [
     "affiliate_reader",
     "attribution_view",
     *AFFILIATE_ROLES,
+    "journey_builder",
+    "journey_log",
 ]
 
 

@@ -53,7 +53,8 @@ NOT EXISTS (SELECT 1 FROM crm_journey_runs r JOIN crm_journeys j ON j.id = r.jou
 _NO_DEPOSIT = f"""
 SELECT p.id, p.created_at AS at, 'no_deposit:' || $3::int || 'h' AS key FROM players p
 WHERE p.brand_id = $1 AND p.status = 'active' AND p.created_at <= $4 AND p.created_at > $5
-  AND NOT EXISTS (SELECT 1 FROM payments d WHERE d.player_id = p.id AND d.kind = 'deposit' AND d.status = 'succeeded')
+  AND NOT EXISTS (SELECT 1 FROM ledger_transactions d
+                  WHERE d.player_id = p.id AND d.kind = 'deposit' AND d.status = 'committed')
   AND {_NOT_DECIDED.format(key="'no_deposit:' || $3::int || 'h'")}
 ORDER BY p.created_at LIMIT $6"""  # noqa: S608  (constant text only)
 _INACTIVE = f"""

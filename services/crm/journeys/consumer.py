@@ -3,7 +3,7 @@
 It reads `player.registered`, `ledger.deposit` (a first deposit) and `ledger.game_win` (a big win) and, in
 the consumer framework's transaction (core/consumers.py records the events' ids with the effects):
 1. finds the active journeys of the player's brand whose trigger is of the event's kind, and keeps those
-   whose trigger's conditions the event meets (the first succeeded deposit; a win of at least the amount
+   whose trigger's conditions the event meets (the player's first committed deposit in the ledger; a win of at least the amount
    in the player's currency, or at least N times the round's stake);
 2. decides, per journey: the player enters (a run, `active`, due now: the clock worker runs its steps) or
    is skipped with the reason — `NOT_IN_SEGMENT` (the journey's entry segment), `ALREADY_RUNNING` (a run
@@ -13,6 +13,7 @@ the consumer framework's transaction (core/consumers.py records the events' ids 
    decides nothing new. `decided_at` minus `event_at` is the trigger-to-decision time
    (bench/crm_journeys.py measures it).
 
+"Deposited" everywhere in journeys means a committed deposit transaction in the ledger.
 Whether the player may be reached is not decided here: every action checks suppression when it runs.
 Replay: `reset` forgets nothing (runs had effects: messages, bonuses); a replay decides again only what
 was never decided, the unique key keeps the rest.
@@ -48,9 +49,9 @@ _JOURNEYS = """
 SELECT id, key, brand_id, definition FROM crm_journeys WHERE status = 'active' AND trigger_kind = ANY($1::text[])"""
 _PLAYERS = "SELECT id, brand_id, currency FROM players WHERE id = ANY($1::uuid[])"
 _EARLIER_DEPOSITS = """
-SELECT count(*) FROM payments p, payments this
-WHERE this.id = $2 AND p.player_id = $1 AND p.kind = 'deposit' AND p.status = 'succeeded'
-  AND (p.created_at, p.id) < (this.created_at, this.id)"""
+SELECT count(*) FROM ledger_transactions t, ledger_transactions this
+WHERE this.id = $2 AND t.player_id = $1 AND t.kind = 'deposit' AND t.status = 'committed'
+  AND (t.created_at, t.id) < (this.created_at, this.id)"""
 _STAKE = "SELECT total_bet FROM game_rounds WHERE player_id = $1 AND round_ref = $2 ORDER BY opened_at DESC LIMIT 1"
 _IN_SEGMENT = "SELECT EXISTS (SELECT 1 FROM crm_segment_members WHERE segment_id = $1 AND player_id = $2)"
 _RUNS_OF = """
@@ -163,9 +164,9 @@ class JourneysConsumer:
         if trigger.kind == "registered":
             return True
         if trigger.kind == "first_deposit":
-            if data.get("reference_type") != "payment" or not data.get("reference_id"):
+            if not data.get("transaction_id") or int(data.get("cash") or 0) <= 0:
                 return False
-            return not await conn.fetchval(_EARLIER_DEPOSITS, player["id"], uuid.UUID(data["reference_id"]))
+            return not await conn.fetchval(_EARLIER_DEPOSITS, player["id"], uuid.UUID(data["transaction_id"]))
         if isinstance(trigger, BigWin):
             return await self._big(conn, trigger, data, player)
         return False

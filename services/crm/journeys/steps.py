@@ -53,7 +53,8 @@ _SENDS_TODAY = """
 SELECT count(*) FROM crm_journey_steps s JOIN crm_journey_runs r ON r.id = s.run_id
 WHERE r.player_id = :player AND r.brand_id = :brand AND s.kind = 'send' AND s.outcome = 'done' AND s.at > :since"""
 _HAS_DEPOSITED = """
-SELECT EXISTS (SELECT 1 FROM payments WHERE player_id = :player AND kind = 'deposit' AND status = 'succeeded')"""
+SELECT EXISTS (SELECT 1 FROM ledger_transactions
+               WHERE player_id = :player AND kind = 'deposit' AND status = 'committed')"""
 _IN_SEGMENT = "SELECT EXISTS (SELECT 1 FROM crm_segment_members WHERE segment_id = :segment AND player_id = :player)"
 _HAS_TAG = "SELECT EXISTS (SELECT 1 FROM crm_player_tags WHERE player_id = :player AND tag = :tag)"
 _TAG = """
@@ -233,6 +234,7 @@ async def advance(r: Run) -> None:
                 at=r.now,
             )
         )
+        await r.db.flush()  # the next step's caps count this one
         if result.outcome == StepOutcome.DEFERRED:
             run.due_at = result.until
             return
