@@ -102,7 +102,8 @@ class Journeys:
     async def messages(self, player_id: uuid.UUID) -> list[Any]:
         return list(
             await self.conn.fetch(
-                "SELECT template, channel, status, source_kind FROM crm_messages WHERE player_id = $1 ORDER BY created_at",
+                "SELECT template, channel, status, source_kind FROM crm_messages WHERE player_id = $1 "
+                "ORDER BY created_at",
                 player_id,
             )
         )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
+from strawberry import relay
 
 from core.clock import clock
 from core.consumers import replay
@@ -17,7 +18,8 @@ from tests.crm_journeys.conftest import SELF_EXCLUDE, SEND, Journeys, welcome
 
 BONUS_RULES = {"max_bonus": {"EUR": "50.00"}, "wagering_multiplier": 2, "max_bet": {"EUR": "5.00"}}
 CREATE_CAMPAIGN = """
-mutation($input: CreateBonusCampaignInput!) { createBonusCampaign(input: $input) { campaign { id } errors { code } } }"""
+mutation($input: CreateBonusCampaignInput!) {
+  createBonusCampaign(input: $input) { campaign { id } errors { code } } }"""
 CAMPAIGN_STATUS = """
 mutation($input: SetBonusCampaignStatusInput!) { setBonusCampaignStatus(input: $input) { errors { code } } }"""
 
@@ -38,14 +40,16 @@ async def test_a_registration_runs_the_welcome_journey_step_by_step_and_exactly_
     await journeys.decide()
     [run] = await journeys.runs(ann.uuid)
     assert (run["status"], run["reason"], run["step"]) == ("active", None, 0)
-    assert run["event_id"] is not None and run["decided_at"] >= run["event_at"]
+    assert run["event_id"] is not None
+    assert run["decided_at"] >= run["event_at"]
 
     # The decision is made once: a redelivery (a replay of the whole outbox) decides nothing new.
     await replay(journeys.runner, journeys.conn)
     assert len(await journeys.runs(ann.uuid)) == 1
 
     assert await journeys.step() == 1
-    assert [(m["template"], m["channel"], m["status"], m["source_kind"]) for m in await journeys.messages(ann.uuid)] == [
+    queued = await journeys.messages(ann.uuid)
+    assert [(m["template"], m["channel"], m["status"], m["source_kind"]) for m in queued] == [
         ("welcome", "email", "queued", "journey")
     ]
     assert await journeys.step() == 0  # waiting an hour
@@ -90,10 +94,8 @@ async def test_a_mixed_audience_only_the_reachable_get_anything_and_the_log_says
     )
     campaign = made["data"]["createBonusCampaign"]["campaign"]["id"]
     await gql(CAMPAIGN_STATUS, {"input": {"campaignId": campaign, "status": "ACTIVE"}}, token=marketing)
-    from strawberry import relay
-
-    campaign_id = relay.GlobalID.from_id(campaign).node_id if ":" not in campaign else campaign
-    await journeys.create(welcome(SEND, {"kind": "offer", "campaign_id": str(uuid.UUID(str(campaign_id)))}))
+    campaign_id = str(relay.GlobalID.from_id(campaign).node_id)
+    await journeys.create(welcome(SEND, {"kind": "offer", "campaign_id": campaign_id}))
 
     eligible = await reachable()
     excluded = await reachable()
@@ -109,7 +111,8 @@ async def test_a_mixed_audience_only_the_reachable_get_anything_and_the_log_says
 
     for player, reason in ((excluded, "SELF_EXCLUDED"), (silent, "NO_CONSENT")):
         assert await journeys.messages(player.uuid) == []
-        assert await journeys.conn.fetchval("SELECT count(*) FROM player_bonuses WHERE player_id = $1", player.uuid) == 0
+        bonuses = await journeys.conn.fetchval("SELECT count(*) FROM player_bonuses WHERE player_id = $1", player.uuid)
+        assert bonuses == 0
         assert await journeys.steps(player.uuid) == [("send", "suppressed", reason), ("offer", "suppressed", reason)]
         logged = await journeys.conn.fetch(
             "SELECT purpose, channel, reason, source_kind FROM crm_suppressions WHERE player_id = $1 ORDER BY id",
@@ -176,7 +179,9 @@ async def test_big_wins_and_the_frequency_caps_per_journey_and_per_brand_day(
     assert (last["status"], last["reason"]) == ("skipped", "FREQUENCY_CAP")
 
 
-async def test_an_entry_segment_and_a_move_to_a_segment(journeys: Journeys, reachable: Any, rt: Any, brand: Any) -> None:
+async def test_an_entry_segment_and_a_move_to_a_segment(
+    journeys: Journeys, reachable: Any, rt: Any, brand: Any
+) -> None:
     entry, target = uuid.uuid4(), uuid.uuid4()
     async with rt.database.transaction() as db:
         for segment_id, name in ((entry, "VIP"), (target, "Welcomed VIPs")):

@@ -3,8 +3,8 @@
 It reads `player.registered`, `ledger.deposit` (a first deposit) and `ledger.game_win` (a big win) and, in
 the consumer framework's transaction (core/consumers.py records the events' ids with the effects):
 1. finds the active journeys of the player's brand whose trigger is of the event's kind, and keeps those
-   whose trigger's conditions the event meets (the player's first committed deposit in the ledger; a win of at least the amount
-   in the player's currency, or at least N times the round's stake);
+   whose trigger's conditions the event meets (the player's first committed deposit in the ledger; a win
+   of at least the amount in the player's currency, or at least N times the round's stake);
 2. decides, per journey: the player enters (a run, `active`, due now: the clock worker runs its steps) or
    is skipped with the reason — `NOT_IN_SEGMENT` (the journey's entry segment), `ALREADY_RUNNING` (a run
    of this journey, any version, is in flight) or `FREQUENCY_CAP` (entries per player within the cap's
