@@ -34,6 +34,7 @@ import "./affiliate-runs.js";
 import "./affiliates.js";
 import "./affiliate-plans.js";
 import "./affiliate-postbacks.js";
+import "./journeys.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -61,6 +62,7 @@ const SCREENS = [
   { path: "affiliates", label: "Partners", needs: "Query.affiliates" },
   { path: "affiliate-plans", label: "Affiliate plans", needs: "Query.affiliatePlans" },
   { path: "postbacks", label: "Postbacks", needs: "Query.affiliatePostbackDeliveries" },
+  { path: "journeys", label: "Journeys", needs: "Query.journeys" },
 ];
 
 class CroupierApp extends LitElement {
@@ -208,6 +210,7 @@ class CroupierApp extends LitElement {
           ? html`<cr-affiliate-fraud-flag .flagId=${id}></cr-affiliate-fraud-flag>`
           : html`<cr-affiliate-fraud-flags></cr-affiliate-fraud-flags>`;
       case "postbacks": return html`<cr-affiliate-postbacks></cr-affiliate-postbacks>`;
+      case "journeys": return html`<cr-journeys></cr-journeys>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;

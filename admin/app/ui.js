@@ -65,6 +65,9 @@ export const OFFERED = [
   // Affiliate postbacks (admin/app/affiliate-postbacks.js): configs, the secret, the delivery log, retry now.
   "Query.affiliatePostbackConfigs", "Query.affiliatePostbackDeliveries", "Mutation.createAffiliatePostbackConfig",
   "Mutation.updateAffiliatePostbackConfig", "Mutation.rotateAffiliatePostbackSecret", "Mutation.retryAffiliatePostback",
+  // CRM journeys (admin/app/journeys.js): the list and editor, versions and their life, the run log.
+  "Query.journeys", "Mutation.createJourney", "Mutation.updateJourney", "Mutation.newJourneyVersion",
+  "Mutation.setJourneyStatus",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */
