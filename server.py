@@ -66,6 +66,7 @@ from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
 from services.crm.channels import sender as crm_sender
+from services.crm.journeys import clock as journey_clock
 from services.crm.lobby import popular as lobby_popular
 from services.crm.segments import sweep as crm_segments_sweep
 from services.kyc import documents_expiry as kyc_expiry
@@ -534,6 +535,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         crm_tasks = []
         if settings.event_consumers:  # the CRM sender (services/crm/channels/sender.py): off where consumers are
             crm_tasks.append(asyncio.create_task(crm_sender.run(rt), name="crm-sender"))
+        # The runs the `crm-journeys` consumer decides, and the journeys' time triggers.
+        journeys_tasks = (
+            [asyncio.create_task(journey_clock.run(rt), name="crm-journeys-clock")] if settings.event_consumers else []
+        )
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
         tune_garbage_collector()
@@ -554,6 +559,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     segments_task,
                     lobby_popular_task,
                     *crm_tasks,
+                    *journeys_tasks,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes

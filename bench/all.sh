@@ -8,7 +8,8 @@ command -v pgbench >/dev/null || { echo "pgbench is missing: apt-get install pos
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk (Debian)"; exit 1; }
 command -v npm >/dev/null || { echo "npm is missing (bench.graphql_peer installs PostGraphile with it): apt-get install npm"; exit 1; }
 for bench in wallet lobby live scale reports events graphql_peer risk_inline monitoring_backtest \
-  tournament_board tournament_subscribers jackpot_subscribers jackpot_lag jackpot_simulation affiliate_postbacks; do
+  tournament_board tournament_subscribers jackpot_subscribers jackpot_lag jackpot_simulation affiliate_postbacks \
+  crm_journeys; do
   extra=()
   if [ "$bench" = wallet ] || [ "$bench" = lobby ]; then extra=(--profile); fi
   .venv/bin/python -m "bench.$bench" "$@" "${extra[@]}"

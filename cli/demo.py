@@ -186,6 +186,10 @@ def _print_demo_credentials() -> None:
 
     for line in with_runtime(seed_content):
         typer.echo(f"  content: {line}")
+    from integrations.demo.crm_journeys import seed_journeys
+
+    for line in with_runtime(seed_journeys):
+        typer.echo(f"  journeys: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

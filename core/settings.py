@@ -357,6 +357,11 @@ class Settings(BaseSettings):
     # the report projection counted it, and how often every dynamic segment is swept (recency moves with time).
     crm_segment_pending_seconds: float = Field(default=2.0, gt=0)
     crm_segment_sweep_seconds: float = Field(default=600.0, gt=0)
+    # CRM journeys (services/crm/journeys/): how often the clock worker runs the due runs, how often it
+    # evaluates the time triggers, and how many journey messages a player gets from one brand in 24 hours.
+    crm_journey_poll_seconds: float = Field(default=1.0, gt=0)
+    crm_journey_time_trigger_seconds: float = Field(default=60.0, gt=0)
+    crm_journey_daily_cap: int = Field(default=3, ge=1, le=100)
 
     @field_validator("fx_rates")
     @classmethod

@@ -46,6 +46,7 @@ from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegm
 from models.crm_channels import CrmTemplate
 from models.crm_content import ContentItem, ContentVersion
 from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
+from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
 from models.games import (
@@ -140,6 +141,9 @@ __all__ = [
     "CrmConsent",
     "CrmExperiment",
     "CrmExperimentAssignment",
+    "CrmJourney",
+    "CrmJourneyRun",
+    "CrmJourneyStep",
     "CrmLobbyLayout",
     "CrmLobbyPopular",
     "CrmMessage",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from resolvers.affiliate_loaders import AffiliateLoaders
     from resolvers.affiliate_postbacks import PostbackLoaders
     from resolvers.aml_loaders import AmlLoaders
+    from resolvers.crm_journeys import JourneyLoaders
     from resolvers.crm_segments import SegmentLoaders
     from resolvers.game_loaders import GameLoaders
     from resolvers.jackpot_loaders import JackpotLoaders
@@ -85,6 +86,12 @@ class Loaders:
         from resolvers.crm_segments import SegmentLoaders
 
         return SegmentLoaders(self.rt)
+
+    @cached_property
+    def crm_journeys(self) -> JourneyLoaders:
+        from resolvers.crm_journeys import JourneyLoaders
+
+        return JourneyLoaders(self.rt)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:

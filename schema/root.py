@@ -42,6 +42,7 @@ from resolvers import cashier as cashier_resolvers
 from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import crm_content as content_resolvers
 from resolvers import crm_experiments as experiment_resolvers
+from resolvers import crm_journeys as journey_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import disputes as dispute_resolvers
@@ -130,6 +131,7 @@ from schema.crm_channels import (
 )
 from schema.crm_content import ContentEntry, ContentItem, ContentItemPayload, ContentPreview, ContentVersion
 from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentResult
+from schema.crm_journeys import Journey, JourneyPayload, JourneyRun
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
 from schema.disputes import Dispute, DisputePayload
@@ -521,6 +523,14 @@ class Query:
     content_preview: ContentPreview | None = strawberry.field(
         resolver=content_resolvers.content_preview,
         description="What a given player (or an anonymous visitor) would see at an instant, a draft included.",
+    )
+    journeys: Connection[Journey] | None = strawberry.field(
+        resolver=journey_resolvers.journeys, description="CRM journeys, every version, newest first."
+    )
+    journey: Journey | None = strawberry.field(resolver=journey_resolvers.journey, description="A journey version.")
+    player_journey_runs: Connection[JourneyRun] | None = strawberry.field(
+        resolver=journey_resolvers.player_journey_runs,
+        description="A player's journey runs and skipped triggers, newest first, with each step's outcome.",
     )
 
 
@@ -985,6 +995,21 @@ class Mutation:
     unpublish_content_item: ContentItemPayload = strawberry.mutation(
         resolver=content_resolvers.unpublish_content_item,
         description="Stop serving an item now or at an instant (audited).",
+    )
+    create_journey: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.create_journey, description="A new CRM journey: its first version, a draft."
+    )
+    update_journey: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.update_journey,
+        description="Change a draft journey (an active or paused one: make a new version).",
+    )
+    new_journey_version: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.new_journey_version,
+        description="A draft copy of a journey version as its next version.",
+    )
+    set_journey_status: JourneyPayload = strawberry.mutation(
+        resolver=journey_resolvers.set_journey_status,
+        description="Activate, pause, resume or archive a journey version (activating supersedes the live one).",
     )
 
 

@@ -22,6 +22,7 @@ from services.affiliates.cpa import CpaConsumer
 from services.affiliates.postbacks.consumer import PostbacksConsumer
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
+from services.crm.journeys.consumer import JourneysConsumer
 from services.crm.segments.consumer import SegmentsConsumer
 from services.jackpots.consumer import JackpotConsumer
 from services.reports.projection import ReportsProjection
@@ -54,6 +55,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         CpaConsumer(settings.stated_rates),
         PostbacksConsumer(settings.affiliate_postback_max_attempts),
         SegmentsConsumer(),
+        JourneysConsumer(),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

@@ -82,6 +82,8 @@ POLICY_ROLES = [
     "experiment_desk",
     "lobby_desk",
     "content_desk",
+    "journey_builder",
+    "journey_log",
 ]
 
 

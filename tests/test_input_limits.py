@@ -33,6 +33,8 @@ from core.settings import Settings
 from schema.input_limits import DEFAULT_MAX_LENGTH, maximum_of
 from schema.root import build_schema
 from tests.conftest import PASSWORD, error_codes
+from tests.crm_journeys.conftest import CREATE as CREATE_JOURNEY
+from tests.crm_journeys.conftest import SEND, welcome
 from tests.jackpots_live.conftest import created
 from tests.test_subscriptions import receive, ws_url
 
@@ -47,6 +49,7 @@ ROUTES = {
     "JackpotLevel": 'query({vars}) {{ jackpots(brand: "royal") {{ edges {{ node {{ levels {{ {field} }} }} }} }} }}',
     "AffiliatePortal": "query({vars}) {{ affiliatePortal {{ {field} }} }}",
     "Segment": "query({vars}) {{ segments(first: 1) {{ edges {{ node {{ {field} }} }} }} }}",
+    "Journey": "query({vars}) {{ journeys(first: 1) {{ edges {{ node {{ {field} }} }} }} }}",
 }
 
 
@@ -212,6 +215,8 @@ async def test_every_text_input_refuses_an_over_long_value_by_name_and_never_int
         token=admin.token,
     )
     assert segment["data"]["createSegment"]["errors"] == [], segment
+    journey = {"name": "Walk", "definition": welcome(SEND), "brandCode": "royal"}  # for the arguments of its runs
+    assert (await gql(CREATE_JOURNEY, {"input": journey}, token=admin.token))["data"]["createJourney"]["errors"] == []
     # The partner's own portal is null for anyone else: its arguments are walked as a partner.
     await insert_portal_user(rt, await insert_partner(rt, "walker", [brand.id]), "walker@partner.test")
     partner_token = (await sign_in(gql, "walker@partner.test"))["accessToken"]

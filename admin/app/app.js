@@ -39,6 +39,7 @@ import "./experiments.js";
 import "./lobbies.js";
 import "./crm-messages.js";
 import "./content.js";
+import "./journeys.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -71,6 +72,7 @@ const SCREENS = [
   { path: "lobbies", label: "Lobbies", needs: "Query.lobbyLayouts" },
   { path: "messages", label: "Messages", needs: "Query.crmMessages" },
   { path: "content", label: "Content", needs: "Query.contentItems" },
+  { path: "journeys", label: "Journeys", needs: "Query.journeys" },
 ];
 
 class CroupierApp extends LitElement {
@@ -218,6 +220,7 @@ class CroupierApp extends LitElement {
           ? html`<cr-affiliate-fraud-flag .flagId=${id}></cr-affiliate-fraud-flag>`
           : html`<cr-affiliate-fraud-flags></cr-affiliate-fraud-flags>`;
       case "postbacks": return html`<cr-affiliate-postbacks></cr-affiliate-postbacks>`;
+      case "journeys": return html`<cr-journeys></cr-journeys>`;
       case "tournaments":
         return id ? html`<cr-tournament .tournamentId=${id}></cr-tournament>` : html`<cr-tournaments></cr-tournaments>`;
       case "affiliate-runs": return html`<cr-affiliate-runs></cr-affiliate-runs>`;

@@ -76,6 +76,9 @@ export const OFFERED = [
   // Content (admin/app/content.js): items, versions, publish, preview.
   "Query.contentItems", "Query.contentPreview", "Mutation.createContentItem", "Mutation.updateContentItem",
   "Mutation.publishContentItem", "Mutation.unpublishContentItem",
+  // CRM journeys (admin/app/journeys.js): the list and editor, versions and their life, the run log.
+  "Query.journeys", "Mutation.createJourney", "Mutation.updateJourney", "Mutation.newJourneyVersion",
+  "Mutation.setJourneyStatus",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

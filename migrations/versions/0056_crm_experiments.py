@@ -1,7 +1,7 @@
 """crm experiments: A/B tests of journeys, campaigns and lobby layouts, and each player's assignment
 
 Revision ID: 0056
-Revises: 0054
+Revises: 0055
 
 models/crm_experiments.py describes the tables.
 """
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0056"
-down_revision: str | None = "0054"
+down_revision: str | None = "0055"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
