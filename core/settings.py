@@ -327,6 +327,9 @@ class Settings(BaseSettings):
     # round still open are older than this (a round the provider never closed).
     bonus_open_round_grace_seconds: int = Field(default=3600, ge=0)
     rg_flag_scan_seconds: float = Field(default=300.0, gt=0)
+    # CRM suppression (services/crm/unsubscribe.py): the key that signs each message's unsubscribe link.
+    # The default is a demo key: replace it in production (a forged link could unsubscribe anyone).
+    crm_unsubscribe_secret: str = "demo-crm-unsubscribe-secret"
 
     @field_validator("fx_rates")
     @classmethod
