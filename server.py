@@ -647,6 +647,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import affiliate_clicks
 
     app.include_router(affiliate_clicks.router)  # `/a/{code}`: an affiliate link's click, then its landing page
+    from integrations import crm_unsubscribe
+
+    app.include_router(crm_unsubscribe.router)  # `/crm/unsubscribe/{token}`: a message's unsubscribe link
 
     app.add_middleware(RequestContext)
 

@@ -22,6 +22,7 @@ from services.affiliates.cpa import CpaConsumer
 from services.affiliates.postbacks.consumer import PostbacksConsumer
 from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
+from services.crm.suppression_consumer import SuppressionConsumer
 from services.jackpots.consumer import JackpotConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
@@ -52,6 +53,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         JackpotConsumer(settings.stated_rates),
         CpaConsumer(settings.stated_rates),
         PostbacksConsumer(settings.affiliate_postback_max_attempts),
+        SuppressionConsumer(),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each
