@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from tests.conftest import error_codes
-from tests.rg.conftest import login
 from tests.crm_suppression.conftest import CONSENTS, PLAYER_CRM, SET_CONSENTS, TIME_OUT, UPDATE_PROFILE, Crm
+from tests.rg.conftest import login
 
 
 def granted(consents: list[dict[str, Any]]) -> set[str]:
@@ -79,7 +79,8 @@ async def test_withdrawing_the_old_flag_withdraws_every_consent_and_giving_it_ba
     assert granted((await gql(CONSENTS, token=player.token))["data"]["me"]["consents"]) == set()
     await gql(UPDATE_PROFILE, {"input": {"marketingConsent": True}}, token=player.token)
     after = granted((await gql(CONSENTS, token=player.token))["data"]["me"]["consents"])
-    assert "casino:sms" in after and "sports:email" in after
+    assert "casino:sms" in after
+    assert "sports:email" in after
 
 
 async def test_bad_consents_are_refused_whole(gql: Any, make_player: Any) -> None:
@@ -98,7 +99,8 @@ async def test_bad_consents_are_refused_whole(gql: Any, make_player: Any) -> Non
     ]:
         body = await gql(SET_CONSENTS, {"input": {"consents": consents}}, token=player.token)
         payload = body["data"]["setConsents"]
-        assert payload["consents"] is None and payload["errors"][0]["field"] == field, payload
+        assert payload["consents"] is None, payload
+        assert payload["errors"][0]["field"] == field, payload
     assert granted((await gql(CONSENTS, token=player.token))["data"]["me"]["consents"]) == set()
     anonymous = await gql(
         SET_CONSENTS, {"input": {"consents": [{"product": "casino", "channel": "email", "granted": True}]}}
@@ -118,7 +120,8 @@ async def test_an_excluded_player_cannot_consent_again_but_may_withdraw(gql: Any
     # Withdrawing is never refused: a player signed in only to withdraw may still say no.
     change = {"product": "casino", "channel": "email", "granted": False}
     done = (await gql(SET_CONSENTS, {"input": {"consents": [change]}}, token=withdrawal))["data"]["setConsents"]
-    assert done["errors"] == [] and granted(done["consents"]) == set()
+    assert done["errors"] == []
+    assert granted(done["consents"]) == set()
 
 
 async def test_support_and_marketing_read_consents_and_the_log_other_brands_and_players_do_not(
