@@ -13,6 +13,8 @@ import asyncpg
 import pytest
 
 from core.consumers import Runner
+from models.crm import Purpose
+from services.crm import suppression
 from services.crm.suppression_consumer import SuppressionConsumer
 from tests.conftest import DATABASE_URL
 
@@ -100,3 +102,10 @@ async def crm(rt: Any) -> AsyncIterator[Crm]:
         yield Crm(conn, runner)
     finally:
         await conn.close()
+
+
+async def refusal(rt: Any, player: Any, **asked: Any) -> str | None:
+    """`suppression.refusal` for a message by e-mail about casino, unless asked otherwise."""
+    asked = {"purpose": Purpose.MESSAGE, "channel": "email", "product": "casino", **asked}
+    async with rt.database.session() as db:
+        return await suppression.refusal(db, player.uuid, **asked)

@@ -12,13 +12,7 @@ from core.clock import clock
 from models.crm import Purpose
 from services.crm import suppression
 from tests.conftest import recorded_statements
-from tests.crm_suppression.conftest import PLAYER_CRM, SELF_EXCLUDE, SET_CONSENTS, SET_STATUS, TIME_OUT, Crm
-
-
-async def refusal(rt: Any, player: Any, **asked: Any) -> str | None:
-    asked = {"purpose": Purpose.MESSAGE, "channel": "email", "product": "casino", **asked}
-    async with rt.database.session() as db:
-        return await suppression.refusal(db, player.uuid, **asked)
+from tests.crm_suppression.conftest import PLAYER_CRM, SELF_EXCLUDE, SET_CONSENTS, SET_STATUS, TIME_OUT, Crm, refusal
 
 
 async def test_a_consenting_player_may_be_reached_on_the_channels_they_consented_to(
