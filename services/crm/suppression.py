@@ -7,8 +7,9 @@ reason code, the first that applies in this order:
 
 1. ACCOUNT_CLOSED — the account is blocked or closed, or the player was erased (UNKNOWN_PLAYER: no such
    player; nothing is recorded for it);
-2. an exclusion in force (services/rg/exclusions.py, any brand's copy included): REGISTER_HIT when it
-   came from a national register (`source` `register:<name>`), else SELF_EXCLUDED or TIMED_OUT;
+2. REGISTER_HIT — a national register answered "excluded" at the player's last login to play
+   (services/rg/register_hits.py); then an exclusion in force (services/rg/exclusions.py, any brand's
+   copy included): SELF_EXCLUDED or TIMED_OUT (REGISTER_HIT for one whose source is `register:<name>`);
 3. COOLING_OFF — a self-exclusion ended less than `COOLING_OFF` ago (the one-day cooling-off a returning
    self-excluded player waits, as the UKGC asks);
 4. JURISDICTION_FORBIDS — for an offer: the player's jurisdiction is not among the offer's
@@ -55,11 +56,13 @@ class Reason(StrEnum):
     UNSUBSCRIBED = "UNSUBSCRIBED"
 
 
-# One round trip: the account, the exclusion in force (the longest first, as services/rg/exclusions.active
-# orders them), a recently ended self-exclusion, the product's consent rows and, for offers, an earlier bonus.
+# One round trip: the account, an open register hit, the exclusion in force (the longest first, as
+# services/rg/exclusions.active orders them), a recently ended self-exclusion, the product's consent rows
+# and, for offers, an earlier bonus.
 _STANDING = text("""
 SELECT p.brand_id, p.status, p.erased_at, p.marketing_consent, p.jurisdiction,
        x.kind AS exclusion_kind, x.source AS exclusion_source,
+       EXISTS (SELECT 1 FROM rg_register_hits h WHERE h.player_id = p.id AND h.cleared_at IS NULL) AS register_hit,
        EXISTS (SELECT 1 FROM rg_exclusions e WHERE e.player_id = p.id AND e.kind = 'self_exclusion'
                AND e.ends_at <= :now AND e.ends_at > :cooling_since) AS cooling_off,
        (SELECT coalesce(array_agg(c.channel || ':' || c.granted::text || ':' || c.source), '{}')
@@ -124,6 +127,8 @@ async def refusal(
         return Reason.UNKNOWN_PLAYER
     if row.status != "active" or row.erased_at is not None:
         return Reason.ACCOUNT_CLOSED
+    if row.register_hit:
+        return Reason.REGISTER_HIT
     if row.exclusion_kind is not None:
         if str(row.exclusion_source).startswith("register:"):
             return Reason.REGISTER_HIT

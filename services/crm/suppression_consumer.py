@@ -50,7 +50,8 @@ TYPES = frozenset({EXCLUDED, CONSENT, STATUS, ERASED})
 _STANDING = """
 SELECT p.id, p.status, p.erased_at, p.marketing_consent,
        EXISTS (SELECT 1 FROM rg_exclusions e WHERE e.player_id = p.id AND e.starts_at <= $2
-               AND (e.ends_at IS NULL OR e.ends_at > $2)) AS excluded
+               AND (e.ends_at IS NULL OR e.ends_at > $2))
+       OR EXISTS (SELECT 1 FROM rg_register_hits h WHERE h.player_id = p.id AND h.cleared_at IS NULL) AS excluded
 FROM players p WHERE p.id = ANY($1::uuid[])"""
 
 _CANCEL = """

@@ -17,6 +17,7 @@ from models.crm import Purpose
 from services.crm import suppression
 from services.crm.suppression_consumer import SuppressionConsumer
 from tests.conftest import DATABASE_URL
+from tests.rg.conftest import nordic  # noqa: F401  (fixture)
 
 CONSENTS = "{ me { marketingConsent consents { product channel granted source changedAt } } }"
 SET_CONSENTS = """

@@ -10,8 +10,17 @@ import asyncpg
 
 from core.settings import Settings
 from tests.conftest import DATABASE_URL
-from tests.crm_suppression.conftest import SELF_EXCLUDE, SET_CONSENTS, SET_STATUS, TIME_OUT, UPDATE_PROFILE, Crm
+from tests.crm_suppression.conftest import (
+    SELF_EXCLUDE,
+    SET_CONSENTS,
+    SET_STATUS,
+    TIME_OUT,
+    UPDATE_PROFILE,
+    Crm,
+    refusal,
+)
 from tests.events.tally import until
+from tests.rg.conftest import login
 
 ERASE = """mutation($input: DecideDataErasureInput!) { erasePlayer(input: $input) { errors { code message } } }"""
 
@@ -72,6 +81,30 @@ async def test_a_withdrawn_consent_a_block_and_an_erasure_clear_them_too(
     for player, reason in ((withdrawn, "NO_CONSENT"), (blocked, "ACCOUNT_CLOSED"), (erased, "ACCOUNT_CLOSED")):
         assert tuple(await crm.message(queued[player.uuid])) == ("cancelled", reason), reason
         assert await crm.members(player) == 0
+
+
+async def test_a_register_hit_at_login_clears_them_and_refuses_until_the_register_answers_otherwise(
+    rt: Any, gql: Any, make_player: Any, nordic: Any, crm: Crm, monkeypatch: Any
+) -> None:
+    briton = await make_player(brand_code="nordic", country="GB", currency="GBP", marketingConsent=True)
+    await crm.segment(nordic.id, briton)
+    queued = await crm.queue(briton)
+    assert await refusal(rt, briton) is None
+
+    monkeypatch.setattr(rt.settings, "rg_demo_register", f"{briton.email}:Y")  # signs up with GAMSTOP
+    for _ in range(2):  # each refused login asks the register again; the hit is announced once
+        assert (await login(gql, briton))["errors"][0]["code"] == "SELF_EXCLUDED"
+    excluded = await crm.conn.fetch("SELECT payload FROM outbox_events WHERE topic = 'player.excluded'")
+    assert len(excluded) == 1
+    assert '"source": "register:gamstop"' in excluded[0]["payload"]
+    assert await refusal(rt, briton) == "REGISTER_HIT"
+    await crm.drain()
+    assert tuple(await crm.message(queued)) == ("cancelled", "REGISTER_HIT")
+    assert await crm.members(briton) == 0
+
+    monkeypatch.setattr(rt.settings, "rg_demo_register", f"{briton.email}:P")  # the register's exclusion ended
+    assert (await login(gql, briton))["errors"] == []
+    assert await refusal(rt, briton) == "NO_CONSENT"  # consent stays withdrawn until given again
 
 
 async def test_a_late_event_does_not_undo_what_the_player_chose_since(gql: Any, make_player: Any, crm: Crm) -> None:
