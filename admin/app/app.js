@@ -34,6 +34,7 @@ import "./affiliate-runs.js";
 import "./affiliates.js";
 import "./affiliate-plans.js";
 import "./affiliate-postbacks.js";
+import "./player-crm.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
