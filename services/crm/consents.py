@@ -152,6 +152,17 @@ async def cancel_queued(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def announce(db: AsyncSession, player_id: uuid.UUID, brand_id: uuid.UUID, *, consent: bool, cause: str) -> None:
+    """`player.marketing_consent_changed`: the master flag flipped (cause `player` or `exclusion`)."""
+    await outbox.emit(
+        db,
+        "player.marketing_consent_changed",
+        f"player:{player_id}",
+        {"player_id": str(player_id), "consent": consent, "cause": cause},
+        brand_id=brand_id,
+    )
+
+
 async def write(
     db: AsyncSession, player: Player, changes: Sequence[ConsentChange], *, source: str
 ) -> tuple[list[Consent], list[Consent]]:
@@ -214,13 +225,7 @@ async def write(
     if master != player.marketing_consent:
         player.marketing_consent = master
         await db.flush()
-        await outbox.emit(
-            db,
-            "player.marketing_consent_changed",
-            f"player:{player.id}",
-            {"player_id": str(player.id), "consent": master, "cause": "player"},
-            brand_id=player.brand_id,
-        )
+        await announce(db, player.id, player.brand_id, consent=master, cause="player")
     reason = "UNSUBSCRIBED" if source == Source.UNSUBSCRIBE else "NO_CONSENT"
     for old, new in zip(before, after, strict=True):
         if old.granted and not new.granted:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from core import outbox
 from core.clock import clock
 from core.runtime import Runtime
+from services.crm import consents
 
 _OPEN = text("""
 INSERT INTO rg_register_hits (player_id, register_name, hit_at, cleared_at) VALUES (:player, :register, :now, NULL)
@@ -54,13 +55,7 @@ async def record_hit(rt: Runtime, player_id: uuid.UUID, register: str) -> bool:
             brand_id=row.brand_id,
         )
         if row.marketing_consent:
-            await outbox.emit(
-                db,
-                "player.marketing_consent_changed",
-                f"player:{player_id}",
-                {"player_id": str(player_id), "consent": False, "cause": "exclusion"},
-                brand_id=row.brand_id,
-            )
+            await consents.announce(db, player_id, row.brand_id, consent=False, cause="exclusion")
     return True
 
 

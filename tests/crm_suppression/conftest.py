@@ -110,3 +110,11 @@ async def refusal(rt: Any, player: Any, **asked: Any) -> str | None:
     asked = {"purpose": Purpose.MESSAGE, "channel": "email", "product": "casino", **asked}
     async with rt.database.session() as db:
         return await suppression.refusal(db, player.uuid, **asked)
+
+
+async def check(rt: Any, player: Any, **asked: Any) -> str | None:
+    """`suppression.check` (a message by e-mail about casino, asked by the sender, unless asked otherwise) in
+    a transaction of its own."""
+    asked = {"purpose": Purpose.MESSAGE, "channel": "email", "product": "casino", "source_kind": "sender", **asked}
+    async with rt.database.transaction() as db:
+        return await suppression.check(db, player.uuid, source_id=None, **asked)

@@ -12,7 +12,16 @@ from core.clock import clock
 from models.crm import Purpose
 from services.crm import suppression
 from tests.conftest import recorded_statements
-from tests.crm_suppression.conftest import PLAYER_CRM, SELF_EXCLUDE, SET_CONSENTS, SET_STATUS, TIME_OUT, Crm, refusal
+from tests.crm_suppression.conftest import (
+    PLAYER_CRM,
+    SELF_EXCLUDE,
+    SET_CONSENTS,
+    SET_STATUS,
+    TIME_OUT,
+    Crm,
+    check,
+    refusal,
+)
 
 
 async def test_a_consenting_player_may_be_reached_on_the_channels_they_consented_to(
@@ -115,19 +124,7 @@ async def test_each_refusal_is_recorded_and_staff_read_the_log(
     assert await crm.suppressions(player) == [("NO_CONSENT", "sender", message_id), ("NO_CONSENT", "journey", None)]
 
     consenting = await make_player(marketingConsent=True)
-    async with rt.database.transaction() as db:
-        assert (
-            await suppression.check(
-                db,
-                consenting.uuid,
-                purpose=Purpose.MESSAGE,
-                channel="email",
-                product="casino",
-                source_kind="sender",
-                source_id=None,
-            )
-            is None
-        )
+    assert await check(rt, consenting) is None
     assert await crm.suppressions(consenting) == []  # nothing to record when the player may be reached
 
     support = await make_staff("support")
@@ -152,17 +149,8 @@ async def test_the_log_and_the_consents_read_in_constant_statements(
     for _ in range(2):
         for _ in range(3):
             other = await make_player()
-            async with rt.database.transaction() as db:
-                for refused in (player, other):
-                    await suppression.check(
-                        db,
-                        refused.uuid,
-                        purpose=Purpose.MESSAGE,
-                        channel="sms",
-                        product="casino",
-                        source_kind="sender",
-                        source_id=None,
-                    )
+            for refused in (player, other):
+                await check(rt, refused, channel="sms")
         with recorded_statements(rt) as listed:
             body = await gql(players_query, token=support.token, brand="royal")
         assert "errors" not in body, body

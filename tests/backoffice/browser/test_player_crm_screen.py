@@ -8,10 +8,8 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from models.crm import Purpose
-from services.crm import suppression
 from tests.backoffice.browser.conftest import sign_in
-from tests.crm_suppression.conftest import SET_CONSENTS
+from tests.crm_suppression.conftest import SET_CONSENTS, check
 
 
 async def test_support_reads_the_consents_and_why_a_message_was_refused(
@@ -25,16 +23,7 @@ async def test_support_reads_the_consents_and_why_a_message_was_refused(
     assert (await gql(SET_CONSENTS, {"input": {"consents": change}}, token=ida.token))["data"]["setConsents"][
         "errors"
     ] == []
-    async with rt.database.transaction() as db:
-        await suppression.check(
-            db,
-            ida.uuid,
-            purpose=Purpose.MESSAGE,
-            channel="push",
-            product="casino",
-            source_kind="journey",
-            source_id=None,
-        )
+    assert await check(rt, ida, channel="push", source_kind="journey") == "NO_CONSENT"
     support = await make_staff("support", login=False)
 
     await sign_in(page, support)
