@@ -30,6 +30,14 @@ _LABEL = {"live_casino": "live casino", "all": "all"}
 _VIA = {"email": "by e-mail", "sms": "by SMS", "push": "as push notifications", "inbox": "in your inbox"}
 
 
+def _answer(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=title, body=body), status, headers=_NO_STORE)
+
+
+def _not_found() -> HTMLResponse:
+    return HTMLResponse(NOT_FOUND, 404, headers=_NO_STORE)
+
+
 def _what(product: str, channel: str) -> str:
     return f"{_LABEL.get(product, product)} offers and news {_VIA.get(channel, channel)}"
 
@@ -37,13 +45,12 @@ def _what(product: str, channel: str) -> str:
 @router.get(f"{unsubscribe.PATH}{{token}}")
 async def page(token: str, request: Request) -> Response:
     rt: Runtime = request.app.state.rt
-    message_id = unsubscribe.message_of(token, rt.settings)
-    if message_id is None:
-        return HTMLResponse(NOT_FOUND, 404, headers=_NO_STORE)
+    if (message_id := unsubscribe.message_of(token, rt.settings)) is None:
+        return _not_found()
     async with rt.database.session() as db:
         message = await unsubscribe.describe(db, message_id)
     if message is None:
-        return HTMLResponse(NOT_FOUND, 404, headers=_NO_STORE)
+        return _not_found()
     action = html.escape(f"{unsubscribe.PATH}{token}")
     body = (
         f"<p>Stop receiving {html.escape(_what(message.product, message.channel))}?</p>"
@@ -51,26 +58,25 @@ async def page(token: str, request: Request) -> Response:
         f"<form method=post action='{action}'><button name=scope value=all>"
         f"Unsubscribe from {html.escape(_what('all', message.channel))}</button></form>"
     )
-    return HTMLResponse(_PAGE.format(title="Unsubscribe", body=body), headers=_NO_STORE)
+    return _answer("Unsubscribe", body)
 
 
 @router.post(f"{unsubscribe.PATH}{{token}}")
 async def unsubscribe_now(token: str, request: Request) -> Response:
     rt: Runtime = request.app.state.rt
-    message_id = unsubscribe.message_of(token, rt.settings)
-    if message_id is None:
-        return HTMLResponse(NOT_FOUND, 404, headers=_NO_STORE)
+    if (message_id := unsubscribe.message_of(token, rt.settings)) is None:
+        return _not_found()
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > _MAX_BODY:
-            return HTMLResponse(_PAGE.format(title="Too large", body=""), 413, headers=_NO_STORE)
+            return _answer("Too large", "", 413)
     form = parse_qs(raw.decode("utf-8", "replace"))
     every_product = form.get("scope", [""])[0] == "all"
     async with rt.database.transaction() as db:
         done = await unsubscribe.unsubscribe(db, message_id, every_product=every_product)
     if done is None:
-        return HTMLResponse(NOT_FOUND, 404, headers=_NO_STORE)
+        return _not_found()
     what = _what("all" if every_product else done.products[0], done.channel) if done.products else "these messages"
     body = f"<p>You will no longer receive {html.escape(what)}.</p>"
-    return HTMLResponse(_PAGE.format(title="Unsubscribed", body=body), headers=_NO_STORE)
+    return _answer("Unsubscribed", body)
