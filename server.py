@@ -667,6 +667,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import crm_tracking
 
     app.include_router(crm_tracking.router)  # `/crm/o/…`, `/crm/c/…`: opens and clicks of CRM emails
+    from integrations import crm_unsubscribe
+
+    app.include_router(crm_unsubscribe.router)  # `/crm/unsubscribe/{token}`: a message's unsubscribe link
 
     app.add_middleware(RequestContext)
 

@@ -190,6 +190,10 @@ def _print_demo_credentials() -> None:
 
     for line in with_runtime(seed_journeys):
         typer.echo(f"  journeys: {line}")
+    from integrations.demo.crm_suppression import seed_crm_suppression
+
+    for line in with_runtime(functools.partial(seed_crm_suppression, password=seed.DEMO_PASSWORD)):
+        typer.echo(f"  crm suppression: {line}")
     base = get_settings().public_base_url
     typer.echo("")
     typer.echo(f"Croupier demo   back office: {base}/admin/   GraphiQL: {base}/graphql   health: {base}/readyz")

@@ -362,6 +362,9 @@ class Settings(BaseSettings):
     crm_journey_poll_seconds: float = Field(default=1.0, gt=0)
     crm_journey_time_trigger_seconds: float = Field(default=60.0, gt=0)
     crm_journey_daily_cap: int = Field(default=3, ge=1, le=100)
+    # CRM suppression (services/crm/unsubscribe.py): the key that signs each message's unsubscribe link.
+    # The default is a demo key: replace it in production (a forged link could unsubscribe anyone).
+    crm_unsubscribe_secret: str = "demo-crm-unsubscribe-secret"
 
     @field_validator("fx_rates")
     @classmethod

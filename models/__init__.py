@@ -78,6 +78,7 @@ from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, Outb
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest
+from models.register_hits import RgRegisterHit
 from models.reports import (
     FxRate,
     ReportCashierDay,
@@ -211,6 +212,7 @@ __all__ = [
     "RgFlag",
     "RgLimit",
     "RgRealityCheck",
+    "RgRegisterHit",
     "ScreeningAlert",
     "ScreeningListVersion",
     "SinkInflight",

@@ -13,6 +13,7 @@ from authz.subjects import Viewer
 from core.runtime import Runtime
 from models.bonuses import BonusEvent
 from models.brands import Brand
+from models.crm import CrmConsent
 from models.payments import PaymentAttempt
 from models.players import Player
 from models.staff import StaffUser
@@ -92,6 +93,12 @@ class Loaders:
         from resolvers.crm_journeys import JourneyLoaders
 
         return JourneyLoaders(self.rt)
+
+    @cached_property
+    def crm_consents(self) -> DataLoader[uuid.UUID, list[CrmConsent]]:
+        from resolvers.crm_suppression import consent_loader
+
+        return consent_loader(self.rt)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
         async with self.rt.database.session() as db:

@@ -21,6 +21,7 @@ from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
 from schema.context import Info
 from schema.crm_channels import InboxMessage
+from schema.crm_suppression import CrmSuppression, MarketingConsent
 from schema.games import GameRound, RoundFilter
 from schema.input_limits import (
     ADDRESS_LINE,
@@ -294,6 +295,20 @@ class Player(relay.Node):
         from resolvers.crm_channels import player_inbox
 
         return await player_inbox(info, uuid.UUID(self.id), unread_only=unread_only, first=first, after=after)
+
+    @strawberry.field(description="Marketing consents per product and channel (the player's own; support, marketing).")  # type: ignore[untyped-decorator]
+    async def consents(self, info: Info) -> list[MarketingConsent] | None:
+        from resolvers.crm_suppression import player_consents
+
+        return await player_consents(info, uuid.UUID(self.id), bool(self.marketing_consent))
+
+    @strawberry.field(description="Refusals to reach the player with a message or offer, newest first (staff).")  # type: ignore[untyped-decorator]
+    async def crm_suppressions(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CrmSuppression] | None:
+        from resolvers.crm_suppression import player_suppressions
+
+        return await player_suppressions(info, uuid.UUID(self.id), first=first, after=after)
 
 
 @strawberry.input

@@ -45,6 +45,7 @@ from resolvers import crm_experiments as experiment_resolvers
 from resolvers import crm_journeys as journey_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
+from resolvers import crm_suppression as crm_suppression_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
@@ -134,6 +135,7 @@ from schema.crm_experiments import CrmExperiment, ExperimentPayload, ExperimentR
 from schema.crm_journeys import Journey, JourneyPayload, JourneyRun
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
+from schema.crm_suppression import SetConsentsPayload
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -1010,6 +1012,10 @@ class Mutation:
     set_journey_status: JourneyPayload = strawberry.mutation(
         resolver=journey_resolvers.set_journey_status,
         description="Activate, pause, resume or archive a journey version (activating supersedes the live one).",
+    )
+    set_consents: SetConsentsPayload = strawberry.mutation(
+        resolver=crm_suppression_resolvers.set_consents,
+        description="A player sets their marketing consents per product and channel (audited).",
     )
 
 

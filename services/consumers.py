@@ -24,6 +24,7 @@ from services.aml.consumer import ScreeningConsumer
 from services.aml.monitoring.consumer import MonitoringConsumer
 from services.crm.journeys.consumer import JourneysConsumer
 from services.crm.segments.consumer import SegmentsConsumer
+from services.crm.suppression_consumer import SuppressionConsumer
 from services.jackpots.consumer import JackpotConsumer
 from services.reports.projection import ReportsProjection
 from services.risk.consumer import SignalsConsumer
@@ -56,6 +57,7 @@ def platform_consumers(settings: Settings) -> list[AnyConsumer]:
         PostbacksConsumer(settings.affiliate_postback_max_attempts),
         SegmentsConsumer(),
         JourneysConsumer(),
+        SuppressionConsumer(),
     ]
     if settings.nats_url:
         # Imported only here: nats-py and aiohttp cost every process that starts (the server, each

@@ -40,6 +40,7 @@ import "./lobbies.js";
 import "./crm-messages.js";
 import "./content.js";
 import "./journeys.js";
+import "./player-crm.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },

@@ -2,7 +2,7 @@
 message said (its subject, and an inbox message's bodies)
 
 Revision ID: 0054
-Revises: 0052
+Revises: 0053
 
 models/crm_channels.py describes the templates; services/crm/channels the rest. Templates are edited by
 marketing in the database (a new version on every save); `brands.default_language` is the language a
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0054"
-down_revision: str | None = "0052"
+down_revision: str | None = "0053"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -122,11 +122,23 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("rg_flags", "player_id = :p"),
         Source("rg_reality_checks", "player_id = :p", "next_due_at"),
         Source("rg_activity_days", "player_id = :p", "day"),
+        Source("rg_register_hits", "player_id = :p", "hit_at"),
     ),
     "staff_notes": (Source("player_notes", "player_id = :p"),),
     "reports": (
         Source("report_players", "player_id = :p", "registered_on"),
         Source("report_player_days", "player_id = :p", "day"),
+    ),
+    "marketing": (
+        Source("crm_consents", "player_id = :p", "changed_at"),
+        Source("crm_suppressions", "player_id = :p", "at"),
+        Source("crm_messages", "player_id = :p"),
+        Source("crm_segment_members", "player_id = :p", "joined_at"),
+        Source("crm_player_tags", "player_id = :p", "tagged_at"),
+        Source("crm_segment_pending", "player_id = :p", "since"),
+        Source("crm_journey_runs", "player_id = :p", "decided_at"),
+        Source("crm_journey_steps", "run_id IN (SELECT id FROM crm_journey_runs WHERE player_id = :p)", "id"),
+        Source("crm_experiment_assignments", "player_id = :p", "exposed_at"),
     ),
     "events": (Source("outbox_events", "key = 'player:' || :ps", "id"),),
     "audit": (
@@ -150,13 +162,6 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("affiliate_run_lines", "player_id = :p", "id"),
         Source("affiliate_cpa_activity", "player_id = :p", "at"),  # the figures behind a CPA
         Source("affiliate_postback_deliveries", "player_id = :p"),
-    ),
-    "crm": (
-        Source("crm_consents", "player_id = :p", "changed_at"),
-        Source("crm_segment_members", "player_id = :p", "joined_at"),
-        Source("crm_player_tags", "player_id = :p", "tagged_at"),
-        Source("crm_messages", "player_id = :p"),
-        Source("crm_suppressions", "player_id = :p", "at"),  # each refusal to reach the player, and why
     ),
     "privacy": (
         Source("privacy_requests", "player_id = :p"),

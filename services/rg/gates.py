@@ -30,7 +30,7 @@ from models.brands import Brand
 from models.players import Player
 from models.rg import LimitKind, RgLimit
 from services import wallet
-from services.rg import activity, exclusions, flags, limits, matching, reality
+from services.rg import activity, exclusions, flags, limits, matching, reality, register_hits
 from services.rg.profiles import Profile, profile, resolve
 from services.rg.registers import Person, RegisterAnswer, RegisterUnavailable, connectors
 
@@ -61,8 +61,12 @@ def jurisdiction_for(brand: Brand, country: str) -> Profile:
     return rules
 
 
-async def check_registers(rt: Runtime, rules: Profile, person: Person) -> RegisterAnswer:
-    """Ask each national register of the jurisdiction; Y refuses, P is allowed (and flagged by the caller)."""
+async def check_registers(
+    rt: Runtime, rules: Profile, person: Person, player_id: uuid.UUID | None = None
+) -> RegisterAnswer:
+    """Ask each national register of the jurisdiction; Y refuses, P is allowed (and flagged by the caller).
+    For an existing account (`player_id`), a Y is recorded and any other answer closes an open hit
+    (services/rg/register_hits.py)."""
     answer = RegisterAnswer.NOT_REGISTERED
     for register in connectors(rt.settings.rg_demo_register, rules.registers):
         try:
@@ -74,6 +78,8 @@ async def check_registers(rt: Runtime, rules: Profile, person: Person) -> Regist
                 code=ErrorCode.REGISTER_UNAVAILABLE,
             ) from exc
         if result == RegisterAnswer.EXCLUDED:
+            if player_id is not None:
+                await register_hits.record_hit(rt, player_id, register.name)
             raise DomainError(
                 f"This person is registered with the national self-exclusion register ({register.name}).",
                 code=ErrorCode.SELF_EXCLUDED,
@@ -81,6 +87,8 @@ async def check_registers(rt: Runtime, rules: Profile, person: Person) -> Regist
             )
         if result == RegisterAnswer.PREVIOUSLY_EXCLUDED:
             answer = result
+    if player_id is not None and rules.registers:
+        await register_hits.clear(rt, player_id)
     return answer
 
 
@@ -92,7 +100,7 @@ async def check_login(rt: Runtime, player: Player, purpose: LoginPurpose) -> Reg
     """Before a session starts: the register (every login), exclusions and the time limit."""
     if purpose == LoginPurpose.WITHDRAWAL:  # taking one's money out is never refused
         return RegisterAnswer.NOT_REGISTERED
-    answer = await check_registers(rt, profile(player.jurisdiction), person_of(player))
+    answer = await check_registers(rt, profile(player.jurisdiction), person_of(player), player.id)
     await check_person(rt, player)
     async with rt.database.session() as db:
         refusal = await _time_refusal(db, rt, player, clock.now())
