@@ -397,6 +397,8 @@ SERVER_WORKERS = frozenset(
         "affiliate-fraud-sweep",
         "crm-segments-sweep",
         "crm-lobby-popular",
+        "crm-sender",
+        "crm-journeys-clock",
     }
 )
 

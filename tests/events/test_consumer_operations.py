@@ -104,6 +104,8 @@ async def test_the_server_runs_each_consumer_and_stops_it_at_shutdown(
             "consumer-risk-signals",
             "consumer-tournaments",
             "consumer-crm-segments",
+            "consumer-crm-journeys",
+            "consumer-crm-suppression",
         }
         ids = await emit(rt, 3)
 
@@ -175,7 +177,9 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
         ["affiliate-postbacks", "yes", "-", "0", "0", "3", "0"],
         ["aml-monitoring", "yes", "-", "0", "0", "3", "0"],
         ["aml-screening", "yes", "-", "0", "0", "3", "0"],
+        ["crm-journeys", "yes", "-", "0", "0", "3", "0"],
         ["crm-segments", "yes", "-", "0", "0", "3", "0"],
+        ["crm-suppression", "yes", "-", "0", "0", "3", "0"],
         ["jackpots", "yes", "-", "0", "0", "3", "0"],
         ["nats-sink", "yes", "-", "0", "0", "3", "0"],
         ["reports", "yes", "-", "0", "0", "3", "0"],
