@@ -160,6 +160,14 @@ class Pipeline:
         )
         return [row["pid"] for row in rows]
 
+    async def counts(self) -> tuple[int, int]:
+        """Transactions committed in the bench database, and rows ever inserted into `consumer_processed`."""
+        row = await self.conn.fetchrow(
+            "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits, "
+            "(SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'consumer_processed') AS recorded"
+        )
+        return int(row["commits"] or 0), int(row["recorded"] or 0)
+
     async def settled(self, seconds: float = 300.0) -> None:
         """Until every event is published and every consumer has processed it (at most `seconds`)."""
         from services import consumers
@@ -249,6 +257,8 @@ async def measure(
             return await events.backend_pids() if events is not None else counters.backend_pids()
 
         before = {pid: common.process_cpu_seconds(pid) for pid in await backend_pids()}
+        counts_before = await events.counts() if events is not None else (0, 0)
+        commits = recorded = 0
         with contextlib.ExitStack() as stack:
             if profile_as is not None:  # sampling this process while the timed calls run
                 stack.enter_context(profile.recording(os.getpid(), profile_as, seconds=max(5, calls // 200)))
@@ -259,6 +269,9 @@ async def measure(
             wall = time.perf_counter() - started
             if events is not None:  # the relay's and the consumers' work for these calls, done
                 await events.settled()
+                await asyncio.sleep(1.5)  # the backends report their counts at most once a second
+                after = await events.counts()
+                commits, recorded = after[0] - counts_before[0], after[1] - counts_before[1]
             cpu = time.process_time() - cpu_before
             pids = await backend_pids()  # a backend opened meanwhile counts from zero
             pg = backends_cpu(pids) - sum(before.get(pid, 0.0) for pid in pids)
@@ -282,6 +295,8 @@ async def measure(
             "server_cpu_ms": 1000 * cpu / n,
             "postgres_cpu_ms": 1000 * pg / n,
             "wall_ms": 1000 * wall / n,
+            "commits": commits / n if events is not None else float("nan"),
+            "recorded": recorded / n if events is not None else float("nan"),
             "statements": statements,
             "round_trips": trips,
             "ledger_ok": float(verification.ok),
@@ -318,7 +333,12 @@ def main() -> None:
             f"PostgreSQL CPU {figures['postgres_cpu_ms']:.2f} ms, statements {figures['statements']:.2f}, "
             f"round trips {figures['round_trips']:.2f} a call; {figures['wall_ms']:.2f} ms wall a call "
             f"({1000 / figures['wall_ms']:.0f} calls/s, {args.clients} at once; batches of {figures['batch']:.1f}); "
-            f"ledger verify {'clean' if figures['ledger_ok'] else 'NOT CLEAN'}",
+            + (
+                f"database commits {figures['commits']:.2f}, consumer_processed rows {figures['recorded']:.2f} a call; "
+                if args.pipeline
+                else ""
+            )
+            + f"ledger verify {'clean' if figures['ledger_ok'] else 'NOT CLEAN'}",
             flush=True,
         )
         if args.show:
