@@ -3,6 +3,7 @@ as the share of samples spent inside each of our own functions and in the larges
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -98,4 +99,41 @@ def summary(path: Path, *, top: int = 15) -> list[str]:
     lines += [f"  {100 * n / total:5.1f}%  {label}" for label, n in areas.most_common()]
     lines.append("our functions, inclusive:")
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in ours.most_common(top)]
+    return lines
+
+
+@contextmanager
+def perf_recording(pids: list[int], name: str, *, rate: int = 999) -> Iterator[Path]:
+    """Sample PostgreSQL backends (`pids`) with `perf record -e cpu-clock` while the block runs (a software clock:
+    it works in a VM without hardware counters); the data lands in bench/profiles/<name>.perf."""
+    out = ROOT / "bench" / "profiles" / f"{name}.perf"
+    out.parent.mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        ["perf", "record", "-e", "cpu-clock", "-F", str(rate), "-g", "-o", str(out), "-p", ",".join(map(str, pids))],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield out
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def perf_summary(name: str, *, top: int = 30) -> list[str]:
+    """The busiest PostgreSQL functions of a `perf_recording`, by own samples and inclusive (callers' chains)."""
+    path = ROOT / "bench" / "profiles" / f"{name}.perf"
+    if not path.exists():
+        return [f"(no profile: {path} missing: is perf installed and allowed to attach?)"]
+    lines: list[str] = []
+    for label, children in (("own samples", "--no-children"), ("inclusive", "--children")):
+        report = subprocess.run(
+            ["perf", "report", "-i", str(path), children, "--sort", "symbol", "--stdio", "-g", "none"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        rows = [row.strip() for row in report.splitlines() if row.strip() and not row.startswith("#")]
+        lines.append(f"PostgreSQL backends, {label}:")
+        lines.extend(f"    {row}" for row in rows[:top])
     return lines

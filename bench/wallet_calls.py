@@ -133,6 +133,61 @@ class Counters:
         return [c.get_server_pid() for c in self.connections if not c.is_closed()]
 
 
+class Pipeline:
+    """The outbox relay and every consumer of `croupier serve` (server._event_pipeline), on this loop: with
+    `--pipeline` their CPU counts too, the server process's and that of every backend of the bench database."""
+
+    def __init__(self, rt: Any, task: asyncio.Task[None], conn: Any) -> None:
+        self.rt, self.task, self.conn = rt, task, conn
+
+    @classmethod
+    async def start(cls, rt: Any) -> Pipeline:
+        import asyncpg
+
+        from core.outbox import asyncpg_dsn
+        from server import _event_pipeline
+
+        dsn = asyncpg_dsn(rt.settings.database_url or "")
+        database_url, redis_url = rt.settings.database_url or "", rt.settings.redis_url or ""
+        task = asyncio.create_task(_event_pipeline(rt.settings, database_url, redis_url))
+        return cls(rt, task, await asyncpg.connect(dsn))
+
+    async def backend_pids(self) -> list[int]:
+        """Every client backend of the bench database but this watcher's own."""
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row["pid"] for row in rows]
+
+    async def counts(self) -> tuple[int, int]:
+        """Transactions committed in the bench database, and rows ever inserted into `consumer_processed`."""
+        row = await self.conn.fetchrow(
+            "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits, "
+            "(SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'consumer_processed') AS recorded"
+        )
+        return int(row["commits"] or 0), int(row["recorded"] or 0)
+
+    async def settled(self, seconds: float = 300.0) -> None:
+        """Until every event is published and every consumer has processed it (at most `seconds`)."""
+        from services import consumers
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            unpublished = await self.conn.fetchval("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
+            behind = sum(s.behind for s in await consumers.status(self.conn, self.rt.settings) if s.configured)
+            if unpublished == 0 and behind == 0:
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError("the event pipeline did not catch up")
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        await self.conn.close()
+
+
 def backends_cpu(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -144,7 +199,14 @@ def backends_cpu(pids: list[int]) -> float:
 
 
 async def measure(
-    database_url: str, calls: int, warmup: int, profile_as: str | None = None, clients: int = 1
+    database_url: str,
+    calls: int,
+    warmup: int,
+    profile_as: str | None = None,
+    clients: int = 1,
+    players: int = 20,
+    pg_profile: str | None = None,
+    pipeline: bool = False,
 ) -> dict[str, float]:
     from server import create_app
 
@@ -154,7 +216,7 @@ async def measure(
     app.state.rt = rt
     client = Asgi(app)
     try:
-        played = await world.build(rt, players=20, balance=BALANCE)
+        played = await world.build(rt, players=players, balance=BALANCE)
         await asyncio.to_thread(common.analyze, database_url)
         seats = played.seats
 
@@ -185,18 +247,37 @@ async def measure(
             pairs = [batch[i : i + 2] for i in range(0, len(batch), 2)]
             await asyncio.gather(*(lane([c for p in pairs[k::clients] for c in p]) for k in range(clients)))
 
+        events = await Pipeline.start(rt) if pipeline else None
         await play(warm)
         statuses.clear()
-        before = {pid: common.process_cpu_seconds(pid) for pid in counters.backend_pids()}
+        if events is not None:
+            await events.settled()
+
+        async def backend_pids() -> list[int]:
+            return await events.backend_pids() if events is not None else counters.backend_pids()
+
+        before = {pid: common.process_cpu_seconds(pid) for pid in await backend_pids()}
+        counts_before = await events.counts() if events is not None else (0, 0)
+        commits = recorded = 0
         with contextlib.ExitStack() as stack:
             if profile_as is not None:  # sampling this process while the timed calls run
                 stack.enter_context(profile.recording(os.getpid(), profile_as, seconds=max(5, calls // 200)))
+            if pg_profile is not None:  # and the backends serving it (perf's cpu-clock: no hardware counters needed)
+                stack.enter_context(profile.perf_recording(counters.backend_pids(), pg_profile))
             cpu_before, started = time.process_time(), time.perf_counter()
             await play(timed)
-            cpu, wall = time.process_time() - cpu_before, time.perf_counter() - started
-            pids = counters.backend_pids()  # a backend opened meanwhile counts from zero
+            wall = time.perf_counter() - started
+            if events is not None:  # the relay's and the consumers' work for these calls, done
+                await events.settled()
+                await asyncio.sleep(1.5)  # the backends report their counts at most once a second
+                after = await events.counts()
+                commits, recorded = after[0] - counts_before[0], after[1] - counts_before[1]
+            cpu = time.process_time() - cpu_before
+            pids = await backend_pids()  # a backend opened meanwhile counts from zero
             pg = backends_cpu(pids) - sum(before.get(pid, 0.0) for pid in pids)
         n = len(timed)
+        if events is not None:
+            await events.stop()
         counters.counting(True)
         await play(counted)
         counters.counting(False)
@@ -214,6 +295,8 @@ async def measure(
             "server_cpu_ms": 1000 * cpu / n,
             "postgres_cpu_ms": 1000 * pg / n,
             "wall_ms": 1000 * wall / n,
+            "commits": commits / n if events is not None else float("nan"),
+            "recorded": recorded / n if events is not None else float("nan"),
             "statements": statements,
             "round_trips": trips,
             "ledger_ok": float(verification.ok),
@@ -224,24 +307,45 @@ async def measure(
 
 
 def main() -> None:
-    parser = common.arguments(__doc__ or "", calls=2000, warmup=200, reps=3, clients=1, show=False, profile=False)
+    parser = common.arguments(
+        __doc__ or "",
+        calls=2000,
+        warmup=200,
+        reps=3,
+        clients=1,
+        players=20,
+        show=False,
+        profile=False,
+        pg_profile="",
+        pipeline=False,
+    )
     args = parser.parse_args()
     database_url = common.fresh_database(common.BENCH_DB)
     for rep in range(args.reps):
         name = f"wallet_calls-{rep + 1}" if args.profile else None
-        figures = asyncio.run(measure(database_url, args.calls, args.warmup, name, args.clients))
+        pg_name = f"{args.pg_profile}-{rep + 1}" if args.pg_profile else None
+        figures = asyncio.run(
+            measure(database_url, args.calls, args.warmup, name, args.clients, args.players, pg_name, args.pipeline)
+        )
         kinds = figures.pop("kinds")
         print(
             f"rep {rep + 1}: {int(figures['calls'])} calls (bet, win): server CPU {figures['server_cpu_ms']:.2f} ms, "
             f"PostgreSQL CPU {figures['postgres_cpu_ms']:.2f} ms, statements {figures['statements']:.2f}, "
             f"round trips {figures['round_trips']:.2f} a call; {figures['wall_ms']:.2f} ms wall a call "
             f"({1000 / figures['wall_ms']:.0f} calls/s, {args.clients} at once; batches of {figures['batch']:.1f}); "
-            f"ledger verify {'clean' if figures['ledger_ok'] else 'NOT CLEAN'}",
+            + (
+                f"database commits {figures['commits']:.2f}, consumer_processed rows {figures['recorded']:.2f} a call; "
+                if args.pipeline
+                else ""
+            )
+            + f"ledger verify {'clean' if figures['ledger_ok'] else 'NOT CLEAN'}",
             flush=True,
         )
         if args.show:
             for query, count in kinds.items():  # type: ignore[attr-defined]
                 print(f"    {count:5.2f}  {query}")
+        if pg_name is not None:
+            print("\n".join(profile.perf_summary(pg_name)))
         if name is not None:
             print("\n".join(profile.summary(profile.ROOT / "bench" / "profiles" / f"{name}.txt", top=25)))
 

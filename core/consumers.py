@@ -8,6 +8,8 @@ each batch in one PostgreSQL transaction that also records the ids of the events
 comes after the commit, so a crash in between only causes a redelivery. One batch of a consumer runs
 at a time across every replica (a PostgreSQL advisory lock per consumer), so two members never apply
 the same event at once.
+Events of a type a consumer does not apply cost it nothing but their reading: no transaction, no row in
+`consumer_processed`, never swept; settled, they do not hold its cursor back (bench/README.md § 1, perf15).
 
 The stream is the fast path, the outbox table the truth: Redis may lose the stream (a restart of a
 Redis that keeps nothing on disk, a trim past a slow consumer). A sweep reads the outbox table for
@@ -146,7 +148,7 @@ class Event:
 
 class Consumer(Protocol):
     name: ClassVar[str]
-    types: ClassVar[frozenset[str] | None]  # the types it applies (None: all); others are only recorded
+    types: ClassVar[frozenset[str] | None]  # the types it applies (None: all); others are skipped, not recorded
     transient: ClassVar[tuple[type[BaseException], ...]]  # its outages: retried, never parked
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
@@ -206,6 +208,7 @@ _RECORD = "INSERT INTO consumer_processed (consumer, event_id) SELECT $1, unnest
 _SWEEP = f"""
 SELECT {outbox.ROW_COLUMNS} FROM outbox_events o
 WHERE o.id > $2 AND ($3 = 0 OR o.published_at <= now() - make_interval(secs => $3))
+  AND ($5::text[] IS NULL OR o.topic = ANY($5::text[]))
   AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id)
 ORDER BY o.id LIMIT $4"""  # noqa: S608  (column names only)
 # How far a sweep from $1 can look: up to the first event not yet published `grace` seconds ago.
@@ -219,10 +222,13 @@ SELECT coalesce(
 # it was taken by a transaction that has ended. Not to the blocker's id minus one: an id between the
 # last visible event and the blocker may belong to a transaction that has not committed yet. Both are
 # index scans in id order that stop at their first row (the cursor trails by about `settle` seconds).
+# An event of a type the consumer does not apply ($4: its types, NULL for all) is never recorded: settled,
+# it needs nothing more; unsettled, it blocks like any other (an id below it may be a late transaction's).
 _BLOCKER = """
 SELECT o.id FROM outbox_events o
 WHERE o.id > $2 AND (o.published_at IS NULL OR o.published_at > now() - make_interval(secs => $3)
-    OR NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id))
+    OR (($4::text[] IS NULL OR o.topic = ANY($4::text[]))
+        AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = $1 AND p.event_id = o.id)))
 ORDER BY o.id LIMIT 1"""
 _LAST_BELOW = "SELECT id FROM outbox_events WHERE id > $1 AND id < $2 ORDER BY id DESC LIMIT 1"
 _LAST = "SELECT id FROM outbox_events WHERE id > $1 ORDER BY id DESC LIMIT 1"
@@ -390,7 +396,7 @@ class Runner:
         mark = await conn.fetchval(_SWEEP_MARK, start, grace)  # before the pass, so the pass sees all below
         position, handled = start, 0
         while True:
-            rows = await conn.fetch(_SWEEP, self.name, position, grace, self.batch)
+            rows = await conn.fetch(_SWEEP, self.name, position, grace, self.batch, self._types)
             if not rows:
                 self._swept = max(self._swept, mark or 0)
                 break
@@ -410,7 +416,7 @@ class Runner:
             cursor: int = await conn.fetchval(
                 "SELECT cursor FROM event_consumers WHERE name = $1 FOR UPDATE", self.name
             )
-            blocker = await conn.fetchval(_BLOCKER, self.name, cursor, self.settle)
+            blocker = await conn.fetchval(_BLOCKER, self.name, cursor, self.settle, self._types)
             settled = await (
                 conn.fetchval(_LAST, cursor) if blocker is None else conn.fetchval(_LAST_BELOW, cursor, blocker)
             )
@@ -433,6 +439,8 @@ class Runner:
         `again`: the events are parked ones being retried (`retry_parked`): applied if still parked,
         parked again (with the new error) if they fail."""
         unique = list({e.id: e for e in events}.values())
+        if not isinstance(self.consumer, Sink):  # the others have no effect: no transaction, nothing recorded
+            unique = self._wanted(unique)
         if not unique:
             return set()
         try:
@@ -569,6 +577,13 @@ class Runner:
                 self.name,
                 ids,
             )
+
+    @property
+    def _types(self) -> list[str] | None:
+        """The event types whose ids this consumer records (a sink records every event it was handed)."""
+        if isinstance(self.consumer, Sink) or self.consumer.types is None:
+            return None
+        return sorted(self.consumer.types)
 
     def _wanted(self, events: Sequence[Event]) -> list[Event]:
         wanted = self.consumer.types

@@ -9,6 +9,7 @@ its metrics' label. Renaming one is a new consumer that starts from the first ev
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from core import outbox
-from core.consumers import AnyConsumer, Runner
+from core.consumers import AnyConsumer, Runner, Sink
 from core.settings import Settings
 from services.affiliates.cpa import CpaConsumer
 from services.affiliates.postbacks.consumer import PostbacksConsumer
@@ -108,6 +109,8 @@ SELECT n.name, c.cursor,
        (SELECT count(*) FROM consumer_processed p WHERE p.consumer = n.name) AS processed,
        (SELECT count(*) FROM consumer_parked k WHERE k.consumer = n.name AND k.retried_at IS NULL) AS parked,
        (SELECT count(*) FROM outbox_events o WHERE o.id > coalesce(c.cursor, 0)
+          AND (NOT ($2::jsonb ? n.name) OR jsonb_typeof($2::jsonb -> n.name) = 'null'
+               OR ($2::jsonb -> n.name) ? o.topic)
           AND NOT EXISTS (SELECT 1 FROM consumer_processed p WHERE p.consumer = n.name AND p.event_id = o.id))
           AS behind,
        coalesce((SELECT cardinality(s.event_ids) FROM sink_inflight s WHERE s.consumer = n.name), 0) AS inflight
@@ -118,7 +121,10 @@ ORDER BY n.name"""
 
 async def status(conn: asyncpg.Connection, settings: Settings) -> list[ConsumerStatus]:
     """Where each consumer stands: the configured ones, and any other that has left rows behind."""
-    configured = [c.name for c in platform_consumers(settings)]
+    platform = platform_consumers(settings)
+    configured = [c.name for c in platform]
+    # the types each records (core/consumers.Runner._types: a sink, or no types, records every event)
+    types = {c.name: None if isinstance(c, Sink) or c.types is None else sorted(c.types) for c in platform}
     return [
         ConsumerStatus(
             name=row["name"],
@@ -129,7 +135,7 @@ async def status(conn: asyncpg.Connection, settings: Settings) -> list[ConsumerS
             behind=row["behind"],
             inflight=row["inflight"],
         )
-        for row in await conn.fetch(_STATUS, configured)
+        for row in await conn.fetch(_STATUS, configured, json.dumps(types))
     ]
 
 
