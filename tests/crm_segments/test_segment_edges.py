@@ -227,3 +227,14 @@ async def test_language_values_are_read_as_registration_reads_them(gql: Any, mak
     )  # fmt: skip
     errors = body["data"]["createSegment"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("INVALID_INPUT", "rules.conditions.0.values")], body
+
+
+async def test_a_time_zone_is_a_place_not_the_host_clock(gql: Any, make_player: Any) -> None:
+    player = await make_player()
+    for name in ("localtime", "Factory"):
+        body = await gql(
+            "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { errors { code field } } }",
+            {"input": {"timeZone": name}},
+            token=player.token,
+        )
+        assert body["data"]["updateProfile"]["errors"] == [{"code": "INVALID_INPUT", "field": "timeZone"}], name

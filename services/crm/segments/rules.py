@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import DomainError
+from core.money import currency as known_currency
 from core.money import parse_amount
 from services import player_locale
 
@@ -213,6 +214,7 @@ def parse(data: Any) -> Rules:
         if condition.field in _MONEY:  # the amount must be one in its currency
             assert condition.amount is not None
             assert condition.currency is not None
+            known_currency(condition.currency, field=f"rules.conditions.{i}.currency")
             parse_amount(condition.amount, condition.currency, field=f"rules.conditions.{i}.amount", allow_zero=True)
     return rules
 
@@ -224,10 +226,19 @@ def dump(rules: Rules) -> dict[str, Any]:
         if condition["field"] in {f.value for f in _UPPER}:
             condition["values"] = [v.upper() for v in condition["values"]]
         if condition["field"] == SegmentField.LANGUAGE.value:
-            condition["values"] = [player_locale.language(v) for v in condition["values"]]
+            condition["values"] = [_language(v) for v in condition["values"]]
         if "currency" in condition:
             condition["currency"] = condition["currency"].upper()
     return data
+
+
+def _language(code: str) -> str:
+    """A language code as players' are stored; one `parse` would refuse now (rules stored before) as it is, so
+    the SQL of stored rules never fails (it matches nobody)."""
+    try:
+        return player_locale.language(code)
+    except DomainError:
+        return code
 
 
 @dataclass(frozen=True)
@@ -263,7 +274,7 @@ def _condition(c: Condition, bind: Callable[[Any], str]) -> str:
     if c.field in _LISTS:
         values = [v.upper() for v in c.values or []] if c.field in _UPPER else list(c.values or [])
         if c.field == SegmentField.LANGUAGE:
-            values = [player_locale.language(v) for v in values]
+            values = [_language(v) for v in values]
         test = f"{_LISTS[c.field]} = ANY(CAST({bind(values)} AS text[]))"
         return test if c.op == Op.IN else f"NOT ({test})"
     if c.field == SegmentField.MARKETING_CONSENT:
