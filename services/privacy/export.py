@@ -127,6 +127,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "reports": (
         Source("report_players", "player_id = :p", "registered_on"),
         Source("report_player_days", "player_id = :p", "day"),
+        Source("crm_segment_pending", "player_id = :p", "since"),  # money moved, segments re-evaluated once counted
     ),
     "events": (Source("outbox_events", "key = 'player:' || :ps", "id"),),
     "audit": (
