@@ -155,9 +155,12 @@ async def _listed(input: UploadSegmentMembersInput) -> str:
     if len(content) > segments.MAX_UPLOAD_CHARS:
         raise DomainError(f"At most {segments.MAX_UPLOAD_CHARS:,} bytes per upload.", field="file")
     try:
-        return content.decode("utf-8-sig")
+        listed = content.decode("utf-8-sig")
     except UnicodeDecodeError as bad:
         raise DomainError("The file is not UTF-8 text.", field="file") from bad
+    if "\x00" in listed:  # no text PostgreSQL can store (the request's own check never sees a file)
+        raise DomainError("The file holds a NUL character: it is not a text file.", field="file")
+    return listed
 
 
 @payload_errors(UploadSegmentMembersPayload)

@@ -24,9 +24,14 @@ def _known_languages() -> frozenset[str]:
     return frozenset(locale_identifiers())
 
 
+# In the zoneinfo directory but no place's time: the host's own zone (a link to whatever the machine is set to)
+# and tzdata's placeholder for "not configured".
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules", "posix", "right"})
+
+
 @cache
 def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
 
 
 def language(code: str, *, field: str = "language") -> str:

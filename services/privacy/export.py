@@ -128,6 +128,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "reports": (
         Source("report_players", "player_id = :p", "registered_on"),
         Source("report_player_days", "player_id = :p", "day"),
+        Source("crm_segment_pending", "player_id = :p", "since"),  # money moved, segments re-evaluated once counted
     ),
     "marketing": (
         Source("crm_consents", "player_id = :p", "changed_at"),

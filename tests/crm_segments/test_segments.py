@@ -160,7 +160,7 @@ async def test_bad_rules_are_refused_with_the_condition_named(gql: Any, make_sta
         ({"field": "DEPOSIT_COUNT", "op": "GTE"}, "rules.conditions.0.value"),
         ({"field": "NGR", "op": "GTE", "amount": "10.001", "currency": "EUR"}, "rules.conditions.0.amount"),
         ({"field": "VIP_LEVEL", "op": "GTE", "value": 1, "days": 7}, "rules.conditions.0.days"),
-        ({"field": "DEPOSIT_AMOUNT", "op": "GTE", "amount": "10", "currency": "XXX"}, "currency"),
+        ({"field": "DEPOSIT_AMOUNT", "op": "GTE", "amount": "10", "currency": "XXX"}, "rules.conditions.0.currency"),
     ]
     for condition, field in cases:
         body = await gql(

@@ -57,6 +57,7 @@ INSERT INTO crm_segment_members (segment_id, player_id, joined_at)
 SELECT :segment, p.id, :now FROM players p WHERE p.id = :player AND p.brand_id = :brand AND {segment_rules.REACHABLE}
 ON CONFLICT DO NOTHING
 """)  # noqa: S608  (a constant)
+_SHARED = Statement("SELECT id, brand_id, kind, status FROM crm_segments WHERE id = :segment FOR SHARE")
 _IS_MEMBER = Statement("SELECT 1 FROM crm_segment_members WHERE segment_id = :segment AND player_id = :player")
 
 
@@ -103,6 +104,8 @@ async def segments_of(db: AsyncSession, player_id: uuid.UUID) -> list[uuid.UUID]
 async def evaluate(db: AsyncSession, segment: CrmSegment, player_id: uuid.UUID) -> bool:
     """Whether the player belongs in the segment now: a dynamic one's rules, evaluated at this moment (not
     the membership table, which may trail by the consumer's lag); a static one's list."""
+    if segment.status != "active":  # an archived segment has no members, whatever its rules say
+        return False
     if segment.kind == SegmentKind.STATIC:
         return await prepared.row(db, _IS_MEMBER, {"segment": segment.id, "player": player_id}) is not None
     one, _, values = _statements(_key(segment.rules))
@@ -115,7 +118,9 @@ async def add_member(db: AsyncSession, segment_id: uuid.UUID, player_id: uuid.UU
     """Add a player to a static segment (journeys' "move to a segment", uploads). A dynamic segment is
     refused (its rules decide); a player of another brand is not found; an unreachable player (not active,
     erased, excluded) is left out silently, as every audience leaves them out; adding twice changes nothing."""
-    segment = await db.get(CrmSegment, segment_id)
+    # FOR SHARE: an archive (FOR NO KEY UPDATE, then its members deleted) waits for this transaction, or this
+    # one sees the segment archived, so no member is added behind the archive.
+    segment = await prepared.row(db, _SHARED, {"segment": segment_id})
     if segment is None:
         raise NotFound("No such segment.", field="segmentId")
     if segment.kind != SegmentKind.STATIC:

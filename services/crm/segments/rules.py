@@ -13,7 +13,8 @@ names a `field` and an `op`:
   `bonuses_completed` (within `days`, or ever), `vip_level` (the highest `vip-N` tag, 0 without one) and
   `risk_score` (0 to 100, services/risk/score.py);
 - money (the same comparisons with `amount` and `currency`): `deposit_amount` (monetary: deposits) and
-  `ngr` (stakes - wins - bonus cost), within `days` or ever, counting the player's days in that currency.
+  `ngr` (stakes - wins - bonus cost), within `days` or ever; a money condition holds only for players of its
+  currency (no conversion: a krona player has no euro amount, not an amount of zero euros).
 
 Recency, frequency and money read the report projection `report_player_days` (UTC days; "within 30 days" is
 today and the 29 days before). Every rule compiles to one WHERE clause over `players p` with named
@@ -33,7 +34,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import DomainError
+from core.money import currency as known_currency
 from core.money import parse_amount
+from services import player_locale
 
 MAX_CONDITIONS = 30
 MAX_VALUES = 200
@@ -205,9 +208,13 @@ def parse(data: Any) -> Rules:
             where, message = f"{where}.{field}".lstrip("."), said
         raise DomainError(message, field=f"rules.{where}" if where else "rules") from invalid
     for i, condition in enumerate(rules.conditions):
+        if condition.field == SegmentField.LANGUAGE:  # codes as players' languages are stored (pt_br: pt-BR)
+            for value in condition.values or []:
+                player_locale.language(value, field=f"rules.conditions.{i}.values")
         if condition.field in _MONEY:  # the amount must be one in its currency
             assert condition.amount is not None
             assert condition.currency is not None
+            known_currency(condition.currency, field=f"rules.conditions.{i}.currency")
             parse_amount(condition.amount, condition.currency, field=f"rules.conditions.{i}.amount", allow_zero=True)
     return rules
 
@@ -218,9 +225,20 @@ def dump(rules: Rules) -> dict[str, Any]:
     for condition in data["conditions"]:
         if condition["field"] in {f.value for f in _UPPER}:
             condition["values"] = [v.upper() for v in condition["values"]]
+        if condition["field"] == SegmentField.LANGUAGE.value:
+            condition["values"] = [_language(v) for v in condition["values"]]
         if "currency" in condition:
             condition["currency"] = condition["currency"].upper()
     return data
+
+
+def _language(code: str) -> str:
+    """A language code as players' are stored; one `parse` would refuse now (rules stored before) as it is, so
+    the SQL of stored rules never fails (it matches nobody)."""
+    try:
+        return player_locale.language(code)
+    except DomainError:
+        return code
 
 
 @dataclass(frozen=True)
@@ -255,6 +273,8 @@ def _condition(c: Condition, bind: Callable[[Any], str]) -> str:
         return has if c.op == Op.IN else f"NOT {has}"
     if c.field in _LISTS:
         values = [v.upper() for v in c.values or []] if c.field in _UPPER else list(c.values or [])
+        if c.field == SegmentField.LANGUAGE:
+            values = [_language(v) for v in values]
         test = f"{_LISTS[c.field]} = ANY(CAST({bind(values)} AS text[]))"
         return test if c.op == Op.IN else f"NOT ({test})"
     if c.field == SegmentField.MARKETING_CONSENT:
@@ -265,7 +285,9 @@ def _condition(c: Condition, bind: Callable[[Any], str]) -> str:
         assert c.currency is not None
         currency = c.currency.upper()
         minor = parse_amount(c.amount, currency, allow_zero=True)
-        expression = _MONEY[c.field].format(currency=bind(currency), window=window)
-        return f"{expression} {_COMPARISONS[c.op]} {bind(minor)}"
+        code = bind(currency)
+        expression = _MONEY[c.field].format(currency=code, window=window)
+        # Only a player of that currency is measured in it: another's sum in it is no zero of theirs.
+        return f"p.currency = {code} AND {expression} {_COMPARISONS[c.op]} {bind(minor)}"
     expression = _NUMBERS[c.field].replace("{window}", window)
     return f"{expression} {_COMPARISONS[c.op]} {bind(int(c.value or 0))}"

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -133,7 +136,7 @@ async def create_segment(
     if kind == SegmentKind.STATIC and rules:
         raise DomainError("A static segment has no rules: upload its members.", field="rules")
     stored = segment_rules.dump(segment_rules.parse(rules or {})) if kind == SegmentKind.DYNAMIC else {}
-    async with rt.database.transaction() as db:
+    async with _name_taken(name), rt.database.transaction() as db:
         brand = await _brand(db, viewer, brand_code)
         await _unique_name(db, brand.id, name, None)
         now = clock.now()
@@ -152,13 +155,37 @@ async def create_segment(
     return segment
 
 
+@asynccontextmanager
+async def _name_taken(name: str) -> AsyncIterator[None]:
+    """The unique index's refusal of a name another transaction took after our check: ALREADY_EXISTS."""
+    try:
+        yield
+    except IntegrityError as clash:
+        if "uq_crm_segments_brand_name" not in str(clash.orig):
+            raise
+        raise DomainError(
+            f"The brand already has a segment named {name!r}.", field="name", code=ErrorCode.ALREADY_EXISTS
+        ) from clash
+
+
+async def _locked(db: AsyncSession, viewer: Viewer, segment_id: uuid.UUID, *, members: bool) -> CrmSegment:
+    """The segment, its row locked for a change. `members`: the change writes memberships, so it first takes
+    the memberships' lock, in the order the consumer and the loop take it (they hold it while their inserts
+    share-lock the segment's row: the other order deadlocks). The row lock is FOR NO KEY UPDATE, which those
+    inserts' foreign-key checks do not wait for."""
+    if members:
+        await prepared.execute(db, membership.LOCK)
+    segment = await readable_segment(db, viewer, segment_id)
+    await db.refresh(segment, with_for_update={"key_share": True})
+    return segment
+
+
 async def update_segment(
     rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID, name: str | None = None, rules: Any = None
 ) -> CrmSegment:
     """Rename a segment, or change a dynamic one's rules (its members follow at once; `version` + 1)."""
-    async with rt.database.transaction() as db:
-        segment = await readable_segment(db, viewer, segment_id)
-        await db.refresh(segment, with_for_update=True)
+    async with _name_taken(" ".join((name or "").split())), rt.database.transaction() as db:
+        segment = await _locked(db, viewer, segment_id, members=rules is not None)
         if segment.status != "active":
             raise DomainError("The segment is archived.", field="segmentId", code=ErrorCode.INVALID_STATE)
         before = _view(segment)
@@ -185,8 +212,7 @@ async def update_segment(
 async def archive_segment(rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID) -> CrmSegment:
     """Archive a segment: it keeps its name and history but no longer has members (readers see none)."""
     async with rt.database.transaction() as db:
-        segment = await readable_segment(db, viewer, segment_id)
-        await db.refresh(segment, with_for_update=True)
+        segment = await _locked(db, viewer, segment_id, members=True)
         if segment.status == "archived":
             return segment
         before = _view(segment)
@@ -248,10 +274,15 @@ async def upload_members(rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID, 
     """Add the listed players (ids or e-mail addresses of the segment's brand) to a static segment."""
     if len(text) > MAX_UPLOAD_CHARS:
         raise DomainError(f"At most {MAX_UPLOAD_CHARS:,} characters per upload.", field="members")
+    if "\x00" in text:
+        raise DomainError("The list holds a NUL character.", field="members")
     entries = _entries(text)
     if not entries:
         raise DomainError("List at least one player id or e-mail address.", field="members")
     async with rt.database.transaction() as db:
+        # Under the memberships' lock: a player the consumer takes out of every segment (excluded, closed) at
+        # this moment is either seen unreachable here or taken out after this upload commits.
+        await prepared.execute(db, membership.LOCK)
         segment = await readable_segment(db, viewer, segment_id)
         if segment.kind != SegmentKind.STATIC:
             raise DomainError(
