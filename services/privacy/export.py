@@ -136,7 +136,6 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("crm_messages", "player_id = :p"),
         Source("crm_segment_members", "player_id = :p", "joined_at"),
         Source("crm_player_tags", "player_id = :p", "tagged_at"),
-        Source("crm_segment_pending", "player_id = :p", "since"),
         Source("crm_journey_runs", "player_id = :p", "decided_at"),
         Source("crm_journey_steps", "run_id IN (SELECT id FROM crm_journey_runs WHERE player_id = :p)", "id"),
         Source("crm_experiment_assignments", "player_id = :p", "exposed_at"),
