@@ -207,3 +207,41 @@ async def test_enqueue_is_idempotent_by_key_and_refuses_bad_input(rt: Any, brand
         with pytest.raises(DomainError) as refused:
             await enqueue(rt, player, brand, **bad)
         assert refused.value.field == field
+
+
+async def test_a_slow_smtp_server_is_cut_off_at_the_time_out_so_a_lease_never_runs_out_mid_send(
+    rt: Any, channels: Channels, brand: Any, consenting: Any
+) -> None:
+    """Each SMTP command is answered within the time-out but all of them take longer: the try is over at the
+    time-out (the lease is sized on it; a longer send would let another sender claim and send it again)."""
+    from tests.crm_channels.conftest import TIMEOUT
+
+    await save_template(rt, brand.id)
+    player = await consenting()
+    message_id = await enqueue(rt, player, brand)
+    channels.smtp.slow = TIMEOUT * 0.7  # MAIL FROM and RCPT TO: 1.4 time-outs in all
+    assert await channels.step() == 1
+    waiting = await channels.message(message_id)
+    assert (waiting.status, waiting.attempts, waiting.last_error) == ("queued", 1, "SMTP: no answer in time")
+    assert channels.smtp.to(player.email) == []
+    channels.smtp.slow = 0.0
+    await channels.settle()
+    assert (await channels.message(message_id)).status == "sent"
+    assert len(channels.smtp.to(player.email)) == 1
+
+
+async def test_a_template_that_raises_while_rendering_fails_the_message_at_once(
+    rt: Any, channels: Channels, brand: Any, consenting: Any
+) -> None:
+    player = await consenting()
+    broken = {"pop": "{{ [].pop() }}", "key": "{{ {}.pop('x') }}", "mutate": "{{ context.clear() }}"}
+    queued = {}
+    for key, body in broken.items():
+        await save_template(rt, brand.id, key=key, body_text=body)
+        queued[key] = await enqueue(rt, player, brand, template=key)
+    assert await channels.step() == 3
+    for message_id in queued.values():
+        failed = await channels.message(message_id)
+        assert (failed.status, failed.reason, failed.attempts) == ("failed", "RENDER_FAILED", 1)
+        assert failed.context == {"offer": "50 free spins <b>today</b>"}
+    assert channels.smtp.mails == []

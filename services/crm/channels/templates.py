@@ -13,14 +13,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from babel.support import NullTranslations
 from jinja2 import TemplateSyntaxError
-from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -32,13 +33,27 @@ from core.ids import new_id
 from models.brands import Brand
 from models.crm_channels import CrmTemplate
 from services import audit
+from services.crm import i18n
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
 MAX_BODY = 100_000
 
-_html = SandboxedEnvironment(autoescape=True)
-_plain = SandboxedEnvironment(autoescape=False)
+_I18N = ["jinja2.ext.i18n"]  # `{% trans %}`, `_()`: the platform's words in the template's language (services/crm/i18n)
+
+
+@functools.cache
+def _environment(autoescape: bool, language: str | None = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox (immutable: a template cannot change the message's context or the lists it sees), with the
+    gettext of `language`'s catalogue."""
+    environment = ImmutableSandboxedEnvironment(autoescape=autoescape, extensions=_I18N)
+    catalogue = i18n.translations(language) if language else NullTranslations()
+    environment.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+_html = _environment(True)
+_plain = _environment(False)
 
 
 class TemplateMissing(DomainError):
@@ -53,9 +68,9 @@ class Rendered:
     language: str
 
 
-def _compile(env: SandboxedEnvironment, source: str, field: str) -> None:
-    try:
-        env.parse(source)
+def _compile(env: ImmutableSandboxedEnvironment, source: str, field: str) -> None:
+    try:  # compiled, not only parsed: an unknown filter or test is found here, not at every send
+        env.compile(source)
     except TemplateSyntaxError as exc:
         raise DomainError(f"The {field} does not compile: {exc.message} (line {exc.lineno}).", field=field) from exc
 
@@ -160,12 +175,14 @@ def render(template: CrmTemplate, variables: dict[str, Any]) -> Rendered:
     expression) raises DomainError, which the sender records on the message."""
     try:
         return Rendered(
-            subject=" ".join(_plain.from_string(template.subject).render(variables).split())[:200],
-            html=_html.from_string(template.body_html).render(variables),
-            text=_plain.from_string(template.body_text).render(variables),
+            subject=" ".join(
+                _environment(False, template.language).from_string(template.subject).render(variables).split()
+            )[:200],
+            html=_environment(True, template.language).from_string(template.body_html).render(variables),
+            text=_environment(False, template.language).from_string(template.body_text).render(variables),
             language=template.language,
         )
-    except (SecurityError, TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+    except Exception as exc:  # whatever a template's expression raises (a sandbox refusal, [].pop(), …)
         raise DomainError(f"The template {template.key!r} did not render: {type(exc).__name__}.") from exc
 
 
