@@ -4,8 +4,10 @@
   sources and bumps `version` (audited); a source that does not compile in the sandbox is refused with the
   part and line, so a broken template never reaches the sender.
 - Rendering: the HTML body with autoescape (a player's name or a context value cannot inject markup), the
-  subject and text body without (they are not HTML). The sandbox refuses attribute access to internals
-  (`__class__`, …) and unsafe calls; an undefined name renders empty. What a template sees: `player`
+  subject and text body without (they are not HTML). The sandbox (immutable) refuses attribute access to
+  internals (`__class__`, …), unsafe calls and changes to the dicts and lists it is given; an undefined name
+  renders empty; `{% trans %}` and `_()` translate the platform's words (services/crm/i18n) into the template's
+  language. It bounds neither time nor memory (docs/crm-channels.md). What a template sees: `player`
   (`first_name`, `language`), `brand` (`code`, `name`), the message's own `context`, and `unsubscribe_url`.
 - Language: the player's own if the brand has that template, else the brand's `default_language`; neither
   is a refusal the sender records (`TEMPLATE_MISSING`).
