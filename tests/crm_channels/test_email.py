@@ -245,3 +245,26 @@ async def test_a_template_that_raises_while_rendering_fails_the_message_at_once(
         assert (failed.status, failed.reason, failed.attempts) == ("failed", "RENDER_FAILED", 1)
         assert failed.context == {"offer": "50 free spins <b>today</b>"}
     assert channels.smtp.mails == []
+
+
+async def test_a_template_too_costly_to_render_fails_its_message_instead_of_stalling_the_sender(
+    rt: Any, channels: Channels, brand: Any, consenting: Any, monkeypatch: Any
+) -> None:
+    from services.crm.channels import templates
+
+    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.2)
+    player = await consenting()
+    costly = {
+        "loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "huge": "{{ 'x' * 1000000000 }}",
+        "power": "{{ 7 ** 100000000 }}",
+    }
+    queued = []
+    for key, body in costly.items():
+        await save_template(rt, brand.id, key=key, body_text=body)  # saving does not evaluate it either
+        queued.append(await enqueue(rt, player, brand, template=key))
+    assert await channels.step() == 3
+    for message_id in queued:
+        failed = await channels.message(message_id)
+        assert (failed.status, failed.reason) == ("failed", "RENDER_FAILED")
+    assert channels.smtp.mails == []
