@@ -197,6 +197,12 @@ async def test_enqueue_is_idempotent_by_key_and_refuses_bad_input(rt: Any, brand
         assert await db.scalar(text("SELECT count(*) FROM crm_messages")) == 1
     import pytest
 
+    from core.errors import DomainError as Refused
+
+    with pytest.raises(Refused) as collided:  # the key of another player's message: not that message's id
+        await enqueue(rt, await consenting(), brand, key="journey:1:welcome")
+    assert collided.value.field == "idempotencyKey"
+
     from core.errors import DomainError
 
     for bad, field in (
