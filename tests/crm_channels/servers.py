@@ -5,6 +5,7 @@ late, or accept)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -46,6 +47,7 @@ class SmtpServer:
     def __init__(self) -> None:
         self.mails: list[Mail] = []
         self.refuse_next = 0  # answer the next N mails with 451 (a temporary failure)
+        self.slow = 0.0  # seconds MAIL FROM and RCPT TO each wait before answering (each within a time-out)
         self._lock = threading.Lock()
         self.port = free_port()
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -61,6 +63,23 @@ class SmtpServer:
         with self._lock:
             self.mails.clear()
             self.refuse_next = 0
+            self.slow = 0.0
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        await asyncio.sleep(self.slow)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        await asyncio.sleep(self.slow)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:

@@ -197,6 +197,12 @@ async def test_enqueue_is_idempotent_by_key_and_refuses_bad_input(rt: Any, brand
         assert await db.scalar(text("SELECT count(*) FROM crm_messages")) == 1
     import pytest
 
+    from core.errors import DomainError as Refused
+
+    with pytest.raises(Refused) as collided:  # the key of another player's message: not that message's id
+        await enqueue(rt, await consenting(), brand, key="journey:1:welcome")
+    assert collided.value.field == "idempotencyKey"
+
     from core.errors import DomainError
 
     for bad, field in (
@@ -207,3 +213,64 @@ async def test_enqueue_is_idempotent_by_key_and_refuses_bad_input(rt: Any, brand
         with pytest.raises(DomainError) as refused:
             await enqueue(rt, player, brand, **bad)
         assert refused.value.field == field
+
+
+async def test_a_slow_smtp_server_is_cut_off_at_the_time_out_so_a_lease_never_runs_out_mid_send(
+    rt: Any, channels: Channels, brand: Any, consenting: Any
+) -> None:
+    """Each SMTP command is answered within the time-out but all of them take longer: the try is over at the
+    time-out (the lease is sized on it; a longer send would let another sender claim and send it again)."""
+    from tests.crm_channels.conftest import TIMEOUT
+
+    await save_template(rt, brand.id)
+    player = await consenting()
+    message_id = await enqueue(rt, player, brand)
+    channels.smtp.slow = TIMEOUT * 0.7  # MAIL FROM and RCPT TO: 1.4 time-outs in all
+    assert await channels.step() == 1
+    waiting = await channels.message(message_id)
+    assert (waiting.status, waiting.attempts, waiting.last_error) == ("queued", 1, "SMTP: no answer in time")
+    assert channels.smtp.to(player.email) == []
+    channels.smtp.slow = 0.0
+    await channels.settle()
+    assert (await channels.message(message_id)).status == "sent"
+    assert len(channels.smtp.to(player.email)) == 1
+
+
+async def test_a_template_that_raises_while_rendering_fails_the_message_at_once(
+    rt: Any, channels: Channels, brand: Any, consenting: Any
+) -> None:
+    player = await consenting()
+    broken = {"pop": "{{ [].pop() }}", "key": "{{ {}.pop('x') }}", "mutate": "{{ context.clear() }}"}
+    queued = {}
+    for key, body in broken.items():
+        await save_template(rt, brand.id, key=key, body_text=body)
+        queued[key] = await enqueue(rt, player, brand, template=key)
+    assert await channels.step() == 3
+    for message_id in queued.values():
+        failed = await channels.message(message_id)
+        assert (failed.status, failed.reason, failed.attempts) == ("failed", "RENDER_FAILED", 1)
+        assert failed.context == {"offer": "50 free spins <b>today</b>"}
+    assert channels.smtp.mails == []
+
+
+async def test_a_template_too_costly_to_render_fails_its_message_instead_of_stalling_the_sender(
+    rt: Any, channels: Channels, brand: Any, consenting: Any, monkeypatch: Any
+) -> None:
+    from services.crm.channels import templates
+
+    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.2)
+    player = await consenting()
+    costly = {
+        "loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "huge": "{{ 'x' * 1000000000 }}",
+        "power": "{{ 7 ** 100000000 }}",
+    }
+    queued = []
+    for key, body in costly.items():
+        await save_template(rt, brand.id, key=key, body_text=body)  # saving does not evaluate it either
+        queued.append(await enqueue(rt, player, brand, template=key))
+    assert await channels.step() == 3
+    for message_id in queued:
+        failed = await channels.message(message_id)
+        assert (failed.status, failed.reason) == ("failed", "RENDER_FAILED")
+    assert channels.smtp.mails == []

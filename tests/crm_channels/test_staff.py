@@ -173,3 +173,14 @@ async def test_the_demo_templates_seed_once_and_render(rt: Any, brand: Any) -> N
     )
     assert (rendered.language, rendered.subject) == ("en", "Welcome to Royal, Ada")
     assert 'href="https://u.example/x"' in rendered.html
+
+
+async def test_a_template_with_an_unknown_filter_or_test_is_refused_on_save(gql: Any, make_staff: Any) -> None:
+    marketing = await make_staff("marketing")
+    for part, source in (
+        ("bodyHtml", "<p>{{ offer|no_such_filter }}</p>"),
+        ("bodyText", "{{ offer is no_such_test }}"),
+        ("subject", "{{ brand.name|no_such_filter }}"),
+    ):
+        saved = (await gql(SAVE, template_input(**{part: source}), token=marketing.token))["data"]["saveCrmTemplate"]
+        assert [(e["code"], e["field"]) for e in saved["errors"]] == [("INVALID_INPUT", part)]

@@ -97,3 +97,22 @@ async def test_send_due_sends_what_is_due_once(rt: Any, brand: Any, consenting: 
 
         status = await db.scalar(text("SELECT status FROM crm_messages WHERE id = :id"), {"id": message_id})
     assert status == "sent"
+
+
+async def test_a_template_translates_the_platforms_words_into_its_language(
+    rt: Any, gql: Any, channels: Channels, brand: Any, consenting: Any
+) -> None:
+    """`{% trans %}` and `_()` (services/crm/i18n's catalogues) are accepted on save and rendered in the language
+    of the template chosen for the player."""
+    from sqlalchemy import text
+
+    words = '{% trans %}Unsubscribe{% endtrans %} · {{ _("Play now") }}'
+    await save_template(rt, brand.id, language="de", subject=words, body_html=f"<p>{words}</p>", body_text=words)
+    player = await consenting()
+    async with rt.database.transaction() as db:
+        await db.execute(text("UPDATE players SET language = 'de' WHERE id = :p"), {"p": player.uuid})
+    await enqueue(rt, player, brand, channel="inbox")
+    assert await channels.step() == 1
+    [edge] = (await gql(INBOX, {"unread": False}, token=player.token))["data"]["me"]["inbox"]["edges"]
+    assert edge["node"]["subject"] == "Abmelden · Jetzt spielen"
+    assert edge["node"]["bodyHtml"].startswith("<p>Abmelden · Jetzt spielen</p>")

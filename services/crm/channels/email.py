@@ -4,6 +4,7 @@ message's id (a mail system that sees the same message again can tell)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -42,16 +43,20 @@ def build(
 
 
 async def send(settings: Settings, email: EmailMessage) -> None:
-    try:
-        await aiosmtplib.send(
-            email,
-            hostname=settings.crm_smtp_host,
-            port=settings.crm_smtp_port,
-            use_tls=settings.crm_smtp_tls == "tls",
-            start_tls=settings.crm_smtp_tls == "starttls",
-            username=settings.crm_smtp_username,
-            password=settings.crm_smtp_password,
-            timeout=settings.crm_send_timeout_seconds,
-        )
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+    seconds = settings.crm_send_timeout_seconds
+    sending = aiosmtplib.send(
+        email,
+        hostname=settings.crm_smtp_host,
+        port=settings.crm_smtp_port,
+        use_tls=settings.crm_smtp_tls == "tls",
+        start_tls=settings.crm_smtp_tls == "starttls",
+        username=settings.crm_smtp_username,
+        password=settings.crm_smtp_password,
+        timeout=seconds,
+    )
+    try:  # bounded in all: aiosmtplib's time-out is per command, and the sender's lease is sized on one try
+        await asyncio.wait_for(sending, seconds)
+    except TimeoutError as exc:  # aiosmtplib's SMTPTimeoutError is one too
+        raise SendFailed("SMTP: no answer in time") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
         raise SendFailed(f"SMTP: {type(exc).__name__}: {exc}"[:200]) from exc

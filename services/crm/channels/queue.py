@@ -107,10 +107,17 @@ async def enqueue(
     )
     if made is not None:
         return uuid.UUID(str(made))
-    first = await db.scalar(text("SELECT id FROM crm_messages WHERE idempotency_key = :key"), {"key": idempotency_key})
+    first = (
+        await db.execute(
+            text("SELECT id, player_id, brand_id FROM crm_messages WHERE idempotency_key = :key"),
+            {"key": idempotency_key},
+        )
+    ).first()
     if first is None:
         raise NotFound("No such player in that brand.", field="playerId")
-    return uuid.UUID(str(first))
+    if (first.player_id, first.brand_id) != (player_id, brand_id):  # not another player's message id, silently
+        raise DomainError("That idempotency key queued a message to another player.", field="idempotencyKey")
+    return uuid.UUID(str(first.id))
 
 
 _SEGMENT = "SELECT brand_id FROM crm_segments WHERE id = :id AND status = 'active'"

@@ -4,8 +4,11 @@
   sources and bumps `version` (audited); a source that does not compile in the sandbox is refused with the
   part and line, so a broken template never reaches the sender.
 - Rendering: the HTML body with autoescape (a player's name or a context value cannot inject markup), the
-  subject and text body without (they are not HTML). The sandbox refuses attribute access to internals
-  (`__class__`, …) and unsafe calls; an undefined name renders empty. What a template sees: `player`
+  subject and text body without (they are not HTML). The sandbox (immutable) refuses attribute access to
+  internals (`__class__`, …), unsafe calls and changes to the dicts and lists it is given; an undefined name
+  renders empty; `{% trans %}` and `_()` translate the platform's words (services/crm/i18n) into the template's
+  language. A render is bounded in time (`RENDER_SECONDS`) and `*`/`**` in size; a filter given a huge width is
+  not (docs/crm-channels.md). What a template sees: `player`
   (`first_name`, `language`), `brand` (`code`, `name`), the message's own `context`, and `unsubscribe_url`.
 - Language: the player's own if the brand has that template, else the brand's `default_language`; neither
   is a refusal the sender records (`TEMPLATE_MISSING`).
@@ -13,14 +16,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
+from babel.support import NullTranslations
 from jinja2 import TemplateSyntaxError
-from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -32,13 +40,72 @@ from core.ids import new_id
 from models.brands import Brand
 from models.crm_channels import CrmTemplate
 from services import audit
+from services.crm import i18n
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
 MAX_BODY = 100_000
 
-_html = SandboxedEnvironment(autoescape=True)
-_plain = SandboxedEnvironment(autoescape=False)
+RENDER_SECONDS = 1.0  # one message's three parts; a marketing email renders in milliseconds
+MAX_REPEAT = 100_000  # the longest string or list `*` may build
+_I18N = ["jinja2.ext.i18n"]
+
+
+class _TooCostly(Exception):
+    pass
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, refusing `*` and `**` that would build a huge value (the sandbox itself bounds
+    only `range`)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sized, times in ((left, right), (right, left)):
+                if isinstance(sized, str | list | tuple) and isinstance(times, int) and len(sized) * times > MAX_REPEAT:
+                    raise _TooCostly("a repeated value too long")
+        elif operator == "**" and isinstance(right, int | float) and abs(right) > 64:
+            raise _TooCostly("an exponent too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _within(seconds: float, part: Callable[[], str]) -> str:
+    """`part()` stopped when it runs longer than `seconds`: a trace function watches the template's own code
+    (nested loops), on this thread only, while it renders."""
+    deadline = time.monotonic() + seconds
+
+    def line(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise _TooCostly("rendering took too long")
+        return line
+
+    def call(frame: FrameType, event: str, arg: Any) -> Any:
+        return line if frame.f_code.co_filename == "<template>" else None
+
+    previous = sys.gettrace()
+    sys.settrace(call)
+    try:
+        return part()
+    finally:
+        sys.settrace(
+            previous
+        )  # `{% trans %}`, `_()`: the platform's words in the template's language (services/crm/i18n)
+
+
+@functools.cache
+def _environment(autoescape: bool, language: str | None = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox (immutable: a template cannot change the message's context or the lists it sees), with the
+    gettext of `language`'s catalogue."""
+    environment = _Sandbox(autoescape=autoescape, extensions=_I18N)
+    catalogue = i18n.translations(language) if language else NullTranslations()
+    environment.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+_html = _environment(True)
+_plain = _environment(False)
 
 
 class TemplateMissing(DomainError):
@@ -53,9 +120,9 @@ class Rendered:
     language: str
 
 
-def _compile(env: SandboxedEnvironment, source: str, field: str) -> None:
-    try:
-        env.parse(source)
+def _compile(env: ImmutableSandboxedEnvironment, source: str, field: str) -> None:
+    try:  # compiled, not only parsed: an unknown filter or test is found here, not at every send
+        env.compile(source)
     except TemplateSyntaxError as exc:
         raise DomainError(f"The {field} does not compile: {exc.message} (line {exc.lineno}).", field=field) from exc
 
@@ -158,14 +225,21 @@ async def choose(db: AsyncSession, brand_id: uuid.UUID, key: str, language: str 
 def render(template: CrmTemplate, variables: dict[str, Any]) -> Rendered:
     """The three parts rendered; a template that fails at render time (a sandbox refusal, a type error in an
     expression) raises DomainError, which the sender records on the message."""
+    plain, html = _environment(False, template.language), _environment(True, template.language)
+    deadline = time.monotonic() + RENDER_SECONDS
+
+    def part(environment: ImmutableSandboxedEnvironment, source: str) -> str:
+        compiled = environment.from_string(source)
+        return _within(deadline - time.monotonic(), lambda: compiled.render(variables))
+
     try:
         return Rendered(
-            subject=" ".join(_plain.from_string(template.subject).render(variables).split())[:200],
-            html=_html.from_string(template.body_html).render(variables),
-            text=_plain.from_string(template.body_text).render(variables),
+            subject=" ".join(part(plain, template.subject).split())[:200],
+            html=part(html, template.body_html),
+            text=part(plain, template.body_text),
             language=template.language,
         )
-    except (SecurityError, TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+    except Exception as exc:  # whatever a template's expression raises (a sandbox refusal, [].pop(), …)
         raise DomainError(f"The template {template.key!r} did not render: {type(exc).__name__}.") from exc
 
 
