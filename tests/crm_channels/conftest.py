@@ -97,17 +97,25 @@ async def channels(rt: Any, settings: Any, smtp: SmtpServer, provider: Provider)
         yield Channels(rt, Sender(configured, http), smtp, provider)
 
 
-async def grant(rt: Any, player_id: uuid.UUID, *, channels: tuple[str, ...] = CHANNELS, granted: bool = True) -> None:
+async def grant(
+    rt: Any,
+    player_id: uuid.UUID,
+    *,
+    channels: tuple[str, ...] = CHANNELS,
+    granted: bool = True,
+    source: str = "player",
+) -> None:
+    """Consent rows as services/crm/consents.py writes them (`source` "unsubscribe": a message's link)."""
     async with rt.database.transaction() as db:
         for product in PRODUCTS:
             for channel in channels:
                 await db.execute(
                     text(
                         "INSERT INTO crm_consents (player_id, product, channel, granted, source) "
-                        "VALUES (:p, :product, :channel, :granted, 'test') ON CONFLICT (player_id, product, channel) "
-                        "DO UPDATE SET granted = excluded.granted"
+                        "VALUES (:p, :product, :channel, :granted, :source) ON CONFLICT (player_id, product, channel) "
+                        "DO UPDATE SET granted = excluded.granted, source = excluded.source"
                     ),
-                    {"p": player_id, "product": product, "channel": channel, "granted": granted},
+                    {"p": player_id, "product": product, "channel": channel, "granted": granted, "source": source},
                 )
 
 

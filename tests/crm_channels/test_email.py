@@ -27,7 +27,7 @@ async def enqueue(
             brand_id=brand.id,
             player_id=player.uuid,
             channel=channel,
-            product="casino",
+            product=extra.pop("product", "casino"),
             template=extra.pop("template", "welcome"),
             context=extra.pop("context", {"offer": "50 free spins <b>today</b>"}),
             idempotency_key=key or f"test:{uuid.uuid4()}",
@@ -131,9 +131,10 @@ async def test_suppressed_players_get_nothing_and_the_log_says_why(
     no_flag = await make_player()  # never ticked marketing
     await grant(rt, no_flag.uuid)
     unsubscribed = await consenting()
-    await grant(rt, unsubscribed.uuid, channels=("email",), granted=False)
-    sms_only = await make_player(marketingConsent=True)
+    await grant(rt, unsubscribed.uuid, channels=("email",), granted=False, source="unsubscribe")
+    sms_only = await make_player(marketingConsent=True)  # sign-up's consent (email, inbox), then email withdrawn
     await grant(rt, sms_only.uuid, channels=("sms",))
+    await grant(rt, sms_only.uuid, channels=("email", "inbox"), granted=False)
     source = uuid.uuid4()
     queued = {
         p.email: await enqueue(rt, p, brand, source_id=source)
@@ -207,6 +208,7 @@ async def test_enqueue_is_idempotent_by_key_and_refuses_bad_input(rt: Any, brand
 
     for bad, field in (
         ({"channel": "fax"}, "channel"),
+        ({"product": "bingo"}, "product"),  # no player can consent to it: it would only ever be suppressed
         ({"template": "Not A Key"}, "template"),
         ({"context": {"x": "y" * 9000}}, "context"),
     ):

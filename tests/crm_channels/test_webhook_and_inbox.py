@@ -51,7 +51,13 @@ async def test_sms_and_push_reach_the_provider_signed_and_survive_failures_time_
 async def test_the_inbox_shows_a_player_their_own_messages_and_marks_them_read(
     rt: Any, gql: Any, channels: Channels, brand: Any, consenting: Any, make_staff: Any
 ) -> None:
-    await save_template(rt, brand.id, body_html="<p>Hi {{ player.first_name }}</p>")
+    # The template's own markup is cleaned too (it is shown on the player's site): no script, handler or js link.
+    await save_template(
+        rt,
+        brand.id,
+        body_html='<p>Hi {{ player.first_name }}</p><script>steal()</script><img src="x.png" onerror="steal()">'
+        '<a href="javascript:steal()">more</a>',
+    )
     player, other = await consenting(firstName="<b>Bo</b>"), await consenting()
     message_id = await enqueue(rt, player, brand, channel="inbox")
     await enqueue(rt, other, brand, channel="inbox")
@@ -65,6 +71,8 @@ async def test_the_inbox_shows_a_player_their_own_messages_and_marks_them_read(
     assert relay.GlobalID.from_id(node["id"]).node_id == str(message_id)
     assert node["subject"] == "Welcome to Royal Casino, <b>Bo</b>"
     assert node["bodyHtml"].startswith("<p>Hi &lt;b&gt;Bo&lt;/b&gt;</p>")
+    for hostile in ("<script", "steal()", "onerror", "javascript:"):
+        assert hostile not in node["bodyHtml"], node["bodyHtml"]
     assert node["readAt"] is None
 
     assert error_codes(await gql(MARK_READ, {"id": node["id"]}, token=other.token)) == []

@@ -26,8 +26,8 @@ from core.runtime import Runtime
 from models.crm import Channel
 from services import audit
 from services.crm.channels import templates
+from services.crm.consents import PRODUCTS
 
-PRODUCT = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 SOURCE_KIND = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 MAX_CONTEXT = 8_000  # bytes of JSON: what a template needs, not a payload store
 STAFF_SEND = "staff_send"
@@ -45,8 +45,8 @@ class SegmentSend:
 def _check(channel: str, product: str, template: str, context: dict[str, Any], key: str, source_kind: str) -> str:
     if channel not in {c.value for c in Channel}:
         raise DomainError("Unknown channel.", field="channel")
-    if not PRODUCT.match(product):
-        raise DomainError("A product is a short lower-case code such as casino or sports.", field="product")
+    if product not in PRODUCTS:  # a product no player can consent to would only ever be suppressed
+        raise DomainError(f"Unknown product; one of {', '.join(PRODUCTS)}.", field="product")
     if not templates.KEY.match(template):
         raise DomainError("Not a template key.", field="template")
     if not 1 <= len(key) <= 200:

@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import nh3
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -176,7 +177,10 @@ class Sender:
             unsubscribe = suppression.unsubscribe_url(message)
             text_body, html_body = _with_unsubscribe(rendered, unsubscribe)
             if message.channel == Channel.INBOX:
-                message.subject, message.body_text, message.body_html = rendered.subject, text_body, html_body
+                # Shown on the player's site: the template's own markup (marketing's) is cleaned to an allow-list
+                # too, not only the values put into it (no script, no event handler, no javascript: link).
+                message.subject, message.body_text = rendered.subject, text_body
+                message.body_html = nh3.clean(html_body)
                 message.language = rendered.language
                 message.sent_at = clock.now()
                 _end(message, MessageStatus.SENT, None)
