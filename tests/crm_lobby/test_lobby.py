@@ -11,7 +11,7 @@ from sqlalchemy import text
 from strawberry import relay
 
 from tests.conftest import error_codes, recorded_statements
-from tests.crm_experiments.conftest import START, create
+from tests.crm_experiments.conftest import START, STOP, create
 from tests.crm_lobby.conftest import CREATE_LAYOUT, LOBBY, REFRESH, UPDATE_LAYOUT, codes
 from tests.games.conftest import gid
 
@@ -134,6 +134,51 @@ async def test_an_ab_test_picks_the_layout_by_variant(
     assert sorted(recorded) == sorted(
         (p.uuid, bucket_of(experiment_id, p.uuid, [("control", 1), ("tables", 1)], 0)) for p in players
     )  # each exposure recorded once
+
+
+async def test_the_running_test_of_a_segment_decides_whatever_the_order_of_its_layouts(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any, make_segment: Any
+) -> None:
+    """Review (contrev): a segment's lobby tested again after an earlier test stopped with a winner. The running
+    test decides (its buckets, its exposures), not the stopped one whose winner layout happened to be the first
+    row (made earlier, or of a higher priority)."""
+    from services.crm.experiments.assignment import bucket_of
+
+    await catalogue(make_game, make_category)
+    players = [await make_player() for _ in range(6)]
+    segment = await make_segment("Retested", [p.uuid for p in players])
+    marketing = await make_staff("marketing")
+    variants = [{"key": "control", "weight": 1}, {"key": "tables", "weight": 1}]
+    old = (await create(gql, marketing.token, name="Old", subjectKind="LOBBY", subjectId=str(segment), holdoutPpm=0,
+                        variants=variants))["experiment"]["id"]  # fmt: skip
+    made = await layout(gql, marketing.token, segment, name="Old tables", categoryOrder=["table"], experimentId=old,
+                        variant="tables", priority=9)  # fmt: skip
+    assert made["errors"] == [], made
+    assert (await gql(START, {"id": old}, token=marketing.token))["data"]["startExperiment"]["errors"] == []
+    assert (await gql(STOP, {"id": old, "winner": "tables"}, token=marketing.token))["data"]["stopExperiment"][
+        "errors"
+    ] == []
+    assert (await layout(gql, marketing.token, segment, name="Plain"))["errors"] == []
+    new = (await create(gql, marketing.token, name="New", subjectKind="LOBBY", subjectId=str(segment), holdoutPpm=0,
+                        variants=variants))["experiment"]["id"]  # fmt: skip
+    made = await layout(gql, marketing.token, segment, name="New tables", categoryOrder=["table"], experimentId=new,
+                        variant="tables")  # fmt: skip
+    assert made["errors"] == [], made
+    assert (await gql(START, {"id": new}, token=marketing.token))["data"]["startExperiment"]["errors"] == []
+    new_id = uuid.UUID(relay.GlobalID.from_id(new).node_id)
+    buckets = {p.uuid: bucket_of(new_id, p.uuid, [("control", 1), ("tables", 1)], 0) for p in players}
+    assert set(buckets.values()) == {"control", "tables"}  # both variants among the six
+    for player in players:
+        first_category = next(iter(codes(await gql(LOBBY, token=player.token))))
+        assert first_category == ("table" if buckets[player.uuid] == "tables" else "slots"), buckets[player.uuid]
+    async with rt.database.session() as db:
+        recorded = (
+            await db.execute(
+                text("SELECT player_id, variant FROM crm_experiment_assignments WHERE experiment_id = :e"),
+                {"e": new_id},
+            )
+        ).all()
+    assert sorted(recorded) == sorted(buckets.items())
 
 
 async def test_a_bad_layout_is_refused_and_roles_are_checked(

@@ -47,9 +47,12 @@ _CANDIDATES = text(
     "FROM crm_segment_members m "
     "JOIN crm_segments s ON s.id = m.segment_id AND s.status = 'active' "
     "JOIN crm_lobby_layouts l ON l.segment_id = m.segment_id AND l.status = 'active' "
-    "LEFT JOIN crm_experiments e ON e.id = coalesce(l.experiment_id, ("
+    # The segment's test is one for all its layouts: the running one, else the one stopped last (a layout's
+    # own experiment_id only says which variant it serves; the order of the layouts decides nothing).
+    "LEFT JOIN crm_experiments e ON e.id = ("
     "  SELECT x.id FROM crm_experiments x WHERE x.subject_kind = 'lobby' AND x.subject_id = l.segment_id "
-    "  AND x.status <> 'draft' ORDER BY x.created_at DESC LIMIT 1)) "
+    "  AND x.brand_id = l.brand_id AND x.status <> 'draft' "
+    "  ORDER BY x.status = 'running' DESC, x.stopped_at DESC NULLS LAST, x.created_at DESC, x.id LIMIT 1) "
     "LEFT JOIN crm_experiment_assignments a ON a.experiment_id = e.id AND a.player_id = m.player_id "
     "WHERE m.player_id = :player "
     "ORDER BY l.priority DESC, l.created_at, l.id"
