@@ -181,6 +181,36 @@ async def test_the_running_test_of_a_segment_decides_whatever_the_order_of_its_l
     assert sorted(recorded) == sorted(buckets.items())
 
 
+async def test_the_control_is_exposed_when_only_variants_have_layouts(
+    rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any, make_segment: Any
+) -> None:
+    """Review (contrev): a test whose control is the brand's usual lobby (only the variant has a layout) records
+    the control's and the holdout's players too, not only the variant's: else the result has no control."""
+    from services.crm.experiments.assignment import bucket_of
+
+    await catalogue(make_game, make_category)
+    players = [await make_player() for _ in range(8)]
+    segment = await make_segment("Variant only", [p.uuid for p in players])
+    marketing = await make_staff("marketing")
+    variants = [{"key": "control", "weight": 1}, {"key": "tables", "weight": 1}]
+    made = await create(gql, marketing.token, name="Variant only", subjectKind="LOBBY", subjectId=str(segment),
+                        holdoutPpm=250_000, variants=variants)  # fmt: skip
+    experiment = made["experiment"]["id"]
+    made = await layout(gql, marketing.token, segment, name="Tables", categoryOrder=["table"], experimentId=experiment,
+                        variant="tables")  # fmt: skip
+    assert made["errors"] == [], made
+    assert (await gql(START, {"id": experiment}, token=marketing.token))["data"]["startExperiment"]["errors"] == []
+    experiment_id = uuid.UUID(relay.GlobalID.from_id(experiment).node_id)
+    buckets = {p.uuid: bucket_of(experiment_id, p.uuid, [("control", 1), ("tables", 1)], 250_000) for p in players}
+    assert "control" in buckets.values()
+    for player in players:
+        first_category = next(iter(codes(await gql(LOBBY, token=player.token))))
+        assert first_category == ("table" if buckets[player.uuid] == "tables" else "slots")
+    async with rt.database.session() as db:
+        recorded = (await db.execute(text("SELECT player_id, variant FROM crm_experiment_assignments"))).all()
+    assert sorted(recorded, key=str) == sorted(buckets.items(), key=str)
+
+
 async def test_a_bad_layout_is_refused_and_roles_are_checked(
     gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any, make_segment: Any
 ) -> None:
