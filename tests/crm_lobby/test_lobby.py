@@ -230,6 +230,11 @@ async def test_a_bad_layout_is_refused_and_roles_are_checked(
         assert made["errors"][0]["field"] == field, (fields, made)
     content = await make_staff(("content_manager", None))
     assert (await layout(gql, content.token, segment, brandCode="royal"))["errors"] == []
+    # A brand code is matched as everywhere (services/brands.normalise_code): case and spaces aside.
+    made = await layout(gql, content.token, segment, name="Spelled", brandCode=" Royal ")
+    assert made["errors"] == [], made
+    made = await layout(gql, marketing.token, segment, name="Own brand", brandCode="ROYAL")
+    assert made["errors"] == [], made
     support = await make_staff("support")
     refused = await gql(CREATE_LAYOUT, {"input": {"name": "x", "segmentId": str(segment)}}, token=support.token)
     assert "FORBIDDEN" in error_codes(refused)

@@ -37,7 +37,7 @@ from core.ids import new_id
 from core.money import CURRENCIES
 from models.brands import Brand
 from models.crm_experiments import CrmExperiment
-from services import audit
+from services import audit, brands
 
 
 class SubjectKind(StrEnum):
@@ -159,7 +159,9 @@ def _name(raw: str) -> str:
 
 
 async def brand_for(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
-    """The brand a staff member works on: their own, or the one a global role names."""
+    """The brand a staff member works on: their own, or the one a global role names (a code matched as
+    everywhere: services/brands.normalise_code)."""
+    code = brands.normalise_code(code) if code else None
     if viewer.brand_id is not None:
         brand = await db.get(Brand, viewer.brand_id)
     elif code:
