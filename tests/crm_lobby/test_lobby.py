@@ -236,6 +236,9 @@ async def test_a_bad_layout_is_refused_and_roles_are_checked(
     for fields, field in cases:
         made = await layout(gql, marketing.token, fields.pop("segmentId", segment), **fields)
         assert made["errors"][0]["field"] == field, (fields, made)
+    at_once = await asyncio.gather(*(layout(gql, marketing.token, segment, name="Raced") for _ in range(3)))
+    assert sorted(len(made["errors"]) for made in at_once) == [0, 1, 1], at_once  # was INTERNAL (the unique key)
+    assert {made["errors"][0]["code"] for made in at_once if made["errors"]} == {"ALREADY_EXISTS"}
     content = await make_staff(("content_manager", None))
     assert (await layout(gql, content.token, segment, brandCode="royal"))["errors"] == []
     # A brand code is matched as everywhere (services/brands.normalise_code): case and spaces aside.
