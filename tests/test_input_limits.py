@@ -231,9 +231,15 @@ async def test_every_text_input_refuses_an_over_long_value_by_name_and_never_int
     await insert_portal_user(rt, await insert_partner(rt, "walker", [brand.id]), "walker@partner.test")
     partner_token = (await sign_in(gql, "walker@partner.test"))["accessToken"]
     failures = []
+    # Two requests a case: past the per-subject rate limit a minute once the schema grew (issue 20), so a
+    # fresh superadmin (its own limit) takes over every 250 cases.
+    walked = 0
     for case in every_text_input(settings):
         if case.type_name == "Subscription":
             continue  # over graphql-transport-ws, below
+        walked += 1
+        if walked % 250 == 0:
+            admin = await make_staff(("superadmin", None))
         token = partner_token if case.type_name == "AffiliatePortal" else admin.token
         query, variables = request_for(settings, case, case.maximum + 1, player.id)
         body = await gql(query, variables, token=token)

@@ -347,3 +347,52 @@ async def test_the_demo_content_is_seeded_once_and_served(
     assert await banner_titles(gql, token=player.token) == ["Just for you", "Welcome to Royal"]
     body = await gql(BANNERS, {"placement": "home-top", "brand": "royal", "language": "de"})
     assert [e["title"] for e in body["data"]["banners"]] == ["Willkommen bei Royal"]
+
+
+async def test_languages_keep_their_script_and_accept_language_its_weights(gql: Any, content: Any, editor: Any) -> None:
+    """Review (contrev): zh-Hans and zh-Hant are two translations, not one overwriting the other; two spellings
+    of one language are refused, not silently merged; Accept-Language is read by its q weights (q=0: not
+    acceptable), not by position; `und`/`root`/`C` are no languages."""
+    item = await content(
+        "greeting",
+        kind="BLOCK",
+        translations=[
+            {"language": "en", "title": "Hello"},
+            {"language": "de", "title": "Hallo"},
+            {"language": "zh-Hans", "title": "简体"},
+            {"language": "zh-Hant", "title": "繁體"},
+        ],
+    )
+    assert sorted(t["language"] for t in item["latest"]["translations"]) == ["de", "en", "zh-Hans", "zh-Hant"]
+
+    async def title(header: str) -> str:
+        body = await gql(BLOCK, {"key": "greeting", "brand": "royal"}, headers={"Accept-Language": header})
+        assert "errors" not in body, body
+        found: str = body["data"]["contentBlock"]["title"]
+        return found
+
+    assert await title("zh-Hant-TW,zh;q=0.9") == "繁體"
+    assert await title("zh-Hans-CN") == "简体"
+    assert await title("fr;q=0, de") == "Hallo"  # fr is refused by q=0; de is the one acceptable
+    assert await title("en;q=0.1, de;q=0.9") == "Hallo"  # the weight decides, not the position
+    assert await title("de;q=0, en;q=0") == "Hello"  # nothing acceptable: the default
+
+    body = await gql(
+        """mutation($input: CreateContentItemInput!) {
+          createContentItem(input: $input) { item { id } errors { code field } } }""",
+        {
+            "input": {
+                "brand": "royal", "kind": "BLOCK", "key": "twice", "name": "twice",
+                "content": {"defaultLanguage": "en-US", "translations": [
+                    {"language": "en-us", "title": "One"}, {"language": "en-US", "title": "Two"}]},
+            }
+        },
+        token=editor.token,
+    )  # fmt: skip
+    assert body["data"]["createContentItem"] == {
+        "item": None,
+        "errors": [{"code": "INVALID_INPUT", "field": "content.translations"}],
+    }
+    for bad in ("und", "root", "C"):
+        found = await gql(BANNERS, {"placement": "x", "brand": "royal", "language": bad})
+        assert error_codes(found) == ["BAD_USER_INPUT"], (bad, found)

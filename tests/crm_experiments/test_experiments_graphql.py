@@ -3,6 +3,7 @@ constant statements, reserved to marketing and brand admins, and a result read f
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -91,6 +92,12 @@ async def test_a_bad_design_is_refused_with_its_field(gql: Any, make_staff: Any)
     assert (await create(gql, marketing.token))["errors"] == []
     taken = await create(gql, marketing.token)
     assert taken["errors"][0]["code"] == "ALREADY_EXISTS"
+    # Review (contrev): the same name twice at once: one made, the other ALREADY_EXISTS (was INTERNAL, the
+    # unique key refusing the insert the name check had let through).
+    at_once = await asyncio.gather(*(create(gql, marketing.token, name="Raced") for _ in range(3)))
+    assert sorted(str(made["errors"]) for made in at_once) == sorted(
+        ["[]"] + [str([{"code": "ALREADY_EXISTS", "field": "name", "message": "An experiment 'Raced' exists."}])] * 2
+    ), at_once
 
 
 async def test_the_list_is_constant_in_statements_and_brand_scoped(

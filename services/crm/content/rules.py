@@ -21,12 +21,15 @@ MAX_TRANSLATIONS = 30
 
 
 def known_language(code: str) -> str:
-    """A language code as stored ("en", "pt-BR"); unknown to CLDR → refused."""
+    """A language code as stored ("en", "pt-BR", "zh-Hant": the script kept, as players.language keeps it);
+    unknown to CLDR → refused, and so are codes Babel maps to another language (`und`, `C`) or `root`."""
     try:
         locale = Locale.parse(code.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError) as exc:
         raise ValueError(f"{code!r} is not a known language code.") from exc
-    return f"{locale.language}-{locale.territory}" if locale.territory else locale.language
+    if locale.language == "root" or locale.language != code.replace("_", "-").split("-")[0].strip().lower():
+        raise ValueError(f"{code!r} is not a known language code.")
+    return "-".join(part for part in (locale.language, locale.script, locale.territory) if part)
 
 
 class Translation(BaseModel):
@@ -66,7 +69,10 @@ class VersionRules(BaseModel):
     @classmethod
     def _languages(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {known_language(str(language)): text for language, text in value.items()}
+            found = {known_language(str(language)): text for language, text in value.items()}
+            if len(found) != len(value):  # two spellings of one language (en-us, en-US): one would be lost
+                raise ValueError("one translation per language")
+            return found
         return value
 
     @field_validator("jurisdictions")

@@ -110,19 +110,31 @@ _BRAND = text("SELECT id, jurisdictions FROM brands WHERE code = :code")
 
 
 def language_asked(language: str | None, accept_language: str | None) -> str | None:
-    """The language a request asks for: the argument (validated), else Accept-Language's first choice."""
+    """The language a request asks for: the argument (validated), else Accept-Language's most wanted known
+    language — by its q weight (ties: the order given), q=0 being "not acceptable"."""
     if language:
         try:
             return known_language(language.strip())
         except ValueError as exc:
             raise DomainError(str(exc), field="language") from exc
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip()
-        if tag and tag != "*":
-            try:
-                return known_language(tag)
-            except ValueError:
-                continue
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _sep, params = part.partition(";")
+        tag, weight = tag.strip(), 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+        if tag and tag != "*" and 0.0 < weight <= 1.0:
+            wanted.append((-weight, position, tag))
+    for _weight, _position, tag in sorted(wanted):
+        try:
+            return known_language(tag)
+        except ValueError:
+            continue
     return None
 
 
@@ -208,15 +220,18 @@ def _version_of(row: Any, version: int, publish_at: datetime | None, unpublish_a
 
 
 def _text_for(version: LiveVersion, language: str) -> tuple[str, dict[str, Any]]:
+    """The texts in `language`, else its shorter forms (`zh-Hant-TW` → `zh-Hant` → `zh`), else a variant of
+    its language sharing the most subtags (`zh-Hant-TW` for `zh-Hant-HK`), else the default."""
     translations = version.translations
-    if language in translations:
-        return language, translations[language]
-    base = language.split("-")[0]
-    if base in translations:
-        return base, translations[base]
-    for candidate in sorted(translations):
-        if candidate.split("-")[0] == base:
-            return candidate, translations[candidate]
+    parts = language.split("-")
+    for size in range(len(parts), 0, -1):
+        tag = "-".join(parts[:size])
+        if tag in translations:
+            return tag, translations[tag]
+    variants = [c for c in translations if c.split("-")[0] == parts[0]]
+    if variants:
+        best = min(variants, key=lambda c: (-len(set(c.split("-")[1:]) & set(parts[1:])), c))
+        return best, translations[best]
     return version.default_language, translations[version.default_language]
 
 

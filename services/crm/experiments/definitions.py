@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -37,7 +38,7 @@ from core.ids import new_id
 from core.money import CURRENCIES
 from models.brands import Brand
 from models.crm_experiments import CrmExperiment
-from services import audit
+from services import audit, brands
 
 
 class SubjectKind(StrEnum):
@@ -159,7 +160,9 @@ def _name(raw: str) -> str:
 
 
 async def brand_for(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
-    """The brand a staff member works on: their own, or the one a global role names."""
+    """The brand a staff member works on: their own, or the one a global role names (a code matched as
+    everywhere: services/brands.normalise_code)."""
+    code = brands.normalise_code(code) if code else None
     if viewer.brand_id is not None:
         brand = await db.get(Brand, viewer.brand_id)
     elif code:
@@ -208,6 +211,17 @@ async def _name_free(db: AsyncSession, brand_id: uuid.UUID, name: str, but: uuid
         raise DomainError(f"An experiment {name!r} exists.", code=ErrorCode.ALREADY_EXISTS, field="name")
 
 
+async def _flush_named(db: AsyncSession, name: str) -> None:
+    """Flush a new or renamed row: a concurrent save of the same name, which the name check could not see, is
+    ALREADY_EXISTS as that check says it (not the unique key's INTERNAL)."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        if "uq_crm_experiments_brand_name" not in str(exc.orig):
+            raise
+        raise DomainError(f"An experiment {name!r} exists.", code=ErrorCode.ALREADY_EXISTS, field="name") from exc
+
+
 async def create_experiment(
     db: AsyncSession, *, viewer: Viewer, brand_code: str | None, name: str, subject_kind: SubjectKind,
     subject_id: uuid.UUID | None, variants: list[dict[str, Any]], holdout_ppm: int, metric: dict[str, Any],
@@ -227,7 +241,7 @@ async def create_experiment(
         **_stored(design),
     )  # fmt: skip
     db.add(row)
-    await db.flush()
+    await _flush_named(db, row.name)
     await audit.append(
         db, actor=viewer, action="crm.experiment.create", target_type="crm_experiment", target_id=row.id,
         brand_id=brand.id, after={"name": name, "subject_kind": subject_kind.value, **_stored(design)},
@@ -275,7 +289,7 @@ async def update_experiment(
     row.variants, row.holdout_ppm, row.metric = stored["variants"], stored["holdout_ppm"], stored["metric"]
     row.updated_at = clock.now()
     db.add(row)
-    await db.flush()
+    await _flush_named(db, row.name)
     await audit.append(
         db, actor=viewer, action="crm.experiment.update", target_type="crm_experiment", target_id=row.id,
         brand_id=row.brand_id, before=before, after={"name": row.name, **stored},

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -137,6 +138,17 @@ async def _name_free(db: AsyncSession, brand_id: uuid.UUID, name: str, but: uuid
         raise DomainError(f"A layout {name!r} exists.", code=ErrorCode.ALREADY_EXISTS, field="name")
 
 
+async def _flush_named(db: AsyncSession, name: str) -> None:
+    """Flush a new or renamed row: a concurrent save of the same name, which the name check could not see, is
+    ALREADY_EXISTS as that check says it (not the unique key's INTERNAL)."""
+    try:
+        await db.flush()
+    except IntegrityError as exc:
+        if "uq_crm_lobby_layouts_brand_name" not in str(exc.orig):
+            raise
+        raise DomainError(f"A layout {name!r} exists.", code=ErrorCode.ALREADY_EXISTS, field="name") from exc
+
+
 def _audited(row: CrmLobbyLayout) -> dict[str, object]:
     return {
         "name": row.name, "segment_id": str(row.segment_id), "priority": row.priority,
@@ -166,7 +178,7 @@ async def create_layout(
         created_by=viewer.id, created_at=now, updated_at=now,
     )  # fmt: skip
     db.add(row)
-    await db.flush()
+    await _flush_named(db, row.name)
     await audit.append(
         db, actor=viewer, action="crm.lobby_layout.create", target_type="crm_lobby_layout", target_id=row.id,
         brand_id=brand.id, after=_audited(row),
@@ -209,7 +221,7 @@ async def update_layout(
         row.status = status
     row.updated_at = clock.now()
     db.add(row)
-    await db.flush()
+    await _flush_named(db, row.name)
     await audit.append(
         db, actor=viewer, action="crm.lobby_layout.update", target_type="crm_lobby_layout", target_id=row.id,
         brand_id=row.brand_id, before=before, after=_audited(row),

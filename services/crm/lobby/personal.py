@@ -47,9 +47,12 @@ _CANDIDATES = text(
     "FROM crm_segment_members m "
     "JOIN crm_segments s ON s.id = m.segment_id AND s.status = 'active' "
     "JOIN crm_lobby_layouts l ON l.segment_id = m.segment_id AND l.status = 'active' "
-    "LEFT JOIN crm_experiments e ON e.id = coalesce(l.experiment_id, ("
+    # The segment's test is one for all its layouts: the running one, else the one stopped last (a layout's
+    # own experiment_id only says which variant it serves; the order of the layouts decides nothing).
+    "LEFT JOIN crm_experiments e ON e.id = ("
     "  SELECT x.id FROM crm_experiments x WHERE x.subject_kind = 'lobby' AND x.subject_id = l.segment_id "
-    "  AND x.status <> 'draft' ORDER BY x.created_at DESC LIMIT 1)) "
+    "  AND x.brand_id = l.brand_id AND x.status <> 'draft' "
+    "  ORDER BY x.status = 'running' DESC, x.stopped_at DESC NULLS LAST, x.created_at DESC, x.id LIMIT 1) "
     "LEFT JOIN crm_experiment_assignments a ON a.experiment_id = e.id AND a.player_id = m.player_id "
     "WHERE m.player_id = :player "
     "ORDER BY l.priority DESC, l.created_at, l.id"
@@ -69,31 +72,33 @@ def _layout(row: Any) -> Layout:
     )
 
 
-def choose(rows: list[Any], player_id: uuid.UUID) -> tuple[Layout | None, tuple[uuid.UUID, str | None] | None]:
-    """The layout among the candidates (best priority first), and the exposure to record (experiment, variant)
-    when the player meets a running experiment unrecorded."""
+def choose(rows: list[Any], player_id: uuid.UUID) -> tuple[Layout | None, list[tuple[uuid.UUID, str | None]]]:
+    """The layout among the candidates (best priority first), and the exposures to record (experiment, variant)
+    when the player meets running experiments unrecorded. A segment reached whose test runs exposes the player
+    whatever they then get: its variant's layout, its plain one, or — for the control, the holdout and variants
+    without a layout when it has no plain one — the next segment's layout or the brand's lobby (the control's
+    experience), so the control and the holdout are counted as the variants are."""
+    exposures: list[tuple[uuid.UUID, str | None]] = []
     for segment_rows in _by_segment(rows):
         first = segment_rows[0]
         experiment = first["tested_by"]
+        plain = [r for r in segment_rows if r["experiment_id"] is None]
         if experiment is None or first["status"] not in ("running", "stopped"):
-            plain = [r for r in segment_rows if r["experiment_id"] is None]
             if plain:
-                return _layout(plain[0]), None
+                return _layout(plain[0]), exposures
             continue
         if first["status"] == "stopped":
             wanted = first["winner"]
-            exposure = None
         elif first["assigned"] is not None:
-            wanted, exposure = first["assigned_variant"], None
+            wanted = first["assigned_variant"]
         else:
             wanted = bucket_of(experiment, player_id, first["variants"], first["holdout_ppm"])
-            exposure = (experiment, wanted)
+            exposures.append((experiment, wanted))
         tested = [r for r in segment_rows if r["experiment_id"] == experiment and r["variant"] == wanted]
-        plain = [r for r in segment_rows if r["experiment_id"] is None]
         chosen = (tested or plain or [None])[0]
         if chosen is not None:
-            return _layout(chosen), exposure
-    return None, None
+            return _layout(chosen), exposures
+    return None, exposures
 
 
 def _by_segment(rows: list[Any]) -> list[list[Any]]:
@@ -109,12 +114,13 @@ async def layout_for(rt: Runtime, player_id: uuid.UUID) -> Layout | None:
         rows = list((await db.execute(_CANDIDATES, {"player": player_id})).mappings().all())
     if not rows:
         return None
-    layout, exposure = choose(rows, player_id)
-    if exposure is not None:
+    layout, exposures = choose(rows, player_id)
+    if exposures:  # one statement (two tested segments met at once: rare)
         async with rt.database.transaction() as db:
-            await db.execute(
-                _EXPOSE, {"experiment": exposure[0], "player": player_id, "variant": exposure[1], "now": clock.now()}
-            )
+            for experiment, variant in exposures:
+                await db.execute(
+                    _EXPOSE, {"experiment": experiment, "player": player_id, "variant": variant, "now": clock.now()}
+                )
     return layout
 
 

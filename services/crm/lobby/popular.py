@@ -54,6 +54,10 @@ SELECT brand_id, segment_id, country, rank, game_id, players, :now FROM ranked W
 
 async def compute(db: AsyncSession, *, days: int = DAYS, top: int = TOP) -> int:
     """Replace the popular lists (in the caller's transaction); the number of rows written."""
+    # One computation at a time (the server's loop on every replica, staff's button): a second one waits, then
+    # deletes what the first wrote. Without it, both deleted the old rows and the later insert broke the key
+    # (INTERNAL). The mode lets the lobby's reads through.
+    await db.execute(text("LOCK TABLE crm_lobby_popular IN SHARE ROW EXCLUSIVE MODE"))
     now = clock.now()
     await db.execute(text("DELETE FROM crm_lobby_popular"))
     result = await db.execute(
