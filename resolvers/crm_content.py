@@ -11,7 +11,7 @@ import strawberry
 from sqlmodel import col
 from strawberry import relay
 
-from core.errors import DomainError, NotFound, bad_input
+from core.errors import DomainError, NotFound, bad_input, forbidden
 from core.pagination import paginate
 from models.crm_content import ContentItem as ItemRow
 from resolvers.common import payload_errors, require_subject
@@ -129,6 +129,9 @@ async def content_versions(info: Info, item_id: strawberry.ID) -> list[ContentVe
 async def content_preview(info: Info, input: ContentPreviewInput) -> ContentPreview:
     """What a player (or an anonymous visitor) would see, drafts included when named; nothing cached."""
     require_subject(info)
+    if input.player_id and "Query.player" not in info.context.allowed:
+        # A player's preview tells their language, jurisdiction and segments: for staff who may look players up.
+        raise forbidden("Previewing as a given player needs the right to look players up.")
     request = serving.PreviewRequest(
         kind=input.kind.value if input.kind else None,
         key=input.key.strip().lower() if input.key else None,

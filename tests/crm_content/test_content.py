@@ -200,7 +200,12 @@ async def test_staff_preview_as_a_player_with_a_draft(
     vips = await segment(player.uuid)
     await content(title="Live banner")
     draft = await content(title="Draft for VIPs", publish=False, segmentId=str(vips), priority=3)
-    body = await gql(PREVIEW, {"input": {"playerId": player.id, "draftItemId": draft["id"]}}, token=editor.token)
+    # A given player's preview tells their language, jurisdiction and segments: content managers, who may not
+    # look players up, are refused it; a brand admin (who may) previews.
+    as_player = {"input": {"playerId": player.id, "draftItemId": draft["id"]}}
+    assert error_codes(await gql(PREVIEW, as_player, token=editor.token)) == ["FORBIDDEN"]
+    admin = (await make_staff(("brand_admin", "royal"))).token
+    body = await gql(PREVIEW, as_player, token=admin)
     preview = body["data"]["contentPreview"]
     assert preview["segmentCount"] == 1
     assert preview["language"] == "en"
@@ -214,7 +219,7 @@ async def test_staff_preview_as_a_player_with_a_draft(
     body = await gql(
         PREVIEW,
         {"input": {"playerId": player.id, "kind": "BANNER", "key": "home-top", "at": later}},
-        token=editor.token,
+        token=admin,
     )
     assert len(body["data"]["contentPreview"]["entries"]) == 1
     outsider = await make_staff(("brand_admin", "northstar"))
