@@ -436,6 +436,7 @@ class Settings(BaseSettings):
             for name, secret in (
                 ("CRM_LINK_SECRET", self.crm_link_secret),
                 ("CRM_WEBHOOK_SECRET", self.crm_webhook_secret),
+                ("CRM_UNSUBSCRIBE_SECRET", self.crm_unsubscribe_secret),
             )
             if is_demo_psp_secret(secret) or not secret.strip()
         ]

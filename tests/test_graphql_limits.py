@@ -291,6 +291,9 @@ def production_settings(key_dir: Path) -> Settings:
         psp_secrets={psp: f"production-secret-of-{psp}-0123456789" for psp in ("cardpay", "swiftpay", "bankwire")},
         idv_secret_key="production-idv-api-secret-0123456789",
         idv_webhook_secret="production-idv-webhook-secret-0123456789",
+        crm_link_secret="production-crm-link-secret-0123456789",
+        crm_webhook_secret="production-crm-webhook-secret-0123456789",
+        crm_unsubscribe_secret="production-crm-unsubscribe-secret-0123456789",
         argon2_time_cost=2,  # OWASP's floor: production refuses the suite's cheaper cost
         argon2_memory_kib=19 * 1024,
         argon2_parallelism=1,

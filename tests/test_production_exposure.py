@@ -19,6 +19,9 @@ from tests.conftest import ROOT, TEST_ENV
 
 REAL_PSP_SECRETS = json.dumps({"cardpay": "s3cret-card", "swiftpay": "s3cret-swift", "bankwire": "s3cret-wire"})
 REAL_IDV_SECRETS = {"IDV_SECRET_KEY": "s3cret-idv-api", "IDV_WEBHOOK_SECRET": "s3cret-idv-hook"}
+# The CRM's signing keys (tracking and unsubscribe links, the SMS/push webhook), as Settings' fields.
+REAL_CRM_SECRETS = {"crm_link_secret": "s3cret-crm-links", "crm_webhook_secret": "s3cret-crm-hook",
+                    "crm_unsubscribe_secret": "s3cret-crm-unsubscribe"}  # fmt: skip
 
 
 async def get(settings: Settings, path: str, *, base_url: str = "http://127.0.0.1", **headers: str) -> httpx.Response:
@@ -90,7 +93,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
     generate_key(tmp_path / "keys")
     env = {**os.environ, **TEST_ENV, "ENV": "production", "JWT_KEY_DIR": str(tmp_path / "keys")}
-    env.update({"PSP_SECRETS": REAL_PSP_SECRETS, **REAL_IDV_SECRETS, **extra})
+    crm = {name.upper(): secret for name, secret in REAL_CRM_SECRETS.items()}
+    env.update({"PSP_SECRETS": REAL_PSP_SECRETS, **REAL_IDV_SECRETS, **crm, **extra})
     for name in ("METRICS_TOKEN", "ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM"):
         env.pop(name, None)  # production's own password cost, not the suite's cheap one
     return env
@@ -159,7 +163,13 @@ def test_production_on_a_private_address_serves_metrics_but_no_api_description(t
 def test_production_refuses_the_demo_idv_secrets(secret_key: str, webhook_secret: str, refused: str | None) -> None:
     """Whoever knows the demo IDV webhook secret could sign a GREEN result for any player."""
     psp = json.loads(REAL_PSP_SECRETS)
-    settings = Settings(env="production", psp_secrets=psp, idv_secret_key=secret_key, idv_webhook_secret=webhook_secret)
+    settings = Settings(
+        env="production",
+        psp_secrets=psp,
+        idv_secret_key=secret_key,
+        idv_webhook_secret=webhook_secret,
+        **REAL_CRM_SECRETS,  # type: ignore[arg-type]
+    )
     if refused:
         with pytest.raises(RuntimeError, match=refused):
             settings.check_production_secrets()

@@ -5,8 +5,7 @@
  * interval, the difference to the control with Newcombe's interval, and NGR per player with Welch's.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, viewer, words } from "./ui.js";
-import { runStep } from "./crm-steps.js";
+import { QueryElement, badge, client, runStep, viewer, words } from "./ui.js";
 
 const LIST = `query Experiments { crmExperiments(first: 50) { edges { node {
   id name status subjectKind subjectId holdoutPpm winner startedAt createdAt

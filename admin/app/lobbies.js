@@ -4,8 +4,7 @@
  * periodically). Games and segments are named by id; the lobby query shows the result to the players.
  */
 import { html, nothing } from "lit";
-import { QueryElement, badge, client, viewer, when } from "./ui.js";
-import { runStep } from "./crm-steps.js";
+import { QueryElement, badge, client, runStep, viewer, when } from "./ui.js";
 
 const LIST = `query Layouts { lobbyLayouts(first: 50) { edges { node {
   id name segmentId priority categoryOrder featuredGameIds experimentId variant status updatedAt } } } }`;

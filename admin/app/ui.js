@@ -329,3 +329,17 @@ export async function runMutation(element, mutation, input, field) {
     element.busy = false;
   }
 }
+
+/** One step of a CRM screen (A/B tests, lobbies): run a mutation, say its refusal or what was done, reload. */
+export async function runStep(element, mutation, field, variables, done) {
+  element.busy = true;
+  element.message = "";
+  try {
+    const result = await client.mutate(mutation, variables);
+    element.problem = mutationProblem(result, field);
+    if (!element.problem) element.message = done;
+    await element.reload();
+  } finally {
+    element.busy = false;
+  }
+}

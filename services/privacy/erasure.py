@@ -244,14 +244,14 @@ async def _erase_category(rt: Runtime, db: AsyncSession, player: Player, categor
         )
         await db.execute(text("UPDATE game_sessions SET ip = NULL WHERE player_id = :p"), p)
         # Marketing (services/crm): no retention duty. The audiences, tags and consents go; the messages stay
-        # as a delivery log without what was rendered into them, and nothing queued is sent any more.
+        # as a delivery log without what was rendered into them (the `crm-suppression` consumer cancels what is
+        # still queued on `privacy.erased`, and the sender's check refuses an erased account meanwhile).
         for table in ("crm_segment_members", "crm_player_tags", "crm_consents"):
             await db.execute(text(f"DELETE FROM {table} WHERE player_id = :p"), p)  # noqa: S608 (constants)
         await db.execute(
             text(
-                "UPDATE crm_messages SET context = '{}'::jsonb, "
-                "status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, "
-                "reason = CASE WHEN status = 'queued' THEN 'ERASED' ELSE reason END WHERE player_id = :p"
+                "UPDATE crm_messages SET context = '{}'::jsonb, subject = NULL, body_text = NULL, body_html = NULL "
+                "WHERE player_id = :p"
             ),
             p,
         )

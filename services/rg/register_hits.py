@@ -20,6 +20,7 @@ from core import outbox
 from core.clock import clock
 from core.runtime import Runtime
 from services.crm import consents
+from services.wallet import lock_player_money
 
 _OPEN = text("""
 INSERT INTO rg_register_hits (player_id, register_name, hit_at, cleared_at) VALUES (:player, :register, :now, NULL)
@@ -27,7 +28,6 @@ ON CONFLICT (player_id) DO UPDATE
     SET register_name = excluded.register_name, hit_at = excluded.hit_at, cleared_at = NULL
     WHERE rg_register_hits.cleared_at IS NOT NULL
 RETURNING player_id""")
-_PLAYER = text("SELECT brand_id, marketing_consent FROM players WHERE id = :player FOR UPDATE")
 _CONSENT_OFF = text("UPDATE players SET marketing_consent = false WHERE id = :player AND marketing_consent")
 _CLEAR = text("UPDATE rg_register_hits SET cleared_at = :now WHERE player_id = :player AND cleared_at IS NULL")
 
@@ -38,7 +38,8 @@ async def record_hit(rt: Runtime, player_id: uuid.UUID, register: str) -> bool:
     async with rt.database.transaction() as db:
         if (await db.execute(_OPEN, {"player": player_id, "register": register[:32], "now": now})).first() is None:
             return False  # already open: each refused login does not announce it again
-        row = (await db.execute(_PLAYER, {"player": player_id})).one()
+        row = (await lock_player_money(db, player_id, standing=True)).player  # the one lock order (wallet.py)
+        assert row is not None
         await db.execute(_CONSENT_OFF, {"player": player_id})
         source = f"register:{register}"
         await outbox.emit(

@@ -130,6 +130,9 @@ def test_production_refuses_the_demo_psp_secrets() -> None:
         psp_secrets={"cardpay": "real-1", "swiftpay": "real-2"},
         idv_secret_key="real-3",
         idv_webhook_secret="real-4",
+        crm_link_secret="real-5",
+        crm_webhook_secret="real-6",
+        crm_unsubscribe_secret="real-7",
     ).check_production_secrets()
     Settings(env="development").check_production_secrets()  # the demo keeps its defaults
 

@@ -221,7 +221,7 @@ async def test_a_first_deposit_fires_once_and_a_time_trigger_reaches_those_who_n
         {"trigger": {"kind": "no_deposit", "hours": 24}, "quiet_hours": None, "steps": [SEND]}, name="Nudge"
     )
     payer = await reachable()
-    waiter = await reachable()
+    waiter, second_waiter = await reachable(), await reachable()
     await fund(rt, payer, "10.00 EUR", deposit=True)
     await fund(rt, payer, "15.00 EUR", deposit=True)
     await journeys.decide()
@@ -234,7 +234,9 @@ async def test_a_first_deposit_fires_once_and_a_time_trigger_reaches_those_who_n
     clock.advance(timedelta(hours=25))
     await journeys.step()
     [nudged] = await journeys.runs(waiter.uuid)
-    assert (nudged["trigger_key"], nudged["status"]) == ("no_deposit:24h", "completed")
+    assert (nudged["trigger_key"], nudged["status"]) == (f"no_deposit:24h:{waiter.uuid}", "completed")
+    [also] = await journeys.runs(second_waiter.uuid)  # the trigger reaches every player it fires for
+    assert also["status"] == "completed"
     assert len(await journeys.runs(payer.uuid)) == 1  # deposited: the nudge is not for them
     await journeys.step()
     assert len(await journeys.runs(waiter.uuid)) == 1  # decided once

@@ -21,6 +21,7 @@ from core.clock import clock
 from core.consumers import STREAM, reset
 from services.reports import cohorts, fx, kpis, rollups
 from services.reports.periods import Period
+from services.reports.projection import TYPES as PROJECTION_TYPES
 from tests.conftest import fund
 from tests.providers.conftest import Aggregator
 from tests.reports.conftest import EUR, Reports, play, roll_back, seated
@@ -197,7 +198,8 @@ async def test_a_replay_and_redelivered_events_keep_the_rollups_exact(
     built = await reports.snapshot()
     events = await reports.events()
 
-    assert await reports.replay() == len(events)
+    # a replay applies the events of the types the projection reads (core/consumers: the others are skipped)
+    assert await reports.replay() == len([e for e in events if e.type in PROJECTION_TYPES])
     assert await reports.snapshot() == built
 
     for event in events:  # through the stream again, as a relay that crashed before marking them published

@@ -8,8 +8,8 @@ row lock, taken with SKIP LOCKED, and decisions are unique per journey and trigg
   `no_deposit` (registered at least N hours ago — and at most 7 days more, so a journey activated today
   does not reach back to every old account —, active, never deposited) and `inactive` (the last day with a
   bet or deposit, from the report projection `report_player_days`, N days ago, again within 7 days). The
-  trigger's key (`no_deposit:<N>h`, `inactive:<last day>`) makes each decision once per journey, across
-  its versions; the caps and the entry segment apply as for an event (consumer.decide).
+  trigger's key (`no_deposit:<N>h:<player>`, `inactive:<last day>:<player>`) makes each decision once per
+  journey and player, across its versions; the caps and the entry segment apply as for an event (consumer.decide).
 """
 
 from __future__ import annotations
@@ -47,23 +47,25 @@ _FAILURES = "SELECT count(*) FROM crm_journey_steps WHERE run_id = :run AND step
 _TIME_JOURNEYS = """
 SELECT id, key, brand_id, definition FROM crm_journeys
 WHERE status = 'active' AND trigger_kind = ANY(ARRAY['no_deposit', 'inactive'])"""
+# A run is unique per journey and trigger key (crm_journey_runs): a time trigger's key names its player, or one
+# player's run would stand for every player the trigger fires for.
 _NOT_DECIDED = """
 NOT EXISTS (SELECT 1 FROM crm_journey_runs r JOIN crm_journeys j ON j.id = r.journey_id
             WHERE j.key = $2 AND r.player_id = p.id AND r.trigger_key = {key})"""
 _NO_DEPOSIT = f"""
-SELECT p.id, p.created_at AS at, 'no_deposit:' || $3::int || 'h' AS key FROM players p
+SELECT p.id, p.created_at AS at, 'no_deposit:' || $3::int || 'h:' || p.id AS key FROM players p
 WHERE p.brand_id = $1 AND p.status = 'active' AND p.created_at <= $4 AND p.created_at > $5
   AND NOT EXISTS (SELECT 1 FROM ledger_transactions d
                   WHERE d.player_id = p.id AND d.kind = 'deposit' AND d.status = 'committed')
-  AND {_NOT_DECIDED.format(key="'no_deposit:' || $3::int || 'h'")}
+  AND {_NOT_DECIDED.format(key="'no_deposit:' || $3::int || 'h:' || p.id")}
 ORDER BY p.created_at LIMIT $6"""  # noqa: S608  (constant text only)
 _INACTIVE = f"""
-SELECT p.id, a.last_day::timestamptz AS at, 'inactive:' || a.last_day AS key
+SELECT p.id, a.last_day::timestamptz AS at, 'inactive:' || a.last_day || ':' || p.id AS key
 FROM (SELECT player_id, max(day) AS last_day FROM report_player_days
       WHERE brand_id = $1 AND (bet_count > 0 OR deposit_count > 0) GROUP BY player_id) a
 JOIN players p ON p.id = a.player_id
 WHERE p.status = 'active' AND a.last_day <= $3::date AND a.last_day > $4::date
-  AND {_NOT_DECIDED.format(key="'inactive:' || a.last_day")}
+  AND {_NOT_DECIDED.format(key="'inactive:' || a.last_day || ':' || p.id")}
 ORDER BY a.last_day LIMIT $5"""  # noqa: S608  (constant text only)
 
 

@@ -38,6 +38,8 @@ from core.logging import get_logger
 from core.money import parse_amount
 from models.crm_journeys import RunStatus
 from services.crm.journeys.definition import BigWin, Definition
+from services.crm.segments import membership
+from services.risk.store import OnConnection
 
 log = get_logger(__name__)
 
@@ -53,7 +55,6 @@ SELECT count(*) FROM ledger_transactions t, ledger_transactions this
 WHERE this.id = $2 AND t.player_id = $1 AND t.kind = 'deposit' AND t.status = 'committed'
   AND (t.created_at, t.id) < (this.created_at, this.id)"""
 _STAKE = "SELECT total_bet FROM game_rounds WHERE player_id = $1 AND round_ref = $2 ORDER BY opened_at DESC LIMIT 1"
-_IN_SEGMENT = "SELECT EXISTS (SELECT 1 FROM crm_segment_members WHERE segment_id = $1 AND player_id = $2)"
 _RUNS_OF = """
 SELECT count(*) FILTER (WHERE r.status = 'active') AS running,
        count(*) FILTER (WHERE r.status <> 'skipped' AND ($3::timestamptz IS NULL OR r.decided_at > $3)) AS entered
@@ -88,7 +89,9 @@ async def decide(conn: asyncpg.Connection, journey: Journey, trigger: Trigger, n
     """Enter the player into the journey or record why not (None: nothing new was decided — a repeat)."""
     d = journey.definition
     reason: str | None = None
-    if d.entry_segment_id is not None and not await conn.fetchval(_IN_SEGMENT, d.entry_segment_id, trigger.player_id):
+    if d.entry_segment_id is not None and not await membership.holds(
+        OnConnection(conn), d.entry_segment_id, trigger.player_id
+    ):
         reason = "NOT_IN_SEGMENT"
     else:
         since = now - timedelta(days=d.cap.per_days) if d.cap.per_days is not None else None

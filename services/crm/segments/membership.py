@@ -114,6 +114,27 @@ async def evaluate(db: AsyncSession, segment: CrmSegment, player_id: uuid.UUID) 
     return bool(await prepared.value(db, one, params))
 
 
+_SEGMENT = Statement("SELECT id, brand_id, kind, status, rules FROM crm_segments WHERE id = :segment")
+
+
+async def holds(sql: Sql, segment_id: uuid.UUID, player_id: uuid.UUID) -> bool:
+    """`evaluate` by the segment's id, on any connection (the consumers' asyncpg ones included): whether the
+    player belongs in it now, a dynamic segment's rules evaluated at this moment. A consumer deciding from the
+    same event that makes the player a member (registration) must not read the membership table, which the
+    `crm-segments` consumer fills from that event in its own time."""
+    found = await sql.fetch(_SEGMENT, {"segment": segment_id})
+    if not found or found[0].status != "active":
+        return False
+    segment = found[0]
+    if segment.kind == SegmentKind.STATIC:
+        return bool(await sql.fetch(_IS_MEMBER, {"segment": segment.id, "player": player_id}))
+    one, _, values = _statements(_key(_json(segment.rules)))
+    now = clock.now()
+    params = {**values, "today": now.date(), "now": now, "player": player_id, "brand": segment.brand_id}
+    [row] = await sql.fetch(one, params)
+    return bool(row.exists)  # the column of `SELECT EXISTS (…)`
+
+
 async def add_member(db: AsyncSession, segment_id: uuid.UUID, player_id: uuid.UUID) -> None:
     """Add a player to a static segment (journeys' "move to a segment", uploads). A dynamic segment is
     refused (its rules decide); a player of another brand is not found; an unreachable player (not active,
