@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -45,17 +46,22 @@ class Crm:
     conn: asyncpg.Connection
     runner: Runner
 
-    async def queue(self, player: Any, *, channel: str = "email", product: str = "casino") -> uuid.UUID:
-        """A message queued for the player, as crmchan's `enqueue` writes one."""
+    async def queue(
+        self, player: Any, *, channel: str = "email", product: str = "casino", due_in: timedelta = timedelta(0)
+    ) -> uuid.UUID:
+        """A message queued for the player, as crmchan's `enqueue` writes one (due `due_in` from now: a
+        journey's delayed step, which a running sender does not take before it is due)."""
         message_id = uuid.uuid4()
         await self.conn.execute(
             "INSERT INTO crm_messages (id, brand_id, player_id, channel, product, template, idempotency_key, "
-            "source_kind) SELECT $1, p.brand_id, p.id, $3, $4, 'welcome', $5, 'test' FROM players p WHERE p.id = $2",
+            "source_kind, due_at) SELECT $1, p.brand_id, p.id, $3, $4, 'welcome', $5, 'test', now() + $6 "
+            "FROM players p WHERE p.id = $2",
             message_id,
             player.uuid,
             channel,
             product,
             f"test:{message_id}",
+            due_in,
         )
         return message_id
 

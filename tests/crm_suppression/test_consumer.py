@@ -4,6 +4,7 @@ queued send — within 60 seconds of the fact, measured with the server's own co
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -127,7 +128,12 @@ async def test_a_self_exclusion_empties_the_player_s_queue_within_60_seconds_wit
     crm = Crm(conn, runner=None)  # type: ignore[arg-type]
     try:
         await crm.segment(brand.id, player)
-        queued = [await crm.queue(player), await crm.queue(player, channel="inbox", product="sports")]
+        # Due in an hour (a journey's delayed step): the server's sender, running here too, leaves them queued.
+        later = timedelta(hours=1)
+        queued = [
+            await crm.queue(player, due_in=later),
+            await crm.queue(player, channel="inbox", product="sports", due_in=later),
+        ]
         serving = create_app(settings.model_copy(update={"event_consumers": True}))
         async with serving.router.lifespan_context(serving):
             started = time.monotonic()
