@@ -34,6 +34,7 @@ from services.rg import exclusions
 from services.rg.profiles import profiles
 from services.risk import actions as risk_actions
 from services.risk.store import OnSession
+from services.scoping import brand_to_write
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,6 @@ def check_caps(brand: Brand, kind: CampaignKind, rules: CampaignRules) -> None:
     for code in jurisdictions_reached(brand, rules):
         found += cap_violations(kind, rules, code)
     refuse_violations(found)
-
-
-async def _brand(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
-    if viewer.brand_id is not None:
-        brand = await db.get(Brand, viewer.brand_id)
-    elif code:
-        brand = (await db.scalars(select(Brand).where(col(Brand.code) == code))).first()
-    else:
-        raise DomainError("Name the brand the campaign is for.", field="brand")
-    if brand is None or (code and brand.code != code):
-        raise NotFound("No such brand.", field="brand")
-    return brand
 
 
 def _moment(value: datetime | None, field: str) -> datetime | None:
@@ -142,7 +131,7 @@ async def create_campaign(rt: Runtime, viewer: Viewer, form: CampaignForm) -> Bo
     _check_window(_moment(form.starts_at, "startsAt"), _moment(form.ends_at, "endsAt"))
     code = _valid_code(form.promo_code)
     async with rt.database.transaction() as db:
-        brand = await _brand(db, viewer, form.brand_code)
+        brand = await brand_to_write(db, viewer, form.brand_code, field="brand", what="campaign")
         check_caps(brand, form.kind, rules)
         campaign = BonusCampaign(
             brand_id=brand.id,

@@ -24,12 +24,11 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
 from models.bonuses import BonusCampaign
-from models.brands import Brand
 from models.crm import CrmSegment
 from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep, JourneyStatus, RunStatus
 from services import audit
 from services.crm.journeys.definition import Condition, Definition, MoveToSegment, Offer, parse, stored
-from services.scoping import scoped
+from services.scoping import brand_to_write, scoped
 
 # Which status may follow which (archived is the end).
 MOVES: dict[JourneyStatus, set[JourneyStatus]] = {
@@ -45,18 +44,6 @@ def _name(raw: str) -> str:
     if not 2 <= len(name) <= 120:
         raise DomainError("A journey's name has 2 to 120 characters.", field="name")
     return name
-
-
-async def _brand(db: AsyncSession, viewer: Viewer, code: str | None) -> Brand:
-    if viewer.brand_id is not None:
-        brand = await db.get(Brand, viewer.brand_id)
-    elif code:
-        brand = (await db.scalars(select(Brand).where(col(Brand.code) == code))).first()
-    else:
-        raise DomainError("Name the brand the journey is for.", field="brandCode")
-    if brand is None or (code and brand.code != code):
-        raise NotFound("No such brand.", field="brandCode")
-    return brand
 
 
 async def _check_references(db: AsyncSession, brand_id: uuid.UUID, definition: Definition) -> None:
@@ -109,7 +96,7 @@ async def create(
     """A new journey: its first version, a draft."""
     checked = parse(definition)
     async with rt.database.transaction() as db:
-        brand = await _brand(db, viewer, brand_code)
+        brand = await brand_to_write(db, viewer, brand_code, field="brandCode", what="journey")
         await _check_references(db, brand.id, checked)
         journey = CrmJourney(
             brand_id=brand.id,
