@@ -532,12 +532,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
         segments_task = asyncio.create_task(crm_segments_sweep.run(rt), name="crm-segments-sweep")
         lobby_popular_task = asyncio.create_task(lobby_popular.run(rt), name="crm-lobby-popular")
-        crm_tasks = []
-        if settings.event_consumers:  # the CRM sender (services/crm/channels/sender.py): off where consumers are
-            crm_tasks.append(asyncio.create_task(crm_sender.run(rt), name="crm-sender"))
-        # The runs the `crm-journeys` consumer decides, and the journeys' time triggers.
-        journeys_tasks = (
-            [asyncio.create_task(journey_clock.run(rt), name="crm-journeys-clock")] if settings.event_consumers else []
+        # The CRM's sender (services/crm/channels/sender.py) and the journeys' clock (the runs the `crm-journeys`
+        # consumer decides, and the time triggers): where the event consumers run.
+        crm_tasks = (
+            [
+                asyncio.create_task(crm_sender.run(rt), name="crm-sender"),
+                asyncio.create_task(journey_clock.run(rt), name="crm-journeys-clock"),
+            ]
+            if settings.event_consumers
+            else []
         )
         with suppress(NotImplementedError, RuntimeError, ValueError):  # not on every platform / thread
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _reload_policy)
@@ -559,7 +562,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     segments_task,
                     lobby_popular_task,
                     *crm_tasks,
-                    *journeys_tasks,
                 )
             )
             if rt.live_events is not None:  # the pub/sub pump of subscriptions and catalogue changes
