@@ -184,7 +184,9 @@ def _envelope(row: Any, data: Any) -> dict[str, Any]:
 
 
 ROW_COLUMNS = "id, topic, key, brand_id, schema_version, payload, created_at"  # what `envelope_of` reads
-_UNPUBLISHED = f"SELECT {ROW_COLUMNS} FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1"  # noqa: S608
+_UNPUBLISHED = (
+    f"SELECT {ROW_COLUMNS} FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE"  # noqa: S608
+)
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -246,6 +248,13 @@ class Relay:
         or an outage between the two leaves the batch unmarked: the next attempt publishes it again
         and each event's dedupe key turns the repeat into a no-op.
         """
+        # The batch's rows stay locked until the stream holds them and they are marked: whoever deletes
+        # outbox rows meanwhile (the tests' reset between tests) waits, and never finds a deleted event
+        # turning up in the stream after it emptied that.
+        async with conn.transaction():
+            return await self._publish_locked(conn)
+
+    async def _publish_locked(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(_UNPUBLISHED, BATCH)
         if not rows:
             return 0
