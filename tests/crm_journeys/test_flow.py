@@ -240,3 +240,24 @@ async def test_a_first_deposit_fires_once_and_a_time_trigger_reaches_those_who_n
     assert len(await journeys.runs(payer.uuid)) == 1  # deposited: the nudge is not for them
     await journeys.step()
     assert len(await journeys.runs(waiter.uuid)) == 1  # decided once
+
+
+async def test_a_suppressed_player_is_never_exposed_to_the_journeys_experiment(
+    journeys: Journeys, reachable: Any, gql: Any
+) -> None:
+    from tests.crm_experiments.conftest import START, create
+
+    made = await create(gql, journeys.token, holdoutPpm=0)
+    experiment = made["experiment"]["id"]
+    assert (await gql(START, {"id": experiment}, token=journeys.token))["data"]["startExperiment"]["errors"] == []
+    send = {**SEND, "variants": {"control": "welcome", "bold": "welcome-bold"}}
+    await journeys.create(welcome(send, experiment_id=str(relay.GlobalID.from_id(experiment).node_id)))
+
+    reached, excluded = await reachable(), await reachable()
+    assert (await gql(SELF_EXCLUDE, token=excluded.token))["data"]["selfExclude"]["errors"] == []
+    await journeys.decide()
+    assert await journeys.step() == 2
+
+    exposed = await journeys.conn.fetch("SELECT player_id FROM crm_experiment_assignments")
+    assert [row["player_id"] for row in exposed] == [reached.uuid]
+    assert await journeys.steps(excluded.uuid) == [("send", "suppressed", "SELF_EXCLUDED")]

@@ -121,9 +121,6 @@ async def _send(r: Run, index: int, step: Send) -> Result:
     )
     if int(sent or 0) >= r.daily_cap:
         return Result(StepOutcome.SKIPPED, "FREQUENCY_CAP")
-    template = await _template(r, step)
-    if template is None:
-        return Result(StepOutcome.SKIPPED, "HOLDOUT")
     refused = await suppression.check(
         r.db,
         r.player.id,
@@ -135,6 +132,11 @@ async def _send(r: Run, index: int, step: Send) -> Result:
     )
     if refused is not None:
         return Result(StepOutcome.SUPPRESSED, refused)
+    # After the suppression check: a player who may not be reached is never exposed to the experiment, so
+    # its results compare players who could have received either variant (or the holdout's nothing).
+    template = await _template(r, step)
+    if template is None:
+        return Result(StepOutcome.SKIPPED, "HOLDOUT")
     message_id = await queue.enqueue(
         r.db,
         brand_id=r.run.brand_id,
