@@ -93,5 +93,5 @@ async def refresh_popular_games(info: Info) -> RefreshPopularGamesPayload:
     """Recompute the popular games now (the server also does it periodically)."""
     require_subject(info)
     async with info.context.rt.database.transaction() as db:
-        rows = await popular.compute(db)
+        rows = await popular.compute(db, min_players=info.context.rt.settings.crm_lobby_popular_min_players)
     return RefreshPopularGamesPayload(rows=rows)

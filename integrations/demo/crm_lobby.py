@@ -82,6 +82,6 @@ async def seed_crm_lobby(rt: Runtime) -> list[str]:
             )  # fmt: skip
         lines.append(f"lobby layout {LAYOUT!r} for a segment, A/B test {LOBBY_TEST!r} running")
     async with rt.database.transaction() as db:
-        await popular.compute(db)
+        await popular.compute(db, min_players=rt.settings.crm_lobby_popular_min_players)
     lines.append("popular games computed")
     return lines

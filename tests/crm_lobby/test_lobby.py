@@ -67,8 +67,9 @@ async def test_a_segment_sees_its_own_lobby(
 
 async def test_recently_played_and_popular_in_constant_statements(
     rt: Any, gql: Any, make_player: Any, make_staff: Any, make_game: Any, make_category: Any, make_segment: Any,
-    play: Any,
+    play: Any, monkeypatch: Any,
 ) -> None:  # fmt: skip
+    monkeypatch.setattr(rt.settings, "crm_lobby_popular_min_players", 2)  # a segment of two, below the default
     games = await catalogue(make_game, make_category)
     first, second, outsider = await make_player(), await make_player(), await make_player(country="SE")
     segment = await make_segment("Table fans", [first.uuid, second.uuid])
@@ -89,7 +90,7 @@ async def test_recently_played_and_popular_in_constant_statements(
     }
     body = codes(await gql(LOBBY, {"recent": 5}, token=first.token))
     assert body["recently-played"] == ["poker", "reels"]  # latest first
-    assert body["popular-for-you"] == ["poker", "reels"]  # the segment's players in Malta: poker by two
+    assert body["popular-for-you"] == ["poker"]  # the segment's players in Malta: poker by two (reels by one only)
     assert list(body)[:2] == ["recently-played", "popular-for-you"]
     assert "recently-played" not in codes(await gql(LOBBY, token=first.token))  # only when asked
     outsiders = codes(await gql(LOBBY, {"recent": 5}, token=outsider.token))
@@ -106,6 +107,11 @@ async def test_recently_played_and_popular_in_constant_statements(
     assert len(after["recently-played"]) == 3
     assert len(many) == len(few) <= 4, many  # audience, layout, recently played (the rest from the cache)
     assert not [s for s in many if "lobby_categor" in s or "crm_lobby_popular" in s], many
+
+    # Fewer players of a game than the minimum: the game is listed for no audience.
+    monkeypatch.setattr(rt.settings, "crm_lobby_popular_min_players", 3)
+    assert (await gql(REFRESH, token=marketing.token))["data"]["refreshPopularGames"]["rows"] == 0
+    assert "popular-for-you" not in codes(await gql(LOBBY, {"recent": 5}, token=first.token))
 
 
 async def test_an_ab_test_picks_the_layout_by_variant(

@@ -1,6 +1,8 @@
 """Popular games per brand, segment and country: the games most players of the audience played in the last
 `days` days (distinct players, ties by game id), computed periodically into `crm_lobby_popular` — never per
-request. Rows for `segment_id` = EVERYONE are the brand's whole audience, `country` '' every country. A
+request. A game is listed for an audience only when at least `min_players` of its players played it: a small
+segment in a small country must not show what one or two others played (the audience then gets the broader
+list: its segment in every country, then the brand's). Rows for `segment_id` = EVERYONE are the brand's whole audience, `country` '' every country. A
 computation replaces the table in one transaction and drops the cached lobbies (they embed the popular list).
 """
 
@@ -26,6 +28,7 @@ log = get_logger(__name__)
 
 TOP = 24
 DAYS = 7
+MIN_PLAYERS = 5
 
 _COMPUTE = text(
     """
@@ -42,6 +45,7 @@ WITH recent AS (
     SELECT a.brand_id, a.segment_id, c.country, a.game_id, count(DISTINCT a.player_id) AS players
     FROM audiences a CROSS JOIN LATERAL (VALUES (a.country), ('')) AS c(country)
     GROUP BY a.brand_id, a.segment_id, c.country, a.game_id
+    HAVING count(DISTINCT a.player_id) >= :min_players
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY brand_id, segment_id, country ORDER BY players DESC, game_id) AS rank
     FROM counted
@@ -52,7 +56,7 @@ SELECT brand_id, segment_id, country, rank, game_id, players, :now FROM ranked W
 )
 
 
-async def compute(db: AsyncSession, *, days: int = DAYS, top: int = TOP) -> int:
+async def compute(db: AsyncSession, *, days: int = DAYS, top: int = TOP, min_players: int = MIN_PLAYERS) -> int:
     """Replace the popular lists (in the caller's transaction); the number of rows written."""
     # One computation at a time (the server's loop on every replica, staff's button): a second one waits, then
     # deletes what the first wrote. Without it, both deleted the old rows and the later insert broke the key
@@ -61,7 +65,8 @@ async def compute(db: AsyncSession, *, days: int = DAYS, top: int = TOP) -> int:
     now = clock.now()
     await db.execute(text("DELETE FROM crm_lobby_popular"))
     result = await db.execute(
-        _COMPUTE, {"since": now - timedelta(days=days), "everyone": EVERYONE, "now": now, "top": top}
+        _COMPUTE,
+        {"since": now - timedelta(days=days), "everyone": EVERYONE, "now": now, "top": top, "min_players": min_players},
     )
     changed(db, CATALOGUE)  # after commit: cached lobbies (which hold the popular lists) are dropped
     return int(getattr(result, "rowcount", 0) or 0)
@@ -112,7 +117,7 @@ async def run(rt: Runtime) -> None:
         await asyncio.sleep(rt.settings.crm_lobby_popular_interval_seconds)
         try:
             async with rt.database.transaction() as db:
-                await compute(db)
+                await compute(db, min_players=rt.settings.crm_lobby_popular_min_players)
         except asyncio.CancelledError:
             raise
         except Exception:
