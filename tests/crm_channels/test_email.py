@@ -266,12 +266,21 @@ async def test_a_template_too_costly_to_render_fails_its_message_instead_of_stal
         "loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         "huge": "{{ 'x' * 1000000000 }}",
         "power": "{{ 7 ** 100000000 }}",
+        # One call building a huge string: a padding width, a format width, a str method, a replace, a join.
+        "center": "{{ ''|center(10**8) }}",
+        "indent": "{{ 'a\nb'|indent(10**8) }}",
+        "format": "{{ '%0100000000d'|format(1) }}",
+        "percent": "{{ '%(a)0100000000d' % {'a': 1} }}",
+        "str-format": "{{ '{:>100000000}'.format(1) }}",
+        "ljust": "{{ ''.ljust(100000000) }}",
+        "replace": "{{ ('a' * 100000)|replace('a', 'a' * 100000) }}",
+        "join": "{{ ('a' * 100000)|list|join('b' * 100000) }}",
     }
     queued = []
     for key, body in costly.items():
         await save_template(rt, brand.id, key=key, body_text=body)  # saving does not evaluate it either
         queued.append(await enqueue(rt, player, brand, template=key))
-    assert await channels.step() == 3
+    assert await channels.step() == len(costly)
     for message_id in queued:
         failed = await channels.message(message_id)
         assert (failed.status, failed.reason) == ("failed", "RENDER_FAILED")

@@ -7,9 +7,10 @@
   subject and text body without (they are not HTML). The sandbox (immutable) refuses attribute access to
   internals (`__class__`, …), unsafe calls and changes to the dicts and lists it is given; an undefined name
   renders empty; `{% trans %}` and `_()` translate the platform's words (services/crm/i18n) into the template's
-  language. A render is bounded in time (`RENDER_SECONDS`) and `*`/`**` in size; a filter given a huge width is
-  not (docs/crm-channels.md). What a template sees: `player`
-  (`first_name`, `language`), `brand` (`code`, `name`), the message's own `context`, and `unsubscribe_url`.
+  language. A render is bounded in time (`RENDER_SECONDS`) and in the size one call may build: `*`/`**`, the
+  widths of `center`, `indent` and of format specifications (`%`, `|format`, `str.format`), `replace` and `join`.
+  What a template sees: `player` (`first_name`, `language`), `brand` (`code`, `name`), the message's own
+  `context`, and `unsubscribe_url`.
 - Language: the player's own if the brand has that template, else the brand's `default_language`; neither
   is a refusal the sender records (`TEMPLATE_MISSING`).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import sys
 import time
 import uuid
@@ -55,11 +57,93 @@ class _TooCostly(Exception):
     pass
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, refusing `*` and `**` that would build a huge value (the sandbox itself bounds
-    only `range`)."""
+_NUMBER = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[a-zA-Z%]")
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
-    intercepted_binops = frozenset({"*", "**"})
+
+def _width(value: Any) -> None:
+    """Refuse a width (padding, indent) that would build a value longer than `MAX_REPEAT`."""
+    if isinstance(value, int) and value > MAX_REPEAT:
+        raise _TooCostly("a width too large")
+    if isinstance(value, str) and len(value) > MAX_REPEAT:
+        raise _TooCostly("an indent too long")
+
+
+def _format_spec(spec: str, args: Any = ()) -> None:
+    """Refuse a format specification whose width or precision is too large (`{:>100000000}`, `%0100000000d`),
+    or taken from a value (`{:{w}}`, `%*d`) that is."""
+    if "{" in spec:
+        raise _TooCostly("a width from a value")
+    for number in _NUMBER.findall(spec):
+        _width(int(number))
+    if "*" in spec:
+        for arg in args if isinstance(args, tuple) else (args,):
+            _width(arg)
+
+
+def _percent(template: Any, args: Any) -> None:
+    if isinstance(template, str):
+        for spec in _PERCENT_SPEC.findall(template):
+            _format_spec(spec, args)
+
+
+def _size(length: int) -> None:
+    if length > MAX_REPEAT:
+        raise _TooCostly("a value too long")
+
+
+def _replaced(value: Any, old: Any = "", new: Any = "", count: Any = None, *_: Any, **__: Any) -> None:
+    """`replace` may multiply a string's length: refuse a result longer than `MAX_REPEAT`."""
+    if isinstance(value, str) and isinstance(old, str) and isinstance(new, str) and len(new) > len(old):
+        times = value.count(old) if old else len(value) + 1
+        if isinstance(count, int) and count >= 0:
+            times = min(times, count)
+        _size(len(value) + times * (len(new) - len(old)))
+
+
+def _joined(items: Any, separator: Any = "", *_: Any, **__: Any) -> None:
+    if isinstance(separator, str) and isinstance(items, list | tuple | str):
+        _size(sum(len(item) for item in items if isinstance(item, str)) + len(separator) * max(len(items) - 1, 0))
+
+
+def _str_method(method: Any, args: tuple[Any, ...]) -> None:
+    """The `str` methods that can build a long string from a short one, called from a template."""
+    owner, name = getattr(method, "__self__", None), getattr(method, "__name__", "")
+    if isinstance(owner, str) and name in _PADDING_METHODS and args:
+        _width(args[0])
+    elif isinstance(owner, str) and name == "replace":
+        _replaced(owner, *args)
+    elif isinstance(owner, str) and name == "join" and args:
+        _joined(list(args[0]) if isinstance(args[0], list | tuple) else args[0], owner)
+
+
+def _bounded(filter_: Callable[..., Any], check: Callable[..., None]) -> Callable[..., Any]:
+    @functools.wraps(filter_)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        check(*args, **kwargs)
+        return filter_(*args, **kwargs)
+
+    return bounded
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, refusing what would build a huge value in one call (the sandbox itself bounds
+    only `range`): `*` and `**`, `%` and `str.format` with a huge width, and the padding filters."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters["center"] = _bounded(self.filters["center"], lambda value, width=80: _width(width))
+        self.filters["indent"] = _bounded(self.filters["indent"], lambda value, width=4, *_, **__: _width(width))
+        self.filters["format"] = _bounded(self.filters["format"], lambda value, *args, **__: _percent(value, args))
+        self.filters["replace"] = _bounded(self.filters["replace"], lambda eval_ctx, *args: _replaced(*args))
+        self.filters["join"] = _bounded(self.filters["join"], lambda eval_ctx, value, d="", *_: _joined(value, d))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _str_method(__obj, args)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -68,7 +152,16 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     raise _TooCostly("a repeated value too long")
         elif operator == "**" and isinstance(right, int | float) and abs(right) > 64:
             raise _TooCostly("an exponent too large")
+        elif operator == "%":
+            _percent(left, right)
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            for _, _, spec, _ in string.Formatter().parse(value.__self__):
+                _format_spec(spec or "")
+        return wrapped
 
 
 def _within(seconds: float, part: Callable[[], str]) -> str:

@@ -1,9 +1,10 @@
 """Popular games per brand, segment and country: the games most players of the audience played in the last
 `days` days (distinct players, ties by game id), computed periodically into `crm_lobby_popular` — never per
-request. A game is listed for an audience only when at least `min_players` of its players played it: a small
-segment in a small country must not show what one or two others played (the audience then gets the broader
-list: its segment in every country, then the brand's). Rows for `segment_id` = EVERYONE are the brand's whole audience, `country` '' every country. A
-computation replaces the table in one transaction and drops the cached lobbies (they embed the popular list).
+request. Rows for `segment_id` = EVERYONE are the brand's whole audience, `country` '' every country. A game is
+listed for an audience only when at least `min_players` of its players played it: a small segment in a small
+country must not show what one or two others played (the audience then gets the broader list: its segment in
+every country, then the brand's). A computation replaces the table in one transaction and drops the cached
+lobbies (they embed the popular list).
 """
 
 from __future__ import annotations
