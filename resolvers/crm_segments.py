@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
-from core.errors import DomainError, bad_input
+from core.errors import ApiError, ApiErrorCode, DomainError, bad_input
 from core.pagination import paginate
 from core.runtime import Runtime
 from models.crm import CrmSegment as SegmentRow
@@ -33,6 +33,7 @@ from schema.crm_segments import (
 from schema.players import Player
 from services import players
 from services.crm.segments import segments
+from services.crm.segments.rules import refuse_hidden
 
 
 class SegmentLoaders:
@@ -100,6 +101,10 @@ async def segment_preview(
 ) -> SegmentPreview:
     """Size and first players of rules not saved yet (a refusal of the rules is the caller's mistake)."""
     viewer = info.context.viewer
+    try:
+        refuse_hidden(rules.to_json(), info.context.allowed)
+    except DomainError as refused:
+        raise ApiError(ApiErrorCode.FORBIDDEN, refused.message, field=refused.field) from refused
     async with info.context.rt.database.session() as db:
         try:
             found = await segments.preview(db, viewer, rules.to_json(), brand_code=brand, limit=limit)
@@ -113,6 +118,8 @@ async def segment_preview(
 
 @payload_errors(SegmentPayload)
 async def create_segment(info: Info, input: CreateSegmentInput) -> SegmentPayload:
+    if input.rules:
+        refuse_hidden(input.rules.to_json(), info.context.allowed)
     segment = await segments.create_segment(
         info.context.rt,
         info.context.viewer,
@@ -126,6 +133,8 @@ async def create_segment(info: Info, input: CreateSegmentInput) -> SegmentPayloa
 
 @payload_errors(SegmentPayload)
 async def update_segment(info: Info, input: UpdateSegmentInput) -> SegmentPayload:
+    if input.rules:
+        refuse_hidden(input.rules.to_json(), info.context.allowed)
     segment = await segments.update_segment(
         info.context.rt,
         info.context.viewer,
@@ -170,6 +179,7 @@ async def upload_segment_members(info: Info, input: UploadSegmentMembersInput) -
         info.context.viewer,
         segment_id=node_uuid(input.segment_id, "Segment"),
         text=await _listed(input),
+        emails_allowed="Player.email" in info.context.allowed,
     )
     return UploadSegmentMembersPayload(
         segment=Segment.from_model(done.segment),

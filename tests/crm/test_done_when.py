@@ -231,7 +231,7 @@ async def test_marketing_reaches_the_eligible_never_the_suppressed_and_a_segment
     ok(await gql(SET_CONSENTS, {"input": no_inbox}, token=dee.token), "setConsents")
     listed = ok(await gql(CREATE_SEGMENT, {"input": {"brand": "royal", "name": "Newsletter", "kind": "STATIC"}},
                           token=marketing.token), "createSegment")["segment"]["id"]  # fmt: skip
-    ok(await gql(UPLOAD, {"input": {"segmentId": listed, "members": dee.email}}, token=marketing.token),
+    ok(await gql(UPLOAD, {"input": {"segmentId": listed, "members": str(dee.uuid)}}, token=marketing.token),
        "uploadSegmentMembers")  # fmt: skip
     news = {"segmentId": listed, "template": "spring-news", "channel": "EMAIL", "product": "casino", "batchKey": "n1"}
     assert ok(await gql(SEND, {"input": news}, token=marketing.token), "sendMessage")["queued"] == 1

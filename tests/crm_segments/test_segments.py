@@ -136,7 +136,11 @@ async def test_static_segment_upload_by_ids_and_emails(
     body = await gql(CREATE, {"input": {"name": "VIP list", "kind": "STATIC"}}, token=marketing.token)
     segment = body["data"]["createSegment"]["segment"]
     listed = f"player_id\n{first.uuid}\n{second.email.upper()},note\n{stranger.uuid}\nnot-an-id\n{first.uuid}\n"
+    # The figures of an upload tell which addresses are players: only staff who read players' addresses list them.
     body = await gql(UPLOAD, {"input": {"segmentId": segment["id"], "members": listed}}, token=marketing.token)
+    assert [e["code"] for e in body["data"]["uploadSegmentMembers"]["errors"]] == ["NOT_ALLOWED"]
+    admin = await make_staff("brand_admin")
+    body = await gql(UPLOAD, {"input": {"segmentId": segment["id"], "members": listed}}, token=admin.token)
     upload = body["data"]["uploadSegmentMembers"]
     assert upload["errors"] == [], upload
     assert (upload["added"], upload["already"], upload["notFound"], upload["badLines"]) == (2, 1, 2, [4, 5])
@@ -197,9 +201,20 @@ async def test_metrics_rules_read_the_projection(
         ({"field": "RISK_SCORE", "op": "LT", "value": 100}, {big.id, small.id}),
         ({"field": "NGR", "op": "GT", "amount": "0", "currency": "EUR"}, set()),
     ]
+    admin = await make_staff("brand_admin")  # reads every player field: KYC and risk conditions too
     for condition, expected in cases:
-        body = await gql(PREVIEW, {"rules": rules(condition), "limit": 10}, token=marketing.token)
+        body = await gql(PREVIEW, {"rules": rules(condition), "limit": 10}, token=admin.token)
         assert {p["id"] for p in body["data"]["segmentPreview"]["players"]} == expected, condition
+    # Marketing may not read a player's KYC state or risk score, so it may not select players by them either.
+    for condition, needed in ((cases[4][0], "Player.kyc"), (cases[7][0], "Player.risk")):
+        body = await gql(PREVIEW, {"rules": rules(condition), "limit": 10}, token=marketing.token)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+        assert needed in body["errors"][0]["message"]
+        made = await gql(CREATE, {"input": {"name": "Risky", "kind": "DYNAMIC", "rules": rules(condition)}},
+                         token=marketing.token)  # fmt: skip
+        assert [(e["code"], e["field"]) for e in made["data"]["createSegment"]["errors"]] == [
+            ("NOT_ALLOWED", "rules.conditions.0.field")
+        ]
     # Time moves recency on: the sweep re-evaluates everyone.
     segment = await _create(
         gql, marketing, "Fresh", rules({"field": "DAYS_SINCE_LAST_DEPOSIT", "op": "LT", "value": 3})
@@ -278,7 +293,7 @@ async def test_a_static_list_arrives_as_a_csv_file_in_a_multipart_request(
     response = await client.post(
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
-        files={"0": ("players.csv", f"\ufeffemail,note\n{listed.email},x\n".encode(), "text/csv")},
+        files={"0": ("players.csv", f"\ufeffplayer_id,note\n{listed.uuid},x\n".encode(), "text/csv")},
         headers={"Apollo-Require-Preflight": "true", "Authorization": f"Bearer {marketing.token}"},
     )
     client.cookies.clear()

@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.errors import DomainError
+from core.errors import DomainError, ErrorCode
 from core.money import currency as known_currency
 from core.money import parse_amount
 from services import player_locale
@@ -217,6 +217,33 @@ def parse(data: Any) -> Rules:
             known_currency(condition.currency, field=f"rules.conditions.{i}.currency")
             parse_amount(condition.amount, condition.currency, field=f"rules.conditions.{i}.amount", allow_zero=True)
     return rules
+
+
+# The conditions that read what a role may not see of a player: a segment over them would tell its builder each
+# member's KYC state or risk score (a preview of "risk score above 80"). Their schema coordinate is the right needed.
+GUARDED = {
+    SegmentField.KYC_LEVEL: "Player.kyc",
+    SegmentField.KYC_STATUS: "Player.kyc",
+    SegmentField.RISK_SCORE: "Player.risk",
+}
+
+
+def refuse_hidden(data: Any, allowed: frozenset[str]) -> None:
+    """Refuse (NOT_ALLOWED) rules with a condition on what the viewer may not read of a player (`GUARDED`);
+    `allowed`: the viewer's schema coordinates. Rules that do not parse are left to `parse`."""
+    conditions = data.get("conditions") if isinstance(data, dict) else None
+    for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
+        name = condition.get("field") if isinstance(condition, dict) else None
+        needed = GUARDED.get(SegmentField(name)) if name in _FIELD_NAMES else None
+        if needed is not None and needed not in allowed:
+            raise DomainError(
+                f"A condition on {name} needs the right to read it on a player ({needed}).",
+                field=f"rules.conditions.{i}.field",
+                code=ErrorCode.NOT_ALLOWED,
+            )
+
+
+_FIELD_NAMES = frozenset(f.value for f in SegmentField)
 
 
 def dump(rules: Rules) -> dict[str, Any]:

@@ -270,8 +270,13 @@ def members(viewer: Viewer, segment_id: uuid.UUID) -> SelectOfScalar[Player]:
     )
 
 
-async def upload_members(rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID, text: str) -> Upload:
-    """Add the listed players (ids or e-mail addresses of the segment's brand) to a static segment."""
+async def upload_members(
+    rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID, text: str, emails_allowed: bool = True
+) -> Upload:
+    """Add the listed players (ids or e-mail addresses of the segment's brand) to a static segment.
+
+    `emails_allowed`: whether the viewer may list e-mail addresses. The upload's figures (and the segment's size) tell
+    which addresses are players of the brand, so a viewer who may not read players' e-mail addresses lists ids."""
     if len(text) > MAX_UPLOAD_CHARS:
         raise DomainError(f"At most {MAX_UPLOAD_CHARS:,} characters per upload.", field="members")
     if "\x00" in text:
@@ -279,6 +284,12 @@ async def upload_members(rt: Runtime, viewer: Viewer, *, segment_id: uuid.UUID, 
     entries = _entries(text)
     if not entries:
         raise DomainError("List at least one player id or e-mail address.", field="members")
+    if not emails_allowed and any(isinstance(value, str) for _, value in entries):
+        raise DomainError(
+            "Listing players by e-mail address needs the right to read players' e-mail addresses: list player ids.",
+            field="members",
+            code=ErrorCode.NOT_ALLOWED,
+        )
     async with rt.database.transaction() as db:
         # Under the memberships' lock: a player the consumer takes out of every segment (excluded, closed) at
         # this moment is either seen unreachable here or taken out after this upload commits.
