@@ -201,10 +201,11 @@ async def test_every_revision_downgrades_and_upgrades_again_with_demo_data(
             f"downgrade of {revision}",
             differences(got, expected[below[revision]]),
         )
-    for revision in revisions:  # base → head again
-        await asyncio.to_thread(migrations.upgrade, data, revision)
-        got = await schema_of(data)
-        assert got == expected[revision], (f"upgrade to {revision}", differences(got, expected[revision]))
+    # base → head again in one go: each step up was compared on the fresh database above, so what is left to
+    # show is that a database taken down to base (types, sequences, anything a downgrade forgot) goes up cleanly.
+    await asyncio.to_thread(migrations.upgrade, data, "head")
+    got = await schema_of(data)
+    assert got == expected[revisions[-1]], ("upgrade to head again", differences(got, expected[revisions[-1]]))
 
 
 def croupier(*args: str, url: str) -> subprocess.CompletedProcess[str]:
