@@ -346,6 +346,7 @@ class Settings(BaseSettings):
     # How often the server sweeps affiliate sub-ids for fraud (services/affiliates/fraud.py; thresholds: fraud.toml).
     affiliate_fraud_interval_seconds: float = Field(default=300.0, gt=0)
     crm_lobby_popular_interval_seconds: float = Field(default=900.0, gt=0)  # services/crm/lobby/popular.py
+    crm_register_recheck_seconds: float = Field(default=86_400.0, gt=0)  # services/crm/register_recheck.py
     crm_lobby_popular_min_players: int = Field(default=5, ge=1)  # players of a game before an audience sees it
     # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
     # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.

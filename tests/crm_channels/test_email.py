@@ -285,3 +285,54 @@ async def test_a_template_too_costly_to_render_fails_its_message_instead_of_stal
         failed = await channels.message(message_id)
         assert (failed.status, failed.reason) == ("failed", "RENDER_FAILED")
     assert channels.smtp.mails == []
+
+
+async def test_a_player_who_joined_the_national_register_since_logging_in_is_asked_for_again_and_gets_nothing(
+    rt: Any, channels: Channels, consenting: Any, monkeypatch: Any
+) -> None:
+    from tests.rg.conftest import licensed_brand
+
+    nordic = await licensed_brand(rt, "nordic", ["UK", "MT"], ["GB", "MT"], ["GBP", "EUR"])
+    await save_template(rt, nordic.id)
+    briton = await consenting(brand_code="nordic", country="GB", currency="GBP")
+    maltese = await consenting(brand_code="nordic", country="MT", currency="EUR")  # Malta keeps no register
+    first = await enqueue(rt, briton, nordic)
+    assert await channels.step() == 1
+    assert (await channels.message(first)).status == "sent"
+
+    # The Briton signs up with GAMSTOP and never logs in again. Within a day the register is not asked again...
+    monkeypatch.setattr(rt.settings, "rg_demo_register", f"{briton.email}:Y,{maltese.email}:Y")
+    cached = await enqueue(rt, briton, nordic)
+    assert await channels.step() == 1
+    assert (await channels.message(cached)).status == "sent"
+    # ...after it, the sender asks, records the hit, and the message is suppressed (the Maltese: no register).
+    await rt.redis.flushdb()  # as when the day's answer has expired
+    later = [await enqueue(rt, player, nordic) for player in (briton, maltese)]
+    assert await channels.step() == 2
+    briton_message, maltese_message = [await channels.message(m) for m in later]
+    assert (briton_message.status, briton_message.reason) == ("suppressed", "REGISTER_HIT")
+    assert maltese_message.status == "sent"
+    async with rt.database.session() as db:
+        hit = (await db.execute(text("SELECT register_name, cleared_at FROM rg_register_hits"))).all()
+    assert [tuple(row) for row in hit] == [("gamstop", None)]
+
+
+async def test_a_register_that_does_not_answer_defers_the_message(
+    rt: Any, channels: Channels, consenting: Any, monkeypatch: Any
+) -> None:
+    from services.rg import registers
+    from tests.rg.conftest import licensed_brand
+
+    nordic = await licensed_brand(rt, "nordic", ["UK"], ["GB"], ["GBP"])
+    await save_template(rt, nordic.id)
+    briton = await consenting(brand_code="nordic", country="GB", currency="GBP")
+
+    async def away(self: Any, person: Any) -> Any:
+        raise registers.RegisterUnavailable("GAMSTOP is down")
+
+    monkeypatch.setattr(registers.ListRegister, "check", away)
+    message_id = await enqueue(rt, briton, nordic)
+    assert await channels.step() == 1
+    deferred = await channels.message(message_id)
+    assert (deferred.status, deferred.attempts, deferred.due_at > deferred.created_at) == ("queued", 1, True)
+    assert channels.smtp.to(briton.email) == []

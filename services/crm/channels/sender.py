@@ -5,7 +5,9 @@ A round (`Sender.step`):
 1. claim: one statement leases up to `batch` due messages (`queued`, `due_at` <= now, no live lease)
    FOR UPDATE SKIP LOCKED and counts the try; a message whose lease ran out on its last try (the sender died
    mid-send) fails instead;
-2. prepare each, in its own transaction with the message row locked: a message cancelled meanwhile is left
+2. prepare each: the player's national registers asked again when their last answer is over a day old
+   (services/crm/register_recheck.py; a register that does not answer: tried again later, as in 4); then in its
+   own transaction with the message row locked: a message cancelled meanwhile is left
    alone; `suppression.check(...)` (purpose message, the message's channel and product) → `suppressed` with
    the reason (and the suppression log's row); no template in the player's language nor the brand's default,
    or one that does not render → `failed` (TEMPLATE_MISSING / RENDER_FAILED, never retried); an inbox message
@@ -40,7 +42,7 @@ from core.settings import Settings
 from models.brands import Brand
 from models.crm import Channel, CrmMessage, MessageStatus, Purpose
 from models.players import Player
-from services.crm import suppression
+from services.crm import register_recheck, suppression
 from services.crm.channels import email, templates, tracking, webhook
 from services.crm.channels.email import SendFailed
 
@@ -144,6 +146,12 @@ class Sender:
         return [(row.id, row.attempts) for row in rows if row.status == MessageStatus.QUEUED]
 
     async def _prepare(self, rt: Runtime, message_id: uuid.UUID, attempt: int) -> Outgoing | None:
+        try:
+            await register_recheck.before_send(rt, message_id)
+        except register_recheck.RegisterUnavailable as away:  # tried again later, as a failed delivery is
+            async with rt.database.transaction() as db:
+                await _record(db, self.settings, Outgoing(message_id, attempt, "", "", ""), f"register: {away}")
+            return None
         async with rt.database.transaction() as db:
             message = await db.scalar(select(CrmMessage).where(col(CrmMessage.id) == message_id).with_for_update())
             if message is None or message.status != MessageStatus.QUEUED or message.attempts != attempt:
