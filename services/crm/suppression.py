@@ -9,7 +9,8 @@ reason code, the first that applies in this order:
    player; nothing is recorded for it);
 2. REGISTER_HIT — a national register answered "excluded" at the player's last login to play, or when the
    sender asked it before a send (services/rg/register_hits.py, services/crm/register_recheck.py); then an
-   exclusion in force (services/rg/exclusions.py, any brand's copy included): SELF_EXCLUDED or TIMED_OUT (REGISTER_HIT for one whose source is `register:<name>`);
+   exclusion in force (services/rg/exclusions.py, any brand's copy included): SELF_EXCLUDED or TIMED_OUT
+   (REGISTER_HIT for one whose source is `register:<name>`);
 3. COOLING_OFF — a self-exclusion ended less than `COOLING_OFF` ago (the one-day cooling-off a returning
    self-excluded player waits, as the UKGC asks);
 4. JURISDICTION_FORBIDS — for an offer: the player's jurisdiction is not among the offer's
