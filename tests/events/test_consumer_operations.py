@@ -173,7 +173,7 @@ async def test_the_cli_lists_replays_and_refuses_unknown_consumers(rt: Any, db: 
     header, *rows = out.strip().splitlines()
     assert header.split() == ["consumer", "configured", "cursor", "processed", "parked", "behind", "inflight"]
     # behind: the events each still has to apply; `player.status_changed` is of no type but the sink's (every one),
-    # crm-segments' (any event about a player) and crm-suppression's (a blocked or closed account)
+    # crm-segments' (a player's own record changed) and crm-suppression's (a blocked or closed account)
     assert sorted(row.split() for row in rows) == [
         ["affiliate-cpa", "yes", "-", "0", "0", "0", "0"],
         ["affiliate-postbacks", "yes", "-", "0", "0", "0", "0"],
