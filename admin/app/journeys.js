@@ -2,7 +2,9 @@
  * Journeys: the brand's CRM journeys and their versions; the editor (trigger, entry segment, caps, quiet hours in
  * the player's time zone, and the steps list — add, remove, move, each step's fields); save a draft, activate,
  * pause, archive, make a new version (an active journey is never edited in place); the run log of the selected
- * version with each step's outcome and reason. Support reads runs on the player page's API only.
+ * version with each step's outcome and reason. Support reads runs on the player page's API only. Segments, bonus
+ * campaigns and the A/B test are picked by name from what the viewer may list (their ids stay in the definition);
+ * with an A/B test, each send step takes a template per variant.
  */
 import { html, nothing } from "lit";
 import { QueryElement, badge, client, mutationProblem, shortId, viewer, when, words } from "./ui.js";
@@ -16,6 +18,21 @@ const CREATE = `mutation($input: CreateJourneyInput!) { createJourney(input: $in
 const UPDATE = `mutation($input: UpdateJourneyInput!) { updateJourney(input: $input) { ${FIELDS} } }`;
 const VERSION = `mutation($input: NewJourneyVersionInput!) { newJourneyVersion(input: $input) { ${FIELDS} } }`;
 const STATUS = `mutation($input: SetJourneyStatusInput!) { setJourneyStatus(input: $input) { ${FIELDS} } }`;
+
+// What the pickers list, each asked only of a viewer allowed to list it.
+const CHOICES = {
+  segments: ["Query.segments", `query JourneySegments { segments(first: 100) { edges { node { id name kind } } } }`,
+    (data) => data.segments.edges.map(({ node }) => node)],
+  campaigns: ["Query.bonusCampaigns", `query JourneyCampaigns { bonusCampaigns { id name status } }`,
+    (data) => data.bonusCampaigns],
+  experiments: ["Query.crmExperiments", `query JourneyExperiments { crmExperiments(subjectKind: JOURNEY, first: 100) {
+    edges { node { id name status variants { key } } } } }`, (data) => data.crmExperiments.edges.map(({ node }) => node)],
+};
+
+/** The uuid inside a relay global id (base64 of "Type:uuid"): what a journey's definition holds. */
+function rawId(globalId) {
+  return atob(globalId).split(":")[1];
+}
 
 const TRIGGERS = ["registered", "first_deposit", "big_win", "inactive", "no_deposit"];
 const KINDS = ["send", "wait", "condition", "offer", "tag", "move_to_segment"];
@@ -39,7 +56,7 @@ function fresh() {
 class Journeys extends QueryElement {
   static properties = { ...QueryElement.properties, chosen: { state: true }, draft: { state: true },
                         name: { state: true }, message: { state: true }, problem: { state: true },
-                        busy: { state: true } };
+                        busy: { state: true }, choices: { state: true } };
   query = LIST;
   emptyText = "No journey yet.";
 
@@ -72,7 +89,31 @@ class Journeys extends QueryElement {
         <td><button @click=${() => this.open(node)}>Open</button></td></tr>`)}</tbody></table>`;
   }
 
+  async loadChoices() {
+    const loaded = {};
+    await Promise.all(Object.entries(CHOICES).map(async ([key, [coordinate, query, rows]]) => {
+      if (!viewer.can(coordinate)) return;
+      const result = await client.query(query, {});
+      loaded[key] = result.data ? rows(result.data) : [];
+    }));
+    this.choices = loaded;
+  }
+
+  /** A select of `key`'s choices (segments, campaigns, experiments) by name, valued by their raw id. */
+  picker(key, label, value, set, { none = null, only = () => true } = {}) {
+    const rows = (this.choices?.[key] ?? []).filter(only);
+    const known = rows.some((row) => rawId(row.id) === value);
+    return html`<label>${label} <select aria-label=${label} .value=${value ?? ""}
+        @change=${(e) => set(e.target.value || null)}>
+      ${none !== null ? html`<option value="" ?selected=${!value}>${none}</option>` : nothing}
+      ${none === null && !value ? html`<option value="" selected disabled>choose…</option>` : nothing}
+      ${value && !known ? html`<option value=${value} selected>${shortId(value)} (not listed)</option>` : nothing}
+      ${rows.map((row) => html`<option value=${rawId(row.id)} ?selected=${rawId(row.id) === value}>${row.name}</option>`)}
+    </select></label>`;
+  }
+
   open(node, { keepMessage = false } = {}) {
+    if (!this.choices) this.loadChoices();
     this.chosen = node;
     this.name = node ? node.name : "";
     this.draft = structuredClone(node ? node.definition : fresh());
@@ -128,8 +169,10 @@ class Journeys extends QueryElement {
               @change=${(e) => this.change((n) => { n.quiet_hours.start = e.target.value; })}></label>
             <label>to <input name="quietEnd" type="time" .value=${d.quiet_hours.end.slice(0, 5)}
               @change=${(e) => this.change((n) => { n.quiet_hours.end = e.target.value; })}></label>` : nothing}
-          <label>Entry segment <input name="entrySegment" placeholder="everyone" .value=${d.entry_segment_id ?? ""}
-            @change=${(e) => this.change((n) => { n.entry_segment_id = e.target.value || null; })}></label>
+          ${this.picker("segments", "Entry segment", d.entry_segment_id,
+            (id) => this.change((n) => { n.entry_segment_id = id; }), { none: "everyone" })}
+          ${this.picker("experiments", "A/B test", d.experiment_id,
+            (id) => this.change((n) => { n.experiment_id = id; }), { none: "none" })}
         </div>
         <ol aria-label="Steps">${d.steps.map((step, i) => this.stepRow(step, i))}</ol>
         <div class="row">
@@ -153,20 +196,23 @@ class Journeys extends QueryElement {
     if (step.kind === "send") {
       fields = html`<label>Channel <select aria-label=${`Channel of step ${i + 1}`} .value=${step.channel}
           @change=${(e) => set("channel", e.target.value)}>${CHANNELS.map((c) => html`<option ?selected=${c === step.channel}>${c}</option>`)}</select></label>
-        ${field("template", "Template")}`;
+        ${field("template", "Template")}
+        ${this.variantTemplates(step, i, set)}`;
     } else if (step.kind === "wait") {
       fields = field("minutes", "Minutes", { type: "number" });
     } else if (step.kind === "condition") {
       fields = html`<label>Test <select aria-label=${`Test of step ${i + 1}`} .value=${step.test}
           @change=${(e) => set("test", e.target.value)}>${TESTS.map((c) => html`<option value=${c} ?selected=${c === step.test}>${words(c)}</option>`)}</select></label>
-        ${step.test.endsWith("segment") ? field("segment_id", "Segment") : nothing}
+        ${step.test.endsWith("segment") ? this.picker("segments", `Segment of step ${i + 1}`, step.segment_id,
+          (id) => set("segment_id", id)) : nothing}
         ${step.test.endsWith("tag") ? field("tag", "Tag") : nothing}`;
     } else if (step.kind === "offer") {
-      fields = field("campaign_id", "Campaign");
+      fields = this.picker("campaigns", `Campaign of step ${i + 1}`, step.campaign_id, (id) => set("campaign_id", id));
     } else if (step.kind === "tag") {
       fields = field("tag", "Tag");
     } else {
-      fields = field("segment_id", "Segment");
+      fields = this.picker("segments", `Segment of step ${i + 1}`, step.segment_id, (id) => set("segment_id", id),
+        { only: (segment) => segment.kind === "STATIC" });  // only a static segment takes members
     }
     const last = this.draft.steps.length - 1;
     return html`<li class="row" data-step=${i}><strong>${words(step.kind)}</strong> ${fields}
@@ -176,6 +222,18 @@ class Journeys extends QueryElement {
         @click=${() => this.change((n) => { [n.steps[i + 1], n.steps[i]] = [n.steps[i], n.steps[i + 1]]; })}>↓</button>
       <button type="button" aria-label=${`Remove step ${i + 1}`} ?disabled=${last === 0}
         @click=${() => this.change((n) => { n.steps.splice(i, 1); })}>✕</button></li>`;
+  }
+
+  /** With an A/B test: a template per variant of the send (empty: the step's template). */
+  variantTemplates(step, i, set) {
+    const test = (this.choices?.experiments ?? []).find((e) => rawId(e.id) === this.draft.experiment_id);
+    if (!test) return nothing;
+    return test.variants.map(({ key }) => html`<label>${key} <input aria-label=${`Template for ${key} of step ${i + 1}`}
+      .value=${step.variants?.[key] ?? ""} @change=${(e) => {
+        const variants = { ...(step.variants ?? {}) };
+        if (e.target.value) variants[key] = e.target.value; else delete variants[key];
+        set("variants", Object.keys(variants).length ? variants : null);
+      }}></label>`);
   }
 
   lifecycle() {

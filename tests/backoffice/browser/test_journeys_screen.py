@@ -5,6 +5,8 @@ archives the first."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from playwright.async_api import expect
@@ -20,12 +22,26 @@ from tests.crm_journeys.conftest import (  # noqa: F401  (fixtures)
 )
 
 
+def node_id(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().split(":", 1)[1]
+
+
 async def test_marketing_builds_a_journey_a_player_flows_through_it_and_a_new_version_replaces_it(
     page: Any,
     make_staff: Any,
+    gql: Any,
     journeys: Journeys,  # noqa: F811
     reachable: Any,  # noqa: F811
 ) -> None:
+    from tests.crm_experiments.conftest import create
+
+    segment = await gql(
+        "mutation($input: CreateSegmentInput!) { createSegment(input: $input) { segment { id } } }",
+        {"input": {"name": "Everyone new", "kind": "DYNAMIC", "rules": {"match": "ALL", "conditions": []}}},
+        token=journeys.token,
+    )
+    segment_id = segment["data"]["createSegment"]["segment"]["id"]
+    experiment_id = (await create(gql, journeys.token, name="Subject line"))["experiment"]["id"]
     marketing = await make_staff("marketing", login=False)
     await sign_in(page, marketing)
     await page.get_by_role("link", name="Journeys").click()
@@ -36,6 +52,11 @@ async def test_marketing_builds_a_journey_a_player_flows_through_it_and_a_new_ve
     await editor.get_by_label("Name").fill("Welcome")
     await editor.get_by_label("Quiet hours (player's time)").uncheck()
     await editor.get_by_label("Template of step 1").fill("welcome")
+    # Segments and A/B tests are picked by name; with an A/B test each send takes a template per variant.
+    await editor.get_by_label("Entry segment").select_option(label="Everyone new")
+    await editor.get_by_label("A/B test").select_option(label="Subject line")
+    await editor.get_by_label("Template for bold of step 1").fill("welcome-bold")
+    await editor.get_by_label("Template for bold of step 1").dispatch_event("change")
     await editor.get_by_label("New step").select_option("tag")
     await editor.get_by_role("button", name="Add step").click()
     await editor.get_by_label("Tag of step 2").fill("welcomed")
@@ -49,6 +70,11 @@ async def test_marketing_builds_a_journey_a_player_flows_through_it_and_a_new_ve
     await expect(editor.get_by_label("Minutes of step 2")).to_have_value("60")
     await editor.get_by_role("button", name="Save draft").click()
     await expect(page.get_by_role("status")).to_contain_text("Draft saved: Welcome v1.")
+    saved = await journeys.conn.fetchval("SELECT definition FROM crm_journeys WHERE version = 1")
+    definition = json.loads(saved) if isinstance(saved, str) else saved
+    assert definition["entry_segment_id"] == node_id(segment_id)
+    assert definition["experiment_id"] == node_id(experiment_id)
+    assert definition["steps"][0]["variants"] == {"bold": "welcome-bold"}
     await editor.get_by_role("button", name="Activate").click()
     await expect(page.get_by_role("status")).to_contain_text("Welcome v1 is active.")
     await expect(cell(page, "Welcome")).to_contain_text("active")
