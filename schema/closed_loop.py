@@ -108,7 +108,10 @@ class ClosedLoop:
     exceptions: list[ClosedLoopException] | None = strawberry.field(description="Staff waivers, newest first")
     loop: strawberry.Private[list[LoopShare]]
 
-    @strawberry.field(description="Where a withdrawal of `amount` may go: the open shares in proportion to what each is owed, the rest to any method (method null).")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Where a withdrawal of `amount` may go: the open shares in proportion to what each is owed, "
+        "the rest to any method (method null)."
+    )
     def plan(self, amount: str) -> list[ClosedLoopLeg]:
         minor = parse_amount(amount, self.currency)
         return [ClosedLoopLeg.of(leg, self.currency) for leg in plan_legs(self.loop, minor)]

@@ -184,10 +184,10 @@ class Player(relay.Node):
             info, uuid.UUID(self.id), filter, first=first, after=after, last=last, before=before
         )
 
-    @strawberry.field(description="Where withdrawals in `currency` (default: the player's) must go first: the deposits' methods (closed loop).")  # type: ignore[untyped-decorator]
-    async def closed_loop(
-        self, info: Info, currency: str | None = None
-    ) -> ClosedLoop | None:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Where withdrawals in `currency` (default: the player's) must go first: the deposits' methods."
+    )
+    async def closed_loop(self, info: Info, currency: str | None = None) -> ClosedLoop | None:
         from resolvers.closed_loop import player_closed_loop
 
         return await player_closed_loop(info, uuid.UUID(self.id), currency)

@@ -564,7 +564,7 @@ class Mutation:
     )
     grant_closed_loop_exception: GrantClosedLoopExceptionPayload = strawberry.mutation(
         resolver=closed_loop_resolvers.grant_closed_loop_exception,
-        description="Waive (part of) a player's open loop share, with a reason (audited): withdrawals may go elsewhere.",
+        description="Waive (part of) a player's loop share, with a reason (audited): withdrawals may go elsewhere.",
     )
     revoke_closed_loop_exception: RevokeClosedLoopExceptionPayload = strawberry.mutation(
         resolver=closed_loop_resolvers.revoke_closed_loop_exception,

@@ -4,9 +4,9 @@ method, as regulators (UKGC, MGA) expect (docs/closed-loop.md).
 A loop share is what deposits through one method and instrument (a card's vault token, an e-wallet's
 token, a bank account token, a crypto asset) brought into a player's currency wallet, minus what went back
 there already:
-    owed = succeeded deposits − chargebacks kept (the PSP took that money back to the instrument)
-           − withdrawals to it that are requested, waiting, approved, processing or paid
-           − what staff waived (closed_loop_exceptions not revoked).
+    owed = succeeded deposits - chargebacks kept (the PSP took that money back to the instrument)
+           - withdrawals to it that are requested, waiting, approved, processing or paid
+           - what staff waived (closed_loop_exceptions not revoked).
 A withdrawal that failed, was rejected or cancelled, or that the bank returned, gives its share back; a
 deposit refunded by the cascade (a late success of an abandoned attempt) never succeeded, so it never
 counted. The figures are computed from those rows each time; nothing stores them, so they cannot drift.
@@ -58,31 +58,29 @@ SENDING_BACK = (
     PaymentStatus.PAID,
 )
 
-_INSTRUMENT = (
-    "CASE WHEN {p}.method = 'crypto' THEN split_part(coalesce({p}.instrument_token, ''), ':', 1) "
-    "ELSE coalesce({p}.instrument_token, '') END"
-)
-
-SHARES = text(f"""
-WITH deposits AS (
-    SELECT p.method, {_INSTRUMENT.format(p="p")} AS instrument, sum(p.amount) AS deposited,
-           min(p.created_at) AS first_at,
-           (array_agg(p.instrument_token ORDER BY p.created_at DESC, p.id DESC))[1] AS token,
-           (array_agg(p.psp ORDER BY p.created_at DESC, p.id DESC))[1] AS psp
+# A payment's share key is computed once (the `instrument` column of `mine`); instrument_key says the same.
+SHARES = text("""
+WITH mine AS (
+    SELECT p.id, p.kind, p.status, p.method, p.amount, p.psp, p.instrument_token, p.created_at,
+           CASE WHEN p.method = 'crypto' THEN split_part(coalesce(p.instrument_token, ''), ':', 1)
+                ELSE coalesce(p.instrument_token, '') END AS instrument
     FROM payments p
-    WHERE p.player_id = :player AND p.currency = :currency AND p.kind = 'deposit' AND p.status = 'succeeded'
+    WHERE p.player_id = :player AND p.currency = :currency
+), deposits AS (
+    SELECT method, instrument, sum(amount) AS deposited, min(created_at) AS first_at,
+           (array_agg(instrument_token ORDER BY created_at DESC, id DESC))[1] AS token,
+           (array_agg(psp ORDER BY created_at DESC, id DESC))[1] AS psp
+    FROM mine WHERE kind = 'deposit' AND status = 'succeeded'
     GROUP BY 1, 2
 ), charged AS (
-    SELECT p.method, {_INSTRUMENT.format(p="p")} AS instrument, sum(d.amount) AS amount
-    FROM disputes d JOIN payments p ON p.id = d.payment_id
-    WHERE d.player_id = :player AND d.currency = :currency
+    SELECT m.method, m.instrument, sum(d.amount) AS amount
+    FROM disputes d JOIN mine m ON m.id = d.payment_id
+    WHERE d.player_id = :player AND m.kind = 'deposit'
       AND d.chargeback_transaction_id IS NOT NULL AND d.reversal_transaction_id IS NULL
     GROUP BY 1, 2
 ), sent AS (
-    SELECT w.method, {_INSTRUMENT.format(p="w")} AS instrument, sum(w.amount) AS amount
-    FROM payments w
-    WHERE w.player_id = :player AND w.currency = :currency AND w.kind = 'withdrawal'
-      AND w.status = ANY(:sending) AND w.id <> :excluding
+    SELECT method, instrument, sum(amount) AS amount
+    FROM mine WHERE kind = 'withdrawal' AND status = ANY(:sending) AND id <> :excluding
     GROUP BY 1, 2
 ), waived AS (
     SELECT e.method, e.instrument, sum(e.amount) AS amount

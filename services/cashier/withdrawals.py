@@ -99,7 +99,8 @@ async def _request(
             status=PaymentStatus.REQUESTED,
         )
         if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it once the hold succeeds
-            await closed_loop.check_withdrawal(db, player, payment)  # the deposits' methods first: a refusal holds nothing
+            # The deposits' methods first (closed_loop.py): a refusal holds nothing.
+            await closed_loop.check_withdrawal(db, player, payment)
             await risk_gates.check_payment(db, player, payment, seen)  # a block: nothing held
             to_forfeit = await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses)
             result, hold = await wallet.hold_withdrawal(

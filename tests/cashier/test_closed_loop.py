@@ -13,7 +13,6 @@ from strawberry import relay
 
 from models.kyc import KycState
 from models.payments import Payment
-
 from tests.cashier.conftest import DemoPsp, attempts, deliver, notice
 from tests.conftest import error_codes, fund, recorded_statements
 
@@ -93,7 +92,8 @@ async def test_withdrawals_go_back_to_the_deposits_methods_first_and_in_proporti
     assert view["enforced"] is True
     assert view["owed"] == {"amount": "100.00"}
     assert owed(view) == [("CARD", "60.00"), ("EWALLET", "40.00")]
-    assert view["shares"][0]["instrumentToken"] == card and view["shares"][0]["psp"] == "cardpay"
+    assert view["shares"][0]["instrumentToken"] == card
+    assert view["shares"][0]["psp"] == "cardpay"
     # The player's cashier proposes the split: in proportion to what each share is owed, the rest anywhere.
     assert [(leg["method"], leg["instrumentToken"], leg["amount"]["amount"]) for leg in view["plan"]] == [
         ("CARD", card, "60.00"),
@@ -103,14 +103,17 @@ async def test_withdrawals_go_back_to_the_deposits_methods_first_and_in_proporti
     assert [leg["amount"]["amount"] for leg in (await loop(gql, player, plan="0.05"))["plan"]] == ["0.03", "0.02"]
 
     refused = await withdraw(gql, player, "50.00", "BANK_TRANSFER")
-    assert codes(refused) == ["CLOSED_LOOP"] and refused["payment"] is None
-    assert "up to 60.00 EUR" in refused["errors"][0]["message"] and "up to 40.00 EUR" in refused["errors"][0]["message"]
+    assert codes(refused) == ["CLOSED_LOOP"]
+    assert refused["payment"] is None
+    assert "up to 60.00 EUR" in refused["errors"][0]["message"]
+    assert "up to 40.00 EUR" in refused["errors"][0]["message"]
     assert codes(await withdraw(gql, player, "61.00", "CARD")) == ["CLOSED_LOOP"]  # more than the card is owed
     assert codes(await withdraw(gql, player, "10.00", "EWALLET", await psp.tokenise())) == ["CLOSED_LOOP"]
 
     # Naming no token, the payout goes to the one card the player deposited with.
     paid = await withdraw(gql, player, "60.00", "CARD")
-    assert paid["errors"] == [] and paid["payment"]["status"] == "PAID"
+    assert paid["errors"] == []
+    assert paid["payment"]["status"] == "PAID"
     [sent] = await attempts(rt, payment_uuid(paid))
     assert sent.request_summary["token"] == f"{card[:4]}…{card[-4:]}"
     # One share left open: the request that closes it may take more, to the same instrument.
@@ -146,7 +149,7 @@ async def test_chargebacks_and_returned_or_failed_payouts_move_the_loop_figures(
         assert state is not None
         state.restricted = False
     paid = await withdraw(gql, player, "30.00", "CARD")
-    assert paid["errors"] == [] and paid["payment"]["status"] == "PAID", paid
+    assert (paid["errors"], paid["payment"]["status"]) == ([], "PAID"), paid
     assert (await loop(gql, player))["owed"] == {"amount": "0.00"}
     async with rt.database.session() as db:
         payout = await db.get(Payment, payment_uuid(paid))
@@ -189,7 +192,8 @@ async def test_staff_waive_a_share_with_a_reason_and_can_revoke_it(
 
     body = await gql(GRANT, {"input": grant}, token=finance.token)
     granted = body["data"]["grantClosedLoopException"]
-    assert granted["errors"] == [] and granted["exception"]["amount"] == {"amount": "40.00"}
+    assert granted["errors"] == []
+    assert granted["exception"]["amount"] == {"amount": "40.00"}
     assert (await withdraw(gql, player, "40.00", "BANK_TRANSFER"))["errors"] == []  # the waiver lets it through
 
     staff_view = (await gql(STAFF_LOOP, {"id": player.id}, token=finance.token))["data"]["player"]["closedLoop"]
@@ -199,13 +203,15 @@ async def test_staff_waive_a_share_with_a_reason_and_can_revoke_it(
     assert [(e["reason"], e["revokedAt"]) for e in staff_view["exceptions"]] == [("card expired", None)]
     # The player sees their shares, not staff's exceptions.
     mine = await gql("{ me { closedLoop { owed { amount } exceptions { id } } } }", token=player.token)
-    assert error_codes(mine) == ["FORBIDDEN"] and mine["data"]["me"]["closedLoop"]["exceptions"] is None
+    assert error_codes(mine) == ["FORBIDDEN"]
+    assert mine["data"]["me"]["closedLoop"]["exceptions"] is None
 
     # Revoked, the amount is owed to the card again (the money the waiver let go elsewhere is not the card's):
     # the bank is refused while the card waits.
     revoke = {"exceptionId": granted["exception"]["id"], "reason": "granted on the wrong player"}
     revoked = (await gql(REVOKE, {"input": revoke}, token=finance.token))["data"]["revokeClosedLoopException"]
-    assert revoked["errors"] == [] and revoked["exception"]["revokedAt"] is not None
+    assert revoked["errors"] == []
+    assert revoked["exception"]["revokedAt"] is not None
     again = (await gql(REVOKE, {"input": revoke}, token=finance.token))["data"]["revokeClosedLoopException"]
     assert codes(again) == ["INVALID_STATE"]
     await fund(rt, player, "10.00 EUR")
@@ -220,9 +226,7 @@ async def test_staff_waive_a_share_with_a_reason_and_can_revoke_it(
                 .order_by(col(AuditRecord.seq))
             )
         ).all()
-        topics = (
-            await db.scalars(select(OutboxEvent.topic).where(col(OutboxEvent.topic).like("closed_loop.%")))
-        ).all()
+        topics = (await db.scalars(select(OutboxEvent.topic).where(col(OutboxEvent.topic).like("closed_loop.%")))).all()
     assert list(actions) == ["closed_loop.exception_grant", "closed_loop.exception_revoke"]
     assert sorted(topics) == ["closed_loop.exception_granted", "closed_loop.exception_revoked"]
 
