@@ -45,8 +45,8 @@ from models.players import Player
 from services.rg.profiles import profile
 
 # Methods whose instrument is the player's own account at a PSP: a payout can be sent to the deposit's token.
-# Other methods (crypto) deposit to an address of ours, so their share is the asset and the destination is
-# named by the withdrawal.
+# Other methods (crypto) deposit to an address of ours, so their share is the asset (the token's prefix before
+# a `:`, or the method as a whole) and the withdrawal names its destination.
 TOKEN_BOUND_METHODS = frozenset({"card", "ewallet", "bank_transfer"})
 
 # What a withdrawal in these states has sent back, or will (its hold stands).
@@ -62,8 +62,9 @@ SENDING_BACK = (
 SHARES = text("""
 WITH mine AS (
     SELECT p.id, p.kind, p.status, p.method, p.amount, p.psp, p.instrument_token, p.created_at,
-           CASE WHEN p.method = 'crypto' THEN split_part(coalesce(p.instrument_token, ''), ':', 1)
-                ELSE coalesce(p.instrument_token, '') END AS instrument
+           CASE WHEN p.method = ANY(:token_bound) THEN coalesce(p.instrument_token, '')
+                WHEN strpos(p.instrument_token, ':') > 0 THEN split_part(p.instrument_token, ':', 1)
+                ELSE '' END AS instrument
     FROM payments p
     WHERE p.player_id = :player AND p.currency = :currency
 ), deposits AS (
@@ -130,10 +131,12 @@ class Leg:
 
 
 def instrument_key(method: str, token: str | None) -> str:
-    """The share a payment through `method` and `token` belongs to (the SQL above says the same)."""
-    if method == "crypto":
-        return (token or "").split(":", 1)[0]
-    return token or ""
+    """The share a payment through `method` and `token` belongs to (the SQL above says the same): the token for
+    token-bound methods; for the others (crypto) the asset before a `:` (`BTC:<address>` → `BTC`), or "" (the
+    method as a whole) when the token has no such prefix."""
+    if method in TOKEN_BOUND_METHODS:
+        return token or ""
+    return token.split(":", 1)[0] if token and ":" in token else ""
 
 
 def _mask(token: str) -> str:
@@ -152,6 +155,7 @@ async def loop_shares(
             "currency": currency,
             "sending": [s.value for s in SENDING_BACK],
             "excluding": excluding or uuid.UUID(int=0),
+            "token_bound": sorted(TOKEN_BOUND_METHODS),
         },
     )
     return [

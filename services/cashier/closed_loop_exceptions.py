@@ -31,6 +31,7 @@ from services.cashier import closed_loop
 from services.players import readable_players
 
 REASON_MAX = 500
+AUDIT_ACTIONS = {"granted": "closed_loop.exception_grant", "revoked": "closed_loop.exception_revoke"}
 
 
 def _staff(viewer: Viewer) -> uuid.UUID:
@@ -101,19 +102,9 @@ async def grant(
             granted_by=staff_id,
         )
         db.add(row)
-        await db.flush()
-        await _announce(db, row, "closed_loop.exception_granted", staff_id)
-        await audit.append(
-            db,
-            actor=viewer,
-            action="closed_loop.exception_grant",
-            target_type="player",
-            target_id=player.id,
-            brand_id=player.brand_id,
-            before={"owed": format_amount(share.owed, code)},
-            after={**_figures(row), "owed": format_amount(share.owed - minor, code)},
-            reason=why,
-        )
+        before = {"owed": format_amount(share.owed, code)}
+        after = {**_figures(row), "owed": format_amount(share.owed - minor, code)}
+        await _record(db, viewer, row, "granted", before, after)
         return row
 
 
@@ -130,19 +121,7 @@ async def revoke(rt: Runtime, viewer: Viewer, *, exception_id: uuid.UUID, reason
                 "This closed-loop exception is revoked already.", field="exceptionId", code=ErrorCode.INVALID_STATE
             )
         row.revoked_at, row.revoked_by, row.revoke_reason = clock.now(), staff_id, why
-        await db.flush()
-        await _announce(db, row, "closed_loop.exception_revoked", staff_id)
-        await audit.append(
-            db,
-            actor=viewer,
-            action="closed_loop.exception_revoke",
-            target_type="player",
-            target_id=row.player_id,
-            brand_id=row.brand_id,
-            before={"revoked": False, **_figures(row)},
-            after={"revoked": True},
-            reason=why,
-        )
+        await _record(db, viewer, row, "revoked", {"revoked": False, **_figures(row)}, {"revoked": True})
         return row
 
 
@@ -167,11 +146,17 @@ def _figures(row: ClosedLoopException) -> dict[str, Any]:
     }
 
 
-async def _announce(db: AsyncSession, row: ClosedLoopException, topic: str, staff_id: uuid.UUID) -> None:
-    # The instrument (a vault token, an address) stays out: events leave the platform.
+async def _record(
+    db: AsyncSession, viewer: Viewer, row: ClosedLoopException, step: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """The step's event and audit record (last: the audit chain's lock is held until the commit). `step`: granted
+    or revoked. The event leaves out the instrument (a vault token, an address) and the reason: events leave the
+    platform; the audit record keeps both."""
+    await db.flush()
+    staff_id = row.revoked_by if step == "revoked" else row.granted_by
     await outbox.emit(
         db,
-        topic,
+        f"closed_loop.exception_{step}",
         f"player:{row.player_id}",
         {
             "exception_id": str(row.id),
@@ -182,4 +167,15 @@ async def _announce(db: AsyncSession, row: ClosedLoopException, topic: str, staf
             "staff_id": str(staff_id),
         },
         brand_id=row.brand_id,
+    )
+    await audit.append(
+        db,
+        actor=viewer,
+        action=AUDIT_ACTIONS[step],
+        target_type="player",
+        target_id=row.player_id,
+        brand_id=row.brand_id,
+        before=before,
+        after=after,
+        reason=row.revoke_reason if step == "revoked" else row.reason,
     )

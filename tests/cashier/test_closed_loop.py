@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 from strawberry import relay
 
@@ -267,3 +268,54 @@ async def test_the_closed_loop_reads_in_constant_statements_whatever_the_shares(
     await pay_in(gql, player, "5.00", "EWALLET", await psp.tokenise())
     # Query.player's lookup, then the field's own: the player (its ownership filter), the shares, the exceptions.
     assert await statements() == one == 4
+
+
+async def test_a_crypto_share_is_its_asset_and_any_destination_of_that_asset_pays_it_back(
+    rt: Any, make_player: Any, brand: Any
+) -> None:
+    """Crypto arrives as payments rows of method "crypto" with `instrument_token` "<asset>:<address>" (the crypto
+    processor's contract, docs/closed-loop.md): the deposit address is ours, so the share is the asset and a
+    withdrawal names its own destination. Until the method is in the GraphQL enum, this runs at the service."""
+    from models.players import Player
+    from services.cashier import closed_loop
+
+    await licensed_in_malta(rt, brand)
+    player = await make_player(country="MT")
+
+    def payment(kind: str, token: str, amount: int, method: str = "crypto", status: str = "succeeded") -> Payment:
+        return Payment(
+            kind=kind,
+            brand_id=brand.id,
+            player_id=player.uuid,
+            currency="EUR",
+            amount=amount,
+            method=method,
+            country="MT",
+            status=status,
+            idempotency_key=uuid.uuid4().hex,
+            instrument_token=token,
+            psp="cryptopay",
+        )
+
+    async with rt.database.transaction() as db:
+        db.add(payment("deposit", "BTC:bc1qdeposit0001", 5000))
+        db.add(payment("deposit", "BTC:bc1qdeposit0002", 2000))  # another address of ours, the same asset
+    async with rt.database.transaction() as db:
+        member = await db.get(Player, player.uuid)
+        assert member is not None
+        [share] = await closed_loop.loop_shares(db, player.uuid, "EUR")
+        assert (share.method, share.instrument, share.instrument_token, share.owed) == (
+            "crypto",
+            "BTC",
+            "BTC:bc1qdeposit0002",
+            7000,
+        )
+        await closed_loop.check_withdrawal(
+            db, member, payment("withdrawal", "BTC:bc1qplayer9", 3000, status="requested")
+        )
+        for elsewhere in (payment("withdrawal", "ETH:0xplayer", 3000), payment("withdrawal", "tok_card", 3000, "card")):
+            with pytest.raises(closed_loop.ClosedLoopRefused, match=r"crypto BTC up to 70\.00 EUR"):
+                await closed_loop.check_withdrawal(db, member, elsewhere)
+    assert closed_loop.instrument_key("crypto", "BTC:bc1q") == "BTC"
+    assert closed_loop.instrument_key("crypto", "bc1q") == closed_loop.instrument_key("crypto", None) == ""
+    assert closed_loop.instrument_key("card", "tok_1") == "tok_1"

@@ -12,7 +12,15 @@ from tests.cashier.test_closed_loop import licensed_in_malta, pay_in
 
 
 async def test_finance_waives_a_share_and_revokes_it_from_the_player_360(
-    page: Any, browser: Any, live_server: str, rt: Any, gql: Any, psp: Any, make_player: Any, make_staff: Any, brand: Any
+    page: Any,
+    browser: Any,
+    live_server: str,
+    rt: Any,
+    gql: Any,
+    psp: Any,
+    make_player: Any,
+    make_staff: Any,
+    brand: Any,
 ) -> None:
     await licensed_in_malta(rt, brand)
     player = await make_player(country="MT")
@@ -38,7 +46,9 @@ async def test_finance_waives_a_share_and_revokes_it_from_the_player_360(
     await expect(waiver).to_contain_text("card expired")
     await waiver.get_by_label("Reason to revoke").fill("the card works again")
     await waiver.get_by_role("button", name="Revoke").click()
-    await expect(section.get_by_role("status")).to_have_text("Revoked: 25.00 EUR is owed to the deposit's method again.")
+    await expect(section.get_by_role("status")).to_have_text(
+        "Revoked: 25.00 EUR is owed to the deposit's method again."
+    )
     await expect(section).to_contain_text("Owed back to the deposits' methods: 100.00 EUR")
     await expect(waiver).to_contain_text("the card works again")
 
