@@ -277,6 +277,7 @@ async def test_a_crypto_share_is_its_asset_and_any_destination_of_that_asset_pay
     processor's contract, docs/closed-loop.md): the deposit address is ours, so the share is the asset and a
     withdrawal names its own destination. Until the method is in the GraphQL enum, this runs at the service."""
     from models.players import Player
+    from services import wallet
     from services.cashier import closed_loop
 
     await licensed_in_malta(rt, brand)
@@ -297,9 +298,21 @@ async def test_a_crypto_share_is_its_asset_and_any_destination_of_that_asset_pay
             psp="cryptopay",
         )
 
-    async with rt.database.transaction() as db:
-        db.add(payment("deposit", "BTC:bc1qdeposit0001", 5000))
-        db.add(payment("deposit", "BTC:bc1qdeposit0002", 2000))  # another address of ours, the same asset
+    for address, amount in (("bc1qdeposit0001", 5000), ("bc1qdeposit0002", 2000)):  # two addresses, one asset
+        async with rt.database.transaction() as db:  # as the processor's confirmation credits it (the ledger too)
+            paid_in = payment("deposit", f"BTC:{address}", amount)
+            db.add(paid_in)
+            await db.flush()
+            credited = await wallet.credit_deposit(
+                db,
+                player_id=player.uuid,
+                currency="EUR",
+                amount=amount,
+                psp="cryptopay",
+                payment_id=paid_in.id,
+                actor=wallet.Actor("psp"),
+            )
+            paid_in.transaction_id = credited.transaction_id
     async with rt.database.transaction() as db:
         member = await db.get(Player, player.uuid)
         assert member is not None
