@@ -81,6 +81,9 @@ class ErrorCode(StrEnum):
     RISK_BONUS_ABUSE = "RISK_BONUS_ABUSE"  # a linked account already claimed this offer
     RISK_HOLD = "RISK_HOLD"  # a withdrawal held for risk review may not be approved until the hold is lifted
     RISK_DECLINED = "RISK_DECLINED"  # a deposit held by a risk rule was declined by risk staff (its failure code)
+    # Closed loop (services/cashier/closed_loop.py): a withdrawal to another method or instrument, or more to one
+    # than it is owed, while deposits' loop shares are open.
+    CLOSED_LOOP = "CLOSED_LOOP"
     # Reports.
     FX_RATE_MISSING = "FX_RATE_MISSING"  # no reference rate for a currency on a day a report converts
     # Tournaments (services/tournaments): a definition refused for one of its parts, or a join / settle refused.

@@ -42,6 +42,7 @@ from models.audit import AuditRecord
 from models.auth import AuthSession, RefreshToken
 from models.bonuses import BonusCampaign, BonusEvent, BonusWager, PlayerBonus
 from models.brands import Brand
+from models.closed_loop import ClosedLoopException
 from models.crm import CrmConsent, CrmMessage, CrmPlayerTag, CrmSegment, CrmSegmentMember, CrmSuppression
 from models.crm_channels import CrmTemplate
 from models.crm_content import ContentItem, ContentVersion
@@ -135,6 +136,7 @@ __all__ = [
     "BonusWager",
     "Brand",
     "BrandGame",
+    "ClosedLoopException",
     "ConsumerParked",
     "ConsumerProcessed",
     "ContentItem",

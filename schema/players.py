@@ -19,6 +19,7 @@ from schema.base import Connection, UserError
 from schema.bonuses import PlayerBonus
 from schema.brands import Brand
 from schema.cashier import Payment, PaymentFilter
+from schema.closed_loop import ClosedLoop
 from schema.context import Info
 from schema.crm_channels import InboxMessage
 from schema.crm_suppression import CrmSuppression, MarketingConsent
@@ -182,6 +183,14 @@ class Player(relay.Node):
         return await player_payments(
             info, uuid.UUID(self.id), filter, first=first, after=after, last=last, before=before
         )
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Where withdrawals in `currency` (default: the player's) must go first: the deposits' methods."
+    )
+    async def closed_loop(self, info: Info, currency: str | None = None) -> ClosedLoop | None:
+        from resolvers.closed_loop import player_closed_loop
+
+        return await player_closed_loop(info, uuid.UUID(self.id), currency)
 
     @strawberry.field(description="Game rounds, newest first, with their provider transactions.")  # type: ignore[untyped-decorator]
     async def rounds(

@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import closed_loop as closed_loop_resolvers
 from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import crm_content as content_resolvers
 from resolvers import crm_experiments as experiment_resolvers
@@ -122,6 +123,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
+from schema.closed_loop import GrantClosedLoopExceptionPayload, RevokeClosedLoopExceptionPayload
 from schema.completion_memo import MemoizingExecutionContext
 from schema.crm_channels import (
     CrmMessage,
@@ -559,6 +561,14 @@ class Mutation:
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
     cancel_withdrawal: CancelWithdrawalPayload = strawberry.mutation(
         resolver=cashier_resolvers.cancel_withdrawal, description="The player takes back a withdrawal not yet sent."
+    )
+    grant_closed_loop_exception: GrantClosedLoopExceptionPayload = strawberry.mutation(
+        resolver=closed_loop_resolvers.grant_closed_loop_exception,
+        description="Waive (part of) a player's loop share, with a reason (audited): withdrawals may go elsewhere.",
+    )
+    revoke_closed_loop_exception: RevokeClosedLoopExceptionPayload = strawberry.mutation(
+        resolver=closed_loop_resolvers.revoke_closed_loop_exception,
+        description="Revoke a closed-loop exception, with a reason (audited): its amount is owed to the share again.",
     )
     release_held_deposit: HeldDepositDecisionPayload = strawberry.mutation(
         resolver=cashier_resolvers.release_held_deposit,

@@ -612,6 +612,7 @@ class Player360 extends LitElement {
         </div>
         <cr-player-transactions class="wide refreshes" .playerId=${id}></cr-player-transactions>
         <cr-player-payments class="refreshes" .playerId=${id}></cr-player-payments>
+        <cr-player-closed-loop class="refreshes" .playerId=${id}></cr-player-closed-loop>
         <cr-player-sessions .playerId=${id}></cr-player-sessions>
         <cr-player-rounds class="wide" .playerId=${id}></cr-player-rounds>
         <cr-player-rg .playerId=${id}></cr-player-rg>

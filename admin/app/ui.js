@@ -12,6 +12,7 @@ export const client = new CroupierClient();
 export const OFFERED = [
   "Query.players", "Query.auditLog", "Query.payments", "Query.adjustments", "Query.games",
   "Subscription.operationsFeed", "Mutation.approveWithdrawal", "Mutation.rejectWithdrawal",
+  "Mutation.grantClosedLoopException", "Mutation.revokeClosedLoopException",
   "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",

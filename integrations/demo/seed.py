@@ -227,7 +227,8 @@ async def seed_payments(rt: Runtime) -> list[str]:
         finally:
             await psp.post("/control/swiftpay", json={"deposit": "succeed"})
         note("alice@example.com", paid_in)
-        # ... and a small withdrawal, approved automatically and paid out by bankwire.
+        # ... and a small withdrawal, approved automatically and paid back to her card (the closed loop: Sweden's
+        # profile sends withdrawals to the deposits' methods first, docs/closed-loop.md).
         note(
             "alice@example.com",
             await cashier.request_withdrawal(
@@ -235,12 +236,12 @@ async def seed_payments(rt: Runtime) -> list[str]:
                 as_player("alice@example.com"),
                 amount="500.00",
                 currency="SEK",
-                method="bank_transfer",
+                method="card",
                 idempotency_key="demo-alice-withdrawal-1",
             ),
         )
 
-        # Bob (GB): a card deposit, then a withdrawal finance approved.
+        # Bob (GB): a card deposit, then a withdrawal to that card finance approved.
         note(
             "bob@example.com",
             await cashier.deposit(
@@ -258,7 +259,7 @@ async def seed_payments(rt: Runtime) -> list[str]:
             as_player("bob@example.com"),
             amount="250.00",
             currency="GBP",
-            method="bank_transfer",
+            method="card",
             idempotency_key="demo-bob-withdrawal-1",
         )
         if bob_out.status == "requested" and finance is not None:
@@ -277,8 +278,8 @@ async def seed_payments(rt: Runtime) -> list[str]:
             ).payment
         note("bob@example.com", bob_out)
 
-        # Carla (MT): a card deposit, a bank transfer confirmed on the bank's page, and a withdrawal
-        # waiting in the finance queue.
+        # Carla (MT): a card deposit, a bank transfer confirmed on the bank's page, and a withdrawal (by bank
+        # transfer: within what her transfer brought in) waiting in the finance queue.
         note(
             "carla@example.com",
             await cashier.deposit(

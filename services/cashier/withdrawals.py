@@ -20,6 +20,7 @@ from models.players import Player
 from services import audit, wallet
 from services.aml import restrictions as aml
 from services.bonuses import lifecycle as bonus_lifecycle
+from services.cashier import closed_loop
 from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _set_status, lock_payment
@@ -98,6 +99,8 @@ async def _request(
             status=PaymentStatus.REQUESTED,
         )
         if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it once the hold succeeds
+            # The deposits' methods first (closed_loop.py): a refusal holds nothing.
+            await closed_loop.check_withdrawal(db, player, payment)
             await risk_gates.check_payment(db, player, payment, seen)  # a block: nothing held
             to_forfeit = await bonus_lifecycle.before_withdrawal(db, player.id, code, forfeit=forfeit_bonuses)
             result, hold = await wallet.hold_withdrawal(

@@ -67,6 +67,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("payments", "player_id = :p"),
         Source("payment_attempts", "payment_id IN (SELECT id FROM payments WHERE player_id = :p)", "seq"),
         Source("disputes", "player_id = :p"),  # chargebacks and their evidence (services/cashier/chargebacks.py)
+        Source("closed_loop_exceptions", "player_id = :p"),  # staff waivers of loop shares (closed_loop.py)
     ),
     "ledger": (
         Source("ledger_accounts", "owner_type = 'player' AND owner_id = :ps"),

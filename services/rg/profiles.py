@@ -29,6 +29,8 @@ class Profile:
     reality_check_minutes: int
     reality_check_required: bool
     registers: tuple[str, ...]
+    # Withdrawals go back to the deposits' methods first (services/cashier/closed_loop.py).
+    closed_loop: bool = False
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.timezone).date()
@@ -66,6 +68,7 @@ def profiles() -> dict[str, Profile]:
             reality_check_minutes=int(spec["reality_check_minutes"]),
             reality_check_required=bool(spec["reality_check_required"]),
             registers=tuple(spec["registers"]),
+            closed_loop=bool(spec.get("closed_loop", False)),
         )
         for code, spec in raw.items()
     }

@@ -156,6 +156,8 @@ UNMEASURED = {
     "PortalCommissions": "measured as a partner in tests/affiliate_portal/test_portal_documents.py",
     "Affiliate": "one partner; its brands, links and portal users one statement each (DataLoaders)",
     "PlayerAffiliate": "one player's attribution: one statement (a DataLoader)",
+    "PlayerClosedLoop": "one player's loop shares and exceptions: constant statements whatever their number "
+    "(tests/cashier/test_closed_loop.py counts them)",
     "PostbackSecret": "one partner's secret: its fingerprint and date, one statement",
 }
 
