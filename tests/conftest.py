@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import sys
@@ -238,10 +239,13 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 async def empty_tables(rt: Any, *, attempts: int = 5) -> None:
     """DELETE every row but the reference data. DELETE, not TRUNCATE: a test leaves a few rows in a few
-    of some sixty tables, which DELETE clears in milliseconds, while TRUNCATE gives every table new files
-    (a quarter of a second per test, a minute of the suite). It waits for locks at most `LOCK_WAIT` per
-    attempt (background work, such as the outbox relay, may hold one briefly); when a session keeps
-    holding them, the test fails naming it instead of the run hanging."""
+    of some 140 tables, which DELETE clears in milliseconds, while TRUNCATE gives every table new files
+    (a quarter of a second per test, a minute of the suite). Only the tables that hold a row are touched:
+    one prepared statement (the same text while the tables are the same) asks each table whether it has
+    one, then one statement deletes from those — a DELETE per table cost ~25 ms a test, mostly planning
+    140 statements. It waits for locks at most `LOCK_WAIT` per attempt (background work, such as the outbox
+    relay, may hold one briefly); when a session keeps holding them, the test fails naming it instead of the
+    run hanging."""
     for attempt in range(attempts):
         try:
             async with rt.database.transaction() as db:
@@ -249,7 +253,10 @@ async def empty_tables(rt: Any, *, attempts: int = 5) -> None:
                 await db.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_WAIT}'"))
                 # Triggers off (foreign keys, the audit log's, the append-only guards): any order will do.
                 await db.execute(text("SET LOCAL session_replication_role = replica"))
-                await db.execute(text(_EMPTY_EVERY_TABLE))
+                tables = (await db.execute(text(_TABLES))).scalars().all()
+                holding = (await db.execute(text(_holding_rows(tuple(tables))))).scalars().all()
+                if holding:
+                    await db.execute(text(_delete_from(tuple(holding))))
             return
         except DBAPIError as error:  # a lock or statement time-out, or a deadlock with background work
             if attempt == attempts - 1:
@@ -266,16 +273,23 @@ async def install_reference_data(rt: Any) -> None:
         await rules.install_defaults(OnSession(db))
 
 
-_EMPTY_EVERY_TABLE = """
-DO $$
-DECLARE name text;
-BEGIN
-    FOR name IN SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'
-        AND tablename NOT IN ('alembic_version', 'currencies') ORDER BY tablename
-    LOOP
-        EXECUTE 'DELETE FROM ' || name;
-    END LOOP;
-END $$"""
+_TABLES = (
+    "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+    "AND tablename NOT IN ('alembic_version', 'currencies') ORDER BY tablename"
+)
+
+
+@functools.cache
+def _holding_rows(tables: tuple[str, ...]) -> str:
+    """Which of `tables` hold a row: one statement (prepared once per connection and text)."""
+    return " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT FROM {t})" for t in tables)
+
+
+@functools.cache
+def _delete_from(tables: tuple[str, ...]) -> str:
+    """One statement that empties `tables` (data-modifying CTEs: every DELETE runs, whatever is selected)."""
+    deletes = ", ".join(f"d{i} AS (DELETE FROM {t})" for i, t in enumerate(tables))
+    return f"WITH {deletes} SELECT 1"
 
 
 LOCK_WAIT = "3s"

@@ -18,11 +18,12 @@ async def test_a_lock_held_elsewhere_fails_the_cleanup_fast_and_names_its_holder
     try:
         transaction = holder.transaction()
         await transaction.start()
-        await holder.execute("LOCK TABLE players IN SHARE MODE")  # what DELETE must wait for
+        # risk_rules holds the default rules after every cleanup, so the cleanup must DELETE from it: and wait.
+        await holder.execute("LOCK TABLE risk_rules IN SHARE MODE")
         started = time.monotonic()
         with pytest.raises(AssertionError, match="could not empty the tables") as failed:
             await asyncio.wait_for(empty_tables(rt, attempts=2), 60)
         assert time.monotonic() - started < 30
-        assert "LOCK TABLE players IN SHARE MODE" in str(failed.value)  # who holds it
+        assert "LOCK TABLE risk_rules IN SHARE MODE" in str(failed.value)  # who holds it
     finally:
         await holder.close()  # its transaction ends: the real cleanup after this test goes through
