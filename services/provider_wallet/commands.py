@@ -124,3 +124,6 @@ async def _answer(
             raise Duplicate  # another player's transaction with this uuid committed first
     await statements.log_call(db, command, body)
     return Answer(result, body)
+
+
+answer_decision = _answer  # the same last step for money moved with no bet (award.py)

@@ -1,0 +1,459 @@
+"""Pragmatic Play's seamless wallet, served for every provider whose protocol is `pragmatic`.
+
+`POST /providers/{provider_code}/{method}.html` for the methods in `METHODS` (authenticate, balance, bet,
+result, bonusWin, jackpotWin, promoWin, endRound, refund, adjustment): the provider is configured with
+`https://<croupier>/providers/<code>/` as its wallet URL and appends `<method>.html`, as Pragmatic Play does.
+docs/providers-pragmatic.md is the operator's page; this is the wire:
+
+- Bodies are `application/x-www-form-urlencoded` (UTF-8; a repeated or malformed parameter, a NUL or more
+  than `MAX_PARAMS` parameters is error 7). `hash` is the MD5 (hex) of every other parameter as received,
+  sorted by name, written `name=value` and joined by '&', with the provider's secret key appended
+  (`a=1&b=2SECRET`); a missing or wrong hash, or an unknown or disabled provider, is error 5, checked before
+  any other parameter. The secret is the `PROVIDER_SECRETS` entry the provider row names (`secret_ref`), else
+  the one named after its code (services/providers/credentials.py), as for SoftSwiss.
+- Amounts are decimals in currency units ("12.50"), converted exactly to ledger minor units in the player's
+  currency (the token's session currency, else the player's wallet currency; promoWin names its own): one
+  with more significant decimals than the currency has (0.001 EUR), negative (outside adjustment) or too
+  large is error 7 and moves nothing.
+- Every answer is HTTP 200 JSON `{error, description, ...}` with the method's fields; balances are numbers
+  in currency units. `cash` is the player's whole playable balance (cash and bonus money together, as every
+  protocol sees it) and `bonus` is 0: the bonus engine spends bonus money inside a stake (services/bonuses).
+- Transactions are keyed by the provider's `reference`: a bet's and a result's own; a refund is keyed by the
+  bet's reference it names (`refund:<reference>`), and bonusWin, jackpotWin, promoWin and adjustment each in
+  their own namespace (`<method>:<reference>`), so one method's reference never meets another's.
+
+What each method asks of services/provider_wallet: authenticate and balance read (`balance`,
+`player_balance`); bet, result and refund are bet, win (by round: a result names no bet) and rollback;
+bonusWin, jackpotWin, promoWin and a positive adjustment are credits with no bet and no session (`credit`,
+the player may be offline), a negative adjustment a `debit`; endRound closes the round (`end_round`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from core.clock import clock
+from core.ids import new_id, parse_uuid
+from core.logging import get_logger
+from core.money import CURRENCIES, MAX_MINOR_UNITS, format_amount
+from core.runtime import Runtime
+from services import game_sessions, provider_wallet
+from services.provider_wallet import Answer, ProviderRef, Status, WalletCommand, WalletResult
+from services.providers import credentials
+
+log = get_logger(__name__)
+router = APIRouter(include_in_schema=False)
+
+PROTOCOL = "pragmatic"
+MAX_BODY_BYTES = 16 * 1024
+MAX_PARAMS = 64
+TX_NAMESPACE = uuid.UUID("a3f0c6d2-58e1-4b7a-9d35-2e6b1f0c8a47")
+
+SUCCESS = 0
+INSUFFICIENT_BALANCE = 1
+PLAYER_NOT_FOUND = 2
+BET_NOT_ALLOWED = 3
+AUTHENTICATION_FAILED = 4
+INVALID_HASH = 5
+PLAYER_FROZEN = 6
+BAD_PARAMETERS = 7
+GAME_NOT_FOUND = 8
+BET_LIMIT_REACHED = 50
+INTERNAL_RETRY = 100  # "internal server error, retry required": the provider retries and reconciles
+INTERNAL_NO_RETRY = 120  # "internal server error, no retry": nothing to gain by asking again
+END_ROUND_RETRY = 130  # 100's meaning, for endRound only
+
+DESCRIPTIONS = {
+    SUCCESS: "Success",
+    INSUFFICIENT_BALANCE: "Insufficient balance",
+    PLAYER_NOT_FOUND: "Player not found or is logged out",
+    BET_NOT_ALLOWED: "Bet is not allowed",
+    AUTHENTICATION_FAILED: "Player authentication failed due to invalid, not found or expired token",
+    INVALID_HASH: "Invalid hash code",
+    PLAYER_FROZEN: "Player is frozen",
+    BAD_PARAMETERS: "Bad parameters in the request",
+    GAME_NOT_FOUND: "Game is not found or disabled",
+    BET_LIMIT_REACHED: "Bet limit has been reached",
+    INTERNAL_RETRY: "Internal server error",
+    INTERNAL_NO_RETRY: "Internal server error",
+    END_ROUND_RETRY: "Internal server error on EndRound processing",
+}
+
+# The neutral statuses in Pragmatic Play's codes. A duplicate (a reference reused with other content) is 120:
+# its reconciliation would refund the bet the reference already names. A bet that no longer exists (refunded
+# before it arrived) is 3, which the provider does not reconcile; a result with no bet in its round is 120.
+STATUS_CODES: dict[Status, int] = {
+    Status.OK: SUCCESS,
+    Status.NOT_ENOUGH_MONEY: INSUFFICIENT_BALANCE,
+    Status.INVALID_TOKEN: PLAYER_NOT_FOUND,
+    Status.TOKEN_EXPIRED: AUTHENTICATION_FAILED,
+    Status.USER_DISABLED: PLAYER_FROZEN,
+    Status.WRONG_CURRENCY: BAD_PARAMETERS,
+    Status.UNREPRESENTABLE_AMOUNT: BAD_PARAMETERS,
+    Status.INVALID_GAME: GAME_NOT_FOUND,
+    Status.LIMIT_REACHED: BET_LIMIT_REACHED,
+    Status.DUPLICATE_TRANSACTION: INTERNAL_NO_RETRY,
+    Status.TRANSACTION_DOES_NOT_EXIST: INTERNAL_NO_RETRY,
+    Status.UNKNOWN: INTERNAL_RETRY,
+}
+# Where a method reads a status otherwise: a bet's or an authentication's bad token is an authentication failure.
+METHOD_CODES: dict[str, dict[Status, int]] = {
+    "authenticate": {Status.INVALID_TOKEN: AUTHENTICATION_FAILED},
+    "bet": {Status.INVALID_TOKEN: AUTHENTICATION_FAILED, Status.TRANSACTION_DOES_NOT_EXIST: BET_NOT_ALLOWED},
+    "endRound": {Status.UNKNOWN: END_ROUND_RETRY},
+}
+
+_TEXT = 100  # userId, reference, roundId, token...: Pragmatic Play's widest identifiers
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "authenticate": ("providerId", "token"),
+    "balance": ("providerId", "userId"),
+    "bet": ("providerId", "userId", "gameId", "roundId", "amount", "reference", "timestamp", "roundDetails"),
+    "result": ("providerId", "userId", "gameId", "roundId", "amount", "reference", "timestamp", "roundDetails"),
+    "bonusWin": ("providerId", "userId", "amount", "reference", "timestamp", "bonusCode"),
+    "jackpotWin": ("providerId", "userId", "gameId", "roundId", "jackpotId", "amount", "reference", "timestamp"),
+    "promoWin": (
+        "providerId",
+        "userId",
+        "campaignId",
+        "campaignType",
+        "amount",
+        "currency",
+        "reference",
+        "timestamp",
+    ),
+    "endRound": ("providerId", "userId", "gameId", "roundId"),
+    "refund": ("providerId", "userId", "reference"),
+    "adjustment": (
+        "providerId",
+        "userId",
+        "gameId",
+        "roundId",
+        "amount",
+        "reference",
+        "validBetAmount",
+        "timestamp",
+    ),
+}
+METHODS = tuple(_REQUIRED)
+TRANSACTION_METHODS = frozenset({"bet", "result", "bonusWin", "jackpotWin", "promoWin", "adjustment", "refund"})
+# The stored widths of what lands in a column (game_code varchar(64), currency varchar(8)); others are capped at
+# _TEXT so that a namespaced transaction uuid (`jackpotWin:<reference>`) still fits its 128 characters.
+_WIDTH = {"gameId": 64, "currency": 8, "token": 128, "roundDetails": 4000, "jackpotDetails": 4000}
+
+
+class Refused(Exception):
+    """Answered with this code before the wallet is asked."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# ---- the wire ------------------------------------------------------------------------------------
+
+
+def parse_form(raw: bytes) -> dict[str, str]:
+    """The body's parameters (Refused(7) for anything that is not a plain form of unique names)."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Refused(BAD_PARAMETERS) from exc
+    params = dict(pairs)
+    if len(params) != len(pairs) or len(params) > MAX_PARAMS:
+        raise Refused(BAD_PARAMETERS)
+    if any("\x00" in k or "\x00" in v for k, v in pairs):
+        raise Refused(BAD_PARAMETERS)
+    return params
+
+
+def signing_string(params: dict[str, str]) -> str:
+    """Every parameter but `hash`, sorted by name, as `name=value` joined by '&' (the secret goes after it)."""
+    return "&".join(f"{name}={params[name]}" for name in sorted(params) if name != "hash")
+
+
+def compute_hash(params: dict[str, str], secret: str) -> str:
+    return hashlib.md5((signing_string(params) + secret).encode()).hexdigest()  # noqa: S324  (the protocol's)
+
+
+def verify_hash(params: dict[str, str], secret: str | None) -> bool:
+    given = params.get("hash")
+    if not secret or not given:
+        return False
+    return hmac.compare_digest(compute_hash(params, secret), given.strip().lower())
+
+
+def check_fields(method: str, params: dict[str, str]) -> None:
+    for name in _REQUIRED[method]:
+        if name not in params or (not params[name] and name != "roundDetails"):
+            raise Refused(BAD_PARAMETERS)
+    for name, value in params.items():
+        if len(value) > _WIDTH.get(name, _TEXT):
+            raise Refused(BAD_PARAMETERS)
+
+
+def to_minor(value: str, currency: str, *, signed: bool = False) -> int:
+    """A decimal in currency units → ledger minor units, exactly (Refused(7) when it has no exact value)."""
+    text_value = value.strip()
+    negative = signed and text_value.startswith("-")
+    digits = text_value[1:] if negative else text_value
+    whole, _, fraction = digits.partition(".")
+    if not whole.isdigit() or not whole.isascii() or (fraction and not (fraction.isdigit() and fraction.isascii())):
+        raise Refused(BAD_PARAMETERS)
+    if len(whole) > 18 or len(fraction) > 18:
+        raise Refused(BAD_PARAMETERS)
+    exponent = CURRENCIES[currency].exponent
+    significant = fraction.rstrip("0")
+    if len(significant) > exponent:
+        raise Refused(BAD_PARAMETERS)
+    minor: int = int(whole) * 10**exponent + int(significant.ljust(exponent, "0") or "0")
+    if minor > MAX_MINOR_UNITS:
+        raise Refused(BAD_PARAMETERS)
+    return -minor if negative else minor
+
+
+def to_units(minor: int, currency: str) -> float:
+    """Minor units → the JSON number in currency units (exact: a float keeps 15 significant digits)."""
+    return float(Decimal(format_amount(minor, currency)))
+
+
+def transaction_id(provider_code: str, transaction_uuid: str) -> str:
+    """Our wallet's id of a transaction, the same on every retry (32 hex characters)."""
+    return uuid.uuid5(TX_NAMESPACE, f"{provider_code}:{transaction_uuid}").hex
+
+
+# ---- the dialect ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PragmaticDialect:
+    """How a method's answer is written: its codes (METHOD_CODES over STATUS_CODES) and its fields."""
+
+    method: str
+
+    def code(self, status: Status) -> int:
+        own = METHOD_CODES.get(self.method, {})
+        return own[status] if status in own else STATUS_CODES[status]
+
+    def status_code(self, status: Status) -> str:
+        return str(self.code(status))
+
+    def render(self, command: WalletCommand, result: WalletResult) -> dict[str, Any]:
+        code = self.code(result.status)
+        body: dict[str, Any] = {}
+        if self.method in TRANSACTION_METHODS and command.transaction_uuid is not None:
+            body["transactionId"] = transaction_id(command.provider.code, command.transaction_uuid)
+        currency = result.currency or command.currency
+        if self.method == "authenticate" and code == SUCCESS:
+            body["userId"] = result.user
+            body["token"] = command.token
+        if self.method != "refund" and result.balance is not None and currency in CURRENCIES:
+            if self.method != "endRound":
+                body["currency"] = currency
+            body["cash"] = to_units(result.balance, currency)
+            body["bonus"] = 0.0
+            if self.method == "bet":
+                body["usedPromo"] = 0.0
+        body["error"] = code
+        body["description"] = DESCRIPTIONS[code]
+        return body
+
+
+def refusal(code: int) -> JSONResponse:
+    return JSONResponse({"error": code, "description": DESCRIPTIONS[code]})
+
+
+# ---- who is asking, and about whom ---------------------------------------------------------------
+
+_LOOKUP = text("""
+SELECT gp.id AS provider_id, gp.code, gp.protocol, gp.enabled, gp.secret_ref,
+       p.id AS player_id, p.currency AS player_currency,
+       s.player_id AS session_player, s.currency AS session_currency, s.mode, s.expires_at, s.ended_at
+FROM (SELECT 1) AS one
+LEFT JOIN game_providers gp ON gp.code = :code
+LEFT JOIN players p ON p.id = CAST(:player AS uuid)
+LEFT JOIN game_sessions s ON s.token = :token
+""")
+
+
+@dataclass(frozen=True)
+class Caller:
+    provider: ProviderRef
+    secret: str | None
+    player: uuid.UUID | None  # the player named by userId (None: no such player)
+    currency: str | None  # the session's when the token is the player's, else the player's wallet currency
+    session_player: uuid.UUID | None
+    session_live: bool  # the token's session may still play (authenticate)
+
+
+async def _caller(rt: Runtime, code: str, params: dict[str, str]) -> Caller:
+    player = parse_uuid(params.get("userId", ""))
+    token = params.get("token") or None
+    async with rt.database.session() as db:
+        row = (
+            await db.execute(_LOOKUP, {"code": code, "player": str(player) if player else None, "token": token})
+        ).one()
+    if row.provider_id is None or not row.enabled or row.protocol != PROTOCOL:
+        raise Refused(INVALID_HASH)  # nothing to check the hash with
+    currency = row.player_currency
+    if row.session_player is not None and row.session_player == row.player_id:
+        currency = row.session_currency
+    live = row.mode == "real" and game_sessions.can_bet(row.ended_at, row.expires_at, clock.now())
+    return Caller(
+        ProviderRef(row.provider_id, row.code),
+        credentials.secret_for(rt.settings.provider_secrets, row.code, row.secret_ref),
+        row.player_id,
+        currency,
+        row.session_player,
+        live,
+    )
+
+
+# ---- the methods ---------------------------------------------------------------------------------
+
+Handler = Callable[[Runtime, WalletCommand, Any], Awaitable[Answer]]
+
+
+def _base(method: str, caller: Caller, raw: bytes, params: dict[str, str], **fields: Any) -> WalletCommand:
+    return WalletCommand(
+        provider=caller.provider,
+        endpoint=f"/{method}.html",
+        raw_request=raw,
+        request_uuid=str(new_id()),  # no request id in this protocol: every call is logged, retries replay by reference
+        user=params.get("userId"),
+        token=params.get("token") or None,
+        **fields,
+    )
+
+
+async def _authenticate(rt: Runtime, caller: Caller, raw: bytes, params: dict[str, str], dialect: Any) -> Answer:
+    command = _base("authenticate", caller, raw, params)
+    if caller.session_player is None or not caller.session_live:
+        result = WalletResult(Status.INVALID_TOKEN)
+        return Answer(result, dialect.render(command, result))
+    command = replace(command, user=str(caller.session_player))
+    return await provider_wallet.balance(rt, command, dialect)
+
+
+def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> tuple[Handler, WalletCommand]:
+    """The wallet function and command of a method that moves (or may move) money."""
+    currency = params["currency"] if method == "promoWin" else caller.currency
+    if currency not in CURRENCIES:
+        raise Refused(BAD_PARAMETERS if method == "promoWin" else PLAYER_NOT_FOUND)
+    reference = params["reference"]
+    if method == "refund":  # the bet it names decides the rest (its player, currency, round)
+        command = _base(method, caller, raw, params, transaction_uuid=f"refund:{reference}", reference_uuid=reference)
+        return provider_wallet.rollback, command
+    amount = to_minor(params["amount"], currency, signed=method == "adjustment")
+    game = params.get("gameId") or None
+    if method in ("bet", "result"):
+        free = method == "bet" and bool(params.get("bonusCode"))
+        command = _base(
+            method,
+            caller,
+            raw,
+            params,
+            transaction_uuid=reference,
+            round_ref=params["roundId"],
+            game_code=game,
+            currency=currency,
+            # A free-round result pays nothing: the free rounds' total comes once, in bonusWin.
+            amount=0 if method == "result" and params.get("bonusCode") else amount,
+            is_free=free,
+            reward_uuid=params.get("bonusCode") if free else None,
+        )
+        return (provider_wallet.bet if method == "bet" else provider_wallet.win), command
+    command = _base(
+        method,
+        caller,
+        raw,
+        params,
+        transaction_uuid=f"{method}:{reference}",
+        game_code=game,
+        currency=currency,
+        amount=abs(amount),
+    )
+    return (provider_wallet.debit if amount < 0 else provider_wallet.credit), command
+
+
+async def _serve(method: str, provider_code: str, request: Request) -> JSONResponse:
+    rt: Runtime = request.app.state.rt
+    raw = await request.body()
+    dialect = PragmaticDialect(method)
+    try:
+        if len(raw) > MAX_BODY_BYTES:
+            raise Refused(BAD_PARAMETERS)
+        params = parse_form(raw)
+        caller = await _caller(rt, provider_code, params)
+        if not verify_hash(params, caller.secret):
+            log.warning("pragmatic_bad_hash", provider=provider_code, method=method)
+            raise Refused(INVALID_HASH)
+        check_fields(method, params)
+        answer = await _answer(rt, method, caller, raw, params, dialect)
+    except Refused as refused:
+        return refusal(refused.code)
+    except Exception:  # the database is away: still an answer in protocol, which the provider retries
+        log.exception("pragmatic_wallet_failed", provider=provider_code, method=method)
+        return refusal(dialect.code(Status.UNKNOWN))
+    return JSONResponse(dict(answer.body))
+
+
+async def _answer(
+    rt: Runtime, method: str, caller: Caller, raw: bytes, params: dict[str, str], dialect: PragmaticDialect
+) -> Answer:
+    if method == "authenticate":
+        return await _authenticate(rt, caller, raw, params, dialect)
+    if caller.player is None:
+        raise Refused(PLAYER_NOT_FOUND)
+    if method == "balance":
+        return await provider_wallet.player_balance(
+            rt, _base(method, caller, raw, params, currency=caller.currency), dialect
+        )
+    if method == "endRound":
+        command = _base(method, caller, raw, params, round_ref=params["roundId"], game_code=params["gameId"])
+        return await provider_wallet.end_round(rt, replace(command, currency=caller.currency), dialect)
+    handler, command = _money(method, caller, raw, params)
+    answer = await handler(rt, command, dialect)
+    if method == "result" and answer.result.status == Status.OK and params.get("promoWinAmount"):
+        answer = await _result_promo(rt, caller, raw, params, command, answer)
+    return answer
+
+
+async def _result_promo(
+    rt: Runtime, caller: Caller, raw: bytes, params: dict[str, str], command: WalletCommand, answer: Answer
+) -> Answer:
+    """A result carrying a promotion's prize (a cash drop: promoWinAmount, promoWinReference) pays it to cash as a
+    promoWin would, after the win; the result's answer then shows the balance after both."""
+    assert command.currency is not None
+    amount = to_minor(params["promoWinAmount"], command.currency)
+    reference = params.get("promoWinReference") or command.transaction_uuid
+    promo = replace(command, transaction_uuid=f"promoWin:{reference}", amount=amount, round_ref=None)
+    paid = await provider_wallet.credit(rt, promo, PragmaticDialect("promoWin"))
+    if paid.result.status != Status.OK:
+        log.warning("pragmatic_result_promo_refused", provider=caller.provider.code, status=paid.result.status.value)
+        return answer
+    body = dict(answer.body)
+    body["cash"] = paid.body.get("cash", body.get("cash"))
+    return Answer(answer.result, body)
+
+
+def _route(method: str) -> None:
+    async def handler(provider_code: str, request: Request) -> JSONResponse:
+        return await _serve(method, provider_code, request)
+
+    handler.__name__ = f"pragmatic_{method}"
+    router.add_api_route(f"/providers/{{provider_code}}/{method}.html", handler, methods=["POST"])
+
+
+for _method in METHODS:
+    _route(_method)
