@@ -437,7 +437,13 @@ async def _result_promo(
     assert command.currency is not None
     amount = to_minor(params["promoWinAmount"], command.currency)
     reference = params.get("promoWinReference") or command.transaction_uuid
-    promo = replace(command, transaction_uuid=f"promoWin:{reference}", amount=amount, round_ref=None)
+    promo = replace(
+        command,
+        request_uuid=str(new_id()),  # a call of its own in the log (the result's would replay the result's answer)
+        transaction_uuid=f"promoWin:{reference}",
+        amount=amount,
+        round_ref=None,
+    )
     paid = await provider_wallet.credit(rt, promo, PragmaticDialect("promoWin"))
     if paid.result.status != Status.OK:
         log.warning("pragmatic_result_promo_refused", provider=caller.provider.code, status=paid.result.status.value)
