@@ -46,7 +46,9 @@ class Provider(SQLModel, table=True):
     """A game provider or aggregator, speaking one wallet protocol (an adapter in integrations/)."""
 
     __tablename__ = "game_providers"
-    __table_args__ = (CheckConstraint("protocol IN ('hub88', 'softswiss', 'pragmatic')", name="ck_game_providers_protocol"),)
+    __table_args__ = (
+        CheckConstraint("protocol IN ('hub88', 'softswiss', 'pragmatic')", name="ck_game_providers_protocol"),
+    )
 
     id: uuid.UUID = id_field()
     code: str = Field(max_length=32, unique=True)
