@@ -25,8 +25,8 @@ from core.runtime import Runtime
 from models.ledger import AccountPurpose, TransactionStatus
 from services import ledger, wallet
 from services.bonuses import play as bonus_play
-from services.provider_wallet import booking, replay, statements
-from services.provider_wallet.commands import answer_decision
+from services.provider_wallet import booking, replay
+from services.provider_wallet.commands import answer_decision, duplicate
 from services.provider_wallet.context import Context, lock_money, read_context, read_state, unrepresentable
 from services.provider_wallet.types import (
     Answer,
@@ -58,12 +58,8 @@ async def _moved(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Ki
     try:
         async with rt.database.transaction() as db:
             return await _run(db, command, dialect, kind)
-    except (Duplicate, ledger.IdempotencyConflict):  # rolled back: the refusal moved nothing; log the call alone
-        result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
-        body = dialect.render(command, result)
-        async with rt.database.transaction() as db:
-            await statements.log_call(db, command, body)
-        return Answer(result, body)
+    except (Duplicate, ledger.IdempotencyConflict):
+        return await duplicate(rt, command, dialect)
 
 
 async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from core.clock import clock
-from tests.conftest import fund
-from tests.providers.conftest import _insert_provider, open_session
+from tests.providers.conftest import _insert_provider
 
 PRAGMATIC = "pp"
 PRAGMATIC_SECRET = "test-pragmatic-secret"
@@ -115,16 +114,13 @@ def pragmatic(client: httpx.AsyncClient, pragmatic_provider: Any) -> PragmaticPr
 
 
 @pytest.fixture
-def pp_seat(rt: Any, make_player: Any, pragmatic_provider: Any) -> Any:
+def pp_seat(seat: Any, pragmatic_provider: Any) -> Any:
     """`await pp_seat(balance=10_000)`: a player with that much cash (minor units) and a live session."""
 
     async def make(
         *, balance: int = 10_000, currency: str = "EUR", ttl: timedelta = timedelta(hours=4)
     ) -> PragmaticSeat:
-        player = await make_player(currency=currency)
-        if balance:
-            await fund(rt, player.uuid, balance, currency)
-        token = await open_session(rt, pragmatic_provider, player.uuid, currency=currency, ttl=ttl)
-        return PragmaticSeat(str(player.uuid), player.uuid, token, currency)
+        made = await seat(balance=balance, currency=currency, provider=pragmatic_provider, ttl=ttl)
+        return PragmaticSeat(made.user, made.player_id, made.token, made.currency)
 
     return make
