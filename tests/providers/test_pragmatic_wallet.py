@@ -304,3 +304,19 @@ def test_amounts_convert_exactly_and_the_hash_reads_the_specification() -> None:
     assert to_units(1, "BTC") == 0.00000001
     params = {"token": "5v93mto7jr", "providerId": "pragmaticplay", "hash": "x"}
     assert signing_string(params) == "providerId=pragmaticplay&token=5v93mto7jr"
+
+
+async def test_a_bet_stays_a_lean_path(pragmatic: PragmaticProvider, pp_seat: Any, rt: Any) -> None:
+    """DESIGN §7: Core statements in one transaction, no ORM unit of work; the provider row and the player's
+    currency come in one read before it."""
+    from tests.conftest import recorded_statements
+
+    player = await pp_seat(balance=1_000)
+    await pragmatic.call("bet", player.bet("1.00"))  # warms the account caches
+    with recorded_statements(rt) as statements:
+        answer = await pragmatic.call("bet", player.bet("1.00"))
+    assert answer["error"] == 0
+    # lookup · context · locks · state · house account (2) · the ledger (re-lock, one statement) · RG counter ·
+    # round · record · call log
+    assert len(statements) <= 12, "\n".join(statements)
+    assert not any(s.startswith("SELECT game_providers") for s in statements)
