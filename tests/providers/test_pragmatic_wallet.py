@@ -320,3 +320,32 @@ async def test_a_bet_stays_a_lean_path(pragmatic: PragmaticProvider, pp_seat: An
     # round · record · call log
     assert len(statements) <= 12, "\n".join(statements)
     assert not any(s.startswith("SELECT game_providers") for s in statements)
+
+
+async def test_a_free_round_of_a_bonus_grant_debits_nothing_and_uses_a_spin(
+    pragmatic: PragmaticProvider, rt: Any, gql: Any, make_player: Any, make_staff: Any, pragmatic_provider: Any
+) -> None:
+    from tests.bonuses.conftest import CLAIM, CREATE, SET_STATUS, bonus_row
+
+    marketing = (await make_staff("marketing")).token
+    rules = {"free_spins": 2, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"], "wagering_multiplier": 1}
+    created = await gql(
+        CREATE,
+        {"input": {"name": "PP spins", "kind": "FREE_SPINS", "rules": rules, "promoCode": "PPSPINS"}},
+        token=marketing,
+    )
+    campaign_id = created["data"]["createBonusCampaign"]["campaign"]["id"]
+    await gql(SET_STATUS, {"input": {"campaignId": campaign_id, "status": "ACTIVE"}}, token=marketing)
+    account = await make_player()
+    await fund(rt, account.uuid, 500)
+    claimed = (await gql(CLAIM, {"input": {"code": "PPSPINS"}}, token=account.token))["data"]["claimBonus"]
+    grant = claimed["bonus"]["rewardUuid"]
+    token = await open_session(rt, pragmatic_provider, account.uuid)
+    player = PragmaticSeat(str(account.uuid), account.uuid, token)
+    answer = await pragmatic.call("bet", player.bet("1.00", round_id="f-1", bonusCode=grant))
+    assert (answer["error"], answer["cash"]) == (0, 5.0)  # a free round: nothing debited
+    assert (await bonus_row(rt, account.uuid)).spins_left == 1
+    assert (await pragmatic.call("bet", player.bet("2.00", round_id="f-2", bonusCode=grant)))[
+        "error"
+    ] == 50  # not its bet
+    assert await cash(rt, account.uuid) == 500
