@@ -24,8 +24,10 @@ docs/providers-pragmatic.md is the operator's page; this is the wire:
 
 What each method asks of services/provider_wallet: authenticate and balance read (`balance`,
 `player_balance`); bet, result and refund are bet, win (by round: a result names no bet) and rollback;
-bonusWin, jackpotWin, promoWin and a positive adjustment are credits with no bet and no session (`credit`,
-the player may be offline), a negative adjustment a `debit`; endRound closes the round (`end_round`).
+jackpotWin, promoWin and a positive adjustment are credits with no bet and no session (`credit`, the player
+may be offline), a negative adjustment a `debit`; bonusWin is a win in the free rounds' last round (bonus money
+under a grant's wagering) or, with no such round, a credit (`free_rounds_total`); endRound closes the round
+(`end_round`).
 """
 
 from __future__ import annotations
@@ -379,11 +381,27 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
         raw,
         params,
         transaction_uuid=f"{method}:{reference}",
+        # bonusWin names the free rounds' last round: their winnings follow its free bets (free_rounds_total)
+        round_ref=(params.get("roundId") or None) if method == "bonusWin" else None,
         game_code=game,
         currency=currency,
         amount=abs(amount),
     )
+    if method == "bonusWin" and command.round_ref is not None:
+        return free_rounds_total, command
     return (provider_wallet.debit if amount < 0 else provider_wallet.credit), command
+
+
+async def free_rounds_total(rt: Runtime, command: WalletCommand, dialect: Any) -> Answer:
+    """bonusWin: paid as a win in the free rounds' last round, so a bonus grant's free rounds (their bets named
+    the grant) turn their total into bonus money under its wagering, as the bonus engine rules; with no such
+    round of the player's, credited to cash. Both ways are the same transaction (uuid, content), so a retry
+    replays whichever way it was first paid."""
+    answer = await provider_wallet.win(rt, command, dialect)
+    if answer.result.status != Status.TRANSACTION_DOES_NOT_EXIST:
+        return answer
+    # refused and not recorded: credit it (as a call of its own: the refused one's answer is logged)
+    return await provider_wallet.credit(rt, replace(command, request_uuid=str(new_id())), dialect)
 
 
 async def _serve(method: str, provider_code: str, request: Request) -> JSONResponse:

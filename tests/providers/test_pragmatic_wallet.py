@@ -322,7 +322,7 @@ async def test_a_bet_stays_a_lean_path(pragmatic: PragmaticProvider, pp_seat: An
     assert not any(s.startswith("SELECT game_providers") for s in statements)
 
 
-async def test_a_free_round_of_a_bonus_grant_debits_nothing_and_uses_a_spin(
+async def test_a_bonus_grants_free_rounds_debit_nothing_and_their_total_is_bonus_money(
     pragmatic: PragmaticProvider, rt: Any, gql: Any, make_player: Any, make_staff: Any, pragmatic_provider: Any
 ) -> None:
     from tests.bonuses.conftest import CLAIM, CREATE, SET_STATUS, bonus_row
@@ -348,4 +348,12 @@ async def test_a_free_round_of_a_bonus_grant_debits_nothing_and_uses_a_spin(
     assert (await pragmatic.call("bet", player.bet("2.00", round_id="f-2", bonusCode=grant)))[
         "error"
     ] == 50  # not its bet
-    assert await cash(rt, account.uuid) == 500
+    result = await pragmatic.call("result", player.result("3.00", round_id="f-1", bonusCode=grant))
+    assert (result["error"], result["cash"]) == (0, 5.0)  # the free rounds' total comes in bonusWin
+    total = player.award("bonusWin", "3.00", bonusCode=grant, roundId="f-1")
+    paid = await pragmatic.call("bonusWin", total)
+    assert (paid["error"], paid["cash"]) == (0, 8.0)  # cash and bonus money together
+    assert (await pragmatic.call("bonusWin", total))["cash"] == 8.0  # a retry replays
+    assert await cash(rt, account.uuid) == 500  # the winnings are bonus money, under the grant's wagering
+    bonus = await bonus_row(rt, account.uuid)
+    assert (bonus.amount, bonus.wagering_required) == (300, 300)
