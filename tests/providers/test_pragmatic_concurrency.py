@@ -24,13 +24,15 @@ async def test_concurrent_retries_of_each_method_move_money_once(
     assert {a["error"] for a in answers} == {0}
     jackpot = player.award("jackpotWin", "20.00")
     promo = player.award("promoWin", "1.00")
+    bonus = player.award("bonusWin", "0.25")  # no round of the player's: credited, each retry tries both ways
     answers = await asyncio.gather(
         *(pragmatic.call("jackpotWin", jackpot) for _ in range(6)),
         *(pragmatic.call("promoWin", promo) for _ in range(6)),
         *(pragmatic.call("endRound", player.end_round("c-1")) for _ in range(4)),
+        *(pragmatic.call("bonusWin", bonus) for _ in range(6)),
     )
     assert {a["error"] for a in answers} == {0}
-    assert await cash(rt, player.player_id) == 1_000 - 300 + 500 + 2_000 + 100
+    assert await cash(rt, player.player_id) == 1_000 - 300 + 500 + 2_000 + 100 + 25
     assert {a["transactionId"] for a in answers[:6]} == {answers[0]["transactionId"]}  # one transaction, one id
 
 
