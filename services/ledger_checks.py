@@ -23,7 +23,7 @@ marks with `{scope:expression}` how an incremental verify narrows it to new rows
 from __future__ import annotations
 
 # The status a provider transaction stores when it was answered OK, per protocol (integrations/hub88.py
-# `STATUS_CODES`, integrations/softswiss.py `status_code`, integrations/pragmatic.py `SUCCESS`);
+# `STATUS_CODES`, integrations/softswiss.py `status_code`, integrations/pragmatic_wire.py `SUCCESS`);
 # tests/ledger/test_ledger_checks.py holds every dialect to it.
 from services.affiliates.runs.checks import AFFILIATE_QUERIES
 from services.tournaments.books import TOURNAMENT_QUERIES

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from integrations.hub88 import Hub88Dialect
-from integrations.pragmatic import METHODS as PRAGMATIC_METHODS
-from integrations.pragmatic import PragmaticDialect
+from integrations.pragmatic_wire import METHODS as PRAGMATIC_METHODS
+from integrations.pragmatic_wire import PragmaticDialect
 from integrations.softswiss import SoftswissDialect
 from services.ledger_checks import PROVIDER_OK
 from services.provider_wallet import Status

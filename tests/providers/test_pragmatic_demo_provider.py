@@ -83,7 +83,7 @@ async def test_the_demo_provider_plays_rounds_and_sends_async_wins_in_pragmatic_
 
 
 def test_the_demo_provider_hashes_as_the_platform_checks() -> None:
-    from integrations.pragmatic import compute_hash
+    from integrations.pragmatic_wire import compute_hash
 
     params = {"providerId": "PragmaticPlay", "userId": "42", "amount": "1.00", "reference": "r-1"}
     assert hash_of(params, "key") == compute_hash(params, "key")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from core.clock import clock
-from integrations.pragmatic import Refused, signing_string, to_minor, to_units
+from integrations.pragmatic_wire import Refused, signing_string, to_minor, to_units
 from models.games import GameRound, ProviderCall, ProviderTransaction
 from tests.conftest import fund
 from tests.providers.conftest import cash, open_session
