@@ -167,6 +167,9 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
             params,
             transaction_uuid=reference,
             round_ref=params["roundId"],
+            # A result is the round's last money call (endRound only confirms): a bonus whose wagering the round
+            # met converts with it, a lost round included. Not a free round's: its grant waits for bonusWin.
+            round_closed=method == "result" and not params.get("bonusCode"),
             game_code=game,
             currency=currency,
             # A free-round result pays nothing: the free rounds' total comes once, in bonusWin.
@@ -183,6 +186,7 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
         transaction_uuid=f"{method}:{reference}",
         # bonusWin names the free rounds' last round: their winnings follow its free bets (free_rounds_total)
         round_ref=(params.get("roundId") or None) if method == "bonusWin" else None,
+        round_closed=method == "bonusWin",  # the free rounds are over: a grant with nothing won (0.00) ends
         game_code=game,
         currency=currency,
         amount=abs(amount),

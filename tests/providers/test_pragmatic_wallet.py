@@ -350,10 +350,37 @@ async def test_a_bonus_grants_free_rounds_debit_nothing_and_their_total_is_bonus
     ] == 50  # not its bet
     result = await pragmatic.call("result", player.result("3.00", round_id="f-1", bonusCode=grant))
     assert (result["error"], result["cash"]) == (0, 5.0)  # the free rounds' total comes in bonusWin
-    total = player.award("bonusWin", "3.00", bonusCode=grant, roundId="f-1")
+    assert (await pragmatic.call("bet", player.bet("1.00", round_id="f-3", bonusCode=grant)))["error"] == 0
+    assert (await pragmatic.call("result", player.result("0.00", round_id="f-3", bonusCode=grant)))["error"] == 0
+    assert (await bonus_row(rt, account.uuid)).status == "active"  # the last spin played: waiting for the total
+    total = player.award("bonusWin", "3.00", bonusCode=grant, roundId="f-3")
     paid = await pragmatic.call("bonusWin", total)
     assert (paid["error"], paid["cash"]) == (0, 8.0)  # cash and bonus money together
     assert (await pragmatic.call("bonusWin", total))["cash"] == 8.0  # a retry replays
     assert await cash(rt, account.uuid) == 500  # the winnings are bonus money, under the grant's wagering
     bonus = await bonus_row(rt, account.uuid)
-    assert (bonus.amount, bonus.wagering_required) == (300, 300)
+    assert (bonus.amount, bonus.wagering_required, bonus.status) == (300, 300, "active")
+
+
+async def test_a_bonus_whose_wagering_a_lost_round_met_converts_with_its_result(
+    pragmatic: PragmaticProvider, rt: Any, gql: Any, make_player: Any, make_staff: Any, pragmatic_provider: Any
+) -> None:
+    from tests.bonuses.conftest import CLAIM, CREATE, SET_STATUS, bonus_row
+
+    marketing = (await make_staff("marketing")).token
+    rules = {"fixed_amount": {"EUR": "10.00"}, "max_bonus": {"EUR": "50.00"}, "wagering_multiplier": 1}
+    offer = {"name": "PP bonus", "kind": "NO_DEPOSIT", "rules": rules, "promoCode": "PPTEN"}
+    created = (await gql(CREATE, {"input": offer}, token=marketing))["data"]["createBonusCampaign"]
+    await gql(SET_STATUS, {"input": {"campaignId": created["campaign"]["id"], "status": "ACTIVE"}}, token=marketing)
+    account = await make_player()
+    assert (await gql(CLAIM, {"input": {"code": "PPTEN"}}, token=account.token))["data"]["claimBonus"]["errors"] == []
+    token = await open_session(rt, pragmatic_provider, account.uuid)
+    player = PragmaticSeat(str(account.uuid), account.uuid, token)
+    await pragmatic.call("bet", player.bet("5.00", round_id="w-1"))
+    assert (await pragmatic.call("result", player.result("5.00", round_id="w-1")))["cash"] == 10.0  # 5 of 10 wagered
+    await pragmatic.call("bet", player.bet("5.00", round_id="w-2"))  # 10 of 10: met, the round still open
+    assert (await bonus_row(rt, account.uuid)).status == "active"
+    lost = await pragmatic.call("result", player.result("0.00", round_id="w-2"))
+    assert (lost["error"], lost["cash"]) == (0, 5.0)
+    assert (await bonus_row(rt, account.uuid)).status != "active"  # converted with the round's result
+    assert await cash(rt, account.uuid) == 500  # what was left of the bonus is cash now
