@@ -653,10 +653,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from integrations import idv_webhooks
 
     app.include_router(idv_webhooks.router)  # identity-verification provider webhooks
-    from integrations import hub88, softswiss
+    from integrations import hub88, pragmatic, softswiss
 
     app.include_router(hub88.router)  # the provider wallet, Hub88 protocol
     app.include_router(softswiss.router)  # the provider wallet, SoftSwiss-style protocol
+    app.include_router(pragmatic.router)  # the provider wallet, Pragmatic Play's seamless wallet
     from integrations import jackpot_wins
 
     app.include_router(jackpot_wins.router)  # a provider reports a jackpot win (services/jackpots)

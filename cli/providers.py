@@ -55,7 +55,7 @@ def list_providers() -> None:
 
     found = run_or_refuse(registry.summaries)
     if not found:
-        typer.echo("no providers yet: croupier providers add CODE --name NAME --protocol hub88|softswiss")
+        typer.echo("no providers yet: croupier providers add CODE --name NAME --protocol hub88|softswiss|pragmatic")
         return
     for item in found:
         p = item.provider
@@ -67,12 +67,14 @@ def list_providers() -> None:
 def add(
     code: str,
     name: Annotated[str, typer.Option("--name", help="The provider's name, as staff see it")],
-    protocol: Annotated[str, typer.Option("--protocol", help="hub88 or softswiss")],
+    protocol: Annotated[str, typer.Option("--protocol", help="hub88, softswiss or pragmatic")],
     launch_url: Annotated[str | None, typer.Option("--launch-url", help="Where its game client lives")] = None,
     public_key: Annotated[
         Path | None, typer.Option("--public-key", help="Hub88: its RSA public key, a PEM file")
     ] = None,
-    secret_ref: Annotated[str | None, typer.Option("--secret-ref", help="SoftSwiss: a PROVIDER_SECRETS entry")] = None,
+    secret_ref: Annotated[
+        str | None, typer.Option("--secret-ref", help="SoftSwiss, Pragmatic Play: a PROVIDER_SECRETS entry")
+    ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off")] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")] = "",
 ) -> None:
@@ -108,7 +110,9 @@ def set_key(
     pem_file: Annotated[
         Path | None, typer.Argument(help="Hub88: the provider's RSA public key (PEM; - for stdin)")
     ] = None,
-    secret_ref: Annotated[str | None, typer.Option("--secret-ref", help="SoftSwiss: a PROVIDER_SECRETS entry")] = None,
+    secret_ref: Annotated[
+        str | None, typer.Option("--secret-ref", help="SoftSwiss, Pragmatic Play: a PROVIDER_SECRETS entry")
+    ] = None,
     reason: Reason = "",
 ) -> None:
     """Set or rotate what a provider signs with: an RSA public key (Hub88) or a secret reference (SoftSwiss)."""

@@ -39,13 +39,16 @@ class ProviderProtocol(StrEnum):
 
     HUB88 = "hub88"  # signed with RSA: the provider's public key is on its row
     SOFTSWISS = "softswiss"  # signed with HMAC: the secret is in settings, its name on the row
+    PRAGMATIC = "pragmatic"  # Pragmatic Play: an MD5 hash with a secret key in settings, its name on the row
 
 
 class Provider(SQLModel, table=True):
     """A game provider or aggregator, speaking one wallet protocol (an adapter in integrations/)."""
 
     __tablename__ = "game_providers"
-    __table_args__ = (CheckConstraint("protocol IN ('hub88', 'softswiss')", name="ck_game_providers_protocol"),)
+    __table_args__ = (
+        CheckConstraint("protocol IN ('hub88', 'softswiss', 'pragmatic')", name="ck_game_providers_protocol"),
+    )
 
     id: uuid.UUID = id_field()
     code: str = Field(max_length=32, unique=True)

@@ -23,12 +23,12 @@ marks with `{scope:expression}` how an incremental verify narrows it to new rows
 from __future__ import annotations
 
 # The status a provider transaction stores when it was answered OK, per protocol (integrations/hub88.py
-# `STATUS_CODES`, integrations/softswiss.py `status_code`); tests/ledger/test_ledger_checks.py holds every
-# dialect to it.
+# `STATUS_CODES`, integrations/softswiss.py `status_code`, integrations/pragmatic_wire.py `SUCCESS`);
+# tests/ledger/test_ledger_checks.py holds every dialect to it.
 from services.affiliates.runs.checks import AFFILIATE_QUERIES
 from services.tournaments.books import TOURNAMENT_QUERIES
 
-PROVIDER_OK = ("RS_OK", "OK")
+PROVIDER_OK = ("RS_OK", "OK", "0")
 _OK = "(" + ", ".join(f"'{status}'" for status in PROVIDER_OK) + ")"
 
 CROSS_TABLE_QUERIES: dict[str, str] = {

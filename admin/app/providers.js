@@ -90,13 +90,14 @@ class Providers extends QueryElement {
         <label>Code <input name="code" required placeholder="acme" autocomplete="off"></label>
         <label>Name <input name="name" required placeholder="Acme Games"></label>
         <label>Protocol <select name="protocol"><option value="HUB88">Hub88 (RSA key)</option>
-          <option value="SOFTSWISS">SoftSwiss (HMAC secret)</option></select></label>
+          <option value="SOFTSWISS">SoftSwiss (HMAC secret)</option>
+          <option value="PRAGMATIC">Pragmatic Play (MD5 secret key)</option></select></label>
         <label style="flex:1">Launch URL <input name="launchUrl" placeholder="https://games.example/launch"></label>
       </div>
       <div class="row" style="margin-top:.5rem">
         <label style="flex:2">Public key (Hub88, PEM) <textarea name="publicKeyPem" rows="4"
           placeholder="-----BEGIN PUBLIC KEY-----"></textarea></label>
-        <label style="flex:1">Secret reference (SoftSwiss) <input name="secretRef" placeholder="PROVIDER_SECRETS entry"></label>
+        <label style="flex:1">Secret reference (SoftSwiss, Pragmatic Play) <input name="secretRef" placeholder="PROVIDER_SECRETS entry"></label>
       </div>
       <div class="row" style="margin-top:.5rem"><button class="primary" type="submit">Save provider</button></div>
     </form>`;

@@ -51,11 +51,15 @@ The package, one job a module (each imports only those above it):
 - group_commit.py: concurrent one calls of a process gathered into one database transaction (`wallet_play_batch_v1`);
 - one_call.py: the common case of a bet or a win as one call of `wallet_play_v1` (sql/wallet/wallet_play_v1.sql);
 - commands.py: bet, win and rollback in one frame (one database transaction each);
-- queries.py: balance and user info.
+- queries.py: balance (a session's, or an offline player's) and user info;
+- award.py: money moved with no bet and no session (a jackpot, a promotion's prize, an adjustment);
+- rounds.py: a round declared over.
 """
 
+from services.provider_wallet.award import credit, debit
 from services.provider_wallet.commands import bet, rollback, win
-from services.provider_wallet.queries import balance, user_info
+from services.provider_wallet.queries import balance, player_balance, user_info
+from services.provider_wallet.rounds import end_round
 from services.provider_wallet.types import (
     Answer,
     Dialect,
@@ -82,7 +86,11 @@ __all__ = [
     "WalletResult",
     "balance",
     "bet",
+    "credit",
+    "debit",
+    "end_round",
     "ledger_key",
+    "player_balance",
     "request_hash",
     "rollback",
     "user_info",

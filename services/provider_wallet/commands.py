@@ -46,16 +46,20 @@ async def rollback(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Ans
 
 
 async def _transaction(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
-    database = rt.database
     try:
         return await _decided(rt, command, dialect, kind)
     except (Duplicate, IdempotencyConflict):
-        # The transaction rolled back; the refusal moved nothing. Log the call on its own.
-        result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
-        body = dialect.render(command, result)
-        async with database.transaction() as db:
-            await statements.log_call(db, command, body)
-        return Answer(result, body)
+        return await duplicate(rt, command, dialect)
+
+
+async def duplicate(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    """A known transaction uuid with other content: its transaction rolled back and the refusal moved nothing.
+    Log the call on its own."""
+    result = WalletResult(Status.DUPLICATE_TRANSACTION, command.user, command.currency)
+    body = dialect.render(command, result)
+    async with rt.database.transaction() as db:
+        await statements.log_call(db, command, body)
+    return Answer(result, body)
 
 
 async def _decided(rt: Runtime, command: WalletCommand, dialect: Dialect, kind: Kind) -> Answer:
@@ -124,3 +128,6 @@ async def _answer(
             raise Duplicate  # another player's transaction with this uuid committed first
     await statements.log_call(db, command, body)
     return Answer(result, body)
+
+
+answer_decision = _answer  # the same last step for money moved with no bet (award.py)

@@ -33,6 +33,23 @@ def _balance_result(command: WalletCommand, ctx: Context) -> WalletResult:
     return WalletResult(Status.OK, command.user, currency, int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0))
 
 
+async def player_balance(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
+    """The balance of the player a provider names, with or without a session (they may be offline): in the
+    session's currency when the token is theirs, else in the command's, else in their wallet's."""
+    async with rt.database.transaction() as db:
+        ctx = await read_context(db, command)  # first: it checks the provider
+        if ctx.player_id is None:
+            result = WalletResult(Status.INVALID_TOKEN, command.user, command.currency)
+        else:
+            currency = ctx.cash_currency or command.currency or ctx.session_currency or ctx.player_currency
+            result = WalletResult(
+                Status.OK, command.user, currency, int(ctx.cash_balance or 0) + int(ctx.bonus_balance or 0)
+            )
+        body = dialect.render(command, result)
+        await statements.log_call(db, command, body)
+    return Answer(result, body)
+
+
 async def user_info(rt: Runtime, command: WalletCommand, dialect: Dialect) -> Answer:
     async with rt.database.transaction() as db:
         ctx = await read_context(db, command)  # first: it checks the provider

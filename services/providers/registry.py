@@ -3,11 +3,12 @@ on or off, list them.
 
 A provider's code is the path of its wallet routes (`/providers/{code}/…`): lowercase letters, digits,
 '-' or '_', and it never changes. Its protocol fixes its credential: Hub88 an RSA public key, SoftSwiss
-a reference to an HMAC secret in settings (services/providers/credentials.py). The wallet routes read
-the provider row on every call, so a new key, a new reference or a switch-off holds from the next
-call: the old key stops verifying at once, and a disabled provider is refused in its protocol
-(Hub88 `RS_ERROR_INVALID_PARTNER`, SoftSwiss 403). Each change takes the provider's row lock and is
-audited (no brand: providers are platform-wide) with the key's fingerprint, never the key.
+(HMAC) and Pragmatic Play (MD5 with a secret key) a reference to a secret in settings
+(services/providers/credentials.py). The wallet routes read the provider row on every call, so a new
+key, a new reference or a switch-off holds from the next call: the old key stops verifying at once, and
+a disabled provider is refused in its protocol (Hub88 `RS_ERROR_INVALID_PARTNER`, SoftSwiss 403,
+Pragmatic Play error 5). Each change takes the provider's row lock and is audited (no brand: providers
+are platform-wide) with the key's fingerprint, never the key.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from integrations.hub88 import Hub88Dialect
+from integrations.pragmatic_wire import METHODS as PRAGMATIC_METHODS
+from integrations.pragmatic_wire import PragmaticDialect
 from integrations.softswiss import SoftswissDialect
 from services.ledger_checks import PROVIDER_OK
 from services.provider_wallet import Status
@@ -24,6 +26,7 @@ EUR = 1000  # Hub88 units per cent
 
 def test_every_protocol_answers_ok_as_the_checks_read_it() -> None:
     assert {Hub88Dialect().status_code(Status.OK), SoftswissDialect().status_code(Status.OK)} <= set(PROVIDER_OK)
+    assert {PragmaticDialect(method).status_code(Status.OK) for method in PRAGMATIC_METHODS} <= set(PROVIDER_OK)
 
 
 async def tamper(rt: Any, sql: str, **params: Any) -> None:

@@ -287,3 +287,8 @@ async def softswiss_provider(rt: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture
 def softswiss(client: httpx.AsyncClient, softswiss_provider: Any) -> SoftswissProvider:
     return SoftswissProvider(client)
+
+
+# ---- Pragmatic Play (tests/providers/pragmatic_fixtures.py) -----------------------------------------
+
+from tests.providers.pragmatic_fixtures import pp_seat, pragmatic, pragmatic_provider  # noqa: E402, F401

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from integrations.demo.provider import fair
 from integrations.demo.provider.keys import SIGNATURE_HEADER, load_private_key, sign
+from integrations.demo.provider.pragmatic import mount as mount_pragmatic
 
 PROVIDER_CODE = "demo"
 UNITS = 100_000  # Hub88 amounts: 1/100000 of the currency
@@ -460,6 +461,7 @@ def create_demo_provider(
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
 
+    mount_pragmatic(app, platform_url=platform_url, timeout=timeout, control=control)  # the Pragmatic Play games
     if control:
 
         @app.get("/control/calls")
