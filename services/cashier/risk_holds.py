@@ -122,13 +122,14 @@ async def _release(rt: Runtime, viewer: Viewer, payment_id: uuid.UUID, why: str)
         await risk_inline.require_kyc(db, restrictions, player.id)
         await kyc_gates.check_deposit(db, rt, player, payment)
         three_ds = restrictions.three_ds and payment.method == "card"
-        psps = deposit_route(
-            rt.settings,
+        psps = await deposit_route(
+            db,
             method=payment.method,
             country=payment.country,
             currency=payment.currency,
             amount=payment.amount,
             restrictions=restrictions,
+            seed=str(payment.id),
         )
         await _event(db, payment, "payment.released", released_by=str(viewer.id))
         if not psps:
