@@ -220,13 +220,13 @@ def _drawn(rule: RoutingRule, seed: str) -> list[str]:
     if not rule.weights or len(rule.weights) != len(rule.psps):
         return list(rule.psps)
 
-    def key(index: int) -> float:
+    def key(index: int) -> tuple[int, float]:
         weight = rule.weights[index]
         if weight <= 0:
-            return -1.0 - index / 1000  # after every weighted PSP, in the listed order
+            return (0, -index)  # after every weighted PSP, in the listed order
         digest = hashlib.sha256(f"{seed}:{rule.handle}:{index}".encode()).digest()
         u = (int.from_bytes(digest[:8], "big") + 1) / (2**64 + 2)
-        return math.log(u) / weight
+        return (1, math.log(u) / weight)
 
     order = sorted(range(len(rule.psps)), key=key, reverse=True)
     return [rule.psps[i] for i in order]

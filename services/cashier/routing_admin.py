@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from authz.subjects import Viewer
 from core import outbox
-from core.clock import clock
+from core.clock import clock, utc
 from core.errors import DomainError, ErrorCode, NotFound
 from core.money import CURRENCIES, parse_amount
+from core.money import currency as currency_info
 from core.runtime import Runtime
 from models.payment_routing import PaymentRoutingVersion
 from models.payments import PaymentKind, PaymentMethod
@@ -421,9 +422,10 @@ async def preview(
         amount=amount,
         bin_country=bin_country or verdict.country,
         risk_score=_score(risk_score, "riskScore"),
-        at=at or clock.now(),
+        at=utc(at) or clock.now(),
         seed="preview",
     )
     explanation = explain(config.rules, query, config.psps)
-    fees = {p: config.psps.get(p, PspTerms()).fee(amount, currency) for p in explanation.psps}
+    cent = Decimal(1).scaleb(-currency_info(currency).exponent)  # fees shown to the currency's minor unit
+    fees = {p: config.psps.get(p, PspTerms()).fee(amount, currency).quantize(cent) for p in explanation.psps}
     return Preview(config.version, explanation, query, verdict.blocked_by, fees)
