@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from enum import Enum
 from typing import Any
 
 from core.errors import DomainError, bad_input
@@ -59,8 +61,20 @@ async def routing_preview(info: Info, input: RoutingPreviewInput) -> RoutingPrev
     return RoutingPreview.of(preview)
 
 
-def _values(items: list[Any] | None) -> list[str] | None:
-    return [getattr(i, "value", i) for i in items] if items is not None else None
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _fields(input: Any, *, drop: tuple[str, ...] = (), **given: Any) -> dict[str, Any]:
+    """The input's fields as the service reads them (enums as their values), without the edit's own (reason, base
+    version) nor `drop`, with `given` in place."""
+    skipped = {"reason", "base_version", *drop, *given}
+    found = {k: _plain(v) for k, v in dataclasses.asdict(input).items() if k not in skipped}
+    return {**found, **given}
 
 
 async def _publish(info: Info, edit: Any, reason: str, base_version: int | None) -> RoutingVersionPayload:
@@ -74,75 +88,31 @@ async def _publish(info: Info, edit: Any, reason: str, base_version: int | None)
 async def save_routing_rule(info: Info, input: SaveRoutingRuleInput) -> RoutingVersionPayload:
     hours = None
     if input.from_hour is not None or input.to_hour is not None:
-        hours = [
-            input.from_hour if input.from_hour is not None else 0,
-            input.to_hour if input.to_hour is not None else 24,
-        ]
-    raw = {
-        "name": input.name,
-        "psps": input.psps,
-        "weights": input.weights or [],
-        "priority": input.priority,
-        "kinds": _values(input.kinds),
-        "methods": _values(input.methods),
-        "countries": input.countries,
-        "currencies": [c.upper() for c in input.currencies] if input.currencies else None,
-        "bin_countries": input.bin_countries,
-        "min_amount": input.min_amount,
-        "max_amount": input.max_amount,
-        "min_risk_score": input.min_risk_score,
-        "max_risk_score": input.max_risk_score,
-        "hours": hours,
-        "enabled": input.enabled,
-    }
+        hours = [input.from_hour or 0, 24 if input.to_hour is None else input.to_hour]
+    raw = _fields(
+        input,
+        drop=("from_hour", "to_hour"),
+        hours=hours,
+        weights=input.weights or [],
+        currencies=[c.upper() for c in input.currencies] if input.currencies else None,
+    )
     return await _publish(info, routing_admin.save_rule(raw), input.reason, input.base_version)
 
 
 @payload_errors(RoutingVersionPayload)
 async def save_routing_psp_terms(info: Info, input: SaveRoutingPspTermsInput) -> RoutingVersionPayload:
-    raw = {
-        "enabled": input.enabled,
-        "fee_percent": input.fee_percent,
-        "limits": [
-            {
-                "currency": x.currency,
-                "min_amount": x.min_amount,
-                "max_amount": x.max_amount,
-                "fee_fixed": x.fee_fixed,
-            }
-            for x in input.limits or []
-        ],
-    }
-    return await _publish(info, routing_admin.save_terms(input.psp, raw), input.reason, input.base_version)
+    edit = routing_admin.save_terms(input.psp, _fields(input, drop=("psp",)))
+    return await _publish(info, edit, input.reason, input.base_version)
 
 
 @payload_errors(RoutingVersionPayload)
 async def save_routing_limit(info: Info, input: SaveRoutingLimitInput) -> RoutingVersionPayload:
-    raw = {
-        "name": input.name,
-        "kind": input.kind.value,
-        "currency": input.currency,
-        "methods": _values(input.methods),
-        "max_amount": input.max_amount,
-        "window_hours": input.window_hours,
-        "max_count": input.max_count,
-        "max_total": input.max_total,
-        "min_risk_score": input.min_risk_score,
-        "enabled": input.enabled,
-    }
-    return await _publish(info, routing_admin.save_limit(raw), input.reason, input.base_version)
+    return await _publish(info, routing_admin.save_limit(_fields(input)), input.reason, input.base_version)
 
 
 @payload_errors(RoutingVersionPayload)
 async def save_routing_bin_rule(info: Info, input: SaveRoutingBinRuleInput) -> RoutingVersionPayload:
-    raw = {
-        "name": input.name,
-        "bin_from": input.bin_from,
-        "bin_to": input.bin_to,
-        "country": input.country,
-        "block": input.block,
-        "reason": input.rule_reason,
-    }
+    raw = _fields(input, drop=("rule_reason",), reason=input.rule_reason)
     return await _publish(info, routing_admin.save_bin_rule(raw), input.reason, input.base_version)
 
 

@@ -324,6 +324,14 @@ async def routing_rules(db: AsyncSession) -> list[RoutingRule]:
     return sorted((await live(db)).rules, key=lambda r: r.priority)
 
 
+async def _live_route(db: AsyncSession, config: RoutingConfig | None, query: RouteQuery) -> list[str]:
+    """The cascade for the query under `config` (None: the live version, read here)."""
+    from services.cashier.routing_config import live
+
+    chosen = config or await live(db)
+    return list(explain(chosen.rules, query, chosen.psps).psps)
+
+
 async def deposit_route(
     db: AsyncSession,
     *,
@@ -339,20 +347,8 @@ async def deposit_route(
 ) -> list[str]:
     """A deposit's cascade: the live rules' PSPs (`config`: the live version the caller already read), then the
     player's risk restrictions (`restrict`)."""
-    from services.cashier.routing_config import live
-
-    config = config or await live(db)
-    query = RouteQuery(
-        kind=PaymentKind.DEPOSIT,
-        method=method,
-        country=country,
-        currency=currency,
-        amount=amount,
-        bin_country=bin_country,
-        risk_score=risk_score,
-        seed=seed,
-    )
-    psps = explain(config.rules, query, config.psps).psps
+    query = RouteQuery(PaymentKind.DEPOSIT, method, country, currency, amount, bin_country, risk_score, seed=seed)
+    psps = await _live_route(db, config, query)
     return restrict(psps, three_ds=restrictions.three_ds and method == "card", allowed=restrictions.psps)
 
 
@@ -360,19 +356,8 @@ async def payout_route(
     db: AsyncSession, *, method: str, country: str, currency: str, amount: int, seed: str = "", **context: Any
 ) -> list[str]:
     """A payout's cascade (withdrawals, affiliate payouts) under the live rules."""
-    from services.cashier.routing_config import live
-
-    config = await live(db)
-    query = RouteQuery(
-        kind=PaymentKind.WITHDRAWAL,
-        method=method,
-        country=country,
-        currency=currency,
-        amount=amount,
-        seed=seed,
-        **context,
-    )
-    return list(explain(config.rules, query, config.psps).psps)
+    query = RouteQuery(PaymentKind.WITHDRAWAL, method, country, currency, amount, seed=seed, **context)
+    return await _live_route(db, None, query)
 
 
 def adapter_for(settings: Settings, psp: str) -> PspAdapter:

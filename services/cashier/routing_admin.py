@@ -240,34 +240,27 @@ class Edit:
     after: dict[str, Any] | None
 
 
-def save_rule(raw: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
-    rule = checked_rule(raw)
+def _save(entry: Any, attribute: str, label: str) -> Callable[[RoutingConfig], Edit]:
+    """The edit putting `entry` in place of the one of its name in `attribute` (rules, limits, bin_rules)."""
 
     def edit(config: RoutingConfig) -> Edit:
-        rules, before = _replaced(config.rules, rule)
-        return Edit(replace(config, rules=rules), f"rule {rule.handle} saved", before, rule.as_dict())
+        entries, before = _replaced(getattr(config, attribute), entry)
+        changed = replace(config, **{attribute: entries})  # type: ignore[arg-type]
+        return Edit(changed, f"{label} {getattr(entry, 'handle', entry.name)} saved", before, entry.as_dict())
 
     return edit
+
+
+def save_rule(raw: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
+    return _save(checked_rule(raw), "rules", "rule")
 
 
 def save_limit(raw: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
-    limit = checked_limit(raw)
-
-    def edit(config: RoutingConfig) -> Edit:
-        limits, before = _replaced(config.limits, limit)
-        return Edit(replace(config, limits=limits), f"limit {limit.name} saved", before, limit.as_dict())
-
-    return edit
+    return _save(checked_limit(raw), "limits", "limit")
 
 
 def save_bin_rule(raw: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
-    rule = checked_bin_rule(raw)
-
-    def edit(config: RoutingConfig) -> Edit:
-        bins, before = _replaced(config.bin_rules, rule)
-        return Edit(replace(config, bin_rules=bins), f"BIN rule {rule.name} saved", before, rule.as_dict())
-
-    return edit
+    return _save(checked_bin_rule(raw), "bin_rules", "BIN rule")
 
 
 def save_terms(psp: str, raw: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
@@ -295,11 +288,7 @@ def delete(section: str, name: str) -> Callable[[RoutingConfig], Edit]:
         if section == Section.RULE and not kept:
             raise _refuse("The last routing rule stays: no PSP would take any payment.", "name")
         label = section.replace("_", " ").replace("bin", "BIN")
-        changed = {
-            Section.RULE: lambda: replace(config, rules=kept),
-            Section.LIMIT: lambda: replace(config, limits=kept),
-            Section.BIN_RULE: lambda: replace(config, bin_rules=kept),
-        }[section]()
+        changed = replace(config, **{attribute: kept})  # type: ignore[arg-type]
         return Edit(changed, f"{label} {name} deleted", found.as_dict(), None)
 
     return edit
