@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -78,6 +78,19 @@ async def check(db: AsyncSession, payment: Payment, *, card_bin: str | None = No
             )
     await _velocity(db, payment, [limit for limit in limits if limit.window_hours is not None])
     return Checked(config, verdict.country, score)
+
+
+_OBSERVED_BIN = text(
+    "SELECT card_bin FROM risk_observations WHERE reference = :payment AND occasion = 'deposit' "
+    "AND card_bin IS NOT NULL LIMIT 1"
+)
+
+
+async def check_again(db: AsyncSession, payment: Payment) -> Checked:
+    """`check` for a deposit taken up again (a risk hold released): its card's BIN as observed at intake (the
+    payment does not keep it), so its BIN country still routes it and a BIN blocked since refuses it."""
+    card_bin = await db.scalar(_OBSERVED_BIN, {"payment": payment.id}) if payment.method == "card" else None
+    return await check(db, payment, card_bin=card_bin)
 
 
 async def _velocity(db: AsyncSession, payment: Payment, limits: list[PaymentLimit]) -> None:

@@ -27,6 +27,8 @@ WITHDRAW = """
 mutation($input: RequestWithdrawalInput!) {
   requestWithdrawal(input: $input) { payment { id status } errors { code field } }
 }"""
+SAVE_RULE = """
+mutation($input: SaveRoutingRuleInput!) { saveRoutingRule(input: $input) { version { version } errors { field } } }"""
 SAVE_LIMIT = """
 mutation($input: SaveRoutingLimitInput!) { saveRoutingLimit(input: $input) { version { version } errors { field } } }"""
 SAVE_BIN = """
@@ -198,4 +200,28 @@ async def test_bin_rules_block_a_range_or_an_issuing_country(
         token=(await make_staff(("finance", None))).token,
     )
     assert [e["field"] for e in bad["data"]["saveRoutingBinRule"]["errors"]] == ["binFrom"]
+    await assert_ledger_ok(rt)
+
+
+async def test_a_released_held_deposit_is_routed_by_its_cards_bin_country(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any
+) -> None:
+    from services.cashier import risk_holds
+    from tests.cashier.conftest import staff_viewer
+    from tests.risk.inline_support import add_rule, payment_uuid
+    from tests.risk.test_held_desk import HOLD_SECOND, held_deposit
+
+    await configure(
+        gql, make_staff, SAVE_BIN, {"name": "visa-gb", "binFrom": "424242", "binTo": "424242", "country": "GB"}
+    )
+    rule = {"name": "gb-cards", "psps": ["swiftpay"], "priority": 1, "binCountries": ["GB"]}
+    await configure(gql, make_staff, SAVE_RULE, rule)
+    await add_rule(rt, "hold-second", "velocity", HOLD_SECOND, [{"kind": "hold_deposit"}])
+    player = await make_player()
+    held = payment_uuid(await held_deposit(gql, psp, player))
+    analyst = await make_staff("risk_analyst")
+    released = await risk_holds.release_deposit(
+        rt, staff_viewer(analyst, brand, "risk_analyst"), payment_id=held, reason="known customer"
+    )
+    assert (released.status, released.psp) == ("succeeded", "swiftpay")
     await assert_ledger_ok(rt)

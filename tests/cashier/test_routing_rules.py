@@ -149,6 +149,9 @@ async def test_edits_are_checked_and_made_on_the_live_version_by_staff_of_every_
     refused = await gql(SAVE_RULE, {"input": cards_first(["cardpay"])}, token=brand_finance.token)
     assert [e["code"] for e in refused["data"]["saveRoutingRule"]["errors"]] == ["NOT_ALLOWED"]
     assert len((await gql(VERSIONS, token=brand_finance.token))["data"]["routingVersions"]) == 1
+    analyst = await make_staff("risk_analyst")  # the risk desk reads and previews, never edits
+    assert len((await gql(VERSIONS, token=analyst.token))["data"]["routingVersions"]) == 1
+    assert error_codes(await gql(SAVE_RULE, {"input": cards_first(["cardpay"])}, token=analyst.token)) == ["FORBIDDEN"]
     support = await make_staff("support")
     forbidden = await gql(VERSIONS, token=support.token)
     assert forbidden["data"]["routingVersions"] is None
