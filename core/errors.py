@@ -105,6 +105,10 @@ class ErrorCode(StrEnum):
     AFFILIATE_DEAL_RETROACTIVE = "AFFILIATE_DEAL_RETROACTIVE"  # a deal from a date already begun under other terms
     AFFILIATE_DEAL_INVALID = "AFFILIATE_DEAL_INVALID"  # the partner is closed or not on the brand
     PROJECTION_BEHIND = "PROJECTION_BEHIND"  # the report projection has not applied a period's events yet
+    # Cashier limits at intake (services/cashier/payment_limits.py).
+    CARD_BIN_BLOCKED = "CARD_BIN_BLOCKED"  # a BIN rule refuses cards of that range or issuing country
+    PAYMENT_LIMIT_EXCEEDED = "PAYMENT_LIMIT_EXCEEDED"  # above the most one payment may be
+    PAYMENT_VELOCITY_EXCEEDED = "PAYMENT_VELOCITY_EXCEEDED"  # too many, or too much, within the limit's window
 
 
 @dataclass(frozen=True)

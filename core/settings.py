@@ -245,8 +245,6 @@ class Settings(BaseSettings):
     idv_level_name: str = "basic-kyc-level"
     idv_link_ttl_seconds: int = Field(default=1800, gt=0)
     idv_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Routing rules as JSON (see services/cashier.RoutingRule); empty: the built-in defaults.
-    psp_routing: list[dict[str, object]] = Field(default_factory=list)
     # Chargebacks (services/cashier/chargebacks.py): what a chargeback could not take from cash is the player's
     # debt. With this on, a later deposit repays that debt first and only the rest reaches cash; off, deposits
     # go to cash whole and the debt waits for staff (an adjustment, collection).

@@ -76,6 +76,7 @@ from models.kyc_documents import KycDocument, KycDocumentRequest
 from models.kyc_idv import IdvApplicant, IdvWebhookReceipt
 from models.ledger import Currency, LedgerAccount, LedgerHold, LedgerPosting, LedgerTransaction
 from models.outbox import ConsumerParked, ConsumerProcessed, EventConsumer, OutboxEvent, SinkInflight
+from models.payment_routing import PaymentRoutingVersion
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerNote, PlayerStatus
 from models.privacy import PrivacyHold, PrivacyRequest
@@ -187,6 +188,7 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentAttempt",
+    "PaymentRoutingVersion",
     "Player",
     "PlayerBonus",
     "PlayerNote",

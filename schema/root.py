@@ -54,6 +54,7 @@ from resolvers import kyc as kyc_resolvers
 from resolvers import kyc_documents as kyc_document_resolvers
 from resolvers import leaderboards as leaderboard_resolvers
 from resolvers import nodes as node_resolvers
+from resolvers import payment_routing as routing_resolvers
 from resolvers import permissions as permission_resolvers
 from resolvers import players as player_resolvers
 from resolvers import privacy as privacy_resolvers
@@ -161,6 +162,7 @@ from schema.kyc_documents import (
 )
 from schema.leaderboards import Leaderboard, TournamentVerification
 from schema.live import BalanceUpdate, ComplianceQueues, OperationsFigures
+from schema.payment_routing import RoutingPreview, RoutingVersion, RoutingVersionPayload
 from schema.players import (
     AccountEvent,
     AddPlayerNotePayload,
@@ -270,6 +272,17 @@ class Query:
     risk_list_entries: Connection[RiskListEntry] | None = strawberry.field(
         resolver=risk_resolvers.risk_list_entries,
         description="Block and watch list entries, newest first (default: the active ones).",
+    )
+    routing_version: RoutingVersion | None = strawberry.field(
+        resolver=routing_resolvers.routing_version,
+        description="The cashier's routing (rules, PSP terms, payment limits, BIN rules): the live version or another.",
+    )
+    routing_versions: list[RoutingVersion] | None = strawberry.field(
+        resolver=routing_resolvers.routing_versions, description="The stored routing versions, newest first."
+    )
+    routing_preview: RoutingPreview | None = strawberry.field(
+        resolver=routing_resolvers.routing_preview,
+        description="Which PSPs a payment with these facts would be tried at, in order, and why.",
     )
     risk_rules: list[RiskRule] | None = strawberry.field(
         resolver=risk_resolvers.risk_rules,
@@ -651,6 +664,30 @@ class Mutation:
     remove_risk_list_entry: RiskListEntryPayload = strawberry.mutation(
         resolver=risk_resolvers.remove_risk_list_entry,
         description="Remove a list entry, with a reason (audited); it stays in the history.",
+    )
+    save_routing_rule: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.save_routing_rule,
+        description="Add a routing rule or replace the one of its name: a new routing version (audited).",
+    )
+    save_routing_psp_terms: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.save_routing_psp_terms,
+        description="Set a PSP's terms (used or not, limits and fees per currency): a new routing version (audited).",
+    )
+    save_routing_limit: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.save_routing_limit,
+        description="Add a payment limit or replace the one of its name: a new routing version (audited).",
+    )
+    save_routing_bin_rule: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.save_routing_bin_rule,
+        description="Add a card BIN rule or replace the one of its name: a new routing version (audited).",
+    )
+    delete_routing_entry: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.delete_routing_entry,
+        description="Delete a routing rule, payment limit or BIN rule: a new routing version (audited).",
+    )
+    restore_routing_version: RoutingVersionPayload = strawberry.mutation(
+        resolver=routing_resolvers.restore_routing_version,
+        description="Make an old routing version's content live again, as a new version (audited).",
     )
     create_risk_rule: RiskRulePayload = strawberry.mutation(
         resolver=risk_resolvers.create_risk_rule,

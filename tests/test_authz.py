@@ -84,6 +84,8 @@ POLICY_ROLES = [
     "content_desk",
     "journey_builder",
     "journey_log",
+    "routing_desk",
+    "routing_view",
 ]
 
 

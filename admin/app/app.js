@@ -42,6 +42,7 @@ import "./crm-messages.js";
 import "./content.js";
 import "./journeys.js";
 import "./player-crm.js";
+import "./routing.js";
 
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
@@ -75,6 +76,7 @@ const SCREENS = [
   { path: "messages", label: "Messages", needs: "Query.crmMessages" },
   { path: "content", label: "Content", needs: "Query.contentItems" },
   { path: "journeys", label: "Journeys", needs: "Query.journeys" },
+  { path: "routing", label: "Payment routing", needs: "Query.routingVersion" },
 ];
 
 class CroupierApp extends LitElement {
@@ -231,6 +233,7 @@ class CroupierApp extends LitElement {
       case "affiliate-plans":
         return html`<cr-affiliate-plans></cr-affiliate-plans><cr-affiliate-deals></cr-affiliate-deals>`;
       case "segments": return html`<cr-segments></cr-segments>`;
+      case "routing": return html`<cr-routing></cr-routing>`;
       case "experiments": return html`<cr-experiments></cr-experiments>`;
       case "lobbies": return html`<cr-lobbies></cr-lobbies>`;
       case "messages": return html`<cr-crm-messages></cr-crm-messages>`;

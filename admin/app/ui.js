@@ -80,6 +80,8 @@ export const OFFERED = [
   // CRM journeys (admin/app/journeys.js): the list and editor, versions and their life, the run log.
   "Query.journeys", "Mutation.createJourney", "Mutation.updateJourney", "Mutation.newJourneyVersion",
   "Mutation.setJourneyStatus",
+  // Payment routing (admin/app/routing.js): the versions, their edits, the preview.
+  "Query.routingVersion", "Mutation.saveRoutingRule",
 ];
 
 /** The viewer: who is signed in and what the server lets them do (`can`). */

@@ -37,7 +37,9 @@ SHARE lock taken by an insert elsewhere never waits for, nor blocks.
 The package, one job a module (each imports only those above it):
 - psp/: the PSP port (requests, answers, failures, webhook signatures) and its HTTP adapters;
 - payments.py: what every step shares (errors, the locks above, status changes, outbox events);
-- routing.py: which PSPs to try, in order, and the adapter for each;
+- routing.py: which PSPs to try, in order, and the adapter for each; payment_rules.py: limits and BIN rules as
+  data; routing_config.py: the versions that hold both (routing_admin.py: staff's edits and the preview);
+- payment_limits.py: the BIN rules and payment limits and velocity checked at intake;
 - queries.py: what a viewer may read, attempts, the back office's filters and withdrawal queue;
 - intake.py: checking a player's request and inserting the payment once per idempotency key;
 - answers.py: applying a PSP's answer about one attempt (the state machine above);
@@ -64,7 +66,7 @@ from services.cashier.queries import (
     readable_payments,
 )
 from services.cashier.repair import ReconcileReport, reconcile, refresh
-from services.cashier.routing import DEFAULT_RULES, RoutingRule, adapter_for, route, routing_rules
+from services.cashier.routing import DEFAULT_RULES, RoutingRule, adapter_for, payout_route, route, routing_rules
 from services.cashier.webhooks import WebhookOutcome, handle_webhook
 from services.cashier.withdrawals import (
     Decision,
@@ -96,6 +98,7 @@ __all__ = [
     "filtered",
     "get_readable",
     "handle_webhook",
+    "payout_route",
     "process_withdrawal",
     "readable_payments",
     "reconcile",

@@ -27,7 +27,7 @@ from services.cashier.payments import (
 )
 from services.cashier.payout_checks import held_before_payout
 from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
-from services.cashier.routing import adapter_for, route, routing_rules
+from services.cashier.routing import adapter_for, payout_route
 from services.wallet import Actor
 
 
@@ -198,12 +198,12 @@ async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
         payment = await db.get(Payment, payment_id)
         if payment is None or payment.status != PaymentStatus.APPROVED:
             return
-        psps = route(
-            routing_rules(rt.settings),
-            kind=PaymentKind.WITHDRAWAL,
+        psps = await payout_route(
+            db,
             method=payment.method,
             country=payment.country,
             currency=payment.currency,
             amount=payment.amount,
+            seed=str(payment.id),
         )
     await _cascade(rt, payment_id, psps)

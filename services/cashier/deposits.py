@@ -12,6 +12,7 @@ from models.players import PlayerStatus
 from services import wallet
 from services.aml import restrictions as aml
 from services.bonuses import issue as bonus_issue
+from services.cashier import payment_limits
 from services.cashier.cascade import _cascade
 from services.cashier.intake import (
     DEPOSIT_METHODS,
@@ -130,6 +131,8 @@ async def _start(
         standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
         if standing is None or standing.status != PlayerStatus.ACTIVE:
             raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED)
+        # The cashier's BIN rules and payment limits, under the money lock (concurrent deposits count in turn).
+        limits = await payment_limits.check(db, payment, card_bin=seen.card_bin)
         await aml.check(db, player.id, "depositing")
         # Risk's rules and the restrictions in force (blocked: refused; held; 3-D Secure; PSPs), then KYC.
         risk = await risk_inline.at_deposit(db, player_id=player.id, brand_id=player.brand_id, currency=code, seen=seen)
@@ -138,13 +141,17 @@ async def _start(
         if bonus_code and bonus_code.strip():  # the offer waits for this deposit (refused: no deposit either)
             await bonus_issue.claim_with_deposit(db, player, payment, bonus_code, seen=seen)
         three_ds = risk.restrictions.three_ds and method == "card"
-        psps: list[str] | None = deposit_route(
-            rt.settings,
+        psps: list[str] | None = await deposit_route(
+            db,
             method=method,
             country=player.country,
             currency=code,
             amount=minor,
             restrictions=risk.restrictions,
+            bin_country=limits.bin_country,
+            risk_score=limits.risk_score,
+            seed=str(payment.id),
+            config=limits.config,
         )
         await _event(db, payment, "payment.created")
         if not psps:

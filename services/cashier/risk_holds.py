@@ -25,6 +25,7 @@ from models.payments import Payment, PaymentKind, PaymentStatus
 from models.players import Player, PlayerStatus
 from services import audit, wallet
 from services.aml import restrictions as aml
+from services.cashier import payment_limits
 from services.cashier.cascade import _cascade
 from services.cashier.payments import _event, _set_status, fail_payment, lock_payment
 from services.cashier.routing import deposit_route
@@ -111,6 +112,7 @@ async def _release(rt: Runtime, viewer: Viewer, payment_id: uuid.UUID, why: str)
         standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
         if standing is None or standing.status != PlayerStatus.ACTIVE:
             raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED, field="paymentId")
+        limits = await payment_limits.check_again(db, payment)  # the cashier's limits and BIN rules, as at intake
         await aml.check(db, player.id, "depositing")
         restrictions = await risk_actions.in_force(OnSession(db), payment.player_id)
         if restrictions.blocked:
@@ -122,13 +124,17 @@ async def _release(rt: Runtime, viewer: Viewer, payment_id: uuid.UUID, why: str)
         await risk_inline.require_kyc(db, restrictions, player.id)
         await kyc_gates.check_deposit(db, rt, player, payment)
         three_ds = restrictions.three_ds and payment.method == "card"
-        psps = deposit_route(
-            rt.settings,
+        psps = await deposit_route(
+            db,
             method=payment.method,
             country=payment.country,
             currency=payment.currency,
             amount=payment.amount,
             restrictions=restrictions,
+            bin_country=limits.bin_country,
+            risk_score=limits.risk_score,
+            seed=str(payment.id),
+            config=limits.config,
         )
         await _event(db, payment, "payment.released", released_by=str(viewer.id))
         if not psps:

@@ -20,7 +20,7 @@ from models.players import Player
 from services import audit, wallet
 from services.aml import restrictions as aml
 from services.bonuses import lifecycle as bonus_lifecycle
-from services.cashier import closed_loop
+from services.cashier import closed_loop, payment_limits
 from services.cashier.cascade import process_withdrawal
 from services.cashier.intake import WITHDRAWAL_METHODS, _check_key, _check_method, _check_token, _create_payment, _payer
 from services.cashier.payments import _event, _set_status, lock_payment
@@ -120,6 +120,7 @@ async def _request(
                 )
                 await _event(db, payment, "payment.rejected")
             else:
+                await payment_limits.check(db, payment)  # under the hold's money lock: the cashier's limits
                 # The forfeit and the hold succeed together: a refused request (above) forfeits nothing,
                 # and an error from here on rolls both back with the transaction.
                 await bonus_lifecycle.forfeit_for_withdrawal(db, to_forfeit, Actor("player", player.id))

@@ -123,6 +123,8 @@ UNMEASURED = {
     "ContentPreview": "what one audience sees: the audience's statements, then the brand's live versions once",
     "PlayerConsents": "one player's consents (a DataLoader); counted in tests/crm_suppression/test_refusal.py",
     "PlayerSuppressions": "one player's suppression log, a page; counted in tests/crm_suppression/test_refusal.py",
+    "Routing": "the live routing version and the history: one statement each (tests/cashier/test_routing_rules.py)",
+    "RoutingPreview": "one route's explanation: the routing version read once, no list",
     "Profile": "one player",
     "Balances": "one player's balances, one row per currency held",
     "Rg": "one player's RG overview; its history is a fixed page of 10 through one query",

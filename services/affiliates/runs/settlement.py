@@ -31,12 +31,11 @@ from core.errors import DomainError, ErrorCode
 from core.runtime import Runtime
 from models.affiliate_runs import AffiliatePayout, AffiliateRun, PayoutStatus, RunState
 from models.affiliates import Affiliate
-from models.payments import PaymentKind
 from services import audit
 from services.affiliates.runs import books
 from services.affiliates.runs.drafts import lock_run, staff_id
 from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
-from services.cashier.routing import adapter_for, route, routing_rules
+from services.cashier.routing import adapter_for, payout_route
 
 _PARTNER_TOTALS = text("""
 SELECT affiliate_id, currency, sum(revshare + cpa_amount + second_tier) AS total FROM affiliate_run_lines
@@ -169,13 +168,13 @@ async def _claim(rt: Runtime, viewer: Viewer, run_id: uuid.UUID) -> list[_Sendin
             details = partner.payout_details or {}
             psp = payout.psp or next(
                 iter(
-                    route(
-                        routing_rules(rt.settings),
-                        kind=PaymentKind.WITHDRAWAL,
+                    await payout_route(
+                        db,
                         method=method,
                         country=str(details.get("country", "")),
                         currency=payout.currency,
                         amount=payout.amount,
+                        seed=str(payout.id),
                     )
                 ),
                 None,
