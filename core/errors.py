@@ -102,6 +102,8 @@ class ErrorCode(StrEnum):
     AFFILIATE_DEAL_RETROACTIVE = "AFFILIATE_DEAL_RETROACTIVE"  # a deal from a date already begun under other terms
     AFFILIATE_DEAL_INVALID = "AFFILIATE_DEAL_INVALID"  # the partner is closed or not on the brand
     PROJECTION_BEHIND = "PROJECTION_BEHIND"  # the report projection has not applied a period's events yet
+    FREE_ROUNDS_UNAVAILABLE = "FREE_ROUNDS_UNAVAILABLE"  # the provider's free-rounds API did not answer
+    FREE_ROUNDS_REFUSED = "FREE_ROUNDS_REFUSED"  # the provider refused the grant or its cancellation
 
 
 @dataclass(frozen=True)

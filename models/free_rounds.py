@@ -30,9 +30,7 @@ class FreeRoundsStatus(StrEnum):
 class FreeRoundsGrant(SQLModel, table=True):
     __tablename__ = "free_rounds_grants"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'granted', 'failed', 'cancelled')", name="ck_free_rounds_grants_status"
-        ),
+        CheckConstraint("status IN ('pending', 'granted', 'failed', 'cancelled')", name="ck_free_rounds_grants_status"),
         CheckConstraint("rounds > 0 AND bet > 0", name="ck_free_rounds_grants_rounds"),
         Index("uq_free_rounds_grants_bonus", "bonus_id", unique=True),
         Index(

@@ -47,14 +47,17 @@ def wrong_currency(command: WalletCommand, ctx: Context) -> bool:
 
 async def supplier_promo(db: AsyncSession, command: WalletCommand, ctx: Context, current: int | None) -> Decision:
     """The supplier's promotional win: player cash +X, the brand's supplier_promo receivable -X."""
-    assert ctx.player_id is not None and ctx.brand_id is not None and ctx.cash_id is not None
+    assert ctx.player_id is not None
+    assert ctx.brand_id is not None
+    assert ctx.cash_id is not None
     if ctx.session_player != ctx.player_id:  # a known session of this player: expiry and logout do not matter
         return refuse(command, Status.INVALID_TOKEN, current)
     if wrong_currency(command, ctx):
         return refuse(command, Status.WRONG_CURRENCY, current)
     if ctx.game_id is None:
         return refuse(command, Status.INVALID_GAME, current)
-    assert command.currency is not None and current is not None
+    assert command.currency is not None
+    assert current is not None
     ledger_id: uuid.UUID | None = None
     balance_after = current
     if command.amount > 0:

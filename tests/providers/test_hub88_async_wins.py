@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from core.clock import clock
 from tests.bonuses.conftest import CLAIM, bonus_balance, bonus_row
-from tests.bonuses.conftest import campaign as campaign  # noqa: PLC0414  (the fixture, reused)
+from tests.bonuses.conftest import campaign as campaign  # the fixture, reused
 from tests.providers.conftest import GAME, Aggregator, Seat, cash, open_session
 
 EUR = 100_000  # one euro in Hub88 units
