@@ -23,6 +23,7 @@ import "./aml-cases.js";
 import "./kyc.js";
 import "./queue-counts.js";
 import "./player-aml.js";
+import "./player-free-rounds.js";
 import "./privacy.js";
 import "./risk.js";
 import "./risk-desk.js";
