@@ -69,7 +69,8 @@ async def test_staff_grant_free_rounds_the_provider_plays_them_and_their_wins_la
         assert [(r["status"], r["free"], r["bet"]) for r in rounds] == [("RS_OK", True, "0.50")] * 3
         calls = (await http.get("/control/calls")).json()
         free_bets = [c for c in calls if c["path"] == "/transaction/bet" and '"is_free":true' in c["body"]]
-        assert len(free_bets) == 3 and all(grant["rewardUuid"] in c["body"] for c in free_bets)
+        assert len(free_bets) == 3
+        assert all(grant["rewardUuid"] in c["body"] for c in free_bets)
 
         # A supplier's prize drop, paid with no bet: cash, not bonus money.
         promo = (
@@ -111,7 +112,8 @@ async def test_a_claimed_free_spins_bonus_is_granted_after_its_commit_and_retrie
         sent = (await gql(SEND, {"input": {"grantId": pending["id"]}}, token=support.token))["data"]["sendFreeRounds"]
         assert sent["grant"]["status"] == "GRANTED"
     reward = sent["grant"]["rewardUuid"]
-    assert reward and (await bonus_row(rt, player.uuid)).reward_uuid == reward
+    assert reward
+    assert (await bonus_row(rt, player.uuid)).reward_uuid == reward
     async with httpx.AsyncClient(base_url=demo_free_rounds.base, timeout=30) as http:
         resent = await http.post(
             "/operator/generic/v2/freebet/rewards/create",
