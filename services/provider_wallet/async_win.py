@@ -28,7 +28,7 @@ from core.money import CURRENCIES
 from models.ledger import AccountPurpose
 from services import ledger, wallet
 from services.bonuses import play as bonus_play
-from services.provider_wallet import booking, statements
+from services.provider_wallet import booking
 from services.provider_wallet.context import Context
 from services.provider_wallet.types import Decision, Record, Status, WalletCommand, WalletResult, refuse
 from services.rg import gates as rg_gates
@@ -70,15 +70,7 @@ async def supplier_promo(db: AsyncSession, command: WalletCommand, ctx: Context,
         await rg_gates.count_play(
             db, ctx.bettor(command.currency), command.currency, outcome.created_at, won=command.amount
         )
-    round_id = await statements.open_round(
-        db,
-        command,
-        player_id=ctx.player_id,
-        game_id=ctx.game_id,
-        session_id=ctx.own_session_id,
-        bet=0,
-        win=command.amount,
-    )
+    round_id = await booking.win_round(db, command, ctx)
     await outbox.emit(
         db,
         PROMO_EVENT,

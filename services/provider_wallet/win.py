@@ -18,7 +18,7 @@ from models.ledger import AccountPurpose
 from services import ledger, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.bonuses import play as bonus_play
-from services.provider_wallet import async_win, booking, statements
+from services.provider_wallet import async_win, booking
 from services.provider_wallet.context import Context
 from services.provider_wallet.replay import ok
 from services.provider_wallet.types import (
@@ -70,15 +70,7 @@ async def decide(
     paid = bonus_play.WinSplit(command.amount, 0, 0, free=False)
     if command.amount > 0:
         ledger_id, balance_after, paid = await _pay(db, command, ctx, wager, current)
-    round_id = await statements.open_round(
-        db,
-        command,
-        player_id=ctx.player_id,
-        game_id=ctx.game_id,
-        session_id=ctx.own_session_id,
-        bet=0,
-        win=command.amount,
-    )
+    round_id = await booking.win_round(db, command, ctx)
     if wager is not None:
         balance_after = await _wager(db, command, wager, paid, ledger_id, round_id, purse, balance_after)
     return (
