@@ -14,6 +14,7 @@ export const OFFERED = [
   "Subscription.operationsFeed", "Mutation.approveWithdrawal", "Mutation.rejectWithdrawal",
   "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
+  "Mutation.sendFreeRounds", "Mutation.cancelFreeRounds",
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",
