@@ -59,6 +59,8 @@ async def deliver(rt: Runtime, grant_id: uuid.UUID) -> FreeRoundsGrant:
     grant, provider = await _read(rt, grant_id)
     if grant.status != FreeRoundsStatus.PENDING or not provider.free_rounds_url:
         return grant
+    if not await _bonus_in_play(rt, grant.bonus_id):  # ended before it reached the provider: never sent
+        return await _withdrawn(rt, grant_id, provider.code)
     request = client.RewardRequest(
         reference=str(grant.id),
         user=str(grant.player_id),
@@ -85,6 +87,27 @@ async def deliver(rt: Runtime, grant_id: uuid.UUID) -> FreeRoundsGrant:
             locked.next_attempt_at = clock.now() + retry_after(locked.attempts)
             log.warning("free_rounds_unreachable", grant=str(locked.id), attempts=locked.attempts)
         await db.flush()
+        return locked
+
+
+async def _bonus_in_play(rt: Runtime, bonus_id: uuid.UUID) -> bool:
+    async with rt.database.session() as db:
+        bonus = await db.get(PlayerBonus, bonus_id)
+        return bonus is not None and BonusStatus(bonus.status).in_play
+
+
+async def _withdrawn(rt: Runtime, grant_id: uuid.UUID, provider_code: str) -> FreeRoundsGrant:
+    """A pending grant whose bonus ended (cancelled, forfeited, expired) is cancelled without a call."""
+    async with rt.database.transaction() as db:
+        locked = await db.get(FreeRoundsGrant, grant_id, with_for_update=True, populate_existing=True)
+        assert locked is not None
+        if locked.status == FreeRoundsStatus.PENDING:
+            locked.status = FreeRoundsStatus.CANCELLED.value
+            locked.ended_at = clock.now()
+            locked.next_attempt_at = None
+            locked.cancel_reason = "its bonus ended before the provider was asked"
+            await announce(db, locked, provider_code, "cancelled")
+            await db.flush()
         return locked
 
 

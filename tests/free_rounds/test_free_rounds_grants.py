@@ -175,3 +175,21 @@ async def test_a_refused_grant_cancels_its_bonus_and_staff_cancel_granted_rounds
         listed = (await gql(GRANTS, {}, token=support.token))["data"]["freeRoundsGrants"]
     assert len(listed) == 2
     assert len([s for s in statements if "free_rounds_grants" in s]) == 1, statements
+
+
+async def test_a_pending_grant_whose_bonus_ended_is_never_sent(
+    rt: Any, gql: Any, demo_free_rounds: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
+    await campaign("FREE_SPINS", SPINS, code="GONE-SPINS")
+    await set_free_rounds_url(rt, "http://127.0.0.1:9/operator/generic/v2")
+    player, support = await make_player(), await make_staff("support")
+    claimed = (await gql(CLAIM, {"input": {"code": "gone-spins"}}, token=player.token))["data"]["claimBonus"]
+    cancel_bonus = """mutation($input: EndBonusInput!) { cancelBonus(input: $input) { errors { code } } }"""
+    ended = await gql(
+        cancel_bonus, {"input": {"bonusId": claimed["bonus"]["id"], "reason": "wrong player"}}, token=support.token
+    )
+    assert ended["data"]["cancelBonus"]["errors"] == []
+    await set_free_rounds_url(rt, f"{demo_free_rounds.base}/operator/generic/v2")
+    (pending,) = (await gql(GRANTS, {"player": player.id}, token=support.token))["data"]["freeRoundsGrants"]
+    sent = (await gql(SEND, {"input": {"grantId": pending["id"]}}, token=support.token))["data"]["sendFreeRounds"]
+    assert (sent["grant"]["status"], sent["grant"]["rewardUuid"], sent["grant"]["attempts"]) == ("CANCELLED", None, 0)
