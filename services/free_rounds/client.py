@@ -1,7 +1,8 @@
 """The provider's free-rounds API, as Hub88's Freebets API shapes it: `POST {base}/freebet/rewards/create` with
 the player, the game, the currency, the number of rounds (`bet_count`) and each round's value (`bet_value`, an
 integer of 1/100000 of the currency, as every Hub88 amount), the validity (`start_time`, `end_time`, ISO 8601)
-and our own reference (`operator_reference`: the grant id, so a resent create finds the reward it made);
+and our own reference (`operator_reference`: the grant id, so a resent create finds the reward it made), signed
+as Hub88 signs (`X-Hub88-Signature` over the exact bytes, with the operator's key: settings.free_rounds_signing_key);
 `POST {base}/freebet/rewards/cancel` with the `reward_uuid`.
 
 Outcomes: `Granted` (the provider's reward uuid), `Refused` (the provider answered no: final), `Unreachable`
@@ -9,18 +10,37 @@ Outcomes: `Granted` (the provider's reward uuid), `Refused` (the provider answer
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from core.money import CURRENCIES
 
 UNITS_EXPONENT = 5  # Hub88 amounts: 1/100000 of the currency
 TIMEOUT_SECONDS = 5.0
 OK_STATUSES = frozenset({"FRS_ACTIVE", "FRS_CANCELED", "FRS_CANCELLED", "RS_OK", "OK"})
+SIGNATURE_HEADER = "X-Hub88-Signature"
+
+
+@lru_cache(maxsize=4)
+def _signing_key(path: Path) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the free-rounds signing key is not an RSA private key")
+    return key
+
+
+def signature(key_path: Path, raw: bytes) -> str:
+    """Base64 RSA-SHA256 (PKCS#1 v1.5) over the exact bytes sent, as Hub88 signs and checks."""
+    return base64.b64encode(_signing_key(key_path).sign(raw, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
 @dataclass(frozen=True)
@@ -79,13 +99,16 @@ def create_body(request: RewardRequest) -> dict[str, Any]:
     }
 
 
-async def _post(base_url: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | Unreachable:
+async def _post(
+    base_url: str, path: str, body: dict[str, Any], key: Path | None
+) -> tuple[int, dict[str, Any]] | Unreachable:
     raw = json.dumps(body, separators=(",", ":")).encode()
+    headers = {"content-type": "application/json"}
+    if key is not None:
+        headers[SIGNATURE_HEADER] = signature(key, raw)
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as http:
-            response = await http.post(
-                base_url.rstrip("/") + path, content=raw, headers={"content-type": "application/json"}
-            )
+            response = await http.post(base_url.rstrip("/") + path, content=raw, headers=headers)
     except httpx.HTTPError as exc:
         return Unreachable(type(exc).__name__)
     if response.status_code >= 500:
@@ -99,8 +122,8 @@ async def _post(base_url: str, path: str, body: dict[str, Any]) -> tuple[int, di
     return response.status_code, data
 
 
-async def create_reward(base_url: str, request: RewardRequest) -> Outcome:
-    answered = await _post(base_url, "/freebet/rewards/create", create_body(request))
+async def create_reward(base_url: str, request: RewardRequest, key: Path | None = None) -> Outcome:
+    answered = await _post(base_url, "/freebet/rewards/create", create_body(request), key)
     if isinstance(answered, Unreachable):
         return answered
     status_code, data = answered
@@ -110,8 +133,8 @@ async def create_reward(base_url: str, request: RewardRequest) -> Outcome:
     return Refused(str(data.get("status") or data.get("error") or f"HTTP {status_code}")[:300], data)
 
 
-async def cancel_reward(base_url: str, reward_uuid: str) -> Outcome:
-    answered = await _post(base_url, "/freebet/rewards/cancel", {"reward_uuid": reward_uuid})
+async def cancel_reward(base_url: str, reward_uuid: str, key: Path | None = None) -> Outcome:
+    answered = await _post(base_url, "/freebet/rewards/cancel", {"reward_uuid": reward_uuid}, key)
     if isinstance(answered, Unreachable):
         return answered
     status_code, data = answered

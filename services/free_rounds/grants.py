@@ -71,7 +71,7 @@ async def deliver(rt: Runtime, grant_id: uuid.UUID) -> FreeRoundsGrant:
         starts_at=grant.created_at,
         ends_at=grant.expires_at,
     )
-    outcome = await client.create_reward(provider.free_rounds_url, request)
+    outcome = await client.create_reward(provider.free_rounds_url, request, rt.settings.free_rounds_signing_key)
     async with rt.database.transaction() as db:
         locked = await db.get(FreeRoundsGrant, grant_id, with_for_update=True, populate_existing=True)
         assert locked is not None
@@ -203,7 +203,9 @@ async def cancel(rt: Runtime, viewer: Viewer, grant_id: uuid.UUID, reason: str) 
             f"These free rounds are already {grant.status}.", field="grantId", code=ErrorCode.INVALID_STATE
         )
     if grant.status == FreeRoundsStatus.GRANTED and grant.reward_uuid and provider.free_rounds_url:
-        outcome = await client.cancel_reward(provider.free_rounds_url, grant.reward_uuid)
+        outcome = await client.cancel_reward(
+            provider.free_rounds_url, grant.reward_uuid, rt.settings.free_rounds_signing_key
+        )
         if isinstance(outcome, client.Unreachable):
             raise DomainError(
                 "The provider did not answer; nothing was cancelled. Try again.",

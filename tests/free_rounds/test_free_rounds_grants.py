@@ -5,11 +5,16 @@ is paid with no bet; deliveries are retried, refusals cancel the bonus, staff ca
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlmodel import col, select
 from strawberry import relay
 
@@ -130,8 +135,23 @@ async def test_a_claimed_free_spins_bonus_is_granted_after_its_commit_and_retrie
 
 
 async def test_a_refused_grant_cancels_its_bonus_and_staff_cancel_granted_rounds_at_the_provider(
-    rt: Any, gql: Any, demo_free_rounds: Any, make_player: Any, make_staff: Any, campaign: Any
+    rt: Any,
+    gql: Any,
+    demo_free_rounds: Any,
+    make_player: Any,
+    make_staff: Any,
+    campaign: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    operator_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "operator.pem"
+    key_file.write_bytes(
+        operator_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    monkeypatch.setattr(rt.settings, "free_rounds_signing_key", key_file)  # calls signed as Hub88 expects
     campaign_id = await campaign("FREE_SPINS", SPINS)
     support = await make_staff("support")
     refused_player = await make_player()
@@ -167,6 +187,13 @@ async def test_a_refused_grant_cancels_its_bonus_and_staff_cancel_granted_rounds
             "/operator/generic/v2/freebet/rewards/cancel", json={"reward_uuid": granted["rewardUuid"]}
         )
         assert cancelled.json()["status"] == "FRS_CANCELED"
+        received = (await http.get("/control/rewards")).json()
+    ours = [c for c in received if granted["rewardUuid"] in c["body"] or str(player.uuid) in c["body"]]
+    assert [c["path"] for c in ours] == ["create", "cancel", "cancel"]  # ours, then the test's own unsigned one
+    for call in ours[:2]:  # verifies with the operator's public key over the exact bytes sent (raises if not)
+        operator_key.public_key().verify(
+            base64.b64decode(call["signature"]), call["body"].encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
 
     # Players and marketing do not see or grant free rounds; the list is one statement whatever its length.
     denied = await gql(GRANTS, {}, token=player.token)

@@ -12,10 +12,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 PREFIX = "/operator/generic/v2/freebet/rewards"
+SIGNATURE = "X-Hub88-Signature"  # the operator's; the demo takes unsigned calls too (docs/free-rounds.md)
 
 
 @dataclass
@@ -86,6 +87,14 @@ class Rewards:
     def __init__(self) -> None:
         self.by_uuid: dict[str, Reward] = {}
         self.by_reference: dict[str, Reward] = {}
+        self.received: list[dict[str, Any]] = []  # the API calls, as sent (body and signature): /control/rewards
+
+    async def note(self, request: Request, path: str) -> None:
+        body = (await request.body()).decode()
+        self.received = [
+            *self.received[-99:],
+            {"path": path, "body": body, "signature": request.headers.get(SIGNATURE)},
+        ]
 
     def attach(self, session: Session, game: str) -> None:
         """A real-money session opening for a player with an active reward on this game plays it first."""
@@ -110,7 +119,8 @@ def mount(app: FastAPI, wallet: Wallet, *, control: bool) -> Rewards:
     app.state.rewards = rewards
 
     @app.post(f"{PREFIX}/create")
-    async def create(request: CreateReward) -> dict[str, Any]:
+    async def create(request: CreateReward, raw: Request) -> dict[str, Any]:
+        await rewards.note(raw, "create")
         known = rewards.by_reference.get(request.operator_reference)
         if known is not None:  # a resent create: the reward it made
             return known.answer()
@@ -129,7 +139,8 @@ def mount(app: FastAPI, wallet: Wallet, *, control: bool) -> Rewards:
         return reward.answer()
 
     @app.post(f"{PREFIX}/cancel")
-    async def cancel(request: CancelReward) -> dict[str, Any]:
+    async def cancel(request: CancelReward, raw: Request) -> dict[str, Any]:
+        await rewards.note(raw, "cancel")
         reward = rewards.by_uuid.get(request.reward_uuid)
         if reward is None:
             raise HTTPException(404, "unknown reward")
@@ -137,6 +148,11 @@ def mount(app: FastAPI, wallet: Wallet, *, control: bool) -> Rewards:
         return reward.answer()
 
     if control:
+
+        @app.get("/control/rewards")
+        async def received() -> list[dict[str, Any]]:
+            """The free-rounds API calls received, newest last, with their signatures (tests, support)."""
+            return rewards.received
 
         @app.post("/control/promo-win")
         async def promo_win(request: PromoWin) -> dict[str, Any]:
