@@ -144,7 +144,7 @@ def _register_demo_provider(public_pem: str) -> None:
 
     async def work(rt: Runtime) -> bool:
         async with rt.database.transaction() as db:
-            return await register_demo_provider(db, public_pem, rt.settings.demo_provider_url)
+            return await register_demo_provider(db, public_pem, rt.settings.demo_provider_url, free_rounds=True)
 
     if with_runtime(work):
         typer.echo("  games: the demo provider's public key is on its row")

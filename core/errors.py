@@ -109,6 +109,8 @@ class ErrorCode(StrEnum):
     CARD_BIN_BLOCKED = "CARD_BIN_BLOCKED"  # a BIN rule refuses cards of that range or issuing country
     PAYMENT_LIMIT_EXCEEDED = "PAYMENT_LIMIT_EXCEEDED"  # above the most one payment may be
     PAYMENT_VELOCITY_EXCEEDED = "PAYMENT_VELOCITY_EXCEEDED"  # too many, or too much, within the limit's window
+    FREE_ROUNDS_UNAVAILABLE = "FREE_ROUNDS_UNAVAILABLE"  # the provider's free-rounds API did not answer
+    FREE_ROUNDS_REFUSED = "FREE_ROUNDS_REFUSED"  # the provider refused the grant or its cancellation
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,9 @@ class Settings(BaseSettings):
     # provider's game client lives at `demo_provider_url` (default: `{public_base_url}/demo-games`).
     game_session_ttl_seconds: int = Field(default=4 * 3600, gt=0)
     demo_provider_url: str | None = None
+    # The operator's RSA private key (PEM file) that signs calls to providers' free-rounds APIs (Hub88 checks
+    # `X-Hub88-Signature` with the operator's public key). Unset: sent unsigned (the demo provider takes them).
+    free_rounds_signing_key: Path | None = None
 
     # goAML SAR/STR drafts (services/aml/goaml.toml names the FIU): the reporting entity's id and branch as
     # the FIU registered them. Unset: the profile's placeholders (a draft, never a filing).

@@ -195,7 +195,9 @@ _BET: dict[str, _Field] = {
     "meta": _Field(dict, False),
 }
 FIELDS["transaction/bet"] = _BET
-FIELDS["transaction/win"] = {**_BET, "token": _str(False), "reference_transaction_uuid": _str()}
+# A win's reference is optional for the wins that come with no bet (`async_win_shape`): a supplier's promotion
+# (`is_supplier_promo`) and a free-bet reward's win (`is_free` naming its `reward_uuid`).
+FIELDS["transaction/win"] = {**_BET, "token": _str(False), "reference_transaction_uuid": _str(False)}
 FIELDS["transaction/rollback"] = {
     **{name: _Field(spec.kind, False, spec.max_length) for name, spec in _BET.items()},
     "user": _str(),
@@ -238,7 +240,25 @@ def parse(endpoint: str, raw: bytes) -> dict[str, Any]:
             raise Refused(WRONG_TYPES)
         elif isinstance(value, str) and (not value or len(value) > f.max_length):
             raise Refused(WRONG_TYPES if value else WRONG_SYNTAX)
-    return {name: body.get(name) for name in spec}
+    parsed = {name: body.get(name) for name in spec}
+    if endpoint == "transaction/win":
+        async_win_shape(parsed)
+    return parsed
+
+
+def async_win_shape(body: dict[str, Any]) -> None:
+    """A win without `reference_transaction_uuid` must be one that has no bet: a supplier's promotion (its token
+    still required: Hub88 checks it is a real session, never its expiry) or a free-bet reward's win naming the
+    reward. Anything else is malformed, as before."""
+    if body.get("reference_transaction_uuid") is not None:
+        return
+    if body.get("is_supplier_promo") is True:
+        if body.get("token") is None:
+            raise Refused(WRONG_SYNTAX)
+        return
+    if body.get("is_free") is True and body.get("reward_uuid") is not None:
+        return
+    raise Refused(WRONG_SYNTAX)
 
 
 # ---- signatures and providers --------------------------------------------------------------------
@@ -330,9 +350,19 @@ def _command(provider: ProviderRef, endpoint: str, raw: bytes, body: dict[str, A
         currency=currency,
         amount=minor,
         unrepresentable=unrepresentable,
-        is_free=endpoint == "transaction/bet" and body.get("is_free") is True,
+        is_free=_free(endpoint, body),
         reward_uuid=body.get("reward_uuid"),
+        supplier_promo=endpoint == "transaction/win" and body.get("is_supplier_promo") is True,
     )
+
+
+def _free(endpoint: str, body: dict[str, Any]) -> bool:
+    """A free round's bet; or a reward's win that names no bet (a win naming its free bet follows that bet)."""
+    if body.get("is_free") is not True:
+        return False
+    if endpoint == "transaction/bet":
+        return True
+    return endpoint == "transaction/win" and body.get("reference_transaction_uuid") is None
 
 
 def _refusal(status: str, body: dict[str, Any] | None = None) -> JSONResponse:

@@ -50,6 +50,7 @@ from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
+from models.free_rounds import FreeRoundsGrant
 from models.games import (
     BrandGame,
     Game,
@@ -159,6 +160,7 @@ __all__ = [
     "Currency",
     "Dispute",
     "EventConsumer",
+    "FreeRoundsGrant",
     "FxRate",
     "Game",
     "GameRound",

@@ -61,6 +61,9 @@ class Provider(SQLModel, table=True):
     public_key_pem: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     secret_ref: str | None = Field(default=None, max_length=64)
     launch_url: str | None = Field(default=None, max_length=500)  # where the provider's game client lives
+    # The provider's free-rounds API (Hub88 Freebets API base, e.g. https://api.hub88.io/operator/generic/v2):
+    # free-spins bonuses on its games are granted there (services/free_rounds). Null: granted at launch only.
+    free_rounds_url: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
 
 

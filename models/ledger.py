@@ -60,6 +60,9 @@ class AccountPurpose(StrEnum):
     # is owed to each partner until paid out (`system` / `affiliate:<id>`, no brand: per partner and currency).
     AFFILIATE_COMMISSION = "affiliate_commission"
     AFFILIATE_PAYABLE = "affiliate_payable"
+    # A game supplier's own promotions (Hub88 `is_supplier_promo` wins: prize drops, tournaments it runs): paid to
+    # the player at once, owed back by the supplier (a receivable per brand and currency, settled on its invoice).
+    SUPPLIER_PROMO = "supplier_promo"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)

@@ -48,6 +48,7 @@ from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import crm_suppression as crm_suppression_resolvers
 from resolvers import disputes as dispute_resolvers
+from resolvers import free_rounds as free_rounds_resolvers
 from resolvers import games as game_resolvers
 from resolvers import jackpots as jackpot_resolvers
 from resolvers import kyc as kyc_resolvers
@@ -150,6 +151,7 @@ from schema.extensions import (
     limit_inputs,
 )
 from schema.field_plan import DecisionCache
+from schema.free_rounds import FreeRoundsGrant, FreeRoundsGrantPayload
 from schema.games import Game, GameRound, LaunchGamePayload, LobbyCategory, SetGameAvailabilityPayload
 from schema.jackpots import Jackpot, JackpotPayload, JackpotTick, JackpotVerification
 from schema.kyc import KycCase, KycPayload, KycStartVerificationPayload
@@ -329,6 +331,10 @@ class Query:
     )
     bonus_liability: list[BonusLiability] | None = strawberry.field(
         resolver=bonus_resolvers.bonus_liability, description="Outstanding bonus money and its expected cost."
+    )
+    free_rounds_grants: list[FreeRoundsGrant] | None = strawberry.field(
+        resolver=free_rounds_resolvers.free_rounds_grants,
+        description="Free rounds granted through providers' APIs, newest first (max 100).",
     )
     bonus_offers: list[BonusCampaign] | None = strawberry.field(
         resolver=bonus_resolvers.bonus_offers,
@@ -770,6 +776,18 @@ class Mutation:
     )
     cancel_bonus: PlayerBonusPayload = strawberry.mutation(
         resolver=bonus_resolvers.cancel_bonus, description="Support takes a bonus back (audited)."
+    )
+    grant_free_rounds: FreeRoundsGrantPayload = strawberry.mutation(
+        resolver=free_rounds_resolvers.grant_free_rounds,
+        description="Support grants a free-spins campaign's rounds by hand, sent to the provider's API at once.",
+    )
+    send_free_rounds: FreeRoundsGrantPayload = strawberry.mutation(
+        resolver=free_rounds_resolvers.send_free_rounds,
+        description="Send pending free rounds to their provider now (else the bonus worker retries them).",
+    )
+    cancel_free_rounds: FreeRoundsGrantPayload = strawberry.mutation(
+        resolver=free_rounds_resolvers.cancel_free_rounds,
+        description="Cancel free rounds at the provider, then their bonus (audited).",
     )
     upload_kyc_document: KycDocumentPayload = strawberry.mutation(
         resolver=kyc_document_resolvers.upload_kyc_document,

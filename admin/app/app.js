@@ -24,6 +24,7 @@ import "./kyc.js";
 import "./queue-counts.js";
 import "./player-aml.js";
 import "./player-closed-loop.js";
+import "./player-free-rounds.js";
 import "./privacy.js";
 import "./risk.js";
 import "./risk-desk.js";

@@ -626,6 +626,7 @@ class Player360 extends LitElement {
         <cr-player-screening-matches .playerId=${id}></cr-player-screening-matches>
         <cr-player-privacy .playerId=${id}></cr-player-privacy>
         <cr-player-bonuses class="wide refreshes" .playerId=${id}></cr-player-bonuses>
+        <cr-player-free-rounds class="wide refreshes" .playerId=${id}></cr-player-free-rounds>
         <cr-player-audit-trail class="wide refreshes" .playerId=${id}></cr-player-audit-trail>
         <cr-player-consents .playerId=${id}></cr-player-consents>
         <cr-player-suppressions class="wide" .playerId=${id}></cr-player-suppressions>

@@ -15,6 +15,7 @@ export const OFFERED = [
   "Mutation.grantClosedLoopException", "Mutation.revokeClosedLoopException",
   "Mutation.requestAdjustment", "Mutation.decideAdjustment", "Mutation.setGameAvailability",
   "Mutation.setPlayerStatus", "Mutation.addPlayerNote", "Mutation.grantBonus", "Mutation.cancelBonus",
+  "Mutation.sendFreeRounds", "Mutation.cancelFreeRounds",
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",

@@ -95,8 +95,12 @@ TYPES = (
     _bonus(
         "bonus.cancelled",
         "A bonus was cancelled: by staff, because an exclusion started, a deposit offer whose deposit "
-        "can no longer qualify, or one whose deposit came after risk blocked the player's bonuses.",
-        {"returned": RETURNED, "cause": one_of("staff", "exclusion", "deposit_not_qualifying", "risk")},
+        "can no longer qualify, one whose deposit came after risk blocked the player's bonuses, or free rounds "
+        "their provider refused (or never acknowledged).",
+        {
+            "returned": RETURNED,
+            "cause": one_of("staff", "exclusion", "deposit_not_qualifying", "risk", "provider_refused"),
+        },
         {"staff_id": {**OPTIONAL_UUID, "description": "staff cancellations: who cancelled it"}},
     ),
     _bonus(

@@ -27,6 +27,7 @@ from services.aml import restrictions as aml
 from services.bonuses import books, events, lifecycle
 from services.bonuses.campaigns import next_claim_number, reasons_not_eligible, refuse, rules_of, successful_deposits
 from services.bonuses.rules import CampaignRules
+from services.free_rounds import record as free_rounds_record
 from services.kyc import gates as kyc_gates
 from services.rg import exclusions
 from services.risk import actions as risk_actions
@@ -133,6 +134,8 @@ async def issue_bonus(
     if kind == CampaignKind.NO_DEPOSIT and amount is None:
         amount = _amount_or_refuse(rules, rules.fixed_amount, currency)
     await lifecycle.activate(db, bonus, held, amount or 0, rules, actor)
+    if kind == CampaignKind.FREE_SPINS:  # granted through the provider's API when it has one (after the commit)
+        await free_rounds_record.request(db, bonus)
     return bonus
 
 

@@ -581,6 +581,7 @@ SELECT pb.reward_uuid, pb.spins_left, pb.spin_bet FROM player_bonuses pb JOIN ga
 WHERE pb.player_id = :player AND pb.status = 'active' AND pb.spins_left > 0 AND pb.reward_uuid IS NOT NULL
   AND pb.currency = (SELECT currency FROM players WHERE id = :player)
   AND (pb.terms -> 'games') ? g.code
+  AND NOT EXISTS (SELECT 1 FROM free_rounds_grants f WHERE f.bonus_id = pb.id)  -- granted by the provider's API
 """)
 
 

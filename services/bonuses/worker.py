@@ -10,6 +10,7 @@ from core.logging import get_logger
 from core.runtime import Runtime
 from services.bonuses import cashback
 from services.bonuses.lifecycle import expire_due
+from services.free_rounds import grants as free_rounds_grants
 
 log = get_logger(__name__)
 
@@ -19,6 +20,7 @@ async def run(rt: Runtime) -> None:
         try:
             await expire_due(rt)
             await cashback.pay_due(rt)
+            await free_rounds_grants.deliver_due(rt)  # free rounds not yet acknowledged by their provider
         except asyncio.CancelledError:
             raise
         except Exception:

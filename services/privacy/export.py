@@ -92,6 +92,7 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
     "bonuses": (
         Source("player_bonuses", "player_id = :p", "issued_at"),
         Source("bonus_events", "bonus_id IN (SELECT id FROM player_bonuses WHERE player_id = :p)", "at"),
+        Source("free_rounds_grants", "player_id = :p"),
     ),
     "kyc": (
         Source("kyc_states", "player_id = :p"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.logging import get_logger
 from services import ledger
 from services.ledger import Entry, Leg
+from services.provider_wallet import statements
 from services.provider_wallet.context import Context
 from services.provider_wallet.types import WalletCommand, ledger_key, reference
 
@@ -35,6 +38,19 @@ def entry(command: WalletCommand, ctx: Context, kind: str, legs: tuple[Leg, ...]
             "game": command.game_code,
             "reference": command.reference_uuid,
         },
+    )
+
+
+async def win_round(db: AsyncSession, command: WalletCommand, ctx: Context) -> uuid.UUID | None:
+    """The win's round (opened if the win is its first word), with the win added to its total."""
+    return await statements.open_round(
+        db,
+        command,
+        player_id=ctx.player_id,
+        game_id=ctx.game_id,
+        session_id=ctx.own_session_id,
+        bet=0,
+        win=command.amount,
     )
 
 

@@ -66,6 +66,7 @@ def eligible(command: WalletCommand, kind: Kind, dialect: Dialect) -> bool:
         kind in (Kind.BET, Kind.WIN)
         and not command.unrepresentable
         and not command.is_free
+        and not command.supplier_promo
         and command.currency in CURRENCIES
         and command.transaction_uuid is not None
         and hasattr(dialect, "balance_units")  # its balance is minor units x mul / div: written in the database

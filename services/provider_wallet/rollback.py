@@ -15,7 +15,7 @@ from core.money import CURRENCIES
 from models.ledger import AccountPurpose, TransactionStatus
 from services import ledger, wallet
 from services.bonuses import play as bonus_play
-from services.provider_wallet import booking, statements
+from services.provider_wallet import async_win, booking, statements
 from services.provider_wallet.context import Context
 from services.provider_wallet.replay import ok
 from services.provider_wallet.types import (
@@ -92,6 +92,8 @@ async def _reverse(
     amount = int(state.ref_amount)
     was_bet = state.ref_kind == Kind.BET.value
     house = await wallet.operator_account(db, ctx.brand_id, AccountPurpose.HOUSE_REVENUE, currency)
+    if not was_bet and wager is None:  # a supplier's promotional win goes back to the supplier, not the house
+        house = await async_win.funding_of(db, state.ref_ledger, house)
     to_cash = amount if was_bet else -amount
     legs = booking.pair(ctx.cash_id, to_cash, house)
     reversal: bonus_play.Reversal | None = None

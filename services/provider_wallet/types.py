@@ -72,6 +72,9 @@ class WalletCommand:
     unrepresentable: bool = False
     is_free: bool = False  # a free round of a bonus grant: debits nothing
     reward_uuid: str | None = None  # the grant (services/bonuses) a free round plays
+    # A win the game supplier pays from its own promotion (Hub88 `is_supplier_promo`): no bet, perhaps no live
+    # session; funded by the supplier (services/provider_wallet/async_win.py).
+    supplier_promo: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ def request_hash(command: WalletCommand, kind: Kind) -> str:
     ]
     if command.is_free:  # a free round and a paid one with the same uuid are different requests
         identity += ["free", command.reward_uuid]
+    if command.supplier_promo:  # so is a supplier's promotional win
+        identity += ["supplier_promo"]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 

@@ -1,6 +1,7 @@
 """A win: it needs a processed, not rolled-back bet of the same player (named, or any of the round's for
 protocols that name the round), in that bet's currency; a win rolled back before it arrived stays refused.
-A bonus holder's win follows its bet's split; the wagering met, the bonus converts.
+A bonus holder's win follows its bet's split; the wagering met, the bonus converts. A win with no bet (a
+supplier's promotion, a free-bet reward's win) is async_win.py's.
 
 A plain player's new win is also decided by `sql/wallet/wallet_play_v1.sql` in one database call (it falls
 back here for anything else): a rule changed here changes there too, in a new function version."""
@@ -17,7 +18,7 @@ from models.ledger import AccountPurpose
 from services import ledger, wallet
 from services.bonuses import lifecycle as bonus_lifecycle
 from services.bonuses import play as bonus_play
-from services.provider_wallet import booking, statements
+from services.provider_wallet import async_win, booking
 from services.provider_wallet.context import Context
 from services.provider_wallet.replay import ok
 from services.provider_wallet.types import (
@@ -46,31 +47,30 @@ async def decide(
     purse: Purse,
     current: int | None,
 ) -> Decision:
+    if async_win.is_async(command) and ctx.player_id is not None and ctx.cash_id is None:
+        return refuse(command, Status.WRONG_CURRENCY)  # no bet to name: the player has no wallet in that currency
     if ctx.player_id is None or ctx.cash_id is None or ctx.brand_id is None:
         return refuse(command, Status.TRANSACTION_DOES_NOT_EXIST)
     if state.rolled_back_by is not None:  # this win was rolled back before it arrived
         result = WalletResult(Status.TRANSACTION_DOES_NOT_EXIST, command.user, command.currency, current)
         return result, Record(ctx.player_id, command.currency, command.amount)
-    refusal = _unpaired(command, dialect, ctx, state)
+    if command.supplier_promo:  # no bet: the supplier's own promotion (async_win.py)
+        return await async_win.supplier_promo(db, command, ctx, current)
+    wager = bonus.ref if command.reference_uuid is not None else bonus.round
+    if async_win.is_async(command):  # a free-bet reward's win naming no bet: it follows the reward's bonus
+        wager, refusal = await async_win.reward_wager(db, command, ctx)
+    else:
+        refusal = _unpaired(command, dialect, ctx, state)
     if refusal is not None:
         return refuse(command, refusal, current)
     assert current is not None
     assert command.currency is not None
     ledger_id: uuid.UUID | None = None
     balance_after = current
-    wager = bonus.ref if command.reference_uuid is not None else bonus.round
     paid = bonus_play.WinSplit(command.amount, 0, 0, free=False)
     if command.amount > 0:
         ledger_id, balance_after, paid = await _pay(db, command, ctx, wager, current)
-    round_id = await statements.open_round(
-        db,
-        command,
-        player_id=ctx.player_id,
-        game_id=ctx.game_id,
-        session_id=ctx.own_session_id,
-        bet=0,
-        win=command.amount,
-    )
+    round_id = await booking.win_round(db, command, ctx)
     if wager is not None:
         balance_after = await _wager(db, command, wager, paid, ledger_id, round_id, purse, balance_after)
     return (

@@ -160,8 +160,10 @@ WITH moved AS MATERIALIZED (
     SELECT transaction_id, account_id, amount FROM ledger_postings WHERE transaction_id = ANY($1::uuid[]))
 SELECT m.transaction_id::text AS key, a.purpose, sum(m.amount)::bigint AS amount
 FROM moved m JOIN ledger_accounts a ON a.id = m.account_id
-WHERE a.purpose IN ('house_revenue', 'bonus_cost')
+WHERE a.purpose IN ('house_revenue', 'bonus_cost', 'supplier_promo')
 GROUP BY m.transaction_id, a.purpose"""
+# (supplier_promo: a supplier's promotional win, services/provider_wallet/async_win.py, is read so that it is
+# known; the house paid none of it, so it moves no GGR.)
 # The stakes and wins that rollbacks undo, by the provider transaction they came from (the ledger's
 # reference of a game transaction is `<provider>:<provider transaction>`).
 _ORIGINALS = """

@@ -139,6 +139,7 @@ UNMEASURED = {
     "AmlCaseDetail": "one AML case; its notes, evidence and history load through one query each (DataLoaders)",
     "PlayerAmlAlerts": "Player.amlAlerts is the AmlAlerts screen's resolver filtered to one player (measured there)",
     "PlayerScreening": "Player.screeningAlerts is the Screening screen's resolver for one player (measured there)",
+    "PlayerFreeRounds": "one player's free-rounds grants: one statement (tests/free_rounds counts it)",
     "Privacy": "one player's privacy view: a fixed number of statements (tests/privacy/test_erasure.py)",
     "PrivacyRequests": "the dpo's queue: a page in at most 4 statements (tests/privacy/test_queue.py)",
     "Evidence": "one dispute's evidence snapshot: a JSON column of its row",

@@ -32,7 +32,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from integrations.demo.provider import fair
+from integrations.demo.provider import fair, rewards
 from integrations.demo.provider.keys import SIGNATURE_HEADER, load_private_key, sign
 from integrations.demo.provider.pragmatic import mount as mount_pragmatic
 
@@ -196,6 +196,7 @@ def create_demo_provider(
     app = FastAPI(title="Croupier demo game provider", docs_url=None, redoc_url=None)
     app.state.wallet = wallet
     app.state.sessions = sessions
+    granted = rewards.mount(app, wallet, control=control)  # the free-rounds API (and the promo-win control)
 
     def spawn(work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
@@ -273,6 +274,7 @@ def create_demo_provider(
             session.reward_uuid = reward_uuid[:64]
             session.free_rounds = free_rounds
             session.free_round_bet = free_round_bet * step_of(session.currency)
+        granted.attach(session, game)  # free rounds granted through the API are played first
         if session.mode == "real" and session.user and session.balance is None:
             try:
                 answer = await wallet.call(

@@ -12,10 +12,15 @@ from integrations.demo.provider.app import PROVIDER_CODE
 from models.games import Provider
 
 
-async def register_demo_provider(db: AsyncSession, public_key_pem: str, launch_url: str | None = None) -> bool:
-    """Store the key on the provider row if it exists; True when a row was updated."""
+async def register_demo_provider(
+    db: AsyncSession, public_key_pem: str, launch_url: str | None = None, *, free_rounds: bool = False
+) -> bool:
+    """Store the key on the provider row if it exists; True when a row was updated. `free_rounds`: free-spins
+    bonuses on its games are granted through its free-rounds API (beside the game client: docs/free-rounds.md)."""
     values: dict[str, object] = {"public_key_pem": public_key_pem}
     if launch_url:
         values["launch_url"] = launch_url
+        if free_rounds and launch_url.endswith("/play"):
+            values["free_rounds_url"] = launch_url.removesuffix("/play") + "/operator/generic/v2"
     result = await db.execute(update(Provider).where(col(Provider.code) == PROVIDER_CODE).values(**values))
     return bool(getattr(result, "rowcount", 0))
