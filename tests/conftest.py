@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import shutil
 import sys
@@ -31,6 +32,7 @@ DATABASE_URL = infra.database_url(ADMIN_URL, infra.DATABASE)  # created from the
 REDIS_URL = infra.redis_url(SCRATCH)
 DEMO_PSP_PORT = processes.free_port()
 DEMO_IDV_PORT = processes.free_port()
+DEMO_PRAGMATIC_SECRET = "test-demo-pragmatic-secret"
 TEST_ENV = {
     "PSP_BASE_URL": f"http://127.0.0.1:{DEMO_PSP_PORT}",  # the demo PSP (fixture `demo_psp`)
     "PSP_TIMEOUT_SECONDS": "2",
@@ -57,6 +59,10 @@ TEST_ENV = {
     "ARGON2_MEMORY_KIB": "1024",
     "ARGON2_PARALLELISM": "1",
     "VALIDATE_EVENTS": "true",  # every event a test causes is checked against its published schema
+    # The demo provider's Pragmatic Play games (integrations/demo/provider/pragmatic.py) hash with this key, which
+    # the live server holds under the provider's code: the two processes speak the protocol for real.
+    "DEMO_PRAGMATIC_SECRET": DEMO_PRAGMATIC_SECRET,
+    "PROVIDER_SECRETS": json.dumps({"demo-pragmatic": DEMO_PRAGMATIC_SECRET}),
 }
 os.environ.update(TEST_ENV)
 
