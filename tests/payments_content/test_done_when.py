@@ -61,8 +61,9 @@ async def card_deposit(live: GraphQLClient, psp: DemoPsp, player: Any, amount: s
     given = {"amount": amount, "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
     body = await live(DEPOSIT, {"input": given}, token=player.token)
     payload: dict[str, Any] = body["data"]["deposit"]
-    assert (payload["errors"], payload["payment"]["status"]) == ([], "SUCCEEDED"), body
-    return payload["payment"]
+    payment: dict[str, Any] = payload["payment"]
+    assert (payload["errors"], payment["status"]) == ([], "SUCCEEDED"), body
+    return payment
 
 
 async def test_staff_change_a_routing_rule_in_the_back_office_and_the_next_deposit_follows_it(
