@@ -102,6 +102,10 @@ class ErrorCode(StrEnum):
     AFFILIATE_DEAL_RETROACTIVE = "AFFILIATE_DEAL_RETROACTIVE"  # a deal from a date already begun under other terms
     AFFILIATE_DEAL_INVALID = "AFFILIATE_DEAL_INVALID"  # the partner is closed or not on the brand
     PROJECTION_BEHIND = "PROJECTION_BEHIND"  # the report projection has not applied a period's events yet
+    # Crypto (services/cashier/crypto): a destination the on-chain screening refuses, a quote past its time.
+    CRYPTO_ADDRESS_REFUSED = "CRYPTO_ADDRESS_REFUSED"  # sanctioned, stolen funds, mixer...: never paid to
+    CRYPTO_QUOTE_EXPIRED = "CRYPTO_QUOTE_EXPIRED"  # the locked rate's time is over: ask for a new quote
+    CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
 
 
 @dataclass(frozen=True)

@@ -229,8 +229,13 @@ class Settings(BaseSettings):
             "cardpay": "demo-cardpay-secret",
             "swiftpay": "demo-swiftpay-secret",
             "bankwire": "demo-bankwire-secret",
+            "cryptopay": "demo-cryptopay-secret",
         }
     )
+    # Crypto (services/cashier/crypto, docs/crypto.md): confirmations we count before a deposit is credited,
+    # per asset, and how long a quoted rate stays locked.
+    crypto_confirmations: dict[str, int] = Field(default_factory=lambda: {"BTC": 2, "ETH": 12, "USDT": 12})
+    crypto_quote_ttl_seconds: int = Field(default=900, gt=0)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
     # Identity verification (services/kyc/idv, docs/kyc.md): a Sumsub-shaped provider reached at

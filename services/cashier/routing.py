@@ -76,6 +76,7 @@ DEFAULT_RULES: tuple[RoutingRule, ...] = (
     RoutingRule(psps=("cardpay", "swiftpay"), priority=30, methods=frozenset({"card"})),
     RoutingRule(psps=("swiftpay",), priority=40, methods=frozenset({"ewallet"})),
     RoutingRule(psps=("bankwire",), priority=50, methods=frozenset({"bank_transfer"})),
+    RoutingRule(psps=("cryptopay",), priority=60, methods=frozenset({"crypto"})),
 )
 
 

@@ -15,6 +15,7 @@ from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from services.cashier import chargebacks
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
+from services.cashier.crypto import deposits as crypto_deposits
 from services.cashier.payments import PaymentUnavailable, lock_attempt, log
 from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
 from services.cashier.psp.adapters import ADAPTERS
@@ -40,6 +41,8 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
     except PaymentUnavailable as exc:
         raise InvalidSignature("PSP not configured") from exc
     event: WebhookEvent = adapter.verify_webhook(body, headers)
+    if event.transfer is not None:  # a crypto deposit seen on chain: no attempt of ours to answer about
+        return WebhookOutcome(*await crypto_deposits.on_transfer(rt, psp, event))
     attempt_id: uuid.UUID | None
     try:
         attempt_id = uuid.UUID(event.reference)
