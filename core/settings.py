@@ -266,6 +266,9 @@ class Settings(BaseSettings):
             "CAD": "150.00",
             "SEK": "1000.00",
             "JPY": "15000",
+            "BTC": "0.001",  # about the fiat thresholds' worth (docs/crypto.md)
+            "ETH": "0.03",
+            "USDT": "100.00",
         }
     )
     withdrawal_four_eyes_above: dict[str, str] = Field(
@@ -276,6 +279,9 @@ class Settings(BaseSettings):
             "CAD": "3000.00",
             "SEK": "20000.00",
             "JPY": "300000",
+            "BTC": "0.03",
+            "ETH": "0.6",
+            "USDT": "2000.00",
         }
     )
     # An affiliate commission run (services/affiliates/runs/approval.py) whose total in a currency is above this

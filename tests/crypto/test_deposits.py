@@ -16,7 +16,7 @@ async def test_a_btc_deposit_is_credited_only_once_it_has_its_confirmations(
 ) -> None:
     player = await make_player(brand_code="satoshi", currency="BTC")
     address = await address_of(gql, player, "BTC")
-    assert address["network"] == "bitcoin" and address["creditCurrency"] == "BTC"
+    assert (address["network"], address["creditCurrency"]) == ("bitcoin", "BTC")
     assert address["address"].startswith("bc1q")
     assert await address_of(gql, player, "BTC") == address  # the same address every time
 
@@ -50,9 +50,9 @@ async def test_a_btc_deposit_is_credited_only_once_it_has_its_confirmations(
 
     finance = await make_staff(("finance", "satoshi"))
     [transfer] = await transfers_seen(gql, finance.token)
-    assert transfer["status"] == "credited" and transfer["paymentStatus"] == "SUCCEEDED"
+    assert (transfer["status"], transfer["paymentStatus"]) == ("credited", "SUCCEEDED")
     assert (transfer["confirmations"], transfer["requiredConfirmations"]) == (2, 2)
-    assert transfer["txid"] == sent["txid"] and transfer["address"] == address["address"]
+    assert (transfer["txid"], transfer["address"]) == (sent["txid"], address["address"])
 
 
 async def test_ether_is_credited_in_units_of_ten_gwei_and_its_dust_is_kept_apart(
@@ -89,7 +89,8 @@ async def test_a_fiat_wallet_is_credited_at_the_rate_its_quote_locked(
         token=player.token,
     )
     quote = body["data"]["cryptoQuote"]["quote"]
-    assert quote["rate"] == "60000" and quote["assetAmount"] == {"amount": "0.01000000", "currency": "BTC"}
+    assert quote["rate"] == "60000"
+    assert quote["assetAmount"] == {"amount": "0.01000000", "currency": "BTC"}
 
     await chain.settings(rates={"BTC/EUR": "70000.00"})  # the market moves after the quote
     sent = await chain.send("BTC", address["address"], "0.01000000")
@@ -140,4 +141,5 @@ async def test_callbacks_are_refused_unsigned_and_ignored_for_unknown_addresses(
     [callback] = await chain.callbacks(sent["id"])
     assert (await chain.deliver(callback, signature="0" * 128)).status_code == 401
     response = await chain.deliver(callback)
-    assert response.status_code == 200 and response.json()["result"] == "unknown_address"
+    assert response.status_code == 200
+    assert response.json()["result"] == "unknown_address"
