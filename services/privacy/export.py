@@ -67,6 +67,10 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("payments", "player_id = :p"),
         Source("payment_attempts", "payment_id IN (SELECT id FROM payments WHERE player_id = :p)", "seq"),
         Source("disputes", "player_id = :p"),  # chargebacks and their evidence (services/cashier/chargebacks.py)
+        # Crypto: deposit addresses, quotes, on-chain transfers (services/cashier/crypto).
+        Source("crypto_addresses", "player_id = :p"),
+        Source("crypto_quotes", "player_id = :p"),
+        Source("crypto_transfers", "player_id = :p"),
     ),
     "ledger": (
         Source("ledger_accounts", "owner_type = 'player' AND owner_id = :ps"),
