@@ -8,7 +8,6 @@ from typing import Any
 
 from core.clock import clock
 from tests.conftest import recorded_statements
-from tests.kyc.conftest import fully_verified
 from tests.crypto.conftest import (
     APPROVE,
     BTC_DESTINATION,
@@ -21,6 +20,7 @@ from tests.crypto.conftest import (
     transfers_seen,
     withdraw,
 )
+from tests.kyc.conftest import fully_verified
 
 
 async def test_a_deposit_comes_back_on_chain_once_finance_approves(
