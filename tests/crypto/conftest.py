@@ -3,6 +3,7 @@ crypto, players' addresses, and callbacks delivered to the platform as the proce
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -93,12 +94,19 @@ class Chain:
         return results
 
 
-@pytest.fixture
-async def chain(demo_psp: str, client: httpx.AsyncClient) -> AsyncIterator[Chain]:
+@contextlib.asynccontextmanager
+async def processor_chain(demo_psp: str, client: httpx.AsyncClient) -> AsyncIterator[Chain]:
+    """The demo processor's chain, reset before and after (the `chain` fixture; other folders' tests too)."""
     async with httpx.AsyncClient(base_url=demo_psp, timeout=10) as http:
         await http.post("/cryptopay/control/reset")
         yield Chain(http, client)
         await http.post("/cryptopay/control/reset")
+
+
+@pytest.fixture
+async def chain(demo_psp: str, client: httpx.AsyncClient) -> AsyncIterator[Chain]:
+    async with processor_chain(demo_psp, client) as found:
+        yield found
 
 
 @pytest.fixture

@@ -36,12 +36,11 @@ from models.payments import (
     PaymentKind,
     PaymentMethod,
     PaymentStatus,
-    PspWebhookReceipt,
 )
 from models.players import Player
 from services.cashier.answers import _apply
 from services.cashier.crypto import assets, quotes
-from services.cashier.payments import _event, lock_attempt, log
+from services.cashier.payments import _event, lock_attempt, log, record_receipt
 from services.cashier.psp import ChainTransfer, PspAnswer, WebhookEvent
 
 
@@ -65,8 +64,10 @@ async def on_transfer(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool,
     # this be the transfer's first sight and no quote of the player's still valid.
     rate_now = await quotes.current_rate(rt, address.asset, address.credit_currency) if address and needs_rate else None
     async with rt.database.transaction() as db:
-        fresh = await _receipt(db, psp, event, known=address is not None)
-        if not fresh:
+        fresh = await record_receipt(
+            db, psp, event, attempt_id=None, result="applied" if address else "unknown_address"
+        )
+        if fresh is None:
             return True, "duplicate"
         if address is None:
             log.warning("crypto_deposit_unknown_address", psp=psp, event_id=event.event_id)
@@ -95,28 +96,6 @@ async def _seen(db: AsyncSession, psp: str, transfer: ChainTransfer) -> bool:
         )
     )
     return found is not None
-
-
-async def _receipt(db: AsyncSession, psp: str, event: WebhookEvent, *, known: bool) -> bool:
-    """The callback's receipt, once per event id (no attempt named: it is no answer about one of ours)."""
-    inserted = (
-        await db.execute(
-            insert(PspWebhookReceipt)
-            .values(
-                id=uuid.uuid4(),
-                psp=psp,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                attempt_id=None,
-                result="applied" if known else "unknown_address",
-                payload=dict(event.payload),
-                received_at=clock.now(),
-            )
-            .on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event")
-            .returning(col(PspWebhookReceipt.id))
-        )
-    ).scalar_one_or_none()
-    return inserted is not None
 
 
 async def _lock_transfer(

@@ -8,15 +8,16 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.backoffice.browser.conftest import sign_in
-from tests.crypto.conftest import Chain, address_of, deposit_on_chain
+from tests.crypto.conftest import address_of, deposit_on_chain, processor_chain
 
 
 async def test_finance_reads_a_crypto_deposit_with_its_confirmations_and_rate(
-    page: Any, live_server: str, gql: Any, chain: Chain, make_player: Any, make_staff: Any
+    page: Any, live_server: str, demo_psp: str, client: Any, gql: Any, make_player: Any, make_staff: Any
 ) -> None:
     player = await make_player(currency="EUR")
     assert (await address_of(gql, player, "BTC"))["creditCurrency"] == "EUR"
-    await deposit_on_chain(chain, gql, player, "BTC", "0.01000000")
+    async with processor_chain(demo_psp, client) as chain:
+        await deposit_on_chain(chain, gql, player, "BTC", "0.01000000")
     finance = await make_staff("finance", login=False)
 
     await sign_in(page, finance)
