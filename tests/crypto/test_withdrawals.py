@@ -3,6 +3,7 @@ demo processor, from a wallet in the asset or from a fiat wallet at the rate a q
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from tests.conftest import recorded_statements
 from tests.crypto.conftest import (
     APPROVE,
     BTC_DESTINATION,
+    ETH_DESTINATION,
     QUOTE,
     TRANSFERS,
     Chain,
@@ -131,3 +133,25 @@ async def test_staff_list_crypto_transfers_in_a_fixed_number_of_statements(
     assert len(rest["data"]["cryptoTransfers"]["edges"]) == 1
     royal = await make_staff("finance")  # another brand's staff see none of them
     assert (await gql(TRANSFERS, {}, token=royal.token))["data"]["cryptoTransfers"]["edges"] == []
+
+
+async def test_ether_and_tether_convert_exactly_both_ways(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
+) -> None:
+    player = await make_player(brand_code="satoshi", currency="ETH")
+    await fully_verified(rt, player.uuid)
+    await deposit_on_chain(chain, gql, player, "USDT", "12.345678")
+    assert await cash(rt, player, "USDT") == 12_345_678  # six decimals: exactly
+    await deposit_on_chain(chain, gql, player, "ETH", "0.5")
+    assert await cash(rt, player, "ETH") == 50_000_000
+    # Retried at once, three times: one payment, one hold; below 0.03 ETH it is sent straight away.
+    asked = await asyncio.gather(
+        *(
+            withdraw(gql, player, asset="ETH", address=ETH_DESTINATION, amount="0.02345678", idempotencyKey="eth-1")
+            for _ in range(3)
+        )
+    )
+    assert len({a["payment"]["id"] for a in asked}) == 1
+    assert await cash(rt, player, "ETH") == 50_000_000 - 2_345_678
+    [paid_out] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    assert (paid_out["amount"], paid_out["currency"]) == ("0.023456780000000000", "ETH")  # 10^10 wei a unit
