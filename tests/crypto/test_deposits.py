@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.clock import clock
+from services import cashier
 from tests.crypto.conftest import QUOTE, Chain, address_of, cash, payments_of, transfers_seen
 
 
@@ -32,6 +33,8 @@ async def test_a_btc_deposit_is_credited_only_once_it_has_its_confirmations(
     )
     assert payment["amount"] == {"amount": "0.01500000", "currency": "BTC"}
     assert await cash(rt, player, "BTC") == 0
+    await cashier.reconcile(rt, older_than_seconds=0)  # no status to poll: the chain reports, never "abandoned"
+    assert (await payments_of(gql, player))[0]["status"] == "PENDING"
 
     await chain.mine(1)  # one confirmation of the two required
     await chain.deliver_all(sent["id"])
@@ -143,3 +146,15 @@ async def test_callbacks_are_refused_unsigned_and_ignored_for_unknown_addresses(
     response = await chain.deliver(callback)
     assert response.status_code == 200
     assert response.json()["result"] == "unknown_address"
+
+
+async def test_the_card_cashier_refuses_crypto_it_has_entry_points_of_its_own(gql: Any, make_player: Any) -> None:
+    player = await make_player(balance="50.00 EUR")
+    deposit = "mutation($input: DepositInput!) { deposit(input: $input) { payment { id } errors { code field } } }"
+    body = await gql(deposit, {"input": {"amount": "10.00", "currency": "EUR", "method": "CRYPTO"}}, token=player.token)
+    assert body["data"]["deposit"] == {"payment": None, "errors": [{"code": "INVALID_INPUT", "field": "method"}]}
+    withdrawal = "mutation($input: RequestWithdrawalInput!) { requestWithdrawal(input: $input) { errors { field } } }"
+    body = await gql(
+        withdrawal, {"input": {"amount": "10.00", "currency": "EUR", "method": "CRYPTO"}}, token=player.token
+    )
+    assert body["data"]["requestWithdrawal"]["errors"] == [{"field": "method"}]
