@@ -113,6 +113,9 @@ async def crypto_transfers(
             before=before,
         )
         states = await queries.payment_states(db, [row.payment_id for row in page.items if row.payment_id])
-    return Connection.of(
-        page, lambda row: CryptoTransfer.of(row, states.get(row.payment_id) if row.payment_id else None)
-    )
+
+    def convert(row: m.CryptoTransfer) -> CryptoTransfer:
+        state = states.get(row.payment_id) if row.payment_id else None
+        return CryptoTransfer.of(row, state.status if state else None, state.reference if state else None)
+
+    return Connection.of(page, convert)

@@ -89,7 +89,7 @@ class CryptoTransfer:
     chain_amount: str = strawberry.field(description="The chain's amount exactly (ETH to 18 places)")
     asset_amount: Money = strawberry.field(description="In the ledger's units of the asset (ETH: 10^-8)")
     dust: str = strawberry.field(description="What the ledger's units cannot hold (never credited)")
-    txid: str | None
+    txid: str | None = strawberry.field(description="The chain's transaction id (a withdrawal's once paid out)")
     confirmations: int
     required_confirmations: int
     status: str = strawberry.field(
@@ -105,7 +105,7 @@ class CryptoTransfer:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: m.CryptoTransfer, payment_status: str | None) -> CryptoTransfer:
+    def of(cls, row: m.CryptoTransfer, payment_status: str | None, reference: str | None = None) -> CryptoTransfer:
         return cls(
             id=strawberry.ID(str(row.id)),
             direction=CryptoDirection(row.direction),
@@ -115,7 +115,7 @@ class CryptoTransfer:
             chain_amount=format(row.chain_amount.normalize(), "f"),
             asset_amount=Money.of(row.asset_amount, row.asset),
             dust=format(row.dust.normalize(), "f"),
-            txid=row.txid,
+            txid=row.txid or (reference if row.direction == "withdrawal" else None),
             confirmations=row.confirmations,
             required_confirmations=row.required_confirmations,
             status=row.status,

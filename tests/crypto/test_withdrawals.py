@@ -53,6 +53,7 @@ async def test_a_deposit_comes_back_on_chain_once_finance_approves(
     withdrawal = (await transfers_seen(gql, finance.token, direction="WITHDRAWAL"))[0]
     assert withdrawal["screening"] == {"risk_level": "low", "categories": []}
     assert withdrawal["paymentStatus"] == "PAID"
+    assert withdrawal["txid"] == paid_out["txid"]  # the payout's transaction on chain
 
 
 async def test_an_address_the_screening_refuses_is_never_held_for_nor_paid(

@@ -12,7 +12,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from authz.subjects import Viewer
 from models.crypto import CryptoAddress, CryptoTransfer
-from models.payments import Payment
+from models.payments import Payment, PaymentAttempt
 from services.scoping import scoped
 
 
@@ -52,9 +52,24 @@ def readable_addresses(viewer: Viewer) -> SelectOfScalar[CryptoAddress]:
     ).order_by(col(CryptoAddress.asset))
 
 
-async def payment_states(db: AsyncSession, payment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The status of each payment of a page of transfers, in one statement."""
+@dataclass(frozen=True)
+class PaymentState:
+    status: str
+    reference: str | None  # the processor's reference of the latest attempt: a payout's transaction id
+
+
+async def payment_states(db: AsyncSession, payment_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PaymentState]:
+    """The status of each payment of a page of transfers and its latest attempt's reference, in one statement."""
     if not payment_ids:
         return {}
-    rows = await db.execute(select(col(Payment.id), col(Payment.status)).where(col(Payment.id).in_(list(payment_ids))))
-    return {row[0]: row[1] for row in rows}
+    latest = (
+        select(col(PaymentAttempt.psp_reference))
+        .where(col(PaymentAttempt.payment_id) == col(Payment.id))
+        .order_by(col(PaymentAttempt.seq).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = await db.execute(
+        select(col(Payment.id), col(Payment.status), latest).where(col(Payment.id).in_(list(payment_ids)))
+    )
+    return {row[0]: PaymentState(row[1], row[2]) for row in rows}
