@@ -111,6 +111,10 @@ class ErrorCode(StrEnum):
     PAYMENT_VELOCITY_EXCEEDED = "PAYMENT_VELOCITY_EXCEEDED"  # too many, or too much, within the limit's window
     FREE_ROUNDS_UNAVAILABLE = "FREE_ROUNDS_UNAVAILABLE"  # the provider's free-rounds API did not answer
     FREE_ROUNDS_REFUSED = "FREE_ROUNDS_REFUSED"  # the provider refused the grant or its cancellation
+    # Crypto (services/cashier/crypto): a destination the on-chain screening refuses, a quote past its time.
+    CRYPTO_ADDRESS_REFUSED = "CRYPTO_ADDRESS_REFUSED"  # sanctioned, stolen funds, mixer...: never paid to
+    CRYPTO_QUOTE_EXPIRED = "CRYPTO_QUOTE_EXPIRED"  # the locked rate's time is over: ask for a new quote
+    CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from models.crm_content import ContentItem, ContentVersion
 from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
+from models.crypto import CryptoAddress, CryptoQuote, CryptoTransfer
 from models.disputes import Dispute
 from models.free_rounds import FreeRoundsGrant
 from models.games import (
@@ -157,6 +158,9 @@ __all__ = [
     "CrmSegmentMember",
     "CrmSuppression",
     "CrmTemplate",
+    "CryptoAddress",
+    "CryptoQuote",
+    "CryptoTransfer",
     "Currency",
     "Dispute",
     "EventConsumer",

@@ -47,6 +47,7 @@ from resolvers import crm_journeys as journey_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import crm_suppression as crm_suppression_resolvers
+from resolvers import crypto as crypto_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import free_rounds as free_rounds_resolvers
 from resolvers import games as game_resolvers
@@ -140,6 +141,13 @@ from schema.crm_journeys import Journey, JourneyPayload, JourneyRun
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
 from schema.crm_suppression import SetConsentsPayload
+from schema.crypto import (
+    CryptoAddress,
+    CryptoDepositAddressPayload,
+    CryptoQuotePayload,
+    CryptoTransfer,
+    CryptoWithdrawPayload,
+)
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -245,6 +253,8 @@ class Query:
         description="Payments, newest first; the withdrawal queue is {kind: WITHDRAWAL, status: REQUESTED}.",
     )
     payment: Payment | None = strawberry.field(resolver=cashier_resolvers.payment)
+    crypto_addresses: list[CryptoAddress] | None = strawberry.field(resolver=crypto_resolvers.crypto_addresses)
+    crypto_transfers: Connection[CryptoTransfer] | None = strawberry.field(resolver=crypto_resolvers.crypto_transfers)
     ledger_transaction: LedgerTransaction | None = strawberry.field(resolver=wallet_resolvers.ledger_transaction)
     adjustments: Connection[Adjustment] | None = strawberry.field(
         resolver=wallet_resolvers.list_adjustments, description="Manual adjustments, newest first."
@@ -575,6 +585,17 @@ class Mutation:
     set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)
     set_staff_status: SetStaffStatusPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_status)
     deposit: DepositPayload = strawberry.mutation(resolver=cashier_resolvers.deposit)
+    crypto_deposit_address: CryptoDepositAddressPayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_deposit_address,
+        description="The player's deposit address for an asset (taken from the crypto processor the first time).",
+    )
+    crypto_quote: CryptoQuotePayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_quote, description="Lock a crypto rate for a while (deposits, withdrawals)."
+    )
+    crypto_withdraw: CryptoWithdrawPayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_withdraw,
+        description="Withdraw to a crypto address, screened on chain before it is taken and before it is paid.",
+    )
     request_withdrawal: RequestWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.request_withdrawal)
     approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)

@@ -38,6 +38,8 @@ export const OFFERED = [
   "ComplianceQueues.amlCasesInvestigating", "ComplianceQueues.amlCasesEscalated", "ComplianceQueues.amlCasesOverdue",
   // Privacy: the data-protection officer's export and erasure on the player 360.
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
+  // Crypto payments (admin/app/crypto.js): the transfers behind crypto deposits and withdrawals.
+  "Query.cryptoTransfers",
   // Chargeback disputes: the screen and staff's two steps.
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
   // Jackpots: the screen and the staff's commands.

@@ -15,6 +15,7 @@ from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.answers import _apply, _FollowUp, _summarise
+from services.cashier.crypto import payouts as crypto_payouts
 from services.cashier.payments import (
     PaymentUnavailable,
     _event,
@@ -94,8 +95,12 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str], *, t
                     three_ds=three_ds,
                 )
                 if payment.kind == PaymentKind.DEPOSIT
-                else PayoutRequest(
-                    str(attempt_id), payment.amount, payment.currency, payment.method, payment.instrument_token
+                else await crypto_payouts.payout_request(
+                    db,
+                    payment,
+                    PayoutRequest(
+                        str(attempt_id), payment.amount, payment.currency, payment.method, payment.instrument_token
+                    ),
                 )
             )
         answer: PspAnswer | None = None
