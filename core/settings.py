@@ -346,6 +346,10 @@ class Settings(BaseSettings):
     # How often the server sweeps affiliate sub-ids for fraud (services/affiliates/fraud.py; thresholds: fraud.toml).
     affiliate_fraud_interval_seconds: float = Field(default=300.0, gt=0)
     crm_lobby_popular_interval_seconds: float = Field(default=900.0, gt=0)  # services/crm/lobby/popular.py
+    # How often each provider's game list is pulled into the catalogue, and how long one pull may take
+    # (services/providers/catalogue_sync.py; `croupier providers sync` runs it at once).
+    catalogue_sync_interval_seconds: float = Field(default=21600.0, gt=0)
+    catalogue_sync_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
     # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.
     risk_observations_keep_days: int = Field(default=400, ge=8)

@@ -51,6 +51,7 @@ from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.disputes import Dispute
 from models.games import (
     BrandGame,
+    CatalogueSyncRun,
     Game,
     GameRound,
     GameSession,
@@ -135,6 +136,7 @@ __all__ = [
     "BonusWager",
     "Brand",
     "BrandGame",
+    "CatalogueSyncRun",
     "ConsumerParked",
     "ConsumerProcessed",
     "ContentItem",

@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from integrations.demo.provider import fair
+from integrations.demo.provider.game_list import mount_game_list
 from integrations.demo.provider.keys import SIGNATURE_HEADER, load_private_key, sign
 
 PROVIDER_CODE = "demo"
@@ -195,6 +196,7 @@ def create_demo_provider(
     app = FastAPI(title="Croupier demo game provider", docs_url=None, redoc_url=None)
     app.state.wallet = wallet
     app.state.sessions = sessions
+    app.state.game_list = mount_game_list(app, control=control)  # GET /games/list: the catalogue sync's source
 
     def spawn(work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
