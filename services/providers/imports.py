@@ -379,8 +379,9 @@ async def apply_list(
             "changed": {d.code: sorted(c.field for c in d.changes) for d in report.changed},
             "unchanged": len(report.unchanged),
             "missing": report.missing,
-            "withdrawn": [d.code for d in report.withdrawn],
-            "restored": [d.code for d in report.restored],
+            # A sync's (services/providers/catalogue_sync.py): named only when there are some.
+            **({"withdrawn": [d.code for d in report.withdrawn]} if report.withdrawn else {}),
+            **({"restored": [d.code for d in report.restored]} if report.restored else {}),
         },
         reason=note,
     )
