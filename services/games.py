@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, func, literal, not_, or_, true, tuple_
+from sqlalchemy import ColumnElement, and_, any_, cast, exists, false, func, literal, not_, or_, true, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -188,8 +188,9 @@ def _certified(country: ColumnElement[str]) -> ColumnElement[bool]:
 
 def _has_limits(currency: str) -> ColumnElement[bool]:
     """No limits declared, or a limit in this currency (`?` on the JSONB limits)."""
-    no_limits = and_(col(Game.min_bet) == literal({}, JSONB), col(Game.max_bet) == literal({}, JSONB))
-    return or_(no_limits, col(Game.min_bet).has_key(currency), col(Game.max_bet).has_key(currency))
+    min_bet, max_bet = cast(col(Game.min_bet), JSONB), cast(col(Game.max_bet), JSONB)
+    no_limits = and_(min_bet == literal({}, JSONB), max_bet == literal({}, JSONB))
+    return or_(no_limits, min_bet.has_key(currency), max_bet.has_key(currency))
 
 
 def listed_for(audience: Audience) -> ColumnElement[bool]:

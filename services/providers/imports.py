@@ -167,10 +167,10 @@ def _words(value: Any, *, field: str) -> list[str] | None:
     return value
 
 
-def _bet_limits(value: Any, *, field: str) -> dict[str, list[tuple[str, str]]]:
+def _bet_limits(value: Any, *, field: str) -> tuple[list[tuple[str, str]] | None, list[tuple[str, str]] | None]:
     """`{"EUR": {"min": "0.10", "max": "100"}}` as the catalog's min and max bets (absent: none given)."""
     if value is None:
-        return {}
+        return None, None
     if not isinstance(value, Mapping):
         raise DomainError('Bet limits are {"EUR": {"min": "0.10", "max": "100.00"}, …}.', field=field)
     low: list[tuple[str, str]] = []
@@ -183,7 +183,7 @@ def _bet_limits(value: Any, *, field: str) -> dict[str, list[tuple[str, str]]]:
             if isinstance(amount, bool) or not isinstance(amount, int | float | str):
                 raise DomainError(f"The {currency} `{key}` is an amount (a decimal string).", field=field)
             into.append((str(currency), str(amount)))
-    return {"min_bet": low, "max_bet": high}
+    return low, high
 
 
 def _entry(raw: Any, index: int) -> _Entry:
@@ -206,11 +206,13 @@ def _entry(raw: Any, index: int) -> _Entry:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise DomainError("`enabled` is true or false.", field=at + "enabled")
+    min_bet, max_bet = _bet_limits(raw.get("bet_limits"), field=at + "bet_limits")
     changes = replace(
         changes,
         features=_words(raw.get("features"), field=at + "features"),
         jurisdictions=_words(raw.get("jurisdictions"), field=at + "jurisdictions"),
-        **_bet_limits(raw.get("bet_limits"), field=at + "bet_limits"),
+        min_bet=min_bet,
+        max_bet=max_bet,
     )
     try:
         values = catalog.columns(changes)
