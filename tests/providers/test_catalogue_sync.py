@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -54,8 +55,9 @@ class GameLists:
             state.games, state.failing = copy.deepcopy(DEMO_GAMES), False
 
 
-@pytest.fixture(scope="session")
-def game_list_server() -> Iterator[GameLists]:
+@contextmanager
+def served_game_lists() -> Iterator[GameLists]:
+    """The lists of CODES served on a free port until the block ends."""
     root = FastAPI()
     lists: dict[str, GameList] = {}
     for code in CODES:
@@ -70,9 +72,17 @@ def game_list_server() -> Iterator[GameLists]:
     while not server.started:  # a startup wait, not a test's sleep: the server binds in a few milliseconds
         assert time.monotonic() < deadline, "the game-list server did not start"
         time.sleep(0.005)
-    yield GameLists(f"http://127.0.0.1:{port}", lists)
-    server.should_exit = True
-    thread.join(timeout=5)
+    try:
+        yield GameLists(f"http://127.0.0.1:{port}", lists)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def game_list_server() -> Iterator[GameLists]:
+    with served_game_lists() as lists:
+        yield lists
 
 
 @pytest.fixture
