@@ -184,9 +184,7 @@ def _envelope(row: Any, data: Any) -> dict[str, Any]:
 
 
 ROW_COLUMNS = "id, topic, key, brand_id, schema_version, payload, created_at"  # what `envelope_of` reads
-_UNPUBLISHED = (
-    f"SELECT {ROW_COLUMNS} FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE"  # noqa: S608
-)
+_UNPUBLISHED = f"SELECT {ROW_COLUMNS} FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE"  # noqa: S608
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
