@@ -228,8 +228,11 @@ async def test_a_failing_list_degrades_alone_and_the_cli_syncs_every_provider(
     rt: Any, gql: Any, content_manager: Any, game_lists: GameLists
 ) -> None:
     token = content_manager.token
-    for code in ("acme", "brokenco", "junkco"):
+    for code in ("acme", "brokenco"):
         await _provider(gql, token, game_lists, code)
+    await add_provider(gql, token, "junkco")  # its URL set from the command line
+    done = cli_process.run("providers", "set-game-list", "junkco", game_lists.url("junkco"), env=dict(os.environ))
+    assert done.stdout.strip() == f"junkco game list: {game_lists.url('junkco')}", (done.stdout, done.stderr)
     game_lists.lists["brokenco"].failing = True  # its list answers 503
     game_lists.lists["junkco"].games = [{"game_code": "x", "name": "X", "category": "Bingo"}]  # no RTP: refused
 
