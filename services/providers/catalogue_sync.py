@@ -243,13 +243,15 @@ async def run(rt: Runtime) -> None:
     """The server's loop (safe on several replicas: a provider synced within the period is skipped)."""
     period = rt.settings.catalogue_sync_interval_seconds
     while True:
+        # Sleep first: a restart (or a new replica) does not pull every list at once; a provider whose period
+        # has passed is due at the next wake, a quarter period later at most.
+        await asyncio.sleep(period / 4)
         try:
             await sync_all(rt, SYSTEM, trigger="schedule", due_before=clock.now() - timedelta(seconds=period))
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("catalogue_sync_sweep_failed")
-        await asyncio.sleep(period / 4)  # a provider synced by hand in between is due a little after its period
 
 
 # ---- queries ------------------------------------------------------------------------------------
