@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     GAME_NOT_AVAILABLE = "GAME_NOT_AVAILABLE"
+    GAME_NOT_CERTIFIED = "GAME_NOT_CERTIFIED"  # the game is not certified in the player's country
+    GAME_LIMITS_MISSING = "GAME_LIMITS_MISSING"  # the game's bet limits name no limit in the player's currency
     # Responsible gambling: the refusal's `limit` says which rule and when it resets.
     LIMIT_REACHED = "LIMIT_REACHED"
     LIMIT_REQUIRED = "LIMIT_REQUIRED"

@@ -360,6 +360,10 @@ class Settings(BaseSettings):
     crm_lobby_popular_interval_seconds: float = Field(default=900.0, gt=0)  # services/crm/lobby/popular.py
     crm_register_recheck_seconds: float = Field(default=86_400.0, gt=0)  # services/crm/register_recheck.py
     crm_lobby_popular_min_players: int = Field(default=5, ge=1)  # players of a game before an audience sees it
+    # How often each provider's game list is pulled into the catalogue, and how long one pull may take
+    # (services/providers/catalogue_sync.py; `croupier providers sync` runs it at once).
+    catalogue_sync_interval_seconds: float = Field(default=21600.0, gt=0)
+    catalogue_sync_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
     # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.
     risk_observations_keep_days: int = Field(default=400, ge=8)

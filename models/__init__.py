@@ -54,6 +54,7 @@ from models.disputes import Dispute
 from models.free_rounds import FreeRoundsGrant
 from models.games import (
     BrandGame,
+    CatalogueSyncRun,
     Game,
     GameRound,
     GameSession,
@@ -139,6 +140,7 @@ __all__ = [
     "BonusWager",
     "Brand",
     "BrandGame",
+    "CatalogueSyncRun",
     "ClosedLoopException",
     "ConsumerParked",
     "ConsumerProcessed",

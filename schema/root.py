@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import catalogue_sync as catalogue_sync_resolvers
 from resolvers import closed_loop as closed_loop_resolvers
 from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import crm_content as content_resolvers
@@ -126,6 +127,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
+from schema.catalogue_sync import CatalogueSyncPayload, CatalogueSyncRun
 from schema.closed_loop import GrantClosedLoopExceptionPayload, RevokeClosedLoopExceptionPayload
 from schema.completion_memo import MemoizingExecutionContext
 from schema.crm_channels import (
@@ -357,6 +359,10 @@ class Query:
     catalog_games: Connection[CatalogGame] | None = strawberry.field(
         resolver=provider_resolvers.catalog_games,
         description="A provider's games as the catalog holds them, disabled ones included, newest first (staff).",
+    )
+    catalogue_sync_runs: Connection[CatalogueSyncRun] | None = strawberry.field(
+        resolver=catalogue_sync_resolvers.catalogue_sync_runs,
+        description="Game-list sync runs (what each added, changed, withdrew, or why it failed), newest first (staff).",
     )
     permissions: list[str] | None = strawberry.field(
         resolver=permission_resolvers.permissions,
@@ -660,6 +666,10 @@ class Mutation:
     import_games: ImportGamesPayload = strawberry.mutation(
         resolver=provider_resolvers.import_games,
         description="Upsert a provider's games from its game list (Hub88 /game/list shape); `dryRun` only reports.",
+    )
+    sync_game_catalogue: CatalogueSyncPayload = strawberry.mutation(
+        resolver=catalogue_sync_resolvers.sync_game_catalogue,
+        description="Pull a provider's game list into the catalogue now, as the schedule does (the run is reported).",
     )
     set_limit: LimitPayload = strawberry.mutation(
         resolver=rg_resolvers.set_limit,

@@ -19,6 +19,7 @@ export const OFFERED = [
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",
+  "Mutation.syncGameCatalogue",
   "Query.kycDocuments", "Mutation.reviewKycDocument", "Mutation.requestKycDocument",
   "Query.kycReviewQueue", "Mutation.kycApproveLevel", "Mutation.kycRestrict",
   // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read

@@ -657,6 +657,38 @@ async def test_game_providers(rt: Any, admin_screen: Any) -> None:
     screen.same_cost(small, await screen.statements({}, edges("gameProviders"), LARGE))
 
 
+@screen("CatalogueSyncRuns")
+async def test_catalogue_sync_runs(rt: Any, admin_screen: Any, provider: Any) -> None:
+    """Its page is fixed (25), each run with its report (a JSON column of its row): one run, then twenty."""
+    from core.clock import clock
+    from models.games import CatalogueSyncRun
+
+    screen = await admin_screen("CatalogueSyncRuns")
+    report = {"added": [{"code": "g", "title": "G", "changes": [{"field": "rtp", "old": None, "new": "96.00"}]}]}
+
+    async def add(count: int) -> None:
+        async with rt.database.transaction() as db:
+            for _ in range(count):
+                now = clock.now()
+                db.add(
+                    CatalogueSyncRun(
+                        provider_id=provider.id,
+                        provider_code=provider.code,
+                        trigger="schedule",
+                        status="succeeded",
+                        started_at=now,
+                        finished_at=now,
+                        added=1,
+                        report=report,
+                    )
+                )
+
+    await add(SMALL)
+    small = await screen.statements({}, edges("catalogueSyncRuns"), SMALL)
+    await add(LARGE - SMALL)
+    screen.same_cost(small, await screen.statements({}, edges("catalogueSyncRuns"), LARGE))
+
+
 @screen("ProviderGames")
 async def test_provider_games(admin_screen: Any, make_game: Any, provider: Any) -> None:
     """Its page is fixed (100): one game of a provider, then twenty."""
