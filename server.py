@@ -70,6 +70,7 @@ from services.crm.journeys import clock as journey_clock
 from services.crm.lobby import popular as lobby_popular
 from services.crm.segments import sweep as crm_segments_sweep
 from services.kyc import documents_expiry as kyc_expiry
+from services.providers import catalogue_sync
 from services.reports import schedule as report_schedule
 from services.rg import worker as rg_worker
 from services.risk import expiry as risk_expiry
@@ -532,6 +533,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fraud_task = asyncio.create_task(affiliate_fraud.run(rt), name="affiliate-fraud-sweep")
         segments_task = asyncio.create_task(crm_segments_sweep.run(rt), name="crm-segments-sweep")
         lobby_popular_task = asyncio.create_task(lobby_popular.run(rt), name="crm-lobby-popular")
+        catalogue_sync_task = asyncio.create_task(catalogue_sync.run(rt), name="catalogue-sync")
         # The CRM's sender (services/crm/channels/sender.py) and the journeys' clock (the runs the `crm-journeys`
         # consumer decides, and the time triggers): where the event consumers run.
         crm_tasks = (
@@ -561,6 +563,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     fraud_task,
                     segments_task,
                     lobby_popular_task,
+                    catalogue_sync_task,
                     *crm_tasks,
                 )
             )

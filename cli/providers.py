@@ -17,6 +17,7 @@ from cli.base import app, run_or_refuse
 
 if TYPE_CHECKING:
     from core.runtime import Runtime
+    from models.games import CatalogueSyncRun
     from services.providers.imports import ImportReport
     from services.providers.registry import ProviderSummary
 
@@ -77,6 +78,9 @@ def add(
     ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off")] = False,
     reason: Annotated[str, typer.Option("--reason", help="Why (goes to the audit log)")] = "",
+    game_list_url: Annotated[
+        str | None, typer.Option("--game-list-url", help="Where its game list is pulled from (catalogue sync)")
+    ] = None,
 ) -> None:
     """Onboard a game provider."""
     from authz.subjects import SYSTEM
@@ -96,6 +100,7 @@ def add(
             secret_ref=secret_ref,
             enabled=not disabled,
             reason=reason,
+            game_list_url=game_list_url,
         )
 
     added = run_or_refuse(work)
@@ -210,3 +215,61 @@ def import_games(
         )
 
     print_report(run_or_refuse(work))
+
+
+@providers_app.command("set-game-list")
+def set_game_list(
+    code: str,
+    url: Annotated[str, typer.Argument(help='The provider\'s game-list URL (http or https); "" removes it')],
+    reason: Reason = "",
+) -> None:
+    """Set where a provider's game list is pulled from by the scheduled catalogue sync."""
+    from authz.subjects import SYSTEM
+    from services.providers import registry
+
+    async def work(rt: Runtime) -> Any:
+        return await registry.update_provider(rt, SYSTEM, code, game_list_url=url, reason=reason)
+
+    changed = run_or_refuse(work)
+    typer.echo(f"{changed.code} game list: {changed.game_list_url or 'none (not synced)'}")
+
+
+def print_run(run: CatalogueSyncRun) -> None:
+    """One sync run: its counts, then + added, ~ changed, - withdrawn, ↺ restored (or why it failed)."""
+    if run.status == "failed":
+        typer.echo(f"{run.provider_code}: FAILED: {run.error}")
+        return
+    typer.echo(
+        f"{run.provider_code}: added {run.added}, changed {run.changed}, withdrawn {run.withdrawn}, "
+        f"restored {run.restored}, unchanged {run.unchanged}"
+    )
+    for mark, kind in (("+", "added"), ("~", "changed"), ("-", "withdrawn"), ("↺", "restored")):
+        for diff in run.report.get(kind, []):
+            fields = ", ".join(sorted(c["field"] for c in diff["changes"]))
+            typer.echo(f"{mark} {diff['code']}  {_value(diff['title'])}  {fields}")
+
+
+@providers_app.command("sync")
+def sync(
+    code: Annotated[
+        str | None, typer.Argument(help="One provider's code; none: every provider with a game list")
+    ] = None,
+) -> None:
+    """Pull game lists into the catalogue now (what the server's schedule does): new, changed and withdrawn
+    games are reported; exit 1 when a provider's sync failed (the others are still synced)."""
+    from authz.subjects import SYSTEM
+    from services.providers import catalogue_sync
+
+    async def work(rt: Runtime) -> list[CatalogueSyncRun]:
+        if code is None:
+            return await catalogue_sync.sync_all(rt, SYSTEM, trigger="cli")
+        one = await catalogue_sync.sync_provider(rt, SYSTEM, code, trigger="cli")
+        return [one] if one is not None else []
+
+    runs = run_or_refuse(work)
+    if not runs:
+        typer.echo("no provider has a game-list URL: croupier providers set-game-list CODE URL")
+    for run in runs:
+        print_run(run)
+    if any(run.status == "failed" for run in runs):
+        raise typer.Exit(1)

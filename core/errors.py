@@ -40,6 +40,8 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     GAME_NOT_AVAILABLE = "GAME_NOT_AVAILABLE"
+    GAME_NOT_CERTIFIED = "GAME_NOT_CERTIFIED"  # the game is not certified in the player's country
+    GAME_LIMITS_MISSING = "GAME_LIMITS_MISSING"  # the game's bet limits name no limit in the player's currency
     # Responsible gambling: the refusal's `limit` says which rule and when it resets.
     LIMIT_REACHED = "LIMIT_REACHED"
     LIMIT_REQUIRED = "LIMIT_REQUIRED"
@@ -111,6 +113,10 @@ class ErrorCode(StrEnum):
     PAYMENT_VELOCITY_EXCEEDED = "PAYMENT_VELOCITY_EXCEEDED"  # too many, or too much, within the limit's window
     FREE_ROUNDS_UNAVAILABLE = "FREE_ROUNDS_UNAVAILABLE"  # the provider's free-rounds API did not answer
     FREE_ROUNDS_REFUSED = "FREE_ROUNDS_REFUSED"  # the provider refused the grant or its cancellation
+    # Crypto (services/cashier/crypto): a destination the on-chain screening refuses, a quote past its time.
+    CRYPTO_ADDRESS_REFUSED = "CRYPTO_ADDRESS_REFUSED"  # sanctioned, stolen funds, mixer...: never paid to
+    CRYPTO_QUOTE_EXPIRED = "CRYPTO_QUOTE_EXPIRED"  # the locked rate's time is over: ask for a new quote
+    CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
 
 
 @dataclass(frozen=True)

@@ -229,8 +229,13 @@ class Settings(BaseSettings):
             "cardpay": "demo-cardpay-secret",
             "swiftpay": "demo-swiftpay-secret",
             "bankwire": "demo-bankwire-secret",
+            "cryptopay": "demo-cryptopay-secret",
         }
     )
+    # Crypto (services/cashier/crypto, docs/crypto.md): confirmations we count before a deposit is credited,
+    # per asset, and how long a quoted rate stays locked.
+    crypto_confirmations: dict[str, int] = Field(default_factory=lambda: {"BTC": 2, "ETH": 12, "USDT": 12})
+    crypto_quote_ttl_seconds: int = Field(default=900, gt=0)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
     # Identity verification (services/kyc/idv, docs/kyc.md): a Sumsub-shaped provider reached at
@@ -259,6 +264,9 @@ class Settings(BaseSettings):
             "CAD": "150.00",
             "SEK": "1000.00",
             "JPY": "15000",
+            "BTC": "0.001",  # about the fiat thresholds' worth (docs/crypto.md)
+            "ETH": "0.03",
+            "USDT": "100.00",
         }
     )
     withdrawal_four_eyes_above: dict[str, str] = Field(
@@ -269,6 +277,9 @@ class Settings(BaseSettings):
             "CAD": "3000.00",
             "SEK": "20000.00",
             "JPY": "300000",
+            "BTC": "0.03",
+            "ETH": "0.6",
+            "USDT": "2000.00",
         }
     )
     # An affiliate commission run (services/affiliates/runs/approval.py) whose total in a currency is above this
@@ -349,6 +360,10 @@ class Settings(BaseSettings):
     crm_lobby_popular_interval_seconds: float = Field(default=900.0, gt=0)  # services/crm/lobby/popular.py
     crm_register_recheck_seconds: float = Field(default=86_400.0, gt=0)  # services/crm/register_recheck.py
     crm_lobby_popular_min_players: int = Field(default=5, ge=1)  # players of a game before an audience sees it
+    # How often each provider's game list is pulled into the catalogue, and how long one pull may take
+    # (services/providers/catalogue_sync.py; `croupier providers sync` runs it at once).
+    catalogue_sync_interval_seconds: float = Field(default=21600.0, gt=0)
+    catalogue_sync_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
     # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.
     risk_observations_keep_days: int = Field(default=400, ge=8)

@@ -49,10 +49,12 @@ from models.crm_content import ContentItem, ContentVersion
 from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
+from models.crypto import CryptoAddress, CryptoQuote, CryptoTransfer
 from models.disputes import Dispute
 from models.free_rounds import FreeRoundsGrant
 from models.games import (
     BrandGame,
+    CatalogueSyncRun,
     Game,
     GameRound,
     GameSession,
@@ -138,6 +140,7 @@ __all__ = [
     "BonusWager",
     "Brand",
     "BrandGame",
+    "CatalogueSyncRun",
     "ClosedLoopException",
     "ConsumerParked",
     "ConsumerProcessed",
@@ -157,6 +160,9 @@ __all__ = [
     "CrmSegmentMember",
     "CrmSuppression",
     "CrmTemplate",
+    "CryptoAddress",
+    "CryptoQuote",
+    "CryptoTransfer",
     "Currency",
     "Dispute",
     "EventConsumer",

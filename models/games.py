@@ -64,6 +64,8 @@ class Provider(SQLModel, table=True):
     # The provider's free-rounds API (Hub88 Freebets API base, e.g. https://api.hub88.io/operator/generic/v2):
     # free-spins bonuses on its games are granted there (services/free_rounds). Null: granted at launch only.
     free_rounds_url: str | None = Field(default=None, max_length=500)
+    # Where its game list is pulled from on a schedule (services/providers/catalogue_sync.py); null: never.
+    game_list_url: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_at_field()
 
 
@@ -95,6 +97,45 @@ class Game(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False))
     enabled: bool = True
     created_at: datetime = created_at_field()
+    # From the provider's game list (services/providers/imports.py): what the game offers ("free-spins",
+    # "buy-feature", …) and where it is certified (country codes; empty: not declared, so not restricted).
+    features: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(32)), nullable=False, server_default=text("'{}'"))
+    )
+    jurisdictions: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(String(16)), nullable=False, server_default=text("'{}'"))
+    )
+    # Set when the provider's list stopped naming the game (it was switched off then); cleared when it returns.
+    withdrawn_at: datetime | None = timestamp_field()
+
+
+class CatalogueSyncRun(SQLModel, table=True):
+    """One pull of a provider's game list: what it added, changed, withdrew and restored, or why it failed."""
+
+    __tablename__ = "catalogue_sync_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('succeeded', 'failed')", name="ck_catalogue_sync_runs_status"),
+        CheckConstraint("trigger IN ('schedule', 'cli', 'staff')", name="ck_catalogue_sync_runs_trigger"),
+        Index("ix_catalogue_sync_runs_started", "started_at", "id"),
+        Index("ix_catalogue_sync_runs_provider", "provider_id", "started_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    provider_id: uuid.UUID = Field(foreign_key="game_providers.id")
+    provider_code: str = Field(max_length=32)  # a provider's code never changes: the report names it without a join
+    trigger: str = Field(max_length=16)  # schedule | cli | staff
+    status: str = Field(max_length=16)  # succeeded | failed
+    started_at: datetime = timestamp_field(nullable=False)
+    finished_at: datetime = timestamp_field(nullable=False)
+    added: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    restored: int = 0
+    unchanged: int = 0
+    # {"added": [{code, title, changes: [{field, old, new}]}], "changed": [...], "withdrawn": [{code, title}],
+    #  "restored": [{code, title}]}
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class BrandGame(SQLModel, table=True):

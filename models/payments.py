@@ -64,6 +64,7 @@ class PaymentMethod(StrEnum):
     CARD = "card"
     EWALLET = "ewallet"
     BANK_TRANSFER = "bank_transfer"
+    CRYPTO = "crypto"  # through a crypto processor only (services/cashier/crypto): an address, not a token
 
 
 class AttemptOutcome(StrEnum):

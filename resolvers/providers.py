@@ -95,6 +95,7 @@ async def add_game_provider(info: Info, input: AddGameProviderInput) -> GameProv
         secret_ref=input.secret_ref,
         enabled=input.enabled,
         reason=input.reason,
+        game_list_url=input.game_list_url,
     )
     return GameProviderPayload(provider=_settings(info, added))
 
@@ -109,6 +110,7 @@ async def update_game_provider(info: Info, input: UpdateGameProviderInput) -> Ga
         name=input.name,
         launch_url=input.launch_url,
         reason=input.reason,
+        game_list_url=input.game_list_url,
     )
     return GameProviderPayload(provider=_settings(info, changed))
 

@@ -31,6 +31,9 @@ class ProviderSettings:
     protocol: ProviderProtocol
     enabled: bool = strawberry.field(description="Off: its wallet calls are refused and its games leave every lobby.")
     launch_url: str | None = strawberry.field(description="Where its game client lives.")
+    game_list_url: str | None = strawberry.field(
+        description="Where its game list is pulled from by the scheduled catalogue sync (null: not synced)."
+    )
     public_key_fingerprint: str | None = strawberry.field(
         description="RSA protocols: SHA-256 of the public key's DER encoding, hex (null: no key set)."
     )
@@ -53,6 +56,7 @@ class ProviderSettings:
             protocol=ProviderProtocol(provider.protocol),
             enabled=provider.enabled,
             launch_url=provider.launch_url,
+            game_list_url=provider.game_list_url,
             public_key_fingerprint=shown.public_key_fingerprint,
             public_key_bits=shown.public_key_bits,
             secret_ref=shown.secret_ref,
@@ -88,6 +92,13 @@ class CatalogGame:
     tags: list[str]
     enabled: bool = strawberry.field(description="The platform-wide switch (brands have their own).")
     created_at: datetime
+    features: list[str] = strawberry.field(description="What it offers, from the provider's list (free-spins, …).")
+    jurisdictions: list[str] = strawberry.field(
+        description="Where it is certified, from the provider's list (empty: not declared); launch refuses elsewhere."
+    )
+    withdrawn_at: datetime | None = strawberry.field(
+        description="When the provider's list stopped naming it (it was switched off then); null: listed."
+    )
     provider_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -109,6 +120,9 @@ class CatalogGame:
             tags=list(game.tags),
             enabled=game.enabled,
             created_at=game.created_at,
+            features=list(game.features),
+            jurisdictions=list(game.jurisdictions),
+            withdrawn_at=game.withdrawn_at,
             provider_id=game.provider_id,
         )
 
@@ -128,6 +142,7 @@ class AddGameProviderInput:
     secret_ref: str | None = strawberry.field(default=None, description="SoftSwiss: a PROVIDER_SECRETS entry name.")
     enabled: bool = True
     reason: str = text(REASON, default="")
+    game_list_url: str | None = strawberry.field(default=None, description="Where its game list is pulled from")
 
 
 @strawberry.input
@@ -135,6 +150,7 @@ class UpdateGameProviderInput:
     provider: str = strawberry.field(description="The provider's code")
     name: str | None = None
     launch_url: str | None = strawberry.field(default=None, description='"" removes it')
+    game_list_url: str | None = strawberry.field(default=None, description='"" removes it (no more sync)')
     reason: str = text(REASON, default="")
 
 
@@ -265,6 +281,7 @@ class GameImportReport:
     changed: list[GameImportChange]
     unchanged: list[str] = strawberry.field(description="Codes of listed games already as listed")
     missing: list[str] = strawberry.field(description="Codes of the provider's games the list does not name (kept)")
+    restored: list[GameImportChange] = strawberry.field(description="Withdrawn games the list names again (on again)")
 
     @classmethod
     def of(cls, report: imports.ImportReport) -> GameImportReport:
@@ -275,6 +292,7 @@ class GameImportReport:
             changed=[GameImportChange.of(d) for d in report.changed],
             unchanged=list(report.unchanged),
             missing=list(report.missing),
+            restored=[GameImportChange.of(d) for d in report.restored],
         )
 
 

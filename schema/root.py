@@ -39,6 +39,7 @@ from resolvers import aml_monitoring as monitoring_resolvers
 from resolvers import bonuses as bonus_resolvers
 from resolvers import brands as brand_resolvers
 from resolvers import cashier as cashier_resolvers
+from resolvers import catalogue_sync as catalogue_sync_resolvers
 from resolvers import closed_loop as closed_loop_resolvers
 from resolvers import crm_channels as crm_channel_resolvers
 from resolvers import crm_content as content_resolvers
@@ -47,6 +48,7 @@ from resolvers import crm_journeys as journey_resolvers
 from resolvers import crm_lobby as lobby_layout_resolvers
 from resolvers import crm_segments as crm_segment_resolvers
 from resolvers import crm_suppression as crm_suppression_resolvers
+from resolvers import crypto as crypto_resolvers
 from resolvers import disputes as dispute_resolvers
 from resolvers import free_rounds as free_rounds_resolvers
 from resolvers import games as game_resolvers
@@ -125,6 +127,7 @@ from schema.cashier import (
     RejectWithdrawalPayload,
     RequestWithdrawalPayload,
 )
+from schema.catalogue_sync import CatalogueSyncPayload, CatalogueSyncRun
 from schema.closed_loop import GrantClosedLoopExceptionPayload, RevokeClosedLoopExceptionPayload
 from schema.completion_memo import MemoizingExecutionContext
 from schema.crm_channels import (
@@ -140,6 +143,13 @@ from schema.crm_journeys import Journey, JourneyPayload, JourneyRun
 from schema.crm_lobby import LobbyLayout, LobbyLayoutPayload, RefreshPopularGamesPayload
 from schema.crm_segments import Segment, SegmentPayload, SegmentPreview, UploadSegmentMembersPayload
 from schema.crm_suppression import SetConsentsPayload
+from schema.crypto import (
+    CryptoAddress,
+    CryptoDepositAddressPayload,
+    CryptoQuotePayload,
+    CryptoTransfer,
+    CryptoWithdrawPayload,
+)
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
     DecidedMiddleware,
@@ -245,6 +255,8 @@ class Query:
         description="Payments, newest first; the withdrawal queue is {kind: WITHDRAWAL, status: REQUESTED}.",
     )
     payment: Payment | None = strawberry.field(resolver=cashier_resolvers.payment)
+    crypto_addresses: list[CryptoAddress] | None = strawberry.field(resolver=crypto_resolvers.crypto_addresses)
+    crypto_transfers: Connection[CryptoTransfer] | None = strawberry.field(resolver=crypto_resolvers.crypto_transfers)
     ledger_transaction: LedgerTransaction | None = strawberry.field(resolver=wallet_resolvers.ledger_transaction)
     adjustments: Connection[Adjustment] | None = strawberry.field(
         resolver=wallet_resolvers.list_adjustments, description="Manual adjustments, newest first."
@@ -347,6 +359,10 @@ class Query:
     catalog_games: Connection[CatalogGame] | None = strawberry.field(
         resolver=provider_resolvers.catalog_games,
         description="A provider's games as the catalog holds them, disabled ones included, newest first (staff).",
+    )
+    catalogue_sync_runs: Connection[CatalogueSyncRun] | None = strawberry.field(
+        resolver=catalogue_sync_resolvers.catalogue_sync_runs,
+        description="Game-list sync runs (what each added, changed, withdrew, or why it failed), newest first (staff).",
     )
     permissions: list[str] | None = strawberry.field(
         resolver=permission_resolvers.permissions,
@@ -575,6 +591,17 @@ class Mutation:
     set_staff_roles: SetStaffRolesPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_roles)
     set_staff_status: SetStaffStatusPayload = strawberry.mutation(resolver=staff_resolvers.set_staff_status)
     deposit: DepositPayload = strawberry.mutation(resolver=cashier_resolvers.deposit)
+    crypto_deposit_address: CryptoDepositAddressPayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_deposit_address,
+        description="The player's deposit address for an asset (taken from the crypto processor the first time).",
+    )
+    crypto_quote: CryptoQuotePayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_quote, description="Lock a crypto rate for a while (deposits, withdrawals)."
+    )
+    crypto_withdraw: CryptoWithdrawPayload = strawberry.mutation(
+        resolver=crypto_resolvers.crypto_withdraw,
+        description="Withdraw to a crypto address, screened on chain before it is taken and before it is paid.",
+    )
     request_withdrawal: RequestWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.request_withdrawal)
     approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)
     reject_withdrawal: RejectWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.reject_withdrawal)
@@ -639,6 +666,10 @@ class Mutation:
     import_games: ImportGamesPayload = strawberry.mutation(
         resolver=provider_resolvers.import_games,
         description="Upsert a provider's games from its game list (Hub88 /game/list shape); `dryRun` only reports.",
+    )
+    sync_game_catalogue: CatalogueSyncPayload = strawberry.mutation(
+        resolver=catalogue_sync_resolvers.sync_game_catalogue,
+        description="Pull a provider's game list into the catalogue now, as the schedule does (the run is reported).",
     )
     set_limit: LimitPayload = strawberry.mutation(
         resolver=rg_resolvers.set_limit,

@@ -7,7 +7,11 @@ catalog's `enabledForMe` and (row by row, with a precise refusal code) by `launc
   is not in the switch's `disabled_countries`;
 - the game's `countries` is empty or holds the viewer's country (an unknown country matches only
   unrestricted games);
-- the game's `currencies` holds the viewer's currency.
+- the game's `currencies` holds the viewer's currency;
+- the game is certified where the viewer is: its `jurisdictions` (from the provider's game list) are
+  empty (not declared) or hold the viewer's country (refusal GAME_NOT_CERTIFIED);
+- the game's bet limits are empty (none declared) or name the viewer's currency, as a minimum or a
+  maximum (refusal GAME_LIMITS_MISSING: the provider would not know what to offer).
 Staff see the whole catalog, disabled games included. Rounds, provider transactions and provider
 calls are written by the provider wallet (services/provider_wallet/); this module only reads them,
 through `readable_rounds`, whose ownership filter is SQL (a player their own, staff their brand).
@@ -24,8 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, any_, exists, false, func, literal, not_, or_, true, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, and_, any_, cast, exists, false, func, literal, not_, or_, true, tuple_
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -168,9 +172,25 @@ def available_to(audience: Audience) -> ColumnElement[bool]:
         )
     elif not audience.staff:
         conditions.append(func.cardinality(col(Game.countries)) == 0)
+    if audience.country:
+        conditions.append(_certified(literal(audience.country)))
+    elif not audience.staff:
+        conditions.append(func.cardinality(col(Game.jurisdictions)) == 0)
     if audience.currency:
         conditions.append(literal(audience.currency) == any_(col(Game.currencies)))
+        conditions.append(_has_limits(audience.currency))
     return and_(true(), *conditions)
+
+
+def _certified(country: ColumnElement[str]) -> ColumnElement[bool]:
+    return or_(func.cardinality(col(Game.jurisdictions)) == 0, country == any_(col(Game.jurisdictions)))
+
+
+def _has_limits(currency: str) -> ColumnElement[bool]:
+    """No limits declared, or a limit in this currency (`?` on the JSONB limits)."""
+    min_bet, max_bet = cast(col(Game.min_bet), JSONB), cast(col(Game.max_bet), JSONB)
+    no_limits = and_(min_bet == literal({}, JSONB), max_bet == literal({}, JSONB))
+    return or_(no_limits, min_bet.has_key(currency), max_bet.has_key(currency))
 
 
 def listed_for(audience: Audience) -> ColumnElement[bool]:
@@ -435,6 +455,20 @@ def _refuse_for(
     if currency is not None and currency not in game.currencies:
         return DomainError(
             f"This game does not accept {currency}.", field="gameId", code=ErrorCode.CURRENCY_NOT_ALLOWED
+        )
+    if game.jurisdictions and (country is None or country not in game.jurisdictions):
+        return DomainError(
+            f"This game is not certified in {country or 'your country'}.",
+            field="gameId",
+            code=ErrorCode.GAME_NOT_CERTIFIED,
+        )
+    if (
+        currency is not None
+        and (game.min_bet or game.max_bet)
+        and not (currency in game.min_bet or currency in game.max_bet)
+    ):
+        return DomainError(
+            f"This game has no bet limits in {currency}.", field="gameId", code=ErrorCode.GAME_LIMITS_MISSING
         )
     return None
 

@@ -50,6 +50,7 @@ TEST_ENV = {
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
     "TOURNAMENT_TICK_SECONDS": "3600",  # tests tick tournaments themselves (`croupier tournaments tick`)
     "AFFILIATE_FRAUD_INTERVAL_SECONDS": "3600",  # tests sweep affiliate sub-ids themselves
+    "CATALOGUE_SYNC_INTERVAL_SECONDS": "86400",  # tests sync game lists themselves (`croupier providers sync`)
     # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
     "EVENT_CONSUMERS": "false",
     **infra.POOL_ENV,  # small pools: the suite passes while other clients hold most connections
@@ -419,6 +420,7 @@ SERVER_WORKERS = frozenset(
         "crm-lobby-popular",
         "crm-sender",
         "crm-journeys-clock",
+        "catalogue-sync",
     }
 )
 

@@ -10,6 +10,7 @@ import "./search.js";
 import "./player.js";
 import "./withdrawals.js";
 import "./disputes.js";
+import "./crypto.js";
 import "./kyc-documents.js";
 import "./adjustments.js";
 import "./screening.js";
@@ -48,6 +49,7 @@ import "./routing.js";
 const SCREENS = [
   { path: "players", label: "Players", needs: "Query.players" },
   { path: "withdrawals", label: "Withdrawals", needs: "Query.payments" },
+  { path: "crypto", label: "Crypto", needs: "Query.cryptoTransfers" },
   { path: "disputes", label: "Disputes", needs: "Query.disputes" },
   { path: "kyc", label: "KYC queue", needs: "Query.kycReviewQueue" },
   { path: "kyc-documents", label: "KYC documents", needs: "Query.kycDocuments" },
@@ -202,6 +204,7 @@ class CroupierApp extends LitElement {
         return id ? html`<cr-player-360 .playerId=${id}></cr-player-360>` : html`<cr-player-search></cr-player-search>`;
       case "withdrawals": return html`<cr-withdrawals></cr-withdrawals>`;
       case "disputes": return html`<cr-disputes></cr-disputes>`;
+      case "crypto": return html`<cr-crypto-transfers></cr-crypto-transfers>`;
       case "kyc": return html`<cr-kyc-queue></cr-kyc-queue>`;
       case "kyc-documents": return html`<cr-kyc-documents></cr-kyc-documents>`;
       case "adjustments": return html`<cr-adjustments></cr-adjustments>`;

@@ -9,6 +9,7 @@
 import { html, nothing } from "lit";
 import { keyed } from "lit/directives/keyed.js";
 import { QueryElement, badge, client, mutationProblem, viewer, words } from "./ui.js";
+import "./catalogue-sync.js";
 
 /** "sha256:0123456789abcdef…" (the full fingerprint is in the title). */
 function shortFingerprint(value) {
@@ -80,7 +81,8 @@ class Providers extends QueryElement {
       ${this.adding ? this.addForm() : nothing}
       <div class="card">${body}</div>
       ${this.selected ? keyed(this.selected, html`<cr-provider-games .provider=${this.selected}
-        @changed=${() => this.reload()}></cr-provider-games>`) : nothing}`;
+        @changed=${() => this.reload()}></cr-provider-games>`) : nothing}
+      <cr-catalogue-sync></cr-catalogue-sync>`;
   }
 
   addForm() {

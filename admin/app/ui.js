@@ -19,6 +19,7 @@ export const OFFERED = [
   "Query.gameProviders", "Mutation.addGameProvider", "Mutation.setGameProviderKey", "Mutation.setGameProviderSecretRef",
   "Mutation.setGameProviderEnabled", "Mutation.createGame", "Mutation.updateGame", "Mutation.setGameEnabled",
   "Mutation.importGames", "Mutation.imposeExclusion", "Query.screeningAlerts", "Mutation.decideScreeningAlert",
+  "Mutation.syncGameCatalogue",
   "Query.kycDocuments", "Mutation.reviewKycDocument", "Mutation.requestKycDocument",
   "Query.kycReviewQueue", "Mutation.kycApproveLevel", "Mutation.kycRestrict",
   // Reports: the screen, its finance-only parts, and the figures of ReportMoney a role may read
@@ -38,6 +39,8 @@ export const OFFERED = [
   "ComplianceQueues.amlCasesInvestigating", "ComplianceQueues.amlCasesEscalated", "ComplianceQueues.amlCasesOverdue",
   // Privacy: the data-protection officer's export and erasure on the player 360.
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
+  // Crypto payments (admin/app/crypto.js): the transfers behind crypto deposits and withdrawals.
+  "Query.cryptoTransfers",
   // Chargeback disputes: the screen and staff's two steps.
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
   // Jackpots: the screen and the staff's commands.

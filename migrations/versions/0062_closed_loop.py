@@ -1,7 +1,7 @@
 """closed loop: staff exceptions that waive part of a player's loop share (docs/closed-loop.md)
 
 Revision ID: 0062
-Revises: 0060
+Revises: 0061
 
 Withdrawals go back to the methods and instruments deposits came from before any other method
 (services/cashier/closed_loop.py computes the shares from payments and disputes; nothing is stored for
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0062"
-down_revision: str | None = "0060"
+down_revision: str | None = "0061"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

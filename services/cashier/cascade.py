@@ -15,6 +15,7 @@ from core.runtime import Runtime
 from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
 from services import wallet
 from services.cashier.answers import _apply, _FollowUp, _summarise
+from services.cashier.crypto import payouts as crypto_payouts
 from services.cashier.payments import (
     PaymentUnavailable,
     _event,
@@ -27,6 +28,7 @@ from services.cashier.payments import (
 )
 from services.cashier.payout_checks import held_before_payout
 from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
+from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import adapter_for, payout_route
 from services.wallet import Actor
 
@@ -93,8 +95,12 @@ async def _cascade(rt: Runtime, payment_id: uuid.UUID, psps: Sequence[str], *, t
                     three_ds=three_ds,
                 )
                 if payment.kind == PaymentKind.DEPOSIT
-                else PayoutRequest(
-                    str(attempt_id), payment.amount, payment.currency, payment.method, payment.instrument_token
+                else await crypto_payouts.payout_request(
+                    db,
+                    payment,
+                    PayoutRequest(
+                        str(attempt_id), payment.amount, payment.currency, payment.method, payment.instrument_token
+                    ),
                 )
             )
         answer: PspAnswer | None = None
@@ -206,4 +212,35 @@ async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
             amount=payment.amount,
             seed=str(payment.id),
         )
+        psps = _token_holder_first(psps, payment.method, await _token_holder(db, payment))
     await _cascade(rt, payment_id, psps)
+
+
+async def _token_holder(db: AsyncSession, payment: Payment) -> str | None:
+    """The PSP that took the player's last successful deposit with this payout's instrument token: the token is
+    that PSP's (its vault), so a payout back to the instrument (the closed loop, services/cashier/closed_loop.py)
+    goes there first, whatever the routing rules put first."""
+    if payment.instrument_token is None:
+        return None
+    psp: str | None = await db.scalar(
+        select(col(Payment.psp))
+        .where(
+            col(Payment.player_id) == payment.player_id,
+            col(Payment.kind) == PaymentKind.DEPOSIT,
+            col(Payment.status) == PaymentStatus.SUCCEEDED,
+            col(Payment.instrument_token) == payment.instrument_token,
+            col(Payment.psp).is_not(None),
+        )
+        .order_by(col(Payment.created_at).desc())
+        .limit(1)
+    )
+    return psp
+
+
+def _token_holder_first(psps: Sequence[str], method: str, holder: str | None) -> list[str]:
+    """The route with the token's PSP first (when it pays out by the method); the rest keep their order as
+    fallbacks for a technical failure."""
+    adapter = ADAPTERS.get(holder) if holder else None
+    if holder is None or adapter is None or method not in adapter.payout_methods:
+        return list(psps)
+    return [holder, *(p for p in psps if p != holder)]

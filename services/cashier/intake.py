@@ -18,8 +18,9 @@ from models.payments import Payment, PaymentKind, PaymentMethod, PaymentStatus
 from models.players import Player, PlayerStatus
 from services.cashier.payments import lock_payment
 
-DEPOSIT_METHODS = tuple(PaymentMethod)
-WITHDRAWAL_METHODS = tuple(PaymentMethod)
+# Crypto has entry points of its own (services/cashier/crypto: an address to pay to, a destination screened).
+DEPOSIT_METHODS = tuple(m for m in PaymentMethod if m != PaymentMethod.CRYPTO)
+WITHDRAWAL_METHODS = DEPOSIT_METHODS
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{6,128}$")
 LOOKS_LIKE_CARD = re.compile(r"^[\d\s\-]{12,23}$")
 

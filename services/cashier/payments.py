@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -13,8 +14,9 @@ from core import outbox
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.logging import get_logger
-from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from models.payments import TERMINAL_STATUSES, Payment, PaymentAttempt, PaymentKind, PaymentStatus, PspWebhookReceipt
 from services.bonuses import issue as bonus_issue
+from services.cashier.psp import WebhookEvent
 
 # One logger for the whole cashier, under the name it had as a single module.
 log = get_logger("services.cashier")
@@ -105,3 +107,28 @@ async def _latest_attempt(db: AsyncSession, payment: Payment) -> uuid.UUID | Non
         .limit(1)
     )
     return found
+
+
+async def record_receipt(
+    db: AsyncSession, psp: str, event: WebhookEvent, *, attempt_id: uuid.UUID | None, result: str
+) -> uuid.UUID | None:
+    """A verified webhook's receipt, once per (PSP, event id): None when it was received before (a replay).
+    An attempt it names must be locked first (the cashier's lock order: the insert takes a KEY SHARE on it)."""
+    inserted: uuid.UUID | None = (
+        await db.execute(
+            insert(PspWebhookReceipt)
+            .values(
+                id=uuid.uuid4(),
+                psp=psp,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                attempt_id=attempt_id,
+                result=result,
+                payload=dict(event.payload),
+                received_at=clock.now(),
+            )
+            .on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event")
+            .returning(col(PspWebhookReceipt.id))
+        )
+    ).scalar_one_or_none()
+    return inserted

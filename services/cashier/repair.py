@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
-from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentStatus
+from models.payments import AttemptOutcome, Payment, PaymentAttempt, PaymentKind, PaymentMethod, PaymentStatus
 from services import wallet
 from services.cashier.cascade import process_withdrawal, record_answer
 from services.cashier.payments import _latest_attempt, _set_status, fail_payment, lock_attempt, lock_payment, log
@@ -112,6 +112,11 @@ async def reconcile(rt: Runtime, *, older_than_seconds: int | None = None) -> Re
                         .exists(),
                     ),
                     col(PaymentAttempt.updated_at) <= cutoff,
+                    # A crypto deposit waits for its confirmations (the chain's callbacks): no status to poll.
+                    ~(
+                        (col(Payment.method) == PaymentMethod.CRYPTO.value)
+                        & (col(Payment.kind) == PaymentKind.DEPOSIT.value)
+                    ),
                 )
                 .order_by(col(PaymentAttempt.created_at))
             )

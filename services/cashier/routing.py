@@ -314,6 +314,7 @@ DEFAULT_RULES: tuple[RoutingRule, ...] = (
     RoutingRule(psps=("cardpay", "swiftpay"), priority=30, methods=frozenset({"card"}), name="cards"),
     RoutingRule(psps=("swiftpay",), priority=40, methods=frozenset({"ewallet"}), name="ewallets"),
     RoutingRule(psps=("bankwire",), priority=50, methods=frozenset({"bank_transfer"}), name="bank-transfers"),
+    RoutingRule(psps=("cryptopay",), priority=60, methods=frozenset({"crypto"}), name="crypto"),
 )
 
 

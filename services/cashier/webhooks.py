@@ -6,16 +6,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
-
-from core.clock import clock
 from core.runtime import Runtime
 from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from services.cashier import chargebacks
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
-from services.cashier.payments import PaymentUnavailable, lock_attempt, log
+from services.cashier.crypto import deposits as crypto_deposits
+from services.cashier.payments import PaymentUnavailable, lock_attempt, log, record_receipt
 from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
 from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import adapter_for
@@ -40,6 +37,8 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
     except PaymentUnavailable as exc:
         raise InvalidSignature("PSP not configured") from exc
     event: WebhookEvent = adapter.verify_webhook(body, headers)
+    if event.transfer is not None:  # a crypto deposit seen on chain: no attempt of ours to answer about
+        return WebhookOutcome(*await crypto_deposits.on_transfer(rt, psp, event))
     attempt_id: uuid.UUID | None
     try:
         attempt_id = uuid.UUID(event.reference)
@@ -59,23 +58,13 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
             # the attempt it names, which must never be held while waiting for the payment (the cashier's
             # lock order, in the package docstring).
             locked = await lock_attempt(db, found.payment_id, found.id)
-        receipt_id = (
-            await db.execute(
-                insert(PspWebhookReceipt)
-                .values(
-                    id=uuid.uuid4(),
-                    psp=psp,
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    attempt_id=locked[1].id if locked else None,
-                    result="applied" if locked else "unknown_reference",
-                    payload=dict(event.payload),
-                    received_at=clock.now(),
-                )
-                .on_conflict_do_nothing(constraint="uq_psp_webhook_receipts_event")
-                .returning(col(PspWebhookReceipt.id))
-            )
-        ).scalar_one_or_none()
+        receipt_id = await record_receipt(
+            db,
+            psp,
+            event,
+            attempt_id=locked[1].id if locked else None,
+            result="applied" if locked else "unknown_reference",
+        )
         if receipt_id is None:
             return WebhookOutcome(True, "duplicate")
         if locked is None:

@@ -63,8 +63,23 @@ async def request_withdrawal(
     token = _check_token(psp_token, required=False)
     key = _check_key(idempotency_key)
     card = await risk_cards.describe(rt.settings, token) if method == "card" else None
+    return await requested(rt, viewer, code, minor, method, token, key, forfeit_bonuses, observed(viewer.meta, card))
+
+
+async def requested(
+    rt: Runtime,
+    viewer: Viewer,
+    code: str,
+    minor: int,
+    method: str,
+    token: str | None,
+    key: str,
+    forfeit_bonuses: bool,
+    seen: Observed,
+) -> Payment:
+    """A checked request (the crypto cashier checks its own: services/cashier/crypto/withdrawals.py), held."""
     try:
-        return await _request(rt, viewer, code, minor, method, token, key, forfeit_bonuses, observed(viewer.meta, card))
+        return await _request(rt, viewer, code, minor, method, token, key, forfeit_bonuses, seen)
     except risk_lists.RiskBlocked as refusal:  # rolled back: nothing held, no money moved; flagged for review
         async with rt.database.session() as db:
             player, _ = await _payer(db, viewer, code)

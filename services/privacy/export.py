@@ -68,6 +68,10 @@ CATEGORIES: dict[str, tuple[Source, ...]] = {
         Source("payment_attempts", "payment_id IN (SELECT id FROM payments WHERE player_id = :p)", "seq"),
         Source("disputes", "player_id = :p"),  # chargebacks and their evidence (services/cashier/chargebacks.py)
         Source("closed_loop_exceptions", "player_id = :p"),  # staff waivers of loop shares (closed_loop.py)
+        # Crypto: deposit addresses, quotes, on-chain transfers (services/cashier/crypto).
+        Source("crypto_addresses", "player_id = :p"),
+        Source("crypto_quotes", "player_id = :p"),
+        Source("crypto_transfers", "player_id = :p"),
     ),
     "ledger": (
         Source("ledger_accounts", "owner_type = 'player' AND owner_id = :ps"),

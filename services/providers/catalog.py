@@ -61,6 +61,8 @@ class GameChanges:
     image_url: str | None = None  # "" removes it
     tags: Sequence[str] | None = None
     enabled: bool | None = None
+    features: Sequence[str] | None = None  # from the provider's list: "free-spins", "buy-feature", …
+    jurisdictions: Sequence[str] | None = None  # where it is certified (country codes); empty: not declared
 
 
 # The API's names for the columns (errors name the field the client sent).
@@ -78,6 +80,8 @@ API_NAMES = {
     "image_url": "imageUrl",
     "tags": "tags",
     "enabled": "enabled",
+    "features": "features",
+    "jurisdictions": "jurisdictions",
 }
 
 
@@ -208,6 +212,10 @@ def columns(changes: GameChanges, *, prefix: str = "") -> dict[str, Any]:
         out["tags"] = _tags(changes.tags, field=name("tags"))
     if changes.enabled is not None:
         out["enabled"] = changes.enabled
+    if changes.features is not None:
+        out["features"] = sorted(_tags(changes.features, field=name("features")))
+    if changes.jurisdictions is not None:
+        out["jurisdictions"] = _countries(changes.jurisdictions, field=name("jurisdictions"))
     return out
 
 

@@ -14,13 +14,21 @@ array of games, each an object with (among others) `game_code`, `name`, `categor
   new game;
 - `url_thumb` → `imageUrl`;
 - `enabled` → `enabled`: `false` switches a game off; `true` never switches on a game staff switched off;
-- `product` (the studio) → a new game's `tags`.
+- `product` (the studio) → a new game's `tags`;
+- `features` → `features`: a list of words ("free-spins", "buy-feature"), lowercased;
+- `jurisdictions` → `jurisdictions`: where the game is certified, ISO country codes (launch refuses a
+  player elsewhere: services/games.py);
+- `bet_limits` → `minBets` and `maxBets`: `{"EUR": {"min": "0.10", "max": "100.00"}, …}`, exact amounts
+  per known currency, each minimum at most its maximum (launch refuses a currency the limits do not name).
 
 Everything else (`url_background`, `platforms`, `blocked_countries`, `freebet_support`, `release_date`,
-`supplier_identifier`, …) is ignored. Fields the list does not carry are staff's and left alone: bet
-limits, countries, contribution category, tags of existing games, and currencies (a new game takes the
-import's `currencies`, so it is playable in them at once). Games of the provider missing from the list
-are reported, never changed.
+`supplier_identifier`, …) is ignored. Fields the list does not carry are staff's and left alone:
+countries, contribution category, tags of existing games, and currencies (a new game takes the
+import's `currencies`, or without them the currencies its bet limits name, so it is playable at once);
+bet limits, features and jurisdictions too when an entry does not carry them. Games of the provider
+missing from the list are reported and kept as they are, unless the caller withdraws them
+(`withdraw_missing`, the scheduled sync: services/providers/catalogue_sync.py): switched off and stamped
+`withdrawn_at`, never deleted. A withdrawn game the list names again is restored (its `enabled` as listed).
 
 The whole list is checked before anything is written: one bad entry refuses the import with every
 problem found (`games[3].category`), so an import is applied entirely or not at all. A dry run answers
@@ -32,11 +40,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from authz.subjects import Viewer
@@ -45,7 +54,7 @@ from core.db import changed
 from core.errors import DomainError
 from core.ids import new_id
 from core.runtime import CATALOGUE, Runtime
-from models.games import Game
+from models.games import Game, Provider
 from services import audit
 from services.providers import catalog, registry
 from services.providers.catalog import GameChanges
@@ -60,7 +69,14 @@ CATEGORY_TYPES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lottery", "lotto", "keno", "bingo", "scratch"), "lottery"),
 )
 VOLATILITY_LEVELS = {1: "low", 2: "low", 3: "medium", 4: "high", 5: "high"}
-LIST_FIELDS = {"title": "name", "type": "category", "imageUrl": "url_thumb"}  # catalog field → list field
+# catalog field → list field
+LIST_FIELDS = {
+    "title": "name",
+    "type": "category",
+    "imageUrl": "url_thumb",
+    "minBets": "bet_limits",
+    "maxBets": "bet_limits",
+}
 
 
 class InvalidGameList(DomainError):
@@ -95,6 +111,8 @@ class ImportReport:
     changed: list[GameDiff] = field(default_factory=list)  # changes: old → new
     unchanged: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # the provider's games the list does not name
+    withdrawn: list[GameDiff] = field(default_factory=list)  # missing games switched off by this run
+    restored: list[GameDiff] = field(default_factory=list)  # withdrawn games the list names again
 
 
 @dataclass(frozen=True)
@@ -140,6 +158,34 @@ def _tag(product: Any) -> str | None:
     return tag or None
 
 
+def _words(value: Any, *, field: str) -> list[str] | None:
+    """A list of strings as the list gives it (None: the entry does not carry the field)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DomainError("A list of strings.", field=field)
+    return value
+
+
+def _bet_limits(value: Any, *, field: str) -> tuple[list[tuple[str, str]] | None, list[tuple[str, str]] | None]:
+    """`{"EUR": {"min": "0.10", "max": "100"}}` as the catalog's min and max bets (absent: none given)."""
+    if value is None:
+        return None, None
+    if not isinstance(value, Mapping):
+        raise DomainError('Bet limits are {"EUR": {"min": "0.10", "max": "100.00"}, …}.', field=field)
+    low: list[tuple[str, str]] = []
+    high: list[tuple[str, str]] = []
+    for currency, limits in value.items():
+        if not isinstance(limits, Mapping):
+            raise DomainError(f"The {currency} limits are an object with `min` and `max`.", field=field)
+        for key, into in (("min", low), ("max", high)):
+            amount = limits.get(key)
+            if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+                raise DomainError(f"The {currency} `{key}` is an amount (a decimal string).", field=field)
+            into.append((str(currency), str(amount)))
+    return low, high
+
+
 def _entry(raw: Any, index: int) -> _Entry:
     at = f"games[{index}]."
     if not isinstance(raw, Mapping):
@@ -160,8 +206,17 @@ def _entry(raw: Any, index: int) -> _Entry:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise DomainError("`enabled` is true or false.", field=at + "enabled")
+    min_bet, max_bet = _bet_limits(raw.get("bet_limits"), field=at + "bet_limits")
+    changes = replace(
+        changes,
+        features=_words(raw.get("features"), field=at + "features"),
+        jurisdictions=_words(raw.get("jurisdictions"), field=at + "jurisdictions"),
+        min_bet=min_bet,
+        max_bet=max_bet,
+    )
     try:
         values = catalog.columns(changes)
+        catalog.check_limits_order(values)
     except DomainError as problem:  # name the list's own field (`name`, not `title`)
         problem.field = at + LIST_FIELDS.get(problem.field or "", problem.field or "")
         raise
@@ -204,15 +259,18 @@ def _new_game(entry: _Entry, currencies: list[str], index: int) -> dict[str, Any
     if "rtp_basis_points" not in values:
         raise DomainError("`rtp` is required for a game not yet in the catalog.", field=f"games[{index}].rtp")
     values.setdefault("volatility", "medium")
+    for column in ("min_bet", "max_bet"):
+        values.setdefault(column, {})
+    for column in ("features", "jurisdictions"):
+        values.setdefault(column, [])
     values.update(
         enabled=entry.enabled,
         contribution_category=catalog.default_contribution(values["type"]),
         demo_available=values["type"] != "live",
-        currencies=currencies,
+        # Playable at once: in the import's currencies, or else in those its bet limits name.
+        currencies=currencies or sorted({*values["min_bet"], *values["max_bet"]}),
         countries=[],
         tags=[entry.product] if entry.product else [],
-        min_bet={},
-        max_bet={},
         image_url=values.get("image_url"),
     )
     return values
@@ -220,7 +278,9 @@ def _new_game(entry: _Entry, currencies: list[str], index: int) -> dict[str, Any
 
 def _updates(game: Game, entry: _Entry) -> dict[str, Any]:
     values = {k: v for k, v in entry.values.items() if getattr(game, k) != v}
-    if not entry.enabled and game.enabled:  # the list may switch a game off, never on
+    if game.withdrawn_at is not None:  # back in the list: on again as listed (it was off for its withdrawal)
+        values.update(withdrawn_at=None, enabled=entry.enabled)
+    elif not entry.enabled and game.enabled:  # the list may switch a game off, never on
         values["enabled"] = False
     return values
 
@@ -246,62 +306,85 @@ async def import_games(
     async with rt.database.transaction() as db:
         # The provider's row lock queues concurrent imports (and game creations) of one provider.
         provider = await registry.get_by_code(db, provider_code, lock=not dry_run)
-        existing = {
-            g.code: g for g in (await db.scalars(select(Game).where(col(Game.provider_id) == provider.id))).all()
-        }
-        report = ImportReport(provider=provider.code, dry_run=dry_run)
-        now = clock.now()
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        problems: list[DomainError] = []
-        for index, entry in enumerate(entries):
-            game = existing.get(entry.code)
-            if game is None:
-                try:
-                    values = _new_game(entry, default_currencies, index)
-                except DomainError as problem:
-                    problems.append(problem)
-                    continue
-                inserts.append(
-                    {"id": new_id(), "provider_id": provider.id, "code": entry.code, "created_at": now, **values}
-                )
-                after = catalog.snapshot(values)
-                report.added.append(GameDiff(entry.code, values["title"], _diff({}, after)))
+        return await apply_list(db, actor, provider, entries, currencies=default_currencies, dry_run=dry_run, note=note)
+
+
+async def apply_list(
+    db: AsyncSession,
+    actor: Viewer,
+    provider: Provider,
+    entries: Sequence[_Entry],
+    *,
+    currencies: list[str],
+    dry_run: bool = False,
+    withdraw_missing: bool = False,
+    note: str | None = None,
+) -> ImportReport:
+    """The list's difference with the provider's catalogue, written (unless `dry_run`) in the caller's
+    transaction, which holds the provider's row lock; `withdraw_missing` switches off the games it does not name."""
+    existing = {g.code: g for g in (await db.scalars(select(Game).where(col(Game.provider_id) == provider.id))).all()}
+    report = ImportReport(provider=provider.code, dry_run=dry_run)
+    now = clock.now()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    problems: list[DomainError] = []
+    for index, entry in enumerate(entries):
+        game = existing.get(entry.code)
+        if game is None:
+            try:
+                values = _new_game(entry, currencies, index)
+            except DomainError as problem:
+                problems.append(problem)
                 continue
-            values = _updates(game, entry)
-            if not values:
-                report.unchanged.append(entry.code)
-                continue
-            before = catalog.snapshot(game)
-            after = catalog.snapshot({**{c: getattr(game, c) for c in catalog.SNAPSHOT_COLUMNS}, **values})
-            report.changed.append(GameDiff(entry.code, game.title, _diff(before, after)))
-            updates.append({"id": game.id, **values})
-        if problems:
-            raise InvalidGameList(problems[:MAX_PROBLEMS])
-        listed = {e.code for e in entries}
-        report.missing.extend(sorted(code for code in existing if code not in listed))
-        if dry_run or not (inserts or updates):
-            return report
-        changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
-        if inserts:
-            await db.execute(insert(Game), inserts)
-        for row in updates:  # few per run; each names only the columns that changed
-            await db.execute(
-                update(Game).where(col(Game.id) == row["id"]).values({k: v for k, v in row.items() if k != "id"})
+            inserts.append(
+                {"id": new_id(), "provider_id": provider.id, "code": entry.code, "created_at": now, **values}
             )
-        await audit.append(
-            db,
-            actor=actor,
-            action="game_provider.catalog_imported",
-            target_type="game_provider",
-            target_id=provider.id,
-            after={
-                "code": provider.code,
-                "added": [d.code for d in report.added],
-                "changed": {d.code: sorted(c.field for c in d.changes) for d in report.changed},
-                "unchanged": len(report.unchanged),
-                "missing": report.missing,
-            },
-            reason=note,
+            report.added.append(GameDiff(entry.code, values["title"], _diff({}, catalog.snapshot(values))))
+            continue
+        values = _updates(game, entry)
+        if not values:
+            report.unchanged.append(entry.code)
+            continue
+        before = catalog.snapshot(game)
+        after = catalog.snapshot({**{c: getattr(game, c) for c in catalog.SNAPSHOT_COLUMNS}, **values})
+        into = report.restored if game.withdrawn_at is not None else report.changed
+        into.append(GameDiff(entry.code, game.title, _diff(before, after)))
+        updates.append({"id": game.id, **values})
+    if problems:
+        raise InvalidGameList(problems[:MAX_PROBLEMS])
+    listed = {e.code for e in entries}
+    report.missing.extend(sorted(code for code in existing if code not in listed))
+    if withdraw_missing:
+        for code in report.missing:
+            game = existing[code]
+            if game.withdrawn_at is None:  # withdrawn once; a later run finds it missing and leaves it
+                report.withdrawn.append(GameDiff(code, game.title, [FieldChange("enabled", game.enabled, False)]))
+                updates.append({"id": game.id, "enabled": False, "withdrawn_at": now})
+    if dry_run or not (inserts or updates):
+        return report
+    changed(db, CATALOGUE)  # after commit: the lobby and kept answers are dropped everywhere
+    if inserts:
+        await db.execute(insert(Game), inserts)
+    for row in updates:  # few per run; each names only the columns that changed
+        await db.execute(
+            update(Game).where(col(Game.id) == row["id"]).values({k: v for k, v in row.items() if k != "id"})
         )
+    await audit.append(
+        db,
+        actor=actor,
+        action="game_provider.catalog_imported",
+        target_type="game_provider",
+        target_id=provider.id,
+        after={
+            "code": provider.code,
+            "added": [d.code for d in report.added],
+            "changed": {d.code: sorted(c.field for c in d.changes) for d in report.changed},
+            "unchanged": len(report.unchanged),
+            "missing": report.missing,
+            # A sync's (services/providers/catalogue_sync.py): named only when there are some.
+            **({"withdrawn": [d.code for d in report.withdrawn]} if report.withdrawn else {}),
+            **({"restored": [d.code for d in report.restored]} if report.restored else {}),
+        },
+        reason=note,
+    )
     return report

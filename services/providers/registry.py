@@ -71,6 +71,7 @@ def audit_state(provider: Provider) -> dict[str, Any]:
         "protocol": provider.protocol,
         "enabled": provider.enabled,
         "launch_url": provider.launch_url,
+        "game_list_url": provider.game_list_url,
         "public_key_fingerprint": key.fingerprint if key else None,
         "secret_ref": provider.secret_ref,
     }
@@ -119,6 +120,14 @@ def _launch_url(value: str) -> str | None:
     return check_url(value, field="launchUrl")
 
 
+def _game_list_url(value: str) -> str | None:
+    """Where the scheduled sync pulls the game list from: an http(s) URL (the platform fetches it)."""
+    url = check_url(value, field="gameListUrl")
+    if url is not None and url.startswith("/"):
+        raise DomainError("Give the provider's http(s) URL of its game list.", field="gameListUrl")
+    return url
+
+
 async def get_by_code(db: AsyncSession, code: str, *, lock: bool = False, field: str = "provider") -> Provider:
     stmt = select(Provider).where(col(Provider.code) == code.strip().lower())
     if lock:
@@ -156,6 +165,7 @@ async def add_provider(
     secret_ref: str | None = None,
     enabled: bool = True,
     reason: str | None = None,
+    game_list_url: str | None = None,
 ) -> Provider:
     """A new provider. Hub88 providers answer nothing until their public key is set (here or later)."""
     code = provider_code(code)
@@ -165,6 +175,8 @@ async def add_provider(
     values: dict[str, Any] = {"code": code, "name": _name(name), "protocol": protocol, "enabled": enabled}
     if launch_url is not None:
         values["launch_url"] = _launch_url(launch_url)
+    if game_list_url is not None:
+        values["game_list_url"] = _game_list_url(game_list_url)
     if public_key_pem:
         _credential_for(protocol, public_key=True)
         values["public_key_pem"] = credentials.parse_public_key(public_key_pem).pem
@@ -202,13 +214,16 @@ async def update_provider(
     name: str | None = None,
     launch_url: str | None = None,
     reason: str | None = None,
+    game_list_url: str | None = None,
 ) -> Provider:
-    """Change a provider's name or launch URL (None: unchanged; an empty launch URL removes it)."""
+    """Change a provider's name, launch URL or game-list URL (None: unchanged; an empty URL removes it)."""
     values: dict[str, Any] = {}
     if name is not None:
         values["name"] = _name(name)
     if launch_url is not None:
         values["launch_url"] = _launch_url(launch_url)
+    if game_list_url is not None:
+        values["game_list_url"] = _game_list_url(game_list_url)
     return await _change(rt, actor, code, values, action="game_provider.updated", reason=check_reason(reason))
 
 

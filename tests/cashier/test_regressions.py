@@ -119,7 +119,7 @@ def test_production_refuses_the_demo_psp_secrets() -> None:
 
     from core.settings import Settings
 
-    with pytest.raises(RuntimeError, match="demo secret for bankwire, cardpay, swiftpay"):
+    with pytest.raises(RuntimeError, match="demo secret for bankwire, cardpay, cryptopay, swiftpay"):
         Settings(env="production").check_production_secrets()
     with pytest.raises(RuntimeError, match="swiftpay"):
         Settings(

@@ -214,3 +214,20 @@ async def test_staff_of_another_brand_cannot_decide(
     with pytest.raises(DomainError) as player_tries:
         await cashier.approve_withdrawal(rt, player_viewer(player, brand), payment_id=payment.id)
     assert player_tries.value.code == "NOT_ALLOWED"
+
+
+async def test_a_payout_to_a_card_goes_first_to_the_psp_that_holds_its_token(
+    rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
+    player = await make_player()
+    await psp.configure("cardpay", deposit="error")  # the routing rules' first PSP fails: swiftpay takes the card
+    token = await psp.tokenise()
+    deposit = await cashier.deposit(
+        rt, player_viewer(player, brand), amount="100.00", currency="EUR", method="card", psp_token=token
+    )
+    assert (deposit.status, deposit.psp) == ("succeeded", "swiftpay")
+
+    payout = await withdraw(rt, player, brand, "20.00", method="card", psp_token=token)
+    assert (payout.status, payout.psp) == ("paid", "swiftpay")  # the rules say cardpay first; the token is swiftpay's
+    assert [(a.psp, a.operation) for a in await attempts(rt, payout.id)] == [("swiftpay", "payout")]
+    await assert_ledger_ok(rt)

@@ -107,6 +107,8 @@ async def test_dry_run_reports_and_writes_nothing_then_the_import_adds_and_a_rer
         "imageUrl": "https://cdn.hub88.example/dragon.jpg",
         "tags": ["crazy-tooth-studio"],
         "enabled": True,
+        "features": [],  # a Hub88 list carries no features, jurisdictions or bet limits (a sync's list may)
+        "jurisdictions": [],
     }
     assert all(c["old"] is None for c in report["added"][0]["changes"])
     roulette = {c["field"]: c["new"] for c in report["added"][1]["changes"]}

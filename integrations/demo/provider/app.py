@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from integrations.demo.provider import fair, rewards
+from integrations.demo.provider.game_list import mount_game_list
 from integrations.demo.provider.keys import SIGNATURE_HEADER, load_private_key, sign
 from integrations.demo.provider.pragmatic import mount as mount_pragmatic
 
@@ -197,6 +198,7 @@ def create_demo_provider(
     app.state.wallet = wallet
     app.state.sessions = sessions
     granted = rewards.mount(app, wallet, control=control)  # the free-rounds API (and the promo-win control)
+    app.state.game_list = mount_game_list(app, control=control)  # GET /games/list: the catalogue sync's source
 
     def spawn(work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)

@@ -30,6 +30,8 @@ import httpx
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from integrations.demo.crypto import crypto_router
+
 # The same development secrets as the platform's defaults (core/settings.py); override both in production.
 DEMO_SECRETS = {
     "cardpay": "demo-cardpay-secret",
@@ -511,4 +513,5 @@ def create_demo_psp(*, secrets: dict[str, str] | None = None, webhook_base: str 
     async def webhooks(psp: str | None = None, reference: str | None = None) -> list[dict[str, Any]]:
         return [asdict(d) for d in state.deliveries if psp in (None, d.psp) and reference in (None, d.reference)]
 
+    app.include_router(crypto_router(secret=state.secrets.get("cryptopay"), webhook_base=webhook_base))
     return app

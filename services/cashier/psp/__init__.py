@@ -17,6 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 from core import json_body
@@ -89,6 +90,20 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class ChainTransfer:
+    """A crypto processor's word about a transfer to a player's deposit address: its confirmations so far, or
+    that it was dropped from the chain (services/cashier/crypto/deposits.py counts and credits)."""
+
+    processor_tx_id: str
+    asset: str
+    address: str
+    amount: Decimal  # the chain's amount, exactly
+    txid: str | None
+    confirmations: int
+    dropped: bool = False
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     event_id: str
     event_type: str
@@ -99,6 +114,7 @@ class WebhookEvent:
     decline_reason: str | None
     payload: Mapping[str, Any]
     notice: Notice | None = None  # a chargeback, its reversal or a returned payout: not an attempt's outcome
+    transfer: ChainTransfer | None = None  # a crypto deposit seen on chain: no attempt of ours yet
 
 
 class PspAdapter(ABC):

@@ -315,4 +315,7 @@ class BankWire(DemoHttpAdapter):
         )
 
 
-ADAPTERS: dict[str, type[DemoHttpAdapter]] = {cls.name: cls for cls in (CardPay, SwiftPay, BankWire)}
+# The crypto processor builds on DemoHttpAdapter above (the package imports this module first).
+from services.cashier.psp.cryptopay import CryptoPay  # noqa: E402
+
+ADAPTERS: dict[str, type[DemoHttpAdapter]] = {cls.name: cls for cls in (CardPay, SwiftPay, BankWire, CryptoPay)}

@@ -181,7 +181,7 @@ async def test_support_sees_and_is_offered_only_what_its_role_allows(
 
     nav = page.get_by_role("navigation", name="Screens")
     # Tournaments and jackpots are readable by support (players ask about them); their commands are not.
-    screens = ["Players", "Withdrawals", "Dashboard", "Tournaments", "Jackpots", "Postbacks", "Messages"]
+    screens = ["Players", "Withdrawals", "Crypto", "Dashboard", "Tournaments", "Jackpots", "Postbacks", "Messages"]
     await expect(nav.get_by_role("link")).to_have_text(screens)
     await page.goto("/admin/#/audit")  # a screen it may not use is not there even by address
     await expect(page.get_by_role("heading", name="Audit log")).to_have_count(0)

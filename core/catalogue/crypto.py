@@ -1,0 +1,66 @@
+"""Crypto payments (services/cashier/crypto): deposit addresses and on-chain transfers. A crypto payment's own
+states are `payment.*` events like any payment's, and its money moves in `ledger.*` events; these say what the
+chain did. No address appears in an event (it can identify a person)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.catalogue.fragments import CURRENCY, MINOR_UNITS, OPTIONAL_UUID, UUID, EventType, obj, one_of
+
+ASSET = one_of("BTC", "ETH", "USDT")
+TRANSFER: dict[str, Any] = obj(
+    {
+        "transfer_id": UUID,
+        "player_id": UUID,
+        "payment_id": {**OPTIONAL_UUID, "description": "none when worth less than a minor unit (too_small)"},
+        "asset": ASSET,
+        "asset_amount": {"type": "integer", "description": "minor units of the asset (ETH: 10^-8)"},
+        "confirmations": {"type": "integer", "minimum": 0},
+        "required_confirmations": {"type": "integer", "minimum": 0},
+        "status": one_of("confirming", "credited", "cancelled", "too_small"),
+        "currency": {**CURRENCY, "description": "the wallet credited"},
+        "amount": {**MINOR_UNITS, "description": "what it credits (credits), in minor units of `currency`"},
+    }
+)
+
+TYPES = (
+    EventType(
+        "crypto.address_created",
+        1,
+        "A player was given a deposit address for an asset at the crypto processor.",
+        obj(
+            {
+                "address_id": UUID,
+                "player_id": UUID,
+                "asset": ASSET,
+                "network": {"type": "string", "maxLength": 16},
+                "credit_currency": CURRENCY,
+            }
+        ),
+    ),
+    EventType(
+        "crypto.deposit_seen",
+        1,
+        "A transfer to a player's address was first seen on chain: priced (rate locked) and its payment pending.",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_credited",
+        1,
+        "A crypto deposit reached its confirmations and was credited (its payment.succeeded and ledger.deposit).",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_cancelled",
+        1,
+        "A transfer was dropped from the chain before its confirmations: its payment failed, nothing credited.",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_dropped_after_credit",
+        1,
+        "A transfer already credited was reported dropped from the chain: flagged for finance, nothing debited.",
+        TRANSFER,
+    ),
+)
