@@ -36,7 +36,10 @@ TYPES = (
                                 "description": "currencies without a stated rate, which set the trigger off",
                             },
                             "payment_id": {**UUID, "description": "the payment that set it off"},
-                            "method": one_of("card", "ewallet", "bank_transfer"),
+                            "method": {
+                                **one_of("card", "ewallet", "bank_transfer", "crypto"),
+                                "description": "a first withdrawal's method (grows with the cashier's: treat as open)",
+                            },
                             "signal": {**SIGNAL, "description": "risk signals: the calling module's code"},
                         },
                     ),

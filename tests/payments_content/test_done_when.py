@@ -6,6 +6,9 @@ live server (`croupier serve`), the demo PSP (with the demo crypto processor) an
 - The demo game provider speaks Pragmatic Play's seamless wallet to the live server, hashed with the key both
   processes hold (tests/conftest.py TEST_ENV): rounds, the protocol's edge cases, and async wins after the
   player's session ended.
+- A demo crypto deposit (the demo processor inside the demo PSP's process: its chain driven by the test, its signed
+  callbacks delivered to the live server as it signed them) is credited only once it has its confirmations, and a
+  withdrawal goes back to it through the closed loop: paid in its asset, on chain, while a card is refused.
 - ledger verify is clean throughout: `croupier ledger verify` at the end of each part, and the suite's own
   books check after every test (tests/conftest.py)."""
 
@@ -23,9 +26,11 @@ from playwright.async_api import expect
 from integrations.demo.provider import fair
 from tests.backoffice.browser.conftest import browser, page, sign_in  # noqa: F401  (fixtures)
 from tests.cashier.conftest import DemoPsp, psp  # noqa: F401  (fixture)
+from tests.cashier.test_closed_loop import licensed_in_malta
 from tests.conftest import DEMO_PRAGMATIC_SECRET, GraphQLClient
+from tests.crypto.conftest import BTC_DESTINATION, QUOTE, address_of, cash, payments_of, processor_chain, withdraw
 from tests.ledger.test_ledger import run_ledger_verify
-from tests.providers.conftest import cash
+from tests.providers.conftest import cash as cash_minor
 from tests.providers.pragmatic_fixtures import PragmaticProvider
 
 DEPOSIT = """mutation($input: DepositInput!) {
@@ -36,6 +41,9 @@ CREATE_GAME = """mutation($input: CreateGameInput!) {
   createGame(input: $input) { game { id code } errors { code field message } } }"""
 LAUNCH = """mutation($input: LaunchGameInput!) { launchGame(input: $input) { launchUrl errors { code message } } }"""
 LOGOUT = """mutation { logout(input: {allSessions: true}) { revokedSessions errors { code } } }"""
+REQUEST_WITHDRAWAL = """mutation($input: RequestWithdrawalInput!) {
+  requestWithdrawal(input: $input) { payment { id status } errors { code field message } } }"""
+CLOSED_LOOP = "{ me { closedLoop { enforced owed { amount currency } shares { method instrument owed { amount } } } } }"
 PRAGMATIC = "demo-pragmatic"  # the demo provider's code for its Pragmatic Play games
 
 
@@ -55,6 +63,20 @@ def sent_for(call: dict[str, Any], user: str, token: str) -> bool:
     """Whether a call the demo provider sent was about this player (authenticate names only the token)."""
     form = parse_qs(call["body"])
     return user in form.get("userId", []) or token in form.get("token", [])
+
+
+async def closed_loop(live: GraphQLClient, player: Any) -> dict[str, Any]:
+    body = await live(CLOSED_LOOP, token=player.token)
+    assert "errors" not in body, body
+    loop: dict[str, Any] = body["data"]["me"]["closedLoop"]
+    return loop
+
+
+def shares_of(loop: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The open shares: (method, instrument, owed)."""
+    return [
+        (s["method"], s["instrument"], s["owed"]["amount"]) for s in loop["shares"] if s["owed"]["amount"] != "0.00"
+    ]
 
 
 async def card_deposit(live: GraphQLClient, psp: DemoPsp, player: Any, amount: str) -> dict[str, Any]:  # noqa: F811
@@ -138,7 +160,7 @@ async def test_the_demo_provider_plays_pragmatic_play_s_protocol_with_the_live_s
             rounds.append(answer)
         net = sum(Decimal(r["win"]) - Decimal(r["bet"]) for r in rounds)
         assert Decimal(str(rounds[-1]["cash"])) == Decimal("50.00") + net
-        assert Decimal(await cash(rt, player.uuid)) / 100 == Decimal("50.00") + net
+        assert Decimal(await cash_minor(rt, player.uuid)) / 100 == Decimal("50.00") + net
 
         # The protocol's edge cases, as Pragmatic Play's servers send them to the live server: endRound again
         # succeeds and moves nothing; the refund of a bet never seen succeeds and moves nothing, and that bet
@@ -169,10 +191,75 @@ async def test_the_demo_provider_plays_pragmatic_play_s_protocol_with_the_live_s
             assert award.json()["error"] == 0, award.json()
         calls = [c for c in (await demo.get("/pragmatic/control/calls")).json() if sent_for(c, user, token)]
 
-    assert Decimal(await cash(rt, player.uuid)) / 100 == Decimal("50.00") + net + Decimal("28.50")
+    assert Decimal(await cash_minor(rt, player.uuid)) / 100 == Decimal("50.00") + net + Decimal("28.50")
     methods = [c["method"] for c in calls]
     assert methods[:4] == ["authenticate", "bet", "result", "endRound"]
     assert (methods.count("bet"), methods.count("result"), methods.count("endRound")) == (6, 5, 5), methods
     assert methods[-3:] == ["bonusWin", "jackpotWin", "promoWin"]
     assert [c["error"] for c in calls if c["error"] != 0] == [4]  # only the bet after the logout
+    ledger_verify_clean()
+
+
+async def test_a_crypto_deposit_is_credited_after_its_confirmations_and_a_withdrawal_goes_back_to_it(
+    rt: Any, live: GraphQLClient, live_server: str, demo_psp: str, psp: DemoPsp, brand: Any, make_player: Any,  # noqa: F811
+) -> None:  # fmt: skip
+    # A Maltese player of a brand licensed in Malta (the MGA profile applies the closed loop) whose wallets are in
+    # euros: the coins are credited in EUR at the rate locked when the transfer is first seen.
+    await licensed_in_malta(rt, brand)
+    player = await make_player(country="MT")
+    async with (
+        httpx.AsyncClient(base_url=live_server, timeout=30) as platform,
+        processor_chain(demo_psp, platform) as chain,
+    ):
+        address = await address_of(live, player, "BTC")
+        assert (address["network"], address["creditCurrency"]) == ("bitcoin", "EUR"), address
+
+        # 0.002 BTC (120.00 EUR at the demo's 60,000) reaches the address; the processor's signed callbacks reach
+        # the live server as the chain grows. BTC needs 2 confirmations: before them the deposit is pending.
+        sent = await chain.send("BTC", address["address"], "0.00200000")
+        await chain.deliver_all(sent["id"])
+        await chain.mine(1)
+        await chain.deliver_all(sent["id"])
+        [pending] = await payments_of(live, player)
+        assert (pending["kind"], pending["method"], pending["psp"], pending["status"]) == (
+            "DEPOSIT", "CRYPTO", "cryptopay", "PENDING"
+        ), pending  # fmt: skip
+        assert await cash(rt, player, "EUR") == 0
+        await chain.mine(1)
+        await chain.deliver_all(sent["id"])  # every callback again, in order: applied once each
+        [credited] = await payments_of(live, player)
+        assert (credited["status"], credited["amount"]) == ("SUCCEEDED", {"amount": "120.00", "currency": "EUR"})
+        assert await cash(rt, player, "EUR") == 12_000
+        ledger_verify_clean()
+
+        # The closed loop: the deposit's share is owed back in BTC, so a card withdrawal is refused...
+        loop = await closed_loop(live, player)
+        assert (loop["enforced"], shares_of(loop)) == (True, [("CRYPTO", "BTC", "120.00")]), loop
+        card = {"amount": "50.00", "currency": "EUR", "method": "CARD", "pspToken": await psp.tokenise()}
+        refused = (await live(REQUEST_WITHDRAWAL, {"input": card}, token=player.token))["data"]["requestWithdrawal"]
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("CLOSED_LOOP", "method")], refused
+
+        # ... and a withdrawal goes back to it: 60.00 EUR as BTC at a quote's locked rate, to an address the
+        # processor's screening passes, paid on chain and confirmed by its callback.
+        quoted = await live(
+            QUOTE,
+            {"input": {"asset": "BTC", "currency": "EUR", "direction": "WITHDRAWAL", "amount": "60.00"}},
+            token=player.token,
+        )
+        quote = quoted["data"]["cryptoQuote"]["quote"]
+        assert quote["assetAmount"] == {"amount": "0.00100000", "currency": "BTC"}, quoted
+        asked = await withdraw(live, player, asset="BTC", address=BTC_DESTINATION, quoteId=quote["id"])
+        assert (asked["errors"], asked["payment"]["status"]) == ([], "PROCESSING"), asked
+        [paid_out] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+        assert (paid_out["amount"], paid_out["currency"], paid_out["address"]) == (
+            "0.00100000", "BTC", BTC_DESTINATION
+        )  # fmt: skip
+        await chain.mine(2)
+        await chain.deliver_all(paid_out["foreign_id"])
+
+    statuses = sorted((p["kind"], p["method"], p["status"]) for p in await payments_of(live, player))
+    assert statuses == [("DEPOSIT", "CRYPTO", "SUCCEEDED"), ("WITHDRAWAL", "CRYPTO", "PAID")], statuses
+    assert await cash(rt, player, "EUR") == 6_000
+    loop = await closed_loop(live, player)
+    assert shares_of(loop) == [("CRYPTO", "BTC", "60.00")], loop  # what is still owed back to it
     ledger_verify_clean()
