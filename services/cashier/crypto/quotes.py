@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
-from core.money import InvalidAmount, parse_amount
+from core.money import MAX_MINOR_UNITS, InvalidAmount, parse_amount
 from core.money import currency as currency_info
 from core.runtime import Runtime
 from models.crypto import CryptoAddress, CryptoQuote
@@ -74,6 +74,8 @@ async def quote(
         asset_amount = int(units.to_integral_value(rounding="ROUND_UP" if direction == "deposit" else "ROUND_DOWN"))
         if asset_amount <= 0:
             raise InvalidAmount(f"That is less than the smallest amount of {of.code}.", field="amount")
+        if asset_amount > MAX_MINOR_UNITS:  # a BIGINT of the asset's minor units, as every ledger amount
+            raise InvalidAmount("The amount is too large.", field="amount")
     async with rt.database.transaction() as db:
         now = clock.now()
         row = CryptoQuote(
