@@ -56,7 +56,7 @@ async def test_a_quote_too_large_for_the_ledger_is_refused_not_an_internal_error
     gql: Any, chain: Chain, brand: Any, make_player: Any
 ) -> None:
     player = await make_player(balance="5.00 EUR")
-    for direction in ("DEPOSIT", "WITHDRAWAL"):  # 10^13 EUR is 1.09 × 10^19 micro-USDT: beyond a BIGINT
+    for direction in ("DEPOSIT", "WITHDRAWAL"):  # 10^13 EUR is 1.09 x 10^19 micro-USDT: beyond a BIGINT
         body = await gql(
             QUOTE,
             {"input": {"asset": "USDT", "currency": "EUR", "direction": direction, "amount": "10000000000000.00"}},
