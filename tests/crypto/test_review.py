@@ -9,7 +9,7 @@ from typing import Any
 
 from core.clock import clock
 from tests.bonuses.conftest import CLAIM, campaign, rules  # noqa: F401  (fixture)
-from tests.crypto.conftest import ADDRESS, BTC_DESTINATION, QUOTE, Chain, cash, withdraw
+from tests.crypto.conftest import ADDRESS, BTC_DESTINATION, QUOTE, Chain, address_of, cash, withdraw
 
 
 async def test_a_quote_bound_by_a_refused_withdrawal_still_expires(
@@ -100,3 +100,34 @@ async def test_one_quote_taken_at_once_by_two_withdrawals_serves_one(
     [paid_out] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
     assert (paid_out["amount"], paid_out["currency"]) == ("0.00100000", "BTC")
     assert await cash(rt, player, "EUR") == 44_000  # one hold, sent
+
+
+async def test_a_drop_reported_before_the_confirmations_still_flags_the_credit_for_finance(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
+) -> None:
+    """Confirmed, then dropped (a deep reorganisation); the processor's callbacks arrive in another order: the
+    drop first. The same final state as in order: credited (the coins were confirmed) and flagged."""
+    from sqlmodel import col, select
+
+    from models.outbox import OutboxEvent
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    address = await address_of(gql, player, "BTC")
+    await chain.settings(mode="hold")
+    sent = await chain.send("BTC", address["address"], "0.10000000")
+    await chain.mine(2)
+    await chain.drop(sent["id"])
+    seen, two, dropped = await chain.callbacks(sent["id"])
+    results = []
+    for callback in (seen, dropped, two):
+        response = await chain.deliver(callback)
+        assert response.status_code == 200, response.text
+        results.append(response.json()["result"])
+    assert await cash(rt, player, "BTC") == 10_000_000
+    async with rt.database.session() as db:
+        topics = (
+            await db.scalars(
+                select(OutboxEvent.topic).where(col(OutboxEvent.topic) == "crypto.deposit_dropped_after_credit")
+            )
+        ).all()
+    assert len(topics) == 1, results
