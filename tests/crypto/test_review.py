@@ -1,5 +1,5 @@
-"""Crypto edges found in review: a quote kept alive past its expiry, amounts too large for the ledger, and a
-deposit address credited to another asset (no rate to lock: its coins would never be credited)."""
+"""Crypto edges found in review: a quote kept alive past its expiry, amounts and rates beyond the default
+limits, a deposit address credited to another asset (no rate to lock), a reorganisation's callbacks out of order."""
 
 from __future__ import annotations
 
@@ -131,3 +131,16 @@ async def test_a_drop_reported_before_the_confirmations_still_flags_the_credit_f
             )
         ).all()
     assert len(topics) == 1, results
+
+
+async def test_a_rate_of_eleven_digits_is_locked_exactly_not_an_internal_error(
+    gql: Any, chain: Chain, brand: Any, make_player: Any
+) -> None:
+    """Within the column's 18 integer digits; the default decimal context (28 digits) could not quantize it."""
+    player = await make_player(balance="5.00 EUR")
+    await chain.settings(rates={"BTC/EUR": "12345678901.5"})
+    body = await gql(QUOTE, {"input": {"asset": "BTC", "currency": "EUR", "direction": "DEPOSIT"}}, token=player.token)
+    assert "errors" not in body, body
+    payload = body["data"]["cryptoQuote"]
+    assert payload["errors"] == []
+    assert payload["quote"]["rate"] == "12345678901.5"

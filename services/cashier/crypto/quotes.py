@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -40,7 +40,9 @@ def parse_rate(text: str) -> Decimal:
         raise PaymentUnavailable("The crypto processor answered no usable rate.") from exc
     if not rate.is_finite() or rate <= 0 or rate >= Decimal(10) ** 18:
         raise PaymentUnavailable("The crypto processor answered no usable rate.")
-    return rate.quantize(Decimal(1).scaleb(-18))
+    with localcontext() as exact:  # 18 digits each side of the point: more than the default context's 28
+        exact.prec = 36
+        return rate.quantize(Decimal(1).scaleb(-18))
 
 
 async def current_rate(rt: Runtime, asset: str, currency: str) -> Decimal:
