@@ -43,6 +43,10 @@ async def deposit_address(rt: Runtime, viewer: Viewer, *, asset: str, currency: 
         credit = (
             currency_info(currency).code if currency else (of.code if of.code in brand.currencies else player.currency)
         )
+        if credit in assets.ASSETS and credit != of.code:  # quotes price an asset in fiat only: no rate to credit
+            raise DomainError(
+                "Coins are credited as themselves or to a fiat wallet.", field="currency", code=ErrorCode.INVALID_INPUT
+            )
         await _payer(db, viewer, credit)  # an active player, and a currency the casino takes
     try:  # outside any transaction: the processor answers the same address for the same pair every time
         taken = await processor(rt.settings).take_address(str(player.id), of.code)

@@ -227,7 +227,10 @@ async def _advance(db: AsyncSession, row: CryptoTransfer, transfer: ChainTransfe
             await _transfer_event(db, row, "crypto.deposit_cancelled", credit=payment.amount)
         return "applied"
     if row.confirmations >= row.required_confirmations and row.status != "credited":
-        # A transfer dropped earlier and mined after all is credited too: the coins are here.
+        # A transfer dropped earlier and mined after all is credited too: the coins are here. But a drop
+        # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
+        # order): such a credit is flagged as one dropped after it, the state the callbacks give in order.
+        dropped_before = row.status == "cancelled"
         await _apply(
             db,
             payment,
@@ -238,6 +241,9 @@ async def _advance(db: AsyncSession, row: CryptoTransfer, transfer: ChainTransfe
         )
         row.status = "credited"
         await _transfer_event(db, row, "crypto.deposit_credited", credit=payment.amount)
+        if dropped_before:
+            await _transfer_event(db, row, "crypto.deposit_dropped_after_credit", credit=payment.amount)
+            return "dropped_after_credit"
     return "applied"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from authz.subjects import Viewer
 from core.clock import clock
 from core.errors import DomainError, ErrorCode
-from core.money import InvalidAmount, parse_amount
+from core.money import MAX_MINOR_UNITS, InvalidAmount, parse_amount
 from core.money import currency as currency_info
 from core.runtime import Runtime
 from models.crypto import CryptoAddress, CryptoQuote
@@ -40,7 +40,9 @@ def parse_rate(text: str) -> Decimal:
         raise PaymentUnavailable("The crypto processor answered no usable rate.") from exc
     if not rate.is_finite() or rate <= 0 or rate >= Decimal(10) ** 18:
         raise PaymentUnavailable("The crypto processor answered no usable rate.")
-    return rate.quantize(Decimal(1).scaleb(-18))
+    with localcontext() as exact:  # 18 digits each side of the point: more than the default context's 28
+        exact.prec = 36
+        return rate.quantize(Decimal(1).scaleb(-18))
 
 
 async def current_rate(rt: Runtime, asset: str, currency: str) -> Decimal:
@@ -74,6 +76,8 @@ async def quote(
         asset_amount = int(units.to_integral_value(rounding="ROUND_UP" if direction == "deposit" else "ROUND_DOWN"))
         if asset_amount <= 0:
             raise InvalidAmount(f"That is less than the smallest amount of {of.code}.", field="amount")
+        if asset_amount > MAX_MINOR_UNITS:  # a BIGINT of the asset's minor units, as every ledger amount
+            raise InvalidAmount("The amount is too large.", field="amount")
     async with rt.database.transaction() as db:
         now = clock.now()
         row = CryptoQuote(

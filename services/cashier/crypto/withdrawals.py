@@ -103,11 +103,13 @@ async def _take_quote(
             raise DomainError(
                 "This quote was used for another withdrawal.", field="quoteId", code=ErrorCode.CRYPTO_QUOTE_USED
             )
+        # Bound to this key but no payment made (the request was refused and rolled back: an active bonus,
+        # the closed loop, a limit): a retry is a new request, and an expired rate is no option to keep.
+        if quote.payment_id is None and quote.expires_at <= clock.now():
+            raise DomainError(
+                "This quote has expired; ask for a new one.", field="quoteId", code=ErrorCode.CRYPTO_QUOTE_EXPIRED
+            )
         if quote.withdrawal_key is None:
-            if quote.expires_at <= clock.now():
-                raise DomainError(
-                    "This quote has expired; ask for a new one.", field="quoteId", code=ErrorCode.CRYPTO_QUOTE_EXPIRED
-                )
             taken = await db.scalar(
                 select(col(CryptoQuote.id)).where(
                     col(CryptoQuote.player_id) == player_id, col(CryptoQuote.withdrawal_key) == key
