@@ -21,6 +21,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,16 +63,23 @@ class RunFilter:
 async def fetch_list(url: str, *, seconds: float) -> Any:
     """The provider's game list as JSON (no redirects: the URL staff set is the one fetched)."""
     try:
-        async with httpx.AsyncClient(timeout=seconds, follow_redirects=False) as http:
-            response = await http.get(url, headers={"accept": "application/json"})
+        async with (
+            httpx.AsyncClient(timeout=seconds, follow_redirects=False) as http,
+            http.stream("GET", url, headers={"accept": "application/json"}) as response,
+        ):
+            if response.status_code != 200:
+                raise ListUnavailable(f"the list answered HTTP {response.status_code}")
+            # Read at most MAX_LIST_BYTES: a hostile or broken list (an endless body) stops here, never
+            # buffered whole (the timeout is per read, so a slow endless body would never end otherwise).
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_LIST_BYTES:
+                    raise ListUnavailable(f"the list is larger than {MAX_LIST_BYTES} bytes")
     except httpx.HTTPError as exc:
         raise ListUnavailable(f"the list could not be fetched: {type(exc).__name__} {exc}".strip()) from exc
-    if response.status_code != 200:
-        raise ListUnavailable(f"the list answered HTTP {response.status_code}")
-    if len(response.content) > MAX_LIST_BYTES:
-        raise ListUnavailable(f"the list is larger than {MAX_LIST_BYTES} bytes")
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError as exc:
         raise ListUnavailable("the list is not JSON") from exc
 
