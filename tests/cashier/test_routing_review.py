@@ -45,10 +45,12 @@ async def test_a_payout_never_goes_to_the_token_holder_the_psp_terms_disable(
 
     # The operator stops using swiftpay (its contract ended): its terms disable it.
     finance = await make_staff(("finance", None))
-    body = await gql(SAVE_TERMS, {"input": {"psp": "swiftpay", "enabled": False, "reason": "ended"}}, token=finance.token)
+    ended = {"psp": "swiftpay", "enabled": False, "reason": "ended"}
+    body = await gql(SAVE_TERMS, {"input": ended}, token=finance.token)
     assert body["data"]["saveRoutingPspTerms"]["errors"] == [], body
 
     paid = await withdraw(gql, player, "20.00", "CARD", card)
-    assert paid["errors"] == [] and paid["payment"]["status"] == "PAID", paid
+    assert paid["errors"] == [], paid
+    assert paid["payment"]["status"] == "PAID"
     assert [(a.psp, a.operation) for a in await attempts(rt, payment_uuid(paid))] == [("cardpay", "payout")]
     await assert_ledger_ok(rt)
