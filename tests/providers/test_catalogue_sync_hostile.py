@@ -63,3 +63,22 @@ async def test_an_endless_game_list_is_cut_off_at_the_size_cap_and_fails_the_run
         run = payload(await gql(SYNC, {"input": {"provider": "acme"}}, token=token), "syncGameCatalogue")["run"]
     assert run["status"] == "FAILED"
     assert "larger than 262144 bytes" in run["error"]
+
+
+async def test_a_game_list_on_an_internal_address_is_refused_where_private_hosts_are_not_allowed(
+    gql: Any, rt: Any, make_staff: Any, endless_list: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Production's default (tests allow private hosts: their lists are served on loopback).
+    monkeypatch.setattr(rt.settings, "catalogue_sync_private_hosts", False)
+    token = (await make_staff(("content_manager", None))).token
+    await add_provider(
+        gql, token, "acme", launchUrl="https://acme.example/play", gameListUrl=endless_list, reason="hostile list"
+    )
+    update = """mutation($input: UpdateGameProviderInput!) { updateGameProvider(input: $input) { errors { code } } }"""
+    for url in (endless_list, endless_list.replace("127.0.0.1", "localhost"), "http://169.254.169.254/latest/"):
+        body = await gql(update, {"input": {"provider": "acme", "gameListUrl": url}}, token=token)
+        assert body["data"]["updateGameProvider"]["errors"] == [], body
+        async with asyncio.timeout(5):
+            run = payload(await gql(SYNC, {"input": {"provider": "acme"}}, token=token), "syncGameCatalogue")["run"]
+        assert run["status"] == "FAILED", (url, run)
+        assert "internal address" in run["error"], (url, run)
