@@ -364,6 +364,9 @@ class Settings(BaseSettings):
     # (services/providers/catalogue_sync.py; `croupier providers sync` runs it at once).
     catalogue_sync_interval_seconds: float = Field(default=21600.0, gt=0)
     catalogue_sync_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Whether a game-list URL may reach an internal address (loopback, private, link-local: SSRF). Unset: only
+    # outside production (the demo provider's list on localhost); production refuses them unless set true.
+    catalogue_sync_private_hosts: bool | None = None
     # How long risk keeps a request's observation (device, IP, user agent, card facts): the velocity rules look
     # back 7 days at most; a year and a month lets an analyst read a year of a player's devices.
     risk_observations_keep_days: int = Field(default=400, ge=8)
@@ -492,6 +495,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def catalogue_sync_reaches_private_hosts(self) -> bool:
+        return (
+            not self.is_production if self.catalogue_sync_private_hosts is None else self.catalogue_sync_private_hosts
+        )
 
     @property
     def secure_cookies(self) -> bool:

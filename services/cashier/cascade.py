@@ -29,7 +29,8 @@ from services.cashier.payments import (
 from services.cashier.payout_checks import held_before_payout
 from services.cashier.psp import DepositRequest, PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
 from services.cashier.psp.adapters import ADAPTERS
-from services.cashier.routing import adapter_for, payout_route
+from services.cashier.routing import PspTerms, adapter_for, payout_route
+from services.cashier.routing_config import live
 from services.wallet import Actor
 
 
@@ -204,6 +205,7 @@ async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
         payment = await db.get(Payment, payment_id)
         if payment is None or payment.status != PaymentStatus.APPROVED:
             return
+        config = await live(db)
         psps = await payout_route(
             db,
             method=payment.method,
@@ -211,8 +213,12 @@ async def process_withdrawal(rt: Runtime, payment_id: uuid.UUID) -> None:
             currency=payment.currency,
             amount=payment.amount,
             seed=str(payment.id),
+            config=config,
         )
-        psps = _token_holder_first(psps, payment.method, await _token_holder(db, payment))
+        holder = await _token_holder(db, payment)
+        if holder is not None and config.psps.get(holder, PspTerms()).refusal(payment.amount, payment.currency):
+            holder = None  # the operator's terms rule it out (disabled, or the amount outside its limits)
+        psps = _token_holder_first(psps, payment.method, holder)
     await _cascade(rt, payment_id, psps)
 
 

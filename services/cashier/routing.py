@@ -354,11 +354,20 @@ async def deposit_route(
 
 
 async def payout_route(
-    db: AsyncSession, *, method: str, country: str, currency: str, amount: int, seed: str = "", **context: Any
+    db: AsyncSession,
+    *,
+    method: str,
+    country: str,
+    currency: str,
+    amount: int,
+    seed: str = "",
+    config: RoutingConfig | None = None,
+    **context: Any,
 ) -> list[str]:
-    """A payout's cascade (withdrawals, affiliate payouts) under the live rules."""
+    """A payout's cascade (withdrawals, affiliate payouts) under the live rules (`config`: the live version the
+    caller already read)."""
     query = RouteQuery(PaymentKind.WITHDRAWAL, method, country, currency, amount, seed=seed, **context)
-    return await _live_route(db, None, query)
+    return await _live_route(db, config, query)
 
 
 def adapter_for(settings: Settings, psp: str) -> PspAdapter:

@@ -155,9 +155,13 @@ def checked_terms(raw: Mapping[str, Any]) -> PspTerms:
         code = str(entry["currency"]).upper()
         _choices([code], frozenset(CURRENCIES), "currency")
         low, high = _decimal(entry.get("min_amount"), "limits"), _decimal(entry.get("max_amount"), "limits")
+        fee = _decimal(entry.get("fee_fixed"), "limits")
+        for value in (low, high, fee):
+            if value is not None:  # exact in the currency and within its range ("1E+30" broke the preview's fees)
+                parse_amount(value, code, field="limits", allow_zero=True)
         _ordered(low, high, "limits")
         limits[code] = (low, high)
-        if (fee := _decimal(entry.get("fee_fixed"), "limits")) is not None:
+        if fee is not None:
             fixed[code] = fee
     percent = _decimal(raw.get("fee_percent"), "feePercent") or "0"
     if Decimal(percent) > 100:

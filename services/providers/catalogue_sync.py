@@ -21,6 +21,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from core.errors import DomainError, ErrorCode
 from core.logging import get_logger
 from core.runtime import Runtime
 from models.games import CatalogueSyncRun, Provider
+from services.affiliates.postbacks import network
 from services.providers import imports, registry
 from services.providers.imports import GameDiff, ImportReport, InvalidGameList
 
@@ -59,19 +61,29 @@ class RunFilter:
     status: str | None = None
 
 
-async def fetch_list(url: str, *, seconds: float) -> Any:
-    """The provider's game list as JSON (no redirects: the URL staff set is the one fetched)."""
+async def fetch_list(url: str, *, seconds: float, allow_private: bool = False) -> Any:
+    """The provider's game list as JSON (no redirects: the URL staff set is the one fetched), from a public
+    address only unless `allow_private` (the connection checks the address it connects to, as postbacks do:
+    a name resolving to an internal address, cloud metadata included, is refused)."""
+    transport = network.transport(limits=httpx.Limits(max_connections=1), allow_private=allow_private)
     try:
-        async with httpx.AsyncClient(timeout=seconds, follow_redirects=False) as http:
-            response = await http.get(url, headers={"accept": "application/json"})
+        async with (
+            httpx.AsyncClient(timeout=seconds, follow_redirects=False, transport=transport) as http,
+            http.stream("GET", url, headers={"accept": "application/json"}) as response,
+        ):
+            if response.status_code != 200:
+                raise ListUnavailable(f"the list answered HTTP {response.status_code}")
+            # Read at most MAX_LIST_BYTES: a hostile or broken list (an endless body) stops here, never
+            # buffered whole (the timeout is per read, so a slow endless body would never end otherwise).
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_LIST_BYTES:
+                    raise ListUnavailable(f"the list is larger than {MAX_LIST_BYTES} bytes")
     except httpx.HTTPError as exc:
         raise ListUnavailable(f"the list could not be fetched: {type(exc).__name__} {exc}".strip()) from exc
-    if response.status_code != 200:
-        raise ListUnavailable(f"the list answered HTTP {response.status_code}")
-    if len(response.content) > MAX_LIST_BYTES:
-        raise ListUnavailable(f"the list is larger than {MAX_LIST_BYTES} bytes")
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError as exc:
         raise ListUnavailable("the list is not JSON") from exc
 
@@ -157,7 +169,11 @@ async def sync_provider(
     started = clock.now()
     try:
         entries = imports.parse_game_list(
-            await fetch_list(provider.game_list_url, seconds=rt.settings.catalogue_sync_timeout_seconds)
+            await fetch_list(
+                provider.game_list_url,
+                seconds=rt.settings.catalogue_sync_timeout_seconds,
+                allow_private=rt.settings.catalogue_sync_reaches_private_hosts,
+            )
         )
     except ListUnavailable as exc:
         return await _record_failure(rt, provider, trigger, started, str(exc))

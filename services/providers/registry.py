@@ -101,7 +101,10 @@ def check_url(value: str, *, field: str) -> str | None:
         return None
     if len(value) > MAX_URL:
         raise DomainError(f"At most {MAX_URL} characters.", field=field)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[oops": a bracket that opens no IPv6 address
+        raise DomainError("Give an http(s) URL or a path starting with /.", field=field) from None
     if not (parts.scheme in ("http", "https") and parts.netloc) and not (value.startswith("/") and not parts.netloc):
         raise DomainError("Give an http(s) URL or a path starting with /.", field=field)
     return value

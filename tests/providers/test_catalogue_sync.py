@@ -351,3 +351,22 @@ async def test_the_demo_provider_serves_its_game_list(tmp_path: Any) -> None:
         assert [g["game_code"] for g in (await http.get("/games/list")).json()] == ["demo-slot"]
         await http.post("/control/games/fail")
         assert (await http.get("/games/list")).status_code == 503
+
+
+async def test_a_malformed_url_in_a_game_list_or_from_staff_is_a_structured_refusal(
+    gql: Any, make_staff: Any, game_lists: GameLists
+) -> None:
+    token = (await make_staff(("content_manager", None))).token
+    await _provider(gql, token, game_lists)
+    update = """mutation($input: UpdateGameProviderInput!) { updateGameProvider(input: $input) {
+      errors { code field } } }"""
+    body = await gql(update, {"input": {"provider": "acme", "gameListUrl": "http://[oops/list"}}, token=token)
+    assert "errors" not in body, body  # was INTERNAL: urlsplit's ValueError
+    assert body["data"]["updateGameProvider"]["errors"] == [{"code": "INVALID_INPUT", "field": "gameListUrl"}]
+
+    game_lists.lists["acme"].games = [game("demo-slot", url_thumb="http://[oops/thumb.png")]
+    body = await gql(SYNC, {"input": {"provider": "acme"}}, token=token)
+    assert "errors" not in body, body  # was INTERNAL
+    run = payload(body, "syncGameCatalogue")["run"]
+    assert run["status"] == "FAILED"
+    assert run["error"].startswith("games[0].url_thumb:"), run
