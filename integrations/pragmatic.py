@@ -245,19 +245,23 @@ async def _answer(
         command = _base(method, caller, raw, params, round_ref=params["roundId"], game_code=params["gameId"])
         return await provider_wallet.end_round(rt, replace(command, currency=caller.currency), dialect)
     handler, command = _money(method, caller, raw, params)
+    # the cash drop's amount is checked before the result is paid: a 7 must move nothing
+    promo = (
+        to_minor(params["promoWinAmount"], command.currency or "")
+        if method == "result" and params.get("promoWinAmount")
+        else None
+    )
     answer = await handler(rt, command, dialect)
-    if method == "result" and answer.result.status == Status.OK and params.get("promoWinAmount"):
-        answer = await _result_promo(rt, caller, raw, params, command, answer)
+    if promo is not None and answer.result.status == Status.OK:
+        answer = await _result_promo(rt, caller, params, command, answer, promo)
     return answer
 
 
 async def _result_promo(
-    rt: Runtime, caller: Caller, raw: bytes, params: dict[str, str], command: WalletCommand, answer: Answer
+    rt: Runtime, caller: Caller, params: dict[str, str], command: WalletCommand, answer: Answer, amount: int
 ) -> Answer:
     """A result carrying a promotion's prize (a cash drop: promoWinAmount, promoWinReference) pays it to cash as a
     promoWin would, after the win; the result's answer then shows the balance after both."""
-    assert command.currency is not None
-    amount = to_minor(params["promoWinAmount"], command.currency)
     reference = params.get("promoWinReference") or command.transaction_uuid
     promo = replace(
         command,

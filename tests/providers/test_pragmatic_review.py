@@ -1,0 +1,46 @@
+"""Adversarial review of the Pragmatic Play wallet: bad input answered in protocol, money moved once."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import text
+
+from tests.providers.conftest import cash
+from tests.providers.pragmatic_fixtures import PragmaticProvider
+
+
+async def test_a_hash_with_non_ascii_characters_is_invalid_hash(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    player = await pp_seat(balance=1_000)
+    form = {"providerId": "PragmaticPlay", **player.bet("1.00"), "hash": "é" * 32}
+    assert (await pragmatic.post("bet", urlencode(form).encode()))["error"] == 5
+    assert await cash(rt, player.player_id) == 1_000
+
+
+async def test_a_result_whose_cash_drop_amount_is_bad_moves_nothing(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    player = await pp_seat(balance=1_000)
+    await pragmatic.call("bet", player.bet("1.00", round_id="67"))
+    result = player.result("2.00", round_id="67", promoWinAmount="5.001", promoWinReference="drop-2")
+    answer = await pragmatic.call("result", result)
+    assert answer["error"] == 7
+    assert await cash(rt, player.player_id) == 900  # the result was not paid either: 7 moves nothing
+
+
+async def test_a_prize_in_a_currency_the_player_holds_no_wallet_in_is_7(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    player = await pp_seat(balance=1_000)
+    usd = await pragmatic.call("promoWin", player.award("promoWin", "1.00", currency="USD"))
+    assert usd["error"] == 7  # a currency mismatch: no USD wallet of this EUR player is opened for it
+    async with rt.database.session() as db:
+        opened = await db.scalar(
+            text("SELECT count(*) FROM ledger_accounts WHERE owner_id = :p AND currency = 'USD'"),
+            {"p": str(player.player_id)},
+        )
+    assert opened == 0
+    assert (await pragmatic.call("promoWin", player.award("promoWin", "1.00", currency="EUR")))["cash"] == 11.0
