@@ -24,13 +24,18 @@ async def test_a_reward_win_rolled_back_takes_back_its_bonus_money_not_cash(
     assert await bonus_balance(rt, me.player_id) == (0, 0)
 
 
-async def test_a_supplier_promo_rollback_then_retried_win(rt: Any, aggregator: Aggregator, seat: Any) -> None:
+async def test_a_promo_win_rolled_back_before_it_came_stays_refused_and_needs_its_players_session(
+    rt: Any, aggregator: Aggregator, seat: Any
+) -> None:
     me = await seat(balance=1_000)
     body = promo_win(me, 5 * EUR)
     undone = await aggregator.call("transaction/rollback", me.rollback(body["transaction_uuid"]))
     assert undone["status"] == "RS_OK"
-    late = await aggregator.call("transaction/win", body)
+    late = await aggregator.call("transaction/win", body)  # the win after its rollback: refused, nothing moves
+    assert late["status"] == "RS_ERROR_TRANSACTION_DOES_NOT_EXIST"
     assert await cash(rt, me.player_id) == 1_000
     other = await seat(balance=0)
-    stolen = promo_win(other, 5 * EUR, token=me.token)
+    stolen = promo_win(other, 5 * EUR, token=me.token)  # another player's session
+    answer = await aggregator.call("transaction/win", {**stolen, "request_uuid": str(uuid.uuid4())})
+    assert answer["status"] == "RS_ERROR_INVALID_TOKEN"
     assert await cash(rt, other.player_id) == 0
