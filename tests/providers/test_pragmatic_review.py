@@ -44,4 +44,3 @@ async def test_a_prize_in_a_currency_the_player_holds_no_wallet_in_is_7(
         )
     assert opened == 0
     assert (await pragmatic.call("promoWin", player.award("promoWin", "1.00", currency="EUR")))["cash"] == 11.0
-
