@@ -44,3 +44,14 @@ async def test_a_prize_in_a_currency_the_player_holds_no_wallet_in_is_7(
         )
     assert opened == 0
     assert (await pragmatic.call("promoWin", player.award("promoWin", "1.00", currency="EUR")))["cash"] == 11.0
+
+
+async def test_a_result_whose_rounds_only_bet_was_refunded_pays_nothing(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    player = await pp_seat(balance=1_000)
+    bet = player.bet("2.00", round_id="x1")
+    assert (await pragmatic.call("bet", bet))["error"] == 0
+    assert (await pragmatic.call("refund", player.refund(bet["reference"])))["error"] == 0
+    assert (await pragmatic.call("result", player.result("9.00", round_id="x1")))["error"] == 120  # no bet stands
+    assert await cash(rt, player.player_id) == 1_000
