@@ -55,3 +55,14 @@ async def test_a_result_whose_rounds_only_bet_was_refunded_pays_nothing(
     assert (await pragmatic.call("refund", player.refund(bet["reference"])))["error"] == 0
     assert (await pragmatic.call("result", player.result("9.00", round_id="x1")))["error"] == 120  # no bet stands
     assert await cash(rt, player.player_id) == 1_000
+
+
+async def test_a_refund_sent_as_another_player_does_not_block_the_bets_own_refund(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    owner, other = await pp_seat(balance=1_000), await pp_seat(balance=1_000)
+    bet = owner.bet("3.00", round_id="x2")
+    assert (await pragmatic.call("bet", bet))["error"] == 0
+    assert (await pragmatic.call("refund", other.refund(bet["reference"])))["error"] == 7  # not theirs: not recorded
+    assert (await pragmatic.call("refund", owner.refund(bet["reference"])))["error"] == 0
+    assert (await cash(rt, owner.player_id), await cash(rt, other.player_id)) == (1_000, 1_000)
