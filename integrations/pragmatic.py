@@ -244,20 +244,39 @@ async def _answer(
     if method == "endRound":
         command = _base(method, caller, raw, params, round_ref=params["roundId"], game_code=params["gameId"])
         return await provider_wallet.end_round(rt, replace(command, currency=caller.currency), dialect)
+    if method == "refund" and await _someone_elses_bet(rt, caller, params["reference"]):
+        # Not recorded: remembered under `refund:<reference>`, it would refuse (120) the bet's own player's refund.
+        raise Refused(BAD_PARAMETERS)
     handler, command = _money(method, caller, raw, params)
+    # the cash drop's amount is checked before the result is paid: a 7 must move nothing
+    promo = (
+        to_minor(params["promoWinAmount"], command.currency or "")
+        if method == "result" and params.get("promoWinAmount")
+        else None
+    )
     answer = await handler(rt, command, dialect)
-    if method == "result" and answer.result.status == Status.OK and params.get("promoWinAmount"):
-        answer = await _result_promo(rt, caller, raw, params, command, answer)
+    if promo is not None and answer.result.status == Status.OK:
+        answer = await _result_promo(rt, caller, params, command, answer, promo)
     return answer
 
 
+_BET_PLAYER = text(
+    "SELECT player_id FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :reference"
+)
+
+
+async def _someone_elses_bet(rt: Runtime, caller: Caller, reference: str) -> bool:
+    """The refund names a known transaction of another player."""
+    async with rt.database.session() as db:
+        owner = await db.scalar(_BET_PLAYER, {"provider": caller.provider.id, "reference": reference})
+    return owner is not None and owner != caller.player
+
+
 async def _result_promo(
-    rt: Runtime, caller: Caller, raw: bytes, params: dict[str, str], command: WalletCommand, answer: Answer
+    rt: Runtime, caller: Caller, params: dict[str, str], command: WalletCommand, answer: Answer, amount: int
 ) -> Answer:
     """A result carrying a promotion's prize (a cash drop: promoWinAmount, promoWinReference) pays it to cash as a
     promoWin would, after the win; the result's answer then shows the balance after both."""
-    assert command.currency is not None
-    amount = to_minor(params["promoWinAmount"], command.currency)
     reference = params.get("promoWinReference") or command.transaction_uuid
     promo = replace(
         command,

@@ -149,7 +149,8 @@ def verify_hash(params: dict[str, str], secret: str | None) -> bool:
     given = params.get("hash")
     if not secret or not given:
         return False
-    return hmac.compare_digest(compute_hash(params, secret), given.strip().lower())
+    # as bytes: compare_digest refuses a str with non-ASCII characters (TypeError), and a forged hash is still 5
+    return hmac.compare_digest(compute_hash(params, secret).encode(), given.strip().lower().encode())
 
 
 def check_fields(method: str, params: dict[str, str]) -> None:

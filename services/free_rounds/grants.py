@@ -75,25 +75,48 @@ async def deliver(rt: Runtime, grant_id: uuid.UUID) -> FreeRoundsGrant:
     async with rt.database.transaction() as db:
         locked = await db.get(FreeRoundsGrant, grant_id, with_for_update=True, populate_existing=True)
         assert locked is not None
-        if locked.status != FreeRoundsStatus.PENDING:
-            return locked  # cancelled or delivered meanwhile
-        locked.attempts += 1
-        if isinstance(outcome, client.Granted):
-            await _granted(db, locked, provider.code, outcome)
-        elif isinstance(outcome, client.Refused) or locked.attempts >= MAX_ATTEMPTS:
-            await _failed(db, locked, provider.code, outcome)
+        if locked.status != FreeRoundsStatus.PENDING:  # cancelled or delivered meanwhile
+            stray = isinstance(outcome, client.Granted) and locked.reward_uuid != outcome.reward_uuid
+        elif isinstance(outcome, client.Granted) and not await _in_play(db, locked.bonus_id):
+            stray = True  # its bonus ended while the create was in flight
+            await _withdraw(db, locked, provider.code)
         else:
-            locked.last_error = outcome.error[:300]
-            locked.next_attempt_at = clock.now() + retry_after(locked.attempts)
-            log.warning("free_rounds_unreachable", grant=str(locked.id), attempts=locked.attempts)
-        await db.flush()
-        return locked
+            stray = False
+            await _take(db, locked, provider.code, outcome)
+            await db.flush()
+    if stray:
+        # The provider made a reward for a grant cancelled while the create was in flight: left there, the player
+        # would be offered rounds nothing pays for. Cancelled at the provider (best effort: logged if refused).
+        assert isinstance(outcome, client.Granted)
+        undone = await client.cancel_reward(
+            provider.free_rounds_url, outcome.reward_uuid, rt.settings.free_rounds_signing_key
+        )
+        if not isinstance(undone, client.Granted):
+            log.warning("free_rounds_stray_reward", grant=str(grant_id), reward=outcome.reward_uuid)
+    return locked
+
+
+async def _take(db: Any, locked: FreeRoundsGrant, provider_code: str, outcome: client.Outcome) -> None:
+    """A pending grant takes the provider's answer (under its row lock)."""
+    locked.attempts += 1
+    if isinstance(outcome, client.Granted):
+        await _granted(db, locked, provider_code, outcome)
+    elif isinstance(outcome, client.Refused) or locked.attempts >= MAX_ATTEMPTS:
+        await _failed(db, locked, provider_code, outcome)
+    else:
+        locked.last_error = outcome.error[:300]
+        locked.next_attempt_at = clock.now() + retry_after(locked.attempts)
+        log.warning("free_rounds_unreachable", grant=str(locked.id), attempts=locked.attempts)
 
 
 async def _bonus_in_play(rt: Runtime, bonus_id: uuid.UUID) -> bool:
     async with rt.database.session() as db:
-        bonus = await db.get(PlayerBonus, bonus_id)
-        return bonus is not None and BonusStatus(bonus.status).in_play
+        return await _in_play(db, bonus_id)
+
+
+async def _in_play(db: Any, bonus_id: uuid.UUID) -> bool:
+    bonus = await db.get(PlayerBonus, bonus_id, populate_existing=True)
+    return bonus is not None and BonusStatus(bonus.status).in_play
 
 
 async def _withdrawn(rt: Runtime, grant_id: uuid.UUID, provider_code: str) -> FreeRoundsGrant:
@@ -102,13 +125,17 @@ async def _withdrawn(rt: Runtime, grant_id: uuid.UUID, provider_code: str) -> Fr
         locked = await db.get(FreeRoundsGrant, grant_id, with_for_update=True, populate_existing=True)
         assert locked is not None
         if locked.status == FreeRoundsStatus.PENDING:
-            locked.status = FreeRoundsStatus.CANCELLED.value
-            locked.ended_at = clock.now()
-            locked.next_attempt_at = None
-            locked.cancel_reason = "its bonus ended before the provider was asked"
-            await announce(db, locked, provider_code, "cancelled")
-            await db.flush()
+            await _withdraw(db, locked, provider_code)
         return locked
+
+
+async def _withdraw(db: Any, locked: FreeRoundsGrant, provider_code: str) -> None:
+    locked.status = FreeRoundsStatus.CANCELLED.value
+    locked.ended_at = clock.now()
+    locked.next_attempt_at = None
+    locked.cancel_reason = "its bonus ended before the provider was asked"
+    await announce(db, locked, provider_code, "cancelled")
+    await db.flush()
 
 
 async def _granted(db: Any, grant: FreeRoundsGrant, provider_code: str, outcome: client.Granted) -> None:

@@ -69,6 +69,9 @@ async def _run(db: AsyncSession, command: WalletCommand, dialect: Dialect, kind:
         return await answer_decision(db, command, dialect, kind, refuse(command, unrepresentable(command, ctx)), purse)
     if ctx.player_id is None or ctx.brand_id is None or command.currency is None:
         return await answer_decision(db, command, dialect, kind, refuse(command, Status.INVALID_TOKEN), purse)
+    if ctx.cash_id is None and command.currency != ctx.player_currency:
+        # a currency the player holds no wallet in (a promoWin naming its own): refused, no account is opened
+        return await answer_decision(db, command, dialect, kind, refuse(command, Status.WRONG_CURRENCY), purse)
     current = await _lock(db, command, ctx)
     state = await read_state(db, command, ctx, kind)
     purse.bonus = bonus_play.state_of(state).balance

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.money import CURRENCIES
@@ -61,6 +62,8 @@ async def decide(
         wager, refusal = await async_win.reward_wager(db, command, ctx)
     else:
         refusal = _unpaired(command, dialect, ctx, state)
+        if refusal is None and command.reference_uuid is None and not await _round_bet_stands(db, state.round_id):
+            refusal = Status.TRANSACTION_DOES_NOT_EXIST  # the round's bets were all rolled back: nothing to win on
     if refusal is not None:
         return refuse(command, refusal, current)
     assert current is not None
@@ -96,6 +99,16 @@ def _unpaired(command: WalletCommand, dialect: Dialect, ctx: Context, state: Any
     if command.currency is None or command.currency not in CURRENCIES:
         return Status.WRONG_CURRENCY
     return None
+
+
+_ROUND_BET = text(
+    "SELECT EXISTS (SELECT 1 FROM provider_transactions WHERE round_id = :round AND kind = 'bet' AND NOT rolled_back)"
+)
+
+
+async def _round_bet_stands(db: AsyncSession, round_id: uuid.UUID) -> bool:
+    """A win naming only its round needs a bet of the round still standing (a refused bet opens no round)."""
+    return bool(await db.scalar(_ROUND_BET, {"round": round_id}))
 
 
 async def _pay(
