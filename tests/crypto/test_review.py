@@ -144,3 +144,12 @@ async def test_a_rate_of_eleven_digits_is_locked_exactly_not_an_internal_error(
     payload = body["data"]["cryptoQuote"]
     assert payload["errors"] == []
     assert payload["quote"]["rate"] == "12345678901.5"
+
+
+def test_screening_fails_closed_on_a_level_it_does_not_know() -> None:
+    """Review (session): only "high" and "severe" were refused, so a processor answering "Severe" or a level
+    of its own was paid to. Only low and medium (any case) pass now."""
+    from services.cashier.psp.cryptopay import Screening
+
+    assert [Screening(level, ()).refused for level in ("low", "Medium", " LOW ")] == [False, False, False]
+    assert all(Screening(level, ()).refused for level in ("high", "Severe", "HIGH_RISK", "unknown", ""))

@@ -39,7 +39,9 @@ from services.cashier.psp import (
 )
 from services.cashier.psp.adapters import DemoHttpAdapter
 
-REFUSED_RISK = frozenset({"high", "severe"})
+# Screening fails closed: only a level the processor names low or medium (any case) is paid to; high, severe, a
+# level spelt another way ("Severe", "HIGH_RISK") or one we do not know is refused.
+ACCEPTED_RISK = frozenset({"low", "medium"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Screening:
 
     @property
     def refused(self) -> bool:
-        return self.risk_level in REFUSED_RISK
+        return self.risk_level.strip().lower() not in ACCEPTED_RISK
 
     def summary(self) -> dict[str, Any]:
         return {"risk_level": self.risk_level, "categories": list(self.categories)}
