@@ -50,6 +50,7 @@ ROUTES = {
     "AffiliatePortal": "query({vars}) {{ affiliatePortal {{ {field} }} }}",
     "Segment": "query({vars}) {{ segments(first: 1) {{ edges {{ node {{ {field} }} }} }} }}",
     "Journey": "query({vars}) {{ journeys(first: 1) {{ edges {{ node {{ {field} }} }} }} }}",
+    "ClosedLoop": 'query({vars}) {{ player(id: "PID") {{ closedLoop {{ {field} }} }} }}',
 }
 
 

@@ -83,7 +83,7 @@ export const OFFERED = [
   "Mutation.publishContentItem", "Mutation.unpublishContentItem",
   // CRM journeys (admin/app/journeys.js): the list and editor, versions and their life, the run log.
   "Query.journeys", "Mutation.createJourney", "Mutation.updateJourney", "Mutation.newJourneyVersion",
-  "Mutation.setJourneyStatus",
+  "Mutation.setJourneyStatus", "Query.bonusCampaigns",
   // Payment routing (admin/app/routing.js): the versions, their edits, the preview.
   "Query.routingVersion", "Mutation.saveRoutingRule",
 ];

@@ -163,7 +163,7 @@ async def build_segment_and_journey(page: Any, marketer: Any, campaign_id: uuid.
         await editor.get_by_label(label).dispatch_event("change")
 
     await expect(editor.get_by_label("Trigger")).to_have_value("registered")
-    await field("Entry segment", str(segment_id))
+    await editor.get_by_label("Entry segment").select_option(label="Malta")  # picked by name
     await editor.get_by_label("Quiet hours (player's time)").uncheck()
     await field("Template of step 1", "first-deposit-match")
     for kind in ("offer", "wait"):
@@ -171,7 +171,7 @@ async def build_segment_and_journey(page: Any, marketer: Any, campaign_id: uuid.
         await editor.get_by_role("button", name="Add step").click()
     await editor.get_by_label("Move step 3 up").click()
     await editor.get_by_label("Move step 2 up").click()  # wait, send, offer
-    await field("Campaign of step 3", str(campaign_id))
+    await editor.get_by_label("Campaign of step 3").select_option(label="First deposit match")  # picked by name
     await expect(editor.get_by_label("Minutes of step 1")).to_have_value("60")
     await editor.get_by_role("button", name="Save draft").click()
     await expect(page.get_by_role("status")).to_contain_text("Draft saved: Welcome match v1.")

@@ -73,9 +73,9 @@ async def test_staff_grant_free_rounds_the_provider_plays_them_and_their_wins_la
         ]
         assert [(r["status"], r["free"], r["bet"]) for r in rounds] == [("RS_OK", True, "0.50")] * 3
         calls = (await http.get("/control/calls")).json()
+        # The demo provider's log is its whole life's (other tests' rewards too): this reward's free bets.
         free_bets = [c for c in calls if c["path"] == "/transaction/bet" and '"is_free":true' in c["body"]]
-        assert len(free_bets) == 3
-        assert all(grant["rewardUuid"] in c["body"] for c in free_bets)
+        assert len([c for c in free_bets if grant["rewardUuid"] in c["body"]]) == 3
 
         # A supplier's prize drop, paid with no bet: cash, not bonus money.
         promo = (
