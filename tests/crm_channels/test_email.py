@@ -336,3 +336,12 @@ async def test_a_register_that_does_not_answer_defers_the_message(
     deferred = await channels.message(message_id)
     assert (deferred.status, deferred.attempts, deferred.due_at > deferred.created_at) == ("queued", 1, True)
     assert channels.smtp.to(briton.email) == []
+
+
+def test_the_bounded_filters_still_take_their_keyword_arguments() -> None:
+    """The size guards wrap `join`, `replace` and `center`: their keyword forms must still render."""
+    from services.crm.channels import templates
+
+    env = templates._environment(False)
+    source = "{{ people|join(', ', attribute='n') }}|{{ 'aaa'|replace('a', 'b', count=1) }}|{{ 'x'|center(width=3) }}"
+    assert env.from_string(source).render(people=[{"n": "Ann"}, {"n": "Bo"}]) == "Ann, Bo|baa| x "

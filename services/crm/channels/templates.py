@@ -135,11 +135,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.filters["center"] = _bounded(self.filters["center"], lambda value, width=80: _width(width))
+        self.filters["center"] = _bounded(self.filters["center"], lambda value, width=80, **__: _width(width))
         self.filters["indent"] = _bounded(self.filters["indent"], lambda value, width=4, *_, **__: _width(width))
         self.filters["format"] = _bounded(self.filters["format"], lambda value, *args, **__: _percent(value, args))
-        self.filters["replace"] = _bounded(self.filters["replace"], lambda eval_ctx, *args: _replaced(*args))
-        self.filters["join"] = _bounded(self.filters["join"], lambda eval_ctx, value, d="", *_: _joined(value, d))
+        self.filters["replace"] = _bounded(
+            self.filters["replace"], lambda eval_ctx, *args, **named: _replaced(*args, **named)
+        )
+        self.filters["join"] = _bounded(self.filters["join"], lambda eval_ctx, value, d="", *_, **__: _joined(value, d))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _str_method(__obj, args)
