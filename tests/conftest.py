@@ -207,6 +207,26 @@ def settings() -> Settings:
     return get_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def no_task_outlives_the_session() -> AsyncIterator[None]:
+    """After everything else (set up first, torn down last): the tasks still pending on the session's loop are
+    cancelled — again each round, for a client library that swallows one cancellation and loops on — and
+    whatever is still pending after a few seconds is printed with its stack. The loop's own close waits for
+    every task without a limit: one such task once held a worker's end for the per-test time-out (300 s)."""
+    yield
+    current = asyncio.current_task()
+    for _ in range(25):
+        pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.2)
+    for task in (task for task in asyncio.all_tasks() if task is not current and not task.done()):
+        print(f"a task outlived the test session: {task.get_name()}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Any]:
     from server import create_app
