@@ -19,8 +19,8 @@ integrations/pragmatic_wire.py. In short:
 - Every answer is HTTP 200 JSON `{error, description, ...}` with the method's fields; balances are numbers
   in currency units. `cash` is the player's whole playable balance (cash and bonus money together, as every
   protocol sees it) and `bonus` is 0: the bonus engine spends bonus money inside a stake (services/bonuses).
-- Transactions are keyed by the provider's `reference`: a bet's and a result's own; a refund is keyed by the
-  bet's reference it names (`refund:<reference>`), and bonusWin, jackpotWin, promoWin and adjustment each in
+- Transactions are keyed by the provider's `reference`: a bet's and a result's own; a refund by its player and
+  the bet's reference it names (`refund_key`), and bonusWin, jackpotWin, promoWin and adjustment each in
   their own namespace (`<method>:<reference>`), so one method's reference never meets another's.
 
 What each method asks of services/provider_wallet: authenticate and balance read (`balance`,
@@ -54,6 +54,7 @@ from integrations.pragmatic_wire import (
     MAX_BODY_BYTES,
     METHODS,
     PLAYER_NOT_FOUND,
+    TX_NAMESPACE,
     PragmaticDialect,
     Refused,
     check_fields,
@@ -134,6 +135,8 @@ def _base(method: str, caller: Caller, raw: bytes, params: dict[str, str], **fie
         request_uuid=str(new_id()),  # no request id in this protocol: every call is logged, retries replay by reference
         user=params.get("userId"),
         token=params.get("token") or None,
+        # a refund names its player (userId): one of a bet we never saw refuses that bet to that player only
+        player_scoped_rollbacks=True,
         **fields,
     )
 
@@ -154,7 +157,15 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
         raise Refused(BAD_PARAMETERS if method == "promoWin" else PLAYER_NOT_FOUND)
     reference = params["reference"]
     if method == "refund":  # the bet it names decides the rest (its player, currency, round)
-        command = _base(method, caller, raw, params, transaction_uuid=f"refund:{reference}", reference_uuid=reference)
+        assert caller.player is not None
+        command = _base(
+            method,
+            caller,
+            raw,
+            params,
+            transaction_uuid=refund_key(caller.player, reference),
+            reference_uuid=reference,
+        )
         return provider_wallet.rollback, command
     amount = to_minor(params["amount"], currency, signed=method == "adjustment")
     game = params.get("gameId") or None
@@ -194,6 +205,14 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
     if method == "bonusWin" and command.round_ref is not None:
         return free_rounds_total, command
     return (provider_wallet.debit if amount < 0 else provider_wallet.credit), command
+
+
+def refund_key(player: uuid.UUID, reference: str) -> str:
+    """A refund's transaction: one per player and bet reference, so that a refund naming a reference under the
+    wrong userId (of a bet we never saw) is another transaction than the refund of the bet's own player, which
+    still works. A digest, so that it fits the ledger's reference (64 characters) whatever the reference's length;
+    the reference itself is stored with it (`reference_transaction_uuid`)."""
+    return f"refund:{uuid.uuid5(TX_NAMESPACE, f'{player}:{reference}').hex}"
 
 
 async def free_rounds_total(rt: Runtime, command: WalletCommand, dialect: Any) -> Answer:
@@ -245,8 +264,7 @@ async def _answer(
         command = _base(method, caller, raw, params, round_ref=params["roundId"], game_code=params["gameId"])
         return await provider_wallet.end_round(rt, replace(command, currency=caller.currency), dialect)
     if method == "refund" and await _someone_elses_bet(rt, caller, params["reference"]):
-        # Not recorded: remembered under `refund:<reference>`, it would refuse (120) the bet's own player's refund.
-        raise Refused(BAD_PARAMETERS)
+        raise Refused(BAD_PARAMETERS)  # a refund naming another player's bet: refused, not recorded
     handler, command = _money(method, caller, raw, params)
     # the cash drop's amount is checked before the result is paid: a 7 must move nothing
     promo = (

@@ -200,6 +200,9 @@ class PragmaticDialect:
     """How a method's answer is written: its codes (METHOD_CODES over STATUS_CODES) and its fields."""
 
     method: str
+    # A retry's answer shows the player's balance now, not the first answer's: "For retries actual player's balance
+    # should be returned" (the specification's idempotency note, docs/providers-pragmatic.md).
+    retry_shows_current_balance: bool = True
 
     def code(self, status: Status) -> int:
         own = METHOD_CODES.get(self.method, {})

@@ -174,7 +174,7 @@ class LedgerTransaction(SQLModel, table=True):
     brand_id: uuid.UUID | None = Field(default=None, foreign_key="brands.id")
     player_id: uuid.UUID | None = None
     reference_type: str | None = Field(default=None, max_length=32)
-    reference_id: str | None = Field(default=None, max_length=64)
+    reference_id: str | None = Field(default=None, max_length=200)  # `<provider>:<transaction>` (128)
     actor_type: str = Field(max_length=16)
     actor_id: uuid.UUID | None = None
     details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))

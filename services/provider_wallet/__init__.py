@@ -13,7 +13,8 @@ Guarantees:
   DUPLICATE_TRANSACTION. The ledger key `provider:{code}:{transaction_uuid}` backs this up, so even
   racing retries move money once.
 - A rollback of a transaction we never saw answers OK, moves nothing and is remembered: the late
-  bet (or win) with that uuid is refused (TRANSACTION_DOES_NOT_EXIST) and moves nothing.
+  bet (or win) with that uuid is refused (TRANSACTION_DOES_NOT_EXIST) and moves nothing; for a protocol
+  whose rollback names its player (`player_scoped_rollbacks`: Pragmatic's refund), only that player's.
 - A rollback of a known transaction books on that player's cash account in that transaction's
   currency (another currency named in the request: WRONG_CURRENCY), and only the transaction's own
   `rolled_back` flag says it was undone: a refused rollback, or one sent as another player, does not.

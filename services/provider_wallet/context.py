@@ -176,6 +176,7 @@ async def read_state(db: AsyncSession, command: WalletCommand, ctx: Context, kin
             "tx": command.transaction_uuid,
             "ref": command.reference_uuid or "",
             "marked": command.reference_uuid if kind == Kind.ROLLBACK else command.transaction_uuid,
+            "scoped": command.player_scoped_rollbacks,
             "round": command.round_ref or "",
             "player": str(ctx.player_id) if ctx.player_id else None,
             "currency": command.currency,

@@ -68,6 +68,8 @@ async def replayed(
         raise Duplicate
     status = Status(from_code(dialect, state.own_status))
     balance_after = state.own_balance if state.own_balance is not None else total(current, purse)
+    if getattr(dialect, "retry_shows_current_balance", False) and current is not None:
+        balance_after = total(current, purse)  # the protocol asks for the balance now, not the first answer's
     result = WalletResult(status, command.user, state.own_currency or command.currency, balance_after, replayed=True)
     body = dialect.render(command, result)
     await statements.log_call(db, command, body)

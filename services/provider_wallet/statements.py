@@ -60,7 +60,8 @@ SELECT c.response AS call_response, {rg_gates.BET_STATE_COLUMNS}, {bonus_play.BE
        r.round_id AS ref_round, r.game_code AS ref_game, r.ledger_transaction_id AS ref_ledger,
        r.created_at AS ref_created_at,
        (SELECT m.transaction_uuid FROM provider_transactions m WHERE m.provider_id = :provider
-         AND m.kind = 'rollback' AND m.reference_transaction_uuid = :marked LIMIT 1) AS rolled_back_by,
+         AND m.kind = 'rollback' AND m.reference_transaction_uuid = :marked
+         AND (NOT CAST(:scoped AS boolean) OR m.player_id = CAST(:player AS uuid)) LIMIT 1) AS rolled_back_by,
        (SELECT gr.id FROM game_rounds gr WHERE gr.provider_id = :provider AND gr.round_ref = :round
          AND gr.player_id = CAST(:player AS uuid) AND gr.currency = :currency) AS round_id
 FROM (SELECT 1) AS one

@@ -75,6 +75,9 @@ class WalletCommand:
     # A win the game supplier pays from its own promotion (Hub88 `is_supplier_promo`): no bet, perhaps no live
     # session; funded by the supplier (services/provider_wallet/async_win.py).
     supplier_promo: bool = False
+    # A rollback of a transaction never seen refuses the late original only when the same player sent both
+    # (Pragmatic's refund names its player: a misdirected refund must not block another player's bet).
+    player_scoped_rollbacks: bool = False
 
 
 @dataclass(frozen=True)

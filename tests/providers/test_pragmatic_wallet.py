@@ -384,3 +384,151 @@ async def test_a_bonus_whose_wagering_a_lost_round_met_converts_with_its_result(
     assert (lost["error"], lost["cash"]) == (0, 5.0)
     assert (await bonus_row(rt, account.uuid)).status != "active"  # converted with the round's result
     assert await cash(rt, account.uuid) == 500  # what was left of the bonus is cash now
+
+
+# ---- conformance: the published specification's rules (docs/providers-pragmatic.md, "Checked against") ----------
+
+
+async def test_a_misdirected_refund_never_voids_another_players_bet(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    """Refund: "If bet transaction is not found then nothing should happen": a refund sent under the wrong userId for
+    a reference nobody bet yet answers 0 and moves nothing, and the reference's real owner still bets and refunds."""
+    owner = await pp_seat(balance=1_000)
+    stranger = await pp_seat(balance=1_000)
+    bet = owner.bet("2.00", round_id="r-1")
+    misdirected = await pragmatic.call("refund", stranger.refund(bet["reference"]))
+    assert misdirected["error"] == 0
+    placed = await pragmatic.call("bet", bet)
+    assert (placed["error"], placed["cash"]) == (0, 8.0)  # the owner's bet stands: the stranger's refund was not theirs
+    assert (await pragmatic.call("result", owner.result("1.00", round_id="r-1")))["error"] == 0
+    refunded = await pragmatic.call("refund", owner.refund(bet["reference"]))
+    assert refunded["error"] == 0
+    assert refunded["transactionId"] != misdirected["transactionId"]
+    assert await cash(rt, owner.player_id) == 1_100  # the stake back once, the win kept
+    assert (await pragmatic.call("refund", owner.refund(bet["reference"])))["error"] == 0  # retried: nothing more
+    assert (await pragmatic.call("refund", stranger.refund(bet["reference"])))[
+        "error"
+    ] == 7  # now a known bet: not theirs
+    assert await cash(rt, owner.player_id) == 1_100
+    assert await cash(rt, stranger.player_id) == 1_000
+    # the stranger's own late bet with that reference meets the owner's transaction: refused, nothing moves
+    assert (await pragmatic.call("bet", stranger.bet("2.00", reference=bet["reference"])))["error"] == 120
+    assert await cash(rt, stranger.player_id) == 1_000
+    # and a refund of one's own never-seen bet still refuses that late bet (3), as before
+    own = stranger.bet("1.00")
+    assert (
+        await pragmatic.call(
+            "refund",
+            stranger.refund(
+                own["reference"],
+                amount="1.00",
+                gameId=stranger.game,
+                roundId="1001",
+                timestamp="1",
+                roundDetails="spin",
+                bonusCode="x",
+                originalRoundID="1000",
+            ),
+        )
+    )["error"] == 0
+    assert (await pragmatic.call("bet", own))["error"] == 3
+    assert await cash(rt, stranger.player_id) == 1_000
+
+
+async def test_a_retry_answers_the_balance_as_it_is_now(pragmatic: PragmaticProvider, pp_seat: Any, rt: Any) -> None:
+    """ "For retries actual player's balance should be returned": a retried transaction moves nothing and shows the
+    balance now, not the one its first answer showed."""
+    player = await pp_seat(balance=1_000)
+    bet = player.bet("1.00", round_id="b-1")
+    first = await pragmatic.call("bet", bet)
+    assert first["cash"] == 9.0
+    await pragmatic.call("bet", player.bet("2.00", round_id="b-2"))
+    retry = await pragmatic.call("bet", bet)
+    assert (retry["error"], retry["cash"], retry["transactionId"]) == (0, 7.0, first["transactionId"])
+    jackpot = player.award("jackpotWin", "10.00", jackpotDetails='{"progressive":7.5,"non-progressive":2.5}')
+    assert (await pragmatic.call("jackpotWin", jackpot))["cash"] == 17.0
+    await pragmatic.call("bet", player.bet("5.00", round_id="b-3"))
+    assert (await pragmatic.call("jackpotWin", jackpot))["cash"] == 12.0
+    assert await cash(rt, player.player_id) == 1_200
+
+
+async def test_free_rounds_pay_their_total_once_however_pragmatic_sends_it(
+    pragmatic: PragmaticProvider, rt: Any, gql: Any, make_player: Any, make_staff: Any, pragmatic_provider: Any
+) -> None:
+    """bonusWin: "winning result of all rounds played on Free Round Bonus. Casino Operator will change a player
+    balance in appliance with this request": the total is paid by bonusWin, once; the free rounds' results (their
+    bonusCode) book what they won and pay nothing, so wins sent in the results as well are never paid twice, in any
+    order, however often each is delivered."""
+    from tests.bonuses.conftest import CLAIM, CREATE, SET_STATUS, bonus_row
+
+    marketing = (await make_staff("marketing")).token
+    rules = {"free_spins": 2, "spin_bet": {"EUR": "1.00"}, "games": ["slot-fortune"], "wagering_multiplier": 1}
+    offer = {"name": "PP twice", "kind": "FREE_SPINS", "rules": rules, "promoCode": "PPTWICE"}
+    created = (await gql(CREATE, {"input": offer}, token=marketing))["data"]["createBonusCampaign"]
+    await gql(SET_STATUS, {"input": {"campaignId": created["campaign"]["id"], "status": "ACTIVE"}}, token=marketing)
+    account = await make_player()
+    await fund(rt, account.uuid, 500)
+    grant = (await gql(CLAIM, {"input": {"code": "PPTWICE"}}, token=account.token))["data"]["claimBonus"]["bonus"][
+        "rewardUuid"
+    ]
+    token = await open_session(rt, pragmatic_provider, account.uuid)
+    player = PragmaticSeat(str(account.uuid), account.uuid, token)
+    results = []
+    for round_id, won in (("t-1", "3.00"), ("t-2", "2.00")):
+        assert (await pragmatic.call("bet", player.bet("1.00", round_id=round_id, bonusCode=grant)))["error"] == 0
+        result = player.result(won, round_id=round_id, bonusCode=grant)
+        results.append(result)
+        assert (await pragmatic.call("result", result))["cash"] == 5.0  # booked, not paid: the total comes once
+    total = player.award("bonusWin", "5.00", bonusCode=grant, roundId="t-2", gameId=player.game)
+    assert (await pragmatic.call("bonusWin", total))["cash"] == 10.0
+    for again in (*results, total, *results, total):  # redelivered, in any order
+        method = "bonusWin" if again is total else "result"
+        answer = await pragmatic.call(method, again)
+        assert (answer["error"], answer["cash"]) == (0, 10.0), method
+    late = player.result("4.00", round_id="t-2", bonusCode=grant)  # a free round's result first seen after the total
+    assert (await pragmatic.call("result", late))["cash"] == 10.0
+    assert (await pragmatic.call("bonusWin", {**total, "amount": "9.00"}))["error"] == 120  # its reference reused
+    async with rt.database.session() as db:
+        paid = await db.scalar(
+            text("SELECT coalesce(sum(amount), 0) FROM provider_transactions WHERE player_id = :p AND kind = 'win'"),
+            {"p": account.uuid},
+        )
+    assert paid == 500  # the results booked 0: the only money paid is the total
+    assert await cash(rt, account.uuid) == 500
+    bonus = await bonus_row(rt, account.uuid)
+    assert (bonus.amount, bonus.wagering_required) == (500, 500)
+
+
+async def test_end_round_jackpot_and_promo_win_take_their_optional_parameters(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    """endRound's optional `win` (notice only), jackpotWin's `jackpotDetails`/`instanceId`, promoWin's community
+    jackpot (`campaignType=CJP`) with `gameId`, `roundId` and `dataType`: accepted and signed like the rest."""
+    player = await pp_seat(balance=1_000)
+    await pragmatic.call("bet", player.bet("1.00", round_id="e-1"))
+    await pragmatic.call("result", player.result("2.50", round_id="e-1"))
+    ended = await pragmatic.call("endRound", player.end_round("e-1", win="2.50", platform="MOBILE"))
+    assert ended == {"cash": 11.5, "bonus": 0.0, "error": 0, "description": "Success"}  # the win is not paid again
+    jackpot = player.award("jackpotWin", "3.00", jackpotDetails='{"progressive":3.0}', instanceId="4", platform="WEB")
+    assert (await pragmatic.call("jackpotWin", jackpot))["cash"] == 14.5
+    promo = player.award("promoWin", "1.50", campaignType="CJP", gameId=player.game, roundId="e-1", dataType="RNG")
+    answer = await pragmatic.call("promoWin", promo)
+    assert (answer["error"], answer["currency"], answer["cash"], answer["bonus"]) == (0, "EUR", 16.0, 0.0)
+    assert len(answer["transactionId"]) == 32
+    assert (await pragmatic.call("jackpotWin", {k: v for k, v in jackpot.items() if k != "jackpotId"}))["error"] == 7
+    assert (await pragmatic.call("promoWin", {k: v for k, v in promo.items() if k != "campaignId"}))["error"] == 7
+    assert await cash(rt, player.player_id) == 1_600
+
+
+async def test_references_as_long_as_the_protocol_allows(pragmatic: PragmaticProvider, pp_seat: Any, rt: Any) -> None:
+    """A reference of 100 characters (the widest the adapter takes) books on the ledger in every method: it was
+    100 for ever once `<provider>:<method>:<reference>` outgrew the ledger's reference (64)."""
+    player = await pp_seat(balance=1_000)
+    bet = player.bet("1.00", reference="b" * 100, round_id="long")
+    assert (await pragmatic.call("bet", bet))["error"] == 0
+    assert (await pragmatic.call("result", player.result("3.00", reference="w" * 100, round_id="long")))["error"] == 0
+    assert (await pragmatic.call("jackpotWin", player.award("jackpotWin", "1.00", reference="j" * 100)))["error"] == 0
+    assert (await pragmatic.call("refund", player.refund(bet["reference"])))["error"] == 0
+    assert (await pragmatic.call("bet", player.bet("1.00", reference="b" * 101)))["error"] == 7
+    assert await cash(rt, player.player_id) == 1_400
