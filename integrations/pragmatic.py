@@ -210,8 +210,8 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
 def refund_key(player: uuid.UUID, reference: str) -> str:
     """A refund's transaction: one per player and bet reference, so that a refund naming a reference under the
     wrong userId (of a bet we never saw) is another transaction than the refund of the bet's own player, which
-    still works. A digest, so that it fits the ledger's reference (64 characters) whatever the reference's length;
-    the reference itself is stored with it (`reference_transaction_uuid`)."""
+    still works. A digest (39 characters), so that it fits beside the provider's code whatever the reference's
+    length; the reference itself is stored with it (`reference_transaction_uuid`)."""
     return f"refund:{uuid.uuid5(TX_NAMESPACE, f'{player}:{reference}').hex}"
 
 
