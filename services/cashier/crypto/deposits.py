@@ -27,6 +27,7 @@ from sqlmodel import col, select
 
 from core import outbox
 from core.clock import clock
+from core.money import MAX_MINOR_UNITS
 from core.runtime import Runtime
 from models.crypto import CryptoAddress, CryptoTransfer
 from models.payments import (
@@ -41,7 +42,7 @@ from models.players import Player
 from services.cashier.answers import _apply
 from services.cashier.crypto import assets, quotes
 from services.cashier.payments import _event, lock_attempt, log, record_receipt
-from services.cashier.psp import ChainTransfer, PspAnswer, WebhookEvent
+from services.cashier.psp import ChainTransfer, MalformedWebhook, PspAnswer, WebhookEvent
 
 
 class RateUnavailable(RuntimeError):
@@ -155,6 +156,8 @@ async def _price(
             raise RateUnavailable(f"no rate for {address.asset}/{address.credit_currency}")
         row.quote_id, row.rate = locked.id, locked.rate
         credit = assets.fiat_value(row.chain_amount, locked.rate, address.credit_currency)
+    if credit > MAX_MINOR_UNITS:  # more than the ledger holds: an absurd callback, refused with nothing written
+        raise MalformedWebhook("transaction.amount is worth more than a wallet holds", field="transaction.amount")
     if credit <= 0:  # worth less than a minor unit of the wallet: recorded, no payment
         row.status = "too_small"
         await _transfer_event(db, row, "crypto.deposit_seen", credit=0)
