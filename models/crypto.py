@@ -53,7 +53,7 @@ class CryptoQuote(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("rate > 0", name="ck_crypto_quotes_rate_positive"),
         CheckConstraint("direction IN ('deposit', 'withdrawal')", name="ck_crypto_quotes_direction"),
-        CheckConstraint("source IN ('player', 'first_seen')", name="ck_crypto_quotes_source"),
+        CheckConstraint("source IN ('player', 'first_seen', 'confirmed')", name="ck_crypto_quotes_source"),
         Index("ix_crypto_quotes_player", "player_id", "asset", "currency", "expires_at"),
         Index(
             "uq_crypto_quotes_withdrawal_key",

@@ -52,6 +52,13 @@ TYPES = (
         TRANSFER,
     ),
     EventType(
+        "crypto.deposit_repriced",
+        1,
+        "A crypto deposit reached its confirmations after its quote expired: its pending payment's amount is now "
+        "at the processor's rate of that moment (`amount`; 0 and too_small when worth less than a minor unit).",
+        TRANSFER,
+    ),
+    EventType(
         "crypto.deposit_cancelled",
         1,
         "A transfer was dropped from the chain before its confirmations: its payment failed, nothing credited.",

@@ -4,7 +4,7 @@ confirmations we require are in, whatever the callbacks' number and order; fiat 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import clock
@@ -158,3 +158,63 @@ async def test_the_card_cashier_refuses_crypto_it_has_entry_points_of_its_own(gq
         withdrawal, {"input": {"amount": "10.00", "currency": "EUR", "method": "CRYPTO"}}, token=player.token
     )
     assert body["data"]["requestWithdrawal"]["errors"] == [{"field": "method"}]
+
+
+async def test_a_deposit_confirmed_after_its_quote_expired_is_credited_at_the_rate_of_its_confirmation(
+    rt: Any, gql: Any, chain: Chain, brand: Any, make_player: Any
+) -> None:
+    """The quote's rate holds for `CRYPTO_QUOTE_TTL_SECONDS`: a slow chain's transfer is repriced once, when its
+    confirmations are in, and a callback replayed afterwards never prices it again."""
+    player = await make_player(currency="EUR")
+    address = await address_of(gql, player, "BTC")
+    body = await gql(QUOTE, {"input": {"asset": "BTC", "currency": "EUR", "direction": "DEPOSIT"}}, token=player.token)
+    quote = body["data"]["cryptoQuote"]["quote"]
+    expires_at = datetime.fromisoformat(quote["expiresAt"])
+    lifetime = timedelta(seconds=rt.settings.crypto_quote_ttl_seconds)
+    assert lifetime - timedelta(seconds=5) < expires_at - clock.now() <= lifetime
+
+    sent = await chain.send("BTC", address["address"], "0.01000000")
+    await chain.deliver_all(sent["id"])  # first seen while the quote is valid: pending at 60,000
+    [payment] = await payments_of(gql, player)
+    assert payment["amount"] == {"amount": "600.00", "currency": "EUR"}
+
+    await chain.mine(1)
+    await chain.deliver_all(sent["id"])  # one confirmation of two, the quote still valid: nothing repriced
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds))  # expired at exactly its expiry
+    await chain.settings(rates={"BTC/EUR": "50000.00"})
+    await chain.mine(1)
+    await chain.deliver_all(sent["id"])
+    assert await cash(rt, player, "EUR") == 50_000  # 0.01 BTC at 50,000, the rate when it was confirmed
+    [payment] = await payments_of(gql, player)
+    assert (payment["status"], payment["amount"]) == ("SUCCEEDED", {"amount": "500.00", "currency": "EUR"})
+    [transfer] = await transfers_seen(gql, player.token)
+    assert (transfer["rate"], transfer["status"]) == ("50000", "credited")
+
+    await chain.settings(rates={"BTC/EUR": "1.00"})
+    await chain.mine(1)  # later callbacks (more confirmations, replays) never reprice a credited transfer
+    for callback in await chain.callbacks(sent["id"]):
+        assert (await chain.deliver(callback)).status_code == 200
+    assert await cash(rt, player, "EUR") == 50_000
+
+
+async def test_a_deposit_confirmed_within_its_first_seen_rate_lifetime_keeps_that_rate(
+    rt: Any, gql: Any, chain: Chain, brand: Any, make_player: Any
+) -> None:
+    """No player quote: the rate locked at first sight also lasts the quote lifetime, then expires the same way."""
+    player = await make_player(currency="EUR")
+    address = await address_of(gql, player, "BTC")
+    quick = await chain.send("BTC", address["address"], "0.00100000")
+    await chain.deliver_all(quick["id"])
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds - 1))
+    await chain.settings(rates={"BTC/EUR": "10.00"})
+    await chain.mine(2)
+    await chain.deliver_all(quick["id"])
+    assert await cash(rt, player, "EUR") == 6_000  # 0.001 BTC at the 60,000 locked when first seen
+
+    slow = await chain.send("BTC", address["address"], "0.00100000")
+    await chain.deliver_all(slow["id"])  # locked at 10.00 EUR: 0.01 EUR
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds + 1))
+    await chain.settings(rates={"BTC/EUR": "80000.00"})
+    await chain.mine(2)
+    await chain.deliver_all(slow["id"])
+    assert await cash(rt, player, "EUR") == 6_000 + 8_000

@@ -55,14 +55,17 @@ async def on_transfer(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool,
     assert transfer is not None
     async with rt.database.session() as db:
         address = await _address(db, psp, transfer)
-        needs_rate = (
-            address is not None
-            and address.credit_currency != address.asset
-            and not await _seen(db, psp, transfer)
-            and await quotes.valid_deposit_quote(db, address, clock.now()) is None
-        )
-    # Outside any transaction (no database transaction waits on the processor): the rate to lock, should
-    # this be the transfer's first sight and no quote of the player's still valid.
+        needs_rate = address is not None and address.credit_currency != address.asset
+        if address is not None and needs_rate:
+            seen = await _seen(db, psp, transfer)
+            needs_rate = (
+                await quotes.valid_deposit_quote(db, address, clock.now()) is None
+                if seen is None
+                else _credits_now(seen, transfer) and await quotes.expired(db, seen.quote_id, clock.now())
+            )
+    # Outside any transaction (no database transaction waits on the processor): the rate to lock, should this
+    # be the transfer's first sight with no quote of the player's still valid, or the callback that brings its
+    # confirmations after its quote expired (a fresh rate then: docs/crypto.md "Quotes").
     rate_now = await quotes.current_rate(rt, address.asset, address.credit_currency) if address and needs_rate else None
     async with rt.database.transaction() as db:
         fresh = await record_receipt(
@@ -75,8 +78,11 @@ async def on_transfer(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool,
             return False, "unknown_address"
         row, first_sight = await _lock_transfer(db, rt, psp, address, transfer)
         if first_sight:
-            await _price(db, psp, address, row, rate_now)
-        return False, await _advance(db, row, transfer, repay_debt=rt.settings.deposits_repay_debt)
+            await _price(db, psp, address, row, rate_now, ttl_seconds=rt.settings.crypto_quote_ttl_seconds)
+            rate_now = None  # spent: the quote just locked is valid for the confirmations this callback brings
+        return False, await _advance(
+            db, rt, address, row, transfer, rate_now=rate_now, repay_debt=rt.settings.deposits_repay_debt
+        )
 
 
 async def _address(db: AsyncSession, psp: str, transfer: ChainTransfer) -> CryptoAddress | None:
@@ -90,13 +96,23 @@ async def _address(db: AsyncSession, psp: str, transfer: ChainTransfer) -> Crypt
     return found
 
 
-async def _seen(db: AsyncSession, psp: str, transfer: ChainTransfer) -> bool:
-    found = await db.scalar(
-        select(col(CryptoTransfer.id)).where(
+async def _seen(db: AsyncSession, psp: str, transfer: ChainTransfer) -> CryptoTransfer | None:
+    found: CryptoTransfer | None = await db.scalar(
+        select(CryptoTransfer).where(
             col(CryptoTransfer.processor) == psp, col(CryptoTransfer.processor_tx_id) == transfer.processor_tx_id
         )
     )
-    return found is not None
+    return found
+
+
+def _credits_now(row: CryptoTransfer, transfer: ChainTransfer) -> bool:
+    """Whether this callback brings a transfer still to credit to its confirmations."""
+    return (
+        not transfer.dropped
+        and row.status in ("confirming", "cancelled")
+        and row.payment_id is not None
+        and max(row.confirmations, transfer.confirmations) >= row.required_confirmations
+    )
 
 
 async def _lock_transfer(
@@ -146,12 +162,18 @@ async def _lock_transfer(
 
 
 async def _price(
-    db: AsyncSession, psp: str, address: CryptoAddress, row: CryptoTransfer, rate_now: Decimal | None
+    db: AsyncSession,
+    psp: str,
+    address: CryptoAddress,
+    row: CryptoTransfer,
+    rate_now: Decimal | None,
+    *,
+    ttl_seconds: int,
 ) -> None:
     """At first sight: what the transfer credits (at its locked rate for a fiat wallet), and its payment."""
     credit = row.asset_amount
     if address.credit_currency != address.asset:
-        locked = await quotes.deposit_rate(db, address, row.created_at, rate_now)
+        locked = await quotes.deposit_rate(db, address, row.created_at, rate_now, ttl_seconds=ttl_seconds)
         if locked is None:
             raise RateUnavailable(f"no rate for {address.asset}/{address.credit_currency}")
         row.quote_id, row.rate = locked.id, locked.rate
@@ -206,8 +228,18 @@ async def _price(
     await _transfer_event(db, row, "crypto.deposit_seen", credit=credit)
 
 
-async def _advance(db: AsyncSession, row: CryptoTransfer, transfer: ChainTransfer, *, repay_debt: bool) -> str:
+async def _advance(
+    db: AsyncSession,
+    rt: Runtime,
+    address: CryptoAddress,
+    row: CryptoTransfer,
+    transfer: ChainTransfer,
+    *,
+    rate_now: Decimal | None,
+    repay_debt: bool,
+) -> str:
     """Apply what this callback says: more confirmations (credit once enough), or the transfer dropped."""
+    credits_now = _credits_now(row, transfer)
     row.confirmations = max(row.confirmations, transfer.confirmations)
     row.txid = row.txid or transfer.txid
     row.updated_at = clock.now()
@@ -229,6 +261,9 @@ async def _advance(db: AsyncSession, row: CryptoTransfer, transfer: ChainTransfe
             row.status = "cancelled"
             await _transfer_event(db, row, "crypto.deposit_cancelled", credit=payment.amount)
         return "applied"
+    expired = credits_now and row.rate is not None and await quotes.expired(db, row.quote_id, clock.now())
+    if expired and not await _reprice(db, rt, address, row, payment, attempt, rate_now):
+        return "applied"
     if row.confirmations >= row.required_confirmations and row.status != "credited":
         # A transfer dropped earlier and mined after all is credited too: the coins are here. But a drop
         # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
@@ -248,6 +283,45 @@ async def _advance(db: AsyncSession, row: CryptoTransfer, transfer: ChainTransfe
             await _transfer_event(db, row, "crypto.deposit_dropped_after_credit", credit=payment.amount)
             return "dropped_after_credit"
     return "applied"
+
+
+async def _reprice(
+    db: AsyncSession,
+    rt: Runtime,
+    address: CryptoAddress,
+    row: CryptoTransfer,
+    payment: Payment,
+    attempt: PaymentAttempt,
+    rate_now: Decimal | None,
+) -> bool:
+    """Confirmed after its quote expired: the pending payment's amount at the rate of now, locked in a quote
+    of its own (False: worth less than a minor unit now, its payment failed as too small)."""
+    if rate_now is None:  # the quote expired between the rate's question and this lock: the retry asks again
+        raise RateUnavailable(f"no fresh rate for {row.asset}/{row.credit_currency}")
+    locked = await quotes.lock_deposit_rate(
+        db, address, clock.now(), rate_now, source="confirmed", ttl_seconds=rt.settings.crypto_quote_ttl_seconds
+    )
+    credit = assets.fiat_value(row.chain_amount, locked.rate, row.credit_currency)
+    if credit > MAX_MINOR_UNITS:
+        raise MalformedWebhook("transaction.amount is worth more than a wallet holds", field="transaction.amount")
+    previous = row.rate
+    row.quote_id, row.rate = locked.id, locked.rate
+    attempt.request_summary = {
+        **(attempt.request_summary or {}),
+        "rate": str(locked.rate),
+        "quote_id": str(locked.id),
+        "expired_rate": None if previous is None else str(previous),
+    }
+    if credit <= 0:
+        answer = PspAnswer("declined", psp_reference=row.txid, decline_reason="worth less than a minor unit")
+        await _apply(db, payment, attempt, answer, source="webhook", repay_debt=False)
+        row.status = "too_small"
+        await _transfer_event(db, row, "crypto.deposit_repriced", credit=0)
+        return False
+    payment.amount = credit
+    payment.updated_at = clock.now()
+    await _transfer_event(db, row, "crypto.deposit_repriced", credit=credit)
+    return True
 
 
 async def _transfer_event(db: AsyncSession, row: CryptoTransfer, topic: str, *, credit: int) -> None:
