@@ -10,6 +10,7 @@ from typing import Any
 from core.clock import clock
 from services import cashier
 from tests.crypto.conftest import QUOTE, Chain, address_of, cash, payments_of, transfers_seen
+from tests.kyc.conftest import fully_verified
 
 
 async def test_a_btc_deposit_is_credited_only_once_it_has_its_confirmations(
@@ -63,6 +64,7 @@ async def test_ether_is_credited_in_units_of_ten_gwei_and_its_dust_is_kept_apart
 ) -> None:
     """Callbacks out of order, repeated and concurrent: one payment, one credit, the dust never credited."""
     player = await make_player(brand_code="satoshi", currency="ETH")
+    await fully_verified(rt, player.uuid)  # 1.23 ETH is 3,700 EUR: over the KYC deposit thresholds
     address = await address_of(gql, player, "ETH")
     sent = await chain.send("ETH", address["address"], "1.234567891234567891")
     await chain.mine(12)
@@ -118,6 +120,7 @@ async def test_a_transfer_dropped_from_the_chain_is_never_credited(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
 ) -> None:
     player = await make_player(brand_code="satoshi", currency="BTC")
+    await fully_verified(rt, player.uuid)  # 0.1 BTC is 6,000 EUR: over the KYC deposit thresholds
     address = await address_of(gql, player, "BTC")
     sent = await chain.send("BTC", address["address"], "0.20000000")
     await chain.deliver_all(sent["id"])

@@ -40,7 +40,7 @@ from models.payments import (
 )
 from models.players import Player
 from services.cashier.answers import _apply
-from services.cashier.crypto import assets, quotes
+from services.cashier.crypto import assets, holds, quotes
 from services.cashier.payments import _event, lock_attempt, log, record_receipt
 from services.cashier.psp import ChainTransfer, MalformedWebhook, PspAnswer, WebhookEvent
 
@@ -140,6 +140,7 @@ async def _lock_transfer(
                 asset_amount=asset_amount,
                 dust=dust,
                 txid=transfer.txid,
+                sender_address=transfer.sender,
                 confirmations=transfer.confirmations,
                 required_confirmations=max(1, int(rt.settings.crypto_confirmations.get(of.code, 1))),
                 status="confirming",
@@ -242,6 +243,7 @@ async def _advance(
     credits_now = _credits_now(row, transfer)
     row.confirmations = max(row.confirmations, transfer.confirmations)
     row.txid = row.txid or transfer.txid
+    row.sender_address = row.sender_address or transfer.sender
     row.updated_at = clock.now()
     if row.payment_id is None:
         return "applied"
@@ -252,7 +254,7 @@ async def _advance(
     payment, attempt = await lock_attempt(db, row.payment_id, attempt_id)
     reference = row.txid or row.processor_tx_id
     if transfer.dropped:
-        if row.status == "credited":
+        if row.status in ("credited", "held"):  # held: in suspense, flagged the same way (nothing reversed)
             await _transfer_event(db, row, "crypto.deposit_dropped_after_credit", credit=payment.amount)
             return "dropped_after_credit"
         if row.status == "confirming":
@@ -269,6 +271,11 @@ async def _advance(
         # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
         # order): such a credit is flagged as one dropped after it, the state the callbacks give in order.
         dropped_before = row.status == "cancelled"
+        if not dropped_before:  # the card deposit's gates: refused, the coins wait in suspense (holds.py)
+            refused = await holds.refusal(db, rt, payment)
+            if refused is not None:
+                await holds.hold(db, row, payment, refused)
+                return "held"
         await _apply(
             db,
             payment,
@@ -337,4 +344,6 @@ async def _transfer_event(db: AsyncSession, row: CryptoTransfer, topic: str, *, 
         "currency": row.credit_currency,
         "amount": credit,
     }
+    if row.held_reason is not None:
+        data["held_reason"] = row.held_reason
     await outbox.emit(db, topic, f"player:{row.player_id}", data, brand_id=row.brand_id)

@@ -106,6 +106,7 @@ class ChainTransfer:
     txid: str | None
     confirmations: int
     dropped: bool = False
+    sender: str | None = None  # the address the coins came from (where a refund goes), when the processor says
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,7 @@ class CryptoPay(DemoHttpAdapter):
                 txid=_text(tx, "txid", 128, field="transaction.txid", required=False),
                 confirmations=_count(tx.get("confirmations"), "transaction.confirmations"),
                 dropped=status == "cancelled",
+                sender=_sender(asset, tx),
             )
             return WebhookEvent(event_id, f"deposit.{status}", "", "pending", None, 0, None, data, None, transfer)
         if kind != "withdrawal":
@@ -226,6 +227,16 @@ def _text(data: Mapping[str, Any], key: str, limit: int, *, field: str | None = 
     if len(text) > limit:
         raise MalformedWebhook(f"{name} is longer than {limit} characters", field=name)
     return text
+
+
+def _sender(asset: assets.Asset, tx: Mapping[str, Any]) -> str | None:
+    """The address the coins came from (a refund goes there): in the network's format, when reported."""
+    text = _text(tx, "from_address", 128, field="transaction.from_address", required=False)
+    if text and not asset.address.match(text):
+        raise MalformedWebhook(
+            f"transaction.from_address is not a {asset.network} address", field="transaction.from_address"
+        )
+    return text or None
 
 
 def _asset(data: Mapping[str, Any], field: str) -> assets.Asset:
