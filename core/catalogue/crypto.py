@@ -22,7 +22,7 @@ TRANSFER: dict[str, Any] = obj(
         "currency": {**CURRENCY, "description": "the wallet credited"},
         "amount": {**MINOR_UNITS, "description": "what it credits (credits), in minor units of `currency`"},
     },
-    {"held_reason": {"type": "string", "maxLength": 64, "description": "held: the refusing deposit gate's code"}},
+    {"gate": {"type": "string", "pattern": "^[A-Z_]{2,64}$", "description": "held: the refusing gate's error code"}},
 )
 
 TYPES = (
@@ -63,7 +63,7 @@ TYPES = (
         "crypto.deposit_held",
         1,
         "A confirmed crypto deposit a deposit gate refused (self-exclusion, a limit, KYC, risk): booked to the "
-        "brand's suspense account, not credited; `held_reason` is the gate's code.",
+        "brand's suspense account, not credited; `gate` is the refusing gate's error code.",
         TRANSFER,
     ),
     EventType(

@@ -345,5 +345,5 @@ async def _transfer_event(db: AsyncSession, row: CryptoTransfer, topic: str, *, 
         "amount": credit,
     }
     if row.held_reason is not None:
-        data["held_reason"] = row.held_reason
+        data["gate"] = row.held_reason
     await outbox.emit(db, topic, f"player:{row.player_id}", data, brand_id=row.brand_id)
