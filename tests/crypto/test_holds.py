@@ -206,3 +206,30 @@ async def test_only_finance_decides_on_held_deposits(
             codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
             assert codes == ["UNAUTHENTICATED" if role == "anonymous" else "FORBIDDEN"], (role, body)
             assert body["data"] is None or body["data"].get(name) is None
+
+
+async def test_a_held_deposit_is_released_by_itself_once_the_players_kyc_changes(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """The KYC service's hook after a level is reached (services/kyc/reviews.py `after_change`) releases the
+    player's held deposits the gates now pass, as it releases withdrawals waiting for KYC; twice is once."""
+    from services.kyc.reviews import after_change
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    seen = await held_deposit(gql, chain, player, "0.10000000")
+    assert seen["results"][-1] == "held"
+    await after_change(rt, player.uuid)  # nothing changed: still held
+    assert await cash(rt, player, "BTC") == 0
+
+    await fully_verified(rt, player.uuid)
+    await asyncio.gather(after_change(rt, player.uuid), after_change(rt, player.uuid))
+    assert await cash(rt, player, "BTC") == 10_000_000
+    assert await suspense(rt, "BTC") == 0
+    assert await entries(rt, "crypto_deposit_released") == 1
+    finance = await make_staff(("finance", "satoshi"))
+    [transfer] = await transfers_seen(gql, finance.token)
+    assert (transfer["status"], transfer["paymentStatus"], transfer["heldReason"]) == (
+        "credited",
+        "SUCCEEDED",
+        "KYC_REQUIRED",
+    )
