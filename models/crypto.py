@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -100,6 +100,7 @@ class CryptoTransfer(SQLModel, table=True):
         CheckConstraint("asset_amount >= 0 AND confirmations >= 0", name="ck_crypto_transfers_amounts"),
         Index("ix_crypto_transfers_brand_created", "brand_id", "created_at", "id"),
         Index("ix_crypto_transfers_player", "player_id", "created_at"),
+        Index("ix_crypto_transfers_held", "player_id", postgresql_where=text("status IN ('held', 'refunding')")),
     )
 
     id: uuid.UUID = id_field()

@@ -233,3 +233,27 @@ async def test_a_held_deposit_is_released_by_itself_once_the_players_kyc_changes
         "SUCCEEDED",
         "KYC_REQUIRED",
     )
+
+
+async def test_the_sweep_refunds_to_its_sender_a_deposit_held_too_long_and_keeps_a_younger_one(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
+) -> None:
+    from datetime import timedelta
+
+    from core.clock import clock
+    from services.cashier.crypto import holds
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
+    after = timedelta(days=rt.settings.crypto_held_refund_after_days)
+    young = await holds.sweep(rt, refund_after=after)
+    assert (young.released, young.refunded, [code for _, code in young.kept]) == ([], [], ["KYC_REQUIRED"])
+
+    clock.advance(after + timedelta(seconds=1))
+    old = await holds.sweep(rt, refund_after=after)
+    assert (len(old.refunded), old.kept) == (1, [])
+    [payout] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    assert (payout["address"], payout["amount"]) == (SENDER, "0.10000000")
+    assert await cash(rt, player, "BTC") == 0
+    assert await suspense(rt, "BTC") == 0
+    assert (await holds.sweep(rt, refund_after=after)).refunded == []  # swept again: nothing left

@@ -4,15 +4,17 @@ The processor reports a transfer when it enters a block and again as confirmatio
 dropped from the chain). We count the confirmations ourselves (`settings.crypto_confirmations` per asset)
 whatever the processor calls "confirmed". Guarantees:
 - a callback is applied once per event id (its receipt in `psp_webhook_receipts`, in the same transaction);
-- a transfer is recorded once per processor transaction id, and priced once, when first seen (quotes.py);
+- a transfer is recorded once per processor transaction id, and priced when first seen (quotes.py), again
+  only if its quote expired before its confirmations (at the processor's rate then);
 - its payment (method `crypto`, PSP `cryptopay`) is created then, `pending`, and credited through the ledger
-  (services/cashier/answers.py `_apply`, keyed by the payment id) once the transfer has its confirmations;
+  (services/cashier/answers.py `_apply`, keyed by the payment id) once the transfer has its confirmations and
+  the card deposit's gates pass; a gate refusing holds it in suspense instead (holds.py);
 - confirmations only grow: an older callback arriving late (out of order, retried) never moves anything
   back; the same set of callbacks gives the same final state in any order. A transfer dropped from the
   chain fails its payment; dropped after it was credited, it is flagged for staff (an event), never
   debited automatically (the coins may still arrive: a dropped transaction is often re-broadcast).
 Locks, in the cashier's order: the transfer's row (it stands before its payment), then the payment and its
-attempt (payments.lock_attempt), then the player's money (the ledger, inside `_apply`).
+attempt (payments.lock_attempt), then the player's row and money (the gates, then the ledger inside `_apply`).
 """
 
 from __future__ import annotations
@@ -271,11 +273,13 @@ async def _advance(
         # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
         # order): such a credit is flagged as one dropped after it, the state the callbacks give in order.
         dropped_before = row.status == "cancelled"
-        if not dropped_before:  # the card deposit's gates: refused, the coins wait in suspense (holds.py)
-            refused = await holds.refusal(db, rt, payment)
-            if refused is not None:
-                await holds.hold(db, row, payment, refused)
-                return "held"
+        refused = await holds.refusal(db, rt, payment)  # the card deposit's gates: refused, held (holds.py)
+        if refused is not None:
+            await holds.hold(db, row, payment, refused)
+            if dropped_before:  # flagged as for a credit: the drop may be the later fact
+                await _transfer_event(db, row, "crypto.deposit_dropped_after_credit", credit=payment.amount)
+                return "dropped_after_credit"
+            return "held"
         await _apply(
             db,
             payment,

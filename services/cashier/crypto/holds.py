@@ -8,7 +8,8 @@ thresholds) once its confirmations are in, before it is credited. Refused, it is
   to the sender), the transfer `held` with the gate's code (`held_reason`), its payment still pending;
 - **released** when the gates pass again (staff ask, or the player's KYC advanced: `release_cleared`): booked
   suspense → clearing, then credited as any crypto deposit (`ledger.deposit`, `payment.succeeded`);
-- **refunded** to the address the coins came from (staff of finance, or the system): screened by the processor
+- **refunded** to the address the coins came from (staff of finance, or the system's sweep for deposits held longer
+  than `CRYPTO_HELD_REFUND_AFTER_DAYS`: `sweep`): screened by the processor
   first (a refused address keeps it held), paid out by the processor once per transfer (its `foreign_id`), then
   booked suspense → clearing and the payment failed (`REFUNDED_TO_SENDER`); the processor's fee as fees.py books.
 Exactly once: every step runs under the transfer's row lock (taken first, as in deposits.py) and checks the status
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,6 +134,46 @@ async def release_cleared(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
             continue
         released.append(transfer_id)
     return released
+
+
+@dataclass(frozen=True)
+class Swept:
+    released: list[uuid.UUID] = field(default_factory=list)
+    refunded: list[uuid.UUID] = field(default_factory=list)
+    kept: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # still held, and why (a refusal's code)
+
+
+async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
+    """The automatic path (`croupier payments crypto-held`): every held deposit is released if its gates now
+    pass; one held longer than `refund_after` that still may not be credited goes back to its sender. A refund
+    the processor refuses (the sender screened out) or cannot take now stays held for finance."""
+    now = clock.now()
+    async with rt.database.session() as db:
+        held = (
+            await db.execute(
+                select(col(CryptoTransfer.id), col(CryptoTransfer.updated_at))
+                .where(col(CryptoTransfer.direction) == "deposit", col(CryptoTransfer.status) == "held")
+                .order_by(col(CryptoTransfer.updated_at))
+            )
+        ).all()
+    swept = Swept()
+    for transfer_id, held_since in held:
+        try:
+            await release(rt, SYSTEM, transfer_id=transfer_id, reason="the deposit gates pass again")
+            swept.released.append(transfer_id)
+            continue
+        except DomainError as refused:
+            code = str(refused.code)
+        if held_since > now - refund_after:
+            swept.kept.append((transfer_id, code))
+            continue
+        why = f"held since {held_since:%Y-%m-%d} ({code}): returned to its sender"
+        try:
+            await refund(rt, SYSTEM, transfer_id=transfer_id, reason=why)
+            swept.refunded.append(transfer_id)
+        except (DomainError, PaymentUnavailable) as failed:
+            swept.kept.append((transfer_id, str(getattr(failed, "code", "PAYMENT_UNAVAILABLE"))))
+    return swept
 
 
 async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason: str) -> CryptoTransfer:
