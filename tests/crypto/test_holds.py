@@ -257,3 +257,19 @@ async def test_the_sweep_refunds_to_its_sender_a_deposit_held_too_long_and_keeps
     assert await cash(rt, player, "BTC") == 0
     assert await suspense(rt, "BTC") == 0
     assert (await holds.sweep(rt, refund_after=after)).refunded == []  # swept again: nothing left
+
+
+@pytest.mark.tampers
+async def test_ledger_verify_finds_a_suspense_account_that_differs_from_its_held_deposits(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
+) -> None:
+    from tests.ledger.test_ledger_checks import assert_clean, assert_reported, tamper
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
+    assert_clean()
+    # A held deposit marked credited without its money leaving suspense: the books no longer agree.
+    await tamper(rt, "UPDATE crypto_transfers SET status = 'credited' WHERE status = 'held'")
+    assert_reported("crypto suspense differs from its held deposits")
+    await tamper(rt, "UPDATE crypto_transfers SET status = 'held' WHERE status = 'credited'")
+    assert_clean()
