@@ -35,6 +35,27 @@ def payments_reconcile(
         raise typer.Exit(1)
 
 
+@payments_app.command("crypto-held")
+def payments_crypto_held(
+    refund_after_days: Annotated[
+        int | None, typer.Option(help="Refund those held longer (default CRYPTO_HELD_REFUND_AFTER_DAYS)")
+    ] = None,
+) -> None:
+    """Crypto deposits a gate held: release those the gates now pass, refund to their senders those held too long."""
+    from datetime import timedelta
+
+    from services.cashier.crypto import holds
+
+    async def work(rt: Runtime) -> holds.Swept:
+        days = refund_after_days or rt.settings.crypto_held_refund_after_days
+        return await holds.sweep(rt, refund_after=timedelta(days=days))
+
+    swept = with_runtime(work)
+    typer.echo(f"{len(swept.released)} released, {len(swept.refunded)} refunded, {len(swept.kept)} still held")
+    for transfer_id, code in swept.kept:
+        typer.echo(f"  held: {transfer_id} ({code})")
+
+
 @rg_app.command("scan")
 def rg_scan() -> None:
     """Scan once for risk patterns (long sessions, rising deposits, night play, cancelled withdrawals)."""

@@ -117,6 +117,7 @@ class ErrorCode(StrEnum):
     CRYPTO_ADDRESS_REFUSED = "CRYPTO_ADDRESS_REFUSED"  # sanctioned, stolen funds, mixer...: never paid to
     CRYPTO_QUOTE_EXPIRED = "CRYPTO_QUOTE_EXPIRED"  # the locked rate's time is over: ask for a new quote
     CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
+    CRYPTO_DEPOSIT_NOT_HELD = "CRYPTO_DEPOSIT_NOT_HELD"  # released, refunded or never held: nothing to decide
 
 
 @dataclass(frozen=True)

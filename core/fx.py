@@ -18,8 +18,19 @@ from fractions import Fraction
 from core.money import CURRENCIES
 
 # Demo rates (value in EUR), stated on 2026-12-01: development and tests use them when FX_RATES is
-# unset; production has none unless configured, so a limit in another currency refuses.
-DEMO_RATES = {"EUR": "1", "USD": "0.92", "GBP": "1.17", "SEK": "0.087", "CAD": "0.66", "JPY": "0.0062"}
+# unset; production has none unless configured, so a limit in another currency refuses. Crypto at the demo
+# processor's rates (integrations/demo/crypto), so KYC thresholds and RG limits measure crypto deposits.
+DEMO_RATES = {
+    "EUR": "1",
+    "USD": "0.92",
+    "GBP": "1.17",
+    "SEK": "0.087",
+    "CAD": "0.66",
+    "JPY": "0.0062",
+    "BTC": "60000",
+    "ETH": "3000",
+    "USDT": "0.92",
+}
 
 
 class InvalidRates(ValueError):

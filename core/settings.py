@@ -236,6 +236,8 @@ class Settings(BaseSettings):
     # per asset, and how long a quoted rate stays locked.
     crypto_confirmations: dict[str, int] = Field(default_factory=lambda: {"BTC": 2, "ETH": 12, "USDT": 12})
     crypto_quote_ttl_seconds: int = Field(default=900, gt=0)
+    # A crypto deposit a gate holds goes back to its sender after this long (`croupier payments crypto-held`).
+    crypto_held_refund_after_days: int = Field(default=30, gt=0)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
     # Identity verification (services/kyc/idv, docs/kyc.md): a Sumsub-shaped provider reached at

@@ -1,7 +1,8 @@
 """REST routes facing PSPs and the player's browser on its way back from a PSP.
 
 - `POST /webhooks/psp/{psp}`: HMAC-signed notifications. 401 on a bad signature, 400 on a signed body
-  the JSON gate refuses (nested too deep, a NUL character in a string: core/json_body.py), 200 on a
+  the JSON gate refuses (nested too deep, a NUL character in a string: core/json_body.py) or whose values
+  make no sense (`{"error", "code": "MALFORMED_WEBHOOK", "field", "reason"}`), 200 on a
   duplicate (the PSP must stop retrying), 200 once applied. An unexpected failure answers 500 and
   commits nothing, so the PSP's retry applies it later.
 - `GET /cashier/return/{payment_id}`: where the 3-D Secure page sends the browser; asks the PSP for
@@ -39,7 +40,8 @@ async def psp_webhook(psp: str, request: Request) -> JSONResponse:
         return JSONResponse({"error": "invalid signature"}, status_code=401)
     except MalformedWebhook as exc:
         log.warning("psp_webhook_malformed", psp=psp, reason=str(exc))
-        return JSONResponse({"error": "malformed body", "reason": str(exc)}, status_code=400)
+        refusal = {"error": "malformed body", "code": "MALFORMED_WEBHOOK", "field": exc.field, "reason": str(exc)}
+        return JSONResponse(refusal, status_code=400)
     return JSONResponse({"received": True, "duplicate": outcome.duplicate, "result": outcome.result})
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -53,7 +53,7 @@ class CryptoQuote(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("rate > 0", name="ck_crypto_quotes_rate_positive"),
         CheckConstraint("direction IN ('deposit', 'withdrawal')", name="ck_crypto_quotes_direction"),
-        CheckConstraint("source IN ('player', 'first_seen')", name="ck_crypto_quotes_source"),
+        CheckConstraint("source IN ('player', 'first_seen', 'confirmed')", name="ck_crypto_quotes_source"),
         Index("ix_crypto_quotes_player", "player_id", "asset", "currency", "expires_at"),
         Index(
             "uq_crypto_quotes_withdrawal_key",
@@ -83,7 +83,9 @@ class CryptoQuote(SQLModel, table=True):
 class CryptoTransfer(SQLModel, table=True):
     """An on-chain transfer behind a crypto payment. Deposits: seen → confirming → credited (its payment
     succeeded), or cancelled (dropped from the chain before its confirmations), or too_small (worth less
-    than one minor unit: no payment). Withdrawals: recorded with their payment (whose status is theirs)."""
+    than one minor unit: no payment); confirmed but refused by a deposit gate: held (in the brand's suspense
+    account, `held_reason` the gate's code) → credited once released, or refunding → refunded to its sender
+    (services/cashier/crypto/holds.py). Withdrawals: recorded with their payment (whose status is theirs)."""
 
     __tablename__ = "crypto_transfers"
     __table_args__ = (
@@ -91,12 +93,14 @@ class CryptoTransfer(SQLModel, table=True):
         UniqueConstraint("payment_id", name="uq_crypto_transfers_payment"),
         CheckConstraint("direction IN ('deposit', 'withdrawal')", name="ck_crypto_transfers_direction"),
         CheckConstraint(
-            "status IN ('confirming', 'credited', 'cancelled', 'too_small', 'requested')",
+            "status IN ('confirming', 'held', 'credited', 'refunding', 'refunded', 'cancelled', 'too_small',"
+            " 'requested')",
             name="ck_crypto_transfers_status",
         ),
         CheckConstraint("asset_amount >= 0 AND confirmations >= 0", name="ck_crypto_transfers_amounts"),
         Index("ix_crypto_transfers_brand_created", "brand_id", "created_at", "id"),
         Index("ix_crypto_transfers_player", "player_id", "created_at"),
+        Index("ix_crypto_transfers_held", "player_id", postgresql_where=text("status IN ('held', 'refunding')")),
     )
 
     id: uuid.UUID = id_field()
@@ -123,5 +127,10 @@ class CryptoTransfer(SQLModel, table=True):
     rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(36, 18), nullable=True))
     payment_id: uuid.UUID | None = Field(default=None, foreign_key="payments.id")
     screening: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # Deposits: the address the coins came from (as the processor reports it), where a refund goes.
+    sender_address: str | None = Field(default=None, max_length=128)
+    held_reason: str | None = Field(default=None, max_length=64)  # the refusing gate's error code
+    # Withdrawals and refunds: the processor's fee in the asset (booked to the brand's PSP fees account).
+    fee: Decimal | None = Field(default=None, sa_column=Column(Numeric(38, 18), nullable=True))
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()

@@ -63,6 +63,13 @@ class AccountPurpose(StrEnum):
     # A game supplier's own promotions (Hub88 `is_supplier_promo` wins: prize drops, tournaments it runs): paid to
     # the player at once, owed back by the supplier (a receivable per brand and currency, settled on its invoice).
     SUPPLIER_PROMO = "supplier_promo"
+    # services/cashier/crypto/holds.py: coins that arrived for a player a deposit gate refuses (self-excluded, over
+    # a limit, KYC due), owed to the player or to the sender until released or refunded (a liability per brand
+    # and currency; each transfer's share is on its `crypto_transfers` row, status held).
+    CRYPTO_HELD = "crypto_held"
+    # What the processor charges for moving coins (its network fee on a payout or refund): an expense per brand,
+    # PSP and currency, so the PSP's clearing account matches the processor's balance.
+    PSP_FEES = "psp_fees"
 
 
 PLAYER_PURPOSES = (AccountPurpose.CASH, AccountPurpose.BONUS, AccountPurpose.WITHDRAWAL_PENDING)
@@ -149,6 +156,13 @@ class TransactionKind(StrEnum):
     AFFILIATE_COMMISSION = "affiliate_commission"
     AFFILIATE_PAYOUT = "affiliate_payout"
     JACKPOT_REFUND = "jackpot_refund"  # a closed jackpot's pot back to its seed account
+    # services/cashier/crypto/holds.py: a confirmed crypto deposit a gate refused (PSP clearing → suspense), then
+    # released to the player (suspense → clearing, and the deposit's own credit) or refunded to its sender
+    # (suspense → clearing: the coins leave through the processor). fees.py: a processor's fee (clearing → fees).
+    CRYPTO_DEPOSIT_HELD = "crypto_deposit_held"
+    CRYPTO_DEPOSIT_RELEASED = "crypto_deposit_released"
+    CRYPTO_DEPOSIT_REFUNDED = "crypto_deposit_refunded"
+    PSP_FEE = "psp_fee"
 
 
 class TransactionStatus(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import strawberry
 from sqlmodel import col
 
 from core.errors import NotFound, forbidden
@@ -25,8 +26,10 @@ from schema.crypto import (
     CryptoTransferFilter,
     CryptoWithdrawInput,
     CryptoWithdrawPayload,
+    HeldCryptoDepositInput,
+    HeldCryptoDepositPayload,
 )
-from services.cashier.crypto import addresses, queries, quotes, withdrawals
+from services.cashier.crypto import addresses, holds, queries, quotes, withdrawals
 
 
 def _player(info: Info) -> None:
@@ -119,3 +122,35 @@ async def crypto_transfers(
         return CryptoTransfer.of(row, state.status if state else None, state.reference if state else None)
 
     return Connection.of(page, convert)
+
+
+def _transfer_id(value: strawberry.ID) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise NotFound("No such crypto deposit.", field="transferId") from exc
+
+
+async def _decided(info: Info, row: m.CryptoTransfer) -> HeldCryptoDepositPayload:
+    async with info.context.rt.database.session() as db:
+        states = await queries.payment_states(db, [row.payment_id] if row.payment_id else [])
+    state = states.get(row.payment_id) if row.payment_id else None
+    return HeldCryptoDepositPayload(transfer=CryptoTransfer.of(row, state.status if state else None))
+
+
+@payload_errors(HeldCryptoDepositPayload)
+async def release_held_crypto_deposit(info: Info, input: HeldCryptoDepositInput) -> HeldCryptoDepositPayload:
+    """Finance: credit a held crypto deposit to its player, if the deposit gates now pass."""
+    row = await holds.release(
+        info.context.rt, info.context.viewer, transfer_id=_transfer_id(input.transfer_id), reason=input.reason
+    )
+    return await _decided(info, row)
+
+
+@payload_errors(HeldCryptoDepositPayload)
+async def refund_held_crypto_deposit(info: Info, input: HeldCryptoDepositInput) -> HeldCryptoDepositPayload:
+    """Finance: send a held crypto deposit back to the address it came from (screened by the processor first)."""
+    row = await holds.refund(
+        info.context.rt, info.context.viewer, transfer_id=_transfer_id(input.transfer_id), reason=input.reason
+    )
+    return await _decided(info, row)

@@ -93,8 +93,12 @@ class CryptoTransfer:
     confirmations: int
     required_confirmations: int
     status: str = strawberry.field(
-        description="Deposits: confirming, credited, cancelled, too_small; withdrawals: requested"
+        description="Deposits: confirming, held (a deposit gate refused it: in suspense), credited, refunding, "
+        "refunded (sent back to its sender), cancelled, too_small; withdrawals: requested"
     )
+    held_reason: str | None = strawberry.field(description="Held deposits: the refusing gate's code (a UserErrorCode)")
+    sender_address: str | None = strawberry.field(description="Deposits: where the coins came from (refunds go there)")
+    fee: str | None = strawberry.field(description="The processor's fee on a payout or refund, in the asset")
     credit_currency: str
     rate: str | None = strawberry.field(description="The locked rate it was priced at (fiat wallets)")
     screening: JSON | None = strawberry.field(description="Withdrawals: the destination's on-chain screening")
@@ -122,6 +126,9 @@ class CryptoTransfer:
             credit_currency=row.credit_currency,
             rate=None if row.rate is None else format(row.rate.normalize(), "f"),
             screening=JSON(row.screening) if row.screening is not None else None,
+            held_reason=row.held_reason,
+            sender_address=row.sender_address,
+            fee=None if row.fee is None else format(row.fee.normalize(), "f"),
             payment_id=strawberry.ID(str(to_global_id("Payment", row.payment_id))) if row.payment_id else None,
             payment_status=PaymentStatus(payment_status) if payment_status else None,
             player_id=strawberry.ID(str(to_global_id("Player", row.player_id))),
@@ -179,4 +186,16 @@ class CryptoWithdrawInput:
 @strawberry.type
 class CryptoWithdrawPayload:
     payment: Payment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A held crypto deposit (status held) to release to its player or refund to its sender.")
+class HeldCryptoDepositInput:
+    transfer_id: strawberry.ID = strawberry.field(description="The CryptoTransfer's id")
+    reason: str = text(500, description="Why (kept in the audit log; at least 3 characters)")
+
+
+@strawberry.type
+class HeldCryptoDepositPayload:
+    transfer: CryptoTransfer | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

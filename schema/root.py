@@ -149,6 +149,7 @@ from schema.crypto import (
     CryptoQuotePayload,
     CryptoTransfer,
     CryptoWithdrawPayload,
+    HeldCryptoDepositPayload,
 )
 from schema.disputes import Dispute, DisputePayload
 from schema.extensions import (
@@ -601,6 +602,14 @@ class Mutation:
     crypto_withdraw: CryptoWithdrawPayload = strawberry.mutation(
         resolver=crypto_resolvers.crypto_withdraw,
         description="Withdraw to a crypto address, screened on chain before it is taken and before it is paid.",
+    )
+    release_held_crypto_deposit: HeldCryptoDepositPayload = strawberry.mutation(
+        resolver=crypto_resolvers.release_held_crypto_deposit,
+        description="Finance: credit a crypto deposit a gate held, once the deposit gates pass (docs/crypto.md).",
+    )
+    refund_held_crypto_deposit: HeldCryptoDepositPayload = strawberry.mutation(
+        resolver=crypto_resolvers.refund_held_crypto_deposit,
+        description="Finance: send a held crypto deposit back to its sender's address, screened first.",
     )
     request_withdrawal: RequestWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.request_withdrawal)
     approve_withdrawal: ApproveWithdrawalPayload = strawberry.mutation(resolver=cashier_resolvers.approve_withdrawal)

@@ -14,6 +14,8 @@ marks with `{scope:expression}` how an incremental verify narrows it to new rows
 - a player's bonus account holds exactly their open bonuses' money: the sum of its postings that belong to
   a bonus still issued or active (a posting belongs to a bonus through the bonus's own transactions, the
   bets and wins it split, and the rollbacks of those);
+- crypto deposits a gate held (services/cashier/crypto/holds.py): a brand's `crypto_held` suspense account
+  holds exactly the amounts of its deposits still held (or being refunded), per currency;
 - chargebacks (services/cashier/chargebacks.py): a player's debt account is never above zero; a dispute's
   chargeback and reversal transactions are of their kind, committed, for its player, and moved exactly its
   amount on the player's accounts (the chargeback: its cash part from cash, its debt part to debt); every
@@ -97,6 +99,15 @@ CROSS_TABLE_QUERIES: dict[str, str] = {
                    GROUP BY belongs.account_id) open ON open.account_id = a.id
         WHERE a.owner_type = 'player' AND a.purpose = 'bonus' AND {account:a.id}
           AND a.balance <> coalesce(open.total, 0)""",
+    "crypto suspense differs from its held deposits": """
+        SELECT a.id::text, 'suspense ' || s.total || ', held deposits ' || coalesce(h.total, 0)
+        FROM ledger_accounts a
+        CROSS JOIN LATERAL (SELECT coalesce(sum(lp.amount), 0) AS total FROM ledger_postings lp
+                            WHERE lp.account_id = a.id) s
+        LEFT JOIN LATERAL (SELECT sum(p.amount) AS total FROM crypto_transfers t JOIN payments p ON p.id = t.payment_id
+                           WHERE t.brand_id = a.brand_id AND p.currency = a.currency
+                             AND t.status IN ('held', 'refunding')) h ON true
+        WHERE a.purpose = 'crypto_held' AND {account:a.id} AND s.total <> coalesce(h.total, 0)""",
     "player's debt account is above zero": """
         SELECT a.id::text, 'player ' || a.owner_id || ' ' || a.currency || ': debt balance ' || a.balance
         FROM ledger_accounts a WHERE a.purpose = 'debt' AND a.balance > 0 AND {account:a.id}""",

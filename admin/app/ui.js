@@ -40,7 +40,7 @@ export const OFFERED = [
   // Privacy: the data-protection officer's export and erasure on the player 360.
   "Query.privacyRequests", "Mutation.exportPlayerData", "Mutation.erasePlayer", "Mutation.rejectDataErasure",
   // Crypto payments (admin/app/crypto.js): the transfers behind crypto deposits and withdrawals.
-  "Query.cryptoTransfers",
+  "Query.cryptoTransfers", "Mutation.releaseHeldCryptoDeposit", "Mutation.refundHeldCryptoDeposit",
   // Chargeback disputes: the screen and staff's two steps.
   "Query.disputes", "Mutation.submitDisputeEvidence", "Mutation.closeDisputeLost",
   // Jackpots: the screen and the staff's commands.

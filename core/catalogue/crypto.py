@@ -18,10 +18,11 @@ TRANSFER: dict[str, Any] = obj(
         "asset_amount": {"type": "integer", "description": "minor units of the asset (ETH: 10^-8)"},
         "confirmations": {"type": "integer", "minimum": 0},
         "required_confirmations": {"type": "integer", "minimum": 0},
-        "status": one_of("confirming", "credited", "cancelled", "too_small"),
+        "status": one_of("confirming", "held", "credited", "refunding", "refunded", "cancelled", "too_small"),
         "currency": {**CURRENCY, "description": "the wallet credited"},
         "amount": {**MINOR_UNITS, "description": "what it credits (credits), in minor units of `currency`"},
-    }
+    },
+    {"gate": {"type": "string", "pattern": "^[A-Z_]{2,64}$", "description": "held: the refusing gate's error code"}},
 )
 
 TYPES = (
@@ -52,6 +53,34 @@ TYPES = (
         TRANSFER,
     ),
     EventType(
+        "crypto.deposit_repriced",
+        1,
+        "A crypto deposit reached its confirmations after its quote expired: its pending payment's amount is now "
+        "at the processor's rate of that moment (`amount`; 0 and too_small when worth less than a minor unit).",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_held",
+        1,
+        "A confirmed crypto deposit a deposit gate refused (self-exclusion, a limit, KYC, risk): booked to the "
+        "brand's suspense account, not credited; `gate` is the refusing gate's error code.",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_released",
+        1,
+        "A held crypto deposit passed its gates again (finance asked, or the player's KYC advanced): from suspense "
+        "to the player (its crypto.deposit_credited follows).",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_refunded",
+        1,
+        "A held crypto deposit was sent back to the address it came from (screened first) by finance or the "
+        "system: out of suspense, its payment failed (REFUNDED_TO_SENDER).",
+        TRANSFER,
+    ),
+    EventType(
         "crypto.deposit_cancelled",
         1,
         "A transfer was dropped from the chain before its confirmations: its payment failed, nothing credited.",
@@ -60,7 +89,8 @@ TYPES = (
     EventType(
         "crypto.deposit_dropped_after_credit",
         1,
-        "A transfer already credited was reported dropped from the chain: flagged for finance, nothing debited.",
+        "A transfer already credited (or held in suspense) was reported dropped from the chain: flagged for finance, "
+        "nothing debited.",
         TRANSFER,
     ),
 )

@@ -12,6 +12,8 @@ from services.cashier import chargebacks
 from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
 from services.cashier.crypto import deposits as crypto_deposits
+from services.cashier.crypto import fees as crypto_fees
+from services.cashier.crypto.processor import PROCESSOR as CRYPTO_PROCESSOR
 from services.cashier.payments import PaymentUnavailable, lock_attempt, log, record_receipt
 from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
 from services.cashier.psp.adapters import ADAPTERS
@@ -81,6 +83,8 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
                 receipt.result = result
         else:
             follow = await _apply(db, payment, attempt, answer, source="webhook", repay_debt=repay_debt)
+            if psp == CRYPTO_PROCESSOR and answer.status == "succeeded" and payment.kind == "withdrawal":
+                await crypto_fees.on_payout(db, payment, event.payload)  # the network fee it charged
         payment_id = payment.id
     await _run_follow_up(rt, follow, payment_id)
     return WebhookOutcome(False, result)

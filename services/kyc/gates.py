@@ -90,6 +90,16 @@ async def check_deposit(db: AsyncSession, rt: Runtime, player: Player, payment: 
         )
 
 
+async def record_fired(db: AsyncSession, player: Player, refusal: KycRequired) -> None:
+    """In the caller's transaction, after the refused check was undone (a savepoint): record the triggers it
+    set off, so the player is asked (a crypto deposit held: services/cashier/crypto/holds.py)."""
+    if not refusal.fired:
+        return
+    state = await kyc_state.lock_state(db, player)
+    await _record(db, player, state, refusal.fired)
+    await kyc_state.advance(db, player, state)
+
+
 async def record_refused(rt: Runtime, player_id: uuid.UUID, refusal: KycRequired) -> None:
     """After a refused deposit rolled back: record the triggers it set off, so the player is asked."""
     if not refusal.fired:

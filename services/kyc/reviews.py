@@ -180,7 +180,10 @@ async def request_more(rt: Runtime, viewer: Viewer, *, player_id: uuid.UUID, lev
 
 
 async def after_change(rt: Runtime, player_id: uuid.UUID) -> None:
-    """After a commit that may have reached a level or lifted a restriction: release waiting withdrawals."""
-    from services.cashier.kyc_waits import release_waiting  # the cashier imports this package's gates
+    """After a commit that may have reached a level or lifted a restriction: release waiting withdrawals, and
+    the crypto deposits held by a gate that now passes."""
+    from services.cashier.crypto.holds import release_cleared  # the cashier imports this package's gates
+    from services.cashier.kyc_waits import release_waiting
 
     await release_waiting(rt, player_id)
+    await release_cleared(rt, player_id)

@@ -299,6 +299,11 @@ class _AuditLast(OnSession):
         self.db.info.setdefault(_DEFERRED, []).extend(entries)
 
 
+def forget_deferred(db: AsyncSession) -> None:
+    """The hits whose effects a savepoint's rollback undid: no audit record for them."""
+    db.info.pop(_DEFERRED, None)
+
+
 async def audit_deferred(db: AsyncSession) -> None:
     """The flow's last step in its transaction: the audit records of the hits its risk decisions applied."""
     entries = db.info.pop(_DEFERRED, [])

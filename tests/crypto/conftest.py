@@ -32,7 +32,8 @@ TRANSFERS = """
 query($filter: CryptoTransferFilter, $first: Int, $after: String) {
   cryptoTransfers(filter: $filter, first: $first, after: $after) {
     edges { node { id direction asset network address chainAmount assetAmount { amount currency } dust txid
-                   confirmations requiredConfirmations status creditCurrency rate screening paymentId paymentStatus } }
+                   confirmations requiredConfirmations status creditCurrency rate screening paymentId paymentStatus
+                   heldReason senderAddress fee } }
     pageInfo { hasNextPage endCursor }
   }
 }"""

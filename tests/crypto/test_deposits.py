@@ -4,12 +4,13 @@ confirmations we require are in, whatever the callbacks' number and order; fiat 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.clock import clock
 from services import cashier
 from tests.crypto.conftest import QUOTE, Chain, address_of, cash, payments_of, transfers_seen
+from tests.kyc.conftest import fully_verified
 
 
 async def test_a_btc_deposit_is_credited_only_once_it_has_its_confirmations(
@@ -63,6 +64,7 @@ async def test_ether_is_credited_in_units_of_ten_gwei_and_its_dust_is_kept_apart
 ) -> None:
     """Callbacks out of order, repeated and concurrent: one payment, one credit, the dust never credited."""
     player = await make_player(brand_code="satoshi", currency="ETH")
+    await fully_verified(rt, player.uuid)  # 1.23 ETH is 3,700 EUR: over the KYC deposit thresholds
     address = await address_of(gql, player, "ETH")
     sent = await chain.send("ETH", address["address"], "1.234567891234567891")
     await chain.mine(12)
@@ -118,6 +120,7 @@ async def test_a_transfer_dropped_from_the_chain_is_never_credited(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
 ) -> None:
     player = await make_player(brand_code="satoshi", currency="BTC")
+    await fully_verified(rt, player.uuid)  # 0.1 BTC is 6,000 EUR: over the KYC deposit thresholds
     address = await address_of(gql, player, "BTC")
     sent = await chain.send("BTC", address["address"], "0.20000000")
     await chain.deliver_all(sent["id"])
@@ -158,3 +161,63 @@ async def test_the_card_cashier_refuses_crypto_it_has_entry_points_of_its_own(gq
         withdrawal, {"input": {"amount": "10.00", "currency": "EUR", "method": "CRYPTO"}}, token=player.token
     )
     assert body["data"]["requestWithdrawal"]["errors"] == [{"field": "method"}]
+
+
+async def test_a_deposit_confirmed_after_its_quote_expired_is_credited_at_the_rate_of_its_confirmation(
+    rt: Any, gql: Any, chain: Chain, brand: Any, make_player: Any
+) -> None:
+    """The quote's rate holds for `CRYPTO_QUOTE_TTL_SECONDS`: a slow chain's transfer is repriced once, when its
+    confirmations are in, and a callback replayed afterwards never prices it again."""
+    player = await make_player(currency="EUR")
+    address = await address_of(gql, player, "BTC")
+    body = await gql(QUOTE, {"input": {"asset": "BTC", "currency": "EUR", "direction": "DEPOSIT"}}, token=player.token)
+    quote = body["data"]["cryptoQuote"]["quote"]
+    expires_at = datetime.fromisoformat(quote["expiresAt"])
+    lifetime = timedelta(seconds=rt.settings.crypto_quote_ttl_seconds)
+    assert lifetime - timedelta(seconds=5) < expires_at - clock.now() <= lifetime
+
+    sent = await chain.send("BTC", address["address"], "0.01000000")
+    await chain.deliver_all(sent["id"])  # first seen while the quote is valid: pending at 60,000
+    [payment] = await payments_of(gql, player)
+    assert payment["amount"] == {"amount": "600.00", "currency": "EUR"}
+
+    await chain.mine(1)
+    await chain.deliver_all(sent["id"])  # one confirmation of two, the quote still valid: nothing repriced
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds))  # expired at exactly its expiry
+    await chain.settings(rates={"BTC/EUR": "50000.00"})
+    await chain.mine(1)
+    await chain.deliver_all(sent["id"])
+    assert await cash(rt, player, "EUR") == 50_000  # 0.01 BTC at 50,000, the rate when it was confirmed
+    [payment] = await payments_of(gql, player)
+    assert (payment["status"], payment["amount"]) == ("SUCCEEDED", {"amount": "500.00", "currency": "EUR"})
+    [transfer] = await transfers_seen(gql, player.token)
+    assert (transfer["rate"], transfer["status"]) == ("50000", "credited")
+
+    await chain.settings(rates={"BTC/EUR": "1.00"})
+    await chain.mine(1)  # later callbacks (more confirmations, replays) never reprice a credited transfer
+    for callback in await chain.callbacks(sent["id"]):
+        assert (await chain.deliver(callback)).status_code == 200
+    assert await cash(rt, player, "EUR") == 50_000
+
+
+async def test_a_deposit_confirmed_within_its_first_seen_rate_lifetime_keeps_that_rate(
+    rt: Any, gql: Any, chain: Chain, brand: Any, make_player: Any
+) -> None:
+    """No player quote: the rate locked at first sight also lasts the quote lifetime, then expires the same way."""
+    player = await make_player(currency="EUR")
+    address = await address_of(gql, player, "BTC")
+    quick = await chain.send("BTC", address["address"], "0.00100000")
+    await chain.deliver_all(quick["id"])
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds - 1))
+    await chain.settings(rates={"BTC/EUR": "10.00"})
+    await chain.mine(2)
+    await chain.deliver_all(quick["id"])
+    assert await cash(rt, player, "EUR") == 6_000  # 0.001 BTC at the 60,000 locked when first seen
+
+    slow = await chain.send("BTC", address["address"], "0.00100000")
+    await chain.deliver_all(slow["id"])  # locked at 10.00 EUR: 0.01 EUR
+    clock.advance(timedelta(seconds=rt.settings.crypto_quote_ttl_seconds + 1))
+    await chain.settings(rates={"BTC/EUR": "80000.00"})
+    await chain.mine(2)
+    await chain.deliver_all(slow["id"])
+    assert await cash(rt, player, "EUR") == 6_000 + 8_000

@@ -7,7 +7,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from core.clock import clock
+from models.ledger import LedgerAccount, LedgerPosting
 from tests.conftest import recorded_statements
 from tests.crypto.conftest import (
     APPROVE,
@@ -29,7 +32,7 @@ async def test_a_deposit_comes_back_on_chain_once_finance_approves(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
     player = await make_player(brand_code="satoshi", currency="BTC")
-    await fully_verified(rt, player.uuid)  # KYC's thresholds cannot measure BTC (no stated rate): they would ask
+    await fully_verified(rt, player.uuid)  # 0.2 BTC is 12,000 EUR: over the KYC deposit thresholds
     await deposit_on_chain(chain, gql, player, "BTC", "0.20000000")
     asked = await withdraw(gql, player, asset="BTC", address=BTC_DESTINATION, amount="0.02", idempotencyKey="back-1")
     assert asked["errors"] == []
@@ -60,7 +63,7 @@ async def test_an_address_the_screening_refuses_is_never_held_for_nor_paid(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
     player = await make_player(brand_code="satoshi", currency="BTC")
-    await fully_verified(rt, player.uuid)  # KYC's thresholds cannot measure BTC (no stated rate): they would ask
+    await fully_verified(rt, player.uuid)  # 0.2 BTC is 12,000 EUR: over the KYC deposit thresholds
     await deposit_on_chain(chain, gql, player, "BTC", "0.20000000")
     sanctioned = BTC_DESTINATION[:-4] + "dead"
     refused = await withdraw(gql, player, asset="BTC", address=sanctioned, amount="0.05")
@@ -156,3 +159,36 @@ async def test_ether_and_tether_convert_exactly_both_ways(
     assert await cash(rt, player, "ETH") == 50_000_000 - 2_345_678
     [paid_out] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
     assert (paid_out["amount"], paid_out["currency"]) == ("0.023456780000000000", "ETH")  # 10^10 wei a unit
+
+
+async def test_the_processors_network_fee_on_a_payout_is_booked_once_so_clearing_matches_the_processor(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    await fully_verified(rt, player.uuid)
+    await chain.settings(fees={"BTC": "0.00001500"})
+    await deposit_on_chain(chain, gql, player, "BTC", "0.20000000")
+    asked = await withdraw(gql, player, asset="BTC", address=BTC_DESTINATION, amount="0.02", idempotencyKey="fee-1")
+    finance = await make_staff(("finance", "satoshi"))
+    await gql(APPROVE, {"input": {"paymentId": asked["payment"]["id"]}}, token=finance.token)
+    [paid_out] = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    await chain.mine(2)
+    await chain.deliver_all(paid_out["foreign_id"])
+    for callback in await chain.callbacks(paid_out["foreign_id"]):  # redelivered: booked once
+        assert (await chain.deliver(callback)).status_code == 200
+
+    async with rt.database.session() as db:
+        rows = (
+            await db.execute(
+                select(LedgerAccount.purpose, func.sum(LedgerPosting.amount))
+                .join(LedgerPosting, LedgerPosting.account_id == LedgerAccount.id)
+                .where(LedgerAccount.brand_id == crypto_brand.id, LedgerAccount.currency == "BTC")
+                .where(LedgerAccount.purpose.in_(("psp_clearing", "psp_fees")))
+                .group_by(LedgerAccount.purpose)
+            )
+        ).all()
+    books = {purpose: int(total) for purpose, total in rows}
+    # What the processor holds for us: 0.2 in, 0.02 out, 0.000015 of fee: 0.179985 BTC (clearing: owed to us).
+    assert books == {"psp_clearing": -17_998_500, "psp_fees": -1_500}
+    withdrawal = (await transfers_seen(gql, finance.token, direction="WITHDRAWAL"))[0]
+    assert withdrawal["fee"] == "0.000015"

@@ -53,6 +53,8 @@ class Transfer:
     confirmations: int = 0
     status: str = "confirming"  # deposits: confirming | confirmed | cancelled; payouts: processing | confirmed
     foreign_id: str | None = None
+    sender: str | None = None  # deposits: the address the coins came from
+    fee: str | None = None  # payouts: the network fee charged, in the currency
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Chain:
     transfers: dict[str, Transfer] = field(default_factory=dict)
     payouts: dict[str, str] = field(default_factory=dict)  # foreign id → transfer id
     flagged: dict[str, str] = field(default_factory=dict)  # address → category
+    fees: dict[str, str] = field(default_factory=dict)  # currency → the network fee charged on each payout
     deliveries: list[Delivery] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -127,10 +130,11 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
                 "currency": tx.currency,
                 "amount": tx.amount,
                 "address": tx.address,
+                "from_address": tx.sender,
                 "confirmations": tx.confirmations,
             }
         else:
-            event.update(foreign_id=tx.foreign_id, txid=tx.txid, amount=tx.amount, currency=tx.currency)
+            event.update(foreign_id=tx.foreign_id, txid=tx.txid, amount=tx.amount, currency=tx.currency, fee=tx.fee)
         body = json.dumps(event)
         delivery = Delivery(event["id"], tx.kind, tx.foreign_id or tx.id, body, sign(chain.secret, body))
         chain.deliveries.append(delivery)
@@ -148,6 +152,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             "txid": tx.txid,
             "amount": tx.amount,
             "currency": tx.currency,
+            "fee": tx.fee,
         }
 
     # ---- the merchant API ------------------------------------------------------------------------
@@ -209,6 +214,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             txid=token_source.token_hex(32),
             status=chain.payout,
             foreign_id=foreign_id,
+            fee=chain.fees.get(currency),
         )
         chain.transfers[tx.id] = tx
         chain.payouts[foreign_id] = tx.id
@@ -229,7 +235,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             task.cancel()
         chain.mode, chain.payout = "deliver", "processing"
         chain.rates = dict(RATES)
-        for kept in (chain.addresses, chain.transfers, chain.payouts, chain.flagged):
+        for kept in (chain.addresses, chain.transfers, chain.payouts, chain.flagged, chain.fees):
             kept.clear()
         chain.deliveries.clear()
         return {"status": "reset"}
@@ -244,11 +250,14 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             chain.rates[(base, quote)] = str(value)
         for address, category in (body.get("flagged") or {}).items():
             chain.flagged[address] = str(category)
+        for currency, fee in (body.get("fees") or {}).items():
+            chain.fees[str(currency)] = str(fee)
         return {"mode": chain.mode, "payout": chain.payout}
 
     @router.post("/control/send")
     async def send(request: Request) -> dict[str, Any]:
-        """A transfer to an address, in the next block: `{currency, address, amount}`."""
+        """A transfer to an address, in the next block: `{currency, address, amount, from?}` (`from`: the sender's
+        address; by default one of the demo's own)."""
         body = await request.json()
         currency = known(str(body.get("currency")))
         tx = Transfer(
@@ -258,6 +267,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             amount=str(body.get("amount")),
             address=str(body.get("address")),
             txid=token_source.token_hex(32),
+            sender=str(body.get("from") or demo_address(currency, f"sender:{token_source.token_hex(6)}")),
         )
         chain.transfers[tx.id] = tx
         delivery = callback(tx)

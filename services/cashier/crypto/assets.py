@@ -74,13 +74,20 @@ def split_token(token: str | None) -> tuple[Asset, str] | None:
     return (found, address) if found else None
 
 
-def chain_amount(of: Asset, text: str) -> Decimal:
-    """The processor's decimal string, exactly, with no more decimals than the chain has; positive."""
+def chain_amount(of: Asset, text: str, *, zero: bool = False) -> Decimal:
+    """The processor's decimal string, exactly, with no more decimals than the chain has; positive (or zero,
+    when `zero`: a fee)."""
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError, ValueError) as exc:
         raise ValueError(f"not an amount: {text!r}") from exc
-    if not value.is_finite() or value <= 0 or -value.as_tuple().exponent > of.chain_decimals:  # type: ignore[operator]
+    if (
+        not value.is_finite()
+        or value < 0
+        or (value == 0 and not zero)
+        or -value.as_tuple().exponent > of.chain_decimals  # type: ignore[operator]
+        or value.adjusted() >= 20  # NUMERIC(38, 18): 20 digits before the point
+    ):
         raise ValueError(f"not an amount of {of.code}: {text!r}")
     return value
 

@@ -1,10 +1,14 @@
-"""Quotes: a rate between an asset and a fiat currency, locked until `expires_at`.
+"""Quotes: a rate between an asset and a fiat currency, locked until `expires_at` (`settings.crypto_quote_ttl_seconds`
+after it was locked, 15 minutes by default, as processors lock theirs).
 
 A deposit quote prices every transfer first seen at the player's address while it is valid (so the player
 knows what their coins will be worth when they send them); a transfer that arrives with no valid quote is
-priced at the processor's rate when it is first seen, locked then in a quote of its own (`first_seen`), so
-later confirmations never reprice it. A withdrawal quote fixes both amounts of one withdrawal: the fiat
-amount held and the asset amount paid, whenever the payout happens.
+priced at the processor's rate when it is first seen, locked then in a quote of its own (`first_seen`) for the
+same lifetime. The rate a transfer is credited at is its quote's if the transfer reaches its confirmations
+while the quote is valid; confirmed after the quote expired, it is credited at the processor's rate at that
+moment, locked in a quote of its own (`confirmed`): the rate risk of a slow chain is the player's, as at the
+processors. A withdrawal quote fixes both amounts of one withdrawal: the fiat amount held and the asset amount
+paid, whenever the payout happens.
 """
 
 from __future__ import annotations
@@ -99,13 +103,28 @@ async def quote(
 
 
 async def deposit_rate(
-    db: AsyncSession, address: CryptoAddress, at: datetime, rate_now: Decimal | None
+    db: AsyncSession, address: CryptoAddress, at: datetime, rate_now: Decimal | None, *, ttl_seconds: int
 ) -> CryptoQuote | None:
-    """The rate a transfer first seen `at` is credited at: the player's deposit quote valid then, else
+    """The rate a transfer first seen `at` is priced at: the player's deposit quote valid then, else
     `rate_now` (the processor's, asked before this transaction) locked now. None: no rate to lock."""
     valid = await valid_deposit_quote(db, address, at)
     if valid is not None or rate_now is None:
         return valid
+    return await lock_deposit_rate(db, address, at, rate_now, source="first_seen", ttl_seconds=ttl_seconds)
+
+
+async def expired(db: AsyncSession, quote_id: uuid.UUID | None, at: datetime) -> bool:
+    """Whether the quote a transfer was priced at has expired by `at` (its confirmation)."""
+    if quote_id is None:
+        return False
+    expires_at = await db.scalar(select(col(CryptoQuote.expires_at)).where(col(CryptoQuote.id) == quote_id))
+    return expires_at is not None and expires_at <= at
+
+
+async def lock_deposit_rate(
+    db: AsyncSession, address: CryptoAddress, at: datetime, rate: Decimal, *, source: str, ttl_seconds: int
+) -> CryptoQuote:
+    """`rate` (the processor's, asked before this transaction) locked `at` for a transfer at `address`."""
     locked = CryptoQuote(
         id=uuid.uuid4(),
         brand_id=address.brand_id,
@@ -113,9 +132,9 @@ async def deposit_rate(
         asset=address.asset,
         currency=address.credit_currency,
         direction="deposit",
-        source="first_seen",
-        rate=rate_now,
-        expires_at=at,
+        source=source,
+        rate=rate,
+        expires_at=at + timedelta(seconds=ttl_seconds),
         created_at=at,
     )
     db.add(locked)

@@ -42,7 +42,12 @@ class InvalidSignature(Exception):
 
 class MalformedWebhook(Exception):
     """A signed webhook whose body is not an acceptable JSON object (nested too deep, a NUL character in a
-    string, not JSON at all): refused with 400 before anything is written."""
+    string, not JSON at all), or whose values make no sense (a negative amount, an unknown currency): refused
+    with 400 before anything is written. `field` names the offending value, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class ChainTransfer:
     txid: str | None
     confirmations: int
     dropped: bool = False
+    sender: str | None = None  # the address the coins came from (where a refund goes), when the processor says
 
 
 @dataclass(frozen=True)

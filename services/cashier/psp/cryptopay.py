@@ -21,15 +21,17 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from core.errors import DomainError
+from core.money import MAX_MINOR_UNITS
 from services.cashier.crypto import assets
 from services.cashier.psp import (
     AnswerStatus,
     ChainTransfer,
     DepositRequest,
     InvalidSignature,
+    MalformedWebhook,
     PayoutRequest,
     PspAnswer,
     PspDeclined,
@@ -158,41 +160,111 @@ class CryptoPay(DemoHttpAdapter):
         return Screening(str(data.get("risk_level") or "severe"), tuple(str(c)[:40] for c in categories)[:10])
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        """A callback signed under our secret, its values checked before anything is written: a signed body
+        with an absurd value (a negative or huge amount, more decimals than the asset has, an unknown currency,
+        non-numeric confirmations, a field longer than we keep) is refused with MalformedWebhook (HTTP 400),
+        never truncated or half-applied."""
         given = headers.get("x-processing-signature") or ""
         if not hmac.compare_digest(signature(self.secret, body).encode(), given.encode()):
             raise InvalidSignature("signature does not match")
         data = parse_json(body)
-        try:
-            event_id, kind, status = str(data["id"])[:100], str(data["type"]), str(data["status"])
-            if kind == "deposit":
-                tx = data["transaction"]
-                if not isinstance(tx, Mapping):
-                    raise TypeError("a transaction is an object")
-                asset = assets.asset(str(tx["currency"]))
-                transfer = ChainTransfer(
-                    processor_tx_id=str(tx["id"])[:100],
-                    asset=asset.code,
-                    address=str(tx["address"])[:128],
-                    amount=assets.chain_amount(asset, str(tx["amount"])),
-                    txid=str(tx.get("txid") or "")[:128] or None,
-                    confirmations=max(0, int(tx["confirmations"])),
-                    dropped=status == "cancelled",
-                )
-                return WebhookEvent(
-                    event_id, f"deposit.{status}"[:64], "", "pending", None, 0, None, data, None, transfer
-                )
-            if kind != "withdrawal":
-                raise ValueError(f"unknown callback type {kind!r}")
-            answer = self.parse(data)
-            return WebhookEvent(
-                event_id=event_id,
-                event_type=f"withdrawal.{status}"[:64],
-                reference=str(data["foreign_id"]),
-                status=answer.status,
-                psp_reference=answer.psp_reference,
-                sequence=int(data.get("sequence") or 0),
-                decline_reason=answer.decline_reason,
-                payload=data,
+        event_id, kind = _text(data, "id", 100), _text(data, "type", 16)
+        status = _text(data, "status", 16)
+        if kind == "deposit":
+            tx = data.get("transaction")
+            if not isinstance(tx, Mapping):
+                raise MalformedWebhook("a deposit callback carries its transaction as an object", field="transaction")
+            if status not in DEPOSIT_STATUSES:
+                raise MalformedWebhook(f"unknown deposit status {status[:16]!r}", field="status")
+            asset = _asset(tx, "transaction.currency")
+            transfer = ChainTransfer(
+                processor_tx_id=_text(tx, "id", 100, field="transaction.id"),
+                asset=asset.code,
+                address=_text(tx, "address", 128, field="transaction.address"),
+                amount=_amount(asset, tx.get("amount"), "transaction.amount"),
+                txid=_text(tx, "txid", 128, field="transaction.txid", required=False),
+                confirmations=_count(tx.get("confirmations"), "transaction.confirmations"),
+                dropped=status == "cancelled",
+                sender=_sender(asset, tx),
             )
-        except (KeyError, TypeError, ValueError, PspTechnicalFailure, DomainError) as exc:  # DomainError: an asset
-            raise InvalidSignature("signed, but not a cryptopay callback") from exc
+            return WebhookEvent(event_id, f"deposit.{status}", "", "pending", None, 0, None, data, None, transfer)
+        if kind != "withdrawal":
+            raise MalformedWebhook(f"unknown callback type {kind[:16]!r}", field="type")
+        if status not in self.STATUSES:
+            raise MalformedWebhook(f"unknown withdrawal status {status[:16]!r}", field="status")
+        reference = _text(data, "foreign_id", 100)
+        txid = _text(data, "txid", 128, required=False)
+        sequence = _count(data.get("sequence", 0), "sequence")
+        if data.get("fee") is not None:  # checked here, booked with the payout (services/cashier/crypto/fees.py)
+            _amount(_asset(data, "currency"), data["fee"], "fee", zero=True)
+        return WebhookEvent(
+            event_id=event_id,
+            event_type=f"withdrawal.{status}",
+            reference=reference,
+            status=self.STATUSES[status],
+            psp_reference=(txid or str(data.get("id") or ""))[:100] or None,
+            sequence=sequence,
+            decline_reason=_text(data, "reason", 200, required=False),
+            payload=data,
+        )
+
+
+DEPOSIT_STATUSES = frozenset({"confirming", "confirmed", "cancelled"})
+MAX_CONFIRMATIONS = 10**6  # a chain's age in blocks is far below it; the column is an INTEGER
+
+
+def _text(data: Mapping[str, Any], key: str, limit: int, *, field: str | None = None, required: bool = True) -> str:
+    """A string field (a number is taken as its text) no longer than the column that keeps it."""
+    value = data.get(key)
+    name = field or key
+    if value is None or value == "":
+        if required:
+            raise MalformedWebhook(f"{name} is missing", field=name)
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise MalformedWebhook(f"{name} is not a string", field=name)
+    text = str(value)
+    if len(text) > limit:
+        raise MalformedWebhook(f"{name} is longer than {limit} characters", field=name)
+    return text
+
+
+def _sender(asset: assets.Asset, tx: Mapping[str, Any]) -> str | None:
+    """The address the coins came from (a refund goes there): in the network's format, when reported."""
+    text = _text(tx, "from_address", 128, field="transaction.from_address", required=False)
+    if text and not asset.address.match(text):
+        raise MalformedWebhook(
+            f"transaction.from_address is not a {asset.network} address", field="transaction.from_address"
+        )
+    return text or None
+
+
+def _asset(data: Mapping[str, Any], field: str) -> assets.Asset:
+    code = data.get(field.rsplit(".", 1)[-1])
+    if not isinstance(code, str) or code not in assets.ASSETS:
+        raise MalformedWebhook(f"{field} is not an asset we take", field=field)
+    return assets.ASSETS[code]
+
+
+def _amount(asset: assets.Asset, value: Any, field: str, *, zero: bool = False) -> Decimal:
+    """An amount of `asset` as the chain writes it: a decimal string (or number), positive (or zero for a fee),
+    with no more decimals than the chain has, and no more than the ledger can hold."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or len(str(value)) > 64:
+        raise MalformedWebhook(f"{field} is not an amount", field=field)
+    try:
+        amount = assets.chain_amount(asset, str(value), zero=zero)
+    except ValueError as exc:
+        raise MalformedWebhook(f"{field} is not an amount of {asset.code}", field=field) from exc
+    if assets.to_ledger(asset, amount)[0] > MAX_MINOR_UNITS:
+        raise MalformedWebhook(f"{field} is more {asset.code} than the ledger holds", field=field)
+    return amount
+
+
+def _count(value: Any, field: str) -> int:
+    """A whole, non-negative count (confirmations, a sequence): an integer or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise MalformedWebhook(f"{field} is not a whole number", field=field)
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_CONFIRMATIONS:
+        raise MalformedWebhook(f"{field} is not a count between 0 and {MAX_CONFIRMATIONS}", field=field)
+    return int(text)
