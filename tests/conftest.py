@@ -79,6 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
     process's database cloned from the template (which the xdist controller, or a serial run, builds)."""
     processes.stop_children_on_exit()
     processes.on_exit(infra.stop_tagged_processes)
+    if os.environ.get("CROUPIER_TEST_WORKER_TIMES") and not hasattr(config, "workerinput"):
+        from tests import worker_times  # where each worker spent the run (docs/testing.md)
+
+        if not config.pluginmanager.is_registered(worker_times):
+            config.pluginmanager.register(worker_times, "worker_times")
     if SESSION_GUARD_SECONDS:
         infra.arm_session_guard(SESSION_GUARD_SECONDS)
     controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")

@@ -35,7 +35,9 @@ T = TypeVar("T")
 # Overridable, so two test runs on one machine (two checkouts, CI beside a developer) do not collide.
 TEST_DB = os.environ.get("CROUPIER_TEST_DB", "croupier_test")
 TEST_REDIS_DB = int(os.environ.get("CROUPIER_TEST_REDIS_DB", "15"))
-TEMPLATE_DB = f"{TEST_DB}_template"
+# A test run started by a test (tests/faults/test_killed_run.py) clones its caller's template, built already.
+GIVEN_TEMPLATE = os.environ.get("CROUPIER_TEST_TEMPLATE", "")
+TEMPLATE_DB = GIVEN_TEMPLATE or f"{TEST_DB}_template"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest-xdist; "" otherwise
 WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
 WORKER_COUNT = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
@@ -124,11 +126,62 @@ def _server_full(error: BaseException | None) -> bool:
 
 
 def build_template(admin: str) -> None:
-    """Migrate an empty template database (blocking, a few seconds)."""
+    """The migrated template database (blocking). Migrating an empty database takes 10 to 35 s on the
+    2-core machine, mostly PostgreSQL running the DDL of every revision, before any worker starts; so a
+    template left by an earlier run is kept when it was migrated from the same schema sources
+    (`schema_fingerprint`, kept as the database's comment, written once its migration succeeded).
+    `CROUPIER_TEST_FRESH_TEMPLATE=1` migrates anew regardless. A test run started by a test
+    (tests/faults/test_killed_run.py) builds none: it clones its caller's (`CROUPIER_TEST_TEMPLATE`).
+    Migrations themselves are tested by tests/test_migrations.py, which walks every revision up and down
+    on a database of its own."""
+    if GIVEN_TEMPLATE:
+        return
+    fingerprint = schema_fingerprint()
+    if not os.environ.get("CROUPIER_TEST_FRESH_TEMPLATE") and _comment_of(admin, TEMPLATE_DB) == fingerprint:
+        return
     from core import migrations
 
     _admin(admin, f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE_DB}")
     when_a_slot_is_free(lambda: migrations.upgrade(database_url(admin, TEMPLATE_DB)))
+    _admin(admin, f"COMMENT ON DATABASE {TEMPLATE_DB} IS '{fingerprint}'")
+
+
+# What the migrated schema depends on: the revisions, the pinned SQL they install, and the code that runs them.
+SCHEMA_SOURCES = ("migrations", "sql", "core/migrations.py", "core/pinned_sql.py", "alembic.ini")
+
+
+def schema_fingerprint() -> str:
+    """A digest of every file the migrated schema is made from (names and contents)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in SCHEMA_SOURCES:
+        path = root / source
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return f"croupier-test-template {digest.hexdigest()}"
+
+
+def _comment_of(admin: str, database: str) -> str | None:
+    import asyncpg
+
+    async def read() -> str | None:
+        conn = await asyncpg.connect(admin, timeout=ADMIN_TIMEOUT, command_timeout=ADMIN_TIMEOUT)
+        try:
+            comment: str | None = await conn.fetchval(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", database
+            )
+            return comment
+        finally:
+            await conn.close(timeout=ADMIN_TIMEOUT)
+
+    return when_a_slot_is_free(lambda: asyncio.run(read()))
 
 
 def clone_template(admin: str, name: str = DATABASE) -> str:

@@ -104,7 +104,9 @@ async def test_staff_change_a_rule_and_the_next_deposit_follows_it(
             )
         ).all()
         announced = (
-            await db.execute(text("SELECT payload FROM outbox_events WHERE topic = 'payment_routing.changed'"))
+            await db.execute(
+                text("SELECT payload FROM outbox_events WHERE topic = 'payment_routing.changed' ORDER BY id")
+            )
         ).all()
     assert [(t.target_id, t.reason) for t in trail] == [("1", "cheaper"), ("2", "undo")]
     assert trail[0].before["psps"] == ["cardpay", "swiftpay"]

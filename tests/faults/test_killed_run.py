@@ -48,6 +48,7 @@ def test_a_killed_test_run_leaves_no_process_behind(sig: signal.Signals, workers
         CROUPIER_KILLED_RUN_READY=str(ready),
         CROUPIER_KILLED_RUN_TAG=tag,
         CROUPIER_TEST_DB=database,  # its own database, and this worker's Redis db (busy with this test)
+        CROUPIER_TEST_TEMPLATE=infra.TEMPLATE_DB,  # it clones this run's migrated template: no migration of its own
         CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
         TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
     )
@@ -103,6 +104,7 @@ def test_a_finished_run_stops_what_was_left_running_and_reports_what_the_live_se
         CROUPIER_KILLED_RUN_READY=str(tmp_path / "unused"),
         CROUPIER_KILLED_RUN_TAG=tag,
         CROUPIER_TEST_DB=database,
+        CROUPIER_TEST_TEMPLATE=infra.TEMPLATE_DB,
         CROUPIER_TEST_REDIS_DBS=str(infra.redis_db()),
         TMPDIR=str(tmp_path),  # its scratch folders, kept by a run that is killed or fails, go with this test's
     )
