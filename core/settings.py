@@ -187,7 +187,7 @@ class Settings(BaseSettings):
 
     # Group commit of the provider wallet's one call (services/provider_wallet/group_commit.py): the common-case
     # bets and wins a process receives while its previous batches are in flight go together, in one database
-    # transaction (sql/wallet/wallet_play_batch_v1.sql); a lone call goes at once. Off: one transaction a call.
+    # transaction (sql/wallet/wallet_play_batch_v2.sql); a lone call goes at once. Off: one transaction a call.
     wallet_group_commit: bool = True
     wallet_group_commit_batches: int = Field(default=2, ge=1, le=16)  # batches of a process in flight at once
     wallet_group_commit_max_calls: int = Field(default=32, ge=2, le=256)  # calls in one batch at most

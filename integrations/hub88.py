@@ -56,6 +56,9 @@ STATUS_CODES: dict[Status, str] = {
     Status.DUPLICATE_TRANSACTION: "RS_ERROR_DUPLICATE_TRANSACTION",
     Status.TRANSACTION_DOES_NOT_EXIST: "RS_ERROR_TRANSACTION_DOES_NOT_EXIST",
     Status.LIMIT_REACHED: "RS_ERROR_LIMIT_REACHED",
+    # The contract has no "not certified" status: the game code is known (not RS_ERROR_INVALID_GAME) and the request
+    # well formed (not RS_ERROR_WRONG_TYPES); the operator's licence refuses the bet, "an operator limit".
+    Status.NOT_CERTIFIED: "RS_ERROR_LIMIT_REACHED",
     Status.UNREPRESENTABLE_AMOUNT: "RS_ERROR_WRONG_TYPES",
     Status.UNKNOWN: "RS_ERROR_UNKNOWN",
 }

@@ -52,6 +52,9 @@ ERROR_CODES: dict[Status, tuple[int, int, str]] = {
     Status.TRANSACTION_DOES_NOT_EXIST: (107, 412, "The referenced action or round does not exist."),
     Status.WRONG_CURRENCY: (153, 412, "Currency does not match the player's wallet."),
     Status.INVALID_GAME: (154, 412, "Unknown game."),
+    # The published protocol's "not available in the player's country" (153) is this style's WRONG_CURRENCY already:
+    # a code of its own, so the provider can tell them apart.
+    Status.NOT_CERTIFIED: (108, 412, "Game is not certified in the player's country."),
     Status.DUPLICATE_TRANSACTION: (409, 409, "Action id already used with different content."),
     # Never sent by this protocol (its amounts are minor units, exact in every currency); mapped for completeness.
     Status.UNREPRESENTABLE_AMOUNT: (400, 400, "Bad request."),

@@ -1,5 +1,5 @@
 """The ledger: the only writer of transactions, postings and tracked balances, but for one: a provider's plain bet
-or win decided by the database function `wallet_play_v1` (sql/wallet/wallet_play_v1.sql) writes its transaction,
+or win decided by the database function `wallet_play_v2` (sql/wallet/wallet_play_v2.sql) writes its transaction,
 two postings, the cash balance and the outbox event in the shape `record` writes them (its request hash by
 `ledger_fingerprint_v1`, this module's `fingerprint` in SQL; tests/providers/test_wallet_functions.py compares).
 

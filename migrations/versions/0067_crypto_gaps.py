@@ -4,7 +4,7 @@ refunded to its sender (`crypto_transfers` statuses held, refunding, refunded; `
 the processor's fee on a payout (`crypto_transfers.fee`)
 
 Revision ID: 0067
-Revises: 0065
+Revises: 0066
 
 docs/crypto.md "Quotes": a transfer is priced at first sight, and credited at that rate only while its quote is
 valid; confirmed after the quote expired, it is credited at the processor's rate at the confirmation, locked in a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0067"
-down_revision: str | None = "0065"
+down_revision: str | None = "0066"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -31,15 +31,15 @@ Guarantees:
 - A repeated call (`request_uuid` per endpoint) gets the stored answer as it was.
 
 Round trips for a new bet or win of a player with no bonus and no RG limit: BEGIN · one call of the PostgreSQL
-function `wallet_play_v1` (sql/wallet/, through one_call.py) · COMMIT; tests/providers/test_wallet_round_trips.py
-pins it. Everything else the function leaves untouched ('fallback'), and the Python path below decides it in the
-same database transaction: BEGIN · context (session, player, game, cash and bonus accounts, the provider row's
-version) · locks (the transaction's key and the cash row, + balance) · state (call, transaction, reference,
-rollback marker, round, the RG gate's and the bonus's inputs) · the ledger's two (re-lock; transaction, postings,
-balances, outbox in one statement) · the RG activity counter · round · transaction · call log · COMMIT. Those
-statements run on the session's asyncpg connection, prepared (core/prepared.py). The Hub88 route reads no
-provider row: it keeps it in memory, and the first statement checks its version (a changed row: StaleProvider,
-nothing written, the call served again from a fresh read).
+function `wallet_play_v2` (sql/wallet/, through one_call.py) · COMMIT; tests/providers/test_wallet_round_trips.py
+pins it; a bet the game's rules refuse is refused in that call too. Everything else the function leaves untouched
+('fallback'), and the Python path below decides it in the same database transaction: BEGIN · context (session,
+player, game, cash and bonus accounts, the provider row's version) · locks (the transaction's key and the cash row,
++ balance) · state (call, transaction, reference, rollback marker, round, the RG gate's and the bonus's inputs) ·
+the ledger's two (re-lock; transaction, postings, balances, outbox in one statement) · the RG activity counter ·
+round · transaction · call log · COMMIT. Those statements run on the session's asyncpg connection, prepared
+(core/prepared.py). The Hub88 route reads no provider row: it keeps it in memory, and the first statement checks its
+version (a changed row: StaleProvider, nothing written, the call served again from a fresh read).
 
 The package, one job a module (each imports only those above it):
 - types.py: the neutral vocabulary (statuses, the command, the result, a protocol's `Dialect`) and what
@@ -49,8 +49,8 @@ The package, one job a module (each imports only those above it):
 - replay.py: a repeated call's stored answer, a retried transaction's first result;
 - booking.py: how a command is written on the ledger (legs, entry, the cash after);
 - bet.py, win.py, rollback.py: the decisions, their steps named;
-- group_commit.py: concurrent one calls of a process gathered into one database transaction (`wallet_play_batch_v1`);
-- one_call.py: the common case of a bet or a win as one call of `wallet_play_v1` (sql/wallet/wallet_play_v1.sql);
+- group_commit.py: concurrent one calls of a process gathered into one database transaction (`wallet_play_batch_v2`);
+- one_call.py: the common case of a bet or a win as one call of `wallet_play_v2` (sql/wallet/wallet_play_v2.sql);
 - commands.py: bet, win and rollback in one frame (one database transaction each);
 - queries.py: balance (a session's, or an offline player's) and user info;
 - award.py: money moved with no bet and no session (a jackpot, a promotion's prize, an adjustment);

@@ -1,13 +1,15 @@
 """A bet, step by step (`decide`): a bet rolled back before it arrived stays refused; the session, the
-player's standing, the token's expiry, the currency, the game and its max bet; the accounts on first play;
+player's standing, the token's expiry, the currency, the game (on, certified in the player's country) and its
+min and max bet; the accounts on first play;
 a bonus past its expiry settled first; the stake's split between cash and bonus money; the RG gate (under
 the cash row's lock); a free round (`free_round`); the bonus's max bet; the stake on the ledger and the RG
 counter; the round; the wagering and, when it is met with the round closed, the conversion.
 
-The common case (a plain player's new bet) is also decided by `sql/wallet/wallet_play_v1.sql` in one
-database call, which falls back here for anything it does not handle. A new refusal or side effect added
-here must make that function fall back (or do the same), in a new function version:
-tests/providers/test_wallet_functions.py plays the same calls both ways and compares rows and answers."""
+The common case (a plain player's new bet) is also decided by `sql/wallet/wallet_play_v2.sql` in one
+database call, which refuses what `_unplayable` refuses for the game (in its order, with its answers) and falls
+back here for anything else it does not handle. A new refusal or side effect added here must make that function
+fall back (or do the same), in a new function version: tests/providers/test_wallet_functions.py plays the same
+calls both ways and compares rows and answers."""
 
 from __future__ import annotations
 
@@ -114,16 +116,19 @@ def _unplayable(command: WalletCommand, ctx: Context, state: Any, now: datetime)
         return Status.TOKEN_EXPIRED
     if command.currency != ctx.session_currency:
         return Status.WRONG_CURRENCY
-    if ctx.game_id is None or not ctx.game_enabled:
+    if ctx.game_id is None or not ctx.game_enabled:  # withdrawn by a catalogue sync, or switched off
         return Status.INVALID_GAME
-    if booking.above_max_bet(ctx.max_bet, command):
+    # Certified where the player is, as launch has it (services/games._refuse_for): no declaration, no restriction.
+    if ctx.game_jurisdictions and (ctx.country is None or ctx.country not in ctx.game_jurisdictions):
+        return Status.NOT_CERTIFIED
+    if booking.outside_bet_limits(ctx.min_bet, ctx.max_bet, command):
         return Status.LIMIT_REACHED
     return None
 
 
 async def _risk_blocked(db: AsyncSession, player_id: uuid.UUID) -> bool:
     """Asked of a bet already refused for its ended session only: a valid bet's path reads nothing more (risk's
-    `block_account` ends the player's game sessions, which the context statement, and wallet_play_v1, read)."""
+    `block_account` ends the player's game sessions, which the context statement, and wallet_play_v2, read)."""
     return (await risk_actions.in_force(OnSession(db), player_id)).blocked
 
 

@@ -61,14 +61,21 @@ def cash_after(outcome: ledger.Result, cash: uuid.UUID, fallback: int) -> int:
     return fallback
 
 
-def above_max_bet(max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
-    """The game's own max bet in the command's currency (a malformed catalogue limit never blocks play)."""
+def outside_bet_limits(min_bet: dict[str, str] | None, max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
+    """The game's own limits in the command's currency: above its max bet, or below its min bet when the bet stakes
+    anything (a zero stake is no stake). A currency the limits do not name has no limit here, and a malformed
+    catalogue limit never blocks play (sql/wallet/wallet_play_v2.sql leaves both to this path)."""
+    low, high = _limit(min_bet, command, "min"), _limit(max_bet, command, "max")
+    return (high is not None and command.amount > high) or (low is not None and 0 < command.amount < low)
+
+
+def _limit(limits: dict[str, str] | None, command: WalletCommand, which: str) -> int | None:
     from core.money import parse_amount
 
-    if not max_bet or command.currency not in max_bet:
-        return False
+    if not limits or command.currency not in limits:
+        return None
     try:
-        return command.amount > parse_amount(max_bet[command.currency], command.currency, allow_zero=True)
+        return parse_amount(limits[command.currency], command.currency, allow_zero=True)
     except Exception:  # noqa: BLE001  (a malformed catalogue limit must not block play)
-        log.warning("bad_max_bet", currency=command.currency)
-        return False
+        log.warning(f"bad_{which}_bet", currency=command.currency)
+        return None

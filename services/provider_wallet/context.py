@@ -52,6 +52,8 @@ class Context:
     bonus_balance: int | None = None
     player_currency: str | None = None  # the wallet's currency
     rates: Rates = NO_RATES  # the stated exchange rates (RG limits in another currency)
+    min_bet: dict[str, str] | None = None
+    game_jurisdictions: list[str] | None = None  # where the game is certified (empty: not declared)
 
     def bettor(self, currency: str) -> rg_gates.Bettor:
         assert self.player_id is not None
@@ -109,6 +111,8 @@ async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = 
         row.bonus_balance,
         row.player_currency,
         rates,
+        statements.as_json(row.min_bet) if row.min_bet is not None else None,
+        list(row.game_jurisdictions) if row.game_jurisdictions is not None else None,
     )
 
 

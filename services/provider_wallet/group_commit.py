@@ -1,14 +1,14 @@
 """Group commit of the one call: concurrent common-case bets and wins of one process decided in one database
-transaction (`wallet_play_batch_v1`, sql/wallet/wallet_play_batch_v1.sql), each caller with its own result.
+transaction (`wallet_play_batch_v2`, sql/wallet/wallet_play_batch_v2.sql), each caller with its own result.
 
-A call that finds a batch slot free goes at once, alone, as `wallet_play_v1` (an idle process adds no delay, and
+A call that finds a batch slot free goes at once, alone, as `wallet_play_v2` (an idle process adds no delay, and
 a lone call is exactly the one call); calls that arrive while every slot is busy wait for the next free one and
 go together, at most `max_calls` a batch (as core/redis_batch.py gathers Redis commands). One transaction for
 many calls pays one commit, one WAL flush, one deferred-trigger queue (bench/README.md § 1, fourth session).
 
 Failures, as the one call has them:
-- a refusal or anything the one call does not decide is that call's own 'fallback' row: nothing written for it,
-  its neighbours untouched;
+- a refusal the one call decides (the game's rules) is that call's own 'refused' row, with its call log only;
+  anything it does not decide is that call's own 'fallback' row, nothing written for it; neighbours untouched;
 - an error PostgreSQL raised (one call's CW001/CW002, an overflow, a deadlock) rolled the whole batch back:
   each of its calls is then sent alone, in order, so each caller gets what the one call gives it - its answer,
   or its own error;
@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core import prepared
 from core.prepared import Row, Statement
 
-# wallet_call_v1's fields, in its order (every argument of wallet_play_v1 but the zones and open profiles)
+# wallet_call_v2's fields, in its order (every argument of wallet_play_v2 but the zones and open profiles)
 FIELDS = (
     "kind",
     "provider",
@@ -58,6 +58,7 @@ FIELDS = (
     "request_hash",
     "ok_code",
     "body",
+    "refusals",
     "units_mul",
     "units_div",
     "raw",
@@ -67,8 +68,8 @@ FIELDS = (
 )
 STALL_SECONDS = 0.1  # a batch this long in flight is held up, not working: it no longer holds a slot
 PLAY_BATCH = Statement("""
-SELECT ordinal, outcome, balance FROM wallet_play_batch_v1(
-    CAST(:calls AS wallet_call_v1[]), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]))""")
+SELECT ordinal, outcome, balance, refusal FROM wallet_play_batch_v2(
+    CAST(:calls AS wallet_call_v2[]), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]))""")
 
 Waiting = tuple[Mapping[str, Any], "asyncio.Future[Row | None]"]
 

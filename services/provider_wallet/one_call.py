@@ -1,7 +1,9 @@
-"""The common case of a bet or a win in one database call: `wallet_play_v1` (sql/wallet/wallet_play_v1.sql)
+"""The common case of a bet or a win in one database call: `wallet_play_v2` (sql/wallet/wallet_play_v2.sql)
 decides a new transaction of a player with no bonus and no responsible-gambling limit - locks, state, ledger,
-RG counter, round, provider transaction, call log - and answers OK; for anything else it writes nothing and
-says 'fallback', and the Python path (commands.py) decides in a database transaction of its own."""
+RG counter, round, provider transaction, call log - and answers OK; a bet the game's own rules refuse (switched
+off or withdrawn, not certified in the player's country, outside its min or max bet: bet.py `_unplayable`) it
+refuses in that same call, logging only the call ('refused'); for anything else it writes nothing and says
+'fallback', and the Python path (commands.py) decides in a database transaction of its own."""
 
 from __future__ import annotations
 
@@ -34,11 +36,14 @@ from services.provider_wallet.types import (
 from services.rg import profiles
 
 PLAY = Statement("""
-SELECT outcome, balance FROM wallet_play_v1(
+SELECT outcome, balance, refusal FROM wallet_play_v2(
     :kind, :provider, :provider_code, :provider_version, :endpoint, :request, :tx, :ref, :round, :round_closed,
-    :player, :token, :game, :currency, :exponent, :amount, :request_hash, :ok_code, CAST(:body AS jsonb), :units_mul,
-    :units_div, :raw, CAST(:event_version AS smallint), CAST(:zones AS jsonb), CAST(:open_profiles AS text[]),
-    CAST(:ids AS uuid[]), :now)""")
+    :player, :token, :game, :currency, :exponent, :amount, :request_hash, :ok_code, CAST(:body AS jsonb),
+    CAST(:refusals AS jsonb), :units_mul, :units_div, :raw, CAST(:event_version AS smallint), CAST(:zones AS jsonb),
+    CAST(:open_profiles AS text[]), CAST(:ids AS uuid[]), :now)""")
+# The refusals the function decides itself (bet.py `_unplayable`'s refusals of the game); their answer is the OK
+# answer with the dialect's status code in its "status" (as Hub88's is) and the balance set.
+REFUSALS = (Status.INVALID_GAME, Status.NOT_CERTIFIED, Status.LIMIT_REACHED)
 
 
 DUPLICATE = "CW001"  # another player's transaction with this uuid committed first (the function raises it)
@@ -58,6 +63,16 @@ def _zones() -> tuple[str, list[str]]:
     every = profiles.profiles()
     zones = json.dumps({code: str(p.timezone) for code, p in every.items()})
     return zones, [code for code, p in every.items() if not p.required_limits]
+
+
+def _refusals(dialect: Dialect) -> str:
+    """`REFUSALS` in the dialect's codes, as the function's JSON argument (written once per set of codes)."""
+    return _refusals_json(tuple(dialect.status_code(status) for status in REFUSALS))
+
+
+@cache
+def _refusals_json(codes: tuple[str, ...]) -> str:
+    return json.dumps({status.value: code for status, code in zip(REFUSALS, codes, strict=True)})
 
 
 def eligible(command: WalletCommand, kind: Kind, dialect: Dialect) -> bool:
@@ -109,6 +124,7 @@ def params(command: WalletCommand, dialect: Dialect, kind: Kind) -> dict[str, An
         "request_hash": request_hash(command, kind),
         "ok_code": dialect.status_code(Status.OK),
         "body": json.dumps(body),
+        "refusals": _refusals(dialect) if kind == Kind.BET else "{}",
         "units_mul": mul,
         "units_div": div,
         "raw": raw(command),
@@ -158,6 +174,8 @@ async def play(
     assert found is not None
     if found.outcome == "stale":
         raise StaleProvider
+    if found.outcome == "refused":
+        return WalletResult(Status(found.refusal), command.user, command.currency, int(found.balance))
     if found.outcome != "done":
         return None
     return WalletResult(Status.OK, command.user, command.currency, int(found.balance))

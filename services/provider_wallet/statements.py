@@ -21,13 +21,14 @@ from services.rg import gates as rg_gates
 # ---- reads -------------------------------------------------------------------------------------
 
 # `game_enabled` is launch's rule (services/games._refuse_for: the game, the brand's switch, the player's
-# country), so a game switched off for a brand or a country stops bets in sessions already open.
+# country), so a game switched off for a brand or a country, or withdrawn by a catalogue sync, stops bets in
+# sessions already open; so do its certified countries (`game_jurisdictions`) and its bet limits (bet.py).
 CONTEXT = Statement("""
 SELECT p.id AS player_id, p.status AS player_status, p.brand_id, p.country, p.date_of_birth, p.created_at,
        p.jurisdiction, p.currency AS player_currency, b.code AS brand_code,
        s.player_id AS session_player, s.currency AS session_currency, s.expires_at, s.ended_at, s.mode,
        s.id AS session_id, s.auth_session_id,
-       g.id AS game_id, g.max_bet, g.contribution_category,
+       g.id AS game_id, g.min_bet, g.max_bet, g.jurisdictions AS game_jurisdictions, g.contribution_category,
        (g.enabled AND coalesce(bg.enabled, true)
         AND NOT coalesce(p.country = ANY(bg.disabled_countries), false)
         AND (cardinality(g.countries) = 0 OR coalesce(p.country = ANY(g.countries), false))) AS game_enabled,
@@ -78,7 +79,7 @@ STORED_CALL = Statement(
 # ---- writes ------------------------------------------------------------------------------------
 
 # The round, the provider transaction and the call log: written by the functions of sql/wallet/ (wallet_open_round_v1,
-# wallet_record_v1, wallet_log_call_v1), which the one call (wallet_play_v1) uses too, so each write is stated once.
+# wallet_record_v1, wallet_log_call_v1), which the one call (wallet_play_v2) uses too, so each write is stated once.
 ROUND = Statement("""
 SELECT wallet_open_round_v1(:id, :provider, :round, :player, :game, :session, :currency, :closed, :bet, :win, :now)""")
 

@@ -26,6 +26,7 @@ class Status(StrEnum):
     DUPLICATE_TRANSACTION = "DUPLICATE_TRANSACTION"
     TRANSACTION_DOES_NOT_EXIST = "TRANSACTION_DOES_NOT_EXIST"
     LIMIT_REACHED = "LIMIT_REACHED"
+    NOT_CERTIFIED = "NOT_CERTIFIED"  # the game is not certified in the player's country (its catalogue metadata)
     UNREPRESENTABLE_AMOUNT = "UNREPRESENTABLE_AMOUNT"  # no exact value in the wallet currency's minor units
     UNKNOWN = "UNKNOWN"
 

@@ -3,7 +3,7 @@ protocols that name the round), in that bet's currency; a win rolled back before
 A bonus holder's win follows its bet's split; the wagering met, the bonus converts. A win with no bet (a
 supplier's promotion, a free-bet reward's win) is async_win.py's.
 
-A plain player's new win is also decided by `sql/wallet/wallet_play_v1.sql` in one database call (it falls
+A plain player's new win is also decided by `sql/wallet/wallet_play_v2.sql` in one database call (it falls
 back here for anything else): a rule changed here changes there too, in a new function version."""
 
 from __future__ import annotations

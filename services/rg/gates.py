@@ -298,7 +298,7 @@ PLAY_IDLE = timedelta(minutes=5)
 async def bet_refusal(db: AsyncSession, bettor: Bettor, amount: int, state: BetState) -> BetRefusal | None:
     """Call after the player's cash row is locked, before the ledger records the stake.
 
-    `sql/wallet/wallet_play_v1.sql` decides a plain player's bet in one call only when none of these can
+    `sql/wallet/wallet_play_v2.sql` decides a plain player's bet in one call only when none of these can
     refuse it (no exclusion, no limit with an amount, no reality check due, a profile with no required
     limit); a new refusal here must make it fall back."""
     if state.excluded is not None:

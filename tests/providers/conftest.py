@@ -247,6 +247,23 @@ def seat(rt: Any, make_player: Any, hub88_provider: Any) -> Any:
     return make
 
 
+def one_call_decisions(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """From now on, what each one call (services/provider_wallet/one_call.py) decided: its neutral status, or None
+    where it left the call to the Python path."""
+    from services.provider_wallet import one_call
+
+    decided: list[str | None] = []
+    original = one_call.play
+
+    async def counted(*args: Any) -> Any:
+        result = await original(*args)
+        decided.append(result.status.value if result is not None else None)
+        return result
+
+    monkeypatch.setattr(one_call, "play", counted)
+    return decided
+
+
 async def cash(rt: Any, player_id: uuid.UUID, currency: str = "EUR") -> int:
     from services import wallet
 

@@ -1,6 +1,8 @@
 """The wallet's PostgreSQL functions (sql/wallet/), called directly against the real database: what the one
-call decides and writes for a new bet and win, that everything else it leaves untouched for the Python path, and
-that its rows are the ones the Python path writes (the same answer, ledger request hash, event payload)."""
+call decides and writes for a new bet and win, the bets it refuses itself (the game's own rules: switched off or
+withdrawn, not certified in the player's country, outside its min or max bet), that everything else it leaves
+untouched for the Python path, and that its rows are the ones the Python path writes (the same answer, ledger
+request hash, event payload, call log)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from models.ledger import AccountPurpose
 from services import ledger, wallet
 from services.ledger import Entry, Leg
 from services.provider_wallet import Kind, ProviderRef, WalletCommand, one_call
-from tests.providers.conftest import GAME, HUB88, Aggregator, Seat, cash
+from tests.providers.conftest import GAME, HUB88, Aggregator, Seat, cash, one_call_decisions
 
 EUR = 100_000  # one euro in Hub88 units
 DIALECT = Hub88Dialect()
@@ -36,9 +38,14 @@ WRITTEN = (
 
 
 async def _play(rt: Any, params: dict[str, Any]) -> tuple[str, int | None]:
+    outcome, balance, _ = await _decide(rt, params)
+    return outcome, balance
+
+
+async def _decide(rt: Any, params: dict[str, Any]) -> tuple[str, int | None, str | None]:
     async with rt.database.transaction() as db:
         found = await prepared.one(db, one_call.PLAY, params)
-    return found.outcome, found.balance
+    return found.outcome, found.balance, found.refusal
 
 
 async def _counts(rt: Any) -> dict[str, int]:
@@ -276,13 +283,23 @@ async def _as_is(rt: Any, seat: Seat, command: WalletCommand) -> WalletCommand:
     return command
 
 
+async def _unreadable_min_bet(rt: Any, seat: Seat, command: WalletCommand) -> WalletCommand:
+    await _game(rt, 'UPDATE games SET min_bet = \'{"EUR": "0.001"}\' WHERE code = :game')
+    return command
+
+
+async def _game(rt: Any, sql: str) -> None:
+    async with rt.database.transaction() as db:
+        await db.execute(text(sql), {"game": GAME})
+
+
 @pytest.mark.parametrize(
     ("case", "kind", "amount", "setup", "change"),
     [
         ("a repeated call", Kind.BET, 100, _known_request, {}),
         ("not enough money", Kind.BET, 1_001, _as_is, {}),
-        ("above the game's max bet", Kind.BET, 50_001, _as_is, {}),
         ("an RG limit", Kind.BET, 100, _rg_limit, {}),
+        ("a min bet that does not read (logged, let through)", Kind.BET, 100, _unreadable_min_bet, {}),
         ("another player's token", Kind.BET, 100, _as_is, {"token": "nobody"}),
         ("a currency the player has no account in", Kind.BET, 100, _as_is, {"currency": "SEK"}),
         ("a win of no bet", Kind.WIN, 100, _as_is, {"reference_uuid": "never-seen"}),
@@ -305,6 +322,106 @@ async def test_what_the_call_does_not_decide_it_leaves_to_python_untouched(
     assert await _play(rt, one_call.params(command, DIALECT, kind)) == ("fallback", None), case
     assert await _counts(rt) == before
     assert await cash(rt, player.player_id) == 1_000
+
+
+# The game's own rules the one call decides itself (bet.py `_unplayable`): the fixture's game has a min bet of 0.10
+# and a max bet of 500.00 EUR (10 and 50,000 minor units) and declares no certification.
+GAME_REFUSALS: dict[str, tuple[str | None, int, str, str]] = {
+    "a game a catalogue sync withdrew": (
+        "UPDATE games SET enabled = false, withdrawn_at = now() WHERE code = :game",
+        100,
+        "INVALID_GAME",
+        "RS_ERROR_INVALID_GAME",
+    ),
+    "a game no longer certified in the player's country (MT)": (
+        "UPDATE games SET jurisdictions = ARRAY['SE', 'FI'] WHERE code = :game",
+        100,
+        "NOT_CERTIFIED",
+        "RS_ERROR_LIMIT_REACHED",
+    ),
+    "a stake above the game's max bet": (None, 50_001, "LIMIT_REACHED", "RS_ERROR_LIMIT_REACHED"),
+    "a stake below the game's min bet": (None, 9, "LIMIT_REACHED", "RS_ERROR_LIMIT_REACHED"),
+    "below a min bet a sync raised": (
+        'UPDATE games SET min_bet = \'{"EUR": "2.00"}\' WHERE code = :game',
+        199,
+        "LIMIT_REACHED",
+        "RS_ERROR_LIMIT_REACHED",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GAME_REFUSALS))
+async def test_a_bet_the_games_rules_refuse_is_refused_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any, case: str
+) -> None:
+    change, amount, refusal, code = GAME_REFUSALS[case]
+    player = await seat(balance=100_000)
+    await _house(rt, player)
+    if change is not None:
+        await _game(rt, change)
+    bet = _command(hub88_provider, player, Kind.BET, amount)
+    before = await _counts(rt)
+    assert await _decide(rt, one_call.params(bet, DIALECT, Kind.BET)) == ("refused", 100_000, refusal), case
+    after = await _counts(rt)
+    assert {t: after[t] - before[t] for t in WRITTEN if after[t] != before[t]} == {"provider_calls": 1}
+    async with rt.database.session() as db:
+        logged = (
+            await db.execute(
+                text("SELECT response FROM provider_calls WHERE request_uuid = :r"), {"r": bet.request_uuid}
+            )
+        ).scalar_one()
+    assert logged == {
+        "user": player.user,
+        "status": code,
+        "request_uuid": bet.request_uuid,
+        "currency": "EUR",
+        "balance": 100_000 * 1000,
+    }
+    assert await cash(rt, player.player_id) == 100_000
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "amount"),
+    [
+        ("certified in the player's country", "UPDATE games SET jurisdictions = ARRAY['MT'] WHERE code = :game", 100),
+        ("no certification declared: not restricted", None, 100),
+        ("exactly the min bet", None, 10),
+        ("exactly the max bet", None, 50_000),
+        ("a zero stake is no stake: below no min", None, 0),
+        (
+            "a currency the limits do not name",
+            "UPDATE games SET min_bet = '{\"SEK\": \"1\"}', max_bet = '{}' WHERE code = :game",
+            1,
+        ),
+    ],
+)
+async def test_a_bet_the_games_rules_allow_is_decided_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any, case: str, change: str | None, amount: int
+) -> None:
+    player = await seat(balance=100_000)
+    await _house(rt, player)
+    if change is not None:
+        await _game(rt, change)
+    bet = _command(hub88_provider, player, Kind.BET, amount)
+    assert await _decide(rt, one_call.params(bet, DIALECT, Kind.BET)) == ("done", 100_000 - amount, None), case
+
+
+async def test_a_win_of_a_bet_on_a_withdrawn_or_decertified_game_is_paid_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any
+) -> None:
+    player = await seat(balance=1_000)
+    await _house(rt, player)
+    bets = [_command(hub88_provider, player, Kind.BET, 100) for _ in range(2)]
+    for placed, left in zip(bets, (900, 800), strict=True):
+        assert await _play(rt, one_call.params(placed, DIALECT, Kind.BET)) == ("done", left)
+    await _game(
+        rt,
+        "UPDATE games SET enabled = false, withdrawn_at = now(), jurisdictions = ARRAY['SE'], "
+        'min_bet = \'{"EUR": "100.00"}\' WHERE code = :game',
+    )
+    won = _command(hub88_provider, player, Kind.WIN, 1, reference_uuid=bets[0].transaction_uuid, round_closed=True)
+    assert await _decide(rt, one_call.params(won, DIALECT, Kind.WIN)) == ("done", 801, None)  # below any min: a win
+    assert await cash(rt, player.player_id) == 801
 
 
 async def test_a_known_transaction_is_left_to_the_replay(rt: Any, seat: Any, hub88_provider: Any) -> None:
@@ -439,3 +556,40 @@ async def test_racing_calls_through_the_one_call_move_money_once_and_never_below
     assert decided.count(True) == 3  # the accepted ones in one call each, the refusals in Python
     assert sorted(a["balance"] for a in accepted) == [0, 200 * 1000, 400 * 1000]
     assert await cash(rt, player.player_id) == 0
+
+
+@pytest.mark.parametrize("case", sorted(GAME_REFUSALS))
+async def test_a_refusal_in_the_one_call_answers_and_logs_what_the_python_path_does(
+    aggregator: Aggregator, seat: Any, rt: Any, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    change, amount, _, code = GAME_REFUSALS[case]
+    python_player, sql_player = await seat(balance=100_000), await seat(balance=100_000)
+    await aggregator.call("transaction/bet", python_player.bet(0, round_ref="warm"))  # the house account exists
+    if change is not None:
+        await _game(rt, change)
+    with monkeypatch.context() as patched:
+        patched.setattr(one_call, "eligible", lambda *args: False)
+        by_python = await aggregator.call("transaction/bet", python_player.bet(amount * 1000))
+    decided = one_call_decisions(monkeypatch)
+    by_sql = await aggregator.call("transaction/bet", sql_player.bet(amount * 1000))
+    assert decided == [GAME_REFUSALS[case][2]]  # refused in the one call, no Python transaction after it
+
+    def neutral(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k not in ("user", "request_uuid")}
+
+    assert neutral(by_sql) == neutral(by_python) == {"status": code, "currency": "EUR", "balance": 100_000 * 1000}
+    async with rt.database.session() as db:
+        logged = [
+            neutral(
+                (
+                    await db.execute(
+                        text("SELECT response FROM provider_calls WHERE request_uuid = :r"),
+                        {"r": answer["request_uuid"]},
+                    )
+                ).scalar_one()
+            )
+            for answer in (by_python, by_sql)
+        ]
+    assert logged[0] == logged[1] == neutral(by_sql)
+    assert (await _rows(rt, sql_player.player_id))["transactions"] == []  # a refusal records no transaction
+    assert await cash(rt, sql_player.player_id) == await cash(rt, python_player.player_id) == 100_000

@@ -1,4 +1,4 @@
-"""Group commit of the one call (services/provider_wallet/group_commit.py, sql/wallet/wallet_play_batch_v1.sql),
+"""Group commit of the one call (services/provider_wallet/group_commit.py, sql/wallet/wallet_play_batch_v2.sql),
 against the real database: a batch decides each call as the one call would, one after the other; a refusal or an
 error is its own call's; two batchers on overlapping players never deadlock; a caller that leaves or a lost
 connection touches nobody else's result."""
@@ -97,6 +97,71 @@ async def test_a_refusal_in_the_middle_of_a_batch_is_its_own(
     assert [a["balance"] for a in answers] == [800_000, 50_000, 800_000]
 
 
+async def test_the_games_refusals_in_a_batch_are_each_calls_own(rt: Any, seat: Any, hub88_provider: Any) -> None:
+    """wallet_play_v2's refusals (the game's min and max bet, its certification, its withdrawal) in one batch: each
+    call its own row, the others decided around it as if alone, one after the other."""
+    plain, abroad, same = await seat(balance=ALONE), await seat(balance=ALONE), await seat(balance=ALONE)
+    await _house(rt, plain)
+    earlier = _command(hub88_provider, same, Kind.BET, 100)
+    assert await _play(rt, one_call.params(earlier, DIALECT, Kind.BET)) == ("done", 900)
+    async with rt.database.transaction() as db:
+        await db.execute(text("UPDATE players SET country = 'GB' WHERE id = :p"), {"p": abroad.player_id})
+        await db.execute(text("UPDATE games SET jurisdictions = ARRAY['MT', 'SE'] WHERE code = 'slot-fortune'"))
+    calls = [
+        (_command(hub88_provider, plain, Kind.BET, 100), Kind.BET),
+        (_command(hub88_provider, plain, Kind.BET, 9), Kind.BET),  # below the min bet (0.10)
+        (_command(hub88_provider, abroad, Kind.BET, 100), Kind.BET),  # not certified in GB
+        (_command(hub88_provider, same, Kind.BET, 50_001), Kind.BET),  # above the max bet (500.00)
+        (_command(hub88_provider, plain, Kind.BET, 200), Kind.BET),
+        (_command(hub88_provider, same, Kind.WIN, 7, reference_uuid=earlier.transaction_uuid), Kind.WIN),
+    ]
+    batcher = _batcher(rt.database.engine)
+    found = await _together(batcher, [one_call.params(c, DIALECT, k) for c, k in calls])
+    assert list(batcher.sent) == [6]
+    assert batcher.retried == 0
+    assert [(row.outcome, row.balance, row.refusal) for row in found] == [
+        ("done", 900, None),
+        ("refused", 900, "LIMIT_REACHED"),  # the balance the call before it left
+        ("refused", ALONE, "NOT_CERTIFIED"),
+        ("refused", 900, "LIMIT_REACHED"),
+        ("done", 700, None),
+        ("done", 907, None),
+    ]
+    async with rt.database.session() as db:
+        logged = (
+            await db.execute(
+                text("SELECT request_uuid, response ->> 'status' FROM provider_calls WHERE request_uuid = ANY(:r)"),
+                {"r": [c.request_uuid for c, _ in calls]},
+            )
+        ).all()
+    assert dict(logged) == {
+        c.request_uuid: status
+        for (c, _), status in zip(
+            calls,
+            ["RS_OK", "RS_ERROR_LIMIT_REACHED", "RS_ERROR_LIMIT_REACHED", "RS_ERROR_LIMIT_REACHED", "RS_OK", "RS_OK"],
+            strict=True,
+        )
+    }
+    assert [await cash(rt, p.player_id) for p in (plain, abroad, same)] == [700, ALONE, 907]
+
+    # The game withdrawn: a batch refuses the new bet and still pays the earlier bet's second win.
+    async with rt.database.transaction() as db:
+        await db.execute(text("UPDATE games SET enabled = false, withdrawn_at = now() WHERE code = 'slot-fortune'"))
+    found = await _together(
+        batcher,
+        [
+            one_call.params(_command(hub88_provider, plain, Kind.BET, 100), DIALECT, Kind.BET),
+            one_call.params(
+                _command(hub88_provider, same, Kind.WIN, 3, reference_uuid=earlier.transaction_uuid), DIALECT, Kind.WIN
+            ),
+        ],
+    )
+    assert [(row.outcome, row.balance, row.refusal) for row in found] == [
+        ("refused", 700, "INVALID_GAME"),
+        ("done", 910, None),
+    ]
+
+
 async def test_an_error_in_one_call_of_a_batch_fails_that_call_alone(rt: Any, seat: Any, hub88_provider: Any) -> None:
     players = [await seat(balance=ALONE) for _ in range(3)]
     await _house(rt, players[0])
@@ -123,7 +188,7 @@ async def test_a_lone_call_that_fails_is_sent_once(rt: Any, seat: Any, hub88_pro
     assert failed.value.sqlstate == one_call.OUT_OF_RANGE
     assert list(batcher.sent) == [1]
     assert batcher.retried == 0
-    assert len([s for s in statements if "wallet_play_v1(" in s]) == 1
+    assert len([s for s in statements if "wallet_play_v2(" in s]) == 1
     assert await cash(rt, player.player_id) == ALONE
 
 

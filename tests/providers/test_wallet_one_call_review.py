@@ -1,4 +1,4 @@
-"""Adversarial review of the one call (sql/wallet/wallet_play_v1.sql, services/provider_wallet/one_call.py): inputs
+"""Adversarial review of the one call (sql/wallet/wallet_play_v2.sql, services/provider_wallet/one_call.py): inputs
 and states where it must answer what the Python path answers, through the signed Hub88 endpoints."""
 
 from __future__ import annotations
@@ -179,12 +179,8 @@ BET_FALLBACKS = {
     "an expired game session": "UPDATE game_sessions SET expires_at = now() - interval '1 second' WHERE token = :token",
     "an ended game session": "UPDATE game_sessions SET ended_at = now() WHERE token = :token",
     "a demo session": "UPDATE game_sessions SET mode = 'demo' WHERE token = :token",
-    "a game switched off": "UPDATE games SET enabled = false WHERE provider_id = :provider",
-    "a game switched off for the player's country": "UPDATE games SET countries = ARRAY['SE'] "
-    "WHERE provider_id = :provider",
-    "a game switched off for the brand": "INSERT INTO brand_games (brand_id, game_id, enabled, disabled_countries) "
-    "SELECT p.brand_id, g.id, false, '{}' FROM players p, games g WHERE p.id = :player AND g.provider_id = :provider",
     "a max bet written as a number": "UPDATE games SET max_bet = '{\"EUR\": 1}' WHERE provider_id = :provider",
+    "a min bet written as a number": "UPDATE games SET min_bet = '{\"EUR\": 1}' WHERE provider_id = :provider",
     "a jurisdiction that requires a limit": "UPDATE players SET jurisdiction = 'SE' WHERE id = :player",
     "a rollback that came first": "INSERT INTO provider_transactions (id, provider_id, transaction_uuid, kind, "
     "reference_transaction_uuid, request_hash, status, player_id, amount, rolled_back, raw_request, response, "
@@ -193,19 +189,40 @@ BET_FALLBACKS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BET_FALLBACKS))
-async def test_a_bet_the_python_path_refuses_is_never_decided_in_the_one_call(
-    rt: Any, seat: Any, hub88_provider: Any, case: str
+# The game switched off, which the one call refuses itself (wallet_play_v2) as the Python path does: INVALID_GAME,
+# only the call logged.
+BET_GAME_OFF = {
+    "a game switched off": "UPDATE games SET enabled = false WHERE provider_id = :provider",
+    "a game switched off for the player's country": "UPDATE games SET countries = ARRAY['SE'] "
+    "WHERE provider_id = :provider",
+    "a game switched off for the brand": "INSERT INTO brand_games (brand_id, game_id, enabled, disabled_countries) "
+    "SELECT p.brand_id, g.id, false, '{}' FROM players p, games g WHERE p.id = :player AND g.provider_id = :provider",
+    "a game switched off for the brand in the player's country": "INSERT INTO brand_games (brand_id, game_id, "
+    "enabled, disabled_countries) SELECT p.brand_id, g.id, true, ARRAY[p.country] FROM players p, games g "
+    "WHERE p.id = :player AND g.provider_id = :provider",
+}
+
+
+REFUSED_IN_THE_CALL = ("refused", 1_000, "INVALID_GAME")
+
+
+@pytest.mark.parametrize(
+    ("case", "sql", "expected"),
+    [(case, sql, ("fallback", None, None)) for case, sql in sorted(BET_FALLBACKS.items())]
+    + [(case, sql, REFUSED_IN_THE_CALL) for case, sql in sorted(BET_GAME_OFF.items())],
+)
+async def test_a_bet_the_python_path_refuses_is_left_to_it_or_refused_alike_in_the_one_call(
+    rt: Any, seat: Any, hub88_provider: Any, case: str, sql: str, expected: tuple[str, int | None, str | None]
 ) -> None:
     from services.provider_wallet import Kind
-    from tests.providers.test_wallet_functions import DIALECT, _command, _counts, _house, _play
+    from tests.providers.test_wallet_functions import DIALECT, _command, _counts, _decide, _house
 
     player = await seat(balance=1_000)
     await _house(rt, player)
     command = _command(hub88_provider, player, Kind.BET, 100)
     async with rt.database.transaction() as db:
         await db.execute(
-            text(BET_FALLBACKS[case]),
+            text(sql),
             {
                 "player": player.player_id,
                 "token": player.token,
@@ -214,8 +231,10 @@ async def test_a_bet_the_python_path_refuses_is_never_decided_in_the_one_call(
             },
         )
     before = await _counts(rt)
-    assert await _play(rt, one_call.params(command, DIALECT, Kind.BET)) == ("fallback", None), case
-    assert await _counts(rt) == before
+    assert await _decide(rt, one_call.params(command, DIALECT, Kind.BET)) == expected, case
+    after = await _counts(rt)
+    written = {t: after[t] - before[t] for t in after if after[t] != before[t]}
+    assert written == ({"provider_calls": 1} if expected == REFUSED_IN_THE_CALL else {})  # a fallback writes nothing
     assert await cash(rt, player.player_id) == 1_000
 
 

@@ -16,12 +16,12 @@ from tests.providers.conftest import HUB88, Aggregator, _keypair, cash
 EUR = 100_000  # one euro in Hub88 units
 
 # A bet or a win of a player with no bonus and no RG limit, after the first ones (the first bet of a brand and
-# currency creates its house account on the Python path): one statement, the call of `wallet_play_v1`
-# (sql/wallet/wallet_play_v1.sql), which checks the provider row's version, takes the transaction's key and the
+# currency creates its house account on the Python path): one statement, the call of `wallet_play_v2`
+# (sql/wallet/wallet_play_v2.sql), which checks the provider row's version, takes the transaction's key and the
 # cash row, reads the state under them and writes the ledger (transaction, postings, balance, outbox event), the
 # RG counter, the round, the provider transaction and the call log. One round trip: the call is a database
 # transaction of its own (no BEGIN, no COMMIT).
-BET = ["SELECT outcome, balance FROM wallet_play_v1("]
+BET = ["SELECT outcome, balance, refusal FROM wallet_play_v2("]
 # A win of nothing (the round lost) moves no money: the same one call writes no ledger and no RG counter.
 LOST = BET
 
@@ -45,6 +45,34 @@ async def test_a_bet_and_a_win_make_a_fixed_list_of_statements(aggregator: Aggre
         for prefix in expected:
             assert sum(s.startswith(prefix) for s in statements) == 1, prefix
     assert await cash(rt, player.player_id) == 1_000 - 2 * 100 - 100 + 200 - 100
+
+
+@pytest.mark.parametrize(
+    ("change", "amount", "status"),
+    [
+        (None, 9_000, "RS_ERROR_LIMIT_REACHED"),  # below the game's min bet (0.10 EUR)
+        ("UPDATE games SET jurisdictions = ARRAY['SE'] WHERE code = 'slot-fortune'", EUR, "RS_ERROR_LIMIT_REACHED"),
+        (
+            "UPDATE games SET enabled = false, withdrawn_at = now() WHERE code = 'slot-fortune'",
+            EUR,
+            "RS_ERROR_INVALID_GAME",
+        ),
+    ],
+)
+async def test_a_bet_the_games_rules_refuse_is_one_statement_too(
+    aggregator: Aggregator, seat: Any, rt: Any, change: str | None, amount: int, status: str
+) -> None:
+    player = await seat(balance=1_000)
+    for _ in range(2):  # warms the account caches
+        await aggregator.call("transaction/bet", player.bet(EUR, round_ref="warm"))
+    if change is not None:
+        async with rt.database.transaction() as db:
+            await db.execute(text(change))
+    with recorded_statements(rt) as statements:
+        answer = await aggregator.call("transaction/bet", player.bet(amount, round_ref="r-2"))
+    assert (answer["status"], answer["balance"]) == (status, 800 * 1000)
+    assert len(statements) == 1, "\n".join(statements)
+    assert statements[0].startswith(BET[0])
 
 
 async def test_the_cached_provider_is_checked_by_every_call(
