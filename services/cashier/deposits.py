@@ -118,6 +118,7 @@ async def _start(
             token=token,
             key=key,
             status=PaymentStatus.CREATED,
+            fingerprint=kept.seen.card_fingerprint if method == "card" else None,
         )
         if not created:
             return payment, None, False
