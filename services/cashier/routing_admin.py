@@ -33,7 +33,7 @@ from core.runtime import Runtime
 from models.payment_routing import PaymentRoutingVersion
 from models.payments import PaymentKind, PaymentMethod
 from services import audit
-from services.cashier.payment_rules import BinRule, PaymentLimit, card_verdict
+from services.cashier.payment_rules import BinRule, BinUnknown, CardVerdict, PaymentLimit, card_verdict
 from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import PspTerms, RouteExplanation, RouteQuery, RoutingRule, explain
 from services.cashier.routing_config import RoutingConfig, at_version, live, terms_as_dict
@@ -219,13 +219,21 @@ def checked_bin_rule(raw: Mapping[str, Any]) -> BinRule:
     country = countries[0] if countries else None
     if low is None and (country is None or not raw.get("block")):
         raise _refuse("A rule without a range blocks the cards of a country.", "country")
+    block = bool(raw.get("block", False))
+    try:
+        on_unknown = BinUnknown(str(raw["on_unknown"]).lower()) if raw.get("on_unknown") else None
+    except ValueError:
+        raise _refuse("When the card's BIN is unknown: allow, refuse or review.", "onUnknown") from None
+    if not block and on_unknown not in (None, BinUnknown.ALLOW):
+        raise _refuse("Only a rule that blocks cards can refuse or hold the cards it cannot decide on.", "onUnknown")
     return BinRule(
         name=_name(raw.get("name")),
         bin_from=low,
         bin_to=high,
         country=country,
-        block=bool(raw.get("block", False)),
+        block=block,
         reason=str(raw.get("reason") or "")[:200],
+        on_unknown=on_unknown if block else None,
     )
 
 
@@ -384,6 +392,8 @@ class Preview:
     query: RouteQuery
     bin_blocked_by: BinRule | None
     fees: Mapping[str, Decimal]
+    bin_unknown_by: BinRule | None = None  # a blocking rule that could not decide on the card (card deposits)
+    bin_unknown_outcome: BinUnknown | None = None  # what it does then: refuse or review
 
 
 async def preview(
@@ -406,7 +416,10 @@ async def preview(
         config = await live(db) if version is None else await at_version(db, version)
     if config is None:
         raise NotFound(f"No routing version {version}.", field="version")
-    verdict = card_verdict(config.bin_rules, card_bin)
+    # The BIN rules judge card deposits (payment_limits.check): without a BIN, a rule that fails closed shows.
+    by_card = method == "card" and kind == "deposit"
+    verdict = card_verdict(config.bin_rules, card_bin) if by_card else CardVerdict(None, None)
+    unknown_by = verdict.unknown_refused_by or verdict.review_by
     query = RouteQuery(
         kind=kind,
         method=method,
@@ -421,4 +434,12 @@ async def preview(
     explanation = explain(config.rules, query, config.psps)
     cent = Decimal(1).scaleb(-currency_info(currency).exponent)  # fees shown to the currency's minor unit
     fees = {p: config.psps.get(p, PspTerms()).fee(amount, currency).quantize(cent) for p in explanation.psps}
-    return Preview(config.version, explanation, query, verdict.blocked_by, fees)
+    return Preview(
+        config.version,
+        explanation,
+        query,
+        verdict.blocked_by,
+        fees,
+        unknown_by,
+        unknown_by.when_unknown if unknown_by else None,
+    )
