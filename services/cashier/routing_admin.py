@@ -314,6 +314,63 @@ def restore(version: int, old: RoutingConfig) -> Callable[[RoutingConfig], Edit]
     return edit
 
 
+def imported(document: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
+    """The edit making a whole routing document live (`RoutingConfig.document()`'s form, as `croupier payments
+    routing export` writes it): every entry checked as staff's input is, refused naming the entry and its field."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("rules"), list):
+        raise _refuse("A routing document: rules, psps, limits and bin_rules, as export writes them.", "document")
+
+    def each(section: str, check: Callable[[Mapping[str, Any]], Any]) -> tuple[Any, ...]:
+        entries = document.get(section) or []
+        if not isinstance(entries, list):
+            raise _refuse(f"{section} is a list.", section)
+        found = []
+        for i, raw in enumerate(entries):
+            try:
+                found.append(check(raw))
+            except DomainError as refused:
+                raise _refuse(f"{section}[{i}]: {refused.message}", f"{section}[{i}].{refused.field}") from None
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise _refuse(f"{section}[{i}] is not an entry of {section}.", f"{section}[{i}]") from None
+        names = [getattr(e, "handle", getattr(e, "name", None)) for e in found]
+        if len(set(names)) != len(names):
+            raise _refuse(f"Two {section} of one name.", section)
+        return tuple(found)
+
+    rules, limits, bin_rules = each("rules", checked_rule), each("limits", checked_limit), each("bin_rules", checked_bin_rule)
+    if not rules:
+        raise _refuse("At least one routing rule: no PSP would take any payment.", "rules")
+    psps: dict[str, PspTerms] = {}
+    raw_psps = document.get("psps") or {}
+    if not isinstance(raw_psps, Mapping):
+        raise _refuse("psps maps each PSP to its terms.", "psps")
+    for psp, terms in raw_psps.items():
+        try:
+            _choices([str(psp)], frozenset(ADAPTERS), "psps")
+            limits_of = terms.get("limits") or {}
+            fixed = terms.get("fee_fixed") or {}
+            psps[str(psp)] = checked_terms(
+                {
+                    **terms,
+                    "limits": [
+                        {"currency": c, "min_amount": lo, "max_amount": hi, "fee_fixed": fixed.get(c)}
+                        for c, (lo, hi) in limits_of.items()
+                    ]
+                    + [{"currency": c, "fee_fixed": v} for c, v in fixed.items() if c not in limits_of],
+                }
+            )
+        except DomainError as refused:
+            raise _refuse(f"psps.{psp}: {refused.message}", f"psps.{psp}") from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _refuse(f"psps.{psp} is not a PSP's terms.", f"psps.{psp}") from None
+
+    def edit(config: RoutingConfig) -> Edit:
+        changed = replace(config, rules=rules, psps=psps, limits=limits, bin_rules=bin_rules)
+        return Edit(changed, "routing imported", config.document(), changed.document())
+
+    return edit
+
+
 def _editor(viewer: Viewer) -> None:
     if not viewer.is_staff or viewer.brand_id is not None:
         raise DomainError(
