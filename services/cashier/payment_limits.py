@@ -4,8 +4,9 @@
 Called in the deposit's or withdrawal's transaction, after the payment's insert and under the player's money
 lock, so the payment itself is counted and two concurrent requests of one player are counted one after the
 other (the second waits for the first's commit and sees it). A refusal is a DomainError with its code —
-CARD_BIN_BLOCKED, CARD_BIN_UNKNOWN (a blocking rule that fails closed could not decide), PAYMENT_LIMIT_EXCEEDED or PAYMENT_VELOCITY_EXCEEDED, the last two with `LimitDetails`
-(which cap, how much, when the window frees up) — and rolls the payment back with the transaction.
+CARD_BIN_BLOCKED, CARD_BIN_UNKNOWN (a blocking rule that fails closed could not decide), PAYMENT_LIMIT_EXCEEDED
+or PAYMENT_VELOCITY_EXCEEDED, the last two with `LimitDetails` (which cap, how much, when the window frees up) —
+and rolls the payment back with the transaction.
 Payments that moved no money (failed, rejected, cancelled) do not count. BIN rules apply to card deposits (the
 only payments whose card the vault is asked about); a rule that sends undecided cards to review is returned in
 `Checked.bin_review`, and the deposit is held (services/cashier/deposits.py).
@@ -49,9 +50,7 @@ def uses_risk_score(config: RoutingConfig) -> bool:
     )
 
 
-async def check(
-    db: AsyncSession, payment: Payment, *, card_bin: str | None = None, reviewed: bool = False
-) -> Checked:
+async def check(db: AsyncSession, payment: Payment, *, card_bin: str | None = None, reviewed: bool = False) -> Checked:
     """Refuse the payment if a BIN rule blocks its card (or cannot decide and fails closed) or a limit that applies
     to it is exceeded. `reviewed`: the risk desk has looked at it (a held deposit released): no review again."""
     config = await live(db)

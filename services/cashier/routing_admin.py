@@ -337,7 +337,11 @@ def imported(document: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
             raise _refuse(f"Two {section} of one name.", section)
         return tuple(found)
 
-    rules, limits, bin_rules = each("rules", checked_rule), each("limits", checked_limit), each("bin_rules", checked_bin_rule)
+    rules, limits, bin_rules = (
+        each("rules", checked_rule),
+        each("limits", checked_limit),
+        each("bin_rules", checked_bin_rule),
+    )
     if not rules:
         raise _refuse("At least one routing rule: no PSP would take any payment.", "rules")
     psps: dict[str, PspTerms] = {}

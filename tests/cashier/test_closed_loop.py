@@ -166,7 +166,8 @@ async def test_a_card_is_one_share_by_its_fingerprint_whatever_token_the_vault_g
     assert "up to 50.00 EUR" in refused["errors"][0]["message"]
     async with rt.database.session() as db:
         payout = await db.get(Payment, payment_uuid(paid))
-    assert payout is not None and payout.instrument_fingerprint == fingerprints[first]
+    assert payout is not None
+    assert payout.instrument_fingerprint == fingerprints[first]
     assert owed(await loop(gql, player)) == [("CARD", "0.00"), ("CARD", "50.00")]
     # Naming no token with one card share open: the card's latest token, counted against that share.
     assert (await withdraw(gql, player, "50.00", "CARD"))["errors"] == []

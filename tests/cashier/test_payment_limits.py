@@ -246,10 +246,14 @@ async def test_a_bin_rule_says_as_data_what_a_card_it_cannot_decide_on_gets(
             )
         ).first()
         [payment] = (await db.scalars(select(Payment).where(Payment.status == "held"))).all()  # type: ignore[arg-type]
-    assert event is not None and event.payload["reason"] == "bin_rule: test-range"
+    assert event is not None
+    assert event.payload["reason"] == "bin_rule: test-range"
     assert await attempts(rt, payment.id) == []  # no PSP asked
     released = await risk_holds.release_deposit(
-        rt, staff_viewer(await make_staff("risk_analyst"), brand, "risk_analyst"), payment_id=payment.id, reason="checked card"
+        rt,
+        staff_viewer(await make_staff("risk_analyst"), brand, "risk_analyst"),
+        payment_id=payment.id,
+        reason="checked card",
     )
     assert released.status == "failed"  # sent to the PSP, which knows no such token
     assert len(await attempts(rt, payment.id)) == 1

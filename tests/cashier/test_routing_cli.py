@@ -29,7 +29,8 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
     assert code == 0, output
     document = json.loads(output)
     assert {"rules", "psps", "limits", "bin_rules"} <= set(document)
-    assert document["rules"] and document["bin_rules"] == []
+    assert document["rules"]
+    assert document["bin_rules"] == []
 
     # Import: the export with a BIN rule (fail closed by default) and the card rule through swiftpay only.
     document["bin_rules"] = [{"name": "test-range", "bin_from": "400000", "bin_to": "400099", "block": True}]
@@ -48,16 +49,22 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
     assert next(r for r in live["rules"] if r["name"] == cards["name"])["psps"] == ["swiftpay"]
     async with rt.database.session() as db:
         record = await db.scalar(
-            select(AuditRecord).where(col(AuditRecord.action) == "payment_routing.changed").order_by(col(AuditRecord.seq).desc())
+            select(AuditRecord)
+            .where(col(AuditRecord.action) == "payment_routing.changed")
+            .order_by(col(AuditRecord.seq).desc())
         )
-    assert record is not None and (record.actor_id, record.reason) == (finance.id, "cards via swiftpay")
+    assert record is not None
+    assert (record.actor_id, record.reason) == (finance.id, "cards via swiftpay")
 
     # The same document again stores nothing; list and show read what GraphQL reads.
-    code, output = await run_cli("payments", "routing", "import", str(source), "--reason", "again", "--staff", finance.email)
+    code, output = await run_cli(
+        "payments", "routing", "import", str(source), "--reason", "again", "--staff", finance.email
+    )
     assert (code, output.strip()) == (0, "live version 1")
     code, output = await run_cli("payments", "routing", "list")
     lines = [line.split("\t") for line in output.strip().splitlines()]
-    assert code == 0 and [(v, change, rest) for v, _, change, *rest in lines] == [("1", "routing imported", ["live"])]
+    assert code == 0
+    assert [(v, change, rest) for v, _, change, *rest in lines] == [("1", "routing imported", ["live"])]
     code, output = await run_cli("payments", "routing", "show", "1")
     shown = json.loads(output)
     assert (shown["version"], shown["live"], shown["reason"]) == (1, True, "cards via swiftpay")
@@ -66,7 +73,17 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
 
     # The preview answers what GraphQL's does.
     code, output = await run_cli(
-        "payments", "routing", "preview", "--country", "MT", "--currency", "EUR", "--method", "card", "--amount", "50.00"
+        "payments",
+        "routing",
+        "preview",
+        "--country",
+        "MT",
+        "--currency",
+        "EUR",
+        "--method",
+        "card",
+        "--amount",
+        "50.00",
     )
     assert code == 0, output
     previewed = json.loads(output)
@@ -81,8 +98,19 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
     )
     assert [look["rule"] for look in previewed["looks"]] == [look["rule"] for look in expected["looks"]]
     code, output = await run_cli(
-        "payments", "routing", "preview", "--country", "MT", "--currency", "EUR", "--method", "card",
-        "--amount", "50.00", "--card-bin", "40000012",
+        "payments",
+        "routing",
+        "preview",
+        "--country",
+        "MT",
+        "--currency",
+        "EUR",
+        "--method",
+        "card",
+        "--amount",
+        "50.00",
+        "--card-bin",
+        "40000012",
     )
     assert (code, json.loads(output)["card_blocked_by"]) == (0, "test-range")
 
