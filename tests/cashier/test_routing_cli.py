@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
-
+from tests.onboarding.conftest import audit_rows
 from tests.test_audit import run_cli
 
 PREVIEW = """query($input: RoutingPreviewInput!) { routingPreview(input: $input) {
@@ -21,8 +20,6 @@ VERSION = "{ routingVersion { version change binRules { name onUnknown } rules {
 async def test_routing_listed_shown_previewed_exported_and_imported_from_the_command_line(
     rt: Any, gql: Any, make_staff: Any, tmp_path: Path
 ) -> None:
-    from models.audit import AuditRecord
-
     code, output = await run_cli("payments", "routing", "list")
     assert (code, output.strip()) == (0, "0\t-\tbuilt-in rules\tlive")
     code, output = await run_cli("payments", "routing", "export")
@@ -47,14 +44,12 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
     assert (live["version"], live["change"]) == (1, "routing imported")
     assert live["binRules"] == [{"name": "test-range", "onUnknown": "REFUSE"}]
     assert next(r for r in live["rules"] if r["name"] == cards["name"])["psps"] == ["swiftpay"]
-    async with rt.database.session() as db:
-        record = await db.scalar(
-            select(AuditRecord)
-            .where(col(AuditRecord.action) == "payment_routing.changed")
-            .order_by(col(AuditRecord.seq).desc())
-        )
-    assert record is not None
-    assert (record.actor_id, record.reason) == (finance.id, "cards via swiftpay")
+    record = (await audit_rows(rt, target_type="payment_routing"))[-1]
+    assert (record.action, record.actor_id, record.reason) == (
+        "payment_routing.changed",
+        finance.id,
+        "cards via swiftpay",
+    )
 
     # The same document again stores nothing; list and show read what GraphQL reads.
     code, output = await run_cli(
@@ -72,19 +67,8 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
     assert json.loads((await run_cli("payments", "routing", "show", "0"))[1])["document"]["bin_rules"] == []
 
     # The preview answers what GraphQL's does.
-    code, output = await run_cli(
-        "payments",
-        "routing",
-        "preview",
-        "--country",
-        "MT",
-        "--currency",
-        "EUR",
-        "--method",
-        "card",
-        "--amount",
-        "50.00",
-    )
+    payment = ("--country", "MT", "--currency", "EUR", "--method", "card", "--amount", "50.00")
+    code, output = await run_cli("payments", "routing", "preview", *payment)
     assert code == 0, output
     previewed = json.loads(output)
     given = {"kind": "DEPOSIT", "method": "CARD", "country": "MT", "amount": "50.00", "currency": "EUR"}
@@ -97,21 +81,7 @@ async def test_routing_listed_shown_previewed_exported_and_imported_from_the_com
         "refuse",
     )
     assert [look["rule"] for look in previewed["looks"]] == [look["rule"] for look in expected["looks"]]
-    code, output = await run_cli(
-        "payments",
-        "routing",
-        "preview",
-        "--country",
-        "MT",
-        "--currency",
-        "EUR",
-        "--method",
-        "card",
-        "--amount",
-        "50.00",
-        "--card-bin",
-        "40000012",
-    )
+    code, output = await run_cli("payments", "routing", "preview", *payment, "--card-bin", "40000012")
     assert (code, json.loads(output)["card_blocked_by"]) == (0, "test-range")
 
     # Refusals: the code and the field, exit 1, nothing stored.

@@ -293,7 +293,7 @@ async def test_a_bonus_the_engine_cancels_or_forfeits_has_its_reward_cancelled_a
 async def test_the_free_rounds_api_url_is_set_at_onboarding_checked_and_audited(
     rt: Any, gql: Any, demo_free_rounds: Any, make_player: Any, make_staff: Any, campaign: Any
 ) -> None:
-    from models.audit import AuditRecord
+    from tests.onboarding.conftest import audit_rows
 
     update_provider = """mutation($input: UpdateGameProviderInput!) { updateGameProvider(input: $input) {
       provider { code freeRoundsUrl } errors { code field } } }"""
@@ -333,14 +333,8 @@ async def test_the_free_rounds_api_url_is_set_at_onboarding_checked_and_audited(
 
     # Set through GraphQL (audited, before and after): the rounds are granted through it.
     assert (await set_url(api))["data"]["updateGameProvider"]["provider"]["freeRoundsUrl"] == api
-    async with rt.database.session() as db:
-        record = await db.scalar(
-            select(AuditRecord)
-            .where(col(AuditRecord.action) == "game_provider.updated")
-            .order_by(col(AuditRecord.seq).desc())
-        )
-    assert record is not None
-    assert record.after["free_rounds_url"] == api
+    record = (await audit_rows(rt, target_type="game_provider"))[-1]
+    assert (record.action, record.after["free_rounds_url"]) == ("game_provider.updated", api)
     assert record.before["free_rounds_url"] is None
     granted = (await gql(GRANT, {"input": given}, token=support.token))["data"]["grantFreeRounds"]
     assert (granted["errors"], granted["grant"]["status"]) == ([], "GRANTED")
