@@ -109,6 +109,7 @@ class ErrorCode(StrEnum):
     PROJECTION_BEHIND = "PROJECTION_BEHIND"  # the report projection has not applied a period's events yet
     # Cashier limits at intake (services/cashier/payment_limits.py).
     CARD_BIN_BLOCKED = "CARD_BIN_BLOCKED"  # a BIN rule refuses cards of that range or issuing country
+    CARD_BIN_UNKNOWN = "CARD_BIN_UNKNOWN"  # a blocking BIN rule cannot tell the card's BIN or country (fails closed)
     PAYMENT_LIMIT_EXCEEDED = "PAYMENT_LIMIT_EXCEEDED"  # above the most one payment may be
     PAYMENT_VELOCITY_EXCEEDED = "PAYMENT_VELOCITY_EXCEEDED"  # too many, or too much, within the limit's window
     FREE_ROUNDS_UNAVAILABLE = "FREE_ROUNDS_UNAVAILABLE"  # the provider's free-rounds API did not answer

@@ -42,6 +42,8 @@ class FreeRoundsGrant(SQLModel, table=True):
         ),
         Index("ix_free_rounds_grants_player", "player_id", "created_at"),
         Index("ix_free_rounds_grants_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+        # The bonus worker's look for rewards whose bonus the engine ended (services/free_rounds/grants.py).
+        Index("ix_free_rounds_grants_granted", "bonus_id", postgresql_where="status = 'granted'"),
     )
 
     id: uuid.UUID = id_field()

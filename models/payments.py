@@ -113,6 +113,10 @@ class Payment(SQLModel, table=True):
     idempotency_key: str = Field(max_length=200)
     # A PSP vault token (never card data); kept so the cascade can present it to the next PSP.
     instrument_token: str | None = Field(default=None, max_length=128)
+    # The card's fingerprint as the PSP's vault reports it (one per card number and merchant, whatever the token):
+    # the closed loop matches a card's payments by it (services/cashier/closed_loop.py). None: not a card, or the
+    # vault said none.
+    instrument_fingerprint: str | None = Field(default=None, max_length=128)
     psp: str | None = Field(default=None, max_length=32)  # the PSP of the current or winning attempt
     redirect_url: str | None = Field(default=None, max_length=500)
     hold_id: uuid.UUID | None = Field(default=None, foreign_key="ledger_holds.id")

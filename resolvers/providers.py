@@ -96,6 +96,7 @@ async def add_game_provider(info: Info, input: AddGameProviderInput) -> GameProv
         enabled=input.enabled,
         reason=input.reason,
         game_list_url=input.game_list_url,
+        free_rounds_url=input.free_rounds_url,
     )
     return GameProviderPayload(provider=_settings(info, added))
 
@@ -111,6 +112,7 @@ async def update_game_provider(info: Info, input: UpdateGameProviderInput) -> Ga
         launch_url=input.launch_url,
         reason=input.reason,
         game_list_url=input.game_list_url,
+        free_rounds_url=input.free_rounds_url,
     )
     return GameProviderPayload(provider=_settings(info, changed))
 

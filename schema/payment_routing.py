@@ -12,7 +12,7 @@ import strawberry
 from schema.base import UserError
 from schema.cashier import PaymentKind, PaymentMethod
 from schema.input_limits import REASON, text
-from services.cashier.payment_rules import BinRule, PaymentLimit
+from services.cashier.payment_rules import BinRule, BinUnknown, PaymentLimit
 from services.cashier.routing import PspTerms
 from services.cashier.routing import RoutingRule as RuleData
 from services.cashier.routing_admin import Preview
@@ -127,6 +127,14 @@ class RoutingLimit:
         )
 
 
+strawberry.enum(
+    BinUnknown,
+    name="RoutingBinUnknown",
+    description="What a blocking BIN rule does with a card whose BIN (or issuing country) is unknown: ALLOW (fail "
+    "open), REFUSE (fail closed: CARD_BIN_UNKNOWN) or REVIEW (the deposit is held for the risk desk)",
+)
+
+
 @strawberry.type(description="A card BIN rule: a BIN range's issuing country, and whether its cards are refused.")
 class RoutingBinRule:
     name: str
@@ -135,6 +143,7 @@ class RoutingBinRule:
     country: str | None
     block: bool
     reason: str
+    on_unknown: BinUnknown = strawberry.field(description="When it cannot decide on a card (ALLOW if it blocks none)")
 
     @classmethod
     def of(cls, rule: BinRule) -> RoutingBinRule:
@@ -145,6 +154,7 @@ class RoutingBinRule:
             country=rule.country,
             block=rule.block,
             reason=rule.reason,
+            on_unknown=rule.when_unknown,
         )
 
 
@@ -204,6 +214,10 @@ class RoutingPreview:
     decided_by: str | None = strawberry.field(description="The rule that decided (null: no PSP takes it)")
     bin_country: str | None
     card_blocked_by: str | None = strawberry.field(description="The BIN rule that would refuse the card")
+    card_unknown_by: str | None = strawberry.field(
+        description="A blocking BIN rule that could not decide on the card (no BIN, or its country unknown)"
+    )
+    card_unknown_outcome: BinUnknown | None = strawberry.field(description="What that rule does: REFUSE or REVIEW")
     looks: list[RoutingRuleLook]
 
     @classmethod
@@ -215,6 +229,8 @@ class RoutingPreview:
             decided_by=found.decided_by.handle if found.decided_by else None,
             bin_country=preview.query.bin_country,
             card_blocked_by=preview.bin_blocked_by.name if preview.bin_blocked_by else None,
+            card_unknown_by=preview.bin_unknown_by.name if preview.bin_unknown_by else None,
+            card_unknown_outcome=preview.bin_unknown_outcome,
             looks=[
                 RoutingRuleLook(
                     rule=look.rule.handle,
@@ -308,6 +324,9 @@ class SaveRoutingBinRuleInput:
     country: str | None = text(2, default=None)
     block: bool = False
     rule_reason: str | None = text(200, default=None, description="Shown to staff: why these cards are refused")
+    on_unknown: BinUnknown | None = strawberry.field(
+        default=None, description="When the card's BIN or country is unknown; default REFUSE for a blocking rule"
+    )
     base_version: int | None = None
 
 

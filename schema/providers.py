@@ -34,6 +34,10 @@ class ProviderSettings:
     game_list_url: str | None = strawberry.field(
         description="Where its game list is pulled from by the scheduled catalogue sync (null: not synced)."
     )
+    free_rounds_url: str | None = strawberry.field(
+        description="The base of its free-rounds API (Hub88 Freebets: /freebet/rewards/create|cancel); null: free "
+        "rounds reach it in the launch URL."
+    )
     public_key_fingerprint: str | None = strawberry.field(
         description="RSA protocols: SHA-256 of the public key's DER encoding, hex (null: no key set)."
     )
@@ -57,6 +61,7 @@ class ProviderSettings:
             enabled=provider.enabled,
             launch_url=provider.launch_url,
             game_list_url=provider.game_list_url,
+            free_rounds_url=provider.free_rounds_url,
             public_key_fingerprint=shown.public_key_fingerprint,
             public_key_bits=shown.public_key_bits,
             secret_ref=shown.secret_ref,
@@ -143,6 +148,9 @@ class AddGameProviderInput:
     enabled: bool = True
     reason: str = text(REASON, default="")
     game_list_url: str | None = strawberry.field(default=None, description="Where its game list is pulled from")
+    free_rounds_url: str | None = strawberry.field(
+        default=None, description="The base of its free-rounds API (Hub88 Freebets shape)"
+    )
 
 
 @strawberry.input
@@ -151,6 +159,9 @@ class UpdateGameProviderInput:
     name: str | None = None
     launch_url: str | None = strawberry.field(default=None, description='"" removes it')
     game_list_url: str | None = strawberry.field(default=None, description='"" removes it (no more sync)')
+    free_rounds_url: str | None = strawberry.field(
+        default=None, description='"" removes it (free rounds then go in the launch URL)'
+    )
     reason: str = text(REASON, default="")
 
 

@@ -38,9 +38,10 @@ function list(text) {
 
 class Providers extends QueryElement {
   static properties = { ...QueryElement.properties, message: { state: true }, problem: { state: true },
-                        selected: { state: true }, rotating: { state: true }, adding: { state: true } };
+                        selected: { state: true }, rotating: { state: true }, adding: { state: true },
+                        freeRounds: { state: true } };
   query = `query Providers { gameProviders(first: 100) { edges { node { code name protocol enabled launchUrl
-    publicKeyFingerprint publicKeyBits secretRef secretConfigured gameCount } } } }`;
+    freeRoundsUrl publicKeyFingerprint publicKeyBits secretRef secretConfigured gameCount } } } }`;
   emptyText = "No provider yet: add the first one above.";
 
   constructor() {
@@ -48,6 +49,7 @@ class Providers extends QueryElement {
     this.selected = null;
     this.rotating = null;
     this.adding = false;
+    this.freeRounds = null;
   }
 
   get rootPath() {
@@ -95,6 +97,8 @@ class Providers extends QueryElement {
           <option value="SOFTSWISS">SoftSwiss (HMAC secret)</option>
           <option value="PRAGMATIC">Pragmatic Play (MD5 secret key)</option></select></label>
         <label style="flex:1">Launch URL <input name="launchUrl" placeholder="https://games.example/launch"></label>
+        <label style="flex:1">Free-rounds API URL <input name="freeRoundsUrl"
+          placeholder="https://api.example/operator/generic/v2"></label>
       </div>
       <div class="row" style="margin-top:.5rem">
         <label style="flex:2">Public key (Hub88, PEM) <textarea name="publicKeyPem" rows="4"
@@ -108,9 +112,10 @@ class Providers extends QueryElement {
   renderData(data) {
     const canSwitch = viewer.can("Mutation.setGameProviderEnabled");
     const canKey = viewer.can("Mutation.setGameProviderKey") || viewer.can("Mutation.setGameProviderSecretRef");
+    const canUpdate = viewer.can("Mutation.updateGameProvider");
     const providers = data.gameProviders.edges.map((e) => e.node);
     return html`<table>
-      <thead><tr><th>Provider</th><th>Protocol</th><th>State</th><th>Signs with</th><th class="num">Games</th>
+      <thead><tr><th>Provider</th><th>Protocol</th><th>State</th><th>Signs with</th><th>Free rounds API</th><th class="num">Games</th>
         <th>Actions</th></tr></thead>
       <tbody>${providers.map((p) => html`<tr data-provider=${p.code} aria-selected=${this.selected === p.code ? "true" : "false"}>
         <td><strong>${p.name}</strong><br><span class="muted">${p.code}</span></td>
@@ -120,15 +125,19 @@ class Providers extends QueryElement {
           ? (p.publicKeyFingerprint ? html`<code title=${p.publicKeyFingerprint}>${shortFingerprint(p.publicKeyFingerprint)}</code>
               <span class="muted">${p.publicKeyBits} bits</span>` : html`<span class="badge warn">no key</span>`)
           : html`<code>${p.secretRef ?? p.code}</code> ${p.secretConfigured ? nothing : html`<span class="badge bad">not configured</span>`}`}</td>
+        <td>${p.freeRoundsUrl ? html`<code>${p.freeRoundsUrl}</code>` : html`<span class="muted">launch URL</span>`}</td>
         <td class="num">${p.gameCount}</td>
         <td><div class="row">
           <button aria-label="Games of ${p.name}" @click=${() => { this.selected = p.code; }}>Games</button>
           ${canKey ? html`<button aria-label="Rotate the key of ${p.name}" @click=${() => { this.rotating = p; }}>
             ${p.protocol === "HUB88" ? "Rotate key" : "Change secret"}</button>` : nothing}
+          ${canUpdate ? html`<button aria-label="Free rounds API of ${p.name}" @click=${() => { this.freeRounds = p; }}>
+            Free rounds API</button>` : nothing}
           ${canSwitch ? html`<button class=${p.enabled ? "danger" : "primary"} aria-label="${p.enabled ? "Disable" : "Enable"} ${p.name}"
             @click=${() => this.toggle(p)}>${p.enabled ? "Disable" : "Enable"}</button>` : nothing}
         </div></td></tr>
-        ${this.rotating?.code === p.code ? html`<tr><td colspan="6">${this.keyForm(p)}</td></tr>` : nothing}`)}
+        ${this.rotating?.code === p.code ? html`<tr><td colspan="7">${this.keyForm(p)}</td></tr>` : nothing}
+        ${this.freeRounds?.code === p.code ? html`<tr><td colspan="7">${this.freeRoundsForm(p)}</td></tr>` : nothing}`)}
       </tbody></table>`;
   }
 
@@ -144,12 +153,36 @@ class Providers extends QueryElement {
       </div></form>`;
   }
 
+  freeRoundsForm(provider) {
+    return html`<form aria-label="Free rounds API of ${provider.name}" @submit=${(e) => this.saveFreeRounds(e, provider)}>
+      <div class="row">
+        <label style="flex:1">Free-rounds API URL (empty: rounds go in the launch URL) <input name="freeRoundsUrl"
+          .value=${provider.freeRoundsUrl ?? ""} placeholder="https://api.example/operator/generic/v2"></label>
+        <button class="primary" type="submit">Save URL</button>
+        <button type="button" @click=${() => { this.freeRounds = null; }}>Cancel</button>
+      </div></form>`;
+  }
+
+  async saveFreeRounds(event, provider) {
+    event.preventDefault();
+    if (this.needReason()) return;
+    const input = { provider: provider.code, freeRoundsUrl: field(event.target, "freeRoundsUrl"), reason: this.reason };
+    const result = await client.mutate(`mutation UpdateGameProvider($input: UpdateGameProviderInput!) {
+      updateGameProvider(input: $input) { provider { freeRoundsUrl } errors { code field message } } }`, { input });
+    this.problem = mutationProblem(result, "updateGameProvider");
+    if (this.problem) return;
+    const url = result.data.updateGameProvider.provider.freeRoundsUrl;
+    this.message = url ? `${provider.name} grants free rounds through ${url}.` : `${provider.name} gets free rounds in its launch URL.`;
+    this.freeRounds = null;
+    await this.reload();
+  }
+
   async add(event) {
     event.preventDefault();
     const form = event.target;
     const input = { code: field(form, "code"), name: field(form, "name"), protocol: field(form, "protocol"),
                     reason: this.reason };
-    for (const name of ["launchUrl", "publicKeyPem", "secretRef"]) {
+    for (const name of ["launchUrl", "freeRoundsUrl", "publicKeyPem", "secretRef"]) {
       if (field(form, name)) input[name] = field(form, name);
     }
     const result = await client.mutate(`mutation AddGameProvider($input: AddGameProviderInput!) {

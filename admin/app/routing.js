@@ -12,7 +12,7 @@ const VERSION = `query Routing { routingVersion {
     minRiskScore maxRiskScore fromHour toHour enabled }
   psps { psp enabled feePercent limits { currency minAmount maxAmount feeFixed } }
   limits { name kind currency methods maxAmount windowHours maxCount maxTotal minRiskScore enabled }
-  binRules { name binFrom binTo country block reason } }
+  binRules { name binFrom binTo country block reason onUnknown } }
   routingVersions(first: 20) { version change reason createdAt } }`;
 const SAVE_RULE = `mutation($input: SaveRoutingRuleInput!) { saveRoutingRule(input: $input) {
   version { version } errors { code field message } } }`;
@@ -27,7 +27,7 @@ const DELETE = `mutation($input: DeleteRoutingEntryInput!) { deleteRoutingEntry(
 const RESTORE = `mutation($input: RestoreRoutingVersionInput!) { restoreRoutingVersion(input: $input) {
   version { version } errors { code field message } } }`;
 const PREVIEW = `query RoutingPreview($input: RoutingPreviewInput!) { routingPreview(input: $input) {
-  version psps { psp fee } decidedBy binCountry cardBlockedBy looks { rule matched mismatch chosen dropped } } }`;
+  version psps { psp fee } decidedBy binCountry cardBlockedBy cardUnknownBy cardUnknownOutcome looks { rule matched mismatch chosen dropped } } }`;
 
 const list = (value) => String(value ?? "").split(",").map((part) => part.trim()).filter(Boolean);
 const upper = (value) => list(value).map((part) => part.toUpperCase());
@@ -86,10 +86,11 @@ class Routing extends QueryElement {
           @click=${() => this.remove("LIMIT", l.name)}>Delete</button></td>` : nothing}</tr>`)}</tbody></table>
       ${edit ? this.limitForm() : nothing}</div>
       <div class="card"><h3>Card BIN rules</h3>
-      <table aria-label="BIN rules"><thead><tr><th>Name</th><th>BINs</th><th>Country</th><th>Blocks</th>
+      <table aria-label="BIN rules"><thead><tr><th>Name</th><th>BINs</th><th>Country</th><th>Blocks</th><th>BIN unknown</th>
         ${edit ? html`<th></th>` : nothing}</tr></thead>
       <tbody>${live.binRules.map((b) => html`<tr><td>${b.name}</td><td>${b.binFrom ? `${b.binFrom}–${b.binTo}` : "any"}</td>
         <td>${b.country ?? ""}</td><td>${b.block ? `yes ${b.reason}` : "no"}</td>
+        <td>${b.block ? b.onUnknown.toLowerCase() : ""}</td>
         ${edit ? html`<td><button class="danger" ?disabled=${this.busy}
           @click=${() => this.remove("BIN_RULE", b.name)}>Delete</button></td>` : nothing}</tr>`)}</tbody></table>
       ${edit ? this.binForm() : nothing}</div>
@@ -167,6 +168,8 @@ class Routing extends QueryElement {
       <label>Country <input name="country"></label>
       <label>Block <select name="block"><option value="no">no</option><option value="yes">yes</option></select></label>
       <label>Why blocked <input name="ruleReason"></label>
+      <label>BIN unknown <select name="onUnknown"><option value="REFUSE">refuse</option>
+        <option value="REVIEW">hold for review</option><option value="ALLOW">allow</option></select></label>
       <label>Reason <input name="reason" required></label>
       <button class="primary" ?disabled=${this.busy}>Save BIN rule</button></form>`;
   }
@@ -187,7 +190,9 @@ class Routing extends QueryElement {
           ? found.psps.map((p) => `${p.psp} (fee ${p.fee})`).join(" → ") : "no PSP takes it"}</strong>
         ${found.decidedBy ? html` by rule ${found.decidedBy}` : nothing}
         ${found.binCountry ? html`; card of ${found.binCountry}` : nothing}
-        ${found.cardBlockedBy ? html`; <span class="error">card refused by ${found.cardBlockedBy}</span>` : nothing}</p>
+        ${found.cardBlockedBy ? html`; <span class="error">card refused by ${found.cardBlockedBy}</span>` : nothing}
+        ${found.cardUnknownBy ? html`; <span class="error">BIN unknown to ${found.cardUnknownBy}:
+          ${found.cardUnknownOutcome === "REVIEW" ? "held for review" : "refused"}</span>` : nothing}</p>
         <ul>${found.looks.map((look) => html`<li>${look.rule}: ${look.matched
           ? `matched${look.dropped.length ? `, dropped ${look.dropped.join("; ")}` : ""}` : look.mismatch}</li>`)}</ul></div>`
       : nothing}`;
@@ -237,6 +242,7 @@ class Routing extends QueryElement {
     const input = {
       name: f.name, binFrom: text(f.binFrom), binTo: text(f.binTo), country: text(f.country?.toUpperCase()),
       block: f.block === "yes", ruleReason: text(f.ruleReason), reason: f.reason,
+      onUnknown: f.block === "yes" ? f.onUnknown : null,
     };
     return this.step(SAVE_BIN, "saveRoutingBinRule", input, `BIN rule ${f.name} saved as a new version.`);
   }

@@ -50,7 +50,8 @@ PAYMENT = obj(
 
 STATES = {
     "payment.created": "A deposit was started with a PSP.",
-    "payment.held": "A risk rule held a deposit for the risk desk: no PSP asked, no money moved.",
+    "payment.held": "A risk rule, or a BIN rule that could not decide on the card, held a deposit for the risk desk: "
+    "no PSP asked, no money moved.",
     "payment.released": "The risk desk released a held deposit: it goes to the PSPs as a new one.",
     "payment.pending": "The PSP needs more (3-D Secure, a bank transfer to arrive).",
     "payment.processing": "A withdrawal was sent to a PSP.",

@@ -44,5 +44,13 @@ TYPES = (
         "The provider refused the free rounds, or never answered after every attempt: the bonus is cancelled.",
         {"error": {**OPTIONAL_TEXT, "description": "the provider's status or the transport error"}},
     ),
-    _grant("free_rounds.cancelled", "Staff cancelled the free rounds at the provider, and their bonus with them."),
+    _grant(
+        "free_rounds.cancelled",
+        "The free rounds were cancelled: by staff (at the provider, then their bonus), or because the bonus engine "
+        "cancelled or forfeited their bonus (the reward cancelled at the provider, retried until it answers).",
+        {
+            "cause": one_of("staff", "bonus_ended"),
+            "at_provider": {"type": "boolean", "description": "the provider confirmed the reward's cancellation"},
+        },
+    ),
 )

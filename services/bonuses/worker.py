@@ -21,6 +21,7 @@ async def run(rt: Runtime) -> None:
             await expire_due(rt)
             await cashback.pay_due(rt)
             await free_rounds_grants.deliver_due(rt)  # free rounds not yet acknowledged by their provider
+            await free_rounds_grants.withdraw_ended(rt)  # rewards of bonuses the engine cancelled or forfeited
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,8 +1,9 @@
 """The closed loop: withdrawals go back to the methods and instruments deposits came from, before any other
 method, as regulators (UKGC, MGA) expect (docs/closed-loop.md).
 
-A loop share is what deposits through one method and instrument (a card's vault token, an e-wallet's
-token, a bank account token, a crypto asset) brought into a player's currency wallet, minus what went back
+A loop share is what deposits through one method and instrument (a card's fingerprint as the PSP's vault
+reports it, or its vault token where none was reported; an e-wallet's token, a bank account token, a crypto
+asset) brought into a player's currency wallet, minus what went back
 there already:
     owed = succeeded deposits - chargebacks kept (the PSP took that money back to the instrument)
            - withdrawals to it that are requested, waiting, approved, processing or paid
@@ -61,8 +62,9 @@ SENDING_BACK = (
 # A payment's share key is computed once (the `instrument` column of `mine`); instrument_key says the same.
 SHARES = text("""
 WITH mine AS (
-    SELECT p.id, p.kind, p.status, p.method, p.amount, p.psp, p.instrument_token, p.created_at,
-           CASE WHEN p.method = ANY(:token_bound) THEN coalesce(p.instrument_token, '')
+    SELECT p.id, p.kind, p.status, p.method, p.amount, p.psp, p.instrument_token, p.instrument_fingerprint,
+           p.created_at,
+           CASE WHEN p.method = ANY(:token_bound) THEN coalesce(p.instrument_fingerprint, p.instrument_token, '')
                 WHEN strpos(p.instrument_token, ':') > 0 THEN split_part(p.instrument_token, ':', 1)
                 ELSE '' END AS instrument
     FROM payments p
@@ -70,7 +72,8 @@ WITH mine AS (
 ), deposits AS (
     SELECT method, instrument, sum(amount) AS deposited, min(created_at) AS first_at,
            (array_agg(instrument_token ORDER BY created_at DESC, id DESC))[1] AS token,
-           (array_agg(psp ORDER BY created_at DESC, id DESC))[1] AS psp
+           (array_agg(psp ORDER BY created_at DESC, id DESC))[1] AS psp,
+           (array_agg(instrument_fingerprint ORDER BY created_at DESC, id DESC))[1] AS fingerprint
     FROM mine WHERE kind = 'deposit' AND status = 'succeeded'
     GROUP BY 1, 2
 ), charged AS (
@@ -89,7 +92,7 @@ WITH mine AS (
     WHERE e.player_id = :player AND e.currency = :currency AND e.revoked_at IS NULL
     GROUP BY 1, 2
 )
-SELECT d.method, d.instrument, d.token, d.psp, d.deposited,
+SELECT d.method, d.instrument, d.token, d.psp, d.fingerprint, d.deposited,
        coalesce(c.amount, 0) AS charged_back, coalesce(s.amount, 0) AS sent_back, coalesce(w.amount, 0) AS waived
 FROM deposits d
 LEFT JOIN charged c USING (method, instrument)
@@ -104,8 +107,9 @@ _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended('closed-loop:' || :p
 @dataclass(frozen=True)
 class LoopShare:
     method: str
-    instrument: str  # the share's key: a vault token, a crypto asset, "" when the deposits named none
+    instrument: str  # the share's key: a card fingerprint, a vault token, a crypto asset, "" when none named
     instrument_token: str | None  # the latest deposit's own token (a crypto deposit address id)
+    fingerprint: str | None  # the card fingerprint the share is keyed by (None: keyed by token or asset)
     psp: str | None  # the PSP of the latest deposit through it (the one holding the token)
     currency: str
     deposited: int
@@ -130,12 +134,12 @@ class Leg:
     amount: int
 
 
-def instrument_key(method: str, token: str | None) -> str:
-    """The share a payment through `method` and `token` belongs to (the SQL above says the same): the token for
-    token-bound methods; for the others (crypto) the asset before a `:` (`BTC:<address>` → `BTC`), or "" (the
-    method as a whole) when the token has no such prefix."""
+def instrument_key(method: str, token: str | None, fingerprint: str | None = None) -> str:
+    """The share a payment through `method`, `token` and card `fingerprint` belongs to (the SQL above says the
+    same): for token-bound methods the fingerprint, else the token; for the others (crypto) the asset before a
+    `:` (`BTC:<address>` → `BTC`), or "" (the method as a whole) when the token has no such prefix."""
     if method in TOKEN_BOUND_METHODS:
-        return token or ""
+        return fingerprint or token or ""
     return token.split(":", 1)[0] if token and ":" in token else ""
 
 
@@ -164,6 +168,7 @@ async def loop_shares(
             instrument=r.instrument,
             instrument_token=r.token,
             psp=r.psp,
+            fingerprint=r.fingerprint if r.fingerprint == r.instrument else None,
             currency=currency,
             deposited=int(r.deposited),
             charged_back=int(r.charged_back),
@@ -220,7 +225,8 @@ async def check_withdrawal(db: AsyncSession, player: Player, payment: Payment) -
     same_method = [s for s in shares if s.method == payment.method]
     if payment.instrument_token is None and payment.method in TOKEN_BOUND_METHODS and len(same_method) == 1:
         payment.instrument_token = same_method[0].instrument_token  # paid back to the deposit's instrument
-    key = instrument_key(payment.method, payment.instrument_token)
+        payment.instrument_fingerprint = same_method[0].fingerprint  # and counted against its share
+    key = instrument_key(payment.method, payment.instrument_token, payment.instrument_fingerprint)
     target = next((s for s in shares if (s.method, s.instrument) == (payment.method, key)), None)
     if target is not None and (payment.amount <= target.owed or len(shares) == 1):
         return

@@ -65,7 +65,8 @@ async def grant(
     amount: str | None,
     reason: str,
 ) -> ClosedLoopException:
-    """Waive `amount` (None: all it is owed now) of the open share (`method`, `instrument`)."""
+    """Waive `amount` (None: all it is owed now) of the open share (`method`, `instrument`: the share's key, or
+    the token its payouts go to); the waiver is kept against the share's key."""
     staff_id = _staff(viewer)
     why = _reason(reason)
     code = currency_info(currency).code
@@ -76,7 +77,8 @@ async def grant(
             (
                 s
                 for s in await closed_loop.loop_shares(db, player.id, code)
-                if (s.method, s.instrument) == (method, instrument)
+                # the share's key (a card's fingerprint), or the token it pays out to
+                if s.method == method and instrument in (s.instrument, s.instrument_token)
             ),
             None,
         )
@@ -96,7 +98,7 @@ async def grant(
             player_id=player.id,
             currency=code,
             method=method,
-            instrument=instrument,
+            instrument=share.instrument,
             amount=minor,
             reason=why,
             granted_by=staff_id,

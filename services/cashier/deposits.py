@@ -118,6 +118,7 @@ async def _start(
             token=token,
             key=key,
             status=PaymentStatus.CREATED,
+            fingerprint=kept.seen.card_fingerprint if method == "card" else None,
         )
         if not created:
             return payment, None, False
@@ -161,6 +162,10 @@ async def _start(
             _set_status(payment, PaymentStatus.HELD)
             held_by = ",".join(f.rule.code for f in risk.findings if risk_inline.holds_deposit(f))
             await _event(db, payment, "payment.held", reason=f"risk: {held_by}"[:500])
+            psps = None
+        elif limits.bin_review is not None:  # a BIN rule could not decide on the card: the risk desk does
+            _set_status(payment, PaymentStatus.HELD)
+            await _event(db, payment, "payment.held", reason=f"bin_rule: {limits.bin_review.name}"[:500])
             psps = None
         await risk_inline.audit_deferred(db)  # last: the audit chain's lock is held until the commit
     return payment, psps, three_ds and psps is not None

@@ -83,6 +83,7 @@ async def _create_payment(
     token: str | None,
     key: str,
     status: PaymentStatus,
+    fingerprint: str | None = None,
 ) -> tuple[Payment, bool]:
     """Insert the payment, or find the one this player already made with this key (same request only)."""
     now = clock.now()
@@ -101,6 +102,7 @@ async def _create_payment(
                 status=status.value,
                 idempotency_key=key,
                 instrument_token=token,
+                instrument_fingerprint=fingerprint,
                 created_at=now,
                 updated_at=now,
             )

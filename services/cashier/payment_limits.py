@@ -4,9 +4,12 @@
 Called in the deposit's or withdrawal's transaction, after the payment's insert and under the player's money
 lock, so the payment itself is counted and two concurrent requests of one player are counted one after the
 other (the second waits for the first's commit and sees it). A refusal is a DomainError with its code —
-CARD_BIN_BLOCKED, PAYMENT_LIMIT_EXCEEDED or PAYMENT_VELOCITY_EXCEEDED, the last two with `LimitDetails`
-(which cap, how much, when the window frees up) — and rolls the payment back with the transaction.
-Payments that moved no money (failed, rejected, cancelled) do not count.
+CARD_BIN_BLOCKED, CARD_BIN_UNKNOWN (a blocking rule that fails closed could not decide), PAYMENT_LIMIT_EXCEEDED
+or PAYMENT_VELOCITY_EXCEEDED, the last two with `LimitDetails` (which cap, how much, when the window frees up) —
+and rolls the payment back with the transaction.
+Payments that moved no money (failed, rejected, cancelled) do not count. BIN rules apply to card deposits (the
+only payments whose card the vault is asked about); a rule that sends undecided cards to review is returned in
+`Checked.bin_review`, and the deposit is held (services/cashier/deposits.py).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from sqlmodel import col, select
 from core.clock import clock
 from core.errors import DomainError, ErrorCode, LimitDetails
 from core.money import format_amount, parse_amount
-from models.payments import Payment, PaymentStatus
-from services.cashier.payment_rules import PaymentLimit, card_verdict
+from models.payments import Payment, PaymentKind, PaymentStatus
+from services.cashier.payment_rules import BinRule, CardVerdict, PaymentLimit, card_verdict
 from services.cashier.routing_config import RoutingConfig, live
 from services.risk.score import score as risk_score_of
 from services.risk.store import OnSession
@@ -38,6 +41,7 @@ class Checked:
     config: RoutingConfig
     bin_country: str | None
     risk_score: int | None
+    bin_review: BinRule | None = None  # a BIN rule that could not decide and sends the deposit to review
 
 
 def uses_risk_score(config: RoutingConfig) -> bool:
@@ -46,15 +50,23 @@ def uses_risk_score(config: RoutingConfig) -> bool:
     )
 
 
-async def check(db: AsyncSession, payment: Payment, *, card_bin: str | None = None) -> Checked:
-    """Refuse the payment if a BIN rule blocks its card or a limit that applies to it is exceeded."""
+async def check(db: AsyncSession, payment: Payment, *, card_bin: str | None = None, reviewed: bool = False) -> Checked:
+    """Refuse the payment if a BIN rule blocks its card (or cannot decide and fails closed) or a limit that applies
+    to it is exceeded. `reviewed`: the risk desk has looked at it (a held deposit released): no review again."""
     config = await live(db)
-    verdict = card_verdict(config.bin_rules, card_bin if payment.method == "card" else None)
+    by_card = payment.method == "card" and payment.kind == PaymentKind.DEPOSIT
+    verdict = card_verdict(config.bin_rules, card_bin) if by_card else CardVerdict(None, None)
     if verdict.blocked_by is not None:
         raise DomainError(
             "Cards of this issuer are not accepted here: please use another card or method.",
             field="pspToken",
             code=ErrorCode.CARD_BIN_BLOCKED,
+        )
+    if verdict.unknown_refused_by is not None:
+        raise DomainError(
+            "This card's issuer could not be checked: please use another card or method.",
+            field="pspToken",
+            code=ErrorCode.CARD_BIN_UNKNOWN,
         )
     score = (await risk_score_of(OnSession(db), payment.player_id)).value if uses_risk_score(config) else None
     limits = [
@@ -77,7 +89,7 @@ async def check(db: AsyncSession, payment: Payment, *, card_bin: str | None = No
                 ),
             )
     await _velocity(db, payment, [limit for limit in limits if limit.window_hours is not None])
-    return Checked(config, verdict.country, score)
+    return Checked(config, verdict.country, score, None if reviewed else verdict.review_by)
 
 
 _OBSERVED_BIN = text(
@@ -88,9 +100,10 @@ _OBSERVED_BIN = text(
 
 async def check_again(db: AsyncSession, payment: Payment) -> Checked:
     """`check` for a deposit taken up again (a risk hold released): its card's BIN as observed at intake (the
-    payment does not keep it), so its BIN country still routes it and a BIN blocked since refuses it."""
+    payment does not keep it), so its BIN country still routes it and a BIN blocked since refuses it; a BIN rule's
+    review is what the release was (it is not held again for it)."""
     card_bin = await db.scalar(_OBSERVED_BIN, {"payment": payment.id}) if payment.method == "card" else None
-    return await check(db, payment, card_bin=card_bin)
+    return await check(db, payment, card_bin=card_bin, reviewed=True)
 
 
 async def _velocity(db: AsyncSession, payment: Payment, limits: list[PaymentLimit]) -> None:

@@ -8,12 +8,18 @@
   issuing `country` of those cards (what routing's BIN-country condition reads) and whether cards in it are
   refused (`block`). The first range holding a card's BIN gives its country. A rule with no range and a
   `country` blocks the cards of that issuing country (as the ranges give it).
+- A blocking rule says what happens when it cannot decide (`on_unknown`, `BinUnknown`): the card's BIN is unknown
+  (the vault's lookup failed or gave none) for a range rule, or its issuing country is (no BIN, or no range holds
+  it) for a country rule. `refuse` (fail closed, the default for blocking rules): refused CARD_BIN_UNKNOWN;
+  `review`: the deposit is held for the risk desk (services/cashier/risk_holds.py), no PSP asked; `allow` (fail
+  open): it goes on. A rule that blocks nothing never refuses, whatever it says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 
@@ -77,6 +83,14 @@ class PaymentLimit:
         )
 
 
+class BinUnknown(StrEnum):
+    """What a blocking BIN rule does with a card it cannot decide on (its BIN or issuing country unknown)."""
+
+    ALLOW = "allow"  # fail open: the card goes on
+    REFUSE = "refuse"  # fail closed: refused CARD_BIN_UNKNOWN
+    REVIEW = "review"  # held for the risk desk, no PSP asked
+
+
 @dataclass(frozen=True)
 class BinRule:
     name: str
@@ -85,6 +99,22 @@ class BinRule:
     country: str | None = None
     block: bool = False
     reason: str = ""
+    on_unknown: BinUnknown | None = None  # None: REFUSE for a rule that blocks, ALLOW otherwise
+
+    @property
+    def when_unknown(self) -> BinUnknown:
+        if not self.block:
+            return BinUnknown.ALLOW
+        return self.on_unknown or BinUnknown.REFUSE
+
+    def undecided(self, card_bin: str | None, country: str | None) -> bool:
+        """Can this blocking rule not say whether the card is one it blocks? A range rule without the card's BIN;
+        a country rule without the card's issuing country."""
+        if not self.block:
+            return False
+        if self.bin_from is not None:
+            return not card_bin
+        return country is None
 
     def holds(self, card_bin: str) -> bool:
         if self.bin_from is None or self.bin_to is None:
@@ -100,6 +130,7 @@ class BinRule:
             "country": self.country,
             "block": self.block,
             "reason": self.reason,
+            "on_unknown": self.when_unknown.value,
         }
 
     @classmethod
@@ -111,21 +142,31 @@ class BinRule:
             country=raw.get("country"),
             block=bool(raw.get("block", False)),
             reason=str(raw.get("reason") or ""),
+            on_unknown=BinUnknown(raw["on_unknown"]) if raw.get("on_unknown") else None,
         )
 
 
 @dataclass(frozen=True)
 class CardVerdict:
-    """What the BIN rules say of a card: its issuing country (None: unknown) and the rule refusing it."""
+    """What the BIN rules say of a card: its issuing country (None: unknown), the rule refusing it, and, when no
+    rule refuses it, the first blocking rule that could not decide and refuses (`unknown_refused_by`) or holds
+    (`review_by`) it."""
 
     country: str | None
     blocked_by: BinRule | None
+    unknown_refused_by: BinRule | None = None
+    review_by: BinRule | None = None
 
 
 def card_verdict(rules: Sequence[BinRule], card_bin: str | None) -> CardVerdict:
-    if not card_bin:
-        return CardVerdict(None, None)
-    holding = [r for r in rules if r.holds(card_bin)]
+    """The verdict on a card with this BIN (None: the lookup failed or gave none)."""
+    holding = [r for r in rules if card_bin and r.holds(card_bin)]
     country = next((r.country for r in holding if r.country), None)
     by_country = [r for r in rules if r.bin_from is None and r.block and country and r.country == country]
-    return CardVerdict(country, next((r for r in [*holding, *by_country] if r.block), None))
+    blocked = next((r for r in [*holding, *by_country] if r.block), None)
+    if blocked is not None:
+        return CardVerdict(country, blocked)
+    undecided = [r for r in rules if r.undecided(card_bin, country)]
+    refusing = next((r for r in undecided if r.when_unknown == BinUnknown.REFUSE), None)
+    reviewing = next((r for r in undecided if r.when_unknown == BinUnknown.REVIEW), None)
+    return CardVerdict(country, None, refusing, None if refusing else reviewing)

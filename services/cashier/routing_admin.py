@@ -33,7 +33,7 @@ from core.runtime import Runtime
 from models.payment_routing import PaymentRoutingVersion
 from models.payments import PaymentKind, PaymentMethod
 from services import audit
-from services.cashier.payment_rules import BinRule, PaymentLimit, card_verdict
+from services.cashier.payment_rules import BinRule, BinUnknown, CardVerdict, PaymentLimit, card_verdict
 from services.cashier.psp.adapters import ADAPTERS
 from services.cashier.routing import PspTerms, RouteExplanation, RouteQuery, RoutingRule, explain
 from services.cashier.routing_config import RoutingConfig, at_version, live, terms_as_dict
@@ -219,13 +219,21 @@ def checked_bin_rule(raw: Mapping[str, Any]) -> BinRule:
     country = countries[0] if countries else None
     if low is None and (country is None or not raw.get("block")):
         raise _refuse("A rule without a range blocks the cards of a country.", "country")
+    block = bool(raw.get("block", False))
+    try:
+        on_unknown = BinUnknown(str(raw["on_unknown"]).lower()) if raw.get("on_unknown") else None
+    except ValueError:
+        raise _refuse("When the card's BIN is unknown: allow, refuse or review.", "onUnknown") from None
+    if not block and on_unknown not in (None, BinUnknown.ALLOW):
+        raise _refuse("Only a rule that blocks cards can refuse or hold the cards it cannot decide on.", "onUnknown")
     return BinRule(
         name=_name(raw.get("name")),
         bin_from=low,
         bin_to=high,
         country=country,
-        block=bool(raw.get("block", False)),
+        block=block,
         reason=str(raw.get("reason") or "")[:200],
+        on_unknown=on_unknown if block else None,
     )
 
 
@@ -302,6 +310,67 @@ def restore(version: int, old: RoutingConfig) -> Callable[[RoutingConfig], Edit]
     def edit(config: RoutingConfig) -> Edit:
         restored = replace(config, rules=old.rules, psps=old.psps, limits=old.limits, bin_rules=old.bin_rules)
         return Edit(restored, f"version {version} restored", {"version": config.version}, {"version": version})
+
+    return edit
+
+
+def imported(document: Mapping[str, Any]) -> Callable[[RoutingConfig], Edit]:
+    """The edit making a whole routing document live (`RoutingConfig.document()`'s form, as `croupier payments
+    routing export` writes it): every entry checked as staff's input is, refused naming the entry and its field."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("rules"), list):
+        raise _refuse("A routing document: rules, psps, limits and bin_rules, as export writes them.", "document")
+
+    def each(section: str, check: Callable[[Mapping[str, Any]], Any]) -> tuple[Any, ...]:
+        entries = document.get(section) or []
+        if not isinstance(entries, list):
+            raise _refuse(f"{section} is a list.", section)
+        found = []
+        for i, raw in enumerate(entries):
+            try:
+                found.append(check(raw))
+            except DomainError as refused:
+                raise _refuse(f"{section}[{i}]: {refused.message}", f"{section}[{i}].{refused.field}") from None
+            except (KeyError, TypeError, ValueError, AttributeError):
+                raise _refuse(f"{section}[{i}] is not an entry of {section}.", f"{section}[{i}]") from None
+        names = [getattr(e, "handle", getattr(e, "name", None)) for e in found]
+        if len(set(names)) != len(names):
+            raise _refuse(f"Two {section} of one name.", section)
+        return tuple(found)
+
+    rules, limits, bin_rules = (
+        each("rules", checked_rule),
+        each("limits", checked_limit),
+        each("bin_rules", checked_bin_rule),
+    )
+    if not rules:
+        raise _refuse("At least one routing rule: no PSP would take any payment.", "rules")
+    psps: dict[str, PspTerms] = {}
+    raw_psps = document.get("psps") or {}
+    if not isinstance(raw_psps, Mapping):
+        raise _refuse("psps maps each PSP to its terms.", "psps")
+    for psp, terms in raw_psps.items():
+        try:
+            _choices([str(psp)], frozenset(ADAPTERS), "psps")
+            limits_of = terms.get("limits") or {}
+            fixed = terms.get("fee_fixed") or {}
+            psps[str(psp)] = checked_terms(
+                {
+                    **terms,
+                    "limits": [
+                        {"currency": c, "min_amount": lo, "max_amount": hi, "fee_fixed": fixed.get(c)}
+                        for c, (lo, hi) in limits_of.items()
+                    ]
+                    + [{"currency": c, "fee_fixed": v} for c, v in fixed.items() if c not in limits_of],
+                }
+            )
+        except DomainError as refused:
+            raise _refuse(f"psps.{psp}: {refused.message}", f"psps.{psp}") from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise _refuse(f"psps.{psp} is not a PSP's terms.", f"psps.{psp}") from None
+
+    def edit(config: RoutingConfig) -> Edit:
+        changed = replace(config, rules=rules, psps=psps, limits=limits, bin_rules=bin_rules)
+        return Edit(changed, "routing imported", config.document(), changed.document())
 
     return edit
 
@@ -384,6 +453,8 @@ class Preview:
     query: RouteQuery
     bin_blocked_by: BinRule | None
     fees: Mapping[str, Decimal]
+    bin_unknown_by: BinRule | None = None  # a blocking rule that could not decide on the card (card deposits)
+    bin_unknown_outcome: BinUnknown | None = None  # what it does then: refuse or review
 
 
 async def preview(
@@ -406,7 +477,10 @@ async def preview(
         config = await live(db) if version is None else await at_version(db, version)
     if config is None:
         raise NotFound(f"No routing version {version}.", field="version")
-    verdict = card_verdict(config.bin_rules, card_bin)
+    # The BIN rules judge card deposits (payment_limits.check): without a BIN, a rule that fails closed shows.
+    by_card = method == "card" and kind == "deposit"
+    verdict = card_verdict(config.bin_rules, card_bin) if by_card else CardVerdict(None, None)
+    unknown_by = verdict.unknown_refused_by or verdict.review_by
     query = RouteQuery(
         kind=kind,
         method=method,
@@ -421,4 +495,12 @@ async def preview(
     explanation = explain(config.rules, query, config.psps)
     cent = Decimal(1).scaleb(-currency_info(currency).exponent)  # fees shown to the currency's minor unit
     fees = {p: config.psps.get(p, PspTerms()).fee(amount, currency).quantize(cent) for p in explanation.psps}
-    return Preview(config.version, explanation, query, verdict.blocked_by, fees)
+    return Preview(
+        config.version,
+        explanation,
+        query,
+        verdict.blocked_by,
+        fees,
+        unknown_by,
+        unknown_by.when_unknown if unknown_by else None,
+    )

@@ -112,6 +112,7 @@ async def _request(
             token=token,
             key=key,
             status=PaymentStatus.REQUESTED,
+            fingerprint=seen.card_fingerprint if method == "card" else None,
         )
         if created:  # an active bonus: ask first (BONUS_ACTIVE), or forfeit it once the hold succeeds
             # The deposits' methods first (closed_loop.py): a refusal holds nothing.

@@ -1,6 +1,12 @@
 """The free-rounds grant's commands: deliver it to the provider (`deliver`; `deliver_due` for the bonus worker),
-staff's grant through GraphQL (`grant_by_staff`: the bonus, then the delivery at once) and cancellation
-(`cancel`: at the provider first, then the grant and its bonus, audited).
+staff's grant through GraphQL (`grant_by_staff`: the bonus, then the delivery at once), cancellation (`cancel`: at
+the provider first, then the grant and its bonus, audited), and the reward of a bonus the bonus engine cancelled or
+forfeited taken back at the provider (`withdraw_ended`, the bonus worker's; `withdraw_at_provider` for one grant):
+a `granted` grant whose bonus ended so is found by the worker, the provider's cancel asked (idempotent there: a
+cancel of a cancelled reward answers it cancelled), and the grant `cancelled`; no answer is tried again with the
+deliveries' backoff, up to MAX_ATTEMPTS, after which the grant is cancelled here and the stray reward logged (its
+rounds pay nothing: the bonus has ended). It is found from the bonus's state, not written in the bonus's end:
+that transaction holds the player's money, and the grant's row is locked before the money everywhere.
 
 The provider call is never inside a database transaction: the grant is read, the provider asked, and the answer
 written under the grant's row lock, where only a grant still `pending` takes it (a cancellation or another
@@ -37,6 +43,13 @@ MAX_ATTEMPTS = 8  # then the grant fails and its bonus is cancelled
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 DUE_BATCH = 20
+ENDED_BY_ENGINE = (BonusStatus.CANCELLED.value, BonusStatus.FORFEITED.value)  # expired: the reward's end_time
+# Granted grants whose bonus the engine cancelled or forfeited, due (never tried, or their retry time has come).
+_ENDED_GRANTED = text("""
+SELECT g.id FROM free_rounds_grants g JOIN player_bonuses b ON b.id = g.bonus_id
+WHERE g.status = 'granted' AND b.status = ANY(:ended) AND (g.next_attempt_at IS NULL OR g.next_attempt_at <= :now)
+ORDER BY g.next_attempt_at NULLS FIRST, g.id LIMIT :batch
+""")
 
 
 def retry_after(attempts: int) -> timedelta:
@@ -134,7 +147,7 @@ async def _withdraw(db: Any, locked: FreeRoundsGrant, provider_code: str) -> Non
     locked.ended_at = clock.now()
     locked.next_attempt_at = None
     locked.cancel_reason = "its bonus ended before the provider was asked"
-    await announce(db, locked, provider_code, "cancelled")
+    await announce(db, locked, provider_code, "cancelled", cause="bonus_ended", at_provider=False)
     await db.flush()
 
 
@@ -191,6 +204,62 @@ async def deliver_due(rt: Runtime) -> int:
     for grant_id in due:
         await deliver(rt, grant_id)
     return len(due)
+
+
+async def withdraw_ended(rt: Runtime) -> int:
+    """The bonus worker's step: the rewards of bonuses the engine cancelled or forfeited, cancelled at their
+    providers (each due grant tried once). Returns how many were tried."""
+    async with rt.database.session() as db:
+        due = (
+            await db.scalars(_ENDED_GRANTED, {"ended": list(ENDED_BY_ENGINE), "now": clock.now(), "batch": DUE_BATCH})
+        ).all()
+    for grant_id in due:
+        await withdraw_at_provider(rt, grant_id)
+    return len(due)
+
+
+async def withdraw_at_provider(rt: Runtime, grant_id: uuid.UUID) -> FreeRoundsGrant:
+    """A granted grant whose bonus the engine cancelled or forfeited: its reward cancelled at the provider, then the
+    grant `cancelled` (`free_rounds.cancelled`, cause `bonus_ended`). Any other grant is returned as it is; a
+    grant another replica or staff took meanwhile is left to them (only a grant still `granted` changes)."""
+    grant, provider = await _read(rt, grant_id)
+    async with rt.database.session() as db:
+        bonus = await db.get(PlayerBonus, grant.bonus_id)
+    if grant.status != FreeRoundsStatus.GRANTED or bonus is None or bonus.status not in ENDED_BY_ENGINE:
+        return grant
+    outcome: client.Outcome
+    if grant.reward_uuid and provider.free_rounds_url:
+        outcome = await client.cancel_reward(
+            provider.free_rounds_url, grant.reward_uuid, rt.settings.free_rounds_signing_key
+        )
+    else:
+        outcome = client.Refused("the provider has no free-rounds API any more")
+    async with rt.database.transaction() as db:
+        locked = await db.get(FreeRoundsGrant, grant_id, with_for_update=True, populate_existing=True)
+        assert locked is not None
+        if locked.status != FreeRoundsStatus.GRANTED:
+            return locked
+        tries = 1 if locked.next_attempt_at is None else locked.attempts + 1  # this step's own attempts
+        locked.attempts = tries
+        if isinstance(outcome, client.Unreachable) and tries < MAX_ATTEMPTS:
+            locked.last_error = outcome.error[:300]
+            locked.next_attempt_at = clock.now() + retry_after(tries)
+            log.warning("free_rounds_cancel_unreachable", grant=str(locked.id), attempts=tries)
+            return locked
+        confirmed = isinstance(outcome, client.Granted)
+        locked.status = FreeRoundsStatus.CANCELLED.value
+        locked.ended_at = clock.now()
+        locked.next_attempt_at = None
+        locked.cancel_reason = f"its bonus was {bonus.status}"
+        if isinstance(outcome, client.Granted):
+            locked.last_error = None
+            locked.provider_answer = outcome.answer
+        else:
+            locked.last_error = outcome.error[:300]
+            log.warning("free_rounds_stray_reward", grant=str(locked.id), reward=locked.reward_uuid)
+        await announce(db, locked, provider.code, "cancelled", cause="bonus_ended", at_provider=confirmed)
+        await db.flush()
+        return locked
 
 
 async def grant_by_staff(
@@ -268,6 +337,6 @@ async def cancel(rt: Runtime, viewer: Viewer, grant_id: uuid.UUID, reason: str) 
             before={"status": before},
             after={"status": locked.status, "reward_uuid": locked.reward_uuid},
         )
-        await announce(db, locked, provider.code, "cancelled")
+        await announce(db, locked, provider.code, "cancelled", cause="staff", at_provider=before == "granted")
         await db.flush()
         return locked

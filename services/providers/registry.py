@@ -72,6 +72,7 @@ def audit_state(provider: Provider) -> dict[str, Any]:
         "enabled": provider.enabled,
         "launch_url": provider.launch_url,
         "game_list_url": provider.game_list_url,
+        "free_rounds_url": provider.free_rounds_url,
         "public_key_fingerprint": key.fingerprint if key else None,
         "secret_ref": provider.secret_ref,
     }
@@ -131,6 +132,22 @@ def _game_list_url(value: str) -> str | None:
     return url
 
 
+def _free_rounds_url(value: str) -> str | None:
+    """The base of the provider's free-rounds API (Hub88's Freebets shape: `{base}/freebet/rewards/create|cancel`):
+    an absolute http(s) URL the platform calls, with no query, fragment nor credentials (they would be sent to
+    every call, or lost)."""
+    url = check_url(value, field="freeRoundsUrl")
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if url.startswith("/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise DomainError(
+            "Give the base http(s) URL of the provider's free-rounds API, without query, fragment or credentials.",
+            field="freeRoundsUrl",
+        )
+    return url.rstrip("/")
+
+
 async def get_by_code(db: AsyncSession, code: str, *, lock: bool = False, field: str = "provider") -> Provider:
     stmt = select(Provider).where(col(Provider.code) == code.strip().lower())
     if lock:
@@ -169,6 +186,7 @@ async def add_provider(
     enabled: bool = True,
     reason: str | None = None,
     game_list_url: str | None = None,
+    free_rounds_url: str | None = None,
 ) -> Provider:
     """A new provider. Hub88 providers answer nothing until their public key is set (here or later)."""
     code = provider_code(code)
@@ -180,6 +198,8 @@ async def add_provider(
         values["launch_url"] = _launch_url(launch_url)
     if game_list_url is not None:
         values["game_list_url"] = _game_list_url(game_list_url)
+    if free_rounds_url is not None:
+        values["free_rounds_url"] = _free_rounds_url(free_rounds_url)
     if public_key_pem:
         _credential_for(protocol, public_key=True)
         values["public_key_pem"] = credentials.parse_public_key(public_key_pem).pem
@@ -218,8 +238,10 @@ async def update_provider(
     launch_url: str | None = None,
     reason: str | None = None,
     game_list_url: str | None = None,
+    free_rounds_url: str | None = None,
 ) -> Provider:
-    """Change a provider's name, launch URL or game-list URL (None: unchanged; an empty URL removes it)."""
+    """Change a provider's name, launch URL, game-list URL or free-rounds API URL (None: unchanged; an empty URL
+    removes it: free rounds then reach it in the launch URL, docs/free-rounds.md)."""
     values: dict[str, Any] = {}
     if name is not None:
         values["name"] = _name(name)
@@ -227,6 +249,8 @@ async def update_provider(
         values["launch_url"] = _launch_url(launch_url)
     if game_list_url is not None:
         values["game_list_url"] = _game_list_url(game_list_url)
+    if free_rounds_url is not None:
+        values["free_rounds_url"] = _free_rounds_url(free_rounds_url)
     return await _change(rt, actor, code, values, action="game_provider.updated", reason=check_reason(reason))
 
 

@@ -132,6 +132,48 @@ async def test_withdrawals_go_back_to_the_deposits_methods_first_and_in_proporti
     assert (await withdraw(gql, elsewhere, "20.00", "BANK_TRANSFER"))["errors"] == []
 
 
+async def test_a_card_is_one_share_by_its_fingerprint_whatever_token_the_vault_gave_it(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, brand: Any
+) -> None:
+    await licensed_in_malta(rt, brand)
+    player = await make_player(country="MT")
+    first, readded = await psp.tokenise(), await psp.tokenise()  # one card, added twice: two vault tokens
+    other = await psp.tokenise("5555 5555 5555 4444")
+    await pay_in(gql, player, "60.00", "CARD", first)
+    await pay_in(gql, player, "40.00", "CARD", readded)
+    await pay_in(gql, player, "50.00", "CARD", other)
+    fingerprints = {t: (await psp.http.get(f"/vault/tokens/{t}")).json()["fingerprint"] for t in (first, other)}
+
+    view = await loop(gql, player, plan="75.00")
+    # Two cards, two shares (not three): keyed by the PSP's fingerprint, paid to the card's latest token.
+    assert [(s["instrument"], s["instrumentToken"], s["owed"]["amount"]) for s in view["shares"]] == [
+        (fingerprints[first], readded, "100.00"),
+        (fingerprints[other], other, "50.00"),
+    ]
+    # The proportion is per card: 100 to 50.
+    assert [(leg["instrumentToken"], leg["amount"]["amount"]) for leg in view["plan"]] == [
+        (readded, "50.00"),
+        (other, "25.00"),
+    ]
+    # A third token of the first card is the deposits' card: it may take all the card is owed at once.
+    third = await psp.tokenise()
+    assert (await withdraw(gql, player, "101.00", "CARD", third))["errors"][0]["code"] == "CLOSED_LOOP"
+    paid = await withdraw(gql, player, "100.00", "CARD", third)
+    assert paid["errors"] == [], paid
+    # A token the vault knows nothing of has no fingerprint: matched by token, it is no deposit's card.
+    refused = await withdraw(gql, player, "10.00", "CARD", "tok_never_issued")
+    assert codes(refused) == ["CLOSED_LOOP"]
+    assert "up to 50.00 EUR" in refused["errors"][0]["message"]
+    async with rt.database.session() as db:
+        payout = await db.get(Payment, payment_uuid(paid))
+    assert payout is not None
+    assert payout.instrument_fingerprint == fingerprints[first]
+    assert owed(await loop(gql, player)) == [("CARD", "0.00"), ("CARD", "50.00")]
+    # Naming no token with one card share open: the card's latest token, counted against that share.
+    assert (await withdraw(gql, player, "50.00", "CARD"))["errors"] == []
+    assert (await loop(gql, player))["owed"] == {"amount": "0.00"}
+
+
 async def test_chargebacks_and_returned_or_failed_payouts_move_the_loop_figures(
     gql: Any, rt: Any, held: DemoPsp, make_player: Any, make_staff: Any, brand: Any, client: Any
 ) -> None:
@@ -191,6 +233,8 @@ async def test_staff_waive_a_share_with_a_reason_and_can_revoke_it(
     unknown = await gql(GRANT, {"input": {**grant, "instrument": "tok_nothing"}}, token=finance.token)
     assert [e["code"] for e in unknown["data"]["grantClosedLoopException"]["errors"]] == ["NOT_FOUND"]
 
+    # Named by the token it pays out to, the waiver is kept against the share's key: the card's fingerprint.
+    fingerprint = (await psp.http.get(f"/vault/tokens/{card}")).json()["fingerprint"]
     body = await gql(GRANT, {"input": grant}, token=finance.token)
     granted = body["data"]["grantClosedLoopException"]
     assert granted["errors"] == []
@@ -199,7 +243,7 @@ async def test_staff_waive_a_share_with_a_reason_and_can_revoke_it(
 
     staff_view = (await gql(STAFF_LOOP, {"id": player.id}, token=finance.token))["data"]["player"]["closedLoop"]
     assert staff_view["shares"] == [
-        {"method": "CARD", "instrument": card, "owed": {"amount": "0.00"}, "waived": {"amount": "40.00"}}
+        {"method": "CARD", "instrument": fingerprint, "owed": {"amount": "0.00"}, "waived": {"amount": "40.00"}}
     ]
     assert [(e["reason"], e["revokedAt"]) for e in staff_view["exceptions"]] == [("card expired", None)]
     # The player sees their shares, not staff's exceptions.
@@ -332,3 +376,4 @@ async def test_a_crypto_share_is_its_asset_and_any_destination_of_that_asset_pay
     assert closed_loop.instrument_key("crypto", "BTC:bc1q") == "BTC"
     assert closed_loop.instrument_key("crypto", "bc1q") == closed_loop.instrument_key("crypto", None) == ""
     assert closed_loop.instrument_key("card", "tok_1") == "tok_1"
+    assert closed_loop.instrument_key("card", "tok_1", "fp_1") == "fp_1"

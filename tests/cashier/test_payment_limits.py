@@ -14,7 +14,7 @@ from core.clock import clock
 from core.errors import DomainError
 from models.payments import Payment
 from services import cashier
-from tests.cashier.conftest import DECLINED_CARD, DemoPsp, assert_ledger_ok, balances, player_viewer
+from tests.cashier.conftest import DECLINED_CARD, DemoPsp, assert_ledger_ok, attempts, balances, player_viewer
 
 DEPOSIT = """
 mutation($input: DepositInput!) {
@@ -191,15 +191,92 @@ async def test_bin_rules_block_a_range_or_an_issuing_country(
     for number in ("4242 4242 4242 4242", DECLINED_CARD):  # GB by its range; inside the blocked range
         refused = await card(gql, player, await psp.tokenise(number), "10.00")
         assert [(e["code"], e["field"]) for e in refused["errors"]] == [("CARD_BIN_BLOCKED", "pspToken")]
-    assert (await card(gql, player, await psp.tokenise("5555 5555 5555 4444"), "10.00"))["payment"]["status"] == (
-        "SUCCEEDED"
-    )
+    # A card no range holds has no known country: the country rule cannot decide, and fails closed by default.
+    other = await psp.tokenise("5555 5555 5555 4444")
+    refused = await card(gql, player, other, "10.00")
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("CARD_BIN_UNKNOWN", "pspToken")]
+    await configure(gql, make_staff, SAVE_BIN, {"name": "no-gb", "country": "GB", "block": True, "onUnknown": "ALLOW"})
+    assert (await card(gql, player, other, "10.00"))["payment"]["status"] == "SUCCEEDED"
     bad = await gql(
         SAVE_BIN,
         {"input": {"name": "half", "binFrom": "4000", "binTo": "400099", "reason": "x"}},
         token=(await make_staff(("finance", None))).token,
     )
     assert [e["field"] for e in bad["data"]["saveRoutingBinRule"]["errors"]] == ["binFrom"]
+    await assert_ledger_ok(rt)
+
+
+BIN_RULES = """{ routingVersion { binRules { name block onUnknown } } }"""
+PREVIEW = """query($input: RoutingPreviewInput!) { routingPreview(input: $input) {
+  cardBlockedBy cardUnknownBy cardUnknownOutcome } }"""
+
+
+async def test_a_bin_rule_says_as_data_what_a_card_it_cannot_decide_on_gets(
+    gql: Any, rt: Any, psp: DemoPsp, make_player: Any, make_staff: Any, brand: Any
+) -> None:
+    from models.outbox import OutboxEvent
+    from services.cashier import risk_holds
+    from tests.cashier.conftest import staff_viewer
+
+    finance = await make_staff(("finance", None))
+    test_range = {"name": "test-range", "binFrom": "400000", "binTo": "400099", "block": True}
+    await configure(gql, make_staff, SAVE_BIN, test_range, {"name": "visa-gb", "binFrom": "424242", "binTo": "424299"})
+    rules = (await gql(BIN_RULES, token=finance.token))["data"]["routingVersion"]["binRules"]
+    assert [(r["name"], r["onUnknown"]) for r in rules] == [("test-range", "REFUSE"), ("visa-gb", "ALLOW")]
+    player = await make_player()
+    lost = "tok_the_vault_never_issued"  # the vault's lookup fails: the card's BIN is unknown
+
+    # Fail closed (the default for a rule that blocks): refused before any PSP, nothing kept.
+    refused = await card(gql, player, lost, "10.00")
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("CARD_BIN_UNKNOWN", "pspToken")]
+    assert await payments_of(rt, player) == 0
+    # A card whose BIN the vault gives, outside the range, is decided: it goes on.
+    assert (await card(gql, player, await psp.tokenise(), "10.00"))["payment"]["status"] == "SUCCEEDED"
+
+    # Review: held for the risk desk, no PSP asked; released, it is not held again for the same rule.
+    await configure(gql, make_staff, SAVE_BIN, {**test_range, "onUnknown": "REVIEW"})
+    held = await card(gql, player, lost, "10.00")
+    assert (held["errors"], held["payment"]["status"]) == ([], "HELD")
+    async with rt.database.session() as db:
+        event = (
+            await db.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.topic == "payment.held")  # type: ignore[arg-type]
+                .order_by(OutboxEvent.id.desc())  # type: ignore[union-attr]
+            )
+        ).first()
+        [payment] = (await db.scalars(select(Payment).where(Payment.status == "held"))).all()  # type: ignore[arg-type]
+    assert event is not None
+    assert event.payload["reason"] == "bin_rule: test-range"
+    assert await attempts(rt, payment.id) == []  # no PSP asked
+    released = await risk_holds.release_deposit(
+        rt,
+        staff_viewer(await make_staff("risk_analyst"), brand, "risk_analyst"),
+        payment_id=payment.id,
+        reason="checked card",
+    )
+    assert released.status == "failed"  # sent to the PSP, which knows no such token
+    assert len(await attempts(rt, payment.id)) == 1
+
+    # Fail open: the BIN rules let it through to the PSP.
+    await configure(gql, make_staff, SAVE_BIN, {**test_range, "onUnknown": "ALLOW"})
+    passed = await card(gql, player, lost, "10.00")
+    assert passed["payment"]["status"] == "FAILED", passed  # declined by the PSP, not by a BIN rule
+    assert not [e for e in passed["errors"] if e["code"].startswith("CARD_BIN")]
+
+    # The preview says what a card deposit with no BIN meets; a rule that blocks nothing cannot refuse.
+    await configure(gql, make_staff, SAVE_BIN, test_range)
+    given = {"kind": "DEPOSIT", "method": "CARD", "country": "MT", "amount": "10.00", "currency": "EUR"}
+    preview = (await gql(PREVIEW, {"input": given}, token=finance.token))["data"]["routingPreview"]
+    assert preview == {"cardBlockedBy": None, "cardUnknownBy": "test-range", "cardUnknownOutcome": "REFUSE"}
+    preview = (await gql(PREVIEW, {"input": {**given, "cardBin": "42424242"}}, token=finance.token))["data"]
+    assert preview["routingPreview"]["cardUnknownBy"] is None
+    bad = await gql(
+        SAVE_BIN,
+        {"input": {"name": "gb", "binFrom": "510000", "binTo": "510099", "onUnknown": "REVIEW", "reason": "x"}},
+        token=finance.token,
+    )
+    assert [e["field"] for e in bad["data"]["saveRoutingBinRule"]["errors"]] == ["onUnknown"]
     await assert_ledger_ok(rt)
 
 

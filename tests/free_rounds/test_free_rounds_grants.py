@@ -220,3 +220,121 @@ async def test_a_pending_grant_whose_bonus_ended_is_never_sent(
     (pending,) = (await gql(GRANTS, {"player": player.id}, token=support.token))["data"]["freeRoundsGrants"]
     sent = (await gql(SEND, {"input": {"grantId": pending["id"]}}, token=support.token))["data"]["sendFreeRounds"]
     assert (sent["grant"]["status"], sent["grant"]["rewardUuid"], sent["grant"]["attempts"]) == ("CANCELLED", None, 0)
+
+
+async def test_a_bonus_the_engine_cancels_or_forfeits_has_its_reward_cancelled_at_the_provider_retried_once(
+    rt: Any, gql: Any, demo_free_rounds: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
+    from sqlalchemy import update
+
+    from models.free_rounds import FreeRoundsGrant
+    from models.outbox import OutboxEvent
+    from services.free_rounds import grants
+
+    campaign_id = await campaign("FREE_SPINS", SPINS)
+    support = await make_staff("support")
+    cancelled_player, forfeiting_player = await make_player(), await make_player()
+    rewards = {}
+    for player in (cancelled_player, forfeiting_player):
+        given = {"playerId": player.id, "campaignId": campaign_id, "reason": "gift"}
+        grant = (await gql(GRANT, {"input": given}, token=support.token))["data"]["grantFreeRounds"]["grant"]
+        assert grant["status"] == "GRANTED", grant
+        rewards[player.id] = grant
+    assert await grants.withdraw_ended(rt) == 0  # bonuses in play: nothing to take back
+
+    # Support takes one bonus back, the other player forfeits theirs, while the provider does not answer.
+    end = """mutation($input: EndBonusInput!) { %s(input: $input) { errors { code } } }"""
+    body = await gql(
+        end % "cancelBonus",
+        {"input": {"bonusId": rewards[cancelled_player.id]["bonusId"], "reason": "wrong player"}},
+        token=support.token,
+    )
+    assert body["data"]["cancelBonus"]["errors"] == [], body
+    body = await gql(
+        end % "forfeitBonus",
+        {"input": {"bonusId": rewards[forfeiting_player.id]["bonusId"]}},
+        token=forfeiting_player.token,
+    )
+    assert body["data"]["forfeitBonus"]["errors"] == [], body
+    await set_free_rounds_url(rt, "http://127.0.0.1:9/operator/generic/v2")
+    assert await grants.withdraw_ended(rt) == 2
+    listed = (await gql(GRANTS, {"status": "GRANTED"}, token=support.token))["data"]["freeRoundsGrants"]
+    assert sorted((g["status"], g["attempts"], bool(g["lastError"])) for g in listed) == [("GRANTED", 1, True)] * 2
+    assert await grants.withdraw_ended(rt) == 0  # retried later, not at once
+
+    # Their retry time comes; the provider answers: each reward cancelled there once, each grant cancelled.
+    await set_free_rounds_url(rt, f"{demo_free_rounds.base}/operator/generic/v2")
+    async with rt.database.transaction() as db:
+        await db.execute(
+            update(FreeRoundsGrant).values(next_attempt_at=None).where(col(FreeRoundsGrant.status) == "granted")
+        )
+    assert await grants.withdraw_ended(rt) == 2
+    assert await grants.withdraw_ended(rt) == 0  # done: never asked again
+    listed = (await gql(GRANTS, {"status": "CANCELLED"}, token=support.token))["data"]["freeRoundsGrants"]
+    assert sorted((g["rewardUuid"], g["lastError"]) for g in listed) == sorted(
+        (g["rewardUuid"], None) for g in rewards.values()
+    )
+    async with httpx.AsyncClient(base_url=demo_free_rounds.base, timeout=30) as http:
+        received = (await http.get("/control/rewards")).json()
+        for grant in rewards.values():
+            calls = [c["path"] for c in received if grant["rewardUuid"] in c["body"]]
+            assert calls == ["cancel"], calls  # the unreachable tries never reached it
+            again = await http.post(  # a cancel repeated at the provider answers it cancelled (idempotent there)
+                "/operator/generic/v2/freebet/rewards/cancel", json={"reward_uuid": grant["rewardUuid"]}
+            )
+            assert again.json()["status"] == "FRS_CANCELED"
+    async with rt.database.session() as db:
+        events = (await db.scalars(select(OutboxEvent).where(col(OutboxEvent.topic) == "free_rounds.cancelled"))).all()
+    assert sorted((e.payload["reward_uuid"], e.payload["cause"], e.payload["at_provider"]) for e in events) == sorted(
+        (g["rewardUuid"], "bonus_ended", True) for g in rewards.values()
+    )
+
+
+async def test_the_free_rounds_api_url_is_set_at_onboarding_checked_and_audited(
+    rt: Any, gql: Any, demo_free_rounds: Any, make_player: Any, make_staff: Any, campaign: Any
+) -> None:
+    from tests.onboarding.conftest import audit_rows
+
+    update_provider = """mutation($input: UpdateGameProviderInput!) { updateGameProvider(input: $input) {
+      provider { code freeRoundsUrl } errors { code field } } }"""
+    add_provider = """mutation($input: AddGameProviderInput!) { addGameProvider(input: $input) {
+      provider { code freeRoundsUrl } errors { code field } } }"""
+    manager, support = await make_staff(("content_manager", None)), await make_staff("support")
+    campaign_id = await campaign("FREE_SPINS", SPINS)
+    api = f"{demo_free_rounds.base}/operator/generic/v2"
+
+    async def set_url(url: str, token: str = manager.token) -> dict[str, Any]:
+        return await gql(
+            update_provider, {"input": {"provider": "demo", "freeRoundsUrl": url, "reason": "api"}}, token=token
+        )
+
+    # Removed through GraphQL: the campaign's rounds have no API to go to.
+    assert (await set_url(""))["data"]["updateGameProvider"]["provider"]["freeRoundsUrl"] is None
+    player = await make_player()
+    given = {"playerId": player.id, "campaignId": campaign_id, "reason": "gift"}
+    refused = (await gql(GRANT, {"input": given}, token=support.token))["data"]["grantFreeRounds"]
+    assert [e["code"] for e in refused["errors"]] == ["FREE_ROUNDS_UNAVAILABLE"]
+
+    # Bad URLs are refused naming the field, and change nothing; the bonus desk cannot set it.
+    for bad in ("/operator/generic/v2", "ftp://api.example/v2", f"{api}?key=1", "https://user:pw@api.example/v2"):
+        body = await set_url(bad)
+        assert body["data"]["updateGameProvider"]["errors"] == [{"code": "INVALID_INPUT", "field": "freeRoundsUrl"}], (
+            bad
+        )
+    denied = await set_url(api, support.token)
+    assert denied["data"] is None
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    added = await gql(
+        add_provider,
+        {"input": {"code": "acme", "name": "Acme", "protocol": "HUB88", "freeRoundsUrl": "https://acme.example/v2/"}},
+        token=manager.token,
+    )
+    assert added["data"]["addGameProvider"]["provider"] == {"code": "acme", "freeRoundsUrl": "https://acme.example/v2"}
+
+    # Set through GraphQL (audited, before and after): the rounds are granted through it.
+    assert (await set_url(api))["data"]["updateGameProvider"]["provider"]["freeRoundsUrl"] == api
+    record = (await audit_rows(rt, target_type="game_provider"))[-1]
+    assert (record.action, record.after["free_rounds_url"]) == ("game_provider.updated", api)
+    assert record.before["free_rounds_url"] is None
+    granted = (await gql(GRANT, {"input": given}, token=support.token))["data"]["grantFreeRounds"]
+    assert (granted["errors"], granted["grant"]["status"]) == ([], "GRANTED")

@@ -121,6 +121,19 @@ async def test_content_manager_onboards_a_provider_with_its_games_and_game_list(
     await expect(page.get_by_text(rotated)).to_be_visible()
     await expect(cell(page, "Acme Games").first).to_contain_text(f"sha256:{second_fingerprint[:16]}")
 
+    # The free-rounds API's URL (docs/free-rounds.md): checked, then set with the reason, shown in the row.
+    api = "https://api.acme.example/operator/generic/v2"
+    await expect(cell(page, "Acme Games").first).to_contain_text("launch URL")
+    await cell(page, "Acme Games").first.get_by_role("button", name="Free rounds API of Acme Games").click()
+    free_rounds = page.get_by_role("form", name="Free rounds API of Acme Games")
+    await free_rounds.get_by_label("Free-rounds API URL").fill("/operator/generic/v2")
+    await free_rounds.get_by_role("button", name="Save URL").click()
+    await expect(page.get_by_role("alert").first).to_contain_text("base http(s) URL of the provider's free-rounds API")
+    await free_rounds.get_by_label("Free-rounds API URL").fill(api + "/")
+    await free_rounds.get_by_role("button", name="Save URL").click()
+    await expect(page.get_by_text(f"Acme Games grants free rounds through {api}.")).to_be_visible()
+    await expect(cell(page, "Acme Games").first).to_contain_text(api)
+
     async with rt.database.session() as db:
         keyed = (await db.scalars(select(AuditRecord).where(AuditRecord.action == "game_provider.key_set"))).all()
         imports = await db.scalar(
@@ -130,6 +143,9 @@ async def test_content_manager_onboards_a_provider_with_its_games_and_game_list(
         (first_fingerprint, second_fingerprint, "Yearly key rotation")
     ]
     assert imports == 1
+    async with rt.database.session() as db:
+        updated = (await db.scalars(select(AuditRecord).where(AuditRecord.action == "game_provider.updated"))).all()
+    assert [(r.after["free_rounds_url"], r.reason) for r in updated] == [(api, "Yearly key rotation")]
 
 
 async def test_roles_without_the_right_are_not_offered_the_providers_screen(page: Any, make_staff: Any) -> None:
