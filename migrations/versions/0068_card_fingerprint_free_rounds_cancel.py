@@ -2,7 +2,7 @@
 granted free rounds are indexed for the bonus worker's cancellation of rewards whose bonus ended
 
 Revision ID: 0068
-Revises: 0065
+Revises: 0067
 
 A PSP's card fingerprint (as Stripe's `card.fingerprint`, Adyen's card summary hash) is the same for every token of
 one card number at one merchant: a re-added card gets a new vault token but keeps its fingerprint. The closed loop
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0068"
-down_revision: str | None = "0065"
+down_revision: str | None = "0067"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

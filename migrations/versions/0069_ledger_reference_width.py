@@ -2,7 +2,7 @@
 fits whatever the provider's reference
 
 Revision ID: 0069
-Revises: 0067
+Revises: 0068
 
 `ledger_transactions.reference_id` was 64 characters, narrower than the provider transactions it names
 (`provider_transactions.transaction_uuid`, 128, prefixed by the provider's code): a Pragmatic Play bet whose
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0069"
-down_revision: str | None = "0067"
+down_revision: str | None = "0068"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
