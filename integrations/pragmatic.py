@@ -283,7 +283,9 @@ _REFUND = text("""
 SELECT (SELECT player_id FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :reference)
            AS owner,
        EXISTS (SELECT 1 FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :legacy
-                AND kind = 'rollback' AND player_id = CAST(:player AS uuid)) AS legacy
+                AND kind = 'rollback' AND player_id = CAST(:player AS uuid)) AS legacy,
+       EXISTS (SELECT 1 FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :own)
+           AS recorded
 """)
 
 
@@ -291,15 +293,24 @@ async def _refund_of(rt: Runtime, caller: Caller, reference: str) -> str:
     """The refund's transaction key: this player's refund of the reference as the release before per-player keys
     recorded it (`refund:<reference>`), so that its retry after the deploy is the same transaction (its first answer,
     its transaction id, nothing moved again), else `refund_key`. Refused(7) when it names another player's known
-    bet: refused, not recorded."""
+    bet: refused, not recorded; unless this player's refund of it is recorded already (answered 0 while the bet was
+    unknown), whose retry gets its first answer."""
     assert caller.player is not None
-    legacy = f"refund:{reference}"
-    named = {"provider": caller.provider.id, "reference": reference, "legacy": legacy, "player": str(caller.player)}
+    legacy, own = f"refund:{reference}", refund_key(caller.player, reference)
+    named = {
+        "provider": caller.provider.id,
+        "reference": reference,
+        "legacy": legacy,
+        "own": own,
+        "player": str(caller.player),
+    }
     async with rt.database.session() as db:
         found = (await db.execute(_REFUND, named)).one()
-    if found.owner is not None and found.owner != caller.player:
+    if found.legacy:
+        return legacy
+    if found.owner is not None and found.owner != caller.player and not found.recorded:
         raise Refused(BAD_PARAMETERS)
-    return legacy if found.legacy else refund_key(caller.player, reference)
+    return own
 
 
 async def _result_promo(

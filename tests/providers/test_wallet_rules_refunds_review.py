@@ -71,3 +71,25 @@ async def test_a_refund_of_a_bet_never_seen_answered_before_the_deploy_keeps_its
     assert (await pragmatic.call("bet", bet))["error"] == 3  # refunded before it arrived: refused, nothing moves
     assert await cash(rt, player.player_id) == 1_000
     assert await _refunds_of(rt, bet["reference"]) == 1
+
+
+async def test_a_misdirected_refund_retried_after_the_bet_arrived_gets_its_first_answer(
+    pragmatic: PragmaticProvider, pp_seat: Any, rt: Any
+) -> None:
+    """A refund answered 0 (a bet nobody placed yet, under the wrong userId) is recorded; its retry is the same
+    transaction and gets its first answer, 0 with its transaction id, even once the reference's real owner has bet
+    (it answered 7 then: the "another player's bet" check ran before the retry was recognised). Nothing moves."""
+    owner = await pp_seat(balance=1_000)
+    stranger = await pp_seat(balance=1_000)
+    bet = owner.bet("2.00", round_id="r-1")
+    first = await pragmatic.call("refund", stranger.refund(bet["reference"]))
+    assert first["error"] == 0
+    assert (await pragmatic.call("bet", bet))["error"] == 0
+    retried = await pragmatic.call("refund", stranger.refund(bet["reference"]))
+    assert (retried["error"], retried["transactionId"]) == (0, first["transactionId"])
+    assert (await cash(rt, owner.player_id), await cash(rt, stranger.player_id)) == (800, 1_000)
+    assert await _refunds_of(rt, bet["reference"]) == 1
+    # a refund of that bet the stranger never sent before is still refused, not recorded
+    other = await pp_seat(balance=1_000)
+    assert (await pragmatic.call("refund", other.refund(bet["reference"])))["error"] == 7
+    assert await _refunds_of(rt, bet["reference"]) == 1
