@@ -7,14 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from integrations import pragmatic as pragmatic_adapter
 from integrations.pragmatic_wire import transaction_id
 from models.games import ProviderTransaction
-from tests.providers.conftest import cash
+from services.provider_wallet import one_call
+from tests.providers.conftest import GAME, Aggregator, cash, one_call_decisions
 from tests.providers.pragmatic_fixtures import PRAGMATIC, PragmaticProvider
+
+EUR = 100_000  # one euro in Hub88 units
 
 
 def _previous_release(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,3 +96,54 @@ async def test_a_misdirected_refund_retried_after_the_bet_arrived_gets_its_first
     other = await pp_seat(balance=1_000)
     assert (await pragmatic.call("refund", other.refund(bet["reference"])))["error"] == 7
     assert await _refunds_of(rt, bet["reference"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("column", "limits"),
+    [
+        ("min_bet", "5"),
+        ("min_bet", '"EUR"'),
+        ("max_bet", "true"),
+        ("max_bet", '[["EUR", "0.50"]]'),
+        ("max_bet", '{"EUR": {"max": "0.50"}}'),
+    ],
+)
+async def test_a_malformed_catalogue_limit_blocks_no_bet_on_either_path(
+    pragmatic: PragmaticProvider,
+    pp_seat: Any,
+    aggregator: Aggregator,
+    seat: Any,
+    rt: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    column: str,
+    limits: str,
+) -> None:
+    """A game's bet limits that do not read (a JSON value of another shape than {currency: "amount"}, written by
+    hand or by an older writer) never block play (booking.outside_bet_limits): the same on the one call
+    (wallet_play_v2, Hub88's plain bets) and on the Python path (Pragmatic Play's, and Hub88's when it falls back).
+    A number, a boolean or a string was an internal error on the Python path for every command of the game, its wins
+    and rollbacks too (Pragmatic 100, Hub88 RS_ERROR_UNKNOWN), and an array of pairs read as limits there (50) while
+    the one call took the same bet with no limit."""
+    async with rt.database.transaction() as db:
+        await db.execute(
+            text(f"UPDATE games SET {column} = CAST(:limits AS jsonb) WHERE code = :game"),
+            {"limits": limits, "game": GAME},
+        )
+    player = await pp_seat(balance=1_000)
+    placed = player.bet("1.00", round_id="r-1")
+    assert (await pragmatic.call("bet", placed))["error"] == 0
+    assert (await pragmatic.call("result", player.result("3.00", round_id="r-1")))["error"] == 0
+    assert (await pragmatic.call("refund", player.refund(placed["reference"])))["error"] == 0
+    hub = await seat(balance=1_000)
+    decided = one_call_decisions(monkeypatch)
+    first = hub.bet(EUR, round_ref="h-1")
+    assert (await aggregator.call("transaction/bet", first))["status"] == "RS_OK"
+    assert decided in (["OK"], [None])
+    monkeypatch.setattr(one_call, "eligible", lambda *_: False)  # the same requests, decided by the Python path
+    second = hub.bet(EUR, round_ref="h-2")
+    assert (await aggregator.call("transaction/bet", second))["status"] == "RS_OK"
+    won = await aggregator.call("transaction/win", hub.win(3 * EUR, first["transaction_uuid"], round_ref="h-1"))
+    assert won["status"] == "RS_OK"
+    undone = await aggregator.call("transaction/rollback", hub.rollback(second["transaction_uuid"], round_ref="h-2"))
+    assert undone["status"] == "RS_OK"
+    assert (await cash(rt, player.player_id), await cash(rt, hub.player_id)) == (1_300, 1_200)
