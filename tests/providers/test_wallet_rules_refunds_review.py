@@ -14,8 +14,9 @@ from integrations import pragmatic as pragmatic_adapter
 from integrations.pragmatic_wire import transaction_id
 from models.games import ProviderTransaction
 from services.provider_wallet import one_call
-from tests.providers.conftest import GAME, Aggregator, cash, one_call_decisions
-from tests.providers.pragmatic_fixtures import PRAGMATIC, PragmaticProvider
+from tests.conftest import fund
+from tests.providers.conftest import GAME, Aggregator, cash, one_call_decisions, open_session
+from tests.providers.pragmatic_fixtures import PRAGMATIC, PragmaticProvider, PragmaticSeat
 
 EUR = 100_000  # one euro in Hub88 units
 
@@ -147,3 +148,33 @@ async def test_a_malformed_catalogue_limit_blocks_no_bet_on_either_path(
     undone = await aggregator.call("transaction/rollback", hub.rollback(second["transaction_uuid"], round_ref="h-2"))
     assert undone["status"] == "RS_OK"
     assert (await cash(rt, player.player_id), await cash(rt, hub.player_id)) == (1_300, 1_200)
+
+
+async def test_a_free_round_below_the_games_min_bet_is_played(
+    pragmatic: PragmaticProvider, rt: Any, gql: Any, make_player: Any, make_staff: Any, pragmatic_provider: Any
+) -> None:
+    """A bonus grant's free round stakes nothing of the player's (docs/catalogue-sync.md, "Bets": "a free round that
+    stakes nothing is no stake: no minimum applies to it"), so the game's min bet does not refuse it, whatever spin
+    value the grant names: it was refused 50 and the granted spins could not be played. A paid bet of that amount
+    is still refused."""
+    from tests.bonuses.conftest import CLAIM, CREATE, SET_STATUS, bonus_row
+
+    marketing = (await make_staff("marketing")).token
+    rules = {"free_spins": 2, "spin_bet": {"EUR": "0.10"}, "games": [GAME], "wagering_multiplier": 1}
+    offer = {"name": "PP spins", "kind": "FREE_SPINS", "rules": rules, "promoCode": "PPMIN"}
+    created = (await gql(CREATE, {"input": offer}, token=marketing))["data"]["createBonusCampaign"]
+    await gql(SET_STATUS, {"input": {"campaignId": created["campaign"]["id"], "status": "ACTIVE"}}, token=marketing)
+    async with rt.database.transaction() as db:  # the provider's list: 0.20 EUR at least
+        await db.execute(text("""UPDATE games SET min_bet = '{"EUR": "0.20"}' WHERE code = :game"""), {"game": GAME})
+    account = await make_player()
+    await fund(rt, account.uuid, 500)
+    grant = (await gql(CLAIM, {"input": {"code": "PPMIN"}}, token=account.token))["data"]["claimBonus"]["bonus"][
+        "rewardUuid"
+    ]
+    token = await open_session(rt, pragmatic_provider, account.uuid)
+    player = PragmaticSeat(str(account.uuid), account.uuid, token)
+    free = await pragmatic.call("bet", player.bet("0.10", round_id="f-1", bonusCode=grant))
+    assert (free["error"], free["cash"]) == (0, 5.0)
+    assert (await bonus_row(rt, account.uuid)).spins_left == 1
+    assert (await pragmatic.call("bet", player.bet("0.10", round_id="p-1")))["error"] == 50
+    assert await cash(rt, account.uuid) == 500
