@@ -150,8 +150,10 @@ async def _authenticate(rt: Runtime, caller: Caller, raw: bytes, params: dict[st
     return await provider_wallet.balance(rt, command, dialect)
 
 
-def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> tuple[Handler, WalletCommand]:
-    """The wallet function and command of a method that moves (or may move) money."""
+def _money(
+    method: str, caller: Caller, raw: bytes, params: dict[str, str], refund: str | None = None
+) -> tuple[Handler, WalletCommand]:
+    """The wallet function and command of a method that moves (or may move) money (`refund`: a refund's key)."""
     currency = params["currency"] if method == "promoWin" else caller.currency
     if currency not in CURRENCIES:
         raise Refused(BAD_PARAMETERS if method == "promoWin" else PLAYER_NOT_FOUND)
@@ -163,7 +165,7 @@ def _money(method: str, caller: Caller, raw: bytes, params: dict[str, str]) -> t
             caller,
             raw,
             params,
-            transaction_uuid=refund_key(caller.player, reference),
+            transaction_uuid=refund or refund_key(caller.player, reference),
             reference_uuid=reference,
         )
         return provider_wallet.rollback, command
@@ -263,9 +265,8 @@ async def _answer(
     if method == "endRound":
         command = _base(method, caller, raw, params, round_ref=params["roundId"], game_code=params["gameId"])
         return await provider_wallet.end_round(rt, replace(command, currency=caller.currency), dialect)
-    if method == "refund" and await _someone_elses_bet(rt, caller, params["reference"]):
-        raise Refused(BAD_PARAMETERS)  # a refund naming another player's bet: refused, not recorded
-    handler, command = _money(method, caller, raw, params)
+    refund = await _refund_of(rt, caller, params["reference"]) if method == "refund" else None
+    handler, command = _money(method, caller, raw, params, refund)
     # the cash drop's amount is checked before the result is paid: a 7 must move nothing
     promo = (
         to_minor(params["promoWinAmount"], command.currency or "")
@@ -278,16 +279,38 @@ async def _answer(
     return answer
 
 
-_BET_PLAYER = text(
-    "SELECT player_id FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :reference"
-)
+_REFUND = text("""
+SELECT (SELECT player_id FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :reference)
+           AS owner,
+       EXISTS (SELECT 1 FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :legacy
+                AND kind = 'rollback' AND player_id = CAST(:player AS uuid)) AS legacy,
+       EXISTS (SELECT 1 FROM provider_transactions WHERE provider_id = :provider AND transaction_uuid = :own)
+           AS recorded
+""")
 
 
-async def _someone_elses_bet(rt: Runtime, caller: Caller, reference: str) -> bool:
-    """The refund names a known transaction of another player."""
+async def _refund_of(rt: Runtime, caller: Caller, reference: str) -> str:
+    """The refund's transaction key: this player's refund of the reference as the release before per-player keys
+    recorded it (`refund:<reference>`), so that its retry after the deploy is the same transaction (its first answer,
+    its transaction id, nothing moved again), else `refund_key`. Refused(7) when it names another player's known
+    bet: refused, not recorded; unless this player's refund of it is recorded already (answered 0 while the bet was
+    unknown), whose retry gets its first answer."""
+    assert caller.player is not None
+    legacy, own = f"refund:{reference}", refund_key(caller.player, reference)
+    named = {
+        "provider": caller.provider.id,
+        "reference": reference,
+        "legacy": legacy,
+        "own": own,
+        "player": str(caller.player),
+    }
     async with rt.database.session() as db:
-        owner = await db.scalar(_BET_PLAYER, {"provider": caller.provider.id, "reference": reference})
-    return owner is not None and owner != caller.player
+        found = (await db.execute(_REFUND, named)).one()
+    if found.legacy:
+        return legacy
+    if found.owner is not None and found.owner != caller.player and not found.recorded:
+        raise Refused(BAD_PARAMETERS)
+    return own
 
 
 async def _result_promo(

@@ -63,10 +63,16 @@ def cash_after(outcome: ledger.Result, cash: uuid.UUID, fallback: int) -> int:
 
 def outside_bet_limits(min_bet: dict[str, str] | None, max_bet: dict[str, str] | None, command: WalletCommand) -> bool:
     """The game's own limits in the command's currency: above its max bet, or below its min bet when the bet stakes
-    anything (a zero stake is no stake). A currency the limits do not name has no limit here, and a malformed
-    catalogue limit never blocks play (sql/wallet/wallet_play_v2.sql leaves both to this path)."""
-    low, high = _limit(min_bet, command, "min"), _limit(max_bet, command, "max")
-    return (high is not None and command.amount > high) or (low is not None and 0 < command.amount < low)
+    anything (a zero stake is no stake, nor is a bonus grant's free round, whose amount is the grant's spin value and
+    debits nothing). A currency the limits do not name has no limit here, and a malformed catalogue limit never
+    blocks play (sql/wallet/wallet_play_v2.sql leaves both to this path, and free rounds altogether)."""
+    high = _limit(max_bet, command, "max")
+    if high is not None and command.amount > high:
+        return True
+    if command.is_free or command.amount <= 0:
+        return False
+    low = _limit(min_bet, command, "min")
+    return low is not None and command.amount < low
 
 
 def _limit(limits: dict[str, str] | None, command: WalletCommand, which: str) -> int | None:

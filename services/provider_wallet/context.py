@@ -100,7 +100,7 @@ async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = 
         row.session_id,
         row.game_id,
         row.game_enabled,
-        statements.as_json(row.max_bet) if row.max_bet is not None else None,
+        _limits(row.max_bet),
         row.cash_id,
         row.cash_balance,
         row.cash_currency,
@@ -111,9 +111,18 @@ async def read_context(db: AsyncSession, command: WalletCommand, rates: Rates = 
         row.bonus_balance,
         row.player_currency,
         rates,
-        statements.as_json(row.min_bet) if row.min_bet is not None else None,
+        _limits(row.min_bet),
         list(row.game_jurisdictions) if row.game_jurisdictions is not None else None,
     )
+
+
+def _limits(value: Any) -> dict[str, str] | None:
+    """A game's min or max bets as the database driver decoded them: a JSON object of currency -> amount, else no
+    limits, as wallet_play_v2 reads them (its `?` finds no currency key in a number, a boolean, a string or an
+    array of pairs). Read for every command of the game: a limit of another shape must not fail its wins and
+    rollbacks, nor block or refuse a bet the one call would take (booking.outside_bet_limits: a malformed limit
+    never blocks play)."""
+    return value if isinstance(value, dict) else None
 
 
 def unrepresentable(command: WalletCommand, ctx: Context) -> Status:
