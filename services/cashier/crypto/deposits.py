@@ -268,7 +268,9 @@ async def _advance(
     expired = credits_now and row.rate is not None and await quotes.expired(db, row.quote_id, clock.now())
     if expired and not await _reprice(db, rt, address, row, payment, attempt, rate_now):
         return "applied"
-    if row.confirmations >= row.required_confirmations and row.status != "credited":
+    # Only a transfer still to credit: a held one waits for its release (its money is in suspense, a credit
+    # from clearing would pay it twice), one refunded or being refunded went back to its sender.
+    if row.confirmations >= row.required_confirmations and row.status in ("confirming", "cancelled"):
         # A transfer dropped earlier and mined after all is credited too: the coins are here. But a drop
         # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
         # order): such a credit is flagged as one dropped after it, the state the callbacks give in order.

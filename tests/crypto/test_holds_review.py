@@ -1,0 +1,60 @@
+"""Held crypto deposits under attack: the processor's later callbacks (it reports a transfer for a while after it is
+confirmed) about a deposit that is held, being refunded or refunded never credit it or hold it a second time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.crypto.conftest import Chain, cash, transfers_seen
+from tests.crypto.test_holds import RELEASE, REFUND, decide, entries, held_deposit, suspense
+from tests.kyc.conftest import fully_verified
+
+
+async def test_a_later_confirmation_of_a_refunded_deposit_neither_credits_it_nor_holds_it_again(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    seen = await held_deposit(gql, chain, player, "0.10000000")  # over KYC's threshold: held
+    assert seen["results"][-1] == "held"
+    [transfer] = await transfers_seen(gql, finance.token)
+    refunded = await decide(gql, finance, REFUND, transfer["id"])
+    assert refunded["errors"] == [], refunded
+    assert refunded["transfer"]["status"] == "refunded"
+
+    await chain.mine(1)  # the processor reports the deposit's third confirmation
+    assert [r["result"] for r in await chain.deliver_all(seen["sent"]["id"])][-1] == "applied"
+    [after] = await transfers_seen(gql, finance.token)
+    assert (after["status"], after["paymentStatus"]) == ("refunded", "FAILED")
+    assert await suspense(rt, "BTC") == 0
+
+    await fully_verified(rt, player.uuid)  # the gate passes now: the coins went back all the same
+    await chain.mine(1)
+    await chain.deliver_all(seen["sent"]["id"])
+    [after] = await transfers_seen(gql, finance.token)
+    assert (after["status"], after["paymentStatus"]) == ("refunded", "FAILED")
+    assert await cash(rt, player, "BTC") == 0
+    assert await entries(rt, "deposit") == 0
+    assert await suspense(rt, "BTC") == 0
+
+
+async def test_a_later_confirmation_of_a_held_deposit_whose_gate_passes_now_leaves_it_to_the_release(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """Credited by a callback while its money sits in suspense, it would be paid twice from the PSP's clearing."""
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    seen = await held_deposit(gql, chain, player, "0.10000000")
+    assert seen["results"][-1] == "held"
+    await fully_verified(rt, player.uuid)  # the gate passes now (no hook ran yet)
+    await chain.mine(1)  # the processor reports a third confirmation
+    await chain.deliver_all(seen["sent"]["id"])
+    assert await suspense(rt, "BTC") + await cash(rt, player, "BTC") == 10_000_000  # never both
+    [transfer] = await transfers_seen(gql, finance.token)
+    assert transfer["status"] == "held"
+    released = await decide(gql, finance, RELEASE, transfer["id"])
+    assert released["errors"] == [], released
+    assert await cash(rt, player, "BTC") == 10_000_000
+    assert await suspense(rt, "BTC") == 0
+    assert await entries(rt, "deposit") == 1
+    assert await entries(rt, "crypto_deposit_held") == 1
