@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from models.crypto import CryptoTransfer
 from tests.crypto.conftest import Chain, cash, transfers_seen
 from tests.crypto.test_holds import RELEASE, REFUND, decide, entries, held_deposit, suspense
 from tests.kyc.conftest import fully_verified
@@ -58,3 +61,42 @@ async def test_a_later_confirmation_of_a_held_deposit_whose_gate_passes_now_leav
     assert await suspense(rt, "BTC") == 0
     assert await entries(rt, "deposit") == 1
     assert await entries(rt, "crypto_deposit_held") == 1
+
+
+async def statuses(rt: Any) -> list[str]:
+    async with rt.database.session() as db:
+        return list((await db.scalars(select(CryptoTransfer.status).where(CryptoTransfer.direction == "deposit"))).all())
+
+
+async def test_a_refund_the_processor_could_not_take_is_asked_again_by_the_next_sweep(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, monkeypatch: Any
+) -> None:
+    """The sweep's refund meets a processor not answering: the deposit is `refunding` (a release may not cross
+    it); the next sweep asks again under the same foreign id, and it is paid once."""
+    from datetime import timedelta
+
+    from core.clock import clock
+    from services.cashier.crypto import holds
+    from services.cashier.psp import PspTechnicalFailure
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
+    after = timedelta(days=rt.settings.crypto_held_refund_after_days)
+    clock.advance(after + timedelta(seconds=1))
+
+    class Down:
+        async def create_payout(self, request: Any) -> Any:
+            raise PspTechnicalFailure("cryptopay: timeout")
+
+    working = holds.processor
+    monkeypatch.setattr(holds, "processor", lambda settings: Down())
+    first = await holds.sweep(rt, refund_after=after)
+    assert (first.refunded, [code for _, code in first.kept]) == ([], ["PAYMENT_UNAVAILABLE"])
+    assert await statuses(rt) == ["refunding"]
+
+    monkeypatch.setattr(holds, "processor", working)
+    second = await holds.sweep(rt, refund_after=after)
+    assert (len(second.refunded), second.kept) == (1, [])
+    assert await statuses(rt) == ["refunded"]
+    assert len([t for t in await chain.transfers() if t["kind"] == "withdrawal"]) == 1
+    assert await suspense(rt, "BTC") == 0

@@ -146,18 +146,29 @@ class Swept:
 async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
     """The automatic path (`croupier payments crypto-held`): every held deposit is released if its gates now
     pass; one held longer than `refund_after` that still may not be credited goes back to its sender. A refund
-    the processor refuses (the sender screened out) or cannot take now stays held for finance."""
+    the processor refuses (the sender screened out) stays held for finance; one it could not take then (left
+    `refunding`, where no release may cross it) is asked again here under the same foreign id (paid once)."""
     now = clock.now()
     async with rt.database.session() as db:
         held = (
             await db.execute(
-                select(col(CryptoTransfer.id), col(CryptoTransfer.updated_at))
-                .where(col(CryptoTransfer.direction) == "deposit", col(CryptoTransfer.status) == "held")
+                select(col(CryptoTransfer.id), col(CryptoTransfer.updated_at), col(CryptoTransfer.status))
+                .where(
+                    col(CryptoTransfer.direction) == "deposit",
+                    col(CryptoTransfer.status).in_(("held", "refunding")),
+                )
                 .order_by(col(CryptoTransfer.updated_at))
             )
         ).all()
     swept = Swept()
-    for transfer_id, held_since in held:
+    for transfer_id, held_since, status in held:
+        if status == "refunding":  # decided already: its refund is retried, whatever its age
+            try:
+                await refund(rt, SYSTEM, transfer_id=transfer_id, reason="the refund's retry")
+                swept.refunded.append(transfer_id)
+            except (DomainError, PaymentUnavailable) as failed:
+                swept.kept.append((transfer_id, str(getattr(failed, "code", "PAYMENT_UNAVAILABLE"))))
+            continue
         try:
             await release(rt, SYSTEM, transfer_id=transfer_id, reason="the deposit gates pass again")
             swept.released.append(transfer_id)
