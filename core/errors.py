@@ -118,6 +118,7 @@ class ErrorCode(StrEnum):
     CRYPTO_QUOTE_EXPIRED = "CRYPTO_QUOTE_EXPIRED"  # the locked rate's time is over: ask for a new quote
     CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
     CRYPTO_DEPOSIT_NOT_HELD = "CRYPTO_DEPOSIT_NOT_HELD"  # released, refunded or never held: nothing to decide
+    CRYPTO_DEPOSIT_DROPPED = "CRYPTO_DEPOSIT_DROPPED"  # held, then dropped from the chain: waits to be mined again
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@ confirmed) about a deposit that is held, being refunded or refunded never credit
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 
 from models.crypto import CryptoTransfer
+from services.cashier.crypto.processor import processor
+from services.cashier.psp.cryptopay import signature
 from tests.crypto.conftest import Chain, cash, transfers_seen
-from tests.crypto.test_holds import RELEASE, REFUND, decide, entries, held_deposit, suspense
+from tests.crypto.test_holds import REFUND, RELEASE, decide, entries, held_deposit, suspense
 from tests.kyc.conftest import fully_verified
 
 
@@ -65,7 +68,8 @@ async def test_a_later_confirmation_of_a_held_deposit_whose_gate_passes_now_leav
 
 async def statuses(rt: Any) -> list[str]:
     async with rt.database.session() as db:
-        return list((await db.scalars(select(CryptoTransfer.status).where(CryptoTransfer.direction == "deposit"))).all())
+        found = await db.scalars(select(CryptoTransfer.status).where(CryptoTransfer.direction == "deposit"))
+        return list(found.all())
 
 
 async def test_a_refund_the_processor_could_not_take_is_asked_again_by_the_next_sweep(
@@ -100,3 +104,53 @@ async def test_a_refund_the_processor_could_not_take_is_asked_again_by_the_next_
     assert await statuses(rt) == ["refunded"]
     assert len([t for t in await chain.transfers() if t["kind"] == "withdrawal"]) == 1
     assert await suspense(rt, "BTC") == 0
+
+
+async def test_a_held_deposit_dropped_from_the_chain_is_neither_refunded_nor_released_until_mined_again(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """The coins of a dropped transfer are not ours: sent back, the sender would have them twice (a double spend);
+    released, the player would play with coins the chain took back. It stays in suspense, flagged, until the
+    transfer is mined again."""
+    from datetime import timedelta
+
+    from core.clock import clock
+    from services.cashier.crypto import holds
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    seen = await held_deposit(gql, chain, player, "0.10000000")
+    assert seen["results"][-1] == "held"
+    await chain.drop(seen["sent"]["id"])
+    assert [r["result"] for r in await chain.deliver_all(seen["sent"]["id"])][-1] == "dropped_after_credit"
+    [transfer] = await transfers_seen(gql, finance.token)
+    refused = await decide(gql, finance, REFUND, transfer["id"])
+    assert [e["code"] for e in refused["errors"]] == ["CRYPTO_DEPOSIT_DROPPED"], refused
+    await fully_verified(rt, player.uuid)
+    refused = await decide(gql, finance, RELEASE, transfer["id"])
+    assert [e["code"] for e in refused["errors"]] == ["CRYPTO_DEPOSIT_DROPPED"], refused
+
+    after = timedelta(days=rt.settings.crypto_held_refund_after_days)
+    clock.advance(after + timedelta(seconds=1))
+    swept = await holds.sweep(rt, refund_after=after)
+    assert (swept.released, swept.refunded, [c for _, c in swept.kept]) == ([], [], ["CRYPTO_DEPOSIT_DROPPED"])
+    assert [t for t in await chain.transfers() if t["kind"] == "withdrawal"] == []
+    assert await cash(rt, player, "BTC") == 0
+    assert await suspense(rt, "BTC") == 10_000_000
+
+    # Mined again (re-broadcast): the gates again; they pass now, so it is credited from suspense, flagged.
+    [last] = (await chain.callbacks(seen["sent"]["id"]))[-1:]
+    body = json.loads(last["body"])
+    body["id"], body["status"] = "cb_mined_again", "confirmed"
+    body["transaction"]["confirmations"] = 3
+    raw = json.dumps(body)
+    secret = processor(rt.settings).secret
+    response = await chain.platform.post(
+        "/webhooks/psp/cryptopay",
+        content=raw,
+        headers={"content-type": "application/json", "x-processing-signature": signature(secret, raw.encode())},
+    )
+    assert response.json()["result"] == "applied", response.text
+    assert await cash(rt, player, "BTC") == 10_000_000
+    assert await suspense(rt, "BTC") == 0
+    assert await statuses(rt) == ["credited"]

@@ -52,6 +52,7 @@ from services.risk.signals import of_request
 
 FINANCE = frozenset({"finance", "superadmin"})
 REFUND_REASON = "REFUNDED_TO_SENDER"
+DROPPED = str(ErrorCode.CRYPTO_DEPOSIT_DROPPED)  # a held deposit's `held_reason` once the chain dropped it
 
 
 class DepositHeld(DomainError):
@@ -95,24 +96,60 @@ async def hold(db: AsyncSession, row: CryptoTransfer, payment: Payment, refused:
     await _event(db, row, "crypto.deposit_held", payment.amount)
 
 
+def dropped(row: CryptoTransfer) -> None:
+    """The chain dropped a held deposit: its coins are not ours (sent back, the sender would have them twice;
+    released, the player would play with coins the chain took back). It stays in suspense, neither released nor
+    refunded (`DROPPED`), until the transfer is mined again (`mined_again`)."""
+    row.held_reason, row.updated_at = DROPPED, clock.now()
+
+
+async def mined_again(
+    db: AsyncSession, rt: Runtime, row: CryptoTransfer, payment: Payment, attempt: PaymentAttempt
+) -> bool:
+    """A held deposit the chain had dropped is reported mined: the gates again (True: they pass, credited now). As
+    for a dropped transfer credited (deposits.py), the drop may have been the later fact: flagged for staff."""
+    refused = await refusal(db, rt, payment)
+    if refused is not None:
+        row.held_reason, row.updated_at = str(refused.code)[:64], clock.now()
+        return False
+    await _credit(db, rt, row, payment, attempt, wallet.Actor("psp"))
+    await _event(db, row, "crypto.deposit_dropped_after_credit", payment.amount)
+    return True
+
+
 async def release(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason: str) -> CryptoTransfer:
     """Credit a held deposit to its player now that the gates pass (refused again: the gate's own refusal)."""
     why = _staff(viewer, reason)
     async with rt.database.transaction() as db:
         row, payment, attempt = await _locked(db, viewer, transfer_id, ("held",))
+        _not_dropped(row)
         refused = await refusal(db, rt, payment)
         if refused is not None:
             raise refused
-        clearing, held = await _accounts(db, payment)
-        actor = _actor(viewer)
-        await _record(db, payment, "crypto-released", "crypto_deposit_released", [(held, -1), (clearing, 1)], actor)
-        answer = PspAnswer("succeeded", psp_reference=row.txid or row.processor_tx_id)
-        await _apply(db, payment, attempt, answer, source="webhook", repay_debt=rt.settings.deposits_repay_debt)
-        row.status, row.updated_at = "credited", clock.now()
-        await _event(db, row, "crypto.deposit_released", payment.amount)
-        await _event(db, row, "crypto.deposit_credited", payment.amount)
+        await _credit(db, rt, row, payment, attempt, _actor(viewer))
         await _audit(db, viewer, row, payment, "crypto.deposit_released", why)
         return row
+
+
+async def _credit(
+    db: AsyncSession, rt: Runtime, row: CryptoTransfer, payment: Payment, attempt: PaymentAttempt, actor: wallet.Actor
+) -> None:
+    clearing, held = await _accounts(db, payment)
+    await _record(db, payment, "crypto-released", "crypto_deposit_released", [(held, -1), (clearing, 1)], actor)
+    answer = PspAnswer("succeeded", psp_reference=row.txid or row.processor_tx_id)
+    await _apply(db, payment, attempt, answer, source="webhook", repay_debt=rt.settings.deposits_repay_debt)
+    row.status, row.updated_at = "credited", clock.now()
+    await _event(db, row, "crypto.deposit_released", payment.amount)
+    await _event(db, row, "crypto.deposit_credited", payment.amount)
+
+
+def _not_dropped(row: CryptoTransfer) -> None:
+    if row.held_reason == DROPPED:
+        raise DomainError(
+            "The chain dropped this transfer: its coins are not here; it waits until it is mined again.",
+            code=ErrorCode.CRYPTO_DEPOSIT_DROPPED,
+            field="transferId",
+        )
 
 
 async def release_cleared(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
@@ -195,6 +232,7 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
         row, _, _ = await _locked(db, viewer, transfer_id, ("held", "refunding", "refunded"))
         if row.status == "refunded":  # a retry, or a race lost to the first: its result
             return row
+        _not_dropped(row)
         if row.sender_address is None:
             raise DomainError(
                 "The processor did not report where these coins came from: they cannot be sent back.",
