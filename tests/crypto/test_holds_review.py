@@ -154,3 +154,37 @@ async def test_a_held_deposit_dropped_from_the_chain_is_neither_refunded_nor_rel
     assert await cash(rt, player, "BTC") == 10_000_000
     assert await suspense(rt, "BTC") == 0
     assert await statuses(rt) == ["credited"]
+
+
+async def test_a_refund_the_processor_cancels_after_taking_it_is_held_again_and_can_be_refunded_anew(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """The processor took the refund (`processing`), then reported it cancelled: the coins never left, so the
+    suspense owes them again; a second refund goes under a new foreign id (the first is spent at the processor)."""
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    seen = await held_deposit(gql, chain, player, "0.10000000")
+    assert seen["results"][-1] == "held"
+    [transfer] = await transfers_seen(gql, finance.token)
+    assert (await decide(gql, finance, REFUND, transfer["id"]))["transfer"]["status"] == "refunded"
+    first = f"refund-{transfer['id']}"
+    response = await chain.http.post(f"/cryptopay/control/cancel-payout/{first}")
+    assert response.status_code == 200, response.text
+    results = await chain.deliver_all(first)
+    assert results[-1]["result"] == "refund_cancelled", results
+    assert {r["result"] for r in await chain.deliver_all(first)} == {"duplicate"}  # redelivered: once
+    assert await suspense(rt, "BTC") == 10_000_000
+    [after] = await transfers_seen(gql, finance.token)
+    assert (after["status"], after["heldReason"]) == ("held", "CRYPTO_REFUND_CANCELLED")
+    assert await entries(rt, "crypto_refund_cancelled") == 1
+
+    again = await decide(gql, finance, REFUND, transfer["id"])
+    assert again["errors"] == [], again
+    assert again["transfer"]["status"] == "refunded"
+    payouts = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    assert sorted((p["foreign_id"], p["status"]) for p in payouts) == [
+        (first, "cancelled"),
+        (f"{first}-2", "processing"),
+    ]
+    assert await suspense(rt, "BTC") == 0
+    assert await cash(rt, player, "BTC") == 0

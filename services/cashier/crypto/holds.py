@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -34,8 +35,8 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
 from models.crypto import CryptoTransfer
-from models.ledger import AccountPurpose
-from models.payments import Payment, PaymentAttempt
+from models.ledger import AccountPurpose, LedgerTransaction
+from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerStatus
 from services import audit, ledger, wallet
 from services.aml import restrictions as aml
@@ -43,8 +44,8 @@ from services.cashier import payment_limits
 from services.cashier.answers import _apply
 from services.cashier.crypto import assets, fees
 from services.cashier.crypto.processor import processor
-from services.cashier.payments import PaymentUnavailable, lock_attempt
-from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
+from services.cashier.payments import PaymentUnavailable, lock_attempt, record_receipt
+from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure, WebhookEvent
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 from services.risk import inline as risk_inline
@@ -52,6 +53,8 @@ from services.risk.signals import of_request
 
 FINANCE = frozenset({"finance", "superadmin"})
 REFUND_REASON = "REFUNDED_TO_SENDER"
+REFUND_PREFIX = "refund-"
+REFUND_CANCELLED = str(ErrorCode.CRYPTO_REFUND_CANCELLED)  # `held_reason` once the processor cancelled its refund
 DROPPED = str(ErrorCode.CRYPTO_DEPOSIT_DROPPED)  # a held deposit's `held_reason` once the chain dropped it
 
 
@@ -241,8 +244,9 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             )
         row.status, row.updated_at = "refunding", clock.now()
         of, sender, amount = assets.ASSETS[row.asset], row.sender_address, row.asset_amount
+        nth = await _refunds_cancelled(db, row.payment_id) + 1
     request = PayoutRequest(
-        reference=f"refund-{transfer_id}",  # the processor's foreign id: asked twice, paid once
+        reference=refund_reference(transfer_id, nth),  # the processor's foreign id: asked twice, paid once
         amount=amount,
         currency=of.code,
         method="crypto",
@@ -269,17 +273,103 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             return row
         clearing, held = await _accounts(db, payment)
         actor = _actor(viewer)
-        await _record(db, payment, "crypto-refunded", "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
+        refunded = "crypto-refunded" if nth == 1 else f"crypto-refunded-{nth}"
+        await _record(db, payment, refunded, "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
         answer = PspAnswer("declined", psp_reference=paid.psp_reference, decline_reason=REFUND_REASON)
         await _apply(db, payment, attempt, answer, source="webhook", repay_debt=False)
         fee = fees.reported(of, paid.raw)
         if fee:
-            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}")
+            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}" + ("" if nth == 1 else f":{nth}"))
             row.fee = Decimal(assets.to_chain(of, fee))
         row.status, row.updated_at = "refunded", clock.now()
         await _event(db, row, "crypto.deposit_refunded", payment.amount)
         await _audit(db, viewer, row, payment, "crypto.deposit_refunded", why)
         return row
+
+
+def refund_reference(transfer_id: uuid.UUID, nth: int) -> str:
+    """A refund's foreign id at the processor: the transfer's, numbered after the first (a cancelled one is
+    spent there: asked again, the processor answers its cancellation)."""
+    return f"{REFUND_PREFIX}{transfer_id}" + ("" if nth == 1 else f"-{nth}")
+
+
+async def _refunds_cancelled(db: AsyncSession, payment_id: uuid.UUID | None) -> int:
+    return int(
+        await db.scalar(
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(
+                col(LedgerTransaction.kind) == "crypto_refund_cancelled",
+                col(LedgerTransaction.reference_type) == "payment",
+                col(LedgerTransaction.reference_id) == str(payment_id),
+            )
+        )
+        or 0
+    )
+
+
+async def on_refund_callback(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool, str]:
+    """The processor's callback about a refund's payout (`refund-<transfer>[-n]`). Cancelled after it took it
+    (the refund was booked then), the coins never left: booked back clearing → suspense, the deposit held again
+    (`CRYPTO_REFUND_CANCELLED`) for finance to refund anew or release. Its confirmation changes nothing."""
+    transfer_id, nth = _parse_refund_reference(event.reference)
+    async with rt.database.transaction() as db:
+        row = (
+            None
+            if transfer_id is None
+            else await db.get(CryptoTransfer, transfer_id, with_for_update={"key_share": True}, populate_existing=True)
+        )
+        cancelled = row is not None and row.payment_id is not None and event.status == "declined"
+        if cancelled and row is not None and row.status == "refunding":  # its booking not yet committed: retried
+            raise RefundStillRecording(f"refund {event.reference} is being recorded")
+        fresh = await record_receipt(db, psp, event, attempt_id=None, result="applied" if row else "unknown_reference")
+        if fresh is None:
+            return True, "duplicate"
+        if row is None:
+            return False, "unknown_reference"
+        current = await _refunds_cancelled(db, row.payment_id) + 1
+        if not cancelled or row.status != "refunded" or nth != current:
+            return False, "applied"
+        row, payment, _ = await _locked(db, SYSTEM, row.id, ("refunded",))
+        clearing, held = await _accounts(db, payment)
+        await _record(
+            db,
+            payment,
+            f"crypto-refund-cancelled-{nth}",
+            "crypto_refund_cancelled",
+            [(clearing, -1), (held, 1)],
+            wallet.Actor("psp"),
+        )
+        row.status, row.held_reason, row.updated_at = "held", REFUND_CANCELLED, clock.now()
+        await audit.append(
+            db,
+            actor=SYSTEM,
+            action="crypto.deposit_refund_cancelled",
+            target_type="crypto_transfer",
+            target_id=row.id,
+            brand_id=row.brand_id,
+            before={"status": "refunded"},
+            after={"status": "held", "payment_id": str(payment.id), "amount": payment.amount},
+            reason=f"the processor cancelled the refund {event.reference}: {event.decline_reason or 'cancelled'}"[:500],
+        )
+        receipt = await db.get(PspWebhookReceipt, fresh)
+        if receipt is not None:
+            receipt.result = "refund_cancelled"
+        return False, "refund_cancelled"
+
+
+class RefundStillRecording(RuntimeError):
+    """A refund's cancellation arrived before the refund's own booking committed: the callback fails (HTTP 500)
+    and the processor's retry finds it booked."""
+
+
+def _parse_refund_reference(reference: str) -> tuple[uuid.UUID | None, int]:
+    rest = reference.removeprefix(REFUND_PREFIX)
+    head, _, tail = rest[:36], rest[36:37], rest[37:]
+    try:
+        return uuid.UUID(head), int(tail) if tail else 1
+    except ValueError:
+        return None, 0
 
 
 async def held_of(db: AsyncSession, player_id: uuid.UUID) -> Sequence[CryptoTransfer]:
