@@ -188,3 +188,20 @@ async def test_a_refund_the_processor_cancels_after_taking_it_is_held_again_and_
     ]
     assert await suspense(rt, "BTC") == 0
     assert await cash(rt, player, "BTC") == 0
+
+
+async def test_the_sweep_command_refuses_a_holding_period_below_a_day_and_refunds_nothing(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any
+) -> None:
+    """`--refund-after-days -1` (a typo) refunded every held deposit at once; 0 fell back to the default."""
+    from tests.test_audit import run_cli
+
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
+    for days in ("-1", "0"):
+        code, output = await run_cli("payments", "crypto-held", "--refund-after-days", days)
+        assert code == 2, output
+    assert [t for t in await chain.transfers() if t["kind"] == "withdrawal"] == []
+    assert await statuses(rt) == ["held"]
+    code, output = await run_cli("payments", "crypto-held")
+    assert (code, output.strip().splitlines()[0]) == (0, "0 released, 0 refunded, 1 still held"), output
