@@ -16,6 +16,21 @@ from tests.crypto.test_holds import REFUND, RELEASE, decide, entries, held_depos
 from tests.kyc.conftest import fully_verified
 
 
+async def held_for_kyc(gql: Any, chain: Chain, make_player: Any, make_staff: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """A player of the crypto brand, their brand's finance staff, and 0.1 BTC over KYC's threshold: held."""
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    seen = await held_deposit(gql, chain, player, "0.10000000")
+    assert seen["results"][-1] == "held"
+    return player, finance, seen
+
+
+async def statuses(rt: Any) -> list[str]:
+    async with rt.database.session() as db:
+        found = await db.scalars(select(CryptoTransfer.status).where(CryptoTransfer.direction == "deposit"))
+        return list(found.all())
+
+
 async def test_a_later_confirmation_of_a_refunded_deposit_neither_credits_it_nor_holds_it_again(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
@@ -48,10 +63,7 @@ async def test_a_later_confirmation_of_a_held_deposit_whose_gate_passes_now_leav
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
     """Credited by a callback while its money sits in suspense, it would be paid twice from the PSP's clearing."""
-    player = await make_player(brand_code="satoshi", currency="BTC")
-    finance = await make_staff(("finance", "satoshi"))
-    seen = await held_deposit(gql, chain, player, "0.10000000")
-    assert seen["results"][-1] == "held"
+    player, finance, seen = await held_for_kyc(gql, chain, make_player, make_staff)
     await fully_verified(rt, player.uuid)  # the gate passes now (no hook ran yet)
     await chain.mine(1)  # the processor reports a third confirmation
     await chain.deliver_all(seen["sent"]["id"])
@@ -64,12 +76,6 @@ async def test_a_later_confirmation_of_a_held_deposit_whose_gate_passes_now_leav
     assert await suspense(rt, "BTC") == 0
     assert await entries(rt, "deposit") == 1
     assert await entries(rt, "crypto_deposit_held") == 1
-
-
-async def statuses(rt: Any) -> list[str]:
-    async with rt.database.session() as db:
-        found = await db.scalars(select(CryptoTransfer.status).where(CryptoTransfer.direction == "deposit"))
-        return list(found.all())
 
 
 async def test_a_refund_the_processor_could_not_take_is_asked_again_by_the_next_sweep(
@@ -117,10 +123,7 @@ async def test_a_held_deposit_dropped_from_the_chain_is_neither_refunded_nor_rel
     from core.clock import clock
     from services.cashier.crypto import holds
 
-    player = await make_player(brand_code="satoshi", currency="BTC")
-    finance = await make_staff(("finance", "satoshi"))
-    seen = await held_deposit(gql, chain, player, "0.10000000")
-    assert seen["results"][-1] == "held"
+    player, finance, seen = await held_for_kyc(gql, chain, make_player, make_staff)
     await chain.drop(seen["sent"]["id"])
     assert [r["result"] for r in await chain.deliver_all(seen["sent"]["id"])][-1] == "dropped_after_credit"
     [transfer] = await transfers_seen(gql, finance.token)
@@ -161,10 +164,7 @@ async def test_a_refund_the_processor_cancels_after_taking_it_is_held_again_and_
 ) -> None:
     """The processor took the refund (`processing`), then reported it cancelled: the coins never left, so the
     suspense owes them again; a second refund goes under a new foreign id (the first is spent at the processor)."""
-    player = await make_player(brand_code="satoshi", currency="BTC")
-    finance = await make_staff(("finance", "satoshi"))
-    seen = await held_deposit(gql, chain, player, "0.10000000")
-    assert seen["results"][-1] == "held"
+    player, finance, _ = await held_for_kyc(gql, chain, make_player, make_staff)
     [transfer] = await transfers_seen(gql, finance.token)
     assert (await decide(gql, finance, REFUND, transfer["id"]))["transfer"]["status"] == "refunded"
     first = f"refund-{transfer['id']}"
