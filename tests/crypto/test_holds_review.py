@@ -205,3 +205,23 @@ async def test_the_sweep_command_refuses_a_holding_period_below_a_day_and_refund
     assert await statuses(rt) == ["held"]
     code, output = await run_cli("payments", "crypto-held")
     assert (code, output.strip().splitlines()[0]) == (0, "0 released, 0 refunded, 1 still held"), output
+
+
+async def test_a_deposit_from_a_player_on_the_brands_block_list_is_held_as_a_card_deposit_is_refused(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    """The card deposit asks the risk lists first (services/risk/gates.py `check_payment`): a player whose email is
+    on the brand's block list deposits nothing; through the crypto address the coins were credited all the same."""
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    analyst = await make_staff(("risk_analyst", "satoshi"))
+    added = await gql(
+        """mutation($input: AddRiskListEntryInput!) { addRiskListEntry(input: $input) { errors { code field } } }""",
+        {"input": {"list": "BLOCK", "kind": "EMAIL", "value": player.email, "reason": "fraud ring"}},
+        token=analyst.token,
+    )
+    assert added["data"]["addRiskListEntry"]["errors"] == [], added
+    seen = await held_deposit(gql, chain, player, "0.00100000")  # 60 EUR: no other gate refuses it
+    assert seen["results"][-1] == "held"
+    assert await cash(rt, player, "BTC") == 0
+    assert await suspense(rt, "BTC") == 100_000
+    assert await statuses(rt) == ["held"]

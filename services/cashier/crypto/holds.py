@@ -2,8 +2,9 @@
 
 Coins arrive whether or not we would take them. A card deposit meets its gates before the PSP is asked; a crypto
 deposit meets the same ones (services/cashier/deposits.py `_start`: self-exclusion and time-out, the RG deposit
-limits, an inactive account, the cashier's payment limits, an AML restriction, risk's rules, KYC's deposit
-thresholds) once its confirmations are in, before it is credited. Refused, it is never credited and never lost:
+limits, an inactive account, risk's block lists, the cashier's payment limits, an AML restriction, risk's rules,
+KYC's deposit thresholds) once its confirmations are in, before it is credited. Refused, it is never credited
+and never lost:
 - **held**: booked PSP clearing → the brand's `crypto_held` suspense account (a liability: owed to the player or
   to the sender), the transfer `held` with the gate's code (`held_reason`), its payment still pending;
 - **released** when the gates pass again (staff ask, or the player's KYC advanced: `release_cleared`): booked
@@ -48,7 +49,9 @@ from services.cashier.payments import PaymentUnavailable, lock_attempt, record_r
 from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure, WebhookEvent
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
+from services.risk import gates as risk_gates
 from services.risk import inline as risk_inline
+from services.risk import lists as risk_lists
 from services.risk.signals import of_request
 
 FINANCE = frozenset({"finance", "superadmin"})
@@ -73,9 +76,10 @@ async def refusal(db: AsyncSession, rt: Runtime, payment: Payment) -> DomainErro
             standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
             if standing is None or standing.status != PlayerStatus.ACTIVE:
                 raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED)
+            seen = of_request(ip=None, user_agent=None, device=None)
+            await risk_gates.check_payment(db, player, payment, seen)  # the block lists (the player's email, country)
             await payment_limits.check(db, payment)
             await aml.check(db, player.id, "depositing")
-            seen = of_request(ip=None, user_agent=None, device=None)
             risk = await risk_inline.at_deposit(
                 db, player_id=player.id, brand_id=player.brand_id, currency=payment.currency, seen=seen
             )
@@ -87,6 +91,10 @@ async def refusal(db: AsyncSession, rt: Runtime, payment: Payment) -> DomainErro
         risk_inline.forget_deferred(db)  # the hits' audit records went with the savepoint
         if isinstance(refused, kyc_gates.KycRequired):  # the player is asked for the level, as for a card
             await kyc_gates.record_fired(db, player, refused)
+        if isinstance(refused, risk_lists.RiskBlocked):  # the block's flag for the analysts, as for a card
+            await risk_lists.flag_blocked(
+                db, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.DEPOSIT, refusal=refused
+            )
         return refused
     return None
 
