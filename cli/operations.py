@@ -38,7 +38,8 @@ def payments_reconcile(
 @payments_app.command("crypto-held")
 def payments_crypto_held(
     refund_after_days: Annotated[
-        int | None, typer.Option(help="Refund those held longer (default CRYPTO_HELD_REFUND_AFTER_DAYS)")
+        int | None,
+        typer.Option(min=1, help="Refund those held longer, in days (default CRYPTO_HELD_REFUND_AFTER_DAYS)"),
     ] = None,
 ) -> None:
     """Crypto deposits a gate held: release those the gates now pass, refund to their senders those held too long."""
@@ -47,7 +48,7 @@ def payments_crypto_held(
     from services.cashier.crypto import holds
 
     async def work(rt: Runtime) -> holds.Swept:
-        days = refund_after_days or rt.settings.crypto_held_refund_after_days
+        days = rt.settings.crypto_held_refund_after_days if refund_after_days is None else refund_after_days
         return await holds.sweep(rt, refund_after=timedelta(days=days))
 
     swept = with_runtime(work)

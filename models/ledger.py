@@ -162,6 +162,7 @@ class TransactionKind(StrEnum):
     CRYPTO_DEPOSIT_HELD = "crypto_deposit_held"
     CRYPTO_DEPOSIT_RELEASED = "crypto_deposit_released"
     CRYPTO_DEPOSIT_REFUNDED = "crypto_deposit_refunded"
+    CRYPTO_REFUND_CANCELLED = "crypto_refund_cancelled"  # the processor cancelled the refund: clearing → suspense
     PSP_FEE = "psp_fee"
 
 

@@ -164,6 +164,14 @@ async def record_blocked(
         await _flag(db, brand_id=brand_id, player_id=player_id, occasion=occasion, found=refusal.hits)
 
 
+async def flag_blocked(
+    db: AsyncSession, *, brand_id: uuid.UUID, player_id: uuid.UUID | None, occasion: Occasion, refusal: RiskBlocked
+) -> None:
+    """`record_blocked` in the caller's transaction, after the refused check was undone (a savepoint: a crypto
+    deposit held, services/cashier/crypto/holds.py)."""
+    await _flag(db, brand_id=brand_id, player_id=player_id, occasion=occasion, found=refusal.hits)
+
+
 async def _flag(
     db: AsyncSession, *, brand_id: uuid.UUID, player_id: uuid.UUID | None, occasion: Occasion, found: list[Hit]
 ) -> None:

@@ -298,6 +298,16 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         tx.status = "cancelled"
         return {"event_id": callback(tx).event_id}
 
+    @router.post("/control/cancel-payout/{foreign_id}")
+    async def cancel_payout(foreign_id: str) -> dict[str, Any]:
+        """A payout taken (`processing`) that the processor gives up on (its hot wallet short, the network
+        refusing it): `cancelled`, with its callback."""
+        tx = chain.transfers.get(chain.payouts.get(foreign_id, ""))
+        if tx is None or tx.status != "processing":
+            raise HTTPException(404, "no such processing payout")
+        tx.status = "cancelled"
+        return {"event_id": callback(tx).event_id}
+
     @router.get("/control/transfers")
     async def transfers() -> list[dict[str, Any]]:
         return [asdict(tx) for tx in chain.transfers.values()]

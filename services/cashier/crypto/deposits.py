@@ -257,6 +257,8 @@ async def _advance(
     reference = row.txid or row.processor_tx_id
     if transfer.dropped:
         if row.status in ("credited", "held"):  # held: in suspense, flagged the same way (nothing reversed)
+            if row.status == "held":  # and neither released nor refunded until mined again (holds.py)
+                holds.dropped(row)
             await _transfer_event(db, row, "crypto.deposit_dropped_after_credit", credit=payment.amount)
             return "dropped_after_credit"
         if row.status == "confirming":
@@ -265,10 +267,14 @@ async def _advance(
             row.status = "cancelled"
             await _transfer_event(db, row, "crypto.deposit_cancelled", credit=payment.amount)
         return "applied"
+    if row.status == "held" and row.held_reason == holds.DROPPED:  # the chain dropped it, and mined it again
+        return "applied" if await holds.mined_again(db, rt, row, payment, attempt) else "held"
     expired = credits_now and row.rate is not None and await quotes.expired(db, row.quote_id, clock.now())
     if expired and not await _reprice(db, rt, address, row, payment, attempt, rate_now):
         return "applied"
-    if row.confirmations >= row.required_confirmations and row.status != "credited":
+    # Only a transfer still to credit: a held one waits for its release (its money is in suspense, a credit
+    # from clearing would pay it twice), one refunded or being refunded went back to its sender.
+    if row.confirmations >= row.required_confirmations and row.status in ("confirming", "cancelled"):
         # A transfer dropped earlier and mined after all is credited too: the coins are here. But a drop
         # reported first may be the later fact (a reorganisation after the confirmations, its callbacks out of
         # order): such a credit is flagged as one dropped after it, the state the callbacks give in order.

@@ -2,8 +2,9 @@
 
 Coins arrive whether or not we would take them. A card deposit meets its gates before the PSP is asked; a crypto
 deposit meets the same ones (services/cashier/deposits.py `_start`: self-exclusion and time-out, the RG deposit
-limits, an inactive account, the cashier's payment limits, an AML restriction, risk's rules, KYC's deposit
-thresholds) once its confirmations are in, before it is credited. Refused, it is never credited and never lost:
+limits, an inactive account, risk's block lists, the cashier's payment limits, an AML restriction, risk's rules,
+KYC's deposit thresholds) once its confirmations are in, before it is credited. Refused, it is never credited
+and never lost:
 - **held**: booked PSP clearing → the brand's `crypto_held` suspense account (a liability: owed to the player or
   to the sender), the transfer `held` with the gate's code (`held_reason`), its payment still pending;
 - **released** when the gates pass again (staff ask, or the player's KYC advanced: `release_cleared`): booked
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -34,8 +36,8 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
 from models.crypto import CryptoTransfer
-from models.ledger import AccountPurpose
-from models.payments import Payment, PaymentAttempt
+from models.ledger import AccountPurpose, LedgerTransaction
+from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
 from models.players import Player, PlayerStatus
 from services import audit, ledger, wallet
 from services.aml import restrictions as aml
@@ -43,15 +45,20 @@ from services.cashier import payment_limits
 from services.cashier.answers import _apply
 from services.cashier.crypto import assets, fees
 from services.cashier.crypto.processor import processor
-from services.cashier.payments import PaymentUnavailable, lock_attempt
-from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
+from services.cashier.payments import PaymentUnavailable, lock_attempt, record_receipt
+from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure, WebhookEvent
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
+from services.risk import gates as risk_gates
 from services.risk import inline as risk_inline
+from services.risk import lists as risk_lists
 from services.risk.signals import of_request
 
 FINANCE = frozenset({"finance", "superadmin"})
 REFUND_REASON = "REFUNDED_TO_SENDER"
+REFUND_PREFIX = "refund-"
+REFUND_CANCELLED = str(ErrorCode.CRYPTO_REFUND_CANCELLED)  # `held_reason` once the processor cancelled its refund
+DROPPED = str(ErrorCode.CRYPTO_DEPOSIT_DROPPED)  # a held deposit's `held_reason` once the chain dropped it
 
 
 class DepositHeld(DomainError):
@@ -69,9 +76,10 @@ async def refusal(db: AsyncSession, rt: Runtime, payment: Payment) -> DomainErro
             standing = (await wallet.lock_player_money(db, player.id, standing=True)).player
             if standing is None or standing.status != PlayerStatus.ACTIVE:
                 raise DomainError("The account is not active.", code=ErrorCode.ACCOUNT_BLOCKED)
+            seen = of_request(ip=None, user_agent=None, device=None)
+            await risk_gates.check_payment(db, player, payment, seen)  # the block lists (the player's email, country)
             await payment_limits.check(db, payment)
             await aml.check(db, player.id, "depositing")
-            seen = of_request(ip=None, user_agent=None, device=None)
             risk = await risk_inline.at_deposit(
                 db, player_id=player.id, brand_id=player.brand_id, currency=payment.currency, seen=seen
             )
@@ -83,6 +91,10 @@ async def refusal(db: AsyncSession, rt: Runtime, payment: Payment) -> DomainErro
         risk_inline.forget_deferred(db)  # the hits' audit records went with the savepoint
         if isinstance(refused, kyc_gates.KycRequired):  # the player is asked for the level, as for a card
             await kyc_gates.record_fired(db, player, refused)
+        if isinstance(refused, risk_lists.RiskBlocked):  # the block's flag for the analysts, as for a card
+            await risk_lists.flag_blocked(
+                db, brand_id=player.brand_id, player_id=player.id, occasion=risk_lists.Occasion.DEPOSIT, refusal=refused
+            )
         return refused
     return None
 
@@ -95,24 +107,60 @@ async def hold(db: AsyncSession, row: CryptoTransfer, payment: Payment, refused:
     await _event(db, row, "crypto.deposit_held", payment.amount)
 
 
+def dropped(row: CryptoTransfer) -> None:
+    """The chain dropped a held deposit: its coins are not ours (sent back, the sender would have them twice;
+    released, the player would play with coins the chain took back). It stays in suspense, neither released nor
+    refunded (`DROPPED`), until the transfer is mined again (`mined_again`)."""
+    row.held_reason, row.updated_at = DROPPED, clock.now()
+
+
+async def mined_again(
+    db: AsyncSession, rt: Runtime, row: CryptoTransfer, payment: Payment, attempt: PaymentAttempt
+) -> bool:
+    """A held deposit the chain had dropped is reported mined: the gates again (True: they pass, credited now). As
+    for a dropped transfer credited (deposits.py), the drop may have been the later fact: flagged for staff."""
+    refused = await refusal(db, rt, payment)
+    if refused is not None:
+        row.held_reason, row.updated_at = str(refused.code)[:64], clock.now()
+        return False
+    await _credit(db, rt, row, payment, attempt, wallet.Actor("psp"))
+    await _event(db, row, "crypto.deposit_dropped_after_credit", payment.amount)
+    return True
+
+
 async def release(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason: str) -> CryptoTransfer:
     """Credit a held deposit to its player now that the gates pass (refused again: the gate's own refusal)."""
     why = _staff(viewer, reason)
     async with rt.database.transaction() as db:
         row, payment, attempt = await _locked(db, viewer, transfer_id, ("held",))
+        _not_dropped(row)
         refused = await refusal(db, rt, payment)
         if refused is not None:
             raise refused
-        clearing, held = await _accounts(db, payment)
-        actor = _actor(viewer)
-        await _record(db, payment, "crypto-released", "crypto_deposit_released", [(held, -1), (clearing, 1)], actor)
-        answer = PspAnswer("succeeded", psp_reference=row.txid or row.processor_tx_id)
-        await _apply(db, payment, attempt, answer, source="webhook", repay_debt=rt.settings.deposits_repay_debt)
-        row.status, row.updated_at = "credited", clock.now()
-        await _event(db, row, "crypto.deposit_released", payment.amount)
-        await _event(db, row, "crypto.deposit_credited", payment.amount)
+        await _credit(db, rt, row, payment, attempt, _actor(viewer))
         await _audit(db, viewer, row, payment, "crypto.deposit_released", why)
         return row
+
+
+async def _credit(
+    db: AsyncSession, rt: Runtime, row: CryptoTransfer, payment: Payment, attempt: PaymentAttempt, actor: wallet.Actor
+) -> None:
+    clearing, held = await _accounts(db, payment)
+    await _record(db, payment, "crypto-released", "crypto_deposit_released", [(held, -1), (clearing, 1)], actor)
+    answer = PspAnswer("succeeded", psp_reference=row.txid or row.processor_tx_id)
+    await _apply(db, payment, attempt, answer, source="webhook", repay_debt=rt.settings.deposits_repay_debt)
+    row.status, row.updated_at = "credited", clock.now()
+    await _event(db, row, "crypto.deposit_released", payment.amount)
+    await _event(db, row, "crypto.deposit_credited", payment.amount)
+
+
+def _not_dropped(row: CryptoTransfer) -> None:
+    if row.held_reason == DROPPED:
+        raise DomainError(
+            "The chain dropped this transfer: its coins are not here; it waits until it is mined again.",
+            code=ErrorCode.CRYPTO_DEPOSIT_DROPPED,
+            field="transferId",
+        )
 
 
 async def release_cleared(rt: Runtime, player_id: uuid.UUID) -> list[uuid.UUID]:
@@ -146,18 +194,29 @@ class Swept:
 async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
     """The automatic path (`croupier payments crypto-held`): every held deposit is released if its gates now
     pass; one held longer than `refund_after` that still may not be credited goes back to its sender. A refund
-    the processor refuses (the sender screened out) or cannot take now stays held for finance."""
+    the processor refuses (the sender screened out) stays held for finance; one it could not take then (left
+    `refunding`, where no release may cross it) is asked again here under the same foreign id (paid once)."""
     now = clock.now()
     async with rt.database.session() as db:
         held = (
             await db.execute(
-                select(col(CryptoTransfer.id), col(CryptoTransfer.updated_at))
-                .where(col(CryptoTransfer.direction) == "deposit", col(CryptoTransfer.status) == "held")
+                select(col(CryptoTransfer.id), col(CryptoTransfer.updated_at), col(CryptoTransfer.status))
+                .where(
+                    col(CryptoTransfer.direction) == "deposit",
+                    col(CryptoTransfer.status).in_(("held", "refunding")),
+                )
                 .order_by(col(CryptoTransfer.updated_at))
             )
         ).all()
     swept = Swept()
-    for transfer_id, held_since in held:
+    for transfer_id, held_since, status in held:
+        if status == "refunding":  # decided already: its refund is retried, whatever its age
+            try:
+                await refund(rt, SYSTEM, transfer_id=transfer_id, reason="the refund's retry")
+                swept.refunded.append(transfer_id)
+            except (DomainError, PaymentUnavailable) as failed:
+                swept.kept.append((transfer_id, str(getattr(failed, "code", "PAYMENT_UNAVAILABLE"))))
+            continue
         try:
             await release(rt, SYSTEM, transfer_id=transfer_id, reason="the deposit gates pass again")
             swept.released.append(transfer_id)
@@ -184,6 +243,7 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
         row, _, _ = await _locked(db, viewer, transfer_id, ("held", "refunding", "refunded"))
         if row.status == "refunded":  # a retry, or a race lost to the first: its result
             return row
+        _not_dropped(row)
         if row.sender_address is None:
             raise DomainError(
                 "The processor did not report where these coins came from: they cannot be sent back.",
@@ -192,8 +252,9 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             )
         row.status, row.updated_at = "refunding", clock.now()
         of, sender, amount = assets.ASSETS[row.asset], row.sender_address, row.asset_amount
+        nth = await _refunds_cancelled(db, row.payment_id) + 1
     request = PayoutRequest(
-        reference=f"refund-{transfer_id}",  # the processor's foreign id: asked twice, paid once
+        reference=refund_reference(transfer_id, nth),  # the processor's foreign id: asked twice, paid once
         amount=amount,
         currency=of.code,
         method="crypto",
@@ -220,17 +281,103 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             return row
         clearing, held = await _accounts(db, payment)
         actor = _actor(viewer)
-        await _record(db, payment, "crypto-refunded", "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
+        refunded = "crypto-refunded" if nth == 1 else f"crypto-refunded-{nth}"
+        await _record(db, payment, refunded, "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
         answer = PspAnswer("declined", psp_reference=paid.psp_reference, decline_reason=REFUND_REASON)
         await _apply(db, payment, attempt, answer, source="webhook", repay_debt=False)
         fee = fees.reported(of, paid.raw)
         if fee:
-            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}")
+            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}" + ("" if nth == 1 else f":{nth}"))
             row.fee = Decimal(assets.to_chain(of, fee))
         row.status, row.updated_at = "refunded", clock.now()
         await _event(db, row, "crypto.deposit_refunded", payment.amount)
         await _audit(db, viewer, row, payment, "crypto.deposit_refunded", why)
         return row
+
+
+def refund_reference(transfer_id: uuid.UUID, nth: int) -> str:
+    """A refund's foreign id at the processor: the transfer's, numbered after the first (a cancelled one is
+    spent there: asked again, the processor answers its cancellation)."""
+    return f"{REFUND_PREFIX}{transfer_id}" + ("" if nth == 1 else f"-{nth}")
+
+
+async def _refunds_cancelled(db: AsyncSession, payment_id: uuid.UUID | None) -> int:
+    return int(
+        await db.scalar(
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(
+                col(LedgerTransaction.kind) == "crypto_refund_cancelled",
+                col(LedgerTransaction.reference_type) == "payment",
+                col(LedgerTransaction.reference_id) == str(payment_id),
+            )
+        )
+        or 0
+    )
+
+
+async def on_refund_callback(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool, str]:
+    """The processor's callback about a refund's payout (`refund-<transfer>[-n]`). Cancelled after it took it
+    (the refund was booked then), the coins never left: booked back clearing → suspense, the deposit held again
+    (`CRYPTO_REFUND_CANCELLED`) for finance to refund anew or release. Its confirmation changes nothing."""
+    transfer_id, nth = _parse_refund_reference(event.reference)
+    async with rt.database.transaction() as db:
+        row = (
+            None
+            if transfer_id is None
+            else await db.get(CryptoTransfer, transfer_id, with_for_update={"key_share": True}, populate_existing=True)
+        )
+        cancelled = row is not None and row.payment_id is not None and event.status == "declined"
+        if cancelled and row is not None and row.status == "refunding":  # its booking not yet committed: retried
+            raise RefundStillRecording(f"refund {event.reference} is being recorded")
+        fresh = await record_receipt(db, psp, event, attempt_id=None, result="applied" if row else "unknown_reference")
+        if fresh is None:
+            return True, "duplicate"
+        if row is None:
+            return False, "unknown_reference"
+        current = await _refunds_cancelled(db, row.payment_id) + 1
+        if not cancelled or row.status != "refunded" or nth != current:
+            return False, "applied"
+        row, payment, _ = await _locked(db, SYSTEM, row.id, ("refunded",))
+        clearing, held = await _accounts(db, payment)
+        await _record(
+            db,
+            payment,
+            f"crypto-refund-cancelled-{nth}",
+            "crypto_refund_cancelled",
+            [(clearing, -1), (held, 1)],
+            wallet.Actor("psp"),
+        )
+        row.status, row.held_reason, row.updated_at = "held", REFUND_CANCELLED, clock.now()
+        await audit.append(
+            db,
+            actor=SYSTEM,
+            action="crypto.deposit_refund_cancelled",
+            target_type="crypto_transfer",
+            target_id=row.id,
+            brand_id=row.brand_id,
+            before={"status": "refunded"},
+            after={"status": "held", "payment_id": str(payment.id), "amount": payment.amount},
+            reason=f"the processor cancelled the refund {event.reference}: {event.decline_reason or 'cancelled'}"[:500],
+        )
+        receipt = await db.get(PspWebhookReceipt, fresh)
+        if receipt is not None:
+            receipt.result = "refund_cancelled"
+        return False, "refund_cancelled"
+
+
+class RefundStillRecording(RuntimeError):
+    """A refund's cancellation arrived before the refund's own booking committed: the callback fails (HTTP 500)
+    and the processor's retry finds it booked."""
+
+
+def _parse_refund_reference(reference: str) -> tuple[uuid.UUID | None, int]:
+    rest = reference.removeprefix(REFUND_PREFIX)
+    head, _, tail = rest[:36], rest[36:37], rest[37:]
+    try:
+        return uuid.UUID(head), int(tail) if tail else 1
+    except ValueError:
+        return None, 0
 
 
 async def held_of(db: AsyncSession, player_id: uuid.UUID) -> Sequence[CryptoTransfer]:
