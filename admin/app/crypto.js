@@ -12,12 +12,10 @@
 import { html, nothing } from "lit";
 import { QueryElement, badge, client, money, mutationProblem, pager, shortId, viewer, when, words } from "./ui.js";
 
-const DECIDE = {
-  release: `mutation($input: HeldCryptoDepositInput!) { releaseHeldCryptoDeposit(input: $input) {
-    transfer { id status paymentStatus } errors { code field message } } }`,
-  refund: `mutation($input: HeldCryptoDepositInput!) { refundHeldCryptoDeposit(input: $input) {
-    transfer { id status paymentStatus } errors { code field message } } }`,
-};
+const RELEASE = `mutation($input: HeldCryptoDepositInput!) { releaseHeldCryptoDeposit(input: $input) {
+  transfer { id status paymentStatus } errors { code field message } } }`;
+const REFUND = `mutation($input: HeldCryptoDepositInput!) { refundHeldCryptoDeposit(input: $input) {
+  transfer { id status paymentStatus } errors { code field message } } }`;
 const FIELD = { release: "releaseHeldCryptoDeposit", refund: "refundHeldCryptoDeposit" };
 
 const TRANSFERS = `query CryptoTransfers($filter: CryptoTransferFilter, $after: String) {
@@ -95,7 +93,7 @@ class CryptoTransfers extends QueryElement {
     this.busy = true;
     this.problem = this.message = "";
     try {
-      const result = await client.mutate(DECIDE[verdict], { input: { transferId: node.id, reason } });
+      const result = await client.mutate(verdict === "release" ? RELEASE : REFUND, { input: { transferId: node.id, reason } });
       const problem = mutationProblem(result, FIELD[verdict]);
       if (problem) {
         this.problem = problem;
