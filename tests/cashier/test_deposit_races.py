@@ -25,11 +25,16 @@ class Courier:
         self.deliveries: list[asyncio.Task[None]] = []
 
     async def run(self, until: asyncio.Event) -> None:
-        while not until.is_set():
+        # One last pass after the stop: on a busy machine the last read may have begun before the round's last
+        # webhook was written (the round had 49 of its 50 deliveries once, under a load of 10 on two cores).
+        while True:
+            stopping = until.is_set()
             for delivery in await self.psp.webhooks(psp="cardpay"):
                 if delivery["event_id"] not in self.sent:
                     self.sent.add(delivery["event_id"])
                     self.deliveries.append(asyncio.create_task(self.send(delivery)))
+            if stopping:
+                return
             await asyncio.sleep(0.002)
 
     async def send(self, delivery: dict[str, Any]) -> None:

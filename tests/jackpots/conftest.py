@@ -86,11 +86,19 @@ def create(rt: Any) -> Any:
 
 @pytest.fixture
 def player_at_game(rt: Any, make_player: Any, hub88_provider: Any) -> Any:  # noqa: F811
-    """`await player_at_game(balance=..., currency=..., brand_code=...)`: a funded player with a Hub88 session."""
+    """`await player_at_game(balance=..., currency=..., brand_code=...)`: a funded player with a Hub88 session.
+    The game takes any stake: the pots' arithmetic is shown on bets as small as 0.01 EUR, below the fixture game's
+    0.10 EUR minimum, which the wallet enforces on every bet (docs/catalogue-sync.md, "Bets")."""
 
     async def make(
         *, balance: int = 100_000, currency: str = "EUR", brand_code: str = "royal", country: str = "MT"
     ) -> Seat:
+        from sqlmodel import update
+
+        from models.games import Game
+
+        async with rt.database.transaction() as db:
+            await db.execute(update(Game).where(Game.provider_id == hub88_provider.id).values(min_bet={}))
         player = await make_player(currency=currency, brand_code=brand_code, country=country)
         await fund(rt, player.uuid, balance, currency)
         token = await open_session(rt, hub88_provider, player.uuid, currency=currency)
