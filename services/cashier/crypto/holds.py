@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -41,7 +40,7 @@ from services import audit, ledger, wallet
 from services.aml import restrictions as aml
 from services.cashier import payment_limits
 from services.cashier.answers import _apply
-from services.cashier.crypto import assets, fees
+from services.cashier.crypto import assets
 from services.cashier.crypto.processor import processor
 from services.cashier.payments import PaymentUnavailable, lock_attempt
 from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
@@ -178,7 +177,10 @@ async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
 
 async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason: str) -> CryptoTransfer:
     """Return a held deposit's coins to the address they came from, through the processor (which screens it
-    first); the suspense account gives the money back to the PSP's clearing account."""
+    first); the suspense account gives the money back to the PSP's clearing account. The processor's later word on
+    the payout (confirmed, or failed: held again) is refunds.py's."""
+    from services.cashier.crypto import refunds  # refunds.py imports this module
+
     why = _staff(viewer, reason)
     async with rt.database.transaction() as db:
         row, _, _ = await _locked(db, viewer, transfer_id, ("held", "refunding", "refunded"))
@@ -192,8 +194,9 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             )
         row.status, row.updated_at = "refunding", clock.now()
         of, sender, amount = assets.ASSETS[row.asset], row.sender_address, row.asset_amount
+        reference = (await refunds.begin(db, row)).foreign_id  # this round's (refunds.py)
     request = PayoutRequest(
-        reference=f"refund-{transfer_id}",  # the processor's foreign id: asked twice, paid once
+        reference=reference,  # the processor's foreign id: asked twice, paid once
         amount=amount,
         currency=of.code,
         method="crypto",
@@ -207,6 +210,7 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             if row.status == "refunding":
                 row.status, row.updated_at = "held", clock.now()
                 row.screening = dict(exc.answer.raw.get("screening") or {"declined": exc.answer.decline_reason})
+                await refunds.declined(db, reference, exc.answer)
         raise DomainError(
             "The processor refuses to pay the sender's address; the deposit stays held.",
             code=ErrorCode.CRYPTO_ADDRESS_REFUSED,
@@ -215,22 +219,17 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
     except PspTechnicalFailure as exc:  # refunding: the retry asks again under the same foreign id
         raise PaymentUnavailable("The crypto processor is not answering; try again shortly.") from exc
     async with rt.database.transaction() as db:
-        row, payment, attempt = await _locked(db, viewer, transfer_id, ("refunding", "refunded"))
-        if row.status == "refunded":
+        # Held: a callback failed this round before its answer was booked; refunding: a later round is asked.
+        row, payment, attempt = await _locked(db, viewer, transfer_id, ("refunding", "refunded", "held"))
+        if await refunds.taken(db, row, payment, attempt, reference, paid, viewer=viewer, why=why):
             return row
-        clearing, held = await _accounts(db, payment)
-        actor = _actor(viewer)
-        await _record(db, payment, "crypto-refunded", "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
-        answer = PspAnswer("declined", psp_reference=paid.psp_reference, decline_reason=REFUND_REASON)
-        await _apply(db, payment, attempt, answer, source="webhook", repay_debt=False)
-        fee = fees.reported(of, paid.raw)
-        if fee:
-            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}")
-            row.fee = Decimal(assets.to_chain(of, fee))
-        row.status, row.updated_at = "refunded", clock.now()
-        await _event(db, row, "crypto.deposit_refunded", payment.amount)
-        await _audit(db, viewer, row, payment, "crypto.deposit_refunded", why)
-        return row
+        if row.status == "refunded":  # a race lost, or the processor's callback booked it first
+            return row
+    raise DomainError(
+        "The processor failed this refund; the deposit stays held.",
+        code=ErrorCode.INVALID_STATE,
+        field="transferId",
+    )
 
 
 async def held_of(db: AsyncSession, player_id: uuid.UUID) -> Sequence[CryptoTransfer]:
