@@ -193,3 +193,22 @@ async def test_a_callback_that_overtakes_a_lost_answer_decides_the_refund(
     confirmed_id, failed_id = decided
     assert foreign_ids == sorted([f"refund-{confirmed_id}", f"refund-{failed_id}", f"refund-{failed_id}-2"])
     assert await suspense(rt, "BTC") == 0
+
+
+async def test_a_refund_the_processor_declines_in_its_answer_stays_held_and_the_next_takes_a_new_round(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
+) -> None:
+    player = await make_player(brand_code="satoshi", currency="BTC")
+    finance = await make_staff(("finance", "satoshi"))
+    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
+    [transfer] = await transfers_seen(gql, finance.token)
+    await chain.settings(payout="cancelled")  # the processor saw the foreign id and cancelled it at once
+    declined = await decide(gql, finance, REFUND, transfer["id"])
+    assert [e["code"] for e in declined["errors"]] == ["CRYPTO_ADDRESS_REFUSED"]
+    assert (await suspense(rt, "BTC"), await entries(rt, "crypto_deposit_refunded")) == (AMOUNT, 0)
+    await chain.settings(payout="processing")
+    again = await decide(gql, finance, REFUND, transfer["id"])
+    assert again["transfer"]["status"] == "refunded", again
+    foreign_ids = [t["foreign_id"] for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    assert foreign_ids == [f"refund-{transfer['id']}", f"refund-{transfer['id']}-2"]
+    assert await suspense(rt, "BTC") == 0
