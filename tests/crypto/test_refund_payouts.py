@@ -38,13 +38,19 @@ async def count(rt: Any, model: Any, column: Any, value: str) -> int:
         return int(await db.scalar(select(func.count()).select_from(model).where(column == value)) or 0)
 
 
-async def a_refund(gql: Any, chain: Chain, make_player: Any, make_staff: Any) -> tuple[Any, Any, dict[str, Any], str]:
-    """A player's held deposit finance refunded, the processor took the payout (`processing`): the player, finance,
-    the transfer and the refund's foreign id."""
+async def a_held(gql: Any, chain: Chain, make_player: Any, make_staff: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """A player's deposit held (KYC's threshold), finance, and the held transfer."""
     player = await make_player(brand_code="satoshi", currency="BTC")
     finance = await make_staff(("finance", "satoshi"))
     assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
     [transfer] = await transfers_seen(gql, finance.token)
+    return player, finance, transfer
+
+
+async def a_refund(gql: Any, chain: Chain, make_player: Any, make_staff: Any) -> tuple[Any, Any, dict[str, Any], str]:
+    """A player's held deposit finance refunded, the processor took the payout (`processing`): the player, finance,
+    the transfer and the refund's foreign id."""
+    player, finance, transfer = await a_held(gql, chain, make_player, make_staff)
     refunded = await decide(gql, finance, REFUND, transfer["id"])
     assert refunded["errors"] == [], refunded
     assert refunded["transfer"]["status"] == "refunded"
@@ -198,10 +204,7 @@ async def test_a_callback_that_overtakes_a_lost_answer_decides_the_refund(
 async def test_a_refund_the_processor_declines_in_its_answer_stays_held_and_the_next_takes_a_new_round(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
-    player = await make_player(brand_code="satoshi", currency="BTC")
-    finance = await make_staff(("finance", "satoshi"))
-    assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
-    [transfer] = await transfers_seen(gql, finance.token)
+    _, finance, transfer = await a_held(gql, chain, make_player, make_staff)
     await chain.settings(payout="cancelled")  # the processor saw the foreign id and cancelled it at once
     declined = await decide(gql, finance, REFUND, transfer["id"])
     assert [e["code"] for e in declined["errors"]] == ["CRYPTO_ADDRESS_REFUSED"]
