@@ -65,6 +65,7 @@ from services import consumers, lobby_cache
 from services.affiliates import fraud as affiliate_fraud
 from services.affiliates.postbacks import worker as postback_worker
 from services.bonuses import worker as bonus_worker
+from services.cashier.crypto import sweeper as crypto_held_sweeper
 from services.crm.channels import sender as crm_sender
 from services.crm.journeys import clock as journey_clock
 from services.crm.lobby import popular as lobby_popular
@@ -534,6 +535,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         segments_task = asyncio.create_task(crm_segments_sweep.run(rt), name="crm-segments-sweep")
         lobby_popular_task = asyncio.create_task(lobby_popular.run(rt), name="crm-lobby-popular")
         catalogue_sync_task = asyncio.create_task(catalogue_sync.run(rt), name="catalogue-sync")
+        crypto_held_task = asyncio.create_task(crypto_held_sweeper.run(rt), name="crypto-held-sweep")
         # The CRM's sender (services/crm/channels/sender.py) and the journeys' clock (the runs the `crm-journeys`
         # consumer decides, and the time triggers): where the event consumers run.
         crm_tasks = (
@@ -564,6 +566,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     segments_task,
                     lobby_popular_task,
                     catalogue_sync_task,
+                    crypto_held_task,
                     *crm_tasks,
                 )
             )

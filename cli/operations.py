@@ -42,7 +42,8 @@ def payments_crypto_held(
         typer.Option(min=1, help="Refund those held longer, in days (default CRYPTO_HELD_REFUND_AFTER_DAYS)"),
     ] = None,
 ) -> None:
-    """Crypto deposits a gate held: release those the gates now pass, refund to their senders those held too long."""
+    """Crypto deposits a gate held: release those the gates now pass, refund to their senders those held too long
+    (the server's worker does this every CRYPTO_HELD_SWEEP_SECONDS; run it from cron where that is 0)."""
     from datetime import timedelta
 
     from services.cashier.crypto import holds

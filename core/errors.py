@@ -120,7 +120,6 @@ class ErrorCode(StrEnum):
     CRYPTO_QUOTE_USED = "CRYPTO_QUOTE_USED"  # another withdrawal took this quote
     CRYPTO_DEPOSIT_NOT_HELD = "CRYPTO_DEPOSIT_NOT_HELD"  # released, refunded or never held: nothing to decide
     CRYPTO_DEPOSIT_DROPPED = "CRYPTO_DEPOSIT_DROPPED"  # held, then dropped from the chain: waits to be mined again
-    CRYPTO_REFUND_CANCELLED = "CRYPTO_REFUND_CANCELLED"  # a held deposit's refund the processor cancelled: held again
 
 
 @dataclass(frozen=True)

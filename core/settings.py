@@ -238,6 +238,8 @@ class Settings(BaseSettings):
     crypto_quote_ttl_seconds: int = Field(default=900, gt=0)
     # A crypto deposit a gate holds goes back to its sender after this long (`croupier payments crypto-held`).
     crypto_held_refund_after_days: int = Field(default=30, gt=0)
+    # How often each API process runs that sweep (services/cashier/crypto/sweeper.py); 0 turns the worker off.
+    crypto_held_sweep_seconds: float = Field(default=3600.0, ge=0)
     psp_timeout_seconds: float = Field(default=10.0, gt=0)
     psp_webhook_tolerance_seconds: int = 300
     # Identity verification (services/kyc/idv, docs/kyc.md): a Sumsub-shaped provider reached at

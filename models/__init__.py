@@ -50,6 +50,7 @@ from models.crm_experiments import CrmExperiment, CrmExperimentAssignment
 from models.crm_journeys import CrmJourney, CrmJourneyRun, CrmJourneyStep
 from models.crm_lobby import CrmLobbyLayout, CrmLobbyPopular
 from models.crypto import CryptoAddress, CryptoQuote, CryptoTransfer
+from models.crypto_refunds import CryptoRefundPayout
 from models.disputes import Dispute
 from models.free_rounds import FreeRoundsGrant
 from models.games import (
@@ -162,6 +163,7 @@ __all__ = [
     "CrmTemplate",
     "CryptoAddress",
     "CryptoQuote",
+    "CryptoRefundPayout",
     "CryptoTransfer",
     "Currency",
     "Dispute",

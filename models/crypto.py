@@ -85,7 +85,8 @@ class CryptoTransfer(SQLModel, table=True):
     succeeded), or cancelled (dropped from the chain before its confirmations), or too_small (worth less
     than one minor unit: no payment); confirmed but refused by a deposit gate: held (in the brand's suspense
     account, `held_reason` the gate's code) → credited once released, or refunding → refunded to its sender
-    (services/cashier/crypto/holds.py). Withdrawals: recorded with their payment (whose status is theirs)."""
+    (services/cashier/crypto/holds.py), held again should the processor fail the refund's payout (refunds.py,
+    models/crypto_refunds.py). Withdrawals: recorded with their payment (whose status is theirs)."""
 
     __tablename__ = "crypto_transfers"
     __table_args__ = (

@@ -162,8 +162,11 @@ class TransactionKind(StrEnum):
     CRYPTO_DEPOSIT_HELD = "crypto_deposit_held"
     CRYPTO_DEPOSIT_RELEASED = "crypto_deposit_released"
     CRYPTO_DEPOSIT_REFUNDED = "crypto_deposit_refunded"
-    CRYPTO_REFUND_CANCELLED = "crypto_refund_cancelled"  # the processor cancelled the refund: clearing → suspense
     PSP_FEE = "psp_fee"
+    # services/cashier/crypto/refunds.py: a refund the processor or the chain failed after taking it, undone
+    # (clearing → suspense: the deposit is held again), and the fee booked for it given back (fees → clearing).
+    CRYPTO_REFUND_REVERSED = "crypto_refund_reversed"
+    PSP_FEE_REVERSED = "psp_fee_reversed"
 
 
 class TransactionStatus(StrEnum):

@@ -50,6 +50,7 @@ TEST_ENV = {
     "BONUS_WORKER_INTERVAL_SECONDS": "3600",
     "TOURNAMENT_TICK_SECONDS": "3600",  # tests tick tournaments themselves (`croupier tournaments tick`)
     "AFFILIATE_FRAUD_INTERVAL_SECONDS": "3600",  # tests sweep affiliate sub-ids themselves
+    "CRYPTO_HELD_SWEEP_SECONDS": "3600",  # tests sweep held crypto deposits themselves (tests/crypto/test_sweeper.py)
     "CATALOGUE_SYNC_INTERVAL_SECONDS": "86400",  # tests sync game lists themselves (`croupier providers sync`)
     # Likewise the consumers of the event stream: tests drive them (tests/events), so none runs in the app.
     "EVENT_CONSUMERS": "false",

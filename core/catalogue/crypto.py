@@ -81,6 +81,26 @@ TYPES = (
         TRANSFER,
     ),
     EventType(
+        "crypto.deposit_refund_confirmed",
+        1,
+        "The chain confirmed the payout that sent a held crypto deposit back to its sender: the refund is final.",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_refund_failed",
+        1,
+        "The processor failed, cancelled or the chain dropped the payout of a held crypto deposit's refund after it "
+        "was taken: reversed once, back in suspense and held (its payment pending), for finance to decide again.",
+        TRANSFER,
+    ),
+    EventType(
+        "crypto.deposit_refund_conflict",
+        1,
+        "The processor reported a refund payout the other way after it was final (a failure after its confirmation, "
+        "or a confirmation after its failure): flagged for finance, nothing moved.",
+        TRANSFER,
+    ),
+    EventType(
         "crypto.deposit_cancelled",
         1,
         "A transfer was dropped from the chain before its confirmations: its payment failed, nothing credited.",

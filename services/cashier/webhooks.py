@@ -13,7 +13,7 @@ from services.cashier.answers import _apply
 from services.cashier.cascade import _run_follow_up
 from services.cashier.crypto import deposits as crypto_deposits
 from services.cashier.crypto import fees as crypto_fees
-from services.cashier.crypto import holds as crypto_holds
+from services.cashier.crypto import refunds as crypto_refunds
 from services.cashier.crypto.processor import PROCESSOR as CRYPTO_PROCESSOR
 from services.cashier.payments import PaymentUnavailable, lock_attempt, log, record_receipt
 from services.cashier.psp import InvalidSignature, PspAnswer, WebhookEvent
@@ -42,8 +42,8 @@ async def handle_webhook(rt: Runtime, psp: str, body: bytes, headers: Mapping[st
     event: WebhookEvent = adapter.verify_webhook(body, headers)
     if event.transfer is not None:  # a crypto deposit seen on chain: no attempt of ours to answer about
         return WebhookOutcome(*await crypto_deposits.on_transfer(rt, psp, event))
-    if psp == CRYPTO_PROCESSOR and event.reference.startswith(crypto_holds.REFUND_PREFIX):  # a held deposit's refund
-        return WebhookOutcome(*await crypto_holds.on_refund_callback(rt, psp, event))
+    if psp == CRYPTO_PROCESSOR and crypto_refunds.is_refund(event.reference):  # a held deposit's refund payout
+        return WebhookOutcome(*await crypto_refunds.on_payout(rt, psp, event))
     attempt_id: uuid.UUID | None
     try:
         attempt_id = uuid.UUID(event.reference)

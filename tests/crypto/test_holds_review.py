@@ -31,6 +31,41 @@ async def statuses(rt: Any) -> list[str]:
         return list(found.all())
 
 
+async def refunded_then_failed(
+    gql: Any, chain: Chain, make_player: Any, make_staff: Any, failure: str
+) -> tuple[Any, Any, dict[str, Any], str, list[dict[str, Any]]]:
+    """A held deposit finance refunded, whose payout the processor then fails (`failed`, `cancelled`, `dropped`):
+    the player, finance, the transfer, the refund's foreign id, and what the platform answered its callbacks."""
+    player, finance, _ = await held_for_kyc(gql, chain, make_player, make_staff)
+    [transfer] = await transfers_seen(gql, finance.token)
+    assert (await decide(gql, finance, REFUND, transfer["id"]))["transfer"]["status"] == "refunded"
+    first = f"refund-{transfer['id']}"
+    response = await chain.http.post(f"/cryptopay/control/fail/{first}", json={"status": failure})
+    assert response.status_code == 200, response.text
+    return player, finance, transfer, first, await chain.deliver_all(first)
+
+
+async def sweep_while_down_then_again(rt: Any, monkeypatch: Any, after: Any) -> None:
+    """A sweep whose refund meets a processor not answering (left `refunding`), then one it answers (`refunded`)."""
+    from services.cashier.crypto import holds
+    from services.cashier.psp import PspTechnicalFailure
+
+    class Down:
+        async def create_payout(self, request: Any) -> Any:
+            raise PspTechnicalFailure("cryptopay: timeout")
+
+    working = holds.processor
+    monkeypatch.setattr(holds, "processor", lambda settings: Down())
+    first = await holds.sweep(rt, refund_after=after)
+    assert (first.refunded, [code for _, code in first.kept]) == ([], ["PAYMENT_UNAVAILABLE"])
+    assert await statuses(rt) == ["refunding"]
+
+    monkeypatch.setattr(holds, "processor", working)
+    second = await holds.sweep(rt, refund_after=after)
+    assert (len(second.refunded), second.kept) == (1, [])
+    assert await statuses(rt) == ["refunded"]
+
+
 async def test_a_later_confirmation_of_a_refunded_deposit_neither_credits_it_nor_holds_it_again(
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
@@ -86,30 +121,38 @@ async def test_a_refund_the_processor_could_not_take_is_asked_again_by_the_next_
     from datetime import timedelta
 
     from core.clock import clock
-    from services.cashier.crypto import holds
-    from services.cashier.psp import PspTechnicalFailure
 
     player = await make_player(brand_code="satoshi", currency="BTC")
     assert (await held_deposit(gql, chain, player, "0.10000000"))["results"][-1] == "held"
     after = timedelta(days=rt.settings.crypto_held_refund_after_days)
     clock.advance(after + timedelta(seconds=1))
 
-    class Down:
-        async def create_payout(self, request: Any) -> Any:
-            raise PspTechnicalFailure("cryptopay: timeout")
-
-    working = holds.processor
-    monkeypatch.setattr(holds, "processor", lambda settings: Down())
-    first = await holds.sweep(rt, refund_after=after)
-    assert (first.refunded, [code for _, code in first.kept]) == ([], ["PAYMENT_UNAVAILABLE"])
-    assert await statuses(rt) == ["refunding"]
-
-    monkeypatch.setattr(holds, "processor", working)
-    second = await holds.sweep(rt, refund_after=after)
-    assert (len(second.refunded), second.kept) == (1, [])
-    assert await statuses(rt) == ["refunded"]
+    await sweep_while_down_then_again(rt, monkeypatch, after)
     assert len([t for t in await chain.transfers() if t["kind"] == "withdrawal"]) == 1
     assert await suspense(rt, "BTC") == 0
+
+
+async def test_the_sweep_retries_a_refund_left_refunding_under_its_open_round_after_a_failed_one(
+    rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any, monkeypatch: Any
+) -> None:
+    """Round 1 failed at the processor (reversed, held again); the sweep refunds it again once its holding period,
+    counted from the failure, is over, under round 2's foreign id; the processor does not answer, so it is left
+    `refunding`; the next sweep asks round 2 again (not a third round): paid once."""
+    from datetime import timedelta
+
+    from core.clock import clock
+
+    *_, first, results = await refunded_then_failed(gql, chain, make_player, make_staff, "failed")
+    assert results[-1]["result"] == "applied", results
+    assert await statuses(rt) == ["held"]
+    after = timedelta(days=rt.settings.crypto_held_refund_after_days)
+    clock.advance(after + timedelta(seconds=1))
+
+    await sweep_while_down_then_again(rt, monkeypatch, after)
+    payouts = [t for t in await chain.transfers() if t["kind"] == "withdrawal"]
+    assert sorted((p["foreign_id"], p["status"]) for p in payouts) == [(first, "failed"), (f"{first}-2", "processing")]
+    assert await suspense(rt, "BTC") == 0
+    assert (await entries(rt, "crypto_deposit_refunded"), await entries(rt, "crypto_refund_reversed")) == (2, 1)
 
 
 async def test_a_held_deposit_dropped_from_the_chain_is_neither_refunded_nor_released_until_mined_again(
@@ -163,20 +206,18 @@ async def test_a_refund_the_processor_cancels_after_taking_it_is_held_again_and_
     rt: Any, gql: Any, chain: Chain, crypto_brand: Any, make_player: Any, make_staff: Any
 ) -> None:
     """The processor took the refund (`processing`), then reported it cancelled: the coins never left, so the
-    suspense owes them again; a second refund goes under a new foreign id (the first is spent at the processor)."""
-    player, finance, _ = await held_for_kyc(gql, chain, make_player, make_staff)
-    [transfer] = await transfers_seen(gql, finance.token)
-    assert (await decide(gql, finance, REFUND, transfer["id"]))["transfer"]["status"] == "refunded"
-    first = f"refund-{transfer['id']}"
-    response = await chain.http.post(f"/cryptopay/control/cancel-payout/{first}")
-    assert response.status_code == 200, response.text
-    results = await chain.deliver_all(first)
-    assert results[-1]["result"] == "refund_cancelled", results
+    suspense owes them again (the refund reversed once, services/cashier/crypto/refunds.py); a second refund goes
+    under a new foreign id (the first is spent at the processor)."""
+    player, finance, transfer, first, results = await refunded_then_failed(
+        gql, chain, make_player, make_staff, "cancelled"
+    )
+    assert results[-1]["result"] == "applied", results
     assert {r["result"] for r in await chain.deliver_all(first)} == {"duplicate"}  # redelivered: once
     assert await suspense(rt, "BTC") == 10_000_000
     [after] = await transfers_seen(gql, finance.token)
-    assert (after["status"], after["heldReason"]) == ("held", "CRYPTO_REFUND_CANCELLED")
-    assert await entries(rt, "crypto_refund_cancelled") == 1
+    # Held again under its gate (KYC's threshold), its payment pending: for finance to release or refund anew.
+    assert (after["status"], after["heldReason"], after["paymentStatus"]) == ("held", "KYC_REQUIRED", "PENDING")
+    assert await entries(rt, "crypto_refund_reversed") == 1
 
     again = await decide(gql, finance, REFUND, transfer["id"])
     assert again["errors"] == [], again
@@ -188,6 +229,7 @@ async def test_a_refund_the_processor_cancels_after_taking_it_is_held_again_and_
     ]
     assert await suspense(rt, "BTC") == 0
     assert await cash(rt, player, "BTC") == 0
+    assert (await entries(rt, "crypto_deposit_refunded"), await entries(rt, "crypto_refund_reversed")) == (2, 1)
 
 
 async def test_the_sweep_command_refuses_a_holding_period_below_a_day_and_refunds_nothing(

@@ -7,7 +7,8 @@ signed `X-Processing-Signature: <hex HMAC-SHA512 of the raw body>` with the merc
 The chain (control API, under `/cryptopay/control`): `send` puts a transfer to an address in the next block
 (a `confirming` callback with 0 confirmations); `mine` adds blocks: every transfer and payout not yet final
 gains confirmations, one callback each (`confirmed` from the processor's own threshold: the platform counts
-for itself); `drop` removes a transfer from the chain (`cancelled`). Callbacks go to the webhook base
+for itself); `drop` removes a transfer from the chain (`cancelled`); `fail` fails a payout it took (`failed`,
+`cancelled` or `dropped`, with a reason). Callbacks go to the webhook base
 (`<base>/cryptopay`) when there is one, and are all kept in `/cryptopay/control/webhooks` (held when the
 mode is `hold`, so a test can deliver them twice, late or out of order). Screening: an address ending in
 `dead`, or flagged through the control API, is `severe` (sanctions).
@@ -39,6 +40,7 @@ RATES = {  # the value of one unit, stated for the demo
     ("ETH", "USD"): "3250.00",
     ("USDT", "USD"): "1.00",
 }
+PAYOUT_FAILED = frozenset({"cancelled", "failed", "dropped"})  # final, as confirmed is
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
@@ -51,10 +53,12 @@ class Transfer:
     address: str
     txid: str
     confirmations: int = 0
-    status: str = "confirming"  # deposits: confirming | confirmed | cancelled; payouts: processing | confirmed
+    # deposits: confirming | confirmed | cancelled; payouts: processing | confirmed | failed | cancelled | dropped
+    status: str = "confirming"
     foreign_id: str | None = None
     sender: str | None = None  # deposits: the address the coins came from
     fee: str | None = None  # payouts: the network fee charged, in the currency
+    reason: str | None = None  # payouts: why it failed (`fail`)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Chain:
     webhook_base: str | None
     mode: str = "deliver"  # deliver | hold
     payout: str = "processing"  # processing | confirmed | cancelled (the payout's first answer)
+    lose_answers: int = 0  # the next payouts taken answer 502 (the answer lost: the callbacks still come)
     rates: dict[tuple[str, str], str] = field(default_factory=lambda: dict(RATES))
     addresses: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
@@ -135,6 +140,8 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
             }
         else:
             event.update(foreign_id=tx.foreign_id, txid=tx.txid, amount=tx.amount, currency=tx.currency, fee=tx.fee)
+            if tx.reason:
+                event["reason"] = tx.reason
         body = json.dumps(event)
         delivery = Delivery(event["id"], tx.kind, tx.foreign_id or tx.id, body, sign(chain.secret, body))
         chain.deliveries.append(delivery)
@@ -200,7 +207,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         body = await request.json()
         foreign_id = str(body.get("foreign_id") or "")
         if foreign_id in chain.payouts:  # sent twice: paid once, the first answer again
-            return payout_view(chain.transfers[chain.payouts[foreign_id]])
+            return lost_or(payout_view(chain.transfers[chain.payouts[foreign_id]]))
         currency = known(str(body.get("currency")))
         amount = Decimal(str(body.get("amount")))
         if amount <= 0 or -amount.as_tuple().exponent > DECIMALS[currency]:  # type: ignore[operator]
@@ -218,7 +225,13 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         )
         chain.transfers[tx.id] = tx
         chain.payouts[foreign_id] = tx.id
-        return payout_view(tx)
+        return lost_or(payout_view(tx))
+
+    def lost_or(answer: dict[str, Any]) -> dict[str, Any]:
+        if chain.lose_answers > 0:  # taken, but the merchant never hears it
+            chain.lose_answers -= 1
+            raise HTTPException(502, "the answer was lost")
+        return answer
 
     @router.get("/v2/withdrawals/{foreign_id}")
     async def payout_status(foreign_id: str, request: Request) -> dict[str, Any]:
@@ -233,7 +246,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
     async def reset() -> dict[str, str]:
         for task in list(chain.tasks):
             task.cancel()
-        chain.mode, chain.payout = "deliver", "processing"
+        chain.mode, chain.payout, chain.lose_answers = "deliver", "processing", 0
         chain.rates = dict(RATES)
         for kept in (chain.addresses, chain.transfers, chain.payouts, chain.flagged, chain.fees):
             kept.clear()
@@ -245,6 +258,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         body = await request.json()
         chain.mode = str(body.get("mode", chain.mode))
         chain.payout = str(body.get("payout", chain.payout))
+        chain.lose_answers = int(body.get("lose_answers", chain.lose_answers))
         for pair, value in (body.get("rates") or {}).items():
             base, quote = pair.split("/")
             chain.rates[(base, quote)] = str(value)
@@ -282,7 +296,7 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         for tx in chain.transfers.values():
             # Payouts stop at confirmed; deposits are reported a while longer (a platform may count more).
             final = tx.status == "confirmed" and (tx.kind == "withdrawal" or tx.confirmations >= 30)
-            if tx.status == "cancelled" or final:
+            if tx.status in PAYOUT_FAILED or final:
                 continue
             tx.confirmations += blocks
             if tx.confirmations >= CONFIRMED_AT[tx.currency]:
@@ -298,14 +312,19 @@ def crypto_router(*, secret: str | None = None, webhook_base: str | None = None)
         tx.status = "cancelled"
         return {"event_id": callback(tx).event_id}
 
-    @router.post("/control/cancel-payout/{foreign_id}")
-    async def cancel_payout(foreign_id: str) -> dict[str, Any]:
-        """A payout taken (`processing`) that the processor gives up on (its hot wallet short, the network
-        refusing it): `cancelled`, with its callback."""
+    @router.post("/control/fail/{foreign_id}")
+    async def fail(foreign_id: str, request: Request) -> dict[str, Any]:
+        """A payout fails after the processor took it: `{status: failed | cancelled | dropped, reason?}` (the
+        processor could not send it, cancelled it, or the chain dropped it; a confirmed one may be dropped too, as
+        a deep reorganisation would). Asked again, the same failure is reported again under a new event id."""
+        body = await request.json() if await request.body() else {}
+        status = str(body.get("status") or "failed")
+        if status not in PAYOUT_FAILED:
+            raise HTTPException(422, f"a payout fails as one of {sorted(PAYOUT_FAILED)}")
         tx = chain.transfers.get(chain.payouts.get(foreign_id, ""))
-        if tx is None or tx.status != "processing":
-            raise HTTPException(404, "no such processing payout")
-        tx.status = "cancelled"
+        if tx is None:
+            raise HTTPException(404, "no such withdrawal")
+        tx.status, tx.reason = status, str(body.get("reason") or status)[:200]
         return {"event_id": callback(tx).event_id}
 
     @router.get("/control/transfers")

@@ -39,7 +39,17 @@ def reported(of: assets.Asset, raw: Mapping[str, Any]) -> int:
 
 async def book(db: AsyncSession, payment: Payment, of: assets.Asset, fee: int, *, key: str) -> None:
     """Clearing → fees in the asset, once per `key` (a payout), whatever fee a later report says."""
-    idempotency_key = f"psp-fee:{key}"
+    await _post(db, payment, of, fee, f"psp-fee:{key}", "psp_fee", 1)
+
+
+async def give_back(db: AsyncSession, payment: Payment, of: assets.Asset, fee: int, *, key: str) -> None:
+    """Fees → clearing: the fee `book` booked under `key` for a payout that then failed (refunds.py), once."""
+    await _post(db, payment, of, fee, f"psp-fee-reversed:{key}", "psp_fee_reversed", -1)
+
+
+async def _post(
+    db: AsyncSession, payment: Payment, of: assets.Asset, fee: int, idempotency_key: str, kind: str, sign: int
+) -> None:
     if fee <= 0 or await ledger.recorded(db, idempotency_key) is not None:
         return
     assert payment.psp is not None
@@ -53,8 +63,8 @@ async def book(db: AsyncSession, payment: Payment, of: assets.Asset, fee: int, *
         db,
         ledger.Entry(
             idempotency_key=idempotency_key,
-            kind="psp_fee",
-            legs=(ledger.Leg(expense, -fee), ledger.Leg(clearing, fee)),
+            kind=kind,
+            legs=(ledger.Leg(expense, -sign * fee), ledger.Leg(clearing, sign * fee)),
             actor_type="psp",
             brand_id=payment.brand_id,
             player_id=payment.player_id,

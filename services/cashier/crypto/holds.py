@@ -11,12 +11,15 @@ and never lost:
   suspense → clearing, then credited as any crypto deposit (`ledger.deposit`, `payment.succeeded`);
 - **refunded** to the address the coins came from (staff of finance, or the system's sweep for deposits held longer
   than `CRYPTO_HELD_REFUND_AFTER_DAYS`: `sweep`): screened by the processor
-  first (a refused address keeps it held), paid out by the processor once per transfer (its `foreign_id`), then
+  first (a refused address keeps it held), paid out by the processor once per round (its `foreign_id`), then
   booked suspense → clearing and the payment failed (`REFUNDED_TO_SENDER`); the processor's fee as fees.py books.
+  The processor's later word on that payout (confirmed, or failed, cancelled, dropped: reversed once and held
+  again, a new refund being a new round) is refunds.py's, the only path for a refund's callbacks.
 Exactly once: every step runs under the transfer's row lock (taken first, as in deposits.py) and checks the status
-it moves from; the ledger's keys (`crypto-held:`, `crypto-released:`, `crypto-refunded:` + payment id) make a replay
-write nothing. A refund's payout happens between two transactions: `refunding` marks it asked, so a release cannot
-cross it, and a retry of a refund asks the processor again under the same foreign id (paid once).
+it moves from; the ledger's keys (`crypto-held:`, `crypto-released:`, `crypto-refunded[-<round>]:` + payment id)
+make a replay write nothing. A refund's payout happens between two transactions: `refunding` marks it asked, so a
+release cannot cross it, and a retry of a refund (finance's, or the next sweep's) asks the processor again under
+the same round's foreign id (paid once).
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -36,17 +37,17 @@ from core.clock import clock
 from core.errors import DomainError, ErrorCode, NotFound
 from core.runtime import Runtime
 from models.crypto import CryptoTransfer
-from models.ledger import AccountPurpose, LedgerTransaction
-from models.payments import Payment, PaymentAttempt, PspWebhookReceipt
+from models.ledger import AccountPurpose
+from models.payments import Payment, PaymentAttempt
 from models.players import Player, PlayerStatus
 from services import audit, ledger, wallet
 from services.aml import restrictions as aml
 from services.cashier import payment_limits
 from services.cashier.answers import _apply
-from services.cashier.crypto import assets, fees
+from services.cashier.crypto import assets
 from services.cashier.crypto.processor import processor
-from services.cashier.payments import PaymentUnavailable, lock_attempt, record_receipt
-from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure, WebhookEvent
+from services.cashier.payments import PaymentUnavailable, lock_attempt
+from services.cashier.psp import PayoutRequest, PspAnswer, PspDeclined, PspTechnicalFailure
 from services.kyc import gates as kyc_gates
 from services.rg import gates as rg_gates
 from services.risk import gates as risk_gates
@@ -56,8 +57,6 @@ from services.risk.signals import of_request
 
 FINANCE = frozenset({"finance", "superadmin"})
 REFUND_REASON = "REFUNDED_TO_SENDER"
-REFUND_PREFIX = "refund-"
-REFUND_CANCELLED = str(ErrorCode.CRYPTO_REFUND_CANCELLED)  # `held_reason` once the processor cancelled its refund
 DROPPED = str(ErrorCode.CRYPTO_DEPOSIT_DROPPED)  # a held deposit's `held_reason` once the chain dropped it
 
 
@@ -192,10 +191,12 @@ class Swept:
 
 
 async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
-    """The automatic path (`croupier payments crypto-held`): every held deposit is released if its gates now
-    pass; one held longer than `refund_after` that still may not be credited goes back to its sender. A refund
-    the processor refuses (the sender screened out) stays held for finance; one it could not take then (left
-    `refunding`, where no release may cross it) is asked again here under the same foreign id (paid once)."""
+    """The automatic path (the server's worker, sweeper.py, and `croupier payments crypto-held`): every held deposit
+    is released if its gates now pass; one held longer than `refund_after` that still may not be credited goes back
+    to its sender. A refund the processor refuses (the sender screened out) stays held for finance; one it could not
+    take then (left `refunding`, where no release may cross it) is asked again here, whatever its age, under its
+    open round's foreign id (refunds.py `begin`: paid once). One held again after its refund failed counts its
+    holding period from the failure."""
     now = clock.now()
     async with rt.database.session() as db:
         held = (
@@ -237,7 +238,10 @@ async def sweep(rt: Runtime, *, refund_after: timedelta) -> Swept:
 
 async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason: str) -> CryptoTransfer:
     """Return a held deposit's coins to the address they came from, through the processor (which screens it
-    first); the suspense account gives the money back to the PSP's clearing account."""
+    first); the suspense account gives the money back to the PSP's clearing account. The processor's later word on
+    the payout (confirmed, or failed: held again) is refunds.py's."""
+    from services.cashier.crypto import refunds  # refunds.py imports this module
+
     why = _staff(viewer, reason)
     async with rt.database.transaction() as db:
         row, _, _ = await _locked(db, viewer, transfer_id, ("held", "refunding", "refunded"))
@@ -252,9 +256,9 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
             )
         row.status, row.updated_at = "refunding", clock.now()
         of, sender, amount = assets.ASSETS[row.asset], row.sender_address, row.asset_amount
-        nth = await _refunds_cancelled(db, row.payment_id) + 1
+        reference = (await refunds.begin(db, row)).foreign_id  # this round's (refunds.py)
     request = PayoutRequest(
-        reference=refund_reference(transfer_id, nth),  # the processor's foreign id: asked twice, paid once
+        reference=reference,  # the processor's foreign id: asked twice, paid once
         amount=amount,
         currency=of.code,
         method="crypto",
@@ -264,10 +268,12 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
         paid = await processor(rt.settings).create_payout(request)
     except PspDeclined as exc:  # screening refused the sender (or the processor did): it stays held
         async with rt.database.transaction() as db:
-            row, _, _ = await _locked(db, viewer, transfer_id, ("refunding", "refunded"))
+            # Held: a callback failed this round first (refunds.py); there is nothing left to undo.
+            row, _, _ = await _locked(db, viewer, transfer_id, ("refunding", "refunded", "held"))
             if row.status == "refunding":
                 row.status, row.updated_at = "held", clock.now()
                 row.screening = dict(exc.answer.raw.get("screening") or {"declined": exc.answer.decline_reason})
+                await refunds.declined(db, reference, exc.answer)
         raise DomainError(
             "The processor refuses to pay the sender's address; the deposit stays held.",
             code=ErrorCode.CRYPTO_ADDRESS_REFUSED,
@@ -276,108 +282,17 @@ async def refund(rt: Runtime, viewer: Viewer, *, transfer_id: uuid.UUID, reason:
     except PspTechnicalFailure as exc:  # refunding: the retry asks again under the same foreign id
         raise PaymentUnavailable("The crypto processor is not answering; try again shortly.") from exc
     async with rt.database.transaction() as db:
-        row, payment, attempt = await _locked(db, viewer, transfer_id, ("refunding", "refunded"))
-        if row.status == "refunded":
+        # Held: a callback failed this round before its answer was booked; refunding: a later round is asked.
+        row, payment, attempt = await _locked(db, viewer, transfer_id, ("refunding", "refunded", "held"))
+        if await refunds.taken(db, row, payment, attempt, reference, paid, viewer=viewer, why=why):
             return row
-        clearing, held = await _accounts(db, payment)
-        actor = _actor(viewer)
-        refunded = "crypto-refunded" if nth == 1 else f"crypto-refunded-{nth}"
-        await _record(db, payment, refunded, "crypto_deposit_refunded", [(held, -1), (clearing, 1)], actor)
-        answer = PspAnswer("declined", psp_reference=paid.psp_reference, decline_reason=REFUND_REASON)
-        await _apply(db, payment, attempt, answer, source="webhook", repay_debt=False)
-        fee = fees.reported(of, paid.raw)
-        if fee:
-            await fees.book(db, payment, of, fee, key=f"refund:{transfer_id}" + ("" if nth == 1 else f":{nth}"))
-            row.fee = Decimal(assets.to_chain(of, fee))
-        row.status, row.updated_at = "refunded", clock.now()
-        await _event(db, row, "crypto.deposit_refunded", payment.amount)
-        await _audit(db, viewer, row, payment, "crypto.deposit_refunded", why)
-        return row
-
-
-def refund_reference(transfer_id: uuid.UUID, nth: int) -> str:
-    """A refund's foreign id at the processor: the transfer's, numbered after the first (a cancelled one is
-    spent there: asked again, the processor answers its cancellation)."""
-    return f"{REFUND_PREFIX}{transfer_id}" + ("" if nth == 1 else f"-{nth}")
-
-
-async def _refunds_cancelled(db: AsyncSession, payment_id: uuid.UUID | None) -> int:
-    return int(
-        await db.scalar(
-            select(func.count())
-            .select_from(LedgerTransaction)
-            .where(
-                col(LedgerTransaction.kind) == "crypto_refund_cancelled",
-                col(LedgerTransaction.reference_type) == "payment",
-                col(LedgerTransaction.reference_id) == str(payment_id),
-            )
-        )
-        or 0
+        if row.status == "refunded":  # a race lost, or the processor's callback booked it first
+            return row
+    raise DomainError(
+        "The processor failed this refund; the deposit stays held.",
+        code=ErrorCode.INVALID_STATE,
+        field="transferId",
     )
-
-
-async def on_refund_callback(rt: Runtime, psp: str, event: WebhookEvent) -> tuple[bool, str]:
-    """The processor's callback about a refund's payout (`refund-<transfer>[-n]`). Cancelled after it took it
-    (the refund was booked then), the coins never left: booked back clearing → suspense, the deposit held again
-    (`CRYPTO_REFUND_CANCELLED`) for finance to refund anew or release. Its confirmation changes nothing."""
-    transfer_id, nth = _parse_refund_reference(event.reference)
-    async with rt.database.transaction() as db:
-        row = (
-            None
-            if transfer_id is None
-            else await db.get(CryptoTransfer, transfer_id, with_for_update={"key_share": True}, populate_existing=True)
-        )
-        cancelled = row is not None and row.payment_id is not None and event.status == "declined"
-        if cancelled and row is not None and row.status == "refunding":  # its booking not yet committed: retried
-            raise RefundStillRecording(f"refund {event.reference} is being recorded")
-        fresh = await record_receipt(db, psp, event, attempt_id=None, result="applied" if row else "unknown_reference")
-        if fresh is None:
-            return True, "duplicate"
-        if row is None:
-            return False, "unknown_reference"
-        current = await _refunds_cancelled(db, row.payment_id) + 1
-        if not cancelled or row.status != "refunded" or nth != current:
-            return False, "applied"
-        row, payment, _ = await _locked(db, SYSTEM, row.id, ("refunded",))
-        clearing, held = await _accounts(db, payment)
-        await _record(
-            db,
-            payment,
-            f"crypto-refund-cancelled-{nth}",
-            "crypto_refund_cancelled",
-            [(clearing, -1), (held, 1)],
-            wallet.Actor("psp"),
-        )
-        row.status, row.held_reason, row.updated_at = "held", REFUND_CANCELLED, clock.now()
-        await audit.append(
-            db,
-            actor=SYSTEM,
-            action="crypto.deposit_refund_cancelled",
-            target_type="crypto_transfer",
-            target_id=row.id,
-            brand_id=row.brand_id,
-            before={"status": "refunded"},
-            after={"status": "held", "payment_id": str(payment.id), "amount": payment.amount},
-            reason=f"the processor cancelled the refund {event.reference}: {event.decline_reason or 'cancelled'}"[:500],
-        )
-        receipt = await db.get(PspWebhookReceipt, fresh)
-        if receipt is not None:
-            receipt.result = "refund_cancelled"
-        return False, "refund_cancelled"
-
-
-class RefundStillRecording(RuntimeError):
-    """A refund's cancellation arrived before the refund's own booking committed: the callback fails (HTTP 500)
-    and the processor's retry finds it booked."""
-
-
-def _parse_refund_reference(reference: str) -> tuple[uuid.UUID | None, int]:
-    rest = reference.removeprefix(REFUND_PREFIX)
-    head, _, tail = rest[:36], rest[36:37], rest[37:]
-    try:
-        return uuid.UUID(head), int(tail) if tail else 1
-    except ValueError:
-        return None, 0
 
 
 async def held_of(db: AsyncSession, player_id: uuid.UUID) -> Sequence[CryptoTransfer]:

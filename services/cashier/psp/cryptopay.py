@@ -7,7 +7,8 @@ and asset, rates, address screening, payouts, and callbacks signed with an HMAC 
 - Screening: `POST /cryptopay/v2/screening` rates an address's on-chain exposure (sanctions, stolen funds,
   mixers); a payout to a high or severe one is declined before anything is sent.
 - Payouts: `POST /cryptopay/v2/withdrawals` with our attempt id as `foreign_id` (sent twice, paid once);
-  `processing` until the chain confirms it (a callback), `confirmed`, or `cancelled`.
+  `processing` until the chain confirms it (a callback), `confirmed`; or `cancelled`, `failed` (by the
+  processor) or `dropped` (from the chain), each a decline.
 - Callbacks: `X-Processing-Signature: <hex HMAC-SHA512 of the raw body>` under the merchant's secret. A
   deposit callback reports a transfer to a player's address and its confirmations so far (the platform counts
   them: services/cashier/crypto/deposits.py); a withdrawal callback reports a payout by our `foreign_id`.
@@ -80,6 +81,8 @@ class CryptoPay(DemoHttpAdapter):
         "processing": "pending",
         "confirmed": "succeeded",
         "cancelled": "declined",
+        "failed": "declined",  # the processor could not send it
+        "dropped": "declined",  # the chain dropped it before it confirmed
     }
 
     async def create_deposit(self, request: DepositRequest) -> PspAnswer:
